@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "VaultCrypto", targets: ["VaultCrypto"]),
         .library(name: "ModelSigning", targets: ["ModelSigning"]),
         .library(name: "AuditLog", targets: ["AuditLog"]),
+        .library(name: "AccessControl", targets: ["AccessControl"]),
         .library(name: "MLCore", targets: ["MLCore"]),
         .library(name: "Homomorphic", targets: ["Homomorphic"]),
         .library(name: "Vault", targets: ["Vault"]),
@@ -35,6 +36,8 @@ let package = Package(
         .target(name: "ModelSigning", dependencies: [crypto, cryptoExtras], swiftSettings: swiftSettings),
         // Append-only RFC 6962 Merkle-tree log with C2SP signed-note checkpoints.
         .target(name: "AuditLog", dependencies: [crypto], swiftSettings: swiftSettings),
+        // Roles, permissions, scopes and API-token hashing: one policy for the CLI and the server.
+        .target(name: "AccessControl", dependencies: [crypto], swiftSettings: swiftSettings),
         // Tensors, layers, training, safetensors, CSV and metrics.
         .target(name: "MLCore", swiftSettings: swiftSettings),
         // CKKS homomorphic encryption and private inference.
@@ -45,7 +48,7 @@ let package = Package(
         .target(
             name: "Vault",
             dependencies: [
-                "VaultCrypto", "ModelSigning", "AuditLog", crypto,
+                "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", crypto,
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -65,11 +68,16 @@ let package = Package(
             dependencies: ["VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "VaultCryptoTests", dependencies: ["VaultCrypto"], resources: [.copy("Fixtures")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VaultCryptoTests", dependencies: ["VaultCrypto"], resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings),
         .testTarget(name: "ModelSigningTests", dependencies: ["ModelSigning"], swiftSettings: swiftSettings),
+        .testTarget(name: "AccessControlTests", dependencies: ["AccessControl"], swiftSettings: swiftSettings),
         .testTarget(name: "AuditLogTests", dependencies: ["AuditLog"], swiftSettings: swiftSettings),
         .testTarget(name: "MLCoreTests", dependencies: ["MLCore", "SampleData"], swiftSettings: swiftSettings),
-        .testTarget(name: "HomomorphicTests", dependencies: ["Homomorphic", "MLCore", "SampleData"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HomomorphicTests", dependencies: ["Homomorphic", "MLCore", "SampleData"],
+            swiftSettings: swiftSettings),
         .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["modelvault"], swiftSettings: swiftSettings),
     ]

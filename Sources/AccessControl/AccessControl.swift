@@ -1,0 +1,2 @@
+/// Namespace placeholder; replaced by the module's real API.
+public enum AccessControlModule {}
