@@ -1,1 +1,23 @@
-print("benchmarks: none yet")
+import Foundation
+
+// Benchmarks run in release builds: `swift run -c release ModelVaultBenchmarks [SUITE...]`.
+// Each suite measures ModelVault and its named peer in the same run and prints the ratio.
+let suites: [(name: String, run: () async throws -> Void)] = [
+    ("age", AgeBenchmark.run),
+    ("signing", SigningBenchmark.run),
+    ("vault", VaultBenchmark.run),
+    ("audit", AuditBenchmark.run),
+    ("ml", MLBenchmark.run),
+    ("he", HEBenchmark.run),
+]
+
+let requested = Set(CommandLine.arguments.dropFirst())
+for suite in suites where requested.isEmpty || requested.contains(suite.name) {
+    print("== \(suite.name) ==")
+    do {
+        try await suite.run()
+    } catch {
+        print("\(suite.name): failed: \(error)")
+        exit(1)
+    }
+}

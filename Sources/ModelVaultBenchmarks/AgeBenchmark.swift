@@ -1,0 +1,3 @@
+enum AgeBenchmark {
+    static func run() async throws { print("not implemented yet") }
+}

@@ -1,0 +1,3 @@
+enum AuditBenchmark {
+    static func run() async throws { print("not implemented yet") }
+}

@@ -1,0 +1,3 @@
+enum HEBenchmark {
+    static func run() async throws { print("not implemented yet") }
+}

@@ -1,0 +1,3 @@
+enum MLBenchmark {
+    static func run() async throws { print("not implemented yet") }
+}

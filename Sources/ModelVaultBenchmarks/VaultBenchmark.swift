@@ -1,0 +1,3 @@
+enum VaultBenchmark {
+    static func run() async throws { print("not implemented yet") }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a passphrase comes from: `--passphrase-file`, then `MODELVAULT_PASSPHRASE`, then the terminal.
+struct PassphraseOptions: ParsableArguments {
+    @Option(name: .customLong("passphrase-file"), help: "Read the passphrase from the first line of FILE.")
+    var passphraseFile: String?
+
+    /// Reads the passphrase; `confirm` asks twice on a terminal (used when creating something).
+    func read(prompt: String = "Passphrase: ", confirm: Bool = false) throws -> String {
+        if let path = passphraseFile {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+            else {
+                throw CLIError("cannot read the passphrase file")
+            }
+            let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let passphrase = String(line.hasSuffix("\r") ? line.dropLast() : line)
+            guard !passphrase.isEmpty else { throw CLIError("the passphrase file is empty") }
+            return passphrase
+        }
+        if let value = ProcessInfo.processInfo.environment["MODELVAULT_PASSPHRASE"], !value.isEmpty {
+            return value
+        }
+        let first = try Terminal.readSecret(prompt: prompt)
+        guard !first.isEmpty else { throw CLIError("an empty passphrase was given") }
+        if confirm {
+            let second = try Terminal.readSecret(prompt: "Confirm passphrase: ")
+            guard first == second else { throw CLIError("the passphrases do not match") }
+        }
+        return first
+    }
+}
+
+/// Reads secrets from the controlling terminal without echo.
+enum Terminal {
+    static func readSecret(prompt: String) throws -> String {
+        let fd = open("/dev/tty", O_RDWR | O_NOCTTY)
+        guard fd >= 0 else {
+            throw CLIError(
+                "no terminal to ask for a passphrase: set MODELVAULT_PASSPHRASE or use --passphrase-file")
+        }
+        defer { close(fd) }
+        var original = termios()
+        tcgetattr(fd, &original)
+        var silent = original
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(fd, TCSAFLUSH, &silent)
+        defer {
+            tcsetattr(fd, TCSAFLUSH, &original)
+            _ = write(fd, "\n", 1)
+        }
+        _ = prompt.withCString { write(fd, $0, strlen($0)) }
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(fd, &byte, 1) == 1, byte != UInt8(ascii: "\n") {
+            bytes.append(byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// A command-line failure with a fixed, secret-free message.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
