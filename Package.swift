@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "MLCore", targets: ["MLCore"]),
         .library(name: "Homomorphic", targets: ["Homomorphic"]),
         .library(name: "Vault", targets: ["Vault"]),
+        .library(name: "Deployment", targets: ["Deployment"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -54,10 +55,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Dockerfile, Kubernetes manifests and deployment_config.yaml for one model version.
+        .target(name: "Deployment", swiftSettings: swiftSettings),
         .executableTarget(
             name: "modelvault",
             dependencies: [
-                "VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData",
+                "VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData", "Deployment",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -79,6 +82,7 @@ let package = Package(
             name: "HomomorphicTests", dependencies: ["Homomorphic", "MLCore", "SampleData"],
             swiftSettings: swiftSettings),
         .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
+        .testTarget(name: "DeploymentTests", dependencies: ["Deployment"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["modelvault"], swiftSettings: swiftSettings),
     ]
 )

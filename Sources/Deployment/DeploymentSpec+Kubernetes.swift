@@ -1,0 +1,357 @@
+extension DeploymentSpec {
+    /// One Kubernetes manifest: its file name, the comment lines above it, and the object.
+    struct Manifest {
+        var fileName: String
+        var comment: [String]
+        var object: YAMLValue
+
+        var rendered: String { YAMLValue.stream([(comment, object)]) }
+    }
+
+    /// The Kubernetes manifests, in the order they are applied.
+    func kubernetesManifests() -> [Manifest] {
+        [
+            Manifest(
+                fileName: "namespace.yaml",
+                comment: ["The namespace enforces the restricted Pod Security Standard on everything in it."],
+                object: namespaceObject),
+            Manifest(
+                fileName: "serviceaccount.yaml",
+                comment: ["The server's own identity; its API token is never mounted."],
+                object: serviceAccountObject),
+            Manifest(
+                fileName: "role.yaml",
+                comment: [
+                    "No rules on purpose: the server never calls the Kubernetes API. Its configuration and secrets",
+                    "reach it as volumes that the kubelet mounts, and the ServiceAccount token is not mounted.",
+                    "Grant rules here only if a future feature needs the API, each with resourceNames.",
+                ],
+                object: roleObject),
+            Manifest(
+                fileName: "rolebinding.yaml", comment: ["Binds the (empty) Role to the server's ServiceAccount."],
+                object: roleBindingObject),
+            Manifest(
+                fileName: "persistentvolumeclaim.yaml",
+                comment: [
+                    "The vault: encrypted models, catalog and audit log. Every model file on it stays age-encrypted;",
+                    "the server decrypts into memory only. Copy the vault in before the first start.",
+                ],
+                object: persistentVolumeClaimObject),
+            Manifest(
+                fileName: "deployment.yaml",
+                comment: ["Runs `modelvault serve` for \(servedModel)."].map(Self.commentSafe),
+                object: deploymentObject),
+            Manifest(
+                fileName: "service.yaml", comment: ["The TLS endpoint inside the cluster."], object: serviceObject),
+            Manifest(
+                fileName: "networkpolicy-default-deny.yaml",
+                comment: ["Denies all traffic to and from every pod of the namespace unless another policy allows it."],
+                object: defaultDenyPolicyObject),
+            Manifest(
+                fileName: "networkpolicy.yaml",
+                comment: [
+                    "Ingress only from gateway pods to the serving port; egress only to the cluster DNS."
+                ],
+                object: networkPolicyObject),
+        ]
+    }
+
+    /// A kustomization listing the manifests, so that `kubectl apply -k` applies them together.
+    func kustomization(listing manifests: [Manifest]) -> Manifest {
+        let object: YAMLValue = .map([
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "resources": .sequence(manifests.map { .string($0.fileName) }),
+        ])
+        return Manifest(
+            fileName: "kustomization.yaml",
+            comment: [
+                "Apply with `kubectl apply -k .` after creating the Secrets named in deployment.yaml.",
+                "Pin the image by digest once built: `kustomize edit set image NAME=NAME@sha256:...`,",
+                "or regenerate with `modelvault deploy --image-digest`.",
+            ],
+            object: object)
+    }
+
+    /// Comments are single lines: a model name is printable text, but make sure of it.
+    private static func commentSafe(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) })
+    }
+
+    private func metadata(name: String, annotations: [YAMLPair] = []) -> YAMLValue {
+        var pairs = [
+            YAMLPair(key: "name", value: .string(name)),
+            YAMLPair(key: "namespace", value: .string(kubernetes.namespace)),
+            YAMLPair(key: "labels", value: .labels(commonLabels)),
+        ]
+        if !annotations.isEmpty { pairs.append(YAMLPair(key: "annotations", value: .mapping(annotations))) }
+        return .mapping(pairs)
+    }
+
+    private var namespaceObject: YAMLValue {
+        var labels = commonLabels
+        labels["kubernetes.io/metadata.name"] = kubernetes.namespace
+        for mode in ["enforce", "audit", "warn"] {
+            labels["pod-security.kubernetes.io/\(mode)"] = "restricted"
+            labels["pod-security.kubernetes.io/\(mode)-version"] = "latest"
+        }
+        return .map([
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": .map(["name": .string(kubernetes.namespace), "labels": .labels(labels)]),
+        ])
+    }
+
+    private var serviceAccountObject: YAMLValue {
+        .map([
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": metadata(name: appName),
+            "automountServiceAccountToken": false,
+        ])
+    }
+
+    private var roleObject: YAMLValue {
+        .map([
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": metadata(name: appName),
+            "rules": [],
+        ])
+    }
+
+    private var roleBindingObject: YAMLValue {
+        .map([
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": metadata(name: appName),
+            "roleRef": .map(["apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": .string(appName)]),
+            "subjects": [
+                .map([
+                    "kind": "ServiceAccount", "name": .string(appName), "namespace": .string(kubernetes.namespace),
+                ])
+            ],
+        ])
+    }
+
+    private var vaultClaimName: String { String(appName.prefix(57)) + "-vault" }
+
+    private var persistentVolumeClaimObject: YAMLValue {
+        .map([
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": metadata(name: vaultClaimName),
+            "spec": .map([
+                "accessModes": ["ReadWriteOnce"],
+                "resources": .map(["requests": .map(["storage": .string(resources.vaultStorage)])]),
+            ]),
+        ])
+    }
+
+    /// The arguments of `modelvault serve`, shared by the Dockerfile and the Deployment.
+    var serveArguments: [String] {
+        [
+            "serve",
+            "--vault", ContainerPath.vault,
+            "--host", "0.0.0.0",
+            "--port", String(server.port),
+            "--tls-cert", ContainerPath.tls + "/tls.crt",
+            "--tls-key", ContainerPath.tls + "/tls.key",
+            "--max-body", String(server.maxBodyBytes),
+            "--rate-limit", "\(server.rateLimitPerSecond)/s",
+            "--models", servedModel,
+            unlockSecret.flag, ContainerPath.unlock + "/" + unlockSecret.key,
+        ]
+    }
+
+    private var deploymentObject: YAMLValue {
+        var annotations = [
+            YAMLPair(key: "modelvault.io/model", value: .string(model)),
+            YAMLPair(key: "modelvault.io/model-version", value: .string(version)),
+        ]
+        if image.digest == nil {
+            // Checkov reads skips from annotations; the reason is kept next to the skip.
+            annotations.append(
+                YAMLPair(
+                    key: "checkov.io/skip1",
+                    value: .string(
+                        "CKV_K8S_43=The image is built from the generated Dockerfile after generation, so its digest "
+                            + "is not known yet; pin it with kustomize edit set image or modelvault deploy "
+                            + "--image-digest before applying.")))
+        }
+        return .map([
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": metadata(name: appName, annotations: annotations),
+            "spec": .map([
+                "replicas": .int(server.replicas),
+                "revisionHistoryLimit": 3,
+                "selector": .map(["matchLabels": .labels(selectorLabels)]),
+                "strategy": .map([
+                    "type": "RollingUpdate", "rollingUpdate": .map(["maxUnavailable": 0, "maxSurge": 1]),
+                ]),
+                "template": .map([
+                    "metadata": .map([
+                        "labels": .labels(commonLabels),
+                        "annotations": .mapping(Array(annotations.prefix(2))),
+                    ]),
+                    "spec": podSpec,
+                ]),
+            ]),
+        ])
+    }
+
+    private var podSpec: YAMLValue {
+        // Secret files are readable by the pod's group only (0440); the kubelet gives them group fsGroup.
+        let secretMode = 0o440
+        return .map([
+            "serviceAccountName": .string(appName),
+            "automountServiceAccountToken": false,
+            "enableServiceLinks": false,
+            "securityContext": .map([
+                "runAsNonRoot": true,
+                "runAsUser": .int(image.uid),
+                "runAsGroup": .int(image.uid),
+                "fsGroup": .int(image.uid),
+                "fsGroupChangePolicy": "OnRootMismatch",
+                "seccompProfile": .map(["type": "RuntimeDefault"]),
+            ]),
+            "terminationGracePeriodSeconds": 30,
+            "containers": [container],
+            "volumes": [
+                .map(["name": "vault", "persistentVolumeClaim": .map(["claimName": .string(vaultClaimName)])]),
+                .map([
+                    "name": "tls",
+                    "secret": .map([
+                        "secretName": .string(kubernetes.tlsSecretName),
+                        "defaultMode": .int(secretMode),
+                        "items": [
+                            .map(["key": "tls.crt", "path": "tls.crt"]), .map(["key": "tls.key", "path": "tls.key"]),
+                        ],
+                    ]),
+                ]),
+                .map([
+                    "name": "unlock",
+                    "secret": .map([
+                        "secretName": .string(unlockSecret.name),
+                        "defaultMode": .int(secretMode),
+                        "items": [.map(["key": .string(unlockSecret.key), "path": .string(unlockSecret.key)])],
+                    ]),
+                ]),
+                // The root filesystem is read-only; scratch space lives in memory and is bounded.
+                .map([
+                    "name": "tmp",
+                    "emptyDir": .map(["medium": "Memory", "sizeLimit": .string(resources.scratchLimit)]),
+                ]),
+            ],
+        ])
+    }
+
+    private func probe(_ path: String, period: Int, failures: Int) -> YAMLValue {
+        .map([
+            "httpGet": .map(["path": .string(path), "port": "https", "scheme": "HTTPS"]),
+            "periodSeconds": .int(period),
+            "timeoutSeconds": 3,
+            "failureThreshold": .int(failures),
+        ])
+    }
+
+    private var container: YAMLValue {
+        .map([
+            "name": "modelvault",
+            "image": .string(imageReference),
+            "imagePullPolicy": "Always",
+            "args": .sequence(serveArguments.map { .string($0) }),
+            "ports": [.map(["name": "https", "containerPort": .int(server.port), "protocol": "TCP"])],
+            "securityContext": .map([
+                "runAsNonRoot": true,
+                "runAsUser": .int(image.uid),
+                "runAsGroup": .int(image.uid),
+                "allowPrivilegeEscalation": false,
+                "privileged": false,
+                "readOnlyRootFilesystem": true,
+                "capabilities": .map(["drop": ["ALL"]]),
+                "seccompProfile": .map(["type": "RuntimeDefault"]),
+            ]),
+            "resources": .map([
+                "requests": .map(["cpu": .string(resources.cpuRequest), "memory": .string(resources.memoryRequest)]),
+                "limits": .map(["cpu": .string(resources.cpuLimit), "memory": .string(resources.memoryLimit)]),
+            ]),
+            // Unlocking the vault and verifying and decrypting the models can take a while at start.
+            "startupProbe": probe("/v2/health/live", period: 5, failures: 60),
+            "livenessProbe": probe("/v2/health/live", period: 10, failures: 3),
+            "readinessProbe": probe("/v2/health/ready", period: 5, failures: 3),
+            "volumeMounts": [
+                .map(["name": "vault", "mountPath": .string(ContainerPath.vault)]),
+                .map(["name": "tls", "mountPath": .string(ContainerPath.tls), "readOnly": true]),
+                .map(["name": "unlock", "mountPath": .string(ContainerPath.unlock), "readOnly": true]),
+                .map(["name": "tmp", "mountPath": .string(ContainerPath.scratch)]),
+            ],
+        ])
+    }
+
+    private var serviceObject: YAMLValue {
+        .map([
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": metadata(name: appName),
+            "spec": .map([
+                "type": "ClusterIP",
+                "selector": .labels(selectorLabels),
+                "ports": [.map(["name": "https", "port": 443, "targetPort": "https", "protocol": "TCP"])],
+            ]),
+        ])
+    }
+
+    private var defaultDenyPolicyObject: YAMLValue {
+        .map([
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": metadata(name: "default-deny-all"),
+            "spec": .map(["podSelector": .map([:]), "policyTypes": ["Ingress", "Egress"]]),
+        ])
+    }
+
+    private var networkPolicyObject: YAMLValue {
+        var peer: [YAMLPair] = [
+            YAMLPair(
+                key: "podSelector",
+                value: .map([
+                    "matchLabels": .labels([kubernetes.gatewayLabelKey: kubernetes.gatewayLabelValue])
+                ]))
+        ]
+        if let gatewayNamespace = kubernetes.gatewayNamespace {
+            // Both selectors in one peer: labelled pods in that namespace only.
+            peer.insert(
+                YAMLPair(
+                    key: "namespaceSelector",
+                    value: .map(["matchLabels": .labels(["kubernetes.io/metadata.name": gatewayNamespace])])),
+                at: 0)
+        }
+        let dnsPeer: YAMLValue = .map([
+            "namespaceSelector": .map(["matchLabels": .labels(["kubernetes.io/metadata.name": "kube-system"])]),
+            "podSelector": .map(["matchLabels": .labels(["k8s-app": "kube-dns"])]),
+        ])
+        return .map([
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": metadata(name: appName),
+            "spec": .map([
+                "podSelector": .map(["matchLabels": .labels(selectorLabels)]),
+                "policyTypes": ["Ingress", "Egress"],
+                "ingress": [
+                    .map([
+                        "from": [.mapping(peer)],
+                        "ports": [.map(["protocol": "TCP", "port": .int(server.port)])],
+                    ])
+                ],
+                "egress": [
+                    .map([
+                        "to": [dnsPeer],
+                        "ports": [.map(["protocol": "UDP", "port": 53]), .map(["protocol": "TCP", "port": 53])],
+                    ])
+                ],
+            ]),
+        ])
+    }
+}

@@ -1,0 +1,110 @@
+extension DeploymentSpec {
+    /// Checks every setting before anything is rendered, so a bad value fails with the setting's name instead of
+    /// producing a manifest the cluster would reject (or, worse, read differently).
+    public func validate() throws(DeploymentError) {
+        try require(Pattern.isPrintableLine(model), "model")
+        try require(Pattern.matches(version, Pattern.token), "version")
+        if let alias { try require(Pattern.matches(alias, Pattern.token), "alias") }
+        try require(Pattern.isLabel(appName), "model")
+
+        try require(!files.isEmpty, "files")
+        try require(Set(files.map(\.path)).count == files.count, "files")
+        for file in files {
+            let parts = file.path.split(separator: "/", omittingEmptySubsequences: false)
+            let isRelative = !file.path.hasPrefix("/") && !parts.contains("..") && !parts.contains("")
+            try require(Pattern.isPrintableLine(file.path) && isRelative, "files.path")
+            try require(Pattern.matches(file.sha256, Pattern.sha256Hex), "files.sha256")
+        }
+        try require(Pattern.isPrintableLine(signer.identity), "signer.identity")
+        try require(Pattern.matches(signer.keyFingerprint, Pattern.sha256Hex), "signer.keyFingerprint")
+
+        // A non-root process without capabilities cannot bind below 1024.
+        try require((1024...65535).contains(server.port), "server.port")
+        try require(server.maxBodyBytes > 0, "server.maxBodyBytes")
+        try require(server.rateLimitPerSecond > 0, "server.rateLimitPerSecond")
+        try require((1...1000).contains(server.replicas), "server.replicas")
+
+        let quantities: [(String, String)] = [
+            (resources.cpuRequest, "resources.cpuRequest"), (resources.memoryRequest, "resources.memoryRequest"),
+            (resources.cpuLimit, "resources.cpuLimit"), (resources.memoryLimit, "resources.memoryLimit"),
+            (resources.scratchLimit, "resources.scratchLimit"), (resources.vaultStorage, "resources.vaultStorage"),
+        ]
+        for (value, name) in quantities { try require(Pattern.matches(value, Pattern.quantity), name) }
+
+        try require(Pattern.matches(image.name, Pattern.repository), "image.name")
+        try require(Pattern.matches(image.tag, Pattern.tag) && image.tag != "latest", "image.tag")
+        if let digest = image.digest { try require(Pattern.matches(digest, Pattern.digest), "image.digest") }
+        try require(Pattern.isPinnedReference(image.builder), "image.builder")
+        try require(Pattern.isPinnedReference(image.runtime), "image.runtime")
+        try require((10000...2_147_483_647).contains(image.uid), "image.uid")
+
+        try require(Pattern.isLabel(kubernetes.namespace), "kubernetes.namespace")
+        try require(Pattern.isLabelKey(kubernetes.gatewayLabelKey), "kubernetes.gatewayLabelKey")
+        try require(Pattern.matches(kubernetes.gatewayLabelValue, Pattern.labelValue), "kubernetes.gatewayLabelValue")
+        if let gatewayNamespace = kubernetes.gatewayNamespace {
+            try require(Pattern.isLabel(gatewayNamespace), "kubernetes.gatewayNamespace")
+        }
+        try require(Pattern.isSubdomain(kubernetes.tlsSecretName), "kubernetes.tlsSecretName")
+        try require(Pattern.isSubdomain(unlockSecret.name), "kubernetes.unlock.secretName")
+        try require(Pattern.matches(unlockSecret.key, Pattern.secretKey), "kubernetes.unlock.key")
+    }
+
+    private func require(_ condition: Bool, _ setting: String) throws(DeploymentError) {
+        if !condition { throw .invalidSetting(setting) }
+    }
+}
+
+/// The shapes Kubernetes and OCI give to names, as whole-string patterns.
+enum Pattern {
+    static let token = "[A-Za-z0-9][A-Za-z0-9._+-]{0,127}"
+    static let sha256Hex = "[0-9a-f]{64}"
+    static let quantity = "[0-9]+(\\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?"
+    static let repository = "[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]+[a-z0-9]+)*)*"
+    static let tag = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+    static let digest = "sha256:[0-9a-f]{64}"
+    static let label = "[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+    static let labelName = "[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+    static let labelValue = "([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?"
+    static let secretKey = "[-._A-Za-z0-9]{1,253}"
+
+    static func matches(_ text: String, _ pattern: String) -> Bool {
+        guard let regex = try? Regex(pattern) else { return false }
+        return (try? regex.wholeMatch(in: text)) != nil
+    }
+
+    /// A DNS-1123 label: namespaces, container and port names.
+    static func isLabel(_ text: String) -> Bool { matches(text, label) }
+
+    /// A DNS-1123 subdomain: Secret names.
+    static func isSubdomain(_ text: String) -> Bool {
+        text.utf8.count <= 253
+            && text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
+                matches(String($0), label)
+            }
+    }
+
+    /// A label key: an optional DNS subdomain prefix and `/`, then a name.
+    static func isLabelKey(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        switch parts.count {
+        case 1: return matches(parts[0], labelName)
+        case 2: return isSubdomain(parts[0]) && matches(parts[1], labelName)
+        default: return false
+        }
+    }
+
+    /// `repository:tag` with a tag other than `latest` (a base image that cannot move silently under a rebuild
+    /// would need a digest, which the operator adds; a tag is the least this accepts).
+    static func isPinnedReference(_ text: String) -> Bool {
+        let slash = text.lastIndex(of: "/").map { text.index(after: $0) } ?? text.startIndex
+        guard let colon = text[slash...].lastIndex(of: ":") else { return false }
+        let tagText = String(text[text.index(after: colon)...])
+        return matches(String(text[..<colon]), repository) && matches(tagText, tag) && tagText != "latest"
+    }
+
+    /// One line of printable text.
+    static func isPrintableLine(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 1024
+            && text.unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) }
+    }
+}

@@ -1,0 +1,189 @@
+/// Everything `modelvault deploy` needs to know about one model version and how to serve it.
+///
+/// The spec carries names and digests only: secret values (the vault passphrase or identity, the TLS key) never
+/// pass through it, so no rendered artifact can contain one. Secrets are referenced by the names of the
+/// Kubernetes Secrets that hold them.
+public struct DeploymentSpec: Sendable, Equatable {
+    /// The model's name in the vault.
+    public var model: String
+    /// The exact version being deployed.
+    public var version: String
+    /// The alias the version was selected by (for example `production`), if any.
+    public var alias: String?
+    /// The version's files and their SHA-256 digests, as recorded in its signed manifest.
+    public var files: [ModelFile]
+    /// Who signed the version.
+    public var signer: Signer
+    /// How `modelvault serve` runs.
+    public var server: ServerSettings
+    /// Compute and storage requests and limits.
+    public var resources: Resources
+    /// The container image and the images it is built from.
+    public var image: Image
+    /// Namespace, secrets and network settings.
+    public var kubernetes: KubernetesSettings
+
+    /// Creates a spec; every setting but the model's identity has a secure default.
+    public init(
+        model: String, version: String, alias: String? = nil, files: [ModelFile], signer: Signer,
+        server: ServerSettings = ServerSettings(), resources: Resources = Resources(), image: Image = Image(),
+        kubernetes: KubernetesSettings = KubernetesSettings()
+    ) {
+        self.model = model
+        self.version = version
+        self.alias = alias
+        self.files = files
+        self.signer = signer
+        self.server = server
+        self.resources = resources
+        self.image = image
+        self.kubernetes = kubernetes
+    }
+}
+
+extension DeploymentSpec {
+    /// One file of a model version.
+    public struct ModelFile: Sendable, Equatable {
+        /// The file's path inside the version, `/`-separated.
+        public var path: String
+        /// The SHA-256 digest of the file's plaintext, 64 lowercase hex digits.
+        public var sha256: String
+
+        /// Creates a file entry.
+        public init(path: String, sha256: String) {
+            self.path = path
+            self.sha256 = sha256
+        }
+    }
+
+    /// The signer of a model version.
+    public struct Signer: Sendable, Equatable {
+        /// A readable identity (a key name or an e-mail address).
+        public var identity: String
+        /// The SHA-256 fingerprint of the signer's public key, 64 lowercase hex digits.
+        public var keyFingerprint: String
+
+        /// Creates a signer entry.
+        public init(identity: String, keyFingerprint: String) {
+            self.identity = identity
+            self.keyFingerprint = keyFingerprint
+        }
+    }
+
+    /// Settings passed to `modelvault serve`.
+    public struct ServerSettings: Sendable, Equatable {
+        /// The TLS port the server listens on inside the pod.
+        public var port: Int
+        /// The largest request body accepted, in bytes.
+        public var maxBodyBytes: Int
+        /// Requests per second allowed per token.
+        public var rateLimitPerSecond: Int
+        /// The number of pods.
+        public var replicas: Int
+
+        /// Creates server settings; the defaults match `modelvault serve`'s.
+        public init(port: Int = 8443, maxBodyBytes: Int = 64 << 20, rateLimitPerSecond: Int = 50, replicas: Int = 1) {
+            self.port = port
+            self.maxBodyBytes = maxBodyBytes
+            self.rateLimitPerSecond = rateLimitPerSecond
+            self.replicas = replicas
+        }
+    }
+
+    /// Kubernetes resource quantities (for example `250m`, `512Mi`).
+    public struct Resources: Sendable, Equatable {
+        /// CPU the scheduler reserves for a pod.
+        public var cpuRequest: String
+        /// Memory the scheduler reserves for a pod.
+        public var memoryRequest: String
+        /// The CPU a pod may use at most.
+        public var cpuLimit: String
+        /// The memory a pod may use at most; models are decrypted into memory, so size it to them.
+        public var memoryLimit: String
+        /// Scratch space (`/tmp`) a pod may use at most.
+        public var scratchLimit: String
+        /// The size of the volume that holds the (encrypted) vault.
+        public var vaultStorage: String
+
+        /// Creates resource settings.
+        public init(
+            cpuRequest: String = "250m", memoryRequest: String = "256Mi", cpuLimit: String = "1",
+            memoryLimit: String = "1Gi", scratchLimit: String = "64Mi", vaultStorage: String = "1Gi"
+        ) {
+            self.cpuRequest = cpuRequest
+            self.memoryRequest = memoryRequest
+            self.cpuLimit = cpuLimit
+            self.memoryLimit = memoryLimit
+            self.scratchLimit = scratchLimit
+            self.vaultStorage = vaultStorage
+        }
+    }
+
+    /// The serving image and its bases, each pinned by tag (and the serving image optionally by digest).
+    public struct Image: Sendable, Equatable {
+        /// The repository the image is pushed to, for example `registry.example.com/modelvault`.
+        public var name: String
+        /// Its tag; `latest` is refused.
+        public var tag: String
+        /// Its digest (`sha256:` and 64 hex digits) once it has been built and pushed.
+        public var digest: String?
+        /// The build stage's base image.
+        public var builder: String
+        /// The runtime stage's base image.
+        public var runtime: String
+        /// The numeric user and group the server runs as (above 10000, clear of host accounts).
+        public var uid: Int
+
+        /// Creates image settings.
+        public init(
+            name: String = "modelvault", tag: String = "0.1.0", digest: String? = nil,
+            builder: String = "swift:6.3.1-noble", runtime: String = "ubuntu:24.04", uid: Int = 10001
+        ) {
+            self.name = name
+            self.tag = tag
+            self.digest = digest
+            self.builder = builder
+            self.runtime = runtime
+            self.uid = uid
+        }
+    }
+
+    /// How the vault is unlocked at start: a passphrase or an age identity file, each from a Secret.
+    public enum VaultUnlock: Sendable, Equatable {
+        /// The vault passphrase, in key `key` of Secret `secretName`.
+        case passphrase(secretName: String, key: String = "passphrase")
+        /// An age identity file, in key `key` of Secret `secretName`.
+        case identityFile(secretName: String, key: String = "identity")
+    }
+
+    /// Where and how the model is deployed in a cluster.
+    public struct KubernetesSettings: Sendable, Equatable {
+        /// The namespace created for the deployment.
+        public var namespace: String
+        /// The key of the label that marks the gateway pods allowed to reach the server.
+        public var gatewayLabelKey: String
+        /// The value that label must have.
+        public var gatewayLabelValue: String
+        /// The namespace of the gateway pods; `nil` means the deployment's own namespace.
+        public var gatewayNamespace: String?
+        /// The `kubernetes.io/tls` Secret holding the server's certificate and key.
+        public var tlsSecretName: String
+        /// The Secret that unlocks the vault.
+        public var unlock: VaultUnlock
+
+        /// Creates cluster settings.
+        public init(
+            namespace: String = "modelvault", gatewayLabelKey: String = "modelvault.io/gateway",
+            gatewayLabelValue: String = "true", gatewayNamespace: String? = nil,
+            tlsSecretName: String = "modelvault-tls",
+            unlock: VaultUnlock = .passphrase(secretName: "modelvault-passphrase")
+        ) {
+            self.namespace = namespace
+            self.gatewayLabelKey = gatewayLabelKey
+            self.gatewayLabelValue = gatewayLabelValue
+            self.gatewayNamespace = gatewayNamespace
+            self.tlsSecretName = tlsSecretName
+            self.unlock = unlock
+        }
+    }
+}

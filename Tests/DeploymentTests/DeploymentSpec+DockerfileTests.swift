@@ -1,0 +1,72 @@
+import Deployment
+import Foundation
+import Testing
+
+@Suite struct DockerfileTests {
+    /// The Dockerfile's instructions, with continuation lines joined and comments dropped.
+    private func instructions(_ text: String) -> [(keyword: String, arguments: String)] {
+        var joined: [String] = []
+        var current = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if current.isEmpty && (trimmed.isEmpty || trimmed.hasPrefix("#")) { continue }
+            if trimmed.hasSuffix("\\") {
+                current += trimmed.dropLast() + " "
+            } else {
+                joined.append(current + trimmed)
+                current = ""
+            }
+        }
+        return joined.map { line in
+            let keyword = line.prefix { !$0.isWhitespace }
+            return (keyword.uppercased(), line.dropFirst(keyword.count).trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    @Test func runsAsANumericNonRootUserOnPinnedBases() throws {
+        let text = try #require(try DeploymentArtifacts(rendering: Fixtures.spec())["Dockerfile"])
+        let steps = instructions(text)
+        let froms = steps.filter { $0.keyword == "FROM" }.map(\.arguments)
+        #expect(froms == ["swift:6.3.1-noble AS build", "ubuntu:24.04"], "multi-stage, pinned by tag")
+        for from in froms {
+            let reference = String(from.split(separator: " ")[0])
+            #expect(reference.contains(":") && !reference.hasSuffix(":latest"))
+        }
+        // The last USER applies to the runtime image; it is numeric and not root.
+        let users = steps.filter { $0.keyword == "USER" }.map(\.arguments)
+        let user = try #require(users.last)
+        let uid = try #require(Int(user.split(separator: ":")[0]))
+        #expect(uid >= 10000)
+        let lastFrom = try #require(steps.lastIndex { $0.keyword == "FROM" })
+        let userIndex = try #require(steps.lastIndex { $0.keyword == "USER" })
+        #expect(userIndex > lastFrom)
+        #expect(steps[userIndex...].allSatisfy { $0.keyword != "RUN" }, "nothing runs as root after USER")
+    }
+
+    @Test func bakesInNoSecretsAndHasAHealthcheck() throws {
+        let text = try #require(try DeploymentArtifacts(rendering: Fixtures.spec())["Dockerfile"])
+        let steps = instructions(text)
+        #expect(!steps.contains { $0.keyword == "ADD" })
+        #expect(!steps.contains { $0.keyword == "ARG" || $0.keyword == "ENV" }, "no build-time or baked-in secrets")
+        // Only the package's sources go into the build stage and only the built program into the runtime stage.
+        let sources = steps.filter { $0.keyword == "COPY" }.flatMap { copy in
+            copy.arguments.split(separator: " ").filter { !$0.hasPrefix("--") }.dropLast().map(String.init)
+        }
+        #expect(sources == ["Package.*", "Sources", "Tests", "/staging/"])
+        let healthcheck = try #require(steps.first { $0.keyword == "HEALTHCHECK" })
+        #expect(healthcheck.arguments.contains("8443"))
+        let entrypoint = try #require(steps.first { $0.keyword == "ENTRYPOINT" })
+        #expect(entrypoint.arguments == "[\"/app/modelvault\"]")
+        let command = try #require(steps.first { $0.keyword == "CMD" })
+        #expect(command.arguments.hasPrefix("[\"serve\""))
+        #expect(steps.contains { $0.keyword == "EXPOSE" && $0.arguments == "8443" })
+    }
+
+    @Test func commandIsAValidJSONArrayOfTheServeArguments() throws {
+        let text = try #require(try DeploymentArtifacts(rendering: Fixtures.spec())["Dockerfile"])
+        let command = try #require(instructions(text).first { $0.keyword == "CMD" })
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(command.arguments.utf8)) as? [String])
+        #expect(array.first == "serve")
+        #expect(array.contains("breast cancer: logistic@3"))
+    }
+}

@@ -1,0 +1,269 @@
+import Deployment
+import Foundation
+import Testing
+
+@Suite struct KubernetesManifestTests {
+    private let labelSelector = [
+        "app.kubernetes.io/name": "modelvault", "app.kubernetes.io/instance": "modelvault-breast-cancer-logistic",
+    ]
+
+    @Test func everyDocumentParsesAsAKubernetesObjectWithANamespace() throws {
+        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        defer { rendered.remove() }
+        let objects = try rendered.kubernetesObjects()
+        let kinds = objects.compactMap { $0["kind"].string }.sorted()
+        #expect(
+            kinds == [
+                "Deployment", "Kustomization", "Namespace", "NetworkPolicy", "NetworkPolicy", "PersistentVolumeClaim",
+                "Role", "RoleBinding", "Service", "ServiceAccount",
+            ])
+        for object in objects {
+            #expect(object["apiVersion"].string?.isEmpty == false)
+            guard let kind = object["kind"].string, kind != "Kustomization" else { continue }
+            let name = try #require(object["metadata"]["name"].string)
+            #expect(name.count <= 63)
+            if kind != "Namespace" {
+                #expect(object["metadata"]["namespace"].string == "ml-serving", "\(kind) has no namespace")
+            }
+        }
+    }
+
+    @Test func kustomizationListsEveryManifestFile() throws {
+        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        defer { rendered.remove() }
+        let listed = try rendered.object("kubernetes/kustomization.yaml")["resources"].array.compactMap(\.string)
+        let files = rendered.artifacts.files.map(\.path)
+            .filter { $0.hasPrefix("kubernetes/") && $0 != "kubernetes/kustomization.yaml" }
+            .map { String($0.dropFirst("kubernetes/".count)) }
+        #expect(listed.sorted() == files.sorted())
+        #expect(Set(listed).count == listed.count)
+    }
+
+    @Test func namespaceEnforcesTheRestrictedPodSecurityStandard() throws {
+        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        defer { rendered.remove() }
+        let namespace = try rendered.object("kubernetes/namespace.yaml")
+        #expect(namespace["kind"].string == "Namespace")
+        #expect(namespace["metadata"]["name"].string == "ml-serving")
+        let labels = namespace["metadata"]["labels"]
+        for mode in ["enforce", "audit", "warn"] {
+            #expect(labels["pod-security.kubernetes.io/\(mode)"].string == "restricted")
+            #expect(labels["pod-security.kubernetes.io/\(mode)-version"].string == "latest")
+        }
+    }
+
+    @Test func deploymentPodIsLockedDown() throws {
+        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        defer { rendered.remove() }
+        let deployment = try rendered.object("kubernetes/deployment.yaml")
+        #expect(deployment["apiVersion"].string == "apps/v1")
+        #expect(deployment["kind"].string == "Deployment")
+        #expect(deployment["spec"]["replicas"].int == 1)
+        let selector = deployment["spec"]["selector"]["matchLabels"].dictionary.compactMapValues(\.string)
+        #expect(selector == labelSelector)
+        let template = deployment["spec"]["template"]
+        let podLabels = template["metadata"]["labels"].dictionary.compactMapValues(\.string)
+        #expect(selector.allSatisfy { podLabels[$0.key] == $0.value }, "the selector must match the pod labels")
+
+        let pod = template["spec"]
+        #expect(pod["automountServiceAccountToken"].bool == false)
+        #expect(pod["serviceAccountName"].string == "modelvault-breast-cancer-logistic")
+        #expect(pod["hostNetwork"].exists == false && pod["hostPID"].exists == false)
+        let podSecurity = pod["securityContext"]
+        #expect(podSecurity["runAsNonRoot"].bool == true)
+        #expect(podSecurity["runAsUser"].int == 10001)
+        #expect(podSecurity["runAsGroup"].int == 10001)
+        #expect(podSecurity["fsGroup"].int == 10001)
+        #expect(podSecurity["seccompProfile"]["type"].string == "RuntimeDefault")
+
+        let containers = pod["containers"].array
+        try #require(containers.count == 1)
+        let container = containers[0]
+        #expect(container["imagePullPolicy"].string == "Always")
+        #expect(container["image"].string == "registry.example.com/ml/modelvault:0.1.0")
+        let security = container["securityContext"]
+        #expect(security["runAsNonRoot"].bool == true)
+        #expect((security["runAsUser"].int ?? 0) >= 10000)
+        #expect(security["allowPrivilegeEscalation"].bool == false)
+        #expect(security["privileged"].bool == false)
+        #expect(security["readOnlyRootFilesystem"].bool == true)
+        #expect(security["capabilities"]["drop"].array.compactMap(\.string) == ["ALL"])
+        #expect(security["capabilities"]["add"].exists == false)
+        #expect(security["seccompProfile"]["type"].string == "RuntimeDefault")
+
+        let resources = container["resources"]
+        for kind in ["requests", "limits"] {
+            for resource in ["cpu", "memory"] {
+                #expect(resources[kind][resource].string?.isEmpty == false, "\(kind).\(resource) missing")
+            }
+        }
+        #expect(container["ports"][0]["containerPort"].int == 8443)
+        #expect(container["ports"][0]["name"].string == "https")
+    }
+
+    @Test func probesUseTheOpenInferenceProtocolHealthRoutesOverHTTPS() throws {
+        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        defer { rendered.remove() }
+        let container = try rendered.object("kubernetes/deployment.yaml")["spec"]["template"]["spec"]["containers"][0]
+        let expected = [
+            "livenessProbe": "/v2/health/live", "readinessProbe": "/v2/health/ready", "startupProbe": "/v2/health/live",
+        ]
+        for (probe, path) in expected {
+            let get = container[probe]["httpGet"]
+            #expect(get["path"].string == path, "\(probe)")
+            #expect(get["scheme"].string == "HTTPS", "\(probe)")
+            #expect(get["port"].string == "https", "\(probe)")
+        }
+    }
+
+    @Test func serverArgumentsPinTheVersionAndReadSecretsFromFiles() throws {
+        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        defer { rendered.remove() }
+        let container = try rendered.object("kubernetes/deployment.yaml")["spec"]["template"]["spec"]["containers"][0]
+        let args = container["args"].array.compactMap(\.string)
+        func value(after flag: String) -> String? {
+            args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
+        }
+        #expect(args.first == "serve")
+        #expect(value(after: "--models") == "breast cancer: logistic@3")
+        #expect(value(after: "--port") == "8443")
+        #expect(value(after: "--passphrase-file") == "/var/run/secrets/modelvault/unlock/passphrase")
+        #expect(value(after: "--tls-cert") == "/var/run/secrets/modelvault/tls/tls.crt")
+        #expect(value(after: "--tls-key") == "/var/run/secrets/modelvault/tls/tls.key")
+        #expect(!args.contains("--insecure-http"))
+    }
+
+    @Test(arguments: [
+        DeploymentSpec.VaultUnlock.passphrase(secretName: "vault-unlock", key: "phrase"),
+        .identityFile(secretName: "vault-identity"),
+    ])
+    func secretsAreReferencedAsReadOnlyVolumesNeverInlined(unlock: DeploymentSpec.VaultUnlock) throws {
+        guard let rendered = try Rendered.make(Fixtures.spec(unlock: unlock)) else { return }
+        defer { rendered.remove() }
+        let (secretName, key, flag) =
+            switch unlock {
+            case .passphrase(let name, let key): (name, key, "--passphrase-file")
+            case .identityFile(let name, let key): (name, key, "--identity")
+            }
+        let pod = try rendered.object("kubernetes/deployment.yaml")["spec"]["template"]["spec"]
+        let volumes = Dictionary(uniqueKeysWithValues: pod["volumes"].array.map { ($0["name"].string ?? "", $0) })
+        #expect(volumes["tls"]?["secret"]["secretName"].string == "modelvault-tls")
+        #expect(volumes["unlock"]?["secret"]["secretName"].string == secretName)
+        #expect(volumes["unlock"]?["secret"]["items"][0]["key"].string == key)
+        for name in ["tls", "unlock"] {
+            // 0440: the pod's group (fsGroup) may read, nobody may write.
+            #expect(volumes[name]?["secret"]["defaultMode"].int == 0o440)
+        }
+        let mounts = pod["containers"][0]["volumeMounts"].array
+        for mount in mounts where mount["name"].string == "tls" || mount["name"].string == "unlock" {
+            #expect(mount["readOnly"].bool == true)
+        }
+        let args = pod["containers"][0]["args"].array.compactMap(\.string)
+        #expect(args.contains(flag))
+        #expect(pod["containers"][0]["env"].exists == false, "secrets are files, not environment variables")
+
+        // No Secret object, and no data or stringData anywhere: the values never pass through the artifacts.
+        for object in try rendered.kubernetesObjects() {
+            #expect(object["kind"].string != "Secret")
+            #expect(object["data"].exists == false && object["stringData"].exists == false)
+        }
+        for file in rendered.artifacts.files {
+            for marker in ["AGE-SECRET-KEY", "BEGIN PRIVATE KEY", "BEGIN EC PRIVATE KEY", "MODELVAULT_PASSPHRASE"] {
+                #expect(!file.contents.contains(marker), "\(file.path)")
+            }
+        }
+    }
+
+    @Test func scratchSpaceIsABoundedEmptyDir() throws {
+        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        defer { rendered.remove() }
+        let pod = try rendered.object("kubernetes/deployment.yaml")["spec"]["template"]["spec"]
+        let tmp = try #require(pod["volumes"].array.first { $0["name"].string == "tmp" })
+        #expect(tmp["emptyDir"]["sizeLimit"].string == "64Mi")
+        let mount = pod["containers"][0]["volumeMounts"].array.first { $0["name"].string == "tmp" }
+        #expect(mount?["mountPath"].string == "/tmp")
+    }
+
+    @Test func networkPolicyAllowsOnlyGatewayIngressAndDNSEgress() throws {
+        var spec = Fixtures.spec()
+        spec.kubernetes.gatewayNamespace = "ingress"
+        guard let rendered = try Rendered.make(spec) else { return }
+        defer { rendered.remove() }
+        let policy = try rendered.object("kubernetes/networkpolicy.yaml")
+        #expect(policy["apiVersion"].string == "networking.k8s.io/v1")
+        let policySpec = policy["spec"]
+        #expect(policySpec["podSelector"]["matchLabels"].dictionary.compactMapValues(\.string) == labelSelector)
+        #expect(policySpec["policyTypes"].array.compactMap(\.string).sorted() == ["Egress", "Ingress"])
+
+        let ingress = policySpec["ingress"].array
+        try #require(ingress.count == 1)
+        let from = ingress[0]["from"].array
+        try #require(from.count == 1)
+        #expect(from[0]["podSelector"]["matchLabels"]["modelvault.io/gateway"].string == "true")
+        #expect(from[0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].string == "ingress")
+        #expect(
+            ingress[0]["ports"].array.map { "\($0["protocol"].string ?? "")/\($0["port"].int ?? 0)" } == ["TCP/8443"])
+
+        let egress = policySpec["egress"].array
+        try #require(egress.count == 1)
+        let to = egress[0]["to"].array
+        try #require(to.count == 1)
+        #expect(to[0]["podSelector"]["matchLabels"]["k8s-app"].string == "kube-dns")
+        #expect(to[0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].string == "kube-system")
+        let ports = egress[0]["ports"].array.map { "\($0["protocol"].string ?? "")/\($0["port"].int ?? 0)" }
+        #expect(ports.sorted() == ["TCP/53", "UDP/53"])
+
+        let deny = try rendered.object("kubernetes/networkpolicy-default-deny.yaml")["spec"]
+        #expect(deny["podSelector"].dictionary.isEmpty && deny["podSelector"].exists)
+        #expect(deny["policyTypes"].array.compactMap(\.string).sorted() == ["Egress", "Ingress"])
+        #expect(deny["ingress"].exists == false && deny["egress"].exists == false)
+    }
+
+    @Test func gatewayInTheSameNamespaceNeedsNoNamespaceSelector() throws {
+        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        defer { rendered.remove() }
+        let from = try rendered.object("kubernetes/networkpolicy.yaml")["spec"]["ingress"][0]["from"][0]
+        #expect(from["namespaceSelector"].exists == false)
+        #expect(from["podSelector"]["matchLabels"]["modelvault.io/gateway"].string == "true")
+    }
+
+    @Test func serviceAccountRoleAndBindingAreMinimal() throws {
+        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        defer { rendered.remove() }
+        let account = try rendered.object("kubernetes/serviceaccount.yaml")
+        #expect(account["automountServiceAccountToken"].bool == false)
+        let role = try rendered.object("kubernetes/role.yaml")
+        #expect(role["kind"].string == "Role", "a namespaced Role, not a ClusterRole")
+        #expect(role["rules"].exists && role["rules"].array.isEmpty)
+        let binding = try rendered.object("kubernetes/rolebinding.yaml")
+        #expect(binding["roleRef"]["kind"].string == "Role")
+        #expect(binding["roleRef"]["name"].string == role["metadata"]["name"].string)
+        #expect(binding["subjects"].array.count == 1)
+        #expect(binding["subjects"][0]["kind"].string == "ServiceAccount")
+        #expect(binding["subjects"][0]["name"].string == account["metadata"]["name"].string)
+    }
+
+    @Test func serviceTargetsTheServingPort() throws {
+        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        defer { rendered.remove() }
+        let service = try rendered.object("kubernetes/service.yaml")["spec"]
+        #expect(service["type"].string == "ClusterIP")
+        #expect(service["selector"].dictionary.compactMapValues(\.string) == labelSelector)
+        #expect(service["ports"][0]["targetPort"].string == "https")
+    }
+
+    @Test func imageDigestPinsTheImageAndDropsTheSkip() throws {
+        let digest = "sha256:" + String(repeating: "c3", count: 32)
+        guard let rendered = try Rendered.make(Fixtures.spec(digest: digest)) else { return }
+        defer { rendered.remove() }
+        let deployment = try rendered.object("kubernetes/deployment.yaml")
+        let image = deployment["spec"]["template"]["spec"]["containers"][0]["image"].string
+        #expect(image == "registry.example.com/ml/modelvault:0.1.0@" + digest)
+        #expect(deployment["metadata"]["annotations"]["checkov.io/skip1"].exists == false)
+
+        let unpinned = try #require(try Rendered.make(Fixtures.spec()))
+        defer { unpinned.remove() }
+        let skip = try unpinned.object("kubernetes/deployment.yaml")["metadata"]["annotations"]["checkov.io/skip1"]
+        #expect(skip.string?.hasPrefix("CKV_K8S_43=") == true)
+    }
+}
