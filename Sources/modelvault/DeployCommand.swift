@@ -1,0 +1,172 @@
+import ArgumentParser
+import Deployment
+import Foundation
+
+/// `modelvault deploy NAME[@V|:ALIAS] -o DIR`: the Dockerfile, Kubernetes manifests and deployment_config.yaml
+/// for one model version.
+struct DeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deploy",
+        abstract: "Write the deployment artifacts (Dockerfile, Kubernetes manifests) for a model version.",
+        discussion: """
+            Writes DIR/deployment_config.yaml, DIR/Dockerfile and DIR/kubernetes/ (apply with kubectl apply -k). \
+            Secrets are referenced by name and never written: create the TLS Secret and the vault's unlock \
+            Secret in the namespace before applying.
+            """
+    )
+
+    @Argument(help: "The model version: NAME, NAME@VERSION or NAME:ALIAS (default alias: production).")
+    var model: String
+
+    @Option(name: .shortAndLong, help: "The output directory (created; must not exist or be empty).")
+    var output: String
+
+    @Flag(help: "Replace the output directory if it is not empty.")
+    var force = false
+
+    @Option(help: "The vault directory (or MODELVAULT_VAULT, else ./vault).")
+    var vault: String?
+
+    @Option(help: "The Kubernetes namespace to create.")
+    var namespace = "modelvault"
+
+    @Option(help: "The image repository the built image is pushed to.")
+    var image = "modelvault"
+
+    @Option(help: "The image tag (not latest).")
+    var imageTag = "0.1.0"
+
+    @Option(help: "The pushed image's digest (sha256:...), to pin the Deployment to it.")
+    var imageDigest: String?
+
+    @Option(help: "The TLS port the server listens on in the pod.")
+    var port = 8443
+
+    @Option(help: "The number of replicas.")
+    var replicas = 1
+
+    @Option(help: "The largest request body, in bytes.")
+    var maxBody = 64 << 20
+
+    @Option(help: "Requests per second allowed per token.")
+    var rateLimit = 50
+
+    @Option(help: "CPU request per pod (Kubernetes quantity).")
+    var cpuRequest = "250m"
+
+    @Option(help: "Memory request per pod.")
+    var memoryRequest = "256Mi"
+
+    @Option(help: "CPU limit per pod.")
+    var cpuLimit = "1"
+
+    @Option(help: "Memory limit per pod (models are decrypted into memory: size it to them).")
+    var memoryLimit = "1Gi"
+
+    @Option(help: "Size of the vault volume.")
+    var vaultStorage = "1Gi"
+
+    @Option(help: "The label KEY=VALUE of the gateway pods allowed to reach the server.")
+    var gatewayLabel = "modelvault.io/gateway=true"
+
+    @Option(help: "The namespace of the gateway pods (default: the deployment's own).")
+    var gatewayNamespace: String?
+
+    @Option(help: "The kubernetes.io/tls Secret with the server's certificate and key.")
+    var tlsSecret = "modelvault-tls"
+
+    @Option(help: "The Secret holding the vault passphrase (key: passphrase).")
+    var passphraseSecret = "modelvault-passphrase"
+
+    @Option(help: "Unlock with an age identity file from this Secret (key: identity) instead of a passphrase.")
+    var identitySecret: String?
+
+    func validate() throws {
+        guard ModelSelector(model) != nil else {
+            throw ValidationError("expected NAME, NAME@VERSION or NAME:ALIAS")
+        }
+        guard gatewayLabel.split(separator: "=", omittingEmptySubsequences: false).count == 2 else {
+            throw ValidationError("--gateway-label must be KEY=VALUE")
+        }
+    }
+
+    func run() async throws {
+        let selector = try ModelSelector(model).orThrow(CLIError("expected NAME, NAME@VERSION or NAME:ALIAS"))
+        var spec = try await obtainSpec(for: selector)
+        applyOptions(to: &spec)
+        let artifacts = try DeploymentArtifacts(rendering: spec)
+        let directory = URL(fileURLWithPath: output)
+        try artifacts.write(to: directory, replacingExisting: force)
+        FileHandle.standardError.write(Data("wrote \(artifacts.files.count) files\n".utf8))
+        for file in artifacts.files {
+            print(directory.appendingPathComponent(file.path).path)
+        }
+    }
+
+    // MARK: - Wiring to the vault (the coordinator fills this in)
+
+    /// Looks the model version up in the vault and returns its spec: model, resolved version and alias, file
+    /// digests from the signed manifest, and the signer. Only the vault-derived fields matter here; the command
+    /// line options are applied afterwards by `applyOptions(to:)`.
+    ///
+    /// TO WIRE: open the vault (`vault` / MODELVAULT_VAULT / ./vault), authorise `devops` for the model, resolve
+    /// `selector` (alias default `production`), verify the version's signature, and build
+    /// `DeploymentSpec(model:version:alias:files:signer:)` from its manifest and signer key fingerprint.
+    private func obtainSpec(for selector: ModelSelector) async throws -> DeploymentSpec {
+        throw CLIError("deploy needs the vault module")
+    }
+
+    // MARK: -
+
+    /// Copies the command-line settings into the spec.
+    private func applyOptions(to spec: inout DeploymentSpec) {
+        spec.server = .init(
+            port: port, maxBodyBytes: maxBody, rateLimitPerSecond: rateLimit, replicas: replicas)
+        spec.resources = .init(
+            cpuRequest: cpuRequest, memoryRequest: memoryRequest, cpuLimit: cpuLimit, memoryLimit: memoryLimit,
+            vaultStorage: vaultStorage)
+        spec.image.name = image
+        spec.image.tag = imageTag
+        spec.image.digest = imageDigest
+        let label = gatewayLabel.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        spec.kubernetes = .init(
+            namespace: namespace, gatewayLabelKey: String(label[0]), gatewayLabelValue: String(label[1]),
+            gatewayNamespace: gatewayNamespace, tlsSecretName: tlsSecret,
+            unlock: identitySecret.map { .identityFile(secretName: $0) } ?? .passphrase(secretName: passphraseSecret))
+    }
+}
+
+/// `NAME`, `NAME@VERSION` or `NAME:ALIAS`.
+struct ModelSelector: Equatable {
+    enum Version: Equatable {
+        case exact(String)
+        case alias(String)
+    }
+
+    var name: String
+    var version: Version
+
+    init?(_ text: String) {
+        if let at = text.firstIndex(of: "@") {
+            name = String(text[..<at])
+            version = .exact(String(text[text.index(after: at)...]))
+        } else if let colon = text.lastIndex(of: ":") {
+            name = String(text[..<colon])
+            version = .alias(String(text[text.index(after: colon)...]))
+        } else {
+            name = text
+            version = .alias("production")
+        }
+        switch version {
+        case .exact(let value), .alias(let value):
+            if name.isEmpty || value.isEmpty { return nil }
+        }
+    }
+}
+
+extension Optional {
+    fileprivate func orThrow(_ error: @autoclosure () -> some Error) throws -> Wrapped {
+        guard let self else { throw error() }
+        return self
+    }
+}
