@@ -73,9 +73,11 @@ extension DeploymentSpec {
             object: object)
     }
 
-    /// Comments are single lines: a model name is printable text, but make sure of it.
+    /// Comments are single lines: a model name is validated printable text, but make sure of it.
     private static func commentSafe(_ text: String) -> String {
-        String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? " " : Character($0) })
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { Pattern.isPrintableLine(String($0)) ? $0 : " " }))
     }
 
     private func metadata(name: String, annotations: [YAMLPair] = []) -> YAMLValue {

@@ -102,9 +102,12 @@ enum Pattern {
         return matches(String(text[..<colon]), repository) && matches(tagText, tag) && tagText != "latest"
     }
 
-    /// One line of printable text.
+    /// One line of printable text: no control characters, and none of the characters YAML 1.1 treats as line
+    /// breaks (NEL, U+2028, U+2029) or a byte-order mark, since names also appear in comments.
     static func isPrintableLine(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= 1024
-            && text.unicodeScalars.allSatisfy { $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) }
+            && text.unicodeScalars.allSatisfy {
+                $0.value >= 0x20 && !(0x7F...0x9F).contains($0.value) && ![0x2028, 0x2029, 0xFEFF].contains($0.value)
+            }
     }
 }

@@ -42,6 +42,7 @@ import Testing
         Breakage("signer.keyFingerprint") { $0.signer.keyFingerprint = "1234" },
         Breakage("version") { $0.version = "1 2" },
         Breakage("model") { $0.model = "line\nbreak" },
+        Breakage("model") { $0.model = "line\u{2028}separator" },
     ]
 
     /// Each case breaks one setting; the error names that setting and nothing else.

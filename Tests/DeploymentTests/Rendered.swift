@@ -35,7 +35,7 @@ struct Rendered {
         return JSON(documents[0])
     }
 
-    /// Every Kubernetes object, in the kustomization's order.
+    /// Every Kubernetes object, files in path order.
     func kubernetesObjects() throws -> [JSON] {
         try documents.keys.filter { $0.hasPrefix("kubernetes/") }.sorted().flatMap { path in
             try #require(documents[path]).map(JSON.init)
