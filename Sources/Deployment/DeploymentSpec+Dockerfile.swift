@@ -17,6 +17,7 @@ extension DeploymentSpec {
             "WORKDIR /build",
             "COPY Package.* ./",
             "COPY Sources ./Sources",
+            "# Tests only because Package.swift declares the test targets; this stage is not shipped.",
             "COPY Tests ./Tests",
             "RUN swift build -c release --product modelvault --static-swift-stdlib \\",
             "    && mkdir -p /staging \\",

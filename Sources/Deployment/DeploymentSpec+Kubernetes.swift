@@ -35,6 +35,7 @@ extension DeploymentSpec {
                 comment: [
                     "The vault: encrypted models, catalog and audit log. Every model file on it stays age-encrypted;",
                     "the server decrypts into memory only. Copy the vault in before the first start.",
+                    "ReadWriteOnce: replicas share it only on one node; the server appends to the audit log on it.",
                 ],
                 object: persistentVolumeClaimObject),
             Manifest(
