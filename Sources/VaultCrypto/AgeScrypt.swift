@@ -62,3 +62,24 @@ public struct AgeScryptIdentity: AgeIdentity {
         return nil
     }
 }
+
+/// A passphrase identity that asks for the passphrase only when the file has an scrypt stanza, so a tool can
+/// decrypt passphrase files without asking up front. Any other file is refused with a clear error.
+public struct AgePassphrasePrompt: AgeIdentity {
+    let maxWorkFactor: Int
+    let ask: @Sendable () throws -> String
+
+    /// Calls `ask` for the passphrase when a file turns out to be passphrase-encrypted.
+    public init(maxWorkFactor: Int = 22, ask: @escaping @Sendable () throws -> String) {
+        self.maxWorkFactor = maxWorkFactor
+        self.ask = ask
+    }
+
+    /// Unwraps the scrypt stanza after asking for the passphrase.
+    public func unwrap(_ stanzas: [AgeStanza]) throws -> SymmetricKey? {
+        guard stanzas.contains(where: { $0.type == "scrypt" }) else {
+            throw AgeError(.noIdentityMatched, "the file is not passphrase-encrypted and no identity was given")
+        }
+        return try AgeScryptIdentity(passphrase: try ask(), maxWorkFactor: maxWorkFactor).unwrap(stanzas)
+    }
+}

@@ -12,11 +12,12 @@ public enum AtomicFile {
     /// Writes `data` to `url` atomically with the given POSIX permissions.
     public static func write(_ data: some DataProtocol, to url: URL, permissions: Int = 0o644) throws {
         try write(to: url, permissions: permissions) { handle in
-            try handle.write(contentsOf: data)
+            do { try handle.write(contentsOf: data) } catch { throw AgeError.io("cannot write the output file") }
         }
     }
 
-    /// Creates `url` atomically from what `body` writes to the handle; if `body` throws, no file is left.
+    /// Creates `url` atomically from what `body` writes to the handle; if `body` throws, its error is rethrown and
+    /// no file is left.
     public static func write(
         to url: URL, permissions: Int = 0o644, _ body: (FileHandle) throws -> Void
     ) throws {
@@ -35,13 +36,7 @@ public enum AtomicFile {
                 unlink(temporary.path)
             }
         }
-        do {
-            try body(handle)
-        } catch let error as AgeError {
-            throw error
-        } catch {
-            throw AgeError.io("cannot write the output file")
-        }
+        try body(handle)
         guard fsync(descriptor) == 0 else { throw AgeError.io("cannot flush the output file") }
         committed = true
         close(descriptor)
