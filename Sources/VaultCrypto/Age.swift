@@ -9,18 +9,18 @@ public enum Age {
     public static func encrypt(
         _ plaintext: some DataProtocol, to recipients: [any AgeRecipient], armored: Bool = false
     ) throws -> Data {
-        var output: [UInt8] = []
+        var output = Data()
         try encrypt(from: ByteReader(bytes: Array(plaintext)), recipients: recipients, armored: armored) {
             output += $0
         }
-        return Data(output)
+        return output
     }
 
     /// Decrypts an age file (binary or armored) held in memory.
     public static func decrypt(_ file: some DataProtocol, using identities: [any AgeIdentity]) throws -> Data {
-        var output: [UInt8] = []
+        var output = Data()
         try decrypt(from: ByteReader(bytes: Array(file)), using: identities) { output += $0 }
-        return Data(output)
+        return output
     }
 
     // MARK: Streams
@@ -71,9 +71,9 @@ public enum Age {
     public static func rewrap(
         _ file: some DataProtocol, using identities: [any AgeIdentity], for recipients: [any AgeRecipient]
     ) throws -> Data {
-        var output: [UInt8] = []
+        var output = Data()
         try rewrap(from: ByteReader(bytes: Array(file)), using: identities, for: recipients) { output += $0 }
-        return Data(output)
+        return output
     }
 
     /// Re-wraps the file at `input` into `output` atomically, streaming the payload.
@@ -95,7 +95,7 @@ public enum Age {
         do { return try FileHandle(forReadingFrom: url) } catch { throw AgeError.io("cannot open the input file") }
     }
 
-    static func write(_ bytes: [UInt8], to handle: FileHandle) throws {
+    static func write(_ bytes: Data, to handle: FileHandle) throws {
         guard !bytes.isEmpty else { return }
         do { try handle.write(contentsOf: bytes) } catch { throw AgeError.io("cannot write the output") }
     }
@@ -113,19 +113,19 @@ public enum Age {
     }
 
     static func encrypt(
-        from reader: ByteReader, recipients: [any AgeRecipient], armored: Bool, write: ([UInt8]) throws -> Void
+        from reader: ByteReader, recipients: [any AgeRecipient], armored: Bool, write: (Data) throws -> Void
     ) throws {
         try validate(recipients)
         let fileKey = SymmetricKey(size: .bits128)
         let header = AgeHeader.encode(stanzas: try recipients.flatMap { try $0.wrap(fileKey) }, fileKey: fileKey)
         let nonce = SymmetricKey(size: .bits128).withUnsafeBytes { [UInt8]($0) }
         var armor = armored ? AgeArmor.Encoder() : nil
-        func emit(_ bytes: [UInt8]) throws {
-            if armor != nil { try write(armor!.write(bytes)) } else { try write(bytes) }
+        func emit(_ bytes: Data) throws {
+            if armor != nil { try write(Data(armor!.write(Array(bytes)))) } else { try write(bytes) }
         }
-        try emit(header + nonce)
+        try emit(Data(header + nonce))
         try AgePayload(fileKey: fileKey, nonce: nonce).encrypt(from: reader, to: emit)
-        if armor != nil { try write(armor!.finish()) }
+        if armor != nil { try write(Data(armor!.finish())) }
     }
 
     /// Reads the header (through the armor if any) and unwraps and checks the file key.
@@ -143,7 +143,7 @@ public enum Age {
 
     static func decrypt(
         from reader: ByteReader, using identities: [any AgeIdentity], armored: Bool? = nil,
-        write: ([UInt8]) throws -> Void
+        write: (Data) throws -> Void
     ) throws {
         let (source, _, fileKey, _) = try open(reader, using: identities, armored: armored)
         let nonce = try source.read(upTo: AgePayload.nonceSize)
@@ -153,21 +153,21 @@ public enum Age {
 
     static func rewrap(
         from reader: ByteReader, using identities: [any AgeIdentity], for recipients: [any AgeRecipient],
-        write: ([UInt8]) throws -> Void
+        write: (Data) throws -> Void
     ) throws {
         try validate(recipients)
         let (source, _, fileKey, armored) = try open(reader, using: identities)
         let header = AgeHeader.encode(stanzas: try recipients.flatMap { try $0.wrap(fileKey) }, fileKey: fileKey)
         var armor = armored ? AgeArmor.Encoder() : nil
-        func emit(_ bytes: [UInt8]) throws {
-            if armor != nil { try write(armor!.write(bytes)) } else { try write(bytes) }
+        func emit(_ bytes: Data) throws {
+            if armor != nil { try write(Data(armor!.write(Array(bytes)))) } else { try write(bytes) }
         }
-        try emit(header)
+        try emit(Data(header))
         while true {
             let block = try source.read(upTo: 1 << 20)
             if block.isEmpty { break }
-            try emit(block)
+            try emit(Data(block))
         }
-        if armor != nil { try write(armor!.finish()) }
+        if armor != nil { try write(Data(armor!.finish())) }
     }
 }

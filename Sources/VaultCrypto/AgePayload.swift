@@ -26,20 +26,21 @@ struct AgePayload: Sendable {
         return try! ChaChaPoly.Nonce(data: bytes)
     }
 
-    func seal(_ plaintext: ArraySlice<UInt8>, index: UInt64, final: Bool) -> [UInt8] {
-        // Sealing with a valid key and nonce cannot fail.
+    func seal(_ plaintext: ArraySlice<UInt8>, index: UInt64, final: Bool) -> Data {
+        // Sealing with a valid key and nonce cannot fail. `combined` is nonce, ciphertext, tag: slice off the
+        // nonce without copying.
         let box = try! ChaChaPoly.seal(plaintext, using: key, nonce: Self.nonce(index, final: final))
-        return Array(box.ciphertext) + Array(box.tag)
+        return box.combined.dropFirst(12)
     }
 
-    func open(_ sealed: ArraySlice<UInt8>, index: UInt64, final: Bool) -> [UInt8]? {
+    func open(_ sealed: ArraySlice<UInt8>, index: UInt64, final: Bool) -> Data? {
         guard sealed.count >= Self.tagSize,
             let box = try? ChaChaPoly.SealedBox(
                 nonce: Self.nonce(index, final: final), ciphertext: sealed.dropLast(Self.tagSize),
                 tag: sealed.suffix(Self.tagSize)),
             let plain = try? ChaChaPoly.open(box, using: key)
         else { return nil }
-        return Array(plain)
+        return plain
     }
 
     /// Runs `body` for 0..<count across cores, collecting results in order.
@@ -57,7 +58,7 @@ struct AgePayload: Sendable {
     }
 
     /// Encrypts everything `reader` yields, writing sealed chunks to `write`.
-    func encrypt(from reader: ByteReader, to write: ([UInt8]) throws -> Void) throws {
+    func encrypt(from reader: ByteReader, to write: (Data) throws -> Void) throws {
         var index: UInt64 = 0
         let batchBytes = Self.batchChunks * Self.chunkSize
         while true {
@@ -74,22 +75,19 @@ struct AgePayload: Sendable {
                     batch[ranges[position]], index: first + UInt64(position),
                     final: atEnd && position == ranges.count - 1)
             }
-            var output: [UInt8] = []
-            output.reserveCapacity(sealed.reduce(0) { $0 + $1.count })
-            for chunk in sealed { output += chunk }
-            try write(output)
+            for chunk in sealed { try write(chunk) }
             index += UInt64(ranges.count)
             if atEnd { return }
         }
     }
 
     private enum Opened: Sendable {
-        case chunk([UInt8], final: Bool)
+        case chunk(Data, final: Bool)
         case failed
     }
 
     /// Decrypts the sealed chunks `reader` yields, releasing to `write` only chunks that authenticated, in order.
-    func decrypt(from reader: ByteReader, to write: ([UInt8]) throws -> Void) throws {
+    func decrypt(from reader: ByteReader, to write: (Data) throws -> Void) throws {
         var index: UInt64 = 0
         let batchBytes = Self.batchChunks * Self.sealedChunkSize
         while true {
@@ -114,7 +112,6 @@ struct AgePayload: Sendable {
                 }
                 return .failed
             }
-            var output: [UInt8] = []
             var failure: AgeError?
             for (position, result) in opened.enumerated() {
                 let chunkIndex = first + UInt64(position)
@@ -127,7 +124,7 @@ struct AgePayload: Sendable {
                     failure = .emptyLastChunk
                     break
                 }
-                output += plain
+                try write(plain)
                 if final && !isLast {
                     failure = .trailingData
                     break
@@ -137,7 +134,6 @@ struct AgePayload: Sendable {
                     break
                 }
             }
-            try write(output)
             if let failure { throw failure }
             index += UInt64(ranges.count)
             if atEnd { return }

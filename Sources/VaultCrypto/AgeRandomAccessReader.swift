@@ -89,7 +89,7 @@ public struct AgeRandomAccessReader: Sendable {
         let sealed = try file.read(at: start, count: end - start)
         let payload = self.payload
         let finalIndex = chunkCount - 1
-        let opened = AgePayload.parallelMap(lastChunk - firstChunk + 1) { position -> [UInt8]? in
+        let opened = AgePayload.parallelMap(lastChunk - firstChunk + 1) { position -> Data? in
             let lower = position * AgePayload.sealedChunkSize
             let upper = min(sealed.count, lower + AgePayload.sealedChunkSize)
             let index = firstChunk + position

@@ -44,7 +44,13 @@ final class ByteReader {
         }
         while available < count && !exhausted {
             let more = try pull(max(count - available, 64 * 1024))
-            if more.isEmpty { exhausted = true } else { buffer += more }
+            if more.isEmpty {
+                exhausted = true
+            } else if buffer.isEmpty {
+                buffer = more  // no copy when everything was consumed
+            } else {
+                buffer += more
+            }
         }
     }
 
