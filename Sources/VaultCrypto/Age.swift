@@ -1,0 +1,173 @@
+import Crypto
+public import Foundation
+
+/// The age v1 file format: encryption to recipients, decryption with identities, header re-wrapping.
+public enum Age {
+    // MARK: Whole buffers
+
+    /// Encrypts `plaintext` to `recipients`; `armored` gives the PEM-style text form.
+    public static func encrypt(
+        _ plaintext: some DataProtocol, to recipients: [any AgeRecipient], armored: Bool = false
+    ) throws -> Data {
+        var output = Data()
+        try encrypt(from: ByteReader(bytes: Array(plaintext)), recipients: recipients, armored: armored) {
+            output += $0
+        }
+        return output
+    }
+
+    /// Decrypts an age file (binary or armored) held in memory.
+    public static func decrypt(_ file: some DataProtocol, using identities: [any AgeIdentity]) throws -> Data {
+        var output = Data()
+        try decrypt(from: ByteReader(bytes: Array(file)), using: identities) { output += $0 }
+        return output
+    }
+
+    // MARK: Streams
+
+    /// Encrypts from `input` to `output` in constant memory, sealing chunks in parallel.
+    public static func encrypt(
+        from input: FileHandle, to output: FileHandle, recipients: [any AgeRecipient], armored: Bool = false
+    ) throws {
+        try encrypt(from: ByteReader(handle: input), recipients: recipients, armored: armored) {
+            try write($0, to: output)
+        }
+    }
+
+    /// Decrypts from `input` to `output` in constant memory; only authenticated chunks reach `output`.
+    public static func decrypt(
+        from input: FileHandle, to output: FileHandle, using identities: [any AgeIdentity]
+    ) throws {
+        try decrypt(from: ByteReader(handle: input), using: identities) { try write($0, to: output) }
+    }
+
+    // MARK: Files
+
+    /// Encrypts the file at `input` into `output` atomically.
+    public static func encryptFile(
+        at input: URL, to output: URL, recipients: [any AgeRecipient], armored: Bool = false
+    ) throws {
+        let source = try openForReading(input)
+        defer { try? source.close() }
+        try AtomicFile.write(to: output) { handle in
+            try encrypt(from: source, to: handle, recipients: recipients, armored: armored)
+        }
+    }
+
+    /// Decrypts the file at `input` into `output` (mode 0600); the output appears only once the last chunk has
+    /// authenticated, and a failure leaves no output file.
+    public static func decryptFile(at input: URL, to output: URL, using identities: [any AgeIdentity]) throws {
+        let source = try openForReading(input)
+        defer { try? source.close() }
+        try AtomicFile.write(to: output, permissions: 0o600) { handle in
+            try decrypt(from: source, to: handle, using: identities)
+        }
+    }
+
+    // MARK: Re-wrapping
+
+    /// Returns `file` with a new header for `recipients` around the same file key; the payload bytes are copied
+    /// unchanged. An armored input gives an armored output.
+    public static func rewrap(
+        _ file: some DataProtocol, using identities: [any AgeIdentity], for recipients: [any AgeRecipient]
+    ) throws -> Data {
+        var output = Data()
+        try rewrap(from: ByteReader(bytes: Array(file)), using: identities, for: recipients) { output += $0 }
+        return output
+    }
+
+    /// Re-wraps the file at `input` into `output` atomically, streaming the payload.
+    public static func rewrapFile(
+        at input: URL, to output: URL, using identities: [any AgeIdentity], for recipients: [any AgeRecipient]
+    ) throws {
+        let source = try openForReading(input)
+        defer { try? source.close() }
+        try AtomicFile.write(to: output) { handle in
+            try rewrap(from: ByteReader(handle: source), using: identities, for: recipients) {
+                try write($0, to: handle)
+            }
+        }
+    }
+
+    // MARK: Core
+
+    static func openForReading(_ url: URL) throws -> FileHandle {
+        do { return try FileHandle(forReadingFrom: url) } catch { throw AgeError.io("cannot open the input file") }
+    }
+
+    static func write(_ bytes: Data, to handle: FileHandle) throws {
+        guard !bytes.isEmpty else { return }
+        do { try handle.write(contentsOf: bytes) } catch { throw AgeError.io("cannot write the output") }
+    }
+
+    /// Refuses recipient sets the format forbids or discourages.
+    static func validate(_ recipients: [any AgeRecipient]) throws {
+        guard !recipients.isEmpty else { throw AgeError.request("no recipients given") }
+        if recipients.contains(where: { $0 is AgeScryptRecipient }) && recipients.count > 1 {
+            throw AgeError.request("a passphrase recipient must be the only recipient")
+        }
+        let hybrid = recipients.filter { $0 is AgeHybridRecipient }.count
+        if hybrid > 0 && hybrid < recipients.count {
+            throw AgeError.request("post-quantum recipients cannot be mixed with classic recipients")
+        }
+    }
+
+    static func encrypt(
+        from reader: ByteReader, recipients: [any AgeRecipient], armored: Bool, write: (Data) throws -> Void
+    ) throws {
+        try validate(recipients)
+        let fileKey = SymmetricKey(size: .bits128)
+        let header = AgeHeader.encode(stanzas: try recipients.flatMap { try $0.wrap(fileKey) }, fileKey: fileKey)
+        let nonce = SymmetricKey(size: .bits128).withUnsafeBytes { [UInt8]($0) }
+        var armor = armored ? AgeArmor.Encoder() : nil
+        func emit(_ bytes: Data) throws {
+            if armor != nil { try write(Data(armor!.write(Array(bytes)))) } else { try write(bytes) }
+        }
+        try emit(Data(header + nonce))
+        try AgePayload(fileKey: fileKey, nonce: nonce).encrypt(from: reader, to: emit)
+        if armor != nil { try write(Data(armor!.finish())) }
+    }
+
+    /// Reads the header (through the armor if any) and unwraps and checks the file key.
+    /// `armored` nil detects the armor.
+    static func open(
+        _ reader: ByteReader, using identities: [any AgeIdentity], armored: Bool? = nil
+    ) throws -> (source: ByteReader, header: AgeHeader, fileKey: SymmetricKey, armored: Bool) {
+        let armored = try armored ?? AgeArmor.isArmored(reader)
+        let source = armored ? ByteReader(pull: AgeArmor.decoder(reader)) : reader
+        let header = try AgeHeader.read(from: source)
+        let fileKey = try header.unwrapFileKey(using: identities)
+        try header.verifyMAC(fileKey: fileKey)
+        return (source, header, fileKey, armored)
+    }
+
+    static func decrypt(
+        from reader: ByteReader, using identities: [any AgeIdentity], armored: Bool? = nil,
+        write: (Data) throws -> Void
+    ) throws {
+        let (source, _, fileKey, _) = try open(reader, using: identities, armored: armored)
+        let nonce = try source.read(upTo: AgePayload.nonceSize)
+        guard nonce.count == AgePayload.nonceSize else { throw AgeError.header("missing payload nonce") }
+        try AgePayload(fileKey: fileKey, nonce: nonce).decrypt(from: source, to: write)
+    }
+
+    static func rewrap(
+        from reader: ByteReader, using identities: [any AgeIdentity], for recipients: [any AgeRecipient],
+        write: (Data) throws -> Void
+    ) throws {
+        try validate(recipients)
+        let (source, _, fileKey, armored) = try open(reader, using: identities)
+        let header = AgeHeader.encode(stanzas: try recipients.flatMap { try $0.wrap(fileKey) }, fileKey: fileKey)
+        var armor = armored ? AgeArmor.Encoder() : nil
+        func emit(_ bytes: Data) throws {
+            if armor != nil { try write(Data(armor!.write(Array(bytes)))) } else { try write(bytes) }
+        }
+        try emit(Data(header))
+        while true {
+            let block = try source.read(upTo: 1 << 20)
+            if block.isEmpty { break }
+            try emit(Data(block))
+        }
+        if armor != nil { try write(Data(armor!.finish())) }
+    }
+}
