@@ -69,8 +69,8 @@ public enum Fernet {
     static let version: UInt8 = 0x80
     /// Tokens stamped up to this far ahead of the verifier's clock are accepted, as in the reference.
     static let maxClockSkew: TimeInterval = 60
-    /// version (1) + timestamp (8) + IV (16) + at least one block (16) + HMAC (32).
-    static let minimumLength = 1 + 8 + 16 + 16 + 32
+    /// version (1) + timestamp (8) + IV (16) + HMAC (32); the ciphertext length is checked after the HMAC.
+    static let minimumLength = 1 + 8 + 16 + 32
 
     /// Verifies and decrypts a token.
     ///
@@ -99,7 +99,7 @@ public enum Fernet {
             throw FernetError(.authenticationFailed)
         }
         let ciphertext = bytes[25..<(bytes.count - 32)]
-        guard ciphertext.count % 16 == 0, let iv = try? AES._CBC.IV(ivBytes: bytes[9..<25]),
+        guard !ciphertext.isEmpty, ciphertext.count % 16 == 0, let iv = try? AES._CBC.IV(ivBytes: bytes[9..<25]),
             let plaintext = try? AES._CBC.decrypt(ciphertext, using: key.encryptionKey, iv: iv)
         else { throw FernetError(.decryptionFailed) }
         return plaintext

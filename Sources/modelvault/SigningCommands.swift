@@ -46,7 +46,7 @@ struct Sign: AsyncParsableCommand {
         let key = try SigningKey(pem: readKeyFile(privateKey))
         let manifest = try ModelSignature.signModel(
             at: model.modelURL, with: key, signature: model.signatureURL, ignoring: model.modelRelativeIgnorePaths)
-        print("signed \(manifest.entries.count) files into \(model.signature)")
+        print("signed \(manifest.entries.count) file(s) into \(model.signature)")
     }
 }
 
@@ -64,6 +64,6 @@ struct Verify: AsyncParsableCommand {
         let key = try VerifyingKey(pem: readKeyFile(publicKey))
         let signed = try ModelSignature.verifyModel(
             at: model.modelURL, with: key, signature: model.signatureURL, ignoring: model.modelRelativeIgnorePaths)
-        print("verified \(signed.manifest.entries.count) files of \(signed.modelName)")
+        print("verified \(signed.manifest.entries.count) file(s) of \(signed.modelName)")
     }
 }
