@@ -24,13 +24,13 @@ extension ModelManifest {
     ) throws -> ModelManifest {
         let ignored = Set((ignoring + (ignoringGitPaths ? gitPaths : [])).map(normalized))
         let files = try listFiles(under: root.path, ignoring: ignored)
-        let digests = try hashFiles(files.map { root.path + "/" + $0 })
+        let digests = try hashFiles(files, under: root.path)
         return try ModelManifest(entries: zip(files, digests).map { Entry(path: $0, sha256: $1) })
     }
 
     /// Hashes a model that is a single file; its one entry is named `"."`, as the reference names it.
     public static func hashing(fileAt url: URL) throws -> ModelManifest {
-        try ModelManifest(entries: [Entry(path: ".", sha256: hashFile(atPath: url.path))])
+        try ModelManifest(entries: [Entry(path: ".", sha256: hashFile(atPath: url.path, name: url.lastPathComponent))])
     }
 
     /// Hashes a model given as a file or a directory.
@@ -91,10 +91,10 @@ extension ModelManifest {
 
     /// Hashes the files concurrently; each worker streams through one reusable buffer, so memory stays bounded
     /// by the number of workers, not by file sizes.
-    static func hashFiles(_ paths: [String]) throws -> [[UInt8]] {
+    static func hashFiles(_ paths: [String], under root: String) throws -> [[UInt8]] {
         let slots = ResultSlots(count: paths.count)
         DispatchQueue.concurrentPerform(iterations: paths.count) { index in
-            slots.set(index, Result { try hashFile(atPath: paths[index]) })
+            slots.set(index, Result { try hashFile(atPath: root + "/" + paths[index], name: paths[index]) })
         }
         return try slots.values.map { result in
             do {
@@ -109,9 +109,8 @@ extension ModelManifest {
 
     static let readChunkSize = 4 << 20
 
-    /// SHA-256 of a file's bytes, read in fixed chunks.
-    static func hashFile(atPath path: String) throws -> [UInt8] {
-        let name = URL(fileURLWithPath: path).lastPathComponent
+    /// SHA-256 of a file's bytes, read in fixed chunks; `name` is what an error reports.
+    static func hashFile(atPath path: String, name: String) throws -> [UInt8] {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else { throw ModelSigningError(.unreadable, path: name) }
         defer { close(descriptor) }

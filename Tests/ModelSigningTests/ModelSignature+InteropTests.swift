@@ -7,6 +7,8 @@ import Testing
 /// Interop with PyPI `model-signing` 1.1.1 (`model_signing sign key` / `verify key`), both directions.
 @Suite struct ModelSigningInteropTests {
     static let tool = "model_signing"
+    /// Probed once: starting the Python tool takes seconds.
+    static let toolAvailable = Interop.available(tool)
 
     /// A nested model, a key pair as PEM files, and a parent directory to run the tool from.
     struct Workspace {
@@ -40,7 +42,7 @@ import Testing
 
     @Test(arguments: 0..<3)
     func ourSignaturePassesModelSigningVerify(curve: Int) throws {
-        guard Interop.available(Self.tool) else { try Interop.skipOrFail(Self.tool); return }
+        guard Self.toolAvailable else { try Interop.skipOrFail(Self.tool); return }
         let workspace = try Workspace(key: Self.keys[curve]())
         defer { workspace.root.remove() }
         let signature = workspace.model.appendingPathComponent("model.sig")
@@ -58,7 +60,7 @@ import Testing
 
     @Test(arguments: 0..<3)
     func modelSigningSignaturePassesOurVerify(curve: Int) throws {
-        guard Interop.available(Self.tool) else { try Interop.skipOrFail(Self.tool); return }
+        guard Self.toolAvailable else { try Interop.skipOrFail(Self.tool); return }
         let workspace = try Workspace(key: Self.keys[curve]())
         defer { workspace.root.remove() }
         let signed = try workspace.python([
@@ -78,7 +80,7 @@ import Testing
     }
 
     @Test func modelSigningVerifiesASingleFileModelWeSigned() throws {
-        guard Interop.available(Self.tool) else { try Interop.skipOrFail(Self.tool); return }
+        guard Self.toolAvailable else { try Interop.skipOrFail(Self.tool); return }
         let workspace = try Workspace(key: Self.keys[0]())
         defer { workspace.root.remove() }
         let file = workspace.model.appendingPathComponent("a.bin")

@@ -94,26 +94,42 @@ func signedManifestVerifiesAndRoundTrips(curve: Int) throws {
     }
 }
 
-@Test func statementWithAWrongModelDigestIsInconsistent() throws {
-    // A validly signed statement whose subject digest disagrees with its resources.
-    let key = keys[0]
+/// A validly signed bundle over hand-built resources, to test what verification does with hostile contents.
+private func signedBundle(resources: [(name: String, digest: String)], subjectDigest: String? = nil) throws -> Data {
+    var root = SHA256()
+    for resource in resources { root.update(data: try #require([UInt8](hex: resource.digest))) }
     let statement = SigstoreBundle.Statement(
         type: SigstoreBundle.statementType,
-        subject: [.init(name: "m", digest: ["sha256": String(repeating: "0", count: 64)])],
+        subject: [.init(name: "m", digest: ["sha256": subjectDigest ?? root.finalize().hexString])],
         predicateType: SigstoreBundle.predicateType,
         predicate: .init(
             serialization: .init(method: "files", hashType: "sha256", allowSymlinks: false, ignorePaths: nil),
-            resources: [.init(name: "a", algorithm: "sha256", digest: String(repeating: "1", count: 64))]))
+            resources: resources.map { .init(name: $0.name, algorithm: "sha256", digest: $0.digest) }))
     let payload = try JSONEncoder().encode(statement)
-    let signature = try key.derSignature(
+    let signature = try keys[0].derSignature(
         for: SigstoreBundle.pae(payloadType: SigstoreBundle.payloadType, payload: payload))
     let bundle = SigstoreBundle.Bundle(
         mediaType: SigstoreBundle.mediaType, verificationMaterial: .init(publicKey: nil, tlogEntries: []),
         dsseEnvelope: .init(
             payload: payload.base64EncodedString(), payloadType: SigstoreBundle.payloadType,
             signatures: [.init(sig: signature.base64EncodedString(), keyid: nil)]))
+    return try JSONEncoder().encode(bundle)
+}
+
+@Test func statementWithAWrongModelDigestIsInconsistent() throws {
+    let bundle = try signedBundle(
+        resources: [("a", String(repeating: "1", count: 64))], subjectDigest: String(repeating: "0", count: 64))
     #expect(throws: ModelSigningError(.inconsistentManifest)) {
-        try ModelSignature.verify(try JSONEncoder().encode(bundle), with: key.verifyingKey)
+        try ModelSignature.verify(bundle, with: keys[0].verifyingKey)
+    }
+}
+
+@Test(arguments: ["../outside.bin", "/etc/passwd", "a/../../b"])
+func signedResourceNamesThatEscapeTheModelAreRefused(name: String) throws {
+    // Even under a valid signature: a verifier must never join such a name to the model root.
+    let bundle = try signedBundle(resources: [(name, String(repeating: "2", count: 64))])
+    #expect(throws: ModelSigningError(.invalidResourceName, path: name)) {
+        try ModelSignature.verify(bundle, with: keys[0].verifyingKey)
     }
 }
 
