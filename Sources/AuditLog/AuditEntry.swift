@@ -83,28 +83,6 @@ public struct AuditEntry: Codable, Sendable, Equatable {
         Date(timeIntervalSince1970: (time.timeIntervalSince1970 * 1000).rounded(rounding) / 1000)
     }
 
-    /// RFC 3339 UTC with exactly three fractional digits, computed from whole milliseconds (binary floating point
-    /// would otherwise turn .123 into .122).
-    static func timestamp(_ time: Date) -> String {
-        let milliseconds = Int64((time.timeIntervalSince1970 * 1000).rounded())
-        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
-        let (wholeSeconds, millis) = fraction < 0 ? (seconds - 1, fraction + 1000) : (seconds, fraction)
-        let base = Date(timeIntervalSince1970: TimeInterval(wholeSeconds)).formatted(Date.ISO8601FormatStyle())
-        let digits = String(millis)
-        return base.dropLast() + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
-    }
-
-    /// The canonical form: JSON, sorted keys, one line, no insignificant whitespace.
-    public func canonicalJSON() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        do {
-            return try encoder.encode(self)
-        } catch {
-            throw AuditLogError.encoding
-        }
-    }
-
     /// Replaces anything shaped like a ModelVault token or an age secret key with `[redacted]`: defence in depth,
     /// since callers must not pass secrets in the first place.
     static func redacted(_ text: String) -> String {
