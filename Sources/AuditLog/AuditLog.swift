@@ -5,11 +5,15 @@ public import Foundation
 /// C2SP signed-note checkpoints, durable across crashes, with group commit.
 ///
 /// Files in `directory`: `entries.jsonl` (one record per line: leaf hash, space, canonical leaf JSON) and
-/// `checkpoints.log` (signed notes, appended). One process appends at a time (an exclusive `flock`).
+/// `checkpoints.log` (signed notes, appended).
 ///
 /// Concurrent `append` calls are batched: the first caller to find the log idle writes every pending record
 /// with one `write` and one `fdatasync`, resumes the batch, then hands the lead to the next waiter. A call returns
 /// its index only once its record is durable.
+///
+/// Several processes (the server and CLI runs) may append to one log: each batch takes an exclusive `flock`,
+/// first folds in whatever other writers appended (cutting off a record a crashed writer left unfinished), then
+/// writes. Opening recovers the same way.
 public actor AuditLog {
     /// The log identity: first checkpoint line and signing key name.
     public let origin: String
@@ -18,14 +22,9 @@ public actor AuditLog {
     /// The verifier for this log's checkpoints.
     public nonisolated let verifier: NoteVerifier
 
-    private let directory: URL
     private let signer: NoteSigner
-    private let entries: LogFile
-    private let checkpoints: LogFile
-    private var tree = CompactRange()
-    private var entriesLength: Int
-    private var checkpointsLength: Int
-    private var lastCheckpoint: SignedCheckpoint?
+    private let files: LogFiles
+    private var state: DiskState
     private var pending: [Waiter] = []
     private var leading = false
     private var isClosed = false
@@ -43,7 +42,8 @@ public actor AuditLog {
     }
 
     /// Opens (or creates) the log in `directory`, recovering from a crash: an unfinished last record or
-    /// checkpoint is cut off. Throws if the entries no longer match the latest checkpoint.
+    /// checkpoint is cut off. Throws if the entries no longer match the latest checkpoint or it is not signed by
+    /// `key` under the name `origin`.
     public init(
         directory: URL, signer key: Curve25519.Signing.PrivateKey, origin: String,
         checkpointInterval: UInt64 = 1024
@@ -52,57 +52,29 @@ public actor AuditLog {
         self.origin = origin
         self.signer = signer
         self.verifier = signer.verifier
-        self.directory = directory
         self.checkpointInterval = max(1, checkpointInterval)
-        try FileManager.default.createDirectory(
-            at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let entriesURL = directory.appendingPathComponent(EntriesFile.entriesName)
-        let created = !FileManager.default.fileExists(atPath: entriesURL.path)
-        let entries = try LogFile.open(entriesURL)
+        let files = try LogFiles.open(directory)
+        self.files = files
         do {
-            try entries.lockExclusively()
+            state = try files.locked { try DiskState().caughtUp(with: files, verifier: signer.verifier) }
         } catch {
-            entries.close()
-            throw error
-        }
-        let checkpoints: LogFile
-        do {
-            checkpoints = try LogFile.open(directory.appendingPathComponent(EntriesFile.checkpointsName))
-        } catch {
-            entries.close()
-            throw error
-        }
-        if created { LogFile.syncDirectory(directory) }
-        self.entries = entries
-        self.checkpoints = checkpoints
-        do {
-            let recovered = try Self.recover(entries: entries, checkpoints: checkpoints, verifier: signer.verifier)
-            tree = recovered.tree
-            entriesLength = recovered.entriesLength
-            checkpointsLength = recovered.checkpointsLength
-            lastCheckpoint = recovered.lastCheckpoint
-        } catch {
-            entries.close()
-            checkpoints.close()
+            files.close()
             throw error
         }
     }
 
     deinit {
-        if !isClosed {
-            entries.close()
-            checkpoints.close()
-        }
+        if !isClosed { files.close() }
     }
 
-    /// Number of durable entries.
-    public var size: UInt64 { tree.size }
+    /// Number of durable entries (as of this writer's last batch).
+    public var size: UInt64 { state.tree.size }
 
     /// The current tree head (not necessarily signed yet).
-    public var currentRoot: TreeHash { tree.root }
+    public var currentRoot: TreeHash { state.tree.root }
 
     /// The latest signed checkpoint, if any.
-    public var latestCheckpoint: SignedCheckpoint? { lastCheckpoint }
+    public var latestCheckpoint: SignedCheckpoint? { state.lastCheckpoint }
 
     /// Appends an entry and returns its index once it is durable (group commit with concurrent callers).
     public nonisolated func append(_ entry: AuditEntry) async throws -> UInt64 {
@@ -124,29 +96,35 @@ public actor AuditLog {
     @discardableResult
     public func checkpoint() async throws -> SignedCheckpoint {
         guard !isClosed else { throw AuditLogError.closed }
-        if let lastCheckpoint, lastCheckpoint.checkpoint.size == tree.size { return lastCheckpoint }
-        let signed = try SignedCheckpoint(
-            signing: Checkpoint(origin: origin, size: tree.size, rootHash: tree.root), with: signer)
-        let file = checkpoints
-        let length = checkpointsLength
-        let note = Data(signed.note.utf8)
-        try await Self.onIOQueue { try Self.appendDurably(note, to: file, restoringLength: length) }
-        checkpointsLength += note.count
-        // A batch may have stored a newer checkpoint while this one was being written.
-        if signed.checkpoint.size >= lastCheckpoint?.checkpoint.size ?? 0 { lastCheckpoint = signed }
-        return signed
+        let files = files
+        let signer = signer
+        let state = state
+        let updated = try await Self.onIOQueue {
+            try files.locked {
+                var current = try state.caughtUp(with: files, verifier: signer.verifier)
+                try current.writeCheckpoint(to: files, signer: signer)
+                return current
+            }
+        }
+        adopt(updated)
+        return self.state.lastCheckpoint!
     }
 
-    /// Waits for pending appends, writes a final checkpoint, releases the files (and the lock) and stops accepting
-    /// entries.
+    /// Waits for pending appends, writes a final checkpoint, releases the files and stops accepting entries.
     public func close() async throws {
         guard !isClosed else { return }
         isClosing = true
         while leading || !pending.isEmpty { await Task.yield() }
-        if tree.size > 0 { try await checkpoint() }
+        if state.tree.size > 0 { try await checkpoint() }
         isClosed = true
-        entries.close()
-        checkpoints.close()
+        files.close()
+    }
+
+    /// Takes a newer disk state (another writer's records, or our own batch).
+    private func adopt(_ newer: DiskState) {
+        if (newer.entriesLength, newer.checkpointsLength) >= (state.entriesLength, state.checkpointsLength) {
+            state = newer
+        }
     }
 
     // MARK: Group commit
@@ -173,60 +151,29 @@ public actor AuditLog {
     private func leadBatch() async throws -> UInt64 {
         let batch = pending
         pending = []
-        let start = tree.size
-        var records: [AuditRecord] = []
-        records.reserveCapacity(batch.count)
-        var bytes = Data()
-        var firstIndices: [UInt64] = []
-        firstIndices.reserveCapacity(batch.count)
-        for waiter in batch {
-            firstIndices.append(start + UInt64(records.count))
-            for json in waiter.entryJSON {
-                let record = AuditRecord(index: start + UInt64(records.count), entryJSON: json)
-                bytes.append(record.line)
-                records.append(record)
-            }
-        }
-        var newTree = tree
-        for record in records { newTree.append(record.leafHash) }
-        var note: Data?
-        var signed: SignedCheckpoint?
-        if newTree.size - (lastCheckpoint?.checkpoint.size ?? 0) >= checkpointInterval {
-            signed = try? SignedCheckpoint(
-                signing: Checkpoint(origin: origin, size: newTree.size, rootHash: newTree.root), with: signer)
-            note = signed.map { Data($0.note.utf8) }
-        }
-        let entriesFile = entries
-        let checkpointsFile = checkpoints
-        let entriesLength = entriesLength
-        let checkpointsLength = checkpointsLength
-        let written = bytes
-        let checkpointNote = note
-        let result: Result<Bool, AuditLogError> = await Self.onIOQueueReturning {
-            do {
-                try Self.appendDurably(written, to: entriesFile, restoringLength: entriesLength)
-            } catch {
-                return .failure(error as? AuditLogError ?? .io(0))
-            }
-            // Entries are durable now; a failed checkpoint is retried at the next flush, `checkpoint()` or `close()`.
-            guard let checkpointNote else { return .success(false) }
-            do {
-                try Self.appendDurably(checkpointNote, to: checkpointsFile, restoringLength: checkpointsLength)
-                return .success(true)
-            } catch {
-                return .success(false)
+        let groups = batch.map(\.entryJSON)
+        let files = files
+        let signer = signer
+        let state = state
+        let interval = checkpointInterval
+        let result: Result<(DiskState, [UInt64]), any Error> = await Self.onIOQueueReturning {
+            Result {
+                try files.locked {
+                    var current = try state.caughtUp(with: files, verifier: signer.verifier)
+                    let firstIndices = try current.writeRecords(groups, to: files)
+                    // Entries are durable now; a failed checkpoint is retried at the next batch or `close()`.
+                    if current.tree.size - (current.lastCheckpoint?.checkpoint.size ?? 0) >= interval {
+                        try? current.writeCheckpoint(to: files, signer: signer)
+                    }
+                    return (current, firstIndices)
+                }
             }
         }
         var ownIndex: UInt64?
-        var failure: AuditLogError?
+        var failure: (any Error)?
         switch result {
-        case .success(let checkpointWritten):
-            tree = newTree
-            self.entriesLength += written.count
-            if checkpointWritten, let signed, let note {
-                if signed.checkpoint.size >= lastCheckpoint?.checkpoint.size ?? 0 { lastCheckpoint = signed }
-                self.checkpointsLength += note.count
-            }
+        case .success(let (updated, firstIndices)):
+            adopt(updated)
             for (waiter, index) in zip(batch, firstIndices) {
                 if let continuation = waiter.continuation {
                     continuation.resume(returning: .committed(index))
@@ -253,11 +200,11 @@ public actor AuditLog {
         next.resume(returning: .lead)
     }
 
-    // MARK: I/O
+    // MARK: I/O queue
 
     private static let ioQueue = DispatchQueue(label: "modelvault.audit.io")
 
-    /// Runs blocking file work on a dedicated queue so fsync never blocks the cooperative thread pool.
+    /// Runs blocking file work on a dedicated queue so fsync and flock never block the cooperative thread pool.
     private static func onIOQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             ioQueue.async { continuation.resume(with: Result { try work() }) }
@@ -268,69 +215,5 @@ public actor AuditLog {
         await withCheckedContinuation { continuation in
             ioQueue.async { continuation.resume(returning: work()) }
         }
-    }
-
-    /// Appends and syncs; on failure cuts the file back so no partial record stays behind.
-    private static func appendDurably(_ data: Data, to file: LogFile, restoringLength length: Int) throws {
-        do {
-            try file.append(data)
-            try file.sync()
-        } catch {
-            try? file.truncate(to: length)
-            throw error
-        }
-    }
-
-    // MARK: Recovery
-
-    private struct Recovered {
-        var tree: CompactRange
-        var entriesLength: Int
-        var checkpointsLength: Int
-        var lastCheckpoint: SignedCheckpoint?
-    }
-
-    private static func recover(entries: LogFile, checkpoints: LogFile, verifier: NoteVerifier) throws -> Recovered {
-        // Checkpoints first: an unfinished trailing note is cut off; the last complete one must verify.
-        let checkpointData = try checkpoints.readAll()
-        let checkpointText = String(decoding: checkpointData, as: UTF8.self)
-        let (notes, completeCheckpointBytes) = SignedCheckpoint.splitNotes(checkpointText)
-        if completeCheckpointBytes < checkpointData.count {
-            try checkpoints.truncate(to: completeCheckpointBytes)
-        }
-        let last = try notes.last.map { try SignedCheckpoint(verifying: $0, with: verifier) }
-
-        let data = try entries.readAll()
-        let (lines, completeBytes) = EntriesFile.lineRanges(in: data)
-        var tree = CompactRange()
-        var rootAtCheckpoint: TreeHash? = last?.checkpoint.size == 0 ? Merkle.emptyRoot : nil
-        let checkpointSize = last?.checkpoint.size ?? 0
-        var keptBytes = completeBytes
-        try data.withUnsafeBytes { buffer in
-            for (index, range) in lines.enumerated() {
-                let line = UnsafeRawBufferPointer(rebasing: buffer[range])
-                let parsed = EntriesFile.parse(line)
-                // Records past the latest checkpoint were never attested: re-check them fully, and treat the
-                // first bad one as the torn end of an interrupted batch.
-                if UInt64(index) >= checkpointSize {
-                    guard let parsed, Merkle.leafHash(parsed.leaf) == parsed.stored,
-                        AuditRecord.trailingIndex(parsed.leaf) == UInt64(index)
-                    else {
-                        keptBytes = range.lowerBound
-                        break
-                    }
-                }
-                guard let parsed else { throw AuditLogError.corruptRecord }
-                tree.append(parsed.stored)
-                if tree.size == checkpointSize { rootAtCheckpoint = tree.root }
-            }
-        }
-        if keptBytes < data.count { try entries.truncate(to: keptBytes) }
-        if let last {
-            guard tree.size >= last.checkpoint.size else { throw AuditLogError.logShorterThanCheckpoint }
-            guard rootAtCheckpoint == last.checkpoint.rootHash else { throw AuditLogError.checkpointMismatch }
-        }
-        return Recovered(
-            tree: tree, entriesLength: keptBytes, checkpointsLength: completeCheckpointBytes, lastCheckpoint: last)
     }
 }

@@ -1,7 +1,7 @@
 /// An audit-log failure. Descriptions are fixed texts naming what failed; they never carry entry contents or keys.
 public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible {
     private enum Code: Equatable, Sendable {
-        case io, locked, corruptRecord, corruptCheckpoint, badSignature, logShorterThanCheckpoint,
+        case io, corruptRecord, corruptCheckpoint, badSignature, logShorterThanCheckpoint,
             checkpointMismatch, indexOutOfRange, invalidOrigin, invalidProof, encoding, unknownKey, closed
     }
     private let code: Code
@@ -15,8 +15,6 @@ public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible
 
     /// A read, write, sync or truncate failed.
     public static func io(_ errno: Int32) -> AuditLogError { AuditLogError(.io, errno: errno) }
-    /// Another process holds the log open for appending.
-    public static let locked = AuditLogError(.locked)
     /// A complete record in the entries file does not parse.
     public static let corruptRecord = AuditLogError(.corruptRecord)
     /// A checkpoint (signed note) does not parse.
@@ -44,7 +42,6 @@ public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible
     public var description: String {
         switch code {
         case .io: "audit log I/O failed (errno \(errno ?? 0))"
-        case .locked: "audit log is in use by another process"
         case .corruptRecord: "audit log entries file has a malformed record"
         case .corruptCheckpoint: "audit log checkpoint is malformed"
         case .badSignature: "audit log checkpoint signature does not verify"

@@ -22,11 +22,16 @@ struct LogFile: Sendable {
         return LogFile(fd: fd)
     }
 
-    /// Takes an exclusive advisory lock, failing at once if another process holds it.
-    func lockExclusively() throws {
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            throw errno == EWOULDBLOCK ? AuditLogError.locked : AuditLogError.io(errno)
+    /// Takes the exclusive advisory lock, waiting for other writers (in this or another process).
+    func lock() throws {
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw AuditLogError.io(errno) }
         }
+    }
+
+    /// Releases the lock.
+    func unlock() {
+        _ = flock(fd, LOCK_UN)
     }
 
     /// The current length in bytes.
@@ -36,14 +41,13 @@ struct LogFile: Sendable {
         return Int(info.st_size)
     }
 
-    /// The whole file.
-    func readAll() throws -> Data {
-        let count = try size()
+    /// `count` bytes from `offset` (fewer if the file is shorter).
+    func read(from offset: Int, count: Int) throws -> Data {
         var data = Data(count: count)
         var done = 0
         try data.withUnsafeMutableBytes { buffer in
             while done < count {
-                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(done))
+                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw AuditLogError.io(errno)

@@ -60,8 +60,9 @@ import Testing
 
     @Test func timestampsMatchFoundationAcrossCenturiesAndLeapDays() {
         let style = Date.ISO8601FormatStyle()
-        for seconds: Int64 in [0, 951_782_400, 951_868_799, 4_107_542_400, -1, -2_208_988_800, 1_709_164_800, 253_402_300_799]
-        {
+        for seconds: Int64 in [
+            0, 951_782_400, 951_868_799, 4_107_542_400, -1, -2_208_988_800, 1_709_164_800, 253_402_300_799,
+        ] {
             let date = Date(timeIntervalSince1970: TimeInterval(seconds))
             let expected = date.formatted(style).dropLast() + ".000Z"
             #expect(AuditEntry.timestamp(date) == expected, "\(seconds)")

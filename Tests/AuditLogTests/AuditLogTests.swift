@@ -103,13 +103,33 @@ import Testing
         await #expect(throws: AuditLogError.closed) { try await log.append(TemporaryLog.entry(9)) }
     }
 
-    @Test func aSecondWriterIsRefusedWhileTheFirstHoldsTheLog() async throws {
+    @Test func twoWritersOnOneLogInterleaveAndBothSeeEachOther() async throws {
         let temp = TemporaryLog()
         defer { temp.remove() }
-        let first = try temp.open()
-        _ = try await first.append(TemporaryLog.entry(0))
-        #expect(throws: AuditLogError.locked) { _ = try temp.open() }
+        // Two independent writers, as the server and a CLI run would be (separate descriptors, same lock).
+        let first = try temp.open(checkpointInterval: 4)
+        let second = try temp.open(checkpointInterval: 4)
+        var indices: [UInt64] = []
+        for round in 0..<10 {
+            indices.append(try await first.append(TemporaryLog.entry(2 * round)))
+            indices.append(try await second.append(TemporaryLog.entry(2 * round + 1)))
+        }
+        #expect(indices == Array(0..<20))
+        async let a: Void = {
+            for n in 20..<60 { _ = try await first.append(TemporaryLog.entry(n)) }
+        }()
+        async let b: Void = {
+            for n in 60..<100 { _ = try await second.append(TemporaryLog.entry(n)) }
+        }()
+        _ = try await (a, b)
         try await first.close()
+        try await second.close()
+        let report = try await temp.verify()
+        #expect(report.isValid, "\(report.problems)")
+        #expect(report.entryCount == 100)
+        #expect(report.latestCheckpoint?.size == 100)
+        let recorded = Set(try AuditLogReader(directory: temp.directory).entries().map(\.entry.requestID))
+        #expect(recorded == Set((0..<100).map { "req-\($0)" }))
     }
 
     @Test func openingWithAnotherKeyIsRefused() async throws {
