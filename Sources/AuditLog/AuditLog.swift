@@ -107,7 +107,8 @@ public actor AuditLog {
             }
         }
         adopt(updated)
-        return self.state.lastCheckpoint!
+        guard let written = updated.lastCheckpoint else { throw AuditLogError.corruptCheckpoint }
+        return written
     }
 
     /// Waits for pending appends, writes a final checkpoint, releases the files and stops accepting entries.
