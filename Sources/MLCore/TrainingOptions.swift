@@ -1,3 +1,5 @@
+import Foundation
+
 /// The model architectures MLCore trains.
 public enum ModelKind: String, Codable, Sendable, CaseIterable {
     /// Logistic regression: one sigmoid output for two classes, softmax (multinomial) for more.
@@ -109,6 +111,15 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             patience = 25
             l2 = 1e-3
         }
+    }
+
+    /// Parses a comma-separated list of hidden layer sizes such as "64,32" (nil if malformed or not positive).
+    public static func hiddenSizes(parsing text: String) -> [Int]? {
+        let sizes = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 1 << 16 }) else { return nil }
+        return sizes.map { $0! }
     }
 
     /// Checks every field's range.
