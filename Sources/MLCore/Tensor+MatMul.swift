@@ -54,13 +54,11 @@ extension Tensor {
 
 /// Single-precision matrix kernels on raw row-major buffers.
 ///
-/// The inner loop runs over contiguous rows of B and C so the compiler vectorises it; the K dimension is
-/// blocked so that a panel of B stays in cache while a block of A rows streams past; large products are split
-/// by rows across cores.
+/// A·B accumulates register tiles of C in SIMD vectors; Aᵀ·B streams rank-1 updates over contiguous rows of B
+/// and C so the compiler vectorises them; large products are split by rows across cores.
 enum GEMM {
     /// Products below this many multiply-adds run on one thread (thread start-up would dominate).
     static let parallelThreshold = 1 << 21
-    static let kBlock = 128
 
     /// C[m×n] = A[m×k] · B[k×n]; C must be zeroed.
     static func times(
@@ -99,45 +97,68 @@ enum GEMM {
         }
     }
 
+    /// A·B for a range of rows: a 4-row × 8-column tile of C is accumulated in SIMD registers over the whole K
+    /// dimension (one vector load of B and four broadcasts of A per step), then stored once; leftover rows and
+    /// columns take a row-streaming path that skips zero entries of A (common after ReLU).
     @inline(__always)
     static func kernelNN(
         rows: Range<Int>, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         c: UnsafeMutablePointer<Float>
     ) {
-        for kStart in stride(from: 0, to: k, by: kBlock) {
-            let kEnd = min(kStart + kBlock, k)
-            var i = rows.lowerBound
-            // Two rows of A at a time: each loaded row of B feeds two rows of C.
-            while i + 1 < rows.upperBound {
-                let c0 = c + i * n
-                let c1 = c0 + n
-                let a0 = a + i * k
-                let a1 = a0 + k
-                for p in kStart..<kEnd {
-                    let x0 = a0[p]
-                    let x1 = a1[p]
-                    if x0 == 0 && x1 == 0 { continue }  // ReLU activations are often zero
-                    let bRow = b + p * n
-                    for j in 0..<n {
-                        let value = bRow[j]
-                        c0[j] += x0 * value
-                        c1[j] += x1 * value
+        let tiledColumns = n & ~7
+        var i = rows.lowerBound
+        while i + 4 <= rows.upperBound {
+            let a0 = a + i * k
+            let a1 = a0 + k
+            let a2 = a1 + k
+            let a3 = a2 + k
+            var j = 0
+            while j < tiledColumns {
+                var s0 = SIMD8<Float>()
+                var s1 = SIMD8<Float>()
+                var s2 = SIMD8<Float>()
+                var s3 = SIMD8<Float>()
+                var bPointer = UnsafeRawPointer(b + j)
+                let bStride = n * MemoryLayout<Float>.stride
+                for p in 0..<k {
+                    let bVector = bPointer.loadUnaligned(as: SIMD8<Float>.self)
+                    s0 += SIMD8(repeating: a0[p]) * bVector
+                    s1 += SIMD8(repeating: a1[p]) * bVector
+                    s2 += SIMD8(repeating: a2[p]) * bVector
+                    s3 += SIMD8(repeating: a3[p]) * bVector
+                    bPointer += bStride
+                }
+                let c0 = UnsafeMutableRawPointer(c + i * n + j)
+                c0.storeBytes(of: s0, as: SIMD8<Float>.self)
+                (c0 + bStride).storeBytes(of: s1, as: SIMD8<Float>.self)
+                (c0 + 2 * bStride).storeBytes(of: s2, as: SIMD8<Float>.self)
+                (c0 + 3 * bStride).storeBytes(of: s3, as: SIMD8<Float>.self)
+                j += 8
+            }
+            if tiledColumns < n {
+                for row in i..<(i + 4) {
+                    let aRow = a + row * k
+                    let cRow = c + row * n
+                    for p in 0..<k {
+                        let x = aRow[p]
+                        if x == 0 { continue }
+                        let bRow = b + p * n
+                        for column in tiledColumns..<n { cRow[column] += x * bRow[column] }
                     }
                 }
-                i += 2
             }
-            if i < rows.upperBound {
-                let c0 = c + i * n
-                let a0 = a + i * k
-                for p in kStart..<kEnd {
-                    let x0 = a0[p]
-                    if x0 == 0 { continue }
-                    let bRow = b + p * n
-                    for j in 0..<n {
-                        c0[j] += x0 * bRow[j]
-                    }
-                }
+            i += 4
+        }
+        while i < rows.upperBound {
+            let aRow = a + i * k
+            let cRow = c + i * n
+            for p in 0..<k {
+                let x = aRow[p]
+                if x == 0 { continue }
+                let bRow = b + p * n
+                for column in 0..<n { cRow[column] += x * bRow[column] }
             }
+            i += 1
         }
     }
 
