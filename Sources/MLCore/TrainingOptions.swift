@@ -149,7 +149,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 }
 
 /// What the progress callback receives after each epoch.
-public struct EpochReport: Sendable, Equatable {
+public struct EpochReport: Sendable, Equatable, CustomStringConvertible {
     /// The epoch just finished, from 1.
     public var epoch: Int
     /// The maximum number of epochs (training may stop earlier).
@@ -160,4 +160,11 @@ public struct EpochReport: Sendable, Equatable {
     public var validationAccuracy: Double
     /// The loss on the validation rows, if there are any.
     public var validationLoss: Double?
+
+    /// One status line, e.g. "epoch 3/30  loss 0.1234  validation accuracy 97.22%".
+    public var description: String {
+        let loss = (self.loss * 10000).rounded() / 10000
+        let accuracy = (validationAccuracy * 10000).rounded() / 100
+        return "epoch \(epoch)/\(epochs)  loss \(loss)  validation accuracy \(accuracy)%"
+    }
 }

@@ -86,3 +86,25 @@ import Testing
     #expect(csv.hasPrefix("prediction,p_0,p_1,p_2"))
     #expect(csv.split(separator: "\n").count == 3)
 }
+
+@Test func hostileConfigurationsAreRefusedBeforeAllocating() throws {
+    let dataset = try Dataset.csv(Data(contentsOf: SampleDataURLs.digits), label: "digit")
+    var options = TrainingOptions(kind: .cnn)
+    options.epochs = 1
+    let model = try Trainer.fit(dataset.subset(Array(0..<200)), options: options)
+    let files = try model.files()
+    func refused(_ edit: (inout ModelConfig) -> Void) throws {
+        var config = model.config
+        edit(&config)
+        var changed = files
+        changed["model_config.json"] = try config.jsonData()
+        #expect(throws: MLError.self) { try TrainedModel(files: changed) }
+    }
+    try refused { $0.layers[0].kernelSize = 20 }  // window larger than the 8x8 image
+    try refused { $0.layers[0].stride = 0 }
+    try refused { $0.layers[9].outputs = 1 << 20 }  // dense 256 → 2^20: too many parameters / wrong shape
+    try refused { $0.layers[11].outputs = 3 }  // 3 outputs for 10 classes
+    try refused { $0.inputShape = [2, 32, 1] }  // same count, but too short for the second pooling
+    try refused { $0.layers.removeLast(2) }
+    #expect(try TrainedModel(files: files).config == model.config)
+}
