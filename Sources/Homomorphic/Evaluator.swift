@@ -199,46 +199,60 @@ extension CKKSContext {
         var out0 = RNSPoly(degree: n, count: rows + 1)
         var out1 = RNSPoly(degree: n, count: rows + 1)
         var lifted = [UInt64](repeating: 0, count: n)
-        var acc0High = [UInt64](repeating: 0, count: n)
-        var acc0Low = [UInt64](repeating: 0, count: n)
-        var acc1High = [UInt64](repeating: 0, count: n)
-        var acc1Low = [UInt64](repeating: 0, count: n)
+        // 128-bit accumulators (high, low) for both outputs: products are summed unreduced and reduced once.
+        var accumulators = [UInt64](repeating: 0, count: 4 * n)
         for target in 0...rows {
             let moduleIndex = target == rows ? special : target
             let modulus = moduli[moduleIndex]
-            for k in 0..<n {
-                acc0High[k] = 0
-                acc0Low[k] = 0
-                acc1High[k] = 0
-                acc1Low[k] = 0
+            accumulators.withUnsafeMutableBufferPointer { acc in
+                for k in 0..<(4 * n) { acc[k] = 0 }
             }
             for j in 0..<rows {
-                if j == target {
-                    for k in 0..<n { lifted[k] = d.data[j * n + k] }
-                } else {
-                    for k in 0..<n { lifted[k] = modulus.reduce(coefficientForm.data[j * n + k]) }
-                    ntt[moduleIndex].forward(&lifted)
+                lifted.withUnsafeMutableBufferPointer { x in
+                    if j == target {
+                        d.data.withUnsafeBufferPointer { source in
+                            for k in 0..<n { x[k] = source[j * n + k] }
+                        }
+                    } else {
+                        coefficientForm.data.withUnsafeBufferPointer { source in
+                            for k in 0..<n { x[k] = modulus.reduce(source[j * n + k]) }
+                        }
+                        ntt[moduleIndex].forward(x)
+                    }
                 }
                 let keyOffset = moduleIndex * n
-                key.b[j].data.withUnsafeBufferPointer { kb in
-                    key.a[j].data.withUnsafeBufferPointer { ka in
-                        for k in 0..<n {
-                            let x = lifted[k]
-                            let p0 = x.multipliedFullWidth(by: kb[keyOffset + k])
-                            let (low0, carry0) = acc0Low[k].addingReportingOverflow(p0.low)
-                            acc0Low[k] = low0
-                            acc0High[k] = acc0High[k] &+ p0.high &+ (carry0 ? 1 : 0)
-                            let p1 = x.multipliedFullWidth(by: ka[keyOffset + k])
-                            let (low1, carry1) = acc1Low[k].addingReportingOverflow(p1.low)
-                            acc1Low[k] = low1
-                            acc1High[k] = acc1High[k] &+ p1.high &+ (carry1 ? 1 : 0)
+                accumulators.withUnsafeMutableBufferPointer { acc in
+                    lifted.withUnsafeBufferPointer { x in
+                        key.b[j].data.withUnsafeBufferPointer { kb in
+                            key.a[j].data.withUnsafeBufferPointer { ka in
+                                let b = kb.baseAddress! + keyOffset
+                                let a = ka.baseAddress! + keyOffset
+                                let p = acc.baseAddress!
+                                for k in 0..<n {
+                                    let value = x[k]
+                                    let p0 = value.multipliedFullWidth(by: b[k])
+                                    let (low0, carry0) = p[4 * k + 1].addingReportingOverflow(p0.low)
+                                    p[4 * k + 1] = low0
+                                    p[4 * k] = p[4 * k] &+ p0.high &+ (carry0 ? 1 : 0)
+                                    let p1 = value.multipliedFullWidth(by: a[k])
+                                    let (low1, carry1) = p[4 * k + 3].addingReportingOverflow(p1.low)
+                                    p[4 * k + 3] = low1
+                                    p[4 * k + 2] = p[4 * k + 2] &+ p1.high &+ (carry1 ? 1 : 0)
+                                }
+                            }
                         }
                     }
                 }
             }
-            for k in 0..<n {
-                out0.data[target * n + k] = modulus.reduce(high: acc0High[k], low: acc0Low[k])
-                out1.data[target * n + k] = modulus.reduce(high: acc1High[k], low: acc1Low[k])
+            accumulators.withUnsafeBufferPointer { acc in
+                out0.data.withUnsafeMutableBufferPointer { o0 in
+                    out1.data.withUnsafeMutableBufferPointer { o1 in
+                        for k in 0..<n {
+                            o0[target * n + k] = modulus.reduce(high: acc[4 * k], low: acc[4 * k + 1])
+                            o1[target * n + k] = modulus.reduce(high: acc[4 * k + 2], low: acc[4 * k + 3])
+                        }
+                    }
+                }
             }
         }
         return (modDownBySpecial(out0, rows: rows), modDownBySpecial(out1, rows: rows))

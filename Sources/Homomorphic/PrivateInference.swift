@@ -245,28 +245,29 @@ extension CKKSContext {
         var result = CKKSCiphertext(
             polys: [RNSPoly(degree: n, count: rows), RNSPoly(degree: n, count: rows)],
             scale: first.scale * constantScale, seed: nil)
-        var high = [UInt64](repeating: 0, count: n)
-        var low = [UInt64](repeating: 0, count: n)
+        // Interleaved 128-bit accumulators (high, low), reduced once per output residue.
+        var accumulators = [UInt64](repeating: 0, count: 2 * n)
         for component in 0..<2 {
             for i in 0..<rows {
                 let modulus = moduli[i]
-                for k in 0..<n {
-                    high[k] = 0
-                    low[k] = 0
-                }
-                for (input, integer) in zip(inputs, integers) where integer != 0 {
-                    let c = modulus.reduce(signed: integer)
-                    input.polys[component].data.withUnsafeBufferPointer { x in
-                        for k in 0..<n {
-                            let p = x[i * n + k].multipliedFullWidth(by: c)
-                            let (sum, carry) = low[k].addingReportingOverflow(p.low)
-                            low[k] = sum
-                            high[k] = high[k] &+ p.high &+ (carry ? 1 : 0)
+                accumulators.withUnsafeMutableBufferPointer { acc in
+                    let p = acc.baseAddress!
+                    for k in 0..<(2 * n) { p[k] = 0 }
+                    for (input, integer) in zip(inputs, integers) where integer != 0 {
+                        let c = modulus.reduce(signed: integer)
+                        input.polys[component].data.withUnsafeBufferPointer { source in
+                            let x = source.baseAddress! + i * n
+                            for k in 0..<n {
+                                let product = x[k].multipliedFullWidth(by: c)
+                                let (sum, carry) = p[2 * k + 1].addingReportingOverflow(product.low)
+                                p[2 * k + 1] = sum
+                                p[2 * k] = p[2 * k] &+ product.high &+ (carry ? 1 : 0)
+                            }
                         }
                     }
-                }
-                for k in 0..<n {
-                    result.polys[component].data[i * n + k] = modulus.reduce(high: high[k], low: low[k])
+                    result.polys[component].data.withUnsafeMutableBufferPointer { out in
+                        for k in 0..<n { out[i * n + k] = modulus.reduce(high: p[2 * k], low: p[2 * k + 1]) }
+                    }
                 }
             }
         }

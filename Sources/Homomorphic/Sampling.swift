@@ -69,12 +69,14 @@ extension CKKSContext {
             let modulus = moduli[modulusIndex(row: i, count: count, keyRows: keyRows)]
             let q = modulus.value
             let mask = (UInt64(1) << modulus.bitWidth) &- 1
-            var j = 0
-            while j < n {
-                let candidate = prg.next() & mask
-                if candidate < q {
-                    result.data[i * n + j] = candidate
-                    j += 1
+            result.data.withUnsafeMutableBufferPointer { buffer in
+                var j = 0
+                while j < n {
+                    let candidate = prg.next() & mask
+                    if candidate < q {
+                        buffer[i * n + j] = candidate
+                        j += 1
+                    }
                 }
             }
         }
