@@ -1,9 +1,13 @@
 /// The CKKS secret key: a uniform ternary polynomial, kept in NTT form over every modulus (special prime last).
 /// Its description never prints key material.
-public struct SecretKey: Sendable, CustomStringConvertible {
+public struct SecretKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     var poly: RNSPoly
     /// A fixed text: secret keys are never printed.
     public var description: String { "SecretKey(<redacted>)" }
+    /// A fixed text: secret keys are never printed.
+    public var debugDescription: String { description }
+    /// No children, so `dump` and debuggers show nothing of the key.
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 }
 
 /// The public key (b, a) = (-a*s + e, a) over every modulus; `a` is expanded from `seed`.

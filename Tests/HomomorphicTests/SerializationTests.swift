@@ -139,3 +139,26 @@ import Testing
         #expect(throws: HEError.parametersMismatch) { try context.deserializeCiphertext(foreign) }
     }
 }
+
+@Suite struct ParameterSizeTests {
+    @Test func advertisedSizesMatchSerialisedObjects() throws {
+        let context = Fixtures.d2
+        let parameters = context.parameters
+        let secretKey = context.generateSecretKey()
+        #expect(context.serialize(secretKey).count == parameters.secretKeySize)
+        #expect(context.serialize(context.generatePublicKey(for: secretKey)).count == parameters.publicKeySize)
+        let relinearizationKey = context.generateRelinearizationKey(for: secretKey)
+        #expect(context.serialize(relinearizationKey).count == parameters.relinearizationKeySize)
+        let galois = context.generateGaloisKeys(for: secretKey, rotations: [1, 2])
+        #expect(context.serialize(galois).count == parameters.galoisKeysSize(rotations: 2))
+        let seeded = try context.encrypt([1], using: secretKey)
+        #expect(context.serialize(seeded).count == parameters.ciphertextSize(level: 2, seeded: true))
+        let lower = try context.rescale(context.multiply(seeded, byConstant: 2))
+        #expect(context.serialize(lower).count == parameters.ciphertextSize(level: 1, seeded: false))
+        // Secret keys never print.
+        #expect(String(reflecting: secretKey) == "SecretKey(<redacted>)")
+        var dumped = ""
+        dump(secretKey, to: &dumped)
+        #expect(!dumped.contains("data"))
+    }
+}
