@@ -145,6 +145,19 @@ public struct PrivateInferenceClient: Sendable {
 }
 
 /// The model owner's side: evaluates a model on an encrypted query without the secret key.
+///
+/// Packing choices (fewest rotations and levels first):
+/// - Linear models use `QueryPacking.coefficientRows`. Slot packing needs either rotations (feature-major in one
+///   ciphertext: a plaintext multiply then log2(F) rotate-and-add steps, each a key switch, plus Galois keys) or
+///   one ciphertext per feature (F encryptions per batch). Coefficient packing needs neither: with row r at
+///   coefficients r*S..r*S+F-1 and the weights reversed in the first S coefficients, the negacyclic product's
+///   coefficient r*S + S - 1 is exactly w·x_r, so one plaintext-polynomial product (pointwise in the NTT domain)
+///   and one rescale score N/S rows (256 rows of 30 features at N = 8192) with no evaluation key at all, and the
+///   query is encrypted at level 1. Cross-term coefficients are replaced by uniform residues before the result
+///   leaves the server, so the client learns only the scores.
+/// - The square MLP uses `QueryPacking.slotPerFeature`: every linear layer is plaintext-scalar multiplies summed
+///   lazily, the activation is one ciphertext square with relinearisation, and no rotation is ever needed, so the
+///   only evaluation key is the relinearisation key. Up to N/2 rows share each ciphertext; depth 3.
 public enum PrivateInferenceServer {
     /// Evaluates `model` on `query` with the client's evaluation keys.
     public static func evaluate(
