@@ -105,8 +105,8 @@ enum HEBenchmark {
             } else {
                 ratio = "-"
             }
-            let theirText = theirs.map { String(format: "%.3f %@", $0, unit) } ?? "-"
-            return "| \(name) | \(String(format: "%.3f %@", ours, unit)) | \(theirText) | \(ratio) |"
+            let theirText = theirs.map { String(format: "%.3f", $0) + " " + unit } ?? "-"
+            return "| \(name) | \(String(format: "%.3f", ours)) \(unit) | \(theirText) | \(ratio) |"
         }
     }
 
