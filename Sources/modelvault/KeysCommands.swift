@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import Vault
+
+/// `modelvault keys list`.
+struct KeysList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "Show key versions, when they were made and how many files use each.")
+
+    @OptionGroup var options: VaultOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let versions = try await options.open().keyVersions()
+        if json { return try printJSON(versions) }
+        print("VERSION  STATE     FILES  CREATED               RECIPIENT")
+        for key in versions {
+            let state = key.state.padding(toLength: 9, withPad: " ", startingAt: 0)
+            let files = String(key.fileCount).padding(toLength: 6, withPad: " ", startingAt: 0)
+            print(
+                "v\(key.version)".padding(toLength: 9, withPad: " ", startingAt: 0)
+                    + "\(state) \(files) \(key.createdAt)  \(key.recipient)")
+        }
+    }
+}
+
+/// `modelvault keys rotate [--reencrypt]`.
+struct KeysRotate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "Make a new vault key version and re-wrap every stored file for it (resumes an interrupted run).")
+
+    @OptionGroup var options: VaultOptions
+    @Flag(name: .long, help: "Also re-encrypt payloads under fresh file keys (after a suspected compromise).")
+    var reencrypt = false
+
+    func run() async throws {
+        let passphrase = try options.passphrase.read(prompt: "Vault passphrase: ")
+        let vault = try Vault.open(at: options.root, unlockingWith: .passphrase(passphrase))
+        progress(reencrypt ? "re-encrypting every stored file..." : "re-wrapping every stored file...")
+        let report = try await vault.rotateKeys(passphrase: passphrase, reencrypt: reencrypt)
+        print(
+            "\(report.resumed ? "resumed rotation: " : "")key version v\(report.keyVersion): "
+                + "\(report.filesMoved) files \(report.reencrypted ? "re-encrypted" : "re-wrapped")"
+                + (report.retiredVersions.isEmpty
+                    ? "" : "; retired " + report.retiredVersions.map { "v\($0)" }.joined(separator: ", ")))
+    }
+}
