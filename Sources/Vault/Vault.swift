@@ -61,12 +61,43 @@ public actor Vault {
         at root: URL, passphrase: String, postQuantum: Bool, workFactor: Int, suite: any VaultCipherSuite,
         signer: any VaultManifestSigner
     ) throws -> Vault {
-        let layout = VaultLayout(root: root)
-        guard !VaultFiles.exists(layout.configuration) else {
+        let final = VaultLayout(root: root)
+        guard !VaultFiles.exists(final.configuration) else {
             throw VaultError(.vaultExists, "a vault already exists at \(root.path(percentEncoded: false))")
         }
         guard !passphrase.isEmpty else { throw VaultError(.wrongPassphrase, "the vault passphrase is empty") }
-        try VaultFiles.makeDirectory(root, permissions: 0o700)
+        let manager = FileManager.default
+        if manager.fileExists(atPath: root.path(percentEncoded: false)) {
+            guard (try? manager.contentsOfDirectory(atPath: root.path(percentEncoded: false)))?.isEmpty == true else {
+                throw VaultError(.vaultExists, "\(root.path(percentEncoded: false)) exists and is not an empty vault")
+            }
+        }
+        // Built in a sibling directory and renamed into place: a failed init leaves nothing behind.
+        let parent = root.deletingLastPathComponent()
+        try VaultFiles.makeDirectory(parent)
+        let building = VaultLayout(
+            root: parent.appending(path: ".\(root.lastPathComponent).creating-\(UUID().uuidString)"))
+        do {
+            let (keyRing, configuration) = try populate(
+                building, passphrase: passphrase, postQuantum: postQuantum, workFactor: workFactor, suite: suite,
+                signer: signer)
+            if manager.fileExists(atPath: root.path(percentEncoded: false)) { try? manager.removeItem(at: root) }
+            try VaultFiles.move(building.root, to: root)
+            return Vault(
+                layout: final, catalog: try Catalog(url: final.catalog), suite: suite, signer: signer,
+                configuration: configuration, keyRing: keyRing)
+        } catch {
+            VaultFiles.remove(building.root)
+            throw error
+        }
+    }
+
+    /// Writes a complete vault into `layout`; the catalog is closed again on return.
+    private static func populate(
+        _ layout: VaultLayout, passphrase: String, postQuantum: Bool, workFactor: Int, suite: any VaultCipherSuite,
+        signer: any VaultManifestSigner
+    ) throws -> (KeyRing, VaultConfiguration) {
+        try VaultFiles.makeDirectory(layout.root, permissions: 0o700)
         for directory in layout.directories {
             try VaultFiles.makeDirectory(directory, permissions: directory == layout.keys ? 0o700 : 0o755)
         }
@@ -83,8 +114,7 @@ public actor Vault {
         try VaultFiles.writeAtomically(
             try suite.encrypt(Data(signingKey.utf8), to: [recipient]), to: layout.signingKeyFile(version: 1),
             permissions: 0o600)
-        let catalog = try Catalog(url: layout.catalog)
-        try catalog.write { db in
+        try Catalog(url: layout.catalog).write { db in
             try db.execute(
                 sql: "INSERT INTO key_versions (version, recipient, created_at, state) VALUES (1, ?, ?, 'active')",
                 arguments: [recipient, CatalogTime.now()])
@@ -92,12 +122,9 @@ public actor Vault {
         let configuration = VaultConfiguration(
             formatVersion: VaultConfiguration.currentFormat, createdAt: CatalogTime.now(), postQuantum: postQuantum,
             signingPublicKey: publicKey)
-        // vault.json last: its presence marks a complete vault.
         try configuration.write(to: layout.configuration)
         let keyRing = KeyRing(identities: [1: identity], signingKey: signingKey, signingPublicKey: publicKey)
-        return Vault(
-            layout: layout, catalog: catalog, suite: suite, signer: signer, configuration: configuration,
-            keyRing: keyRing)
+        return (keyRing, configuration)
     }
 
     static func open(

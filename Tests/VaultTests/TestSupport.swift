@@ -165,15 +165,21 @@ final class TemporaryDirectory: Sendable {
 enum TestVault {
     static let passphrase = "correct horse battery staple"
 
-    static func create(in directory: TemporaryDirectory, postQuantum: Bool = false) throws -> Vault {
+    static func create(
+        in directory: TemporaryDirectory, postQuantum: Bool = false,
+        suite: any VaultCipherSuite = FakeCipherSuite()
+    ) throws -> Vault {
         try Vault.create(
             at: directory.url.appending(path: "vault"), passphrase: passphrase, postQuantum: postQuantum,
-            workFactor: 10, suite: FakeCipherSuite(), signer: FakeManifestSigner())
+            workFactor: 10, suite: suite, signer: FakeManifestSigner())
     }
 
-    static func open(in directory: TemporaryDirectory, unlock: VaultUnlock = .passphrase(passphrase)) throws -> Vault {
+    static func open(
+        in directory: TemporaryDirectory, unlock: VaultUnlock = .passphrase(passphrase),
+        suite: any VaultCipherSuite = FakeCipherSuite()
+    ) throws -> Vault {
         try Vault.open(
-            at: directory.url.appending(path: "vault"), unlockingWith: unlock, suite: FakeCipherSuite(),
+            at: directory.url.appending(path: "vault"), unlockingWith: unlock, suite: suite,
             signer: FakeManifestSigner())
     }
 

@@ -57,7 +57,7 @@ import Testing
     @Test func liveStagingOfAnotherInstanceSurvivesAnOpen() async throws {
         let directory = try TemporaryDirectory()
         let vault = try TestVault.create(in: directory)
-        let area = try StagingArea(in: vault.layout.staging)
+        let area = try StagingArea(in: VaultLayout(root: vault.root).staging)
         _ = try TestVault.open(in: directory)
         #expect(FileManager.default.fileExists(atPath: area.directory.path))
     }
