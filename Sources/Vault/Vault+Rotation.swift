@@ -21,6 +21,14 @@ extension Vault {
         }
     }
 
+    /// The stored files (vault-relative paths) whose headers are wrapped for key `version`.
+    public func files(wrappedFor version: Int) throws -> [String] {
+        try catalog.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT path FROM blobs WHERE key_version = ? ORDER BY path", arguments: [version])
+        }
+    }
+
     /// Creates a new vault key version and moves every stored file to it: re-wraps each file's header
     /// (payload untouched) or, with `reencrypt`, re-encrypts payloads under fresh file keys.
     ///

@@ -9,17 +9,24 @@ struct KeysList: AsyncParsableCommand {
 
     @OptionGroup var options: VaultOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
+    @Flag(name: .long, help: "Also list the files still wrapped for older key versions.") var files = false
 
     func run() async throws {
-        let versions = try await options.open().keyVersions()
+        let vault = try options.open()
+        let versions = try await vault.keyVersions()
         if json { return try printJSON(versions) }
         print("VERSION  STATE     FILES  CREATED               RECIPIENT")
         for key in versions {
             let state = key.state.padding(toLength: 9, withPad: " ", startingAt: 0)
-            let files = String(key.fileCount).padding(toLength: 6, withPad: " ", startingAt: 0)
+            let count = String(key.fileCount).padding(toLength: 6, withPad: " ", startingAt: 0)
             print(
                 "v\(key.version)".padding(toLength: 9, withPad: " ", startingAt: 0)
-                    + "\(state) \(files) \(key.createdAt)  \(key.recipient)")
+                    + "\(state) \(count) \(key.createdAt)  \(key.recipient)")
+        }
+        guard files, let current = versions.last(where: { $0.state == "active" }) else { return }
+        for key in versions where key.version < current.version && key.fileCount > 0 {
+            print("files still wrapped for v\(key.version):")
+            for path in try await vault.files(wrappedFor: key.version) { print("  \(path)") }
         }
     }
 }

@@ -35,9 +35,10 @@ import Testing
         #expect(try await vault.models() == [ModelSummary(name: "m", latestVersion: 2, versionCount: 2, aliases: [:])])
     }
 
-    @Test func noPlaintextWindowSurvivesInTheVault() async throws {
+    @Test(arguments: [false, true])
+    func noPlaintextWindowSurvivesInTheVault(realAge: Bool) async throws {
         let directory = try TemporaryDirectory()
-        let vault = try TestVault.create(in: directory)
+        let vault = try TestVault.create(in: directory, suite: realAge ? AgeCipherSuite() : FakeCipherSuite())
         let source = directory.url.appending(path: "model")
         let files = try TestVault.writeModel(in: source, seed: 7)
         _ = try await vault.pushModel("secret", from: .path(source))

@@ -7,10 +7,10 @@ import Testing
     /// Each stored artefact of a version: the two blobs, the manifest and the signature.
     static let targets = ["model.safetensors.age", "config/model_config.json.age", "manifest.json", "model.sig"]
 
-    @Test(arguments: targets)
-    func flippedByteFailsVerifyAndPullWithoutOutput(_ target: String) async throws {
+    @Test(arguments: targets, [false, true])
+    func flippedByteFailsVerifyAndPullWithoutOutput(_ target: String, realAge: Bool) async throws {
         let directory = try TemporaryDirectory()
-        let vault = try TestVault.create(in: directory)
+        let vault = try TestVault.create(in: directory, suite: realAge ? AgeCipherSuite() : FakeCipherSuite())
         let source = directory.url.appending(path: "model")
         _ = try TestVault.writeModel(in: source)
         _ = try await vault.pushModel("m", from: .path(source))
