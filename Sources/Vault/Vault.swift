@@ -1,2 +1,246 @@
-/// Namespace placeholder; replaced by the module's real API.
-public enum VaultModule {}
+import Crypto
+public import Foundation
+import GRDB
+
+/// How to unlock a vault's keys.
+public enum VaultUnlock: Sendable {
+    /// The vault passphrase (decrypts `keys/identity-v*.age` with scrypt).
+    case passphrase(String)
+    /// The text of an age identity file holding the vault identity of one or more key versions, as a
+    /// Kubernetes Secret mount supplies it; the signing key is then decrypted with that identity.
+    case identities(String)
+}
+
+/// An encrypted, signed, versioned registry of models and datasets in one directory.
+///
+/// Open one with ``Vault/create(at:passphrase:postQuantum:)`` or ``Vault/open(at:unlockingWith:)``. Several
+/// `Vault` instances, in one process or many, may work on the same directory at once: the catalog serialises
+/// version allocation and every version appears atomically.
+public actor Vault {
+    /// The vault directory.
+    public nonisolated let root: URL
+    let layout: VaultLayout
+    let catalog: Catalog
+    let suite: any VaultCipherSuite
+    let signer: any VaultManifestSigner
+    let configuration: VaultConfiguration
+    /// Unlocked identities by key version, plus the signing key.
+    var keyRing: KeyRing
+
+    /// The scrypt work factor (log2 N) for key files; tests lower it.
+    static let defaultWorkFactor = 18
+
+    init(
+        layout: VaultLayout, catalog: Catalog, suite: any VaultCipherSuite, signer: any VaultManifestSigner,
+        configuration: VaultConfiguration, keyRing: KeyRing
+    ) {
+        self.root = layout.root
+        self.layout = layout
+        self.catalog = catalog
+        self.suite = suite
+        self.signer = signer
+        self.configuration = configuration
+        self.keyRing = keyRing
+    }
+
+    /// Creates a vault at `root` (which must not hold one): the layout, the catalog, a vault identity
+    /// (X25519, or ML-KEM-768+X25519 when `postQuantum`) and an ECDSA P-256 signing key, both encrypted
+    /// under `passphrase`.
+    public static func create(at root: URL, passphrase: String, postQuantum: Bool = false) throws -> Vault {
+        try create(
+            at: root, passphrase: passphrase, postQuantum: postQuantum, workFactor: defaultWorkFactor,
+            suite: defaultCipherSuite, signer: defaultManifestSigner)
+    }
+
+    /// Opens the vault at `root` and unlocks its keys.
+    public static func open(at root: URL, unlockingWith unlock: VaultUnlock) throws -> Vault {
+        try open(at: root, unlockingWith: unlock, suite: defaultCipherSuite, signer: defaultManifestSigner)
+    }
+
+    static func create(
+        at root: URL, passphrase: String, postQuantum: Bool, workFactor: Int, suite: any VaultCipherSuite,
+        signer: any VaultManifestSigner
+    ) throws -> Vault {
+        let final = VaultLayout(root: root)
+        guard !VaultFiles.exists(final.configuration) else {
+            throw VaultError(.vaultExists, "a vault already exists at \(root.path(percentEncoded: false))")
+        }
+        guard !passphrase.isEmpty else { throw VaultError(.wrongPassphrase, "the vault passphrase is empty") }
+        let manager = FileManager.default
+        if manager.fileExists(atPath: root.path(percentEncoded: false)) {
+            guard (try? manager.contentsOfDirectory(atPath: root.path(percentEncoded: false)))?.isEmpty == true else {
+                throw VaultError(.vaultExists, "\(root.path(percentEncoded: false)) exists and is not an empty vault")
+            }
+        }
+        // Built in a sibling directory and renamed into place: a failed init leaves nothing behind.
+        let parent = root.deletingLastPathComponent()
+        try VaultFiles.makeDirectory(parent)
+        let building = VaultLayout(
+            root: parent.appending(path: ".\(root.lastPathComponent).creating-\(UUID().uuidString)"))
+        do {
+            let (keyRing, configuration) = try populate(
+                building, passphrase: passphrase, postQuantum: postQuantum, workFactor: workFactor, suite: suite,
+                signer: signer)
+            if manager.fileExists(atPath: root.path(percentEncoded: false)) { try? manager.removeItem(at: root) }
+            try VaultFiles.move(building.root, to: root)
+            return Vault(
+                layout: final, catalog: try Catalog(url: final.catalog), suite: suite, signer: signer,
+                configuration: configuration, keyRing: keyRing)
+        } catch {
+            VaultFiles.remove(building.root)
+            throw error
+        }
+    }
+
+    /// Writes a complete vault into `layout`; the catalog is closed again on return.
+    private static func populate(
+        _ layout: VaultLayout, passphrase: String, postQuantum: Bool, workFactor: Int, suite: any VaultCipherSuite,
+        signer: any VaultManifestSigner
+    ) throws -> (KeyRing, VaultConfiguration) {
+        try VaultFiles.makeDirectory(layout.root, permissions: 0o700)
+        for directory in layout.directories {
+            try VaultFiles.makeDirectory(directory, permissions: directory == layout.keys ? 0o700 : 0o755)
+        }
+        let identity = try suite.generateIdentity(postQuantum: postQuantum)
+        let recipient = try suite.recipient(ofIdentity: identity)
+        let signingKey = signer.generateSigningKey()
+        let publicKey = try signer.publicKey(ofSigningKey: signingKey)
+        try VaultFiles.writeAtomically(
+            try suite.seal(Data(identity.utf8), passphrase: passphrase, workFactor: workFactor),
+            to: layout.identityFile(version: 1), permissions: 0o600)
+        try VaultFiles.writeAtomically(
+            try suite.seal(Data(signingKey.utf8), passphrase: passphrase, workFactor: workFactor),
+            to: layout.signingKeyFile, permissions: 0o600)
+        try VaultFiles.writeAtomically(
+            try suite.encrypt(Data(signingKey.utf8), to: [recipient]), to: layout.signingKeyFile(version: 1),
+            permissions: 0o600)
+        try Catalog(url: layout.catalog).write { db in
+            try db.execute(
+                sql: "INSERT INTO key_versions (version, recipient, created_at, state) VALUES (1, ?, ?, 'active')",
+                arguments: [recipient, CatalogTime.now()])
+        }
+        let configuration = VaultConfiguration(
+            formatVersion: VaultConfiguration.currentFormat, createdAt: CatalogTime.now(), postQuantum: postQuantum,
+            signingPublicKey: publicKey)
+        try configuration.write(to: layout.configuration)
+        let keyRing = KeyRing(identities: [1: identity], signingKey: signingKey, signingPublicKey: publicKey)
+        return (keyRing, configuration)
+    }
+
+    static func open(
+        at root: URL, unlockingWith unlock: VaultUnlock, suite: any VaultCipherSuite, signer: any VaultManifestSigner
+    ) throws -> Vault {
+        let layout = VaultLayout(root: root)
+        let configuration = try VaultConfiguration.read(from: layout.configuration)
+        let catalog = try Catalog(url: layout.catalog)
+        let versions = try catalog.read { db in try KeyVersionRow.live(db) }
+        guard let current = versions.last else { throw VaultError.storage("the catalog lists no key version") }
+        var identities: [Int: String] = [:]
+        switch unlock {
+        case .passphrase(let passphrase):
+            for row in versions {
+                guard let sealed = FileManager.default.contents(atPath: layout.identityFile(version: row.version).path)
+                else {
+                    throw VaultError(.keyUnavailable, "the key file of vault key version \(row.version) is missing")
+                }
+                guard let identity = try? suite.open(sealed, passphrase: passphrase) else {
+                    throw VaultError(.wrongPassphrase, "wrong vault passphrase")
+                }
+                identities[row.version] = String(decoding: identity, as: UTF8.self)
+            }
+        case .identities(let text):
+            let supplied = try suite.parseIdentities(text)
+            for identity in supplied {
+                let recipient = try suite.recipient(ofIdentity: identity)
+                if let row = versions.first(where: { $0.recipient == recipient }) { identities[row.version] = identity }
+            }
+            guard !identities.isEmpty else {
+                throw VaultError(.identityMismatch, "the identity file holds no identity of this vault")
+            }
+        }
+        // The signing key is encrypted to each key version's identity; use the newest one we hold.
+        var signingKey: String?
+        for version in identities.keys.sorted(by: >) {
+            if let sealed = FileManager.default.contents(atPath: layout.signingKeyFile(version: version).path),
+                let key = try? suite.decrypt(sealed, using: [identities[version]!])
+            {
+                signingKey = String(decoding: key, as: UTF8.self)
+                break
+            }
+        }
+        guard let signingKey else { throw VaultError(.keyUnavailable, "cannot unlock the vault signing key") }
+        let publicKey = try signer.publicKey(ofSigningKey: signingKey)
+        guard publicKey == configuration.signingPublicKey else {
+            throw VaultError(.identityMismatch, "the signing key does not match vault.json")
+        }
+        _ = current
+        let vault = Vault(
+            layout: layout, catalog: catalog, suite: suite, signer: signer, configuration: configuration,
+            keyRing: KeyRing(identities: identities, signingKey: signingKey, signingPublicKey: publicKey))
+        try vault.recoverAfterCrash()
+        return vault
+    }
+
+    /// Whether vault identities are post-quantum hybrids.
+    public nonisolated var isPostQuantum: Bool { configuration.postQuantum }
+
+    /// The vault's signing public key, PEM.
+    public nonisolated var signingPublicKey: String { configuration.signingPublicKey }
+
+    /// The fingerprint of the signing key (SHA-256 of the PEM's DER bytes, hex).
+    public nonisolated var signerFingerprint: String { Self.fingerprint(ofPEM: configuration.signingPublicKey) }
+
+    static func fingerprint(ofPEM pem: String) -> String {
+        let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+        let der = Data(base64Encoded: body) ?? Data(pem.utf8)
+        return Array(SHA256.hash(data: der)).hexString
+    }
+
+    /// Removes what a crashed process left: staging directories and version directories the catalog does
+    /// not know. Runs inside a write transaction so it cannot race a push that is moving its version in.
+    nonisolated func recoverAfterCrash() throws {
+        StagingArea.removeOrphans(in: layout.staging)
+        try catalog.write { db in
+            let models = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT m.name || '/' || v.version FROM model_versions v JOIN models m ON m.id = v.model_id
+                    """)
+            try Self.removeUnknownVersions(under: layout.encryptedModels, known: Set(models))
+            let datasets = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.name AS name, v.version AS version, v.processed AS processed
+                    FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id
+                    """)
+            let raw = Set(
+                datasets.filter { !($0["processed"] as Bool) }.map { "\($0["name"] as String)/\($0["version"] as Int)" }
+            )
+            let processed = Set(
+                datasets.filter { $0["processed"] as Bool }.map { "\($0["name"] as String)/\($0["version"] as Int)" })
+            try Self.removeUnknownVersions(under: layout.rawData, known: raw)
+            try Self.removeUnknownVersions(under: layout.processedData, known: processed)
+        }
+    }
+
+    private static func removeUnknownVersions(under base: URL, known: Set<String>) throws {
+        let manager = FileManager.default
+        guard let names = try? manager.contentsOfDirectory(atPath: base.path(percentEncoded: false)) else { return }
+        for name in names {
+            let versions = (try? manager.contentsOfDirectory(atPath: base.appending(path: name).path)) ?? []
+            for version in versions where !known.contains("\(name)/\(version)") {
+                VaultFiles.remove(base.appending(path: name).appending(path: version))
+            }
+        }
+    }
+}
+
+/// The unlocked secrets of an open vault. Never logged, never part of an error.
+struct KeyRing: Sendable {
+    var identities: [Int: String]
+    var signingKey: String
+    var signingPublicKey: String
+
+    /// Every identity held, newest first (any of them may be needed while a rotation is under way).
+    var allIdentities: [String] { identities.keys.sorted(by: >).map { identities[$0]! } }
+}

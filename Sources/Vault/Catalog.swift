@@ -1,0 +1,186 @@
+import Foundation
+import GRDB
+
+/// The SQLite catalog (GRDB, WAL): the single source of truth for what the vault holds.
+///
+/// Writes are immediate transactions, so two processes allocating version numbers are serialised by SQLite;
+/// a busy database is retried for up to a minute.
+struct Catalog: Sendable {
+    let pool: DatabasePool
+
+    init(url: URL) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(60)
+        configuration.foreignKeysEnabled = true
+        do {
+            pool = try DatabasePool(path: url.path(percentEncoded: false), configuration: configuration)
+            try Catalog.migrator.migrate(pool)
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw VaultError.storage("cannot open the catalog")
+        }
+    }
+
+    /// Runs `body` in an immediate write transaction, mapping database errors to `VaultError`.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.write(body)
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw VaultError.storage("catalog write failed")
+        }
+    }
+
+    /// Runs `body` on a read-only snapshot, mapping database errors to `VaultError`.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try pool.read(body)
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw VaultError.storage("catalog read failed")
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-registry") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE key_versions (
+                        version INTEGER PRIMARY KEY,
+                        recipient TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('active', 'retiring', 'retired')),
+                        retired_at TEXT
+                    );
+                    CREATE TABLE blobs (
+                        path TEXT PRIMARY KEY,
+                        key_version INTEGER NOT NULL REFERENCES key_versions(version)
+                    );
+                    CREATE INDEX blobs_by_key ON blobs(key_version);
+
+                    CREATE TABLE datasets (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE TABLE dataset_versions (
+                        id INTEGER PRIMARY KEY,
+                        dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+                        version INTEGER NOT NULL,
+                        processed INTEGER NOT NULL,
+                        description TEXT,
+                        digest TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        created_by TEXT NOT NULL,
+                        UNIQUE (dataset_id, version)
+                    );
+                    CREATE TABLE dataset_files (
+                        version_id INTEGER NOT NULL REFERENCES dataset_versions(id),
+                        path TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        blob_path TEXT NOT NULL REFERENCES blobs(path),
+                        PRIMARY KEY (version_id, path)
+                    );
+
+                    CREATE TABLE models (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        created_at TEXT NOT NULL
+                    );
+                    CREATE TABLE model_versions (
+                        id INTEGER PRIMARY KEY,
+                        model_id INTEGER NOT NULL REFERENCES models(id),
+                        version INTEGER NOT NULL,
+                        manifest_sha256 TEXT NOT NULL,
+                        signer TEXT NOT NULL,
+                        publisher TEXT,
+                        metrics TEXT,
+                        source TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        created_by TEXT NOT NULL,
+                        UNIQUE (model_id, version)
+                    );
+                    CREATE TABLE model_files (
+                        version_id INTEGER NOT NULL REFERENCES model_versions(id),
+                        path TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL,
+                        blob_path TEXT NOT NULL REFERENCES blobs(path),
+                        PRIMARY KEY (version_id, path)
+                    );
+                    CREATE TABLE lineage (
+                        model_version_id INTEGER NOT NULL REFERENCES model_versions(id),
+                        dataset_version_id INTEGER NOT NULL REFERENCES dataset_versions(id),
+                        dataset_name TEXT NOT NULL,
+                        dataset_version INTEGER NOT NULL,
+                        digest TEXT NOT NULL,
+                        PRIMARY KEY (model_version_id, dataset_version_id)
+                    );
+                    CREATE TABLE aliases (
+                        model_id INTEGER NOT NULL REFERENCES models(id),
+                        alias TEXT NOT NULL,
+                        version_id INTEGER NOT NULL REFERENCES model_versions(id),
+                        updated_at TEXT NOT NULL,
+                        updated_by TEXT NOT NULL,
+                        PRIMARY KEY (model_id, alias)
+                    );
+                    CREATE TABLE alias_history (
+                        id INTEGER PRIMARY KEY,
+                        model_id INTEGER NOT NULL REFERENCES models(id),
+                        alias TEXT NOT NULL,
+                        from_version INTEGER,
+                        to_version INTEGER NOT NULL,
+                        changed_at TEXT NOT NULL,
+                        changed_by TEXT NOT NULL
+                    );
+
+                    CREATE TABLE rotations (
+                        id INTEGER PRIMARY KEY,
+                        target_version INTEGER NOT NULL REFERENCES key_versions(version),
+                        reencrypt INTEGER NOT NULL,
+                        started_at TEXT NOT NULL,
+                        finished_at TEXT,
+                        started_by TEXT NOT NULL
+                    );
+                    CREATE TABLE rotation_journal (
+                        rotation_id INTEGER NOT NULL REFERENCES rotations(id),
+                        blob_path TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+                        PRIMARY KEY (rotation_id, blob_path)
+                    );
+
+                    -- Access control (a later issue) fills these; they live here so one transaction covers both.
+                    CREATE TABLE principals (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        created_at TEXT NOT NULL,
+                        disabled INTEGER NOT NULL DEFAULT 0
+                    );
+                    CREATE TABLE role_bindings (
+                        principal_id INTEGER NOT NULL REFERENCES principals(id),
+                        role TEXT NOT NULL,
+                        scope TEXT NOT NULL,
+                        PRIMARY KEY (principal_id, role, scope)
+                    );
+                    CREATE TABLE token_hashes (
+                        hash TEXT PRIMARY KEY,
+                        principal_id INTEGER NOT NULL REFERENCES principals(id),
+                        created_at TEXT NOT NULL,
+                        expires_at TEXT,
+                        revoked_at TEXT
+                    );
+                    """)
+        }
+        return migrator
+    }
+}
+
+/// Timestamps in the catalog: ISO 8601, UTC, second precision.
+enum CatalogTime {
+    static func now() -> String { Date().formatted(.iso8601) }
+}

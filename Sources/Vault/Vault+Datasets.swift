@@ -1,0 +1,211 @@
+import Crypto
+public import Foundation
+import GRDB
+
+extension Vault {
+    /// Stores a new version of dataset `name` from files on disk (each kept under its own file name),
+    /// encrypted per file under `data/raw` (or `data/processed`).
+    public func addDataset(
+        _ name: String, files: [URL], processed: Bool = false, description: String? = nil,
+        context: RequestContext = .local
+    ) async throws -> DatasetVersionInfo {
+        guard !files.isEmpty else { throw VaultError(.emptyInput, "no dataset files given") }
+        return try await addDataset(
+            name, sources: files.map { ($0.lastPathComponent, .file($0)) }, processed: processed,
+            description: description, context: context)
+    }
+
+    /// Stores a new version of dataset `name` from files held in memory, by relative path.
+    public func addDataset(
+        _ name: String, contents: [String: Data], processed: Bool = false, description: String? = nil,
+        context: RequestContext = .local
+    ) async throws -> DatasetVersionInfo {
+        guard !contents.isEmpty else { throw VaultError(.emptyInput, "no dataset files given") }
+        return try await addDataset(
+            name, sources: contents.keys.sorted().map { ($0, .memory(contents[$0]!)) }, processed: processed,
+            description: description, context: context)
+    }
+
+    private func addDataset(
+        _ name: String, sources: [(path: String, source: FileSource)], processed: Bool, description: String?,
+        context: RequestContext
+    ) async throws -> DatasetVersionInfo {
+        try VaultNames.validate(name, kind: "dataset name")
+        for case (_, .file(let url)) in sources where !VaultFiles.exists(url) {
+            throw VaultError(.unreadableInput, "no such file: \(url.lastPathComponent)")
+        }
+        let key = try catalog.read { db in try KeyVersionRow.current(db) }
+        let area = try StagingArea(in: layout.staging)
+        let staged = try await stage(sources, into: area, recipient: key.recipient)
+        let digest = Self.datasetDigest(staged.map { ($0.path, $0.digest.hex) })
+        let layout = self.layout
+        var movedTo: URL?
+        let version: Int
+        do {
+            version = try catalog.write { db -> Int in
+                try Self.requireUsable(keyVersion: key.version, db)
+                let now = CatalogTime.now()
+                let datasetID: Int64
+                if let id = try Int64.fetchOne(db, sql: "SELECT id FROM datasets WHERE name = ?", arguments: [name]) {
+                    datasetID = id
+                } else {
+                    try db.execute(
+                        sql: "INSERT INTO datasets (name, created_at) VALUES (?, ?)", arguments: [name, now])
+                    datasetID = db.lastInsertedRowID
+                }
+                let version =
+                    (try Int.fetchOne(
+                        db, sql: "SELECT MAX(version) FROM dataset_versions WHERE dataset_id = ?",
+                        arguments: [datasetID]) ?? 0) + 1
+                let final = layout.datasetVersion(name, version, processed: processed)
+                VaultFiles.remove(final)
+                try VaultFiles.makeDirectory(final.deletingLastPathComponent())
+                try VaultFiles.move(area.directory, to: final)
+                movedTo = final
+                try db.execute(
+                    sql: """
+                        INSERT INTO dataset_versions (dataset_id, version, processed, description, digest, created_at,
+                            created_by) VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [datasetID, version, processed, description, digest, now, context.principal])
+                let files = staged.map {
+                    StoredFile(
+                        path: $0.path, size: $0.digest.size, sha256: $0.digest.hex,
+                        blobPath: layout.relative(final.appending(path: $0.path + ".age")), keyVersion: key.version)
+                }
+                try StoredFile.insert(files, db, table: "dataset_files", versionID: db.lastInsertedRowID)
+                return version
+            }
+        } catch {
+            if let movedTo { VaultFiles.remove(movedTo) }
+            throw error
+        }
+        return try dataset(try DatasetReference(name: name, version: version))
+    }
+
+    /// The content digest of a dataset version: SHA-256 over `path NUL sha256-hex LF` lines sorted by path.
+    static func datasetDigest(_ files: [(path: String, sha256: String)]) -> String {
+        var hasher = SHA256()
+        for file in files.sorted(by: { $0.path < $1.path }) {
+            hasher.update(data: Data("\(file.path)\0\(file.sha256)\n".utf8))
+        }
+        return Array(hasher.finalize()).hexString
+    }
+
+    /// Every dataset with its latest version.
+    public func datasets() throws -> [DatasetSummary] {
+        try catalog.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT d.name AS name, MAX(v.version) AS latest, COUNT(v.id) AS count
+                    FROM datasets d JOIN dataset_versions v ON v.dataset_id = d.id GROUP BY d.id ORDER BY d.name
+                    """
+            ).map { DatasetSummary(name: $0["name"], latestVersion: $0["latest"], versionCount: $0["count"]) }
+        }
+    }
+
+    /// Details of one dataset version.
+    public func dataset(_ reference: DatasetReference) throws -> DatasetVersionInfo {
+        try catalog.read { db in
+            let resolved = try Self.resolveDataset(reference, db)
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT * FROM dataset_versions WHERE id = ?", arguments: [resolved.id])
+            else { throw VaultError(.notFound, "no dataset version \(reference)") }
+            return DatasetVersionInfo(
+                name: reference.name, version: row["version"], processed: row["processed"],
+                description: row["description"], digest: row["digest"], createdAt: row["created_at"],
+                createdBy: row["created_by"],
+                files: try StoredFile.fetch(db, table: "dataset_files", versionID: resolved.id).map(\.info))
+        }
+    }
+
+    static func resolveDataset(
+        _ reference: DatasetReference, _ db: Database
+    ) throws -> (
+        id: Int64, lineage: LineageEntry
+    ) {
+        guard
+            let datasetID = try Int64.fetchOne(
+                db, sql: "SELECT id FROM datasets WHERE name = ?", arguments: [reference.name])
+        else { throw VaultError(.notFound, "no dataset named \(reference.name)") }
+        let row =
+            if let version = reference.version {
+                try Row.fetchOne(
+                    db, sql: "SELECT * FROM dataset_versions WHERE dataset_id = ? AND version = ?",
+                    arguments: [datasetID, version])
+            } else {
+                try Row.fetchOne(
+                    db, sql: "SELECT * FROM dataset_versions WHERE dataset_id = ? ORDER BY version DESC LIMIT 1",
+                    arguments: [datasetID])
+            }
+        guard let row else { throw VaultError(.notFound, "no dataset version \(reference)") }
+        return (row["id"], LineageEntry(dataset: reference.name, version: row["version"], digest: row["digest"]))
+    }
+
+    /// Reads a dataset version's files into memory, checking each digest and the version digest (the ML
+    /// engine trains from memory, so plaintext never lands on disk).
+    public func readDataset(_ reference: DatasetReference) async throws -> [String: Data] {
+        let (info, files) = try datasetFiles(reference)
+        var result: [String: Data] = [:]
+        for file in files {
+            guard let sealed = FileManager.default.contents(atPath: layout.url(file.blobPath).path),
+                let plaintext = try? suite.decrypt(sealed, using: keyRing.allIdentities)
+            else { throw Self.undecryptableDataset(file, info) }
+            try Self.checkDataset(FileDigest(of: plaintext), of: file, info)
+            result[file.path] = plaintext
+        }
+        return result
+    }
+
+    /// Decrypts a dataset version into `directory` (which must not exist or be empty), checking digests;
+    /// all files appear together or none does.
+    @discardableResult
+    public func getDataset(_ reference: DatasetReference, to directory: URL) async throws -> DatasetVersionInfo {
+        let (info, files) = try datasetFiles(reference)
+        let suite = self.suite
+        let identities = keyRing.allIdentities
+        let layout = self.layout
+        try await Self.writeAtomically(to: directory) { temporary in
+            for file in files {
+                let output = temporary.appending(path: file.path)
+                try VaultFiles.makeDirectory(output.deletingLastPathComponent())
+                do {
+                    try suite.decryptFile(at: layout.url(file.blobPath), to: output, using: identities)
+                } catch {
+                    throw Self.undecryptableDataset(file, info)
+                }
+                try Self.checkDataset(try FileDigest(ofFileAt: output), of: file, info)
+            }
+        }
+        return info
+    }
+
+    private func datasetFiles(_ reference: DatasetReference) throws -> (DatasetVersionInfo, [StoredFile]) {
+        let info = try dataset(reference)
+        let files = try catalog.read { db in
+            try StoredFile.fetch(db, table: "dataset_files", versionID: try Self.resolveDataset(reference, db).id)
+        }
+        guard Self.datasetDigest(files.map { ($0.path, $0.sha256) }) == info.digest else {
+            throw VaultError(.tampered, "the file list of \(info.reference) does not match its digest")
+        }
+        for file in files where keyRing.identities[file.keyVersion] == nil {
+            throw VaultError(.keyUnavailable, "vault key version \(file.keyVersion) is not unlocked")
+        }
+        return (info, files)
+    }
+
+    private static func checkDataset(_ digest: FileDigest, of file: StoredFile, _ info: DatasetVersionInfo) throws {
+        guard digest.hex == file.sha256, digest.size == file.size else {
+            throw VaultError(
+                .digestMismatch, "digest mismatch for \(file.path) in \(info.reference): the stored file was modified")
+        }
+    }
+
+    private static func undecryptableDataset(_ file: StoredFile, _ info: DatasetVersionInfo) -> VaultError {
+        VaultError(
+            .decryptionFailed,
+            "cannot decrypt \(file.path) of \(info.reference): the stored file is damaged or tampered")
+    }
+}

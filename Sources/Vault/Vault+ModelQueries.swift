@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+
+/// A model version row resolved from a reference.
+struct ModelVersionRow: Sendable {
+    var id: Int64
+    var modelID: Int64
+    var name: String
+    var version: Int
+    var manifestSHA256: String
+}
+
+extension Vault {
+    /// Every model with its latest version and aliases, by name.
+    public func models() throws -> [ModelSummary] {
+        try catalog.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.id AS id, m.name AS name, MAX(v.version) AS latest, COUNT(v.id) AS count
+                    FROM models m JOIN model_versions v ON v.model_id = m.id GROUP BY m.id ORDER BY m.name
+                    """)
+            return try rows.map { row in
+                let aliases = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT a.alias AS alias, v.version AS version FROM aliases a
+                        JOIN model_versions v ON v.id = a.version_id WHERE a.model_id = ?
+                        """, arguments: [row["id"] as Int64])
+                return ModelSummary(
+                    name: row["name"], latestVersion: row["latest"], versionCount: row["count"],
+                    aliases: Dictionary(aliases.map { ($0["alias"], $0["version"]) }, uniquingKeysWith: { a, _ in a }))
+            }
+        }
+    }
+
+    /// The versions of one model, oldest first.
+    public func modelVersions(_ name: String) throws -> [ModelVersionInfo] {
+        try VaultNames.validate(name, kind: "model name")
+        return try catalog.read { db in
+            let versions = try Int.fetchAll(
+                db,
+                sql: """
+                    SELECT v.version FROM model_versions v JOIN models m ON m.id = v.model_id
+                    WHERE m.name = ? ORDER BY v.version
+                    """, arguments: [name])
+            guard !versions.isEmpty else { throw VaultError(.notFound, "no model named \(name)") }
+            return try versions.map { try Self.modelInfo(name: name, version: $0, db) }
+        }
+    }
+
+    /// Details of one model version: files, digests, signer, lineage, metrics, aliases, key versions.
+    public func model(_ reference: ModelReference) throws -> ModelVersionInfo {
+        try catalog.read { db in
+            let row = try Self.resolveModel(reference, db)
+            return try Self.modelInfo(name: row.name, version: row.version, db)
+        }
+    }
+
+    static func resolveModel(_ reference: ModelReference, _ db: Database) throws -> ModelVersionRow {
+        guard
+            let modelID = try Int64.fetchOne(
+                db, sql: "SELECT id FROM models WHERE name = ?", arguments: [reference.name])
+        else { throw VaultError(.notFound, "no model named \(reference.name)") }
+        let row: Row?
+        switch reference.selector {
+        case .latest:
+            row = try Row.fetchOne(
+                db, sql: "SELECT * FROM model_versions WHERE model_id = ? ORDER BY version DESC LIMIT 1",
+                arguments: [modelID])
+        case .version(let version):
+            row = try Row.fetchOne(
+                db, sql: "SELECT * FROM model_versions WHERE model_id = ? AND version = ?",
+                arguments: [modelID, version])
+        case .alias(let alias):
+            row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT v.* FROM aliases a JOIN model_versions v ON v.id = a.version_id
+                    WHERE a.model_id = ? AND a.alias = ?
+                    """, arguments: [modelID, alias])
+        }
+        guard let row else { throw VaultError(.notFound, "no model version \(reference)") }
+        return ModelVersionRow(
+            id: row["id"], modelID: modelID, name: reference.name, version: row["version"],
+            manifestSHA256: row["manifest_sha256"])
+    }
+
+    static func modelInfo(name: String, version: Int, _ db: Database) throws -> ModelVersionInfo {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT v.* FROM model_versions v JOIN models m ON m.id = v.model_id
+                    WHERE m.name = ? AND v.version = ?
+                    """, arguments: [name, version])
+        else { throw VaultError(.notFound, "no model version \(name)@\(version)") }
+        let id: Int64 = row["id"]
+        let lineage = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT dataset_name, dataset_version, digest FROM lineage WHERE model_version_id = ?
+                ORDER BY dataset_name, dataset_version
+                """, arguments: [id]
+        ).map { LineageEntry(dataset: $0["dataset_name"], version: $0["dataset_version"], digest: $0["digest"]) }
+        let aliases = try String.fetchAll(
+            db, sql: "SELECT alias FROM aliases WHERE version_id = ? ORDER BY alias", arguments: [id])
+        let metricsText: String? = row["metrics"]
+        let metrics = try metricsText.map { try JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) }
+        return ModelVersionInfo(
+            name: name, version: version, createdAt: row["created_at"], createdBy: row["created_by"],
+            source: row["source"], signer: row["signer"], publisher: row["publisher"],
+            manifestSHA256: row["manifest_sha256"], metrics: metrics,
+            files: try StoredFile.fetch(db, table: "model_files", versionID: id).map(\.info), lineage: lineage,
+            aliases: aliases)
+    }
+}

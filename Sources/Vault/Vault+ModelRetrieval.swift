@@ -1,0 +1,223 @@
+public import Foundation
+import GRDB
+
+/// A model version whose manifest and signature have been checked, with the files to read.
+struct CheckedVersion: Sendable {
+    var row: ModelVersionRow
+    var directory: URL
+    var files: [StoredFile]
+}
+
+extension Vault {
+    /// Decrypts every file of a model version in memory and checks the manifest's signature with the vault key,
+    /// the manifest against the catalog, and every file's digest against the signed manifest.
+    ///
+    /// - Returns: the version's details when everything checks; throws naming the first failure otherwise.
+    @discardableResult
+    public func verifyModel(_ reference: ModelReference) async throws -> ModelVersionInfo {
+        let checked = try checkedVersion(reference)
+        let suite = self.suite
+        let identities = try identities(for: checked)
+        try await forEachFile(checked) { file in
+            let digest: FileDigest
+            do {
+                digest = try suite.plaintextDigest(ofFileAt: self.layout.url(file.blobPath), using: identities)
+            } catch {
+                throw Self.undecryptable(file, checked)
+            }
+            try Self.check(digest, of: file, checked)
+        }
+        return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))
+    }
+
+    /// Loads a verified model version into memory, by relative path (for the server and the ML engine).
+    public func loadModel(_ reference: ModelReference) async throws -> [String: Data] {
+        let checked = try checkedVersion(reference)
+        let suite = self.suite
+        let identities = try identities(for: checked)
+        var result: [String: Data] = [:]
+        for file in checked.files {
+            guard let sealed = FileManager.default.contents(atPath: layout.url(file.blobPath).path) else {
+                throw Self.undecryptable(file, checked)
+            }
+            guard let plaintext = try? suite.decrypt(sealed, using: identities) else {
+                throw Self.undecryptable(file, checked)
+            }
+            try Self.check(FileDigest(of: plaintext), of: file, checked)
+            result[file.path] = plaintext
+        }
+        return result
+    }
+
+    /// Decrypts a model version into `directory` (which must not exist or be empty), checking every digest
+    /// against the signed manifest. All files are written to a temporary directory first and renamed into
+    /// place together; on any mismatch nothing is written.
+    @discardableResult
+    public func pullModel(_ reference: ModelReference, to directory: URL) async throws -> ModelVersionInfo {
+        let checked = try checkedVersion(reference)
+        let suite = self.suite
+        let identities = try identities(for: checked)
+        try await Self.writeAtomically(to: directory) { temporary in
+            try await self.forEachFile(checked) { file in
+                let output = temporary.appending(path: file.path)
+                try VaultFiles.makeDirectory(output.deletingLastPathComponent())
+                do {
+                    try suite.decryptFile(at: self.layout.url(file.blobPath), to: output, using: identities)
+                } catch {
+                    throw Self.undecryptable(file, checked)
+                }
+                try Self.check(try FileDigest(ofFileAt: output), of: file, checked)
+            }
+        }
+        return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))
+    }
+
+    /// Hands out a model version's encrypted files re-wrapped for one `recipient` (an age public key),
+    /// with the signed manifest and signature beside them; no plaintext is written. Digests are checked
+    /// in memory first.
+    @discardableResult
+    public func pullModel(
+        _ reference: ModelReference, for recipient: String, to directory: URL
+    ) async throws
+        -> ModelVersionInfo
+    {
+        let target: String
+        do {
+            target = try suite.validateRecipient(recipient)
+        } catch {
+            throw VaultError(.invalidRecipient, "the recipient is not a valid age public key")
+        }
+        try await verifyModel(.init(name: reference.name, selector: try resolvedSelector(reference)))
+        let checked = try checkedVersion(reference)
+        let suite = self.suite
+        let identities = try identities(for: checked)
+        try await Self.writeAtomically(to: directory) { temporary in
+            for name in [VersionManifest.fileName, VersionManifest.signatureFileName] {
+                guard let data = FileManager.default.contents(atPath: checked.directory.appending(path: name).path)
+                else {
+                    throw VaultError(.tampered, "the \(name) of \(checked.row.name)@\(checked.row.version) is missing")
+                }
+                try VaultFiles.writeAtomically(data, to: temporary.appending(path: name))
+            }
+            try await self.forEachFile(checked) { file in
+                let output = temporary.appending(path: file.path + ".age")
+                try VaultFiles.makeDirectory(output.deletingLastPathComponent())
+                do {
+                    try suite.rewrapFile(
+                        at: self.layout.url(file.blobPath), to: output, using: identities, for: [target])
+                } catch {
+                    throw Self.undecryptable(file, checked)
+                }
+            }
+        }
+        return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))
+    }
+
+    /// Pins an alias or "latest" to a version number, so two steps read the same version.
+    private func resolvedSelector(_ reference: ModelReference) throws -> ModelReference.Selector {
+        .version(try catalog.read { db in try Self.resolveModel(reference, db).version })
+    }
+
+    /// Reads the manifest and signature of a version and checks them against the vault key and the catalog.
+    func checkedVersion(_ reference: ModelReference) throws -> CheckedVersion {
+        let (row, files) = try catalog.read { db in
+            let row = try Self.resolveModel(reference, db)
+            return (row, try StoredFile.fetch(db, table: "model_files", versionID: row.id))
+        }
+        let label = "\(row.name)@\(row.version)"
+        let directory = layout.modelVersion(row.name, row.version)
+        guard
+            let manifestBytes = FileManager.default.contents(
+                atPath: directory.appending(path: VersionManifest.fileName).path)
+        else { throw VaultError(.tampered, "the manifest of \(label) is missing") }
+        guard
+            let bundle = FileManager.default.contents(
+                atPath: directory.appending(path: VersionManifest.signatureFileName).path)
+        else { throw VaultError(.tampered, "the signature of \(label) is missing") }
+        let signed: [SignedEntry]
+        do {
+            signed = try signer.verify(bundle, publicKeyPEM: keyRing.signingPublicKey)
+        } catch {
+            throw VaultError(.signatureInvalid, "the signature of \(label) does not verify with the vault key")
+        }
+        guard FileDigest(of: manifestBytes).hex == row.manifestSHA256,
+            let manifest = try? JSONDecoder().decode(VersionManifest.self, from: manifestBytes)
+        else { throw VaultError(.tampered, "the manifest of \(label) was modified") }
+        guard Set(signed) == Set(manifest.signedEntries(manifestBytes: manifestBytes)) else {
+            throw VaultError(.signatureInvalid, "the signature of \(label) does not cover its manifest")
+        }
+        let catalogFiles = files.map { VersionManifest.File(path: $0.path, size: $0.size, sha256: $0.sha256) }
+        guard manifest.model == row.name, manifest.version == row.version,
+            manifest.files.sorted(by: { $0.path < $1.path }) == catalogFiles
+        else { throw VaultError(.tampered, "the catalog entry of \(label) does not match its signed manifest") }
+        return CheckedVersion(row: row, directory: directory, files: files)
+    }
+
+    func identities(for checked: CheckedVersion) throws -> [String] {
+        for file in checked.files where keyRing.identities[file.keyVersion] == nil {
+            throw VaultError(
+                .keyUnavailable,
+                "vault key version \(file.keyVersion) is not unlocked (supply its identity or the passphrase)")
+        }
+        return keyRing.allIdentities
+    }
+
+    static func check(_ digest: FileDigest, of file: StoredFile, _ checked: CheckedVersion) throws {
+        guard digest.hex == file.sha256, digest.size == file.size else {
+            throw VaultError(
+                .digestMismatch,
+                "digest mismatch for \(file.path) in \(checked.row.name)@\(checked.row.version): the stored file was modified"
+            )
+        }
+    }
+
+    static func undecryptable(_ file: StoredFile, _ checked: CheckedVersion) -> VaultError {
+        VaultError(
+            .decryptionFailed,
+            "cannot decrypt \(file.path) of \(checked.row.name)@\(checked.row.version): the stored file is damaged or tampered"
+        )
+    }
+
+    /// Runs `body` for every file, two at a time.
+    nonisolated func forEachFile(
+        _ checked: CheckedVersion, _ body: @escaping @Sendable (StoredFile) throws -> Void
+    ) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var running = 0
+            for file in checked.files {
+                if running >= 2 {
+                    try await group.next()
+                    running -= 1
+                }
+                group.addTask { try body(file) }
+                running += 1
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Fills a fresh temporary directory beside `directory`, then renames it to `directory` (which must not
+    /// exist or be empty). On failure the temporary directory is removed and nothing appears.
+    static func writeAtomically(to directory: URL, _ fill: @Sendable (URL) async throws -> Void) async throws {
+        let manager = FileManager.default
+        let path = directory.path(percentEncoded: false)
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue, (try? manager.contentsOfDirectory(atPath: path))?.isEmpty == true else {
+                throw VaultError(.outputExists, "the output \(directory.lastPathComponent) exists and is not empty")
+            }
+        }
+        let parent = directory.deletingLastPathComponent()
+        try VaultFiles.makeDirectory(parent)
+        let temporary = parent.appending(path: ".\(directory.lastPathComponent).\(UUID().uuidString).partial")
+        try VaultFiles.makeDirectory(temporary, permissions: 0o700)
+        do {
+            try await fill(temporary)
+            if manager.fileExists(atPath: path) { try? manager.removeItem(atPath: path) }
+            try VaultFiles.move(temporary, to: directory)
+        } catch {
+            VaultFiles.remove(temporary)
+            throw error
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import GRDB
+
+extension Vault {
+    /// Every key version with its state and how many stored files are wrapped for it.
+    public func keyVersions() throws -> [KeyVersionInfo] {
+        try catalog.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT k.version AS version, k.recipient AS recipient, k.created_at AS created_at,
+                        k.state AS state, COUNT(b.path) AS files
+                    FROM key_versions k LEFT JOIN blobs b ON b.key_version = k.version
+                    GROUP BY k.version ORDER BY k.version
+                    """
+            ).map {
+                KeyVersionInfo(
+                    version: $0["version"], recipient: $0["recipient"], createdAt: $0["created_at"],
+                    state: $0["state"], fileCount: $0["files"])
+            }
+        }
+    }
+
+    /// The stored files (vault-relative paths) whose headers are wrapped for key `version`.
+    public func files(wrappedFor version: Int) throws -> [String] {
+        try catalog.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT path FROM blobs WHERE key_version = ? ORDER BY path", arguments: [version])
+        }
+    }
+
+    /// Creates a new vault key version and moves every stored file to it: re-wraps each file's header
+    /// (payload untouched) or, with `reencrypt`, re-encrypts payloads under fresh file keys.
+    ///
+    /// Each file is replaced atomically and its move recorded in a journal, so a crashed rotation resumes
+    /// where it stopped when called again (an unfinished rotation is always resumed first). Old key versions
+    /// stay usable until no file uses them, then are retired and their key files deleted.
+    public func rotateKeys(
+        passphrase: String, reencrypt: Bool = false, context: RequestContext = .local
+    ) async throws
+        -> RotationReport
+    {
+        try await rotateKeys(
+            passphrase: passphrase, reencrypt: reencrypt, workFactor: Self.defaultWorkFactor, stopAfter: nil,
+            context: context)
+    }
+
+    /// Rotation with a test hook: `stopAfter` simulates a crash after that many files.
+    func rotateKeys(
+        passphrase: String, reencrypt: Bool, workFactor: Int, stopAfter: Int?, context: RequestContext
+    ) async throws -> RotationReport {
+        // The passphrase must be the vault's: check it against the current key file before anything changes.
+        let current = try catalog.read { db in try KeyVersionRow.current(db) }
+        guard let sealed = FileManager.default.contents(atPath: layout.identityFile(version: current.version).path),
+            (try? suite.open(sealed, passphrase: passphrase)) != nil
+        else { throw VaultError(.wrongPassphrase, "wrong vault passphrase") }
+
+        let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
+            passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, context: context)
+        guard let targetIdentity = keyRing.identities[target] else {
+            throw VaultError(.keyUnavailable, "vault key version \(target) is not unlocked; reopen the vault")
+        }
+        let recipient = try suite.recipient(ofIdentity: targetIdentity)
+        var moved = 0
+        while true {
+            // Pushes committed with an older key after the rotation started join the journal here.
+            let pending = try catalog.write { db -> [String] in
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO rotation_journal (rotation_id, blob_path, state)
+                        SELECT ?, path, 'pending' FROM blobs WHERE key_version < ?
+                        """, arguments: [rotationID, target])
+                try db.execute(
+                    sql: """
+                        UPDATE rotation_journal SET state = 'pending' WHERE rotation_id = ? AND blob_path IN
+                            (SELECT path FROM blobs WHERE key_version < ?)
+                        """, arguments: [rotationID, target])
+                return try String.fetchAll(
+                    db,
+                    sql:
+                        "SELECT blob_path FROM rotation_journal WHERE rotation_id = ? AND state = 'pending' ORDER BY blob_path",
+                    arguments: [rotationID])
+            }
+            if pending.isEmpty { break }
+            for path in pending {
+                if let stopAfter, moved >= stopAfter {
+                    throw VaultError(.rotationInterrupted, "key rotation stopped before it finished; run it again")
+                }
+                try moveBlob(path, to: recipient, version: target, reencrypt: reencrypting, rotationID: rotationID)
+                moved += 1
+            }
+        }
+        let retired = try finishRotation(rotationID, target: target)
+        for version in retired { keyRing.identities[version] = nil }
+        return RotationReport(
+            keyVersion: target, filesMoved: moved, reencrypted: reencrypting, retiredVersions: retired,
+            resumed: resumed)
+    }
+
+    /// Returns the unfinished rotation, or creates a key version and a rotation for it.
+    private func startOrResumeRotation(
+        passphrase: String, reencrypt: Bool, workFactor: Int, context: RequestContext
+    ) throws -> (id: Int64, target: Int, reencrypt: Bool, resumed: Bool) {
+        if let row = try catalog.read({ db in
+            try Row.fetchOne(db, sql: "SELECT * FROM rotations WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1")
+        }) {
+            let target: Int = row["target_version"]
+            if keyRing.identities[target] == nil {
+                try unlockKeyVersion(target, passphrase: passphrase)
+            }
+            return (row["id"], target, row["reencrypt"], true)
+        }
+        let identity = try suite.generateIdentity(postQuantum: configuration.postQuantum)
+        let recipient = try suite.recipient(ofIdentity: identity)
+        let layout = self.layout
+        let suite = self.suite
+        let signingKey = keyRing.signingKey
+        let (id, target) = try catalog.write { db -> (Int64, Int) in
+            let target = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM key_versions") ?? 0) + 1
+            // Key files first (a crash before the commit leaves files for a version number that is reused).
+            try VaultFiles.writeAtomically(
+                try suite.seal(Data(identity.utf8), passphrase: passphrase, workFactor: workFactor),
+                to: layout.identityFile(version: target), permissions: 0o600)
+            try VaultFiles.writeAtomically(
+                try suite.encrypt(Data(signingKey.utf8), to: [recipient]), to: layout.signingKeyFile(version: target),
+                permissions: 0o600)
+            let now = CatalogTime.now()
+            try db.execute(sql: "UPDATE key_versions SET state = 'retiring' WHERE state = 'active'")
+            try db.execute(
+                sql: "INSERT INTO key_versions (version, recipient, created_at, state) VALUES (?, ?, ?, 'active')",
+                arguments: [target, recipient, now])
+            try db.execute(
+                sql: "INSERT INTO rotations (target_version, reencrypt, started_at, started_by) VALUES (?, ?, ?, ?)",
+                arguments: [target, reencrypt, now, context.principal])
+            return (db.lastInsertedRowID, target)
+        }
+        keyRing.identities[target] = identity
+        return (id, target, reencrypt, false)
+    }
+
+    private func unlockKeyVersion(_ version: Int, passphrase: String) throws {
+        guard let sealed = FileManager.default.contents(atPath: layout.identityFile(version: version).path),
+            let identity = try? suite.open(sealed, passphrase: passphrase)
+        else { throw VaultError(.keyUnavailable, "cannot unlock vault key version \(version)") }
+        keyRing.identities[version] = String(decoding: identity, as: UTF8.self)
+    }
+
+    /// Re-wraps (or re-encrypts) one blob for the target key, replacing it atomically, then records it.
+    private func moveBlob(
+        _ path: String, to recipient: String, version: Int, reencrypt: Bool, rotationID: Int64
+    )
+        throws
+    {
+        let url = layout.url(path)
+        let temporary = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).rotate")
+        let identities = keyRing.allIdentities
+        do {
+            if reencrypt {
+                try suite.reencryptFile(at: url, to: temporary, using: identities, for: [recipient])
+            } else {
+                try suite.rewrapFile(at: url, to: temporary, using: identities, for: [recipient])
+            }
+            try VaultFiles.move(temporary, to: url)
+        } catch {
+            VaultFiles.remove(temporary)
+            throw VaultError(.decryptionFailed, "cannot move \(path) to the new key: the stored file is damaged")
+        }
+        try catalog.write { db in
+            try db.execute(sql: "UPDATE blobs SET key_version = ? WHERE path = ?", arguments: [version, path])
+            try db.execute(
+                sql: "UPDATE rotation_journal SET state = 'done' WHERE rotation_id = ? AND blob_path = ?",
+                arguments: [rotationID, path])
+        }
+    }
+
+    /// Marks the rotation finished and retires key versions no file uses any more.
+    private func finishRotation(_ rotationID: Int64, target: Int) throws -> [Int] {
+        let layout = self.layout
+        return try catalog.write { db in
+            let retired = try Int.fetchAll(
+                db,
+                sql: """
+                    SELECT version FROM key_versions WHERE state = 'retiring'
+                    AND version NOT IN (SELECT DISTINCT key_version FROM blobs)
+                    """)
+            let now = CatalogTime.now()
+            for version in retired {
+                try db.execute(
+                    sql: "UPDATE key_versions SET state = 'retired', retired_at = ? WHERE version = ?",
+                    arguments: [now, version])
+                VaultFiles.remove(layout.identityFile(version: version))
+                VaultFiles.remove(layout.signingKeyFile(version: version))
+            }
+            try db.execute(sql: "UPDATE rotations SET finished_at = ? WHERE id = ?", arguments: [now, rotationID])
+            return retired
+        }
+    }
+}
+
+extension Vault {
+    /// An age identity file holding the unlocked vault identities (one line per key version, commented), for
+    /// deployments that supply `MODELVAULT_IDENTITY_FILE` instead of the passphrase. The text is a secret.
+    public func identityFile() throws -> String {
+        let recipients = try catalog.read { db in try KeyVersionRow.live(db) }
+        var lines = ["# ModelVault vault identities: keep secret (mode 0600)."]
+        for row in recipients.reversed() {
+            guard let identity = keyRing.identities[row.version] else { continue }
+            lines.append("# key version \(row.version), recipient: \(row.recipient)")
+            lines.append(identity)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+/// The encryption primitives the vault stores files with (age v1 in production).
+///
+/// A seam so the catalog, registry and rotation logic do not depend on how files are encrypted. Identities
+/// and recipients travel as their text encodings; identities are secrets and are never logged.
+protocol VaultCipherSuite: Sendable {
+    /// A new vault identity (X25519, or the ML-KEM-768+X25519 hybrid), as secret text.
+    func generateIdentity(postQuantum: Bool) throws -> String
+    /// The public recipient of a secret identity.
+    func recipient(ofIdentity identity: String) throws -> String
+    /// Checks a recipient's encoding and returns it normalised.
+    func validateRecipient(_ recipient: String) throws -> String
+    /// The identities of an identity file (comments and blank lines allowed).
+    func parseIdentities(_ text: String) throws -> [String]
+
+    /// Encrypts a small secret under a passphrase (scrypt).
+    func seal(_ plaintext: Data, passphrase: String, workFactor: Int) throws -> Data
+    /// Decrypts a passphrase-encrypted secret.
+    func open(_ file: Data, passphrase: String) throws -> Data
+
+    /// Encrypts a buffer for recipients.
+    func encrypt(_ plaintext: Data, to recipients: [String]) throws -> Data
+    /// Decrypts a buffer with any of the identities.
+    func decrypt(_ file: Data, using identities: [String]) throws -> Data
+    /// Encrypts a file for recipients, streaming; the output appears atomically.
+    func encryptFile(at input: URL, to output: URL, recipients: [String]) throws
+    /// Decrypts a file, streaming; the output appears atomically.
+    func decryptFile(at input: URL, to output: URL, using identities: [String]) throws
+    /// The SHA-256 and size of a file's plaintext, decrypted in memory chunk by chunk.
+    func plaintextDigest(ofFileAt url: URL, using identities: [String]) throws -> FileDigest
+    /// Re-wraps a file's key for new recipients; the payload is copied unchanged; the output appears atomically.
+    func rewrapFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws
+    /// Re-encrypts a file under a fresh file key for new recipients, streaming the plaintext through memory
+    /// only; the output appears atomically.
+    func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws
+    /// Decrypts a legacy Fernet token with its key text.
+    func decryptFernet(token: Data, keyText: String) throws -> Data
+}
+
+/// The signing primitives the vault signs manifests with (OpenSSF model signing in production).
+protocol VaultManifestSigner: Sendable {
+    /// A new ECDSA P-256 private key, PEM (a secret).
+    func generateSigningKey() -> String
+    /// The public key of a private key, PEM.
+    func publicKey(ofSigningKey privateKeyPEM: String) throws -> String
+    /// Signs file digests; returns the signature bundle.
+    func sign(_ entries: [SignedEntry], modelName: String, privateKeyPEM: String) throws -> Data
+    /// Verifies a bundle with a public key; returns the signed entries.
+    func verify(_ bundle: Data, publicKeyPEM: String) throws -> [SignedEntry]
+}
+
+/// One file of a signed manifest: a relative path and the SHA-256 of its contents.
+struct SignedEntry: Sendable, Hashable {
+    var path: String
+    var sha256: [UInt8]
+}

@@ -1,0 +1,44 @@
+/// A vault operation that failed, with a fixed-text description naming what failed.
+///
+/// Descriptions name vaults, models, datasets, versions and file paths, never key material, passphrases or
+/// plaintext.
+public struct VaultError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The kind of failure, for callers that branch on it (the CLI maps all of them to exit code 1).
+    public enum Code: String, Sendable, Equatable {
+        case vaultNotFound
+        case vaultExists
+        case wrongPassphrase
+        case identityMismatch
+        case invalidName
+        case invalidReference
+        case invalidPath
+        case notFound
+        case duplicateFile
+        case emptyInput
+        case unreadableInput
+        case signatureInvalid
+        case publisherSignatureInvalid
+        case digestMismatch
+        case decryptionFailed
+        case tampered
+        case outputExists
+        case invalidMetrics
+        case keyUnavailable
+        case rotationInterrupted
+        case invalidRecipient
+        case legacyImportFailed
+        case storage
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// A one-line, secret-free explanation.
+    public let description: String
+
+    init(_ code: Code, _ description: String) {
+        self.code = code
+        self.description = description
+    }
+
+    static func storage(_ what: String) -> VaultError { VaultError(.storage, "vault storage failed: \(what)") }
+}

@@ -1,0 +1,220 @@
+import ArgumentParser
+import Foundation
+import Vault
+
+/// `modelvault model`: the encrypted, signed model registry.
+struct ModelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Encrypted, signed, versioned models: push, list, show, pull, verify, alias, import-fernet.",
+        subcommands: [
+            ModelPush.self, ModelList.self, ModelShow.self, ModelPull.self, ModelVerify.self, ModelAlias.self,
+            ModelImportFernet.self,
+        ])
+}
+
+private func absoluteURL(_ path: String) -> URL { URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL }
+
+private func readMetrics(_ path: String?) throws -> JSONValue? {
+    guard let path else { return nil }
+    guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read the metrics file") }
+    guard let value = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+        throw CLIError("the metrics file is not valid JSON")
+    }
+    return value
+}
+
+/// `modelvault model push NAME PATH`.
+struct ModelPush: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push", abstract: "Encrypt, sign and store a model file or directory; prints NAME@VERSION.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The model's name.") var name: String
+    @Argument(help: "A model file or directory (any format).") var path: String
+    @Option(name: .customLong("dataset"), help: "A dataset version the model came from (NAME@V); repeatable.")
+    var datasets: [String] = []
+    @Option(name: .long, help: "A JSON file of metrics to record.") var metrics: String?
+    @Option(name: .long, help: "The publisher's OpenSSF signature (model.sig) to verify before storing.")
+    var signature: String?
+    @Option(name: .customLong("publisher-key"), help: "The publisher's public key (PEM) for --signature.")
+    var publisherKey: String?
+
+    func validate() throws {
+        guard (signature == nil) == (publisherKey == nil) else {
+            throw ValidationError("--signature and --publisher-key go together")
+        }
+    }
+
+    func run() async throws {
+        let datasets = try datasets.map { try DatasetReference(parsing: $0) }
+        let metrics = try readMetrics(metrics)
+        let source = absoluteURL(path)
+        var publisher: PublisherSignature?
+        if let signature, let publisherKey {
+            guard let bundle = FileManager.default.contents(atPath: signature) else {
+                throw CLIError("cannot read the signature file")
+            }
+            guard let pem = FileManager.default.contents(atPath: publisherKey) else {
+                throw CLIError("cannot read the publisher key file")
+            }
+            // A signature kept inside the model directory is not a model file.
+            let signatureURL = absoluteURL(signature).standardizedFileURL.path(percentEncoded: false)
+            let base = source.standardizedFileURL.path(percentEncoded: false)
+            let prefix = base.hasSuffix("/") ? base : base + "/"
+            let inside = signatureURL.hasPrefix(prefix) ? String(signatureURL.dropFirst(prefix.count)) : nil
+            publisher = PublisherSignature(
+                bundle: bundle, publicKeyPEM: String(decoding: pem, as: UTF8.self), pathInsideModel: inside)
+        }
+        let vault = try options.open()
+        progress("hashing, encrypting and signing...")
+        let info = try await vault.pushModel(
+            name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher)
+        print(info.reference)
+    }
+}
+
+/// `modelvault model list`.
+struct ModelList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List models.")
+
+    @OptionGroup var options: VaultOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let models = try await options.open().models()
+        if json { return try printJSON(models) }
+        for model in models {
+            let aliases = model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            print(
+                "\(model.name)@\(model.latestVersion)  (\(model.versionCount) versions)"
+                    + (aliases.isEmpty ? "" : "  " + aliases.joined(separator: " ")))
+        }
+    }
+}
+
+/// `modelvault model show NAME[@V|:ALIAS]`.
+struct ModelShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show a model version: files, digests, signer, lineage, metrics, keys.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let reference = try ModelReference(parsing: reference)
+        let info = try await options.open().model(reference)
+        if json { return try printJSON(info) }
+        print("model:     \(info.reference)")
+        print("created:   \(info.createdAt) by \(info.createdBy) (\(info.source))")
+        print("signer:    \(info.signer)")
+        if let publisher = info.publisher { print("publisher: \(publisher) (signature verified on push)") }
+        print("manifest:  sha256:\(info.manifestSHA256)")
+        if !info.aliases.isEmpty { print("aliases:   \(info.aliases.joined(separator: ", "))") }
+        let keys = Set(info.files.map(\.keyVersion)).sorted().map { "v\($0)" }.joined(separator: ", ")
+        print("key:       \(keys)")
+        print("files:     \(info.files.count), \(info.totalSize) bytes")
+        for file in info.files { print("  \(file.path)  \(file.size) bytes  sha256:\(file.sha256)") }
+        print("lineage:" + (info.lineage.isEmpty ? "   (none)" : ""))
+        for entry in info.lineage { print("  \(entry.dataset)@\(entry.version)  sha256:\(entry.digest)") }
+        if let metrics = info.metrics {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print("metrics:   \(String(decoding: try encoder.encode(metrics), as: UTF8.self))")
+        }
+    }
+}
+
+/// `modelvault model pull NAME[@V|:ALIAS] -o DIR [--to RECIPIENT]`.
+struct ModelPull: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull",
+        abstract: "Decrypt a verified model version into a new directory, or hand it out re-wrapped for a recipient.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
+    @Option(name: .shortAndLong, help: "The output directory (must not exist or be empty).") var output: String
+    @Option(name: .customLong("to"), help: "An age recipient: write re-wrapped .age files, no plaintext.")
+    var recipient: String?
+
+    func run() async throws {
+        let reference = try ModelReference(parsing: reference)
+        let directory = absoluteURL(output)
+        let vault = try options.open()
+        let info: ModelVersionInfo
+        if let recipient {
+            info = try await vault.pullModel(reference, for: recipient, to: directory)
+        } else {
+            info = try await vault.pullModel(reference, to: directory)
+        }
+        print("\(info.reference) -> \(directory.path(percentEncoded: false)) (\(info.files.count) files)")
+    }
+}
+
+/// `modelvault model verify NAME[@V]`.
+struct ModelVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify", abstract: "Decrypt in memory and check the signature and every digest.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
+
+    func run() async throws {
+        let info = try await options.open().verifyModel(try ModelReference(parsing: reference))
+        print("verified \(info.reference): signature by \(info.signer), \(info.files.count) files")
+    }
+}
+
+/// `modelvault model alias NAME@V ALIAS`.
+struct ModelAlias: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alias", abstract: "Point an alias (staging, production, archived, ...) at a version.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "NAME@VERSION.") var reference: String
+    @Argument(help: "The alias.") var alias: String
+
+    func run() async throws {
+        let reference = try ModelReference(parsing: reference)
+        let vault = try options.open()
+        let previous = try await vault.setAlias(alias, to: reference)
+        let target = try await vault.model(reference)
+        print("\(target.name):\(alias) -> \(target.version)" + (previous.map { " (was \($0))" } ?? ""))
+    }
+}
+
+/// `modelvault model import-fernet NAME FILE --key KEYFILE`.
+struct ModelImportFernet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import-fernet",
+        abstract: "Import a model encrypted as a Fernet token (key in a file beside it) as a proper vault version.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The model's name.") var name: String
+    @Argument(help: "The Fernet token file.") var file: String
+    @Option(name: .long, help: "The Fernet key file.") var key: String
+    @Option(name: .customLong("file-name"), help: "The model file's name in the vault (default: FILE without .enc).")
+    var fileName: String?
+
+    func run() async throws {
+        guard let token = FileManager.default.contents(atPath: file) else {
+            throw CLIError("cannot read the token file")
+        }
+        guard let keyData = FileManager.default.contents(atPath: key) else {
+            throw CLIError("cannot read the key file")
+        }
+        var stored = fileName ?? URL(filePath: file).lastPathComponent
+        if fileName == nil {
+            for suffix in [".enc", ".fernet", ".encrypted"]
+            where stored.hasSuffix(suffix) && stored.count > suffix.count {
+                stored = String(stored.dropLast(suffix.count))
+                break
+            }
+        }
+        let info = try await options.open().importFernetModel(
+            name, token: token, keyText: String(decoding: keyData, as: UTF8.self), fileName: stored)
+        print(info.reference)
+        progress("imported; the vault does not keep the Fernet key: delete it and the token once checked")
+    }
+}
