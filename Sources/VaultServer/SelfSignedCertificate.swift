@@ -43,8 +43,10 @@ public struct SelfSignedCertificate: Sendable {
                 CommonName(names[0])
             }
             let extensions = try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true))
+                // Self-signed trust anchors must be CA-capable for BoringSSL/OpenSSL clients; path length 0
+                // keeps it from issuing anything.
+                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                Critical(KeyUsage(digitalSignature: true, keyCertSign: true))
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectKeyIdentifier(hash: Certificate.PublicKey(key.publicKey))
                 SubjectAlternativeNames(alternatives)

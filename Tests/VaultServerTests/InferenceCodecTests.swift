@@ -33,7 +33,7 @@ import Testing
         let decoded = try InferenceCodec.decode(
             body: buffer(json, binary: bytes), headerLength: json.utf8.count, for: model)
         #expect(decoded.inputs["input"]?.scalars == [1.5, -2, 3.25, 4])
-        #expect(decoded.outputs.allSatisfy(\.binary))
+        #expect(decoded.outputs.allSatisfy { $0.binary })
     }
 
     @Test(arguments: [

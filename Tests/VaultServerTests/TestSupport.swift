@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import ServiceLifecycle
 import Testing
@@ -178,6 +179,7 @@ struct LiveServer {
 
 /// Starts a server on an ephemeral loopback port with a self-signed certificate, runs `body`, then shuts
 /// the server down gracefully.
+@discardableResult
 func withLiveServer<T>(
     models: [CatalogEntry] = [.verified(LinearModel.make())],
     configure: (inout VaultServerConfiguration) -> Void = { _ in },
@@ -246,7 +248,7 @@ enum Interop {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
         let output = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let handle = try FileHandle(forWritingTo: output)
         process.standardOutput = handle
