@@ -23,12 +23,20 @@ let package = Package(
         .library(name: "Homomorphic", targets: ["Homomorphic"]),
         .library(name: "Vault", targets: ["Vault"]),
         .library(name: "Deployment", targets: ["Deployment"]),
+        .library(name: "VaultServer", targets: ["VaultServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // age v1 file format (X25519, scrypt, ML-KEM-768+X25519, armor, STREAM) and legacy Fernet import.
@@ -61,6 +69,24 @@ let package = Package(
         ),
         // Dockerfile, Kubernetes manifests and deployment_config.yaml for one model version.
         .target(name: "Deployment", swiftSettings: swiftSettings),
+        // TLS inference and registry server: Open Inference Protocol v2, /v1 registry API, limits, metrics.
+        .target(
+            name: "VaultServer",
+            dependencies: [
+                crypto,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "modelvault",
             dependencies: [
@@ -87,6 +113,18 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VaultServerTests",
+            dependencies: [
+                "VaultServer", crypto,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["modelvault"], swiftSettings: swiftSettings),
     ]
 )

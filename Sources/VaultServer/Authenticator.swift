@@ -1,0 +1,61 @@
+/// An operation a request performs, checked against the caller's roles.
+public enum ServerAction: String, Sendable, CaseIterable {
+    /// Read the server metadata (`GET /v2`).
+    case readServerMetadata = "server.metadata"
+    /// Read a model's metadata or readiness.
+    case readModelMetadata = "model.metadata"
+    /// Run inference on a model.
+    case infer = "model.infer"
+    /// Scrape `/metrics`.
+    case readMetrics = "metrics.read"
+    /// List models in the registry.
+    case listModels = "model.list"
+    /// Show one model, its versions and aliases.
+    case showModel = "model.show"
+    /// Push a new model version.
+    case pushModel = "model.push"
+    /// Pull a model version re-encrypted for the caller.
+    case pullModel = "model.pull"
+    /// Move a model alias to another version.
+    case moveAlias = "model.alias"
+    /// List datasets.
+    case listDatasets = "data.list"
+    /// Show one dataset.
+    case showDataset = "data.show"
+    /// Export the audit log.
+    case exportAudit = "audit.export"
+    /// Read the compliance report.
+    case readReport = "report.read"
+}
+
+/// What an action applies to.
+public enum ServerResource: Sendable, Hashable {
+    /// The server or the whole registry.
+    case global
+    /// One model.
+    case model(String)
+    /// One dataset.
+    case dataset(String)
+}
+
+/// The outcome of checking a bearer token for an action.
+public enum AuthorizationDecision: Sendable, Equatable {
+    /// The token is valid and its principal may perform the action.
+    case allowed(principal: String)
+    /// The token is unknown, expired or revoked (HTTP 401).
+    case unauthenticated
+    /// The token is valid but its principal lacks the permission (HTTP 403).
+    case forbidden(principal: String)
+}
+
+/// Checks bearer tokens and permissions; the vault integration implements this with its token hashes and
+/// role matrix.
+public protocol Authenticator: Sendable {
+    /// Decides whether the holder of `bearerToken` may perform `action` on `resource`.
+    ///
+    /// The token is a secret: implementations compare hashes and never log or store it.
+    func authorize(
+        bearerToken: String, action: ServerAction, resource: ServerResource
+    ) async
+        -> AuthorizationDecision
+}

@@ -1,0 +1,171 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// The shared state the gateway and the handlers use.
+struct GatewayState: Sendable {
+    var configuration: VaultServerConfiguration
+    var authenticator: any Authenticator
+    var audit: any AuditSink
+    var limiter: TokenBucketLimiter
+    var metrics: ServerMetrics
+    var logger: Logger
+}
+
+/// Runs around every request: assigns the request id, classifies the route, rate-limits, authenticates and
+/// authorises, turns every error into a safe `{"error": ...}` body, adds the security headers, records
+/// metrics, audits and logs. Nothing is logged of the Authorization header but the principal it names.
+struct GatewayMiddleware: RouterMiddleware {
+    typealias Context = VaultRequestContext
+
+    let state: GatewayState
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let arrived = Date()
+        var context = context
+        context.requestID = UUID().uuidString.lowercased()
+        let classified = RouteClassifier.classify(method: request.method, path: request.uri.path)
+        var route: RouteClass?
+        var response: Response
+        do {
+            switch classified {
+            case .notFound: throw APIError.notFound("not found")
+            case .methodNotAllowed: throw APIError(status: .methodNotAllowed, message: "method not allowed")
+            case .route(let matched): route = matched
+            }
+            if let action = route?.action, let resource = route?.resource {
+                context.principal = try await authorize(request, context: context, action: action, resource: resource)
+            }
+            if let length = request.headers[.contentLength].flatMap(Int.init),
+                length > state.configuration.maxBodySize
+            {
+                throw APIError.bodyTooLarge
+            }
+            response = try await next(request, context)
+        } catch let error as ForbiddenError {
+            context.principal = error.principal
+            response = Self.errorResponse(.forbidden)
+        } catch {
+            response = Self.errorResponse(APIError.from(error))
+            if response.status == .internalServerError {
+                state.logger.error(
+                    "request failed", metadata: ["request_id": .string(context.requestID), "error": "\(error)"])
+            }
+        }
+
+        let record = RequestAuditRecord(
+            requestID: context.requestID, time: arrived, principal: context.principal,
+            method: request.method.rawValue, route: route?.template ?? "unmatched", action: route?.action,
+            resource: route.flatMap { Self.resourceName($0.resource) }, status: Int(response.status.code),
+            clientAddress: context.clientAddress)
+        do {
+            try await state.audit.record(record)
+        } catch {
+            state.logger.error(
+                "audit record failed; refusing the request", metadata: ["request_id": .string(context.requestID)])
+            response = Self.errorResponse(.auditUnavailable)
+        }
+
+        addSecurityHeaders(to: &response.headers, requestID: context.requestID)
+        let elapsed = clock.now - start
+        state.metrics.request(
+            route: record.route, method: record.method, status: Int(response.status.code), duration: elapsed)
+        var metadata: Logger.Metadata = [
+            "request_id": .string(context.requestID), "method": .string(record.method),
+            "route": .string(record.route), "status": .stringConvertible(response.status.code),
+            "duration_ms": .string(
+                String(
+                    format: "%.2f",
+                    Double(elapsed.components.attoseconds) / 1e15
+                        + Double(elapsed.components.seconds) * 1000)),
+        ]
+        if let principal = context.principal { metadata["principal"] = .string(principal) }
+        if let resource = record.resource { metadata["resource"] = .string(resource) }
+        if let client = context.clientAddress { metadata["client"] = .string(client) }
+        state.logger.info("request", metadata: metadata)
+        return response
+    }
+
+    /// Rate-limits by token (or by client address without one), then checks the token's permission.
+    private func authorize(
+        _ request: Request, context: Context, action: ServerAction, resource: ServerResource
+    ) async throws -> String {
+        let token = Self.bearerToken(request.headers[.authorization])
+        let key: String
+        if let token {
+            key = "t:" + SHA256.hash(data: Data(token.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+        } else {
+            key = "a:" + (context.clientAddress ?? "unknown")
+        }
+        if case .limited(let retryAfter) = await state.limiter.acquire(key) {
+            state.metrics.rateLimited()
+            throw APIError.rateLimited(retryAfter: retryAfter)
+        }
+        guard let token else {
+            state.metrics.authFailure(kind: "unauthenticated")
+            throw APIError.unauthenticated
+        }
+        switch await state.authenticator.authorize(bearerToken: token, action: action, resource: resource) {
+        case .allowed(let principal):
+            return principal
+        case .unauthenticated:
+            state.metrics.authFailure(kind: "unauthenticated")
+            throw APIError.unauthenticated
+        case .forbidden(let principal):
+            state.metrics.authFailure(kind: "forbidden")
+            // Keep the principal for the audit record of the refusal.
+            throw ForbiddenError(principal: principal)
+        }
+    }
+
+    /// The token of `Authorization: Bearer TOKEN` (scheme case-insensitive), or `nil`.
+    static func bearerToken(_ header: String?) -> String? {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    private static func resourceName(_ resource: ServerResource) -> String? {
+        switch resource {
+        case .global: nil
+        case .model(let name): name
+        case .dataset(let name): name
+        }
+    }
+
+    static func errorResponse(_ error: APIError) -> Response {
+        var headers = error.headers
+        headers[.contentType] = "application/json"
+        return Response(status: error.status, headers: headers, body: .init(byteBuffer: error.body))
+    }
+
+    private func addSecurityHeaders(to headers: inout HTTPFields, requestID: String) {
+        headers[Self.requestIDField] = requestID
+        headers[Self.contentTypeOptionsField] = "nosniff"
+        headers[.cacheControl] = "no-store"
+        headers[Self.frameOptionsField] = "DENY"
+        headers[Self.contentSecurityPolicyField] = "default-src 'none'; frame-ancestors 'none'"
+        headers[Self.referrerPolicyField] = "no-referrer"
+        if state.configuration.usesTLS {
+            headers[Self.strictTransportSecurityField] = "max-age=31536000; includeSubDomains"
+        }
+    }
+
+    static let requestIDField = HTTPField.Name("X-Request-ID")!
+    static let contentTypeOptionsField = HTTPField.Name("X-Content-Type-Options")!
+    static let contentSecurityPolicyField = HTTPField.Name("Content-Security-Policy")!
+    static let strictTransportSecurityField = HTTPField.Name("Strict-Transport-Security")!
+    static let frameOptionsField = HTTPField.Name("X-Frame-Options")!
+    static let referrerPolicyField = HTTPField.Name("Referrer-Policy")!
+}
+
+/// A 403 that still carries the principal, so that the audit record names who was refused.
+struct ForbiddenError: Error {
+    var principal: String
+}

@@ -1,0 +1,289 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// A request parameter value of the Open Inference Protocol (bool, integer, double or string).
+enum ParameterValue: Decodable, Sendable, Equatable {
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(Bool.self) {
+            self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .int(value)
+        } else if let value = try? container.decode(Double.self) {
+            self = .double(value)
+        } else {
+            self = .string(try container.decode(String.self))
+        }
+    }
+
+    var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+
+    var intValue: Int64? {
+        if case .int(let value) = self { return value }
+        return nil
+    }
+}
+
+/// Tensor `data` in JSON: a flat or nested array of numbers (or booleans), flattened in row-major order.
+struct FlatNumbers: Decodable {
+    var values: [Double] = []
+
+    init(from decoder: any Decoder) throws {
+        var container = try decoder.unkeyedContainer()
+        if let count = container.count { values.reserveCapacity(count) }
+        try Self.flatten(&container, into: &values)
+    }
+
+    private static func flatten(_ container: inout any UnkeyedDecodingContainer, into values: inout [Double]) throws {
+        while !container.isAtEnd {
+            if let value = try? container.decode(Double.self) {
+                values.append(value)
+            } else if let value = try? container.decode(Bool.self) {
+                values.append(value ? 1 : 0)
+            } else {
+                var nested = try container.nestedUnkeyedContainer()
+                try flatten(&nested, into: &values)
+            }
+        }
+    }
+}
+
+/// The JSON part of an inference request (`$inference_request`).
+struct InferenceRequestHeader: Decodable {
+    struct Input: Decodable {
+        var name: String
+        var shape: [Int]
+        var datatype: String
+        var parameters: [String: ParameterValue]?
+        var data: FlatNumbers?
+    }
+
+    struct Output: Decodable {
+        var name: String
+        var parameters: [String: ParameterValue]?
+    }
+
+    var id: String?
+    var parameters: [String: ParameterValue]?
+    var inputs: [Input]
+    var outputs: [Output]?
+}
+
+/// A validated inference request, ready for the model.
+struct DecodedInference: Sendable {
+    var id: String?
+    var inputs: [String: Tensor]
+    /// The outputs to return, in order, and whether each goes as binary data.
+    var outputs: [(name: String, binary: Bool)]
+}
+
+/// Reads and writes Open Inference Protocol v2 REST bodies, including the binary tensor data extension.
+enum InferenceCodec {
+    /// The header naming the length of the JSON part when binary tensor data follows it.
+    static let headerLengthField = HTTPField.Name("Inference-Header-Content-Length")!
+
+    /// Parses and validates `body` against `model`'s metadata before any work is done.
+    static func decode(body: ByteBuffer, headerLength: Int?, for model: any ServedModel) throws -> DecodedInference {
+        let total = body.readableBytes
+        let jsonLength = headerLength ?? total
+        guard jsonLength > 0, jsonLength <= total else {
+            throw APIError.badRequest("Inference-Header-Content-Length is out of range")
+        }
+        let header: InferenceRequestHeader
+        do {
+            header = try JSONDecoder().decode(
+                InferenceRequestHeader.self, from: Data(body.readableBytesView.prefix(jsonLength)))
+        } catch {
+            throw APIError.badRequest("malformed inference request JSON")
+        }
+        var binaryOffset = body.readerIndex + jsonLength
+        let binaryEnd = body.readerIndex + total
+
+        var tensors: [String: Tensor] = [:]
+        for input in header.inputs {
+            let name = Self.clip(input.name)
+            guard let expected = model.inputs.first(where: { $0.name == input.name }) else {
+                throw APIError.badRequest("unexpected inference input '\(name)' for model '\(model.name)'")
+            }
+            guard tensors[input.name] == nil else { throw APIError.badRequest("input '\(name)' given twice") }
+            guard let datatype = TensorDataType(rawValue: input.datatype) else {
+                throw APIError.badRequest("input '\(name)' has an unknown datatype")
+            }
+            guard datatype == expected.datatype || (expected.datatype == .fp32 && datatype.convertsToFloat) else {
+                throw APIError.badRequest(
+                    "input '\(name)' has datatype \(datatype.rawValue), expected \(expected.datatype.rawValue)")
+            }
+            let count = try Self.elementCount(of: input.shape, matching: expected.shape, input: name)
+            let binarySize = input.parameters?["binary_data_size"]
+            let scalars: [Float]
+            if let binarySize {
+                guard input.data == nil, let size = binarySize.intValue, size >= 0,
+                    let elementSize = datatype.elementSize
+                else { throw APIError.badRequest("input '\(name)' has an invalid binary_data_size") }
+                guard size == Int64(count * elementSize) else {
+                    throw APIError.badRequest("input '\(name)' binary size does not match its shape and datatype")
+                }
+                guard binaryEnd - binaryOffset >= Int(size) else {
+                    throw APIError.badRequest("input '\(name)' binary data is truncated")
+                }
+                scalars = Self.readScalars(body, at: binaryOffset, count: count, datatype: datatype)
+                binaryOffset += Int(size)
+            } else {
+                guard let data = input.data else { throw APIError.badRequest("input '\(name)' has no data") }
+                guard data.values.count == count else {
+                    throw APIError.badRequest("input '\(name)' has \(data.values.count) elements, shape needs \(count)")
+                }
+                scalars = data.values.map { Float($0) }
+            }
+            tensors[input.name] = Tensor(shape: input.shape, scalars: scalars)
+        }
+        guard binaryOffset == binaryEnd else {
+            throw APIError.badRequest("request body has binary data that no input claims")
+        }
+        for expected in model.inputs where tensors[expected.name] == nil {
+            throw APIError.badRequest("missing inference input '\(expected.name)'")
+        }
+
+        let binaryByDefault = header.parameters?["binary_data_output"]?.boolValue ?? false
+        var outputs: [(name: String, binary: Bool)] = []
+        if let requested = header.outputs, !requested.isEmpty {
+            for output in requested {
+                guard model.outputs.contains(where: { $0.name == output.name }) else {
+                    throw APIError.badRequest(
+                        "unexpected inference output '\(Self.clip(output.name))' for model '\(model.name)'")
+                }
+                guard !outputs.contains(where: { $0.name == output.name }) else {
+                    throw APIError.badRequest("output '\(Self.clip(output.name))' requested twice")
+                }
+                if output.parameters?["classification"] != nil {
+                    throw APIError.badRequest("the classification extension is not supported")
+                }
+                let binary = output.parameters?["binary_data"]?.boolValue ?? binaryByDefault
+                outputs.append((output.name, binary))
+            }
+        } else {
+            outputs = model.outputs.map { ($0.name, binaryByDefault) }
+        }
+        return DecodedInference(id: header.id, inputs: tensors, outputs: outputs)
+    }
+
+    /// Encodes the response; returns the body and, when binary data follows the JSON, the JSON's length.
+    static func encode(
+        _ results: [String: Tensor], for request: DecodedInference, model: any ServedModel
+    ) throws -> (body: ByteBuffer, headerLength: Int?) {
+        var json = #"{"model_name":"# + APIError.jsonString(model.name)
+        json += #","model_version":"# + APIError.jsonString(model.version)
+        if let id = request.id { json += #","id":"# + APIError.jsonString(id) }
+        json += #","outputs":["#
+        var binary: [Tensor] = []
+        for (index, output) in request.outputs.enumerated() {
+            guard let tensor = results[output.name], tensor.isWellFormed else { throw APIError.inferenceFailed }
+            if index > 0 { json += "," }
+            json += #"{"name":"# + APIError.jsonString(output.name) + #","datatype":"FP32","shape":["#
+            json += tensor.shape.map(String.init).joined(separator: ",") + "]"
+            if output.binary {
+                json += #","parameters":{"binary_data_size":"# + String(tensor.scalars.count * 4) + "}}"
+                binary.append(tensor)
+            } else {
+                json += #","data":["# + tensor.scalars.map(Self.jsonNumber).joined(separator: ",") + "]}"
+            }
+        }
+        json += "]}"
+        let jsonBytes = Array(json.utf8)
+        let binaryBytes = binary.reduce(0) { $0 + $1.scalars.count * 4 }
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(jsonBytes.count + binaryBytes)
+        buffer.writeBytes(jsonBytes)
+        for tensor in binary {
+            for value in tensor.scalars { buffer.writeInteger(value.bitPattern, endianness: .little) }
+        }
+        return (buffer, binary.isEmpty ? nil : jsonBytes.count)
+    }
+
+    /// A JSON number for `value`; non-finite values (which JSON lacks) become null.
+    private static func jsonNumber(_ value: Float) -> String {
+        value.isFinite ? "\(value)" : "null"
+    }
+
+    /// Checks `shape` against the metadata shape (`-1` = any size) and returns the element count.
+    private static func elementCount(of shape: [Int], matching expected: [Int], input name: String) throws -> Int {
+        guard shape.count == expected.count else {
+            throw APIError.badRequest("input '\(name)' has \(shape.count) dimensions, expected \(expected.count)")
+        }
+        var count = 1
+        for (dimension, wanted) in zip(shape, expected) {
+            guard dimension >= 0, wanted < 0 || dimension == wanted else {
+                throw APIError.badRequest(
+                    "input '\(name)' has shape \(shape), expected \(expected) (-1 is any size)")
+            }
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= 1 << 32 else { throw APIError.badRequest("input '\(name)' is too large") }
+            count = product
+        }
+        return count
+    }
+
+    /// Reads `count` little-endian elements of `datatype` at `offset` and converts them to Float.
+    private static func readScalars(
+        _ buffer: ByteBuffer, at offset: Int, count: Int, datatype: TensorDataType
+    )
+        -> [Float]
+    {
+        let start = offset - buffer.readerIndex
+        return buffer.withUnsafeReadableBytes { raw in
+            [Float](unsafeUninitializedCapacity: count) { out, initialized in
+                for index in 0..<count {
+                    out[index] = Self.element(raw, start, index, datatype)
+                }
+                initialized = count
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func element(
+        _ raw: UnsafeRawBufferPointer, _ start: Int, _ index: Int, _ type: TensorDataType
+    )
+        -> Float
+    {
+        switch type {
+        case .fp32:
+            Float(
+                bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 4, as: UInt32.self)))
+        case .fp64:
+            Float(
+                Double(
+                    bitPattern: UInt64(
+                        littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 8, as: UInt64.self))))
+        case .int8: Float(Int8(bitPattern: raw[start + index]))
+        case .uint8: Float(raw[start + index])
+        case .int16:
+            Float(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 2, as: Int16.self)))
+        case .uint16:
+            Float(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 2, as: UInt16.self)))
+        case .int32:
+            Float(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 4, as: Int32.self)))
+        case .uint32:
+            Float(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 4, as: UInt32.self)))
+        case .int64:
+            Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 8, as: Int64.self)))
+        case .uint64:
+            Float(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 8, as: UInt64.self)))
+        case .bool, .fp16, .bytes: 0  // refused during validation
+        }
+    }
+
+    /// Shortens a client-supplied name before echoing it in an error.
+    static func clip(_ text: String) -> String {
+        text.count <= 64 ? text : String(text.prefix(64)) + "…"
+    }
+}

@@ -1,0 +1,202 @@
+public import Foundation
+
+/// A model in the registry listing.
+public struct RegistryModelSummary: Sendable, Codable, Equatable {
+    /// The model's name.
+    public var name: String
+    /// Its versions, oldest first.
+    public var versions: [String]
+    /// Alias name → version.
+    public var aliases: [String: String]
+
+    /// Creates a summary.
+    public init(name: String, versions: [String], aliases: [String: String]) {
+        self.name = name
+        self.versions = versions
+        self.aliases = aliases
+    }
+}
+
+/// One model version's registry record.
+public struct RegistryModelVersion: Sendable, Codable, Equatable {
+    /// The version.
+    public var version: String
+    /// When it was pushed.
+    public var created: Date
+    /// Who pushed it.
+    public var createdBy: String
+    /// File name → hex SHA-256 of the plaintext, as signed in the manifest.
+    public var files: [String: String]
+
+    /// Creates a version record.
+    public init(version: String, created: Date, createdBy: String, files: [String: String]) {
+        self.version = version
+        self.created = created
+        self.createdBy = createdBy
+        self.files = files
+    }
+}
+
+/// A model with its version records.
+public struct RegistryModelDetail: Sendable, Codable, Equatable {
+    /// The model's name.
+    public var name: String
+    /// Its versions, oldest first.
+    public var versions: [RegistryModelVersion]
+    /// Alias name → version.
+    public var aliases: [String: String]
+
+    /// Creates a detail record.
+    public init(name: String, versions: [RegistryModelVersion], aliases: [String: String]) {
+        self.name = name
+        self.versions = versions
+        self.aliases = aliases
+    }
+}
+
+/// A dataset in the registry.
+public struct RegistryDataset: Sendable, Codable, Equatable {
+    /// The dataset's name.
+    public var name: String
+    /// Its versions, oldest first.
+    public var versions: [String]
+
+    /// Creates a dataset record.
+    public init(name: String, versions: [String]) {
+        self.name = name
+        self.versions = versions
+    }
+}
+
+/// The body of `POST /v1/models/{model}/versions`: the plaintext files of a new version.
+public struct PushModelRequest: Sendable, Codable, Equatable {
+    /// File name → contents (base64 in JSON).
+    public var files: [String: Data]
+    /// An alias to point at the new version, if any.
+    public var alias: String?
+
+    /// Creates a push request.
+    public init(files: [String: Data], alias: String? = nil) {
+        self.files = files
+        self.alias = alias
+    }
+}
+
+/// The body of `POST /v1/models/{model}/versions/{version}/pull`.
+public struct PullModelRequest: Sendable, Codable, Equatable {
+    /// The caller's age recipient (`age1...` or `age1pq1...`) to re-wrap the files for.
+    public var recipient: String
+
+    /// Creates a pull request.
+    public init(recipient: String) {
+        self.recipient = recipient
+    }
+}
+
+/// A model version re-wrapped for one recipient: age files the caller decrypts with its own identity.
+public struct PulledModel: Sendable, Codable, Equatable {
+    /// The model's name.
+    public var name: String
+    /// The version pulled.
+    public var version: String
+    /// File name → age-encrypted contents (base64 in JSON).
+    public var files: [String: Data]
+    /// The signature bundle (OpenSSF model signing) of the version.
+    public var signature: Data?
+
+    /// Creates a pulled model.
+    public init(name: String, version: String, files: [String: Data], signature: Data?) {
+        self.name = name
+        self.version = version
+        self.files = files
+        self.signature = signature
+    }
+}
+
+/// The body of `PUT /v1/models/{model}/aliases/{alias}`.
+public struct MoveAliasRequest: Sendable, Codable, Equatable {
+    /// The version the alias should name.
+    public var version: String
+
+    /// Creates a move request.
+    public init(version: String) {
+        self.version = version
+    }
+}
+
+/// A compliance report rendering.
+public enum ReportFormat: String, Sendable, CaseIterable {
+    /// JSON.
+    case json
+    /// Markdown.
+    case markdown = "md"
+    /// HTML.
+    case html
+
+    /// The HTTP content type of the rendering.
+    public var contentType: String {
+        switch self {
+        case .json: "application/json"
+        case .markdown: "text/markdown; charset=utf-8"
+        case .html: "text/html; charset=utf-8"
+        }
+    }
+}
+
+/// A failure of a registry operation that maps to a client error; any other error becomes a plain 500.
+public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable {
+    enum Code: Sendable, Equatable {
+        case notFound
+        case conflict
+        case invalid
+    }
+
+    let code: Code
+
+    /// The named model, version, alias or dataset does not exist (HTTP 404).
+    public static let notFound = RegistryError(code: .notFound)
+    /// The operation conflicts with the registry's state, e.g. the version already exists (HTTP 409).
+    public static let conflict = RegistryError(code: .conflict)
+    /// The request is malformed, e.g. an invalid recipient or file name (HTTP 400).
+    public static let invalid = RegistryError(code: .invalid)
+
+    /// A fixed text naming what failed.
+    public var description: String {
+        switch code {
+        case .notFound: "registry: not found"
+        case .conflict: "registry: conflicts with the current state"
+        case .invalid: "registry: invalid request"
+        }
+    }
+}
+
+/// The registry operations the `/v1` API exposes; the vault integration implements this.
+///
+/// Every method runs after the server has authorised the caller for the matching `ServerAction`;
+/// `principal` names the caller for records such as `createdBy`.
+public protocol RegistryBackend: Sendable {
+    /// Lists models.
+    func listModels() async throws -> [RegistryModelSummary]
+    /// Shows one model.
+    func showModel(named name: String) async throws -> RegistryModelDetail
+    /// Lists datasets.
+    func listDatasets() async throws -> [RegistryDataset]
+    /// Shows one dataset.
+    func showDataset(named name: String) async throws -> RegistryDataset
+    /// Stores a new model version (encrypted and signed by the vault) and returns its record.
+    func pushModelVersion(
+        named name: String, _ request: PushModelRequest, principal: String
+    ) async throws
+        -> RegistryModelVersion
+    /// Returns a model version (a version number or an alias name) re-wrapped for `recipient`.
+    func pullModelVersion(
+        named name: String, version: String, recipient: String, principal: String
+    ) async throws
+        -> PulledModel
+    /// Points `alias` at `version`.
+    func moveAlias(_ alias: String, ofModel name: String, to version: String, principal: String) async throws
+    /// Exports the audit log (entries as JSON lines, with the latest signed checkpoint).
+    func exportAudit() async throws -> Data
+    /// Renders the compliance report.
+    func complianceReport(format: ReportFormat) async throws -> Data
+}

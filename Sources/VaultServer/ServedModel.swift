@@ -1,0 +1,49 @@
+/// A model version loaded in memory and ready to answer inference requests.
+///
+/// The vault integration implements this over a decrypted, verified model; tests use tiny in-memory models.
+public protocol ServedModel: Sendable {
+    /// The model's name in the registry.
+    var name: String { get }
+    /// The version being served (for example "3").
+    var version: String { get }
+    /// A short platform tag reported in metadata, for example "modelvault_mlp".
+    var platform: String { get }
+    /// The inputs the model expects, in order.
+    var inputs: [TensorMetadata] { get }
+    /// The outputs the model produces, in order.
+    var outputs: [TensorMetadata] { get }
+    /// Runs the model. `inputs` holds exactly the declared inputs, already validated against `inputs`.
+    func infer(_ inputs: [String: Tensor]) throws -> [String: Tensor]
+}
+
+/// One model version known to the catalog, and whether it may be served.
+public enum CatalogEntry: Sendable {
+    /// A verified model, ready to serve.
+    case verified(any ServedModel)
+    /// A model version that failed verification (signature, digest or decryption); it is never served.
+    case unverified(name: String, version: String)
+
+    /// The model's name.
+    public var name: String {
+        switch self {
+        case .verified(let model): model.name
+        case .unverified(let name, _): name
+        }
+    }
+
+    /// The model's version.
+    public var version: String {
+        switch self {
+        case .verified(let model): model.version
+        case .unverified(_, let version): version
+        }
+    }
+}
+
+/// The source of the models the server serves; polled so that alias moves are picked up without a restart.
+public protocol ModelCatalog: Sendable {
+    /// The model versions to serve now. For each name, the first entry is the default version (the one
+    /// `/v2/models/{name}` addresses, usually the `production` alias); further entries of the same name are
+    /// reachable by `/v2/models/{name}/versions/{version}`.
+    func currentModels() async throws -> [CatalogEntry]
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Hummingbird
+
+extension VaultServer {
+    /// Registers the `/v1` registry API and its OpenAPI document.
+    static func addRegistryRoutes(
+        to routes: TimedRoutes, registry: (any RegistryBackend)?, state: GatewayState,
+        openAPIDocument: ByteBuffer?
+    ) {
+        let maxBody = state.configuration.maxBodySize
+        @Sendable func backend() throws -> any RegistryBackend {
+            guard let registry else { throw APIError.notFound("the registry API is not enabled") }
+            return registry
+        }
+        @Sendable func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+            let body = try await request.body.collect(upTo: maxBody)
+            do {
+                return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
+            } catch {
+                throw APIError.badRequest("malformed JSON body")
+            }
+        }
+
+        routes.on(.get, "/v1/openapi.json") { _, _ in
+            guard let openAPIDocument else { throw APIError.internalError }
+            return Responses.bytes(openAPIDocument, contentType: Responses.jsonType)
+        }
+        routes.on(.get, "/v1/models") { _, _ in
+            try Responses.json(try await backend().listModels())
+        }
+        routes.on(.get, "/v1/models/{model}") { _, context in
+            try Responses.json(try await backend().showModel(named: try context.parameters.require("model")))
+        }
+        routes.on(.post, "/v1/models/{model}/versions") { request, context in
+            let registry = try backend()
+            let push = try await decode(PushModelRequest.self, request)
+            let created = try await registry.pushModelVersion(
+                named: try context.parameters.require("model"), push, principal: context.principal ?? "")
+            var response = try Responses.json(created)
+            response.status = .created
+            return response
+        }
+        routes.on(.post, "/v1/models/{model}/versions/{version}/pull") { request, context in
+            let registry = try backend()
+            let pull = try await decode(PullModelRequest.self, request)
+            return try Responses.json(
+                try await registry.pullModelVersion(
+                    named: try context.parameters.require("model"), version: try context.parameters.require("version"),
+                    recipient: pull.recipient, principal: context.principal ?? ""))
+        }
+        routes.on(.put, "/v1/models/{model}/aliases/{alias}") { request, context in
+            let registry = try backend()
+            let move = try await decode(MoveAliasRequest.self, request)
+            let model = try context.parameters.require("model")
+            let alias = try context.parameters.require("alias")
+            try await registry.moveAlias(alias, ofModel: model, to: move.version, principal: context.principal ?? "")
+            return Responses.json(
+                #"{"model":"# + APIError.jsonString(model) + #","alias":"# + APIError.jsonString(alias)
+                    + #","version":"# + APIError.jsonString(move.version) + "\"}")
+        }
+        routes.on(.get, "/v1/datasets") { _, _ in
+            try Responses.json(try await backend().listDatasets())
+        }
+        routes.on(.get, "/v1/datasets/{dataset}") { _, context in
+            try Responses.json(try await backend().showDataset(named: try context.parameters.require("dataset")))
+        }
+        routes.on(.get, "/v1/audit") { _, _ in
+            let data = try await backend().exportAudit()
+            return Responses.bytes(ByteBuffer(bytes: data), contentType: "application/x-ndjson")
+        }
+        routes.on(.get, "/v1/report") { request, _ in
+            let formatName = request.uri.queryParameters.get("format") ?? "json"
+            guard let format = ReportFormat(rawValue: formatName) else {
+                throw APIError.badRequest("format must be json, md or html")
+            }
+            let data = try await backend().complianceReport(format: format)
+            return Responses.bytes(ByteBuffer(bytes: data), contentType: format.contentType)
+        }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+public import Logging
+public import ServiceLifecycle
+
+/// The ModelVault inference and registry server: Open Inference Protocol v2 over TLS, bearer-token
+/// authorisation, audit, rate limits and Prometheus metrics. Run it as a ServiceLifecycle `Service`, or with
+/// `VaultServer.run(...)`, which also shuts down gracefully on SIGTERM and SIGINT.
+///
+/// ```swift
+/// let server = try VaultServer(
+///     configuration: configuration, catalog: catalog, authenticator: authenticator, audit: audit,
+///     registry: registry)
+/// if let fingerprint = server.certificateFingerprint { print("SHA-256 fingerprint: \(fingerprint)") }
+/// try await server.runUntilSignalled()
+/// ```
+public struct VaultServer: Service {
+    /// The configuration the server was created with.
+    public let configuration: VaultServerConfiguration
+    /// The SHA-256 fingerprint of the generated self-signed certificate (`nil` with a supplied certificate or
+    /// plain HTTP).
+    public var certificateFingerprint: String? { tls?.selfSigned?.fingerprint }
+    /// The PEM of the generated self-signed certificate, for clients to trust.
+    public var selfSignedCertificatePEM: String? { tls?.selfSigned?.certificatePEM }
+
+    let tls: ServerTLS?
+    let catalog: any ModelCatalog
+    let authenticator: any Authenticator
+    let audit: any AuditSink
+    let registry: (any RegistryBackend)?
+    let logger: Logger
+    let status = ServerStatus()
+
+    /// Creates a server: validates the configuration and prepares TLS (reading the certificate and key, or
+    /// generating a self-signed certificate and writing its PEM if asked). Nothing listens until `run()`.
+    public init(
+        configuration: VaultServerConfiguration, catalog: any ModelCatalog, authenticator: any Authenticator,
+        audit: any AuditSink, registry: (any RegistryBackend)? = nil,
+        logger: Logger = Logger(label: "modelvault.server")
+    ) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        self.tls = try configuration.makeTLS()
+        self.catalog = catalog
+        self.authenticator = authenticator
+        self.audit = audit
+        self.registry = registry
+        self.logger = logger
+    }
+
+    /// The port the server listens on, once it is listening (useful with port 0).
+    public func boundPort() async -> Int {
+        await status.port()
+    }
+
+    /// Loads the models, then serves until cancelled or gracefully shut down (in-flight requests finish).
+    public func run() async throws {
+        let state = GatewayState(
+            configuration: configuration, authenticator: authenticator, audit: audit,
+            limiter: TokenBucketLimiter(
+                requestsPerSecond: configuration.rateLimit.requestsPerSecond, burst: configuration.rateLimit.burst),
+            metrics: ServerMetrics(), logger: logger)
+        let table = ServedModelTable()
+        let poller = CatalogPoller(
+            catalog: catalog, table: table, interval: configuration.catalogPollInterval, metrics: state.metrics,
+            logger: logger)
+        do {
+            try await poller.refresh()
+        } catch {
+            throw VaultServerError.catalogUnavailable
+        }
+        let router = Self.makeRouter(
+            state: state, table: table, registry: registry,
+            gate: InferenceGate(limit: configuration.maxConcurrentInferences))
+        var server = HTTPServerBuilder.http1()
+        if let tls { server = try .tls(.http1(), tlsConfiguration: tls.configuration) }
+        let status = self.status
+        let port = configuration.port
+        let logger = self.logger
+        let scheme = tls == nil ? "http" : "https"
+        let host = configuration.host
+        let application = Application(
+            router: router, server: server,
+            configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
+            services: [poller],
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? port
+                logger.notice("listening", metadata: ["url": .string("\(scheme)://\(host):\(bound)")])
+                await status.started(port: bound)
+            },
+            logger: logger)
+        try await application.run()
+    }
+
+    /// Runs the server in a `ServiceGroup` that shuts down gracefully on SIGTERM or SIGINT.
+    public func runUntilSignalled() async throws {
+        let group = ServiceGroup(
+            configuration: .init(services: [self], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Creates and runs a server until SIGTERM or SIGINT: the one call `modelvault serve` makes.
+    /// `onReady` receives the server before it listens, e.g. to print the certificate fingerprint.
+    public static func run(
+        configuration: VaultServerConfiguration, catalog: any ModelCatalog, authenticator: any Authenticator,
+        audit: any AuditSink, registry: (any RegistryBackend)? = nil,
+        logger: Logger = Logger(label: "modelvault.server"), onReady: (VaultServer) -> Void = { _ in }
+    ) async throws {
+        let server = try VaultServer(
+            configuration: configuration, catalog: catalog, authenticator: authenticator, audit: audit,
+            registry: registry, logger: logger)
+        onReady(server)
+        try await server.runUntilSignalled()
+    }
+
+    /// Builds the router: the gateway middleware around every route.
+    static func makeRouter(
+        state: GatewayState, table: ServedModelTable, registry: (any RegistryBackend)?, gate: InferenceGate
+    ) -> Router<VaultRequestContext> {
+        let router = Router(context: VaultRequestContext.self)
+        router.add(middleware: GatewayMiddleware(state: state))
+        addRoutes(
+            to: TimedRoutes(router: router, timeout: state.configuration.requestTimeout), table: table, gate: gate,
+            state: state, registry: registry, openAPIDocument: openAPIDocument())
+        return router
+    }
+
+    /// The committed OpenAPI document of the `/v1` API.
+    static func openAPIDocument() -> ByteBuffer? {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources"),
+            let data = try? Data(contentsOf: url)
+        else { return nil }
+        return ByteBuffer(bytes: data)
+    }
+}
+
+/// Records the bound port and wakes those waiting for it.
+actor ServerStatus {
+    private var bound: Int?
+    private var waiters: [CheckedContinuation<Int, Never>] = []
+
+    func started(port: Int) {
+        bound = port
+        for waiter in waiters { waiter.resume(returning: port) }
+        waiters = []
+    }
+
+    func port() async -> Int {
+        if let bound { return bound }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+}

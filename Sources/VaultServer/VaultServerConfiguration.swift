@@ -1,0 +1,74 @@
+/// Everything `modelvault serve` can set; defaults are the defaults.
+public struct VaultServerConfiguration: Sendable {
+    /// How the listening socket is secured.
+    public enum Transport: Sendable, Equatable {
+        /// TLS with a certificate chain and private key read from PEM files.
+        case tls(certificatePath: String, privateKeyPath: String)
+        /// TLS with a fresh self-signed P-256 certificate; its PEM is written to `certificateOutputPath`
+        /// if given, so clients can trust it.
+        case selfSigned(certificateOutputPath: String? = nil)
+        /// Plain HTTP; refused unless `host` is a loopback address.
+        case insecureHTTP
+    }
+
+    /// A token-bucket rate limit per bearer token.
+    public struct RateLimit: Sendable, Equatable {
+        /// Sustained requests per second.
+        public var requestsPerSecond: Double
+        /// Bucket capacity: the largest burst allowed after a quiet period.
+        public var burst: Int
+
+        /// Creates a limit; `burst` defaults to one second's worth of requests (at least 1).
+        public init(requestsPerSecond: Double, burst: Int? = nil) {
+            self.requestsPerSecond = requestsPerSecond
+            self.burst = burst ?? max(1, Int(requestsPerSecond.rounded(.up)))
+        }
+    }
+
+    /// The address to bind; default loopback.
+    public var host: String = "127.0.0.1"
+    /// The port to bind; 0 picks an ephemeral port (see `VaultServer.boundPort()`).
+    public var port: Int = 8443
+    /// TLS or plain HTTP.
+    public var transport: Transport = .selfSigned()
+    /// PEM file of CA certificates; when set, clients must present a certificate issued by one (mutual TLS).
+    public var clientCAPath: String?
+    /// The largest request body accepted (413 beyond); default 64 MiB.
+    public var maxBodySize: Int = 64 << 20
+    /// The per-token request rate limit (429 beyond).
+    public var rateLimit = RateLimit(requestsPerSecond: 100, burst: 200)
+    /// How long one request may take before the server answers 503.
+    public var requestTimeout: Duration = .seconds(30)
+    /// How many inferences may run at once; more are refused with 503 and `Retry-After`.
+    public var maxConcurrentInferences: Int = 64
+    /// How often the model catalog is polled for alias moves and new versions.
+    public var catalogPollInterval: Duration = .seconds(2)
+    /// The server name reported by `GET /v2`.
+    public var serverName: String = "modelvault"
+    /// The server version reported by `GET /v2`.
+    public var serverVersion: String = "0.1.0"
+
+    /// Creates the default configuration.
+    public init() {}
+
+    /// Whether `host` names a loopback address (127.0.0.0/8, ::1 or localhost).
+    public var hostIsLoopback: Bool {
+        let host = host.lowercased()
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// Whether the server speaks TLS.
+    public var usesTLS: Bool { transport != .insecureHTTP }
+
+    /// Checks the settings that do not need files: loopback-only plain HTTP and positive limits.
+    public func validate() throws {
+        if transport == .insecureHTTP && !hostIsLoopback { throw VaultServerError.insecureHTTPNotOnLoopback }
+        if transport == .insecureHTTP && clientCAPath != nil { throw VaultServerError.invalidConfiguration }
+        guard (0...65535).contains(port), maxBodySize > 0, rateLimit.requestsPerSecond > 0, rateLimit.burst > 0,
+            requestTimeout > .zero, maxConcurrentInferences > 0, catalogPollInterval > .zero
+        else { throw VaultServerError.invalidConfiguration }
+    }
+}

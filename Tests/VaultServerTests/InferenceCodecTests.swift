@@ -1,0 +1,95 @@
+import Foundation
+import Hummingbird
+import Testing
+
+@testable import VaultServer
+
+@Suite struct InferenceCodecTests {
+    let model = LinearModel.make()
+
+    func buffer(_ json: String, binary: [UInt8] = []) -> ByteBuffer {
+        ByteBuffer(bytes: Array(json.utf8) + binary)
+    }
+
+    static func littleEndian(_ values: [Float]) -> [UInt8] {
+        values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
+    }
+
+    @Test func decodesNestedJSONTensorsAndDefaultsOutputsToJSON() throws {
+        let body = buffer(
+            #"{"id":"r1","inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":[[1,2,3,4],[5,6,7,8]]}]}"#)
+        let decoded = try InferenceCodec.decode(body: body, headerLength: nil, for: model)
+        #expect(decoded.id == "r1")
+        #expect(decoded.inputs["input"] == Tensor(shape: [2, 4], scalars: [1, 2, 3, 4, 5, 6, 7, 8]))
+        #expect(decoded.outputs.map(\.name) == ["scores", "label"])
+        #expect(decoded.outputs.allSatisfy { !$0.binary })
+    }
+
+    @Test func decodesBinaryTensorsAndConvertsFP64() throws {
+        let values: [Double] = [1.5, -2, 3.25, 4]
+        let bytes = values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
+        let json =
+            #"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","parameters":{"binary_data_size":32}}],"parameters":{"binary_data_output":true}}"#
+        let decoded = try InferenceCodec.decode(
+            body: buffer(json, binary: bytes), headerLength: json.utf8.count, for: model)
+        #expect(decoded.inputs["input"]?.scalars == [1.5, -2, 3.25, 4])
+        #expect(decoded.outputs.allSatisfy { $0.binary })
+    }
+
+    @Test(arguments: [
+        #"{"inputs":[{"name":"input","shape":[1,4],"datatype":"BYTES","data":[1,2,3,4]}]}"#,  // wrong dtype
+        #"{"inputs":[{"name":"input","shape":[1,5],"datatype":"FP32","data":[1,2,3,4,5]}]}"#,  // wrong shape
+        #"{"inputs":[{"name":"input","shape":[4],"datatype":"FP32","data":[1,2,3,4]}]}"#,  // wrong rank
+        #"{"inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":[1,2,3,4]}]}"#,  // element count
+        #"{"inputs":[{"name":"other","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}"#,  // unknown input
+        #"{"inputs":[]}"#,  // missing input
+        #"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}],"outputs":[{"name":"x"}]}"#,
+        #"{"inputs":[{"name":"input","shape":[1,-4],"datatype":"FP32","data":[]}]}"#,  // negative dimension
+        #"{"inputs":"#,  // malformed
+    ])
+    func refusesInvalidRequests(_ json: String) throws {
+        #expect(throws: APIError.self) { try InferenceCodec.decode(body: buffer(json), headerLength: nil, for: model) }
+    }
+
+    @Test func refusesBinarySizeMismatchAndUnclaimedBytes() throws {
+        let json =
+            #"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":12}}]}"#
+        #expect(throws: APIError.self) {
+            try InferenceCodec.decode(
+                body: buffer(json, binary: Self.littleEndian([1, 2, 3])), headerLength: json.utf8.count, for: model)
+        }
+        let good =
+            #"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}]}"#
+        let extra = Self.littleEndian([1, 2, 3, 4, 5])
+        #expect(throws: APIError.self) {
+            try InferenceCodec.decode(body: buffer(good, binary: extra), headerLength: good.utf8.count, for: model)
+        }
+        #expect(throws: APIError.self) {
+            try InferenceCodec.decode(body: buffer(good, binary: extra), headerLength: 10_000, for: model)
+        }
+    }
+
+    @Test func encodesBinaryOutputsAfterTheJSONHeader() throws {
+        let request = DecodedInference(id: "7", inputs: [:], outputs: [("scores", true), ("label", false)])
+        let results = [
+            "scores": Tensor(shape: [1, 3], scalars: [0.5, -1, 2]), "label": Tensor(shape: [1, 1], scalars: [2]),
+        ]
+        let (body, headerLength) = try InferenceCodec.encode(results, for: request, model: model)
+        let length = try #require(headerLength)
+        let bytes = Array(body.readableBytesView)
+        let header = try #require(JSONSerialization.jsonObject(with: Data(bytes[..<length])) as? [String: Any])
+        #expect(header["model_name"] as? String == "iris")
+        #expect(header["id"] as? String == "7")
+        let outputs = try #require(header["outputs"] as? [[String: Any]])
+        #expect((outputs[0]["parameters"] as? [String: Any])?["binary_data_size"] as? Int == 12)
+        #expect(outputs[1]["data"] as? [Double] == [2])
+        #expect(Array(bytes[length...]) == Self.littleEndian([0.5, -1, 2]))
+    }
+
+    @Test func refusesMalformedModelOutputs() throws {
+        let request = DecodedInference(id: nil, inputs: [:], outputs: [("scores", false)])
+        #expect(throws: APIError.self) {
+            try InferenceCodec.encode(["scores": Tensor(shape: [2, 3], scalars: [1])], for: request, model: model)
+        }
+    }
+}
