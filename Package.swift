@@ -57,8 +57,8 @@ let package = Package(
         .executableTarget(
             name: "modelvault",
             dependencies: [
-                "VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", "MLCore", "Homomorphic", "Vault",
+                "SampleData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -78,7 +78,8 @@ let package = Package(
         .testTarget(
             name: "HomomorphicTests", dependencies: ["Homomorphic", "MLCore", "SampleData"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VaultTests", dependencies: ["Vault", "AccessControl", "AuditLog"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["modelvault"], swiftSettings: swiftSettings),
     ]
 )

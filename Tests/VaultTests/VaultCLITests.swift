@@ -49,18 +49,21 @@ import Testing
         }
         let directory = try TemporaryDirectory()
         let work = directory.url
-        let env = ["MODELVAULT_PASSPHRASE": "cli test passphrase"]
+        var env = ["MODELVAULT_PASSPHRASE": "cli test passphrase"]
 
         // Missing vault: a clear error, exit 1.
         let missing = try Self.run(["model", "list", "--vault", "nowhere"], environment: env, in: work)
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no vault"))
 
-        let created = try Self.run(["init", "--vault", "v"], environment: env, in: work)
+        let created = try Self.run(["init", "--vault", "v", "--token-out", "admin.token"], environment: env, in: work)
         #expect(created.status == 0, "\(created.stderr)")
+        let token = try String(contentsOf: work.appending(path: "admin.token"), encoding: .utf8)
+        env["MODELVAULT_TOKEN"] = token
 
         let wrong = try Self.run(
-            ["model", "list", "--vault", "v"], environment: ["MODELVAULT_PASSPHRASE": "nope"], in: work)
+            ["model", "list", "--vault", "v"], environment: ["MODELVAULT_PASSPHRASE": "nope", "MODELVAULT_TOKEN": token],
+            in: work)
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains("wrong vault passphrase"))
 
@@ -108,8 +111,9 @@ import Testing
         }
         let directory = try TemporaryDirectory()
         let work = directory.url
-        let env = ["MODELVAULT_PASSPHRASE": "cli test passphrase", "MODELVAULT_VAULT": "v"]
-        #expect(try Self.run(["init"], environment: env, in: work).status == 0)
+        var env = ["MODELVAULT_PASSPHRASE": "cli test passphrase", "MODELVAULT_VAULT": "v"]
+        #expect(try Self.run(["init", "--token-out", "admin.token"], environment: env, in: work).status == 0)
+        env["MODELVAULT_TOKEN"] = try String(contentsOf: work.appending(path: "admin.token"), encoding: .utf8)
         for index in 0..<2 {
             try TestVault.bytes(50_000, seed: UInt64(index)).write(to: work.appending(path: "m\(index).bin"))
         }
