@@ -187,6 +187,15 @@ extension VaultSession {
         }
     }
 
+    /// The vault's secret identities as an age identity file (for `MODELVAULT_IDENTITY_FILE` deployments).
+    ///
+    /// Handing out the vault key is key management: authorised as `keys.rotate` (admin, security engineer).
+    public func identityFile() async throws -> String {
+        try await perform(.keysRotate, on: .global, resource: "keys:identity-export") {
+            try await vault.identityFile()
+        }
+    }
+
     // MARK: Helpers
 
     /// `model:NAME@V` for the version a reference resolves to, if it resolves.

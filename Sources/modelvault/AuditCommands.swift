@@ -115,7 +115,7 @@ struct AuditTail: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tail", abstract: "Print the last entries.")
 
     @OptionGroup var options: VaultOptions
-    @Option(name: .short, help: "How many entries (default 20).") var count: Int = 20
+    @Option(name: .customShort("n"), help: "How many entries (default 20).") var count: Int = 20
 
     func run() async throws {
         for (index, entry) in try await options.open().auditTail(count) {

@@ -12,7 +12,7 @@ import Testing
         }
         let directory = try TemporaryDirectory()
         let work = directory.url
-        let base = ["MODELVAULT_PASSPHRASE": "cli access passphrase", "MODELVAULT_VAULT": "v"]
+        var base = ["MODELVAULT_PASSPHRASE": "cli access passphrase", "MODELVAULT_VAULT": "v"]
         var outputs: [String] = []
         func run(_ arguments: [String], token: String? = nil, tokenFile: String? = nil) throws -> CLI.Result {
             var env = base
@@ -30,6 +30,11 @@ import Testing
         let admin = try String(contentsOf: work.appending(path: "admin.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(admin.hasPrefix("mvt_"))
+
+        // The identity file spares every later run the passphrase's scrypt (slow in debug builds).
+        let exported = try run(["keys", "export-identity", "-o", "identity.txt"], token: admin)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        base["MODELVAULT_IDENTITY_FILE"] = work.appending(path: "identity.txt").path
 
         let missing = try run(["model", "list"])
         #expect(missing.status == 1)
