@@ -63,6 +63,25 @@ public struct VerificationReport: Sendable {
 
     /// Entries appended after the latest valid checkpoint (not yet attested by a signature).
     public var uncheckpointedEntries: UInt64 { entryCount - min(entryCount, latestCheckpoint?.size ?? 0) }
+
+    /// A few lines for `audit verify`: the verdict, sizes, the first bad index and the problems found.
+    public var summary: String {
+        var lines: [String] = []
+        if isValid {
+            lines.append(
+                "audit log OK: \(entryCount) entries, \(checkpointCount) checkpoints, root \(recomputedRoot.base64)")
+        } else {
+            let first = firstBadIndex.map { "first bad index \($0)" } ?? "checkpoint problem"
+            lines.append("audit log FAILED: \(first); \(problemCount) problem(s) in \(entryCount) entries")
+            lines += problems.map { "  \($0)" }
+            if problemCount > problems.count { lines.append("  ... \(problemCount - problems.count) more") }
+        }
+        if uncheckpointedEntries > 0 {
+            lines.append("note: \(uncheckpointedEntries) entries after the latest checkpoint are not yet signed")
+        }
+        if hasUnfinishedTail { lines.append("note: an unfinished record (interrupted append) follows the last entry") }
+        return lines.joined(separator: "\n")
+    }
 }
 
 /// Recomputes an audit log from its files and checks it against its signed checkpoints.

@@ -14,38 +14,48 @@ import Darwin
 enum AuditBenchmark {
     static func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let appends = Int(environment["AUDIT_BENCH_APPENDS"] ?? "") ?? 200_000
+        let appends = Int(environment["AUDIT_BENCH_APPENDS"] ?? "") ?? 100_000
         let verifyCount = Int(environment["AUDIT_BENCH_VERIFY"] ?? "") ?? 1_000_000
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("mv-audit-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         let key = Curve25519.Signing.PrivateKey()
 
-        // 1. Group commit: 64 appenders, each awaiting durability before its next append.
-        let appenders = 64
-        let perAppender = max(1, appends / appenders)
-        let log = try AuditLog(directory: root.appendingPathComponent("group"), signer: key, origin: "bench/audit")
-        let groupStart = ContinuousClock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for appender in 0..<appenders {
-                group.addTask {
-                    for n in 0..<perAppender { _ = try await log.append(entry(appender * perAppender + n)) }
-                }
-            }
-            try await group.waitForAll()
+        // 1. Group commit: N appenders, each awaiting durability before its next append. Throughput is bounded by
+        // appenders / fsync latency, so both the 64 of the target and a busier 256 are measured.
+        let appenderCounts = (environment["AUDIT_BENCH_APPENDERS"] ?? "64,256").split(separator: ",").compactMap {
+            Int($0)
         }
-        let groupSeconds = seconds(ContinuousClock.now - groupStart)
-        try await log.close()
-        let groupRate = Double(appenders * perAppender) / groupSeconds
+        var groupRows: [(String, Int, Double)] = []
+        for appenders in appenderCounts {
+            let perAppender = max(1, appends / appenders)
+            let log = try AuditLog(
+                directory: root.appendingPathComponent("group-\(appenders)"), signer: key, origin: "bench/audit")
+            let groupStart = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for appender in 0..<appenders {
+                    group.addTask {
+                        for n in 0..<perAppender { _ = try await log.append(entry(appender * perAppender + n)) }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let elapsed = seconds(ContinuousClock.now - groupStart)
+            try await log.close()
+            groupRows.append(("ModelVault group commit, \(appenders) appenders", appenders * perAppender, elapsed))
+        }
 
         // Baseline: the same records, one write + one fdatasync each (no batching).
-        let baselineCount = min(2_000, appends)
+        let baselineCount = min(500, appends)
         let baselineRate = try baseline(count: baselineCount, at: root.appendingPathComponent("baseline.jsonl"))
 
-        print("| audit append (durable) | entries | seconds | entries/s |")
-        print("|---|---:|---:|---:|")
-        print(row("ModelVault group commit, 64 appenders", appenders * perAppender, groupSeconds))
-        print(row("one fdatasync per append (baseline)", baselineCount, Double(baselineCount) / baselineRate))
-        print(String(format: "group commit / baseline: %.1fx (target >= 20,000 entries/s)\n", groupRate / baselineRate))
+        print("| audit append (durable) | entries | seconds | entries/s | vs baseline |")
+        print("|---|---:|---:|---:|---:|")
+        for (name, count, elapsed) in groupRows {
+            print(row(name, count, elapsed) + String(format: " %.1fx |", Double(count) / elapsed / baselineRate))
+        }
+        print(
+            row("one fdatasync per append (baseline)", baselineCount, Double(baselineCount) / baselineRate) + " 1.0x |")
+        print("target: >= 20,000 durable entries/s with group commit\n")
 
         // 2. Verify 1M entries: build the log in large batches, then time a full verification.
         let big = try AuditLog(

@@ -23,6 +23,7 @@ import Testing
         #expect(report.latestCheckpoint?.size == 20)
         #expect(report.firstBadIndex == nil)
         #expect(report.uncheckpointedEntries == 0)
+        #expect(report.summary.hasPrefix("audit log OK: 20 entries, 4 checkpoints"))
         let byKey = try await AuditVerifier.verify(directory: temp.directory, publicKey: temp.key.publicKey)
         #expect(byKey.isValid)
     }
@@ -38,6 +39,8 @@ import Testing
         #expect(!report.isValid)
         #expect(report.firstBadIndex == 7)
         #expect(report.problems.first == VerificationProblem(kind: .leafHashMismatch, index: 7))
+        #expect(report.summary.hasPrefix("audit log FAILED: first bad index 7;"))
+        #expect(report.summary.contains("entry modified (leaf hash mismatch) at entry 7"))
     }
 
     @Test func aModifiedEntryWithARecomputedHashIsCaughtByTheCheckpoints() async throws {
