@@ -90,8 +90,8 @@ let package = Package(
         .executableTarget(
             name: "modelvault",
             dependencies: [
-                "VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData", "Deployment",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", "MLCore", "Homomorphic", "Vault",
+                "SampleData", "Deployment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -111,7 +111,8 @@ let package = Package(
         .testTarget(
             name: "HomomorphicTests", dependencies: ["Homomorphic", "MLCore", "SampleData"],
             swiftSettings: swiftSettings),
-        .testTarget(name: "VaultTests", dependencies: ["Vault"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VaultTests", dependencies: ["Vault", "AccessControl", "AuditLog"], swiftSettings: swiftSettings),
         .testTarget(name: "DeploymentTests", dependencies: ["Deployment"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VaultServerTests",

@@ -176,6 +176,7 @@ struct Catalog: Sendable {
                     );
                     """)
         }
+        registerAccessMigrations(&migrator)
         return migrator
     }
 }

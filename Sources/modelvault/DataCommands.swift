@@ -21,7 +21,7 @@ struct DataAdd: AsyncParsableCommand {
     @Option(name: .long, help: "A description of this version.") var description: String?
 
     func run() async throws {
-        let vault = try options.open()
+        let vault = try await options.open()
         let urls = files.map { URL(filePath: $0, relativeTo: .currentDirectory()).absoluteURL }
         let info = try await vault.addDataset(name, files: urls, processed: processed, description: description)
         print(info.reference)

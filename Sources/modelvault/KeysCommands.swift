@@ -13,7 +13,7 @@ struct KeysList: AsyncParsableCommand {
     @Flag(name: .long, help: "Also list the files still wrapped for older key versions.") var files = false
 
     func run() async throws {
-        let vault = try options.open()
+        let vault = try await options.open()
         let versions = try await vault.keyVersions()
         if json { return try printJSON(versions) }
         print("VERSION  STATE     FILES  CREATED               RECIPIENT")
@@ -44,7 +44,8 @@ struct KeysRotate: AsyncParsableCommand {
 
     func run() async throws {
         let passphrase = try options.passphrase.read(prompt: "Vault passphrase: ")
-        let vault = try Vault.open(at: options.root, unlockingWith: .passphrase(passphrase))
+        let vault = try await options.session(
+            try Vault.open(at: options.root, unlockingWith: .passphrase(passphrase)), token: try options.token.read())
         progress(reencrypt ? "re-encrypting every stored file..." : "re-wrapping every stored file...")
         let report = try await vault.rotateKeys(passphrase: passphrase, reencrypt: reencrypt)
         print(

@@ -66,7 +66,7 @@ struct ModelPush: AsyncParsableCommand {
             publisher = PublisherSignature(
                 bundle: bundle, publicKeyPEM: String(decoding: pem, as: UTF8.self), pathInsideModel: inside)
         }
-        let vault = try options.open()
+        let vault = try await options.open()
         progress("hashing, encrypting and signing...")
         let info = try await vault.pushModel(
             name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher)
@@ -141,7 +141,7 @@ struct ModelPull: AsyncParsableCommand {
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
         let directory = absoluteURL(output)
-        let vault = try options.open()
+        let vault = try await options.open()
         let info: ModelVersionInfo
         if let recipient {
             info = try await vault.pullModel(reference, for: recipient, to: directory)
@@ -177,7 +177,7 @@ struct ModelAlias: AsyncParsableCommand {
 
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
-        let vault = try options.open()
+        let vault = try await options.open()
         let previous = try await vault.setAlias(alias, to: reference)
         let target = try await vault.model(reference)
         print("\(target.name):\(alias) -> \(target.version)" + (previous.map { " (was \($0))" } ?? ""))

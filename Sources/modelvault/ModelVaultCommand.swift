@@ -14,6 +14,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
             Keygen.self, Encrypt.self, Decrypt.self,
             Sign.self, Verify.self,
             Init.self, DataCommand.self, ModelCommand.self, KeysCommand.self,
+            UserCommand.self, RoleCommand.self, TokenCommand.self, AuditCommand.self, ReportCommand.self,
         ]
     )
 

@@ -8,6 +8,7 @@ struct VaultOptions: ParsableArguments {
     var vaultPath: String?
 
     @OptionGroup var passphrase: PassphraseOptions
+    @OptionGroup var token: TokenOptions
 
     /// The vault directory.
     var root: URL {
@@ -15,8 +16,9 @@ struct VaultOptions: ParsableArguments {
         return URL(filePath: path, relativeTo: URL.currentDirectory()).absoluteURL
     }
 
-    /// Opens the vault, unlocking it with an identity file when `MODELVAULT_IDENTITY_FILE` is set.
-    func open() throws -> Vault {
+    /// Unlocks the vault with an identity file when `MODELVAULT_IDENTITY_FILE` is set, else the passphrase.
+    /// Commands reach it through `open()`, which also authenticates the caller.
+    func unlock() throws -> Vault {
         if let path = ProcessInfo.processInfo.environment["MODELVAULT_IDENTITY_FILE"], !path.isEmpty {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CLIError("cannot read the identity file named by MODELVAULT_IDENTITY_FILE")
@@ -52,6 +54,9 @@ struct Init: AsyncParsableCommand {
     @Flag(name: .customLong("pq"), help: "Use the post-quantum hybrid identity (ML-KEM-768+X25519).")
     var postQuantum = false
 
+    @Option(name: .customLong("token-out"), help: "Write the first admin's API token to this file (0600).")
+    var tokenOut: String?
+
     func run() async throws {
         let passphrase = try options.passphrase.read(prompt: "New vault passphrase: ", confirm: true)
         progress("creating vault (deriving the key-file encryption from the passphrase)...")
@@ -61,6 +66,7 @@ struct Init: AsyncParsableCommand {
         if let key = try await vault.keyVersions().last {
             print("vault recipient (key version \(key.version)): \(key.recipient)")
         }
+        try await printFirstAdminToken(vault, tokenOut: tokenOut)
     }
 }
 

@@ -46,13 +46,19 @@ import Testing
     /// slow in debug builds) by using `MODELVAULT_IDENTITY_FILE`, as a deployment would.
     static func makeVault(in work: URL) throws -> [String: String] {
         let passphrase = ["MODELVAULT_PASSPHRASE": "cli test passphrase", "MODELVAULT_VAULT": "v"]
-        let created = try run(["init"], environment: passphrase, in: work)
+        let created = try run(["init", "--token-out", "admin.token"], environment: passphrase, in: work)
         #expect(created.status == 0, "\(created.stderr)")
-        let exported = try run(["keys", "export-identity", "-o", "identity.txt"], environment: passphrase, in: work)
+        let token = try String(contentsOf: work.appending(path: "admin.token"), encoding: .utf8)
+        let exported = try run(
+            ["keys", "export-identity", "-o", "identity.txt"],
+            environment: passphrase.merging(["MODELVAULT_TOKEN": token]) { $1 }, in: work)
         #expect(exported.status == 0, "\(exported.stderr)")
         let attributes = try FileManager.default.attributesOfItem(atPath: work.appending(path: "identity.txt").path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        return ["MODELVAULT_VAULT": "v", "MODELVAULT_IDENTITY_FILE": work.appending(path: "identity.txt").path]
+        return [
+            "MODELVAULT_VAULT": "v", "MODELVAULT_IDENTITY_FILE": work.appending(path: "identity.txt").path,
+            "MODELVAULT_TOKEN": token,
+        ]
     }
 
     @Test func endToEndThroughTheBinary() throws {
@@ -71,7 +77,9 @@ import Testing
 
         let env = try Self.makeVault(in: work)
         let wrong = try Self.run(
-            ["model", "list", "--vault", "v"], environment: ["MODELVAULT_PASSPHRASE": "nope"], in: work)
+            ["model", "list", "--vault", "v"],
+            environment: ["MODELVAULT_PASSPHRASE": "nope", "MODELVAULT_TOKEN": env["MODELVAULT_TOKEN"]!],
+            in: work)
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains("wrong vault passphrase"))
 

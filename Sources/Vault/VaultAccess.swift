@@ -1,0 +1,132 @@
+public import AccessControl
+public import AuditLog
+public import Foundation
+
+/// The front door of a vault: authenticates API tokens, authorises every operation with
+/// `AccessControl.Policy` (deny by default) and appends every attempt, allowed or denied, to the vault's
+/// audit log under `<vault>/audit/`. The CLI and the server share it, so they share one policy.
+///
+/// Open one per process (the server) or per run (the CLI), then get a ``VaultSession`` per caller.
+public final class VaultAccess: Sendable {
+    /// The unlocked vault behind the door.
+    let vault: Vault
+    /// The audit log, or `nil` when it could not be opened (then only `audit verify` runs).
+    let log: AuditLog?
+    /// Why the log could not be opened.
+    let damage: String?
+    /// The verifier of the vault's checkpoints.
+    public let verifier: NoteVerifier
+
+    private init(vault: Vault, log: AuditLog?, damage: String?, verifier: NoteVerifier) {
+        self.vault = vault
+        self.log = log
+        self.damage = damage
+        self.verifier = verifier
+    }
+
+    /// Opens access control and the audit log of an unlocked vault.
+    ///
+    /// - Parameter checkpointInterval: entries between signed checkpoints; the CLI uses 1 (every run ends signed),
+    ///   a server a larger batch.
+    public static func open(_ vault: Vault, checkpointInterval: UInt64 = 1) async throws -> VaultAccess {
+        let key = try await vault.auditSigningKey()
+        let origin = Vault.auditOrigin(for: key.publicKey)
+        let layout = vault.layout
+        try VaultFiles.makeDirectory(layout.audit, permissions: 0o700)
+        let verifier = try NoteVerifier(name: origin, publicKey: key.publicKey)
+        if !VaultFiles.exists(layout.auditVerifierKey) {
+            try VaultFiles.writeAtomically(Data((verifier.vkey + "\n").utf8), to: layout.auditVerifierKey)
+        }
+        do {
+            let log = try AuditLog(
+                directory: layout.audit, signer: key, origin: origin, checkpointInterval: checkpointInterval)
+            return VaultAccess(vault: vault, log: log, damage: nil, verifier: verifier)
+        } catch {
+            return VaultAccess(vault: vault, log: nil, damage: String(describing: error), verifier: verifier)
+        }
+    }
+
+    /// Whether the vault has any principal yet (a vault made before access control has none).
+    public func hasPrincipals() throws -> Bool {
+        try vault.catalog.read { db in try !AccessCatalog.principals(db).isEmpty }
+    }
+
+    /// Creates the first principal, a global `admin`, and returns its token (shown once). Refused once any
+    /// principal exists.
+    public func bootstrap(
+        admin name: String = "admin", requestID: String = UUID().uuidString
+    ) async throws
+        -> IssuedToken
+    {
+        try VaultNames.validate(name, kind: "principal name")
+        let generated = APIToken.generate()
+        try vault.catalog.write { db in
+            guard try AccessCatalog.principals(db).isEmpty else {
+                throw VaultError(.vaultExists, "this vault already has principals; ask an admin for a token")
+            }
+            let id = try AccessCatalog.addPrincipal(name, kind: .person, db)
+            try AccessCatalog.grant(RoleBinding(role: .admin), to: id, db)
+            try AccessCatalog.storeToken(generated.hash, principal: id, expiresAt: nil, db)
+        }
+        try await self.record(
+            principal: name, action: Action.vaultInit.rawValue, resource: "vault", outcome: .allowed,
+            requestID: requestID, detail: "first admin created")
+        let info = try vault.catalog.read { db in try AccessCatalog.tokens(db) }.first { $0.id == generated.hash.id }!
+        return IssuedToken(token: generated.token, info: info)
+    }
+
+    /// Authenticates an API token and returns a session for its principal.
+    ///
+    /// Malformed, unknown, expired and revoked tokens are refused (`AccessControlError`) and the refusal is
+    /// audited (as `anonymous` when no principal is known). The token itself is never stored or logged.
+    public func authenticate(
+        token: String, requestID: String = UUID().uuidString, clientAddress: String? = nil
+    ) async throws -> VaultSession {
+        let presented = APIToken.hash(token)
+        let stored = try vault.catalog.read { db in
+            APIToken.isWellFormed(token) ? try AccessCatalog.tokenRecord(id: presented.id, db) : nil
+        }
+        guard let stored, stored.matches(presented) else {
+            try await self.record(
+                principal: "anonymous", action: "auth.token", resource: "vault", outcome: .denied,
+                requestID: requestID, clientAddress: clientAddress,
+                detail: AccessControlError.invalidToken.description)
+            throw AccessControlError.invalidToken
+        }
+        let record = stored
+        do {
+            try record.checkUsable()
+        } catch {
+            try await self.record(
+                principal: record.principal, action: "auth.token", resource: "token:\(record.id)", outcome: .denied,
+                requestID: requestID, clientAddress: clientAddress, detail: String(describing: error))
+            throw error
+        }
+        let bindings = try vault.catalog.read { db in
+            try AccessCatalog.bindings(ofPrincipal: try AccessCatalog.requirePrincipal(record.principal, db), db)
+        }
+        return VaultSession(
+            access: self, caller: Caller(principal: record.principal, bindings: bindings, tokenID: record.id),
+            context: RequestContext(principal: record.principal, requestID: requestID), clientAddress: clientAddress)
+    }
+
+    /// Writes a final checkpoint and releases the log.
+    public func close() async throws {
+        try await log?.close()
+    }
+
+    /// Appends one entry; refuses (fail closed) when the log is damaged.
+    func record(
+        principal: String, action: String, resource: String, outcome: AuditEntry.Outcome, requestID: String,
+        clientAddress: String? = nil, detail: String? = nil
+    ) async throws {
+        guard let log else {
+            throw VaultError(
+                .tampered, "the audit log cannot be opened (\(damage ?? "unknown")); run `modelvault audit verify`")
+        }
+        _ = try await log.append(
+            AuditEntry(
+                principal: principal, action: action, resource: resource, outcome: outcome, requestID: requestID,
+                clientAddress: clientAddress, detail: detail))
+    }
+}

@@ -1,0 +1,244 @@
+public import AccessControl
+public import Foundation
+
+extension VaultSession {
+    // MARK: Datasets
+
+    /// `data.add`: stores a new dataset version from files on disk.
+    public func addDataset(
+        _ name: String, files: [URL], processed: Bool = false, description: String? = nil
+    ) async throws -> DatasetVersionInfo {
+        try await perform(.dataAdd, on: .dataset(name)) {
+            try await vault.addDataset(
+                name, files: files, processed: processed, description: description, context: context)
+        }
+    }
+
+    /// `data.add`: stores a new dataset version from files held in memory.
+    public func addDataset(
+        _ name: String, contents: [String: Data], processed: Bool = false, description: String? = nil
+    ) async throws -> DatasetVersionInfo {
+        try await perform(.dataAdd, on: .dataset(name)) {
+            try await vault.addDataset(
+                name, contents: contents, processed: processed, description: description, context: context)
+        }
+    }
+
+    /// `data.list`: the datasets the caller may see.
+    public func datasets() async throws -> [DatasetSummary] {
+        try await perform(.dataList, on: .global) {
+            let all = try await vault.datasets()
+            let visible = Set(Policy.visible(all.map { .dataset($0.name) }, for: .dataList, bindings: caller.bindings))
+            return all.filter { visible.contains(.dataset($0.name)) }
+        }
+    }
+
+    /// `data.show`: a dataset version's metadata.
+    public func dataset(_ reference: DatasetReference) async throws -> DatasetVersionInfo {
+        try await perform(.dataShow, on: .dataset(reference.name), resource: "dataset:\(reference)") {
+            try await vault.dataset(reference)
+        }
+    }
+
+    /// `data.get`: a dataset version's decrypted files, in memory.
+    public func readDataset(_ reference: DatasetReference) async throws -> [String: Data] {
+        try await perform(
+            .dataGet, on: .dataset(reference.name), resource: "dataset:\(reference)",
+            resolve: { await resolved(reference) }
+        ) { try await vault.readDataset(reference) }
+    }
+
+    /// `data.get`: decrypts a dataset version into a new directory.
+    public func getDataset(_ reference: DatasetReference, to directory: URL) async throws -> DatasetVersionInfo {
+        try await perform(
+            .dataGet, on: .dataset(reference.name), resource: "dataset:\(reference)",
+            resolve: { await resolved(reference) }
+        ) { try await vault.getDataset(reference, to: directory) }
+    }
+
+    // MARK: Models
+
+    /// `model.push`: pushes a new model version. Naming a dataset as lineage needs `data.show` on it.
+    public func pushModel(
+        _ name: String, from source: ModelSource, datasets: [DatasetReference] = [], metrics: JSONValue? = nil,
+        publisherSignature: PublisherSignature? = nil
+    ) async throws -> ModelVersionInfo {
+        try await checkLineage(datasets)
+        return try await perform(.modelPush, on: .model(name)) {
+            try await vault.pushModel(
+                name, from: source, datasets: datasets, metrics: metrics, publisherSignature: publisherSignature,
+                context: context)
+        }
+    }
+
+    /// `model.import`: imports a legacy Fernet-encrypted model.
+    public func importFernetModel(
+        _ name: String, token: Data, keyText: String, fileName: String, datasets: [DatasetReference] = [],
+        metrics: JSONValue? = nil
+    ) async throws -> ModelVersionInfo {
+        try await checkLineage(datasets)
+        return try await perform(.modelImport, on: .model(name)) {
+            try await vault.importFernetModel(
+                name, token: token, keyText: keyText, fileName: fileName, datasets: datasets, metrics: metrics,
+                context: context)
+        }
+    }
+
+    /// `model.list`: the models the caller may see.
+    public func models() async throws -> [ModelSummary] {
+        try await perform(.modelList, on: .global) {
+            let all = try await vault.models()
+            let visible = Set(Policy.visible(all.map { .model($0.name) }, for: .modelList, bindings: caller.bindings))
+            return all.filter { visible.contains(.model($0.name)) }
+        }
+    }
+
+    /// `model.show`: every version of a model.
+    public func modelVersions(_ name: String) async throws -> [ModelVersionInfo] {
+        try await perform(.modelShow, on: .model(name)) { try await vault.modelVersions(name) }
+    }
+
+    /// `model.show`: one version's metadata.
+    public func model(_ reference: ModelReference) async throws -> ModelVersionInfo {
+        try await perform(.modelShow, on: .model(reference.name), resource: "model:\(reference)") {
+            try await vault.model(reference)
+        }
+    }
+
+    /// `model.show`: an alias's history.
+    public func aliasHistory(_ model: String) async throws -> [AliasChange] {
+        try await perform(.modelShow, on: .model(model)) { try await vault.aliasHistory(model) }
+    }
+
+    /// `model.verify`: checks a version's signature and digests; the result is recorded for compliance reports.
+    @discardableResult
+    public func verifyModel(_ reference: ModelReference) async throws -> ModelVersionInfo {
+        try await perform(
+            .modelVerify, on: .model(reference.name), resource: "model:\(reference)",
+            resolve: { await resolved(reference) }
+        ) {
+            try await recordingVerification(reference) { try await vault.verifyModel(reference) }
+        }
+    }
+
+    /// `model.pull`: a version's decrypted files, in memory.
+    public func loadModel(_ reference: ModelReference) async throws -> [String: Data] {
+        try await perform(
+            .modelPull, on: .model(reference.name), resource: "model:\(reference)",
+            resolve: { await resolved(reference) }
+        ) { try await vault.loadModel(reference) }
+    }
+
+    /// `model.pull`: decrypts a version into a new directory (every digest checked first).
+    @discardableResult
+    public func pullModel(_ reference: ModelReference, to directory: URL) async throws -> ModelVersionInfo {
+        try await perform(
+            .modelPull, on: .model(reference.name), resource: "model:\(reference)",
+            resolve: { await resolved(reference) }
+        ) {
+            try await recordingVerification(reference) { try await vault.pullModel(reference, to: directory) }
+        }
+    }
+
+    /// `model.pull-rewrapped`: a version's files re-wrapped for one age recipient, never plaintext.
+    @discardableResult
+    public func pullModel(
+        _ reference: ModelReference, for recipient: String, to directory: URL
+    ) async throws -> ModelVersionInfo {
+        try await perform(
+            .modelPullRewrapped, on: .model(reference.name), resource: "model:\(reference)",
+            resolve: { await resolved(reference) }
+        ) {
+            try await recordingVerification(reference) {
+                try await vault.pullModel(reference, for: recipient, to: directory)
+            }
+        }
+    }
+
+    /// `model.alias`: points an alias at a version (promotion).
+    @discardableResult
+    public func setAlias(_ alias: String, to reference: ModelReference) async throws -> Int? {
+        try await perform(.modelAlias, on: .model(reference.name), resource: "model:\(reference):\(alias)") {
+            try await vault.setAlias(alias, to: reference, context: context)
+        }
+    }
+
+    // MARK: Keys
+
+    /// `keys.list`: key versions (no key material).
+    public func keyVersions() async throws -> [KeyVersionInfo] {
+        try await perform(.keysList, on: .global, resource: "keys") { try await vault.keyVersions() }
+    }
+
+    /// `keys.list`: the files still wrapped for a key version.
+    public func files(wrappedFor version: Int) async throws -> [String] {
+        try await perform(.keysList, on: .global, resource: "keys:v\(version)") {
+            try await vault.files(wrappedFor: version)
+        }
+    }
+
+    /// `keys.rotate`: a new key version; every file re-wrapped (or re-encrypted). The audit key follows.
+    public func rotateKeys(passphrase: String, reencrypt: Bool = false) async throws -> RotationReport {
+        try await perform(.keysRotate, on: .global, resource: "keys") {
+            let key = try await vault.auditSigningKey()
+            let report = try await vault.rotateKeys(passphrase: passphrase, reencrypt: reencrypt, context: context)
+            try await vault.storeAuditKey(key)
+            return report
+        }
+    }
+
+    /// The vault's secret identities as an age identity file (for `MODELVAULT_IDENTITY_FILE` deployments).
+    ///
+    /// Handing out the vault key is key management: authorised as `keys.rotate` (admin, security engineer).
+    public func identityFile() async throws -> String {
+        try await perform(.keysRotate, on: .global, resource: "keys:identity-export") {
+            try await vault.identityFile()
+        }
+    }
+
+    // MARK: Helpers
+
+    /// `model:NAME@V` for the version a reference resolves to, if it resolves.
+    func resolved(_ reference: ModelReference) async -> String? {
+        guard let info = try? await vault.model(reference) else { return nil }
+        return "model:\(info.reference)"
+    }
+
+    /// `dataset:NAME@V` for the version a reference resolves to, if it resolves.
+    func resolved(_ reference: DatasetReference) async -> String? {
+        guard let info = try? await vault.dataset(reference) else { return nil }
+        return "dataset:\(info.reference)"
+    }
+
+    /// Lineage names datasets: the caller must be allowed to see each one.
+    func checkLineage(_ datasets: [DatasetReference]) async throws {
+        for reference in datasets where !isAllowed(.dataShow, on: .dataset(reference.name)) {
+            try await audit(
+                Action.dataShow.rawValue, "dataset:\(reference)", .denied, detail: "permission denied (lineage)")
+            throw AccessControlError.denied(.dataShow, on: .dataset(reference.name))
+        }
+    }
+
+    /// Runs a check of `reference` and records its outcome (time, result, principal) in the catalog.
+    func recordingVerification(
+        _ reference: ModelReference, _ body: () async throws -> ModelVersionInfo
+    ) async throws -> ModelVersionInfo {
+        let pinned = try? await vault.model(reference)
+        do {
+            let info = try await body()
+            try vault.catalog.write { db in
+                try AccessCatalog.recordVerification(
+                    model: info.name, version: info.version, ok: true, by: caller.principal, db)
+            }
+            return info
+        } catch {
+            if let pinned {
+                try? vault.catalog.write { db in
+                    try AccessCatalog.recordVerification(
+                        model: pinned.name, version: pinned.version, ok: false, by: caller.principal, db)
+                }
+            }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import AccessControl
+import AuditLog
+import Foundation
+import GRDB
+
+extension VaultSession {
+    /// Keys older than this are flagged.
+    static let keyAgeLimit: TimeInterval = 90 * 86_400
+
+    /// `report.read`: the compliance report (metadata, signature checks without decrypting, audit counts).
+    public func complianceReport() async throws -> ComplianceReport {
+        try await perform(.reportRead, on: .global, resource: "report") {
+            try await makeReport()
+        }
+    }
+
+    private func makeReport() async throws -> ComplianceReport {
+        let keys = try await vault.keyVersions()
+        let current = keys.last { $0.state == "active" }?.version ?? keys.last?.version ?? 1
+        let encryption = vault.isPostQuantum ? "age v1, mlkem768x25519 (hybrid)" : "age v1, X25519"
+        let entries = (try? AuditLogReader(directory: vault.layout.audit).entries()) ?? []
+        let verification = try? await AuditVerifier.verify(directory: vault.layout.audit, verifier: access.verifier)
+
+        // Access counts per resource, and denials per model/dataset name.
+        var counts: [String: [String: Int]] = [:]  // resource -> "principal\taction\toutcome" -> n
+        var deniedByName: [String: Int] = [:]
+        for (_, entry) in entries {
+            counts[entry.resource, default: [:]][
+                "\(entry.principal)\t\(entry.action)\t\(entry.outcome.rawValue)", default: 0] += 1
+            if entry.outcome == .denied {
+                deniedByName[Self.baseName(entry.resource), default: 0] += 1
+            }
+        }
+        func accessCounts(_ resource: String) -> [ComplianceReport.AccessCount] {
+            (counts[resource] ?? [:]).map { key, count in
+                let parts = key.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                return .init(principal: parts[0], action: parts[1], outcome: parts[2], count: count)
+            }.sorted { ($0.principal, $0.action, $0.outcome) < ($1.principal, $1.action, $1.outcome) }
+        }
+
+        var datasetRows: [ComplianceReport.DatasetVersion] = []
+        for summary in try await vault.datasets() {
+            for version in 1...max(1, summary.latestVersion) {
+                guard let info = try? await vault.dataset(DatasetReference(name: summary.name, version: version))
+                else { continue }
+                datasetRows.append(
+                    .init(
+                        reference: info.reference, processed: info.processed, createdBy: info.createdBy,
+                        createdAt: info.createdAt, encryption: encryption,
+                        keyVersions: Array(Set(info.files.map(\.keyVersion))).sorted(), fileCount: info.files.count,
+                        access: accessCounts("dataset:\(info.reference)"),
+                        deniedAttempts: deniedByName["dataset:\(info.name)"] ?? 0))
+            }
+        }
+
+        let verifications = try vault.catalog.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT model, version, verified_at, ok, verified_by FROM verifications ORDER BY id")
+        }
+        var lastVerification: [String: ComplianceReport.Verification] = [:]
+        for row in verifications {
+            lastVerification["\(row["model"] as String)@\(row["version"] as Int)"] = .init(
+                at: row["verified_at"], ok: row["ok"], by: row["verified_by"])
+        }
+
+        var modelRows: [ComplianceReport.ModelVersion] = []
+        for summary in try await vault.models() {
+            for info in try await vault.modelVersions(summary.name) {
+                let reference = try ModelReference(name: info.name, selector: .version(info.version))
+                let status = await vault.signatureStatus(reference)
+                modelRows.append(
+                    .init(
+                        reference: info.reference, createdBy: info.createdBy, createdAt: info.createdAt,
+                        encryption: encryption, keyVersions: Array(Set(info.files.map(\.keyVersion))).sorted(),
+                        signer: info.signer, publisher: info.publisher, signatureStatus: status,
+                        lastVerification: lastVerification[info.reference], aliases: info.aliases,
+                        access: accessCounts("model:\(info.reference)"),
+                        deniedAttempts: deniedByName["model:\(info.name)"] ?? 0))
+            }
+        }
+
+        let principals = try vault.catalog.read { db in try AccessCatalog.principals(db) }
+        let tokens = try vault.catalog.read { db in try AccessCatalog.tokens(db) }
+        var findings: [ComplianceReport.Finding] = []
+        if let verification, !verification.isValid {
+            findings.append(
+                .init(
+                    severity: "high", kind: "audit-log", subject: "audit",
+                    message: "the audit log does not verify (first bad index: "
+                        + "\(verification.firstBadIndex.map(String.init) ?? "unknown"))"))
+        }
+        for model in modelRows {
+            if model.signatureStatus != "valid" {
+                findings.append(
+                    .init(
+                        severity: "high", kind: "unsigned-version", subject: "model:\(model.reference)",
+                        message: "signature or manifest does not check: \(model.signatureStatus)"))
+            }
+            if model.lastVerification?.ok != true {
+                findings.append(
+                    .init(
+                        severity: "medium", kind: "unverified-version", subject: "model:\(model.reference)",
+                        message: model.lastVerification == nil
+                            ? "never verified since it was pushed" : "its last verification failed"))
+            }
+            if model.keyVersions.contains(where: { $0 < current }) {
+                findings.append(
+                    .init(
+                        severity: "medium", kind: "old-key-version", subject: "model:\(model.reference)",
+                        message: "files still wrapped for an old key version (run `modelvault keys rotate`)"))
+            }
+        }
+        for dataset in datasetRows where dataset.keyVersions.contains(where: { $0 < current }) {
+            findings.append(
+                .init(
+                    severity: "medium", kind: "old-key-version", subject: "dataset:\(dataset.reference)",
+                    message: "files still wrapped for an old key version (run `modelvault keys rotate`)"))
+        }
+        for token in tokens where token.state == "active" && token.expiresAt == nil {
+            findings.append(
+                .init(
+                    severity: "medium", kind: "token-without-expiry", subject: "token:\(token.id)",
+                    message: "token of \(token.principal) never expires"))
+        }
+        for key in keys where key.state != "retired" {
+            if let created = AccessTime.parse(key.createdAt), Date().timeIntervalSince(created) > Self.keyAgeLimit {
+                findings.append(
+                    .init(
+                        severity: "medium", kind: "old-key", subject: "key:v\(key.version)",
+                        message: "vault key version \(key.version) is older than 90 days"))
+            }
+        }
+        for principal in principals where principal.bindings.contains(where: { $0.role == .admin }) {
+            findings.append(
+                .init(
+                    severity: "info", kind: "admin-principal", subject: "principal:\(principal.name)",
+                    message:
+                        "holds admin (\(principal.bindings.filter { $0.role == .admin }.map(\.description).joined(separator: ", ")))"
+                ))
+        }
+        let order = ["high": 0, "medium": 1, "info": 2]
+        findings.sort {
+            (order[$0.severity] ?? 3, $0.kind, $0.subject) < (order[$1.severity] ?? 3, $1.kind, $1.subject)
+        }
+
+        return ComplianceReport(
+            vault: root.path(percentEncoded: false), generatedAt: AccessTime.format(Date()),
+            generatedBy: caller.principal, currentKeyVersion: current, keys: keys, datasets: datasetRows,
+            models: modelRows, principals: principals, tokens: tokens, auditEntries: entries.count,
+            deniedAttempts: entries.filter { $0.entry.outcome == .denied }.count,
+            auditLogValid: verification?.isValid ?? false, findings: findings)
+    }
+
+    /// `model:NAME@3` or `model:NAME:alias` -> `model:NAME`.
+    static func baseName(_ resource: String) -> String {
+        guard let colon = resource.firstIndex(of: ":") else { return resource }
+        let rest = resource[resource.index(after: colon)...]
+        let end = rest.firstIndex { $0 == "@" || $0 == ":" } ?? rest.endIndex
+        return String(resource[..<colon]) + ":" + rest[..<end]
+    }
+}
+
+extension Vault {
+    /// `valid`, or why a version's signature, manifest or catalog entry does not check (nothing is decrypted).
+    func signatureStatus(_ reference: ModelReference) -> String {
+        do {
+            _ = try checkedVersion(reference)
+            return "valid"
+        } catch {
+            return String(describing: error)
+        }
+    }
+}

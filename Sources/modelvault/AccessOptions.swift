@@ -1,0 +1,63 @@
+import AccessControl
+import ArgumentParser
+import Foundation
+import Vault
+import VaultCrypto
+
+/// `--token-file FILE`, else `MODELVAULT_TOKEN`: who is calling (the passphrase only unlocks keys).
+struct TokenOptions: ParsableArguments {
+    @Option(name: .customLong("token-file"), help: "A file holding your API token (default: $MODELVAULT_TOKEN).")
+    var tokenFile: String?
+
+    /// The caller's token text, trimmed. Never printed.
+    func read() throws -> String {
+        if let tokenFile {
+            guard let data = FileManager.default.contents(atPath: tokenFile) else {
+                throw CLIError("cannot read the API token file")
+            }
+            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if let token = ProcessInfo.processInfo.environment["MODELVAULT_TOKEN"], !token.isEmpty {
+            return token.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        throw CLIError(
+            "no API token: set MODELVAULT_TOKEN or pass --token-file (`modelvault init` printed the first admin token)")
+    }
+}
+
+extension VaultOptions {
+    /// Unlocks the vault, then authenticates the caller's token: every audited command starts here.
+    func open() async throws -> VaultSession {
+        guard FileManager.default.fileExists(atPath: root.appending(path: "vault.json").path) else {
+            throw CLIError("no vault at \(root.path(percentEncoded: false)) (create one with `modelvault init`)")
+        }
+        let presented = try self.token.read()
+        return try await session(try unlock(), token: presented)
+    }
+
+    /// Opens the vault's access control and authenticates `token` against it.
+    func session(_ vault: Vault, token: String) async throws -> VaultSession {
+        let access = try await VaultAccess.open(vault)
+        guard try access.hasPrincipals() else {
+            throw CLIError(
+                "this vault has no principals yet (it predates access control): "
+                    + "run `modelvault user bootstrap` to create the first admin")
+        }
+        return try await access.authenticate(token: token)
+    }
+}
+
+/// Writes a secret to a new file readable only by its owner (0600), atomically.
+func writeSecret(_ text: String, to path: String) throws {
+    let url = URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL
+    do {
+        try AtomicFile.write(Data((text + "\n").utf8), to: url, permissions: 0o600)
+    } catch {
+        throw CLIError("cannot write \(url.lastPathComponent)")
+    }
+}
+
+/// Parses `--scope` (default global) into a binding for `role`.
+func parseBinding(role: String, scope: String?) throws -> RoleBinding {
+    RoleBinding(role: try Role(parsing: role), scope: try scope.map { try Scope($0) } ?? .global)
+}

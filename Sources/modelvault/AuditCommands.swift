@@ -1,0 +1,161 @@
+import AccessControl
+import ArgumentParser
+import AuditLog
+import Foundation
+import Vault
+
+/// `modelvault audit`: the tamper-evident log of every access.
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit", abstract: "The audit log: verify, prove, verify-proof, export, tail.",
+        subcommands: [AuditVerify.self, AuditProve.self, AuditVerifyProof.self, AuditExport.self, AuditTail.self])
+}
+
+/// `modelvault audit verify`.
+struct AuditVerify: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Recompute the Merkle tree, check every checkpoint's signature and consistency; exit 1 on damage.")
+
+    @OptionGroup var options: VaultOptions
+
+    func run() async throws {
+        let report = try await options.open().verifyAuditLog()
+        print("entries: \(report.entryCount), checkpoints: \(report.checkpointCount)")
+        print("root: \(report.recomputedRoot.base64)")
+        if let latest = report.latestCheckpoint { print("latest checkpoint: size \(latest.size)") }
+        if report.uncheckpointedEntries > 0 {
+            print("entries after the latest checkpoint: \(report.uncheckpointedEntries)")
+        }
+        if report.hasUnfinishedTail { print("an unfinished record (interrupted append) follows the last entry") }
+        guard report.isValid else {
+            for problem in report.problems { print("problem: \(problem)") }
+            let first = report.firstBadIndex.map { "first bad index \($0)" } ?? "first bad index unknown"
+            throw CLIError("audit log verification failed: \(report.problemCount) problem(s), \(first)")
+        }
+        print("audit log verified")
+    }
+}
+
+/// `modelvault audit prove INDEX`.
+struct AuditProve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prove", abstract: "Print an inclusion proof (JSON) of one entry against a signed checkpoint.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The entry index.") var index: UInt64
+
+    func run() async throws {
+        try printJSON(try await options.open().auditProof(index: index))
+    }
+}
+
+/// `modelvault audit verify-proof FILE`: offline, with the vault's public verifier key.
+struct AuditVerifyProof: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify-proof",
+        abstract: "Check an inclusion proof offline with the vault's audit verifier key (no token or passphrase).")
+
+    @Option(
+        name: .customLong("vault"),
+        help: "The vault whose audit/verifier.vkey to use (default: $MODELVAULT_VAULT, else ./vault).")
+    var vaultPath: String?
+    @Option(
+        name: .customLong("verifier-key"), help: "A verifier key file (<origin>+<id>+<key>) instead of the vault's.")
+    var verifierKey: String?
+    @Argument(help: "The proof file (JSON from `audit prove`).") var file: String
+
+    func run() async throws {
+        let verifier: NoteVerifier
+        if let verifierKey {
+            verifier = try AuditVerifierKey.read(file: URL(filePath: verifierKey, relativeTo: .currentDirectory()))
+        } else {
+            let path = vaultPath ?? ProcessInfo.processInfo.environment["MODELVAULT_VAULT"] ?? "vault"
+            verifier = try AuditVerifierKey.read(vaultAt: URL(filePath: path, relativeTo: .currentDirectory()))
+        }
+        guard let data = FileManager.default.contents(atPath: file),
+            let proof = try? JSONDecoder().decode(InclusionProof.self, from: data)
+        else { throw CLIError("cannot read the proof file \(file)") }
+        let entry = try proof.verify(with: verifier)
+        print("proof verified: entry \(proof.index) of a tree of \(proof.treeSize) signed by \(verifier.name)")
+        print(
+            "\(AuditTail.format(entry.time))  \(entry.principal)  \(entry.action)  \(entry.resource)  "
+                + "\(entry.outcome.rawValue)  request \(entry.requestID)")
+    }
+}
+
+/// `modelvault audit export [--format jsonl|csv] [--since TIME]`.
+struct AuditExport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export", abstract: "Export entries as JSON lines or CSV.")
+
+    @OptionGroup var options: VaultOptions
+    @Option(name: .long, help: "jsonl (default) or csv.") var format: String = "jsonl"
+    @Option(name: .long, help: "Only entries at or after TIME: ISO 8601 (2026-01-31T00:00:00Z) or an age (24h, 7d).")
+    var since: String?
+
+    func run() async throws {
+        guard let format = AuditExportFormat(rawValue: format) else {
+            throw ValidationError("--format must be jsonl or csv")
+        }
+        let start = try since.map(Self.parseTime)
+        FileHandle.standardOutput.write(try await options.open().auditExport(format, since: start))
+    }
+
+    static func parseTime(_ text: String) throws -> Date {
+        if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
+        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+        if let age = try? TokenLifetime.parse(text) { return Date().addingTimeInterval(-age) }
+        throw ValidationError("--since must be an ISO 8601 time or an age such as 24h or 7d")
+    }
+}
+
+/// `modelvault audit tail [-n N]`.
+struct AuditTail: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "tail", abstract: "Print the last entries.")
+
+    @OptionGroup var options: VaultOptions
+    @Option(name: .customShort("n"), help: "How many entries (default 20).") var count: Int = 20
+
+    func run() async throws {
+        for (index, entry) in try await options.open().auditTail(count) {
+            var line =
+                "\(index)  \(Self.format(entry.time))  \(entry.principal)  \(entry.action)  \(entry.resource)  "
+                + "\(entry.outcome.rawValue)  request \(entry.requestID)"
+            if let detail = entry.detail { line += "  (\(detail))" }
+            print(line)
+        }
+    }
+
+    static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+}
+
+/// `modelvault report [--format md|json|html] [-o FILE]`.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Compliance report: protection, signatures, access and findings.")
+
+    @OptionGroup var options: VaultOptions
+    @Option(name: .long, help: "md (default), json or html.") var format: String = "md"
+    @Option(name: .shortAndLong, help: "Write to this file instead of stdout.") var output: String?
+
+    func run() async throws {
+        guard let format = ComplianceReport.Format(rawValue: format) else {
+            throw ValidationError("--format must be md, json or html")
+        }
+        let data = try await options.open().complianceReport().rendered(as: format)
+        if let output {
+            let url = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
+            do {
+                try data.write(to: url, options: .atomic)
+            } catch {
+                throw CLIError("cannot write \(url.lastPathComponent)")
+            }
+            print("report written to \(output)")
+        } else {
+            FileHandle.standardOutput.write(data)
+        }
+    }
+}

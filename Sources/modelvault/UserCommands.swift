@@ -1,0 +1,191 @@
+import AccessControl
+import ArgumentParser
+import Foundation
+import Vault
+
+/// Creates the first admin of a new (or pre-access-control) vault and hands out its token once.
+func printFirstAdminToken(_ vault: Vault, tokenOut: String?) async throws {
+    let access = try await VaultAccess.open(vault)
+    let issued = try await access.bootstrap()
+    try await access.close()
+    if let tokenOut {
+        try writeSecret(issued.token, to: tokenOut)
+        print("first admin: \(issued.info.principal) (token id \(issued.info.id)); token written to \(tokenOut)")
+    } else {
+        print("first admin: \(issued.info.principal) (token id \(issued.info.id))")
+        print("admin API token (shown once, store it safely): \(issued.token)")
+    }
+}
+
+/// `modelvault user`: principals (people and service accounts).
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Principals: add, list, remove (and bootstrap an older vault).",
+        subcommands: [UserAdd.self, UserList.self, UserRemove.self, UserBootstrap.self])
+}
+
+/// `modelvault user add NAME --role ROLE [--scope S] [--service]`.
+struct UserAdd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "add", abstract: "Add a principal with a role (issue a token with `token create NAME`).")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The principal's name.") var name: String
+    @Option(name: .long, help: "The role: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: String
+    @Option(name: .long, help: "global (default), model:NAME or dataset:NAME.") var scope: String?
+    @Flag(name: .long, help: "A service account rather than a person.") var service = false
+
+    func run() async throws {
+        let binding = try parseBinding(role: role, scope: scope)
+        let session = try await options.open()
+        let principal = try await session.addPrincipal(name, kind: service ? .service : .person, binding: binding)
+        print("added \(principal.kind.rawValue) \(principal.name): \(binding)")
+    }
+}
+
+/// `modelvault user list`.
+struct UserList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List principals and roles.")
+
+    @OptionGroup var options: VaultOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let principals = try await options.open().principals()
+        if json { return try printJSON(principals) }
+        for principal in principals {
+            let roles = principal.bindings.map(\.description).joined(separator: ", ")
+            print("\(principal.name)  \(principal.kind.rawValue)  \(roles.isEmpty ? "(no roles)" : roles)")
+        }
+    }
+}
+
+/// `modelvault user remove NAME`.
+struct UserRemove: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "remove", abstract: "Remove a principal: its roles go, its tokens are revoked.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The principal's name.") var name: String
+
+    func run() async throws {
+        try await options.open().removePrincipal(name)
+        print("removed \(name)")
+    }
+}
+
+/// `modelvault user bootstrap`: the first admin of a vault made before access control (passphrase only).
+struct UserBootstrap: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bootstrap",
+        abstract: "Create the first admin of a vault that has no principals yet (needs the vault passphrase).")
+
+    @OptionGroup var options: VaultOptions
+    @Option(name: .customLong("token-out"), help: "Write the admin's API token to this file (0600).")
+    var tokenOut: String?
+
+    func run() async throws {
+        try await printFirstAdminToken(try options.unlock(), tokenOut: tokenOut)
+    }
+}
+
+/// `modelvault role`: role bindings.
+struct RoleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "role", abstract: "Role bindings: grant, revoke.", subcommands: [RoleGrant.self, RoleRevoke.self])
+}
+
+/// `modelvault role grant NAME ROLE [--scope S]`.
+struct RoleGrant: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "grant", abstract: "Grant a role to a principal.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The principal's name.") var name: String
+    @Argument(help: "The role.") var role: String
+    @Option(name: .long, help: "global (default), model:NAME or dataset:NAME.") var scope: String?
+
+    func run() async throws {
+        let binding = try parseBinding(role: role, scope: scope)
+        try await options.open().grant(binding, to: name)
+        print("granted \(binding) to \(name)")
+    }
+}
+
+/// `modelvault role revoke NAME ROLE [--scope S]`.
+struct RoleRevoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a principal's role.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The principal's name.") var name: String
+    @Argument(help: "The role.") var role: String
+    @Option(name: .long, help: "global (default), model:NAME or dataset:NAME.") var scope: String?
+
+    func run() async throws {
+        let binding = try parseBinding(role: role, scope: scope)
+        try await options.open().revoke(binding, from: name)
+        print("revoked \(binding) from \(name)")
+    }
+}
+
+/// `modelvault token`: API tokens.
+struct TokenCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token", abstract: "API tokens: create (shown once), list, revoke.",
+        subcommands: [TokenCreate.self, TokenList.self, TokenRevoke.self])
+}
+
+/// `modelvault token create NAME [--expires 30d] [--out FILE]`.
+struct TokenCreate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create", abstract: "Create an API token for a principal; it is shown once.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The principal's name.") var name: String
+    @Option(name: .long, help: "Lifetime, e.g. 12h, 30d, 2w (default: no expiry).") var expires: String?
+    @Option(name: .long, help: "Write the token to this file (0600) instead of printing it.") var out: String?
+
+    func run() async throws {
+        let lifetime = try expires.map { try TokenLifetime.parse($0) }
+        let issued = try await options.open().createToken(for: name, lifetime: lifetime)
+        let expiry = issued.info.expiresAt.map { "expires \($0)" } ?? "no expiry"
+        if let out {
+            try writeSecret(issued.token, to: out)
+            print("token \(issued.info.id) for \(name) (\(expiry)) written to \(out)")
+        } else {
+            progress("token \(issued.info.id) for \(name) (\(expiry)); shown once:")
+            print(issued.token)
+        }
+    }
+}
+
+/// `modelvault token list`.
+struct TokenList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List token ids, owners, expiry and state (never the tokens).")
+
+    @OptionGroup var options: VaultOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let tokens = try await options.open().tokens()
+        if json { return try printJSON(tokens) }
+        for token in tokens {
+            print(
+                "\(token.id)  \(token.principal)  \(token.state)  created \(token.createdAt)  "
+                    + "expires \(token.expiresAt ?? "never")")
+        }
+    }
+}
+
+/// `modelvault token revoke ID`.
+struct TokenRevoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "revoke", abstract: "Revoke a token by id.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The token id (from `token list`).") var id: String
+
+    func run() async throws {
+        try await options.open().revokeToken(id: id)
+        print("revoked token \(id)")
+    }
+}
