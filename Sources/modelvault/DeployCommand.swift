@@ -1,6 +1,7 @@
 import ArgumentParser
 import Deployment
 import Foundation
+import Vault
 
 /// `modelvault deploy NAME[@V|:ALIAS] -o DIR`: the Dockerfile, Kubernetes manifests and deployment_config.yaml
 /// for one model version.
@@ -24,8 +25,7 @@ struct DeployCommand: AsyncParsableCommand {
     @Flag(help: "Replace the output directory if it is not empty.")
     var force = false
 
-    @Option(help: "The vault directory (or MODELVAULT_VAULT, else ./vault).")
-    var vault: String?
+    @OptionGroup var vaultOptions: VaultOptions
 
     @Option(help: "The Kubernetes namespace to create.")
     var namespace = "modelvault"
@@ -103,17 +103,30 @@ struct DeployCommand: AsyncParsableCommand {
         }
     }
 
-    // MARK: - Wiring to the vault (the coordinator fills this in)
+    // MARK: - The vault
 
     /// Looks the model version up in the vault and returns its spec: model, resolved version and alias, file
     /// digests from the signed manifest, and the signer. Only the vault-derived fields matter here; the command
     /// line options are applied afterwards by `applyOptions(to:)`.
     ///
-    /// TO WIRE: open the vault (`vault` / MODELVAULT_VAULT / ./vault), authorise `devops` for the model, resolve
-    /// `selector` (alias default `production`), verify the version's signature, and build
-    /// `DeploymentSpec(model:version:alias:files:signer:)` from its manifest and signer key fingerprint.
+    /// Resolves `selector` through the caller's authorised vault session and verifies the version (signature over the
+    /// manifest and every decrypted file's digest) before describing it: deployment artifacts are only ever written
+    /// for a version that verifies.
     private func obtainSpec(for selector: ModelSelector) async throws -> DeploymentSpec {
-        throw CLIError("deploy needs the vault module")
+        let reference: ModelReference
+        switch selector.version {
+        case .exact(let version):
+            guard let number = Int(version) else { throw CLIError("expected NAME@VERSION with a number") }
+            reference = try ModelReference(name: selector.name, selector: .version(number))
+        case .alias(let alias):
+            reference = try ModelReference(name: selector.name, selector: .alias(alias))
+        }
+        let info = try await vaultOptions.open().verifyModel(reference)
+        let alias: String? = if case .alias(let name) = selector.version { name } else { nil }
+        return DeploymentSpec(
+            model: info.name, version: String(info.version), alias: alias,
+            files: info.files.map { DeploymentSpec.ModelFile(path: $0.path, sha256: $0.sha256) },
+            signer: DeploymentSpec.Signer(identity: "modelvault vault signing key", keyFingerprint: info.signer))
     }
 
     // MARK: -
