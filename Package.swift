@@ -39,7 +39,11 @@ let package = Package(
         // Roles, permissions, scopes and API-token hashing: one policy for the CLI and the server.
         .target(name: "AccessControl", dependencies: [crypto], swiftSettings: swiftSettings),
         // Tensors, layers, training, safetensors, CSV and metrics.
-        .target(name: "MLCore", swiftSettings: swiftSettings),
+        // Optimised even in debug builds: the numeric kernels are ~20x slower unoptimised, too slow for the
+        // training tests.
+        .target(
+            name: "MLCore",
+            swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // CKKS homomorphic encryption and private inference.
         .target(name: "Homomorphic", dependencies: [crypto], swiftSettings: swiftSettings),
         // The public UCI data sets the demo and tests train on (breast cancer, digits).
