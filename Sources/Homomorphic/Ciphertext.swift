@@ -1,0 +1,119 @@
+/// A CKKS ciphertext: two (or, after a multiplication and before relinearisation, three) polynomials in NTT
+/// form at a level, with a scale. A fresh symmetric ciphertext remembers the seed its `c1` was expanded from, so
+/// it serialises at half size.
+public struct CKKSCiphertext: Sendable, Hashable {
+    var polys: [RNSPoly]
+    /// The scale of the encrypted values.
+    public var scale: Double
+    /// The seed of c1 for a fresh symmetric ciphertext.
+    var seed: [UInt8]?
+
+    /// The level (number of data primes minus one).
+    public var level: Int { polys[0].count - 1 }
+    /// Number of polynomials (2, or 3 before relinearisation).
+    public var size: Int { polys.count }
+    /// Whether the ciphertext serialises in seeded (half-size) form.
+    public var isSeeded: Bool { seed != nil }
+}
+
+extension CKKSContext {
+    /// Public-key encryption (Cheon-Kim-Kim-Song): (b*u + e0, a*u + e1) computed over the data primes and the
+    /// special prime, then divided by P with rounding (as SEAL does), so the encryption noise shrinks to the
+    /// rounding error; the message is added afterwards.
+    public func encrypt(_ plaintext: CKKSPlaintext, using publicKey: PublicKey) -> CKKSCiphertext {
+        let rows = plaintext.poly.count
+        let extended = rows + 1
+        var prg = SeededPRG.fresh()
+        let u = extendedPoly(small: sampleTernary(using: &prg), rows: rows)
+        let e0 = extendedPoly(small: sampleError(using: &prg), rows: rows)
+        let e1 = extendedPoly(small: sampleError(using: &prg), rows: rows)
+        var c0 = multiply(u, extendedRows(publicKey.b, rows: rows), keyRows: true)
+        addInPlace(&c0, e0, keyRows: true)
+        var c1 = multiply(u, extendedRows(publicKey.a, rows: rows), keyRows: true)
+        addInPlace(&c1, e1, keyRows: true)
+        precondition(c0.count == extended)
+        var d0 = modDownBySpecial(c0, rows: rows)
+        let d1 = modDownBySpecial(c1, rows: rows)
+        addInPlace(&d0, plaintext.poly)
+        return CKKSCiphertext(polys: [d0, d1], scale: plaintext.scale, seed: nil)
+    }
+
+    /// Rows 0..<rows of a full key poly followed by its special row.
+    func extendedRows(_ poly: RNSPoly, rows: Int) -> RNSPoly {
+        var result = RNSPoly(degree: degree, count: rows + 1)
+        let n = degree
+        result.data.replaceSubrange(0..<(rows * n), with: poly.data[0..<(rows * n)])
+        let special = specialIndex * n
+        result.data.replaceSubrange((rows * n)..<((rows + 1) * n), with: poly.data[special..<(special + n)])
+        return result
+    }
+
+    /// Small coefficients in NTT form over data rows 0..<rows and the special prime.
+    func extendedPoly(small coefficients: [Int64], rows: Int) -> RNSPoly {
+        var result = RNSPoly(degree: degree, count: rows + 1)
+        let n = degree
+        result.data.withUnsafeMutableBufferPointer { buffer in
+            for i in 0...rows {
+                let index = i == rows ? specialIndex : i
+                let modulus = moduli[index]
+                for j in 0..<n { buffer[i * n + j] = modulus.reduce(signed: coefficients[j]) }
+                ntt[index].forward(UnsafeMutableBufferPointer(rebasing: buffer[(i * n)..<((i + 1) * n)]))
+            }
+        }
+        return result
+    }
+
+    /// Symmetric encryption with a seeded `a`: (-a*s + e + m, a), serialisable as (c0, seed).
+    public func encrypt(_ plaintext: CKKSPlaintext, using secretKey: SecretKey) -> CKKSCiphertext {
+        let rows = plaintext.poly.count
+        let seed = SeededPRG.freshSeed()
+        let a = expandSeededA(seed: seed, rows: rows)
+        var prg = SeededPRG.fresh()
+        let e = nttPoly(small: sampleError(using: &prg), count: rows, keyRows: false)
+        var c0 = negate(multiply(a, secretKey.poly.prefix(rows: rows)))
+        addInPlace(&c0, e)
+        addInPlace(&c0, plaintext.poly)
+        return CKKSCiphertext(polys: [c0, a], scale: plaintext.scale, seed: seed)
+    }
+
+    func expandSeededA(seed: [UInt8], rows: Int) -> RNSPoly {
+        var expander = SeededPRG(seed: seed)
+        return sampleUniform(count: rows, keyRows: false, using: &expander)
+    }
+
+    /// Decrypts: c0 + c1*s (+ c2*s^2).
+    public func decrypt(_ ciphertext: CKKSCiphertext, using secretKey: SecretKey) -> CKKSPlaintext {
+        let rows = ciphertext.polys[0].count
+        let s = secretKey.poly.prefix(rows: rows)
+        var result = ciphertext.polys[0]
+        var power = s
+        for index in 1..<ciphertext.polys.count {
+            multiplyAddInPlace(&result, ciphertext.polys[index], power)
+            if index + 1 < ciphertext.polys.count { power = multiply(power, s) }
+        }
+        return CKKSPlaintext(poly: result, scale: ciphertext.scale)
+    }
+
+    /// Encodes and encrypts real values in the slots with the public key.
+    public func encrypt(
+        _ values: [Double], using publicKey: PublicKey, scale: Double? = nil, level: Int? = nil
+    )
+        throws -> CKKSCiphertext
+    {
+        encrypt(try encode(values, scale: scale, level: level), using: publicKey)
+    }
+
+    /// Encodes and encrypts real values in the slots with the secret key (seeded, half-size).
+    public func encrypt(
+        _ values: [Double], using secretKey: SecretKey, scale: Double? = nil, level: Int? = nil
+    )
+        throws -> CKKSCiphertext
+    {
+        encrypt(try encode(values, scale: scale, level: level), using: secretKey)
+    }
+
+    /// Decrypts and decodes the slots.
+    public func decryptValues(_ ciphertext: CKKSCiphertext, using secretKey: SecretKey) -> [Double] {
+        decode(decrypt(ciphertext, using: secretKey))
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// Everything precomputed for one parameter set: moduli constants, NTT tables, encoder roots and the CRT constants
+/// used by rescaling, key switching and decoding. Immutable and shareable across tasks.
+public final class CKKSContext: Sendable {
+    /// The parameters.
+    public let parameters: CKKSParameters
+    /// Ring degree N.
+    public let degree: Int
+    /// Data primes followed by the special prime.
+    public let moduli: [Modulus]
+    /// NTT tables, one per modulus.
+    let ntt: [NTTTables]
+    /// Index of the special prime in `moduli`.
+    let specialIndex: Int
+    /// An identifier of the parameters (first 8 bytes of SHA-256 over N, moduli and scale).
+    public let parametersID: UInt64
+    /// P mod q_i and P^-1 mod q_i for each data prime.
+    let specialModQ: [UInt64]
+    let specialInverseModQ: [UInt64]
+    /// inverse[l][i] = q_l^-1 mod q_i for i < l (rescaling and Garner's CRT).
+    let primeInverses: [[UInt64]]
+    /// garnerInverses[i][k] = q_k^-1 mod q_i for k < i (Garner's mixed-radix conversion).
+    let garnerInverses: [[UInt64]]
+    /// exp(2 pi i k / 2N) for k in 0...2N (the encoder's roots).
+    let roots: [(re: Double, im: Double)]
+    /// 5^j mod 2N for j in 0..<N/2: the rotation group ordering the slots.
+    let rotationGroup: [Int]
+
+    /// Builds the context (prime tables, roots); throws if the moduli are not NTT-friendly for N.
+    public init(parameters: CKKSParameters) throws {
+        self.parameters = parameters
+        let n = parameters.polyDegree
+        self.degree = n
+        let moduli = parameters.coefficientModuli.map { Modulus($0) }
+        self.moduli = moduli
+        var tables: [NTTTables] = []
+        for modulus in moduli {
+            guard let table = NTTTables(modulus: modulus, degree: n) else {
+                throw HEError.invalidParameters("modulus not NTT-friendly")
+            }
+            tables.append(table)
+        }
+        self.ntt = tables
+        self.specialIndex = moduli.count - 1
+        let special = moduli[moduli.count - 1].value
+        let dataModuli = moduli.dropLast()
+        self.specialModQ = dataModuli.map { $0.reduce(special) }
+        self.specialInverseModQ = dataModuli.map { $0.inverse($0.reduce(special)) }
+        self.primeInverses = moduli.indices.map { l in
+            (0..<l).map { i in moduli[i].inverse(moduli[i].reduce(moduli[l].value)) }
+        }
+        self.garnerInverses = moduli.indices.map { i in
+            (0..<i).map { k in moduli[i].inverse(moduli[i].reduce(moduli[k].value)) }
+        }
+        let m = 2 * n
+        self.roots = (0...m).map { k in
+            let angle = 2 * Double.pi * Double(k) / Double(m)
+            return (cos(angle), sin(angle))
+        }
+        var group: [Int] = []
+        var power = 1
+        for _ in 0..<(n / 2) {
+            group.append(power)
+            power = power * 5 % m
+        }
+        self.rotationGroup = group
+        self.parametersID = parameters.identifier
+    }
+
+    /// The highest ciphertext level.
+    public var maxLevel: Int { parameters.maxLevel }
+    /// Number of complex slots (N/2).
+    public var slotCount: Int { degree / 2 }
+
+    /// The Galois element that rotates slots left by `step` (negative steps rotate right).
+    public func galoisElement(forRotation step: Int) -> Int {
+        let slots = slotCount
+        let normalized = ((step % slots) + slots) % slots
+        return rotationGroup[normalized]
+    }
+
+    /// The NTT-domain permutation realising X -> X^g: result[k] = input[permutation[k]].
+    func galoisPermutation(_ element: Int) -> [Int] {
+        let n = degree
+        let logN = n.trailingZeroBitCount
+        let mask = 2 * n - 1
+        return (0..<n).map { k in
+            let exponent = 2 * NTTTables.bitReverse(k, bits: logN) + 1
+            let mapped = (exponent * element) & mask
+            return NTTTables.bitReverse((mapped - 1) >> 1, bits: logN)
+        }
+    }
+}

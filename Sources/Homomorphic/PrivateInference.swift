@@ -1,0 +1,289 @@
+/// Encrypted rows from a client: the packing, the shape, and the ciphertexts.
+public struct EncryptedQuery: Sendable, Hashable {
+    /// The layout.
+    public let packing: QueryPacking
+    /// Number of rows.
+    public let rowCount: Int
+    /// Number of features per row.
+    public let featureCount: Int
+    /// The ciphertexts (layout-dependent order: chunks of rows, then features).
+    public let ciphertexts: [CKKSCiphertext]
+}
+
+/// Encrypted scores from the server.
+public struct EncryptedResult: Sendable, Hashable {
+    /// The layout of the query the result was computed from.
+    public let packing: QueryPacking
+    /// Number of rows.
+    public let rowCount: Int
+    /// Number of features of the query (fixes the coefficient stride).
+    public let featureCount: Int
+    /// Number of scores per row.
+    public let classCount: Int
+    /// The ciphertexts: per chunk of rows, one per class.
+    public let ciphertexts: [CKKSCiphertext]
+}
+
+extension QueryPacking {
+    /// The coefficient stride for `featureCount` features.
+    static func stride(featureCount: Int) -> Int {
+        var s = 1
+        while s < featureCount { s <<= 1 }
+        return s
+    }
+
+    /// Rows per chunk (ciphertext or ciphertext set).
+    func rowsPerChunk(featureCount: Int, degree: Int) -> Int {
+        switch self {
+        case .coefficientRows: degree / Self.stride(featureCount: featureCount)
+        case .slotPerFeature: degree / 2
+        }
+    }
+
+    /// Ciphertexts the client sends.
+    func queryCiphertextCount(rowCount: Int, featureCount: Int, degree: Int) -> Int {
+        let per = rowsPerChunk(featureCount: featureCount, degree: degree)
+        let chunks = (rowCount + per - 1) / per
+        return self == .coefficientRows ? chunks : chunks * featureCount
+    }
+
+    /// Levels the circuit consumes.
+    func requiredLevel(for model: PrivateModel) -> Int {
+        switch model {
+        case .linear: 1
+        case .squareMLP: 3
+        }
+    }
+}
+
+/// The data owner's side of private inference: holds the secret key, encrypts rows, decrypts scores.
+public struct PrivateInferenceClient: Sendable {
+    /// The CKKS context.
+    public let context: CKKSContext
+    /// The secret key; never leaves the client.
+    public let secretKey: SecretKey
+
+    /// A client with a fresh secret key.
+    public init(context: CKKSContext) {
+        self.context = context
+        self.secretKey = context.generateSecretKey()
+    }
+
+    /// A client with an existing secret key.
+    public init(context: CKKSContext, secretKey: SecretKey) {
+        self.context = context
+        self.secretKey = secretKey
+    }
+
+    /// The evaluation keys a server needs for `packing`: none for linear models, the relinearisation key for the
+    /// square MLP. No packing here rotates, so no Galois key is ever generated or shipped.
+    public func evaluationKeys(for packing: QueryPacking) -> EvaluationKeys {
+        switch packing {
+        case .coefficientRows: EvaluationKeys()
+        case .slotPerFeature: EvaluationKeys(relinearization: context.generateRelinearizationKey(for: secretKey))
+        }
+    }
+
+    /// Encrypts standardised rows (all of the same length) for `packing`, symmetric and seeded (half size).
+    public func encrypt(rows: [[Double]], packing: QueryPacking) throws -> EncryptedQuery {
+        guard let featureCount = rows.first?.count, featureCount > 0, rows.allSatisfy({ $0.count == featureCount })
+        else { throw HEError.modelShapeMismatch }
+        let n = context.degree
+        let perChunk = packing.rowsPerChunk(featureCount: featureCount, degree: n)
+        guard perChunk >= 1 else { throw HEError.tooManyValues }
+        var ciphertexts: [CKKSCiphertext] = []
+        for start in stride(from: 0, to: rows.count, by: perChunk) {
+            let chunk = rows[start..<min(rows.count, start + perChunk)]
+            switch packing {
+            case .coefficientRows:
+                guard context.maxLevel >= 1 else { throw HEError.levelExhausted }
+                let s = QueryPacking.stride(featureCount: featureCount)
+                var values = [Double](repeating: 0, count: n)
+                for (r, row) in chunk.enumerated() {
+                    for (f, x) in row.enumerated() { values[r * s + f] = x }
+                }
+                // One level is all a linear score needs: encrypt at level 1 to halve the query.
+                let plaintext = try context.encodeCoefficients(values, level: 1)
+                ciphertexts.append(context.encrypt(plaintext, using: secretKey))
+            case .slotPerFeature:
+                guard context.maxLevel >= 3 else { throw HEError.levelExhausted }
+                for f in 0..<featureCount {
+                    let plaintext = try context.encode(chunk.map { $0[f] }, level: 3)
+                    ciphertexts.append(context.encrypt(plaintext, using: secretKey))
+                }
+            }
+        }
+        return EncryptedQuery(
+            packing: packing, rowCount: rows.count, featureCount: featureCount, ciphertexts: ciphertexts)
+    }
+
+    /// Decrypts the scores: rows x classes.
+    public func decrypt(_ result: EncryptedResult) throws -> [[Double]] {
+        let n = context.degree
+        let perChunk = result.packing.rowsPerChunk(featureCount: result.featureCount, degree: n)
+        let chunks = (result.rowCount + perChunk - 1) / perChunk
+        guard result.ciphertexts.count == chunks * result.classCount else { throw HEError.invalidCiphertext }
+        var scores = [[Double]](repeating: [Double](repeating: 0, count: result.classCount), count: result.rowCount)
+        for chunk in 0..<chunks {
+            let rowsHere = min(perChunk, result.rowCount - chunk * perChunk)
+            for c in 0..<result.classCount {
+                let ciphertext = result.ciphertexts[chunk * result.classCount + c]
+                let plaintext = context.decrypt(ciphertext, using: secretKey)
+                switch result.packing {
+                case .coefficientRows:
+                    let s = QueryPacking.stride(featureCount: result.featureCount)
+                    let values = context.decodeCoefficients(plaintext)
+                    for r in 0..<rowsHere { scores[chunk * perChunk + r][c] = values[r * s + s - 1] }
+                case .slotPerFeature:
+                    let values = context.decode(plaintext)
+                    for r in 0..<rowsHere { scores[chunk * perChunk + r][c] = values[r] }
+                }
+            }
+        }
+        return scores
+    }
+}
+
+/// The model owner's side: evaluates a model on an encrypted query without the secret key.
+///
+/// Packing choices (fewest rotations and levels first):
+/// - Linear models use `QueryPacking.coefficientRows`. Slot packing needs either rotations (feature-major in one
+///   ciphertext: a plaintext multiply then log2(F) rotate-and-add steps, each a key switch, plus Galois keys) or
+///   one ciphertext per feature (F encryptions per batch). Coefficient packing needs neither: with row r at
+///   coefficients r*S..r*S+F-1 and the weights reversed in the first S coefficients, the negacyclic product's
+///   coefficient r*S + S - 1 is exactly w·x_r, so one plaintext-polynomial product (pointwise in the NTT domain)
+///   and one rescale score N/S rows (256 rows of 30 features at N = 8192) with no evaluation key at all, and the
+///   query is encrypted at level 1. Cross-term coefficients are replaced by uniform residues before the result
+///   leaves the server, so the client learns only the scores.
+/// - The square MLP uses `QueryPacking.slotPerFeature`: every linear layer is plaintext-scalar multiplies summed
+///   lazily, the activation is one ciphertext square with relinearisation, and no rotation is ever needed, so the
+///   only evaluation key is the relinearisation key. Up to N/2 rows share each ciphertext; depth 3.
+public enum PrivateInferenceServer {
+    /// Evaluates `model` on `query` with the client's evaluation keys.
+    public static func evaluate(
+        _ query: EncryptedQuery, model: PrivateModel, keys: EvaluationKeys, context: CKKSContext
+    ) throws -> EncryptedResult {
+        guard query.featureCount == model.featureCount else { throw HEError.modelShapeMismatch }
+        guard query.packing == model.packing else { throw HEError.unsupportedQuery }
+        let expected = query.packing.queryCiphertextCount(
+            rowCount: query.rowCount, featureCount: query.featureCount, degree: context.degree)
+        guard query.ciphertexts.count == expected, query.ciphertexts.allSatisfy({ $0.size == 2 }) else {
+            throw HEError.invalidCiphertext
+        }
+        let perChunk = query.packing.rowsPerChunk(featureCount: query.featureCount, degree: context.degree)
+        var outputs: [CKKSCiphertext] = []
+        switch model {
+        case .linear(let linear):
+            for (chunk, ciphertext) in query.ciphertexts.enumerated() {
+                let rowsHere = min(perChunk, query.rowCount - chunk * perChunk)
+                outputs += try evaluateLinear(linear, on: ciphertext, rows: rowsHere, context: context)
+            }
+        case .squareMLP(let mlp):
+            guard let relinearizationKey = keys.relinearization else { throw HEError.missingRelinearizationKey }
+            let f = query.featureCount
+            for chunk in 0..<(query.ciphertexts.count / f) {
+                let features = Array(query.ciphertexts[(chunk * f)..<((chunk + 1) * f)])
+                outputs += try evaluateMLP(mlp, on: features, relinearizationKey: relinearizationKey, context: context)
+            }
+        }
+        return EncryptedResult(
+            packing: query.packing, rowCount: query.rowCount, featureCount: query.featureCount,
+            classCount: model.classCount, ciphertexts: outputs)
+    }
+
+    static func evaluateLinear(
+        _ model: LinearModel, on x: CKKSCiphertext, rows: Int, context: CKKSContext
+    ) throws
+        -> [CKKSCiphertext]
+    {
+        guard x.level >= 1 else { throw HEError.levelExhausted }
+        // Drop to level 1 if the client encrypted higher: the circuit needs one rescale only.
+        let input = try x.level > 1 ? context.dropLevel(x, to: 1) : x
+        let s = QueryPacking.stride(featureCount: model.featureCount)
+        let n = context.degree
+        let weightScale = Double(context.moduli[1].value)
+        var prg = SeededPRG.fresh()
+        return try (0..<model.classCount).map { c in
+            var reversed = [Double](repeating: 0, count: n)
+            for (f, w) in model.weights[c].enumerated() { reversed[s - 1 - f] = w }
+            let weights = try context.encodeCoefficients(reversed, scale: weightScale, level: 1)
+            let product = try context.rescale(context.multiply(input, weights))
+            // Bias at the score coefficients; uniform residues everywhere else, so the client learns the scores
+            // and nothing of the cross terms (which would reveal the weights).
+            let bias = try CKKSContext.scaledInteger(model.bias[c] * product.scale)
+            var mask = context.sampleUniform(count: product.level + 1, keyRows: false, using: &prg)
+            for i in 0..<mask.count {
+                let modulus = context.moduli[i]
+                for r in 0..<rows { mask.data[i * n + r * s + s - 1] = modulus.reduce(signed: bias) }
+            }
+            context.forwardNTT(&mask)
+            return try context.add(product, CKKSPlaintext(poly: mask, scale: product.scale))
+        }
+    }
+
+    static func evaluateMLP(
+        _ model: SquareMLP, on features: [CKKSCiphertext], relinearizationKey: RelinearizationKey,
+        context: CKKSContext
+    ) throws -> [CKKSCiphertext] {
+        guard let top = features.first?.level, top >= 3, features.allSatisfy({ $0.level == top }) else {
+            throw HEError.levelExhausted
+        }
+        let x = try top > 3 ? features.map { try context.dropLevel($0, to: 3) } : features
+        let hidden = try (0..<model.hiddenCount).map { j in
+            let h = try context.rescale(context.linearCombination(x, weights: model.w1[j]))
+            let biased = try context.add(h, constant: model.b1[j])
+            return try context.rescale(context.square(biased, relinearizationKey: relinearizationKey))
+        }
+        return try (0..<model.classCount).map { c in
+            let out = try context.rescale(context.linearCombination(hidden, weights: model.w2[c]))
+            return try context.add(out, constant: model.b2[c])
+        }
+    }
+}
+
+extension CKKSContext {
+    /// Σ_i w_i * x_i with each constant at the scale of the level's last prime, so that one rescale restores the
+    /// inputs' scale. Products are accumulated lazily in 128 bits and reduced once.
+    func linearCombination(_ inputs: [CKKSCiphertext], weights: [Double]) throws -> CKKSCiphertext {
+        guard let first = inputs.first, inputs.count == weights.count else { throw HEError.modelShapeMismatch }
+        let level = first.level
+        let rows = level + 1
+        let n = degree
+        let constantScale = Double(moduli[level].value)
+        for input in inputs {
+            guard input.level == level else { throw HEError.levelMismatch }
+            guard Self.scalesMatch(input.scale, first.scale) else { throw HEError.scaleMismatch }
+        }
+        let integers = try weights.map { try Self.scaledInteger($0 * constantScale) }
+        var result = CKKSCiphertext(
+            polys: [RNSPoly(degree: n, count: rows), RNSPoly(degree: n, count: rows)],
+            scale: first.scale * constantScale, seed: nil)
+        // Interleaved 128-bit accumulators (high, low), reduced once per output residue.
+        var accumulators = [UInt64](repeating: 0, count: 2 * n)
+        for component in 0..<2 {
+            for i in 0..<rows {
+                let modulus = moduli[i]
+                accumulators.withUnsafeMutableBufferPointer { acc in
+                    let p = acc.baseAddress!
+                    for k in 0..<(2 * n) { p[k] = 0 }
+                    for (input, integer) in zip(inputs, integers) where integer != 0 {
+                        let c = modulus.reduce(signed: integer)
+                        input.polys[component].data.withUnsafeBufferPointer { source in
+                            let x = source.baseAddress! + i * n
+                            for k in 0..<n {
+                                let product = x[k].multipliedFullWidth(by: c)
+                                let (sum, carry) = p[2 * k + 1].addingReportingOverflow(product.low)
+                                p[2 * k + 1] = sum
+                                p[2 * k] = p[2 * k] &+ product.high &+ (carry ? 1 : 0)
+                            }
+                        }
+                    }
+                    result.polys[component].data.withUnsafeMutableBufferPointer { out in
+                        for k in 0..<n { out[i * n + k] = modulus.reduce(high: p[2 * k], low: p[2 * k + 1]) }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}
