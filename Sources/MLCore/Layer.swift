@@ -24,7 +24,7 @@ extension Layer {
     /// Parameterless layers have no parameters.
     public var parameters: [Tensor] {
         get { [] }
-        set {}  // swift-format-ignore: nothing to store for parameterless layers
+        set {}  // nothing to store
     }
     /// Parameterless layers have no gradients.
     public var gradients: [Tensor] { [] }

@@ -89,5 +89,6 @@ public struct ModelConfig: Codable, Sendable, Equatable {
             throw MLError(.invalidConfiguration, "the label names must be at least two distinct names")
         }
         guard !layers.isEmpty else { throw MLError(.invalidConfiguration, "the model has no layers") }
+        try validateArchitecture()
     }
 }

@@ -54,13 +54,11 @@ extension Tensor {
 
 /// Single-precision matrix kernels on raw row-major buffers.
 ///
-/// The inner loop runs over contiguous rows of B and C so the compiler vectorises it; the K dimension is
-/// blocked so that a panel of B stays in cache while a block of A rows streams past; large products are split
-/// by rows across cores.
+/// A·B and Aᵀ·B share one kernel that accumulates register tiles of C in SIMD vectors (A is read through strides,
+/// so the transpose is never materialised); large products are split by rows across cores.
 enum GEMM {
     /// Products below this many multiply-adds run on one thread (thread start-up would dominate).
     static let parallelThreshold = 1 << 21
-    static let kBlock = 128
 
     /// C[m×n] = A[m×k] · B[k×n]; C must be zeroed.
     static func times(
@@ -69,7 +67,7 @@ enum GEMM {
         // Chunks write disjoint rows of C, so sharing the raw pointers across threads is race-free.
         nonisolated(unsafe) let (a, b, c) = (a, b, c)
         forRowChunks(rows: m, work: m * n * k) { rowRange in
-            kernelNN(rows: rowRange, n: n, k: k, a: a, b: b, c: c)
+            kernel(rows: rowRange, n: n, k: k, a: a, rowStride: k, depthStride: 1, b: b, c: c)
         }
     }
 
@@ -79,7 +77,7 @@ enum GEMM {
     ) {
         nonisolated(unsafe) let (a, b, c) = (a, b, c)
         forRowChunks(rows: m, work: m * n * k) { rowRange in
-            kernelTN(rows: rowRange, m: m, n: n, k: k, a: a, b: b, c: c)
+            kernel(rows: rowRange, n: n, k: k, a: a, rowStride: 1, depthStride: m, b: b, c: c)
         }
     }
 
@@ -99,64 +97,73 @@ enum GEMM {
         }
     }
 
+    /// op(A)·B for a range of rows of C, where op(A)[i, p] = a[i · rowStride + p · depthStride] (A·B: k, 1;
+    /// Aᵀ·B: 1, m). A 4-row × 8-column tile of C is accumulated in SIMD registers over the whole K dimension
+    /// (one vector load of B and four broadcasts of A per step), then stored once; leftover rows and columns take
+    /// a row-streaming path that skips zero entries of A (common after ReLU).
     @inline(__always)
-    static func kernelNN(
-        rows: Range<Int>, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>
+    static func kernel(
+        rows: Range<Int>, n: Int, k: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
+        b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
     ) {
-        for kStart in stride(from: 0, to: k, by: kBlock) {
-            let kEnd = min(kStart + kBlock, k)
-            var i = rows.lowerBound
-            // Two rows of A at a time: each loaded row of B feeds two rows of C.
-            while i + 1 < rows.upperBound {
-                let c0 = c + i * n
-                let c1 = c0 + n
-                let a0 = a + i * k
-                let a1 = a0 + k
-                for p in kStart..<kEnd {
-                    let x0 = a0[p]
-                    let x1 = a1[p]
-                    if x0 == 0 && x1 == 0 { continue }  // ReLU activations are often zero
-                    let bRow = b + p * n
-                    for j in 0..<n {
-                        let value = bRow[j]
-                        c0[j] += x0 * value
-                        c1[j] += x1 * value
-                    }
+        let tiledColumns = n & ~7
+        let bStride = n * MemoryLayout<Float>.stride
+        var i = rows.lowerBound
+        while i + 4 <= rows.upperBound {
+            let a0 = a + i * rowStride
+            let a1 = a0 + rowStride
+            let a2 = a1 + rowStride
+            let a3 = a2 + rowStride
+            var j = 0
+            while j < tiledColumns {
+                var s0 = SIMD8<Float>()
+                var s1 = SIMD8<Float>()
+                var s2 = SIMD8<Float>()
+                var s3 = SIMD8<Float>()
+                var bPointer = UnsafeRawPointer(b + j)
+                var offset = 0
+                for _ in 0..<k {
+                    let bVector = bPointer.loadUnaligned(as: SIMD8<Float>.self)
+                    s0 += SIMD8(repeating: a0[offset]) * bVector
+                    s1 += SIMD8(repeating: a1[offset]) * bVector
+                    s2 += SIMD8(repeating: a2[offset]) * bVector
+                    s3 += SIMD8(repeating: a3[offset]) * bVector
+                    bPointer += bStride
+                    offset += depthStride
                 }
-                i += 2
+                let c0 = UnsafeMutableRawPointer(c + i * n + j)
+                c0.storeBytes(of: s0, as: SIMD8<Float>.self)
+                (c0 + bStride).storeBytes(of: s1, as: SIMD8<Float>.self)
+                (c0 + 2 * bStride).storeBytes(of: s2, as: SIMD8<Float>.self)
+                (c0 + 3 * bStride).storeBytes(of: s3, as: SIMD8<Float>.self)
+                j += 8
             }
-            if i < rows.upperBound {
-                let c0 = c + i * n
-                let a0 = a + i * k
-                for p in kStart..<kEnd {
-                    let x0 = a0[p]
-                    if x0 == 0 { continue }
-                    let bRow = b + p * n
-                    for j in 0..<n {
-                        c0[j] += x0 * bRow[j]
-                    }
+            if tiledColumns < n {
+                for row in i..<(i + 4) {
+                    stream(row: row, columns: tiledColumns..<n, n: n, k: k, a: a, rowStride, depthStride, b: b, c: c)
                 }
             }
+            i += 4
+        }
+        while i < rows.upperBound {
+            stream(row: i, columns: 0..<n, n: n, k: k, a: a, rowStride, depthStride, b: b, c: c)
+            i += 1
         }
     }
 
+    /// C[row, columns] += Σ_p op(A)[row, p] · B[p, columns], skipping zero entries of A.
     @inline(__always)
-    static func kernelTN(
-        rows: Range<Int>, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>
+    static func stream(
+        row: Int, columns: Range<Int>, n: Int, k: Int, a: UnsafePointer<Float>, _ rowStride: Int,
+        _ depthStride: Int, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>
     ) {
+        let aRow = a + row * rowStride
+        let cRow = c + row * n
         for p in 0..<k {
-            let aRow = a + p * m
+            let x = aRow[p * depthStride]
+            if x == 0 { continue }
             let bRow = b + p * n
-            for i in rows {
-                let x = aRow[i]
-                if x == 0 { continue }
-                let cRow = c + i * n
-                for j in 0..<n {
-                    cRow[j] += x * bRow[j]
-                }
-            }
+            for column in columns { cRow[column] += x * bRow[column] }
         }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The model architectures MLCore trains.
 public enum ModelKind: String, Codable, Sendable, CaseIterable {
     /// Logistic regression: one sigmoid output for two classes, softmax (multinomial) for more.
@@ -111,6 +113,15 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         }
     }
 
+    /// Parses a comma-separated list of hidden layer sizes such as "64,32" (nil if malformed or not positive).
+    public static func hiddenSizes(parsing text: String) -> [Int]? {
+        let sizes = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            Int($0.trimmingCharacters(in: .whitespaces))
+        }
+        guard !sizes.isEmpty, sizes.allSatisfy({ ($0 ?? 0) >= 1 && ($0 ?? 0) <= 1 << 16 }) else { return nil }
+        return sizes.map { $0! }
+    }
+
     /// Checks every field's range.
     public func validate() throws(MLError) {
         guard epochs >= 1, epochs <= 100_000 else { throw MLError(.invalidOptions, "epochs must be 1...100000") }
@@ -138,7 +149,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 }
 
 /// What the progress callback receives after each epoch.
-public struct EpochReport: Sendable, Equatable {
+public struct EpochReport: Sendable, Equatable, CustomStringConvertible {
     /// The epoch just finished, from 1.
     public var epoch: Int
     /// The maximum number of epochs (training may stop earlier).
@@ -149,4 +160,11 @@ public struct EpochReport: Sendable, Equatable {
     public var validationAccuracy: Double
     /// The loss on the validation rows, if there are any.
     public var validationLoss: Double?
+
+    /// One status line, e.g. "epoch 3/30  loss 0.1234  validation accuracy 97.22%".
+    public var description: String {
+        let loss = (self.loss * 10000).rounded() / 10000
+        let accuracy = (validationAccuracy * 10000).rounded() / 100
+        return "epoch \(epoch)/\(epochs)  loss \(loss)  validation accuracy \(accuracy)%"
+    }
 }

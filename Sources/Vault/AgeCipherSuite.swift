@@ -118,7 +118,8 @@ struct AgeCipherSuite: VaultCipherSuite {
     }
 
     func decryptFernet(token: Data, keyText: String) throws -> Data {
-        // Wired to VaultCrypto's Fernet once it lands (dev/signing).
-        throw VaultError(.legacyImportFailed, "Fernet import is not available in this build")
+        let key = try FernetKey(base64URL: keyText.trimmingCharacters(in: .whitespacesAndNewlines))
+        let text = String(decoding: token, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return try Fernet.decrypt(token: text, key: key)
     }
 }

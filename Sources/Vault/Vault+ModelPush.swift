@@ -88,6 +88,13 @@ extension Vault {
         } catch {
             throw VaultError(.publisherSignatureInvalid, "the publisher's signature does not verify with the given key")
         }
+        // A single-file model is signed as one entry named ".", as the reference tool names it.
+        if staged.count == 1, signed.count == 1, signed[0].path == "." {
+            guard signed[0].sha256 == staged[0].digest.sha256 else {
+                throw VaultError(.publisherSignatureInvalid, "publisher signature mismatch for \(staged[0].path)")
+            }
+            return
+        }
         let expected = Dictionary(signed.map { ($0.path, $0.sha256) }, uniquingKeysWith: { first, _ in first })
         for file in staged {
             guard let digest = expected[file.path] else {

@@ -196,3 +196,18 @@ extension Vault {
         }
     }
 }
+
+extension Vault {
+    /// An age identity file holding the unlocked vault identities (one line per key version, commented), for
+    /// deployments that supply `MODELVAULT_IDENTITY_FILE` instead of the passphrase. The text is a secret.
+    public func identityFile() throws -> String {
+        let recipients = try catalog.read { db in try KeyVersionRow.live(db) }
+        var lines = ["# ModelVault vault identities: keep secret (mode 0600)."]
+        for row in recipients.reversed() {
+            guard let identity = keyRing.identities[row.version] else { continue }
+            lines.append("# key version \(row.version), recipient: \(row.recipient)")
+            lines.append(identity)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Vault
+import VaultCrypto
 
 /// `modelvault keys list`.
 struct KeysList: AsyncParsableCommand {
@@ -51,5 +52,25 @@ struct KeysRotate: AsyncParsableCommand {
                 + "\(report.filesMoved) files \(report.reencrypted ? "re-encrypted" : "re-wrapped")"
                 + (report.retiredVersions.isEmpty
                     ? "" : "; retired " + report.retiredVersions.map { "v\($0)" }.joined(separator: ", ")))
+    }
+}
+
+/// `modelvault keys export-identity -o FILE`.
+struct KeysExportIdentity: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-identity",
+        abstract: "Write the vault identities to a new 0600 file, for MODELVAULT_IDENTITY_FILE in deployments.")
+
+    @OptionGroup var options: VaultOptions
+    @Option(name: .shortAndLong, help: "The identity file to create (must not exist).") var output: String
+
+    func run() async throws {
+        let url = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
+        guard !FileManager.default.fileExists(atPath: url.path) else {
+            throw CLIError("the output file exists; refusing to overwrite it")
+        }
+        let text = try await options.open().identityFile()
+        try AtomicFile.write(Data(text.utf8), to: url, permissions: 0o600)
+        progress("wrote the vault identities to \(url.lastPathComponent) (a secret: keep it out of the vault)")
     }
 }

@@ -95,4 +95,7 @@ private func train(
     #expect(throws: MLError.self) { try Trainer.train(dataset, options: options) }
     #expect(ImageShape("8x8x1") == ImageShape(height: 8, width: 8, channels: 1))
     #expect(ImageShape("8x") == nil)
+    #expect(TrainingOptions.hiddenSizes(parsing: "64, 32") == [64, 32])
+    #expect(TrainingOptions.hiddenSizes(parsing: "64,,32") == nil)
+    #expect(TrainingOptions.hiddenSizes(parsing: "0") == nil)
 }

@@ -42,6 +42,19 @@ import Testing
             stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Creates a vault with the passphrase and exports its identity, so later commands skip scrypt (2^18 is
+    /// slow in debug builds) by using `MODELVAULT_IDENTITY_FILE`, as a deployment would.
+    static func makeVault(in work: URL) throws -> [String: String] {
+        let passphrase = ["MODELVAULT_PASSPHRASE": "cli test passphrase", "MODELVAULT_VAULT": "v"]
+        let created = try run(["init"], environment: passphrase, in: work)
+        #expect(created.status == 0, "\(created.stderr)")
+        let exported = try run(["keys", "export-identity", "-o", "identity.txt"], environment: passphrase, in: work)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: work.appending(path: "identity.txt").path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        return ["MODELVAULT_VAULT": "v", "MODELVAULT_IDENTITY_FILE": work.appending(path: "identity.txt").path]
+    }
+
     @Test func endToEndThroughTheBinary() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
             FileHandle.standardError.write(Data("SKIPPED: modelvault binary not built\n".utf8))
@@ -49,16 +62,14 @@ import Testing
         }
         let directory = try TemporaryDirectory()
         let work = directory.url
-        let env = ["MODELVAULT_PASSPHRASE": "cli test passphrase"]
 
         // Missing vault: a clear error, exit 1.
-        let missing = try Self.run(["model", "list", "--vault", "nowhere"], environment: env, in: work)
+        let missing = try Self.run(
+            ["model", "list", "--vault", "nowhere"], environment: ["MODELVAULT_PASSPHRASE": "x"], in: work)
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no vault"))
 
-        let created = try Self.run(["init", "--vault", "v"], environment: env, in: work)
-        #expect(created.status == 0, "\(created.stderr)")
-
+        let env = try Self.makeVault(in: work)
         let wrong = try Self.run(
             ["model", "list", "--vault", "v"], environment: ["MODELVAULT_PASSPHRASE": "nope"], in: work)
         #expect(wrong.status == 1)
@@ -71,34 +82,47 @@ import Testing
         try Data("x,y\n1,2\n".utf8).write(to: work.appending(path: "train.csv"))
         try Data("{\"accuracy\":0.9}".utf8).write(to: work.appending(path: "metrics.json"))
 
-        let env2 = env.merging(["MODELVAULT_VAULT": "v"]) { $1 }
-        let added = try Self.run(["data", "add", "cancer", "train.csv"], environment: env2, in: work)
+        let added = try Self.run(["data", "add", "cancer", "train.csv"], environment: env, in: work)
         #expect(added.stdout == "cancer@1\n", "\(added.stderr)")
         let pushed = try Self.run(
-            ["model", "push", "clf", "model", "--dataset", "cancer@1", "--metrics", "metrics.json"], environment: env2,
+            ["model", "push", "clf", "model", "--dataset", "cancer@1", "--metrics", "metrics.json"], environment: env,
             in: work)
         #expect(pushed.stdout == "clf@1\n", "\(pushed.stderr)")
-        let aliased = try Self.run(["model", "alias", "clf@1", "production"], environment: env2, in: work)
+        let aliased = try Self.run(["model", "alias", "clf@1", "production"], environment: env, in: work)
         #expect(aliased.status == 0, "\(aliased.stderr)")
-        let shown = try Self.run(["model", "show", "clf:production", "--json"], environment: env2, in: work)
+        let shown = try Self.run(["model", "show", "clf:production", "--json"], environment: env, in: work)
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(shown.stdout.contains("\"dataset\" : \"cancer\""))
-        let verified = try Self.run(["model", "verify", "clf@1"], environment: env2, in: work)
+        let text = try Self.run(["model", "show", "clf@1"], environment: env, in: work)
+        #expect(text.stdout.contains("cancer@1"))
+        #expect(text.stdout.contains("accuracy"))
+        let verified = try Self.run(["model", "verify", "clf@1"], environment: env, in: work)
         #expect(verified.status == 0, "\(verified.stderr)")
-        let pulled = try Self.run(["model", "pull", "clf@1", "-o", "out"], environment: env2, in: work)
+        let pulled = try Self.run(["model", "pull", "clf:production", "-o", "out"], environment: env, in: work)
         #expect(pulled.status == 0, "\(pulled.stderr)")
         #expect(try Data(contentsOf: work.appending(path: "out/weights.bin")) == TestVault.bytes(100_000, seed: 9))
+        let got = try Self.run(["data", "get", "cancer", "-o", "data-out"], environment: env, in: work)
+        #expect(got.status == 0, "\(got.stderr)")
+        #expect(try Data(contentsOf: work.appending(path: "data-out/train.csv")) == Data("x,y\n1,2\n".utf8))
 
-        let unknown = try Self.run(["model", "show", "clf@7"], environment: env2, in: work)
+        let unknown = try Self.run(["model", "show", "clf@7"], environment: env, in: work)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no model version clf@7"))
 
-        let rotated = try Self.run(["keys", "rotate"], environment: env2, in: work)
-        #expect(rotated.status == 0, "\(rotated.stderr)")
-        let keys = try Self.run(["keys", "list"], environment: env2, in: work)
-        #expect(keys.stdout.contains("retired"))
-        let again = try Self.run(["model", "verify", "clf:production"], environment: env2, in: work)
-        #expect(again.status == 0, "\(again.stderr)")
+        // Tampering: a flipped byte makes verify and pull fail, and pull writes nothing.
+        let blob = work.appending(path: "v/models/encrypted/clf/1/weights.bin.age")
+        var bytes = try Data(contentsOf: blob)
+        bytes[bytes.count - 100] ^= 0x04
+        try bytes.write(to: blob)
+        let refused = try Self.run(["model", "verify", "clf@1"], environment: env, in: work)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("weights.bin"))
+        let refusedPull = try Self.run(["model", "pull", "clf@1", "-o", "out2"], environment: env, in: work)
+        #expect(refusedPull.status == 1)
+        #expect(!FileManager.default.fileExists(atPath: work.appending(path: "out2").path))
+
+        let keys = try Self.run(["keys", "list"], environment: env, in: work)
+        #expect(keys.stdout.contains("active"), "\(keys.stderr)")
     }
 
     @Test func concurrentProcessesPushDistinctVersions() throws {
@@ -108,12 +132,11 @@ import Testing
         }
         let directory = try TemporaryDirectory()
         let work = directory.url
-        let env = ["MODELVAULT_PASSPHRASE": "cli test passphrase", "MODELVAULT_VAULT": "v"]
-        #expect(try Self.run(["init"], environment: env, in: work).status == 0)
-        for index in 0..<2 {
+        let env = try Self.makeVault(in: work)
+        for index in 0..<3 {
             try TestVault.bytes(50_000, seed: UInt64(index)).write(to: work.appending(path: "m\(index).bin"))
         }
-        let processes = try (0..<2).map { index -> (Process, Pipe) in
+        let processes = try (0..<3).map { index -> (Process, Pipe) in
             let process = Process()
             process.executableURL = Self.binary
             process.arguments = ["model", "push", "shared", "m\(index).bin"]
@@ -132,6 +155,6 @@ import Testing
             #expect(process.terminationStatus == 0)
             outputs.append(String(decoding: data, as: UTF8.self))
         }
-        #expect(outputs.sorted() == ["shared@1\n", "shared@2\n"])
+        #expect(outputs.sorted() == ["shared@1\n", "shared@2\n", "shared@3\n"])
     }
 }
