@@ -13,7 +13,8 @@ struct ModelVaultCommand: AsyncParsableCommand {
         subcommands: [
             Keygen.self, Encrypt.self, Decrypt.self,
             Sign.self, Verify.self,
-            Init.self, DataCommand.self, ModelCommand.self, KeysCommand.self,
+            Init.self, DataCommand.self, ModelCommand.self, KeysCommand.self, Train.self, Evaluate.self, Predict.self,
+            HECommand.self,
         ]
     )
 
