@@ -65,7 +65,7 @@ enum CLI {
     }
 
     static func firstColumn(_ url: URL) throws -> [String] {
-        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").dropFirst()
+        try String(contentsOf: url, encoding: .utf8).split(whereSeparator: \.isNewline).dropFirst()
             .map { String($0.split(separator: ",")[0]) }
     }
 

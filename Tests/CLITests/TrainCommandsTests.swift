@@ -10,7 +10,7 @@ import Testing
         let env = try CLI.makeVault(in: work)
         let csv = try String(contentsOf: CLI.breastCancerCSV, encoding: .utf8)
         try Data(csv.utf8).write(to: work.appending(path: "breast_cancer.csv"))
-        let lines = csv.split(separator: "\n")
+        let lines = csv.split(whereSeparator: \.isNewline)
         try Data((lines.prefix(41).joined(separator: "\n") + "\n").utf8).write(to: work.appending(path: "rows.csv"))
 
         let added = try CLI.run(["data", "add", "cancer", "breast_cancer.csv"], environment: env, in: work)
