@@ -1,2 +1,0 @@
-/// Namespace placeholder; replaced by the module's real API.
-public enum AccessControlModule {}

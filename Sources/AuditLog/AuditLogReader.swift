@@ -1,0 +1,86 @@
+public import Foundation
+
+/// Read-only access to an audit directory: entries, checkpoints, proofs, tail and export.
+/// Needs no signing key and takes no lock, so `audit tail|export|prove` run beside a live writer.
+public struct AuditLogReader: Sendable {
+    /// The audit directory.
+    public let directory: URL
+
+    /// Reads the log in `directory`.
+    public init(directory: URL) {
+        self.directory = directory
+    }
+
+    /// Every complete record, in order. Leaf hashes are recomputed from the stored data, not trusted.
+    public func records() throws -> [AuditRecord] {
+        let data = try AuditVerifier.readIfPresent(directory.appendingPathComponent(EntriesFile.entriesName))
+        let (lines, _) = EntriesFile.lineRanges(in: data)
+        return try data.withUnsafeBytes { buffer in
+            try lines.enumerated().map { number, range in
+                guard let parsed = EntriesFile.parse(UnsafeRawBufferPointer(rebasing: buffer[range])) else {
+                    throw AuditLogError.corruptRecord
+                }
+                let leafData = Data(parsed.leaf)
+                return AuditRecord(index: UInt64(number), leafData: leafData, leafHash: Merkle.leafHash(leafData))
+            }
+        }
+    }
+
+    /// Every entry with its index, in order.
+    public func entries() throws -> [(index: UInt64, entry: AuditEntry)] {
+        try records().map { ($0.index, try $0.entry()) }
+    }
+
+    /// The last `count` entries.
+    public func tail(_ count: Int) throws -> [(index: UInt64, entry: AuditEntry)] {
+        try records().suffix(max(0, count)).map { ($0.index, try $0.entry()) }
+    }
+
+    /// Entries at or after `since` (all when `nil`).
+    public func entries(since: Date?) throws -> [(index: UInt64, entry: AuditEntry)] {
+        let all = try entries()
+        guard let since else { return all }
+        return all.filter { $0.entry.time >= since }
+    }
+
+    /// Every checkpoint that verifies under `verifier`, in file order.
+    public func checkpoints(verifiedBy verifier: NoteVerifier) throws -> [SignedCheckpoint] {
+        let data = try AuditVerifier.readIfPresent(directory.appendingPathComponent(EntriesFile.checkpointsName))
+        let (notes, _) = SignedCheckpoint.splitNotes(String(decoding: data, as: UTF8.self))
+        return try notes.map { try SignedCheckpoint(verifying: $0, with: verifier) }
+    }
+
+    /// An inclusion proof for entry `index` against the latest checkpoint that covers it.
+    public func inclusionProof(index: UInt64, verifiedBy verifier: NoteVerifier) throws -> InclusionProof {
+        guard let checkpoint = try checkpoints(verifiedBy: verifier).last(where: { $0.checkpoint.size > index })
+        else { throw AuditLogError.indexOutOfRange }
+        let records = try records()
+        let size = Int(checkpoint.checkpoint.size)
+        guard records.count >= size else { throw AuditLogError.logShorterThanCheckpoint }
+        let leaves = records.prefix(size).map(\.leafHash)
+        let record = records[Int(index)]
+        let path = try Merkle.inclusionProof(index: Int(index), in: leaves[...])
+        guard
+            Merkle.verifyInclusion(
+                index: index, treeSize: UInt64(size), leafHash: record.leafHash, proof: path,
+                root: checkpoint.checkpoint.rootHash)
+        else { throw AuditLogError.checkpointMismatch }
+        return InclusionProof(
+            index: index, treeSize: UInt64(size), hashes: path, leafData: record.leafData, checkpoint: checkpoint.note)
+    }
+
+    /// A consistency proof between two tree sizes of the current log.
+    public func consistencyProof(from oldSize: UInt64, to newSize: UInt64) throws -> [TreeHash] {
+        let records = try records()
+        guard newSize <= UInt64(records.count), oldSize <= newSize else { throw AuditLogError.indexOutOfRange }
+        return try Merkle.consistencyProof(from: Int(oldSize), in: records.prefix(Int(newSize)).map(\.leafHash)[...])
+    }
+}
+
+extension AuditRecord {
+    init(index: UInt64, leafData: Data, leafHash: TreeHash) {
+        self.index = index
+        self.leafData = leafData
+        self.leafHash = leafHash
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An append-only file descriptor with explicit durability (POSIX; a value type so it can cross to the I/O queue).
+struct LogFile: Sendable {
+    let fd: Int32
+
+    /// Opens (creating with mode 0600) a file for reading and appending.
+    static func open(_ url: URL, create: Bool = true) throws -> LogFile {
+        let flags = O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0)
+        let fd = url.withUnsafeFileSystemRepresentation { path in
+            path.map { systemOpen($0, flags, 0o600) } ?? -1
+        }
+        guard fd >= 0 else { throw AuditLogError.io(errno) }
+        return LogFile(fd: fd)
+    }
+
+    /// Takes the exclusive advisory lock, waiting for other writers (in this or another process).
+    func lock() throws {
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw AuditLogError.io(errno) }
+        }
+    }
+
+    /// Releases the lock.
+    func unlock() {
+        _ = flock(fd, LOCK_UN)
+    }
+
+    /// The current length in bytes.
+    func size() throws -> Int {
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw AuditLogError.io(errno) }
+        return Int(info.st_size)
+    }
+
+    /// `count` bytes from `offset` (fewer if the file is shorter).
+    func read(from offset: Int, count: Int) throws -> Data {
+        var data = Data(count: count)
+        var done = 0
+        try data.withUnsafeMutableBytes { buffer in
+            while done < count {
+                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw AuditLogError.io(errno)
+                }
+                if n == 0 { break }
+                done += n
+            }
+        }
+        return data.prefix(done)
+    }
+
+    /// Appends all of `data` (one or more `write` calls at the end of the file).
+    func append(_ data: Data) throws {
+        try data.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw AuditLogError.io(errno)
+                }
+                done += n
+            }
+        }
+    }
+
+    /// Makes written data durable.
+    func sync() throws {
+        #if canImport(Darwin)
+        // F_FULLFSYNC flushes the drive cache too; fall back to fsync where unsupported.
+        if fcntl(fd, F_FULLFSYNC) == 0 { return }
+        guard fsync(fd) == 0 else { throw AuditLogError.io(errno) }
+        #else
+        guard fdatasync(fd) == 0 else { throw AuditLogError.io(errno) }
+        #endif
+    }
+
+    /// Cuts the file to `length` bytes and makes that durable.
+    func truncate(to length: Int) throws {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw AuditLogError.io(errno) }
+        try sync()
+    }
+
+    /// Releases the descriptor (and with it the lock).
+    func close() {
+        _ = systemClose(fd)
+    }
+
+    /// Makes a directory entry (a newly created file) durable.
+    static func syncDirectory(_ url: URL) {
+        let fd = url.withUnsafeFileSystemRepresentation { path in
+            path.map { systemOpen($0, O_RDONLY | O_CLOEXEC, 0) } ?? -1
+        }
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        _ = systemClose(fd)
+    }
+}
+
+private func systemOpen(_ path: UnsafePointer<CChar>, _ flags: Int32, _ mode: mode_t) -> Int32 {
+    open(path, flags, mode)
+}
+
+private func systemClose(_ fd: Int32) -> Int32 {
+    close(fd)
+}

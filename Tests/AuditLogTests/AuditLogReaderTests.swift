@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+@testable import AuditLog
+
+@Suite struct AuditLogReaderTests {
+    @Test func inclusionProofsVerifyOfflineAndRejectTampering() async throws {
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        try await temp.fill(13, checkpointInterval: 1024)
+        let reader = AuditLogReader(directory: temp.directory)
+        for index in 0..<13 {
+            let proof = try reader.inclusionProof(index: UInt64(index), verifiedBy: temp.verifier)
+            #expect(proof.treeSize == 13)
+            #expect(try proof.verify(with: temp.verifier) == TemporaryLog.entry(index))
+            // Through JSON, as `audit prove` prints it and `audit verify-proof` reads it.
+            let decoded = try JSONDecoder().decode(InclusionProof.self, from: JSONEncoder().encode(proof))
+            #expect(decoded == proof)
+            #expect(try decoded.verify(with: temp.verifier) == TemporaryLog.entry(index))
+        }
+        let proof = try reader.inclusionProof(index: 4, verifiedBy: temp.verifier)
+        var altered = proof
+        altered.leafData = Data(
+            String(decoding: proof.leafData, as: UTF8.self)
+                .replacingOccurrences(of: "allowed", with: "denied").utf8)
+        #expect(throws: AuditLogError.invalidProof) { try altered.verify(with: temp.verifier) }
+        var moved = proof
+        moved.index = 5
+        #expect(throws: AuditLogError.invalidProof) { try moved.verify(with: temp.verifier) }
+        var badPath = proof
+        badPath.hashes[0].storage[3] ^= 1
+        #expect(throws: AuditLogError.invalidProof) { try badPath.verify(with: temp.verifier) }
+        let otherKey = TemporaryLog()
+        #expect(throws: AuditLogError.unknownKey) { try proof.verify(with: otherKey.verifier) }
+        #expect(throws: AuditLogError.indexOutOfRange) {
+            try reader.inclusionProof(index: 13, verifiedBy: temp.verifier)
+        }
+    }
+
+    @Test func consistencyProofsBetweenCheckpointsVerify() async throws {
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        try await temp.fill(23, checkpointInterval: 7)
+        let reader = AuditLogReader(directory: temp.directory)
+        let checkpoints = try reader.checkpoints(verifiedBy: temp.verifier).map(\.checkpoint)
+        #expect(checkpoints.map(\.size) == [7, 14, 21, 23])
+        for (old, new) in zip(checkpoints, checkpoints.dropFirst()) {
+            let proof = try reader.consistencyProof(from: old.size, to: new.size)
+            #expect(
+                Merkle.verifyConsistency(
+                    oldSize: old.size, newSize: new.size, oldRoot: old.rootHash,
+                    newRoot: new.rootHash, proof: proof))
+        }
+    }
+
+    @Test func tailAndSinceSelectEntries() async throws {
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        try await temp.fill(10)
+        let reader = AuditLogReader(directory: temp.directory)
+        #expect(try reader.tail(3).map(\.index) == [7, 8, 9])
+        #expect(try reader.tail(0).isEmpty)
+        #expect(try reader.tail(50).count == 10)
+        let since = TemporaryLog.entry(6).time
+        #expect(try reader.entries(since: since).map(\.index) == [6, 7, 8, 9])
+    }
+
+    @Test func exportsJSONLinesAndCSV() async throws {
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        let log = try temp.open()
+        _ = try await log.append(TemporaryLog.entry(0))
+        _ = try await log.append(
+            AuditEntry(
+                time: TemporaryLog.entry(1).time, principal: "=cmd()", action: "data.get", resource: "dataset:a,b",
+                outcome: .denied, requestID: "r\"2", detail: "multi\nline"))
+        try await log.close()
+        let reader = AuditLogReader(directory: temp.directory)
+
+        let jsonl = String(decoding: try reader.export(.jsonl), as: UTF8.self).split(separator: "\n")
+        #expect(jsonl.count == 2)
+        #expect(jsonl[0].hasPrefix(#"{"entry":{"action":"model.pull""#))
+        #expect(jsonl[1].hasSuffix(#","index":1}"#))
+
+        let csv = String(decoding: try reader.export(.csv), as: UTF8.self)
+        let rows = csv.components(separatedBy: "\r\n")
+        #expect(rows[0] == "index,time,principal,action,resource,outcome,request,client,detail")
+        #expect(rows[1] == "0,2027-01-15T08:00:00.000Z,user0,model.pull,model:m0,allowed,req-0,10.0.0.0,note 0")
+        #expect(
+            rows[2]
+                == "1,2027-01-15T08:00:01.000Z,\"'=cmd()\",data.get,\"dataset:a,b\",denied,\"r\"\"2\",,\"multi\nline\"")
+
+        let since = String(decoding: try reader.export(.csv, since: TemporaryLog.entry(1).time), as: UTF8.self)
+        #expect(since.components(separatedBy: "\r\n").count == 3)
+    }
+}

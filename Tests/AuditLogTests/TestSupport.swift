@@ -1,0 +1,55 @@
+import Crypto
+import Foundation
+
+@testable import AuditLog
+
+/// A fresh temporary audit directory per test, removed afterwards.
+struct TemporaryLog {
+    let directory: URL
+    let key = Curve25519.Signing.PrivateKey()
+    let origin = "vault.test/audit"
+
+    init() {
+        directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("audit-test-\(UUID().uuidString)", isDirectory: true)
+    }
+
+    var verifier: NoteVerifier { try! NoteVerifier(name: origin, publicKey: key.publicKey) }
+    var entriesURL: URL { directory.appendingPathComponent("entries.jsonl") }
+    var checkpointsURL: URL { directory.appendingPathComponent("checkpoints.log") }
+
+    func open(checkpointInterval: UInt64 = 1024) throws -> AuditLog {
+        try AuditLog(directory: directory, signer: key, origin: origin, checkpointInterval: checkpointInterval)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+
+    static func entry(_ number: Int, outcome: AuditEntry.Outcome = .allowed) -> AuditEntry {
+        AuditEntry(
+            time: Date(timeIntervalSince1970: 1_800_000_000 + Double(number)), principal: "user\(number % 7)",
+            action: ["model.pull", "data.get", "keys.rotate"][number % 3], resource: "model:m\(number % 5)",
+            outcome: outcome, requestID: "req-\(number)",
+            clientAddress: number % 2 == 0 ? "10.0.0.\(number % 250)" : nil,
+            detail: number % 4 == 0 ? "note \(number)" : nil)
+    }
+
+    /// Appends `count` entries one after another, with checkpoints every `interval`, then closes.
+    func fill(_ count: Int, checkpointInterval: UInt64 = 1024) async throws {
+        let log = try open(checkpointInterval: checkpointInterval)
+        for number in 0..<count { _ = try await log.append(Self.entry(number)) }
+        try await log.close()
+    }
+
+    /// The entries file split into lines (each without its newline).
+    func lines() throws -> [String] {
+        String(decoding: try Data(contentsOf: entriesURL), as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    func writeLines(_ lines: [String]) throws {
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: entriesURL)
+    }
+
+    func verify() async throws -> VerificationReport {
+        try await AuditVerifier.verify(directory: directory, verifier: verifier)
+    }
+}
