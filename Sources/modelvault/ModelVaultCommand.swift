@@ -15,6 +15,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
             Sign.self, Verify.self,
             Init.self, DataCommand.self, ModelCommand.self, KeysCommand.self,
             UserCommand.self, RoleCommand.self, TokenCommand.self, AuditCommand.self, ReportCommand.self,
+            Train.self, Evaluate.self, Predict.self, HECommand.self,
             DeployCommand.self,
         ]
     )

@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import MLCore
+import Vault
+import VaultCrypto
+
+/// Reads the single CSV of a dataset version into memory (no plaintext on disk).
+func readDatasetCSV(_ vault: Vault, _ reference: DatasetReference) async throws -> Data {
+    let files = try await vault.readDataset(reference)
+    let csvs = files.keys.filter { $0.lowercased().hasSuffix(".csv") }.sorted()
+    if let only = csvs.first, csvs.count == 1 { return files[only]! }
+    if files.count == 1, let only = files.values.first { return only }
+    throw CLIError("dataset \(reference) must hold exactly one CSV file to train or evaluate on")
+}
+
+/// Loads a model version into memory after the vault verified its signature and digests.
+func loadTrainedModel(_ vault: Vault, _ reference: ModelReference) async throws -> TrainedModel {
+    let files = try await vault.loadModel(reference)
+    do {
+        return try TrainedModel(files: files)
+    } catch {
+        throw CLIError("model \(reference) is not a ModelVault-trained model (\(error.description))")
+    }
+}
+
+/// Writes the per-epoch status on stderr: a redrawn line on a terminal, one line per epoch otherwise.
+struct EpochProgress {
+    let isTerminal = isatty(STDERR_FILENO) != 0
+
+    func report(_ epoch: EpochReport) {
+        if isTerminal {
+            let width = 20
+            let filled = epoch.epochs > 0 ? width * epoch.epoch / epoch.epochs : width
+            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(epoch)".utf8))
+        } else {
+            progress(epoch.description)
+        }
+    }
+
+    func finish() {
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
+
+/// `modelvault train NAME --dataset DS[@V] --label COLUMN --model KIND`.
+struct Train: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model on a vault dataset in memory and push it as a signed, encrypted version.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "The model's name.") var name: String
+    @Option(help: "The dataset version (NAME or NAME@VERSION).") var dataset: String
+    @Option(help: "The label column.") var label: String
+    @Option(help: "logistic, mlp, cnn or he-mlp.") var model: String
+    @Option(help: "Hidden layer sizes, e.g. 64,32.") var hidden: String?
+    @Option(help: "Maximum number of epochs.") var epochs: Int?
+    @Option(name: .customLong("batch-size"), help: "Mini-batch size.") var batchSize: Int?
+    @Option(name: .customLong("learning-rate"), help: "Learning rate.") var learningRate: Float?
+    @Option(help: "Random seed (split, initialisation, shuffling).") var seed: UInt64?
+    @Option(name: .customLong("test-fraction"), help: "Held-out fraction for evaluation (default 0.2).")
+    var testFraction: Double?
+    @Option(name: .customLong("image-shape"), help: "HxWxC for cnn, e.g. 8x8x1.") var imageShape: String?
+
+    func trainingOptions() throws -> TrainingOptions {
+        guard let kind = ModelKind(rawValue: model) else {
+            throw ValidationError("--model must be one of logistic, mlp, cnn, he-mlp")
+        }
+        var result = TrainingOptions(kind: kind)
+        if let hidden {
+            guard let sizes = TrainingOptions.hiddenSizes(parsing: hidden) else {
+                throw ValidationError("--hidden takes positive sizes separated by commas, e.g. 64,32")
+            }
+            result.hidden = sizes
+        }
+        if let epochs { result.epochs = epochs }
+        if let batchSize { result.batchSize = batchSize }
+        if let learningRate { result.learningRate = learningRate }
+        if let seed { result.seed = seed }
+        if let testFraction { result.testFraction = testFraction }
+        if let imageShape {
+            guard let shape = ImageShape(imageShape) else { throw ValidationError("--image-shape takes HxWxC") }
+            result.imageShape = shape
+        }
+        do { try result.validate() } catch { throw ValidationError(error.description) }
+        return result
+    }
+
+    func validate() throws { _ = try trainingOptions() }
+
+    func run() async throws {
+        let training = try trainingOptions()
+        let datasetReference = try DatasetReference(parsing: dataset)
+        let vault = try options.open()
+        let datasetInfo = try await vault.dataset(datasetReference)
+        let pinned = try DatasetReference(name: datasetInfo.name, version: datasetInfo.version)
+        let csv = try await readDatasetCSV(vault, pinned)
+        let data = try Dataset.csv(csv, label: label)
+        progress(
+            "training \(training.kind.rawValue) on \(pinned) (\(data.count) rows, \(data.featureNames.count) features)")
+        let status = EpochProgress()
+        let (trained, evaluation) = try Trainer.train(data, options: training) { status.report($0) }
+        status.finish()
+        progress(evaluation.report)
+        let metrics = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(evaluation))
+        progress("encrypting and signing...")
+        let info = try await vault.pushModel(
+            name, from: .files(try trained.files()), datasets: [pinned], metrics: metrics)
+        print(info.reference)
+    }
+}
+
+/// `modelvault evaluate NAME[@V|:ALIAS] --dataset DS[@V] --label COLUMN`.
+struct Evaluate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a verified model on a vault dataset: accuracy, precision, recall, F1, ROC AUC, confusion.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
+    @Option(help: "The dataset version (NAME or NAME@VERSION).") var dataset: String
+    @Option(help: "The label column (default: the model's).") var label: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func run() async throws {
+        let reference = try ModelReference(parsing: reference)
+        let datasetReference = try DatasetReference(parsing: dataset)
+        let vault = try options.open()
+        let trained = try await loadTrainedModel(vault, reference)
+        let csv = try await readDatasetCSV(vault, datasetReference)
+        let evaluation = try trained.evaluate(csv: csv, label: label)
+        if json { return try printJSON(evaluation) }
+        print(evaluation.report)
+    }
+}
+
+/// `modelvault predict NAME[@V|:ALIAS] --input ROWS.csv [-o OUT.csv]`.
+struct Predict: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Predict with a verified model: one CSV row (label and probabilities) per input row.")
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
+    @Option(help: "A CSV with a header holding the model's feature columns.") var input: String
+    @Option(name: .shortAndLong, help: "Write the predictions here (atomically) instead of stdout.") var output: String?
+
+    func run() async throws {
+        let reference = try ModelReference(parsing: reference)
+        guard let rows = FileManager.default.contents(atPath: input) else {
+            throw CLIError("cannot read the input CSV")
+        }
+        let trained = try await loadTrainedModel(try options.open(), reference)
+        let text = trained.predictionsCSV(try trained.predict(csv: rows))
+        if let output {
+            try AtomicFile.write(
+                Data(text.utf8), to: URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL)
+        } else {
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+    }
+}
