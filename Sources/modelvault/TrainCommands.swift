@@ -5,7 +5,7 @@ import Vault
 import VaultCrypto
 
 /// Reads the single CSV of a dataset version into memory (no plaintext on disk).
-func readDatasetCSV(_ vault: Vault, _ reference: DatasetReference) async throws -> Data {
+func readDatasetCSV(_ vault: VaultSession, _ reference: DatasetReference) async throws -> Data {
     let files = try await vault.readDataset(reference)
     let csvs = files.keys.filter { $0.lowercased().hasSuffix(".csv") }.sorted()
     if let only = csvs.first, csvs.count == 1 { return files[only]! }
@@ -14,7 +14,7 @@ func readDatasetCSV(_ vault: Vault, _ reference: DatasetReference) async throws 
 }
 
 /// Loads a model version into memory after the vault verified its signature and digests.
-func loadTrainedModel(_ vault: Vault, _ reference: ModelReference) async throws -> TrainedModel {
+func loadTrainedModel(_ vault: VaultSession, _ reference: ModelReference) async throws -> TrainedModel {
     let files = try await vault.loadModel(reference)
     do {
         return try TrainedModel(files: files)
@@ -91,7 +91,7 @@ struct Train: AsyncParsableCommand {
     func run() async throws {
         let training = try trainingOptions()
         let datasetReference = try DatasetReference(parsing: dataset)
-        let vault = try options.open()
+        let vault = try await options.open()
         let datasetInfo = try await vault.dataset(datasetReference)
         let pinned = try DatasetReference(name: datasetInfo.name, version: datasetInfo.version)
         let csv = try await readDatasetCSV(vault, pinned)
@@ -124,7 +124,7 @@ struct Evaluate: AsyncParsableCommand {
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
         let datasetReference = try DatasetReference(parsing: dataset)
-        let vault = try options.open()
+        let vault = try await options.open()
         let trained = try await loadTrainedModel(vault, reference)
         let csv = try await readDatasetCSV(vault, datasetReference)
         let evaluation = try trained.evaluate(csv: csv, label: label)
@@ -148,7 +148,7 @@ struct Predict: AsyncParsableCommand {
         guard let rows = FileManager.default.contents(atPath: input) else {
             throw CLIError("cannot read the input CSV")
         }
-        let trained = try await loadTrainedModel(try options.open(), reference)
+        let trained = try await loadTrainedModel(try await options.open(), reference)
         let text = trained.predictionsCSV(try trained.predict(csv: rows))
         if let output {
             try AtomicFile.write(

@@ -57,11 +57,18 @@ enum CLI {
     /// Creates a vault and exports its identity, so later commands skip the passphrase's scrypt (slow in debug).
     static func makeVault(in work: URL) throws -> [String: String] {
         let passphrase = ["MODELVAULT_PASSPHRASE": "cli test passphrase", "MODELVAULT_VAULT": "v"]
-        let created = try run(["init"], environment: passphrase, in: work)
+        let created = try run(["init", "--token-out", "admin.token"], environment: passphrase, in: work)
         #expect(created.status == 0, "\(created.stderr)")
-        let exported = try run(["keys", "export-identity", "-o", "identity.txt"], environment: passphrase, in: work)
+        let token = try String(contentsOf: work.appending(path: "admin.token"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let exported = try run(
+            ["keys", "export-identity", "-o", "identity.txt"],
+            environment: passphrase.merging(["MODELVAULT_TOKEN": token]) { $1 }, in: work)
         #expect(exported.status == 0, "\(exported.stderr)")
-        return ["MODELVAULT_VAULT": "v", "MODELVAULT_IDENTITY_FILE": work.appending(path: "identity.txt").path]
+        return [
+            "MODELVAULT_VAULT": "v", "MODELVAULT_IDENTITY_FILE": work.appending(path: "identity.txt").path,
+            "MODELVAULT_TOKEN": token,
+        ]
     }
 
     static func firstColumn(_ url: URL) throws -> [String] {
