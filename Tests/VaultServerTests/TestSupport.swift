@@ -167,7 +167,7 @@ struct LiveServer {
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await client.execute(request, timeout: .seconds(30))
+        let response = try await client.execute(request, timeout: .seconds(120))
         let collected = try await response.body.collect(upTo: 64 << 20)
         return (Int(response.status.code), response.headers, Array(collected.readableBytesView))
     }
