@@ -74,7 +74,7 @@ extension DemoRun {
         for (reference, label, kind) in jobs {
             guard let reference else { throw DemoFailure("the dataset is missing") }
             // Decrypted into memory only; the training data never touches the disk in plaintext.
-            let files = try await dana.readDataset(reference)
+            let files = try await dana.trainingData(reference)
             guard let csv = files.values.first else { throw DemoFailure("dataset \(reference) is empty") }
             let data = try Dataset.csv(csv, label: label)
             var options = TrainingOptions(kind: kind)
@@ -164,7 +164,7 @@ extension DemoRun {
         // Server: the model owner loads the verified version and scores ciphertexts it cannot read.
         let mel = try await state.session("mel")
         let served = try TrainedModel(
-            files: try await mel.loadModel(
+            files: try await mel.privateInferenceModel(
                 ModelReference(name: info.name, selector: .version(info.version))))
         start = clock.now
         let result = try PrivateInferenceServer.evaluate(

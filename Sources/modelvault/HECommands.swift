@@ -148,7 +148,7 @@ struct HEEncrypt: AsyncParsableCommand {
         let reference = try ModelReference(parsing: model)
         let rows = try HEFiles.read(HEFiles.url(input), "the input CSV")
         let client = try loadClient(keys)
-        let trained = try await loadTrainedModel(try await options.open(), reference)
+        let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)
         let privateModel = try trained.privateModel()
         let query = try client.encrypt(rows: try trained.standardizedRows(csv: rows), packing: privateModel.packing)
         try AtomicFile.write(Data(client.context.serialize(query)), to: HEFiles.url(output))
@@ -178,7 +178,7 @@ struct HEInfer: AsyncParsableCommand {
             relinearization: sections[1].isEmpty
                 ? nil : try context.deserializeRelinearizationKey([UInt8](sections[1])))
         let query = try context.deserializeQuery([UInt8](try HEFiles.read(HEFiles.url(self.query), "the query")))
-        let trained = try await loadTrainedModel(try await options.open(), reference)
+        let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)
         let result = try PrivateInferenceServer.evaluate(
             query, model: try trained.privateModel(), keys: keys, context: context)
         let header = try JSONEncoder().encode(

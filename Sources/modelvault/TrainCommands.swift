@@ -4,18 +4,16 @@ import MLCore
 import Vault
 import VaultCrypto
 
-/// Reads the single CSV of a dataset version into memory (no plaintext on disk).
-func readDatasetCSV(_ vault: VaultSession, _ reference: DatasetReference) async throws -> Data {
-    let files = try await vault.readDataset(reference)
+/// The single CSV among a dataset version's files.
+func singleCSV(_ files: [String: Data], of reference: DatasetReference) throws -> Data {
     let csvs = files.keys.filter { $0.lowercased().hasSuffix(".csv") }.sorted()
     if let only = csvs.first, csvs.count == 1 { return files[only]! }
     if files.count == 1, let only = files.values.first { return only }
     throw CLIError("dataset \(reference) must hold exactly one CSV file to train or evaluate on")
 }
 
-/// Loads a model version into memory after the vault verified its signature and digests.
-func loadTrainedModel(_ vault: VaultSession, _ reference: ModelReference) async throws -> TrainedModel {
-    let files = try await vault.loadModel(reference)
+/// A model version's files, verified by the vault, as a trained model.
+func trainedModel(_ files: [String: Data], _ reference: ModelReference) throws -> TrainedModel {
     do {
         return try TrainedModel(files: files)
     } catch {
@@ -94,7 +92,7 @@ struct Train: AsyncParsableCommand {
         let vault = try await options.open()
         let datasetInfo = try await vault.dataset(datasetReference)
         let pinned = try DatasetReference(name: datasetInfo.name, version: datasetInfo.version)
-        let csv = try await readDatasetCSV(vault, pinned)
+        let csv = try singleCSV(try await vault.trainingData(pinned), of: pinned)
         let data = try Dataset.csv(csv, label: label)
         progress(
             "training \(training.kind.rawValue) on \(pinned) (\(data.count) rows, \(data.featureNames.count) features)")
@@ -125,8 +123,9 @@ struct Evaluate: AsyncParsableCommand {
         let reference = try ModelReference(parsing: reference)
         let datasetReference = try DatasetReference(parsing: dataset)
         let vault = try await options.open()
-        let trained = try await loadTrainedModel(vault, reference)
-        let csv = try await readDatasetCSV(vault, datasetReference)
+        let inputs = try await vault.evaluationInputs(model: reference, dataset: datasetReference)
+        let trained = try trainedModel(inputs.model, reference)
+        let csv = try singleCSV(inputs.dataset, of: datasetReference)
         let evaluation = try trained.evaluate(csv: csv, label: label)
         if json { return try printJSON(evaluation) }
         print(evaluation.report)
@@ -148,7 +147,7 @@ struct Predict: AsyncParsableCommand {
         guard let rows = FileManager.default.contents(atPath: input) else {
             throw CLIError("cannot read the input CSV")
         }
-        let trained = try await loadTrainedModel(try await options.open(), reference)
+        let trained = try trainedModel(try await options.open().predictionModel(reference), reference)
         let text = trained.predictionsCSV(try trained.predict(csv: rows))
         if let output {
             try AtomicFile.write(

@@ -40,6 +40,13 @@ struct AccessMatrixTests {
         Probe(action: .modelList, resource: .global) { session, _ in _ = try await session.models() },
         Probe(action: .modelShow, resource: .model("m")) { session, _ in _ = try await session.model(model) },
         Probe(action: .modelPull, resource: .model("m")) { session, _ in _ = try await session.loadModel(model) },
+        Probe(action: .train, resource: .dataset("ds")) { session, _ in _ = try await session.trainingData(dataset) },
+        Probe(action: .predict, resource: .model("m")) { session, _ in
+            _ = try await session.predictionModel(model)
+        },
+        Probe(action: .modelPrivateInfer, resource: .model("m")) { session, _ in
+            _ = try await session.privateInferenceModel(model)
+        },
         Probe(action: .modelPullRewrapped, resource: .model("m")) { session, setup in
             try await session.pullModel(
                 model, for: setup.recipient, to: setup.scratch.appending(path: UUID().uuidString))
