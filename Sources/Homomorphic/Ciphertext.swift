@@ -22,29 +22,71 @@ extension CKKSContext {
     /// rounding error; the message is added afterwards.
     public func encrypt(_ plaintext: CKKSPlaintext, using publicKey: PublicKey) -> CKKSCiphertext {
         let rows = plaintext.poly.count
-        let extended = rows + 1
         var prg = SeededPRG.fresh()
         let u = extendedPoly(small: sampleTernary(using: &prg), rows: rows)
-        let e0 = extendedPoly(small: sampleError(using: &prg), rows: rows)
-        let e1 = extendedPoly(small: sampleError(using: &prg), rows: rows)
-        var c0 = multiply(u, extendedRows(publicKey.b, rows: rows), keyRows: true)
-        addInPlace(&c0, e0, keyRows: true)
-        var c1 = multiply(u, extendedRows(publicKey.a, rows: rows), keyRows: true)
-        addInPlace(&c1, e1, keyRows: true)
-        precondition(c0.count == extended)
-        var d0 = modDownBySpecial(c0, rows: rows)
-        let d1 = modDownBySpecial(c1, rows: rows)
-        addInPlace(&d0, plaintext.poly)
-        return CKKSCiphertext(polys: [d0, d1], scale: plaintext.scale, seed: nil)
+        let e0 = sampleError(using: &prg)
+        let e1 = sampleError(using: &prg)
+        var c0 = encryptionComponent(u, publicKey.b, error: e0, rows: rows)
+        let c1 = encryptionComponent(u, publicKey.a, error: e1, rows: rows)
+        addInPlace(&c0, plaintext.poly)
+        return CKKSCiphertext(polys: [c0, c1], scale: plaintext.scale, seed: nil)
     }
 
-    /// Rows 0..<rows of a full key poly followed by its special row.
-    func extendedRows(_ poly: RNSPoly, rows: Int) -> RNSPoly {
-        var result = RNSPoly(degree: degree, count: rows + 1)
+    /// (u*k + e - [u*k + e]_P) / P over data rows 0..<rows, for u in NTT form over those rows and the special
+    /// prime, a public-key component k and small coefficients e.
+    ///
+    /// The error is added in coefficient form: to the special row after its inverse transform, and to the data
+    /// rows together with the lifted special row, so each data row takes one forward transform (the same
+    /// values as transforming e into every row first, with fewer transforms).
+    func encryptionComponent(_ u: RNSPoly, _ key: RNSPoly, error: [Int64], rows: Int) -> RNSPoly {
         let n = degree
-        result.data.replaceSubrange(0..<(rows * n), with: poly.data[0..<(rows * n)])
-        let special = specialIndex * n
-        result.data.replaceSubrange((rows * n)..<((rows + 1) * n), with: poly.data[special..<(special + n)])
+        let specialModulus = moduli[specialIndex]
+        let p = specialModulus.value
+        let half = p >> 1
+        var result = RNSPoly(uninitializedDegree: n, count: rows)
+        var special = RNSPoly(uninitializedDegree: n, count: 1)
+        var lifted = RNSPoly(uninitializedDegree: n, count: 1)
+        u.data.withUnsafeBufferPointer { uBuffer in
+            key.data.withUnsafeBufferPointer { keyBuffer in
+                error.withUnsafeBufferPointer { e in
+                    special.data.withUnsafeMutableBufferPointer { specialBuffer in
+                        let s = specialBuffer.baseAddress!
+                        let uSpecial = uBuffer.baseAddress! + rows * n
+                        let keySpecial = keyBuffer.baseAddress! + specialIndex * n
+                        for k in 0..<n { s[k] = specialModulus.multiply(uSpecial[k], keySpecial[k]) }
+                        ntt[specialIndex].inverse(specialBuffer)
+                        for k in 0..<n { s[k] = specialModulus.add(s[k], specialModulus.reduce(signed: e[k])) }
+                        lifted.data.withUnsafeMutableBufferPointer { liftedBuffer in
+                            result.data.withUnsafeMutableBufferPointer { out in
+                                let y = liftedBuffer.baseAddress!
+                                for i in 0..<rows {
+                                    let modulus = moduli[i]
+                                    let q = modulus.value
+                                    let pModQ = modulus.reduce(p)
+                                    // e - (the centered special row), mod q_i.
+                                    for k in 0..<n {
+                                        let v = s[k]
+                                        let r = modulus.reduce(v)
+                                        let centered = v > half ? (r >= pModQ ? r &- pModQ : r &+ q &- pModQ) : r
+                                        y[k] = modulus.subtract(modulus.reduce(signed: e[k]), centered)
+                                    }
+                                    ntt[i].forward(liftedBuffer)
+                                    let inverse = specialInverseModQ[i]
+                                    let inverseShoup = specialInverseShoups[i]
+                                    let x = uBuffer.baseAddress! + i * n
+                                    let b = keyBuffer.baseAddress! + i * n
+                                    let z = out.baseAddress! + i * n
+                                    for k in 0..<n {
+                                        let product = modulus.multiply(x[k], b[k])
+                                        z[k] = modulus.multiply(product &+ y[k], by: inverse, shoup: inverseShoup)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         return result
     }
 

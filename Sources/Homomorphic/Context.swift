@@ -18,14 +18,20 @@ public final class CKKSContext: Sendable {
     /// P mod q_i and P^-1 mod q_i for each data prime.
     let specialModQ: [UInt64]
     let specialInverseModQ: [UInt64]
+    /// Shoup quotients of `specialInverseModQ`.
+    let specialInverseShoups: [UInt64]
     /// inverse[l][i] = q_l^-1 mod q_i for i < l (rescaling and Garner's CRT).
     let primeInverses: [[UInt64]]
+    /// Shoup quotients of `primeInverses`.
+    let primeInverseShoups: [[UInt64]]
     /// garnerInverses[i][k] = q_k^-1 mod q_i for k < i (Garner's mixed-radix conversion).
     let garnerInverses: [[UInt64]]
     /// exp(2 pi i k / 2N) for k in 0...2N (the encoder's roots).
     let roots: [(re: Double, im: Double)]
     /// 5^j mod 2N for j in 0..<N/2: the rotation group ordering the slots.
     let rotationGroup: [Int]
+    /// bitrev(k) over log2(N) bits, for the Galois permutations.
+    let bitReversed: [Int]
 
     /// Builds the context (prime tables, roots); throws if the moduli are not NTT-friendly for N.
     public init(parameters: CKKSParameters) throws {
@@ -46,10 +52,14 @@ public final class CKKSContext: Sendable {
         let special = moduli[moduli.count - 1].value
         let dataModuli = moduli.dropLast()
         self.specialModQ = dataModuli.map { $0.reduce(special) }
-        self.specialInverseModQ = dataModuli.map { $0.inverse($0.reduce(special)) }
-        self.primeInverses = moduli.indices.map { l in
+        let specialInverses = dataModuli.map { $0.inverse($0.reduce(special)) }
+        self.specialInverseModQ = specialInverses
+        self.specialInverseShoups = zip(dataModuli, specialInverses).map { $0.shoup($1) }
+        let inverses = moduli.indices.map { l in
             (0..<l).map { i in moduli[i].inverse(moduli[i].reduce(moduli[l].value)) }
         }
+        self.primeInverses = inverses
+        self.primeInverseShoups = inverses.map { row in row.indices.map { i in moduli[i].shoup(row[i]) } }
         self.garnerInverses = moduli.indices.map { i in
             (0..<i).map { k in moduli[i].inverse(moduli[i].reduce(moduli[k].value)) }
         }
@@ -65,6 +75,8 @@ public final class CKKSContext: Sendable {
             power = power * 5 % m
         }
         self.rotationGroup = group
+        let logN = n.trailingZeroBitCount
+        self.bitReversed = (0..<n).map { NTTTables.bitReverse($0, bits: logN) }
         self.parametersID = parameters.identifier
     }
 
@@ -83,12 +95,13 @@ public final class CKKSContext: Sendable {
     /// The NTT-domain permutation realising X -> X^g: result[k] = input[permutation[k]].
     func galoisPermutation(_ element: Int) -> [Int] {
         let n = degree
-        let logN = n.trailingZeroBitCount
         let mask = 2 * n - 1
-        return (0..<n).map { k in
-            let exponent = 2 * NTTTables.bitReverse(k, bits: logN) + 1
-            let mapped = (exponent * element) & mask
-            return NTTTables.bitReverse((mapped - 1) >> 1, bits: logN)
+        return bitReversed.withUnsafeBufferPointer { reversed in
+            (0..<n).map { k in
+                let exponent = 2 * reversed[k] + 1
+                let mapped = (exponent * element) & mask
+                return reversed[(mapped - 1) >> 1]
+            }
         }
     }
 }

@@ -89,10 +89,7 @@ extension CKKSContext {
     public func multiplyWithoutRelinearization(_ a: CKKSCiphertext, _ b: CKKSCiphertext) throws -> CKKSCiphertext {
         guard a.size == 2, b.size == 2 else { throw HEError.invalidCiphertext }
         guard a.level == b.level else { throw HEError.levelMismatch }
-        let d0 = multiply(a.polys[0], b.polys[0])
-        var d1 = multiply(a.polys[0], b.polys[1])
-        multiplyAddInPlace(&d1, a.polys[1], b.polys[0])
-        let d2 = multiply(a.polys[1], b.polys[1])
+        let (d0, d1, d2) = tensor(a.polys[0], a.polys[1], b.polys[0], b.polys[1])
         return CKKSCiphertext(polys: [d0, d1, d2], scale: a.scale * b.scale, seed: nil)
     }
 
@@ -102,18 +99,23 @@ extension CKKSContext {
     ) throws
         -> CKKSCiphertext
     {
-        try relinearize(multiplyWithoutRelinearization(a, b), using: relinearizationKey)
+        guard a.size == 2, b.size == 2 else { throw HEError.invalidCiphertext }
+        guard a.level == b.level else { throw HEError.levelMismatch }
+        var products = tensor(a.polys[0], a.polys[1], b.polys[0], b.polys[1])
+        let (k0, k1) = keySwitch(products.2, key: relinearizationKey.key)
+        addInPlace(&products.0, k0)
+        addInPlace(&products.1, k1)
+        return CKKSCiphertext(polys: [products.0, products.1], scale: a.scale * b.scale, seed: nil)
     }
 
     /// a^2, relinearised.
     public func square(_ a: CKKSCiphertext, relinearizationKey: RelinearizationKey) throws -> CKKSCiphertext {
         guard a.size == 2 else { throw HEError.invalidCiphertext }
-        let d0 = multiply(a.polys[0], a.polys[0])
-        var d1 = multiply(a.polys[0], a.polys[1])
-        addInPlace(&d1, d1)
-        let d2 = multiply(a.polys[1], a.polys[1])
-        let product = CKKSCiphertext(polys: [d0, d1, d2], scale: a.scale * a.scale, seed: nil)
-        return try relinearize(product, using: relinearizationKey)
+        var products = tensor(a.polys[0], a.polys[1], a.polys[0], a.polys[1])
+        let (k0, k1) = keySwitch(products.2, key: relinearizationKey.key)
+        addInPlace(&products.0, k0)
+        addInPlace(&products.1, k1)
+        return CKKSCiphertext(polys: [products.0, products.1], scale: a.scale * a.scale, seed: nil)
     }
 
     /// Switches a three-component ciphertext back to two components.
@@ -132,7 +134,12 @@ extension CKKSContext {
         guard a.level >= 1 else { throw HEError.levelExhausted }
         let last = a.level
         let lastModulus = Double(moduli[last].value)
-        let polys = a.polys.map { divideByLastPrime($0) }
+        let polys = a.polys.map { poly in
+            var result = poly
+            divideRoundingByLastRow(
+                &result, modulusIndex: last, inverses: primeInverses[last], shoups: primeInverseShoups[last])
+            return result
+        }
         return CKKSCiphertext(polys: polys, scale: a.scale / lastModulus, seed: nil)
     }
 
@@ -156,134 +163,203 @@ extension CKKSContext {
         return CKKSCiphertext(polys: [c0, k1], scale: a.scale, seed: nil)
     }
 
-    /// (poly - [poly]_{q_l}) / q_l over the remaining primes, where q_l is the poly's last row's prime.
-    func divideByLastPrime(_ poly: RNSPoly) -> RNSPoly {
+    /// The tensor product (a0 + a1*s)(b0 + b1*s) = d0 + d1*s + d2*s^2 of NTT-form polys, in one pass; the
+    /// middle term sums both 128-bit products before a single reduction.
+    func tensor(_ a0: RNSPoly, _ a1: RNSPoly, _ b0: RNSPoly, _ b1: RNSPoly) -> (RNSPoly, RNSPoly, RNSPoly) {
         let n = degree
-        let last = poly.count - 1
-        var lastRow = Array(poly.row(last))
-        ntt[last].inverse(&lastRow)
-        var result = poly.prefix(rows: last)
-        let lastQ = moduli[last].value
-        let half = lastQ >> 1
-        var lifted = [UInt64](repeating: 0, count: n)
-        for i in 0..<last {
-            let modulus = moduli[i]
-            let lastModQ = modulus.reduce(lastQ)
-            for k in 0..<n {
-                let v = lastRow[k]
-                lifted[k] = v > half ? modulus.subtract(modulus.reduce(v), lastModQ) : modulus.reduce(v)
-            }
-            ntt[i].forward(&lifted)
-            let inverse = primeInverses[last][i]
-            let inverseShoup = modulus.shoup(inverse)
-            let q = modulus.value
-            result.data.withUnsafeMutableBufferPointer { x in
-                for k in 0..<n {
-                    let difference = x[i * n + k] &+ q &- lifted[k]
-                    x[i * n + k] = modulus.multiply(difference, by: inverse, shoup: inverseShoup)
+        let rows = a0.count
+        var d0 = RNSPoly(uninitializedDegree: n, count: rows)
+        var d1 = RNSPoly(uninitializedDegree: n, count: rows)
+        var d2 = RNSPoly(uninitializedDegree: n, count: rows)
+        withPointers(a0, a1, b0, b1) { x0, x1, y0, y1 in
+            d0.data.withUnsafeMutableBufferPointer { z0 in
+                d1.data.withUnsafeMutableBufferPointer { z1 in
+                    d2.data.withUnsafeMutableBufferPointer { z2 in
+                        for i in 0..<rows {
+                            let modulus = moduli[i]
+                            for k in (i * n)..<((i + 1) * n) {
+                                let u0 = x0[k]
+                                let u1 = x1[k]
+                                let v0 = y0[k]
+                                let v1 = y1[k]
+                                z0[k] = modulus.multiply(u0, v0)
+                                z2[k] = modulus.multiply(u1, v1)
+                                let p = u0.multipliedFullWidth(by: v1)
+                                let r = u1.multipliedFullWidth(by: v0)
+                                let (low, carry) = p.low.addingReportingOverflow(r.low)
+                                z1[k] = modulus.reduce(high: p.high &+ r.high &+ (carry ? 1 : 0), low: low)
+                            }
+                        }
+                    }
                 }
             }
         }
-        return result
+        return (d0, d1, d2)
+    }
+
+    func withPointers<R>(
+        _ a: RNSPoly, _ b: RNSPoly, _ c: RNSPoly, _ d: RNSPoly,
+        _ body: (UnsafePointer<UInt64>, UnsafePointer<UInt64>, UnsafePointer<UInt64>, UnsafePointer<UInt64>) -> R
+    ) -> R {
+        a.data.withUnsafeBufferPointer { pa in
+            b.data.withUnsafeBufferPointer { pb in
+                c.data.withUnsafeBufferPointer { pc in
+                    d.data.withUnsafeBufferPointer { pd in
+                        body(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, pd.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
+
+    /// In place: `poly` (NTT form; rows 0..<r-1 over data primes 0..<r-1, row r-1 over p = moduli[modulusIndex])
+    /// becomes (poly - [poly]_p) / p, the division by p with rounding, over its first r-1 rows. `inverses[i]`
+    /// is p^-1 mod q_i and `shoups[i]` its Shoup quotient. Used by rescaling (p = q_l) and key switching (P).
+    func divideRoundingByLastRow(_ poly: inout RNSPoly, modulusIndex: Int, inverses: [UInt64], shoups: [UInt64]) {
+        let n = degree
+        let rows = poly.count - 1
+        let p = moduli[modulusIndex].value
+        let half = p >> 1
+        var lifted = RNSPoly(uninitializedDegree: n, count: 1)
+        poly.data.withUnsafeMutableBufferPointer { buffer in
+            let lastRow = UnsafeMutableBufferPointer(rebasing: buffer[(rows * n)..<((rows + 1) * n)])
+            ntt[modulusIndex].inverse(lastRow)
+            let last = lastRow.baseAddress!
+            lifted.data.withUnsafeMutableBufferPointer { liftedBuffer in
+                let y = liftedBuffer.baseAddress!
+                for i in 0..<rows {
+                    let modulus = moduli[i]
+                    let q = modulus.value
+                    let pModQ = modulus.reduce(p)
+                    // The centered representative of the last row, mod q_i.
+                    for k in 0..<n {
+                        let v = last[k]
+                        let r = modulus.reduce(v)
+                        y[k] = v > half ? (r >= pModQ ? r &- pModQ : r &+ q &- pModQ) : r
+                    }
+                    ntt[i].forward(liftedBuffer)
+                    let inverse = inverses[i]
+                    let inverseShoup = shoups[i]
+                    let x = buffer.baseAddress! + i * n
+                    for k in 0..<n {
+                        x[k] = modulus.multiply(x[k] &+ q &- y[k], by: inverse, shoup: inverseShoup)
+                    }
+                }
+            }
+        }
+        poly.data.removeLast(n)
+        poly.count = rows
     }
 
     /// Hybrid key switching of d (NTT form, data rows 0...l) with one digit per prime and the special prime P:
     /// returns (k0, k1) with k0 + k1*s ≈ d*s'.
+    ///
+    /// Per target prime, each digit is lifted and transformed once (the digit of the target's own prime is used
+    /// as it is, already in NTT form); then, a cache-sized chunk of coefficients at a time, the digits are
+    /// multiplied by both key components and summed in 128-bit accumulators, with a single Barrett reduction per
+    /// coefficient at the end.
     func keySwitch(_ d: RNSPoly, key: KeySwitchKey) -> (RNSPoly, RNSPoly) {
         let n = degree
         let rows = d.count
-        let special = specialIndex
         var coefficientForm = d
         inverseNTT(&coefficientForm)
         // Target rows 0..<rows are data primes; target `rows` is the special prime.
-        var out0 = RNSPoly(degree: n, count: rows + 1)
-        var out1 = RNSPoly(degree: n, count: rows + 1)
-        var lifted = [UInt64](repeating: 0, count: n)
-        // 128-bit accumulators (high, low) for both outputs: products are summed unreduced and reduced once.
-        var accumulators = [UInt64](repeating: 0, count: 4 * n)
-        for target in 0...rows {
-            let moduleIndex = target == rows ? special : target
-            let modulus = moduli[moduleIndex]
-            accumulators.withUnsafeMutableBufferPointer { acc in
-                for k in 0..<(4 * n) { acc[k] = 0 }
-            }
-            for j in 0..<rows {
-                lifted.withUnsafeMutableBufferPointer { x in
-                    if j == target {
-                        d.data.withUnsafeBufferPointer { source in
-                            for k in 0..<n { x[k] = source[j * n + k] }
-                        }
-                    } else {
-                        coefficientForm.data.withUnsafeBufferPointer { source in
-                            for k in 0..<n { x[k] = modulus.reduce(source[j * n + k]) }
-                        }
-                        ntt[moduleIndex].forward(x)
-                    }
-                }
-                let keyOffset = moduleIndex * n
-                accumulators.withUnsafeMutableBufferPointer { acc in
-                    lifted.withUnsafeBufferPointer { x in
-                        key.b[j].data.withUnsafeBufferPointer { kb in
-                            key.a[j].data.withUnsafeBufferPointer { ka in
-                                let b = kb.baseAddress! + keyOffset
-                                let a = ka.baseAddress! + keyOffset
-                                let p = acc.baseAddress!
-                                for k in 0..<n {
-                                    let value = x[k]
-                                    let p0 = value.multipliedFullWidth(by: b[k])
-                                    let (low0, carry0) = p[4 * k + 1].addingReportingOverflow(p0.low)
-                                    p[4 * k + 1] = low0
-                                    p[4 * k] = p[4 * k] &+ p0.high &+ (carry0 ? 1 : 0)
-                                    let p1 = value.multipliedFullWidth(by: a[k])
-                                    let (low1, carry1) = p[4 * k + 3].addingReportingOverflow(p1.low)
-                                    p[4 * k + 3] = low1
-                                    p[4 * k + 2] = p[4 * k + 2] &+ p1.high &+ (carry1 ? 1 : 0)
+        var out0 = RNSPoly(uninitializedDegree: n, count: rows + 1)
+        var out1 = RNSPoly(uninitializedDegree: n, count: rows + 1)
+        var lifted = RNSPoly(uninitializedDegree: n, count: rows)
+        let chunk = min(n, 256)
+        var accumulators = RNSPoly(uninitializedDegree: 4 * chunk, count: 1)
+        let digitBits = rows.bitWidth - (rows - 1).leadingZeroBitCount
+        accumulators.data.withUnsafeMutableBufferPointer { accumulatorBuffer in
+            lifted.data.withUnsafeMutableBufferPointer { liftedBuffer in
+                d.data.withUnsafeBufferPointer { nttBuffer in
+                    coefficientForm.data.withUnsafeBufferPointer { coefficientBuffer in
+                        out0.data.withUnsafeMutableBufferPointer { o0 in
+                            out1.data.withUnsafeMutableBufferPointer { o1 in
+                                let p = accumulatorBuffer.baseAddress!
+                                for target in 0...rows {
+                                    let index = target == rows ? specialIndex : target
+                                    let modulus = moduli[index]
+                                    // Lazy transforms leave values below 4q; `rows` such products must fit 128 bits.
+                                    let lazy = 2 * modulus.bitWidth + 2 + digitBits <= 128
+                                    for j in 0..<rows where j != target {
+                                        let x = liftedBuffer.baseAddress! + j * n
+                                        let coefficients = coefficientBuffer.baseAddress! + j * n
+                                        if moduli[j].value <= modulus.value &<< 2 {
+                                            // Residues below q_j <= 4q are valid transform inputs as they are.
+                                            x.update(from: coefficients, count: n)
+                                        } else {
+                                            for k in 0..<n { x[k] = modulus.reduce(coefficients[k]) }
+                                        }
+                                        ntt[index].forward(UnsafeMutableBufferPointer(start: x, count: n), lazy: lazy)
+                                    }
+                                    for start in stride(from: 0, to: n, by: chunk) {
+                                        for j in 0..<rows {
+                                            let source =
+                                                j == target
+                                                ? nttBuffer.baseAddress! + j * n
+                                                : UnsafePointer(liftedBuffer.baseAddress! + j * n)
+                                            let offset = index * n + start
+                                            key.b[j].data.withUnsafeBufferPointer { kb in
+                                                key.a[j].data.withUnsafeBufferPointer { ka in
+                                                    Self.accumulateProducts(
+                                                        p, source + start, kb.baseAddress! + offset,
+                                                        ka.baseAddress! + offset, count: chunk, first: j == 0)
+                                                }
+                                            }
+                                        }
+                                        let r0 = o0.baseAddress! + target * n + start
+                                        let r1 = o1.baseAddress! + target * n + start
+                                        for k in 0..<chunk {
+                                            r0[k] = modulus.reduce(high: p[4 &* k], low: p[4 &* k &+ 1])
+                                            r1[k] = modulus.reduce(high: p[4 &* k &+ 2], low: p[4 &* k &+ 3])
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
                 }
             }
-            accumulators.withUnsafeBufferPointer { acc in
-                out0.data.withUnsafeMutableBufferPointer { o0 in
-                    out1.data.withUnsafeMutableBufferPointer { o1 in
-                        for k in 0..<n {
-                            o0[target * n + k] = modulus.reduce(high: acc[4 * k], low: acc[4 * k + 1])
-                            o1[target * n + k] = modulus.reduce(high: acc[4 * k + 2], low: acc[4 * k + 3])
-                        }
-                    }
-                }
-            }
         }
-        return (modDownBySpecial(out0, rows: rows), modDownBySpecial(out1, rows: rows))
+        divideRoundingByLastRow(
+            &out0, modulusIndex: specialIndex, inverses: specialInverseModQ, shoups: specialInverseShoups)
+        divideRoundingByLastRow(
+            &out1, modulusIndex: specialIndex, inverses: specialInverseModQ, shoups: specialInverseShoups)
+        return (out0, out1)
     }
 
-    /// (x - [x]_P) / P: drops the special row (the last) with rounding.
-    func modDownBySpecial(_ poly: RNSPoly, rows: Int) -> RNSPoly {
-        let n = degree
-        var specialRow = Array(poly.row(rows))
-        ntt[specialIndex].inverse(&specialRow)
-        let p = moduli[specialIndex].value
-        let half = p >> 1
-        var result = poly.prefix(rows: rows)
-        var lifted = [UInt64](repeating: 0, count: n)
-        for i in 0..<rows {
-            let modulus = moduli[i]
-            let pModQ = specialModQ[i]
-            for k in 0..<n {
-                let v = specialRow[k]
-                lifted[k] = v > half ? modulus.subtract(modulus.reduce(v), pModQ) : modulus.reduce(v)
+    /// Sets (first) or adds to the interleaved 128-bit accumulators (high0, low0, high1, low1) per coefficient
+    /// the products x*b and x*a.
+    @inline(__always)
+    static func accumulateProducts(
+        _ p: UnsafeMutablePointer<UInt64>, _ x: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>,
+        _ a: UnsafePointer<UInt64>, count: Int, first: Bool
+    ) {
+        if first {
+            for k in 0..<count {
+                let value = x[k]
+                let p0 = value.multipliedFullWidth(by: b[k])
+                let p1 = value.multipliedFullWidth(by: a[k])
+                let slot = p + 4 &* k
+                slot[0] = p0.high
+                slot[1] = p0.low
+                slot[2] = p1.high
+                slot[3] = p1.low
             }
-            ntt[i].forward(&lifted)
-            let inverse = specialInverseModQ[i]
-            let inverseShoup = modulus.shoup(inverse)
-            let q = modulus.value
-            result.data.withUnsafeMutableBufferPointer { x in
-                for k in 0..<n {
-                    x[i * n + k] = modulus.multiply(x[i * n + k] &+ q &- lifted[k], by: inverse, shoup: inverseShoup)
-                }
+        } else {
+            for k in 0..<count {
+                let value = x[k]
+                let slot = p + 4 &* k
+                let p0 = value.multipliedFullWidth(by: b[k])
+                let (low0, carry0) = slot[1].addingReportingOverflow(p0.low)
+                slot[1] = low0
+                slot[0] = slot[0] &+ p0.high &+ (carry0 ? 1 : 0)
+                let p1 = value.multipliedFullWidth(by: a[k])
+                let (low1, carry1) = slot[3].addingReportingOverflow(p1.low)
+                slot[3] = low1
+                slot[2] = slot[2] &+ p1.high &+ (carry1 ? 1 : 0)
             }
         }
-        return result
     }
 }

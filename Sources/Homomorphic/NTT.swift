@@ -2,7 +2,9 @@
 ///
 /// The forward transform is Cooley-Tukey with Harvey's lazy butterflies (values kept in [0, 4q)) and twiddles
 /// psi^bitrev(i) with their Shoup quotients, producing evaluations at the odd powers of psi in bit-reversed order;
-/// the inverse is Gentleman-Sande with lazy values in [0, 2q) (Harvey 2014; Longa and Naehrig 2016).
+/// the inverse is Gentleman-Sande with lazy values in [0, 2q) (Harvey 2014; Longa and Naehrig 2016). The final
+/// reduction of the forward transform and the scaling by N^-1 of the inverse are folded into their last stage, so
+/// neither makes an extra pass over the data.
 public struct NTTTables: Sendable {
     /// The modulus the tables are for.
     public let modulus: Modulus
@@ -19,6 +21,9 @@ public struct NTTTables: Sendable {
     /// N^-1 mod q and its Shoup quotient.
     @usableFromInline let inverseDegree: UInt64
     @usableFromInline let inverseDegreeShoup: UInt64
+    /// psi^-bitrev(1) * N^-1 mod q (the last inverse stage's twiddle, scaled) and its Shoup quotient.
+    @usableFromInline let lastInverseRoot: UInt64
+    @usableFromInline let lastInverseRootShoup: UInt64
 
     /// Builds the tables; nil if q is not ≡ 1 (mod 2N).
     public init?(modulus: Modulus, degree: Int) {
@@ -45,8 +50,12 @@ public struct NTTTables: Sendable {
         self.rootPowersShoup = powers.map { modulus.shoup($0) }
         self.inverseRootPowers = inversePowers
         self.inverseRootPowersShoup = inversePowers.map { modulus.shoup($0) }
-        self.inverseDegree = modulus.inverse(UInt64(degree))
-        self.inverseDegreeShoup = modulus.shoup(inverseDegree)
+        let nInverse = modulus.inverse(UInt64(degree))
+        self.inverseDegree = nInverse
+        self.inverseDegreeShoup = modulus.shoup(nInverse)
+        let lastRoot = modulus.multiply(inversePowers[1], nInverse)
+        self.lastInverseRoot = lastRoot
+        self.lastInverseRootShoup = modulus.shoup(lastRoot)
     }
 
     /// i with its lowest `bits` bits reversed.
@@ -60,91 +69,201 @@ public struct NTTTables: Sendable {
         return result
     }
 
-    /// In-place forward negacyclic NTT; input and output in [0, q), output in bit-reversed order.
+    /// In-place forward negacyclic NTT; input in [0, 4q), output in bit-reversed order in [0, q).
     @inlinable public func forward(_ values: UnsafeMutableBufferPointer<UInt64>) {
-        precondition(values.count == degree)
-        let q = modulus.value
-        let twoQ = q &* 2
+        forward(values, lazy: false)
+    }
+
+    /// In-place forward negacyclic NTT of input in [0, 4q); output in bit-reversed order, in [0, q), or in
+    /// [0, 4q) when `lazy` (for consumers that reduce anyway, such as the 128-bit key-switching accumulators).
+    @inlinable func forward(_ values: UnsafeMutableBufferPointer<UInt64>, lazy: Bool) {
+        precondition(values.count == degree && degree >= 2)
         guard let x = values.baseAddress else { return }
         rootPowers.withUnsafeBufferPointer { rootsBuffer in
             rootPowersShoup.withUnsafeBufferPointer { shoupBuffer in
-                let roots = rootsBuffer.baseAddress!
-                let shoups = shoupBuffer.baseAddress!
-                var m = 1
-                var t = degree >> 1
-                while m < degree {
-                    var start = 0
-                    for i in 0..<m {
-                        let w = roots[m + i]
-                        let wShoup = shoups[m + i]
-                        var j = start
-                        let end = start + t
-                        while j < end {
-                            var u = x[j]
-                            if u >= twoQ { u &-= twoQ }
-                            let v = x[j + t]
-                            let product = v &* w &- v.multipliedFullWidth(by: wShoup).high &* q
-                            x[j] = u &+ product
-                            x[j + t] = u &- product &+ twoQ
-                            j += 1
-                        }
-                        start += t << 1
-                    }
-                    m <<= 1
-                    t >>= 1
-                }
+                Self.forwardKernel(
+                    x, degree: degree, q: modulus.value, roots: rootsBuffer.baseAddress!,
+                    shoups: shoupBuffer.baseAddress!, lazy: lazy)
             }
-        }
-        for j in 0..<degree {
-            var v = x[j]
-            if v >= twoQ { v &-= twoQ }
-            if v >= q { v &-= q }
-            x[j] = v
         }
     }
 
-    /// In-place inverse negacyclic NTT; input in bit-reversed order in [0, q), output coefficients in [0, q).
-    @inlinable public func inverse(_ values: UnsafeMutableBufferPointer<UInt64>) {
-        precondition(values.count == degree)
-        let q = modulus.value
+    /// Harvey's forward butterfly: (u, v) -> (u + w*v, u - w*v) for u, v in [0, 4q), results in [0, 4q).
+    @inlinable @inline(__always)
+    static func forwardButterfly(
+        _ u: inout UInt64, _ v: inout UInt64, _ w: UInt64, _ wShoup: UInt64, _ q: UInt64, _ twoQ: UInt64
+    ) {
+        var a = u
+        if a >= twoQ { a &-= twoQ }
+        let product = v &* w &- v.multipliedFullWidth(by: wShoup).high &* q
+        u = a &+ product
+        v = a &- product &+ twoQ
+    }
+
+    /// x in [0, 4q) reduced to [0, q).
+    @inlinable @inline(__always)
+    static func reduceFromFourQ(_ x: UInt64, _ q: UInt64, _ twoQ: UInt64) -> UInt64 {
+        let y = x >= twoQ ? x &- twoQ : x
+        return y >= q ? y &- q : y
+    }
+
+    @inlinable static func forwardKernel(
+        _ x: UnsafeMutablePointer<UInt64>, degree: Int, q: UInt64, roots: UnsafePointer<UInt64>,
+        shoups: UnsafePointer<UInt64>, lazy: Bool
+    ) {
         let twoQ = q &* 2
+        var m = 1
+        var t = degree >> 1
+        // With an odd number of stages, one radix-2 stage first.
+        if degree.trailingZeroBitCount & 1 == 1 {
+            let w = roots[1]
+            let wShoup = shoups[1]
+            for j in 0..<t {
+                forwardButterfly(&x[j], &x[j &+ t], w, wShoup, q, twoQ)
+                if t == 1 && !lazy {
+                    x[j] = reduceFromFourQ(x[j], q, twoQ)
+                    x[j &+ t] = reduceFromFourQ(x[j &+ t], q, twoQ)
+                }
+            }
+            m = 2
+            t >>= 1
+        }
+        // Two stages per pass (radix 4): stage (m, t), then stage (2m, t/2), on four values held in registers,
+        // halving the passes over memory. The final reduction is folded into the last pass.
+        while t >= 2 {
+            let half = t >> 1
+            let reduce = t == 2 && !lazy
+            var base = x
+            for i in 0..<m {
+                let w = roots[m &+ i]
+                let wShoup = shoups[m &+ i]
+                let w1 = roots[2 &* (m &+ i)]
+                let w1Shoup = shoups[2 &* (m &+ i)]
+                let w2 = roots[2 &* (m &+ i) &+ 1]
+                let w2Shoup = shoups[2 &* (m &+ i) &+ 1]
+                for j in 0..<half {
+                    let p0 = base + j
+                    let p1 = p0 + half
+                    let p2 = p0 + t
+                    let p3 = p2 + half
+                    var x0 = p0.pointee
+                    var x1 = p1.pointee
+                    var x2 = p2.pointee
+                    var x3 = p3.pointee
+                    forwardButterfly(&x0, &x2, w, wShoup, q, twoQ)
+                    forwardButterfly(&x1, &x3, w, wShoup, q, twoQ)
+                    forwardButterfly(&x0, &x1, w1, w1Shoup, q, twoQ)
+                    forwardButterfly(&x2, &x3, w2, w2Shoup, q, twoQ)
+                    if reduce {
+                        x0 = reduceFromFourQ(x0, q, twoQ)
+                        x1 = reduceFromFourQ(x1, q, twoQ)
+                        x2 = reduceFromFourQ(x2, q, twoQ)
+                        x3 = reduceFromFourQ(x3, q, twoQ)
+                    }
+                    p0.pointee = x0
+                    p1.pointee = x1
+                    p2.pointee = x2
+                    p3.pointee = x3
+                }
+                base += t << 1
+            }
+            m <<= 2
+            t >>= 2
+        }
+    }
+
+    /// In-place inverse negacyclic NTT; input in bit-reversed order in [0, 2q), output coefficients in [0, q).
+    @inlinable public func inverse(_ values: UnsafeMutableBufferPointer<UInt64>) {
+        precondition(values.count == degree && degree >= 2)
         guard let x = values.baseAddress else { return }
         inverseRootPowers.withUnsafeBufferPointer { rootsBuffer in
             inverseRootPowersShoup.withUnsafeBufferPointer { shoupBuffer in
-                let roots = rootsBuffer.baseAddress!
-                let shoups = shoupBuffer.baseAddress!
-                var t = 1
-                var m = degree
-                while m > 1 {
-                    let h = m >> 1
-                    var start = 0
-                    for i in 0..<h {
-                        let w = roots[h + i]
-                        let wShoup = shoups[h + i]
-                        var j = start
-                        let end = start + t
-                        while j < end {
-                            let u = x[j]
-                            let v = x[j + t]
-                            var sum = u &+ v
-                            if sum >= twoQ { sum &-= twoQ }
-                            let difference = u &- v &+ twoQ
-                            x[j] = sum
-                            x[j + t] = difference &* w &- difference.multipliedFullWidth(by: wShoup).high &* q
-                            j += 1
-                        }
-                        start += t << 1
-                    }
-                    t <<= 1
-                    m = h
-                }
+                Self.inverseKernel(
+                    x, degree: degree, q: modulus.value, roots: rootsBuffer.baseAddress!,
+                    shoups: shoupBuffer.baseAddress!, nInverse: inverseDegree, nInverseShoup: inverseDegreeShoup,
+                    lastRoot: lastInverseRoot, lastRootShoup: lastInverseRootShoup)
             }
         }
-        let nInverse = inverseDegree
-        let nInverseShoup = inverseDegreeShoup
-        for j in 0..<degree {
-            let v = x[j] &* nInverse &- x[j].multipliedFullWidth(by: nInverseShoup).high &* q
-            x[j] = v >= q ? v &- q : v
+    }
+
+    /// Gentleman-Sande butterfly: (u, v) -> (u + v, (u - v)*w) for u, v in [0, 2q), results in [0, 2q).
+    @inlinable @inline(__always)
+    static func inverseButterfly(
+        _ u: inout UInt64, _ v: inout UInt64, _ w: UInt64, _ wShoup: UInt64, _ q: UInt64, _ twoQ: UInt64
+    ) {
+        var sum = u &+ v
+        if sum >= twoQ { sum &-= twoQ }
+        let difference = u &- v &+ twoQ
+        u = sum
+        v = difference &* w &- difference.multipliedFullWidth(by: wShoup).high &* q
+    }
+
+    @inlinable static func inverseKernel(
+        _ x: UnsafeMutablePointer<UInt64>, degree: Int, q: UInt64, roots: UnsafePointer<UInt64>,
+        shoups: UnsafePointer<UInt64>, nInverse: UInt64, nInverseShoup: UInt64, lastRoot: UInt64,
+        lastRootShoup: UInt64
+    ) {
+        let twoQ = q &* 2
+        var t = 1
+        var h = degree >> 1
+        // Two stages per pass (radix 4) while neither is the last: stage (h, t), then stage (h/2, 2t).
+        while h >= 4 {
+            var base = x
+            for i in 0..<(h >> 1) {
+                let w1 = roots[h &+ 2 &* i]
+                let w1Shoup = shoups[h &+ 2 &* i]
+                let w2 = roots[h &+ 2 &* i &+ 1]
+                let w2Shoup = shoups[h &+ 2 &* i &+ 1]
+                let w = roots[(h >> 1) &+ i]
+                let wShoup = shoups[(h >> 1) &+ i]
+                for j in 0..<t {
+                    let p0 = base + j
+                    let p1 = p0 + t
+                    let p2 = p1 + t
+                    let p3 = p2 + t
+                    var x0 = p0.pointee
+                    var x1 = p1.pointee
+                    var x2 = p2.pointee
+                    var x3 = p3.pointee
+                    inverseButterfly(&x0, &x1, w1, w1Shoup, q, twoQ)
+                    inverseButterfly(&x2, &x3, w2, w2Shoup, q, twoQ)
+                    inverseButterfly(&x0, &x2, w, wShoup, q, twoQ)
+                    inverseButterfly(&x1, &x3, w, wShoup, q, twoQ)
+                    p0.pointee = x0
+                    p1.pointee = x1
+                    p2.pointee = x2
+                    p3.pointee = x3
+                }
+                base += t << 2
+            }
+            t <<= 2
+            h >>= 2
+        }
+        // A remaining radix-2 stage when the count of non-final stages is odd.
+        if h == 2 {
+            for i in 0..<2 {
+                let w = roots[2 &+ i]
+                let wShoup = shoups[2 &+ i]
+                let first = x + i &* (t << 1)
+                for j in 0..<t {
+                    inverseButterfly(&first[j], &first[j &+ t], w, wShoup, q, twoQ)
+                }
+            }
+            t <<= 1
+        }
+        // Last stage (one twiddle), with the scaling by N^-1 folded in.
+        let second = x + t
+        for j in 0..<t {
+            let u = x[j]
+            let v = second[j]
+            let sum = u &+ v
+            let difference = u &- v &+ twoQ
+            var a = sum &* nInverse &- sum.multipliedFullWidth(by: nInverseShoup).high &* q
+            var b = difference &* lastRoot &- difference.multipliedFullWidth(by: lastRootShoup).high &* q
+            if a >= q { a &-= q }
+            if b >= q { b &-= q }
+            x[j] = a
+            second[j] = b
         }
     }
 

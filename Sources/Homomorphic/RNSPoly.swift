@@ -4,7 +4,7 @@ public struct RNSPoly: Sendable, Hashable {
     /// Ring degree N.
     public let degree: Int
     /// Number of residue rows.
-    public let count: Int
+    public internal(set) var count: Int
     /// count * N residues, row-major.
     @usableFromInline var data: [UInt64]
 
@@ -13,6 +13,15 @@ public struct RNSPoly: Sendable, Hashable {
         self.degree = degree
         self.count = count
         self.data = [UInt64](repeating: 0, count: degree * count)
+    }
+
+    /// A polynomial with `count` rows whose residues the caller writes before reading them (no zero fill).
+    init(uninitializedDegree degree: Int, count: Int) {
+        self.degree = degree
+        self.count = count
+        self.data = [UInt64](unsafeUninitializedCapacity: degree * count) { _, initialized in
+            initialized = degree * count
+        }
     }
 
     /// Row i as a copy.

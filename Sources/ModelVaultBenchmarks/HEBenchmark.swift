@@ -6,6 +6,7 @@ import SampleData
 /// N = 8192, moduli [60, 40, 40, 60], scale 2^40 (the MLP uses [49, 40, 40, 40, 49] for its three levels).
 enum HEBenchmark {
     static func run() async throws {
+        let load = loadAverage()
         let peer = runTenSEAL()
         let context = try CKKSContext(parameters: CKKSParameters.named("n8192-d2")!.parameters())
         let secretKey = context.generateSecretKey()
@@ -22,29 +23,37 @@ enum HEBenchmark {
         func add(_ name: String, _ ours: Double, _ theirs: Double?, unit: String = "ms") {
             rows.append(Row(name: name, ours: ours, theirs: theirs, unit: unit))
         }
+        /// A timed row: wall-clock medians, plus process CPU-time medians (the work done, which a loaded machine's
+        /// scheduling does not inflate).
+        func add(_ name: String, _ ours: Timing, peerKey: String?, divisor: Double = 1) {
+            rows.append(
+                Row(
+                    name: name, ours: ours.wall / divisor, theirs: peerKey.flatMap { peer?[$0] }, unit: "ms",
+                    oursCPU: ours.cpu / divisor, theirsCPU: peerKey.flatMap { peer?[$0 + "_cpu"] }))
+        }
         add(
             "encode+encrypt (public key)", try measure { _ = try context.encrypt(values, using: publicKey) },
-            peer?["encrypt"])
+            peerKey: "encrypt")
         add(
             "encode+encrypt (symmetric, seeded)", try measure { _ = try context.encrypt(values, using: secretKey) },
-            nil)
+            peerKey: nil)
         add(
             "decrypt+decode", try measure { _ = context.decryptValues(ciphertext, using: secretKey) },
-            peer?["decrypt"])
+            peerKey: "decrypt")
         add(
             "ct multiply+relin+rescale",
             try measure {
                 _ = try context.rescale(context.multiply(ciphertext, other, relinearizationKey: relinearizationKey))
-            }, peer?["multiply"])
+            }, peerKey: "multiply")
         add(
             "encode+plain multiply+rescale",
             try measure {
                 _ = try context.rescale(context.multiply(ciphertext, context.encode(values, scale: topPrime)))
-            }, peer?["multiply_plain"])
+            }, peerKey: "multiply_plain")
         add(
             "rotation (TenSEAL: sum()/12)",
             try measure { _ = try context.rotate(ciphertext, by: 1, using: galoisKeys) },
-            peer?["rotation"])
+            peerKey: "rotation")
 
         // End-to-end private logistic regression over the 114 test rows.
         let (testRows, weights, bias) = try breastCancerTestRows()
@@ -62,8 +71,11 @@ enum HEBenchmark {
             querySize = queryBytes.count
             resultSize = resultBytes.count
         }
-        add("e2e logistic, 114 rows", e2e, peer?["e2e"])
-        add("e2e logistic rows/s", 114_000 / e2e, peer?["e2e"].map { 114_000 / $0 }, unit: "rows/s")
+        add("e2e logistic, 114 rows", e2e, peerKey: "e2e")
+        rows.append(
+            Row(
+                name: "e2e logistic rows/s", ours: 114_000 / e2e.wall, theirs: peer?["e2e"].map { 114_000 / $0 },
+                unit: "rows/s", oursCPU: 114_000 / e2e.cpu, theirsCPU: peer?["e2e_cpu"].map { 114_000 / $0 }))
         add("query size", Double(querySize) / 1024, peer?["query_bytes"].map { $0 / 1024 }, unit: "KiB")
         add("evaluation keys size", 0, peer?["keys_bytes"].map { $0 / 1024 }, unit: "KiB")
         add("result size", Double(resultSize) / 1024, peer?["result_bytes"].map { $0 / 1024 }, unit: "KiB")
@@ -80,14 +92,18 @@ enum HEBenchmark {
                 query, model: .squareMLP(mlp), keys: mlpKeys, context: mlpContext)
             _ = try mlpClient.decrypt(result)
         }
-        add("MLP digits, per image (batch of 360)", batch / 360, peer?["mlp_per_image"])
-        add("MLP digits, batch of 360 total", batch, peer?["mlp_per_image"].map { $0 * 360 })
+        add("MLP digits, per image (batch of 360)", batch, peerKey: "mlp_per_image", divisor: 360)
+        add("MLP digits, batch of 360 total", batch.wall, peer?["mlp_per_image"].map { $0 * 360 })
         add(
             "relin key size (MLP)", Double(mlpContext.serialize(mlpKeys.relinearization!).count) / 1024,
             peer?["mlp_keys_bytes"].map { $0 / 1024 }, unit: "KiB")
 
-        print("| operation | ModelVault | TenSEAL | ratio (TenSEAL/ModelVault) |")
-        print("|---|---|---|---|")
+        print("Load average (1, 5, 15 min): \(loadAverage(atStart: load))")
+        print("Threads per operation: 1 (ModelVault and SEAL are both single-threaded per operation)")
+        print(
+            "| operation | ModelVault | TenSEAL | ratio (TenSEAL/ModelVault) | ModelVault CPU | TenSEAL CPU | CPU ratio |"
+        )
+        print("|---|---|---|---|---|---|---|")
         for row in rows { print(row.line) }
         if peer == nil { print("(TenSEAL not installed: peer figures missing; pip install tenseal==0.3.18)") }
     }
@@ -97,29 +113,53 @@ enum HEBenchmark {
         let ours: Double
         let theirs: Double?
         let unit: String
+        var oursCPU: Double? = nil
+        var theirsCPU: Double? = nil
 
         var line: String {
-            let ratio: String
-            if let theirs, ours > 0 {
-                ratio = String(format: "%.2fx", unit == "rows/s" ? ours / theirs : theirs / ours)
-            } else {
-                ratio = "-"
+            func ratio(_ ours: Double?, _ theirs: Double?) -> String {
+                guard let ours, let theirs, ours > 0 else { return "-" }
+                return String(format: "%.2fx", unit == "rows/s" ? ours / theirs : theirs / ours)
             }
-            let theirText = theirs.map { String(format: "%.3f", $0) + " " + unit } ?? "-"
-            return "| \(name) | \(String(format: "%.3f", ours)) \(unit) | \(theirText) | \(ratio) |"
+            func text(_ value: Double?) -> String { value.map { String(format: "%.3f", $0) + " " + unit } ?? "-" }
+            return "| \(name) | \(text(ours)) | \(text(theirs)) | \(ratio(ours, theirs)) | \(text(oursCPU)) | "
+                + "\(text(theirsCPU)) | \(ratio(oursCPU, theirsCPU)) |"
         }
     }
 
-    /// Median wall time in milliseconds.
-    static func measure(repetitions: Int = 30, _ body: () throws -> Void) throws -> Double {
+    /// Median wall time and median process CPU time of one run, in milliseconds.
+    struct Timing {
+        let wall: Double
+        let cpu: Double
+    }
+
+    static func processCPUTime() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) * 1e3 + Double(time.tv_nsec) / 1e6
+    }
+
+    /// The load average now, or "at start -> now" given the one read at the start.
+    static func loadAverage(atStart start: String? = nil) -> String {
+        let now =
+            (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))
+            .map { $0.split(separator: " ").prefix(3).joined(separator: " ") } ?? "unknown"
+        return start.map { "\($0) at start, \(now) at end" } ?? now
+    }
+
+    /// Medians over `repetitions` runs after one warm-up run.
+    static func measure(repetitions: Int = 30, _ body: () throws -> Void) throws -> Timing {
         try body()
         var times: [Double] = []
+        var cpuTimes: [Double] = []
         for _ in 0..<repetitions {
             let start = DispatchTime.now().uptimeNanoseconds
+            let cpuStart = processCPUTime()
             try body()
+            cpuTimes.append(processCPUTime() - cpuStart)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         }
-        return times.sorted()[times.count / 2]
+        return Timing(wall: times.sorted()[times.count / 2], cpu: cpuTimes.sorted()[cpuTimes.count / 2])
     }
 
     static func loadCSV(_ url: URL) throws -> ([[Double]], [Double]) {
@@ -188,10 +228,15 @@ enum HEBenchmark {
 
         def median_ms(fn, reps=30):
             fn()
-            times = []
+            times = []; cpu = []
             for _ in range(reps):
-                start = time.perf_counter(); fn(); times.append((time.perf_counter() - start) * 1000)
-            return statistics.median(times)
+                start = time.perf_counter(); cpu_start = time.process_time(); fn()
+                cpu.append((time.process_time() - cpu_start) * 1000); times.append((time.perf_counter() - start) * 1000)
+            return statistics.median(times), statistics.median(cpu)
+
+        def timed(key, fn, reps=30, divisor=1):
+            wall, cpu = median_ms(fn, reps)
+            out[key] = wall / divisor; out[key + "_cpu"] = cpu / divisor
 
         ctx = ts.context(ts.SCHEME_TYPE.CKKS, poly_modulus_degree=8192, coeff_mod_bit_sizes=[60, 40, 40, 60])
         ctx.global_scale = 2 ** 40
@@ -199,11 +244,11 @@ enum HEBenchmark {
         values = np.random.uniform(-1, 1, 4096).tolist()
         a = ts.ckks_vector(ctx, values); b = ts.ckks_vector(ctx, values)
         out = {}
-        out["encrypt"] = median_ms(lambda: ts.ckks_vector(ctx, values))
-        out["decrypt"] = median_ms(lambda: a.decrypt())
-        out["multiply"] = median_ms(lambda: a * b)
-        out["multiply_plain"] = median_ms(lambda: a * values)
-        out["rotation"] = median_ms(lambda: a.sum(), reps=10) / 12
+        timed("encrypt", lambda: ts.ckks_vector(ctx, values))
+        timed("decrypt", lambda: a.decrypt())
+        timed("multiply", lambda: a * b)
+        timed("multiply_plain", lambda: a * values)
+        timed("rotation", lambda: a.sum(), reps=10, divisor=12)
 
         rng = np.random.default_rng(1)
         rows = rng.normal(size=(114, 30)).tolist(); w = rng.normal(size=30).tolist()
@@ -216,7 +261,7 @@ enum HEBenchmark {
             client = ts.lazy_ckks_vector_from(result); client.link_context(ctx)
             client.decrypt()
             sizes["query_bytes"] = len(query); sizes["result_bytes"] = len(result)
-        out["e2e"] = median_ms(e2e, reps=10)
+        timed("e2e", e2e, reps=10)
         out.update(sizes)
         out["keys_bytes"] = len(public.serialize(save_public_key=False, save_secret_key=False,
                                                  save_galois_keys=True, save_relin_keys=True))
@@ -232,7 +277,7 @@ enum HEBenchmark {
             h = x.mm(w1) + b1
             h.square_()
             (h.mm(w2) + b2).decrypt()
-        out["mlp_per_image"] = median_ms(mlp, reps=5)
+        timed("mlp_per_image", mlp, reps=5)
         out["mlp_keys_bytes"] = len(mctx.serialize(save_public_key=False, save_secret_key=False,
                                                    save_galois_keys=True, save_relin_keys=True))
         json.dump(out, sys.stdout)
