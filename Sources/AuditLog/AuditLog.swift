@@ -25,20 +25,39 @@ public actor AuditLog {
     private let signer: NoteSigner
     private let files: LogFiles
     private var state: DiskState
-    private var pending: [Waiter] = []
-    private var leading = false
     private var isClosed = false
     private var isClosing = false
 
-    private enum Wake: Sendable {
+    /// Queued appends not yet written.
+    private var pending: [Waiter] = []
+    /// Written appends waiting for a sync that starts after their write.
+    private var written: [Waiter] = []
+    /// Whether a caller holds the write role / the sync role.
+    private var writing = false
+    private var syncing = false
+    private var nextWaiterID = 0
+    /// Outcomes of role holders' own appends (a role holder has no continuation to resume).
+    private var finished: [Int: Result<UInt64, any Error>] = [:]
+    /// The tree after the last write, and after the last write a completed sync covered.
+    private var writtenTip: (size: UInt64, root: TreeHash)?
+    private var durableTip: (size: UInt64, root: TreeHash)?
+    /// A checkpoint note was appended and awaits the next sync.
+    private var checkpointUnsynced = false
+    /// A failed sync: the kernel may have dropped dirty pages, so this writer accepts nothing more.
+    private var failure: (any Error)?
+
+    private enum Role: Sendable {
         case committed(UInt64)
-        case lead
+        case write
+        case sync
     }
 
     private struct Waiter {
+        var id: Int
         /// Canonical JSON of one entry, or several for `append(contentsOf:)`.
         var entryJSON: [Data]
-        var continuation: CheckedContinuation<Wake, any Error>?
+        var continuation: CheckedContinuation<Role, any Error>?
+        var firstIndex: UInt64 = 0
     }
 
     /// Opens (or creates) the log in `directory`, recovering from a crash: an unfinished last record or
@@ -56,7 +75,9 @@ public actor AuditLog {
         let files = try LogFiles.open(directory)
         self.files = files
         do {
-            state = try files.locked { try DiskState().caughtUp(with: files, verifier: signer.verifier) }
+            state = try files.locked {
+                try DiskState().caughtUp(with: files, verifier: signer.verifier, recovering: true)
+            }
         } catch {
             files.close()
             throw error
@@ -99,13 +120,15 @@ public actor AuditLog {
         let files = files
         let signer = signer
         let state = state
-        let updated = try await Self.onIOQueue {
+        let updated = try await Self.run(on: Self.ioQueue) {
             try files.locked {
                 var current = try state.caughtUp(with: files, verifier: signer.verifier)
-                try current.writeCheckpoint(to: files, signer: signer)
+                // Appends may be written but not yet synced: the checkpoint must not outlive the entries it covers.
+                try files.entries.sync()
+                try current.writeCheckpoint(size: current.tree.size, root: current.tree.root, to: files, signer: signer)
                 return current
             }
-        }
+        }.get()
         adopt(updated)
         guard let written = updated.lastCheckpoint else { throw AuditLogError.corruptCheckpoint }
         return written
@@ -115,10 +138,21 @@ public actor AuditLog {
     public func close() async throws {
         guard !isClosed else { return }
         isClosing = true
-        while leading || !pending.isEmpty { await Task.yield() }
+        while !isIdle { await Task.yield() }
         if state.tree.size > 0 { try await checkpoint() }
         isClosed = true
+        let files = files
+        let signer = signer
+        let state = state
+        // At rest the entries file is plain JSON lines: the preallocated zeroes go.
+        let trimmed = await Self.run(on: Self.ioQueue) {
+            try files.locked {
+                var current = try state.caughtUp(with: files, verifier: signer.verifier)
+                try current.trimPadding(of: files)
+            }
+        }
         files.close()
+        try trimmed.get()
     }
 
     /// Takes a newer disk state (another writer's records, or our own batch).
@@ -131,93 +165,162 @@ public actor AuditLog {
     // MARK: Group commit
 
     /// Queues records and returns the index of the first once durable.
+    ///
+    /// Every caller is a waiter; at most one of them writes (the write role) and at most one syncs (the sync role)
+    /// at a time, so a batch is written while the previous batch's `fdatasync` is in flight, and the next sync
+    /// starts as soon as that one ends. A role is handed to a waiting caller when its holder finishes.
     private func enqueue(_ entryJSON: [Data]) async throws -> UInt64 {
         guard !isClosed, !isClosing else { throw AuditLogError.closed }
-        if leading {
-            let wake = try await withCheckedThrowingContinuation { continuation in
-                pending.append(Waiter(entryJSON: entryJSON, continuation: continuation))
-            }
-            switch wake {
-            case .committed(let index): return index
-            case .lead: break  // Our record is still pending; we write this batch.
+        if let failure { throw failure }
+        let id = nextWaiterID
+        nextWaiterID += 1
+        var role: Role
+        if writing {
+            role = try await withCheckedThrowingContinuation { continuation in
+                pending.append(Waiter(id: id, entryJSON: entryJSON, continuation: continuation))
             }
         } else {
-            leading = true
-            pending.append(Waiter(entryJSON: entryJSON, continuation: nil))
+            writing = true
+            pending.append(Waiter(id: id, entryJSON: entryJSON, continuation: nil))
+            role = .write
         }
-        return try await leadBatch()
+        while true {
+            switch role {
+            case .committed(let index): return index
+            case .write: await writeBatch()
+            case .sync: await syncBatch()
+            }
+            if let outcome = finished.removeValue(forKey: id) { return try outcome.get() }
+            if !syncing, !written.isEmpty {
+                syncing = true
+                role = .sync
+                continue
+            }
+            role = try await withCheckedThrowingContinuation { continuation in
+                if let position = written.firstIndex(where: { $0.id == id }) {
+                    written[position].continuation = continuation
+                } else if let position = pending.firstIndex(where: { $0.id == id }) {
+                    pending[position].continuation = continuation
+                } else {
+                    continuation.resume(throwing: AuditLogError.closed)  // Unreachable: every waiter is queued.
+                }
+            }
+        }
     }
 
-    /// Writes every pending record; the leader's own record (the one without a continuation) is among them.
-    private func leadBatch() async throws -> UInt64 {
-        // Appenders resumed by the previous batch are about to queue again; letting them in first makes batches
-        // larger, and the batch size is what amortises the sync.
+    /// The write role: writes every queued record (no sync) and moves the batch to `written`.
+    private func writeBatch() async {
+        // Appenders resumed by the last sync are about to queue again; letting them in first makes batches larger.
         await Task.yield()
         let batch = pending
         pending = []
-        let groups = batch.map(\.entryJSON)
-        let files = files
-        let signer = signer
-        let state = state
-        let interval = checkpointInterval
-        let result: Result<(DiskState, [UInt64]), any Error> = await Self.onIOQueueReturning {
-            Result {
+        if let failure {
+            for waiter in batch { complete(waiter, .failure(failure)) }
+        } else {
+            let groups = batch.map(\.entryJSON)
+            let files = files
+            let signer = signer
+            let state = state
+            let interval = checkpointInterval
+            let durable = durableTip
+            let result: Result<(DiskState, [UInt64], Bool), any Error> = await Self.run(on: Self.ioQueue) {
                 try files.locked {
                     var current = try state.caughtUp(with: files, verifier: signer.verifier)
                     let firstIndices = try current.writeRecords(groups, to: files)
-                    // Entries are durable now; a failed checkpoint is retried at the next batch or `close()`.
-                    if current.tree.size - (current.lastCheckpoint?.checkpoint.size ?? 0) >= interval {
-                        try? current.writeCheckpoint(to: files, signer: signer)
+                    // A checkpoint covers only what a completed sync made durable; the next sync makes it durable.
+                    // A failed checkpoint is retried after a later batch or at `close()`.
+                    var signed = false
+                    if let durable, durable.size >= (current.lastCheckpoint?.checkpoint.size ?? 0) + interval {
+                        signed =
+                            (try? current.writeCheckpoint(
+                                size: durable.size, root: durable.root, to: files, signer: signer, sync: false))
+                            ?? false
                     }
-                    return (current, firstIndices)
+                    return (current, firstIndices, signed)
                 }
             }
-        }
-        var ownIndex: UInt64?
-        var failure: (any Error)?
-        switch result {
-        case .success(let (updated, firstIndices)):
-            adopt(updated)
-            for (waiter, index) in zip(batch, firstIndices) {
-                if let continuation = waiter.continuation {
-                    continuation.resume(returning: .committed(index))
-                } else {
-                    ownIndex = index
+            switch result {
+            case .success(let (updated, firstIndices, signed)):
+                adopt(updated)
+                writtenTip = (updated.tree.size, updated.tree.root)
+                if signed { checkpointUnsynced = true }
+                for (waiter, index) in zip(batch, firstIndices) {
+                    var waiter = waiter
+                    waiter.firstIndex = index
+                    written.append(waiter)
                 }
+            case .failure(let error):
+                for waiter in batch { complete(waiter, .failure(error)) }
             }
-        case .failure(let error):
-            failure = error
-            for waiter in batch { waiter.continuation?.resume(throwing: error) }
         }
-        handOff()
-        if let failure { throw failure }
-        return ownIndex!
+        if !pending.isEmpty, let next = pending[0].continuation {
+            pending[0].continuation = nil
+            next.resume(returning: .write)
+        } else {
+            writing = false
+        }
     }
 
-    /// Passes the lead to the oldest waiter, or marks the log idle.
-    private func handOff() {
-        guard !pending.isEmpty, let next = pending[0].continuation else {
-            leading = false
-            return
+    /// The sync role: one `fdatasync` that began after every record in `written` was written, then resumes them.
+    private func syncBatch() async {
+        let batch = written
+        written = []
+        let tip = writtenTip
+        let checkpointsToo = checkpointUnsynced
+        checkpointUnsynced = false
+        var outcome: Result<Void, any Error> = .success(())
+        if let failure {
+            outcome = .failure(failure)
+        } else {
+            let files = files
+            // The checkpoint note (rare) syncs beside the entries, not after them.
+            async let entriesSynced = Self.run(on: Self.syncQueue) { try files.entries.sync() }
+            async let checkpointsSynced: Result<Void, any Error> =
+                checkpointsToo ? Self.run(on: Self.checkpointSyncQueue) { try files.checkpoints.sync() } : .success(())
+            let results = await [entriesSynced, checkpointsSynced]
+            for case .failure(let error) in results {
+                outcome = .failure(error)
+                // After a failed fdatasync the kernel may have dropped the dirty pages: later syncs prove nothing.
+                failure = error
+            }
         }
-        pending[0].continuation = nil
-        next.resume(returning: .lead)
+        if case .success = outcome, let tip { durableTip = tip }
+        for waiter in batch { complete(waiter, outcome.map { waiter.firstIndex }) }
+        if let position = written.firstIndex(where: { $0.continuation != nil }),
+            let next = written[position].continuation
+        {
+            written[position].continuation = nil
+            next.resume(returning: .sync)
+        } else {
+            syncing = false
+        }
     }
 
-    // MARK: I/O queue
+    /// Resumes a waiter with its outcome, or keeps it for a role holder (which has no continuation) to pick up.
+    private func complete(_ waiter: Waiter, _ outcome: Result<UInt64, any Error>) {
+        if let continuation = waiter.continuation {
+            continuation.resume(with: outcome.map { .committed($0) })
+        } else {
+            finished[waiter.id] = outcome
+        }
+    }
 
+    /// Whether no append is queued, being written or being synced.
+    private var isIdle: Bool { !writing && !syncing && pending.isEmpty && written.isEmpty }
+
+    // MARK: I/O queues
+
+    /// Writes (under the file lock) are serial; syncs run on their own queues so a batch is written while the
+    /// previous one syncs. Blocking calls stay off the cooperative thread pool.
     private static let ioQueue = DispatchQueue(label: "modelvault.audit.io")
+    private static let syncQueue = DispatchQueue(label: "modelvault.audit.sync")
+    private static let checkpointSyncQueue = DispatchQueue(label: "modelvault.audit.sync.checkpoints")
 
-    /// Runs blocking file work on a dedicated queue so fsync and flock never block the cooperative thread pool.
-    private static func onIOQueue<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            ioQueue.async { continuation.resume(with: Result { try work() }) }
-        }
-    }
-
-    private static func onIOQueueReturning<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    private static func run<T: Sendable>(
+        on queue: DispatchQueue, _ work: @escaping @Sendable () throws -> T
+    ) async -> Result<T, any Error> {
         await withCheckedContinuation { continuation in
-            ioQueue.async { continuation.resume(returning: work()) }
+            queue.async { continuation.resume(returning: Result { try work() }) }
         }
     }
 }

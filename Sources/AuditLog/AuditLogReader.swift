@@ -14,7 +14,7 @@ public struct AuditLogReader: Sendable {
     /// Every complete record, in order. Leaf hashes are recomputed from the stored data, not trusted.
     public func records() throws -> [AuditRecord] {
         let data = try AuditVerifier.readIfPresent(directory.appendingPathComponent(EntriesFile.entriesName))
-        let (lines, _) = EntriesFile.lineRanges(in: data)
+        let (lines, _, _) = EntriesFile.lineRanges(in: data)
         return try data.withUnsafeBytes { buffer in
             try lines.enumerated().map { number, range in
                 guard let parsed = EntriesFile.parse(UnsafeRawBufferPointer(rebasing: buffer[range])) else {

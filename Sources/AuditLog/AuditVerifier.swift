@@ -97,7 +97,7 @@ public enum AuditVerifier {
     public static func verify(directory: URL, verifier: NoteVerifier) async throws -> VerificationReport {
         let entriesData = try readIfPresent(directory.appendingPathComponent(EntriesFile.entriesName))
         let checkpointData = try readIfPresent(directory.appendingPathComponent(EntriesFile.checkpointsName))
-        let (lines, completeBytes) = EntriesFile.lineRanges(in: entriesData)
+        let (lines, completeBytes, contentBytes) = EntriesFile.lineRanges(in: entriesData)
 
         let (leaves, exact, exactCount) = await hashLeaves(entriesData, lines: lines)
         var problems = exact
@@ -154,7 +154,7 @@ public enum AuditVerifier {
         problems.append(contentsOf: checkpointProblems.prefix(max(0, problemLimit - problems.count)))
         return VerificationReport(
             entryCount: count, checkpointCount: notes.count, recomputedRoot: tree.root, latestCheckpoint: latest,
-            hasUnfinishedTail: completeBytes < entriesData.count, problems: problems, problemCount: problemCount,
+            hasUnfinishedTail: completeBytes < contentBytes, problems: problems, problemCount: problemCount,
             firstBadIndex: firstBad)
     }
 

@@ -8,13 +8,13 @@ import Musl
 import Darwin
 #endif
 
-/// An append-only file descriptor with explicit durability (POSIX; a value type so it can cross to the I/O queue).
+/// A log file descriptor with explicit durability (POSIX; a value type so it can cross to the I/O queues).
 struct LogFile: Sendable {
     let fd: Int32
 
-    /// Opens (creating with mode 0600) a file for reading and appending.
-    static func open(_ url: URL, create: Bool = true) throws -> LogFile {
-        let flags = O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0)
+    /// Opens (creating with mode 0600) a file for reading and writing; with `appending`, every write goes to the end.
+    static func open(_ url: URL, create: Bool = true, appending: Bool = true) throws -> LogFile {
+        let flags = O_RDWR | O_CLOEXEC | (appending ? O_APPEND : 0) | (create ? O_CREAT : 0)
         let fd = url.withUnsafeFileSystemRepresentation { path in
             path.map { systemOpen($0, flags, 0o600) } ?? -1
         }
@@ -59,12 +59,56 @@ struct LogFile: Sendable {
         return data.prefix(done)
     }
 
+    /// The bytes from `offset` up to the first NUL byte (where preallocated zeroes begin) or `end`.
+    func readRecords(from offset: Int, upTo end: Int) throws -> Data {
+        var result = Data()
+        var position = offset
+        var chunk = 4096
+        while position < end {
+            let piece = try read(from: position, count: min(chunk, end - position))
+            guard !piece.isEmpty else { break }
+            let length = piece.withUnsafeBytes { EntriesFile.leadingRecordLength($0) }
+            result.append(piece.prefix(length))
+            if length < piece.count { break }
+            position += piece.count
+            chunk = min(chunk * 4, 4 << 20)
+        }
+        return result
+    }
+
+    /// Whether any byte in `offset..<end` is not zero.
+    func hasNonZeroBytes(from offset: Int, upTo end: Int) throws -> Bool {
+        var position = offset
+        while position < end {
+            let piece = try read(from: position, count: min(1 << 20, end - position))
+            guard !piece.isEmpty else { break }
+            if piece.withUnsafeBytes({ EntriesFile.contentLength($0) }) > 0 { return true }
+            position += piece.count
+        }
+        return false
+    }
+
     /// Appends all of `data` (one or more `write` calls at the end of the file).
     func append(_ data: Data) throws {
         try data.withUnsafeBytes { buffer in
             var done = 0
             while done < buffer.count {
                 let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw AuditLogError.io(errno)
+                }
+                done += n
+            }
+        }
+    }
+
+    /// Writes all of `data` at `offset` (the file grows if needed).
+    func overwrite(_ data: Data, at offset: Int) throws {
+        try data.withUnsafeBytes { buffer in
+            var done = 0
+            while done < buffer.count {
+                let n = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw AuditLogError.io(errno)

@@ -17,9 +17,12 @@ import Testing
             _ = try await log.append(TemporaryLog.entry(6))
             _ = try await log.append(TemporaryLog.entry(7))
         }
-        let full = try Data(contentsOf: source.entriesURL)
+        // The open writer preallocated zeroes after its records; a crash can leave any part of them.
+        let written = try Data(contentsOf: source.entriesURL)
+        let (lines, _, contentLength) = EntriesFile.lineRanges(in: written)
+        #expect(written.count > contentLength)
+        let full = written.prefix(contentLength)
         let checkpoints = try Data(contentsOf: source.checkpointsURL)
-        let lines = EntriesFile.lineRanges(in: full).lines
         #expect(lines.count == 8)
         let firstCut = lines[6].lowerBound
         let endOfSeventh = lines[6].upperBound + 1
@@ -27,10 +30,11 @@ import Testing
         let target = TemporaryLog()
         defer { target.remove() }
         try FileManager.default.createDirectory(at: target.directory, withIntermediateDirectories: true)
-        for cut in firstCut..<full.count {
-            try full.prefix(cut).write(to: target.entriesURL)
+        let zeroTails = [1, 100, written.count - full.count].map { full.count + $0 }
+        for cut in Array(firstCut..<full.count) + zeroTails {
+            try written.prefix(cut).write(to: target.entriesURL)
             try checkpoints.write(to: target.checkpointsURL)
-            let expected: UInt64 = cut >= endOfSeventh ? 7 : 6
+            let expected: UInt64 = cut >= full.count ? 8 : cut >= endOfSeventh ? 7 : 6
             let log = try AuditLog(directory: target.directory, signer: source.key, origin: source.origin)
             #expect(await log.size == expected, "cut at \(cut)")
             #expect(try await log.append(TemporaryLog.entry(100)) == expected)
@@ -54,6 +58,25 @@ import Testing
         #expect(await log.size == 4)
         try await log.close()
         #expect(try await temp.verify().isValid)
+    }
+
+    @Test func recordsAfterPreallocatedZeroesAreCutOff() async throws {
+        // A crash can put a later page of an unfinished batch on disk without the page before it: zeroes, then
+        // records. None of them was acknowledged, and recovery must not let them resurface after new appends.
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        try await temp.fill(4)
+        let records = try Data(contentsOf: temp.entriesURL)
+        let stray = records[EntriesFile.lineRanges(in: records).lines[3]] + Data([0x0A])
+        try (records + Data(count: 300) + stray + Data(count: 50)).write(to: temp.entriesURL)
+        let log = try temp.open()
+        #expect(await log.size == 4)
+        #expect(try await log.append(TemporaryLog.entry(4)) == 4)
+        try await log.close()
+        let report = try await temp.verify()
+        #expect(report.isValid, "\(report.problems)")
+        #expect(report.entryCount == 5)
+        #expect(try temp.lines().count == 5)
     }
 
     @Test func aTornRecordPastTheLastCheckpointIsCutOffWithEverythingAfterIt() async throws {
