@@ -64,17 +64,17 @@ struct AgeCipherSuite: VaultCipherSuite {
         try Age.decryptFile(at: input, to: output, using: self.identities(identities))
     }
 
+    func encryptFileDigesting(at input: URL, to output: URL, recipients: [String]) throws -> FileDigest {
+        FileDigest(
+            try Age.encryptFileDigestingPlaintext(at: input, to: output, recipients: self.recipients(recipients)))
+    }
+
+    func decryptFileDigesting(at input: URL, to output: URL, using identities: [String]) throws -> FileDigest {
+        FileDigest(try Age.decryptFileDigestingPlaintext(at: input, to: output, using: self.identities(identities)))
+    }
+
     func plaintextDigest(ofFileAt url: URL, using identities: [String]) throws -> FileDigest {
-        let reader = try AgeRandomAccessReader(url: url, using: self.identities(identities))
-        var hasher = SHA256()
-        var offset = 0
-        let total = reader.plaintextCount
-        while offset < total {
-            let end = min(offset + (4 << 20), total)
-            hasher.update(data: try reader.read(offset..<end))
-            offset = end
-        }
-        return FileDigest(sha256: Array(hasher.finalize()), size: total)
+        FileDigest(try Age.plaintextDigest(ofFileAt: url, using: self.identities(identities)))
     }
 
     func rewrapFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws {
@@ -121,5 +121,12 @@ struct AgeCipherSuite: VaultCipherSuite {
         let key = try FernetKey(base64URL: keyText.trimmingCharacters(in: .whitespacesAndNewlines))
         let text = String(decoding: token, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return try Fernet.decrypt(token: text, key: key)
+    }
+}
+
+extension FileDigest {
+    /// The digest VaultCrypto computed while streaming a file.
+    init(_ digest: AgePlaintextDigest) {
+        self.init(sha256: digest.sha256, size: digest.count)
     }
 }

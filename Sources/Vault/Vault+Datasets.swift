@@ -171,12 +171,14 @@ extension Vault {
             for file in files {
                 let output = temporary.appending(path: file.path)
                 try VaultFiles.makeDirectory(output.deletingLastPathComponent())
+                let digest: FileDigest
                 do {
-                    try suite.decryptFile(at: layout.url(file.blobPath), to: output, using: identities)
+                    digest = try suite.decryptFileDigesting(
+                        at: layout.url(file.blobPath), to: output, using: identities)
                 } catch {
                     throw Self.undecryptableDataset(file, info)
                 }
-                try Self.checkDataset(try FileDigest(ofFileAt: output), of: file, info)
+                try Self.checkDataset(digest, of: file, info)
             }
         }
         return info

@@ -61,12 +61,14 @@ extension Vault {
             try await self.forEachFile(checked) { file in
                 let output = temporary.appending(path: file.path)
                 try VaultFiles.makeDirectory(output.deletingLastPathComponent())
+                let digest: FileDigest
                 do {
-                    try suite.decryptFile(at: self.layout.url(file.blobPath), to: output, using: identities)
+                    digest = try suite.decryptFileDigesting(
+                        at: self.layout.url(file.blobPath), to: output, using: identities)
                 } catch {
                     throw Self.undecryptable(file, checked)
                 }
-                try Self.check(try FileDigest(ofFileAt: output), of: file, checked)
+                try Self.check(digest, of: file, checked)
             }
         }
         return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))

@@ -15,8 +15,8 @@ struct StagedFile: Sendable {
 extension Vault {
     /// Encrypts `sources` for `recipient` into `area` (each as `<path>.age`) and hashes their plaintext.
     ///
-    /// Hashing and encryption of a file run side by side (the second read comes from the page cache), and
-    /// several files run at once.
+    /// Each file is read once: the plaintext is hashed as it is encrypted, chunks sealed across cores. Two files
+    /// run at once so that one's final flush to disk overlaps the other's encryption.
     nonisolated func stage(
         _ sources: [(path: String, source: FileSource)], into area: StagingArea, recipient: String
     ) async throws -> [StagedFile] {
@@ -32,7 +32,7 @@ extension Vault {
             var results: [StagedFile] = []
             var running = 0
             for (path, source) in sources {
-                if running >= 4, let done = try await group.next() {
+                if running >= 2, let done = try await group.next() {
                     results.append(done)
                     running -= 1
                 }
@@ -45,15 +45,14 @@ extension Vault {
                         try VaultFiles.writeAtomically(sealed, to: output, permissions: 0o600)
                         return StagedFile(path: path, digest: FileDigest(of: data))
                     case .file(let url):
-                        async let digest = FileDigest(ofFileAt: url)
                         do {
-                            try suite.encryptFile(at: url, to: output, recipients: [recipient])
+                            let digest = try suite.encryptFileDigesting(at: url, to: output, recipients: [recipient])
+                            return StagedFile(path: path, digest: digest)
                         } catch let error as VaultError {
                             throw error
                         } catch {
                             throw VaultError(.unreadableInput, "cannot encrypt \(path)")
                         }
-                        return StagedFile(path: path, digest: try await digest)
                     }
                 }
                 running += 1

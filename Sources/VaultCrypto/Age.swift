@@ -25,19 +25,31 @@ public enum Age {
 
     // MARK: Streams
 
-    /// Encrypts from `input` to `output` in constant memory, sealing chunks in parallel.
+    /// Encrypts from `input` to `output` in constant memory, sealing chunks in parallel. A regular input file is
+    /// read by offset in parallel segments; other inputs (pipes, terminals) stream sequentially.
     public static func encrypt(
         from input: FileHandle, to output: FileHandle, recipients: [any AgeRecipient], armored: Bool = false
     ) throws {
+        if !armored, let file = RegularFile(input) {
+            _ = try encrypt(file, to: output.fileDescriptor, recipients: recipients, hashing: false)
+            return
+        }
         try encrypt(from: ByteReader(handle: input), recipients: recipients, armored: armored) {
             try write($0, to: output)
         }
     }
 
-    /// Decrypts from `input` to `output` in constant memory; only authenticated chunks reach `output`.
+    /// Decrypts from `input` to `output` in constant memory; only authenticated chunks reach `output`, in order.
+    /// A binary regular input file is opened in parallel segments; other inputs stream sequentially.
     public static func decrypt(
         from input: FileHandle, to output: FileHandle, using identities: [any AgeIdentity]
     ) throws {
+        if let file = RegularFile(input), let opened = try openBinary(file, using: identities) {
+            _ = try AgePipeline(payload: opened.payload).open(
+                from: file, at: opened.offset, count: file.size - opened.offset, to: output.fileDescriptor,
+                hashing: false)
+            return
+        }
         try decrypt(from: ByteReader(handle: input), using: identities) { try write($0, to: output) }
     }
 
@@ -50,7 +62,12 @@ public enum Age {
         let source = try openForReading(input)
         defer { try? source.close() }
         try AtomicFile.write(to: output) { handle in
-            try encrypt(from: source, to: handle, recipients: recipients, armored: armored)
+            if !armored, let file = RegularFile(source) {
+                _ = try encrypt(
+                    file, to: handle.fileDescriptor, recipients: recipients, hashing: false, flushBehind: true)
+            } else {
+                try encrypt(from: source, to: handle, recipients: recipients, armored: armored)
+            }
         }
     }
 

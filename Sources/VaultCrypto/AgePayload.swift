@@ -9,6 +9,8 @@ struct AgePayload: Sendable {
     static let tagSize = 16
     static let sealedChunkSize = chunkSize + tagSize
     static let nonceSize = 16
+    /// The ChaCha20-Poly1305 nonce of one chunk: 11-byte big-endian counter and the final flag.
+    static let chunkNonceSize = 12
     /// Chunks per parallel batch: enough work for every core, small enough to keep memory low.
     static let batchChunks = max(8, min(64, ProcessInfo.processInfo.activeProcessorCount * 4))
 
@@ -26,7 +28,7 @@ struct AgePayload: Sendable {
         return try! ChaChaPoly.Nonce(data: bytes)
     }
 
-    func seal(_ plaintext: ArraySlice<UInt8>, index: UInt64, final: Bool) -> Data {
+    func seal(_ plaintext: some DataProtocol, index: UInt64, final: Bool) -> Data {
         // Sealing with a valid key and nonce cannot fail. `combined` is nonce, ciphertext, tag: slice off the
         // nonce without copying.
         let box = try! ChaChaPoly.seal(plaintext, using: key, nonce: Self.nonce(index, final: final))
@@ -38,6 +40,19 @@ struct AgePayload: Sendable {
             let box = try? ChaChaPoly.SealedBox(
                 nonce: Self.nonce(index, final: final), ciphertext: sealed.dropLast(Self.tagSize),
                 tag: sealed.suffix(Self.tagSize)),
+            let plain = try? ChaChaPoly.open(box, using: key)
+        else { return nil }
+        return plain
+    }
+
+    /// Opens a sealed chunk held in `slot` behind `chunkNonceSize` bytes of room, where its nonce is written so
+    /// the sealed box is read in place.
+    func open(slot: UnsafeMutableRawBufferPointer, index: UInt64, final: Bool) -> Data? {
+        guard slot.count >= Self.chunkNonceSize + Self.tagSize else { return nil }
+        for byte in 0..<3 { slot[byte] = 0 }
+        for byte in 0..<8 { slot[10 - byte] = UInt8(truncatingIfNeeded: index >> UInt64(8 * byte)) }
+        slot[11] = final ? 1 : 0
+        guard let box = try? ChaChaPoly.SealedBox(combined: UnsafeRawBufferPointer(slot)),
             let plain = try? ChaChaPoly.open(box, using: key)
         else { return nil }
         return plain

@@ -8,6 +8,8 @@ final class ByteReader {
     private var buffer: [UInt8] = []
     private var position = 0
     private var exhausted = false
+    /// Bytes pulled from the source so far.
+    private var pulled = 0
 
     init(pull: @escaping (Int) throws -> [UInt8]) {
         self.pull = pull
@@ -36,6 +38,9 @@ final class ByteReader {
 
     private var available: Int { buffer.count - position }
 
+    /// Bytes consumed so far: the source offset of the next byte `read` returns.
+    var consumed: Int { pulled - available }
+
     /// Pulls until at least `count` bytes are buffered or the input ends.
     private func fill(_ count: Int) throws {
         if position > 0 && position >= buffer.count / 2 {
@@ -44,6 +49,7 @@ final class ByteReader {
         }
         while available < count && !exhausted {
             let more = try pull(max(count - available, 64 * 1024))
+            pulled += more.count
             if more.isEmpty {
                 exhausted = true
             } else if buffer.isEmpty {

@@ -1,0 +1,111 @@
+import Crypto
+public import Foundation
+
+extension Age {
+    // MARK: Hashing while encrypting or decrypting
+
+    /// Encrypts the file at `input` into `output` atomically and returns the SHA-256 of the plaintext, computed
+    /// from the same read: the file is read once for both.
+    public static func encryptFileDigestingPlaintext(
+        at input: URL, to output: URL, recipients: [any AgeRecipient]
+    ) throws -> AgePlaintextDigest {
+        let source = try openForReading(input)
+        defer { try? source.close() }
+        var digest: AgePlaintextDigest?
+        try AtomicFile.write(to: output) { handle in
+            if let file = RegularFile(source) {
+                digest = try encrypt(
+                    file, to: handle.fileDescriptor, recipients: recipients, hashing: true, flushBehind: true)
+            } else {
+                var hasher = SHA256()
+                var count = 0
+                let reader = ByteReader { size in
+                    let bytes = [UInt8](try source.read(upToCount: size) ?? Data())
+                    hasher.update(data: bytes)
+                    count += bytes.count
+                    return bytes
+                }
+                try encrypt(from: reader, recipients: recipients, armored: false) { try write($0, to: handle) }
+                digest = AgePlaintextDigest(sha256: Array(hasher.finalize()), count: count)
+            }
+        }
+        return digest!
+    }
+
+    /// Decrypts the file at `input` into `output` (mode 0600) atomically, as `decryptFile` does, and returns the
+    /// SHA-256 of the plaintext written, computed in the same pass.
+    public static func decryptFileDigestingPlaintext(
+        at input: URL, to output: URL, using identities: [any AgeIdentity]
+    ) throws -> AgePlaintextDigest {
+        let source = try openForReading(input)
+        defer { try? source.close() }
+        var digest: AgePlaintextDigest?
+        try AtomicFile.write(to: output, permissions: 0o600) { handle in
+            digest = try decryptDigesting(source, to: handle, using: identities)
+        }
+        return digest!
+    }
+
+    /// Decrypts the file at `url` in memory, chunk by chunk, writing nothing, and returns the plaintext's digest;
+    /// throws if any chunk fails to authenticate.
+    public static func plaintextDigest(
+        ofFileAt url: URL, using identities: [any AgeIdentity]
+    ) throws
+        -> AgePlaintextDigest
+    {
+        let source = try openForReading(url)
+        defer { try? source.close() }
+        return try decryptDigesting(source, to: nil, using: identities)
+    }
+
+    // MARK: Core
+
+    /// Writes the header and seals the whole of `file` to `output` in parallel segments.
+    static func encrypt(
+        _ file: RegularFile, to output: Int32, recipients: [any AgeRecipient], hashing: Bool,
+        flushBehind: Bool = false
+    ) throws -> AgePlaintextDigest? {
+        try validate(recipients)
+        let fileKey = SymmetricKey(size: .bits128)
+        let header = AgeHeader.encode(stanzas: try recipients.flatMap { try $0.wrap(fileKey) }, fileKey: fileKey)
+        let nonce = SymmetricKey(size: .bits128).withUnsafeBytes { [UInt8]($0) }
+        try (header + nonce).withUnsafeBytes { try writeFully(output, $0) }
+        let pipeline = AgePipeline(payload: AgePayload(fileKey: fileKey, nonce: nonce), flushBehind: flushBehind)
+        return try pipeline.seal(from: file, count: file.size, to: output, hashing: hashing)
+    }
+
+    /// Reads and checks the header of a binary age file by offset; `nil` when the file is armored (the caller
+    /// streams it sequentially instead). Armor is detected before any identity is asked for its key.
+    static func openBinary(
+        _ file: RegularFile, using identities: [any AgeIdentity]
+    ) throws -> (payload: AgePayload, offset: Int)? {
+        let reader = file.reader()
+        guard try !AgeArmor.isArmored(reader) else { return nil }
+        let header = try AgeHeader.read(from: reader)
+        let fileKey = try header.unwrapFileKey(using: identities)
+        try header.verifyMAC(fileKey: fileKey)
+        let nonce = try reader.read(upTo: AgePayload.nonceSize)
+        guard nonce.count == AgePayload.nonceSize else { throw AgeError.header("missing payload nonce") }
+        return (AgePayload(fileKey: fileKey, nonce: nonce), reader.consumed)
+    }
+
+    /// Decrypts `source` to `output` (or nowhere) while hashing the plaintext released.
+    static func decryptDigesting(
+        _ source: FileHandle, to output: FileHandle?, using identities: [any AgeIdentity]
+    ) throws -> AgePlaintextDigest {
+        if let file = RegularFile(source), let opened = try openBinary(file, using: identities) {
+            // An output here is always an atomic file, fsynced at the end.
+            return try AgePipeline(payload: opened.payload, flushBehind: output != nil).open(
+                from: file, at: opened.offset, count: file.size - opened.offset, to: output?.fileDescriptor,
+                hashing: true)!
+        }
+        var hasher = SHA256()
+        var count = 0
+        try decrypt(from: ByteReader(handle: source), using: identities) { bytes in
+            hasher.update(data: bytes)
+            count += bytes.count
+            if let output { try write(bytes, to: output) }
+        }
+        return AgePlaintextDigest(sha256: Array(hasher.finalize()), count: count)
+    }
+}

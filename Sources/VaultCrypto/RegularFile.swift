@@ -1,0 +1,83 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A descriptor of a regular file read by offset (`pread`), from where its handle stood: the parallel pipeline
+/// needs to know the size up front and to read segments out of order.
+struct RegularFile: Sendable {
+    let descriptor: Int32
+    /// The offset the handle was at: where the content starts.
+    let start: Int
+    /// Bytes from `start` to the end of the file when opened.
+    let size: Int
+
+    /// `nil` unless `handle` is a regular file (pipes and terminals take the sequential path).
+    init?(_ handle: FileHandle) {
+        let descriptor = handle.fileDescriptor
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let start = lseek(descriptor, 0, SEEK_CUR)
+        guard start >= 0, Int(status.st_size) >= start else { return nil }
+        self.descriptor = descriptor
+        self.start = Int(start)
+        self.size = Int(status.st_size) - Int(start)
+        // Segments are read mostly in order: let the kernel read ahead further.
+        _ = posix_fadvise(descriptor, off_t(start), 0, Int32(POSIX_FADV_SEQUENTIAL))
+    }
+
+    /// A byte reader from `start` that does not move the handle's offset.
+    func reader() -> ByteReader {
+        var offset = 0
+        let size = self.size
+        return ByteReader { count in
+            let taken = min(count, size - offset)
+            guard taken > 0 else { return [] }
+            var bytes = [UInt8](repeating: 0, count: taken)
+            let read = try bytes.withUnsafeMutableBytes { try readFully(into: $0, at: offset) }
+            offset += read
+            return Array(bytes.prefix(read))
+        }
+    }
+
+    /// Reads into `buffer` from content offset `offset` until it is full or the file ends; returns the count.
+    func readFully(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let result = pread(
+                descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(start + offset + done))
+            if result < 0 && errno == EINTR { continue }
+            guard result >= 0 else { throw AgeError.io("cannot read the input") }
+            if result == 0 { break }
+            done += result
+        }
+        return done
+    }
+
+    /// Reads exactly `buffer.count` bytes: the file must not shrink while it is processed.
+    func readExactly(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+        guard try readFully(into: buffer, at: offset) == buffer.count else {
+            throw AgeError.io("the input changed while it was read")
+        }
+    }
+
+    /// True when the file has grown past the size it had when opened.
+    func hasGrown() throws -> Bool {
+        var byte: UInt8 = 0
+        return try withUnsafeMutableBytes(of: &byte) { try readFully(into: $0, at: size) } > 0
+    }
+}
+
+/// Writes all of `bytes` to `descriptor` at its current offset, retrying short writes.
+func writeFully(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws {
+    var done = 0
+    while done < bytes.count {
+        let result = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
+        if result < 0 && errno == EINTR { continue }
+        guard result > 0 else { throw AgeError.io("cannot write the output") }
+        done += result
+    }
+}
