@@ -92,9 +92,28 @@ enum InferenceCodec {
     static let headerLengthField = HTTPField.Name("Inference-Header-Content-Length")!
 
     /// Parses and validates `body` against `model`'s metadata before any work is done.
+    ///
+    /// `headerLength` is the `Inference-Header-Content-Length` value, if any. When the body does not read as a
+    /// request with that split but reads as one complete JSON request that claims no binary data, it is taken
+    /// as that: `tritonclient.http` stores the header in the caller's `headers` dictionary, so a dictionary
+    /// reused for a later JSON-only call carries a stale length. Both readings are fully validated.
     static func decode(body: ByteBuffer, headerLength: Int?, for model: any ServedModel) throws -> DecodedInference {
         let total = body.readableBytes
-        let jsonLength = headerLength ?? total
+        do {
+            return try decode(body: body, jsonLength: headerLength ?? total, for: model)
+        } catch let error where headerLength != nil && headerLength != total {
+            guard let jsonOnly = try? decode(body: body, jsonLength: total, for: model) else { throw error }
+            return jsonOnly
+        }
+    }
+
+    /// Parses `body` as `jsonLength` bytes of JSON followed by the binary data its inputs claim.
+    private static func decode(
+        body: ByteBuffer, jsonLength: Int, for model: any ServedModel
+    ) throws
+        -> DecodedInference
+    {
+        let total = body.readableBytes
         guard jsonLength > 0, jsonLength <= total else {
             throw APIError.badRequest("Inference-Header-Content-Length is out of range")
         }

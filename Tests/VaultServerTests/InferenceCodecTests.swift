@@ -25,6 +25,52 @@ import Testing
         #expect(decoded.outputs.allSatisfy { !$0.binary })
     }
 
+    /// The exact body `tritonclient.http` 2.73.0 sends for JSON inputs with JSON outputs requested.
+    @Test func decodesTritonClientJSONRequest() throws {
+        let json =
+            #"{"inputs":[{"name":"input","shape":[3,4],"datatype":"FP32","data":[1.0,2.0,3.0,4.0,-1.0,0.5,0.0,2.0,0.25,-3.0,1.5,0.75]}],"outputs":[{"name":"scores","parameters":{"binary_data":false}},{"name":"label","parameters":{"binary_data":false}}]}"#
+        let decoded = try InferenceCodec.decode(body: buffer(json), headerLength: nil, for: model)
+        #expect(decoded.inputs["input"]?.scalars == [1, 2, 3, 4, -1, 0.5, 0, 2, 0.25, -3, 1.5, 0.75])
+        #expect(decoded.outputs.map(\.name) == ["scores", "label"])
+        #expect(decoded.outputs.allSatisfy { !$0.binary })
+    }
+
+    /// tritonclient.http 2.73.0 writes `Inference-Header-Content-Length` into the caller's headers dictionary,
+    /// so a JSON-only call after a binary one arrives with a stale length, shorter or longer than the body.
+    @Test(arguments: [40, 139, 214])
+    func decodesJSONOnlyRequestWithStaleHeaderLength(_ staleLength: Int) throws {
+        let json =
+            #"{"inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":[1.0,2.0,3.0,4.0,-1.0,0.5,0.0,2.0]}],"parameters":{"binary_data_output":true}}"#
+        let decoded = try InferenceCodec.decode(body: buffer(json), headerLength: staleLength, for: model)
+        #expect(decoded.inputs["input"]?.scalars == [1, 2, 3, 4, -1, 0.5, 0, 2])
+        #expect(decoded.outputs.map(\.name) == ["scores", "label"])
+        #expect(decoded.outputs.allSatisfy { $0.binary })
+    }
+
+    /// A stale or wrong length never makes binary data readable as something else: the JSON-only reading
+    /// must itself be a complete, valid request.
+    @Test func refusesBinaryRequestWithWrongHeaderLength() throws {
+        let json =
+            #"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}]}"#
+        let body = buffer(json, binary: Self.littleEndian([1, 2, 3, 4]))
+        for length in [json.utf8.count - 1, json.utf8.count + 1, 10_000] {
+            #expect(throws: APIError.self) { try InferenceCodec.decode(body: body, headerLength: length, for: model) }
+        }
+        let decoded = try InferenceCodec.decode(body: body, headerLength: json.utf8.count, for: model)
+        #expect(decoded.inputs["input"]?.scalars == [1, 2, 3, 4])
+    }
+
+    /// Binary input with mixed outputs, as tritonclient sends it.
+    @Test func decodesTritonClientMixedOutputs() throws {
+        let json =
+            #"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}],"outputs":[{"name":"scores","parameters":{"binary_data":true}},{"name":"label","parameters":{"binary_data":false}}]}"#
+        let decoded = try InferenceCodec.decode(
+            body: buffer(json, binary: Self.littleEndian([1, -2, 0.5, 4])), headerLength: json.utf8.count, for: model)
+        #expect(decoded.inputs["input"]?.scalars == [1, -2, 0.5, 4])
+        #expect(decoded.outputs.map(\.name) == ["scores", "label"])
+        #expect(decoded.outputs.map(\.binary) == [true, false])
+    }
+
     @Test func decodesBinaryTensorsAndConvertsFP64() throws {
         let values: [Double] = [1.5, -2, 3.25, 4]
         let bytes = values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
