@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "Vault", targets: ["Vault"]),
         .library(name: "Deployment", targets: ["Deployment"]),
         .library(name: "VaultServer", targets: ["VaultServer"]),
+        .library(name: "VaultServing", targets: ["VaultServing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -87,12 +88,26 @@ let package = Package(
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings
         ),
+        // The vault behind the server: token authenticator, request auditor, verified model catalog, registry.
+        .target(
+            name: "VaultServing",
+            dependencies: [
+                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "modelvault",
             dependencies: [
                 "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", "MLCore", "Homomorphic", "Vault",
-                "SampleData", "Deployment", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "SampleData", "Deployment", "VaultServer", "VaultServing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                // The demo's HTTPS client and the in-process server's lifecycle.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -122,6 +137,17 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VaultServingTests",
+            dependencies: [
+                "VaultServing", "VaultServer", "Vault", "VaultCrypto", "MLCore", "SampleData", "AccessControl",
+                "AuditLog",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

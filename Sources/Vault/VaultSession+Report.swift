@@ -14,7 +14,7 @@ extension VaultSession {
         }
     }
 
-    private func makeReport() async throws -> ComplianceReport {
+    func makeReport() async throws -> ComplianceReport {
         let keys = try await vault.keyVersions()
         let current = keys.last { $0.state == "active" }?.version ?? keys.last?.version ?? 1
         let encryption = vault.isPostQuantum ? "age v1, mlkem768x25519 (hybrid)" : "age v1, X25519"

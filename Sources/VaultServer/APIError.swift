@@ -42,6 +42,7 @@ struct APIError: Error, Sendable {
             case .notFound: return .notFound("not found")
             case .conflict: return APIError(status: .conflict, message: "conflicts with the registry's state")
             case .invalid: return .badRequest("invalid request")
+            case .forbidden: return APIError(status: .forbidden, message: "permission denied")
             }
         case let error as any HTTPResponseError:
             switch error.status {

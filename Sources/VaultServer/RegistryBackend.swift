@@ -149,6 +149,7 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         case notFound
         case conflict
         case invalid
+        case forbidden
     }
 
     let code: Code
@@ -159,6 +160,9 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
     public static let conflict = RegistryError(code: .conflict)
     /// The request is malformed, e.g. an invalid recipient or file name (HTTP 400).
     public static let invalid = RegistryError(code: .invalid)
+    /// The caller may perform the route's action but not everything the request asks, e.g. pushing with an
+    /// alias without the right to move aliases (HTTP 403).
+    public static let forbidden = RegistryError(code: .forbidden)
 
     /// A fixed text naming what failed.
     public var description: String {
@@ -166,6 +170,7 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         case .notFound: "registry: not found"
         case .conflict: "registry: conflicts with the current state"
         case .invalid: "registry: invalid request"
+        case .forbidden: "registry: permission denied"
         }
     }
 }

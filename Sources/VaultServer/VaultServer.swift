@@ -50,13 +50,24 @@ public struct VaultServer: Service {
         self.logger = logger
     }
 
-    /// The port the server listens on, once it is listening (useful with port 0).
+    /// The port the server listens on, once it is listening (useful with port 0); 0 if the server stopped
+    /// before it could listen.
     public func boundPort() async -> Int {
         await status.port()
     }
 
     /// Loads the models, then serves until cancelled or gracefully shut down (in-flight requests finish).
     public func run() async throws {
+        do {
+            try await serve()
+        } catch {
+            await status.stopped()
+            throw error
+        }
+        await status.stopped()
+    }
+
+    private func serve() async throws {
         let state = GatewayState(
             configuration: configuration, authenticator: authenticator, audit: audit,
             limiter: TokenBucketLimiter(
@@ -145,6 +156,11 @@ actor ServerStatus {
         bound = port
         for waiter in waiters { waiter.resume(returning: port) }
         waiters = []
+    }
+
+    /// Wakes the waiters with 0 if the server never listened.
+    func stopped() {
+        if bound == nil { started(port: 0) }
     }
 
     func port() async -> Int {

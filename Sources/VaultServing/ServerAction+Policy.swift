@@ -1,0 +1,33 @@
+import AccessControl
+import VaultServer
+
+extension ServerAction {
+    /// The vault action a server route is authorised as: the same matrix rows the CLI uses.
+    var vaultAction: Action {
+        switch self {
+        case .readServerMetadata, .listModels: .modelList
+        case .readModelMetadata, .showModel: .modelShow
+        case .infer: .modelInfer
+        case .readMetrics: .serverMetrics
+        case .pushModel: .modelPush
+        // A remote pull only ever hands out files re-wrapped for the caller's recipient.
+        case .pullModel: .modelPullRewrapped
+        case .moveAlias: .modelAlias
+        case .listDatasets: .dataList
+        case .showDataset: .dataShow
+        case .exportAudit: .auditRead
+        case .readReport: .reportRead
+        }
+    }
+}
+
+extension ServerResource {
+    /// The policy scope of the resource.
+    var scope: Scope {
+        switch self {
+        case .global: .global
+        case .model(let name): .model(name)
+        case .dataset(let name): .dataset(name)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import AuditLog
+import Foundation
+public import Logging
+import MLCore
+public import Vault
+public import VaultServer
+
+/// Which model versions a server serves: a model's alias (followed as it moves) or a pinned version.
+public struct ModelSelection: Sendable, Equatable, CustomStringConvertible {
+    /// How the version is chosen.
+    public enum Selector: Sendable, Equatable {
+        /// The version an alias names now.
+        case alias(String)
+        /// One version, pinned.
+        case version(Int)
+    }
+
+    /// The model's name.
+    public var name: String
+    /// How its version is chosen.
+    public var selector: Selector
+
+    /// Creates a selection.
+    public init(name: String, selector: Selector = .alias(ModelSelection.defaultAlias)) {
+        self.name = name
+        self.selector = selector
+    }
+
+    /// Parses `NAME` (its `production` alias), `NAME:ALIAS` or `NAME@VERSION`.
+    public init(parsing text: String) throws {
+        guard let reference = try? ModelReference(parsing: text) else { throw ServingError.invalidSelection }
+        switch reference.selector {
+        case .latest: self.init(name: reference.name)
+        case .alias(let alias): self.init(name: reference.name, selector: .alias(alias))
+        case .version(let version): self.init(name: reference.name, selector: .version(version))
+        }
+    }
+
+    /// The alias served when none is named.
+    public static let defaultAlias = "production"
+
+    /// `NAME:ALIAS` or `NAME@VERSION`.
+    public var description: String {
+        switch selector {
+        case .alias(let alias): "\(name):\(alias)"
+        case .version(let version): "\(name)@\(version)"
+        }
+    }
+}
+
+/// The vault as the server's model catalog: on every poll it resolves the selected aliases and loads each new
+/// version once, checking the vault's signature over its manifest and every file's digest and decrypting into
+/// memory only. A version that fails any check is reported unverified and never served; versions no longer
+/// selected are dropped from memory. Each load is recorded in the audit log as the `server` principal.
+public struct VaultModelCatalog: ModelCatalog {
+    let access: VaultAccess
+    let selections: [ModelSelection]?
+    let loaded = LoadedModels()
+    let logger: Logger
+
+    /// Creates a catalog.
+    ///
+    /// - Parameter selections: the versions to serve; `nil` serves every model's `production` alias.
+    public init(
+        access: VaultAccess, selections: [ModelSelection]? = nil, logger: Logger = Logger(label: "modelvault.catalog")
+    ) {
+        self.access = access
+        self.selections = selections
+        self.logger = logger
+    }
+
+    /// The model versions to serve now, each model's first selection first.
+    public func currentModels() async throws -> [CatalogEntry] {
+        let vault = access.unlockedVault
+        let summaries = try await vault.models()
+        let wanted = selections ?? summaries.map { ModelSelection(name: $0.name) }
+        var versions: [(name: String, version: Int)] = []
+        for selection in wanted {
+            guard let summary = summaries.first(where: { $0.name == selection.name }) else { continue }
+            let version: Int?
+            switch selection.selector {
+            case .alias(let alias): version = summary.aliases[alias]
+            case .version(let pinned): version = pinned <= summary.latestVersion ? pinned : nil
+            }
+            guard let version, !versions.contains(where: { $0 == (selection.name, version) }) else { continue }
+            versions.append((selection.name, version))
+        }
+        var entries: [CatalogEntry] = []
+        for (name, version) in versions {
+            entries.append(await entry(name: name, version: version))
+        }
+        await loaded.keep(only: Set(versions.map { "\($0.name)@\($0.version)" }))
+        return entries
+    }
+
+    /// The loaded (or refused) version, loading it on first sight.
+    private func entry(name: String, version: Int) async -> CatalogEntry {
+        let key = "\(name)@\(version)"
+        if let known = await loaded.entry(for: key) { return known }
+        let entry: CatalogEntry
+        let requestID = UUID().uuidString
+        do {
+            let reference = try ModelReference(name: name, selector: .version(version))
+            let files = try await access.unlockedVault.loadModel(reference)
+            let model = try TrainedModel(files: files)
+            // Fail closed: a load that cannot be audited is not served.
+            try await access.appendAuditEntry(
+                principal: "server", action: "model.load", resource: "model:\(key)", outcome: .allowed,
+                requestID: requestID, detail: "verified and decrypted into memory")
+            entry = .verified(ServedTrainedModel(name: name, version: String(version), model: model))
+        } catch {
+            // Error descriptions are fixed texts (VaultError, MLError): no key material or plaintext.
+            logger.error(
+                "refusing to serve a model version that does not verify",
+                metadata: ["model": .string(key), "reason": .string(String(describing: error))])
+            try? await access.appendAuditEntry(
+                principal: "server", action: "model.load", resource: "model:\(key)", outcome: .failed,
+                requestID: requestID, detail: String(describing: error))
+            entry = .unverified(name: name, version: String(version))
+        }
+        await loaded.store(entry, for: key)
+        return entry
+    }
+}
+
+/// Versions already loaded or refused, so a poll decrypts only what is new.
+actor LoadedModels {
+    private var entries: [String: CatalogEntry] = [:]
+
+    func entry(for key: String) -> CatalogEntry? { entries[key] }
+
+    func store(_ entry: CatalogEntry, for key: String) { entries[key] = entry }
+
+    /// Drops versions no longer selected, releasing their decrypted weights.
+    func keep(only keys: Set<String>) {
+        entries = entries.filter { keys.contains($0.key) }
+    }
+}

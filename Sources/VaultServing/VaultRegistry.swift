@@ -1,0 +1,158 @@
+import AccessControl
+import AuditLog
+public import Foundation
+public import Vault
+public import VaultServer
+
+/// The vault behind the server's `/v1` registry API.
+///
+/// The server has already authorised each request with the vault's policy and audited it. Reads go to the
+/// vault directly; operations that change or hand out a model (push, pull, alias) run in a session for the
+/// calling principal, so the policy is checked again and the operation gets its own audit entry, exactly as
+/// when the CLI performs it.
+public struct VaultRegistry: RegistryBackend {
+    let access: VaultAccess
+
+    /// Creates a registry over an opened vault.
+    public init(access: VaultAccess) {
+        self.access = access
+    }
+
+    var vault: Vault { access.unlockedVault }
+
+    /// Lists models.
+    public func listModels() async throws -> [RegistryModelSummary] {
+        try await mappingErrors {
+            var result: [RegistryModelSummary] = []
+            for summary in try await vault.models() {
+                let versions = try await vault.modelVersions(summary.name)
+                result.append(
+                    RegistryModelSummary(
+                        name: summary.name, versions: versions.map { String($0.version) },
+                        aliases: summary.aliases.mapValues(String.init)))
+            }
+            return result
+        }
+    }
+
+    /// Shows one model.
+    public func showModel(named name: String) async throws -> RegistryModelDetail {
+        try await mappingErrors {
+            let versions = try await vault.modelVersions(name)
+            guard !versions.isEmpty else { throw RegistryError.notFound }
+            var aliases: [String: String] = [:]
+            for info in versions {
+                for alias in info.aliases { aliases[alias] = String(info.version) }
+            }
+            return RegistryModelDetail(name: name, versions: versions.map(Self.record), aliases: aliases)
+        }
+    }
+
+    /// Lists datasets.
+    public func listDatasets() async throws -> [RegistryDataset] {
+        try await mappingErrors {
+            try await vault.datasets().map(Self.record)
+        }
+    }
+
+    /// Shows one dataset.
+    public func showDataset(named name: String) async throws -> RegistryDataset {
+        try await mappingErrors {
+            guard let summary = try await vault.datasets().first(where: { $0.name == name }) else {
+                throw RegistryError.notFound
+            }
+            return Self.record(summary)
+        }
+    }
+
+    /// Encrypts, signs and stores a new version, then moves the alias if one is named.
+    public func pushModelVersion(
+        named name: String, _ request: PushModelRequest, principal: String
+    ) async throws -> RegistryModelVersion {
+        try await mappingErrors {
+            let session = try access.session(forPrincipal: principal)
+            // Checked first, so that a refused alias leaves no new version behind.
+            if request.alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) {
+                throw RegistryError.forbidden
+            }
+            let info = try await session.pushModel(name, from: .files(request.files))
+            if let alias = request.alias {
+                try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
+            }
+            return Self.record(info)
+        }
+    }
+
+    /// Re-wraps a version's encrypted files for the caller's recipient; no plaintext leaves the vault.
+    public func pullModelVersion(
+        named name: String, version: String, recipient: String, principal: String
+    ) async throws -> PulledModel {
+        try await mappingErrors {
+            let session = try access.session(forPrincipal: principal)
+            let reference = try ModelReference(
+                parsing: Int(version) != nil ? "\(name)@\(version)" : "\(name):\(version)")
+            let staging = FileManager.default.temporaryDirectory.appending(path: "modelvault-pull-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: staging) }
+            let info = try await session.pullModel(reference, for: recipient, to: staging)
+            var files: [String: Data] = [:]
+            for file in info.files {
+                files[file.path] = try Data(contentsOf: staging.appending(path: file.path + ".age"))
+            }
+            let signature = try? Data(contentsOf: staging.appending(path: "model.sig"))
+            return PulledModel(name: name, version: String(info.version), files: files, signature: signature)
+        }
+    }
+
+    /// Points an alias at a version.
+    public func moveAlias(_ alias: String, ofModel name: String, to version: String, principal: String) async throws {
+        try await mappingErrors {
+            guard let number = Int(version) else { throw RegistryError.invalid }
+            let session = try access.session(forPrincipal: principal)
+            try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(number)))
+        }
+    }
+
+    /// The audit log as JSON lines, after a fresh signed checkpoint.
+    public func exportAudit() async throws -> Data {
+        try await access.exportAuditLog(.jsonl)
+    }
+
+    /// The compliance report in the requested rendering.
+    public func complianceReport(format: ReportFormat) async throws -> Data {
+        let report = try await access.complianceReport()
+        switch format {
+        case .json: return try report.rendered(as: .json)
+        case .markdown: return try report.rendered(as: .md)
+        case .html: return try report.rendered(as: .html)
+        }
+    }
+
+    static func record(_ info: ModelVersionInfo) -> RegistryModelVersion {
+        RegistryModelVersion(
+            version: String(info.version),
+            created: (try? Date.ISO8601FormatStyle().parse(info.createdAt)) ?? .distantPast,
+            createdBy: info.createdBy,
+            files: Dictionary(info.files.map { ($0.path, $0.sha256) }, uniquingKeysWith: { first, _ in first }))
+    }
+
+    static func record(_ summary: DatasetSummary) -> RegistryDataset {
+        RegistryDataset(name: summary.name, versions: (1...max(summary.latestVersion, 1)).map(String.init))
+    }
+
+    /// Maps the vault's client-side failures to 404/409/400; anything else stays a plain 500.
+    private func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as VaultError {
+            switch error.code {
+            case .notFound: throw RegistryError.notFound
+            case .outputExists, .duplicateFile: throw RegistryError.conflict
+            case .invalidName, .invalidReference, .invalidPath, .invalidRecipient, .emptyInput, .invalidMetrics:
+                throw RegistryError.invalid
+            default: throw error
+            }
+        } catch is AccessControlError {
+            throw RegistryError.forbidden
+        }
+    }
+}

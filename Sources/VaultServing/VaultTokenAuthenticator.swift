@@ -1,0 +1,65 @@
+public import AccessControl
+import Foundation
+public import Vault
+public import VaultServer
+
+/// Checks bearer tokens against the vault's token hashes and authorises requests with the vault's role
+/// matrix, the same policy the CLI enforces.
+///
+/// A resolved token (its principal and role bindings) is cached for `cacheLifetime`, keyed by the token's
+/// hash, so a busy server does not read the catalog on every request; revoking a token, letting it expire or
+/// changing a principal's roles takes effect within that time. Unknown tokens are never cached.
+public struct VaultTokenAuthenticator: Authenticator {
+    let access: VaultAccess
+    let cache: CallerCache
+
+    /// Creates an authenticator over an opened vault.
+    public init(access: VaultAccess, cacheLifetime: Duration = .seconds(2)) {
+        self.access = access
+        self.cache = CallerCache(lifetime: cacheLifetime)
+    }
+
+    /// Decides whether the holder of `bearerToken` may perform `action` on `resource`.
+    public func authorize(
+        bearerToken: String, action: ServerAction, resource: ServerResource
+    ) async -> AuthorizationDecision {
+        guard APIToken.isWellFormed(bearerToken) else { return .unauthenticated }
+        let key = APIToken.hash(bearerToken)
+        let caller: Caller
+        if let cached = await cache.caller(for: key) {
+            caller = cached
+        } else {
+            // Unknown, expired, revoked, or a catalog that cannot be read: fail closed.
+            guard let resolved = try? access.caller(presenting: bearerToken) else { return .unauthenticated }
+            await cache.store(resolved, for: key)
+            caller = resolved
+        }
+        let decision = Policy.decide(action.vaultAction, on: resource.scope, for: caller.bindings)
+        return decision.isAllowed ? .allowed(principal: caller.principal) : .forbidden(principal: caller.principal)
+    }
+}
+
+/// Resolved callers by token hash, each for a bounded time.
+actor CallerCache {
+    private let lifetime: Duration
+    private var entries: [TokenHash: (caller: Caller, expires: ContinuousClock.Instant)] = [:]
+
+    init(lifetime: Duration) {
+        self.lifetime = lifetime
+    }
+
+    func caller(for key: TokenHash) -> Caller? {
+        guard let entry = entries[key] else { return nil }
+        guard entry.expires > .now else {
+            entries[key] = nil
+            return nil
+        }
+        return entry.caller
+    }
+
+    func store(_ caller: Caller, for key: TokenHash) {
+        // Bounded: a flood of distinct valid tokens cannot grow the cache without limit.
+        if entries.count >= 10_000 { entries.removeAll(keepingCapacity: true) }
+        entries[key] = (caller, .now + lifetime)
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+
+/// `modelvault demo [--dir DIR] [--keep]`: every practice, end to end, on the shipped data.
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run the whole pipeline in a fresh vault and narrate every security practice.",
+        discussion: """
+            data → train → evaluate → encrypt → sign → register → promote → serve over TLS → infer (authorised, \
+            unauthorised, forbidden) → private inference under CKKS → tamper detection → key rotation → audit \
+            verification and compliance report. Exits 0 only if every step did what it says; a failure names \
+            the step. The vault passphrase comes from MODELVAULT_PASSPHRASE, else one is generated and shown once.
+            """)
+
+    @Option(help: "Create the vault here (must not exist or be empty) instead of a temporary directory.")
+    var dir: String?
+
+    @Flag(help: "Keep the temporary vault afterwards (a --dir vault is always kept).")
+    var keep = false
+
+    func run() async throws {
+        let root: URL
+        if let dir {
+            root = URL(filePath: dir, relativeTo: URL.currentDirectory()).absoluteURL
+            let existing = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+            guard existing.isEmpty else { throw CLIError("--dir must name a new or empty directory") }
+        } else {
+            root = FileManager.default.temporaryDirectory.appending(
+                path: "modelvault-demo-\(UUID().uuidString.prefix(8))")
+        }
+        let removeAfter = dir == nil && !keep
+        let demo = DemoRun(root: root, keepsVault: !removeAfter)
+        let succeeded = await demo.run()
+        if removeAfter { try? FileManager.default.removeItem(at: root) }
+        if !succeeded { throw ExitCode(1) }
+    }
+}

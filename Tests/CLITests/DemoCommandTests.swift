@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+
+/// `modelvault demo`: the README's main job must run every step and succeed.
+@Suite struct DemoCommandTests {
+    /// The step titles the demo must narrate, in order.
+    static let steps = [
+        "Create the vault", "One user per persona", "Add the datasets, encrypted", "Train and evaluate in memory",
+        "Sign, encrypt and register", "Promote to production", "Serve over TLS", "Private inference under CKKS",
+        "Tamper with a stored blob", "Rotate the vault key", "Verify the audit log",
+    ]
+
+    @Test(.timeLimit(.minutes(20))) func demoRunsEveryStepAndSucceeds() throws {
+        guard CLI.binaryExists else { return }
+        let work = try TemporaryDirectory()
+        let result = try CLI.run(
+            ["demo", "--dir", "demo-vault"], environment: ["MODELVAULT_PASSPHRASE": "demo test passphrase"],
+            in: work.url)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        var position = result.stdout.startIndex
+        for (index, step) in Self.steps.enumerated() {
+            let header = "[\(index + 1)/\(Self.steps.count)] \(step)"
+            let found = result.stdout.range(of: header, range: position..<result.stdout.endIndex)
+            #expect(found != nil, "missing or out of order: \(header)")
+            if let found { position = found.upperBound }
+        }
+        #expect(result.stdout.contains("demo complete: all \(Self.steps.count) steps succeeded"))
+        #expect(result.stdout.contains("HTTP 401"))
+        #expect(result.stdout.contains("HTTP 403"))
+        #expect(!result.stdout.contains("FAILED"))
+        // The passphrase came from the environment: it must not be echoed.
+        #expect(!result.stdout.contains("demo test passphrase"))
+        // --dir keeps the vault, whose audit log now verifies with the CLI too.
+        #expect(FileManager.default.fileExists(atPath: work.url.appending(path: "demo-vault/vault.json").path))
+    }
+
+    @Test func demoRefusesANonEmptyDirectory() throws {
+        guard CLI.binaryExists else { return }
+        let work = try TemporaryDirectory()
+        try FileManager.default.createDirectory(at: work.url.appending(path: "full"), withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: work.url.appending(path: "full/file"))
+        let result = try CLI.run(["demo", "--dir", "full"], in: work.url)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("new or empty directory"))
+    }
+}
