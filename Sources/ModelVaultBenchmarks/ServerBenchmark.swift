@@ -75,6 +75,9 @@ enum ServerBenchmark {
                 + " POST /v2/models/classifier/infer, JSON tensor [\(rows.count), \(rows.first?.count ?? 0)] FP32")
         print("load average before: \(loadAverage())")
         print("modelvault: \(modelvault.path)")
+        if modelvault.path.contains("/debug/") {
+            print("server: WARNING: a debug build; figures are not comparable (`swift build -c release` first)")
+        }
 
         let ours = try await runModelVault(
             modelvault, wrk: wrk, script: script, rows: rows, settings: settings, in: directory)
