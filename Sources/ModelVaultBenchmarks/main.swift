@@ -9,6 +9,7 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("audit", AuditBenchmark.run),
     ("ml", MLBenchmark.run),
     ("he", HEBenchmark.run),
+    ("server", ServerBenchmark.run),
 ]
 
 let requested = Set(CommandLine.arguments.dropFirst())

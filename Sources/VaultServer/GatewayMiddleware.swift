@@ -76,20 +76,39 @@ struct GatewayMiddleware: RouterMiddleware {
         let elapsed = clock.now - start
         state.metrics.request(
             route: record.route, method: record.method, status: Int(response.status.code), duration: elapsed)
-        var metadata: Logger.Metadata = [
-            "request_id": .string(context.requestID), "method": .string(record.method),
-            "route": .string(record.route), "status": .stringConvertible(response.status.code),
-            "duration_ms": .string(
-                String(
-                    format: "%.2f",
-                    Double(elapsed.components.attoseconds) / 1e15
-                        + Double(elapsed.components.seconds) * 1000)),
-        ]
-        if let principal = context.principal { metadata["principal"] = .string(principal) }
-        if let resource = record.resource { metadata["resource"] = .string(resource) }
-        if let client = context.clientAddress { metadata["client"] = .string(client) }
-        state.logger.info("request", metadata: metadata)
+        // Built only when the line is logged: this runs on every request.
+        if state.logger.logLevel <= .info {
+            var metadata: Logger.Metadata = [
+                "request_id": .string(context.requestID), "method": .string(record.method),
+                "route": .string(record.route), "status": .stringConvertible(response.status.code),
+                "duration_ms": .string(Self.milliseconds(elapsed)),
+            ]
+            if let principal = context.principal { metadata["principal"] = .string(principal) }
+            if let resource = record.resource { metadata["resource"] = .string(resource) }
+            if let client = context.clientAddress { metadata["client"] = .string(client) }
+            state.logger.info("request", metadata: metadata)
+        }
         return response
+    }
+
+    /// The rate-limit bucket key of a token: a prefix of its SHA-256 in hex, so the token itself is not kept.
+    static func bucketKey(forToken token: String) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var key: [UInt8] = Array("t:".utf8)
+        key.reserveCapacity(34)
+        for byte in SHA256.hash(data: Data(token.utf8)).prefix(16) {
+            key.append(digits[Int(byte >> 4)])
+            key.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: key, as: UTF8.self)
+    }
+
+    /// `duration` in milliseconds with two decimals.
+    static func milliseconds(_ duration: Duration) -> String {
+        let parts = duration.components
+        let hundredths = parts.seconds * 100_000 + parts.attoseconds / 10_000_000_000_000
+        let fraction = hundredths % 100
+        return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 
     /// Rate-limits by token (or by client address without one), then checks the token's permission.
@@ -99,7 +118,7 @@ struct GatewayMiddleware: RouterMiddleware {
         let token = Self.bearerToken(request.headers[.authorization])
         let key: String
         if let token {
-            key = "t:" + SHA256.hash(data: Data(token.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+            key = Self.bucketKey(forToken: token)
         } else {
             key = "a:" + (context.clientAddress ?? "unknown")
         }

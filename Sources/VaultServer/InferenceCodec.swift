@@ -43,15 +43,23 @@ struct FlatNumbers: Decodable {
         try Self.flatten(&container, into: &values)
     }
 
+    /// Elements of one array are nearly always alike (all numbers or all rows), so the kind that matched last
+    /// is tried first: a failed attempt costs a thrown DecodingError.
     private static func flatten(_ container: inout any UnkeyedDecodingContainer, into values: inout [Double]) throws {
+        var lastWasArray = false
         while !container.isAtEnd {
-            if let value = try? container.decode(Double.self) {
+            if lastWasArray, var nested = try? container.nestedUnkeyedContainer() {
+                try flatten(&nested, into: &values)
+            } else if let value = try? container.decode(Double.self) {
                 values.append(value)
+                lastWasArray = false
             } else if let value = try? container.decode(Bool.self) {
                 values.append(value ? 1 : 0)
+                lastWasArray = false
             } else {
                 var nested = try container.nestedUnkeyedContainer()
                 try flatten(&nested, into: &values)
+                lastWasArray = true
             }
         }
     }

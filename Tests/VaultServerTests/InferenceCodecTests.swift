@@ -71,6 +71,16 @@ import Testing
         #expect(decoded.outputs.map(\.binary) == [true, false])
     }
 
+    /// Rows, deeper nesting and a flat list all flatten row-major to the same tensor.
+    @Test(arguments: [
+        "[[1,2],[3,4],[5,6],[7,8]]", "[[[1,2],[3,4]],[[5,6],[7,8]]]", "[1,2,3,4,5,6,7,8]", "[[1,2,3,4],5,6,7,8]",
+    ])
+    func flattensNestedDataRowMajor(_ data: String) throws {
+        let json = #"{"inputs":[{"name":"input","shape":[2,4],"datatype":"FP32","data":"# + data + "}]}"
+        let decoded = try InferenceCodec.decode(body: buffer(json), headerLength: nil, for: model)
+        #expect(decoded.inputs["input"]?.scalars == [1, 2, 3, 4, 5, 6, 7, 8])
+    }
+
     @Test func decodesBinaryTensorsAndConvertsFP64() throws {
         let values: [Double] = [1.5, -2, 3.25, 4]
         let bytes = values.flatMap { value in withUnsafeBytes(of: value.bitPattern.littleEndian) { Array($0) } }
