@@ -134,7 +134,9 @@ enum ServerBenchmark {
         let server = try BackgroundProcess(
             binary,
             [
+                // Per-request log lines off, like MLServer's access log; the audit log stays on.
                 "serve", "--self-signed", "--host", "127.0.0.1", "--port", "0", "--rate-limit", "1000000",
+                "--log-level", "warning",
                 "--cert-out", directory.appendingPathComponent("server.pem").path,
             ],
             environment: environment, log: directory.appendingPathComponent("serve"))

@@ -42,6 +42,12 @@ struct Serve: AsyncParsableCommand {
     var models: String?
     @Option(name: .customLong("max-inferences"), help: "Inferences run at once; more wait.")
     var maxInferences = 64
+    @Option(
+        name: .customLong("log-level"),
+        help:
+            "trace, debug, info (a line per request), notice, warning, error or critical; the audit log is kept either way."
+    )
+    var logLevel = "info"
 
     func validate() throws {
         let transports = [selfSigned, insecureHTTP, tlsCert != nil || tlsKey != nil].filter { $0 }.count
@@ -52,15 +58,17 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--tls-cert and --tls-key go together")
         }
         if certOut != nil && !selfSigned { throw ValidationError("--cert-out needs --self-signed") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level") }
         guard rateLimit > 0, rateLimit.isFinite, (burst ?? 1) > 0, maxBody > 0, maxInferences > 0 else {
             throw ValidationError("limits must be positive")
         }
     }
 
     func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
+            handler.logLevel = level
             return handler
         }
         var configuration = VaultServerConfiguration()
