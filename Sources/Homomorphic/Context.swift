@@ -26,6 +26,8 @@ public final class CKKSContext: Sendable {
     let primeInverseShoups: [[UInt64]]
     /// garnerInverses[i][k] = q_k^-1 mod q_i for k < i (Garner's mixed-radix conversion).
     let garnerInverses: [[UInt64]]
+    /// Constants of the combined division by P * q_l (relinearisation fused with rescaling), per level l >= 1.
+    let fusedRescale: [FusedRescaleConstants]
     /// exp(2 pi i k / 2N) for k in 0...2N (the encoder's roots).
     let roots: [(re: Double, im: Double)]
     /// 5^j mod 2N for j in 0..<N/2: the rotation group ordering the slots.
@@ -60,6 +62,9 @@ public final class CKKSContext: Sendable {
         }
         self.primeInverses = inverses
         self.primeInverseShoups = inverses.map { row in row.indices.map { i in moduli[i].shoup(row[i]) } }
+        self.fusedRescale = (0..<(moduli.count - 1)).map { l in
+            FusedRescaleConstants(moduli: moduli, level: l, specialIndex: moduli.count - 1)
+        }
         self.garnerInverses = moduli.indices.map { i in
             (0..<i).map { k in moduli[i].inverse(moduli[i].reduce(moduli[k].value)) }
         }
@@ -103,5 +108,33 @@ public final class CKKSContext: Sendable {
                 return reversed[(mapped - 1) >> 1]
             }
         }
+    }
+}
+
+/// Constants for dividing by P * q_l with rounding, where P is the special prime and q_l the last data prime of
+/// level l: the CRT of the residues mod P and mod q_l, and the residues of q_l, P * q_l and (P * q_l)^-1 below.
+struct FusedRescaleConstants: Sendable {
+    /// q_l^-1 mod P and its Shoup quotient.
+    let lastInverseModSpecial: UInt64
+    let lastInverseModSpecialShoup: UInt64
+    /// Per data prime i < l: q_l mod q_i (and Shoup), P * q_l mod q_i, (P * q_l)^-1 mod q_i (and Shoup).
+    let lastModQ: [UInt64]
+    let lastModQShoup: [UInt64]
+    let productModQ: [UInt64]
+    let productInverseModQ: [UInt64]
+    let productInverseModQShoup: [UInt64]
+
+    init(moduli: [Modulus], level l: Int, specialIndex: Int) {
+        let special = moduli[specialIndex]
+        let last = moduli[l].value
+        let inverse = l == 0 ? 0 : special.inverse(special.reduce(last))
+        lastInverseModSpecial = inverse
+        lastInverseModSpecialShoup = special.shoup(inverse)
+        let below = moduli[0..<l]
+        lastModQ = below.map { $0.reduce(last) }
+        lastModQShoup = below.map { $0.shoup($0.reduce(last)) }
+        productModQ = below.map { $0.multiply($0.reduce(last), $0.reduce(special.value)) }
+        productInverseModQ = below.map { $0.inverse($0.multiply($0.reduce(last), $0.reduce(special.value))) }
+        productInverseModQShoup = zip(below, productInverseModQ).map { $0.shoup($1) }
     }
 }

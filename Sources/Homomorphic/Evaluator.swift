@@ -118,6 +118,40 @@ extension CKKSContext {
         return CKKSCiphertext(polys: [products.0, products.1], scale: a.scale * a.scale, seed: nil)
     }
 
+    /// a * b, relinearised and rescaled in one step, as `rescale(multiply(a, b, relinearizationKey:))` computes
+    /// but faster and with one rounding instead of two: the key switch's division by the special prime P and the
+    /// rescaling division by q_l are done together as one division by P * q_l, which needs four number-theoretic
+    /// transforms per component instead of seven. The level drops by one and the scale by q_l.
+    public func multiplyAndRescale(
+        _ a: CKKSCiphertext, _ b: CKKSCiphertext, relinearizationKey: RelinearizationKey
+    ) throws
+        -> CKKSCiphertext
+    {
+        guard a.size == 2, b.size == 2 else { throw HEError.invalidCiphertext }
+        guard a.level == b.level else { throw HEError.levelMismatch }
+        guard a.level >= 1 else { throw HEError.levelExhausted }
+        let products = tensor(a.polys[0], a.polys[1], b.polys[0], b.polys[1])
+        return relinearizeAndRescale(products, scale: a.scale * b.scale, key: relinearizationKey)
+    }
+
+    /// a^2, relinearised and rescaled in one step (see `multiplyAndRescale`).
+    public func squareAndRescale(_ a: CKKSCiphertext, relinearizationKey: RelinearizationKey) throws -> CKKSCiphertext {
+        guard a.size == 2 else { throw HEError.invalidCiphertext }
+        guard a.level >= 1 else { throw HEError.levelExhausted }
+        let products = tensor(a.polys[0], a.polys[1], a.polys[0], a.polys[1])
+        return relinearizeAndRescale(products, scale: a.scale * a.scale, key: relinearizationKey)
+    }
+
+    private func relinearizeAndRescale(
+        _ products: (RNSPoly, RNSPoly, RNSPoly), scale: Double, key: RelinearizationKey
+    ) -> CKKSCiphertext {
+        let last = products.0.count - 1
+        var (k0, k1) = keySwitchProducts(products.2, key: key.key)
+        divideRoundingByLastTwoRows(&k0, adding: products.0)
+        divideRoundingByLastTwoRows(&k1, adding: products.1)
+        return CKKSCiphertext(polys: [k0, k1], scale: scale / Double(moduli[last].value), seed: nil)
+    }
+
     /// Switches a three-component ciphertext back to two components.
     public func relinearize(_ a: CKKSCiphertext, using key: RelinearizationKey) throws -> CKKSCiphertext {
         guard a.size == 3 else { throw HEError.invalidCiphertext }
@@ -231,11 +265,12 @@ extension CKKSContext {
                     let modulus = moduli[i]
                     let q = modulus.value
                     let pModQ = modulus.reduce(p)
-                    // The centered representative of the last row, mod q_i.
+                    // The centered representative of the last row, mod q_i: r - p for v > p/2. Branch-free, as
+                    // the sign is a coin flip per coefficient (mispredicted branches cost more than the loop).
                     for k in 0..<n {
                         let v = last[k]
-                        let r = modulus.reduce(v)
-                        y[k] = v > half ? (r >= pModQ ? r &- pModQ : r &+ q &- pModQ) : r
+                        let difference = modulus.reduce(v) &- (pModQ & Self.mask(v > half))
+                        y[k] = difference &+ (q & Self.mask(difference >> 63 == 1))
                     }
                     ntt[i].forward(liftedBuffer)
                     let inverse = inverses[i]
@@ -259,6 +294,22 @@ extension CKKSContext {
     /// multiplied by both key components and summed in 128-bit accumulators, with a single Barrett reduction per
     /// coefficient at the end.
     func keySwitch(_ d: RNSPoly, key: KeySwitchKey) -> (RNSPoly, RNSPoly) {
+        var (out0, out1) = keySwitchProducts(d, key: key)
+        divideRoundingByLastRow(
+            &out0, modulusIndex: specialIndex, inverses: specialInverseModQ, shoups: specialInverseShoups)
+        divideRoundingByLastRow(
+            &out1, modulusIndex: specialIndex, inverses: specialInverseModQ, shoups: specialInverseShoups)
+        return (out0, out1)
+    }
+
+    /// The key switch before its division by P: (k0, k1) over the data rows of d and then the special prime, in
+    /// NTT form, with k0 + k1*s ≈ P*d*s' mod (Q*P).
+    ///
+    /// Per target prime, each digit is lifted and transformed once (the digit of the target's own prime is used
+    /// as it is, already in NTT form); then, a cache-sized chunk of coefficients at a time, the digits are
+    /// multiplied by both key components and summed in 128-bit accumulators, with a single Barrett reduction per
+    /// coefficient at the end.
+    func keySwitchProducts(_ d: RNSPoly, key: KeySwitchKey) -> (RNSPoly, RNSPoly) {
         let n = degree
         let rows = d.count
         var coefficientForm = d
@@ -322,11 +373,92 @@ extension CKKSContext {
                 }
             }
         }
-        divideRoundingByLastRow(
-            &out0, modulusIndex: specialIndex, inverses: specialInverseModQ, shoups: specialInverseShoups)
-        divideRoundingByLastRow(
-            &out1, modulusIndex: specialIndex, inverses: specialInverseModQ, shoups: specialInverseShoups)
         return (out0, out1)
+    }
+
+    /// In place: `k` (NTT form; rows q_0...q_l, then P) plus P*d (`d` in NTT form over q_0...q_l) becomes
+    /// (P*d + k - [P*d + k]_{P*q_l}) / (P*q_l) over q_0..<q_l, the division by P*q_l with rounding. The centered
+    /// residue mod P*q_l comes from the two residues by CRT: x = r_l + q_l * t with t = (r_P - r_l) * q_l^-1 mod P.
+    func divideRoundingByLastTwoRows(_ k: inout RNSPoly, adding d: RNSPoly) {
+        let n = degree
+        let l = d.count - 1
+        precondition(l >= 1 && k.count == l + 2)
+        let constants = fusedRescale[l]
+        let special = moduli[specialIndex]
+        let p = special.value
+        let lastModulus = moduli[l]
+        let lastValue = lastModulus.value
+        let specialModLast = specialModQ[l]
+        let specialModLastShoup = lastModulus.shoup(specialModLast)
+        var lifted = RNSPoly(uninitializedDegree: n, count: 1)
+        k.data.withUnsafeMutableBufferPointer { buffer in
+            d.data.withUnsafeBufferPointer { dBuffer in
+                let lastRow = buffer.baseAddress! + l * n
+                let specialRow = lastRow + n
+                // Row l of P*d + k, then both top rows to coefficient form.
+                let dLast = dBuffer.baseAddress! + l * n
+                for j in 0..<n {
+                    lastRow[j] = lastModulus.add(
+                        lastModulus.multiply(dLast[j], by: specialModLast, shoup: specialModLastShoup), lastRow[j])
+                }
+                ntt[l].inverse(UnsafeMutableBufferPointer(start: lastRow, count: n))
+                ntt[specialIndex].inverse(UnsafeMutableBufferPointer(start: specialRow, count: n))
+                // t replaces the P row; the sign of the centered x is kept in t's top bit (t < P < 2^62).
+                let halfP = p >> 1
+                let halfLast = lastValue >> 1
+                let inverse = constants.lastInverseModSpecial
+                let inverseShoup = constants.lastInverseModSpecialShoup
+                let reduceLast = lastValue >= p
+                for j in 0..<n {
+                    let r = lastRow[j]
+                    let rModP = reduceLast ? special.reduce(r) : r
+                    let t = special.multiply(special.subtract(specialRow[j], rModP), by: inverse, shoup: inverseShoup)
+                    // x = r + q_l*t exceeds P*q_l/2 when t > (P-1)/2, or t == (P-1)/2 and r > (q_l-1)/2.
+                    let negative = Self.mask(t > halfP) | (Self.mask(t == halfP) & Self.mask(r > halfLast))
+                    specialRow[j] = t | (negative & (1 << 63))
+                }
+                lifted.data.withUnsafeMutableBufferPointer { liftedBuffer in
+                    let y = liftedBuffer.baseAddress!
+                    for i in 0..<l {
+                        let modulus = moduli[i]
+                        let q = modulus.value
+                        let lastModQ = constants.lastModQ[i]
+                        let lastModQShoup = constants.lastModQShoup[i]
+                        let productModQ = constants.productModQ[i]
+                        let reduceLast = lastValue >= q
+                        for j in 0..<n {
+                            let tagged = specialRow[j]
+                            let t = tagged & ~(1 << 63)
+                            let r = reduceLast ? modulus.reduce(lastRow[j]) : lastRow[j]
+                            let value = modulus.add(r, modulus.multiply(t, by: lastModQ, shoup: lastModQShoup))
+                            // Branch-free: the sign is a coin flip per coefficient.
+                            let difference = value &- (productModQ & (0 &- (tagged >> 63)))
+                            y[j] = difference &+ (q & Self.mask(difference >> 63 == 1))
+                        }
+                        ntt[i].forward(liftedBuffer)
+                        let lastInverse = primeInverses[l][i]
+                        let lastInverseShoup = primeInverseShoups[l][i]
+                        let productInverse = constants.productInverseModQ[i]
+                        let productInverseShoup = constants.productInverseModQShoup[i]
+                        let x = buffer.baseAddress! + i * n
+                        let z = dBuffer.baseAddress! + i * n
+                        for j in 0..<n {
+                            x[j] = modulus.add(
+                                modulus.multiply(z[j], by: lastInverse, shoup: lastInverseShoup),
+                                modulus.multiply(x[j] &+ q &- y[j], by: productInverse, shoup: productInverseShoup))
+                        }
+                    }
+                }
+            }
+        }
+        k.data.removeLast(2 * n)
+        k.count = l
+    }
+
+    /// All ones when `condition`, else zero: for branch-free selection on data-dependent conditions.
+    @inline(__always)
+    static func mask(_ condition: Bool) -> UInt64 {
+        0 &- UInt64(truncatingIfNeeded: unsafeBitCast(condition, to: UInt8.self))
     }
 
     /// Sets (first) or adds to the interleaved 128-bit accumulators (high0, low0, high1, low1) per coefficient

@@ -114,25 +114,18 @@ public struct NTTTables: Sendable {
         let twoQ = q &* 2
         var m = 1
         var t = degree >> 1
-        // With an odd number of stages, one radix-2 stage first.
+        // With an odd number of stages, one radix-2 stage first (the last one only for N = 2).
         if degree.trailingZeroBitCount & 1 == 1 {
             let w = roots[1]
             let wShoup = shoups[1]
-            for j in 0..<t {
-                forwardButterfly(&x[j], &x[j &+ t], w, wShoup, q, twoQ)
-                if t == 1 && !lazy {
-                    x[j] = reduceFromFourQ(x[j], q, twoQ)
-                    x[j &+ t] = reduceFromFourQ(x[j &+ t], q, twoQ)
-                }
-            }
+            for j in 0..<t { forwardButterfly(&x[j], &x[j &+ t], w, wShoup, q, twoQ) }
             m = 2
             t >>= 1
         }
-        // Two stages per pass (radix 4): stage (m, t), then stage (2m, t/2), on four values held in registers,
-        // halving the passes over memory. The final reduction is folded into the last pass.
-        while t >= 2 {
+        // Two stages per pass (radix 4): stage (m, t), then stage (2m, t/2), on values held in registers, halving
+        // the passes over memory. Two groups of four at a time give the multiplier independent work.
+        while t >= 4 {
             let half = t >> 1
-            let reduce = t == 2 && !lazy
             var base = x
             for i in 0..<m {
                 let w = roots[m &+ i]
@@ -141,34 +134,76 @@ public struct NTTTables: Sendable {
                 let w1Shoup = shoups[2 &* (m &+ i)]
                 let w2 = roots[2 &* (m &+ i) &+ 1]
                 let w2Shoup = shoups[2 &* (m &+ i) &+ 1]
-                for j in 0..<half {
+                var j = 0
+                while j < half {
                     let p0 = base + j
-                    let p1 = p0 + half
-                    let p2 = p0 + t
-                    let p3 = p2 + half
-                    var x0 = p0.pointee
-                    var x1 = p1.pointee
-                    var x2 = p2.pointee
-                    var x3 = p3.pointee
+                    var x0 = p0[0]
+                    var x1 = p0[half]
+                    var x2 = p0[t]
+                    var x3 = p0[t &+ half]
+                    var y0 = p0[1]
+                    var y1 = p0[half &+ 1]
+                    var y2 = p0[t &+ 1]
+                    var y3 = p0[t &+ half &+ 1]
                     forwardButterfly(&x0, &x2, w, wShoup, q, twoQ)
+                    forwardButterfly(&y0, &y2, w, wShoup, q, twoQ)
                     forwardButterfly(&x1, &x3, w, wShoup, q, twoQ)
+                    forwardButterfly(&y1, &y3, w, wShoup, q, twoQ)
                     forwardButterfly(&x0, &x1, w1, w1Shoup, q, twoQ)
+                    forwardButterfly(&y0, &y1, w1, w1Shoup, q, twoQ)
                     forwardButterfly(&x2, &x3, w2, w2Shoup, q, twoQ)
-                    if reduce {
-                        x0 = reduceFromFourQ(x0, q, twoQ)
-                        x1 = reduceFromFourQ(x1, q, twoQ)
-                        x2 = reduceFromFourQ(x2, q, twoQ)
-                        x3 = reduceFromFourQ(x3, q, twoQ)
-                    }
-                    p0.pointee = x0
-                    p1.pointee = x1
-                    p2.pointee = x2
-                    p3.pointee = x3
+                    forwardButterfly(&y2, &y3, w2, w2Shoup, q, twoQ)
+                    p0[0] = x0
+                    p0[half] = x1
+                    p0[t] = x2
+                    p0[t &+ half] = x3
+                    p0[1] = y0
+                    p0[half &+ 1] = y1
+                    p0[t &+ 1] = y2
+                    p0[t &+ half &+ 1] = y3
+                    j &+= 2
                 }
                 base += t << 1
             }
             m <<= 2
             t >>= 2
+        }
+        if t == 2 {
+            // The last two stages: groups of four adjacent values, with the final reduction folded in.
+            var base = x
+            for i in 0..<m {
+                let w = roots[m &+ i]
+                let wShoup = shoups[m &+ i]
+                let w1 = roots[2 &* (m &+ i)]
+                let w1Shoup = shoups[2 &* (m &+ i)]
+                let w2 = roots[2 &* (m &+ i) &+ 1]
+                let w2Shoup = shoups[2 &* (m &+ i) &+ 1]
+                var x0 = base[0]
+                var x1 = base[1]
+                var x2 = base[2]
+                var x3 = base[3]
+                forwardButterfly(&x0, &x2, w, wShoup, q, twoQ)
+                forwardButterfly(&x1, &x3, w, wShoup, q, twoQ)
+                forwardButterfly(&x0, &x1, w1, w1Shoup, q, twoQ)
+                forwardButterfly(&x2, &x3, w2, w2Shoup, q, twoQ)
+                if !lazy {
+                    x0 = reduceFromFourQ(x0, q, twoQ)
+                    x1 = reduceFromFourQ(x1, q, twoQ)
+                    x2 = reduceFromFourQ(x2, q, twoQ)
+                    x3 = reduceFromFourQ(x3, q, twoQ)
+                }
+                base[0] = x0
+                base[1] = x1
+                base[2] = x2
+                base[3] = x3
+                base += 4
+            }
+        } else if degree == 2 {
+            // The radix-2 stage above was the only one.
+            if !lazy {
+                x[0] = reduceFromFourQ(x[0], q, twoQ)
+                x[1] = reduceFromFourQ(x[1], q, twoQ)
+            }
         }
     }
 
@@ -206,7 +241,34 @@ public struct NTTTables: Sendable {
         let twoQ = q &* 2
         var t = 1
         var h = degree >> 1
-        // Two stages per pass (radix 4) while neither is the last: stage (h, t), then stage (h/2, 2t).
+        // Two stages per pass (radix 4) while neither is the last: stage (h, t), then stage (h/2, 2t). The first
+        // pass works on groups of four adjacent values; later ones on two groups at a time, for independent work.
+        if h >= 4 {
+            var base = x
+            for i in 0..<(h >> 1) {
+                let w1 = roots[h &+ 2 &* i]
+                let w1Shoup = shoups[h &+ 2 &* i]
+                let w2 = roots[h &+ 2 &* i &+ 1]
+                let w2Shoup = shoups[h &+ 2 &* i &+ 1]
+                let w = roots[(h >> 1) &+ i]
+                let wShoup = shoups[(h >> 1) &+ i]
+                var x0 = base[0]
+                var x1 = base[1]
+                var x2 = base[2]
+                var x3 = base[3]
+                inverseButterfly(&x0, &x1, w1, w1Shoup, q, twoQ)
+                inverseButterfly(&x2, &x3, w2, w2Shoup, q, twoQ)
+                inverseButterfly(&x0, &x2, w, wShoup, q, twoQ)
+                inverseButterfly(&x1, &x3, w, wShoup, q, twoQ)
+                base[0] = x0
+                base[1] = x1
+                base[2] = x2
+                base[3] = x3
+                base += 4
+            }
+            t = 4
+            h >>= 2
+        }
         while h >= 4 {
             var base = x
             for i in 0..<(h >> 1) {
@@ -216,23 +278,34 @@ public struct NTTTables: Sendable {
                 let w2Shoup = shoups[h &+ 2 &* i &+ 1]
                 let w = roots[(h >> 1) &+ i]
                 let wShoup = shoups[(h >> 1) &+ i]
-                for j in 0..<t {
+                var j = 0
+                while j < t {
                     let p0 = base + j
-                    let p1 = p0 + t
-                    let p2 = p1 + t
-                    let p3 = p2 + t
-                    var x0 = p0.pointee
-                    var x1 = p1.pointee
-                    var x2 = p2.pointee
-                    var x3 = p3.pointee
+                    var x0 = p0[0]
+                    var x1 = p0[t]
+                    var x2 = p0[2 &* t]
+                    var x3 = p0[3 &* t]
+                    var y0 = p0[1]
+                    var y1 = p0[t &+ 1]
+                    var y2 = p0[2 &* t &+ 1]
+                    var y3 = p0[3 &* t &+ 1]
                     inverseButterfly(&x0, &x1, w1, w1Shoup, q, twoQ)
+                    inverseButterfly(&y0, &y1, w1, w1Shoup, q, twoQ)
                     inverseButterfly(&x2, &x3, w2, w2Shoup, q, twoQ)
+                    inverseButterfly(&y2, &y3, w2, w2Shoup, q, twoQ)
                     inverseButterfly(&x0, &x2, w, wShoup, q, twoQ)
+                    inverseButterfly(&y0, &y2, w, wShoup, q, twoQ)
                     inverseButterfly(&x1, &x3, w, wShoup, q, twoQ)
-                    p0.pointee = x0
-                    p1.pointee = x1
-                    p2.pointee = x2
-                    p3.pointee = x3
+                    inverseButterfly(&y1, &y3, w, wShoup, q, twoQ)
+                    p0[0] = x0
+                    p0[t] = x1
+                    p0[2 &* t] = x2
+                    p0[3 &* t] = x3
+                    p0[1] = y0
+                    p0[t &+ 1] = y1
+                    p0[2 &* t &+ 1] = y2
+                    p0[3 &* t &+ 1] = y3
+                    j &+= 2
                 }
                 base += t << 2
             }

@@ -232,7 +232,7 @@ public enum PrivateInferenceServer {
         let hidden = try (0..<model.hiddenCount).map { j in
             let h = try context.rescale(context.linearCombination(x, weights: model.w1[j]))
             let biased = try context.add(h, constant: model.b1[j])
-            return try context.rescale(context.square(biased, relinearizationKey: relinearizationKey))
+            return try context.squareAndRescale(biased, relinearizationKey: relinearizationKey)
         }
         return try (0..<model.classCount).map { c in
             let out = try context.rescale(context.linearCombination(hidden, weights: model.w2[c]))

@@ -174,7 +174,7 @@ extension CKKSContext {
 
     /// Applies X -> X^g to a poly in NTT form.
     func applyGalois(_ a: RNSPoly, permutation: [Int]) -> RNSPoly {
-        var result = a
+        var result = RNSPoly(uninitializedDegree: a.degree, count: a.count)
         let n = degree
         result.data.withUnsafeMutableBufferPointer { out in
             a.data.withUnsafeBufferPointer { x in

@@ -43,7 +43,7 @@ enum HEBenchmark {
         add(
             "ct multiply+relin+rescale",
             try measure {
-                _ = try context.rescale(context.multiply(ciphertext, other, relinearizationKey: relinearizationKey))
+                _ = try context.multiplyAndRescale(ciphertext, other, relinearizationKey: relinearizationKey)
             }, peerKey: "multiply")
         add(
             "encode+plain multiply+rescale",

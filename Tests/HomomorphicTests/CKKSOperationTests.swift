@@ -89,6 +89,42 @@ import Testing
         #expect(throws: HEError.levelExhausted) { try context.rescale(xyz) }
     }
 
+    /// The fused path divides once by P * q_l; it must agree with relinearise-then-rescale to the same bound, at
+    /// every level of both parameter sets, and refuse a ciphertext with no level left.
+    @Test(arguments: ["n8192-d2", "n8192-d3"])
+    func fusedMultiplyAndRescaleMatchesTheTwoStepPath(parameterSet: String) throws {
+        let context = parameterSet == "n8192-d2" ? Fixtures.d2 : Fixtures.d3
+        let secretKey = context.generateSecretKey()
+        let publicKey = context.generatePublicKey(for: secretKey)
+        let relinearizationKey = context.generateRelinearizationKey(for: secretKey)
+        var values = randomValues(context.slotCount, seed: 21)
+        var expected = values
+        var fused = try context.encrypt(values, using: publicKey)
+        var twoStep = fused
+        while fused.level >= 1 {
+            values = randomValues(context.slotCount, seed: UInt64(30 + fused.level))
+            let other = try context.encrypt(values, using: publicKey, scale: fused.scale, level: fused.level)
+            expected = zip(expected, values).map(*)
+            fused = try context.multiplyAndRescale(fused, other, relinearizationKey: relinearizationKey)
+            twoStep = try context.rescale(context.multiply(twoStep, other, relinearizationKey: relinearizationKey))
+            #expect(fused.level == twoStep.level)
+            #expect(fused.scale == twoStep.scale)
+            let depth = context.maxLevel - fused.level
+            let bound = depth == 1 ? 1e-5 : 1e-4
+            let decrypted = context.decryptValues(fused, using: secretKey)
+            #expect(maxError(decrypted, expected) < bound)
+            #expect(maxError(decrypted, context.decryptValues(twoStep, using: secretKey)) < bound)
+        }
+        #expect(throws: HEError.levelExhausted) {
+            try context.multiplyAndRescale(fused, fused, relinearizationKey: relinearizationKey)
+        }
+        let x = randomValues(context.slotCount, seed: 40)
+        let squared = try context.squareAndRescale(
+            context.encrypt(x, using: publicKey), relinearizationKey: relinearizationKey)
+        #expect(squared.level == context.maxLevel - 1)
+        #expect(maxError(context.decryptValues(squared, using: secretKey), x.map { $0 * $0 }) < 1e-5)
+    }
+
     @Test func rotationsMoveSlotsLeftAndRight() throws {
         let galoisKeys = context.generateGaloisKeys(for: secretKey, rotations: [1, 5, -3])
         #expect(galoisKeys.elements.count == 3)

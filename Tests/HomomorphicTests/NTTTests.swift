@@ -49,8 +49,10 @@ import Testing
         #expect(values == original)
     }
 
-    @Test func nttMultiplicationIsNegacyclicConvolution() throws {
-        let degree = 64
+    /// Every degree from 2 to 128 exercises each shape of the kernels: the leading radix-2 stage (odd log N), the
+    /// radix-4 passes and the final pass that folds in the reduction.
+    @Test(arguments: [2, 4, 8, 16, 32, 64, 128])
+    func nttMultiplicationIsNegacyclicConvolution(degree: Int) throws {
         let q = try #require(Primes.nttPrimes(bits: 50, count: 1, polyDegree: degree, excluding: [])?.first)
         let modulus = Modulus(q)
         // NTTTables accepts small degrees for testing the transform itself.
@@ -76,5 +78,20 @@ import Testing
         var z = zip(x, y).map { modulus.multiply($0, $1) }
         tables.inverse(&z)
         #expect(z == expected)
+    }
+
+    /// The lazy forward transform (used inside key switching) leaves values below 4q, congruent to the reduced ones.
+    @Test(arguments: [2, 8, 64, 8192])
+    func lazyForwardTransformIsCongruentAndBelowFourQ(degree: Int) throws {
+        let q = try #require(Primes.nttPrimes(bits: 60, count: 1, polyDegree: degree, excluding: [])?.first)
+        let tables = try #require(NTTTables(modulus: Modulus(q), degree: degree))
+        var generator = SplitMix64(state: UInt64(degree))
+        let original = (0..<degree).map { _ in UInt64.random(in: 0..<(4 * q), using: &generator) }
+        var reduced = original
+        var lazy = original
+        reduced.withUnsafeMutableBufferPointer { tables.forward($0) }
+        lazy.withUnsafeMutableBufferPointer { tables.forward($0, lazy: true) }
+        #expect(lazy.allSatisfy { $0 < 4 * q })
+        #expect(lazy.map { $0 % q } == reduced)
     }
 }
