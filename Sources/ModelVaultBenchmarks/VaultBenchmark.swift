@@ -10,6 +10,10 @@ enum VaultBenchmark {
     static let fileCount = 8
     static let fileSize = 128 << 20
 
+    /// Rounds of every measurement, interleaved; the figures are medians. A shared VM's disk varies by tens of
+    /// percent from one second to the next, so each push is compared with the floor measured in its own round.
+    static var rounds: Int { Int(ProcessInfo.processInfo.environment["MODELVAULT_BENCH_ROUNDS"] ?? "") ?? 3 }
+
     static func run() async throws {
         let base = FileManager.default.temporaryDirectory.appending(path: "modelvault-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: base) }
@@ -20,46 +24,74 @@ enum VaultBenchmark {
         }
         let total = Double(fileCount * fileSize)
         let shards = (0..<fileCount).map { "shard-\($0).bin" }
-
-        // Every measurement starts with no dirty data pending, so none pays for another's writeback.
-        sync()
-        let copy = try measure { try runProcess("/bin/cp", ["-r", model.path, base.appending(path: "copy").path]) }
-        sync()
-        let durableTarget = base.appending(path: "durable-copy")
-        let durable = try measure {
-            try runProcess("/bin/cp", ["-r", model.path, durableTarget.path])
-            try runProcess("/bin/sync", shards.map { durableTarget.appending(path: $0).path } + [durableTarget.path])
-        }
         let vault = try Vault.create(at: base.appending(path: "vault"), passphrase: "benchmark passphrase")
         // Creating the vault runs scrypt (2^18, 256 MiB); reset the peak so it covers push, verify and pull only.
         let peakReset = (try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)) != nil
-        sync()
-        let push = try await measureAsync { _ = try await vault.pushModel("bench", from: .path(model)) }
-        let reference = try ModelReference(parsing: "bench@1")
-        sync()
-        let verify = try await measureAsync { try await vault.verifyModel(reference) }
-        sync()
-        let pull = try await measureAsync { try await vault.pullModel(reference, to: base.appending(path: "pulled")) }
 
-        print("1 GiB model directory (\(fileCount) x \(fileSize >> 20) MiB), files in the page cache")
+        var copy: [Double] = []
+        var durable: [Double] = []
+        var push: [Double] = []
+        var verify: [Double] = []
+        var pull: [Double] = []
+        for round in 0..<rounds {
+            // Every measurement starts with no dirty data pending, so none pays for another's writeback; outputs
+            // are removed (and that synced) before the next one.
+            let target = base.appending(path: "copy")
+            sync()
+            copy.append(try measure { try runProcess("/bin/cp", ["-r", model.path, target.path]) })
+            try FileManager.default.removeItem(at: target)
+            sync()
+            durable.append(
+                try measure {
+                    try runProcess("/bin/cp", ["-r", model.path, target.path])
+                    try runProcess("/bin/sync", shards.map { target.appending(path: $0).path } + [target.path])
+                })
+            try FileManager.default.removeItem(at: target)
+            sync()
+            push.append(try await measureAsync { _ = try await vault.pushModel("bench", from: .path(model)) })
+            let reference = try ModelReference(parsing: "bench@\(round + 1)")
+            sync()
+            verify.append(try await measureAsync { try await vault.verifyModel(reference) })
+            sync()
+            let pulled = base.appending(path: "pulled")
+            pull.append(try await measureAsync { try await vault.pullModel(reference, to: pulled) })
+            try FileManager.default.removeItem(at: pulled)
+        }
+
+        print("1 GiB model directory (\(fileCount) x \(fileSize >> 20) MiB), files in the page cache; \(rounds) rounds")
         print("floor = `cp -r model copy` then `sync copy/* copy` (fsync of each copied file and the directory),")
         print("the durability push and pull give every file (temp file + fsync + rename); verify writes nothing")
-        print("operation              seconds     MiB/s   vs cp -r   vs floor")
-        for (name, seconds) in [
+        print("medians; \"vs floor\" is the median of each round's ratio to that round's floor")
+        print("operation              seconds     MiB/s   vs cp -r   vs floor   range (s)")
+        for (name, times) in [
             ("cp -r (page cache)", copy), ("cp -r + fsync (floor)", durable), ("model push", push),
             ("model verify", verify), ("model pull", pull),
         ] {
+            let seconds = median(times)
             let rate = total / seconds / 1_048_576
+            let ratio = median(zip(times, durable).map { $0 / $1 })
             print(
                 name.padding(toLength: 21, withPad: " ", startingAt: 0)
-                    + String(format: "%8.3f  %8.1f  %8.2fx  %8.2fx", seconds, rate, seconds / copy, seconds / durable))
+                    + String(
+                        format: "%8.3f  %8.1f  %8.2fx  %8.2fx   %.2f-%.2f", seconds, rate, seconds / median(copy),
+                        ratio,
+                        times.min()!, times.max()!))
         }
         if peakReset, let peak = peakRSSKiB() {
             print(
                 String(format: "peak RSS during push, verify and pull (in this process): %.1f MiB", Double(peak) / 1024)
             )
         }
-        print(String(format: "push / floor = %.2fx (target <= 1.5x)", push / durable))
+        let ratios = zip(push, durable).map { $0 / $1 }
+        print(
+            String(format: "push / floor = %.2fx (target <= 1.5x); per round: ", median(ratios))
+                + ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "))
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1
+            ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
     /// The process's peak resident set (VmHWM), in KiB.

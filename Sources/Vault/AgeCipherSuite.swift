@@ -64,13 +64,14 @@ struct AgeCipherSuite: VaultCipherSuite {
         try Age.decryptFile(at: input, to: output, using: self.identities(identities))
     }
 
-    func encryptFileDigesting(at input: URL, to output: URL, recipients: [String]) throws -> FileDigest {
+    func encryptFileDigesting(at input: URL, into output: FileHandle, recipients: [String]) throws -> FileDigest {
         FileDigest(
-            try Age.encryptFileDigestingPlaintext(at: input, to: output, recipients: self.recipients(recipients)))
+            try Age.encryptFileDigestingPlaintext(at: input, into: output, recipients: self.recipients(recipients)))
     }
 
-    func decryptFileDigesting(at input: URL, to output: URL, using identities: [String]) throws -> FileDigest {
-        FileDigest(try Age.decryptFileDigestingPlaintext(at: input, to: output, using: self.identities(identities)))
+    func decryptFileDigesting(at input: URL, into output: FileHandle, using identities: [String]) throws -> FileDigest {
+        FileDigest(
+            try Age.decryptFileDigestingPlaintext(at: input, into: output, using: self.identities(identities)))
     }
 
     func plaintextDigest(ofFileAt url: URL, using identities: [String]) throws -> FileDigest {

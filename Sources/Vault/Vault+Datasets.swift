@@ -1,6 +1,7 @@
 import Crypto
 public import Foundation
 import GRDB
+import VaultCrypto
 
 extension Vault {
     /// Stores a new version of dataset `name` from files on disk (each kept under its own file name),
@@ -168,17 +169,26 @@ extension Vault {
         let identities = keyRing.allIdentities
         let layout = self.layout
         try await Self.writeAtomically(to: directory) { temporary in
-            for file in files {
-                let output = temporary.appending(path: file.path)
-                try VaultFiles.makeDirectory(output.deletingLastPathComponent())
-                let digest: FileDigest
-                do {
-                    digest = try suite.decryptFileDigesting(
-                        at: layout.url(file.blobPath), to: output, using: identities)
-                } catch {
-                    throw Self.undecryptableDataset(file, info)
+            try await BackgroundCommits.run { commits in
+                for file in files where !commits.hasFailed {
+                    let output = temporary.appending(path: file.path)
+                    try VaultFiles.makeDirectory(output.deletingLastPathComponent())
+                    let pending = try AtomicFile.Pending(output, permissions: 0o600)
+                    // A failed file is removed at once; the private directory goes with the error.
+                    let digest: FileDigest
+                    do {
+                        digest = try suite.decryptFileDigesting(
+                            at: layout.url(file.blobPath), into: pending.handle, using: identities)
+                    } catch {
+                        pending.discard()
+                        throw Self.undecryptableDataset(file, info)
+                    }
+                    do { try Self.checkDataset(digest, of: file, info) } catch {
+                        pending.discard()
+                        throw error
+                    }
+                    commits.commit(pending)
                 }
-                try Self.checkDataset(digest, of: file, info)
             }
         }
         return info

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import VaultCrypto
 
 /// A model version whose manifest and signature have been checked, with the files to read.
 struct CheckedVersion: Sendable {
@@ -57,18 +58,29 @@ extension Vault {
         let checked = try checkedVersion(reference)
         let suite = self.suite
         let identities = try identities(for: checked)
+        let layout = self.layout
         try await Self.writeAtomically(to: directory) { temporary in
-            try await self.forEachFile(checked) { file in
-                let output = temporary.appending(path: file.path)
-                try VaultFiles.makeDirectory(output.deletingLastPathComponent())
-                let digest: FileDigest
-                do {
-                    digest = try suite.decryptFileDigesting(
-                        at: self.layout.url(file.blobPath), to: output, using: identities)
-                } catch {
-                    throw Self.undecryptable(file, checked)
+            // One file at a time on every core, each flushed to disk in the background while the next decrypts.
+            try await BackgroundCommits.run { commits in
+                for file in checked.files where !commits.hasFailed {
+                    let output = temporary.appending(path: file.path)
+                    try VaultFiles.makeDirectory(output.deletingLastPathComponent())
+                    let pending = try AtomicFile.Pending(output, permissions: 0o600)
+                    // A failed file is removed at once; the private directory goes with the error.
+                    let digest: FileDigest
+                    do {
+                        digest = try suite.decryptFileDigesting(
+                            at: layout.url(file.blobPath), into: pending.handle, using: identities)
+                    } catch {
+                        pending.discard()
+                        throw Self.undecryptable(file, checked)
+                    }
+                    do { try Self.check(digest, of: file, checked) } catch {
+                        pending.discard()
+                        throw error
+                    }
+                    commits.commit(pending)
                 }
-                try Self.check(digest, of: file, checked)
             }
         }
         return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))

@@ -1,4 +1,5 @@
 import Foundation
+import VaultCrypto
 
 /// Where the bytes of one file to store come from.
 enum FileSource: Sendable {
@@ -15,8 +16,8 @@ struct StagedFile: Sendable {
 extension Vault {
     /// Encrypts `sources` for `recipient` into `area` (each as `<path>.age`) and hashes their plaintext.
     ///
-    /// Each file is read once: the plaintext is hashed as it is encrypted, chunks sealed across cores. Two files
-    /// run at once so that one's final flush to disk overlaps the other's encryption.
+    /// Each file is read once: the plaintext is hashed as it is encrypted, chunks sealed across cores. Files go
+    /// one after another, each using every core, while the previous one is flushed to disk in the background.
     nonisolated func stage(
         _ sources: [(path: String, source: FileSource)], into area: StagingArea, recipient: String
     ) async throws -> [StagedFile] {
@@ -28,38 +29,33 @@ extension Vault {
             }
         }
         let suite = self.suite
-        return try await withThrowingTaskGroup(of: StagedFile.self) { group in
+        let staged = try await BackgroundCommits.run { commits in
             var results: [StagedFile] = []
-            var running = 0
-            for (path, source) in sources {
-                if running >= 2, let done = try await group.next() {
-                    results.append(done)
-                    running -= 1
-                }
+            for (path, source) in sources where !commits.hasFailed {
                 let output = area.directory.appending(path: path + ".age")
-                group.addTask {
-                    try VaultFiles.makeDirectory(output.deletingLastPathComponent(), permissions: 0o700)
+                try VaultFiles.makeDirectory(output.deletingLastPathComponent(), permissions: 0o700)
+                let file = try AtomicFile.Pending(output, permissions: 0o600)
+                do {
                     switch source {
                     case .memory(let data):
-                        let sealed = try suite.encrypt(data, to: [recipient])
-                        try VaultFiles.writeAtomically(sealed, to: output, permissions: 0o600)
-                        return StagedFile(path: path, digest: FileDigest(of: data))
+                        try file.handle.write(contentsOf: try suite.encrypt(data, to: [recipient]))
+                        results.append(StagedFile(path: path, digest: FileDigest(of: data)))
                     case .file(let url):
-                        do {
-                            let digest = try suite.encryptFileDigesting(at: url, to: output, recipients: [recipient])
-                            return StagedFile(path: path, digest: digest)
-                        } catch let error as VaultError {
-                            throw error
-                        } catch {
-                            throw VaultError(.unreadableInput, "cannot encrypt \(path)")
-                        }
+                        let digest = try suite.encryptFileDigesting(at: url, into: file.handle, recipients: [recipient])
+                        results.append(StagedFile(path: path, digest: digest))
                     }
+                } catch let error as VaultError {
+                    file.discard()
+                    throw error
+                } catch {
+                    file.discard()
+                    throw VaultError(.unreadableInput, "cannot encrypt \(path)")
                 }
-                running += 1
+                commits.commit(file)
             }
-            for try await done in group { results.append(done) }
-            return results.sorted { $0.path < $1.path }
+            return results
         }
+        return staged.sorted { $0.path < $1.path }
     }
 
     /// The files to store for a file or directory path; a single file keeps its own name.

@@ -27,12 +27,13 @@ protocol VaultCipherSuite: Sendable {
     func encryptFile(at input: URL, to output: URL, recipients: [String]) throws
     /// Decrypts a file, streaming; the output appears atomically.
     func decryptFile(at input: URL, to output: URL, using identities: [String]) throws
-    /// Encrypts a file for recipients and returns its plaintext digest, reading the file once for both; the
-    /// output appears atomically.
-    func encryptFileDigesting(at input: URL, to output: URL, recipients: [String]) throws -> FileDigest
-    /// Decrypts a file and returns the digest of the plaintext written, in one pass; the output appears
-    /// atomically.
-    func decryptFileDigesting(at input: URL, to output: URL, using identities: [String]) throws -> FileDigest
+    /// Encrypts a file for recipients into `output` and returns its plaintext digest, reading the file once for
+    /// both. `output` is the handle of an `AtomicFile.Pending`: the caller commits it (flushes it to disk) or
+    /// discards it.
+    func encryptFileDigesting(at input: URL, into output: FileHandle, recipients: [String]) throws -> FileDigest
+    /// Decrypts a file into `output` (an `AtomicFile.Pending` handle the caller commits or discards) and returns
+    /// the digest of the plaintext written, in one pass.
+    func decryptFileDigesting(at input: URL, into output: FileHandle, using identities: [String]) throws -> FileDigest
     /// The SHA-256 and size of a file's plaintext, decrypted in memory chunk by chunk.
     func plaintextDigest(ofFileAt url: URL, using identities: [String]) throws -> FileDigest
     /// Re-wraps a file's key for new recipients; the payload is copied unchanged; the output appears atomically.
@@ -42,20 +43,6 @@ protocol VaultCipherSuite: Sendable {
     func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws
     /// Decrypts a legacy Fernet token with its key text.
     func decryptFernet(token: Data, keyText: String) throws -> Data
-}
-
-extension VaultCipherSuite {
-    /// Two passes: encrypt, then hash the input again. Suites that can hash while encrypting override this.
-    func encryptFileDigesting(at input: URL, to output: URL, recipients: [String]) throws -> FileDigest {
-        try encryptFile(at: input, to: output, recipients: recipients)
-        return try FileDigest(ofFileAt: input)
-    }
-
-    /// Two passes: decrypt, then hash the output. Suites that can hash while decrypting override this.
-    func decryptFileDigesting(at input: URL, to output: URL, using identities: [String]) throws -> FileDigest {
-        try decryptFile(at: input, to: output, using: identities)
-        return try FileDigest(ofFileAt: output)
-    }
 }
 
 /// The signing primitives the vault signs manifests with (OpenSSF model signing in production).

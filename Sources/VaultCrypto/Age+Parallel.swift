@@ -9,27 +9,35 @@ extension Age {
     public static func encryptFileDigestingPlaintext(
         at input: URL, to output: URL, recipients: [any AgeRecipient]
     ) throws -> AgePlaintextDigest {
-        let source = try openForReading(input)
-        defer { try? source.close() }
         var digest: AgePlaintextDigest?
         try AtomicFile.write(to: output) { handle in
-            if let file = RegularFile(source) {
-                digest = try encrypt(
-                    file, to: handle.fileDescriptor, recipients: recipients, hashing: true, flushBehind: true)
-            } else {
-                var hasher = SHA256()
-                var count = 0
-                let reader = ByteReader { size in
-                    let bytes = [UInt8](try source.read(upToCount: size) ?? Data())
-                    hasher.update(data: bytes)
-                    count += bytes.count
-                    return bytes
-                }
-                try encrypt(from: reader, recipients: recipients, armored: false) { try write($0, to: handle) }
-                digest = AgePlaintextDigest(sha256: Array(hasher.finalize()), count: count)
-            }
+            digest = try encryptFileDigestingPlaintext(at: input, into: handle, recipients: recipients)
         }
         return digest!
+    }
+
+    /// Encrypts the file at `input`, writing the age file to `output` (an `AtomicFile.Pending` handle, which the
+    /// caller commits), and returns the SHA-256 of the plaintext from the same read. Writeback of the output
+    /// starts as it is written, so that committing it later is short.
+    public static func encryptFileDigestingPlaintext(
+        at input: URL, into output: FileHandle, recipients: [any AgeRecipient]
+    ) throws -> AgePlaintextDigest {
+        let source = try openForReading(input)
+        defer { try? source.close() }
+        if let file = RegularFile(source) {
+            return try encrypt(
+                file, to: output.fileDescriptor, recipients: recipients, hashing: true, flushBehind: true)!
+        }
+        var hasher = SHA256()
+        var count = 0
+        let reader = ByteReader { size in
+            let bytes = [UInt8](try source.read(upToCount: size) ?? Data())
+            hasher.update(data: bytes)
+            count += bytes.count
+            return bytes
+        }
+        try encrypt(from: reader, recipients: recipients, armored: false) { try write($0, to: output) }
+        return AgePlaintextDigest(sha256: Array(hasher.finalize()), count: count)
     }
 
     /// Decrypts the file at `input` into `output` (mode 0600) atomically, as `decryptFile` does, and returns the
@@ -37,13 +45,21 @@ extension Age {
     public static func decryptFileDigestingPlaintext(
         at input: URL, to output: URL, using identities: [any AgeIdentity]
     ) throws -> AgePlaintextDigest {
-        let source = try openForReading(input)
-        defer { try? source.close() }
         var digest: AgePlaintextDigest?
         try AtomicFile.write(to: output, permissions: 0o600) { handle in
-            digest = try decryptDigesting(source, to: handle, using: identities)
+            digest = try decryptFileDigestingPlaintext(at: input, into: handle, using: identities)
         }
         return digest!
+    }
+
+    /// Decrypts the file at `input`, writing the plaintext to `output` (an `AtomicFile.Pending` handle, which the
+    /// caller commits, or discards on failure), and returns the SHA-256 of the plaintext written.
+    public static func decryptFileDigestingPlaintext(
+        at input: URL, into output: FileHandle, using identities: [any AgeIdentity]
+    ) throws -> AgePlaintextDigest {
+        let source = try openForReading(input)
+        defer { try? source.close() }
+        return try decryptDigesting(source, to: output, using: identities)
     }
 
     /// Decrypts the file at `url` in memory, chunk by chunk, writing nothing, and returns the plaintext's digest;

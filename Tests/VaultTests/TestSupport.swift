@@ -48,6 +48,16 @@ struct FakeCipherSuite: VaultCipherSuite {
     func decryptFile(at input: URL, to output: URL, using identities: [String]) throws {
         try VaultFiles.writeAtomically(try decrypt(try Data(contentsOf: input), using: identities), to: output)
     }
+    func encryptFileDigesting(at input: URL, into output: FileHandle, recipients: [String]) throws -> FileDigest {
+        let plaintext = try Data(contentsOf: input)
+        try output.write(contentsOf: try encrypt(plaintext, to: recipients))
+        return FileDigest(of: plaintext)
+    }
+    func decryptFileDigesting(at input: URL, into output: FileHandle, using identities: [String]) throws -> FileDigest {
+        let plaintext = try decrypt(try Data(contentsOf: input), using: identities)
+        try output.write(contentsOf: plaintext)
+        return FileDigest(of: plaintext)
+    }
     func plaintextDigest(ofFileAt url: URL, using identities: [String]) throws -> FileDigest {
         FileDigest(of: try decrypt(try Data(contentsOf: url), using: identities))
     }
