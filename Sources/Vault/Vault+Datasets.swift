@@ -1,7 +1,6 @@
 import Crypto
 public import Foundation
 import GRDB
-import VaultCrypto
 
 extension Vault {
     /// Stores a new version of dataset `name` from files on disk (each kept under its own file name),
@@ -168,29 +167,9 @@ extension Vault {
         let suite = self.suite
         let identities = keyRing.allIdentities
         let layout = self.layout
-        try await Self.writeAtomically(to: directory) { temporary in
-            try await BackgroundCommits.run { commits in
-                for file in files where !commits.hasFailed {
-                    let output = temporary.appending(path: file.path)
-                    try VaultFiles.makeDirectory(output.deletingLastPathComponent())
-                    let pending = try AtomicFile.Pending(output, permissions: 0o600)
-                    // A failed file is removed at once; the private directory goes with the error.
-                    let digest: FileDigest
-                    do {
-                        digest = try suite.decryptFileDigesting(
-                            at: layout.url(file.blobPath), into: pending.handle, using: identities)
-                    } catch {
-                        pending.discard()
-                        throw Self.undecryptableDataset(file, info)
-                    }
-                    do { try Self.checkDataset(digest, of: file, info) } catch {
-                        pending.discard()
-                        throw error
-                    }
-                    commits.commit(pending)
-                }
-            }
-        }
+        try await Self.decryptFiles(
+            files, to: directory, suite: suite, identities: identities, layout: layout,
+            undecryptable: { Self.undecryptableDataset($0, info) }, check: { try Self.checkDataset($0, of: $1, info) })
         return info
     }
 

@@ -59,30 +59,9 @@ extension Vault {
         let suite = self.suite
         let identities = try identities(for: checked)
         let layout = self.layout
-        try await Self.writeAtomically(to: directory) { temporary in
-            // One file at a time on every core, each flushed to disk in the background while the next decrypts.
-            try await BackgroundCommits.run { commits in
-                for file in checked.files where !commits.hasFailed {
-                    let output = temporary.appending(path: file.path)
-                    try VaultFiles.makeDirectory(output.deletingLastPathComponent())
-                    let pending = try AtomicFile.Pending(output, permissions: 0o600)
-                    // A failed file is removed at once; the private directory goes with the error.
-                    let digest: FileDigest
-                    do {
-                        digest = try suite.decryptFileDigesting(
-                            at: layout.url(file.blobPath), into: pending.handle, using: identities)
-                    } catch {
-                        pending.discard()
-                        throw Self.undecryptable(file, checked)
-                    }
-                    do { try Self.check(digest, of: file, checked) } catch {
-                        pending.discard()
-                        throw error
-                    }
-                    commits.commit(pending)
-                }
-            }
-        }
+        try await Self.decryptFiles(
+            checked.files, to: directory, suite: suite, identities: identities, layout: layout,
+            undecryptable: { Self.undecryptable($0, checked) }, check: { try Self.check($0, of: $1, checked) })
         return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))
     }
 
@@ -190,6 +169,39 @@ extension Vault {
             .decryptionFailed,
             "cannot decrypt \(file.path) of \(checked.row.name)@\(checked.row.version): the stored file is damaged or tampered"
         )
+    }
+
+    /// Decrypts `files` into `directory` (which must not exist or be empty), each checked with `check` against
+    /// its digest, all appearing together or none. One file at a time on every core, each flushed to disk in the
+    /// background while the next decrypts; a failed file is removed at once, the private directory with the
+    /// error.
+    static func decryptFiles(
+        _ files: [StoredFile], to directory: URL, suite: any VaultCipherSuite, identities: [String],
+        layout: VaultLayout, undecryptable: @escaping @Sendable (StoredFile) -> VaultError,
+        check: @escaping @Sendable (FileDigest, StoredFile) throws -> Void
+    ) async throws {
+        try await writeAtomically(to: directory) { temporary in
+            try await BackgroundCommits.run { commits in
+                for file in files where !commits.hasFailed {
+                    let output = temporary.appending(path: file.path)
+                    try VaultFiles.makeDirectory(output.deletingLastPathComponent())
+                    let pending = try AtomicFile.Pending(output, permissions: 0o600)
+                    let digest: FileDigest
+                    do {
+                        digest = try suite.decryptFileDigesting(
+                            at: layout.url(file.blobPath), into: pending.handle, using: identities)
+                    } catch {
+                        pending.discard()
+                        throw undecryptable(file)
+                    }
+                    do { try check(digest, file) } catch {
+                        pending.discard()
+                        throw error
+                    }
+                    commits.commit(pending)
+                }
+            }
+        }
     }
 
     /// Runs `body` for every file, two at a time.
