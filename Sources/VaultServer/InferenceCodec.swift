@@ -171,6 +171,11 @@ enum InferenceCodec {
                 }
                 scalars = data.values.map { Float($0) }
             }
+            // NaN and infinities (binary FP32/FP64, or JSON numbers beyond Float's range) are a client error for
+            // every model, not an inference failure.
+            guard scalars.allSatisfy(\.isFinite) else {
+                throw APIError.badRequest("input '\(name)' has a value that is not finite (NaN or infinity)")
+            }
             tensors[input.name] = Tensor(shape: input.shape, scalars: scalars)
         }
         guard binaryOffset == binaryEnd else {

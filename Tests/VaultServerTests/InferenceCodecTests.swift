@@ -107,6 +107,24 @@ import Testing
         #expect(throws: APIError.self) { try InferenceCodec.decode(body: buffer(json), headerLength: nil, for: model) }
     }
 
+    /// Non-finite inputs are the client's error (400), whichever way they arrive.
+    @Test func refusesNonFiniteValues() throws {
+        for value in [Float.nan, .infinity, -.infinity] {
+            let json =
+                #"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}]}"#
+            let error = #expect(throws: APIError.self) {
+                try InferenceCodec.decode(
+                    body: buffer(json, binary: Self.littleEndian([1, value, 3, 4])), headerLength: json.utf8.count,
+                    for: model)
+            }
+            #expect(error?.status == .badRequest)
+        }
+        let overflowing = #"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","data":[1,2,1e300,4]}]}"#
+        #expect(throws: APIError.self) {
+            try InferenceCodec.decode(body: buffer(overflowing), headerLength: nil, for: model)
+        }
+    }
+
     @Test func refusesBinarySizeMismatchAndUnclaimedBytes() throws {
         let json =
             #"{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":12}}]}"#
