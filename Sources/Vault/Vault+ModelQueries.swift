@@ -11,25 +11,32 @@ struct ModelVersionRow: Sendable {
 }
 
 extension Vault {
-    /// Every model with its latest version and aliases, by name.
+    /// Every model with its versions and aliases, by name (two queries, whatever the number of models).
     public func models() throws -> [ModelSummary] {
         try catalog.read { db in
-            let rows = try Row.fetchAll(
+            let versions = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.id AS id, m.name AS name, MAX(v.version) AS latest, COUNT(v.id) AS count
-                    FROM models m JOIN model_versions v ON v.model_id = m.id GROUP BY m.id ORDER BY m.name
+                    SELECT m.name AS name, v.version AS version
+                    FROM models m JOIN model_versions v ON v.model_id = m.id ORDER BY m.name, v.version
                     """)
-            return try rows.map { row in
-                let aliases = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT a.alias AS alias, v.version AS version FROM aliases a
-                        JOIN model_versions v ON v.id = a.version_id WHERE a.model_id = ?
-                        """, arguments: [row["id"] as Int64])
-                return ModelSummary(
-                    name: row["name"], latestVersion: row["latest"], versionCount: row["count"],
-                    aliases: Dictionary(aliases.map { ($0["alias"], $0["version"]) }, uniquingKeysWith: { a, _ in a }))
+            let aliases = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.name AS name, a.alias AS alias, v.version AS version
+                    FROM aliases a JOIN models m ON m.id = a.model_id JOIN model_versions v ON v.id = a.version_id
+                    """)
+            var aliasesByModel: [String: [String: Int]] = [:]
+            for row in aliases { aliasesByModel[row["name"], default: [:]][row["alias"]] = row["version"] }
+            var names: [String] = []
+            var versionsByModel: [String: [Int]] = [:]
+            for row in versions {
+                let name: String = row["name"]
+                if versionsByModel[name] == nil { names.append(name) }
+                versionsByModel[name, default: []].append(row["version"])
+            }
+            return names.map { name in
+                ModelSummary(name: name, versions: versionsByModel[name] ?? [], aliases: aliasesByModel[name] ?? [:])
             }
         }
     }

@@ -93,8 +93,19 @@ public struct ModelSummary: Sendable, Codable, Equatable {
     public var latestVersion: Int
     /// How many versions are stored.
     public var versionCount: Int
+    /// Every stored version number, ascending.
+    public var versions: [Int]
     /// Alias name to version number.
     public var aliases: [String: Int]
+
+    /// A model with the given versions (ascending, at least one) and aliases.
+    public init(name: String, versions: [Int], aliases: [String: Int]) {
+        self.name = name
+        self.latestVersion = versions.last ?? 0
+        self.versionCount = versions.count
+        self.versions = versions
+        self.aliases = aliases
+    }
 }
 
 /// One move of an alias.

@@ -23,15 +23,11 @@ public struct VaultRegistry: RegistryBackend {
     /// Lists models.
     public func listModels() async throws -> [RegistryModelSummary] {
         try await mappingErrors {
-            var result: [RegistryModelSummary] = []
-            for summary in try await vault.models() {
-                let versions = try await vault.modelVersions(summary.name)
-                result.append(
-                    RegistryModelSummary(
-                        name: summary.name, versions: versions.map { String($0.version) },
-                        aliases: summary.aliases.mapValues(String.init)))
+            try await vault.models().map { summary in
+                RegistryModelSummary(
+                    name: summary.name, versions: summary.versions.map(String.init),
+                    aliases: summary.aliases.mapValues(String.init))
             }
-            return result
         }
     }
 

@@ -32,7 +32,7 @@ import Testing
         let second = try await vault.pushModel("m", from: .files(["w": Data([2])]))
         #expect([first.version, second.version] == [Int](1...2))
         #expect(try await vault.loadModel(ModelReference(parsing: "m")) == ["w": Data([2])])
-        #expect(try await vault.models() == [ModelSummary(name: "m", latestVersion: 2, versionCount: 2, aliases: [:])])
+        #expect(try await vault.models() == [ModelSummary(name: "m", versions: [1, 2], aliases: [:])])
     }
 
     @Test(arguments: [false, true])
