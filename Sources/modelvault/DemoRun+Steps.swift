@@ -79,8 +79,10 @@ extension DemoRun {
             let data = try Dataset.csv(csv, label: label)
             var options = TrainingOptions(kind: kind)
             if kind == .cnn { options.imageShape = ImageShape(height: 8, width: 8, channels: 1) }
-            let (_, test) = try data.stratifiedSplit(fraction: options.testFraction, seed: options.seed)
-            let (model, evaluation) = try Trainer.train(data, options: options)
+            // Trainer.train's steps, kept apart because the demo needs the held-out rows again for inference.
+            let (train, test) = try data.stratifiedSplit(fraction: options.testFraction, seed: options.seed)
+            let model = try Trainer.fit(train, options: options)
+            let evaluation = try model.evaluate(test)
             let target = kind == .cnn ? 0.96 : 0.95
             guard evaluation.accuracy >= target else {
                 throw DemoFailure("\(kind.rawValue) accuracy \(Self.percent(evaluation.accuracy)) is below target")
