@@ -287,12 +287,7 @@ extension CKKSContext {
     }
 
     /// Hybrid key switching of d (NTT form, data rows 0...l) with one digit per prime and the special prime P:
-    /// returns (k0, k1) with k0 + k1*s ≈ d*s'.
-    ///
-    /// Per target prime, each digit is lifted and transformed once (the digit of the target's own prime is used
-    /// as it is, already in NTT form); then, a cache-sized chunk of coefficients at a time, the digits are
-    /// multiplied by both key components and summed in 128-bit accumulators, with a single Barrett reduction per
-    /// coefficient at the end.
+    /// returns (k0, k1) with k0 + k1*s ≈ d*s': the products of `keySwitchProducts`, each divided by P.
     func keySwitch(_ d: RNSPoly, key: KeySwitchKey) -> (RNSPoly, RNSPoly) {
         var (out0, out1) = keySwitchProducts(d, key: key)
         divideRoundingByLastRow(
