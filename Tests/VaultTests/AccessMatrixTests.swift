@@ -20,6 +20,9 @@ struct AccessMatrixTests {
     struct Probe: Sendable {
         var action: Action
         var resource: Scope
+        /// A permission the action checks before its own (evaluate first needs `data.show` on the dataset whose
+        /// rows it reads, as lineage does).
+        var prerequisite: (action: Action, resource: Scope)? = nil
         var run: @Sendable (VaultSession, Setup) async throws -> Void
     }
 
@@ -41,6 +44,9 @@ struct AccessMatrixTests {
         Probe(action: .modelShow, resource: .model("m")) { session, _ in _ = try await session.model(model) },
         Probe(action: .modelPull, resource: .model("m")) { session, _ in _ = try await session.loadModel(model) },
         Probe(action: .train, resource: .dataset("ds")) { session, _ in _ = try await session.trainingData(dataset) },
+        Probe(action: .evaluate, resource: .model("m"), prerequisite: (.dataShow, .dataset("ds"))) { session, _ in
+            _ = try await session.evaluationInputs(model: model, dataset: dataset)
+        },
         Probe(action: .predict, resource: .model("m")) { session, _ in
             _ = try await session.predictionModel(model)
         },
@@ -124,16 +130,20 @@ struct AccessMatrixTests {
 
         #expect(Set(Self.probes.map(\.action)).count == Self.probes.count)
         for probe in Self.probes {
-            let allowed = Self.expected(binding, probe.action, on: probe.resource)
+            let prerequisiteAllowed =
+                probe.prerequisite.map { Self.expected(binding, $0.action, on: $0.resource) } ?? true
+            let allowed = prerequisiteAllowed && Self.expected(binding, probe.action, on: probe.resource)
+            // The first permission missing is the one named and audited.
+            let denied = prerequisiteAllowed ? probe.action : probe.prerequisite!.action
             do {
                 try await probe.run(session, setup)
                 #expect(allowed, "\(binding) was allowed \(probe.action.rawValue)")
             } catch let error as AccessControlError where error.isDenial {
                 #expect(!allowed, "\(binding) was denied \(probe.action.rawValue)")
-                #expect(error.description.contains("permission denied: \(probe.action.rawValue)"))
+                #expect(error.description.contains("permission denied: \(denied.rawValue)"))
                 let entry = try fixture.lastEntry()
                 #expect(entry.principal == "subject")
-                #expect(entry.action == probe.action.rawValue)
+                #expect(entry.action == denied.rawValue)
                 #expect(entry.outcome == .denied)
             } catch {
                 Issue.record("\(binding) \(probe.action.rawValue) failed: \(error)")
