@@ -50,13 +50,6 @@ public struct ChildProcess: Sendable {
         /// Everything written on stderr; empty when the command merges errors.
         public var stderrData: Data
 
-        /// Creates an output from the child's status and bytes.
-        public init(status: Int32, stdoutData: Data, stderrData: Data) {
-            self.status = status
-            self.stdoutData = stdoutData
-            self.stderrData = stderrData
-        }
-
         /// stdout decoded as UTF-8 (invalid bytes replaced).
         public var stdout: String { String(decoding: stdoutData, as: UTF8.self) }
         /// stderr decoded as UTF-8 (invalid bytes replaced).

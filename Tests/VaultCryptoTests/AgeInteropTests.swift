@@ -111,9 +111,8 @@ import VaultCrypto
         let mode = try FileManager.default.attributesOfItem(atPath: ourKey)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(try Interop.run("age-keygen", ["-o", ageKey]).status == 0)
-        let ourRecipient = String(
-            decoding: try Interop.run("modelvault", ["keygen", "-y", ourKey]).stdoutData, as: UTF8.self)
-        let ageRecipient = String(decoding: try Interop.run("age-keygen", ["-y", ourKey]).stdoutData, as: UTF8.self)
+        let ourRecipient = try Interop.run("modelvault", ["keygen", "-y", ourKey]).stdout
+        let ageRecipient = try Interop.run("age-keygen", ["-y", ourKey]).stdout
         #expect(ourRecipient == ageRecipient)
         let plain = AgeRoundTripTests.plaintext(70_000)
         let trimmed = ourRecipient.trimmingCharacters(in: .whitespacesAndNewlines)
