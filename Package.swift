@@ -116,23 +116,31 @@ let package = Package(
             dependencies: ["VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData"],
             swiftSettings: swiftSettings
         ),
+        // What every test target shares: the interop skip-or-fail rule, a child-process runner, temporary
+        // directories and the built `modelvault` binary. Not a product; only the test targets use it.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(
-            name: "VaultCryptoTests", dependencies: ["VaultCrypto"], resources: [.copy("Fixtures")],
-            swiftSettings: swiftSettings),
-        .testTarget(name: "ModelSigningTests", dependencies: ["ModelSigning"], swiftSettings: swiftSettings),
-        .testTarget(name: "AccessControlTests", dependencies: ["AccessControl"], swiftSettings: swiftSettings),
-        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog"], swiftSettings: swiftSettings),
-        .testTarget(name: "MLCoreTests", dependencies: ["MLCore", "SampleData"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "HomomorphicTests", dependencies: ["Homomorphic", "MLCore", "SampleData"],
+            name: "VaultCryptoTests", dependencies: ["VaultCrypto", "TestSupport"], resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "VaultTests", dependencies: ["Vault", "AccessControl", "AuditLog"], swiftSettings: swiftSettings),
-        .testTarget(name: "DeploymentTests", dependencies: ["Deployment"], swiftSettings: swiftSettings),
+            name: "ModelSigningTests", dependencies: ["ModelSigning", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AccessControlTests", dependencies: ["AccessControl", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MLCoreTests", dependencies: ["MLCore", "SampleData", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "HomomorphicTests", dependencies: ["Homomorphic", "MLCore", "SampleData", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VaultTests", dependencies: ["Vault", "AccessControl", "AuditLog", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DeploymentTests", dependencies: ["Deployment", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "VaultServerTests",
             dependencies: [
-                "VaultServer", crypto,
+                "VaultServer", "TestSupport", crypto,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -145,13 +153,13 @@ let package = Package(
             name: "VaultServingTests",
             dependencies: [
                 "VaultServing", "VaultServer", "Vault", "VaultCrypto", "MLCore", "SampleData", "AccessControl",
-                "AuditLog",
+                "AuditLog", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "CLITests", dependencies: ["modelvault"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["modelvault", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `modelvault demo`: the README's main job must run every step and succeed.
@@ -11,9 +12,9 @@ import Testing
     ]
 
     @Test(.timeLimit(.minutes(20))) func demoRunsEveryStepAndSucceeds() throws {
-        guard CLI.binaryExists else { return }
+        guard ModelVaultBinary.isBuilt else { return }
         let work = try TemporaryDirectory()
-        let result = try CLI.run(
+        let result = try ModelVaultBinary.run(
             ["demo", "--dir", "demo-vault"], environment: ["MODELVAULT_PASSPHRASE": "demo test passphrase"],
             in: work.url)
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
@@ -35,11 +36,11 @@ import Testing
     }
 
     @Test func demoRefusesANonEmptyDirectory() throws {
-        guard CLI.binaryExists else { return }
+        guard ModelVaultBinary.isBuilt else { return }
         let work = try TemporaryDirectory()
         try FileManager.default.createDirectory(at: work.url.appending(path: "full"), withIntermediateDirectories: true)
         try Data("x".utf8).write(to: work.url.appending(path: "full/file"))
-        let result = try CLI.run(["demo", "--dir", "full"], in: work.url)
+        let result = try ModelVaultBinary.run(["demo", "--dir", "full"], in: work.url)
         #expect(result.status == 1)
         #expect(result.stderr.contains("new or empty directory"))
     }

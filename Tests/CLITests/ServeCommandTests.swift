@@ -1,26 +1,27 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `modelvault serve` as a process: refuses unsafe configurations, starts on TLS, stops on SIGTERM.
 @Suite struct ServeCommandTests {
     @Test func plainHTTPIsRefusedOffLoopbackAndTransportsAreExclusive() throws {
-        guard CLI.binaryExists else { return }
+        guard ModelVaultBinary.isBuilt else { return }
         let work = try TemporaryDirectory()
-        let offLoopback = try CLI.run(["serve", "--insecure-http", "--host", "0.0.0.0"], in: work.url)
+        let offLoopback = try ModelVaultBinary.run(["serve", "--insecure-http", "--host", "0.0.0.0"], in: work.url)
         #expect(offLoopback.status != 0)
         #expect(offLoopback.stderr.contains("loopback"))
-        let both = try CLI.run(["serve", "--insecure-http", "--self-signed"], in: work.url)
+        let both = try ModelVaultBinary.run(["serve", "--insecure-http", "--self-signed"], in: work.url)
         #expect(both.status == 2)
-        let neither = try CLI.run(["serve"], in: work.url)
+        let neither = try ModelVaultBinary.run(["serve"], in: work.url)
         #expect(neither.status == 2)
     }
 
     @Test(.timeLimit(.minutes(5))) func servesOverTLSAndShutsDownGracefullyOnSIGTERM() async throws {
-        guard CLI.binaryExists else { return }
+        guard ModelVaultBinary.isBuilt else { return }
         let work = try TemporaryDirectory()
         let env = try CLI.makeVault(in: work.url)
         let process = Process()
-        process.executableURL = CLI.binary
+        process.executableURL = ModelVaultBinary.url
         process.arguments = ["serve", "--self-signed", "--port", "0", "--cert-out", "server.pem"]
         process.currentDirectoryURL = work.url
         var environment = ProcessInfo.processInfo.environment

@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// End to end through the built `modelvault` binary: train, evaluate, predict and private inference.
 @Suite(.serialized) struct TrainCommandsTests {
     @Test func breastCancerTrainEvaluatePredictAndPrivateInference() throws {
-        guard CLI.binaryExists else { return }
+        guard ModelVaultBinary.isBuilt else { return }
         let directory = try TemporaryDirectory()
         let work = directory.url
         let env = try CLI.makeVault(in: work)
@@ -13,18 +14,19 @@ import Testing
         let lines = csv.split(whereSeparator: \.isNewline)
         try Data((lines.prefix(41).joined(separator: "\n") + "\n").utf8).write(to: work.appending(path: "rows.csv"))
 
-        let added = try CLI.run(["data", "add", "cancer", "breast_cancer.csv"], environment: env, in: work)
+        let added = try ModelVaultBinary.run(
+            ["data", "add", "cancer", "breast_cancer.csv"], environment: env, in: work)
         #expect(added.stdout == "cancer@1\n", "\(added.stderr)")
-        let trained = try CLI.run(
+        let trained = try ModelVaultBinary.run(
             ["train", "clf", "--dataset", "cancer", "--label", "benign", "--model", "logistic", "--seed", "7"],
             environment: env, in: work)
         #expect(trained.stdout == "clf@1\n", "\(trained.stderr)")
         #expect(trained.stderr.contains("epoch"))
-        let shown = try CLI.run(["model", "show", "clf@1"], environment: env, in: work)
+        let shown = try ModelVaultBinary.run(["model", "show", "clf@1"], environment: env, in: work)
         #expect(shown.stdout.contains("cancer@1"))
         #expect(shown.stdout.contains("accuracy"))
 
-        let evaluated = try CLI.run(
+        let evaluated = try ModelVaultBinary.run(
             ["evaluate", "clf@1", "--dataset", "cancer@1", "--label", "benign", "--json"], environment: env, in: work)
         #expect(evaluated.status == 0, "\(evaluated.stderr)")
         let metrics = try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any]
@@ -33,7 +35,7 @@ import Testing
         #expect(metrics?["rocAUC"] is Double)
         #expect(metrics?["confusionMatrix"] != nil)
 
-        let predicted = try CLI.run(
+        let predicted = try ModelVaultBinary.run(
             ["predict", "clf", "--input", "rows.csv", "-o", "preds.csv"], environment: env, in: work)
         #expect(predicted.status == 0, "\(predicted.stderr)")
         let plainClasses = try CLI.firstColumn(work.appending(path: "preds.csv"))
@@ -45,11 +47,11 @@ import Testing
         try CLI.privateInference(model: "clf", rows: "rows.csv", expecting: plainClasses, env: env, in: work)
 
         // The square MLP: private classes equal the plaintext model's.
-        let mlp = try CLI.run(
+        let mlp = try ModelVaultBinary.run(
             ["train", "hm", "--dataset", "cancer", "--label", "benign", "--model", "he-mlp", "--seed", "7"],
             environment: env, in: work)
         #expect(mlp.stdout == "hm@1\n", "\(mlp.stderr)")
-        let mlpPredicted = try CLI.run(
+        let mlpPredicted = try ModelVaultBinary.run(
             ["predict", "hm", "--input", "rows.csv", "-o", "hm.csv"], environment: env, in: work)
         #expect(mlpPredicted.status == 0, "\(mlpPredicted.stderr)")
         try CLI.privateInference(
@@ -61,15 +63,15 @@ import Testing
         var bytes = try Data(contentsOf: blob)
         bytes[bytes.count - 20] ^= 0x01
         try bytes.write(to: blob)
-        let refusedEvaluate = try CLI.run(
+        let refusedEvaluate = try ModelVaultBinary.run(
             ["evaluate", "clf@1", "--dataset", "cancer", "--label", "benign"], environment: env, in: work)
         #expect(refusedEvaluate.status == 1)
         #expect(refusedEvaluate.stderr.hasPrefix("modelvault: error:"))
-        let refusedPredict = try CLI.run(
+        let refusedPredict = try ModelVaultBinary.run(
             ["predict", "clf@1", "--input", "rows.csv", "-o", "refused.csv"], environment: env, in: work)
         #expect(refusedPredict.status == 1)
         #expect(!FileManager.default.fileExists(atPath: work.appending(path: "refused.csv").path))
-        let refusedInfer = try CLI.run(
+        let refusedInfer = try ModelVaultBinary.run(
             ["he", "infer", "clf@1", "query-clf.bin", "--eval-keys", "keys-clf", "-o", "refused.bin"], environment: env,
             in: work)
         #expect(refusedInfer.status == 1)
@@ -77,7 +79,7 @@ import Testing
     }
 
     @Test func madeUpCSVWithAStringLabel() throws {
-        guard CLI.binaryExists else { return }
+        guard ModelVaultBinary.isBuilt else { return }
         let directory = try TemporaryDirectory()
         let work = directory.url
         let env = try CLI.makeVault(in: work)
@@ -94,12 +96,13 @@ import Testing
             text += "\(base + 8 * jitter()),\(base / 2 + 6 * jitter()),\(5 + 4 * jitter()),\(dog ? "dog" : "cat")\n"
         }
         try Data(text.utf8).write(to: work.appending(path: "pets.csv"))
-        #expect(try CLI.run(["data", "add", "pets", "pets.csv"], environment: env, in: work).status == 0)
-        let trained = try CLI.run(
+        #expect(try ModelVaultBinary.run(["data", "add", "pets", "pets.csv"], environment: env, in: work).status == 0)
+        let trained = try ModelVaultBinary.run(
             ["train", "pets", "--dataset", "pets", "--label", "species", "--model", "logistic"], environment: env,
             in: work)
         #expect(trained.stdout == "pets@1\n", "\(trained.stderr)")
-        let predicted = try CLI.run(["predict", "pets", "--input", "pets.csv"], environment: env, in: work)
+        let predicted = try ModelVaultBinary.run(
+            ["predict", "pets", "--input", "pets.csv"], environment: env, in: work)
         #expect(predicted.status == 0, "\(predicted.stderr)")
         let rows = predicted.stdout.split(separator: "\n")
         #expect(rows.first == "prediction,p_cat,p_dog")
@@ -109,18 +112,18 @@ import Testing
         #expect(zip(labels, truth).filter { $0 == $1 }.count >= 114)
 
         // Kinds the encrypted evaluator cannot run are refused clearly.
-        let mlp = try CLI.run(
+        let mlp = try ModelVaultBinary.run(
             ["train", "petsmlp", "--dataset", "pets", "--label", "species", "--model", "mlp", "--hidden", "8"],
             environment: env, in: work)
         #expect(mlp.stdout == "petsmlp@1\n", "\(mlp.stderr)")
-        #expect(try CLI.run(["he", "keygen", "-o", "keys"], in: work).status == 0)
-        let refused = try CLI.run(
+        #expect(try ModelVaultBinary.run(["he", "keygen", "-o", "keys"], in: work).status == 0)
+        let refused = try ModelVaultBinary.run(
             ["he", "encrypt", "--keys", "keys", "--model", "petsmlp", "--input", "pets.csv", "-o", "q.bin"],
             environment: env, in: work)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("logistic and he-mlp"))
 
-        let badKind = try CLI.run(
+        let badKind = try ModelVaultBinary.run(
             ["train", "x", "--dataset", "pets", "--label", "species", "--model", "forest"], environment: env, in: work)
         #expect(badKind.status == 2)
     }

@@ -1,5 +1,6 @@
 import Deployment
 import Foundation
+import TestSupport
 import Testing
 
 /// The generated Kubernetes manifests and Dockerfile pass every checkov check (PyPI `checkov`); a check may only
@@ -15,7 +16,7 @@ import Testing
     /// Scans both variants in one checkov run (checkov takes a while to start) and splits the results by directory.
     private func scan(_ variants: [String: DeploymentSpec]) throws -> [String: Findings]? {
         guard Interop.available("checkov") else {
-            try Interop.skipOrFail("checkov")
+            Interop.skipOrFail("checkov")
             return nil
         }
         let root = try Fixtures.temporaryDirectory()
@@ -23,15 +24,16 @@ import Testing
         for (name, spec) in variants {
             try DeploymentArtifacts(rendering: spec).write(to: root.appendingPathComponent(name))
         }
-        let result = try Interop.run(
+        let result = try ChildProcess.tool(
             "checkov",
             [
                 "--directory", root.path, "--framework", "kubernetes", "dockerfile", "--output", "json", "--compact",
                 "--skip-download",
-            ])
+            ]
+        ).run()
         // Exit 1 means failed checks, which the report names; anything else is checkov failing to run.
-        try #require(result.status == 0 || result.status == 1, "\(String(decoding: result.stderr, as: UTF8.self))")
-        let object = try JSONSerialization.jsonObject(with: result.stdout)
+        try #require(result.status == 0 || result.status == 1, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: result.stdoutData)
         var findings: [String: Findings] = [:]
         func variant(of check: [String: Any]) -> String {
             let path = (check["file_path"] as? String) ?? ""

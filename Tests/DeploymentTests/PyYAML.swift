@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// An independent YAML reader for the tests: Python's PyYAML (a YAML 1.1 reader, the stricter choice for
@@ -14,11 +15,11 @@ enum PyYAML {
                     out[path] = list(yaml.safe_load_all(f))
             json.dump(out, sys.stdout)
             """
-        let result = try Interop.run("python3", ["-c", script] + files.map(\.path))
+        let result = try ChildProcess.python(script, arguments: files.map(\.path)).run()
         guard result.status == 0 else {
-            throw ParseFailure(message: String(decoding: result.stderr, as: UTF8.self))
+            throw ParseFailure(message: result.stderr)
         }
-        let object = try JSONSerialization.jsonObject(with: result.stdout)
+        let object = try JSONSerialization.jsonObject(with: result.stdoutData)
         return try #require(object as? [String: [Any]])
     }
 
@@ -46,8 +47,8 @@ enum PyYAML {
             if not same(got, want):
                 print(repr(got)); print(repr(want)); sys.exit(1)
             """
-        let result = try Interop.run("python3", ["-c", script, yamlURL.path, jsonURL.path])
-        let detail = String(decoding: result.stdout + result.stderr, as: UTF8.self)
+        let result = try ChildProcess.python(script, arguments: [yamlURL.path, jsonURL.path]).run()
+        let detail = result.stdout + result.stderr
         return (result.status == 0, detail)
     }
 

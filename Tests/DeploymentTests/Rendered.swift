@@ -1,5 +1,6 @@
 import Deployment
 import Foundation
+import TestSupport
 import Testing
 
 /// Artifacts written to a temporary directory and read back with PyYAML.
@@ -12,8 +13,8 @@ struct Rendered {
     /// Renders `spec`, writes it and parses every YAML file; `nil` (after a skip notice or a recorded failure)
     /// when PyYAML is not there.
     static func make(_ spec: DeploymentSpec) throws -> Rendered? {
-        guard Interop.pythonModuleAvailable("yaml") else {
-            try Interop.skipOrFail("python3 with PyYAML")
+        guard Interop.pythonCanImport("yaml") else {
+            Interop.skipOrFail("python3 with PyYAML")
             return nil
         }
         let artifacts = try DeploymentArtifacts(rendering: spec)

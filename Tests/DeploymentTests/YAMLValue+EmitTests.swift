@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Deployment
@@ -44,8 +45,8 @@ import Testing
     ]
 
     @Test func trickyScalarsReadBackAsTheSameStrings() throws {
-        guard Interop.pythonModuleAvailable("yaml") else {
-            try Interop.skipOrFail("python3 with PyYAML")
+        guard Interop.pythonCanImport("yaml") else {
+            Interop.skipOrFail("python3 with PyYAML")
             return
         }
         let value: YAMLValue = .mapping(

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Homomorphic
@@ -21,8 +22,8 @@ import Testing
         """
 
     @Test func linearScoresAgreeWithTenSEAL() throws {
-        guard Interop.pythonModuleAvailable("tenseal") else {
-            try Interop.skipOrFail("python3 tenseal")
+        guard Interop.pythonCanImport("tenseal") else {
+            Interop.skipOrFail("python3 tenseal")
             return
         }
         let split = try BreastCancerSplit.load()
@@ -33,9 +34,9 @@ import Testing
             "rows": split.testX, "weights": model.weights[0], "bias": model.bias[0],
         ]
         let input = try JSONSerialization.data(withJSONObject: job)
-        let (status, output) = try Interop.run(["python3", "-c", Self.script], stdin: input)
-        try #require(status == 0)
-        let decoded = try #require(try JSONSerialization.jsonObject(with: output) as? [String: Any])
+        let peer = try ChildProcess.python(Self.script, input: input).run()
+        try #require(peer.status == 0, "\(peer.stderr)")
+        let decoded = try #require(try JSONSerialization.jsonObject(with: peer.stdoutData) as? [String: Any])
         let theirs = try #require(decoded["scores"] as? [Double])
         try #require(theirs.count == 114)
 

@@ -135,38 +135,3 @@ struct BreastCancerSplit {
         return try SquareMLP(w1: w1, b1: b1, w2: [w2], b2: [b2])
     }
 }
-
-/// External tools for interop tests: skipped with a visible message unless MODELVAULT_REQUIRE_INTEROP=1.
-enum Interop {
-    static var required: Bool { ProcessInfo.processInfo.environment["MODELVAULT_REQUIRE_INTEROP"] == "1" }
-
-    /// Whether `python3 -c "import module"` succeeds.
-    static func pythonModuleAvailable(_ module: String) -> Bool {
-        (try? run(["python3", "-c", "import \(module)"]).status) == 0
-    }
-
-    static func skipOrFail(_ tool: String) throws {
-        if required {
-            Issue.record("\(tool) is required (MODELVAULT_REQUIRE_INTEROP=1) but not installed")
-        } else {
-            FileHandle.standardError.write(Data("SKIPPED: \(tool) not installed\n".utf8))
-        }
-    }
-
-    static func run(_ arguments: [String], stdin: Data? = nil) throws -> (status: Int32, output: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(stdin) }
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, data)
-    }
-}

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import MLCore
@@ -82,17 +83,17 @@ private func expectRefused(_ data: Data, _ fragment: String) {
 }
 
 @Test func safetensorsWrittenHereLoadInPythonWithIdenticalValues() throws {
-    guard Interop.pythonHas(["safetensors", "numpy"]) else {
-        try Interop.skipOrFail("python3 safetensors+numpy"); return
+    guard Interop.pythonCanImport("safetensors", "numpy") else {
+        Interop.skipOrFail("python3 safetensors+numpy"); return
     }
-    let directory = try Interop.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: directory) }
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
     var generator = SeededGenerator(seed: 2)
     let tensors = [
         "layers.0.weight": Tensor(randomUniform: [5, 3], in: -2...2, using: &generator),
         "layers.0.bias": Tensor(randomUniform: [3], in: -2...2, using: &generator),
     ]
-    let path = directory.appendingPathComponent("ours.safetensors")
+    let path = directory.url.appendingPathComponent("ours.safetensors")
     try SafeTensors.encode(tensors, metadata: ["kind": "test"]).write(to: path)
     // Python prints each tensor's shape and the exact bit patterns of its values.
     let script = """
@@ -107,7 +108,7 @@ private func expectRefused(_ data: Data, _ fragment: String) {
             assert str(a.dtype) == "float32", a.dtype
             print(name, list(a.shape), " ".join(str(v) for v in a.view("<u4").ravel()))
         """
-    let lines = try Interop.python(script, arguments: [path.path]).split(separator: "\n").map(String.init)
+    let lines = try ChildProcess.python(script, arguments: [path.path]).output().split(separator: "\n").map(String.init)
     var expected = ["meta test"]
     for name in tensors.keys.sorted() {
         let tensor = tensors[name]!
@@ -118,12 +119,12 @@ private func expectRefused(_ data: Data, _ fragment: String) {
 }
 
 @Test func safetensorsWrittenByPythonLoadHere() throws {
-    guard Interop.pythonHas(["safetensors", "numpy"]) else {
-        try Interop.skipOrFail("python3 safetensors+numpy"); return
+    guard Interop.pythonCanImport("safetensors", "numpy") else {
+        Interop.skipOrFail("python3 safetensors+numpy"); return
     }
-    let directory = try Interop.temporaryDirectory()
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let path = directory.appendingPathComponent("python.safetensors")
+    let directory = try TemporaryDirectory()
+    defer { directory.remove() }
+    let path = directory.url.appendingPathComponent("python.safetensors")
     let script = """
         import sys, numpy as np
         from safetensors.numpy import save_file
@@ -135,7 +136,8 @@ private func expectRefused(_ data: Data, _ fragment: String) {
         for name in ("conv", "bias"):
             print(name, " ".join(str(v) for v in t[name].view("<u4").ravel()))
         """
-    let output = try Interop.python(script, arguments: [path.path]).split(separator: "\n").map(String.init)
+    let output = try ChildProcess.python(script, arguments: [path.path]).output().split(separator: "\n").map(
+        String.init)
     let file = try SafeTensors.decode(Data(contentsOf: path))
     #expect(file.metadata["origin"] == "numpy")
     #expect(file.tensors["ids"]?.dtype == "I64")

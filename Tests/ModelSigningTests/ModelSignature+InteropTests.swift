@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelSigning
@@ -8,7 +9,7 @@ import Testing
 @Suite struct ModelSigningInteropTests {
     static let tool = "model_signing"
     /// Probed once: starting the Python tool takes seconds.
-    static let toolAvailable = Interop.available(tool)
+    static let toolAvailable = Interop.runs(tool)
 
     /// A nested model, a key pair as PEM files, and a parent directory to run the tool from.
     struct Workspace {
@@ -30,8 +31,8 @@ import Testing
             try root.write(key.verifyingKey.pemRepresentation, to: "key.pub")
         }
 
-        func python(_ arguments: [String]) throws -> Interop.Output {
-            try Interop.run([ModelSigningInteropTests.tool] + arguments, in: root.url)
+        func python(_ arguments: [String]) throws -> ChildProcess.Output {
+            try ChildProcess.tool(ModelSigningInteropTests.tool, arguments, in: root.url, mergesErrors: true).run()
         }
     }
 
@@ -42,7 +43,7 @@ import Testing
 
     @Test(arguments: 0..<3)
     func ourSignaturePassesModelSigningVerify(curve: Int) throws {
-        guard Self.toolAvailable else { try Interop.skipOrFail(Self.tool); return }
+        guard Self.toolAvailable else { Interop.skipOrFail(Self.tool); return }
         let workspace = try Workspace(key: Self.keys[curve]())
         defer { workspace.root.remove() }
         let signature = workspace.model.appendingPathComponent("model.sig")
@@ -50,23 +51,23 @@ import Testing
 
         let verify = ["verify", "key", "model", "--signature", "model/model.sig", "--public_key", "key.pub"]
         let accepted = try workspace.python(verify)
-        #expect(accepted.status == 0, "model_signing refused our signature: \(accepted.output)")
+        #expect(accepted.status == 0, "model_signing refused our signature: \(accepted.stdout)")
 
         try workspace.root.write("tampered", to: "model/config/nested/deeper/params.json")
         let refused = try workspace.python(verify)
         #expect(refused.status != 0)
-        #expect(refused.output.contains("params.json"))
+        #expect(refused.stdout.contains("params.json"))
     }
 
     @Test(arguments: 0..<3)
     func modelSigningSignaturePassesOurVerify(curve: Int) throws {
-        guard Self.toolAvailable else { try Interop.skipOrFail(Self.tool); return }
+        guard Self.toolAvailable else { Interop.skipOrFail(Self.tool); return }
         let workspace = try Workspace(key: Self.keys[curve]())
         defer { workspace.root.remove() }
         let signed = try workspace.python([
             "sign", "key", "model", "--private_key", "key.pem", "--signature", "model/model.sig",
         ])
-        try #require(signed.status == 0, "model_signing failed to sign: \(signed.output)")
+        try #require(signed.status == 0, "model_signing failed to sign: \(signed.stdout)")
         let signature = workspace.model.appendingPathComponent("model.sig")
         let verifyingKey = try VerifyingKey(pem: String(contentsOf: workspace.publicKey, encoding: .utf8))
 
@@ -80,7 +81,7 @@ import Testing
     }
 
     @Test func modelSigningVerifiesASingleFileModelWeSigned() throws {
-        guard Self.toolAvailable else { try Interop.skipOrFail(Self.tool); return }
+        guard Self.toolAvailable else { Interop.skipOrFail(Self.tool); return }
         let workspace = try Workspace(key: Self.keys[0]())
         defer { workspace.root.remove() }
         let file = workspace.model.appendingPathComponent("a.bin")
@@ -89,6 +90,6 @@ import Testing
         let result = try workspace.python([
             "verify", "key", "model/a.bin", "--signature", "single.sig", "--public_key", "key.pub",
         ])
-        #expect(result.status == 0, "model_signing refused our single-file signature: \(result.output)")
+        #expect(result.status == 0, "model_signing refused our single-file signature: \(result.stdout)")
     }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelSigning
@@ -37,15 +38,18 @@ import Testing
 
 @Test(arguments: ["prime256v1", "secp384r1", "secp521r1"])
 func signingKeysReadOpenSSLSEC1AndPKCS8Files(curve: String) throws {
-    guard Interop.available("openssl", probe: ["version"]) else { try Interop.skipOrFail("openssl"); return }
+    guard Interop.runs("openssl", ["version"]) else { Interop.skipOrFail("openssl"); return }
     let directory = try TemporaryDirectory()
     defer { directory.remove() }
     let sec1 = directory.url.appendingPathComponent("sec1.pem").path
     let pkcs8 = directory.url.appendingPathComponent("pkcs8.pem").path
     let pub = directory.url.appendingPathComponent("key.pub").path
-    #expect(try Interop.run(["openssl", "ecparam", "-name", curve, "-genkey", "-noout", "-out", sec1]).status == 0)
-    #expect(try Interop.run(["openssl", "pkcs8", "-topk8", "-nocrypt", "-in", sec1, "-out", pkcs8]).status == 0)
-    #expect(try Interop.run(["openssl", "ec", "-in", sec1, "-pubout", "-out", pub]).status == 0)
+    #expect(
+        try ChildProcess.tool("openssl", ["ecparam", "-name", curve, "-genkey", "-noout", "-out", sec1]).run().status
+            == 0)
+    #expect(
+        try ChildProcess.tool("openssl", ["pkcs8", "-topk8", "-nocrypt", "-in", sec1, "-out", pkcs8]).run().status == 0)
+    #expect(try ChildProcess.tool("openssl", ["ec", "-in", sec1, "-pubout", "-out", pub]).run().status == 0)
     let fromSEC1 = try SigningKey(pem: String(contentsOfFile: sec1, encoding: .utf8))
     let fromPKCS8 = try SigningKey(pem: String(contentsOfFile: pkcs8, encoding: .utf8))
     let publicPEM = try String(contentsOfFile: pub, encoding: .utf8)

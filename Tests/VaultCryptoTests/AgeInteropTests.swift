@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TestSupport
 import Testing
 import VaultCrypto
 
@@ -14,7 +15,7 @@ import VaultCrypto
 
     @Test(arguments: sizes, [false, true])
     func ourFilesDecryptWithAge(size: Int, armored: Bool) throws {
-        guard Interop.available("age") else { return try Interop.skipOrFail("age") }
+        guard Interop.available("age") else { return Interop.skipOrFail("age") }
         let directory = try TemporaryDirectory()
         let ours = AgeX25519Identity.generate()
         let others = (0..<2).map { _ in AgeX25519Identity.generate() }
@@ -28,14 +29,14 @@ import VaultCrypto
                 try Self.identityFile(identity).write(to: key, atomically: true, encoding: .utf8)
                 let result = try Interop.run("age", ["-d", "-i", key.path, encrypted.path])
                 #expect(result.status == 0, "age -d: \(result.stderr)")
-                #expect(result.stdout == plain)
+                #expect(result.stdoutData == plain)
             }
         }
     }
 
     @Test(arguments: sizes + [300_000], [false, true])
     func ageFilesDecryptWithOurs(size: Int, armored: Bool) throws {
-        guard Interop.available("age"), Interop.available("age-keygen") else { return try Interop.skipOrFail("age") }
+        guard Interop.available("age"), Interop.available("age-keygen") else { return Interop.skipOrFail("age") }
         let directory = try TemporaryDirectory()
         let key = directory.url.appendingPathComponent("key.txt")
         let keygen = try Interop.run("age-keygen", ["-o", key.path])
@@ -50,13 +51,13 @@ import VaultCrypto
         for arguments in [["-r", recipient], ["-R", recipientsFile.path]] {
             let encrypted = try Interop.run("age", arguments + armor, input: plain)
             #expect(encrypted.status == 0, "age -e: \(encrypted.stderr)")
-            #expect(try Age.decrypt(encrypted.stdout, using: identities) == plain)
+            #expect(try Age.decrypt(encrypted.stdoutData, using: identities) == plain)
         }
     }
 
     /// 100 MiB streamed through files: ours encrypts, age decrypts, and the reverse.
     @Test func hundredMebibytesThroughFiles() throws {
-        guard Interop.available("age") else { return try Interop.skipOrFail("age") }
+        guard Interop.available("age") else { return Interop.skipOrFail("age") }
         let directory = try TemporaryDirectory()
         let identity = AgeX25519Identity.generate()
         let key = directory.url.appendingPathComponent("key.txt")
@@ -99,8 +100,8 @@ import VaultCrypto
 /// The `modelvault` binary against `age`, `age-keygen` and itself (build it first with `swift build`).
 @Suite struct AgeCLITests {
     @Test func keygenIdentitiesWorkWithAgeAndBack() throws {
-        guard Interop.available("modelvault") else { return try Interop.skipOrFail("modelvault (run swift build)") }
-        guard Interop.available("age"), Interop.available("age-keygen") else { return try Interop.skipOrFail("age") }
+        guard Interop.path(of: "modelvault") != nil else { return Interop.skipOrFail("modelvault (run swift build)") }
+        guard Interop.available("age"), Interop.available("age-keygen") else { return Interop.skipOrFail("age") }
         let directory = try TemporaryDirectory()
         let ourKey = directory.url.appendingPathComponent("ours.txt").path
         let ageKey = directory.url.appendingPathComponent("age.txt").path
@@ -110,31 +111,30 @@ import VaultCrypto
         let mode = try FileManager.default.attributesOfItem(atPath: ourKey)[.posixPermissions] as? Int
         #expect(mode == 0o600)
         #expect(try Interop.run("age-keygen", ["-o", ageKey]).status == 0)
-        let ourRecipient = String(
-            decoding: try Interop.run("modelvault", ["keygen", "-y", ourKey]).stdout, as: UTF8.self)
-        let ageRecipient = String(decoding: try Interop.run("age-keygen", ["-y", ourKey]).stdout, as: UTF8.self)
+        let ourRecipient = try Interop.run("modelvault", ["keygen", "-y", ourKey]).stdout
+        let ageRecipient = try Interop.run("age-keygen", ["-y", ourKey]).stdout
         #expect(ourRecipient == ageRecipient)
         let plain = AgeRoundTripTests.plaintext(70_000)
         let trimmed = ourRecipient.trimmingCharacters(in: .whitespacesAndNewlines)
         // age encrypts to our key; we decrypt with our identity file.
         let byAge = try Interop.run("age", ["-r", trimmed], input: plain)
-        let decrypted = try Interop.run("modelvault", ["decrypt", "-i", ourKey], input: byAge.stdout)
+        let decrypted = try Interop.run("modelvault", ["decrypt", "-i", ourKey], input: byAge.stdoutData)
         #expect(decrypted.status == 0, "\(decrypted.stderr)")
-        #expect(decrypted.stdout == plain)
+        #expect(decrypted.stdoutData == plain)
         // We encrypt (armored) to age's key via -R; age decrypts.
         let ageRecipientsFile = directory.url.appendingPathComponent("r.txt").path
         try Interop.run("age-keygen", ["-y", "-o", ageRecipientsFile, ageKey])
         let ours = try Interop.run("modelvault", ["encrypt", "-a", "-R", ageRecipientsFile], input: plain)
         #expect(ours.status == 0, "\(ours.stderr)")
-        let byAgeDecrypt = try Interop.run("age", ["-d", "-i", ageKey], input: ours.stdout)
-        #expect(byAgeDecrypt.stdout == plain)
+        let byAgeDecrypt = try Interop.run("age", ["-d", "-i", ageKey], input: ours.stdoutData)
+        #expect(byAgeDecrypt.stdoutData == plain)
         // age-keygen's identity file works with modelvault decrypt.
-        let withAgeKey = try Interop.run("modelvault", ["decrypt", "-i", ageKey], input: ours.stdout)
-        #expect(withAgeKey.stdout == plain)
+        let withAgeKey = try Interop.run("modelvault", ["decrypt", "-i", ageKey], input: ours.stdoutData)
+        #expect(withAgeKey.stdoutData == plain)
     }
 
     @Test func failedDecryptionLeavesNoOutputFile() throws {
-        guard Interop.available("modelvault") else { return try Interop.skipOrFail("modelvault (run swift build)") }
+        guard Interop.path(of: "modelvault") != nil else { return Interop.skipOrFail("modelvault (run swift build)") }
         let directory = try TemporaryDirectory()
         let identity = AgeX25519Identity.generate()
         let key = directory.url.appendingPathComponent("key.txt")
@@ -152,15 +152,16 @@ import VaultCrypto
     }
 
     @Test func passphraseRoundTripThroughTheCLI() throws {
-        guard Interop.available("modelvault") else { return try Interop.skipOrFail("modelvault (run swift build)") }
+        guard Interop.path(of: "modelvault") != nil else { return Interop.skipOrFail("modelvault (run swift build)") }
         let plain = Data("weights".utf8)
         let environment = ["MODELVAULT_PASSPHRASE": "a long test passphrase"]
         let encrypted = try Interop.run("modelvault", ["encrypt", "-p", "-a"], input: plain, environment: environment)
         #expect(encrypted.status == 0, "\(encrypted.stderr)")
-        let decrypted = try Interop.run("modelvault", ["decrypt"], input: encrypted.stdout, environment: environment)
-        #expect(decrypted.stdout == plain)
+        let decrypted = try Interop.run(
+            "modelvault", ["decrypt"], input: encrypted.stdoutData, environment: environment)
+        #expect(decrypted.stdoutData == plain)
         let wrong = try Interop.run(
-            "modelvault", ["decrypt"], input: encrypted.stdout, environment: ["MODELVAULT_PASSPHRASE": "nope"])
+            "modelvault", ["decrypt"], input: encrypted.stdoutData, environment: ["MODELVAULT_PASSPHRASE": "nope"])
         #expect(wrong.status == 1)
         #expect(wrong.stderr == "modelvault: error: no identity matched any of the file's recipients\n")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import VaultServer
@@ -57,9 +58,9 @@ import Testing
         """#
 
     @Test func tritonClientReadsMetadataAndInfersWithBinaryAndJSONTensors() async throws {
-        let probe = try await Interop.runAsync("python3", ["-c", "import tritonclient.http, numpy"])
-        guard probe.0 == 0 else {
-            try Interop.skipOrFail("python3 tritonclient[http]")
+        let probe = try await ChildProcess.python("import tritonclient.http, numpy", mergesErrors: true).runAsync()
+        guard probe.status == 0 else {
+            Interop.skipOrFail("python3 tritonclient[http]")
             return
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
@@ -75,10 +76,12 @@ import Testing
             let caPath = directory.appendingPathComponent("server.pem").path
             try #require(live.server.selfSignedCertificatePEM).write(toFile: caPath, atomically: true, encoding: .utf8)
             let rowsJSON = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self)
-            let (status, output) = try await Interop.runAsync(
-                "python3", [scriptPath, String(live.port), caPath, "engineer-token-0123456789", rowsJSON])
-            try #require(status == 0, "tritonclient script failed: \(output)")
-            let line = try #require(output.split(separator: "\n").last)
+            let peer = try await ChildProcess.tool(
+                "python3", [scriptPath, String(live.port), caPath, "engineer-token-0123456789", rowsJSON],
+                mergesErrors: true
+            ).runAsync()
+            try #require(peer.status == 0, "tritonclient script failed: \(peer.stdout)")
+            let line = try #require(peer.stdout.split(separator: "\n").last)
             let result = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(result["live"] as? Bool == true)
             #expect(result["ready"] as? Bool == true)

@@ -152,16 +152,3 @@ func rows(of dataset: Dataset, _ range: Range<Int>) -> [[Float]] {
     let width = dataset.featureNames.count
     return range.map { row in Array(dataset.features.scalars[(row * width)..<((row + 1) * width)]) }
 }
-
-/// The external-tool convention: skip with a visible message, or fail when MODELVAULT_REQUIRE_INTEROP=1.
-enum Interop {
-    static var required: Bool { ProcessInfo.processInfo.environment["MODELVAULT_REQUIRE_INTEROP"] == "1" }
-
-    static func skipOrFail(_ tool: String) {
-        if required {
-            Issue.record("\(tool) is required (MODELVAULT_REQUIRE_INTEROP=1) but not installed")
-        } else {
-            FileHandle.standardError.write(Data("SKIPPED: \(tool) not installed\n".utf8))
-        }
-    }
-}

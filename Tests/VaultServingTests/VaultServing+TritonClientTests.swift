@@ -1,6 +1,7 @@
 import Foundation
 import MLCore
 import SampleData
+import TestSupport
 import Testing
 import Vault
 import VaultServer
@@ -32,7 +33,8 @@ import VaultServing
         """#
 
     @Test func tritonClientMatchesPredictForLogisticAndCNN() async throws {
-        guard try await Self.run("python3", ["-c", "import tritonclient.http, numpy"], input: "").status == 0 else {
+        let probe = try await ChildProcess.python("import tritonclient.http, numpy", mergesErrors: true).runAsync()
+        guard probe.status == 0 else {
             Interop.skipOrFail("python3 tritonclient[http]")
             return
         }
@@ -53,11 +55,12 @@ import VaultServing
             for (name, trained) in [("bc", logistic), ("digits", cnn)] {
                 let sample = rows(of: trained.dataset, 0..<16)
                 let expected = try trained.model.predict(rows: sample)
-                let (status, output) = try await Self.run(
+                let peer = try await ChildProcess.tool(
                     "python3", [scriptPath, String(live.port), caPath, fixture.tokens[.mlEngineer]!, name],
-                    input: String(decoding: try JSONEncoder().encode(sample), as: UTF8.self))
-                try #require(status == 0, "tritonclient failed for \(name): \(output)")
-                let line = try #require(output.split(separator: "\n").last)
+                    input: try JSONEncoder().encode(sample), mergesErrors: true
+                ).runAsync()
+                try #require(peer.status == 0, "tritonclient failed for \(name): \(peer.stdout)")
+                let line = try #require(peer.stdout.split(separator: "\n").last)
                 let result = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
                 #expect(result["live"] as? Bool == true)
                 #expect(result["ready"] as? Bool == true)
@@ -75,39 +78,5 @@ import VaultServing
                 }
             }
         }
-    }
-
-    /// Runs a process with `input` on stdin without blocking a concurrency thread.
-    static func run(
-        _ executable: String, _ arguments: [String], input: String
-    ) async throws -> (
-        status: Int32, output: String
-    ) {
-        let process = Process()
-        process.executableURL = URL(filePath: "/usr/bin/env")
-        process.arguments = [executable] + arguments
-        let output = FileManager.default.temporaryDirectory.appending(path: UUID().uuidString)
-        let inputFile = FileManager.default.temporaryDirectory.appending(path: UUID().uuidString)
-        try Data(input.utf8).write(to: inputFile)
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer {
-            try? FileManager.default.removeItem(at: output)
-            try? FileManager.default.removeItem(at: inputFile)
-        }
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = try FileHandle(forReadingFrom: inputFile)
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        try handle.close()
-        return (status, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 }

@@ -1,23 +1,19 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Tokens, roles, denials, the audit log and the report through the built `modelvault` binary (real age).
 @Suite(.serialized) struct AccessCLITests {
-    typealias CLI = VaultCLITests
-
     @Test func tokensRolesDenialsAuditAndTamperingThroughTheBinary() throws {
-        guard FileManager.default.isExecutableFile(atPath: CLI.binary.path) else {
-            FileHandle.standardError.write(Data("SKIPPED: modelvault binary not built\n".utf8))
-            return
-        }
+        guard ModelVaultBinary.isBuilt else { return }
         let directory = try TemporaryDirectory()
         let work = directory.url
         var base = ["MODELVAULT_PASSPHRASE": "cli access passphrase", "MODELVAULT_VAULT": "v"]
         var outputs: [String] = []
-        func run(_ arguments: [String], token: String? = nil, tokenFile: String? = nil) throws -> CLI.Result {
+        func run(_ arguments: [String], token: String? = nil, tokenFile: String? = nil) throws -> ChildProcess.Output {
             var env = base
             env["MODELVAULT_TOKEN"] = token ?? ""
-            let result = try CLI.run(
+            let result = try ModelVaultBinary.run(
                 arguments + (tokenFile.map { ["--token-file", $0] } ?? []), environment: env, in: work)
             outputs.append(result.stdout + result.stderr)
             return result

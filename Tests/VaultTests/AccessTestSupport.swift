@@ -1,6 +1,7 @@
 import AccessControl
 import AuditLog
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Vault

@@ -2,6 +2,7 @@ import AccessControl
 import AuditLog
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Vault

@@ -1,14 +1,12 @@
 import Crypto
 import Foundation
+import TestSupport
 import Testing
 
 /// `modelvault deploy` writes artifacts only for a version that verifies, with that version's digests and signer.
 @Suite(.serialized) struct DeployCLITests {
     @Test func deployWritesArtifactsForTheVerifiedProductionVersion() throws {
-        guard FileManager.default.isExecutableFile(atPath: VaultCLITests.binary.path) else {
-            FileHandle.standardError.write(Data("SKIPPED: modelvault binary not built\n".utf8))
-            return
-        }
+        guard ModelVaultBinary.isBuilt else { return }
         let directory = try TemporaryDirectory()
         let work = directory.url
         let env = try VaultCLITests.makeVault(in: work)
@@ -17,11 +15,11 @@ import Testing
         let weights = Data((0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 31) })
         try weights.write(to: model.appending(path: "weights.bin"))
 
-        #expect(try VaultCLITests.run(["model", "push", "clf", "model"], environment: env, in: work).status == 0)
+        #expect(try ModelVaultBinary.run(["model", "push", "clf", "model"], environment: env, in: work).status == 0)
         #expect(
-            try VaultCLITests.run(["model", "alias", "clf@1", "production"], environment: env, in: work).status == 0)
+            try ModelVaultBinary.run(["model", "alias", "clf@1", "production"], environment: env, in: work).status == 0)
 
-        let deployed = try VaultCLITests.run(["deploy", "clf", "-o", "out"], environment: env, in: work)
+        let deployed = try ModelVaultBinary.run(["deploy", "clf", "-o", "out"], environment: env, in: work)
         #expect(deployed.status == 0, "\(deployed.stderr)")
         let config = try String(contentsOf: work.appending(path: "out/deployment_config.yaml"), encoding: .utf8)
         let digest = SHA256.hash(data: weights).map { String(format: "%02x", $0) }.joined()
@@ -36,7 +34,7 @@ import Testing
         var bytes = try Data(contentsOf: blob)
         bytes[bytes.count - 20] ^= 0x01
         try bytes.write(to: blob)
-        let refused = try VaultCLITests.run(["deploy", "clf@1", "-o", "out2"], environment: env, in: work)
+        let refused = try ModelVaultBinary.run(["deploy", "clf@1", "-o", "out2"], environment: env, in: work)
         #expect(refused.status == 1)
         #expect(!FileManager.default.fileExists(atPath: work.appending(path: "out2").path))
     }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ModelSigning
+import TestSupport
 import Testing
 import VaultCrypto
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Vault
@@ -160,16 +161,6 @@ struct FakeManifestSigner: VaultManifestSigner {
             SignedEntry(path: $0.path, sha256: [UInt8](hex: $0.sha256) ?? [])
         }
     }
-}
-
-/// A temporary directory removed when the test ends.
-final class TemporaryDirectory: Sendable {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appending(path: "vault-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
 }
 
 enum TestVault {

@@ -1,55 +1,18 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `modelvault` binary end to end (real age and OpenSSF signing).
 @Suite(.serialized) struct VaultCLITests {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static let binary: URL = {
-        let root = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return root.appending(path: ".build/debug/modelvault")
-    }()
-
-    static func run(
-        _ arguments: [String], environment extra: [String: String] = [:], in directory: URL
-    ) throws
-        -> Result
-    {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        var environment = ProcessInfo.processInfo.environment
-        environment["MODELVAULT_IDENTITY_FILE"] = nil
-        environment["MODELVAULT_VAULT"] = nil
-        for (key, value) in extra { environment[key] = value }
-        process.environment = environment
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
-    }
-
     /// Creates a vault with the passphrase and exports its identity, so later commands skip scrypt (2^18 is
     /// slow in debug builds) by using `MODELVAULT_IDENTITY_FILE`, as a deployment would.
     static func makeVault(in work: URL) throws -> [String: String] {
         let passphrase = ["MODELVAULT_PASSPHRASE": "cli test passphrase", "MODELVAULT_VAULT": "v"]
-        let created = try run(["init", "--token-out", "admin.token"], environment: passphrase, in: work)
+        let created = try ModelVaultBinary.run(
+            ["init", "--token-out", "admin.token"], environment: passphrase, in: work)
         #expect(created.status == 0, "\(created.stderr)")
         let token = try String(contentsOf: work.appending(path: "admin.token"), encoding: .utf8)
-        let exported = try run(
+        let exported = try ModelVaultBinary.run(
             ["keys", "export-identity", "-o", "identity.txt"],
             environment: passphrase.merging(["MODELVAULT_TOKEN": token]) { $1 }, in: work)
         #expect(exported.status == 0, "\(exported.stderr)")
@@ -62,21 +25,18 @@ import Testing
     }
 
     @Test func endToEndThroughTheBinary() throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            FileHandle.standardError.write(Data("SKIPPED: modelvault binary not built\n".utf8))
-            return
-        }
+        guard ModelVaultBinary.isBuilt else { return }
         let directory = try TemporaryDirectory()
         let work = directory.url
 
         // Missing vault: a clear error, exit 1.
-        let missing = try Self.run(
+        let missing = try ModelVaultBinary.run(
             ["model", "list", "--vault", "nowhere"], environment: ["MODELVAULT_PASSPHRASE": "x"], in: work)
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no vault"))
 
         let env = try Self.makeVault(in: work)
-        let wrong = try Self.run(
+        let wrong = try ModelVaultBinary.run(
             ["model", "list", "--vault", "v"],
             environment: ["MODELVAULT_PASSPHRASE": "nope", "MODELVAULT_TOKEN": env["MODELVAULT_TOKEN"]!],
             in: work)
@@ -90,30 +50,31 @@ import Testing
         try Data("x,y\n1,2\n".utf8).write(to: work.appending(path: "train.csv"))
         try Data("{\"accuracy\":0.9}".utf8).write(to: work.appending(path: "metrics.json"))
 
-        let added = try Self.run(["data", "add", "cancer", "train.csv"], environment: env, in: work)
+        let added = try ModelVaultBinary.run(["data", "add", "cancer", "train.csv"], environment: env, in: work)
         #expect(added.stdout == "cancer@1\n", "\(added.stderr)")
-        let pushed = try Self.run(
+        let pushed = try ModelVaultBinary.run(
             ["model", "push", "clf", "model", "--dataset", "cancer@1", "--metrics", "metrics.json"], environment: env,
             in: work)
         #expect(pushed.stdout == "clf@1\n", "\(pushed.stderr)")
-        let aliased = try Self.run(["model", "alias", "clf@1", "production"], environment: env, in: work)
+        let aliased = try ModelVaultBinary.run(["model", "alias", "clf@1", "production"], environment: env, in: work)
         #expect(aliased.status == 0, "\(aliased.stderr)")
-        let shown = try Self.run(["model", "show", "clf:production", "--json"], environment: env, in: work)
+        let shown = try ModelVaultBinary.run(["model", "show", "clf:production", "--json"], environment: env, in: work)
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(shown.stdout.contains("\"dataset\" : \"cancer\""))
-        let text = try Self.run(["model", "show", "clf@1"], environment: env, in: work)
+        let text = try ModelVaultBinary.run(["model", "show", "clf@1"], environment: env, in: work)
         #expect(text.stdout.contains("cancer@1"))
         #expect(text.stdout.contains("accuracy"))
-        let verified = try Self.run(["model", "verify", "clf@1"], environment: env, in: work)
+        let verified = try ModelVaultBinary.run(["model", "verify", "clf@1"], environment: env, in: work)
         #expect(verified.status == 0, "\(verified.stderr)")
-        let pulled = try Self.run(["model", "pull", "clf:production", "-o", "out"], environment: env, in: work)
+        let pulled = try ModelVaultBinary.run(
+            ["model", "pull", "clf:production", "-o", "out"], environment: env, in: work)
         #expect(pulled.status == 0, "\(pulled.stderr)")
         #expect(try Data(contentsOf: work.appending(path: "out/weights.bin")) == TestVault.bytes(100_000, seed: 9))
-        let got = try Self.run(["data", "get", "cancer", "-o", "data-out"], environment: env, in: work)
+        let got = try ModelVaultBinary.run(["data", "get", "cancer", "-o", "data-out"], environment: env, in: work)
         #expect(got.status == 0, "\(got.stderr)")
         #expect(try Data(contentsOf: work.appending(path: "data-out/train.csv")) == Data("x,y\n1,2\n".utf8))
 
-        let unknown = try Self.run(["model", "show", "clf@7"], environment: env, in: work)
+        let unknown = try ModelVaultBinary.run(["model", "show", "clf@7"], environment: env, in: work)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("no model version clf@7"))
 
@@ -122,22 +83,20 @@ import Testing
         var bytes = try Data(contentsOf: blob)
         bytes[bytes.count - 100] ^= 0x04
         try bytes.write(to: blob)
-        let refused = try Self.run(["model", "verify", "clf@1"], environment: env, in: work)
+        let refused = try ModelVaultBinary.run(["model", "verify", "clf@1"], environment: env, in: work)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("weights.bin"))
-        let refusedPull = try Self.run(["model", "pull", "clf@1", "-o", "out2"], environment: env, in: work)
+        let refusedPull = try ModelVaultBinary.run(
+            ["model", "pull", "clf@1", "-o", "out2"], environment: env, in: work)
         #expect(refusedPull.status == 1)
         #expect(!FileManager.default.fileExists(atPath: work.appending(path: "out2").path))
 
-        let keys = try Self.run(["keys", "list"], environment: env, in: work)
+        let keys = try ModelVaultBinary.run(["keys", "list"], environment: env, in: work)
         #expect(keys.stdout.contains("active"), "\(keys.stderr)")
     }
 
     @Test func concurrentProcessesPushDistinctVersions() throws {
-        guard FileManager.default.isExecutableFile(atPath: Self.binary.path) else {
-            FileHandle.standardError.write(Data("SKIPPED: modelvault binary not built\n".utf8))
-            return
-        }
+        guard ModelVaultBinary.isBuilt else { return }
         let directory = try TemporaryDirectory()
         let work = directory.url
         let env = try Self.makeVault(in: work)
@@ -146,7 +105,7 @@ import Testing
         }
         let processes = try (0..<3).map { index -> (Process, Pipe) in
             let process = Process()
-            process.executableURL = Self.binary
+            process.executableURL = ModelVaultBinary.url
             process.arguments = ["model", "push", "shared", "m\(index).bin"]
             process.currentDirectoryURL = work
             process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }

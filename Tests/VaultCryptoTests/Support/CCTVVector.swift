@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// One C2SP CCTV age test vector: a textual header, an empty line, then the (possibly zlib-compressed) file.
@@ -43,22 +44,11 @@ struct CCTVVector: Sendable, CustomStringConvertible {
 
     /// zlib inflate through Python (Foundation on Linux has no zlib API).
     static func inflate(_ bytes: [UInt8]) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [
-            "python3", "-c", "import sys,zlib; sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read()))",
-        ]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        try input.fileHandleForWriting.write(contentsOf: bytes)
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw VectorError("zlib inflate failed") }
-        return [UInt8](data)
+        let result = try ChildProcess.python(
+            "import sys,zlib; sys.stdout.buffer.write(zlib.decompress(sys.stdin.buffer.read()))", input: Data(bytes)
+        ).run()
+        guard result.status == 0 else { throw VectorError("zlib inflate failed") }
+        return [UInt8](result.stdoutData)
     }
 }
 

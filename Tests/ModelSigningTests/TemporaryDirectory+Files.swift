@@ -1,14 +1,7 @@
 import Foundation
+import TestSupport
 
-/// A fresh directory for one test, removed by `remove()`.
-struct TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("modelsigning-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
+extension TemporaryDirectory {
     /// Writes `contents` at the model-relative `path`, creating parent directories.
     @discardableResult
     func write(_ contents: String, to path: String) throws -> URL {
@@ -23,9 +16,5 @@ struct TemporaryDirectory {
             at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try data.write(to: file)
         return file
-    }
-
-    func remove() {
-        try? FileManager.default.removeItem(at: url)
     }
 }
