@@ -124,9 +124,8 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ModelSigningTests", dependencies: ["ModelSigning", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "AccessControlTests", dependencies: ["AccessControl", "TestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "AccessControlTests", dependencies: ["AccessControl"], swiftSettings: swiftSettings),
+        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MLCoreTests", dependencies: ["MLCore", "SampleData", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
