@@ -185,7 +185,7 @@ extension Vault {
                 for file in files where !commits.hasFailed {
                     let output = temporary.appending(path: file.path)
                     try VaultFiles.makeDirectory(output.deletingLastPathComponent())
-                    let pending = try AtomicFile.Pending(output, permissions: 0o600)
+                    let pending = try VaultFiles.pendingFile(output, permissions: 0o600)
                     let digest: FileDigest
                     do {
                         digest = try suite.decryptFileDigesting(

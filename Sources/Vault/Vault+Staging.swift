@@ -34,11 +34,14 @@ extension Vault {
             for (path, source) in sources where !commits.hasFailed {
                 let output = area.directory.appending(path: path + ".age")
                 try VaultFiles.makeDirectory(output.deletingLastPathComponent(), permissions: 0o700)
-                let file = try AtomicFile.Pending(output, permissions: 0o600)
+                let file = try VaultFiles.pendingFile(output, permissions: 0o600)
                 do {
                     switch source {
                     case .memory(let data):
-                        try file.handle.write(contentsOf: try suite.encrypt(data, to: [recipient]))
+                        let sealed = try suite.encrypt(data, to: [recipient])
+                        do { try file.handle.write(contentsOf: sealed) } catch {
+                            throw VaultError.storage("cannot write \(path).age")
+                        }
                         results.append(StagedFile(path: path, digest: FileDigest(of: data)))
                     case .file(let url):
                         let digest = try suite.encryptFileDigesting(at: url, into: file.handle, recipients: [recipient])

@@ -64,6 +64,15 @@ enum VaultFiles {
         }
     }
 
+    /// A file to be created atomically at `url`: written through its handle, then committed or discarded.
+    static func pendingFile(_ url: URL, permissions: Int) throws -> AtomicFile.Pending {
+        do {
+            return try AtomicFile.Pending(url, permissions: permissions)
+        } catch {
+            throw VaultError.storage("cannot create \(url.lastPathComponent)")
+        }
+    }
+
     /// Makes a rename inside `directory` durable.
     static func syncDirectory(_ directory: URL) {
         let fd = open(directory.path(percentEncoded: false), O_RDONLY)
