@@ -61,13 +61,12 @@ extension CKKSContext {
                                 let y = liftedBuffer.baseAddress!
                                 for i in 0..<rows {
                                     let modulus = moduli[i]
-                                    let q = modulus.value
                                     let pModQ = modulus.reduce(p)
                                     // e - (the centered special row), mod q_i.
                                     for k in 0..<n {
                                         let v = s[k]
-                                        let r = modulus.reduce(v)
-                                        let centered = v > half ? (r >= pModQ ? r &- pModQ : r &+ q &- pModQ) : r
+                                        let centered = modulus.subtract(
+                                            modulus.reduce(v), pModQ, where: Self.mask(v > half))
                                         y[k] = modulus.subtract(modulus.reduce(signed: e[k]), centered)
                                     }
                                     ntt[i].forward(liftedBuffer)

@@ -143,40 +143,32 @@ extension CKKSContext {
     func inverseSpecialFFT(re: inout [Double], im: inout [Double]) {
         let size = re.count
         let m = 2 * degree
-        re.withUnsafeMutableBufferPointer { reBuffer in
-            im.withUnsafeMutableBufferPointer { imBuffer in
-                roots.withUnsafeBufferPointer { roots in
-                    rotationGroup.withUnsafeBufferPointer { group in
-                        let re = reBuffer.baseAddress!
-                        let im = imBuffer.baseAddress!
-                        var length = size
-                        while length >= 2 {
-                            let half = length >> 1
-                            // 4 * length is a power of two, so the residue is a mask.
-                            let mask = (length << 2) - 1
-                            let quarterGap = m / (length << 2)
-                            var start = 0
-                            while start < size {
-                                for j in 0..<half {
-                                    let index = ((length << 2) - (group[j] & mask)) * quarterGap
-                                    let (wr, wi) = roots[index]
-                                    let a = start + j
-                                    let b = a + half
-                                    let ur = re[a] + re[b]
-                                    let ui = im[a] + im[b]
-                                    let vr = re[a] - re[b]
-                                    let vi = im[a] - im[b]
-                                    re[a] = ur
-                                    im[a] = ui
-                                    re[b] = vr * wr - vi * wi
-                                    im[b] = vr * wi + vi * wr
-                                }
-                                start += length
-                            }
-                            length >>= 1
-                        }
+        withFFTPointers(&re, &im) { re, im, roots, group in
+            var length = size
+            while length >= 2 {
+                let half = length >> 1
+                // 4 * length is a power of two, so the residue is a mask.
+                let mask = (length << 2) - 1
+                let quarterGap = m / (length << 2)
+                var start = 0
+                while start < size {
+                    for j in 0..<half {
+                        let index = ((length << 2) - (group[j] & mask)) * quarterGap
+                        let (wr, wi) = roots[index]
+                        let a = start + j
+                        let b = a + half
+                        let ur = re[a] + re[b]
+                        let ui = im[a] + im[b]
+                        let vr = re[a] - re[b]
+                        let vi = im[a] - im[b]
+                        re[a] = ur
+                        im[a] = ui
+                        re[b] = vr * wr - vi * wi
+                        im[b] = vr * wi + vi * wr
                     }
+                    start += length
                 }
+                length >>= 1
             }
         }
         bitReversePermute(&re, &im)
@@ -192,38 +184,50 @@ extension CKKSContext {
         let size = re.count
         let m = 2 * degree
         bitReversePermute(&re, &im)
+        withFFTPointers(&re, &im) { re, im, roots, group in
+            var length = 2
+            while length <= size {
+                let half = length >> 1
+                // 4 * length is a power of two, so the residue is a mask.
+                let mask = (length << 2) - 1
+                let quarterGap = m / (length << 2)
+                var start = 0
+                while start < size {
+                    for j in 0..<half {
+                        let index = (group[j] & mask) * quarterGap
+                        let (wr, wi) = roots[index]
+                        let a = start + j
+                        let b = a + half
+                        let vr = re[b] * wr - im[b] * wi
+                        let vi = re[b] * wi + im[b] * wr
+                        let ur = re[a]
+                        let ui = im[a]
+                        re[a] = ur + vr
+                        im[a] = ui + vi
+                        re[b] = ur - vr
+                        im[b] = ui - vi
+                    }
+                    start += length
+                }
+                length <<= 1
+            }
+        }
+    }
+
+    /// Runs `body` with pointers to the vectors, the encoder's roots and the rotation group (one level of nesting
+    /// for both FFT directions).
+    private func withFFTPointers(
+        _ re: inout [Double], _ im: inout [Double],
+        _ body: (
+            UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, UnsafePointer<(re: Double, im: Double)>,
+            UnsafePointer<Int>
+        ) -> Void
+    ) {
         re.withUnsafeMutableBufferPointer { reBuffer in
             im.withUnsafeMutableBufferPointer { imBuffer in
                 roots.withUnsafeBufferPointer { roots in
                     rotationGroup.withUnsafeBufferPointer { group in
-                        let re = reBuffer.baseAddress!
-                        let im = imBuffer.baseAddress!
-                        var length = 2
-                        while length <= size {
-                            let half = length >> 1
-                            // 4 * length is a power of two, so the residue is a mask.
-                            let mask = (length << 2) - 1
-                            let quarterGap = m / (length << 2)
-                            var start = 0
-                            while start < size {
-                                for j in 0..<half {
-                                    let index = (group[j] & mask) * quarterGap
-                                    let (wr, wi) = roots[index]
-                                    let a = start + j
-                                    let b = a + half
-                                    let vr = re[b] * wr - im[b] * wi
-                                    let vi = re[b] * wi + im[b] * wr
-                                    let ur = re[a]
-                                    let ui = im[a]
-                                    re[a] = ur + vr
-                                    im[a] = ui + vi
-                                    re[b] = ur - vr
-                                    im[b] = ui - vi
-                                }
-                                start += length
-                            }
-                            length <<= 1
-                        }
+                        body(reBuffer.baseAddress!, imBuffer.baseAddress!, roots.baseAddress!, group.baseAddress!)
                     }
                 }
             }

@@ -269,8 +269,7 @@ extension CKKSContext {
                     // the sign is a coin flip per coefficient (mispredicted branches cost more than the loop).
                     for k in 0..<n {
                         let v = last[k]
-                        let difference = modulus.reduce(v) &- (pModQ & Self.mask(v > half))
-                        y[k] = difference &+ (q & Self.mask(difference >> 63 == 1))
+                        y[k] = modulus.subtract(modulus.reduce(v), pModQ, where: Self.mask(v > half))
                     }
                     ntt[i].forward(liftedBuffer)
                     let inverse = inverses[i]
@@ -426,9 +425,7 @@ extension CKKSContext {
                             let t = tagged & ~(1 << 63)
                             let r = reduceLast ? modulus.reduce(lastRow[j]) : lastRow[j]
                             let value = modulus.add(r, modulus.multiply(t, by: lastModQ, shoup: lastModQShoup))
-                            // Branch-free: the sign is a coin flip per coefficient.
-                            let difference = value &- (productModQ & (0 &- (tagged >> 63)))
-                            y[j] = difference &+ (q & Self.mask(difference >> 63 == 1))
+                            y[j] = modulus.subtract(value, productModQ, where: 0 &- (tagged >> 63))
                         }
                         ntt[i].forward(liftedBuffer)
                         let lastInverse = primeInverses[l][i]

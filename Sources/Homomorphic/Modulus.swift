@@ -40,6 +40,13 @@ public struct Modulus: Sendable, Hashable {
         a >= b ? a &- b : a &+ value &- b
     }
 
+    /// (a - b) mod q where `mask` is all ones, a where it is zero, for a, b < q: without a branch, for conditions
+    /// that are a coin flip per coefficient (such as the sign of a centred residue).
+    @inline(__always) func subtract(_ a: UInt64, _ b: UInt64, where mask: UInt64) -> UInt64 {
+        let difference = a &- (b & mask)
+        return difference &+ (value & (0 &- (difference >> 63)))
+    }
+
     /// (-a) mod q for a < q.
     @inlinable public func negate(_ a: UInt64) -> UInt64 {
         a == 0 ? 0 : value &- a
