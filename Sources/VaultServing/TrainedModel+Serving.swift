@@ -27,7 +27,7 @@ struct ServedTrainedModel: ServedModel {
         ]
     }
 
-    func infer(_ inputs: [String: ServedTensor]) throws -> [String: ServedTensor] {
+    func infer(_ inputs: [String: VaultServer.Tensor]) throws -> [String: VaultServer.Tensor] {
         guard let input = inputs[Self.inputName], input.shape.count == 2 else { throw ServingError.badInput }
         // Binary tensors can carry NaN or infinity, which JSON cannot; the model is only defined on numbers.
         guard input.scalars.allSatisfy(\.isFinite) else { throw ServingError.badInput }
@@ -35,8 +35,8 @@ struct ServedTrainedModel: ServedModel {
         // The same arg-max `modelvault predict` uses, so both name the same class.
         let predicted = probabilities.argmaxPerRow().map(Float.init)
         return [
-            "probabilities": ServedTensor(shape: probabilities.shape, scalars: probabilities.scalars),
-            "class": ServedTensor(shape: [predicted.count], scalars: predicted),
+            "probabilities": VaultServer.Tensor(shape: probabilities.shape, scalars: probabilities.scalars),
+            "class": VaultServer.Tensor(shape: [predicted.count], scalars: predicted),
         ]
     }
 }

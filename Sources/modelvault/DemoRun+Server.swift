@@ -23,7 +23,7 @@ extension DemoRun {
         configuration.catalogPollInterval = .milliseconds(500)
         var logger = Logger(label: "modelvault.demo.server")
         logger.logLevel = .error
-        let server = try VaultServer(
+        let server = try ModelServer(
             configuration: configuration, catalog: VaultModelCatalog(access: access, logger: logger),
             authenticator: VaultTokenAuthenticator(access: access), audit: VaultRequestAuditor(access: access),
             registry: VaultRegistry(access: access), logger: logger)

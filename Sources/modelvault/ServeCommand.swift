@@ -93,7 +93,7 @@ struct Serve: AsyncParsableCommand {
 
         progress("unlocking the vault...")
         let access = try await VaultAccess.open(try options.unlock(), checkpointInterval: 256)
-        let server = try VaultServer(
+        let server = try ModelServer(
             configuration: configuration,
             catalog: VaultModelCatalog(access: access, selections: selections),
             authenticator: VaultTokenAuthenticator(access: access), audit: VaultRequestAuditor(access: access),

@@ -11,7 +11,7 @@ import Testing
             configuration: VaultServerConfiguration(), authenticator: TableAuthenticator.standard,
             audit: RecordingAudit(), limiter: TokenBucketLimiter(requestsPerSecond: 1, burst: 1),
             metrics: ServerMetrics(), logger: Logger(label: "test"))
-        return VaultServer.makeRouter(
+        return ModelServer.makeRouter(
             state: state, table: ServedModelTable(), registry: nil, gate: InferenceGate(limit: 1))
     }
 
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func servedV1RoutesMatchTheCommittedDocument() throws {
-        let buffer = try #require(VaultServer.openAPIDocument())
+        let buffer = try #require(ModelServer.openAPIDocument())
         let document = try #require(
             try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
         let paths = try #require(document["paths"] as? [String: [String: Any]])

@@ -149,7 +149,7 @@ actor MemoryRegistry: RegistryBackend {
 
 /// A running server plus an HTTPS client that trusts its self-signed certificate.
 struct LiveServer {
-    let server: VaultServer
+    let server: ModelServer
     let port: Int
     let client: HTTPClient
     let catalog: MutableCatalog
@@ -196,7 +196,7 @@ func withLiveServer<T>(
     let audit = RecordingAudit()
     var logger = Logger(label: "test.server")
     logger.logLevel = .warning
-    let server = try VaultServer(
+    let server = try ModelServer(
         configuration: configuration, catalog: catalog, authenticator: authenticator, audit: audit,
         registry: registry, logger: logger)
     let group = ServiceGroup(services: [server], logger: logger)

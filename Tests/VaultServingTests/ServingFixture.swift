@@ -66,8 +66,8 @@ struct ServingFixture {
 }
 
 /// A running server over the fixture's vault, with an HTTPS client that trusts its self-signed certificate.
-struct LiveVaultServer {
-    let server: VaultServer
+struct LiveModelServer {
+    let server: ModelServer
     let port: Int
     let client: HTTPClient
 
@@ -90,16 +90,16 @@ struct LiveVaultServer {
     }
 }
 
-/// Starts `VaultServer` with the vault-backed catalog, authenticator, auditor and registry on an ephemeral port.
+/// Starts `ModelServer` with the vault-backed catalog, authenticator, auditor and registry on an ephemeral port.
 func withVaultServer<T>(
-    _ fixture: ServingFixture, selections: [ModelSelection]? = nil, _ body: (LiveVaultServer) async throws -> T
+    _ fixture: ServingFixture, selections: [ModelSelection]? = nil, _ body: (LiveModelServer) async throws -> T
 ) async throws -> T {
     var configuration = VaultServerConfiguration()
     configuration.port = 0
     configuration.catalogPollInterval = .milliseconds(200)
     var logger = Logger(label: "test.serving")
     logger.logLevel = .critical
-    let server = try VaultServer(
+    let server = try ModelServer(
         configuration: configuration,
         catalog: VaultModelCatalog(access: fixture.access, selections: selections, logger: logger),
         authenticator: VaultTokenAuthenticator(access: fixture.access, cacheLifetime: .milliseconds(200)),
@@ -114,7 +114,7 @@ func withVaultServer<T>(
         let pem = try #require(server.selfSignedCertificatePEM)
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem)])
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
-        let live = LiveVaultServer(server: server, port: port, client: client)
+        let live = LiveModelServer(server: server, port: port, client: client)
         do {
             let value = try await body(live)
             try await client.shutdown()

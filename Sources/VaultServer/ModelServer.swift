@@ -1,5 +1,5 @@
 import Foundation
-import Hummingbird
+public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 public import Logging
@@ -7,16 +7,17 @@ public import ServiceLifecycle
 
 /// The ModelVault inference and registry server: Open Inference Protocol v2 over TLS, bearer-token
 /// authorisation, audit, rate limits and Prometheus metrics. Run it as a ServiceLifecycle `Service`, or with
-/// `VaultServer.run(...)`, which also shuts down gracefully on SIGTERM and SIGINT.
+/// `ModelServer.run(...)`, which also shuts down gracefully on SIGTERM and SIGINT. Tests drive the same
+/// application in process with `makeApplication()` and HummingbirdTesting.
 ///
 /// ```swift
-/// let server = try VaultServer(
+/// let server = try ModelServer(
 ///     configuration: configuration, catalog: catalog, authenticator: authenticator, audit: audit,
 ///     registry: registry)
 /// if let fingerprint = server.certificateFingerprint { print("SHA-256 fingerprint: \(fingerprint)") }
 /// try await server.runUntilSignalled()
 /// ```
-public struct VaultServer: Service {
+public struct ModelServer: Service {
     /// The configuration the server was created with.
     public let configuration: VaultServerConfiguration
     /// The SHA-256 fingerprint of the generated self-signed certificate (`nil` with a supplied certificate or
@@ -68,6 +69,14 @@ public struct VaultServer: Service {
     }
 
     private func serve() async throws {
+        try await makeApplication().run()
+    }
+
+    /// Builds the whole application (gateway, routes, model catalog poller, TLS) without starting it: loads the
+    /// selected models once, so a catalog that cannot be read fails here rather than at the first request.
+    /// `run()` runs it; tests pass it to HummingbirdTesting's `test(.router)` to exercise every route in process,
+    /// with the same middleware, limits and audit, and no socket.
+    public func makeApplication() async throws -> some ApplicationProtocol {
         let state = GatewayState(
             configuration: configuration, authenticator: authenticator, audit: audit,
             limiter: TokenBucketLimiter(
@@ -92,7 +101,7 @@ public struct VaultServer: Service {
         let logger = self.logger
         let scheme = tls == nil ? "http" : "https"
         let host = configuration.host
-        let application = Application(
+        return Application(
             router: router, server: server,
             configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
             services: [poller],
@@ -102,7 +111,6 @@ public struct VaultServer: Service {
                 await status.started(port: bound)
             },
             logger: logger)
-        try await application.run()
     }
 
     /// Runs the server in a `ServiceGroup` that shuts down gracefully on SIGTERM or SIGINT.
@@ -117,9 +125,9 @@ public struct VaultServer: Service {
     public static func run(
         configuration: VaultServerConfiguration, catalog: any ModelCatalog, authenticator: any Authenticator,
         audit: any AuditSink, registry: (any RegistryBackend)? = nil,
-        logger: Logger = Logger(label: "modelvault.server"), onReady: (VaultServer) -> Void = { _ in }
+        logger: Logger = Logger(label: "modelvault.server"), onReady: (ModelServer) -> Void = { _ in }
     ) async throws {
-        let server = try VaultServer(
+        let server = try ModelServer(
             configuration: configuration, catalog: catalog, authenticator: authenticator, audit: audit,
             registry: registry, logger: logger)
         onReady(server)

@@ -9,7 +9,7 @@ import X509
 
 @testable import VaultServer
 
-@Suite(.serialized) struct VaultServerTLSTests {
+@Suite(.serialized) struct ModelServerTLSTests {
     @Test func refusesTLS11AndAcceptsTLS12() async throws {
         try await withLiveServer(clientTLS: {
             $0.maximumTLSVersion = .tlsv11; $0.minimumTLSVersion = .tlsv1
@@ -128,5 +128,27 @@ import X509
         return (
             try ca.serializeAsPEM().pemString, try client.serializeAsPEM().pemString, clientKey.pemRepresentation
         )
+    }
+
+    @Test func gracefulShutdownFinishesInFlightRequests() async throws {
+        var slow = LinearModel.make()
+        slow.delay = .milliseconds(700)
+        try await withLiveServer(models: [.verified(slow)]) { live in
+            async let response = live.send(
+                .POST, "/v2/models/iris/infer", token: ModelServerRoutesTests.engineer,
+                body: Array(RouteCase.inferBody.utf8))
+            try await Task.sleep(for: .milliseconds(200))
+            // Shut down while the inference runs: the request still completes.
+            await live.group.triggerGracefulShutdown()
+            #expect(try await response.status == 200)
+        }
+    }
+
+    @Test func auditRecordsTheClientAddressOfALiveConnection() async throws {
+        try await withLiveServer { live in
+            let response = try await live.send(.GET, "/v2", token: ModelServerRoutesTests.engineer)
+            #expect(response.status == 200)
+            #expect(await live.audit.records.last?.clientAddress == "127.0.0.1")
+        }
     }
 }

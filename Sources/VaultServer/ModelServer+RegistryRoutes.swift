@@ -1,7 +1,7 @@
 import Foundation
 import Hummingbird
 
-extension VaultServer {
+extension ModelServer {
     /// Registers the `/v1` registry API and its OpenAPI document.
     static func addRegistryRoutes(
         to routes: TimedRoutes, registry: (any RegistryBackend)?, state: GatewayState,

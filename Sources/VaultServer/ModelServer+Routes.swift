@@ -56,7 +56,7 @@ enum Responses {
     }
 }
 
-extension VaultServer {
+extension ModelServer {
     /// Registers the Open Inference Protocol v2 routes, `/metrics` and the `/v1` registry API.
     static func addRoutes(
         to routes: TimedRoutes, table: ServedModelTable, gate: InferenceGate, state: GatewayState,
