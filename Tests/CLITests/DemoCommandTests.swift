@@ -11,8 +11,8 @@ import Testing
         "Tamper with a stored blob", "Rotate the vault key", "Verify the audit log",
     ]
 
-    @Test(.timeLimit(.minutes(20))) func demoRunsEveryStepAndSucceeds() throws {
-        guard ModelVaultBinary.isBuilt else { return }
+    @Test(TestBuild.needsOptimizedBuild, .timeLimit(.minutes(20))) func demoRunsEveryStepAndSucceeds() throws {
+        try ModelVaultBinary.requireBuilt()
         let work = try TemporaryDirectory()
         let result = try ModelVaultBinary.run(
             ["demo", "--dir", "demo-vault"], environment: ["MODELVAULT_PASSPHRASE": "demo test passphrase"],
@@ -36,7 +36,7 @@ import Testing
     }
 
     @Test func demoRefusesANonEmptyDirectory() throws {
-        guard ModelVaultBinary.isBuilt else { return }
+        try ModelVaultBinary.requireBuilt()
         let work = try TemporaryDirectory()
         try FileManager.default.createDirectory(at: work.url.appending(path: "full"), withIntermediateDirectories: true)
         try Data("x".utf8).write(to: work.url.appending(path: "full/file"))

@@ -5,7 +5,7 @@ import Testing
 /// `modelvault serve` as a process: refuses unsafe configurations, starts on TLS, stops on SIGTERM.
 @Suite struct ServeCommandTests {
     @Test func plainHTTPIsRefusedOffLoopbackAndTransportsAreExclusive() throws {
-        guard ModelVaultBinary.isBuilt else { return }
+        try ModelVaultBinary.requireBuilt()
         let work = try TemporaryDirectory()
         let offLoopback = try ModelVaultBinary.run(["serve", "--insecure-http", "--host", "0.0.0.0"], in: work.url)
         #expect(offLoopback.status != 0)
@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(5))) func servesOverTLSAndShutsDownGracefullyOnSIGTERM() async throws {
-        guard ModelVaultBinary.isBuilt else { return }
+        try ModelVaultBinary.requireBuilt()
         let work = try TemporaryDirectory()
         let env = try CLI.makeVault(in: work.url)
         let process = Process()

@@ -5,7 +5,7 @@ import Testing
 /// End to end through the built `modelvault` binary: train, evaluate, predict and private inference.
 @Suite(.serialized) struct TrainCommandsTests {
     @Test func breastCancerTrainEvaluatePredictAndPrivateInference() throws {
-        guard ModelVaultBinary.isBuilt else { return }
+        try ModelVaultBinary.requireBuilt()
         let directory = try TemporaryDirectory()
         let work = directory.url
         let env = try CLI.makeVault(in: work)
@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func madeUpCSVWithAStringLabel() throws {
-        guard ModelVaultBinary.isBuilt else { return }
+        try ModelVaultBinary.requireBuilt()
         let directory = try TemporaryDirectory()
         let work = directory.url
         let env = try CLI.makeVault(in: work)

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct DeploymentConfigTests {
     @Test func configRecordsModelDigestsSignerAndLimits() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let config = try rendered.object("deployment_config.yaml")
         #expect(config["kind"].string == "DeploymentConfig")

@@ -8,7 +8,7 @@ import Testing
     ]
 
     @Test func everyDocumentParsesAsAKubernetesObjectWithANamespace() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let objects = try rendered.kubernetesObjects()
         let kinds = objects.compactMap { $0["kind"].string }.sorted()
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func kustomizationListsEveryManifestFile() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let listed = try rendered.object("kubernetes/kustomization.yaml")["resources"].array.compactMap(\.string)
         let files = rendered.artifacts.files.map(\.path)
@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func namespaceEnforcesTheRestrictedPodSecurityStandard() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let namespace = try rendered.object("kubernetes/namespace.yaml")
         #expect(namespace["kind"].string == "Namespace")
@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func deploymentPodIsLockedDown() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let deployment = try rendered.object("kubernetes/deployment.yaml")
         #expect(deployment["apiVersion"].string == "apps/v1")
@@ -102,7 +102,7 @@ import Testing
     }
 
     @Test func probesUseTheOpenInferenceProtocolHealthRoutesOverHTTPS() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let container = try rendered.object("kubernetes/deployment.yaml")["spec"]["template"]["spec"]["containers"][0]
         let expected = [
@@ -117,7 +117,7 @@ import Testing
     }
 
     @Test func serverArgumentsPinTheVersionAndReadSecretsFromFiles() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let container = try rendered.object("kubernetes/deployment.yaml")["spec"]["template"]["spec"]["containers"][0]
         let args = container["args"].array.compactMap(\.string)
@@ -138,7 +138,7 @@ import Testing
         .identityFile(secretName: "vault-identity"),
     ])
     func secretsAreReferencedAsReadOnlyVolumesNeverInlined(unlock: DeploymentSpec.VaultUnlock) throws {
-        guard let rendered = try Rendered.make(Fixtures.spec(unlock: unlock)) else { return }
+        let rendered = try Rendered.make(Fixtures.spec(unlock: unlock))
         defer { rendered.remove() }
         let (secretName, key, flag) =
             switch unlock {
@@ -175,7 +175,7 @@ import Testing
     }
 
     @Test func scratchSpaceIsABoundedEmptyDir() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let pod = try rendered.object("kubernetes/deployment.yaml")["spec"]["template"]["spec"]
         let tmp = try #require(pod["volumes"].array.first { $0["name"].string == "tmp" })
@@ -187,7 +187,7 @@ import Testing
     @Test func networkPolicyAllowsOnlyGatewayIngressAndDNSEgress() throws {
         var spec = Fixtures.spec()
         spec.kubernetes.gatewayNamespace = "ingress"
-        guard let rendered = try Rendered.make(spec) else { return }
+        let rendered = try Rendered.make(spec)
         defer { rendered.remove() }
         let policy = try rendered.object("kubernetes/networkpolicy.yaml")
         #expect(policy["apiVersion"].string == "networking.k8s.io/v1")
@@ -220,7 +220,7 @@ import Testing
     }
 
     @Test func gatewayInTheSameNamespaceNeedsNoNamespaceSelector() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let from = try rendered.object("kubernetes/networkpolicy.yaml")["spec"]["ingress"][0]["from"][0]
         #expect(from["namespaceSelector"].exists == false)
@@ -228,7 +228,7 @@ import Testing
     }
 
     @Test func serviceAccountRoleAndBindingAreMinimal() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let account = try rendered.object("kubernetes/serviceaccount.yaml")
         #expect(account["automountServiceAccountToken"].bool == false)
@@ -244,7 +244,7 @@ import Testing
     }
 
     @Test func serviceTargetsTheServingPort() throws {
-        guard let rendered = try Rendered.make(Fixtures.spec()) else { return }
+        let rendered = try Rendered.make(Fixtures.spec())
         defer { rendered.remove() }
         let service = try rendered.object("kubernetes/service.yaml")["spec"]
         #expect(service["type"].string == "ClusterIP")
@@ -254,7 +254,7 @@ import Testing
 
     @Test func imageDigestPinsTheImageAndDropsTheSkip() throws {
         let digest = "sha256:" + String(repeating: "c3", count: 32)
-        guard let rendered = try Rendered.make(Fixtures.spec(digest: digest)) else { return }
+        let rendered = try Rendered.make(Fixtures.spec(digest: digest))
         defer { rendered.remove() }
         let deployment = try rendered.object("kubernetes/deployment.yaml")
         let image = deployment["spec"]["template"]["spec"]["containers"][0]["image"].string

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import MLCore
@@ -26,14 +27,14 @@ private func train(
     #expect(reports.last!.loss < reports.first!.loss)
 }
 
-@Test func multilayerPerceptronOnDigitsReaches95Percent() throws {
+@Test(TestBuild.needsOptimizedBuild) func multilayerPerceptronOnDigitsReaches95Percent() throws {
     let (model, evaluation, _) = try train(SampleDataURLs.digits, label: "digit", kind: .mlp)
     #expect(evaluation.accuracy >= 0.95, "accuracy \(evaluation.accuracy)")
     #expect(model.config.labelNames == (0...9).map(String.init))
     #expect(evaluation.averaging == "macro")
 }
 
-@Test func convolutionalNetworkOnDigitsReaches96Percent() throws {
+@Test(TestBuild.needsOptimizedBuild) func convolutionalNetworkOnDigitsReaches96Percent() throws {
     let (model, evaluation, _) = try train(SampleDataURLs.digits, label: "digit", kind: .cnn) {
         $0.imageShape = ImageShape("8x8x1")
     }

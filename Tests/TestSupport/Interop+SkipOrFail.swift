@@ -2,14 +2,18 @@ import Foundation
 public import Testing
 
 extension Interop {
-    /// Records an issue at the caller when interop is required; otherwise says on stderr that the test was
-    /// skipped (`SKIPPED: <tool> not installed`). The caller returns right after.
-    public static func skipOrFail(_ tool: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    /// Ends the calling test when `peer` is missing: a failure when interop is required
+    /// (`MODELVAULT_REQUIRE_INTEROP=1`, as in CI), otherwise a skip that the test run shows
+    /// (`➜ Test … was cancelled: "<peer> not installed"`), never a silent pass.
+    public static func skipOrFail(_ peer: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> Never {
         if required {
-            Issue.record(
-                "\(tool) is required (MODELVAULT_REQUIRE_INTEROP=1) but not installed", sourceLocation: sourceLocation)
-        } else {
-            FileHandle.standardError.write(Data("SKIPPED: \(tool) not installed\n".utf8))
+            throw MissingPeer(description: "\(peer) is required (MODELVAULT_REQUIRE_INTEROP=1) but not installed")
         }
+        try Test.cancel("\(peer) not installed", sourceLocation: sourceLocation)
+    }
+
+    /// A peer that CI requires and this machine lacks.
+    public struct MissingPeer: Error, CustomStringConvertible {
+        public let description: String
     }
 }

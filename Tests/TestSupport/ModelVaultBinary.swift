@@ -1,21 +1,28 @@
 public import Foundation
 
-/// The debug `modelvault` executable this package builds, run end to end by the CLI tests.
+/// The `modelvault` executable this package builds, run end to end by the CLI tests: the one built in the same
+/// configuration as the tests (`swift test` → `.build/debug`, `swift test -c release` → `.build/release`), so
+/// a test never runs a stale binary from the other configuration.
 public enum ModelVaultBinary {
     /// The package's root directory (this file is `Tests/TestSupport/ModelVaultBinary.swift`).
     public static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    /// Where `swift build` puts the debug executable.
-    public static let url = packageRoot.appendingPathComponent(".build/debug/modelvault")
+    #if DEBUG
+    static let configuration = "debug"
+    #else
+    static let configuration = "release"
+    #endif
 
-    /// Whether the executable is built; when it is not, says on stderr that the test was skipped.
-    public static var isBuilt: Bool {
+    /// Where `swift build` puts the executable for this configuration.
+    public static let url = packageRoot.appendingPathComponent(".build/\(configuration)/modelvault")
+
+    /// Fails the calling test unless the executable is built. The test targets that run it depend on the
+    /// `modelvault` target, so `swift test` always builds it first; a missing binary is a broken build.
+    public static func requireBuilt() throws {
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
-            FileHandle.standardError.write(Data("SKIPPED: modelvault binary not built\n".utf8))
-            return false
+            throw Interop.MissingPeer(description: "the modelvault binary is not built at \(url.path)")
         }
-        return true
     }
 
     /// Runs `modelvault arguments…` in `directory` and waits for it.

@@ -15,7 +15,7 @@ import VaultCrypto
 
     @Test(arguments: sizes, [false, true])
     func ourFilesDecryptWithAge(size: Int, armored: Bool) throws {
-        guard Interop.available("age") else { return Interop.skipOrFail("age") }
+        guard Interop.available("age") else { try Interop.skipOrFail("age") }
         let directory = try TemporaryDirectory()
         let ours = AgeX25519Identity.generate()
         let others = (0..<2).map { _ in AgeX25519Identity.generate() }
@@ -36,7 +36,7 @@ import VaultCrypto
 
     @Test(arguments: sizes + [300_000], [false, true])
     func ageFilesDecryptWithOurs(size: Int, armored: Bool) throws {
-        guard Interop.available("age"), Interop.available("age-keygen") else { return Interop.skipOrFail("age") }
+        guard Interop.available("age"), Interop.available("age-keygen") else { try Interop.skipOrFail("age") }
         let directory = try TemporaryDirectory()
         let key = directory.url.appendingPathComponent("key.txt")
         let keygen = try Interop.run("age-keygen", ["-o", key.path])
@@ -57,7 +57,7 @@ import VaultCrypto
 
     /// 100 MiB streamed through files: ours encrypts, age decrypts, and the reverse.
     @Test func hundredMebibytesThroughFiles() throws {
-        guard Interop.available("age") else { return Interop.skipOrFail("age") }
+        guard Interop.available("age") else { try Interop.skipOrFail("age") }
         let directory = try TemporaryDirectory()
         let identity = AgeX25519Identity.generate()
         let key = directory.url.appendingPathComponent("key.txt")
@@ -100,8 +100,8 @@ import VaultCrypto
 /// The `modelvault` binary against `age`, `age-keygen` and itself (build it first with `swift build`).
 @Suite struct AgeCLITests {
     @Test func keygenIdentitiesWorkWithAgeAndBack() throws {
-        guard Interop.path(of: "modelvault") != nil else { return Interop.skipOrFail("modelvault (run swift build)") }
-        guard Interop.available("age"), Interop.available("age-keygen") else { return Interop.skipOrFail("age") }
+        guard Interop.path(of: "modelvault") != nil else { try Interop.skipOrFail("modelvault (run swift build)") }
+        guard Interop.available("age"), Interop.available("age-keygen") else { try Interop.skipOrFail("age") }
         let directory = try TemporaryDirectory()
         let ourKey = directory.url.appendingPathComponent("ours.txt").path
         let ageKey = directory.url.appendingPathComponent("age.txt").path
@@ -134,7 +134,7 @@ import VaultCrypto
     }
 
     @Test func failedDecryptionLeavesNoOutputFile() throws {
-        guard Interop.path(of: "modelvault") != nil else { return Interop.skipOrFail("modelvault (run swift build)") }
+        guard Interop.path(of: "modelvault") != nil else { try Interop.skipOrFail("modelvault (run swift build)") }
         let directory = try TemporaryDirectory()
         let identity = AgeX25519Identity.generate()
         let key = directory.url.appendingPathComponent("key.txt")
@@ -152,7 +152,7 @@ import VaultCrypto
     }
 
     @Test func passphraseRoundTripThroughTheCLI() throws {
-        guard Interop.path(of: "modelvault") != nil else { return Interop.skipOrFail("modelvault (run swift build)") }
+        guard Interop.path(of: "modelvault") != nil else { try Interop.skipOrFail("modelvault (run swift build)") }
         let plain = Data("weights".utf8)
         let environment = ["MODELVAULT_PASSPHRASE": "a long test passphrase"]
         let encrypted = try Interop.run("modelvault", ["encrypt", "-p", "-a"], input: plain, environment: environment)

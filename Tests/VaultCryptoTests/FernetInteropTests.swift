@@ -7,7 +7,7 @@ import Testing
 // Interop with Python's `cryptography.fernet`; skipped (or failed with MODELVAULT_REQUIRE_INTEROP=1) without it.
 
 @Test func fernetTokenFromPythonCryptographyDecrypts() throws {
-    guard Interop.pythonCanImport("cryptography.fernet") else { Interop.skipOrFail("python3 cryptography"); return }
+    guard Interop.pythonCanImport("cryptography.fernet") else { try Interop.skipOrFail("python3 cryptography") }
     // Python writes the key as a key file would hold it, then a token of 100 KB of patterned bytes.
     let script = """
         from cryptography.fernet import Fernet
@@ -25,7 +25,7 @@ import Testing
 }
 
 @Test func fernetTokenWeMakeDecryptsInPython() throws {
-    guard Interop.pythonCanImport("cryptography.fernet") else { Interop.skipOrFail("python3 cryptography"); return }
+    guard Interop.pythonCanImport("cryptography.fernet") else { try Interop.skipOrFail("python3 cryptography") }
     let keyText = Fernet.encodeBase64URL((0..<32).map { UInt8($0 * 3) })
     let token = try Fernet.encrypt(Data("legacy model bytes".utf8), key: FernetKey(base64URL: keyText))
     let script = """

@@ -60,8 +60,7 @@ import Testing
     @Test func tritonClientReadsMetadataAndInfersWithBinaryAndJSONTensors() async throws {
         let probe = try await ChildProcess.python("import tritonclient.http, numpy", mergesErrors: true).runAsync()
         guard probe.status == 0 else {
-            Interop.skipOrFail("python3 tritonclient[http]")
-            return
+            try Interop.skipOrFail("python3 tritonclient[http]")
         }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -35,8 +35,7 @@ import VaultServing
     @Test func tritonClientMatchesPredictForLogisticAndCNN() async throws {
         let probe = try await ChildProcess.python("import tritonclient.http, numpy", mergesErrors: true).runAsync()
         guard probe.status == 0 else {
-            Interop.skipOrFail("python3 tritonclient[http]")
-            return
+            try Interop.skipOrFail("python3 tritonclient[http]")
         }
         let fixture = try await ServingFixture.make()
         defer { Task { await fixture.remove() } }

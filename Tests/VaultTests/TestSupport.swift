@@ -185,17 +185,7 @@ enum TestVault {
     }
 
     /// Deterministic pseudo-random bytes, so scans for plaintext windows cannot match by chance.
-    static func bytes(_ count: Int, seed: UInt64) -> Data {
-        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-        var out = Data(count: count)
-        for index in 0..<count {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            out[index] = UInt8(truncatingIfNeeded: state)
-        }
-        return out
-    }
+    static func bytes(_ count: Int, seed: UInt64) -> Data { TestData.bytes(count, seed: seed) }
 
     /// Writes a small model directory and returns its files.
     static func writeModel(in directory: URL, seed: UInt64 = 1) throws -> [String: Data] {
@@ -213,14 +203,7 @@ enum TestVault {
     }
 
     /// Every regular file under `url`.
-    static func allFiles(under url: URL) -> [URL] {
-        guard let enumerator = FileManager.default.enumerator(at: url, includingPropertiesForKeys: nil) else {
-            return []
-        }
-        return enumerator.compactMap { $0 as? URL }.filter {
-            (try? $0.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
-        }
-    }
+    static func allFiles(under url: URL) -> [URL] { TestData.regularFiles(under: url) }
 }
 
 /// Expects `body` to throw a `VaultError` with `code`.

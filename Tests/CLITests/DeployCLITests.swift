@@ -6,7 +6,7 @@ import Testing
 /// `modelvault deploy` writes artifacts only for a version that verifies, with that version's digests and signer.
 @Suite(.serialized) struct DeployCLITests {
     @Test func deployWritesArtifactsForTheVerifiedProductionVersion() throws {
-        guard ModelVaultBinary.isBuilt else { return }
+        try ModelVaultBinary.requireBuilt()
         let directory = try TemporaryDirectory()
         let work = directory.url
         let env = try VaultCLITests.makeVault(in: work)

@@ -5,7 +5,7 @@ import Testing
 /// Tokens, roles, denials, the audit log and the report through the built `modelvault` binary (real age).
 @Suite(.serialized) struct AccessCLITests {
     @Test func tokensRolesDenialsAuditAndTamperingThroughTheBinary() throws {
-        guard ModelVaultBinary.isBuilt else { return }
+        try ModelVaultBinary.requireBuilt()
         let directory = try TemporaryDirectory()
         let work = directory.url
         var base = ["MODELVAULT_PASSPHRASE": "cli access passphrase", "MODELVAULT_VAULT": "v"]
@@ -100,7 +100,7 @@ import Testing
 
         // No token anywhere: vault files and every captured output line.
         for token in [admin, dana, olga] {
-            for file in TestVault.allFiles(under: work.appending(path: "v")) {
+            for file in TestData.regularFiles(under: work.appending(path: "v")) {
                 let data = try Data(contentsOf: file)
                 #expect(data.range(of: Data(token.utf8)) == nil, "token found in \(file.lastPathComponent)")
             }

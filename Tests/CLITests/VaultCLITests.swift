@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func endToEndThroughTheBinary() throws {
-        guard ModelVaultBinary.isBuilt else { return }
+        try ModelVaultBinary.requireBuilt()
         let directory = try TemporaryDirectory()
         let work = directory.url
 
@@ -45,7 +45,7 @@ import Testing
 
         try FileManager.default.createDirectory(
             at: work.appending(path: "model/sub"), withIntermediateDirectories: true)
-        try TestVault.bytes(100_000, seed: 9).write(to: work.appending(path: "model/weights.bin"))
+        try TestData.bytes(100_000, seed: 9).write(to: work.appending(path: "model/weights.bin"))
         try Data("{\"a\":1}".utf8).write(to: work.appending(path: "model/sub/config.json"))
         try Data("x,y\n1,2\n".utf8).write(to: work.appending(path: "train.csv"))
         try Data("{\"accuracy\":0.9}".utf8).write(to: work.appending(path: "metrics.json"))
@@ -69,7 +69,7 @@ import Testing
         let pulled = try ModelVaultBinary.run(
             ["model", "pull", "clf:production", "-o", "out"], environment: env, in: work)
         #expect(pulled.status == 0, "\(pulled.stderr)")
-        #expect(try Data(contentsOf: work.appending(path: "out/weights.bin")) == TestVault.bytes(100_000, seed: 9))
+        #expect(try Data(contentsOf: work.appending(path: "out/weights.bin")) == TestData.bytes(100_000, seed: 9))
         let got = try ModelVaultBinary.run(["data", "get", "cancer", "-o", "data-out"], environment: env, in: work)
         #expect(got.status == 0, "\(got.stderr)")
         #expect(try Data(contentsOf: work.appending(path: "data-out/train.csv")) == Data("x,y\n1,2\n".utf8))
@@ -96,12 +96,12 @@ import Testing
     }
 
     @Test func concurrentProcessesPushDistinctVersions() throws {
-        guard ModelVaultBinary.isBuilt else { return }
+        try ModelVaultBinary.requireBuilt()
         let directory = try TemporaryDirectory()
         let work = directory.url
         let env = try Self.makeVault(in: work)
         for index in 0..<3 {
-            try TestVault.bytes(50_000, seed: UInt64(index)).write(to: work.appending(path: "m\(index).bin"))
+            try TestData.bytes(50_000, seed: UInt64(index)).write(to: work.appending(path: "m\(index).bin"))
         }
         let processes = try (0..<3).map { index -> (Process, Pipe) in
             let process = Process()
