@@ -30,5 +30,6 @@ let tensor = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4])
 print("MLCore as a versioned dependency: tensor of shape \(tensor.shape)")
 SWIFT
 cd "$work/fixture"
+swift package resolve >"$work/resolve.log" 2>&1 || { cat "$work/resolve.log"; exit 1; }
 swift build -q
 swift run -q Fixture
