@@ -1,4 +1,4 @@
-/// A role a principal can be bound to; each maps to one of the DESIGN.md personas (plus `admin`).
+/// A role a principal can be bound to; each maps to one of the README's personas (plus `admin`).
 public enum Role: String, CaseIterable, Sendable, Codable, Comparable {
     /// Everything, including principals, roles and tokens of others.
     case admin

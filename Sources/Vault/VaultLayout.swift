@@ -7,7 +7,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Where everything lives inside a vault directory (DESIGN.md, "The vault on disk").
+/// Where everything lives inside a vault directory (ARCHITECTURE.md, "The vault on disk").
 struct VaultLayout: Sendable {
     let root: URL
 

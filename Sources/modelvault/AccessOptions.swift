@@ -21,7 +21,8 @@ struct TokenOptions: ParsableArguments {
             return token.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         throw CLIError(
-            "no API token: set MODELVAULT_TOKEN or pass --token-file (`modelvault init` printed the first admin token)")
+            "no API token: set MODELVAULT_TOKEN or pass --token-file (`modelvault init` printed the first admin token)",
+            status: .denied)
     }
 }
 
@@ -29,7 +30,9 @@ extension VaultOptions {
     /// Unlocks the vault, then authenticates the caller's token: every audited command starts here.
     func open() async throws -> VaultSession {
         guard FileManager.default.fileExists(atPath: root.appending(path: "vault.json").path) else {
-            throw CLIError("no vault at \(root.path(percentEncoded: false)) (create one with `modelvault init`)")
+            throw CLIError(
+                "no vault at \(root.path(percentEncoded: false)) (create one with `modelvault init`)", status: .notFound
+            )
         }
         let presented = try self.token.read()
         return try await session(try unlock(), token: presented)

@@ -31,7 +31,8 @@ struct AuditVerify: AsyncParsableCommand {
         guard report.isValid else {
             for problem in report.problems { print("problem: \(problem)") }
             let first = report.firstBadIndex.map { "first bad index \($0)" } ?? "first bad index unknown"
-            throw CLIError("audit log verification failed: \(report.problemCount) problem(s), \(first)")
+            throw CLIError(
+                "audit log verification failed: \(report.problemCount) problem(s), \(first)", status: .integrity)
         }
         print("audit log verified")
     }

@@ -24,7 +24,9 @@ struct DemoCommand: AsyncParsableCommand {
         if let dir {
             root = URL(filePath: dir, relativeTo: URL.currentDirectory()).absoluteURL
             let existing = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-            guard existing.isEmpty else { throw CLIError("--dir must name a new or empty directory") }
+            guard existing.isEmpty else {
+                throw CLIError("--dir must name a new or empty directory", status: .invalidInput)
+            }
         } else {
             root = FileManager.default.temporaryDirectory.appending(
                 path: "modelvault-demo-\(UUID().uuidString.prefix(8))")

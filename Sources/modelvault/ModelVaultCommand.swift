@@ -3,12 +3,18 @@ import Foundation
 
 /// The `modelvault` command: a thin layer that wires the libraries together.
 ///
-/// Exit codes follow DESIGN.md: 0 success, 1 refused or failed check, 2 usage error.
+/// Exit codes are `ExitStatus`'s (ARCHITECTURE.md, "CLI conventions"): 0 success, 1 failure, 2 usage, 3 denied,
+/// 4 not found, 5 invalid input, 6 integrity failure, 7 scanner findings.
 @main
 struct ModelVaultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "modelvault",
         abstract: "Secure machine-learning models and data end to end.",
+        discussion: """
+            Exit codes: 0 success, 1 failure, 2 usage error, 3 denied (no valid token, or the role does not allow \
+            it), 4 not found, 5 invalid input, 6 integrity failure (signature, digest, audit log), 7 scanner \
+            findings at or above the policy threshold.
+            """,
         version: "0.1.0",
         subcommands: [
             Keygen.self, Encrypt.self, Decrypt.self,
@@ -35,7 +41,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
         }
     }
 
-    /// Prints a one-line error and exits with the DESIGN.md code for it.
+    /// Prints a one-line error and exits with its `ExitStatus` code.
     static func exit(withError error: any Error) -> Never {
         let code = Self.exitCode(for: error)
         if code == .success {
@@ -46,7 +52,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
             Self.exit(withError: error as any Error, code: code)
         }
         FileHandle.standardError.write(Data("modelvault: error: \(String(describing: error))\n".utf8))
-        Foundation.exit(1)
+        Foundation.exit(ExitStatus.code(for: error).rawValue)
     }
 
     private static func exit(withError error: any Error, code: ExitCode) -> Never {
@@ -56,7 +62,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
             handle.write(Data((message + "\n").utf8))
         }
         if code == .validationFailure {
-            Foundation.exit(2)
+            Foundation.exit(ExitStatus.usage.rawValue)
         }
         Foundation.exit(code.rawValue)
     }

@@ -63,8 +63,12 @@ enum Terminal {
     }
 }
 
-/// A command-line failure with a fixed, secret-free message.
+/// A command-line failure with a fixed, secret-free message and the exit status it maps to.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    let status: ExitStatus
+    init(_ description: String, status: ExitStatus = .failure) {
+        self.description = description
+        self.status = status
+    }
 }

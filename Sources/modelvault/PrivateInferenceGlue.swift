@@ -18,7 +18,8 @@ extension TrainedModel {
             return .squareMLP(try SquareMLP(w1: w1, b1: b1, w2: w2, b2: b2))
         default:
             throw CLIError(
-                "private inference supports logistic and he-mlp models, not \(config.kind.rawValue)")
+                "private inference supports logistic and he-mlp models, not \(config.kind.rawValue)",
+                status: .invalidInput)
         }
     }
 

@@ -26,7 +26,9 @@ struct VaultOptions: ParsableArguments {
             return try Vault.open(at: root, unlockingWith: .identities(String(decoding: data, as: UTF8.self)))
         }
         guard FileManager.default.fileExists(atPath: root.appending(path: "vault.json").path) else {
-            throw CLIError("no vault at \(root.path(percentEncoded: false)) (create one with `modelvault init`)")
+            throw CLIError(
+                "no vault at \(root.path(percentEncoded: false)) (create one with `modelvault init`)", status: .notFound
+            )
         }
         return try Vault.open(at: root, unlockingWith: .passphrase(try passphrase.read(prompt: "Vault passphrase: ")))
     }

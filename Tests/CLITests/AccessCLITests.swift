@@ -33,16 +33,16 @@ import Testing
         base["MODELVAULT_IDENTITY_FILE"] = work.appending(path: "identity.txt").path
 
         let missing = try run(["model", "list"])
-        #expect(missing.status == 1)
+        #expect(missing.status == 3)
         #expect(missing.stderr.contains("no API token"))
         let wrong = try run(["model", "list"], token: "mvt_" + String(repeating: "A", count: 43))
-        #expect(wrong.status == 1)
+        #expect(wrong.status == 3)
         #expect(wrong.stderr.contains("invalid API token"))
 
         #expect(try run(["user", "add", "dana", "--role", "data-scientist"], token: admin).status == 0)
         #expect(try run(["user", "add", "olga", "--role", "compliance-officer"], token: admin).status == 0)
         let badRole = try run(["user", "add", "x", "--role", "wizard"], token: admin)
-        #expect(badRole.status == 1)
+        #expect(badRole.status == 5)
         #expect(badRole.stderr.contains("unknown role"))
         #expect(
             try run(["token", "create", "dana", "--expires", "30d", "--out", "dana.token"], token: admin).status == 0)
@@ -57,10 +57,10 @@ import Testing
         let added = try run(["data", "add", "cancer", "train.csv"], tokenFile: "dana.token")
         #expect(added.stdout == "cancer@1\n", "\(added.stderr)")
         let rotate = try run(["keys", "rotate"], tokenFile: "dana.token")
-        #expect(rotate.status == 1)
+        #expect(rotate.status == 3)
         #expect(rotate.stderr.contains("permission denied: keys.rotate on global"))
         let get = try run(["data", "get", "cancer", "-o", "out"], token: olga)
-        #expect(get.status == 1)
+        #expect(get.status == 3)
         #expect(get.stderr.contains("permission denied: data.get on dataset:cancer"))
         #expect(!FileManager.default.fileExists(atPath: work.appending(path: "out").path))
 
@@ -84,7 +84,7 @@ import Testing
         let danaID = String(danaLine.split(separator: " ")[0])
         #expect(try run(["token", "revoke", danaID], token: admin).status == 0)
         let revoked = try run(["data", "list"], tokenFile: "dana.token")
-        #expect(revoked.status == 1)
+        #expect(revoked.status == 3)
         #expect(revoked.stderr.contains("API token revoked"))
 
         let proof = try run(["audit", "prove", "2"], token: admin)
@@ -116,7 +116,7 @@ import Testing
         bytes[target] = UInt8(ascii: "q")
         try bytes.write(to: entries)
         let tampered = try run(["audit", "verify"], token: admin)
-        #expect(tampered.status == 1)
+        #expect(tampered.status == 6)
         #expect(tampered.stderr.contains("first bad index 3"), "\(tampered.stdout) \(tampered.stderr)")
         #expect(tampered.stdout.contains("at entry 3"))
     }

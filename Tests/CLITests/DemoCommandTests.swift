@@ -41,7 +41,7 @@ import Testing
         try FileManager.default.createDirectory(at: work.url.appending(path: "full"), withIntermediateDirectories: true)
         try Data("x".utf8).write(to: work.url.appending(path: "full/file"))
         let result = try ModelVaultBinary.run(["demo", "--dir", "full"], in: work.url)
-        #expect(result.status == 1)
+        #expect(result.status == 5)
         #expect(result.stderr.contains("new or empty directory"))
     }
 }

@@ -32,7 +32,7 @@ import Testing
         // Missing vault: a clear error, exit 1.
         let missing = try ModelVaultBinary.run(
             ["model", "list", "--vault", "nowhere"], environment: ["MODELVAULT_PASSPHRASE": "x"], in: work)
-        #expect(missing.status == 1)
+        #expect(missing.status == 4)
         #expect(missing.stderr.contains("no vault"))
 
         let env = try Self.makeVault(in: work)
@@ -40,7 +40,7 @@ import Testing
             ["model", "list", "--vault", "v"],
             environment: ["MODELVAULT_PASSPHRASE": "nope", "MODELVAULT_TOKEN": env["MODELVAULT_TOKEN"]!],
             in: work)
-        #expect(wrong.status == 1)
+        #expect(wrong.status == 3)
         #expect(wrong.stderr.contains("wrong vault passphrase"))
 
         try FileManager.default.createDirectory(
@@ -75,7 +75,7 @@ import Testing
         #expect(try Data(contentsOf: work.appending(path: "data-out/train.csv")) == Data("x,y\n1,2\n".utf8))
 
         let unknown = try ModelVaultBinary.run(["model", "show", "clf@7"], environment: env, in: work)
-        #expect(unknown.status == 1)
+        #expect(unknown.status == 4)
         #expect(unknown.stderr.contains("no model version clf@7"))
 
         // Tampering: a flipped byte makes verify and pull fail, and pull writes nothing.
@@ -84,11 +84,11 @@ import Testing
         bytes[bytes.count - 100] ^= 0x04
         try bytes.write(to: blob)
         let refused = try ModelVaultBinary.run(["model", "verify", "clf@1"], environment: env, in: work)
-        #expect(refused.status == 1)
+        #expect(refused.status == 6)
         #expect(refused.stderr.contains("weights.bin"))
         let refusedPull = try ModelVaultBinary.run(
             ["model", "pull", "clf@1", "-o", "out2"], environment: env, in: work)
-        #expect(refusedPull.status == 1)
+        #expect(refusedPull.status == 6)
         #expect(!FileManager.default.fileExists(atPath: work.appending(path: "out2").path))
 
         let keys = try ModelVaultBinary.run(["keys", "list"], environment: env, in: work)
