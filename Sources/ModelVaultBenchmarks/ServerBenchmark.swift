@@ -7,8 +7,8 @@ import SampleData
 /// same data. Both are driven by `wrk` with the same Lua script: POST `/v2/models/classifier/infer`, Open
 /// Inference Protocol v2 JSON tensors of shape [N, 30].
 ///
-/// Needs the release CLI (`swift build -c release`), `wrk`, and an MLServer venv (default /work/venvs/mlserver,
-/// or `MODELVAULT_MLSERVER_VENV`). Knobs: `MODELVAULT_BENCH_SECONDS` (30), `MODELVAULT_BENCH_CONNECTIONS` (64),
+/// Needs the release CLI (`swift build -c release`), `wrk`, and an MLServer venv named by
+/// `MODELVAULT_MLSERVER_VENV`. Knobs: `MODELVAULT_BENCH_SECONDS` (30), `MODELVAULT_BENCH_CONNECTIONS` (64),
 /// `MODELVAULT_BENCH_ROWS` (16 rows per request), `MODELVAULT_BENCH_THREADS` (wrk threads, 2).
 enum ServerBenchmark {
     /// What the Lua script's `done()` prints after `WRK_RESULT `.
@@ -90,7 +90,7 @@ enum ServerBenchmark {
             peerName = name
         } else {
             print(
-                "server: SKIPPED (MLServer half): no MLServer venv at /work/venvs/mlserver or $MODELVAULT_MLSERVER_VENV"
+                "server: SKIPPED (MLServer half): set MODELVAULT_MLSERVER_VENV to a venv holding MLServer"
                     + " (python3 -m venv DIR && DIR/bin/pip install mlserver==1.7.1 mlserver-sklearn==1.7.1"
                     + " uvloop==0.21.0)")
         }
@@ -311,7 +311,9 @@ enum ServerBenchmark {
     }
 
     static func mlserverVenv() -> URL? {
-        let path = ProcessInfo.processInfo.environment["MODELVAULT_MLSERVER_VENV"] ?? "/work/venvs/mlserver"
+        guard let path = ProcessInfo.processInfo.environment["MODELVAULT_MLSERVER_VENV"], !path.isEmpty else {
+            return nil
+        }
         let venv = URL(fileURLWithPath: path)
         let needed = ["bin/python", "bin/mlserver"].map { venv.appendingPathComponent($0).path }
         return needed.allSatisfy { FileManager.default.isExecutableFile(atPath: $0) } ? venv : nil

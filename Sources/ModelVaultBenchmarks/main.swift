@@ -12,8 +12,16 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("server", ServerBenchmark.run),
 ]
 
+// Opt-in: each suite takes minutes and needs its peer, so nothing runs unless named (`all` runs every suite).
 let requested = Set(CommandLine.arguments.dropFirst())
-for suite in suites where requested.isEmpty || requested.contains(suite.name) {
+let known = Set(suites.map(\.name))
+guard !requested.isEmpty, requested.isSubset(of: known.union(["all"])) else {
+    let names = suites.map(\.name).joined(separator: "|")
+    print("usage: swift run -c release ModelVaultBenchmarks (\(names)|all)...")
+    print("peers come from the environment where they are not on PATH: MODELVAULT_MLSERVER_VENV (server)")
+    exit(2)
+}
+for suite in suites where requested.contains("all") || requested.contains(suite.name) {
     print("== \(suite.name) ==")
     do {
         try await suite.run()

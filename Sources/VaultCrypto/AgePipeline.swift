@@ -24,19 +24,6 @@ struct AgePipeline: Sendable {
     /// How much written output accumulates before its writeback is started, with `flushBehind`.
     static let flushBehindBytes = 8 << 20
 
-    /// swift-crypto allocates every sealed or opened chunk (64 KiB) on the heap. glibc hands freed memory back to
-    /// the kernel once 128 KiB sit free at the top of a heap, so each segment's chunks would fault in fresh pages
-    /// (half the system time of a run). A 16 MiB trim threshold keeps them reused; what the process retains stays
-    /// bounded by it. `mallopt` is looked up at run time: the Glibc module does not export malloc.h.
-    static let tuneHeap: Void = {
-        #if canImport(Glibc)
-        typealias MallocOption = @convention(c) (Int32, Int32) -> Int32
-        let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
-        guard let symbol = dlsym(nil, "mallopt") else { return }
-        _ = unsafeBitCast(symbol, to: MallocOption.self)(trimThreshold, 16 << 20)
-        #endif
-    }()
-
     let payload: AgePayload
     /// Start writeback as the output is written: for outputs that will be fsynced (atomic files), so the disk
     /// writes while the cores seal, instead of all at the final fsync.
@@ -85,7 +72,6 @@ struct AgePipeline: Sendable {
 
         /// Runs `body` on every core until the segments run out. Each worker owns a buffer of `bufferSize`.
         func work(segments: Int, bufferSize: Int, _ body: @Sendable (Int, UnsafeMutableRawBufferPointer) -> Void) {
-            AgePipeline.tuneHeap
             DispatchQueue.concurrentPerform(iterations: min(AgePipeline.workerCount, segments)) { _ in
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 4096)
                 defer { buffer.deallocate() }

@@ -29,6 +29,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
     static func main() async {
         // A closed pipe (a reader that stopped early) must surface as an error, not kill the process mid-write.
         signal(SIGPIPE, SIG_IGN)
+        HeapTuning.keepFreedChunksForReuse()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
