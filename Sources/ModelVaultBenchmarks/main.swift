@@ -1,4 +1,5 @@
 import Foundation
+import VaultCrypto
 
 // Benchmarks run in release builds: `swift run -c release ModelVaultBenchmarks [SUITE...]`.
 // Each suite measures ModelVault and its named peer in the same run and prints the ratio.
@@ -11,6 +12,9 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("he", HEBenchmark.run),
     ("server", ServerBenchmark.run),
 ]
+
+// The same process-wide heap tuning as the `modelvault` executable, so in-process figures match the CLI's.
+HeapTuning.keepFreedChunksForReuse()
 
 // Opt-in: each suite takes minutes and needs its peer, so nothing runs unless named (`all` runs every suite).
 let requested = Set(CommandLine.arguments.dropFirst())

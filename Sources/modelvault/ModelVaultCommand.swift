@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import VaultCrypto
 
 /// The `modelvault` command: a thin layer that wires the libraries together.
 ///
