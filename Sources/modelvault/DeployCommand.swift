@@ -82,7 +82,7 @@ struct DeployCommand: AsyncParsableCommand {
     var identitySecret: String?
 
     func validate() throws {
-        guard ModelSelector(model) != nil else {
+        guard (try? Self.reference(model)) != nil else {
             throw ValidationError("expected NAME, NAME@VERSION or NAME:ALIAS")
         }
         guard gatewayLabel.split(separator: "=", omittingEmptySubsequences: false).count == 2 else {
@@ -91,8 +91,7 @@ struct DeployCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let selector = try ModelSelector(model).orThrow(CLIError("expected NAME, NAME@VERSION or NAME:ALIAS"))
-        var spec = try await obtainSpec(for: selector)
+        var spec = try await obtainSpec(for: try Self.reference(model))
         applyOptions(to: &spec)
         let artifacts = try DeploymentArtifacts(rendering: spec)
         let directory = URL(fileURLWithPath: output)
@@ -112,17 +111,9 @@ struct DeployCommand: AsyncParsableCommand {
     /// Resolves `selector` through the caller's authorised vault session and verifies the version (signature over the
     /// manifest and every decrypted file's digest) before describing it: deployment artifacts are only ever written
     /// for a version that verifies.
-    private func obtainSpec(for selector: ModelSelector) async throws -> DeploymentSpec {
-        let reference: ModelReference
-        switch selector.version {
-        case .exact(let version):
-            guard let number = Int(version) else { throw CLIError("expected NAME@VERSION with a number") }
-            reference = try ModelReference(name: selector.name, selector: .version(number))
-        case .alias(let alias):
-            reference = try ModelReference(name: selector.name, selector: .alias(alias))
-        }
+    private func obtainSpec(for reference: ModelReference) async throws -> DeploymentSpec {
         let info = try await vaultOptions.open().verifyModel(reference)
-        let alias: String? = if case .alias(let name) = selector.version { name } else { nil }
+        let alias: String? = if case .alias(let name) = reference.selector { name } else { nil }
         return DeploymentSpec(
             model: info.name, version: String(info.version), alias: alias,
             files: info.files.map { DeploymentSpec.ModelFile(path: $0.path, sha256: $0.sha256) },
@@ -149,37 +140,11 @@ struct DeployCommand: AsyncParsableCommand {
     }
 }
 
-/// `NAME`, `NAME@VERSION` or `NAME:ALIAS`.
-struct ModelSelector: Equatable {
-    enum Version: Equatable {
-        case exact(String)
-        case alias(String)
-    }
-
-    var name: String
-    var version: Version
-
-    init?(_ text: String) {
-        if let at = text.firstIndex(of: "@") {
-            name = String(text[..<at])
-            version = .exact(String(text[text.index(after: at)...]))
-        } else if let colon = text.lastIndex(of: ":") {
-            name = String(text[..<colon])
-            version = .alias(String(text[text.index(after: colon)...]))
-        } else {
-            name = text
-            version = .alias("production")
-        }
-        switch version {
-        case .exact(let value), .alias(let value):
-            if name.isEmpty || value.isEmpty { return nil }
-        }
-    }
-}
-
-extension Optional {
-    fileprivate func orThrow(_ error: @autoclosure () -> some Error) throws -> Wrapped {
-        guard let self else { throw error() }
-        return self
+extension DeployCommand {
+    /// The vault's one model-reference grammar; a bare `NAME` deploys its `production` alias.
+    static func reference(_ text: String) throws -> ModelReference {
+        let parsed = try ModelReference(parsing: text)
+        guard case .latest = parsed.selector else { return parsed }
+        return try ModelReference(name: parsed.name, selector: .alias("production"))
     }
 }
