@@ -167,6 +167,8 @@ let package = Package(
                 "VaultServing", "VaultServer", "Vault", "VaultCrypto", "MLCore", "SampleData", "AccessControl",
                 "AuditLog", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -1,6 +1,8 @@
 import AccessControl
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
+import HummingbirdTesting
 import Logging
 import MLCore
 import NIOCore
@@ -151,4 +153,46 @@ func inferenceBody(rows: [[Float]]) -> String {
 func rows(of dataset: Dataset, _ range: Range<Int>) -> [[Float]] {
     let width = dataset.featureNames.count
     return range.map { row in Array(dataset.features.scalars[(row * width)..<((row + 1) * width)]) }
+}
+
+/// The server's application over the fixture's vault, driven in process (HummingbirdTesting): the same gateway,
+/// authenticator, auditor, catalog and registry as `withVaultServer`, without a socket or TLS.
+struct InProcessModelServer: Sendable {
+    let client: any TestClientProtocol
+
+    /// Sends a request; returns status, headers and body text, like `LiveModelServer.send`.
+    func send(
+        _ method: HTTPMethod, _ path: String, token: String?, body: String? = nil
+    ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
+        var fields = HTTPFields()
+        if let token { fields[.authorization] = "Bearer \(token)" }
+        if body != nil { fields[.contentType] = "application/json" }
+        let response = try await client.execute(
+            uri: path, method: HTTPRequest.Method(rawValue: method.rawValue)!, headers: fields,
+            body: body.map { ByteBuffer(string: $0) })
+        var headers = HTTPHeaders()
+        for field in response.headers { headers.add(name: field.name.rawName, value: field.value) }
+        return (response.status.code, headers, String(buffer: response.body))
+    }
+}
+
+/// Builds `ModelServer`'s application over the fixture's vault and runs `body` against it in process.
+func withVaultApplication<T: Sendable>(
+    _ fixture: ServingFixture, selections: [ModelSelection]? = nil,
+    _ body: @Sendable (InProcessModelServer) async throws -> T
+) async throws -> T {
+    var configuration = VaultServerConfiguration()
+    configuration.port = 0
+    configuration.catalogPollInterval = .milliseconds(200)
+    var logger = Logger(label: "test.serving")
+    logger.logLevel = .critical
+    let server = try ModelServer(
+        configuration: configuration,
+        catalog: VaultModelCatalog(access: fixture.access, selections: selections, logger: logger),
+        authenticator: VaultTokenAuthenticator(access: fixture.access, cacheLifetime: .milliseconds(200)),
+        audit: VaultRequestAuditor(access: fixture.access), registry: VaultRegistry(access: fixture.access),
+        logger: logger)
+    return try await server.makeApplication().test(.router) { client in
+        try await body(InProcessModelServer(client: client))
+    }
 }

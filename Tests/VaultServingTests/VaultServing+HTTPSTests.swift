@@ -33,7 +33,7 @@ import VaultServing
         defer { Task { await fixture.remove() } }
         let (_, _, dataset) = try await fixture.push("bc")
         let body = inferenceBody(rows: rows(of: dataset, 0..<2))
-        try await withVaultServer(fixture) { live in
+        try await withVaultApplication(fixture) { live in
             for route in Self.routes {
                 let payload = route.body == "ROWS" ? body : route.body
                 let anonymous = try await live.send(route.method, route.path, token: nil, body: payload)
@@ -57,7 +57,7 @@ import VaultServing
         let (model, info, dataset) = try await fixture.push("bc")
         let sample = rows(of: dataset, 0..<25)
         let expected = try model.predict(rows: sample)
-        try await withVaultServer(fixture) { live in
+        try await withVaultApplication(fixture) { live in
             let metadata = try await live.send(.GET, "/v2/models/bc", token: fixture.tokens[.mlEngineer])
             let parsed = try #require(JSONSerialization.jsonObject(with: Data(metadata.body.utf8)) as? [String: Any])
             #expect(parsed["versions"] as? [String] == [String(info.version)])
@@ -89,7 +89,7 @@ import VaultServing
         let fixture = try await ServingFixture.make()
         defer { Task { await fixture.remove() } }
         let (_, first, dataset) = try await fixture.push("bc")
-        try await withVaultServer(fixture) { live in
+        try await withVaultApplication(fixture) { live in
             let body = inferenceBody(rows: rows(of: dataset, 0..<1))
             let before = try await live.send(.POST, "/v2/models/bc/infer", token: fixture.tokens[.devops], body: body)
             #expect(before.body.contains(#""model_version":"\#(first.version)""#))
@@ -117,7 +117,7 @@ import VaultServing
             bytes[bytes.count / 2] ^= 0x01
             try bytes.write(to: blob)
         }
-        try await withVaultServer(fixture) { live in
+        try await withVaultApplication(fixture) { live in
             let body = inferenceBody(rows: rows(of: dataset, 0..<1))
             let token = fixture.tokens[.devops]
             #expect(try await live.send(.POST, "/v2/models/bc/infer", token: token, body: body).status == 200)
@@ -189,7 +189,7 @@ import VaultServing
         defer { Task { await fixture.remove() } }
         let (model, info, dataset) = try await fixture.push("bc")
         let identity = AgeX25519Identity.generate()
-        try await withVaultServer(fixture) { live in
+        try await withVaultApplication(fixture) { live in
             let pull = try await live.send(
                 .POST, "/v1/models/bc/versions/production/pull", token: fixture.tokens[.devops],
                 body: #"{"recipient":"\#(identity.recipient.encoded)"}"#)
