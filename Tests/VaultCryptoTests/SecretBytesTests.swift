@@ -1,0 +1,34 @@
+import Testing
+
+@testable import VaultCrypto
+
+@Suite struct SecretBytesTests {
+    @Test func bytesAreZeroedWhenTheOwnerEnds() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 16)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0xA5)
+        var released = false
+        do {
+            let secret = SecretBytes(adopting: buffer, release: { _ in released = true })
+            #expect(secret.withUnsafeBytes { Array($0) } == Array(repeating: 0xA5, count: 64))
+        }
+        #expect(released)
+        #expect(Array(buffer) == Array(repeating: 0, count: 64))
+    }
+
+    @Test func copyingKeepsTheBytesAndLendsThemOut() {
+        let secret = SecretBytes(copying: [1, 2, 3, 4])
+        #expect(secret.count == 4)
+        #expect(secret.withUnsafeBytes { $0.reduce(0) { $0 + Int($1) } } == 10)
+    }
+
+    @Test func aFailingInitializerLeavesNothingBehind() {
+        struct Refused: Error {}
+        #expect(throws: Refused.self) {
+            _ = try SecretBytes(count: 32) { buffer in
+                buffer.initializeMemory(as: UInt8.self, repeating: 0xFF)
+                throw Refused()
+            }
+        }
+    }
+}
