@@ -21,17 +21,17 @@ extension ModelServer {
             }
         }
 
-        routes.on(.get, "/v1/openapi.json") { _, _ in
+        routes.on(.openAPI) { _, _ in
             guard let openAPIDocument else { throw APIError.internalError }
             return Responses.bytes(openAPIDocument, contentType: Responses.jsonType)
         }
-        routes.on(.get, "/v1/models") { _, _ in
+        routes.on(.listModels) { _, _ in
             try Responses.json(try await backend().listModels())
         }
-        routes.on(.get, "/v1/models/{model}") { _, context in
+        routes.on(.showModel) { _, context in
             try Responses.json(try await backend().showModel(named: try context.parameters.require("model")))
         }
-        routes.on(.post, "/v1/models/{model}/versions") { request, context in
+        routes.on(.pushModel) { request, context in
             let registry = try backend()
             let push = try await decode(PushModelRequest.self, request)
             let created = try await registry.pushModelVersion(
@@ -40,7 +40,7 @@ extension ModelServer {
             response.status = .created
             return response
         }
-        routes.on(.post, "/v1/models/{model}/versions/{version}/pull") { request, context in
+        routes.on(.pullModel) { request, context in
             let registry = try backend()
             let pull = try await decode(PullModelRequest.self, request)
             return try Responses.json(
@@ -48,7 +48,7 @@ extension ModelServer {
                     named: try context.parameters.require("model"), version: try context.parameters.require("version"),
                     recipient: pull.recipient, principal: context.principal ?? ""))
         }
-        routes.on(.put, "/v1/models/{model}/aliases/{alias}") { request, context in
+        routes.on(.moveAlias) { request, context in
             let registry = try backend()
             let move = try await decode(MoveAliasRequest.self, request)
             let model = try context.parameters.require("model")
@@ -58,17 +58,17 @@ extension ModelServer {
                 #"{"model":"# + APIError.jsonString(model) + #","alias":"# + APIError.jsonString(alias)
                     + #","version":"# + APIError.jsonString(move.version) + "\"}")
         }
-        routes.on(.get, "/v1/datasets") { _, _ in
+        routes.on(.listDatasets) { _, _ in
             try Responses.json(try await backend().listDatasets())
         }
-        routes.on(.get, "/v1/datasets/{dataset}") { _, context in
+        routes.on(.showDataset) { _, context in
             try Responses.json(try await backend().showDataset(named: try context.parameters.require("dataset")))
         }
-        routes.on(.get, "/v1/audit") { _, _ in
+        routes.on(.exportAudit) { _, _ in
             let data = try await backend().exportAudit()
             return Responses.bytes(ByteBuffer(bytes: data), contentType: "application/x-ndjson")
         }
-        routes.on(.get, "/v1/report") { request, _ in
+        routes.on(.report) { request, _ in
             let formatName = request.uri.queryParameters.get("format") ?? "json"
             guard let format = ReportFormat(rawValue: formatName) else {
                 throw APIError.badRequest("format must be json, md or html")

@@ -1,17 +1,17 @@
 import Foundation
 import Hummingbird
 
-/// Route registration with the per-request timeout applied to every handler.
+/// Route registration from the route table, with the per-request timeout applied to every handler.
 struct TimedRoutes {
     let router: Router<VaultRequestContext>
     let timeout: Duration
 
+    /// Registers the handler of `route` (one of `ServerRoute.all`) at its method and template.
     func on(
-        _ method: HTTPRequest.Method, _ path: String,
-        _ handler: @escaping @Sendable (Request, VaultRequestContext) async throws -> Response
+        _ route: ServerRoute, _ handler: @escaping @Sendable (Request, VaultRequestContext) async throws -> Response
     ) {
         let timeout = self.timeout
-        router.on(RouterPath(path), method: method) { request, context in
+        router.on(RouterPath(route.template), method: route.method) { request, context in
             try await withTimeout(timeout) { try await handler(request, context) }
         }
     }
@@ -70,34 +70,37 @@ extension ModelServer {
         to routes: TimedRoutes, table: ServedModelTable, gate: InferenceGate, state: GatewayState
     ) {
         let configuration = state.configuration
-        routes.on(.get, "/v2/health/live") { _, _ in Responses.json(#"{"live":true}"#) }
-        routes.on(.get, "/v2/health/ready") { _, _ in
+        routes.on(.healthLive) { _, _ in Responses.json(#"{"live":true}"#) }
+        routes.on(.healthReady) { _, _ in
             await table.isLoaded
                 ? Responses.json(#"{"ready":true}"#)
                 : GatewayMiddleware.errorResponse(APIError(status: .serviceUnavailable, message: "not ready"))
         }
-        routes.on(.get, "/v2") { _, _ in
+        routes.on(.serverMetadata) { _, _ in
             Responses.json(
                 #"{"name":"# + APIError.jsonString(configuration.serverName) + #","version":"#
                     + APIError.jsonString(configuration.serverVersion)
                     + #","extensions":["binary_tensor_data"]}"#)
         }
-        routes.on(.get, "/metrics") { _, _ in
+        routes.on(.metrics) { _, _ in
             Responses.bytes(
                 ByteBuffer(bytes: state.metrics.exposition()), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
-        for prefix in ["/v2/models/{model}", "/v2/models/{model}/versions/{version}"] {
-            routes.on(.get, prefix) { _, context in
+        let byVersion: [(metadata: ServerRoute, ready: ServerRoute, infer: ServerRoute)] = [
+            (.modelMetadata, .modelReady, .infer), (.modelVersionMetadata, .modelVersionReady, .versionInfer),
+        ]
+        for routeSet in byVersion {
+            routes.on(routeSet.metadata) { _, context in
                 let model = try await served(table, context)
                 return Responses.json(metadataJSON(model))
             }
-            routes.on(.get, prefix + "/ready") { _, context in
+            routes.on(routeSet.ready) { _, context in
                 let model = try await served(table, context)
                 return Responses.json(
                     #"{"name":"# + APIError.jsonString(model.name) + #","version":"#
                         + APIError.jsonString(model.version) + #","ready":true}"#)
             }
-            routes.on(.post, prefix + "/infer") { request, context in
+            routes.on(routeSet.infer) { request, context in
                 let model = try await served(table, context)
                 let body = try await request.body.collect(upTo: configuration.maxBodySize)
                 let headerLength = try request.headers[InferenceCodec.headerLengthField].map {

@@ -12,8 +12,9 @@ struct RouteClass: Sendable, Equatable {
     var resource: ServerResource
 }
 
-/// Maps method and path to a `RouteClass`. Every route the router serves must be known here: the gateway
-/// answers 404 for anything else, so no handler can run without its authorisation check.
+/// Maps method and path to a `RouteClass` by matching `ServerRoute.all`. The router registers handlers only for
+/// routes of that table and the gateway answers 404 for anything it does not match, so no handler can run without
+/// its authorisation check.
 enum RouteClassifier {
     /// The result of classifying one request.
     enum Result: Equatable {
@@ -27,92 +28,33 @@ enum RouteClassifier {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map {
             String($0).removingPercentEncoding ?? String($0)
         }
-        guard let (template, allowed) = match(parts) else { return .notFound }
-        guard let entry = allowed.first(where: { $0.method == method }) else { return .methodNotAllowed }
-        return .route(RouteClass(template: template, action: entry.action, resource: entry.resource))
+        var pathMatched = false
+        for route in ServerRoute.all {
+            guard let parameters = match(route.segments, parts) else { continue }
+            pathMatched = true
+            guard route.method == method else { continue }
+            let resource: ServerResource =
+                switch route.resource {
+                case .global: .global
+                case .model: .model(parameters["model"] ?? "")
+                case .dataset: .dataset(parameters["dataset"] ?? "")
+                }
+            return .route(RouteClass(template: route.template, action: route.action, resource: resource))
+        }
+        return pathMatched ? .methodNotAllowed : .notFound
     }
 
-    private struct Allowed {
-        var method: HTTPRequest.Method
-        var action: ServerAction?
-        var resource: ServerResource
-    }
-
-    private static func match(_ p: [String]) -> (String, [Allowed])? {
-        switch p.count {
-        case 1 where p[0] == "metrics":
-            return ("/metrics", [Allowed(method: .get, action: .readMetrics, resource: .global)])
-        case 1 where p[0] == "v2":
-            return ("/v2", [Allowed(method: .get, action: .readServerMetadata, resource: .global)])
-        case 3 where p[0] == "v2" && p[1] == "health" && (p[2] == "live" || p[2] == "ready"):
-            return ("/v2/health/\(p[2])", [Allowed(method: .get, action: nil, resource: .global)])
-        case 2...6 where p[0] == "v2" && p[1] == "models":
-            return matchModel(p)
-        case 2 where p[0] == "v1" && p[1] == "openapi.json":
-            return ("/v1/openapi.json", [Allowed(method: .get, action: nil, resource: .global)])
-        case 2...6 where p[0] == "v1":
-            return matchRegistry(p)
-        default:
-            return nil
+    /// The path parameters if `parts` fits `template` segment for segment.
+    private static func match(_ template: [Substring], _ parts: [String]) -> [String: String]? {
+        guard template.count == parts.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, part) in zip(template, parts) {
+            if segment.hasPrefix("{") && segment.hasSuffix("}") {
+                parameters[String(segment.dropFirst().dropLast())] = part
+            } else if segment != part {
+                return nil
+            }
         }
-    }
-
-    /// `/v2/models/{model}[/versions/{version}][/ready|/infer]`.
-    private static func matchModel(_ p: [String]) -> (String, [Allowed])? {
-        guard p.count >= 3 else { return nil }
-        let model = ServerResource.model(p[2])
-        var template = "/v2/models/{model}"
-        var rest = p[3...]
-        if rest.first == "versions" {
-            guard rest.count >= 2 else { return nil }
-            template += "/versions/{version}"
-            rest = rest.dropFirst(2)
-        }
-        switch rest.count {
-        case 0:
-            return (template, [Allowed(method: .get, action: .readModelMetadata, resource: model)])
-        case 1 where rest.first == "ready":
-            return (template + "/ready", [Allowed(method: .get, action: .readModelMetadata, resource: model)])
-        case 1 where rest.first == "infer":
-            return (template + "/infer", [Allowed(method: .post, action: .infer, resource: model)])
-        default:
-            return nil
-        }
-    }
-
-    /// The `/v1` registry API.
-    private static func matchRegistry(_ p: [String]) -> (String, [Allowed])? {
-        switch (p.count, p[1]) {
-        case (2, "models"):
-            return ("/v1/models", [Allowed(method: .get, action: .listModels, resource: .global)])
-        case (3, "models"):
-            return ("/v1/models/{model}", [Allowed(method: .get, action: .showModel, resource: .model(p[2]))])
-        case (4, "models") where p[3] == "versions":
-            return (
-                "/v1/models/{model}/versions", [Allowed(method: .post, action: .pushModel, resource: .model(p[2]))]
-            )
-        case (6, "models") where p[3] == "versions" && p[5] == "pull":
-            return (
-                "/v1/models/{model}/versions/{version}/pull",
-                [Allowed(method: .post, action: .pullModel, resource: .model(p[2]))]
-            )
-        case (5, "models") where p[3] == "aliases":
-            return (
-                "/v1/models/{model}/aliases/{alias}",
-                [Allowed(method: .put, action: .moveAlias, resource: .model(p[2]))]
-            )
-        case (2, "datasets"):
-            return ("/v1/datasets", [Allowed(method: .get, action: .listDatasets, resource: .global)])
-        case (3, "datasets"):
-            return (
-                "/v1/datasets/{dataset}", [Allowed(method: .get, action: .showDataset, resource: .dataset(p[2]))]
-            )
-        case (2, "audit"):
-            return ("/v1/audit", [Allowed(method: .get, action: .exportAudit, resource: .global)])
-        case (2, "report"):
-            return ("/v1/report", [Allowed(method: .get, action: .readReport, resource: .global)])
-        default:
-            return nil
-        }
+        return parameters
     }
 }

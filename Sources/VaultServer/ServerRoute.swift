@@ -1,0 +1,69 @@
+import Hummingbird
+
+/// One route the server serves, declared once: method, path template, the action it needs and the path parameter
+/// naming the resource it addresses. The gateway's authorisation, the audit record's action and route, the metric
+/// label, handler registration and the checks of `openapi.json` all read this table; nothing else lists routes.
+struct ServerRoute: Sendable, Equatable {
+    /// Which resource a route addresses.
+    enum Resource: Sendable, Equatable {
+        /// The server or the whole registry.
+        case global
+        /// The model named by the `{model}` path parameter.
+        case model
+        /// The dataset named by the `{dataset}` path parameter.
+        case dataset
+    }
+
+    /// The HTTP method.
+    let method: HTTPRequest.Method
+    /// The path template, e.g. `/v2/models/{model}/infer`; also the route's audit and metric label.
+    let template: String
+    /// The action to authorise; `nil` for the open routes (health probes, the OpenAPI document).
+    let action: ServerAction?
+    /// What the action applies to.
+    let resource: Resource
+
+    private init(_ method: HTTPRequest.Method, _ template: String, _ action: ServerAction?, _ resource: Resource) {
+        self.method = method
+        self.template = template
+        self.action = action
+        self.resource = resource
+    }
+
+    /// The path template's segments (`{name}` for a parameter).
+    var segments: [Substring] { template.split(separator: "/") }
+}
+
+extension ServerRoute {
+    // Open Inference Protocol v2.
+    static let healthLive = ServerRoute(.get, "/v2/health/live", nil, .global)
+    static let healthReady = ServerRoute(.get, "/v2/health/ready", nil, .global)
+    static let serverMetadata = ServerRoute(.get, "/v2", .readServerMetadata, .global)
+    static let modelMetadata = ServerRoute(.get, "/v2/models/{model}", .readModelMetadata, .model)
+    static let modelVersionMetadata = ServerRoute(
+        .get, "/v2/models/{model}/versions/{version}", .readModelMetadata, .model)
+    static let modelReady = ServerRoute(.get, "/v2/models/{model}/ready", .readModelMetadata, .model)
+    static let modelVersionReady = ServerRoute(
+        .get, "/v2/models/{model}/versions/{version}/ready", .readModelMetadata, .model)
+    static let infer = ServerRoute(.post, "/v2/models/{model}/infer", .infer, .model)
+    static let versionInfer = ServerRoute(.post, "/v2/models/{model}/versions/{version}/infer", .infer, .model)
+    static let metrics = ServerRoute(.get, "/metrics", .readMetrics, .global)
+    // The /v1 registry API.
+    static let openAPI = ServerRoute(.get, "/v1/openapi.json", nil, .global)
+    static let listModels = ServerRoute(.get, "/v1/models", .listModels, .global)
+    static let showModel = ServerRoute(.get, "/v1/models/{model}", .showModel, .model)
+    static let pushModel = ServerRoute(.post, "/v1/models/{model}/versions", .pushModel, .model)
+    static let pullModel = ServerRoute(.post, "/v1/models/{model}/versions/{version}/pull", .pullModel, .model)
+    static let moveAlias = ServerRoute(.put, "/v1/models/{model}/aliases/{alias}", .moveAlias, .model)
+    static let listDatasets = ServerRoute(.get, "/v1/datasets", .listDatasets, .global)
+    static let showDataset = ServerRoute(.get, "/v1/datasets/{dataset}", .showDataset, .dataset)
+    static let exportAudit = ServerRoute(.get, "/v1/audit", .exportAudit, .global)
+    static let report = ServerRoute(.get, "/v1/report", .readReport, .global)
+
+    /// Every route the server serves: the one table.
+    static let all: [ServerRoute] = [
+        healthLive, healthReady, serverMetadata, modelMetadata, modelVersionMetadata, modelReady, modelVersionReady,
+        infer, versionInfer, metrics, openAPI, listModels, showModel, pushModel, pullModel, moveAlias, listDatasets,
+        showDataset, exportAudit, report,
+    ]
+}
