@@ -25,8 +25,8 @@ extension ModelServer {
             guard let openAPIDocument else { throw APIError.internalError }
             return Responses.bytes(openAPIDocument, contentType: Responses.jsonType)
         }
-        routes.on(.listModels) { _, _ in
-            try Responses.json(try await backend().listModels())
+        routes.on(.listModels) { _, context in
+            try Responses.json(try await backend().listModels(principal: context.principal ?? ""))
         }
         routes.on(.showModel) { _, context in
             try Responses.json(try await backend().showModel(named: try context.parameters.require("model")))
@@ -58,8 +58,8 @@ extension ModelServer {
                 #"{"model":"# + APIError.jsonString(model) + #","alias":"# + APIError.jsonString(alias)
                     + #","version":"# + APIError.jsonString(move.version) + "\"}")
         }
-        routes.on(.listDatasets) { _, _ in
-            try Responses.json(try await backend().listDatasets())
+        routes.on(.listDatasets) { _, context in
+            try Responses.json(try await backend().listDatasets(principal: context.principal ?? ""))
         }
         routes.on(.showDataset) { _, context in
             try Responses.json(try await backend().showDataset(named: try context.parameters.require("dataset")))

@@ -178,14 +178,15 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
 /// The registry operations the `/v1` API exposes; the vault integration implements this.
 ///
 /// Every method runs after the server has authorised the caller for the matching `ServerAction`;
-/// `principal` names the caller for records such as `createdBy`.
+/// `principal` names the caller: lists show only what it may see (a binding scoped to one model or dataset sees
+/// only that one), and changes are recorded under it.
 public protocol RegistryBackend: Sendable {
-    /// Lists models.
-    func listModels() async throws -> [RegistryModelSummary]
+    /// Lists the models `principal` may see.
+    func listModels(principal: String) async throws -> [RegistryModelSummary]
     /// Shows one model.
     func showModel(named name: String) async throws -> RegistryModelDetail
-    /// Lists datasets.
-    func listDatasets() async throws -> [RegistryDataset]
+    /// Lists the datasets `principal` may see.
+    func listDatasets(principal: String) async throws -> [RegistryDataset]
     /// Shows one dataset.
     func showDataset(named name: String) async throws -> RegistryDataset
     /// Stores a new model version (encrypted and signed by the vault) and returns its record.

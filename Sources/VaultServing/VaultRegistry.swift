@@ -6,10 +6,11 @@ public import VaultServer
 
 /// The vault behind the server's `/v1` registry API.
 ///
-/// The server has already authorised each request with the vault's policy and audited it. Reads go to the
-/// vault directly; operations that change or hand out a model (push, pull, alias) run in a session for the
-/// calling principal, so the policy is checked again and the operation gets its own audit entry, exactly as
-/// when the CLI performs it.
+/// The server has already authorised each request with the vault's policy and audited it. Lists and operations
+/// that change or hand out a model (push, pull, alias) run in a session for the calling principal, so lists are
+/// filtered by the same visibility rule as the CLI's, the policy is checked again and the operation gets its own
+/// audit entry, exactly as when the CLI performs it. Showing one model or dataset reads the vault directly: the
+/// gateway has authorised the caller for that very resource.
 public struct VaultRegistry: RegistryBackend {
     let access: VaultAccess
 
@@ -20,10 +21,10 @@ public struct VaultRegistry: RegistryBackend {
 
     var vault: Vault { access.unlockedVault }
 
-    /// Lists models.
-    public func listModels() async throws -> [RegistryModelSummary] {
+    /// Lists the models `principal` may see (`VaultSession.models()`).
+    public func listModels(principal: String) async throws -> [RegistryModelSummary] {
         try await mappingErrors {
-            try await vault.models().map { summary in
+            try await access.session(forPrincipal: principal).models().map { summary in
                 RegistryModelSummary(
                     name: summary.name, versions: summary.versions.map(String.init),
                     aliases: summary.aliases.mapValues(String.init))
@@ -44,10 +45,10 @@ public struct VaultRegistry: RegistryBackend {
         }
     }
 
-    /// Lists datasets.
-    public func listDatasets() async throws -> [RegistryDataset] {
+    /// Lists the datasets `principal` may see (`VaultSession.datasets()`).
+    public func listDatasets(principal: String) async throws -> [RegistryDataset] {
         try await mappingErrors {
-            try await vault.datasets().map(Self.record)
+            try await access.session(forPrincipal: principal).datasets().map(Self.record)
         }
     }
 

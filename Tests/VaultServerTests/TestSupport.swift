@@ -107,14 +107,16 @@ actor MemoryRegistry: RegistryBackend {
         RegistryModelVersion(version: "1", created: Date(timeIntervalSince1970: 0), createdBy: "alice", files: [:])
     ]
 
-    func listModels() async throws -> [RegistryModelSummary] {
+    func listModels(principal: String) async throws -> [RegistryModelSummary] {
         [RegistryModelSummary(name: "iris", versions: versions.map(\.version), aliases: aliases)]
     }
     func showModel(named name: String) async throws -> RegistryModelDetail {
         guard name == "iris" else { throw RegistryError.notFound }
         return RegistryModelDetail(name: name, versions: versions, aliases: aliases)
     }
-    func listDatasets() async throws -> [RegistryDataset] { [RegistryDataset(name: "flowers", versions: ["1"])] }
+    func listDatasets(principal: String) async throws -> [RegistryDataset] {
+        [RegistryDataset(name: "flowers", versions: ["1"])]
+    }
     func showDataset(named name: String) async throws -> RegistryDataset {
         guard name == "flowers" else { throw RegistryError.notFound }
         return RegistryDataset(name: name, versions: ["1"])

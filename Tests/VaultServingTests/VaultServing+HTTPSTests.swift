@@ -235,6 +235,31 @@ import VaultServing
         }
     }
 
+    @Test func listsShowOnlyWhatAScopedPrincipalMaySee() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        let admin = try await fixture.adminSession()
+        for name in ["alpha", "beta"] {
+            _ = try await admin.pushModel(name, from: .files(["weights.bin": Data([1, 2, 3])]))
+            _ = try await admin.addDataset(name, contents: ["rows.csv": Data("x,y\n1,2\n".utf8)])
+        }
+        try await admin.addPrincipal(
+            "scoped", binding: RoleBinding(role: .mlEngineer, scope: try Scope("model:alpha")))
+        try await admin.grant(RoleBinding(role: .dataScientist, scope: try Scope("dataset:beta")), to: "scoped")
+        let token = try await admin.createToken(for: "scoped").token
+        try await withVaultApplication(fixture) { live in
+            let models = try await live.send(.GET, "/v1/models", token: token)
+            #expect(models.status == 200)
+            #expect(models.body.contains("alpha") && !models.body.contains("beta"), "\(models.body)")
+            let datasets = try await live.send(.GET, "/v1/datasets", token: token)
+            #expect(datasets.status == 200)
+            #expect(datasets.body.contains("beta") && !datasets.body.contains("alpha"), "\(datasets.body)")
+            // A global binding still sees everything.
+            let all = try await live.send(.GET, "/v1/models", token: fixture.tokens[.mlEngineer])
+            #expect(all.body.contains("alpha") && all.body.contains("beta"))
+        }
+    }
+
     static func outputs(_ body: String) throws -> [String: [Double]] {
         let parsed = try #require(JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
         let outputs = try #require(parsed["outputs"] as? [[String: Any]])
