@@ -41,6 +41,9 @@ public enum Action: String, CaseIterable, Sendable, Codable, Comparable {
     case keysRotate = "keys.rotate"
     /// `keys list`: key versions and ages (no key material).
     case keysList = "keys.list"
+    /// `keys export-identity`: hand out the vault's master identity, which decrypts everything. Admin only: whoever
+    /// holds it is an admin in effect.
+    case keysExportIdentity = "keys.export-identity"
     /// `user add|remove`: manage principals.
     case userManage = "user.manage"
     /// `user list`: list principals and their bindings.

@@ -22,7 +22,8 @@ public enum PermissionMatrix {
             .serverMetrics,
         ]),
         .securityEngineer: metadata.union([
-            .keysRotate, .keysList, .modelVerify, .modelScan, .auditRead, .auditVerify, .reportRead, .userList,
+            .keysRotate, .keysList, .modelVerify, .modelScan, .modelImport, .auditRead, .auditVerify, .reportRead,
+            .userList,
             .tokenList, .tokenRevoke, .serverMetrics,
         ]),
         .complianceOfficer: metadata.union([

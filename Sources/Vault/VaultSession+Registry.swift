@@ -189,9 +189,10 @@ extension VaultSession {
 
     /// The vault's secret identities as an age identity file (for `MODELVAULT_IDENTITY_FILE` deployments).
     ///
-    /// Handing out the vault key is key management: authorised as `keys.rotate` (admin, security engineer).
+    /// The identity decrypts every file in the vault, so handing it out is `keys.export-identity`, which only admins
+    /// hold: whoever has it can act as an admin through local mode.
     public func identityFile() async throws -> String {
-        try await perform(.keysRotate, on: .global, resource: "keys:identity-export") {
+        try await perform(.keysExportIdentity, on: .global, resource: "keys:identity-export") {
             try await vault.identityFile()
         }
     }
