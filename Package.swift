@@ -133,7 +133,11 @@ let package = Package(
             name: "HomomorphicTests", dependencies: ["Homomorphic", "MLCore", "SampleData", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "VaultTests", dependencies: ["Vault", "AccessControl", "AuditLog", "TestSupport"],
+            name: "VaultTests",
+            dependencies: [
+                "Vault", "AccessControl", "AuditLog", "TestSupport", crypto,
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "DeploymentTests", dependencies: ["Deployment", "TestSupport"], swiftSettings: swiftSettings),
