@@ -5,8 +5,13 @@ import GRDB
 ///
 /// Writes are immediate transactions, so two processes allocating version numbers are serialised by SQLite;
 /// a busy database is retried for up to a minute.
+///
+/// Once the vault is unlocked the catalog carries its ``CatalogState``: every read then verifies the whole
+/// authenticated state first, and every write verifies it, runs, and re-seals it in the same transaction.
 struct Catalog: Sendable {
     let pool: DatabasePool
+    /// The authenticator of the state; `nil` only while a vault is being opened (nothing is served then).
+    let state: CatalogState?
 
     init(url: URL) throws {
         var configuration = Configuration()
@@ -20,27 +25,70 @@ struct Catalog: Sendable {
         } catch {
             throw VaultError.storage("cannot open the catalog")
         }
+        state = nil
     }
 
-    /// Runs `body` in an immediate write transaction, mapping database errors to `VaultError`.
+    private init(pool: DatabasePool, state: CatalogState) {
+        self.pool = pool
+        self.state = state
+    }
+
+    /// The same catalog, verified and sealed with keys derived from `root`.
+    func authenticated(by root: TrustRoot) -> Catalog { Catalog(pool: pool, state: CatalogState(root: root)) }
+
+    /// Runs `body` in an immediate write transaction on verified state, then re-seals the state; maps database
+    /// errors to `VaultError`.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.write(body)
-        } catch let error as VaultError {
-            throw error
-        } catch {
-            throw VaultError.storage("catalog write failed")
+        try mapErrors("catalog write failed") {
+            try pool.write { db in
+                try state?.requireValid(db)
+                let result = try body(db)
+                try state?.seal(db)
+                return result
+            }
         }
     }
 
-    /// Runs `body` on a read-only snapshot, mapping database errors to `VaultError`.
+    /// Runs `body` on a read-only snapshot after verifying its state, mapping database errors to `VaultError`.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try mapErrors("catalog read failed") {
+            try pool.read { db in
+                try state?.requireValid(db)
+                return try body(db)
+            }
+        }
+    }
+
+    /// Seals a catalog that has no state yet (a vault being created): `body` fills it, then it is sealed.
+    func initialize(_ body: (Database) throws -> Void) throws {
+        guard let state else { throw VaultError.storage("the catalog has no authenticator") }
+        try mapErrors("catalog write failed") {
+            try pool.write { db in
+                guard try CatalogState.root(db) == nil else { throw VaultError.storage("the catalog is already sealed") }
+                try body(db)
+                try state.seal(db)
+            }
+        }
+    }
+
+    /// Every bad record of the state (empty when it verifies), for `vault check`.
+    func problems() throws -> [StateProblem] {
+        guard let state else { throw VaultError.storage("the catalog has no authenticator") }
+        return try mapErrors("catalog read failed") { try pool.read { db in try state.problems(db) } }
+    }
+
+    /// Reads without verification: only for choosing which key files to try while unlocking.
+    func unverifiedRead<T>(_ body: (Database) throws -> T) throws -> T {
+        try mapErrors("catalog read failed") { try pool.read(body) }
+    }
+
+    private func mapErrors<T>(_ what: String, _ body: () throws -> T) throws -> T {
         do {
-            return try pool.read(body)
+            return try body()
         } catch let error as VaultError {
             throw error
         } catch {
-            throw VaultError.storage("catalog read failed")
+            throw VaultError.storage(what)
         }
     }
 
@@ -177,6 +225,7 @@ struct Catalog: Sendable {
                     """)
         }
         registerAccessMigrations(&migrator)
+        CatalogState.registerMigrations(&migrator)
         return migrator
     }
 }
