@@ -19,7 +19,8 @@ enum TrustPin: String, Sendable {
 
     static func set(_ pin: TrustPin, to value: String, _ db: Database) throws {
         try db.execute(
-            sql: "INSERT INTO trust_pins (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            sql:
+                "INSERT INTO trust_pins (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
             arguments: [pin.rawValue, value])
     }
 }

@@ -126,7 +126,8 @@ struct CatalogState: Sendable {
                 problems.append(
                     StateProblem(
                         record: "state_index",
-                        reason: "does not match the authenticated state root \(sequence) (entries added, removed or restored)"
+                        reason:
+                            "does not match the authenticated state root \(sequence) (entries added, removed or restored)"
                     ))
             }
         } else {
@@ -139,14 +140,16 @@ struct CatalogState: Sendable {
             for row in try rows(of: table, db) {
                 let label = Self.label(table, key: row.key)
                 guard let mac = remaining.removeValue(forKey: row.key) else {
-                    problems.append(StateProblem(record: label, reason: "not authenticated (written outside the vault)"))
+                    problems.append(
+                        StateProblem(record: label, reason: "not authenticated (written outside the vault)"))
                     continue
                 }
                 if !constantTimeEqual(mac, row.mac) {
                     problems.append(
                         StateProblem(
                             record: label,
-                            reason: "differs from its authenticated record (changed, swapped or restored outside the vault)"
+                            reason:
+                                "differs from its authenticated record (changed, swapped or restored outside the vault)"
                         ))
                 }
             }

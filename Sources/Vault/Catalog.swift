@@ -64,7 +64,9 @@ struct Catalog: Sendable {
         guard let state else { throw VaultError.storage("the catalog has no authenticator") }
         try mapErrors("catalog write failed") {
             try pool.write { db in
-                guard try CatalogState.root(db) == nil else { throw VaultError.storage("the catalog is already sealed") }
+                guard try CatalogState.root(db) == nil else {
+                    throw VaultError.storage("the catalog is already sealed")
+                }
                 try body(db)
                 try state.seal(db)
             }

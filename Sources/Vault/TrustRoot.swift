@@ -59,7 +59,9 @@ struct TrustRoot: Sendable {
             info: context(version), outputByteCount: 32)
     }
 
-    private static func context(_ version: Int) -> Data { Data("modelvault root of trust, key version \(version)".utf8) }
+    private static func context(_ version: Int) -> Data {
+        Data("modelvault root of trust, key version \(version)".utf8)
+    }
 }
 
 extension VaultLayout {

@@ -24,7 +24,8 @@ extension Vault {
     /// a bad key file; the catalog check covers the pin itself.
     private func auditKeyProblems() throws -> [String] {
         do {
-            _ = try auditSigningKey(pinned: try catalog.unverifiedRead { db in try TrustPin.value(.auditPublicKey, db) })
+            _ = try auditSigningKey(
+                pinned: try catalog.unverifiedRead { db in try TrustPin.value(.auditPublicKey, db) })
             return []
         } catch let error as VaultError where error.code == .tampered {
             return [error.description]

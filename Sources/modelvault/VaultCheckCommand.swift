@@ -26,6 +26,8 @@ struct VaultCheck: AsyncParsableCommand {
             return
         }
         for problem in problems { print(problem) }
-        throw CLIError("\(problems.count) bad record\(problems.count == 1 ? "" : "s"): the vault state was changed outside the vault")
+        throw CLIError(
+            "\(problems.count) bad record\(problems.count == 1 ? "" : "s"): the vault state was changed outside the vault"
+        )
     }
 }

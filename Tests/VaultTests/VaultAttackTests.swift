@@ -27,6 +27,20 @@ struct DirectoryAttacker {
         return try #require(try queue.read { db in try Row.fetchOne(db, sql: sql, arguments: arguments) })
     }
 
+    /// Copies the whole catalog (every table, the state root included) to `file`.
+    func backup(to file: URL) throws {
+        let source = try DatabaseQueue(path: catalog.path(percentEncoded: false))
+        let destination = try DatabaseQueue(path: file.path(percentEncoded: false))
+        try source.backup(to: destination)
+    }
+
+    /// Puts a copy made by ``backup(to:)`` back in place of the catalog.
+    func restore(from file: URL) throws {
+        let source = try DatabaseQueue(path: file.path(percentEncoded: false))
+        let destination = try DatabaseQueue(path: catalog.path(percentEncoded: false))
+        try source.backup(to: destination)
+    }
+
     /// The vault's public recipient, which anyone with read access can see.
     func recipient() throws -> String {
         try #require(try row("SELECT recipient FROM key_versions ORDER BY version DESC LIMIT 1")["recipient"])
@@ -235,6 +249,23 @@ func expectRefused<T>(
             "UPDATE dataset_versions SET digest = ?",
             arguments: [Vault.datasetDigest([("train.csv", digest)])])
         await expectRefused(naming: "dataset_") { try await vault.readDataset(DatasetReference(parsing: "d@1")) }
+    }
+
+    // MARK: Whole-catalog rollback
+
+    @Test func catalogRestoredFromAnEarlierCopyIsRefusedAgainstTheLog() async throws {
+        let fixture = try await AccessFixture()
+        let (_, issued) = try await fixture.session("alice", RoleBinding(role: .admin))
+        let attacker = DirectoryAttacker(root: fixture.vault.root)
+        // A consistent copy of the catalog, state root included, taken while alice's token was still valid.
+        let copy = fixture.directory.url.appending(path: "catalog-copy.sqlite")
+        try attacker.backup(to: copy)
+        try await fixture.admin.revokeToken(id: issued.info.id)
+        try await fixture.access.close()
+        try attacker.restore(from: copy)
+        // The restored catalog is self-consistent, so the vault opens; the log it recorded states in refuses it.
+        let reopened = try TestVault.open(in: fixture.directory)
+        await expectRefused(naming: "catalog.sqlite") { try await VaultAccess.open(reopened) }
     }
 
     // MARK: vault check
