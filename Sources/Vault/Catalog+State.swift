@@ -226,26 +226,23 @@ struct CatalogState: Sendable {
         var mac: Data
     }
 
+    /// The index in SQLite's binary order of (table, key), the order the digest is taken in.
     private static func index(_ db: Database) throws -> [IndexEntry] {
-        try Row.fetchAll(db, sql: "SELECT tbl, key, mac FROM state_index").map {
-            IndexEntry(table: $0["tbl"], key: $0["key"], mac: $0["mac"])
+        var entries: [IndexEntry] = []
+        let cursor = try Row.fetchCursor(db, sql: "SELECT tbl, key, mac FROM state_index ORDER BY tbl, key")
+        while let row = try cursor.next() {
+            entries.append(IndexEntry(table: row[0], key: row[1], mac: row[2]))
         }
+        return entries
     }
 
-    /// SHA-256 over the index sorted by table then key (bytewise), each field length-prefixed.
+    /// SHA-256 over the index in its stored order, each field length-prefixed.
     private static func digest(of index: [IndexEntry]) -> Data {
-        let sorted = index.sorted {
-            $0.table == $1.table
-                ? Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8))
-                : Array($0.table.utf8).lexicographicallyPrecedes(Array($1.table.utf8))
-        }
         var hasher = SHA256()
-        for entry in sorted {
-            var encoded = Data()
-            Self.append(Data(entry.table.utf8), to: &encoded)
-            Self.append(Data(entry.key.utf8), to: &encoded)
-            Self.append(entry.mac, to: &encoded)
-            hasher.update(data: encoded)
+        for entry in index {
+            hasher.update(data: lengthPrefixed(Data(entry.table.utf8)))
+            hasher.update(data: lengthPrefixed(Data(entry.key.utf8)))
+            hasher.update(data: lengthPrefixed(entry.mac))
         }
         return Data(hasher.finalize())
     }
@@ -257,16 +254,23 @@ struct CatalogState: Sendable {
         return Data(HMAC<SHA256>.authenticationCode(for: message, using: rootKey))
     }
 
-    /// Every row of `table` with its key text and MAC.
+    /// Every row of `table` with its key text and MAC. SQLite's `quote()` renders each value unambiguously (type
+    /// included: NULL, integers, 'text' with quotes doubled, X'blob'), so one string per row is the MAC'd encoding.
     private func rows(of table: AuthenticatedTable, _ db: Database) throws -> [(key: String, mac: Data)] {
-        let columns = table.columns.joined(separator: ", ")
-        let prefix = Data("modelvault catalog row v1\n\(table.name)\n".utf8)
-        return try Row.fetchAll(db, sql: "SELECT \(columns) FROM \(table.name)").map { row in
-            var message = prefix
-            for column in table.columns { Self.append(row[column] as DatabaseValue, to: &message) }
-            let key = table.key.map { Self.keyText(row[$0] as DatabaseValue) }.joined(separator: "\u{1F}")
-            return (key, Data(HMAC<SHA256>.authenticationCode(for: message, using: rowKey)))
+        let key = table.key.map { "quote(\($0))" }.joined(separator: " || char(31) || ")
+        let content = table.columns.map { "quote(\($0))" }.joined(separator: " || ',' || ")
+        // HMAC is a value type: keyed and fed the table's prefix once, then copied for each row.
+        var keyed = HMAC<SHA256>(key: rowKey)
+        keyed.update(data: Data("modelvault catalog row v1\n\(table.name)\n".utf8))
+        var rows: [(key: String, mac: Data)] = []
+        let cursor = try Row.fetchCursor(db, sql: "SELECT \(key), \(content) FROM \(table.name)")
+        while let row = try cursor.next() {
+            let text: String = row[1]
+            var mac = keyed
+            mac.update(data: Data(text.utf8))
+            rows.append((row[0], Data(mac.finalize())))
         }
+        return rows
     }
 
     /// `table[column=value, ...]` for a row key (token hashes are named by token id only).
@@ -276,38 +280,11 @@ struct CatalogState: Sendable {
         return "\(table.name)[\(pairs.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))]"
     }
 
-    private static func keyText(_ value: DatabaseValue) -> String {
-        switch value.storage {
-        case .null: "NULL"
-        case .int64(let int): String(int)
-        case .double(let double): String(double)
-        case .string(let string): string
-        case .blob(let blob): blob.map { String(format: "%02x", $0) }.joined()
-        }
-    }
-
-    /// A type tag, then the value (integers big-endian, text and blobs length-prefixed).
-    private static func append(_ value: DatabaseValue, to data: inout Data) {
-        switch value.storage {
-        case .null: data.append(0)
-        case .int64(let int):
-            data.append(1)
-            withUnsafeBytes(of: UInt64(bitPattern: int).bigEndian) { data.append(contentsOf: $0) }
-        case .double(let double):
-            data.append(2)
-            withUnsafeBytes(of: double.bitPattern.bigEndian) { data.append(contentsOf: $0) }
-        case .string(let string):
-            data.append(3)
-            append(Data(string.utf8), to: &data)
-        case .blob(let blob):
-            data.append(4)
-            append(blob, to: &data)
-        }
-    }
-
-    private static func append(_ bytes: Data, to data: inout Data) {
+    private static func lengthPrefixed(_ bytes: Data) -> Data {
+        var data = Data()
         withUnsafeBytes(of: UInt64(bytes.count).bigEndian) { data.append(contentsOf: $0) }
         data.append(bytes)
+        return data
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The SQLite catalog (GRDB, WAL): the single source of truth for what the vault holds.
 ///
@@ -12,6 +13,8 @@ struct Catalog: Sendable {
     let pool: DatabasePool
     /// The authenticator of the state; `nil` only while a vault is being opened (nothing is served then).
     let state: CatalogState?
+    /// Which connections saw verified state, and when.
+    private let verified = VerifiedConnections()
 
     init(url: URL) throws {
         var configuration = Configuration()
@@ -41,9 +44,14 @@ struct Catalog: Sendable {
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         try mapErrors("catalog write failed") {
             try pool.write { db in
-                try state?.requireValid(db)
+                try verify(db)
                 let result = try body(db)
-                try state?.seal(db)
+                if let state {
+                    try state.seal(db)
+                    // What this connection just sealed is verified state; another connection's commit changes
+                    // `data_version` and forces a full check again.
+                    try verified.record(db)
+                }
                 return result
             }
         }
@@ -53,7 +61,7 @@ struct Catalog: Sendable {
     func read<T>(_ body: (Database) throws -> T) throws -> T {
         try mapErrors("catalog read failed") {
             try pool.read { db in
-                try state?.requireValid(db)
+                try verify(db)
                 return try body(db)
             }
         }
@@ -82,6 +90,14 @@ struct Catalog: Sendable {
     /// Reads without verification: only for choosing which key files to try while unlocking.
     func unverifiedRead<T>(_ body: (Database) throws -> T) throws -> T {
         try mapErrors("catalog read failed") { try pool.read(body) }
+    }
+
+    /// Verifies the whole state, unless this connection verified it within the last second and no connection has
+    /// committed since (SQLite's `data_version`): a CLI command's several reads then cost one verification.
+    private func verify(_ db: Database) throws {
+        guard let state, try !verified.isCurrent(db) else { return }
+        try state.requireValid(db)
+        try verified.record(db)
     }
 
     private func mapErrors<T>(_ what: String, _ body: () throws -> T) throws -> T {
@@ -235,4 +251,31 @@ struct Catalog: Sendable {
 /// Timestamps in the catalog: ISO 8601, UTC, second precision.
 enum CatalogTime {
     static func now() -> String { Date().formatted(.iso8601) }
+}
+
+/// Per connection: the `data_version` at which its view of the catalog was last verified, and when. `data_version`
+/// changes whenever another connection (another process, an attacker's sqlite3) commits, so an unchanged value
+/// means an unchanged database; the one-second limit bounds what an edit bypassing SQLite could go unseen for.
+final class VerifiedConnections: Sendable {
+    private let seen = Mutex<[ObjectIdentifier: (version: Int, at: ContinuousClock.Instant)]>([:])
+    private static let maximumAge = Duration.seconds(1)
+
+    func isCurrent(_ db: Database) throws -> Bool {
+        let version = try Self.dataVersion(db)
+        let id = ObjectIdentifier(db)
+        return seen.withLock { seen in
+            guard let entry = seen[id] else { return false }
+            return entry.version == version && ContinuousClock.now - entry.at < Self.maximumAge
+        }
+    }
+
+    func record(_ db: Database) throws {
+        let version = try Self.dataVersion(db)
+        let id = ObjectIdentifier(db)
+        seen.withLock { $0[id] = (version, ContinuousClock.now) }
+    }
+
+    private static func dataVersion(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+    }
 }
