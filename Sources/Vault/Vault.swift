@@ -140,7 +140,17 @@ public actor Vault {
     static func open(
         at root: URL, unlockingWith unlock: VaultUnlock, suite: any VaultCipherSuite, signer: any VaultManifestSigner
     ) throws -> Vault {
-        let (vault, problems) = try Self.unlock(at: root, unlockingWith: unlock, suite: suite, signer: signer)
+        let vault: Vault
+        let problems: [StateProblem]
+        do {
+            (vault, problems) = try Self.unlock(at: root, unlockingWith: unlock, suite: suite, signer: signer)
+        } catch let error as VaultError where error.code == .wrongPassphrase || error.code == .identityMismatch {
+            // Recorded unauthenticated (no key yet); folded into the signed log at the next successful open.
+            UnlockFailures.record(
+                VaultLayout(root: root),
+                kind: error.code == .wrongPassphrase ? "wrong-passphrase" : "identity-mismatch")
+            throw error
+        }
         guard problems.isEmpty else { throw CatalogState.error(problems) }
         try vault.recoverAfterCrash()
         return vault

@@ -48,6 +48,7 @@ public final class VaultAccess: Sendable {
         do {
             let log = try AuditLog(
                 directory: layout.audit, signer: key, origin: origin, checkpointInterval: checkpointInterval)
+            try await UnlockFailures.drain(layout, into: log)
             return VaultAccess(vault: vault, log: log, damage: nil, verifier: verifier, loggedState: logged)
         } catch {
             return VaultAccess(
