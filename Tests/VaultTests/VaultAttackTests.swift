@@ -251,6 +251,23 @@ func expectRefused<T>(
         await expectRefused(naming: "dataset_") { try await vault.readDataset(DatasetReference(parsing: "d@1")) }
     }
 
+    @Test func replacedDatasetManifestIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        _ = try await vault.addDataset("d", contents: ["train.csv": Data("x,y\n1,0\n".utf8)])
+        // The catalog is left alone; the attacker rewrites the manifest beside the files.
+        let manifest = vault.root.appending(path: "data/raw/d/1/manifest.json")
+        var fields = (try? JSONSerialization.jsonObject(with: Data(contentsOf: manifest))) as? [String: Any] ?? [:]
+        fields["createdBy"] = "dana"
+        try JSONSerialization.data(withJSONObject: fields).write(to: manifest)
+        await expectVaultError(.signatureInvalid) { try await vault.readDataset(DatasetReference(parsing: "d@1")) }
+        let output = directory.url.appending(path: "out")
+        await expectVaultError(.signatureInvalid) {
+            try await vault.getDataset(DatasetReference(parsing: "d@1"), to: output)
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.path(percentEncoded: false)))
+    }
+
     // MARK: Whole-catalog rollback
 
     @Test func catalogRestoredFromAnEarlierCopyIsRefusedAgainstTheLog() async throws {
