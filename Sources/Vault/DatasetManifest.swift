@@ -6,7 +6,7 @@ import Foundation
 /// document's SHA-256, so the dataset's name, version and content digest are covered by the vault signature.
 struct DatasetManifest: Codable, Sendable, Equatable {
     /// The schema version; readers refuse a newer one.
-    var format: Int = 1
+    var format: Int = VersionManifest.currentFormat
     var dataset: String
     var version: Int
     var processed: Bool
@@ -16,6 +16,8 @@ struct DatasetManifest: Codable, Sendable, Equatable {
     var createdAt: String
     var createdBy: String
     var files: [VersionManifest.File]
+    /// Room for later fields, as in ``VersionManifest/extensions``.
+    var extensions: [String: JSONValue]?
 
     static let fileName = "manifest.json"
     static let signatureFileName = "dataset.sig"
@@ -56,7 +58,7 @@ extension Vault {
             throw VaultError(.signatureInvalid, "the signature of dataset \(label) does not verify with the vault key")
         }
         guard let manifest = try? JSONDecoder().decode(DatasetManifest.self, from: manifestBytes),
-            manifest.format == 1
+            manifest.format <= VersionManifest.currentFormat
         else { throw VaultError(.tampered, "the manifest of dataset \(label) is unreadable") }
         guard Set(signed) == Set(manifest.signedEntries(manifestBytes: manifestBytes)) else {
             throw VaultError(.signatureInvalid, "the signature of dataset \(label) does not cover its manifest")

@@ -125,6 +125,8 @@ public actor Vault {
             formatVersion: VaultConfiguration.currentFormat, createdAt: CatalogTime.now(), postQuantum: postQuantum,
             signingPublicKey: publicKey)
         try configuration.write(to: layout.configuration)
+        try VaultFiles.writeAtomically(
+            Data(VerificationKey(keyVersion: 1, publicKeyPEM: publicKey).encoded().utf8), to: layout.verificationKey)
         // The pins live in the authenticated catalog: vault.json and the age key files are only checked against them.
         try Catalog(url: layout.catalog).authenticated(by: trust).initialize { db in
             try KeyVersionRow.insert(version: 1, recipient: recipient, db)
@@ -247,6 +249,11 @@ public actor Vault {
 
     /// The vault's signing public key, PEM.
     public nonisolated var signingPublicKey: String { configuration.signingPublicKey }
+
+    /// The vault's signing public key in its own file format (as written to `signing-key.pub`).
+    public nonisolated var verificationKey: VerificationKey {
+        VerificationKey(keyVersion: 1, publicKeyPEM: configuration.signingPublicKey)
+    }
 
     /// The fingerprint of the signing key (SHA-256 of the PEM's DER bytes, hex).
     public nonisolated var signerFingerprint: String { Self.fingerprint(ofPEM: configuration.signingPublicKey) }
