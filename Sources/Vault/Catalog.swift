@@ -1,12 +1,20 @@
 import Foundation
 import GRDB
+import Synchronization
 
 /// The SQLite catalog (GRDB, WAL): the single source of truth for what the vault holds.
 ///
 /// Writes are immediate transactions, so two processes allocating version numbers are serialised by SQLite;
 /// a busy database is retried for up to a minute.
+///
+/// Once the vault is unlocked the catalog carries its ``CatalogState``: every read then verifies the whole
+/// authenticated state first, and every write verifies it, runs, and re-seals it in the same transaction.
 struct Catalog: Sendable {
     let pool: DatabasePool
+    /// The authenticator of the state; `nil` only while a vault is being opened (nothing is served then).
+    let state: CatalogState?
+    /// Which connections saw verified state, and when.
+    private let verified = VerifiedConnections()
 
     init(url: URL) throws {
         var configuration = Configuration()
@@ -20,27 +28,85 @@ struct Catalog: Sendable {
         } catch {
             throw VaultError.storage("cannot open the catalog")
         }
+        state = nil
     }
 
-    /// Runs `body` in an immediate write transaction, mapping database errors to `VaultError`.
+    private init(pool: DatabasePool, state: CatalogState) {
+        self.pool = pool
+        self.state = state
+    }
+
+    /// The same catalog, verified and sealed with keys derived from `root`.
+    func authenticated(by root: TrustRoot) -> Catalog { Catalog(pool: pool, state: CatalogState(root: root)) }
+
+    /// Runs `body` in an immediate write transaction on verified state, then re-seals the state; maps database
+    /// errors to `VaultError`.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try pool.write(body)
-        } catch let error as VaultError {
-            throw error
-        } catch {
-            throw VaultError.storage("catalog write failed")
+        try mapErrors("catalog write failed") {
+            try pool.write { db in
+                try verify(db)
+                let result = try body(db)
+                if let state {
+                    try state.seal(db)
+                    // What this connection just sealed is verified state; another connection's commit changes
+                    // `data_version` and forces a full check again.
+                    try verified.record(db)
+                }
+                return result
+            }
         }
     }
 
-    /// Runs `body` on a read-only snapshot, mapping database errors to `VaultError`.
+    /// Runs `body` on a read-only snapshot after verifying its state, mapping database errors to `VaultError`.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try mapErrors("catalog read failed") {
+            try pool.read { db in
+                try verify(db)
+                return try body(db)
+            }
+        }
+    }
+
+    /// Seals a catalog that has no state yet (a vault being created): `body` fills it, then it is sealed.
+    func initialize(_ body: (Database) throws -> Void) throws {
+        guard let state else { throw VaultError.storage("the catalog has no authenticator") }
+        try mapErrors("catalog write failed") {
+            try pool.write { db in
+                guard try CatalogState.root(db) == nil else {
+                    throw VaultError.storage("the catalog is already sealed")
+                }
+                try body(db)
+                try state.seal(db)
+            }
+        }
+    }
+
+    /// Every bad record of the state (empty when it verifies), for `vault check`.
+    func problems() throws -> [StateProblem] {
+        guard let state else { throw VaultError.storage("the catalog has no authenticator") }
+        return try mapErrors("catalog read failed") { try pool.read { db in try state.problems(db) } }
+    }
+
+    /// Reads without verification: only for choosing which key files to try while unlocking.
+    func unverifiedRead<T>(_ body: (Database) throws -> T) throws -> T {
+        try mapErrors("catalog read failed") { try pool.read(body) }
+    }
+
+    /// Verifies the whole state, unless this connection verified it within the last second and no connection has
+    /// committed since (SQLite's `data_version`): a CLI command's several reads then cost one verification.
+    private func verify(_ db: Database) throws {
+        guard let state, try !verified.isCurrent(db) else { return }
+        try state.requireValid(db)
+        try verified.record(db)
+    }
+
+    private func mapErrors<T>(_ what: String, _ body: () throws -> T) throws -> T {
         do {
-            return try pool.read(body)
+            return try body()
         } catch let error as VaultError {
             throw error
         } catch {
-            throw VaultError.storage("catalog read failed")
+            throw VaultError.storage(what)
         }
     }
 
@@ -177,6 +243,7 @@ struct Catalog: Sendable {
                     """)
         }
         registerAccessMigrations(&migrator)
+        CatalogState.registerMigrations(&migrator)
         return migrator
     }
 }
@@ -184,4 +251,31 @@ struct Catalog: Sendable {
 /// Timestamps in the catalog: ISO 8601, UTC, second precision.
 enum CatalogTime {
     static func now() -> String { Date().formatted(.iso8601) }
+}
+
+/// Per connection: the `data_version` at which its view of the catalog was last verified, and when. `data_version`
+/// changes whenever another connection (another process, an attacker's sqlite3) commits, so an unchanged value
+/// means an unchanged database; the one-second limit bounds what an edit bypassing SQLite could go unseen for.
+final class VerifiedConnections: Sendable {
+    private let seen = Mutex<[ObjectIdentifier: (version: Int, at: ContinuousClock.Instant)]>([:])
+    private static let maximumAge = Duration.seconds(1)
+
+    func isCurrent(_ db: Database) throws -> Bool {
+        let version = try Self.dataVersion(db)
+        let id = ObjectIdentifier(db)
+        return seen.withLock { seen in
+            guard let entry = seen[id] else { return false }
+            return entry.version == version && ContinuousClock.now - entry.at < Self.maximumAge
+        }
+    }
+
+    func record(_ db: Database) throws {
+        let version = try Self.dataVersion(db)
+        let id = ObjectIdentifier(db)
+        seen.withLock { $0[id] = (version, ContinuousClock.now) }
+    }
+
+    private static func dataVersion(_ db: Database) throws -> Int {
+        try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
+    }
 }

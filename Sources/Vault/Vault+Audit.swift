@@ -10,30 +10,37 @@ extension VaultLayout {
 }
 
 extension Vault {
-    /// The audit signing key: read from `keys/audit.age`, or created on first use (at `init`, or lazily for a vault
-    /// made before access control, as long as its log holds no checkpoint signed by a lost key).
+    /// The audit signing key, read from `keys/audit.age` and accepted only if it is the key pinned in the
+    /// authenticated catalog. A missing or substituted file is an error naming it, never a new key: a new key
+    /// would let whoever deleted the log start a fresh one.
     func auditSigningKey() throws -> Curve25519.Signing.PrivateKey {
+        let key = try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) })
+        // After a rotation the file may only open with an older key version: re-encrypt for the live ones.
+        let current = try catalog.read { db in try KeyVersionRow.current(db) }
+        if let identity = keyRing.identities[current.version],
+            let sealed = FileManager.default.contents(atPath: layout.auditKeyFile.path(percentEncoded: false)),
+            (try? suite.decrypt(sealed, using: [identity])) == nil
+        {
+            try storeAuditKey(key)
+        }
+        return key
+    }
+
+    /// The audit signing key checked against `pinned`, the pin as read from the catalog.
+    func auditSigningKey(pinned: String?) throws -> Curve25519.Signing.PrivateKey {
         let url = layout.auditKeyFile
-        if let sealed = FileManager.default.contents(atPath: url.path(percentEncoded: false)) {
-            guard let raw = try? suite.decrypt(sealed, using: keyRing.allIdentities),
-                let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-            else { throw VaultError(.keyUnavailable, "cannot unlock the vault's audit signing key (keys/audit.age)") }
-            // After a rotation the file may only open with an older key version: re-encrypt for the live ones.
-            let current = try catalog.read { db in try KeyVersionRow.current(db) }
-            if let identity = keyRing.identities[current.version],
-                (try? suite.decrypt(sealed, using: [identity])) == nil
-            {
-                try storeAuditKey(key)
-            }
-            return key
+        guard let pinned else {
+            throw VaultError(.tampered, "trust_pins[name=\(TrustPin.auditPublicKey.rawValue)]: missing")
         }
-        let checkpoints = layout.audit.appending(path: "checkpoints.log")
-        if let data = FileManager.default.contents(atPath: checkpoints.path(percentEncoded: false)), !data.isEmpty {
-            throw VaultError(
-                .keyUnavailable, "the audit signing key (keys/audit.age) is missing but the audit log has checkpoints")
+        guard let sealed = FileManager.default.contents(atPath: url.path(percentEncoded: false)) else {
+            throw VaultError(.tampered, "keys/audit.age is missing; the pinned audit key is never regenerated")
         }
-        let key = Curve25519.Signing.PrivateKey()
-        try storeAuditKey(key)
+        guard let raw = try? suite.decrypt(sealed, using: keyRing.allIdentities),
+            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw),
+            Array(key.publicKey.rawRepresentation).hexString == pinned
+        else {
+            throw VaultError(.tampered, "keys/audit.age does not hold the pinned audit key (substituted or damaged)")
+        }
         return key
     }
 

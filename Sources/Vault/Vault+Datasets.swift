@@ -39,6 +39,8 @@ extension Vault {
         let staged = try await stage(sources, into: area, recipient: key.recipient)
         let digest = Self.datasetDigest(staged.map { ($0.path, $0.digest.hex) })
         let layout = self.layout
+        let signer = self.signer
+        let signingKey = keyRing.signingKey
         var movedTo: URL?
         let version: Int
         do {
@@ -57,6 +59,19 @@ extension Vault {
                     (try Int.fetchOne(
                         db, sql: "SELECT MAX(version) FROM dataset_versions WHERE dataset_id = ?",
                         arguments: [datasetID]) ?? 0) + 1
+                // The signed manifest goes in with the files: `data get`, `train` and `evaluate` check it.
+                let manifest = DatasetManifest(
+                    dataset: name, version: version, processed: processed, description: description, digest: digest,
+                    createdAt: now, createdBy: context.principal,
+                    files: staged.map { .init(path: $0.path, size: $0.digest.size, sha256: $0.digest.hex) })
+                let manifestBytes = try manifest.encoded()
+                let bundle = try signer.sign(
+                    manifest.signedEntries(manifestBytes: manifestBytes), modelName: "dataset/\(name)@\(version)",
+                    privateKeyPEM: signingKey)
+                try VaultFiles.writeAtomically(
+                    manifestBytes, to: area.directory.appending(path: DatasetManifest.fileName))
+                try VaultFiles.writeAtomically(
+                    bundle, to: area.directory.appending(path: DatasetManifest.signatureFileName))
                 let final = layout.datasetVersion(name, version, processed: processed)
                 VaultFiles.remove(final)
                 try VaultFiles.makeDirectory(final.deletingLastPathComponent())
@@ -175,12 +190,23 @@ extension Vault {
 
     private func datasetFiles(_ reference: DatasetReference) throws -> (DatasetVersionInfo, [StoredFile]) {
         let info = try dataset(reference)
-        let files = try catalog.read { db in
-            try StoredFile.fetch(db, table: "dataset_files", versionID: try Self.resolveDataset(reference, db).id)
+        let (files, builtOnOtherDigest) = try catalog.read { db in
+            let id = try Self.resolveDataset(reference, db).id
+            // Model versions record the digest they were trained on; the dataset must still have it.
+            let stale =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM lineage WHERE dataset_version_id = ? AND digest != ?",
+                    arguments: [id, info.digest]) ?? 0
+            return (try StoredFile.fetch(db, table: "dataset_files", versionID: id), stale)
         }
         guard Self.datasetDigest(files.map { ($0.path, $0.sha256) }) == info.digest else {
             throw VaultError(.tampered, "the file list of \(info.reference) does not match its digest")
         }
+        guard builtOnOtherDigest == 0 else {
+            throw VaultError(
+                .tampered, "dataset \(info.reference) no longer matches the lineage digest of models built from it")
+        }
+        try checkSignedManifest(of: info, files: files)
         for file in files where keyRing.identities[file.keyVersion] == nil {
             throw VaultError(.keyUnavailable, "vault key version \(file.keyVersion) is not unlocked")
         }

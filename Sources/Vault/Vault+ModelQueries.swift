@@ -60,6 +60,18 @@ extension Vault {
     public func model(_ reference: ModelReference) throws -> ModelVersionInfo {
         try catalog.read { db in
             let row = try Self.resolveModel(reference, db)
+            // `model show`: each dataset this version was built from must still have the digest it recorded.
+            if let stale = try String.fetchOne(
+                db,
+                sql: """
+                    SELECT l.dataset_name || '@' || l.dataset_version FROM lineage l
+                    JOIN dataset_versions d ON d.id = l.dataset_version_id
+                    WHERE l.model_version_id = ? AND d.digest != l.digest LIMIT 1
+                    """, arguments: [row.id])
+            {
+                throw VaultError(
+                    .tampered, "dataset \(stale) no longer matches the lineage digest recorded by \(reference)")
+            }
             return try Self.modelInfo(name: row.name, version: row.version, db)
         }
     }

@@ -136,6 +136,11 @@ extension Vault {
         guard FileDigest(of: manifestBytes).hex == row.manifestSHA256,
             let manifest = try? JSONDecoder().decode(VersionManifest.self, from: manifestBytes)
         else { throw VaultError(.tampered, "the manifest of \(label) was modified") }
+        guard manifest.format <= VersionManifest.currentFormat else {
+            throw VaultError(
+                .unreadableInput,
+                "the manifest of \(label) has schema version \(manifest.format), newer than this reader")
+        }
         guard Set(signed) == Set(manifest.signedEntries(manifestBytes: manifestBytes)) else {
             throw VaultError(.signatureInvalid, "the signature of \(label) does not cover its manifest")
         }

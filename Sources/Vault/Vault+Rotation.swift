@@ -115,6 +115,7 @@ extension Vault {
         let layout = self.layout
         let suite = self.suite
         let signingKey = keyRing.signingKey
+        let trust = keyRing.trust
         let (id, target) = try catalog.write { db -> (Int64, Int) in
             let target = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM key_versions") ?? 0) + 1
             // Key files first (a crash before the commit leaves files for a version number that is reused).
@@ -124,11 +125,12 @@ extension Vault {
             try VaultFiles.writeAtomically(
                 try suite.encrypt(Data(signingKey.utf8), to: [recipient]), to: layout.signingKeyFile(version: target),
                 permissions: 0o600)
+            try VaultFiles.writeAtomically(
+                try trust.sealed(forIdentity: identity, version: target), to: layout.rootFile(version: target),
+                permissions: 0o600)
             let now = CatalogTime.now()
             try db.execute(sql: "UPDATE key_versions SET state = 'retiring' WHERE state = 'active'")
-            try db.execute(
-                sql: "INSERT INTO key_versions (version, recipient, created_at, state) VALUES (?, ?, ?, 'active')",
-                arguments: [target, recipient, now])
+            try KeyVersionRow.insert(version: target, recipient: recipient, db)
             try db.execute(
                 sql: "INSERT INTO rotations (target_version, reencrypt, started_at, started_by) VALUES (?, ?, ?, ?)",
                 arguments: [target, reencrypt, now, context.principal])
@@ -190,6 +192,7 @@ extension Vault {
                     arguments: [now, version])
                 VaultFiles.remove(layout.identityFile(version: version))
                 VaultFiles.remove(layout.signingKeyFile(version: version))
+                VaultFiles.remove(layout.rootFile(version: version))
             }
             try db.execute(sql: "UPDATE rotations SET finished_at = ? WHERE id = ?", arguments: [now, rotationID])
             return retired

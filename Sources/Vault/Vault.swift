@@ -84,8 +84,8 @@ public actor Vault {
             if manager.fileExists(atPath: root.path(percentEncoded: false)) { try? manager.removeItem(at: root) }
             try VaultFiles.move(building.root, to: root)
             return Vault(
-                layout: final, catalog: try Catalog(url: final.catalog), suite: suite, signer: signer,
-                configuration: configuration, keyRing: keyRing)
+                layout: final, catalog: try Catalog(url: final.catalog).authenticated(by: keyRing.trust), suite: suite,
+                signer: signer, configuration: configuration, keyRing: keyRing)
         } catch {
             VaultFiles.remove(building.root)
             throw error
@@ -105,6 +105,13 @@ public actor Vault {
         let recipient = try suite.recipient(ofIdentity: identity)
         let signingKey = signer.generateSigningKey()
         let publicKey = try signer.publicKey(ofSigningKey: signingKey)
+        let trust = TrustRoot.generate()
+        let auditKey = Curve25519.Signing.PrivateKey()
+        try VaultFiles.writeAtomically(
+            try trust.sealed(forIdentity: identity, version: 1), to: layout.rootFile(version: 1), permissions: 0o600)
+        try VaultFiles.writeAtomically(
+            try suite.encrypt(auditKey.rawRepresentation, to: [recipient]), to: layout.auditKeyFile,
+            permissions: 0o600)
         try VaultFiles.writeAtomically(
             try suite.seal(Data(identity.utf8), passphrase: passphrase, workFactor: workFactor),
             to: layout.identityFile(version: 1), permissions: 0o600)
@@ -114,27 +121,55 @@ public actor Vault {
         try VaultFiles.writeAtomically(
             try suite.encrypt(Data(signingKey.utf8), to: [recipient]), to: layout.signingKeyFile(version: 1),
             permissions: 0o600)
-        try Catalog(url: layout.catalog).write { db in
-            try db.execute(
-                sql: "INSERT INTO key_versions (version, recipient, created_at, state) VALUES (1, ?, ?, 'active')",
-                arguments: [recipient, CatalogTime.now()])
-        }
         let configuration = VaultConfiguration(
             formatVersion: VaultConfiguration.currentFormat, createdAt: CatalogTime.now(), postQuantum: postQuantum,
             signingPublicKey: publicKey)
         try configuration.write(to: layout.configuration)
-        let keyRing = KeyRing(identities: [1: identity], signingKey: signingKey, signingPublicKey: publicKey)
+        try VaultFiles.writeAtomically(
+            Data(VerificationKey(keyVersion: 1, publicKeyPEM: publicKey).encoded().utf8), to: layout.verificationKey)
+        // The pins live in the authenticated catalog: vault.json and the age key files are only checked against them.
+        try Catalog(url: layout.catalog).authenticated(by: trust).initialize { db in
+            try KeyVersionRow.insert(version: 1, recipient: recipient, db)
+            try TrustPin.set(.signingPublicKey, to: publicKey, db)
+            try TrustPin.set(.auditPublicKey, to: Array(auditKey.publicKey.rawRepresentation).hexString, db)
+            try TrustPin.set(.configuration, to: try configuration.pinDigest(), db)
+        }
+        let keyRing = KeyRing(
+            identities: [1: identity], signingKey: signingKey, signingPublicKey: publicKey, trust: trust)
         return (keyRing, configuration)
     }
 
     static func open(
         at root: URL, unlockingWith unlock: VaultUnlock, suite: any VaultCipherSuite, signer: any VaultManifestSigner
     ) throws -> Vault {
+        let vault: Vault
+        let problems: [StateProblem]
+        do {
+            (vault, problems) = try Self.unlock(at: root, unlockingWith: unlock, suite: suite, signer: signer)
+        } catch let error as VaultError where error.code == .wrongPassphrase || error.code == .identityMismatch {
+            // Recorded unauthenticated (no key yet); folded into the signed log at the next successful open.
+            UnlockFailures.record(
+                VaultLayout(root: root),
+                kind: error.code == .wrongPassphrase ? "wrong-passphrase" : "identity-mismatch")
+            throw error
+        }
+        guard problems.isEmpty else { throw CatalogState.error(problems) }
+        try vault.recoverAfterCrash()
+        return vault
+    }
+
+    /// Unlocks the vault at `root` and verifies its state against the root of trust, returning every bad record
+    /// (catalog rows, key files, `vault.json`) instead of refusing: ``open(at:unlockingWith:suite:signer:)`` refuses
+    /// any, `vault check` lists them.
+    static func unlock(
+        at root: URL, unlockingWith unlock: VaultUnlock, suite: any VaultCipherSuite, signer: any VaultManifestSigner
+    ) throws -> (Vault, [StateProblem]) {
         let layout = VaultLayout(root: root)
         let configuration = try VaultConfiguration.read(from: layout.configuration)
-        let catalog = try Catalog(url: layout.catalog)
-        let versions = try catalog.read { db in try KeyVersionRow.live(db) }
-        guard let current = versions.last else { throw VaultError.storage("the catalog lists no key version") }
+        let unverified = try Catalog(url: layout.catalog)
+        // Unverified, but only used to choose key files: each must open with the passphrase or a supplied identity.
+        let versions = try unverified.unverifiedRead { db in try KeyVersionRow.live(db) }
+        guard !versions.isEmpty else { throw VaultError.storage("the catalog lists no key version") }
         var identities: [Int: String] = [:]
         switch unlock {
         case .passphrase(let passphrase):
@@ -158,27 +193,55 @@ public actor Vault {
                 throw VaultError(.identityMismatch, "the identity file holds no identity of this vault")
             }
         }
+        // The root of trust: every held key version's sealed copy must open and hold the same secret.
+        var trust: TrustRoot?
+        for version in identities.keys.sorted(by: >) {
+            let file = layout.rootFile(version: version)
+            let opened = try TrustRoot.open(
+                FileManager.default.contents(atPath: file.path(percentEncoded: false)),
+                identity: identities[version]!, version: version, name: "keys/\(file.lastPathComponent)")
+            if let trust, !trust.isSame(as: opened) {
+                throw VaultError(.tampered, "keys/\(file.lastPathComponent) holds another root of trust")
+            }
+            trust = trust ?? opened
+        }
+        let catalog = unverified.authenticated(by: trust!)
+        var problems = try catalog.problems()
+        // Read after the full verification above: the pins are authentic unless `problems` says otherwise.
+        let pins = try catalog.unverifiedRead { db in
+            (try TrustPin.value(.signingPublicKey, db), try TrustPin.value(.configuration, db))
+        }
         // The signing key is encrypted to each key version's identity; use the newest one we hold.
         var signingKey: String?
+        var signingFile = ""
         for version in identities.keys.sorted(by: >) {
-            if let sealed = FileManager.default.contents(atPath: layout.signingKeyFile(version: version).path),
+            let file = layout.signingKeyFile(version: version)
+            signingFile = "keys/\(file.lastPathComponent)"
+            if let sealed = FileManager.default.contents(atPath: file.path),
                 let key = try? suite.decrypt(sealed, using: [identities[version]!])
             {
                 signingKey = String(decoding: key, as: UTF8.self)
                 break
             }
         }
-        guard let signingKey else { throw VaultError(.keyUnavailable, "cannot unlock the vault signing key") }
-        let publicKey = try signer.publicKey(ofSigningKey: signingKey)
-        guard publicKey == configuration.signingPublicKey else {
-            throw VaultError(.identityMismatch, "the signing key does not match vault.json")
+        guard let signingKey else {
+            throw VaultError(.keyUnavailable, "cannot unlock the vault signing key (\(signingFile))")
         }
-        _ = current
+        let publicKey = try signer.publicKey(ofSigningKey: signingKey)
+        if publicKey != pins.0 {
+            problems.append(
+                StateProblem(
+                    record: signingFile, reason: "holds a signing key other than the one pinned in the catalog"))
+        }
+        if try configuration.pinDigest() != pins.1 {
+            problems.append(
+                StateProblem(record: "vault.json", reason: "differs from its pin in the catalog (replaced)"))
+        }
         let vault = Vault(
             layout: layout, catalog: catalog, suite: suite, signer: signer, configuration: configuration,
-            keyRing: KeyRing(identities: identities, signingKey: signingKey, signingPublicKey: publicKey))
-        try vault.recoverAfterCrash()
-        return vault
+            keyRing: KeyRing(
+                identities: identities, signingKey: signingKey, signingPublicKey: publicKey, trust: trust!))
+        return (vault, problems)
     }
 
     /// Whether vault identities are post-quantum hybrids.
@@ -186,6 +249,11 @@ public actor Vault {
 
     /// The vault's signing public key, PEM.
     public nonisolated var signingPublicKey: String { configuration.signingPublicKey }
+
+    /// The vault's signing public key in its own file format (as written to `signing-key.pub`).
+    public nonisolated var verificationKey: VerificationKey {
+        VerificationKey(keyVersion: 1, publicKeyPEM: configuration.signingPublicKey)
+    }
 
     /// The fingerprint of the signing key (SHA-256 of the PEM's DER bytes, hex).
     public nonisolated var signerFingerprint: String { Self.fingerprint(ofPEM: configuration.signingPublicKey) }
@@ -240,6 +308,8 @@ struct KeyRing: Sendable {
     var identities: [Int: String]
     var signingKey: String
     var signingPublicKey: String
+    /// The root of trust the catalog state and the key pins are authenticated by.
+    var trust: TrustRoot
 
     /// Every identity held, newest first (any of them may be needed while a rotation is under way).
     var allIdentities: [String] { identities.keys.sorted(by: >).map { identities[$0]! } }

@@ -1,6 +1,7 @@
 public import AccessControl
 public import AuditLog
 public import Foundation
+import Synchronization
 
 /// The front door of a vault: authenticates API tokens, authorises every operation with
 /// `AccessControl.Policy` (deny by default) and appends every attempt, allowed or denied, to the vault's
@@ -16,12 +17,17 @@ public final class VaultAccess: Sendable {
     let damage: String?
     /// The verifier of the vault's checkpoints.
     public let verifier: NoteVerifier
+    /// The newest catalog state recorded in the log, by this process or found there at open.
+    let loggedState: Mutex<LoggedState?>
 
-    private init(vault: Vault, log: AuditLog?, damage: String?, verifier: NoteVerifier) {
+    private init(
+        vault: Vault, log: AuditLog?, damage: String?, verifier: NoteVerifier, loggedState: LoggedState?
+    ) {
         self.vault = vault
         self.log = log
         self.damage = damage
         self.verifier = verifier
+        self.loggedState = Mutex(loggedState)
     }
 
     /// Opens access control and the audit log of an unlocked vault.
@@ -37,12 +43,16 @@ public final class VaultAccess: Sendable {
         if !VaultFiles.exists(layout.auditVerifierKey) {
             try VaultFiles.writeAtomically(Data((verifier.vkey + "\n").utf8), to: layout.auditVerifierKey)
         }
+        // A catalog restored with its state root from an older copy is caught against the states the log recorded.
+        let logged = try checkAgainstLog(vault, directory: layout.audit)
         do {
             let log = try AuditLog(
                 directory: layout.audit, signer: key, origin: origin, checkpointInterval: checkpointInterval)
-            return VaultAccess(vault: vault, log: log, damage: nil, verifier: verifier)
+            try await UnlockFailures.drain(layout, into: log)
+            return VaultAccess(vault: vault, log: log, damage: nil, verifier: verifier, loggedState: logged)
         } catch {
-            return VaultAccess(vault: vault, log: nil, damage: String(describing: error), verifier: verifier)
+            return VaultAccess(
+                vault: vault, log: nil, damage: String(describing: error), verifier: verifier, loggedState: logged)
         }
     }
 
@@ -71,6 +81,7 @@ public final class VaultAccess: Sendable {
         try await self.record(
             principal: name, action: Action.vaultInit.rawValue, resource: "vault", outcome: .allowed,
             requestID: requestID, detail: "first admin created")
+        try await recordState(requestID: requestID)
         let info = try vault.catalog.read { db in try AccessCatalog.tokens(db) }.first { $0.id == generated.hash.id }!
         return IssuedToken(token: generated.token, info: info)
     }
@@ -112,6 +123,7 @@ public final class VaultAccess: Sendable {
 
     /// Writes a final checkpoint and releases the log.
     public func close() async throws {
+        try await recordState(requestID: UUID().uuidString)
         try await log?.close()
     }
 

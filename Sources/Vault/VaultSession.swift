@@ -49,13 +49,17 @@ public struct VaultSession: Sendable {
         }
         if let resolve, let precise = await resolve() { resource = precise }
         try await audit(action.rawValue, resource, .allowed)
+        let result: T
         do {
-            return try await body()
+            result = try await body()
         } catch {
             // Error descriptions are fixed, secret-free texts (VaultError, AccessControlError, AuditLogError).
             try? await audit(action.rawValue, resource, .failed, detail: String(describing: error))
             throw error
         }
+        // A changed catalog state goes into the log, so restoring an older catalog is caught later.
+        try await access.recordState(requestID: context.requestID)
+        return result
     }
 
     func audit(

@@ -12,7 +12,8 @@ struct VersionManifest: Codable, Sendable, Equatable {
         var sha256: String
     }
 
-    var format: Int = 1
+    /// The schema version: bumped only for changes old readers must not accept; readers refuse a newer one.
+    var format: Int = VersionManifest.currentFormat
     var model: String
     var version: Int
     var createdAt: String
@@ -22,6 +23,12 @@ struct VersionManifest: Codable, Sendable, Equatable {
     var lineage: [LineageEntry]
     var metrics: JSONValue?
     var publisher: String?
+    /// Room for fields later work adds without a new schema version (scan results under `scan`, an ONNX
+    /// signature under `onnxSignature`, ...): namespaced by key, covered by the signature, ignored by readers
+    /// that do not know a key.
+    var extensions: [String: JSONValue]?
+
+    static let currentFormat = 1
 
     static let signedPath = VaultNames.reservedPrefix + "manifest.json"
     static let fileName = "manifest.json"

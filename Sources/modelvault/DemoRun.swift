@@ -68,6 +68,7 @@ struct DemoRun {
             ("Serve over TLS; authorised, unauthorised and forbidden inference", serveAndInfer),
             ("Private inference under CKKS", privateInference),
             ("Tamper with a stored blob", tamperAndDetect),
+            ("Mint an admin token straight into catalog.sqlite", mintTokenAndDetect),
             ("Rotate the vault key", rotateKey),
             ("Verify the audit log; compliance report", auditAndReport),
         ]

@@ -20,7 +20,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
         subcommands: [
             Keygen.self, Encrypt.self, Decrypt.self,
             Sign.self, Verify.self,
-            Init.self, DataCommand.self, ModelCommand.self, KeysCommand.self,
+            Init.self, VaultCommand.self, DataCommand.self, ModelCommand.self, KeysCommand.self,
             UserCommand.self, RoleCommand.self, TokenCommand.self, AuditCommand.self, ReportCommand.self,
             Train.self, Evaluate.self, Predict.self, HECommand.self,
             DeployCommand.self, Serve.self, DemoCommand.self,

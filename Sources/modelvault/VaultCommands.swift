@@ -19,18 +19,23 @@ struct VaultOptions: ParsableArguments {
     /// Unlocks the vault with an identity file when `MODELVAULT_IDENTITY_FILE` is set, else the passphrase.
     /// Commands reach it through `open()`, which also authenticates the caller.
     func unlock() throws -> Vault {
+        try Vault.open(at: root, unlockingWith: try unlockSecret())
+    }
+
+    /// The secret that unlocks the vault: the identity file named by `MODELVAULT_IDENTITY_FILE`, else the passphrase.
+    func unlockSecret() throws -> VaultUnlock {
         if let path = ProcessInfo.processInfo.environment["MODELVAULT_IDENTITY_FILE"], !path.isEmpty {
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CLIError("cannot read the identity file named by MODELVAULT_IDENTITY_FILE")
             }
-            return try Vault.open(at: root, unlockingWith: .identities(String(decoding: data, as: UTF8.self)))
+            return .identities(String(decoding: data, as: UTF8.self))
         }
         guard FileManager.default.fileExists(atPath: root.appending(path: "vault.json").path) else {
             throw CLIError(
                 "no vault at \(root.path(percentEncoded: false)) (create one with `modelvault init`)", status: .notFound
             )
         }
-        return try Vault.open(at: root, unlockingWith: .passphrase(try passphrase.read(prompt: "Vault passphrase: ")))
+        return .passphrase(try passphrase.read(prompt: "Vault passphrase: "))
     }
 }
 

@@ -96,15 +96,15 @@ struct AccessTokenTests {
         #expect(try await session.verifyAuditLog().isValid)
     }
 
-    @Test func aVaultWithoutAuditKeyGetsOneLazilyOnlyWhileItsLogIsUnsigned() async throws {
+    @Test func theAuditKeyIsMadeAndPinnedAtCreationAndNeverRegenerated() async throws {
         let directory = try TemporaryDirectory()
         let vault = try TestVault.create(in: directory)
-        #expect(!FileManager.default.fileExists(atPath: vault.root.appending(path: "keys/audit.age").path))
+        #expect(FileManager.default.fileExists(atPath: vault.root.appending(path: "keys/audit.age").path))
         let access = try await VaultAccess.open(vault)
         #expect(try !access.hasPrincipals())
         _ = try await access.bootstrap()
         try await access.close()
         try FileManager.default.removeItem(at: vault.root.appending(path: "keys/audit.age"))
-        await expectVaultError(.keyUnavailable) { try await VaultAccess.open(vault) }
+        await expectVaultError(.tampered) { try await VaultAccess.open(vault) }
     }
 }

@@ -1,0 +1,94 @@
+import AuditLog
+import Foundation
+
+/// A catalog state recorded in the audit log: its sequence number and the digest of its index.
+struct LoggedState: Sendable, Equatable {
+    var sequence: Int64
+    var digest: Data
+
+    /// The action of the audit entries that record a state.
+    static let action = "state.commit"
+
+    var detail: String { "sequence=\(sequence) digest=\(Array(digest).hexString)" }
+
+    init(sequence: Int64, digest: Data) {
+        self.sequence = sequence
+        self.digest = digest
+    }
+
+    /// Parses an entry's `detail`; `nil` for anything else.
+    init?(detail: String?) {
+        guard let detail else { return nil }
+        var fields: [Substring: Substring] = [:]
+        for part in detail.split(separator: " ") {
+            let pair = part.split(separator: "=", maxSplits: 1)
+            if pair.count == 2 { fields[pair[0]] = pair[1] }
+        }
+        guard let sequence = fields["sequence"].flatMap({ Int64($0) }), let hex = fields["digest"],
+            let bytes = [UInt8](hex: String(hex)), bytes.count == 32
+        else { return nil }
+        self.init(sequence: sequence, digest: Data(bytes))
+    }
+
+    /// The newest states recorded in the log at `directory`: the highest sequence among the last few `state.commit`
+    /// entries (processes race to record, so the very last one may be a little older than another).
+    static func newest(in directory: URL) throws -> LoggedState? {
+        let records = try AuditLogReader(directory: directory).records()
+        var found: [LoggedState] = []
+        for record in records.reversed() {
+            guard let entry = try? record.entry(), entry.action == action, entry.principal == "vault",
+                let state = LoggedState(detail: entry.detail)
+            else { continue }
+            found.append(state)
+            if found.count == 16 { break }
+        }
+        return found.max { $0.sequence < $1.sequence }
+    }
+}
+
+extension VaultAccess {
+    /// Refuses a catalog whose sealed state is older than (or forks from) the newest state recorded in the audit
+    /// log: the catalog and its root restored together from an older copy are self-consistent, the log is not.
+    static func checkAgainstLog(_ vault: Vault, directory: URL) throws -> LoggedState? {
+        // An unreadable log is not judged here: the log itself refuses to open and `audit verify` reports it.
+        let logged = (try? LoggedState.newest(in: directory)) ?? nil
+        guard let current = try vault.catalog.read({ db in try CatalogState.root(db) }) else {
+            throw VaultError(.tampered, "state_root: missing")
+        }
+        if let logged {
+            if current.sequence < logged.sequence {
+                throw VaultError(
+                    .tampered,
+                    "catalog.sqlite: its state \(current.sequence) is older than state \(logged.sequence) recorded in the audit log (rolled back)"
+                )
+            }
+            if current.sequence == logged.sequence, current.digest != logged.digest {
+                throw VaultError(
+                    .tampered,
+                    "catalog.sqlite: its state \(current.sequence) differs from the one recorded in the audit log (forked)"
+                )
+            }
+        }
+        return logged
+    }
+
+    /// Appends a `state.commit` entry when the catalog's sealed state moved since this process last recorded one,
+    /// so a later rollback of the catalog is caught against the log.
+    func recordState(requestID: String) async throws {
+        guard let log else { return }
+        guard let root = try vault.catalog.read({ db in try CatalogState.root(db) }) else { return }
+        let state = LoggedState(sequence: root.sequence, digest: root.digest)
+        let changed = loggedState.withLock { last -> Bool in
+            guard let previous = last, previous.sequence >= state.sequence else {
+                last = state
+                return true
+            }
+            return false
+        }
+        guard changed else { return }
+        _ = try await log.append(
+            AuditEntry(
+                principal: "vault", action: LoggedState.action, resource: "catalog", outcome: .allowed,
+                requestID: requestID, detail: state.detail))
+    }
+}

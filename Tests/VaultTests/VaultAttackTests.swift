@@ -1,0 +1,314 @@
+import AccessControl
+import AuditLog
+import Crypto
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+@testable import Vault
+
+/// An attacker with write access to the vault directory and no passphrase or identity: it edits
+/// `catalog.sqlite` with plain SQL and replaces files with ones encrypted to the vault's public recipient.
+struct DirectoryAttacker {
+    let root: URL
+
+    var catalog: URL { root.appending(path: "catalog.sqlite") }
+
+    /// Runs SQL against the catalog through a connection of its own.
+    func sql(_ statements: String, arguments: StatementArguments = StatementArguments()) throws {
+        let queue = try DatabaseQueue(path: catalog.path(percentEncoded: false))
+        try queue.write { db in try db.execute(sql: statements, arguments: arguments) }
+    }
+
+    /// One row of the catalog, as the attacker would save it to restore later.
+    func row(_ sql: String, arguments: StatementArguments = StatementArguments()) throws -> Row {
+        let queue = try DatabaseQueue(path: catalog.path(percentEncoded: false))
+        return try #require(try queue.read { db in try Row.fetchOne(db, sql: sql, arguments: arguments) })
+    }
+
+    /// Copies the whole catalog (every table, the state root included) to `file`.
+    func backup(to file: URL) throws {
+        let source = try DatabaseQueue(path: catalog.path(percentEncoded: false))
+        let destination = try DatabaseQueue(path: file.path(percentEncoded: false))
+        try source.backup(to: destination)
+    }
+
+    /// Puts a copy made by ``backup(to:)`` back in place of the catalog.
+    func restore(from file: URL) throws {
+        let source = try DatabaseQueue(path: file.path(percentEncoded: false))
+        let destination = try DatabaseQueue(path: catalog.path(percentEncoded: false))
+        try source.backup(to: destination)
+    }
+
+    /// The vault's public recipient, which anyone with read access can see.
+    func recipient() throws -> String {
+        try #require(try row("SELECT recipient FROM key_versions ORDER BY version DESC LIMIT 1")["recipient"])
+    }
+}
+
+/// Expects `body` to be refused with `VaultError.tampered` whose text names `record`.
+func expectRefused<T>(
+    naming record: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () async throws -> T
+) async {
+    do {
+        _ = try await body()
+        Issue.record("the attack succeeded: nothing refused it", sourceLocation: sourceLocation)
+    } catch let error as VaultError {
+        #expect(error.code == .tampered, "\(error.description)", sourceLocation: sourceLocation)
+        #expect(error.description.contains(record), "\(error.description)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected VaultError.tampered, got \(error)", sourceLocation: sourceLocation)
+    }
+}
+
+/// Attacks on the vault's state by someone who can write the vault directory but holds no secret (issue 13).
+/// Each one must be refused with an error naming the record, and nothing served, pulled, trained on or verified.
+@Suite struct VaultAttackTests {
+    // MARK: Keys and pins
+
+    @Test func forgedSigningKeyAndVaultJSONAreRefusedAtOpen() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        _ = try await vault.pushModel("m", from: .files(["w": Data([1])]))
+        let attacker = DirectoryAttacker(root: vault.root)
+        // A signing key of the attacker's, encrypted to the public recipient, pinned in a rewritten vault.json.
+        let forged = P256.Signing.PrivateKey()
+        let suite = FakeCipherSuite()
+        try suite.encrypt(Data(forged.pemRepresentation.utf8), to: [try attacker.recipient()])
+            .write(to: vault.root.appending(path: "keys/signing-v1.age"))
+        var configuration = try VaultConfiguration.read(from: vault.root.appending(path: "vault.json"))
+        configuration.signingPublicKey = forged.publicKey.pemRepresentation
+        try configuration.write(to: vault.root.appending(path: "vault.json"))
+        await expectRefused(naming: "signing-v1.age") { try TestVault.open(in: directory) }
+    }
+
+    @Test func replacedVaultJSONIsRefusedAtOpen() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        var configuration = try VaultConfiguration.read(from: vault.root.appending(path: "vault.json"))
+        // Claiming post-quantum identities (or any other change) is a substitution of the file.
+        configuration.postQuantum.toggle()
+        try configuration.write(to: vault.root.appending(path: "vault.json"))
+        await expectRefused(naming: "vault.json") { try TestVault.open(in: directory) }
+    }
+
+    @Test func replacedAuditKeyIsRefusedAtOpen() async throws {
+        let fixture = try await AccessFixture()
+        try await fixture.access.close()
+        let attacker = DirectoryAttacker(root: fixture.vault.root)
+        try FakeCipherSuite().encrypt(
+            Curve25519.Signing.PrivateKey().rawRepresentation, to: [try attacker.recipient()]
+        ).write(to: fixture.vault.root.appending(path: "keys/audit.age"))
+        let reopened = try TestVault.open(in: fixture.directory)
+        await expectRefused(naming: "audit.age") { try await VaultAccess.open(reopened) }
+    }
+
+    @Test func missingAuditKeyIsNotRegenerated() async throws {
+        let fixture = try await AccessFixture()
+        try await fixture.access.close()
+        // Deleting the log with its key must not give the attacker a fresh, empty log under a new key.
+        try FileManager.default.removeItem(at: fixture.vault.root.appending(path: "keys/audit.age"))
+        try FileManager.default.removeItem(at: fixture.auditDirectory)
+        let reopened = try TestVault.open(in: fixture.directory)
+        await expectRefused(naming: "audit.age") { try await VaultAccess.open(reopened) }
+        #expect(!FileManager.default.fileExists(atPath: fixture.vault.root.appending(path: "keys/audit.age").path))
+    }
+
+    // MARK: Tokens and bindings
+
+    @Test func mintedAdminTokenIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        let minted = APIToken.generate()
+        try DirectoryAttacker(root: fixture.vault.root).sql(
+            """
+            INSERT INTO token_hashes (hash, principal_id, created_at, token_id)
+            VALUES (?, (SELECT id FROM principals WHERE name = 'admin'), '2026-01-01T00:00:00Z', ?)
+            """, arguments: [minted.hash.hex, minted.hash.id])
+        await expectRefused(naming: "token_hashes") { try await fixture.access.authenticate(token: minted.token) }
+    }
+
+    @Test func mintedAdminTokenIsRefusedByTheServerAuthenticator() async throws {
+        let fixture = try await AccessFixture()
+        let minted = APIToken.generate()
+        try DirectoryAttacker(root: fixture.vault.root).sql(
+            """
+            INSERT INTO token_hashes (hash, principal_id, created_at, token_id)
+            VALUES (?, (SELECT id FROM principals WHERE name = 'admin'), '2026-01-01T00:00:00Z', ?)
+            """, arguments: [minted.hash.hex, minted.hash.id])
+        await expectRefused(naming: "token_hashes") { try fixture.access.caller(presenting: minted.token) }
+    }
+
+    @Test func tokenRowCopiedFromAnotherVaultIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        let other = try await AccessFixture()
+        // The other vault's admin token, with its row copied over: same principal id, same name.
+        let row = try DirectoryAttacker(root: other.vault.root).row(
+            "SELECT * FROM token_hashes WHERE principal_id = (SELECT id FROM principals WHERE name = 'admin')")
+        try DirectoryAttacker(root: fixture.vault.root).sql(
+            """
+            INSERT INTO token_hashes (hash, principal_id, created_at, expires_at, revoked_at, token_id)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """,
+            arguments: [
+                row["hash"], row["principal_id"], row["created_at"], row["expires_at"], row["revoked_at"],
+                row["token_id"],
+            ])
+        await expectRefused(naming: "token_hashes") { try await fixture.access.authenticate(token: other.adminToken) }
+    }
+
+    @Test func tokenRowRestoredFromBeforeItsRevocationIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        let (_, issued) = try await fixture.session("alice", RoleBinding(role: .admin))
+        let attacker = DirectoryAttacker(root: fixture.vault.root)
+        let saved = try attacker.row("SELECT * FROM token_hashes WHERE token_id = ?", arguments: [issued.info.id])
+        try await fixture.admin.revokeToken(id: issued.info.id)
+        try attacker.sql(
+            "UPDATE token_hashes SET revoked_at = ? WHERE token_id = ?",
+            arguments: [saved["revoked_at"], issued.info.id])
+        await expectRefused(naming: "token_hashes") { try await fixture.access.authenticate(token: issued.token) }
+        await expectRefused(naming: "token_hashes") { try fixture.access.caller(presenting: issued.token) }
+    }
+
+    @Test func deletedBindingRowsAreRefused() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.session("auditor", RoleBinding(role: .complianceOfficer))
+        try DirectoryAttacker(root: fixture.vault.root).sql(
+            "DELETE FROM role_bindings WHERE principal_id = (SELECT id FROM principals WHERE name = 'auditor')")
+        await expectRefused(naming: "role_bindings") { try await fixture.admin.principals() }
+    }
+
+    @Test func removedBindingRestoredIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        let (_, issued) = try await fixture.session("bob", RoleBinding(role: .admin))
+        let attacker = DirectoryAttacker(root: fixture.vault.root)
+        let saved = try attacker.row(
+            "SELECT * FROM role_bindings WHERE principal_id = (SELECT id FROM principals WHERE name = 'bob')")
+        try await fixture.admin.revoke(RoleBinding(role: .admin), from: "bob")
+        try attacker.sql(
+            "INSERT INTO role_bindings (principal_id, role, scope) VALUES (?, ?, ?)",
+            arguments: [saved["principal_id"], saved["role"], saved["scope"]])
+        await expectRefused(naming: "role_bindings") { try await fixture.access.authenticate(token: issued.token) }
+    }
+
+    // MARK: Models, aliases and datasets
+
+    @Test func aliasRollbackBySQLIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        for byte in [UInt8(1), 2] { _ = try await vault.pushModel("m", from: .files(["w": Data([byte])])) }
+        try await vault.setAlias("production", to: ModelReference(parsing: "m@2"))
+        try DirectoryAttacker(root: vault.root).sql(
+            "UPDATE aliases SET version_id = (SELECT id FROM model_versions WHERE version = 1) WHERE alias = 'production'"
+        )
+        await expectRefused(naming: "aliases") { try await vault.loadModel(ModelReference(parsing: "m:production")) }
+    }
+
+    @Test func oldAliasRowRestoredIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        for byte in [UInt8(1), 2] { _ = try await vault.pushModel("m", from: .files(["w": Data([byte])])) }
+        try await vault.setAlias("production", to: ModelReference(parsing: "m@1"))
+        let attacker = DirectoryAttacker(root: vault.root)
+        let saved = try attacker.row("SELECT * FROM aliases WHERE alias = 'production'")
+        try await vault.setAlias("production", to: ModelReference(parsing: "m@2"))
+        try attacker.sql(
+            "UPDATE aliases SET version_id = ?, updated_at = ?, updated_by = ? WHERE alias = 'production'",
+            arguments: [saved["version_id"], saved["updated_at"], saved["updated_by"]])
+        await expectRefused(naming: "aliases") { try await vault.loadModel(ModelReference(parsing: "m:production")) }
+    }
+
+    @Test func swappedVersionRowsAreRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        for byte in [UInt8(1), 2] { _ = try await vault.pushModel("m", from: .files(["w": Data([byte])])) }
+        // Version numbers exchanged: `m@1` would now serve what was pushed as version 2.
+        try DirectoryAttacker(root: vault.root).sql(
+            """
+            UPDATE model_versions SET version = -version;
+            UPDATE model_versions SET version = CASE version WHEN -1 THEN 2 ELSE 1 END;
+            """)
+        await expectRefused(naming: "model_versions") { try await vault.loadModel(ModelReference(parsing: "m@1")) }
+        await expectRefused(naming: "model_versions") { try await vault.models() }
+    }
+
+    @Test func poisonedDatasetIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        _ = try await vault.addDataset("d", contents: ["train.csv": Data("x,y\n1,0\n2,1\n".utf8)])
+        let attacker = DirectoryAttacker(root: vault.root)
+        // Labels flipped, re-encrypted to the public recipient, catalog digests updated to match.
+        let poisoned = Data("x,y\n1,1\n2,0\n".utf8)
+        let blob: String = try attacker.row("SELECT blob_path FROM dataset_files")["blob_path"]
+        try FakeCipherSuite().encrypt(poisoned, to: [try attacker.recipient()])
+            .write(to: vault.root.appending(path: blob))
+        let digest = FileDigest(of: poisoned).hex
+        try attacker.sql(
+            "UPDATE dataset_files SET sha256 = ?, size = ?", arguments: [digest, poisoned.count])
+        try attacker.sql(
+            "UPDATE dataset_versions SET digest = ?",
+            arguments: [Vault.datasetDigest([("train.csv", digest)])])
+        await expectRefused(naming: "dataset_") { try await vault.readDataset(DatasetReference(parsing: "d@1")) }
+    }
+
+    @Test func replacedDatasetManifestIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        _ = try await vault.addDataset("d", contents: ["train.csv": Data("x,y\n1,0\n".utf8)])
+        // The catalog is left alone; the attacker rewrites the manifest beside the files.
+        let manifest = vault.root.appending(path: "data/raw/d/1/manifest.json")
+        var fields = (try? JSONSerialization.jsonObject(with: Data(contentsOf: manifest))) as? [String: Any] ?? [:]
+        fields["createdBy"] = "dana"
+        try JSONSerialization.data(withJSONObject: fields).write(to: manifest)
+        await expectVaultError(.signatureInvalid) { try await vault.readDataset(DatasetReference(parsing: "d@1")) }
+        let output = directory.url.appending(path: "out")
+        await expectVaultError(.signatureInvalid) {
+            try await vault.getDataset(DatasetReference(parsing: "d@1"), to: output)
+        }
+        #expect(!FileManager.default.fileExists(atPath: output.path(percentEncoded: false)))
+    }
+
+    // MARK: Whole-catalog rollback
+
+    @Test func catalogRestoredFromAnEarlierCopyIsRefusedAgainstTheLog() async throws {
+        let fixture = try await AccessFixture()
+        let (_, issued) = try await fixture.session("alice", RoleBinding(role: .admin))
+        let attacker = DirectoryAttacker(root: fixture.vault.root)
+        // A consistent copy of the catalog, state root included, taken while alice's token was still valid.
+        let copy = fixture.directory.url.appending(path: "catalog-copy.sqlite")
+        try attacker.backup(to: copy)
+        try await fixture.admin.revokeToken(id: issued.info.id)
+        try await fixture.access.close()
+        try attacker.restore(from: copy)
+        // The restored catalog is self-consistent, so the vault opens; the log it recorded states in refuses it.
+        let reopened = try TestVault.open(in: fixture.directory)
+        await expectRefused(naming: "catalog.sqlite") { try await VaultAccess.open(reopened) }
+    }
+
+    // MARK: vault check
+
+    @Test func vaultCheckListsEveryBadRecord() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.session("auditor", RoleBinding(role: .complianceOfficer))
+        let minted = APIToken.generate()
+        let attacker = DirectoryAttacker(root: fixture.vault.root)
+        try attacker.sql(
+            """
+            INSERT INTO token_hashes (hash, principal_id, created_at, token_id)
+            VALUES (?, (SELECT id FROM principals WHERE name = 'admin'), '2026-01-01T00:00:00Z', ?)
+            """, arguments: [minted.hash.hex, minted.hash.id])
+        try attacker.sql(
+            "DELETE FROM role_bindings WHERE principal_id = (SELECT id FROM principals WHERE name = 'auditor')")
+        let problems = try await fixture.vault.checkState()
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems.contains { $0.contains("token_hashes") && $0.contains(minted.hash.id) })
+        #expect(problems.contains { $0.contains("role_bindings") })
+    }
+
+    @Test func untouchedVaultChecksClean() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.session("auditor", RoleBinding(role: .complianceOfficer))
+        _ = try await fixture.vault.pushModel("m", from: .files(["w": Data([1])]))
+        #expect(try await fixture.vault.checkState().isEmpty)
+    }
+}
