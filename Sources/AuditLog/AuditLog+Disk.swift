@@ -4,6 +4,29 @@ import Foundation
 struct LogFiles: Sendable {
     let entries: LogFile
     let checkpoints: LogFile
+    /// Held shared by every open writer (see `EntriesFile.writersName`); not empty while a writer is open or after
+    /// one did not close.
+    let writers: LogFile
+    /// The log predates the writers' marker.
+    let legacy: Bool
+
+    /// Whether the marker says a writer is open or did not close (crashed); the last writer to close empties it.
+    func writerDidNotClose() throws -> Bool {
+        try legacy || writers.size() > 0
+    }
+
+    /// Marks a writer open (durably, before it appends anything).
+    func markWriterOpen() throws {
+        guard try writers.size() == 0 else { return }
+        try writers.overwrite(Data("open\n".utf8), at: 0)
+        try writers.sync()
+    }
+
+    /// Marks every writer closed, if this is the last one open.
+    func markClosedIfLast() {
+        guard writers.tryLockExclusive() else { return }
+        try? writers.truncate(to: 0)
+    }
 
     static func open(_ directory: URL) throws -> LogFiles {
         try FileManager.default.createDirectory(
@@ -19,8 +42,19 @@ struct LogFiles: Sendable {
             entries.close()
             throw error
         }
+        let writers: LogFile
+        let writersURL = directory.appendingPathComponent(EntriesFile.writersName)
+        // A log from before the marker existed: its last writers never closed cleanly (treated as a crash).
+        let legacy = !created && !FileManager.default.fileExists(atPath: writersURL.path)
+        do {
+            writers = try LogFile.open(writersURL, appending: false)
+        } catch {
+            entries.close()
+            checkpoints.close()
+            throw error
+        }
         if created { LogFile.syncDirectory(directory) }
-        return LogFiles(entries: entries, checkpoints: checkpoints)
+        return LogFiles(entries: entries, checkpoints: checkpoints, writers: writers, legacy: legacy)
     }
 
     /// Runs `body` holding the exclusive lock that serialises writers (across processes too).
@@ -33,6 +67,7 @@ struct LogFiles: Sendable {
     func close() {
         entries.close()
         checkpoints.close()
+        writers.close()
     }
 }
 
@@ -46,6 +81,8 @@ struct DiskState: Sendable {
     var allocatedLength = 0
     /// Preallocations made by this writer; each one is twice the last.
     var extensions = 0
+    /// Bytes cut off the end while catching up: from the end of the last good record to the end of the file.
+    var discardedBytes = 0
 
     /// This state advanced over whatever was appended since (by another writer, or before a crash).
     ///
@@ -54,8 +91,11 @@ struct DiskState: Sendable {
     /// full, and the first bad or unfinished one is cut off with everything after it (the torn end of an interrupted
     /// batch). The records end at the first NUL byte (preallocated zeroes follow). When `recovering` (opening after a
     /// possible crash), anything non-zero after that end is cut off too: pages of an unfinished batch can reach the
-    /// disk out of order. Must run under the lock.
-    func caughtUp(with files: LogFiles, verifier: NoteVerifier, recovering: Bool = false) throws -> DiskState {
+    /// disk out of order. With `strict` (every writer closed cleanly, so nothing can be unfinished) anything to cut
+    /// is an error instead, and the files are left as found. Must run under the lock.
+    func caughtUp(
+        with files: LogFiles, verifier: NoteVerifier, recovering: Bool = false, strict: Bool = false
+    ) throws -> DiskState {
         var state = self
         let checkpointsSize = try files.checkpoints.size()
         guard checkpointsSize >= state.checkpointsLength else { throw AuditLogError.corruptCheckpoint }
@@ -63,7 +103,10 @@ struct DiskState: Sendable {
             let data = try files.checkpoints.read(
                 from: state.checkpointsLength, count: checkpointsSize - state.checkpointsLength)
             let (notes, complete) = SignedCheckpoint.splitNotes(String(decoding: data, as: UTF8.self))
-            if complete < data.count { try files.checkpoints.truncate(to: state.checkpointsLength + complete) }
+            if complete < data.count {
+                guard !strict else { throw AuditLogError.trailingBytes }
+                try files.checkpoints.truncate(to: state.checkpointsLength + complete)
+            }
             if let note = notes.last {
                 let newest = try SignedCheckpoint(verifying: note, with: verifier)
                 guard newest.checkpoint.size >= state.lastCheckpoint?.checkpoint.size ?? 0 else {
@@ -102,6 +145,8 @@ struct DiskState: Sendable {
             }
             let end = state.entriesLength + kept
             if try kept < data.count || (recovering && files.entries.hasNonZeroBytes(from: end, upTo: entriesSize)) {
+                guard !strict else { throw AuditLogError.trailingBytes }
+                state.discardedBytes += entriesSize - end
                 try files.entries.truncate(to: end)
                 state.allocatedLength = end
             }

@@ -21,6 +21,10 @@ public actor AuditLog {
     public let checkpointInterval: UInt64
     /// The verifier for this log's checkpoints.
     public nonisolated let verifier: NoteVerifier
+    /// The audit directory.
+    public nonisolated let directory: URL
+    /// What opening adopted after a writer that did not close (`nil` when there was nothing to recover).
+    public nonisolated let recovery: AuditRecovery?
 
     private let signer: NoteSigner
     private let files: LogFiles
@@ -63,6 +67,10 @@ public actor AuditLog {
     /// Opens (or creates) the log in `directory`, recovering from a crash: an unfinished last record or
     /// checkpoint is cut off. Throws if the entries no longer match the latest checkpoint or it is not signed by
     /// `key` under the name `origin`.
+    ///
+    /// When no other writer is open, entries after the latest checkpoint were left by a writer that did not close
+    /// (killed, or power lost): each must be a well-formed entry at its position, they are adopted under a new
+    /// checkpoint, and an `audit.recover` entry records the range adopted and the bytes cut (see ``recovery``).
     public init(
         directory: URL, signer key: Curve25519.Signing.PrivateKey, origin: String,
         checkpointInterval: UInt64 = 1024
@@ -72,12 +80,27 @@ public actor AuditLog {
         self.signer = signer
         self.verifier = signer.verifier
         self.checkpointInterval = max(1, checkpointInterval)
+        self.directory = directory
         let files = try LogFiles.open(directory)
         self.files = files
         do {
+            // Exclusive only if no other writer is open: then nobody is still appending to an unsigned tail.
+            let alone = files.writers.tryLockExclusive()
+            // Alone, with every earlier writer closed cleanly: nothing can be unfinished or unsigned.
+            let strict = try alone && !files.writerDidNotClose()
+            var recovered: AuditRecovery?
             state = try files.locked {
-                try DiskState().caughtUp(with: files, verifier: signer.verifier, recovering: true)
+                var current = try DiskState().caughtUp(
+                    with: files, verifier: signer.verifier, recovering: true, strict: strict)
+                if strict, current.tree.size > current.lastCheckpoint?.checkpoint.size ?? 0 {
+                    throw AuditLogError.unsignedTail
+                }
+                if alone { recovered = try current.adoptUnsignedTail(of: files, signer: signer) }
+                return current
             }
+            recovery = recovered
+            try files.markWriterOpen()
+            try files.writers.lockShared()
         } catch {
             files.close()
             throw error
@@ -134,6 +157,25 @@ public actor AuditLog {
         return written
     }
 
+    /// Signs a checkpoint over this writer's entries, then verifies the whole log against the checkpoint key and
+    /// every `trusted` checkpoint. Strict about the end of the log (``AuditVerifier/WriterState/closed``) when this
+    /// is the only open writer.
+    public func verify(trusted: [Checkpoint] = []) async throws -> VerificationReport {
+        try await checkpoint()
+        let alone = files.writers.tryLockExclusive()
+        let report: Result<VerificationReport, any Error>
+        do {
+            report = .success(
+                try await AuditVerifier.verify(
+                    directory: directory, verifier: verifier, trusted: trusted, writers: alone ? .closed : .open))
+        } catch {
+            report = .failure(error)
+        }
+        // A lock conversion is not atomic: the shared lock is taken again either way.
+        try files.writers.lockShared()
+        return try report.get()
+    }
+
     /// Waits for pending appends, writes a final checkpoint, releases the files and stops accepting entries.
     public func close() async throws {
         guard !isClosed else { return }
@@ -151,6 +193,7 @@ public actor AuditLog {
                 try current.trimPadding(of: files)
             }
         }
+        if case .success = trimmed { files.markClosedIfLast() }
         files.close()
         try trimmed.get()
     }

@@ -2,7 +2,8 @@
 public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible {
     private enum Code: Equatable, Sendable {
         case io, corruptRecord, corruptCheckpoint, badSignature, logShorterThanCheckpoint,
-            checkpointMismatch, indexOutOfRange, invalidOrigin, invalidProof, encoding, unknownKey, closed
+            checkpointMismatch, indexOutOfRange, invalidOrigin, invalidProof, encoding, unknownKey, closed,
+            trailingBytes, unsignedTail
     }
     private let code: Code
     /// The operating-system error number for I/O failures.
@@ -37,6 +38,10 @@ public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible
     public static let unknownKey = AuditLogError(.unknownKey)
     /// The log was closed.
     public static let closed = AuditLogError(.closed)
+    /// Bytes follow the last record (other than preallocated zeroes) although every writer closed cleanly.
+    public static let trailingBytes = AuditLogError(.trailingBytes)
+    /// Entries follow the latest checkpoint although every writer closed cleanly (so signed all its entries).
+    public static let unsignedTail = AuditLogError(.unsignedTail)
 
     /// A fixed text naming what failed.
     public var description: String {
@@ -53,6 +58,10 @@ public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible
         case .encoding: "audit entry could not be encoded or decoded"
         case .unknownKey: "audit note carries no signature from the expected key"
         case .closed: "audit log is closed"
+        case .trailingBytes:
+            "audit log has bytes after its last record that are not preallocated zeroes (every writer had closed)"
+        case .unsignedTail:
+            "audit log has entries after its latest checkpoint that no writer signed (every writer had closed)"
         }
     }
 }

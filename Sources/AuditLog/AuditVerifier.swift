@@ -21,6 +21,15 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
         case checkpointSizeRegression = "checkpoint tree size went backwards"
         /// A checkpoint whose root differs from the recomputed tree: signed over a forked or rewritten tree.
         case checkpointRootMismatch = "checkpoint root differs from the recomputed tree (fork or rewrite)"
+        /// Bytes after the last record that are not the preallocated zeroes: junk, or (with no writer open) a
+        /// record nobody finished.
+        case trailingBytes = "bytes after the last record that are neither a record nor preallocated zeroes"
+        /// Entries after the latest checkpoint while no writer is open: every writer signs its entries when it
+        /// closes, and the next writer adopts what a killed one left, so an unsigned tail was added by hand.
+        case unsignedEntries = "entries after the latest checkpoint while no writer is open (unsigned tail)"
+        /// The log is not consistent with a checkpoint trusted from elsewhere (exported earlier, or cosigned by a
+        /// witness): the log was rolled back, truncated or forked.
+        case inconsistentWithTrusted = "log not consistent with a trusted checkpoint (rollback, truncation or fork)"
     }
 
     /// The kind.
@@ -57,6 +66,11 @@ public struct VerificationReport: Sendable {
     public var problemCount: Int
     /// The first entry index that is bad (or, for a rewritten range, the first index no good checkpoint covers).
     public var firstBadIndex: UInt64?
+    /// Whether no writer was open, so the end of the log was checked strictly (no unsigned tail, no unfinished
+    /// record).
+    public var writersClosed = false
+    /// Trusted checkpoints the log was proven consistent with.
+    public var trustedVerified: [Checkpoint] = []
 
     /// Whether the log verified: no problems.
     public var isValid: Bool { problemCount == 0 }
@@ -76,8 +90,11 @@ public struct VerificationReport: Sendable {
             lines += problems.map { "  \($0)" }
             if problemCount > problems.count { lines.append("  ... \(problemCount - problems.count) more") }
         }
-        if uncheckpointedEntries > 0 {
+        if uncheckpointedEntries > 0, !writersClosed {
             lines.append("note: \(uncheckpointedEntries) entries after the latest checkpoint are not yet signed")
+        }
+        for trusted in trustedVerified {
+            lines.append("consistent with the trusted checkpoint of size \(trusted.size)")
         }
         if hasUnfinishedTail { lines.append("note: an unfinished record (interrupted append) follows the last entry") }
         return lines.joined(separator: "\n")
@@ -89,12 +106,50 @@ public enum AuditVerifier {
     /// Problems kept in a report; the count covers all.
     public static let problemLimit = 100
 
+    /// Whether writers may still be appending, which decides how strictly the end of the log is checked.
+    public enum WriterState: Sendable {
+        /// Finds out from the writers' lock (`writers.lock`): closed if nobody holds it. The lock is then held
+        /// exclusively while verifying, so no writer opens meanwhile.
+        case probe
+        /// No writer is open: every entry must be under a checkpoint, and only zeroes may follow the last record.
+        case closed
+        /// Writers are open: entries after the latest checkpoint and an unfinished record are in flight (notes).
+        case open
+    }
+
     /// Verifies the log in `directory` against `verifier` (the log's checkpoint key).
     ///
     /// Recomputes every leaf hash (in parallel) and checks it against the stored hash and the entry's position,
     /// rebuilds the tree, verifies every checkpoint signature, and checks every checkpoint's root against the
     /// recomputed tree at its size (which makes consecutive checkpoints consistent). Reports the first bad index.
-    public static func verify(directory: URL, verifier: NoteVerifier) async throws -> VerificationReport {
+    ///
+    /// Each `trusted` checkpoint (already verified by the caller, for example exported earlier or cosigned by a
+    /// witness) must be a prefix of the log: its size at most the entry count, its root the recomputed root at that
+    /// size, and a consistency proof from it to the latest checkpoint must verify. Otherwise the log was rolled
+    /// back, truncated or forked.
+    public static func verify(
+        directory: URL, verifier: NoteVerifier, trusted: [Checkpoint] = [], writers: WriterState = .probe
+    ) async throws -> VerificationReport {
+        var closed: Bool
+        var probe: LogFile?
+        switch writers {
+        case .closed: closed = true
+        case .open: closed = false
+        case .probe:
+            // No lock file: no writer of this version ever opened the log.
+            probe = try? LogFile.open(
+                directory.appendingPathComponent(EntriesFile.writersName), create: false, appending: false)
+            closed = probe?.tryLockExclusive() ?? true
+        }
+        defer { probe?.close() }
+        var report = try await verifyFiles(directory: directory, verifier: verifier, trusted: trusted, closed: closed)
+        report.writersClosed = closed
+        return report
+    }
+
+    private static func verifyFiles(
+        directory: URL, verifier: NoteVerifier, trusted: [Checkpoint], closed: Bool
+    ) async throws -> VerificationReport {
         let entriesData = try readIfPresent(directory.appendingPathComponent(EntriesFile.entriesName))
         let checkpointData = try readIfPresent(directory.appendingPathComponent(EntriesFile.checkpointsName))
         let (lines, completeBytes, contentBytes) = EntriesFile.lineRanges(in: entriesData)
@@ -117,7 +172,7 @@ public enum AuditVerifier {
                 checkpointProblems.append(.init(kind: .badCheckpointSignature, index: nil, checkpoint: position))
             }
         }
-        let wanted = Set(parsed.map(\.checkpoint.size))
+        let wanted = Set(parsed.map(\.checkpoint.size) + trusted.map(\.size))
         var roots: [UInt64: TreeHash] = wanted.contains(0) ? [0: Merkle.emptyRoot] : [:]
         var tree = CompactRange()
         for leaf in leaves {
@@ -147,6 +202,37 @@ public enum AuditVerifier {
                 goodSize = max(goodSize, checkpoint.size)
             }
         }
+        // The end of the log: only zeroes may follow the last record, except a record in flight while writers
+        // are open (a torn record never holds a NUL; a NUL followed by more bytes is junk either way).
+        let trailing = entriesData[completeBytes..<contentBytes]
+        if !trailing.isEmpty, closed || trailing.contains(0) {
+            checkpointProblems.append(.init(kind: .trailingBytes, index: count))
+        }
+        if closed, count > (latest?.size ?? 0) {
+            checkpointProblems.append(.init(kind: .unsignedEntries, index: latest?.size ?? 0))
+        }
+        var trustedVerified: [Checkpoint] = []
+        for checkpoint in trusted {
+            if checkpoint.size > count {
+                checkpointProblems.append(.init(kind: .inconsistentWithTrusted, index: count))
+            } else if roots[checkpoint.size] != checkpoint.rootHash || checkpoint.origin != verifier.name {
+                checkpointProblems.append(.init(kind: .inconsistentWithTrusted, index: nil))
+            } else if let latest, latest.size >= checkpoint.size, latest.size <= count {
+                // What a witness or an auditor holding only the two heads would check.
+                let proof = try Merkle.consistencyProof(from: Int(checkpoint.size), in: leaves[0..<Int(latest.size)])
+                if Merkle.verifyConsistency(
+                    oldSize: checkpoint.size, newSize: latest.size, oldRoot: checkpoint.rootHash,
+                    newRoot: latest.rootHash, proof: proof)
+                {
+                    trustedVerified.append(checkpoint)
+                } else {
+                    checkpointProblems.append(.init(kind: .inconsistentWithTrusted, index: nil))
+                }
+            } else {
+                // The entries hold it, but no signed checkpoint of the log reaches it: the checkpoints were cut.
+                checkpointProblems.append(.init(kind: .inconsistentWithTrusted, index: latest?.size ?? 0))
+            }
+        }
         for problem in checkpointProblems {
             if let index = problem.index { firstBad = min(firstBad ?? index, index) }
         }
@@ -155,7 +241,7 @@ public enum AuditVerifier {
         return VerificationReport(
             entryCount: count, checkpointCount: notes.count, recomputedRoot: tree.root, latestCheckpoint: latest,
             hasUnfinishedTail: completeBytes < contentBytes, problems: problems, problemCount: problemCount,
-            firstBadIndex: firstBad)
+            firstBadIndex: firstBad, trustedVerified: trustedVerified)
     }
 
     /// Verifies with a bare Ed25519 key; the key name is the origin of the checkpoints (the first line).

@@ -4,6 +4,9 @@ import Foundation
 enum EntriesFile {
     static let entriesName = "entries.jsonl"
     static let checkpointsName = "checkpoints.log"
+    /// Every open writer holds a shared `flock` on this file for its lifetime (the kernel drops it when the process
+    /// dies, even by SIGKILL), so whoever gets it exclusively knows that no writer is open.
+    static let writersName = "writers.lock"
 
     /// The byte ranges of complete lines (without their newline), the length of the complete prefix, and the
     /// length without trailing NUL padding (a live writer preallocates with zeroes; records never hold a NUL).

@@ -29,6 +29,18 @@ struct LogFile: Sendable {
         }
     }
 
+    /// Takes (or converts to) a shared lock, waiting while another process holds it exclusively.
+    func lockShared() throws {
+        while flock(fd, LOCK_SH) != 0 {
+            guard errno == EINTR else { throw AuditLogError.io(errno) }
+        }
+    }
+
+    /// Takes (or converts to) the exclusive lock if nobody else holds the lock; never waits.
+    func tryLockExclusive() -> Bool {
+        flock(fd, LOCK_EX | LOCK_NB) == 0
+    }
+
     /// Releases the lock.
     func unlock() {
         _ = flock(fd, LOCK_UN)

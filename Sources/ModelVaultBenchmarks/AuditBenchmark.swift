@@ -81,6 +81,30 @@ enum AuditBenchmark {
                 Double(baselineCount) / baselineRate, baselineRate, 1e3 / baselineRate))
         print("target: >= 20,000 durable entries/s with group commit\n")
 
+        // 1b. What a CLI run adds at exit: `close()` signs the final checkpoint, syncs it, trims the preallocated
+        // zeroes and clears the writers' marker. Each run opens the log, appends two entries (authorisation and
+        // action, as a CLI command does), then closes; the close is timed.
+        let closeRuns = Int(environment["AUDIT_BENCH_CLOSE_RUNS"] ?? "") ?? 20
+        var closeTimes: [Double] = []
+        for run in 0..<closeRuns {
+            let log = try AuditLog(
+                directory: root.appendingPathComponent("cli"), signer: key, origin: "bench/audit", checkpointInterval: 1)
+            _ = try await log.append(entry(2 * run))
+            _ = try await log.append(entry(2 * run + 1))
+            let start = ContinuousClock.now
+            try await log.close()
+            closeTimes.append(seconds(ContinuousClock.now - start))
+        }
+        closeTimes.sort()
+        if !closeTimes.isEmpty {
+            print("| CLI exit: final checkpoint + fsync | runs | median ms | min ms | max ms |")
+            print("|---|---:|---:|---:|---:|")
+            print(
+                String(
+                    format: "| AuditLog.close() after 2 appends | %d | %.2f | %.2f | %.2f |\n", closeTimes.count,
+                    closeTimes[closeTimes.count / 2] * 1e3, closeTimes[0] * 1e3, closeTimes[closeTimes.count - 1] * 1e3))
+        }
+
         // 2. Verify 1M entries: build the log in large batches, then time a full verification.
         let big = try AuditLog(
             directory: root.appendingPathComponent("big"), signer: key, origin: "bench/audit",

@@ -121,6 +121,9 @@ public final class VaultAccess: Sendable {
             context: RequestContext(principal: record.principal, requestID: requestID), clientAddress: clientAddress)
     }
 
+    /// What opening the audit log adopted after a writer that did not close, if anything.
+    public var auditRecovery: AuditRecovery? { log?.recovery }
+
     /// Writes a final checkpoint and releases the log.
     public func close() async throws {
         try await recordState(requestID: UUID().uuidString)

@@ -4,15 +4,38 @@ public import Foundation
 
 extension VaultSession {
     /// `audit.verify`: recomputes the tree from every entry and checks every checkpoint (signature, root,
-    /// consistency); reports the first bad index. Runs even when the log is too damaged to append to.
-    public func verifyAuditLog() async throws -> VerificationReport {
-        if access.log == nil {
+    /// consistency) against the vault's audit key; reports the first bad index. When no other writer is open, an
+    /// unsigned tail or bytes after the last record fail it too. Each `trusted` checkpoint (see
+    /// ``trustedAuditCheckpoint(_:)``) must be a prefix of the log, so a rollback, truncation or fork fails.
+    /// Runs even when the log is too damaged to append to.
+    public func verifyAuditLog(trusted: [Checkpoint] = []) async throws -> VerificationReport {
+        guard let log = access.log else {
             // Nothing can be appended to a damaged log; the decision is still made before anything is read.
             guard isAllowed(.auditVerify) else { throw AccessControlError.denied(.auditVerify, on: .global) }
-            return try await AuditVerifier.verify(directory: vault.layout.audit, verifier: access.verifier)
+            return try await AuditVerifier.verify(
+                directory: vault.layout.audit, verifier: access.verifier, trusted: trusted)
         }
         return try await perform(.auditVerify, on: .global, resource: "audit") {
-            try await AuditVerifier.verify(directory: vault.layout.audit, verifier: access.verifier)
+            try await log.verify(trusted: trusted)
+        }
+    }
+
+    /// `audit.read`: the latest signed checkpoint, signed now over every entry so far (for `audit checkpoint -o`).
+    public func exportAuditCheckpoint() async throws -> SignedCheckpoint {
+        guard let log = access.log else {
+            throw VaultError(.tampered, "the audit log cannot be opened; run `modelvault audit verify`")
+        }
+        return try await perform(.auditRead, on: .global, resource: "audit") {
+            try await log.checkpoint()
+        }
+    }
+
+    /// Parses a checkpoint exported earlier and checks it is signed by this vault's audit key.
+    public func trustedAuditCheckpoint(_ note: String) throws -> Checkpoint {
+        do {
+            return try SignedCheckpoint(verifying: note, with: access.verifier).checkpoint
+        } catch {
+            throw VaultError(.tampered, "the trusted checkpoint is not signed by this vault's audit key")
         }
     }
 

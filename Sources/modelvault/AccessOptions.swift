@@ -40,7 +40,11 @@ extension VaultOptions {
 
     /// Opens the vault's access control and authenticates `token` against it.
     func session(_ vault: Vault, token: String) async throws -> VaultSession {
-        let access = try await VaultAccess.open(vault)
+        // Closed at exit (any exit): the run's entries end under a signed checkpoint.
+        let access = OpenVaults.register(try await VaultAccess.open(vault))
+        if let recovery = access.auditRecovery {
+            FileHandle.standardError.write(Data("modelvault: note: \(recovery)\n".utf8))
+        }
         guard try access.hasPrincipals() else {
             throw CLIError(
                 "this vault has no principals yet (it predates access control): "

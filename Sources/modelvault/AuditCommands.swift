@@ -3,12 +3,16 @@ import ArgumentParser
 import AuditLog
 import Foundation
 import Vault
+import VaultCrypto
 
 /// `modelvault audit`: the tamper-evident log of every access.
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit", abstract: "The audit log: verify, prove, verify-proof, export, tail.",
-        subcommands: [AuditVerify.self, AuditProve.self, AuditVerifyProof.self, AuditExport.self, AuditTail.self])
+        subcommands: [
+            AuditVerify.self, AuditCheckpointExport.self, AuditProve.self, AuditVerifyProof.self, AuditExport.self,
+            AuditTail.self,
+        ])
 }
 
 /// `modelvault audit verify`.
@@ -18,9 +22,20 @@ struct AuditVerify: AsyncParsableCommand {
         abstract: "Recompute the Merkle tree, check every checkpoint's signature and consistency; exit 1 on damage.")
 
     @OptionGroup var options: VaultOptions
+    @Option(
+        name: .long,
+        help: "A checkpoint exported earlier (`audit checkpoint -o`): the log must extend it (no rollback or fork).")
+    var trusted: [String] = []
 
     func run() async throws {
-        let report = try await options.open().verifyAuditLog()
+        let session = try await options.open()
+        let checkpoints = try trusted.map { path in
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CLIError("cannot read the trusted checkpoint file \(path)")
+            }
+            return try session.trustedAuditCheckpoint(String(decoding: data, as: UTF8.self))
+        }
+        let report = try await session.verifyAuditLog(trusted: checkpoints)
         print("entries: \(report.entryCount), checkpoints: \(report.checkpointCount)")
         print("root: \(report.recomputedRoot.base64)")
         if let latest = report.latestCheckpoint { print("latest checkpoint: size \(latest.size)") }
@@ -28,6 +43,9 @@ struct AuditVerify: AsyncParsableCommand {
             print("entries after the latest checkpoint: \(report.uncheckpointedEntries)")
         }
         if report.hasUnfinishedTail { print("an unfinished record (interrupted append) follows the last entry") }
+        for checkpoint in report.trustedVerified {
+            print("consistent with the trusted checkpoint of size \(checkpoint.size)")
+        }
         guard report.isValid else {
             for problem in report.problems { print("problem: \(problem)") }
             let first = report.firstBadIndex.map { "first bad index \($0)" } ?? "first bad index unknown"
@@ -35,6 +53,27 @@ struct AuditVerify: AsyncParsableCommand {
                 "audit log verification failed: \(report.problemCount) problem(s), \(first)", status: .integrity)
         }
         print("audit log verified")
+    }
+}
+
+/// `modelvault audit checkpoint -o FILE`.
+struct AuditCheckpointExport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Sign a checkpoint over every entry and write it (a signed note) for `audit verify --trusted`.")
+
+    @OptionGroup var options: VaultOptions
+    @Option(name: .shortAndLong, help: "The file to write.") var output: String
+
+    func run() async throws {
+        let signed = try await options.open().exportAuditCheckpoint()
+        let url = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
+        do {
+            try AtomicFile.write(Data(signed.note.utf8), to: url, permissions: 0o644)
+        } catch {
+            throw CLIError("cannot write \(url.lastPathComponent)")
+        }
+        print("checkpoint of size \(signed.checkpoint.size) written to \(output)")
     }
 }
 

@@ -39,7 +39,12 @@ struct ModelVaultCommand: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            // Close (sign the final checkpoint) before reporting: the entries of a failed run are signed too.
+            _ = await OpenVaults.closeAll()
             exit(withError: error)
+        }
+        if let error = await OpenVaults.closeAll() {
+            exit(withError: CLIError("cannot sign the final audit checkpoint: \(error)"))
         }
     }
 

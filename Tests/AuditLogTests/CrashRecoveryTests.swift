@@ -34,14 +34,19 @@ import Testing
         for cut in Array(firstCut..<full.count) + zeroTails {
             try written.prefix(cut).write(to: target.entriesURL)
             try checkpoints.write(to: target.checkpointsURL)
+            try target.markCrashed()
             let expected: UInt64 = cut >= full.count ? 8 : cut >= endOfSeventh ? 7 : 6
             let log = try AuditLog(directory: target.directory, signer: source.key, origin: source.origin)
-            #expect(await log.size == expected, "cut at \(cut)")
-            #expect(try await log.append(TemporaryLog.entry(100)) == expected)
+            // Anything past the checkpoint (adopted entries, cut bytes) is recovered and recorded in one entry.
+            #expect((log.recovery != nil) == (cut != firstCut), "cut at \(cut)")
+            let recorded: UInt64 = log.recovery == nil ? 0 : 1
+            #expect(log.recovery.map { $0.adopted == 6..<expected } ?? true, "cut at \(cut)")
+            #expect(await log.size == expected + recorded, "cut at \(cut)")
+            #expect(try await log.append(TemporaryLog.entry(100)) == expected + recorded)
             try await log.close()
             let report = try await AuditVerifier.verify(directory: target.directory, verifier: source.verifier)
             #expect(report.isValid, "cut at \(cut): \(report.problems)")
-            #expect(report.entryCount == expected + 1)
+            #expect(report.entryCount == expected + recorded + 1)
             #expect(!report.hasUnfinishedTail)
         }
     }
@@ -69,14 +74,18 @@ import Testing
         let records = try Data(contentsOf: temp.entriesURL)
         let stray = records[EntriesFile.lineRanges(in: records).lines[3]] + Data([0x0A])
         try (records + Data(count: 300) + stray + Data(count: 50)).write(to: temp.entriesURL)
+        try temp.markCrashed()
         let log = try temp.open()
-        #expect(await log.size == 4)
-        #expect(try await log.append(TemporaryLog.entry(4)) == 4)
+        // Entry 4 records the recovery (nothing adopted, the stray bytes cut).
+        #expect(log.recovery?.adopted == 4..<4)
+        #expect(log.recovery.map { $0.discardedBytes > 0 } == true)
+        #expect(await log.size == 5)
+        #expect(try await log.append(TemporaryLog.entry(4)) == 5)
         try await log.close()
         let report = try await temp.verify()
         #expect(report.isValid, "\(report.problems)")
-        #expect(report.entryCount == 5)
-        #expect(try temp.lines().count == 5)
+        #expect(report.entryCount == 6)
+        #expect(try temp.lines().count == 6)
     }
 
     @Test func aTornRecordPastTheLastCheckpointIsCutOffWithEverythingAfterIt() async throws {
@@ -92,7 +101,9 @@ import Testing
         lines[5] = String(lines[5].prefix(80)) + String(repeating: "\u{0}", count: 20)
         try temp.writeLines(lines)
         let log = try temp.open()
-        #expect(await log.size == 5)
+        // Record 4 is adopted; record 5 (torn) and 6 are cut; entry 5 records the recovery.
+        #expect(log.recovery?.adopted == 4..<5)
+        #expect(await log.size == 6)
         try await log.close()
         #expect(try await temp.verify().isValid)
     }
@@ -105,6 +116,7 @@ import Testing
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("\(temp.origin)\n5\n".utf8))
         try handle.close()
+        try temp.markCrashed()
         let log = try temp.open()
         #expect(await log.latestCheckpoint?.checkpoint.size == 4)
         _ = try await log.append(TemporaryLog.entry(4))

@@ -45,6 +45,11 @@ struct TemporaryLog {
         String(decoding: try Data(contentsOf: entriesURL), as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
+    /// Leaves the writers' marker as a writer that did not close leaves it (what a crash looks like on disk).
+    func markCrashed() throws {
+        try Data("open\n".utf8).write(to: directory.appendingPathComponent("writers.lock"))
+    }
+
     func writeLines(_ lines: [String]) throws {
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: entriesURL)
     }

@@ -1,0 +1,106 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The audit log through the built binary, attacked by someone who can write the vault directory but holds no key:
+/// every run ends under a signed checkpoint, and `audit verify` catches a deleted newest entry, junk after the last
+/// record, and a rollback of `audit/` or of the whole vault given a checkpoint exported earlier (`--trusted`).
+@Suite(.serialized) struct AuditCommandsTests {
+    private static func audit(_ work: URL) -> URL { work.appending(path: "v/audit") }
+
+    /// The size of the newest checkpoint and the number of records in the entries file.
+    private static func signedAndStored(_ work: URL) throws -> (signed: Int, stored: Int) {
+        let entries = try Data(contentsOf: audit(work).appending(path: "entries.jsonl"))
+        let stored = String(decoding: entries, as: UTF8.self).split(separator: "\n").filter { !$0.hasPrefix("\0") }
+        let notes = try String(contentsOf: audit(work).appending(path: "checkpoints.log"), encoding: .utf8)
+        let lines = notes.split(separator: "\n", omittingEmptySubsequences: false)
+        let sizes = zip(lines, lines.dropFirst()).compactMap { $0.hasPrefix("modelvault/audit/") ? Int($1) : nil }
+        return (sizes.last ?? 0, stored.count)
+    }
+
+    private static func verify(
+        _ extra: [String] = [], env: [String: String], in work: URL
+    ) throws -> (status: Int32, output: String) {
+        let result = try ModelVaultBinary.run(["audit", "verify"] + extra, environment: env, in: work)
+        return (result.status, result.stdout + result.stderr)
+    }
+
+    @Test func everyRunEndsUnderASignedCheckpointOnSuccessAndOnError() throws {
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        var counts = try Self.signedAndStored(work)
+        #expect(counts.signed == counts.stored)
+        let listed = try ModelVaultBinary.run(["token", "list"], environment: env, in: work)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        counts = try Self.signedAndStored(work)
+        #expect(counts.signed == counts.stored)
+        let failed = try ModelVaultBinary.run(["model", "show", "no-such-model"], environment: env, in: work)
+        #expect(failed.status == 4)
+        let after = try Self.signedAndStored(work)
+        #expect(after.stored > counts.stored)
+        #expect(after.signed == after.stored)
+        let verified = try Self.verify(env: env, in: work)
+        #expect(verified.status == 0, "\(verified.output)")
+        #expect(verified.output.contains("audit log verified"))
+    }
+
+    @Test func auditVerifyCatchesTheDeletionOfTheNewestEntry() throws {
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        let url = Self.audit(work).appending(path: "entries.jsonl")
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        try Data((lines.dropLast().joined(separator: "\n") + "\n").utf8).write(to: url)
+        let verified = try Self.verify(env: env, in: work)
+        #expect(verified.status == 6)
+        #expect(verified.output.contains("entries missing (log truncated)"), "\(verified.output)")
+    }
+
+    @Test func auditVerifyCatchesJunkAfterTheLastRecord() throws {
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        let handle = try FileHandle(forWritingTo: Self.audit(work).appending(path: "entries.jsonl"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("junk".utf8))
+        try handle.close()
+        let verified = try Self.verify(env: env, in: work)
+        #expect(verified.status == 6)
+        #expect(verified.output.contains("bytes after the last record"), "\(verified.output)")
+    }
+
+    @Test func auditVerifyTrustedCatchesARollbackOfTheAuditDirectoryAndOfTheWholeVault() throws {
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        let files = FileManager.default
+        try files.copyItem(at: work.appending(path: "v"), to: work.appending(path: "v-old"))
+        for _ in 0..<2 {
+            let listed = try ModelVaultBinary.run(["token", "list"], environment: env, in: work)
+            #expect(listed.status == 0, "\(listed.stderr)")
+        }
+        let exported = try ModelVaultBinary.run(
+            ["audit", "checkpoint", "-o", "trusted.note"], environment: env, in: work)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let consistent = try Self.verify(["--trusted", "trusted.note"], env: env, in: work)
+        #expect(consistent.status == 0, "\(consistent.output)")
+        #expect(consistent.output.contains("consistent with the trusted checkpoint"))
+
+        // Roll back audit/ alone: on its own the older log verifies; against the trusted checkpoint it does not.
+        try files.removeItem(at: Self.audit(work))
+        try files.copyItem(at: work.appending(path: "v-old/audit"), to: Self.audit(work))
+        let rolledBack = try Self.verify(["--trusted", "trusted.note"], env: env, in: work)
+        #expect(rolledBack.status == 6)
+        #expect(rolledBack.output.contains("not consistent with a trusted checkpoint"), "\(rolledBack.output)")
+
+        // Restore the whole vault directory from the earlier copy.
+        try files.removeItem(at: work.appending(path: "v"))
+        try files.copyItem(at: work.appending(path: "v-old"), to: work.appending(path: "v"))
+        let plain = try Self.verify(env: env, in: work)
+        #expect(plain.status == 0, "\(plain.output)")
+        let restored = try Self.verify(["--trusted", "trusted.note"], env: env, in: work)
+        #expect(restored.status == 6)
+        #expect(restored.output.contains("not consistent with a trusted checkpoint"), "\(restored.output)")
+    }
+}
