@@ -68,7 +68,8 @@ struct RouteCase: CustomTestStringConvertible, Sendable {
             #expect(forbidden.status == 403)
             #expect(try live.json(forbidden.body)["error"] as? String == "permission denied")
             let records = await live.audit.records
-            #expect(records.map(\.status) == [401, 401, 403])
+            // The two failed authentications come from one client in one window: one durable entry.
+            #expect(records.map(\.status) == [401, 403])
             #expect(records.last?.principal == "dave")
             #expect(records.allSatisfy { $0.action == route.action })
         }
