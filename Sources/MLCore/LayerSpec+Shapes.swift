@@ -29,7 +29,10 @@ extension LayerSpec {
                 throw MLError(.invalidConfiguration, "layer \(name) needs an image input and a valid window")
             }
             let pad = type == .conv2D ? (padding ?? 0) : 0
-            guard pad >= 0, pad <= kernel, input[0] + 2 * pad >= kernel, input[1] + 2 * pad >= kernel else {
+            // Image sides are bounded like every other size, so `side + 2 * pad` cannot overflow.
+            guard input.allSatisfy({ $0 > 0 && $0 <= 1 << 20 }), pad >= 0, pad <= kernel,
+                input[0] + 2 * pad >= kernel, input[1] + 2 * pad >= kernel
+            else {
                 throw MLError(.invalidConfiguration, "layer \(name) has a window larger than its input")
             }
             let height = (input[0] + 2 * pad - kernel) / stride + 1
@@ -40,7 +43,10 @@ extension LayerSpec {
             }
             return [height, width, outputs]
         case .flatten:
-            return [input.reduce(1, *)]
+            guard let count = input.checkedProduct(limit: LayerSpec.maximumParameterCount) else {
+                throw MLError(.invalidConfiguration, "layer \(name) flattens too many values")
+            }
+            return [count]
         case .relu, .sigmoid, .softmax, .square:
             return input
         }

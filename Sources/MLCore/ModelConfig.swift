@@ -82,7 +82,7 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         else {
             throw MLError(.invalidConfiguration, "the standardisation holds invalid values")
         }
-        guard inputShape.allSatisfy({ $0 > 0 }), inputShape.reduce(1, *) == featureNames.count else {
+        guard inputShape.allSatisfy({ $0 > 0 }), inputShape.checkedProduct() == featureNames.count else {
             throw MLError(.invalidConfiguration, "the input shape does not match the feature count")
         }
         guard labelNames.count >= 2, Set(labelNames).count == labelNames.count else {

@@ -23,6 +23,7 @@ public enum Trainer {
         let standardization = Standardization(fitting: train.features)
         let (specs, inputShape, loss) = try architecture(
             for: options, features: train.featureNames.count, classes: train.labelNames.count)
+        try checkParameterCount(specs, limit: options.maximumParameters ?? TrainingOptions.defaultMaximumParameters)
 
         var fitting = train
         var validation: Dataset?
@@ -107,6 +108,23 @@ public enum Trainer {
         }
         let correct = zip(output.argmaxPerRow(), targets.argmaxPerRow()).filter { $0 == $1 }.count
         return Double(correct) / Double(rows)
+    }
+
+    /// Refuses an architecture with more than `limit` parameters (checked arithmetic), before any allocation.
+    static func checkParameterCount(_ specs: [LayerSpec], limit: Int) throws(MLError) {
+        var total = 0
+        for spec in specs {
+            for shape in spec.parameterShapes {
+                guard let count = shape.checkedProduct(limit: limit) else {
+                    throw MLError(.invalidOptions, "the model would have more than \(limit) parameters")
+                }
+                let (sum, overflow) = total.addingReportingOverflow(count)
+                guard !overflow, sum <= limit else {
+                    throw MLError(.invalidOptions, "the model would have more than \(limit) parameters")
+                }
+                total = sum
+            }
+        }
     }
 
     /// The layer list, per-example input shape and loss for a model kind.

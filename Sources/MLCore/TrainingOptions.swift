@@ -72,6 +72,12 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var optimizer: Optimizer
     /// The image shape for `cnn` (default: square, one channel, inferred from the feature count).
     public var imageShape: ImageShape?
+    /// The most trainable parameters the architecture may have (nil: ``defaultMaximumParameters``). Checked
+    /// before anything is allocated; weights, gradients and optimizer state take about 16 bytes each.
+    public var maximumParameters: Int?
+
+    /// The default parameter cap: 2^24 (16.8 M parameters, about 256 MiB with gradients and Adam state).
+    public static let defaultMaximumParameters = 1 << 24
 
     /// Defaults for `kind`.
     public init(kind: ModelKind) {

@@ -22,6 +22,10 @@ extension Catalog {
                     CREATE INDEX verifications_by_version ON verifications(model, version);
                     """)
         }
+        // A self-issued token records the token that created it: it dies with it (issue #15, defect 5).
+        migrator.registerMigration("v3-token-lineage") { db in
+            try db.execute(sql: "ALTER TABLE token_hashes ADD COLUMN parent_token_id TEXT")
+        }
     }
 }
 
@@ -101,12 +105,66 @@ enum AccessCatalog {
                 """) ?? 0
     }
 
-    static func storeToken(_ hash: TokenHash, principal id: Int64, expiresAt: Date?, _ db: Database) throws {
+    static func storeToken(
+        _ hash: TokenHash, principal id: Int64, expiresAt: Date?, parent: String? = nil, _ db: Database
+    ) throws {
         try db.execute(
             sql: """
-                INSERT INTO token_hashes (hash, principal_id, created_at, expires_at, token_id) VALUES (?, ?, ?, ?, ?)
+                INSERT INTO token_hashes (hash, principal_id, created_at, expires_at, token_id, parent_token_id)
+                VALUES (?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [hash.hex, id, AccessTime.format(Date()), expiresAt.map(AccessTime.format), hash.id])
+            arguments: [
+                hash.hex, id, AccessTime.format(Date()), expiresAt.map(AccessTime.format), hash.id, parent,
+            ])
+    }
+
+    /// The expiry of token `id` (nil: none), or nil when there is no such token.
+    static func tokenExpiry(id: String, _ db: Database) throws -> Date?? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT expires_at FROM token_hashes WHERE token_id = ?", arguments: [id])
+        else { return nil }
+        return .some((row["expires_at"] as String?).flatMap(AccessTime.parse))
+    }
+
+    /// The ids of `ids` and every token created from them, transitively.
+    static func lineage(of ids: [String], _ db: Database) throws -> Set<String> {
+        var result = Set(ids)
+        var frontier = ids
+        while !frontier.isEmpty {
+            let placeholders = frontier.map { _ in "?" }.joined(separator: ",")
+            let children = try String.fetchAll(
+                db, sql: "SELECT token_id FROM token_hashes WHERE parent_token_id IN (\(placeholders))",
+                arguments: StatementArguments(frontier))
+            frontier = children.filter { result.insert($0).inserted }
+        }
+        return result
+    }
+
+    /// Refuses a change after which no enabled global admin would hold a usable token: revoking `revoking`,
+    /// and (for a principal being removed or losing `admin`) not counting `losingAdmin`. Without this guard a
+    /// security engineer could revoke every admin token and leave the vault without an admin.
+    static func requireAdminAccessRemains(
+        revoking: Set<String> = [], losingAdmin: Int64? = nil, _ db: Database
+    ) throws {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT t.token_id, t.expires_at, p.id AS principal FROM token_hashes t
+                JOIN principals p ON p.id = t.principal_id
+                JOIN role_bindings b ON b.principal_id = p.id AND b.role = 'admin' AND b.scope = 'global'
+                WHERE p.disabled = 0 AND t.revoked_at IS NULL
+                """)
+        let now = Date()
+        let usable = rows.contains { row in
+            let expires = (row["expires_at"] as String?).flatMap(AccessTime.parse)
+            return !revoking.contains(row["token_id"] as String? ?? "") && (row["principal"] as Int64) != losingAdmin
+                && (expires.map { $0 > now } ?? true)
+        }
+        guard usable else {
+            throw VaultError(
+                .invalidName,
+                "refusing to remove the last usable admin access (the holder of the vault passphrase can mint one "
+                    + "with `modelvault user bootstrap --break-glass`)")
+        }
     }
 
     /// The token record with public id `id` (the hash's id), if any.
@@ -143,7 +201,8 @@ enum AccessCatalog {
         }
     }
 
-    /// Revokes a token by id; returns its owner, or nil when no such token exists.
+    /// Revokes a token by id, with every token created from it; returns its owner, or nil when no such token
+    /// exists. Refused when it would leave no usable admin token.
     static func revokeToken(id: String, _ db: Database) throws -> String? {
         guard
             let owner = try String.fetchOne(
@@ -152,10 +211,19 @@ enum AccessCatalog {
                     "SELECT p.name FROM token_hashes t JOIN principals p ON p.id = t.principal_id WHERE t.token_id = ?",
                 arguments: [id])
         else { return nil }
-        try db.execute(
-            sql: "UPDATE token_hashes SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
-            arguments: [AccessTime.format(Date()), id])
+        let revoked = try lineage(of: [id], db)
+        try requireAdminAccessRemains(revoking: revoked, db)
+        try revokeTokens(revoked, db)
         return owner
+    }
+
+    private static func revokeTokens(_ ids: Set<String>, _ db: Database) throws {
+        let now = AccessTime.format(Date())
+        for id in ids {
+            try db.execute(
+                sql: "UPDATE token_hashes SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL",
+                arguments: [now, id])
+        }
     }
 
     static func tokenOwner(id: String, _ db: Database) throws -> String? {
@@ -167,10 +235,16 @@ enum AccessCatalog {
 
     /// Removes a principal: bindings deleted, tokens revoked, the row kept (disabled) so tokens keep an owner.
     static func removePrincipal(_ id: Int64, _ db: Database) throws {
+        let own = try String.fetchAll(
+            db, sql: "SELECT token_id FROM token_hashes WHERE principal_id = ? AND token_id IS NOT NULL",
+            arguments: [id])
+        let revoked = try lineage(of: own, db)
+        try requireAdminAccessRemains(revoking: revoked, losingAdmin: id, db)
         try db.execute(sql: "DELETE FROM role_bindings WHERE principal_id = ?", arguments: [id])
         try db.execute(
             sql: "UPDATE token_hashes SET revoked_at = ? WHERE principal_id = ? AND revoked_at IS NULL",
             arguments: [AccessTime.format(Date()), id])
+        try revokeTokens(revoked, db)
         try db.execute(sql: "UPDATE principals SET disabled = 1 WHERE id = ?", arguments: [id])
     }
 

@@ -34,13 +34,16 @@ final class StagingArea: Sendable {
         close(lockDescriptor)
     }
 
-    /// Removes staging directories whose owners are gone.
-    static func removeOrphans(in staging: URL) {
+    /// Removes staging directories whose owners are gone. A symbolic link among them is refused and reported
+    /// (`root` names it relative to the vault), never followed.
+    static func removeOrphans(in staging: URL, root: URL) throws {
+        try VaultFiles.refuseSymbolicLink(staging, under: root)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: staging.path(percentEncoded: false))
         else { return }
+        for name in names { try VaultFiles.refuseSymbolicLink(staging.appending(path: name), under: root) }
         for name in names where name.hasSuffix(".lock") {
             let lock = staging.appending(path: name)
-            let fd = open(lock.path(percentEncoded: false), O_RDWR)
+            let fd = open(lock.path(percentEncoded: false), O_RDWR | O_NOFOLLOW)
             guard fd >= 0 else { continue }
             if flock(fd, LOCK_EX | LOCK_NB) == 0 {
                 VaultFiles.remove(staging.appending(path: String(name.dropLast(".lock".count))))

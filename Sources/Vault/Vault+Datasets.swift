@@ -31,9 +31,7 @@ extension Vault {
         context: RequestContext
     ) async throws -> DatasetVersionInfo {
         try VaultNames.validate(name, kind: "dataset name")
-        for case (_, .file(let url)) in sources where !VaultFiles.exists(url) {
-            throw VaultError(.unreadableInput, "no such file: \(url.lastPathComponent)")
-        }
+        try Self.checkInputFiles(sources)
         let key = try catalog.read { db in try KeyVersionRow.current(db) }
         let area = try StagingArea(in: layout.staging)
         let staged = try await stage(sources, into: area, recipient: key.recipient)

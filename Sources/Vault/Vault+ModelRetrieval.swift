@@ -244,8 +244,17 @@ extension Vault {
         try VaultFiles.makeDirectory(temporary, permissions: 0o700)
         do {
             try await fill(temporary)
-            if manager.fileExists(atPath: path) { try? manager.removeItem(atPath: path) }
-            try VaultFiles.move(temporary, to: directory)
+            // rename(2) replaces an empty directory atomically and fails on a non-empty one: a file someone put
+            // into the output while we worked is never deleted (we only ever remove what we created).
+            guard rename(temporary.path(percentEncoded: false), path) == 0 else {
+                let reason = errno
+                if reason == ENOTEMPTY || reason == EEXIST || reason == ENOTDIR || reason == EISDIR {
+                    throw VaultError(
+                        .outputExists, "the output \(directory.lastPathComponent) was changed during the pull; nothing written")
+                }
+                throw VaultError.storage("cannot move \(directory.lastPathComponent) into place")
+            }
+            VaultFiles.syncDirectory(parent)
         } catch {
             VaultFiles.remove(temporary)
             throw error

@@ -1,6 +1,12 @@
 import Foundation
 import VaultCrypto
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where the bytes of one file to store come from.
 enum FileSource: Sendable {
     case file(URL)
@@ -14,6 +20,39 @@ struct StagedFile: Sendable {
 }
 
 extension Vault {
+    /// The most plaintext bytes one push or dataset version may stage (1 TiB): a bound on what a caller can make
+    /// the vault write before the catalog sees it.
+    static let maximumStagedBytes: Int64 = 1 << 40
+
+    /// Refuses sources that are not regular files (a device such as `/dev/zero` never ends; a directory is named
+    /// as one) or that together exceed ``maximumStagedBytes``, before anything is staged.
+    static func checkInputFiles(_ sources: [(path: String, source: FileSource)]) throws {
+        var total: Int64 = 0
+        for (_, source) in sources {
+            let size: Int64
+            switch source {
+            case .memory(let data): size = Int64(data.count)
+            case .file(let url):
+                var info = stat()
+                guard stat(url.path(percentEncoded: false), &info) == 0 else {
+                    throw VaultError(.unreadableInput, "no such file: \(url.lastPathComponent)")
+                }
+                switch info.st_mode & S_IFMT {
+                case S_IFREG: size = Int64(info.st_size)
+                case S_IFDIR:
+                    throw VaultError(.unreadableInput, "\(url.lastPathComponent) is a directory, not a file")
+                default:
+                    throw VaultError(.unreadableInput, "\(url.lastPathComponent) is not a regular file")
+                }
+            }
+            let (sum, overflow) = total.addingReportingOverflow(size)
+            guard !overflow, sum <= maximumStagedBytes else {
+                throw VaultError(.unreadableInput, "the input is larger than the vault's 1 TiB staging limit")
+            }
+            total = sum
+        }
+    }
+
     /// Encrypts `sources` for `recipient` into `area` (each as `<path>.age`) and hashes their plaintext.
     ///
     /// Each file is read once: the plaintext is hashed as it is encrypted, chunks sealed across cores. Files go

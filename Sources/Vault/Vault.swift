@@ -267,14 +267,14 @@ public actor Vault {
     /// Removes what a crashed process left: staging directories and version directories the catalog does
     /// not know. Runs inside a write transaction so it cannot race a push that is moving its version in.
     nonisolated func recoverAfterCrash() throws {
-        StagingArea.removeOrphans(in: layout.staging)
+        try StagingArea.removeOrphans(in: layout.staging, root: layout.root)
         try catalog.write { db in
             let models = try String.fetchAll(
                 db,
                 sql: """
                     SELECT m.name || '/' || v.version FROM model_versions v JOIN models m ON m.id = v.model_id
                     """)
-            try Self.removeUnknownVersions(under: layout.encryptedModels, known: Set(models))
+            try Self.removeUnknownVersions(under: layout.encryptedModels, known: Set(models), root: layout.root)
             let datasets = try Row.fetchAll(
                 db,
                 sql: """
@@ -286,18 +286,26 @@ public actor Vault {
             )
             let processed = Set(
                 datasets.filter { $0["processed"] as Bool }.map { "\($0["name"] as String)/\($0["version"] as Int)" })
-            try Self.removeUnknownVersions(under: layout.rawData, known: raw)
-            try Self.removeUnknownVersions(under: layout.processedData, known: processed)
+            try Self.removeUnknownVersions(under: layout.rawData, known: raw, root: layout.root)
+            try Self.removeUnknownVersions(under: layout.processedData, known: processed, root: layout.root)
         }
     }
 
-    private static func removeUnknownVersions(under base: URL, known: Set<String>) throws {
+    /// Removes version directories the catalog does not know. A symbolic link anywhere on the way is refused
+    /// and reported, never followed: a link planted here would otherwise have its target's contents deleted.
+    private static func removeUnknownVersions(under base: URL, known: Set<String>, root: URL) throws {
         let manager = FileManager.default
+        try VaultFiles.refuseSymbolicLink(base, under: root)
         guard let names = try? manager.contentsOfDirectory(atPath: base.path(percentEncoded: false)) else { return }
         for name in names {
-            let versions = (try? manager.contentsOfDirectory(atPath: base.appending(path: name).path)) ?? []
-            for version in versions where !known.contains("\(name)/\(version)") {
-                VaultFiles.remove(base.appending(path: name).appending(path: version))
+            let directory = base.appending(path: name)
+            try VaultFiles.refuseSymbolicLink(directory, under: root)
+            guard VaultFiles.kind(of: directory) == .directory else { continue }
+            let versions = (try? manager.contentsOfDirectory(atPath: directory.path(percentEncoded: false))) ?? []
+            for version in versions {
+                let url = directory.appending(path: version)
+                try VaultFiles.refuseSymbolicLink(url, under: root)
+                if !known.contains("\(name)/\(version)") { VaultFiles.removeTree(url) }
             }
         }
     }

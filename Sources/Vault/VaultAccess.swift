@@ -72,7 +72,10 @@ public final class VaultAccess: Sendable {
         let generated = APIToken.generate()
         try vault.catalog.write { db in
             guard try AccessCatalog.principals(db).isEmpty else {
-                throw VaultError(.vaultExists, "this vault already has principals; ask an admin for a token")
+                throw VaultError(
+                    .vaultExists,
+                    "this vault already has principals; ask an admin for a token (or, holding the passphrase, "
+                        + "use `user bootstrap --break-glass`)")
             }
             let id = try AccessCatalog.addPrincipal(name, kind: .person, db)
             try AccessCatalog.grant(RoleBinding(role: .admin), to: id, db)
@@ -82,6 +85,41 @@ public final class VaultAccess: Sendable {
             principal: name, action: Action.vaultInit.rawValue, resource: "vault", outcome: .allowed,
             requestID: requestID, detail: "first admin created")
         try await recordState(requestID: requestID)
+        let info = try vault.catalog.read { db in try AccessCatalog.tokens(db) }.first { $0.id == generated.hash.id }!
+        return IssuedToken(token: generated.token, info: info)
+    }
+
+    /// The longest a break-glass admin token may live (7 days).
+    public static let maximumBreakGlassLifetime: TimeInterval = 7 * 86_400
+
+    /// Break-glass recovery: mints an admin token for `name` (created, or given global `admin`, if need be)
+    /// with an expiry, and records it in the audit log as `user.break-glass`.
+    ///
+    /// Needs no token, only this unlocked vault: whoever holds the passphrase or identity is admin (DESIGN.md,
+    /// "local mode is break-glass"), and this is the way back when every admin token is lost or revoked.
+    ///
+    /// - Parameter lifetime: seconds until the token expires; more than 0 and at most
+    ///   ``maximumBreakGlassLifetime``.
+    public func breakGlass(
+        admin name: String = "admin", lifetime: TimeInterval, requestID: String = UUID().uuidString
+    ) async throws -> IssuedToken {
+        try VaultNames.validate(name, kind: "principal name")
+        guard lifetime > 0, lifetime <= Self.maximumBreakGlassLifetime else {
+            throw VaultError(.invalidName, "a break-glass token must expire within 7 days")
+        }
+        let generated = APIToken.generate()
+        let expiresAt = Date().addingTimeInterval(lifetime)
+        // Audited first (fail closed): no token is minted that the log does not show.
+        try await record(
+            principal: name, action: "user.break-glass", resource: "principal:\(name)", outcome: .allowed,
+            requestID: requestID,
+            detail: "admin token \(generated.hash.id) minted with the unlocking secret, expires "
+                + AccessTime.format(expiresAt))
+        try vault.catalog.write { db in
+            let id = try AccessCatalog.principalID(name, db) ?? AccessCatalog.addPrincipal(name, kind: .person, db)
+            try AccessCatalog.grant(RoleBinding(role: .admin), to: id, db)
+            try AccessCatalog.storeToken(generated.hash, principal: id, expiresAt: expiresAt, db)
+        }
         let info = try vault.catalog.read { db in try AccessCatalog.tokens(db) }.first { $0.id == generated.hash.id }!
         return IssuedToken(token: generated.token, info: info)
     }

@@ -102,7 +102,8 @@ enum VaultFiles {
 
     static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path(percentEncoded: false)) }
 
-    static func remove(_ url: URL) { try? FileManager.default.removeItem(at: url) }
+    /// Removes `url` (a tree is removed without following any symbolic link in it).
+    static func remove(_ url: URL) { removeTree(url) }
 
     /// Regular files under `root` as sorted relative paths; symbolic links are refused.
     static func regularFiles(under root: URL, ignoring ignored: Set<String> = []) throws -> [String] {

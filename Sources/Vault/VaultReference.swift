@@ -98,13 +98,47 @@ enum VaultNames {
     /// The prefix reserved for the vault's own entries in a signed manifest.
     static let reservedPrefix = ".modelvault/"
 
-    /// Relative file paths inside a model or dataset version: no `..`, no absolute path, no empty component.
+    /// Relative file paths inside a model or dataset version, for the CLI and the server alike (issue #15):
+    /// printable (no control, format, separator or private-use characters, which could forge lines or reorder
+    /// text in `model show` and reports), `/` the only separator (no `\\`), no empty, `.` or `..` segment, not
+    /// absolute, not under the reserved prefix, at most 4096 bytes.
     static func validatePath(_ path: String) throws {
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard !path.isEmpty, !path.hasPrefix("/"), !path.hasPrefix(reservedPrefix), !path.contains("\0"),
+        guard !path.isEmpty, path.utf8.count <= 4096, !path.hasPrefix("/"), !path.hasPrefix(reservedPrefix),
+            path.unicodeScalars.allSatisfy(isPrintable), !path.contains("\\"),
             components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
         else {
-            throw VaultError(.invalidPath, "invalid file path in a version: \(path.debugDescription)")
+            throw VaultError(.invalidPath, "invalid file path in a version: \(escaped(path))")
         }
+    }
+
+    /// Whether a scalar may appear in a stored file path: visible characters and the plain space.
+    private static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar == " " { return true }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .surrogate, .privateUse,
+            .unassigned:
+            return false
+        default:
+            return true
+        }
+    }
+
+    /// `text` with everything but printable ASCII as `\u{XX}`, at most 200 characters: safe to print in an
+    /// error message, which must not carry a forged line or control sequence.
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if out.count >= 200 {
+                out += "..."
+                break
+            }
+            if scalar.value >= 0x20 && scalar.value < 0x7F && scalar != "\\" {
+                out.unicodeScalars.append(scalar)
+            } else {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            }
+        }
+        return "\"" + out + "\""
     }
 }

@@ -55,6 +55,9 @@ extension VaultSession {
                 if binding == RoleBinding(role: .admin), try AccessCatalog.globalAdminCount(db) <= 1 {
                     throw VaultError(.invalidName, "refusing to revoke the last global admin")
                 }
+                if binding == RoleBinding(role: .admin) {
+                    try AccessCatalog.requireAdminAccessRemains(losingAdmin: id, db)
+                }
                 guard try AccessCatalog.revoke(binding, from: id, db) else {
                     throw VaultError(.notFound, "\(name) has no binding \(binding)")
                 }
@@ -64,15 +67,25 @@ extension VaultSession {
 
     /// `token.create` (or `token.create-own` for the caller itself): a new API token, returned once.
     ///
+    /// A token the caller issues to itself never outlives the token it was created with (its expiry is the
+    /// earlier of the two) and is revoked with it; its scope is the principal's, as the creator's is. A token an
+    /// admin issues to another principal is an administrative grant and stands on its own.
+    ///
     /// - Parameter lifetime: seconds until expiry; `nil` for none (compliance reports flag such tokens).
     public func createToken(for name: String, lifetime: TimeInterval? = nil) async throws -> IssuedToken {
         let action: Action = name == caller.principal ? .tokenCreateOwn : .tokenCreate
         return try await perform(action, on: .global, resource: "principal:\(name)") {
             let generated = APIToken.generate()
-            let expiresAt = lifetime.map { Date().addingTimeInterval($0) }
+            let requested = lifetime.map { Date().addingTimeInterval($0) }
+            let parent = name == caller.principal && !caller.tokenID.isEmpty ? caller.tokenID : nil
             let info = try vault.catalog.write { db in
+                var expiresAt = requested
+                if let parent, case .some(.some(let parentExpiry)) = try AccessCatalog.tokenExpiry(id: parent, db) {
+                    expiresAt = min(requested ?? parentExpiry, parentExpiry)
+                }
                 try AccessCatalog.storeToken(
-                    generated.hash, principal: try AccessCatalog.requirePrincipal(name, db), expiresAt: expiresAt, db)
+                    generated.hash, principal: try AccessCatalog.requirePrincipal(name, db), expiresAt: expiresAt,
+                    parent: parent, db)
                 return try AccessCatalog.tokens(db).first { $0.id == generated.hash.id }!
             }
             try await audit(action.rawValue, "token:\(info.id)", .allowed, detail: "issued to \(name)")

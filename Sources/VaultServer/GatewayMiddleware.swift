@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -10,6 +9,7 @@ struct GatewayState: Sendable {
     var authenticator: any Authenticator
     var audit: any AuditSink
     var limiter: TokenBucketLimiter
+    var failureAudit: FailureAuditWindows
     var metrics: ServerMetrics
     var logger: Logger
 }
@@ -51,6 +51,9 @@ struct GatewayMiddleware: RouterMiddleware {
         } catch let error as ForbiddenError {
             context.principal = error.principal
             response = Self.errorResponse(.forbidden)
+        } catch let error as PrincipalError {
+            context.principal = error.principal
+            response = Self.errorResponse(error.error)
         } catch {
             response = Self.errorResponse(APIError.from(error))
             if response.status == .internalServerError {
@@ -65,7 +68,16 @@ struct GatewayMiddleware: RouterMiddleware {
             resource: route.flatMap { Self.resourceName($0.resource) }, status: Int(response.status.code),
             clientAddress: context.clientAddress)
         do {
-            try await state.audit.record(record)
+            // Durable entries for what a principal did or was refused, and for failed authentication once per
+            // client address and window. Open routes, unknown routes and refusals before authentication are
+            // counted in metrics only: otherwise anyone who can reach the port could grow the log without bound.
+            if context.principal != nil && response.status != .tooManyRequests {
+                try await state.audit.record(record)
+            } else if response.status == .unauthorized,
+                await state.failureAudit.shouldAudit(context.clientAddress ?? "unknown")
+            {
+                try await state.audit.record(record)
+            }
         } catch {
             state.logger.error(
                 "audit record failed; refusing the request", metadata: ["request_id": .string(context.requestID)])
@@ -91,18 +103,6 @@ struct GatewayMiddleware: RouterMiddleware {
         return response
     }
 
-    /// The rate-limit bucket key of a token: a prefix of its SHA-256 in hex, so the token itself is not kept.
-    static func bucketKey(forToken token: String) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var key: [UInt8] = Array("t:".utf8)
-        key.reserveCapacity(34)
-        for byte in SHA256.hash(data: Data(token.utf8)).prefix(16) {
-            key.append(digits[Int(byte >> 4)])
-            key.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: key, as: UTF8.self)
-    }
-
     /// `duration` in milliseconds with two decimals.
     static func milliseconds(_ duration: Duration) -> String {
         let parts = duration.components
@@ -111,36 +111,51 @@ struct GatewayMiddleware: RouterMiddleware {
         return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
     }
 
-    /// Rate-limits by token (or by client address without one), then checks the token's permission.
+    /// Rate-limits by client address before authentication and by principal after it, then checks the
+    /// token's permission. Keying on the presented token let a client with a fresh random token per request
+    /// escape the limit; the address bucket is charged for each failed authentication, the principal's for
+    /// each authenticated request.
     private func authorize(
         _ request: Request, context: Context, action: ServerAction, resource: ServerResource
     ) async throws -> String {
-        let token = Self.bearerToken(request.headers[.authorization])
-        let key: String
-        if let token {
-            key = Self.bucketKey(forToken: token)
-        } else {
-            key = "a:" + (context.clientAddress ?? "unknown")
-        }
-        if case .limited(let retryAfter) = await state.limiter.acquire(key) {
+        let addressKey = "a:" + (context.clientAddress ?? "unknown")
+        guard await state.limiter.hasToken(addressKey) else {
             state.metrics.rateLimited()
-            throw APIError.rateLimited(retryAfter: retryAfter)
+            throw APIError.rateLimited(retryAfter: Self.retryAfter(await state.limiter.acquire(addressKey)))
         }
-        guard let token else {
-            state.metrics.authFailure(kind: "unauthenticated")
-            throw APIError.unauthenticated
+        let token = Self.bearerToken(request.headers[.authorization])
+        let decision: AuthorizationDecision
+        if let token {
+            decision = await state.authenticator.authorize(bearerToken: token, action: action, resource: resource)
+        } else {
+            decision = .unauthenticated
         }
-        switch await state.authenticator.authorize(bearerToken: token, action: action, resource: resource) {
-        case .allowed(let principal):
-            return principal
+        let principal: String
+        switch decision {
+        case .allowed(let name), .forbidden(let name): principal = name
         case .unauthenticated:
             state.metrics.authFailure(kind: "unauthenticated")
+            _ = await state.limiter.acquire(addressKey)
             throw APIError.unauthenticated
+        }
+        if case .limited(let retryAfter) = await state.limiter.acquire("p:" + principal) {
+            state.metrics.rateLimited()
+            throw PrincipalError(principal: principal, error: .rateLimited(retryAfter: retryAfter))
+        }
+        switch decision {
+        case .allowed, .unauthenticated:
+            return principal
         case .forbidden(let principal):
             state.metrics.authFailure(kind: "forbidden")
             // Keep the principal for the audit record of the refusal.
             throw ForbiddenError(principal: principal)
         }
+    }
+
+    /// The wait to report for a refused request (at least a second).
+    static func retryAfter(_ decision: TokenBucketLimiter.Decision) -> Int {
+        if case .limited(let seconds) = decision { return seconds }
+        return 1
     }
 
     /// The token of `Authorization: Bearer TOKEN` (scheme case-insensitive), or `nil`.
@@ -182,6 +197,12 @@ struct GatewayMiddleware: RouterMiddleware {
     static let strictTransportSecurityField = HTTPField.Name("Strict-Transport-Security")!
     static let frameOptionsField = HTTPField.Name("X-Frame-Options")!
     static let referrerPolicyField = HTTPField.Name("Referrer-Policy")!
+}
+
+/// A refusal after authentication that keeps the principal for metrics and logs.
+struct PrincipalError: Error {
+    var principal: String
+    var error: APIError
 }
 
 /// A 403 that still carries the principal, so that the audit record names who was refused.

@@ -81,6 +81,7 @@ public struct ModelServer: Service {
             configuration: configuration, authenticator: authenticator, audit: audit,
             limiter: TokenBucketLimiter(
                 requestsPerSecond: configuration.rateLimit.requestsPerSecond, burst: configuration.rateLimit.burst),
+            failureAudit: FailureAuditWindows(window: configuration.authFailureAuditWindow),
             metrics: ServerMetrics(), logger: logger)
         let table = ServedModelTable()
         let poller = CatalogPoller(

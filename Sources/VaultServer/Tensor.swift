@@ -53,7 +53,14 @@ public struct Tensor: Sendable, Equatable {
 
     /// Whether the element count matches the shape.
     var isWellFormed: Bool {
-        shape.allSatisfy { $0 >= 0 } && shape.reduce(1, *) == scalars.count
+        // Checked: a model's output shape is not trusted to be small.
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard dimension >= 0, !overflow else { return false }
+            count = product
+        }
+        return count == scalars.count
     }
 }
 

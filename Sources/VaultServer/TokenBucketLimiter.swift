@@ -42,6 +42,13 @@ actor TokenBucketLimiter {
         return .limited(retryAfter: max(1, Int(wait.rounded(.up))))
     }
 
+    /// Whether `key` has a token now, without taking it (the pre-authentication check: only a failed
+    /// authentication is then charged to the client's address).
+    func hasToken(_ key: String) -> Bool {
+        guard let bucket = buckets[key] else { return true }
+        return bucket.tokens + Self.seconds(clock.now - bucket.updated) * rate >= 1
+    }
+
     /// Drops buckets that have refilled completely, so idle keys do not accumulate.
     private func sweepIfDue(_ now: ContinuousClock.Instant) {
         guard now - lastSweep > .seconds(60) else { return }
@@ -53,6 +60,38 @@ actor TokenBucketLimiter {
     private static func seconds(_ duration: Duration) -> Double {
         let parts = duration.components
         return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+    }
+}
+
+/// Decides which failed authentications reach the durable audit log: the first per client address in each
+/// window. The rest are counted in metrics only, so an unauthenticated flood cannot grow the log.
+actor FailureAuditWindows {
+    private let window: Duration
+    private let clock = ContinuousClock()
+    private var started: [String: ContinuousClock.Instant] = [:]
+    /// Beyond this many addresses in one window, the rest share one entry (bounded memory under a wide flood).
+    private static let maximumAddresses = 10_000
+
+    init(window: Duration) {
+        self.window = window
+    }
+
+    /// `true` for the first failure of `address` in the current window.
+    func shouldAudit(_ address: String) -> Bool {
+        let now = clock.now
+        if let start = started[address], now - start < window { return false }
+        if started[address] == nil, started.count >= Self.maximumAddresses {
+            started = started.filter { now - $0.value < window }
+            if started.count >= Self.maximumAddresses { return shouldAuditOverflow(now) }
+        }
+        started[address] = now
+        return true
+    }
+
+    private func shouldAuditOverflow(_ now: ContinuousClock.Instant) -> Bool {
+        if let start = started["*"], now - start < window { return false }
+        started["*"] = now
+        return true
     }
 }
 

@@ -11,7 +11,8 @@ public struct VaultServerConfiguration: Sendable {
         case insecureHTTP
     }
 
-    /// A token-bucket rate limit per bearer token.
+    /// A token-bucket rate limit: per client address before authentication (charged for each failed
+    /// authentication), per principal after it.
     public struct RateLimit: Sendable, Equatable {
         /// Sustained requests per second.
         public var requestsPerSecond: Double
@@ -35,8 +36,12 @@ public struct VaultServerConfiguration: Sendable {
     public var clientCAPath: String?
     /// The largest request body accepted (413 beyond); default 64 MiB.
     public var maxBodySize: Int = 64 << 20
-    /// The per-token request rate limit (429 beyond).
+    /// The request rate limit (429 beyond): per principal once authenticated; per client address for requests
+    /// that fail authentication, checked before a token is looked at.
     public var rateLimit = RateLimit(requestsPerSecond: 100, burst: 200)
+    /// Failed authentications are audited once per client address and window of this length (the rest are
+    /// counted in metrics), so a flood costs one durable entry per window, not one per request.
+    public var authFailureAuditWindow: Duration = .seconds(60)
     /// How long one request may take before the server answers 503.
     public var requestTimeout: Duration = .seconds(30)
     /// How many inferences may run at once; more are refused with 503 and `Retry-After`.

@@ -59,6 +59,10 @@ struct Train: AsyncParsableCommand {
     @Option(name: .customLong("test-fraction"), help: "Held-out fraction for evaluation (default 0.2).")
     var testFraction: Double?
     @Option(name: .customLong("image-shape"), help: "HxWxC for cnn, e.g. 8x8x1.") var imageShape: String?
+    @Option(
+        name: .customLong("max-parameters"),
+        help: "Refuse an architecture with more trainable parameters than this (default 16777216).")
+    var maxParameters: Int?
 
     func trainingOptions() throws -> TrainingOptions {
         guard let kind = ModelKind(rawValue: model) else {
@@ -76,6 +80,7 @@ struct Train: AsyncParsableCommand {
         if let learningRate { result.learningRate = learningRate }
         if let seed { result.seed = seed }
         if let testFraction { result.testFraction = testFraction }
+        if let maxParameters { result.maximumParameters = maxParameters }
         if let imageShape {
             guard let shape = ImageShape(imageShape) else { throw ValidationError("--image-shape takes HxWxC") }
             result.imageShape = shape

@@ -74,18 +74,36 @@ struct UserRemove: AsyncParsableCommand {
     }
 }
 
-/// `modelvault user bootstrap`: the first admin of a vault made before access control (passphrase only).
+/// `modelvault user bootstrap`: the first admin of a vault made before access control, or (`--break-glass`) an
+/// expiring admin token for a vault whose admins are locked out. The vault passphrase or identity is enough.
 struct UserBootstrap: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bootstrap",
-        abstract: "Create the first admin of a vault that has no principals yet (needs the vault passphrase).")
+        abstract: "Create the first admin, or with --break-glass mint an expiring admin token (needs the passphrase).")
 
     @OptionGroup var options: VaultOptions
     @Option(name: .customLong("token-out"), help: "Write the admin's API token to this file (0600).")
     var tokenOut: String?
+    @Flag(name: .customLong("break-glass"), help: "Mint an audited, expiring admin token on a vault that has admins.")
+    var breakGlass = false
+    @Option(name: .long, help: "With --break-glass: the admin principal (created if missing).") var name = "admin"
+    @Option(name: .long, help: "With --break-glass: the token's lifetime, at most 7d (default 24h).")
+    var expires = "24h"
 
     func run() async throws {
-        try await printFirstAdminToken(try options.unlock(), tokenOut: tokenOut)
+        guard breakGlass else { return try await printFirstAdminToken(try options.unlock(), tokenOut: tokenOut) }
+        let lifetime = try TokenLifetime.parse(expires)
+        let access = try await VaultAccess.open(try options.unlock())
+        let issued = try await access.breakGlass(admin: name, lifetime: lifetime)
+        try await access.close()
+        let expiry = issued.info.expiresAt ?? "?"
+        if let tokenOut {
+            try writeSecret(issued.token, to: tokenOut)
+            print("break-glass admin token \(issued.info.id) for \(name) (expires \(expiry)) written to \(tokenOut)")
+        } else {
+            progress("break-glass admin token \(issued.info.id) for \(name) (expires \(expiry)); shown once:")
+            print(issued.token)
+        }
     }
 }
 

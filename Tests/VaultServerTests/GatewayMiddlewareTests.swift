@@ -3,12 +3,6 @@ import Testing
 @testable import VaultServer
 
 @Suite struct GatewayMiddlewareTests {
-    @Test func bucketKeyIsTheHexPrefixOfTheTokensSHA256() {
-        // SHA-256("abc") = ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad (FIPS 180-2).
-        #expect(GatewayMiddleware.bucketKey(forToken: "abc") == "t:ba7816bf8f01cfea414140de5dae2223")
-        #expect(GatewayMiddleware.bucketKey(forToken: "abd") != GatewayMiddleware.bucketKey(forToken: "abc"))
-    }
-
     @Test func millisecondsHaveTwoDecimals() {
         #expect(GatewayMiddleware.milliseconds(.microseconds(1_234_567)) == "1234.56")
         #expect(GatewayMiddleware.milliseconds(.milliseconds(5)) == "5.00")

@@ -68,7 +68,8 @@ struct RouteCase: CustomTestStringConvertible, Sendable {
             #expect(forbidden.status == 403)
             #expect(try live.json(forbidden.body)["error"] as? String == "permission denied")
             let records = await live.audit.records
-            #expect(records.map(\.status) == [401, 401, 403])
+            // The two failed authentications come from one client in one window: one durable entry.
+            #expect(records.map(\.status) == [401, 403])
             #expect(records.last?.principal == "dave")
             #expect(records.allSatisfy { $0.action == route.action })
         }
@@ -182,7 +183,7 @@ struct RouteCase: CustomTestStringConvertible, Sendable {
     }
 
     @Test func burstOverTheRateLimitIsA429WithRetryAfter() async throws {
-        try await withServer(configure: { $0.rateLimit = .init(requestsPerSecond: 0.5, burst: 3) }) { live in
+        try await withServer(configure: { $0.rateLimit = .init(requestsPerSecond: 0.001, burst: 3) }) { live in
             for _ in 0..<3 { #expect(try await live.send(.GET, "/v2", token: Self.engineer).status == 200) }
             let limited = try await live.send(.GET, "/v2", token: Self.engineer)
             #expect(limited.status == 429)

@@ -174,6 +174,9 @@ struct AccessMatrixTests {
             try await fixture.admin.revoke(RoleBinding(role: .admin), from: "admin")
         }
         try await fixture.admin.addPrincipal("second", binding: RoleBinding(role: .admin))
+        // An admin without a usable token is no way back in.
+        await expectVaultError(.invalidName) { try await fixture.admin.removePrincipal("admin") }
+        _ = try await fixture.admin.createToken(for: "second")
         try await fixture.admin.removePrincipal("admin")
         let hasPrincipals = try fixture.access.hasPrincipals()
         #expect(hasPrincipals)

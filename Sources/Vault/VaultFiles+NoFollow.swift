@@ -1,0 +1,75 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Removal and inspection that never follow a symbolic link: whoever can write to the vault directory may plant
+/// links, and recovery must not delete (or read) what they point at.
+extension VaultFiles {
+    /// What is at a path, without following a final symbolic link.
+    enum EntryKind: Equatable {
+        case missing, directory, regularFile, symbolicLink, other
+    }
+
+    static func kind(of url: URL) -> EntryKind {
+        var info = stat()
+        guard lstat(url.path(percentEncoded: false), &info) == 0 else { return .missing }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return .directory
+        case S_IFREG: return .regularFile
+        case S_IFLNK: return .symbolicLink
+        default: return .other
+        }
+    }
+
+    /// Throws when `url` is a symbolic link, naming it relative to `root` (refuse and report, never follow).
+    static func refuseSymbolicLink(_ url: URL, under root: URL) throws {
+        guard kind(of: url) == .symbolicLink else { return }
+        throw VaultError(
+            .invalidPath,
+            "symbolic link in the vault: \(relativePath(of: url, under: root)); remove it after checking who put it there"
+        )
+    }
+
+    static func relativePath(of url: URL, under root: URL) -> String {
+        let base = root.standardizedFileURL.path(percentEncoded: false)
+        let path = url.standardizedFileURL.path(percentEncoded: false)
+        guard path.hasPrefix(base) else { return url.lastPathComponent }
+        return String(path.dropFirst(base.count).drop { $0 == "/" })
+    }
+
+    /// Removes a file, link or directory tree. A link is removed itself; nothing is followed: directories are
+    /// opened with `O_NOFOLLOW` and entries unlinked relative to their parent's descriptor, so a directory swapped
+    /// for a link mid-way is not entered.
+    static func removeTree(_ url: URL) {
+        let parent = open(url.deletingLastPathComponent().path(percentEncoded: false), O_RDONLY | O_DIRECTORY)
+        guard parent >= 0 else { return }
+        defer { close(parent) }
+        removeEntry(named: url.lastPathComponent, in: parent, depth: 0)
+    }
+
+    private static func removeEntry(named name: String, in parent: Int32, depth: Int) {
+        if unlinkat(parent, name, 0) == 0 { return }  // a file or a link: gone, not followed
+        // A directory (EISDIR on Linux, EPERM on Darwin): empty it through a no-follow descriptor, then remove it.
+        guard depth < 64 else { return }
+        let fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
+        guard fd >= 0 else { return }
+        guard let stream = fdopendir(fd) else {
+            close(fd)
+            return
+        }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let entryName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if entryName != "." && entryName != ".." { names.append(entryName) }
+        }
+        for entryName in names { removeEntry(named: entryName, in: fd, depth: depth + 1) }
+        closedir(stream)  // closes fd
+        unlinkat(parent, name, AT_REMOVEDIR)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+@testable import VaultServer
+
+/// Defect 3 of issue #15: floods that bypassed the rate limit and grew the durable audit log.
+@Suite struct GatewayMiddlewareFloodTests {
+    static func randomToken() -> String {
+        "mvt_" + (0..<40).map { _ in String("abcdefghijklmnopqrstuvwxyz0123456789".randomElement()!) }.joined()
+    }
+
+    /// Fresh random tokens each time: before the fix every request had its own bucket (keyed by the presented
+    /// token), so all 30 got 401 and none 429. Before authentication the key is the client's address.
+    @Test func freshTokensPerRequestAreRateLimitedByClientAddress() async throws {
+        try await withServer(configure: { $0.rateLimit = .init(requestsPerSecond: 0.001, burst: 3) }) { live in
+            var statuses: [Int] = []
+            for _ in 0..<30 { statuses.append(try await live.send(.GET, "/v2", token: Self.randomToken()).status) }
+            #expect(statuses.filter { $0 == 401 }.count <= 3, "\(statuses)")
+            #expect(statuses.filter { $0 == 429 }.count >= 27, "\(statuses)")
+            // No token at all is the same client.
+            #expect(try await live.send(.GET, "/v2").status == 429)
+            let metrics = try await live.send(.GET, "/metrics", token: "admin-token-0123456789")
+            #expect(metrics.status == 429)  // the address is limited before any token is looked at
+        }
+    }
+
+    /// After authentication the bucket is the principal's: two tokens of one principal share it.
+    @Test func authenticatedRequestsAreLimitedPerPrincipal() async throws {
+        let twoTokens = TableAuthenticator(grants: [
+            "first-token-0123456789": ("bob", [.readServerMetadata]),
+            "second-token-0123456789": ("bob", [.readServerMetadata]),
+        ])
+        try await withServer(
+            configure: { $0.rateLimit = .init(requestsPerSecond: 0.001, burst: 2) }, authenticator: twoTokens
+        ) { (live: InProcessServer) async throws in
+            #expect(try await live.send(.GET, "/v2", token: "first-token-0123456789").status == 200)
+            #expect(try await live.send(.GET, "/v2", token: "second-token-0123456789").status == 200)
+            #expect(try await live.send(.GET, "/v2", token: "second-token-0123456789").status == 429)
+        }
+    }
+
+    /// A flood of failed authentications costs one durable audit entry per client address and time window.
+    @Test func failedAuthenticationIsAuditedOncePerClientAndWindow() async throws {
+        try await withServer(configure: { $0.rateLimit = .init(requestsPerSecond: 1000, burst: 1000) }) { live in
+            for _ in 0..<50 { #expect(try await live.send(.GET, "/v2", token: Self.randomToken()).status == 401) }
+            let records = await live.audit.records
+            #expect(records.count == 1, "\(records.count) entries for one client's failed authentications")
+            #expect(records.first?.status == 401)
+            let metrics = try await live.send(.GET, "/metrics", token: "admin-token-0123456789")
+            #expect(
+                String(decoding: metrics.body, as: UTF8.self)
+                    .contains(#"modelvault_auth_failures_total{kind="unauthenticated"} 50"#))
+        }
+    }
+
+    /// Health probes and other open routes are counted in metrics, not written to the audit log one per request
+    /// (the generated Kubernetes probes alone wrote ~26,000 entries a day per replica).
+    @Test func probesAndOpenRoutesAreCountedNotAudited() async throws {
+        try await withServer { live in
+            for path in ["/v2/health/live", "/v2/health/ready", "/v1/openapi.json", "/v2/nothing/here"] {
+                for _ in 0..<5 { _ = try await live.send(.GET, path) }
+            }
+            #expect(await live.audit.records.isEmpty)
+            let metrics = try await live.send(.GET, "/metrics", token: "admin-token-0123456789")
+            let text = String(decoding: metrics.body, as: UTF8.self)
+            #expect(text.contains(#"route="/v2/health/live""#))
+            // Authenticated requests are still audited, one entry each.
+            #expect(await live.audit.records.count == 1)
+        }
+    }
+}
