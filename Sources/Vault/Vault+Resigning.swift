@@ -2,6 +2,9 @@ import Foundation
 import GRDB
 
 extension Vault {
+    /// The fingerprint of the signing key in use (``signerFingerprint`` reads `vault.json` as opened).
+    func currentSignerFingerprint() -> String { Self.fingerprint(ofPEM: keyRing.signingPublicKey) }
+
     /// The keys a manifest signature may verify with: the current signing key and, only while a `--reencrypt`
     /// rotation that replaced it is unfinished (manifests not all re-signed yet), the replaced ones.
     func acceptedSigningKeys() throws -> [String] {

@@ -343,4 +343,18 @@ func expectRefused<T>(
         try history.write(to: version.appending(path: "model.sig"))
         await expectVaultError(.signatureInvalid) { try await reopened.verifyModel(ModelReference(parsing: "m@1")) }
     }
+
+    @Test func theRotationAndTheNewSigningKeyAreRecordedInTheLog() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1])]))
+        let report = try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+        let entries = try AuditLogReader(directory: fixture.auditDirectory).entries().map(\.entry)
+        let fingerprint = await fixture.vault.currentSignerFingerprint()
+        #expect(
+            entries.contains {
+                $0.action == "keys.rotate" && $0.resource == "keys:v\(report.keyVersion)"
+                    && ($0.detail ?? "").contains("signing key replaced, fingerprint \(fingerprint)")
+            })
+        #expect(entries.contains { $0.action == "state.commit" })
+    }
 }
