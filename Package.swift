@@ -181,6 +181,10 @@ let package = Package(
         // Everything that runs the built `modelvault` binary: depending on the executable makes `swift test`
         // build it first, so these tests never run a stale one.
         .testTarget(
-            name: "CLITests", dependencies: ["modelvault", "TestSupport", crypto], swiftSettings: swiftSettings),
+            name: "CLITests",
+            dependencies: [
+                "modelvault", "TestSupport", "AccessControl", crypto, .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -12,6 +12,32 @@ enum TrustPin: String, Sendable {
     case auditPublicKey = "audit.public-key"
     /// SHA-256 of `vault.json`'s canonical form.
     case configuration = "vault.json"
+    /// The key version the current signing key was made at (1 until a `--reencrypt` rotation).
+    case signingKeyVersion = "signing.key-version"
+
+    /// The signing key version in force (1 when never rotated).
+    static func signingKeyVersion(_ db: Database) throws -> Int {
+        try value(.signingKeyVersion, db).flatMap { Int($0) } ?? 1
+    }
+
+    /// Pins a replaced signing public key as history: its old signatures stay verifiable with it.
+    static func setHistory(signingKeyVersion version: Int, to pem: String, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO trust_pins (name, value) VALUES (?, ?)",
+            arguments: ["signing.public-key.v\(version)", pem])
+    }
+
+    /// Every replaced signing public key by the key version it was made at.
+    static func history(_ db: Database) throws -> [Int: String] {
+        var keys: [Int: String] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT name, value FROM trust_pins WHERE name LIKE 'signing.public-key.v%'")
+        {
+            let name: String = row["name"]
+            if let version = Int(name.dropFirst("signing.public-key.v".count)) { keys[version] = row["value"] }
+        }
+        return keys
+    }
 
     static func value(_ pin: TrustPin, _ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM trust_pins WHERE name = ?", arguments: [pin.rawValue])
@@ -36,10 +62,13 @@ extension KeyVersionRow {
 
 extension VaultConfiguration {
     /// The digest pinned for `vault.json`: SHA-256 (hex) of its fields re-encoded canonically, so the pin does not
-    /// depend on whitespace but covers every field.
+    /// depend on whitespace. The signing public key is left out: it changes with a `--reencrypt` rotation and is
+    /// checked on its own against the signing pins (current or history).
     func pinDigest() throws -> String {
+        var pinned = self
+        pinned.signingPublicKey = ""
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return Array(SHA256.hash(data: try encoder.encode(self))).hexString
+        return Array(SHA256.hash(data: try encoder.encode(pinned))).hexString
     }
 }

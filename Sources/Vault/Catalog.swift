@@ -44,13 +44,14 @@ struct Catalog: Sendable {
     func write<T>(_ body: (Database) throws -> T) throws -> T {
         try mapErrors("catalog write failed") {
             try pool.write { db in
-                try verify(db)
+                // Taken inside the immediate transaction: no other connection can commit until it ends.
+                let version = try verify(db)
                 let result = try body(db)
                 if let state {
                     try state.seal(db)
                     // What this connection just sealed is verified state; another connection's commit changes
                     // `data_version` and forces a full check again.
-                    try verified.record(db)
+                    verified.record(version, db)
                 }
                 return result
             }
@@ -94,10 +95,14 @@ struct Catalog: Sendable {
 
     /// Verifies the whole state, unless this connection verified it within the last second and no connection has
     /// committed since (SQLite's `data_version`): a CLI command's several reads then cost one verification.
-    private func verify(_ db: Database) throws {
-        guard let state, try !verified.isCurrent(db) else { return }
+    @discardableResult
+    private func verify(_ db: Database) throws -> Int {
+        // Read before verifying: a commit racing the verification then changes it and forces the next check.
+        let version = try VerifiedConnections.dataVersion(db)
+        guard let state, !verified.isCurrent(version, db) else { return version }
         try state.requireValid(db)
-        try verified.record(db)
+        verified.record(version, db)
+        return version
     }
 
     private func mapErrors<T>(_ what: String, _ body: () throws -> T) throws -> T {
@@ -260,8 +265,7 @@ final class VerifiedConnections: Sendable {
     private let seen = Mutex<[ObjectIdentifier: (version: Int, at: ContinuousClock.Instant)]>([:])
     private static let maximumAge = Duration.seconds(1)
 
-    func isCurrent(_ db: Database) throws -> Bool {
-        let version = try Self.dataVersion(db)
+    func isCurrent(_ version: Int, _ db: Database) -> Bool {
         let id = ObjectIdentifier(db)
         return seen.withLock { seen in
             guard let entry = seen[id] else { return false }
@@ -269,13 +273,12 @@ final class VerifiedConnections: Sendable {
         }
     }
 
-    func record(_ db: Database) throws {
-        let version = try Self.dataVersion(db)
+    func record(_ version: Int, _ db: Database) {
         let id = ObjectIdentifier(db)
         seen.withLock { $0[id] = (version, ContinuousClock.now) }
     }
 
-    private static func dataVersion(_ db: Database) throws -> Int {
+    static func dataVersion(_ db: Database) throws -> Int {
         try Int.fetchOne(db, sql: "PRAGMA data_version") ?? 0
     }
 }

@@ -51,10 +51,7 @@ extension Vault {
             let bundle = FileManager.default.contents(
                 atPath: directory.appending(path: DatasetManifest.signatureFileName).path(percentEncoded: false))
         else { throw VaultError(.tampered, "the signature of dataset \(label) is missing") }
-        let signed: [SignedEntry]
-        do {
-            signed = try signer.verify(bundle, publicKeyPEM: keyRing.signingPublicKey)
-        } catch {
+        guard let signed = try verifiedEntries(of: bundle) else {
             throw VaultError(.signatureInvalid, "the signature of dataset \(label) does not verify with the vault key")
         }
         guard let manifest = try? JSONDecoder().decode(DatasetManifest.self, from: manifestBytes),

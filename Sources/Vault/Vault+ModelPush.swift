@@ -119,7 +119,7 @@ extension Vault {
         let layout = self.layout
         let signer = self.signer
         let signingKey = keyRing.signingKey
-        let signerFingerprint = self.signerFingerprint
+        let signerFingerprint = Self.fingerprint(ofPEM: keyRing.signingPublicKey)
         var movedTo: URL?
         let version: Int
         do {

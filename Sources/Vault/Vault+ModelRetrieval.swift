@@ -127,10 +127,7 @@ extension Vault {
             let bundle = FileManager.default.contents(
                 atPath: directory.appending(path: VersionManifest.signatureFileName).path)
         else { throw VaultError(.tampered, "the signature of \(label) is missing") }
-        let signed: [SignedEntry]
-        do {
-            signed = try signer.verify(bundle, publicKeyPEM: keyRing.signingPublicKey)
-        } catch {
+        guard let signed = try verifiedEntries(of: bundle) else {
             throw VaultError(.signatureInvalid, "the signature of \(label) does not verify with the vault key")
         }
         guard FileDigest(of: manifestBytes).hex == row.manifestSHA256,

@@ -90,6 +90,11 @@ extension Vault {
                 moved += 1
             }
         }
+        if reencrypting { try resignManifests(passphrase: passphrase, workFactor: workFactor) }
+        // keys/audit.age is encrypted to key versions too: move it to the live ones before old versions retire
+        // (otherwise the retired identity would take the audit key with it).
+        try storeAuditKey(
+            try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) }))
         let retired = try finishRotation(rotationID, target: target)
         for version in retired { keyRing.identities[version] = nil }
         return RotationReport(
@@ -114,7 +119,10 @@ extension Vault {
         let recipient = try suite.recipient(ofIdentity: identity)
         let layout = self.layout
         let suite = self.suite
-        let signingKey = keyRing.signingKey
+        // After a compromise the old signing key may be known: `--reencrypt` replaces it too (the new key is pinned
+        // in the same transaction, so a crash leaves a vault that opens and resumes re-signing).
+        let signingKey = reencrypt ? signer.generateSigningKey() : keyRing.signingKey
+        let signingPublicKey = try signer.publicKey(ofSigningKey: signingKey)
         let trust = keyRing.trust
         let (id, target) = try catalog.write { db -> (Int64, Int) in
             let target = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM key_versions") ?? 0) + 1
@@ -131,12 +139,23 @@ extension Vault {
             let now = CatalogTime.now()
             try db.execute(sql: "UPDATE key_versions SET state = 'retiring' WHERE state = 'active'")
             try KeyVersionRow.insert(version: target, recipient: recipient, db)
+            if reencrypt {
+                // The outgoing key stays pinned as history, by the key version it was made at.
+                let outgoing = try TrustPin.signingKeyVersion(db)
+                if let pem = try TrustPin.value(.signingPublicKey, db) {
+                    try TrustPin.setHistory(signingKeyVersion: outgoing, to: pem, db)
+                }
+                try TrustPin.set(.signingPublicKey, to: signingPublicKey, db)
+                try TrustPin.set(.signingKeyVersion, to: String(target), db)
+            }
             try db.execute(
                 sql: "INSERT INTO rotations (target_version, reencrypt, started_at, started_by) VALUES (?, ?, ?, ?)",
                 arguments: [target, reencrypt, now, context.principal])
             return (db.lastInsertedRowID, target)
         }
         keyRing.identities[target] = identity
+        keyRing.signingKey = signingKey
+        keyRing.signingPublicKey = signingPublicKey
         return (id, target, reencrypt, false)
     }
 

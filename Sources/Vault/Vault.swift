@@ -209,7 +209,10 @@ public actor Vault {
         var problems = try catalog.problems()
         // Read after the full verification above: the pins are authentic unless `problems` says otherwise.
         let pins = try catalog.unverifiedRead { db in
-            (try TrustPin.value(.signingPublicKey, db), try TrustPin.value(.configuration, db))
+            (
+                try TrustPin.value(.signingPublicKey, db), try TrustPin.value(.configuration, db),
+                try TrustPin.history(db)
+            )
         }
         // The signing key is encrypted to each key version's identity; use the newest one we hold.
         var signingKey: String?
@@ -233,7 +236,10 @@ public actor Vault {
                 StateProblem(
                     record: signingFile, reason: "holds a signing key other than the one pinned in the catalog"))
         }
-        if try configuration.pinDigest() != pins.1 {
+        if try configuration.pinDigest() != pins.1
+            || (configuration.signingPublicKey != pins.0
+                && !pins.2.values.contains(configuration.signingPublicKey))
+        {
             problems.append(
                 StateProblem(record: "vault.json", reason: "differs from its pin in the catalog (replaced)"))
         }

@@ -183,6 +183,13 @@ extension VaultSession {
             let key = try await vault.auditSigningKey()
             let report = try await vault.rotateKeys(passphrase: passphrase, reencrypt: reencrypt, context: context)
             try await vault.storeAuditKey(key)
+            // The log records what the rotation did, including a replaced signing key and its fingerprint.
+            let signing =
+                report.reencrypted
+                ? "; signing key replaced, fingerprint \(await vault.currentSignerFingerprint())" : ""
+            try await audit(
+                Action.keysRotate.rawValue, "keys:v\(report.keyVersion)", .allowed,
+                detail: "\(report.filesMoved) files moved to key version \(report.keyVersion)\(signing)")
             return report
         }
     }

@@ -312,3 +312,49 @@ func expectRefused<T>(
         #expect(try await fixture.vault.checkState().isEmpty)
     }
 }
+
+/// Rotation that recovers from a compromised signing key (issue 13): `keys rotate --reencrypt` makes a new one.
+@Suite struct SigningKeyRotationTests {
+    @Test func reencryptingRotationReplacesTheSigningKeyAndResignsEverything() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        _ = try await vault.pushModel("m", from: .files(["w": Data([1])]))
+        _ = try await vault.addDataset("d", contents: ["train.csv": Data("x,y\n1,0\n".utf8)])
+        let oldKey = vault.signingPublicKey
+        _ = try await vault.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, workFactor: 10, stopAfter: nil, context: .local)
+
+        let reopened = try TestVault.open(in: directory)
+        #expect(reopened.signingPublicKey != oldKey)
+        _ = try await reopened.verifyModel(ModelReference(parsing: "m@1"))
+        _ = try await reopened.readDataset(DatasetReference(parsing: "d@1"))
+        #expect(try await reopened.model(ModelReference(parsing: "m@1")).signer == reopened.signerFingerprint)
+        let problems = try await reopened.checkState()
+        #expect(problems.isEmpty, "\(problems)")
+        let pub = try VerificationKey(
+            parsing: try String(contentsOf: reopened.root.appending(path: "signing-key.pub"), encoding: .utf8))
+        #expect(pub.keyVersion == 2 && pub.publicKeyPEM == reopened.signingPublicKey)
+
+        // The old signature stays as history, verifiable with the old key (pinned as history)...
+        let version = reopened.root.appending(path: "models/encrypted/m/1")
+        let history = try Data(contentsOf: version.appending(path: "model.sig.v1"))
+        #expect(throws: Never.self) { _ = try FakeManifestSigner().verify(history, publicKeyPEM: oldKey) }
+        // ...but a signature made with the old, possibly compromised key is no longer accepted.
+        try history.write(to: version.appending(path: "model.sig"))
+        await expectVaultError(.signatureInvalid) { try await reopened.verifyModel(ModelReference(parsing: "m@1")) }
+    }
+
+    @Test func theRotationAndTheNewSigningKeyAreRecordedInTheLog() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1])]))
+        let report = try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+        let entries = try AuditLogReader(directory: fixture.auditDirectory).entries().map(\.entry)
+        let fingerprint = await fixture.vault.currentSignerFingerprint()
+        #expect(
+            entries.contains {
+                $0.action == "keys.rotate" && $0.resource == "keys:v\(report.keyVersion)"
+                    && ($0.detail ?? "").contains("signing key replaced, fingerprint \(fingerprint)")
+            })
+        #expect(entries.contains { $0.action == "state.commit" })
+    }
+}
