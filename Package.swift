@@ -93,7 +93,7 @@ let package = Package(
         .target(
             name: "VaultServing",
             dependencies: [
-                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog",
+                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog", "Homomorphic",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -140,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "VaultServerTests",
             dependencies: [
-                "VaultServer", "TestSupport", crypto,
+                "VaultServer", "TestSupport", "Homomorphic", crypto,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

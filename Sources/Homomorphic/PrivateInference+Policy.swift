@@ -12,8 +12,10 @@ import Foundation
 ///   security of homomorphic encryption on approximate numbers", EUROCRYPT 2021, for why CKKS needs it), so
 ///   that two models with equal scores give results within statistical distance 2^-(λ-1) per score.
 public struct PrivateInferencePolicy: Sendable, Hashable {
-    /// Identifiers of the parameter sets the owner accepts (`CKKSParameters.identifier`).
-    public var allowedParameters: Set<UInt64>
+    /// The parameter sets the owner accepts.
+    public var allowedParameterSets: [CKKSParameters]
+    /// Their identifiers (`CKKSParameters.identifier`).
+    public var allowedParameters: Set<UInt64> { Set(allowedParameterSets.map(\.identifier)) }
     /// The statistical security λ of the flooding, in bits.
     public var statisticalSecurity: Int
     /// The most rows one query may hold.
@@ -27,7 +29,7 @@ public struct PrivateInferencePolicy: Sendable, Hashable {
         allowing parameters: [CKKSParameters], statisticalSecurity: Int = 40, maxRows: Int = 1 << 16,
         weightNormBound: Double
     ) {
-        self.allowedParameters = Set(parameters.map(\.identifier))
+        self.allowedParameterSets = parameters
         self.statisticalSecurity = statisticalSecurity
         self.maxRows = maxRows
         self.weightNormBound = weightNormBound

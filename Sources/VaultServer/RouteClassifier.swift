@@ -87,6 +87,11 @@ enum RouteClassifier {
             return ("/v1/models", [Allowed(method: .get, action: .listModels, resource: .global)])
         case (3, "models"):
             return ("/v1/models/{model}", [Allowed(method: .get, action: .showModel, resource: .model(p[2]))])
+        case (4, "models") where p[3] == "private-infer":
+            return (
+                "/v1/models/{model}/private-infer",
+                [Allowed(method: .post, action: .privateInfer, resource: .model(p[2]))]
+            )
         case (4, "models") where p[3] == "versions":
             return (
                 "/v1/models/{model}/versions", [Allowed(method: .post, action: .pushModel, resource: .model(p[2]))]

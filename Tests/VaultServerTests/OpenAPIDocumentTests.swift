@@ -36,7 +36,7 @@ import Testing
         }
         let served = Self.servedRoutes().filter { $0.contains(" /v1") }
         #expect(served == documented)
-        #expect(served.count == 10)
+        #expect(served.count == 11)
     }
 
     @Test func everyServedRouteIsClassifiedAndOnlyHealthAndDocsAreOpen() throws {
