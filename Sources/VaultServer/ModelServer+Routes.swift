@@ -73,7 +73,10 @@ extension ModelServer {
         let configuration = state.configuration
         routes.on(.get, "/v2/health/live") { _, _ in Responses.json(#"{"live":true}"#) }
         routes.on(.get, "/v2/health/ready") { _, _ in
-            await table.isLoaded
+            // Ready once loaded and while every selected model has a verified version being served.
+            let loaded = await table.isLoaded
+            let servesAll = await table.snapshot.servesEverySelectedModel
+            return loaded && servesAll
                 ? Responses.json(#"{"ready":true}"#)
                 : GatewayMiddleware.errorResponse(APIError(status: .serviceUnavailable, message: "not ready"))
         }
