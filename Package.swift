@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "VaultServing",
             dependencies: [
-                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog",
+                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog", "Homomorphic",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "VaultServerTests",
             dependencies: [
-                "VaultServer", "TestSupport", crypto,
+                "VaultServer", "TestSupport", "Homomorphic", crypto,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -16,6 +16,10 @@ public struct HEError: Error, Sendable, Hashable, CustomStringConvertible {
         case parametersMismatch
         case modelShapeMismatch
         case unsupportedQuery
+        case queryRefused(String)
+        case parametersNotAllowed
+        case missingPublicKey
+        case modelOutsidePolicy
     }
 
     @usableFromInline let code: Code
@@ -53,6 +57,15 @@ public struct HEError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The query's packing does not suit the model.
     public static let unsupportedQuery = HEError(.unsupportedQuery)
 
+    /// The query is not a fresh, well-formed query for the model; the text names the check that failed.
+    public static func queryRefused(_ reason: String) -> HEError { HEError(.queryRefused(reason)) }
+    /// The query's parameter set is not one the model owner allows.
+    public static let parametersNotAllowed = HEError(.parametersNotAllowed)
+    /// The public key needed to re-randomise results is absent.
+    public static let missingPublicKey = HEError(.missingPublicKey)
+    /// The model's weights exceed the policy's public norm bound (the flooding would be too narrow).
+    public static let modelOutsidePolicy = HEError(.modelOutsidePolicy)
+
     /// A fixed-text description.
     public var description: String {
         switch code {
@@ -71,6 +84,10 @@ public struct HEError: Error, Sendable, Hashable, CustomStringConvertible {
         case .parametersMismatch: "object was made for different CKKS parameters"
         case .modelShapeMismatch: "model weight shapes do not match"
         case .unsupportedQuery: "query packing does not suit this model"
+        case .queryRefused(let reason): "private-inference query refused: \(reason)"
+        case .parametersNotAllowed: "the query's CKKS parameters are not allowed for this model"
+        case .missingPublicKey: "public key missing (needed to re-randomise results)"
+        case .modelOutsidePolicy: "model weights exceed the private-inference policy's norm bound"
         }
     }
 }

@@ -37,16 +37,21 @@ public struct GaloisKeys: Sendable, Hashable {
     public var elements: [Int] { keys.keys.sorted() }
 }
 
-/// What a server needs to evaluate: the relinearisation key (if the circuit multiplies ciphertexts) and Galois
-/// keys for exactly the rotations the circuit uses.
+/// What a server needs to evaluate: the public key (to re-randomise every result), the relinearisation key (if
+/// the circuit multiplies ciphertexts) and Galois keys for exactly the rotations the circuit uses.
 public struct EvaluationKeys: Sendable, Hashable {
+    /// The public key, for the fresh encryptions of zero that re-randomise results.
+    public var publicKey: PublicKey?
     /// The relinearisation key, if any.
     public var relinearization: RelinearizationKey?
     /// The Galois keys, if any.
     public var galois: GaloisKeys?
 
     /// Bundles evaluation keys.
-    public init(relinearization: RelinearizationKey? = nil, galois: GaloisKeys? = nil) {
+    public init(
+        publicKey: PublicKey? = nil, relinearization: RelinearizationKey? = nil, galois: GaloisKeys? = nil
+    ) {
+        self.publicKey = publicKey
         self.relinearization = relinearization
         self.galois = galois
     }

@@ -80,6 +80,22 @@ public struct CKKSParameters: Sendable, Hashable {
         self.scale = scale
     }
 
+    /// Parameters without the 128-bit security bound, for tests only (internal): statistical tests of
+    /// properties that do not depend on the ring degree run at N = 1024 instead of 8192.
+    init(insecureTestingPolyDegree polyDegree: Int, coefficientBitSizes: [Int], scale: Double) throws {
+        var used: Set<UInt64> = []
+        var moduli: [UInt64] = []
+        for bits in coefficientBitSizes {
+            guard let prime = Primes.nttPrimes(bits: bits, count: 1, polyDegree: polyDegree, excluding: used)?.first
+            else { throw HEError.noSuchPrimes }
+            used.insert(prime)
+            moduli.append(prime)
+        }
+        self.polyDegree = polyDegree
+        self.coefficientModuli = moduli
+        self.scale = scale
+    }
+
     /// The data primes q_0 ... q_{L-1}.
     public var dataModuli: ArraySlice<UInt64> { coefficientModuli.dropLast() }
     /// The special key-switching prime P.

@@ -75,12 +75,16 @@ public struct PrivateInferenceClient: Sendable {
         self.secretKey = secretKey
     }
 
-    /// The evaluation keys a server needs for `packing`: none for linear models, the relinearisation key for the
-    /// square MLP. No packing here rotates, so no Galois key is ever generated or shipped.
+    /// The evaluation keys a server needs for `packing`: the public key (the server re-randomises every result
+    /// with a fresh encryption of zero), plus the relinearisation key for the square MLP. No packing here rotates,
+    /// so no Galois key is ever generated or shipped.
     public func evaluationKeys(for packing: QueryPacking) -> EvaluationKeys {
+        let publicKey = context.generatePublicKey(for: secretKey)
         switch packing {
-        case .coefficientRows: EvaluationKeys()
-        case .slotPerFeature: EvaluationKeys(relinearization: context.generateRelinearizationKey(for: secretKey))
+        case .coefficientRows: return EvaluationKeys(publicKey: publicKey)
+        case .slotPerFeature:
+            return EvaluationKeys(
+                publicKey: publicKey, relinearization: context.generateRelinearizationKey(for: secretKey))
         }
     }
 
@@ -91,24 +95,23 @@ public struct PrivateInferenceClient: Sendable {
         let n = context.degree
         let perChunk = packing.rowsPerChunk(featureCount: featureCount, degree: n)
         guard perChunk >= 1 else { throw HEError.tooManyValues }
+        let layout = try context.queryLayout(for: packing)
         var ciphertexts: [CKKSCiphertext] = []
         for start in stride(from: 0, to: rows.count, by: perChunk) {
             let chunk = rows[start..<min(rows.count, start + perChunk)]
             switch packing {
             case .coefficientRows:
-                guard context.maxLevel >= 1 else { throw HEError.levelExhausted }
                 let s = QueryPacking.stride(featureCount: featureCount)
                 var values = [Double](repeating: 0, count: n)
                 for (r, row) in chunk.enumerated() {
                     for (f, x) in row.enumerated() { values[r * s + f] = x }
                 }
-                // One level is all a linear score needs: encrypt at level 1 to halve the query.
-                let plaintext = try context.encodeCoefficients(values, level: 1)
+                // The lowest level with room for the flooded, unrescaled score (level 1 on n8192-d2).
+                let plaintext = try context.encodeCoefficients(values, scale: layout.scale, level: layout.level)
                 ciphertexts.append(context.encrypt(plaintext, using: secretKey))
             case .slotPerFeature:
-                guard context.maxLevel >= 3 else { throw HEError.levelExhausted }
                 for f in 0..<featureCount {
-                    let plaintext = try context.encode(chunk.map { $0[f] }, level: 3)
+                    let plaintext = try context.encode(chunk.map { $0[f] }, scale: layout.scale, level: layout.level)
                     ciphertexts.append(context.encrypt(plaintext, using: secretKey))
                 }
             }
@@ -153,37 +156,42 @@ public struct PrivateInferenceClient: Sendable {
 ///   coefficients r*S..r*S+F-1 and the weights reversed in the first S coefficients, the negacyclic product's
 ///   coefficient r*S + S - 1 is exactly w·x_r, so one plaintext-polynomial product (pointwise in the NTT domain)
 ///   and one rescale score N/S rows (256 rows of 30 features at N = 8192) with no evaluation key at all, and the
-///   query is encrypted at level 1. Cross-term coefficients are replaced by uniform residues before the result
-///   leaves the server, so the client learns only the scores.
+///   query is encrypted at level 1. Cross-term coefficients are replaced by uniform residues and the score
+///   coefficients flooded (see `PrivateInferencePolicy`) before the result leaves the server, so the client
+///   learns only the scores. The product is not rescaled, to leave room for the flooding.
 /// - The square MLP uses `QueryPacking.slotPerFeature`: every linear layer is plaintext-scalar multiplies summed
 ///   lazily, the activation is one ciphertext square with relinearisation, and no rotation is ever needed, so the
 ///   only evaluation key is the relinearisation key. Up to N/2 rows share each ciphertext; depth 3.
+///
+/// Every query is checked first (`PrivateInferencePolicy`: allow-listed parameters, fresh seeded ciphertexts at
+/// the expected level and scale, shapes) and every result re-randomised with a fresh public-key encryption of
+/// zero and flooded.
 public enum PrivateInferenceServer {
-    /// Evaluates `model` on `query` with the client's evaluation keys.
+    /// Evaluates `model` on `query` with the client's evaluation keys, under `policy` (by default the owner's
+    /// standard policy for the model).
     public static func evaluate(
-        _ query: EncryptedQuery, model: PrivateModel, keys: EvaluationKeys, context: CKKSContext
+        _ query: EncryptedQuery, model: PrivateModel, keys: EvaluationKeys, context: CKKSContext,
+        policy: PrivateInferencePolicy? = nil
     ) throws -> EncryptedResult {
-        guard query.featureCount == model.featureCount else { throw HEError.modelShapeMismatch }
-        guard query.packing == model.packing else { throw HEError.unsupportedQuery }
-        let expected = query.packing.queryCiphertextCount(
-            rowCount: query.rowCount, featureCount: query.featureCount, degree: context.degree)
-        guard query.ciphertexts.count == expected, query.ciphertexts.allSatisfy({ $0.size == 2 }) else {
-            throw HEError.invalidCiphertext
-        }
+        let policy = policy ?? PrivateInferencePolicy.standard(for: model)
+        let publicKey = try validate(query, model: model, keys: keys, context: context, policy: policy)
         let perChunk = query.packing.rowsPerChunk(featureCount: query.featureCount, degree: context.degree)
         var outputs: [CKKSCiphertext] = []
         switch model {
         case .linear(let linear):
             for (chunk, ciphertext) in query.ciphertexts.enumerated() {
                 let rowsHere = min(perChunk, query.rowCount - chunk * perChunk)
-                outputs += try evaluateLinear(linear, on: ciphertext, rows: rowsHere, context: context)
+                outputs += try evaluateLinear(
+                    linear, on: ciphertext, rows: rowsHere, publicKey: publicKey,
+                    floodingBits: policy.linearFloodingBits, context: context)
             }
         case .squareMLP(let mlp):
             guard let relinearizationKey = keys.relinearization else { throw HEError.missingRelinearizationKey }
             let f = query.featureCount
             for chunk in 0..<(query.ciphertexts.count / f) {
                 let features = Array(query.ciphertexts[(chunk * f)..<((chunk + 1) * f)])
-                outputs += try evaluateMLP(mlp, on: features, relinearizationKey: relinearizationKey, context: context)
+                outputs += try evaluateMLP(
+                    mlp, on: features, relinearizationKey: relinearizationKey, publicKey: publicKey, context: context)
             }
         }
         return EncryptedResult(
@@ -191,39 +199,43 @@ public enum PrivateInferenceServer {
             classCount: model.classCount, ciphertexts: outputs)
     }
 
+    /// The linear scores of one chunk, one ciphertext per class: the plaintext-polynomial product (not
+    /// rescaled), then uniform residues at every coefficient but the scores, bias plus flooding noise at the
+    /// scores, and a fresh encryption of zero.
     static func evaluateLinear(
-        _ model: LinearModel, on x: CKKSCiphertext, rows: Int, context: CKKSContext
-    ) throws
-        -> [CKKSCiphertext]
-    {
-        guard x.level >= 1 else { throw HEError.levelExhausted }
-        // Drop to level 1 if the client encrypted higher: the circuit needs one rescale only.
-        let input = try x.level > 1 ? context.dropLevel(x, to: 1) : x
+        _ model: LinearModel, on x: CKKSCiphertext, rows: Int, publicKey: PublicKey, floodingBits: Int,
+        context: CKKSContext
+    ) throws -> [CKKSCiphertext] {
+        let level = x.level
         let s = QueryPacking.stride(featureCount: model.featureCount)
         let n = context.degree
-        let weightScale = Double(context.moduli[1].value)
         var prg = SeededPRG.fresh()
         return try (0..<model.classCount).map { c in
-            var reversed = [Double](repeating: 0, count: n)
-            for (f, w) in model.weights[c].enumerated() { reversed[s - 1 - f] = w }
-            let weights = try context.encodeCoefficients(reversed, scale: weightScale, level: 1)
-            let product = try context.rescale(context.multiply(input, weights))
-            // Bias at the score coefficients; uniform residues everywhere else, so the client learns the scores
-            // and nothing of the cross terms (which would reveal the weights).
-            let bias = try CKKSContext.scaledInteger(model.bias[c] * product.scale)
-            var mask = context.sampleUniform(count: product.level + 1, keyRows: false, using: &prg)
-            for i in 0..<mask.count {
+            var reversed = [Int64](repeating: 0, count: n)
+            for (f, w) in model.weights[c].enumerated() {
+                reversed[s - 1 - f] = try CKKSCiphertext.weightInteger(w)
+            }
+            let weights = context.encodeCoefficients(reversed, scale: LinearCircuit.weightScale, level: level)
+            let product = try context.multiply(x, weights)
+            // The bias at the result's scale, exactly: round(b * 2^20) * 2^58.
+            let bias = try CKKSCiphertext.weightInteger(model.bias[c])
+            let flooding = context.sampleFlooding(bits: floodingBits, count: rows, level: level, using: &prg)
+            var mask = context.sampleUniform(count: level + 1, keyRows: false, using: &prg)
+            for i in 0...level {
                 let modulus = context.moduli[i]
-                for r in 0..<rows { mask.data[i * n + r * s + s - 1] = modulus.reduce(signed: bias) }
+                let biasTerm = modulus.multiply(
+                    modulus.reduce(signed: bias), modulus.power(2, UInt64(LinearCircuit.inputScaleBits)))
+                for r in 0..<rows { mask.data[i * n + r * s + s - 1] = modulus.add(biasTerm, flooding[r][i]) }
             }
             context.forwardNTT(&mask)
-            return try context.add(product, CKKSPlaintext(poly: mask, scale: product.scale))
+            let masked = try context.add(product, CKKSPlaintext(poly: mask, scale: product.scale))
+            return context.rerandomize(masked, using: publicKey)
         }
     }
 
     static func evaluateMLP(
         _ model: SquareMLP, on features: [CKKSCiphertext], relinearizationKey: RelinearizationKey,
-        context: CKKSContext
+        publicKey: PublicKey, context: CKKSContext
     ) throws -> [CKKSCiphertext] {
         guard let top = features.first?.level, top >= 3, features.allSatisfy({ $0.level == top }) else {
             throw HEError.levelExhausted
@@ -234,10 +246,29 @@ public enum PrivateInferenceServer {
             let biased = try context.add(h, constant: model.b1[j])
             return try context.squareAndRescale(biased, relinearizationKey: relinearizationKey)
         }
+        var prg = SeededPRG.fresh()
         return try (0..<model.classCount).map { c in
             let out = try context.rescale(context.linearCombination(hidden, weights: model.w2[c]))
-            return try context.add(out, constant: model.b2[c])
+            let scored = try context.add(out, constant: model.b2[c])
+            // Flood every coefficient, then a fresh c1 (see `MLPCircuit` for how far this is from λ).
+            let bits = max(1, Int(scored.scale.exponent) - MLPCircuit.floodingMarginBits)
+            let flooding = context.sampleFlooding(
+                bits: bits, count: context.degree, level: scored.level, using: &prg)
+            var noise = RNSPoly(degree: context.degree, count: scored.level + 1)
+            for i in 0...scored.level {
+                for k in 0..<context.degree { noise.data[i * context.degree + k] = flooding[k][i] }
+            }
+            context.forwardNTT(&noise)
+            let flooded = try context.add(scored, CKKSPlaintext(poly: noise, scale: scored.scale))
+            return context.rerandomize(flooded, using: publicKey)
         }
+    }
+}
+
+extension CKKSCiphertext {
+    /// A weight or bias of a linear model at the circuit's weight scale 2^20.
+    static func weightInteger(_ w: Double) throws -> Int64 {
+        try CKKSContext.scaledInteger(w * LinearCircuit.weightScale)
     }
 }
 

@@ -53,12 +53,17 @@ extension ModelManifest {
         return components.joined(separator: "/")
     }
 
+    /// Whether `relative` or a directory above it is ignored, comparing byte for byte (`Set<String>` lookup
+    /// alone would also ignore a canonically equivalent spelling the signer never listed).
     static func isIgnored(_ relative: String, by ignored: Set<String>) -> Bool {
-        if ignored.contains(relative) { return true }
+        func listed(_ path: String) -> Bool {
+            ignored.contains(path) && ignored.contains { $0.utf8.elementsEqual(path.utf8) }
+        }
+        if listed(relative) { return true }
         var prefix = ""
         for component in relative.split(separator: "/").dropLast() {
             prefix += prefix.isEmpty ? String(component) : "/" + component
-            if ignored.contains(prefix) { return true }
+            if listed(prefix) { return true }
         }
         return false
     }

@@ -23,22 +23,31 @@ public struct ModelManifest: Sendable, Equatable {
     /// Builds a manifest, validating every name and sorting the entries.
     ///
     /// - Throws: `ModelSigningError` if a name is absolute, contains `..` or empty components, a digest is not
-    ///   32 bytes, or a path repeats.
+    ///   32 bytes, a path repeats (byte for byte, anywhere in the list), or two paths are distinct spellings of
+    ///   the same Unicode text (NFC and NFD): Swift `String` equality would merge them, the reference does not.
     public init(entries: [Entry]) throws {
         for entry in entries {
             try Self.validate(name: entry.path)
             guard entry.sha256.count == 32 else { throw ModelSigningError(.invalidDigest, path: entry.path) }
         }
         let sorted = entries.sorted { Self.precedes($0.path, $1.path) }
-        for (previous, next) in zip(sorted, sorted.dropFirst()) where previous.path == next.path {
-            throw ModelSigningError(.duplicateResource, path: next.path)
+        var exact: Set<[UInt8]> = []
+        var canonical: Set<String> = []
+        for entry in sorted {
+            guard exact.insert(Array(entry.path.utf8)).inserted else {
+                throw ModelSigningError(.duplicateResource, path: entry.path)
+            }
+            // String hashing and equality follow canonical equivalence, so this finds NFC/NFD pairs.
+            guard canonical.insert(entry.path).inserted else {
+                throw ModelSigningError(.equivalentResourceNames, path: entry.path)
+            }
         }
         self.entries = sorted
     }
 
-    /// The digest of `path`, if the manifest lists it.
+    /// The digest of `path` (compared byte for byte), if the manifest lists it.
     public func digest(of path: String) -> [UInt8]? {
-        entries.first { $0.path == path }?.sha256
+        entries.first { $0.path.utf8.elementsEqual(path.utf8) }?.sha256
     }
 
     /// Rejects names that could escape the model root when joined to it.

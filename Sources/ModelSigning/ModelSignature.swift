@@ -117,12 +117,17 @@ public enum ModelSignature {
     }
 
     /// Throws for the first path (in manifest order) where the two manifests disagree.
+    /// Paths are keyed by their UTF-8 bytes: `String` keys would merge canonically equivalent spellings.
     static func compare(signed: ModelManifest, actual: ModelManifest) throws {
-        let signedDigests = Dictionary(signed.entries.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
-        let actualDigests = Dictionary(actual.entries.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
-        let paths = Set(signedDigests.keys).union(actualDigests.keys).sorted(by: ModelManifest.precedes)
+        let signedDigests = Dictionary(
+            signed.entries.map { (Array($0.path.utf8), $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        let actualDigests = Dictionary(
+            actual.entries.map { (Array($0.path.utf8), $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        let paths = Set(signedDigests.keys).union(actualDigests.keys).map { String(decoding: $0, as: UTF8.self) }
+            .sorted(by: ModelManifest.precedes)
         for path in paths {
-            switch (signedDigests[path], actualDigests[path]) {
+            let key = Array(path.utf8)
+            switch (signedDigests[key], actualDigests[key]) {
             case (let expected?, let found?) where expected != found:
                 throw ModelSigningError(.fileModified, path: path)
             case (nil, _?):

@@ -8,6 +8,8 @@ public struct ModelSigningError: Error, CustomStringConvertible, Equatable, Send
         case invalidResourceName
         /// Two manifest entries share a path.
         case duplicateResource
+        /// Two manifest entries are distinct spellings of the same Unicode text (e.g. NFC and NFD).
+        case equivalentResourceNames
         /// A digest is not 32 bytes of SHA-256.
         case invalidDigest
         /// The PEM text is not an ECDSA P-256, P-384 or P-521 key.
@@ -49,6 +51,8 @@ public struct ModelSigningError: Error, CustomStringConvertible, Equatable, Send
         switch kind {
         case .invalidResourceName: return "resource name \(name) is not a relative path inside the model"
         case .duplicateResource: return "resource \(name) appears more than once in the manifest"
+        case .equivalentResourceNames:
+            return "resource \(name) is a canonically equivalent spelling of another resource in the manifest"
         case .invalidDigest: return "resource \(name) has an invalid SHA-256 digest"
         case .unsupportedKey: return "the key is not a PEM ECDSA P-256, P-384 or P-521 key"
         case .malformedBundle: return "the signature is not a valid model-signing Sigstore bundle"

@@ -77,7 +77,9 @@ enum HEBenchmark {
                 name: "e2e logistic rows/s", ours: 114_000 / e2e.wall, theirs: peer?["e2e"].map { 114_000 / $0 },
                 unit: "rows/s", oursCPU: 114_000 / e2e.cpu, theirsCPU: peer?["e2e_cpu"].map { 114_000 / $0 }))
         add("query size", Double(querySize) / 1024, peer?["query_bytes"].map { $0 / 1024 }, unit: "KiB")
-        add("evaluation keys size", 0, peer?["keys_bytes"].map { $0 / 1024 }, unit: "KiB")
+        add(
+            "evaluation keys size (public key)", Double(context.serialize(keys.publicKey!).count) / 1024,
+            peer?["keys_bytes"].map { $0 / 1024 }, unit: "KiB")
         add("result size", Double(resultSize) / 1024, peer?["result_bytes"].map { $0 / 1024 }, unit: "KiB")
 
         // Square MLP on digits: a batch of 360 images.

@@ -1,6 +1,12 @@
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension Vault {
     /// Every key version with its state and how many stored files are wrapped for it.
     public func keyVersions() throws -> [KeyVersionInfo] {
@@ -49,11 +55,30 @@ extension Vault {
     func rotateKeys(
         passphrase: String, reencrypt: Bool, workFactor: Int, stopAfter: Int?, context: RequestContext
     ) async throws -> RotationReport {
+        // One rotation at a time across processes: a second `keys rotate` waits here, then rotates on from the
+        // state the first left (key versions it created are unlocked below, so nothing looks damaged).
+        let lock = try await RotationLock.acquire(at: layout.keys.appending(path: ".rotation.lock").path)
+        defer { lock.release() }
+        return try rotateKeysLocked(
+            passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, stopAfter: stopAfter,
+            context: context)
+    }
+
+    private func rotateKeysLocked(
+        passphrase: String, reencrypt: Bool, workFactor: Int, stopAfter: Int?, context: RequestContext
+    ) throws -> RotationReport {
         // The passphrase must be the vault's: check it against the current key file before anything changes.
         let current = try catalog.read { db in try KeyVersionRow.current(db) }
         guard let sealed = FileManager.default.contents(atPath: layout.identityFile(version: current.version).path),
             (try? suite.open(sealed, passphrase: passphrase)) != nil
         else { throw VaultError(.wrongPassphrase, "wrong vault passphrase") }
+        // Another process may have rotated since this vault was opened: unlock the versions it created.
+        let live = try catalog.read { db in
+            try Int.fetchAll(db, sql: "SELECT version FROM key_versions WHERE state != 'retired' ORDER BY version")
+        }
+        for version in live where keyRing.identities[version] == nil {
+            try unlockKeyVersion(version, passphrase: passphrase)
+        }
 
         let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
             passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, context: context)
@@ -231,5 +256,39 @@ extension Vault {
             lines.append(identity)
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// An exclusive advisory lock (`flock`) on a file in the vault's key directory, held for one rotation. It is
+/// taken by polling with `LOCK_NB`, so a waiting rotation never blocks a cooperative thread, and the kernel
+/// releases it if the holding process dies.
+struct RotationLock {
+    private let descriptor: Int32
+
+    private init(descriptor: Int32) { self.descriptor = descriptor }
+
+    static func acquire(at path: String) async throws -> RotationLock {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw VaultError.storage("cannot open the rotation lock file") }
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let failure = errno
+            guard failure == EWOULDBLOCK || failure == EINTR else {
+                close(descriptor)
+                throw VaultError.storage("cannot lock the rotation lock file")
+            }
+            do {
+                try await Task.sleep(for: .milliseconds(20))
+            } catch {
+                close(descriptor)
+                throw error
+            }
+        }
+        return RotationLock(descriptor: descriptor)
+    }
+
+    /// Unlocks and closes (closing alone would also unlock). Call exactly once.
+    func release() {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
     }
 }

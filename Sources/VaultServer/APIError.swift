@@ -54,6 +54,8 @@ struct APIError: Error, Sendable {
                 return APIError(status: status, message: status.reasonPhrase.lowercased())
             default: return .internalError
             }
+        case let error as PrivateInferenceRefused:
+            return .badRequest(error.message)
         case is DecodingError:
             return .badRequest("malformed JSON body")
         default:

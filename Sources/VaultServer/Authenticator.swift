@@ -6,6 +6,8 @@ public enum ServerAction: String, Sendable, CaseIterable {
     case readModelMetadata = "model.metadata"
     /// Run inference on a model.
     case infer = "model.infer"
+    /// Run CKKS private inference on a model (encrypted rows in, encrypted scores out).
+    case privateInfer = "model.private-infer"
     /// Scrape `/metrics`.
     case readMetrics = "metrics.read"
     /// List models in the registry.

@@ -63,6 +63,7 @@ extension ModelServer {
         registry: (any RegistryBackend)?, openAPIDocument: ByteBuffer?
     ) {
         addInferenceRoutes(to: routes, table: table, gate: gate, state: state)
+        addPrivateInferenceRoute(to: routes, table: table, gate: gate, state: state)
         addRegistryRoutes(to: routes, registry: registry, state: state, openAPIDocument: openAPIDocument)
     }
 
@@ -72,7 +73,10 @@ extension ModelServer {
         let configuration = state.configuration
         routes.on(.healthLive) { _, _ in Responses.json(#"{"live":true}"#) }
         routes.on(.healthReady) { _, _ in
-            await table.isLoaded
+            // Ready once loaded and while every selected model has a verified version being served.
+            let loaded = await table.isLoaded
+            let servesAll = await table.snapshot.servesEverySelectedModel
+            return loaded && servesAll
                 ? Responses.json(#"{"ready":true}"#)
                 : GatewayMiddleware.errorResponse(APIError(status: .serviceUnavailable, message: "not ready"))
         }
@@ -135,6 +139,50 @@ extension ModelServer {
                 }
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: responseBody))
             }
+        }
+    }
+
+    /// `POST /v1/models/{model}/private-infer`: a serialised CKKS request in, the encrypted scores out
+    /// (`application/octet-stream`). Mounted with or without the registry API: it serves the selected default
+    /// version, like `/v2/models/{model}/infer`. Its own per-principal token bucket comes before any work.
+    private static func addPrivateInferenceRoute(
+        to routes: TimedRoutes, table: ServedModelTable, gate: InferenceGate, state: GatewayState
+    ) {
+        let configuration = state.configuration
+        let limiter = TokenBucketLimiter(
+            requestsPerSecond: configuration.privateInferenceRateLimit.requestsPerSecond,
+            burst: configuration.privateInferenceRateLimit.burst)
+        routes.on(.privateInfer) { request, context in
+            let model = try await served(table, context)
+            guard let privateModel = model as? any PrivatelyServedModel else {
+                throw APIError.notFound(
+                    "model '\(InferenceCodec.clip(model.name))' does not offer private inference")
+            }
+            let key = context.principal ?? context.clientAddress ?? "anonymous"
+            if case .limited(let retryAfter) = await limiter.acquire(key) {
+                state.metrics.rateLimited()
+                throw APIError.rateLimited(retryAfter: retryAfter)
+            }
+            let body = try await request.body.collect(upTo: configuration.maxBodySize)
+            guard await gate.tryAcquire() else {
+                state.metrics.inferenceRejected()
+                throw APIError.busy
+            }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result: [UInt8]
+            do {
+                result = try privateModel.privateInfer(Array(body.readableBytesView))
+            } catch let refusal as PrivateInferenceRefused {
+                await gate.release()
+                throw refusal
+            } catch {
+                await gate.release()
+                throw APIError.inferenceFailed
+            }
+            await gate.release()
+            state.metrics.inference(model: model.name, version: model.version, duration: clock.now - start)
+            return Responses.bytes(ByteBuffer(bytes: result), contentType: "application/octet-stream")
         }
     }
 

@@ -20,11 +20,11 @@ public import ServiceLifecycle
 public struct ModelServer: Service {
     /// The configuration the server was created with.
     public let configuration: VaultServerConfiguration
-    /// The SHA-256 fingerprint of the generated self-signed certificate (`nil` with a supplied certificate or
+    /// The SHA-256 fingerprint of the generated (served) leaf certificate (`nil` with a supplied certificate or
     /// plain HTTP).
     public var certificateFingerprint: String? { tls?.selfSigned?.fingerprint }
-    /// The PEM of the generated self-signed certificate, for clients to trust.
-    public var selfSignedCertificatePEM: String? { tls?.selfSigned?.certificatePEM }
+    /// The PEM of the generated certificate's throwaway CA, for clients to trust (its key was discarded).
+    public var selfSignedCertificatePEM: String? { tls?.selfSigned?.trustAnchorPEM }
 
     let tls: ServerTLS?
     let catalog: any ModelCatalog

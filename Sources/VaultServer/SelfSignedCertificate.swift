@@ -8,10 +8,14 @@ import Glibc
 import Darwin
 #endif
 
-/// A self-signed P-256 server certificate for development (`modelvault serve --self-signed`).
+/// A development server certificate (`modelvault serve --self-signed`): a P-256 leaf (`CA:FALSE`, serverAuth)
+/// issued by a throwaway CA whose private key is discarded as soon as the leaf is signed. Clients trust the CA
+/// certificate; since nobody holds its key, it cannot mint a certificate for any other host.
 public struct SelfSignedCertificate: Sendable {
-    /// The certificate in PEM, to give to clients as their trust anchor.
+    /// The served leaf certificate in PEM.
     public let certificatePEM: String
+    /// The throwaway CA's certificate in PEM, to give to clients as their trust anchor.
+    public let trustAnchorPEM: String
     /// The private key in PEM (PKCS#8). A secret: never log it.
     let privateKeyPEM: String
     /// The SHA-256 fingerprint of the certificate's DER encoding, as colon-separated upper-case hex.
@@ -19,8 +23,8 @@ public struct SelfSignedCertificate: Sendable {
     /// The names the certificate is valid for (subject alternative names).
     public let names: [String]
 
-    /// Generates a certificate for `host` (plus `localhost`, `127.0.0.1` and `::1`), valid from one hour ago
-    /// for `validity`.
+    /// Generates a leaf for `host` (plus `localhost`, `127.0.0.1` and `::1`) and its throwaway CA, both valid
+    /// from one hour ago for `validity`.
     public static func generate(
         host: String, validity: Duration = .seconds(7 * 24 * 3600), now: Date = Date()
     )
@@ -38,36 +42,62 @@ public struct SelfSignedCertificate: Sendable {
                     alternatives.append(.dnsName(name))
                 }
             }
+            let notBefore = now.addingTimeInterval(-3600)
+            let notAfter = now.addingTimeInterval(TimeInterval(validity.components.seconds))
+            // The throwaway CA: its key lives only in this scope.
+            let authorityKey = P256.Signing.PrivateKey()
+            let authorityPublicKey = Certificate.PublicKey(authorityKey.publicKey)
+            let authorityName = try DistinguishedName {
+                OrganizationName("ModelVault development")
+                CommonName(
+                    "ModelVault throwaway CA \(Self.serial().prefix(4).map { String(format: "%02x", $0) }.joined())")
+            }
+            let authorityIdentifier = SubjectKeyIdentifier(hash: authorityPublicKey)
+            let authority = try Certificate(
+                version: .v3, serialNumber: Certificate.SerialNumber(bytes: ArraySlice(Self.serial())),
+                publicKey: authorityPublicKey, notValidBefore: notBefore, notValidAfter: notAfter,
+                issuer: authorityName, subject: authorityName, signatureAlgorithm: .ecdsaWithSHA256,
+                extensions: try Certificate.Extensions {
+                    // Path length 0: it can sign leaves only, and its key is gone after this one.
+                    Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
+                    Critical(KeyUsage(keyCertSign: true, cRLSign: true))
+                    authorityIdentifier
+                },
+                issuerPrivateKey: Certificate.PrivateKey(authorityKey))
             let subject = try DistinguishedName {
                 OrganizationName("ModelVault development")
                 CommonName(names[0])
             }
             let extensions = try Certificate.Extensions {
-                // Self-signed trust anchors must be CA-capable for BoringSSL/OpenSSL clients; path length 0
-                // keeps it from issuing anything.
-                Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                Critical(KeyUsage(digitalSignature: true, keyCertSign: true))
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true))
                 try ExtendedKeyUsage([.serverAuth])
                 SubjectKeyIdentifier(hash: Certificate.PublicKey(key.publicKey))
+                AuthorityKeyIdentifier(keyIdentifier: authorityIdentifier.keyIdentifier)
                 SubjectAlternativeNames(alternatives)
             }
-            var serial = [UInt8](repeating: 0, count: 16)
-            for index in serial.indices { serial[index] = UInt8.random(in: 0...255) }
-            serial[0] &= 0x7f
-            let seconds = TimeInterval(validity.components.seconds)
             let certificate = try Certificate(
-                version: .v3, serialNumber: Certificate.SerialNumber(bytes: ArraySlice(serial)),
-                publicKey: Certificate.PublicKey(key.publicKey), notValidBefore: now.addingTimeInterval(-3600),
-                notValidAfter: now.addingTimeInterval(seconds), issuer: subject, subject: subject,
+                version: .v3, serialNumber: Certificate.SerialNumber(bytes: ArraySlice(Self.serial())),
+                publicKey: Certificate.PublicKey(key.publicKey), notValidBefore: notBefore,
+                notValidAfter: notAfter, issuer: authorityName, subject: subject,
                 signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions,
-                issuerPrivateKey: Certificate.PrivateKey(key))
+                issuerPrivateKey: Certificate.PrivateKey(authorityKey))
             let document = try certificate.serializeAsPEM()
             return SelfSignedCertificate(
-                certificatePEM: document.pemString, privateKeyPEM: key.pemRepresentation,
-                fingerprint: Self.fingerprint(der: document.derBytes), names: names)
+                certificatePEM: document.pemString, trustAnchorPEM: try authority.serializeAsPEM().pemString,
+                privateKeyPEM: key.pemRepresentation, fingerprint: Self.fingerprint(der: document.derBytes),
+                names: names)
         } catch {
             throw VaultServerError.certificateGenerationFailed
         }
+    }
+
+    /// A positive 128-bit serial number.
+    private static func serial() -> [UInt8] {
+        var serial = [UInt8](repeating: 0, count: 16)
+        for index in serial.indices { serial[index] = UInt8.random(in: 0...255) }
+        serial[0] &= 0x7f
+        return serial
     }
 
     /// The SHA-256 fingerprint of a DER certificate as colon-separated upper-case hex (`AB:CD:...`).
@@ -75,7 +105,8 @@ public struct SelfSignedCertificate: Sendable {
         SHA256.hash(data: der).map { String(format: "%02X", $0) }.joined(separator: ":")
     }
 
-    /// Writes the certificate PEM to `path` atomically (temporary file, fsync, rename), mode 0644.
+    /// Writes the trust anchor's PEM (what clients trust) to `path` atomically (temporary file, fsync, rename),
+    /// mode 0644.
     public func writeCertificate(to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
@@ -86,7 +117,7 @@ public struct SelfSignedCertificate: Sendable {
             guard created else { throw VaultServerError.certificateGenerationFailed }
             let handle = try FileHandle(forWritingTo: temporary)
             do {
-                try handle.write(contentsOf: Data(certificatePEM.utf8))
+                try handle.write(contentsOf: Data(trustAnchorPEM.utf8))
                 try handle.synchronize()
                 try handle.close()
             } catch {

@@ -16,6 +16,23 @@ public protocol ServedModel: Sendable {
     func infer(_ inputs: [String: Tensor]) throws -> [String: Tensor]
 }
 
+/// A served model that also answers CKKS private-inference requests (`POST /v1/models/{name}/private-infer`).
+public protocol PrivatelyServedModel: ServedModel {
+    /// Answers one serialised private-inference request (parameters, evaluation keys and encrypted rows) with the
+    /// serialised encrypted scores. A request the model owner's policy refuses throws `PrivateInferenceRefused`.
+    func privateInfer(_ request: [UInt8]) throws -> [UInt8]
+}
+
+/// A private-inference request refused before or during evaluation; the message is a fixed text naming the
+/// check that failed (answered as 400).
+public struct PrivateInferenceRefused: Error, Sendable, Equatable {
+    /// The fixed text.
+    public let message: String
+
+    /// A refusal with a fixed text.
+    public init(_ message: String) { self.message = message }
+}
+
 /// One model version known to the catalog, and whether it may be served.
 public enum CatalogEntry: Sendable {
     /// A verified model, ready to serve.

@@ -29,6 +29,9 @@ struct ServedModelSnapshot: Sendable {
         return versions.first { $0.version == version }
     }
 
+    /// Whether every model the catalog reported has a verified version being served (readiness).
+    var servesEverySelectedModel: Bool { unverified.keys.allSatisfy { models[$0] != nil } }
+
     /// The number of served model versions.
     var count: Int { models.values.reduce(0) { $0 + $1.count } }
 

@@ -59,11 +59,12 @@ extension ServerRoute {
     static let showDataset = ServerRoute(.get, "/v1/datasets/{dataset}", .showDataset, .dataset)
     static let exportAudit = ServerRoute(.get, "/v1/audit", .exportAudit, .global)
     static let report = ServerRoute(.get, "/v1/report", .readReport, .global)
+    static let privateInfer = ServerRoute(.post, "/v1/models/{model}/private-infer", .privateInfer, .model)
 
     /// Every route the server serves: the one table.
     static let all: [ServerRoute] = [
         healthLive, healthReady, serverMetadata, modelMetadata, modelVersionMetadata, modelReady, modelVersionReady,
         infer, versionInfer, metrics, openAPI, listModels, showModel, pushModel, pullModel, moveAlias, listDatasets,
-        showDataset, exportAudit, report,
+        showDataset, exportAudit, report, privateInfer,
     ]
 }

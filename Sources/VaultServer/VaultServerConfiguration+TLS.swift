@@ -10,6 +10,13 @@ struct ServerTLS: Sendable {
 }
 
 extension VaultServerConfiguration {
+    /// The TLS 1.2 suites offered: ECDHE with AES-GCM or ChaCha20-Poly1305, for ECDSA and RSA certificates.
+    static let tls12Suites: [NIOTLSCipher] = [
+        .TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, .TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        .TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, .TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        .TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, .TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    ]
+
     /// Builds the TLS configuration: reads or generates the certificate, sets TLS 1.2 as the minimum and,
     /// with a client CA, requires client certificates. Returns `nil` for plain HTTP.
     func makeTLS() throws -> ServerTLS? {
@@ -46,6 +53,8 @@ extension VaultServerConfiguration {
         }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
         configuration.minimumTLSVersion = .tlsv12
+        // TLS 1.2 with forward-secret AEAD suites only (no CBC/HMAC-SHA1); TLS 1.3 suites are all AEAD.
+        configuration.cipherSuiteValues = Self.tls12Suites
         configuration.applicationProtocols = ["http/1.1"]
         if let clientCAPath {
             let roots: [NIOSSLCertificate]

@@ -42,6 +42,9 @@ public struct VaultServerConfiguration: Sendable {
     /// Failed authentications are audited once per client address and window of this length (the rest are
     /// counted in metrics), so a flood costs one durable entry per window, not one per request.
     public var authFailureAuditWindow: Duration = .seconds(60)
+    /// The per-token rate limit of `POST /v1/models/{name}/private-infer`, on top of `rateLimit`: every answer
+    /// reveals scores of chosen rows (scores of F + 1 rows determine a linear model), so it is much lower.
+    public var privateInferenceRateLimit = RateLimit(requestsPerSecond: 1, burst: 10)
     /// How long one request may take before the server answers 503.
     public var requestTimeout: Duration = .seconds(30)
     /// How many inferences may run at once; more are refused with 503 and `Retry-After`.

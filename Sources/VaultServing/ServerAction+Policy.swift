@@ -8,6 +8,7 @@ extension ServerAction {
         case .readServerMetadata, .listModels: .modelList
         case .readModelMetadata, .showModel: .modelShow
         case .infer: .modelInfer
+        case .privateInfer: .modelPrivateInfer
         case .readMetrics: .serverMetrics
         case .pushModel: .modelPush
         // A remote pull only ever hands out files re-wrapped for the caller's recipient.

@@ -86,15 +86,26 @@ public struct VaultModelCatalog: ModelCatalog {
             versions.append((selection.name, version))
         }
         var entries: [CatalogEntry] = []
+        var kept = Set(versions.map { "\($0.name)@\($0.version)" })
         for (name, version) in versions {
-            entries.append(await entry(name: name, version: version))
+            if let entry = await entry(name: name, version: version) {
+                entries.append(entry)
+            } else if let previous = await loaded.lastVerified(named: name),
+                !entries.contains(where: { $0.name == name && $0.version == previous.version })
+            {
+                // The selected version is wrapped for a key version this process has not unlocked (another
+                // process rotated the keys): keep serving the last version that verified until it can load.
+                entries.append(.verified(previous))
+                kept.insert("\(name)@\(previous.version)")
+            }
         }
-        await loaded.keep(only: Set(versions.map { "\($0.name)@\($0.version)" }))
+        await loaded.keep(only: kept)
         return entries
     }
 
-    /// The loaded (or refused) version, loading it on first sight.
-    private func entry(name: String, version: Int) async -> CatalogEntry {
+    /// The loaded (or refused) version, loading it on first sight; `nil` when its files are wrapped for a key
+    /// version this process does not hold (retried at the next poll, never reported as failed verification).
+    private func entry(name: String, version: Int) async -> CatalogEntry? {
         let key = "\(name)@\(version)"
         if let known = await loaded.entry(for: key) { return known }
         let entry: CatalogEntry
@@ -108,6 +119,11 @@ public struct VaultModelCatalog: ModelCatalog {
                 principal: "server", action: "model.load", resource: "model:\(key)", outcome: .allowed,
                 requestID: requestID, detail: "verified and decrypted into memory")
             entry = .verified(ServedTrainedModel(name: name, version: String(version), model: model))
+        } catch let error as VaultError where error.code == .keyUnavailable {
+            logger.warning(
+                "a selected model version is wrapped for a vault key version this server has not unlocked",
+                metadata: ["model": .string(key)])
+            return nil
         } catch {
             // Error descriptions are fixed texts (VaultError, MLError): no key material or plaintext.
             logger.error(
@@ -130,6 +146,15 @@ actor LoadedModels {
     func entry(for key: String) -> CatalogEntry? { entries[key] }
 
     func store(_ entry: CatalogEntry, for key: String) { entries[key] = entry }
+
+    /// The most recently loaded verified version of `name`, if still held.
+    func lastVerified(named name: String) -> (any ServedModel)? {
+        var best: (any ServedModel)?
+        for case .verified(let model) in entries.values where model.name == name {
+            if best == nil || (Int(model.version) ?? 0) > (Int(best!.version) ?? 0) { best = model }
+        }
+        return best
+    }
 
     /// Drops versions no longer selected, releasing their decrypted weights.
     func keep(only keys: Set<String>) {

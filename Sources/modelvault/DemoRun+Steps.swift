@@ -196,7 +196,7 @@ extension DemoRun {
                 + "\(rows.count) held-out rows, \(query.ciphertexts.count) ciphertext(s)")
         say(
             "  query \(context.serialize(query).count / 1024) KiB, result \(context.serialize(result).count / 1024) KiB, "
-                + "no evaluation keys needed for a linear model")
+                + "evaluation keys: the public key (re-randomises results), plus relinearisation for the MLP")
         say(
             "  client encrypt \(Self.seconds(encryptTime)), server evaluate \(Self.seconds(evaluateTime)), "
                 + "client decrypt \(Self.seconds(decryptTime))")

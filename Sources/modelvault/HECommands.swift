@@ -110,10 +110,12 @@ struct HEKeygen: AsyncParsableCommand {
         let parameters = try named.parameters()
         let context = try CKKSContext(parameters: parameters)
         let client = PrivateInferenceClient(context: context)
-        // No packing rotates, so the only evaluation key is relinearisation (used by he-mlp); no Galois keys.
+        // No packing rotates, so the evaluation keys are the public key (the owner re-randomises every result
+        // with it) and relinearisation (used by he-mlp); no Galois keys.
         let keys = client.evaluationKeys(for: .slotPerFeature)
         var sections = [Data(parameters.serialized())]
         sections.append(keys.relinearization.map { Data(context.serialize($0)) } ?? Data())
+        sections.append(keys.publicKey.map { Data(context.serialize($0)) } ?? Data())
         try AtomicFile.write(
             Data(context.serialize(client.secretKey)), to: directory.appending(path: HEFiles.secretKey),
             permissions: 0o600)
@@ -172,9 +174,10 @@ struct HEInfer: AsyncParsableCommand {
         let reference = try ModelReference(parsing: reference)
         let packed = try HEFiles.read(
             HEFiles.url(evaluationKeys).appending(path: HEFiles.evaluationKeys), "the evaluation keys")
-        let sections = try HEFiles.unpack(packed, HEFiles.evaluationMagic, count: 2, what: "evaluation key file")
+        let sections = try HEFiles.unpack(packed, HEFiles.evaluationMagic, count: 3, what: "evaluation key file")
         let context = try HEFiles.context(parameters: sections[0])
         let keys = EvaluationKeys(
+            publicKey: sections[2].isEmpty ? nil : try context.deserializePublicKey([UInt8](sections[2])),
             relinearization: sections[1].isEmpty
                 ? nil : try context.deserializeRelinearizationKey([UInt8](sections[1])))
         let query = try context.deserializeQuery([UInt8](try HEFiles.read(HEFiles.url(self.query), "the query")))

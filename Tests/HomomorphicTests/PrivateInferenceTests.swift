@@ -42,7 +42,7 @@ import Testing
         let query = try client.encrypt(rows: rows, packing: .coefficientRows)
         #expect(query.ciphertexts.count == 3)  // 128 rows of 64 features per ciphertext
         let result = try PrivateInferenceServer.evaluate(
-            query, model: .linear(model), keys: EvaluationKeys(), context: context)
+            query, model: .linear(model), keys: client.evaluationKeys(for: .coefficientRows), context: context)
         let scores = try client.decrypt(result)
         for (row, x) in zip(scores, rows) { #expect(maxError(row, model.scores(x)) < 1e-3) }
     }
@@ -69,7 +69,7 @@ import Testing
         // The wrong packing or a missing key fails cleanly.
         #expect(throws: HEError.missingRelinearizationKey) {
             try PrivateInferenceServer.evaluate(
-                query, model: .squareMLP(model), keys: EvaluationKeys(), context: context)
+                query, model: .squareMLP(model), keys: client.evaluationKeys(for: .coefficientRows), context: context)
         }
         let linear = try LinearModel(weights: [[Double](repeating: 1, count: 30)], bias: [0])
         #expect(throws: HEError.unsupportedQuery) {

@@ -75,13 +75,15 @@ import Testing
         #expect(try context.deserializeQuery(context.serialize(query)) == query)
         let model = try LinearModel(weights: [[0.5, -1, 2]], bias: [0.25])
         let result = try PrivateInferenceServer.evaluate(
-            query, model: .linear(model), keys: EvaluationKeys(), context: context)
+            query, model: .linear(model), keys: client.evaluationKeys(for: .coefficientRows), context: context)
         let resultBytes = context.serialize(result)
         let parsed = try context.deserializeResult(resultBytes)
         #expect(parsed == result)
         let scores = try client.decrypt(parsed)
-        #expect(abs(scores[0][0] - model.scores([1, 2, 3])[0]) < 1e-6)
-        #expect(abs(scores[1][0] - model.scores([4, 5, 6])[0]) < 1e-6)
+        // Exact up to the flooding noise (uniform, at most `linearScoreError`).
+        let tolerance = PrivateInferencePolicy.standard(for: .linear(model)).linearScoreError + 1e-6
+        #expect(abs(scores[0][0] - model.scores([1, 2, 3])[0]) < tolerance)
+        #expect(abs(scores[1][0] - model.scores([4, 5, 6])[0]) < tolerance)
     }
 
     /// One valid encoding of every object kind (small where possible).
@@ -90,7 +92,7 @@ import Testing
         let query = try client.encrypt(rows: [[1, 2]], packing: .coefficientRows)
         let model = try LinearModel(weights: [[1, 1]], bias: [0])
         let result = try PrivateInferenceServer.evaluate(
-            query, model: .linear(model), keys: EvaluationKeys(), context: context)
+            query, model: .linear(model), keys: client.evaluationKeys(for: .coefficientRows), context: context)
         return [
             ("parameters", context.parameters.serialized()),
             ("secret key", context.serialize(secretKey)),

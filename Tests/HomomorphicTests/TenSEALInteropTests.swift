@@ -43,7 +43,7 @@ import Testing
         let client = PrivateInferenceClient(context: context)
         let query = try client.encrypt(rows: split.testX, packing: .coefficientRows)
         let result = try PrivateInferenceServer.evaluate(
-            query, model: .linear(model), keys: EvaluationKeys(), context: context)
+            query, model: .linear(model), keys: client.evaluationKeys(for: .coefficientRows), context: context)
         let ours = try client.decrypt(result).map { $0[0] }
         for (i, x) in split.testX.enumerated() {
             let plain = model.scores(x)[0]

@@ -64,6 +64,39 @@ import X509
     }
 
     /// Writes a plain HTTP request to the TLS port and returns what comes back before the server closes.
+    /// Every TLS 1.2 suite a server with an ECDSA certificate could negotiate (ECDSA-authenticated or anonymous,
+    /// as `openssl ciphers` lists them at security level 0), tried one at a time: only AEAD suites (AES-GCM,
+    /// ChaCha20-Poly1305) may be accepted; the CBC/HMAC-SHA1 suites of issue #19 must not.
+    @Test func opensslFindsOnlyAEADSuitesOverTLS12() async throws {
+        guard Interop.available("openssl") else {
+            try Interop.skipOrFail("openssl")
+        }
+        let listing = try await ChildProcess.tool(
+            "openssl", ["ciphers", "-v", "ALL:COMPLEMENTOFALL:@SECLEVEL=0"], mergesErrors: true
+        ).runAsync()
+        let suites = listing.stdout.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 4, fields[1] != "TLSv1.3", fields[3] == "Au=ECDSA" || fields[3] == "Au=None"
+            else { return nil }
+            return String(fields[0])
+        }
+        try #require(suites.count >= 10)
+        try await withLiveServer { live in
+            var accepted: [String] = []
+            for suite in suites {
+                let attempt = try await ChildProcess.tool(
+                    "openssl",
+                    ["s_client", "-connect", "127.0.0.1:\(live.port)", "-tls1_2", "-cipher", suite + ":@SECLEVEL=0"],
+                    mergesErrors: true
+                ).runAsync()
+                if attempt.status == 0 && attempt.stdout.contains("BEGIN CERTIFICATE") { accepted.append(suite) }
+            }
+            #expect(!accepted.isEmpty)
+            let weak = accepted.filter { !($0.contains("GCM") || $0.contains("CHACHA20")) }
+            #expect(weak.isEmpty, "non-AEAD TLS 1.2 suites accepted: \(weak)")
+        }
+    }
+
     static func plaintextProbe(port: Int) async throws -> String {
         try await ChildProcess.tool(
             "bash",

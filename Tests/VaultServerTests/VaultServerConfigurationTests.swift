@@ -42,7 +42,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("server.pem").path
         try certificate.writeCertificate(to: path)
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == certificate.certificatePEM)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == certificate.trustAnchorPEM)
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["server.pem"])
     }
 

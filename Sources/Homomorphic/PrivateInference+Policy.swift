@@ -1,0 +1,189 @@
+import Foundation
+
+/// What a model owner accepts from private-inference clients, and how much the results are flooded.
+///
+/// Circuit privacy (the client learns the scores and nothing else of the model) rests on three things:
+/// - only fresh, well-formed queries are evaluated: an allow-listed parameter set, seeded ciphertexts (so `c1` is
+///   the expansion of a seed, never a value the client chose) at the expected level and scale, distinct seeds,
+///   and shapes matching the model;
+/// - every result is re-randomised with a fresh public-key encryption of zero, so its `c1` is a fresh RLWE sample;
+/// - the score coefficients are flooded with uniform noise 2^λ times wider than the model-dependent part of the
+///   evaluation noise (Gentry's thesis, 2009, §21 "circuit privacy" by noise flooding; Li and Micciancio, "On the
+///   security of homomorphic encryption on approximate numbers", EUROCRYPT 2021, for why CKKS needs it), so
+///   that two models with equal scores give results within statistical distance 2^-(λ-1) per score.
+public struct PrivateInferencePolicy: Sendable, Hashable {
+    /// The parameter sets the owner accepts.
+    public var allowedParameterSets: [CKKSParameters]
+    /// Their identifiers (`CKKSParameters.identifier`).
+    public var allowedParameters: Set<UInt64> { Set(allowedParameterSets.map(\.identifier)) }
+    /// The statistical security λ of the flooding, in bits.
+    public var statisticalSecurity: Int
+    /// The most rows one query may hold.
+    public var maxRows: Int
+    /// A public bound on the Euclidean norm of every class's weight row (linear models). The flooding width is
+    /// sized from it, so it is the one property of the weights a result reveals (as a power of two).
+    public var weightNormBound: Double
+
+    /// A policy accepting exactly `parameters`.
+    public init(
+        allowing parameters: [CKKSParameters], statisticalSecurity: Int = 40, maxRows: Int = 1 << 16,
+        weightNormBound: Double
+    ) {
+        self.allowedParameterSets = parameters
+        self.statisticalSecurity = statisticalSecurity
+        self.maxRows = maxRows
+        self.weightNormBound = weightNormBound
+    }
+
+    /// The owner's default for `model`: the named sets that leave room for flooding (linear: n8192-d2 and
+    /// n8192-d3; square MLP: n8192-d3), λ = 40, and the model's own weight norm as the bound.
+    public static func standard(for model: PrivateModel) -> PrivateInferencePolicy {
+        switch model {
+        case .linear(let linear):
+            let norm = linear.weights.map { row in sqrt(row.reduce(0) { $0 + $1 * $1 }) }.max() ?? 0
+            return PrivateInferencePolicy(allowing: StandardSets.linear, weightNormBound: max(norm, 0x1p-10))
+        case .squareMLP:
+            return PrivateInferencePolicy(allowing: StandardSets.mlp, weightNormBound: 0)
+        }
+    }
+
+    /// The largest error flooding adds to a linear score (in score units): the half-width of the uniform noise
+    /// divided by the result's scale.
+    public var linearScoreError: Double {
+        Double(sign: .plus, exponent: linearFloodingBits - LinearCircuit.resultScaleBits, significand: 1)
+    }
+
+    /// log2 of the half-width of the uniform flooding noise on linear scores: ⌈λ + log2 δ⌉, where δ bounds
+    /// the model-dependent noise of a score coefficient, e·W for the client's encryption error e (centred binomial,
+    /// variance 10.5, so sub-Gaussian) and the quantised weights W: |e·W| ≤ sqrt(2·10.5·ln 2^(λ+1))·‖W‖ except
+    /// with probability 2^-λ.
+    var linearFloodingBits: Int {
+        let lambda = Double(statisticalSecurity)
+        let tail = (21 * (lambda + 1) * M_LN2).squareRoot()
+        let weightNorm = weightNormBound * LinearCircuit.weightScale + 16  // + quantisation, √F/2 ≤ 16
+        return Int((lambda + log2(tail * weightNorm)).rounded(.up))
+    }
+
+    enum StandardSets {
+        static let linear: [CKKSParameters] = ["n8192-d2", "n8192-d3"].map {
+            try! CKKSParameters.named($0)!.parameters()
+        }
+        static let mlp: [CKKSParameters] = [try! CKKSParameters.named("n8192-d3")!.parameters()]
+    }
+}
+
+/// The fixed-point layout of the circuit-private linear score.
+///
+/// Rows are encoded at 2^58 (so |x| < 16: the encoder's 2^62 limit), weights at 2^20, and the product is not
+/// rescaled: the result has scale 2^78 at the first level whose modulus reaches 2^99 (level 1 of n8192-d2), so
+/// scores up to 2^20 and flooding up to ~2^97 fit. Rescaling (as before) would leave 2^60 - 2^40 = 20 bits of
+/// room, too little for 2^40-times noise flooding.
+enum LinearCircuit {
+    static let inputScaleBits = 58
+    static let weightScaleBits = 20
+    static let resultScaleBits = inputScaleBits + weightScaleBits
+    static let inputScale = Double(sign: .plus, exponent: inputScaleBits, significand: 1)
+    static let weightScale = Double(sign: .plus, exponent: weightScaleBits, significand: 1)
+    /// log2 of the smallest modulus the result may live at.
+    static let minimumModulusBits = 99.0
+}
+
+/// The square MLP's flooding: uniform noise of half-width 2^(log2 scale - 24) on every coefficient, so the
+/// decoded scores move by about 2^-24 * sqrt(N/6) (≈ 2e-6 at N = 8192). Its evaluation noise (rescaling and
+/// relinearisation) is about 2^6-2^10, so this is only ~6-10 bits of flooding, not λ = 40: see the README.
+enum MLPCircuit {
+    static let floodingMarginBits = 24
+}
+
+extension CKKSContext {
+    /// The level and scale a fresh query for `packing` must have on this context; the client encrypts with
+    /// them and the server refuses anything else.
+    public func queryLayout(for packing: QueryPacking) throws -> (level: Int, scale: Double) {
+        switch packing {
+        case .coefficientRows:
+            var bits = 0.0
+            for level in 0...maxLevel {
+                bits += log2(Double(moduli[level].value))
+                if bits >= LinearCircuit.minimumModulusBits { return (level, LinearCircuit.inputScale) }
+            }
+            throw HEError.invalidParameters("modulus too small for circuit-private linear scores")
+        case .slotPerFeature:
+            guard maxLevel >= 3 else { throw HEError.levelExhausted }
+            return (3, parameters.scale)
+        }
+    }
+}
+
+extension PrivateInferenceServer {
+    /// Refuses anything but a fresh, well-formed query for `model` under `policy`.
+    static func validate(
+        _ query: EncryptedQuery, model: PrivateModel, keys: EvaluationKeys, context: CKKSContext,
+        policy: PrivateInferencePolicy
+    ) throws -> PublicKey {
+        guard policy.allowedParameters.contains(context.parameters.identifier) else {
+            throw HEError.parametersNotAllowed
+        }
+        guard query.featureCount == model.featureCount else { throw HEError.modelShapeMismatch }
+        guard query.packing == model.packing else { throw HEError.unsupportedQuery }
+        guard query.rowCount >= 1, query.rowCount <= policy.maxRows else {
+            throw HEError.queryRefused("row count outside the owner's limit")
+        }
+        let expected = query.packing.queryCiphertextCount(
+            rowCount: query.rowCount, featureCount: query.featureCount, degree: context.degree)
+        guard query.ciphertexts.count == expected else { throw HEError.invalidCiphertext }
+        let layout = try context.queryLayout(for: query.packing)
+        var seeds: Set<[UInt8]> = []
+        for ciphertext in query.ciphertexts {
+            guard ciphertext.size == 2, let seed = ciphertext.seed, seed.count == 32 else {
+                throw HEError.queryRefused("not a fresh seeded ciphertext")
+            }
+            guard ciphertext.level == layout.level else { throw HEError.queryRefused("ciphertext at the wrong level") }
+            guard ciphertext.scale == layout.scale else { throw HEError.queryRefused("ciphertext at the wrong scale") }
+            guard seeds.insert(seed).inserted else { throw HEError.queryRefused("a seed is repeated") }
+            // c1 must be the seed's expansion: a chosen c1 (e.g. a constant) would carry the weights out.
+            guard ciphertext.polys[1] == context.expandSeededA(seed: seed, rows: ciphertext.level + 1) else {
+                throw HEError.queryRefused("not a fresh seeded ciphertext")
+            }
+        }
+        guard let publicKey = keys.publicKey else { throw HEError.missingPublicKey }
+        var expander = SeededPRG(seed: publicKey.seed)
+        guard publicKey.seed.count == 32, publicKey.b.count == context.moduli.count,
+            publicKey.a == context.sampleUniform(count: context.moduli.count, keyRows: true, using: &expander)
+        else { throw HEError.malformedData("public key") }
+        if case .linear(let linear) = model {
+            for row in linear.weights {
+                let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                guard norm <= policy.weightNormBound * (1 + 0x1p-40) else { throw HEError.modelOutsidePolicy }
+            }
+        }
+        return publicKey
+    }
+}
+
+extension CKKSContext {
+    /// Half-open uniform integers in [-2^bits, 2^bits) (bits ≤ 126), as residues for data rows 0...level, one
+    /// per index in `count`: the flooding noise.
+    func sampleFlooding(bits: Int, count: Int, level: Int, using prg: inout SeededPRG) -> [[UInt64]] {
+        let width = bits + 1
+        let highMask: UInt64 = width <= 64 ? 0 : (width >= 128 ? .max : (1 << (width - 64)) - 1)
+        let lowMask: UInt64 = width >= 64 ? .max : (1 << width) - 1
+        let offsets = (0...level).map { moduli[$0].power(2, UInt64(bits)) }
+        return (0..<count).map { _ in
+            let low = prg.next() & lowMask
+            let high = prg.next() & highMask
+            return (0...level).map { i in moduli[i].subtract(moduli[i].reduce(high: high, low: low), offsets[i]) }
+        }
+    }
+
+    /// `ciphertext` plus a fresh public-key encryption of zero at its level and scale: a fresh `c1`.
+    func rerandomize(_ ciphertext: CKKSCiphertext, using publicKey: PublicKey) -> CKKSCiphertext {
+        let zero = CKKSPlaintext(
+            poly: RNSPoly(degree: degree, count: ciphertext.level + 1), scale: ciphertext.scale)
+        let fresh = encrypt(zero, using: publicKey)
+        var result = ciphertext
+        addInPlace(&result.polys[0], fresh.polys[0])
+        addInPlace(&result.polys[1], fresh.polys[1])
+        result.seed = nil
+        return result
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Vault
+
+/// Issue #19: two `keys rotate` at once (two processes, modelled by two separately opened vault instances on the
+/// same directory) used to create two key versions, leave a rotation unfinished and report a stored file as
+/// damaged. Rotations are now serialised by a lock file: the second waits, then rotates from the first's result.
+@Suite struct VaultRotationLockTests {
+    @Test func twoConcurrentRotationsEndConsistentWithNoError() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        let files = ["a.bin": TestVault.bytes(3000, seed: 1), "b/c.bin": TestVault.bytes(10, seed: 2)]
+        for name in ["m", "n", "o"] { _ = try await vault.pushModel(name, from: .files(files)) }
+        let first = try TestVault.open(in: directory)
+        let second = try TestVault.open(in: directory)
+        async let a = first.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: false, workFactor: 10, stopAfter: nil, context: .local)
+        async let b = second.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: false, workFactor: 10, stopAfter: nil, context: .local)
+        let reports = try await [a, b]
+        // One after the other: versions 2 and 3, each moving every file, nothing resumed half-done.
+        #expect(Set(reports.map(\.keyVersion)) == [2, 3])
+        #expect(reports.allSatisfy { $0.filesMoved == 6 })
+        let reopened = try TestVault.open(in: directory)
+        let versions = try await reopened.keyVersions()
+        #expect(versions.map(\.state) == ["retired", "retired", "active"])
+        #expect(versions.map(\.fileCount) == [0, 0, 6])
+        for name in ["m", "n", "o"] {
+            #expect(try await reopened.loadModel(ModelReference(parsing: "\(name)@1")) == files)
+        }
+    }
+}
