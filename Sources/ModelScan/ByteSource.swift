@@ -12,6 +12,7 @@ final class ByteSource {
     private enum Backing {
         case file(descriptor: Int32)
         case memory([UInt8])
+        case slice(parent: ByteSource, offset: UInt64)
     }
 
     private let backing: Backing
@@ -46,6 +47,13 @@ final class ByteSource {
         size = UInt64(bytes.count)
     }
 
+    /// A window `[offset, offset+length)` of `parent` (clamped), read through it.
+    init(slice parent: ByteSource, offset: UInt64, length: UInt64) {
+        let start = min(offset, parent.size)
+        backing = .slice(parent: parent, offset: start)
+        size = min(length, parent.size - start)
+    }
+
     deinit {
         if case .file(let descriptor) = backing { close(descriptor) }
     }
@@ -58,6 +66,8 @@ final class ByteSource {
         case .memory(let bytes):
             let start = Int(offset)
             return Array(bytes[start..<start + available])
+        case .slice(let parent, let base):
+            return try parent.read(at: base + offset, count: available)
         case .file(let descriptor):
             var result = [UInt8](repeating: 0, count: available)
             var filled = 0
