@@ -37,8 +37,10 @@ struct CRC32 {
                                             let count = input.count
                                             while index + 8 <= count {
                                                 let low =
-                                                    crc ^ (UInt32(input[index]) | UInt32(input[index + 1]) << 8
-                                                        | UInt32(input[index + 2]) << 16 | UInt32(input[index + 3]) << 24)
+                                                    crc
+                                                    ^ (UInt32(input[index]) | UInt32(input[index + 1]) << 8
+                                                        | UInt32(input[index + 2]) << 16 | UInt32(input[index + 3])
+                                                        << 24)
                                                 crc =
                                                     t7[Int(low & 0xFF)] ^ t6[Int((low >> 8) & 0xFF)]
                                                     ^ t5[Int((low >> 16) & 0xFF)] ^ t4[Int(low >> 24)]

@@ -41,7 +41,8 @@ extension ContentScan {
         if isObject {
             findings.recognised("npy-object")
             let dataStart = headerStart + headerLength
-            try scanPickles(ByteSource(slice: source, offset: dataStart, length: source.size - dataStart), firstOnly: false)
+            try scanPickles(
+                ByteSource(slice: source, offset: dataStart, length: source.size - dataStart), firstOnly: false)
         }
     }
 
@@ -70,7 +71,8 @@ extension ContentScan {
         // Each key-value pair takes at least 13 bytes, so the count is bounded by the file size.
         guard keyCount <= stream.remaining / 13 else {
             findings.add(
-                "gguf.malformed", .high, at: 16, subject: "\(keyCount) keys", "more metadata keys than the file can hold")
+                "gguf.malformed", .high, at: 16, subject: "\(keyCount) keys",
+                "more metadata keys than the file can hold")
             return
         }
         for _ in 0..<keyCount {
@@ -107,8 +109,9 @@ extension ContentScan {
             findings.add(
                 "gguf.template-gadget", .critical, at: offset, subject: key + ": " + gadget,
                 "the chat template reaches Python internals from Jinja (server-side template injection)")
-        } else if template.contains("|attr") || template.contains("attr(") || template.range(
-            of: #"['"]_['"]?\s*~|~\s*['"]_"#, options: .regularExpression) != nil
+        } else if template.contains("|attr") || template.contains("attr(")
+            || template.range(
+                of: #"['"]_['"]?\s*~|~\s*['"]_"#, options: .regularExpression) != nil
         {
             findings.add(
                 "gguf.template-attr", .high, at: offset, subject: key,
@@ -171,10 +174,12 @@ extension ContentScan {
         var ranges: [(begin: UInt64, end: UInt64, name: String)] = []
         for (name, value) in object where name != "__metadata__" {
             guard let tensor = value as? [String: Any], let dtype = tensor["dtype"] as? String,
-                let shape = tensor["shape"] as? [Any], let offsets = tensor["data_offsets"] as? [Any], offsets.count == 2,
+                let shape = tensor["shape"] as? [Any], let offsets = tensor["data_offsets"] as? [Any],
+                offsets.count == 2,
                 let begin = (offsets[0] as? NSNumber)?.int64Value, let end = (offsets[1] as? NSNumber)?.int64Value
             else {
-                findings.add("safetensors.tensor", .high, at: 8, subject: name, "a tensor entry without dtype, shape or offsets")
+                findings.add(
+                    "safetensors.tensor", .high, at: 8, subject: name, "a tensor entry without dtype, shape or offsets")
                 continue
             }
             guard begin >= 0, end >= begin, UInt64(end) <= dataSize else {
@@ -217,7 +222,9 @@ extension ContentScan {
             cursor = max(cursor, range.end)
         }
         if cursor < dataSize {
-            findings.add("safetensors.trailing", .low, at: 8 + headerLength + cursor, subject: "data", "bytes after the last tensor")
+            findings.add(
+                "safetensors.trailing", .low, at: 8 + headerLength + cursor, subject: "data",
+                "bytes after the last tensor")
         }
     }
 
@@ -227,7 +234,8 @@ extension ContentScan {
     /// and custom registered objects.
     func scanKerasConfig(_ source: ByteSource) throws {
         guard source.size <= 64 << 20 else {
-            findings.add("keras.config-too-large", .high, at: 0, subject: "config.json", "a config too large to inspect")
+            findings.add(
+                "keras.config-too-large", .high, at: 0, subject: "config.json", "a config too large to inspect")
             return
         }
         let bytes = try source.read(at: 0, count: Int(source.size))
@@ -340,13 +348,16 @@ extension ContentScan {
             let dataStart = offset + 512
             let parts = fullName.split(separator: "/", omittingEmptySubsequences: false)
             if fullName.hasPrefix("/") || parts.contains("..") {
-                findings.add("tar.path-traversal", .high, at: offset, subject: fullName, "a member name that climbs out")
+                findings.add(
+                    "tar.path-traversal", .high, at: offset, subject: fullName, "a member name that climbs out")
             }
             if type == 0x31 || type == 0x32 {
                 findings.add("tar.link", .medium, at: offset, subject: fullName, "a link member")
             }
             if type == 0x30 || type == 0 {
-                if ["pickle", "sys_info", "storages", "tensors"].contains(fullName) { findings.recognised("pytorch-tar") }
+                if ["pickle", "sys_info", "storages", "tensors"].contains(fullName) {
+                    findings.recognised("pytorch-tar")
+                }
                 let content = ByteSource(slice: source, offset: dataStart, length: size)
                 try findings.inMember(fullName) {
                     if fullName == "storages" || fullName == "tensors" {

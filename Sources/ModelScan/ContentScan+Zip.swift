@@ -12,7 +12,8 @@ extension ContentScan {
                 return parts.count == 2 && parts[1] == "data.pkl" ? String(parts[0]) + "/" : nil
             })
         if !torchPrefixes.isEmpty { findings.recognised("pytorch-zip") }
-        let isKeras = files.contains { $0.name == "config.json" }
+        let isKeras =
+            files.contains { $0.name == "config.json" }
             && files.contains { $0.name == "metadata.json" || $0.name.hasPrefix("model.weights") }
         if isKeras { findings.recognised("keras") }
         var reportedCode = false
@@ -58,7 +59,9 @@ extension ContentScan {
     private func memberSource(_ entry: ZipArchive.Entry, source: ByteSource, needed: Bool) throws -> ByteSource? {
         switch entry.method {
         case 0:
-            return ByteSource(slice: source, offset: entry.dataOffset, length: entry.end >= entry.dataOffset ? entry.compressedSize : 0)
+            return ByteSource(
+                slice: source, offset: entry.dataOffset,
+                length: entry.end >= entry.dataOffset ? entry.compressedSize : 0)
         case 8:
             guard entry.uncompressedSize <= Self.maxInflatedSize, entry.compressedSize <= Self.maxInflatedSize else {
                 findings.add(

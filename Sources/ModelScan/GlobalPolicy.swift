@@ -24,7 +24,8 @@ enum GlobalPolicy {
         "requests", "httpx", "aiohttp", "ftplib", "smtplib", "telnetlib", "poplib", "imaplib", "nntplib", "xmlrpc",
         "mailcap", "pkgutil", "pydoc", "timeit", "cProfile", "profile", "pdb", "bdb", "trace", "doctest",
         "idlelib", "lib2to3", "io", "_io", "fileinput", "tempfile", "glob", "linecache",
-        "sqlite3", "_sqlite3", "gc", "inspect", "zipfile", "tarfile", "platform", "sysconfig", "ast", "dis", "compileall", "py_compile",
+        "sqlite3", "_sqlite3", "gc", "inspect", "zipfile", "tarfile", "platform", "sysconfig", "ast", "dis",
+        "compileall", "py_compile",
         "torch.hub", "torch.jit", "torch._C", "torch.utils.cpp_extension", "torch._dynamo", "torch._inductor",
         "torch.cuda", "torch.distributed", "torch.package", "numpy.f2py", "numpy.distutils", "numpy.testing",
         "numpy.lib.npyio", "numpy.ctypeslib", "keras.src.saving", "tensorflow.io", "jinja2", "yaml",
@@ -140,7 +141,8 @@ enum GlobalPolicy {
         }
         if nameParts.contains(where: { $0.isEmpty || $0 == "<locals>" }) { return .dangerous }
         // A dotted name reaches attributes of attributes; through a module like `os` that is a bypass.
-        for part in (moduleParts.dropFirst() + nameParts.dropLast()) where dangerousAttributeRoots.contains(String(part)) {
+        for part in (moduleParts.dropFirst() + nameParts.dropLast())
+        where dangerousAttributeRoots.contains(String(part)) {
             return .dangerous
         }
         if nameParts.count > 1, dangerousAttributeRoots.contains(String(nameParts.last!)) { return .dangerous }

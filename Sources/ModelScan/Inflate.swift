@@ -71,9 +71,12 @@ enum Inflate {
     }
 
     private static let lengthBase = [
-        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258,
+        3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227,
+        258,
     ]
-    private static let lengthExtra = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0]
+    private static let lengthExtra = [
+        0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+    ]
     private static let distanceBase = [
         1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097,
         6145, 8193, 12289, 16385, 24577,
@@ -104,7 +107,9 @@ enum Inflate {
                 var lengths = [Int](repeating: 8, count: 288)
                 for index in 144..<256 { lengths[index] = 9 }
                 for index in 256..<280 { lengths[index] = 7 }
-                try block(&bits, &output, try Huffman(lengths: lengths), try Huffman(lengths: [Int](repeating: 5, count: 30)), limit)
+                try block(
+                    &bits, &output, try Huffman(lengths: lengths), try Huffman(lengths: [Int](repeating: 5, count: 30)),
+                    limit)
             case 2:
                 let literalCount = try bits.take(5) + 257
                 let distanceCount = try bits.take(5) + 1

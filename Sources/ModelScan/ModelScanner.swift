@@ -61,7 +61,8 @@ final class ContentScan {
         func starts(_ magic: [UInt8]) -> Bool { head.count >= magic.count && Array(head.prefix(magic.count)) == magic }
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
             guard depth < Self.maxDepth else {
-                findings.add("zip.nested-too-deep", .medium, at: 0, subject: "zip", "archive nesting beyond the scanner's bound")
+                findings.add(
+                    "zip.nested-too-deep", .medium, at: 0, subject: "zip", "archive nesting beyond the scanner's bound")
                 return
             }
             try scanZip(source, depth: depth)
@@ -101,7 +102,9 @@ final class ContentScan {
         let outcome = try interpreter.interpretOne()
         var parsed = false
         if case .stopped = outcome { parsed = true }
-        let dangerous = trial.findings.contains { $0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext") }
+        let dangerous = trial.findings.contains {
+            $0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
+        }
         if parsed || dangerous || nameHint?.hasSuffix(".pkl") == true {
             try scanPickles(source, firstOnly: false)
         } else if depth == 0 {

@@ -50,7 +50,9 @@ final class PickleInterpreter {
     private func degrade(at offset: UInt64, _ why: String) {
         if !degraded {
             degraded = true
-            findings.add("pickle.bound-exceeded", .medium, at: offset, subject: "pickle", why + "; analysis continues conservatively")
+            findings.add(
+                "pickle.bound-exceeded", .medium, at: offset, subject: "pickle",
+                why + "; analysis continues conservatively")
         }
         stack.removeAll()
         marks.removeAll()
@@ -117,7 +119,8 @@ final class PickleInterpreter {
             return try stream.skip(length) ? .opaqueText : nil
         }
         guard let bytes = try stream.read(Int(length)) else { return nil }
-        return .string(utf8 ? String(decoding: bytes, as: UTF8.self) : String(bytes.map { Character(Unicode.Scalar($0)) }))
+        return .string(
+            utf8 ? String(decoding: bytes, as: UTF8.self) : String(bytes.map { Character(Unicode.Scalar($0)) }))
     }
 
     private func skipPayload(length: UInt64) throws -> Bool { try stream.skip(length) }
@@ -217,7 +220,13 @@ final class PickleInterpreter {
                 return .stopped(value)
             case 0x30:  // POP
                 let floor = marks.last ?? 0
-                if stack.count > floor { stack.removeLast() } else if !marks.isEmpty { _ = popMark(offset) } else { underflow(offset) }
+                if stack.count > floor {
+                    stack.removeLast()
+                } else if !marks.isEmpty {
+                    _ = popMark(offset)
+                } else {
+                    underflow(offset)
+                }
             case 0x31:  // POP_MARK
                 _ = popMark(offset)
             case 0x32:  // DUP
@@ -507,7 +516,8 @@ final class PickleInterpreter {
     }
 
     /// The result of calling `callable`; a callable that is not an imported global is itself a finding.
-    private func call(_ callable: PickleValue, args: PickleValue, at offset: UInt64, via opcode: String) -> PickleValue {
+    private func call(_ callable: PickleValue, args: PickleValue, at offset: UInt64, via opcode: String) -> PickleValue
+    {
         let items: [PickleValue]
         if case .tuple(let tuple) = args { items = tuple } else { items = [] }
         switch callable {

@@ -33,7 +33,9 @@ struct PickleMemo {
         if !existed {
             if key >= 0, key < Self.bitmapKeys {
                 let word = Int(key >> 6)
-                if word >= bits.count { bits.append(contentsOf: repeatElement(0, count: max(word + 1 - bits.count, bits.count))) }
+                if word >= bits.count {
+                    bits.append(contentsOf: repeatElement(0, count: max(word + 1 - bits.count, bits.count)))
+                }
                 bits[word] |= 1 << UInt64(key & 63)
             } else if largeKeys.count < Self.maxLargeKeys {
                 largeKeys.insert(key)

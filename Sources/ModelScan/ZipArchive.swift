@@ -94,7 +94,8 @@ struct ZipArchive {
         let (directoryEnd, overflow) = directoryOffset.addingReportingOverflow(directorySize)
         guard !overflow, directoryEnd <= size else {
             findings.add(
-                "zip.malformed", .high, at: directoryOffset, subject: "zip", "the central directory lies outside the file")
+                "zip.malformed", .high, at: directoryOffset, subject: "zip",
+                "the central directory lies outside the file")
             return nil
         }
         if entryCount > UInt64(maxEntries) {
@@ -235,18 +236,21 @@ struct ZipArchive {
         }
         if !disagreements.isEmpty {
             findings.add(
-                "zip.header-mismatch", .high, at: entry.localHeaderOffset, subject: disagreements.joined(separator: ","),
+                "zip.header-mismatch", .high, at: entry.localHeaderOffset,
+                subject: disagreements.joined(separator: ","),
                 "the local header and the central directory disagree; readers may see different members")
         }
         if entry.isEncrypted {
             findings.add(
-                "zip.encrypted-flag", .high, at: entry.localHeaderOffset, subject: "flags 0x" + String(entry.flags, radix: 16),
+                "zip.encrypted-flag", .high, at: entry.localHeaderOffset,
+                subject: "flags 0x" + String(entry.flags, radix: 16),
                 "the member is marked encrypted; some readers refuse it and others ignore the flag")
         }
         let unusual = entry.flags & ~UInt16(0x0001 | 0x0002 | 0x0004 | 0x0008 | 0x0040 | 0x0800)
         if unusual != 0 {
             findings.add(
-                "zip.flag-bits", .medium, at: entry.localHeaderOffset, subject: "flags 0x" + String(entry.flags, radix: 16),
+                "zip.flag-bits", .medium, at: entry.localHeaderOffset,
+                subject: "flags 0x" + String(entry.flags, radix: 16),
                 "general-purpose flag bits that ordinary writers never set")
         }
         if entry.method != 0 && entry.method != 8 {
