@@ -171,14 +171,13 @@ final class ByteStream {
             index += Int(count)
             return true
         }
-        let target = bufferBase + UInt64(buffer.count) + (count - inBuffer)
         guard count <= remaining else {
             bufferBase = end
             buffer = []
             index = 0
             return false
         }
-        bufferBase = target
+        bufferBase = bufferBase + UInt64(buffer.count) + (count - inBuffer)
         buffer = []
         index = 0
         return true

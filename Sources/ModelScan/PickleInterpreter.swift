@@ -562,6 +562,8 @@ final class PickleInterpreter {
                 "a joblib array whose size cannot be determined; the rest of the pickle cannot be analysed")
             return false
         }
+        // joblib closes the frame before the raw bytes (protocol 4+): they belong to no frame.
+        if let end = frameEnd, stream.position == end { frameEnd = nil }
         if case .bool(true) = state["allow_mmap"] ?? .none {
             guard let padding = try stream.readByte(), try stream.skip(UInt64(padding)) else {
                 _ = truncated(offset)
