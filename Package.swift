@@ -118,7 +118,9 @@ let package = Package(
         ),
         .executableTarget(
             name: "ModelVaultBenchmarks",
-            dependencies: ["VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData"],
+            dependencies: [
+                "VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData", "ModelScan",
+            ],
             swiftSettings: swiftSettings
         ),
         // What every test target shares: the interop skip-or-fail rule, a child-process runner, temporary
