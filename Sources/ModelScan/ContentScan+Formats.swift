@@ -333,7 +333,7 @@ extension ContentScan {
         findings.recognised("tar")
         var offset: UInt64 = 0
         var count = 0
-        while offset + 512 <= source.size, count < 100_000 {
+        while source.size >= 512, offset <= source.size - 512, count < 100_000 {
             count += 1
             let header = try source.read(at: offset, count: 512)
             if header.allSatisfy({ $0 == 0 }) { return }
@@ -367,9 +367,13 @@ extension ContentScan {
                     }
                 }
             }
-            let padded = (size + 511) / 512 * 512
-            let (next, overflow) = dataStart.addingReportingOverflow(padded)
-            guard !overflow else { return }
+            // Checked: the size field is the archive's word, up to 2^63.
+            let (rounded, roundOverflow) = size.addingReportingOverflow(511)
+            let (next, overflow) = dataStart.addingReportingOverflow(rounded / 512 * 512)
+            guard !roundOverflow, !overflow else {
+                findings.add("tar.malformed", .high, at: offset, subject: fullName, "a member size past any file")
+                return
+            }
             offset = next
         }
     }

@@ -39,7 +39,8 @@ extension ContentScan {
                 let interpreted = !isStorage
                 if isStorage && !deep { return }
                 guard let content = try memberSource(entry, source: source, needed: interpreted || deep) else { return }
-                if deep || (interpreted && entry.uncompressedSize <= Self.maxInflatedSize) {
+                // Members read in full anyway (pickles, configs, small files) always; every member when deep.
+                if deep || isPickle || isConfig || (interpreted && entry.uncompressedSize <= 16 << 20) {
                     try verifyCRC(entry, content)
                 }
                 if isStorage { return }

@@ -72,10 +72,11 @@ final class ContentScan {
             try scanGGUF(source)
         } else if starts([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) {
             try scanHDF5(source)
+        } else if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
+            // Before tar: a pickle can carry "ustar" at offset 257 inside a string and still load as a pickle.
+            try scanPickles(source, firstOnly: false)
         } else if head.count >= 262, Array(head[257..<262]) == Array("ustar".utf8) {
             try scanTar(source, depth: depth)
-        } else if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
-            try scanPickles(source, firstOnly: false)
         } else if head.count >= 9, head[8] == 0x7B, le64(head, 0) <= source.size - 8 {
             try scanSafetensors(source)
         } else if depth == 0, head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 {

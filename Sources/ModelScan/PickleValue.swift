@@ -1,6 +1,6 @@
 /// What the abstract pickle interpreter knows about one stack or memo value. Containers keep only a few
 /// elements: enough to resolve `STACK_GLOBAL` operands, PyTorch persistent ids and joblib array wrappers.
-indirect enum PickleValue {
+enum PickleValue {
     case unknown
     case none
     case bool(Bool)

@@ -137,3 +137,28 @@ import Testing
         #expect(scan([0x78, 0x9C, 1, 2, 3]).isRefusedByDefault)
     }
 }
+
+extension ContentScanFormatsTests {
+    @Test func pickleCarryingATarMagicIsStillScannedAsPickle() {
+        var p = PickleAssembler(protocol: 2)
+        p.binUnicode(String(repeating: "A", count: 250) + "ustar" + String(repeating: "A", count: 20))
+        p.op("0")
+        p.call("os", "system", "id")
+        p.stop()
+        #expect(p.bytes[257..<262].elementsEqual("ustar".utf8))
+        #expect(scan(p.bytes).has("pickle.global.dangerous", "os.system"))
+    }
+}
+
+extension ContentScanFormatsTests {
+    @Test func tarWithAHugeBase256SizeDoesNotTrap() {
+        var header = [UInt8](repeating: 0, count: 512)
+        header.replaceSubrange(0..<6, with: Array("pickle".utf8))
+        header.replaceSubrange(124..<136, with: [0x80, 0, 0, 0] + [UInt8](repeating: 0xFF, count: 8))
+        header[156] = 0x30
+        header.replaceSubrange(257..<262, with: Array("ustar".utf8))
+        let report = scan(header + [UInt8](repeating: 0, count: 1024))
+        #expect(report.formats.contains("tar"))
+        #expect(report.has("tar.malformed"))
+    }
+}
