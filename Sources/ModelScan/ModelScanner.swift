@@ -80,10 +80,7 @@ final class ContentScan {
         } else if head.count >= 9, head[8] == 0x7B, le64(head, 0) <= source.size - 8 {
             try scanSafetensors(source)
         } else if depth == 0, head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 {
-            findings.recognised("zlib")
-            findings.add(
-                "format.compressed-pickle", .high, at: 0, subject: "zlib stream",
-                "a zlib-compressed stream (a compressed joblib or pickle) that the scanner does not inflate")
+            try scanZlib(source, depth: depth)
         } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.startsProtocol0(head[0]) {
             try trialPickle(source, depth: depth, nameHint: nameHint)
         } else if depth == 0 {
@@ -91,6 +88,26 @@ final class ContentScan {
             findings.add(
                 "format.unrecognised", .low, at: 0, subject: "content",
                 "the content matches no model format the scanner knows")
+        }
+    }
+
+    /// A zlib stream (what `joblib.dump(..., compress=n)` writes): inflated in memory up to the bound, then scanned
+    /// by content. Past the bound, or corrupt, it is a high finding: never passed unscanned.
+    private func scanZlib(_ source: ByteSource, depth: Int) throws {
+        findings.recognised("zlib")
+        var inflated: [UInt8]?
+        if source.size <= Self.maxInflatedSize {
+            let compressed = try source.read(at: 2, count: Int(source.size) - 2)
+            inflated = try? Inflate.inflate(compressed, limit: Int(Self.maxInflatedSize))
+        }
+        guard let inflated else {
+            findings.add(
+                "format.compressed-pickle", .high, at: 0, subject: "zlib stream",
+                "a zlib stream that is corrupt or inflates past the scanner's bound; not scanned")
+            return
+        }
+        try findings.inMember("zlib") {
+            try scanContent(ByteSource(bytes: inflated), depth: depth + 1, nameHint: "stream.pkl")
         }
     }
 

@@ -133,8 +133,12 @@ import Testing
         #expect(scan(Array("hello, world".utf8)).has("format.unrecognised"))
     }
 
-    @Test func zlibStreamIsNotPassedSilently() {
-        #expect(scan([0x78, 0x9C, 1, 2, 3]).isRefusedByDefault)
+    @Test func zlibStreamIsInflatedAndScanned() {
+        #expect(scan([0x78, 0x9C, 1, 2, 3]).has("format.compressed-pickle"))
+        let compressed = [0x78, 0x01] + deflateStored(payload("os", "system")) + [0, 0, 0, 0]
+        let report = scan(compressed)
+        #expect(report.has("pickle.global.dangerous", "os.system"), "\(report.findings)")
+        #expect(scan([0x78, 0x01] + deflateStored(torchStateDict()) + [0, 0, 0, 0]).findings.isEmpty)
     }
 }
 
