@@ -27,6 +27,7 @@ let package = Package(
         .library(name: "Deployment", targets: ["Deployment"]),
         .library(name: "VaultServer", targets: ["VaultServer"]),
         .library(name: "VaultServing", targets: ["VaultServing"]),
+        .library(name: "ModelScan", targets: ["ModelScan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -58,6 +59,9 @@ let package = Package(
         .target(name: "Homomorphic", dependencies: [crypto], swiftSettings: swiftSettings),
         // The public UCI data sets the demo and tests train on (breast cancer, digits).
         .target(name: "SampleData", resources: [.copy("Resources")], swiftSettings: swiftSettings),
+        // Model supply-chain scanner: pickle abstract interpretation, strict zip, PyTorch, numpy, Keras, GGUF,
+        // safetensors; detects formats by content and never executes what it reads.
+        .target(name: "ModelScan", swiftSettings: swiftSettings),
         // The vault: catalog, registry, datasets, key ring, access control, audit.
         .target(
             name: "Vault",
@@ -100,7 +104,7 @@ let package = Package(
             name: "modelvault",
             dependencies: [
                 "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", "MLCore", "Homomorphic", "Vault",
-                "SampleData", "Deployment", "VaultServer", "VaultServing", crypto,
+                "SampleData", "Deployment", "VaultServer", "VaultServing", "ModelScan", crypto,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // The demo's HTTPS client and the in-process server's lifecycle.
@@ -117,7 +121,8 @@ let package = Package(
         .executableTarget(
             name: "ModelVaultBenchmarks",
             dependencies: [
-                "VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData", crypto,
+                "VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData", "ModelScan",
+                crypto,
             ],
             swiftSettings: swiftSettings
         ),
@@ -178,6 +183,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ModelScanTests", dependencies: ["ModelScan", "TestSupport"], swiftSettings: swiftSettings),
         // Everything that runs the built `modelvault` binary: depending on the executable makes `swift test`
         // build it first, so these tests never run a stale one.
         .testTarget(

@@ -11,7 +11,13 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("ml", MLBenchmark.run),
     ("he", HEBenchmark.run),
     ("server", ServerBenchmark.run),
+    ("scan", ScanBenchmark.run),
 ]
+
+// `scan` measures the scanner in a child process: this binary re-run with `--scan-child PATH [--deep]`.
+if CommandLine.arguments.count > 2, CommandLine.arguments[1] == "--scan-child" {
+    ScanBenchmark.child(Array(CommandLine.arguments.dropFirst(2)))
+}
 
 // The same process-wide heap tuning as the `modelvault` executable, so in-process figures match the CLI's.
 HeapTuning.keepFreedChunksForReuse()

@@ -23,7 +23,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
             Init.self, VaultCommand.self, DataCommand.self, ModelCommand.self, KeysCommand.self,
             UserCommand.self, RoleCommand.self, TokenCommand.self, AuditCommand.self, ReportCommand.self,
             Train.self, Evaluate.self, Predict.self, HECommand.self,
-            DeployCommand.self, Serve.self, DemoCommand.self,
+            DeployCommand.self, Serve.self, DemoCommand.self, ScanCommand.self,
         ]
     )
 

@@ -6,7 +6,7 @@ import Foundation
 /// `MODELVAULT_REQUIRE_INTEROP=1` (set by CI) makes a missing peer a failure. `.enabled(if:)` is not enough for
 /// that, so a test checks inside its body:
 ///
-///     guard Interop.available("age") else { Interop.skipOrFail("age"); return }
+///     guard Interop.available("age") else { try Interop.skipOrFail("age") }
 public enum Interop {
     /// Whether a missing peer fails the test (`MODELVAULT_REQUIRE_INTEROP=1`) instead of skipping it.
     public static var required: Bool {

@@ -1,0 +1,397 @@
+import Foundation
+
+extension ContentScan {
+    // MARK: - numpy
+
+    /// `.npy`: an object dtype means a pickle follows the header; scan it.
+    func scanNpy(_ source: ByteSource) throws {
+        findings.recognised("npy")
+        let prefix = try source.read(at: 0, count: 12)
+        guard prefix.count >= 10 else {
+            findings.add("npy.malformed", .medium, at: 0, subject: "header", "a truncated .npy header")
+            return
+        }
+        let major = prefix[6]
+        let headerLength: UInt64
+        let headerStart: UInt64
+        if major == 1 {
+            headerLength = UInt64(le16(prefix, 8))
+            headerStart = 10
+        } else if prefix.count >= 12 {
+            headerLength = UInt64(le32(prefix, 8))
+            headerStart = 12
+        } else {
+            findings.add("npy.malformed", .medium, at: 0, subject: "header", "a truncated .npy header")
+            return
+        }
+        guard headerLength <= 1 << 20, headerStart + headerLength <= source.size else {
+            findings.add(
+                "npy.malformed", .medium, at: 8, subject: "header length \(headerLength)",
+                "the .npy header is longer than the file or the scanner's bound")
+            return
+        }
+        let header = String(decoding: try source.read(at: headerStart, count: Int(headerLength)), as: UTF8.self)
+        guard let descr = header.range(of: "'descr'") ?? header.range(of: "\"descr\"") else {
+            findings.add("npy.malformed", .medium, at: headerStart, subject: "header", "no descr in the .npy header")
+            return
+        }
+        // The object type code, anywhere in a simple or structured descr: 'O', '|O', '<O8'...
+        let rest = header[descr.upperBound...]
+        let isObject = rest.range(of: #"['"][<>|=]?O[0-9]*['"]"#, options: .regularExpression) != nil
+        if isObject {
+            findings.recognised("npy-object")
+            let dataStart = headerStart + headerLength
+            try scanPickles(
+                ByteSource(slice: source, offset: dataStart, length: source.size - dataStart), firstOnly: false)
+        }
+    }
+
+    // MARK: - GGUF
+
+    /// Jinja names that reach Python internals (the CVE-2024-34359 gadget chain).
+    static let jinjaGadgets = [
+        "__class__", "__mro__", "__subclasses__", "__globals__", "__builtins__", "__init__", "__import__", "__base__",
+        "__bases__", "__getattribute__", "__dict__", "__code__", "__reduce__", "__reduce_ex__",
+    ]
+
+    /// GGUF: header and metadata, bounded; a `chat_template` reaching Python internals is critical.
+    func scanGGUF(_ source: ByteSource) throws {
+        findings.recognised("gguf")
+        let stream = ByteStream(source: source)
+        _ = try stream.skip(4)
+        guard let version = try stream.readLE(4), let _ = try stream.readLE(8), let keyCount = try stream.readLE(8)
+        else {
+            findings.add("gguf.malformed", .medium, at: 0, subject: "header", "a truncated GGUF header")
+            return
+        }
+        guard version >= 1, version <= 3 else {
+            findings.add("gguf.malformed", .medium, at: 4, subject: "version \(version)", "an unknown GGUF version")
+            return
+        }
+        // Each key-value pair takes at least 13 bytes, so the count is bounded by the file size.
+        guard keyCount <= stream.remaining / 13 else {
+            findings.add(
+                "gguf.malformed", .high, at: 16, subject: "\(keyCount) keys",
+                "more metadata keys than the file can hold")
+            return
+        }
+        for _ in 0..<keyCount {
+            let offset = stream.position
+            guard let key = try ggufString(stream, keep: 1024), let type = try stream.readLE(4) else {
+                findings.add("gguf.malformed", .high, at: offset, subject: "metadata", "truncated GGUF metadata")
+                return
+            }
+            let keyText = key ?? ""
+            if type == 8, keyText.hasPrefix("tokenizer.chat_template") {
+                let valueOffset = stream.position
+                guard let template = try ggufString(stream, keep: 4 << 20) else {
+                    findings.add("gguf.malformed", .high, at: offset, subject: keyText, "a truncated chat template")
+                    return
+                }
+                guard let template else {
+                    findings.add(
+                        "gguf.template-unchecked", .high, at: valueOffset, subject: keyText,
+                        "a chat template too large to inspect")
+                    continue
+                }
+                checkTemplate(template, key: keyText, at: valueOffset)
+            } else {
+                guard try skipGGUFValue(stream, type: type, depth: 0) else {
+                    findings.add("gguf.malformed", .high, at: offset, subject: keyText, "a malformed GGUF value")
+                    return
+                }
+            }
+        }
+    }
+
+    private func checkTemplate(_ template: String, key: String, at offset: UInt64) {
+        if let gadget = Self.jinjaGadgets.first(where: { template.contains($0) }) {
+            findings.add(
+                "gguf.template-gadget", .critical, at: offset, subject: key + ": " + gadget,
+                "the chat template reaches Python internals from Jinja (server-side template injection)")
+        } else if template.contains("|attr") || template.contains("attr(")
+            || template.range(
+                of: #"['"]_['"]?\s*~|~\s*['"]_"#, options: .regularExpression) != nil
+        {
+            findings.add(
+                "gguf.template-attr", .high, at: offset, subject: key,
+                "the chat template builds attribute names dynamically (a way around the gadget check)")
+        }
+    }
+
+    /// A GGUF string: nil at the end of the data; `.some(nil)` when longer than `keep` (skipped).
+    private func ggufString(_ stream: ByteStream, keep: Int) throws -> String?? {
+        guard let length = try stream.readLE(8), length <= stream.remaining else { return nil }
+        if length > UInt64(keep) { return try stream.skip(length) ? .some(nil) : nil }
+        guard let bytes = try stream.read(Int(length)) else { return nil }
+        return .some(String(decoding: bytes, as: UTF8.self))
+    }
+
+    private func skipGGUFValue(_ stream: ByteStream, type: UInt64, depth: Int) throws -> Bool {
+        let sizes: [UInt64: UInt64] = [0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8]
+        if let size = sizes[type] { return try stream.skip(size) }
+        if type == 8 {
+            guard let length = try stream.readLE(8) else { return false }
+            return try stream.skip(length)
+        }
+        guard type == 9, depth < 4, let elementType = try stream.readLE(4), let count = try stream.readLE(8) else {
+            return false
+        }
+        if let size = sizes[elementType] {
+            let (total, overflow) = size.multipliedReportingOverflow(by: count)
+            if overflow { return false }
+            return try stream.skip(total)
+        }
+        guard count <= stream.remaining / 8 else { return false }
+        for _ in 0..<count where !(try skipGGUFValue(stream, type: elementType, depth: depth + 1)) { return false }
+        return true
+    }
+
+    // MARK: - safetensors
+
+    static let safetensorsDtypeSizes: [String: UInt64] = [
+        "BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "F8_E8M0": 1, "I16": 2, "U16": 2, "F16": 2,
+        "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8, "C64": 8,
+    ]
+
+    /// safetensors: the header within bounds, each tensor's dtype, shape and byte range consistent, ranges
+    /// inside the data and not overlapping.
+    func scanSafetensors(_ source: ByteSource) throws {
+        findings.recognised("safetensors")
+        let headerLength = le64(try source.read(at: 0, count: 8), 0)
+        guard headerLength <= 100 << 20 else {
+            findings.add(
+                "safetensors.header-bounds", .high, at: 0, subject: "\(headerLength) bytes",
+                "the header is larger than safetensors allows (100 MB)")
+            return
+        }
+        let header = try source.read(at: 8, count: Int(headerLength))
+        guard let object = try? JSONSerialization.jsonObject(with: Data(header)) as? [String: Any] else {
+            findings.add("safetensors.header-json", .high, at: 8, subject: "header", "the header is not a JSON object")
+            return
+        }
+        let dataSize = source.size - 8 - headerLength
+        var ranges: [(begin: UInt64, end: UInt64, name: String)] = []
+        for (name, value) in object where name != "__metadata__" {
+            guard let tensor = value as? [String: Any], let dtype = tensor["dtype"] as? String,
+                let shape = tensor["shape"] as? [Any], let offsets = tensor["data_offsets"] as? [Any],
+                offsets.count == 2,
+                let begin = (offsets[0] as? NSNumber)?.int64Value, let end = (offsets[1] as? NSNumber)?.int64Value
+            else {
+                findings.add(
+                    "safetensors.tensor", .high, at: 8, subject: name, "a tensor entry without dtype, shape or offsets")
+                continue
+            }
+            guard begin >= 0, end >= begin, UInt64(end) <= dataSize else {
+                findings.add(
+                    "safetensors.offsets", .high, at: 8, subject: name, "a tensor's byte range lies outside the data")
+                continue
+            }
+            var elements: UInt64 = 1
+            var valid = true
+            for dimension in shape {
+                guard let n = (dimension as? NSNumber)?.int64Value, n >= 0 else {
+                    valid = false
+                    break
+                }
+                let (product, overflow) = elements.multipliedReportingOverflow(by: UInt64(n))
+                if overflow { valid = false }
+                elements = product
+            }
+            if let size = Self.safetensorsDtypeSizes[dtype] {
+                let (bytes, overflow) = elements.multipliedReportingOverflow(by: size)
+                if !valid || overflow || bytes != UInt64(end - begin) {
+                    findings.add(
+                        "safetensors.size", .high, at: 8, subject: name,
+                        "the tensor's shape and dtype do not match its byte range")
+                }
+            } else {
+                findings.add("safetensors.dtype", .medium, at: 8, subject: name + ": " + dtype, "an unknown dtype")
+            }
+            ranges.append((UInt64(begin), UInt64(end), name))
+        }
+        ranges.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
+        var cursor: UInt64 = 0
+        for range in ranges {
+            if range.begin < cursor {
+                findings.add(
+                    "safetensors.overlap", .high, at: 8, subject: range.name, "tensor byte ranges overlap")
+            } else if range.begin > cursor {
+                findings.add("safetensors.gap", .low, at: 8, subject: range.name, "unused bytes between tensors")
+            }
+            cursor = max(cursor, range.end)
+        }
+        if cursor < dataSize {
+            findings.add(
+                "safetensors.trailing", .low, at: 8 + headerLength + cursor, subject: "data",
+                "bytes after the last tensor")
+        }
+    }
+
+    // MARK: - Keras
+
+    /// Keras v3 `config.json`: Lambda layers, modules outside keras/tensorflow, unsafe deserialisation switches
+    /// and custom registered objects.
+    func scanKerasConfig(_ source: ByteSource) throws {
+        guard source.size <= 64 << 20 else {
+            findings.add(
+                "keras.config-too-large", .high, at: 0, subject: "config.json", "a config too large to inspect")
+            return
+        }
+        let bytes = try source.read(at: 0, count: Int(source.size))
+        guard let json = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else {
+            findings.add("keras.config-json", .high, at: 0, subject: "config.json", "the config is not valid JSON")
+            return
+        }
+        checkKeras(json, path: "$", depth: 0)
+    }
+
+    private static let kerasModules = ["keras", "tensorflow", "tf_keras"]
+
+    private func checkKeras(_ value: Any, path: String, depth: Int) {
+        guard depth < 256 else {
+            findings.add("keras.config-depth", .high, at: nil, subject: path, "the config nests too deeply to inspect")
+            return
+        }
+        if let list = value as? [Any] {
+            for (index, item) in list.enumerated() { checkKeras(item, path: "\(path)[\(index)]", depth: depth + 1) }
+            return
+        }
+        guard let object = value as? [String: Any] else { return }
+        let className = object["class_name"] as? String
+        if className == "Lambda" || className == "__lambda__" {
+            findings.add(
+                "keras.lambda", .critical, at: nil, subject: path + ": " + className!,
+                "a Lambda layer carries Python bytecode that runs when the model is loaded")
+        }
+        if let module = object["module"] as? String,
+            !Self.kerasModules.contains(where: { module == $0 || module.hasPrefix($0 + ".") })
+        {
+            findings.add(
+                "keras.module", .high, at: nil, subject: path + ": " + module,
+                "an object imported from a module outside keras and tensorflow")
+        }
+        if object["enable_unsafe_deserialization"] != nil || object["safe_mode"] as? Bool == false {
+            findings.add(
+                "keras.unsafe-deserialization", .high, at: nil, subject: path,
+                "the config asks for unsafe deserialisation")
+        }
+        if let registered = object["registered_name"] as? String, registered != className,
+            !Self.kerasModules.contains(where: { registered.hasPrefix($0 + ">") || registered.hasPrefix($0 + ".") })
+        {
+            findings.add(
+                "keras.custom-object", .medium, at: nil, subject: path + ": " + registered,
+                "a custom registered object: its code comes from outside the file")
+        }
+        for key in object.keys.sorted() {
+            checkKeras(object[key]!, path: path + "." + key, depth: depth + 1)
+        }
+    }
+
+    // MARK: - HDF5 (legacy Keras .h5)
+
+    /// Legacy Keras `.h5`: the `model_config` attribute is JSON stored uncompressed; look for Lambda layers in a
+    /// bounded streaming pass (not a full HDF5 walker).
+    func scanHDF5(_ source: ByteSource) throws {
+        findings.recognised("hdf5")
+        let needles = [Array(#""class_name": "Lambda""#.utf8), Array(#""class_name":"Lambda""#.utf8)]
+        let overlap = 32
+        var offset: UInt64 = 0
+        var carry = [UInt8]()
+        while offset < source.size {
+            let chunk = try source.read(at: offset, count: 1 << 20)
+            if chunk.isEmpty { break }
+            let window = carry + chunk
+            for needle in needles {
+                if let hit = Self.find(needle, in: window) {
+                    findings.add(
+                        "keras.lambda", .critical, at: offset - UInt64(carry.count) + UInt64(hit),
+                        subject: "model_config: Lambda", "a Lambda layer carries Python bytecode that runs when loaded")
+                    return
+                }
+            }
+            carry = Array(window.suffix(overlap))
+            offset += UInt64(chunk.count)
+        }
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        var index = 0
+        while index <= haystack.count - needle.count {
+            if haystack[index] == first, Array(haystack[index..<index + needle.count]) == needle { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    // MARK: - tar (legacy PyTorch)
+
+    /// ustar archives: PyTorch's legacy tar format (`sys_info`, `pickle`, `storages`, `tensors`); each member by
+    /// content, the storage members only up to their first pickle (raw data follows).
+    func scanTar(_ source: ByteSource, depth: Int) throws {
+        findings.recognised("tar")
+        var offset: UInt64 = 0
+        var count = 0
+        while source.size >= 512, offset <= source.size - 512, count < 100_000 {
+            count += 1
+            let header = try source.read(at: offset, count: 512)
+            if header.allSatisfy({ $0 == 0 }) { return }
+            let name = Self.cString(header[0..<100])
+            let prefix = Self.cString(header[345..<500])
+            let fullName = prefix.isEmpty ? name : prefix + "/" + name
+            guard let size = Self.tarSize(Array(header[124..<136])) else {
+                findings.add("tar.malformed", .high, at: offset, subject: fullName, "an unreadable member size")
+                return
+            }
+            let type = header[156]
+            let dataStart = offset + 512
+            let parts = fullName.split(separator: "/", omittingEmptySubsequences: false)
+            if fullName.hasPrefix("/") || parts.contains("..") {
+                findings.add(
+                    "tar.path-traversal", .high, at: offset, subject: fullName, "a member name that climbs out")
+            }
+            if type == 0x31 || type == 0x32 {
+                findings.add("tar.link", .medium, at: offset, subject: fullName, "a link member")
+            }
+            if type == 0x30 || type == 0 {
+                if ["pickle", "sys_info", "storages", "tensors"].contains(fullName) {
+                    findings.recognised("pytorch-tar")
+                }
+                let content = ByteSource(slice: source, offset: dataStart, length: size)
+                try findings.inMember(fullName) {
+                    if fullName == "storages" || fullName == "tensors" {
+                        try scanPickles(content, firstOnly: true)
+                    } else {
+                        try scanContent(content, depth: depth + 1, nameHint: fullName == "pickle" ? "pickle.pkl" : nil)
+                    }
+                }
+            }
+            // Checked: the size field is the archive's word, up to 2^63.
+            let (rounded, roundOverflow) = size.addingReportingOverflow(511)
+            let (next, overflow) = dataStart.addingReportingOverflow(rounded / 512 * 512)
+            guard !roundOverflow, !overflow else {
+                findings.add("tar.malformed", .high, at: offset, subject: fullName, "a member size past any file")
+                return
+            }
+            offset = next
+        }
+    }
+
+    private static func cString(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    private static func tarSize(_ field: [UInt8]) -> UInt64? {
+        if let first = field.first, first & 0x80 != 0 {
+            var value: UInt64 = UInt64(first & 0x7F)
+            for byte in field.dropFirst() {
+                guard value >> 56 == 0 else { return nil }
+                value = value << 8 | UInt64(byte)
+            }
+            return value
+        }
+        let digits = field.prefix { $0 != 0 && $0 != 0x20 }.drop { $0 == 0x20 }
+        return UInt64(String(decoding: digits, as: UTF8.self), radix: 8) ?? (digits.isEmpty ? 0 : nil)
+    }
+}

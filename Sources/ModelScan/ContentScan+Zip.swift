@@ -1,0 +1,114 @@
+extension ContentScan {
+    /// Strict zip parsing, then each member by its role: PyTorch pickles, TorchScript code, the Keras config,
+    /// storages (CRC only, in deep mode) and everything else by content.
+    func scanZip(_ source: ByteSource, depth: Int) throws {
+        findings.recognised("zip")
+        guard let archive = try ZipArchive.parse(source, findings: findings) else { return }
+        let files = archive.entries.filter { !$0.isDirectory }
+        // PyTorch: `<any dir>/data.pkl`; its `data/` members are raw storages, its `code/` is TorchScript.
+        let torchPrefixes = Set(
+            files.compactMap { entry -> String? in
+                let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
+                return parts.count == 2 && parts[1] == "data.pkl" ? String(parts[0]) + "/" : nil
+            })
+        if !torchPrefixes.isEmpty { findings.recognised("pytorch-zip") }
+        let isKeras =
+            files.contains { $0.name == "config.json" }
+            && files.contains { $0.name == "metadata.json" || $0.name.hasPrefix("model.weights") }
+        if isKeras { findings.recognised("keras") }
+        var reportedCode = false
+
+        for entry in files {
+            let prefix = torchPrefixes.first { entry.name.hasPrefix($0) }
+            let relative = prefix.map { String(entry.name.dropFirst($0.count)) }
+            if let relative, relative.hasPrefix("code/") || relative == "constants.pkl" {
+                if !reportedCode {
+                    reportedCode = true
+                    findings.recognised("torchscript")
+                    findings.inMember(entry.name) {
+                        findings.add(
+                            "torchscript.code", .high, at: nil, subject: entry.name,
+                            "a TorchScript archive: its code/ is a program that runs when the model is loaded")
+                    }
+                }
+            }
+            let isStorage = relative?.hasPrefix("data/") == true
+            let isPickle = entry.name.hasSuffix(".pkl")
+            let isConfig = isKeras && entry.name == "config.json"
+            try findings.inMember(entry.name) {
+                let interpreted = !isStorage
+                if isStorage && !deep { return }
+                guard let content = try memberSource(entry, source: source, needed: interpreted || deep) else { return }
+                // Members read in full anyway (pickles, configs, small files) always; every member when deep.
+                if deep || isPickle || isConfig || (interpreted && entry.uncompressedSize <= 16 << 20) {
+                    try verifyCRC(entry, content)
+                }
+                if isStorage { return }
+                if isConfig {
+                    try scanKerasConfig(content)
+                } else if isPickle && prefix != nil {
+                    try scanPickles(content, firstOnly: false)
+                } else {
+                    try scanContent(content, depth: depth + 1, nameHint: isPickle ? entry.name : nil)
+                }
+            }
+        }
+    }
+
+    /// The member's uncompressed bytes: a window onto the file when stored, inflated in memory when deflated
+    /// (bounded). Nil, with a finding, when it cannot be read.
+    private func memberSource(_ entry: ZipArchive.Entry, source: ByteSource, needed: Bool) throws -> ByteSource? {
+        switch entry.method {
+        case 0:
+            return ByteSource(
+                slice: source, offset: entry.dataOffset,
+                length: entry.end >= entry.dataOffset ? entry.compressedSize : 0)
+        case 8:
+            guard entry.uncompressedSize <= Self.maxInflatedSize, entry.compressedSize <= Self.maxInflatedSize else {
+                findings.add(
+                    "zip.unscanned-member", needed ? .high : .low, at: entry.localHeaderOffset, subject: entry.name,
+                    "a deflated member too large to inflate in memory was not scanned")
+                return nil
+            }
+            let compressed = try source.read(at: entry.dataOffset, count: Int(entry.compressedSize))
+            do {
+                let limit = Int(entry.uncompressedSize)
+                let inflated = try Inflate.inflate(compressed, limit: limit)
+                if inflated.count != limit {
+                    findings.add(
+                        "zip.header-mismatch", .high, at: entry.localHeaderOffset, subject: "uncompressed size",
+                        "the member inflates to a size other than the one declared")
+                }
+                return ByteSource(bytes: inflated)
+            } catch Inflate.Failure.tooLarge {
+                findings.add(
+                    "zip.header-mismatch", .high, at: entry.localHeaderOffset, subject: "uncompressed size",
+                    "the member inflates past its declared size (a likely decompression bomb); not scanned")
+                return nil
+            } catch {
+                findings.add(
+                    "zip.malformed", .high, at: entry.localHeaderOffset, subject: entry.name,
+                    "the member's deflate stream is corrupt; not scanned")
+                return nil
+            }
+        default:
+            return nil  // the parser already reported the unknown method
+        }
+    }
+
+    private func verifyCRC(_ entry: ZipArchive.Entry, _ content: ByteSource) throws {
+        var crc = CRC32()
+        var offset: UInt64 = 0
+        while offset < content.size {
+            let chunk = try content.read(at: offset, count: 1 << 20)
+            if chunk.isEmpty { break }
+            crc.update(chunk)
+            offset += UInt64(chunk.count)
+        }
+        if crc.value != entry.crc {
+            findings.add(
+                "zip.crc-mismatch", .high, at: entry.localHeaderOffset, subject: entry.name,
+                "the member's CRC-32 does not match its data (some readers refuse it, others never check)")
+        }
+    }
+}

@@ -1,0 +1,151 @@
+/// How the scanner judges a global (a `module.name` a pickle imports).
+///
+/// - Allow-listed reconstructors (PyTorch tensor, parameter and storage rebuilding, numpy array and dtype
+///   reconstruction, `collections.OrderedDict`, a few builtin containers) produce no finding.
+/// - Known code-execution, import, file and network primitives are critical.
+/// - Dunder attribute paths (`x.__globals__`) and dotted paths that walk into a dangerous module are critical.
+/// - Everything else is medium: the strict policy refuses it, the default policy reports it.
+enum GlobalPolicy {
+    /// The verdict for one global.
+    enum Verdict: Equatable {
+        case allowed
+        case dangerous
+        case unknown
+    }
+
+    /// Modules whose every member is dangerous (a module matches itself and its submodules).
+    static let dangerousModules: Set<String> = [
+        "os", "posix", "nt", "posixpath", "ntpath", "subprocess", "_posixsubprocess", "sys", "importlib", "imp",
+        "zipimport", "marshal", "runpy", "pip", "_pip", "ensurepip", "setuptools", "distutils", "venv", "site",
+        "asyncio", "_asyncio", "ctypes", "_ctypes", "socket", "_socket", "socketserver", "ssl", "select",
+        "selectors", "webbrowser", "pty", "tty", "shutil", "code", "codeop", "commands", "popen2", "multiprocessing",
+        "_multiprocessing", "concurrent", "threading", "_thread", "signal", "pickle", "_pickle", "cPickle",
+        "pickletools", "dill", "cloudpickle", "shelve", "dbm", "urllib", "urllib2", "urllib3", "http", "httplib",
+        "requests", "httpx", "aiohttp", "ftplib", "smtplib", "telnetlib", "poplib", "imaplib", "nntplib", "xmlrpc",
+        "mailcap", "pkgutil", "pydoc", "timeit", "cProfile", "profile", "pdb", "bdb", "trace", "doctest",
+        "idlelib", "lib2to3", "io", "_io", "fileinput", "tempfile", "glob", "linecache",
+        "sqlite3", "_sqlite3", "gc", "inspect", "zipfile", "tarfile", "platform", "sysconfig", "ast", "dis",
+        "compileall", "py_compile",
+        "torch.hub", "torch.jit", "torch._C", "torch.utils.cpp_extension", "torch._dynamo", "torch._inductor",
+        "torch.cuda", "torch.distributed", "torch.package", "numpy.f2py", "numpy.distutils", "numpy.testing",
+        "numpy.lib.npyio", "numpy.ctypeslib", "keras.src.saving", "tensorflow.io", "jinja2", "yaml",
+    ]
+
+    /// Individual dangerous callables in modules that are otherwise not dangerous as a whole.
+    static let dangerousNames: Set<String> = [
+        "builtins.eval", "builtins.exec", "builtins.compile", "builtins.getattr", "builtins.setattr",
+        "builtins.delattr", "builtins.__import__", "builtins.open", "builtins.input", "builtins.breakpoint",
+        "builtins.globals", "builtins.locals", "builtins.vars", "builtins.help", "builtins.exit", "builtins.quit",
+        "builtins.memoryview", "builtins.type", "builtins.super", "builtins.classmethod", "builtins.staticmethod",
+        "builtins.property", "types.FunctionType", "types.CodeType", "types.LambdaType", "types.MethodType",
+        "types.ModuleType",
+        "operator.attrgetter", "operator.methodcaller", "operator.itemgetter", "operator.call",
+        "_operator.attrgetter", "_operator.methodcaller", "_operator.itemgetter", "_operator.call",
+        "functools.partial", "functools.reduce", "functools.partialmethod", "_functools.partial",
+        "_functools.reduce", "codecs.open", "codecs.getreader", "codecs.getwriter", "_codecs.lookup",
+        "numpy.load", "numpy.loadtxt", "numpy.fromfile", "numpy.save", "numpy.savetxt", "numpy.memmap",
+        "torch.load", "torch.save", "torch.serialization.load", "torch.serialization.save",
+        "torch.storage._load_from_bytes", "torch.from_file", "torch.ops.load_library",
+        "collections.UserDict", "copyreg.__newobj_ex__", "copy.deepcopy",
+        "joblib.load", "joblib.dump", "joblib.numpy_pickle.load", "joblib.numpy_pickle.NDArrayWrapper",
+    ]
+
+    /// Reconstructors that ordinary PyTorch, numpy, joblib and Python containers pickle; documented in README.
+    static let allowed: Set<String> = {
+        var names: Set<String> = [
+            // PyTorch tensors, parameters and storages.
+            "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3",
+            "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+            "torch._utils._rebuild_qtensor", "torch._utils._rebuild_sparse_tensor",
+            "torch._utils._rebuild_nested_tensor", "torch._utils._rebuild_meta_tensor_no_storage",
+            "torch._utils._rebuild_device_tensor_from_numpy", "torch._utils._rebuild_wrapper_subclass",
+            "torch._utils._rebuild_device_tensor_from_cpu_tensor", "torch._tensor._rebuild_from_type_v2",
+            "torch._tensor._rebuild_from_type", "torch.nn.parameter.Parameter", "torch.nn.parameter.Buffer",
+            "torch.Tensor", "torch.Size", "torch.device", "torch.storage.UntypedStorage", "torch.UntypedStorage",
+            "torch.storage.TypedStorage", "torch.TypedStorage", "torch.serialization._get_layout", "torch.strided",
+            "torch.sparse_coo", "torch.sparse_csr", "torch.sparse_csc", "torch.sparse_bsr", "torch.sparse_bsc",
+            "torch.per_tensor_affine", "torch.per_channel_affine", "torch.per_tensor_symmetric",
+            "torch.per_channel_symmetric", "torch.per_channel_affine_float_qparams", "torch.contiguous_format",
+            "torch.channels_last", "torch.preserve_format",
+            // numpy arrays, scalars and dtypes.
+            "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.ndarray",
+            "numpy.dtype", "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
+            // joblib's inline array wrapper (its bytes are read, never executed).
+            "joblib.numpy_pickle.NumpyArrayWrapper",
+            // Python containers and plain values.
+            "collections.OrderedDict", "collections.defaultdict", "collections.deque", "collections.Counter",
+            "builtins.set", "builtins.frozenset", "builtins.list", "builtins.dict", "builtins.tuple",
+            "builtins.bytearray", "builtins.bytes", "builtins.complex", "builtins.slice", "builtins.range",
+            "builtins.bool", "builtins.int", "builtins.float", "builtins.str", "copyreg._reconstructor",
+            "_codecs.encode", "datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta",
+            "datetime.timezone", "decimal.Decimal", "fractions.Fraction",
+        ]
+        for storage in [
+            "Double", "Float", "Half", "BFloat16", "Long", "Int", "Short", "Char", "Byte", "Bool", "ComplexDouble",
+            "ComplexFloat", "QUInt8", "QInt8", "QInt32", "QUInt4x2", "QUInt2x4",
+        ] {
+            names.insert("torch.\(storage)Storage")
+            names.insert("torch.storage.\(storage)Storage")
+            names.insert("torch.cuda.\(storage)Storage")
+        }
+        for dtype in [
+            "float32", "float", "float64", "double", "float16", "half", "bfloat16", "int8", "uint8", "int16",
+            "short", "int32", "int", "int64", "long", "bool", "complex32", "complex64", "cfloat", "complex128",
+            "cdouble", "qint8", "quint8", "qint32", "quint4x2", "quint2x4", "uint16", "uint32", "uint64",
+            "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz",
+        ] {
+            names.insert("torch.\(dtype)")
+        }
+        return names
+    }()
+
+    /// Modules that a dotted attribute path must never walk into (`pkg.sub.os.system`).
+    static let dangerousAttributeRoots: Set<String> = [
+        "os", "posix", "nt", "subprocess", "sys", "builtins", "__builtins__", "importlib", "marshal", "runpy",
+        "ctypes", "socket", "shutil", "pty", "pickle", "asyncio", "pip", "webbrowser", "eval", "exec", "system",
+        "popen", "getattr", "__import__", "import_module",
+    ]
+
+    /// Python 2 names that protocols 0–2 map to Python 3 ones on load (`fix_imports`).
+    static let python2Modules: [String: String] = [
+        "__builtin__": "builtins", "copy_reg": "copyreg", "commands": "subprocess", "cPickle": "pickle",
+        "urllib2": "urllib.request", "httplib": "http.client", "SocketServer": "socketserver",
+        "thread": "_thread", "dummy_thread": "_dummy_thread", "exceptions": "builtins", "UserDict": "collections",
+        "Queue": "queue", "cStringIO": "io", "StringIO": "io", "__main__": "__main__",
+    ]
+
+    /// The module and name after Python 2 fix-ups.
+    static func normalised(module: String, name: String) -> (module: String, name: String) {
+        var module = module
+        if let mapped = python2Modules[module] { module = mapped }
+        if module == "builtins", name == "xrange" { return ("builtins", "range") }
+        if module == "builtins", name == "unicode" { return ("builtins", "str") }
+        return (module, name)
+    }
+
+    /// Judges `module.name`.
+    static func verdict(module rawModule: String, name rawName: String) -> Verdict {
+        let (module, name) = normalised(module: rawModule, name: rawName)
+        let qualified = module + "." + name
+        if allowed.contains(qualified) { return .allowed }
+        if dangerousNames.contains(qualified) { return .dangerous }
+        let moduleParts = module.split(separator: ".", omittingEmptySubsequences: false)
+        for end in 1...moduleParts.count where dangerousModules.contains(moduleParts[0..<end].joined(separator: ".")) {
+            return .dangerous
+        }
+        if module.isEmpty || name.isEmpty { return .dangerous }
+        let nameParts = name.split(separator: ".", omittingEmptySubsequences: false)
+        // Any dunder component walks into interpreter internals (`f.__globals__`, `C.__subclasses__`).
+        if nameParts.contains(where: { $0.hasPrefix("__") && $0.hasSuffix("__") && $0.count > 4 }) {
+            return .dangerous
+        }
+        if nameParts.contains(where: { $0.isEmpty || $0 == "<locals>" }) { return .dangerous }
+        // A dotted name reaches attributes of attributes; through a module like `os` that is a bypass.
+        for part in (moduleParts.dropFirst() + nameParts.dropLast())
+        where dangerousAttributeRoots.contains(String(part)) {
+            return .dangerous
+        }
+        if nameParts.count > 1, dangerousAttributeRoots.contains(String(nameParts.last!)) { return .dangerous }
+        return .unknown
+    }
+}

@@ -1,0 +1,185 @@
+/// Scans model files for constructs that run code or mislead readers when the file is loaded.
+///
+/// Formats are recognised by content (magic bytes and structure), never by file name: raw pickles (protocols 0–5,
+/// stacked), PyTorch zip, legacy and tar checkpoints, TorchScript, numpy `.npy`/`.npz`, joblib, Keras v3, GGUF,
+/// safetensors and zip containers in general. The file is read in bounded chunks; nothing is executed.
+///
+///     let report = try ModelScanner().scan(path: "model.pt")
+///     if !report.refused(by: .default).isEmpty { ... }
+public struct ModelScanner: Sendable {
+    /// Verify every zip member's CRC, not only those of members the scanner interprets.
+    public var deep: Bool
+
+    /// A scanner; `deep` also checks the CRC of every archive member (reads all the data).
+    public init(deep: Bool = false) {
+        self.deep = deep
+    }
+
+    /// Scans the regular file at `path` (a symbolic link is refused, never followed).
+    public func scan(path: String) throws -> ScanReport {
+        let source = try ByteSource(path: path)
+        return try scan(source, name: path)
+    }
+
+    /// Scans bytes already in memory; `name` labels the findings.
+    public func scan(bytes: [UInt8], name: String) -> ScanReport {
+        // Memory sources cannot fail to read.
+        (try? scan(ByteSource(bytes: bytes), name: name)) ?? ScanReport(file: name, formats: [], findings: [])
+    }
+
+    private func scan(_ source: ByteSource, name: String) throws -> ScanReport {
+        let findings = FindingCollector(file: name)
+        let scan = ContentScan(findings: findings, deep: deep)
+        try scan.scanContent(source, depth: 0, nameHint: nil)
+        return ScanReport(file: name, formats: findings.formats, findings: findings.findings)
+    }
+}
+
+/// One scan in progress: dispatches on content and recurses into containers.
+final class ContentScan {
+    /// Archives nested deeper than this are reported, not opened.
+    static let maxDepth = 4
+    /// A deflated member is inflated in memory only up to this size.
+    static let maxInflatedSize: UInt64 = 256 << 20
+
+    let findings: FindingCollector
+    let deep: Bool
+
+    init(findings: FindingCollector, deep: Bool) {
+        self.findings = findings
+        self.deep = deep
+    }
+
+    /// Recognises `source` by its first bytes and scans it. `nameHint` is a member name inside an archive: used
+    /// only to decide that a member which does not look like anything is worth interpreting as a pickle.
+    func scanContent(_ source: ByteSource, depth: Int, nameHint: String?) throws {
+        let head = try source.read(at: 0, count: 512)
+        guard !head.isEmpty else {
+            if depth == 0 { findings.recognised("empty") }
+            return
+        }
+        func starts(_ magic: [UInt8]) -> Bool { head.count >= magic.count && Array(head.prefix(magic.count)) == magic }
+        if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
+            guard depth < Self.maxDepth else {
+                findings.add(
+                    "zip.nested-too-deep", .medium, at: 0, subject: "zip", "archive nesting beyond the scanner's bound")
+                return
+            }
+            try scanZip(source, depth: depth)
+        } else if starts([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) {
+            try scanNpy(source)
+        } else if starts(Array("GGUF".utf8)) {
+            try scanGGUF(source)
+        } else if starts([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) {
+            try scanHDF5(source)
+        } else if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
+            // Before tar: a pickle can carry "ustar" at offset 257 inside a string and still load as a pickle.
+            try scanPickles(source, firstOnly: false)
+        } else if head.count >= 262, Array(head[257..<262]) == Array("ustar".utf8) {
+            try scanTar(source, depth: depth)
+        } else if head.count >= 9, head[8] == 0x7B, le64(head, 0) <= source.size - 8 {
+            try scanSafetensors(source)
+        } else if depth == 0, head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 {
+            try scanZlib(source, depth: depth)
+        } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.startsProtocol0(head[0]) {
+            try trialPickle(source, depth: depth, nameHint: nameHint)
+        } else if depth == 0 {
+            findings.recognised("unknown")
+            findings.add(
+                "format.unrecognised", .low, at: 0, subject: "content",
+                "the content matches no model format the scanner knows")
+        }
+    }
+
+    /// A zlib stream (what `joblib.dump(..., compress=n)` writes): inflated in memory up to the bound, then scanned
+    /// by content. Past the bound, or corrupt, it is a high finding: never passed unscanned.
+    private func scanZlib(_ source: ByteSource, depth: Int) throws {
+        findings.recognised("zlib")
+        var inflated: [UInt8]?
+        if source.size <= Self.maxInflatedSize {
+            let compressed = try source.read(at: 2, count: Int(source.size) - 2)
+            inflated = try? Inflate.inflate(compressed, limit: Int(Self.maxInflatedSize))
+        }
+        guard let inflated else {
+            findings.add(
+                "format.compressed-pickle", .high, at: 0, subject: "zlib stream",
+                "a zlib stream that is corrupt or inflates past the scanner's bound; not scanned")
+            return
+        }
+        try findings.inMember("zlib") {
+            try scanContent(ByteSource(bytes: inflated), depth: depth + 1, nameHint: "stream.pkl")
+        }
+    }
+
+    /// A protocol 0 or 1 pickle has no PROTO: interpret it and keep the result only if it parses (or names a
+    /// dangerous global on the way).
+    private func trialPickle(_ source: ByteSource, depth: Int, nameHint: String?) throws {
+        let trial = FindingCollector(file: findings.file)
+        trial.member = findings.member
+        let interpreter = PickleInterpreter(stream: ByteStream(source: source), findings: trial)
+        let outcome = try interpreter.interpretOne()
+        var parsed = false
+        if case .stopped = outcome { parsed = true }
+        let dangerous = trial.findings.contains {
+            $0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
+        }
+        if parsed || dangerous || nameHint?.hasSuffix(".pkl") == true {
+            try scanPickles(source, firstOnly: false)
+        } else if depth == 0 {
+            findings.recognised("unknown")
+            findings.add(
+                "format.unrecognised", .low, at: 0, subject: "content",
+                "the content matches no model format the scanner knows")
+        }
+    }
+
+    /// Legacy PyTorch files start with a pickled magic number (0x1950a86a20f9469cfc6c, little-endian here).
+    private static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
+
+    /// Interprets every pickle laid end to end in `source`. A legacy PyTorch file holds five pickles and then raw
+    /// storage bytes; anything else after `STOP` is either another pickle (scanned) or trailing bytes (a finding).
+    func scanPickles(_ source: ByteSource, firstOnly: Bool) throws {
+        findings.recognised("pickle")
+        let stream = ByteStream(source: source)
+        let interpreter = PickleInterpreter(stream: stream, findings: findings)
+        var count = 0
+        var legacy = false
+        while true {
+            let outcome = try interpreter.interpretOne()
+            guard case .stopped(let value) = outcome else { return }
+            count += 1
+            if count == 1, case .bigInt(let bytes) = value, bytes == Self.legacyMagic {
+                legacy = true
+                findings.recognised("pytorch-legacy")
+            }
+            if firstOnly || (legacy && count == 5) || stream.atEnd { return }
+            let offset = stream.position
+            guard let next = try stream.peekByte(), PickleOpcodes.isOpcode(next) else {
+                findings.add(
+                    "pickle.trailing-bytes", .medium, at: offset, subject: "\(stream.remaining) bytes",
+                    "bytes after STOP that are not another pickle")
+                return
+            }
+            if !legacy {
+                findings.add(
+                    "pickle.stacked", .low, at: offset, subject: "pickle \(count + 1)",
+                    "another pickle follows STOP (a loader that reads on would run it; it is scanned too)")
+            }
+        }
+    }
+}
+
+/// Which bytes are pickle opcodes.
+enum PickleOpcodes {
+    private static let table: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in Array("()012FIJKLMNPQRSTUVXabcdeghijlopqrstu}].GBC".utf8) { table[Int(byte)] = true }
+        for byte in 0x80...0x98 { table[byte] = true }
+        return table
+    }()
+
+    static func isOpcode(_ byte: UInt8) -> Bool { table[Int(byte)] }
+
+    /// Bytes a protocol 0 or 1 pickle plausibly starts with.
+    static func startsProtocol0(_ byte: UInt8) -> Bool { Array("(]}).cNIJKLSVXUTFG".utf8).contains(byte) }
+}

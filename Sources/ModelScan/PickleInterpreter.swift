@@ -1,0 +1,613 @@
+import Foundation
+
+/// Abstract interpretation of one pickle stream: every opcode of protocols 0–5 is decoded and its effect on the
+/// stack, marks, memo and frames is tracked, so that `STACK_GLOBAL` operands are resolved through the memo and
+/// reductions, persistent ids and extension codes are judged where they happen. Nothing is ever executed.
+///
+/// Memory stays bounded: text and containers are truncated, the stack, marks and memo have limits, and payloads
+/// (`BINBYTES` and kin) are skipped, never held. Past a bound the interpreter degrades to conservative mode:
+/// operands read back as `.unknown`, so a `STACK_GLOBAL` it cannot resolve is itself a high finding.
+final class PickleInterpreter {
+    /// How one pickle ended.
+    enum Outcome {
+        /// `STOP` was reached; the value it returned.
+        case stopped(PickleValue)
+        /// The stream had no bytes left before the first opcode.
+        case empty
+        /// The stream ended before `STOP`, or an opcode could not be decoded; a finding says which.
+        case broken
+    }
+
+    static let maxStack = 1 << 20
+    static let maxMarks = 1 << 16
+
+    private let stream: ByteStream
+    private let findings: FindingCollector
+    private var stack: [PickleValue] = []
+    private var marks: [Int] = []
+    private var memo = PickleMemo()
+    private var degraded = false
+    private var frameEnd: UInt64?
+    private var reportedFrameMismatch = false
+    private var reportedUnderflow = false
+
+    init(stream: ByteStream, findings: FindingCollector) {
+        self.stream = stream
+        self.findings = findings
+    }
+
+    // MARK: - Stack
+
+    @inline(__always)
+    private func push(_ value: PickleValue) {
+        if stack.count >= Self.maxStack {
+            degrade(at: stream.position, "the pickle stack exceeds the scanner's bound")
+            return
+        }
+        stack.append(value)
+    }
+
+    private func degrade(at offset: UInt64, _ why: String) {
+        if !degraded {
+            degraded = true
+            findings.add(
+                "pickle.bound-exceeded", .medium, at: offset, subject: "pickle",
+                why + "; analysis continues conservatively")
+        }
+        stack.removeAll()
+        marks.removeAll()
+    }
+
+    private func underflow(_ offset: UInt64) {
+        if !reportedUnderflow && !degraded {
+            reportedUnderflow = true
+            findings.add(
+                "pickle.stack-underflow", .medium, at: offset, subject: "stack",
+                "an opcode pops more than the stack holds (Python would stop here)")
+        }
+    }
+
+    @inline(__always)
+    private func pop(_ offset: UInt64) -> PickleValue {
+        let floor = marks.last ?? 0
+        guard stack.count > floor else {
+            underflow(offset)
+            return .unknown
+        }
+        return stack.removeLast()
+    }
+
+    private func top(_ offset: UInt64) -> PickleValue {
+        let floor = marks.last ?? 0
+        guard stack.count > floor else {
+            underflow(offset)
+            return .unknown
+        }
+        return stack[stack.count - 1]
+    }
+
+    private func popMark(_ offset: UInt64) -> [PickleValue] {
+        guard let mark = marks.popLast() else {
+            if !degraded {
+                findings.add(
+                    "pickle.mark-missing", .medium, at: offset, subject: "mark",
+                    "an opcode needs a MARK that is not on the stack")
+            }
+            return []
+        }
+        let items = Array(stack[min(mark, stack.count)...])
+        stack.removeSubrange(min(mark, stack.count)...)
+        return items
+    }
+
+    // MARK: - Arguments
+
+    private func truncated(_ offset: UInt64) -> Outcome {
+        findings.add("pickle.truncated", .medium, at: offset, subject: "pickle", "the pickle ends before STOP")
+        return .broken
+    }
+
+    private func readSigned(_ width: Int) throws -> Int64? {
+        guard let raw = try stream.readLE(width) else { return nil }
+        let shift = UInt64(64 - 8 * width)
+        return Int64(bitPattern: raw << shift) >> Int64(shift)
+    }
+
+    /// Reads `length` bytes as text when short enough, otherwise skips them.
+    private func readText(length: UInt64, utf8: Bool) throws -> PickleValue? {
+        if length > UInt64(PickleValue.maxText) {
+            return try stream.skip(length) ? .opaqueText : nil
+        }
+        guard let bytes = try stream.read(Int(length)) else { return nil }
+        return .string(
+            utf8 ? String(decoding: bytes, as: UTF8.self) : String(bytes.map { Character(Unicode.Scalar($0)) }))
+    }
+
+    private func skipPayload(length: UInt64) throws -> Bool { try stream.skip(length) }
+
+    /// A decimal argument line of INT, LONG, GET, PUT.
+    private func readDecimalLine() throws -> (value: Int64?, complete: Bool, text: String) {
+        let line = try stream.readLine(cap: 256)
+        var text = String(decoding: line.bytes, as: UTF8.self)
+        if text.hasSuffix("L") { text.removeLast() }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        return (line.truncated ? nil : Int64(trimmed), line.complete, trimmed)
+    }
+
+    private func readNameLine() throws -> String? {
+        let line = try stream.readLine(cap: PickleValue.maxText)
+        guard line.complete else { return nil }
+        return String(decoding: line.bytes, as: UTF8.self) + (line.truncated ? "\u{2026}" : "")
+    }
+
+    // MARK: - Checks
+
+    private func judgeGlobal(module: String, name: String, at offset: UInt64, via opcode: String) {
+        let subject = module + "." + name
+        switch GlobalPolicy.verdict(module: module, name: name) {
+        case .allowed:
+            break
+        case .dangerous:
+            findings.add(
+                "pickle.global.dangerous", .critical, at: offset, subject: subject,
+                "\(opcode) imports a callable that can run code, import modules or touch files and sockets")
+        case .unknown:
+            findings.add(
+                "pickle.global.unknown", .medium, at: offset, subject: subject,
+                "\(opcode) imports a global outside the allow-list")
+        }
+    }
+
+    private static let storageTypes: Set<String> = GlobalPolicy.allowed.filter { $0.hasSuffix("Storage") }
+
+    /// `('storage', <torch storage type>, key, location, numel[, view])`: what `torch.save` writes.
+    private func isTorchStorageID(_ pid: PickleValue) -> Bool {
+        guard case .tuple(let items) = pid, items.count == 5 || items.count == 6,
+            case .string("storage") = items[0], case .string = items[2], case .string = items[3]
+        else { return false }
+        switch items[1] {
+        case .global(let module, let name): return Self.storageTypes.contains(module + "." + name)
+        case .string(let dtype): return dtype.count < 32  // torch 2.x zip with string-typed storages
+        default: return false
+        }
+    }
+
+    // MARK: - The interpreter
+
+    /// Interprets one pickle, from its first opcode through `STOP`.
+    func interpretOne() throws -> Outcome {
+        stack.removeAll(keepingCapacity: true)
+        marks.removeAll()
+        memo = PickleMemo()
+        degraded = false
+        frameEnd = nil
+        reportedFrameMismatch = false
+        reportedUnderflow = false
+        var first = true
+        let start = stream.position
+
+        while true {
+            let offset = stream.position
+            if let end = frameEnd {
+                if offset == end {
+                    frameEnd = nil
+                } else if offset > end {
+                    frameMismatch(at: offset, "an opcode runs past the end of its FRAME")
+                    frameEnd = nil
+                }
+            }
+            guard let op = try stream.readByte() else {
+                return offset == start ? .empty : truncated(offset)
+            }
+            defer { first = false }
+            switch op {
+            case 0x28:  // MARK
+                if marks.count >= Self.maxMarks {
+                    degrade(at: offset, "the pickle nests more MARKs than the scanner's bound")
+                } else if !degraded {
+                    marks.append(stack.count)
+                }
+            case 0x2E:  // STOP
+                let value = degraded ? .unknown : pop(offset)
+                if let end = frameEnd, stream.position != end {
+                    frameMismatch(at: offset, "STOP does not end the current FRAME")
+                }
+                if memo.overflowed && !degraded {
+                    findings.add(
+                        "pickle.bound-exceeded", .medium, at: offset, subject: "memo",
+                        "the memo exceeds the scanner's bound; values past it were treated as unknown")
+                }
+                return .stopped(value)
+            case 0x30:  // POP
+                let floor = marks.last ?? 0
+                if stack.count > floor {
+                    stack.removeLast()
+                } else if !marks.isEmpty {
+                    _ = popMark(offset)
+                } else {
+                    underflow(offset)
+                }
+            case 0x31:  // POP_MARK
+                _ = popMark(offset)
+            case 0x32:  // DUP
+                push(top(offset))
+            case 0x46:  // FLOAT
+                let line = try stream.readLine(cap: 256)
+                guard line.complete else { return truncated(offset) }
+                push(.float)
+            case 0x49, 0x4C:  // INT, LONG
+                let (value, complete, text) = try readDecimalLine()
+                guard complete else { return truncated(offset) }
+                if op == 0x49, text == "00" || text == "01" {
+                    push(.bool(text == "01"))
+                } else if let value {
+                    push(.int(value))
+                } else if !text.isEmpty, text.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" }) {
+                    push(.bigInt([]))
+                } else {
+                    return invalidArgument(at: offset, op == 0x49 ? "INT" : "LONG")
+                }
+            case 0x4A:  // BININT
+                guard let value = try readSigned(4) else { return truncated(offset) }
+                push(.int(value))
+            case 0x4B:  // BININT1
+                guard let value = try stream.readByte() else { return truncated(offset) }
+                push(.int(Int64(value)))
+            case 0x4D:  // BININT2
+                guard let value = try stream.readLE(2) else { return truncated(offset) }
+                push(.int(Int64(value)))
+            case 0x4E: push(.none)  // NONE
+            case 0x88: push(.bool(true))  // NEWTRUE
+            case 0x89: push(.bool(false))  // NEWFALSE
+            case 0x50:  // PERSID
+                guard let line = try readNameLine() else { return truncated(offset) }
+                findings.add(
+                    "pickle.persistent-id", .medium, at: offset, subject: "PERSID " + String(line.prefix(64)),
+                    "a text persistent id hands data to the loader's persistent_load (not PyTorch's convention)")
+                push(.unknown)
+            case 0x51:  // BINPERSID
+                let pid = pop(offset)
+                if !isTorchStorageID(pid) && !degraded {
+                    findings.add(
+                        "pickle.persistent-id", .medium, at: offset, subject: "BINPERSID",
+                        "a persistent id outside PyTorch's ('storage', type, key, location, numel) convention")
+                }
+                push(.unknown)
+            case 0x52:  // REDUCE
+                let args = pop(offset)
+                let callable = pop(offset)
+                push(call(callable, args: args, at: offset, via: "REDUCE"))
+            case 0x53:  // STRING
+                let line = try stream.readLine(cap: PickleValue.maxText + 2)
+                guard line.complete else { return truncated(offset) }
+                guard let value = PickleText.decodeQuotedString(line.bytes, truncated: line.truncated) else {
+                    return invalidArgument(at: offset, "STRING")
+                }
+                push(value)
+            case 0x54:  // BINSTRING
+                guard let length = try readSigned(4) else { return truncated(offset) }
+                guard length >= 0 else { return invalidArgument(at: offset, "BINSTRING") }
+                guard let value = try readText(length: UInt64(length), utf8: false) else { return truncated(offset) }
+                push(value)
+            case 0x55:  // SHORT_BINSTRING
+                guard let length = try stream.readByte() else { return truncated(offset) }
+                guard let value = try readText(length: UInt64(length), utf8: false) else { return truncated(offset) }
+                push(value)
+            case 0x56:  // UNICODE
+                let line = try stream.readLine(cap: PickleValue.maxText)
+                guard line.complete else { return truncated(offset) }
+                push(line.truncated ? .opaqueText : .string(PickleText.decodeRawUnicodeEscape(line.bytes)))
+            case 0x58, 0x8C, 0x8D:  // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
+                guard let length = try stream.readLE(op == 0x58 ? 4 : op == 0x8C ? 1 : 8) else {
+                    return truncated(offset)
+                }
+                guard let value = try readText(length: length, utf8: true) else { return truncated(offset) }
+                push(value)
+            case 0x42, 0x43, 0x8E, 0x96:  // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
+                guard let length = try stream.readLE(op == 0x42 ? 4 : op == 0x43 ? 1 : 8) else {
+                    return truncated(offset)
+                }
+                guard try skipPayload(length: length) else { return truncated(offset) }
+                push(.bytes)
+            case 0x8A, 0x8B:  // LONG1, LONG4
+                let length: Int64
+                if op == 0x8A {
+                    guard let n = try stream.readByte() else { return truncated(offset) }
+                    length = Int64(n)
+                } else {
+                    guard let n = try readSigned(4) else { return truncated(offset) }
+                    guard n >= 0 else { return invalidArgument(at: offset, "LONG4") }
+                    length = n
+                }
+                if length <= 16 {
+                    guard let bytes = try stream.read(Int(length)) else { return truncated(offset) }
+                    if bytes.count <= 8 {
+                        var value: Int64 = 0
+                        for (index, byte) in bytes.enumerated() { value |= Int64(byte) << Int64(8 * index) }
+                        if !bytes.isEmpty, bytes.count < 8, bytes.last! & 0x80 != 0 {
+                            value -= Int64(1) << Int64(8 * bytes.count)
+                        }
+                        push(.int(value))
+                    } else {
+                        push(.bigInt(bytes))
+                    }
+                } else {
+                    guard try skipPayload(length: UInt64(length)) else { return truncated(offset) }
+                    push(.bigInt([]))
+                }
+            case 0x47:  // BINFLOAT
+                guard try stream.skip(8) else { return truncated(offset) }
+                push(.float)
+            case 0x61:  // APPEND
+                _ = pop(offset)
+                _ = top(offset)
+            case 0x65:  // APPENDS
+                _ = popMark(offset)
+            case 0x62:  // BUILD
+                let state = pop(offset)
+                let target = top(offset)
+                if case .global(let module, let name) = target {
+                    findings.add(
+                        "pickle.build-on-global", .high, at: offset, subject: module + "." + name,
+                        "BUILD sets attributes on an imported global (can overwrite module state)")
+                }
+                if case .object(let callable, _) = target, callable == "joblib.numpy_pickle.NumpyArrayWrapper" {
+                    guard try skipJoblibArray(state: state, at: offset) else { return .broken }
+                }
+            case 0x63:  // GLOBAL
+                guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
+                let (m, n) = GlobalPolicy.normalised(module: module, name: name)
+                judgeGlobal(module: module, name: name, at: offset, via: "GLOBAL")
+                push(.global(module: m, name: n))
+            case 0x69:  // INST
+                guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
+                let (m, n) = GlobalPolicy.normalised(module: module, name: name)
+                judgeGlobal(module: module, name: name, at: offset, via: "INST")
+                let args = popMark(offset)
+                push(.object(callable: m + "." + n, args: Array(args.prefix(PickleValue.maxElements))))
+            case 0x93:  // STACK_GLOBAL
+                let name = pop(offset)
+                let module = pop(offset)
+                if case .string(let m) = module, case .string(let n) = name {
+                    judgeGlobal(module: m, name: n, at: offset, via: "STACK_GLOBAL")
+                    let (nm, nn) = GlobalPolicy.normalised(module: m, name: n)
+                    push(.global(module: nm, name: nn))
+                } else {
+                    findings.add(
+                        "pickle.global.unresolved", .high, at: offset, subject: "STACK_GLOBAL",
+                        "STACK_GLOBAL operands could not be resolved to strings; the imported global is unknown")
+                    push(.unknown)
+                }
+            case 0x64:  // DICT
+                push(dict(from: popMark(offset)))
+            case 0x7D: push(.dict([]))  // EMPTY_DICT
+            case 0x6C:  // LIST
+                _ = popMark(offset)
+                push(.list)
+            case 0x5D: push(.list)  // EMPTY_LIST
+            case 0x29: push(.tuple([]))  // EMPTY_TUPLE
+            case 0x74:  // TUPLE
+                push(.boundedTuple(popMark(offset)))
+            case 0x85, 0x86, 0x87:  // TUPLE1, TUPLE2, TUPLE3
+                var items = [PickleValue]()
+                for _ in 0..<Int(op - 0x84) { items.append(pop(offset)) }
+                push(.tuple(items.reversed()))
+            case 0x8F: push(.set)  // EMPTY_SET
+            case 0x90:  // ADDITEMS
+                _ = popMark(offset)
+            case 0x91:  // FROZENSET
+                _ = popMark(offset)
+                push(.set)
+            case 0x73:  // SETITEM
+                let value = pop(offset)
+                let key = pop(offset)
+                addToTopDict([(key, value)], offset)
+            case 0x75:  // SETITEMS
+                let items = popMark(offset)
+                addToTopDict(pairs(items), offset)
+            case 0x6F:  // OBJ
+                var args = popMark(offset)
+                let cls = args.isEmpty ? PickleValue.unknown : args.removeFirst()
+                push(call(cls, args: .tuple(args), at: offset, via: "OBJ"))
+            case 0x81:  // NEWOBJ
+                let args = pop(offset)
+                let cls = pop(offset)
+                push(call(cls, args: args, at: offset, via: "NEWOBJ"))
+            case 0x92:  // NEWOBJ_EX
+                _ = pop(offset)
+                let args = pop(offset)
+                let cls = pop(offset)
+                push(call(cls, args: args, at: offset, via: "NEWOBJ_EX"))
+            case 0x67, 0x68, 0x6A:  // GET, BINGET, LONG_BINGET
+                let key: Int64
+                if op == 0x67 {
+                    let (value, complete, _) = try readDecimalLine()
+                    guard complete else { return truncated(offset) }
+                    guard let value else { return invalidArgument(at: offset, "GET") }
+                    key = value
+                } else {
+                    guard let value = try stream.readLE(op == 0x68 ? 1 : 4) else { return truncated(offset) }
+                    key = Int64(value)
+                }
+                if let value = memo.get(key) {
+                    push(value)
+                } else {
+                    findings.add(
+                        "pickle.memo-undefined", .medium, at: offset, subject: "memo[\(key)]",
+                        "a memo read of a key never written (Python would stop here)")
+                    push(.unknown)
+                }
+            case 0x70, 0x71, 0x72, 0x94:  // PUT, BINPUT, LONG_BINPUT, MEMOIZE
+                let key: Int64
+                switch op {
+                case 0x70:
+                    let (value, complete, _) = try readDecimalLine()
+                    guard complete else { return truncated(offset) }
+                    guard let value, value >= 0 else { return invalidArgument(at: offset, "PUT") }
+                    key = value
+                case 0x71:
+                    guard let value = try stream.readByte() else { return truncated(offset) }
+                    key = Int64(value)
+                case 0x72:
+                    guard let value = try stream.readLE(4) else { return truncated(offset) }
+                    key = Int64(value)
+                default:
+                    key = memo.count
+                }
+                let value = top(offset)
+                if memo.put(key, value) {
+                    findings.add(
+                        "pickle.memo-overwrite", .medium, at: offset, subject: "memo[\(key)]",
+                        "a memo key is written twice (memo indirection; picklers never do this)")
+                }
+            case 0x80:  // PROTO
+                guard let version = try stream.readByte() else { return truncated(offset) }
+                if !first {
+                    findings.add(
+                        "pickle.proto-misplaced", .medium, at: offset, subject: "PROTO \(version)",
+                        "PROTO appears after the first opcode")
+                }
+                if version > 5 {
+                    findings.add(
+                        "pickle.proto-unsupported", .medium, at: offset, subject: "PROTO \(version)",
+                        "the pickle claims a protocol above 5")
+                }
+            case 0x82, 0x83, 0x84:  // EXT1, EXT2, EXT4
+                guard let code = try stream.readLE(op == 0x82 ? 1 : op == 0x83 ? 2 : 4) else {
+                    return truncated(offset)
+                }
+                findings.add(
+                    "pickle.extension-code", .high, at: offset, subject: "EXT code \(code)",
+                    "an extension-registry opcode imports whatever global the loader registered under this code")
+                push(.unknown)
+            case 0x95:  // FRAME
+                guard let length = try stream.readLE(8) else { return truncated(offset) }
+                if let end = frameEnd, end != offset {
+                    frameMismatch(at: offset, "a FRAME starts before the previous one ends")
+                }
+                if length > stream.remaining {
+                    frameMismatch(at: offset, "a FRAME is longer than the rest of the data")
+                    frameEnd = nil
+                } else {
+                    frameEnd = length == 0 ? nil : stream.position + length
+                }
+            case 0x97: push(.bytes)  // NEXT_BUFFER
+            case 0x98: break  // READONLY_BUFFER
+            default:
+                findings.add(
+                    "pickle.invalid-opcode", .high, at: offset, subject: "opcode 0x" + String(op, radix: 16),
+                    "a byte that is not a pickle opcode; the rest of this pickle cannot be analysed")
+                return .broken
+            }
+        }
+    }
+
+    private func frameMismatch(at offset: UInt64, _ message: String) {
+        guard !reportedFrameMismatch else { return }
+        reportedFrameMismatch = true
+        findings.add("pickle.frame-mismatch", .medium, at: offset, subject: "FRAME", message)
+    }
+
+    private func invalidArgument(at offset: UInt64, _ opcode: String) -> Outcome {
+        findings.add(
+            "pickle.invalid-argument", .high, at: offset, subject: opcode,
+            "a malformed \(opcode) argument; the rest of this pickle cannot be analysed")
+        return .broken
+    }
+
+    /// The result of calling `callable`; a callable that is not an imported global is itself a finding.
+    private func call(_ callable: PickleValue, args: PickleValue, at offset: UInt64, via opcode: String) -> PickleValue
+    {
+        let items: [PickleValue]
+        if case .tuple(let tuple) = args { items = tuple } else { items = [] }
+        switch callable {
+        case .global(let module, let name):
+            return .object(callable: module + "." + name, args: items)
+        case .unknown where degraded:
+            return .unknown
+        default:
+            findings.add(
+                "pickle.call-computed", .medium, at: offset, subject: opcode,
+                "\(opcode) calls a value that is not an imported global")
+            return .object(callable: nil, args: items)
+        }
+    }
+
+    private func pairs(_ items: [PickleValue]) -> [(PickleValue, PickleValue)] {
+        stride(from: 0, to: items.count - 1, by: 2).map { (items[$0], items[$0 + 1]) }
+    }
+
+    private func dict(from items: [PickleValue]) -> PickleValue {
+        .dict(Array(pairs(items).prefix(PickleValue.maxElements)))
+    }
+
+    private func addToTopDict(_ newPairs: [(PickleValue, PickleValue)], _ offset: UInt64) {
+        let floor = marks.last ?? 0
+        guard stack.count > floor else {
+            underflow(offset)
+            return
+        }
+        if case .dict(var existing) = stack[stack.count - 1], existing.count < PickleValue.maxElements {
+            existing.append(contentsOf: newPairs.prefix(PickleValue.maxElements - existing.count))
+            stack[stack.count - 1] = .dict(existing)
+        }
+    }
+
+    /// joblib writes each array's bytes right after its wrapper's BUILD: skip them (after the alignment padding
+    /// joblib adds when `allow_mmap` is set) and go on interpreting.
+    private func skipJoblibArray(state: PickleValue, at offset: UInt64) throws -> Bool {
+        guard let size = Self.joblibArrayBytes(state: state) else {
+            findings.add(
+                "joblib.array-unknown", .high, at: offset, subject: "NumpyArrayWrapper",
+                "a joblib array whose size cannot be determined; the rest of the pickle cannot be analysed")
+            return false
+        }
+        // joblib closes the frame before the raw bytes (protocol 4+): they belong to no frame.
+        if let end = frameEnd, stream.position == end { frameEnd = nil }
+        if case .bool(true) = state["allow_mmap"] ?? .none {
+            guard let padding = try stream.readByte(), try stream.skip(UInt64(padding)) else {
+                _ = truncated(offset)
+                return false
+            }
+        }
+        guard try stream.skip(size) else {
+            _ = truncated(offset)
+            return false
+        }
+        return true
+    }
+
+    /// Bytes of a joblib array from its wrapper state (shape and dtype), with checked arithmetic.
+    static func joblibArrayBytes(state: PickleValue) -> UInt64? {
+        guard case .tuple(let shape) = state["shape"] ?? .none, shape.count < PickleValue.maxElements,
+            case .object(_, let dtypeArgs) = state["dtype"] ?? .none, case .string(let code) = dtypeArgs.first ?? .none,
+            var total = itemSize(code)
+        else { return nil }
+        for dimension in shape {
+            guard case .int(let n) = dimension, n >= 0 else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: UInt64(n))
+            if overflow { return nil }
+            total = product
+        }
+        return total
+    }
+
+    /// Item size of a numpy dtype code such as `f8`, `<i4`, `U5`, `b1`, `M8[ns]`; nil for objects or unknown codes.
+    static func itemSize(_ code: String) -> UInt64? {
+        var scalars = Substring(code)
+        if let first = scalars.first, "<>|=".contains(first) { scalars = scalars.dropFirst() }
+        guard let kind = scalars.first else { return nil }
+        let digits = scalars.dropFirst().prefix { $0.isNumber }
+        switch kind {
+        case "f", "i", "u", "c", "b", "V", "S", "M", "m", "a":
+            if kind == "b", digits.isEmpty { return 1 }
+            return UInt64(digits)
+        case "U":
+            return UInt64(digits).flatMap { $0 <= UInt64.max / 4 ? $0 * 4 : nil }
+        case "?", "B", "h", "H", "l", "L", "q", "Q", "e", "d", "g", "F", "D":
+            return nil
+        default:
+            return nil
+        }
+    }
+}

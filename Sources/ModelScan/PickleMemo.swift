@@ -1,0 +1,70 @@
+/// The pickle memo as the abstract interpreter tracks it: which keys are defined (exactly, so `MEMOIZE`'s
+/// `len(memo)` key is right) and, up to a bound, what they hold. Past the bound a key stays defined but reads
+/// back as `.unknown`, which makes later checks fail closed.
+struct PickleMemo {
+    /// Keys below this are tracked in a bitmap (at most 8 MiB); larger keys in a bounded set.
+    static let bitmapKeys: Int64 = 1 << 26
+    static let maxLargeKeys = 100_000
+    /// Values kept for any key, then only for names and globals.
+    static let maxValues = 100_000
+    static let maxNameValues = 400_000
+
+    private var bits: [UInt64] = []
+    private var largeKeys: Set<Int64> = []
+    private var values: [Int64: PickleValue] = [:]
+    /// `len(memo)`: the number of distinct keys defined.
+    private(set) var count: Int64 = 0
+    /// Set once a bound was exceeded.
+    private(set) var overflowed = false
+
+    /// Whether `key` is defined.
+    func isDefined(_ key: Int64) -> Bool {
+        if key >= 0, key < Self.bitmapKeys {
+            let word = Int(key >> 6)
+            return word < bits.count && bits[word] & (1 << UInt64(key & 63)) != 0
+        }
+        return largeKeys.contains(key)
+    }
+
+    /// Defines `key` as `value`; returns whether it was already defined.
+    @discardableResult
+    mutating func put(_ key: Int64, _ value: PickleValue) -> Bool {
+        let existed = isDefined(key)
+        if !existed {
+            if key >= 0, key < Self.bitmapKeys {
+                let word = Int(key >> 6)
+                if word >= bits.count {
+                    bits.append(contentsOf: repeatElement(0, count: max(word + 1 - bits.count, bits.count)))
+                }
+                bits[word] |= 1 << UInt64(key & 63)
+            } else if largeKeys.count < Self.maxLargeKeys {
+                largeKeys.insert(key)
+            } else {
+                overflowed = true
+            }
+            count += 1
+        }
+        if value.isInteresting {
+            let isName: Bool
+            switch value {
+            case .string, .global: isName = true
+            default: isName = false
+            }
+            if values.count < Self.maxValues || (isName && values.count < Self.maxNameValues) || values[key] != nil {
+                values[key] = value
+            } else {
+                values[key] = nil
+                overflowed = true
+            }
+        } else if existed {
+            values[key] = nil
+        }
+        return existed
+    }
+
+    /// The value at `key`: nil when undefined, `.unknown` when defined but not kept.
+    func get(_ key: Int64) -> PickleValue? {
+        guard isDefined(key) else { return nil }
+        return values[key] ?? .unknown
+    }
+}

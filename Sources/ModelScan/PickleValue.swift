@@ -1,0 +1,52 @@
+/// What the abstract pickle interpreter knows about one stack or memo value. Containers keep only a few
+/// elements: enough to resolve `STACK_GLOBAL` operands, PyTorch persistent ids and joblib array wrappers.
+enum PickleValue {
+    case unknown
+    case none
+    case bool(Bool)
+    case int(Int64)
+    /// An integer too wide for 64 bits; the little-endian two's-complement bytes when at most 16.
+    case bigInt([UInt8])
+    case float
+    /// A `str` of at most `PickleValue.maxText` UTF-8 bytes.
+    case string(String)
+    /// A `str` too long to keep, or bytes of any length.
+    case opaqueText
+    case bytes
+    case global(module: String, name: String)
+    /// The result of calling `callable` (nil when the callable was not a global).
+    case object(callable: String?, args: [PickleValue])
+    case tuple([PickleValue])
+    case list
+    case set
+    case dict([(PickleValue, PickleValue)])
+
+    /// Longest text kept verbatim.
+    static let maxText = 4096
+    /// Most container elements kept.
+    static let maxElements = 64
+
+    /// Whether keeping this value in the memo is worth its memory (it can matter to a later check).
+    var isInteresting: Bool {
+        if case .unknown = self { return false }
+        return true
+    }
+
+    /// A tuple of the first `maxElements` of `items`.
+    static func boundedTuple(_ items: [PickleValue]) -> PickleValue {
+        .tuple(items.count <= maxElements ? items : Array(items.prefix(maxElements)))
+    }
+
+    /// The dotted name of a global, or nil.
+    var globalName: String? {
+        if case .global(let module, let name) = self { return module + "." + name }
+        return nil
+    }
+
+    /// The value of an entry of a dict with string keys.
+    subscript(key: String) -> PickleValue? {
+        guard case .dict(let pairs) = self else { return nil }
+        for (k, v) in pairs { if case .string(key) = k { return v } }
+        return nil
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import ModelScan
+
+/// Files written by real libraries (numpy, joblib with scikit-learn, torch, pickle) must pass the default policy:
+/// a critical or high finding on any of them is a false positive.
+@Suite struct ModelScannerInteropTests {
+    private static let script = """
+        import sys, os, pickle, collections
+        import numpy as np, torch, joblib
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.ensemble import RandomForestClassifier
+        from sklearn.preprocessing import StandardScaler
+        from sklearn.pipeline import make_pipeline
+        d = sys.argv[1]
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(60, 4)); y = (X[:, 0] > 0).astype(int)
+        joblib.dump(LogisticRegression().fit(X, y), os.path.join(d, "logreg.joblib"))
+        joblib.dump(RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y), os.path.join(d, "forest.joblib"))
+        joblib.dump(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), os.path.join(d, "pipe.pkl"))
+        joblib.dump(LogisticRegression().fit(X, y), os.path.join(d, "compressed.joblib"), compress=3)
+        np.save(os.path.join(d, "floats.npy"), np.arange(10.0))
+        np.save(os.path.join(d, "objects.npy"), np.array([1, "a", None], dtype=object), allow_pickle=True)
+        np.savez(os.path.join(d, "arrays.npz"), a=np.arange(3), b=np.ones((2, 2)))
+        np.savez_compressed(os.path.join(d, "compressed.npz"), a=np.arange(1000), b=np.ones((20, 20)))
+        m = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+        torch.save(m.state_dict(), os.path.join(d, "state.pt"))
+        torch.save(m.state_dict(), os.path.join(d, "legacy.pt"), _use_new_zipfile_serialization=False)
+        opt = torch.optim.Adam(m.parameters())
+        torch.save({"model": m.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, os.path.join(d, "ckpt.bin"))
+        torch.save({"half": torch.ones(3, dtype=torch.float16), "ints": torch.arange(4)}, os.path.join(d, "mixed.pth"))
+        value = {"a": [1, 2.5, "x", b"y", (1, 2)], "b": {1, 2}, "c": None, "e": 10**30,
+                 "o": collections.OrderedDict(x=1), "f": frozenset([3]), "ba": bytearray(b"z")}
+        for proto in range(6):
+            with open(os.path.join(d, f"plain{proto}.pkl"), "wb") as f:
+                pickle.dump(value, f, protocol=proto)
+        """
+
+    @Test func realLibraryFilesHaveNoHighOrCriticalFinding() throws {
+        guard Interop.pythonCanImport("numpy", "torch", "joblib", "sklearn") else {
+            try Interop.skipOrFail("python3 with numpy, torch, joblib and scikit-learn")
+        }
+        let directory = try TemporaryDirectory()
+        let result = try ChildProcess.python(Self.script, arguments: [directory.url.path], mergesErrors: true).run()
+        #expect(result.status == 0, "\(result.stdout)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
+        #expect(files.count == 18)
+        for file in files {
+            let report = try ModelScanner(deep: true).scan(path: directory.url.appendingPathComponent(file).path)
+            #expect(report.refused(by: .default).isEmpty, "\(file): \(report.findings)")
+            #expect(!report.formats.contains("unknown"), "\(file): \(report.formats)")
+        }
+    }
+
+    @Test func realMaliciousFilesAreCritical() throws {
+        guard Interop.pythonCanImport("torch") else {
+            try Interop.skipOrFail("python3 with torch")
+        }
+        let directory = try TemporaryDirectory()
+        let script = """
+            import sys, os, pickle, torch
+            class Evil:
+                def __reduce__(self):
+                    return (os.system, ("true",))
+            d = sys.argv[1]
+            pickle.dump(Evil(), open(os.path.join(d, "evil.pkl"), "wb"))
+            torch.save({"x": Evil()}, os.path.join(d, "evil.pt"))
+            torch.save({"x": Evil()}, os.path.join(d, "evil_legacy.pt"), _use_new_zipfile_serialization=False)
+            """
+        let result = try ChildProcess.python(script, arguments: [directory.url.path], mergesErrors: true).run()
+        #expect(result.status == 0, "\(result.stdout)")
+        for file in ["evil.pkl", "evil.pt", "evil_legacy.pt"] {
+            let report = try ModelScanner().scan(path: directory.url.appendingPathComponent(file).path)
+            #expect(report.has("pickle.global.dangerous", "system"), "\(file): \(report.findings)")
+        }
+    }
+}
