@@ -25,6 +25,8 @@ let package = Package(
         .library(name: "Deployment", targets: ["Deployment"]),
         .library(name: "VaultServer", targets: ["VaultServer"]),
         .library(name: "VaultServing", targets: ["VaultServing"]),
+        .library(name: "ProtobufWire", targets: ["ProtobufWire"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -59,6 +61,10 @@ let package = Package(
         .target(name: "Homomorphic", dependencies: [crypto], swiftSettings: swiftSettings),
         // The public UCI data sets the demo and tests train on (breast cancer, digits).
         .target(name: "SampleData", resources: [.copy("Resources")], swiftSettings: swiftSettings),
+        // A bounded, hand-written protobuf wire-format reader and writer (ONNX models, the scanner).
+        .target(name: "ProtobufWire", swiftSettings: swiftSettings),
+        // ONNX models: parsing, graph checks and an interpreter for the supported operators.
+        .target(name: "ONNX", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),
         // The vault: catalog, registry, datasets, key ring, access control, audit.
         .target(
             name: "Vault",
@@ -162,6 +168,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
+        .testTarget(name: "ProtobufWireTests", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ONNXTests", dependencies: ["ONNX", "ProtobufWire", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["modelvault", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )
