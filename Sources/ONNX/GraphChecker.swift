@@ -9,6 +9,12 @@ struct GraphChecker {
         }
         let graph = model.graph
         var defined = Set(graph.initializers.keys)
+        // Operators first: an unsupported operator is the error to report even when other checks would fail.
+        for node in graph.nodes {
+            guard Kernels.table["\(node.domain):\(node.opType)"] != nil else {
+                throw .unsupportedOperator(node: node.name, op: node.opType, domain: node.domain)
+            }
+        }
         for input in graph.inputs {
             guard defined.insert(input.name).inserted else {
                 throw .invalidGraph("'\(input.name)' is defined more than once")
@@ -19,9 +25,6 @@ struct GraphChecker {
             let domain = node.domain
             guard model.opsets[domain] != nil || (domain.isEmpty && model.opsets.isEmpty) else {
                 throw .invalidGraph("node '\(node.name)' uses domain '\(domain)' the model does not import")
-            }
-            guard Kernels.table["\(domain):\(node.opType)"] != nil else {
-                throw .unsupportedOperator(node: node.name, op: node.opType, domain: domain)
             }
             for input in node.inputs where !input.isEmpty {
                 guard defined.contains(input) else {

@@ -25,12 +25,18 @@ extension Kernels {
     /// Inference-mode Dropout: the input unchanged, and an all-true mask when asked for.
     static let dropout: Kernel = { _, arguments, _ in
         let x = try arguments.required(0)
+        let ratio = arguments.optional(1)?.doubles?.first ?? 0.5
+        if let training = arguments.optional(2), training.int64s?.first ?? 0 != 0, ratio > 0 {
+            throw KernelError("training mode is not supported (inference only)")
+        }
         return [x, Tensor(.bool, shape: x.shape, storage: .bool([Bool](repeating: true, count: x.count)))]
     }
 
     static let flatten: Kernel = { node, arguments, _ in
         let x = try arguments.required(0)
-        let axis = try x.axis(node.int("axis", 1), rank: x.shape.count + 1)
+        // Flatten's axis may equal the rank (everything in the outer dimension); negatives count from the rank.
+        let requested = node.int("axis", 1)
+        let axis = try x.axis(requested < 0 ? requested + Int64(x.shape.count) : requested, rank: x.shape.count + 1)
         return [x.reshaped([x.shape[..<axis].reduce(1, *), x.shape[axis...].reduce(1, *)])]
     }
 

@@ -174,8 +174,8 @@ extension Kernels {
             let (oh, ow) = two ? (window.output[0], window.output[1]) : (1, window.output[0])
             let outputShape = [n, c] + window.output
             try context.reserve(Tensor.elementCount(outputShape))
-            guard let input = x.doubles, x.elementType == .float || x.elementType == .double else {
-                throw KernelError("expects float or double input")
+            guard let input = x.doubles, x.elementType != .bool, isMax || !x.elementType.isInteger else {
+                throw KernelError("expects a numeric input")
             }
             var out = [Double](repeating: 0, count: n * c * oh * ow)
             for plane in 0..<(n * c) {
@@ -205,8 +205,7 @@ extension Kernels {
                     }
                 }
             }
-            let storage: Tensor.Storage = x.elementType == .float ? .float(out.map { Float($0) }) : .double(out)
-            return [x.with(shape: outputShape, storage: storage)]
+            return [try Tensor(shape: outputShape, doubles: out).cast(to: x.elementType)]
         }
     }
 

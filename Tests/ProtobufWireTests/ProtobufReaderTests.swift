@@ -54,7 +54,9 @@ import Testing
         writer.float(3, 1)
         writer.int(4, 1 << 40)
         let bytes = writer.bytes
-        for cut in 1..<bytes.count {
+        // Cuts at a field boundary leave a valid shorter message; every other cut must be refused.
+        let boundaries: Set<Int> = [7, 16, 21]
+        for cut in 1..<bytes.count where !boundaries.contains(cut) {
             var reader = ProtobufReader(Array(bytes[0..<cut]))
             #expect(throws: ProtobufError.self) {
                 while try reader.next() != nil {}
