@@ -80,10 +80,11 @@ extension Kernels {
         init(_ node: Node) throws {
             if let strings = node.strings("classlabels_strings") {
                 self = .strings(strings)
-            } else if let ints = node.ints("classlabels_ints") {
+            } else if let ints = node.ints("classlabels_ints") ?? node.ints("classlabels_int64s") {
+                // LinearClassifier names them classlabels_ints, the tree ensembles classlabels_int64s.
                 self = .ints(ints)
             } else {
-                throw KernelError("classlabels_ints or classlabels_strings is required")
+                throw KernelError("class labels (ints or strings) are required")
             }
         }
 
