@@ -23,12 +23,13 @@ struct GraphChecker {
         }
         for node in graph.nodes {
             let domain = node.domain
-            guard model.opsets[domain] != nil || (domain.isEmpty && model.opsets.isEmpty) else {
+            guard model.opsets[domain] != nil else {
                 throw .invalidGraph("node '\(node.name)' uses domain '\(domain)' the model does not import")
             }
             for input in node.inputs where !input.isEmpty {
                 guard defined.contains(input) else {
-                    throw .invalidGraph("node '\(node.name)' reads '\(input)' before it is defined (cycle or undefined name)")
+                    throw .invalidGraph(
+                        "node '\(node.name)' reads '\(input)' before it is defined (cycle or undefined name)")
                 }
             }
             for output in node.outputs where !output.isEmpty {

@@ -6,7 +6,8 @@ extension Kernels {
         { _, arguments, _ in
             let x = try arguments.required(0)
             switch x.storage {
-            case .float(let values): return [x.with(shape: x.shape, storage: .float(values.map { Float(function(Double($0))) }))]
+            case .float(let values):
+                return [x.with(shape: x.shape, storage: .float(values.map { Float(function(Double($0))) }))]
             case .double(let values): return [x.with(shape: x.shape, storage: .double(values.map(function)))]
             default: throw KernelError("expects float or double input, got \(x.elementType)")
             }
@@ -157,7 +158,9 @@ extension Kernels {
         case .float: return [base.with(shape: shape, storage: .float(values.map { Float($0) }))]
         case .double: return [base.with(shape: shape, storage: .double(values))]
         case .int:
-            return [base.with(shape: shape, storage: .int(values.map { base.elementType.wrap(Tensor.clampedInteger($0)) }))]
+            return [
+                base.with(shape: shape, storage: .int(values.map { base.elementType.wrap(Tensor.clampedInteger($0)) }))
+            ]
         default: throw KernelError("expects a numeric base")
         }
     }

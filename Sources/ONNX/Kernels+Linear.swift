@@ -59,7 +59,9 @@ extension Kernels {
         let alpha = Double(node.float("alpha", 1))
         let beta = Double(node.float("beta", 1))
         let c = arguments.optional(2)
-        func finish<T: BinaryFloatingPoint>(_ x: [T], _ y: [T], _ bias: [T]?, _ make: ([T]) -> Tensor.Storage) throws
+        func finish<T: BinaryFloatingPoint>(
+            _ x: [T], _ y: [T], _ bias: [T]?, _ make: ([T]) -> Tensor.Storage
+        ) throws
             -> Tensor
         {
             var out = [T](repeating: 0, count: m * n)
@@ -75,11 +77,15 @@ extension Kernels {
         switch (a.storage, b.storage) {
         case (.float(let x), .float(let y)):
             var bias: [Float]?
-            if let c { guard case .float(let values) = c.storage else { throw KernelError("C must be float") }; bias = values }
+            if let c {
+                guard case .float(let values) = c.storage else { throw KernelError("C must be float") }; bias = values
+            }
             return [try finish(x, y, bias) { .float($0) }]
         case (.double(let x), .double(let y)):
             var bias: [Double]?
-            if let c { guard case .double(let values) = c.storage else { throw KernelError("C must be double") }; bias = values }
+            if let c {
+                guard case .double(let values) = c.storage else { throw KernelError("C must be double") }; bias = values
+            }
             return [try finish(x, y, bias) { .double($0) }]
         default: throw KernelError("expects float or double matrices")
         }

@@ -129,7 +129,9 @@ extension Kernels {
         var out: [Float] = []
         for row in 0..<n {
             var scores = (0..<classes).map { c in
-                (0..<f).reduce(intercepts.isEmpty ? 0 : intercepts[c]) { $0 + x[row * f + $1] * coefficients[c * f + $1] }
+                (0..<f).reduce(intercepts.isEmpty ? 0 : intercepts[c]) {
+                    $0 + x[row * f + $1] * coefficients[c * f + $1]
+                }
             }
             if classes == 1 {
                 let positive = scores[0] > 0
@@ -163,7 +165,9 @@ extension Kernels {
         var out: [Float] = []
         for row in 0..<n {
             var scores = (0..<targets).map { t in
-                (0..<f).reduce(intercepts.isEmpty ? 0 : intercepts[t]) { $0 + x[row * f + $1] * coefficients[t * f + $1] }
+                (0..<f).reduce(intercepts.isEmpty ? 0 : intercepts[t]) {
+                    $0 + x[row * f + $1] * coefficients[t * f + $1]
+                }
             }
             try postTransform(transform, &scores)
             out.append(contentsOf: scores.map { Float($0) })
@@ -185,7 +189,9 @@ extension Kernels {
             case "L2": scale = values.reduce(0) { $0 + $1 * $1 }.squareRoot()
             default: throw KernelError("unknown norm \(norm)")
             }
-            for (index, value) in values.enumerated() { out[row * f + index] = Float(scale == 0 ? value : value / scale) }
+            for (index, value) in values.enumerated() {
+                out[row * f + index] = Float(scale == 0 ? value : value / scale)
+            }
         }
         return [Tensor(shape: input.shape, floats: out)]
     }

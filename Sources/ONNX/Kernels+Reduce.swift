@@ -4,8 +4,10 @@ extension Kernels {
         "ArgMin": argExtreme(max: false),
         "ReduceSum": reduce(axesInputFrom: 13, initial: 0, combine: +, finish: { sum, _ in sum }),
         "ReduceMean": reduce(axesInputFrom: 18, initial: 0, combine: +, finish: { sum, count in sum / Double(count) }),
-        "ReduceMax": reduce(axesInputFrom: 18, initial: -.infinity, combine: { Swift.max($0, $1) }, finish: { v, _ in v }),
-        "ReduceMin": reduce(axesInputFrom: 18, initial: .infinity, combine: { Swift.min($0, $1) }, finish: { v, _ in v }),
+        "ReduceMax": reduce(
+            axesInputFrom: 18, initial: -.infinity, combine: { Swift.max($0, $1) }, finish: { v, _ in v }),
+        "ReduceMin": reduce(
+            axesInputFrom: 18, initial: .infinity, combine: { Swift.min($0, $1) }, finish: { v, _ in v }),
     ]
 
     /// The input's shape split around the reduced axes: for each output element, the offsets it reduces over.
@@ -23,7 +25,9 @@ extension Kernels {
         groups.reserveCapacity(keptCount)
         for outer in 0..<keptCount {
             var base = 0
-            for (index, axis) in kept.enumerated() { base += (outer / keptStrides[index] % keptShape[index]) * strides[axis] }
+            for (index, axis) in kept.enumerated() {
+                base += (outer / keptStrides[index] % keptShape[index]) * strides[axis]
+            }
             var group: [Int] = []
             group.reserveCapacity(reducedCount)
             for inner in 0..<reducedCount {
@@ -45,7 +49,8 @@ extension Kernels {
         { node, arguments, context in
             let x = try arguments.required(0)
             guard let values = x.doubles, x.elementType != .bool else { throw KernelError("expects a numeric input") }
-            let requested = context.opset >= opset ? try arguments.optional(1)?.integers().map(Int64.init) : node.ints("axes")
+            let requested =
+                context.opset >= opset ? try arguments.optional(1)?.integers().map(Int64.init) : node.ints("axes")
             let keepDims = node.int("keepdims", 1) != 0
             if (requested ?? []).isEmpty && node.int("noop_with_empty_axes", 0) != 0 { return [x] }
             let axes = Set(try (requested ?? []).map { try x.axis($0) })

@@ -115,8 +115,11 @@ extension Kernels {
     static let squeeze: Kernel = { node, arguments, _ in
         let x = try arguments.required(0)
         let axes = try Set((axes(node, arguments) ?? []).map { try x.axis($0) })
-        for axis in axes where x.shape[axis] != 1 { throw KernelError("cannot squeeze axis \(axis) of size \(x.shape[axis])") }
-        let shape = x.shape.enumerated().filter { axes.isEmpty ? $0.element != 1 : !axes.contains($0.offset) }.map(\.element)
+        for axis in axes where x.shape[axis] != 1 {
+            throw KernelError("cannot squeeze axis \(axis) of size \(x.shape[axis])")
+        }
+        let shape = x.shape.enumerated().filter { axes.isEmpty ? $0.element != 1 : !axes.contains($0.offset) }.map(
+            \.element)
         return [x.reshaped(shape)]
     }
 
@@ -322,13 +325,17 @@ extension Kernels {
             guard !overflow else { throw ONNXError.allocationLimit(context.limits.maximumBytes) }
             shape.append(product)
         }
-        guard let count = Tensor.checkedCount(shape) else { throw ONNXError.allocationLimit(context.limits.maximumBytes) }
+        guard let count = Tensor.checkedCount(shape) else {
+            throw ONNXError.allocationLimit(context.limits.maximumBytes)
+        }
         try context.reserve(count)
         let strides = Tensor.strides(x.shape)
         let outputStrides = Tensor.strides(shape)
         let offsets = (0..<count).map { position in
             var offset = 0
-            for axis in shape.indices { offset += (position / outputStrides[axis] % shape[axis] % x.shape[axis]) * strides[axis] }
+            for axis in shape.indices {
+                offset += (position / outputStrides[axis] % shape[axis] % x.shape[axis]) * strides[axis]
+            }
             return offset
         }
         return [x.gathering(offsets, shape: shape)]

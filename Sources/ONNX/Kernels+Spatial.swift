@@ -144,11 +144,15 @@ extension Kernels {
         switch (x.storage, weight.storage) {
         case (.float(let input), .float(let weights)):
             var biases: [Float]?
-            if let bias { guard case .float(let v) = bias.storage else { throw KernelError("B must be float") }; biases = v }
+            if let bias {
+                guard case .float(let v) = bias.storage else { throw KernelError("B must be float") }; biases = v
+            }
             return [x.with(shape: outputShape, storage: .float(try run(input, weights, biases)))]
         case (.double(let input), .double(let weights)):
             var biases: [Double]?
-            if let bias { guard case .double(let v) = bias.storage else { throw KernelError("B must be double") }; biases = v }
+            if let bias {
+                guard case .double(let v) = bias.storage else { throw KernelError("B must be double") }; biases = v
+            }
             return [x.with(shape: outputShape, storage: .double(try run(input, weights, biases)))]
         default: throw KernelError("expects float or double X and W")
         }
@@ -157,7 +161,9 @@ extension Kernels {
     static func pool(max isMax: Bool) -> Kernel {
         { node, arguments, context in
             let x = try arguments.required(0)
-            if node.outputs.count > 1 && !node.outputs[1].isEmpty { throw KernelError("the Indices output is not supported") }
+            if node.outputs.count > 1 && !node.outputs[1].isEmpty {
+                throw KernelError("the Indices output is not supported")
+            }
             let (n, c, h, w) = try planar(x.shape)
             let spatial = Array(x.shape.dropFirst(2))
             guard let kernel = node.ints("kernel_shape")?.map({ Int(clamping: $0) }) else {

@@ -27,8 +27,9 @@ struct TreeEnsemble {
             let values = node.doubles("nodes_values")
         else { throw KernelError("the tree attributes are incomplete") }
         let count = treeIDs.count
-        guard [nodeIDs.count, featureIDs.count, modeNames.count, trueIDs.count, falseIDs.count, values.count]
-            .allSatisfy({ $0 == count })
+        guard
+            [nodeIDs.count, featureIDs.count, modeNames.count, trueIDs.count, falseIDs.count, values.count]
+                .allSatisfy({ $0 == count })
         else { throw KernelError("the tree attributes differ in length") }
         var index: [Int64: [Int64: Int]] = [:]
         for position in 0..<count {
@@ -122,7 +123,9 @@ extension Kernels {
             let targets = classifier ? labels?.count ?? 0 : Int(clamping: node.int("n_targets", 1))
             guard targets > 0 else { throw KernelError("no classes or targets") }
             let trees = try TreeEnsemble(node: node, weightPrefix: classifier ? "class" : "target", targets: targets)
-            guard trees.maximumFeature < f else { throw KernelError("a branch reads feature \(trees.maximumFeature) of \(f)") }
+            guard trees.maximumFeature < f else {
+                throw KernelError("a branch reads feature \(trees.maximumFeature) of \(f)")
+            }
             let base = node.doubles("base_values") ?? []
             let transform = node.string("post_transform", "NONE")
             let aggregate = node.string("aggregate_function", "SUM")
@@ -152,13 +155,17 @@ extension Kernels {
                 for target in 0..<targets where !seen[target] && (aggregate == "MIN" || aggregate == "MAX") {
                     scores[target] = 0
                 }
-                if aggregate == "AVERAGE" { for target in 0..<targets { scores[target] /= Double(max(trees.roots.count, 1)) } }
+                if aggregate == "AVERAGE" {
+                    for target in 0..<targets { scores[target] /= Double(max(trees.roots.count, 1)) }
+                }
                 if binary, let classID = classIDs.first {
-                    let positive = scores[classID] + (base.count == 1 ? base[0] : (classID < base.count ? base[classID] : 0))
+                    let positive =
+                        scores[classID] + (base.count == 1 ? base[0] : (classID < base.count ? base[classID] : 0))
                     let isPositive = allPositive ? positive > 0.5 : positive > 0
                     picks.append(isPositive ? 1 : 0)
                     let mode = allPositive ? (isPositive ? 0 : 1) : (isPositive ? 2 : 3)
-                    out.append(contentsOf: try secondClass(positive, mode: mode, transform: transform).map { Float($0) })
+                    out.append(
+                        contentsOf: try secondClass(positive, mode: mode, transform: transform).map { Float($0) })
                     continue
                 }
                 if !base.isEmpty {

@@ -49,6 +49,8 @@ struct ModelParser {
             }
         }
         guard sawGraph else { throw ONNXError.malformed("the model has no graph") }
+        // The IR requires opset_import; without it no operator's version is known.
+        guard !model.opsets.isEmpty else { throw ONNXError.malformed("the model imports no operator set") }
         return model
     }
 

@@ -3,7 +3,9 @@ extension ONNXModel {
     ///
     /// Inputs are checked against the declared element types, ranks and fixed dimensions first. The whole run
     /// is bounded by `limits`: going over the byte cap or the deadline throws, never traps.
-    public func run(_ inputs: [String: Tensor], limits: ExecutionLimits = ExecutionLimits()) throws(ONNXError)
+    public func run(
+        _ inputs: [String: Tensor], limits: ExecutionLimits = ExecutionLimits()
+    ) throws(ONNXError)
         -> [String: Tensor]
     {
         var values: [String: Tensor] = graph.initializers
