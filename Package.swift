@@ -123,6 +123,8 @@ let package = Package(
             dependencies: ["VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData"],
             swiftSettings: swiftSettings
         ),
+        // ONNX interpreter vs onnxruntime (latency and throughput); depends on the ONNX module alone.
+        .executableTarget(name: "ONNXBenchmarks", dependencies: ["ONNX"], swiftSettings: swiftSettings),
         // What every test target shares: the interop skip-or-fail rule, a child-process runner, temporary
         // directories and the built `modelvault` binary. Not a product; only the test targets use it.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),

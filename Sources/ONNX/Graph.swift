@@ -26,6 +26,28 @@ public struct Node: Sendable {
     public var outputs: [String]
     /// Attributes by name.
     public var attributes: [String: Attribute]
+    /// Work done once at load for this node (decoded trees, pre-transposed weights).
+    var prepared: Prepared?
+
+    init(
+        name: String, opType: String, domain: String, inputs: [String], outputs: [String],
+        attributes: [String: Attribute]
+    ) {
+        self.name = name
+        self.opType = opType
+        self.domain = domain
+        self.inputs = inputs
+        self.outputs = outputs
+        self.attributes = attributes
+    }
+}
+
+/// What a node computes once at load instead of on every request.
+enum Prepared: Sendable {
+    /// A tree ensemble decoded from its attributes (and checked: errors surface at load).
+    case trees(TreeEnsemble)
+    /// Gemm's constant B with transB=1, stored untransposed ([K, N]) so the kernel's inner loop is contiguous.
+    case gemmWeights([Float])
 }
 
 /// A node attribute's value.

@@ -65,7 +65,12 @@ extension Kernels {
             -> Tensor
         {
             var out = [T](repeating: 0, count: m * n)
-            multiply(x[...], y[...], m: m, k: k, n: n, transA: transA, transB: transB, into: &out, at: 0)
+            if case .gemmWeights(let weights) = node.prepared, let laidOut = weights as? [T] {
+                // B was transposed at load: the contiguous i-p-j loop instead of strided dot products.
+                multiply(x[...], laidOut[...], m: m, k: k, n: n, transA: transA, transB: false, into: &out, at: 0)
+            } else {
+                multiply(x[...], y[...], m: m, k: k, n: n, transA: transA, transB: transB, into: &out, at: 0)
+            }
             if alpha != 1 { for index in out.indices { out[index] *= T(alpha) } }
             if let bias, let c, beta != 0 {
                 let (sum, _) = try Broadcast.zip(out, [m, n], bias, c.shape) { $0 + T(beta) * $1 }

@@ -20,7 +20,29 @@ struct TreeEnsemble {
     /// Per node, the (target or class, weight) pairs of a leaf.
     var leaves: [[(Int, Double)]] = []
 
-    init(node: Node, weightPrefix prefix: String, targets: Int) throws {
+    /// Whether the ensemble classifies (labels, class weights) or regresses (targets).
+    var classifier = false
+    /// How many classes or targets the scores have.
+    var targets = 0
+
+    /// Decodes and checks a TreeEnsembleClassifier or TreeEnsembleRegressor node.
+    init(node: Node) throws {
+        let classifier = node.opType == "TreeEnsembleClassifier"
+        let targets = classifier ? try Kernels.Labels(node).count : Int(clamping: node.int("n_targets", 1))
+        guard targets > 0 else { throw KernelError("no classes or targets") }
+        try self.init(node: node, weightPrefix: classifier ? "class" : "target", targets: targets)
+        self.classifier = classifier
+        self.targets = targets
+        classIDs = Set(leaves.flatMap { $0.map(\.0) })
+        allPositive = leaves.allSatisfy { $0.allSatisfy { $0.1 >= 0 } }
+    }
+
+    /// The distinct classes that leaves carry weights for (one means the binary single-score form).
+    var classIDs: Set<Int> = []
+    /// Whether every leaf weight is non-negative (probabilities), which sets the binary threshold at 0.5.
+    var allPositive = true
+
+    private init(node: Node, weightPrefix prefix: String, targets: Int) throws {
         guard let treeIDs = node.ints("nodes_treeids"), let nodeIDs = node.ints("nodes_nodeids"),
             let featureIDs = node.ints("nodes_featureids"), let modeNames = node.strings("nodes_modes"),
             let trueIDs = node.ints("nodes_truenodeids"), let falseIDs = node.ints("nodes_falsenodeids"),
@@ -120,17 +142,21 @@ extension Kernels {
         { node, arguments, context in
             let (x, n, f) = try rows(try arguments.required(0))
             let labels = classifier ? try Labels(node) : nil
-            let targets = classifier ? labels?.count ?? 0 : Int(clamping: node.int("n_targets", 1))
-            guard targets > 0 else { throw KernelError("no classes or targets") }
-            let trees = try TreeEnsemble(node: node, weightPrefix: classifier ? "class" : "target", targets: targets)
+            let trees: TreeEnsemble
+            if case .trees(let prepared) = node.prepared {
+                trees = prepared
+            } else {
+                trees = try TreeEnsemble(node: node)
+            }
+            let targets = trees.targets
             guard trees.maximumFeature < f else {
                 throw KernelError("a branch reads feature \(trees.maximumFeature) of \(f)")
             }
             let base = node.doubles("base_values") ?? []
             let transform = node.string("post_transform", "NONE")
             let aggregate = node.string("aggregate_function", "SUM")
-            let classIDs = Set(trees.leaves.flatMap { $0.map(\.0) })
-            let allPositive = trees.leaves.allSatisfy { $0.allSatisfy { $0.1 >= 0 } }
+            let classIDs = trees.classIDs
+            let allPositive = trees.allPositive
             let binary = classifier && targets == 2 && classIDs.count == 1
             try context.reserve(n * targets * 2)
             var picks: [Int] = []

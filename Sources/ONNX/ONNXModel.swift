@@ -44,6 +44,36 @@ public struct ONNXModel: Sendable {
     public init(bytes: [UInt8], directory: URL? = nil) throws(ONNXError) {
         self = try ModelParser(bytes: bytes, directory: directory).parse()
         try GraphChecker(model: self).check()
+        try prepare()
+    }
+
+    /// Decodes tree ensembles and lays out constant Gemm weights once, so requests only compute.
+    private mutating func prepare() throws(ONNXError) {
+        for index in graph.nodes.indices {
+            let node = graph.nodes[index]
+            do {
+                switch (node.domain, node.opType) {
+                case ("ai.onnx.ml", "TreeEnsembleClassifier"), ("ai.onnx.ml", "TreeEnsembleRegressor"):
+                    graph.nodes[index].prepared = .trees(try TreeEnsemble(node: node))
+                case ("", "Gemm"):
+                    guard node.int("transB", 0) != 0, node.inputs.count > 1,
+                        let weights = graph.initializers[node.inputs[1]], weights.shape.count == 2,
+                        case .float(let values) = weights.storage
+                    else { continue }
+                    let (n, k) = (weights.shape[0], weights.shape[1])
+                    var transposed = [Float](repeating: 0, count: values.count)
+                    for row in 0..<n {
+                        for column in 0..<k { transposed[column * n + row] = values[row * k + column] }
+                    }
+                    graph.nodes[index].prepared = .gemmWeights(transposed)
+                default: continue
+                }
+            } catch let error as KernelError {
+                throw .invalidNode(node: node.name, op: node.opType, reason: error.reason)
+            } catch {
+                throw .invalidNode(node: node.name, op: node.opType, reason: "failed")
+            }
+        }
     }
 
     /// The standard-domain opset version the graph was exported with.
