@@ -5,7 +5,7 @@ typealias Kernel = @Sendable (Node, [Tensor?], inout ExecutionContext) throws ->
 /// The operators the interpreter implements, by `domain:opType`.
 enum Kernels {
     /// Operator set versions the interpreter accepts, by domain.
-    static let opsets: [String: ClosedRange<Int64>] = ["": 1...21, "ai.onnx.ml": 1...4]
+    static let opsets: [String: ClosedRange<Int64>] = ["": 1...22, "ai.onnx.ml": 1...4]
 
     static let table: [String: Kernel] = {
         var table: [String: Kernel] = [:]

@@ -60,6 +60,18 @@ import Testing
         sklearn_model("gradient_boosting", GradientBoostingClassifier(n_estimators=20, random_state=0), cancer_x, cancer_y)
         sklearn_model("gradient_boosting_digits", GradientBoostingClassifier(n_estimators=5, random_state=0), digits_x, digits_y)
 
+        from sklearn.linear_model import Ridge
+        from sklearn.ensemble import RandomForestRegressor
+        from sklearn.preprocessing import Normalizer, Binarizer
+        from sklearn.compose import ColumnTransformer
+        def regressor(name, model, x, y):
+            model.fit(x[:400], y[:400].astype(np.float32))
+            save(name, to_onnx(model, x[:1]).SerializeToString(), x[400:])
+        regressor("linear_regression", make_pipeline(Normalizer("l2"), Ridge(alpha=1.0)), cancer_x, cancer_y)
+        regressor("forest_regressor", RandomForestRegressor(n_estimators=10, max_depth=6, random_state=0), cancer_x, cancer_y)
+        sklearn_model("columns_binarizer_logistic", make_pipeline(
+            ColumnTransformer([("pick", Binarizer(threshold=0.5), [0, 3, 5, 7])]), LogisticRegression()), digits_x, digits_y)
+
         torch.manual_seed(0)
         def torch_model(name, model, x):
             model.eval()
@@ -98,7 +110,8 @@ import Testing
 
     static let names = [
         "scaler_logistic", "scaler_logistic_digits", "mlp", "random_forest", "random_forest_digits",
-        "gradient_boosting", "gradient_boosting_digits", "torch_mlp", "torch_cnn",
+        "gradient_boosting", "gradient_boosting_digits", "linear_regression", "forest_regressor",
+        "columns_binarizer_logistic", "torch_mlp", "torch_cnn",
     ]
 
     @Test func interpreterMatchesOnnxRuntime() throws {
@@ -109,9 +122,13 @@ import Testing
         let directory = try TemporaryDirectory()
         let result = try ChildProcess.python(Self.script, arguments: [directory.url.path]).run()
         try #require(result.status == 0, "model export failed: \(result.stderr.suffix(2000))")
+        var operators: Set<String> = []
         for name in Self.names {
             let folder = directory.url.appendingPathComponent(name)
             let model = try ONNXModel(contentsOf: folder.appendingPathComponent("model.onnx"))
+            for node in model.graph.nodes {
+                operators.insert(node.domain.isEmpty ? node.opType : "\(node.domain).\(node.opType)")
+            }
             let input = try Tensor(protobuf: [UInt8](try Data(contentsOf: folder.appendingPathComponent("input.pb"))))
             let outputs = try model.run([model.graph.inputs[0].name: input])
             for (index, output) in model.graph.outputs.enumerated() {
@@ -131,5 +148,7 @@ import Testing
                 }
             }
         }
+        let summary = "onnxruntime comparison: \(Self.names.count) models, operators \(operators.sorted())\n"
+        FileHandle.standardError.write(Data(summary.utf8))
     }
 }
