@@ -113,6 +113,7 @@ extension Kernels {
     static let linearClassifier: Kernel = { node, arguments, context in
         let (x, n, f) = try rows(try arguments.required(0))
         let labels = try Labels(node)
+        guard labels.count > 0 else { throw KernelError("no class labels") }
         let coefficients = (node.floats("coefficients") ?? []).map(Double.init)
         let intercepts = (node.floats("intercepts") ?? []).map(Double.init)
         guard f > 0, coefficients.count % f == 0, !coefficients.isEmpty else {

@@ -21,7 +21,9 @@ extension Kernels {
 
         init(node: Node, input: [Int], kernel: [Int], ceil: Bool = false) throws {
             let rank = input.count
-            guard kernel.count == rank, kernel.allSatisfy({ $0 > 0 }) else { throw KernelError("invalid kernel shape") }
+            guard kernel.count == rank, kernel.allSatisfy({ $0 > 0 && $0 < 1 << 20 }) else {
+                throw KernelError("invalid kernel shape")
+            }
             self.kernel = kernel
             strides = node.ints("strides")?.map { Int(clamping: $0) } ?? Array(repeating: 1, count: rank)
             dilations = node.ints("dilations")?.map { Int(clamping: $0) } ?? Array(repeating: 1, count: rank)

@@ -49,6 +49,9 @@ extension ONNXModel {
 
     /// Checks a request tensor against its declared type: element type, rank and every fixed dimension.
     static func validate(_ tensor: Tensor, against declared: ValueInfo) throws(ONNXError) {
+        guard Tensor.checkedCount(tensor.shape) == tensor.count, tensor.storage.matches(tensor.elementType) else {
+            throw .invalidInput("'\(declared.name)' has a shape or storage that does not match its values")
+        }
         guard case .tensor(let elementType, let shape) = declared.type else {
             throw .invalidInput("'\(declared.name)' has no declared tensor type")
         }

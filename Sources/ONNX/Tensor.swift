@@ -11,6 +11,17 @@ public struct Tensor: Sendable, Equatable {
         case bool([Bool])
         case string([String])
 
+        /// Whether this kind of storage is the one `type` uses.
+        func matches(_ type: ElementType) -> Bool {
+            switch self {
+            case .float: type == .float
+            case .double: type == .double
+            case .int: type.isInteger
+            case .bool: type == .bool
+            case .string: type == .string
+            }
+        }
+
         /// How many values are stored.
         public var count: Int {
             switch self {
@@ -98,15 +109,23 @@ public struct Tensor: Sendable, Equatable {
     }
 
     /// The product of `shape`, or `nil` when a dimension is negative or the product overflows.
+    ///
+    /// The product of the non-zero dimensions must fit too: a shape like `[0, 2^40, 2^40]` holds no element, but
+    /// kernels multiply its trailing dimensions, which would overflow.
     static func checkedCount(_ shape: [Int]) -> Int? {
-        var product = 1
+        var nonZero = 1
+        var hasZero = false
         for dimension in shape {
             guard dimension >= 0 else { return nil }
-            let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+            if dimension == 0 {
+                hasZero = true
+                continue
+            }
+            let (next, overflow) = nonZero.multipliedReportingOverflow(by: dimension)
             if overflow { return nil }
-            product = next
+            nonZero = next
         }
-        return product
+        return hasZero ? 0 : nonZero
     }
 
     static func elementCount(_ shape: [Int]) -> Int { checkedCount(shape) ?? -1 }

@@ -48,3 +48,37 @@ import Testing
         }
     }
 }
+
+@Suite struct ONNXModelHostileShapeTests {
+    @Test func emptyTensorWithHugeTrailingDimensionsIsRefused() throws {
+        // [0, 2^40, 2^40] holds no element, but its trailing product overflows: refused, never multiplied.
+        var builder = ModelBuilder()
+        builder.inputs = [("x", .float, [nil]), ("shape", .int64, [3])]
+        builder.outputs = [("y", .float, [nil, nil, nil])]
+        builder.nodes = [
+            .init(op: "Reshape", inputs: ["x", "shape"], outputs: ["r"], name: "reshape"),
+            .init(op: "Softmax", inputs: ["r"], outputs: ["y"], name: "softmax"),
+        ]
+        let model = try ONNXModel(bytes: builder.bytes)
+        #expect(throws: ONNXError.self) {
+            try model.run([
+                "x": Tensor(shape: [0], floats: []), "shape": Tensor(shape: [3], int64s: [0, 1 << 40, 1 << 40]),
+            ])
+        }
+    }
+
+    @Test func hugeKernelShapeIsRefused() throws {
+        var builder = ModelBuilder()
+        builder.inputs = [("x", .float, [1, 1, 4, 4])]
+        builder.outputs = [("y", .float, [nil, nil, nil, nil])]
+        builder.nodes = [
+            .init(
+                op: "MaxPool", inputs: ["x"], outputs: ["y"], name: "pool",
+                attributes: [ModelBuilder.intsAttribute("kernel_shape", [Int64.max, 2])])
+        ]
+        let model = try ONNXModel(bytes: builder.bytes)
+        #expect(throws: ONNXError.invalidNode(node: "pool", op: "MaxPool", reason: "invalid kernel shape")) {
+            try model.run(["x": Tensor(shape: [1, 1, 4, 4], floats: Array(repeating: 1, count: 16))])
+        }
+    }
+}
