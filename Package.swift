@@ -28,6 +28,8 @@ let package = Package(
         .library(name: "VaultServer", targets: ["VaultServer"]),
         .library(name: "VaultServing", targets: ["VaultServing"]),
         .library(name: "ModelScan", targets: ["ModelScan"]),
+        .library(name: "ProtobufWire", targets: ["ProtobufWire"]),
+        .library(name: "ONNX", targets: ["ONNX"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -62,6 +64,10 @@ let package = Package(
         // Model supply-chain scanner: pickle abstract interpretation, strict zip, PyTorch, numpy, Keras, GGUF,
         // safetensors; detects formats by content and never executes what it reads.
         .target(name: "ModelScan", swiftSettings: swiftSettings),
+        // A bounded, hand-written protobuf wire-format reader and writer (ONNX models, the scanner).
+        .target(name: "ProtobufWire", swiftSettings: swiftSettings),
+        // ONNX models: parsing, graph checks and an interpreter for the supported operators.
+        .target(name: "ONNX", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),
         // The vault: catalog, registry, datasets, key ring, access control, audit.
         .target(
             name: "Vault",
@@ -126,6 +132,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // ONNX interpreter vs onnxruntime (latency and throughput); depends on the ONNX module alone.
+        .executableTarget(name: "ONNXBenchmarks", dependencies: ["ONNX"], swiftSettings: swiftSettings),
         // What every test target shares: the interop skip-or-fail rule, a child-process runner, temporary
         // directories and the built `modelvault` binary. Not a product; only the test targets use it.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
@@ -193,5 +201,8 @@ let package = Package(
                 "modelvault", "TestSupport", "AccessControl", crypto, .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),
+        .testTarget(name: "ProtobufWireTests", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ONNXTests", dependencies: ["ONNX", "ProtobufWire", "TestSupport"], swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,265 @@
+import Foundation
+
+extension Kernels {
+    static let spatial: [String: Kernel] = [
+        "Conv": conv,
+        "MaxPool": pool(max: true),
+        "AveragePool": pool(max: false),
+        "GlobalAveragePool": globalPool(max: false),
+        "GlobalMaxPool": globalPool(max: true),
+        "BatchNormalization": batchNormalization,
+    ]
+
+    /// The window geometry of a 1-D or 2-D convolution or pooling node, on an input of spatial size `input`.
+    struct Window {
+        var kernel: [Int]
+        var strides: [Int]
+        var dilations: [Int]
+        var padsBegin: [Int]
+        var padsEnd: [Int]
+        var output: [Int]
+
+        init(node: Node, input: [Int], kernel: [Int], ceil: Bool = false) throws {
+            let rank = input.count
+            guard kernel.count == rank, kernel.allSatisfy({ $0 > 0 && $0 < 1 << 20 }) else {
+                throw KernelError("invalid kernel shape")
+            }
+            self.kernel = kernel
+            strides = node.ints("strides")?.map { Int(clamping: $0) } ?? Array(repeating: 1, count: rank)
+            dilations = node.ints("dilations")?.map { Int(clamping: $0) } ?? Array(repeating: 1, count: rank)
+            guard strides.count == rank, dilations.count == rank, strides.allSatisfy({ $0 > 0 && $0 < 1 << 20 }),
+                dilations.allSatisfy({ $0 > 0 && $0 < 1 << 20 })
+            else { throw KernelError("invalid strides or dilations") }
+            let pads = node.ints("pads")?.map { Int(clamping: $0) } ?? Array(repeating: 0, count: 2 * rank)
+            guard pads.count == 2 * rank, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else {
+                throw KernelError("invalid pads")
+            }
+            padsBegin = Array(pads[..<rank])
+            padsEnd = Array(pads[rank...])
+            output = []
+            let autoPad = node.string("auto_pad", "NOTSET")
+            for axis in 0..<rank {
+                let extent = (kernel[axis] - 1) * dilations[axis] + 1
+                switch autoPad {
+                case "SAME_UPPER", "SAME_LOWER":
+                    let size = (input[axis] + strides[axis] - 1) / strides[axis]
+                    let total = max((size - 1) * strides[axis] + extent - input[axis], 0)
+                    padsBegin[axis] = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2
+                    padsEnd[axis] = total - padsBegin[axis]
+                    output.append(size)
+                case "VALID":
+                    padsBegin[axis] = 0
+                    padsEnd[axis] = 0
+                    output.append(input[axis] >= extent ? (input[axis] - extent) / strides[axis] + 1 : 0)
+                default:
+                    let span = input[axis] + padsBegin[axis] + padsEnd[axis] - extent
+                    guard span >= 0 else { throw KernelError("kernel is larger than the padded input") }
+                    var size = (ceil ? (span + strides[axis] - 1) / strides[axis] : span / strides[axis]) + 1
+                    // A window must start inside the input or its leading padding.
+                    if ceil && (size - 1) * strides[axis] >= input[axis] + padsBegin[axis] { size -= 1 }
+                    output.append(size)
+                }
+            }
+        }
+    }
+
+    /// A 1-D input `[N, C, W]` viewed as 2-D `[N, C, 1, W]`; 2-D inputs unchanged.
+    static func planar(_ shape: [Int]) throws -> (n: Int, c: Int, h: Int, w: Int) {
+        switch shape.count {
+        case 3: return (shape[0], shape[1], 1, shape[2])
+        case 4: return (shape[0], shape[1], shape[2], shape[3])
+        default: throw KernelError("only 1-D and 2-D spatial inputs are supported, got rank \(shape.count)")
+        }
+    }
+
+    static let conv: Kernel = { node, arguments, context in
+        let x = try arguments.required(0)
+        let weight = try arguments.required(1)
+        let bias = arguments.optional(2)
+        let (n, c, h, w) = try planar(x.shape)
+        guard weight.shape.count == x.shape.count else { throw KernelError("W must have the input's rank") }
+        let spatial = Array(x.shape.dropFirst(2))
+        let kernel = node.ints("kernel_shape")?.map { Int(clamping: $0) } ?? Array(weight.shape.dropFirst(2))
+        guard kernel == Array(weight.shape.dropFirst(2)) else { throw KernelError("kernel_shape does not match W") }
+        let window = try Window(node: node, input: spatial, kernel: kernel)
+        let groups = Int(clamping: node.int("group", 1))
+        let m = weight.shape[0]
+        guard groups > 0, c % groups == 0, m % groups == 0, weight.shape[1] == c / groups else {
+            throw KernelError("channels \(c) and W \(weight.shape) do not fit \(groups) groups")
+        }
+        if let bias, bias.count != m { throw KernelError("B must have \(m) values") }
+        let two = spatial.count == 2
+        let (kh, kw) = two ? (kernel[0], kernel[1]) : (1, kernel[0])
+        let (sh, sw) = two ? (window.strides[0], window.strides[1]) : (1, window.strides[0])
+        let (dh, dw) = two ? (window.dilations[0], window.dilations[1]) : (1, window.dilations[0])
+        let (ph, pw) = two ? (window.padsBegin[0], window.padsBegin[1]) : (0, window.padsBegin[0])
+        let (oh, ow) = two ? (window.output[0], window.output[1]) : (1, window.output[0])
+        let outputShape = [n, m] + window.output
+        try context.reserve(Tensor.elementCount(outputShape))
+        let perGroupIn = c / groups
+        let perGroupOut = m / groups
+        func run<T: BinaryFloatingPoint>(_ input: [T], _ weights: [T], _ biases: [T]?) throws -> [T] {
+            var out = [T](repeating: 0, count: n * m * oh * ow)
+            input.withUnsafeBufferPointer { input in
+                weights.withUnsafeBufferPointer { weights in
+                    out.withUnsafeMutableBufferPointer { out in
+                        for batch in 0..<n {
+                            for channel in 0..<m {
+                                let group = channel / perGroupOut
+                                let outBase = (batch * m + channel) * oh * ow
+                                let start = biases?[channel] ?? 0
+                                for index in 0..<(oh * ow) { out[outBase + index] = start }
+                                for inner in 0..<perGroupIn {
+                                    let inChannel = group * perGroupIn + inner
+                                    let inBase = (batch * c + inChannel) * h * w
+                                    let weightBase = (channel * perGroupIn + inner) * kh * kw
+                                    for ky in 0..<kh {
+                                        for kx in 0..<kw {
+                                            let weight = weights[weightBase + ky * kw + kx]
+                                            if weight == 0 { continue }
+                                            for y in 0..<oh {
+                                                let iy = y * sh - ph + ky * dh
+                                                if iy < 0 || iy >= h { continue }
+                                                let row = inBase + iy * w
+                                                let outRow = outBase + y * ow
+                                                let offset = kx * dw - pw
+                                                // The columns whose input index lands inside [0, w).
+                                                let low = offset >= 0 ? 0 : (-offset + sw - 1) / sw
+                                                let highEdge = w - 1 - offset
+                                                let high = highEdge < 0 ? -1 : min(ow - 1, highEdge / sw)
+                                                if low > high { continue }
+                                                for xo in low...high {
+                                                    out[outRow + xo] += weight * input[row + xo * sw + offset]
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            try context.checkDeadline()
+            return out
+        }
+        switch (x.storage, weight.storage) {
+        case (.float(let input), .float(let weights)):
+            var biases: [Float]?
+            if let bias {
+                guard case .float(let v) = bias.storage else { throw KernelError("B must be float") }; biases = v
+            }
+            return [x.with(shape: outputShape, storage: .float(try run(input, weights, biases)))]
+        case (.double(let input), .double(let weights)):
+            var biases: [Double]?
+            if let bias {
+                guard case .double(let v) = bias.storage else { throw KernelError("B must be double") }; biases = v
+            }
+            return [x.with(shape: outputShape, storage: .double(try run(input, weights, biases)))]
+        default: throw KernelError("expects float or double X and W")
+        }
+    }
+
+    static func pool(max isMax: Bool) -> Kernel {
+        { node, arguments, context in
+            let x = try arguments.required(0)
+            if node.outputs.count > 1 && !node.outputs[1].isEmpty {
+                throw KernelError("the Indices output is not supported")
+            }
+            let (n, c, h, w) = try planar(x.shape)
+            let spatial = Array(x.shape.dropFirst(2))
+            guard let kernel = node.ints("kernel_shape")?.map({ Int(clamping: $0) }) else {
+                throw KernelError("kernel_shape is required")
+            }
+            let window = try Window(node: node, input: spatial, kernel: kernel, ceil: node.int("ceil_mode", 0) != 0)
+            let includePad = node.int("count_include_pad", 0) != 0
+            let two = spatial.count == 2
+            let (kh, kw) = two ? (kernel[0], kernel[1]) : (1, kernel[0])
+            let (sh, sw) = two ? (window.strides[0], window.strides[1]) : (1, window.strides[0])
+            let (dh, dw) = two ? (window.dilations[0], window.dilations[1]) : (1, window.dilations[0])
+            let (ph, pw) = two ? (window.padsBegin[0], window.padsBegin[1]) : (0, window.padsBegin[0])
+            let (eh, ew) = two ? (window.padsEnd[0], window.padsEnd[1]) : (0, window.padsEnd[0])
+            let (oh, ow) = two ? (window.output[0], window.output[1]) : (1, window.output[0])
+            let outputShape = [n, c] + window.output
+            try context.reserve(Tensor.elementCount(outputShape))
+            guard let input = x.doubles, x.elementType != .bool, isMax || !x.elementType.isInteger else {
+                throw KernelError("expects a numeric input")
+            }
+            var out = [Double](repeating: 0, count: n * c * oh * ow)
+            for plane in 0..<(n * c) {
+                let base = plane * h * w
+                for y in 0..<oh {
+                    for xo in 0..<ow {
+                        var best = -Double.infinity
+                        var sum = 0.0
+                        var count = 0
+                        var padded = 0
+                        for ky in 0..<kh {
+                            let iy = y * sh - ph + ky * dh
+                            for kx in 0..<kw {
+                                let ix = xo * sw - pw + kx * dw
+                                if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                                    let value = input[base + iy * w + ix]
+                                    best = Swift.max(best, value)
+                                    sum += value
+                                    count += 1
+                                } else if iy >= -ph && iy < h + eh && ix >= -pw && ix < w + ew {
+                                    padded += 1
+                                }
+                            }
+                        }
+                        let divisor = includePad ? count + padded : count
+                        out[plane * oh * ow + y * ow + xo] = isMax ? best : (divisor > 0 ? sum / Double(divisor) : 0)
+                    }
+                }
+            }
+            return [try Tensor(shape: outputShape, doubles: out).cast(to: x.elementType)]
+        }
+    }
+
+    static func globalPool(max isMax: Bool) -> Kernel {
+        { _, arguments, _ in
+            let x = try arguments.required(0)
+            guard x.shape.count >= 3, let input = x.doubles, x.elementType == .float || x.elementType == .double else {
+                throw KernelError("expects a float or double input of rank 3 or more")
+            }
+            let planes = x.shape[0] * x.shape[1]
+            let size = x.shape[2...].reduce(1, *)
+            let out = (0..<planes).map { plane -> Double in
+                let values = input[(plane * size)..<((plane + 1) * size)]
+                return isMax ? (values.max() ?? 0) : values.reduce(0, +) / Double(Swift.max(size, 1))
+            }
+            let shape = [x.shape[0], x.shape[1]] + Array(repeating: 1, count: x.shape.count - 2)
+            let storage: Tensor.Storage = x.elementType == .float ? .float(out.map { Float($0) }) : .double(out)
+            return [x.with(shape: shape, storage: storage)]
+        }
+    }
+
+    static let batchNormalization: Kernel = { node, arguments, _ in
+        if node.int("training_mode", 0) != 0 || node.outputs.dropFirst().contains(where: { !$0.isEmpty }) {
+            throw KernelError("training mode is not supported (inference only)")
+        }
+        let x = try arguments.required(0)
+        guard x.shape.count >= 2, let input = x.doubles, x.elementType == .float || x.elementType == .double else {
+            throw KernelError("expects a float or double input of rank 2 or more")
+        }
+        let channels = x.shape[1]
+        var parameters: [[Double]] = []
+        for index in 1...4 {
+            guard let values = try arguments.required(index).doubles, values.count == channels else {
+                throw KernelError("scale, B, mean and var must each hold \(channels) values")
+            }
+            parameters.append(values)
+        }
+        let epsilon = Double(node.float("epsilon", 1e-5))
+        let inner = x.shape[2...].reduce(1, *)
+        var out = input
+        for index in out.indices {
+            let channel = index / inner % channels
+            let scale = parameters[0][channel] / (parameters[3][channel] + epsilon).squareRoot()
+            out[index] = (input[index] - parameters[2][channel]) * scale + parameters[1][channel]
+        }
+        let storage: Tensor.Storage = x.elementType == .float ? .float(out.map { Float($0) }) : .double(out)
+        return [x.with(shape: x.shape, storage: storage)]
+    }
+}

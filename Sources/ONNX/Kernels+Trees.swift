@@ -1,0 +1,211 @@
+extension Node {
+    /// A float list attribute, or its `_as_tensor` double variant (ai.onnx.ml 3), as doubles.
+    func doubles(_ name: String) -> [Double]? {
+        if let tensor = self.tensor(name + "_as_tensor") { return tensor.doubles }
+        return floats(name)?.map(Double.init)
+    }
+}
+
+/// A tree ensemble flattened into arrays, as TreeEnsembleClassifier/Regressor declare it.
+struct TreeEnsemble {
+    enum Mode { case leaf, lessOrEqual, less, greaterOrEqual, greater, equal, notEqual }
+
+    var features: [Int] = []
+    var thresholds: [Double] = []
+    var modes: [Mode] = []
+    var trueChild: [Int] = []
+    var falseChild: [Int] = []
+    var missingTrue: [Bool] = []
+    var roots: [Int] = []
+    /// Per node, the (target or class, weight) pairs of a leaf.
+    var leaves: [[(Int, Double)]] = []
+
+    /// Whether the ensemble classifies (labels, class weights) or regresses (targets).
+    var classifier = false
+    /// How many classes or targets the scores have.
+    var targets = 0
+
+    /// Decodes and checks a TreeEnsembleClassifier or TreeEnsembleRegressor node.
+    init(node: Node) throws {
+        let classifier = node.opType == "TreeEnsembleClassifier"
+        let targets = classifier ? try Kernels.Labels(node).count : Int(clamping: node.int("n_targets", 1))
+        guard targets > 0 else { throw KernelError("no classes or targets") }
+        try self.init(node: node, weightPrefix: classifier ? "class" : "target", targets: targets)
+        self.classifier = classifier
+        self.targets = targets
+        classIDs = Set(leaves.flatMap { $0.map(\.0) })
+        allPositive = leaves.allSatisfy { $0.allSatisfy { $0.1 >= 0 } }
+    }
+
+    /// The distinct classes that leaves carry weights for (one means the binary single-score form).
+    var classIDs: Set<Int> = []
+    /// Whether every leaf weight is non-negative (probabilities), which sets the binary threshold at 0.5.
+    var allPositive = true
+
+    private init(node: Node, weightPrefix prefix: String, targets: Int) throws {
+        guard let treeIDs = node.ints("nodes_treeids"), let nodeIDs = node.ints("nodes_nodeids"),
+            let featureIDs = node.ints("nodes_featureids"), let modeNames = node.strings("nodes_modes"),
+            let trueIDs = node.ints("nodes_truenodeids"), let falseIDs = node.ints("nodes_falsenodeids"),
+            let values = node.doubles("nodes_values")
+        else { throw KernelError("the tree attributes are incomplete") }
+        let count = treeIDs.count
+        guard
+            [nodeIDs.count, featureIDs.count, modeNames.count, trueIDs.count, falseIDs.count, values.count]
+                .allSatisfy({ $0 == count })
+        else { throw KernelError("the tree attributes differ in length") }
+        var index: [Int64: [Int64: Int]] = [:]
+        for position in 0..<count {
+            if index[treeIDs[position]] == nil { roots.append(position) }
+            guard index[treeIDs[position], default: [:]].updateValue(position, forKey: nodeIDs[position]) == nil else {
+                throw KernelError("node \(nodeIDs[position]) of tree \(treeIDs[position]) is defined twice")
+            }
+        }
+        let tracks = node.ints("nodes_missing_value_tracks_true") ?? []
+        for position in 0..<count {
+            let mode: Mode
+            switch modeNames[position] {
+            case "LEAF": mode = .leaf
+            case "BRANCH_LEQ": mode = .lessOrEqual
+            case "BRANCH_LT": mode = .less
+            case "BRANCH_GTE": mode = .greaterOrEqual
+            case "BRANCH_GT": mode = .greater
+            case "BRANCH_EQ": mode = .equal
+            case "BRANCH_NEQ": mode = .notEqual
+            default: throw KernelError("unknown node mode \(modeNames[position])")
+            }
+            modes.append(mode)
+            features.append(Int(clamping: featureIDs[position]))
+            thresholds.append(values[position])
+            missingTrue.append(position < tracks.count && tracks[position] != 0)
+            if mode == .leaf {
+                trueChild.append(-1)
+                falseChild.append(-1)
+            } else {
+                guard features[position] >= 0, let yes = index[treeIDs[position]]?[trueIDs[position]],
+                    let no = index[treeIDs[position]]?[falseIDs[position]]
+                else { throw KernelError("a branch points at a node its tree does not have") }
+                // Children must come later in the walk than their parent, or a hostile file could loop.
+                trueChild.append(yes)
+                falseChild.append(no)
+            }
+        }
+        leaves = Array(repeating: [], count: count)
+        guard let weightTrees = node.ints(prefix + "_treeids"), let weightNodes = node.ints(prefix + "_nodeids"),
+            let weightIDs = node.ints(prefix + "_ids"), let weights = node.doubles(prefix + "_weights"),
+            weightTrees.count == weightNodes.count, weightIDs.count == weightNodes.count,
+            weights.count == weightNodes.count
+        else { throw KernelError("the leaf weights are incomplete") }
+        for position in weightTrees.indices {
+            guard let leaf = index[weightTrees[position]]?[weightNodes[position]] else {
+                throw KernelError("a weight points at a node that does not exist")
+            }
+            let target = Int(clamping: weightIDs[position])
+            guard target >= 0, target < targets else { throw KernelError("a weight's target is out of range") }
+            leaves[leaf].append((target, weights[position]))
+        }
+    }
+
+    /// The largest feature index a branch reads.
+    var maximumFeature: Int { zip(features, modes).filter { $0.1 != .leaf }.map(\.0).max() ?? -1 }
+
+    /// The leaf the tree starting at `root` reaches for `row`; walks at most one step per node, so a cycle in
+    /// a hostile file ends as an error instead of a hang.
+    func leaf(from root: Int, _ row: ArraySlice<Double>) throws -> Int {
+        var current = root
+        for _ in 0...modes.count {
+            let mode = modes[current]
+            if mode == .leaf { return current }
+            let value = row[row.startIndex + features[current]]
+            let threshold = thresholds[current]
+            let goesTrue: Bool
+            if value.isNaN && missingTrue[current] {
+                goesTrue = true
+            } else {
+                switch mode {
+                case .lessOrEqual: goesTrue = value <= threshold
+                case .less: goesTrue = value < threshold
+                case .greaterOrEqual: goesTrue = value >= threshold
+                case .greater: goesTrue = value > threshold
+                case .equal: goesTrue = value == threshold
+                case .notEqual: goesTrue = value != threshold
+                case .leaf: goesTrue = false
+                }
+            }
+            current = goesTrue ? trueChild[current] : falseChild[current]
+        }
+        throw KernelError("a tree contains a cycle")
+    }
+}
+
+extension Kernels {
+    static func treeEnsemble(classifier: Bool) -> Kernel {
+        { node, arguments, context in
+            let (x, n, f) = try rows(try arguments.required(0))
+            let labels = classifier ? try Labels(node) : nil
+            let trees: TreeEnsemble
+            if case .trees(let prepared) = node.prepared {
+                trees = prepared
+            } else {
+                trees = try TreeEnsemble(node: node)
+            }
+            let targets = trees.targets
+            guard trees.maximumFeature < f else {
+                throw KernelError("a branch reads feature \(trees.maximumFeature) of \(f)")
+            }
+            let base = node.doubles("base_values") ?? []
+            let transform = node.string("post_transform", "NONE")
+            let aggregate = node.string("aggregate_function", "SUM")
+            let classIDs = trees.classIDs
+            let allPositive = trees.allPositive
+            let binary = classifier && targets == 2 && classIDs.count == 1
+            try context.reserve(n * targets * 2)
+            var picks: [Int] = []
+            var out: [Float] = []
+            for row in 0..<n {
+                if row % 64 == 0 { try context.checkDeadline() }
+                let features = x[(row * f)..<((row + 1) * f)]
+                var scores = [Double](repeating: 0, count: targets)
+                var seen = [Bool](repeating: false, count: targets)
+                if aggregate == "MIN" { scores = Array(repeating: .infinity, count: targets) }
+                if aggregate == "MAX" { scores = Array(repeating: -.infinity, count: targets) }
+                for root in trees.roots {
+                    for (target, weight) in trees.leaves[try trees.leaf(from: root, features)] {
+                        seen[target] = true
+                        switch aggregate {
+                        case "MIN": scores[target] = min(scores[target], weight)
+                        case "MAX": scores[target] = max(scores[target], weight)
+                        default: scores[target] += weight
+                        }
+                    }
+                }
+                for target in 0..<targets where !seen[target] && (aggregate == "MIN" || aggregate == "MAX") {
+                    scores[target] = 0
+                }
+                if aggregate == "AVERAGE" {
+                    for target in 0..<targets { scores[target] /= Double(max(trees.roots.count, 1)) }
+                }
+                if binary, let classID = classIDs.first {
+                    let positive =
+                        scores[classID] + (base.count == 1 ? base[0] : (classID < base.count ? base[classID] : 0))
+                    let isPositive = allPositive ? positive > 0.5 : positive > 0
+                    picks.append(isPositive ? 1 : 0)
+                    let mode = allPositive ? (isPositive ? 0 : 1) : (isPositive ? 2 : 3)
+                    out.append(
+                        contentsOf: try secondClass(positive, mode: mode, transform: transform).map { Float($0) })
+                    continue
+                }
+                if !base.isEmpty {
+                    guard base.count == targets else { throw KernelError("base_values must hold \(targets) values") }
+                    for target in 0..<targets { scores[target] += base[target] }
+                }
+                if classifier { picks.append(argmax(scores)) }
+                try postTransform(transform, &scores)
+                out.append(contentsOf: scores.map { Float($0) })
+            }
+            let columns = n == 0 ? targets : out.count / n
+            let probabilities = Tensor(shape: [n, columns], floats: out)
+            guard let labels else { return [probabilities] }
+            return [labels.tensor(picks), probabilities]
+        }
+    }
+}

@@ -1,0 +1,79 @@
+extension ONNXModel {
+    /// Runs the graph on `inputs` (by graph input name) and returns every graph output by name.
+    ///
+    /// Inputs are checked against the declared element types, ranks and fixed dimensions first. The whole run
+    /// is bounded by `limits`: going over the byte cap or the deadline throws, never traps.
+    public func run(
+        _ inputs: [String: Tensor], limits: ExecutionLimits = ExecutionLimits()
+    ) throws(ONNXError)
+        -> [String: Tensor]
+    {
+        var values: [String: Tensor] = graph.initializers
+        for declared in graph.inputs {
+            guard let tensor = inputs[declared.name] else { throw .invalidInput("'\(declared.name)' is missing") }
+            try Self.validate(tensor, against: declared)
+            values[declared.name] = tensor
+        }
+        for name in inputs.keys where !graph.inputs.contains(where: { $0.name == name }) {
+            throw .invalidInput("'\(name)' is not an input of the graph")
+        }
+        var context = ExecutionContext(limits: limits, opset: standardOpset)
+        for node in graph.nodes {
+            try context.checkDeadline()
+            guard let kernel = Kernels.table["\(node.domain):\(node.opType)"] else {
+                throw .unsupportedOperator(node: node.name, op: node.opType, domain: node.domain)
+            }
+            let arguments = node.inputs.map { $0.isEmpty ? nil : values[$0] }
+            let results: [Tensor]
+            do {
+                results = try kernel(node, arguments, &context)
+            } catch let error as ONNXError {
+                throw error
+            } catch let error as KernelError {
+                throw .invalidNode(node: node.name, op: node.opType, reason: error.reason)
+            } catch {
+                throw .invalidNode(node: node.name, op: node.opType, reason: "failed")
+            }
+            for (index, name) in node.outputs.enumerated() where !name.isEmpty {
+                guard index < results.count else {
+                    throw .invalidNode(node: node.name, op: node.opType, reason: "output \(index) is not produced")
+                }
+                try context.reserve(results[index].count, width: max(results[index].elementType.byteWidth, 8))
+                values[name] = results[index]
+            }
+        }
+        var outputs: [String: Tensor] = [:]
+        for output in graph.outputs { outputs[output.name] = values[output.name] }
+        return outputs
+    }
+
+    /// Checks a request tensor against its declared type: element type, rank and every fixed dimension.
+    static func validate(_ tensor: Tensor, against declared: ValueInfo) throws(ONNXError) {
+        guard Tensor.checkedCount(tensor.shape) == tensor.count, tensor.storage.matches(tensor.elementType) else {
+            throw .invalidInput("'\(declared.name)' has a shape or storage that does not match its values")
+        }
+        guard case .tensor(let elementType, let shape) = declared.type else {
+            throw .invalidInput("'\(declared.name)' has no declared tensor type")
+        }
+        guard tensor.elementType == elementType else {
+            throw .invalidInput("'\(declared.name)' must be \(elementType), got \(tensor.elementType)")
+        }
+        guard let shape else { return }
+        guard shape.count == tensor.shape.count else {
+            throw .invalidInput("'\(declared.name)' must have rank \(shape.count), got \(tensor.shape.count)")
+        }
+        for (dimension, size) in zip(shape, tensor.shape) {
+            if case .fixed(let expected) = dimension, expected != size {
+                throw .invalidInput(
+                    "'\(declared.name)' has shape \(tensor.shape), declared [\(shape.map(\.description).joined(separator: ", "))]"
+                )
+            }
+        }
+    }
+}
+
+/// A kernel's reason for refusing its inputs; the interpreter names the node and operator around it.
+struct KernelError: Error {
+    let reason: String
+    init(_ reason: String) { self.reason = reason }
+}

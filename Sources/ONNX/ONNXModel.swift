@@ -1,0 +1,81 @@
+public import Foundation
+
+/// A parsed and checked ONNX model, ready to run.
+///
+/// Loading refuses, with an `ONNXError` naming the node and operator, any model the interpreter cannot run in
+/// full: unsupported operators or opsets, graphs out of topological order, names defined twice, undeclared
+/// input or output types. Nothing unsupported can surface at request time.
+public struct ONNXModel: Sendable {
+    /// The ONNX IR version.
+    public var irVersion: Int64
+    /// Operator set versions by domain (`""` is the standard `ai.onnx` set).
+    public var opsets: [String: Int64]
+    /// The exporter's name, such as `skl2onnx` or `pytorch`.
+    public var producerName: String
+    /// The exporter's version.
+    public var producerVersion: String
+    /// `metadata_props` from the file.
+    public var metadata: [String: String]
+    /// The graph.
+    public var graph: Graph
+
+    init(
+        irVersion: Int64, opsets: [String: Int64], producerName: String, producerVersion: String,
+        metadata: [String: String], graph: Graph
+    ) {
+        self.irVersion = irVersion
+        self.opsets = opsets
+        self.producerName = producerName
+        self.producerVersion = producerVersion
+        self.metadata = metadata
+        self.graph = graph
+    }
+
+    /// Reads and checks the model at `url`; external data may live only inside the file's directory.
+    public init(contentsOf url: URL) throws(ONNXError) {
+        let values = try? url.resourceValues(forKeys: [.isSymbolicLinkKey, .isRegularFileKey])
+        guard values?.isSymbolicLink != true else { throw .malformed("the model file is a symbolic link") }
+        guard let data = try? Data(contentsOf: url) else { throw .malformed("the model file cannot be read") }
+        try self.init(bytes: [UInt8](data), directory: url.deletingLastPathComponent())
+    }
+
+    /// Parses and checks a serialized `ModelProto`; `directory` is where external data may be read, and `nil`
+    /// refuses external data.
+    public init(bytes: [UInt8], directory: URL? = nil) throws(ONNXError) {
+        self = try ModelParser(bytes: bytes, directory: directory).parse()
+        try GraphChecker(model: self).check()
+        try prepare()
+    }
+
+    /// Decodes tree ensembles and lays out constant Gemm weights once, so requests only compute.
+    private mutating func prepare() throws(ONNXError) {
+        for index in graph.nodes.indices {
+            let node = graph.nodes[index]
+            do {
+                switch (node.domain, node.opType) {
+                case ("ai.onnx.ml", "TreeEnsembleClassifier"), ("ai.onnx.ml", "TreeEnsembleRegressor"):
+                    graph.nodes[index].prepared = .trees(try TreeEnsemble(node: node))
+                case ("", "Gemm"):
+                    guard node.int("transB", 0) != 0, node.inputs.count > 1,
+                        let weights = graph.initializers[node.inputs[1]], weights.shape.count == 2,
+                        case .float(let values) = weights.storage
+                    else { continue }
+                    let (n, k) = (weights.shape[0], weights.shape[1])
+                    var transposed = [Float](repeating: 0, count: values.count)
+                    for row in 0..<n {
+                        for column in 0..<k { transposed[column * n + row] = values[row * k + column] }
+                    }
+                    graph.nodes[index].prepared = .gemmWeights(transposed)
+                default: continue
+                }
+            } catch let error as KernelError {
+                throw .invalidNode(node: node.name, op: node.opType, reason: error.reason)
+            } catch {
+                throw .invalidNode(node: node.name, op: node.opType, reason: "failed")
+            }
+        }
+    }
+
+    /// The standard-domain opset version the graph was exported with.
+    var standardOpset: Int64 { opsets[""] ?? opsets["ai.onnx"] ?? 1 }
+}
