@@ -39,7 +39,9 @@ public struct AddCheckpointRequest: Sendable, Equatable {
             throw AuditLogError.invalidProof
         }
         let proof = try head.dropFirst().map { line in
-            guard let hash = TreeHash(base64: String(line)), hash.base64 == line else { throw AuditLogError.invalidProof }
+            guard let hash = TreeHash(base64: String(line)), hash.base64 == line else {
+                throw AuditLogError.invalidProof
+            }
             return hash
         }
         let checkpoint = String(text[blank.upperBound...])

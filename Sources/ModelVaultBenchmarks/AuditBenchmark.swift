@@ -88,7 +88,8 @@ enum AuditBenchmark {
         var closeTimes: [Double] = []
         for run in 0..<closeRuns {
             let log = try AuditLog(
-                directory: root.appendingPathComponent("cli"), signer: key, origin: "bench/audit", checkpointInterval: 1)
+                directory: root.appendingPathComponent("cli"), signer: key, origin: "bench/audit", checkpointInterval: 1
+            )
             _ = try await log.append(entry(2 * run))
             _ = try await log.append(entry(2 * run + 1))
             let start = ContinuousClock.now
@@ -102,7 +103,8 @@ enum AuditBenchmark {
             print(
                 String(
                     format: "| AuditLog.close() after 2 appends | %d | %.2f | %.2f | %.2f |\n", closeTimes.count,
-                    closeTimes[closeTimes.count / 2] * 1e3, closeTimes[0] * 1e3, closeTimes[closeTimes.count - 1] * 1e3))
+                    closeTimes[closeTimes.count / 2] * 1e3, closeTimes[0] * 1e3, closeTimes[closeTimes.count - 1] * 1e3)
+            )
         }
 
         // 2. Verify 1M entries: build the log in large batches, then time a full verification.

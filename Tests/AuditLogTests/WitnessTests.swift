@@ -30,7 +30,10 @@ import Testing
         #expect(request.proof.count == 4)
         #expect(request.proof[0].base64 == "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=")
         #expect(request.checkpoint.hasPrefix("example.com/behind-the-sofa\n20852163\n"))
-        #expect(try Checkpoint(text: "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n").size == 20_852_163)
+        #expect(
+            try Checkpoint(
+                text: "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n"
+            ).size == 20_852_163)
         #expect(request.body == Data(Self.specRequest.utf8))
     }
 
@@ -44,7 +47,8 @@ import Testing
 
     @Test func theSpecsExampleCosignatureCarriesItsTimestampAndMessage() throws {
         // From c2sp.org/tlog-cosignature: key ID, then the big-endian timestamp of the example message.
-        let line = "jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA=="
+        let line =
+            "jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA=="
         let blob = try #require(Data(base64Encoded: line))
         #expect(blob.count == 4 + 8 + 64)
         let timestamp = blob.dropFirst(4).prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
