@@ -1,6 +1,12 @@
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension Vault {
     /// Every key version with its state and how many stored files are wrapped for it.
     public func keyVersions() throws -> [KeyVersionInfo] {
@@ -159,6 +165,10 @@ extension Vault {
                 try suite.reencryptFile(at: url, to: temporary, using: identities, for: [recipient])
             } else {
                 try suite.rewrapFile(at: url, to: temporary, using: identities, for: [recipient])
+            }
+            // Stored blobs are private (0600) whatever mode the cipher suite's writer used.
+            guard chmod(temporary.path(percentEncoded: false), 0o600) == 0 else {
+                throw VaultError.storage("cannot set the mode of \(url.lastPathComponent)")
             }
             try VaultFiles.move(temporary, to: url)
         } catch {
