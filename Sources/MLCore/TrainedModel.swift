@@ -146,7 +146,8 @@ public struct TrainedModel: Sendable {
         let classes = config.labelNames.count
         if let bad = probabilities.scalars.firstIndex(where: { !$0.isFinite }) {
             throw MLError(
-                .invalidInput, "row \(bad / max(classes, 1) + 1) makes the model's output non-finite (values too large)")
+                .invalidInput, "row \(bad / max(classes, 1) + 1) makes the model's output non-finite (values too large)"
+            )
         }
         return probabilities
     }
@@ -178,7 +179,8 @@ public struct TrainedModel: Sendable {
                 features[row * positions.count + column] = dataset.features.scalars[row * width + position]
             }
         }
-        let probabilities = try checkedProbabilities(for: Tensor(shape: [dataset.count, positions.count], scalars: features))
+        let probabilities = try checkedProbabilities(
+            for: Tensor(shape: [dataset.count, positions.count], scalars: features))
         return Evaluation(labels: relabeled.labels, probabilities: probabilities, labelNames: config.labelNames)
     }
 

@@ -120,7 +120,9 @@ enum AccessCatalog {
 
     /// The expiry of token `id` (nil: none), or nil when there is no such token.
     static func tokenExpiry(id: String, _ db: Database) throws -> Date?? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT expires_at FROM token_hashes WHERE token_id = ?", arguments: [id])
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT expires_at FROM token_hashes WHERE token_id = ?", arguments: [id])
         else { return nil }
         return .some((row["expires_at"] as String?).flatMap(AccessTime.parse))
     }

@@ -245,7 +245,8 @@ extension Vault {
                 let reason = errno
                 if reason == ENOTEMPTY || reason == EEXIST || reason == ENOTDIR || reason == EISDIR {
                     throw VaultError(
-                        .outputExists, "the output \(directory.lastPathComponent) was changed during the pull; nothing written")
+                        .outputExists,
+                        "the output \(directory.lastPathComponent) was changed during the pull; nothing written")
                 }
                 throw VaultError.storage("cannot move \(directory.lastPathComponent) into place")
             }

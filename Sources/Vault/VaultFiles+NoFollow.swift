@@ -97,8 +97,9 @@ extension VaultFiles {
             case S_IFDIR:
                 removeStaleTemporaries(under: url, depth: depth + 1)
             case S_IFREG where isTemporaryName(name):
-                let modified = (try? FileManager.default.attributesOfItem(atPath: url.path(percentEncoded: false)))?[
-                    .modificationDate] as? Date
+                let modified =
+                    (try? FileManager.default.attributesOfItem(atPath: url.path(percentEncoded: false)))?[
+                        .modificationDate] as? Date
                 if let modified, now - modified.timeIntervalSince1970 >= staleTemporaryAge {
                     unlink(url.path(percentEncoded: false))
                 }

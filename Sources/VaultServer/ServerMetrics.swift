@@ -34,7 +34,8 @@ struct ServerMetrics: Sendable {
     private static var rateLimitedRequests: MetricNameDescriptor {
         MetricNameDescriptor(
             namespace: "modelvault", metricName: "rate_limited", unitName: "total",
-            helpText: "Requests refused by the rate limit (per client address before authentication, per principal after).")
+            helpText:
+                "Requests refused by the rate limit (per client address before authentication, per principal after).")
     }
     private static var authFailures: MetricNameDescriptor {
         MetricNameDescriptor(

@@ -12,7 +12,8 @@ import Testing
             let response = try await live.send(
                 .POST, "/v2/models/iris/infer", token: "engineer-token-0123456789", body: Array(body.utf8))
             #expect(response.status == 400, "\(String(decoding: response.body, as: UTF8.self))")
-            #expect(try live.json(response.body)["error"] as? String == "the model's output is not finite for this input")
+            #expect(
+                try live.json(response.body)["error"] as? String == "the model's output is not finite for this input")
         }
     }
 }

@@ -27,7 +27,9 @@ import Testing
         try await fixture.admin.addPrincipal("root2", binding: RoleBinding(role: .admin))
         _ = try await fixture.admin.createToken(for: "root2")
         try await security.revokeToken(id: adminTokens[0].id)
-        await #expect(throws: AccessControlError.revokedToken) { try await fixture.access.authenticate(token: spare.token) }
+        await #expect(throws: AccessControlError.revokedToken) {
+            try await fixture.access.authenticate(token: spare.token)
+        }
         await #expect(throws: AccessControlError.revokedToken) {
             try await fixture.access.authenticate(token: fixture.adminToken)
         }
@@ -76,7 +78,9 @@ import Testing
         let grandchild = try await childSession.createToken(for: "dana")
         try await fixture.admin.revokeToken(id: parent.info.id)
         for token in [child.token, grandchild.token, longer.token] {
-            await #expect(throws: AccessControlError.revokedToken) { try await fixture.access.authenticate(token: token) }
+            await #expect(throws: AccessControlError.revokedToken) {
+                try await fixture.access.authenticate(token: token)
+            }
         }
     }
 }
