@@ -12,7 +12,7 @@ import Testing
     /// Fresh random tokens each time: before the fix every request had its own bucket (keyed by the presented
     /// token), so all 30 got 401 and none 429. Before authentication the key is the client's address.
     @Test func freshTokensPerRequestAreRateLimitedByClientAddress() async throws {
-        try await withServer(configure: { $0.rateLimit = .init(requestsPerSecond: 0.5, burst: 3) }) { live in
+        try await withServer(configure: { $0.rateLimit = .init(requestsPerSecond: 0.001, burst: 3) }) { live in
             var statuses: [Int] = []
             for _ in 0..<30 { statuses.append(try await live.send(.GET, "/v2", token: Self.randomToken()).status) }
             #expect(statuses.filter { $0 == 401 }.count <= 3, "\(statuses)")
@@ -31,7 +31,7 @@ import Testing
             "second-token-0123456789": ("bob", [.readServerMetadata]),
         ])
         try await withServer(
-            configure: { $0.rateLimit = .init(requestsPerSecond: 0.5, burst: 2) }, authenticator: twoTokens
+            configure: { $0.rateLimit = .init(requestsPerSecond: 0.001, burst: 2) }, authenticator: twoTokens
         ) { (live: InProcessServer) async throws in
             #expect(try await live.send(.GET, "/v2", token: "first-token-0123456789").status == 200)
             #expect(try await live.send(.GET, "/v2", token: "second-token-0123456789").status == 200)

@@ -183,7 +183,7 @@ struct RouteCase: CustomTestStringConvertible, Sendable {
     }
 
     @Test func burstOverTheRateLimitIsA429WithRetryAfter() async throws {
-        try await withServer(configure: { $0.rateLimit = .init(requestsPerSecond: 0.5, burst: 3) }) { live in
+        try await withServer(configure: { $0.rateLimit = .init(requestsPerSecond: 0.001, burst: 3) }) { live in
             for _ in 0..<3 { #expect(try await live.send(.GET, "/v2", token: Self.engineer).status == 200) }
             let limited = try await live.send(.GET, "/v2", token: Self.engineer)
             #expect(limited.status == 429)
