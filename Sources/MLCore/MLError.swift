@@ -15,6 +15,8 @@ public struct MLError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidOptions
         /// Prediction input does not match the model.
         case invalidInput
+        /// Training ran but its loss stopped being a finite number.
+        case trainingDiverged
     }
 
     /// The class of failure.
@@ -36,6 +38,7 @@ public struct MLError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidConfiguration: prefix = "invalid model configuration"
         case .invalidOptions: prefix = "invalid training options"
         case .invalidInput: prefix = "invalid prediction input"
+        case .trainingDiverged: prefix = "training diverged"
         }
         return "\(prefix): \(detail)"
     }

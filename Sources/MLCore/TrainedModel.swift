@@ -125,7 +125,7 @@ public struct TrainedModel: Sendable {
                 throw MLError(.invalidInput, "row \(index + 1) holds a value that is not a finite number")
             }
         }
-        return predictions(for: Tensor(shape: [rows.count, width], scalars: rows.flatMap { $0 }))
+        return try predictions(for: Tensor(shape: [rows.count, width], scalars: rows.flatMap { $0 }))
     }
 
     /// Predictions for a CSV with a header: feature columns are matched by name (the label column and any other
@@ -136,11 +136,24 @@ public struct TrainedModel: Sendable {
 
     /// Predictions for a parsed CSV table (columns matched by name).
     public func predict(_ table: CSVTable) throws(MLError) -> [Prediction] {
-        predictions(for: try table.numericColumns(config.featureNames))
+        try predictions(for: try table.numericColumns(config.featureNames))
     }
 
-    private func predictions(for features: Tensor) -> [Prediction] {
+    /// Class probabilities like ``probabilities(for:)``, refusing a row whose output is not finite (huge finite
+    /// inputs can overflow inside the network): such a row has no class, and must not be given one.
+    public func checkedProbabilities(for features: Tensor) throws(MLError) -> Tensor {
         let probabilities = probabilities(for: features)
+        let classes = config.labelNames.count
+        if let bad = probabilities.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw MLError(
+                .invalidInput, "row \(bad / max(classes, 1) + 1) makes the model's output non-finite (values too large)"
+            )
+        }
+        return probabilities
+    }
+
+    private func predictions(for features: Tensor) throws(MLError) -> [Prediction] {
+        let probabilities = try checkedProbabilities(for: features)
         let classes = config.labelNames.count
         return probabilities.argmaxPerRow().enumerated().map { row, best in
             Prediction(
@@ -166,7 +179,8 @@ public struct TrainedModel: Sendable {
                 features[row * positions.count + column] = dataset.features.scalars[row * width + position]
             }
         }
-        let probabilities = probabilities(for: Tensor(shape: [dataset.count, positions.count], scalars: features))
+        let probabilities = try checkedProbabilities(
+            for: Tensor(shape: [dataset.count, positions.count], scalars: features))
         return Evaluation(labels: relabeled.labels, probabilities: probabilities, labelNames: config.labelNames)
     }
 

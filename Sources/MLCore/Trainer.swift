@@ -69,7 +69,7 @@ public enum Trainer {
             }
             let trainLoss = total / Double(max(order.count, 1))
             guard trainLoss.isFinite else {
-                throw MLError(.invalidOptions, "training diverged (non-finite loss); lower the learning rate")
+                throw MLError(.trainingDiverged, "the loss became non-finite; lower the learning rate")
             }
             let check = held ?? (inputs, targets)
             let output = network(check.inputs.reshaped([check.inputs.shape[0]] + exampleShape))

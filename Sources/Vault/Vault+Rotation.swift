@@ -206,6 +206,10 @@ extension Vault {
             } else {
                 try suite.rewrapFile(at: url, to: temporary, using: identities, for: [recipient])
             }
+            // Stored blobs are private (0600) whatever mode the cipher suite's writer used.
+            guard chmod(temporary.path(percentEncoded: false), 0o600) == 0 else {
+                throw VaultError.storage("cannot set the mode of \(url.lastPathComponent)")
+            }
             try VaultFiles.move(temporary, to: url)
         } catch {
             VaultFiles.remove(temporary)

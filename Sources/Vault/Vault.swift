@@ -274,6 +274,9 @@ public actor Vault {
     /// not know. Runs inside a write transaction so it cannot race a push that is moving its version in.
     nonisolated func recoverAfterCrash() throws {
         try StagingArea.removeOrphans(in: layout.staging, root: layout.root)
+        for base in [layout.encryptedModels, layout.rawData, layout.processedData] {
+            VaultFiles.removeStaleTemporaries(under: base)
+        }
         try catalog.write { db in
             let models = try String.fetchAll(
                 db,

@@ -72,4 +72,40 @@ extension VaultFiles {
         closedir(stream)  // closes fd
         unlinkat(parent, name, AT_REMOVEDIR)
     }
+
+    /// How long a temporary file must sit untouched before recovery treats its writer as dead.
+    static let staleTemporaryAge: TimeInterval = 120
+
+    /// Whether `name` is one of the temporary files the vault writes: `AtomicFile`'s `.NAME.SUFFIX.tmp` (which
+    /// covers a rotation's `..NAME.rotate.SUFFIX.tmp`) and a rotation's `.NAME.rotate`.
+    static func isTemporaryName(_ name: String) -> Bool {
+        name.hasPrefix(".") && (name.hasSuffix(".tmp") || name.hasSuffix(".rotate"))
+    }
+
+    /// Removes stale temporary files under `base` (a killed rotation left 81 MB behind), walking without
+    /// following links. Files touched in the last ``staleTemporaryAge`` seconds may have a live writer and stay.
+    static func removeStaleTemporaries(under base: URL, depth: Int = 0) {
+        guard depth < 8, kind(of: base) == .directory,
+            let names = try? FileManager.default.contentsOfDirectory(atPath: base.path(percentEncoded: false))
+        else { return }
+        let now = Date().timeIntervalSince1970
+        for name in names {
+            let url = base.appending(path: name)
+            var info = stat()
+            guard lstat(url.path(percentEncoded: false), &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                removeStaleTemporaries(under: url, depth: depth + 1)
+            case S_IFREG where isTemporaryName(name):
+                let modified =
+                    (try? FileManager.default.attributesOfItem(atPath: url.path(percentEncoded: false)))?[
+                        .modificationDate] as? Date
+                if let modified, now - modified.timeIntervalSince1970 >= staleTemporaryAge {
+                    unlink(url.path(percentEncoded: false))
+                }
+            default:
+                continue
+            }
+        }
+    }
 }

@@ -18,6 +18,8 @@ struct APIError: Error, Sendable {
     static let timedOut = APIError(status: .serviceUnavailable, message: "request timed out")
     static let auditUnavailable = APIError(status: .serviceUnavailable, message: "audit log unavailable")
     static let internalError = APIError(status: .internalServerError, message: "internal server error")
+    static let nonFiniteOutput = APIError(
+        status: .badRequest, message: "the model's output is not finite for this input")
     static let inferenceFailed = APIError(status: .internalServerError, message: "inference failed")
 
     static func rateLimited(retryAfter: Int) -> APIError {

@@ -128,6 +128,10 @@ extension ModelServer {
                     throw APIError.inferenceFailed
                 }
                 await gate.release()
+                // Inputs that overflow inside the model give NaN or infinity: an error, never a class.
+                guard results.values.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+                    throw APIError.nonFiniteOutput
+                }
                 state.metrics.inference(model: model.name, version: model.version, duration: clock.now - start)
                 let (responseBody, jsonLength) = try InferenceCodec.encode(results, for: decoded, model: model)
                 var headers = HTTPFields()

@@ -10,7 +10,7 @@ import VaultCrypto
 /// The demo's offline steps: vault, personas, data, training, registry, promotion, HE, tamper, rotation, audit.
 extension DemoRun {
     func createVault(_ state: inout DemoState) async throws {
-        if let given = ProcessInfo.processInfo.environment["MODELVAULT_PASSPHRASE"], !given.isEmpty {
+        if let given = environmentPassphrase, !given.isEmpty {
             state.passphrase = given
             say("  passphrase: from MODELVAULT_PASSPHRASE")
         } else {

@@ -22,7 +22,7 @@ struct PassphraseOptions: ParsableArguments {
             guard !passphrase.isEmpty else { throw CLIError("the passphrase file is empty") }
             return passphrase
         }
-        if let value = ProcessInfo.processInfo.environment["MODELVAULT_PASSPHRASE"], !value.isEmpty {
+        if let value = environmentPassphrase, !value.isEmpty {
             return value
         }
         let first = try Terminal.readSecret(prompt: prompt)
@@ -34,6 +34,20 @@ struct PassphraseOptions: ParsableArguments {
         return first
     }
 }
+
+/// `MODELVAULT_PASSPHRASE`, read once, then overwritten in place and removed from the environment.
+///
+/// `unsetenv` alone only unlinks the variable: its bytes stay in the process's initial environment block,
+/// which `/proc/PID/environ` shows for the process's whole life. `getenv` points into that block, so the
+/// bytes are zeroed there first. Read lazily (thread-safe global initialisation), so later reads still see it.
+let environmentPassphrase: String? = {
+    let name = "MODELVAULT_PASSPHRASE"
+    guard let pointer = getenv(name) else { return nil }
+    let value = String(cString: pointer)
+    memset(pointer, 0, strlen(pointer))
+    unsetenv(name)
+    return value
+}()
 
 /// Reads secrets from the controlling terminal without echo.
 enum Terminal {

@@ -40,7 +40,8 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("models"),
         help: "NAME[:ALIAS|@VERSION],... to serve (default: every model's production alias).")
     var models: String?
-    @Option(name: .customLong("max-inferences"), help: "Inferences run at once; more wait.")
+    @Option(
+        name: .customLong("max-inferences"), help: "Inferences run at once; more are refused with 503 and Retry-After.")
     var maxInferences = 64
     @Option(
         name: .customLong("log-level"),

@@ -64,4 +64,42 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: staging.appending(path: "orphan").path))
         #expect(Self.survived(outside))
     }
+
+    /// Defect 12 of issue #15: a killed rotation left a `*.rotate.*.tmp` file (81 MB) that recovery never
+    /// removed. Every temporary-file pattern the vault writes is removed once it is stale.
+    @Test func recoveryRemovesStaleRotationAndAtomicWriteDebris() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        _ = try await vault.pushModel("m", from: .files(["a.bin": Data([1, 2, 3])]))
+        let version = directory.url.appending(path: "vault/models/encrypted/m/1")
+        let debris = ["..a.bin.age.rotate.k3j9x.tmp", ".a.bin.age.rotate", ".a.bin.age.5f2a.tmp"]
+        let old = Date().addingTimeInterval(-3600)
+        for name in debris {
+            let url = version.appending(path: name)
+            try Data(repeating: 7, count: 64).write(to: url)
+            try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: url.path)
+        }
+        // A fresh one may belong to a writer at work right now: it stays.
+        try Data([1]).write(to: version.appending(path: ".b.bin.age.rotate"))
+        _ = try TestVault.open(in: directory)
+        let left = try FileManager.default.contentsOfDirectory(atPath: version.path).sorted()
+        #expect(left.filter { $0.hasPrefix(".") } == [".b.bin.age.rotate"], "\(left)")
+        #expect(left.contains("a.bin.age"))
+    }
+
+    /// Defect 12: rotated blobs changed mode from 0600 to 0644.
+    @Test(arguments: [false, true])
+    func rotationKeepsBlobsPrivate(reencrypt: Bool) async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        _ = try await vault.pushModel("m", from: .files(["a.bin": Data([1, 2, 3])]))
+        let blob = directory.url.appending(path: "vault/models/encrypted/m/1/a.bin.age")
+        func mode() throws -> Int? {
+            try FileManager.default.attributesOfItem(atPath: blob.path)[.posixPermissions] as? Int
+        }
+        #expect(try mode() == 0o600)
+        _ = try await vault.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: reencrypt, workFactor: 10, stopAfter: nil, context: .local)
+        #expect(try mode() == 0o600)
+    }
 }
