@@ -47,17 +47,8 @@ func withServer<T: Sendable>(
     registry: (any RegistryBackend)? = MemoryRegistry(),
     _ body: @Sendable (InProcessServer) async throws -> T
 ) async throws -> T {
-    var configuration = VaultServerConfiguration()
-    configuration.port = 0
-    configuration.catalogPollInterval = .milliseconds(100)
-    configure(&configuration)
-    let catalog = MutableCatalog(models)
-    let audit = RecordingAudit()
-    var logger = Logger(label: "test.server")
-    logger.logLevel = .warning
-    let server = try ModelServer(
-        configuration: configuration, catalog: catalog, authenticator: authenticator, audit: audit,
-        registry: registry, logger: logger)
+    let (server, catalog, audit, _) = try makeTestServer(
+        models: models, configure: configure, authenticator: authenticator, registry: registry)
     let application = try await server.makeApplication()
     return try await application.test(.router) { client in
         try await body(InProcessServer(client: client, catalog: catalog, audit: audit))

@@ -179,17 +179,12 @@ struct LiveServer {
     }
 }
 
-/// Starts a server on an ephemeral loopback port with a self-signed certificate, runs `body`, then shuts
-/// the server down gracefully.
-@discardableResult
-func withLiveServer<T>(
-    models: [CatalogEntry] = [.verified(LinearModel.make())],
-    configure: (inout VaultServerConfiguration) -> Void = { _ in },
-    authenticator: any Authenticator = TableAuthenticator.standard,
-    registry: (any RegistryBackend)? = MemoryRegistry(),
-    clientTLS: ((inout TLSConfiguration) -> Void)? = nil,
-    _ body: (LiveServer) async throws -> T
-) async throws -> T {
+/// A server on an ephemeral port over a mutable catalog and a recording audit sink: what the in-process
+/// (`withServer`) and live (`withLiveServer`) harnesses share.
+func makeTestServer(
+    models: [CatalogEntry], configure: (inout VaultServerConfiguration) -> Void, authenticator: any Authenticator,
+    registry: (any RegistryBackend)?
+) throws -> (server: ModelServer, catalog: MutableCatalog, audit: RecordingAudit, logger: Logger) {
     var configuration = VaultServerConfiguration()
     configuration.port = 0
     configuration.catalogPollInterval = .milliseconds(100)
@@ -201,6 +196,22 @@ func withLiveServer<T>(
     let server = try ModelServer(
         configuration: configuration, catalog: catalog, authenticator: authenticator, audit: audit,
         registry: registry, logger: logger)
+    return (server, catalog, audit, logger)
+}
+
+/// Starts a server on an ephemeral loopback port with a self-signed certificate, runs `body`, then shuts
+/// the server down gracefully.
+@discardableResult
+func withLiveServer<T>(
+    models: [CatalogEntry] = [.verified(LinearModel.make())],
+    configure: (inout VaultServerConfiguration) -> Void = { _ in },
+    authenticator: any Authenticator = TableAuthenticator.standard,
+    registry: (any RegistryBackend)? = MemoryRegistry(),
+    clientTLS: ((inout TLSConfiguration) -> Void)? = nil,
+    _ body: (LiveServer) async throws -> T
+) async throws -> T {
+    let (server, catalog, audit, logger) = try makeTestServer(
+        models: models, configure: configure, authenticator: authenticator, registry: registry)
     let group = ServiceGroup(services: [server], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }

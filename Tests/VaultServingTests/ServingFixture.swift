@@ -92,21 +92,28 @@ struct LiveModelServer {
     }
 }
 
+extension ServingFixture {
+    /// `ModelServer` over this vault: its catalog, token authenticator, request auditor and registry.
+    func makeServer(selections: [ModelSelection]?) throws -> (server: ModelServer, logger: Logger) {
+        var configuration = VaultServerConfiguration()
+        configuration.port = 0
+        configuration.catalogPollInterval = .milliseconds(200)
+        var logger = Logger(label: "test.serving")
+        logger.logLevel = .critical
+        let server = try ModelServer(
+            configuration: configuration,
+            catalog: VaultModelCatalog(access: access, selections: selections, logger: logger),
+            authenticator: VaultTokenAuthenticator(access: access, cacheLifetime: .milliseconds(200)),
+            audit: VaultRequestAuditor(access: access), registry: VaultRegistry(access: access), logger: logger)
+        return (server, logger)
+    }
+}
+
 /// Starts `ModelServer` with the vault-backed catalog, authenticator, auditor and registry on an ephemeral port.
 func withVaultServer<T>(
     _ fixture: ServingFixture, selections: [ModelSelection]? = nil, _ body: (LiveModelServer) async throws -> T
 ) async throws -> T {
-    var configuration = VaultServerConfiguration()
-    configuration.port = 0
-    configuration.catalogPollInterval = .milliseconds(200)
-    var logger = Logger(label: "test.serving")
-    logger.logLevel = .critical
-    let server = try ModelServer(
-        configuration: configuration,
-        catalog: VaultModelCatalog(access: fixture.access, selections: selections, logger: logger),
-        authenticator: VaultTokenAuthenticator(access: fixture.access, cacheLifetime: .milliseconds(200)),
-        audit: VaultRequestAuditor(access: fixture.access), registry: VaultRegistry(access: fixture.access),
-        logger: logger)
+    let (server, logger) = try fixture.makeServer(selections: selections)
     let group = ServiceGroup(services: [server], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
@@ -181,17 +188,7 @@ func withVaultApplication<T: Sendable>(
     _ fixture: ServingFixture, selections: [ModelSelection]? = nil,
     _ body: @Sendable (InProcessModelServer) async throws -> T
 ) async throws -> T {
-    var configuration = VaultServerConfiguration()
-    configuration.port = 0
-    configuration.catalogPollInterval = .milliseconds(200)
-    var logger = Logger(label: "test.serving")
-    logger.logLevel = .critical
-    let server = try ModelServer(
-        configuration: configuration,
-        catalog: VaultModelCatalog(access: fixture.access, selections: selections, logger: logger),
-        authenticator: VaultTokenAuthenticator(access: fixture.access, cacheLifetime: .milliseconds(200)),
-        audit: VaultRequestAuditor(access: fixture.access), registry: VaultRegistry(access: fixture.access),
-        logger: logger)
+    let (server, _) = try fixture.makeServer(selections: selections)
     return try await server.makeApplication().test(.router) { client in
         try await body(InProcessModelServer(client: client))
     }
