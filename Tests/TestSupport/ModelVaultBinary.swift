@@ -1,7 +1,7 @@
 public import Foundation
 
 /// The `modelvault` executable this package builds, run end to end by the CLI tests: the one built in the same
-/// configuration as the tests (`swift test` → `.build/debug`, `swift test -c release` → `.build/release`), so
+/// configuration as the tests (`swift test` → `.build/debug`, `swift test -c release -Xswiftc -enable-testing` → `.build/release`), so
 /// a test never runs a stale binary from the other configuration.
 public enum ModelVaultBinary {
     /// The package's root directory (this file is `Tests/TestSupport/ModelVaultBinary.swift`).
