@@ -115,7 +115,7 @@ struct CatalogState: Sendable {
     /// Every problem with the state in `db`: an unauthenticated root, an index that is not the one the root
     /// commits to, rows without a valid MAC, rows whose authenticated record is gone.
     func problems(_ db: Database) throws -> [StateProblem] {
-        var problems: [StateProblem] = []
+        var problems = try Self.schemaProblems(db)
         let index = try Self.index(db)
         if let root = try Row.fetchOne(db, sql: "SELECT sequence, digest, mac FROM state_root WHERE id = 1") {
             let sequence: Int64 = root["sequence"]
@@ -161,6 +161,18 @@ struct CatalogState: Sendable {
         return problems
     }
 
+    /// Triggers and views: the vault creates none, and neither is a row the MACs cover. A planted trigger would run
+    /// inside the next honest write's transaction, and the seal after it would authenticate whatever it inserted.
+    static func schemaProblems(_ db: Database) throws -> [StateProblem] {
+        try Row.fetchAll(
+            db, sql: "SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view') ORDER BY type, name"
+        ).map { row in
+            let type: String = row["type"]
+            let name: String = row["name"]
+            return StateProblem(record: "sqlite_schema[\(type) \(name)]", reason: "not created by the vault")
+        }
+    }
+
     /// Throws `VaultError.tampered` naming the first bad records, if any.
     func requireValid(_ db: Database) throws {
         let problems = try problems(db)
@@ -182,6 +194,9 @@ struct CatalogState: Sendable {
     /// advances the state sequence and re-MACs the root. Call only on state just verified (or a new catalog).
     @discardableResult
     func seal(_ db: Database) throws -> Int64 {
+        // Defence in depth: never seal rows a planted trigger may have written in this transaction.
+        let schema = try Self.schemaProblems(db)
+        guard schema.isEmpty else { throw Self.error(schema) }
         var current: [String: [String: Data]] = [:]
         for entry in try Self.index(db) { current[entry.table, default: [:]][entry.key] = entry.mac }
         var changed = false

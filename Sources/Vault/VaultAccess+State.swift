@@ -55,7 +55,18 @@ extension VaultAccess {
         guard let current = try vault.catalog.read({ db in try CatalogState.root(db) }) else {
             throw VaultError(.tampered, "state_root: missing")
         }
-        if let logged {
+        guard let logged else {
+            // The vault logs every state it seals (bootstrap onwards). A catalog sealed past its first state with no
+            // state.commit in the log means the log was deleted or cut back: the rollback check must not be skipped.
+            if current.sequence > 1 {
+                throw VaultError(
+                    .tampered,
+                    "audit/: no state.commit entry records catalog state \(current.sequence) (the audit log was deleted or cut back)"
+                )
+            }
+            return nil
+        }
+        do {
             if current.sequence < logged.sequence {
                 throw VaultError(
                     .tampered,

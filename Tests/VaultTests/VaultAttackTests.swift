@@ -128,6 +128,25 @@ func expectRefused<T>(
         await expectRefused(naming: "token_hashes") { try await fixture.access.authenticate(token: minted.token) }
     }
 
+    /// A trigger is not a row, so row MACs do not see it; planted in catalog.sqlite, it would fire inside the next
+    /// honest write's transaction and the seal would then MAC the rows it inserted (a minted admin token).
+    @Test func plantedTriggerIsRefusedBeforeAnyWriteSealsWhatItInserts() async throws {
+        let fixture = try await AccessFixture()
+        let minted = APIToken.generate()
+        try DirectoryAttacker(root: fixture.vault.root).sql(
+            """
+            CREATE TRIGGER mint AFTER INSERT ON principals BEGIN
+                INSERT INTO token_hashes (hash, principal_id, created_at, token_id)
+                VALUES ('\(minted.hash.hex)', (SELECT id FROM principals WHERE name = 'admin'),
+                        '2026-01-01T00:00:00Z', '\(minted.hash.id)');
+            END
+            """)
+        await expectRefused(naming: "trigger mint") {
+            try await fixture.admin.addPrincipal("bob", binding: RoleBinding(role: .devops))
+        }
+        await expectRefused(naming: "trigger mint") { try await fixture.access.authenticate(token: minted.token) }
+    }
+
     @Test func mintedAdminTokenIsRefusedByTheServerAuthenticator() async throws {
         let fixture = try await AccessFixture()
         let minted = APIToken.generate()
@@ -283,6 +302,23 @@ func expectRefused<T>(
         // The restored catalog is self-consistent, so the vault opens; the log it recorded states in refuses it.
         let reopened = try TestVault.open(in: fixture.directory)
         await expectRefused(naming: "catalog.sqlite") { try await VaultAccess.open(reopened) }
+    }
+
+    /// The same rollback, with the audit log's entries deleted too, so that no logged state is left to compare with.
+    @Test func catalogRestoredWithTheAuditLogDeletedIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        let (_, issued) = try await fixture.session("alice", RoleBinding(role: .admin))
+        let attacker = DirectoryAttacker(root: fixture.vault.root)
+        let copy = fixture.directory.url.appending(path: "catalog-copy.sqlite")
+        try attacker.backup(to: copy)
+        try await fixture.admin.revokeToken(id: issued.info.id)
+        try await fixture.access.close()
+        try attacker.restore(from: copy)
+        for name in ["entries.jsonl", "checkpoints.log"] {
+            try FileManager.default.removeItem(at: fixture.auditDirectory.appending(path: name))
+        }
+        let reopened = try TestVault.open(in: fixture.directory)
+        await expectRefused(naming: "audit/") { try await VaultAccess.open(reopened) }
     }
 
     // MARK: vault check
