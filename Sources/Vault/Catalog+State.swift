@@ -81,7 +81,7 @@ struct CatalogState: Sendable {
             columns: ["principal_id", "role", "scope"]),
         AuthenticatedTable(
             name: "token_hashes", key: ["token_id", "hash"],
-            columns: ["hash", "principal_id", "created_at", "expires_at", "revoked_at", "token_id"]),
+            columns: ["hash", "principal_id", "created_at", "expires_at", "revoked_at", "token_id", "parent_token_id"]),
         AuthenticatedTable(name: "trust_pins", key: ["name"], columns: ["name", "value"]),
     ]
 

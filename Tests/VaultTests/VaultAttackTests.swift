@@ -128,6 +128,30 @@ func expectRefused<T>(
         await expectRefused(naming: "token_hashes") { try await fixture.access.authenticate(token: minted.token) }
     }
 
+    /// Every column of every authenticated table is covered by its row MAC: a column added later and left out would
+    /// be writable outside the vault (as `token_hashes.parent_token_id`, the token lineage, once was).
+    @Test func everyColumnOfAnAuthenticatedTableIsAuthenticated() async throws {
+        let fixture = try await AccessFixture()
+        let queue = try DatabaseQueue(
+            path: fixture.vault.root.appending(path: "catalog.sqlite").path(percentEncoded: false))
+        try await queue.read { db in
+            for table in CatalogState.tables {
+                let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.name))").map { $0["name"] as String }
+                #expect(Set(columns) == Set(table.columns), "\(table.name)")
+            }
+        }
+    }
+
+    /// Detaching a self-issued token from its parent would let it survive the parent's revocation.
+    @Test func detachingATokenFromItsParentIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        let (alice, _) = try await fixture.session("alice", RoleBinding(role: .dataScientist))
+        let child = try await alice.createToken(for: "alice")
+        try DirectoryAttacker(root: fixture.vault.root).sql(
+            "UPDATE token_hashes SET parent_token_id = NULL WHERE token_id = ?", arguments: [child.info.id])
+        await expectRefused(naming: "token_hashes") { try await fixture.access.authenticate(token: child.token) }
+    }
+
     /// A trigger is not a row, so row MACs do not see it; planted in catalog.sqlite, it would fire inside the next
     /// honest write's transaction and the seal would then MAC the rows it inserted (a minted admin token).
     @Test func plantedTriggerIsRefusedBeforeAnyWriteSealsWhatItInserts() async throws {
