@@ -35,14 +35,7 @@ public struct CKKSParameters: Sendable, Hashable {
         guard coefficientBitSizes.count >= 2, coefficientBitSizes.allSatisfy({ (20...60).contains($0) }) else {
             throw HEError.invalidParameters("coefficient bit sizes")
         }
-        var used: Set<UInt64> = []
-        var moduli: [UInt64] = []
-        for bits in coefficientBitSizes {
-            guard let prime = Primes.nttPrimes(bits: bits, count: 1, polyDegree: polyDegree, excluding: used)?.first
-            else { throw HEError.noSuchPrimes }
-            used.insert(prime)
-            moduli.append(prime)
-        }
+        let moduli = try Self.distinctNTTPrimes(bitSizes: coefficientBitSizes, polyDegree: polyDegree)
         try self.init(polyDegree: polyDegree, coefficientModuli: moduli, scale: scale)
     }
 
@@ -83,14 +76,7 @@ public struct CKKSParameters: Sendable, Hashable {
     /// Parameters without the 128-bit security bound, for tests only (internal): statistical tests of
     /// properties that do not depend on the ring degree run at N = 1024 instead of 8192.
     init(insecureTestingPolyDegree polyDegree: Int, coefficientBitSizes: [Int], scale: Double) throws {
-        var used: Set<UInt64> = []
-        var moduli: [UInt64] = []
-        for bits in coefficientBitSizes {
-            guard let prime = Primes.nttPrimes(bits: bits, count: 1, polyDegree: polyDegree, excluding: used)?.first
-            else { throw HEError.noSuchPrimes }
-            used.insert(prime)
-            moduli.append(prime)
-        }
+        let moduli = try Self.distinctNTTPrimes(bitSizes: coefficientBitSizes, polyDegree: polyDegree)
         self.polyDegree = polyDegree
         self.coefficientModuli = moduli
         self.scale = scale
@@ -111,6 +97,19 @@ public struct CKKSParameters: Sendable, Hashable {
     /// Bits each coefficient takes when serialised at `level`.
     func packedBits(level: Int) -> Int {
         coefficientModuli[0...level].reduce(0) { $0 + Modulus($1).bitWidth }
+    }
+
+    /// One NTT-friendly prime per bit size, all distinct (the coefficient moduli of a chain).
+    private static func distinctNTTPrimes(bitSizes: [Int], polyDegree: Int) throws -> [UInt64] {
+        var used: Set<UInt64> = []
+        var moduli: [UInt64] = []
+        for bits in bitSizes {
+            guard let prime = Primes.nttPrimes(bits: bits, count: 1, polyDegree: polyDegree, excluding: used)?.first
+            else { throw HEError.noSuchPrimes }
+            used.insert(prime)
+            moduli.append(prime)
+        }
+        return moduli
     }
 }
 

@@ -313,16 +313,22 @@ func expectRefused<T>(
 
     // MARK: Whole-catalog rollback
 
-    @Test func catalogRestoredFromAnEarlierCopyIsRefusedAgainstTheLog() async throws {
+    /// A vault whose catalog was put back, closed, to a consistent copy (state root included) taken while alice's
+    /// admin token was still valid; the token has since been revoked.
+    private func vaultWithACatalogRestoredFromBeforeARevocation() async throws -> AccessFixture {
         let fixture = try await AccessFixture()
         let (_, issued) = try await fixture.session("alice", RoleBinding(role: .admin))
         let attacker = DirectoryAttacker(root: fixture.vault.root)
-        // A consistent copy of the catalog, state root included, taken while alice's token was still valid.
         let copy = fixture.directory.url.appending(path: "catalog-copy.sqlite")
         try attacker.backup(to: copy)
         try await fixture.admin.revokeToken(id: issued.info.id)
         try await fixture.access.close()
         try attacker.restore(from: copy)
+        return fixture
+    }
+
+    @Test func catalogRestoredFromAnEarlierCopyIsRefusedAgainstTheLog() async throws {
+        let fixture = try await vaultWithACatalogRestoredFromBeforeARevocation()
         // The restored catalog is self-consistent, so the vault opens; the log it recorded states in refuses it.
         let reopened = try TestVault.open(in: fixture.directory)
         await expectRefused(naming: "catalog.sqlite") { try await VaultAccess.open(reopened) }
@@ -330,14 +336,7 @@ func expectRefused<T>(
 
     /// The same rollback, with the audit log's entries deleted too, so that no logged state is left to compare with.
     @Test func catalogRestoredWithTheAuditLogDeletedIsRefused() async throws {
-        let fixture = try await AccessFixture()
-        let (_, issued) = try await fixture.session("alice", RoleBinding(role: .admin))
-        let attacker = DirectoryAttacker(root: fixture.vault.root)
-        let copy = fixture.directory.url.appending(path: "catalog-copy.sqlite")
-        try attacker.backup(to: copy)
-        try await fixture.admin.revokeToken(id: issued.info.id)
-        try await fixture.access.close()
-        try attacker.restore(from: copy)
+        let fixture = try await vaultWithACatalogRestoredFromBeforeARevocation()
         for name in ["entries.jsonl", "checkpoints.log"] {
             try FileManager.default.removeItem(at: fixture.auditDirectory.appending(path: name))
         }
