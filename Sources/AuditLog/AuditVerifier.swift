@@ -30,6 +30,10 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
         /// The log is not consistent with a checkpoint trusted from elsewhere (exported earlier, or cosigned by a
         /// witness): the log was rolled back, truncated or forked.
         case inconsistentWithTrusted = "log not consistent with a trusted checkpoint (rollback, truncation or fork)"
+        /// A witness holds a larger tree, or another tree, than the local log: rolled back, truncated or forked.
+        case inconsistentWithWitness = "a witness holds a checkpoint the log is not consistent with (rollback or fork)"
+        /// The newest cosignature is older than the policy allows (or there is none).
+        case staleCosignature = "newest witness cosignature older than the policy allows"
     }
 
     /// The kind.
@@ -71,6 +75,15 @@ public struct VerificationReport: Sendable {
     public var writersClosed = false
     /// Trusted checkpoints the log was proven consistent with.
     public var trustedVerified: [Checkpoint] = []
+    /// The time of the newest witness cosignature found, when witnesses were consulted.
+    public var newestCosignature: Date?
+
+    /// Adds a problem found outside the files (by a witness, or by policy).
+    public mutating func add(_ problem: VerificationProblem) {
+        problemCount += 1
+        if problems.count < AuditVerifier.problemLimit { problems.append(problem) }
+        if let index = problem.index { firstBadIndex = min(firstBadIndex ?? index, index) }
+    }
 
     /// Whether the log verified: no problems.
     public var isValid: Bool { problemCount == 0 }
@@ -95,6 +108,10 @@ public struct VerificationReport: Sendable {
         }
         for trusted in trustedVerified {
             lines.append("consistent with the trusted checkpoint of size \(trusted.size)")
+        }
+        if let newestCosignature {
+            let age = Int(Date().timeIntervalSince(newestCosignature))
+            lines.append("newest witness cosignature: \(age) s old")
         }
         if hasUnfinishedTail { lines.append("note: an unfinished record (interrupted append) follows the last entry") }
         return lines.joined(separator: "\n")

@@ -126,28 +126,17 @@ import Testing
 
     // MARK: Trusted checkpoints (exported earlier, or cosigned by a witness)
 
-    private func copy(_ temp: TemporaryLog) throws -> URL {
-        let backup = temp.directory.deletingLastPathComponent().appendingPathComponent("backup-\(UUID().uuidString)")
-        try FileManager.default.copyItem(at: temp.directory, to: backup)
-        return backup
-    }
-
-    private func restore(_ backup: URL, over temp: TemporaryLog) throws {
-        try FileManager.default.removeItem(at: temp.directory)
-        try FileManager.default.moveItem(at: backup, to: temp.directory)
-    }
-
     @Test func aRollbackToAnOlderCopyFailsAgainstATrustedCheckpoint() async throws {
         let temp = try await makeLog()
         defer { temp.remove() }
-        let backup = try copy(temp)
+        let backup = try temp.snapshot()
         let log = try temp.open()
         for number in 6..<9 { _ = try await log.append(TemporaryLog.entry(number)) }
         try await log.close()
         let trusted = try #require(try await temp.verify().latestCheckpoint)
         #expect(trusted.size == 9)
 
-        try restore(backup, over: temp)
+        try temp.restore(backup)
         // On its own the older copy is a perfectly valid log: only the trusted checkpoint reveals the rollback.
         #expect(try await temp.verify().isValid)
         let report = try await AuditVerifier.verify(

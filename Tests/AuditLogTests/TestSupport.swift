@@ -45,6 +45,28 @@ struct TemporaryLog {
         String(decoding: try Data(contentsOf: entriesURL), as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
+    /// Copies the log's files to a new directory (plain reads and writes: tests run concurrently, and
+    /// `FileManager.copyItem` is avoided here).
+    func snapshot() throws -> URL {
+        let copy = directory.deletingLastPathComponent().appendingPathComponent("audit-copy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+            try Data(contentsOf: directory.appendingPathComponent(name)).write(to: copy.appendingPathComponent(name))
+        }
+        return copy
+    }
+
+    /// Replaces the log's files with those of a snapshot (an attacker restoring an older copy), removing it.
+    func restore(_ copy: URL) throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+            try FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+        for name in try FileManager.default.contentsOfDirectory(atPath: copy.path) {
+            try Data(contentsOf: copy.appendingPathComponent(name)).write(to: directory.appendingPathComponent(name))
+        }
+        try FileManager.default.removeItem(at: copy)
+    }
+
     /// Leaves the writers' marker as a writer that did not close leaves it (what a crash looks like on disk).
     func markCrashed() throws {
         try Data("open\n".utf8).write(to: directory.appendingPathComponent("writers.lock"))

@@ -172,8 +172,7 @@ import Testing
         let witness = try setup.witness()
         let first = try await setup.grow(to: 4)
         _ = try await witness.addCheckpoint(AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: first.note))
-        let backup = setup.temp.directory.deletingLastPathComponent().appendingPathComponent("bk-\(UUID().uuidString)")
-        try FileManager.default.copyItem(at: setup.temp.directory, to: backup)
+        let backup = try setup.temp.snapshot()
         let second = try await setup.grow(to: 7)
         let cosigned =
             second.note
@@ -181,8 +180,7 @@ import Testing
                 AddCheckpointRequest(oldSize: 4, proof: try setup.proof(from: 4, to: 7), checkpoint: second.note)))
 
         // The attacker restores the older copy of the whole audit directory.
-        try FileManager.default.removeItem(at: setup.temp.directory)
-        try FileManager.default.moveItem(at: backup, to: setup.temp.directory)
+        try setup.temp.restore(backup)
         _ = try setup.cosigner.verifier.verify(cosigned)
         let held = try SignedCheckpoint(verifying: cosigned, with: setup.temp.verifier).checkpoint
         let report = try await AuditVerifier.verify(

@@ -1,0 +1,162 @@
+public import Foundation
+
+/// How a log reaches a witness: one `add-checkpoint` call (an HTTPS client, or an in-process ``Witness``).
+public protocol WitnessTransport: Sendable {
+    /// POSTs an `add-checkpoint` body and returns the HTTP status and response body.
+    func addCheckpoint(_ body: Data) async throws -> (status: Int, body: Data)
+}
+
+extension Witness: WitnessTransport {
+    /// Answers as the HTTP endpoint would.
+    public func addCheckpoint(_ body: Data) async throws -> (status: Int, body: Data) {
+        do {
+            let cosignature: String = try addCheckpoint(body, now: Date())
+            return (200, Data(cosignature.utf8))
+        } catch let refusal as Refusal {
+            if case .conflict(let size) = refusal { return (409, Data("\(size)\n".utf8)) }
+            return (refusal.status, Data(refusal.description.utf8))
+        }
+    }
+}
+
+/// A witness a vault's log submits its checkpoints to: its pinned cosignature key and the way to reach it.
+public struct WitnessEndpoint: Sendable {
+    /// The pinned key (shown as a fingerprint when the witness is added).
+    public var verifier: CosignatureVerifier
+    /// How to reach it.
+    public var transport: any WitnessTransport
+
+    /// Creates an endpoint.
+    public init(verifier: CosignatureVerifier, transport: any WitnessTransport) {
+        self.verifier = verifier
+        self.transport = transport
+    }
+}
+
+/// What submitting a checkpoint to a witness showed.
+public enum WitnessOutcome: Sendable, Equatable {
+    /// Cosigned: the checkpoint note with the witness's cosignature line, and its timestamp.
+    case cosigned(note: String, timestamp: UInt64)
+    /// The witness holds a larger tree than the local log: the log was rolled back or truncated.
+    case witnessAhead(size: UInt64)
+    /// The witness holds a different tree of the same or an earlier size (a fork or rewrite), or refused the proof.
+    case inconsistent(status: Int)
+    /// The witness could not be reached or refused for another reason (appends go on; the cosignature ages).
+    case unavailable(status: Int?)
+}
+
+extension AuditLog {
+    /// Submits the latest checkpoint (signed now if needed) to `witness`, following the tlog-witness protocol: the
+    /// old size is what the witness last cosigned (`known`, else learnt from a 409), with a consistency proof from
+    /// it. A successful cosignature is stored as `cosigned-<key id>.note` in the audit directory.
+    public func submit(to witness: WitnessEndpoint, knownSize known: UInt64? = nil) async -> WitnessOutcome {
+        guard let checkpoint = try? await checkpoint() else { return .unavailable(status: nil) }
+        let directory = directory
+        var oldSize = known ?? Self.storedCosignedSize(in: directory, verifier: witness.verifier, log: verifier) ?? 0
+        for _ in 0..<2 {
+            if oldSize > checkpoint.checkpoint.size { return .witnessAhead(size: oldSize) }
+            guard
+                let proof = try? AuditLogReader(directory: directory).consistencyProof(
+                    from: oldSize, to: checkpoint.checkpoint.size)
+            else { return .inconsistent(status: 0) }
+            let request = AddCheckpointRequest(
+                oldSize: oldSize, proof: oldSize == 0 ? [] : proof, checkpoint: checkpoint.note)
+            guard let (status, body) = try? await witness.transport.addCheckpoint(request.body) else {
+                return .unavailable(status: nil)
+            }
+            switch status {
+            case 200:
+                let note = checkpoint.note + String(decoding: body, as: UTF8.self)
+                guard let timestamp = try? witness.verifier.verify(note) else { return .unavailable(status: 200) }
+                let file = directory.appendingPathComponent(
+                    String(format: "cosigned-%08x.note", witness.verifier.keyID))
+                try? Data(note.utf8).write(to: file, options: .atomic)
+                return .cosigned(note: note, timestamp: timestamp)
+            case 409:
+                let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                guard let size = UInt64(text) else { return .inconsistent(status: 409) }
+                if size > checkpoint.checkpoint.size { return .witnessAhead(size: size) }
+                // Same size as ours, yet a conflict: the witness cosigned another root.
+                if size == oldSize { return .inconsistent(status: 409) }
+                oldSize = size
+            case 422: return .inconsistent(status: 422)
+            default: return .unavailable(status: status)
+            }
+        }
+        return .inconsistent(status: 409)
+    }
+
+    /// The newest checkpoint `witness` cosigned, as stored beside the log: the checkpoint and the cosignature time.
+    /// `nil` when there is none or it does not verify under both the log key and the pinned witness key.
+    public nonisolated static func storedCosignature(
+        in directory: URL, verifier witness: CosignatureVerifier, log: NoteVerifier
+    ) -> (checkpoint: Checkpoint, timestamp: UInt64)? {
+        let file = directory.appendingPathComponent(String(format: "cosigned-%08x.note", witness.keyID))
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        let note = String(decoding: data, as: UTF8.self)
+        guard let timestamp = try? witness.verify(note),
+            let checkpoint = try? SignedCheckpoint(verifying: note, with: log).checkpoint
+        else { return nil }
+        return (checkpoint, timestamp)
+    }
+
+    private nonisolated static func storedCosignedSize(
+        in directory: URL, verifier witness: CosignatureVerifier, log: NoteVerifier
+    ) -> UInt64? {
+        storedCosignature(in: directory, verifier: witness, log: log)?.checkpoint.size
+    }
+
+    /// Cosigns in the background: whenever `entries` entries were appended, or `interval` passed with any new entry,
+    /// the latest checkpoint goes to every witness. Appends never wait for it; an unreachable witness only lets the
+    /// newest cosignature age (which `audit verify` reports). Cancel the task to stop.
+    public nonisolated func cosignContinuously(
+        with witnesses: [WitnessEndpoint], every interval: Duration, orEntries entries: UInt64,
+        poll: Duration = .milliseconds(200),
+        onOutcome: @escaping @Sendable (CosignatureVerifier, WitnessOutcome) -> Void = { _, _ in }
+    ) -> Task<Void, Never> {
+        Task {
+            var lastSize: UInt64 = 0
+            var lastTime = ContinuousClock.now
+            while !Task.isCancelled {
+                try? await Task.sleep(for: poll)
+                let size = await self.size
+                let due =
+                    size >= lastSize + max(1, entries)
+                    || (size > lastSize && ContinuousClock.now - lastTime >= interval)
+                guard due else { continue }
+                for witness in witnesses { onOutcome(witness.verifier, await self.submit(to: witness)) }
+                lastSize = size
+                lastTime = ContinuousClock.now
+            }
+        }
+    }
+
+    /// Verifies the log (see ``verify(trusted:)``) after asking each witness whether it holds a newer or another tree
+    /// (a live `add-checkpoint`, which also refreshes its cosignature), and with each witness's newest stored
+    /// cosignature as a trusted checkpoint. Reports the newest cosignature's time; with `maxCosignatureAge`, an older
+    /// one (or none) fails the verification.
+    public func verify(
+        trusted: [Checkpoint] = [], witnesses: [WitnessEndpoint], maxCosignatureAge: TimeInterval? = nil,
+        now: Date = Date()
+    ) async throws -> VerificationReport {
+        var found: [VerificationProblem] = []
+        for witness in witnesses {
+            switch await submit(to: witness) {
+            case .witnessAhead: found.append(.init(kind: .inconsistentWithWitness, index: size))
+            case .inconsistent: found.append(.init(kind: .inconsistentWithWitness))
+            case .cosigned, .unavailable: break
+            }
+        }
+        let cosigned = witnesses.compactMap {
+            Self.storedCosignature(in: directory, verifier: $0.verifier, log: verifier)
+        }
+        var report = try await verify(trusted: trusted + cosigned.map(\.checkpoint))
+        report.newestCosignature = cosigned.map(\.timestamp).max().map { Date(timeIntervalSince1970: TimeInterval($0)) }
+        if let maxCosignatureAge {
+            let age = report.newestCosignature.map { now.timeIntervalSince($0) } ?? .infinity
+            if age > maxCosignatureAge { found.append(.init(kind: .staleCosignature)) }
+        }
+        for problem in found { report.add(problem) }
+        return report
+    }
+}

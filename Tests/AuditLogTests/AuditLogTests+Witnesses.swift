@@ -1,0 +1,113 @@
+import Crypto
+import Foundation
+import Testing
+
+@testable import AuditLog
+
+/// A vault's log with witnesses: cosigning in the background, an unreachable witness, and a restored older copy
+/// caught because the witness holds a newer checkpoint.
+@Suite struct AuditLogWitnessTests {
+    private struct Unreachable: WitnessTransport {
+        struct Down: Error {}
+        func addCheckpoint(_ body: Data) async throws -> (status: Int, body: Data) { throw Down() }
+    }
+
+    private struct Setup {
+        let temp = TemporaryLog()
+        let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("witness-\(UUID().uuidString)")
+        let cosigner = try! CosignatureSigner(name: "witness.test/w1", key: Curve25519.Signing.PrivateKey())
+
+        func endpoint() throws -> WitnessEndpoint {
+            WitnessEndpoint(
+                verifier: cosigner.verifier,
+                transport: try Witness(signer: cosigner, logs: [temp.verifier], stateFile: stateFile))
+        }
+
+        func remove() {
+            temp.remove()
+            try? FileManager.default.removeItem(at: stateFile)
+        }
+    }
+
+    @Test func cosigningRunsInTheBackgroundWhileAppendsGoOn() async throws {
+        let setup = Setup()
+        defer { setup.remove() }
+        let witness = try setup.endpoint()
+        let log = try setup.temp.open()
+        let cosigning = log.cosignContinuously(
+            with: [witness], every: .milliseconds(50), orEntries: 8, poll: .milliseconds(10))
+        for number in 0..<40 { _ = try await log.append(TemporaryLog.entry(number)) }
+        var cosigned: UInt64 = 0
+        for _ in 0..<300 where cosigned < 40 {
+            try await Task.sleep(for: .milliseconds(10))
+            cosigned =
+                AuditLog.storedCosignature(in: log.directory, verifier: witness.verifier, log: log.verifier)?
+                .checkpoint.size ?? 0
+        }
+        cosigning.cancel()
+        #expect(cosigned == 40)
+        let report = try await log.verify(witnesses: [witness], maxCosignatureAge: 60)
+        #expect(report.isValid, "\(report.problems)")
+        #expect(report.newestCosignature != nil)
+        try await log.close()
+    }
+
+    @Test func anUnreachableWitnessLetsAppendsGoOnAndItsCosignatureAges() async throws {
+        let setup = Setup()
+        defer { setup.remove() }
+        let down = WitnessEndpoint(verifier: setup.cosigner.verifier, transport: Unreachable())
+        let log = try setup.temp.open()
+        _ = try await log.append(TemporaryLog.entry(0))
+        #expect(await log.submit(to: down) == .unavailable(status: nil))
+        _ = try await log.append(TemporaryLog.entry(1))
+        let lenient = try await log.verify(witnesses: [down])
+        #expect(lenient.isValid)
+        #expect(lenient.newestCosignature == nil)
+        let strict = try await log.verify(witnesses: [down], maxCosignatureAge: 3600)
+        #expect(strict.problems == [VerificationProblem(kind: .staleCosignature)])
+        try await log.close()
+    }
+
+    @Test func restoringAnOlderCopyIsCaughtBecauseTheWitnessHoldsANewerCheckpoint() async throws {
+        let setup = Setup()
+        defer { setup.remove() }
+        let witness = try setup.endpoint()
+        var log = try setup.temp.open()
+        for number in 0..<4 { _ = try await log.append(TemporaryLog.entry(number)) }
+        #expect(await log.submit(to: witness) != .unavailable(status: nil))
+        try await log.close()
+        let backup = try setup.temp.snapshot()
+        log = try setup.temp.open()
+        for number in 4..<9 { _ = try await log.append(TemporaryLog.entry(number)) }
+        guard case .cosigned = await log.submit(to: witness) else {
+            Issue.record("the witness did not cosign a consistent extension")
+            return
+        }
+        try await log.close()
+
+        // The attacker restores the older copy, stored cosignature included: locally everything is consistent.
+        try setup.temp.restore(backup)
+        log = try setup.temp.open()
+        let report = try await log.verify(witnesses: [witness])
+        #expect(!report.isValid)
+        #expect(report.problems.contains { $0.kind == .inconsistentWithWitness })
+        try await log.close()
+    }
+
+    @Test func aForkIsCaughtByTheWitness() async throws {
+        let setup = Setup()
+        defer { setup.remove() }
+        let witness = try setup.endpoint()
+        let log = try setup.temp.open()
+        for number in 0..<5 { _ = try await log.append(TemporaryLog.entry(number)) }
+        _ = await log.submit(to: witness)
+        try await log.close()
+        // The same key signs another history of the same length in a fresh directory.
+        try FileManager.default.removeItem(at: setup.temp.directory)
+        let forked = try setup.temp.open()
+        for number in 0..<5 { _ = try await forked.append(TemporaryLog.entry(number + 100)) }
+        let report = try await forked.verify(witnesses: [witness])
+        #expect(report.problems.contains { $0.kind == .inconsistentWithWitness })
+        try await forked.close()
+    }
+}
