@@ -129,14 +129,17 @@ import Testing
     @Test func aRollbackToAnOlderCopyFailsAgainstATrustedCheckpoint() async throws {
         let temp = try await makeLog()
         defer { temp.remove() }
-        let backup = try temp.snapshot()
+        let olderEntries = try Data(contentsOf: temp.entriesURL)
+        let olderCheckpoints = try Data(contentsOf: temp.checkpointsURL)
         let log = try temp.open()
         for number in 6..<9 { _ = try await log.append(TemporaryLog.entry(number)) }
         try await log.close()
         let trusted = try #require(try await temp.verify().latestCheckpoint)
         #expect(trusted.size == 9)
 
-        try temp.restore(backup)
+        // The attacker puts back the older copy of both files.
+        try olderEntries.write(to: temp.entriesURL)
+        try olderCheckpoints.write(to: temp.checkpointsURL)
         // On its own the older copy is a perfectly valid log: only the trusted checkpoint reveals the rollback.
         #expect(try await temp.verify().isValid)
         let report = try await AuditVerifier.verify(
