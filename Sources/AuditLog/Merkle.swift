@@ -26,8 +26,8 @@ public enum Merkle {
     public static func nodeHash(_ left: TreeHash, _ right: TreeHash) -> TreeHash {
         var hasher = SHA256()
         withUnsafeBytes(of: UInt8(0x01)) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: left.storage) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: right.storage) { hasher.update(bufferPointer: $0) }
+        left.withBytes { hasher.update(bufferPointer: $0) }
+        right.withBytes { hasher.update(bufferPointer: $0) }
         return TreeHash(hasher.finalize())
     }
 

@@ -28,7 +28,7 @@ import Testing
         moved.index = 5
         #expect(throws: AuditLogError.invalidProof) { try moved.verify(with: temp.verifier) }
         var badPath = proof
-        badPath.hashes[0].storage[3] ^= 1
+        badPath.hashes[0] = badPath.hashes[0].flipping(1, at: 3)
         #expect(throws: AuditLogError.invalidProof) { try badPath.verify(with: temp.verifier) }
         let otherKey = TemporaryLog()
         #expect(throws: AuditLogError.unknownKey) { try proof.verify(with: otherKey.verifier) }

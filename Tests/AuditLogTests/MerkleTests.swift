@@ -129,7 +129,7 @@ import Testing
             if index > 0 { probes.append((index - 1, size, leaf, proof, root)) }
             for position in proof.indices {
                 var flipped = proof
-                flipped[position].storage[0] ^= 8
+                flipped[position] = flipped[position].flipping(8, at: 0)
                 probes.append((index, size, leaf, flipped, root))
             }
             for (i, s, l, p, r) in probes {
@@ -166,7 +166,7 @@ import Testing
             if old > 1 { probes.append((old - 1, new, oldRoot, newRoot, proof)) }
             for position in proof.indices {
                 var flipped = proof
-                flipped[position].storage[0] ^= 16
+                flipped[position] = flipped[position].flipping(16, at: 0)
                 probes.append((old, new, oldRoot, newRoot, flipped))
             }
             for (o, n, r1, r2, p) in probes {

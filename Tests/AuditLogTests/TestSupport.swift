@@ -80,3 +80,12 @@ struct TemporaryLog {
         try await AuditVerifier.verify(directory: directory, verifier: verifier)
     }
 }
+
+extension TreeHash {
+    /// The same hash with `mask` XORed into byte `index` (a tampered hash).
+    func flipping(_ mask: UInt8, at index: Int) -> TreeHash {
+        var bytes = self.bytes
+        bytes[index] ^= mask
+        return TreeHash(bytes: bytes)!
+    }
+}
