@@ -83,6 +83,13 @@ extension VaultAccess {
         return logged
     }
 
+    /// The catalog's sealed state as the log records it.
+    static func currentState(_ vault: Vault) throws -> LoggedState? {
+        try vault.catalog.read { db in try CatalogState.root(db) }.map {
+            LoggedState(sequence: $0.sequence, digest: $0.digest)
+        }
+    }
+
     /// Appends a `state.commit` entry when the catalog's sealed state moved since this process last recorded one,
     /// so a later rollback of the catalog is caught against the log.
     func recordState(requestID: String) async throws {
@@ -97,9 +104,13 @@ extension VaultAccess {
             return false
         }
         guard changed else { return }
-        _ = try await log.append(
+        let index = try await log.append(
             AuditEntry(
                 principal: "vault", action: LoggedState.action, resource: "catalog", outcome: .allowed,
                 requestID: requestID, detail: state.detail))
+        if let highWater {
+            try highWater.mark.raise(
+                to: HighWaterMark.Mark(state: state, logSize: index + 1), key: highWater.key)
+        }
     }
 }

@@ -1,5 +1,6 @@
 public import AccessControl
 public import AuditLog
+import Crypto
 public import Foundation
 import Synchronization
 
@@ -19,22 +20,31 @@ public final class VaultAccess: Sendable {
     public let verifier: NoteVerifier
     /// The newest catalog state recorded in the log, by this process or found there at open.
     let loggedState: Mutex<LoggedState?>
+    /// The host's high-water mark for this vault and the key its mark is MAC'd with, when one is kept.
+    let highWater: (mark: HighWaterMark, key: SymmetricKey)?
 
     private init(
-        vault: Vault, log: AuditLog?, damage: String?, verifier: NoteVerifier, loggedState: LoggedState?
+        vault: Vault, log: AuditLog?, damage: String?, verifier: NoteVerifier, loggedState: LoggedState?,
+        highWater: (mark: HighWaterMark, key: SymmetricKey)?
     ) {
         self.vault = vault
         self.log = log
         self.damage = damage
         self.verifier = verifier
         self.loggedState = Mutex(loggedState)
+        self.highWater = highWater
     }
 
     /// Opens access control and the audit log of an unlocked vault.
     ///
-    /// - Parameter checkpointInterval: entries between signed checkpoints; the CLI uses 1 (every run ends signed),
-    ///   a server a larger batch.
-    public static func open(_ vault: Vault, checkpointInterval: UInt64 = 1) async throws -> VaultAccess {
+    /// - Parameters:
+    ///   - checkpointInterval: entries between signed checkpoints; the CLI uses 1 (every run ends signed), a server
+    ///     a larger batch.
+    ///   - highWaterMark: where this host keeps the newest state it saw the vault reach; a vault found below it was
+    ///     rolled back (catalog and log together). `nil`: no mark (tests that do not test it).
+    public static func open(
+        _ vault: Vault, checkpointInterval: UInt64 = 1, highWaterMark: HighWaterMark? = nil
+    ) async throws -> VaultAccess {
         let key = try await vault.auditSigningKey()
         let origin = Vault.auditOrigin(for: key.publicKey)
         let layout = vault.layout
@@ -45,15 +55,27 @@ public final class VaultAccess: Sendable {
         }
         // A catalog restored with its state root from an older copy is caught against the states the log recorded.
         let logged = try checkAgainstLog(vault, directory: layout.audit)
+        // Catalog and log restored together are caught against the mark this host keeps outside the directory.
+        var highWater: (mark: HighWaterMark, key: SymmetricKey)?
+        if let highWaterMark { highWater = (highWaterMark, await vault.highWaterKey()) }
+        let log: AuditLog?
+        let damage: String?
         do {
-            let log = try AuditLog(
+            log = try AuditLog(
                 directory: layout.audit, signer: key, origin: origin, checkpointInterval: checkpointInterval)
-            try await UnlockFailures.drain(layout, into: log)
-            return VaultAccess(vault: vault, log: log, damage: nil, verifier: verifier, loggedState: logged)
+            damage = nil
         } catch {
-            return VaultAccess(
-                vault: vault, log: nil, damage: String(describing: error), verifier: verifier, loggedState: logged)
+            (log, damage) = (nil, String(describing: error))
         }
+        if let highWater, let state = try currentState(vault) {
+            let logSize = await log?.size
+            try highWater.mark.check(state: state, logSize: logSize, key: highWater.key)
+            try highWater.mark.raise(
+                to: HighWaterMark.Mark(state: state, logSize: logSize ?? 0), key: highWater.key)
+        }
+        if let log { try await UnlockFailures.drain(layout, into: log) }
+        return VaultAccess(
+            vault: vault, log: log, damage: damage, verifier: verifier, loggedState: logged, highWater: highWater)
     }
 
     /// Whether the vault has any principal yet (a vault made before access control has none).
@@ -166,6 +188,10 @@ public final class VaultAccess: Sendable {
     public func close() async throws {
         try await recordState(requestID: UUID().uuidString)
         try await log?.close()
+        if let highWater, let log, let state = try Self.currentState(vault) {
+            try highWater.mark.raise(
+                to: HighWaterMark.Mark(state: state, logSize: await log.size), key: highWater.key)
+        }
     }
 
     /// Appends one entry; refuses (fail closed) when the log is damaged.

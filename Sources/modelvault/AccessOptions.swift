@@ -41,7 +41,7 @@ extension VaultOptions {
     /// Opens the vault's access control and authenticates `token` against it.
     func session(_ vault: Vault, token: String) async throws -> VaultSession {
         // Closed at exit (any exit): the run's entries end under a signed checkpoint.
-        let access = OpenVaults.register(try await VaultAccess.open(vault))
+        let access = OpenVaults.register(try await VaultAccess.open(vault, highWaterMark: .standard))
         if let recovery = access.auditRecovery {
             FileHandle.standardError.write(Data("modelvault: note: \(recovery)\n".utf8))
         }

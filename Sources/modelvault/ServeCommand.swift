@@ -93,7 +93,8 @@ struct Serve: AsyncParsableCommand {
         }
 
         progress("unlocking the vault...")
-        let access = try await VaultAccess.open(try options.unlock(), checkpointInterval: 256)
+        let access = try await VaultAccess.open(
+            try options.unlock(), checkpointInterval: 256, highWaterMark: .standard)
         let server = try ModelServer(
             configuration: configuration,
             catalog: VaultModelCatalog(access: access, selections: selections),

@@ -5,7 +5,7 @@ import Vault
 
 /// Creates the first admin of a new (or pre-access-control) vault and hands out its token once.
 func printFirstAdminToken(_ vault: Vault, tokenOut: String?) async throws {
-    let access = try await VaultAccess.open(vault)
+    let access = try await VaultAccess.open(vault, highWaterMark: .standard)
     let issued = try await access.bootstrap()
     try await access.close()
     if let tokenOut {
@@ -93,7 +93,7 @@ struct UserBootstrap: AsyncParsableCommand {
     func run() async throws {
         guard breakGlass else { return try await printFirstAdminToken(try options.unlock(), tokenOut: tokenOut) }
         let lifetime = try TokenLifetime.parse(expires)
-        let access = try await VaultAccess.open(try options.unlock())
+        let access = try await VaultAccess.open(try options.unlock(), highWaterMark: .standard)
         let issued = try await access.breakGlass(admin: name, lifetime: lifetime)
         try await access.close()
         let expiry = issued.info.expiresAt ?? "?"

@@ -73,7 +73,12 @@ import Testing
     @Test func auditVerifyTrustedCatchesARollbackOfTheAuditDirectoryAndOfTheWholeVault() throws {
         let directory = try TemporaryDirectory()
         let work = directory.url
-        let env = try CLI.makeVault(in: work)
+        var env = try CLI.makeVault(in: work)
+        // This host's high-water marks; `elsewhere` is a host that has none of this vault (only --trusted helps).
+        env["MODELVAULT_STATE_DIR"] = work.appending(path: "host-state").path(percentEncoded: false)
+        func elsewhere(_ name: String) -> [String: String] {
+            env.merging(["MODELVAULT_STATE_DIR": work.appending(path: name).path(percentEncoded: false)]) { $1 }
+        }
         let files = FileManager.default
         try files.copyItem(at: work.appending(path: "v"), to: work.appending(path: "v-old"))
         for _ in 0..<2 {
@@ -87,19 +92,26 @@ import Testing
         #expect(consistent.status == 0, "\(consistent.output)")
         #expect(consistent.output.contains("consistent with the trusted checkpoint"))
 
-        // Roll back audit/ alone: on its own the older log verifies; against the trusted checkpoint it does not.
+        // Roll back audit/ alone: this host's high-water mark refuses it before anything runs; elsewhere the older
+        // log verifies on its own, and against the trusted checkpoint it does not.
         try files.removeItem(at: Self.audit(work))
         try files.copyItem(at: work.appending(path: "v-old/audit"), to: Self.audit(work))
-        let rolledBack = try Self.verify(["--trusted", "trusted.note"], env: env, in: work)
+        let refused = try Self.verify(env: env, in: work)
+        #expect(refused.status == 6)
+        #expect(refused.output.contains("high-water mark"), "\(refused.output)")
+        let rolledBack = try Self.verify(["--trusted", "trusted.note"], env: elsewhere("host-b"), in: work)
         #expect(rolledBack.status == 6)
         #expect(rolledBack.output.contains("not consistent with a trusted checkpoint"), "\(rolledBack.output)")
 
-        // Restore the whole vault directory from the earlier copy.
+        // Restore the whole vault directory from the earlier copy: the same, catalog included.
         try files.removeItem(at: work.appending(path: "v"))
         try files.copyItem(at: work.appending(path: "v-old"), to: work.appending(path: "v"))
-        let plain = try Self.verify(env: env, in: work)
+        let refusedWhole = try Self.verify(env: env, in: work)
+        #expect(refusedWhole.status == 6)
+        #expect(refusedWhole.output.contains("high-water mark"), "\(refusedWhole.output)")
+        let plain = try Self.verify(env: elsewhere("host-c"), in: work)
         #expect(plain.status == 0, "\(plain.output)")
-        let restored = try Self.verify(["--trusted", "trusted.note"], env: env, in: work)
+        let restored = try Self.verify(["--trusted", "trusted.note"], env: elsewhere("host-d"), in: work)
         #expect(restored.status == 6)
         #expect(restored.output.contains("not consistent with a trusted checkpoint"), "\(restored.output)")
     }

@@ -344,6 +344,73 @@ func expectRefused<T>(
         await expectRefused(naming: "audit/") { try await VaultAccess.open(reopened) }
     }
 
+    /// The whole vault directory put back to an earlier copy, catalog and audit log together: every signature and
+    /// every logged state in it agree, so only a mark kept outside the directory shows the rollback.
+    @Test func wholeVaultRestoredFromAnEarlierCopyIsRefusedAgainstTheHighWaterMark() async throws {
+        let directory = try TemporaryDirectory()
+        let mark = HighWaterMark(directory: directory.url.appending(path: "host-state"))
+        let vault = try TestVault.create(in: directory)
+        let first = try await VaultAccess.open(vault, highWaterMark: mark)
+        let token = try await first.bootstrap().token
+        try await first.close()
+        let copy = directory.url.appending(path: "vault-copy")
+        try FileManager.default.copyItem(at: vault.root, to: copy)
+
+        // Later: a principal is given a binding (a new catalog state, logged and signed).
+        let second = try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
+        let admin = try await second.authenticate(token: token)
+        try await admin.addPrincipal("bob", binding: RoleBinding(role: .dataScientist))
+        try await second.close()
+
+        // The attacker restores the earlier copy of the whole directory.
+        try FileManager.default.removeItem(at: vault.root)
+        try FileManager.default.moveItem(at: copy, to: vault.root)
+        let reopened = try TestVault.open(in: directory)
+        await expectRefused(naming: "high-water mark") { try await VaultAccess.open(reopened, highWaterMark: mark) }
+    }
+
+    /// Only `audit/` put back to an earlier copy (no catalog change since): the log is shorter than the host saw.
+    @Test func auditLogRestoredAloneIsRefusedAgainstTheHighWaterMark() async throws {
+        let directory = try TemporaryDirectory()
+        let mark = HighWaterMark(directory: directory.url.appending(path: "host-state"))
+        let vault = try TestVault.create(in: directory)
+        let first = try await VaultAccess.open(vault, highWaterMark: mark)
+        let token = try await first.bootstrap().token
+        try await first.close()
+        let audit = vault.root.appending(path: "audit")
+        let copy = directory.url.appending(path: "audit-copy")
+        try FileManager.default.copyItem(at: audit, to: copy)
+        // Later: reads only (audited, no catalog state change).
+        let second = try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
+        let admin = try await second.authenticate(token: token)
+        _ = try await admin.principals()
+        try await second.close()
+
+        try FileManager.default.removeItem(at: audit)
+        try FileManager.default.moveItem(at: copy, to: audit)
+        let reopened = try TestVault.open(in: directory)
+        await expectRefused(naming: "high-water mark") { try await VaultAccess.open(reopened, highWaterMark: mark) }
+    }
+
+    /// A mark file the attacker wrote (or edited to a lower state) does not verify under the vault's root.
+    @Test func aForgedHighWaterMarkIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let mark = HighWaterMark(directory: directory.url.appending(path: "host-state"))
+        let vault = try TestVault.create(in: directory)
+        let first = try await VaultAccess.open(vault, highWaterMark: mark)
+        _ = try await first.bootstrap()
+        try await first.close()
+        let files = try FileManager.default.contentsOfDirectory(at: mark.directory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "mark" }
+        let file = try #require(files.first)
+        let text = try String(contentsOf: file, encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "sequence=", with: "sequence=0").utf8).write(to: file)
+        let reopened = try TestVault.open(in: directory)
+        await expectRefused(naming: "high-water mark does not verify") {
+            try await VaultAccess.open(reopened, highWaterMark: mark)
+        }
+    }
+
     // MARK: vault check
 
     @Test func vaultCheckListsEveryBadRecord() async throws {
