@@ -8,6 +8,7 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("signing", SigningBenchmark.run),
     ("vault", VaultBenchmark.run),
     ("audit", AuditBenchmark.run),
+    ("state", StateBenchmark.run),
     ("ml", MLBenchmark.run),
     ("he", HEBenchmark.run),
     ("server", ServerBenchmark.run),
