@@ -82,6 +82,9 @@ public struct ModelServer: Service {
             configuration: configuration, authenticator: authenticator, audit: audit,
             limiter: TokenBucketLimiter(
                 requestsPerSecond: configuration.rateLimit.requestsPerSecond, burst: configuration.rateLimit.burst),
+            openRoutes: TokenBucketLimiter(
+                requestsPerSecond: configuration.openRouteRateLimit.requestsPerSecond,
+                burst: configuration.openRouteRateLimit.burst),
             failureAudit: FailureAuditWindows(window: configuration.authFailureAuditWindow),
             metrics: ServerMetrics(), logger: logger)
         let table = ServedModelTable()

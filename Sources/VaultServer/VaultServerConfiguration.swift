@@ -39,6 +39,10 @@ public struct VaultServerConfiguration: Sendable {
     /// The request rate limit (429 beyond): per principal once authenticated; per client address for requests
     /// that fail authentication, checked before a token is looked at.
     public var rateLimit = RateLimit(requestsPerSecond: 100, burst: 200)
+    /// One bucket shared by all clients for open and unknown routes (health probes, the OpenAPI document,
+    /// 404s), on top of each client address's `rateLimit`: addresses are cheap to vary (a whole IPv6 /64 is
+    /// keyed as one, but there are many /64s).
+    public var openRouteRateLimit = RateLimit(requestsPerSecond: 1000, burst: 2000)
     /// Failed authentications are audited once per client address and window of this length (the rest are
     /// counted in metrics), so a flood costs one durable entry per window, not one per request.
     public var authFailureAuditWindow: Duration = .seconds(60)
@@ -87,6 +91,7 @@ public struct VaultServerConfiguration: Sendable {
         if transport == .insecureHTTP && !hostIsLoopback { throw VaultServerError.insecureHTTPNotOnLoopback }
         if transport == .insecureHTTP && clientCAPath != nil { throw VaultServerError.invalidConfiguration }
         guard (0...65535).contains(port), maxBodySize > 0, rateLimit.requestsPerSecond > 0, rateLimit.burst > 0,
+            openRouteRateLimit.requestsPerSecond > 0, openRouteRateLimit.burst > 0,
             requestTimeout > .zero, maxConcurrentInferences > 0, catalogPollInterval > .zero,
             headerReadTimeout > .zero, bodyReadTimeout > .zero, idleTimeout > .zero, maxConnections > 0
         else { throw VaultServerError.invalidConfiguration }
