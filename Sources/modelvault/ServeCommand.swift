@@ -53,7 +53,7 @@ struct Serve: AsyncParsableCommand {
     var idleTimeout: Double = 60
     @Option(
         name: .customLong("max-connections"),
-        help: "Connections served at once; more wait, unaccepted, until one closes.")
+        help: "Connections served at once; further ones stay unaccepted in the listen backlog until one closes.")
     var maxConnections = 512
     @Option(
         name: .customLong("log-level"),
