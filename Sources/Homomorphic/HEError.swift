@@ -20,6 +20,7 @@ public struct HEError: Error, Sendable, Hashable, CustomStringConvertible {
         case parametersNotAllowed
         case missingPublicKey
         case modelOutsidePolicy
+        case inputOutOfRange(row: Int)
     }
 
     @usableFromInline let code: Code
@@ -65,6 +66,8 @@ public struct HEError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let missingPublicKey = HEError(.missingPublicKey)
     /// The model's weights exceed the policy's public norm bound (the flooding would be too narrow).
     public static let modelOutsidePolicy = HEError(.modelOutsidePolicy)
+    /// A row (1-based) is outside the range the parameters carry for the model: its scores would wrap.
+    public static func inputOutOfRange(row: Int) -> HEError { HEError(.inputOutOfRange(row: row)) }
 
     /// A fixed-text description.
     public var description: String {
@@ -88,6 +91,8 @@ public struct HEError: Error, Sendable, Hashable, CustomStringConvertible {
         case .parametersNotAllowed: "the query's CKKS parameters are not allowed for this model"
         case .missingPublicKey: "public key missing (needed to re-randomise results)"
         case .modelOutsidePolicy: "model weights exceed the private-inference policy's norm bound"
+        case .inputOutOfRange(let row):
+            "row \(row) is outside the range the CKKS parameters carry for this model (its scores would wrap)"
         }
     }
 }

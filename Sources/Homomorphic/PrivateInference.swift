@@ -1,3 +1,5 @@
+import Foundation
+
 /// Encrypted rows from a client: the packing, the shape, and the ciphertexts.
 public struct EncryptedQuery: Sendable, Hashable {
     /// The layout.
@@ -316,5 +318,83 @@ extension CKKSContext {
             }
         }
         return result
+    }
+}
+
+extension PrivateInferenceClient {
+    /// Encrypts standardised rows for `model` (with its packing), after checking that every value the circuit
+    /// computes from them stays inside what these parameters carry: otherwise the scores would wrap around the
+    /// modulus and decrypt to a confident wrong class. A row outside that range is refused, named by number.
+    /// Prefer this over `encrypt(rows:packing:)` whenever the model is known.
+    public func encrypt(rows: [[Double]], for model: PrivateModel) throws -> EncryptedQuery {
+        try context.checkRange(rows, for: model)
+        return try encrypt(rows: rows, packing: model.packing)
+    }
+}
+
+extension CKKSContext {
+    /// log2 of the modulus at `level` (the product of the first `level + 1` primes).
+    func modulusBits(level: Int) -> Double {
+        (0...level).reduce(0) { $0 + log2(Double(moduli[$1].value)) }
+    }
+
+    /// Refuses the first row (1-based) that takes a value of `model`'s circuit past a quarter of its modulus
+    /// (half of the centred range, the rest left for noise and flooding).
+    ///
+    /// Linear (coefficient rows): each score is one coefficient, exact, at scale 2^78; rows must also fit the
+    /// encoder's 2^62 at scale 2^58 (|x| < 16). Square MLP (one slot per row): slots are mixed into
+    /// coefficients, |c_j| ≤ (2Δ/N) Σ_rows |v_r| for every value v at scale Δ, so the bound is on the sum of
+    /// magnitudes over the N/2 rows packed together, at each stage of `evaluateMLP`: W1·x before its rescale
+    /// (level 3, scale 2^40·q3), the square before its rescale (level 2, 2^80), W2·h² before its rescale
+    /// (level 1, 2^40·q1) and the score (level 0, 2^40).
+    func checkRange(_ rows: [[Double]], for model: PrivateModel) throws {
+        for (index, row) in rows.enumerated() {
+            guard row.count == model.featureCount else { throw HEError.modelShapeMismatch }
+            guard row.allSatisfy(\.isFinite) else { throw HEError.inputOutOfRange(row: index + 1) }
+        }
+        switch model {
+        case .linear(let linear):
+            let layout = try queryLayout(for: .coefficientRows)
+            let limit = exp2(modulusBits(level: layout.level) - 2 - Double(LinearCircuit.resultScaleBits))
+            for (index, row) in rows.enumerated() {
+                guard row.allSatisfy({ abs($0) * LinearCircuit.inputScale < 0x1p62 }),
+                    linear.scores(row).allSatisfy({ abs($0) < limit })
+                else { throw HEError.inputOutOfRange(row: index + 1) }
+            }
+        case .squareMLP(let mlp):
+            guard maxLevel >= 3 else { throw HEError.levelExhausted }
+            let scale = parameters.scale
+            let n = Double(degree)
+            // Sums run over every hidden unit or class at once (each is its own ciphertext): stricter than needed.
+            // The largest Σ|v| each stage may hold: Q_level / 4 divided by the stage's scale and 2/N.
+            func budget(level: Int, scaleBits: Double) -> Double {
+                exp2(modulusBits(level: level) - 2 - scaleBits) * n / 2
+            }
+            let scaleBits = log2(scale)
+            let limits = (
+                product: budget(level: 3, scaleBits: scaleBits + log2(Double(moduli[3].value))),
+                square: budget(level: 2, scaleBits: 2 * scaleBits),
+                output: budget(level: 1, scaleBits: scaleBits + log2(Double(moduli[1].value))),
+                score: budget(level: 0, scaleBits: scaleBits)
+            )
+            for start in stride(from: 0, to: rows.count, by: degree / 2) {
+                var sums = (product: 0.0, square: 0.0, output: 0.0, score: 0.0)
+                for index in start..<min(rows.count, start + degree / 2) {
+                    let row = rows[index]
+                    let hidden = zip(mlp.w1, mlp.b1).map { w, b in zip(w, row).reduce(0) { $0 + $1.0 * $1.1 } + b }
+                    for (a, b) in zip(hidden, mlp.b1) { sums.product += abs(a - b) }
+                    let squares = hidden.map { $0 * $0 }
+                    sums.square += squares.reduce(0, +)
+                    for (w, b) in zip(mlp.w2, mlp.b2) {
+                        let out = zip(w, squares).reduce(0) { $0 + $1.0 * $1.1 }
+                        sums.output += abs(out)
+                        sums.score += abs(out + b)
+                    }
+                    guard sums.product < limits.product, sums.square < limits.square,
+                        sums.output < limits.output, sums.score < limits.score
+                    else { throw HEError.inputOutOfRange(row: index + 1) }
+                }
+            }
+        }
     }
 }

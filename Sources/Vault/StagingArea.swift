@@ -37,7 +37,7 @@ final class StagingArea: Sendable {
     /// Removes staging directories whose owners are gone. A symbolic link among them is refused and reported
     /// (`root` names it relative to the vault), never followed.
     static func removeOrphans(in staging: URL, root: URL) throws {
-        try VaultFiles.refuseSymbolicLink(staging, under: root)
+        try VaultFiles.refuseSymbolicLinks(along: staging, under: root)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: staging.path(percentEncoded: false))
         else { return }
         for name in names { try VaultFiles.refuseSymbolicLink(staging.appending(path: name), under: root) }
@@ -46,7 +46,7 @@ final class StagingArea: Sendable {
             let fd = open(lock.path(percentEncoded: false), O_RDWR | O_NOFOLLOW)
             guard fd >= 0 else { continue }
             if flock(fd, LOCK_EX | LOCK_NB) == 0 {
-                VaultFiles.remove(staging.appending(path: String(name.dropLast(".lock".count))))
+                VaultFiles.removeTree(staging.appending(path: String(name.dropLast(".lock".count))), under: root)
                 unlink(lock.path(percentEncoded: false))
             }
             close(fd)
@@ -54,7 +54,7 @@ final class StagingArea: Sendable {
         // Directories without a lock file at all: their owner died between creating the lock and the directory
         // or after unlinking the lock; either way nobody owns them.
         for name in names where !name.hasSuffix(".lock") && !names.contains(name + ".lock") {
-            VaultFiles.remove(staging.appending(path: name))
+            VaultFiles.removeTree(staging.appending(path: name), under: root)
         }
     }
 }

@@ -20,9 +20,19 @@ struct StagedFile: Sendable {
 }
 
 extension Vault {
-    /// The most plaintext bytes one push or dataset version may stage (1 TiB): a bound on what a caller can make
-    /// the vault write before the catalog sees it.
-    static let maximumStagedBytes: Int64 = 1 << 40
+    /// The most plaintext bytes one push or dataset version may stage: a bound on what a caller can make the
+    /// vault write before the catalog sees it. 1 TiB unless `MODELVAULT_MAX_STAGED_BYTES` (a positive byte count,
+    /// read once per process) sets it; an unparsable value keeps the default.
+    static let maximumStagedBytes: Int64 = stagingLimit(
+        ProcessInfo.processInfo.environment["MODELVAULT_MAX_STAGED_BYTES"])
+
+    /// The default staging cap, 1 TiB.
+    static let defaultMaximumStagedBytes: Int64 = 1 << 40
+
+    static func stagingLimit(_ setting: String?) -> Int64 {
+        guard let setting, let value = Int64(setting), value > 0 else { return defaultMaximumStagedBytes }
+        return value
+    }
 
     /// Refuses sources that are not regular files (a device such as `/dev/zero` never ends; a directory is named
     /// as one) or that together exceed ``maximumStagedBytes``, before anything is staged.
@@ -47,7 +57,10 @@ extension Vault {
             }
             let (sum, overflow) = total.addingReportingOverflow(size)
             guard !overflow, sum <= maximumStagedBytes else {
-                throw VaultError(.unreadableInput, "the input is larger than the vault's 1 TiB staging limit")
+                throw VaultError(
+                    .unreadableInput,
+                    "the input is larger than the vault's staging limit of \(maximumStagedBytes) bytes"
+                        + " (MODELVAULT_MAX_STAGED_BYTES)")
             }
             total = sum
         }

@@ -275,7 +275,8 @@ public actor Vault {
     nonisolated func recoverAfterCrash() throws {
         try StagingArea.removeOrphans(in: layout.staging, root: layout.root)
         for base in [layout.encryptedModels, layout.rawData, layout.processedData] {
-            VaultFiles.removeStaleTemporaries(under: base)
+            try VaultFiles.refuseSymbolicLinks(along: base, under: layout.root)
+            VaultFiles.removeStaleTemporaries(under: base, root: layout.root)
         }
         try catalog.write { db in
             let models = try String.fetchAll(
@@ -304,7 +305,7 @@ public actor Vault {
     /// and reported, never followed: a link planted here would otherwise have its target's contents deleted.
     private static func removeUnknownVersions(under base: URL, known: Set<String>, root: URL) throws {
         let manager = FileManager.default
-        try VaultFiles.refuseSymbolicLink(base, under: root)
+        try VaultFiles.refuseSymbolicLinks(along: base, under: root)
         guard let names = try? manager.contentsOfDirectory(atPath: base.path(percentEncoded: false)) else { return }
         for name in names {
             let directory = base.appending(path: name)
@@ -314,7 +315,7 @@ public actor Vault {
             for version in versions {
                 let url = directory.appending(path: version)
                 try VaultFiles.refuseSymbolicLink(url, under: root)
-                if !known.contains("\(name)/\(version)") { VaultFiles.removeTree(url) }
+                if !known.contains("\(name)/\(version)") { VaultFiles.removeTree(url, under: root) }
             }
         }
     }

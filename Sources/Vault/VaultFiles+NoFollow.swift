@@ -34,6 +34,37 @@ extension VaultFiles {
         )
     }
 
+    /// Throws when any component of `url` below `root` is a symbolic link (the first one is named): checking only
+    /// the last component let `models` or `data` be a link to a tree elsewhere.
+    static func refuseSymbolicLinks(along url: URL, under root: URL) throws {
+        let base = root.standardizedFileURL
+        let components = relativePath(of: url, under: root).split(separator: "/")
+        var current = base
+        for component in components {
+            current = current.appending(path: String(component))
+            try refuseSymbolicLink(current, under: root)
+        }
+    }
+
+    /// Opens the directory `url` from `root` down, one component at a time with `O_NOFOLLOW`, so a component
+    /// swapped for a link (even after it was checked) is not entered. `nil` if any step fails.
+    static func openDirectoryNoFollow(_ url: URL, under root: URL) -> Int32? {
+        let rootPath = root.standardizedFileURL.path(percentEncoded: false)
+        let path = url.standardizedFileURL.path(percentEncoded: false)
+        guard path == rootPath || path.hasPrefix(rootPath.hasSuffix("/") ? rootPath : rootPath + "/") else {
+            return nil
+        }
+        var fd = open(rootPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        for component in path.dropFirst(rootPath.count).split(separator: "/") {
+            let next = openat(fd, String(component), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            close(fd)
+            guard next >= 0 else { return nil }
+            fd = next
+        }
+        return fd
+    }
+
     static func relativePath(of url: URL, under root: URL) -> String {
         let base = root.standardizedFileURL.path(percentEncoded: false)
         let path = url.standardizedFileURL.path(percentEncoded: false)
@@ -45,8 +76,16 @@ extension VaultFiles {
     /// opened with `O_NOFOLLOW` and entries unlinked relative to their parent's descriptor, so a directory swapped
     /// for a link mid-way is not entered.
     static func removeTree(_ url: URL) {
-        let parent = open(url.deletingLastPathComponent().path(percentEncoded: false), O_RDONLY | O_DIRECTORY)
+        let parent = open(
+            url.deletingLastPathComponent().path(percentEncoded: false), O_RDONLY | O_DIRECTORY | O_NOFOLLOW)
         guard parent >= 0 else { return }
+        defer { close(parent) }
+        removeEntry(named: url.lastPathComponent, in: parent, depth: 0)
+    }
+
+    /// `removeTree(_:)` for recovery: the parent is reached from `root` without following any link on the way.
+    static func removeTree(_ url: URL, under root: URL) {
+        guard let parent = openDirectoryNoFollow(url.deletingLastPathComponent(), under: root) else { return }
         defer { close(parent) }
         removeEntry(named: url.lastPathComponent, in: parent, depth: 0)
     }
@@ -82,27 +121,38 @@ extension VaultFiles {
         name.hasPrefix(".") && (name.hasSuffix(".tmp") || name.hasSuffix(".rotate"))
     }
 
-    /// Removes stale temporary files under `base` (a killed rotation left 81 MB behind), walking without
-    /// following links. Files touched in the last ``staleTemporaryAge`` seconds may have a live writer and stay.
-    static func removeStaleTemporaries(under base: URL, depth: Int = 0) {
-        guard depth < 8, kind(of: base) == .directory,
-            let names = try? FileManager.default.contentsOfDirectory(atPath: base.path(percentEncoded: false))
-        else { return }
+    /// Removes stale temporary files under `base` (a killed rotation left 81 MB behind), reached from `root` and
+    /// walked through no-follow descriptors (`openat`, `fstatat`, `unlinkat`): no link is followed on the way
+    /// down or inside. Files touched in the last ``staleTemporaryAge`` seconds may have a live writer and stay.
+    static func removeStaleTemporaries(under base: URL, root: URL) {
+        guard let fd = openDirectoryNoFollow(base, under: root) else { return }
+        removeStaleTemporaries(in: fd, depth: 0)
+    }
+
+    /// Walks the directory `fd` (and closes it).
+    private static func removeStaleTemporaries(in fd: Int32, depth: Int) {
+        guard let stream = fdopendir(fd) else {
+            close(fd)
+            return
+        }
+        defer { closedir(stream) }  // closes fd
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
         let now = Date().timeIntervalSince1970
         for name in names {
-            let url = base.appending(path: name)
             var info = stat()
-            guard lstat(url.path(percentEncoded: false), &info) == 0 else { continue }
+            guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
             switch info.st_mode & S_IFMT {
-            case S_IFDIR:
-                removeStaleTemporaries(under: url, depth: depth + 1)
+            case S_IFDIR where depth < 8:
+                let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                if child >= 0 { removeStaleTemporaries(in: child, depth: depth + 1) }
             case S_IFREG where isTemporaryName(name):
-                let modified =
-                    (try? FileManager.default.attributesOfItem(atPath: url.path(percentEncoded: false)))?[
-                        .modificationDate] as? Date
-                if let modified, now - modified.timeIntervalSince1970 >= staleTemporaryAge {
-                    unlink(url.path(percentEncoded: false))
-                }
+                if now - Double(info.st_mtim.tv_sec) >= staleTemporaryAge { unlinkat(fd, name, 0) }
             default:
                 continue
             }

@@ -9,6 +9,8 @@ struct GatewayState: Sendable {
     var authenticator: any Authenticator
     var audit: any AuditSink
     var limiter: TokenBucketLimiter
+    /// One bucket shared by every client for open and unknown routes (`openRouteRateLimit`).
+    var openRoutes: TokenBucketLimiter
     var failureAudit: FailureAuditWindows
     var metrics: ServerMetrics
     var logger: Logger
@@ -34,13 +36,16 @@ struct GatewayMiddleware: RouterMiddleware {
         var route: RouteClass?
         var response: Response
         do {
+            if case .route(let matched) = classified { route = matched }
+            if let action = route?.action, let resource = route?.resource {
+                context.principal = try await authorize(request, context: context, action: action, resource: resource)
+            } else {
+                try await limitOpenRoute(context: context)
+            }
             switch classified {
             case .notFound: throw APIError.notFound("not found")
             case .methodNotAllowed: throw APIError(status: .methodNotAllowed, message: "method not allowed")
-            case .route(let matched): route = matched
-            }
-            if let action = route?.action, let resource = route?.resource {
-                context.principal = try await authorize(request, context: context, action: action, resource: resource)
+            case .route: break
             }
             if let length = request.headers[.contentLength].flatMap(Int.init),
                 length > state.configuration.maxBodySize
@@ -115,13 +120,16 @@ struct GatewayMiddleware: RouterMiddleware {
     /// token's permission. Keying on the presented token let a client with a fresh random token per request
     /// escape the limit; the address bucket is charged for each failed authentication, the principal's for
     /// each authenticated request.
+    ///
+    /// The address bucket is charged before the token is looked at and refunded once it authenticates: checking
+    /// first and charging after let a concurrent burst of bad tokens through, each costing a catalog read.
     private func authorize(
         _ request: Request, context: Context, action: ServerAction, resource: ServerResource
     ) async throws -> String {
-        let addressKey = "a:" + (context.clientAddress ?? "unknown")
-        guard await state.limiter.hasToken(addressKey) else {
+        let addressKey = Self.addressKey(context.clientAddress)
+        if case .limited(let retryAfter) = await state.limiter.acquire(addressKey) {
             state.metrics.rateLimited()
-            throw APIError.rateLimited(retryAfter: Self.retryAfter(await state.limiter.acquire(addressKey)))
+            throw APIError.rateLimited(retryAfter: retryAfter)
         }
         let token = Self.bearerToken(request.headers[.authorization])
         let decision: AuthorizationDecision
@@ -135,9 +143,9 @@ struct GatewayMiddleware: RouterMiddleware {
         case .allowed(let name), .forbidden(let name): principal = name
         case .unauthenticated:
             state.metrics.authFailure(kind: "unauthenticated")
-            _ = await state.limiter.acquire(addressKey)
             throw APIError.unauthenticated
         }
+        await state.limiter.refund(addressKey)
         if case .limited(let retryAfter) = await state.limiter.acquire("p:" + principal) {
             state.metrics.rateLimited()
             throw PrincipalError(principal: principal, error: .rateLimited(retryAfter: retryAfter))
@@ -150,6 +158,29 @@ struct GatewayMiddleware: RouterMiddleware {
             // Keep the principal for the audit record of the refusal.
             throw ForbiddenError(principal: principal)
         }
+    }
+
+    /// Open and unknown routes (probes, the OpenAPI document, 404s): the client address's bucket and one bucket
+    /// shared by every client (`openRouteRateLimit`), so a spread of addresses cannot make them unbounded work.
+    private func limitOpenRoute(context: Context) async throws {
+        for (limiter, key) in [(state.limiter, Self.addressKey(context.clientAddress)), (state.openRoutes, "all")] {
+            if case .limited(let retryAfter) = await limiter.acquire(key) {
+                state.metrics.rateLimited()
+                throw APIError.rateLimited(retryAfter: retryAfter)
+            }
+        }
+    }
+
+    /// The rate-limit key of a client address: IPv4 by address; IPv6 by its /64 (one host usually holds a
+    /// whole /64, so per-address keys would give it 2^64 buckets); an IPv4-mapped IPv6 address as its IPv4.
+    static func addressKey(_ address: String?) -> String {
+        guard let address else { return "a:unknown" }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        guard address.contains(":"), inet_pton(AF_INET6, address, &bytes) == 1 else { return "a:" + address }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
+            return "a:" + bytes[12..<16].map(String.init).joined(separator: ".")
+        }
+        return "a6:" + bytes[0..<8].map { String($0, radix: 16) }.joined(separator: ":") + "::/64"
     }
 
     /// The wait to report for a refused request (at least a second).

@@ -3,6 +3,7 @@ public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 public import Logging
+import NIOCore
 public import ServiceLifecycle
 
 /// The ModelVault inference and registry server: Open Inference Protocol v2 over TLS, bearer-token
@@ -81,6 +82,9 @@ public struct ModelServer: Service {
             configuration: configuration, authenticator: authenticator, audit: audit,
             limiter: TokenBucketLimiter(
                 requestsPerSecond: configuration.rateLimit.requestsPerSecond, burst: configuration.rateLimit.burst),
+            openRoutes: TokenBucketLimiter(
+                requestsPerSecond: configuration.openRouteRateLimit.requestsPerSecond,
+                burst: configuration.openRouteRateLimit.burst),
             failureAudit: FailureAuditWindows(window: configuration.authFailureAuditWindow),
             metrics: ServerMetrics(), logger: logger)
         let table = ServedModelTable()
@@ -95,8 +99,9 @@ public struct ModelServer: Service {
         let router = Self.makeRouter(
             state: state, table: table, registry: registry,
             gate: InferenceGate(limit: configuration.maxConcurrentInferences))
-        var server = HTTPServerBuilder.http1()
-        if let tls { server = try .tls(.http1(), tlsConfiguration: tls.configuration) }
+        let http1 = Self.http1(configuration)
+        var server = http1
+        if let tls { server = try .tls(http1, tlsConfiguration: tls.configuration) }
         let status = self.status
         let port = configuration.port
         let logger = self.logger
@@ -104,7 +109,9 @@ public struct ModelServer: Service {
         let host = configuration.host
         return Application(
             router: router, server: server,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port)),
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port),
+                availableConnectionsDelegate: .maximum(configuration.maxConnections, logger: logger)),
             services: [poller],
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? port
@@ -112,6 +119,18 @@ public struct ModelServer: Service {
                 await status.started(port: bound)
             },
             logger: logger)
+    }
+
+    /// HTTP/1.1 with the connection timeouts: header and body read deadlines, and the idle timeout.
+    static func http1(_ configuration: VaultServerConfiguration) -> HTTPServerBuilder {
+        let header = configuration.headerReadTimeout
+        let body = configuration.bodyReadTimeout
+        let (seconds, attoseconds) = configuration.idleTimeout.components
+        let idle = TimeAmount.seconds(seconds) + .nanoseconds(attoseconds / 1_000_000_000)
+        return .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ReadTimeoutHandler(headerTimeout: header, bodyTimeout: body)],
+                idleTimeout: idle))
     }
 
     /// Runs the server in a `ServiceGroup` that shuts down gracefully on SIGTERM or SIGINT.

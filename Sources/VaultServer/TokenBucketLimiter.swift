@@ -42,11 +42,11 @@ actor TokenBucketLimiter {
         return .limited(retryAfter: max(1, Int(wait.rounded(.up))))
     }
 
-    /// Whether `key` has a token now, without taking it (the pre-authentication check: only a failed
-    /// authentication is then charged to the client's address).
-    func hasToken(_ key: String) -> Bool {
-        guard let bucket = buckets[key] else { return true }
-        return bucket.tokens + Self.seconds(clock.now - bucket.updated) * rate >= 1
+    /// Gives back the token `acquire(key)` took (a client address's, once its token authenticated).
+    func refund(_ key: String) {
+        guard var bucket = buckets[key] else { return }
+        bucket.tokens = min(capacity, bucket.tokens + 1)
+        buckets[key] = bucket
     }
 
     /// Drops buckets that have refilled completely, so idle keys do not accumulate.

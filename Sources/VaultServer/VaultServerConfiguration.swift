@@ -39,6 +39,10 @@ public struct VaultServerConfiguration: Sendable {
     /// The request rate limit (429 beyond): per principal once authenticated; per client address for requests
     /// that fail authentication, checked before a token is looked at.
     public var rateLimit = RateLimit(requestsPerSecond: 100, burst: 200)
+    /// One bucket shared by all clients for open and unknown routes (health probes, the OpenAPI document,
+    /// 404s), on top of each client address's `rateLimit`: addresses are cheap to vary (a whole IPv6 /64 is
+    /// keyed as one, but there are many /64s).
+    public var openRouteRateLimit = RateLimit(requestsPerSecond: 1000, burst: 2000)
     /// Failed authentications are audited once per client address and window of this length (the rest are
     /// counted in metrics), so a flood costs one durable entry per window, not one per request.
     public var authFailureAuditWindow: Duration = .seconds(60)
@@ -49,6 +53,17 @@ public struct VaultServerConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(30)
     /// How many inferences may run at once; more are refused with 503 and `Retry-After`.
     public var maxConcurrentInferences: Int = 64
+    /// How long a connection may take from being accepted to a complete first request head (this covers the TLS
+    /// handshake): a client that connects and sends nothing, or trickles its headers, is cut off.
+    public var headerReadTimeout: Duration = .seconds(10)
+    /// How long a request body may take to arrive once its head is read: a trickled body is cut off.
+    public var bodyReadTimeout: Duration = .seconds(60)
+    /// How long a kept-alive connection may wait between requests. Bytes that do not complete a request head do
+    /// not count as activity.
+    public var idleTimeout: Duration = .seconds(60)
+    /// The most connections served at once; further connections wait in the listen backlog, unaccepted, until
+    /// one closes.
+    public var maxConnections: Int = 512
     /// How often the model catalog is polled for alias moves and new versions.
     public var catalogPollInterval: Duration = .seconds(2)
     /// The server name reported by `GET /v2`.
@@ -76,7 +91,9 @@ public struct VaultServerConfiguration: Sendable {
         if transport == .insecureHTTP && !hostIsLoopback { throw VaultServerError.insecureHTTPNotOnLoopback }
         if transport == .insecureHTTP && clientCAPath != nil { throw VaultServerError.invalidConfiguration }
         guard (0...65535).contains(port), maxBodySize > 0, rateLimit.requestsPerSecond > 0, rateLimit.burst > 0,
-            requestTimeout > .zero, maxConcurrentInferences > 0, catalogPollInterval > .zero
+            openRouteRateLimit.requestsPerSecond > 0, openRouteRateLimit.burst > 0,
+            requestTimeout > .zero, maxConcurrentInferences > 0, catalogPollInterval > .zero,
+            headerReadTimeout > .zero, bodyReadTimeout > .zero, idleTimeout > .zero, maxConnections > 0
         else { throw VaultServerError.invalidConfiguration }
     }
 }

@@ -161,7 +161,7 @@ extension DemoRun {
         let privateModel = try model.privateModel()
         let keys = client.evaluationKeys(for: privateModel.packing)
         var start = clock.now
-        let query = try client.encrypt(rows: rows, packing: privateModel.packing)
+        let query = try client.encrypt(rows: rows, for: privateModel)
         let encryptTime = clock.now - start
         // Server: the model owner loads the verified version and scores ciphertexts it cannot read.
         let mel = try await state.session("mel")

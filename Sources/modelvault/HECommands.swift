@@ -152,7 +152,7 @@ struct HEEncrypt: AsyncParsableCommand {
         let client = try loadClient(keys)
         let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)
         let privateModel = try trained.privateModel()
-        let query = try client.encrypt(rows: try trained.standardizedRows(csv: rows), packing: privateModel.packing)
+        let query = try client.encrypt(rows: try trained.standardizedRows(csv: rows), for: privateModel)
         try AtomicFile.write(Data(client.context.serialize(query)), to: HEFiles.url(output))
         progress("encrypted \(query.rowCount) rows in \(query.ciphertexts.count) ciphertexts")
     }

@@ -44,6 +44,18 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("max-inferences"), help: "Inferences run at once; more are refused with 503 and Retry-After.")
     var maxInferences = 64
     @Option(
+        name: .customLong("header-timeout"),
+        help: "Seconds from accepting a connection to a complete request head (the TLS handshake included).")
+    var headerTimeout: Double = 10
+    @Option(name: .customLong("body-timeout"), help: "Seconds a request body may take to arrive.")
+    var bodyTimeout: Double = 60
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a kept-alive connection may wait between requests.")
+    var idleTimeout: Double = 60
+    @Option(
+        name: .customLong("max-connections"),
+        help: "Connections served at once; further ones stay unaccepted in the listen backlog until one closes.")
+    var maxConnections = 512
+    @Option(
         name: .customLong("log-level"),
         help:
             "trace, debug, info (a line per request), notice, warning, error or critical; the audit log is kept either way."
@@ -60,7 +72,10 @@ struct Serve: AsyncParsableCommand {
         }
         if certOut != nil && !selfSigned { throw ValidationError("--cert-out needs --self-signed") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level") }
-        guard rateLimit > 0, rateLimit.isFinite, (burst ?? 1) > 0, maxBody > 0, maxInferences > 0 else {
+        let timeouts = [headerTimeout, bodyTimeout, idleTimeout]
+        guard rateLimit > 0, rateLimit.isFinite, (burst ?? 1) > 0, maxBody > 0, maxInferences > 0,
+            maxConnections > 0, timeouts.allSatisfy({ $0 > 0 && $0 <= 86_400 })
+        else {
             throw ValidationError("limits must be positive")
         }
     }
@@ -86,6 +101,10 @@ struct Serve: AsyncParsableCommand {
         configuration.maxBodySize = maxBody
         configuration.rateLimit = .init(requestsPerSecond: rateLimit, burst: burst ?? max(1, Int(rateLimit * 2)))
         configuration.maxConcurrentInferences = maxInferences
+        configuration.headerReadTimeout = .milliseconds(Int64(headerTimeout * 1000))
+        configuration.bodyReadTimeout = .milliseconds(Int64(bodyTimeout * 1000))
+        configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
+        configuration.maxConnections = maxConnections
         // Refuse a bad configuration before the passphrase is asked for.
         try configuration.validate()
         let selections = try models.map { list in

@@ -68,4 +68,59 @@ import Testing
             #expect(await live.audit.records.count == 1)
         }
     }
+
+    /// An authenticator that takes its time (a catalog read), so concurrent requests overlap.
+    struct SlowAuthenticator: Authenticator {
+        func authorize(
+            bearerToken: String, action: ServerAction, resource: ServerResource
+        ) async -> AuthorizationDecision {
+            try? await Task.sleep(for: .milliseconds(200))
+            return .unauthenticated
+        }
+    }
+
+    /// Review finding 5: the address bucket was checked before authentication but charged after it, so a
+    /// concurrent burst of bad tokens all passed the check (each costing a catalog read) before any was charged.
+    @Test func aConcurrentBurstOfBadTokensIsChargedBeforeAuthentication() async throws {
+        try await withServer(
+            configure: { $0.rateLimit = .init(requestsPerSecond: 0.001, burst: 3) },
+            authenticator: SlowAuthenticator()
+        ) { (live: InProcessServer) async throws in
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<20 {
+                    group.addTask { try await live.send(.GET, "/v2", token: Self.randomToken()).status }
+                }
+                return try await group.reduce(into: [Int]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0 == 401 }.count <= 3, "\(statuses.sorted())")
+            #expect(statuses.filter { $0 == 429 }.count >= 17, "\(statuses.sorted())")
+        }
+    }
+
+    /// Open routes (probes, the OpenAPI document) and unknown routes are rate-limited too: per client address
+    /// and by one bucket shared by every client.
+    @Test func openAndUnknownRoutesAreRateLimited() async throws {
+        try await withServer(configure: {
+            $0.openRouteRateLimit = .init(requestsPerSecond: 0.001, burst: 5)
+        }) { live in
+            var statuses: [Int] = []
+            for path in Array(repeating: ["/v2/health/live", "/v1/openapi.json", "/v2/nothing/here"], count: 4).joined()
+            {
+                statuses.append(try await live.send(.GET, path).status)
+            }
+            #expect(statuses.filter { $0 == 429 }.count == 7, "\(statuses)")
+            // Authenticated routes have their own buckets.
+            #expect(try await live.send(.GET, "/v2", token: "admin-token-0123456789").status == 200)
+        }
+    }
+
+    /// IPv6 clients are keyed by their /64: a host that owns a /64 cannot get a fresh bucket per address.
+    @Test func ipv6ClientsAreKeyedByTheirSlash64() {
+        let key = GatewayMiddleware.addressKey
+        #expect(key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff:ffff:ffff:fffe"))
+        #expect(key("2001:db8:1:2::1") != key("2001:db8:1:3::1"))
+        #expect(key("::ffff:192.0.2.7") == key("192.0.2.7"))
+        #expect(key("192.0.2.7") != key("192.0.2.8"))
+        #expect(key(nil) == key(nil))
+    }
 }

@@ -12,6 +12,7 @@ import Testing
         let state = GatewayState(
             configuration: VaultServerConfiguration(), authenticator: TableAuthenticator.standard,
             audit: RecordingAudit(), limiter: TokenBucketLimiter(requestsPerSecond: 1, burst: 1),
+            openRoutes: TokenBucketLimiter(requestsPerSecond: 1, burst: 1),
             failureAudit: FailureAuditWindows(window: .seconds(60)),
             metrics: ServerMetrics(), logger: Logger(label: "test"))
         return ModelServer.makeRouter(

@@ -41,6 +41,35 @@ import Testing
         #expect(Self.survived(outside))
     }
 
+    /// Review finding 4: only the last component was checked, so `models` (or `data`) replaced by a link to a
+    /// tree shaped like the vault's had the "versions" there deleted. Every component from the vault root down
+    /// is now opened without following links.
+    @Test(arguments: ["models", "data"])
+    func recoveryNeverFollowsALinkHigherUpThePath(_ component: String) async throws {
+        let directory = try TemporaryDirectory()
+        _ = try TestVault.create(in: directory)
+        let vault = directory.url.appending(path: "vault")
+        let outside = directory.url.appending(path: "outside-\(component)")
+        try FileManager.default.moveItem(at: vault.appending(path: component), to: outside)
+        let planted = outside.appending(path: component == "models" ? "encrypted/evil/1" : "raw/evil/1")
+        try FileManager.default.createDirectory(at: planted, withIntermediateDirectories: true)
+        try Data("keep me".utf8).write(to: planted.appending(path: "precious.txt"))
+        try Data("keep me".utf8).write(to: planted.appending(path: ".precious.tmp"))
+        try FileManager.default.setAttributes(
+            [.modificationDate: Date(timeIntervalSinceNow: -3600)],
+            ofItemAtPath: planted.appending(path: ".precious.tmp").path)
+        try FileManager.default.createSymbolicLink(at: vault.appending(path: component), withDestinationURL: outside)
+        do {
+            _ = try TestVault.open(in: directory)
+            Issue.record("opening a vault whose \(component) directory is a link should be refused")
+        } catch let error as VaultError {
+            #expect(error.code == .invalidPath)
+            #expect(error.description.contains("symbolic link"), "\(error.description)")
+        }
+        #expect(FileManager.default.fileExists(atPath: planted.appending(path: "precious.txt").path))
+        #expect(FileManager.default.fileExists(atPath: planted.appending(path: ".precious.tmp").path))
+    }
+
     /// Defect 2, staging: a symlinked orphan (with or without a lock file) and a symlink inside an orphaned
     /// staging directory are refused, and what they point at survives.
     @Test(arguments: [false, true])
