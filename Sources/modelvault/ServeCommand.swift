@@ -14,7 +14,9 @@ struct Serve: AsyncParsableCommand {
             after checking its signature and digests, decrypts it into memory only, and answers requests that \
             carry `Authorization: Bearer TOKEN` with the vault's tokens and role matrix. Every request is \
             recorded in the audit log. Alias moves are picked up within seconds. SIGTERM or SIGINT shuts down \
-            gracefully.
+            gracefully. SIGHUP reloads --tls-cert and --tls-key for new connections (open ones keep theirs); \
+            a certificate or key that cannot be read or does not match is refused and the old pair kept. \
+            The key file must not be readable by others or writable by anyone but its owner (0400).
             """)
 
     @OptionGroup var options: VaultOptions
