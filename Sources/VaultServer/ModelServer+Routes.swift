@@ -5,11 +5,14 @@ import Hummingbird
 struct TimedRoutes {
     let router: Router<VaultRequestContext>
     let timeout: Duration
+    /// The routes this server answers; `on` registers no handler for any other.
+    let enabled: [ServerRoute]
 
     /// Registers the handler of `route` (one of `ServerRoute.all`) at its method and template.
     func on(
         _ route: ServerRoute, _ handler: @escaping @Sendable (Request, VaultRequestContext) async throws -> Response
     ) {
+        guard enabled.contains(route) else { return }
         let timeout = self.timeout
         router.on(RouterPath(route.template), method: route.method) { request, context in
             try await withTimeout(timeout) { try await handler(request, context) }

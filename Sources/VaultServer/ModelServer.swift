@@ -159,7 +159,9 @@ public struct ModelServer: Service {
         let router = Router(context: VaultRequestContext.self)
         router.add(middleware: GatewayMiddleware(state: state))
         addRoutes(
-            to: TimedRoutes(router: router, timeout: state.configuration.requestTimeout), table: table, gate: gate,
+            to: TimedRoutes(
+                router: router, timeout: state.configuration.requestTimeout,
+                enabled: ServerRoute.routes(for: state.configuration.routes)), table: table, gate: gate,
             state: state, registry: registry, openAPIDocument: openAPIDocument())
         return router
     }

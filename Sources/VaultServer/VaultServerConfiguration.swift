@@ -26,6 +26,18 @@ public struct VaultServerConfiguration: Sendable {
         }
     }
 
+    /// Which routes the server answers.
+    public enum Routes: Sendable, Equatable {
+        /// Inference, health, metrics and the `/v1` registry API.
+        case all
+        /// Only what a serving pod needs: health, server and model metadata, inference (plain and private) and
+        /// metrics. Every `/v1` registry route (push, pull, alias moves, datasets, audit export, reports, the OpenAPI
+        /// document) answers 404, whatever the token, so a compromised pod cannot sign, push or promote through it.
+        case servingOnly
+    }
+
+    /// Which routes the server answers; `.servingOnly` for a deployment that only serves models.
+    public var routes: Routes = .all
     /// The address to bind; default loopback.
     public var host: String = "127.0.0.1"
     /// The port to bind; 0 picks an ephemeral port (see `VaultServer.boundPort()`).

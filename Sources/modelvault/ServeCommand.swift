@@ -42,6 +42,11 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("models"),
         help: "NAME[:ALIAS|@VERSION],... to serve (default: every model's production alias).")
     var models: String?
+    @Flag(
+        name: .customLong("serving-only"),
+        help: "Answer only health, metadata, inference, private inference and metrics; every /v1 registry route is 404."
+    )
+    var servingOnly = false
     @Option(
         name: .customLong("max-inferences"), help: "Inferences run at once; more are refused with 503 and Retry-After.")
     var maxInferences = 64
@@ -88,6 +93,7 @@ struct Serve: AsyncParsableCommand {
         configuration.maxBodySize = maxBody
         configuration.rateLimit = .init(requestsPerSecond: rateLimit, burst: burst ?? max(1, Int(rateLimit * 2)))
         configuration.maxConcurrentInferences = maxInferences
+        if servingOnly { configuration.routes = .servingOnly }
         // Refuse a bad configuration before the passphrase is asked for.
         try configuration.validate()
         let selections = try models.map { list in
@@ -100,7 +106,7 @@ struct Serve: AsyncParsableCommand {
             configuration: configuration,
             catalog: VaultModelCatalog(access: access, selections: selections),
             authenticator: VaultTokenAuthenticator(access: access), audit: VaultRequestAuditor(access: access),
-            registry: VaultRegistry(access: access))
+            registry: servingOnly ? nil : VaultRegistry(access: access))
         if let fingerprint = server.certificateFingerprint {
             FileHandle.standardOutput.write(Data("certificate SHA-256 fingerprint: \(fingerprint)\n".utf8))
         }
