@@ -199,7 +199,8 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "modelvault", "TestSupport", "AccessControl", crypto, .product(name: "GRDB", package: "GRDB.swift"),
+                "modelvault", "TestSupport", "AccessControl", "Deployment", crypto,
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "ProtobufWireTests", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),
