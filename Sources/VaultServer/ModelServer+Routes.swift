@@ -83,11 +83,13 @@ extension ModelServer {
                 ? Responses.json(#"{"ready":true}"#)
                 : GatewayMiddleware.errorResponse(APIError(status: .serviceUnavailable, message: "not ready"))
         }
+        // The build information rides along as an extra member of the OIP server metadata.
+        let build = (try? configuration.buildInfo.json()).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         routes.on(.serverMetadata) { _, _ in
             Responses.json(
                 #"{"name":"# + APIError.jsonString(configuration.serverName) + #","version":"#
                     + APIError.jsonString(configuration.serverVersion)
-                    + #","extensions":["binary_tensor_data"]}"#)
+                    + #","extensions":["binary_tensor_data"],"build":"# + build + "}")
         }
         routes.on(.metrics) { _, _ in
             Responses.bytes(

@@ -84,6 +84,7 @@ public struct ModelServer: Service {
                 requestsPerSecond: configuration.rateLimit.requestsPerSecond, burst: configuration.rateLimit.burst),
             failureAudit: FailureAuditWindows(window: configuration.authFailureAuditWindow),
             metrics: ServerMetrics(), logger: logger)
+        state.metrics.buildInfo(configuration.buildInfo)
         let table = ServedModelTable()
         let poller = CatalogPoller(
             catalog: catalog, table: table, interval: configuration.catalogPollInterval, metrics: state.metrics,

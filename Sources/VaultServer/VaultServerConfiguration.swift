@@ -66,7 +66,9 @@ public struct VaultServerConfiguration: Sendable {
     /// The server name reported by `GET /v2`.
     public var serverName: String = "modelvault"
     /// The server version reported by `GET /v2`.
-    public var serverVersion: String = "0.1.0"
+    public var serverVersion: String = BuildInfo.currentVersion
+    /// What the server was built from, reported by `GET /v2` (`build`) and the `modelvault_build_info` metric.
+    public var buildInfo: BuildInfo = .current
 
     /// Creates the default configuration.
     public init() {}

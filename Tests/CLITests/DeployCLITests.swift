@@ -93,3 +93,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: work.appending(path: "out2").path))
     }
 }
+
+/// `modelvault version --json`: version, commit, build date, toolchain and resolved dependencies.
+@Suite struct VersionCLITests {
+    @Test func versionJSONNamesTheBuild() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let printed = try ModelVaultBinary.run(["version", "--json"], in: directory.url)
+        #expect(printed.status == 0, "\(printed.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: printed.stdoutData) as? [String: Any])
+        #expect(object["version"] as? String == "0.1.0")
+        for key in ["commit", "buildDate", "toolchain"] { #expect(object[key] is String, "\(key)") }
+        #expect(object["dependencies"] is [String: Any])
+
+        // The build step the Dockerfile runs: a record of the dependencies resolved for the build.
+        let resolved = directory.url.appendingPathComponent("Package.resolved")
+        try Data(
+            #"{"pins":[{"identity":"swift-nio","kind":"remoteSourceControl","location":"x","state":{"revision":"r","version":"2.101.2"}}],"version":3}"#
+                .utf8
+        ).write(to: resolved)
+        let recorded = try ModelVaultBinary.run(
+            ["version", "--json", "--record-resolved", resolved.path], in: directory.url)
+        #expect(recorded.status == 0, "\(recorded.stderr)")
+        let record = try #require(try JSONSerialization.jsonObject(with: recorded.stdoutData) as? [String: Any])
+        #expect((record["dependencies"] as? [String: String]) == ["swift-nio": "2.101.2"])
+        #expect((record["buildDate"] as? String)?.hasSuffix("Z") == true)
+    }
+}

@@ -62,6 +62,8 @@ import Testing
         // The libraries the binary needs beyond the base's are copied next to it and found through its rpath.
         #expect(text.contains("-rpath"))
         for library in DeploymentSpec.bundledLibraries { #expect(text.contains(library)) }
+        // The build stage records what the image was built from, for `modelvault version` and `GET /v2`.
+        #expect(text.contains("version --json --record-resolved Package.resolved > /staging/build-info.json"))
     }
 
     @Test func bakesInNoSecretsAndHasAHealthcheck() throws {
