@@ -93,6 +93,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Resources")],
@@ -199,7 +200,8 @@ let package = Package(
         .testTarget(
             name: "CLITests",
             dependencies: [
-                "modelvault", "TestSupport", "AccessControl", crypto, .product(name: "GRDB", package: "GRDB.swift"),
+                "modelvault", "TestSupport", "AccessControl", "Deployment", crypto,
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(name: "ProtobufWireTests", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),

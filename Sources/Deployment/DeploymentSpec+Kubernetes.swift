@@ -163,6 +163,8 @@ extension DeploymentSpec {
             "--max-body", String(server.maxBodyBytes),
             "--rate-limit", "\(server.rateLimitPerSecond)/s",
             "--models", servedModel,
+            // Only health, metadata, inference and metrics: no /v1 registry route in a serving pod.
+            "--serving-only",
             unlockSecret.flag, ContainerPath.unlock + "/" + unlockSecret.key,
         ]
     }
@@ -205,8 +207,9 @@ extension DeploymentSpec {
     }
 
     private var podSpec: YAMLValue {
-        // Secret files are readable by the pod's group only (0440); the kubelet gives them group fsGroup.
-        let secretMode = 0o440
+        // Secret files are owner-read only (0400). The kubelet gives them group fsGroup and adds group read, so the
+        // non-root server can read them; `serve` refuses a key file that others may read.
+        let secretMode = 0o400
         return .map([
             "serviceAccountName": .string(appName),
             "automountServiceAccountToken": false,

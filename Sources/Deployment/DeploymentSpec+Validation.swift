@@ -34,8 +34,8 @@ extension DeploymentSpec {
         try require(Pattern.matches(image.name, Pattern.repository), "image.name")
         try require(Pattern.matches(image.tag, Pattern.tag) && image.tag != "latest", "image.tag")
         if let digest = image.digest { try require(Pattern.matches(digest, Pattern.digest), "image.digest") }
-        try require(Pattern.isPinnedReference(image.builder), "image.builder")
-        try require(Pattern.isPinnedReference(image.runtime), "image.runtime")
+        try require(Pattern.isDigestPinnedReference(image.builder), "image.builder")
+        try require(Pattern.isDigestPinnedReference(image.runtime), "image.runtime")
         try require((10000...2_147_483_647).contains(image.uid), "image.uid")
 
         try require(Pattern.isLabel(kubernetes.namespace), "kubernetes.namespace")
@@ -93,13 +93,17 @@ enum Pattern {
         }
     }
 
-    /// `repository:tag` with a tag other than `latest` (a base image that cannot move silently under a rebuild
-    /// would need a digest, which the operator adds; a tag is the least this accepts).
-    static func isPinnedReference(_ text: String) -> Bool {
-        let slash = text.lastIndex(of: "/").map { text.index(after: $0) } ?? text.startIndex
-        guard let colon = text[slash...].lastIndex(of: ":") else { return false }
-        let tagText = String(text[text.index(after: colon)...])
-        return matches(String(text[..<colon]), repository) && matches(tagText, tag) && tagText != "latest"
+    /// `repository[:tag]@sha256:digest`: a base image that cannot move under a rebuild. A tag alone is refused,
+    /// and so is `latest`, even with a digest, since it says nothing about what was pinned.
+    static func isDigestPinnedReference(_ text: String) -> Bool {
+        guard let at = text.lastIndex(of: "@"), matches(String(text[text.index(after: at)...]), digest) else {
+            return false
+        }
+        let name = text[..<at]
+        let slash = name.lastIndex(of: "/").map { name.index(after: $0) } ?? name.startIndex
+        guard let colon = name[slash...].lastIndex(of: ":") else { return matches(String(name), repository) }
+        let tagText = String(name[name.index(after: colon)...])
+        return matches(String(name[..<colon]), repository) && matches(tagText, tag) && tagText != "latest"
     }
 
     /// One line of printable text: no control characters, and none of the characters YAML 1.1 treats as line

@@ -119,7 +119,8 @@ extension DeploymentSpec {
         }
     }
 
-    /// The serving image and its bases, each pinned by tag (and the serving image optionally by digest).
+    /// The serving image and the images it is built from. The bases are pinned by digest; there is no default,
+    /// since a digest can only come from the operator (`deploy` never looks one up or invents one).
     public struct Image: Sendable, Equatable {
         /// The repository the image is pushed to, for example `registry.example.com/modelvault`.
         public var name: String
@@ -127,17 +128,20 @@ extension DeploymentSpec {
         public var tag: String
         /// Its digest (`sha256:` and 64 hex digits) once it has been built and pushed.
         public var digest: String?
-        /// The build stage's base image.
+        /// The build stage's base image, `NAME[:TAG]@sha256:DIGEST`, for example a `swift:…-bookworm` image.
         public var builder: String
-        /// The runtime stage's base image.
+        /// The runtime stage's base image, `NAME[:TAG]@sha256:DIGEST`: a distroless-style image with glibc,
+        /// libstdc++ and libgcc and no shell, of the same distribution release as the builder (for example
+        /// `gcr.io/distroless/cc-debian12:nonroot` with a `swift:…-bookworm` builder), so the C library matches.
         public var runtime: String
         /// The numeric user and group the server runs as (above 10000, clear of host accounts).
         public var uid: Int
 
-        /// Creates image settings.
+        /// Creates image settings; `builder` and `runtime` must be set to digest-pinned references before
+        /// rendering.
         public init(
-            name: String = "modelvault", tag: String = "0.1.0", digest: String? = nil,
-            builder: String = "swift:6.3.1-noble", runtime: String = "ubuntu:24.04", uid: Int = 10001
+            name: String = "modelvault", tag: String = "0.1.0", digest: String? = nil, builder: String = "",
+            runtime: String = "", uid: Int = 10001
         ) {
             self.name = name
             self.tag = tag

@@ -5,7 +5,11 @@ import Foundation
 struct AgeHeader {
     static let versionLine = Array("age-encryption.org/v1\n".utf8)
     static let maxLineLength = 16 * 1024
-    static let maxStanzas = 1024
+    /// ModelVault's documented bounds on a header (age's format sets none; `age` decrypts files to thousands of
+    /// recipients): at most 65,536 stanzas and 16 MiB, far above any real recipient list (an X25519 stanza is about
+    /// 120 bytes, a hybrid post-quantum one about 1.6 KiB), so a hostile header costs bounded memory and time.
+    static let maxStanzas = 65_536
+    static let maxHeaderBytes = 16 << 20
 
     var stanzas: [AgeStanza]
     var mac: [UInt8]
@@ -15,11 +19,14 @@ struct AgeHeader {
     /// Reads and parses a header from `reader`, leaving it at the first payload byte.
     static func read(from reader: ByteReader) throws -> AgeHeader {
         var raw: [UInt8] = []
+        var consumed = 0
         func line() throws -> ArraySlice<UInt8> {
             guard let (line, terminated) = try reader.readLine(maxLength: maxLineLength) else {
                 throw AgeError.header("unexpected end of header")
             }
             guard terminated else { throw AgeError.header("unterminated or overlong line") }
+            consumed += line.count + 1
+            guard consumed <= maxHeaderBytes else { throw AgeError.header("larger than 16 MiB (ModelVault's limit)") }
             return line
         }
         let first = try line()
@@ -59,7 +66,9 @@ struct AgeHeader {
             }
             stanzas.append(
                 AgeStanza(arguments: arguments.map { String(decoding: $0, as: UTF8.self) }, body: Data(body)))
-            guard stanzas.count <= maxStanzas else { throw AgeError.header("too many stanzas") }
+            guard stanzas.count <= maxStanzas else {
+                throw AgeError.header("more than 65,536 recipient stanzas (ModelVault's limit)")
+            }
         }
     }
 

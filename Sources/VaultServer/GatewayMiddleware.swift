@@ -32,7 +32,9 @@ struct GatewayMiddleware: RouterMiddleware {
         let arrived = Date()
         var context = context
         context.requestID = UUID().uuidString.lowercased()
-        let classified = RouteClassifier.classify(method: request.method, path: request.uri.path)
+        let classified = RouteClassifier.classify(
+            method: request.method, path: request.uri.path,
+            routes: ServerRoute.routes(for: state.configuration.routes))
         var route: RouteClass?
         var response: Response
         do {

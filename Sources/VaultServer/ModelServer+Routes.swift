@@ -5,11 +5,14 @@ import Hummingbird
 struct TimedRoutes {
     let router: Router<VaultRequestContext>
     let timeout: Duration
+    /// The routes this server answers; `on` registers no handler for any other.
+    let enabled: [ServerRoute]
 
     /// Registers the handler of `route` (one of `ServerRoute.all`) at its method and template.
     func on(
         _ route: ServerRoute, _ handler: @escaping @Sendable (Request, VaultRequestContext) async throws -> Response
     ) {
+        guard enabled.contains(route) else { return }
         let timeout = self.timeout
         router.on(RouterPath(route.template), method: route.method) { request, context in
             try await withTimeout(timeout) { try await handler(request, context) }
@@ -80,11 +83,13 @@ extension ModelServer {
                 ? Responses.json(#"{"ready":true}"#)
                 : GatewayMiddleware.errorResponse(APIError(status: .serviceUnavailable, message: "not ready"))
         }
+        // The build information rides along as an extra member of the OIP server metadata.
+        let build = (try? configuration.buildInfo.json()).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         routes.on(.serverMetadata) { _, _ in
             Responses.json(
                 #"{"name":"# + APIError.jsonString(configuration.serverName) + #","version":"#
                     + APIError.jsonString(configuration.serverVersion)
-                    + #","extensions":["binary_tensor_data"]}"#)
+                    + #","extensions":["binary_tensor_data"],"build":"# + build + "}")
         }
         routes.on(.metrics) { _, _ in
             Responses.bytes(

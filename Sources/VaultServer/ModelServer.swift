@@ -5,6 +5,7 @@ import HummingbirdTLS
 public import Logging
 import NIOCore
 public import ServiceLifecycle
+import UnixSignals
 
 /// The ModelVault inference and registry server: Open Inference Protocol v2 over TLS, bearer-token
 /// authorisation, audit, rate limits and Prometheus metrics. Run it as a ServiceLifecycle `Service`, or with
@@ -87,6 +88,7 @@ public struct ModelServer: Service {
                 burst: configuration.openRouteRateLimit.burst),
             failureAudit: FailureAuditWindows(window: configuration.authFailureAuditWindow),
             metrics: ServerMetrics(), logger: logger)
+        state.metrics.buildInfo(configuration.buildInfo)
         let table = ServedModelTable()
         let poller = CatalogPoller(
             catalog: catalog, table: table, interval: configuration.catalogPollInterval, metrics: state.metrics,
@@ -133,10 +135,27 @@ public struct ModelServer: Service {
                 idleTimeout: idle))
     }
 
-    /// Runs the server in a `ServiceGroup` that shuts down gracefully on SIGTERM or SIGINT.
+
+    /// Reads the certificate and key files again and makes new handshakes use them; connections already open
+    /// keep theirs. A certificate or key that cannot be read, or a pair that does not match, is refused and the
+    /// previous pair stays in use. Does nothing for a self-signed certificate or plain HTTP.
+    public func reloadCertificates() throws {
+        guard let tls, case .tls(let certificatePath, let privateKeyPath) = configuration.transport else { return }
+        let pair = try VaultServerConfiguration.loadKeyPair(
+            certificatePath: certificatePath, privateKeyPath: privateKeyPath)
+        tls.credentials.replace(with: pair)
+    }
+
+    /// Runs the server in a `ServiceGroup` that shuts down gracefully on SIGTERM or SIGINT, and reloads the TLS
+    /// certificate and key on SIGHUP.
     public func runUntilSignalled() async throws {
         let group = ServiceGroup(
-            configuration: .init(services: [self], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: [
+                    .init(service: self),
+                    .init(service: CertificateReloadOnHangup(server: self), successTerminationBehavior: .ignore),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
@@ -161,7 +180,9 @@ public struct ModelServer: Service {
         let router = Router(context: VaultRequestContext.self)
         router.add(middleware: GatewayMiddleware(state: state))
         addRoutes(
-            to: TimedRoutes(router: router, timeout: state.configuration.requestTimeout), table: table, gate: gate,
+            to: TimedRoutes(
+                router: router, timeout: state.configuration.requestTimeout,
+                enabled: ServerRoute.routes(for: state.configuration.routes)), table: table, gate: gate,
             state: state, registry: registry, openAPIDocument: openAPIDocument())
         return router
     }
@@ -172,6 +193,28 @@ public struct ModelServer: Service {
             let data = try? Data(contentsOf: url)
         else { return nil }
         return ByteBuffer(bytes: data)
+    }
+}
+
+/// Reloads the server's TLS certificate and key on each SIGHUP until graceful shutdown; a failed reload is
+/// logged with a fixed text and the previous certificate stays in use.
+struct CertificateReloadOnHangup: Service {
+    let server: ModelServer
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            do {
+                try server.reloadCertificates()
+                server.logger.notice("TLS certificate and key reloaded")
+            } catch let error as VaultServerError {
+                server.logger.error(
+                    "TLS certificate reload failed; still serving the previous certificate",
+                    metadata: ["reason": .string(error.description)])
+            } catch {
+                server.logger.error("TLS certificate reload failed; still serving the previous certificate")
+            }
+        }
     }
 }
 

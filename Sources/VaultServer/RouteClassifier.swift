@@ -12,9 +12,9 @@ struct RouteClass: Sendable, Equatable {
     var resource: ServerResource
 }
 
-/// Maps method and path to a `RouteClass` by matching `ServerRoute.all`. The router registers handlers only for
-/// routes of that table and the gateway answers 404 for anything it does not match, so no handler can run without
-/// its authorisation check.
+/// Maps method and path to a `RouteClass` by matching the routes the server answers (`ServerRoute.all`, or the
+/// serving-only subset). The router registers handlers only for those routes and the gateway answers 404 for
+/// anything it does not match, so no handler can run without its authorisation check.
 enum RouteClassifier {
     /// The result of classifying one request.
     enum Result: Equatable {
@@ -24,12 +24,14 @@ enum RouteClassifier {
     }
 
     /// Classifies a request by method and (percent-encoded) path.
-    static func classify(method: HTTPRequest.Method, path: String) -> Result {
+    static func classify(
+        method: HTTPRequest.Method, path: String, routes: [ServerRoute] = ServerRoute.all
+    ) -> Result {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map {
             String($0).removingPercentEncoding ?? String($0)
         }
         var pathMatched = false
-        for route in ServerRoute.all {
+        for route in routes {
             guard let parameters = match(route.segments, parts) else { continue }
             pathMatched = true
             guard route.method == method else { continue }

@@ -87,6 +87,23 @@ struct ServerMetrics: Sendable {
         registry.makeCounter(descriptor: Self.rejectedInferences).increment()
     }
 
+    private static var build: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "modelvault", metricName: "build_info", unitName: "",
+            helpText: "Always 1; the labels say what the server was built from.")
+    }
+
+    /// Publishes the build information as the labels of a constant gauge.
+    func buildInfo(_ info: BuildInfo) {
+        registry.makeGauge(
+            descriptor: Self.build,
+            labels: [
+                ("version", info.version), ("commit", info.commit), ("build_date", info.buildDate),
+                ("toolchain", info.toolchain),
+            ]
+        ).set(Double(1))
+    }
+
     /// Sets the number of served model versions.
     func servedModels(_ count: Int) {
         registry.makeGauge(descriptor: Self.served).set(Double(count))

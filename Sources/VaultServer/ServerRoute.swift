@@ -68,3 +68,20 @@ extension ServerRoute {
         showDataset, exportAudit, report, privateInfer,
     ]
 }
+
+extension ServerRoute {
+    /// The routes a serving-only server answers: health, metadata, inference (plain and private) and metrics; no
+    /// `/v1` registry route.
+    static let serving: [ServerRoute] = [
+        healthLive, healthReady, serverMetadata, modelMetadata, modelVersionMetadata, modelReady, modelVersionReady,
+        infer, versionInfer, metrics, privateInfer,
+    ]
+
+    /// The routes a server with this selection answers; the others answer 404 before authentication.
+    static func routes(for selection: VaultServerConfiguration.Routes) -> [ServerRoute] {
+        switch selection {
+        case .all: all
+        case .servingOnly: serving
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import Synchronization
 
 /// The TLS material the server listens with, resolved from the configuration.
 struct ServerTLS: Sendable {
@@ -7,6 +8,40 @@ struct ServerTLS: Sendable {
     var configuration: TLSConfiguration
     /// The self-signed certificate, when one was generated.
     var selfSigned: SelfSignedCertificate?
+    /// The certificate chain and key every new handshake uses; replaced on reload.
+    let credentials: TLSCredentials
+}
+
+/// A certificate chain and its private key.
+struct TLSKeyPair: Sendable {
+    var chain: [NIOSSLCertificateSource]
+    var key: NIOSSLPrivateKeySource
+}
+
+/// The certificate chain and key that new handshakes use. A reload swaps them; connections already established
+/// keep the ones they were made with, so nothing in flight is dropped.
+final class TLSCredentials: Sendable {
+    private let current: Mutex<TLSKeyPair>
+
+    init(_ pair: TLSKeyPair) { current = Mutex(pair) }
+
+    /// The pair the next handshake uses.
+    var pair: TLSKeyPair { current.withLock { $0 } }
+
+    /// Makes `pair` the one new handshakes use.
+    func replace(with pair: TLSKeyPair) { current.withLock { $0 = pair } }
+
+    /// The NIOSSL hook, called during each handshake (after the ClientHello): it hands the current pair to the
+    /// connection.
+    var contextCallback: NIOSSLContextCallback {
+        { [self] _, promise in
+            let pair = self.pair
+            var override = NIOSSLContextConfigurationOverride()
+            override.certificateChain = pair.chain
+            override.privateKey = pair.key
+            promise.succeed(override)
+        }
+    }
 }
 
 extension VaultServerConfiguration {
@@ -27,17 +62,9 @@ extension VaultServerConfiguration {
         case .insecureHTTP:
             return nil
         case .tls(let certificatePath, let privateKeyPath):
-            do {
-                chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) }
-            } catch {
-                throw VaultServerError.unreadableCertificate
-            }
-            guard !chain.isEmpty else { throw VaultServerError.unreadableCertificate }
-            do {
-                key = .privateKey(try NIOSSLPrivateKey(file: privateKeyPath, format: .pem))
-            } catch {
-                throw VaultServerError.unreadablePrivateKey
-            }
+            let pair = try Self.loadKeyPair(certificatePath: certificatePath, privateKeyPath: privateKeyPath)
+            chain = pair.chain
+            key = pair.key
         case .selfSigned(let output):
             let certificate = try SelfSignedCertificate.generate(host: host)
             do {
@@ -52,6 +79,8 @@ extension VaultServerConfiguration {
             selfSigned = certificate
         }
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key)
+        let credentials = TLSCredentials(TLSKeyPair(chain: chain, key: key))
+        configuration.sslContextCallback = credentials.contextCallback
         configuration.minimumTLSVersion = .tlsv12
         // TLS 1.2 with forward-secret AEAD suites only (no CBC/HMAC-SHA1); TLS 1.3 suites are all AEAD.
         configuration.cipherSuiteValues = Self.tls12Suites
@@ -68,6 +97,33 @@ extension VaultServerConfiguration {
             // Clients are identified by certificate chain, not host name.
             configuration.certificateVerification = .noHostnameVerification
         }
-        return ServerTLS(configuration: configuration, selfSigned: selfSigned)
+        return ServerTLS(configuration: configuration, selfSigned: selfSigned, credentials: credentials)
+    }
+
+    /// Reads a certificate chain and private key from PEM files and checks that they belong together (a TLS
+    /// context is built from them), so a reload never installs a pair that would fail every handshake.
+    /// The key file must not be writable by anyone but its owner nor readable by others.
+    static func loadKeyPair(certificatePath: String, privateKeyPath: String) throws -> TLSKeyPair {
+        let chain: [NIOSSLCertificateSource]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) }
+        } catch {
+            throw VaultServerError.unreadableCertificate
+        }
+        guard !chain.isEmpty else { throw VaultServerError.unreadableCertificate }
+        try SecretFile.checkPermissions(privateKeyPath)
+        let key: NIOSSLPrivateKeySource
+        do {
+            key = .privateKey(try NIOSSLPrivateKey(file: privateKeyPath, format: .pem))
+        } catch {
+            throw VaultServerError.unreadablePrivateKey
+        }
+        do {
+            _ = try NIOSSLContext(
+                configuration: TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: key))
+        } catch {
+            throw VaultServerError.mismatchedCertificateAndKey
+        }
+        return TLSKeyPair(chain: chain, key: key)
     }
 }

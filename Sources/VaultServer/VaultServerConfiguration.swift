@@ -26,6 +26,18 @@ public struct VaultServerConfiguration: Sendable {
         }
     }
 
+    /// Which routes the server answers.
+    public enum Routes: Sendable, Equatable {
+        /// Inference, health, metrics and the `/v1` registry API.
+        case all
+        /// Only what a serving pod needs: health, server and model metadata, inference (plain and private) and
+        /// metrics. Every `/v1` registry route (push, pull, alias moves, datasets, audit export, reports, the OpenAPI
+        /// document) answers 404, whatever the token, so a compromised pod cannot sign, push or promote through it.
+        case servingOnly
+    }
+
+    /// Which routes the server answers; `.servingOnly` for a deployment that only serves models.
+    public var routes: Routes = .all
     /// The address to bind; default loopback.
     public var host: String = "127.0.0.1"
     /// The port to bind; 0 picks an ephemeral port (see `VaultServer.boundPort()`).
@@ -69,7 +81,9 @@ public struct VaultServerConfiguration: Sendable {
     /// The server name reported by `GET /v2`.
     public var serverName: String = "modelvault"
     /// The server version reported by `GET /v2`.
-    public var serverVersion: String = "0.1.0"
+    public var serverVersion: String = BuildInfo.currentVersion
+    /// What the server was built from, reported by `GET /v2` (`build`) and the `modelvault_build_info` metric.
+    public var buildInfo: BuildInfo = .current
 
     /// Creates the default configuration.
     public init() {}

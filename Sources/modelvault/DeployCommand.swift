@@ -39,6 +39,19 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "The pushed image's digest (sha256:...), to pin the Deployment to it.")
     var imageDigest: String?
 
+    @Option(
+        name: .customLong("builder-image"),
+        help: "The build stage's base, pinned by digest: NAME[:TAG]@sha256:DIGEST (e.g. a swift:...-bookworm image).")
+    var builderImage: String
+
+    @Option(
+        name: .customLong("runtime-image"),
+        help: """
+            The runtime stage's base, pinned by digest: a distroless-style image with glibc, libgcc and libstdc++ \
+            of the builder's distribution release (e.g. gcr.io/distroless/cc-debian12:nonroot@sha256:DIGEST).
+            """)
+    var runtimeImage: String
+
     @Option(help: "The TLS port the server listens on in the pod.")
     var port = 8443
 
@@ -132,6 +145,8 @@ struct DeployCommand: AsyncParsableCommand {
         spec.image.name = image
         spec.image.tag = imageTag
         spec.image.digest = imageDigest
+        spec.image.builder = builderImage
+        spec.image.runtime = runtimeImage
         let label = gatewayLabel.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         spec.kubernetes = .init(
             namespace: namespace, gatewayLabelKey: String(label[0]), gatewayLabelValue: String(label[1]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import VaultCrypto
+import VaultServer
 
 /// The `modelvault` command: a thin layer that wires the libraries together.
 ///
@@ -16,14 +17,14 @@ struct ModelVaultCommand: AsyncParsableCommand {
             it), 4 not found, 5 invalid input, 6 integrity failure (signature, digest, audit log), 7 scanner \
             findings at or above the policy threshold.
             """,
-        version: "0.1.0",
+        version: BuildInfo.currentVersion,
         subcommands: [
             Keygen.self, Encrypt.self, Decrypt.self,
             Sign.self, Verify.self,
             Init.self, VaultCommand.self, DataCommand.self, ModelCommand.self, KeysCommand.self,
             UserCommand.self, RoleCommand.self, TokenCommand.self, AuditCommand.self, ReportCommand.self,
             Train.self, Evaluate.self, Predict.self, HECommand.self,
-            DeployCommand.self, Serve.self, DemoCommand.self, ScanCommand.self,
+            DeployCommand.self, Serve.self, DemoCommand.self, ScanCommand.self, VersionCommand.self,
         ]
     )
 

@@ -14,7 +14,9 @@ struct Serve: AsyncParsableCommand {
             after checking its signature and digests, decrypts it into memory only, and answers requests that \
             carry `Authorization: Bearer TOKEN` with the vault's tokens and role matrix. Every request is \
             recorded in the audit log. Alias moves are picked up within seconds. SIGTERM or SIGINT shuts down \
-            gracefully.
+            gracefully. SIGHUP reloads --tls-cert and --tls-key for new connections (open ones keep theirs); \
+            a certificate or key that cannot be read or does not match is refused and the old pair kept. \
+            The key file must not be readable by others or writable by anyone but its owner (0400).
             """)
 
     @OptionGroup var options: VaultOptions
@@ -40,6 +42,11 @@ struct Serve: AsyncParsableCommand {
         name: .customLong("models"),
         help: "NAME[:ALIAS|@VERSION],... to serve (default: every model's production alias).")
     var models: String?
+    @Flag(
+        name: .customLong("serving-only"),
+        help: "Answer only health, metadata, inference, private inference and metrics; every /v1 registry route is 404."
+    )
+    var servingOnly = false
     @Option(
         name: .customLong("max-inferences"), help: "Inferences run at once; more are refused with 503 and Retry-After.")
     var maxInferences = 64
@@ -105,6 +112,7 @@ struct Serve: AsyncParsableCommand {
         configuration.bodyReadTimeout = .milliseconds(Int64(bodyTimeout * 1000))
         configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         configuration.maxConnections = maxConnections
+        if servingOnly { configuration.routes = .servingOnly }
         // Refuse a bad configuration before the passphrase is asked for.
         try configuration.validate()
         let selections = try models.map { list in
@@ -118,7 +126,7 @@ struct Serve: AsyncParsableCommand {
             configuration: configuration,
             catalog: VaultModelCatalog(access: access, selections: selections),
             authenticator: VaultTokenAuthenticator(access: access), audit: VaultRequestAuditor(access: access),
-            registry: VaultRegistry(access: access))
+            registry: servingOnly ? nil : VaultRegistry(access: access))
         if let fingerprint = server.certificateFingerprint {
             FileHandle.standardOutput.write(Data("certificate SHA-256 fingerprint: \(fingerprint)\n".utf8))
         }

@@ -125,6 +125,7 @@ import Testing
             args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
         }
         #expect(args.first == "serve")
+        #expect(args.contains("--serving-only"), "the pod answers no /v1 registry route")
         #expect(value(after: "--models") == "breast cancer: logistic@3")
         #expect(value(after: "--port") == "8443")
         #expect(value(after: "--passphrase-file") == "/var/run/secrets/modelvault/unlock/passphrase")
@@ -151,8 +152,9 @@ import Testing
         #expect(volumes["unlock"]?["secret"]["secretName"].string == secretName)
         #expect(volumes["unlock"]?["secret"]["items"][0]["key"].string == key)
         for name in ["tls", "unlock"] {
-            // 0440: the pod's group (fsGroup) may read, nobody may write.
-            #expect(volumes[name]?["secret"]["defaultMode"].int == 0o440)
+            // 0400 (issue #19): owner read only. The kubelet adds group read for the pod's fsGroup, which the
+            // server accepts; it refuses a key readable by others.
+            #expect(volumes[name]?["secret"]["defaultMode"].int == 0o400)
         }
         let mounts = pod["containers"][0]["volumeMounts"].array
         for mount in mounts where mount["name"].string == "tls" || mount["name"].string == "unlock" {

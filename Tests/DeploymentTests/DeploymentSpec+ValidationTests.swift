@@ -7,6 +7,19 @@ import Testing
         try Fixtures.spec(digest: "sha256:" + String(repeating: "0", count: 64)).validate()
     }
 
+    /// `deploy` never invents a base image digest: a spec whose bases were not given is refused, naming them.
+    @Test func baseImagesMustBeGivenPinnedByDigest() {
+        var spec = Fixtures.spec()
+        spec.image = DeploymentSpec.Image()
+        #expect(throws: DeploymentError.self) { try spec.validate() }
+        do {
+            try spec.validate()
+        } catch {
+            #expect(error.isInvalidSetting("image.builder") || error.isInvalidSetting("image.runtime"))
+            #expect(error.description.contains("digest"), "\(error)")
+        }
+    }
+
     /// One setting made invalid.
     struct Breakage: Sendable, CustomStringConvertible {
         let setting: String
@@ -24,6 +37,11 @@ import Testing
         Breakage("image.name") { $0.image.name = "Registry/Model Vault" },
         Breakage("image.builder") { $0.image.builder = "swift" },
         Breakage("image.runtime") { $0.image.runtime = "ubuntu:latest" },
+        // Issue #19: a tag can move under a rebuild; the bases must be pinned by digest.
+        Breakage("image.builder") { $0.image.builder = "swift:6.3.1-bookworm" },
+        Breakage("image.runtime") { $0.image.runtime = "gcr.io/distroless/cc-debian12:nonroot" },
+        Breakage("image.runtime") { $0.image.runtime = "ubuntu@sha256:abc" },
+        Breakage("image.builder") { $0.image.builder = "" },
         Breakage("image.uid") { $0.image.uid = 0 },
         Breakage("server.port") { $0.server.port = 443 },
         Breakage("server.replicas") { $0.server.replicas = 0 },

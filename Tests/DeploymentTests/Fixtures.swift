@@ -3,6 +3,11 @@ import Foundation
 
 /// A spec with values that exercise quoting (a name with spaces and a colon, a numeric-looking version).
 enum Fixtures {
+    /// Base images pinned by digest, as `deploy` is given them (the digests are made up for tests; `deploy` never
+    /// invents one).
+    static let builderImage = "swift:6.3.1-bookworm@sha256:" + String(repeating: "b1", count: 32)
+    static let runtimeImage = "gcr.io/distroless/cc-debian12:nonroot@sha256:" + String(repeating: "c2", count: 32)
+
     static func spec(digest: String? = nil, unlock: DeploymentSpec.VaultUnlock? = nil) -> DeploymentSpec {
         var spec = DeploymentSpec(
             model: "breast cancer: logistic",
@@ -16,6 +21,8 @@ enum Fixtures {
         )
         spec.image.name = "registry.example.com/ml/modelvault"
         spec.image.digest = digest
+        spec.image.builder = builderImage
+        spec.image.runtime = runtimeImage
         spec.kubernetes.namespace = "ml-serving"
         if let unlock { spec.kubernetes.unlock = unlock }
         return spec

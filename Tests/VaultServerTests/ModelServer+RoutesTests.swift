@@ -107,6 +107,13 @@ struct RouteCase: CustomTestStringConvertible, Sendable {
             let server = try live.json(try await live.send(.GET, "/v2", token: Self.engineer).body)
             #expect(server["name"] as? String == "modelvault")
             #expect((server["extensions"] as? [String])?.contains("binary_tensor_data") == true)
+            // Issue #19: the build information rides along.
+            let build = try #require(server["build"] as? [String: Any])
+            #expect(build["version"] as? String == BuildInfo.currentVersion)
+            #expect((build["toolchain"] as? String)?.hasPrefix("Swift") == true)
+            #expect(build["commit"] is String && build["buildDate"] is String && build["dependencies"] is [String: Any])
+            let metrics = String(decoding: try await live.send(.GET, "/metrics", token: Self.admin).body, as: UTF8.self)
+            #expect(metrics.contains("modelvault_build_info{"), "\(metrics.prefix(200))")
             let metadata = try live.json(try await live.send(.GET, "/v2/models/iris", token: Self.engineer).body)
             #expect(metadata["name"] as? String == "iris")
             #expect(metadata["versions"] as? [String] == ["1"])
