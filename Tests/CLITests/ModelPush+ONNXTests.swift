@@ -74,3 +74,52 @@ import Testing
         #expect(!listed.stdout.contains("bad"))
     }
 }
+
+/// `predict` and `evaluate` on an ONNX classifier pushed through the binary.
+@Suite(.serialized) struct PredictONNXTests {
+    @Test func predictAndEvaluateRunTheONNXModel() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        try Data(TestONNXModels.linearClassifier).write(to: work.appending(path: "linear.onnx"))
+        let pushed = try ModelVaultBinary.run(["model", "push", "linear", "linear.onnx"], environment: env, in: work)
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+
+        let rows: [[Float]] = [[1, 2], [3, -4], [-0.5, 0.25], [-2, -1]]
+        let expected = TestONNXModels.linearClassifierOutputs(rows)
+        let csv = "a,b\n" + rows.map { "\($0[0]),\($0[1])" }.joined(separator: "\n") + "\n"
+        try Data(csv.utf8).write(to: work.appending(path: "rows.csv"))
+        let predicted = try ModelVaultBinary.run(
+            ["predict", "linear", "--input", "rows.csv"], environment: env, in: work)
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        let lines = predicted.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "prediction,p_0,p_1")
+        #expect(lines.dropFirst().map { String($0.split(separator: ",")[0]) } == expected.labels.map(String.init))
+        let probabilities = lines.dropFirst().map { $0.split(separator: ",").dropFirst().compactMap { Float($0) } }
+        for (got, want) in zip(probabilities.joined(), expected.probabilities.joined()) {
+            #expect(abs(got - want) <= 1e-6)
+        }
+
+        // Two rows labelled as the model predicts, two against it: accuracy 0.5.
+        let truth = expected.labels.enumerated().map { $0.offset < 2 ? $0.element : 1 - $0.element }
+        let labelled =
+            "a,y,b\n" + zip(rows, truth).map { "\($0.0[0]),\($0.1),\($0.0[1])" }.joined(separator: "\n") + "\n"
+        try Data(labelled.utf8).write(to: work.appending(path: "labelled.csv"))
+        let added = try ModelVaultBinary.run(["data", "add", "held-out", "labelled.csv"], environment: env, in: work)
+        #expect(added.status == 0, "\(added.stderr)")
+        let evaluated = try ModelVaultBinary.run(
+            ["evaluate", "linear", "--dataset", "held-out", "--label", "y", "--json"], environment: env, in: work)
+        #expect(evaluated.status == 0, "\(evaluated.stderr)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(evaluated.stdout.utf8)) as? [String: Any])
+        #expect(report["sampleCount"] as? Int == 4)
+        #expect(report["accuracy"] as? Double == 0.5)
+
+        // A CSV with the wrong number of feature columns is a clear error, exit 5.
+        try Data("a,b,c\n1,2,3\n".utf8).write(to: work.appending(path: "wide.csv"))
+        let wide = try ModelVaultBinary.run(["predict", "linear", "--input", "wide.csv"], environment: env, in: work)
+        #expect(wide.status == 5)
+        #expect(wide.stderr.contains("the model takes 2 features; the CSV has 3 feature columns"), "\(wide.stderr)")
+    }
+}
