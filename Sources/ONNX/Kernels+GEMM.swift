@@ -1,6 +1,6 @@
 /// A register-blocked single-precision matrix product in portable Swift SIMD (no intrinsics, no unsafe flags):
-/// 4 rows of A against 8 columns of B per step, accumulated in eight `SIMD4<Float>` registers, so every loaded
-/// value of B serves four rows and C is written once per block.
+/// 6 (or 4) rows of A against 8 columns of B per step, accumulated in `SIMD4<Float>` registers, so every loaded
+/// value of B serves several rows and C is written once per block.
 enum SGEMM {
     /// `C[m×n] (+)= A[m×k] · B[k×n]`, all row-major with leading dimensions `lda`, `ldb`, `ldc`. With
     /// `accumulate` false, C's previous contents are ignored.
@@ -9,6 +9,19 @@ enum SGEMM {
         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool
     ) {
         var i = 0
+        while i + 6 <= m {
+            var j = 0
+            while j + 8 <= n {
+                block6x8(k: k, a: a + i * lda, lda: lda, b: b + j, ldb: ldb, c: c + i * ldc + j, ldc: ldc, accumulate)
+                j += 8
+            }
+            if j < n {
+                for row in i..<(i + 6) {
+                    columns(j..<n, k: k, a: a + row * lda, b: b, ldb: ldb, c: c + row * ldc, accumulate)
+                }
+            }
+            i += 6
+        }
         while i + 4 <= m {
             var j = 0
             while j + 8 <= n {
@@ -46,6 +59,60 @@ enum SGEMM {
         } else {
             raw.storeBytes(of: value, as: SIMD4<Float>.self)
         }
+    }
+
+    /// Six rows: twelve accumulators, two B vectors and one broadcast fill the sixteen SSE registers.
+    private static func block6x8(
+        k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        c: UnsafeMutablePointer<Float>, ldc: Int, _ accumulate: Bool
+    ) {
+        var c00 = SIMD4<Float>(), c01 = SIMD4<Float>()
+        var c10 = SIMD4<Float>(), c11 = SIMD4<Float>()
+        var c20 = SIMD4<Float>(), c21 = SIMD4<Float>()
+        var c30 = SIMD4<Float>(), c31 = SIMD4<Float>()
+        var c40 = SIMD4<Float>(), c41 = SIMD4<Float>()
+        var c50 = SIMD4<Float>(), c51 = SIMD4<Float>()
+        let a1 = a + lda
+        let a2 = a1 + lda
+        let a3 = a2 + lda
+        let a4 = a3 + lda
+        let a5 = a4 + lda
+        var row = b
+        for p in 0..<k {
+            let b0 = load(row)
+            let b1 = load(row + 4)
+            var x = SIMD4(repeating: a[p])
+            c00 += x * b0
+            c01 += x * b1
+            x = SIMD4(repeating: a1[p])
+            c10 += x * b0
+            c11 += x * b1
+            x = SIMD4(repeating: a2[p])
+            c20 += x * b0
+            c21 += x * b1
+            x = SIMD4(repeating: a3[p])
+            c30 += x * b0
+            c31 += x * b1
+            x = SIMD4(repeating: a4[p])
+            c40 += x * b0
+            c41 += x * b1
+            x = SIMD4(repeating: a5[p])
+            c50 += x * b0
+            c51 += x * b1
+            row += ldb
+        }
+        store(c00, c, accumulate)
+        store(c01, c + 4, accumulate)
+        store(c10, c + ldc, accumulate)
+        store(c11, c + ldc + 4, accumulate)
+        store(c20, c + 2 * ldc, accumulate)
+        store(c21, c + 2 * ldc + 4, accumulate)
+        store(c30, c + 3 * ldc, accumulate)
+        store(c31, c + 3 * ldc + 4, accumulate)
+        store(c40, c + 4 * ldc, accumulate)
+        store(c41, c + 4 * ldc + 4, accumulate)
+        store(c50, c + 5 * ldc, accumulate)
+        store(c51, c + 5 * ldc + 4, accumulate)
     }
 
     private static func block4x8(
