@@ -34,7 +34,7 @@ extension Vault {
     /// when given, signs the version's manifest with the vault key and records the version atomically.
     ///
     /// - Parameter extensions: format metadata to record in the signed manifest (such as an ONNX signature under
-    ///   `onnx`), by namespace key.
+    ///   `onnxSignature`), by namespace key.
     /// - Returns: the stored version (its number allocated by the catalog: concurrent pushes get distinct ones).
     public func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference] = [], metrics: JSONValue? = nil,

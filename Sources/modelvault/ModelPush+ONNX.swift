@@ -3,10 +3,10 @@ import ONNX
 import Vault
 
 /// `model push` of an ONNX model: recognised by content, checked in full before anything is stored, and its
-/// signature recorded in the version's signed manifest under the `onnx` extension.
+/// signature recorded in the version's signed manifest under the `onnxSignature` extension.
 enum ONNXPush {
     /// The manifest extension key the signature is recorded under.
-    static let extensionKey = "onnx"
+    static let extensionKey = "onnxSignature"
     /// How much of each file is read to recognise ONNX (the top-level fields before the graph).
     static let sniffLength = 64 * 1024
 

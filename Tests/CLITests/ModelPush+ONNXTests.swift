@@ -19,7 +19,7 @@ import Testing
 
         let manifest = try Data(contentsOf: work.appending(path: "v/models/encrypted/linear/1/manifest.json"))
         let object = try #require(try JSONSerialization.jsonObject(with: manifest) as? [String: Any])
-        let onnx = try #require((object["extensions"] as? [String: Any])?["onnx"] as? [String: Any])
+        let onnx = try #require((object["extensions"] as? [String: Any])?["onnxSignature"] as? [String: Any])
         #expect(onnx["format"] as? String == "onnx")
         #expect(onnx["opsets"] as? [String: Int] == ["ai.onnx": 17])
         let outputs = try #require(onnx["outputs"] as? [[String: Any]])
