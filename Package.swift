@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "VaultServing",
             dependencies: [
-                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog", "Homomorphic",
+                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog", "Homomorphic", "ONNX",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -112,7 +112,7 @@ let package = Package(
             name: "modelvault",
             dependencies: [
                 "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", "MLCore", "Homomorphic", "Vault",
-                "SampleData", "Deployment", "VaultServer", "VaultServing", "ModelScan", crypto,
+                "SampleData", "Deployment", "VaultServer", "VaultServing", "ModelScan", "ONNX", crypto,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // The demo's HTTPS client and the in-process server's lifecycle.
@@ -138,7 +138,9 @@ let package = Package(
         .executableTarget(name: "ONNXBenchmarks", dependencies: ["ONNX"], swiftSettings: swiftSettings),
         // What every test target shares: the interop skip-or-fail rule, a child-process runner, temporary
         // directories and the built `modelvault` binary. Not a product; only the test targets use it.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .target(
+            name: "TestSupport", dependencies: ["ProtobufWire"], path: "Tests/TestSupport", swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VaultCryptoTests", dependencies: ["VaultCrypto", "TestSupport", crypto],
             resources: [.copy("Fixtures")],

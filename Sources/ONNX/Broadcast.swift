@@ -62,6 +62,20 @@ enum Broadcast {
             let scalar = a[0]
             return (try b.map { try operation(scalar, $0) }, output)
         }
+        // B repeating along A's leading dimensions (a bias row, per-channel constants): no offset maps.
+        let trailing = Array(shapeB.drop(while: { $0 == 1 }))
+        if shapeA == output, !b.isEmpty, trailing.count <= shapeA.count,
+            Array(shapeA.suffix(trailing.count)) == trailing
+        {
+            var result: [R] = []
+            result.reserveCapacity(a.count)
+            var start = 0
+            while start < a.count {
+                for index in 0..<b.count { result.append(try operation(a[start + index], b[index])) }
+                start += b.count
+            }
+            return (result, output)
+        }
         let mapA = offsets(from: shapeA, to: output)
         let mapB = offsets(from: shapeB, to: output)
         let count = Tensor.elementCount(output)

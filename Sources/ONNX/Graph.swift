@@ -28,6 +28,8 @@ public struct Node: Sendable {
     public var attributes: [String: Attribute]
     /// Work done once at load for this node (decoded trees, pre-transposed weights).
     var prepared: Prepared?
+    /// The operator's kernel, looked up once at load instead of by name on every request.
+    var kernel: Kernel?
 
     init(
         name: String, opType: String, domain: String, inputs: [String], outputs: [String],

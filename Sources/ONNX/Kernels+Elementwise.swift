@@ -15,6 +15,19 @@ extension Kernels {
     }
 
     /// A signed operation applied element-wise to floats, doubles and integers.
+    /// Relu with a direct loop for floats (the hot case in MLPs and CNNs): no closure call per element.
+    static let relu: Kernel = { node, arguments, context in
+        let x = try arguments.required(0)
+        guard case .float(var values) = x.storage else {
+            return try signed(float: { max($0, 0) }, double: { max($0, 0) }, int: { max($0, 0) })(
+                node, arguments, &context)
+        }
+        values.withUnsafeMutableBufferPointer { values in
+            for index in values.indices where !(values[index] >= 0) && !values[index].isNaN { values[index] = 0 }
+        }
+        return [x.with(shape: x.shape, storage: .float(values))]
+    }
+
     static func signed(
         float: @escaping @Sendable (Float) -> Float, double: @escaping @Sendable (Double) -> Double,
         int: @escaping @Sendable (Int64) -> Int64
@@ -110,7 +123,7 @@ extension Kernels {
             }),
         "Neg": signed(float: { -$0 }, double: { -$0 }, int: { 0 &- $0 }),
         "Abs": signed(float: { Swift.abs($0) }, double: { Swift.abs($0) }, int: { $0 == .min ? $0 : Swift.abs($0) }),
-        "Relu": signed(float: { max($0, 0) }, double: { max($0, 0) }, int: { max($0, 0) }),
+        "Relu": relu,
         "Sigmoid": math { $0 >= 0 ? 1 / (1 + Foundation.exp(-$0)) : Foundation.exp($0) / (1 + Foundation.exp($0)) },
         "Tanh": math(Foundation.tanh),
         "Exp": math(Foundation.exp),

@@ -13,6 +13,28 @@ extension Kernels {
         _ a: ArraySlice<T>, _ b: ArraySlice<T>, m: Int, k: Int, n: Int, transA: Bool, transB: Bool,
         into c: inout [T], at offset: Int
     ) {
+        if T.self == Float.self, !transA, m > 0, n > 0, k > 0 {
+            // Float: the register-blocked kernel, B laid out [k×n] (transposed here when it is not).
+            var laidOut: [T] = []
+            if transB {
+                laidOut = [T](repeating: 0, count: k * n)
+                let base = b.startIndex
+                for j in 0..<n { for p in 0..<k { laidOut[p * n + j] = b[base + j * k + p] } }
+            }
+            let source = transB ? laidOut[...] : b
+            a.withUnsafeBufferPointer { a in
+                source.withUnsafeBufferPointer { b in
+                    c.withUnsafeMutableBufferPointer { c in
+                        SGEMM.multiply(
+                            m: m, n: n, k: k, a: UnsafeRawPointer(a.baseAddress!).assumingMemoryBound(to: Float.self),
+                            lda: k, b: UnsafeRawPointer(b.baseAddress!).assumingMemoryBound(to: Float.self), ldb: n,
+                            c: UnsafeMutableRawPointer(c.baseAddress! + offset).assumingMemoryBound(to: Float.self),
+                            ldc: n, accumulate: false)
+                    }
+                }
+            }
+            return
+        }
         a.withUnsafeBufferPointer { a in
             b.withUnsafeBufferPointer { b in
                 c.withUnsafeMutableBufferPointer { c in
@@ -72,7 +94,15 @@ extension Kernels {
                 multiply(x[...], y[...], m: m, k: k, n: n, transA: transA, transB: transB, into: &out, at: 0)
             }
             if alpha != 1 { for index in out.indices { out[index] *= T(alpha) } }
-            if let bias, let c, beta != 0 {
+            if let bias, let c, beta != 0, bias.count == n, c.shape.last == n,
+                c.shape.dropLast().allSatisfy({ $0 == 1 })
+            {
+                // A bias row (the usual case): added in place, no broadcast maps.
+                let scaled = beta == 1 ? bias : bias.map { $0 * T(beta) }
+                out.withUnsafeMutableBufferPointer { out in
+                    for row in 0..<m { for column in 0..<n { out[row * n + column] += scaled[column] } }
+                }
+            } else if let bias, let c, beta != 0 {
                 let (sum, _) = try Broadcast.zip(out, [m, n], bias, c.shape) { $0 + T(beta) * $1 }
                 guard sum.count == m * n else { throw KernelError("C does not broadcast to [\(m), \(n)]") }
                 out = sum

@@ -143,13 +143,70 @@ extension Kernels {
             try context.checkDeadline()
             return out
         }
+        /// Float: each image's receptive fields unrolled into a [K, oh·ow] matrix (im2col), then one
+        /// register-blocked product per group, W[group] · columns, accumulated onto the bias.
+        func runFloat(_ input: [Float], _ weights: [Float], _ biases: [Float]?) throws -> [Float] {
+            let plane = oh * ow
+            let depth = perGroupIn * kh * kw
+            try context.reserve(depth * plane, width: 4)
+            var out = [Float](repeating: 0, count: n * m * plane)
+            var columns = [Float](repeating: 0, count: max(depth * plane, 1))
+            guard plane > 0, depth > 0 else { return out }
+            input.withUnsafeBufferPointer { input in
+                weights.withUnsafeBufferPointer { weights in
+                    out.withUnsafeMutableBufferPointer { out in
+                        columns.withUnsafeMutableBufferPointer { columns in
+                            for batch in 0..<n {
+                                if let biases {
+                                    for channel in 0..<m {
+                                        let base = (batch * m + channel) * plane
+                                        for index in 0..<plane { out[base + index] = biases[channel] }
+                                    }
+                                }
+                                for group in 0..<groups {
+                                    for inner in 0..<perGroupIn {
+                                        let inBase = (batch * c + group * perGroupIn + inner) * h * w
+                                        for ky in 0..<kh {
+                                            for kx in 0..<kw {
+                                                let rowBase = ((inner * kh + ky) * kw + kx) * plane
+                                                for y in 0..<oh {
+                                                    let iy = y * sh - ph + ky * dh
+                                                    let outRow = rowBase + y * ow
+                                                    guard iy >= 0, iy < h else {
+                                                        for xo in 0..<ow { columns[outRow + xo] = 0 }
+                                                        continue
+                                                    }
+                                                    let row = inBase + iy * w
+                                                    for xo in 0..<ow {
+                                                        let ix = xo * sw - pw + kx * dw
+                                                        columns[outRow + xo] = ix >= 0 && ix < w ? input[row + ix] : 0
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                    SGEMM.multiply(
+                                        m: perGroupOut, n: plane, k: depth,
+                                        a: weights.baseAddress! + group * perGroupOut * depth, lda: depth,
+                                        b: UnsafePointer(columns.baseAddress!), ldb: plane,
+                                        c: out.baseAddress! + (batch * m + group * perGroupOut) * plane, ldc: plane,
+                                        accumulate: true)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            try context.checkDeadline()
+            return out
+        }
         switch (x.storage, weight.storage) {
         case (.float(let input), .float(let weights)):
             var biases: [Float]?
             if let bias {
                 guard case .float(let v) = bias.storage else { throw KernelError("B must be float") }; biases = v
             }
-            return [x.with(shape: outputShape, storage: .float(try run(input, weights, biases)))]
+            return [x.with(shape: outputShape, storage: .float(try runFloat(input, weights, biases)))]
         case (.double(let input), .double(let weights)):
             var biases: [Double]?
             if let bias {

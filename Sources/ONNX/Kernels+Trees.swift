@@ -154,7 +154,9 @@ extension Kernels {
             }
             let base = node.doubles("base_values") ?? []
             let transform = node.string("post_transform", "NONE")
+            // Decided once: comparing the attribute's string for every leaf visited dominated small batches.
             let aggregate = node.string("aggregate_function", "SUM")
+            let (isMin, isMax) = (aggregate == "MIN", aggregate == "MAX")
             let classIDs = trees.classIDs
             let allPositive = trees.allPositive
             let binary = classifier && targets == 2 && classIDs.count == 1
@@ -166,19 +168,21 @@ extension Kernels {
                 let features = x[(row * f)..<((row + 1) * f)]
                 var scores = [Double](repeating: 0, count: targets)
                 var seen = [Bool](repeating: false, count: targets)
-                if aggregate == "MIN" { scores = Array(repeating: .infinity, count: targets) }
-                if aggregate == "MAX" { scores = Array(repeating: -.infinity, count: targets) }
+                if isMin { scores = Array(repeating: .infinity, count: targets) }
+                if isMax { scores = Array(repeating: -.infinity, count: targets) }
                 for root in trees.roots {
                     for (target, weight) in trees.leaves[try trees.leaf(from: root, features)] {
                         seen[target] = true
-                        switch aggregate {
-                        case "MIN": scores[target] = min(scores[target], weight)
-                        case "MAX": scores[target] = max(scores[target], weight)
-                        default: scores[target] += weight
+                        if isMin {
+                            scores[target] = min(scores[target], weight)
+                        } else if isMax {
+                            scores[target] = max(scores[target], weight)
+                        } else {
+                            scores[target] += weight
                         }
                     }
                 }
-                for target in 0..<targets where !seen[target] && (aggregate == "MIN" || aggregate == "MAX") {
+                for target in 0..<targets where !seen[target] && (isMin || isMax) {
                     scores[target] = 0
                 }
                 if aggregate == "AVERAGE" {

@@ -20,7 +20,7 @@ extension ONNXModel {
         var context = ExecutionContext(limits: limits, opset: standardOpset)
         for node in graph.nodes {
             try context.checkDeadline()
-            guard let kernel = Kernels.table["\(node.domain):\(node.opType)"] else {
+            guard let kernel = node.kernel ?? Kernels.table["\(node.domain):\(node.opType)"] else {
                 throw .unsupportedOperator(node: node.name, op: node.opType, domain: node.domain)
             }
             let arguments = node.inputs.map { $0.isEmpty ? nil : values[$0] }

@@ -51,6 +51,7 @@ public struct ONNXModel: Sendable {
     private mutating func prepare() throws(ONNXError) {
         for index in graph.nodes.indices {
             let node = graph.nodes[index]
+            graph.nodes[index].kernel = Kernels.table["\(node.domain):\(node.opType)"]
             do {
                 switch (node.domain, node.opType) {
                 case ("ai.onnx.ml", "TreeEnsembleClassifier"), ("ai.onnx.ml", "TreeEnsembleRegressor"):

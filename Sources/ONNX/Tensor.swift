@@ -66,6 +66,14 @@ public struct Tensor: Sendable, Equatable {
         self.init(.int64, shape: shape, storage: .int(values))
     }
 
+    /// An integer tensor of `elementType` (any integer type but uint64), each value wrapped into its range as a
+    /// C cast would; `values.count` must equal the product of `shape`.
+    public init(shape: [Int], integers values: [Int64], elementType: ElementType) {
+        precondition(Self.elementCount(shape) == values.count, "Tensor: shape does not match value count")
+        precondition(elementType.isInteger, "Tensor: not an integer element type")
+        self.init(elementType, shape: shape, storage: .int(values.map(elementType.wrap)))
+    }
+
     /// A bool tensor; `values.count` must equal the product of `shape`.
     public init(shape: [Int], bools values: [Bool]) {
         precondition(Self.elementCount(shape) == values.count, "Tensor: shape does not match value count")

@@ -33,19 +33,24 @@ extension Vault {
     /// Pushes a new version of model `name`: hashes and encrypts every file, checks the publisher's signature
     /// when given, signs the version's manifest with the vault key and records the version atomically.
     ///
+    /// - Parameter extensions: format metadata to record in the signed manifest (such as an ONNX signature under
+    ///   `onnxSignature`), by namespace key.
     /// - Returns: the stored version (its number allocated by the catalog: concurrent pushes get distinct ones).
     public func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference] = [], metrics: JSONValue? = nil,
-        publisherSignature: PublisherSignature? = nil, context: RequestContext = .local
+        publisherSignature: PublisherSignature? = nil, extensions: [String: JSONValue] = [:],
+        context: RequestContext = .local
     ) async throws -> ModelVersionInfo {
         try await pushModel(
             name, from: source, datasets: datasets, metrics: metrics, publisherSignature: publisherSignature,
-            sourceLabel: { if case .files = source { "memory" } else { "push" } }(), context: context)
+            sourceLabel: { if case .files = source { "memory" } else { "push" } }(), extensions: extensions,
+            context: context)
     }
 
     func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference], metrics: JSONValue?,
-        publisherSignature: PublisherSignature?, sourceLabel: String, context: RequestContext
+        publisherSignature: PublisherSignature?, sourceLabel: String, extensions: [String: JSONValue] = [:],
+        context: RequestContext
     ) async throws -> ModelVersionInfo {
         try VaultNames.validate(name, kind: "model name")
         if let metrics, case .object = metrics {
@@ -78,7 +83,7 @@ extension Vault {
         }
         return try commitModel(
             name, staged: staged, area: area, keyVersion: key.version, datasets: unique, metrics: metrics,
-            publisher: publisher, sourceLabel: sourceLabel, context: context)
+            publisher: publisher, sourceLabel: sourceLabel, extensions: extensions, context: context)
     }
 
     private func checkPublisher(_ signature: PublisherSignature, against staged: [StagedFile]) throws {
@@ -114,7 +119,8 @@ extension Vault {
     /// the version, all inside one immediate transaction.
     private func commitModel(
         _ name: String, staged: [StagedFile], area: StagingArea, keyVersion: Int, datasets: [DatasetReference],
-        metrics: JSONValue?, publisher: String?, sourceLabel: String, context: RequestContext
+        metrics: JSONValue?, publisher: String?, sourceLabel: String, extensions: [String: JSONValue],
+        context: RequestContext
     ) throws -> ModelVersionInfo {
         let layout = self.layout
         let signer = self.signer
@@ -141,7 +147,8 @@ extension Vault {
                 let manifest = VersionManifest(
                     model: name, version: version, createdAt: now, createdBy: context.principal, source: sourceLabel,
                     files: staged.map { .init(path: $0.path, size: $0.digest.size, sha256: $0.digest.hex) },
-                    lineage: lineage, metrics: metrics, publisher: publisher)
+                    lineage: lineage, metrics: metrics, publisher: publisher,
+                    extensions: extensions.isEmpty ? nil : extensions)
                 let manifestBytes = try manifest.encoded()
                 let bundle = try signer.sign(
                     manifest.signedEntries(manifestBytes: manifestBytes), modelName: "\(name)@\(version)",

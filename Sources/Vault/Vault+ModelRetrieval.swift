@@ -7,6 +7,8 @@ struct CheckedVersion: Sendable {
     var row: ModelVersionRow
     var directory: URL
     var files: [StoredFile]
+    /// The signed manifest's `extensions` (format metadata such as an ONNX signature).
+    var extensions: [String: JSONValue] = [:]
 }
 
 extension Vault {
@@ -106,6 +108,12 @@ extension Vault {
         return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))
     }
 
+    /// The format metadata recorded in a version's signed manifest, after its signature and catalog match are
+    /// checked (the files themselves are not decrypted).
+    public func modelExtensions(_ reference: ModelReference) throws -> [String: JSONValue] {
+        try checkedVersion(reference).extensions
+    }
+
     /// Pins an alias or "latest" to a version number, so two steps read the same version.
     private func resolvedSelector(_ reference: ModelReference) throws -> ModelReference.Selector {
         .version(try catalog.read { db in try Self.resolveModel(reference, db).version })
@@ -145,7 +153,7 @@ extension Vault {
         guard manifest.model == row.name, manifest.version == row.version,
             manifest.files.sorted(by: { $0.path < $1.path }) == catalogFiles
         else { throw VaultError(.tampered, "the catalog entry of \(label) does not match its signed manifest") }
-        return CheckedVersion(row: row, directory: directory, files: files)
+        return CheckedVersion(row: row, directory: directory, files: files, extensions: manifest.extensions ?? [:])
     }
 
     func identities(for checked: CheckedVersion) throws -> [String] {

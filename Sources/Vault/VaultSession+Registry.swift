@@ -61,13 +61,21 @@ extension VaultSession {
     /// `model.push`: pushes a new model version. Naming a dataset as lineage needs `data.show` on it.
     public func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference] = [], metrics: JSONValue? = nil,
-        publisherSignature: PublisherSignature? = nil
+        publisherSignature: PublisherSignature? = nil, extensions: [String: JSONValue] = [:]
     ) async throws -> ModelVersionInfo {
         try await checkLineage(datasets)
         return try await perform(.modelPush, on: .model(name)) {
             try await vault.pushModel(
                 name, from: source, datasets: datasets, metrics: metrics, publisherSignature: publisherSignature,
-                context: context)
+                extensions: extensions, context: context)
+        }
+    }
+
+    /// `model.show`: the format metadata recorded in a version's signed manifest (empty when none), read only
+    /// after the manifest's signature and its match with the catalog are checked.
+    public func modelExtensions(_ reference: ModelReference) async throws -> [String: JSONValue] {
+        try await perform(.modelShow, on: .model(reference.name), resource: "model:\(reference)") {
+            try await vault.modelExtensions(reference)
         }
     }
 

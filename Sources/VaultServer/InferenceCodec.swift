@@ -176,7 +176,7 @@ enum InferenceCodec {
             guard scalars.allSatisfy(\.isFinite) else {
                 throw APIError.badRequest("input '\(name)' has a value that is not finite (NaN or infinity)")
             }
-            tensors[input.name] = Tensor(shape: input.shape, scalars: scalars)
+            tensors[input.name] = Tensor(shape: input.shape, scalars: scalars, datatype: expected.datatype)
         }
         guard binaryOffset == binaryEnd else {
             throw APIError.badRequest("request body has binary data that no input claims")
@@ -218,32 +218,67 @@ enum InferenceCodec {
         json += #","outputs":["#
         var binary: [Tensor] = []
         for (index, output) in request.outputs.enumerated() {
-            guard let tensor = results[output.name], tensor.isWellFormed else { throw APIError.inferenceFailed }
+            guard let tensor = results[output.name], tensor.isWellFormed,
+                let elementSize = tensor.datatype.elementSize, tensor.datatype != .fp16
+            else { throw APIError.inferenceFailed }
             if index > 0 { json += "," }
-            json += #"{"name":"# + APIError.jsonString(output.name) + #","datatype":"FP32","shape":["#
+            json += #"{"name":"# + APIError.jsonString(output.name) + #","datatype":""#
+            json += tensor.datatype.rawValue + #"","shape":["#
             json += tensor.shape.map(String.init).joined(separator: ",") + "]"
             if output.binary {
-                json += #","parameters":{"binary_data_size":"# + String(tensor.scalars.count * 4) + "}}"
+                json += #","parameters":{"binary_data_size":"# + String(tensor.scalars.count * elementSize) + "}}"
                 binary.append(tensor)
             } else {
-                json += #","data":["# + tensor.scalars.map(Self.jsonNumber).joined(separator: ",") + "]}"
+                json += #","data":["#
+                json += tensor.scalars.map { Self.jsonValue($0, tensor.datatype) }.joined(separator: ",") + "]}"
             }
         }
         json += "]}"
         let jsonBytes = Array(json.utf8)
-        let binaryBytes = binary.reduce(0) { $0 + $1.scalars.count * 4 }
+        let binaryBytes = binary.reduce(0) { $0 + $1.scalars.count * ($1.datatype.elementSize ?? 0) }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(jsonBytes.count + binaryBytes)
         buffer.writeBytes(jsonBytes)
-        for tensor in binary {
-            for value in tensor.scalars { buffer.writeInteger(value.bitPattern, endianness: .little) }
-        }
+        for tensor in binary { Self.writeBinary(tensor, to: &buffer) }
         return (buffer, binary.isEmpty ? nil : jsonBytes.count)
     }
 
-    /// A JSON number for `value`; non-finite values (which JSON lacks) become null.
-    private static func jsonNumber(_ value: Float) -> String {
-        value.isFinite ? "\(value)" : "null"
+    /// Writes `tensor`'s values little-endian in its datatype (integers are whole numbers in `scalars`).
+    private static func writeBinary(_ tensor: Tensor, to buffer: inout ByteBuffer) {
+        for value in tensor.scalars {
+            switch tensor.datatype {
+            case .fp32: buffer.writeInteger(value.bitPattern, endianness: .little)
+            case .fp64: buffer.writeInteger(Double(value).bitPattern, endianness: .little)
+            case .bool: buffer.writeInteger(UInt8(value != 0 ? 1 : 0))
+            case .int8: buffer.writeInteger(Int8(clamping: Self.integer(value)))
+            case .uint8: buffer.writeInteger(UInt8(clamping: Self.integer(value)))
+            case .int16: buffer.writeInteger(Int16(clamping: Self.integer(value)), endianness: .little)
+            case .uint16: buffer.writeInteger(UInt16(clamping: Self.integer(value)), endianness: .little)
+            case .int32: buffer.writeInteger(Int32(clamping: Self.integer(value)), endianness: .little)
+            case .uint32: buffer.writeInteger(UInt32(clamping: Self.integer(value)), endianness: .little)
+            case .int64: buffer.writeInteger(Self.integer(value), endianness: .little)
+            case .uint64: buffer.writeInteger(UInt64(clamping: Self.integer(value)), endianness: .little)
+            case .fp16, .bytes: break  // refused before encoding
+            }
+        }
+    }
+
+    /// `value` as a whole number, saturated at Int64's range (a model's output is not trusted to be small).
+    private static func integer(_ value: Float) -> Int64 {
+        if value >= 9.223_372e18 { return .max }
+        if value <= -9.223_372e18 { return .min }
+        return Int64(value.isNaN ? 0 : value)
+    }
+
+    /// A JSON value for `value` in `datatype`: integers as integers, booleans as `true`/`false`; non-finite
+    /// values (which JSON lacks) become null.
+    private static func jsonValue(_ value: Float, _ datatype: TensorDataType) -> String {
+        guard value.isFinite else { return "null" }
+        switch datatype {
+        case .fp32, .fp64, .fp16, .bytes: return "\(value)"
+        case .bool: return value != 0 ? "true" : "false"
+        default: return String(Self.integer(value))
+        }
     }
 
     /// Checks `shape` against the metadata shape (`-1` = any size) and returns the element count.
@@ -310,7 +345,8 @@ enum InferenceCodec {
             Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 8, as: Int64.self)))
         case .uint64:
             Float(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: start + index * 8, as: UInt64.self)))
-        case .bool, .fp16, .bytes: 0  // refused during validation
+        case .bool: raw[start + index] != 0 ? 1 : 0
+        case .fp16, .bytes: 0  // refused during validation
         }
     }
 

@@ -128,6 +128,9 @@ extension ModelServer {
                 let results: [String: Tensor]
                 do {
                     results = try model.infer(decoded.inputs)
+                } catch let rejected as InferenceRejected {
+                    await gate.release()
+                    throw APIError.badRequest(rejected.message)
                 } catch {
                     await gate.release()
                     throw APIError.inferenceFailed

@@ -16,6 +16,16 @@ public protocol ServedModel: Sendable {
     func infer(_ inputs: [String: Tensor]) throws -> [String: Tensor]
 }
 
+/// A request a served model refuses for the client's reason (an input its graph does not accept, a request
+/// over the model's allocation cap or deadline): answered as 400 with the fixed text, never as a server error.
+public struct InferenceRejected: Error, Sendable, Equatable {
+    /// The fixed text naming what was refused (never tensor values).
+    public let message: String
+
+    /// A refusal with a fixed text.
+    public init(_ message: String) { self.message = message }
+}
+
 /// A served model that also answers CKKS private-inference requests (`POST /v1/models/{name}/private-infer`).
 public protocol PrivatelyServedModel: ServedModel {
     /// Answers one serialised private-inference request (parameters, evaluation keys and encrypted rows) with the

@@ -37,18 +37,24 @@ public enum TensorDataType: String, Sendable, Codable, CaseIterable {
     }
 }
 
-/// A dense FP32 tensor in row-major order: what served models consume and produce.
+/// A dense tensor in row-major order: what served models consume and produce.
+///
+/// Values are held as `Float` whatever the wire datatype: integer and boolean tensors (class labels, masks) are
+/// exact in it up to 2^24, which covers what served models exchange.
 public struct Tensor: Sendable, Equatable {
     /// The dimensions, outermost first; every entry is non-negative.
     public var shape: [Int]
     /// The elements in row-major order; `scalars.count` equals the product of `shape`.
     public var scalars: [Float]
+    /// The datatype on the wire: an input's declared datatype, the datatype an output is sent as.
+    public var datatype: TensorDataType
 
     /// Creates a tensor. `scalars.count` should be the product of `shape`; the server checks model outputs
     /// and answers 500 rather than sending a malformed tensor.
-    public init(shape: [Int], scalars: [Float]) {
+    public init(shape: [Int], scalars: [Float], datatype: TensorDataType = .fp32) {
         self.shape = shape
         self.scalars = scalars
+        self.datatype = datatype
     }
 
     /// Whether the element count matches the shape.

@@ -113,12 +113,12 @@ public struct VaultModelCatalog: ModelCatalog {
         do {
             let reference = try ModelReference(name: name, selector: .version(version))
             let files = try await access.unlockedVault.loadModel(reference)
-            let model = try TrainedModel(files: files)
+            let served = try Self.servedModel(name: name, version: version, files: files)
             // Fail closed: a load that cannot be audited is not served.
             try await access.appendAuditEntry(
                 principal: "server", action: "model.load", resource: "model:\(key)", outcome: .allowed,
                 requestID: requestID, detail: "verified and decrypted into memory")
-            entry = .verified(ServedTrainedModel(name: name, version: String(version), model: model))
+            entry = .verified(served)
         } catch let error as VaultError where error.code == .keyUnavailable {
             logger.warning(
                 "a selected model version is wrapped for a vault key version this server has not unlocked",

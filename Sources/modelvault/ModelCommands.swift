@@ -66,10 +66,12 @@ struct ModelPush: AsyncParsableCommand {
             publisher = PublisherSignature(
                 bundle: bundle, publicKeyPEM: String(decoding: pem, as: UTF8.self), pathInsideModel: inside)
         }
+        let extensions = try ONNXPush.extensions(forModelAt: source)
         let vault = try await options.open()
         progress("hashing, encrypting and signing...")
         let info = try await vault.pushModel(
-            name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher)
+            name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher,
+            extensions: extensions)
         print(info.reference)
     }
 }
@@ -104,7 +106,8 @@ struct ModelShow: AsyncParsableCommand {
 
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
-        let info = try await options.open().model(reference)
+        let vault = try await options.open()
+        let info = try await vault.model(reference)
         if json { return try printJSON(info) }
         print("model:     \(info.reference)")
         print("created:   \(info.createdAt) by \(info.createdBy) (\(info.source))")
@@ -123,6 +126,8 @@ struct ModelShow: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print("metrics:   \(String(decoding: try encoder.encode(metrics), as: UTF8.self))")
         }
+        // The signed manifest's format metadata (an ONNX signature), when the manifest verifies.
+        ONNXPush.printSignature(from: try? await vault.modelExtensions(reference))
     }
 }
 

@@ -129,9 +129,13 @@ struct Evaluate: AsyncParsableCommand {
         let datasetReference = try DatasetReference(parsing: dataset)
         let vault = try await options.open()
         let inputs = try await vault.evaluationInputs(model: reference, dataset: datasetReference)
-        let trained = try trainedModel(inputs.model, reference)
         let csv = try singleCSV(inputs.dataset, of: datasetReference)
-        let evaluation = try trained.evaluate(csv: csv, label: label)
+        let evaluation: Evaluation
+        if let onnx = try ONNXPredictor(files: inputs.model) {
+            evaluation = try onnx.evaluate(csv: csv, label: label)
+        } else {
+            evaluation = try trainedModel(inputs.model, reference).evaluate(csv: csv, label: label)
+        }
         if json { return try printJSON(evaluation) }
         print(evaluation.report)
     }
@@ -152,8 +156,14 @@ struct Predict: AsyncParsableCommand {
         guard let rows = FileManager.default.contents(atPath: input) else {
             throw CLIError("cannot read the input CSV")
         }
-        let trained = try trainedModel(try await options.open().predictionModel(reference), reference)
-        let text = trained.predictionsCSV(try trained.predict(csv: rows))
+        let files = try await options.open().predictionModel(reference)
+        let text: String
+        if let onnx = try ONNXPredictor(files: files) {
+            text = onnx.predictionsCSV(try onnx.run(try onnx.features(try CSVTable.parse(rows), excluding: nil)))
+        } else {
+            let trained = try trainedModel(files, reference)
+            text = trained.predictionsCSV(try trained.predict(csv: rows))
+        }
         if let output {
             try AtomicFile.write(
                 Data(text.utf8), to: URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL)

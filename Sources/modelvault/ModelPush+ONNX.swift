@@ -1,0 +1,90 @@
+import Foundation
+import ONNX
+import Vault
+
+/// `model push` of an ONNX model: recognised by content, checked in full before anything is stored, and its
+/// signature recorded in the version's signed manifest under the `onnxSignature` extension.
+enum ONNXPush {
+    /// The manifest extension key the signature is recorded under.
+    static let extensionKey = "onnxSignature"
+    /// How much of each file is read to recognise ONNX (the top-level fields before the graph).
+    static let sniffLength = 64 * 1024
+
+    /// The manifest extensions for the model at `url` (a file, or a directory holding one ONNX model at its top
+    /// level): `[:]` when it is not ONNX. An ONNX model the interpreter cannot run in full (malformed,
+    /// unsupported operator or opset, invalid graph, escaping external data) is refused with the reason.
+    static func extensions(forModelAt url: URL) throws -> [String: JSONValue] {
+        let candidates = onnxFiles(at: url)
+        guard !candidates.isEmpty else { return [:] }
+        guard candidates.count == 1 else {
+            throw CLIError("the pushed directory holds more than one ONNX model", status: .invalidInput)
+        }
+        let model: ONNXModel
+        do {
+            model = try ONNXModel(contentsOf: candidates[0])
+        } catch {
+            throw CLIError("refusing \(candidates[0].lastPathComponent): \(error)", status: .invalidInput)
+        }
+        let encoded = try JSONEncoder().encode(model.signature)
+        return [extensionKey: try JSONDecoder().decode(JSONValue.self, from: encoded)]
+    }
+
+    /// The regular files at `url` (itself, or its directory's top level) that are ONNX by content, or named
+    /// `.onnx` (which must then be ONNX: a garbage `.onnx` file is refused rather than stored unrecognised).
+    private static func onnxFiles(at url: URL) -> [URL] {
+        let keys: Set<URLResourceKey> = [.isRegularFileKey, .isDirectoryKey, .isSymbolicLinkKey, .fileSizeKey]
+        guard let values = try? url.resourceValues(forKeys: keys), values.isSymbolicLink != true else { return [] }
+        var files: [URL] = []
+        if values.isDirectory == true {
+            let entries =
+                (try? FileManager.default.contentsOfDirectory(
+                    at: url, includingPropertiesForKeys: Array(keys), options: [.skipsHiddenFiles])) ?? []
+            files = entries.filter {
+                let entry = try? $0.resourceValues(forKeys: keys)
+                return entry?.isRegularFile == true && entry?.isSymbolicLink != true
+            }
+        } else if values.isRegularFile == true {
+            files = [url]
+        }
+        var found: [URL] = []
+        for file in files.sorted(by: { $0.path < $1.path }) {
+            let named = file.pathExtension.lowercased() == "onnx"
+            let size = (try? file.resourceValues(forKeys: [.fileSizeKey]))?.fileSize ?? 0
+            guard let handle = try? FileHandle(forReadingFrom: file) else { continue }
+            let prefix = (try? handle.read(upToCount: sniffLength)) ?? Data()
+            try? handle.close()
+            // A file named .onnx is parsed whatever its content, so a broken one is refused with the parser's reason.
+            if named || ONNXModel.looksLikeModel(prefix: [UInt8](prefix), fileSize: size) { found.append(file) }
+        }
+        return found
+    }
+}
+
+extension ONNXPush {
+    /// Prints the ONNX signature recorded in `extensions`, if any (`model show`).
+    static func printSignature(from extensions: [String: JSONValue]?) {
+        guard let extensions, let signature = ONNXSignature(extensions: extensions) else { return }
+        signature.summaryLines.forEach { print($0) }
+    }
+}
+
+extension ONNXSignature {
+    /// The lines `model show` prints.
+    var summaryLines: [String] {
+        let opsets = opsets.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        func line(_ value: Value) -> String {
+            "  \(value.name)  \(value.datatype) [\(value.shape.map(String.init).joined(separator: ", "))]"
+                + (value.kind == "zipmap" ? "  (ZipMap, served as probabilities)" : "")
+        }
+        return ["format:    ONNX (IR \(irVersion); opsets \(opsets)\(producer.isEmpty ? "" : "; " + producer))"]
+            + ["inputs:"] + inputs.map(line) + ["outputs:"] + outputs.map(line)
+    }
+
+    /// The signature recorded in a manifest's extensions, if any.
+    init?(extensions: [String: JSONValue]) {
+        guard let value = extensions[ONNXPush.extensionKey], let data = try? JSONEncoder().encode(value),
+            let signature = try? JSONDecoder().decode(ONNXSignature.self, from: data)
+        else { return nil }
+        self = signature
+    }
+}
