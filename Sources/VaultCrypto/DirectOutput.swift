@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -14,127 +16,152 @@ import Darwin
 /// and fsyncing: 1.4–2.9 s buffered, 0.06 s direct; larger buffered writes were worse), several times the disk's
 /// own time. A direct write hands the pipeline's reused, aligned buffer to the disk instead. The unaligned head
 /// (up to the file's first aligned offset) and the tail go through the page cache as before, and on a file system
-/// without direct I/O every write does. Callers write only inside the pipeline's write turn, one at a time.
+/// without direct I/O every write does. A full block goes to the disk on a background queue while the pipeline
+/// fills the next, so the disk's time overlaps the cryptography instead of adding to it. Callers write only inside
+/// the pipeline's write turn, one at a time.
 final class DirectOutput: Sendable {
     /// Direct I/O needs the buffer, the file offset and the length aligned; 4096 suits every common device.
     static let alignment = 4096
-    /// Bytes gathered before a direct write: one pipeline segment of plaintext.
+    /// Bytes gathered before a block is handed to the disk: one pipeline segment of plaintext.
     static let blockSize = 1 << 20
+    /// Blocks being written while the next one fills.
+    static let blocksInFlight = 2
 
-    private struct State: ~Copyable {
-        let descriptor: Int32
-        let buffer: UnsafeMutableRawBufferPointer
-        /// Bytes gathered in `buffer`, not yet written.
+    /// The buffer being filled; touched only by the pipeline's write turn, which admits one caller at a time and
+    /// orders each turn's memory effects before the next (`Turnstile`).
+    private struct Filling {
+        var current = 0
+        /// Bytes gathered in the current buffer.
         var filled = 0
-        /// The file offset of `buffer`'s first byte.
+        /// The file offset of the current buffer's first byte.
         var offset: Int
-        /// Whether the descriptor has `O_DIRECT` set now.
+    }
+
+    /// The descriptor's I/O mode; touched only on `queue`.
+    private struct Mode {
         var direct = false
         /// Cleared when the file system refuses direct I/O: buffered writes from then on.
         var directPossible = true
-
-        deinit { buffer.deallocate() }
     }
 
-    /// Touched only by the pipeline's write turn, which admits one caller at a time and orders each turn's
-    /// memory effects before the next (`Turnstile`): no lock of its own is needed.
-    nonisolated(unsafe) private var state: State
+    private let descriptor: Int32
+    /// Allocated once, freed in `deinit` after the queue drained; each is filled by the write turn, then read by
+    /// `queue`, never both at once (the semaphore hands them over).
+    nonisolated(unsafe) private let buffers: [UnsafeMutableRawBufferPointer]
+    private let queue = DispatchQueue(label: "modelvault.age.direct-output")
+    /// Buffers free to fill next (all but the one filling, at first).
+    private let free = DispatchSemaphore(value: DirectOutput.blocksInFlight)
+    private let failure = Mutex<AgeError?>(nil)
+    nonisolated(unsafe) private var filling: Filling
+    nonisolated(unsafe) private var mode = Mode()
 
     /// Writes at `descriptor`'s current offset onwards; ``finish()`` leaves the offset at the end of what was written.
     init(_ descriptor: Int32) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(
-            byteCount: Self.blockSize + Self.alignment, alignment: Self.alignment)
-        state = State(descriptor: descriptor, buffer: buffer, offset: Int(lseek(descriptor, 0, SEEK_CUR)))
+        self.descriptor = descriptor
+        buffers = (0...Self.blocksInFlight).map { _ in
+            .allocate(byteCount: Self.blockSize + Self.alignment, alignment: Self.alignment)
+        }
+        filling = Filling(offset: Int(lseek(descriptor, 0, SEEK_CUR)))
     }
 
-    /// Appends `bytes`, writing whole blocks out as they fill.
+    deinit {
+        queue.sync {}
+        for buffer in buffers { buffer.deallocate() }
+    }
+
+    /// Appends `bytes`, handing whole blocks to the disk as they fill; throws once an earlier block failed.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try Self.append(bytes, to: &state)
-    }
-
-    private static func append(_ bytes: UnsafeRawBufferPointer, to state: inout State) throws {
+        if let error = failure.withLock({ $0 }) { throw error }
         var remaining = bytes[...]
         while !remaining.isEmpty {
-            let taken = min(remaining.count, state.buffer.count - state.filled)
-            UnsafeMutableRawBufferPointer(rebasing: state.buffer[state.filled..<(state.filled + taken)])
+            let buffer = buffers[filling.current]
+            let taken = min(remaining.count, buffer.count - filling.filled)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[filling.filled..<(filling.filled + taken)])
                 .copyMemory(from: UnsafeRawBufferPointer(rebasing: remaining.prefix(taken)))
-            state.filled += taken
+            filling.filled += taken
             remaining = remaining.dropFirst(taken)
-            if state.filled >= Self.blockSize { try Self.flush(&state, final: false) }
+            if filling.filled >= Self.blockSize { submit(final: false) }
         }
     }
 
-    /// Writes what is gathered, switches the descriptor back to buffered I/O and moves its offset to the end.
+    /// Writes what is gathered, waits for every block, switches the descriptor back to buffered I/O and moves its
+    /// offset to the end.
     func finish() throws {
-        try Self.flush(&state, final: true)
-        if state.direct { Self.setDirect(false, &state) }
-        guard lseek(state.descriptor, off_t(state.offset), SEEK_SET) >= 0 else {
+        submit(final: true)
+        queue.sync {
+            if mode.direct { setDirect(false) }
+        }
+        if let error = failure.withLock({ $0 }) { throw error }
+        guard lseek(descriptor, off_t(filling.offset), SEEK_SET) >= 0 else {
             throw AgeError.io("cannot write the output")
         }
     }
 
-    /// Writes the gathered bytes up to the last aligned offset (all of them when `final`): the part before the
-    /// file's first aligned offset and the final partial block buffered, whole alignment units direct, always
-    /// from the buffer's (aligned) start.
-    private static func flush(_ state: inout State, final: Bool) throws {
-        let misalignment = state.offset % Self.alignment
-        if misalignment != 0 && state.filled > 0 {
-            let head = min(state.filled, Self.alignment - misalignment)
-            try Self.writeBuffered(&state, from: 0, count: head)
-            Self.shift(&state, by: head)
+    /// Hands the current buffer to the queue: the part before the file's first aligned offset and (when `final`)
+    /// the last partial block buffered, whole alignment units direct. The unaligned rest (under one unit) moves to
+    /// the next buffer's start, so direct writes always start at an aligned address and offset.
+    private func submit(final: Bool) {
+        let index = filling.current
+        let buffer = buffers[index]
+        let offset = filling.offset
+        let filled = filling.filled
+        let misalignment = offset % Self.alignment
+        let head = misalignment == 0 ? 0 : min(filled, Self.alignment - misalignment)
+        let aligned = (offset + head) % Self.alignment == 0 ? (filled - head) / Self.alignment * Self.alignment : 0
+        let tail = final ? filled - head - aligned : 0
+        let rest = filled - head - aligned - tail
+        free.wait()
+        let next = (filling.current + 1) % buffers.count
+        if rest > 0 {
+            buffers[next].baseAddress!.copyMemory(from: buffer.baseAddress! + head + aligned, byteCount: rest)
         }
-        if state.offset % Self.alignment == 0 {
-            let aligned = state.filled / Self.alignment * Self.alignment
-            if aligned > 0 {
-                try Self.writeDirect(&state, from: 0, count: aligned)
-                Self.shift(&state, by: aligned)
+        filling = Filling(current: next, filled: rest, offset: offset + head + aligned + tail)
+        queue.async {
+            defer { self.free.signal() }
+            let buffer = self.buffers[index]
+            guard self.failure.withLock({ $0 == nil }) else { return }
+            do {
+                if head > 0 { try self.writeBuffered(buffer, from: 0, count: head, at: offset) }
+                if aligned > 0 { try self.writeDirect(buffer, from: head, count: aligned, at: offset + head) }
+                if tail > 0 {
+                    try self.writeBuffered(buffer, from: head + aligned, count: tail, at: offset + head + aligned)
+                }
+            } catch {
+                self.failure.withLock { $0 = $0 ?? (error as? AgeError ?? .io("cannot write the output")) }
             }
         }
-        if final && state.filled > 0 {
-            try Self.writeBuffered(&state, from: 0, count: state.filled)
-            state.filled = 0
-        }
     }
 
-    /// Drops the first `count` gathered bytes (written), moving the rest to the buffer's start.
-    private static func shift(_ state: inout State, by count: Int) {
-        let rest = state.filled - count
-        if rest > 0 { memmove(state.buffer.baseAddress!, state.buffer.baseAddress! + count, rest) }
-        state.filled = rest
+    private func writeBuffered(
+        _ buffer: UnsafeMutableRawBufferPointer, from start: Int, count: Int, at offset: Int
+    ) throws {
+        if mode.direct { setDirect(false) }
+        try writeAll(buffer, from: start, count: count, at: offset)
     }
 
-    private static func writeBuffered(_ state: inout State, from start: Int, count: Int) throws {
-        if state.direct { Self.setDirect(false, &state) }
-        try Self.writeAll(&state, from: start, count: count)
-    }
-
-    private static func writeDirect(_ state: inout State, from start: Int, count: Int) throws {
-        if !state.direct && state.directPossible { Self.setDirect(true, &state) }
-        if state.direct {
-            let result = pwrite(state.descriptor, state.buffer.baseAddress! + start, count, off_t(state.offset))
-            if result == count {
-                state.offset += count
-                return
-            }
+    private func writeDirect(
+        _ buffer: UnsafeMutableRawBufferPointer, from start: Int, count: Int, at offset: Int
+    ) throws {
+        if !mode.direct && mode.directPossible { setDirect(true) }
+        if mode.direct {
+            if pwrite(descriptor, buffer.baseAddress! + start, count, off_t(offset)) == count { return }
             // EINVAL: the file system takes no direct I/O after all. Anything else (a short write at a full
             // disk, EIO): retry buffered, which reports the error as usual.
-            state.directPossible = false
-            Self.setDirect(false, &state)
+            mode.directPossible = false
+            setDirect(false)
         }
-        try Self.writeAll(&state, from: start, count: count)
+        try writeAll(buffer, from: start, count: count, at: offset)
     }
 
     /// Buffered `pwrite` of the range, retrying short writes and EINTR.
-    private static func writeAll(_ state: inout State, from start: Int, count: Int) throws {
+    private func writeAll(_ buffer: UnsafeMutableRawBufferPointer, from start: Int, count: Int, at offset: Int) throws {
         var done = 0
         while done < count {
-            let result = pwrite(
-                state.descriptor, state.buffer.baseAddress! + start + done, count - done, off_t(state.offset + done))
+            let result = pwrite(descriptor, buffer.baseAddress! + start + done, count - done, off_t(offset + done))
             if result < 0 && errno == EINTR { continue }
             guard result > 0 else { throw AgeError.io("cannot write the output") }
             done += result
         }
-        state.offset += count
     }
 
     /// Linux's `O_DIRECT` (the Glibc module does not export it): its value differs by architecture.
@@ -146,14 +173,10 @@ final class DirectOutput: Sendable {
     static let directFlag: Int32? = nil
     #endif
 
-    private static func setDirect(_ on: Bool, _ state: inout State) {
-        if let direct = Self.directFlag {
-            let flags = fcntl(state.descriptor, F_GETFL)
-            let changed = flags >= 0 && fcntl(state.descriptor, F_SETFL, on ? flags | direct : flags & ~direct) == 0
-            if changed { state.direct = on }
-            if !changed { state.directPossible = false }
-        } else {
-            state.directPossible = false
-        }
+    private func setDirect(_ on: Bool) {
+        guard let direct = Self.directFlag else { return mode.directPossible = false }
+        let flags = fcntl(descriptor, F_GETFL)
+        let changed = flags >= 0 && fcntl(descriptor, F_SETFL, on ? flags | direct : flags & ~direct) == 0
+        if changed { mode.direct = on } else { mode.directPossible = false }
     }
 }
