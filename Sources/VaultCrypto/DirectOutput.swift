@@ -106,9 +106,11 @@ final class DirectOutput: Sendable {
         let offset = filling.offset
         let filled = filling.filled
         let misalignment = offset % Self.alignment
+        // Only a file's first block can start unaligned (after a header written earlier): its head goes alone,
+        // and the rest moves to the next buffer's aligned start before any of it is written direct.
         let head = misalignment == 0 ? 0 : min(filled, Self.alignment - misalignment)
-        let aligned = (offset + head) % Self.alignment == 0 ? (filled - head) / Self.alignment * Self.alignment : 0
-        let tail = final ? filled - head - aligned : 0
+        let aligned = head > 0 ? 0 : filled / Self.alignment * Self.alignment
+        let tail = final && head == 0 ? filled - aligned : 0
         let rest = filled - head - aligned - tail
         free.wait()
         let next = (filling.current + 1) % buffers.count
@@ -116,6 +118,7 @@ final class DirectOutput: Sendable {
             buffers[next].baseAddress!.copyMemory(from: buffer.baseAddress! + head + aligned, byteCount: rest)
         }
         filling = Filling(current: next, filled: rest, offset: offset + head + aligned + tail)
+        defer { if head > 0 && (final || rest >= Self.blockSize) { submit(final: final) } }
         queue.async {
             defer { self.free.signal() }
             let buffer = self.buffers[index]
