@@ -45,7 +45,7 @@ final class DirectOutput: Sendable {
     }
 
     private let descriptor: Int32
-    /// Allocated once, freed in `deinit` after the queue drained; each is filled by the write turn, then read by
+    /// Allocated once, freed in `deinit`; each is filled by the write turn, then read by
     /// `queue`, never both at once (the semaphore hands them over).
     nonisolated(unsafe) private let buffers: [UnsafeMutableRawBufferPointer]
     private let queue = DispatchQueue(label: "modelvault.age.direct-output")
@@ -64,8 +64,8 @@ final class DirectOutput: Sendable {
         filling = Filling(offset: Int(lseek(descriptor, 0, SEEK_CUR)))
     }
 
+    // Every queued write holds a reference, so this runs only once the queue has finished with the buffers.
     deinit {
-        queue.sync {}
         for buffer in buffers { buffer.deallocate() }
     }
 
