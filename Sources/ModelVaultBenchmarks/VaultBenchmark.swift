@@ -8,7 +8,11 @@ import Vault
 /// too; verify writes nothing. `cp -r` alone (page cache only, nothing on disk yet) is shown for reference.
 enum VaultBenchmark {
     static let fileCount = 8
-    static let fileSize = 128 << 20
+    /// 128 MiB per file (1 GiB in all); `MODELVAULT_BENCH_VAULT_MIB` sets the total (a multiple of 8) when iterating.
+    static var fileSize: Int {
+        let total = Int(ProcessInfo.processInfo.environment["MODELVAULT_BENCH_VAULT_MIB"] ?? "") ?? 1024
+        return max(1, total / fileCount) << 20
+    }
 
     /// Rounds of every measurement, interleaved; the figures are medians. A shared VM's disk varies by tens of
     /// percent from one second to the next, so each push is compared with the floor measured in its own round.
@@ -33,6 +37,8 @@ enum VaultBenchmark {
         var push: [Double] = []
         var verify: [Double] = []
         var pull: [Double] = []
+        // CPU seconds (user + system) of this process per operation, to tell computing from waiting.
+        var cpu: [String: [Double]] = [:]
         for round in 0..<rounds {
             // Every measurement starts with no dirty data pending, so none pays for another's writeback; outputs
             // are removed (and that synced) before the next one.
@@ -48,21 +54,29 @@ enum VaultBenchmark {
                 })
             try FileManager.default.removeItem(at: target)
             sync()
+            var before = cpuSeconds()
             push.append(try await measureAsync { _ = try await vault.pushModel("bench", from: .path(model)) })
+            cpu["model push", default: []].append(cpuSeconds() - before)
             let reference = try ModelReference(parsing: "bench@\(round + 1)")
             sync()
+            before = cpuSeconds()
             verify.append(try await measureAsync { try await vault.verifyModel(reference) })
+            cpu["model verify", default: []].append(cpuSeconds() - before)
             sync()
             let pulled = base.appending(path: "pulled")
+            before = cpuSeconds()
             pull.append(try await measureAsync { try await vault.pullModel(reference, to: pulled) })
+            cpu["model pull", default: []].append(cpuSeconds() - before)
             try FileManager.default.removeItem(at: pulled)
         }
 
-        print("1 GiB model directory (\(fileCount) x \(fileSize >> 20) MiB), files in the page cache; \(rounds) rounds")
+        print(
+            "\(fileCount * fileSize >> 20) MiB model directory (\(fileCount) x \(fileSize >> 20) MiB), files in the "
+                + "page cache; \(rounds) rounds; load average \(loadAverage())")
         print("floor = `cp -r model copy` then `sync copy/* copy` (fsync of each copied file and the directory),")
         print("the durability push and pull give every file (temp file + fsync + rename); verify writes nothing")
         print("medians; \"vs floor\" is the median of each round's ratio to that round's floor")
-        print("operation              seconds     MiB/s   vs cp -r   vs floor   range (s)")
+        print("operation              seconds     MiB/s   vs cp -r   vs floor   range (s)   cpu s")
         for (name, times) in [
             ("cp -r (page cache)", copy), ("cp -r + fsync (floor)", durable), ("model push", push),
             ("model verify", verify), ("model pull", pull),
@@ -75,17 +89,35 @@ enum VaultBenchmark {
                     + String(
                         format: "%8.3f  %8.1f  %8.2fx  %8.2fx   %.2f-%.2f", seconds, rate, seconds / median(copy),
                         ratio,
-                        times.min()!, times.max()!))
+                        times.min()!, times.max()!)
+                    + (cpu[name].map { String(format: "   %5.2f", median($0)) } ?? ""))
         }
         if peakReset, let peak = peakRSSKiB() {
             print(
                 String(format: "peak RSS during push, verify and pull (in this process): %.1f MiB", Double(peak) / 1024)
             )
         }
-        let ratios = zip(push, durable).map { $0 / $1 }
-        print(
-            String(format: "push / floor = %.2fx (target <= 1.5x); per round: ", median(ratios))
-                + ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "))
+        print(String(format: "floor (cp -r + fsync) = %.3f s (median)", median(durable)))
+        for (name, times) in [("push", push), ("pull", pull)] {
+            let ratios = zip(times, durable).map { $0 / $1 }
+            print(
+                String(format: "\(name) / floor = %.2fx (target <= 1.5x); per round: ", median(ratios))
+                    + ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "))
+        }
+    }
+
+    /// User plus system CPU time of this process so far, in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+
+    /// The 1-, 5- and 15-minute load averages, as `/proc/loadavg` gives them.
+    static func loadAverage() -> String {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return "unknown" }
+        return text.split(separator: " ").prefix(3).joined(separator: " ")
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -95,6 +95,8 @@ struct AgePipeline: Sendable {
         let payload = self.payload
         let flushBehind = self.flushBehind
         let base = Int(lseek(output, 0, SEEK_CUR))
+        // An output that will be fsynced goes around the page cache where it can (see `DirectOutput`).
+        let direct = flushBehind ? DirectOutput(output) : nil
         run.work(segments: segments, bufferSize: Self.segmentChunks * chunkSize) { segment, buffer in
             let first = segment * Self.segmentChunks
             let end = min(chunks, first + Self.segmentChunks)
@@ -124,14 +126,19 @@ struct AgePipeline: Sendable {
                 guard readable, !run.failed(before: segment) else { return }
                 do {
                     for chunk in sealed {
-                        try chunk.withUnsafeBytes { try writeFully(output, $0) }
-                        run.wrote(chunk.count, to: output, from: base, flushBehind: flushBehind)
+                        if let direct {
+                            try chunk.withUnsafeBytes { try direct.write($0) }
+                        } else {
+                            try chunk.withUnsafeBytes { try writeFully(output, $0) }
+                            run.wrote(chunk.count, to: output, from: base, flushBehind: flushBehind)
+                        }
                     }
                 } catch {
                     run.record(error, segment: segment)
                 }
             }
         }
+        do { try direct?.finish() } catch { run.record(error, segment: segments) }
         if let error = run.error { throw error }
         if try input.hasGrown() { throw AgeError.io("the input changed while it was read") }
         return hashing ? AgePlaintextDigest(sha256: run.sha256, count: count) : nil
@@ -160,6 +167,8 @@ struct AgePipeline: Sendable {
         let payload = self.payload
         let flushBehind = self.flushBehind
         let base = output.map { Int(lseek($0, 0, SEEK_CUR)) } ?? 0
+        // An output that will be fsynced goes around the page cache where it can (see `DirectOutput`).
+        let direct = flushBehind ? output.map { DirectOutput($0) } : nil
         run.work(segments: segments, bufferSize: Self.segmentChunks * slotSize) { segment, buffer in
             let first = segment * Self.segmentChunks
             let end = min(chunks, first + Self.segmentChunks)
@@ -167,24 +176,34 @@ struct AgePipeline: Sendable {
             var readFailure: (any Error)?
             if !run.failed(before: segment) {
                 opened.reserveCapacity(end - first)
-                for chunk in first..<end {
-                    let lower = chunk * sealedSize
-                    let length = min(count, lower + sealedSize) - lower
+                let slots = (first..<end).map { chunk in
+                    let length = min(count, (chunk + 1) * sealedSize) - chunk * sealedSize
                     let start = (chunk - first) * slotSize
-                    let slot = UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + nonceSize + length)])
-                    do {
-                        try input.readExactly(
-                            into: UnsafeMutableRawBufferPointer(rebasing: slot[nonceSize...]), at: offset + lower)
-                    } catch {
-                        readFailure = error
-                        break
+                    return UnsafeMutableRawBufferPointer(rebasing: buffer[start..<(start + nonceSize + length)])
+                }
+                // The segment's sealed chunks lie back to back in the file: one read fills every slot behind its
+                // nonce room. Only a short read (the file changed) goes chunk by chunk, to fail where it must.
+                let readAll = input.readVectored(
+                    into: slots.map { UnsafeMutableRawBufferPointer(rebasing: $0[nonceSize...]) },
+                    at: offset + first * sealedSize)
+                for (position, slot) in slots.enumerated() {
+                    let chunk = first + position
+                    if !readAll {
+                        do {
+                            try input.readExactly(
+                                into: UnsafeMutableRawBufferPointer(rebasing: slot[nonceSize...]),
+                                at: offset + chunk * sealedSize)
+                        } catch {
+                            readFailure = error
+                            break
+                        }
                     }
                     let isLast = chunk == chunks - 1
                     // The expected flag first; a full chunk may also carry the other one, which is then an error
                     // reported after its (authentic) plaintext is released, as the sequential pass does.
                     if let plain = payload.open(slot: slot, index: UInt64(chunk), final: isLast) {
                         opened.append(.chunk(plain, final: isLast))
-                    } else if length == sealedSize,
+                    } else if slot.count == slotSize,
                         let plain = payload.open(slot: slot, index: UInt64(chunk), final: !isLast)
                     {
                         opened.append(.chunk(plain, final: !isLast))
@@ -193,31 +212,62 @@ struct AgePipeline: Sendable {
                     }
                 }
             }
+            // What a sequential pass releases of this segment before it stops, and why it stops (if it does).
+            var released: [Data] = []
+            var stop: AgeError?
+            for (position, result) in opened.enumerated() {
+                let chunk = first + position
+                let isLast = chunk == chunks - 1
+                guard case .chunk(let plain, let final) = result else {
+                    stop = .chunkAuthentication(UInt64(chunk))
+                    break
+                }
+                if final && plain.isEmpty && chunk != 0 {
+                    stop = .emptyLastChunk
+                    break
+                }
+                released.append(plain)
+                if final && !isLast {
+                    stop = .trailingData
+                    break
+                }
+                if !final && isLast {
+                    stop = .truncated
+                    break
+                }
+            }
+            // Hashing and writing are separate turns, so one segment is hashed while the one before is written.
+            // A digest is returned only when no segment failed, so hashing past a failure is harmless.
+            if hashing {
+                run.hashTurn.pass(segment) {
+                    guard !run.failed(before: segment) else { return }
+                    for plain in released { plain.withUnsafeBytes { run.hash($0) } }
+                }
+            }
             run.writeTurn.pass(segment) {
                 guard !run.failed(before: segment) else { return }
-                for (position, result) in opened.enumerated() {
-                    let chunk = first + position
-                    let isLast = chunk == chunks - 1
-                    guard case .chunk(let plain, let final) = result else {
-                        return run.record(AgeError.chunkAuthentication(UInt64(chunk)), segment: segment)
-                    }
-                    if final && plain.isEmpty && chunk != 0 {
-                        return run.record(AgeError.emptyLastChunk, segment: segment)
-                    }
-                    plain.withUnsafeBytes { if hashing { run.hash($0) } }
-                    if let output {
-                        do { try plain.withUnsafeBytes { try writeFully(output, $0) } } catch {
-                            return run.record(error, segment: segment)
+                let releasedCount = released.reduce(0) { $0 + $1.count }
+                if let output {
+                    do {
+                        for plain in released {
+                            if let direct {
+                                try plain.withUnsafeBytes { try direct.write($0) }
+                            } else {
+                                try plain.withUnsafeBytes { try writeFully(output, $0) }
+                                run.wrote(plain.count, to: output, from: base, flushBehind: flushBehind)
+                            }
                         }
-                        run.wrote(plain.count, to: output, from: base, flushBehind: flushBehind)
+                    } catch {
+                        return run.record(error, segment: segment)
                     }
-                    run.released.wrappingAdd(plain.count, ordering: .relaxed)
-                    if final && !isLast { return run.record(AgeError.trailingData, segment: segment) }
-                    if !final && isLast { return run.record(AgeError.truncated, segment: segment) }
                 }
+                run.released.wrappingAdd(releasedCount, ordering: .relaxed)
+                if let stop { return run.record(stop, segment: segment) }
                 if let readFailure { run.record(readFailure, segment: segment) }
             }
         }
+        // What was released reaches the file even when a later chunk failed, as a sequential pass leaves it.
+        do { try direct?.finish() } catch { run.record(error, segment: segments) }
         if let error = run.error { throw error }
         return hashing ? AgePlaintextDigest(sha256: run.sha256, count: run.released.load(ordering: .relaxed)) : nil
     }

@@ -81,3 +81,16 @@ func writeFully(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws {
         done += result
     }
 }
+
+extension RegularFile {
+    /// Fills every buffer in turn from content offset `offset` with one `preadv`: `false` when the read came up
+    /// short (the caller then reads buffer by buffer, to fail exactly where a sequential reader would).
+    func readVectored(into buffers: [UnsafeMutableRawBufferPointer], at offset: Int) -> Bool {
+        var vectors = buffers.map { iovec(iov_base: $0.baseAddress, iov_len: $0.count) }
+        let total = buffers.reduce(0) { $0 + $1.count }
+        let result = vectors.withUnsafeMutableBufferPointer {
+            preadv(descriptor, $0.baseAddress, Int32($0.count), off_t(start + offset))
+        }
+        return result == total
+    }
+}

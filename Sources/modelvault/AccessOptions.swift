@@ -12,10 +12,7 @@ struct TokenOptions: ParsableArguments {
     /// The caller's token text, trimmed. Never printed.
     func read() throws -> String {
         if let tokenFile {
-            guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                throw CLIError("cannot read the API token file")
-            }
-            return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            return try Self.readPrivate(tokenFile).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         if let token = ProcessInfo.processInfo.environment["MODELVAULT_TOKEN"], !token.isEmpty {
             return token.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -23,6 +20,30 @@ struct TokenOptions: ParsableArguments {
         throw CLIError(
             "no API token: set MODELVAULT_TOKEN or pass --token-file (`modelvault init` printed the first admin token)",
             status: .denied)
+    }
+
+    /// The text of a token file that only its owner may read or write. A file others can read has leaked the
+    /// token to them already: refuse it (as ssh refuses such a private key) rather than use it. The mode is
+    /// checked on the descriptor that is read, so the file cannot be swapped between the check and the read.
+    static func readPrivate(_ path: String) throws -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw CLIError("cannot read the API token file") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw CLIError("the API token file is not a regular file")
+        }
+        guard status.st_mode & 0o077 == 0 else {
+            throw CLIError(
+                "the API token file is open to other users (mode \(String(status.st_mode & 0o777, radix: 8))): "
+                    + "make it private with `chmod 600`, and revoke the token if others may have read it",
+                status: .denied)
+        }
+        // A token is a few dozen bytes; a larger file is not a token file.
+        guard let data = try? handle.read(upToCount: 4096), !data.isEmpty else {
+            throw CLIError("cannot read the API token file")
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -120,4 +120,39 @@ import Testing
         #expect(tampered.stderr.contains("first bad index 3"), "\(tampered.stdout) \(tampered.stderr)")
         #expect(tampered.stdout.contains("at entry 3"))
     }
+    /// A token file that other users can read hands them the caller's identity: the CLI refuses it, as ssh refuses
+    /// a private key file others can read, and names the file's problem without printing the token.
+    @Test func aTokenFileReadableByOthersIsRefused() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        var env = [
+            "MODELVAULT_PASSPHRASE": "cli token file passphrase", "MODELVAULT_VAULT": "v", "MODELVAULT_TOKEN": "",
+        ]
+        let created = try ModelVaultBinary.run(["init", "--token-out", "admin.token"], environment: env, in: work)
+        #expect(created.status == 0, "\(created.stderr)")
+        let tokenFile = work.appending(path: "admin.token").path
+        let admin = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(
+            in: .whitespacesAndNewlines)
+        // The identity file spares the later runs the passphrase's scrypt (slow in debug builds).
+        env["MODELVAULT_TOKEN"] = admin
+        let exported = try ModelVaultBinary.run(
+            ["keys", "export-identity", "-o", "identity.txt"], environment: env, in: work)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        env["MODELVAULT_TOKEN"] = ""
+        env["MODELVAULT_IDENTITY_FILE"] = work.appending(path: "identity.txt").path
+
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            #expect(chmod(tokenFile, mode_t(mode)) == 0)
+            let refused = try ModelVaultBinary.run(
+                ["model", "list", "--token-file", "admin.token"], environment: env, in: work)
+            #expect(refused.status == 3, "mode \(String(mode, radix: 8)): \(refused.stderr)")
+            #expect(refused.stderr.contains("the API token file is open to other users"), "\(refused.stderr)")
+            #expect(!(refused.stdout + refused.stderr).contains(admin))
+        }
+        #expect(chmod(tokenFile, 0o600) == 0)
+        let accepted = try ModelVaultBinary.run(
+            ["model", "list", "--token-file", "admin.token"], environment: env, in: work)
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+    }
 }

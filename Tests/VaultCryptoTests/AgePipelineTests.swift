@@ -10,7 +10,8 @@ import Testing
 @Suite struct AgePipelineTests {
     /// Sizes around chunk and segment boundaries (a segment is 16 chunks).
     static let sizes = [
-        0, 1, 65_535, 65_536, 65_537, 16 * 65_536 - 1, 16 * 65_536, 16 * 65_536 + 1, 40 * 65_536 + 123,
+        0, 1, 4_095, 4_096, 65_535, 65_536, 65_537, 16 * 65_536 - 1, 16 * 65_536, 16 * 65_536 + 1,
+        40 * 65_536 + 123,
     ]
 
     /// Decrypts `file` through file handles (the parallel path for binary files) and returns what reached the
@@ -30,6 +31,29 @@ import Testing
         try source.close()
         try sink.close()
         return ([UInt8](try Data(contentsOf: output)), failure)
+    }
+
+    /// Decrypts `file` as pull does (into a handle of a file that will be fsynced: written around the page cache
+    /// where possible), after `lead` bytes already in the output so the writes start unaligned, and returns what
+    /// reached the output after them and the error, if any.
+    static func decryptIntoAtomicOutput(
+        _ file: [UInt8], using identities: [any AgeIdentity], lead: Int
+    ) throws -> (released: [UInt8], error: (any Error)?) {
+        let directory = try TemporaryDirectory()
+        let input = directory.url.appendingPathComponent("in.age")
+        let output = directory.url.appendingPathComponent("out")
+        try Data(file).write(to: input)
+        try Data(repeating: 0x5A, count: lead).write(to: output)
+        let sink = try FileHandle(forWritingTo: output)
+        try sink.seekToEnd()
+        var failure: (any Error)?
+        do { _ = try Age.decryptFileDigestingPlaintext(at: input, into: sink, using: identities) } catch {
+            failure = error
+        }
+        try sink.close()
+        let written = [UInt8](try Data(contentsOf: output))
+        #expect(written.prefix(lead).allSatisfy { $0 == 0x5A })
+        return (Array(written.dropFirst(lead)), failure)
     }
 
     /// Decrypts `file` sequentially in memory and returns what was released and the error, if any.
@@ -80,6 +104,11 @@ import Testing
         #expect(try Data(contentsOf: openedURL) == plain)
         #expect(try Age.plaintextDigest(ofFileAt: sealedURL, using: [identity]) == expected)
 
+        // Into a handle after unaligned leading bytes, as a pull writes (around the page cache where possible).
+        let atomic = try Self.decryptIntoAtomicOutput([UInt8](sealed), using: [identity], lead: 4_095)
+        #expect(atomic.error == nil)
+        #expect(Data(atomic.released) == plain)
+
         // A file sealed sequentially in memory opens through the parallel path too.
         let sequential = try Age.encrypt(plain, to: [identity.recipient])
         let (released, error) = try Self.decryptThroughFiles([UInt8](sequential), using: [identity])
@@ -122,6 +151,11 @@ import Testing
         #expect(parallelError == sequentialError, "\(damage)")
         #expect(parallel.released == sequential.released, "\(damage)")
         #expect(parallel.released.count < plain.count, "\(damage)")
+        for lead in [0, 1_000] {
+            let atomic = try Self.decryptIntoAtomicOutput(file, using: [identity], lead: lead)
+            #expect(atomic.error as? AgeError == sequentialError, "\(damage), lead \(lead)")
+            #expect(atomic.released == sequential.released, "\(damage), lead \(lead)")
+        }
     }
 
     /// A damaged file gives no output file and no digest.
