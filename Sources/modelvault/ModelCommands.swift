@@ -166,24 +166,6 @@ struct ModelVerify: AsyncParsableCommand {
     }
 }
 
-/// `modelvault model alias NAME@V ALIAS`.
-struct ModelAlias: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "alias", abstract: "Point an alias (staging, production, archived, ...) at a version.")
-
-    @OptionGroup var options: VaultOptions
-    @Argument(help: "NAME@VERSION.") var reference: String
-    @Argument(help: "The alias.") var alias: String
-
-    func run() async throws {
-        let reference = try ModelReference(parsing: reference)
-        let vault = try await options.open()
-        let previous = try await vault.setAlias(alias, to: reference)
-        let target = try await vault.model(reference)
-        print("\(target.name):\(alias) -> \(target.version)" + (previous.map { " (was \($0))" } ?? ""))
-    }
-}
-
 /// `modelvault model import-fernet NAME FILE --key KEYFILE`.
 struct ModelImportFernet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
