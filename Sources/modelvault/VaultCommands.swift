@@ -1,3 +1,4 @@
+import AccessControl
 import ArgumentParser
 import Foundation
 import Vault
@@ -64,6 +65,18 @@ struct Init: AsyncParsableCommand {
     @Option(name: .customLong("token-out"), help: "Write the first admin's API token to this file (0600).")
     var tokenOut: String?
 
+    @Option(
+        name: .customLong("token-expires"),
+        help:
+            "The first admin token's lifetime, e.g. 12h, 30d, 2w, or never (after it, `user bootstrap --break-glass`).")
+    var tokenExpires = TokenLifetime.defaultText
+
+    func validate() throws {
+        do { _ = try TokenLifetime.parseOrNever(tokenExpires) } catch {
+            throw ValidationError("--token-expires: \(error)")
+        }
+    }
+
     func run() async throws {
         let passphrase = try options.passphrase.read(prompt: "New vault passphrase: ", confirm: true)
         progress("creating vault (deriving the key-file encryption from the passphrase)...")
@@ -73,7 +86,8 @@ struct Init: AsyncParsableCommand {
         if let key = try await vault.keyVersions().last {
             print("vault recipient (key version \(key.version)): \(key.recipient)")
         }
-        try await printFirstAdminToken(vault, tokenOut: tokenOut)
+        try await printFirstAdminToken(
+            vault, tokenOut: tokenOut, lifetime: try TokenLifetime.parseOrNever(tokenExpires))
     }
 }
 
