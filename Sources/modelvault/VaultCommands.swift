@@ -95,5 +95,5 @@ struct Init: AsyncParsableCommand {
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Vault key versions: list, rotate.",
-        subcommands: [KeysList.self, KeysRotate.self, KeysExportIdentity.self])
+        subcommands: [KeysList.self, KeysRotate.self, KeysExportIdentity.self, KeysExportVerifier.self])
 }
