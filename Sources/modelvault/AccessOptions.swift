@@ -12,9 +12,7 @@ struct TokenOptions: ParsableArguments {
     /// The caller's token text, trimmed. Never printed.
     func read() throws -> String {
         if let tokenFile {
-            guard let data = FileManager.default.contents(atPath: tokenFile) else {
-                throw CLIError("cannot read the API token file")
-            }
+            let data = try CLIFiles.read(tokenFile, what: "API token file")
             return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         if let token = ProcessInfo.processInfo.environment["MODELVAULT_TOKEN"], !token.isEmpty {

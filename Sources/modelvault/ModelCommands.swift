@@ -180,12 +180,8 @@ struct ModelImportFernet: AsyncParsableCommand {
     var fileName: String?
 
     func run() async throws {
-        guard let token = FileManager.default.contents(atPath: file) else {
-            throw CLIError("cannot read the token file")
-        }
-        guard let keyData = FileManager.default.contents(atPath: key) else {
-            throw CLIError("cannot read the key file")
-        }
+        let token = try CLIFiles.read(file, what: "Fernet token file")
+        let keyData = try CLIFiles.read(key, what: "Fernet key file")
         var stored = fileName ?? URL(filePath: file).lastPathComponent
         if fileName == nil {
             for suffix in [".enc", ".fernet", ".encrypted"]

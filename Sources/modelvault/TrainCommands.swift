@@ -179,9 +179,7 @@ struct Predict: AsyncParsableCommand {
 
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
-        guard let rows = FileManager.default.contents(atPath: input) else {
-            throw CLIError("cannot read the input CSV")
-        }
+        let rows = try CLIFiles.read(input, what: "input CSV")
         let trained = try trainedModel(try await options.open().predictionModel(reference), reference)
         let text = trained.predictionsCSV(try trained.predict(csv: rows))
         if let output {

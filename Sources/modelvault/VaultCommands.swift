@@ -26,9 +26,7 @@ struct VaultOptions: ParsableArguments {
     /// The secret that unlocks the vault: the identity file named by `MODELVAULT_IDENTITY_FILE`, else the passphrase.
     func unlockSecret() throws -> VaultUnlock {
         if let path = ProcessInfo.processInfo.environment["MODELVAULT_IDENTITY_FILE"], !path.isEmpty {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CLIError("cannot read the identity file named by MODELVAULT_IDENTITY_FILE")
-            }
+            let data = try CLIFiles.read(path, what: "identity file (MODELVAULT_IDENTITY_FILE)")
             return .identities(String(decoding: data, as: UTF8.self))
         }
         guard FileManager.default.fileExists(atPath: root.appending(path: "vault.json").path) else {

@@ -106,3 +106,28 @@ import Testing
         #expect(tokens.filter { $0["expiresAt"] is String }.count == 2)
     }
 }
+
+/// Issue #20: errors about the user's files name the file and say what is wrong, with the not-found exit code.
+@Suite struct FileErrorCLITests {
+    @Test(arguments: [
+        (["encrypt", "-R", "me.pub", "missing.bin"], "input file"),
+        (["decrypt", "-i", "missing.key", "x.age"], "identity file"),
+        (["model", "list", "--token-file", "missing.token"], "API token file"),
+        (["model", "list", "--passphrase-file", "missing.pass"], "passphrase file"),
+    ])
+    func aMissingFileIsNamed(arguments: [String], what: String) throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        try FileManager.default.createDirectory(
+            at: directory.url.appending(path: "v"), withIntermediateDirectories: true)
+        try Data("{}".utf8).write(to: directory.url.appending(path: "v/vault.json"))
+        let keygen = try ModelVaultBinary.run(["keygen", "-o", "me.key"], in: directory.url)
+        let recipient = keygen.stderr.split(whereSeparator: \.isWhitespace).first { $0.hasPrefix("age1") } ?? ""
+        try Data((recipient + "\n").utf8).write(to: directory.url.appending(path: "me.pub"))
+        let missing = try #require(arguments.first { $0.hasPrefix("missing") })
+        let result = try ModelVaultBinary.run(
+            arguments, environment: ["MODELVAULT_VAULT": "v", "MODELVAULT_TOKEN": "mvt_x"], in: directory.url)
+        #expect(result.status == 4, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot read the \(what) \(missing): no such file"), "\(result.stderr)")
+    }
+}
