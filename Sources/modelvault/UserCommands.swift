@@ -164,13 +164,29 @@ struct TokenCreate: AsyncParsableCommand {
     @Argument(help: "The principal's name.") var name: String
     @Option(name: .long, help: "Lifetime, e.g. 12h, 30d, 2w, or never.") var expires = TokenLifetime.defaultText
     @Option(name: .long, help: "Write the token to this file (0600) instead of printing it.") var out: String?
+    @Flag(name: .long, help: "Print JSON (the token is in it unless --out is given).") var json = false
+
+    /// `--json`'s shape.
+    struct Output: Encodable {
+        var id: String
+        var principal: String
+        var expiresAt: String?
+        var token: String?
+        var file: String?
+    }
 
     func run() async throws {
         let lifetime = try TokenLifetime.parseOrNever(expires)
         let issued = try await options.open().createToken(for: name, lifetime: lifetime)
         let expiry = issued.info.expiresAt.map { "expires \($0)" } ?? "no expiry"
+        if let out { try writeSecret(issued.token, to: out) }
+        if json {
+            return try printJSON(
+                Output(
+                    id: issued.info.id, principal: name, expiresAt: issued.info.expiresAt,
+                    token: out == nil ? issued.token : nil, file: out))
+        }
         if let out {
-            try writeSecret(issued.token, to: out)
             print("token \(issued.info.id) for \(name) (\(expiry)) written to \(out)")
         } else {
             progress("token \(issued.info.id) for \(name) (\(expiry)); shown once:")

@@ -104,6 +104,21 @@ import Testing
             try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]], "\(listed.stderr)")
         #expect(tokens.count == 3)
         #expect(tokens.filter { $0["expiresAt"] is String }.count == 2)
+
+        // --json: the token only when it was not written to a file.
+        let json = try ModelVaultBinary.run(
+            ["token", "create", "bob", "--out", "bob2.token", "--json"], environment: env, in: work)
+        let created = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(created?["expiresAt"] is String, "\(json.stdout)\(json.stderr)")
+        #expect(created?["token"] == nil && created?["file"] as? String == "bob2.token")
+        let rotated = try ModelVaultBinary.run(
+            ["keys", "rotate", "--json"],
+            environment: [
+                "MODELVAULT_PASSPHRASE": "cli test passphrase", "MODELVAULT_VAULT": "v",
+                "MODELVAULT_TOKEN": env["MODELVAULT_TOKEN"]!,
+            ], in: work)
+        let report = try JSONSerialization.jsonObject(with: Data(rotated.stdout.utf8)) as? [String: Any]
+        #expect(report?["keyVersion"] as? Int == 2, "\(rotated.stdout)\(rotated.stderr)")
     }
 }
 
