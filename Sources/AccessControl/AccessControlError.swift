@@ -43,7 +43,8 @@ public struct AccessControlError: Error, Equatable, Sendable, CustomStringConver
         case .unknownRole:
             "unknown role (expected one of: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))"
         case .invalidScope: "invalid scope (expected global, model:NAME or dataset:NAME)"
-        case .invalidExpiry: "invalid expiry (expected a positive number and a unit s, m, h, d or w, e.g. 30d)"
+        case .invalidExpiry:
+            "invalid expiry (expected a positive number and a unit s, m, h, d or w, e.g. 30d, or never)"
         case .invalidToken: "invalid API token"
         case .expiredToken: "API token expired"
         case .revokedToken: "API token revoked"

@@ -26,6 +26,15 @@ public enum TokenLifetime {
         return TimeInterval(total)
     }
 
+    /// The lifetime the CLI gives a new token when none is asked for (issue #20): a token nobody set an expiry
+    /// for should not live forever and open every compliance report with a finding.
+    public static let defaultText = "90d"
+
+    /// Parses a lifetime as `parse` does, or `never` (`nil`: the token does not expire).
+    public static func parseOrNever(_ text: String) throws -> TimeInterval? {
+        text == "never" ? nil : try parse(text)
+    }
+
     /// The expiry date for a lifetime text, counted from `now`.
     public static func expiry(_ text: String, from now: Date = Date()) throws -> Date {
         now.addingTimeInterval(try parse(text))

@@ -96,8 +96,8 @@ extension Vault {
                 db,
                 sql: """
                     SELECT v.* FROM aliases a JOIN model_versions v ON v.id = a.version_id
-                    WHERE a.model_id = ? AND a.alias = ?
-                    """, arguments: [modelID, alias])
+                    WHERE a.model_id = ? AND a.alias = ? COLLATE NOCASE ORDER BY a.alias = ? DESC LIMIT 1
+                    """, arguments: [modelID, alias, alias])  // NOCASE still reaches aliases stored before #20
         }
         guard let row else { throw VaultError(.notFound, "no model version \(reference)") }
         return ModelVersionRow(

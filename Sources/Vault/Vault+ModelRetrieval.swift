@@ -63,6 +63,7 @@ extension Vault {
         let layout = self.layout
         try await Self.decryptFiles(
             checked.files, to: directory, suite: suite, identities: identities, layout: layout,
+            extras: try Self.signatureFiles(of: checked),
             undecryptable: { Self.undecryptable($0, checked) }, check: { try Self.check($0, of: $1, checked) })
         return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))
     }
@@ -86,14 +87,9 @@ extension Vault {
         let checked = try checkedVersion(reference)
         let suite = self.suite
         let identities = try identities(for: checked)
+        let signatureFiles = try Self.signatureFiles(of: checked)
         try await Self.writeAtomically(to: directory) { temporary in
-            for name in [VersionManifest.fileName, VersionManifest.signatureFileName] {
-                guard let data = FileManager.default.contents(atPath: checked.directory.appending(path: name).path)
-                else {
-                    throw VaultError(.tampered, "the \(name) of \(checked.row.name)@\(checked.row.version) is missing")
-                }
-                try VaultFiles.writeAtomically(data, to: temporary.appending(path: name))
-            }
+            try Self.write(signatureFiles, into: temporary)
             try await self.forEachFile(checked) { file in
                 let output = temporary.appending(path: file.path + ".age")
                 try VaultFiles.makeDirectory(output.deletingLastPathComponent())
@@ -187,10 +183,12 @@ extension Vault {
     /// error.
     static func decryptFiles(
         _ files: [StoredFile], to directory: URL, suite: any VaultCipherSuite, identities: [String],
-        layout: VaultLayout, undecryptable: @escaping @Sendable (StoredFile) -> VaultError,
+        layout: VaultLayout, extras: [String: Data] = [:],
+        undecryptable: @escaping @Sendable (StoredFile) -> VaultError,
         check: @escaping @Sendable (FileDigest, StoredFile) throws -> Void
     ) async throws {
         try await writeAtomically(to: directory) { temporary in
+            try write(extras, into: temporary)
             try await BackgroundCommits.run { commits in
                 for file in files where !commits.hasFailed {
                     let output = temporary.appending(path: file.path)

@@ -45,9 +45,10 @@ public actor Vault {
 
     /// Creates a vault at `root` (which must not hold one): the layout, the catalog, a vault identity
     /// (X25519, or ML-KEM-768+X25519 when `postQuantum`) and an ECDSA P-256 signing key, both encrypted
-    /// under `passphrase`.
+    /// under `passphrase`, which must meet ``PassphrasePolicy`` (else `VaultError.weakPassphrase`).
     public static func create(at root: URL, passphrase: String, postQuantum: Bool = false) throws -> Vault {
-        try create(
+        try PassphrasePolicy.check(passphrase)
+        return try create(
             at: root, passphrase: passphrase, postQuantum: postQuantum, workFactor: defaultWorkFactor,
             suite: defaultCipherSuite, signer: defaultManifestSigner)
     }

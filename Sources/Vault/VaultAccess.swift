@@ -85,8 +85,10 @@ public final class VaultAccess: Sendable {
 
     /// Creates the first principal, a global `admin`, and returns its token (shown once). Refused once any
     /// principal exists.
+    ///
+    /// - Parameter lifetime: seconds until the token expires, or `nil` for a token that does not.
     public func bootstrap(
-        admin name: String = "admin", requestID: String = UUID().uuidString
+        admin name: String = "admin", lifetime: TimeInterval? = nil, requestID: String = UUID().uuidString
     ) async throws
         -> IssuedToken
     {
@@ -101,7 +103,8 @@ public final class VaultAccess: Sendable {
             }
             let id = try AccessCatalog.addPrincipal(name, kind: .person, db)
             try AccessCatalog.grant(RoleBinding(role: .admin), to: id, db)
-            try AccessCatalog.storeToken(generated.hash, principal: id, expiresAt: nil, db)
+            try AccessCatalog.storeToken(
+                generated.hash, principal: id, expiresAt: lifetime.map { Date().addingTimeInterval($0) }, db)
         }
         try await self.record(
             principal: name, action: Action.vaultInit.rawValue, resource: "vault", outcome: .allowed,

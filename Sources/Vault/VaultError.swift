@@ -28,6 +28,8 @@ public struct VaultError: Error, CustomStringConvertible, Equatable, Sendable {
         case invalidRecipient
         case legacyImportFailed
         case storage
+        /// A new passphrase is below ``PassphrasePolicy``.
+        case weakPassphrase
     }
 
     /// The kind of failure.

@@ -114,8 +114,8 @@ public struct AliasChange: Sendable, Codable, Equatable {
     public var alias: String
     /// The version it pointed at before, if any.
     public var fromVersion: Int?
-    /// The version it points at after.
-    public var toVersion: Int
+    /// The version it points at after, or `nil` when the alias was removed.
+    public var toVersion: Int?
     /// When (ISO 8601).
     public var changedAt: String
     /// By whom.

@@ -18,7 +18,12 @@ public struct ModelReference: Sendable, Equatable, CustomStringConvertible {
     /// A reference to `selector` of model `name`.
     public init(name: String, selector: Selector = .latest) throws {
         try VaultNames.validate(name, kind: "model name")
-        if case .alias(let alias) = selector { try VaultNames.validate(alias, kind: "alias") }
+        var selector = selector
+        // Aliases are case-insensitive: `m:Production` means `m:production` (issue #20).
+        if case .alias(let alias) = selector {
+            try VaultNames.validate(alias, kind: "alias")
+            selector = .alias(alias.lowercased())
+        }
         if case .version(let version) = selector, version < 1 {
             throw VaultError(.invalidReference, "version numbers start at 1")
         }

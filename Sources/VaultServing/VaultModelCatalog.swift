@@ -118,6 +118,7 @@ public struct VaultModelCatalog: ModelCatalog {
             try await access.appendAuditEntry(
                 principal: "server", action: "model.load", resource: "model:\(key)", outcome: .allowed,
                 requestID: requestID, detail: "verified and decrypted into memory")
+            try access.recordServedVerification(model: name, version: version, ok: true)
             entry = .verified(served)
         } catch let error as VaultError where error.code == .keyUnavailable {
             logger.warning(
@@ -132,6 +133,7 @@ public struct VaultModelCatalog: ModelCatalog {
             try? await access.appendAuditEntry(
                 principal: "server", action: "model.load", resource: "model:\(key)", outcome: .failed,
                 requestID: requestID, detail: String(describing: error))
+            try? access.recordServedVerification(model: name, version: version, ok: false)
             entry = .unverified(name: name, version: String(version))
         }
         await loaded.store(entry, for: key)

@@ -95,7 +95,7 @@ public struct VaultRegistry: RegistryBackend {
             for file in info.files {
                 files[file.path] = try Data(contentsOf: staging.appending(path: file.path + ".age"))
             }
-            let signature = try? Data(contentsOf: staging.appending(path: "model.sig"))
+            let signature = try? Data(contentsOf: staging.appending(path: Vault.pulledSignaturePath))
             return PulledModel(name: name, version: String(info.version), files: files, signature: signature)
         }
     }

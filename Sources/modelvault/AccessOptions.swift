@@ -27,11 +27,11 @@ struct TokenOptions: ParsableArguments {
     /// checked on the descriptor that is read, so the file cannot be swapped between the check and the read.
     static func readPrivate(_ path: String) throws -> String {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw CLIError("cannot read the API token file") }
+        guard descriptor >= 0 else { throw CLIFiles.unreadable("API token file", path) }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         var status = stat()
         guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
-            throw CLIError("the API token file is not a regular file")
+            throw CLIError("cannot read the API token file \(path): not a regular file", status: .invalidInput)
         }
         guard status.st_mode & 0o077 == 0 else {
             throw CLIError(

@@ -142,14 +142,14 @@ enum AgeIO {
     static func openInput(_ path: String?) throws -> FileHandle {
         guard let path, path != "-" else { return FileHandle.standardInput }
         do { return try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) } catch {
-            throw CLIError("cannot open the input file")
+            throw CLIFiles.unreadable("input file", path)
         }
     }
 
     static func readData(_ path: String, what: String) throws -> Data {
         if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
         // A FileHandle also reads pipes such as `<(...)`.
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIError("cannot read the \(what)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIFiles.unreadable(what, path) }
         defer { try? handle.close() }
         return handle.readDataToEndOfFile()
     }

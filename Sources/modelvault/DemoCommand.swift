@@ -10,7 +10,12 @@ struct DemoCommand: AsyncParsableCommand {
             data → train → evaluate → encrypt → sign → register → promote → serve over TLS → infer (authorised, \
             unauthorised, forbidden) → private inference under CKKS → tamper detection → key rotation → audit \
             verification and compliance report. Exits 0 only if every step did what it says; a failure names \
-            the step. The vault passphrase comes from MODELVAULT_PASSPHRASE, else one is generated and shown once.
+            the step. The vault passphrase comes from MODELVAULT_PASSPHRASE, else one is generated and shown once. \
+            A kept vault's admin token is written beside it to DIR.admin-token (mode 0600), never printed.
+
+            Examples:
+              modelvault demo
+              modelvault demo --dir demo-vault
             """)
 
     @Option(help: "Create the vault here (must not exist or be empty) instead of a temporary directory.")
@@ -32,7 +37,13 @@ struct DemoCommand: AsyncParsableCommand {
                 path: "modelvault-demo-\(UUID().uuidString.prefix(8))")
         }
         let removeAfter = dir == nil && !keep
-        let demo = DemoRun(root: root, keepsVault: !removeAfter)
+        let tokenFile = removeAfter ? nil : DemoRun.adminTokenFile(for: root)
+        if let tokenFile, FileManager.default.fileExists(atPath: tokenFile.path) {
+            throw CLIError(
+                "\(tokenFile.lastPathComponent) already exists beside the vault; move it away first",
+                status: .invalidInput)
+        }
+        let demo = DemoRun(root: root, keepsVault: !removeAfter, adminTokenFile: tokenFile)
         let succeeded = await demo.run()
         if removeAfter { try? FileManager.default.removeItem(at: root) }
         if !succeeded { throw ExitCode(1) }

@@ -22,6 +22,7 @@ extension DemoRun {
         state.access = access
         let admin = try await access.bootstrap(admin: "admin")
         state.tokens["admin"] = admin.token
+        try keepAdminToken(admin.token)
         let key = try await vault.keyVersions().last
         say("  vault key v\(key?.version ?? 1): age X25519 identity, its file encrypted under scrypt of the passphrase")
         say("  recipient \(key?.recipient ?? "?")")

@@ -41,6 +41,9 @@ struct DemoState {
 struct DemoRun {
     let root: URL
     let keepsVault: Bool
+    /// Where a kept vault's admin token goes (0600, beside the vault, never inside it); `nil` for a vault that is
+    /// removed afterwards.
+    var adminTokenFile: URL? = nil
 
     /// The personas, one per role, as the README introduces them.
     static let personas: [(name: String, role: Role, who: String)] = [

@@ -113,6 +113,7 @@ struct DeployCommand: AsyncParsableCommand {
         for file in artifacts.files {
             print(directory.appendingPathComponent(file.path).path)
         }
+        FileHandle.standardError.write(Data((Self.nextSteps(for: spec, in: output) + "\n").utf8))
     }
 
     // MARK: - The vault

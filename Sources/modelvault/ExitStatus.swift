@@ -57,7 +57,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .vaultNotFound, .notFound: .notFound
         case .wrongPassphrase, .identityMismatch: .denied
         case .invalidName, .invalidReference, .invalidPath, .duplicateFile, .emptyInput, .unreadableInput,
-            .invalidMetrics, .invalidRecipient, .outputExists, .vaultExists:
+            .invalidMetrics, .invalidRecipient, .outputExists, .vaultExists, .weakPassphrase:
             .invalidInput
         case .signatureInvalid, .publisherSignatureInvalid, .digestMismatch, .decryptionFailed, .tampered:
             .integrity

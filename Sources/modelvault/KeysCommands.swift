@@ -41,6 +41,16 @@ struct KeysRotate: AsyncParsableCommand {
     @OptionGroup var options: VaultOptions
     @Flag(name: .long, help: "Also re-encrypt payloads under fresh file keys (after a suspected compromise).")
     var reencrypt = false
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    /// `--json`'s shape.
+    struct Output: Encodable {
+        var keyVersion: Int
+        var filesMoved: Int
+        var reencrypted: Bool
+        var retiredVersions: [Int]
+        var resumed: Bool
+    }
 
     func run() async throws {
         let passphrase = try options.passphrase.read(prompt: "Vault passphrase: ")
@@ -48,6 +58,12 @@ struct KeysRotate: AsyncParsableCommand {
             try Vault.open(at: options.root, unlockingWith: .passphrase(passphrase)), token: try options.token.read())
         progress(reencrypt ? "re-encrypting every stored file..." : "re-wrapping every stored file...")
         let report = try await vault.rotateKeys(passphrase: passphrase, reencrypt: reencrypt)
+        if json {
+            return try printJSON(
+                Output(
+                    keyVersion: report.keyVersion, filesMoved: report.filesMoved, reencrypted: report.reencrypted,
+                    retiredVersions: report.retiredVersions, resumed: report.resumed))
+        }
         print(
             "\(report.resumed ? "resumed rotation: " : "")key version v\(report.keyVersion): "
                 + "\(report.filesMoved) files \(report.reencrypted ? "re-encrypted" : "re-wrapped")"

@@ -171,24 +171,6 @@ struct ModelVerify: AsyncParsableCommand {
     }
 }
 
-/// `modelvault model alias NAME@V ALIAS`.
-struct ModelAlias: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "alias", abstract: "Point an alias (staging, production, archived, ...) at a version.")
-
-    @OptionGroup var options: VaultOptions
-    @Argument(help: "NAME@VERSION.") var reference: String
-    @Argument(help: "The alias.") var alias: String
-
-    func run() async throws {
-        let reference = try ModelReference(parsing: reference)
-        let vault = try await options.open()
-        let previous = try await vault.setAlias(alias, to: reference)
-        let target = try await vault.model(reference)
-        print("\(target.name):\(alias) -> \(target.version)" + (previous.map { " (was \($0))" } ?? ""))
-    }
-}
-
 /// `modelvault model import-fernet NAME FILE --key KEYFILE`.
 struct ModelImportFernet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -203,12 +185,8 @@ struct ModelImportFernet: AsyncParsableCommand {
     var fileName: String?
 
     func run() async throws {
-        guard let token = FileManager.default.contents(atPath: file) else {
-            throw CLIError("cannot read the token file")
-        }
-        guard let keyData = FileManager.default.contents(atPath: key) else {
-            throw CLIError("cannot read the key file")
-        }
+        let token = try CLIFiles.read(file, what: "Fernet token file")
+        let keyData = try CLIFiles.read(key, what: "Fernet key file")
         var stored = fileName ?? URL(filePath: file).lastPathComponent
         if fileName == nil {
             for suffix in [".enc", ".fernet", ".encrypted"]

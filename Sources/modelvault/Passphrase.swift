@@ -13,9 +13,8 @@ struct PassphraseOptions: ParsableArguments {
     /// Reads the passphrase; `confirm` asks twice on a terminal (used when creating something).
     func read(prompt: String = "Passphrase: ", confirm: Bool = false) throws -> String {
         if let path = passphraseFile {
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-            else {
-                throw CLIError("cannot read the passphrase file")
+            guard let text = String(data: try CLIFiles.read(path, what: "passphrase file"), encoding: .utf8) else {
+                throw CLIError("the passphrase file \(path) is not UTF-8 text", status: .invalidInput)
             }
             let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             let passphrase = String(line.hasSuffix("\r") ? line.dropLast() : line)

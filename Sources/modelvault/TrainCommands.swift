@@ -52,10 +52,17 @@ struct Train: AsyncParsableCommand {
     @Option(help: "The label column.") var label: String
     @Option(help: "logistic, mlp, cnn or he-mlp.") var model: String
     @Option(help: "Hidden layer sizes, e.g. 64,32.") var hidden: String?
-    @Option(help: "Maximum number of epochs.") var epochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Mini-batch size.") var batchSize: Int?
-    @Option(name: .customLong("learning-rate"), help: "Learning rate.") var learningRate: Float?
-    @Option(help: "Random seed (split, initialisation, shuffling).") var seed: UInt64?
+    @Option(help: "Maximum number of epochs (default: \(TrainingReport.defaults { String($0.epochs) })).")
+    var epochs: Int?
+    @Option(
+        name: .customLong("batch-size"),
+        help: "Mini-batch size (default: \(TrainingReport.defaults { String($0.batchSize) })).")
+    var batchSize: Int?
+    @Option(
+        name: .customLong("learning-rate"),
+        help: "Learning rate (default: \(TrainingReport.defaults { String($0.learningRate) })).")
+    var learningRate: Float?
+    @Option(help: "Random seed for the split, initialisation and shuffling (default 42).") var seed: UInt64?
     @Option(name: .customLong("test-fraction"), help: "Held-out fraction for evaluation (default 0.2).")
     var testFraction: Double?
     @Option(name: .customLong("image-shape"), help: "HxWxC for cnn, e.g. 8x8x1.") var imageShape: String?
@@ -102,8 +109,14 @@ struct Train: AsyncParsableCommand {
         progress(
             "training \(training.kind.rawValue) on \(pinned) (\(data.count) rows, \(data.featureNames.count) features)")
         let status = EpochProgress()
-        let (trained, evaluation) = try Trainer.train(data, options: training) { status.report($0) }
+        var last: EpochReport?
+        let (trained, evaluation) = try Trainer.train(data, options: training) {
+            status.report($0)
+            last = $0
+        }
         status.finish()
+        let heldOut = try data.stratifiedSplit(fraction: training.testFraction, seed: training.seed).test.count
+        progress(TrainingReport.summary(last: last, options: training, rows: data.count, heldOut: heldOut))
         progress(evaluation.report)
         let metrics = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(evaluation))
         progress("encrypting and signing...")
@@ -122,6 +135,8 @@ struct Evaluate: AsyncParsableCommand {
     @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
     @Option(help: "The dataset version (NAME or NAME@VERSION).") var dataset: String
     @Option(help: "The label column (default: the model's).") var label: String?
+    @Flag(help: "Score only the rows held out when the version was trained (its recorded seed and test fraction).")
+    var holdout = false
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
@@ -132,9 +147,26 @@ struct Evaluate: AsyncParsableCommand {
         let csv = try singleCSV(inputs.dataset, of: datasetReference)
         let evaluation: Evaluation
         if let onnx = try ONNXPredictor(files: inputs.model) {
+            if holdout { throw CLIError("--holdout needs a model trained in the vault", status: .invalidInput) }
             evaluation = try onnx.evaluate(csv: csv, label: label)
         } else {
-            evaluation = try trainedModel(inputs.model, reference).evaluate(csv: csv, label: label)
+            let trained = try trainedModel(inputs.model, reference)
+            let data = try Dataset.csv(csv, label: label ?? trained.config.labelColumn)
+            if holdout {
+                // The recorded split is only the held-out part of the dataset the version was trained on.
+                let info = try await vault.dataset(datasetReference)
+                let model = try await vault.model(reference)
+                guard model.lineage.contains(where: { $0.dataset == info.name && $0.version == info.version }) else {
+                    throw CLIError(
+                        "--holdout needs the dataset \(reference) was trained on; it lists "
+                            + (model.lineage.map { "\($0.dataset)@\($0.version)" }.joined(separator: ", ")),
+                        status: .invalidInput)
+                }
+            }
+            let (rows, note) = try TrainingReport.rows(
+                of: data, model: trained, holdout: holdout, dataset: datasetReference.description)
+            evaluation = try trained.evaluate(rows)
+            progress(note)
         }
         if json { return try printJSON(evaluation) }
         print(evaluation.report)
@@ -153,9 +185,7 @@ struct Predict: AsyncParsableCommand {
 
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
-        guard let rows = FileManager.default.contents(atPath: input) else {
-            throw CLIError("cannot read the input CSV")
-        }
+        let rows = try CLIFiles.read(input, what: "input CSV")
         let files = try await options.open().predictionModel(reference)
         let text: String
         if let onnx = try ONNXPredictor(files: files) {

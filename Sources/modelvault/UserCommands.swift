@@ -4,15 +4,18 @@ import Foundation
 import Vault
 
 /// Creates the first admin of a new (or pre-access-control) vault and hands out its token once.
-func printFirstAdminToken(_ vault: Vault, tokenOut: String?) async throws {
+func printFirstAdminToken(_ vault: Vault, tokenOut: String?, lifetime: TimeInterval? = nil) async throws {
     let access = try await VaultAccess.open(vault, highWaterMark: .standard)
-    let issued = try await access.bootstrap()
+    let issued = try await access.bootstrap(lifetime: lifetime)
     try await access.close()
+    let expiry = issued.info.expiresAt.map { "expires \($0)" } ?? "no expiry"
     if let tokenOut {
         try writeSecret(issued.token, to: tokenOut)
-        print("first admin: \(issued.info.principal) (token id \(issued.info.id)); token written to \(tokenOut)")
+        print(
+            "first admin: \(issued.info.principal) (token id \(issued.info.id), \(expiry)); token written to \(tokenOut)"
+        )
     } else {
-        print("first admin: \(issued.info.principal) (token id \(issued.info.id))")
+        print("first admin: \(issued.info.principal) (token id \(issued.info.id), \(expiry))")
         print("admin API token (shown once, store it safely): \(issued.token)")
     }
 }
@@ -159,15 +162,31 @@ struct TokenCreate: AsyncParsableCommand {
 
     @OptionGroup var options: VaultOptions
     @Argument(help: "The principal's name.") var name: String
-    @Option(name: .long, help: "Lifetime, e.g. 12h, 30d, 2w (default: no expiry).") var expires: String?
+    @Option(name: .long, help: "Lifetime, e.g. 12h, 30d, 2w, or never.") var expires = TokenLifetime.defaultText
     @Option(name: .long, help: "Write the token to this file (0600) instead of printing it.") var out: String?
+    @Flag(name: .long, help: "Print JSON (the token is in it unless --out is given).") var json = false
+
+    /// `--json`'s shape.
+    struct Output: Encodable {
+        var id: String
+        var principal: String
+        var expiresAt: String?
+        var token: String?
+        var file: String?
+    }
 
     func run() async throws {
-        let lifetime = try expires.map { try TokenLifetime.parse($0) }
+        let lifetime = try TokenLifetime.parseOrNever(expires)
         let issued = try await options.open().createToken(for: name, lifetime: lifetime)
         let expiry = issued.info.expiresAt.map { "expires \($0)" } ?? "no expiry"
+        if let out { try writeSecret(issued.token, to: out) }
+        if json {
+            return try printJSON(
+                Output(
+                    id: issued.info.id, principal: name, expiresAt: issued.info.expiresAt,
+                    token: out == nil ? issued.token : nil, file: out))
+        }
         if let out {
-            try writeSecret(issued.token, to: out)
             print("token \(issued.info.id) for \(name) (\(expiry)) written to \(out)")
         } else {
             progress("token \(issued.info.id) for \(name) (\(expiry)); shown once:")

@@ -5,7 +5,8 @@ import Vault
 /// `modelvault vault`: checks of the whole vault.
 struct VaultCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "vault", abstract: "Whole-vault checks: check.", subcommands: [VaultCheck.self])
+        commandName: "vault", abstract: "Whole-vault checks and the passphrase: check, passphrase change.",
+        subcommands: [VaultCheck.self, VaultPassphrase.self])
 }
 
 /// `modelvault vault check`: verifies the authenticated state and lists every bad record.

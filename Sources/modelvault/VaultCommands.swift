@@ -1,3 +1,4 @@
+import AccessControl
 import ArgumentParser
 import Foundation
 import Vault
@@ -25,9 +26,7 @@ struct VaultOptions: ParsableArguments {
     /// The secret that unlocks the vault: the identity file named by `MODELVAULT_IDENTITY_FILE`, else the passphrase.
     func unlockSecret() throws -> VaultUnlock {
         if let path = ProcessInfo.processInfo.environment["MODELVAULT_IDENTITY_FILE"], !path.isEmpty {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw CLIError("cannot read the identity file named by MODELVAULT_IDENTITY_FILE")
-            }
+            let data = try CLIFiles.read(path, what: "identity file (MODELVAULT_IDENTITY_FILE)")
             return .identities(String(decoding: data, as: UTF8.self))
         }
         guard FileManager.default.fileExists(atPath: root.appending(path: "vault.json").path) else {
@@ -64,6 +63,18 @@ struct Init: AsyncParsableCommand {
     @Option(name: .customLong("token-out"), help: "Write the first admin's API token to this file (0600).")
     var tokenOut: String?
 
+    @Option(
+        name: .customLong("token-expires"),
+        help:
+            "The first admin token's lifetime, e.g. 12h, 30d, 2w, or never (after it, `user bootstrap --break-glass`).")
+    var tokenExpires = TokenLifetime.defaultText
+
+    func validate() throws {
+        do { _ = try TokenLifetime.parseOrNever(tokenExpires) } catch {
+            throw ValidationError("--token-expires: \(error)")
+        }
+    }
+
     func run() async throws {
         let passphrase = try options.passphrase.read(prompt: "New vault passphrase: ", confirm: true)
         progress("creating vault (deriving the key-file encryption from the passphrase)...")
@@ -73,7 +84,8 @@ struct Init: AsyncParsableCommand {
         if let key = try await vault.keyVersions().last {
             print("vault recipient (key version \(key.version)): \(key.recipient)")
         }
-        try await printFirstAdminToken(vault, tokenOut: tokenOut)
+        try await printFirstAdminToken(
+            vault, tokenOut: tokenOut, lifetime: try TokenLifetime.parseOrNever(tokenExpires))
     }
 }
 
@@ -81,5 +93,5 @@ struct Init: AsyncParsableCommand {
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Vault key versions: list, rotate.",
-        subcommands: [KeysList.self, KeysRotate.self, KeysExportIdentity.self])
+        subcommands: [KeysList.self, KeysRotate.self, KeysExportIdentity.self, KeysExportVerifier.self])
 }

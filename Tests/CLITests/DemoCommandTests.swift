@@ -34,6 +34,18 @@ import Testing
         #expect(!result.stdout.contains("demo test passphrase"))
         // --dir keeps the vault, whose audit log now verifies with the CLI too.
         #expect(FileManager.default.fileExists(atPath: work.url.appending(path: "demo-vault/vault.json").path))
+        // Issue #20: a kept vault stays usable. The admin token is in a 0600 file beside it, never printed.
+        let tokenFile = work.url.appending(path: "demo-vault.admin-token")
+        let mode = try FileManager.default.attributesOfItem(atPath: tokenFile.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let token = try String(contentsOf: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!token.isEmpty && !result.stdout.contains(token))
+        #expect(result.stdout.contains("demo-vault.admin-token"))
+        let listed = try ModelVaultBinary.run(
+            ["model", "list", "--vault", "demo-vault", "--token-file", tokenFile.path],
+            environment: ["MODELVAULT_PASSPHRASE": "demo test passphrase"], in: work.url)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("breast-cancer"))
     }
 
     @Test func demoRefusesANonEmptyDirectory() throws {

@@ -68,8 +68,10 @@ import Testing
             // The vault's own identity is not a recipient any more.
             #expect(throws: (any Error).self) { try suite.decrypt(sealed, using: own) }
         }
-        #expect(FileManager.default.fileExists(atPath: output.appending(path: "manifest.json").path))
-        #expect(FileManager.default.fileExists(atPath: output.appending(path: "model.sig").path))
+        // The signed manifest where the signature names it, so the handout verifies once decrypted (issue #20).
+        #expect(FileManager.default.fileExists(atPath: output.appending(path: ".modelvault/manifest.json").path))
+        #expect(FileManager.default.fileExists(atPath: output.appending(path: ".modelvault/model.sig").path))
+        #expect(!FileManager.default.fileExists(atPath: output.appending(path: "manifest.json").path))
         await expectVaultError(.invalidRecipient) {
             try await vault.pullModel(
                 ModelReference(parsing: "m@1"), for: "nonsense", to: directory.url.appending(path: "x"))

@@ -1,0 +1,42 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Issue #20: `deploy` hands over the commands that come next, with this deployment's names in them.
+@Suite(.serialized) struct DeployNextStepsTests {
+    @Test func deployPrintsTheNextCommandsWithItsNames() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        try FileManager.default.createDirectory(at: work.appending(path: "model"), withIntermediateDirectories: true)
+        try Data([1, 2, 3]).write(to: work.appending(path: "model/weights.bin"))
+        #expect(try ModelVaultBinary.run(["model", "push", "clf", "model"], environment: env, in: work).status == 0)
+        #expect(
+            try ModelVaultBinary.run(["model", "alias", "clf@1", "production"], environment: env, in: work).status == 0)
+
+        let deployed = try ModelVaultBinary.run(
+            ["deploy", "clf", "-o", "out", "--namespace", "ml-prod", "--image-tag", "1.2.3"], environment: env, in: work
+        )
+        #expect(deployed.status == 0, "\(deployed.stderr)")
+        let steps = deployed.stderr
+        #expect(steps.contains("next steps:"))
+        #expect(steps.contains("docker build -f out/Dockerfile -t "))
+        #expect(steps.contains(":1.2.3 ."))
+        #expect(steps.contains("kubectl -n ml-prod create secret tls modelvault-tls"))
+        #expect(
+            steps.contains("kubectl -n ml-prod create secret generic modelvault-passphrase --from-file=passphrase="))
+        #expect(steps.contains("kubectl -n ml-prod exec -i vault-copy -- tar -C /vault -xf -"))
+        #expect(steps.contains("kubectl apply -k out/kubernetes"))
+        // Every file the steps name was written.
+        for file in ["out/Dockerfile", "out/kubernetes/namespace.yaml", "out/kubernetes/persistentvolumeclaim.yaml"] {
+            #expect(FileManager.default.fileExists(atPath: work.appending(path: file).path), "\(file)")
+        }
+        // The helper pod's overrides are valid JSON once the shell has put the claim's name in.
+        let line = try #require(steps.split(separator: "\n").first { $0.contains("run vault-copy") })
+        let start = try #require(line.range(of: "--overrides='")).upperBound
+        let json = String(line[start...].dropLast()).replacingOccurrences(of: #"'"$claim"'"#, with: "claim")
+        let pod = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        #expect(pod?["spec"] != nil)
+    }
+}
