@@ -36,16 +36,18 @@ extension Vault {
     /// - Returns: the stored version (its number allocated by the catalog: concurrent pushes get distinct ones).
     public func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference] = [], metrics: JSONValue? = nil,
-        publisherSignature: PublisherSignature? = nil, context: RequestContext = .local
+        publisherSignature: PublisherSignature? = nil, scan: ModelScanOptions = .standard,
+        context: RequestContext = .local
     ) async throws -> ModelVersionInfo {
         try await pushModel(
             name, from: source, datasets: datasets, metrics: metrics, publisherSignature: publisherSignature,
-            sourceLabel: { if case .files = source { "memory" } else { "push" } }(), context: context)
+            sourceLabel: { if case .files = source { "memory" } else { "push" } }(), scan: scan, context: context)
     }
 
     func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference], metrics: JSONValue?,
-        publisherSignature: PublisherSignature?, sourceLabel: String, context: RequestContext
+        publisherSignature: PublisherSignature?, sourceLabel: String, scan: ModelScanOptions = .standard,
+        context: RequestContext
     ) async throws -> ModelVersionInfo {
         try VaultNames.validate(name, kind: "model name")
         if let metrics, case .object = metrics {
@@ -69,6 +71,8 @@ extension Vault {
             for reference in unique { _ = try Self.resolveDataset(reference, db) }
             return try KeyVersionRow.current(db)
         }
+        // Scanned before anything is staged: a refused file never reaches the vault directory.
+        let scanRecord = try await Self.scanOffPool(sources, options: scan, principal: context.principal)
         let area = try StagingArea(in: layout.staging)
         let staged = try await stage(sources, into: area, recipient: key.recipient)
         var publisher: String?
@@ -78,7 +82,8 @@ extension Vault {
         }
         return try commitModel(
             name, staged: staged, area: area, keyVersion: key.version, datasets: unique, metrics: metrics,
-            publisher: publisher, sourceLabel: sourceLabel, context: context)
+            publisher: publisher, sourceLabel: sourceLabel,
+            extensions: [Self.scanExtensionKey: try Self.extensionValue(scanRecord)], context: context)
     }
 
     private func checkPublisher(_ signature: PublisherSignature, against staged: [StagedFile]) throws {
@@ -114,7 +119,8 @@ extension Vault {
     /// the version, all inside one immediate transaction.
     private func commitModel(
         _ name: String, staged: [StagedFile], area: StagingArea, keyVersion: Int, datasets: [DatasetReference],
-        metrics: JSONValue?, publisher: String?, sourceLabel: String, context: RequestContext
+        metrics: JSONValue?, publisher: String?, sourceLabel: String, extensions: [String: JSONValue],
+        context: RequestContext
     ) throws -> ModelVersionInfo {
         let layout = self.layout
         let signer = self.signer
@@ -141,7 +147,7 @@ extension Vault {
                 let manifest = VersionManifest(
                     model: name, version: version, createdAt: now, createdBy: context.principal, source: sourceLabel,
                     files: staged.map { .init(path: $0.path, size: $0.digest.size, sha256: $0.digest.hex) },
-                    lineage: lineage, metrics: metrics, publisher: publisher)
+                    lineage: lineage, metrics: metrics, publisher: publisher, extensions: extensions)
                 let manifestBytes = try manifest.encoded()
                 let bundle = try signer.sign(
                     manifest.signedEntries(manifestBytes: manifestBytes), modelName: "\(name)@\(version)",

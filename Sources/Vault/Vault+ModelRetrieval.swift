@@ -7,6 +7,8 @@ struct CheckedVersion: Sendable {
     var row: ModelVersionRow
     var directory: URL
     var files: [StoredFile]
+    /// The signed manifest, checked against the vault key and the catalog.
+    var manifest: VersionManifest
 }
 
 extension Vault {
@@ -145,7 +147,7 @@ extension Vault {
         guard manifest.model == row.name, manifest.version == row.version,
             manifest.files.sorted(by: { $0.path < $1.path }) == catalogFiles
         else { throw VaultError(.tampered, "the catalog entry of \(label) does not match its signed manifest") }
-        return CheckedVersion(row: row, directory: directory, files: files)
+        return CheckedVersion(row: row, directory: directory, files: files, manifest: manifest)
     }
 
     func identities(for checked: CheckedVersion) throws -> [String] {

@@ -58,16 +58,18 @@ extension VaultSession {
 
     // MARK: Models
 
-    /// `model.push`: pushes a new model version. Naming a dataset as lineage needs `data.show` on it.
+    /// `model.push`: pushes a new model version. Naming a dataset as lineage needs `data.show` on it; every
+    /// file is scanned, and accepting a finding (`scan.accept`) needs `model.scan` on the model.
     public func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference] = [], metrics: JSONValue? = nil,
-        publisherSignature: PublisherSignature? = nil
+        publisherSignature: PublisherSignature? = nil, scan: ModelScanOptions = .standard
     ) async throws -> ModelVersionInfo {
         try await checkLineage(datasets)
+        try await checkAccepting(scan, model: name)
         return try await perform(.modelPush, on: .model(name)) {
             try await vault.pushModel(
                 name, from: source, datasets: datasets, metrics: metrics, publisherSignature: publisherSignature,
-                context: context)
+                scan: scan, context: context)
         }
     }
 

@@ -27,7 +27,12 @@ private func readMetrics(_ path: String?) throws -> JSONValue? {
 /// `modelvault model push NAME PATH`.
 struct ModelPush: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "push", abstract: "Encrypt, sign and store a model file or directory; prints NAME@VERSION.")
+        commandName: "push", abstract: "Encrypt, sign and store a model file or directory; prints NAME@VERSION.",
+        discussion: """
+            Every file is scanned first (as `modelvault scan` does); a finding at or above the policy's threshold \
+            refuses the push with exit code 7 unless accepted with --accept, which needs the model.scan permission \
+            (admins and security engineers) and is audited. The scan result is stored in the signed manifest.
+            """)
 
     @OptionGroup var options: VaultOptions
     @Argument(help: "The model's name.") var name: String
@@ -39,6 +44,7 @@ struct ModelPush: AsyncParsableCommand {
     var signature: String?
     @Option(name: .customLong("publisher-key"), help: "The publisher's public key (PEM) for --signature.")
     var publisherKey: String?
+    @OptionGroup var scan: PushScanOptions
 
     func validate() throws {
         guard (signature == nil) == (publisherKey == nil) else {
@@ -69,7 +75,8 @@ struct ModelPush: AsyncParsableCommand {
         let vault = try await options.open()
         progress("hashing, encrypting and signing...")
         let info = try await vault.pushModel(
-            name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher)
+            name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher,
+            scan: scan.options)
         print(info.reference)
     }
 }

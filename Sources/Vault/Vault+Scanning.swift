@@ -1,0 +1,106 @@
+import Foundation
+public import ModelScan
+
+extension Vault {
+    /// The manifest extension key that holds a ``ModelScanRecord``.
+    static let scanExtensionKey = "scan"
+
+    /// Scans every file of a push before anything is staged and refuses the push when a finding at or above the
+    /// policy's threshold is not accepted. Files on disk are read in bounded chunks; nothing in them is executed.
+    ///
+    /// - Returns: the record to store in the version's signed manifest.
+    nonisolated static func scan(
+        _ sources: [(path: String, source: FileSource)], options: ModelScanOptions, principal: String
+    ) throws -> ModelScanRecord {
+        let scanner = ModelScanner()
+        var files: [ModelScanRecord.File] = []
+        for (path, source) in sources {
+            let report: ScanReport
+            switch source {
+            case .memory(let data):
+                report = scanner.scan(bytes: [UInt8](data), name: path)
+            case .file(let url):
+                do {
+                    report = try scanner.scan(path: url.path(percentEncoded: false))
+                } catch {
+                    throw VaultError(.unreadableInput, "the model scanner cannot read \(path)")
+                }
+            }
+            files.append(scanned(report, as: path))
+        }
+        return try admit(files, options: options, principal: principal)
+    }
+
+    /// Scans decrypted files already in memory (a stored version, for `model scan`).
+    nonisolated static func scan(
+        _ plaintext: [String: Data], options: ModelScanOptions, principal: String
+    ) throws -> ModelScanRecord {
+        try scan(plaintext.keys.sorted().map { ($0, .memory(plaintext[$0]!)) }, options: options, principal: principal)
+    }
+
+    /// ``scan(_:options:principal:)`` on a dispatch thread: a large file's scan blocks on reads.
+    nonisolated static func scanOffPool(
+        _ sources: [(path: String, source: FileSource)], options: ModelScanOptions, principal: String
+    ) async throws -> ModelScanRecord {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try scan(sources, options: options, principal: principal) })
+            }
+        }
+    }
+
+    /// The record for `files`, or ``VaultError/Code/scanRefused`` naming every unaccepted finding at or above
+    /// the threshold. Accepted entries that match no such finding are not recorded.
+    private nonisolated static func admit(
+        _ files: [ModelScanRecord.File], options: ModelScanOptions, principal: String
+    ) throws -> ModelScanRecord {
+        var record = ModelScanRecord(
+            scanner: ModelScanRecord.currentScanner, policy: options.policy, scannedAt: CatalogTime.now(),
+            scannedBy: principal, files: files, accepted: [])
+        let refused = record.refused
+        record.accepted = refused.filter { qualified in
+            options.accept.contains(qualified)
+                || options.accept.contains(String(qualified[qualified.index(after: qualified.firstIndex(of: "#")!)...]))
+        }
+        let remaining = record.refused
+        guard remaining.isEmpty else {
+            let shown = remaining.prefix(10).joined(separator: ", ")
+            let more = remaining.count > 10 ? " and \(remaining.count - 10) more" : ""
+            var error = VaultError(
+                .scanRefused, "refused by the model scanner (\(options.policy.rawValue) policy): \(shown)\(more)")
+            error.refusedFindings = remaining
+            throw error
+        }
+        return record
+    }
+
+    /// A report relabelled with the file's path inside the version (never the pusher's local path).
+    private nonisolated static func scanned(_ report: ScanReport, as path: String) -> ModelScanRecord.File {
+        ModelScanRecord.File(
+            path: path, formats: report.formats,
+            findings: report.findings.map {
+                Finding(
+                    rule: $0.rule, severity: $0.severity, file: path, member: $0.member, offset: $0.offset,
+                    subject: $0.subject, message: $0.message)
+            })
+    }
+
+    /// The scan record in a version's signed manifest, or nil for a version stored before the scanner existed.
+    /// The manifest is checked against the vault key and the catalog first, so an altered record is refused.
+    public func scanRecord(_ reference: ModelReference) throws -> ModelScanRecord? {
+        try Self.scanRecord(in: checkedVersion(reference).manifest)
+    }
+
+    static func scanRecord(in manifest: VersionManifest) throws -> ModelScanRecord? {
+        guard let value = manifest.extensions?[scanExtensionKey] else { return nil }
+        do {
+            return try JSONDecoder().decode(ModelScanRecord.self, from: JSONEncoder().encode(value))
+        } catch {
+            throw VaultError(.tampered, "the scan record of \(manifest.model)@\(manifest.version) is malformed")
+        }
+    }
+
+    static func extensionValue(_ record: ModelScanRecord) throws -> JSONValue {
+        try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(record))
+    }
+}
