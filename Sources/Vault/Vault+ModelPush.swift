@@ -46,7 +46,7 @@ extension Vault {
 
     func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference], metrics: JSONValue?,
-        publisherSignature: PublisherSignature?, sourceLabel: String, scan: ModelScanOptions = .standard,
+        publisherSignature: PublisherSignature?, sourceLabel: String, scan: ModelScanOptions? = .standard,
         context: RequestContext
     ) async throws -> ModelVersionInfo {
         try VaultNames.validate(name, kind: "model name")
@@ -72,7 +72,9 @@ extension Vault {
             return try KeyVersionRow.current(db)
         }
         // Scanned before anything is staged: a refused file never reaches the vault directory.
-        let scanRecord = try await Self.scanOffPool(sources, options: scan, principal: context.principal)
+        // (nil only in tests: a version as stored before the scanner existed.)
+        var scanRecord: ModelScanRecord?
+        if let scan { scanRecord = try await Self.scanOffPool(sources, options: scan, principal: context.principal) }
         let area = try StagingArea(in: layout.staging)
         let staged = try await stage(sources, into: area, recipient: key.recipient)
         var publisher: String?
@@ -83,7 +85,7 @@ extension Vault {
         return try commitModel(
             name, staged: staged, area: area, keyVersion: key.version, datasets: unique, metrics: metrics,
             publisher: publisher, sourceLabel: sourceLabel,
-            extensions: [Self.scanExtensionKey: try Self.extensionValue(scanRecord)], context: context)
+            extensions: try scanRecord.map { [Self.scanExtensionKey: try Self.extensionValue($0)] }, context: context)
     }
 
     private func checkPublisher(_ signature: PublisherSignature, against staged: [StagedFile]) throws {
@@ -119,7 +121,7 @@ extension Vault {
     /// the version, all inside one immediate transaction.
     private func commitModel(
         _ name: String, staged: [StagedFile], area: StagingArea, keyVersion: Int, datasets: [DatasetReference],
-        metrics: JSONValue?, publisher: String?, sourceLabel: String, extensions: [String: JSONValue],
+        metrics: JSONValue?, publisher: String?, sourceLabel: String, extensions: [String: JSONValue]?,
         context: RequestContext
     ) throws -> ModelVersionInfo {
         let layout = self.layout

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 public import ModelScan
 
 extension Vault {
@@ -10,7 +11,8 @@ extension Vault {
     ///
     /// - Returns: the record to store in the version's signed manifest.
     nonisolated static func scan(
-        _ sources: [(path: String, source: FileSource)], options: ModelScanOptions, principal: String
+        _ sources: [(path: String, source: FileSource)], options: ModelScanOptions, principal: String,
+        refusing: Bool = true
     ) throws -> ModelScanRecord {
         let scanner = ModelScanner()
         var files: [ModelScanRecord.File] = []
@@ -28,14 +30,85 @@ extension Vault {
             }
             files.append(scanned(report, as: path))
         }
-        return try admit(files, options: options, principal: principal)
+        return try admit(files, options: options, principal: principal, refusing: refusing)
     }
 
-    /// Scans decrypted files already in memory (a stored version, for `model scan`).
-    nonisolated static func scan(
-        _ plaintext: [String: Data], options: ModelScanOptions, principal: String
-    ) throws -> ModelScanRecord {
-        try scan(plaintext.keys.sorted().map { ($0, .memory(plaintext[$0]!)) }, options: options, principal: principal)
+    /// Re-scans a stored version in memory: its files are decrypted and checked against the signed manifest
+    /// first, never written to disk. The record is returned whatever it finds (see ``ModelScanRecord/refused``).
+    public func rescanModel(
+        _ reference: ModelReference, policy: ScanPolicy = .default, context: RequestContext = .local
+    ) async throws -> ModelScanRecord {
+        let plaintext = try await loadModel(reference)
+        let sources: [(path: String, source: FileSource)] = plaintext.keys.sorted().map {
+            ($0, .memory(plaintext[$0]!))
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    with: Result {
+                        try Self.scan(
+                            sources, options: ModelScanOptions(policy: policy), principal: context.principal,
+                            refusing: false)
+                    })
+            }
+        }
+    }
+
+    /// Stores `record` in the signed manifest of a version that has none (stored before the scanner existed):
+    /// the manifest is rewritten with the record, signed with the current vault key and its digest updated in
+    /// the catalog, all under the catalog's write lock. A version that already has a record keeps it.
+    ///
+    /// - Returns: whether the record was stored.
+    @discardableResult
+    public func storeScanRecord(_ record: ModelScanRecord, for reference: ModelReference) throws -> Bool {
+        let checked = try checkedVersion(reference)
+        guard try Self.scanRecord(in: checked.manifest) == nil else { return false }
+        var manifest = checked.manifest
+        manifest.extensions = (manifest.extensions ?? [:]).merging([
+            Self.scanExtensionKey: try Self.extensionValue(record)
+        ]) { $1 }
+        let bytes = try manifest.encoded()
+        let label = "\(checked.row.name)@\(checked.row.version)"
+        let bundle = try signer.sign(
+            manifest.signedEntries(manifestBytes: bytes), modelName: label, privateKeyPEM: keyRing.signingKey)
+        let fingerprint = Self.fingerprint(ofPEM: keyRing.signingPublicKey)
+        let manifestURL = checked.directory.appending(path: VersionManifest.fileName)
+        let signatureURL = checked.directory.appending(path: VersionManifest.signatureFileName)
+        let previous = (
+            manifest: try Data(contentsOf: manifestURL), signature: try Data(contentsOf: signatureURL)
+        )
+        var written = false
+        do {
+            try catalog.write { db in
+                // Checked again under the write lock: nobody replaced the manifest since it was verified.
+                let current = try String.fetchOne(
+                    db, sql: "SELECT manifest_sha256 FROM model_versions WHERE id = ?", arguments: [checked.row.id])
+                guard current == checked.row.manifestSHA256 else {
+                    throw VaultError(.tampered, "the manifest of \(label) changed while it was scanned")
+                }
+                written = true
+                try VaultFiles.writeAtomically(bytes, to: manifestURL)
+                try VaultFiles.writeAtomically(bundle, to: signatureURL)
+                try db.execute(
+                    sql: "UPDATE model_versions SET manifest_sha256 = ?, signer = ? WHERE id = ?",
+                    arguments: [FileDigest(of: bytes).hex, fingerprint, checked.row.id])
+            }
+        } catch {
+            // The transaction rolled back: put the files it matched back.
+            if written {
+                try? VaultFiles.writeAtomically(previous.manifest, to: manifestURL)
+                try? VaultFiles.writeAtomically(previous.signature, to: signatureURL)
+            }
+            throw error
+        }
+        return true
+    }
+
+    /// Every stored version as `NAME@VERSION` references, oldest first per model.
+    public func allModelVersions() throws -> [ModelReference] {
+        try models().flatMap { summary in
+            try summary.versions.map { try ModelReference(name: summary.name, selector: .version($0)) }
+        }
     }
 
     /// ``scan(_:options:principal:)`` on a dispatch thread: a large file's scan blocks on reads.
@@ -52,7 +125,7 @@ extension Vault {
     /// The record for `files`, or ``VaultError/Code/scanRefused`` naming every unaccepted finding at or above
     /// the threshold. Accepted entries that match no such finding are not recorded.
     private nonisolated static func admit(
-        _ files: [ModelScanRecord.File], options: ModelScanOptions, principal: String
+        _ files: [ModelScanRecord.File], options: ModelScanOptions, principal: String, refusing: Bool
     ) throws -> ModelScanRecord {
         var record = ModelScanRecord(
             scanner: ModelScanRecord.currentScanner, policy: options.policy, scannedAt: CatalogTime.now(),
@@ -63,7 +136,7 @@ extension Vault {
                 || options.accept.contains(String(qualified[qualified.index(after: qualified.firstIndex(of: "#")!)...]))
         }
         let remaining = record.refused
-        guard remaining.isEmpty else {
+        guard remaining.isEmpty || !refusing else {
             let shown = remaining.prefix(10).joined(separator: ", ")
             let more = remaining.count > 10 ? " and \(remaining.count - 10) more" : ""
             var error = VaultError(

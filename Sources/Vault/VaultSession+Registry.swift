@@ -100,10 +100,12 @@ extension VaultSession {
         try await perform(.modelShow, on: .model(name)) { try await vault.modelVersions(name) }
     }
 
-    /// `model.show`: one version's metadata.
+    /// `model.show`: one version's metadata, with the scan record from its signed manifest.
     public func model(_ reference: ModelReference) async throws -> ModelVersionInfo {
         try await perform(.modelShow, on: .model(reference.name), resource: "model:\(reference)") {
-            try await vault.model(reference)
+            var info = try await vault.model(reference)
+            info.scan = try await vault.scanRecord(ModelReference(name: info.name, selector: .version(info.version)))
+            return info
         }
     }
 

@@ -9,7 +9,7 @@ struct ModelCommand: AsyncParsableCommand {
         abstract: "Encrypted, signed, versioned models: push, list, show, pull, verify, alias, import-fernet.",
         subcommands: [
             ModelPush.self, ModelList.self, ModelShow.self, ModelPull.self, ModelVerify.self, ModelAlias.self,
-            ModelImportFernet.self,
+            ModelImportFernet.self, ModelRescan.self,
         ])
 }
 
@@ -125,6 +125,8 @@ struct ModelShow: AsyncParsableCommand {
         for file in info.files { print("  \(file.path)  \(file.size) bytes  sha256:\(file.sha256)") }
         print("lineage:" + (info.lineage.isEmpty ? "   (none)" : ""))
         for entry in info.lineage { print("  \(entry.dataset)@\(entry.version)  sha256:\(entry.digest)") }
+        print("scan:      \(info.scan?.summary ?? "never scanned (run `modelvault model scan --all`)")")
+        for accepted in info.scan?.accepted ?? [] { print("  accepted: \(accepted)") }
         if let metrics = info.metrics {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -146,6 +146,27 @@ enum HostilePickles {
             })
     }
 
+    @Test func modelShowAndTheComplianceReportShowTheScan() async throws {
+        let fixture = try await AccessFixture()
+        let refused = try await refusedFindings(HostilePickles.osSystem, in: fixture.vault)
+        _ = try await fixture.admin.pushModel(
+            "accepted", from: .files(["m.pkl": HostilePickles.osSystem]), scan: ModelScanOptions(accept: refused))
+        _ = try await fixture.vault.pushModel(
+            "old", from: .files(["m.pkl": HostilePickles.benign]), datasets: [], metrics: nil,
+            publisherSignature: nil, sourceLabel: "push", scan: nil, context: .local)
+        let shown = try await fixture.admin.model(ModelReference(parsing: "accepted@1"))
+        #expect(shown.scan?.accepted == refused)
+        #expect(shown.scan?.summary.contains("1 accepted") == true)
+        #expect(try await fixture.admin.model(ModelReference(parsing: "old@1")).scan == nil)
+
+        let report = try await fixture.admin.complianceReport()
+        #expect(report.models.first { $0.reference == "accepted@1" }?.acceptedFindings == refused)
+        #expect(report.models.first { $0.reference == "old@1" }?.scan == nil)
+        #expect(report.findings.contains { $0.kind == "unscanned-version" && $0.subject == "model:old@1" })
+        #expect(report.findings.contains { $0.kind == "accepted-scan-finding" && $0.subject == "model:accepted@1" })
+        #expect(report.markdown().contains("never scanned"))
+    }
+
     private func refusedFindings(_ pickle: Data, in vault: Vault) async throws -> [String] {
         do {
             _ = try await vault.pushModel("probe", from: .files(["m.pkl": pickle]))
