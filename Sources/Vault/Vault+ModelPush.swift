@@ -73,10 +73,12 @@ extension Vault {
         }
         // Scanned before anything is staged: a refused file never reaches the vault directory.
         // (nil only in tests: a version as stored before the scanner existed.)
+        let scannedFiles = Self.identities(sources)
         var scanRecord: ModelScanRecord?
         if let scan { scanRecord = try await Self.scanOffPool(sources, options: scan, principal: context.principal) }
         let area = try StagingArea(in: layout.staging)
         let staged = try await stage(sources, into: area, recipient: key.recipient)
+        try Self.requireUnchanged(sources, since: scannedFiles)
         var publisher: String?
         if let publisherSignature {
             try checkPublisher(publisherSignature, against: staged)

@@ -2,6 +2,12 @@ import Foundation
 import GRDB
 public import ModelScan
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension Vault {
     /// The manifest extension key that holds a ``ModelScanRecord``.
     static let scanExtensionKey = "scan"
@@ -119,6 +125,45 @@ extension Vault {
             DispatchQueue.global().async {
                 continuation.resume(with: Result { try scan(sources, options: options, principal: principal) })
             }
+        }
+    }
+
+    /// What identifies a file's contents without reading them: device, inode, size and change time. The
+    /// change time is set by the kernel on every write or rename and cannot be set back without root.
+    struct FileIdentity: Equatable, Sendable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var changeSeconds: Int
+        var changeNanoseconds: Int
+    }
+
+    /// The identities of `sources`' files on disk (memory sources have none), taken before the scan.
+    nonisolated static func identities(_ sources: [(path: String, source: FileSource)]) -> [String: FileIdentity] {
+        var result: [String: FileIdentity] = [:]
+        for case (let path, .file(let url)) in sources {
+            var info = stat()
+            guard lstat(url.path(percentEncoded: false), &info) == 0 else { continue }
+            #if canImport(Darwin)
+            let changed = info.st_ctimespec
+            #else
+            let changed = info.st_ctim
+            #endif
+            result[path] = FileIdentity(
+                device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+                changeSeconds: Int(changed.tv_sec), changeNanoseconds: Int(changed.tv_nsec))
+        }
+        return result
+    }
+
+    /// Refuses a push whose files changed between the scan and the end of staging: what was encrypted must be
+    /// what was scanned.
+    nonisolated static func requireUnchanged(
+        _ sources: [(path: String, source: FileSource)], since before: [String: FileIdentity]
+    ) throws {
+        let after = identities(sources)
+        for (path, identity) in before where after[path] != identity {
+            throw VaultError(.unreadableInput, "\(path) changed while it was scanned and encrypted; push again")
         }
     }
 

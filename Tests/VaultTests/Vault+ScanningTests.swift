@@ -146,6 +146,27 @@ enum HostilePickles {
             })
     }
 
+    /// The attack: swap a scanned file's contents for a hostile pickle before it is encrypted. The push compares
+    /// each file's inode and change time before the scan and after staging.
+    @Test func aFileChangedBetweenTheScanAndStagingIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.url.appending(path: "weights.bin")
+        try HostilePickles.benign.write(to: file)
+        let sources: [(path: String, source: FileSource)] = [("weights.bin", .file(file))]
+        let before = Vault.identities(sources)
+        try Vault.requireUnchanged(sources, since: before)
+        let handle = try FileHandle(forWritingTo: file)
+        try handle.write(contentsOf: HostilePickles.osSystem)
+        try handle.close()
+        #expect(throws: VaultError.self) { try Vault.requireUnchanged(sources, since: before) }
+        // Replaced by rename (a new inode), with the original size.
+        let other = directory.url.appending(path: "other")
+        try HostilePickles.benign.write(to: other)
+        let renamed = Vault.identities(sources)
+        #expect(rename(other.path(percentEncoded: false), file.path(percentEncoded: false)) == 0)
+        #expect(throws: VaultError.self) { try Vault.requireUnchanged(sources, since: renamed) }
+    }
+
     @Test func modelShowAndTheComplianceReportShowTheScan() async throws {
         let fixture = try await AccessFixture()
         let refused = try await refusedFindings(HostilePickles.osSystem, in: fixture.vault)
