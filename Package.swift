@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "Vault",
             dependencies: [
-                "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", crypto,
+                "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", "ModelScan", crypto,
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -158,7 +158,7 @@ let package = Package(
         .testTarget(
             name: "VaultTests",
             dependencies: [
-                "Vault", "VaultCrypto", "ModelSigning", "AccessControl", "AuditLog", "TestSupport", crypto,
+                "Vault", "VaultCrypto", "ModelSigning", "AccessControl", "AuditLog", "ModelScan", "TestSupport", crypto,
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),

@@ -43,15 +43,16 @@ extension ComplianceReport {
             Table(
                 title: "Model versions",
                 header: [
-                    "version", "encryption", "key versions", "signature", "last verification", "aliases", "access",
-                    "denied attempts (model)",
+                    "version", "encryption", "key versions", "signature", "last verification", "scan", "aliases",
+                    "access", "denied attempts (model)",
                 ],
                 rows: models.map {
                     [
                         $0.reference, $0.encryption, $0.keyVersions.map { "v\($0)" }.joined(separator: ", "),
                         $0.signatureStatus,
                         $0.lastVerification.map { "\($0.ok ? "passed" : "FAILED") \($0.at) by \($0.by)" } ?? "never",
-                        $0.aliases.joined(separator: ", "), accessText($0.access), String($0.deniedAttempts),
+                        $0.scan ?? "never scanned", $0.aliases.joined(separator: ", "), accessText($0.access),
+                        String($0.deniedAttempts),
                     ]
                 }),
             Table(

@@ -72,6 +72,10 @@ public struct ComplianceReport: Sendable, Codable, Equatable {
         public var access: [AccessCount]
         /// Denied attempts on this model (any version).
         public var deniedAttempts: Int
+        /// The model scanner's record from the signed manifest (summary), or nil: never scanned.
+        public var scan: String? = nil
+        /// Findings admitted with `--accept` (`FILE#FINDING-ID`).
+        public var acceptedFindings: [String] = []
     }
 
     /// Something that needs attention.

@@ -39,17 +39,19 @@ extension Vault {
     public func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference] = [], metrics: JSONValue? = nil,
         publisherSignature: PublisherSignature? = nil, extensions: [String: JSONValue] = [:],
+        scan: ModelScanOptions = .standard,
         context: RequestContext = .local
     ) async throws -> ModelVersionInfo {
         try await pushModel(
             name, from: source, datasets: datasets, metrics: metrics, publisherSignature: publisherSignature,
             sourceLabel: { if case .files = source { "memory" } else { "push" } }(), extensions: extensions,
-            context: context)
+            scan: scan, context: context)
     }
 
     func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference], metrics: JSONValue?,
         publisherSignature: PublisherSignature?, sourceLabel: String, extensions: [String: JSONValue] = [:],
+        scan: ModelScanOptions? = .standard,
         context: RequestContext
     ) async throws -> ModelVersionInfo {
         try VaultNames.validate(name, kind: "model name")
@@ -74,8 +76,14 @@ extension Vault {
             for reference in unique { _ = try Self.resolveDataset(reference, db) }
             return try KeyVersionRow.current(db)
         }
+        // Scanned before anything is staged: a refused file never reaches the vault directory.
+        // (nil only in tests: a version as stored before the scanner existed.)
+        let scannedFiles = Self.identities(sources)
+        var scanRecord: ModelScanRecord?
+        if let scan { scanRecord = try await Self.scanOffPool(sources, options: scan, principal: context.principal) }
         let area = try StagingArea(in: layout.staging)
         let staged = try await stage(sources, into: area, recipient: key.recipient)
+        try Self.requireUnchanged(sources, since: scannedFiles)
         var publisher: String?
         if let publisherSignature {
             try checkPublisher(publisherSignature, against: staged)
@@ -83,7 +91,11 @@ extension Vault {
         }
         return try commitModel(
             name, staged: staged, area: area, keyVersion: key.version, datasets: unique, metrics: metrics,
-            publisher: publisher, sourceLabel: sourceLabel, extensions: extensions, context: context)
+            publisher: publisher, sourceLabel: sourceLabel,
+            extensions: try extensions.merging(
+                try scanRecord.map { [Self.scanExtensionKey: try Self.extensionValue($0)] } ?? [:]
+            ) { _, scanned in scanned },
+            context: context)
     }
 
     private func checkPublisher(_ signature: PublisherSignature, against staged: [StagedFile]) throws {

@@ -9,6 +9,8 @@ struct CheckedVersion: Sendable {
     var files: [StoredFile]
     /// The signed manifest's `extensions` (format metadata such as an ONNX signature).
     var extensions: [String: JSONValue] = [:]
+    /// The signed manifest, checked against the vault key and the catalog.
+    var manifest: VersionManifest
 }
 
 extension Vault {
@@ -149,7 +151,8 @@ extension Vault {
         guard manifest.model == row.name, manifest.version == row.version,
             manifest.files.sorted(by: { $0.path < $1.path }) == catalogFiles
         else { throw VaultError(.tampered, "the catalog entry of \(label) does not match its signed manifest") }
-        return CheckedVersion(row: row, directory: directory, files: files, extensions: manifest.extensions ?? [:])
+        return CheckedVersion(
+            row: row, directory: directory, files: files, extensions: manifest.extensions ?? [:], manifest: manifest)
     }
 
     func identities(for checked: CheckedVersion) throws -> [String] {

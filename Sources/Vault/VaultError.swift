@@ -27,6 +27,8 @@ public struct VaultError: Error, CustomStringConvertible, Equatable, Sendable {
         case rotationInterrupted
         case invalidRecipient
         case legacyImportFailed
+        /// The model scanner found something at or above the policy's threshold that nobody accepted.
+        case scanRefused
         case storage
         /// A new passphrase is below ``PassphrasePolicy``.
         case weakPassphrase
@@ -36,6 +38,8 @@ public struct VaultError: Error, CustomStringConvertible, Equatable, Sendable {
     public let code: Code
     /// A one-line, secret-free explanation.
     public let description: String
+    /// For ``Code/scanRefused``: every refused finding as `FILE#FINDING-ID`.
+    public internal(set) var refusedFindings: [String] = []
 
     init(_ code: Code, _ description: String) {
         self.code = code

@@ -79,6 +79,9 @@ public struct ModelVersionInfo: Sendable, Codable, Equatable {
     public var lineage: [LineageEntry]
     /// Aliases currently pointing at it.
     public var aliases: [String]
+    /// The model scanner's record from the signed manifest: filled by `model.show` of one version (nil there
+    /// means never scanned), nil elsewhere.
+    public var scan: ModelScanRecord? = nil
     /// `NAME@VERSION`.
     public var reference: String { "\(name)@\(version)" }
     /// The total plaintext size.

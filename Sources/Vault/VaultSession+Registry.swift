@@ -58,16 +58,19 @@ extension VaultSession {
 
     // MARK: Models
 
-    /// `model.push`: pushes a new model version. Naming a dataset as lineage needs `data.show` on it.
+    /// `model.push`: pushes a new model version. Naming a dataset as lineage needs `data.show` on it; every
+    /// file is scanned, and accepting a finding (`scan.accept`) needs `model.scan` on the model.
     public func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference] = [], metrics: JSONValue? = nil,
-        publisherSignature: PublisherSignature? = nil, extensions: [String: JSONValue] = [:]
+        publisherSignature: PublisherSignature? = nil, extensions: [String: JSONValue] = [:],
+        scan: ModelScanOptions = .standard
     ) async throws -> ModelVersionInfo {
         try await checkLineage(datasets)
+        try await checkAccepting(scan, model: name)
         return try await perform(.modelPush, on: .model(name)) {
             try await vault.pushModel(
                 name, from: source, datasets: datasets, metrics: metrics, publisherSignature: publisherSignature,
-                extensions: extensions, context: context)
+                extensions: extensions, scan: scan, context: context)
         }
     }
 
@@ -106,10 +109,12 @@ extension VaultSession {
         try await perform(.modelShow, on: .model(name)) { try await vault.modelVersions(name) }
     }
 
-    /// `model.show`: one version's metadata.
+    /// `model.show`: one version's metadata, with the scan record from its signed manifest.
     public func model(_ reference: ModelReference) async throws -> ModelVersionInfo {
         try await perform(.modelShow, on: .model(reference.name), resource: "model:\(reference)") {
-            try await vault.model(reference)
+            var info = try await vault.model(reference)
+            info.scan = try await vault.scanRecord(ModelReference(name: info.name, selector: .version(info.version)))
+            return info
         }
     }
 

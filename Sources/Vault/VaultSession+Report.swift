@@ -68,6 +68,8 @@ extension VaultSession {
             for info in try await vault.modelVersions(summary.name) {
                 let reference = try ModelReference(name: info.name, selector: .version(info.version))
                 let status = await vault.signatureStatus(reference)
+                // A manifest that does not check already shows in the signature column.
+                let scan = try? await vault.scanRecord(reference)
                 modelRows.append(
                     .init(
                         reference: info.reference, createdBy: info.createdBy, createdAt: info.createdAt,
@@ -75,7 +77,8 @@ extension VaultSession {
                         signer: info.signer, publisher: info.publisher, signatureStatus: status,
                         lastVerification: lastVerification[info.reference], aliases: info.aliases,
                         access: accessCounts("model:\(info.reference)"),
-                        deniedAttempts: deniedByName["model:\(info.name)"] ?? 0))
+                        deniedAttempts: deniedByName["model:\(info.name)"] ?? 0, scan: scan?.summary,
+                        acceptedFindings: scan?.accepted ?? []))
             }
         }
 
@@ -95,6 +98,18 @@ extension VaultSession {
                     .init(
                         severity: "high", kind: "unsigned-version", subject: "model:\(model.reference)",
                         message: "signature or manifest does not check: \(model.signatureStatus)"))
+            }
+            if model.signatureStatus == "valid", model.scan == nil {
+                findings.append(
+                    .init(
+                        severity: "medium", kind: "unscanned-version", subject: "model:\(model.reference)",
+                        message: "stored before the model scanner existed; run `modelvault model scan --all`"))
+            }
+            for accepted in model.acceptedFindings {
+                findings.append(
+                    .init(
+                        severity: "low", kind: "accepted-scan-finding", subject: "model:\(model.reference)",
+                        message: "scanner finding accepted on push: \(accepted)"))
             }
             if model.lastVerification?.ok != true {
                 findings.append(

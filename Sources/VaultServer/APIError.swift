@@ -45,6 +45,10 @@ struct APIError: Error, Sendable {
             case .conflict: return APIError(status: .conflict, message: "conflicts with the registry's state")
             case .invalid: return .badRequest("invalid request")
             case .forbidden: return APIError(status: .forbidden, message: "permission denied")
+            case .refusedByScanner:
+                return APIError(
+                    status: .unprocessableContent,
+                    message: "refused by the model scanner: " + error.findings.prefix(10).joined(separator: ", "))
             }
         case let error as any HTTPResponseError:
             switch error.status {

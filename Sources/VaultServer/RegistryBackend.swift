@@ -150,9 +150,22 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         case conflict
         case invalid
         case forbidden
+        case refusedByScanner
     }
 
     let code: Code
+    /// For ``refusedByScanner(_:)``: the refused findings (`FILE#FINDING-ID`), which name no secret.
+    let findings: [String]
+
+    init(code: Code, findings: [String] = []) {
+        self.code = code
+        self.findings = findings
+    }
+
+    /// The model scanner refused a pushed file: findings at or above the policy's threshold (HTTP 422).
+    public static func refusedByScanner(_ findings: [String]) -> RegistryError {
+        RegistryError(code: .refusedByScanner, findings: findings)
+    }
 
     /// The named model, version, alias or dataset does not exist (HTTP 404).
     public static let notFound = RegistryError(code: .notFound)
@@ -171,6 +184,7 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         case .conflict: "registry: conflicts with the current state"
         case .invalid: "registry: invalid request"
         case .forbidden: "registry: permission denied"
+        case .refusedByScanner: "registry: refused by the model scanner"
         }
     }
 }

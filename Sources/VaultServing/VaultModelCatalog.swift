@@ -57,15 +57,22 @@ public struct VaultModelCatalog: ModelCatalog {
     let selections: [ModelSelection]?
     let loaded = LoadedModels()
     let logger: Logger
+    let allowUnscanned: Bool
 
     /// Creates a catalog.
     ///
-    /// - Parameter selections: the versions to serve; `nil` serves every model's `production` alias.
+    /// - Parameters:
+    ///   - selections: the versions to serve; `nil` serves every model's `production` alias.
+    ///   - allowUnscanned: also serve versions stored before the model scanner existed (no scan record in their
+    ///     signed manifest); each such load is audited as unscanned. A version whose record holds a refused
+    ///     finding is never served.
     public init(
-        access: VaultAccess, selections: [ModelSelection]? = nil, logger: Logger = Logger(label: "modelvault.catalog")
+        access: VaultAccess, selections: [ModelSelection]? = nil, allowUnscanned: Bool = false,
+        logger: Logger = Logger(label: "modelvault.catalog")
     ) {
         self.access = access
         self.selections = selections
+        self.allowUnscanned = allowUnscanned
         self.logger = logger
     }
 
@@ -113,11 +120,15 @@ public struct VaultModelCatalog: ModelCatalog {
         do {
             let reference = try ModelReference(name: name, selector: .version(version))
             let files = try await access.unlockedVault.loadModel(reference)
+            let scanned = try await scanCheck(reference)
             let served = try Self.servedModel(name: name, version: version, files: files)
             // Fail closed: a load that cannot be audited is not served.
             try await access.appendAuditEntry(
                 principal: "server", action: "model.load", resource: "model:\(key)", outcome: .allowed,
-                requestID: requestID, detail: "verified and decrypted into memory")
+                requestID: requestID,
+                detail: scanned
+                    ? "verified and decrypted into memory"
+                    : "verified and decrypted into memory; never scanned, served with --allow-unscanned")
             try access.recordServedVerification(model: name, version: version, ok: true)
             entry = .verified(served)
         } catch let error as VaultError where error.code == .keyUnavailable {
@@ -138,6 +149,34 @@ public struct VaultModelCatalog: ModelCatalog {
         }
         await loaded.store(entry, for: key)
         return entry
+    }
+}
+
+extension VaultModelCatalog {
+    /// Refuses a version the scanner never saw (unless allowed) or whose record holds a refused finding.
+    ///
+    /// - Returns: whether the version has a scan record.
+    func scanCheck(_ reference: ModelReference) async throws -> Bool {
+        guard let record = try await access.unlockedVault.scanRecord(reference) else {
+            guard allowUnscanned else { throw ScanGateRefusal.neverScanned }
+            return false
+        }
+        guard record.refused.isEmpty else { throw ScanGateRefusal.findings }
+        return true
+    }
+}
+
+/// Why serving refused a version on the scanner's account (fixed texts).
+enum ScanGateRefusal: Error, CustomStringConvertible {
+    case neverScanned
+    case findings
+
+    var description: String {
+        switch self {
+        case .neverScanned:
+            "the version was never scanned (run `modelvault model scan --all`, or serve with --allow-unscanned)"
+        case .findings: "the version's scan record holds findings the policy refuses"
+        }
     }
 }
 

@@ -143,6 +143,7 @@ public struct VaultRegistry: RegistryBackend {
         } catch let error as VaultError {
             switch error.code {
             case .notFound: throw RegistryError.notFound
+            case .scanRefused: throw RegistryError.refusedByScanner(error.refusedFindings)
             case .outputExists, .duplicateFile: throw RegistryError.conflict
             case .invalidName, .invalidReference, .invalidPath, .invalidRecipient, .emptyInput, .invalidMetrics:
                 throw RegistryError.invalid

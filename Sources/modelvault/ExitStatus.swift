@@ -61,6 +61,7 @@ enum ExitStatus: Int32, CaseIterable {
             .invalidInput
         case .signatureInvalid, .publisherSignatureInvalid, .digestMismatch, .decryptionFailed, .tampered:
             .integrity
+        case .scanRefused: .findings
         default: .failure
         }
     }

@@ -9,7 +9,7 @@ struct ModelCommand: AsyncParsableCommand {
         abstract: "Encrypted, signed, versioned models: push, list, show, pull, verify, alias, import-fernet.",
         subcommands: [
             ModelPush.self, ModelList.self, ModelShow.self, ModelPull.self, ModelVerify.self, ModelAlias.self,
-            ModelImportFernet.self,
+            ModelImportFernet.self, ModelRescan.self,
         ])
 }
 
@@ -27,7 +27,12 @@ private func readMetrics(_ path: String?) throws -> JSONValue? {
 /// `modelvault model push NAME PATH`.
 struct ModelPush: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "push", abstract: "Encrypt, sign and store a model file or directory; prints NAME@VERSION.")
+        commandName: "push", abstract: "Encrypt, sign and store a model file or directory; prints NAME@VERSION.",
+        discussion: """
+            Every file is scanned first (as `modelvault scan` does); a finding at or above the policy's threshold \
+            refuses the push with exit code 7 unless accepted with --accept, which needs the model.scan permission \
+            (admins and security engineers) and is audited. The scan result is stored in the signed manifest.
+            """)
 
     @OptionGroup var options: VaultOptions
     @Argument(help: "The model's name.") var name: String
@@ -39,6 +44,7 @@ struct ModelPush: AsyncParsableCommand {
     var signature: String?
     @Option(name: .customLong("publisher-key"), help: "The publisher's public key (PEM) for --signature.")
     var publisherKey: String?
+    @OptionGroup var scan: PushScanOptions
 
     func validate() throws {
         guard (signature == nil) == (publisherKey == nil) else {
@@ -71,7 +77,7 @@ struct ModelPush: AsyncParsableCommand {
         progress("hashing, encrypting and signing...")
         let info = try await vault.pushModel(
             name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher,
-            extensions: extensions)
+            extensions: extensions, scan: scan.options)
         print(info.reference)
     }
 }
@@ -121,6 +127,8 @@ struct ModelShow: AsyncParsableCommand {
         for file in info.files { print("  \(file.path)  \(file.size) bytes  sha256:\(file.sha256)") }
         print("lineage:" + (info.lineage.isEmpty ? "   (none)" : ""))
         for entry in info.lineage { print("  \(entry.dataset)@\(entry.version)  sha256:\(entry.digest)") }
+        print("scan:      \(info.scan?.summary ?? "never scanned (run `modelvault model scan --all`)")")
+        for accepted in info.scan?.accepted ?? [] { print("  accepted: \(accepted)") }
         if let metrics = info.metrics {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

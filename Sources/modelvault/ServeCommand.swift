@@ -25,6 +25,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to bind (0 picks a free one).") var port = 8443
     @Option(name: .customLong("tls-cert"), help: "The certificate chain, PEM.") var tlsCert: String?
     @Option(name: .customLong("tls-key"), help: "The certificate's private key, PEM.") var tlsKey: String?
+    @Flag(
+        name: .customLong("allow-unscanned"),
+        help: "Also serve versions stored before the model scanner existed (each load is audited as unscanned).")
+    var allowUnscanned = false
     @Flag(name: .customLong("self-signed"), help: "Generate a self-signed certificate (development).")
     var selfSigned = false
     @Option(name: .customLong("cert-out"), help: "With --self-signed: write its certificate here for clients.")
@@ -124,7 +128,7 @@ struct Serve: AsyncParsableCommand {
             try options.unlock(), checkpointInterval: 256, highWaterMark: .standard)
         let server = try ModelServer(
             configuration: configuration,
-            catalog: VaultModelCatalog(access: access, selections: selections),
+            catalog: VaultModelCatalog(access: access, selections: selections, allowUnscanned: allowUnscanned),
             authenticator: VaultTokenAuthenticator(access: access), audit: VaultRequestAuditor(access: access),
             registry: servingOnly ? nil : VaultRegistry(access: access))
         if let fingerprint = server.certificateFingerprint {
