@@ -135,7 +135,6 @@ public struct ModelServer: Service {
                 idleTimeout: idle))
     }
 
-
     /// Reads the certificate and key files again and makes new handshakes use them; connections already open
     /// keep theirs. A certificate or key that cannot be read, or a pair that does not match, is refused and the
     /// previous pair stays in use. Does nothing for a self-signed certificate or plain HTTP.
