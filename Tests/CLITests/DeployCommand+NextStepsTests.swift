@@ -16,7 +16,10 @@ import Testing
             try ModelVaultBinary.run(["model", "alias", "clf@1", "production"], environment: env, in: work).status == 0)
 
         let deployed = try ModelVaultBinary.run(
-            ["deploy", "clf", "-o", "out", "--namespace", "ml-prod", "--image-tag", "1.2.3"], environment: env, in: work
+            [
+                "deploy", "clf", "-o", "out", "--namespace", "ml-prod", "--image-tag", "1.2.3",
+                "--builder-image", DeployCLITests.builder, "--runtime-image", DeployCLITests.runtime,
+            ], environment: env, in: work
         )
         #expect(deployed.status == 0, "\(deployed.stderr)")
         let steps = deployed.stderr
