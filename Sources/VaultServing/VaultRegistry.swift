@@ -137,7 +137,7 @@ public struct VaultRegistry: RegistryBackend {
     }
 
     /// Maps the vault's client-side failures to 404/409/400; anything else stays a plain 500.
-    private func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as VaultError {
@@ -145,8 +145,11 @@ public struct VaultRegistry: RegistryBackend {
             case .notFound: throw RegistryError.notFound
             case .scanRefused: throw RegistryError.refusedByScanner(error.refusedFindings)
             case .outputExists, .duplicateFile: throw RegistryError.conflict
-            case .invalidName, .invalidReference, .invalidPath, .invalidRecipient, .emptyInput, .invalidMetrics:
+            case .invalidName, .invalidReference, .invalidPath, .invalidRecipient, .emptyInput, .invalidMetrics,
+                .unreadableInput, .weakPassphrase:
                 throw RegistryError.invalid
+            case .signatureInvalid, .digestMismatch, .tampered, .decryptionFailed: throw RegistryError.integrityFailed
+            case .wrongPassphrase: throw RegistryError.forbidden
             default: throw error
             }
         } catch is AccessControlError {
