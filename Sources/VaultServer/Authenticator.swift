@@ -58,6 +58,12 @@ public enum ServerAction: String, Sendable, CaseIterable {
     case verifyAudit = "audit.verify"
     /// Append an entry to the audit log (a serving-only pod's record).
     case appendAudit = "audit.append"
+    /// Train a model on a vault dataset server-side (the trained model is pushed as `model.push`).
+    case train = "train"
+    /// Evaluate a model version on a vault dataset server-side (metrics only).
+    case evaluate = "evaluate"
+    /// Run a model version server-side on rows the caller sends.
+    case predict = "predict"
 }
 
 /// What an action applies to.

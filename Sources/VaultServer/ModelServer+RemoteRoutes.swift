@@ -7,6 +7,7 @@ extension ModelServer {
     /// act); the answer is the operation's record as JSON.
     static func addRemoteRoutes(to routes: TimedRoutes, registry: (any RegistryBackend)?, state: GatewayState) {
         let maxBody = state.configuration.maxBodySize
+        let jobs = JobLimiter(limit: max(1, state.configuration.maxJobsPerPrincipal))
         @Sendable func run(
             _ operation: RemoteOperation, _ context: VaultRequestContext, status: HTTPResponse.Status = .ok
         ) async throws -> Response {
@@ -108,6 +109,32 @@ extension ModelServer {
                 throw APIError.badRequest("the entry index must be a number")
             }
             return try await run(.auditProof(index: index), context)
+        }
+        // ML jobs: bounded per principal, given the transfer routes' longer time; the backend runs the computation
+        // off the cooperative pool and does not push a trained model once the request is cancelled.
+        let jobTimeout = state.configuration.requestTimeout + state.configuration.bodyReadTimeout
+        routes.on(.train, timeout: jobTimeout) { request, context in
+            let body = try await request.body.collect(upTo: maxBody)
+            let dataset = try context.parameters.require("dataset")
+            return try await jobs.run(for: context.principal ?? "") {
+                try await run(.train(dataset: dataset, body: Data(body.readableBytesView)), context, status: .created)
+            }
+        }
+        routes.on(.evaluate, timeout: jobTimeout) { request, context in
+            let evaluate = try await decode(EvaluateRequest.self, request, limit: maxBody)
+            let model = try context.parameters.require("model")
+            let version = try context.parameters.require("version")
+            return try await jobs.run(for: context.principal ?? "") {
+                try await run(.evaluate(model: model, version: version, evaluate), context)
+            }
+        }
+        routes.on(.predict, timeout: jobTimeout) { request, context in
+            let predict = try await decode(PredictRequest.self, request, limit: maxBody)
+            let model = try context.parameters.require("model")
+            let version = try context.parameters.require("version")
+            return try await jobs.run(for: context.principal ?? "") {
+                try await run(.predict(model: model, version: version, predict), context)
+            }
         }
         routes.on(.appendAudit) { request, context in
             let entry = try await decode(AppendAuditRequest.self, request, limit: AppendAuditRequest.maxBodyBytes)

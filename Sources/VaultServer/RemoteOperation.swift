@@ -36,6 +36,39 @@ public enum RemoteOperation: Sendable, Equatable {
     case auditProof(index: UInt64)
     /// An audit entry from a serving-only pod, recorded under the caller.
     case appendAudit(AppendAuditRequest)
+    /// `train --dataset NAME[@V]`: trains on the decrypted dataset in memory and pushes the model. `body` is the
+    /// JSON request `{"model","label","version"?,"options"?}` (options: the ML engine's `TrainingOptions`), decoded
+    /// by the backend, which knows the engine.
+    case train(dataset: String, body: Data)
+    /// `evaluate NAME@V --dataset D[@V]`: metrics only.
+    case evaluate(model: String, version: String, EvaluateRequest)
+    /// `predict NAME@V --input ROWS.csv`: predictions for the caller's rows.
+    case predict(model: String, version: String, PredictRequest)
+}
+
+/// The body of `POST /v1/models/{model}/versions/{version}/evaluate`.
+public struct EvaluateRequest: Sendable, Codable, Equatable {
+    /// The dataset: `NAME` or `NAME@V`.
+    public var dataset: String
+    /// The label column; `nil` for the model's.
+    public var label: String?
+
+    /// Creates a request.
+    public init(dataset: String, label: String? = nil) {
+        self.dataset = dataset
+        self.label = label
+    }
+}
+
+/// The body of `POST /v1/models/{model}/versions/{version}/predict`, and its answer.
+public struct PredictRequest: Sendable, Codable, Equatable {
+    /// CSV rows with a header holding the model's feature columns (or, in the answer, the predictions CSV).
+    public var csv: String
+
+    /// Creates a request.
+    public init(csv: String) {
+        self.csv = csv
+    }
 }
 
 /// The body of `POST /v1/keys/rotate`.

@@ -57,6 +57,8 @@ public struct VaultServerConfiguration: Sendable {
     /// Where uploads and downloads are staged (private `0700` directories, removed after the request);
     /// `nil` for the system temporary directory.
     public var stagingDirectory: URL?
+    /// The most server-side ML jobs (train, evaluate, predict) one principal may run at once; more answer 429.
+    public var maxJobsPerPrincipal: Int = 2
     /// The request rate limit (429 beyond): per principal once authenticated; per client address for requests
     /// that fail authentication, checked before a token is looked at.
     public var rateLimit = RateLimit(requestsPerSecond: 100, burst: 200)

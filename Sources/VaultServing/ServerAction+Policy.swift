@@ -33,6 +33,9 @@ extension ServerAction {
         case .readAudit: .auditRead
         case .verifyAudit: .auditVerify
         case .appendAudit: .auditAppend
+        case .train: .train
+        case .evaluate: .evaluate
+        case .predict: .predict
         }
     }
 }

@@ -99,6 +99,12 @@ extension VaultRegistry {
                 try await session.appendAuditEntry(
                     action: request.action, resource: request.resource, outcome: outcome, detail: request.detail)
                 return DoneRecord(done: "recorded")
+            case .train(let dataset, let body):
+                return try await train(dataset: dataset, body: body, session: session)
+            case .evaluate(let model, let version, let request):
+                return try await evaluate(model: model, version: version, request, session: session)
+            case .predict(let model, let version, let request):
+                return try await predict(model: model, version: version, request, session: session)
             case .createToken:
                 throw RegistryError.invalid
             }

@@ -4,6 +4,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore
+import SampleData
 import Testing
 import Vault
 import VaultServer
@@ -46,6 +47,15 @@ import VaultServing
         Call(
             method: .post, path: "/v1/audit/entries",
             body: #"{"action":"model.load","resource":"model:alpha@1","outcome":"allowed"}"#, action: .auditAppend),
+        // Server-side ML on the fixture's placeholder model and one-column dataset: past authorisation they fail
+        // as invalid input (400), never 401/403/5xx.
+        Call(
+            method: .post, path: "/v1/datasets/alpha/train", body: #"{"model":"trained","label":"label"}"#,
+            action: .train),
+        Call(
+            method: .post, path: "/v1/models/alpha/versions/1/evaluate", body: #"{"dataset":"alpha"}"#,
+            action: .evaluate),
+        Call(method: .post, path: "/v1/models/alpha/versions/1/predict", body: #"{"csv":"a\n1\n"}"#, action: .predict),
     ]
 
     static func prepared() async throws -> ServingFixture {
@@ -243,5 +253,46 @@ extension TestClientProtocol {
         if call.body != nil { fields[.contentType] = "application/json" }
         return try await execute(
             uri: call.path, method: call.method, headers: fields, body: call.body.map { ByteBuffer(string: $0) })
+    }
+}
+
+/// Server-side train, evaluate and predict (#14) on data the server decrypts in memory.
+@Suite struct VaultServingJobsTests {
+    @Test func aDataScientistTrainsEvaluatesAndPredictsThroughTheServer() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        let csv = try Data(contentsOf: SampleData.breastCancerCSV)
+        _ = try await fixture.adminSession().addDataset("cancer", contents: ["rows.csv": csv])
+        let scientist = fixture.tokens[.dataScientist]!
+        try await withConfiguredApplication(fixture) { client in
+            let trained = try await client.json(
+                .init(
+                    method: .post, path: "/v1/datasets/cancer/train",
+                    body: #"{"model":"remote","label":"benign","options":{"kind":"logistic","epochs":3}}"#,
+                    action: .train), token: scientist)
+            #expect(trained.status == .created, "\(String(buffer: trained.body))")
+            #expect(String(buffer: trained.body).contains(#""accuracy""#))
+            let evaluated = try await client.json(
+                .init(
+                    method: .post, path: "/v1/models/remote/versions/1/evaluate", body: #"{"dataset":"cancer"}"#,
+                    action: .evaluate), token: scientist)
+            #expect(evaluated.status == .ok, "\(String(buffer: evaluated.body))")
+            let header = String(decoding: csv.prefix { $0 != 0x0A }, as: UTF8.self)
+            let firstRow = String(decoding: csv.split(separator: 0x0A)[1], as: UTF8.self)
+            let body = try String(
+                decoding: JSONEncoder().encode(PredictRequest(csv: header + "\n" + firstRow + "\n")), as: UTF8.self)
+            let predicted = try await client.json(
+                .init(method: .post, path: "/v1/models/remote/versions/1/predict", body: body, action: .predict),
+                token: scientist)
+            #expect(predicted.status == .ok, "\(String(buffer: predicted.body))")
+            #expect(String(buffer: predicted.body).contains(#""csv""#))
+            // devops holds neither train nor predict.
+            let refused = try await client.json(
+                .init(method: .post, path: "/v1/models/remote/versions/1/predict", body: body, action: .predict),
+                token: fixture.tokens[.devops])
+            #expect(refused.status == .forbidden)
+        }
+        let lineage = try await fixture.adminSession().model(ModelReference(parsing: "remote@1")).lineage
+        #expect(lineage.map(\.dataset) == ["cancer"])
     }
 }
