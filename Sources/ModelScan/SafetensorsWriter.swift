@@ -49,7 +49,8 @@ enum SafetensorsWriter {
         if lstat(output, &status) == 0 { throw ConversionError.outputExists(path: output) }
         let directory = (output as NSString).deletingLastPathComponent
         let temporary =
-            (directory.isEmpty ? "." : directory) + "/.\((output as NSString).lastPathComponent).\(UUID().uuidString).tmp"
+            (directory.isEmpty ? "." : directory)
+            + "/.\((output as NSString).lastPathComponent).\(UUID().uuidString).tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw ConversionError.writeFailed(path: output, reason: String(cString: strerror(errno)))
@@ -175,7 +176,9 @@ enum SafetensorsWriter {
         private func writeAll(_ bytes: [UInt8]) throws {
             var written = 0
             while written < bytes.count {
-                let result = bytes.withUnsafeBytes { posixWrite(descriptor, $0.baseAddress! + written, bytes.count - written) }
+                let result = bytes.withUnsafeBytes {
+                    posixWrite(descriptor, $0.baseAddress! + written, bytes.count - written)
+                }
                 if result < 0 {
                     if errno == EINTR { continue }
                     throw ConversionError.writeFailed(path: path, reason: String(cString: strerror(errno)))

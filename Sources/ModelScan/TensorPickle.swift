@@ -31,7 +31,9 @@ final class TensorPickle {
     }
 
     private func push(_ value: TensorPickleValue, _ offset: UInt64) throws {
-        guard stack.count < Self.maxStack else { throw refuse(offset, "the pickle stack exceeds the converter's bound") }
+        guard stack.count < Self.maxStack else {
+            throw refuse(offset, "the pickle stack exceeds the converter's bound")
+        }
         stack.append(value)
     }
 
@@ -190,7 +192,9 @@ final class TensorPickle {
             case 0x52:  // REDUCE
                 let args = try pop(offset)
                 let callable = try pop(offset)
-                guard case .tuple(let items) = args else { throw refuse(offset, "REDUCE arguments that are not a tuple") }
+                guard case .tuple(let items) = args else {
+                    throw refuse(offset, "REDUCE arguments that are not a tuple")
+                }
                 try push(try call(callable, items, offset), offset)
             case 0x51:  // BINPERSID
                 try push(try Self.storage(from: try pop(offset), offset), offset)
@@ -203,7 +207,8 @@ final class TensorPickle {
                 else { throw refuse(offset, "BUILD on something other than a dict") }
                 try push(target, offset)
             case 0x71, 0x72, 0x94:  // BINPUT, LONG_BINPUT, MEMOIZE
-                let key = op == 0x71 ? Int64(try le(1, offset)) : op == 0x72 ? Int64(try le(4, offset)) : Int64(memo.count)
+                let key =
+                    op == 0x71 ? Int64(try le(1, offset)) : op == 0x72 ? Int64(try le(4, offset)) : Int64(memo.count)
                 guard let value = stack.last, stack.count > (marks.last ?? 0) else {
                     throw refuse(offset, "a memo write with an empty stack")
                 }
@@ -220,7 +225,9 @@ final class TensorPickle {
         }
     }
 
-    private static func pairs(_ items: [TensorPickleValue], _ offset: UInt64) throws -> [(
+    private static func pairs(
+        _ items: [TensorPickleValue], _ offset: UInt64
+    ) throws -> [(
         TensorPickleValue, TensorPickleValue
     )] {
         guard items.count % 2 == 0 else { throw ConversionError.unsupported(offset: offset, "an odd number of items") }
@@ -247,13 +254,16 @@ final class TensorPickle {
             case .storageType(let dtype) = items[1], case .string(let key) = items[2], case .string = items[3],
             case .int(let numel) = items[4], numel >= 0
         else { throw ConversionError.unsupported(offset: offset, "a persistent id that is not a PyTorch storage") }
-        if items.count == 6, case .none = items[5] {} else if items.count == 6 {
+        if items.count == 6, case .none = items[5] {
+        } else if items.count == 6 {
             throw ConversionError.unsupported(offset: offset, "a legacy storage view")
         }
         return .storage(StorageReference(key: key, dtype: dtype, count: UInt64(numel)))
     }
 
-    private func call(_ callable: TensorPickleValue, _ args: [TensorPickleValue], _ offset: UInt64) throws
+    private func call(
+        _ callable: TensorPickleValue, _ args: [TensorPickleValue], _ offset: UInt64
+    ) throws
         -> TensorPickleValue
     {
         guard case .global(let name) = callable else { throw refuse(offset, "REDUCE on a value that is not a global") }
@@ -283,7 +293,9 @@ final class TensorPickle {
                 guard let typed = storage.dtype else { throw refuse(offset, "an untyped storage without a dtype") }
                 dtype = typed
             }
-            if case .dict(let hooks) = args[5], hooks.pairs.isEmpty {} else if case .none = args[5] {} else {
+            if case .dict(let hooks) = args[5], hooks.pairs.isEmpty {
+            } else if case .none = args[5] {
+            } else {
                 throw refuse(offset, "a tensor with backward hooks")
             }
             func integers(_ values: [TensorPickleValue]) throws -> [UInt64] {

@@ -145,7 +145,9 @@ struct TorchCheckpoint {
                 crc.update(chunk)
                 position += UInt64(chunk.count)
             }
-            guard crc.value == entry.crc else { throw ConversionError.malformed("storage \(reference.key) fails its CRC") }
+            guard crc.value == entry.crc else {
+                throw ConversionError.malformed("storage \(reference.key) fails its CRC")
+            }
             storages[reference.key] = data
         }
         return TorchCheckpoint(format: "pytorch-zip", tensors: tensors, storages: storages)
@@ -156,7 +158,9 @@ struct TorchCheckpoint {
             throw ConversionError.malformed("member \(entry.name) is larger than the converter reads")
         }
         let raw = try source.read(at: entry.dataOffset, count: Int(entry.compressedSize))
-        guard raw.count == Int(entry.compressedSize) else { throw ConversionError.malformed("member \(entry.name) is cut") }
+        guard raw.count == Int(entry.compressedSize) else {
+            throw ConversionError.malformed("member \(entry.name) is cut")
+        }
         let bytes: [UInt8]
         switch entry.method {
         case 0: bytes = raw
@@ -229,7 +233,9 @@ struct TorchCheckpoint {
                     try walk(item, name.isEmpty ? key : name + "." + key, depth + 1)
                 }
             case .tensor(let tensor) where !name.isEmpty:
-                guard names.insert(name).inserted else { throw ConversionError.malformed("tensor \(name) appears twice") }
+                guard names.insert(name).inserted else {
+                    throw ConversionError.malformed("tensor \(name) appears twice")
+                }
                 result.append((name, tensor))
             default:
                 throw ConversionError.notATensor(name: name.isEmpty ? "(the checkpoint itself)" : name)
@@ -240,7 +246,9 @@ struct TorchCheckpoint {
     }
 
     /// Each storage the tensors view, once; a key described two different ways is refused.
-    private static func distinctStorages(_ tensors: [(name: String, tensor: TensorReference)]) throws
+    private static func distinctStorages(
+        _ tensors: [(name: String, tensor: TensorReference)]
+    ) throws
         -> [StorageReference]
     {
         var seen: [String: StorageReference] = [:]
@@ -252,7 +260,9 @@ struct TorchCheckpoint {
                     throw ConversionError.malformed("storage \(storage.key) is described two ways")
                 }
             } else {
-                guard storage.byteCount != nil else { throw ConversionError.malformed("storage \(storage.key) is too large") }
+                guard storage.byteCount != nil else {
+                    throw ConversionError.malformed("storage \(storage.key) is too large")
+                }
                 seen[storage.key] = storage
                 order.append(storage)
             }
