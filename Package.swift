@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "SampleData", resources: [.copy("Resources")], swiftSettings: swiftSettings),
         // Model supply-chain scanner: pickle abstract interpretation, strict zip, PyTorch, numpy, Keras, GGUF,
         // safetensors; detects formats by content and never executes what it reads.
-        .target(name: "ModelScan", swiftSettings: swiftSettings),
+        .target(name: "ModelScan", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),
         // A bounded, hand-written protobuf wire-format reader and writer (ONNX models, the scanner).
         .target(name: "ProtobufWire", swiftSettings: swiftSettings),
         // ONNX models: parsing, graph checks and an interpreter for the supported operators.
@@ -196,7 +196,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "ModelScanTests", dependencies: ["ModelScan", "TestSupport"], swiftSettings: swiftSettings),
+            name: "ModelScanTests", dependencies: ["ModelScan", "ProtobufWire", "TestSupport"],
+            swiftSettings: swiftSettings),
         // Everything that runs the built `modelvault` binary: depending on the executable makes `swift test`
         // build it first, so these tests never run a stale one.
         .testTarget(

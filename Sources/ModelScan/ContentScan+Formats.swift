@@ -294,6 +294,30 @@ extension ContentScan {
     /// bounded streaming pass (not a full HDF5 walker).
     func scanHDF5(_ source: ByteSource) throws {
         findings.recognised("hdf5")
+        var walker = HDF5Walker(source: source)
+        do {
+            for attribute in try walker.rootStringAttributes()
+            where attribute.name == "model_config" || attribute.name == "training_config" {
+                findings.recognised("keras-h5")
+                try findings.inMember(attribute.name) {
+                    try scanKerasConfig(ByteSource(bytes: attribute.value))
+                }
+            }
+            if walker.hasDenseAttributes {
+                findings.add(
+                    "hdf5.dense-attributes", .medium, at: nil, subject: "root group",
+                    "attributes kept in dense storage (a fractal heap) are not examined; a byte search stands in")
+            }
+        } catch let failure as HDF5Walker.Failure {
+            let why: String
+            switch failure {
+            case .malformed(let text), .unsupported(let text): why = text
+            }
+            findings.add(
+                "hdf5.unreadable", .medium, at: nil, subject: why,
+                "the HDF5 structure could not be walked; a byte search for Lambda layers stands in")
+        }
+        if findings.findings.contains(where: { $0.rule == "keras.lambda" }) { return }
         let needles = [Array(#""class_name": "Lambda""#.utf8), Array(#""class_name":"Lambda""#.utf8)]
         let overlap = 32
         var offset: UInt64 = 0

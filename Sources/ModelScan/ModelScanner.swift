@@ -1,3 +1,5 @@
+import Foundation
+
 /// Scans model files for constructs that run code or mislead readers when the file is loaded.
 ///
 /// Formats are recognised by content (magic bytes and structure), never by file name: raw pickles (protocols 0–5,
@@ -18,7 +20,8 @@ public struct ModelScanner: Sendable {
     /// Scans the regular file at `path` (a symbolic link is refused, never followed).
     public func scan(path: String) throws -> ScanReport {
         let source = try ByteSource(path: path)
-        return try scan(source, name: path)
+        let directory = (path as NSString).deletingLastPathComponent
+        return try scan(source, name: path, directory: directory.isEmpty ? "." : directory)
     }
 
     /// Scans bytes already in memory; `name` labels the findings.
@@ -27,9 +30,10 @@ public struct ModelScanner: Sendable {
         (try? scan(ByteSource(bytes: bytes), name: name)) ?? ScanReport(file: name, formats: [], findings: [])
     }
 
-    private func scan(_ source: ByteSource, name: String) throws -> ScanReport {
+    private func scan(_ source: ByteSource, name: String, directory: String? = nil) throws -> ScanReport {
         let findings = FindingCollector(file: name)
         let scan = ContentScan(findings: findings, deep: deep)
+        scan.directory = directory
         try scan.scanContent(source, depth: 0, nameHint: nil)
         return ScanReport(file: name, formats: findings.formats, findings: findings.findings)
     }
@@ -44,6 +48,8 @@ final class ContentScan {
 
     let findings: FindingCollector
     let deep: Bool
+    /// The directory holding the scanned file, when it is one on disk (ONNX external data is resolved against it).
+    var directory: String?
 
     init(findings: FindingCollector, deep: Bool) {
         self.findings = findings
@@ -81,6 +87,16 @@ final class ContentScan {
             try scanSafetensors(source)
         } else if depth == 0, head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 {
             try scanZlib(source, depth: depth)
+        } else if head[0] == 0x08, source.size <= Self.maxProtobufSize,
+            case let bytes = try source.read(at: 0, count: Int(source.size)),
+            let kind = Self.protobufModel(bytes)
+        {
+            scanProtobufModel(bytes, kind: kind)
+        } else if head[0] == 0x08, source.size > Self.maxProtobufSize, depth == 0 {
+            findings.recognised("unknown")
+            findings.add(
+                "format.too-large", .medium, at: 0, subject: "\(source.size) bytes",
+                "a file that may be a protobuf model (ONNX, SavedModel) too large for the scanner to decode")
         } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.startsProtocol0(head[0]) {
             try trialPickle(source, depth: depth, nameHint: nameHint)
         } else if depth == 0 {

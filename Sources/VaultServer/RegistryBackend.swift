@@ -74,11 +74,15 @@ public struct PushModelRequest: Sendable, Codable, Equatable {
     public var files: [String: Data]
     /// An alias to point at the new version, if any.
     public var alias: String?
+    /// Scanner findings to admit anyway, as `FILE#FINDING-ID` or a bare `FINDING-ID` (like the CLI's `--accept`);
+    /// needs `model.scan` on the model, and each use is audited.
+    public var accept: [String]?
 
     /// Creates a push request.
-    public init(files: [String: Data], alias: String? = nil) {
+    public init(files: [String: Data], alias: String? = nil, accept: [String]? = nil) {
         self.files = files
         self.alias = alias
+        self.accept = accept
     }
 }
 

@@ -72,7 +72,8 @@ public struct VaultRegistry: RegistryBackend {
             if request.alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) {
                 throw RegistryError.forbidden
             }
-            let info = try await session.pushModel(name, from: .files(request.files))
+            let info = try await session.pushModel(
+                name, from: .files(request.files), scan: ModelScanOptions(accept: request.accept ?? []))
             if let alias = request.alias {
                 try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
             }

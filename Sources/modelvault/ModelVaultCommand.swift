@@ -24,7 +24,8 @@ struct ModelVaultCommand: AsyncParsableCommand {
             Init.self, VaultCommand.self, DataCommand.self, ModelCommand.self, KeysCommand.self,
             UserCommand.self, RoleCommand.self, TokenCommand.self, AuditCommand.self, ReportCommand.self,
             Train.self, Evaluate.self, Predict.self, HECommand.self,
-            DeployCommand.self, Serve.self, DemoCommand.self, ScanCommand.self, VersionCommand.self,
+            DeployCommand.self, Serve.self, DemoCommand.self, ScanCommand.self, ConvertCommand.self,
+            VersionCommand.self,
         ]
     )
 

@@ -34,7 +34,8 @@ import Testing
         let safetensors =
             le(52, 8) + Array(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#.utf8)
             + [UInt8](repeating: 0, count: 8)
-        return [torchStateDict(), payload("os", "system", protocol: 4), zip.bytes, gguf, safetensors]
+        let hdf5 = hdf5File(attributes: [("model_config", Array(#"{"class_name": "Dense", "module": "x"}"#.utf8))])
+        return [torchStateDict(), payload("os", "system", protocol: 4), zip.bytes, gguf, safetensors, hdf5]
     }
 
     @Test func mutatedInputsNeverCrash() {

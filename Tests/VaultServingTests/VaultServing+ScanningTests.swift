@@ -31,6 +31,39 @@ import VaultServing
         #expect(try await fixture.adminSession().models().isEmpty)
     }
 
+    private static func pushBody(_ accept: [String]) throws -> String {
+        String(
+            decoding: try JSONEncoder().encode(PushModelRequest(files: ["w.bin": hostilePickle], accept: accept)),
+            as: UTF8.self)
+    }
+
+    /// `accept` in a `/v1` push admits a named finding only with `model.scan` (admins; security engineers hold it but
+    /// not `model.push`); a data scientist naming one is refused with 403, audited, and nothing is stored.
+    @Test func aV1PushMayAcceptAFindingOnlyWithModelScan() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        try await withVaultApplication(fixture) { live in
+            let refused = try await live.send(
+                .POST, "/v1/models/evil/versions", token: fixture.tokens[.admin], body: try Self.pushBody([]))
+            #expect(refused.status == 422)
+            let id = try #require(
+                refused.body.components(separatedBy: "w.bin#").dropFirst().first?.prefix { $0 != "," && $0 != "\"" })
+            let denied = try await live.send(
+                .POST, "/v1/models/evil/versions", token: fixture.tokens[.dataScientist],
+                body: try Self.pushBody(["w.bin#" + id]))
+            #expect(denied.status == 403, "\(denied.body)")
+            #expect(try await fixture.adminSession().models().isEmpty)
+            let accepted = try await live.send(
+                .POST, "/v1/models/evil/versions", token: fixture.tokens[.admin],
+                body: try Self.pushBody(["w.bin#" + id]))
+            #expect(accepted.status == 201, "\(accepted.body)")
+        }
+        #expect(try await fixture.adminSession().models().map(\.name) == ["evil"])
+        let entries = try AuditLogReader(directory: fixture.root.appending(path: "audit")).tail(20).map(\.entry)
+        #expect(entries.contains { $0.action == "model.scan.accept" && $0.outcome == .allowed })
+        #expect(entries.contains { $0.action == "model.scan.accept" && $0.outcome == .denied })
+    }
+
     /// A version stored before the scanner existed (no record in its signed manifest) is not served by default;
     /// `--allow-unscanned` serves it and audits each load; `model scan --all` records a scan and it is served.
     @Test func aNeverScannedVersionIsRefusedUnlessAllowedAndAudited() async throws {

@@ -1,0 +1,238 @@
+import ProtobufWire
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// ONNX `ModelProto` and TensorFlow `SavedModel` files, read with the project's protobuf decoder: ONNX external
+/// data that leaves the model's directory and operators outside the standard domains; SavedModel operators that
+/// run Python or touch files.
+extension ContentScan {
+    /// Protobuf models are decoded in memory up to this size; larger ones are a finding, never passed unscanned.
+    static let maxProtobufSize: UInt64 = 512 << 20
+    static let standardONNXDomains: Set<String> = ["", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.training"]
+    static let pythonOps: Set<String> = ["PyFunc", "PyFuncStateless", "EagerPyFunc"]
+    static let fileOps: Set<String> = ["ReadFile", "WriteFile", "MatchingFiles"]
+
+    enum ProtobufModel {
+        case onnx
+        case savedModel
+    }
+
+    /// Whether the whole file parses as a ModelProto (field 1 a varint, a graph in field 7) or a SavedModel (field 1
+    /// a varint, meta graphs in field 2 and nothing else); nil for anything else.
+    static func protobufModel(_ bytes: [UInt8]) -> ProtobufModel? {
+        var reader = ProtobufReader(bytes)
+        var numbers = Set<Int>()
+        var firstIsVarint = false
+        do {
+            while let field = try reader.next() {
+                if numbers.isEmpty, field.number == 1, case .varint = field.value { firstIsVarint = true }
+                numbers.insert(field.number)
+            }
+        } catch { return nil }
+        guard firstIsVarint else { return nil }
+        if numbers.contains(7) { return .onnx }
+        if numbers.contains(2), numbers.isSubset(of: [1, 2]) { return .savedModel }
+        return nil
+    }
+
+    /// Scans a protobuf model already recognised by `protobufModel`.
+    func scanProtobufModel(_ bytes: [UInt8], kind: ProtobufModel) {
+        do {
+            switch kind {
+            case .onnx:
+                findings.recognised("onnx")
+                var reader = ProtobufReader(bytes)
+                while let field = try reader.next() {
+                    switch field.number {
+                    case 7:
+                        var graph = try reader.message(field)
+                        try onnxGraph(&graph)
+                    case 8:
+                        var opset = try reader.message(field)
+                        while let part = try opset.next() {
+                            guard part.number == 1 else { continue }
+                            let domain = try opset.string(part)
+                            checkDomain(domain, subject: "opset_import " + domain)
+                        }
+                    case 20:  // FunctionProto: its nodes are field 7
+                        var function = try reader.message(field)
+                        while let part = try function.next() {
+                            guard part.number == 7 else { continue }
+                            var node = try function.message(part)
+                            try onnxNode(&node)
+                        }
+                    default: break
+                    }
+                }
+            case .savedModel:
+                findings.recognised("tensorflow-savedmodel")
+                var reader = ProtobufReader(bytes)
+                while let field = try reader.next() {
+                    guard field.number == 2 else { continue }
+                    var metaGraph = try reader.message(field)
+                    while let part = try metaGraph.next() {
+                        guard part.number == 2 else { continue }
+                        var graph = try metaGraph.message(part)
+                        try tensorflowGraph(&graph)
+                    }
+                }
+            }
+        } catch {
+            findings.add(
+                "protobuf.malformed", .high, at: nil, subject: String(describing: error),
+                "the model's protobuf could not be decoded to the end; the rest is not scanned")
+        }
+    }
+
+    private func checkDomain(_ domain: String, subject: String) {
+        guard !Self.standardONNXDomains.contains(domain) else { return }
+        findings.add(
+            "onnx.custom-domain", .medium, at: nil, subject: subject,
+            "an operator domain outside the ONNX standard: a runtime loads custom (native) code for it")
+    }
+
+    private func onnxGraph(_ graph: inout ProtobufReader) throws {
+        while let field = try graph.next() {
+            switch field.number {
+            case 1:
+                var node = try graph.message(field)
+                try onnxNode(&node)
+            case 5:
+                var tensor = try graph.message(field)
+                try onnxTensor(&tensor)
+            case 15:  // SparseTensorProto: values (1) and indices (2) are tensors
+                var sparse = try graph.message(field)
+                while let part = try sparse.next() {
+                    guard part.number == 1 || part.number == 2 else { continue }
+                    var tensor = try sparse.message(part)
+                    try onnxTensor(&tensor)
+                }
+            default: break
+            }
+        }
+    }
+
+    private func onnxNode(_ node: inout ProtobufReader) throws {
+        var opType = ""
+        var domain = ""
+        while let field = try node.next() {
+            switch field.number {
+            case 4: opType = try node.string(field)
+            case 7: domain = try node.string(field)
+            case 5:  // AttributeProto: t (5), g (6), tensors (10), graphs (11)
+                var attribute = try node.message(field)
+                while let part = try attribute.next() {
+                    switch part.number {
+                    case 5, 10:
+                        var tensor = try attribute.message(part)
+                        try onnxTensor(&tensor)
+                    case 6, 11:
+                        var graph = try attribute.message(part)
+                        try onnxGraph(&graph)
+                    default: break
+                    }
+                }
+            default: break
+            }
+        }
+        checkDomain(domain, subject: "\(domain):\(opType)")
+    }
+
+    private func onnxTensor(_ tensor: inout ProtobufReader) throws {
+        var name = ""
+        var location: String?
+        while let field = try tensor.next() {
+            switch field.number {
+            case 8: name = try tensor.string(field)
+            case 13:  // StringStringEntryProto
+                var entry = try tensor.message(field)
+                var key = ""
+                var value = ""
+                while let part = try entry.next() {
+                    if part.number == 1 { key = try entry.string(part) }
+                    if part.number == 2 { value = try entry.string(part) }
+                }
+                if key == "location" { location = value }
+            default: break
+            }
+        }
+        if let location { checkExternalLocation(location, tensor: name) }
+    }
+
+    /// External data must name a file inside the model's directory: not absolute, no `..`, no symbolic link on
+    /// the way (checked when the model is a file on disk).
+    private func checkExternalLocation(_ location: String, tensor: String) {
+        let subject = "tensor \(tensor.prefix(100)): \(location.prefix(200))"
+        let isAbsolute =
+            location.hasPrefix("/") || location.hasPrefix("\\") || location.contains("\0")
+            || (location.count >= 2 && location.dropFirst().first == ":")
+        let components = location.split(whereSeparator: { $0 == "/" || $0 == "\\" }).map(String.init)
+        if location.isEmpty || isAbsolute {
+            findings.add(
+                "onnx.external-data-absolute", .high, at: nil, subject: subject,
+                "external data at an absolute path: loading the model reads any file the loader can")
+        } else if components.contains("..") {
+            findings.add(
+                "onnx.external-data-escape", .high, at: nil, subject: subject,
+                "external data outside the model's directory: loading the model reads any file the loader can")
+        } else if let directory {
+            var path = directory
+            for component in components where component != "." {
+                path += "/" + component
+                var status = stat()
+                guard lstat(path, &status) == 0 else { break }
+                if (status.st_mode & S_IFMT) == S_IFLNK {
+                    findings.add(
+                        "onnx.external-data-symlink", .high, at: nil, subject: subject,
+                        "external data reached through a symbolic link, which can point anywhere")
+                    break
+                }
+            }
+        }
+    }
+
+    private func tensorflowGraph(_ graph: inout ProtobufReader) throws {
+        while let field = try graph.next() {
+            switch field.number {
+            case 1:
+                var node = try graph.message(field)
+                try tensorflowNode(&node)
+            case 2:  // FunctionDefLibrary: functions (1), each with node_def (3)
+                var library = try graph.message(field)
+                while let part = try library.next() {
+                    guard part.number == 1 else { continue }
+                    var function = try library.message(part)
+                    while let item = try function.next() {
+                        guard item.number == 3 else { continue }
+                        var node = try function.message(item)
+                        try tensorflowNode(&node)
+                    }
+                }
+            default: break
+            }
+        }
+    }
+
+    private func tensorflowNode(_ node: inout ProtobufReader) throws {
+        var name = ""
+        var op = ""
+        while let field = try node.next() {
+            if field.number == 1 { name = try node.string(field) }
+            if field.number == 2 { op = try node.string(field) }
+        }
+        let subject = "\(op) (node \(name.prefix(100)))"
+        if Self.pythonOps.contains(op) {
+            findings.add(
+                "savedmodel.python-op", .critical, at: nil, subject: subject,
+                "an operator that calls back into Python: it runs code when the graph executes")
+        } else if Self.fileOps.contains(op) {
+            findings.add(
+                "savedmodel.file-op", .high, at: nil, subject: subject,
+                "an operator that reads, writes or lists files on the serving host")
+        }
+    }
+}
