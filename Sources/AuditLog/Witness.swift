@@ -5,8 +5,9 @@ public import Foundation
 /// truncated or forked without the witness refusing, and a cosigned checkpoint held elsewhere exposes a rollback of
 /// the log's own files.
 ///
-/// State is one small JSON file, replaced atomically before a cosignature is returned; the actor makes checking the
-/// old size and storing the new checkpoint atomic (the race the spec warns of cannot happen).
+/// State is one small JSON file, replaced atomically and made durable (`fsync` of the file and its directory) before a
+/// cosignature is returned, so a witness that crashes or loses power never cosigns below a head it answered for; the
+/// actor makes checking the old size and storing the new checkpoint atomic (the race the spec warns of cannot happen).
 public actor Witness {
     /// Why an `add-checkpoint` request is refused, with the HTTP status the spec assigns.
     public enum Refusal: Error, Equatable, Sendable, CustomStringConvertible {
@@ -49,6 +50,9 @@ public actor Witness {
         var size: UInt64
         var root: String
     }
+
+    /// The `Content-Type` of a 409 response, whose body is the latest cosigned size in decimal and a newline.
+    public static let sizeContentType = "text/x.tlog.size"
 
     /// The cosigner.
     public nonisolated let signer: CosignatureSigner
@@ -114,8 +118,8 @@ public actor Witness {
         updated[origin] = Head(size: checkpoint.size, root: checkpoint.rootHash.base64)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        // Persisted before the cosignature leaves: a restarted witness never cosigns an older head.
-        try encoder.encode(updated).write(to: stateFile, options: .atomic)
+        // Persisted durably before the cosignature leaves: a restarted witness never cosigns an older head.
+        try DurableFile.replace(stateFile, with: try encoder.encode(updated))
         heads = updated
         return try signer.cosign(body: text, at: UInt64(max(0, now.timeIntervalSince1970)))
     }

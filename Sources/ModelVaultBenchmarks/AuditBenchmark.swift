@@ -1,6 +1,7 @@
 import AuditLog
 import Crypto
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -107,6 +108,34 @@ enum AuditBenchmark {
             )
         }
 
+        // 1c. The same 64 appenders with a witness cosigning in the background (in process: the witness's own fsynced
+        // state file and Ed25519 cosignature are real, the network hop is not) and a final checkpoint at close, against
+        // the same run without a witness, alternated in this process so both see the same load.
+        let witnessRounds = Int(environment["AUDIT_BENCH_WITNESS_ROUNDS"] ?? "") ?? 2
+        if witnessRounds > 0 {
+            print("| 64 appenders, close checkpoint | round | witness | entries | seconds | entries/s | cosignatures |")
+            print("|---|---:|---|---:|---:|---:|---:|")
+            var ratios: [Double] = []
+            for round in 1...witnessRounds {
+                var rates: [Bool: Double] = [:]
+                for withWitness in [false, true] {
+                    let directory = root.appendingPathComponent("witness-\(round)-\(withWitness)")
+                    let (rate, count, elapsed, cosigned) = try await appendRun(
+                        appenders: 64, appends: appends, directory: directory, key: key, withWitness: withWitness)
+                    rates[withWitness] = rate
+                    print(
+                        String(
+                            format: "| group commit | %d | %@ | %d | %.2f | %.0f | %d |", round,
+                            withWitness ? "yes" : "no", count, elapsed, rate, cosigned))
+                }
+                if let with = rates[true], let without = rates[false] { ratios.append(with / without) }
+            }
+            print(
+                "with witness / without, per round: \(ratios.map { String(format: "%.2fx", $0) }.joined(separator: ", "))"
+            )
+            print("target: >= 0.9x\n")
+        }
+
         // 2. Verify 1M entries: build the log in large batches, then time a full verification.
         let big = try AuditLog(
             directory: root.appendingPathComponent("big"), signer: key, origin: "bench/audit",
@@ -133,6 +162,43 @@ enum AuditBenchmark {
                 format: "| ModelVault AuditVerifier (parallel) | %d | %d | %.2f | %.0f |", verifyCount,
                 report.checkpointCount, verifySeconds, Double(verifyCount) / verifySeconds))
         print("target: 1,000,000 entries in < 10 s")
+    }
+
+    /// One run of `appenders` awaiting appenders, then `close()` (final checkpoint); with a witness, cosigning runs
+    /// in the background every second or 1,024 entries. Returns entries/s (close included), entries, seconds and
+    /// how many cosignatures the witness returned.
+    private static func appendRun(
+        appenders: Int, appends: Int, directory: URL, key: Curve25519.Signing.PrivateKey, withWitness: Bool
+    ) async throws -> (Double, Int, Double, Int) {
+        let perAppender = max(1, appends / appenders)
+        let log = try AuditLog(directory: directory, signer: key, origin: "bench/audit")
+        var cosigning: Task<Void, Never>?
+        let counter = CosignatureCounter()
+        if withWitness {
+            let witness = try Witness(
+                signer: try CosignatureSigner(name: "bench/witness", key: Curve25519.Signing.PrivateKey()),
+                logs: [try NoteVerifier(name: "bench/audit", publicKey: key.publicKey)],
+                stateFile: directory.deletingLastPathComponent().appendingPathComponent(
+                    directory.lastPathComponent + ".witness.json"))
+            let endpoint = WitnessEndpoint(verifier: witness.signer.verifier, transport: witness)
+            cosigning = log.cosignContinuously(with: [endpoint], every: .seconds(1), orEntries: 1024) { _, outcome in
+                if case .cosigned = outcome { counter.increment() }
+            }
+        }
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for appender in 0..<appenders {
+                group.addTask {
+                    for n in 0..<perAppender { _ = try await log.append(entry(appender * perAppender + n)) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        cosigning?.cancel()
+        try await log.close()
+        let elapsed = seconds(ContinuousClock.now - start)
+        let count = appenders * perAppender
+        return (Double(count) / elapsed, count, elapsed, counter.value)
     }
 
     private struct GroupRow {
@@ -179,4 +245,11 @@ enum AuditBenchmark {
     private static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
+}
+
+/// Counts the cosignatures a background cosigner reported.
+private final class CosignatureCounter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

@@ -22,10 +22,19 @@ public final class VaultAccess: Sendable {
     let loggedState: Mutex<LoggedState?>
     /// The host's high-water mark for this vault and the key its mark is MAC'd with, when one is kept.
     let highWater: (mark: HighWaterMark, key: SymmetricKey)?
+    /// The witnesses configured for the vault, with the transport reaching each (none without a connector).
+    let witnesses: [(VaultWitness, WitnessEndpoint)]
+    /// How this process reaches witnesses (`nil`: it does not).
+    let witnessConnector: WitnessConnector?
+    /// Background cosigning (a server), cancelled at close.
+    let cosigning: Mutex<Task<Void, Never>?>
+    /// Witnesses that could not be reached when the vault was opened.
+    public let unreachableWitnesses: [String]
 
     private init(
         vault: Vault, log: AuditLog?, damage: String?, verifier: NoteVerifier, loggedState: LoggedState?,
-        highWater: (mark: HighWaterMark, key: SymmetricKey)?
+        highWater: (mark: HighWaterMark, key: SymmetricKey)?, witnesses: [(VaultWitness, WitnessEndpoint)],
+        witnessConnector: WitnessConnector?, unreachableWitnesses: [String], cosigning: Task<Void, Never>?
     ) {
         self.vault = vault
         self.log = log
@@ -33,6 +42,10 @@ public final class VaultAccess: Sendable {
         self.verifier = verifier
         self.loggedState = Mutex(loggedState)
         self.highWater = highWater
+        self.witnesses = witnesses
+        self.witnessConnector = witnessConnector
+        self.unreachableWitnesses = unreachableWitnesses
+        self.cosigning = Mutex(cosigning)
     }
 
     /// Opens access control and the audit log of an unlocked vault.
@@ -42,8 +55,14 @@ public final class VaultAccess: Sendable {
     ///     a larger batch.
     ///   - highWaterMark: where this host keeps the newest state it saw the vault reach; a vault found below it was
     ///     rolled back (catalog and log together). `nil`: no mark (tests that do not test it).
+    ///   - witnessConnector: how to reach the vault's configured witnesses (`audit witness add`). Each is asked at
+    ///     open whether it holds a newer or another tree than the log (then the open is refused: the vault directory
+    ///     was rolled back), and is sent the final checkpoint at ``close()``. `nil`: witnesses are not consulted.
+    ///   - cosignEvery: with witnesses, also cosign in the background every this often or every
+    ///     `checkpointInterval` entries (a long-running server); appends never wait for it.
     public static func open(
-        _ vault: Vault, checkpointInterval: UInt64 = 1, highWaterMark: HighWaterMark? = nil
+        _ vault: Vault, checkpointInterval: UInt64 = 1, highWaterMark: HighWaterMark? = nil,
+        witnessConnector: WitnessConnector? = nil, cosignEvery: Duration? = nil
     ) async throws -> VaultAccess {
         let key = try await vault.auditSigningKey()
         let origin = Vault.auditOrigin(for: key.publicKey)
@@ -73,9 +92,30 @@ public final class VaultAccess: Sendable {
             try highWater.mark.raise(
                 to: HighWaterMark.Mark(state: state, logSize: logSize ?? 0), key: highWater.key)
         }
+        var witnesses: [(VaultWitness, WitnessEndpoint)] = []
+        var unreachable: [String] = []
+        var cosigning: Task<Void, Never>?
+        if let witnessConnector, let log {
+            for witness in try vault.catalog.read({ db in try WitnessPins.all(db) }) {
+                witnesses.append(
+                    (witness, WitnessEndpoint(verifier: witness.verifier, transport: try witnessConnector(witness))))
+            }
+            do {
+                unreachable = try await checkWitnesses(witnesses, log: log)
+            } catch {
+                try? await log.close()
+                throw error
+            }
+            if let cosignEvery, !witnesses.isEmpty {
+                cosigning = log.cosignContinuously(
+                    with: witnesses.map(\.1), every: cosignEvery, orEntries: checkpointInterval)
+            }
+        }
         if let log { try await UnlockFailures.drain(layout, into: log) }
         return VaultAccess(
-            vault: vault, log: log, damage: damage, verifier: verifier, loggedState: logged, highWater: highWater)
+            vault: vault, log: log, damage: damage, verifier: verifier, loggedState: logged, highWater: highWater,
+            witnesses: witnesses, witnessConnector: witnessConnector, unreachableWitnesses: unreachable,
+            cosigning: cosigning)
     }
 
     /// Whether the vault has any principal yet (a vault made before access control has none).
@@ -190,6 +230,14 @@ public final class VaultAccess: Sendable {
     /// Writes a final checkpoint and releases the log.
     public func close() async throws {
         try await recordState(requestID: UUID().uuidString)
+        cosigning.withLock { task in
+            task?.cancel()
+            task = nil
+        }
+        if let log, !witnesses.isEmpty {
+            // The witnesses learn this run's final head, so a later rollback to before it is caught.
+            for (_, endpoint) in witnesses { _ = await log.submit(to: endpoint) }
+        }
         try await log?.close()
         if let highWater, let log, let state = try Self.currentState(vault) {
             try highWater.mark.raise(

@@ -8,7 +8,13 @@ extension VaultSession {
     /// unsigned tail or bytes after the last record fail it too. Each `trusted` checkpoint (see
     /// ``trustedAuditCheckpoint(_:)``) must be a prefix of the log, so a rollback, truncation or fork fails.
     /// Runs even when the log is too damaged to append to.
-    public func verifyAuditLog(trusted: [Checkpoint] = []) async throws -> VerificationReport {
+    ///
+    /// With witnesses configured (and reachable by this process), each is asked whether it holds a newer or another
+    /// tree, its newest stored cosignature is a trusted checkpoint too, and the report gives the newest
+    /// cosignature's time; `maxCosignatureAge` (seconds) makes an older one, or none, a failure.
+    public func verifyAuditLog(
+        trusted: [Checkpoint] = [], maxCosignatureAge: TimeInterval? = nil
+    ) async throws -> VerificationReport {
         guard let log = access.log else {
             // Nothing can be appended to a damaged log; the decision is still made before anything is read.
             guard isAllowed(.auditVerify) else { throw AccessControlError.denied(.auditVerify, on: .global) }
@@ -16,7 +22,9 @@ extension VaultSession {
                 directory: vault.layout.audit, verifier: access.verifier, trusted: trusted)
         }
         return try await perform(.auditVerify, on: .global, resource: "audit") {
-            try await log.verify(trusted: trusted)
+            if access.witnesses.isEmpty, maxCosignatureAge == nil { return try await log.verify(trusted: trusted) }
+            return try await log.verify(
+                trusted: trusted, witnesses: access.witnesses.map(\.1), maxCosignatureAge: maxCosignatureAge)
         }
     }
 

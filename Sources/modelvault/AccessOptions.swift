@@ -62,9 +62,15 @@ extension VaultOptions {
     /// Opens the vault's access control and authenticates `token` against it.
     func session(_ vault: Vault, token: String) async throws -> VaultSession {
         // Closed at exit (any exit): the run's entries end under a signed checkpoint.
-        let access = OpenVaults.register(try await VaultAccess.open(vault, highWaterMark: .standard))
+        let access = OpenVaults.register(
+            try await VaultAccess.open(
+                vault, highWaterMark: .standard, witnessConnector: HTTPSWitnessTransport.connector))
         if let recovery = access.auditRecovery {
             FileHandle.standardError.write(Data("modelvault: note: \(recovery)\n".utf8))
+        }
+        for witness in access.unreachableWitnesses {
+            FileHandle.standardError.write(
+                Data("modelvault: note: witness \(witness) did not answer; its newest cosignature ages\n".utf8))
         }
         guard try access.hasPrincipals() else {
             throw CLIError(

@@ -11,7 +11,7 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit", abstract: "The audit log: verify, prove, verify-proof, export, tail.",
         subcommands: [
             AuditVerify.self, AuditCheckpointExport.self, AuditProve.self, AuditVerifyProof.self, AuditExport.self,
-            AuditTail.self,
+            AuditTail.self, AuditWitness.self,
         ])
 }
 
@@ -26,6 +26,10 @@ struct AuditVerify: AsyncParsableCommand {
         name: .long,
         help: "A checkpoint exported earlier (`audit checkpoint -o`): the log must extend it (no rollback or fork).")
     var trusted: [String] = []
+    @Option(
+        name: .customLong("max-cosignature-age"),
+        help: "Fail when the newest witness cosignature is older than this many seconds (or there is none).")
+    var maxCosignatureAge: Double?
 
     func run() async throws {
         let session = try await options.open()
@@ -35,7 +39,7 @@ struct AuditVerify: AsyncParsableCommand {
             }
             return try session.trustedAuditCheckpoint(String(decoding: data, as: UTF8.self))
         }
-        let report = try await session.verifyAuditLog(trusted: checkpoints)
+        let report = try await session.verifyAuditLog(trusted: checkpoints, maxCosignatureAge: maxCosignatureAge)
         print("entries: \(report.entryCount), checkpoints: \(report.checkpointCount)")
         print("root: \(report.recomputedRoot.base64)")
         if let latest = report.latestCheckpoint { print("latest checkpoint: size \(latest.size)") }
@@ -45,6 +49,9 @@ struct AuditVerify: AsyncParsableCommand {
         if report.hasUnfinishedTail { print("an unfinished record (interrupted append) follows the last entry") }
         for checkpoint in report.trustedVerified {
             print("consistent with the trusted checkpoint of size \(checkpoint.size)")
+        }
+        if let cosigned = report.newestCosignature {
+            print("newest witness cosignature: \(Int(Date().timeIntervalSince(cosigned))) s old")
         }
         guard report.isValid else {
             for problem in report.problems { print("problem: \(problem)") }

@@ -25,7 +25,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
             UserCommand.self, RoleCommand.self, TokenCommand.self, AuditCommand.self, ReportCommand.self,
             Train.self, Evaluate.self, Predict.self, HECommand.self,
             DeployCommand.self, Serve.self, DemoCommand.self, ScanCommand.self, ConvertCommand.self,
-            VersionCommand.self,
+            VersionCommand.self, WitnessCommand.self,
         ]
     )
 

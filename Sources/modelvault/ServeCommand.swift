@@ -125,7 +125,8 @@ struct Serve: AsyncParsableCommand {
 
         progress("unlocking the vault...")
         let access = try await VaultAccess.open(
-            try options.unlock(), checkpointInterval: 256, highWaterMark: .standard)
+            try options.unlock(), checkpointInterval: 256, highWaterMark: .standard,
+            witnessConnector: HTTPSWitnessTransport.connector, cosignEvery: .seconds(10))
         let server = try ModelServer(
             configuration: configuration,
             catalog: VaultModelCatalog(access: access, selections: selections, allowUnscanned: allowUnscanned),

@@ -5,7 +5,8 @@ import Vault
 
 /// Creates the first admin of a new (or pre-access-control) vault and hands out its token once.
 func printFirstAdminToken(_ vault: Vault, tokenOut: String?, lifetime: TimeInterval? = nil) async throws {
-    let access = try await VaultAccess.open(vault, highWaterMark: .standard)
+    let access = try await VaultAccess.open(
+        vault, highWaterMark: .standard, witnessConnector: HTTPSWitnessTransport.connector)
     let issued = try await access.bootstrap(lifetime: lifetime)
     try await access.close()
     let expiry = issued.info.expiresAt.map { "expires \($0)" } ?? "no expiry"
@@ -96,7 +97,8 @@ struct UserBootstrap: AsyncParsableCommand {
     func run() async throws {
         guard breakGlass else { return try await printFirstAdminToken(try options.unlock(), tokenOut: tokenOut) }
         let lifetime = try TokenLifetime.parse(expires)
-        let access = try await VaultAccess.open(try options.unlock(), highWaterMark: .standard)
+        let access = try await VaultAccess.open(
+            try options.unlock(), highWaterMark: .standard, witnessConnector: HTTPSWitnessTransport.connector)
         let issued = try await access.breakGlass(admin: name, lifetime: lifetime)
         try await access.close()
         let expiry = issued.info.expiresAt ?? "?"

@@ -70,6 +70,31 @@ import Testing
         #expect(verified.output.contains("bytes after the last record"), "\(verified.output)")
     }
 
+    /// The attacker writes an Ed25519 key of its own into `keys/audit.age`, encrypted to the vault's public recipient
+    /// (anyone can): `audit verify` refuses it, naming the file, and signs nothing with it.
+    @Test func auditVerifyCatchesAReplacedAuditKey() throws {
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        let recipient = try ModelVaultBinary.run(["keygen", "-y", "identity.txt"], in: work)
+        #expect(recipient.status == 0, "\(recipient.stderr)")
+        let attackerKey = work.appending(path: "attacker-audit.key")
+        try Data((0..<32).map { _ in UInt8.random(in: 0...255) }).write(to: attackerKey)
+        let auditKey = work.appending(path: "v/keys/audit.age")
+        try FileManager.default.removeItem(at: auditKey)
+        let encrypted = try ModelVaultBinary.run(
+            [
+                "encrypt", "-r", recipient.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "-o",
+                "v/keys/audit.age", "attacker-audit.key",
+            ], in: work)
+        #expect(encrypted.status == 0, "\(encrypted.stderr)")
+        let checkpoints = try Data(contentsOf: Self.audit(work).appending(path: "checkpoints.log"))
+        let verified = try Self.verify(env: env, in: work)
+        #expect(verified.status == 6, "\(verified.output)")
+        #expect(verified.output.contains("keys/audit.age"), "\(verified.output)")
+        #expect(try Data(contentsOf: Self.audit(work).appending(path: "checkpoints.log")) == checkpoints)
+    }
+
     @Test func auditVerifyTrustedCatchesARollbackOfTheAuditDirectoryAndOfTheWholeVault() throws {
         let directory = try TemporaryDirectory()
         let work = directory.url
