@@ -9,8 +9,10 @@
 #   -t SECONDS  at least this long (default 600); -t 0 stops at RUNS
 #   -s SEED     libFuzzer's -seed (default 1)
 #   -B          do not build (use the binaries already built)
-#   -m          minimise instead of fuzzing: merge Fuzz/Corpus/TARGET and Fuzz/.work/TARGET into a new
-#               Fuzz/Corpus/TARGET keeping only inputs that add coverage (libFuzzer -merge=1)
+#   -m          minimise instead of fuzzing: merge Fuzz/Corpus/TARGET and Fuzz/.work/TARGET (libFuzzer -merge=1:
+#               a smallest set with the same coverage), then commit to Fuzz/Corpus/TARGET its current files plus
+#               the smallest inputs of that set, up to KB kilobytes in all
+#   -k KB       the size cap for -m (default 24)
 #   TARGET      pickle zip onnx age age-armor safetensors model-config csv oip ckks signed-note model-signing
 #               (default: all)
 #
@@ -22,14 +24,15 @@
 # final `cov:` (edges) and `ft:` (features).
 set -euo pipefail
 cd "$(dirname "$0")"
-runs=1000000 seed=1 seconds=600 build=1 merge=0
-while getopts "n:s:t:Bm" option; do
+runs=1000000 seed=1 seconds=600 build=1 merge=0 kilobytes=24
+while getopts "n:s:t:Bmk:" option; do
     case $option in
     n) runs=$OPTARG ;;
     s) seed=$OPTARG ;;
     t) seconds=$OPTARG ;;
     B) build=0 ;;
     m) merge=1 ;;
+    k) kilobytes=$OPTARG ;;
     *) exit 2 ;;
     esac
 done
@@ -46,11 +49,24 @@ status=0
 for target in "${targets[@]}"; do
     mkdir -p ".work/$target"
     if [ $merge = 1 ]; then
-        rm -rf ".work/$target.merged" && mkdir ".work/$target.merged"
+        # The committed corpus stays small: its seeds, then the smallest inputs of the -merge=1 minimised set
+        # (seeds and scratch inputs) up to KB kilobytes in all.
+        rm -rf ".work/$target.merged" ".work/$target.new" && mkdir ".work/$target.merged"
         "$bin/fuzz-$target" -merge=1 "${options[@]}" ".work/$target.merged" "Corpus/$target" ".work/$target" \
             2>".work/$target.merge.log"
-        rm -rf "Corpus/$target" && mv ".work/$target.merged" "Corpus/$target"
-        echo "== fuzz-$target: corpus $(ls "Corpus/$target" | wc -l) files, $(du -sk "Corpus/$target" | cut -f1) KB"
+        cp -r "Corpus/$target" ".work/$target.new"
+        total=$(cat ".work/$target.new"/* | wc -c)
+        for file in $(ls -Sr ".work/$target.merged"); do
+            size=$(wc -c <".work/$target.merged/$file")
+            [ $((total + size)) -le $((kilobytes * 1024)) ] || break
+            # (libFuzzer names an input by its SHA-1: a seed kept under its own name is not added twice.)
+            if ! sha1sum ".work/$target.new"/* | grep -q "^$file "; then
+                cp ".work/$target.merged/$file" ".work/$target.new/" && total=$((total + size))
+            fi
+        done
+        echo "== fuzz-$target: minimised $(ls ".work/$target.merged" | wc -l) inputs;" \
+            "committed $(ls ".work/$target.new" | wc -l) files, $total bytes"
+        rm -rf "Corpus/$target" && mv ".work/$target.new" "Corpus/$target"
         continue
     fi
     echo "== fuzz-$target: at least $runs runs and $seconds s, seed $seed"
