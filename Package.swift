@@ -149,7 +149,8 @@ let package = Package(
             name: "ModelSigningTests", dependencies: ["ModelSigning", "TestSupport", crypto],
             swiftSettings: swiftSettings),
         .testTarget(name: "AccessControlTests", dependencies: ["AccessControl"], swiftSettings: swiftSettings),
-        .testTarget(name: "AuditLogTests", dependencies: ["AuditLog", crypto], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AuditLogTests", dependencies: ["AuditLog", "TestSupport", crypto], swiftSettings: swiftSettings),
         .testTarget(
             name: "MLCoreTests", dependencies: ["MLCore", "SampleData", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(

@@ -90,6 +90,19 @@ public struct PrivateInferenceEndpoint: Sendable {
 
     /// Answers one serialised request with the serialised encrypted result.
     public func respond(to bytes: [UInt8]) throws -> [UInt8] {
+        let (context, keys, query) = try decodeRequest(bytes)
+        let result = try PrivateInferenceServer.evaluate(
+            query, model: model, keys: keys, context: context, policy: policy)
+        return context.serialize(result)
+    }
+
+    /// Parses and checks a request exactly as `respond(to:)` does, without evaluating it: the entry point of the
+    /// CKKS wire-format fuzz target in `Fuzz/` (evaluation would make each execution cost milliseconds).
+    @_spi(Fuzzing) public func parseRequest(_ bytes: [UInt8]) throws {
+        _ = try decodeRequest(bytes)
+    }
+
+    private func decodeRequest(_ bytes: [UInt8]) throws -> (CKKSContext, EvaluationKeys, EncryptedQuery) {
         let sections = try PrivateInferenceRequest.sections(bytes)
         let parameters = try CKKSParameters(serialized: Array(sections[0]))
         guard let context = contexts[parameters.identifier] else { throw HEError.parametersNotAllowed }
@@ -98,9 +111,6 @@ public struct PrivateInferenceEndpoint: Sendable {
             publicKey: try context.deserializePublicKey(Array(sections[1])),
             relinearization: sections[2].isEmpty
                 ? nil : try context.deserializeRelinearizationKey(Array(sections[2])))
-        let query = try context.deserializeQuery(Array(sections[3]))
-        let result = try PrivateInferenceServer.evaluate(
-            query, model: model, keys: keys, context: context, policy: policy)
-        return context.serialize(result)
+        return (context, keys, try context.deserializeQuery(Array(sections[3])))
     }
 }
