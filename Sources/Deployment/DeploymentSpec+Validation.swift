@@ -45,8 +45,7 @@ extension DeploymentSpec {
             try require(Pattern.isLabel(gatewayNamespace), "kubernetes.gatewayNamespace")
         }
         try require(Pattern.isSubdomain(kubernetes.tlsSecretName), "kubernetes.tlsSecretName")
-        try require(Pattern.isSubdomain(unlockSecret.name), "kubernetes.unlock.secretName")
-        try require(Pattern.matches(unlockSecret.key, Pattern.secretKey), "kubernetes.unlock.key")
+        try require(Pattern.isSubdomain(deploymentSecret.name), "kubernetes.deploymentSecretName")
     }
 
     private func require(_ condition: Bool, _ setting: String) throws(DeploymentError) {

@@ -27,7 +27,9 @@ import Testing
         #expect(config["server"]["tls"].bool == true)
         #expect(config["limits"]["limits"]["memory"].string == "1Gi")
         #expect(config["kubernetes"]["secrets"]["tls"].string == "modelvault-tls")
-        #expect(config["kubernetes"]["secrets"]["unlock"]["name"].string == "modelvault-passphrase")
+        #expect(
+            config["kubernetes"]["secrets"]["deploymentIdentity"]["name"].string
+                == "modelvault-breast-cancer-logistic-identity")
     }
 
     @Test func renderingIsDeterministic() throws {
