@@ -26,6 +26,7 @@ extension DeploymentSpec {
             YAMLPair(key: "builder", value: .string(image.builder)),
             YAMLPair(key: "runtime", value: .string(image.runtime)),
             YAMLPair(key: "uid", value: .int(image.uid)),
+            YAMLPair(key: "sourceCommit", value: .string(image.sourceCommit)),
         ]
 
         var gateway: [YAMLPair] = [

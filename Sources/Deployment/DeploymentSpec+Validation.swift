@@ -37,6 +37,7 @@ extension DeploymentSpec {
         try require(Pattern.isDigestPinnedReference(image.builder), "image.builder")
         try require(Pattern.isDigestPinnedReference(image.runtime), "image.runtime")
         try require((10000...2_147_483_647).contains(image.uid), "image.uid")
+        try require(Pattern.isPrintableLine(image.sourceCommit), "image.sourceCommit")
 
         try require(Pattern.isLabel(kubernetes.namespace), "kubernetes.namespace")
         try require(Pattern.isLabelKey(kubernetes.gatewayLabelKey), "kubernetes.gatewayLabelKey")

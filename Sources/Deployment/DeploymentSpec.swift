@@ -137,6 +137,9 @@ extension DeploymentSpec {
         public var runtime: String
         /// The numeric user and group the server runs as (above 10000, clear of host accounts).
         public var uid: Int
+        /// The source commit of the `modelvault` that wrote the artifacts (`unknown` when its build did not record
+        /// one); the image records its own at build time (`--build-arg MODELVAULT_SOURCE_COMMIT`).
+        public var sourceCommit: String = "unknown"
 
         /// Creates image settings; `builder` and `runtime` must be set to digest-pinned references before
         /// rendering.

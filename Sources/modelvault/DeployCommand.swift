@@ -3,6 +3,7 @@ import Deployment
 import Foundation
 import Vault
 import VaultCrypto
+import VaultServer
 
 /// `modelvault deploy NAME[@V|:ALIAS] -o DIR`: the Dockerfile, Kubernetes manifests and deployment_config.yaml
 /// for one model version.
@@ -174,6 +175,7 @@ struct DeployCommand: AsyncParsableCommand {
         spec.image.digest = imageDigest
         spec.image.builder = builderImage
         spec.image.runtime = runtimeImage
+        spec.image.sourceCommit = BuildInfo.current.commit
         let label = gatewayLabel.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         spec.kubernetes = .init(
             namespace: namespace, gatewayLabelKey: String(label[0]), gatewayLabelValue: String(label[1]),

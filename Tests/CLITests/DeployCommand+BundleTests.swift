@@ -144,8 +144,36 @@ import Testing
         }
         #expect(!local.contains { $0.hasPrefix("/var/") }, "every in-container path is mapped: \(local)")
 
+        // The program as the image installs it: build-info.json beside it, written by the build stage's record step
+        // with the source commit (issue #19). A hard link (or copy) of the built binary, with its resource bundles.
+        let app = work.appending(path: "app")
+        try FileManager.default.createDirectory(at: app, withIntermediateDirectories: true)
+        let program = app.appending(path: "modelvault")
+        if (try? FileManager.default.linkItem(at: ModelVaultBinary.url, to: program)) == nil {
+            try FileManager.default.copyItem(at: ModelVaultBinary.url, to: program)
+        }
+        let built = ModelVaultBinary.url.deletingLastPathComponent()
+        for name in try FileManager.default.contentsOfDirectory(atPath: built.path) where name.hasSuffix(".resources") {
+            try FileManager.default.createSymbolicLink(
+                at: app.appending(path: name), withDestinationURL: built.appending(path: name))
+        }
+        let commit = "0123456789abcdef0123456789abcdef01234567"
+        try Data(
+            #"{"pins":[{"identity":"swift-nio","kind":"remoteSourceControl","location":"x","state":{"version":"2.1.0"}}],"version":3}"#
+                .utf8
+        )
+        .write(to: work.appending(path: "Package.resolved"))
+        let record = try ModelVaultBinary.run(
+            ["version", "--json", "--record-resolved", "Package.resolved", "--commit", commit], in: work)
+        try #require(record.status == 0, "\(record.stderr)")
+        try record.stdoutData.write(to: app.appending(path: "build-info.json"))
+        let version = try ChildProcess(program, ["version", "--json"], in: work, environment: [:]).run()
+        #expect(
+            version.stdout.contains(#""commit":"\#(commit)""#) || version.stdout.contains(#""commit" : "\#(commit)""#),
+            "\(version.stdout)")
+
         let process = Process()
-        process.executableURL = ModelVaultBinary.url
+        process.executableURL = program
         process.arguments = local
         process.currentDirectoryURL = work
         // No MODELVAULT_* variable at all: no passphrase, identity, token or vault path.
@@ -190,6 +218,11 @@ import Testing
         #expect(inferred.status == 200, "\(inferred.body)")
         #expect(inferred.body.contains(#""model_version":"1""#), "\(inferred.body)")
         #expect(try request("GET", "/v2/health/ready").status == 200)
+        // The server names its build, commit included, in GET /v2 and the build-info metric.
+        let metadata = try request("GET", "/v2")
+        #expect(metadata.status == 200 && metadata.body.contains(commit), "\(metadata.body)")
+        let metrics = try request("GET", "/metrics")
+        #expect(metrics.body.contains("commit=\"\(commit)\""), "\(metrics.body.prefix(400))")
         // Serving-only: every registry route is absent, even for the admin's token.
         for (method, path) in [("GET", "/v1/models"), ("GET", "/v1/datasets"), ("GET", "/v1/audit/export")] {
             #expect(try request(method, path).status == 404, "\(method) \(path)")

@@ -25,6 +25,8 @@ import Testing
         #expect(config["server"]["maxBodyBytes"].int == 64 << 20)
         #expect(config["server"]["rateLimitPerSecond"].int == 50)
         #expect(config["server"]["tls"].bool == true)
+        // Issue #19: the commit of the modelvault that wrote the artifacts (a test build records none).
+        #expect(config["image"]["sourceCommit"].string == "unknown")
         #expect(config["limits"]["limits"]["memory"].string == "1Gi")
         #expect(config["kubernetes"]["secrets"]["tls"].string == "modelvault-tls")
         #expect(
