@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "VaultServing",
             dependencies: [
-                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog", "Homomorphic", "ONNX",
+                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog", "Homomorphic", "ONNX", crypto,
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -26,6 +26,7 @@ extension DeploymentSpec {
             YAMLPair(key: "builder", value: .string(image.builder)),
             YAMLPair(key: "runtime", value: .string(image.runtime)),
             YAMLPair(key: "uid", value: .int(image.uid)),
+            YAMLPair(key: "sourceCommit", value: .string(image.sourceCommit)),
         ]
 
         var gateway: [YAMLPair] = [
@@ -35,11 +36,6 @@ extension DeploymentSpec {
         if let namespace = kubernetes.gatewayNamespace {
             gateway.append(YAMLPair(key: "namespace", value: .string(namespace)))
         }
-        let unlockKind: YAMLValue =
-            switch kubernetes.unlock {
-            case .passphrase: "passphrase"
-            case .identityFile: "identityFile"
-            }
 
         let document: YAMLValue = .map([
             "apiVersion": "modelvault.io/v1",
@@ -67,8 +63,8 @@ extension DeploymentSpec {
                 // Names of Secrets only: their values are created in the cluster, never written here.
                 "secrets": .map([
                     "tls": .string(kubernetes.tlsSecretName),
-                    "unlock": .map([
-                        "kind": unlockKind, "name": .string(unlockSecret.name), "key": .string(unlockSecret.key),
+                    "deploymentIdentity": .map([
+                        "name": .string(deploymentSecret.name), "key": .string(deploymentSecret.key),
                     ]),
                 ]),
             ]),

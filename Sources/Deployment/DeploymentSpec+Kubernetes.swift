@@ -8,9 +8,10 @@ extension DeploymentSpec {
         var rendered: String { YAMLValue.stream([(comment, object)]) }
     }
 
-    /// The Kubernetes manifests, in the order they are applied.
+    /// The Kubernetes manifests, in the order they are applied. The Deployment is written only once the image's
+    /// digest is known (`deploy --image-digest`): a pod never runs an image named by a movable tag.
     func kubernetesManifests() -> [Manifest] {
-        [
+        let all = [
             Manifest(
                 fileName: "namespace.yaml",
                 comment: ["The namespace enforces the restricted Pod Security Standard on everything in it."],
@@ -33,8 +34,9 @@ extension DeploymentSpec {
             Manifest(
                 fileName: "persistentvolumeclaim.yaml",
                 comment: [
-                    "The vault: encrypted models, catalog and audit log. Every model file on it stays age-encrypted;",
-                    "the server decrypts into memory only. Copy the vault in before the first start.",
+                    "The serving bundle (bundle/: the served version only, age-encrypted for this deployment's",
+                    "identity, and signed by the vault) and the pod's audit log (audit/). The vault itself never",
+                    "comes here. Copy the bundle in before the first start; the server mounts it read-only.",
                     "ReadWriteOnce: replicas share it only on one node; the server appends to the audit log on it.",
                 ],
                 object: persistentVolumeClaimObject),
@@ -55,6 +57,7 @@ extension DeploymentSpec {
                 ],
                 object: networkPolicyObject),
         ]
+        return image.digest == nil ? all.filter { $0.fileName != "deployment.yaml" } : all
     }
 
     /// A kustomization listing the manifests, so that `kubectl apply -k` applies them together.
@@ -68,8 +71,8 @@ extension DeploymentSpec {
             fileName: "kustomization.yaml",
             comment: [
                 "Apply with `kubectl apply -k .` after creating the Secrets named in deployment.yaml.",
-                "Pin the image by digest once built: `kustomize edit set image NAME=NAME@sha256:...`,",
-                "or regenerate with `modelvault deploy --image-digest`.",
+                "deployment.yaml is written only with the image's digest: build and push the image, then",
+                "regenerate with `modelvault deploy --image-digest sha256:...`.",
             ],
             object: object)
     }
@@ -137,13 +140,13 @@ extension DeploymentSpec {
         ])
     }
 
-    private var vaultClaimName: String { String(appName.prefix(57)) + "-vault" }
+    private var dataClaimName: String { String(appName.prefix(58)) + "-data" }
 
     private var persistentVolumeClaimObject: YAMLValue {
         .map([
             "apiVersion": "v1",
             "kind": "PersistentVolumeClaim",
-            "metadata": metadata(name: vaultClaimName),
+            "metadata": metadata(name: dataClaimName),
             "spec": .map([
                 "accessModes": ["ReadWriteOnce"],
                 "resources": .map(["requests": .map(["storage": .string(resources.vaultStorage)])]),
@@ -151,39 +154,29 @@ extension DeploymentSpec {
         ])
     }
 
-    /// The arguments of `modelvault serve`, shared by the Dockerfile and the Deployment.
+    /// The arguments of `modelvault serve`, shared by the Dockerfile and the Deployment: serving-only from the
+    /// bundle (no /v1 registry route), which must be signed by the vault key pinned here.
     var serveArguments: [String] {
         [
             "serve",
-            "--vault", ContainerPath.vault,
+            "--bundle", ContainerPath.bundle,
+            "--deployment-identity", ContainerPath.deploymentIdentity + "/" + deploymentSecret.key,
+            "--signer-fingerprint", signer.keyFingerprint,
+            "--audit-log", ContainerPath.audit,
             "--host", "0.0.0.0",
             "--port", String(server.port),
             "--tls-cert", ContainerPath.tls + "/tls.crt",
             "--tls-key", ContainerPath.tls + "/tls.key",
             "--max-body", String(server.maxBodyBytes),
-            "--rate-limit", "\(server.rateLimitPerSecond)/s",
-            "--models", servedModel,
-            // Only health, metadata, inference and metrics: no /v1 registry route in a serving pod.
-            "--serving-only",
-            unlockSecret.flag, ContainerPath.unlock + "/" + unlockSecret.key,
+            "--rate-limit", String(server.rateLimitPerSecond),
         ]
     }
 
     private var deploymentObject: YAMLValue {
-        var annotations = [
+        let annotations = [
             YAMLPair(key: "modelvault.io/model", value: .string(model)),
             YAMLPair(key: "modelvault.io/model-version", value: .string(version)),
         ]
-        if image.digest == nil {
-            // Checkov reads skips from annotations; the reason is kept next to the skip.
-            annotations.append(
-                YAMLPair(
-                    key: "checkov.io/skip1",
-                    value: .string(
-                        "CKV_K8S_43=The image is built from the generated Dockerfile after generation, so its digest "
-                            + "is not known yet; pin it with kustomize edit set image or modelvault deploy "
-                            + "--image-digest before applying.")))
-        }
         return .map([
             "apiVersion": "apps/v1",
             "kind": "Deployment",
@@ -225,7 +218,7 @@ extension DeploymentSpec {
             "terminationGracePeriodSeconds": 30,
             "containers": [container],
             "volumes": [
-                .map(["name": "vault", "persistentVolumeClaim": .map(["claimName": .string(vaultClaimName)])]),
+                .map(["name": "data", "persistentVolumeClaim": .map(["claimName": .string(dataClaimName)])]),
                 .map([
                     "name": "tls",
                     "secret": .map([
@@ -237,11 +230,13 @@ extension DeploymentSpec {
                     ]),
                 ]),
                 .map([
-                    "name": "unlock",
+                    "name": "deployment-identity",
                     "secret": .map([
-                        "secretName": .string(unlockSecret.name),
+                        "secretName": .string(deploymentSecret.name),
                         "defaultMode": .int(secretMode),
-                        "items": [.map(["key": .string(unlockSecret.key), "path": .string(unlockSecret.key)])],
+                        "items": [
+                            .map(["key": .string(deploymentSecret.key), "path": .string(deploymentSecret.key)])
+                        ],
                     ]),
                 ]),
                 // The root filesystem is read-only; scratch space lives in memory and is bounded.
@@ -283,14 +278,21 @@ extension DeploymentSpec {
                 "requests": .map(["cpu": .string(resources.cpuRequest), "memory": .string(resources.memoryRequest)]),
                 "limits": .map(["cpu": .string(resources.cpuLimit), "memory": .string(resources.memoryLimit)]),
             ]),
-            // Unlocking the vault and verifying and decrypting the models can take a while at start.
+            // Verifying the bundle and decrypting the model can take a while at start.
             "startupProbe": probe("/v2/health/live", period: 5, failures: 60),
             "livenessProbe": probe("/v2/health/live", period: 10, failures: 3),
             "readinessProbe": probe("/v2/health/ready", period: 5, failures: 3),
             "volumeMounts": [
-                .map(["name": "vault", "mountPath": .string(ContainerPath.vault)]),
+                // The bundle read-only; only the audit log is writable.
+                .map([
+                    "name": "data", "mountPath": .string(ContainerPath.bundle), "subPath": "bundle", "readOnly": true,
+                ]),
+                .map(["name": "data", "mountPath": .string(ContainerPath.audit), "subPath": "audit"]),
                 .map(["name": "tls", "mountPath": .string(ContainerPath.tls), "readOnly": true]),
-                .map(["name": "unlock", "mountPath": .string(ContainerPath.unlock), "readOnly": true]),
+                .map([
+                    "name": "deployment-identity", "mountPath": .string(ContainerPath.deploymentIdentity),
+                    "readOnly": true,
+                ]),
                 .map(["name": "tmp", "mountPath": .string(ContainerPath.scratch)]),
             ],
         ])

@@ -28,12 +28,15 @@ extension DeploymentSpec {
         ) { current, _ in current }
     }
 
-    /// The Secret that unlocks the vault and how `modelvault serve` is told about it.
-    var unlockSecret: (name: String, key: String, flag: String) {
-        switch kubernetes.unlock {
-        case .passphrase(let name, let key): return (name, key, "--passphrase-file")
-        case .identityFile(let name, let key): return (name, key, "--identity")
-        }
+    /// The name the deployment's objects share (`modelvault-` and the model's name as a DNS label).
+    public var deploymentName: String { appName }
+
+    /// The name of the Secret holding the deployment identity (key `identity`).
+    public var identitySecretName: String { deploymentSecret.name }
+
+    /// The Secret holding the deployment identity, and its key.
+    var deploymentSecret: (name: String, key: String) {
+        (kubernetes.deploymentSecretName ?? String(appName.prefix(54)) + "-identity", "identity")
     }
 
     /// The image reference the Deployment runs: by digest when one is known.
@@ -42,16 +45,18 @@ extension DeploymentSpec {
         return "\(image.name):\(image.tag)"
     }
 
-    /// The version selector `modelvault serve --models` is given: the exact version, never a moving alias,
-    /// because the digests in the artifacts belong to that version.
+    /// The exact version served (the bundle holds only it), never a moving alias: the digests in the artifacts
+    /// belong to that version.
     var servedModel: String { "\(model)@\(version)" }
 }
 
 /// Where things live inside the container.
 enum ContainerPath {
     static let executable = "/app/modelvault"
-    static let vault = "/var/lib/modelvault/vault"
+    static let data = "/var/lib/modelvault"
+    static let bundle = data + "/bundle"
+    static let audit = data + "/audit"
     static let tls = "/var/run/secrets/modelvault/tls"
-    static let unlock = "/var/run/secrets/modelvault/unlock"
+    static let deploymentIdentity = "/var/run/secrets/modelvault/deployment"
     static let scratch = "/tmp"
 }

@@ -37,6 +37,7 @@ extension DeploymentSpec {
         try require(Pattern.isDigestPinnedReference(image.builder), "image.builder")
         try require(Pattern.isDigestPinnedReference(image.runtime), "image.runtime")
         try require((10000...2_147_483_647).contains(image.uid), "image.uid")
+        try require(Pattern.isPrintableLine(image.sourceCommit), "image.sourceCommit")
 
         try require(Pattern.isLabel(kubernetes.namespace), "kubernetes.namespace")
         try require(Pattern.isLabelKey(kubernetes.gatewayLabelKey), "kubernetes.gatewayLabelKey")
@@ -45,8 +46,7 @@ extension DeploymentSpec {
             try require(Pattern.isLabel(gatewayNamespace), "kubernetes.gatewayNamespace")
         }
         try require(Pattern.isSubdomain(kubernetes.tlsSecretName), "kubernetes.tlsSecretName")
-        try require(Pattern.isSubdomain(unlockSecret.name), "kubernetes.unlock.secretName")
-        try require(Pattern.matches(unlockSecret.key, Pattern.secretKey), "kubernetes.unlock.key")
+        try require(Pattern.isSubdomain(deploymentSecret.name), "kubernetes.deploymentSecretName")
     }
 
     private func require(_ condition: Bool, _ setting: String) throws(DeploymentError) {

@@ -1,8 +1,9 @@
 /// Everything `modelvault deploy` needs to know about one model version and how to serve it.
 ///
-/// The spec carries names and digests only: secret values (the vault passphrase or identity, the TLS key) never
-/// pass through it, so no rendered artifact can contain one. Secrets are referenced by the names of the
-/// Kubernetes Secrets that hold them.
+/// The spec carries names and digests only: secret values (the deployment identity, the TLS key) never pass
+/// through it, so no rendered artifact can contain one. Secrets are referenced by the names of the Kubernetes
+/// Secrets that hold them. The pod serves from a per-deployment bundle (see `modelvault deploy`), so nothing here
+/// refers to the vault passphrase, master identity or signing key.
 public struct DeploymentSpec: Sendable, Equatable {
     /// The model's name in the vault.
     public var model: String
@@ -102,7 +103,7 @@ extension DeploymentSpec {
         public var memoryLimit: String
         /// Scratch space (`/tmp`) a pod may use at most.
         public var scratchLimit: String
-        /// The size of the volume that holds the (encrypted) vault.
+        /// The size of the volume that holds the serving bundle (encrypted) and the pod's audit log.
         public var vaultStorage: String
 
         /// Creates resource settings.
@@ -136,6 +137,9 @@ extension DeploymentSpec {
         public var runtime: String
         /// The numeric user and group the server runs as (above 10000, clear of host accounts).
         public var uid: Int
+        /// The source commit of the `modelvault` that wrote the artifacts (`unknown` when its build did not record
+        /// one); the image records its own at build time (`--build-arg MODELVAULT_SOURCE_COMMIT`).
+        public var sourceCommit: String = "unknown"
 
         /// Creates image settings; `builder` and `runtime` must be set to digest-pinned references before
         /// rendering.
@@ -152,14 +156,6 @@ extension DeploymentSpec {
         }
     }
 
-    /// How the vault is unlocked at start: a passphrase or an age identity file, each from a Secret.
-    public enum VaultUnlock: Sendable, Equatable {
-        /// The vault passphrase, in key `key` of Secret `secretName`.
-        case passphrase(secretName: String, key: String = "passphrase")
-        /// An age identity file, in key `key` of Secret `secretName`.
-        case identityFile(secretName: String, key: String = "identity")
-    }
-
     /// Where and how the model is deployed in a cluster.
     public struct KubernetesSettings: Sendable, Equatable {
         /// The namespace created for the deployment.
@@ -172,22 +168,23 @@ extension DeploymentSpec {
         public var gatewayNamespace: String?
         /// The `kubernetes.io/tls` Secret holding the server's certificate and key.
         public var tlsSecretName: String
-        /// The Secret that unlocks the vault.
-        public var unlock: VaultUnlock
+        /// The Secret holding the per-deployment age identity (key `identity`) that the serving bundle's files
+        /// are wrapped for; `nil` names it after the deployment. It is the only secret the pod holds besides its
+        /// TLS key: never the vault passphrase, master identity or signing key.
+        public var deploymentSecretName: String?
 
         /// Creates cluster settings.
         public init(
             namespace: String = "modelvault", gatewayLabelKey: String = "modelvault.io/gateway",
             gatewayLabelValue: String = "true", gatewayNamespace: String? = nil,
-            tlsSecretName: String = "modelvault-tls",
-            unlock: VaultUnlock = .passphrase(secretName: "modelvault-passphrase")
+            tlsSecretName: String = "modelvault-tls", deploymentSecretName: String? = nil
         ) {
             self.namespace = namespace
             self.gatewayLabelKey = gatewayLabelKey
             self.gatewayLabelValue = gatewayLabelValue
             self.gatewayNamespace = gatewayNamespace
             self.tlsSecretName = tlsSecretName
-            self.unlock = unlock
+            self.deploymentSecretName = deploymentSecretName
         }
     }
 }

@@ -9,26 +9,18 @@ extension DeployCommand {
         let kubernetes = "\(directory)/kubernetes"
         let image = "\(spec.image.name):\(spec.image.tag)"
         let uid = spec.image.uid
-        let unlock: String
-        switch spec.kubernetes.unlock {
-        case .passphrase(let secret, let key):
-            unlock =
-                "kubectl -n \(namespace) create secret generic \(secret) --from-file=\(key)=passphrase.txt"
-                + "   # passphrase.txt: the vault passphrase, one line"
-        case .identityFile(let secret, let key):
-            unlock =
-                "kubectl -n \(namespace) create secret generic \(secret) --from-file=\(key)=identity.txt"
-                + "   # from `modelvault keys export-identity -o identity.txt`"
-        }
+        let identity =
+            "kubectl -n \(namespace) create secret generic \(spec.identitySecretName)"
+            + " --from-file=identity=\(directory)/secrets/identity && rm \(directory)/secrets/identity"
         // A helper pod that passes the namespace's `restricted` Pod Security Standard, running as the server's
         // user so the copied files belong to it.
         let helperPod =
             #"{"spec":{"securityContext":{"runAsNonRoot":true,"runAsUser":\#(uid),"runAsGroup":\#(uid),"#
             + #""fsGroup":\#(uid),"seccompProfile":{"type":"RuntimeDefault"}},"volumes":[{"name":"vault","#
-            + #""persistentVolumeClaim":{"claimName":"'"$claim"'"}}],"containers":[{"name":"vault-copy","#
+            + #""persistentVolumeClaim":{"claimName":"'"$claim"'"}}],"containers":[{"name":"bundle-copy","#
             + #""image":"busybox:1.36","command":["sleep","600"],"securityContext":{"#
             + #""allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}},"#
-            + #""volumeMounts":[{"name":"vault","mountPath":"/vault"}]}]}}"#
+            + #""volumeMounts":[{"name":"vault","mountPath":"/data"}]}]}}"#
         return """
             next steps:
               1. build the image, from the root of the ModelVault source tree:
@@ -37,15 +29,17 @@ extension DeployCommand {
               2. create the namespace and the secrets (their values never go into the manifests):
                    kubectl apply -f \(kubernetes)/namespace.yaml
                    kubectl -n \(namespace) create secret tls \(spec.kubernetes.tlsSecretName) --cert=server.pem --key=server.key
-                   \(unlock)
-              3. copy the vault onto its volume before the first start (a helper pod, then removed):
+                   \(identity)
+              3. copy the serving bundle (never the vault) onto its volume before the first start (a helper pod):
                    kubectl apply -f \(kubernetes)/persistentvolumeclaim.yaml
                    claim=$(kubectl -n \(namespace) get -f \(kubernetes)/persistentvolumeclaim.yaml -o jsonpath='{.metadata.name}')
-                   kubectl -n \(namespace) run vault-copy --image=busybox:1.36 --restart=Never --overrides='\(helperPod)'
-                   kubectl -n \(namespace) wait --for=condition=Ready pod/vault-copy
-                   tar -C vault -cf - . | kubectl -n \(namespace) exec -i vault-copy -- tar -C /vault -xf -
-                   kubectl -n \(namespace) delete pod vault-copy
-              4. deploy, and watch it become ready:
+                   kubectl -n \(namespace) run bundle-copy --image=busybox:1.36 --restart=Never --overrides='\(helperPod)'
+                   kubectl -n \(namespace) wait --for=condition=Ready pod/bundle-copy
+                   kubectl -n \(namespace) exec bundle-copy -- mkdir -p /data/bundle /data/audit
+                   tar -C \(directory)/bundle -cf - . | kubectl -n \(namespace) exec -i bundle-copy -- tar -C /data/bundle -xf -
+                   kubectl -n \(namespace) delete pod bundle-copy
+              4. deploy, and watch it become ready (deployment.yaml needs the image digest:
+                 rerun deploy with --image-digest sha256:... after pushing the image if it is missing):
                    kubectl apply -k \(kubernetes)
                    kubectl -n \(namespace) get pods -w
             """

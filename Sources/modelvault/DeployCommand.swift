@@ -2,6 +2,8 @@ import ArgumentParser
 import Deployment
 import Foundation
 import Vault
+import VaultCrypto
+import VaultServer
 
 /// `modelvault deploy NAME[@V|:ALIAS] -o DIR`: the Dockerfile, Kubernetes manifests and deployment_config.yaml
 /// for one model version.
@@ -10,9 +12,13 @@ struct DeployCommand: AsyncParsableCommand {
         commandName: "deploy",
         abstract: "Write the deployment artifacts (Dockerfile, Kubernetes manifests) for a model version.",
         discussion: """
-            Writes DIR/deployment_config.yaml, DIR/Dockerfile and DIR/kubernetes/ (apply with kubectl apply -k). \
-            Secrets are referenced by name and never written: create the TLS Secret and the vault's unlock \
-            Secret in the namespace before applying.
+            Writes DIR/deployment_config.yaml, DIR/Dockerfile, DIR/kubernetes/ (apply with kubectl apply -k) and \
+            the serving bundle DIR/bundle/: only the deployed version, re-wrapped for a fresh per-deployment age \
+            identity, with its signed manifest, the vault's public verification key and a snapshot of the tokens \
+            that may call it, all signed with the vault key. The pod serves from the bundle (serve --bundle) and \
+            never holds the vault passphrase, master identity or signing key. The deployment identity is written \
+            to DIR/secrets/identity (0600): create its Secret from it, then delete the file. \
+            kubernetes/deployment.yaml is written once the image's digest is given (--image-digest).
             """
     )
 
@@ -88,11 +94,8 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "The kubernetes.io/tls Secret with the server's certificate and key.")
     var tlsSecret = "modelvault-tls"
 
-    @Option(help: "The Secret holding the vault passphrase (key: passphrase).")
-    var passphraseSecret = "modelvault-passphrase"
-
-    @Option(help: "Unlock with an age identity file from this Secret (key: identity) instead of a passphrase.")
-    var identitySecret: String?
+    @Option(help: "The Secret holding the deployment identity (key: identity); default: named after the deployment.")
+    var deploymentSecret: String?
 
     func validate() throws {
         guard (try? Self.reference(model)) != nil else {
@@ -104,15 +107,39 @@ struct DeployCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var spec = try await obtainSpec(for: try Self.reference(model))
+        let session = try await vaultOptions.open()
+        var spec = try await obtainSpec(for: try Self.reference(model), session: session)
         applyOptions(to: &spec)
+        // The key that signs the bundle, pinned in the pod's arguments.
+        let verifier = await session.verifierPublicKeyPEM()
+        spec.signer.keyFingerprint = VerificationKey(keyVersion: 1, publicKeyPEM: verifier).fingerprint
         let artifacts = try DeploymentArtifacts(rendering: spec)
         let directory = URL(fileURLWithPath: output)
         try artifacts.write(to: directory, replacingExisting: force)
-        FileHandle.standardError.write(Data("wrote \(artifacts.files.count) files\n".utf8))
+        let (identity, recipient) = try ServingBundle.generateIdentity()
+        let identityFile = directory.appendingPathComponent("secrets/identity")
+        do {
+            try await session.writeServingBundle(
+                [ModelReference(name: spec.model, selector: .version(Int(spec.version) ?? 0))], for: recipient,
+                deployment: spec.deploymentName + "-" + UUID().uuidString.lowercased(),
+                to: directory.appendingPathComponent("bundle"))
+            try FileManager.default.createDirectory(
+                at: identityFile.deletingLastPathComponent(), withIntermediateDirectories: false,
+                attributes: [.posixPermissions: 0o700])
+            try AtomicFile.write(
+                Data("# modelvault deployment identity for \(spec.model)@\(spec.version)\n\(identity)\n".utf8),
+                to: identityFile, permissions: 0o600)
+        } catch {
+            // All or nothing: no manifests without their bundle.
+            try? FileManager.default.removeItem(at: directory)
+            throw error
+        }
+        FileHandle.standardError.write(Data("wrote \(artifacts.files.count) files, the bundle and the identity\n".utf8))
         for file in artifacts.files {
             print(directory.appendingPathComponent(file.path).path)
         }
+        print(directory.appendingPathComponent("bundle").path)
+        print(identityFile.path)
         FileHandle.standardError.write(Data((Self.nextSteps(for: spec, in: output) + "\n").utf8))
     }
 
@@ -125,8 +152,8 @@ struct DeployCommand: AsyncParsableCommand {
     /// Resolves `selector` through the caller's authorised vault session and verifies the version (signature over the
     /// manifest and every decrypted file's digest) before describing it: deployment artifacts are only ever written
     /// for a version that verifies.
-    private func obtainSpec(for reference: ModelReference) async throws -> DeploymentSpec {
-        let info = try await vaultOptions.open().verifyModel(reference)
+    private func obtainSpec(for reference: ModelReference, session: VaultSession) async throws -> DeploymentSpec {
+        let info = try await session.verifyModel(reference)
         let alias: String? = if case .alias(let name) = reference.selector { name } else { nil }
         return DeploymentSpec(
             model: info.name, version: String(info.version), alias: alias,
@@ -148,11 +175,11 @@ struct DeployCommand: AsyncParsableCommand {
         spec.image.digest = imageDigest
         spec.image.builder = builderImage
         spec.image.runtime = runtimeImage
+        spec.image.sourceCommit = BuildInfo.current.commit
         let label = gatewayLabel.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         spec.kubernetes = .init(
             namespace: namespace, gatewayLabelKey: String(label[0]), gatewayLabelValue: String(label[1]),
-            gatewayNamespace: gatewayNamespace, tlsSecretName: tlsSecret,
-            unlock: identitySecret.map { .identityFile(secretName: $0) } ?? .passphrase(secretName: passphraseSecret))
+            gatewayNamespace: gatewayNamespace, tlsSecretName: tlsSecret, deploymentSecretName: deploymentSecret)
     }
 }
 

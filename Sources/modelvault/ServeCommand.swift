@@ -17,6 +17,13 @@ struct Serve: AsyncParsableCommand {
             gracefully. SIGHUP reloads --tls-cert and --tls-key for new connections (open ones keep theirs); \
             a certificate or key that cannot be read or does not match is refused and the old pair kept. \
             The key file must not be readable by others or writable by anyone but its owner (0400).
+
+            With --bundle (what `modelvault deploy` sets up), the server runs from a serving bundle instead of the \
+            vault: it needs only the per-deployment identity (--deployment-identity), never the vault passphrase, \
+            master identity or signing key. It checks the bundle's signature against --signer-fingerprint, the \
+            identity, each version's signed manifest and every decrypted file's digest before serving; only \
+            health, metadata, inference, private inference and metrics are answered (every /v1 registry route is \
+            404), and requests are audited in the log at --audit-log.
             """)
 
     @OptionGroup var options: VaultOptions
@@ -51,6 +58,20 @@ struct Serve: AsyncParsableCommand {
         help: "Answer only health, metadata, inference, private inference and metrics; every /v1 registry route is 404."
     )
     var servingOnly = false
+    @Option(help: "Serve from this serving bundle (written by `modelvault deploy`) instead of the vault; read-only.")
+    var bundle: String?
+    @Option(
+        name: .customLong("deployment-identity"),
+        help: "With --bundle: the per-deployment age identity file the bundle was made for (0400 or 0600).")
+    var deploymentIdentity: String?
+    @Option(
+        name: .customLong("signer-fingerprint"),
+        help: "With --bundle: the SHA-256 fingerprint of the vault signing key the bundle must be signed with.")
+    var signerFingerprint: String?
+    @Option(
+        name: .customLong("audit-log"),
+        help: "With --bundle: the writable directory of the pod's own append-only audit log.")
+    var auditLog: String?
     @Option(
         name: .customLong("max-inferences"), help: "Inferences run at once; more are refused with 503 and Retry-After.")
     var maxInferences = 64
@@ -83,6 +104,15 @@ struct Serve: AsyncParsableCommand {
         }
         if certOut != nil && !selfSigned { throw ValidationError("--cert-out needs --self-signed") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level") }
+        let bundleOptions = [deploymentIdentity, signerFingerprint, auditLog]
+        if bundle != nil {
+            guard bundleOptions.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--bundle needs --deployment-identity, --signer-fingerprint and --audit-log")
+            }
+            guard models == nil else { throw ValidationError("--bundle serves the bundle's models; drop --models") }
+        } else if bundleOptions.contains(where: { $0 != nil }) {
+            throw ValidationError("--deployment-identity, --signer-fingerprint and --audit-log go with --bundle")
+        }
         let timeouts = [headerTimeout, bodyTimeout, idleTimeout]
         guard rateLimit > 0, rateLimit.isFinite, (burst ?? 1) > 0, maxBody > 0, maxInferences > 0,
             maxConnections > 0, timeouts.allSatisfy({ $0 > 0 && $0 <= 86_400 })
@@ -116,9 +146,13 @@ struct Serve: AsyncParsableCommand {
         configuration.bodyReadTimeout = .milliseconds(Int64(bodyTimeout * 1000))
         configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         configuration.maxConnections = maxConnections
-        if servingOnly { configuration.routes = .servingOnly }
+        if servingOnly || bundle != nil { configuration.routes = .servingOnly }
         // Refuse a bad configuration before the passphrase is asked for.
         try configuration.validate()
+        if let bundle {
+            try await serveBundle(at: bundle, configuration: configuration)
+            return
+        }
         let selections = try models.map { list in
             try list.split(separator: ",").map { try ModelSelection(parsing: String($0)) }
         }
@@ -135,22 +169,75 @@ struct Serve: AsyncParsableCommand {
         if let fingerprint = server.certificateFingerprint {
             FileHandle.standardOutput.write(Data("certificate SHA-256 fingerprint: \(fingerprint)\n".utf8))
         }
-        let scheme = configuration.usesTLS ? "https" : "http"
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.runUntilSignalled() }
-                group.addTask {
-                    let bound = await server.boundPort()
-                    guard bound != 0 else { return }
-                    FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(bound)\n".utf8))
-                }
-                try await group.waitForAll()
-            }
+            try await run(server, configuration: configuration)
         } catch {
             try? await access.close()
             throw error
         }
         // Sign a final checkpoint over everything served.
         try await access.close()
+    }
+
+    /// Runs `server` until a signal, printing where it listens.
+    private func run(_ server: ModelServer, configuration: VaultServerConfiguration) async throws {
+        let scheme = configuration.usesTLS ? "https" : "http"
+        let host = host
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.runUntilSignalled() }
+            group.addTask {
+                let bound = await server.boundPort()
+                guard bound != 0 else { return }
+                FileHandle.standardOutput.write(Data("listening on \(scheme)://\(host):\(bound)\n".utf8))
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Serving-only from a bundle: no vault, no passphrase, no registry.
+    private func serveBundle(at path: String, configuration: VaultServerConfiguration) async throws {
+        guard let deploymentIdentity, let signerFingerprint, let auditLog else { return }
+        do {
+            try SecretFile.checkPermissions(deploymentIdentity)
+        } catch {
+            guard error == .secretFilePermissions else {
+                throw CLIError("serve: cannot read the deployment identity file", status: .notFound)
+            }
+            throw CLIError(
+                "serve: the deployment identity file must not be readable by others (chmod 400)", status: .denied)
+        }
+        guard let identity = try? String(contentsOf: URL(fileURLWithPath: deploymentIdentity), encoding: .utf8) else {
+            throw CLIError("serve: cannot read the deployment identity file", status: .notFound)
+        }
+        progress("checking the serving bundle...")
+        let opened: ServingBundle
+        do {
+            opened = try ServingBundle.open(
+                at: URL(fileURLWithPath: path), identity: identity, expectedSigner: signerFingerprint)
+        } catch let error as VaultError {
+            throw CLIError("serve: the bundle was refused: \(error)", status: .integrity)
+        }
+        let audit = try BundleAuditLog(
+            directory: URL(fileURLWithPath: auditLog), deployment: opened.deployment, identity: identity)
+        let catalog = BundleModelCatalog(bundle: opened, allowUnscanned: allowUnscanned)
+        for model in opened.models {
+            let served = try await catalog.currentModels().contains {
+                if case .verified(let m) = $0 { m.name == model.name } else { false }
+            }
+            try await audit.recordLoad(of: model, served: served)
+        }
+        let server = try ModelServer(
+            configuration: configuration, catalog: catalog, authenticator: BundleTokenAuthenticator(bundle: opened),
+            audit: audit, registry: nil)
+        if let fingerprint = server.certificateFingerprint {
+            FileHandle.standardOutput.write(Data("certificate SHA-256 fingerprint: \(fingerprint)\n".utf8))
+        }
+        do {
+            try await run(server, configuration: configuration)
+        } catch {
+            try? await audit.log.close()
+            throw error
+        }
+        try await audit.log.close()
     }
 }

@@ -28,15 +28,23 @@ import Testing
         #expect(steps.contains(":1.2.3 ."))
         #expect(steps.contains("kubectl -n ml-prod create secret tls modelvault-tls"))
         #expect(
-            steps.contains("kubectl -n ml-prod create secret generic modelvault-passphrase --from-file=passphrase="))
-        #expect(steps.contains("kubectl -n ml-prod exec -i vault-copy -- tar -C /vault -xf -"))
+            steps.contains(
+                "kubectl -n ml-prod create secret generic modelvault-clf-identity --from-file=identity=out/secrets/identity"
+            ))
+        #expect(!steps.contains("passphrase"), "the pod never gets the vault passphrase")
+        #expect(
+            steps.contains(
+                "tar -C out/bundle -cf - . | kubectl -n ml-prod exec -i bundle-copy -- tar -C /data/bundle -xf -"))
         #expect(steps.contains("kubectl apply -k out/kubernetes"))
         // Every file the steps name was written.
-        for file in ["out/Dockerfile", "out/kubernetes/namespace.yaml", "out/kubernetes/persistentvolumeclaim.yaml"] {
+        for file in [
+            "out/Dockerfile", "out/kubernetes/namespace.yaml", "out/kubernetes/persistentvolumeclaim.yaml",
+            "out/secrets/identity", "out/bundle/bundle.json",
+        ] {
             #expect(FileManager.default.fileExists(atPath: work.appending(path: file).path), "\(file)")
         }
         // The helper pod's overrides are valid JSON once the shell has put the claim's name in.
-        let line = try #require(steps.split(separator: "\n").first { $0.contains("run vault-copy") })
+        let line = try #require(steps.split(separator: "\n").first { $0.contains("run bundle-copy") })
         let start = try #require(line.range(of: "--overrides='")).upperBound
         let json = String(line[start...].dropLast()).replacingOccurrences(of: #"'"$claim"'"#, with: "claim")
         let pod = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]

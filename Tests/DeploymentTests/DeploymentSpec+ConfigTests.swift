@@ -25,9 +25,13 @@ import Testing
         #expect(config["server"]["maxBodyBytes"].int == 64 << 20)
         #expect(config["server"]["rateLimitPerSecond"].int == 50)
         #expect(config["server"]["tls"].bool == true)
+        // Issue #19: the commit of the modelvault that wrote the artifacts (a test build records none).
+        #expect(config["image"]["sourceCommit"].string == "unknown")
         #expect(config["limits"]["limits"]["memory"].string == "1Gi")
         #expect(config["kubernetes"]["secrets"]["tls"].string == "modelvault-tls")
-        #expect(config["kubernetes"]["secrets"]["unlock"]["name"].string == "modelvault-passphrase")
+        #expect(
+            config["kubernetes"]["secrets"]["deploymentIdentity"]["name"].string
+                == "modelvault-breast-cancer-logistic-identity")
     }
 
     @Test func renderingIsDeterministic() throws {

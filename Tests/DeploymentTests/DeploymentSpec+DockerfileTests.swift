@@ -63,14 +63,18 @@ import Testing
         #expect(text.contains("-rpath"))
         for library in DeploymentSpec.bundledLibraries { #expect(text.contains(library)) }
         // The build stage records what the image was built from, for `modelvault version` and `GET /v2`.
-        #expect(text.contains("version --json --record-resolved Package.resolved > /staging/build-info.json"))
+        #expect(text.contains("version --json --record-resolved Package.resolved \\\n"))
+        #expect(text.contains("> /staging/build-info.json"))
     }
 
     @Test func bakesInNoSecretsAndHasAHealthcheck() throws {
         let text = try #require(try DeploymentArtifacts(rendering: Fixtures.spec())["Dockerfile"])
         let steps = instructions(text)
         #expect(!steps.contains { $0.keyword == "ADD" })
-        #expect(!steps.contains { $0.keyword == "ARG" || $0.keyword == "ENV" }, "no build-time or baked-in secrets")
+        // The one build argument is the source commit (not a secret); nothing is baked into the environment.
+        let arguments = steps.filter { $0.keyword == "ARG" || $0.keyword == "ENV" }
+        #expect(arguments.map(\.arguments) == ["MODELVAULT_SOURCE_COMMIT=unknown"], "no build-time or baked-in secrets")
+        #expect(arguments.allSatisfy { $0.keyword == "ARG" })
         // Only the package's sources go into the build stage and only the built program into the runtime stage.
         let sources = steps.filter { $0.keyword == "COPY" }.flatMap { copy in
             copy.arguments.split(separator: " ").filter { !$0.hasPrefix("--") }.dropLast().map(String.init)
@@ -91,6 +95,19 @@ import Testing
         let command = try #require(instructions(text).first { $0.keyword == "CMD" })
         let array = try #require(try JSONSerialization.jsonObject(with: Data(command.arguments.utf8)) as? [String])
         #expect(array.first == "serve")
-        #expect(array.contains("breast cancer: logistic@3"))
+        #expect(array.contains("--bundle"), "serving-only from the bundle")
+        // The Deployment runs the same arguments.
+        let rendered = try Rendered.make(Fixtures.spec())
+        defer { rendered.remove() }
+        let container = try rendered.object("kubernetes/deployment.yaml")["spec"]["template"]["spec"]["containers"][0]
+        #expect(container["args"].array.compactMap(\.string) == array)
+    }
+
+    /// Issue #19: the build records the source commit, given as a build argument (the tree is copied without .git).
+    @Test func buildRecordsTheSourceCommit() throws {
+        let text = try #require(try DeploymentArtifacts(rendering: Fixtures.spec())["Dockerfile"])
+        #expect(text.contains("ARG MODELVAULT_SOURCE_COMMIT=unknown\n"))
+        #expect(text.contains("--commit \"$MODELVAULT_SOURCE_COMMIT\" > /staging/build-info.json"))
+        #expect(text.contains("--build-arg MODELVAULT_SOURCE_COMMIT=\"$(git rev-parse HEAD)\""))
     }
 }

@@ -80,7 +80,7 @@ import Testing
         try #require(containers.count == 1)
         let container = containers[0]
         #expect(container["imagePullPolicy"].string == "Always")
-        #expect(container["image"].string == "registry.example.com/ml/modelvault:0.1.0")
+        #expect(container["image"].string == "registry.example.com/ml/modelvault:0.1.0@" + Fixtures.imageDigest)
         let security = container["securityContext"]
         #expect(security["runAsNonRoot"].bool == true)
         #expect((security["runAsUser"].int ?? 0) >= 10000)
@@ -125,43 +125,40 @@ import Testing
             args.firstIndex(of: flag).flatMap { args.indices.contains($0 + 1) ? args[$0 + 1] : nil }
         }
         #expect(args.first == "serve")
-        #expect(args.contains("--serving-only"), "the pod answers no /v1 registry route")
-        #expect(value(after: "--models") == "breast cancer: logistic@3")
+        // Issue #19: serving-only from the bundle (which implies no /v1 registry route), never the vault.
+        #expect(value(after: "--bundle") == "/var/lib/modelvault/bundle")
+        #expect(value(after: "--deployment-identity") == "/var/run/secrets/modelvault/deployment/identity")
+        #expect(value(after: "--signer-fingerprint") == String(repeating: "1f", count: 32))
+        #expect(value(after: "--audit-log") == "/var/lib/modelvault/audit")
+        for flag in ["--vault", "--passphrase-file", "--identity", "--models"] { #expect(!args.contains(flag)) }
         #expect(value(after: "--port") == "8443")
-        #expect(value(after: "--passphrase-file") == "/var/run/secrets/modelvault/unlock/passphrase")
+        #expect(value(after: "--rate-limit") == "50", "a number serve parses")
         #expect(value(after: "--tls-cert") == "/var/run/secrets/modelvault/tls/tls.crt")
         #expect(value(after: "--tls-key") == "/var/run/secrets/modelvault/tls/tls.key")
         #expect(!args.contains("--insecure-http"))
     }
 
-    @Test(arguments: [
-        DeploymentSpec.VaultUnlock.passphrase(secretName: "vault-unlock", key: "phrase"),
-        .identityFile(secretName: "vault-identity"),
-    ])
-    func secretsAreReferencedAsReadOnlyVolumesNeverInlined(unlock: DeploymentSpec.VaultUnlock) throws {
-        let rendered = try Rendered.make(Fixtures.spec(unlock: unlock))
+    @Test(arguments: [nil, "ml-identity"])
+    func secretsAreReferencedAsReadOnlyVolumesNeverInlined(secretName: String?) throws {
+        var spec = Fixtures.spec()
+        spec.kubernetes.deploymentSecretName = secretName
+        let rendered = try Rendered.make(spec)
         defer { rendered.remove() }
-        let (secretName, key, flag) =
-            switch unlock {
-            case .passphrase(let name, let key): (name, key, "--passphrase-file")
-            case .identityFile(let name, let key): (name, key, "--identity")
-            }
         let pod = try rendered.object("kubernetes/deployment.yaml")["spec"]["template"]["spec"]
         let volumes = Dictionary(uniqueKeysWithValues: pod["volumes"].array.map { ($0["name"].string ?? "", $0) })
         #expect(volumes["tls"]?["secret"]["secretName"].string == "modelvault-tls")
-        #expect(volumes["unlock"]?["secret"]["secretName"].string == secretName)
-        #expect(volumes["unlock"]?["secret"]["items"][0]["key"].string == key)
-        for name in ["tls", "unlock"] {
+        let identity = volumes["deployment-identity"]?["secret"]
+        #expect(identity?["secretName"].string == secretName ?? "modelvault-breast-cancer-logistic-identity")
+        #expect(identity?["items"][0]["key"].string == "identity")
+        for name in ["tls", "deployment-identity"] {
             // 0400 (issue #19): owner read only. The kubelet adds group read for the pod's fsGroup, which the
             // server accepts; it refuses a key readable by others.
             #expect(volumes[name]?["secret"]["defaultMode"].int == 0o400)
         }
         let mounts = pod["containers"][0]["volumeMounts"].array
-        for mount in mounts where mount["name"].string == "tls" || mount["name"].string == "unlock" {
-            #expect(mount["readOnly"].bool == true)
+        for mount in mounts where mount["name"].string != "tmp" && mount["subPath"].string != "audit" {
+            #expect(mount["readOnly"].bool == true, "\(mount["mountPath"].string ?? "")")
         }
-        let args = pod["containers"][0]["args"].array.compactMap(\.string)
-        #expect(args.contains(flag))
         #expect(pod["containers"][0]["env"].exists == false, "secrets are files, not environment variables")
 
         // No Secret object, and no data or stringData anywhere: the values never pass through the artifacts.
@@ -173,6 +170,8 @@ import Testing
             for marker in ["AGE-SECRET-KEY", "BEGIN PRIVATE KEY", "BEGIN EC PRIVATE KEY", "MODELVAULT_PASSPHRASE"] {
                 #expect(!file.contents.contains(marker), "\(file.path)")
             }
+            // Issue #19: the pod is never given the vault passphrase, by value or by reference.
+            #expect(!file.contents.lowercased().contains("passphrase"), "\(file.path)")
         }
     }
 
@@ -254,18 +253,23 @@ import Testing
         #expect(service["ports"][0]["targetPort"].string == "https")
     }
 
-    @Test func imageDigestPinsTheImageAndDropsTheSkip() throws {
+    /// Issue #19: no skip annotation anywhere; without the image's digest there is no Deployment to skip a check
+    /// on (it is written by `deploy --image-digest` once the image is built).
+    @Test func theDeploymentIsWrittenOnlyWithTheImageDigest() throws {
         let digest = "sha256:" + String(repeating: "c3", count: 32)
         let rendered = try Rendered.make(Fixtures.spec(digest: digest))
         defer { rendered.remove() }
         let deployment = try rendered.object("kubernetes/deployment.yaml")
         let image = deployment["spec"]["template"]["spec"]["containers"][0]["image"].string
         #expect(image == "registry.example.com/ml/modelvault:0.1.0@" + digest)
-        #expect(deployment["metadata"]["annotations"]["checkov.io/skip1"].exists == false)
 
-        let unpinned = try #require(try Rendered.make(Fixtures.spec()))
+        let unpinned = try Rendered.make(Fixtures.spec(digest: nil))
         defer { unpinned.remove() }
-        let skip = try unpinned.object("kubernetes/deployment.yaml")["metadata"]["annotations"]["checkov.io/skip1"]
-        #expect(skip.string?.hasPrefix("CKV_K8S_43=") == true)
+        #expect(unpinned.artifacts["kubernetes/deployment.yaml"] == nil)
+        #expect(unpinned.artifacts["kubernetes/kustomization.yaml"]?.contains("- deployment.yaml") == false)
+        #expect(rendered.artifacts["kubernetes/kustomization.yaml"]?.contains("- deployment.yaml") == true)
+        for file in rendered.artifacts.files + unpinned.artifacts.files {
+            #expect(!file.contents.contains("checkov"), "\(file.path)")
+        }
     }
 }

@@ -8,7 +8,10 @@ enum Fixtures {
     static let builderImage = "swift:6.3.1-bookworm@sha256:" + String(repeating: "b1", count: 32)
     static let runtimeImage = "gcr.io/distroless/cc-debian12:nonroot@sha256:" + String(repeating: "c2", count: 32)
 
-    static func spec(digest: String? = nil, unlock: DeploymentSpec.VaultUnlock? = nil) -> DeploymentSpec {
+    /// The built image's digest (made up); `spec(digest: nil)` is a spec written before the image was built.
+    static let imageDigest = "sha256:" + String(repeating: "5e", count: 32)
+
+    static func spec(digest: String? = Fixtures.imageDigest) -> DeploymentSpec {
         var spec = DeploymentSpec(
             model: "breast cancer: logistic",
             version: "3",
@@ -24,7 +27,6 @@ enum Fixtures {
         spec.image.builder = builderImage
         spec.image.runtime = runtimeImage
         spec.kubernetes.namespace = "ml-serving"
-        if let unlock { spec.kubernetes.unlock = unlock }
         return spec
     }
 
