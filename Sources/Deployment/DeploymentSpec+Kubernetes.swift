@@ -161,7 +161,7 @@ extension DeploymentSpec {
             "--tls-cert", ContainerPath.tls + "/tls.crt",
             "--tls-key", ContainerPath.tls + "/tls.key",
             "--max-body", String(server.maxBodyBytes),
-            "--rate-limit", "\(server.rateLimitPerSecond)/s",
+            "--rate-limit", String(server.rateLimitPerSecond),
             "--models", servedModel,
             // Only health, metadata, inference and metrics: no /v1 registry route in a serving pod.
             "--serving-only",
