@@ -109,11 +109,11 @@ struct DeployCommand: AsyncParsableCommand {
         let artifacts = try DeploymentArtifacts(rendering: spec)
         let directory = URL(fileURLWithPath: output)
         try artifacts.write(to: directory, replacingExisting: force)
-        FileHandle.standardError.write(Data("wrote \(artifacts.files.count) files\n".utf8))
+        progress("wrote \(artifacts.files.count) files")
         for file in artifacts.files {
             print(directory.appendingPathComponent(file.path).path)
         }
-        FileHandle.standardError.write(Data((Self.nextSteps(for: spec, in: output) + "\n").utf8))
+        progress(Self.nextSteps(for: spec, in: output))
     }
 
     // MARK: - The vault
