@@ -55,6 +55,11 @@ struct ModelVaultCommand: AsyncParsableCommand {
         } catch {
             // Close (sign the final checkpoint) before reporting: the entries of a failed run are signed too.
             _ = await OpenVaults.closeAll()
+            if let validation = error as? ValidationError {
+                // Found while running, after parsing: one line naming the flag, not the top-level usage.
+                FileHandle.standardError.write(Data("modelvault: error: \(validation.message)\n".utf8))
+                Foundation.exit(ExitStatus.usage.rawValue)
+            }
             exit(withError: error)
         }
         if let error = await OpenVaults.closeAll() {

@@ -76,7 +76,7 @@ import Testing
         // The Dockerfile runs the same command.
         let dockerfile = try String(contentsOf: work.appending(path: "out/Dockerfile"), encoding: .utf8)
         let command = try #require(
-            dockerfile.split(separator: "\n").first { $0.hasPrefix("CMD [") || $0.hasPrefix("ENTRYPOINT [") })
+            dockerfile.split(separator: "\n").first { $0.hasPrefix("CMD [") })
         let commandJSON = String(command.drop { $0 != "[" })
         let dockerArguments = try #require(
             try JSONSerialization.jsonObject(with: Data(commandJSON.utf8)) as? [String])
