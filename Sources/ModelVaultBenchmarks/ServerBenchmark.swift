@@ -120,13 +120,13 @@ enum ServerBenchmark {
             try runChecked(binary, arguments, environment: env, in: directory)
         }
         let setupStart = Date()
-        try cli(["init", "--token-out", adminToken.path], token: false)
+        try cli(["init", "-o", adminToken.path], token: false)
         try cli(["data", "add", "breast-cancer", SampleData.breastCancerCSV.path])
         try cli(["train", "classifier", "--dataset", "breast-cancer", "--label", "benign", "--model", "logistic"])
         try cli(["model", "alias", "classifier@1", "production"])
         // The load runs as a least-privilege service account: ml-engineer scoped to this model.
         try cli(["user", "add", "client", "--role", "ml-engineer", "--scope", "model:classifier", "--service"])
-        try cli(["token", "create", "client", "--expires", "1d", "--out", clientToken.path])
+        try cli(["token", "create", "client", "--expires", "1d", "-o", clientToken.path])
         print(
             String(
                 format: "modelvault: vault, dataset, training, alias, token: %.1f s", -setupStart.timeIntervalSinceNow))

@@ -227,6 +227,14 @@ extension ModelServer {
         }
         return #"{"name":"# + APIError.jsonString(model.name) + #","versions":["#
             + APIError.jsonString(model.version) + #"],"platform":"# + APIError.jsonString(model.platform)
-            + #","inputs":["# + tensors(model.inputs) + #"],"outputs":["# + tensors(model.outputs) + "]}"
+            + #","inputs":["# + tensors(model.inputs) + #"],"outputs":["# + tensors(model.outputs) + "]"
+            + (model.columns.map(parametersJSON) ?? "") + "}"
+    }
+
+    /// The metadata's `parameters` (an OIP extension point): the columns behind the tensors.
+    static func parametersJSON(_ columns: ModelColumns) -> String {
+        func strings(_ list: [String]) -> String { "[" + list.map(APIError.jsonString).joined(separator: ",") + "]" }
+        return #","parameters":{"feature_names":"# + strings(columns.featureNames) + #","label":"#
+            + APIError.jsonString(columns.label) + #","class_names":"# + strings(columns.classNames) + "}"
     }
 }

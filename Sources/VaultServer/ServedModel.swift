@@ -14,6 +14,32 @@ public protocol ServedModel: Sendable {
     var outputs: [TensorMetadata] { get }
     /// Runs the model. `inputs` holds exactly the declared inputs, already validated against `inputs`.
     func infer(_ inputs: [String: Tensor]) throws -> [String: Tensor]
+    /// What the model says about its columns, sent as the metadata's `parameters`; `nil` when it knows none.
+    var columns: ModelColumns? { get }
+}
+
+extension ServedModel {
+    /// Models that know nothing of their columns (an ONNX graph names tensors only) describe none.
+    public var columns: ModelColumns? { nil }
+}
+
+/// The columns behind a served model's tensors, so a client can build its input and read the output without the
+/// model's files (issue #20): the input's feature columns in order, the label column it predicts, and the class
+/// names the `class` output indexes.
+public struct ModelColumns: Sendable, Equatable {
+    /// The input columns, in the order of the input tensor's last dimension.
+    public var featureNames: [String]
+    /// The column the model was trained to predict.
+    public var label: String
+    /// The classes, in the order of the `probabilities` output; `class` is an index into them.
+    public var classNames: [String]
+
+    /// Columns as named at training time.
+    public init(featureNames: [String], label: String, classNames: [String]) {
+        self.featureNames = featureNames
+        self.label = label
+        self.classNames = classNames
+    }
 }
 
 /// A request a served model refuses for the client's reason (an input its graph does not accept, a request

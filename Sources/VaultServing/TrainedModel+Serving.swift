@@ -41,6 +41,12 @@ struct ServedTrainedModel: PrivatelyServedModel {
 
     var platform: String { "modelvault_\(model.config.kind.rawValue)" }
 
+    var columns: ModelColumns? {
+        ModelColumns(
+            featureNames: model.config.featureNames, label: model.config.labelColumn,
+            classNames: model.config.labelNames)
+    }
+
     var inputs: [TensorMetadata] {
         [TensorMetadata(name: Self.inputName, shape: [-1, model.config.featureNames.count])]
     }

@@ -19,7 +19,12 @@ struct AuditCommand: AsyncParsableCommand {
 struct AuditVerify: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Recompute the Merkle tree, check every checkpoint's signature and consistency; exit 1 on damage.")
+        abstract: "Recompute the Merkle tree, check every checkpoint's signature and consistency; exit 6 on damage.",
+        discussion: """
+            Examples:
+              modelvault audit verify
+              modelvault audit verify --json --trusted checkpoint.txt
+            """)
 
     @OptionGroup var options: VaultOptions
     @Option(
@@ -31,6 +36,23 @@ struct AuditVerify: AsyncParsableCommand {
         help: "Fail when the newest witness cosignature is older than this many seconds (or there is none).")
     var maxCosignatureAge: Double?
 
+    @Flag(name: .long, help: "Print the result as JSON (still exits 6 when the log does not verify).") var json = false
+
+    /// `--json`'s shape.
+    struct Output: Encodable {
+        var valid: Bool
+        var entries: Int
+        var checkpoints: Int
+        var root: String
+        var latestCheckpointSize: Int?
+        var entriesAfterLatestCheckpoint: Int
+        var unfinishedTail: Bool
+        var consistentWithTrustedSizes: [Int]
+        var problemCount: Int
+        var problems: [String]
+        var firstBadIndex: Int?
+    }
+
     func run() async throws {
         let session = try await options.open()
         let checkpoints = try trusted.map { path in
@@ -40,6 +62,22 @@ struct AuditVerify: AsyncParsableCommand {
             return try session.trustedAuditCheckpoint(String(decoding: data, as: UTF8.self))
         }
         let report = try await session.verifyAuditLog(trusted: checkpoints, maxCosignatureAge: maxCosignatureAge)
+        if json {
+            try printJSON(
+                Output(
+                    valid: report.isValid, entries: Int(report.entryCount), checkpoints: Int(report.checkpointCount),
+                    root: report.recomputedRoot.base64,
+                    latestCheckpointSize: report.latestCheckpoint.map { Int($0.size) },
+                    entriesAfterLatestCheckpoint: Int(report.uncheckpointedEntries),
+                    unfinishedTail: report.hasUnfinishedTail,
+                    consistentWithTrustedSizes: report.trustedVerified.map { Int($0.size) },
+                    problemCount: Int(report.problemCount), problems: report.problems.map { "\($0)" },
+                    firstBadIndex: report.firstBadIndex.map { Int($0) }))
+            guard report.isValid else {
+                throw CLIError("audit log verification failed: \(report.problemCount) problem(s)", status: .integrity)
+            }
+            return
+        }
         print("entries: \(report.entryCount), checkpoints: \(report.checkpointCount)")
         print("root: \(report.recomputedRoot.base64)")
         if let latest = report.latestCheckpoint { print("latest checkpoint: size \(latest.size)") }
@@ -137,7 +175,7 @@ struct AuditExport: AsyncParsableCommand {
         commandName: "export", abstract: "Export entries as JSON lines or CSV.")
 
     @OptionGroup var options: VaultOptions
-    @Option(name: .long, help: "jsonl (default) or csv.") var format: String = "jsonl"
+    @Option(name: .long, help: "jsonl or csv.") var format: String = "jsonl"
     @Option(name: .long, help: "Only entries at or after TIME: ISO 8601 (2026-01-31T00:00:00Z) or an age (24h, 7d).")
     var since: String?
 
@@ -159,13 +197,42 @@ struct AuditExport: AsyncParsableCommand {
 
 /// `modelvault audit tail [-n N]`.
 struct AuditTail: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "tail", abstract: "Print the last entries.")
+    static let configuration = CommandConfiguration(
+        commandName: "tail", abstract: "Print the last entries.",
+        discussion: """
+            Examples:
+              modelvault audit tail -n 50
+              modelvault audit tail --json
+            """)
 
     @OptionGroup var options: VaultOptions
-    @Option(name: .customShort("n"), help: "How many entries (default 20).") var count: Int = 20
+    @Option(name: .customShort("n"), help: "How many entries.") var count: Int = 20
+    @Flag(name: .long, help: "Print a JSON array of the entries.") var json = false
+
+    /// One entry of `--json`.
+    struct Output: Encodable {
+        var index: Int
+        var time: String
+        var principal: String
+        var action: String
+        var resource: String
+        var outcome: String
+        var requestID: String
+        var detail: String?
+    }
 
     func run() async throws {
-        for (index, entry) in try await options.open().auditTail(count) {
+        let entries = try await options.open().auditTail(count)
+        if json {
+            return try printJSON(
+                entries.map { index, entry in
+                    Output(
+                        index: Int(index), time: Self.format(entry.time), principal: entry.principal,
+                        action: entry.action, resource: entry.resource, outcome: entry.outcome.rawValue,
+                        requestID: "\(entry.requestID)", detail: entry.detail)
+                })
+        }
+        for (index, entry) in entries {
             var line =
                 "\(index)  \(Self.format(entry.time))  \(entry.principal)  \(entry.action)  \(entry.resource)  "
                 + "\(entry.outcome.rawValue)  request \(entry.requestID)"
@@ -185,7 +252,7 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report", abstract: "Compliance report: protection, signatures, access and findings.")
 
     @OptionGroup var options: VaultOptions
-    @Option(name: .long, help: "md (default), json or html.") var format: String = "md"
+    @Option(name: .long, help: "md, json or html.") var format: String = "md"
     @Option(name: .shortAndLong, help: "Write to this file instead of stdout.") var output: String?
 
     func run() async throws {

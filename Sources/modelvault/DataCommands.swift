@@ -1,12 +1,47 @@
 import ArgumentParser
 import Foundation
+import SampleData
 import Vault
+import VaultCrypto
 
 /// `modelvault data`: encrypted, versioned datasets.
 struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "data", abstract: "Encrypted, versioned datasets: add, list, show, get.",
-        subcommands: [DataAdd.self, DataList.self, DataShow.self, DataGet.self])
+        commandName: "data", abstract: "Encrypted, versioned datasets: add, list, show, get; the shipped samples.",
+        subcommands: [DataAdd.self, DataList.self, DataShow.self, DataGet.self, DataSample.self])
+}
+
+/// `modelvault data sample NAME -o FILE`: the public UCI data sets the demo uses, so the README's examples have
+/// data to work on without a clone of the source tree. Needs no vault.
+struct DataSample: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample", abstract: "Write a shipped sample data set (CSV with a header) to a file.",
+        discussion: """
+            breast-cancer: 569 rows, 30 numeric features, label column `benign` (UCI Wisconsin diagnostic).
+            digits: 1797 8x8 images, 64 features (0...16), label column `digit` (UCI optical digits).
+
+            Examples:
+              modelvault data sample breast-cancer -o breast_cancer.csv
+              modelvault data sample digits -o digits.csv
+            """)
+
+    @Argument(help: "breast-cancer or digits.") var name: String
+    @Option(name: .shortAndLong, help: "The CSV file to write (must not exist).") var output: String
+
+    func run() async throws {
+        let source: URL
+        switch name {
+        case "breast-cancer": source = SampleData.breastCancerCSV
+        case "digits": source = SampleData.digitsCSV
+        default: throw CLIError("unknown sample data set \(name) (breast-cancer or digits)", status: .usage)
+        }
+        let destination = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
+        guard !FileManager.default.fileExists(atPath: destination.path) else {
+            throw CLIError("the output file \(output) already exists", status: .invalidInput)
+        }
+        try AtomicFile.write(try Data(contentsOf: source), to: destination)
+        progress("wrote \(output) (\(name))")
+    }
 }
 
 /// `modelvault data add NAME FILE...`.
@@ -39,7 +74,9 @@ struct DataList: AsyncParsableCommand {
         let datasets = try await options.open().datasets()
         if json { return try printJSON(datasets) }
         for dataset in datasets {
-            print("\(dataset.name)@\(dataset.latestVersion)  (\(dataset.versionCount) versions)")
+            print(
+                "\(dataset.name)@\(dataset.latestVersion)  (\(dataset.versionCount) version\(dataset.versionCount == 1 ? "" : "s"))"
+            )
         }
     }
 }

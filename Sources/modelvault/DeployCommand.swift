@@ -134,13 +134,13 @@ struct DeployCommand: AsyncParsableCommand {
             try? FileManager.default.removeItem(at: directory)
             throw error
         }
-        FileHandle.standardError.write(Data("wrote \(artifacts.files.count) files, the bundle and the identity\n".utf8))
+        progress("wrote \(artifacts.files.count) files, the bundle and the identity")
         for file in artifacts.files {
             print(directory.appendingPathComponent(file.path).path)
         }
         print(directory.appendingPathComponent("bundle").path)
         print(identityFile.path)
-        FileHandle.standardError.write(Data((Self.nextSteps(for: spec, in: output) + "\n").utf8))
+        progress(Self.nextSteps(for: spec, in: output))
     }
 
     // MARK: - The vault

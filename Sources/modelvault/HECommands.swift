@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import Homomorphic
 import MLCore
@@ -10,7 +11,9 @@ struct HECommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "he",
         abstract: "Private inference: the model owner scores encrypted rows without seeing them.",
-        subcommands: [HEParams.self, HEKeygen.self, HEEncrypt.self, HEInfer.self, HEDecrypt.self])
+        subcommands: [
+            HEParams.self, HEKeygen.self, HEExportDescriptor.self, HEEncrypt.self, HEInfer.self, HEDecrypt.self,
+        ])
 }
 
 /// The files of a key directory and the small length-prefixed containers the `he` commands exchange.
@@ -57,6 +60,11 @@ enum HEFiles {
         return sections
     }
 
+    /// SHA-256 (hex) of an evaluation key file's public-key section: names the key pair a result is for.
+    static func keyFingerprint(evaluationKeys sections: [Data]) -> String {
+        SHA256.hash(data: sections[0] + sections[2]).map { String(format: "%02x", $0) }.joined()
+    }
+
     static func context(parameters data: Data) throws -> CKKSContext {
         try CKKSContext(parameters: CKKSParameters(serialized: [UInt8](data)))
     }
@@ -66,6 +74,9 @@ enum HEFiles {
 struct HEResultHeader: Codable {
     var model: String
     var labelNames: [String]
+    /// The fingerprint of the evaluation keys the result was computed with (`HEFiles.keyFingerprint`), so the
+    /// data owner's `he decrypt` refuses a result meant for another key instead of printing noise as predictions.
+    var keyFingerprint: String?
 }
 
 /// `modelvault he params`.
@@ -95,7 +106,7 @@ struct HEKeygen: AsyncParsableCommand {
         abstract: "Create a client key directory: secret key (0600) and evaluation keys in a separate file.")
 
     @Option(name: .shortAndLong, help: "The key directory to create (must not exist or be empty).") var output: String
-    @Option(name: .customLong("params"), help: "A parameter set from `he params` (default n8192-d3).")
+    @Option(name: .customLong("params"), help: "A parameter set from `he params`.")
     var parametersName = "n8192-d3"
 
     func run() async throws {
@@ -135,24 +146,44 @@ private func loadClient(_ path: String) throws -> PrivateInferenceClient {
     return PrivateInferenceClient(context: context, secretKey: try context.deserializeSecretKey([UInt8](secret)))
 }
 
-/// `modelvault he encrypt --keys KEYDIR --model NAME[@V|:ALIAS] --input ROWS.csv -o QUERY`.
+/// `modelvault he encrypt --keys KEYDIR (--descriptor FILE | --model NAME[@V|:ALIAS]) --input ROWS.csv -o QUERY`.
 struct HEEncrypt: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "encrypt", abstract: "Standardise rows with the model's preprocessing and encrypt them.")
+        commandName: "encrypt", abstract: "Standardise rows with the model's preprocessing and encrypt them.",
+        discussion: """
+            The data owner encrypts against the model's public descriptor (from `he export-descriptor`) and needs \
+            no vault; --model reads the model from a vault instead (the model owner's own tests).
+
+            Examples:
+              modelvault he encrypt --keys keys/ --descriptor classifier.descriptor.json --input rows.csv -o query.bin
+            """)
 
     @OptionGroup var options: VaultOptions
     @Option(help: "The client key directory.") var keys: String
-    @Option(help: "NAME, NAME@VERSION or NAME:ALIAS.") var model: String
+    @Option(help: "The model's public descriptor (`he export-descriptor`); needs no vault.") var descriptor: String?
+    @Option(help: "Instead of --descriptor: NAME, NAME@VERSION or NAME:ALIAS in the vault.") var model: String?
     @Option(help: "A CSV with a header holding the model's feature columns.") var input: String
     @Option(name: .shortAndLong, help: "The encrypted query file.") var output: String
 
+    func validate() throws {
+        guard (descriptor == nil) != (model == nil) else {
+            throw ValidationError("give either --descriptor FILE or --model NAME")
+        }
+    }
+
     func run() async throws {
-        let reference = try ModelReference(parsing: model)
-        let rows = try HEFiles.read(HEFiles.url(input), "the input CSV")
+        let rows = try HEFiles.read(HEFiles.url(input), "the input CSV \(input)")
         let client = try loadClient(keys)
-        let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)
-        let privateModel = try trained.privateModel()
-        let query = try client.encrypt(rows: try trained.standardizedRows(csv: rows), for: privateModel)
+        let query: EncryptedQuery
+        if let descriptor {
+            let described = try HEDescriptor.read(descriptor)
+            query = try client.encrypt(
+                rows: try described.standardizedRows(csv: rows), for: try described.shapeModel())
+        } else {
+            let reference = try ModelReference(parsing: model ?? "")
+            let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)
+            query = try client.encrypt(rows: try trained.standardizedRows(csv: rows), for: try trained.privateModel())
+        }
         try AtomicFile.write(Data(client.context.serialize(query)), to: HEFiles.url(output))
         progress("encrypted \(query.rowCount) rows in \(query.ciphertexts.count) ciphertexts")
     }
@@ -161,19 +192,38 @@ struct HEEncrypt: AsyncParsableCommand {
 /// `modelvault he infer NAME[@V|:ALIAS] QUERY --eval-keys KEYDIR -o RESULT`.
 struct HEInfer: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "infer", abstract: "Model owner: evaluate a verified model on an encrypted query.")
+        commandName: "infer", abstract: "Model owner: evaluate a verified model on an encrypted query.",
+        discussion: """
+            The data owner hands over the query and the evaluation keys file only; the key directory also holds \
+            secret.key, so a directory is refused. The result names the key pair it is for.
+
+            Examples:
+              modelvault he infer classifier:production query.bin --eval-keys evaluation.keys -o result.bin
+            """)
 
     @OptionGroup var options: VaultOptions
     @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
     @Argument(help: "The encrypted query file.") var query: String
-    @Option(name: .customLong("eval-keys"), help: "The client's key directory (only evaluation.keys is read).")
+    @Option(
+        name: .customLong("eval-keys"),
+        help:
+            "The client's evaluation keys file (KEYDIR/evaluation.keys; never the key directory, it holds the secret key)."
+    )
     var evaluationKeys: String
     @Option(name: .shortAndLong, help: "The encrypted result file.") var output: String
 
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
-        let packed = try HEFiles.read(
-            HEFiles.url(evaluationKeys).appending(path: HEFiles.evaluationKeys), "the evaluation keys")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: HEFiles.url(evaluationKeys).path, isDirectory: &isDirectory),
+            isDirectory.boolValue
+        {
+            // A directory would nudge the data owner to hand over the folder that also holds secret.key.
+            throw CLIError(
+                "--eval-keys takes the evaluation keys file (\(evaluationKeys)/\(HEFiles.evaluationKeys)), not the "
+                    + "key directory, which holds the secret key", status: .usage)
+        }
+        let packed = try HEFiles.read(HEFiles.url(evaluationKeys), "the evaluation keys file \(evaluationKeys)")
         let sections = try HEFiles.unpack(packed, HEFiles.evaluationMagic, count: 3, what: "evaluation key file")
         let context = try HEFiles.context(parameters: sections[0])
         let keys = EvaluationKeys(
@@ -185,7 +235,9 @@ struct HEInfer: AsyncParsableCommand {
         let result = try PrivateInferenceServer.evaluate(
             query, model: try trained.privateModel(), keys: keys, context: context)
         let header = try JSONEncoder().encode(
-            HEResultHeader(model: reference.description, labelNames: trained.config.labelNames))
+            HEResultHeader(
+                model: reference.description, labelNames: trained.config.labelNames,
+                keyFingerprint: HEFiles.keyFingerprint(evaluationKeys: sections)))
         try AtomicFile.write(
             HEFiles.pack(HEFiles.resultMagic, [header, Data(context.serialize(result))]), to: HEFiles.url(output))
         progress("scored \(result.rowCount) encrypted rows")
@@ -195,7 +247,13 @@ struct HEInfer: AsyncParsableCommand {
 /// `modelvault he decrypt --keys KEYDIR RESULT [-o PREDICTIONS.csv]`.
 struct HEDecrypt: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "decrypt", abstract: "Decrypt scores and apply the sigmoid/softmax: label and probabilities.")
+        commandName: "decrypt", abstract: "Decrypt scores and apply the sigmoid/softmax: label and probabilities.",
+        discussion: """
+            A result computed for another key pair is refused (exit 5) rather than decrypted to noise.
+
+            Examples:
+              modelvault he decrypt --keys keys/ result.bin -o predictions.csv
+            """)
 
     @Option(help: "The client key directory.") var keys: String
     @Argument(help: "The encrypted result file.") var result: String
@@ -206,7 +264,21 @@ struct HEDecrypt: AsyncParsableCommand {
         let sections = try HEFiles.unpack(
             try HEFiles.read(HEFiles.url(result), "the result"), HEFiles.resultMagic, count: 2, what: "result file")
         guard let header = try? JSONDecoder().decode(HEResultHeader.self, from: sections[0]) else {
-            throw CLIError("the result file's header is malformed")
+            throw CLIError("the result file's header is malformed", status: .invalidInput)
+        }
+        // Decrypting under another key gives noise that looks like predictions: refuse instead.
+        let ownKeys = try HEFiles.unpack(
+            try HEFiles.read(
+                HEFiles.url(keys).appending(path: HEFiles.evaluationKeys), "the evaluation keys file in \(keys)"),
+            HEFiles.evaluationMagic, count: 3, what: "evaluation key file")
+        guard let bound = header.keyFingerprint else {
+            throw CLIError(
+                "the result \(result) names no key (made by an older `he infer`): run `he infer` again",
+                status: .invalidInput)
+        }
+        guard bound == HEFiles.keyFingerprint(evaluationKeys: ownKeys) else {
+            throw CLIError(
+                "the result \(result) was computed for another key pair, not the one in \(keys)", status: .invalidInput)
         }
         let scores = try client.decrypt(try client.context.deserializeResult([UInt8](sections[1])))
         var rows: [[String]] = []

@@ -42,13 +42,17 @@ struct ModelPush: AsyncParsableCommand {
     @Option(name: .long, help: "A JSON file of metrics to record.") var metrics: String?
     @Option(name: .long, help: "The publisher's OpenSSF signature (model.sig) to verify before storing.")
     var signature: String?
-    @Option(name: .customLong("publisher-key"), help: "The publisher's public key (PEM) for --signature.")
-    var publisherKey: String?
+    @Option(name: .customLong("public-key"), help: "The publisher's public key (PEM) for --signature.")
+    var publicKey: String?
+    @Option(name: .customLong("publisher-key"), help: .hidden) var legacyPublisherKey: String?
+
+    /// `--public-key` (as `modelvault verify` names it), or its old spelling `--publisher-key`.
+    var publisherKey: String? { publicKey ?? legacyPublisherKey }
     @OptionGroup var scan: PushScanOptions
 
     func validate() throws {
         guard (signature == nil) == (publisherKey == nil) else {
-            throw ValidationError("--signature and --publisher-key go together")
+            throw ValidationError("--signature and --public-key go together")
         }
     }
 
@@ -95,7 +99,7 @@ struct ModelList: AsyncParsableCommand {
         for model in models {
             let aliases = model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             print(
-                "\(model.name)@\(model.latestVersion)  (\(model.versionCount) versions)"
+                "\(model.name)@\(model.latestVersion)  (\(model.versionCount) version\(model.versionCount == 1 ? "" : "s"))"
                     + (aliases.isEmpty ? "" : "  " + aliases.joined(separator: " ")))
         }
     }

@@ -16,6 +16,9 @@ struct ModelVaultCommand: AsyncParsableCommand {
             Exit codes: 0 success, 1 failure, 2 usage error, 3 denied (no valid token, or the role does not allow \
             it), 4 not found, 5 invalid input, 6 integrity failure (signature, digest, audit log), 7 scanner \
             findings at or above the policy threshold.
+
+            Every command takes --quiet (or MODELVAULT_QUIET=1): no progress lines on stderr; results, errors and \
+            questions still print. Shell completion: modelvault --generate-completion-script bash|zsh|fish.
             """,
         version: BuildInfo.currentVersion,
         subcommands: [
@@ -33,8 +36,18 @@ struct ModelVaultCommand: AsyncParsableCommand {
         // A closed pipe (a reader that stopped early) must surface as an error, not kill the process mid-write.
         signal(SIGPIPE, SIG_IGN)
         HeapTuning.keepFreedChunksForReuse()
+        let arguments = Quiet.removingFlag(from: Array(CommandLine.arguments.dropFirst()))
+        var command: any ParsableCommand
         do {
-            var command = try parseAsRoot()
+            command = try parseAsRoot(arguments)
+        } catch {
+            if Self.exitCode(for: error) != .success, let suggestion = TypoSuggestions.message(for: arguments) {
+                FileHandle.standardError.write(Data("modelvault: error: \(suggestion)\n".utf8))
+                Foundation.exit(ExitStatus.usage.rawValue)
+            }
+            exit(withError: error)
+        }
+        do {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -43,6 +56,11 @@ struct ModelVaultCommand: AsyncParsableCommand {
         } catch {
             // Close (sign the final checkpoint) before reporting: the entries of a failed run are signed too.
             _ = await OpenVaults.closeAll()
+            if let validation = error as? ValidationError {
+                // Found while running, after parsing: one line naming the flag, not the top-level usage.
+                FileHandle.standardError.write(Data("modelvault: error: \(validation.message)\n".utf8))
+                Foundation.exit(ExitStatus.usage.rawValue)
+            }
             exit(withError: error)
         }
         if let error = await OpenVaults.closeAll() {

@@ -147,8 +147,9 @@ struct Serve: AsyncParsableCommand {
         configuration.idleTimeout = .milliseconds(Int64(idleTimeout * 1000))
         configuration.maxConnections = maxConnections
         if servingOnly || bundle != nil { configuration.routes = .servingOnly }
-        // Refuse a bad configuration before the passphrase is asked for.
+        // Refuse a bad configuration, or a port another process holds, before the passphrase is asked for.
         try configuration.validate()
+        try PortCheck.requireFree(host: host, port: port)
         if let bundle {
             try await serveBundle(at: bundle, configuration: configuration)
             return

@@ -23,7 +23,7 @@ func trainedModel(_ files: [String: Data], _ reference: ModelReference) throws -
 
 /// Writes the per-epoch status on stderr: a redrawn line on a terminal, one line per epoch otherwise.
 struct EpochProgress {
-    let isTerminal = isatty(STDERR_FILENO) != 0
+    let isTerminal = isatty(STDERR_FILENO) != 0 && !Quiet.isRequested
 
     func report(_ epoch: EpochReport) {
         if isTerminal {

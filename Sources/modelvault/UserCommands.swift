@@ -86,15 +86,16 @@ struct UserBootstrap: AsyncParsableCommand {
         abstract: "Create the first admin, or with --break-glass mint an expiring admin token (needs the passphrase).")
 
     @OptionGroup var options: VaultOptions
-    @Option(name: .customLong("token-out"), help: "Write the admin's API token to this file (0600).")
-    var tokenOut: String?
+    @Option(name: .shortAndLong, help: "Write the admin's API token to this file (0600).") var output: String?
+    @Option(name: .customLong("token-out"), help: .hidden) var legacyTokenOut: String?
     @Flag(name: .customLong("break-glass"), help: "Mint an audited, expiring admin token on a vault that has admins.")
     var breakGlass = false
     @Option(name: .long, help: "With --break-glass: the admin principal (created if missing).") var name = "admin"
-    @Option(name: .long, help: "With --break-glass: the token's lifetime, at most 7d (default 24h).")
+    @Option(name: .long, help: "With --break-glass: the token's lifetime, at most 7d.")
     var expires = "24h"
 
     func run() async throws {
+        let tokenOut = output ?? legacyTokenOut
         guard breakGlass else { return try await printFirstAdminToken(try options.unlock(), tokenOut: tokenOut) }
         let lifetime = try TokenLifetime.parse(expires)
         let access = try await VaultAccess.open(
@@ -157,16 +158,26 @@ struct TokenCommand: AsyncParsableCommand {
         subcommands: [TokenCreate.self, TokenList.self, TokenRevoke.self])
 }
 
-/// `modelvault token create NAME [--expires 30d] [--out FILE]`.
+/// `modelvault token create NAME [--expires 30d] [-o FILE]`.
 struct TokenCreate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "create", abstract: "Create an API token for a principal; it is shown once.")
+        commandName: "create", abstract: "Create an API token for a principal; it is shown once.",
+        discussion: """
+            Examples:
+              modelvault token create alice --expires 30d -o alice.token
+              modelvault token create ci --expires 12h --json
+            """)
 
     @OptionGroup var options: VaultOptions
     @Argument(help: "The principal's name.") var name: String
     @Option(name: .long, help: "Lifetime, e.g. 12h, 30d, 2w, or never.") var expires = TokenLifetime.defaultText
-    @Option(name: .long, help: "Write the token to this file (0600) instead of printing it.") var out: String?
-    @Flag(name: .long, help: "Print JSON (the token is in it unless --out is given).") var json = false
+    @Option(name: .shortAndLong, help: "Write the token to this file (0600) instead of printing it.")
+    var output: String?
+    @Option(name: .customLong("out"), help: .hidden) var legacyOut: String?
+    @Flag(name: .long, help: "Print JSON (the token is in it unless -o is given).") var json = false
+
+    /// `-o/--output`, or its old spelling `--out`.
+    var out: String? { output ?? legacyOut }
 
     /// `--json`'s shape.
     struct Output: Encodable {

@@ -47,21 +47,27 @@ func printJSON(_ value: some Encodable) throws {
 
 /// Writes a progress line on stderr.
 func progress(_ line: String) {
+    guard !Quiet.isRequested else { return }
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 /// `modelvault init`: creates a vault.
 struct Init: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create a vault: layout, catalog, vault identity and signing key.")
+        abstract: "Create a vault: layout, catalog, vault identity and signing key.",
+        discussion: """
+            Examples:
+              modelvault init --vault ./vault -o admin.token
+              modelvault init --vault ./vault -o admin.token --token-expires 30d --pq
+            """)
 
     @OptionGroup var options: VaultOptions
 
     @Flag(name: .customLong("pq"), help: "Use the post-quantum hybrid identity (ML-KEM-768+X25519).")
     var postQuantum = false
 
-    @Option(name: .customLong("token-out"), help: "Write the first admin's API token to this file (0600).")
-    var tokenOut: String?
+    @Option(name: .shortAndLong, help: "Write the first admin's API token to this file (0600).") var output: String?
+    @Option(name: .customLong("token-out"), help: .hidden) var legacyTokenOut: String?
 
     @Option(
         name: .customLong("token-expires"),
@@ -85,7 +91,7 @@ struct Init: AsyncParsableCommand {
             print("vault recipient (key version \(key.version)): \(key.recipient)")
         }
         try await printFirstAdminToken(
-            vault, tokenOut: tokenOut, lifetime: try TokenLifetime.parseOrNever(tokenExpires))
+            vault, tokenOut: output ?? legacyTokenOut, lifetime: try TokenLifetime.parseOrNever(tokenExpires))
     }
 }
 

@@ -12,7 +12,7 @@ enum CLI {
     static func makeVault(in work: URL) throws -> [String: String] {
         let passphrase = ["MODELVAULT_PASSPHRASE": "cli test passphrase", "MODELVAULT_VAULT": "v"]
         let created = try ModelVaultBinary.run(
-            ["init", "--token-out", "admin.token"], environment: passphrase, in: work)
+            ["init", "-o", "admin.token"], environment: passphrase, in: work)
         #expect(created.status == 0, "\(created.stderr)")
         let token = try String(contentsOf: work.appending(path: "admin.token"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -47,7 +47,8 @@ enum CLI {
         #expect(encrypted.status == 0, "\(encrypted.stderr)")
         let result = "result-\(model).bin"
         let inferred = try ModelVaultBinary.run(
-            ["he", "infer", model, query, "--eval-keys", keys, "-o", result], environment: env, in: work)
+            ["he", "infer", model, query, "--eval-keys", "\(keys)/evaluation.keys", "-o", result], environment: env,
+            in: work)
         #expect(inferred.status == 0, "\(inferred.stderr)")
         let decrypted = try ModelVaultBinary.run(
             ["he", "decrypt", "--keys", keys, result, "-o", "private-\(model).csv"], in: work)

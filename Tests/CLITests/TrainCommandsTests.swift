@@ -72,7 +72,8 @@ import Testing
         #expect(refusedPredict.status == 6)
         #expect(!FileManager.default.fileExists(atPath: work.appending(path: "refused.csv").path))
         let refusedInfer = try ModelVaultBinary.run(
-            ["he", "infer", "clf@1", "query-clf.bin", "--eval-keys", "keys-clf", "-o", "refused.bin"], environment: env,
+            ["he", "infer", "clf@1", "query-clf.bin", "--eval-keys", "keys-clf/evaluation.keys", "-o", "refused.bin"],
+            environment: env,
             in: work)
         #expect(refusedInfer.status == 6)
         #expect(!FileManager.default.fileExists(atPath: work.appending(path: "refused.bin").path))

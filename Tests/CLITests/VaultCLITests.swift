@@ -9,7 +9,7 @@ import Testing
     static func makeVault(in work: URL) throws -> [String: String] {
         let passphrase = ["MODELVAULT_PASSPHRASE": "cli test passphrase", "MODELVAULT_VAULT": "v"]
         let created = try ModelVaultBinary.run(
-            ["init", "--token-out", "admin.token"], environment: passphrase, in: work)
+            ["init", "-o", "admin.token"], environment: passphrase, in: work)
         #expect(created.status == 0, "\(created.stderr)")
         let token = try String(contentsOf: work.appending(path: "admin.token"), encoding: .utf8)
         let exported = try ModelVaultBinary.run(

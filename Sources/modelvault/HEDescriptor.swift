@@ -1,0 +1,118 @@
+import ArgumentParser
+import Foundation
+import Homomorphic
+import MLCore
+import Vault
+import VaultCrypto
+
+/// A model's public private-inference descriptor (issue #20): what the data owner needs to encrypt rows for a
+/// model and read its results, and nothing secret. The model owner exports it (`he export-descriptor`); the data
+/// owner then runs `he encrypt --descriptor` with no vault, token or passphrase.
+struct HEDescriptor: Codable, Equatable {
+    static let currentFormat = 1
+
+    /// The schema version; readers refuse a newer one.
+    var format: Int
+    /// The exact version (`NAME@V`) the descriptor was made from.
+    var model: String
+    /// `logistic` or `he-mlp`.
+    var kind: String
+    var featureNames: [String]
+    var labelNames: [String]
+    /// The training-time standardisation the rows go through before encryption.
+    var standardization: Standardization
+    /// The hidden width of `he-mlp` (its shape, not its weights); `nil` for `logistic`.
+    var hiddenCount: Int?
+    /// The number of scores per row.
+    var classCount: Int
+
+    init(model: String, trained: TrainedModel, privateModel: PrivateModel) {
+        self.format = Self.currentFormat
+        self.model = model
+        self.kind = trained.config.kind.rawValue
+        self.featureNames = trained.config.featureNames
+        self.labelNames = trained.config.labelNames
+        self.standardization = trained.config.standardization
+        self.classCount = privateModel.classCount
+        if case .squareMLP(let mlp) = privateModel { self.hiddenCount = mlp.hiddenCount }
+    }
+
+    static func read(_ path: String) throws -> HEDescriptor {
+        let data = try HEFiles.read(HEFiles.url(path), "the model descriptor \(path)")
+        guard let descriptor = try? JSONDecoder().decode(HEDescriptor.self, from: data) else {
+            throw CLIError("the model descriptor \(path) is malformed", status: .invalidInput)
+        }
+        guard descriptor.format <= currentFormat else {
+            throw CLIError(
+                "the model descriptor \(path) has format \(descriptor.format); this modelvault reads up to "
+                    + "\(currentFormat)", status: .invalidInput)
+        }
+        let features = descriptor.featureNames.count
+        guard features > 0, descriptor.standardization.mean.count == features,
+            descriptor.standardization.std.count == features, descriptor.classCount > 0,
+            descriptor.classCount <= 1024, (descriptor.hiddenCount ?? 1) > 0, (descriptor.hiddenCount ?? 1) <= 4096
+        else { throw CLIError("the model descriptor \(path) is inconsistent", status: .invalidInput) }
+        return descriptor
+    }
+
+    /// A model of the descriptor's shape with zero weights: enough to lay out and range-check the query (the
+    /// encoder's bound on each value); the weights stay with the model owner.
+    func shapeModel() throws -> PrivateModel {
+        let features = featureNames.count
+        switch (kind, hiddenCount) {
+        case ("logistic", nil):
+            return .linear(
+                try LinearModel(
+                    weights: Array(repeating: Array(repeating: 0, count: features), count: classCount),
+                    bias: Array(repeating: 0, count: classCount)))
+        case ("he-mlp", let hidden?):
+            return .squareMLP(
+                try SquareMLP(
+                    w1: Array(repeating: Array(repeating: 0, count: features), count: hidden),
+                    b1: Array(repeating: 0, count: hidden),
+                    w2: Array(repeating: Array(repeating: 0, count: hidden), count: classCount),
+                    b2: Array(repeating: 0, count: classCount)))
+        default:
+            throw CLIError("the model descriptor names an unsupported model kind \(kind)", status: .invalidInput)
+        }
+    }
+
+    /// The standardised rows of a CSV, columns matched by name (the model's feature order).
+    func standardizedRows(csv data: Data) throws -> [[Double]] {
+        let raw = try CSVTable.parse(data).numericColumns(featureNames)
+        let standardized = standardization.apply(to: raw)
+        let width = featureNames.count
+        return (0..<raw.shape[0]).map { row in
+            standardized.scalars[(row * width)..<((row + 1) * width)].map(Double.init)
+        }
+    }
+}
+
+/// `modelvault he export-descriptor NAME[@V|:ALIAS] -o FILE`.
+struct HEExportDescriptor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export-descriptor",
+        abstract: "Model owner: write the public descriptor the data owner encrypts against (no weights).",
+        discussion: """
+            The descriptor holds the model's feature names, standardisation, class names and shape: what \\
+            `he encrypt --descriptor` needs, so the data owner needs no vault, token or passphrase.
+
+            Examples:
+              modelvault he export-descriptor classifier:production -o classifier.descriptor.json
+            """)
+
+    @OptionGroup var options: VaultOptions
+    @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
+    @Option(name: .shortAndLong, help: "The descriptor file to write (JSON).") var output: String
+
+    func run() async throws {
+        let reference = try ModelReference(parsing: reference)
+        let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)
+        let descriptor = HEDescriptor(
+            model: reference.description, trained: trained, privateModel: try trained.privateModel())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(try encoder.encode(descriptor), to: HEFiles.url(output))
+        progress("wrote \(output) (\(descriptor.kind), \(descriptor.featureNames.count) features)")
+    }
+}

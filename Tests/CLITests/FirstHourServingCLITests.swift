@@ -1,0 +1,81 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Issue #20, point 7: a served model describes itself (feature columns, label, classes) in its OIP metadata, and
+/// the input datatype is checked as the README documents (FP32, FP64 and integers accepted; BOOL refused).
+@Suite(.serialized) struct FirstHourServingCLITests {
+    @Test(.timeLimit(.minutes(10))) func servedModelsNameTheirColumnsAndCheckTheDatatype() async throws {
+        try ModelVaultBinary.requireBuilt()
+        guard Interop.available("curl") else { try Interop.skipOrFail("curl") }
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        for arguments in [
+            ["data", "add", "cancer", CLI.breastCancerCSV.path],
+            ["train", "clf", "--dataset", "cancer", "--label", "benign", "--model", "logistic", "--epochs", "5"],
+            ["model", "alias", "clf@1", "production"],
+        ] {
+            let result = try ModelVaultBinary.run(arguments, environment: env, in: work)
+            try #require(result.status == 0, "\(arguments.prefix(2)): \(result.stderr)")
+        }
+        let process = Process()
+        process.executableURL = ModelVaultBinary.url
+        process.arguments = ["serve", "--insecure-http", "--port", "0"]
+        process.currentDirectoryURL = work
+        var environment = ProcessInfo.processInfo.environment
+        for (key, value) in env { environment[key] = value }
+        process.environment = environment
+        let out = work.appending(path: "serve.out")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: out)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var base: String?
+        for _ in 0..<600 where base == nil && process.isRunning {
+            try await Task.sleep(for: .milliseconds(100))
+            let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+            base = text.split(separator: "\n").first { $0.hasPrefix("listening on http://") }
+                .map { String($0.dropFirst("listening on ".count)) }
+        }
+        let log = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+        let url = try #require(base, "\(log)")
+        let token = env["MODELVAULT_TOKEN"] ?? ""
+        func curl(_ arguments: [String]) throws -> ChildProcess.Output {
+            try ChildProcess.tool(
+                "curl", ["-s", "-w", "\n%{http_code}", "-H", "Authorization: Bearer \(token)"] + arguments
+            ).run()
+        }
+
+        let metadata = try curl(["\(url)/v2/models/clf"])
+        let lines = metadata.stdout.split(separator: "\n")
+        #expect(lines.last == "200", "\(metadata.stdout)")
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any])
+        let parameters = try #require(object["parameters"] as? [String: Any], "\(object)")
+        let csv = try String(contentsOf: CLI.breastCancerCSV, encoding: .utf8)
+        let header = csv.split(whereSeparator: \.isNewline)[0].split(separator: ",").map(String.init)
+        #expect(parameters["feature_names"] as? [String] == Array(header.dropLast()))
+        #expect(parameters["label"] as? String == "benign")
+        #expect((parameters["class_names"] as? [String])?.count == 2)
+
+        // FP64 and INT32 convert (as numpy sends them); BOOL is refused before any work.
+        func infer(_ datatype: String, _ value: String) throws -> String {
+            let data = Array(repeating: value, count: 30).joined(separator: ",")
+            let body =
+                #"{"inputs":[{"name":"input","shape":[1,30],"datatype":""# + datatype + #"","data":["# + data + "]}]}"
+            let result = try curl([
+                "-X", "POST", "-H", "Content-Type: application/json", "--data", body, "\(url)/v2/models/clf/infer",
+            ])
+            return String(result.stdout.split(separator: "\n").last ?? "")
+        }
+        #expect(try infer("FP64", "1.5") == "200")
+        #expect(try infer("INT32", "1") == "200")
+        #expect(try infer("BOOL", "true") == "400")
+        process.terminate()
+        for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
+        try handle.close()
+    }
+}
