@@ -64,6 +64,18 @@ extension ModelServer {
         routes.on(.showDataset) { _, context in
             try Responses.json(try await backend().showDataset(named: try context.parameters.require("dataset")))
         }
+        routes.on(.showModelVersion) { _, context in
+            let data = try await backend().showModelVersion(
+                named: try context.parameters.require("model"), version: try context.parameters.require("version"),
+                principal: context.principal ?? "")
+            return Responses.bytes(ByteBuffer(bytes: data), contentType: Responses.jsonType)
+        }
+        routes.on(.showDatasetVersion) { _, context in
+            let data = try await backend().showDatasetVersion(
+                named: try context.parameters.require("dataset"), version: try context.parameters.require("version"),
+                principal: context.principal ?? "")
+            return Responses.bytes(ByteBuffer(bytes: data), contentType: Responses.jsonType)
+        }
         routes.on(.exportAudit) { _, _ in
             let data = try await backend().exportAudit()
             return Responses.bytes(ByteBuffer(bytes: data), contentType: "application/x-ndjson")

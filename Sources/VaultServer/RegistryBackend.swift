@@ -219,4 +219,21 @@ public protocol RegistryBackend: Sendable {
     func exportAudit() async throws -> Data
     /// Renders the compliance report.
     func complianceReport(format: ReportFormat) async throws -> Data
+    /// One model version's full record (the vault's JSON, as `model show --json` prints it); `version` is a
+    /// number or an alias name.
+    func showModelVersion(named name: String, version: String, principal: String) async throws -> Data
+    /// One dataset version's full record (the vault's JSON, as `data show --json` prints it).
+    func showDatasetVersion(named name: String, version: String, principal: String) async throws -> Data
+}
+
+extension RegistryBackend {
+    /// A backend without version records answers 404.
+    public func showModelVersion(named name: String, version: String, principal: String) async throws -> Data {
+        throw RegistryError.notFound
+    }
+
+    /// A backend without version records answers 404.
+    public func showDatasetVersion(named name: String, version: String, principal: String) async throws -> Data {
+        throw RegistryError.notFound
+    }
 }

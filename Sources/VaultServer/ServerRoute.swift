@@ -60,12 +60,17 @@ extension ServerRoute {
     static let exportAudit = ServerRoute(.get, "/v1/audit", .exportAudit, .global)
     static let report = ServerRoute(.get, "/v1/report", .readReport, .global)
     static let privateInfer = ServerRoute(.post, "/v1/models/{model}/private-infer", .privateInfer, .model)
+    // What `model show` and `data show` print, for remote mode: the vault's own version record.
+    static let showModelVersion = ServerRoute(.get, "/v1/models/{model}/versions/{version}", .showModel, .model)
+    static let showDatasetVersion = ServerRoute(
+        .get, "/v1/datasets/{dataset}/versions/{version}", .showDataset, .dataset)
 
     /// Every route the server serves: the one table.
     static let all: [ServerRoute] = [
         healthLive, healthReady, serverMetadata, modelMetadata, modelVersionMetadata, modelReady, modelVersionReady,
         infer, versionInfer, metrics, openAPI, listModels, showModel, pushModel, pullModel, moveAlias, listDatasets,
         showDataset, exportAudit, report, privateInfer,
+        showModelVersion, showDatasetVersion,
     ]
 }
 

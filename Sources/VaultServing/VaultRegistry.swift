@@ -124,6 +124,30 @@ public struct VaultRegistry: RegistryBackend {
         }
     }
 
+    /// The version's record as the CLI's `model show --json` prints it, read in the caller's session (audited).
+    public func showModelVersion(named name: String, version: String, principal: String) async throws -> Data {
+        try await mappingErrors {
+            let reference = try ModelReference(
+                parsing: Int(version) != nil ? "\(name)@\(version)" : "\(name):\(version)")
+            return try Self.json(try await access.session(forPrincipal: principal).model(reference))
+        }
+    }
+
+    /// The dataset version's record as the CLI's `data show --json` prints it, read in the caller's session.
+    public func showDatasetVersion(named name: String, version: String, principal: String) async throws -> Data {
+        try await mappingErrors {
+            guard Int(version) != nil else { throw RegistryError.invalid }
+            let reference = try DatasetReference(parsing: "\(name)@\(version)")
+            return try Self.json(try await access.session(forPrincipal: principal).dataset(reference))
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
+    }
+
     static func record(_ info: ModelVersionInfo) -> RegistryModelVersion {
         RegistryModelVersion(
             version: String(info.version),

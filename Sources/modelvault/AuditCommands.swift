@@ -139,6 +139,7 @@ struct AuditExport: AsyncParsableCommand {
             throw ValidationError("--format must be jsonl or csv")
         }
         let start = try since.map(Self.parseTime)
+        if try await options.whenRemote({ try await remote($0, format: format, since: start) }) { return }
         FileHandle.standardOutput.write(try await options.open().auditExport(format, since: start))
     }
 
@@ -185,6 +186,7 @@ struct ReportCommand: AsyncParsableCommand {
         guard let format = ComplianceReport.Format(rawValue: format) else {
             throw ValidationError("--format must be md, json or html")
         }
+        if try await options.whenRemote({ try await remote($0, format: format) }) { return }
         let data = try await options.open().complianceReport().rendered(as: format)
         if let output {
             let url = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL

@@ -36,7 +36,11 @@ struct DataList: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
-        let datasets = try await options.open().datasets()
+        if try await options.whenRemote({ try show(try await remoteDatasets($0)) }) { return }
+        try show(try await options.open().datasets())
+    }
+
+    func show(_ datasets: [DatasetSummary]) throws {
         if json { return try printJSON(datasets) }
         for dataset in datasets {
             print("\(dataset.name)@\(dataset.latestVersion)  (\(dataset.versionCount) versions)")
@@ -53,8 +57,12 @@ struct DataShow: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try DatasetReference(parsing: reference)
-        let info = try await options.open().dataset(reference)
+        try show(try await options.open().dataset(reference))
+    }
+
+    func show(_ info: DatasetVersionInfo) throws {
         if json { return try printJSON(info) }
         print("dataset:     \(info.reference)")
         print("stored in:   data/\(info.processed ? "processed" : "raw")")

@@ -53,6 +53,7 @@ struct ModelPush: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let datasets = try datasets.map { try DatasetReference(parsing: $0) }
         let metrics = try readMetrics(metrics)
         let source = absoluteURL(path)
@@ -90,7 +91,11 @@ struct ModelList: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
-        let models = try await options.open().models()
+        if try await options.whenRemote({ try show(try await remoteModels($0)) }) { return }
+        try show(try await options.open().models())
+    }
+
+    func show(_ models: [ModelSummary]) throws {
         if json { return try printJSON(models) }
         for model in models {
             let aliases = model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -111,9 +116,15 @@ struct ModelShow: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try ModelReference(parsing: reference)
         let vault = try await options.open()
-        let info = try await vault.model(reference)
+        try show(try await vault.model(reference))
+        // The signed manifest's format metadata (an ONNX signature), when the manifest verifies.
+        if !json { ONNXPush.printSignature(from: try? await vault.modelExtensions(reference)) }
+    }
+
+    func show(_ info: ModelVersionInfo) throws {
         if json { return try printJSON(info) }
         print("model:     \(info.reference)")
         print("created:   \(info.createdAt) by \(info.createdBy) (\(info.source))")
@@ -134,8 +145,6 @@ struct ModelShow: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print("metrics:   \(String(decoding: try encoder.encode(metrics), as: UTF8.self))")
         }
-        // The signed manifest's format metadata (an ONNX signature), when the manifest verifies.
-        ONNXPush.printSignature(from: try? await vault.modelExtensions(reference))
     }
 }
 
@@ -152,6 +161,7 @@ struct ModelPull: AsyncParsableCommand {
     var recipient: String?
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try ModelReference(parsing: reference)
         let directory = absoluteURL(output)
         let vault = try await options.open()

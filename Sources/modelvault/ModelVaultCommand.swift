@@ -34,6 +34,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
         HeapTuning.keepFreedChunksForReuse()
         do {
             var command = try parseAsRoot()
+            try RemoteMode.refuseUnsupported(command)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
