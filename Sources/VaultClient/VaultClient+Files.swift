@@ -79,7 +79,8 @@ extension VaultClient {
         _ name: String, version: String, into directory: URL, signatureFileName: String
     ) async throws -> PullResult {
         let identity = AgeX25519Identity.generate()
-        let pulled = try await pullModel(name, version: version, recipient: identity.recipient.encoded)
+        let pulled = try await pullModel(
+            name, version: version, recipient: identity.recipient.encoded, decryptedByCaller: true)
         let record = try await showModel(name).versions.first { $0.version == pulled.version }
         guard let record, Set(record.files.keys) == Set(pulled.files.keys) else {
             throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(pulled.version)")

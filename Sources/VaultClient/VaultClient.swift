@@ -145,10 +145,13 @@ extension VaultClient {
 
     /// `POST /v1/models/{model}/versions/{version}/pull`: the version (a number or an alias) re-wrapped for
     /// `recipient`.
-    public func pullModel(_ name: String, version: String, recipient: String) async throws -> PulledModel {
+    /// `decryptedByCaller` tells the server the caller will decrypt the files (then it needs `model.pull`).
+    public func pullModel(
+        _ name: String, version: String, recipient: String, decryptedByCaller: Bool = false
+    ) async throws -> PulledModel {
         try await decode(
             PulledModel.self, .POST, Self.path("", "v1", "models", name, "versions", version, "pull"),
-            json: try Self.encode(PullModelRequest(recipient: recipient)))
+            json: try Self.encode(PullModelRequest(recipient: recipient, decryptedByCaller: decryptedByCaller)))
     }
 
     /// `PUT /v1/models/{model}/aliases/{alias}`: points the alias at a version.

@@ -46,7 +46,8 @@ extension ModelServer {
             return try Responses.json(
                 try await registry.pullModelVersion(
                     named: try context.parameters.require("model"), version: try context.parameters.require("version"),
-                    recipient: pull.recipient, principal: context.principal ?? ""))
+                    recipient: pull.recipient, decryptedByCaller: pull.decryptedByCaller ?? false,
+                    principal: context.principal ?? ""))
         }
         routes.on(.moveAlias) { request, context in
             let registry = try backend()

@@ -86,10 +86,14 @@ public struct PushModelRequest: Sendable, Codable, Equatable {
 public struct PullModelRequest: Sendable, Codable, Equatable {
     /// The caller's age recipient (`age1...` or `age1pq1...`) to re-wrap the files for.
     public var recipient: String
+    /// Whether the caller will decrypt the files itself (`model pull` without `--to`): then it needs the
+    /// `model.pull` permission as well, exactly as the same command locally. Absent means false.
+    public var decryptedByCaller: Bool?
 
     /// Creates a pull request.
-    public init(recipient: String) {
+    public init(recipient: String, decryptedByCaller: Bool? = nil) {
         self.recipient = recipient
+        self.decryptedByCaller = decryptedByCaller
     }
 }
 
@@ -213,6 +217,11 @@ public protocol RegistryBackend: Sendable {
         named name: String, version: String, recipient: String, principal: String
     ) async throws
         -> PulledModel
+    /// The same, for a caller that says whether it will decrypt the files itself (then it needs `model.pull`).
+    func pullModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
+    ) async throws
+        -> PulledModel
     /// Points `alias` at `version`.
     func moveAlias(_ alias: String, ofModel name: String, to version: String, principal: String) async throws
     /// Exports the audit log (entries as JSON lines, with the latest signed checkpoint).
@@ -227,6 +236,14 @@ public protocol RegistryBackend: Sendable {
 }
 
 extension RegistryBackend {
+    /// A pull the caller will decrypt itself needs `model.pull`; a backend without that distinction treats it as
+    /// any re-wrapped pull.
+    public func pullModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
+    ) async throws -> PulledModel {
+        try await pullModelVersion(named: name, version: version, recipient: recipient, principal: principal)
+    }
+
     /// A backend without version records answers 404.
     public func showModelVersion(named name: String, version: String, principal: String) async throws -> Data {
         throw RegistryError.notFound

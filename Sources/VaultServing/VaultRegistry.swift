@@ -72,7 +72,7 @@ public struct VaultRegistry: RegistryBackend {
             if request.alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) {
                 throw RegistryError.forbidden
             }
-            let info = try await session.pushModel(name, from: .files(request.files))
+            let info = try await session.pushModel(name, from: .received(request.files))
             if let alias = request.alias {
                 try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
             }
@@ -84,8 +84,18 @@ public struct VaultRegistry: RegistryBackend {
     public func pullModelVersion(
         named name: String, version: String, recipient: String, principal: String
     ) async throws -> PulledModel {
+        try await pullModelVersion(
+            named: name, version: version, recipient: recipient, decryptedByCaller: false, principal: principal)
+    }
+
+    /// Re-wraps a version's encrypted files for the caller's recipient. A caller that says it will decrypt them
+    /// itself (`model pull` without `--to`) needs `model.pull`, as the same command needs locally.
+    public func pullModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
+    ) async throws -> PulledModel {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
+            if decryptedByCaller, !session.isAllowed(.modelPull, on: .model(name)) { throw RegistryError.forbidden }
             let reference = try ModelReference(
                 parsing: Int(version) != nil ? "\(name)@\(version)" : "\(name):\(version)")
             let staging = FileManager.default.temporaryDirectory.appending(path: "modelvault-pull-\(UUID().uuidString)")

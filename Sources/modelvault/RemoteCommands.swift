@@ -1,6 +1,7 @@
 import ArgumentParser
 import AuditLog
 import Foundation
+import ModelScan
 import Vault
 import VaultClient
 import VaultServer
@@ -56,7 +57,7 @@ extension ModelPush: RemoteCapable {
         if metrics != nil { throw CLIError.notInRemoteMode("`model push --metrics`") }
         if signature != nil { throw CLIError.notInRemoteMode("`model push --signature`") }
         if !scan.accept.isEmpty { throw CLIError.notInRemoteMode("`model push --accept`") }
-        if scan.policy != PushScanOptions().policy { throw CLIError.notInRemoteMode("`model push --scan-policy`") }
+        if scan.policy != ScanPolicy.default.rawValue { throw CLIError.notInRemoteMode("`model push --scan-policy`") }
         let files = try VaultClient.modelFiles(at: URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL)
         progress("sending to the server, which scans, hashes, encrypts and signs...")
         let created = try await client.pushModel(name, files: files)

@@ -48,8 +48,18 @@ enum RemoteMode {
         guard !(command is any RemoteCapable), !(command is Serve), let options = vaultOptions(of: command),
             options.remote.serverURL != nil
         else { return }
-        let name = type(of: command).configuration.commandName ?? String(describing: type(of: command))
+        let name = path(to: type(of: command), under: ModelVaultCommand.self)?.joined(separator: " ") ?? "this command"
         throw CLIError.notInRemoteMode("`\(name)`")
+    }
+
+    /// The subcommand names leading from `root` to `target`, e.g. `["keys", "list"]`.
+    private static func path(to target: any ParsableCommand.Type, under root: any ParsableCommand.Type) -> [String]? {
+        for child in root.configuration.subcommands {
+            let name = child.configuration.commandName ?? String(describing: child).lowercased()
+            if ObjectIdentifier(child) == ObjectIdentifier(target) { return [name] }
+            if let rest = path(to: target, under: child) { return [name] + rest }
+        }
+        return nil
     }
 
     /// The command's `VaultOptions`, found by reflection: every vault command holds one as an option group.
