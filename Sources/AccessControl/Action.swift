@@ -74,6 +74,9 @@ public enum Action: String, CaseIterable, Sendable, Codable, Comparable {
     case predict
     /// Server metrics and status endpoints beyond health.
     case serverMetrics = "server.metrics"
+    /// Append an entry to the audit log through the server (`POST /v1/audit/entries`): a serving-only pod's
+    /// record of what it loaded and served, under its own principal.
+    case auditAppend = "audit.append"
 
     /// The kind of resource the action applies to, which decides which scoped bindings can apply.
     public var resourceKind: ResourceKind {

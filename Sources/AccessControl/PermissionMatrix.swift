@@ -19,7 +19,7 @@ public enum PermissionMatrix {
         ]),
         .devops: metadata.union([
             .modelPullRewrapped, .modelVerify, .modelAlias, .modelDeploy, .modelInfer, .modelPrivateInfer,
-            .serverMetrics,
+            .serverMetrics, .auditAppend,
         ]),
         .securityEngineer: metadata.union([
             .keysRotate, .keysList, .modelVerify, .modelScan, .modelImport, .auditRead, .auditVerify, .reportRead,

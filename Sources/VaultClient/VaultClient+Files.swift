@@ -85,7 +85,7 @@ extension VaultClient {
         guard let record, Set(record.files.keys) == Set(pulled.files.keys) else {
             throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(pulled.version)")
         }
-        try Self.writeAtomically(into: directory) { staging in
+        try await Self.writeAtomically(into: directory) { staging in
             for (path, encrypted) in pulled.files {
                 let plaintext: Data
                 do {
@@ -109,7 +109,7 @@ extension VaultClient {
         _ name: String, version: String, for recipient: String, into directory: URL, signatureFileName: String
     ) async throws -> PullResult {
         let pulled = try await pullModel(name, version: version, recipient: recipient)
-        try Self.writeAtomically(into: directory) { staging in
+        try await Self.writeAtomically(into: directory) { staging in
             for (path, encrypted) in pulled.files { try Self.writeNew(encrypted, at: path + ".age", under: staging) }
             if let signature = pulled.signature { try Self.writeNew(signature, at: signatureFileName, under: staging) }
         }
@@ -147,7 +147,7 @@ extension VaultClient {
 
     /// Fills a fresh staging directory beside `directory`, then renames it into place. `directory` must not exist
     /// or be empty; on any failure the staging directory is removed and `directory` is untouched.
-    static func writeAtomically(into directory: URL, _ fill: (URL) throws -> Void) throws {
+    static func writeAtomically(into directory: URL, _ fill: (URL) async throws -> Void) async throws {
         let target = directory.path(percentEncoded: false)
         var info = stat()
         var replaceEmpty = false
@@ -165,7 +165,7 @@ extension VaultClient {
             throw VaultClientError(.failure, "cannot create a staging directory beside \(directory.lastPathComponent)")
         }
         do {
-            try fill(staging)
+            try await fill(staging)
             if replaceEmpty { rmdir(target) }
             guard rename(staging.path(percentEncoded: false), target) == 0 else {
                 throw VaultClientError(.failure, "cannot move \(directory.lastPathComponent) into place")
@@ -189,8 +189,10 @@ extension VaultClient {
             directory = directory.appending(path: String(segment))
             let made = mkdir(directory.path(percentEncoded: false), 0o755)
             var info = stat()
-            guard made == 0 || (lstat(directory.path(percentEncoded: false), &info) == 0
-                && info.st_mode & S_IFMT == S_IFDIR)
+            guard
+                made == 0
+                    || (lstat(directory.path(percentEncoded: false), &info) == 0
+                        && info.st_mode & S_IFMT == S_IFDIR)
             else { throw VaultClientError(.failure, "cannot create \(segment)") }
         }
         let file = directory.appending(path: String(segments.last!))

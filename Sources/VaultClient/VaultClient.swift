@@ -68,6 +68,12 @@ public final class VaultClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
+        return try await execute(request)
+    }
+
+    /// Executes a request the caller built (with the token), returning a 2xx response or throwing the server's
+    /// error.
+    func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, timeout: .seconds(configuration.timeout.components.seconds))
@@ -135,7 +141,9 @@ extension VaultClient {
     }
 
     /// `POST /v1/models/{model}/versions`: stores the files as a new version (the server encrypts and signs).
-    public func pushModel(_ name: String, files: [String: Data], alias: String? = nil) async throws
+    public func pushModel(
+        _ name: String, files: [String: Data], alias: String? = nil
+    ) async throws
         -> RegistryModelVersion
     {
         try await decode(
@@ -170,6 +178,26 @@ extension VaultClient {
     /// `GET /v1/datasets/{dataset}/versions/{version}`: one dataset version's full record, as JSON.
     public func datasetVersionRecord(_ name: String, version: Int) async throws -> Data {
         try await data(.GET, Self.path("", "v1", "datasets", name, "versions", String(version)))
+    }
+
+    /// `POST /v1/models/{model}/versions/{version}/verify`: the server decrypts in memory and checks the signature
+    /// and every digest; the version's record (JSON) when they hold. An integrity failure (HTTP 422) is `integrity`.
+    public func verifyModel(_ name: String, version: String) async throws -> Data {
+        do {
+            return try await data(.POST, Self.path("", "v1", "models", name, "versions", version, "verify"))
+        } catch let error as VaultClientError where error.httpStatus == 422 {
+            throw VaultClientError(.integrity, error.message, httpStatus: 422)
+        }
+    }
+
+    /// `GET /v1/keys`: the vault's key versions (JSON records).
+    public func keyVersions() async throws -> Data {
+        try await data(.GET, Self.path("", "v1", "keys"))
+    }
+
+    /// `GET /v1/audit/tail?count=N`: the last entries with their indices (JSON).
+    public func auditTail(count: Int) async throws -> Data {
+        try await data(.GET, Self.path("", "v1", "audit", "tail"), query: "count=\(count)")
     }
 
     /// `GET /v1/datasets`: the datasets the caller may see.

@@ -22,7 +22,8 @@ public struct VaultClientConfiguration: Sendable {
     /// - Throws: `VaultClientError` (`invalidInput`) for a URL that is not `http(s)://HOST[:PORT][/PATH]`, or
     ///   (`insecure`) for plain `http://` to a host other than loopback.
     public init(server: String, trustedCertificatesPEM: String? = nil, token: String) throws {
-        guard let url = URL(string: server), let scheme = url.scheme?.lowercased(), scheme == "https" || scheme == "http",
+        guard let url = URL(string: server), let scheme = url.scheme?.lowercased(),
+            scheme == "https" || scheme == "http",
             let host = url.host(percentEncoded: false), !host.isEmpty, url.user == nil, url.password == nil,
             url.query == nil, url.fragment == nil
         else {

@@ -45,6 +45,8 @@ struct APIError: Error, Sendable {
             case .conflict: return APIError(status: .conflict, message: "conflicts with the registry's state")
             case .invalid: return .badRequest("invalid request")
             case .forbidden: return APIError(status: .forbidden, message: "permission denied")
+            case .integrityFailed:
+                return APIError(status: .unprocessableContent, message: "integrity check failed")
             case .refusedByScanner:
                 return APIError(
                     status: .unprocessableContent,

@@ -28,6 +28,36 @@ public enum ServerAction: String, Sendable, CaseIterable {
     case exportAudit = "audit.export"
     /// Read the compliance report.
     case readReport = "report.read"
+    /// Add a dataset version (streamed upload).
+    case addDataset = "data.add"
+    /// Download a dataset version's decrypted files (streamed, plaintext over TLS).
+    case getDataset = "data.get"
+    /// Verify a model version's signature and digests.
+    case verifyModel = "model.verify"
+    /// List key versions (no key material).
+    case listKeys = "keys.list"
+    /// Rotate the vault's keys.
+    case rotateKeys = "keys.rotate"
+    /// List principals and their bindings.
+    case listPrincipals = "user.list"
+    /// Add or remove principals.
+    case managePrincipals = "user.manage"
+    /// Grant or revoke role bindings.
+    case manageRoles = "role.manage"
+    /// List tokens (ids, owners, expiry; never the tokens).
+    case listTokens = "token.list"
+    /// Create a token for the caller itself.
+    case createOwnToken = "token.create-own"
+    /// Create a token for another principal.
+    case createToken = "token.create"
+    /// Revoke a token: the caller's own at the gateway; the vault session demands `token.revoke` for another's.
+    case revokeToken = "token.revoke-own"
+    /// Read audit entries and inclusion proofs.
+    case readAudit = "audit.read"
+    /// Verify the audit log.
+    case verifyAudit = "audit.verify"
+    /// Append an entry to the audit log (a serving-only pod's record).
+    case appendAudit = "audit.append"
 }
 
 /// What an action applies to.

@@ -49,9 +49,11 @@ struct GatewayMiddleware: RouterMiddleware {
             case .methodNotAllowed: throw APIError(status: .methodNotAllowed, message: "method not allowed")
             case .route: break
             }
-            if let length = request.headers[.contentLength].flatMap(Int.init),
-                length > state.configuration.maxBodySize
-            {
+            // File-stream routes take bodies past the JSON cap; `FileStream` bounds them by `maxStreamBytes`.
+            let cap =
+                route.map { ServerRoute.fileStreamTemplates.contains($0.template) } == true
+                ? state.configuration.maxStreamBytes : Int64(state.configuration.maxBodySize)
+            if let length = request.headers[.contentLength].flatMap(Int64.init), length > cap {
                 throw APIError.bodyTooLarge
             }
             response = try await next(request, context)

@@ -71,12 +71,6 @@ extension ModelServer {
                 principal: context.principal ?? "")
             return Responses.bytes(ByteBuffer(bytes: data), contentType: Responses.jsonType)
         }
-        routes.on(.showDatasetVersion) { _, context in
-            let data = try await backend().showDatasetVersion(
-                named: try context.parameters.require("dataset"), version: try context.parameters.require("version"),
-                principal: context.principal ?? "")
-            return Responses.bytes(ByteBuffer(bytes: data), contentType: Responses.jsonType)
-        }
         routes.on(.exportAudit) { _, _ in
             let data = try await backend().exportAudit()
             return Responses.bytes(ByteBuffer(bytes: data), contentType: "application/x-ndjson")

@@ -10,10 +10,11 @@ struct TimedRoutes {
 
     /// Registers the handler of `route` (one of `ServerRoute.all`) at its method and template.
     func on(
-        _ route: ServerRoute, _ handler: @escaping @Sendable (Request, VaultRequestContext) async throws -> Response
+        _ route: ServerRoute, timeout: Duration? = nil,
+        _ handler: @escaping @Sendable (Request, VaultRequestContext) async throws -> Response
     ) {
         guard enabled.contains(route) else { return }
-        let timeout = self.timeout
+        let timeout = timeout ?? self.timeout
         router.on(RouterPath(route.template), method: route.method) { request, context in
             try await withTimeout(timeout) { try await handler(request, context) }
         }
@@ -68,6 +69,8 @@ extension ModelServer {
         addInferenceRoutes(to: routes, table: table, gate: gate, state: state)
         addPrivateInferenceRoute(to: routes, table: table, gate: gate, state: state)
         addRegistryRoutes(to: routes, registry: registry, state: state, openAPIDocument: openAPIDocument)
+        addStreamRoutes(to: routes, registry: registry, state: state)
+        addRemoteRoutes(to: routes, registry: registry, state: state)
     }
 
     private static func addInferenceRoutes(

@@ -155,6 +155,7 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         case invalid
         case forbidden
         case refusedByScanner
+        case integrityFailed
     }
 
     let code: Code
@@ -181,6 +182,9 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
     /// alias without the right to move aliases (HTTP 403).
     public static let forbidden = RegistryError(code: .forbidden)
 
+    /// A stored version failed its signature or digest check (HTTP 422; `model verify` exits 6).
+    public static let integrityFailed = RegistryError(code: .integrityFailed)
+
     /// A fixed text naming what failed.
     public var description: String {
         switch code {
@@ -189,6 +193,7 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         case .invalid: "registry: invalid request"
         case .forbidden: "registry: permission denied"
         case .refusedByScanner: "registry: refused by the model scanner"
+        case .integrityFailed: "registry: integrity check failed"
         }
     }
 }
@@ -231,8 +236,25 @@ public protocol RegistryBackend: Sendable {
     /// One model version's full record (the vault's JSON, as `model show --json` prints it); `version` is a
     /// number or an alias name.
     func showModelVersion(named name: String, version: String, principal: String) async throws -> Data
-    /// One dataset version's full record (the vault's JSON, as `data show --json` prints it).
-    func showDatasetVersion(named name: String, version: String, principal: String) async throws -> Data
+    /// `model.push` from a streamed upload: stores the files below `directory` (plaintext, staged by the server)
+    /// as a new version, scanned and signed like a CLI push, then moves `alias` if given.
+    func pushModelVersion(
+        named name: String, fromDirectory directory: URL, alias: String?, principal: String
+    ) async throws -> RegistryModelVersion
+    /// `model.pull-rewrapped` for a streamed download: writes the version's files re-wrapped for `recipient` into
+    /// `directory` (which must not exist), the layout `model pull --recipient` writes.
+    func pullModelVersion(
+        named name: String, version: String, recipient: String, into directory: URL, principal: String
+    ) async throws
+    /// `data.add` from a streamed upload: stores the files in `directory` as a new dataset version.
+    func addDatasetVersion(
+        named name: String, fromDirectory directory: URL, description: String?, processed: Bool, principal: String
+    ) async throws -> RegistryRecord
+    /// `data.get` for a streamed download: decrypts a dataset version (a number or `latest`) into `directory`
+    /// (which must not exist).
+    func getDatasetVersion(named name: String, version: String, into directory: URL, principal: String) async throws
+    /// Runs one of the CLI's remaining commands for `principal` and returns its JSON record.
+    func perform(_ operation: RemoteOperation, principal: String, requestID: String) async throws -> RegistryRecord
 }
 
 extension RegistryBackend {
@@ -248,9 +270,36 @@ extension RegistryBackend {
     public func showModelVersion(named name: String, version: String, principal: String) async throws -> Data {
         throw RegistryError.notFound
     }
+}
 
-    /// A backend without version records answers 404.
-    public func showDatasetVersion(named name: String, version: String, principal: String) async throws -> Data {
-        throw RegistryError.notFound
-    }
+/// A JSON response body from a registry operation (a vault record such as a dataset version).
+public typealias RegistryRecord = any Encodable & Sendable
+
+/// The remote-mode operations (#14): streamed transfers through staging directories the server owns, and the
+/// CLI's remaining commands. Every method runs after the gateway authorised the route's action for `principal`;
+/// implementations run it in a session for `principal`, which authorises again and audits.
+///
+/// Each has a default that answers 404, so a backend (or a test double) that lacks an operation serves none of it.
+extension RegistryBackend {
+    public func pushModelVersion(
+        named name: String, fromDirectory directory: URL, alias: String?, principal: String
+    ) async throws -> RegistryModelVersion { throw RegistryError.notFound }
+
+    public func pullModelVersion(
+        named name: String, version: String, recipient: String, into directory: URL, principal: String
+    ) async throws { throw RegistryError.notFound }
+
+    public func addDatasetVersion(
+        named name: String, fromDirectory directory: URL, description: String?, processed: Bool, principal: String
+    ) async throws -> RegistryRecord { throw RegistryError.notFound }
+
+    public func getDatasetVersion(
+        named name: String, version: String, into directory: URL, principal: String
+    ) async throws { throw RegistryError.notFound }
+}
+
+extension RegistryBackend {
+    public func perform(
+        _ operation: RemoteOperation, principal: String, requestID: String
+    ) async throws -> RegistryRecord { throw RegistryError.notFound }
 }

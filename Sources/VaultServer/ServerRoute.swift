@@ -30,6 +30,10 @@ struct ServerRoute: Sendable, Equatable {
         self.resource = resource
     }
 
+    /// Whether the route's request or response body is a `FileStream`: exempt from the JSON body cap
+    /// (`maxBodySize`), bounded by the stream cap (`maxStreamBytes`) instead, and given the body read time.
+    var streamsFiles: Bool { Self.fileStreamTemplates.contains(template) }
+
     /// The path template's segments (`{name}` for a parameter).
     var segments: [Substring] { template.split(separator: "/") }
 }
@@ -60,17 +64,51 @@ extension ServerRoute {
     static let exportAudit = ServerRoute(.get, "/v1/audit", .exportAudit, .global)
     static let report = ServerRoute(.get, "/v1/report", .readReport, .global)
     static let privateInfer = ServerRoute(.post, "/v1/models/{model}/private-infer", .privateInfer, .model)
-    // What `model show` and `data show` print, for remote mode: the vault's own version record.
+    // What `model show` prints, for remote mode: the vault's own version record.
     static let showModelVersion = ServerRoute(.get, "/v1/models/{model}/versions/{version}", .showModel, .model)
+    // Remote mode (#14): streamed transfers (`FileStream`) and the CLI's remaining commands.
+    static let uploadModel = ServerRoute(.post, "/v1/models/{model}/upload", .pushModel, .model)
+    static let downloadModel = ServerRoute(
+        .get, "/v1/models/{model}/versions/{version}/download", .pullModel, .model)
+    static let uploadDataset = ServerRoute(.post, "/v1/datasets/{dataset}/upload", .addDataset, .dataset)
+    static let downloadDataset = ServerRoute(
+        .get, "/v1/datasets/{dataset}/versions/{version}/download", .getDataset, .dataset)
+    static let verifyModel = ServerRoute(.post, "/v1/models/{model}/versions/{version}/verify", .verifyModel, .model)
     static let showDatasetVersion = ServerRoute(
         .get, "/v1/datasets/{dataset}/versions/{version}", .showDataset, .dataset)
+    static let listKeys = ServerRoute(.get, "/v1/keys", .listKeys, .global)
+    static let rotateKeys = ServerRoute(.post, "/v1/keys/rotate", .rotateKeys, .global)
+    static let listPrincipals = ServerRoute(.get, "/v1/principals", .listPrincipals, .global)
+    static let addPrincipal = ServerRoute(.post, "/v1/principals", .managePrincipals, .global)
+    static let removePrincipal = ServerRoute(.delete, "/v1/principals/{principal}", .managePrincipals, .global)
+    static let grantRole = ServerRoute(.put, "/v1/principals/{principal}/roles/{binding}", .manageRoles, .global)
+    static let revokeRole = ServerRoute(
+        .delete, "/v1/principals/{principal}/roles/{binding}", .manageRoles, .global)
+    static let listTokens = ServerRoute(.get, "/v1/tokens", .listTokens, .global)
+    static let createOwnToken = ServerRoute(.post, "/v1/tokens", .createOwnToken, .global)
+    static let createToken = ServerRoute(.post, "/v1/principals/{principal}/tokens", .createToken, .global)
+    static let revokeToken = ServerRoute(.delete, "/v1/tokens/{token}", .revokeToken, .global)
+    static let auditTail = ServerRoute(.get, "/v1/audit/tail", .readAudit, .global)
+    static let auditVerify = ServerRoute(.post, "/v1/audit/verify", .verifyAudit, .global)
+    static let auditProof = ServerRoute(.get, "/v1/audit/proofs/{index}", .readAudit, .global)
+    static let appendAudit = ServerRoute(.post, "/v1/audit/entries", .appendAudit, .global)
 
     /// Every route the server serves: the one table.
     static let all: [ServerRoute] = [
         healthLive, healthReady, serverMetadata, modelMetadata, modelVersionMetadata, modelReady, modelVersionReady,
         infer, versionInfer, metrics, openAPI, listModels, showModel, pushModel, pullModel, moveAlias, listDatasets,
         showDataset, exportAudit, report, privateInfer,
-        showModelVersion, showDatasetVersion,
+        // Remote mode (#14).
+        uploadModel, downloadModel, uploadDataset, downloadDataset, verifyModel, showDatasetVersion, listKeys,
+        rotateKeys, listPrincipals, addPrincipal, removePrincipal, grantRole, revokeRole, listTokens, createOwnToken,
+        createToken, revokeToken, auditTail, auditVerify, auditProof, appendAudit, showModelVersion,
+    ]
+}
+
+extension ServerRoute {
+    /// The templates of the routes whose bodies are file streams.
+    static let fileStreamTemplates: Set<String> = [
+        uploadModel.template, downloadModel.template, uploadDataset.template, downloadDataset.template,
     ]
 }
 

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// Everything `modelvault serve` can set; defaults are the defaults.
 public struct VaultServerConfiguration: Sendable {
     /// How the listening socket is secured.
@@ -48,6 +50,13 @@ public struct VaultServerConfiguration: Sendable {
     public var clientCAPath: String?
     /// The largest request body accepted (413 beyond); default 64 MiB.
     public var maxBodySize: Int = 64 << 20
+    /// The most bytes one file-stream upload (`/v1/.../upload`) may carry, headers included: 1 TiB unless
+    /// `MODELVAULT_MAX_STAGED_BYTES` (a positive byte count) sets it, the same cap as the vault's staging.
+    public var maxStreamBytes: Int64 = VaultServerConfiguration.streamLimit(
+        ProcessInfo.processInfo.environment["MODELVAULT_MAX_STAGED_BYTES"])
+    /// Where uploads and downloads are staged (private `0700` directories, removed after the request);
+    /// `nil` for the system temporary directory.
+    public var stagingDirectory: URL?
     /// The request rate limit (429 beyond): per principal once authenticated; per client address for requests
     /// that fail authentication, checked before a token is looked at.
     public var rateLimit = RateLimit(requestsPerSecond: 100, burst: 200)

@@ -18,6 +18,21 @@ extension ServerAction {
         case .showDataset: .dataShow
         case .exportAudit: .auditRead
         case .readReport: .reportRead
+        case .addDataset: .dataAdd
+        case .getDataset: .dataGet
+        case .verifyModel: .modelVerify
+        case .listKeys: .keysList
+        case .rotateKeys: .keysRotate
+        case .listPrincipals: .userList
+        case .managePrincipals: .userManage
+        case .manageRoles: .roleManage
+        case .listTokens: .tokenList
+        case .createOwnToken: .tokenCreateOwn
+        case .createToken: .tokenCreate
+        case .revokeToken: .tokenRevokeOwn
+        case .readAudit: .auditRead
+        case .verifyAudit: .auditVerify
+        case .appendAudit: .auditAppend
         }
     }
 }

@@ -143,15 +143,6 @@ public struct VaultRegistry: RegistryBackend {
         }
     }
 
-    /// The dataset version's record as the CLI's `data show --json` prints it, read in the caller's session.
-    public func showDatasetVersion(named name: String, version: String, principal: String) async throws -> Data {
-        try await mappingErrors {
-            guard Int(version) != nil else { throw RegistryError.invalid }
-            let reference = try DatasetReference(parsing: "\(name)@\(version)")
-            return try Self.json(try await access.session(forPrincipal: principal).dataset(reference))
-        }
-    }
-
     static func json(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -171,7 +162,7 @@ public struct VaultRegistry: RegistryBackend {
     }
 
     /// Maps the vault's client-side failures to 404/409/400; anything else stays a plain 500.
-    private func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    func mappingErrors<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as VaultError {
@@ -179,8 +170,11 @@ public struct VaultRegistry: RegistryBackend {
             case .notFound: throw RegistryError.notFound
             case .scanRefused: throw RegistryError.refusedByScanner(error.refusedFindings)
             case .outputExists, .duplicateFile: throw RegistryError.conflict
-            case .invalidName, .invalidReference, .invalidPath, .invalidRecipient, .emptyInput, .invalidMetrics:
+            case .invalidName, .invalidReference, .invalidPath, .invalidRecipient, .emptyInput, .invalidMetrics,
+                .unreadableInput, .weakPassphrase:
                 throw RegistryError.invalid
+            case .signatureInvalid, .digestMismatch, .tampered, .decryptionFailed: throw RegistryError.integrityFailed
+            case .wrongPassphrase: throw RegistryError.forbidden
             default: throw error
             }
         } catch is AccessControlError {

@@ -159,7 +159,12 @@ struct AuditTail: AsyncParsableCommand {
     @Option(name: .customShort("n"), help: "How many entries (default 20).") var count: Int = 20
 
     func run() async throws {
-        for (index, entry) in try await options.open().auditTail(count) {
+        if try await options.whenRemote({ try await remote($0) }) { return }
+        show(try await options.open().auditTail(count))
+    }
+
+    func show(_ entries: [(index: UInt64, entry: AuditEntry)]) {
+        for (index, entry) in entries {
             var line =
                 "\(index)  \(Self.format(entry.time))  \(entry.principal)  \(entry.action)  \(entry.resource)  "
                 + "\(entry.outcome.rawValue)  request \(entry.requestID)"

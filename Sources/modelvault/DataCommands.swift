@@ -21,6 +21,7 @@ struct DataAdd: AsyncParsableCommand {
     @Option(name: .long, help: "A description of this version.") var description: String?
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let vault = try await options.open()
         let urls = files.map { URL(filePath: $0, relativeTo: .currentDirectory()).absoluteURL }
         let info = try await vault.addDataset(name, files: urls, processed: processed, description: description)
@@ -86,6 +87,7 @@ struct DataGet: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The output directory (must not exist or be empty).") var output: String
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try DatasetReference(parsing: reference)
         let directory = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
         let info = try await options.open().getDataset(reference, to: directory)

@@ -184,7 +184,11 @@ struct ModelVerify: AsyncParsableCommand {
     @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
 
     func run() async throws {
-        let info = try await options.open().verifyModel(try ModelReference(parsing: reference))
+        if try await options.whenRemote({ try await remote($0) }) { return }
+        show(try await options.open().verifyModel(try ModelReference(parsing: reference)))
+    }
+
+    func show(_ info: ModelVersionInfo) {
         print("verified \(info.reference): signature by \(info.signer), \(info.files.count) files")
     }
 }

@@ -51,6 +51,69 @@ extension DataShow: RemoteCapable {
     }
 }
 
+extension ModelVerify: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        let reference = try ModelReference(parsing: reference)
+        let version = try await RemoteModels.version(reference, client)
+        show(
+            try RemoteModels.decode(
+                ModelVersionInfo.self, try await client.verifyModel(reference.name, version: version)))
+    }
+}
+
+extension KeysList: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        if files { throw CLIError.notInRemoteMode("`keys list --files`") }
+        try show(try RemoteModels.decode([KeyVersionInfo].self, try await client.keyVersions()))
+    }
+}
+
+extension AuditTail: RemoteCapable {
+    /// One entry of `GET /v1/audit/tail`.
+    struct Indexed: Decodable {
+        var index: UInt64
+        var entry: AuditEntry
+    }
+
+    func remote(_ client: VaultClient) async throws {
+        let entries = try RemoteModels.decode([Indexed].self, try await client.auditTail(count: count))
+        show(entries.map { (index: $0.index, entry: $0.entry) })
+    }
+}
+
+extension DataAdd: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        var outgoing: [VaultClient.OutgoingFile] = []
+        for file in files {
+            let url = URL(filePath: file, relativeTo: .currentDirectory()).absoluteURL
+            var info = stat()
+            guard lstat(url.path(percentEncoded: false), &info) == 0 else {
+                throw CLIFiles.unreadable("input file", file)
+            }
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                throw CLIError("\(file) is not a regular file", status: .invalidInput)
+            }
+            outgoing.append(.init(path: url.lastPathComponent, url: url, size: UInt64(info.st_size)))
+        }
+        let data = try await client.addDataset(name, files: outgoing, description: description, processed: processed)
+        print(try RemoteModels.decode(DatasetVersionInfo.self, data).reference)
+    }
+}
+
+extension DataGet: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        let reference = try DatasetReference(parsing: reference)
+        let directory = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
+        var version = reference.version
+        if version == nil {
+            version = try await client.showDataset(reference.name).versions.compactMap { Int($0) }.max()
+        }
+        guard let version else { throw CLIError("dataset \(reference.name) has no versions", status: .notFound) }
+        let files = try await client.getDataset(reference.name, version: version, into: directory)
+        print("\(reference.name)@\(version) -> \(directory.path(percentEncoded: false)) (\(files.count) files)")
+    }
+}
+
 extension ModelPush: RemoteCapable {
     func remote(_ client: VaultClient) async throws {
         if !datasets.isEmpty { throw CLIError.notInRemoteMode("`model push --dataset`") }
@@ -58,9 +121,10 @@ extension ModelPush: RemoteCapable {
         if signature != nil { throw CLIError.notInRemoteMode("`model push --signature`") }
         if !scan.accept.isEmpty { throw CLIError.notInRemoteMode("`model push --accept`") }
         if scan.policy != ScanPolicy.default.rawValue { throw CLIError.notInRemoteMode("`model push --scan-policy`") }
-        let files = try VaultClient.modelFiles(at: URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL)
-        progress("sending to the server, which scans, hashes, encrypts and signs...")
-        let created = try await client.pushModel(name, files: files)
+        let files = try VaultClient.outgoingModelFiles(
+            at: URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL)
+        progress("streaming to the server, which scans, hashes, encrypts and signs...")
+        let created = try await client.pushModel(name, streaming: files)
         print("\(name)@\(created.version)")
     }
 }

@@ -97,7 +97,9 @@ extension VaultOptions {
         var pem: String?
         if let path = remote.caPath {
             let data = try CLIFiles.read(path, what: "CA file")
-            guard data.count <= 1 << 20 else { throw CLIError("the CA file \(path) is too large", status: .invalidInput) }
+            guard data.count <= 1 << 20 else {
+                throw CLIError("the CA file \(path) is too large", status: .invalidInput)
+            }
             pem = String(decoding: data, as: UTF8.self)
         }
         let configuration = try VaultClientConfiguration(

@@ -52,7 +52,8 @@ import Testing
         try FileManager.default.createDirectory(at: model, withIntermediateDirectories: false)
         try Data("w".utf8).write(to: model.appending(path: "weights.bin"))
         #expect(try VaultClient.modelFiles(at: model) == ["weights.bin": Data("w".utf8)])
-        try FileManager.default.createSymbolicLink(atPath: model.appending(path: "link").path, withDestinationPath: "/etc/passwd")
+        try FileManager.default.createSymbolicLink(
+            atPath: model.appending(path: "link").path, withDestinationPath: "/etc/passwd")
         let error = try #require(throws: VaultClientError.self) { try VaultClient.modelFiles(at: model) }
         #expect(error.kind == .invalidInput)
     }

@@ -1,0 +1,29 @@
+public import AuditLog
+public import Foundation
+
+extension VaultSession {
+    /// `audit.append`: records an entry a serving-only pod reports (what it loaded or served) under the caller's
+    /// own principal, after the attempt itself is audited. The caller cannot name another principal, a request id
+    /// or a time: the session supplies them.
+    public func appendAuditEntry(
+        action: String, resource: String, outcome: AuditEntry.Outcome, detail: String?
+    ) async throws {
+        try await perform(.auditAppend, on: .global, resource: "audit") {
+            try await audit(action, resource, outcome, detail: detail)
+        }
+    }
+}
+
+extension VaultAccess {
+    /// A session for the holder of an API token the server has already authenticated: like
+    /// ``session(forPrincipal:requestID:clientAddress:)``, but it knows the token, so a token the caller issues
+    /// itself is bounded by this one's expiry and revoked with it, as in local mode. Records nothing.
+    public func session(
+        presenting token: String, requestID: String = UUID().uuidString, clientAddress: String? = nil
+    ) throws -> VaultSession {
+        let caller = try caller(presenting: token)
+        return VaultSession(
+            access: self, caller: caller, context: RequestContext(principal: caller.principal, requestID: requestID),
+            clientAddress: clientAddress)
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Hummingbird
+
+extension ModelServer {
+    /// Registers the routes of the CLI's remaining commands (#14): each handler decodes its request and hands
+    /// one `RemoteOperation` to the backend, which runs it in a vault session for the caller (authorise, audit,
+    /// act); the answer is the operation's record as JSON.
+    static func addRemoteRoutes(to routes: TimedRoutes, registry: (any RegistryBackend)?, state: GatewayState) {
+        let maxBody = state.configuration.maxBodySize
+        @Sendable func run(
+            _ operation: RemoteOperation, _ context: VaultRequestContext, status: HTTPResponse.Status = .ok
+        ) async throws -> Response {
+            guard let registry else { throw APIError.notFound("the registry API is not enabled") }
+            let record = try await registry.perform(
+                operation, principal: context.principal ?? "", requestID: context.requestID)
+            var response = try Responses.json(record)
+            response.status = status
+            return response
+        }
+        @Sendable func decode<T: Decodable>(_ type: T.Type, _ request: Request, limit: Int) async throws -> T {
+            let body = try await request.body.collect(upTo: limit)
+            do {
+                return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
+            } catch {
+                throw APIError.badRequest("malformed JSON body")
+            }
+        }
+        /// An optional JSON body: empty means the defaults.
+        @Sendable func decodeOptional<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T? {
+            let body = try await request.body.collect(upTo: maxBody)
+            guard body.readableBytes > 0 else { return nil }
+            do {
+                return try JSONDecoder().decode(type, from: Data(body.readableBytesView))
+            } catch {
+                throw APIError.badRequest("malformed JSON body")
+            }
+        }
+
+        routes.on(.verifyModel) { _, context in
+            try await run(
+                .verifyModel(
+                    name: try context.parameters.require("model"), version: try context.parameters.require("version")),
+                context)
+        }
+        routes.on(.showDatasetVersion) { _, context in
+            try await run(
+                .showDatasetVersion(
+                    name: try context.parameters.require("dataset"),
+                    version: try context.parameters.require("version")), context)
+        }
+        routes.on(.listKeys) { _, context in try await run(.listKeys, context) }
+        // Rotation re-wraps (or re-encrypts) every file: it gets the transfer routes' longer time.
+        routes.on(.rotateKeys, timeout: state.configuration.requestTimeout + state.configuration.bodyReadTimeout) {
+            request, context in
+            let rotate = try await decodeOptional(RotateKeysRequest.self, request) ?? RotateKeysRequest(passphrase: nil)
+            return try await run(.rotateKeys(rotate), context)
+        }
+        routes.on(.listPrincipals) { _, context in try await run(.listPrincipals, context) }
+        routes.on(.addPrincipal) { request, context in
+            try await run(
+                .addPrincipal(try await decode(AddPrincipalRequest.self, request, limit: maxBody)), context,
+                status: .created)
+        }
+        routes.on(.removePrincipal) { _, context in
+            try await run(.removePrincipal(try context.parameters.require("principal")), context)
+        }
+        routes.on(.grantRole) { _, context in
+            try await run(
+                .grantRole(
+                    principal: try context.parameters.require("principal"),
+                    binding: try context.parameters.require("binding")), context)
+        }
+        routes.on(.revokeRole) { _, context in
+            try await run(
+                .revokeRole(
+                    principal: try context.parameters.require("principal"),
+                    binding: try context.parameters.require("binding")), context)
+        }
+        routes.on(.listTokens) { _, context in try await run(.listTokens, context) }
+        routes.on(.createOwnToken) { request, context in
+            let create = try await decodeOptional(CreateTokenRequest.self, request)
+            let presented = GatewayMiddleware.bearerToken(request.headers[.authorization]) ?? ""
+            return try await run(
+                .createToken(principal: nil, expiresIn: create?.expiresIn, presentedToken: presented), context,
+                status: .created)
+        }
+        routes.on(.createToken) { request, context in
+            let create = try await decodeOptional(CreateTokenRequest.self, request)
+            let presented = GatewayMiddleware.bearerToken(request.headers[.authorization]) ?? ""
+            return try await run(
+                .createToken(
+                    principal: try context.parameters.require("principal"), expiresIn: create?.expiresIn,
+                    presentedToken: presented), context, status: .created)
+        }
+        routes.on(.revokeToken) { _, context in
+            try await run(.revokeToken(id: try context.parameters.require("token")), context)
+        }
+        routes.on(.auditTail) { request, context in
+            let text = request.uri.queryParameters.get("count") ?? "10"
+            guard let count = Int(text), (1...10_000).contains(count) else {
+                throw APIError.badRequest("count must be a number from 1 to 10000")
+            }
+            return try await run(.auditTail(count: count), context)
+        }
+        routes.on(.auditVerify) { _, context in try await run(.auditVerify, context) }
+        routes.on(.auditProof) { _, context in
+            guard let index = UInt64(try context.parameters.require("index")) else {
+                throw APIError.badRequest("the entry index must be a number")
+            }
+            return try await run(.auditProof(index: index), context)
+        }
+        routes.on(.appendAudit) { request, context in
+            let entry = try await decode(AppendAuditRequest.self, request, limit: AppendAuditRequest.maxBodyBytes)
+            try entry.validate()
+            return try await run(.appendAudit(entry), context, status: .created)
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A private (`0700`) directory for one streamed transfer, removed when the request is done.
+struct StagingDirectory: Sendable {
+    let url: URL
+
+    /// Creates a fresh directory under `base` (the system temporary directory when `nil`).
+    static func make(in base: URL?) throws -> StagingDirectory {
+        let base = base ?? FileManager.default.temporaryDirectory
+        let url = base.appending(path: "modelvault-stream-" + UUID().uuidString.lowercased())
+        guard mkdir(url.path(percentEncoded: false), 0o700) == 0 else { throw APIError.internalError }
+        return StagingDirectory(url: url)
+    }
+
+    /// Where the transfer's files go (created by the receiver or by the vault).
+    var files: URL { url.appending(path: "files") }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: url)
+    }
+}
+
+extension ModelServer {
+    /// Registers the streamed upload and download routes (`FileStream` bodies): model push and pull, dataset add
+    /// and get, each authorised by the gateway and run in a vault session for the caller by the backend.
+    static func addStreamRoutes(to routes: TimedRoutes, registry: (any RegistryBackend)?, state: GatewayState) {
+        let configuration = state.configuration
+        // A transfer may take the body read time on top of the request's own.
+        let timeout = configuration.requestTimeout + configuration.bodyReadTimeout
+        @Sendable func backend() throws -> any RegistryBackend {
+            guard let registry else { throw APIError.notFound("the registry API is not enabled") }
+            return registry
+        }
+        @Sendable func receive(_ request: Request, flat: Bool) async throws -> StagingDirectory {
+            let staging = try StagingDirectory.make(in: configuration.stagingDirectory)
+            do {
+                guard mkdir(staging.files.path(percentEncoded: false), 0o700) == 0 else {
+                    throw APIError.internalError
+                }
+                _ = try await FileStream.receive(
+                    request.body, into: staging.files, limit: configuration.maxStreamBytes, flat: flat)
+                return staging
+            } catch {
+                staging.remove()
+                throw error
+            }
+        }
+        @Sendable func send(_ fill: (URL) async throws -> Void) async throws -> Response {
+            let staging = try StagingDirectory.make(in: configuration.stagingDirectory)
+            do {
+                try await fill(staging.files)
+                let body = try FileStream.body(of: staging.files, cleanup: { staging.remove() })
+                return Response(status: .ok, headers: [.contentType: FileStream.contentType], body: body)
+            } catch {
+                staging.remove()
+                throw error
+            }
+        }
+        @Sendable func created(_ value: some Encodable) throws -> Response {
+            var response = try Responses.json(value)
+            response.status = .created
+            return response
+        }
+
+        routes.on(.uploadModel, timeout: timeout) { request, context in
+            let registry = try backend()
+            let alias = request.uri.queryParameters.get("alias")
+            let staging = try await receive(request, flat: false)
+            defer { staging.remove() }
+            return try created(
+                try await registry.pushModelVersion(
+                    named: try context.parameters.require("model"), fromDirectory: staging.files, alias: alias,
+                    principal: context.principal ?? ""))
+        }
+        routes.on(.downloadModel, timeout: timeout) { request, context in
+            let registry = try backend()
+            guard let recipient = request.uri.queryParameters.get("recipient"), !recipient.isEmpty else {
+                throw APIError.badRequest("the recipient query parameter is required")
+            }
+            let model = try context.parameters.require("model")
+            let version = try context.parameters.require("version")
+            return try await send { directory in
+                try await registry.pullModelVersion(
+                    named: model, version: version, recipient: recipient, into: directory,
+                    principal: context.principal ?? "")
+            }
+        }
+        routes.on(.uploadDataset, timeout: timeout) { request, context in
+            let registry = try backend()
+            let description = request.uri.queryParameters.get("description")
+            let processed: Bool
+            switch request.uri.queryParameters.get("processed") {
+            case nil, "false": processed = false
+            case "true": processed = true
+            default: throw APIError.badRequest("processed must be true or false")
+            }
+            let staging = try await receive(request, flat: true)
+            defer { staging.remove() }
+            return try created(
+                try await registry.addDatasetVersion(
+                    named: try context.parameters.require("dataset"), fromDirectory: staging.files,
+                    description: description, processed: processed, principal: context.principal ?? ""))
+        }
+        routes.on(.downloadDataset, timeout: timeout) { _, context in
+            let registry = try backend()
+            let dataset = try context.parameters.require("dataset")
+            let version = try context.parameters.require("version")
+            return try await send { directory in
+                try await registry.getDatasetVersion(
+                    named: dataset, version: version, into: directory, principal: context.principal ?? "")
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+public import Foundation
+
+/// A vault operation of the CLI's remaining commands (#14), run by ``RegistryBackend/perform(_:principal:requestID:)``
+/// in a session for the caller after the gateway authorised the route's action.
+public enum RemoteOperation: Sendable, Equatable {
+    /// `model verify NAME@V` (`version`: a number or an alias name).
+    case verifyModel(name: String, version: String)
+    /// `data show NAME@V` (`version`: a number or `latest`).
+    case showDatasetVersion(name: String, version: String)
+    /// `keys list`.
+    case listKeys
+    /// `keys rotate [--reencrypt]`.
+    case rotateKeys(RotateKeysRequest)
+    /// `user list`.
+    case listPrincipals
+    /// `user add NAME --role R [--scope S] [--service]`.
+    case addPrincipal(AddPrincipalRequest)
+    /// `user remove NAME`.
+    case removePrincipal(String)
+    /// `role grant NAME BINDING` (`role` or `role@scope`).
+    case grantRole(principal: String, binding: String)
+    /// `role revoke NAME BINDING`.
+    case revokeRole(principal: String, binding: String)
+    /// `token list`.
+    case listTokens
+    /// `token create [NAME]`: for `principal`, or the caller itself when `nil` (then bounded by the presented
+    /// token's expiry, identified by `presentedToken`, which is never stored or logged).
+    case createToken(principal: String?, expiresIn: Double?, presentedToken: String)
+    /// `token revoke ID`.
+    case revokeToken(id: String)
+    /// `audit tail -n COUNT`.
+    case auditTail(count: Int)
+    /// `audit verify`.
+    case auditVerify
+    /// `audit prove INDEX`.
+    case auditProof(index: UInt64)
+    /// An audit entry from a serving-only pod, recorded under the caller.
+    case appendAudit(AppendAuditRequest)
+}
+
+/// The body of `POST /v1/keys/rotate`.
+public struct RotateKeysRequest: Sendable, Codable, Equatable {
+    /// The vault passphrase the new identity is wrapped under (sent over TLS, never logged); `nil` when the
+    /// server was started with one it may use.
+    public var passphrase: String?
+    /// Re-encrypt every file with a fresh key (and replace the signing key) instead of re-wrapping.
+    public var reencrypt: Bool?
+
+    /// Creates a rotation request.
+    public init(passphrase: String?, reencrypt: Bool? = nil) {
+        self.passphrase = passphrase
+        self.reencrypt = reencrypt
+    }
+}
+
+/// The body of `POST /v1/principals`.
+public struct AddPrincipalRequest: Sendable, Codable, Equatable {
+    /// The new principal's name.
+    public var name: String
+    /// Its first role binding: `role` or `role@scope` (`role@model:NAME`, `role@dataset:NAME`).
+    public var binding: String
+    /// `person` (the default) or `service`.
+    public var kind: String?
+
+    /// Creates a request.
+    public init(name: String, binding: String, kind: String? = nil) {
+        self.name = name
+        self.binding = binding
+        self.kind = kind
+    }
+}
+
+/// The body of `POST /v1/tokens` and `POST /v1/principals/{principal}/tokens`.
+public struct CreateTokenRequest: Sendable, Codable, Equatable {
+    /// Seconds until the token expires; `nil` for no expiry.
+    public var expiresIn: Double?
+
+    /// Creates a request.
+    public init(expiresIn: Double?) {
+        self.expiresIn = expiresIn
+    }
+}
+
+/// The body of `POST /v1/audit/entries`: one entry a serving-only pod writes to the vault's log.
+///
+/// The entry is recorded under the calling principal (a `principal` in the body is ignored), with the request's
+/// id and client address; `action` must be in ``allowedActions`` or the `serving.` namespace.
+public struct AppendAuditRequest: Sendable, Codable, Equatable {
+    /// What happened: one of ``allowedActions`` or `serving.NAME` (lowercase letters, digits, `.` and `-`).
+    public var action: String
+    /// What it happened to, e.g. `model:fraud@3` (at most 256 printable characters).
+    public var resource: String
+    /// `allowed`, `denied` or `failed`.
+    public var outcome: String
+    /// Optional detail (at most 1,024 printable characters).
+    public var detail: String?
+
+    /// Creates a request.
+    public init(action: String, resource: String, outcome: String, detail: String? = nil) {
+        self.action = action
+        self.resource = resource
+        self.outcome = outcome
+        self.detail = detail
+    }
+
+    /// The actions a pod may record besides the `serving.` namespace: what a serving process does.
+    public static let allowedActions: Set<String> = ["model.load", "model.infer", "model.private-infer"]
+    /// The largest body accepted, in bytes.
+    public static let maxBodyBytes = 4096
+
+    /// Checks the vocabulary and bounds; throws ``RegistryError/invalid`` with nothing echoed.
+    public func validate() throws {
+        let namespaced =
+            action.hasPrefix("serving.") && action.count <= 64 && action.count > "serving.".count
+            && action.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-"
+            }
+        guard Self.allowedActions.contains(action) || namespaced,
+            ["allowed", "denied", "failed"].contains(outcome),
+            !resource.isEmpty, resource.count <= 256, Self.printable(resource),
+            (detail?.count ?? 0) <= 1024, detail.map(Self.printable) ?? true
+        else { throw RegistryError.invalid }
+    }
+
+    private static func printable(_ text: String) -> Bool {
+        text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
+    }
+}
+
+/// `audit verify`'s result: counts and fixed problem texts, no entry contents.
+public struct AuditVerificationSummary: Sendable, Codable, Equatable {
+    /// Whether the log verified with no problem.
+    public var ok: Bool
+    /// Complete entries.
+    public var entryCount: UInt64
+    /// Checkpoints.
+    public var checkpointCount: Int
+    /// The index of the latest verified checkpoint's size, if any.
+    public var latestCheckpointSize: UInt64?
+    /// All problems found.
+    public var problemCount: Int
+    /// The first problems, as texts.
+    public var problems: [String]
+    /// The first bad entry index, if any.
+    public var firstBadIndex: UInt64?
+
+    /// Creates a summary.
+    public init(
+        ok: Bool, entryCount: UInt64, checkpointCount: Int, latestCheckpointSize: UInt64?, problemCount: Int,
+        problems: [String], firstBadIndex: UInt64?
+    ) {
+        self.ok = ok
+        self.entryCount = entryCount
+        self.checkpointCount = checkpointCount
+        self.latestCheckpointSize = latestCheckpointSize
+        self.problemCount = problemCount
+        self.problems = problems
+        self.firstBadIndex = firstBadIndex
+    }
+}

@@ -1,0 +1,116 @@
+import AccessControl
+import AuditLog
+import Foundation
+import Vault
+public import VaultServer
+
+/// One entry of `GET /v1/audit/tail`.
+struct IndexedAuditEntry: Encodable, Sendable {
+    var index: UInt64
+    var entry: AuditEntry
+}
+
+/// A freshly issued token: shown once.
+struct IssuedTokenRecord: Encodable, Sendable {
+    var token: String
+    var info: TokenInfo
+}
+
+/// A confirmation for operations that return nothing else.
+struct DoneRecord: Encodable, Sendable {
+    var done: String
+}
+
+/// The result of `keys rotate`.
+struct RotationRecord: Encodable, Sendable {
+    var keyVersion: Int
+    var filesMoved: Int
+    var reencrypted: Bool
+}
+
+extension VaultRegistry {
+    /// Runs a remote CLI command in a session for `principal` (authorise, audit, act) and returns its record.
+    public func perform(
+        _ operation: RemoteOperation, principal: String, requestID: String
+    ) async throws -> RegistryRecord {
+        try await mappingErrors {
+            if case .createToken(let name, let expiresIn, let presented) = operation {
+                // The presented token, so a self-issued token is bounded by it as in local mode.
+                let session = try access.session(presenting: presented, requestID: requestID)
+                guard session.caller.principal == principal else { throw RegistryError.forbidden }
+                if let expiresIn, !(expiresIn > 0 && expiresIn <= 100 * 365 * 86_400) { throw RegistryError.invalid }
+                let issued = try await session.createToken(for: name ?? principal, lifetime: expiresIn)
+                return IssuedTokenRecord(token: issued.token, info: issued.info)
+            }
+            let session = try access.session(forPrincipal: principal, requestID: requestID)
+            switch operation {
+            case .verifyModel(let name, let version):
+                return try await session.verifyModel(try Self.modelReference(name, version))
+            case .showDatasetVersion(let name, let version):
+                return try await session.dataset(try Self.datasetReference(name, version))
+            case .listKeys:
+                return try await session.keyVersions()
+            case .rotateKeys(let request):
+                guard let passphrase = request.passphrase, !passphrase.isEmpty else { throw RegistryError.invalid }
+                let report = try await session.rotateKeys(passphrase: passphrase, reencrypt: request.reencrypt ?? false)
+                return RotationRecord(
+                    keyVersion: report.keyVersion, filesMoved: report.filesMoved, reencrypted: report.reencrypted)
+            case .listPrincipals:
+                return try await session.principals()
+            case .addPrincipal(let request):
+                let kind: PrincipalKind
+                switch request.kind {
+                case nil, "person": kind = .person
+                case "service": kind = .service
+                default: throw RegistryError.invalid
+                }
+                return try await session.addPrincipal(
+                    request.name, kind: kind, binding: try Self.binding(request.binding))
+            case .removePrincipal(let name):
+                try await session.removePrincipal(name)
+                return DoneRecord(done: "removed \(name)")
+            case .grantRole(let name, let text):
+                let binding = try Self.binding(text)
+                try await session.grant(binding, to: name)
+                return DoneRecord(done: "granted \(binding) to \(name)")
+            case .revokeRole(let name, let text):
+                let binding = try Self.binding(text)
+                try await session.revoke(binding, from: name)
+                return DoneRecord(done: "revoked \(binding) from \(name)")
+            case .listTokens:
+                return try await session.tokens()
+            case .revokeToken(let id):
+                try await session.revokeToken(id: id)
+                return DoneRecord(done: "revoked token \(id)")
+            case .auditTail(let count):
+                return try await session.auditTail(count).map { IndexedAuditEntry(index: $0.index, entry: $0.entry) }
+            case .auditVerify:
+                let report = try await session.verifyAuditLog()
+                return AuditVerificationSummary(
+                    ok: report.problemCount == 0, entryCount: report.entryCount,
+                    checkpointCount: report.checkpointCount, latestCheckpointSize: report.latestCheckpoint?.size,
+                    problemCount: report.problemCount, problems: report.problems.prefix(20).map { "\($0)" },
+                    firstBadIndex: report.firstBadIndex)
+            case .auditProof(let index):
+                return try await session.auditProof(index: index)
+            case .appendAudit(let request):
+                try request.validate()
+                guard let outcome = AuditEntry.Outcome(rawValue: request.outcome) else { throw RegistryError.invalid }
+                try await session.appendAuditEntry(
+                    action: request.action, resource: request.resource, outcome: outcome, detail: request.detail)
+                return DoneRecord(done: "recorded")
+            case .createToken:
+                throw RegistryError.invalid
+            }
+        }
+    }
+
+    /// `role` or `role@scope`, as `role grant` and `user list` write it.
+    static func binding(_ text: String) throws -> RoleBinding {
+        let parts = text.split(separator: "@", maxSplits: 1).map(String.init)
+        guard let roleText = parts.first, let role = try? Role(parsing: roleText) else { throw RegistryError.invalid }
+        guard parts.count == 2 else { return RoleBinding(role: role) }
+        guard let scope = try? Scope(parts[1]) else { throw RegistryError.invalid }
+        return RoleBinding(role: role, scope: scope)
+    }
+}

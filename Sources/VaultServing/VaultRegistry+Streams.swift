@@ -1,0 +1,66 @@
+public import Foundation
+import Vault
+public import VaultServer
+
+extension VaultRegistry {
+    /// Pushes the staged files as a new version (scanned, encrypted and signed as by `model push`), then moves the
+    /// alias if one is named; a refused alias is checked first, so it leaves no new version behind.
+    public func pushModelVersion(
+        named name: String, fromDirectory directory: URL, alias: String?, principal: String
+    ) async throws -> RegistryModelVersion {
+        try await mappingErrors {
+            let session = try access.session(forPrincipal: principal)
+            if alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) { throw RegistryError.forbidden }
+            let info = try await session.pushModel(name, from: .path(directory))
+            if let alias {
+                try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
+            }
+            return Self.record(info)
+        }
+    }
+
+    /// Writes a version re-wrapped for `recipient` into `directory`; no plaintext leaves the vault.
+    public func pullModelVersion(
+        named name: String, version: String, recipient: String, into directory: URL, principal: String
+    ) async throws {
+        try await mappingErrors {
+            let session = try access.session(forPrincipal: principal)
+            try await session.pullModel(try Self.modelReference(name, version), for: recipient, to: directory)
+        }
+    }
+
+    /// Stores the staged files as a new dataset version (`data add`).
+    public func addDatasetVersion(
+        named name: String, fromDirectory directory: URL, description: String?, processed: Bool, principal: String
+    ) async throws -> RegistryRecord {
+        try await mappingErrors {
+            let session = try access.session(forPrincipal: principal)
+            let files = try FileManager.default.contentsOfDirectory(
+                at: directory, includingPropertiesForKeys: nil
+            ).sorted { $0.lastPathComponent < $1.lastPathComponent }
+            return try await session.addDataset(name, files: files, processed: processed, description: description)
+        }
+    }
+
+    /// Decrypts a dataset version into `directory` (`data get`).
+    public func getDatasetVersion(
+        named name: String, version: String, into directory: URL, principal: String
+    ) async throws {
+        try await mappingErrors {
+            let session = try access.session(forPrincipal: principal)
+            try await session.getDataset(try Self.datasetReference(name, version), to: directory)
+        }
+    }
+
+    /// `NAME@V` for a version number, `NAME:ALIAS` otherwise.
+    static func modelReference(_ name: String, _ version: String) throws -> ModelReference {
+        try ModelReference(parsing: Int(version) != nil ? "\(name)@\(version)" : "\(name):\(version)")
+    }
+
+    /// A dataset version number, or `latest`.
+    static func datasetReference(_ name: String, _ version: String) throws -> DatasetReference {
+        if version == "latest" { return try DatasetReference(name: name) }
+        guard let number = Int(version) else { throw RegistryError.invalid }
+        return try DatasetReference(name: name, version: number)
+    }
+}
