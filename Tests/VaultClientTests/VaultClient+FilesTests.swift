@@ -18,12 +18,12 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: work.url.appending(path: "escape").path))
     }
 
-    @Test func aFailedPullLeavesNoDirectoryAndNoStagingBehind() throws {
+    @Test func aFailedPullLeavesNoDirectoryAndNoStagingBehind() async throws {
         let work = try TemporaryDirectory()
         let target = work.url.appending(path: "model")
         struct Boom: Error {}
-        #expect(throws: Boom.self) {
-            try VaultClient.writeAtomically(into: target) { staging in
+        await #expect(throws: Boom.self) {
+            try await VaultClient.writeAtomically(into: target) { staging in
                 try VaultClient.writeNew(Data("half".utf8), at: "weights.bin", under: staging)
                 throw Boom()
             }
@@ -31,16 +31,16 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.url.path).isEmpty)
     }
 
-    @Test func aPullFillsANewOrEmptyDirectoryAndRefusesAFullOne() throws {
+    @Test func aPullFillsANewOrEmptyDirectoryAndRefusesAFullOne() async throws {
         let work = try TemporaryDirectory()
         let target = work.url.appending(path: "model")
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: false)
-        try VaultClient.writeAtomically(into: target) { staging in
+        try await VaultClient.writeAtomically(into: target) { staging in
             try VaultClient.writeNew(Data("w".utf8), at: "dir/weights.bin", under: staging)
         }
         #expect(try Data(contentsOf: target.appending(path: "dir/weights.bin")) == Data("w".utf8))
-        let error = try #require(throws: VaultClientError.self) {
-            try VaultClient.writeAtomically(into: target) { _ in }
+        let error = try await #require(throws: VaultClientError.self) {
+            try await VaultClient.writeAtomically(into: target) { _ in }
         }
         #expect(error.kind == .invalidInput)
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.url.path) == ["model"])
