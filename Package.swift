@@ -30,6 +30,7 @@ let package = Package(
         .library(name: "ModelScan", targets: ["ModelScan"]),
         .library(name: "ProtobufWire", targets: ["ProtobufWire"]),
         .library(name: "ONNX", targets: ["ONNX"]),
+        .library(name: "VaultClient", targets: ["VaultClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -108,11 +109,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The server's client: remote mode of the CLI (the caller holds a token, never a vault key).
+        .target(
+            name: "VaultClient",
+            dependencies: [
+                "VaultServer", "VaultCrypto", crypto,
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "modelvault",
             dependencies: [
                 "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", "MLCore", "Homomorphic", "Vault",
-                "SampleData", "Deployment", "VaultServer", "VaultServing", "ModelScan", "ONNX", crypto,
+                "SampleData", "Deployment", "VaultServer", "VaultServing", "ModelScan", "ONNX", "VaultClient", crypto,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 // The demo's HTTPS client and the in-process server's lifecycle.
@@ -207,6 +220,9 @@ let package = Package(
                 "modelvault", "TestSupport", "AccessControl", "Deployment", crypto,
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "VaultClientTests", dependencies: ["VaultClient", "VaultServer", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(name: "ProtobufWireTests", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),
         .testTarget(

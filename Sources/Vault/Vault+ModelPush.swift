@@ -7,6 +7,8 @@ public enum ModelSource: Sendable {
     case path(URL)
     /// Files held in memory, by relative path: the trainer's output, so plaintext weights never touch disk.
     case files([String: Data])
+    /// Files a client sent through the server's API: stored as a push, like a directory pushed locally.
+    case received([String: Data])
 }
 
 /// A publisher's OpenSSF model signature to check before a push is accepted.
@@ -65,7 +67,7 @@ extension Vault {
             var ignored = Self.ignoredModelFiles
             if let inside = publisherSignature?.pathInsideModel { ignored.insert(inside) }
             sources = try Self.sources(at: url, ignoring: ignored)
-        case .files(let files):
+        case .files(let files), .received(let files):
             guard !files.isEmpty else { throw VaultError(.emptyInput, "no model files given") }
             sources = files.keys.sorted().map { ($0, .memory(files[$0]!)) }
         }

@@ -51,6 +51,13 @@ public struct DatasetSummary: Sendable, Codable, Equatable {
     public var latestVersion: Int
     /// How many versions are stored.
     public var versionCount: Int
+
+    /// A dataset summary (as the server's API reports it to a remote client).
+    public init(name: String, latestVersion: Int, versionCount: Int) {
+        self.name = name
+        self.latestVersion = latestVersion
+        self.versionCount = versionCount
+    }
 }
 
 /// One stored model version.

@@ -46,7 +46,8 @@ extension ModelServer {
             return try Responses.json(
                 try await registry.pullModelVersion(
                     named: try context.parameters.require("model"), version: try context.parameters.require("version"),
-                    recipient: pull.recipient, principal: context.principal ?? ""))
+                    recipient: pull.recipient, decryptedByCaller: pull.decryptedByCaller ?? false,
+                    principal: context.principal ?? ""))
         }
         routes.on(.moveAlias) { request, context in
             let registry = try backend()
@@ -63,6 +64,12 @@ extension ModelServer {
         }
         routes.on(.showDataset) { _, context in
             try Responses.json(try await backend().showDataset(named: try context.parameters.require("dataset")))
+        }
+        routes.on(.showModelVersion) { _, context in
+            let data = try await backend().showModelVersion(
+                named: try context.parameters.require("model"), version: try context.parameters.require("version"),
+                principal: context.principal ?? "")
+            return Responses.bytes(ByteBuffer(bytes: data), contentType: Responses.jsonType)
         }
         routes.on(.exportAudit) { _, _ in
             let data = try await backend().exportAudit()

@@ -90,10 +90,14 @@ public struct PushModelRequest: Sendable, Codable, Equatable {
 public struct PullModelRequest: Sendable, Codable, Equatable {
     /// The caller's age recipient (`age1...` or `age1pq1...`) to re-wrap the files for.
     public var recipient: String
+    /// Whether the caller will decrypt the files itself (`model pull` without `--to`): then it needs the
+    /// `model.pull` permission as well, exactly as the same command locally. Absent means false.
+    public var decryptedByCaller: Bool?
 
     /// Creates a pull request.
-    public init(recipient: String) {
+    public init(recipient: String, decryptedByCaller: Bool? = nil) {
         self.recipient = recipient
+        self.decryptedByCaller = decryptedByCaller
     }
 }
 
@@ -222,13 +226,20 @@ public protocol RegistryBackend: Sendable {
         named name: String, version: String, recipient: String, principal: String
     ) async throws
         -> PulledModel
+    /// The same, for a caller that says whether it will decrypt the files itself (then it needs `model.pull`).
+    func pullModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
+    ) async throws
+        -> PulledModel
     /// Points `alias` at `version`.
     func moveAlias(_ alias: String, ofModel name: String, to version: String, principal: String) async throws
     /// Exports the audit log (entries as JSON lines, with the latest signed checkpoint).
     func exportAudit() async throws -> Data
     /// Renders the compliance report.
     func complianceReport(format: ReportFormat) async throws -> Data
-
+    /// One model version's full record (the vault's JSON, as `model show --json` prints it); `version` is a
+    /// number or an alias name.
+    func showModelVersion(named name: String, version: String, principal: String) async throws -> Data
     /// `model.push` from a streamed upload: stores the files below `directory` (plaintext, staged by the server)
     /// as a new version, scanned and signed like a CLI push, then moves `alias` if given.
     func pushModelVersion(
@@ -248,6 +259,21 @@ public protocol RegistryBackend: Sendable {
     func getDatasetVersion(named name: String, version: String, into directory: URL, principal: String) async throws
     /// Runs one of the CLI's remaining commands for `principal` and returns its JSON record.
     func perform(_ operation: RemoteOperation, principal: String, requestID: String) async throws -> RegistryRecord
+}
+
+extension RegistryBackend {
+    /// A pull the caller will decrypt itself needs `model.pull`; a backend without that distinction treats it as
+    /// any re-wrapped pull.
+    public func pullModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
+    ) async throws -> PulledModel {
+        try await pullModelVersion(named: name, version: version, recipient: recipient, principal: principal)
+    }
+
+    /// A backend without version records answers 404.
+    public func showModelVersion(named name: String, version: String, principal: String) async throws -> Data {
+        throw RegistryError.notFound
+    }
 }
 
 /// A JSON response body from a registry operation (a vault record such as a dataset version).

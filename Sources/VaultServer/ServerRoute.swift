@@ -64,6 +64,8 @@ extension ServerRoute {
     static let exportAudit = ServerRoute(.get, "/v1/audit", .exportAudit, .global)
     static let report = ServerRoute(.get, "/v1/report", .readReport, .global)
     static let privateInfer = ServerRoute(.post, "/v1/models/{model}/private-infer", .privateInfer, .model)
+    // What `model show` prints, for remote mode: the vault's own version record.
+    static let showModelVersion = ServerRoute(.get, "/v1/models/{model}/versions/{version}", .showModel, .model)
     // Remote mode (#14): streamed transfers (`FileStream`) and the CLI's remaining commands.
     static let uploadModel = ServerRoute(.post, "/v1/models/{model}/upload", .pushModel, .model)
     static let downloadModel = ServerRoute(
@@ -103,6 +105,7 @@ extension ServerRoute {
         uploadModel, downloadModel, uploadDataset, downloadDataset, verifyModel, showDatasetVersion, listKeys,
         rotateKeys, listPrincipals, addPrincipal, removePrincipal, grantRole, revokeRole, listTokens, createOwnToken,
         createToken, revokeToken, auditTail, auditVerify, auditProof, appendAudit, train, evaluate, predict,
+        showModelVersion,
     ]
 }
 

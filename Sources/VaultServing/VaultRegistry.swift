@@ -73,7 +73,7 @@ public struct VaultRegistry: RegistryBackend {
                 throw RegistryError.forbidden
             }
             let info = try await session.pushModel(
-                name, from: .files(request.files), scan: ModelScanOptions(accept: request.accept ?? []))
+                name, from: .received(request.files), scan: ModelScanOptions(accept: request.accept ?? []))
             if let alias = request.alias {
                 try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
             }
@@ -85,8 +85,18 @@ public struct VaultRegistry: RegistryBackend {
     public func pullModelVersion(
         named name: String, version: String, recipient: String, principal: String
     ) async throws -> PulledModel {
+        try await pullModelVersion(
+            named: name, version: version, recipient: recipient, decryptedByCaller: false, principal: principal)
+    }
+
+    /// Re-wraps a version's encrypted files for the caller's recipient. A caller that says it will decrypt them
+    /// itself (`model pull` without `--to`) needs `model.pull`, as the same command needs locally.
+    public func pullModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
+    ) async throws -> PulledModel {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
+            if decryptedByCaller, !session.isAllowed(.modelPull, on: .model(name)) { throw RegistryError.forbidden }
             let reference = try ModelReference(
                 parsing: Int(version) != nil ? "\(name)@\(version)" : "\(name):\(version)")
             let staging = FileManager.default.temporaryDirectory.appending(path: "modelvault-pull-\(UUID().uuidString)")
@@ -123,6 +133,21 @@ public struct VaultRegistry: RegistryBackend {
         case .markdown: return try report.rendered(as: .md)
         case .html: return try report.rendered(as: .html)
         }
+    }
+
+    /// The version's record as the CLI's `model show --json` prints it, read in the caller's session (audited).
+    public func showModelVersion(named name: String, version: String, principal: String) async throws -> Data {
+        try await mappingErrors {
+            let reference = try ModelReference(
+                parsing: Int(version) != nil ? "\(name)@\(version)" : "\(name):\(version)")
+            return try Self.json(try await access.session(forPrincipal: principal).model(reference))
+        }
+    }
+
+    static func json(_ value: some Encodable) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
     }
 
     static func record(_ info: ModelVersionInfo) -> RegistryModelVersion {

@@ -50,6 +50,7 @@ struct TokenOptions: ParsableArguments {
 extension VaultOptions {
     /// Unlocks the vault, then authenticates the caller's token: every audited command starts here.
     func open() async throws -> VaultSession {
+        try requireLocal()
         guard FileManager.default.fileExists(atPath: root.appending(path: "vault.json").path) else {
             throw CLIError(
                 "no vault at \(root.path(percentEncoded: false)) (create one with `modelvault init`)", status: .notFound
@@ -77,7 +78,9 @@ extension VaultOptions {
                 "this vault has no principals yet (it predates access control): "
                     + "run `modelvault user bootstrap` to create the first admin")
         }
-        return try await access.authenticate(token: token)
+        let session = try await access.authenticate(token: token)
+        Self.warnIfNotAdmin(session)
+        return session
     }
 }
 

@@ -184,6 +184,7 @@ struct AuditExport: AsyncParsableCommand {
             throw ValidationError("--format must be jsonl or csv")
         }
         let start = try since.map(Self.parseTime)
+        if try await options.whenRemote({ try await remote($0, format: format, since: start) }) { return }
         FileHandle.standardOutput.write(try await options.open().auditExport(format, since: start))
     }
 
@@ -222,7 +223,11 @@ struct AuditTail: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let entries = try await options.open().auditTail(count)
+        if try await options.whenRemote({ try await remote($0) }) { return }
+        try show(try await options.open().auditTail(count))
+    }
+
+    func show(_ entries: [(index: UInt64, entry: AuditEntry)]) throws {
         if json {
             return try printJSON(
                 entries.map { index, entry in
@@ -259,6 +264,7 @@ struct ReportCommand: AsyncParsableCommand {
         guard let format = ComplianceReport.Format(rawValue: format) else {
             throw ValidationError("--format must be md, json or html")
         }
+        if try await options.whenRemote({ try await remote($0, format: format) }) { return }
         let data = try await options.open().complianceReport().rendered(as: format)
         if let output {
             let url = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL

@@ -56,6 +56,7 @@ struct DataAdd: AsyncParsableCommand {
     @Option(name: .long, help: "A description of this version.") var description: String?
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let vault = try await options.open()
         let urls = files.map { URL(filePath: $0, relativeTo: .currentDirectory()).absoluteURL }
         let info = try await vault.addDataset(name, files: urls, processed: processed, description: description)
@@ -71,7 +72,11 @@ struct DataList: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
-        let datasets = try await options.open().datasets()
+        if try await options.whenRemote({ try show(try await remoteDatasets($0)) }) { return }
+        try show(try await options.open().datasets())
+    }
+
+    func show(_ datasets: [DatasetSummary]) throws {
         if json { return try printJSON(datasets) }
         for dataset in datasets {
             print(
@@ -90,8 +95,12 @@ struct DataShow: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try DatasetReference(parsing: reference)
-        let info = try await options.open().dataset(reference)
+        try show(try await options.open().dataset(reference))
+    }
+
+    func show(_ info: DatasetVersionInfo) throws {
         if json { return try printJSON(info) }
         print("dataset:     \(info.reference)")
         print("stored in:   data/\(info.processed ? "processed" : "raw")")
@@ -115,6 +124,7 @@ struct DataGet: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The output directory (must not exist or be empty).") var output: String
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try DatasetReference(parsing: reference)
         let directory = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
         let info = try await options.open().getDataset(reference, to: directory)

@@ -2,6 +2,7 @@ import AccessControl
 import AuditLog
 import MLCore
 import Vault
+import VaultClient
 import VaultCrypto
 
 /// The CLI's exit codes (ARCHITECTURE.md, "CLI conventions"): one per kind of failure a script branches on.
@@ -34,6 +35,16 @@ enum ExitStatus: Int32, CaseIterable {
             }
         case let error as CLIError:
             return error.status
+        case let error as VaultClientError:
+            switch error.kind {
+            case .denied: return .denied
+            case .notFound: return .notFound
+            case .invalidInput: return .invalidInput
+            case .integrity: return .integrity
+            case .findings: return .findings
+            case .insecure: return .usage
+            case .failure: return .failure
+            }
         case let error as VaultError:
             return code(for: error.code)
         case let error as AgeError:

@@ -13,8 +13,18 @@ struct KeysList: AsyncParsableCommand {
     @Flag(name: .long, help: "Also list the files still wrapped for older key versions.") var files = false
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let vault = try await options.open()
         let versions = try await vault.keyVersions()
+        try show(versions)
+        guard files, let current = versions.last(where: { $0.state == "active" }) else { return }
+        for key in versions where key.version < current.version && key.fileCount > 0 {
+            print("files still wrapped for v\(key.version):")
+            for path in try await vault.files(wrappedFor: key.version) { print("  \(path)") }
+        }
+    }
+
+    func show(_ versions: [KeyVersionInfo]) throws {
         if json { return try printJSON(versions) }
         print("VERSION  STATE     FILES  CREATED               RECIPIENT")
         for key in versions {
@@ -23,11 +33,6 @@ struct KeysList: AsyncParsableCommand {
             print(
                 "v\(key.version)".padding(toLength: 9, withPad: " ", startingAt: 0)
                     + "\(state) \(count) \(key.createdAt)  \(key.recipient)")
-        }
-        guard files, let current = versions.last(where: { $0.state == "active" }) else { return }
-        for key in versions where key.version < current.version && key.fileCount > 0 {
-            print("files still wrapped for v\(key.version):")
-            for path in try await vault.files(wrappedFor: key.version) { print("  \(path)") }
         }
     }
 }

@@ -39,6 +39,7 @@ struct ModelAlias: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let vault = try await options.open()
         if delete {
             let version = try await vault.removeAlias(alias, ofModel: reference)

@@ -57,6 +57,7 @@ struct ModelPush: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let datasets = try datasets.map { try DatasetReference(parsing: $0) }
         let metrics = try readMetrics(metrics)
         let source = absoluteURL(path)
@@ -94,7 +95,11 @@ struct ModelList: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
-        let models = try await options.open().models()
+        if try await options.whenRemote({ try show(try await remoteModels($0)) }) { return }
+        try show(try await options.open().models())
+    }
+
+    func show(_ models: [ModelSummary]) throws {
         if json { return try printJSON(models) }
         for model in models {
             let aliases = model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -115,9 +120,15 @@ struct ModelShow: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try ModelReference(parsing: reference)
         let vault = try await options.open()
-        let info = try await vault.model(reference)
+        try show(try await vault.model(reference))
+        // The signed manifest's format metadata (an ONNX signature), when the manifest verifies.
+        if !json { ONNXPush.printSignature(from: try? await vault.modelExtensions(reference)) }
+    }
+
+    func show(_ info: ModelVersionInfo) throws {
         if json { return try printJSON(info) }
         print("model:     \(info.reference)")
         print("created:   \(info.createdAt) by \(info.createdBy) (\(info.source))")
@@ -138,8 +149,6 @@ struct ModelShow: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print("metrics:   \(String(decoding: try encoder.encode(metrics), as: UTF8.self))")
         }
-        // The signed manifest's format metadata (an ONNX signature), when the manifest verifies.
-        ONNXPush.printSignature(from: try? await vault.modelExtensions(reference))
     }
 }
 
@@ -156,6 +165,7 @@ struct ModelPull: AsyncParsableCommand {
     var recipient: String?
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try ModelReference(parsing: reference)
         let directory = absoluteURL(output)
         let vault = try await options.open()
@@ -178,7 +188,11 @@ struct ModelVerify: AsyncParsableCommand {
     @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
 
     func run() async throws {
-        let info = try await options.open().verifyModel(try ModelReference(parsing: reference))
+        if try await options.whenRemote({ try await remote($0) }) { return }
+        show(try await options.open().verifyModel(try ModelReference(parsing: reference)))
+    }
+
+    func show(_ info: ModelVersionInfo) {
         print("verified \(info.reference): signature by \(info.signer), \(info.files.count) files")
     }
 }

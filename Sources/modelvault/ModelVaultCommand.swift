@@ -48,6 +48,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
             exit(withError: error)
         }
         do {
+            try RemoteMode.refuseUnsupported(command)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

@@ -10,6 +10,7 @@ struct VaultOptions: ParsableArguments {
 
     @OptionGroup var passphrase: PassphraseOptions
     @OptionGroup var token: TokenOptions
+    @OptionGroup var remote: RemoteOptions
 
     /// The vault directory.
     var root: URL {
@@ -20,11 +21,13 @@ struct VaultOptions: ParsableArguments {
     /// Unlocks the vault with an identity file when `MODELVAULT_IDENTITY_FILE` is set, else the passphrase.
     /// Commands reach it through `open()`, which also authenticates the caller.
     func unlock() throws -> Vault {
-        try Vault.open(at: root, unlockingWith: try unlockSecret())
+        try requireLocal()
+        return try Vault.open(at: root, unlockingWith: try unlockSecret())
     }
 
     /// The secret that unlocks the vault: the identity file named by `MODELVAULT_IDENTITY_FILE`, else the passphrase.
     func unlockSecret() throws -> VaultUnlock {
+        try requireLocal()
         if let path = ProcessInfo.processInfo.environment["MODELVAULT_IDENTITY_FILE"], !path.isEmpty {
             let data = try CLIFiles.read(path, what: "identity file (MODELVAULT_IDENTITY_FILE)")
             return .identities(String(decoding: data, as: UTF8.self))

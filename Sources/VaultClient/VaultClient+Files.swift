@@ -1,0 +1,210 @@
+import Crypto
+public import Foundation
+import VaultCrypto
+public import VaultServer
+
+/// Files on the caller's side: what a push sends, and how a pull lands on disk (atomically: a fresh staging
+/// directory beside the destination, renamed into place once every file is written and checked).
+extension VaultClient {
+    /// Files a push never sends, as the local push skips them.
+    static let ignoredModelFiles: Set<String> = [".git", ".gitattributes", ".github", ".gitignore"]
+
+    /// The files of a model at `url` (a file, or a directory walked without following symbolic links), by
+    /// relative path.
+    public static func modelFiles(at url: URL) throws -> [String: Data] {
+        var info = stat()
+        guard lstat(url.path(percentEncoded: false), &info) == 0 else {
+            throw VaultClientError(.notFound, "cannot read \(url.lastPathComponent): no such file")
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            return [url.lastPathComponent: try read(url, named: url.lastPathComponent)]
+        case S_IFDIR:
+            var files: [String: Data] = [:]
+            try walk(url, prefix: "") { relative, file in files[relative] = try read(file, named: relative) }
+            guard !files.isEmpty else { throw VaultClientError(.invalidInput, "no model files given") }
+            return files
+        default:
+            throw VaultClientError(.invalidInput, "not a regular file or directory: \(url.lastPathComponent)")
+        }
+    }
+
+    private static func walk(_ directory: URL, prefix: String, _ visit: (String, URL) throws -> Void) throws {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory.path(percentEncoded: false))
+        } catch {
+            throw VaultClientError(.failure, "cannot list \(directory.lastPathComponent)")
+        }
+        for name in names.sorted() {
+            let relative = prefix.isEmpty ? name : prefix + "/" + name
+            if ignoredModelFiles.contains(relative) { continue }
+            let url = directory.appending(path: name)
+            var info = stat()
+            guard lstat(url.path(percentEncoded: false), &info) == 0 else {
+                throw VaultClientError(.failure, "cannot read \(relative)")
+            }
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR: try walk(url, prefix: relative, visit)
+            case S_IFREG: try visit(relative, url)
+            default: throw VaultClientError(.invalidInput, "not a regular file or directory: \(relative)")
+            }
+        }
+    }
+
+    private static func read(_ url: URL, named name: String) throws -> Data {
+        let descriptor = open(url.path(percentEncoded: false), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { throw VaultClientError(.failure, "cannot read \(name)") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        guard let data = try? handle.readToEnd() else { throw VaultClientError(.failure, "cannot read \(name)") }
+        return data
+    }
+
+    // MARK: Pulls
+
+    /// What a pull wrote.
+    public struct PullResult: Sendable, Equatable {
+        /// The version pulled (an alias resolved to its number).
+        public var version: String
+        /// How many model files were written.
+        public var fileCount: Int
+    }
+
+    /// Pulls a version and writes its plaintext into `directory` (which must not exist, or be empty).
+    ///
+    /// The server re-wraps the files for a key pair made for this one pull and held only in memory; the files are
+    /// decrypted here and each plaintext's SHA-256 is checked against the digest the server signed. So the
+    /// plaintext never crosses the network, even inside TLS, and the caller holds no long-lived key.
+    public func pullModel(
+        _ name: String, version: String, into directory: URL, signatureFileName: String
+    ) async throws -> PullResult {
+        let identity = AgeX25519Identity.generate()
+        let pulled = try await pullModel(
+            name, version: version, recipient: identity.recipient.encoded, decryptedByCaller: true)
+        let record = try await showModel(name).versions.first { $0.version == pulled.version }
+        guard let record, Set(record.files.keys) == Set(pulled.files.keys) else {
+            throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(pulled.version)")
+        }
+        try await Self.writeAtomically(into: directory) { staging in
+            for (path, encrypted) in pulled.files {
+                let plaintext: Data
+                do {
+                    plaintext = try Age.decrypt(encrypted, using: [identity])
+                } catch {
+                    throw VaultClientError(.integrity, "cannot decrypt \(path) of \(name)@\(pulled.version)")
+                }
+                let digest = SHA256.hash(data: plaintext).map { String(format: "%02x", $0) }.joined()
+                guard digest == record.files[path] else {
+                    throw VaultClientError(.integrity, "\(path) of \(name)@\(pulled.version) does not match its digest")
+                }
+                try Self.writeNew(plaintext, at: path, under: staging)
+            }
+            if let signature = pulled.signature { try Self.writeNew(signature, at: signatureFileName, under: staging) }
+        }
+        return PullResult(version: pulled.version, fileCount: pulled.files.count)
+    }
+
+    /// Pulls a version re-wrapped for `recipient` and writes the `.age` files into `directory`: no plaintext.
+    public func pullModel(
+        _ name: String, version: String, for recipient: String, into directory: URL, signatureFileName: String
+    ) async throws -> PullResult {
+        let pulled = try await pullModel(name, version: version, recipient: recipient)
+        try await Self.writeAtomically(into: directory) { staging in
+            for (path, encrypted) in pulled.files { try Self.writeNew(encrypted, at: path + ".age", under: staging) }
+            if let signature = pulled.signature { try Self.writeNew(signature, at: signatureFileName, under: staging) }
+        }
+        return PullResult(version: pulled.version, fileCount: pulled.files.count)
+    }
+
+    // MARK: Streaming downloads
+
+    /// Streams the answer to `GET path` into the new file `destination` (mode 0600): written to a fresh staging
+    /// file beside it, synced, then renamed into place, so a failure leaves nothing behind.
+    public func download(_ path: String, query: String? = nil, to destination: URL) async throws {
+        let response = try await send(.GET, path, query: query)
+        let parent = destination.deletingLastPathComponent()
+        let staging = parent.appending(path: ".modelvault-download-\(UUID().uuidString)")
+        let descriptor = open(
+            staging.path(percentEncoded: false), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw VaultClientError(.failure, "cannot write \(destination.lastPathComponent)") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        do {
+            for try await chunk in response.body {
+                try handle.write(contentsOf: Data(buffer: chunk))
+            }
+            try handle.synchronize()
+            guard rename(staging.path(percentEncoded: false), destination.path(percentEncoded: false)) == 0 else {
+                throw VaultClientError(.failure, "cannot move \(destination.lastPathComponent) into place")
+            }
+        } catch {
+            unlink(staging.path(percentEncoded: false))
+            if let error = error as? VaultClientError { throw error }
+            throw VaultClientError(.failure, "cannot download to \(destination.lastPathComponent)")
+        }
+    }
+
+    // MARK: Atomic directories
+
+    /// Fills a fresh staging directory beside `directory`, then renames it into place. `directory` must not exist
+    /// or be empty; on any failure the staging directory is removed and `directory` is untouched.
+    static func writeAtomically(into directory: URL, _ fill: (URL) async throws -> Void) async throws {
+        let target = directory.path(percentEncoded: false)
+        var info = stat()
+        var replaceEmpty = false
+        if lstat(target, &info) == 0 {
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? ["?"]
+            guard info.st_mode & S_IFMT == S_IFDIR, contents.isEmpty else {
+                throw VaultClientError(
+                    .invalidInput, "the output directory \(directory.lastPathComponent) exists and is not empty")
+            }
+            replaceEmpty = true
+        }
+        let staging = directory.deletingLastPathComponent().appending(
+            path: ".modelvault-pull-\(UUID().uuidString)")
+        guard mkdir(staging.path(percentEncoded: false), 0o700) == 0 else {
+            throw VaultClientError(.failure, "cannot create a staging directory beside \(directory.lastPathComponent)")
+        }
+        do {
+            try await fill(staging)
+            if replaceEmpty { rmdir(target) }
+            guard rename(staging.path(percentEncoded: false), target) == 0 else {
+                throw VaultClientError(.failure, "cannot move \(directory.lastPathComponent) into place")
+            }
+            chmod(target, 0o755)
+        } catch {
+            try? FileManager.default.removeItem(at: staging)
+            throw error
+        }
+    }
+
+    /// Writes a new file at the server-named relative `path` under `root`: the path must be relative, with no
+    /// empty, `.` or `..` segment, so a hostile answer cannot write outside `root`.
+    static func writeNew(_ data: Data, at path: String, under root: URL) throws {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !segments.isEmpty, !path.hasPrefix("/"),
+            segments.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") })
+        else { throw VaultClientError(.integrity, "the server named an unsafe file path") }
+        var directory = root
+        for segment in segments.dropLast() {
+            directory = directory.appending(path: String(segment))
+            let made = mkdir(directory.path(percentEncoded: false), 0o755)
+            var info = stat()
+            guard
+                made == 0
+                    || (lstat(directory.path(percentEncoded: false), &info) == 0
+                        && info.st_mode & S_IFMT == S_IFDIR)
+            else { throw VaultClientError(.failure, "cannot create \(segment)") }
+        }
+        let file = directory.appending(path: String(segments.last!))
+        let descriptor = open(
+            file.path(percentEncoded: false), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw VaultClientError(.failure, "cannot write \(path)") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        do {
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+        } catch {
+            throw VaultClientError(.failure, "cannot write \(path)")
+        }
+    }
+}

@@ -1,0 +1,219 @@
+import ArgumentParser
+import AuditLog
+import Foundation
+import ModelScan
+import Vault
+import VaultClient
+import VaultServer
+
+// Remote mode of each command that the server can do: the same flags, output and exit codes as the local
+// command, through the server's API with the caller's token only. A flag the server cannot honour yet is refused by
+// name rather than ignored.
+
+extension ModelList: RemoteCapable {
+    func remoteModels(_ client: VaultClient) async throws -> [ModelSummary] {
+        try await client.listModels().map { model in
+            ModelSummary(
+                name: model.name, versions: model.versions.compactMap { Int($0) }.sorted(),
+                aliases: model.aliases.compactMapValues { Int($0) })
+        }
+    }
+}
+
+extension DataList: RemoteCapable {
+    func remoteDatasets(_ client: VaultClient) async throws -> [DatasetSummary] {
+        try await client.listDatasets().map { dataset in
+            let versions = dataset.versions.compactMap { Int($0) }
+            return DatasetSummary(name: dataset.name, latestVersion: versions.max() ?? 0, versionCount: versions.count)
+        }
+    }
+}
+
+extension ModelShow: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        let reference = try ModelReference(parsing: reference)
+        let version = try await RemoteModels.version(reference, client)
+        let data = try await client.modelVersionRecord(reference.name, version: version)
+        try show(try RemoteModels.decode(ModelVersionInfo.self, data))
+    }
+}
+
+extension DataShow: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        let reference = try DatasetReference(parsing: reference)
+        var version = reference.version
+        if version == nil {
+            version = try await client.showDataset(reference.name).versions.compactMap { Int($0) }.max()
+        }
+        guard let version else { throw CLIError("dataset \(reference.name) has no versions", status: .notFound) }
+        let data = try await client.datasetVersionRecord(reference.name, version: version)
+        try show(try RemoteModels.decode(DatasetVersionInfo.self, data))
+    }
+}
+
+extension ModelVerify: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        let reference = try ModelReference(parsing: reference)
+        let version = try await RemoteModels.version(reference, client)
+        show(
+            try RemoteModels.decode(
+                ModelVersionInfo.self, try await client.verifyModel(reference.name, version: version)))
+    }
+}
+
+extension KeysList: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        if files { throw CLIError.notInRemoteMode("`keys list --files`") }
+        try show(try RemoteModels.decode([KeyVersionInfo].self, try await client.keyVersions()))
+    }
+}
+
+extension AuditTail: RemoteCapable {
+    /// One entry of `GET /v1/audit/tail`.
+    struct Indexed: Decodable {
+        var index: UInt64
+        var entry: AuditEntry
+    }
+
+    func remote(_ client: VaultClient) async throws {
+        let entries = try RemoteModels.decode([Indexed].self, try await client.auditTail(count: count))
+        try show(entries.map { (index: $0.index, entry: $0.entry) })
+    }
+}
+
+extension DataAdd: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        var outgoing: [VaultClient.OutgoingFile] = []
+        for file in files {
+            let url = URL(filePath: file, relativeTo: .currentDirectory()).absoluteURL
+            var info = stat()
+            guard lstat(url.path(percentEncoded: false), &info) == 0 else {
+                throw CLIFiles.unreadable("input file", file)
+            }
+            guard info.st_mode & S_IFMT == S_IFREG else {
+                throw CLIError("\(file) is not a regular file", status: .invalidInput)
+            }
+            outgoing.append(.init(path: url.lastPathComponent, url: url, size: UInt64(info.st_size)))
+        }
+        let data = try await client.addDataset(name, files: outgoing, description: description, processed: processed)
+        print(try RemoteModels.decode(DatasetVersionInfo.self, data).reference)
+    }
+}
+
+extension DataGet: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        let reference = try DatasetReference(parsing: reference)
+        let directory = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
+        var version = reference.version
+        if version == nil {
+            version = try await client.showDataset(reference.name).versions.compactMap { Int($0) }.max()
+        }
+        guard let version else { throw CLIError("dataset \(reference.name) has no versions", status: .notFound) }
+        let files = try await client.getDataset(reference.name, version: version, into: directory)
+        print("\(reference.name)@\(version) -> \(directory.path(percentEncoded: false)) (\(files.count) files)")
+    }
+}
+
+extension ModelPush: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        if !datasets.isEmpty { throw CLIError.notInRemoteMode("`model push --dataset`") }
+        if metrics != nil { throw CLIError.notInRemoteMode("`model push --metrics`") }
+        if signature != nil { throw CLIError.notInRemoteMode("`model push --signature`") }
+        if !scan.accept.isEmpty { throw CLIError.notInRemoteMode("`model push --accept`") }
+        if scan.policy != ScanPolicy.default.rawValue { throw CLIError.notInRemoteMode("`model push --scan-policy`") }
+        let files = try VaultClient.outgoingModelFiles(
+            at: URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL)
+        progress("streaming to the server, which scans, hashes, encrypts and signs...")
+        let created = try await client.pushModel(name, streaming: files)
+        print("\(name)@\(created.version)")
+    }
+}
+
+extension ModelPull: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        let reference = try ModelReference(parsing: reference)
+        let directory = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
+        let version = try await RemoteModels.version(reference, client)
+        let result: VaultClient.PullResult
+        if let recipient {
+            result = try await client.pullModel(
+                reference.name, version: version, for: recipient, into: directory,
+                signatureFileName: Vault.pulledSignaturePath)
+        } else {
+            result = try await client.pullModel(
+                reference.name, version: version, into: directory, signatureFileName: Vault.pulledSignaturePath)
+        }
+        print(
+            "\(reference.name)@\(result.version) -> \(directory.path(percentEncoded: false)) (\(result.fileCount) files)"
+        )
+    }
+}
+
+extension ModelAlias: RemoteCapable {
+    func remote(_ client: VaultClient) async throws {
+        if delete { throw CLIError.notInRemoteMode("`model alias --delete`") }
+        let reference = try ModelReference(parsing: reference)
+        guard case .version(let version) = reference.selector else {
+            throw ValidationError("name the version to point \(alias) at: NAME@VERSION")
+        }
+        let model = try await client.showModel(reference.name)
+        guard model.versions.contains(where: { $0.version == String(version) }) else {
+            throw CLIError("no version \(version) of model \(reference.name)", status: .notFound)
+        }
+        let name = alias.lowercased()
+        let current = model.aliases[name].flatMap { Int($0) }
+        if Self.guarded.contains(name), !yes, let current, current != version {
+            try Self.confirm("move \(reference.name):\(name) from version \(current) to version \(version)?")
+        }
+        try await client.moveAlias(alias, ofModel: reference.name, to: version)
+        print("\(reference.name):\(name) -> \(version)" + (current.map { " (was \($0))" } ?? ""))
+    }
+}
+
+extension ReportCommand: RemoteCapable {
+    func remote(_ client: VaultClient, format: ComplianceReport.Format) async throws {
+        guard let wire = ReportFormat(rawValue: format.rawValue) else {
+            throw ValidationError("--format must be md, json or html")
+        }
+        if let output {
+            let url = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
+            try await client.download("/v1/report", query: "format=\(wire.rawValue)", to: url)
+            print("report written to \(output)")
+        } else {
+            FileHandle.standardOutput.write(try await client.report(format: wire))
+        }
+    }
+}
+
+extension AuditExport: RemoteCapable {
+    func remote(_ client: VaultClient, format: AuditExportFormat, since: Date?) async throws {
+        guard format == .jsonl else { throw CLIError.notInRemoteMode("`audit export --format csv`") }
+        guard since == nil else { throw CLIError.notInRemoteMode("`audit export --since`") }
+        FileHandle.standardOutput.write(try await client.exportAudit())
+    }
+}
+
+/// What several remote commands share.
+enum RemoteModels {
+    /// Decodes a record the server sent.
+    static func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        guard let value = try? JSONDecoder().decode(type, from: data) else {
+            throw CLIError("the server's answer is not the expected record")
+        }
+        return value
+    }
+
+    /// The version (a number or an alias name) the server resolves for `reference`; the newest for a bare name.
+    static func version(_ reference: ModelReference, _ client: VaultClient) async throws -> String {
+        switch reference.selector {
+        case .version(let version): return String(version)
+        case .alias(let alias): return alias
+        case .latest:
+            let versions = try await client.showModel(reference.name).versions.compactMap { Int($0.version) }
+            guard let latest = versions.max() else {
+                throw CLIError("model \(reference.name) has no versions", status: .notFound)
+            }
+            return String(latest)
+        }
+    }
+}

@@ -1,0 +1,332 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Remote mode through the built binary: one table of commands runs against two identically prepared vaults, one
+/// driven locally (vault key + token), one through `modelvault serve` on loopback TLS (token only). Exit codes and
+/// output (with each vault's own digests, times and paths normalised) must be the same.
+@Suite(.serialized) struct RemoteModeCLITests {
+    /// A vault prepared the same way every time: principals of every role (one scoped to model `alpha`), their
+    /// tokens, a dataset and two models.
+    struct PreparedVault {
+        let work: URL
+        /// Local mode for the admin: vault, identity file, token.
+        let adminEnvironment: [String: String]
+        /// Persona → token.
+        var tokens: [String: String] = [:]
+
+        static let personas: [(name: String, role: String, scope: String?)] = [
+            ("dana", "data-scientist", nil), ("mel", "ml-engineer", nil), ("devon", "devops", nil),
+            ("sam", "security-engineer", nil), ("cora", "compliance-officer", nil),
+            ("scoped", "ml-engineer", "model:alpha"),
+        ]
+
+        init(in work: URL) throws {
+            self.work = work
+            adminEnvironment = try CLI.makeVault(in: work)
+            tokens["admin"] = adminEnvironment["MODELVAULT_TOKEN"]
+            for persona in Self.personas {
+                let add = try admin(
+                    ["user", "add", persona.name, "--role", persona.role]
+                        + (persona.scope.map { ["--scope", $0] } ?? []))
+                #expect(add.status == 0, "\(add.stderr)")
+                let token = try admin([
+                    "token", "create", persona.name, "--expires", "1d", "--out", "\(persona.name).token",
+                ])
+                #expect(token.status == 0, "\(token.stderr)")
+                tokens[persona.name] = try String(
+                    contentsOf: work.appending(path: "\(persona.name).token"), encoding: .utf8
+                ).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            try Data("x,y\n1,2\n3,4\n".utf8).write(to: work.appending(path: "train.csv"))
+            #expect(try admin(["data", "add", "cancer", "train.csv"]).status == 0)
+            for (model, bytes) in [("alpha", "alpha weights v1"), ("beta", "beta weights v1")] {
+                let directory = work.appending(path: "src-\(model)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                try Data(bytes.utf8).write(to: directory.appending(path: "weights.bin"))
+                let pushed = try admin(["model", "push", model, "src-\(model)"])
+                #expect(pushed.status == 0, "\(pushed.stderr)")
+            }
+            let next = work.appending(path: "next")
+            try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
+            try Data("alpha weights v2".utf8).write(to: next.appending(path: "weights.bin"))
+        }
+
+        func admin(_ arguments: [String]) throws -> ChildProcess.Output {
+            try ModelVaultBinary.run(arguments, environment: adminEnvironment, in: work)
+        }
+
+        /// Runs a command as `persona` in local mode: the vault's key, the persona's token.
+        func local(_ persona: String, _ arguments: [String]) throws -> ChildProcess.Output {
+            var environment = adminEnvironment
+            environment["MODELVAULT_TOKEN"] = tokens[persona] ?? "mvt_" + String(repeating: "A", count: 43)
+            return try ModelVaultBinary.run(arguments, environment: environment, in: work)
+        }
+    }
+
+    struct ServerDidNotStart: Error {}
+
+    /// `modelvault serve --self-signed` on a loopback port over a prepared vault, stopped by SIGTERM.
+    final class RunningServer {
+        let process = Process()
+        let url: String
+        let certificate: URL
+
+        init(_ vault: PreparedVault) async throws {
+            process.executableURL = ModelVaultBinary.url
+            process.arguments = ["serve", "--self-signed", "--port", "0", "--cert-out", "server.pem"]
+            process.currentDirectoryURL = vault.work
+            var environment = ProcessInfo.processInfo.environment
+            environment.merge(vault.adminEnvironment) { $1 }
+            process.environment = environment
+            let out = vault.work.appending(path: "serve.out")
+            FileManager.default.createFile(atPath: out.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: out)
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var listening: String?
+            for _ in 0..<600 where listening == nil {
+                try await Task.sleep(for: .milliseconds(100))
+                let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
+                listening = text.split(separator: "\n").first { $0.hasPrefix("listening on https://127.0.0.1:") }
+                    .map { String($0.dropFirst("listening on ".count)) }
+            }
+            certificate = vault.work.appending(path: "server.pem")
+            guard let listening else {
+                process.terminate()
+                throw ServerDidNotStart()
+            }
+            url = listening
+        }
+
+        func stop() {
+            guard process.isRunning else { return }
+            process.terminate()
+            process.waitUntilExit()
+        }
+
+        deinit { stop() }
+
+        /// Runs a command as `persona` in remote mode: no vault path, no passphrase, no identity file; the token,
+        /// the server's URL and its certificate only. `directory` is where it runs (default: the vault's parent).
+        func remote(
+            _ vault: PreparedVault, _ persona: String, _ arguments: [String], in directory: URL? = nil
+        ) throws -> ChildProcess.Output {
+            try ModelVaultBinary.run(
+                arguments,
+                environment: [
+                    "MODELVAULT_SERVER": url, "MODELVAULT_CA_FILE": certificate.path,
+                    "MODELVAULT_TOKEN": vault.tokens[persona] ?? "mvt_" + String(repeating: "A", count: 43),
+                    "MODELVAULT_PASSPHRASE": "",
+                ], in: directory ?? vault.work)
+        }
+    }
+
+    /// One row of the shared table: who runs what, and whether its output is compared (reports and exports carry
+    /// each vault's own audit counts, so only their exit codes are).
+    struct Scenario: CustomStringConvertible {
+        var persona: String
+        var arguments: [String]
+        var compareOutput = true
+        var description: String { "\(persona): modelvault \(arguments.joined(separator: " "))" }
+    }
+
+    /// The commands remote mode covers, for every persona (the permission matrix over the remote path, a scoped
+    /// binding included), in an order that changes state the same way in both vaults.
+    static var scenarios: [Scenario] {
+        var rows: [Scenario] = []
+        let everyone = ["admin", "dana", "mel", "devon", "sam", "cora", "scoped", "nobody"]
+        for persona in everyone {
+            rows += [
+                Scenario(persona: persona, arguments: ["model", "list"]),
+                Scenario(persona: persona, arguments: ["model", "list", "--json"]),
+                Scenario(persona: persona, arguments: ["model", "show", "alpha"]),
+                Scenario(persona: persona, arguments: ["model", "show", "beta@1", "--json"]),
+                Scenario(persona: persona, arguments: ["data", "list"]),
+                Scenario(persona: persona, arguments: ["data", "show", "cancer"]),
+                Scenario(persona: persona, arguments: ["data", "show", "cancer@1", "--json"]),
+                Scenario(persona: persona, arguments: ["model", "push", "alpha", "next"]),
+                Scenario(persona: persona, arguments: ["model", "pull", "alpha@1", "-o", "pulled-\(persona)"]),
+                Scenario(persona: persona, arguments: ["model", "pull", "beta", "-o", "pulled-beta-\(persona)"]),
+                Scenario(
+                    persona: persona,
+                    arguments: [
+                        "model", "pull", "alpha:production", "--to", Self.recipient, "-o", "wrapped-\(persona)",
+                    ]),
+                Scenario(persona: persona, arguments: ["model", "alias", "alpha@1", "staging"]),
+                Scenario(persona: persona, arguments: ["model", "alias", "alpha@2", "production", "--yes"]),
+                Scenario(persona: persona, arguments: ["model", "verify", "alpha:production"]),
+                Scenario(
+                    persona: persona, arguments: ["data", "add", "cancer", "train.csv", "--description", "a b&c"]),
+                Scenario(persona: persona, arguments: ["data", "get", "cancer", "-o", "data-\(persona)"]),
+                Scenario(persona: persona, arguments: ["keys", "list"]),
+                Scenario(persona: persona, arguments: ["audit", "tail", "-n", "3"], compareOutput: false),
+                Scenario(persona: persona, arguments: ["report", "--format", "json"], compareOutput: false),
+                Scenario(persona: persona, arguments: ["audit", "export"], compareOutput: false),
+            ]
+        }
+        rows += [
+            Scenario(persona: "admin", arguments: ["model", "show", "nosuch"]),
+            Scenario(persona: "admin", arguments: ["model", "show", "alpha@99"]),
+            Scenario(persona: "admin", arguments: ["model", "pull", "nosuch@1", "-o", "nothing"]),
+            Scenario(persona: "admin", arguments: ["model", "show", "bad name!"]),
+            Scenario(persona: "admin", arguments: ["model", "pull", "alpha@1", "-o", "pulled-admin"]),
+            Scenario(persona: "admin", arguments: ["model", "alias", "alpha@1", "production"]),
+            Scenario(persona: "admin", arguments: ["data", "show", "nosuch"]),
+        ]
+        return rows
+    }
+
+    /// A deployment's age recipient (the age README's example key).
+    static let recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"
+
+    /// Replaces what differs between two vaults given the same commands: digests, fingerprints, times, paths.
+    static func normalised(_ text: String, work: URL) -> String {
+        var text = text.replacingOccurrences(of: work.path, with: "<work>")
+        for (pattern, replacement) in [
+            ("[0-9a-f]{64}", "<hex>"), ("age1[0-9a-z]{58}", "<recipient>"),
+            ("[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z", "<time>"),
+        ] {
+            text = text.replacingOccurrences(of: pattern, with: replacement, options: .regularExpression)
+        }
+        return text
+    }
+
+    @Test(.timeLimit(.minutes(20))) func everyScenarioGivesTheSameOutputAndExitCodeLocallyAndRemotely() async throws {
+        try ModelVaultBinary.requireBuilt()
+        let localDirectory = try TemporaryDirectory()
+        let remoteDirectory = try TemporaryDirectory()
+        let localVault = try PreparedVault(in: localDirectory.url)
+        let remoteVault = try PreparedVault(in: remoteDirectory.url)
+        let server = try await RunningServer(remoteVault)
+        defer { server.stop() }
+        var statuses: [String: Int32] = [:]
+        for scenario in Self.scenarios {
+            let local = try localVault.local(scenario.persona, scenario.arguments)
+            let remote = try server.remote(remoteVault, scenario.persona, scenario.arguments)
+            statuses[scenario.description] = remote.status
+            #expect(
+                remote.status == local.status,
+                "\(scenario): local \(local.status) (\(local.stderr)), remote \(remote.status) (\(remote.stderr))")
+            if scenario.compareOutput {
+                #expect(
+                    Self.normalised(remote.stdout, work: remoteVault.work)
+                        == Self.normalised(local.stdout, work: localVault.work), "\(scenario)")
+            }
+        }
+        // The table's own sanity: the matrix does deny and allow over the remote path.
+        #expect(statuses["cora: modelvault model push alpha next"] == 3)
+        #expect(statuses["dana: modelvault model push alpha next"] == 0)
+        #expect(statuses["nobody: modelvault model list"] == 3)
+        #expect(statuses["scoped: modelvault model show beta@1 --json"] == 3)
+        #expect(statuses["scoped: modelvault model show alpha"] == 0)
+        #expect(statuses["admin: modelvault model show nosuch"] == 4)
+        #expect(statuses["admin: modelvault model show bad name!"] == 5)
+        // A pull through the server lands the same bytes as the local pull.
+        let pulled = try Data(contentsOf: remoteVault.work.appending(path: "pulled-admin/weights.bin"))
+        #expect(pulled == Data("alpha weights v1".utf8))
+    }
+
+    @Test(.timeLimit(.minutes(10))) func aRemoteClientNeverOpensAFileUnderTheVaultDirectory() async throws {
+        try ModelVaultBinary.requireBuilt()
+        guard Interop.available("strace") else { try Interop.skipOrFail("strace") }
+        let directory = try TemporaryDirectory()
+        let vault = try PreparedVault(in: directory.url)
+        let server = try await RunningServer(vault)
+        defer { server.stop() }
+        // The client runs elsewhere, with no vault path, passphrase or identity file in its environment.
+        let client = vault.work.appending(path: "client")
+        try FileManager.default.createDirectory(at: client, withIntermediateDirectories: true)
+        try Data("alpha weights v2".utf8).write(to: client.appending(path: "weights.bin"))
+        let vaultPath = vault.work.appending(path: "v").standardizedFileURL.path
+        for (persona, arguments) in [
+            ("mel", ["model", "list"]), ("mel", ["model", "show", "alpha"]), ("dana", ["data", "show", "cancer"]),
+            ("dana", ["model", "push", "alpha", "weights.bin"]), ("mel", ["model", "pull", "alpha", "-o", "out"]),
+            ("cora", ["report"]),
+        ] {
+            let trace = client.appending(path: "trace.txt")
+            let traced = try ChildProcess(
+                URL(filePath: "/usr/bin/env"),
+                [
+                    "strace", "-f", "-qq", "-e", "trace=open,openat,openat2,creat", "-o", trace.path,
+                    ModelVaultBinary.url.path,
+                ] + arguments, in: client,
+                environment: [
+                    "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+                    "MODELVAULT_SERVER": server.url, "MODELVAULT_CA_FILE": server.certificate.path,
+                    "MODELVAULT_TOKEN": vault.tokens[persona] ?? "",
+                ]
+            ).run()
+            #expect(traced.status == 0, "\(arguments): \(traced.stderr)")
+            let opened = try String(contentsOf: trace, encoding: .utf8)
+            #expect(opened.contains("openat("), "strace recorded no open at all")
+            #expect(!opened.contains(vaultPath), "\(arguments) opened a file under the vault directory")
+            #expect(
+                !opened.contains("\"v/") && !opened.contains("\"vault/"), "\(arguments) opened a relative vault path")
+            #expect(!opened.contains("identity.txt") && !opened.contains("catalog.sqlite"))
+            try FileManager.default.removeItem(at: trace)
+        }
+        #expect(try Data(contentsOf: client.appending(path: "out/weights.bin")) == Data("alpha weights v2".utf8))
+    }
+
+    @Test(.timeLimit(.minutes(10))) func remoteModeRefusesWhatTheServerCannotDoAndNeverFallsBackToTheVault()
+        async throws
+    {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let vault = try PreparedVault(in: directory.url)
+        let server = try await RunningServer(vault)
+        defer { server.stop() }
+        for arguments in [
+            ["keys", "rotate"], ["vault", "check"], ["init"],
+            ["model", "push", "alpha", "next", "--dataset", "cancer@1"],
+            ["model", "alias", "--delete", "alpha", "staging"], ["audit", "export", "--format", "csv"],
+        ] {
+            // Even with the vault and its key at hand, a server given means the vault is not opened.
+            var environment = vault.adminEnvironment
+            environment["MODELVAULT_SERVER"] = server.url
+            environment["MODELVAULT_CA_FILE"] = server.certificate.path
+            let result = try ModelVaultBinary.run(arguments, environment: environment, in: vault.work)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("not available in remote mode"), "\(arguments): \(result.stderr)")
+        }
+        let users = try server.remote(vault, "admin", ["user", "list"])
+        #expect(users.stderr.contains("`user list` is not available in remote mode"))
+    }
+
+    @Test func aTokenIsNeverSentOverPlainHTTPToAnotherHostNorReadFromAFileOthersCanRead() throws {
+        try ModelVaultBinary.requireBuilt()
+        let work = try TemporaryDirectory()
+        let plain = try ModelVaultBinary.run(
+            ["model", "list"],
+            environment: ["MODELVAULT_SERVER": "http://192.0.2.1:8080", "MODELVAULT_TOKEN": "mvt_secret"], in: work.url)
+        #expect(plain.status == 2)
+        #expect(plain.stderr.contains("refusing to send an API token over plain http://"))
+        #expect(!plain.stderr.contains("mvt_secret"))
+        let tokenFile = work.url.appending(path: "shared.token")
+        try Data("mvt_secret\n".utf8).write(to: tokenFile)
+        chmod(tokenFile.path, 0o644)
+        let shared = try ModelVaultBinary.run(
+            ["model", "list", "--server", "https://127.0.0.1:1", "--token-file", tokenFile.path],
+            environment: ["MODELVAULT_TOKEN": ""], in: work.url)
+        #expect(shared.status == 3)
+        #expect(shared.stderr.contains("open to other users"))
+        // Loopback over plain HTTP is allowed: it fails only because nothing listens there.
+        let loopback = try ModelVaultBinary.run(
+            ["model", "list", "--server", "http://127.0.0.1:1"], environment: ["MODELVAULT_TOKEN": "mvt_x"],
+            in: work.url)
+        #expect(loopback.status == 1)
+        #expect(loopback.stderr.contains("cannot reach the server"))
+    }
+
+    @Test func aNonAdminTokenWithTheVaultsKeyIsWarnedThatTheKeyIsAdminAccess() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let vault = try PreparedVault(in: directory.url)
+        let asCora = try vault.local("cora", ["report", "--format", "json"])
+        #expect(asCora.status == 0)
+        #expect(asCora.stderr.contains("warning: cora is not an admin, but holds the vault's key"))
+        let asAdmin = try vault.admin(["model", "list"])
+        #expect(!asAdmin.stderr.contains("warning"))
+    }
+}
