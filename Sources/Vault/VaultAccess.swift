@@ -72,7 +72,10 @@ public final class VaultAccess: Sendable {
             try highWater.mark.check(state: state, logSize: logSize, key: highWater.key)
             try highWater.mark.raise(
                 to: HighWaterMark.Mark(state: state, logSize: logSize ?? 0), key: highWater.key)
+            if let mark = try highWater.mark.read(key: highWater.key) { vault.catalog.floor.raise(to: mark.state) }
         }
+        // From here on every read of this process refuses a catalog older than what the log and the mark hold.
+        if let logged { vault.catalog.floor.raise(to: logged) }
         if let log { try await UnlockFailures.drain(layout, into: log) }
         return VaultAccess(
             vault: vault, log: log, damage: damage, verifier: verifier, loggedState: logged, highWater: highWater)
