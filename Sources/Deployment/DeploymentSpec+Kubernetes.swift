@@ -39,6 +39,14 @@ extension DeploymentSpec {
                 ],
                 object: persistentVolumeClaimObject),
             Manifest(
+                fileName: "persistentvolumeclaim-state.yaml",
+                comment: [
+                    "The server's high-water mark of the vault (MODELVAULT_STATE_DIR): the newest state it saw, so that",
+                    "a vault volume put back to an earlier copy is refused at the next start. It must outlive the pod",
+                    "and must not be writable by whoever can write the vault volume.",
+                ],
+                object: stateClaimObject),
+            Manifest(
                 fileName: "deployment.yaml",
                 comment: ["Runs `modelvault serve` for \(servedModel)."].map(Self.commentSafe),
                 object: deploymentObject),
@@ -151,6 +159,20 @@ extension DeploymentSpec {
         ])
     }
 
+    private var stateClaimName: String { String(appName.prefix(57)) + "-state" }
+
+    private var stateClaimObject: YAMLValue {
+        .map([
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": metadata(name: stateClaimName),
+            "spec": .map([
+                "accessModes": ["ReadWriteOnce"],
+                "resources": .map(["requests": .map(["storage": "16Mi"])]),
+            ]),
+        ])
+    }
+
     /// The arguments of `modelvault serve`, shared by the Dockerfile and the Deployment.
     var serveArguments: [String] {
         [
@@ -226,6 +248,7 @@ extension DeploymentSpec {
             "containers": [container],
             "volumes": [
                 .map(["name": "vault", "persistentVolumeClaim": .map(["claimName": .string(vaultClaimName)])]),
+                .map(["name": "state", "persistentVolumeClaim": .map(["claimName": .string(stateClaimName)])]),
                 .map([
                     "name": "tls",
                     "secret": .map([
@@ -269,6 +292,8 @@ extension DeploymentSpec {
             "imagePullPolicy": "Always",
             "args": .sequence(serveArguments.map { .string($0) }),
             "ports": [.map(["name": "https", "containerPort": .int(server.port), "protocol": "TCP"])],
+            // Not a secret: where the high-water mark lives (the root filesystem is read-only).
+            "env": [.map(["name": "MODELVAULT_STATE_DIR", "value": .string(ContainerPath.state)])],
             "securityContext": .map([
                 "runAsNonRoot": true,
                 "runAsUser": .int(image.uid),
@@ -292,6 +317,7 @@ extension DeploymentSpec {
                 .map(["name": "tls", "mountPath": .string(ContainerPath.tls), "readOnly": true]),
                 .map(["name": "unlock", "mountPath": .string(ContainerPath.unlock), "readOnly": true]),
                 .map(["name": "tmp", "mountPath": .string(ContainerPath.scratch)]),
+                .map(["name": "state", "mountPath": .string(ContainerPath.state)]),
             ],
         ])
     }

@@ -54,4 +54,6 @@ enum ContainerPath {
     static let tls = "/var/run/secrets/modelvault/tls"
     static let unlock = "/var/run/secrets/modelvault/unlock"
     static let scratch = "/tmp"
+    /// The host's high-water mark of the vault (`MODELVAULT_STATE_DIR`): writable, persistent, not on the vault volume.
+    static let state = "/var/lib/modelvault/state"
 }

@@ -38,6 +38,7 @@ import Testing
             first.files.map(\.path) == [
                 "deployment_config.yaml", "Dockerfile", "kubernetes/namespace.yaml", "kubernetes/serviceaccount.yaml",
                 "kubernetes/role.yaml", "kubernetes/rolebinding.yaml", "kubernetes/persistentvolumeclaim.yaml",
+                "kubernetes/persistentvolumeclaim-state.yaml",
                 "kubernetes/deployment.yaml", "kubernetes/service.yaml", "kubernetes/networkpolicy-default-deny.yaml",
                 "kubernetes/networkpolicy.yaml", "kubernetes/kustomization.yaml",
             ])

@@ -15,7 +15,7 @@ import Testing
         #expect(
             kinds == [
                 "Deployment", "Kustomization", "Namespace", "NetworkPolicy", "NetworkPolicy", "PersistentVolumeClaim",
-                "Role", "RoleBinding", "Service", "ServiceAccount",
+                "PersistentVolumeClaim", "Role", "RoleBinding", "Service", "ServiceAccount",
             ])
         for object in objects {
             #expect(object["apiVersion"].string?.isEmpty == false)
@@ -162,7 +162,10 @@ import Testing
         }
         let args = pod["containers"][0]["args"].array.compactMap(\.string)
         #expect(args.contains(flag))
-        #expect(pod["containers"][0]["env"].exists == false, "secrets are files, not environment variables")
+        // The only variable is the high-water mark's directory (review 3): secrets are files, not variables.
+        #expect(
+            pod["containers"][0]["env"].array.compactMap { $0["name"].string } == ["MODELVAULT_STATE_DIR"],
+            "secrets are files, not environment variables")
 
         // No Secret object, and no data or stringData anywhere: the values never pass through the artifacts.
         for object in try rendered.kubernetesObjects() {
