@@ -89,9 +89,11 @@ public final class VaultAccess: Sendable {
     /// Creates the first principal, a global `admin`, and returns its token (shown once). Refused once any
     /// principal exists.
     ///
-    /// - Parameter lifetime: seconds until the token expires, or `nil` for a token that does not.
+    /// - Parameter lifetime: seconds until the token expires (90 days unless given), or `nil` for a token that does
+    ///   not.
     public func bootstrap(
-        admin name: String = "admin", lifetime: TimeInterval? = nil, requestID: String = UUID().uuidString
+        admin name: String = "admin", lifetime: TimeInterval? = TokenLifetime.default,
+        requestID: String = UUID().uuidString
     ) async throws
         -> IssuedToken
     {
