@@ -29,6 +29,8 @@ public enum TokenLifetime {
     /// The lifetime the CLI gives a new token when none is asked for (issue #20): a token nobody set an expiry
     /// for should not live forever and open every compliance report with a finding.
     public static let defaultText = "90d"
+    /// The default lifetime of a first admin token in seconds (``defaultText``: 90 days).
+    public static let `default`: TimeInterval = 90 * 86_400
 
     /// Parses a lifetime as `parse` does, or `never` (`nil`: the token does not expire).
     public static func parseOrNever(_ text: String) throws -> TimeInterval? {

@@ -41,6 +41,18 @@ final class ByteSource {
         size = UInt64(status.st_size)
     }
 
+    /// Reads the regular file open as `descriptor` (duplicated: the caller keeps and closes its own).
+    init(duplicating descriptor: Int32, name: String) throws {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size >= 0 else {
+            throw ScanError.unreadable(path: name, reason: "not a regular file")
+        }
+        let copy = dup(descriptor)
+        guard copy >= 0 else { throw ScanError.unreadable(path: name, reason: String(cString: strerror(errno))) }
+        backing = .file(descriptor: copy)
+        size = UInt64(status.st_size)
+    }
+
     /// Wraps bytes already in memory.
     init(bytes: [UInt8]) {
         backing = .memory(bytes)

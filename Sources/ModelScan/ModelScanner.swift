@@ -24,6 +24,12 @@ public struct ModelScanner: Sendable {
         return try scan(source, name: path, directory: directory.isEmpty ? "." : directory)
     }
 
+    /// Scans the regular file open as `descriptor` (read with `pread` from offset 0; the descriptor stays open and
+    /// its offset unmoved), so a caller can scan and then store the very same file; `name` labels the findings.
+    public func scan(fileDescriptor descriptor: Int32, name: String) throws -> ScanReport {
+        try scan(try ByteSource(duplicating: descriptor, name: name), name: name)
+    }
+
     /// Scans bytes already in memory; `name` labels the findings.
     public func scan(bytes: [UInt8], name: String) -> ScanReport {
         // Memory sources cannot fail to read.

@@ -69,6 +69,16 @@ struct AgeCipherSuite: VaultCipherSuite {
             try Age.encryptFileDigestingPlaintext(at: input, into: output, recipients: self.recipients(recipients)))
     }
 
+    func encryptFileDigesting(
+        reading input: FileHandle, into output: FileHandle, recipients: [String]
+    ) throws
+        -> FileDigest
+    {
+        FileDigest(
+            try Age.encryptFileDigestingPlaintext(
+                reading: input, into: output, recipients: self.recipients(recipients)))
+    }
+
     func decryptFileDigesting(at input: URL, into output: FileHandle, using identities: [String]) throws -> FileDigest {
         FileDigest(
             try Age.decryptFileDigestingPlaintext(at: input, into: output, using: self.identities(identities)))

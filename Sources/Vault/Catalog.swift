@@ -15,6 +15,8 @@ struct Catalog: Sendable {
     let state: CatalogState?
     /// Which connections saw verified state, and when.
     private let verified = VerifiedConnections()
+    /// The newest state this process verified or sealed: every later read refuses an older one.
+    let floor = StateFloor()
 
     init(url: URL) throws {
         var configuration = Configuration()
@@ -49,6 +51,9 @@ struct Catalog: Sendable {
                 let result = try body(db)
                 if let state {
                     try state.seal(db)
+                    if let root = try CatalogState.root(db) {
+                        try floor.admit(LoggedState(sequence: root.sequence, digest: root.digest))
+                    }
                     // What this connection just sealed is verified state; another connection's commit changes
                     // `data_version` and forces a full check again.
                     verified.record(version, db)
@@ -101,6 +106,11 @@ struct Catalog: Sendable {
         let version = try VerifiedConnections.dataVersion(db)
         guard let state, !verified.isCurrent(version, db) else { return version }
         try state.requireValid(db)
+        // A self-consistent but older catalog put back under this process (SQLite's backup API reaches every open
+        // connection) passes the check above; it must never be newer than what this process already saw.
+        if let root = try CatalogState.root(db) {
+            try floor.admit(LoggedState(sequence: root.sequence, digest: root.digest))
+        }
         verified.record(version, db)
         return version
     }
@@ -256,6 +266,44 @@ struct Catalog: Sendable {
 /// Timestamps in the catalog: ISO 8601, UTC, second precision.
 enum CatalogTime {
     static func now() -> String { Date().formatted(.iso8601) }
+}
+
+/// The newest catalog state (sequence and digest) a process has verified, sealed, found in the audit log or in the
+/// host's high-water mark: the state sequence only ever grows, so a state below it, or another state at it, is a
+/// rollback (or fork) of the catalog under the running process.
+final class StateFloor: Sendable {
+    private let newest = Mutex<LoggedState?>(nil)
+
+    /// Refuses `state` when it is older than the floor (or differs at the same sequence); raises the floor to it.
+    func admit(_ state: LoggedState) throws {
+        try newest.withLock { newest in
+            if let floor = newest {
+                if state.sequence < floor.sequence {
+                    throw VaultError(
+                        .tampered,
+                        "catalog.sqlite: its state \(state.sequence) is older than state \(floor.sequence) this process already saw (rolled back under a running process); nothing was served"
+                    )
+                }
+                if state.sequence == floor.sequence {
+                    guard state.digest == floor.digest else {
+                        throw VaultError(
+                            .tampered,
+                            "catalog.sqlite: its state \(state.sequence) differs from the one this process already saw (forked); nothing was served"
+                        )
+                    }
+                    return
+                }
+            }
+            newest = state
+        }
+    }
+
+    /// Raises the floor to `state` when it is newer, without judging the current catalog (seeded at open).
+    func raise(to state: LoggedState) {
+        newest.withLock { newest in
+            if newest == nil || newest!.sequence < state.sequence { newest = state }
+        }
+    }
 }
 
 /// Per connection: the `data_version` at which its view of the catalog was last verified, and when. `data_version`

@@ -1,3 +1,4 @@
+import AuditLog
 public import Foundation
 
 extension Vault {
@@ -8,16 +9,57 @@ extension Vault {
     }
 
     /// Unlocks the vault at `root` even when its state fails authentication and lists every bad record: catalog
-    /// rows, the signing and audit key files, `vault.json` (`modelvault vault check`).
-    public static func checkState(at root: URL, unlockingWith unlock: VaultUnlock) async throws -> [String] {
-        try await checkState(at: root, unlockingWith: unlock, suite: defaultCipherSuite, signer: defaultManifestSigner)
+    /// rows, the signing and audit key files, `vault.json`, and a catalog older than the newest state the audit log
+    /// records or than this host's `highWaterMark` (the whole directory rolled back) (`modelvault vault check`).
+    public static func checkState(
+        at root: URL, unlockingWith unlock: VaultUnlock, highWaterMark: HighWaterMark? = nil
+    ) async throws -> [String] {
+        try await checkState(
+            at: root, unlockingWith: unlock, suite: defaultCipherSuite, signer: defaultManifestSigner,
+            highWaterMark: highWaterMark)
     }
 
     static func checkState(
-        at root: URL, unlockingWith unlock: VaultUnlock, suite: any VaultCipherSuite, signer: any VaultManifestSigner
+        at root: URL, unlockingWith unlock: VaultUnlock, suite: any VaultCipherSuite, signer: any VaultManifestSigner,
+        highWaterMark: HighWaterMark? = nil
     ) async throws -> [String] {
         let (vault, problems) = try Vault.unlock(at: root, unlockingWith: unlock, suite: suite, signer: signer)
         return try await problems.map(\.description) + vault.auditKeyProblems()
+            + vault.rollbackProblems(highWaterMark: highWaterMark)
+    }
+
+    /// The rollback checks every token-holding command makes at open, as problems: the catalog against the newest
+    /// state the audit log records, and the catalog and log against this host's high-water mark.
+    private func rollbackProblems(highWaterMark: HighWaterMark?) -> [String] {
+        var problems: [String] = []
+        let current: LoggedState?
+        do {
+            current = try catalog.unverifiedRead { db in try CatalogState.root(db) }.map {
+                LoggedState(sequence: $0.sequence, digest: $0.digest)
+            }
+        } catch {
+            return ["catalog.sqlite: its state root cannot be read"]
+        }
+        guard let current else { return [] }  // a missing root is already listed by the state check
+        do {
+            _ = try VaultAccess.checkAgainstLog(current: current, directory: layout.audit)
+        } catch let error as VaultError {
+            problems.append(error.description)
+        } catch {
+            problems.append("audit/: the log cannot be read")
+        }
+        if let highWaterMark {
+            let logSize = (try? AuditLogReader(directory: layout.audit).records().count).map { UInt64($0) }
+            do {
+                try highWaterMark.check(state: current, logSize: logSize, key: highWaterKey())
+            } catch let error as VaultError {
+                problems.append(error.description)
+            } catch {
+                problems.append(
+                    "\(highWaterMark.directory.path(percentEncoded: false)): the high-water mark cannot be read")
+            }
+        }
+        return problems
     }
 
     /// The audit key file checked against its pin. The pin is read unverified here so a bad catalog does not hide

@@ -66,7 +66,7 @@ extension Vault {
         case .path(let url):
             var ignored = Self.ignoredModelFiles
             if let inside = publisherSignature?.pathInsideModel { ignored.insert(inside) }
-            sources = try Self.sources(at: url, ignoring: ignored)
+            sources = try Self.openedSources(at: url, ignoring: ignored)
         case .files(let files), .received(let files):
             guard !files.isEmpty else { throw VaultError(.emptyInput, "no model files given") }
             sources = files.keys.sorted().map { ($0, .memory(files[$0]!)) }

@@ -33,6 +33,12 @@ extension Vault {
                 } catch {
                     throw VaultError(.unreadableInput, "the model scanner cannot read \(path)")
                 }
+            case .opened(let file):
+                do {
+                    report = try scanner.scan(fileDescriptor: file.descriptor, name: path)
+                } catch {
+                    throw VaultError(.unreadableInput, "the model scanner cannot read \(path)")
+                }
             }
             files.append(scanned(report, as: path))
         }
@@ -141,9 +147,14 @@ extension Vault {
     /// The identities of `sources`' files on disk (memory sources have none), taken before the scan.
     nonisolated static func identities(_ sources: [(path: String, source: FileSource)]) -> [String: FileIdentity] {
         var result: [String: FileIdentity] = [:]
-        for case (let path, .file(let url)) in sources {
+        for (path, source) in sources {
             var info = stat()
-            guard lstat(url.path(percentEncoded: false), &info) == 0 else { continue }
+            switch source {
+            case .memory: continue
+            case .file(let url): guard lstat(url.path(percentEncoded: false), &info) == 0 else { continue }
+            // The file opened once: only a write into it (which moves its change time) can alter what is read.
+            case .opened(let file): guard fstat(file.descriptor, &info) == 0 else { continue }
+            }
             #if canImport(Darwin)
             let changed = info.st_ctimespec
             #else

@@ -11,6 +11,59 @@ import Darwin
 enum FileSource: Sendable {
     case file(URL)
     case memory(Data)
+    /// A file opened once (no link followed on the way) and read through that descriptor only: what a push scans
+    /// is then the very file it stages, whatever happens to the paths in between.
+    case opened(OpenedFile)
+}
+
+/// A regular file held open by descriptor; closed when the last reference goes.
+final class OpenedFile: Sendable {
+    let descriptor: Int32
+
+    /// Opens `relative` (components joined by `/`) below the directory `root` one component at a time with
+    /// `O_NOFOLLOW`, or `root` itself when `relative` is `nil`; refuses anything but a regular file.
+    init(_ root: URL, relative: String?) throws {
+        let label = relative ?? root.lastPathComponent
+        let rootPath = root.path(percentEncoded: false)
+        var fd: Int32
+        if let relative {
+            fd = open(rootPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let components = relative.split(separator: "/").map(String.init)
+            for component in components.dropLast() where fd >= 0 {
+                let next = openat(fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                close(fd)
+                fd = next
+            }
+            if fd >= 0, let name = components.last {
+                let file = openat(fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+                close(fd)
+                fd = file
+            }
+        } else {
+            fd = open(rootPath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        }
+        guard fd >= 0 else {
+            throw VaultError(.unreadableInput, "cannot open \(label) (a symbolic link on the way is refused)")
+        }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw VaultError(.unreadableInput, "\(label) is not a regular file")
+        }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// A handle of its own on the same open file, at offset 0.
+    func handle() throws -> FileHandle {
+        let copy = dup(descriptor)
+        guard copy >= 0, lseek(copy, 0, SEEK_SET) == 0 else {
+            if copy >= 0 { close(copy) }
+            throw VaultError(.unreadableInput, "cannot read an opened input file")
+        }
+        return FileHandle(fileDescriptor: copy, closeOnDealloc: true)
+    }
 }
 
 /// A file encrypted into a staging directory, with its plaintext digest.
@@ -42,6 +95,12 @@ extension Vault {
             let size: Int64
             switch source {
             case .memory(let data): size = Int64(data.count)
+            case .opened(let file):
+                var info = stat()
+                guard fstat(file.descriptor, &info) == 0 else {
+                    throw VaultError(.unreadableInput, "cannot read an opened input file")
+                }
+                size = Int64(info.st_size)
             case .file(let url):
                 var info = stat()
                 guard stat(url.path(percentEncoded: false), &info) == 0 else {
@@ -98,6 +157,11 @@ extension Vault {
                     case .file(let url):
                         let digest = try suite.encryptFileDigesting(at: url, into: file.handle, recipients: [recipient])
                         results.append(StagedFile(path: path, digest: digest))
+                    case .opened(let opened):
+                        let input = try opened.handle()
+                        let digest = try suite.encryptFileDigesting(
+                            reading: input, into: file.handle, recipients: [recipient])
+                        results.append(StagedFile(path: path, digest: digest))
                     }
                 } catch let error as VaultError {
                     file.discard()
@@ -111,6 +175,21 @@ extension Vault {
             return results
         }
         return staged.sorted { $0.path < $1.path }
+    }
+
+    /// ``sources(at:ignoring:)`` with every file opened once, walking from `url` with no link followed: the scan
+    /// and the staging of a push then read the same files, not the same paths.
+    nonisolated static func openedSources(
+        at url: URL, ignoring ignored: Set<String> = []
+    ) throws -> [(path: String, source: FileSource)] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path(percentEncoded: false), isDirectory: &isDirectory) else {
+            throw VaultError(.unreadableInput, "no such file or directory: \(url.lastPathComponent)")
+        }
+        if !isDirectory.boolValue { return [(url.lastPathComponent, .opened(try OpenedFile(url, relative: nil)))] }
+        let files = try VaultFiles.regularFiles(under: url, ignoring: ignored)
+        guard !files.isEmpty else { throw VaultError(.emptyInput, "the directory holds no files") }
+        return try files.map { ($0, .opened(try OpenedFile(url, relative: $0))) }
     }
 
     /// The files to store for a file or directory path; a single file keeps its own name.

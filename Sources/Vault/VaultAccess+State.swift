@@ -50,11 +50,17 @@ extension VaultAccess {
     /// Refuses a catalog whose sealed state is older than (or forks from) the newest state recorded in the audit
     /// log: the catalog and its root restored together from an older copy are self-consistent, the log is not.
     static func checkAgainstLog(_ vault: Vault, directory: URL) throws -> LoggedState? {
-        // An unreadable log is not judged here: the log itself refuses to open and `audit verify` reports it.
-        let logged = (try? LoggedState.newest(in: directory)) ?? nil
         guard let current = try vault.catalog.read({ db in try CatalogState.root(db) }) else {
             throw VaultError(.tampered, "state_root: missing")
         }
+        return try checkAgainstLog(
+            current: LoggedState(sequence: current.sequence, digest: current.digest), directory: directory)
+    }
+
+    /// ``checkAgainstLog(_:directory:)`` for a catalog state already read (`vault check` reads it unverified).
+    static func checkAgainstLog(current: LoggedState, directory: URL) throws -> LoggedState? {
+        // An unreadable log is not judged here: the log itself refuses to open and `audit verify` reports it.
+        let logged = (try? LoggedState.newest(in: directory)) ?? nil
         guard let logged else {
             // The vault logs every state it seals (bootstrap onwards). A catalog sealed past its first state with no
             // state.commit in the log means the log was deleted or cut back: the rollback check must not be skipped.

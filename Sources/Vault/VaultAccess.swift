@@ -91,7 +91,10 @@ public final class VaultAccess: Sendable {
             try highWater.mark.check(state: state, logSize: logSize, key: highWater.key)
             try highWater.mark.raise(
                 to: HighWaterMark.Mark(state: state, logSize: logSize ?? 0), key: highWater.key)
+            if let mark = try highWater.mark.read(key: highWater.key) { vault.catalog.floor.raise(to: mark.state) }
         }
+        // From here on every read of this process refuses a catalog older than what the log and the mark hold.
+        if let logged { vault.catalog.floor.raise(to: logged) }
         var witnesses: [(VaultWitness, WitnessEndpoint)] = []
         var unreachable: [String] = []
         var cosigning: Task<Void, Never>?
@@ -126,9 +129,11 @@ public final class VaultAccess: Sendable {
     /// Creates the first principal, a global `admin`, and returns its token (shown once). Refused once any
     /// principal exists.
     ///
-    /// - Parameter lifetime: seconds until the token expires, or `nil` for a token that does not.
+    /// - Parameter lifetime: seconds until the token expires (90 days unless given), or `nil` for a token that does
+    ///   not.
     public func bootstrap(
-        admin name: String = "admin", lifetime: TimeInterval? = nil, requestID: String = UUID().uuidString
+        admin name: String = "admin", lifetime: TimeInterval? = TokenLifetime.default,
+        requestID: String = UUID().uuidString
     ) async throws
         -> IssuedToken
     {

@@ -31,6 +31,11 @@ protocol VaultCipherSuite: Sendable {
     /// both. `output` is the handle of an `AtomicFile.Pending`: the caller commits it (flushes it to disk) or
     /// discards it.
     func encryptFileDigesting(at input: URL, into output: FileHandle, recipients: [String]) throws -> FileDigest
+    /// Encrypts what an open file handle reads (from its offset) into `output`; returns the plaintext digest.
+    func encryptFileDigesting(
+        reading input: FileHandle, into output: FileHandle, recipients: [String]
+    ) throws
+        -> FileDigest
     /// Decrypts a file into `output` (an `AtomicFile.Pending` handle the caller commits or discards) and returns
     /// the digest of the plaintext written, in one pass.
     func decryptFileDigesting(at input: URL, into output: FileHandle, using identities: [String]) throws -> FileDigest

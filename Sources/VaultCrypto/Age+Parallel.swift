@@ -24,6 +24,14 @@ extension Age {
     ) throws -> AgePlaintextDigest {
         let source = try openForReading(input)
         defer { try? source.close() }
+        return try encryptFileDigestingPlaintext(reading: source, into: output, recipients: recipients)
+    }
+
+    /// Encrypts what `source` reads from its current offset to its end (a regular file is read with `pread`, its
+    /// offset unmoved) into `output`, and returns the SHA-256 of the plaintext from the same read.
+    public static func encryptFileDigestingPlaintext(
+        reading source: FileHandle, into output: FileHandle, recipients: [any AgeRecipient]
+    ) throws -> AgePlaintextDigest {
         if let file = RegularFile(source) {
             return try encrypt(
                 file, to: output.fileDescriptor, recipients: recipients, hashing: true, flushBehind: true)!

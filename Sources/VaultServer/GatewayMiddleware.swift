@@ -42,7 +42,7 @@ struct GatewayMiddleware: RouterMiddleware {
             if let action = route?.action, let resource = route?.resource {
                 context.principal = try await authorize(request, context: context, action: action, resource: resource)
             } else {
-                try await limitOpenRoute(context: context)
+                try await limitOpenRoute(context: context, probe: Self.isProbe(route))
             }
             switch classified {
             case .notFound: throw APIError.notFound("not found")
@@ -164,15 +164,29 @@ struct GatewayMiddleware: RouterMiddleware {
         }
     }
 
-    /// Open and unknown routes (probes, the OpenAPI document, 404s): the client address's bucket and one bucket
-    /// shared by every client (`openRouteRateLimit`), so a spread of addresses cannot make them unbounded work.
-    private func limitOpenRoute(context: Context) async throws {
-        for (limiter, key) in [(state.limiter, Self.addressKey(context.clientAddress)), (state.openRoutes, "all")] {
+    /// Open and unknown routes (the OpenAPI document, 404s): the client address's bucket and one bucket shared by
+    /// every client (`openRouteRateLimit`), so a spread of addresses cannot make them unbounded work.
+    ///
+    /// The health probes are charged to a bucket of their own per client address and never to the shared one: a
+    /// flood of 404s from many addresses would otherwise empty it and fail the kubelet's liveness probe (a restart
+    /// loop any stranger could cause). A probe does constant work, so a per-address bound is enough.
+    private func limitOpenRoute(context: Context, probe: Bool) async throws {
+        let address = Self.addressKey(context.clientAddress)
+        let buckets =
+            probe
+            ? [(state.limiter, "probe:" + address)] : [(state.limiter, address), (state.openRoutes, "all")]
+        for (limiter, key) in buckets {
             if case .limited(let retryAfter) = await limiter.acquire(key) {
                 state.metrics.rateLimited()
                 throw APIError.rateLimited(retryAfter: retryAfter)
             }
         }
+    }
+
+    /// Whether `route` is a health probe (liveness or readiness).
+    static func isProbe(_ route: RouteClass?) -> Bool {
+        guard let route, route.action == nil else { return false }
+        return route.template == ServerRoute.healthLive.template || route.template == ServerRoute.healthReady.template
     }
 
     /// The rate-limit key of a client address: IPv4 by address; IPv6 by its /64 (one host usually holds a

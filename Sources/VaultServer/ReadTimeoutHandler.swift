@@ -1,10 +1,11 @@
 import HummingbirdCore
 import NIOCore
 
-/// Closes a connection whose first request head, or any request body, takes too long to arrive: a client that
-/// connects and sends nothing (not even a TLS ClientHello), or trickles headers or a body a byte at a time, would
-/// otherwise hold a connection for as long as it likes. It sits after the HTTP decoder, so it sees whole request
-/// parts; between requests on a kept-alive connection Hummingbird's idle timeout applies.
+/// Closes a connection whose request head, or any request body, takes too long to arrive: a client that connects
+/// and sends nothing (not even a TLS ClientHello), or trickles headers or a body a byte at a time, would otherwise
+/// hold a connection for as long as it likes. It sits after the HTTP decoder, so it sees whole request parts. The
+/// header deadline is armed again once a kept-alive connection's response has ended (review 3: it was armed only
+/// for the first request, so the next head could be trickled for the whole idle timeout).
 final class ReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // NIOHTTPTypes' request and response parts, named through HummingbirdCore (which re-exports neither).
     typealias InboundIn = HTTPUserEventHandler.InboundIn
@@ -16,6 +17,10 @@ final class ReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let bodyTimeout: TimeAmount
     private var deadline: Scheduled<Void>?
     private var sawFirstHead = false
+    /// Between a request's head and its end.
+    private var readingRequest = false
+    /// Requests whose response has not ended yet.
+    private var pendingResponses = 0
 
     init(headerTimeout: Duration, bodyTimeout: Duration) {
         self.headerTimeout = Self.amount(headerTimeout)
@@ -44,14 +49,27 @@ final class ReadTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head:
             sawFirstHead = true
+            readingRequest = true
+            pendingResponses += 1
             disarm()
             arm(context, after: bodyTimeout)
         case .body:
             break
         case .end:
+            readingRequest = false
             disarm()
         }
         context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), pendingResponses > 0 {
+            pendingResponses -= 1
+            // The next request head on this connection gets the header timeout too, counted from the end of the
+            // response (never while a request is being answered: a long inference must not be cut off).
+            if pendingResponses == 0 && !readingRequest { arm(context, after: headerTimeout) }
+        }
+        context.write(data, promise: promise)
     }
 
     private func arm(_ context: ChannelHandlerContext, after delay: TimeAmount) {

@@ -4,7 +4,9 @@ import Foundation
 import Vault
 
 /// Creates the first admin of a new (or pre-access-control) vault and hands out its token once.
-func printFirstAdminToken(_ vault: Vault, tokenOut: String?, lifetime: TimeInterval? = nil) async throws {
+func printFirstAdminToken(
+    _ vault: Vault, tokenOut: String?, lifetime: TimeInterval? = TokenLifetime.default
+) async throws {
     let access = try await VaultAccess.open(
         vault, highWaterMark: .standard, witnessConnector: HTTPSWitnessTransport.connector)
     let issued = try await access.bootstrap(lifetime: lifetime)

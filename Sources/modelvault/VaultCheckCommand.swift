@@ -21,7 +21,8 @@ struct VaultCheck: AsyncParsableCommand {
     @OptionGroup var options: VaultOptions
 
     func run() async throws {
-        let problems = try await Vault.checkState(at: options.root, unlockingWith: try options.unlockSecret())
+        let problems = try await Vault.checkState(
+            at: options.root, unlockingWith: try options.unlockSecret(), highWaterMark: .standard)
         guard !problems.isEmpty else {
             print("vault state verified: every catalog record, key pin and vault.json")
             return

@@ -47,7 +47,8 @@ struct VaultPassphraseChange: AsyncParsableCommand {
         let new = try readNew()
         try PassphrasePolicy.check(new)
         let access = OpenVaults.register(
-            try await VaultAccess.open(try Vault.open(at: root, unlockingWith: .passphrase(old))))
+            try await VaultAccess.open(
+                try Vault.open(at: root, unlockingWith: .passphrase(old)), highWaterMark: .standard))
         let report = try await access.changePassphrase(from: old, to: new)
         for file in report.resealed { print("re-sealed \(file)") }
         for file in report.alreadyChanged { print("already re-sealed \(file)") }

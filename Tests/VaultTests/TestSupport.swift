@@ -54,6 +54,15 @@ struct FakeCipherSuite: VaultCipherSuite {
         try output.write(contentsOf: try encrypt(plaintext, to: recipients))
         return FileDigest(of: plaintext)
     }
+    func encryptFileDigesting(
+        reading input: FileHandle, into output: FileHandle, recipients: [String]
+    ) throws
+        -> FileDigest
+    {
+        let plaintext = try input.readToEnd() ?? Data()
+        try output.write(contentsOf: try encrypt(plaintext, to: recipients))
+        return FileDigest(of: plaintext)
+    }
     func decryptFileDigesting(at input: URL, into output: FileHandle, using identities: [String]) throws -> FileDigest {
         let plaintext = try decrypt(try Data(contentsOf: input), using: identities)
         try output.write(contentsOf: plaintext)
