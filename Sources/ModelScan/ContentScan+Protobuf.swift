@@ -58,12 +58,29 @@ extension ContentScan {
                             let domain = try opset.string(part)
                             checkDomain(domain, subject: "opset_import " + domain)
                         }
-                    case 20:  // FunctionProto: its nodes are field 7
+                    case 20:  // TrainingInfoProto: initialization (1) and algorithm (2) are graphs
+                        var training = try reader.message(field)
+                        while let part = try training.next() {
+                            guard part.number == 1 || part.number == 2 else { continue }
+                            var graph = try training.message(part)
+                            try onnxGraph(&graph)
+                        }
+                    case 25:  // FunctionProto: nodes (7) and opset_import (9)
                         var function = try reader.message(field)
                         while let part = try function.next() {
-                            guard part.number == 7 else { continue }
-                            var node = try function.message(part)
-                            try onnxNode(&node)
+                            switch part.number {
+                            case 7:
+                                var node = try function.message(part)
+                                try onnxNode(&node)
+                            case 9:
+                                var opset = try function.message(part)
+                                while let entry = try opset.next() {
+                                    guard entry.number == 1 else { continue }
+                                    let domain = try opset.string(entry)
+                                    checkDomain(domain, subject: "opset_import " + domain)
+                                }
+                            default: break
+                            }
                         }
                     default: break
                     }
@@ -104,15 +121,20 @@ extension ContentScan {
             case 5:
                 var tensor = try graph.message(field)
                 try onnxTensor(&tensor)
-            case 15:  // SparseTensorProto: values (1) and indices (2) are tensors
+            case 15:
                 var sparse = try graph.message(field)
-                while let part = try sparse.next() {
-                    guard part.number == 1 || part.number == 2 else { continue }
-                    var tensor = try sparse.message(part)
-                    try onnxTensor(&tensor)
-                }
+                try onnxSparseTensor(&sparse)
             default: break
             }
+        }
+    }
+
+    /// SparseTensorProto: values (1) and indices (2) are tensors.
+    private func onnxSparseTensor(_ sparse: inout ProtobufReader) throws {
+        while let part = try sparse.next() {
+            guard part.number == 1 || part.number == 2 else { continue }
+            var tensor = try sparse.message(part)
+            try onnxTensor(&tensor)
         }
     }
 
@@ -123,7 +145,7 @@ extension ContentScan {
             switch field.number {
             case 4: opType = try node.string(field)
             case 7: domain = try node.string(field)
-            case 5:  // AttributeProto: t (5), g (6), tensors (10), graphs (11)
+            case 5:  // AttributeProto: t (5), g (6), tensors (10), graphs (11), sparse_tensor(s) (22, 23)
                 var attribute = try node.message(field)
                 while let part = try attribute.next() {
                     switch part.number {
@@ -133,6 +155,9 @@ extension ContentScan {
                     case 6, 11:
                         var graph = try attribute.message(part)
                         try onnxGraph(&graph)
+                    case 22, 23:
+                        var sparse = try attribute.message(part)
+                        try onnxSparseTensor(&sparse)
                     default: break
                     }
                 }

@@ -108,6 +108,58 @@ private func savedModel(ops: [String], functionOps: [String] = []) -> [UInt8] {
         }
     }
 
+    /// Review finding: `ModelProto.functions` is field 25 and `training_info` field 20; tensors and nodes there
+    /// were not checked (field 20 was read as a FunctionProto), so an escaping path or custom domain hid in them.
+    @Test func functionsAndTrainingInfoAreCheckedToo() {
+        var escaping = ProtobufWriter()
+        escaping.varint(1, 4)
+        escaping.varint(2, 1)
+        escaping.string(8, "w")
+        var entry = ProtobufWriter()
+        entry.string(1, "location")
+        entry.string(2, "../../../../etc/passwd")
+        escaping.message(13, entry)
+        escaping.varint(14, 1)
+
+        // A function whose Constant node carries the tensor, and a node of a custom domain.
+        var attribute = ProtobufWriter()
+        attribute.string(1, "value")
+        attribute.message(5, escaping)
+        var constant = ProtobufWriter()
+        constant.string(4, "Constant")
+        constant.message(5, attribute)
+        var custom = ProtobufWriter()
+        custom.string(4, "Evil")
+        custom.string(7, "evil.domain")
+        var function = ProtobufWriter()
+        function.string(1, "f")
+        function.message(7, constant)
+        function.message(7, custom)
+        var withFunction = onnxModel()
+        var functions = ProtobufWriter()
+        functions.message(25, function)
+        withFunction += functions.bytes
+        let functionReport = scan(withFunction)
+        #expect(functionReport.has("onnx.external-data-escape", "../../../../etc/passwd"), "\(functionReport.findings)")
+        #expect(
+            functionReport.findings.contains {
+                $0.message.contains("evil.domain") || $0.subject.contains("evil.domain")
+            })
+
+        // A training_info whose initialization graph holds the tensor as an initializer.
+        var initialization = ProtobufWriter()
+        initialization.message(5, escaping)
+        var training = ProtobufWriter()
+        training.message(1, initialization)
+        var withTraining = onnxModel()
+        var info = ProtobufWriter()
+        info.message(20, training)
+        withTraining += info.bytes
+        let trainingReport = scan(withTraining)
+        #expect(trainingReport.has("onnx.external-data-escape", "../../../../etc/passwd"), "\(trainingReport.findings)")
+        #expect(trainingReport.isRefusedByDefault)
+    }
+
     @Test func externalDataThroughASymbolicLinkIsHigh() throws {
         let directory = try TemporaryDirectory()
         let model = directory.url.appendingPathComponent("model.onnx").path
