@@ -18,7 +18,8 @@ enum SafetensorsWriter {
     static let bufferSize = 1 << 20
 
     static func write(
-        _ tensors: [(name: String, tensor: TensorReference)], storages: [String: ByteSource], to output: String
+        _ tensors: [(name: String, tensor: TensorReference)], storages: [String: ByteSource], to output: String,
+        maximumDataBytes: UInt64 = .max
     ) throws -> UInt64 {
         let ordered = tensors.sorted { a, b in
             if a.tensor.dtype.layoutRank != b.tensor.dtype.layoutRank {
@@ -42,6 +43,11 @@ enum SafetensorsWriter {
             position = end
         }
         header += "}"
+        guard position <= maximumDataBytes else {
+            throw ConversionError.malformed(
+                "the tensors would expand to \(position) bytes, past the limit of \(maximumDataBytes) for this checkpoint"
+            )
+        }
         var headerBytes = Array(header.utf8)
         while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
 

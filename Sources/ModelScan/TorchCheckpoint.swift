@@ -54,6 +54,11 @@ public struct ConversionSummary: Sendable, Hashable {
 public struct SafetensorsConverter: Sendable {
     public init() {}
 
+    /// The output's tensor data may be at most this many times the checkpoint's size ...
+    static let maximumExpansion: UInt64 = 64
+    /// ... or this many bytes, whichever is larger.
+    static let minimumOutputLimit: UInt64 = 64 << 20
+
     /// Converts the checkpoint at `path` (a regular file; a symbolic link is refused) into a new file at `output`.
     @discardableResult
     public func convert(checkpoint path: String, to output: String) throws -> ConversionSummary {
@@ -73,7 +78,12 @@ public struct SafetensorsConverter: Sendable {
             throw ConversionError.unreadable(path: path, reason: "cannot open")
         }
         let checkpoint = try TorchCheckpoint.read(source)
-        let bytes = try SafetensorsWriter.write(checkpoint.tensors, storages: checkpoint.storages, to: output)
+        // A view can repeat one stored value without bound (a zero stride), so a 1.5 KB checkpoint could expand
+        // to terabytes: the output is capped at a multiple of the input, with a floor for small checkpoints.
+        let (scaled, overflow) = source.size.multipliedReportingOverflow(by: Self.maximumExpansion)
+        let limit = max(overflow ? UInt64.max : scaled, Self.minimumOutputLimit)
+        let bytes = try SafetensorsWriter.write(
+            checkpoint.tensors, storages: checkpoint.storages, to: output, maximumDataBytes: limit)
         return ConversionSummary(format: checkpoint.format, tensors: checkpoint.tensors.count, bytes: bytes)
     }
 }

@@ -118,6 +118,24 @@ private func safetensors(_ json: String, _ data: [UInt8]) -> [UInt8] {
         #expect(try convert(bytes, in: directory) == expected)
     }
 
+    /// Review finding: a zero-stride view repeats one stored value without bound, so a tiny checkpoint could
+    /// expand to terabytes. The output is capped at 64 times the input (64 MiB at least) before anything is written.
+    @Test func aViewThatExpandsOneValuePastTheLimitIsRefusedBeforeWriting() throws {
+        let directory = try TemporaryDirectory()
+        let pickle = stateDictPickle([
+            (
+                "w",
+                .tensor(
+                    storage: "0", type: "FloatStorage", numel: 1, offset: 0, size: [255, 255, 255, 255],
+                    stride: [0, 0, 0, 0])
+            )
+        ])
+        let bytes = checkpoint(pickle, storages: [("0", floats([1]))])
+        #expect(throws: ConversionError.self) { try convert(bytes, in: directory) }
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.url.path)
+        #expect(left == ["model.pt"], "no output and no temporary file: \(left)")
+    }
+
     @Test func aMaliciousCheckpointIsRefusedByTheScanBeforeAnythingIsRead() throws {
         let directory = try TemporaryDirectory()
         let bytes = checkpoint(payload("os", "system"), storages: [])
