@@ -19,29 +19,11 @@ import Testing
             let result = try ModelVaultBinary.run(arguments, environment: env, in: work)
             try #require(result.status == 0, "\(arguments.prefix(2)): \(result.stderr)")
         }
-        let process = Process()
-        process.executableURL = ModelVaultBinary.url
-        process.arguments = ["serve", "--insecure-http", "--port", "0"]
-        process.currentDirectoryURL = work
-        var environment = ProcessInfo.processInfo.environment
-        for (key, value) in env { environment[key] = value }
-        process.environment = environment
-        let out = work.appending(path: "serve.out")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: out)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        var base: String?
-        for _ in 0..<600 where base == nil && process.isRunning {
-            try await Task.sleep(for: .milliseconds(100))
-            let text = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
-            base = text.split(separator: "\n").first { $0.hasPrefix("listening on http://") }
-                .map { String($0.dropFirst("listening on ".count)) }
-        }
-        let log = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
-        let url = try #require(base, "\(log)")
+        let server = try BackgroundProcess(
+            ["serve", "--insecure-http", "--port", "0"], in: work,
+            environment: ModelVaultBinary.environment(adding: env))
+        let base = try await server.line(startingWith: "listening on http://").map { "http://" + $0 }
+        let url = try #require(base, "\(server.output)")
         let token = env["MODELVAULT_TOKEN"] ?? ""
         func curl(_ arguments: [String]) throws -> ChildProcess.Output {
             try ChildProcess.tool(
@@ -74,8 +56,6 @@ import Testing
         #expect(try infer("FP64", "1.5") == "200")
         #expect(try infer("INT32", "1") == "200")
         #expect(try infer("BOOL", "true") == "400")
-        process.terminate()
-        for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        try handle.close()
+        try await server.stop()
     }
 }

@@ -13,30 +13,13 @@ import Testing
         var env = try CLI.makeVault(in: work.url)
         env["MODELVAULT_IDENTITY_FILE"] = nil
         env["MODELVAULT_PASSPHRASE"] = "cli test passphrase"
-        let process = Process()
-        process.executableURL = ModelVaultBinary.url
-        process.arguments = ["serve", "--self-signed", "--port", "0"]
-        process.currentDirectoryURL = work.url
-        var environment = ProcessInfo.processInfo.environment
-        environment["MODELVAULT_IDENTITY_FILE"] = nil
-        for (key, value) in env { environment[key] = value }
-        process.environment = environment
-        let out = work.url.appending(path: "serve.out")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: out)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        var listening = false
-        for _ in 0..<600 where !listening {
-            try await Task.sleep(for: .milliseconds(100))
-            listening = ((try? String(contentsOf: out, encoding: .utf8)) ?? "").contains("listening on https://")
-        }
-        #expect(listening, "\((try? String(contentsOf: out, encoding: .utf8)) ?? "")")
-        let environ = FileManager.default.contents(atPath: "/proc/\(process.processIdentifier)/environ") ?? Data()
-        process.terminate()
-        for _ in 0..<300 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
-        try handle.close()
+        let server = try BackgroundProcess(
+            ["serve", "--self-signed", "--port", "0"], in: work.url,
+            environment: ModelVaultBinary.environment(adding: env))
+        let listening = try await server.line(startingWith: "listening on https://")
+        #expect(listening != nil, "\(server.output)")
+        let environ = FileManager.default.contents(atPath: "/proc/\(server.processIdentifier)/environ") ?? Data()
+        try await server.stop()
         #expect(!environ.isEmpty)
         #expect(environ.range(of: Data("cli test passphrase".utf8)) == nil, "the passphrase is still in environ")
         // Other variables are untouched.

@@ -32,10 +32,6 @@ public enum ModelVaultBinary {
     public static func run(
         _ arguments: [String], environment extra: [String: String] = [:], in directory: URL
     ) throws -> ChildProcess.Output {
-        var environment = ProcessInfo.processInfo.environment
-        environment["MODELVAULT_IDENTITY_FILE"] = nil
-        environment["MODELVAULT_VAULT"] = nil
-        environment.merge(extra) { $1 }
-        return try ChildProcess(url, arguments, in: directory, environment: environment).run()
+        try ChildProcess(url, arguments, in: directory, environment: environment(adding: extra)).run()
     }
 }
