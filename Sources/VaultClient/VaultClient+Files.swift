@@ -52,11 +52,17 @@ extension VaultClient {
         }
     }
 
-    private static func read(_ url: URL, named name: String) throws -> Data {
+    private static func read(_ url: URL, named name: String, limit: Int = .max) throws -> Data {
         let descriptor = open(url.path(percentEncoded: false), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { throw VaultClientError(.failure, "cannot read \(name)") }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        guard let data = try? handle.readToEnd() else { throw VaultClientError(.failure, "cannot read \(name)") }
+        let data: Data
+        do {
+            data = try (limit == .max ? handle.readToEnd() : handle.read(upToCount: limit + 1)) ?? Data()
+        } catch {
+            throw VaultClientError(.failure, "cannot read \(name)")
+        }
+        guard data.count <= limit else { throw VaultClientError(.integrity, "\(name) is larger than expected") }
         return data
     }
 
@@ -70,50 +76,89 @@ extension VaultClient {
         public var fileCount: Int
     }
 
-    /// Pulls a version and writes its plaintext into `directory` (which must not exist, or be empty).
+    /// Pulls a version and writes its plaintext into `directory` (which must not exist, or be empty), in constant
+    /// memory.
     ///
-    /// The server re-wraps the files for a key pair made for this one pull and held only in memory; the files are
-    /// decrypted here and each plaintext's SHA-256 is checked against the digest the server signed. So the
-    /// plaintext never crosses the network, even inside TLS, and the caller holds no long-lived key.
+    /// The server streams the files re-wrapped for a key pair made for this one pull and held only in memory
+    /// (`GET .../download?recipient=...&decryptedByCaller=true`, which needs `model.pull` as the local pull does). The
+    /// ciphertext lands in a staging directory beside `directory`; each file is decrypted from there into a second
+    /// staging directory, its SHA-256 checked against the digest the server signed, and that directory is renamed
+    /// into place. So the plaintext never crosses the network, even inside TLS, and the caller holds no long-lived key.
     public func pullModel(
         _ name: String, version: String, into directory: URL, signatureFileName: String
     ) async throws -> PullResult {
+        let (number, record) = try await resolvedVersion(name, version)
         let identity = AgeX25519Identity.generate()
-        let pulled = try await pullModel(
-            name, version: version, recipient: identity.recipient.encoded, decryptedByCaller: true)
-        let record = try await showModel(name).versions.first { $0.version == pulled.version }
-        guard let record, Set(record.files.keys) == Set(pulled.files.keys) else {
-            throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(pulled.version)")
-        }
+        let cipher = directory.deletingLastPathComponent().appending(path: ".modelvault-pull-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: cipher) }
+        let received = try await downloadFiles(
+            Self.path("", "v1", "models", name, "versions", number, "download"),
+            query: "recipient=" + Self.queryValue(identity.recipient.encoded) + "&decryptedByCaller=true",
+            into: cipher, flat: false)
+        var written: Set<String> = []
         try await Self.writeAtomically(into: directory) { staging in
-            for (path, encrypted) in pulled.files {
-                let plaintext: Data
+            for path in received.sorted() {
+                let source = cipher.appending(path: path)
+                if path.hasPrefix(".modelvault/") {
+                    // The signed manifest and signature bundle, small: copied as they came.
+                    try Self.writeNew(try Self.read(source, named: path, limit: 16 << 20), at: path, under: staging)
+                    continue
+                }
+                guard path.hasSuffix(".age"), let digest = record.files[String(path.dropLast(4))] else {
+                    throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(number)")
+                }
+                let plain = String(path.dropLast(4))
+                try Self.writeNew(Data(), at: plain, under: staging)
+                let target = staging.appending(path: plain)
                 do {
-                    plaintext = try Age.decrypt(encrypted, using: [identity])
+                    try Age.decryptFile(at: source, to: target, using: [identity])
                 } catch {
-                    throw VaultClientError(.integrity, "cannot decrypt \(path) of \(name)@\(pulled.version)")
+                    throw VaultClientError(.integrity, "cannot decrypt \(plain) of \(name)@\(number)")
                 }
-                let digest = SHA256.hash(data: plaintext).map { String(format: "%02x", $0) }.joined()
-                guard digest == record.files[path] else {
-                    throw VaultClientError(.integrity, "\(path) of \(name)@\(pulled.version) does not match its digest")
+                try? FileManager.default.removeItem(at: source)
+                guard try Self.sha256(of: target, named: plain) == digest else {
+                    throw VaultClientError(.integrity, "\(plain) of \(name)@\(number) does not match its digest")
                 }
-                try Self.writeNew(plaintext, at: path, under: staging)
+                written.insert(plain)
             }
-            if let signature = pulled.signature { try Self.writeNew(signature, at: signatureFileName, under: staging) }
+            guard written == Set(record.files.keys) else {
+                throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(number)")
+            }
         }
-        return PullResult(version: pulled.version, fileCount: pulled.files.count)
+        return PullResult(version: number, fileCount: written.count)
     }
 
-    /// Pulls a version re-wrapped for `recipient` and writes the `.age` files into `directory`: no plaintext.
+    /// Pulls a version re-wrapped for `recipient` and streams the `.age` files and the signature into `directory`
+    /// (which must not exist, or be empty): no plaintext, the layout a local `model pull --to` writes.
     public func pullModel(
         _ name: String, version: String, for recipient: String, into directory: URL, signatureFileName: String
     ) async throws -> PullResult {
-        let pulled = try await pullModel(name, version: version, recipient: recipient)
-        try await Self.writeAtomically(into: directory) { staging in
-            for (path, encrypted) in pulled.files { try Self.writeNew(encrypted, at: path + ".age", under: staging) }
-            if let signature = pulled.signature { try Self.writeNew(signature, at: signatureFileName, under: staging) }
+        let (number, _) = try await resolvedVersion(name, version)
+        let received = try await downloadFiles(
+            Self.path("", "v1", "models", name, "versions", number, "download"),
+            query: "recipient=" + Self.queryValue(recipient), into: directory, flat: false)
+        return PullResult(version: number, fileCount: received.filter { !$0.hasPrefix(".modelvault/") }.count)
+    }
+
+    /// The version number `version` (a number or an alias name) names now, and its record; pulling by number
+    /// afterwards means an alias moved meanwhile cannot mix two versions.
+    func resolvedVersion(_ name: String, _ version: String) async throws -> (String, RegistryModelVersion) {
+        let model = try await showModel(name)
+        let number = Int(version) != nil ? version : model.aliases[version.lowercased()]
+        guard let number, let record = model.versions.first(where: { $0.version == number }) else {
+            throw VaultClientError(.notFound, "no version \(version) of model \(name)", httpStatus: 404)
         }
-        return PullResult(version: pulled.version, fileCount: pulled.files.count)
+        return (number, record)
+    }
+
+    /// The SHA-256 (hex) of a file, read a chunk at a time.
+    static func sha256(of url: URL, named name: String) throws -> String {
+        let descriptor = open(url.path(percentEncoded: false), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard descriptor >= 0 else { throw VaultClientError(.failure, "cannot read \(name)") }
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var hasher = SHA256()
+        while let chunk = try? handle.read(upToCount: chunkSize), !chunk.isEmpty { hasher.update(data: chunk) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     // MARK: Streaming downloads

@@ -84,12 +84,20 @@ extension ModelServer {
             guard let recipient = request.uri.queryParameters.get("recipient"), !recipient.isEmpty else {
                 throw APIError.badRequest("the recipient query parameter is required")
             }
+            // A client that decrypts the files itself (`model pull` without `--to`) says so, and then needs
+            // `model.pull` as locally: `model.pull-rewrapped` alone never gives its holder the plaintext.
+            let decryptedByCaller: Bool
+            switch request.uri.queryParameters.get("decryptedByCaller") {
+            case nil, "false": decryptedByCaller = false
+            case "true": decryptedByCaller = true
+            default: throw APIError.badRequest("decryptedByCaller must be true or false")
+            }
             let model = try context.parameters.require("model")
             let version = try context.parameters.require("version")
             return try await send { directory in
                 try await registry.pullModelVersion(
-                    named: model, version: version, recipient: recipient, into: directory,
-                    principal: context.principal ?? "")
+                    named: model, version: version, recipient: recipient, decryptedByCaller: decryptedByCaller,
+                    into: directory, principal: context.principal ?? "")
             }
         }
         routes.on(.uploadDataset, timeout: timeout) { request, context in

@@ -250,6 +250,11 @@ public protocol RegistryBackend: Sendable {
     func pullModelVersion(
         named name: String, version: String, recipient: String, into directory: URL, principal: String
     ) async throws
+    /// The same, for a caller that says whether it will decrypt the files itself (then it needs `model.pull`).
+    func pullModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, into directory: URL,
+        principal: String
+    ) async throws
     /// `data.add` from a streamed upload: stores the files in `directory` as a new dataset version.
     func addDatasetVersion(
         named name: String, fromDirectory directory: URL, description: String?, processed: Bool, principal: String
@@ -292,6 +297,15 @@ extension RegistryBackend {
     public func pullModelVersion(
         named name: String, version: String, recipient: String, into directory: URL, principal: String
     ) async throws { throw RegistryError.notFound }
+
+    /// A backend without the distinction treats a pull the caller decrypts as any re-wrapped pull.
+    public func pullModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, into directory: URL,
+        principal: String
+    ) async throws {
+        try await pullModelVersion(
+            named: name, version: version, recipient: recipient, into: directory, principal: principal)
+    }
 
     public func addDatasetVersion(
         named name: String, fromDirectory directory: URL, description: String?, processed: Bool, principal: String

@@ -176,12 +176,22 @@ public struct AuditVerificationSummary: Sendable, Codable, Equatable {
     public var problems: [String]
     /// The first bad entry index, if any.
     public var firstBadIndex: UInt64?
+    /// The recomputed Merkle root (base64), as `audit verify` prints it; absent from older servers.
+    public var root: String?
+    /// Entries after the latest checkpoint; absent from older servers.
+    public var entriesAfterLatestCheckpoint: UInt64?
+    /// Whether an unfinished record (an interrupted append) follows the last entry; absent from older servers.
+    public var unfinishedTail: Bool?
 
     /// Creates a summary.
     public init(
         ok: Bool, entryCount: UInt64, checkpointCount: Int, latestCheckpointSize: UInt64?, problemCount: Int,
-        problems: [String], firstBadIndex: UInt64?
+        problems: [String], firstBadIndex: UInt64?, root: String? = nil, entriesAfterLatestCheckpoint: UInt64? = nil,
+        unfinishedTail: Bool? = nil
     ) {
+        self.root = root
+        self.entriesAfterLatestCheckpoint = entriesAfterLatestCheckpoint
+        self.unfinishedTail = unfinishedTail
         self.ok = ok
         self.entryCount = entryCount
         self.checkpointCount = checkpointCount

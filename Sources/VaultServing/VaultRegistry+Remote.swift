@@ -90,7 +90,9 @@ extension VaultRegistry {
                     ok: report.problemCount == 0, entryCount: report.entryCount,
                     checkpointCount: report.checkpointCount, latestCheckpointSize: report.latestCheckpoint?.size,
                     problemCount: report.problemCount, problems: report.problems.prefix(20).map { "\($0)" },
-                    firstBadIndex: report.firstBadIndex)
+                    firstBadIndex: report.firstBadIndex, root: report.recomputedRoot.base64,
+                    entriesAfterLatestCheckpoint: report.uncheckpointedEntries, unfinishedTail: report.hasUnfinishedTail
+                )
             case .auditProof(let index):
                 return try await session.auditProof(index: index)
             case .appendAudit(let request):

@@ -23,8 +23,19 @@ extension VaultRegistry {
     public func pullModelVersion(
         named name: String, version: String, recipient: String, into directory: URL, principal: String
     ) async throws {
+        try await pullModelVersion(
+            named: name, version: version, recipient: recipient, decryptedByCaller: false, into: directory,
+            principal: principal)
+    }
+
+    /// The same; a caller that decrypts the files itself needs `model.pull`, as the same command needs locally.
+    public func pullModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, into directory: URL,
+        principal: String
+    ) async throws {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
+            if decryptedByCaller, !session.isAllowed(.modelPull, on: .model(name)) { throw RegistryError.forbidden }
             try await session.pullModel(try Self.modelReference(name, version), for: recipient, to: directory)
         }
     }

@@ -180,6 +180,9 @@ public struct VaultRegistry: RegistryBackend {
             }
         } catch is AccessControlError {
             throw RegistryError.forbidden
+        } catch let error as AuditLogError where error == .indexOutOfRange {
+            // `audit prove` past the log's end: nothing to prove, not a server failure.
+            throw RegistryError.notFound
         }
     }
 }

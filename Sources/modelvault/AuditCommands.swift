@@ -54,6 +54,7 @@ struct AuditVerify: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let session = try await options.open()
         let checkpoints = try trusted.map { path in
             guard let data = FileManager.default.contents(atPath: path) else {
@@ -62,36 +63,41 @@ struct AuditVerify: AsyncParsableCommand {
             return try session.trustedAuditCheckpoint(String(decoding: data, as: UTF8.self))
         }
         let report = try await session.verifyAuditLog(trusted: checkpoints, maxCosignatureAge: maxCosignatureAge)
+        try present(
+            Output(
+                valid: report.isValid, entries: Int(report.entryCount), checkpoints: Int(report.checkpointCount),
+                root: report.recomputedRoot.base64, latestCheckpointSize: report.latestCheckpoint.map { Int($0.size) },
+                entriesAfterLatestCheckpoint: Int(report.uncheckpointedEntries),
+                unfinishedTail: report.hasUnfinishedTail,
+                consistentWithTrustedSizes: report.trustedVerified.map { Int($0.size) },
+                problemCount: Int(report.problemCount), problems: report.problems.map { "\($0)" },
+                firstBadIndex: report.firstBadIndex.map { Int($0) }),
+            newestCosignature: report.newestCosignature)
+    }
+
+    /// Prints a verification's result, local or from the server; exit 6 when the log does not verify.
+    func present(_ report: Output, newestCosignature: Date?) throws {
         if json {
-            try printJSON(
-                Output(
-                    valid: report.isValid, entries: Int(report.entryCount), checkpoints: Int(report.checkpointCount),
-                    root: report.recomputedRoot.base64,
-                    latestCheckpointSize: report.latestCheckpoint.map { Int($0.size) },
-                    entriesAfterLatestCheckpoint: Int(report.uncheckpointedEntries),
-                    unfinishedTail: report.hasUnfinishedTail,
-                    consistentWithTrustedSizes: report.trustedVerified.map { Int($0.size) },
-                    problemCount: Int(report.problemCount), problems: report.problems.map { "\($0)" },
-                    firstBadIndex: report.firstBadIndex.map { Int($0) }))
-            guard report.isValid else {
+            try printJSON(report)
+            guard report.valid else {
                 throw CLIError("audit log verification failed: \(report.problemCount) problem(s)", status: .integrity)
             }
             return
         }
-        print("entries: \(report.entryCount), checkpoints: \(report.checkpointCount)")
-        print("root: \(report.recomputedRoot.base64)")
-        if let latest = report.latestCheckpoint { print("latest checkpoint: size \(latest.size)") }
-        if report.uncheckpointedEntries > 0 {
-            print("entries after the latest checkpoint: \(report.uncheckpointedEntries)")
+        print("entries: \(report.entries), checkpoints: \(report.checkpoints)")
+        print("root: \(report.root)")
+        if let latest = report.latestCheckpointSize { print("latest checkpoint: size \(latest)") }
+        if report.entriesAfterLatestCheckpoint > 0 {
+            print("entries after the latest checkpoint: \(report.entriesAfterLatestCheckpoint)")
         }
-        if report.hasUnfinishedTail { print("an unfinished record (interrupted append) follows the last entry") }
-        for checkpoint in report.trustedVerified {
-            print("consistent with the trusted checkpoint of size \(checkpoint.size)")
+        if report.unfinishedTail { print("an unfinished record (interrupted append) follows the last entry") }
+        for size in report.consistentWithTrustedSizes {
+            print("consistent with the trusted checkpoint of size \(size)")
         }
-        if let cosigned = report.newestCosignature {
+        if let cosigned = newestCosignature {
             print("newest witness cosignature: \(Int(Date().timeIntervalSince(cosigned))) s old")
         }
-        guard report.isValid else {
+        guard report.valid else {
             for problem in report.problems { print("problem: \(problem)") }
             let first = report.firstBadIndex.map { "first bad index \($0)" } ?? "first bad index unknown"
             throw CLIError(
@@ -131,6 +137,7 @@ struct AuditProve: AsyncParsableCommand {
     @Argument(help: "The entry index.") var index: UInt64
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         try printJSON(try await options.open().auditProof(index: index))
     }
 }

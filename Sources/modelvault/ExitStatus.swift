@@ -56,8 +56,9 @@ enum ExitStatus: Int32, CaseIterable {
             }
         case is MLError:
             return .invalidInput
-        case is AuditLogError:
-            return .integrity
+        case let error as AuditLogError:
+            // An index past the log's end names nothing (as the server's 404 does); anything else is damage.
+            return error == .indexOutOfRange ? .notFound : .integrity
         default:
             return .failure
         }

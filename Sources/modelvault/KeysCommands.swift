@@ -58,17 +58,21 @@ struct KeysRotate: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let passphrase = try options.passphrase.read(prompt: "Vault passphrase: ")
         let vault = try await options.session(
             try Vault.open(at: options.root, unlockingWith: .passphrase(passphrase)), token: try options.token.read())
         progress(reencrypt ? "re-encrypting every stored file..." : "re-wrapping every stored file...")
         let report = try await vault.rotateKeys(passphrase: passphrase, reencrypt: reencrypt)
-        if json {
-            return try printJSON(
-                Output(
-                    keyVersion: report.keyVersion, filesMoved: report.filesMoved, reencrypted: report.reencrypted,
-                    retiredVersions: report.retiredVersions, resumed: report.resumed))
-        }
+        try present(
+            Output(
+                keyVersion: report.keyVersion, filesMoved: report.filesMoved, reencrypted: report.reencrypted,
+                retiredVersions: report.retiredVersions, resumed: report.resumed))
+    }
+
+    /// Prints a rotation's result, local or from the server.
+    func present(_ report: Output) throws {
+        if json { return try printJSON(report) }
         print(
             "\(report.resumed ? "resumed rotation: " : "")key version v\(report.keyVersion): "
                 + "\(report.filesMoved) files \(report.reencrypted ? "re-encrypted" : "re-wrapped")"

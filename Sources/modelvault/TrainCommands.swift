@@ -17,7 +17,8 @@ func trainedModel(_ files: [String: Data], _ reference: ModelReference) throws -
     do {
         return try TrainedModel(files: files)
     } catch {
-        throw CLIError("model \(reference) is not a ModelVault-trained model (\(error.description))")
+        throw CLIError(
+            "model \(reference) is not a ModelVault-trained model (\(error.description))", status: .invalidInput)
     }
 }
 
@@ -99,6 +100,7 @@ struct Train: AsyncParsableCommand {
     func validate() throws { _ = try trainingOptions() }
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let training = try trainingOptions()
         let datasetReference = try DatasetReference(parsing: dataset)
         let vault = try await options.open()
@@ -140,6 +142,7 @@ struct Evaluate: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try ModelReference(parsing: reference)
         let datasetReference = try DatasetReference(parsing: dataset)
         let vault = try await options.open()
@@ -184,6 +187,7 @@ struct Predict: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Write the predictions here (atomically) instead of stdout.") var output: String?
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try ModelReference(parsing: reference)
         let rows = try CLIFiles.read(input, what: "input CSV")
         let files = try await options.open().predictionModel(reference)
@@ -194,6 +198,11 @@ struct Predict: AsyncParsableCommand {
             let trained = try trainedModel(files, reference)
             text = trained.predictionsCSV(try trained.predict(csv: rows))
         }
+        try write(text)
+    }
+
+    /// Writes the predictions to `--output` (atomically) or stdout.
+    func write(_ text: String) throws {
         if let output {
             try AtomicFile.write(
                 Data(text.utf8), to: URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL)

@@ -42,6 +42,7 @@ struct UserAdd: AsyncParsableCommand {
     @Flag(name: .long, help: "A service account rather than a person.") var service = false
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let binding = try parseBinding(role: role, scope: scope)
         let session = try await options.open()
         let principal = try await session.addPrincipal(name, kind: service ? .service : .person, binding: binding)
@@ -57,7 +58,11 @@ struct UserList: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
-        let principals = try await options.open().principals()
+        if try await options.whenRemote({ try await remote($0) }) { return }
+        try show(try await options.open().principals())
+    }
+
+    func show(_ principals: [Principal]) throws {
         if json { return try printJSON(principals) }
         for principal in principals {
             let roles = principal.bindings.map(\.description).joined(separator: ", ")
@@ -75,6 +80,7 @@ struct UserRemove: AsyncParsableCommand {
     @Argument(help: "The principal's name.") var name: String
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         try await options.open().removePrincipal(name)
         print("removed \(name)")
     }
@@ -131,6 +137,7 @@ struct RoleGrant: AsyncParsableCommand {
     @Option(name: .long, help: "global (default), model:NAME or dataset:NAME.") var scope: String?
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let binding = try parseBinding(role: role, scope: scope)
         try await options.open().grant(binding, to: name)
         print("granted \(binding) to \(name)")
@@ -147,6 +154,7 @@ struct RoleRevoke: AsyncParsableCommand {
     @Option(name: .long, help: "global (default), model:NAME or dataset:NAME.") var scope: String?
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let binding = try parseBinding(role: role, scope: scope)
         try await options.open().revoke(binding, from: name)
         print("revoked \(binding) from \(name)")
@@ -191,21 +199,27 @@ struct TokenCreate: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         let lifetime = try TokenLifetime.parseOrNever(expires)
         let issued = try await options.open().createToken(for: name, lifetime: lifetime)
-        let expiry = issued.info.expiresAt.map { "expires \($0)" } ?? "no expiry"
-        if let out { try writeSecret(issued.token, to: out) }
+        try present(token: issued.token, info: issued.info)
+    }
+
+    /// Writes or prints a token issued locally or by the server.
+    func present(token: String, info: TokenInfo) throws {
+        let expiry = info.expiresAt.map { "expires \($0)" } ?? "no expiry"
+        if let out { try writeSecret(token, to: out) }
         if json {
             return try printJSON(
                 Output(
-                    id: issued.info.id, principal: name, expiresAt: issued.info.expiresAt,
-                    token: out == nil ? issued.token : nil, file: out))
+                    id: info.id, principal: name, expiresAt: info.expiresAt, token: out == nil ? token : nil,
+                    file: out))
         }
         if let out {
-            print("token \(issued.info.id) for \(name) (\(expiry)) written to \(out)")
+            print("token \(info.id) for \(name) (\(expiry)) written to \(out)")
         } else {
-            progress("token \(issued.info.id) for \(name) (\(expiry)); shown once:")
-            print(issued.token)
+            progress("token \(info.id) for \(name) (\(expiry)); shown once:")
+            print(token)
         }
     }
 }
@@ -219,7 +233,11 @@ struct TokenList: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
-        let tokens = try await options.open().tokens()
+        if try await options.whenRemote({ try await remote($0) }) { return }
+        try show(try await options.open().tokens())
+    }
+
+    func show(_ tokens: [TokenInfo]) throws {
         if json { return try printJSON(tokens) }
         for token in tokens {
             print(
@@ -237,6 +255,7 @@ struct TokenRevoke: AsyncParsableCommand {
     @Argument(help: "The token id (from `token list`).") var id: String
 
     func run() async throws {
+        if try await options.whenRemote({ try await remote($0) }) { return }
         try await options.open().revokeToken(id: id)
         print("revoked token \(id)")
     }

@@ -116,6 +116,28 @@ extension TestClientProtocol {
         }
     }
 
+    /// The attack: devops holds `model.pull-rewrapped` (never plaintext) but not `model.pull`. A client that
+    /// downloads for a throwaway recipient and decrypts locally would hand devops the plaintext, so such a download
+    /// says so (`decryptedByCaller=true`) and then needs `model.pull`, as `model pull` does locally.
+    @Test func aDownloadTheCallerDecryptsNeedsModelPullNotOnlyPullRewrapped() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        let admin = try await fixture.adminSession()
+        _ = try await admin.pushModel("alpha", from: .files(["model.json": Data("{}".utf8)]))
+        let recipient = AgeX25519Identity.generate().recipient.encoded
+        let path = "/v1/models/alpha/versions/1/download?recipient=\(recipient)"
+        try await withConfiguredApplication(fixture) { client in
+            let devops = fixture.tokens[.devops]
+            #expect(try await client.stream(.get, path, token: devops).status == .ok)
+            let decrypting = try await client.stream(.get, path + "&decryptedByCaller=true", token: devops)
+            #expect(decrypting.status == .forbidden, "\(String(buffer: decrypting.body))")
+            let scientist = fixture.tokens[.dataScientist]
+            #expect(try await client.stream(.get, path + "&decryptedByCaller=true", token: scientist).status == .ok)
+            let malformed = try await client.stream(.get, path + "&decryptedByCaller=yes", token: scientist)
+            #expect(malformed.status == .badRequest)
+        }
+    }
+
     /// A dataset larger than the JSON body cap goes in and out as a stream; the server never collects it.
     @Test func aDatasetLargerThanTheJSONBodyCapStreamsInAndOut() async throws {
         let fixture = try await ServingFixture.make()
