@@ -1,5 +1,6 @@
 import AccessControl
 import AuditLog
+import Homomorphic
 import MLCore
 import Vault
 import VaultClient
@@ -55,6 +56,8 @@ enum ExitStatus: Int32, CaseIterable {
             case .io: return .failure
             }
         case is MLError:
+            return .invalidInput
+        case let error as HEError where error.isInputOutOfRange:
             return .invalidInput
         case is AuditLogError:
             return .integrity
