@@ -186,6 +186,7 @@ struct ModelVerify: AsyncParsableCommand {
 
     @OptionGroup var options: VaultOptions
     @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
@@ -193,6 +194,10 @@ struct ModelVerify: AsyncParsableCommand {
     }
 
     func show(_ info: ModelVersionInfo) {
+        struct Output: Encodable { var verified: Bool, reference: String, signer: String, files: Int }
+        // Encoding these four fields cannot fail; the remote path calls this too.
+        let output = Output(verified: true, reference: info.reference, signer: info.signer, files: info.files.count)
+        if json, (try? printJSON(output)) != nil { return }
         print("verified \(info.reference): signature by \(info.signer), \(info.files.count) files")
     }
 }
@@ -209,6 +214,11 @@ struct ModelImportFernet: AsyncParsableCommand {
     @Option(name: .long, help: "The Fernet key file.") var key: String
     @Option(name: .customLong("file-name"), help: "The model file's name in the vault (default: FILE without .enc).")
     var fileName: String?
+    @Flag(
+        name: .customLong("delete-originals"),
+        help: "Once the version is stored, delete the Fernet key file and the token file (retire the pattern).")
+    var deleteOriginals = false
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         let token = try CLIFiles.read(file, what: "Fernet token file")
@@ -223,7 +233,21 @@ struct ModelImportFernet: AsyncParsableCommand {
         }
         let info = try await options.open().importFernetModel(
             name, token: token, keyText: String(decoding: keyData, as: UTF8.self), fileName: stored)
-        print(info.reference)
-        progress("imported; the vault does not keep the Fernet key: delete it and the token once checked")
+        if json { try printJSON(info) } else { print(info.reference) }
+        guard deleteOriginals else {
+            progress(
+                "imported; the vault does not keep the Fernet key: delete \(key) and \(file) once checked "
+                    + "(or import with --delete-originals)")
+            return
+        }
+        // Only after the version is stored and sealed: a failed import leaves both files in place.
+        for path in [key, file] {
+            do {
+                try FileManager.default.removeItem(at: URL(filePath: path, relativeTo: .currentDirectory()))
+            } catch {
+                throw CLIError("imported \(info.reference), but cannot delete \(path)", status: .failure)
+            }
+        }
+        progress("imported; deleted \(key) and \(file) (copies elsewhere, such as backups, are not touched)")
     }
 }

@@ -42,6 +42,11 @@ struct VaultOptions: ParsableArguments {
 }
 
 /// Prints a value as pretty JSON on stdout.
+/// Prints a command's result: `value` as JSON with `--json`, else `text`.
+func printResult(json: Bool, _ value: some Encodable, text: String) throws {
+    if json { try printJSON(value) } else { print(text) }
+}
+
 func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
