@@ -49,6 +49,7 @@ struct ModelPush: AsyncParsableCommand {
     /// `--public-key` (as `modelvault verify` names it), or its old spelling `--publisher-key`.
     var publisherKey: String? { publicKey ?? legacyPublisherKey }
     @OptionGroup var scan: PushScanOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func validate() throws {
         guard (signature == nil) == (publisherKey == nil) else {
@@ -83,7 +84,7 @@ struct ModelPush: AsyncParsableCommand {
         let info = try await vault.pushModel(
             name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher,
             extensions: extensions, scan: scan.options)
-        print(info.reference)
+        try printResult(json: json, ["reference": info.reference], text: info.reference)
     }
 }
 
@@ -163,6 +164,7 @@ struct ModelPull: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The output directory (must not exist or be empty).") var output: String
     @Option(name: .customLong("to"), help: "An age recipient: write re-wrapped .age files, no plaintext.")
     var recipient: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
@@ -175,7 +177,7 @@ struct ModelPull: AsyncParsableCommand {
         } else {
             info = try await vault.pullModel(reference, to: directory)
         }
-        print("\(info.reference) -> \(directory.path(percentEncoded: false)) (\(info.files.count) files)")
+        try printPulled(json: json, info.reference, to: directory.path(percentEncoded: false), files: info.files.count)
     }
 }
 
