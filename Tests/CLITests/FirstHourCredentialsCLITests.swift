@@ -180,3 +180,29 @@ import Testing
         #expect(trained.stderr.contains("the columns are 'mean_radius'"), "\(trained.stderr)")
     }
 }
+
+/// Issue #20, point 11: `--json` prints the result as one JSON document, and nothing else on stdout.
+@Suite struct ResultJSONCLITests {
+    @Test func resultsParseAsJSON() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        try FileManager.default.createDirectory(at: work.appending(path: "m"), withIntermediateDirectories: true)
+        try Data([1]).write(to: work.appending(path: "m/w.bin"))
+        func json(_ arguments: [String]) throws -> [String: Any] {
+            let result = try ModelVaultBinary.run(arguments + ["--json"], environment: env, in: work)
+            #expect(result.status == 0, "\(arguments.prefix(2)): \(result.stderr)")
+            return try #require(
+                try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any], "\(result.stdout)")
+        }
+        #expect(try json(["model", "push", "clf", "m"])["reference"] as? String == "clf@1")
+        let alias = try json(["model", "alias", "clf@1", "production"])
+        #expect(alias["alias"] as? String == "production" && alias["version"] as? String == "1", "\(alias)")
+        #expect(try json(["model", "verify", "clf@1"])["verified"] as? Bool == true)
+        #expect(try json(["model", "pull", "clf@1", "-o", "out"])["files"] as? Int == 1)
+        #expect(try json(["user", "add", "bob", "--role", "data-scientist"])["principal"] as? String == "bob")
+        #expect(try json(["role", "grant", "bob", "ml-engineer"])["granted"] as? String == "ml-engineer")
+        #expect(try json(["vault", "check"])["verified"] as? Bool == true)
+    }
+}
