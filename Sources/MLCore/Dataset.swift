@@ -54,10 +54,21 @@ public struct Dataset: Sendable, Equatable {
         try csv(CSVTable.parse(data), label: label)
     }
 
+    /// Names what is there when the label is not: a column differing only in case first, then the columns (the
+    /// first 12 of a wide table).
+    static func noSuchLabel(_ label: String, in header: [String]) -> String {
+        var message = "there is no label column '\(label)'"
+        if let other = header.first(where: { $0.lowercased() == label.lowercased() }) {
+            message += " (did you mean '\(other)'?)"
+        }
+        let shown = header.prefix(12).map { "'\($0)'" }.joined(separator: ", ")
+        return message + "; the columns are \(shown)" + (header.count > 12 ? ", … (\(header.count) in all)" : "")
+    }
+
     /// Builds a data set from a parsed CSV table.
     public static func csv(_ table: CSVTable, label: String) throws(MLError) -> Dataset {
         guard let labelPosition = table.header.firstIndex(of: label) else {
-            throw MLError(.invalidDataset, "there is no label column '\(label)'")
+            throw MLError(.invalidDataset, Self.noSuchLabel(label, in: table.header))
         }
         let featureNames = table.header.enumerated().filter { $0.offset != labelPosition }.map(\.element)
         guard !featureNames.isEmpty else { throw MLError(.invalidDataset, "there are no feature columns") }

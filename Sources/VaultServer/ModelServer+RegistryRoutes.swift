@@ -5,7 +5,7 @@ extension ModelServer {
     /// Registers the `/v1` registry API and its OpenAPI document.
     static func addRegistryRoutes(
         to routes: TimedRoutes, registry: (any RegistryBackend)?, state: GatewayState,
-        openAPIDocument: ByteBuffer?
+        openAPIDocument: ByteBuffer?, served: ServedModelTable? = nil
     ) {
         let maxBody = state.configuration.maxBodySize
         @Sendable func backend() throws -> any RegistryBackend {
@@ -29,7 +29,11 @@ extension ModelServer {
             try Responses.json(try await backend().listModels(principal: context.principal ?? ""))
         }
         routes.on(.showModel) { _, context in
-            try Responses.json(try await backend().showModel(named: try context.parameters.require("model")))
+            let name = try context.parameters.require("model")
+            let detail = try await backend().showModel(named: name)
+            // The versions being served describe themselves as on OIP metadata (issue #20, point 7).
+            let versions = await served?.snapshot.models[name] ?? []
+            return try Responses.json(Self.describing(detail, served: versions))
         }
         routes.on(.pushModel) { request, context in
             let registry = try backend()
@@ -83,5 +87,19 @@ extension ModelServer {
             let data = try await backend().complianceReport(format: format)
             return Responses.bytes(ByteBuffer(bytes: data), contentType: format.contentType)
         }
+    }
+}
+
+extension ModelServer {
+    /// A model's registry record with `served`: the metadata (`$metadata_model_response`, with its `parameters`
+    /// naming the feature columns, label and classes) of each version this server serves, default first.
+    static func describing(_ detail: RegistryModelDetail, served: [any ServedModel]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        var record = String(decoding: try encoder.encode(detail), as: UTF8.self)
+        guard record.last == "}" else { throw APIError.internalError }
+        record.removeLast()
+        return record + #","served":["# + served.map(metadataJSON).joined(separator: ",") + "]}"
     }
 }

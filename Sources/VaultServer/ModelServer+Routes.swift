@@ -68,7 +68,8 @@ extension ModelServer {
     ) {
         addInferenceRoutes(to: routes, table: table, gate: gate, state: state)
         addPrivateInferenceRoute(to: routes, table: table, gate: gate, state: state)
-        addRegistryRoutes(to: routes, registry: registry, state: state, openAPIDocument: openAPIDocument)
+        addRegistryRoutes(
+            to: routes, registry: registry, state: state, openAPIDocument: openAPIDocument, served: table)
         addStreamRoutes(to: routes, registry: registry, state: state)
         addRemoteRoutes(to: routes, registry: registry, state: state)
     }

@@ -115,6 +115,7 @@ struct AuditCheckpointExport: AsyncParsableCommand {
 
     @OptionGroup var options: VaultOptions
     @Option(name: .shortAndLong, help: "The file to write.") var output: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         let signed = try await options.open().exportAuditCheckpoint()
@@ -123,6 +124,10 @@ struct AuditCheckpointExport: AsyncParsableCommand {
             try AtomicFile.write(Data(signed.note.utf8), to: url, permissions: 0o644)
         } catch {
             throw CLIError("cannot write \(url.lastPathComponent)")
+        }
+        if json {
+            struct Output: Encodable { var output: String, size: Int }
+            return try printJSON(Output(output: output, size: Int(signed.checkpoint.size)))
         }
         print("checkpoint of size \(signed.checkpoint.size) written to \(output)")
     }
@@ -156,6 +161,7 @@ struct AuditVerifyProof: AsyncParsableCommand {
         name: .customLong("verifier-key"), help: "A verifier key file (<origin>+<id>+<key>) instead of the vault's.")
     var verifierKey: String?
     @Argument(help: "The proof file (JSON from `audit prove`).") var file: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         let verifier: NoteVerifier
@@ -169,6 +175,16 @@ struct AuditVerifyProof: AsyncParsableCommand {
             let proof = try? JSONDecoder().decode(InclusionProof.self, from: data)
         else { throw CLIError("cannot read the proof file \(file)") }
         let entry = try proof.verify(with: verifier)
+        if json {
+            struct Output: Encodable { var verified: Bool, treeSize: Int, signer: String, entry: AuditTail.Output }
+            return try printJSON(
+                Output(
+                    verified: true, treeSize: Int(proof.treeSize), signer: verifier.name,
+                    entry: AuditTail.Output(
+                        index: Int(proof.index), time: AuditTail.format(entry.time), principal: entry.principal,
+                        action: entry.action, resource: entry.resource, outcome: entry.outcome.rawValue,
+                        requestID: "\(entry.requestID)", detail: entry.detail)))
+        }
         print("proof verified: entry \(proof.index) of a tree of \(proof.treeSize) signed by \(verifier.name)")
         print(
             "\(AuditTail.format(entry.time))  \(entry.principal)  \(entry.action)  \(entry.resource)  "

@@ -22,10 +22,16 @@ struct ConvertCommand: ParsableCommand {
 
     @Option(name: [.short, .customLong("output")], help: "The safetensors file to create.")
     var output: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() throws {
         do {
             let summary = try SafetensorsConverter().convert(checkpoint: checkpoint, to: output)
+            if json {
+                struct Output: Encodable { var output: String, tensors: Int, format: String, bytes: UInt64 }
+                return try printJSON(
+                    Output(output: output, tensors: summary.tensors, format: "\(summary.format)", bytes: summary.bytes))
+            }
             print("converted \(summary.tensors) tensors (\(summary.format)) to \(output), \(summary.bytes) bytes")
         } catch let error as ConversionError {
             throw CLIError(error.description, status: Self.status(for: error))

@@ -54,13 +54,14 @@ struct DataAdd: AsyncParsableCommand {
     @Argument(help: "The files of the version.") var files: [String]
     @Flag(name: .long, help: "Store under data/processed instead of data/raw.") var processed = false
     @Option(name: .long, help: "A description of this version.") var description: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
         let vault = try await options.open()
         let urls = files.map { URL(filePath: $0, relativeTo: .currentDirectory()).absoluteURL }
         let info = try await vault.addDataset(name, files: urls, processed: processed, description: description)
-        print(info.reference)
+        try printResult(json: json, ["reference": info.reference], text: info.reference)
     }
 }
 
@@ -122,12 +123,13 @@ struct DataGet: AsyncParsableCommand {
     @OptionGroup var options: VaultOptions
     @Argument(help: "NAME or NAME@VERSION.") var reference: String
     @Option(name: .shortAndLong, help: "The output directory (must not exist or be empty).") var output: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try DatasetReference(parsing: reference)
         let directory = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
         let info = try await options.open().getDataset(reference, to: directory)
-        print("\(info.reference) -> \(directory.path(percentEncoded: false)) (\(info.files.count) files)")
+        try printPulled(json: json, info.reference, to: directory.path(percentEncoded: false), files: info.files.count)
     }
 }

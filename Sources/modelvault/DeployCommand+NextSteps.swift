@@ -23,9 +23,13 @@ extension DeployCommand {
             + #""volumeMounts":[{"name":"vault","mountPath":"/data"}]}]}}"#
         return """
             next steps:
-              1. build the image, from the root of the ModelVault source tree:
+              1. build the image, from the root of the ModelVault source tree, and push it to a registry the
+                 cluster pulls from (for kind or minikube, a local registry such as localhost:5001):
                    docker build -f \(directory)/Dockerfile -t \(image) .
-                 then push it to \(spec.image.name), or load it into the cluster (kind load docker-image \(image))
+                   docker push \(image)
+                 the Deployment names the image by the digest the push prints (rerun deploy with --image-digest
+                 sha256:...), and its imagePullPolicy: Always then fetches exactly those bytes or reuses a cached
+                 copy of the same digest; an image only loaded into the nodes has no registry digest to pin
               2. create the namespace and the secrets (their values never go into the manifests):
                    kubectl apply -f \(kubernetes)/namespace.yaml
                    kubectl -n \(namespace) create secret tls \(spec.kubernetes.tlsSecretName) --cert=server.pem --key=server.key

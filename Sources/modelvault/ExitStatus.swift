@@ -1,5 +1,6 @@
 import AccessControl
 import AuditLog
+import Homomorphic
 import MLCore
 import Vault
 import VaultClient
@@ -55,6 +56,8 @@ enum ExitStatus: Int32, CaseIterable {
             case .io: return .failure
             }
         case is MLError:
+            return .invalidInput
+        case let error as HEError where error.isInputOutOfRange:
             return .invalidInput
         case let error as AuditLogError:
             // An index past the log's end names nothing (as the server's 404 does); anything else is damage.

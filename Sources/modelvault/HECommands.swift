@@ -84,7 +84,25 @@ struct HEParams: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "params", abstract: "List the CKKS parameter sets: security, depth, slots and sizes.")
 
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    /// One set in `--json`.
+    struct Output: Encodable {
+        var name: String, polyDegree: Int, moduliBits: [Int], logScale: Int, securityBits: Int, depth: Int
+        var slots: Int, summary: String
+    }
+
     func run() async throws {
+        if json {
+            return try printJSON(
+                try CKKSParameters.namedSets.map { named in
+                    let parameters = try named.parameters()
+                    return Output(
+                        name: named.name, polyDegree: named.polyDegree, moduliBits: named.bitSizes,
+                        logScale: named.logScale, securityBits: parameters.securityLevel, depth: parameters.depth,
+                        slots: parameters.slotCount, summary: named.summary)
+                })
+        }
         for named in CKKSParameters.namedSets {
             let parameters = try named.parameters()
             print(
@@ -108,6 +126,7 @@ struct HEKeygen: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The key directory to create (must not exist or be empty).") var output: String
     @Option(name: .customLong("params"), help: "A parameter set from `he params`.")
     var parametersName = "n8192-d3"
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         guard let named = CKKSParameters.named(parametersName) else {
@@ -133,6 +152,12 @@ struct HEKeygen: AsyncParsableCommand {
         try AtomicFile.write(Data(parameters.serialized()), to: directory.appending(path: HEFiles.parameters))
         try AtomicFile.write(
             HEFiles.pack(HEFiles.evaluationMagic, sections), to: directory.appending(path: HEFiles.evaluationKeys))
+        if json {
+            struct Output: Encodable { var directory: String, parameters: String, evaluationKeys: String }
+            return try printJSON(
+                Output(
+                    directory: output, parameters: named.name, evaluationKeys: "\(output)/\(HEFiles.evaluationKeys)"))
+        }
         print("created \(directory.path(percentEncoded: false)) (\(named.name))")
     }
 }
@@ -177,8 +202,9 @@ struct HEEncrypt: AsyncParsableCommand {
         let query: EncryptedQuery
         if let descriptor {
             let described = try HEDescriptor.read(descriptor)
-            query = try client.encrypt(
-                rows: try described.standardizedRows(csv: rows), for: try described.shapeModel())
+            let standardized = try described.standardizedRows(csv: rows)
+            try described.checkInputRange(standardized, descriptorPath: descriptor)
+            query = try client.encrypt(rows: standardized, for: try described.shapeModel())
         } else {
             let reference = try ModelReference(parsing: model ?? "")
             let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)

@@ -25,6 +25,10 @@ struct HEDescriptor: Codable, Equatable {
     var hiddenCount: Int?
     /// The number of scores per row.
     var classCount: Int
+    /// The declared input range: every standardised value must satisfy |z| ≤ inputBound (feature i's raw range
+    /// is mean ± inputBound · std), so that the model's scores fit the encrypted circuit on every parameter set
+    /// (`CKKSContext.inputBound(for:)`). `nil` in a descriptor exported before it was declared: refused.
+    var inputBound: Double?
 
     init(model: String, trained: TrainedModel, privateModel: PrivateModel) {
         self.format = Self.currentFormat
@@ -36,6 +40,42 @@ struct HEDescriptor: Codable, Equatable {
         self.classCount = privateModel.classCount
         if case .squareMLP(let mlp) = privateModel { self.hiddenCount = mlp.hiddenCount }
     }
+
+    /// The smallest input bound over the parameter sets that can run `model` (the data owner picks the set).
+    static func inputBound(for model: PrivateModel) throws -> Double {
+        var bounds: [Double] = []
+        for named in CKKSParameters.namedSets {
+            guard let context = try? CKKSContext(parameters: named.parameters()),
+                let bound = try? context.inputBound(for: model)
+            else { continue }
+            bounds.append(bound)
+        }
+        guard let smallest = bounds.min() else {
+            throw CLIError("no CKKS parameter set can run this model privately", status: .invalidInput)
+        }
+        return smallest
+    }
+
+    /// Refuses, naming the first row and column, a standardised value outside the declared input range: the
+    /// model's scores could overflow the circuit and decrypt as noise. The same refusal (exit 5) as `--model`.
+    func checkInputRange(_ rows: [[Double]], descriptorPath path: String) throws {
+        guard let inputBound, inputBound.isFinite, inputBound > 0 else {
+            throw CLIError(
+                "the model descriptor \(path) declares no input range; ask the model owner to export it again "
+                    + "(modelvault he export-descriptor)", status: .invalidInput)
+        }
+        for (index, row) in rows.enumerated() {
+            guard let column = row.indices.first(where: { !(abs(row[$0]) <= inputBound) }) else { continue }
+            let mean = Double(standardization.mean[column])
+            let spread = inputBound * Double(standardization.std[column])
+            throw CLIError(
+                "row \(index + 1): \(featureNames[column]) is outside the range the model accepts ("
+                    + "\(Self.format(mean - spread)) to \(Self.format(mean + spread)), from the descriptor \(path))",
+                status: .invalidInput)
+        }
+    }
+
+    private static func format(_ value: Double) -> String { String(format: "%.6g", value) }
 
     static func read(_ path: String) throws -> HEDescriptor {
         let data = try HEFiles.read(HEFiles.url(path), "the model descriptor \(path)")
@@ -108,8 +148,9 @@ struct HEExportDescriptor: AsyncParsableCommand {
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
         let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)
-        let descriptor = HEDescriptor(
-            model: reference.description, trained: trained, privateModel: try trained.privateModel())
+        let privateModel = try trained.privateModel()
+        var descriptor = HEDescriptor(model: reference.description, trained: trained, privateModel: privateModel)
+        descriptor.inputBound = try HEDescriptor.inputBound(for: privateModel)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(descriptor), to: HEFiles.url(output))

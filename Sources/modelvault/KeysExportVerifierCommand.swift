@@ -21,6 +21,7 @@ struct KeysExportVerifier: AsyncParsableCommand {
 
     @OptionGroup var options: VaultOptions
     @Option(name: .shortAndLong, help: "The PEM file to create (must not exist).") var output: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         let url = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
@@ -31,6 +32,11 @@ struct KeysExportVerifier: AsyncParsableCommand {
         do {
             try AtomicFile.write(Data((pem.trimmingCharacters(in: .whitespacesAndNewlines) + "\n").utf8), to: url)
         } catch { throw CLIError("cannot write \(output)") }
+        let fingerprint = VerificationKey(keyVersion: 1, publicKeyPEM: pem).fingerprint
+        if json {
+            struct Output: Encodable { var output: String, fingerprint: String }
+            return try printJSON(Output(output: output, fingerprint: fingerprint))
+        }
         print(
             "wrote the vault's verification key to \(output) (fingerprint \(VerificationKey(keyVersion: 1, publicKeyPEM: pem).fingerprint))"
         )

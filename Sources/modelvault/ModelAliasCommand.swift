@@ -22,6 +22,7 @@ struct ModelAlias: AsyncParsableCommand {
     @Argument(help: "The alias.") var alias: String
     @Flag(name: .long, help: "Remove the alias instead of moving it.") var delete = false
     @Flag(name: [.short, .long], help: "Move production without asking.") var yes = false
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     /// Aliases whose move changes what is served, so a slip must be confirmed.
     static let guarded: Set<String> = ["production"]
@@ -43,7 +44,9 @@ struct ModelAlias: AsyncParsableCommand {
         let vault = try await options.open()
         if delete {
             let version = try await vault.removeAlias(alias, ofModel: reference)
-            print("removed \(reference):\(alias.lowercased()) (was version \(version))")
+            try printResult(
+                json: json, ["model": reference, "removed": alias.lowercased(), "version": "\(version)"],
+                text: "removed \(reference):\(alias.lowercased()) (was version \(version))")
             return
         }
         let reference = try ModelReference(parsing: reference)
@@ -55,7 +58,18 @@ struct ModelAlias: AsyncParsableCommand {
             try Self.confirm("move \(target.name):\(name) from version \(current) to version \(target.version)?")
         }
         let previous = try await vault.setAlias(alias, to: reference)
-        print("\(target.name):\(name) -> \(target.version)" + (previous.map { " (was \($0))" } ?? ""))
+        try Self.printMoved(json: json, model: target.name, alias: name, version: target.version, previous: previous)
+    }
+
+    /// `NAME:ALIAS -> V (was P)`, or its JSON.
+    static func printMoved(
+        json: Bool, model: String, alias: String, version: some CustomStringConvertible,
+        previous: (some CustomStringConvertible)?
+    ) throws {
+        try printResult(
+            json: json,
+            MovedAlias(model: model, alias: alias, version: "\(version)", previous: previous.map { "\($0)" }),
+            text: "\(model):\(alias) -> \(version)" + (previous.map { " (was \($0))" } ?? ""))
     }
 
     /// Asks on the terminal; without one, refuses (a script must say --yes).
@@ -67,4 +81,12 @@ struct ModelAlias: AsyncParsableCommand {
         let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased()
         guard answer == "y" || answer == "yes" else { throw CLIError("not moved", status: .failure) }
     }
+}
+
+/// `model alias --json`'s shape.
+struct MovedAlias: Encodable {
+    var model: String
+    var alias: String
+    var version: String
+    var previous: String?
 }

@@ -49,6 +49,7 @@ struct ModelPush: AsyncParsableCommand {
     /// `--public-key` (as `modelvault verify` names it), or its old spelling `--publisher-key`.
     var publisherKey: String? { publicKey ?? legacyPublisherKey }
     @OptionGroup var scan: PushScanOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func validate() throws {
         guard (signature == nil) == (publisherKey == nil) else {
@@ -83,7 +84,7 @@ struct ModelPush: AsyncParsableCommand {
         let info = try await vault.pushModel(
             name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher,
             extensions: extensions, scan: scan.options)
-        print(info.reference)
+        try printResult(json: json, ["reference": info.reference], text: info.reference)
     }
 }
 
@@ -163,6 +164,7 @@ struct ModelPull: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The output directory (must not exist or be empty).") var output: String
     @Option(name: .customLong("to"), help: "An age recipient: write re-wrapped .age files, no plaintext.")
     var recipient: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
@@ -175,7 +177,7 @@ struct ModelPull: AsyncParsableCommand {
         } else {
             info = try await vault.pullModel(reference, to: directory)
         }
-        print("\(info.reference) -> \(directory.path(percentEncoded: false)) (\(info.files.count) files)")
+        try printPulled(json: json, info.reference, to: directory.path(percentEncoded: false), files: info.files.count)
     }
 }
 
@@ -186,6 +188,7 @@ struct ModelVerify: AsyncParsableCommand {
 
     @OptionGroup var options: VaultOptions
     @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
@@ -193,6 +196,10 @@ struct ModelVerify: AsyncParsableCommand {
     }
 
     func show(_ info: ModelVersionInfo) {
+        struct Output: Encodable { var verified: Bool, reference: String, signer: String, files: Int }
+        // Encoding these four fields cannot fail; the remote path calls this too.
+        let output = Output(verified: true, reference: info.reference, signer: info.signer, files: info.files.count)
+        if json, (try? printJSON(output)) != nil { return }
         print("verified \(info.reference): signature by \(info.signer), \(info.files.count) files")
     }
 }
@@ -209,6 +216,11 @@ struct ModelImportFernet: AsyncParsableCommand {
     @Option(name: .long, help: "The Fernet key file.") var key: String
     @Option(name: .customLong("file-name"), help: "The model file's name in the vault (default: FILE without .enc).")
     var fileName: String?
+    @Flag(
+        name: .customLong("delete-originals"),
+        help: "Once the version is stored, delete the Fernet key file and the token file (retire the pattern).")
+    var deleteOriginals = false
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         let token = try CLIFiles.read(file, what: "Fernet token file")
@@ -223,7 +235,21 @@ struct ModelImportFernet: AsyncParsableCommand {
         }
         let info = try await options.open().importFernetModel(
             name, token: token, keyText: String(decoding: keyData, as: UTF8.self), fileName: stored)
-        print(info.reference)
-        progress("imported; the vault does not keep the Fernet key: delete it and the token once checked")
+        if json { try printJSON(info) } else { print(info.reference) }
+        guard deleteOriginals else {
+            progress(
+                "imported; the vault does not keep the Fernet key: delete \(key) and \(file) once checked "
+                    + "(or import with --delete-originals)")
+            return
+        }
+        // Only after the version is stored and sealed: a failed import leaves both files in place.
+        for path in [key, file] {
+            do {
+                try FileManager.default.removeItem(at: URL(filePath: path, relativeTo: .currentDirectory()))
+            } catch {
+                throw CLIError("imported \(info.reference), but cannot delete \(path)", status: .failure)
+            }
+        }
+        progress("imported; deleted \(key) and \(file) (copies elsewhere, such as backups, are not touched)")
     }
 }

@@ -84,7 +84,14 @@ struct ModelVaultCommand: AsyncParsableCommand {
     }
 
     private static func exit(withError error: any Error, code: ExitCode) -> Never {
-        let message = Self.fullMessage(for: error)
+        var message = Self.fullMessage(for: error)
+        if code == .success, message.contains("USAGE:"),
+            let examples = CommandExamples.section(
+                forHelp: message, arguments: Quiet.removingFlag(from: Array(CommandLine.arguments.dropFirst())))
+        {
+            while message.last?.isNewline == true { message.removeLast() }
+            message += "\n\n" + examples
+        }
         if !message.isEmpty {
             let handle = code == .success ? FileHandle.standardOutput : FileHandle.standardError
             handle.write(Data((message + "\n").utf8))

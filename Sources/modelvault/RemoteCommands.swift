@@ -96,7 +96,8 @@ extension DataAdd: RemoteCapable {
             outgoing.append(.init(path: url.lastPathComponent, url: url, size: UInt64(info.st_size)))
         }
         let data = try await client.addDataset(name, files: outgoing, description: description, processed: processed)
-        print(try RemoteModels.decode(DatasetVersionInfo.self, data).reference)
+        let reference = try RemoteModels.decode(DatasetVersionInfo.self, data).reference
+        try printResult(json: json, ["reference": reference], text: reference)
     }
 }
 
@@ -110,7 +111,8 @@ extension DataGet: RemoteCapable {
         }
         guard let version else { throw CLIError("dataset \(reference.name) has no versions", status: .notFound) }
         let files = try await client.getDataset(reference.name, version: version, into: directory)
-        print("\(reference.name)@\(version) -> \(directory.path(percentEncoded: false)) (\(files.count) files)")
+        try printPulled(
+            json: json, "\(reference.name)@\(version)", to: directory.path(percentEncoded: false), files: files.count)
     }
 }
 
@@ -125,7 +127,7 @@ extension ModelPush: RemoteCapable {
             at: URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL)
         progress("streaming to the server, which scans, hashes, encrypts and signs...")
         let created = try await client.pushModel(name, streaming: files)
-        print("\(name)@\(created.version)")
+        try printResult(json: json, ["reference": "\(name)@\(created.version)"], text: "\(name)@\(created.version)")
     }
 }
 
@@ -143,9 +145,9 @@ extension ModelPull: RemoteCapable {
             result = try await client.pullModel(
                 reference.name, version: version, into: directory, signatureFileName: Vault.pulledSignaturePath)
         }
-        print(
-            "\(reference.name)@\(result.version) -> \(directory.path(percentEncoded: false)) (\(result.fileCount) files)"
-        )
+        try printPulled(
+            json: json, "\(reference.name)@\(result.version)", to: directory.path(percentEncoded: false),
+            files: result.fileCount)
     }
 }
 
@@ -166,7 +168,7 @@ extension ModelAlias: RemoteCapable {
             try Self.confirm("move \(reference.name):\(name) from version \(current) to version \(version)?")
         }
         try await client.moveAlias(alias, ofModel: reference.name, to: version)
-        print("\(reference.name):\(name) -> \(version)" + (current.map { " (was \($0))" } ?? ""))
+        try ModelAlias.printMoved(json: json, model: reference.name, alias: name, version: version, previous: current)
     }
 }
 

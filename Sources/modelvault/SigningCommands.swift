@@ -41,11 +41,16 @@ struct Sign: AsyncParsableCommand {
 
     @Option(name: .customLong("private-key"), help: "The signer's PEM private key (PKCS#8 or SEC1).")
     var privateKey: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         let key = try SigningKey(pem: readKeyFile(privateKey))
         let manifest = try ModelSignature.signModel(
             at: model.modelURL, with: key, signature: model.signatureURL, ignoring: model.modelRelativeIgnorePaths)
+        if json {
+            struct Output: Encodable { var signature: String, files: Int }
+            return try printJSON(Output(signature: model.signature, files: manifest.entries.count))
+        }
         print("signed \(manifest.entries.count) file(s) into \(model.signature)")
     }
 }
@@ -59,11 +64,17 @@ struct Verify: AsyncParsableCommand {
 
     @Option(name: .customLong("public-key"), help: "The signer's PEM public key.")
     var publicKey: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         let key = try VerifyingKey(pem: readKeyFile(publicKey))
         let signed = try ModelSignature.verifyModel(
             at: model.modelURL, with: key, signature: model.signatureURL, ignoring: model.modelRelativeIgnorePaths)
+        if json {
+            struct Output: Encodable { var verified: Bool, model: String, files: Int }
+            return try printJSON(
+                Output(verified: true, model: signed.modelName, files: signed.manifest.entries.count))
+        }
         print("verified \(signed.manifest.entries.count) file(s) of \(signed.modelName)")
     }
 }

@@ -53,6 +53,7 @@ struct Train: AsyncParsableCommand {
     @Option(help: "The label column.") var label: String
     @Option(help: "logistic, mlp, cnn or he-mlp.") var model: String
     @Option(help: "Hidden layer sizes, e.g. 64,32.") var hidden: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
     @Option(help: "Maximum number of epochs (default: \(TrainingReport.defaults { String($0.epochs) })).")
     var epochs: Int?
     @Option(
@@ -124,7 +125,7 @@ struct Train: AsyncParsableCommand {
         progress("encrypting and signing...")
         let info = try await vault.pushModel(
             name, from: .files(try trained.files()), datasets: [pinned], metrics: metrics)
-        print(info.reference)
+        try printResult(json: json, ["reference": info.reference], text: info.reference)
     }
 }
 

@@ -40,13 +40,16 @@ struct UserAdd: AsyncParsableCommand {
     @Option(name: .long, help: "The role: \(Role.allCases.map(\.rawValue).joined(separator: ", ")).") var role: String
     @Option(name: .long, help: "global (default), model:NAME or dataset:NAME.") var scope: String?
     @Flag(name: .long, help: "A service account rather than a person.") var service = false
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
         let binding = try parseBinding(role: role, scope: scope)
         let session = try await options.open()
         let principal = try await session.addPrincipal(name, kind: service ? .service : .person, binding: binding)
-        print("added \(principal.kind.rawValue) \(principal.name): \(binding)")
+        try printResult(
+            json: json, ["principal": principal.name, "kind": principal.kind.rawValue, "binding": "\(binding)"],
+            text: "added \(principal.kind.rawValue) \(principal.name): \(binding)")
     }
 }
 
@@ -78,11 +81,12 @@ struct UserRemove: AsyncParsableCommand {
 
     @OptionGroup var options: VaultOptions
     @Argument(help: "The principal's name.") var name: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
         try await options.open().removePrincipal(name)
-        print("removed \(name)")
+        try printResult(json: json, ["removed": name], text: "removed \(name)")
     }
 }
 
@@ -135,12 +139,14 @@ struct RoleGrant: AsyncParsableCommand {
     @Argument(help: "The principal's name.") var name: String
     @Argument(help: "The role.") var role: String
     @Option(name: .long, help: "global (default), model:NAME or dataset:NAME.") var scope: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
         let binding = try parseBinding(role: role, scope: scope)
         try await options.open().grant(binding, to: name)
-        print("granted \(binding) to \(name)")
+        try printResult(
+            json: json, ["principal": name, "granted": "\(binding)"], text: "granted \(binding) to \(name)")
     }
 }
 
@@ -152,12 +158,14 @@ struct RoleRevoke: AsyncParsableCommand {
     @Argument(help: "The principal's name.") var name: String
     @Argument(help: "The role.") var role: String
     @Option(name: .long, help: "global (default), model:NAME or dataset:NAME.") var scope: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
         let binding = try parseBinding(role: role, scope: scope)
         try await options.open().revoke(binding, from: name)
-        print("revoked \(binding) from \(name)")
+        try printResult(
+            json: json, ["principal": name, "revoked": "\(binding)"], text: "revoked \(binding) from \(name)")
     }
 }
 
@@ -253,10 +261,11 @@ struct TokenRevoke: AsyncParsableCommand {
 
     @OptionGroup var options: VaultOptions
     @Argument(help: "The token id (from `token list`).") var id: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
         try await options.open().revokeToken(id: id)
-        print("revoked token \(id)")
+        try printResult(json: json, ["revoked": id], text: "revoked token \(id)")
     }
 }

@@ -42,6 +42,19 @@ struct VaultOptions: ParsableArguments {
 }
 
 /// Prints a value as pretty JSON on stdout.
+/// Prints a command's result: `value` as JSON with `--json`, else `text`.
+func printResult(json: Bool, _ value: some Encodable, text: String) throws {
+    if json { try printJSON(value) } else { print(text) }
+}
+
+/// The result of a pull or a dataset get: `NAME@V -> DIR (N files)`, or its JSON.
+func printPulled(json: Bool, _ reference: String, to directory: String, files: Int) throws {
+    struct Output: Encodable { var reference: String, directory: String, files: Int }
+    try printResult(
+        json: json, Output(reference: reference, directory: directory, files: files),
+        text: "\(reference) -> \(directory) (\(files) files)")
+}
+
 func printJSON(_ value: some Encodable) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

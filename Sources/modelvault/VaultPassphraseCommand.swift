@@ -36,6 +36,7 @@ struct VaultPassphraseChange: AsyncParsableCommand {
     @OptionGroup var passphrase: PassphraseOptions
     @Option(name: .customLong("new-passphrase-file"), help: "Read the new passphrase from the first line of FILE.")
     var newPassphraseFile: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         let path = vaultPath ?? ProcessInfo.processInfo.environment["MODELVAULT_VAULT"] ?? "vault"
@@ -50,6 +51,12 @@ struct VaultPassphraseChange: AsyncParsableCommand {
             try await VaultAccess.open(
                 try Vault.open(at: root, unlockingWith: .passphrase(old)), highWaterMark: .standard))
         let report = try await access.changePassphrase(from: old, to: new)
+        if json {
+            struct Output: Encodable { var resealed: [String], alreadyResealed: [String] }
+            return try printJSON(
+                Output(
+                    resealed: report.resealed.map { "\($0)" }, alreadyResealed: report.alreadyChanged.map { "\($0)" }))
+        }
         for file in report.resealed { print("re-sealed \(file)") }
         for file in report.alreadyChanged { print("already re-sealed \(file)") }
         print("passphrase changed; copies of keys/ made before now still open with the old passphrase")

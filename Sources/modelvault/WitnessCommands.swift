@@ -275,9 +275,16 @@ struct AuditWitnessList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List the pinned witnesses.")
 
     @OptionGroup var options: VaultOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
-        for witness in try await options.open().witnesses() {
+        let witnesses = try await options.open().witnesses()
+        if json {
+            struct Output: Encodable { var name: String, url: String, fingerprint: String }
+            return try printJSON(
+                witnesses.map { Output(name: $0.name, url: "\($0.url)", fingerprint: $0.fingerprint) })
+        }
+        for witness in witnesses {
             print("\(witness.name)  \(witness.url)  fingerprint \(witness.fingerprint)")
         }
     }
@@ -289,11 +296,13 @@ struct AuditWitnessRemove: AsyncParsableCommand {
 
     @OptionGroup var options: VaultOptions
     @Option(name: .customLong("key"), help: "The witness's verifier key as pinned.") var key: String
+    @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         guard try await options.open().removeWitness(key: key) else {
             throw CLIError("no witness with that key is pinned", status: .notFound)
         }
+        if json { return try printJSON(["removed": true]) }
         print("witness removed")
     }
 }

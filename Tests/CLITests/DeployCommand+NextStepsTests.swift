@@ -26,6 +26,23 @@ import Testing
         #expect(steps.contains("next steps:"))
         #expect(steps.contains("docker build -f out/Dockerfile -t "))
         #expect(steps.contains(":1.2.3 ."))
+        // Point 13: the pull policy suits the image the Deployment names. That image is always pinned by the
+        // registry digest of a pushed image (no local tag), so `Always` (checkov's CKV_K8S_15) pulls exactly those
+        // bytes; the steps say to push, not to side-load an image that has no digest to pin.
+        #expect(steps.contains("docker push ") && steps.contains("--image-digest"))
+        #expect(!steps.contains("kind load"))
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        let pinned = try ModelVaultBinary.run(
+            [
+                "deploy", "clf", "-o", "pinned", "--image-tag", "1.2.3", "--image-digest", digest,
+                "--builder-image", DeployCLITests.builder, "--runtime-image", DeployCLITests.runtime,
+            ], environment: env, in: work)
+        #expect(pinned.status == 0, "\(pinned.stderr)")
+        let manifest = try String(
+            contentsOf: work.appending(path: "pinned/kubernetes/deployment.yaml"), encoding: .utf8)
+        let imageLine = manifest.split(separator: "\n").first { $0.contains("image:") } ?? ""
+        #expect(imageLine.contains(":1.2.3@\(digest)"), "\(imageLine)")
+        #expect(manifest.split(separator: "\n").contains { $0.contains("imagePullPolicy") && $0.contains("Always") })
         #expect(steps.contains("kubectl -n ml-prod create secret tls modelvault-tls"))
         #expect(
             steps.contains(

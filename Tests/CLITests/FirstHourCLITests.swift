@@ -199,6 +199,67 @@ import Glibc
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))")
     }
 
+    /// Leaf commands without `--json`, each with the reason: the output is the data itself, another format is its
+    /// JSON, the command runs until stopped, or it prints no result on stdout (only the file it writes).
+    static let noJSON: [String: String] = [
+        "keygen": "writes or prints the age identity and recipient exactly as age-keygen does",
+        "encrypt": "streams the encrypted data itself", "decrypt": "streams the decrypted data itself",
+        "data sample": "writes the CSV itself", "predict": "writes the predictions CSV itself",
+        "he decrypt": "writes the predictions CSV itself", "audit export": "--format jsonl is its JSON",
+        "report": "--format json is its JSON", "audit prove": "prints the proof, which is JSON",
+        "serve": "runs until stopped", "witness serve": "runs until stopped",
+        "demo": "a narrated walk-through; its exit code is the result",
+        "keys export-identity": "prints no result on stdout (progress only)",
+        "he export-descriptor": "prints no result on stdout; the descriptor file is JSON",
+        "he encrypt": "prints no result on stdout (progress only)",
+        "he infer": "prints no result on stdout (progress only)",
+    ]
+    /// Leaf commands that print a result but have no `--json` yet (issue #20 stays open on them); a known issue, so
+    /// each shows in the test report until it is done.
+    static let jsonNotYet: Set<String> = [
+        "init", "user bootstrap", "audit witness add", "deploy",
+    ]
+
+    @Test func everyCommandsHelpHasAnExampleAndEveryResultHasJSON() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        var pending: [[String]] = [[]]
+        var leaves: [String] = []
+        var missingExamples: [String] = []
+        var missingJSON: [String] = []
+        while let path = pending.popLast() {
+            let help = try ModelVaultBinary.run(path + ["--help"], in: directory.url).stdout
+            let command = path.joined(separator: " ")
+            // An `Examples:` section with at least one full command line.
+            let examples = help.components(separatedBy: "Examples:").dropFirst().first ?? ""
+            if !examples.split(separator: "\n").contains(where: { $0.hasPrefix("  modelvault") }) {
+                missingExamples.append("modelvault \(command)")
+            }
+            // The SUBCOMMANDS section ends at its first blank line (before "See 'modelvault help …'").
+            var children: [String] = []
+            if let section = help.range(of: "SUBCOMMANDS:") {
+                children = help[section.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+                    .dropFirst().prefix { !$0.isEmpty }.filter { $0.hasPrefix("  ") && $0.dropFirst(2).first != " " }
+                    .compactMap { $0.split(separator: " ").first.map(String.init) }.filter { $0 != "help" }
+            }
+            if children.isEmpty {
+                leaves.append(command)
+                if !help.contains("--json"), Self.noJSON[command] == nil { missingJSON.append(command) }
+            }
+            pending += children.map { path + [$0] }
+        }
+        #expect(leaves.count > 50, "walked only \(leaves.count) commands")
+        #expect(missingExamples.isEmpty, "no example in the help of: \(missingExamples.joined(separator: ", "))")
+        #expect(Set(Self.noJSON.keys).isSubset(of: Set(leaves)), "an exemption names no command")
+        let unexplained = missingJSON.filter { !Self.jsonNotYet.contains($0) }
+        #expect(unexplained.isEmpty, "prints a result without --json: \(unexplained.joined(separator: ", "))")
+        let notYet = missingJSON.filter { Self.jsonNotYet.contains($0) }.sorted()
+        withKnownIssue("--json not yet on: \(Self.jsonNotYet.sorted().joined(separator: ", "))") {
+            #expect(notYet.isEmpty)
+        }
+        #expect(notYet == Self.jsonNotYet.sorted(), "a command gained --json: take it off jsonNotYet")
+    }
+
     @Test func aTypoGetsASuggestion() throws {
         try ModelVaultBinary.requireBuilt()
         let directory = try TemporaryDirectory()

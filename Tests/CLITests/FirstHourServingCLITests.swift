@@ -2,8 +2,9 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Issue #20, point 7: a served model describes itself (feature columns, label, classes) in its OIP metadata, and
-/// the input datatype is checked as the README documents (FP32, FP64 and integers accepted; BOOL refused).
+/// Issue #20, point 7: a served model describes itself (feature columns, label, classes) in its OIP metadata and on
+/// `/v1`, and the input datatype is checked as the README documents (FP32, FP64 and integers accepted; BOOL
+/// refused). Point 9: the compliance report counts the server's load as a verification.
 @Suite(.serialized) struct FirstHourServingCLITests {
     @Test(.timeLimit(.minutes(10))) func servedModelsNameTheirColumnsAndCheckTheDatatype() async throws {
         try ModelVaultBinary.requireBuilt()
@@ -43,6 +44,21 @@ import Testing
         #expect(parameters["label"] as? String == "benign")
         #expect((parameters["class_names"] as? [String])?.count == 2)
 
+        // The same description on /v1 (issue #20, point 7): the registry's record of the model lists the versions
+        // being served, each as its OIP metadata.
+        let registry = try curl(["\(url)/v1/models/clf"])
+        let registryLines = registry.stdout.split(separator: "\n")
+        #expect(registryLines.last == "200", "\(registry.stdout)")
+        let detail = try #require(
+            try JSONSerialization.jsonObject(with: Data((registryLines.first ?? "").utf8)) as? [String: Any])
+        let served = try #require(detail["served"] as? [[String: Any]], "\(detail)")
+        #expect(served.count == 1 && served.first?["versions"] as? [String] == ["1"], "\(served)")
+        let described = try #require(served.first?["parameters"] as? [String: Any], "\(served)")
+        #expect(described["feature_names"] as? [String] == Array(header.dropLast()))
+        #expect(described["label"] as? String == "benign")
+        #expect((described["class_names"] as? [String])?.count == 2)
+        #expect((served.first?["inputs"] as? [[String: Any]])?.first?["datatype"] as? String == "FP32")
+
         // FP64 and INT32 convert (as numpy sends them); BOOL is refused before any work.
         func infer(_ datatype: String, _ value: String) throws -> String {
             let data = Array(repeating: value, count: 30).joined(separator: ",")
@@ -57,5 +73,21 @@ import Testing
         #expect(try infer("INT32", "1") == "200")
         #expect(try infer("BOOL", "true") == "400")
         try await server.stop()
+
+        // Point 9: the version the server loaded (signature and every digest checked) counts as verified in the
+        // compliance report, so the report no longer lists it as "never verified".
+        let report = try ModelVaultBinary.run(["report", "--format", "json"], environment: env, in: work)
+        let compliance = try #require(
+            try JSONSerialization.jsonObject(with: report.stdoutData) as? [String: Any], "\(report.stderr)")
+        let models = compliance["models"] as? [[String: Any]] ?? []
+        let clf = try #require(models.first { $0["reference"] as? String == "clf@1" }, "\(models)")
+        let verification = try #require(clf["lastVerification"] as? [String: Any], "\(clf)")
+        #expect(verification["ok"] as? Bool == true)
+        let findings = compliance["findings"] as? [[String: Any]] ?? []
+        #expect(
+            !findings.contains {
+                $0["kind"] as? String == "unverified-version" && $0["subject"] as? String == "model:clf@1"
+            },
+            "\(findings)")
     }
 }
