@@ -9,7 +9,7 @@ struct ModelCommand: AsyncParsableCommand {
         abstract: "Encrypted, signed, versioned models: push, list, show, pull, verify, alias, import-fernet.",
         subcommands: [
             ModelPush.self, ModelList.self, ModelShow.self, ModelPull.self, ModelVerify.self, ModelAlias.self,
-            ModelImportFernet.self, ModelRescan.self,
+            ModelImportFernet.self, ModelRescan.self, ModelExport.self,
         ])
 }
 
