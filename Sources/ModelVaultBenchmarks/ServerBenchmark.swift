@@ -148,7 +148,8 @@ enum ServerBenchmark {
         try cli(["token", "create", "client", "--expires", "1d", "-o", clientToken.path])
         print(
             String(
-                format: "modelvault: vault, dataset, training, alias, token: %.1f s", -setupStart.timeIntervalSinceNow))
+                format: "modelvault: vault, dataset, \(onnxModel == nil ? "training" : "push"), alias, token: %.1f s",
+                -setupStart.timeIntervalSinceNow))
 
         let server = try BackgroundProcess(
             binary,
