@@ -10,6 +10,9 @@ import SampleData
 /// Needs the release CLI (`swift build -c release`), `wrk`, and an MLServer venv named by
 /// `MODELVAULT_MLSERVER_VENV`. Knobs: `MODELVAULT_BENCH_SECONDS` (30), `MODELVAULT_BENCH_CONNECTIONS` (64),
 /// `MODELVAULT_BENCH_ROWS` (16 rows per request), `MODELVAULT_BENCH_THREADS` (wrk threads, 2).
+///
+/// `MODELVAULT_BENCH_ONNX=1` serves, on the ModelVault side, skl2onnx's export of the very pipeline MLServer
+/// serves (issue #17): the venv then also needs `skl2onnx`.
 enum ServerBenchmark {
     /// What the Lua script's `done()` prints after `WRK_RESULT `.
     struct LoadResult: Decodable {
@@ -38,6 +41,8 @@ enum ServerBenchmark {
         var connections = 64
         var rows = 16
         var threads = 2
+        /// ModelVault serves the ONNX export of MLServer's pipeline instead of a `logistic` it trains.
+        var onnx = false
 
         init() {
             let environment = ProcessInfo.processInfo.environment
@@ -46,6 +51,7 @@ enum ServerBenchmark {
             connections = value("MODELVAULT_BENCH_CONNECTIONS") ?? connections
             rows = value("MODELVAULT_BENCH_ROWS") ?? rows
             threads = value("MODELVAULT_BENCH_THREADS") ?? threads
+            onnx = environment["MODELVAULT_BENCH_ONNX"] == "1"
         }
     }
 
@@ -79,13 +85,21 @@ enum ServerBenchmark {
             print("server: WARNING: a debug build; figures are not comparable (`swift build -c release` first)")
         }
 
+        let venv = mlserverVenv()
+        // The pipeline is fitted (and, for ONNX, exported) first, so both servers serve the same model.
+        let setup = try venv.map { try prepareMLServer($0, onnx: settings.onnx, in: directory) }
+        if settings.onnx && setup == nil {
+            print("server: SKIPPED: MODELVAULT_BENCH_ONNX=1 needs MODELVAULT_MLSERVER_VENV (with skl2onnx)")
+            return
+        }
         let ours = try await runModelVault(
-            modelvault, wrk: wrk, script: script, rows: rows, settings: settings, in: directory)
+            modelvault, wrk: wrk, script: script, rows: rows, settings: settings,
+            onnxModel: settings.onnx ? directory.appendingPathComponent("classifier.onnx") : nil, in: directory)
         var peer: LoadResult?
         var peerName = "MLServer"
-        if let venv = mlserverVenv() {
+        if let venv, let setup {
             let (result, name) = try await runMLServer(
-                venv, wrk: wrk, script: script, rows: rows, settings: settings, in: directory)
+                venv, setup: setup, wrk: wrk, script: script, rows: rows, settings: settings, in: directory)
             peer = result
             peerName = name
         } else {
@@ -101,7 +115,8 @@ enum ServerBenchmark {
     // MARK: - ModelVault
 
     static func runModelVault(
-        _ binary: URL, wrk: URL, script: URL, rows: [[String]], settings: Settings, in directory: URL
+        _ binary: URL, wrk: URL, script: URL, rows: [[String]], settings: Settings, onnxModel: URL?,
+        in directory: URL
     ) async throws -> LoadResult {
         let vault = directory.appendingPathComponent("vault")
         var environment = ProcessInfo.processInfo.environment
@@ -122,14 +137,19 @@ enum ServerBenchmark {
         let setupStart = Date()
         try cli(["init", "-o", adminToken.path], token: false)
         try cli(["data", "add", "breast-cancer", SampleData.breastCancerCSV.path])
-        try cli(["train", "classifier", "--dataset", "breast-cancer", "--label", "benign", "--model", "logistic"])
+        if let onnxModel {
+            try cli(["model", "push", "classifier", onnxModel.path])
+        } else {
+            try cli(["train", "classifier", "--dataset", "breast-cancer", "--label", "benign", "--model", "logistic"])
+        }
         try cli(["model", "alias", "classifier@1", "production"])
         // The load runs as a least-privilege service account: ml-engineer scoped to this model.
         try cli(["user", "add", "client", "--role", "ml-engineer", "--scope", "model:classifier", "--service"])
         try cli(["token", "create", "client", "--expires", "1d", "-o", clientToken.path])
         print(
             String(
-                format: "modelvault: vault, dataset, training, alias, token: %.1f s", -setupStart.timeIntervalSinceNow))
+                format: "modelvault: vault, dataset, \(onnxModel == nil ? "training" : "push"), alias, token: %.1f s",
+                -setupStart.timeIntervalSinceNow))
 
         let server = try BackgroundProcess(
             binary,
@@ -144,10 +164,13 @@ enum ServerBenchmark {
         let line = try await server.waitForOutput(containing: "listening on https://", timeout: .seconds(120))
         guard let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
         else { throw Failure("modelvault serve printed no port") }
-        print("modelvault: serving on https://127.0.0.1:\(port) (TLS, bearer token, audit log on)")
+        print(
+            "modelvault: serving on https://127.0.0.1:\(port) (TLS, bearer token, audit log on)"
+                + (onnxModel == nil ? "" : ", the skl2onnx export of the pipeline"))
 
         let body = directory.appendingPathComponent("modelvault-body.json")
-        try requestBody(rows, outputs: nil).write(to: body, atomically: true, encoding: .utf8)
+        try requestBody(rows, input: onnxModel == nil ? "input" : "X", outputs: nil)
+            .write(to: body, atomically: true, encoding: .utf8)
         return try load(
             "modelvault", wrk: wrk, script: script, url: "https://127.0.0.1:\(port)/v2/models/classifier/infer",
             body: body, token: try readToken(clientToken), settings: settings, server: server)
@@ -155,24 +178,34 @@ enum ServerBenchmark {
 
     // MARK: - MLServer
 
-    static func runMLServer(
-        _ venv: URL, wrk: URL, script: URL, rows: [[String]], settings: Settings, in directory: URL
-    ) async throws -> (LoadResult, String) {
-        struct Setup: Decodable {
-            var port: Int
-            var mlserver: String
-            var sklearn: String
-        }
+    /// What the MLServer setup script prints.
+    struct MLServerSetup: Decodable {
+        var port: Int
+        var mlserver: String
+        var sklearn: String
+    }
+
+    /// Fits the pipeline and writes MLServer's model repository (and with `onnx`, `classifier.onnx` beside it).
+    static func prepareMLServer(_ venv: URL, onnx: Bool, in directory: URL) throws -> MLServerSetup {
         let repository = directory.appendingPathComponent("mlserver")
         let python = venv.appendingPathComponent("bin/python")
         let setupScript = directory.appendingPathComponent("mlserver_setup.py")
         try mlserverSetupScript.write(to: setupScript, atomically: true, encoding: .utf8)
+        var arguments = [setupScript.path, SampleData.breastCancerCSV.path, "benign", repository.path]
+        if onnx { arguments.append(directory.appendingPathComponent("classifier.onnx").path) }
         let output = try runChecked(
-            python, [setupScript.path, SampleData.breastCancerCSV.path, "benign", repository.path],
-            environment: ProcessInfo.processInfo.environment, in: directory)
+            python, arguments, environment: ProcessInfo.processInfo.environment, in: directory)
         guard let json = output.split(separator: "\n").last,
-            let setup = try? JSONDecoder().decode(Setup.self, from: Data(json.utf8))
+            let setup = try? JSONDecoder().decode(MLServerSetup.self, from: Data(json.utf8))
         else { throw Failure("the MLServer setup script printed no settings") }
+        return setup
+    }
+
+    static func runMLServer(
+        _ venv: URL, setup: MLServerSetup, wrk: URL, script: URL, rows: [[String]], settings: Settings,
+        in directory: URL
+    ) async throws -> (LoadResult, String) {
+        let repository = directory.appendingPathComponent("mlserver")
         let name = "MLServer \(setup.mlserver)"
         print("mlserver: \(name), scikit-learn \(setup.sklearn), StandardScaler + LogisticRegression(max_iter=1000)")
 
@@ -186,7 +219,8 @@ enum ServerBenchmark {
         print("mlserver: serving on http://127.0.0.1:\(setup.port) (plain HTTP, no auth, access log off)")
 
         let body = directory.appendingPathComponent("mlserver-body.json")
-        try requestBody(rows, outputs: ["predict_proba", "predict"]).write(to: body, atomically: true, encoding: .utf8)
+        try requestBody(rows, input: "input", outputs: ["predict_proba", "predict"])
+            .write(to: body, atomically: true, encoding: .utf8)
         let result = try load(
             "mlserver", wrk: wrk, script: script, url: "http://127.0.0.1:\(setup.port)/v2/models/classifier/infer",
             body: body, token: nil, settings: settings, server: server)
@@ -244,9 +278,9 @@ enum ServerBenchmark {
     }
 
     /// An OIP v2 request: one FP32 input of nested rows; `outputs` names the outputs to request (nil: all).
-    static func requestBody(_ rows: [[String]], outputs: [String]?) -> String {
+    static func requestBody(_ rows: [[String]], input: String, outputs: [String]?) -> String {
         let data = rows.map { "[" + $0.joined(separator: ",") + "]" }.joined(separator: ",")
-        var json = #"{"inputs":[{"name":"input","shape":["# + "\(rows.count),\(rows.first?.count ?? 0)"
+        var json = #"{"inputs":[{"name":""# + input + #"","shape":["# + "\(rows.count),\(rows.first?.count ?? 0)"
         json += #"],"datatype":"FP32","data":["# + data + "]}]"
         if let outputs {
             json += #","outputs":["# + outputs.map { #"{"name":""# + $0 + #""}"# }.joined(separator: ",") + "]"
@@ -462,6 +496,10 @@ enum ServerBenchmark {
         with open(os.path.join(directory, "settings.json"), "w") as f:
             json.dump({"debug": False, "host": "127.0.0.1", "http_port": ports[0], "grpc_port": ports[1],
                        "metrics_port": ports[2]}, f)
+        if len(sys.argv) > 4:
+            from skl2onnx import to_onnx
+            with open(sys.argv[4], "wb") as f:
+                f.write(to_onnx(model, x[:1].astype(np.float32)).SerializeToString())
         print(json.dumps({"port": ports[0], "mlserver": mlserver.__version__, "sklearn": sklearn.__version__}))
         """#
 }

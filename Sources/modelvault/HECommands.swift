@@ -77,6 +77,9 @@ struct HEResultHeader: Codable {
     /// The fingerprint of the evaluation keys the result was computed with (`HEFiles.keyFingerprint`), so the
     /// data owner's `he decrypt` refuses a result meant for another key instead of printing noise as predictions.
     var keyFingerprint: String?
+    /// How the scores become probabilities; `nil` (results of built-in models, and older results): sigmoid for
+    /// one score, softmax for several.
+    var transform: ScoreTransform?
 }
 
 /// `modelvault he params`.
@@ -207,8 +210,9 @@ struct HEEncrypt: AsyncParsableCommand {
             query = try client.encrypt(rows: standardized, for: try described.shapeModel())
         } else {
             let reference = try ModelReference(parsing: model ?? "")
-            let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)
-            query = try client.encrypt(rows: try trained.standardizedRows(csv: rows), for: try trained.privateModel())
+            let subject = try PrivateInferenceSubject(
+                files: try await options.open().privateInferenceModel(reference), reference: reference)
+            query = try client.encrypt(rows: try subject.standardizedRows(csv: rows), for: subject.model)
         }
         try AtomicFile.write(Data(client.context.serialize(query)), to: HEFiles.url(output))
         progress("encrypted \(query.rowCount) rows in \(query.ciphertexts.count) ciphertexts")
@@ -257,13 +261,14 @@ struct HEInfer: AsyncParsableCommand {
             relinearization: sections[1].isEmpty
                 ? nil : try context.deserializeRelinearizationKey([UInt8](sections[1])))
         let query = try context.deserializeQuery([UInt8](try HEFiles.read(HEFiles.url(self.query), "the query")))
-        let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)
-        let result = try PrivateInferenceServer.evaluate(
-            query, model: try trained.privateModel(), keys: keys, context: context)
+        let subject = try PrivateInferenceSubject(
+            files: try await options.open().privateInferenceModel(reference), reference: reference)
+        let result = try PrivateInferenceServer.evaluate(query, model: subject.model, keys: keys, context: context)
         let header = try JSONEncoder().encode(
             HEResultHeader(
-                model: reference.description, labelNames: trained.config.labelNames,
-                keyFingerprint: HEFiles.keyFingerprint(evaluationKeys: sections)))
+                model: reference.description, labelNames: subject.labelNames,
+                keyFingerprint: HEFiles.keyFingerprint(evaluationKeys: sections),
+                transform: subject.transform == .builtIn ? nil : subject.transform))
         try AtomicFile.write(
             HEFiles.pack(HEFiles.resultMagic, [header, Data(context.serialize(result))]), to: HEFiles.url(output))
         progress("scored \(result.rowCount) encrypted rows")
@@ -307,9 +312,15 @@ struct HEDecrypt: AsyncParsableCommand {
                 "the result \(result) was computed for another key pair, not the one in \(keys)", status: .invalidInput)
         }
         let scores = try client.decrypt(try client.context.deserializeResult([UInt8](sections[1])))
+        let transform = header.transform ?? .builtIn
+        if transform == .regression {
+            let text = CSVTable(header: ["prediction"], rows: scores.map { ["\($0.first ?? .nan)"] }).text()
+            try write(text)
+            return
+        }
         var rows: [[String]] = []
         for row in scores {
-            let probabilities = probabilities(fromScores: row)
+            let probabilities = transform.apply(row)
             guard probabilities.count == header.labelNames.count else {
                 throw CLIError("the result's scores do not match its label names")
             }
@@ -317,6 +328,10 @@ struct HEDecrypt: AsyncParsableCommand {
             rows.append([header.labelNames[best]] + probabilities.map { "\(Float($0))" })
         }
         let text = CSVTable(header: ["prediction"] + header.labelNames.map { "p_\($0)" }, rows: rows).text()
+        try write(text)
+    }
+
+    private func write(_ text: String) throws {
         if let output {
             try AtomicFile.write(Data(text.utf8), to: HEFiles.url(output))
         } else {

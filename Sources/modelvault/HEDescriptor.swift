@@ -15,7 +15,7 @@ struct HEDescriptor: Codable, Equatable {
     var format: Int
     /// The exact version (`NAME@V`) the descriptor was made from.
     var model: String
-    /// `logistic` or `he-mlp`.
+    /// `logistic`, `he-mlp` or `onnx-linear`.
     var kind: String
     var featureNames: [String]
     var labelNames: [String]
@@ -30,15 +30,15 @@ struct HEDescriptor: Codable, Equatable {
     /// (`CKKSContext.inputBound(for:)`). `nil` in a descriptor exported before it was declared: refused.
     var inputBound: Double?
 
-    init(model: String, trained: TrainedModel, privateModel: PrivateModel) {
+    init(model: String, subject: PrivateInferenceSubject) {
         self.format = Self.currentFormat
         self.model = model
-        self.kind = trained.config.kind.rawValue
-        self.featureNames = trained.config.featureNames
-        self.labelNames = trained.config.labelNames
-        self.standardization = trained.config.standardization
-        self.classCount = privateModel.classCount
-        if case .squareMLP(let mlp) = privateModel { self.hiddenCount = mlp.hiddenCount }
+        self.kind = subject.kind
+        self.featureNames = subject.featureNames
+        self.labelNames = subject.labelNames
+        self.standardization = subject.standardization
+        self.classCount = subject.model.classCount
+        if case .squareMLP(let mlp) = subject.model { self.hiddenCount = mlp.hiddenCount }
     }
 
     /// The smallest input bound over the parameter sets that can run `model` (the data owner picks the set).
@@ -69,7 +69,7 @@ struct HEDescriptor: Codable, Equatable {
             let mean = Double(standardization.mean[column])
             let spread = inputBound * Double(standardization.std[column])
             throw CLIError(
-                "row \(index + 1): \(featureNames[column]) is outside the range the model accepts ("
+                "row \(index + 1): \(column < featureNames.count ? featureNames[column] : "column \(column + 1)") is outside the range the model accepts ("
                     + "\(Self.format(mean - spread)) to \(Self.format(mean + spread)), from the descriptor \(path))",
                 status: .invalidInput)
         }
@@ -87,7 +87,10 @@ struct HEDescriptor: Codable, Equatable {
                 "the model descriptor \(path) has format \(descriptor.format); this modelvault reads up to "
                     + "\(currentFormat)", status: .invalidInput)
         }
-        let features = descriptor.featureNames.count
+        // An ONNX model may name no features: the CSV's columns are then taken in header order.
+        let features =
+            descriptor.featureNames.isEmpty && descriptor.kind == "onnx-linear"
+            ? descriptor.standardization.mean.count : descriptor.featureNames.count
         guard features > 0, descriptor.standardization.mean.count == features,
             descriptor.standardization.std.count == features, descriptor.classCount > 0,
             descriptor.classCount <= 1024, (descriptor.hiddenCount ?? 1) > 0, (descriptor.hiddenCount ?? 1) <= 4096
@@ -98,9 +101,9 @@ struct HEDescriptor: Codable, Equatable {
     /// A model of the descriptor's shape with zero weights: enough to lay out and range-check the query (the
     /// encoder's bound on each value); the weights stay with the model owner.
     func shapeModel() throws -> PrivateModel {
-        let features = featureNames.count
+        let features = standardization.mean.count
         switch (kind, hiddenCount) {
-        case ("logistic", nil):
+        case ("logistic", nil), ("onnx-linear", nil):
             return .linear(
                 try LinearModel(
                     weights: Array(repeating: Array(repeating: 0, count: features), count: classCount),
@@ -119,12 +122,8 @@ struct HEDescriptor: Codable, Equatable {
 
     /// The standardised rows of a CSV, columns matched by name (the model's feature order).
     func standardizedRows(csv data: Data) throws -> [[Double]] {
-        let raw = try CSVTable.parse(data).numericColumns(featureNames)
-        let standardized = standardization.apply(to: raw)
-        let width = featureNames.count
-        return (0..<raw.shape[0]).map { row in
-            standardized.scalars[(row * width)..<((row + 1) * width)].map(Double.init)
-        }
+        try PrivateInferenceSubject.standardizedRows(
+            csv: data, featureNames: featureNames, standardization: standardization)
     }
 }
 
@@ -147,10 +146,10 @@ struct HEExportDescriptor: AsyncParsableCommand {
 
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
-        let trained = try trainedModel(try await options.open().privateInferenceModel(reference), reference)
-        let privateModel = try trained.privateModel()
-        var descriptor = HEDescriptor(model: reference.description, trained: trained, privateModel: privateModel)
-        descriptor.inputBound = try HEDescriptor.inputBound(for: privateModel)
+        let subject = try PrivateInferenceSubject(
+            files: try await options.open().privateInferenceModel(reference), reference: reference)
+        var descriptor = HEDescriptor(model: reference.description, subject: subject)
+        descriptor.inputBound = try HEDescriptor.inputBound(for: subject.model)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(try encoder.encode(descriptor), to: HEFiles.url(output))

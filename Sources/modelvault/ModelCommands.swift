@@ -6,10 +6,10 @@ import Vault
 struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
-        abstract: "Encrypted, signed, versioned models: push, list, show, pull, verify, alias, import-fernet.",
+        abstract: "Encrypted, signed, versioned models: push, list, show, pull, verify, alias, import-fernet, export.",
         subcommands: [
             ModelPush.self, ModelList.self, ModelShow.self, ModelPull.self, ModelVerify.self, ModelAlias.self,
-            ModelImportFernet.self, ModelRescan.self,
+            ModelImportFernet.self, ModelRescan.self, ModelExport.self,
         ])
 }
 

@@ -23,16 +23,6 @@ extension TrainedModel {
         }
     }
 
-    /// Standardised feature rows of a CSV (columns matched by name), as the model's first layer sees them.
-    func standardizedRows(csv data: Data) throws -> [[Double]] {
-        let raw = try CSVTable.parse(data).numericColumns(config.featureNames)
-        let standardized = config.standardization.apply(to: raw)
-        let width = config.featureNames.count
-        return (0..<raw.shape[0]).map { row in
-            standardized.scalars[(row * width)..<((row + 1) * width)].map(Double.init)
-        }
-    }
-
     /// Dense weights ([inputs, outputs] row-major) as one row per output, plus the bias.
     private static func rows(of layer: Dense) -> ([[Double]], [Double]) {
         let inputs = layer.weight.shape[0]

@@ -33,6 +33,19 @@ public enum TestONNXModels {
         return (probabilities, probabilities.map { $0[1] > $0[0] ? 1 : 0 })
     }
 
+    /// `probabilities = Softmax(Relu(input · W + b))` with the classifier's W and b: not linear in its input.
+    public static var reluClassifier: [UInt8] {
+        model(
+            nodes: [
+                node("Gemm", ["input", "W", "b"], ["scores"], name: "gemm"),
+                node("Relu", ["scores"], ["rectified"], name: "relu"),
+                node("Softmax", ["rectified"], ["probabilities"], name: "softmax", attributes: [int("axis", 1)]),
+            ],
+            initializers: [floats("W", [2, 2], [1, -1, 2, 0.5]), floats("b", [2], [0.25, -0.25])],
+            inputs: [value("input", 1, [nil, 2])],
+            outputs: [value("probabilities", 1, [nil, 2])])
+    }
+
     /// `y = ConstantOfShape(n)`: the request chooses how much the model allocates (INT64 `[1]` in, FP32 out).
     public static var requestSizedAllocation: [UInt8] {
         model(
