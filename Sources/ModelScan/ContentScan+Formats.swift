@@ -294,9 +294,9 @@ extension ContentScan {
     /// walker reads it (compact or dense storage, inline or committed datatype) and the JSON is checked like a
     /// Keras v3 config. Fail closed: whatever the walker cannot read is a high finding, never a pass. A
     /// JSON-aware byte search then looks for a Lambda the walker could not reach; it can only add findings.
-    func scanHDF5(_ source: ByteSource) throws {
+    func scanHDF5(_ source: ByteSource, superblockOffset: UInt64 = 0) throws {
         findings.recognised("hdf5")
-        var walker = HDF5Walker(source: source)
+        var walker = HDF5Walker(source: source, superblockOffset: superblockOffset)
         do {
             for attribute in try walker.rootStringAttributes()
             where attribute.name == "model_config" || attribute.name == "training_config" {

@@ -28,6 +28,8 @@ struct HDF5Walker {
     static let maxTreeDepth = 8
 
     let source: ByteSource
+    /// Where the superblock is: 0, or past a user block (512, 1024, 2048, ... bytes), as libhdf5 looks for it.
+    let superblockOffset: UInt64
     private var offsetSize = 8
     private var lengthSize = 8
     private var base: UInt64 = 0
@@ -37,8 +39,9 @@ struct HDF5Walker {
     private var messageBytes = 0
     private var treeNodes = 0
 
-    init(source: ByteSource) {
+    init(source: ByteSource, superblockOffset: UInt64 = 0) {
         self.source = source
+        self.superblockOffset = superblockOffset
     }
 
     // MARK: - Reading
@@ -186,34 +189,35 @@ struct HDF5Walker {
         return result
     }
 
-    /// The root group's object header address, from a version 0–3 superblock at offset 0.
+    /// The root group's object header address, from a version 0–3 superblock at `superblockOffset` (addresses are
+    /// relative to its base address, which is the superblock's own offset in a file with a user block).
     private mutating func superblock() throws -> UInt64 {
-        let head = try bytes(0, 9)
+        let head = try bytes(superblockOffset, 9)
         guard head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) else {
             throw Failure.malformed("no HDF5 signature")
         }
         switch head[8] {
         case 0, 1:
-            let fixed = try bytes(0, 24)
+            let fixed = try bytes(superblockOffset, 24)
             offsetSize = Int(fixed[13])
             lengthSize = Int(fixed[14])
             guard [2, 4, 8].contains(offsetSize), [2, 4, 8].contains(lengthSize) else {
                 throw Failure.malformed("offset or length sizes the format does not allow")
             }
             var cursor = head[8] == 1 ? 28 : 24
-            let addresses = try bytes(UInt64(cursor), 4 * offsetSize + 2 * offsetSize)
+            let addresses = try bytes(try Self.add(superblockOffset, UInt64(cursor)), 6 * offsetSize)
             base = Self.uint(addresses, 0, offsetSize)
             // Base, free-space, end-of-file and driver addresses, then the root entry: link name offset, header.
             cursor = 5 * offsetSize
             return try absolute(Self.uint(addresses, cursor, offsetSize))
         case 2, 3:
-            let fixed = try bytes(0, 12)
+            let fixed = try bytes(superblockOffset, 12)
             offsetSize = Int(fixed[9])
             lengthSize = Int(fixed[10])
             guard [2, 4, 8].contains(offsetSize), [2, 4, 8].contains(lengthSize) else {
                 throw Failure.malformed("offset or length sizes the format does not allow")
             }
-            let addresses = try bytes(12, 4 * offsetSize)
+            let addresses = try bytes(try Self.add(superblockOffset, 12), 4 * offsetSize)
             base = Self.uint(addresses, 0, offsetSize)
             return try absolute(Self.uint(addresses, 3 * offsetSize, offsetSize))
         default:

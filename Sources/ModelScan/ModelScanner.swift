@@ -77,6 +77,9 @@ final class ContentScan {
         // Protobuf is recognised by structure, not by a magic number, so it is checked for every file: a file that
         // also parses as another format (a polyglot) is scanned both ways.
         let protobuf = try Self.protobufCandidates(source)
+        // libhdf5 finds a superblock after a user block too (at 512, 1024, 2048, ... bytes): h5py opens such a file
+        // whatever comes first, so it is walked as well.
+        let userBlockHDF5 = starts(Self.hdf5Signature) ? nil : try Self.hdf5SuperblockAfterUserBlock(source)
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
             guard depth < Self.maxDepth else {
                 findings.add(
@@ -88,7 +91,7 @@ final class ContentScan {
             try scanNpy(source)
         } else if starts(Array("GGUF".utf8)) {
             try scanGGUF(source)
-        } else if starts([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) {
+        } else if starts(Self.hdf5Signature) {
             try scanHDF5(source)
         } else if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
             // Before tar: a pickle can carry "ustar" at offset 257 inside a string and still load as a pickle.
@@ -99,9 +102,12 @@ final class ContentScan {
             try scanSafetensors(source)
         } else if depth == 0, head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 {
             try scanZlib(source, depth: depth)
-        } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.startsProtocol0(head[0]) {
-            try trialPickle(source, depth: depth, nameHint: nameHint, reportsUnrecognised: protobuf == nil)
-        } else if protobuf != nil {
+        } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.isOpcode(head[0]) {
+            // Any opcode can start a pickle (protocol 0 and 1 have no PROTO; `M`, `C`, `P` are valid first opcodes).
+            try trialPickle(
+                source, depth: depth, nameHint: nameHint,
+                reportsUnrecognised: protobuf == nil && userBlockHDF5 == nil)
+        } else if protobuf != nil || userBlockHDF5 != nil {
             // Scanned below.
         } else if head[0] == 0x08, source.size > Self.maxProtobufSize, depth == 0 {
             findings.recognised("unknown")
@@ -114,6 +120,20 @@ final class ContentScan {
         if let protobuf {
             for kind in protobuf.kinds { scanProtobufModel(protobuf.bytes, kind: kind) }
         }
+        if let userBlockHDF5 { try scanHDF5(source, superblockOffset: userBlockHDF5) }
+    }
+
+    static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// The offset of an HDF5 superblock signature at 512, 1024, 2048, ... bytes, as libhdf5 searches; nil if none.
+    static func hdf5SuperblockAfterUserBlock(_ source: ByteSource) throws -> UInt64? {
+        var offset: UInt64 = 512
+        while offset <= source.size, source.size - offset >= 8 {
+            if try source.read(at: offset, count: 8) == hdf5Signature { return offset }
+            guard offset < 1 << 62 else { return nil }
+            offset *= 2
+        }
+        return nil
     }
 
     /// The protobuf models `source` parses as, with its bytes; nil when it is none (or too large to decode).
@@ -154,25 +174,28 @@ final class ContentScan {
         return true
     }
 
-    /// Extensions of model formats: a file named so whose content matches none of them is refused (fail closed),
-    /// since a loader chosen by the name may still read it. `.bin` is also raw tensor data (ONNX external data),
-    /// so it is only medium.
-    static let modelExtensions: Set<String> = [
-        "onnx", "pb", "pt", "pth", "ckpt", "h5", "hdf5", "keras", "pkl", "pickle", "joblib", "npy", "npz", "gguf",
-        "safetensors",
+    /// Extensions whose loaders parse content that has no magic number (pickle, protobuf), where the scanner's
+    /// recognition is structural: such a file whose content matches no format is refused (fail closed).
+    static let codeModelExtensions: Set<String> = ["onnx", "pb", "pt", "pth", "ckpt", "pkl", "pickle", "joblib"]
+    /// Extensions of formats whose loaders need a magic number or fixed structure the scanner checks exactly, and
+    /// `.bin` (also raw tensor data, such as ONNX external data): unrecognised content there cannot load as the
+    /// format, so it is medium (the strict policy refuses it).
+    static let magicModelExtensions: Set<String> = [
+        "bin", "h5", "hdf5", "keras", "npy", "npz", "gguf", "safetensors",
     ]
 
-    /// The finding for top-level content that matches no format: high when the file's name or its first byte
-    /// (a protobuf field 1 varint, as ONNX and SavedModel files start) claims a model format, low otherwise.
+    /// The finding for top-level content that matches no format: high when the file's name claims a pickle or
+    /// protobuf model or the content starts like a protobuf model (a field 1 varint, byte 0x08); medium for the
+    /// other model extensions; low otherwise (json, txt, md, tokenizer files).
     private func unrecognised(_ head: [UInt8]) {
         findings.recognised("unknown")
         let base = (fileName as NSString).lastPathComponent
         let suffix = (base as NSString).pathExtension.lowercased()
-        if Self.modelExtensions.contains(suffix) || head.first == 0x08 {
+        if Self.codeModelExtensions.contains(suffix) || head.first == 0x08 {
             findings.add(
                 "format.unrecognised-model", .high, at: 0, subject: String(base.prefix(200)),
                 "named or shaped like a model, but the content matches no model format the scanner knows")
-        } else if suffix == "bin" {
+        } else if Self.magicModelExtensions.contains(suffix) {
             findings.add(
                 "format.unrecognised-model", .medium, at: 0, subject: String(base.prefix(200)),
                 "named like a model (or raw tensor data), but the content matches no model format the scanner knows")
@@ -271,6 +294,4 @@ enum PickleOpcodes {
 
     static func isOpcode(_ byte: UInt8) -> Bool { table[Int(byte)] }
 
-    /// Bytes a protocol 0 or 1 pickle plausibly starts with.
-    static func startsProtocol0(_ byte: UInt8) -> Bool { Array("(]}).cNIJKLSVXUTFG".utf8).contains(byte) }
 }

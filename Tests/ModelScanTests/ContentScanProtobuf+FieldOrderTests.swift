@@ -89,30 +89,4 @@ import Testing
         #expect(bytes.first == 0x28)  // "(", a protocol 0 pickle's MARK
         #expect(scan(bytes).has("savedmodel.python-op"))
     }
-
-    /// Fail closed: content that matches no format is high when the file's name claims a model format or the
-    /// content starts like a protobuf model; ordinary side files stay low, `.bin` (also raw tensor data) medium.
-    @Test func unrecognisedContentNamedLikeAModelIsHigh() {
-        let garbage = Array("this is not any model format at all".utf8)
-        for name in [
-            "model.onnx", "saved_model.pb", "w.pt", "w.pth", "w.ckpt", "m.h5", "m.keras", "m.pkl", "m.joblib", "a.npy",
-            "a.npz", "m.gguf", "m.safetensors", "dir/MODEL.ONNX",
-        ] {
-            let report = ModelScanner().scan(bytes: garbage, name: name)
-            #expect(report.has("format.unrecognised-model"), "\(name): \(report.findings)")
-            #expect(report.isRefusedByDefault, "\(name)")
-        }
-        for name in ["config.json", "README.md", "tokenizer.json", "vocab.txt", "merges.txt", "notes"] {
-            let report = ModelScanner().scan(bytes: garbage, name: name)
-            #expect(report.has("format.unrecognised"), "\(name): \(report.findings)")
-            #expect(report.findings.allSatisfy { $0.severity == .low }, "\(name): \(report.findings)")
-        }
-        let bin = ModelScanner().scan(bytes: garbage, name: "weights.bin")
-        #expect(bin.findings.map(\.severity) == [.medium], "\(bin.findings)")
-        #expect(!bin.isRefusedByDefault)
-        #expect(!bin.refused(by: .strict).isEmpty)
-        // A truncated protobuf model (first byte 0x08) under any name.
-        let cut = Array((Self.varint(1, 1) + Self.pyFuncMetaGraph).dropLast(3))
-        #expect(ModelScanner().scan(bytes: cut, name: "blob").isRefusedByDefault)
-    }
 }
