@@ -556,11 +556,8 @@ struct HDF5Walker {
                 }
                 return try bytes(cursor + UInt64(objectHead), Int(length))
             }
-            let (padded, o1) = length.addingReportingOverflow(7)
-            guard !o1 else { throw Failure.malformed("a global heap object size overflows") }
-            let (next, o2) = cursor.addingReportingOverflow(UInt64(objectHead) + (padded & ~7))
-            guard !o2 else { throw Failure.malformed("a global heap object size overflows") }
-            cursor = next
+            let padded = try Self.add(length, 7) & ~7
+            cursor = try Self.add(cursor, try Self.add(UInt64(objectHead), padded))
         }
         throw Failure.malformed("a global heap object that does not exist")
     }
