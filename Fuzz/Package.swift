@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "fuzz-ckks", targets: ["FuzzCKKS"]),
         .executable(name: "fuzz-signed-note", targets: ["FuzzSignedNote"]),
         .executable(name: "fuzz-model-signing", targets: ["FuzzModelSigning"]),
+        .executable(name: "fuzz-hdf5", targets: ["FuzzHDF5"]),
     ],
     dependencies: [
         .package(name: modelVault, path: ".."),
@@ -61,5 +62,7 @@ let package = Package(
             dependencies: [
                 .product(name: "ModelSigning", package: modelVault), .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        // The model scanner on a legacy Keras .h5: the bounded HDF5 walker and the Keras config checks.
+        .executableTarget(name: "FuzzHDF5", dependencies: [.product(name: "ModelScan", package: modelVault)]),
     ]
 )

@@ -14,7 +14,7 @@
 #               the smallest inputs of that set, up to KB kilobytes in all
 #   -k KB       the size cap for -m (default 24)
 #   TARGET      pickle zip onnx age age-armor safetensors model-config csv oip ckks signed-note model-signing
-#               (default: all)
+#               hdf5 (default: all)
 #
 # New inputs go to a scratch corpus (Fuzz/.work/TARGET), never into Fuzz/Corpus; a crash, leak, timeout (10 s per
 # input) or RSS past 2 GiB stops the run with its input saved as Fuzz/.work/TARGET-crash-* and a non-zero exit.
@@ -39,7 +39,7 @@ done
 shift $((OPTIND - 1))
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(pickle zip onnx age age-armor safetensors model-config csv oip ckks signed-note
-    model-signing)
+    model-signing hdf5)
 flags=(-c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -g)
 if [ $build = 1 ]; then for target in "${targets[@]}"; do swift build "${flags[@]}" --product "fuzz-$target"; done; fi
 # (-B: the path without asking SwiftPM, which would wait for another build's lock.)

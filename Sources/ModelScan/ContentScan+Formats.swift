@@ -290,23 +290,26 @@ extension ContentScan {
 
     // MARK: - HDF5 (legacy Keras .h5)
 
-    /// Legacy Keras `.h5`: the `model_config` attribute is JSON stored uncompressed; look for Lambda layers in a
-    /// bounded streaming pass (not a full HDF5 walker).
-    func scanHDF5(_ source: ByteSource) throws {
+    /// Legacy Keras `.h5`: the root group's `model_config` (and `training_config`) attribute is JSON; the bounded
+    /// walker reads it (compact or dense storage, inline or committed datatype) and the JSON is checked like a
+    /// Keras v3 config. Fail closed: whatever the walker cannot read is a high finding, never a pass. A
+    /// JSON-aware byte search then looks for a Lambda the walker could not reach; it can only add findings.
+    func scanHDF5(_ source: ByteSource, superblockOffset: UInt64 = 0) throws {
         findings.recognised("hdf5")
-        var walker = HDF5Walker(source: source)
+        var walker = HDF5Walker(source: source, superblockOffset: superblockOffset)
         do {
             for attribute in try walker.rootStringAttributes()
             where attribute.name == "model_config" || attribute.name == "training_config" {
                 findings.recognised("keras-h5")
-                try findings.inMember(attribute.name) {
-                    try scanKerasConfig(ByteSource(bytes: attribute.value))
+                guard let value = attribute.value else {
+                    findings.add(
+                        "hdf5.config-not-string", .high, at: nil, subject: attribute.name,
+                        "a Keras config attribute whose type is not a string the scanner can read")
+                    continue
                 }
-            }
-            if walker.hasDenseAttributes {
-                findings.add(
-                    "hdf5.dense-attributes", .medium, at: nil, subject: "root group",
-                    "attributes kept in dense storage (a fractal heap) are not examined; a byte search stands in")
+                try findings.inMember(attribute.name) {
+                    try scanKerasConfig(ByteSource(bytes: value))
+                }
             }
         } catch let failure as HDF5Walker.Failure {
             let why: String
@@ -314,37 +317,88 @@ extension ContentScan {
             case .malformed(let text), .unsupported(let text): why = text
             }
             findings.add(
-                "hdf5.unreadable", .medium, at: nil, subject: why,
-                "the HDF5 structure could not be walked; a byte search for Lambda layers stands in")
+                "hdf5.unreadable", .high, at: nil, subject: why,
+                "the HDF5 structure could not be walked, so a Lambda layer could hide in it")
         }
         if findings.findings.contains(where: { $0.rule == "keras.lambda" }) { return }
-        let needles = [Array(#""class_name": "Lambda""#.utf8), Array(#""class_name":"Lambda""#.utf8)]
-        let overlap = 32
+        if let offset = try Self.findJSONLambda(source) {
+            findings.add(
+                "keras.lambda", .critical, at: offset, subject: "model_config: Lambda",
+                "a Lambda layer carries Python bytecode that runs when loaded")
+        }
+    }
+
+    /// The offset of a JSON `"class_name"` key whose value is `"Lambda"`, or of a `"__lambda__"` string, anywhere
+    /// in `source`: whitespace between the tokens and JSON escapes inside them are allowed, as a JSON parser allows
+    /// them. Read in chunks that overlap by `overlap` bytes; a match spread wider than that is not found.
+    static func findJSONLambda(_ source: ByteSource) throws -> UInt64? {
+        let overlap = 4096
         var offset: UInt64 = 0
         var carry = [UInt8]()
         while offset < source.size {
             let chunk = try source.read(at: offset, count: 1 << 20)
             if chunk.isEmpty { break }
             let window = carry + chunk
-            for needle in needles {
-                if let hit = Self.find(needle, in: window) {
-                    findings.add(
-                        "keras.lambda", .critical, at: offset - UInt64(carry.count) + UInt64(hit),
-                        subject: "model_config: Lambda", "a Lambda layer carries Python bytecode that runs when loaded")
-                    return
-                }
-            }
+            if let hit = jsonLambda(in: window) { return offset - UInt64(carry.count) + UInt64(hit) }
             carry = Array(window.suffix(overlap))
             offset += UInt64(chunk.count)
         }
+        return nil
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+    /// A JSON string token starting at the quote at `start`: its decoded text (escapes resolved) and the index
+    /// after its closing quote; nil when it is longer than `limit` bytes, cut, or holds an invalid escape.
+    static func jsonString(_ bytes: [UInt8], at start: Int, limit: Int = 96) -> (text: [UInt8], end: Int)? {
+        var index = start + 1
+        var text: [UInt8] = []
+        while index < bytes.count, index - start <= limit {
+            let byte = bytes[index]
+            if byte == 0x22 { return (text, index + 1) }
+            if byte == 0x5C {
+                guard index + 1 < bytes.count else { return nil }
+                let escape = bytes[index + 1]
+                switch escape {
+                case 0x75:  // \uXXXX: only the ASCII range matters for the names looked for
+                    guard index + 6 <= bytes.count,
+                        let code = UInt32(String(decoding: bytes[index + 2..<index + 6], as: UTF8.self), radix: 16)
+                    else { return nil }
+                    text.append(code < 0x80 ? UInt8(code) : 0xFF)
+                    index += 6
+                case 0x22, 0x5C, 0x2F: text.append(escape); index += 2
+                case 0x62, 0x66, 0x6E, 0x72, 0x74: text.append(0x01); index += 2
+                default: return nil
+                }
+            } else {
+                text.append(byte)
+                index += 1
+            }
+        }
+        return nil
+    }
+
+    static func jsonLambda(in window: [UInt8]) -> Int? {
+        let className = Array("class_name".utf8)
+        let lambda = Array("Lambda".utf8)
+        let dunder = Array("__lambda__".utf8)
+        func skipSpace(_ at: Int) -> Int {
+            var index = at
+            while index < window.count, [0x20, 0x09, 0x0A, 0x0D].contains(window[index]) { index += 1 }
+            return index
+        }
         var index = 0
-        while index <= haystack.count - needle.count {
-            if haystack[index] == first, Array(haystack[index..<index + needle.count]) == needle { return index }
-            index += 1
+        while index < window.count {
+            guard let quote = window[index...].firstIndex(of: 0x22) else { return nil }
+            index = quote + 1
+            guard let key = jsonString(window, at: quote) else { continue }
+            if key.text == dunder { return quote }
+            guard key.text == className else { continue }
+            let colon = skipSpace(key.end)
+            guard colon < window.count, window[colon] == 0x3A else { continue }
+            let value = skipSpace(colon + 1)
+            guard value < window.count, window[value] == 0x22, let name = jsonString(window, at: value) else {
+                continue
+            }
+            if name.text == lambda || name.text == dunder { return quote }
         }
         return nil
     }

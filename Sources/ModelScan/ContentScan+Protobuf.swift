@@ -21,22 +21,46 @@ extension ContentScan {
         case savedModel
     }
 
-    /// Whether the whole file parses as a ModelProto (field 1 a varint, a graph in field 7) or a SavedModel (field 1
-    /// a varint, meta graphs in field 2 and nothing else); nil for anything else.
-    static func protobufModel(_ bytes: [UInt8]) -> ProtobufModel? {
+    /// The protobuf models the whole file can be, by a structural parse in any field order, with default-valued
+    /// fields omitted and unknown fields allowed (as protobuf parsers accept them):
+    /// - ONNX `ModelProto`: a `graph` (field 7) that parses as a message;
+    /// - TensorFlow `SavedModel`: `meta_graphs` (field 2), each parsing as a `MetaGraphDef` whose `graph_def`
+    ///   (field 2) parses as a message, and `saved_model_schema_version` (field 1), when present, a varint.
+    /// A file can be both (an unknown field 7 in a SavedModel): then it is scanned as both, so an unknown field
+    /// never hides the other reading. Empty for anything else.
+    static func protobufModels(_ bytes: [UInt8]) -> [ProtobufModel] {
         var reader = ProtobufReader(bytes)
-        var numbers = Set<Int>()
-        var firstIsVarint = false
+        var graphs: [ProtobufField] = []
+        var metaGraphs: [ProtobufField] = []
+        var versionIsVarint = true
         do {
             while let field = try reader.next() {
-                if numbers.isEmpty, field.number == 1, case .varint = field.value { firstIsVarint = true }
-                numbers.insert(field.number)
+                switch (field.number, field.value) {
+                case (7, .lengthDelimited): graphs.append(field)
+                case (2, .lengthDelimited): metaGraphs.append(field)
+                case (1, .varint): break
+                case (1, _): versionIsVarint = false
+                default: break
+                }
             }
-        } catch { return nil }
-        guard firstIsVarint else { return nil }
-        if numbers.contains(7) { return .onnx }
-        if numbers.contains(2), numbers.isSubset(of: [1, 2]) { return .savedModel }
-        return nil
+        } catch { return [] }
+        func parses(_ reader: ProtobufReader, _ field: ProtobufField, inner: Int? = nil) -> Bool {
+            guard var message = try? reader.message(field) else { return false }
+            do {
+                while let part = try message.next() {
+                    if let inner, part.number == inner {
+                        guard case .lengthDelimited = part.value, parses(message, part) else { return false }
+                    }
+                }
+            } catch { return false }
+            return true
+        }
+        var kinds: [ProtobufModel] = []
+        if graphs.contains(where: { parses(reader, $0) }) { kinds.append(.onnx) }
+        if versionIsVarint, !metaGraphs.isEmpty, metaGraphs.allSatisfy({ parses(reader, $0, inner: 2) }) {
+            kinds.append(.savedModel)
+        }
+        return kinds
     }
 
     /// Scans a protobuf model already recognised by `protobufModel`.

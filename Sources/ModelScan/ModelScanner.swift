@@ -40,6 +40,7 @@ public struct ModelScanner: Sendable {
         let findings = FindingCollector(file: name)
         let scan = ContentScan(findings: findings, deep: deep)
         scan.directory = directory
+        scan.fileName = name
         try scan.scanContent(source, depth: 0, nameHint: nil)
         return ScanReport(file: name, formats: findings.formats, findings: findings.findings)
     }
@@ -56,6 +57,8 @@ final class ContentScan {
     let deep: Bool
     /// The directory holding the scanned file, when it is one on disk (ONNX external data is resolved against it).
     var directory: String?
+    /// The scanned file's name (a path or a label): a model-format extension makes unrecognised content high.
+    var fileName = ""
 
     init(findings: FindingCollector, deep: Bool) {
         self.findings = findings
@@ -71,6 +74,12 @@ final class ContentScan {
             return
         }
         func starts(_ magic: [UInt8]) -> Bool { head.count >= magic.count && Array(head.prefix(magic.count)) == magic }
+        // Protobuf is recognised by structure, not by a magic number, so it is checked for every file: a file that
+        // also parses as another format (a polyglot) is scanned both ways.
+        let protobuf = try Self.protobufCandidates(source)
+        // libhdf5 finds a superblock after a user block too (at 512, 1024, 2048, ... bytes): h5py opens such a file
+        // whatever comes first, so it is walked as well.
+        let userBlockHDF5 = starts(Self.hdf5Signature) ? nil : try Self.hdf5SuperblockAfterUserBlock(source)
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
             guard depth < Self.maxDepth else {
                 findings.add(
@@ -82,7 +91,7 @@ final class ContentScan {
             try scanNpy(source)
         } else if starts(Array("GGUF".utf8)) {
             try scanGGUF(source)
-        } else if starts([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) {
+        } else if starts(Self.hdf5Signature) {
             try scanHDF5(source)
         } else if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
             // Before tar: a pickle can carry "ustar" at offset 257 inside a string and still load as a pickle.
@@ -93,20 +102,104 @@ final class ContentScan {
             try scanSafetensors(source)
         } else if depth == 0, head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 {
             try scanZlib(source, depth: depth)
-        } else if head[0] == 0x08, source.size <= Self.maxProtobufSize,
-            case let bytes = try source.read(at: 0, count: Int(source.size)),
-            let kind = Self.protobufModel(bytes)
-        {
-            scanProtobufModel(bytes, kind: kind)
+        } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.isOpcode(head[0]) {
+            // Any opcode can start a pickle (protocol 0 and 1 have no PROTO; `M`, `C`, `P` are valid first opcodes).
+            try trialPickle(
+                source, depth: depth, nameHint: nameHint,
+                reportsUnrecognised: protobuf == nil && userBlockHDF5 == nil)
+        } else if protobuf != nil || userBlockHDF5 != nil {
+            // Scanned below.
         } else if head[0] == 0x08, source.size > Self.maxProtobufSize, depth == 0 {
             findings.recognised("unknown")
             findings.add(
                 "format.too-large", .medium, at: 0, subject: "\(source.size) bytes",
                 "a file that may be a protobuf model (ONNX, SavedModel) too large for the scanner to decode")
-        } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.startsProtocol0(head[0]) {
-            try trialPickle(source, depth: depth, nameHint: nameHint)
         } else if depth == 0 {
-            findings.recognised("unknown")
+            unrecognised(head)
+        }
+        if let protobuf {
+            for kind in protobuf.kinds { scanProtobufModel(protobuf.bytes, kind: kind) }
+        }
+        if let userBlockHDF5 { try scanHDF5(source, superblockOffset: userBlockHDF5) }
+    }
+
+    static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// The offset of an HDF5 superblock signature at 512, 1024, 2048, ... bytes, as libhdf5 searches; nil if none.
+    static func hdf5SuperblockAfterUserBlock(_ source: ByteSource) throws -> UInt64? {
+        var offset: UInt64 = 512
+        while offset <= source.size, source.size - offset >= 8 {
+            if try source.read(at: offset, count: 8) == hdf5Signature { return offset }
+            guard offset < 1 << 62 else { return nil }
+            offset *= 2
+        }
+        return nil
+    }
+
+    /// The protobuf models `source` parses as, with its bytes; nil when it is none (or too large to decode).
+    /// A streamed parse of the top-level fields comes first, so other files are never read whole.
+    static func protobufCandidates(_ source: ByteSource) throws -> (bytes: [UInt8], kinds: [ProtobufModel])? {
+        guard source.size <= maxProtobufSize, try topLevelParses(source) else { return nil }
+        let bytes = try source.read(at: 0, count: Int(source.size))
+        let kinds = protobufModels(bytes)
+        return kinds.isEmpty ? nil : (bytes, kinds)
+    }
+
+    /// Whether `source` reads as protobuf fields to its very end (streamed; nothing kept).
+    static func topLevelParses(_ source: ByteSource) throws -> Bool {
+        let stream = ByteStream(source: source)
+        func varint() throws -> UInt64? {
+            var result: UInt64 = 0
+            var shift: UInt64 = 0
+            while true {
+                guard let byte = try stream.readByte() else { return nil }
+                if shift == 63 && byte > 1 { return nil }
+                result |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return result }
+                shift += 7
+                guard shift <= 63 else { return nil }
+            }
+        }
+        while !stream.atEnd {
+            guard let key = try varint(), key >> 3 >= 1, key >> 3 <= 0x1FFF_FFFF else { return false }
+            switch key & 7 {
+            case 0: guard try varint() != nil else { return false }
+            case 1: guard try stream.skip(8) else { return false }
+            case 2:
+                guard let length = try varint(), try stream.skip(length) else { return false }
+            case 5: guard try stream.skip(4) else { return false }
+            default: return false
+            }
+        }
+        return true
+    }
+
+    /// Extensions whose loaders parse content that has no magic number (pickle, protobuf), where the scanner's
+    /// recognition is structural: such a file whose content matches no format is refused (fail closed).
+    static let codeModelExtensions: Set<String> = ["onnx", "pb", "pt", "pth", "ckpt", "pkl", "pickle", "joblib"]
+    /// Extensions of formats whose loaders need a magic number or fixed structure the scanner checks exactly, and
+    /// `.bin` (also raw tensor data, such as ONNX external data): unrecognised content there cannot load as the
+    /// format, so it is medium (the strict policy refuses it).
+    static let magicModelExtensions: Set<String> = [
+        "bin", "h5", "hdf5", "keras", "npy", "npz", "gguf", "safetensors",
+    ]
+
+    /// The finding for top-level content that matches no format: high when the file's name claims a pickle or
+    /// protobuf model or the content starts like a protobuf model (a field 1 varint, byte 0x08); medium for the
+    /// other model extensions; low otherwise (json, txt, md, tokenizer files).
+    private func unrecognised(_ head: [UInt8]) {
+        findings.recognised("unknown")
+        let base = (fileName as NSString).lastPathComponent
+        let suffix = (base as NSString).pathExtension.lowercased()
+        if Self.codeModelExtensions.contains(suffix) || head.first == 0x08 {
+            findings.add(
+                "format.unrecognised-model", .high, at: 0, subject: String(base.prefix(200)),
+                "named or shaped like a model, but the content matches no model format the scanner knows")
+        } else if Self.magicModelExtensions.contains(suffix) {
+            findings.add(
+                "format.unrecognised-model", .medium, at: 0, subject: String(base.prefix(200)),
+                "named like a model (or raw tensor data), but the content matches no model format the scanner knows")
+        } else {
             findings.add(
                 "format.unrecognised", .low, at: 0, subject: "content",
                 "the content matches no model format the scanner knows")
@@ -135,7 +228,9 @@ final class ContentScan {
 
     /// A protocol 0 or 1 pickle has no PROTO: interpret it and keep the result only if it parses (or names a
     /// dangerous global on the way).
-    private func trialPickle(_ source: ByteSource, depth: Int, nameHint: String?) throws {
+    private func trialPickle(
+        _ source: ByteSource, depth: Int, nameHint: String?, reportsUnrecognised: Bool = true
+    ) throws {
         let trial = FindingCollector(file: findings.file)
         trial.member = findings.member
         let interpreter = PickleInterpreter(stream: ByteStream(source: source), findings: trial)
@@ -147,11 +242,8 @@ final class ContentScan {
         }
         if parsed || dangerous || nameHint?.hasSuffix(".pkl") == true {
             try scanPickles(source, firstOnly: false)
-        } else if depth == 0 {
-            findings.recognised("unknown")
-            findings.add(
-                "format.unrecognised", .low, at: 0, subject: "content",
-                "the content matches no model format the scanner knows")
+        } else if depth == 0, reportsUnrecognised {
+            unrecognised(try source.read(at: 0, count: 1))
         }
     }
 
@@ -202,6 +294,4 @@ enum PickleOpcodes {
 
     static func isOpcode(_ byte: UInt8) -> Bool { table[Int(byte)] }
 
-    /// Bytes a protocol 0 or 1 pickle plausibly starts with.
-    static func startsProtocol0(_ byte: UInt8) -> Bool { Array("(]}).cNIJKLSVXUTFG".utf8).contains(byte) }
 }

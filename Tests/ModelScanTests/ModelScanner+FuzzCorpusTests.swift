@@ -34,4 +34,19 @@ import Testing
         #expect(run.replayed >= 5)
         #expect(run.accepted == run.replayed + run.mutated)
     }
+
+    @Test func hdf5CorpusReplays() throws {
+        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+        let run = try FuzzCorpus.replay("hdf5") { bytes in
+            var bytes = bytes
+            if !bytes.starts(with: signature) { bytes.insert(contentsOf: signature, at: 0) }
+            return ModelScanner().scan(bytes: bytes, name: "input").file == "input"
+        }
+        #expect(run.replayed >= 5)
+        #expect(run.accepted == run.replayed + run.mutated)
+        // Every seed hides a Lambda in model_config (plain, committed datatype, dense storage): all are refused.
+        for input in try FuzzCorpus.inputs("hdf5") {
+            #expect(!ModelScanner().scan(bytes: input.bytes, name: "x").refused(by: .default).isEmpty)
+        }
+    }
 }

@@ -74,15 +74,15 @@ import VaultCrypto
     @Test func singleFileModelsUseTheDotEntry() async throws {
         let directory = try TemporaryDirectory()
         let vault = try productionVault(directory)
-        let file = directory.url.appending(path: "model.onnx")
+        let file = directory.url.appending(path: "model.bin")
         try TestVault.bytes(4096, seed: 3).write(to: file)
         let key = P256.Signing.PrivateKey()
         let bundle = try ModelSignature.sign(
-            try ModelManifest.hashing(fileAt: file), with: .p256(key), modelName: "model.onnx")
+            try ModelManifest.hashing(fileAt: file), with: .p256(key), modelName: "model.bin")
         let info = try await vault.pushModel(
             "single", from: .path(file),
             publisherSignature: PublisherSignature(bundle: bundle, publicKeyPEM: key.publicKey.pemRepresentation))
-        #expect(info.files.map(\.path) == ["model.onnx"])
+        #expect(info.files.map(\.path) == ["model.bin"])
     }
 
     @Test func fernetTokensImport() async throws {
@@ -93,12 +93,12 @@ import VaultCrypto
         let weights = TestVault.bytes(10_000, seed: 8)
         let token = try Fernet.encrypt(weights, key: FernetKey(base64URL: keyText))
         let info = try await vault.importFernetModel(
-            "legacy", token: Data(token.utf8), keyText: keyText + "\n", fileName: "model.pkl")
-        #expect(try await vault.loadModel(ModelReference(parsing: "legacy@\(info.version)")) == ["model.pkl": weights])
+            "legacy", token: Data(token.utf8), keyText: keyText + "\n", fileName: "model.bin")
+        #expect(try await vault.loadModel(ModelReference(parsing: "legacy@\(info.version)")) == ["model.bin": weights])
         var tampered = Array(token.utf8)
         tampered[40] = tampered[40] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
         await expectVaultError(.legacyImportFailed) {
-            try await vault.importFernetModel("legacy", token: Data(tampered), keyText: keyText, fileName: "model.pkl")
+            try await vault.importFernetModel("legacy", token: Data(tampered), keyText: keyText, fileName: "model.bin")
         }
         #expect(try await vault.modelVersions("legacy").count == 1)
     }

@@ -132,11 +132,11 @@ import Testing
         let directory = try TemporaryDirectory()
         let vault = try TestVault.create(in: directory)
         let info = try await vault.importFernetModel(
-            "legacy", token: Data([3, 2, 1]), keyText: "right\n", fileName: "model.pkl")
+            "legacy", token: Data([3, 2, 1]), keyText: "right\n", fileName: "model.bin")
         #expect(info.source == "fernet-import")
-        #expect(try await vault.loadModel(ModelReference(parsing: "legacy@1")) == ["model.pkl": Data([1, 2, 3])])
+        #expect(try await vault.loadModel(ModelReference(parsing: "legacy@1")) == ["model.bin": Data([1, 2, 3])])
         await expectVaultError(.legacyImportFailed) {
-            try await vault.importFernetModel("legacy", token: Data([1]), keyText: "wrong", fileName: "model.pkl")
+            try await vault.importFernetModel("legacy", token: Data([1]), keyText: "wrong", fileName: "model.bin")
         }
     }
 }
