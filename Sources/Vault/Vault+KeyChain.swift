@@ -46,7 +46,8 @@ extension Vault {
             guard pinnedSigner == keyRing.signingPublicKey else {
                 throw VaultError(
                     .keyUnavailable,
-                    "the vault signing key was replaced (keys rotate --reencrypt); reopen the vault with the passphrase")
+                    "the vault signing key was replaced (keys rotate --reencrypt); reopen the vault with the passphrase"
+                )
             }
         }
         return unlocked
