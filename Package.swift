@@ -198,7 +198,7 @@ let package = Package(
             name: "VaultServingTests",
             dependencies: [
                 "VaultServing", "VaultServer", "Vault", "VaultCrypto", "MLCore", "SampleData", "AccessControl",
-                "AuditLog", "TestSupport",
+                "AuditLog", "TestSupport", "VaultClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

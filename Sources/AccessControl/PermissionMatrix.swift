@@ -29,6 +29,8 @@ public enum PermissionMatrix {
         .complianceOfficer: metadata.union([
             .keysList, .auditRead, .auditVerify, .reportRead, .userList, .tokenList,
         ]),
+        // A serving pod's audit forwarding token: nothing but appending (no metadata, no token of its own).
+        .auditWriter: [.auditAppend],
     ]
 
     /// Whether `role` grants `action` (scope aside).

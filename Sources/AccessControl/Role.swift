@@ -12,6 +12,9 @@ public enum Role: String, CaseIterable, Sendable, Codable, Comparable {
     case securityEngineer = "security-engineer"
     /// Reads the audit log, reports and metadata; never model or data bytes.
     case complianceOfficer = "compliance-officer"
+    /// Only appends entries to the audit log through the server (`audit.append`): the token a serving pod
+    /// forwards its audit trail with, which can do nothing else.
+    case auditWriter = "audit-writer"
 
     /// Parses a role name as written on the command line (`data-scientist`, ...).
     public init(parsing text: String) throws {

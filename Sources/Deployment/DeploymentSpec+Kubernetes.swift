@@ -157,7 +157,7 @@ extension DeploymentSpec {
     /// The arguments of `modelvault serve`, shared by the Dockerfile and the Deployment: serving-only from the
     /// bundle (no /v1 registry route), which must be signed by the vault key pinned here.
     var serveArguments: [String] {
-        [
+        var arguments = [
             "serve",
             "--bundle", ContainerPath.bundle,
             "--deployment-identity", ContainerPath.deploymentIdentity + "/" + deploymentSecret.key,
@@ -170,6 +170,16 @@ extension DeploymentSpec {
             "--max-body", String(server.maxBodyBytes),
             "--rate-limit", String(server.rateLimitPerSecond),
         ]
+        // Older bundles (superseded, or made for a revoked identity) are refused.
+        if let bundleSerial { arguments += ["--min-bundle-serial", String(bundleSerial)] }
+        if let auditForwarding {
+            arguments += [
+                "--audit-server", auditForwarding.server,
+                "--audit-token-file", ContainerPath.auditForwarding + "/token",
+                "--ca-file", ContainerPath.auditForwarding + "/ca.crt",
+            ]
+        }
+        return arguments
     }
 
     private var deploymentObject: YAMLValue {
@@ -217,35 +227,52 @@ extension DeploymentSpec {
             ]),
             "terminationGracePeriodSeconds": 30,
             "containers": [container],
-            "volumes": [
-                .map(["name": "data", "persistentVolumeClaim": .map(["claimName": .string(dataClaimName)])]),
-                .map([
-                    "name": "tls",
-                    "secret": .map([
-                        "secretName": .string(kubernetes.tlsSecretName),
-                        "defaultMode": .int(secretMode),
-                        "items": [
-                            .map(["key": "tls.crt", "path": "tls.crt"]), .map(["key": "tls.key", "path": "tls.key"]),
-                        ],
+            "volumes": .sequence(
+                [
+                    .map(["name": "data", "persistentVolumeClaim": .map(["claimName": .string(dataClaimName)])]),
+                    .map([
+                        "name": "tls",
+                        "secret": .map([
+                            "secretName": .string(kubernetes.tlsSecretName),
+                            "defaultMode": .int(secretMode),
+                            "items": [
+                                .map(["key": "tls.crt", "path": "tls.crt"]),
+                                .map(["key": "tls.key", "path": "tls.key"]),
+                            ],
+                        ]),
                     ]),
-                ]),
-                .map([
-                    "name": "deployment-identity",
-                    "secret": .map([
-                        "secretName": .string(deploymentSecret.name),
-                        "defaultMode": .int(secretMode),
-                        "items": [
-                            .map(["key": .string(deploymentSecret.key), "path": .string(deploymentSecret.key)])
-                        ],
+                    .map([
+                        "name": "deployment-identity",
+                        "secret": .map([
+                            "secretName": .string(deploymentSecret.name),
+                            "defaultMode": .int(secretMode),
+                            "items": [
+                                .map(["key": .string(deploymentSecret.key), "path": .string(deploymentSecret.key)])
+                            ],
+                        ]),
                     ]),
-                ]),
-                // The root filesystem is read-only; scratch space lives in memory and is bounded.
-                .map([
-                    "name": "tmp",
-                    "emptyDir": .map(["medium": "Memory", "sizeLimit": .string(resources.scratchLimit)]),
-                ]),
-            ],
+                    // The root filesystem is read-only; scratch space lives in memory and is bounded.
+                    .map([
+                        "name": "tmp",
+                        "emptyDir": .map(["medium": "Memory", "sizeLimit": .string(resources.scratchLimit)]),
+                    ]),
+                ] + auditVolumes),
         ])
+    }
+
+    /// The audit forwarding Secret (the pod's audit-writer token and the vault server's CA), when configured.
+    private var auditVolumes: [YAMLValue] {
+        guard let auditSecretName else { return [] }
+        return [
+            .map([
+                "name": "audit-forwarding",
+                "secret": .map([
+                    "secretName": .string(auditSecretName),
+                    "defaultMode": .int(0o400),
+                    "items": [.map(["key": "token", "path": "token"]), .map(["key": "ca.crt", "path": "ca.crt"])],
+                ]),
+            ])
+        ]
     }
 
     private func probe(_ path: String, period: Int, failures: Int) -> YAMLValue {
@@ -282,19 +309,29 @@ extension DeploymentSpec {
             "startupProbe": probe("/v2/health/live", period: 5, failures: 60),
             "livenessProbe": probe("/v2/health/live", period: 10, failures: 3),
             "readinessProbe": probe("/v2/health/ready", period: 5, failures: 3),
-            "volumeMounts": [
-                // The bundle read-only; only the audit log is writable.
-                .map([
-                    "name": "data", "mountPath": .string(ContainerPath.bundle), "subPath": "bundle", "readOnly": true,
-                ]),
-                .map(["name": "data", "mountPath": .string(ContainerPath.audit), "subPath": "audit"]),
-                .map(["name": "tls", "mountPath": .string(ContainerPath.tls), "readOnly": true]),
-                .map([
-                    "name": "deployment-identity", "mountPath": .string(ContainerPath.deploymentIdentity),
-                    "readOnly": true,
-                ]),
-                .map(["name": "tmp", "mountPath": .string(ContainerPath.scratch)]),
-            ],
+            "volumeMounts": .sequence(
+                [
+                    // The bundle read-only; only the audit log is writable.
+                    .map([
+                        "name": "data", "mountPath": .string(ContainerPath.bundle), "subPath": "bundle",
+                        "readOnly": true,
+                    ]),
+                    .map(["name": "data", "mountPath": .string(ContainerPath.audit), "subPath": "audit"]),
+                    .map(["name": "tls", "mountPath": .string(ContainerPath.tls), "readOnly": true]),
+                    .map([
+                        "name": "deployment-identity", "mountPath": .string(ContainerPath.deploymentIdentity),
+                        "readOnly": true,
+                    ]),
+                    .map(["name": "tmp", "mountPath": .string(ContainerPath.scratch)]),
+                ]
+                    + (auditSecretName == nil
+                        ? []
+                        : [
+                            .map([
+                                "name": "audit-forwarding", "mountPath": .string(ContainerPath.auditForwarding),
+                                "readOnly": true,
+                            ])
+                        ])),
         ])
     }
 
@@ -353,12 +390,18 @@ extension DeploymentSpec {
                         "ports": [.map(["protocol": "TCP", "port": .int(server.port)])],
                     ])
                 ],
-                "egress": [
-                    .map([
-                        "to": [dnsPeer],
-                        "ports": [.map(["protocol": "UDP", "port": 53]), .map(["protocol": "TCP", "port": 53])],
-                    ])
-                ],
+                "egress": .sequence(
+                    [
+                        .map([
+                            "to": [dnsPeer],
+                            "ports": [.map(["protocol": "UDP", "port": 53]), .map(["protocol": "TCP", "port": 53])],
+                        ])
+                    ]
+                        // The vault server's port, for forwarded audit entries (TLS; the token is audit-writer only).
+                        + (auditForwarding.map {
+                            [.map(["ports": [.map(["protocol": "TCP", "port": .int($0.port)])]])]
+                        }
+                            ?? [])),
             ]),
         ])
     }

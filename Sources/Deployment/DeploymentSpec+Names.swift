@@ -39,6 +39,11 @@ extension DeploymentSpec {
         (kubernetes.deploymentSecretName ?? String(appName.prefix(54)) + "-identity", "identity")
     }
 
+    /// The Secret holding the pod's audit-writer token and the vault server's CA, when audit entries are forwarded.
+    public var auditSecretName: String? {
+        auditForwarding.map { $0.secretName ?? String(appName.prefix(57)) + "-audit" }
+    }
+
     /// The image reference the Deployment runs: by digest when one is known.
     var imageReference: String {
         if let digest = image.digest { return "\(image.name):\(image.tag)@\(digest)" }
@@ -58,5 +63,6 @@ enum ContainerPath {
     static let audit = data + "/audit"
     static let tls = "/var/run/secrets/modelvault/tls"
     static let deploymentIdentity = "/var/run/secrets/modelvault/deployment"
+    static let auditForwarding = "/var/run/secrets/modelvault/audit"
     static let scratch = "/tmp"
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 extension DeploymentSpec {
     /// Checks every setting before anything is rendered, so a bad value fails with the setting's name instead of
     /// producing a manifest the cluster would reject (or, worse, read differently).
@@ -47,6 +49,15 @@ extension DeploymentSpec {
         }
         try require(Pattern.isSubdomain(kubernetes.tlsSecretName), "kubernetes.tlsSecretName")
         try require(Pattern.isSubdomain(deploymentSecret.name), "kubernetes.deploymentSecretName")
+        if let auditForwarding {
+            let url = URL(string: auditForwarding.server)
+            try require(
+                url?.scheme == "https" && !(url?.host() ?? "").isEmpty && url?.query == nil && url?.user == nil
+                    && Pattern.isPrintableLine(auditForwarding.server),
+                "auditForwarding.server")
+            try require(Pattern.isSubdomain(auditSecretName ?? ""), "auditForwarding.secretName")
+        }
+        if let bundleSerial { try require(bundleSerial > 0, "bundleSerial") }
     }
 
     private func require(_ condition: Bool, _ setting: String) throws(DeploymentError) {

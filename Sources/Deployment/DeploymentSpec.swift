@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everything `modelvault deploy` needs to know about one model version and how to serve it.
 ///
 /// The spec carries names and digests only: secret values (the deployment identity, the TLS key) never pass
@@ -23,6 +25,11 @@ public struct DeploymentSpec: Sendable, Equatable {
     public var image: Image
     /// Namespace, secrets and network settings.
     public var kubernetes: KubernetesSettings
+    /// The serial the vault gave this deployment's bundle: the pod refuses any older bundle
+    /// (`--min-bundle-serial`); `nil` sets no floor.
+    public var bundleSerial: Int?
+    /// Where the pod forwards its audit entries (`serve --audit-server`); `nil` keeps them in the pod's own log only.
+    public var auditForwarding: AuditForwarding?
 
     /// Creates a spec; every setting but the model's identity has a secure default.
     public init(
@@ -185,6 +192,29 @@ extension DeploymentSpec {
             self.gatewayNamespace = gatewayNamespace
             self.tlsSecretName = tlsSecretName
             self.deploymentSecretName = deploymentSecretName
+        }
+    }
+}
+
+extension DeploymentSpec {
+    /// The vault server that receives the pod's audit entries through `POST /v1/audit/entries`, and the Secret
+    /// holding the pod's audit-writer token (key `token`) and the CA certificate to trust for it (key `ca.crt`).
+    public struct AuditForwarding: Sendable, Equatable {
+        /// The vault server's URL, `https://HOST[:PORT]`.
+        public var server: String
+        /// The Secret's name; `nil` names it after the deployment.
+        public var secretName: String?
+
+        /// Creates the setting.
+        public init(server: String, secretName: String? = nil) {
+            self.server = server
+            self.secretName = secretName
+        }
+
+        /// The server URL's TCP port (443 when none is written).
+        var port: Int {
+            guard let url = URL(string: server) else { return 443 }
+            return url.port ?? 443
         }
     }
 }

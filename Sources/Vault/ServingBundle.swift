@@ -69,6 +69,8 @@ public struct ServingBundle: Sendable {
         var signerFingerprint: String
         var models: [Version]
         var callers: [Caller]
+        /// The deployment's bundle serial in the vault (absent in bundles made before serials: 0).
+        var serial: Int?
     }
 
     /// The file names inside a bundle.
@@ -91,6 +93,8 @@ public struct ServingBundle: Sendable {
     public let models: [Model]
     /// The tokens allowed to call the pod.
     public let callers: [Caller]
+    /// The bundle's serial: the vault counts each bundle made for a deployment (0 for a bundle without one).
+    public let serial: Int
 
     /// A fresh per-deployment age identity (X25519) and its public key.
     public static func generateIdentity() throws -> (identity: String, recipient: String) {
@@ -105,8 +109,10 @@ public struct ServingBundle: Sendable {
     ///   - identity: the deployment identity (the text of an age identity file).
     ///   - expectedSigner: the SHA-256 fingerprint of the vault's signing key, pinned out of band (the pod's
     ///     arguments); a bundle signed by any other key is refused.
+    ///   - minimumSerial: the oldest bundle serial accepted (the pod's `--min-bundle-serial`): a bundle the vault
+    ///     has superseded, or one made for a revoked identity, is refused.
     public static func open(
-        at directory: URL, identity identityFile: String, expectedSigner: String
+        at directory: URL, identity identityFile: String, expectedSigner: String, minimumSerial: Int = 0
     ) throws
         -> ServingBundle
     {
@@ -140,6 +146,12 @@ public struct ServingBundle: Sendable {
         guard index.format == currentFormat else {
             throw VaultError(.unreadableInput, "the bundle has format \(index.format), which this reader does not know")
         }
+        guard (index.serial ?? 0) >= minimumSerial else {
+            throw VaultError(
+                .tampered,
+                "the bundle's serial \(index.serial ?? 0) is older than the floor \(minimumSerial): it was superseded or revoked"
+            )
+        }
         // An identity file: comment lines and exactly one identity.
         let recipient: String
         let identity: String
@@ -166,7 +178,8 @@ public struct ServingBundle: Sendable {
                     suite: suite))
         }
         return ServingBundle(
-            deployment: index.deployment, signerFingerprint: fingerprint, models: models, callers: index.callers)
+            deployment: index.deployment, signerFingerprint: fingerprint, models: models, callers: index.callers,
+            serial: index.serial ?? 0)
     }
 
     /// Checks one version's signature over its manifest and decrypts and checks each of its files.
@@ -293,8 +306,12 @@ extension VaultSession {
     ///
     /// - Returns: the bundled versions.
     @discardableResult
+    ///   - registeredAs: the deployment's stable name: the vault records the bundle under it, numbers it (the
+    ///     bundle's serial) and refuses a recipient other than the recorded one unless `rotateIdentity`, which
+    ///     revokes the recorded one; a revoked recipient is refused for good. `nil` records nothing (serial 0).
     public func writeServingBundle(
-        _ references: [ModelReference], for recipient: String, deployment: String, to directory: URL
+        _ references: [ModelReference], for recipient: String, deployment: String, to directory: URL,
+        registeredAs name: String? = nil, rotateIdentity: Bool = false
     ) async throws -> [ModelVersionInfo] {
         let vault = self.vault
         var versions: [ModelVersionInfo] = []
@@ -309,6 +326,12 @@ extension VaultSession {
             versions.append(info)
         }
         let pinned = versions
+        var serial: Int?
+        if let name {
+            serial = try await vault.registerDeploymentBundle(
+                name, recipient: recipient, rotateIdentity: rotateIdentity)
+        }
+        let bundleSerial = serial
         try await Vault.writeAtomically(to: directory) { staging in
             for info in pinned {
                 let reference = try ModelReference(name: info.name, selector: .version(info.version))
@@ -328,7 +351,7 @@ extension VaultSession {
                 createdAt: AccessTime.format(Date()), recipient: recipient,
                 signerFingerprint: Vault.fingerprint(ofPEM: verifier),
                 models: pinned.map { .init(name: $0.name, version: $0.version) },
-                callers: try await vault.servingCallers(forModels: pinned.map(\.name)))
+                callers: try await vault.servingCallers(forModels: pinned.map(\.name)), serial: bundleSerial)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             try VaultFiles.writeAtomically(

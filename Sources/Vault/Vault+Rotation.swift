@@ -161,6 +161,13 @@ extension Vault {
             try VaultFiles.writeAtomically(
                 try trust.sealed(forIdentity: identity, version: target), to: layout.rootFile(version: target),
                 permissions: 0o600)
+            if !reencrypt {
+                // The key chain: the live identities open the new one, so servers that hold them follow. A
+                // `--reencrypt` rotation (a suspected compromise) makes no link, cutting the old identities off.
+                try VaultFiles.writeAtomically(
+                    try suite.encrypt(Data(identity.utf8), to: try KeyVersionRow.live(db).map(\.recipient)),
+                    to: layout.chainFile(version: target), permissions: 0o600)
+            }
             let now = CatalogTime.now()
             try db.execute(sql: "UPDATE key_versions SET state = 'retiring' WHERE state = 'active'")
             try KeyVersionRow.insert(version: target, recipient: recipient, db)
@@ -241,6 +248,7 @@ extension Vault {
                 VaultFiles.remove(layout.identityFile(version: version))
                 VaultFiles.remove(layout.signingKeyFile(version: version))
                 VaultFiles.remove(layout.rootFile(version: version))
+                VaultFiles.remove(layout.chainFile(version: version))
             }
             try db.execute(sql: "UPDATE rotations SET finished_at = ? WHERE id = ?", arguments: [now, rotationID])
             return retired

@@ -28,6 +28,9 @@ struct VaultLayout: Sendable {
     var signingKeyFile: URL { keys.appending(path: "signing.age") }
     /// The signing key, encrypted to a key version's identity (so an identity file alone unlocks it).
     func signingKeyFile(version: Int) -> URL { keys.appending(path: "signing-v\(version).age") }
+    /// A plain rotation's link in the key chain: key version N's identity encrypted to the versions live when it
+    /// was made, so a running server follows the rotation (``Vault/followKeyChain()``).
+    func chainFile(version: Int) -> URL { keys.appending(path: "chain-v\(version).age") }
 
     /// The directory of one model version (blobs, manifest, signature).
     func modelVersion(_ name: String, _ version: Int) -> URL {

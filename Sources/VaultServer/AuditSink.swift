@@ -53,4 +53,12 @@ public struct RequestAuditRecord: Sendable, Equatable {
 public protocol AuditSink: Sendable {
     /// Records one request durably. A thrown error fails the request closed (HTTP 503).
     func record(_ record: RequestAuditRecord) async throws
+
+    /// Extra Prometheus text appended to `GET /metrics` (for example an audit forwarder's counters).
+    func metricsExposition() async -> String
+}
+
+extension AuditSink {
+    /// No extra metrics.
+    public func metricsExposition() async -> String { "" }
 }

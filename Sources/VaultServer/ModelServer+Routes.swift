@@ -96,8 +96,10 @@ extension ModelServer {
                     + #","extensions":["binary_tensor_data"],"build":"# + build + "}")
         }
         routes.on(.metrics) { _, _ in
-            Responses.bytes(
-                ByteBuffer(bytes: state.metrics.exposition()), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            let extra = await state.audit.metricsExposition()
+            return Responses.bytes(
+                ByteBuffer(bytes: state.metrics.exposition() + Array(extra.utf8)),
+                contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         let byVersion: [(metadata: ServerRoute, ready: ServerRoute, infer: ServerRoute)] = [
             (.modelMetadata, .modelReady, .infer), (.modelVersionMetadata, .modelVersionReady, .versionInfer),

@@ -63,6 +63,11 @@ public struct BundleTokenAuthenticator: Authenticator {
 public struct BundleAuditLog: AuditSink {
     /// The log.
     public let log: AuditLog
+    /// Called with each entry after it is durably in the local log, e.g. to queue it for the vault's log
+    /// (`serve --audit-server`); it must not wait for the network.
+    public var forward: (@Sendable (AuditEntry) async -> Void)?
+    /// Extra metrics for `GET /metrics` (the forwarder's counters).
+    public var metrics: (@Sendable () async -> String)?
 
     /// Opens (or creates) the log in `directory` for `deployment`.
     public init(directory: URL, deployment: String, identity: String) throws {
@@ -84,7 +89,7 @@ public struct BundleAuditLog: AuditSink {
 
     /// Appends one entry for a served request, durably.
     public func record(_ record: RequestAuditRecord) async throws {
-        _ = try await log.append(
+        try await append(
             AuditEntry(
                 principal: record.principal ?? "anonymous",
                 action: record.action?.vaultAction.rawValue ?? "server.request",
@@ -95,10 +100,46 @@ public struct BundleAuditLog: AuditSink {
 
     /// Records one load of a bundled version.
     public func recordLoad(of model: ServingBundle.Model, served: Bool) async throws {
-        _ = try await log.append(
+        try await append(
             AuditEntry(
                 principal: "server", action: "model.load", resource: "model:\(model.name)@\(model.version)",
                 outcome: served ? .allowed : .failed, requestID: UUID().uuidString,
                 detail: served ? "verified from the serving bundle and decrypted into memory" : "not served"))
+    }
+
+    /// The forwarder's counters, if any.
+    public func metricsExposition() async -> String { await metrics?() ?? "" }
+
+    /// The local log first (fail closed), then the forward hook.
+    private func append(_ entry: AuditEntry) async throws {
+        _ = try await log.append(entry)
+        await forward?(entry)
+    }
+
+    /// The `POST /v1/audit/entries` body for a pod's entry: the vault records it under the pod's own principal, so
+    /// the caller it served goes into the detail. Actions outside the route's vocabulary become `serving.NAME`, and
+    /// every field is clipped to the route's bounds.
+    public static func appendRequest(for entry: AuditEntry) -> AppendAuditRequest {
+        var action = entry.action
+        if !AppendAuditRequest.allowedActions.contains(action) {
+            let name = String(
+                String.UnicodeScalarView(
+                    action.lowercased().unicodeScalars.filter {
+                        ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "-"
+                    }))
+            action = String(("serving." + (name.isEmpty ? "request" : name)).prefix(64))
+        }
+        func printable(_ text: String, _ limit: Int) -> String {
+            String(
+                String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
+                    .prefix(limit))
+        }
+        var detail = "by \(entry.principal); request \(entry.requestID)"
+        if let client = entry.clientAddress { detail += "; client \(client)" }
+        if let more = entry.detail { detail += "; \(more)" }
+        let resource = printable(entry.resource, 256)
+        return AppendAuditRequest(
+            action: action, resource: resource.isEmpty ? "pod" : resource, outcome: entry.outcome.rawValue,
+            detail: printable(detail, 1024))
     }
 }

@@ -119,6 +119,9 @@ public struct VaultModelCatalog: ModelCatalog {
         let requestID = UUID().uuidString
         do {
             let reference = try ModelReference(name: name, selector: .version(version))
+            // Another process may have rotated the keys: follow the key chain first (the new key version, or
+            // the replaced signing key), so the new version verifies against the vault's current verifier.
+            try await access.unlockedVault.followKeyChain()
             let files = try await access.unlockedVault.loadModel(reference)
             let scanned = try await scanCheck(reference)
             let served = try Self.servedModel(name: name, version: version, files: files)

@@ -4,14 +4,30 @@ import Foundation
 /// What `deploy` prints after writing the artifacts (issue #20): the commands that come next, with this
 /// deployment's names filled in, so the operator does not have to read the manifests to find them.
 extension DeployCommand {
-    static func nextSteps(for spec: DeploymentSpec, in directory: String) -> String {
+    static func nextSteps(for spec: DeploymentSpec, in directory: String, newIdentity: Bool = true) -> String {
         let namespace = spec.kubernetes.namespace
         let kubernetes = "\(directory)/kubernetes"
         let image = "\(spec.image.name):\(spec.image.tag)"
         let uid = spec.image.uid
-        let identity =
-            "kubectl -n \(namespace) create secret generic \(spec.identitySecretName)"
-            + " --from-file=identity=\(directory)/secrets/identity && rm \(directory)/secrets/identity"
+        var identity =
+            newIdentity
+            ? "kubectl -n \(namespace) create secret generic \(spec.identitySecretName)"
+                + " --from-file=identity=\(directory)/secrets/identity && rm \(directory)/secrets/identity"
+            : "(the deployment identity is unchanged: keep the Secret \(spec.identitySecretName))"
+        if newIdentity, spec.bundleSerial ?? 1 > 1 {
+            // A rotated identity replaces the Secret's value.
+            identity =
+                "kubectl -n \(namespace) create secret generic \(spec.identitySecretName)"
+                + " --from-file=identity=\(directory)/secrets/identity --dry-run=client -o yaml | kubectl apply -f - && rm \(directory)/secrets/identity"
+        }
+        if let audit = spec.auditSecretName {
+            // The pod's audit token: a principal whose only role is audit-writer (run by an admin).
+            identity +=
+                "\n       modelvault user add \(spec.deploymentName)-pod --role audit-writer"
+                + "\n       modelvault token create \(spec.deploymentName)-pod --expires 90d -o audit-token"
+                + "\n       kubectl -n \(namespace) create secret generic \(audit) --from-file=token=audit-token"
+                + " --from-file=ca.crt=vault-ca.pem && rm audit-token"
+        }
         // A helper pod that passes the namespace's `restricted` Pod Security Standard, running as the server's
         // user so the copied files belong to it.
         let helperPod =

@@ -97,10 +97,30 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "The Secret holding the deployment identity (key: identity); default: named after the deployment.")
     var deploymentSecret: String?
 
+    @Flag(
+        name: .customLong("rotate-identity"),
+        help: """
+            Make a fresh deployment identity and revoke the one the deployment had: the vault never wraps a \
+            bundle for the old identity again, and the pod refuses every older bundle (--min-bundle-serial).
+            """)
+    var rotateIdentity = false
+
+    @Option(
+        name: .customLong("audit-server"),
+        help: "The vault server's https:// URL the pod forwards its audit entries to (token role: audit-writer).")
+    var auditServer: String?
+
+    @Option(
+        name: .customLong("audit-secret"),
+        help: "With --audit-server: the Secret holding the pod's audit token (key: token) and the server's CA (ca.crt)."
+    )
+    var auditSecret: String?
+
     func validate() throws {
         guard (try? Self.reference(model)) != nil else {
             throw ValidationError("expected NAME, NAME@VERSION or NAME:ALIAS")
         }
+        if auditSecret != nil, auditServer == nil { throw ValidationError("--audit-secret goes with --audit-server") }
         guard gatewayLabel.split(separator: "=", omittingEmptySubsequences: false).count == 2 else {
             throw ValidationError("--gateway-label must be KEY=VALUE")
         }
@@ -113,34 +133,55 @@ struct DeployCommand: AsyncParsableCommand {
         // The key that signs the bundle, pinned in the pod's arguments.
         let verifier = await session.verifierPublicKeyPEM()
         spec.signer.keyFingerprint = VerificationKey(keyVersion: 1, publicKeyPEM: verifier).fingerprint
+        // The vault's record of this deployment: the same identity continues it (its Secret stays), a new one
+        // only with --rotate-identity, which revokes the old one. The bundle's serial becomes the pod's floor.
+        let record = try await session.deploymentRecord(spec.deploymentName, model: spec.model)
+        let identity: String?
+        let recipient: String
+        if let record, !rotateIdentity {
+            (identity, recipient) = (nil, record.recipient)
+        } else {
+            let fresh = try ServingBundle.generateIdentity()
+            (identity, recipient) = (fresh.identity, fresh.recipient)
+        }
+        spec.bundleSerial = (record?.serial ?? 0) + 1
         let artifacts = try DeploymentArtifacts(rendering: spec)
         let directory = URL(fileURLWithPath: output)
         try artifacts.write(to: directory, replacingExisting: force)
-        let (identity, recipient) = try ServingBundle.generateIdentity()
         let identityFile = directory.appendingPathComponent("secrets/identity")
         do {
             try await session.writeServingBundle(
                 [ModelReference(name: spec.model, selector: .version(Int(spec.version) ?? 0))], for: recipient,
                 deployment: spec.deploymentName + "-" + UUID().uuidString.lowercased(),
-                to: directory.appendingPathComponent("bundle"))
-            try FileManager.default.createDirectory(
-                at: identityFile.deletingLastPathComponent(), withIntermediateDirectories: false,
-                attributes: [.posixPermissions: 0o700])
-            try AtomicFile.write(
-                Data("# modelvault deployment identity for \(spec.model)@\(spec.version)\n\(identity)\n".utf8),
-                to: identityFile, permissions: 0o600)
+                to: directory.appendingPathComponent("bundle"), registeredAs: spec.deploymentName,
+                rotateIdentity: rotateIdentity)
+            guard let serial = try await session.deploymentRecord(spec.deploymentName, model: spec.model)?.serial,
+                serial == spec.bundleSerial
+            else {
+                throw CLIError("deploy: another deploy of \(spec.deploymentName) ran at the same time; run it again")
+            }
+            if let identity {
+                try FileManager.default.createDirectory(
+                    at: identityFile.deletingLastPathComponent(), withIntermediateDirectories: false,
+                    attributes: [.posixPermissions: 0o700])
+                try AtomicFile.write(
+                    Data("# modelvault deployment identity for \(spec.model)@\(spec.version)\n\(identity)\n".utf8),
+                    to: identityFile, permissions: 0o600)
+            }
         } catch {
             // All or nothing: no manifests without their bundle.
             try? FileManager.default.removeItem(at: directory)
             throw error
         }
-        progress("wrote \(artifacts.files.count) files, the bundle and the identity")
+        progress(
+            "wrote \(artifacts.files.count) files, the bundle (serial \(spec.bundleSerial ?? 0))"
+                + (identity == nil ? "; the deployment identity is unchanged (keep its Secret)" : " and the identity"))
         for file in artifacts.files {
             print(directory.appendingPathComponent(file.path).path)
         }
         print(directory.appendingPathComponent("bundle").path)
-        print(identityFile.path)
-        progress(Self.nextSteps(for: spec, in: output))
+        if identity != nil { print(identityFile.path) }
+        progress(Self.nextSteps(for: spec, in: output, newIdentity: identity != nil))
     }
 
     // MARK: - The vault
@@ -180,6 +221,7 @@ struct DeployCommand: AsyncParsableCommand {
         spec.kubernetes = .init(
             namespace: namespace, gatewayLabelKey: String(label[0]), gatewayLabelValue: String(label[1]),
             gatewayNamespace: gatewayNamespace, tlsSecretName: tlsSecret, deploymentSecretName: deploymentSecret)
+        spec.auditForwarding = auditServer.map { DeploymentSpec.AuditForwarding(server: $0, secretName: auditSecret) }
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Vault
+import VaultClient
 import VaultServer
 import VaultServing
 
@@ -73,6 +74,25 @@ struct Serve: AsyncParsableCommand {
         help: "With --bundle: the writable directory of the pod's own append-only audit log.")
     var auditLog: String?
     @Option(
+        name: .customLong("min-bundle-serial"),
+        help: "With --bundle: refuse a bundle whose serial is older (superseded, or made for a revoked identity).")
+    var minBundleSerial = 0
+    @Option(
+        name: .customLong("audit-server"),
+        help: """
+            With --bundle: also forward every audit entry to this vault server's log (POST /v1/audit/entries), \
+            trusting --ca-file; entries wait in bounded memory and are retried with backoff.
+            """)
+    var auditServer: String?
+    @Option(
+        name: .customLong("audit-token-file"),
+        help: "With --audit-server: the file (0400 or 0600) holding the pod's token, whose role is audit-writer.")
+    var auditTokenFile: String?
+    @Option(
+        name: .customLong("audit-buffer"),
+        help: "With --audit-server: entries held while the vault is unreachable; further ones are dropped (counted).")
+    var auditBuffer = 10_000
+    @Option(
         name: .customLong("max-inferences"), help: "Inferences run at once; more are refused with 503 and Retry-After.")
     var maxInferences = 64
     @Option(
@@ -113,6 +133,13 @@ struct Serve: AsyncParsableCommand {
         } else if bundleOptions.contains(where: { $0 != nil }) {
             throw ValidationError("--deployment-identity, --signer-fingerprint and --audit-log go with --bundle")
         }
+        if (auditServer == nil) != (auditTokenFile == nil) {
+            throw ValidationError("--audit-server and --audit-token-file go together")
+        }
+        if auditServer != nil, bundle == nil { throw ValidationError("--audit-server goes with --bundle") }
+        guard auditBuffer > 0 else { throw ValidationError("--audit-buffer must be positive") }
+        if minBundleSerial != 0, bundle == nil { throw ValidationError("--min-bundle-serial goes with --bundle") }
+        guard minBundleSerial >= 0 else { throw ValidationError("--min-bundle-serial must not be negative") }
         let timeouts = [headerTimeout, bodyTimeout, idleTimeout]
         guard rateLimit > 0, rateLimit.isFinite, (burst ?? 1) > 0, maxBody > 0, maxInferences > 0,
             maxConnections > 0, timeouts.allSatisfy({ $0 > 0 && $0 <= 86_400 })
@@ -214,12 +241,21 @@ struct Serve: AsyncParsableCommand {
         let opened: ServingBundle
         do {
             opened = try ServingBundle.open(
-                at: URL(fileURLWithPath: path), identity: identity, expectedSigner: signerFingerprint)
+                at: URL(fileURLWithPath: path), identity: identity, expectedSigner: signerFingerprint,
+                minimumSerial: minBundleSerial)
         } catch let error as VaultError {
             throw CLIError("serve: the bundle was refused: \(error)", status: .integrity)
         }
-        let audit = try BundleAuditLog(
+        var audit = try BundleAuditLog(
             directory: URL(fileURLWithPath: auditLog), deployment: opened.deployment, identity: identity)
+        // With --audit-server the local log stays the durable, fail-closed copy and every entry is also queued for
+        // the vault's log, which the pod cannot rewrite.
+        let forwarding = try auditForwarding()
+        if let forwarding {
+            let forwarder = forwarding.forwarder
+            audit.forward = { entry in await forwarder.enqueue(BundleAuditLog.appendRequest(for: entry)) }
+            audit.metrics = { await forwarder.metricLines() }
+        }
         let catalog = BundleModelCatalog(bundle: opened, allowUnscanned: allowUnscanned)
         for model in opened.models {
             let served = try await catalog.currentModels().contains {
@@ -234,11 +270,49 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data("certificate SHA-256 fingerprint: \(fingerprint)\n".utf8))
         }
         do {
-            try await run(server, configuration: configuration)
+            if let forwarding {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        try await VaultClient.with(forwarding.client) { client in
+                            await forwarding.forwarder.run(client: client)
+                        }
+                    }
+                    try await run(server, configuration: configuration)
+                    await forwarding.forwarder.stop()
+                    try await group.waitForAll()
+                }
+            } else {
+                try await run(server, configuration: configuration)
+            }
         } catch {
             try? await audit.log.close()
             throw error
         }
         try await audit.log.close()
+    }
+
+    /// The forwarder to the vault's audit log and its client settings, with --audit-server.
+    private func auditForwarding() throws -> (forwarder: AuditForwarder, client: VaultClientConfiguration)? {
+        guard let auditServer, let auditTokenFile else { return nil }
+        do {
+            try SecretFile.checkPermissions(auditTokenFile)
+        } catch {
+            guard error == .secretFilePermissions else {
+                throw CLIError("serve: cannot read the audit token file", status: .notFound)
+            }
+            throw CLIError("serve: the audit token file must not be readable by others (chmod 400)", status: .denied)
+        }
+        let token = String(decoding: try CLIFiles.read(auditTokenFile, what: "audit token file"), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var pem: String?
+        if let path = options.remote.caPath {
+            pem = String(decoding: try CLIFiles.read(path, what: "CA file"), as: UTF8.self)
+        }
+        do {
+            let client = try VaultClientConfiguration(server: auditServer, trustedCertificatesPEM: pem, token: token)
+            return (AuditForwarder(capacity: auditBuffer), client)
+        } catch let error as VaultClientError {
+            throw CLIError("serve: --audit-server: \(error.message)", status: .usage)
+        }
     }
 }

@@ -61,8 +61,14 @@ import Testing
             for action: Action in [.userManage, .roleManage, .tokenCreate, .vaultInit] {
                 #expect(!PermissionMatrix.allows(role, action), "\(role) \(action)")
             }
-            #expect(PermissionMatrix.allows(role, .tokenCreateOwn))
+            // The pod's audit-writer token cannot even mint a token of its own.
+            #expect(PermissionMatrix.allows(role, .tokenCreateOwn) == (role != .auditWriter))
         }
+    }
+
+    /// Issue #19: the serving pod's audit token may append to the audit log and nothing else.
+    @Test func theAuditWriterRoleGrantsOnlyAuditAppend() {
+        #expect(PermissionMatrix.grants[.auditWriter] == [.auditAppend])
     }
 
     @Test func markdownTableHasOneRowPerActionAndOneColumnPerRole() {

@@ -268,4 +268,54 @@ import Testing
         let tampered = try serve()
         #expect(tampered.status == 6 && tampered.stderr.contains("signature"), "\(tampered.stderr)")
     }
+
+    /// `deploy --rotate-identity`: a repeated deploy keeps the identity (no new secret) and raises the bundle serial;
+    /// a rotation writes a fresh identity, and the pod, given the new floor, refuses the old bundle with either
+    /// identity (exit 6).
+    @Test(.timeLimit(.minutes(5))) func rotatingTheDeploymentIdentityRefusesTheOldBundle() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try Self.deployed(in: work)
+        func deploy(_ output: String, _ extra: [String] = []) throws -> ChildProcess.Output {
+            try ModelVaultBinary.run(
+                [
+                    "deploy", "clf", "-o", output, "--builder-image", DeployCLITests.builder, "--runtime-image",
+                    DeployCLITests.runtime, "--image-digest", Self.imageDigest,
+                ] + extra, environment: env, in: work)
+        }
+        func arguments(_ output: String) throws -> [String] {
+            let dockerfile = try String(contentsOf: work.appending(path: "\(output)/Dockerfile"), encoding: .utf8)
+            let cmd = try #require(dockerfile.split(separator: "\n").first { $0.hasPrefix("CMD ") })
+            return try #require(try JSONSerialization.jsonObject(with: Data(cmd.dropFirst(4).utf8)) as? [String])
+        }
+        func floor(_ output: String) throws -> String? {
+            let arguments = try arguments(output)
+            return arguments.firstIndex(of: "--min-bundle-serial").map { arguments[$0 + 1] }
+        }
+        #expect(try floor("out") == "1")
+        let again = try deploy("out2")
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.appending(path: "out2/secrets/identity").path))
+        #expect(try floor("out2") == "2")
+        let rotated = try deploy("out3", ["--rotate-identity"])
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect(try floor("out3") == "3")
+        let oldIdentity = try Data(contentsOf: work.appending(path: "out/secrets/identity"))
+        let newIdentity = try Data(contentsOf: work.appending(path: "out3/secrets/identity"))
+        #expect(oldIdentity != newIdentity)
+        let fingerprint = try #require(
+            try arguments("out3").firstIndex(of: "--signer-fingerprint").map { try arguments("out3")[$0 + 1] })
+        func serve(_ bundle: String, identity: String) throws -> ChildProcess.Output {
+            try ModelVaultBinary.run(
+                [
+                    "serve", "--bundle", bundle, "--deployment-identity", identity, "--signer-fingerprint", fingerprint,
+                    "--audit-log", "audit", "--insecure-http", "--port", "0", "--min-bundle-serial", "3",
+                ], environment: [:], in: work)
+        }
+        let stale = try serve("out/bundle", identity: "out/secrets/identity")
+        #expect(stale.status == 6 && stale.stderr.contains("older than the floor"), "\(stale.stderr)")
+        let crossed = try serve("out/bundle", identity: "out3/secrets/identity")
+        #expect(crossed.status == 6, "\(crossed.stderr)")
+    }
 }

@@ -58,8 +58,10 @@ import Testing
     }
 
     @Test func generatedArtifactsPassEveryCheck() throws {
-        let findings = try scan(["unpinned": Fixtures.spec(digest: nil), "pinned": Fixtures.spec()])
-        for name in ["unpinned", "pinned"] {
+        let findings = try scan([
+            "unpinned": Fixtures.spec(digest: nil), "pinned": Fixtures.spec(), "forwarding": Fixtures.forwardingSpec(),
+        ])
+        for name in ["unpinned", "pinned", "forwarding"] {
             let found = try #require(findings[name], "checkov reported nothing for \(name)")
             #expect(found.failed.isEmpty, "\(name): \(found.failed.joined(separator: "\n"))")
             #expect(found.skipped.isEmpty, "\(name): no check is skipped: \(found.skipped.map(\.id))")
@@ -67,5 +69,6 @@ import Testing
         }
         // The Deployment (only with the image digest) really was checked, pod security included.
         #expect((findings["pinned"]?.passed["kubernetes"] ?? 0) > 50)
+        #expect((findings["forwarding"]?.passed["kubernetes"] ?? 0) > 50)
     }
 }

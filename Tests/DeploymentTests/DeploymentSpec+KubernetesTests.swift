@@ -273,3 +273,36 @@ import Testing
         }
     }
 }
+
+/// Issue #19: the pod's audit entries go to the vault server with a token from a Secret of its own, and the pod
+/// refuses bundles older than the serial the vault gave this deployment.
+@Suite struct KubernetesAuditForwardingTests {
+    @Test func theDeploymentWiresTheAuditSecretTheVaultsPortAndTheBundleFloor() throws {
+        let rendered = try Rendered.make(Fixtures.forwardingSpec())
+        defer { rendered.remove() }
+        let deployment = try rendered.object("kubernetes/deployment.yaml")
+        let pod = deployment["spec"]["template"]["spec"]
+        let arguments = pod["containers"][0]["args"].array.compactMap(\.string)
+        let joined = arguments.joined(separator: " ")
+        #expect(joined.contains("--min-bundle-serial 4"))
+        #expect(joined.contains("--audit-server https://vault.ml-platform.svc:8443"))
+        #expect(joined.contains("--audit-token-file /var/run/secrets/modelvault/audit/token"))
+        #expect(joined.contains("--ca-file /var/run/secrets/modelvault/audit/ca.crt"))
+        let volume = try #require(pod["volumes"].array.first { $0["name"].string == "audit-forwarding" })
+        #expect(volume["secret"]["secretName"].string == "modelvault-breast-cancer-logistic-audit")
+        #expect(volume["secret"]["defaultMode"].int == 0o400)
+        let mount = try #require(
+            pod["containers"][0]["volumeMounts"].array.first { $0["name"].string == "audit-forwarding" })
+        #expect(mount["readOnly"].bool == true)
+        let policy = try rendered.object("kubernetes/networkpolicy.yaml")
+        let ports = policy["spec"]["egress"].array.flatMap { $0["ports"].array }.compactMap { $0["port"].int }
+        #expect(ports.contains(8443))
+        // Without forwarding there is no audit Secret and no egress beyond DNS.
+        let plain = try Rendered.make(Fixtures.spec())
+        defer { plain.remove() }
+        let plainText = try String(
+            contentsOf: plain.directory.appendingPathComponent("kubernetes/deployment.yaml"), encoding: .utf8)
+        #expect(!plainText.contains("audit-forwarding"))
+        #expect(!plainText.contains("--audit-server"))
+    }
+}

@@ -30,6 +30,14 @@ enum Fixtures {
         return spec
     }
 
+    /// A pinned spec whose pod forwards its audit entries to the vault server and refuses bundles before serial 4.
+    static func forwardingSpec() -> DeploymentSpec {
+        var spec = spec()
+        spec.auditForwarding = .init(server: "https://vault.ml-platform.svc:8443")
+        spec.bundleSerial = 4
+        return spec
+    }
+
     /// A fresh, empty temporary directory.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("deploy-tests-\(UUID().uuidString)")

@@ -14,15 +14,17 @@ import VaultServing
 /// and the registry API.
 @Suite(.serialized) struct VaultServingHTTPSTests {
     /// Each route with the roles the README's matrix allows (besides admin, which may do everything).
+    /// Every role but audit-writer, whose token appends audit entries and reads nothing (not even metadata).
+    static let readers = Set(Role.allCases).subtracting([.auditWriter])
     static let routes: [(method: HTTPMethod, path: String, body: String?, allowed: Set<Role>)] = [
-        (.GET, "/v2", nil, Set(Role.allCases)),
-        (.GET, "/v2/models/bc", nil, Set(Role.allCases)),
-        (.GET, "/v2/models/bc/ready", nil, Set(Role.allCases)),
+        (.GET, "/v2", nil, readers),
+        (.GET, "/v2/models/bc", nil, readers),
+        (.GET, "/v2/models/bc/ready", nil, readers),
         (.POST, "/v2/models/bc/infer", "ROWS", [.admin, .mlEngineer, .devops]),
         (.GET, "/metrics", nil, [.admin, .devops, .securityEngineer]),
-        (.GET, "/v1/models", nil, Set(Role.allCases)),
-        (.GET, "/v1/models/bc", nil, Set(Role.allCases)),
-        (.GET, "/v1/datasets", nil, Set(Role.allCases)),
+        (.GET, "/v1/models", nil, readers),
+        (.GET, "/v1/models/bc", nil, readers),
+        (.GET, "/v1/datasets", nil, readers),
         (.GET, "/v1/audit", nil, [.admin, .securityEngineer, .complianceOfficer]),
         (.GET, "/v1/report?format=md", nil, [.admin, .securityEngineer, .complianceOfficer]),
         (.PUT, "/v1/models/bc/aliases/staging", #"{"version":"1"}"#, [.admin, .devops]),

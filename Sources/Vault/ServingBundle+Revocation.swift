@@ -1,0 +1,78 @@
+import AccessControl
+public import Foundation
+import GRDB
+
+/// What the vault remembers of one deployment (issue #19): the identity its bundles are wrapped for, the serial of
+/// the newest bundle, and the identities retired by `deploy --rotate-identity`. Kept as a pin in the authenticated
+/// catalog, so an attacker with write access to the vault directory cannot un-revoke an identity or lower a serial.
+public struct DeploymentRecord: Codable, Sendable, Equatable {
+    /// The serial of the newest bundle made for the deployment (1 for the first).
+    public var serial: Int
+    /// The deployment identity's recipient the current bundles are wrapped for.
+    public var recipient: String
+    /// Recipients of earlier identities: the vault never wraps a bundle for them again.
+    public var revoked: [String]
+}
+
+extension VaultSession {
+    /// `model.deploy` on `model`: the vault's record of `deployment`, if it was deployed before.
+    public func deploymentRecord(_ deployment: String, model: String) async throws -> DeploymentRecord? {
+        let vault = self.vault
+        return try await perform(.modelDeploy, on: .model(model), resource: "deployment:\(deployment)") {
+            try await vault.deploymentRecord(deployment)
+        }
+    }
+}
+
+extension Vault {
+    static func deploymentPinName(_ deployment: String) -> String { "deployment.\(deployment)" }
+
+    func deploymentRecord(_ deployment: String) throws -> DeploymentRecord? {
+        try catalog.read { db in try Self.deploymentRecord(deployment, db) }
+    }
+
+    static func deploymentRecord(_ deployment: String, _ db: Database) throws -> DeploymentRecord? {
+        guard
+            let text = try String.fetchOne(
+                db, sql: "SELECT value FROM trust_pins WHERE name = ?", arguments: [deploymentPinName(deployment)])
+        else { return nil }
+        guard let record = try? JSONDecoder().decode(DeploymentRecord.self, from: Data(text.utf8)) else {
+            throw VaultError(.tampered, "the deployment record of \(deployment) is not valid")
+        }
+        return record
+    }
+
+    /// Records a new bundle for `deployment` wrapped for `recipient` and returns its serial: the same identity
+    /// continues the deployment; another one needs `rotateIdentity`, which revokes the previous identity; a
+    /// revoked identity is refused for good.
+    func registerDeploymentBundle(_ deployment: String, recipient: String, rotateIdentity: Bool) throws -> Int {
+        try catalog.write { db in
+            var record =
+                try Self.deploymentRecord(deployment, db)
+                ?? DeploymentRecord(serial: 0, recipient: recipient, revoked: [])
+            guard !record.revoked.contains(recipient) else {
+                throw VaultError(.identityMismatch, "the deployment identity of \(deployment) was revoked")
+            }
+            if record.recipient != recipient {
+                guard rotateIdentity else {
+                    throw VaultError(
+                        .identityMismatch,
+                        "\(deployment) is deployed for another identity; use --rotate-identity to replace it")
+                }
+                record.revoked.append(record.recipient)
+                record.recipient = recipient
+            }
+            guard record.serial < Int.max else { throw VaultError.storage("the deployment serial is exhausted") }
+            record.serial += 1
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            try db.execute(
+                sql:
+                    "INSERT INTO trust_pins (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                arguments: [
+                    Self.deploymentPinName(deployment), String(decoding: try encoder.encode(record), as: UTF8.self),
+                ])
+            return record.serial
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import VaultServer
+
+@testable import VaultClient
+
+/// Issue #19: a serving pod forwards its audit entries to the vault's log without ever holding up inference.
+@Suite struct AuditForwarderTests {
+    static func entry(_ index: Int) -> AppendAuditRequest {
+        AppendAuditRequest(action: "model.infer", resource: "model:bc@\(index)", outcome: "allowed")
+    }
+
+    /// Records what was sent and fails the first `failures` attempts (an outage), refusing `refused` resources.
+    actor FlakyVault {
+        var failures: Int
+        let refused: Set<String>
+        var recorded: [String] = []
+
+        init(failures: Int, refused: Set<String> = []) {
+            self.failures = failures
+            self.refused = refused
+        }
+
+        func send(_ entry: AppendAuditRequest) throws {
+            if failures > 0 {
+                failures -= 1
+                throw VaultClientError(.failure, "cannot reach the server")
+            }
+            if refused.contains(entry.resource) {
+                throw VaultClientError(.denied, "permission denied", httpStatus: 403)
+            }
+            recorded.append(entry.resource)
+        }
+    }
+
+    /// The attack: the vault is unreachable and a flood of requests arrives. Queueing never waits, memory stays
+    /// bounded by the capacity, and what does not fit is dropped and counted (and exported as a metric).
+    @Test func aFullBufferDropsAndCountsWithoutWaiting() async throws {
+        let forwarder = AuditForwarder(capacity: 3)
+        let start = ContinuousClock.now
+        for index in 0..<10_000 { await forwarder.enqueue(Self.entry(index)) }
+        #expect(ContinuousClock.now - start < .seconds(5))
+        let counts = await forwarder.snapshot
+        #expect(counts.pending == 3)
+        #expect(counts.dropped == 9_997)
+        let metrics = await forwarder.metricLines()
+        #expect(metrics.contains("modelvault_audit_forward_dropped_total 9997\n"))
+        #expect(metrics.contains("modelvault_audit_forward_pending 3\n"))
+    }
+
+    /// An outage is retried with backoff, in order, until the vault answers; an entry the vault refuses for good
+    /// (a 4xx) is dropped and counted, never retried forever.
+    @Test func outagesAreRetriedInOrderAndRefusalsAreCounted() async throws {
+        let vault = FlakyVault(failures: 3, refused: ["model:bc@1"])
+        let forwarder = AuditForwarder(
+            capacity: 10, initialBackoff: .milliseconds(5), maximumBackoff: .milliseconds(20))
+        for index in 0..<3 { await forwarder.enqueue(Self.entry(index)) }
+        let task = Task { await forwarder.run { try await vault.send($0) } }
+        // Generous for a loaded machine, where other suites' scrypt can hold the cooperative threads.
+        let deadline = ContinuousClock.now + .seconds(600)
+        while await forwarder.snapshot.pending > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await forwarder.stop()
+        await task.value
+        #expect(await vault.recorded == ["model:bc@0", "model:bc@2"])
+        let counts = await forwarder.snapshot
+        #expect(counts.forwarded == 2)
+        #expect(counts.rejected == 1)
+        #expect(counts.retries == 3)
+        #expect(counts.pending == 0)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import Vault
+import VaultServing
+
+/// Issue #19: a deployment identity can be rotated and revoked, and a superseded bundle no longer loads in a pod
+/// given the new floor. What cannot be done is said in the README: a bundle and identity already copied elsewhere
+/// still decrypt there, with no floor.
+@Suite struct ServingBundleRevocationTests {
+    @Test func rotatingTheDeploymentIdentityRevokesTheOldIdentityAndItsBundle() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        try await fixture.push("bc", epochs: 5)
+        let session = try await fixture.adminSession()
+        let signer = fixture.access.unlockedVault.signerFingerprint
+        let reference = try ModelReference(name: "bc", selector: .alias("production"))
+        let directory = FileManager.default.temporaryDirectory.appending(path: "bundles-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func write(_ recipient: String, _ name: String, rotate: Bool = false) async throws {
+            try await session.writeServingBundle(
+                [reference], for: recipient, deployment: "modelvault-bc-\(name)", to: directory.appending(path: name),
+                registeredAs: "modelvault-bc", rotateIdentity: rotate)
+        }
+        let first = try ServingBundle.generateIdentity()
+        try await write(first.recipient, "one")
+        #expect(try await session.deploymentRecord("modelvault-bc", model: "bc")?.serial == 1)
+
+        // Another identity for the same deployment needs an explicit rotation.
+        let second = try ServingBundle.generateIdentity()
+        await #expect(throws: VaultError.self) { try await write(second.recipient, "refused") }
+        try await write(second.recipient, "two", rotate: true)
+        let record = try #require(try await session.deploymentRecord("modelvault-bc", model: "bc"))
+        #expect(record.serial == 2)
+        #expect(record.recipient == second.recipient)
+        #expect(record.revoked == [first.recipient])
+
+        // The attack: bring the revoked identity back. The vault never wraps a bundle for it again.
+        await #expect(throws: VaultError.self) { try await write(first.recipient, "revived", rotate: true) }
+        #expect(!FileManager.default.fileExists(atPath: directory.appending(path: "revived").path))
+
+        // The old bundle is refused under the new deployment's floor; each identity opens only its own bundle.
+        let one = directory.appending(path: "one")
+        let two = directory.appending(path: "two")
+        #expect(throws: VaultError.self) {
+            try ServingBundle.open(at: one, identity: first.identity, expectedSigner: signer, minimumSerial: 2)
+        }
+        #expect(throws: VaultError.self) {
+            try ServingBundle.open(at: one, identity: second.identity, expectedSigner: signer)
+        }
+        #expect(throws: VaultError.self) {
+            try ServingBundle.open(at: two, identity: first.identity, expectedSigner: signer, minimumSerial: 2)
+        }
+        let opened = try ServingBundle.open(
+            at: two, identity: second.identity, expectedSigner: signer, minimumSerial: 2)
+        #expect(opened.serial == 2)
+        #expect(opened.models.map(\.name) == ["bc"])
+        // The documented limit: without the floor, a copied old bundle still opens with its old identity.
+        #expect(try ServingBundle.open(at: one, identity: first.identity, expectedSigner: signer).serial == 1)
+
+        // The attack: raise the old bundle's serial past the floor. The bundle signature no longer covers it.
+        let index = one.appending(path: ServingBundle.indexName)
+        let text = try String(contentsOf: index, encoding: .utf8)
+        try #require(text.contains(#""serial" : 1"#))
+        try Data(text.replacingOccurrences(of: #""serial" : 1"#, with: #""serial" : 9"#).utf8).write(to: index)
+        #expect(throws: VaultError.self) {
+            try ServingBundle.open(at: one, identity: first.identity, expectedSigner: signer, minimumSerial: 2)
+        }
+    }
+}
