@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The checkpoint keys of one log over its life: the current key and every retired one with the tree size it
 /// handed over at.
