@@ -83,6 +83,9 @@ struct DiskState: Sendable {
     var extensions = 0
     /// Bytes cut off the end while catching up: from the end of the last good record to the end of the file.
     var discardedBytes = 0
+    /// The tree at the latest checkpoint's size and where the next record starts: the base of an incremental
+    /// consistency proof to a witness that holds that checkpoint.
+    var checkpointTree: (range: CompactRange, offset: Int)?
 
     /// This state advanced over whatever was appended since (by another writer, or before a crash).
     ///
@@ -93,8 +96,11 @@ struct DiskState: Sendable {
     /// possible crash), anything non-zero after that end is cut off too: pages of an unfinished batch can reach the
     /// disk out of order. With `strict` (every writer closed cleanly, so nothing can be unfinished) anything to cut
     /// is an error instead, and the files are left as found. Must run under the lock.
+    ///
+    /// A newest checkpoint carrying a signature under the log's name from a key `keys` does not know means another
+    /// writer handed the log over to a new key: ``AuditLogError/keyRetired``, so this writer signs nothing more.
     func caughtUp(
-        with files: LogFiles, verifier: NoteVerifier, recovering: Bool = false, strict: Bool = false
+        with files: LogFiles, keys: AuditKeyChain, recovering: Bool = false, strict: Bool = false
     ) throws -> DiskState {
         var state = self
         let checkpointsSize = try files.checkpoints.size()
@@ -108,7 +114,9 @@ struct DiskState: Sendable {
                 try files.checkpoints.truncate(to: state.checkpointsLength + complete)
             }
             if let note = notes.last {
-                let newest = try SignedCheckpoint(verifying: note, with: verifier)
+                let newest = try keys.verify(note)
+                guard NoteVerifier.signatureKeyIDs(in: note, name: keys.origin).allSatisfy(keys.contains(keyID:))
+                else { throw AuditLogError.keyRetired }
                 guard newest.checkpoint.size >= state.lastCheckpoint?.checkpoint.size ?? 0 else {
                     throw AuditLogError.checkpointMismatch
                 }
@@ -122,6 +130,7 @@ struct DiskState: Sendable {
         state.allocatedLength = entriesSize
         let checkpointSize = state.lastCheckpoint?.checkpoint.size ?? 0
         var rootAtCheckpoint: TreeHash? = state.tree.size == checkpointSize ? state.tree.root : nil
+        if state.tree.size == checkpointSize { state.checkpointTree = (state.tree, state.entriesLength) }
         if entriesSize > state.entriesLength {
             let data = try files.entries.readRecords(from: state.entriesLength, upTo: entriesSize)
             let (lines, complete, _) = EntriesFile.lineRanges(in: data)
@@ -140,7 +149,10 @@ struct DiskState: Sendable {
                     }
                     guard let parsed else { throw AuditLogError.corruptRecord }
                     tree.append(parsed.stored)
-                    if tree.size == checkpointSize { rootAtCheckpoint = tree.root }
+                    if tree.size == checkpointSize {
+                        rootAtCheckpoint = tree.root
+                        state.checkpointTree = (tree, state.entriesLength + range.upperBound + 1)
+                    }
                 }
             }
             let end = state.entriesLength + kept
@@ -210,18 +222,21 @@ struct DiskState: Sendable {
 
     /// Signs and appends a checkpoint of the first `size` entries (whose root is `root`; they must be durable),
     /// unless the latest checkpoint already covers that many. Returns whether one was written. Without `sync` the
-    /// caller must sync the checkpoints file.
+    /// caller must sync the checkpoints file. A `cosigner` adds its signature line (a key handover).
     @discardableResult
     mutating func writeCheckpoint(
-        size: UInt64, root: TreeHash, to files: LogFiles, signer: NoteSigner, sync: Bool = true
+        size: UInt64, root: TreeHash, to files: LogFiles, signer: NoteSigner, cosigner: NoteSigner? = nil,
+        sync: Bool = true
     ) throws -> Bool {
         if let lastCheckpoint, lastCheckpoint.checkpoint.size >= size { return false }
-        let signed = try SignedCheckpoint(
+        var signed = try SignedCheckpoint(
             signing: Checkpoint(origin: signer.name, size: size, rootHash: root), with: signer)
+        if let cosigner { signed.note += try cosigner.signatureLine(for: signed.checkpoint.text) }
         let note = Data(signed.note.utf8)
         try Self.append(note, to: files.checkpoints, restoringLength: checkpointsLength, sync: sync)
         checkpointsLength += note.count
         lastCheckpoint = signed
+        if size == tree.size { checkpointTree = (tree, entriesLength) }
         return true
     }
 

@@ -41,6 +41,9 @@ public enum WitnessOutcome: Sendable, Equatable {
     case witnessAhead(size: UInt64)
     /// The witness holds a different tree of the same or an earlier size (a fork or rewrite), or refused the proof.
     case inconsistent(status: Int)
+    /// The witness refuses the log's checkpoint key (403): it pins a retired audit key (after `keys rotate
+    /// --reencrypt`; restart it with the vault's new `audit/verifier.vkey`) or another one. Reported, never silent.
+    case keyRefused
     /// The witness could not be reached or refused for another reason (appends go on; the cosignature ages).
     case unavailable(status: Int?)
 }
@@ -52,13 +55,14 @@ extension AuditLog {
     public func submit(to witness: WitnessEndpoint, knownSize known: UInt64? = nil) async -> WitnessOutcome {
         guard let checkpoint = try? await checkpoint() else { return .unavailable(status: nil) }
         let directory = directory
-        var oldSize = known ?? Self.storedCosignedSize(in: directory, verifier: witness.verifier, log: verifier) ?? 0
+        let keys = keyChain
+        var oldSize =
+            known ?? Self.storedCosignature(in: directory, verifier: witness.verifier, keys: keys)?.checkpoint.size ?? 0
         for _ in 0..<2 {
             if oldSize > checkpoint.checkpoint.size { return .witnessAhead(size: oldSize) }
-            guard
-                let proof = try? AuditLogReader(directory: directory).consistencyProof(
-                    from: oldSize, to: checkpoint.checkpoint.size)
-            else { return .inconsistent(status: 0) }
+            guard let proof = await consistencyProof(from: oldSize, to: checkpoint.checkpoint.size) else {
+                return .inconsistent(status: 0)
+            }
             let request = AddCheckpointRequest(
                 oldSize: oldSize, proof: oldSize == 0 ? [] : proof, checkpoint: checkpoint.note)
             guard let (status, body) = try? await witness.transport.addCheckpoint(request.body) else {
@@ -80,6 +84,7 @@ extension AuditLog {
                 if size == oldSize { return .inconsistent(status: 409) }
                 oldSize = size
             case 422: return .inconsistent(status: 422)
+            case 403: return .keyRefused
             default: return .unavailable(status: status)
             }
         }
@@ -91,19 +96,21 @@ extension AuditLog {
     public nonisolated static func storedCosignature(
         in directory: URL, verifier witness: CosignatureVerifier, log: NoteVerifier
     ) -> (checkpoint: Checkpoint, timestamp: UInt64)? {
+        guard let keys = try? AuditKeyChain(current: log) else { return nil }
+        return storedCosignature(in: directory, verifier: witness, keys: keys)
+    }
+
+    /// ``storedCosignature(in:verifier:log:)`` for a log whose key was rotated: a cosignature kept from before a
+    /// handover verifies under the retired key responsible for its size.
+    public nonisolated static func storedCosignature(
+        in directory: URL, verifier witness: CosignatureVerifier, keys: AuditKeyChain
+    ) -> (checkpoint: Checkpoint, timestamp: UInt64)? {
         let file = directory.appendingPathComponent(String(format: "cosigned-%08x.note", witness.keyID))
         guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
         let note = String(decoding: data, as: UTF8.self)
-        guard let timestamp = try? witness.verify(note),
-            let checkpoint = try? SignedCheckpoint(verifying: note, with: log).checkpoint
+        guard let timestamp = try? witness.verify(note), let checkpoint = try? keys.verify(note).checkpoint
         else { return nil }
         return (checkpoint, timestamp)
-    }
-
-    private nonisolated static func storedCosignedSize(
-        in directory: URL, verifier witness: CosignatureVerifier, log: NoteVerifier
-    ) -> UInt64? {
-        storedCosignature(in: directory, verifier: witness, log: log)?.checkpoint.size
     }
 
     /// Cosigns in the background: whenever `entries` entries were appended, or `interval` passed with any new entry,
@@ -144,11 +151,12 @@ extension AuditLog {
             switch await submit(to: witness) {
             case .witnessAhead: found.append(.init(kind: .inconsistentWithWitness, index: size))
             case .inconsistent: found.append(.init(kind: .inconsistentWithWitness))
+            case .keyRefused: found.append(.init(kind: .witnessRefusesKey))
             case .cosigned, .unavailable: break
             }
         }
         let cosigned = witnesses.compactMap {
-            Self.storedCosignature(in: directory, verifier: $0.verifier, log: verifier)
+            Self.storedCosignature(in: directory, verifier: $0.verifier, keys: keyChain)
         }
         var report = try await verify(trusted: trusted + cosigned.map(\.checkpoint))
         report.newestCosignature = cosigned.map(\.timestamp).max().map { Date(timeIntervalSince1970: TimeInterval($0)) }

@@ -19,14 +19,17 @@ public actor AuditLog {
     public let origin: String
     /// A checkpoint is signed once this many entries were appended since the last one (and on `close`).
     public let checkpointInterval: UInt64
-    /// The verifier for this log's checkpoints.
+    /// The verifier of the key this log was opened with (after ``handOver(to:principal:requestID:)``, see
+    /// ``keyChain``).
     public nonisolated let verifier: NoteVerifier
     /// The audit directory.
     public nonisolated let directory: URL
     /// What opening adopted after a writer that did not close (`nil` when there was nothing to recover).
     public nonisolated let recovery: AuditRecovery?
 
-    private let signer: NoteSigner
+    private var signer: NoteSigner
+    /// The current key and the retired ones with their handover sizes.
+    private var keys: AuditKeyChain
     private let files: LogFiles
     private var state: DiskState
     private var isClosed = false
@@ -49,6 +52,9 @@ public actor AuditLog {
     private var checkpointUnsynced = false
     /// A failed sync: the kernel may have dropped dirty pages, so this writer accepts nothing more.
     private var failure: (any Error)?
+    /// The tree and record offset at recent checkpoint sizes: a consistency proof from one of them reads only the
+    /// records after it (see ``consistencyProof(from:to:)``).
+    private var proofBases: [UInt64: (range: CompactRange, offset: Int)] = [:]
 
     private enum Role: Sendable {
         case committed(UInt64)
@@ -71,13 +77,18 @@ public actor AuditLog {
     /// When no other writer is open, entries after the latest checkpoint were left by a writer that did not close
     /// (killed, or power lost): each must be a well-formed entry at its position, they are adopted under a new
     /// checkpoint, and an `audit.recover` entry records the range adopted and the bytes cut (see ``recovery``).
+    ///
+    /// `retired` are the keys `key` took over from (oldest first, see ``AuditKeyChain``); each may have signed only
+    /// up to its handover size.
     public init(
         directory: URL, signer key: Curve25519.Signing.PrivateKey, origin: String,
-        checkpointInterval: UInt64 = 1024
+        checkpointInterval: UInt64 = 1024, retired: [AuditKeyChain.RetiredKey] = []
     ) throws {
         let signer = try NoteSigner(name: origin, key: key)
+        let keys = try AuditKeyChain(current: signer.verifier, retired: retired)
         self.origin = origin
         self.signer = signer
+        self.keys = keys
         self.verifier = signer.verifier
         self.checkpointInterval = max(1, checkpointInterval)
         self.directory = directory
@@ -91,7 +102,7 @@ public actor AuditLog {
             var recovered: AuditRecovery?
             state = try files.locked {
                 var current = try DiskState().caughtUp(
-                    with: files, verifier: signer.verifier, recovering: true, strict: strict)
+                    with: files, keys: keys, recovering: true, strict: strict)
                 if strict, current.tree.size > current.lastCheckpoint?.checkpoint.size ?? 0 {
                     throw AuditLogError.unsignedTail
                 }
@@ -120,6 +131,9 @@ public actor AuditLog {
     /// The latest signed checkpoint, if any.
     public var latestCheckpoint: SignedCheckpoint? { state.lastCheckpoint }
 
+    /// The checkpoint keys: the current one and those it took over from.
+    public var keyChain: AuditKeyChain { keys }
+
     /// Appends an entry and returns its index once it is durable (group commit with concurrent callers).
     public nonisolated func append(_ entry: AuditEntry) async throws -> UInt64 {
         // Encoding happens in the caller's task, outside the actor, so the actor only orders and writes.
@@ -142,10 +156,11 @@ public actor AuditLog {
         guard !isClosed else { throw AuditLogError.closed }
         let files = files
         let signer = signer
+        let keys = keys
         let state = state
         let updated = try await Self.run(on: Self.ioQueue) {
             try files.locked {
-                var current = try state.caughtUp(with: files, verifier: signer.verifier)
+                var current = try state.caughtUp(with: files, keys: keys)
                 // Appends may be written but not yet synced: the checkpoint must not outlive the entries it covers.
                 try files.entries.sync()
                 try current.writeCheckpoint(size: current.tree.size, root: current.tree.root, to: files, signer: signer)
@@ -167,7 +182,7 @@ public actor AuditLog {
         do {
             report = .success(
                 try await AuditVerifier.verify(
-                    directory: directory, verifier: verifier, trusted: trusted, writers: alone ? .closed : .open))
+                    directory: directory, keys: keys, trusted: trusted, writers: alone ? .closed : .open))
         } catch {
             report = .failure(error)
         }
@@ -184,12 +199,12 @@ public actor AuditLog {
         if state.tree.size > 0 { try await checkpoint() }
         isClosed = true
         let files = files
-        let signer = signer
+        let keys = keys
         let state = state
         // At rest the entries file is plain JSON lines: the preallocated zeroes go.
         let trimmed = await Self.run(on: Self.ioQueue) {
             try files.locked {
-                var current = try state.caughtUp(with: files, verifier: signer.verifier)
+                var current = try state.caughtUp(with: files, keys: keys)
                 try current.trimPadding(of: files)
             }
         }
@@ -198,11 +213,95 @@ public actor AuditLog {
         try trimmed.get()
     }
 
+    /// Hands the log over to `newKey` (after a compromise, the old key may be known): appends an
+    /// `audit.key-handover` entry naming the new key and a checkpoint of exactly that size signed by both keys, then
+    /// signs with `newKey` only. Returns the handover size, the last size the old key may sign. Appends wait
+    /// meanwhile; another process still holding the old key refuses to append or sign past the handover
+    /// (``AuditLogError/keyRetired``).
+    public func handOver(
+        to newKey: Curve25519.Signing.PrivateKey, principal: String, requestID: String
+    ) async throws -> UInt64 {
+        guard !isClosed, !isClosing else { throw AuditLogError.closed }
+        if let failure { throw failure }
+        // Take the write role so no batch (which would sign with the old key) runs during the handover.
+        while writing { await Task.yield() }
+        writing = true
+        defer {
+            if !pending.isEmpty, let next = pending[0].continuation {
+                pending[0].continuation = nil
+                next.resume(returning: .write)
+            } else {
+                writing = false
+            }
+        }
+        let newSigner = try NoteSigner(name: origin, key: newKey)
+        guard newSigner.verifier.keyID != signer.verifier.keyID else { throw AuditLogError.unknownKey }
+        let entry = try AuditEntry(
+            principal: principal, action: AuditKeyChain.handoverAction,
+            resource: AuditKeyChain.handoverResource(to: newSigner.verifier), outcome: .allowed,
+            requestID: requestID, detail: "audit key handed over; the retired key signs nothing after this entry"
+        ).canonicalJSON()
+        let (files, oldSigner, keys, state) = (files, signer, keys, state)
+        let updated = try await Self.run(on: Self.ioQueue) {
+            try files.locked {
+                var current = try state.caughtUp(with: files, keys: keys)
+                _ = try current.writeRecords([[entry]], to: files)
+                try files.entries.sync()
+                try current.writeCheckpoint(
+                    size: current.tree.size, root: current.tree.root, to: files, signer: oldSigner,
+                    cosigner: newSigner)
+                return current
+            }
+        }.get()
+        adopt(updated)
+        let size = updated.tree.size
+        writtenTip = (size, updated.tree.root)
+        durableTip = writtenTip
+        self.keys = try AuditKeyChain(
+            current: newSigner.verifier,
+            retired: keys.retired + [.init(verifier: oldSigner.verifier, handoverSize: size)])
+        signer = newSigner
+        return size
+    }
+
     /// Takes a newer disk state (another writer's records, or our own batch).
     private func adopt(_ newer: DiskState) {
         if (newer.entriesLength, newer.checkpointsLength) >= (state.entriesLength, state.checkpointsLength) {
             state = newer
         }
+        if let base = newer.checkpointTree {
+            proofBases[base.range.size] = base
+            // Witnesses hold one of the last few checkpoints; older bases fall back to a full read.
+            while proofBases.count > 16, let oldest = proofBases.keys.min() { proofBases[oldest] = nil }
+        }
+    }
+
+    /// The RFC 6962 consistency proof between two sizes of this log, computed off the actor. From a checkpoint size this
+    /// writer signed or read (the size a witness last cosigned), it reads only the records after it and O(log n)
+    /// hashes it kept; otherwise (or if that fails) it reads the whole log.
+    func consistencyProof(from old: UInt64, to new: UInt64) async -> [TreeHash]? {
+        guard old > 0, old < new else { return old <= new ? [] : nil }
+        let (files, directory) = (files, directory)
+        if let base = proofBases[old], let tip = proofBases[new], tip.offset >= base.offset {
+            let incremental = await Self.run(on: Self.proofQueue) { () -> [TreeHash]? in
+                let data = try files.entries.read(from: base.offset, count: tip.offset - base.offset)
+                let (lines, _, _) = EntriesFile.lineRanges(in: data)
+                guard UInt64(lines.count) == new - old else { return nil }
+                let leaves = try data.withUnsafeBytes { buffer in
+                    try lines.map { range -> TreeHash in
+                        guard let parsed = EntriesFile.parse(UnsafeRawBufferPointer(rebasing: buffer[range])) else {
+                            throw AuditLogError.corruptRecord
+                        }
+                        return parsed.stored
+                    }
+                }
+                return Merkle.consistencyProof(from: base.range, appending: leaves[...])
+            }
+            if case .success(let proof?) = incremental { return proof }
+        }
+        return try? await Self.run(on: Self.proofQueue) {
+            try AuditLogReader(directory: directory).consistencyProof(from: old, to: new)
+        }.get()
     }
 
     // MARK: Group commit
@@ -263,12 +362,13 @@ public actor AuditLog {
             let groups = batch.map(\.entryJSON)
             let files = files
             let signer = signer
+            let keys = keys
             let state = state
             let interval = checkpointInterval
             let durable = durableTip
             let result: Result<(DiskState, [UInt64], Bool), any Error> = await Self.run(on: Self.ioQueue) {
                 try files.locked {
-                    var current = try state.caughtUp(with: files, verifier: signer.verifier)
+                    var current = try state.caughtUp(with: files, keys: keys)
                     let firstIndices = try current.writeRecords(groups, to: files)
                     // A checkpoint covers only what a completed sync made durable; the next sync makes it durable.
                     // A failed checkpoint is retried after a later batch or at `close()`.
@@ -358,6 +458,8 @@ public actor AuditLog {
     private static let ioQueue = DispatchQueue(label: "modelvault.audit.io")
     private static let syncQueue = DispatchQueue(label: "modelvault.audit.sync")
     private static let checkpointSyncQueue = DispatchQueue(label: "modelvault.audit.sync.checkpoints")
+    /// Consistency proofs for witnesses read and hash records: off the actor and off the write queue.
+    private static let proofQueue = DispatchQueue(label: "modelvault.audit.proofs")
 
     private static func run<T: Sendable>(
         on queue: DispatchQueue, _ work: @escaping @Sendable () throws -> T

@@ -3,7 +3,7 @@ public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible
     private enum Code: Equatable, Sendable {
         case io, corruptRecord, corruptCheckpoint, badSignature, logShorterThanCheckpoint,
             checkpointMismatch, indexOutOfRange, invalidOrigin, invalidProof, encoding, unknownKey, closed,
-            trailingBytes, unsignedTail
+            trailingBytes, unsignedTail, keyRetired
     }
     private let code: Code
     /// The operating-system error number for I/O failures.
@@ -42,6 +42,8 @@ public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible
     public static let trailingBytes = AuditLogError(.trailingBytes)
     /// Entries follow the latest checkpoint although every writer closed cleanly (so signed all its entries).
     public static let unsignedTail = AuditLogError(.unsignedTail)
+    /// Another writer handed the log over to a new key: this writer's key is retired and signs nothing more.
+    public static let keyRetired = AuditLogError(.keyRetired)
 
     /// A fixed text naming what failed.
     public var description: String {
@@ -62,6 +64,8 @@ public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible
             "audit log has bytes after its last record that are not preallocated zeroes (every writer had closed)"
         case .unsignedTail:
             "audit log has entries after its latest checkpoint that no writer signed (every writer had closed)"
+        case .keyRetired:
+            "audit log key was handed over to a newer key by another writer; reopen the vault to append"
         }
     }
 }

@@ -50,9 +50,27 @@ public struct AuditLogReader: Sendable {
         return try notes.map { try SignedCheckpoint(verifying: $0, with: verifier) }
     }
 
+    /// Every complete checkpoint note in file order, unverified.
+    public func checkpointNotes() throws -> [String] {
+        let data = try AuditVerifier.readIfPresent(directory.appendingPathComponent(EntriesFile.checkpointsName))
+        return SignedCheckpoint.splitNotes(String(decoding: data, as: UTF8.self)).notes
+    }
+
+    /// Every checkpoint that verifies under the key of `keys` responsible for its size, in file order.
+    public func checkpoints(verifiedBy keys: AuditKeyChain) throws -> [SignedCheckpoint] {
+        let data = try AuditVerifier.readIfPresent(directory.appendingPathComponent(EntriesFile.checkpointsName))
+        let (notes, _) = SignedCheckpoint.splitNotes(String(decoding: data, as: UTF8.self))
+        return try notes.map { try keys.verify($0) }
+    }
+
     /// An inclusion proof for entry `index` against the latest checkpoint that covers it.
     public func inclusionProof(index: UInt64, verifiedBy verifier: NoteVerifier) throws -> InclusionProof {
-        guard let checkpoint = try checkpoints(verifiedBy: verifier).last(where: { $0.checkpoint.size > index })
+        try inclusionProof(index: index, verifiedBy: try AuditKeyChain(current: verifier))
+    }
+
+    /// An inclusion proof for entry `index` against the latest checkpoint that covers it, across key rotations.
+    public func inclusionProof(index: UInt64, verifiedBy keys: AuditKeyChain) throws -> InclusionProof {
+        guard let checkpoint = try checkpoints(verifiedBy: keys).last(where: { $0.checkpoint.size > index })
         else { throw AuditLogError.indexOutOfRange }
         let records = try records()
         let size = Int(checkpoint.checkpoint.size)

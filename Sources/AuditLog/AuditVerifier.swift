@@ -34,6 +34,12 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
         case inconsistentWithWitness = "a witness holds a checkpoint the log is not consistent with (rollback or fork)"
         /// The newest cosignature is older than the policy allows (or there is none).
         case staleCosignature = "newest witness cosignature older than the policy allows"
+        /// A retired key's handover is not in the log: no handover entry naming the next key just before the handover
+        /// size, or no checkpoint of that size signed by both keys (deleted or forged).
+        case handoverMissing = "audit key handover missing (no handover entry and checkpoint signed by both keys)"
+        /// A witness refuses the log's checkpoint key: it still pins a retired audit key (restart it with the vault's
+        /// new audit/verifier.vkey), or was never given this log's key.
+        case witnessRefusesKey = "a witness refuses the log's checkpoint key (it pins a retired or another key)"
     }
 
     /// The kind.
@@ -147,6 +153,16 @@ public enum AuditVerifier {
     public static func verify(
         directory: URL, verifier: NoteVerifier, trusted: [Checkpoint] = [], writers: WriterState = .probe
     ) async throws -> VerificationReport {
+        try await verify(
+            directory: directory, keys: AuditKeyChain(current: verifier), trusted: trusted, writers: writers)
+    }
+
+    /// Verifies the log against its key chain (see ``AuditKeyChain``): each checkpoint must be signed by the key
+    /// responsible for its size, and each retired key's handover must be in the log (the handover entry naming the
+    /// next key at index `handoverSize - 1`, and a checkpoint of exactly `handoverSize` signed by both keys).
+    public static func verify(
+        directory: URL, keys: AuditKeyChain, trusted: [Checkpoint] = [], writers: WriterState = .probe
+    ) async throws -> VerificationReport {
         var closed: Bool
         var probe: LogFile?
         switch writers {
@@ -159,13 +175,13 @@ public enum AuditVerifier {
             closed = probe?.tryLockExclusive() ?? true
         }
         defer { probe?.close() }
-        var report = try await verifyFiles(directory: directory, verifier: verifier, trusted: trusted, closed: closed)
+        var report = try await verifyFiles(directory: directory, keys: keys, trusted: trusted, closed: closed)
         report.writersClosed = closed
         return report
     }
 
     private static func verifyFiles(
-        directory: URL, verifier: NoteVerifier, trusted: [Checkpoint], closed: Bool
+        directory: URL, keys: AuditKeyChain, trusted: [Checkpoint], closed: Bool
     ) async throws -> VerificationReport {
         let entriesData = try readIfPresent(directory.appendingPathComponent(EntriesFile.entriesName))
         let checkpointData = try readIfPresent(directory.appendingPathComponent(EntriesFile.checkpointsName))
@@ -180,9 +196,17 @@ public enum AuditVerifier {
         let (notes, _) = SignedCheckpoint.splitNotes(String(decoding: checkpointData, as: UTF8.self))
         var parsed: [(position: Int, checkpoint: Checkpoint)] = []
         var checkpointProblems: [VerificationProblem] = []
+        // Handover sizes whose checkpoint also verifies under the next key.
+        var handedOver: Set<UInt64> = []
         for (position, note) in notes.enumerated() {
             do {
-                parsed.append((position, try SignedCheckpoint(verifying: note, with: verifier).checkpoint))
+                let checkpoint = try keys.verify(note).checkpoint
+                parsed.append((position, checkpoint))
+                if let index = keys.retired.firstIndex(where: { $0.handoverSize == checkpoint.size }),
+                    (try? SignedCheckpoint(verifying: note, with: keys.successor(of: index))) != nil
+                {
+                    handedOver.insert(checkpoint.size)
+                }
             } catch let error as AuditLogError where error == .corruptCheckpoint {
                 checkpointProblems.append(.init(kind: .malformedCheckpoint, index: nil, checkpoint: position))
             } catch {
@@ -228,11 +252,25 @@ public enum AuditVerifier {
         if closed, count > (latest?.size ?? 0) {
             checkpointProblems.append(.init(kind: .unsignedEntries, index: latest?.size ?? 0))
         }
+        // Each retired key handed over in the log itself: the entry naming its successor, under a doubly signed head.
+        for (index, key) in keys.retired.enumerated() {
+            let entry = key.handoverSize - 1
+            let named =
+                entry < UInt64(lines.count)
+                && entriesData.withUnsafeBytes { buffer in
+                    EntriesFile.parse(UnsafeRawBufferPointer(rebasing: buffer[lines[Int(entry)]])).map {
+                        AuditKeyChain.isHandover($0.leaf, to: keys.successor(of: index))
+                    } ?? false
+                }
+            if !named || !handedOver.contains(key.handoverSize) {
+                checkpointProblems.append(.init(kind: .handoverMissing, index: entry))
+            }
+        }
         var trustedVerified: [Checkpoint] = []
         for checkpoint in trusted {
             if checkpoint.size > count {
                 checkpointProblems.append(.init(kind: .inconsistentWithTrusted, index: count))
-            } else if roots[checkpoint.size] != checkpoint.rootHash || checkpoint.origin != verifier.name {
+            } else if roots[checkpoint.size] != checkpoint.rootHash || checkpoint.origin != keys.origin {
                 checkpointProblems.append(.init(kind: .inconsistentWithTrusted, index: nil))
             } else if let latest, latest.size >= checkpoint.size, latest.size <= count {
                 // What a witness or an auditor holding only the two heads would check.

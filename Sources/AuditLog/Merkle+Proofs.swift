@@ -116,3 +116,50 @@ extension Merkle {
         return sn == 0 && oldNode == oldRoot && newNode == newRoot
     }
 }
+
+extension Merkle {
+    /// The RFC 6962 consistency proof from the tree of `old` (a compact range: the perfect-subtree roots of the first
+    /// `old.size` leaves) to that tree with `newLeaves` appended. Needs only the new leaves and O(log n) old hashes,
+    /// so a log submitting to a witness reads what was appended since the witness's size, not the whole log.
+    /// Returns `nil` if the proof would need an old node the compact range does not hold (it never does).
+    static func consistencyProof(from old: CompactRange, appending newLeaves: ArraySlice<TreeHash>) -> [TreeHash]? {
+        let m = Int(old.size)
+        let n = m + newLeaves.count
+        guard m > 0, m < n else { return [] }
+        // The compact range's nodes by start position: one perfect subtree per set bit of m, largest first.
+        var nodes: [Int: (size: Int, hash: TreeHash)] = [:]
+        var start = 0
+        var hashes = old.hashes[...]
+        for bit in stride(from: Int.bitWidth - 1, through: 0, by: -1) where m & (1 << bit) != 0 {
+            guard let hash = hashes.popFirst() else { return nil }
+            nodes[start] = (1 << bit, hash)
+            start += 1 << bit
+        }
+        let base = newLeaves.startIndex
+        func root(_ a: Int, _ b: Int) -> TreeHash? {
+            if a >= m { return Merkle.root(of: newLeaves[(base + a - m)..<(base + b - m)]) }
+            if let node = nodes[a], node.size == b - a { return node.hash }
+            guard b > m else { return nil }
+            let k = splitPoint(b - a)
+            guard let left = root(a, a + k), let right = root(a + k, b) else { return nil }
+            return nodeHash(left, right)
+        }
+        // RFC 6962 section 2.1.2 SUBPROOF over the leaf range a..<b.
+        func subproof(_ m: Int, _ a: Int, _ b: Int, complete: Bool) -> [TreeHash]? {
+            if m == b - a {
+                guard !complete else { return [] }
+                return root(a, b).map { [$0] }
+            }
+            let k = splitPoint(b - a)
+            if m <= k {
+                guard let rest = subproof(m, a, a + k, complete: complete), let right = root(a + k, b) else {
+                    return nil
+                }
+                return rest + [right]
+            }
+            guard let rest = subproof(m - k, a + k, b, complete: false), let left = root(a, a + k) else { return nil }
+            return rest + [left]
+        }
+        return subproof(m, 0, n, complete: true)
+    }
+}

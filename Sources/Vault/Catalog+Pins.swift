@@ -14,6 +14,13 @@ enum TrustPin: String, Sendable {
     case configuration = "vault.json"
     /// The key version the current signing key was made at (1 until a `--reencrypt` rotation).
     case signingKeyVersion = "signing.key-version"
+    /// The audit log origin, pinned apart from the audit key so it survives a rotation (absent in vaults made before
+    /// it: derived from the first audit key, which was the only one until then).
+    case auditOrigin = "audit.origin"
+    /// The retired audit keys with their handover sizes (JSON, oldest first).
+    case auditRetiredKeys = "audit.retired-keys"
+    /// An audit key a rotation is handing over to (hex), set until the handover is committed.
+    case auditNextPublicKey = "audit.next-public-key"
 
     /// The signing key version in force (1 when never rotated).
     static func signingKeyVersion(_ db: Database) throws -> Int {
@@ -41,6 +48,10 @@ enum TrustPin: String, Sendable {
 
     static func value(_ pin: TrustPin, _ db: Database) throws -> String? {
         try String.fetchOne(db, sql: "SELECT value FROM trust_pins WHERE name = ?", arguments: [pin.rawValue])
+    }
+
+    static func remove(_ pin: TrustPin, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM trust_pins WHERE name = ?", arguments: [pin.rawValue])
     }
 
     static func set(_ pin: TrustPin, to value: String, _ db: Database) throws {

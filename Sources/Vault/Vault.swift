@@ -133,6 +133,7 @@ public actor Vault {
             try KeyVersionRow.insert(version: 1, recipient: recipient, db)
             try TrustPin.set(.signingPublicKey, to: publicKey, db)
             try TrustPin.set(.auditPublicKey, to: Array(auditKey.publicKey.rawRepresentation).hexString, db)
+            try TrustPin.set(.auditOrigin, to: Vault.auditOrigin(for: auditKey.publicKey), db)
             try TrustPin.set(.configuration, to: try configuration.pinDigest(), db)
         }
         let keyRing = KeyRing(

@@ -16,8 +16,13 @@ public final class VaultAccess: Sendable {
     let log: AuditLog?
     /// Why the log could not be opened.
     let damage: String?
-    /// The verifier of the vault's checkpoints.
-    public let verifier: NoteVerifier
+    /// The audit log's key chain: the current checkpoint key and the retired ones (changes at a `--reencrypt`
+    /// rotation).
+    let keys: Mutex<AuditKeyChain>
+    /// The verifier of the vault's checkpoints (the current audit key).
+    public var verifier: NoteVerifier { keys.withLock { $0.current } }
+    /// The audit log's key chain (see ``AuditKeyChain``): what verifies checkpoints made before a rotation.
+    public var keyChain: AuditKeyChain { keys.withLock { $0 } }
     /// The newest catalog state recorded in the log, by this process or found there at open.
     let loggedState: Mutex<LoggedState?>
     /// The host's high-water mark for this vault and the key its mark is MAC'd with, when one is kept.
@@ -32,14 +37,14 @@ public final class VaultAccess: Sendable {
     public let unreachableWitnesses: [String]
 
     private init(
-        vault: Vault, log: AuditLog?, damage: String?, verifier: NoteVerifier, loggedState: LoggedState?,
+        vault: Vault, log: AuditLog?, damage: String?, keys: AuditKeyChain, loggedState: LoggedState?,
         highWater: (mark: HighWaterMark, key: SymmetricKey)?, witnesses: [(VaultWitness, WitnessEndpoint)],
         witnessConnector: WitnessConnector?, unreachableWitnesses: [String], cosigning: Task<Void, Never>?
     ) {
         self.vault = vault
         self.log = log
         self.damage = damage
-        self.verifier = verifier
+        self.keys = Mutex(keys)
         self.loggedState = Mutex(loggedState)
         self.highWater = highWater
         self.witnesses = witnesses
@@ -64,14 +69,29 @@ public final class VaultAccess: Sendable {
         _ vault: Vault, checkpointInterval: UInt64 = 1, highWaterMark: HighWaterMark? = nil,
         witnessConnector: WitnessConnector? = nil, cosignEvery: Duration? = nil
     ) async throws -> VaultAccess {
-        let key = try await vault.auditSigningKey()
-        let origin = Vault.auditOrigin(for: key.publicKey)
+        var key = try await vault.auditSigningKey()
+        let pins = try await vault.auditKeyPins()
+        // The origin is pinned apart from the key (vaults from before the pin: derived from their only key).
+        let origin = pins.origin ?? Vault.auditOrigin(for: key.publicKey)
         let layout = vault.layout
         try VaultFiles.makeDirectory(layout.audit, permissions: 0o700)
-        let verifier = try NoteVerifier(name: origin, publicKey: key.publicKey)
-        if !VaultFiles.exists(layout.auditVerifierKey) {
-            try VaultFiles.writeAtomically(Data((verifier.vkey + "\n").utf8), to: layout.auditVerifierKey)
+        var keys = try AuditKeyChain(
+            current: try NoteVerifier(name: origin, publicKey: key.publicKey), retired: pins.retired)
+        var pendingHandover: Curve25519.Signing.PrivateKey?
+        if let next = pins.next {
+            // A rotation stopped mid-handover: finish it, whether or not the log already holds the handover.
+            let nextKey = try await vault.nextAuditKey(pinned: next)
+            if let size = try handoverSize(in: layout.audit, from: keys.current, to: nextKey, origin: origin) {
+                try await vault.commitAuditKeyHandover(to: nextKey, retiring: keys.current, handoverSize: size)
+                keys = try AuditKeyChain(
+                    current: try NoteVerifier(name: origin, publicKey: nextKey.publicKey),
+                    retired: keys.retired + [.init(verifier: keys.current, handoverSize: size)])
+                key = nextKey
+            } else {
+                pendingHandover = nextKey
+            }
         }
+        try writeVerifierKey(keys.current, layout: layout)
         // A catalog restored with its state root from an older copy is caught against the states the log recorded.
         let logged = try checkAgainstLog(vault, directory: layout.audit)
         // Catalog and log restored together are caught against the mark this host keeps outside the directory.
@@ -81,10 +101,15 @@ public final class VaultAccess: Sendable {
         let damage: String?
         do {
             log = try AuditLog(
-                directory: layout.audit, signer: key, origin: origin, checkpointInterval: checkpointInterval)
+                directory: layout.audit, signer: key, origin: origin, checkpointInterval: checkpointInterval,
+                retired: keys.retired)
             damage = nil
         } catch {
             (log, damage) = (nil, String(describing: error))
+        }
+        if let pendingHandover, let log {
+            keys = try await handOver(
+                log, to: pendingHandover, vault: vault, principal: "modelvault", requestID: UUID().uuidString)
         }
         if let highWater, let state = try currentState(vault) {
             let logSize = await log?.size
@@ -116,7 +141,7 @@ public final class VaultAccess: Sendable {
         }
         if let log { try await UnlockFailures.drain(layout, into: log) }
         return VaultAccess(
-            vault: vault, log: log, damage: damage, verifier: verifier, loggedState: logged, highWater: highWater,
+            vault: vault, log: log, damage: damage, keys: keys, loggedState: logged, highWater: highWater,
             witnesses: witnesses, witnessConnector: witnessConnector, unreachableWitnesses: unreachable,
             cosigning: cosigning)
     }

@@ -19,7 +19,7 @@ extension VaultSession {
             // Nothing can be appended to a damaged log; the decision is still made before anything is read.
             guard isAllowed(.auditVerify) else { throw AccessControlError.denied(.auditVerify, on: .global) }
             return try await AuditVerifier.verify(
-                directory: vault.layout.audit, verifier: access.verifier, trusted: trusted)
+                directory: vault.layout.audit, keys: access.keyChain, trusted: trusted)
         }
         return try await perform(.auditVerify, on: .global, resource: "audit") {
             if access.witnesses.isEmpty, maxCosignatureAge == nil { return try await log.verify(trusted: trusted) }
@@ -38,10 +38,11 @@ extension VaultSession {
         }
     }
 
-    /// Parses a checkpoint exported earlier and checks it is signed by this vault's audit key.
+    /// Parses a checkpoint exported earlier and checks it is signed by this vault's audit key (the one responsible for
+    /// its size: a checkpoint kept from before a rotation verifies under the retired key it was made with).
     public func trustedAuditCheckpoint(_ note: String) throws -> Checkpoint {
         do {
-            return try SignedCheckpoint(verifying: note, with: access.verifier).checkpoint
+            return try access.keyChain.verify(note).checkpoint
         } catch {
             throw VaultError(.tampered, "the trusted checkpoint is not signed by this vault's audit key")
         }
@@ -52,7 +53,7 @@ extension VaultSession {
         try await perform(.auditRead, on: .global, resource: "audit:\(index)") {
             try await access.log?.checkpoint()
             return try AuditLogReader(directory: vault.layout.audit).inclusionProof(
-                index: index, verifiedBy: access.verifier)
+                index: index, verifiedBy: access.keyChain)
         }
     }
 

@@ -196,10 +196,15 @@ extension VaultSession {
             let key = try await vault.auditSigningKey()
             let report = try await vault.rotateKeys(passphrase: passphrase, reencrypt: reencrypt, context: context)
             try await vault.storeAuditKey(key)
+            // After a compromise the old audit key may be known too: the log is handed over to a new one.
+            let handover =
+                report.reencrypted
+                ? try await access.rotateAuditKey(principal: caller.principal, requestID: context.requestID) : nil
             // The log records what the rotation did, including a replaced signing key and its fingerprint.
-            let signing =
+            var signing =
                 report.reencrypted
                 ? "; signing key replaced, fingerprint \(await vault.currentSignerFingerprint())" : ""
+            if let handover { signing += "; audit key replaced at log size \(handover)" }
             try await audit(
                 Action.keysRotate.rawValue, "keys:v\(report.keyVersion)", .allowed,
                 detail: "\(report.filesMoved) files moved to key version \(report.keyVersion)\(signing)")

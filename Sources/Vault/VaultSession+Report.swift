@@ -19,7 +19,7 @@ extension VaultSession {
         let current = keys.last { $0.state == "active" }?.version ?? keys.last?.version ?? 1
         let encryption = vault.isPostQuantum ? "age v1, mlkem768x25519 (hybrid)" : "age v1, X25519"
         let entries = (try? AuditLogReader(directory: vault.layout.audit).entries()) ?? []
-        let verification = try? await AuditVerifier.verify(directory: vault.layout.audit, verifier: access.verifier)
+        let verification = try? await AuditVerifier.verify(directory: vault.layout.audit, keys: access.keyChain)
 
         // Access counts per resource, and denials per model/dataset name.
         var counts: [String: [String: Int]] = [:]  // resource -> "principal\taction\toutcome" -> n

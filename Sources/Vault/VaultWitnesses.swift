@@ -99,6 +99,10 @@ extension VaultAccess {
                     .tampered,
                     "audit/: witness \(witness.name) cosigned a tree this log is not consistent with (forked or rewritten)"
                 )
+            case .keyRefused:
+                // Not silent: reported at every open and failing `audit verify` until the witness has the new key.
+                unreachable.append(
+                    "\(witness.name) (refuses the log's audit key: restart it with this vault's audit/verifier.vkey)")
             case .unavailable: unreachable.append(witness.name)
             }
         }

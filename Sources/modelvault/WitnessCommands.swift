@@ -259,6 +259,10 @@ struct AuditWitnessAdd: AsyncParsableCommand {
                 status: .integrity)
         case .inconsistent?:
             throw CLIError("the witness holds another tree than this log (forked)", status: .integrity)
+        case .keyRefused?:
+            throw CLIError(
+                "the witness refuses this log's audit key: restart it with this vault's audit/verifier.vkey as --log-key",
+                status: .integrity)
         case .unavailable(let status)?:
             let detail = status.map { "HTTP \($0)" } ?? "unreachable"
             FileHandle.standardError.write(

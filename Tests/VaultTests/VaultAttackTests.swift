@@ -505,17 +505,15 @@ func expectRefused<T>(
     }
 
     /// Issue 13, item 6: a rotation after compromise must not keep the audit key the compromised identity could read.
-    /// Not implemented yet: the attack is recorded as a known issue (it still succeeds), so this test starts failing
-    /// the day the audit key is rotated and the known-issue wrapper must go.
+    /// (The attacks on the handover are in `AuditKeyRotationAttackTests`.)
     @Test func reencryptingRotationReplacesTheAuditKey() async throws {
         let fixture = try await AccessFixture()
         let before = try AuditVerifierKey.read(vaultAt: fixture.vault.root)
         _ = try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
         try await fixture.access.close()
         let reopened = try await VaultAccess.open(try TestVault.open(in: fixture.directory))
-        withKnownIssue("keys rotate --reencrypt keeps the audit key (issue 13, item 6: open)") {
-            #expect(reopened.verifier.publicKey.rawRepresentation != before.publicKey.rawRepresentation)
-        }
+        #expect(reopened.verifier.publicKey.rawRepresentation != before.publicKey.rawRepresentation)
+        #expect(reopened.verifier.name == before.name)
         try await reopened.close()
     }
 
