@@ -32,12 +32,7 @@ extension CKKSContext {
             re[i] = v
         }
         inverseSpecialFFT(re: &re, im: &im)
-        var coefficients = [Int64](repeating: 0, count: degree)
-        for i in 0..<slots {
-            coefficients[i] = try Self.scaledInteger(re[i] * scale)
-            coefficients[i + slots] = try Self.scaledInteger(im[i] * scale)
-        }
-        return encodeCoefficients(coefficients, scale: scale, level: level)
+        return try encodeScaled((re + im).map { $0 * scale }, scale: scale, level: level)
     }
 
     /// Encodes real values directly as polynomial coefficients (coefficient encoding), value i times the scale
@@ -62,9 +57,48 @@ extension CKKSContext {
         let scale = scale ?? parameters.scale
         let level = level ?? maxLevel
         guard level >= 0, level <= maxLevel else { throw HEError.levelMismatch }
-        var coefficients = [Int64](repeating: 0, count: degree)
-        coefficients[0] = try Self.scaledInteger(value * scale)
-        return encodeCoefficients(coefficients, scale: scale, level: level)
+        var coefficients = [Double](repeating: 0, count: degree)
+        coefficients[0] = value * scale
+        return try encodeScaled(coefficients, scale: scale, level: level)
+    }
+
+    /// Scaled coefficients, rounded, as a plaintext at `level`. Coefficients may pass 2^62 (scales like 2^90):
+    /// a double's 53-bit significand times a power of two is reduced modulo each prime exactly, so the encoding
+    /// error is the double's rounding, which the FFT already has. A coefficient that would wrap around half the
+    /// level's modulus is refused.
+    func encodeScaled(_ scaled: [Double], scale: Double, level: Int) throws -> CKKSPlaintext {
+        let n = degree
+        let limit = (0...level).reduce(0.0) { $0 + log2(Double(moduli[$1].value)) } - 1
+        var poly = RNSPoly(degree: n, count: level + 1)
+        // 2^shift mod each prime, for every shift below the limit (filled on the first large coefficient).
+        var powers: [[UInt64]] = []
+        for (j, x) in scaled.enumerated() {
+            guard x.isFinite else { throw HEError.valueTooLarge }
+            let r = x.rounded()
+            if abs(r) < 0x1p62 {
+                let v = Int64(r)
+                for i in 0...level { poly.data[i * n + j] = moduli[i].reduce(signed: v) }
+                continue
+            }
+            guard log2(abs(r)) < limit else { throw HEError.valueTooLarge }
+            // r = ±significand * 2^shift exactly, with a 53-bit integer significand and shift >= 10.
+            let significand = Int64(r.significandBitPattern | (1 << 52))
+            let shift = Int(r.exponent) - 52
+            if powers.isEmpty {
+                powers = (0...level).map { i in
+                    var row = [UInt64(1)]
+                    for _ in 0..<Int(limit) { row.append(moduli[i].add(row.last!, row.last!)) }
+                    return row
+                }
+            }
+            for i in 0...level {
+                let modulus = moduli[i]
+                let m = modulus.multiply(modulus.reduce(signed: significand), powers[i][shift])
+                poly.data[i * n + j] = r < 0 ? modulus.subtract(0, m) : m
+            }
+        }
+        forwardNTT(&poly)
+        return CKKSPlaintext(poly: poly, scale: scale)
     }
 
     func encodeCoefficients(_ coefficients: [Int64], scale: Double, level: Int) -> CKKSPlaintext {

@@ -60,7 +60,10 @@ public struct CKKSParameters: Sendable, Hashable {
         }
         let totalBits = coefficientModuli.reduce(0.0) { $0 + log2(Double($1)) }
         guard totalBits <= Double(bound) else { throw HEError.insecureParameters }
-        guard scale.isFinite, scale >= 2, log2(scale) < log2(Double(coefficientModuli[0])) else {
+        // The scale must leave room below the data modulus; it may exceed one prime when rescaling divides by
+        // several primes at once (the circuit-private MLP set rescales by two 45-bit primes at scale 2^90).
+        let dataBits = coefficientModuli.dropLast().reduce(0.0) { $0 + log2(Double($1)) }
+        guard scale.isFinite, scale >= 2, log2(scale) < dataBits - 1 else {
             throw HEError.invalidParameters("scale")
         }
         // Key-switching noise is divided by P, so P must be at least as wide as every data prime.
@@ -129,7 +132,7 @@ extension CKKSParameters {
 
         /// Generates the parameters.
         public func parameters() throws -> CKKSParameters {
-            try CKKSParameters(polyDegree: polyDegree, coefficientBitSizes: bitSizes, scale: Double(1 << logScale))
+            try CKKSParameters(polyDegree: polyDegree, coefficientBitSizes: bitSizes, scale: exp2(Double(logScale)))
         }
     }
 
@@ -144,6 +147,9 @@ extension CKKSParameters {
         Named(
             name: "n16384-d7", polyDegree: 16384, bitSizes: [60, 40, 40, 40, 40, 40, 40, 40, 60], logScale: 40,
             summary: "deeper circuits"),
+        Named(
+            name: "n16384-mlp90", polyDegree: 16384, bitSizes: [60, 50, 45, 45, 45, 45, 60], logScale: 90,
+            summary: "square MLP with circuit privacy: scale 2^90, the square rescaled by two primes, λ = 40 flooding"),
         Named(
             name: "n32768-d16", polyDegree: 32768, bitSizes: [60] + Array(repeating: 45, count: 16) + [60],
             logScale: 45, summary: "deep circuits, highest precision"),

@@ -80,7 +80,7 @@ public struct PrivateInferenceEndpoint: Sendable {
     /// Contexts of the named sets, built once per process (prime tables and roots are not free).
     private static let sharedContexts: [UInt64: CKKSContext] = {
         var contexts: [UInt64: CKKSContext] = [:]
-        for named in CKKSParameters.namedSets where named.polyDegree <= 8192 {
+        for named in CKKSParameters.namedSets where named.polyDegree <= 8192 || named.name == "n16384-mlp90" {
             if let parameters = try? named.parameters(), let context = try? CKKSContext(parameters: parameters) {
                 contexts[parameters.identifier] = context
             }

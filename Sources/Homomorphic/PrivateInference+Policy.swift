@@ -24,27 +24,79 @@ public struct PrivateInferencePolicy: Sendable, Hashable {
     /// sized from it, so it is the one property of the weights a result reveals (as a power of two).
     public var weightNormBound: Double
 
+    /// Square MLP: a public bound on every hidden pre-activation |W1·x + b1| of the rows the owner serves.
+    /// The flooding is sized from it. The server cannot see the rows, so this is the one assumption on the
+    /// client: an honest client refuses rows past it (`PrivateInferenceClient.encrypt(rows:for:)`), and the
+    /// guarantee is stated for queries within it.
+    public var hiddenValueBound: Double
+    /// Square MLP: a public bound on the ℓ1 norm of every class's output weight row (W2). The server refuses a
+    /// model past it; the result reveals only this bound.
+    public var outputWeightBound: Double
+
     /// A policy accepting exactly `parameters`.
     public init(
         allowing parameters: [CKKSParameters], statisticalSecurity: Int = 40, maxRows: Int = 1 << 16,
-        weightNormBound: Double
+        weightNormBound: Double, hiddenValueBound: Double = 0, outputWeightBound: Double = 0
     ) {
         self.allowedParameterSets = parameters
         self.statisticalSecurity = statisticalSecurity
         self.maxRows = maxRows
         self.weightNormBound = weightNormBound
+        self.hiddenValueBound = hiddenValueBound
+        self.outputWeightBound = outputWeightBound
     }
 
     /// The owner's default for `model`: the named sets that leave room for flooding (linear: n8192-d2 and
-    /// n8192-d3; square MLP: n8192-d3), λ = 40, and the model's own weight norm as the bound.
+    /// n8192-d3; square MLP: n16384-mlp90), λ = 40, and the model's own weight norm as the bound (for the
+    /// MLP: the ℓ1 norm of W2's rows rounded up to a power of two, and `MLPCircuit.hiddenValueBound`).
     public static func standard(for model: PrivateModel) -> PrivateInferencePolicy {
         switch model {
         case .linear(let linear):
             let norm = linear.weights.map { row in sqrt(row.reduce(0) { $0 + $1 * $1 }) }.max() ?? 0
             return PrivateInferencePolicy(allowing: StandardSets.linear, weightNormBound: max(norm, 0x1p-10))
-        case .squareMLP:
-            return PrivateInferencePolicy(allowing: StandardSets.mlp, weightNormBound: 0)
+        case .squareMLP(let mlp):
+            let norm = mlp.w2.map { row in row.reduce(0) { $0 + abs($1) } }.max() ?? 0
+            return PrivateInferencePolicy(
+                allowing: StandardSets.mlp, weightNormBound: 0, hiddenValueBound: MLPCircuit.hiddenValueBound,
+                outputWeightBound: exp2(log2(max(norm, 0x1p-10)).rounded(.up)))
         }
+    }
+
+    /// log2 of the half-width of the uniform flooding noise on every coefficient of an MLP score: ⌈λ + log2 B⌉
+    /// for B a bound on the model-dependent noise of a result coefficient (in units of the result's integer
+    /// coefficients, at scale Δ), each term failing with probability at most 2^-λ:
+    /// - a rescale rounds c0 + c1·s, within R = 1 + sqrt(N (λ+11) ln 2 / 2) (Hoeffding: N products of a rounding
+    ///   in [-1/2, 1/2] and a ternary secret coefficient; failing with probability 2^-(λ+10), so that the at most
+    ///   3·hidden + 1 ≤ 2^10 roundings behind one coefficient fail together with probability at most 2^-λ);
+    /// - layer 1 leaves E1 = R + 1 (its rescale and the bias's rounding; the client's own encryption noise is
+    ///   part of the input it chose);
+    /// - the square turns (Δh + E1)² into Δ²h² + 2Δh·E1 + E1², and a ring product is at most N times the
+    ///   product of the infinity norms, with |h| ≤ H (`hiddenValueBound`; slot values bound coefficients):
+    ///   E2 = 2·N·H·E1 + 2R + 2 after its rescales;
+    /// - layer 2 sums E2 with the output weights: E3 = ‖W2‖₁·E2 + R + 1 (`outputWeightBound`).
+    /// B = 2·E3, doubled for the ratios of scales and primes (within 2^-40 of 1). Thrown when the result's modulus
+    /// lacks room for the noise (it must stay below an eighth of it).
+    func mlpFloodingBits(context: CKKSContext) throws -> Int {
+        let lambda = Double(statisticalSecurity)
+        let n = Double(context.degree)
+        let rounding = (n * (lambda + 11) * M_LN2 / 2).squareRoot() + 1
+        let e1 = rounding + 1
+        let e2 = 2 * n * hiddenValueBound * e1 + 2 * rounding + 2
+        let e3 = outputWeightBound * e2 + rounding + 1
+        let bits = Int((lambda + log2(2 * e3)).rounded(.up))
+        let levels = try context.mlpLevels()
+        guard Double(bits) < context.modulusBits(level: levels.result) - 3 else {
+            throw HEError.invalidParameters("modulus too small for circuit-private MLP scores")
+        }
+        return bits
+    }
+
+    /// The standard deviation flooding adds to a decoded MLP score on `context` (in score units): uniform noise of
+    /// half-width 2^b on each of N coefficients, summed into a slot with unit weights, is about
+    /// 2^b·sqrt(N/6)/Δ.
+    public func mlpScoreDeviation(context: CKKSContext) throws -> Double {
+        exp2(Double(try mlpFloodingBits(context: context))) * (Double(context.degree) / 6).squareRoot()
+            / context.parameters.scale
     }
 
     /// The largest error flooding adds to a linear score (in score units): the half-width of the uniform noise
@@ -68,7 +120,7 @@ public struct PrivateInferencePolicy: Sendable, Hashable {
         static let linear: [CKKSParameters] = ["n8192-d2", "n8192-d3"].map {
             try! CKKSParameters.named($0)!.parameters()
         }
-        static let mlp: [CKKSParameters] = [try! CKKSParameters.named("n8192-d3")!.parameters()]
+        static let mlp: [CKKSParameters] = [try! CKKSParameters.named("n16384-mlp90")!.parameters()]
     }
 }
 
@@ -88,11 +140,14 @@ enum LinearCircuit {
     static let minimumModulusBits = 99.0
 }
 
-/// The square MLP's flooding: uniform noise of half-width 2^(log2 scale - 24) on every coefficient, so the
-/// decoded scores move by about 2^-24 * sqrt(N/6) (≈ 2e-6 at N = 8192). Its evaluation noise (rescaling and
-/// relinearisation) is about 2^6-2^10, so this is only ~6-10 bits of flooding, not λ = 40: see the README.
+/// The square MLP's circuit privacy (see `PrivateInferencePolicy.mlpFloodingBits`). λ = 40 flooding needs about
+/// 2^73 of noise on each coefficient, so the result must carry a scale far above it: the query is encrypted at
+/// scale 2^90 on n16384-mlp90 (N = 16384, primes 60, 50, 45 × 4 and a 60-bit special prime, 350 bits of 438), the
+/// square is rescaled by two 45-bit primes, and the result sits at level 1 (110 bits) at 2^90, where the flooding
+/// costs about 2^-11 per decoded score. n8192-d3 (scale 2^40, 49 bits at the result) has no room for it.
 enum MLPCircuit {
-    static let floodingMarginBits = 24
+    /// The default public bound on hidden pre-activations (|W1·x + b1|) of the standard policy.
+    static let hiddenValueBound = 64.0
 }
 
 extension CKKSContext {
@@ -108,9 +163,25 @@ extension CKKSContext {
             }
             throw HEError.invalidParameters("modulus too small for circuit-private linear scores")
         case .slotPerFeature:
-            guard maxLevel >= 3 else { throw HEError.levelExhausted }
-            return (3, parameters.scale)
+            return (try mlpLevels().top, parameters.scale)
         }
+    }
+
+    /// The levels of the square MLP's circuit on this context: the query's (the top), the square's (before its
+    /// rescales), layer 2's input (after them) and the result's. The square is rescaled prime by prime while its
+    /// scale stays at least half the query's, so that it returns to about the query's scale.
+    func mlpLevels() throws -> (top: Int, square: Int, output: Int, result: Int) {
+        let top = maxLevel
+        guard top >= 3 else { throw HEError.levelExhausted }
+        let delta = parameters.scale
+        var scale = delta * delta
+        var level = top - 1
+        repeat {
+            scale /= Double(moduli[level].value)
+            level -= 1
+        } while level >= 1 && scale / Double(moduli[level].value) >= delta / 2
+        guard level >= 1 else { throw HEError.levelExhausted }
+        return (top, top - 1, level, level - 1)
     }
 }
 
@@ -150,11 +221,20 @@ extension PrivateInferenceServer {
         guard publicKey.seed.count == 32, publicKey.b.count == context.moduli.count,
             publicKey.a == context.sampleUniform(count: context.moduli.count, keyRows: true, using: &expander)
         else { throw HEError.malformedData("public key") }
-        if case .linear(let linear) = model {
+        switch model {
+        case .linear(let linear):
             for row in linear.weights {
                 let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 guard norm <= policy.weightNormBound * (1 + 0x1p-40) else { throw HEError.modelOutsidePolicy }
             }
+        case .squareMLP(let mlp):
+            // Unused slots are zero rows, whose hidden values are the biases.
+            // The flooding bound covers at most 2^10 roundings per coefficient (3 per hidden unit, 1 more).
+            guard policy.hiddenValueBound > 0, mlp.hiddenCount <= 341,
+                mlp.b1.allSatisfy({ abs($0) <= policy.hiddenValueBound }),
+                mlp.w2.allSatisfy({ $0.reduce(0) { $0 + abs($1) } <= policy.outputWeightBound * (1 + 0x1p-40) })
+            else { throw HEError.modelOutsidePolicy }
+            _ = try policy.mlpFloodingBits(context: context)
         }
         return publicKey
     }

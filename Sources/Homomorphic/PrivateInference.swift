@@ -49,13 +49,6 @@ extension QueryPacking {
         return self == .coefficientRows ? chunks : chunks * featureCount
     }
 
-    /// Levels the circuit consumes.
-    func requiredLevel(for model: PrivateModel) -> Int {
-        switch model {
-        case .linear: 1
-        case .squareMLP: 3
-        }
-    }
 }
 
 /// The data owner's side of private inference: holds the secret key, encrypts rows, decrypts scores.
@@ -177,6 +170,29 @@ public enum PrivateInferenceServer {
     ) throws -> EncryptedResult {
         let policy = policy ?? PrivateInferencePolicy.standard(for: model)
         let publicKey = try validate(query, model: model, keys: keys, context: context, policy: policy)
+        return try evaluate(query, model: model, keys: keys, context: context, policy: policy, publicKey: publicKey)
+    }
+
+    /// The same circuit with no query checks, no masking, no flooding and no re-randomisation: what private
+    /// inference computed before circuit privacy (issue #19), kept only so that the benchmark measures both in
+    /// the same run. Never serve its results: they carry the model in their noise.
+    @_spi(Benchmarks) public static func evaluateWithoutCircuitPrivacy(
+        _ query: EncryptedQuery, model: PrivateModel, keys: EvaluationKeys, context: CKKSContext
+    ) throws -> EncryptedResult {
+        guard query.featureCount == model.featureCount, query.packing == model.packing, query.rowCount >= 1,
+            query.ciphertexts.count
+                == query.packing.queryCiphertextCount(
+                    rowCount: query.rowCount, featureCount: query.featureCount, degree: context.degree)
+        else { throw HEError.modelShapeMismatch }
+        return try evaluate(
+            query, model: model, keys: keys, context: context, policy: .standard(for: model), publicKey: nil)
+    }
+
+    /// The circuit; `publicKey` nil turns circuit privacy off (benchmark only).
+    private static func evaluate(
+        _ query: EncryptedQuery, model: PrivateModel, keys: EvaluationKeys, context: CKKSContext,
+        policy: PrivateInferencePolicy, publicKey: PublicKey?
+    ) throws -> EncryptedResult {
         let perChunk = query.packing.rowsPerChunk(featureCount: query.featureCount, degree: context.degree)
         var outputs: [CKKSCiphertext] = []
         switch model {
@@ -193,7 +209,8 @@ public enum PrivateInferenceServer {
             for chunk in 0..<(query.ciphertexts.count / f) {
                 let features = Array(query.ciphertexts[(chunk * f)..<((chunk + 1) * f)])
                 outputs += try evaluateMLP(
-                    mlp, on: features, relinearizationKey: relinearizationKey, publicKey: publicKey, context: context)
+                    mlp, on: features, relinearizationKey: relinearizationKey, publicKey: publicKey,
+                    policy: publicKey == nil ? nil : policy, context: context)
             }
         }
         return EncryptedResult(
@@ -205,7 +222,7 @@ public enum PrivateInferenceServer {
     /// rescaled), then uniform residues at every coefficient but the scores, bias plus flooding noise at the
     /// scores, and a fresh encryption of zero.
     static func evaluateLinear(
-        _ model: LinearModel, on x: CKKSCiphertext, rows: Int, publicKey: PublicKey, floodingBits: Int,
+        _ model: LinearModel, on x: CKKSCiphertext, rows: Int, publicKey: PublicKey?, floodingBits: Int,
         context: CKKSContext
     ) throws -> [CKKSCiphertext] {
         let level = x.level
@@ -221,8 +238,14 @@ public enum PrivateInferenceServer {
             let product = try context.multiply(x, weights)
             // The bias at the result's scale, exactly: round(b * 2^20) * 2^58.
             let bias = try CKKSCiphertext.weightInteger(model.bias[c])
-            let flooding = context.sampleFlooding(bits: floodingBits, count: rows, level: level, using: &prg)
-            var mask = context.sampleUniform(count: level + 1, keyRows: false, using: &prg)
+            let flooding =
+                publicKey == nil
+                ? [[UInt64]](repeating: [UInt64](repeating: 0, count: level + 1), count: rows)
+                : context.sampleFlooding(bits: floodingBits, count: rows, level: level, using: &prg)
+            var mask =
+                publicKey == nil
+                ? RNSPoly(degree: n, count: level + 1)
+                : context.sampleUniform(count: level + 1, keyRows: false, using: &prg)
             for i in 0...level {
                 let modulus = context.moduli[i]
                 let biasTerm = modulus.multiply(
@@ -231,31 +254,37 @@ public enum PrivateInferenceServer {
             }
             context.forwardNTT(&mask)
             let masked = try context.add(product, CKKSPlaintext(poly: mask, scale: product.scale))
+            guard let publicKey else { return masked }
             return context.rerandomize(masked, using: publicKey)
         }
     }
 
+    /// The square MLP on one chunk, one ciphertext per class. Layer 1 is rescaled by one prime, the square by
+    /// as many primes as bring its scale back to the query's (two 45-bit primes at scale 2^90 on n16384-mlp90,
+    /// one on n8192-d3), layer 2 by one. With a `policy`, every coefficient of each score is then flooded with
+    /// uniform noise of 2^(policy.mlpFloodingBits) (λ bits past the bound on the model-dependent evaluation
+    /// noise, see `PrivateInferencePolicy`) and re-randomised with a fresh encryption of zero.
     static func evaluateMLP(
         _ model: SquareMLP, on features: [CKKSCiphertext], relinearizationKey: RelinearizationKey,
-        publicKey: PublicKey, context: CKKSContext
+        publicKey: PublicKey?, policy: PrivateInferencePolicy?, context: CKKSContext
     ) throws -> [CKKSCiphertext] {
-        guard let top = features.first?.level, top >= 3, features.allSatisfy({ $0.level == top }) else {
-            throw HEError.levelExhausted
-        }
-        let x = try top > 3 ? features.map { try context.dropLevel($0, to: 3) } : features
+        let levels = try context.mlpLevels()
+        guard features.allSatisfy({ $0.level == levels.top }) else { throw HEError.levelExhausted }
+        let floodingBits = try policy.map { try $0.mlpFloodingBits(context: context) }
         let hidden = try (0..<model.hiddenCount).map { j in
-            let h = try context.rescale(context.linearCombination(x, weights: model.w1[j]))
+            let h = try context.rescale(context.linearCombination(features, weights: model.w1[j]))
             let biased = try context.add(h, constant: model.b1[j])
-            return try context.squareAndRescale(biased, relinearizationKey: relinearizationKey)
+            var square = try context.squareAndRescale(biased, relinearizationKey: relinearizationKey)
+            while square.level > levels.output { square = try context.rescale(square) }
+            return square
         }
         var prg = SeededPRG.fresh()
         return try (0..<model.classCount).map { c in
             let out = try context.rescale(context.linearCombination(hidden, weights: model.w2[c]))
             let scored = try context.add(out, constant: model.b2[c])
-            // Flood every coefficient, then a fresh c1 (see `MLPCircuit` for how far this is from λ).
-            let bits = max(1, Int(scored.scale.exponent) - MLPCircuit.floodingMarginBits)
+            guard let publicKey, let floodingBits else { return scored }
             let flooding = context.sampleFlooding(
-                bits: bits, count: context.degree, level: scored.level, using: &prg)
+                bits: floodingBits, count: context.degree, level: scored.level, using: &prg)
             var noise = RNSPoly(degree: context.degree, count: scored.level + 1)
             for i in 0...scored.level {
                 for k in 0..<context.degree { noise.data[i * context.degree + k] = flooding[k][i] }
@@ -344,9 +373,10 @@ extension CKKSContext {
     /// Linear (coefficient rows): each score is one coefficient, exact, at scale 2^78; rows must also fit the
     /// encoder's 2^62 at scale 2^58 (|x| < 16). Square MLP (one slot per row): slots are mixed into
     /// coefficients, |c_j| ≤ (2Δ/N) Σ_rows |v_r| for every value v at scale Δ, so the bound is on the sum of
-    /// magnitudes over the N/2 rows packed together, at each stage of `evaluateMLP`: W1·x before its rescale
-    /// (level 3, scale 2^40·q3), the square before its rescale (level 2, 2^80), W2·h² before its rescale
-    /// (level 1, 2^40·q1) and the score (level 0, 2^40).
+    /// magnitudes over the N/2 rows packed together, at each stage of `evaluateMLP` (`mlpLevels`): W1·x before
+    /// its rescale (the top level, scale Δ·q_top), the square before its rescales (Δ²), W2·h² before its rescale
+    /// (Δ·q) and the score (Δ). Every hidden value must also stay within `MLPCircuit.hiddenValueBound`, the bound
+    /// the owner's flooding is sized for.
     func checkRange(_ rows: [[Double]], for model: PrivateModel) throws {
         for (index, row) in rows.enumerated() {
             guard row.count == model.featureCount else { throw HEError.modelShapeMismatch }
@@ -362,7 +392,7 @@ extension CKKSContext {
                 else { throw HEError.inputOutOfRange(row: index + 1) }
             }
         case .squareMLP(let mlp):
-            guard maxLevel >= 3 else { throw HEError.levelExhausted }
+            let levels = try mlpLevels()
             let scale = parameters.scale
             let n = Double(degree)
             // Sums run over every hidden unit or class at once (each is its own ciphertext): stricter than needed.
@@ -372,16 +402,21 @@ extension CKKSContext {
             }
             let scaleBits = log2(scale)
             let limits = (
-                product: budget(level: 3, scaleBits: scaleBits + log2(Double(moduli[3].value))),
-                square: budget(level: 2, scaleBits: 2 * scaleBits),
-                output: budget(level: 1, scaleBits: scaleBits + log2(Double(moduli[1].value))),
-                score: budget(level: 0, scaleBits: scaleBits)
+                product: budget(level: levels.top, scaleBits: scaleBits + log2(Double(moduli[levels.top].value))),
+                square: budget(level: levels.square, scaleBits: 2 * scaleBits),
+                output: budget(
+                    level: levels.output, scaleBits: scaleBits + log2(Double(moduli[levels.output].value))),
+                score: budget(level: levels.result, scaleBits: scaleBits)
             )
             for start in stride(from: 0, to: rows.count, by: degree / 2) {
                 var sums = (product: 0.0, square: 0.0, output: 0.0, score: 0.0)
                 for index in start..<min(rows.count, start + degree / 2) {
                     let row = rows[index]
                     let hidden = zip(mlp.w1, mlp.b1).map { w, b in zip(w, row).reduce(0) { $0 + $1.0 * $1.1 } + b }
+                    // The flooding is sized for hidden values within the owner's public bound.
+                    guard hidden.allSatisfy({ abs($0) <= MLPCircuit.hiddenValueBound }) else {
+                        throw HEError.inputOutOfRange(row: index + 1)
+                    }
                     for (a, b) in zip(hidden, mlp.b1) { sums.product += abs(a - b) }
                     let squares = hidden.map { $0 * $0 }
                     sums.square += squares.reduce(0, +)

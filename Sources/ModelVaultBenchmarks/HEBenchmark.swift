@@ -1,9 +1,11 @@
 import Foundation
-import Homomorphic
+@_spi(Benchmarks) import Homomorphic
 import SampleData
 
 /// CKKS primitives and private inference, ModelVault vs TenSEAL (Microsoft SEAL) in the same run.
-/// N = 8192, moduli [60, 40, 40, 60], scale 2^40 (the MLP uses [49, 40, 40, 40, 49] for its three levels).
+/// N = 8192, moduli [60, 40, 40, 60], scale 2^40. Private inference runs twice, before circuit privacy (no query
+/// checks, masking, flooding or re-randomisation; the MLP on n8192-d3 as before) and after it (λ = 40; the MLP on
+/// n16384-mlp90, the set with room for its flooding).
 enum HEBenchmark {
     static func run() async throws {
         let load = loadAverage()
@@ -62,16 +64,24 @@ enum HEBenchmark {
         let keys = client.evaluationKeys(for: .coefficientRows)
         var querySize = 0
         var resultSize = 0
-        let e2e = try measure(repetitions: 20) {
-            let queryBytes = context.serialize(try client.encrypt(rows: testRows, packing: .coefficientRows))
-            let result = try PrivateInferenceServer.evaluate(
-                context.deserializeQuery(queryBytes), model: .linear(model), keys: keys, context: context)
-            let resultBytes = context.serialize(result)
-            _ = try client.decrypt(context.deserializeResult(resultBytes))
-            querySize = queryBytes.count
-            resultSize = resultBytes.count
+        func logistic(circuitPrivacy: Bool) throws -> Timing {
+            try measure(repetitions: 20) {
+                let queryBytes = context.serialize(try client.encrypt(rows: testRows, packing: .coefficientRows))
+                let query = try context.deserializeQuery(queryBytes)
+                let result =
+                    circuitPrivacy
+                    ? try PrivateInferenceServer.evaluate(query, model: .linear(model), keys: keys, context: context)
+                    : try PrivateInferenceServer.evaluateWithoutCircuitPrivacy(
+                        query, model: .linear(model), keys: keys, context: context)
+                let resultBytes = context.serialize(result)
+                _ = try client.decrypt(context.deserializeResult(resultBytes))
+                querySize = queryBytes.count
+                resultSize = resultBytes.count
+            }
         }
-        add("e2e logistic, 114 rows", e2e, peerKey: "e2e")
+        add("e2e logistic, 114 rows, before circuit privacy", try logistic(circuitPrivacy: false), peerKey: "e2e")
+        let e2e = try logistic(circuitPrivacy: true)
+        add("e2e logistic, 114 rows (circuit-private, λ = 40)", e2e, peerKey: "e2e")
         rows.append(
             Row(
                 name: "e2e logistic rows/s", ours: 114_000 / e2e.wall, theirs: peer?["e2e"].map { 114_000 / $0 },
@@ -83,23 +93,40 @@ enum HEBenchmark {
         add("result size", Double(resultSize) / 1024, peer?["result_bytes"].map { $0 / 1024 }, unit: "KiB")
 
         // Square MLP on digits: a batch of 360 images.
-        let mlpContext = try CKKSContext(parameters: CKKSParameters.named("n8192-d3")!.parameters())
-        let mlpClient = PrivateInferenceClient(context: mlpContext)
-        let mlpKeys = mlpClient.evaluationKeys(for: .slotPerFeature)
         let mlp = try digitsMLP()
         let images = try digitsImages(count: 360)
+        let beforeContext = try CKKSContext(parameters: CKKSParameters.named("n8192-d3")!.parameters())
+        let beforeClient = PrivateInferenceClient(context: beforeContext)
+        let beforeKeys = beforeClient.evaluationKeys(for: .slotPerFeature)
+        let before = try measure(repetitions: 3) {
+            let query = try beforeClient.encrypt(rows: images, packing: .slotPerFeature)
+            let result = try PrivateInferenceServer.evaluateWithoutCircuitPrivacy(
+                query, model: .squareMLP(mlp), keys: beforeKeys, context: beforeContext)
+            _ = try beforeClient.decrypt(result)
+        }
+        add(
+            "MLP digits, per image (batch of 360), before circuit privacy (n8192-d3)", before,
+            peerKey: "mlp_per_image", divisor: 360)
+        let mlpContext = try CKKSContext(parameters: CKKSParameters.named("n16384-mlp90")!.parameters())
+        let mlpClient = PrivateInferenceClient(context: mlpContext)
+        let mlpKeys = mlpClient.evaluationKeys(for: .slotPerFeature)
+        var mlpAgreement = 0
         let batch = try measure(repetitions: 3) {
-            let query = try mlpClient.encrypt(rows: images, packing: .slotPerFeature)
+            let query = try mlpClient.encrypt(rows: images, for: .squareMLP(mlp))
             let result = try PrivateInferenceServer.evaluate(
                 query, model: .squareMLP(mlp), keys: mlpKeys, context: mlpContext)
-            _ = try mlpClient.decrypt(result)
+            let scores = try mlpClient.decrypt(result)
+            mlpAgreement = zip(scores, images).filter { argmax($0) == argmax(mlp.scores($1)) }.count
         }
-        add("MLP digits, per image (batch of 360)", batch, peerKey: "mlp_per_image", divisor: 360)
+        add(
+            "MLP digits, per image (batch of 360), circuit-private (n16384-mlp90, λ = 40)", batch,
+            peerKey: "mlp_per_image", divisor: 360)
         add("MLP digits, batch of 360 total", batch.wall, peer?["mlp_per_image"].map { $0 * 360 })
         add(
             "relin key size (MLP)", Double(mlpContext.serialize(mlpKeys.relinearization!).count) / 1024,
             peer?["mlp_keys_bytes"].map { $0 / 1024 }, unit: "KiB")
 
+        print("Circuit-private MLP: \(mlpAgreement) of 360 images get the plaintext model's class")
         print("Load average (1, 5, 15 min): \(loadAverage(atStart: load))")
         print("Threads per operation: 1 (ModelVault and SEAL are both single-threaded per operation)")
         print(
@@ -108,6 +135,10 @@ enum HEBenchmark {
         print("|---|---|---|---|---|---|---|")
         for row in rows { print(row.line) }
         if peer == nil { print("(TenSEAL not installed: peer figures missing; pip install tenseal==0.3.18)") }
+    }
+
+    static func argmax(_ scores: [Double]) -> Int {
+        scores.indices.max { scores[$0] < scores[$1] } ?? 0
     }
 
     struct Row {

@@ -33,10 +33,12 @@ enum CLI {
 
     /// keygen → encrypt → infer → decrypt for `model`, expecting the plaintext classes.
     static func privateInference(
-        model: String, rows: String, expecting classes: [String], env: [String: String], in work: URL
+        model: String, rows: String, expecting classes: [String], env: [String: String], in work: URL,
+        parameters: String? = nil
     ) throws {
         let keys = "keys-\(model)"
-        let keygen = try ModelVaultBinary.run(["he", "keygen", "-o", keys], in: work)
+        let keygen = try ModelVaultBinary.run(
+            ["he", "keygen", "-o", keys] + (parameters.map { ["--params", $0] } ?? []), in: work)
         #expect(keygen.status == 0, "\(keygen.stderr)")
         let secret = try FileManager.default.attributesOfItem(atPath: work.appending(path: "\(keys)/secret.key").path)
         #expect((secret[.posixPermissions] as? Int) == 0o600)

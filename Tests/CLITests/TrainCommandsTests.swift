@@ -56,7 +56,7 @@ import Testing
         #expect(mlpPredicted.status == 0, "\(mlpPredicted.stderr)")
         try CLI.privateInference(
             model: "hm", rows: "rows.csv", expecting: try CLI.firstColumn(work.appending(path: "hm.csv")), env: env,
-            in: work)
+            in: work, parameters: "n16384-mlp90")
 
         // A flipped byte in the stored weights: every command that loads the model refuses it.
         let blob = work.appending(path: "v/models/encrypted/clf/1/model.safetensors.age")

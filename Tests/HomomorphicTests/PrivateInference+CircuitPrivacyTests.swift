@@ -64,7 +64,7 @@ import Testing
             query, model: .linear(Self.model), keys: keys, context: context)
         let linearFresh = first.ciphertexts[0].polys[1] != second.ciphertexts[0].polys[1]
         #expect(linearFresh)
-        let d3 = Fixtures.d3
+        let d3 = Fixtures.mlp
         let mlpClient = PrivateInferenceClient(context: d3)
         let mlpKeys = mlpClient.evaluationKeys(for: .slotPerFeature)
         let mlp = try SquareMLP(w1: [[Double](repeating: 0.1, count: 4)], b1: [0.2], w2: [[0.5]], b2: [0.1])
@@ -140,11 +140,11 @@ import Testing
         // A model heavier than the owner's public norm bound.
         let tight = PrivateInferencePolicy(allowing: [context.parameters], weightNormBound: 0.5)
         #expect(refusal(query, policy: tight) == .modelOutsidePolicy)
-        // The square MLP's default policy allows n8192-d3 only.
+        // The square MLP's default policy allows n16384-mlp90 only (the one set with room for its flooding).
         let mlp = try SquareMLP(w1: [[Double](repeating: 0.1, count: 30)], b1: [0], w2: [[1]], b2: [0])
         #expect(
             PrivateInferencePolicy.standard(for: .squareMLP(mlp)).allowedParameters == [
-                Fixtures.d3.parameters.identifier
+                Fixtures.mlp.parameters.identifier
             ])
     }
 

@@ -31,8 +31,8 @@ import Testing
         return false
     }
 
-    /// A square MLP whose scores on standardised rows are in the tens (×100: ~10^4 a row, and a query of 114
-    /// such rows is past what level 1 of n8192-d3 carries at scale 2^80 once slots are mixed into coefficients).
+    /// A square MLP whose scores on standardised rows are in the tens (×100: hidden values past the owner's public
+    /// bound that the MLP's flooding is sized for, and scores past what the result's level carries).
     static func wideMLP() throws -> PrivateModel {
         var generator = SplitMix64(state: 11)
         let w1 = (0..<4).map { _ in (0..<30).map { _ in Double.random(in: -0.3...0.3, using: &generator) } }
@@ -43,7 +43,7 @@ import Testing
     @Test(arguments: [5.0, 100.0]) func squareMLPRowsScaledBeyondTheTrainingRange(factor: Double) throws {
         let split = try BreastCancerSplit.load()
         let rows = split.testX.map { $0.map { $0 * factor } }
-        let refused = try Self.scoredRightOrRefused(try Self.wideMLP(), rows: rows, context: Fixtures.d3)
+        let refused = try Self.scoredRightOrRefused(try Self.wideMLP(), rows: rows, context: Fixtures.mlp)
         if factor == 100 { #expect(refused) }
     }
 
@@ -57,7 +57,7 @@ import Testing
     /// Rows inside the range are all scored: the check refuses nothing the parameters can carry.
     @Test func trainingRangeRowsAreAllScored() throws {
         let split = try BreastCancerSplit.load()
-        #expect(try !Self.scoredRightOrRefused(try Self.wideMLP(), rows: split.testX, context: Fixtures.d3))
+        #expect(try !Self.scoredRightOrRefused(try Self.wideMLP(), rows: split.testX, context: Fixtures.mlp))
         let linear = PrivateModel.linear(try split.trainLogistic())
         #expect(try !Self.scoredRightOrRefused(linear, rows: split.testX, context: Fixtures.d2))
     }

@@ -50,7 +50,7 @@ import Testing
     @Test func squareMLPOnEncryptedRows() throws {
         let split = try BreastCancerSplit.load()
         let model = try split.trainSquareMLP()
-        let context = Fixtures.d3
+        let context = Fixtures.mlp
         let client = PrivateInferenceClient(context: context)
         let keys = client.evaluationKeys(for: .slotPerFeature)
         #expect(keys.relinearization != nil && keys.galois == nil)
@@ -73,7 +73,9 @@ import Testing
         }
         let linear = try LinearModel(weights: [[Double](repeating: 1, count: 30)], bias: [0])
         #expect(throws: HEError.unsupportedQuery) {
-            try PrivateInferenceServer.evaluate(query, model: .linear(linear), keys: keys, context: context)
+            try PrivateInferenceServer.evaluate(
+                query, model: .linear(linear), keys: keys, context: context,
+                policy: PrivateInferencePolicy(allowing: [context.parameters], weightNormBound: 64))
         }
     }
 }

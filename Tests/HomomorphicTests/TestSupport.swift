@@ -7,6 +7,8 @@ import Testing
 enum Fixtures {
     static let d2: CKKSContext = try! CKKSContext(parameters: CKKSParameters.named("n8192-d2")!.parameters())
     static let d3: CKKSContext = try! CKKSContext(parameters: CKKSParameters.named("n8192-d3")!.parameters())
+    /// The square MLP's circuit-private set (N = 16384, scale 2^90).
+    static let mlp: CKKSContext = try! CKKSContext(parameters: CKKSParameters.named("n16384-mlp90")!.parameters())
 }
 
 /// A deterministic generator for reproducible test data (SplitMix64).
