@@ -17,6 +17,8 @@ public struct MLError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidInput
         /// Training ran but its loss stopped being a finite number.
         case trainingDiverged
+        /// The job was cancelled (its ``JobCancellation`` was set, e.g. the client went away).
+        case cancelled
     }
 
     /// The class of failure.
@@ -39,6 +41,7 @@ public struct MLError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidOptions: prefix = "invalid training options"
         case .invalidInput: prefix = "invalid prediction input"
         case .trainingDiverged: prefix = "training diverged"
+        case .cancelled: prefix = "cancelled"
         }
         return "\(prefix): \(detail)"
     }

@@ -2,19 +2,22 @@
 /// stopping, and evaluate on the held-out rows.
 public enum Trainer {
     /// Splits `dataset` (stratified, `options.testFraction`, seeded), trains on the training part and evaluates
-    /// on the held-out part. `progress` is called after every epoch.
+    /// on the held-out part. `progress` is called after every epoch; `cancellation`, when set, stops training at the
+    /// next mini-batch with `MLError(.cancelled)`.
     public static func train(
-        _ dataset: Dataset, options: TrainingOptions, progress: (EpochReport) -> Void = { _ in }
+        _ dataset: Dataset, options: TrainingOptions, cancellation: JobCancellation? = nil,
+        progress: (EpochReport) -> Void = { _ in }
     ) throws(MLError) -> (model: TrainedModel, evaluation: Evaluation) {
         try options.validate()
         let (train, test) = try dataset.stratifiedSplit(fraction: options.testFraction, seed: options.seed)
-        let model = try fit(train, options: options, progress: progress)
+        let model = try fit(train, options: options, cancellation: cancellation, progress: progress)
         return (model, try model.evaluate(test))
     }
 
     /// Trains on every row of `train` (apart from the validation rows early stopping holds out).
     public static func fit(
-        _ train: Dataset, options: TrainingOptions, progress: (EpochReport) -> Void = { _ in }
+        _ train: Dataset, options: TrainingOptions, cancellation: JobCancellation? = nil,
+        progress: (EpochReport) -> Void = { _ in }
     ) throws(MLError) -> TrainedModel {
         try options.validate()
         guard train.labelNames.count >= 2, Set(train.labels).count >= 2 else {
@@ -60,6 +63,7 @@ public enum Trainer {
             order.shuffle(using: &generator)
             var total = 0.0
             for start in stride(from: 0, to: order.count, by: options.batchSize) {
+                try cancellation?.check()
                 let batch = Array(order[start..<min(start + options.batchSize, order.count)])
                 let x = inputs.gatherRows(batch)
                 let output = network.forward(x.reshaped([batch.count] + exampleShape))

@@ -34,6 +34,7 @@ extension VaultSession {
                     throw VaultError(.invalidName, "refusing to remove the last global admin")
                 }
                 try AccessCatalog.removePrincipal(id, db)
+                try ClientCertificatePins.removeAll(of: name, db)
             }
         }
     }

@@ -47,6 +47,8 @@ struct APIError: Error, Sendable {
             case .forbidden: return APIError(status: .forbidden, message: "permission denied")
             case .integrityFailed:
                 return APIError(status: .unprocessableContent, message: "integrity check failed")
+            case .noPassphraseHeld:
+                return APIError(status: .conflict, message: RotateKeysRequest.noPassphraseHeld)
             case .refusedByScanner:
                 return APIError(
                     status: .unprocessableContent,

@@ -86,8 +86,8 @@ public enum AuthorizationDecision: Sendable, Equatable {
     case forbidden(principal: String)
 }
 
-/// Checks bearer tokens and permissions; the vault integration implements this with its token hashes and
-/// role matrix.
+/// Checks bearer tokens (and, with mutual TLS, client certificates) and permissions; the vault integration
+/// implements this with its token hashes, client certificate mappings and role matrix.
 public protocol Authenticator: Sendable {
     /// Decides whether the holder of `bearerToken` may perform `action` on `resource`.
     ///
@@ -96,4 +96,22 @@ public protocol Authenticator: Sendable {
         bearerToken: String, action: ServerAction, resource: ServerResource
     ) async
         -> AuthorizationDecision
+
+    /// Decides whether the holder of the client certificate whose SubjectPublicKeyInfo hashes (SHA-256, lowercase
+    /// hex) to `clientCertificateSPKI` may perform `action` on `resource`. The server asks only for a certificate
+    /// the TLS handshake verified against its client CA (`--client-ca`).
+    ///
+    /// Deny by default: a certificate mapped to no principal answers `.unauthenticated`.
+    func authorize(
+        clientCertificateSPKI: String, action: ServerAction, resource: ServerResource
+    ) async -> AuthorizationDecision
+}
+
+extension Authenticator {
+    /// Certificates authenticate nobody unless the authenticator maps them to principals.
+    public func authorize(
+        clientCertificateSPKI: String, action: ServerAction, resource: ServerResource
+    ) async -> AuthorizationDecision {
+        .unauthenticated
+    }
 }

@@ -136,12 +136,18 @@ struct GatewayMiddleware: RouterMiddleware {
             throw APIError.rateLimited(retryAfter: retryAfter)
         }
         let token = Self.bearerToken(request.headers[.authorization])
-        let decision: AuthorizationDecision
-        if let token {
-            decision = await state.authenticator.authorize(bearerToken: token, action: action, resource: resource)
-        } else {
-            decision = .unauthenticated
+        // A client certificate counts only when the handshake verified it against the configured client CA.
+        let certificate = state.configuration.clientCAPath == nil ? nil : await context.verifiedClientCertificateSPKI()
+        var byCertificate: AuthorizationDecision?
+        if let certificate {
+            byCertificate = await state.authenticator.authorize(
+                clientCertificateSPKI: certificate, action: action, resource: resource)
         }
+        var byToken: AuthorizationDecision?
+        if let token {
+            byToken = await state.authenticator.authorize(bearerToken: token, action: action, resource: resource)
+        }
+        let decision = Self.combine(certificate: byCertificate, token: byToken)
         let principal: String
         switch decision {
         case .allowed(let name), .forbidden(let name): principal = name
@@ -161,6 +167,24 @@ struct GatewayMiddleware: RouterMiddleware {
             state.metrics.authFailure(kind: "forbidden")
             // Keep the principal for the audit record of the refusal.
             throw ForbiddenError(principal: principal)
+        }
+    }
+
+    /// One decision from a client certificate's and a bearer token's. A mapped certificate alone, or a token alone
+    /// (an unmapped certificate only got the client past the TLS handshake), authenticates; a mapped certificate
+    /// and a token must name the same principal, and a token that fails refuses the request even with a good
+    /// certificate: two credentials that disagree authenticate nobody.
+    static func combine(certificate: AuthorizationDecision?, token: AuthorizationDecision?) -> AuthorizationDecision {
+        let certified: String? =
+            switch certificate {
+            case .allowed(let name), .forbidden(let name): name
+            case .unauthenticated, nil: nil
+            }
+        guard let certified else { return token ?? .unauthenticated }
+        guard let token else { return certificate ?? .unauthenticated }
+        switch token {
+        case .allowed(let name), .forbidden(let name): return name == certified ? token : .unauthenticated
+        case .unauthenticated: return .unauthenticated
         }
     }
 

@@ -53,7 +53,9 @@ extension ModelServer {
         // Rotation re-wraps (or re-encrypts) every file: it gets the transfer routes' longer time.
         routes.on(.rotateKeys, timeout: state.configuration.requestTimeout + state.configuration.bodyReadTimeout) {
             request, context in
-            let rotate = try await decodeOptional(RotateKeysRequest.self, request) ?? RotateKeysRequest(passphrase: nil)
+            let rotate = try await decodeOptional(RotateKeysRequest.self, request) ?? RotateKeysRequest()
+            // The passphrase never travels (not even over TLS): the server rotates with the one it holds.
+            guard rotate.passphrase == nil else { throw APIError.badRequest(RotateKeysRequest.passphraseRefused) }
             return try await run(.rotateKeys(rotate), context)
         }
         routes.on(.listPrincipals) { _, context in try await run(.listPrincipals, context) }

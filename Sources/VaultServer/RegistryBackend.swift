@@ -160,6 +160,7 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         case forbidden
         case refusedByScanner
         case integrityFailed
+        case noPassphraseHeld
     }
 
     let code: Code
@@ -176,6 +177,9 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         RegistryError(code: .refusedByScanner, findings: findings)
     }
 
+    /// `keys rotate` on a server unlocked with an identity file: it holds no passphrase to wrap a new key under
+    /// (HTTP 409, ``RotateKeysRequest/noPassphraseHeld``).
+    public static let noPassphraseHeld = RegistryError(code: .noPassphraseHeld)
     /// The named model, version, alias or dataset does not exist (HTTP 404).
     public static let notFound = RegistryError(code: .notFound)
     /// The operation conflicts with the registry's state, e.g. the version already exists (HTTP 409).
@@ -198,6 +202,7 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         case .forbidden: "registry: permission denied"
         case .refusedByScanner: "registry: refused by the model scanner"
         case .integrityFailed: "registry: integrity check failed"
+        case .noPassphraseHeld: "registry: " + RotateKeysRequest.noPassphraseHeld
         }
     }
 }

@@ -71,16 +71,27 @@ public struct PredictRequest: Sendable, Codable, Equatable {
     }
 }
 
-/// The body of `POST /v1/keys/rotate`.
+/// The body of `POST /v1/keys/rotate`: `{"reencrypt": BOOL}` or nothing.
+///
+/// No passphrase travels: the server rotates with the passphrase it was unlocked with (held in its memory, next to
+/// the unlocked identities, which are worth as much). A server unlocked with an identity file holds none, and
+/// answers 409: rotate locally there.
 public struct RotateKeysRequest: Sendable, Codable, Equatable {
-    /// The vault passphrase the new identity is wrapped under (sent over TLS, never logged); `nil` when the
-    /// server was started with one it may use.
+    /// Must be absent: a request that carries a passphrase is refused (400) before anything else is done, so a
+    /// client that still sends one learns it should not.
     public var passphrase: String?
     /// Re-encrypt every file with a fresh key (and replace the signing key) instead of re-wrapping.
     public var reencrypt: Bool?
 
-    /// Creates a rotation request.
-    public init(passphrase: String?, reencrypt: Bool? = nil) {
+    /// The fixed text of the 400 a request with a passphrase gets.
+    public static let passphraseRefused =
+        "keys rotate takes no passphrase over the server: send {\"reencrypt\":BOOL} only; the server rotates with the passphrase it was unlocked with"
+    /// The fixed text of the 409 a server that holds no passphrase answers.
+    public static let noPassphraseHeld =
+        "this server was unlocked with an identity file and holds no passphrase to wrap a new key: run modelvault keys rotate where the vault is"
+
+    /// Creates a rotation request (leave `passphrase` nil: one is refused).
+    public init(passphrase: String? = nil, reencrypt: Bool? = nil) {
         self.passphrase = passphrase
         self.reencrypt = reencrypt
     }

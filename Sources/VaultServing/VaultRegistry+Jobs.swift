@@ -45,9 +45,9 @@ extension VaultRegistry {
         let pinned = try DatasetReference(name: info.name, version: info.version)
         let files = try await session.trainingData(pinned)
         let csv = try Self.singleCSV(files)
-        let (trained, evaluation) = try await Self.offPool {
+        let (trained, evaluation) = try await Self.offPool { cancellation in
             let data = try Dataset.csv(csv, label: request.label)
-            return try Trainer.train(data, options: options)
+            return try Trainer.train(data, options: options, cancellation: cancellation)
         }
         // The client went away: nothing is pushed.
         try Task.checkCancellation()
@@ -64,8 +64,9 @@ extension VaultRegistry {
         let inputs = try await session.evaluationInputs(
             model: try Self.modelReference(model, version), dataset: try DatasetReference(parsing: request.dataset))
         let csv = try Self.singleCSV(inputs.dataset)
-        return try await Self.offPool {
+        return try await Self.offPool { cancellation in
             let trained = try TrainedModel(files: inputs.model)
+            guard !cancellation.isCancelled else { throw CancellationError() }
             return try trained.evaluate(csv: csv, label: request.label ?? trained.config.labelColumn)
         }
     }
@@ -76,8 +77,9 @@ extension VaultRegistry {
     ) async throws -> PredictRequest {
         let files = try await session.predictionModel(try Self.modelReference(model, version))
         let rows = Data(request.csv.utf8)
-        return try await Self.offPool {
+        return try await Self.offPool { cancellation in
             let trained = try TrainedModel(files: files)
+            guard !cancellation.isCancelled else { throw CancellationError() }
             return PredictRequest(csv: trained.predictionsCSV(try trained.predict(csv: rows)))
         }
     }
@@ -91,17 +93,28 @@ extension VaultRegistry {
     }
 
     /// Runs CPU-bound ML work on a Dispatch thread, off Swift's cooperative pool; ML errors are invalid input.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                do {
-                    continuation.resume(returning: try work())
-                } catch is MLError {
-                    continuation.resume(throwing: RegistryError.invalid)
-                } catch {
-                    continuation.resume(throwing: error)
+    ///
+    /// Cancelling the calling task (the server cancels a job whose client went away) sets the work's
+    /// ``JobCancellation``, which training checks at every mini-batch: the thread is given back within one batch
+    /// and this throws `CancellationError`, so the caller's job slot is freed then, not when the epochs would end.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable (JobCancellation) throws -> T) async throws -> T {
+        let cancellation = JobCancellation()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global(qos: .userInitiated).async {
+                    do {
+                        continuation.resume(returning: try work(cancellation))
+                    } catch let error as MLError where error.code == .cancelled {
+                        continuation.resume(throwing: CancellationError())
+                    } catch is MLError {
+                        continuation.resume(throwing: RegistryError.invalid)
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
                 }
             }
+        } onCancel: {
+            cancellation.cancel()
         }
     }
 }

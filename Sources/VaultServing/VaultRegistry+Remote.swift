@@ -51,7 +51,9 @@ extension VaultRegistry {
             case .listKeys:
                 return try await session.keyVersions()
             case .rotateKeys(let request):
-                guard let passphrase = request.passphrase, !passphrase.isEmpty else { throw RegistryError.invalid }
+                // The route refused a passphrase in the body; rotate with the one this server was unlocked with.
+                guard request.passphrase == nil else { throw RegistryError.invalid }
+                guard let passphrase = rotationPassphrase else { throw RegistryError.noPassphraseHeld }
                 let report = try await session.rotateKeys(passphrase: passphrase, reencrypt: request.reencrypt ?? false)
                 return RotationRecord(
                     keyVersion: report.keyVersion, filesMoved: report.filesMoved, reencrypted: report.reencrypted)

@@ -13,10 +13,17 @@ public import VaultServer
 /// gateway has authorised the caller for that very resource.
 public struct VaultRegistry: RegistryBackend {
     let access: VaultAccess
+    /// The passphrase the vault was unlocked with, for `keys rotate` (the new key is wrapped under it); `nil` for a
+    /// vault unlocked with an identity file, whose server refuses remote rotation.
+    let rotationPassphrase: String?
 
     /// Creates a registry over an opened vault.
-    public init(access: VaultAccess) {
+    ///
+    /// - Parameter rotationPassphrase: the passphrase `access` was unlocked with, so that `POST /v1/keys/rotate` can
+    ///   wrap the new key version under it without any client sending it. `nil`: remote rotation answers 409.
+    public init(access: VaultAccess, rotationPassphrase: String? = nil) {
         self.access = access
+        self.rotationPassphrase = rotationPassphrase
     }
 
     var vault: Vault { access.unlockedVault }

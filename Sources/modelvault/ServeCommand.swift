@@ -186,14 +186,21 @@ struct Serve: AsyncParsableCommand {
         }
 
         progress("unlocking the vault...")
+        let secret = try options.unlockSecret()
         let access = try await VaultAccess.open(
-            try options.unlock(), checkpointInterval: 256, highWaterMark: .standard,
-            witnessConnector: HTTPSWitnessTransport.connector, cosignEvery: .seconds(10))
+            try Vault.open(at: options.root, unlockingWith: secret), checkpointInterval: 256,
+            highWaterMark: .standard, witnessConnector: HTTPSWitnessTransport.connector, cosignEvery: .seconds(10))
+        // Kept in memory (never in the environment) so `POST /v1/keys/rotate` needs no passphrase from a client.
+        let rotationPassphrase: String? =
+            switch secret {
+            case .passphrase(let passphrase): passphrase
+            case .identities: nil
+            }
         let server = try ModelServer(
             configuration: configuration,
             catalog: VaultModelCatalog(access: access, selections: selections, allowUnscanned: allowUnscanned),
             authenticator: VaultTokenAuthenticator(access: access), audit: VaultRequestAuditor(access: access),
-            registry: servingOnly ? nil : VaultRegistry(access: access))
+            registry: servingOnly ? nil : VaultRegistry(access: access, rotationPassphrase: rotationPassphrase))
         if let fingerprint = server.certificateFingerprint {
             FileHandle.standardOutput.write(Data("certificate SHA-256 fingerprint: \(fingerprint)\n".utf8))
         }

@@ -27,7 +27,7 @@ func printFirstAdminToken(
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "user", abstract: "Principals: add, list, remove (and bootstrap an older vault).",
-        subcommands: [UserAdd.self, UserList.self, UserRemove.self, UserBootstrap.self])
+        subcommands: [UserAdd.self, UserList.self, UserRemove.self, UserBootstrap.self, UserCertificate.self])
 }
 
 /// `modelvault user add NAME --role ROLE [--scope S] [--service]`.

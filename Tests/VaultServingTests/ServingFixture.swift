@@ -22,9 +22,12 @@ struct ServingFixture {
     /// Role → a token of a principal holding that role globally.
     let tokens: [Role: String]
 
+    /// The vault's passphrase (a server unlocked with it may rotate keys for a remote admin).
+    static let passphrase = "correct horse battery staple"
+
     static func make() async throws -> ServingFixture {
         let root = FileManager.default.temporaryDirectory.appending(path: "serving-\(UUID().uuidString)")
-        let vault = try Vault.create(at: root, passphrase: "correct horse battery staple")
+        let vault = try Vault.create(at: root, passphrase: passphrase)
         let access = try await VaultAccess.open(vault, checkpointInterval: 64)
         let admin = try await access.bootstrap(admin: "admin")
         let session = try await access.authenticate(token: admin.token)
@@ -94,10 +97,13 @@ struct LiveModelServer {
 
 extension ServingFixture {
     /// `ModelServer` over this vault: its catalog, token authenticator, request auditor and registry.
-    func makeServer(selections: [ModelSelection]?) throws -> (server: ModelServer, logger: Logger) {
+    func makeServer(
+        selections: [ModelSelection]?, configure: (inout VaultServerConfiguration) -> Void = { _ in }
+    ) throws -> (server: ModelServer, logger: Logger) {
         var configuration = VaultServerConfiguration()
         configuration.port = 0
         configuration.catalogPollInterval = .milliseconds(200)
+        configure(&configuration)
         var logger = Logger(label: "test.serving")
         logger.logLevel = .critical
         let server = try ModelServer(
@@ -110,10 +116,16 @@ extension ServingFixture {
 }
 
 /// Starts `ModelServer` with the vault-backed catalog, authenticator, auditor and registry on an ephemeral port.
+///
+/// `configure` adjusts the server's configuration (e.g. a client CA); `clientTLS` the client's TLS (e.g. its
+/// certificate), after it was made to trust the server's.
 func withVaultServer<T>(
-    _ fixture: ServingFixture, selections: [ModelSelection]? = nil, _ body: (LiveModelServer) async throws -> T
+    _ fixture: ServingFixture, selections: [ModelSelection]? = nil,
+    configure: (inout VaultServerConfiguration) -> Void = { _ in },
+    clientTLS: (inout TLSConfiguration) throws -> Void = { _ in },
+    _ body: (LiveModelServer) async throws -> T
 ) async throws -> T {
-    let (server, logger) = try fixture.makeServer(selections: selections)
+    let (server, logger) = try fixture.makeServer(selections: selections, configure: configure)
     let group = ServiceGroup(services: [server], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
@@ -122,6 +134,7 @@ func withVaultServer<T>(
         var tls = TLSConfiguration.makeClientConfiguration()
         let pem = try #require(server.selfSignedCertificatePEM)
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(pem.utf8), format: .pem)])
+        try clientTLS(&tls)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
         let live = LiveModelServer(server: server, port: port, client: client)
         do {

@@ -26,9 +26,7 @@ import VaultServing
         Call(method: .post, path: "/v1/models/alpha/versions/1/verify", action: .modelVerify),
         Call(method: .get, path: "/v1/datasets/alpha/versions/1", action: .dataShow),
         Call(method: .get, path: "/v1/keys", action: .keysList),
-        Call(
-            method: .post, path: "/v1/keys/rotate", body: #"{"passphrase":"correct horse battery staple"}"#,
-            action: .keysRotate),
+        Call(method: .post, path: "/v1/keys/rotate", body: #"{"reencrypt":false}"#, action: .keysRotate),
         Call(method: .get, path: "/v1/principals", action: .userList),
         Call(
             method: .post, path: "/v1/principals", body: #"{"name":"new-user","binding":"devops"}"#, action: .userManage

@@ -46,6 +46,7 @@ enum FileStreamCodec {
 /// The server over the fixture's vault with a configuration of the test's own, driven in process.
 func withConfiguredApplication<T: Sendable>(
     _ fixture: ServingFixture, configure: (inout VaultServerConfiguration) -> Void = { _ in },
+    rotationPassphrase: String? = ServingFixture.passphrase,
     _ body: @Sendable (any TestClientProtocol) async throws -> T
 ) async throws -> T {
     var configuration = VaultServerConfiguration()
@@ -61,7 +62,8 @@ func withConfiguredApplication<T: Sendable>(
         configuration: configuration,
         catalog: VaultModelCatalog(access: fixture.access, selections: nil, logger: logger),
         authenticator: VaultTokenAuthenticator(access: fixture.access, cacheLifetime: .milliseconds(200)),
-        audit: VaultRequestAuditor(access: fixture.access), registry: VaultRegistry(access: fixture.access),
+        audit: VaultRequestAuditor(access: fixture.access),
+        registry: VaultRegistry(access: fixture.access, rotationPassphrase: rotationPassphrase),
         logger: logger)
     return try await server.makeApplication().test(.router) { client in try await body(client) }
 }
