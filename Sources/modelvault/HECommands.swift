@@ -244,6 +244,21 @@ struct HEInfer: AsyncParsableCommand {
 
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
+        if try await options.whenRemote({ try await remote($0, reference) }) { return }
+        let (sections, context, keys, query) = try loadInputs()
+        let subject = try PrivateInferenceSubject(
+            files: try await options.open().privateInferenceModel(reference), reference: reference)
+        let result = try PrivateInferenceServer.evaluate(query, model: subject.model, keys: keys, context: context)
+        try write(
+            result, context: context,
+            header: HEResultHeader(
+                model: reference.description, labelNames: subject.labelNames,
+                keyFingerprint: HEFiles.keyFingerprint(evaluationKeys: sections),
+                transform: subject.transform == .builtIn ? nil : subject.transform))
+    }
+
+    /// The evaluation key file's sections, its context and keys, and the query, each checked.
+    func loadInputs() throws -> ([Data], CKKSContext, EvaluationKeys, EncryptedQuery) {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: HEFiles.url(evaluationKeys).path, isDirectory: &isDirectory),
             isDirectory.boolValue
@@ -261,16 +276,14 @@ struct HEInfer: AsyncParsableCommand {
             relinearization: sections[1].isEmpty
                 ? nil : try context.deserializeRelinearizationKey([UInt8](sections[1])))
         let query = try context.deserializeQuery([UInt8](try HEFiles.read(HEFiles.url(self.query), "the query")))
-        let subject = try PrivateInferenceSubject(
-            files: try await options.open().privateInferenceModel(reference), reference: reference)
-        let result = try PrivateInferenceServer.evaluate(query, model: subject.model, keys: keys, context: context)
-        let header = try JSONEncoder().encode(
-            HEResultHeader(
-                model: reference.description, labelNames: subject.labelNames,
-                keyFingerprint: HEFiles.keyFingerprint(evaluationKeys: sections),
-                transform: subject.transform == .builtIn ? nil : subject.transform))
+        return (sections, context, keys, query)
+    }
+
+    /// Writes the result file `he decrypt` reads: the header, then the encrypted scores.
+    func write(_ result: EncryptedResult, context: CKKSContext, header: HEResultHeader) throws {
         try AtomicFile.write(
-            HEFiles.pack(HEFiles.resultMagic, [header, Data(context.serialize(result))]), to: HEFiles.url(output))
+            HEFiles.pack(HEFiles.resultMagic, [try JSONEncoder().encode(header), Data(context.serialize(result))]),
+            to: HEFiles.url(output))
         progress("scored \(result.rowCount) encrypted rows")
     }
 }
