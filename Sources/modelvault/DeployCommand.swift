@@ -97,6 +97,15 @@ struct DeployCommand: AsyncParsableCommand {
     @Option(help: "The Secret holding the deployment identity (key: identity); default: named after the deployment.")
     var deploymentSecret: String?
 
+    @Flag(name: .long, help: "Print JSON (the files written) instead of one path a line.") var json = false
+
+    /// `--json`'s shape: the paths written.
+    struct Output: Encodable {
+        var files: [String]
+        var bundle: String
+        var identity: String
+    }
+
     func validate() throws {
         guard (try? Self.reference(model)) != nil else {
             throw ValidationError("expected NAME, NAME@VERSION or NAME:ALIAS")
@@ -135,11 +144,13 @@ struct DeployCommand: AsyncParsableCommand {
             throw error
         }
         progress("wrote \(artifacts.files.count) files, the bundle and the identity")
-        for file in artifacts.files {
-            print(directory.appendingPathComponent(file.path).path)
+        let manifests = artifacts.files.map { directory.appendingPathComponent($0.path).path }
+        let bundle = directory.appendingPathComponent("bundle").path
+        if json {
+            try printJSON(Output(files: manifests, bundle: bundle, identity: identityFile.path))
+        } else {
+            for path in manifests + [bundle, identityFile.path] { print(path) }
         }
-        print(directory.appendingPathComponent("bundle").path)
-        print(identityFile.path)
         progress(Self.nextSteps(for: spec, in: output))
     }
 
