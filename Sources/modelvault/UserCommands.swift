@@ -87,10 +87,12 @@ struct UserList: AsyncParsableCommand {
 
     func show(_ principals: [Principal]) throws {
         if json { return try printJSON(principals) }
-        for principal in principals {
-            let roles = principal.bindings.map(\.description).joined(separator: ", ")
-            print("\(principal.name)  \(principal.kind.rawValue)  \(roles.isEmpty ? "(no roles)" : roles)")
-        }
+        printTable(
+            ["NAME", "KIND", "ROLES"],
+            principals.map { principal in
+                let roles = principal.bindings.map(\.description).joined(separator: ",")
+                return [principal.name, principal.kind.rawValue, roles.isEmpty ? "<none>" : roles]
+            })
     }
 }
 
@@ -276,11 +278,9 @@ struct TokenList: AsyncParsableCommand {
 
     func show(_ tokens: [TokenInfo]) throws {
         if json { return try printJSON(tokens) }
-        for token in tokens {
-            print(
-                "\(token.id)  \(token.principal)  \(token.state)  created \(token.createdAt)  "
-                    + "expires \(token.expiresAt ?? "never")")
-        }
+        printTable(
+            ["ID", "PRINCIPAL", "STATE", "CREATED", "EXPIRES"],
+            tokens.map { [$0.id, $0.principal, $0.state, $0.createdAt, $0.expiresAt ?? "never"] })
     }
 }
 

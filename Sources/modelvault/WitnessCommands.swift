@@ -296,9 +296,8 @@ struct AuditWitnessList: AsyncParsableCommand {
             return try printJSON(
                 witnesses.map { Output(name: $0.name, url: "\($0.url)", fingerprint: $0.fingerprint) })
         }
-        for witness in witnesses {
-            print("\(witness.name)  \(witness.url)  fingerprint \(witness.fingerprint)")
-        }
+        printTable(
+            ["NAME", "URL", "FINGERPRINT"], witnesses.map { [$0.name, "\($0.url)", $0.fingerprint] })
     }
 }
 

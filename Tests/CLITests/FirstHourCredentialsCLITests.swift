@@ -204,6 +204,20 @@ import Testing
         #expect(try json(["user", "add", "bob", "--role", "data-scientist"])["principal"] as? String == "bob")
         #expect(try json(["role", "grant", "bob", "ml-engineer"])["granted"] as? String == "ml-engineer")
         #expect(try json(["vault", "check"])["verified"] as? Bool == true)
+
+        // Lists read as tables (issue #20, point 11): a header row, then one row a line, with no "(1 versions)".
+        for (arguments, header, row) in [
+            (["model", "list"], "NAME  LATEST  VERSIONS  ALIASES", "clf   1       1         production=1"),
+            (["user", "list"], "NAME", "bob"), (["token", "list"], "ID", "admin"),
+            (["audit", "witness", "list"], "NAME  URL  FINGERPRINT", nil),
+        ] {
+            let listed = try ModelVaultBinary.run(arguments, environment: env, in: work)
+            #expect(listed.status == 0, "\(arguments): \(listed.stderr)")
+            let lines = listed.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first?.hasPrefix(header) == true, "\(arguments): \(listed.stdout)")
+            if let row { #expect(lines.dropFirst().contains { $0.contains(row) }, "\(arguments): \(listed.stdout)") }
+            #expect(!listed.stdout.contains("versions)"))
+        }
     }
 
     /// `init`, `user bootstrap` and `deploy` print one JSON document with `--json` (issue #20, point 11).
