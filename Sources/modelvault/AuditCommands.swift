@@ -98,12 +98,38 @@ struct AuditVerify: AsyncParsableCommand {
             print("newest witness cosignature: \(Int(Date().timeIntervalSince(cosigned))) s old")
         }
         guard report.valid else {
-            for problem in report.problems { print("problem: \(problem)") }
+            for problem in Self.summarize(report.problems) { print("problem: \(problem)") }
             let first = report.firstBadIndex.map { "first bad index \($0)" } ?? "first bad index unknown"
             throw CLIError(
                 "audit log verification failed: \(report.problemCount) problem(s), \(first)", status: .integrity)
         }
         print("audit log verified")
+    }
+
+    /// The problems, each said once: one modified entry makes every later checkpoint's root differ, which is one
+    /// consequence, not dozens of findings. Problems that differ only by their checkpoint are merged into one line
+    /// naming how many checkpoints and which.
+    static func summarize(_ problems: [String]) -> [String] {
+        var order: [String] = []
+        var checkpoints: [String: [String]] = [:]
+        for problem in problems {
+            var text = problem
+            var position: String?
+            if let range = problem.range(of: " (checkpoint #", options: .backwards), problem.hasSuffix(")") {
+                text = String(problem[..<range.lowerBound])
+                position = String(problem[range.upperBound...].dropLast())
+            }
+            if checkpoints[text] == nil { order.append(text) }
+            checkpoints[text, default: []] += position.map { [$0] } ?? []
+        }
+        return order.map { text in
+            let positions = checkpoints[text] ?? []
+            switch positions.count {
+            case 0: return text
+            case 1: return "\(text) (checkpoint #\(positions[0]))"
+            default: return "\(text) (\(positions.count) checkpoints, #\(positions[0]) to #\(positions.last ?? ""))"
+            }
+        }
     }
 }
 

@@ -79,11 +79,9 @@ struct DataList: AsyncParsableCommand {
 
     func show(_ datasets: [DatasetSummary]) throws {
         if json { return try printJSON(datasets) }
-        for dataset in datasets {
-            print(
-                "\(dataset.name)@\(dataset.latestVersion)  (\(dataset.versionCount) version\(dataset.versionCount == 1 ? "" : "s"))"
-            )
-        }
+        printTable(
+            ["NAME", "LATEST", "VERSIONS"],
+            datasets.map { [$0.name, "\($0.latestVersion)", "\($0.versionCount)"] })
     }
 }
 

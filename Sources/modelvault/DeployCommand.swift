@@ -116,6 +116,15 @@ struct DeployCommand: AsyncParsableCommand {
     )
     var auditSecret: String?
 
+    @Flag(name: .long, help: "Print JSON (the files written) instead of one path a line.") var json = false
+
+    /// `--json`'s shape: the paths written.
+    struct Output: Encodable {
+        var files: [String]
+        var bundle: String
+        var identity: String?
+    }
+
     func validate() throws {
         guard (try? Self.reference(model)) != nil else {
             throw ValidationError("expected NAME, NAME@VERSION or NAME:ALIAS")
@@ -176,11 +185,14 @@ struct DeployCommand: AsyncParsableCommand {
         progress(
             "wrote \(artifacts.files.count) files, the bundle (serial \(spec.bundleSerial ?? 0))"
                 + (identity == nil ? "; the deployment identity is unchanged (keep its Secret)" : " and the identity"))
-        for file in artifacts.files {
-            print(directory.appendingPathComponent(file.path).path)
+        let manifests = artifacts.files.map { directory.appendingPathComponent($0.path).path }
+        let bundle = directory.appendingPathComponent("bundle").path
+        let identityPath = identity == nil ? nil : identityFile.path
+        if json {
+            try printJSON(Output(files: manifests, bundle: bundle, identity: identityPath))
+        } else {
+            for path in manifests + [bundle] + (identityPath.map { [$0] } ?? []) { print(path) }
         }
-        print(directory.appendingPathComponent("bundle").path)
-        if identity != nil { print(identityFile.path) }
         progress(Self.nextSteps(for: spec, in: output, newIdentity: identity != nil))
     }
 

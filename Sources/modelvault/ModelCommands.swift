@@ -102,12 +102,12 @@ struct ModelList: AsyncParsableCommand {
 
     func show(_ models: [ModelSummary]) throws {
         if json { return try printJSON(models) }
-        for model in models {
-            let aliases = model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            print(
-                "\(model.name)@\(model.latestVersion)  (\(model.versionCount) version\(model.versionCount == 1 ? "" : "s"))"
-                    + (aliases.isEmpty ? "" : "  " + aliases.joined(separator: " ")))
-        }
+        printTable(
+            ["NAME", "LATEST", "VERSIONS", "ALIASES"],
+            models.map { model in
+                let aliases = model.aliases.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                return [model.name, "\(model.latestVersion)", "\(model.versionCount)", aliases.joined(separator: ",")]
+            })
     }
 }
 

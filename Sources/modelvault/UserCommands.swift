@@ -3,17 +3,37 @@ import ArgumentParser
 import Foundation
 import Vault
 
-/// Creates the first admin of a new (or pre-access-control) vault and hands out its token once.
+/// An admin token handed out by `init` or `user bootstrap`: `--json`'s shape (the token is in it unless written to
+/// a file).
+struct IssuedAdminToken: Encodable {
+    var principal: String
+    var id: String
+    var expiresAt: String?
+    var token: String?
+    var file: String?
+}
+
+/// Creates the first admin of a new (or pre-access-control) vault and hands out its token once: printed, or
+/// written to `tokenOut` (0600). With `json`, `prefix` (the vault `init` made) is merged into one JSON document.
 func printFirstAdminToken(
-    _ vault: Vault, tokenOut: String?, lifetime: TimeInterval? = TokenLifetime.default
+    _ vault: Vault, tokenOut: String?, lifetime: TimeInterval? = TokenLifetime.default, json: Bool = false,
+    jsonPrefix: InitResult? = nil
 ) async throws {
     let access = try await VaultAccess.open(
         vault, highWaterMark: .standard, witnessConnector: HTTPSWitnessTransport.connector)
     let issued = try await access.bootstrap(lifetime: lifetime)
     try await access.close()
     let expiry = issued.info.expiresAt.map { "expires \($0)" } ?? "no expiry"
+    if let tokenOut { try writeSecret(issued.token, to: tokenOut) }
+    if json {
+        let admin = IssuedAdminToken(
+            principal: issued.info.principal, id: issued.info.id, expiresAt: issued.info.expiresAt,
+            token: tokenOut == nil ? issued.token : nil, file: tokenOut)
+        guard var result = jsonPrefix else { return try printJSON(admin) }
+        result.admin = admin
+        return try printJSON(result)
+    }
     if let tokenOut {
-        try writeSecret(issued.token, to: tokenOut)
         print(
             "first admin: \(issued.info.principal) (token id \(issued.info.id), \(expiry)); token written to \(tokenOut)"
         )
@@ -67,10 +87,12 @@ struct UserList: AsyncParsableCommand {
 
     func show(_ principals: [Principal]) throws {
         if json { return try printJSON(principals) }
-        for principal in principals {
-            let roles = principal.bindings.map(\.description).joined(separator: ", ")
-            print("\(principal.name)  \(principal.kind.rawValue)  \(roles.isEmpty ? "(no roles)" : roles)")
-        }
+        printTable(
+            ["NAME", "KIND", "ROLES"],
+            principals.map { principal in
+                let roles = principal.bindings.map(\.description).joined(separator: ",")
+                return [principal.name, principal.kind.rawValue, roles.isEmpty ? "<none>" : roles]
+            })
     }
 }
 
@@ -105,18 +127,27 @@ struct UserBootstrap: AsyncParsableCommand {
     @Option(name: .long, help: "With --break-glass: the admin principal (created if missing).") var name = "admin"
     @Option(name: .long, help: "With --break-glass: the token's lifetime, at most 7d.")
     var expires = "24h"
+    @Flag(name: .long, help: "Print JSON (the token is in it unless -o is given).") var json = false
 
     func run() async throws {
         let tokenOut = output ?? legacyTokenOut
-        guard breakGlass else { return try await printFirstAdminToken(try options.unlock(), tokenOut: tokenOut) }
+        guard breakGlass else {
+            return try await printFirstAdminToken(try options.unlock(), tokenOut: tokenOut, json: json)
+        }
         let lifetime = try TokenLifetime.parse(expires)
         let access = try await VaultAccess.open(
             try options.unlock(), highWaterMark: .standard, witnessConnector: HTTPSWitnessTransport.connector)
         let issued = try await access.breakGlass(admin: name, lifetime: lifetime)
         try await access.close()
         let expiry = issued.info.expiresAt ?? "?"
+        if let tokenOut { try writeSecret(issued.token, to: tokenOut) }
+        if json {
+            return try printJSON(
+                IssuedAdminToken(
+                    principal: name, id: issued.info.id, expiresAt: issued.info.expiresAt,
+                    token: tokenOut == nil ? issued.token : nil, file: tokenOut))
+        }
         if let tokenOut {
-            try writeSecret(issued.token, to: tokenOut)
             print("break-glass admin token \(issued.info.id) for \(name) (expires \(expiry)) written to \(tokenOut)")
         } else {
             progress("break-glass admin token \(issued.info.id) for \(name) (expires \(expiry)); shown once:")
@@ -247,11 +278,9 @@ struct TokenList: AsyncParsableCommand {
 
     func show(_ tokens: [TokenInfo]) throws {
         if json { return try printJSON(tokens) }
-        for token in tokens {
-            print(
-                "\(token.id)  \(token.principal)  \(token.state)  created \(token.createdAt)  "
-                    + "expires \(token.expiresAt ?? "never")")
-        }
+        printTable(
+            ["ID", "PRINCIPAL", "STATE", "CREATED", "EXPIRES"],
+            tokens.map { [$0.id, $0.principal, $0.state, $0.createdAt, $0.expiresAt ?? "never"] })
     }
 }
 

@@ -91,6 +91,8 @@ struct Init: AsyncParsableCommand {
             "The first admin token's lifetime, e.g. 12h, 30d, 2w, or never (after it, `user bootstrap --break-glass`).")
     var tokenExpires = TokenLifetime.defaultText
 
+    @Flag(name: .long, help: "Print JSON (the admin token is in it unless -o is given).") var json = false
+
     func validate() throws {
         do { _ = try TokenLifetime.parseOrNever(tokenExpires) } catch {
             throw ValidationError("--token-expires: \(error)")
@@ -101,14 +103,28 @@ struct Init: AsyncParsableCommand {
         let passphrase = try options.passphrase.read(prompt: "New vault passphrase: ", confirm: true)
         progress("creating vault (deriving the key-file encryption from the passphrase)...")
         let vault = try Vault.create(at: options.root, passphrase: passphrase, postQuantum: postQuantum)
-        print("created vault at \(vault.root.path(percentEncoded: false))")
-        print("signing key fingerprint: \(vault.signerFingerprint)")
-        if let key = try await vault.keyVersions().last {
-            print("vault recipient (key version \(key.version)): \(key.recipient)")
+        let key = try await vault.keyVersions().last
+        let result = InitResult(
+            vault: vault.root.path(percentEncoded: false), signerFingerprint: vault.signerFingerprint,
+            keyVersion: key?.version, recipient: key?.recipient)
+        if !json {
+            print("created vault at \(result.vault)")
+            print("signing key fingerprint: \(result.signerFingerprint)")
+            if let key { print("vault recipient (key version \(key.version)): \(key.recipient)") }
         }
         try await printFirstAdminToken(
-            vault, tokenOut: output ?? legacyTokenOut, lifetime: try TokenLifetime.parseOrNever(tokenExpires))
+            vault, tokenOut: output ?? legacyTokenOut, lifetime: try TokenLifetime.parseOrNever(tokenExpires),
+            json: json, jsonPrefix: result)
     }
+}
+
+/// `init --json`'s shape: the new vault and its first admin.
+struct InitResult: Encodable {
+    var vault: String
+    var signerFingerprint: String
+    var keyVersion: Int?
+    var recipient: String?
+    var admin: IssuedAdminToken?
 }
 
 /// `modelvault keys`: key versions and rotation.

@@ -226,6 +226,15 @@ struct AuditWitnessAdd: AsyncParsableCommand {
     var key: String
     @Option(name: .customLong("ca"), help: "A PEM CA certificate the witness's TLS certificate must chain to.")
     var ca: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    /// `--json`'s shape.
+    struct Output: Encodable {
+        var name: String
+        var fingerprint: String
+        /// When the witness cosigned the current checkpoint; nil when it did not (yet).
+        var cosignedAt: String?
+    }
 
     func run() async throws {
         var vkey = key
@@ -249,10 +258,12 @@ struct AuditWitnessAdd: AsyncParsableCommand {
             throw CLIError(error.description, status: .invalidInput)
         }
         let outcome = try await options.open().addWitness(witness)
-        print("witness \(witness.name) pinned: key fingerprint \(witness.fingerprint)")
+        if !json { print("witness \(witness.name) pinned: key fingerprint \(witness.fingerprint)") }
+        var cosignedAt: String?
         switch outcome {
         case .cosigned(_, let timestamp)?:
-            print("cosigned the current checkpoint (at \(timestamp))")
+            cosignedAt = "\(timestamp)"
+            if !json { print("cosigned the current checkpoint (at \(timestamp))") }
         case .witnessAhead(let size)?:
             throw CLIError(
                 "the witness holds a checkpoint of size \(size), ahead of this log: the vault was rolled back",
@@ -271,6 +282,7 @@ struct AuditWitnessAdd: AsyncParsableCommand {
                         .utf8))
         case nil: break
         }
+        if json { try printJSON(Output(name: witness.name, fingerprint: witness.fingerprint, cosignedAt: cosignedAt)) }
     }
 }
 
@@ -288,9 +300,8 @@ struct AuditWitnessList: AsyncParsableCommand {
             return try printJSON(
                 witnesses.map { Output(name: $0.name, url: "\($0.url)", fingerprint: $0.fingerprint) })
         }
-        for witness in witnesses {
-            print("\(witness.name)  \(witness.url)  fingerprint \(witness.fingerprint)")
-        }
+        printTable(
+            ["NAME", "URL", "FINGERPRINT"], witnesses.map { [$0.name, "\($0.url)", $0.fingerprint] })
     }
 }
 

@@ -57,6 +57,31 @@ import Testing
         #expect(verified.output.contains("entries missing (log truncated)"), "\(verified.output)")
     }
 
+    /// One edited entry makes every later checkpoint's root differ: `audit verify` says so once, not once per
+    /// checkpoint (issue #20, point 11: it printed 46 lines for one bad entry).
+    @Test func oneModifiedEntryIsReportedOnce() throws {
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        for _ in 0..<4 { #expect(try ModelVaultBinary.run(["token", "list"], environment: env, in: work).status == 0) }
+        let url = Self.audit(work).appending(path: "entries.jsonl")
+        var lines = try String(contentsOf: url, encoding: .utf8).split(
+            separator: "\n", omittingEmptySubsequences: false
+        )
+        .map(String.init)
+        let edited = lines[0].replacingOccurrences(of: "\"admin\"", with: "\"admon\"")
+        try #require(edited != lines[0], "\(lines[0])")
+        lines[0] = edited
+        try Data(lines.joined(separator: "\n").utf8).write(to: url)
+        let verified = try Self.verify(env: env, in: work)
+        #expect(verified.status == 6)
+        let problems = verified.output.split(separator: "\n").filter { $0.hasPrefix("problem: ") }
+        #expect(problems.filter { $0.contains("entry modified (leaf hash mismatch) at entry 0") }.count == 1)
+        #expect(problems.filter { $0.contains("checkpoint root differs") }.count == 1, "\(verified.output)")
+        #expect(problems.count == 2, "\(verified.output)")
+        #expect(verified.output.split(separator: "\n").count < 10, "\(verified.output)")
+    }
+
     @Test func auditVerifyCatchesJunkAfterTheLastRecord() throws {
         let directory = try TemporaryDirectory()
         let work = directory.url

@@ -213,11 +213,7 @@ import Glibc
         "he export-descriptor": "prints no result on stdout; the descriptor file is JSON",
         "he encrypt": "prints no result on stdout (progress only)",
         "he infer": "prints no result on stdout (progress only)",
-    ]
-    /// Leaf commands that print a result but have no `--json` yet (issue #20 stays open on them); a known issue, so
-    /// each shows in the test report until it is done.
-    static let jsonNotYet: Set<String> = [
-        "init", "user bootstrap", "audit witness add", "deploy",
+        "model export": "prints no result on stdout (progress only); the file is ONNX",
     ]
 
     @Test func everyCommandsHelpHasAnExampleAndEveryResultHasJSON() throws {
@@ -251,13 +247,7 @@ import Glibc
         #expect(leaves.count > 50, "walked only \(leaves.count) commands")
         #expect(missingExamples.isEmpty, "no example in the help of: \(missingExamples.joined(separator: ", "))")
         #expect(Set(Self.noJSON.keys).isSubset(of: Set(leaves)), "an exemption names no command")
-        let unexplained = missingJSON.filter { !Self.jsonNotYet.contains($0) }
-        #expect(unexplained.isEmpty, "prints a result without --json: \(unexplained.joined(separator: ", "))")
-        let notYet = missingJSON.filter { Self.jsonNotYet.contains($0) }.sorted()
-        withKnownIssue("--json not yet on: \(Self.jsonNotYet.sorted().joined(separator: ", "))") {
-            #expect(notYet.isEmpty)
-        }
-        #expect(notYet == Self.jsonNotYet.sorted(), "a command gained --json: take it off jsonNotYet")
+        #expect(missingJSON.isEmpty, "prints a result without --json: \(missingJSON.joined(separator: ", "))")
     }
 
     @Test func aTypoGetsASuggestion() throws {

@@ -204,5 +204,62 @@ import Testing
         #expect(try json(["user", "add", "bob", "--role", "data-scientist"])["principal"] as? String == "bob")
         #expect(try json(["role", "grant", "bob", "ml-engineer"])["granted"] as? String == "ml-engineer")
         #expect(try json(["vault", "check"])["verified"] as? Bool == true)
+
+        // Lists read as tables (issue #20, point 11): a header row, then one row a line, with no "(1 versions)".
+        for (arguments, header, row) in [
+            (["model", "list"], "NAME  LATEST  VERSIONS  ALIASES", "clf   1       1         production=1"),
+            (["user", "list"], "NAME", "bob"), (["token", "list"], "ID", "admin"),
+            (["audit", "witness", "list"], "NAME  URL  FINGERPRINT", nil),
+        ] {
+            let listed = try ModelVaultBinary.run(arguments, environment: env, in: work)
+            #expect(listed.status == 0, "\(arguments): \(listed.stderr)")
+            let lines = listed.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.first?.hasPrefix(header) == true, "\(arguments): \(listed.stdout)")
+            if let row { #expect(lines.dropFirst().contains { $0.contains(row) }, "\(arguments): \(listed.stdout)") }
+            #expect(!listed.stdout.contains("versions)"))
+        }
+    }
+
+    /// `init`, `user bootstrap` and `deploy` print one JSON document with `--json` (issue #20, point 11).
+    @Test func initBootstrapAndDeployPrintJSON() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        func json(_ arguments: [String], _ env: [String: String]) throws -> [String: Any] {
+            let result = try ModelVaultBinary.run(arguments + ["--json"], environment: env, in: work)
+            #expect(result.status == 0, "\(arguments.prefix(2)): \(result.stderr)")
+            return try #require(
+                try JSONSerialization.jsonObject(with: result.stdoutData) as? [String: Any], "\(result.stdout)")
+        }
+        let passphrase = ["MODELVAULT_PASSPHRASE": "cli test passphrase"]
+        // Without -o the token is in the document (shown once); with -o only the file's name is.
+        let printed = try json(["init", "--vault", "printed"], passphrase)
+        let printedAdmin = try #require(printed["admin"] as? [String: Any], "\(printed)")
+        #expect((printedAdmin["token"] as? String)?.isEmpty == false && printedAdmin["file"] == nil)
+        #expect(printed["signerFingerprint"] as? String != nil && printed["recipient"] as? String != nil)
+        let created = try json(["init", "--vault", "v", "-o", "admin.token"], passphrase)
+        let admin = try #require(created["admin"] as? [String: Any], "\(created)")
+        #expect(admin["token"] == nil && admin["file"] as? String == "admin.token", "\(admin)")
+        #expect(admin["principal"] as? String == "admin" && admin["expiresAt"] as? String != nil, "\(admin)")
+
+        let vault = passphrase.merging(["MODELVAULT_VAULT": "v"]) { $1 }
+        let glass = try json(["user", "bootstrap", "--break-glass", "--expires", "1h"], vault)
+        #expect((glass["token"] as? String)?.isEmpty == false && glass["principal"] as? String == "admin", "\(glass)")
+
+        let token = try String(contentsOf: work.appending(path: "admin.token"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let env = vault.merging(["MODELVAULT_TOKEN": token]) { $1 }
+        try FileManager.default.createDirectory(at: work.appending(path: "m"), withIntermediateDirectories: true)
+        try Data([1]).write(to: work.appending(path: "m/w.bin"))
+        #expect(try ModelVaultBinary.run(["model", "push", "clf", "m"], environment: env, in: work).status == 0)
+        let deployed = try json(
+            [
+                "deploy", "clf@1", "-o", "out", "--builder-image", DeployCLITests.builder, "--runtime-image",
+                DeployCLITests.runtime,
+            ], env)
+        let files = try #require(deployed["files"] as? [String], "\(deployed)")
+        #expect(files.contains { $0.hasSuffix("/Dockerfile") }, "\(files)")
+        #expect((deployed["bundle"] as? String)?.hasSuffix("/bundle") == true)
+        #expect((deployed["identity"] as? String)?.hasSuffix("secrets/identity") == true)
     }
 }

@@ -64,11 +64,15 @@ import Testing
         defer { for process in started where process.process.isRunning { process.process.terminate() } }
         #expect(!witness.url.isEmpty && witness.key.contains("+"), "\(witness.text)")
 
-        let added = try Self.run(
-            ["audit", "witness", "add", witness.url, "--key", witness.key, "--ca", "w/cert.pem"], env: env, in: work)
-        #expect(added.status == 0, "\(added.output)")
-        #expect(added.output.contains("key fingerprint"), "\(added.output)")
-        #expect(added.output.contains("cosigned the current checkpoint"), "\(added.output)")
+        // `--json` (issue #20, point 11): one document naming the pinned key and the cosignature.
+        let added = try ModelVaultBinary.run(
+            ["audit", "witness", "add", witness.url, "--key", witness.key, "--ca", "w/cert.pem", "--json"],
+            environment: env, in: work)
+        #expect(added.status == 0, "\(added.stderr)")
+        let pinned = try #require(
+            try JSONSerialization.jsonObject(with: added.stdoutData) as? [String: Any], "\(added.stdout)")
+        #expect((pinned["fingerprint"] as? String)?.isEmpty == false, "\(pinned)")
+        #expect(pinned["cosignedAt"] as? String != nil, "\(pinned)")
         let verified = try Self.run(["audit", "verify"], env: env, in: work)
         #expect(verified.status == 0, "\(verified.output)")
         #expect(verified.output.contains("newest witness cosignature"), "\(verified.output)")
