@@ -275,6 +275,13 @@ extension TestClientProtocol {
         try await admin.grant(RoleBinding(role: .dataScientist, scope: .dataset("alpha")), to: "scoped")
         let scoped = try await admin.createToken(for: "scoped").token
         let recipient = AgeX25519Identity.generate().recipient.encoded
+        // Without `model.pull` (devops) a re-wrap is only for a recorded deployment identity: make it one.
+        try await fixture.push("bc", epochs: 5)
+        let bundles = FileManager.default.temporaryDirectory.appending(path: "pod-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: bundles) }
+        try await admin.writeServingBundle(
+            [try ModelReference(name: "bc", selector: .alias("production"))], for: recipient, deployment: "pod",
+            to: bundles, registeredAs: "pod")
         let upload = FileStreamCodec.encode([("model.json", Data("{}".utf8))])
         let dataUpload = FileStreamCodec.encode([("rows.csv", Data("2\n".utf8))])
         // (method, path for a resource name, body, vault action)
