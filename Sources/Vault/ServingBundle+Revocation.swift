@@ -42,6 +42,25 @@ extension Vault {
         return record
     }
 
+    /// Whether `recipient` is the current identity of some recorded deployment (a revoked one does not count).
+    /// A caller without `model.pull` may re-wrap a model only for such a recipient, whose identity lives in a pod.
+    func isCurrentDeploymentRecipient(_ recipient: String) throws -> Bool {
+        let wanted = recipient.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        return try catalog.read { db in
+            let prefix = Self.deploymentPinName("")
+            let names = try String.fetchAll(
+                db, sql: "SELECT name FROM trust_pins WHERE substr(name, 1, ?) = ?",
+                arguments: [prefix.count, prefix])
+            for name in names {
+                let deployment = String(name.dropFirst(prefix.count))
+                if let record = try Self.deploymentRecord(deployment, db), record.recipient.lowercased() == wanted {
+                    return true
+                }
+            }
+            return false
+        }
+    }
+
     /// Records a new bundle for `deployment` wrapped for `recipient` and returns its serial: the same identity
     /// continues the deployment; another one needs `rotateIdentity`, which revokes the previous identity; a
     /// revoked identity is refused for good.

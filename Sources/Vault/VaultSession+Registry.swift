@@ -153,12 +153,15 @@ extension VaultSession {
         }
     }
 
-    /// `model.pull-rewrapped`: a version's files re-wrapped for one age recipient, never plaintext.
+    /// `model.pull-rewrapped`: a version's files re-wrapped for one age recipient. Without `model.pull` the
+    /// recipient must be the current identity of a recorded deployment: re-wrapping for a key the caller holds
+    /// would be plaintext access, so any other recipient is denied and audited as `model.pull`.
     @discardableResult
     public func pullModel(
         _ reference: ModelReference, for recipient: String, to directory: URL
     ) async throws -> ModelVersionInfo {
-        try await perform(
+        try await requireDeploymentRecipient(recipient, for: reference)
+        return try await perform(
             .modelPullRewrapped, on: .model(reference.name), resource: "model:\(reference)",
             resolve: { await resolved(reference) }
         ) {
@@ -166,6 +169,18 @@ extension VaultSession {
                 try await vault.pullModel(reference, for: recipient, to: directory)
             }
         }
+    }
+
+    /// Denies (as `model.pull`) a re-wrap by a caller without `model.pull` to a recipient that is not the
+    /// current identity of a recorded deployment. Callers without `model.pull-rewrapped` are left to `perform`.
+    private func requireDeploymentRecipient(_ recipient: String, for reference: ModelReference) async throws {
+        let scope = Scope.model(reference.name)
+        guard isAllowed(.modelPullRewrapped, on: scope), !isAllowed(.modelPull, on: scope) else { return }
+        guard try await !vault.isCurrentDeploymentRecipient(recipient) else { return }
+        try await audit(
+            Action.modelPull.rawValue, "model:\(reference)", .denied,
+            detail: "permission denied; the recipient is not a current deployment identity")
+        throw AccessControlError.denied(.modelPull, on: scope)
     }
 
     /// `model.alias`: points an alias at a version (promotion).

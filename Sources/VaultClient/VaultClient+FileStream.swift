@@ -71,7 +71,10 @@ extension VaultClient {
 
     /// Receives the file stream answered to `GET path` into `directory` (new, or empty), atomically; `flat` refuses
     /// paths with a directory part. Returns the paths received.
-    func downloadFiles(_ path: String, query: String?, into directory: URL, flat: Bool) async throws -> [String] {
+    func downloadFiles(
+        _ path: String, query: String?, into directory: URL, flat: Bool,
+        accept: ([String]) throws -> Void = { _ in }
+    ) async throws -> [String] {
         let response = try await send(.GET, path, query: query)
         var received: [String] = []
         try await Self.writeAtomically(into: directory) { staging in
@@ -80,6 +83,8 @@ extension VaultClient {
             for try await buffer in response.body { try parser.consume(buffer) }
             guard parser.finished else { throw VaultClientError(.failure, "the server's file stream was cut off") }
             received = parser.paths
+            // Checked before the rename: a refused set leaves nothing in `directory`.
+            try accept(received)
         }
         return received
     }

@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import Synchronization
 import VaultCrypto
 public import VaultServer
 
@@ -82,15 +83,20 @@ extension VaultClient {
     /// The server streams the files re-wrapped for a key pair made for this one pull and held only in memory
     /// (`GET .../download?recipient=...&decryptedByCaller=true`, which needs `model.pull` as the local pull does). The
     /// ciphertext lands in a staging directory beside `directory`; each file is decrypted from there into a second
-    /// staging directory, its SHA-256 checked against the digest the server signed, and that directory is renamed
-    /// into place. So the plaintext never crosses the network, even inside TLS, and the caller holds no long-lived key.
+    /// staging directory, its SHA-256 checked against the digest the server lists for it (unsigned JSON: the
+    /// signature is not checked here, see the README), and that directory is renamed into place. So the plaintext
+    /// never crosses the network, even inside TLS, and the caller holds no long-lived key.
     public func pullModel(
         _ name: String, version: String, into directory: URL, signatureFileName: String
     ) async throws -> PullResult {
         let (number, record) = try await resolvedVersion(name, version)
         let identity = AgeX25519Identity.generate()
         let cipher = directory.deletingLastPathComponent().appending(path: ".modelvault-pull-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: cipher) }
+        Self.trackStaging(cipher)
+        defer {
+            try? FileManager.default.removeItem(at: cipher)
+            Self.untrackStaging(cipher)
+        }
         let received = try await downloadFiles(
             Self.path("", "v1", "models", name, "versions", number, "download"),
             query: "recipient=" + Self.queryValue(identity.recipient.encoded) + "&decryptedByCaller=true",
@@ -100,7 +106,11 @@ extension VaultClient {
             for path in received.sorted() {
                 let source = cipher.appending(path: path)
                 if path.hasPrefix(".modelvault/") {
-                    // The signed manifest and signature bundle, small: copied as they came.
+                    // The signed manifest and signature bundle, small: copied as they came. Nothing else goes
+                    // under `.modelvault/` (a hostile server could plant scripts there otherwise).
+                    guard Self.isSignatureFile(path, signatureFileName: signatureFileName) else {
+                        throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(number)")
+                    }
                     try Self.writeNew(try Self.read(source, named: path, limit: 16 << 20), at: path, under: staging)
                     continue
                 }
@@ -133,12 +143,36 @@ extension VaultClient {
     public func pullModel(
         _ name: String, version: String, for recipient: String, into directory: URL, signatureFileName: String
     ) async throws -> PullResult {
-        let (number, _) = try await resolvedVersion(name, version)
+        let (number, record) = try await resolvedVersion(name, version)
         let received = try await downloadFiles(
             Self.path("", "v1", "models", name, "versions", number, "download"),
-            query: "recipient=" + Self.queryValue(recipient), into: directory, flat: false)
+            query: "recipient=" + Self.queryValue(recipient), into: directory, flat: false
+        ) { paths in
+            try Self.checkRewrapped(
+                paths, expected: Set(record.files.keys), signatureFileName: signatureFileName,
+                label: "\(name)@\(number)")
+        }
         return PullResult(version: number, fileCount: received.filter { !$0.hasPrefix(".modelvault/") }.count)
     }
+
+    /// A re-wrapped pull holds exactly the recorded files (as `<path>.age`) plus the signature files: anything a
+    /// hostile server adds (say `.modelvault/run.sh`) is refused before the output is renamed into place.
+    static func checkRewrapped(
+        _ paths: [String], expected: Set<String>, signatureFileName: String, label: String
+    ) throws {
+        let sealed = paths.filter { !isSignatureFile($0, signatureFileName: signatureFileName) }
+        guard sealed.allSatisfy({ $0.hasSuffix(".age") }), sealed.count == expected.count,
+            Set(sealed.map { String($0.dropLast(4)) }) == expected
+        else { throw VaultClientError(.integrity, "the pulled files are not those of \(label)") }
+    }
+
+    /// The only names a pull accepts under `.modelvault/`: the signed manifest and the signature file.
+    static func isSignatureFile(_ path: String, signatureFileName: String) -> Bool {
+        path == signedManifestPath || path == signatureFileName
+    }
+
+    /// Where a pull puts the vault's signed manifest (the local pull's layout).
+    static let signedManifestPath = ".modelvault/manifest.json"
 
     /// The version number `version` (a number or an alias name) names now, and its record; pulling by number
     /// afterwards means an alias moved meanwhile cannot mix two versions.
@@ -190,6 +224,26 @@ extension VaultClient {
 
     // MARK: Atomic directories
 
+    /// Staging directories this process is filling now, so that a signal handler can remove them before exiting:
+    /// a pull killed by SIGTERM otherwise leaves the plaintext decrypted so far beside the output (review 4, F5).
+    private static let liveStaging = Mutex<Set<String>>([])
+
+    /// The staging directories (paths) that pulls of this process are filling now.
+    public static func liveStagingDirectories() -> Set<String> { liveStaging.withLock { $0 } }
+
+    /// Removes every staging directory a pull of this process is filling; for a signal handler, just before exit.
+    public static func removeLiveStagingDirectories() {
+        for path in liveStagingDirectories() { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    static func trackStaging(_ url: URL) {
+        liveStaging.withLock { _ = $0.insert(url.path(percentEncoded: false)) }
+    }
+
+    static func untrackStaging(_ url: URL) {
+        liveStaging.withLock { _ = $0.remove(url.path(percentEncoded: false)) }
+    }
+
     /// Fills a fresh staging directory beside `directory`, then renames it into place. `directory` must not exist
     /// or be empty; on any failure the staging directory is removed and `directory` is untouched.
     static func writeAtomically(into directory: URL, _ fill: (URL) async throws -> Void) async throws {
@@ -209,6 +263,8 @@ extension VaultClient {
         guard mkdir(staging.path(percentEncoded: false), 0o700) == 0 else {
             throw VaultClientError(.failure, "cannot create a staging directory beside \(directory.lastPathComponent)")
         }
+        trackStaging(staging)
+        defer { untrackStaging(staging) }
         do {
             try await fill(staging)
             if replaceEmpty { rmdir(target) }

@@ -22,7 +22,7 @@ struct ModelExport: AsyncParsableCommand {
     @OptionGroup var options: VaultOptions
     @Argument(help: "NAME, NAME@VERSION or NAME:ALIAS.") var reference: String
     @Option(help: "The output format; only onnx.") var format: String
-    @Option(name: .shortAndLong, help: "The file to write (atomically, mode 0600).") var output: String
+    @Option(name: .shortAndLong, help: "The file to write (new; atomically, mode 0600).") var output: String
 
     func validate() throws {
         guard format == "onnx" else { throw ValidationError("--format takes onnx") }
@@ -30,6 +30,11 @@ struct ModelExport: AsyncParsableCommand {
 
     func run() async throws {
         let reference = try ModelReference(parsing: reference)
+        let url = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
+        // As pull does: never replace an existing file (a typo must not cost data). Not followed: a symlink counts.
+        guard (try? FileManager.default.attributesOfItem(atPath: url.path(percentEncoded: false))) == nil else {
+            throw CLIError("the output file \(output) already exists", status: .invalidInput)
+        }
         let files = try await options.open().loadModel(reference)
         if files.values.contains(where: { ONNXModel.looksLikeModel([UInt8]($0)) }) {
             throw CLIError(
@@ -38,7 +43,6 @@ struct ModelExport: AsyncParsableCommand {
         }
         let trained = try trainedModel(files, reference)
         let bytes = try trained.onnxExport(modelName: reference.name)
-        let url = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
         do {
             try AtomicFile.write(Data(bytes), to: url, permissions: 0o600)
         } catch {

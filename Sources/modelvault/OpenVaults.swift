@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Vault
+import VaultClient
 
 /// Every `VaultAccess` a CLI run opened, so that each exit path (success, error, SIGINT, SIGTERM) closes it: closing
 /// signs a final checkpoint over every entry the run appended, so no run leaves an unsigned tail.
@@ -12,12 +13,21 @@ enum OpenVaults {
 
     /// Keeps `access` to be closed at exit and, on the first registration, takes over SIGINT and SIGTERM.
     static func register(_ access: VaultAccess) -> VaultAccess {
-        let first = opened.withLock { list in
-            list.append(access)
-            return list.count == 1
+        opened.withLock { list in list.append(access) }
+        takeOverSignals()
+        return access
+    }
+
+    private static let handlersInstalled = Mutex<Bool>(false)
+
+    /// Takes over SIGINT and SIGTERM once: a remote pull calls it too, so its staging directories (which may hold
+    /// plaintext) are removed before the signal ends the run.
+    static func takeOverSignals() {
+        let first = handlersInstalled.withLock { installed in
+            defer { installed = true }
+            return !installed
         }
         if first { installSignalHandlers() }
-        return access
     }
 
     /// Closes every registered access (each signs its final checkpoint) and returns the first failure.
@@ -37,7 +47,7 @@ enum OpenVaults {
         return failure
     }
 
-    /// On SIGINT or SIGTERM: close (final checkpoint), then exit 130 or 143 as the shell expects.
+    /// On SIGINT or SIGTERM: remove pull staging directories, close (final checkpoint), then exit 130 or 143.
     private static func installSignalHandlers() {
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
@@ -45,6 +55,7 @@ enum OpenVaults {
             signalSources.withLock { sources in
                 let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
                 source.setEventHandler {
+                    VaultClient.removeLiveStagingDirectories()
                     Task {
                         if let error = await closeAll() {
                             FileHandle.standardError.write(

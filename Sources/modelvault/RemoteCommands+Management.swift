@@ -66,7 +66,14 @@ extension TokenCreate: RemoteCapable {
             // the caller (otherwise the token is revoked at once and the denial stands, as locally).
             let own = try RemoteModels.decode(Issued.self, try await client.createToken(for: nil, expiresIn: lifetime))
             guard own.info.principal == name else {
-                try? await client.revokeToken(id: own.info.id)
+                // A token the user never saw must not stay valid silently (review 4, F6).
+                do {
+                    try await client.revokeToken(id: own.info.id)
+                } catch {
+                    throw CLIError(
+                        "permission denied, and revoking the fallback token \(own.info.id) failed: "
+                            + "run `token revoke \(own.info.id)`")
+                }
                 throw denied
             }
             issued = own

@@ -136,6 +136,7 @@ extension ModelPull: RemoteCapable {
         let reference = try ModelReference(parsing: reference)
         let directory = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
         let version = try await RemoteModels.version(reference, client)
+        OpenVaults.takeOverSignals()  // a SIGTERM mid-pull removes the staging directories first
         let result: VaultClient.PullResult
         if let recipient {
             result = try await client.pullModel(

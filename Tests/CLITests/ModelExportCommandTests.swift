@@ -139,5 +139,14 @@ import Testing
         let format = try ModelVaultBinary.run(
             ["model", "export", "lr@2", "--format", "tflite", "-o", "x"], environment: env, in: work)
         #expect(format.status == 2, "\(format.stderr)")
+
+        // The attack (review 4, F7): a typo names an existing file. It is refused (exit 5) and left as it was.
+        let precious = work.appending(path: "precious.txt")
+        try Data("precious\n".utf8).write(to: precious)
+        let existing = try ModelVaultBinary.run(
+            ["model", "export", "lr@2", "--format", "onnx", "-o", "precious.txt"], environment: env, in: work)
+        #expect(existing.status == 5, "\(existing.stderr)")
+        #expect(existing.stderr.contains("already exists"), "\(existing.stderr)")
+        #expect(try Data(contentsOf: precious) == Data("precious\n".utf8))
     }
 }

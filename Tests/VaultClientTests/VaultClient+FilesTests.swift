@@ -46,6 +46,44 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.url.path) == ["model"])
     }
 
+    /// The attack (review 4, F4): a hostile server streams extra files (`.modelvault/run.sh`, a deep script, a
+    /// stray name) beside a model's re-wrapped files. Only `<recorded file>.age`, the signed manifest and the
+    /// signature file are accepted; the decrypting pull accepts the same two names under `.modelvault/`.
+    @Test func aPullAcceptsOnlyTheRecordedFilesAndTheSignatureFiles() throws {
+        let signature = ".modelvault/model.sig"
+        let honest = ["weights.bin.age", "sub/config.json.age", ".modelvault/manifest.json", signature]
+        let expected: Set<String> = ["weights.bin", "sub/config.json"]
+        try VaultClient.checkRewrapped(honest, expected: expected, signatureFileName: signature, label: "m@1")
+        for extra in [".modelvault/run.sh", ".modelvault/a/b/c/deep.py", "evil.sh", "extra.bin.age"] {
+            let paths = honest + [extra]
+            let error = try #require(throws: VaultClientError.self, "\(extra)") {
+                try VaultClient.checkRewrapped(paths, expected: expected, signatureFileName: signature, label: "m@1")
+            }
+            #expect(error.kind == .integrity)
+        }
+        // A missing file is refused too.
+        #expect(throws: VaultClientError.self) {
+            try VaultClient.checkRewrapped(
+                Array(honest.dropFirst()), expected: expected, signatureFileName: signature, label: "m@1")
+        }
+        #expect(VaultClient.isSignatureFile(".modelvault/manifest.json", signatureFileName: signature))
+        #expect(!VaultClient.isSignatureFile(".modelvault/run.sh", signatureFileName: signature))
+    }
+
+    /// Review 4, F5: the CLI's SIGTERM handler removes the staging directories a pull is filling (they may hold
+    /// decrypted plaintext); this checks the pull registers them while it fills them and forgets them after.
+    @Test func aPullsStagingDirectoryIsKnownWhileItIsFilled() async throws {
+        let work = try TemporaryDirectory()
+        let target = work.url.appending(path: "model")
+        var seen: String?
+        try await VaultClient.writeAtomically(into: target) { staging in
+            seen = staging.path(percentEncoded: false)
+            #expect(VaultClient.liveStagingDirectories().contains(staging.path(percentEncoded: false)))
+        }
+        let path = try #require(seen)
+        #expect(!VaultClient.liveStagingDirectories().contains(path))
+    }
+
     @Test func pushRefusesSymbolicLinksInsideTheModel() throws {
         let work = try TemporaryDirectory()
         let model = work.url.appending(path: "m")

@@ -191,6 +191,12 @@ import VaultServing
         defer { Task { await fixture.remove() } }
         let (model, info, dataset) = try await fixture.push("bc")
         let identity = AgeX25519Identity.generate()
+        // Devops (no `model.pull`) re-wraps only for a deployment identity the vault recorded (review 4, F1).
+        let bundles = FileManager.default.temporaryDirectory.appending(path: "pod-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: bundles) }
+        try await fixture.adminSession().writeServingBundle(
+            [try ModelReference(name: "bc", selector: .alias("production"))], for: identity.recipient.encoded,
+            deployment: "pod", to: bundles, registeredAs: "pod")
         try await withVaultApplication(fixture) { live in
             let pull = try await live.send(
                 .POST, "/v1/models/bc/versions/production/pull", token: fixture.tokens[.devops],
@@ -206,7 +212,7 @@ import VaultServing
                 #expect(try Age.decrypt(sealed, using: [identity]) == expected[name], "\(name)")
             }
             let badRecipient = try await live.send(
-                .POST, "/v1/models/bc/versions/1/pull", token: fixture.tokens[.devops],
+                .POST, "/v1/models/bc/versions/1/pull", token: fixture.tokens[.dataScientist],
                 body: #"{"recipient":"age1nope"}"#)
             #expect(badRecipient.status == 400)
 

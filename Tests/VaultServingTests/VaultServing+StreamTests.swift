@@ -118,19 +118,35 @@ extension TestClientProtocol {
         }
     }
 
-    /// The attack: devops holds `model.pull-rewrapped` (never plaintext) but not `model.pull`. A client that
-    /// downloads for a throwaway recipient and decrypts locally would hand devops the plaintext, so such a download
-    /// says so (`decryptedByCaller=true`) and then needs `model.pull`, as `model pull` does locally.
+    /// The attack: devops holds `model.pull-rewrapped` but not `model.pull`. A client that downloads for a
+    /// recipient whose identity it holds and decrypts locally would hand devops the plaintext, whatever the
+    /// `decryptedByCaller` flag says (review 4, F1: the flag alone was seen bypassed). Without `model.pull` the
+    /// recipient must be the current identity of a recorded deployment, on the streamed and the JSON route.
     @Test func aDownloadTheCallerDecryptsNeedsModelPullNotOnlyPullRewrapped() async throws {
         let fixture = try await ServingFixture.make()
         defer { Task { await fixture.remove() } }
+        try await fixture.push("bc", epochs: 5)
         let admin = try await fixture.adminSession()
         _ = try await admin.pushModel("alpha", from: .files(["model.json": Data("{}".utf8)]))
         let recipient = AgeX25519Identity.generate().recipient.encoded
         let path = "/v1/models/alpha/versions/1/download?recipient=\(recipient)"
+        let pod = try ServingBundle.generateIdentity()
+        let bundles = FileManager.default.temporaryDirectory.appending(path: "pod-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: bundles) }
+        try await admin.writeServingBundle(
+            [try ModelReference(name: "bc", selector: .alias("production"))], for: pod.recipient, deployment: "pod",
+            to: bundles, registeredAs: "pod")
         try await withConfiguredApplication(fixture) { client in
             let devops = fixture.tokens[.devops]
-            #expect(try await client.stream(.get, path, token: devops).status == .ok)
+            let ownKey = try await client.stream(.get, path, token: devops)
+            #expect(ownKey.status == .forbidden, "\(String(buffer: ownKey.body))")
+            let json = try await client.execute(
+                uri: "/v1/models/alpha/versions/1/pull", method: .post,
+                headers: [.authorization: "Bearer \(devops!)", .contentType: "application/json"],
+                body: ByteBuffer(string: #"{"recipient":"\#(recipient)"}"#))
+            #expect(json.status == .forbidden, "\(String(buffer: json.body))")
+            let toPod = "/v1/models/alpha/versions/1/download?recipient=\(pod.recipient)"
+            #expect(try await client.stream(.get, toPod, token: devops).status == .ok)
             let decrypting = try await client.stream(.get, path + "&decryptedByCaller=true", token: devops)
             #expect(decrypting.status == .forbidden, "\(String(buffer: decrypting.body))")
             let scientist = fixture.tokens[.dataScientist]
@@ -259,6 +275,13 @@ extension TestClientProtocol {
         try await admin.grant(RoleBinding(role: .dataScientist, scope: .dataset("alpha")), to: "scoped")
         let scoped = try await admin.createToken(for: "scoped").token
         let recipient = AgeX25519Identity.generate().recipient.encoded
+        // Without `model.pull` (devops) a re-wrap is only for a recorded deployment identity: make it one.
+        try await fixture.push("bc", epochs: 5)
+        let bundles = FileManager.default.temporaryDirectory.appending(path: "pod-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: bundles) }
+        try await admin.writeServingBundle(
+            [try ModelReference(name: "bc", selector: .alias("production"))], for: recipient, deployment: "pod",
+            to: bundles, registeredAs: "pod")
         let upload = FileStreamCodec.encode([("model.json", Data("{}".utf8))])
         let dataUpload = FileStreamCodec.encode([("rows.csv", Data("2\n".utf8))])
         // (method, path for a resource name, body, vault action)

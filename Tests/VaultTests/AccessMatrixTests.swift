@@ -127,6 +127,8 @@ struct AccessMatrixTests {
             me: "subject", bystanderTokenID: bystanderToken.info.id, spareOwnTokenID: spare.info.id,
             recipient: try suite.recipient(ofIdentity: try suite.generateIdentity(postQuantum: false)),
             scratch: fixture.directory.url)
+        // A re-wrap without `model.pull` may only target a deployment identity (see the test below).
+        _ = try await admin.vault.registerDeploymentBundle("pod", recipient: setup.recipient, rotateIdentity: false)
 
         #expect(Set(Self.probes.map(\.action)).count == Self.probes.count)
         for probe in Self.probes {
@@ -150,6 +152,37 @@ struct AccessMatrixTests {
             }
         }
         #expect(try await admin.verifyAuditLog().isValid)
+    }
+
+    /// The attack (review 4, F1): devops holds `model.pull-rewrapped` but not `model.pull`, and re-wraps a model
+    /// for a recipient whose identity it holds, which is plaintext access. Without `model.pull` only the current
+    /// identity of a recorded deployment is accepted; anything else (a revoked one too) is denied as `model.pull`
+    /// and audited. Seen failing (the pull was allowed) before the check.
+    @Test func aRewrapWithoutModelPullIsOnlyForACurrentDeploymentIdentity() async throws {
+        let fixture = try await AccessFixture()
+        let admin = fixture.admin
+        _ = try await admin.pushModel("m", from: .files(["w.bin": TestVault.bytes(1000, seed: 1)]))
+        let suite = FakeCipherSuite()
+        func recipient() throws -> String {
+            try suite.recipient(ofIdentity: try suite.generateIdentity(postQuantum: false))
+        }
+        let (mine, pod, next) = (try recipient(), try recipient(), try recipient())
+        let (devops, _) = try await fixture.session("dev", RoleBinding(role: .devops))
+        let scratch = fixture.directory.url
+        func pull(_ session: VaultSession, _ target: String) async throws {
+            try await session.pullModel(Self.model, for: target, to: scratch.appending(path: UUID().uuidString))
+        }
+        await #expect(throws: AccessControlError.denied(.modelPull, on: .model("m"))) { try await pull(devops, mine) }
+        let entry = try fixture.lastEntry()
+        #expect(entry.principal == "dev" && entry.action == "model.pull" && entry.outcome == .denied)
+
+        _ = try await admin.vault.registerDeploymentBundle("pod", recipient: pod, rotateIdentity: false)
+        try await pull(devops, pod)
+        _ = try await admin.vault.registerDeploymentBundle("pod", recipient: next, rotateIdentity: true)
+        await #expect(throws: AccessControlError.denied(.modelPull, on: .model("m"))) { try await pull(devops, pod) }
+        try await pull(devops, next)
+        // A caller with `model.pull` may re-wrap for any recipient, as it could decrypt anyway.
+        try await pull(admin, mine)
     }
 
     @Test func scopedListingsShowOnlyTheirOwnResources() async throws {
