@@ -44,7 +44,7 @@ final class PickleInterpreter {
             degrade(at: stream.position, "the pickle stack exceeds the scanner's bound")
             return
         }
-        stack.append(value)
+        stack.append(value.boundedNesting)
     }
 
     private func degrade(at offset: UInt64, _ why: String) {
@@ -144,6 +144,13 @@ final class PickleInterpreter {
 
     private func judgeGlobal(module: String, name: String, at offset: UInt64, via opcode: String) {
         let subject = module + "." + name
+        // A name longer than the read cap was cut: its unread tail may name anything (review 4, finding 7).
+        if module.hasSuffix("\u{2026}") || name.hasSuffix("\u{2026}") {
+            findings.add(
+                "pickle.global.unresolved", .high, at: offset, subject: String(subject.prefix(128)),
+                "\(opcode) imports a name longer than the scanner reads")
+            return
+        }
         switch GlobalPolicy.verdict(module: module, name: name) {
         case .allowed:
             break
@@ -549,7 +556,7 @@ final class PickleInterpreter {
         }
         if case .dict(var existing) = stack[stack.count - 1], existing.count < PickleValue.maxElements {
             existing.append(contentsOf: newPairs.prefix(PickleValue.maxElements - existing.count))
-            stack[stack.count - 1] = .dict(existing)
+            stack[stack.count - 1] = PickleValue.dict(existing).boundedNesting
         }
     }
 

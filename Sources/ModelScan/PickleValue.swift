@@ -26,6 +26,38 @@ enum PickleValue {
     /// Most container elements kept.
     static let maxElements = 64
 
+    /// Deepest nesting kept. Deeper values become `.unknown`: releasing a value recurses once per level, so an
+    /// unbounded depth (200,000 nested `TUPLE1`) crashed the scanner (review 4, finding 10).
+    static let maxDepth = 32
+    /// Most nodes visited when measuring a value's depth; a value too large to measure is also `.unknown`.
+    static let depthBudget = 256
+
+    /// This value, or `.unknown` when it nests deeper than `maxDepth` or is too large to measure.
+    var boundedNesting: PickleValue {
+        switch self {
+        case .tuple, .object, .dict:
+            var budget = Self.depthBudget
+            return nests(within: Self.maxDepth, budget: &budget) ? self : .unknown
+        default:
+            return self
+        }
+    }
+
+    private func nests(within limit: Int, budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0, limit >= 0 else { return false }
+        switch self {
+        case .tuple(let items), .object(_, let items):
+            return items.allSatisfy { $0.nests(within: limit - 1, budget: &budget) }
+        case .dict(let pairs):
+            return pairs.allSatisfy {
+                $0.0.nests(within: limit - 1, budget: &budget) && $0.1.nests(within: limit - 1, budget: &budget)
+            }
+        default:
+            return true
+        }
+    }
+
     /// Whether keeping this value in the memo is worth its memory (it can matter to a later check).
     var isInteresting: Bool {
         if case .unknown = self { return false }
