@@ -64,6 +64,14 @@ extension VaultSession {
         }
     }
 
+    /// `audit.read`, authorised and audited once: the log's reader, which `audit tail --follow` polls. A poll is not
+    /// an audited read of its own, so following the log does not feed it one entry per poll.
+    public func auditReaderForFollowing() async throws -> AuditLogReader {
+        try await perform(.auditRead, on: .global, resource: "audit") {
+            AuditLogReader(directory: vault.layout.audit)
+        }
+    }
+
     /// `audit.read`: entries at or after `since` in `format`.
     public func auditExport(_ format: AuditExportFormat, since: Date? = nil) async throws -> Data {
         try await perform(.auditRead, on: .global, resource: "audit") {

@@ -253,11 +253,36 @@ struct AuditTail: AsyncParsableCommand {
             Examples:
               modelvault audit tail -n 50
               modelvault audit tail --json
+              modelvault audit tail --principal sam --outcome denied
+              modelvault audit tail --action model. --follow
             """)
 
     @OptionGroup var options: VaultOptions
-    @Option(name: .customShort("n"), help: "How many entries.") var count: Int = 20
-    @Flag(name: .long, help: "Print a JSON array of the entries.") var json = false
+    @Option(name: .customShort("n"), help: "How many entries (after filtering).") var count: Int = 20
+    @Flag(name: .long, help: "Print a JSON array of the entries (JSON lines with --follow).") var json = false
+    @Option(help: "Only entries of this principal.") var principal: String?
+    @Option(help: "Only entries whose action starts with this (model.pull, or model. for every model action).")
+    var action: String?
+    @Option(help: "Only entries with this outcome: allowed, denied or failed.") var outcome: String?
+    @Flag(
+        name: .shortAndLong,
+        help: "Keep printing entries as they are appended, once a second, until interrupted (local mode).")
+    var follow = false
+
+    func validate() throws {
+        guard count >= 0 else { throw ValidationError("-n must be 0 or more") }
+        if let outcome, AuditEntry.Outcome(rawValue: outcome) == nil {
+            throw ValidationError("--outcome must be allowed, denied or failed")
+        }
+    }
+
+    /// Whether `entry` passes the filters given.
+    func matches(_ entry: AuditEntry) -> Bool {
+        (principal.map { entry.principal == $0 } ?? true) && (action.map { entry.action.hasPrefix($0) } ?? true)
+            && (outcome.map { entry.outcome.rawValue == $0 } ?? true)
+    }
+
+    var isFiltered: Bool { principal != nil || action != nil || outcome != nil }
 
     /// One entry of `--json`.
     struct Output: Encodable {
@@ -273,10 +298,39 @@ struct AuditTail: AsyncParsableCommand {
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
-        try show(try await options.open().auditTail(count))
+        let session = try await options.open()
+        guard follow || isFiltered else { return try show(try await session.auditTail(count)) }
+        // Filters and following read through one authorised reader: one audited read, however long it runs.
+        let reader = try await session.auditReaderForFollowing()
+        let all = try await Self.offPool { try reader.entries() }
+        try show(Array(all.filter { matches($0.entry) }.suffix(count)))
+        guard follow else { return }
+        var last = all.last?.index
+        while !Task.isCancelled {
+            try await Task.sleep(for: .seconds(1))
+            // The newest 10,000 are enough for a second's appends; a gap is said, never hidden.
+            let recent = try await Self.offPool { try reader.tail(10_000) }
+            let fresh = recent.filter { last == nil || $0.index > last! }
+            if let first = fresh.first?.index, let last, first > last + 1 {
+                progress("(\(first - last - 1) entries appended faster than they could be followed were skipped)")
+            }
+            try show(fresh.filter { matches($0.entry) })
+            if let newest = fresh.last?.index { last = newest }
+        }
+    }
+
+    /// Reads the log on a Dispatch thread: file I/O stays off the cooperative pool.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
     }
 
     func show(_ entries: [(index: UInt64, entry: AuditEntry)]) throws {
+        if json && follow {
+            for (index, entry) in entries { try printJSONLine(Self.output(index, entry)) }
+            return
+        }
         if json {
             return try printJSON(
                 entries.map { index, entry in
@@ -291,12 +345,28 @@ struct AuditTail: AsyncParsableCommand {
                 "\(index)  \(Self.format(entry.time))  \(entry.principal)  \(entry.action)  \(entry.resource)  "
                 + "\(entry.outcome.rawValue)  request \(entry.requestID)"
             if let detail = entry.detail { line += "  (\(detail))" }
-            print(line)
+            // A follower writes each line as it comes (print's buffer would hold it back in a pipe).
+            if follow { FileHandle.standardOutput.write(Data((line + "\n").utf8)) } else { print(line) }
         }
     }
 
     static func format(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    static func output(_ index: UInt64, _ entry: AuditEntry) -> Output {
+        Output(
+            index: Int(index), time: format(entry.time), principal: entry.principal, action: entry.action,
+            resource: entry.resource, outcome: entry.outcome.rawValue, requestID: "\(entry.requestID)",
+            detail: entry.detail)
+    }
+
+    /// One compact JSON object on its own line, flushed, so a follower can be piped into `jq` line by line.
+    func printJSONLine(_ value: Output) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Written straight to the descriptor (print's buffer would hold it back in a pipe).
+        FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
     }
 }
 

@@ -76,8 +76,11 @@ extension AuditTail: RemoteCapable {
     }
 
     func remote(_ client: VaultClient) async throws {
-        let entries = try RemoteModels.decode([Indexed].self, try await client.auditTail(count: count))
-        try show(entries.map { (index: $0.index, entry: $0.entry) })
+        // Following would poll the server, and each poll is an audited read: it stays a local-mode flag.
+        guard !follow else { throw CLIError.notInRemoteMode("audit tail --follow") }
+        let window = isFiltered ? 10_000 : min(max(count, 1), 10_000)
+        let entries = try RemoteModels.decode([Indexed].self, try await client.auditTail(count: window))
+        try show(Array(entries.map { (index: $0.index, entry: $0.entry) }.filter { matches($0.entry) }.suffix(count)))
     }
 }
 
