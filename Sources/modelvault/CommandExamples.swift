@@ -18,6 +18,14 @@ enum CommandExamples {
         "init": [
             "modelvault init -o admin.token", "modelvault init --vault /srv/vault --token-expires 30d -o admin.token",
         ],
+        "user cert": ["modelvault user cert add ci-runner ci-runner.pem", "modelvault user cert list"],
+        "user cert add": [
+            "modelvault user cert add ci-runner ci-runner.pem", "modelvault user cert add ci-runner ci.pem --json",
+        ],
+        "user cert list": ["modelvault user cert list", "modelvault user cert list --json"],
+        "user cert remove": [
+            "modelvault user cert remove ci-runner.pem", "modelvault user cert remove SHA256-FROM-LIST",
+        ],
         "vault": ["modelvault vault check", "modelvault vault passphrase change"],
         "vault check": ["modelvault vault check", "modelvault vault check --vault /srv/vault"],
         "vault passphrase": ["modelvault vault passphrase change"],

@@ -26,6 +26,7 @@ struct UserCertificateAdd: AsyncParsableCommand {
     @OptionGroup var options: VaultOptions
     @Argument(help: "The principal's name.") var name: String
     @Argument(help: "The client certificate (PEM).") var certificate: String
+    @Flag(name: .long, help: "Print JSON (the mapping recorded).") var json = false
 
     func run() async throws {
         let parsed: ClientCertificate
@@ -40,6 +41,7 @@ struct UserCertificateAdd: AsyncParsableCommand {
         let mapping = try ClientCertificateMapping(
             spkiSHA256: parsed.spkiSHA256, principal: name, subject: parsed.subject, notAfter: parsed.notValidAfter)
         try await options.open().addClientCertificate(mapping)
+        if json { return try printJSON(mapping) }
         print("mapped \(parsed.subject) (public key SHA-256 \(parsed.spkiSHA256)) to \(name)")
     }
 }
@@ -70,6 +72,10 @@ struct UserCertificateRemove: AsyncParsableCommand {
     @OptionGroup var options: VaultOptions
     @Argument(help: "The public key's SHA-256 (as `user cert list` shows it) or the certificate (PEM).")
     var certificate: String
+    @Flag(name: .long, help: "Print JSON (the public key SHA-256 removed).") var json = false
+
+    /// `--json`'s shape.
+    struct Output: Encodable { var removed: String }
 
     func run() async throws {
         var hash = certificate
@@ -80,6 +86,7 @@ struct UserCertificateRemove: AsyncParsableCommand {
             hash = parsed.spkiSHA256
         }
         try await options.open().removeClientCertificate(spkiSHA256: hash)
+        if json { return try printJSON(Output(removed: hash.lowercased())) }
         print("removed the client certificate mapping \(hash.lowercased())")
     }
 }

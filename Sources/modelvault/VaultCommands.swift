@@ -4,6 +4,18 @@ import Foundation
 import Vault
 
 /// `--vault DIR` plus how to unlock the vault: `MODELVAULT_IDENTITY_FILE`, else the passphrase.
+/// `init`'s options: the vault directory and the new passphrase only. A token, a server or its CA do not apply to
+/// creating a vault, so `init` does not offer them (issue #20 point 11).
+struct InitOptions: ParsableArguments {
+    @Option(name: .customLong("vault"), help: "The vault directory (default: $MODELVAULT_VAULT, else ./vault).")
+    var vaultPath: String?
+
+    @OptionGroup var passphrase: PassphraseOptions
+
+    /// The vault directory.
+    var root: URL { VaultOptions.root(vaultPath) }
+}
+
 struct VaultOptions: ParsableArguments {
     @Option(name: .customLong("vault"), help: "The vault directory (default: $MODELVAULT_VAULT, else ./vault).")
     var vaultPath: String?
@@ -13,7 +25,10 @@ struct VaultOptions: ParsableArguments {
     @OptionGroup var remote: RemoteOptions
 
     /// The vault directory.
-    var root: URL {
+    var root: URL { Self.root(vaultPath) }
+
+    /// The same vault directory as `options.root`, for `init`'s own option group.
+    static func root(_ vaultPath: String?) -> URL {
         let path = vaultPath ?? ProcessInfo.processInfo.environment["MODELVAULT_VAULT"] ?? "vault"
         return URL(filePath: path, relativeTo: URL.currentDirectory()).absoluteURL
     }
@@ -77,7 +92,7 @@ struct Init: AsyncParsableCommand {
               modelvault init --vault ./vault -o admin.token --token-expires 30d --pq
             """)
 
-    @OptionGroup var options: VaultOptions
+    @OptionGroup var options: InitOptions
 
     @Flag(name: .customLong("pq"), help: "Use the post-quantum hybrid identity (ML-KEM-768+X25519).")
     var postQuantum = false
