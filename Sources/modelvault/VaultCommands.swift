@@ -115,6 +115,11 @@ struct Init: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A server given (the environment; `init` has no --server) means remote mode, and a vault is not created
+        // there: refused like every command the server has no route for.
+        if let server = ProcessInfo.processInfo.environment["MODELVAULT_SERVER"], !server.isEmpty {
+            throw CLIError.notInRemoteMode("`init`")
+        }
         let passphrase = try options.passphrase.read(prompt: "New vault passphrase: ", confirm: true)
         progress("creating vault (deriving the key-file encryption from the passphrase)...")
         let vault = try Vault.create(at: options.root, passphrase: passphrase, postQuantum: postQuantum)

@@ -24,8 +24,9 @@ import Testing
         var correct = 0
         for (row, (x, y)) in zip(scores, zip(split.testX, split.testY)) {
             let plain = model.scores(x)[0]
-            #expect(abs(row[0] - plain) < 1e-3)
-            #expect((row[0] > 0) == (plain > 0))
+            // The λ = 40 flooding adds noise of about 4e-4 (standard deviation) to each score: 4e-3 is ten of it.
+            #expect(abs(row[0] - plain) < 4e-3)
+            if abs(plain) > 4e-3 { #expect((row[0] > 0) == (plain > 0)) }
             if (row[0] > 0) == (y == 1) { correct += 1 }
         }
         // The model itself is sensible (the split is the usual one).
@@ -61,8 +62,9 @@ import Testing
         var correct = 0
         for (row, (x, y)) in zip(scores, zip(split.testX, split.testY)) {
             let plain = model.scores(x)[0]
-            #expect(abs(row[0] - plain) < 1e-3)
-            #expect((row[0] > 0) == (plain > 0))
+            // The λ = 40 flooding adds noise of about 4e-4 (standard deviation) to each score: 4e-3 is ten of it.
+            #expect(abs(row[0] - plain) < 4e-3)
+            if abs(plain) > 4e-3 { #expect((row[0] > 0) == (plain > 0)) }
             if (row[0] > 0) == (y == 1) { correct += 1 }
         }
         #expect(Double(correct) / 114 > 0.9)
