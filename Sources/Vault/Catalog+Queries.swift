@@ -20,6 +20,11 @@ struct KeyVersionRow: Sendable {
             .map(KeyVersionRow.init(row:))
     }
 
+    /// Every key version, retired ones too, oldest first.
+    static func all(_ db: Database) throws -> [KeyVersionRow] {
+        try Row.fetchAll(db, sql: "SELECT * FROM key_versions ORDER BY version").map(KeyVersionRow.init(row:))
+    }
+
     /// The active key version: what new files are encrypted for.
     static func current(_ db: Database) throws -> KeyVersionRow {
         guard

@@ -163,14 +163,60 @@ public actor Vault {
     /// Unlocks the vault at `root` and verifies its state against the root of trust, returning every bad record
     /// (catalog rows, key files, `vault.json`) instead of refusing: ``open(at:unlockingWith:suite:signer:)`` refuses
     /// any, `vault check` lists them.
+    ///
+    /// `versionsReadEarlier` is a test hook: the key versions another process's rotation has since retired, as if
+    /// read just before it finished.
     static func unlock(
-        at root: URL, unlockingWith unlock: VaultUnlock, suite: any VaultCipherSuite, signer: any VaultManifestSigner
+        at root: URL, unlockingWith unlock: VaultUnlock, suite: any VaultCipherSuite, signer: any VaultManifestSigner,
+        versionsReadEarlier: [Int]? = nil
     ) throws -> (Vault, [StateProblem]) {
         let layout = VaultLayout(root: root)
-        let configuration = try VaultConfiguration.read(from: layout.configuration)
+        var configuration = try VaultConfiguration.read(from: layout.configuration)
         let unverified = try Catalog(url: layout.catalog)
+        // A `keys rotate` in another process may finish between reading the key versions and opening their files,
+        // deleting the files of the versions it retires: when the list has changed since, start again from it.
+        var stale = versionsReadEarlier
+        var attempt = 0
+        while true {
+            attempt += 1
+            let versions = try unverified.unverifiedRead { db in
+                if let stale {
+                    try KeyVersionRow.all(db).filter { stale.contains($0.version) }
+                } else {
+                    try KeyVersionRow.live(db)
+                }
+            }
+            stale = nil
+            let result: (Vault, [StateProblem])
+            do {
+                result = try Self.unlock(
+                    layout: layout, configuration: configuration, unverified: unverified, versions: versions,
+                    unlockingWith: unlock, suite: suite,
+                    signer: signer)
+            } catch let error as VaultError
+                where attempt < 4 && [.keyUnavailable, .tampered, .wrongPassphrase].contains(error.code)
+            {
+                guard try Self.keyVersionsChanged(since: versions, in: unverified) else { throw error }
+                configuration = try VaultConfiguration.read(from: layout.configuration)
+                continue
+            }
+            if !result.1.isEmpty, attempt < 4, try Self.keyVersionsChanged(since: versions, in: unverified) {
+                configuration = try VaultConfiguration.read(from: layout.configuration)
+                continue
+            }
+            return result
+        }
+    }
+
+    private static func keyVersionsChanged(since versions: [KeyVersionRow], in catalog: Catalog) throws -> Bool {
+        try catalog.unverifiedRead { db in try KeyVersionRow.live(db) }.map(\.version) != versions.map(\.version)
+    }
+
+    private static func unlock(
+        layout: VaultLayout, configuration: VaultConfiguration, unverified: Catalog, versions: [KeyVersionRow],
+        unlockingWith unlock: VaultUnlock, suite: any VaultCipherSuite, signer: any VaultManifestSigner
+    ) throws -> (Vault, [StateProblem]) {
         // Unverified, but only used to choose key files: each must open with the passphrase or a supplied identity.
-        let versions = try unverified.unverifiedRead { db in try KeyVersionRow.live(db) }
         guard !versions.isEmpty else { throw VaultError.storage("the catalog lists no key version") }
         var identities: [Int: String] = [:]
         switch unlock {

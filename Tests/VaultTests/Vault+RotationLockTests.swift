@@ -32,3 +32,22 @@ import Testing
         }
     }
 }
+
+/// The CI failure of 2026-12-03: a second process opened the vault while the first finished a rotation, read the
+/// live key versions before the commit and then found the retired version's files deleted ("the root of trust is
+/// missing", exit 6). Opening now re-reads the key versions when they changed under it.
+@Suite struct VaultOpenDuringRotationTests {
+    @Test func anOpenThatReadTheKeyVersionsBeforeARotationFinishedStillOpens() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        _ = try await vault.pushModel("m", from: .files(["a.bin": TestVault.bytes(100, seed: 3)]))
+        _ = try await vault.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: false, workFactor: 10, stopAfter: nil, context: .local)
+        // Version 1 is retired and its files are gone; this open read the list while it was still live.
+        let (reopened, problems) = try Vault.unlock(
+            at: directory.url.appending(path: "vault"), unlockingWith: .passphrase(TestVault.passphrase),
+            suite: FakeCipherSuite(), signer: FakeManifestSigner(), versionsReadEarlier: [1])
+        #expect(problems.isEmpty)
+        #expect(try await reopened.keyVersions().map(\.state) == ["retired", "active"])
+    }
+}
