@@ -12,10 +12,13 @@ import Foundation
 enum RemoteBenchmark {
     typealias Failure = ServerBenchmark.Failure
 
-    /// One child run: wall seconds and the child's own peak resident set.
+    /// One child run: wall seconds, the child's own peak resident set and CPU seconds, and the server's CPU
+    /// seconds meanwhile (zero in local mode).
     struct ChildRun {
         var seconds: Double
         var peakRSSKiB: Int
+        var cpuSeconds: Double
+        var serverCPUSeconds = 0.0
     }
 
     static var rounds: Int { Int(ProcessInfo.processInfo.environment["MODELVAULT_BENCH_ROUNDS"] ?? "") ?? 2 }
@@ -94,6 +97,10 @@ enum RemoteBenchmark {
         let line = try await server.waitForOutput(containing: "listening on https://", timeout: .seconds(120))
         guard let port = line.split(separator: ":").last.flatMap({ Int($0.trimmingCharacters(in: .whitespaces)) })
         else { throw Failure("modelvault serve printed no port") }
+        // Unlocking the vault ran scrypt (256 MiB); reset the server's peak so it covers the transfers only.
+        let serverPID = server.process.processIdentifier
+        let serverPeakReset =
+            (try? "5".write(toFile: "/proc/\(serverPID)/clear_refs", atomically: false, encoding: .utf8)) != nil
         // The remote client: a URL, the server's certificate and a token. No vault path, passphrase or identity.
         var remote = clean
         remote["MODELVAULT_SERVER"] = "https://127.0.0.1:\(port)"
@@ -114,19 +121,23 @@ enum RemoteBenchmark {
                 })
             try FileManager.default.removeItem(at: copy)
             for (mode, environment) in [("local", local), ("remote", remote)] {
+                // The server's CPU time during a remote run: it scans, hashes, encrypts and signs, or re-wraps.
+                func measured(_ arguments: [String]) throws -> ChildRun {
+                    let before = cpuSeconds(of: serverPID)
+                    var run = try spawn(binary, arguments, environment: environment, log: log)
+                    if mode == "remote" { run.serverCPUSeconds = cpuSeconds(of: serverPID) - before }
+                    return run
+                }
                 sync()
-                runs["\(mode) push", default: []].append(
-                    try spawn(binary, ["model", "push", "bench", model.path], environment: environment, log: log))
+                runs["\(mode) push", default: []].append(try measured(["model", "push", "bench", model.path]))
                 sync()
                 let pulled = base.appending(path: "pulled")
                 runs["\(mode) pull", default: []].append(
-                    try spawn(
-                        binary, ["model", "pull", "bench@\(round + 1)", "-o", pulled.path], environment: environment,
-                        log: log))
+                    try measured(["model", "pull", "bench@\(round + 1)", "-o", pulled.path]))
                 try FileManager.default.removeItem(at: pulled)
             }
         }
-        let serverPeak = peakRSSKiB(of: server.process.processIdentifier)
+        let serverPeak = serverPeakReset ? peakRSSKiB(of: serverPID) : nil
 
         print(
             "\(fileCount * fileSize >> 20) MiB model (\(fileCount) x \(fileSize >> 20) MiB); \(rounds) rounds; "
@@ -136,7 +147,9 @@ enum RemoteBenchmark {
         print("        a data-scientist token, no vault path, passphrase or identity; `modelvault serve` on loopback")
         print("local:  the same commands on a vault of their own, unlocked with an exported identity file")
         print("floor:  `cp -r` + fsync of each file and the directory; medians; RSS = the client process's peak")
-        print("operation        seconds     MiB/s   vs floor   client peak RSS MiB   per round (s)")
+        print(
+            "operation        seconds     MiB/s   vs floor   client RSS MiB   client cpu s   server cpu s   per round (s)"
+        )
         let durable = VaultBenchmark.median(floor)
         print(String(format: "cp -r + fsync   %8.3f  %8.1f      1.00x", durable, total / durable / 1_048_576))
         for name in ["local push", "remote push", "local pull", "remote pull"] {
@@ -146,14 +159,17 @@ enum RemoteBenchmark {
             print(
                 name.padding(toLength: 14, withPad: " ", startingAt: 0)
                     + String(
-                        format: "  %8.3f  %8.1f  %8.2fx  %14.1f          ", seconds, total / seconds / 1_048_576,
-                        seconds / durable, Double(peak) / 1024)
+                        format: "  %8.3f  %8.1f  %8.2fx  %14.1f  %13.2f  %13.2f   ", seconds,
+                        total / seconds / 1_048_576, seconds / durable, Double(peak) / 1024,
+                        VaultBenchmark.median(measured.map(\.cpuSeconds)),
+                        VaultBenchmark.median(measured.map(\.serverCPUSeconds)))
                     + measured.map { String(format: "%.2f", $0.seconds) }.joined(separator: ", "))
         }
         if let serverPeak {
             print(
                 String(
-                    format: "server (modelvault serve) peak RSS over the whole run: %.1f MiB", Double(serverPeak) / 1024
+                    format: "server (modelvault serve) peak RSS during the transfers (reset after unlocking): %.1f MiB",
+                    Double(serverPeak) / 1024
                 ))
         }
         var met = true
@@ -207,7 +223,21 @@ enum RemoteBenchmark {
             FileHandle.standardError.write(Data(tail.utf8))
             throw Failure("modelvault \(arguments.prefix(2).joined(separator: " ")) failed")
         }
-        return ChildRun(seconds: seconds, peakRSSKiB: usage.ru_maxrss)
+        let cpu =
+            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return ChildRun(seconds: seconds, peakRSSKiB: usage.ru_maxrss, cpuSeconds: cpu)
+    }
+
+    /// A running process's user plus system CPU seconds so far (`/proc/PID/stat` fields 14 and 15).
+    static func cpuSeconds(of pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return 0 }
+        // Fields after the command name (which may hold spaces) start at field 3.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// A running process's peak resident set (VmHWM), in KiB.

@@ -84,11 +84,16 @@ extension DemoRun {
     }
 
     func remoteRefusals(_ state: inout DemoState) async throws {
+        let remote = try state.requireRemote()
         try await remoteCommand(
             state, "cora", ["model", "pull", "breast-cancer-logistic:production", "-o", "cora-pulled"], expect: 3,
             shown: 1)
         try await remoteCommand(state, "mel", ["data", "get", "breast-cancer", "-o", "mel-data"], expect: 3, shown: 1)
         try await remoteCommand(state, "", ["model", "list"], token: "mvt_made-up", expect: 3, shown: 1)
+        for output in ["cora-pulled", "mel-data"]
+        where FileManager.default.fileExists(atPath: remote.work.appending(path: output).path) {
+            throw DemoFailure("a refused command wrote \(output)")
+        }
         say("  each refusal is exit 3 and an audited denial; nothing was written")
     }
 
@@ -113,7 +118,7 @@ extension DemoRun {
     @discardableResult
     func remoteCommand(
         _ state: DemoState, _ persona: String, _ arguments: [String], token: String? = nil, expect: Int32 = 0,
-        shown: Int
+        shown: Int, progressShown: Int = 0
     ) async throws -> String {
         let remote = try state.requireRemote()
         guard let token = token ?? state.tokens[persona] else { throw DemoFailure("no token for \(persona)") }
@@ -122,6 +127,8 @@ extension DemoRun {
         let result = try await remote.run(arguments, token: token)
         let output = (expect == 0 ? result.stdout : result.stderr).split(separator: "\n")
         for line in output.prefix(shown) { say("      \(line)") }
+        // Progress goes to stderr; its first line says what the command is doing, the next ones what it found.
+        for line in result.stderr.split(separator: "\n").dropFirst().prefix(progressShown) { say("      \(line)") }
         guard result.status == expect else {
             throw DemoFailure(
                 "`modelvault \(arguments.prefix(2).joined(separator: " "))` as \(who) exited \(result.status), "
