@@ -50,7 +50,7 @@ extension DemoRun {
                 "train", "breast-cancer-logistic", "--dataset", "breast-cancer", "--label", "benign", "--model",
                 "logistic",
             ],
-            shown: 3)
+            shown: 1, progressShown: 5)
         say(
             "  the server decrypted the dataset in its memory, trained, then scanned, signed and encrypted the version;"
         )
