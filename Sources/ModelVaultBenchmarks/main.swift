@@ -13,6 +13,7 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("he", HEBenchmark.run),
     ("server", ServerBenchmark.run),
     ("scan", ScanBenchmark.run),
+    ("remote", RemoteBenchmark.run),
 ]
 
 // `scan` measures the scanner in a child process: this binary re-run with `--scan-child PATH [--deep]`.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 
-/// `modelvault demo [--dir DIR] [--keep]`: every practice, end to end, on the shipped data.
+/// `modelvault demo [--dir DIR] [--keep] [--remote]`: every practice, end to end, on the shipped data.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
@@ -13,9 +13,15 @@ struct DemoCommand: AsyncParsableCommand {
             the step. The vault passphrase comes from MODELVAULT_PASSPHRASE, else one is generated and shown once. \
             A kept vault's admin token is written beside it to DIR.admin-token (mode 0600), never printed.
 
+            --remote walks the personas through the server instead: `modelvault serve` starts on 127.0.0.1 with \
+            TLS and alone holds the passphrase; each persona then runs this CLI in remote mode with only the \
+            server's URL, its certificate and its own token (data add, train, alias, verify, pull, predict, \
+            refusals, audit verify, audit tail, report).
+
             Examples:
               modelvault demo
               modelvault demo --dir demo-vault
+              modelvault demo --remote
             """)
 
     @Option(help: "Create the vault here (must not exist or be empty) instead of a temporary directory.")
@@ -23,6 +29,9 @@ struct DemoCommand: AsyncParsableCommand {
 
     @Flag(help: "Keep the temporary vault afterwards (a --dir vault is always kept).")
     var keep = false
+
+    @Flag(help: "Run the personas through a TLS server on 127.0.0.1, each holding only its token (remote mode).")
+    var remote = false
 
     func run() async throws {
         let root: URL
@@ -43,7 +52,7 @@ struct DemoCommand: AsyncParsableCommand {
                 "\(tokenFile.lastPathComponent) already exists beside the vault; move it away first",
                 status: .invalidInput)
         }
-        let demo = DemoRun(root: root, keepsVault: !removeAfter, adminTokenFile: tokenFile)
+        let demo = DemoRun(root: root, keepsVault: !removeAfter, adminTokenFile: tokenFile, remote: remote)
         let succeeded = await demo.run()
         if removeAfter { try? FileManager.default.removeItem(at: root) }
         if !succeeded { throw ExitCode(1) }

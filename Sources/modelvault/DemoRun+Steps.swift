@@ -23,7 +23,8 @@ extension DemoRun {
         let admin = try await access.bootstrap(admin: "admin")
         state.tokens["admin"] = admin.token
         try keepAdminToken(admin.token)
-        let key = try await vault.keyVersions().last
+        // Read through the admin's session like every other vault read of the CLI: authorised and audited.
+        let key = try await access.authenticate(token: admin.token).keyVersions().last
         say("  vault key v\(key?.version ?? 1): age X25519 identity, its file encrypted under scrypt of the passphrase")
         say("  recipient \(key?.recipient ?? "?")")
         say("  signing key: ECDSA P-256, fingerprint \(vault.signerFingerprint.prefix(16))…")

@@ -24,6 +24,8 @@ struct DemoState {
     var cnn: (model: TrainedModel, test: Dataset)?
     var logisticVersion: ModelVersionInfo?
     var cnnVersion: ModelVersionInfo?
+    /// `--remote`: the server process and the client-side directory of the personas' CLI runs.
+    var remote: DemoRemote?
 
     func requireAccess() throws -> VaultAccess {
         guard let access else { throw DemoFailure("the vault is not open") }
@@ -44,6 +46,8 @@ struct DemoRun {
     /// Where a kept vault's admin token goes (0600, beside the vault, never inside it); `nil` for a vault that is
     /// removed afterwards.
     var adminTokenFile: URL? = nil
+    /// `--remote`: after the vault and the personas, every persona works through the server with its token only.
+    var remote = false
 
     /// The personas, one per role, as the README introduces them.
     static let personas: [(name: String, role: Role, who: String)] = [
@@ -61,7 +65,36 @@ struct DemoRun {
         say("ModelVault demo: every practice, end to end, on the shipped UCI data")
         say("vault: \(root.path(percentEncoded: false))\(keepsVault ? "" : " (temporary; --keep keeps it)")")
         var state = DemoState()
-        let steps: [(String, (inout DemoState) async throws -> Void)] = [
+        let steps = remote ? remoteSteps : localSteps
+        for (index, (title, body)) in steps.enumerated() {
+            say("")
+            say("[\(index + 1)/\(steps.count)] \(title)")
+            let start = clock.now
+            do {
+                try await body(&state)
+            } catch {
+                say("  FAILED: step \(index + 1) (\(title)): \(error)")
+                try? await state.access?.close()
+                await state.remote?.cleanUp()
+                return false
+            }
+            say("  ok (\(Self.seconds(clock.now - start)))")
+        }
+        await state.remote?.cleanUp()
+        do {
+            try await state.access?.close()
+        } catch {
+            say("  FAILED: closing the audit log: \(error)")
+            return false
+        }
+        say("")
+        say("demo complete: all \(steps.count) steps succeeded in \(Self.seconds(clock.now - started))")
+        return true
+    }
+
+    /// The local walk's steps, in order: the personas' sessions in this process.
+    var localSteps: [(String, (inout DemoState) async throws -> Void)] {
+        [
             ("Create the vault", createVault),
             ("One user per persona, each with a token", createPersonas),
             ("Add the datasets, encrypted", addDatasets),
@@ -75,28 +108,6 @@ struct DemoRun {
             ("Rotate the vault key", rotateKey),
             ("Verify the audit log; compliance report", auditAndReport),
         ]
-        for (index, (title, body)) in steps.enumerated() {
-            say("")
-            say("[\(index + 1)/\(steps.count)] \(title)")
-            let start = clock.now
-            do {
-                try await body(&state)
-            } catch {
-                say("  FAILED: step \(index + 1) (\(title)): \(error)")
-                try? await state.access?.close()
-                return false
-            }
-            say("  ok (\(Self.seconds(clock.now - start)))")
-        }
-        do {
-            try await state.access?.close()
-        } catch {
-            say("  FAILED: closing the audit log: \(error)")
-            return false
-        }
-        say("")
-        say("demo complete: all \(steps.count) steps succeeded in \(Self.seconds(clock.now - started))")
-        return true
     }
 
     func say(_ line: String) {

@@ -48,6 +48,43 @@ import Testing
         #expect(listed.stdout.contains("breast-cancer"))
     }
 
+    /// The step titles of `demo --remote`, in order.
+    static let remoteSteps = [
+        "Create the vault", "One user per persona", "Start the server: TLS on 127.0.0.1",
+        "dana adds the data and trains on the server", "devin promotes the version to production",
+        "mel verifies, pulls and predicts", "Refused: a made-up token, the wrong role",
+        "sam verifies the audit log; cora reads it and the compliance report",
+    ]
+
+    /// Issue #14: `demo --remote` walks the personas through a TLS server on loopback; each persona's CLI run holds
+    /// only the server's URL, its certificate and its own token, and the refusals come back as exit 3.
+    @Test(.timeLimit(.minutes(10))) func remoteDemoRunsThePersonasThroughTheServer() throws {
+        try ModelVaultBinary.requireBuilt()
+        let work = try TemporaryDirectory()
+        let result = try ModelVaultBinary.run(
+            ["demo", "--remote", "--dir", "demo-vault"],
+            environment: ["MODELVAULT_PASSPHRASE": "demo test passphrase"], in: work.url)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        var position = result.stdout.startIndex
+        for (index, step) in Self.remoteSteps.enumerated() {
+            let header = "[\(index + 1)/\(Self.remoteSteps.count)] \(step)"
+            let found = result.stdout.range(of: header, range: position..<result.stdout.endIndex)
+            #expect(found != nil, "missing or out of order: \(header)")
+            if let found { position = found.upperBound }
+        }
+        #expect(result.stdout.contains("demo complete: all \(Self.remoteSteps.count) steps succeeded"))
+        #expect(result.stdout.contains("no passphrase, no identity file, no vault path"))
+        #expect(result.stdout.components(separatedBy: "(exit 3)").count == 4)
+        #expect(!result.stdout.contains("FAILED"))
+        #expect(!result.stdout.contains("demo test passphrase"))
+        // The server wrote the personas' work into the kept vault; the admin token reads it locally afterwards.
+        let listed = try ModelVaultBinary.run(
+            ["model", "list", "--vault", "demo-vault", "--token-file", "demo-vault.admin-token"],
+            environment: ["MODELVAULT_PASSPHRASE": "demo test passphrase"], in: work.url)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("breast-cancer-logistic"))
+    }
+
     @Test func demoRefusesANonEmptyDirectory() throws {
         try ModelVaultBinary.requireBuilt()
         let work = try TemporaryDirectory()
