@@ -120,8 +120,9 @@ enum PickleInteger: Equatable {
         }
         guard !digits.isEmpty, !previousUnderscore else { return nil }
         if onlyZeros, digits.contains(where: { $0 != 0 }) { return nil }
-        // Magnitude as little-endian bytes; values past 4096 digits are kept opaque.
-        guard digits.count <= 4096 else { return .big([]) }
+        // Magnitude as little-endian bytes (quadratic, so only for short values: the legacy PyTorch magic number has
+        // 24 digits); longer values are kept opaque.
+        guard digits.count <= 64 else { return .big([]) }
         var magnitude = [UInt8]()
         for d in digits {
             var carry = d
