@@ -108,8 +108,9 @@ final class ContentScan {
             try scanSafetensors(source)
         } else if depth == 0, head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 {
             try scanCompressed(source, depth: depth, format: .zlib)
-        } else if let format = Compression(head: head) {
-            // joblib picks gzip, bz2, xz, lzma or lz4 from the file's extension and reads it back by magic.
+        } else if depth == 0, let format = Compression(head: head) {
+            // joblib picks gzip, bz2, xz, lzma or lz4 from the file's extension and reads it back by magic. Only at
+            // the top, like zlib: archive members (raw tensor data among them) may start with these bytes by chance.
             try scanCompressed(source, depth: depth, format: format)
         } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.isOpcode(head[0]) {
             // Any opcode can start a pickle (protocol 0 and 1 have no PROTO; `M`, `C`, `P` are valid first opcodes).
