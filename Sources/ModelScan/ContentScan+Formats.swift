@@ -3,12 +3,14 @@ import Foundation
 extension ContentScan {
     // MARK: - numpy
 
-    /// `.npy`: an object dtype means a pickle follows the header; scan it.
+    /// `.npy`: an object dtype means a pickle follows the header; scan it. The header is a Python literal that numpy
+    /// reads with `ast.literal_eval`, so it is parsed as one (escapes, concatenated strings), never matched by a
+    /// pattern (review 4, finding 8). A header the scanner cannot read is high: numpy might still load it.
     func scanNpy(_ source: ByteSource) throws {
         findings.recognised("npy")
         let prefix = try source.read(at: 0, count: 12)
         guard prefix.count >= 10 else {
-            findings.add("npy.malformed", .medium, at: 0, subject: "header", "a truncated .npy header")
+            findings.add("npy.malformed", .high, at: 0, subject: "header", "a truncated .npy header")
             return
         }
         let major = prefix[6]
@@ -21,28 +23,50 @@ extension ContentScan {
             headerLength = UInt64(le32(prefix, 8))
             headerStart = 12
         } else {
-            findings.add("npy.malformed", .medium, at: 0, subject: "header", "a truncated .npy header")
+            findings.add("npy.malformed", .high, at: 0, subject: "header", "a truncated .npy header")
             return
         }
         guard headerLength <= 1 << 20, headerStart + headerLength <= source.size else {
             findings.add(
-                "npy.malformed", .medium, at: 8, subject: "header length \(headerLength)",
+                "npy.malformed", .high, at: 8, subject: "header length \(headerLength)",
                 "the .npy header is longer than the file or the scanner's bound")
             return
         }
-        let header = String(decoding: try source.read(at: headerStart, count: Int(headerLength)), as: UTF8.self)
-        guard let descr = header.range(of: "'descr'") ?? header.range(of: "\"descr\"") else {
-            findings.add("npy.malformed", .medium, at: headerStart, subject: "header", "no descr in the .npy header")
+        let header = try source.read(at: headerStart, count: Int(headerLength))
+        guard case .dict(let pairs)? = PythonLiteral.parse(header),
+            let descr = pairs.last(where: { if case .string("descr") = $0.0 { true } else { false } })?.1
+        else {
+            findings.add(
+                "npy.malformed", .high, at: headerStart, subject: "header",
+                "a .npy header that is not a Python dict with a descr")
             return
         }
-        // The object type code, anywhere in a simple or structured descr: 'O', '|O', '<O8'...
-        let rest = header[descr.upperBound...]
-        let isObject = rest.range(of: #"['"][<>|=]?O[0-9]*['"]"#, options: .regularExpression) != nil
-        if isObject {
+        if Self.npyDescrMayHoldObjects(descr, depth: 0) {
             findings.recognised("npy-object")
             let dataStart = headerStart + headerLength
             try scanPickles(
                 ByteSource(slice: source, offset: dataStart, length: source.size - dataStart), firstOnly: false)
+        }
+    }
+
+    /// Whether a descr may be or contain the object type (then numpy unpickles the data): anything but a plain
+    /// fixed-size type code, in a simple or structured descr, counts as one.
+    static func npyDescrMayHoldObjects(_ descr: PythonLiteral, depth: Int) -> Bool {
+        guard depth < 8 else { return true }
+        switch descr {
+        case .string(let code):
+            return code.range(
+                of:
+                    #"^[<>|=]?([?bBhHiIlLqQpPefdgFDG]|[biufc][0-9]{1,2}|[SUVa][0-9]{0,9}|[Mm]8(\[[0-9]*[a-zA-Z]{1,2}\])?)$"#,
+                options: .regularExpression) == nil
+        case .list(let fields):
+            // [(name, descr) or (name, descr, shape), ...]
+            return fields.contains { field in
+                guard case .tuple(let parts) = field, parts.count == 2 || parts.count == 3 else { return true }
+                return npyDescrMayHoldObjects(parts[1], depth: depth + 1)
+            }
+        default:
+            return true
         }
     }
 
@@ -439,7 +463,7 @@ extension ContentScan {
                 let content = ByteSource(slice: source, offset: dataStart, length: size)
                 try findings.inMember(fullName) {
                     if fullName == "storages" || fullName == "tensors" {
-                        try scanPickles(content, firstOnly: true)
+                        try scanLegacyTarRecords(content, storages: fullName == "storages")
                     } else {
                         try scanContent(content, depth: depth + 1, nameHint: fullName == "pickle" ? "pickle.pkl" : nil)
                     }
@@ -453,6 +477,51 @@ extension ContentScan {
                 return
             }
             offset = next
+        }
+    }
+
+    /// Element sizes of the storage types a legacy tar checkpoint names.
+    private static let storageElementSizes: [String: UInt64] = [
+        "Double": 8, "Float": 4, "Half": 2, "BFloat16": 2, "Long": 8, "Int": 4, "Short": 2, "Char": 1, "Byte": 1,
+        "Bool": 1, "ComplexDouble": 16, "ComplexFloat": 8, "QUInt8": 1, "QInt8": 1, "QInt32": 4,
+    ]
+
+    /// A legacy tar checkpoint's `storages` or `tensors` member, read as torch's `_legacy_load` reads it: a count
+    /// pickle, then per record a pickle (loaded with the full unpickler) and raw bytes. Every record's pickle is
+    /// scanned; a record the scanner cannot size is high (the pickles after it would otherwise go unread).
+    func scanLegacyTarRecords(_ source: ByteSource, storages: Bool) throws {
+        let stream = ByteStream(source: source)
+        let interpreter = PickleInterpreter(stream: stream, findings: findings)
+        guard case .stopped(let countValue) = try interpreter.interpretOne() else { return }
+        func unreadable(_ why: String) {
+            findings.add(
+                "pytorch-tar.unreadable", .high, at: stream.position, subject: storages ? "storages" : "tensors", why)
+        }
+        guard case .int(let count) = countValue, count >= 0, count <= 1 << 20 else {
+            return unreadable("a record count the scanner cannot read")
+        }
+        for _ in 0..<count {
+            guard case .stopped(let record) = try interpreter.interpretOne() else { return }
+            if storages {
+                // (key, location, storage_type), then the element count and the bytes.
+                guard case .tuple(let items) = record, items.count == 3, case .global(let module, let name) = items[2],
+                    module == "torch" || module == "torch.storage", name.hasSuffix("Storage"),
+                    let size = Self.storageElementSizes[String(name.dropLast("Storage".count))],
+                    let numel = try stream.readLE(8)
+                else { return unreadable("a storage record the scanner cannot size") }
+                let (bytes, overflow) = numel.multipliedReportingOverflow(by: size)
+                guard !overflow, try stream.skip(bytes) else { return unreadable("a storage past the member's end") }
+            } else {
+                // (key, storage_id, type), then ndim (int32), 4 bytes, ndim sizes and strides (int64), an offset.
+                guard let ndim = try stream.readLE(4), ndim <= 64, try stream.skip(4 + 16 * ndim + 8) else {
+                    return unreadable("a tensor record the scanner cannot size")
+                }
+            }
+        }
+        if !stream.atEnd {
+            findings.add(
+                "pickle.trailing-bytes", .medium, at: stream.position, subject: "\(stream.remaining) bytes",
+                "bytes after the last record")
         }
     }
 

@@ -4,7 +4,9 @@
 ///   reconstruction, `collections.OrderedDict`, a few builtin containers) produce no finding.
 /// - Known code-execution, import, file and network primitives are critical.
 /// - Dunder attribute paths (`x.__globals__`) and dotted paths that walk into a dangerous module are critical.
-/// - Everything else is medium: the strict policy refuses it, the default policy reports it.
+/// - Public classes of scikit-learn (`sklearn.*.CapitalisedName`) are accepted, so ordinary `joblib.dump`s pass.
+/// - Everything else is high: a deny-list of Python callables cannot be complete (`_osx_support._read_output`,
+///   `logging.config.dictConfig` run commands), so the default policy refuses any global outside the allow-list.
 enum GlobalPolicy {
     /// The verdict for one global.
     enum Verdict: Equatable {
@@ -70,6 +72,10 @@ enum GlobalPolicy {
             // numpy arrays, scalars and dtypes.
             "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct", "numpy.ndarray",
             "numpy.dtype", "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar",
+            "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer",
+            "numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__bit_generator_ctor",
+            "numpy.random._pickle.__generator_ctor", "numpy.random.mtrand.RandomState",
+            "numpy.random._generator.Generator", "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64",
             // joblib's inline array wrapper (its bytes are read, never executed).
             "joblib.numpy_pickle.NumpyArrayWrapper",
             // Python containers and plain values.
@@ -106,21 +112,107 @@ enum GlobalPolicy {
         "popen", "getattr", "__import__", "import_module",
     ]
 
-    /// Python 2 names that protocols 0–2 map to Python 3 ones on load (`fix_imports`).
+    /// Python 2 module names that protocols 0–2 map to Python 3 ones on load (`fix_imports`).
     static let python2Modules: [String: String] = [
-        "__builtin__": "builtins", "copy_reg": "copyreg", "commands": "subprocess", "cPickle": "pickle",
-        "urllib2": "urllib.request", "httplib": "http.client", "SocketServer": "socketserver",
-        "thread": "_thread", "dummy_thread": "_dummy_thread", "exceptions": "builtins", "UserDict": "collections",
-        "Queue": "queue", "cStringIO": "io", "StringIO": "io", "__main__": "__main__",
+        // Not in CPython's table (such pickles fail to load there), mapped anyway to judge their intent.
+        "popen2": "subprocess", "exceptions": "builtins",
+        // Lib/_compat_pickle.py IMPORT_MAPPING (CPython 3.11).
+        "BaseHTTPServer": "http.server", "CGIHTTPServer": "http.server", "ConfigParser": "configparser",
+        "Cookie": "http.cookies", "Dialog": "tkinter.dialog", "DocXMLRPCServer": "xmlrpc.server",
+        "FileDialog": "tkinter.filedialog", "HTMLParser": "html.parser", "Queue": "queue",
+        "ScrolledText": "tkinter.scrolledtext", "SimpleDialog": "tkinter.simpledialog",
+        "SimpleHTTPServer": "http.server", "SimpleXMLRPCServer": "xmlrpc.server", "SocketServer": "socketserver",
+        "StringIO": "io", "Tix": "tkinter.tix", "Tkconstants": "tkinter.constants", "Tkdnd": "tkinter.dnd",
+        "Tkinter": "tkinter", "UserDict": "collections", "UserList": "collections", "UserString": "collections",
+        "__builtin__": "builtins", "_abcoll": "collections.abc", "_elementtree": "xml.etree.ElementTree",
+        "_winreg": "winreg", "anydbm": "dbm", "cPickle": "pickle", "cStringIO": "io", "commands": "subprocess",
+        "cookielib": "http.cookiejar", "copy_reg": "copyreg", "dbhash": "dbm.bsd", "dbm": "dbm.ndbm",
+        "dumbdbm": "dbm.dumb", "dummy_thread": "_dummy_thread", "gdbm": "dbm.gnu", "htmlentitydefs": "html.entities",
+        "httplib": "http.client", "markupbase": "_markupbase", "repr": "reprlib",
+        "robotparser": "urllib.robotparser", "test.test_support": "test.support", "thread": "_thread",
+        "tkColorChooser": "tkinter.colorchooser", "tkCommonDialog": "tkinter.commondialog",
+        "tkFileDialog": "tkinter.filedialog", "tkFont": "tkinter.font", "tkMessageBox": "tkinter.messagebox",
+        "tkSimpleDialog": "tkinter.simpledialog", "ttk": "tkinter.ttk", "urllib2": "urllib.request",
+        "urlparse": "urllib.parse", "whichdb": "dbm", "xmlrpclib": "xmlrpc.client",
     ]
 
-    /// The module and name after Python 2 fix-ups.
+    /// Python 2 `module.name` pairs mapped as a whole (Lib/_compat_pickle.py NAME_MAPPING), before module mapping.
+    static let python2Names: [String: (String, String)] = [
+        "UserDict.IterableUserDict": ("collections", "UserDict"), "UserDict.UserDict": ("collections", "UserDict"),
+        "UserList.UserList": ("collections", "UserList"), "UserString.UserString": ("collections", "UserString"),
+        "__builtin__.basestring": ("builtins", "str"), "__builtin__.intern": ("sys", "intern"),
+        "__builtin__.long": ("builtins", "int"), "__builtin__.reduce": ("functools", "reduce"),
+        "__builtin__.unichr": ("builtins", "chr"), "__builtin__.unicode": ("builtins", "str"),
+        "__builtin__.xrange": ("builtins", "range"),
+        "_multiprocessing.Connection": ("multiprocessing.connection", "Connection"),
+        "_socket.fromfd": ("socket", "fromfd"), "exceptions.ArithmeticError": ("builtins", "ArithmeticError"),
+        "exceptions.AssertionError": ("builtins", "AssertionError"),
+        "exceptions.AttributeError": ("builtins", "AttributeError"),
+        "exceptions.BaseException": ("builtins", "BaseException"),
+        "exceptions.BufferError": ("builtins", "BufferError"),
+        "exceptions.BytesWarning": ("builtins", "BytesWarning"),
+        "exceptions.DeprecationWarning": ("builtins", "DeprecationWarning"),
+        "exceptions.EOFError": ("builtins", "EOFError"),
+        "exceptions.EnvironmentError": ("builtins", "EnvironmentError"),
+        "exceptions.Exception": ("builtins", "Exception"),
+        "exceptions.FloatingPointError": ("builtins", "FloatingPointError"),
+        "exceptions.FutureWarning": ("builtins", "FutureWarning"),
+        "exceptions.GeneratorExit": ("builtins", "GeneratorExit"), "exceptions.IOError": ("builtins", "IOError"),
+        "exceptions.ImportError": ("builtins", "ImportError"),
+        "exceptions.ImportWarning": ("builtins", "ImportWarning"),
+        "exceptions.IndentationError": ("builtins", "IndentationError"),
+        "exceptions.IndexError": ("builtins", "IndexError"), "exceptions.KeyError": ("builtins", "KeyError"),
+        "exceptions.KeyboardInterrupt": ("builtins", "KeyboardInterrupt"),
+        "exceptions.LookupError": ("builtins", "LookupError"), "exceptions.MemoryError": ("builtins", "MemoryError"),
+        "exceptions.NameError": ("builtins", "NameError"),
+        "exceptions.NotImplementedError": ("builtins", "NotImplementedError"),
+        "exceptions.OSError": ("builtins", "OSError"), "exceptions.OverflowError": ("builtins", "OverflowError"),
+        "exceptions.PendingDeprecationWarning": ("builtins", "PendingDeprecationWarning"),
+        "exceptions.ReferenceError": ("builtins", "ReferenceError"),
+        "exceptions.RuntimeError": ("builtins", "RuntimeError"),
+        "exceptions.RuntimeWarning": ("builtins", "RuntimeWarning"),
+        "exceptions.StandardError": ("builtins", "Exception"),
+        "exceptions.StopIteration": ("builtins", "StopIteration"),
+        "exceptions.SyntaxError": ("builtins", "SyntaxError"),
+        "exceptions.SyntaxWarning": ("builtins", "SyntaxWarning"),
+        "exceptions.SystemError": ("builtins", "SystemError"), "exceptions.SystemExit": ("builtins", "SystemExit"),
+        "exceptions.TabError": ("builtins", "TabError"), "exceptions.TypeError": ("builtins", "TypeError"),
+        "exceptions.UnboundLocalError": ("builtins", "UnboundLocalError"),
+        "exceptions.UnicodeDecodeError": ("builtins", "UnicodeDecodeError"),
+        "exceptions.UnicodeEncodeError": ("builtins", "UnicodeEncodeError"),
+        "exceptions.UnicodeError": ("builtins", "UnicodeError"),
+        "exceptions.UnicodeTranslateError": ("builtins", "UnicodeTranslateError"),
+        "exceptions.UnicodeWarning": ("builtins", "UnicodeWarning"),
+        "exceptions.UserWarning": ("builtins", "UserWarning"), "exceptions.ValueError": ("builtins", "ValueError"),
+        "exceptions.Warning": ("builtins", "Warning"),
+        "exceptions.ZeroDivisionError": ("builtins", "ZeroDivisionError"),
+        "itertools.ifilter": ("builtins", "filter"), "itertools.ifilterfalse": ("itertools", "filterfalse"),
+        "itertools.imap": ("builtins", "map"), "itertools.izip": ("builtins", "zip"),
+        "itertools.izip_longest": ("itertools", "zip_longest"),
+        "multiprocessing.AuthenticationError": ("multiprocessing.context", "AuthenticationError"),
+        "multiprocessing.BufferTooShort": ("multiprocessing.context", "BufferTooShort"),
+        "multiprocessing.ProcessError": ("multiprocessing.context", "ProcessError"),
+        "multiprocessing.TimeoutError": ("multiprocessing.context", "TimeoutError"),
+        "multiprocessing.forking.Popen": ("multiprocessing.popen_fork", "Popen"),
+        "multiprocessing.process.Process": ("multiprocessing.context", "Process"),
+        "socket._socketobject": ("socket", "SocketType"),
+        "urllib.ContentTooShortError": ("urllib.error", "ContentTooShortError"),
+        "urllib.getproxies": ("urllib.request", "getproxies"),
+        "urllib.pathname2url": ("urllib.request", "pathname2url"), "urllib.quote": ("urllib.parse", "quote"),
+        "urllib.quote_plus": ("urllib.parse", "quote_plus"), "urllib.unquote": ("urllib.parse", "unquote"),
+        "urllib.unquote_plus": ("urllib.parse", "unquote_plus"),
+        "urllib.url2pathname": ("urllib.request", "url2pathname"),
+        "urllib.urlcleanup": ("urllib.request", "urlcleanup"), "urllib.urlencode": ("urllib.parse", "urlencode"),
+        "urllib.urlopen": ("urllib.request", "urlopen"), "urllib.urlretrieve": ("urllib.request", "urlretrieve"),
+        "urllib2.HTTPError": ("urllib.error", "HTTPError"), "urllib2.URLError": ("urllib.error", "URLError"),
+        "whichdb.whichdb": ("dbm", "whichdb"),
+    ]
+
+    /// The module and name after Python 2 fix-ups, in `_compat_pickle`'s order: a whole-name mapping first, else
+    /// the module's.
     static func normalised(module: String, name: String) -> (module: String, name: String) {
-        var module = module
-        if let mapped = python2Modules[module] { module = mapped }
-        if module == "builtins", name == "xrange" { return ("builtins", "range") }
-        if module == "builtins", name == "unicode" { return ("builtins", "str") }
-        return (module, name)
+        if let mapped = python2Names[module + "." + name] { return mapped }
+        return (python2Modules[module] ?? module, name)
     }
 
     /// Judges `module.name`.
@@ -146,6 +238,22 @@ enum GlobalPolicy {
             return .dangerous
         }
         if nameParts.count > 1, dangerousAttributeRoots.contains(String(nameParts.last!)) { return .dangerous }
+        if isTrustedEstimatorClass(module: module, name: name) { return .allowed }
         return .unknown
+    }
+
+    /// Packages whose public classes the default policy accepts: scikit-learn estimators and their parts, which
+    /// every `joblib.dump` of a model names. Only a class (a capitalised, undotted, public name) is accepted; a
+    /// function or private name there is still unknown (high), and deny rules above are checked first.
+    static let trustedClassPackages: Set<String> = ["sklearn"]
+
+    static func isTrustedEstimatorClass(module: String, name: String) -> Bool {
+        guard let root = module.split(separator: ".").first, trustedClassPackages.contains(String(root)),
+            let first = name.unicodeScalars.first, ("A"..."Z").contains(first),
+            name.unicodeScalars.allSatisfy({
+                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_")
+            })
+        else { return false }
+        return true
     }
 }

@@ -87,6 +87,12 @@ enum Inflate {
 
     /// Inflates `input`, failing past `limit` output bytes.
     static func inflate(_ input: [UInt8], limit: Int) throws -> [UInt8] {
+        try inflateCounting(input, limit: limit).output
+    }
+
+    /// Inflates the DEFLATE stream at the start of `input`; also returns how many input bytes it used, so that what
+    /// follows (a checksum, another stream) can be read.
+    static func inflateCounting(_ input: [UInt8], limit: Int) throws -> (output: [UInt8], consumed: Int) {
         var bits = Bits(input: input)
         var output = [UInt8]()
         var final = 0
@@ -138,7 +144,8 @@ enum Inflate {
                 throw Failure.malformed
             }
         } while final == 0
-        return output
+        bits.alignToByte()
+        return (output, bits.index - bits.count / 8)
     }
 
     private static func block(

@@ -80,6 +80,10 @@ final class ContentScan {
         // libhdf5 finds a superblock after a user block too (at 512, 1024, 2048, ... bytes): h5py opens such a file
         // whatever comes first, so it is walked as well.
         let userBlockHDF5 = starts(Self.hdf5Signature) ? nil : try Self.hdf5SuperblockAfterUserBlock(source)
+        // Python's tarfile accepts any block whose header checksum is right ("ustar" is optional: v7 headers); the
+        // ustar magic alone is enough for the scanner to read it as a tar too.
+        let tar = (head.count >= 262 && Array(head[257..<262]) == Array("ustar".utf8)) || Self.isTarHeader(head)
+        var scannedTar = false
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
             guard depth < Self.maxDepth else {
                 findings.add(
@@ -94,28 +98,41 @@ final class ContentScan {
         } else if starts(Self.hdf5Signature) {
             try scanHDF5(source)
         } else if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
-            // Before tar: a pickle can carry "ustar" at offset 257 inside a string and still load as a pickle.
+            // Before tar: a pickle can carry "ustar" at offset 257 inside a string and still load as a pickle. Such
+            // a file is scanned as a tar too (below): torch.load tries a tar first (review 4, finding 1).
             try scanPickles(source, firstOnly: false)
-        } else if head.count >= 262, Array(head[257..<262]) == Array("ustar".utf8) {
+        } else if tar {
+            scannedTar = true
             try scanTar(source, depth: depth)
         } else if head.count >= 9, head[8] == 0x7B, le64(head, 0) <= source.size - 8 {
             try scanSafetensors(source)
         } else if depth == 0, head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 {
-            try scanZlib(source, depth: depth)
+            try scanCompressed(source, depth: depth, format: .zlib)
+        } else if depth == 0, let format = Compression(head: head) {
+            // joblib picks gzip, bz2, xz, lzma or lz4 from the file's extension and reads it back by magic. Only at
+            // the top, like zlib: archive members (raw tensor data among them) may start with these bytes by chance.
+            try scanCompressed(source, depth: depth, format: format)
         } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.isOpcode(head[0]) {
             // Any opcode can start a pickle (protocol 0 and 1 have no PROTO; `M`, `C`, `P` are valid first opcodes).
             try trialPickle(
                 source, depth: depth, nameHint: nameHint,
-                reportsUnrecognised: protobuf == nil && userBlockHDF5 == nil)
+                reportsUnrecognised: protobuf == nil && userBlockHDF5 == nil && !tar)
         } else if protobuf != nil || userBlockHDF5 != nil {
             // Scanned below.
         } else if head[0] == 0x08, source.size > Self.maxProtobufSize, depth == 0 {
+            // Too large to decode, and ONNX or SavedModel loaders would read it: never passed unscanned.
             findings.recognised("unknown")
             findings.add(
-                "format.too-large", .medium, at: 0, subject: "\(source.size) bytes",
+                "format.too-large", .high, at: 0, subject: "\(source.size) bytes",
                 "a file that may be a protobuf model (ONNX, SavedModel) too large for the scanner to decode")
         } else if depth == 0 {
             unrecognised(head)
+        }
+        if tar, !scannedTar {
+            findings.add(
+                "format.polyglot-tar", .high, at: 0, subject: "tar header",
+                "content that also reads as a tar archive (torch.load tries a legacy tar checkpoint first)")
+            try scanTar(source, depth: depth)
         }
         if let protobuf {
             for kind in protobuf.kinds { scanProtobufModel(protobuf.bytes, kind: kind) }
@@ -176,7 +193,9 @@ final class ContentScan {
 
     /// Extensions whose loaders parse content that has no magic number (pickle, protobuf), where the scanner's
     /// recognition is structural: such a file whose content matches no format is refused (fail closed).
-    static let codeModelExtensions: Set<String> = ["onnx", "pb", "pt", "pth", "ckpt", "pkl", "pickle", "joblib"]
+    static let codeModelExtensions: Set<String> = [
+        "onnx", "pb", "pt", "pth", "ckpt", "pkl", "pickle", "joblib", "sav",
+    ]
     /// Extensions of formats whose loaders need a magic number or fixed structure the scanner checks exactly, and
     /// `.bin` (also raw tensor data, such as ONNX external data): unrecognised content there cannot load as the
     /// format, so it is medium (the strict policy refuses it).
@@ -206,24 +225,121 @@ final class ContentScan {
         }
     }
 
-    /// A zlib stream (what `joblib.dump(..., compress=n)` writes): inflated in memory up to the bound, then scanned
-    /// by content. Past the bound, or corrupt, it is a high finding: never passed unscanned.
-    private func scanZlib(_ source: ByteSource, depth: Int) throws {
-        findings.recognised("zlib")
+    /// The compressors joblib writes (`joblib.dump(..., compress=...)` or a `.gz`, `.bz2`, `.xz`, `.lzma`, `.lz4`
+    /// name), recognised by the magic numbers joblib itself checks.
+    enum Compression: String {
+        case zlib, gzip, bz2, xz, lzma, lz4
+
+        init?(head: [UInt8]) {
+            func starts(_ magic: [UInt8]) -> Bool {
+                head.count >= magic.count && Array(head.prefix(magic.count)) == magic
+            }
+            if starts([0x1F, 0x8B]) {
+                self = .gzip
+            } else if starts(Array("BZh".utf8)) {
+                self = .bz2
+            } else if starts([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) {
+                self = .xz
+            } else if starts([0x5D, 0x00, 0x00]) {
+                self = .lzma
+            } else if starts([0x04, 0x22, 0x4D, 0x18]) {
+                self = .lz4
+            } else {
+                return nil
+            }
+        }
+    }
+
+    /// A compressed pickle: zlib and gzip streams are inflated in memory up to the bound (every stream or member in
+    /// turn, as Python's readers go on), then scanned by content. Past the bound, corrupt, or in a format the
+    /// scanner cannot decompress (bz2, xz, lzma, lz4), it is a high finding: never passed unscanned.
+    private func scanCompressed(_ source: ByteSource, depth: Int, format: Compression) throws {
+        findings.recognised(format.rawValue)
         var inflated: [UInt8]?
-        if source.size <= Self.maxInflatedSize {
-            let compressed = try source.read(at: 2, count: Int(source.size) - 2)
-            inflated = try? Inflate.inflate(compressed, limit: Int(Self.maxInflatedSize))
+        // Each level may hold the bound in memory: nesting is bounded like archives.
+        if format == .zlib || format == .gzip, source.size <= Self.maxInflatedSize, depth < Self.maxDepth {
+            let compressed = try source.read(at: 0, count: Int(source.size))
+            inflated = try? Self.inflateStreams(compressed, gzip: format == .gzip, limit: Int(Self.maxInflatedSize))
         }
         guard let inflated else {
             findings.add(
-                "format.compressed-pickle", .high, at: 0, subject: "zlib stream",
-                "a zlib stream that is corrupt or inflates past the scanner's bound; not scanned")
+                "format.compressed-pickle", .high, at: 0, subject: "\(format.rawValue) stream",
+                format == .zlib || format == .gzip
+                    ? "a compressed stream that is corrupt or inflates past the scanner's bound; not scanned"
+                    : "a compressed stream the scanner cannot decompress (joblib would load it); not scanned")
             return
         }
-        try findings.inMember("zlib") {
+        try findings.inMember(format.rawValue) {
             try scanContent(ByteSource(bytes: inflated), depth: depth + 1, nameHint: "stream.pkl")
         }
+    }
+
+    /// Inflates concatenated zlib streams or gzip members; anything else after one is malformed.
+    static func inflateStreams(_ bytes: [UInt8], gzip: Bool, limit: Int) throws -> [UInt8] {
+        var output = [UInt8]()
+        var index = 0
+        while index < bytes.count {
+            if gzip {
+                // Python's gzip skips zero padding between members.
+                if !output.isEmpty, bytes[index] == 0 {
+                    index += 1
+                    continue
+                }
+                index = try gzipHeaderEnd(bytes, from: index)
+            } else {
+                guard index + 2 <= bytes.count, bytes[index] & 0x0F == 8,
+                    (UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])) % 31 == 0, bytes[index + 1] & 0x20 == 0
+                else { throw Inflate.Failure.malformed }
+                index += 2
+            }
+            let (data, consumed) = try Inflate.inflateCounting(Array(bytes[index...]), limit: limit - output.count)
+            output += data
+            index += consumed + (gzip ? 8 : 4)  // CRC-32 and size, or Adler-32
+            guard index <= bytes.count else { throw Inflate.Failure.malformed }
+        }
+        return output
+    }
+
+    /// The offset just past a gzip member header at `start` (RFC 1952).
+    static func gzipHeaderEnd(_ bytes: [UInt8], from start: Int) throws -> Int {
+        guard start + 10 <= bytes.count, bytes[start] == 0x1F, bytes[start + 1] == 0x8B, bytes[start + 2] == 8 else {
+            throw Inflate.Failure.malformed
+        }
+        let flags = bytes[start + 3]
+        var index = start + 10
+        if flags & 0x04 != 0 {
+            guard index + 2 <= bytes.count else { throw Inflate.Failure.malformed }
+            index += 2 + Int(bytes[index]) | Int(bytes[index + 1]) << 8
+        }
+        for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {
+            while index < bytes.count, bytes[index] != 0 { index += 1 }
+            index += 1
+        }
+        if flags & 0x02 != 0 { index += 2 }
+        guard index <= bytes.count else { throw Inflate.Failure.malformed }
+        return index
+    }
+
+    /// Whether a 512-byte block is a tar header Python's tarfile accepts: its checksum field (octal, or base-256)
+    /// equals the unsigned or signed sum of the header with that field read as spaces.
+    static func isTarHeader(_ head: [UInt8]) -> Bool {
+        guard head.count >= 512 else { return false }
+        let field = head[148..<156]
+        var stored: Int?
+        if field.first == 0x80 {
+            stored = field.dropFirst().reduce(0) { $0 << 8 | Int($1) }
+        } else {
+            let text = String(decoding: field.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+            stored = text.isEmpty ? 0 : Int(text, radix: 8)
+        }
+        guard let stored else { return false }
+        var unsigned = 256
+        var signed = 256
+        for (index, byte) in head.prefix(512).enumerated() where !(148..<156).contains(index) {
+            unsigned += Int(byte)
+            signed += Int(Int8(bitPattern: byte))
+        }
+        return stored == unsigned || stored == signed
     }
 
     /// A protocol 0 or 1 pickle has no PROTO: interpret it and keep the result only if it parses (or names a
@@ -237,8 +353,10 @@ final class ContentScan {
         let outcome = try interpreter.interpretOne()
         var parsed = false
         if case .stopped = outcome { parsed = true }
+        // A numeric argument that looks valid but does not parse is where the scanner and CPython could disagree
+        // (review 4, finding 2): fail closed by scanning it, which reports it high.
         let dangerous = trial.findings.contains {
-            $0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
+            $0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext") || $0.rule == "pickle.invalid-number"
         }
         if parsed || dangerous || nameHint?.hasSuffix(".pkl") == true {
             try scanPickles(source, firstOnly: false)
@@ -252,30 +370,59 @@ final class ContentScan {
 
     /// Interprets every pickle laid end to end in `source`. A legacy PyTorch file holds five pickles and then raw
     /// storage bytes; anything else after `STOP` is either another pickle (scanned) or trailing bytes (a finding).
+    ///
+    /// joblib reads a NumpyArrayWrapper's array bytes as data, `pickle.load` reads them as opcodes: when arrays were
+    /// skipped, the file is read the second way too and the globals found there are kept (review 4, finding 4).
     func scanPickles(_ source: ByteSource, firstOnly: Bool) throws {
         findings.recognised("pickle")
+        guard try interpretPickles(source, firstOnly: firstOnly, joblibArrays: true, into: findings) else { return }
+        let plain = FindingCollector(file: findings.file)
+        plain.member = findings.member
+        _ = try interpretPickles(source, firstOnly: firstOnly, joblibArrays: false, into: plain)
+        for finding in plain.findings
+        where finding.rule.hasPrefix("pickle.global.") && Self.isDottedName(finding.subject)
+            && !findings.findings.contains(where: { $0.rule == finding.rule && $0.offset == finding.offset })
+        {
+            findings.add(
+                finding.rule, finding.severity, at: finding.offset, subject: finding.subject,
+                finding.message + " (in bytes joblib reads as array data but pickle.load runs)")
+        }
+    }
+
+    /// A `module.name` made of identifier characters (what an import can resolve; random array bytes are not).
+    private static func isDottedName(_ text: String) -> Bool {
+        !text.isEmpty
+            && text.utf8.allSatisfy {
+                $0 == 0x2E || $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0 & 0xDF)
+            }
+    }
+
+    /// The pickles of `source` into `collector`; true when joblib array bytes were skipped.
+    private func interpretPickles(
+        _ source: ByteSource, firstOnly: Bool, joblibArrays: Bool, into collector: FindingCollector
+    ) throws -> Bool {
         let stream = ByteStream(source: source)
-        let interpreter = PickleInterpreter(stream: stream, findings: findings)
+        let interpreter = PickleInterpreter(stream: stream, findings: collector, joblibArrays: joblibArrays)
         var count = 0
         var legacy = false
         while true {
             let outcome = try interpreter.interpretOne()
-            guard case .stopped(let value) = outcome else { return }
+            guard case .stopped(let value) = outcome else { return interpreter.skippedJoblibArrays }
             count += 1
             if count == 1, case .bigInt(let bytes) = value, bytes == Self.legacyMagic {
                 legacy = true
-                findings.recognised("pytorch-legacy")
+                collector.recognised("pytorch-legacy")
             }
-            if firstOnly || (legacy && count == 5) || stream.atEnd { return }
+            if firstOnly || (legacy && count == 5) || stream.atEnd { return interpreter.skippedJoblibArrays }
             let offset = stream.position
             guard let next = try stream.peekByte(), PickleOpcodes.isOpcode(next) else {
-                findings.add(
+                collector.add(
                     "pickle.trailing-bytes", .medium, at: offset, subject: "\(stream.remaining) bytes",
                     "bytes after STOP that are not another pickle")
-                return
+                return interpreter.skippedJoblibArrays
             }
             if !legacy {
-                findings.add(
+                collector.add(
                     "pickle.stacked", .low, at: offset, subject: "pickle \(count + 1)",
                     "another pickle follows STOP (a loader that reads on would run it; it is scanned too)")
             }

@@ -30,10 +30,16 @@ final class PickleInterpreter {
     private var frameEnd: UInt64?
     private var reportedFrameMismatch = false
     private var reportedUnderflow = false
+    /// Read a joblib NumpyArrayWrapper's array bytes after its BUILD as data, as joblib's unpickler does. Off, they
+    /// are opcodes, as for `pickle.load`, `torch.load` and `numpy.load`.
+    let joblibArrays: Bool
+    /// Whether array bytes were skipped (then the same bytes read as opcodes must be scanned too).
+    private(set) var skippedJoblibArrays = false
 
-    init(stream: ByteStream, findings: FindingCollector) {
+    init(stream: ByteStream, findings: FindingCollector, joblibArrays: Bool = false) {
         self.stream = stream
         self.findings = findings
+        self.joblibArrays = joblibArrays
     }
 
     // MARK: - Stack
@@ -125,13 +131,14 @@ final class PickleInterpreter {
 
     private func skipPayload(length: UInt64) throws -> Bool { try stream.skip(length) }
 
-    /// A decimal argument line of INT, LONG, GET, PUT.
+    /// A decimal argument line of GET, PUT (Python's `int(text, 10)`).
     private func readDecimalLine() throws -> (value: Int64?, complete: Bool, text: String) {
         let line = try stream.readLine(cap: 256)
-        var text = String(decoding: line.bytes, as: UTF8.self)
-        if text.hasSuffix("L") { text.removeLast() }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        return (line.truncated ? nil : Int64(trimmed), line.complete, trimmed)
+        let text = String(decoding: line.bytes, as: UTF8.self)
+        guard !line.truncated, case .small(let value) = PickleInteger.parseDecimal(line.bytes) else {
+            return (nil, line.complete, text)
+        }
+        return (value, line.complete, text)
     }
 
     private func readNameLine() throws -> String? {
@@ -160,8 +167,8 @@ final class PickleInterpreter {
                 "\(opcode) imports a callable that can run code, import modules or touch files and sockets")
         case .unknown:
             findings.add(
-                "pickle.global.unknown", .medium, at: offset, subject: subject,
-                "\(opcode) imports a global outside the allow-list")
+                "pickle.global.unknown", .high, at: offset, subject: subject,
+                "\(opcode) imports a global outside the allow-list (any callable may run code)")
         }
     }
 
@@ -243,16 +250,29 @@ final class PickleInterpreter {
                 guard line.complete else { return truncated(offset) }
                 push(.float)
             case 0x49, 0x4C:  // INT, LONG
-                let (value, complete, text) = try readDecimalLine()
-                guard complete else { return truncated(offset) }
-                if op == 0x49, text == "00" || text == "01" {
-                    push(.bool(text == "01"))
-                } else if let value {
-                    push(.int(value))
-                } else if !text.isEmpty, text.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" }) {
-                    push(.bigInt([]))
-                } else {
-                    return invalidArgument(at: offset, op == 0x49 ? "INT" : "LONG")
+                let line = try stream.readLine(cap: 4096)
+                guard line.complete else { return truncated(offset) }
+                if op == 0x49, line.bytes == [0x30, 0x30] || line.bytes == [0x30, 0x31] {
+                    push(.bool(line.bytes[1] == 0x31))
+                    break
+                }
+                let number =
+                    line.truncated
+                    ? (line.bytes.allSatisfy(PickleInteger.mayAppearInNumber) ? .big([]) : nil)
+                    : op == 0x49 ? PickleInteger.parseINT(line.bytes) : PickleInteger.parseLONG(line.bytes)
+                switch number {
+                case .small(let value): push(.int(value))
+                case .big(let bytes): push(.bigInt(bytes))
+                case nil:
+                    let name = op == 0x49 ? "INT" : "LONG"
+                    guard line.bytes.allSatisfy(PickleInteger.mayAppearInNumber) else {
+                        return invalidArgument(at: offset, name)
+                    }
+                    // Looks numeric yet does not parse: where the scanner and CPython could disagree, fail closed.
+                    findings.add(
+                        "pickle.invalid-number", .high, at: offset, subject: name,
+                        "a numeric \(name) argument the scanner cannot read as CPython would; not analysed further")
+                    return .broken
                 }
             case 0x4A:  // BININT
                 guard let value = try readSigned(4) else { return truncated(offset) }
@@ -358,7 +378,9 @@ final class PickleInterpreter {
                         "pickle.build-on-global", .high, at: offset, subject: module + "." + name,
                         "BUILD sets attributes on an imported global (can overwrite module state)")
                 }
-                if case .object(let callable, _) = target, callable == "joblib.numpy_pickle.NumpyArrayWrapper" {
+                if joblibArrays, case .object(let callable, _) = target,
+                    callable == "joblib.numpy_pickle.NumpyArrayWrapper"
+                {
                     guard try skipJoblibArray(state: state, at: offset) else { return .broken }
                 }
             case 0x63:  // GLOBAL
@@ -560,18 +582,24 @@ final class PickleInterpreter {
         }
     }
 
-    /// joblib writes each array's bytes right after its wrapper's BUILD: skip them (after the alignment padding
-    /// joblib adds when `allow_mmap` is set) and go on interpreting.
+    /// joblib writes each array's bytes right after its wrapper's BUILD: skip them, after the alignment padding that
+    /// joblib reads whenever `numpy_array_alignment_bytes` is not None (numpy_pickle.py `read_array`), and go on.
+    /// The state must spell out every field joblib reads (a wrapper built by calling its class, or built twice, has
+    /// values the scanner cannot see): otherwise the reading is unknown, which is high.
     private func skipJoblibArray(state: PickleValue, at offset: UInt64) throws -> Bool {
-        guard let size = Self.joblibArrayBytes(state: state) else {
+        var padded = false
+        if case .int? = state["numpy_array_alignment_bytes"] { padded = true }
+        guard let size = Self.joblibArrayBytes(state: state), padded || state.hasNone("numpy_array_alignment_bytes")
+        else {
             findings.add(
                 "joblib.array-unknown", .high, at: offset, subject: "NumpyArrayWrapper",
-                "a joblib array whose size cannot be determined; the rest of the pickle cannot be analysed")
+                "a joblib array whose size or padding cannot be determined; the rest of the pickle cannot be analysed")
             return false
         }
+        skippedJoblibArrays = true
         // joblib closes the frame before the raw bytes (protocol 4+): they belong to no frame.
         if let end = frameEnd, stream.position == end { frameEnd = nil }
-        if case .bool(true) = state["allow_mmap"] ?? .none {
+        if padded {
             guard let padding = try stream.readByte(), try stream.skip(UInt64(padding)) else {
                 _ = truncated(offset)
                 return false

@@ -78,7 +78,14 @@ enum PickleValue {
     /// The value of an entry of a dict with string keys.
     subscript(key: String) -> PickleValue? {
         guard case .dict(let pairs) = self else { return nil }
-        for (k, v) in pairs { if case .string(key) = k { return v } }
+        // Python keeps the last value of a repeated key.
+        for (k, v) in pairs.reversed() { if case .string(key) = k { return v } }
         return nil
+    }
+
+    /// Whether this dict maps `key` to None.
+    func hasNone(_ key: String) -> Bool {
+        if case .none? = self[key] { return true }
+        return false
     }
 }

@@ -105,7 +105,36 @@ enum Corpus {
         header.append(0x0A)
         let npy = [0x93] + Array("NUMPY".utf8) + [1, 0] + le(UInt64(header.count), 2) + header
         files.append(("npy-object.npy", npy + payload("os", "system")))
+        files += review4
         return files
+    }
+
+    /// Review 4's bypass classes (ModelScannerReview4ClassesTests), for the side-by-side comparison.
+    static var review4: [(name: String, bytes: [UInt8])] {
+        typealias R = ModelScannerReview4ClassesTests
+        var polyglot = R.tar([("AAAAAAAA", []), ("pickle", payload("os", "system"))])
+        polyglot.replaceSubrange(0..<7, with: [0x80, 0x02, 0x42] + le(UInt64(polyglot.count - 7), 4))
+        R.setTarChecksum(&polyglot, at: 0)
+        let evil = R.fragment()
+        var wrapper = R.wrapper(count: UInt8(evil.count)) {
+            $0.binUnicode("numpy_array_alignment_bytes")
+            $0.none()
+        }
+        wrapper.raw(evil)
+        wrapper.stop()
+        return [
+            ("rv4-pickle-tar-polyglot.pt", polyglot + [0x2E]),
+            ("rv4-hex-int.sav", Array("I0x0\n0cos\nsystem\n(S'id'\ntR.".utf8)),
+            ("rv4-joblib.pkl.gz", R.gzip(payload("os", "system"))),
+            ("rv4-wrapper-plain.pkl", wrapper.bytes),
+            ("rv4-osx-support.pkl", payload("_osx_support", "_read_output")),
+            ("rv4-logging-dictconfig.pkl", payload("logging.config", "dictConfig")),
+            (
+                "rv4-npy-descr-object.npy",
+                R.npy("{'descr': 'object', 'fortran_order': False, 'shape': (1,), }", payload("os", "system"))
+            ),
+            ("rv4-anydbm.pkl", payload("anydbm", "open")),
+        ]
     }
 }
 

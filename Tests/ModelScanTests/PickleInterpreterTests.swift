@@ -108,11 +108,13 @@ import Testing
         #expect(report.isRefusedByDefault)
     }
 
-    @Test func unknownGlobalIsMediumRefusedOnlyByStrict() {
-        let report = scan(payload("sklearn.linear_model", "LogisticRegression"))
-        #expect(report.has("pickle.global.unknown", "sklearn.linear_model.LogisticRegression"))
-        #expect(!report.isRefusedByDefault)
-        #expect(!report.refused(by: .strict).isEmpty)
+    /// Review 4, finding 6: a deny-list cannot be complete, so a global outside the allow-list is high.
+    @Test func unknownGlobalIsHighAndRefused() {
+        let report = scan(payload("mylib.layers", "Custom"))
+        #expect(report.has("pickle.global.unknown", "mylib.layers.Custom"))
+        #expect(report.isRefusedByDefault)
+        let estimator = scan(payload("sklearn.linear_model", "LogisticRegression"))
+        #expect(estimator.findings.isEmpty, "\(estimator.findings)")
     }
 
     @Test func instAndObjOpcodesAreJudged() {
@@ -252,6 +254,8 @@ import Testing
         p.reduce()
         p.shortUnicode("allow_mmap")
         p.newTrue()
+        p.shortUnicode("numpy_array_alignment_bytes")
+        p.binInt1(16)
         p.setItems()
         p.build()
         p.raw([3, 0xFF, 0xFF, 0xFF])  // joblib's alignment padding

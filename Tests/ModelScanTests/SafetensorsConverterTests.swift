@@ -149,14 +149,14 @@ private func safetensors(_ json: String, _ data: [UInt8]) -> [UInt8] {
     }
 
     @Test func aGlobalTheScanOnlyReportsIsStillRefused() throws {
-        // An unknown global is a medium finding (reported, not refused by the default policy): convert refuses it.
+        // An unknown global is a high finding (review 4, finding 6): the scan before conversion refuses it.
         let directory = try TemporaryDirectory()
         let pickle = stateDictPickle([("x", .call(module: "mylib.layers", name: "Custom"))])
         #expect {
             try convert(checkpoint(pickle, storages: []), in: directory)
         } throws: { error in
-            guard case .unsupported(_, let why) = error as? ConversionError else { return false }
-            return why.contains("mylib.layers.Custom")
+            guard case .refusedByScan(let findings) = error as? ConversionError else { return false }
+            return findings.contains { $0.subject == "mylib.layers.Custom" }
         }
     }
 
