@@ -316,8 +316,11 @@ struct Serve: AsyncParsableCommand {
             pem = String(decoding: try CLIFiles.read(path, what: "CA file"), as: UTF8.self)
         }
         do {
-            let client = try VaultClientConfiguration(server: auditServer, trustedCertificatesPEM: pem, token: token)
-            return (AuditForwarder(capacity: auditBuffer), client)
+            var client = try VaultClientConfiguration(server: auditServer, trustedCertificatesPEM: pem, token: token)
+            // An append is small: a vault that does not answer within seconds is retried later, and a stalled one
+            // never holds the pod past its 30 s grace period (the forwarder also bounds each attempt).
+            client.timeout = .seconds(10)
+            return (AuditForwarder(capacity: auditBuffer, attemptTimeout: .seconds(10)), client)
         } catch let error as VaultClientError {
             throw CLIError("serve: --audit-server: \(error.message)", status: .usage)
         }
