@@ -115,6 +115,7 @@ extension Vault {
         guard let recorded = record.models, recorded != models.sorted() else { return }
         throw VaultError(
             .identityMismatch,
-            "\(deployment) is the deployment of \(recorded.joined(separator: ", ")); choose another name for this one")
+            "\(deployment) is already the deployment of \(recorded.joined(separator: ", ")); a model whose name folds "
+                + "to the same deployment name cannot be deployed under it")
     }
 }
