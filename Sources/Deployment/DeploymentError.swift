@@ -26,6 +26,9 @@ public struct DeploymentError: Error, CustomStringConvertible, Equatable {
         case .invalidSetting(let name) where name == "image.builder" || name == "image.runtime":
             return "invalid deployment setting: \(name) (a base image pinned by digest, NAME[:TAG]@sha256:DIGEST, "
                 + "is required; deploy never looks a digest up)"
+        case .invalidSetting(let name) where name == "auditForwarding.egress":
+            return "invalid deployment setting: auditForwarding.egress (the audit server is a DNS name outside the "
+                + "cluster: give its namespace or its addresses so the pod's egress can be limited to it)"
         case .invalidSetting(let name): return "invalid deployment setting: \(name)"
         case .destinationNotEmpty: return "the output directory exists and is not empty (use --force to replace it)"
         case .writeFailed: return "could not write the deployment artifacts"

@@ -53,7 +53,8 @@ extension DeploymentSpec {
             Manifest(
                 fileName: "networkpolicy.yaml",
                 comment: [
-                    "Ingress only from gateway pods to the serving port; egress only to the cluster DNS."
+                    "Ingress only from gateway pods to the serving port; egress only to the cluster DNS"
+                        + (auditForwarding == nil ? "." : " and to the vault server (its namespace or addresses).")
                 ],
                 object: networkPolicyObject),
         ]
@@ -357,6 +358,15 @@ extension DeploymentSpec {
         ])
     }
 
+    /// The forwarding rule's peer: an ipBlock, or every pod of the vault server's namespace.
+    private static func egressObject(_ peer: AuditForwarding.EgressPeer) -> YAMLValue {
+        switch peer {
+        case .addresses(let cidr): .map(["ipBlock": .map(["cidr": .string(cidr)])])
+        case .namespace(let namespace):
+            .map(["namespaceSelector": .map(["matchLabels": .labels(["kubernetes.io/metadata.name": namespace])])])
+        }
+    }
+
     private var networkPolicyObject: YAMLValue {
         var peer: [YAMLPair] = [
             YAMLPair(
@@ -397,11 +407,18 @@ extension DeploymentSpec {
                             "ports": [.map(["protocol": "UDP", "port": 53]), .map(["protocol": "TCP", "port": 53])],
                         ])
                     ]
-                        // The vault server's port, for forwarded audit entries (TLS; the token is audit-writer only).
-                        + (auditForwarding.map {
-                            [.map(["ports": [.map(["protocol": "TCP", "port": .int($0.port)])]])]
-                        }
-                            ?? [])),
+                        // The vault server's port on the vault server only, for forwarded audit entries (TLS; the
+                        // token is audit-writer only).
+                        + (auditForwarding.flatMap { forwarding in
+                            forwarding.egressPeer.map { peer in
+                                [
+                                    .map([
+                                        "to": [Self.egressObject(peer)],
+                                        "ports": [.map(["protocol": "TCP", "port": .int(forwarding.port)])],
+                                    ])
+                                ]
+                            }
+                        } ?? [])),
             ]),
         ])
     }

@@ -56,6 +56,15 @@ extension DeploymentSpec {
                     && Pattern.isPrintableLine(auditForwarding.server),
                 "auditForwarding.server")
             try require(Pattern.isSubdomain(auditSecretName ?? ""), "auditForwarding.secretName")
+            if let namespace = auditForwarding.serverNamespace {
+                try require(Pattern.isLabel(namespace), "auditForwarding.serverNamespace")
+            }
+            if let cidr = auditForwarding.serverCIDR { try require(Pattern.isCIDR(cidr), "auditForwarding.serverCIDR") }
+            switch auditForwarding.egressPeer {
+            case .namespace(let namespace): try require(Pattern.isLabel(namespace), "auditForwarding.server")
+            case .addresses(let cidr): try require(Pattern.isCIDR(cidr), "auditForwarding.serverCIDR")
+            case nil: throw .invalidSetting("auditForwarding.egress")
+            }
         }
         if let bundleSerial { try require(bundleSerial > 0, "bundleSerial") }
     }
@@ -85,6 +94,32 @@ enum Pattern {
 
     /// A DNS-1123 label: namespaces, container and port names.
     static func isLabel(_ text: String) -> Bool { matches(text, label) }
+
+    /// A dotted-quad IPv4 address.
+    static func isIPv4(_ text: String) -> Bool {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4
+            && parts.allSatisfy {
+                $0.count <= 3 && $0.allSatisfy(\.isASCII) && Int($0).map { (0...255).contains($0) } == true
+            }
+    }
+
+    /// An IPv6 address as hex groups and colons (optionally `::`), without zone.
+    static func isIPv6(_ text: String) -> Bool {
+        text.contains(":") && text.count <= 39
+            && text.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) || $0 == ":" }
+            && text.split(separator: ":", omittingEmptySubsequences: true).allSatisfy { $0.count <= 4 }
+    }
+
+    /// An IPv4 or IPv6 CIDR block, never one that is every address (`/0`).
+    static func isCIDR(_ text: String) -> Bool {
+        let parts = text.lowercased().split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[1].count <= 3, parts[1].allSatisfy(\.isASCII), let prefix = Int(parts[1]) else {
+            return false
+        }
+        if isIPv4(String(parts[0])) { return (1...32).contains(prefix) }
+        return isIPv6(String(parts[0])) && (1...128).contains(prefix)
+    }
 
     /// A DNS-1123 subdomain: Secret names.
     static func isSubdomain(_ text: String) -> Bool {

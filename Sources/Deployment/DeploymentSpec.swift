@@ -204,17 +204,51 @@ extension DeploymentSpec {
         public var server: String
         /// The Secret's name; `nil` names it after the deployment.
         public var secretName: String?
+        /// The namespace of the vault server's pods, for the egress rule; `nil` takes it from an in-cluster URL
+        /// (`https://SERVICE.NAMESPACE.svc[...]`).
+        public var serverNamespace: String?
+        /// The vault server's addresses, for the egress rule (`10.0.0.0/24`); `nil` takes it from a URL whose host
+        /// is an IP address.
+        public var serverCIDR: String?
 
         /// Creates the setting.
-        public init(server: String, secretName: String? = nil) {
+        public init(
+            server: String, secretName: String? = nil, serverNamespace: String? = nil, serverCIDR: String? = nil
+        ) {
             self.server = server
             self.secretName = secretName
+            self.serverNamespace = serverNamespace
+            self.serverCIDR = serverCIDR
         }
 
         /// The server URL's TCP port (443 when none is written).
         var port: Int {
             guard let url = URL(string: server) else { return 443 }
             return url.port ?? 443
+        }
+
+        /// Where the pod may connect to forward its entries: the CIDR given, the namespace given, the URL's IP
+        /// address, or the namespace of an in-cluster URL; `nil` when none applies (a DNS name outside the cluster),
+        /// since a NetworkPolicy cannot name a host and "any address on the port" is what review 4 (F8) refused.
+        var egressPeer: EgressPeer? {
+            if let serverCIDR { return .addresses(serverCIDR) }
+            if let serverNamespace { return .namespace(serverNamespace) }
+            guard var host = URL(string: server)?.host(percentEncoded: false)?.lowercased(), !host.isEmpty else {
+                return nil
+            }
+            if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+            if Pattern.isIPv4(host) { return .addresses(host + "/32") }
+            if Pattern.isIPv6(host) { return .addresses(host + "/128") }
+            // SERVICE.NAMESPACE.svc, optionally followed by the cluster domain (cluster.local).
+            let labels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            guard let svc = labels.firstIndex(of: "svc"), svc == 2 else { return nil }
+            return .namespace(labels[1])
+        }
+
+        /// The peer of the forwarding egress rule.
+        enum EgressPeer: Equatable {
+            case addresses(String)
+            case namespace(String)
         }
     }
 }

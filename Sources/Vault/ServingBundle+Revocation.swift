@@ -12,14 +12,22 @@ public struct DeploymentRecord: Codable, Sendable, Equatable {
     public var recipient: String
     /// Recipients of earlier identities: the vault never wraps a bundle for them again.
     public var revoked: [String]
+    /// The exact names of the models the deployment serves, sorted. Deployment names are folded to DNS labels
+    /// (`fraud_a` and `fraud-a` give one name), so a record is only ever continued for the same models: another
+    /// model's deploy must not revoke this deployment's identity nor wrap its bundle for that identity. `nil` in a
+    /// record written before the field existed; the next bundle records its models.
+    public var models: [String]?
 }
 
 extension VaultSession {
-    /// `model.deploy` on `model`: the vault's record of `deployment`, if it was deployed before.
+    /// `model.deploy` on `model`: the vault's record of `deployment`, if it was deployed before. Throws
+    /// ``VaultError`` when the record belongs to other models (a folded name shared by two models).
     public func deploymentRecord(_ deployment: String, model: String) async throws -> DeploymentRecord? {
         let vault = self.vault
         return try await perform(.modelDeploy, on: .model(model), resource: "deployment:\(deployment)") {
-            try await vault.deploymentRecord(deployment)
+            let record = try await vault.deploymentRecord(deployment)
+            if let record { try Vault.requireSameModels(record, [model], deployment) }
+            return record
         }
     }
 }
@@ -64,11 +72,18 @@ extension Vault {
     /// Records a new bundle for `deployment` wrapped for `recipient` and returns its serial: the same identity
     /// continues the deployment; another one needs `rotateIdentity`, which revokes the previous identity; a
     /// revoked identity is refused for good.
-    func registerDeploymentBundle(_ deployment: String, recipient: String, rotateIdentity: Bool) throws -> Int {
-        try catalog.write { db in
+    /// The record is the deployment of `models` (exact names) only: a deployment name recorded for other models is
+    /// refused before anything changes.
+    func registerDeploymentBundle(
+        _ deployment: String, models: [String], recipient: String, rotateIdentity: Bool
+    ) throws -> Int {
+        let models = models.sorted()
+        return try catalog.write { db in
             var record =
                 try Self.deploymentRecord(deployment, db)
-                ?? DeploymentRecord(serial: 0, recipient: recipient, revoked: [])
+                ?? DeploymentRecord(serial: 0, recipient: recipient, revoked: [], models: models)
+            try Self.requireSameModels(record, models, deployment)
+            record.models = models
             guard !record.revoked.contains(recipient) else {
                 throw VaultError(.identityMismatch, "the deployment identity of \(deployment) was revoked")
             }
@@ -93,5 +108,14 @@ extension Vault {
                 ])
             return record.serial
         }
+    }
+
+    /// Refuses a record made for other models than `models` (compared as exact strings, never folded).
+    static func requireSameModels(_ record: DeploymentRecord, _ models: [String], _ deployment: String) throws {
+        guard let recorded = record.models, recorded != models.sorted() else { return }
+        throw VaultError(
+            .identityMismatch,
+            "\(deployment) is already the deployment of \(recorded.joined(separator: ", ")); a model whose name folds "
+                + "to the same deployment name cannot be deployed under it")
     }
 }

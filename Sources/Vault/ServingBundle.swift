@@ -329,7 +329,7 @@ extension VaultSession {
         var serial: Int?
         if let name {
             serial = try await vault.registerDeploymentBundle(
-                name, recipient: recipient, rotateIdentity: rotateIdentity)
+                name, models: pinned.map(\.name), recipient: recipient, rotateIdentity: rotateIdentity)
         }
         let bundleSerial = serial
         try await Vault.writeAtomically(to: directory) { staging in

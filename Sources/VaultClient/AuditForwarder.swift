@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 public import VaultServer
 
 /// Forwards a serving pod's audit entries to the vault's log through `POST /v1/audit/entries` (`audit.append`),
@@ -10,6 +11,12 @@ public import VaultServer
 /// revoked, or an entry the server rejects) drops that entry, counted as rejected. When the queue is full a new
 /// entry is dropped and counted: the counts are exported as metrics, and the pod's own local log still holds
 /// every entry.
+///
+/// Every attempt is bounded (`attemptTimeout`), and everything after ``stop()`` ends within `drainTimeout`: the
+/// attempt in progress may finish within it, a backoff ends at once, and the drain stops at that deadline, so a
+/// vault that accepts the connection and never answers cannot keep the pod from shutting down within its grace
+/// period (review 4, F4). An abandoned entry stays queued and is tried again by the drain: delivery is at least
+/// once.
 public actor AuditForwarder {
     /// What happened to the entries so far.
     public struct Counts: Sendable, Equatable {
@@ -31,22 +38,32 @@ public actor AuditForwarder {
     let capacity: Int
     let initialBackoff: Duration
     let maximumBackoff: Duration
+    let attemptTimeout: Duration
+    let drainTimeout: Duration
     private var queue: [AppendAuditRequest] = []
     private var head = 0
     private var counts = Counts()
     private var stopping = false
+    private var stoppedAt: ContinuousClock.Instant?
+    /// Ends the run loop's current attempt or backoff at ``stop()``.
+    private var interrupt: (@Sendable () -> Void)?
 
     /// Creates a forwarder.
     ///
     /// - Parameters:
     ///   - capacity: the most entries held in memory; beyond it new entries are dropped (counted).
     ///   - initialBackoff: the first wait after a failed attempt; it doubles up to `maximumBackoff`.
+    ///   - attemptTimeout: the longest one attempt may take before it counts as failed (and is retried).
+    ///   - drainTimeout: how long after ``stop()`` the forwarder may still send (well under the pod's 30 s grace).
     public init(
-        capacity: Int = 10_000, initialBackoff: Duration = .milliseconds(250), maximumBackoff: Duration = .seconds(30)
+        capacity: Int = 10_000, initialBackoff: Duration = .milliseconds(250), maximumBackoff: Duration = .seconds(30),
+        attemptTimeout: Duration = .seconds(10), drainTimeout: Duration = .seconds(5)
     ) {
+        self.drainTimeout = drainTimeout
         self.capacity = max(1, capacity)
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
+        self.attemptTimeout = attemptTimeout
     }
 
     /// Queues an entry, or drops it (counted) when the queue is full. Never waits.
@@ -69,56 +86,150 @@ public actor AuditForwarder {
         return current
     }
 
-    /// Sends queued entries through `client` until ``stop()``, then tries the rest for at most `drainTimeout`.
-    public func run(client: VaultClient, drainTimeout: Duration = .seconds(5)) async {
+    /// Sends queued entries through `client` until ``stop()``, then tries the rest: it returns within about
+    /// `drainTimeout` of ``stop()`` whatever the vault does.
+    public func run(client: VaultClient) async {
         await run { entry in try await client.appendAuditEntry(entry) }
-        await flush(timeout: drainTimeout) { entry in try await client.appendAuditEntry(entry) }
+        await flush(until: (stoppedAt ?? .now) + drainTimeout) { entry in try await client.appendAuditEntry(entry) }
     }
 
-    /// Makes ``run(_:)`` return (at shutdown).
-    public func stop() { stopping = true }
+    /// Makes ``run(_:)`` return (at shutdown): a backoff ends at once, the attempt in progress is abandoned if it has
+    /// not ended within `drainTimeout` (its entry stays queued).
+    public func stop() {
+        stopping = true
+        stoppedAt = stoppedAt ?? .now
+        interrupt?()
+        interrupt = nil
+    }
 
     /// Sends queued entries with `send` until ``stop()`` or cancellation.
-    public func run(_ send: Sender) async {
+    public func run(_ send: @escaping Sender) async {
         var backoff = initialBackoff
         while !stopping, !Task.isCancelled {
             guard head < queue.count else {
-                try? await Task.sleep(for: .milliseconds(50))
+                await pause(.milliseconds(50))
                 continue
             }
-            let entry = queue[head]
-            do {
-                try await send(entry)
+            switch await attempt(queue[head], within: attemptTimeout, send, interruptible: true) {
+            case .sent:
                 counts.forwarded += 1
                 pop()
                 backoff = initialBackoff
-            } catch let error as VaultClientError where Self.isPermanent(error) {
+            case .refused:
                 counts.rejected += 1
                 pop()
-            } catch {
+            case .failed:
                 counts.retries += 1
-                try? await Task.sleep(for: backoff)
+                await pause(backoff)
                 backoff = min(backoff * 2, maximumBackoff)
+            case .interrupted:
+                return
             }
         }
     }
 
     /// Tries to send what is queued for at most `timeout` (at shutdown); what is left stays counted as pending.
-    public func flush(timeout: Duration, _ send: Sender) async {
-        let deadline = ContinuousClock.now + timeout
+    public func flush(timeout: Duration, _ send: @escaping Sender) async {
+        await flush(until: .now + timeout, send)
+    }
+
+    private func flush(until deadline: ContinuousClock.Instant, _ send: @escaping Sender) async {
         while head < queue.count, ContinuousClock.now < deadline, !Task.isCancelled {
-            let entry = queue[head]
-            do {
-                try await send(entry)
+            let left = deadline - ContinuousClock.now
+            switch await attempt(queue[head], within: min(attemptTimeout, left), send, interruptible: false) {
+            case .sent:
                 counts.forwarded += 1
                 pop()
-            } catch let error as VaultClientError where Self.isPermanent(error) {
+            case .refused:
                 counts.rejected += 1
                 pop()
-            } catch {
+            case .failed, .interrupted:
                 counts.retries += 1
                 try? await Task.sleep(for: min(initialBackoff, deadline - ContinuousClock.now))
             }
+        }
+    }
+
+    /// How one attempt ended.
+    enum Outcome: Sendable {
+        case sent, refused, failed, interrupted
+    }
+
+    /// Sends `entry`, but stops waiting after `timeout`, when the calling task is cancelled, or (if `interruptible`)
+    /// `drainTimeout` after ``stop()``. A send that ignores cancellation is left to finish on its own; its result is ignored.
+    private func attempt(
+        _ entry: AppendAuditRequest, within timeout: Duration, _ send: @escaping Sender, interruptible: Bool
+    ) async -> Outcome {
+        let race = Race()
+        let sender = Task {
+            do {
+                try await send(entry)
+                race.finish(.sent)
+            } catch let error as VaultClientError where Self.isPermanent(error) {
+                race.finish(.refused)
+            } catch {
+                race.finish(.failed)
+            }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: timeout)
+            race.finish(.failed)
+        }
+        if interruptible {
+            // At stop the attempt may still end well within the drain time; only a stalled one is abandoned.
+            let grace = drainTimeout
+            interrupt = {
+                Task {
+                    try? await Task.sleep(for: grace)
+                    race.finish(.interrupted)
+                }
+            }
+        }
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { race.start($0) }
+        } onCancel: {
+            race.finish(.interrupted)
+        }
+        if interruptible { interrupt = nil }
+        timer.cancel()
+        sender.cancel()
+        return outcome
+    }
+
+    /// Waits `duration`, or less if ``stop()`` is called or the task is cancelled.
+    private func pause(_ duration: Duration) async {
+        guard !stopping else { return }
+        let sleeper = Task { try? await Task.sleep(for: duration) }
+        interrupt = { sleeper.cancel() }
+        await withTaskCancellationHandler {
+            await sleeper.value
+        } onCancel: {
+            sleeper.cancel()
+        }
+        interrupt = nil
+    }
+
+    /// The first of several racing outcomes, handed to one waiting continuation exactly once.
+    final class Race: Sendable {
+        private let state = Mutex<(waiter: CheckedContinuation<Outcome, Never>?, outcome: Outcome?)>((nil, nil))
+
+        func start(_ waiter: CheckedContinuation<Outcome, Never>) {
+            let ready: Outcome? = state.withLock { state in
+                if let outcome = state.outcome { return outcome }
+                state.waiter = waiter
+                return nil
+            }
+            if let ready { waiter.resume(returning: ready) }
+        }
+
+        func finish(_ outcome: Outcome) {
+            let waiter: CheckedContinuation<Outcome, Never>? = state.withLock { state in
+                guard state.outcome == nil else { return nil }
+                state.outcome = outcome
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: outcome)
         }
     }
 

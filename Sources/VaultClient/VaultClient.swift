@@ -34,6 +34,9 @@ public final class VaultClient: Sendable {
         self.configuration = configuration
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv12
+        // Closing waits this long for the server's close_notify (NIOSSL's default is 5 s): a stalled server must not
+        // hold a serving pod's shutdown (review 4, F4).
+        tls.shutdownTimeout = .seconds(1)
         if let pem = configuration.trustedCertificatesPEM {
             let certificates = (try? NIOSSLCertificate.fromPEMBytes(Array(pem.utf8))) ?? []
             guard !certificates.isEmpty else {
@@ -42,7 +45,9 @@ public final class VaultClient: Sendable {
             tls.trustRoots = .certificates(certificates)
         }
         var settings = HTTPClient.Configuration(tlsConfiguration: tls, redirectConfiguration: .disallow)
-        settings.timeout = .init(connect: .seconds(30), read: .seconds(300))
+        // A connection (TCP and TLS handshake) never waits longer than the whole request may take.
+        let connect = min(30, max(1, configuration.timeout.components.seconds))
+        settings.timeout = .init(connect: .seconds(connect), read: .seconds(300))
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
     }
 

@@ -104,9 +104,11 @@ struct GatewayMiddleware: RouterMiddleware {
                 "route": .string(record.route), "status": .stringConvertible(response.status.code),
                 "duration_ms": .string(Self.milliseconds(elapsed)),
             ]
-            if let principal = context.principal { metadata["principal"] = .string(principal) }
-            if let resource = record.resource { metadata["resource"] = .string(resource) }
-            if let client = context.clientAddress { metadata["client"] = .string(client) }
+            // Path parameters are percent-decoded and come from anyone, before authentication: escaped, so that
+            // they cannot forge a line or send terminal escapes to whoever reads the log (review 4, F7).
+            if let principal = context.principal { metadata["principal"] = .string(LogText.escaped(principal)) }
+            if let resource = record.resource { metadata["resource"] = .string(LogText.escaped(resource)) }
+            if let client = context.clientAddress { metadata["client"] = .string(LogText.escaped(client)) }
             state.logger.info("request", metadata: metadata)
         }
         return response

@@ -132,11 +132,11 @@ public struct CreateTokenRequest: Sendable, Codable, Equatable {
 public struct AppendAuditRequest: Sendable, Codable, Equatable {
     /// What happened: one of ``allowedActions`` or `serving.NAME` (lowercase letters, digits, `.` and `-`).
     public var action: String
-    /// What it happened to, e.g. `model:fraud@3` (at most 256 printable characters).
+    /// What it happened to, e.g. `model:fraud@3` (at most 256 UTF-8 bytes; see ``validate()``).
     public var resource: String
     /// `allowed`, `denied` or `failed`.
     public var outcome: String
-    /// Optional detail (at most 1,024 printable characters).
+    /// Optional detail (at most 1,024 UTF-8 bytes; see ``validate()``).
     public var detail: String?
 
     /// Creates a request.
@@ -152,7 +152,9 @@ public struct AppendAuditRequest: Sendable, Codable, Equatable {
     /// The largest body accepted, in bytes.
     public static let maxBodyBytes = 4096
 
-    /// Checks the vocabulary and bounds; throws ``RegistryError/invalid`` with nothing echoed.
+    /// Checks the vocabulary and bounds; throws ``RegistryError/invalid`` with nothing echoed. Bounds are in UTF-8
+    /// bytes (one Character can be thousands), and text must be safe for one log line (``LogText/isSafe(_:)``): no
+    /// control, format, line or paragraph separator scalar, so no entry can look like two in a viewer.
     public func validate() throws {
         let namespaced =
             action.hasPrefix("serving.") && action.count <= 64 && action.count > "serving.".count
@@ -161,14 +163,15 @@ public struct AppendAuditRequest: Sendable, Codable, Equatable {
             }
         guard Self.allowedActions.contains(action) || namespaced,
             ["allowed", "denied", "failed"].contains(outcome),
-            !resource.isEmpty, resource.count <= 256, Self.printable(resource),
-            (detail?.count ?? 0) <= 1024, detail.map(Self.printable) ?? true
+            !resource.isEmpty, resource.utf8.count <= Self.maxResourceBytes, LogText.isSafe(resource),
+            (detail?.utf8.count ?? 0) <= Self.maxDetailBytes, detail.map(LogText.isSafe) ?? true
         else { throw RegistryError.invalid }
     }
 
-    private static func printable(_ text: String) -> Bool {
-        text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }
-    }
+    /// The largest `resource`, in UTF-8 bytes.
+    public static let maxResourceBytes = 256
+    /// The largest `detail`, in UTF-8 bytes.
+    public static let maxDetailBytes = 1024
 }
 
 /// `audit verify`'s result: counts and fixed problem texts, no entry contents.

@@ -118,7 +118,8 @@ public struct BundleAuditLog: AuditSink {
 
     /// The `POST /v1/audit/entries` body for a pod's entry: the vault records it under the pod's own principal, so
     /// the caller it served goes into the detail. Actions outside the route's vocabulary become `serving.NAME`, and
-    /// every field is clipped to the route's bounds.
+    /// every field is escaped (``LogText/escaped(_:)``) and clipped to the route's bounds in bytes, so whatever a
+    /// caller sends, the vault accepts the entry rather than refusing and dropping it (review 4, F5 and F6).
     public static func appendRequest(for entry: AuditEntry) -> AppendAuditRequest {
         var action = entry.action
         if !AppendAuditRequest.allowedActions.contains(action) {
@@ -130,16 +131,14 @@ public struct BundleAuditLog: AuditSink {
             action = String(("serving." + (name.isEmpty ? "request" : name)).prefix(64))
         }
         func printable(_ text: String, _ limit: Int) -> String {
-            String(
-                String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }))
-                    .prefix(limit))
+            LogText.clipped(LogText.escaped(text), toUTF8Bytes: limit)
         }
         var detail = "by \(entry.principal); request \(entry.requestID)"
         if let client = entry.clientAddress { detail += "; client \(client)" }
         if let more = entry.detail { detail += "; \(more)" }
-        let resource = printable(entry.resource, 256)
+        let resource = printable(entry.resource, AppendAuditRequest.maxResourceBytes)
         return AppendAuditRequest(
             action: action, resource: resource.isEmpty ? "pod" : resource, outcome: entry.outcome.rawValue,
-            detail: printable(detail, 1024))
+            detail: printable(detail, AppendAuditRequest.maxDetailBytes))
     }
 }

@@ -4,6 +4,7 @@ import AuditLog
 import Foundation
 import Vault
 import VaultCrypto
+import VaultServer
 
 /// `modelvault audit`: the tamper-evident log of every access.
 struct AuditCommand: AsyncParsableCommand {
@@ -341,10 +342,13 @@ struct AuditTail: AsyncParsableCommand {
                 })
         }
         for (index, entry) in entries {
+            // Entries recorded before the vault refused separators, or by another writer, may hold them: escaped,
+            // so one entry is always one line on the terminal (review 4, F5).
+            let text = LogText.escaped
             var line =
-                "\(index)  \(Self.format(entry.time))  \(entry.principal)  \(entry.action)  \(entry.resource)  "
-                + "\(entry.outcome.rawValue)  request \(entry.requestID)"
-            if let detail = entry.detail { line += "  (\(detail))" }
+                "\(index)  \(Self.format(entry.time))  \(text(entry.principal))  \(text(entry.action))  "
+                + "\(text(entry.resource))  \(entry.outcome.rawValue)  request \(text(entry.requestID))"
+            if let detail = entry.detail { line += "  (\(text(detail)))" }
             // A follower writes each line as it comes (print's buffer would hold it back in a pipe).
             if follow { FileHandle.standardOutput.write(Data((line + "\n").utf8)) } else { print(line) }
         }

@@ -116,6 +116,19 @@ struct DeployCommand: AsyncParsableCommand {
     )
     var auditSecret: String?
 
+    @Option(
+        name: .customLong("audit-server-namespace"),
+        help: "With --audit-server: the namespace of the vault server's pods; the pod's egress goes only there.")
+    var auditServerNamespace: String?
+
+    @Option(
+        name: .customLong("audit-server-cidr"),
+        help: """
+            With --audit-server: the vault server's addresses (CIDR); the pod's egress goes only there. Needed for \
+            a DNS name outside the cluster (an in-cluster NAME.NAMESPACE.svc URL or an IP needs neither option).
+            """)
+    var auditServerCIDR: String?
+
     @Flag(name: .long, help: "Print JSON (the files written) instead of one path a line.") var json = false
 
     /// `--json`'s shape: the paths written.
@@ -130,6 +143,9 @@ struct DeployCommand: AsyncParsableCommand {
             throw ValidationError("expected NAME, NAME@VERSION or NAME:ALIAS")
         }
         if auditSecret != nil, auditServer == nil { throw ValidationError("--audit-secret goes with --audit-server") }
+        if auditServerNamespace != nil || auditServerCIDR != nil, auditServer == nil {
+            throw ValidationError("--audit-server-namespace and --audit-server-cidr go with --audit-server")
+        }
         guard gatewayLabel.split(separator: "=", omittingEmptySubsequences: false).count == 2 else {
             throw ValidationError("--gateway-label must be KEY=VALUE")
         }
@@ -233,7 +249,11 @@ struct DeployCommand: AsyncParsableCommand {
         spec.kubernetes = .init(
             namespace: namespace, gatewayLabelKey: String(label[0]), gatewayLabelValue: String(label[1]),
             gatewayNamespace: gatewayNamespace, tlsSecretName: tlsSecret, deploymentSecretName: deploymentSecret)
-        spec.auditForwarding = auditServer.map { DeploymentSpec.AuditForwarding(server: $0, secretName: auditSecret) }
+        spec.auditForwarding = auditServer.map {
+            DeploymentSpec.AuditForwarding(
+                server: $0, secretName: auditSecret, serverNamespace: auditServerNamespace,
+                serverCIDR: auditServerCIDR)
+        }
     }
 }
 

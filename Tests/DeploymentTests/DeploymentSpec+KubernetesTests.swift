@@ -305,4 +305,50 @@ import Testing
         #expect(!plainText.contains("audit-forwarding"))
         #expect(!plainText.contains("--audit-server"))
     }
+
+    /// The attack (review 4, F8): with audit forwarding the egress rule allowed every address on the vault's port
+    /// (with a URL on 443, the whole internet), while the file's comment said "egress only to the cluster DNS".
+    /// Every egress rule now names its peers: the vault's namespace for an in-cluster `*.NAMESPACE.svc` URL, the
+    /// address itself for an IP, and a DNS name outside the cluster is refused unless told where the vault is.
+    @Test func theVaultsEgressRuleNamesTheVaultNotEveryAddress() throws {
+        func egress(_ server: String) throws -> (rules: [JSON], text: String) {
+            var spec = Fixtures.spec()
+            spec.auditForwarding = .init(server: server)
+            let rendered = try Rendered.make(spec)
+            defer { rendered.remove() }
+            let text = try String(
+                contentsOf: rendered.directory.appendingPathComponent("kubernetes/networkpolicy.yaml"), encoding: .utf8)
+            return (try rendered.object("kubernetes/networkpolicy.yaml")["spec"]["egress"].array, text)
+        }
+        let inCluster = try egress("https://vault.ml-platform.svc:8443")
+        #expect(inCluster.rules.allSatisfy { !$0["to"].array.isEmpty })
+        let vault = try #require(inCluster.rules.first { $0["ports"][0]["port"].int == 8443 })
+        #expect(
+            vault["to"][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"].string == "ml-platform")
+        #expect(!inCluster.text.contains("egress only to the cluster DNS.") && inCluster.text.contains("vault server"))
+        let address = try egress("https://10.1.2.3:8443")
+        let byAddress = try #require(address.rules.first { $0["ports"][0]["port"].int == 8443 })
+        #expect(byAddress["to"][0]["ipBlock"]["cidr"].string == "10.1.2.3/32")
+        var outside = Fixtures.spec()
+        outside.auditForwarding = .init(server: "https://vault.example.com")
+        #expect(throws: DeploymentError.self) { try DeploymentArtifacts(rendering: outside) }
+    }
+
+    /// A vault outside the cluster, named by DNS, is reached through the addresses or namespace the operator gives;
+    /// a CIDR of every address is refused.
+    @Test func theVaultsAddressesOrNamespaceCanBeGiven() throws {
+        var spec = Fixtures.spec()
+        spec.auditForwarding = .init(server: "https://vault.example.com", serverCIDR: "192.0.2.0/28")
+        let rendered = try Rendered.make(spec)
+        defer { rendered.remove() }
+        let rules = try rendered.object("kubernetes/networkpolicy.yaml")["spec"]["egress"].array
+        #expect(rules.last?["to"][0]["ipBlock"]["cidr"].string == "192.0.2.0/28")
+        #expect(rules.last?["ports"][0]["port"].int == 443)
+        spec.auditForwarding = .init(server: "https://vault.example.com", serverNamespace: "ml-platform")
+        #expect(throws: Never.self) { try DeploymentArtifacts(rendering: spec) }
+        for cidr in ["0.0.0.0/0", "::/0", "10.0.0.1", "300.0.0.1/32"] {
+            spec.auditForwarding = .init(server: "https://vault.example.com", serverCIDR: cidr)
+            #expect(throws: DeploymentError.self) { try DeploymentArtifacts(rendering: spec) }
+        }
+    }
 }

@@ -70,4 +70,27 @@ import VaultServer
         #expect(counts.retries == 3)
         #expect(counts.pending == 0)
     }
+
+    /// The attack (review 4, F4): the vault accepts the connection and never answers. A pod must still stop within
+    /// its 30 s grace period: the stalled attempt is abandoned `drainTimeout` after `stop()`, the drain gives up at
+    /// its deadline, and the entries stay counted as pending (the pod's local log holds them). Before, shutdown
+    /// waited for the stalled request (up to the client's 600 s timeout).
+    @Test func aStalledVaultDoesNotHoldUpShutdown() async throws {
+        let forwarder = AuditForwarder(capacity: 10, drainTimeout: .milliseconds(500))
+        for index in 0..<3 { await forwarder.enqueue(Self.entry(index)) }
+        // A send that ignores cancellation, like a request stuck on a silent connection.
+        let stalled: AuditForwarder.Sender = { _ in
+            await Task.detached { try? await Task.sleep(for: .seconds(60)) }.value
+        }
+        let task = Task {
+            await forwarder.run(stalled)
+            await forwarder.flush(timeout: .milliseconds(500), stalled)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let start = ContinuousClock.now
+        await forwarder.stop()
+        await task.value
+        #expect(ContinuousClock.now - start < .seconds(10))
+        #expect(await forwarder.snapshot.pending == 3)
+    }
 }

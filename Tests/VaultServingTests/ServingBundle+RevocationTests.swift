@@ -66,4 +66,33 @@ import VaultServing
             try ServingBundle.open(at: one, identity: first.identity, expectedSigner: signer, minimumSerial: 2)
         }
     }
+
+    /// The attack (review 4, F3): `fraud_a` and `fraud-a` fold to one deployment name. Deploying `fraud-a` with
+    /// `--rotate-identity` under it used to revoke `fraud_a`'s identity, and `fraud_a`'s next bundle was then wrapped
+    /// for the `fraud-a` pod's identity. The record belongs to the exact model names: the collision is refused and
+    /// `fraud_a`'s record stays as it was.
+    @Test func aModelWhoseNameFoldsLikeAnothersCannotTakeOverItsDeployment() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        try await fixture.push("fraud_a", epochs: 1)
+        try await fixture.push("fraud-a", epochs: 1)
+        let session = try await fixture.adminSession()
+        let directory = FileManager.default.temporaryDirectory.appending(path: "bundles-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func write(_ model: String, _ recipient: String, _ name: String, rotate: Bool) async throws {
+            try await session.writeServingBundle(
+                [ModelReference(name: model, selector: .alias("production"))], for: recipient,
+                deployment: "modelvault-fraud-a-\(name)", to: directory.appending(path: name),
+                registeredAs: "modelvault-fraud-a", rotateIdentity: rotate)
+        }
+        let owner = try ServingBundle.generateIdentity()
+        try await write("fraud_a", owner.recipient, "a", rotate: false)
+        let other = try ServingBundle.generateIdentity()
+        await #expect(throws: VaultError.self) { try await write("fraud-a", other.recipient, "b", rotate: true) }
+        await #expect(throws: VaultError.self) {
+            try await session.deploymentRecord("modelvault-fraud-a", model: "fraud-a")
+        }
+        let record = try #require(try await session.deploymentRecord("modelvault-fraud-a", model: "fraud_a"))
+        #expect(record.recipient == owner.recipient && record.revoked.isEmpty && record.serial == 1)
+    }
 }

@@ -128,7 +128,8 @@ struct AccessMatrixTests {
             recipient: try suite.recipient(ofIdentity: try suite.generateIdentity(postQuantum: false)),
             scratch: fixture.directory.url)
         // A re-wrap without `model.pull` may only target a deployment identity (see the test below).
-        _ = try await admin.vault.registerDeploymentBundle("pod", recipient: setup.recipient, rotateIdentity: false)
+        _ = try await admin.vault.registerDeploymentBundle(
+            "pod", models: ["m"], recipient: setup.recipient, rotateIdentity: false)
 
         #expect(Set(Self.probes.map(\.action)).count == Self.probes.count)
         for probe in Self.probes {
@@ -176,9 +177,9 @@ struct AccessMatrixTests {
         let entry = try fixture.lastEntry()
         #expect(entry.principal == "dev" && entry.action == "model.pull" && entry.outcome == .denied)
 
-        _ = try await admin.vault.registerDeploymentBundle("pod", recipient: pod, rotateIdentity: false)
+        _ = try await admin.vault.registerDeploymentBundle("pod", models: ["m"], recipient: pod, rotateIdentity: false)
         try await pull(devops, pod)
-        _ = try await admin.vault.registerDeploymentBundle("pod", recipient: next, rotateIdentity: true)
+        _ = try await admin.vault.registerDeploymentBundle("pod", models: ["m"], recipient: next, rotateIdentity: true)
         await #expect(throws: AccessControlError.denied(.modelPull, on: .model("m"))) { try await pull(devops, pod) }
         try await pull(devops, next)
         // A caller with `model.pull` may re-wrap for any recipient, as it could decrypt anyway.
