@@ -279,6 +279,44 @@ extension Kernels {
             let (oh, ow) = two ? (window.output[0], window.output[1]) : (1, window.output[0])
             let outputShape = [n, c] + window.output
             try context.reserve(Tensor.elementCount(outputShape))
+            /// The pooled planes of `input`, in its own floating-point type (float stays float: no conversions).
+            func pooled<T: BinaryFloatingPoint>(_ input: UnsafeBufferPointer<T>) -> [T] {
+                var out = [T](repeating: 0, count: n * c * oh * ow)
+                out.withUnsafeMutableBufferPointer { out in
+                    for plane in 0..<(n * c) {
+                        let base = plane * h * w
+                        for y in 0..<oh {
+                            for xo in 0..<ow {
+                                var best = -T.infinity
+                                var sum: T = 0
+                                var count = 0
+                                var padded = 0
+                                for ky in 0..<kh {
+                                    let iy = y * sh - ph + ky * dh
+                                    for kx in 0..<kw {
+                                        let ix = xo * sw - pw + kx * dw
+                                        if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                                            let value = input[base + iy * w + ix]
+                                            best = Swift.max(best, value)
+                                            sum += value
+                                            count += 1
+                                        } else if iy >= -ph && iy < h + eh && ix >= -pw && ix < w + ew {
+                                            padded += 1
+                                        }
+                                    }
+                                }
+                                let divisor = includePad ? count + padded : count
+                                out[plane * oh * ow + y * ow + xo] =
+                                    isMax ? best : (divisor > 0 ? sum / T(divisor) : 0)
+                            }
+                        }
+                    }
+                }
+                return out
+            }
+            if case .float(let values) = x.storage, x.elementType == .float, values.count == n * c * h * w {
+                return [x.with(shape: outputShape, storage: .float(values.withUnsafeBufferPointer(pooled)))]
+            }
             guard let input = x.doubles, x.elementType != .bool, isMax || !x.elementType.isInteger else {
                 throw KernelError("expects a numeric input")
             }
