@@ -143,54 +143,94 @@ extension Kernels {
             try context.checkDeadline()
             return out
         }
-        /// Float: each image's receptive fields unrolled into a [K, oh·ow] matrix (im2col), then one
-        /// register-blocked product per group, W[group] · columns, accumulated onto the bias.
+        /// Float: receptive fields unrolled one output pixel per row (im2col, `[pixels, K]`) for a chunk of images
+        /// at once, then one register-blocked product per group, columns · Wᵀ, so the long side of the product is
+        /// the pixel count of the whole chunk rather than one image's handful of output channels.
         func runFloat(_ input: [Float], _ weights: [Float], _ biases: [Float]?) throws -> [Float] {
             let plane = oh * ow
             let depth = perGroupIn * kh * kw
-            try context.reserve(depth * plane, width: 4)
             var out = [Float](repeating: 0, count: n * m * plane)
-            var columns = [Float](repeating: 0, count: max(depth * plane, 1))
-            guard plane > 0, depth > 0 else { return out }
+            guard plane > 0, depth > 0, n > 0 else { return out }
+            let (rowBytes, overflow) = plane.multipliedReportingOverflow(by: depth)
+            guard !overflow else { throw ONNXError.allocationLimit(context.limits.maximumBytes) }
+            // About 256 KiB of columns per chunk: bounded scratch that stays in cache.
+            let chunk = max(1, min(n, 65_536 / max(rowBytes, 1)))
+            try context.reserve(chunk * rowBytes + chunk * plane * perGroupOut + depth * m, width: 4)
+            var columns = [Float](repeating: 0, count: chunk * rowBytes)
+            var product = [Float](repeating: 0, count: chunk * plane * perGroupOut)
+            // Wᵀ per group: [K, perGroupOut].
+            var transposed = [Float](repeating: 0, count: depth * m)
+            for group in 0..<groups {
+                for j in 0..<perGroupOut {
+                    for p in 0..<depth {
+                        transposed[group * depth * perGroupOut + p * perGroupOut + j] =
+                            weights[(group * perGroupOut + j) * depth + p]
+                    }
+                }
+            }
             input.withUnsafeBufferPointer { input in
-                weights.withUnsafeBufferPointer { weights in
+                transposed.withUnsafeBufferPointer { weightsT in
                     out.withUnsafeMutableBufferPointer { out in
                         columns.withUnsafeMutableBufferPointer { columns in
-                            for batch in 0..<n {
-                                if let biases {
-                                    for channel in 0..<m {
-                                        let base = (batch * m + channel) * plane
-                                        for index in 0..<plane { out[base + index] = biases[channel] }
-                                    }
-                                }
-                                for group in 0..<groups {
-                                    for inner in 0..<perGroupIn {
-                                        let inBase = (batch * c + group * perGroupIn + inner) * h * w
-                                        for ky in 0..<kh {
-                                            for kx in 0..<kw {
-                                                let rowBase = ((inner * kh + ky) * kw + kx) * plane
-                                                for y in 0..<oh {
-                                                    let iy = y * sh - ph + ky * dh
-                                                    let outRow = rowBase + y * ow
-                                                    guard iy >= 0, iy < h else {
-                                                        for xo in 0..<ow { columns[outRow + xo] = 0 }
-                                                        continue
-                                                    }
-                                                    let row = inBase + iy * w
-                                                    for xo in 0..<ow {
-                                                        let ix = xo * sw - pw + kx * dw
-                                                        columns[outRow + xo] = ix >= 0 && ix < w ? input[row + ix] : 0
+                            product.withUnsafeMutableBufferPointer { product in
+                                var first = 0
+                                while first < n {
+                                    let count = min(chunk, n - first)
+                                    for group in 0..<groups {
+                                        for image in 0..<count {
+                                            let batch = first + image
+                                            for y in 0..<oh {
+                                                for xo in 0..<ow {
+                                                    var column = ((image * oh + y) * ow + xo) * depth
+                                                    for inner in 0..<perGroupIn {
+                                                        let inBase = (batch * c + group * perGroupIn + inner) * h * w
+                                                        let x0 = xo * sw - pw
+                                                        let inside = x0 >= 0 && x0 + (kw - 1) * dw < w
+                                                        for ky in 0..<kh {
+                                                            let iy = y * sh - ph + ky * dh
+                                                            let rowInside = iy >= 0 && iy < h
+                                                            if rowInside && inside {
+                                                                // Away from the padding: a plain strided copy.
+                                                                var source = inBase + iy * w + x0
+                                                                for _ in 0..<kw {
+                                                                    columns[column] = input[source]
+                                                                    source += dw
+                                                                    column += 1
+                                                                }
+                                                                continue
+                                                            }
+                                                            for kx in 0..<kw {
+                                                                let ix = x0 + kx * dw
+                                                                columns[column] =
+                                                                    rowInside && ix >= 0 && ix < w
+                                                                    ? input[inBase + iy * w + ix] : 0
+                                                                column += 1
+                                                            }
+                                                        }
                                                     }
                                                 }
                                             }
                                         }
+                                        SGEMM.multiply(
+                                            m: count * plane, n: perGroupOut, k: depth,
+                                            a: UnsafePointer(columns.baseAddress!), lda: depth,
+                                            b: weightsT.baseAddress! + group * depth * perGroupOut, ldb: perGroupOut,
+                                            c: product.baseAddress!, ldc: perGroupOut, accumulate: false)
+                                        // [pixels, channels] back to the NCHW output, with the bias.
+                                        for image in 0..<count {
+                                            for j in 0..<perGroupOut {
+                                                let channel = group * perGroupOut + j
+                                                let start = biases?[channel] ?? 0
+                                                let base = ((first + image) * m + channel) * plane
+                                                var source = image * plane * perGroupOut + j
+                                                for pixel in 0..<plane {
+                                                    out[base + pixel] = product[source] + start
+                                                    source += perGroupOut
+                                                }
+                                            }
+                                        }
                                     }
-                                    SGEMM.multiply(
-                                        m: perGroupOut, n: plane, k: depth,
-                                        a: weights.baseAddress! + group * perGroupOut * depth, lda: depth,
-                                        b: UnsafePointer(columns.baseAddress!), ldb: plane,
-                                        c: out.baseAddress! + (batch * m + group * perGroupOut) * plane, ldc: plane,
-                                        accumulate: true)
+                                    first += count
                                 }
                             }
                         }
@@ -239,6 +279,44 @@ extension Kernels {
             let (oh, ow) = two ? (window.output[0], window.output[1]) : (1, window.output[0])
             let outputShape = [n, c] + window.output
             try context.reserve(Tensor.elementCount(outputShape))
+            /// The pooled planes of `input`, in its own floating-point type (float stays float: no conversions).
+            func pooled<T: BinaryFloatingPoint>(_ input: UnsafeBufferPointer<T>) -> [T] {
+                var out = [T](repeating: 0, count: n * c * oh * ow)
+                out.withUnsafeMutableBufferPointer { out in
+                    for plane in 0..<(n * c) {
+                        let base = plane * h * w
+                        for y in 0..<oh {
+                            for xo in 0..<ow {
+                                var best = -T.infinity
+                                var sum: T = 0
+                                var count = 0
+                                var padded = 0
+                                for ky in 0..<kh {
+                                    let iy = y * sh - ph + ky * dh
+                                    for kx in 0..<kw {
+                                        let ix = xo * sw - pw + kx * dw
+                                        if iy >= 0 && iy < h && ix >= 0 && ix < w {
+                                            let value = input[base + iy * w + ix]
+                                            best = Swift.max(best, value)
+                                            sum += value
+                                            count += 1
+                                        } else if iy >= -ph && iy < h + eh && ix >= -pw && ix < w + ew {
+                                            padded += 1
+                                        }
+                                    }
+                                }
+                                let divisor = includePad ? count + padded : count
+                                out[plane * oh * ow + y * ow + xo] =
+                                    isMax ? best : (divisor > 0 ? sum / T(divisor) : 0)
+                            }
+                        }
+                    }
+                }
+                return out
+            }
+            if case .float(let values) = x.storage, x.elementType == .float, values.count == n * c * h * w {
+                return [x.with(shape: outputShape, storage: .float(values.withUnsafeBufferPointer(pooled)))]
+            }
             guard let input = x.doubles, x.elementType != .bool, isMax || !x.elementType.isInteger else {
                 throw KernelError("expects a numeric input")
             }

@@ -35,7 +35,42 @@ struct TreeEnsemble {
         self.targets = targets
         classIDs = Set(leaves.flatMap { $0.map(\.0) })
         allPositive = leaves.allSatisfy { $0.allSatisfy { $0.1 >= 0 } }
+        maximumFeature = zip(features, modes).filter { $0.1 != .leaf }.map(\.0).max() ?? -1
+        guard modes.count < Int(Int32.max) else { throw KernelError("the ensemble has too many nodes") }
+        packed = modes.indices.map { position in
+            Packed(
+                threshold: thresholds[position], feature: Int32(clamping: features[position]),
+                trueChild: Int32(trueChild[position]), falseChild: Int32(falseChild[position]), mode: modes[position],
+                missingTrue: missingTrue[position])
+        }
+        var start = 0
+        for leaf in leaves {
+            leafStart.append(start)
+            for (target, weight) in leaf {
+                leafTargets.append(target)
+                leafWeights.append(weight)
+            }
+            start += leaf.count
+        }
+        leafStart.append(start)
     }
+
+    /// One node's fields side by side, so a walk touches one cache line per node rather than six arrays.
+    struct Packed {
+        var threshold: Double
+        var feature: Int32
+        var trueChild: Int32
+        var falseChild: Int32
+        var mode: Mode
+        var missingTrue: Bool
+    }
+
+    /// The nodes, packed.
+    var packed: [Packed] = []
+    /// Leaf `i`'s weights are `leafTargets[leafStart[i]..<leafStart[i + 1]]` with `leafWeights` at the same places.
+    var leafStart: [Int] = []
+    var leafTargets: [Int] = []
+    var leafWeights: [Double] = []
 
     /// The distinct classes that leaves carry weights for (one means the binary single-score form).
     var classIDs: Set<Int> = []
@@ -105,35 +140,37 @@ struct TreeEnsemble {
         }
     }
 
-    /// The largest feature index a branch reads.
-    var maximumFeature: Int { zip(features, modes).filter { $0.1 != .leaf }.map(\.0).max() ?? -1 }
+    /// The largest feature index a branch reads (computed once: it was a scan of every node per request).
+    var maximumFeature = -1
 
     /// The leaf the tree starting at `root` reaches for `row`; walks at most one step per node, so a cycle in
     /// a hostile file ends as an error instead of a hang.
-    func leaf(from root: Int, _ row: ArraySlice<Double>) throws -> Int {
-        var current = root
-        for _ in 0...modes.count {
-            let mode = modes[current]
-            if mode == .leaf { return current }
-            let value = row[row.startIndex + features[current]]
-            let threshold = thresholds[current]
-            let goesTrue: Bool
-            if value.isNaN && missingTrue[current] {
-                goesTrue = true
-            } else {
-                switch mode {
-                case .lessOrEqual: goesTrue = value <= threshold
-                case .less: goesTrue = value < threshold
-                case .greaterOrEqual: goesTrue = value >= threshold
-                case .greater: goesTrue = value > threshold
-                case .equal: goesTrue = value == threshold
-                case .notEqual: goesTrue = value != threshold
-                case .leaf: goesTrue = false
+    func leaf(from root: Int, _ row: UnsafeBufferPointer<Double>) throws -> Int {
+        try packed.withUnsafeBufferPointer { nodes in
+            var current = root
+            for _ in 0...nodes.count {
+                let node = nodes[current]
+                if node.mode == .leaf { return current }
+                let value = row[Int(node.feature)]
+                let threshold = node.threshold
+                let goesTrue: Bool
+                if value.isNaN && node.missingTrue {
+                    goesTrue = true
+                } else {
+                    switch node.mode {
+                    case .lessOrEqual: goesTrue = value <= threshold
+                    case .less: goesTrue = value < threshold
+                    case .greaterOrEqual: goesTrue = value >= threshold
+                    case .greater: goesTrue = value > threshold
+                    case .equal: goesTrue = value == threshold
+                    case .notEqual: goesTrue = value != threshold
+                    case .leaf: goesTrue = false
+                    }
                 }
+                current = Int(goesTrue ? node.trueChild : node.falseChild)
             }
-            current = goesTrue ? trueChild[current] : falseChild[current]
+            throw KernelError("a tree contains a cycle")
         }
-        throw KernelError("a tree contains a cycle")
     }
 }
 
@@ -165,13 +202,17 @@ extension Kernels {
             var out: [Float] = []
             for row in 0..<n {
                 if row % 64 == 0 { try context.checkDeadline() }
-                let features = x[(row * f)..<((row + 1) * f)]
                 var scores = [Double](repeating: 0, count: targets)
                 var seen = [Bool](repeating: false, count: targets)
                 if isMin { scores = Array(repeating: .infinity, count: targets) }
                 if isMax { scores = Array(repeating: -.infinity, count: targets) }
                 for root in trees.roots {
-                    for (target, weight) in trees.leaves[try trees.leaf(from: root, features)] {
+                    // The row's features (checked above: every branch reads an index below f).
+                    let leaf = try x.withUnsafeBufferPointer { values in
+                        try trees.leaf(from: root, UnsafeBufferPointer(rebasing: values[(row * f)..<((row + 1) * f)]))
+                    }
+                    for position in trees.leafStart[leaf]..<trees.leafStart[leaf + 1] {
+                        let (target, weight) = (trees.leafTargets[position], trees.leafWeights[position])
                         seen[target] = true
                         if isMin {
                             scores[target] = min(scores[target], weight)

@@ -4,7 +4,7 @@ import ProtobufWire
 /// Reads a `ModelProto` from the wire into `ONNXModel`, resolving external data.
 struct ModelParser {
     let bytes: [UInt8]
-    let directory: URL?
+    let source: ExternalDataSource
 
     func parse() throws(ONNXError) -> ONNXModel {
         do {
@@ -244,7 +244,7 @@ struct ModelParser {
     /// The tensor, reading its values from external data when it has some.
     private func resolve(_ proto: TensorProto) throws -> Tensor {
         guard !proto.externalData.isEmpty else { return try proto.tensor(raw: nil) }
-        let data = try ExternalData.read(proto.externalData, tensor: proto.name, directory: directory)
+        let data = try ExternalData.read(proto.externalData, tensor: proto.name, source: source)
         return try proto.tensor(raw: data[...])
     }
 }

@@ -42,7 +42,20 @@ public struct ONNXModel: Sendable {
     /// Parses and checks a serialized `ModelProto`; `directory` is where external data may be read, and `nil`
     /// refuses external data.
     public init(bytes: [UInt8], directory: URL? = nil) throws(ONNXError) {
-        self = try ModelParser(bytes: bytes, directory: directory).parse()
+        try self.init(bytes: bytes, source: directory.map { .directory($0) } ?? .none)
+    }
+
+    /// Parses and checks the model stored as `files[path]`, among a version's verified files (keyed by
+    /// `/`-separated relative path): external data is read only from the other entries of `files`, relative to
+    /// the model's folder, and never from disk.
+    public init(file path: String, in files: [String: Data]) throws(ONNXError) {
+        guard let data = files[path] else { throw .malformed("the model file is not among the files") }
+        let folder = path.split(separator: "/").dropLast().map { $0 + "/" }.joined()
+        try self.init(bytes: [UInt8](data), source: .files(files, folder: folder))
+    }
+
+    private init(bytes: [UInt8], source: ExternalDataSource) throws(ONNXError) {
+        self = try ModelParser(bytes: bytes, source: source).parse()
         try GraphChecker(model: self).check()
         try prepare()
     }

@@ -110,12 +110,12 @@ extension VaultModelCatalog {
     /// trained by `modelvault train`.
     static func servedModel(name: String, version: Int, files: [String: Data]) throws -> any ServedModel {
         let onnx = files.filter { ONNXModel.looksLikeModel([UInt8]($0.value)) }
-        guard let bytes = onnx.first?.value else {
+        guard let path = onnx.first?.key else {
             return ServedTrainedModel(name: name, version: String(version), model: try TrainedModel(files: files))
         }
         guard onnx.count == 1 else { throw ServingError(description: "serving: the version holds several ONNX models") }
-        // Decrypted files stay in memory: a model with external data is refused here with a clear error.
-        let model = try ONNXModel(bytes: [UInt8](bytes))
+        // Decrypted files stay in memory: external data is read only from the version's own verified files.
+        let model = try ONNXModel(file: path, in: files)
         return try ServedONNXModel(name: name, version: String(version), model: model)
     }
 }

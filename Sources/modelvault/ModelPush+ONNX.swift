@@ -21,7 +21,19 @@ enum ONNXPush {
         }
         let model: ONNXModel
         do {
-            model = try ONNXModel(contentsOf: candidates[0])
+            if candidates[0] == url {
+                // A single file is stored alone: parse it as the server will, so external data beside it (which
+                // would not be stored) is refused now rather than at load.
+                let data = try? Data(contentsOf: url)
+                guard let data else { throw ONNXError.malformed("the model file cannot be read") }
+                model = try ONNXModel(file: url.lastPathComponent, in: [url.lastPathComponent: data])
+            } else {
+                model = try ONNXModel(contentsOf: candidates[0])
+            }
+        } catch ONNXError.externalData(let reason) where candidates[0] == url {
+            throw CLIError(
+                "refusing \(url.lastPathComponent): external data: \(reason); push the directory holding the model"
+                    + " and its data files", status: .invalidInput)
         } catch {
             throw CLIError("refusing \(candidates[0].lastPathComponent): \(error)", status: .invalidInput)
         }

@@ -26,12 +26,12 @@ struct ONNXPredictor {
     /// The predictor for a version's files, or `nil` when no file is ONNX (a built-in model).
     init?(files: [String: Data]) throws {
         let onnx = files.filter { ONNXModel.looksLikeModel([UInt8]($0.value)) }
-        guard let bytes = onnx.first?.value else { return nil }
+        guard let path = onnx.first?.key else { return nil }
         guard onnx.count == 1 else {
             throw CLIError("the model version holds several ONNX models", status: .invalidInput)
         }
         do {
-            model = try ONNXModel(bytes: [UInt8](bytes))
+            model = try ONNXModel(file: path, in: files)
         } catch {
             throw CLIError("\(error)", status: .invalidInput)
         }

@@ -53,10 +53,10 @@ struct PrivateInferenceSubject {
 
     /// The subject for a version's decrypted files: a built-in model, or a linear ONNX model.
     init(files: [String: Data], reference: ModelReference) throws {
-        if let onnx = files.values.first(where: { ONNXModel.looksLikeModel([UInt8]($0)) }) {
+        if let onnx = files.first(where: { ONNXModel.looksLikeModel([UInt8]($0.value)) }) {
             let model: ONNXModel
             do {
-                model = try ONNXModel(bytes: [UInt8](onnx))
+                model = try ONNXModel(file: onnx.key, in: files)
             } catch {
                 throw CLIError("\(error)", status: .invalidInput)
             }

@@ -59,6 +59,52 @@ import Testing
         #expect(throws: ONNXError.self) { try ONNXModel(contentsOf: file) }
     }
 
+    /// Attack: a version's files as the server holds them in memory. External data resolves only to other files of
+    /// the version, relative to the model's folder; escaping, absolute, missing and out-of-range locations are
+    /// refused, with checked arithmetic on the untrusted offset and length.
+    @Test func versionFilesConfineExternalData() throws {
+        let weights = Data(TestONNXModels.linearClassifierWeights)
+        let expected = Tensor(shape: [2, 2], floats: [1, -1, 2, 0.5])
+        func files(_ model: [UInt8], at path: String = "model.onnx", _ extra: [String: Data]) -> [String: Data] {
+            extra.merging([path: Data(model)]) { $1 }
+        }
+        let beside = try ONNXModel(
+            file: "model.onnx",
+            in: files(TestONNXModels.linearClassifier(externalAt: "weights.bin"), ["weights.bin": weights]))
+        #expect(beside.graph.initializers["W"] == expected)
+        let nested = try ONNXModel(
+            file: "m/model.onnx",
+            in: files(
+                TestONNXModels.linearClassifier(externalAt: "data/w.bin", offset: 4, length: 16), at: "m/model.onnx",
+                ["m/data/w.bin": Data([0, 0, 0, 0]) + weights]))
+        #expect(nested.graph.initializers["W"] == expected)
+
+        let top = ["weights.bin": weights, "m/weights.bin.txt": weights]
+        let cases: [([UInt8], String)] = [
+            (TestONNXModels.linearClassifier(externalAt: "../weights.bin"), "escapes the model directory"),
+            (TestONNXModels.linearClassifier(externalAt: "./../weights.bin"), "escapes the model directory"),
+            (TestONNXModels.linearClassifier(externalAt: "/weights.bin"), "location is absolute"),
+            (TestONNXModels.linearClassifier(externalAt: "weights.bin"), "not among the model's files"),
+            (
+                TestONNXModels.linearClassifier(externalAt: "weights.bin.txt", offset: 8, length: 16),
+                "past the file's end"
+            ),
+            (
+                TestONNXModels.linearClassifier(externalAt: "weights.bin.txt", offset: Int.max, length: 16),
+                "past the file's end"
+            ),
+            (TestONNXModels.linearClassifier(externalAt: "weights.bin.txt", length: -1), "invalid offset or length"),
+        ]
+        for (model, reason) in cases {
+            #expect {
+                try ONNXModel(file: "m/model.onnx", in: files(model, at: "m/model.onnx", top))
+            } throws: { error in
+                guard case ONNXError.externalData(let text) = error else { return false }
+                return text.contains(reason)
+            }
+        }
+    }
+
     @Test func bytesWithoutADirectoryRefuseExternalData() {
         #expect(throws: ONNXError.self) { try ONNXModel(bytes: Self.model(location: "weights.bin").bytes) }
     }

@@ -33,6 +33,46 @@ public enum TestONNXModels {
         return (probabilities, probabilities.map { $0[1] > $0[0] ? 1 : 0 })
     }
 
+    /// The linear classifier with W (4 floats, 16 bytes) stored as external data: `location`, with `offset` and
+    /// `length` entries when given. ``linearClassifierWeights`` is the file that holds W at offset 0.
+    public static func linearClassifier(externalAt location: String, offset: Int? = nil, length: Int? = nil) -> [UInt8]
+    {
+        var weights = ProtobufWriter()
+        for dimension: Int64 in [2, 2] { weights.int(1, dimension) }
+        weights.int(2, 1)
+        weights.string(8, "W")
+        for (key, value) in [
+            ("location", location), ("offset", offset.map(String.init)), ("length", length.map(String.init)),
+        ] {
+            guard let value else { continue }
+            var entry = ProtobufWriter()
+            entry.string(1, key)
+            entry.string(2, value)
+            weights.message(13, entry)
+        }
+        weights.int(14, 1)
+        return model(
+            nodes: [
+                node("Gemm", ["input", "W", "b"], ["scores"], name: "gemm"),
+                node("Softmax", ["scores"], ["probabilities"], name: "softmax", attributes: [int("axis", 1)]),
+                node(
+                    "ArgMax", ["probabilities"], ["label"], name: "argmax",
+                    attributes: [int("axis", 1), int("keepdims", 0)]),
+            ],
+            initializers: [weights, floats("b", [2], [0.25, -0.25])],
+            inputs: [value("input", 1, [nil, 2])],
+            outputs: [value("probabilities", 1, [nil, 2]), value("label", 7, [nil])])
+    }
+
+    /// The classifier's W as little-endian FP32 bytes (16 bytes), the external data file's content.
+    public static var linearClassifierWeights: [UInt8] {
+        var data: [UInt8] = []
+        for value: Float in [1, -1, 2, 0.5] {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+        }
+        return data
+    }
+
     /// `probabilities = Softmax(Relu(input · W + b))` with the classifier's W and b: not linear in its input.
     public static var reluClassifier: [UInt8] {
         model(
