@@ -49,6 +49,9 @@ public actor Witness {
     private struct Head: Codable {
         var size: UInt64
         var root: String
+        /// The newest of the log's keys (index in the order given) that signed a checkpoint this head came from;
+        /// `nil` in state written before it was kept (the oldest key).
+        var key: Int?
     }
 
     /// The `Content-Type` of a 409 response, whose body is the latest cosigned size in decimal and a newline.
@@ -56,14 +59,25 @@ public actor Witness {
 
     /// The cosigner.
     public nonisolated let signer: CosignatureSigner
-    private let logs: [String: NoteVerifier]
+    /// Each log's keys by origin, oldest first: after an audit-key rotation the witness is given the new key in
+    /// addition to the retired one.
+    private let logs: [String: [NoteVerifier]]
     private let stateFile: URL
     private var heads: [String: Head]
 
     /// A witness for `logs` (checkpoint verifiers, keyed by their origin) keeping its state in `stateFile`.
+    ///
+    /// Several keys of one origin are that log's keys in rotation order, oldest first. Once a newer key signed a
+    /// checkpoint the witness cosigned, an older one can no longer move the log past that head: a copy of the log
+    /// from before the rotation (or one continued with the retired, possibly compromised, key) is answered with 409
+    /// and the witness's size, which the vault refuses as rolled back or forked.
     public init(signer: CosignatureSigner, logs: [NoteVerifier], stateFile: URL) throws {
         self.signer = signer
-        self.logs = Dictionary(logs.map { ($0.name, $0) }) { first, _ in first }
+        self.logs = Dictionary(grouping: logs, by: \.name).mapValues { keys in
+            keys.reduce(into: [NoteVerifier]()) { kept, key in
+                if !kept.contains(where: { $0.keyID == key.keyID }) { kept.append(key) }
+            }
+        }
         self.stateFile = stateFile
         if let data = FileManager.default.contents(atPath: stateFile.path) {
             guard let heads = try? JSONDecoder().decode([String: Head].self, from: data) else {
@@ -90,18 +104,37 @@ public actor Witness {
     /// Checks `request` against the latest cosigned checkpoint of its log, stores the new one and cosigns it.
     public func addCheckpoint(_ request: AddCheckpointRequest, now: Date = Date()) throws -> String {
         let origin = String(request.checkpoint.prefix { $0 != "\n" })
-        guard let verifier = logs[origin] else { throw Refusal.unknownOrigin }
-        let text: String
-        do {
-            text = try verifier.verify(request.checkpoint)
-        } catch let error as AuditLogError where error == .corruptCheckpoint {
-            throw Refusal.badRequest
-        } catch {
+        guard let verifiers = logs[origin] else { throw Refusal.unknownOrigin }
+        let stored = latest(origin: origin)
+        let storedKey = heads[origin]?.key ?? 0
+        // The newest key that verifies the note.
+        var signed: (text: String, key: Int)?
+        for (index, verifier) in verifiers.enumerated().reversed() {
+            do {
+                signed = (try verifier.verify(request.checkpoint), index)
+                break
+            } catch let error as AuditLogError where error == .corruptCheckpoint {
+                throw Refusal.badRequest
+            } catch {
+                continue
+            }
+        }
+        guard let signed else {
+            // No key of this log verifies it: a key the witness was not given, or one it no longer lists. A claimed
+            // size below the head is a copy from before that head (the size is not secret): answered as any stale
+            // request, so the vault refuses it instead of taking it for a witness that lacks its new key.
+            if let stored, let claimed = Self.unverifiedSize(of: request.checkpoint), claimed < stored.size {
+                throw Refusal.conflict(latestSize: stored.size)
+            }
             throw Refusal.badSignature
         }
+        let text = signed.text
         guard let checkpoint = try? Checkpoint(text: text) else { throw Refusal.badRequest }
         guard request.oldSize <= checkpoint.size else { throw Refusal.badRequest }
-        let stored = latest(origin: origin)
+        // A key older than the one behind the head (retired by a rotation) never moves the log past that head.
+        if let stored, signed.key < storedKey, checkpoint.size > stored.size {
+            throw Refusal.conflict(latestSize: stored.size)
+        }
         guard request.oldSize == stored?.size ?? 0 else { throw Refusal.conflict(latestSize: stored?.size ?? 0) }
         if let stored, stored.size == checkpoint.size {
             guard stored.root == checkpoint.rootHash else { throw Refusal.conflict(latestSize: stored.size) }
@@ -115,12 +148,19 @@ public actor Witness {
             guard request.proof.isEmpty else { throw Refusal.invalidProof }
         }
         var updated = heads
-        updated[origin] = Head(size: checkpoint.size, root: checkpoint.rootHash.base64)
+        updated[origin] = Head(
+            size: checkpoint.size, root: checkpoint.rootHash.base64, key: max(signed.key, storedKey))
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         // Persisted durably before the cosignature leaves: a restarted witness never cosigns an older head.
         try DurableFile.replace(stateFile, with: try encoder.encode(updated))
         heads = updated
         return try signer.cosign(body: text, at: UInt64(max(0, now.timeIntervalSince1970)))
+    }
+
+    /// The size line of a note's checkpoint, unverified.
+    private static func unverifiedSize(of note: String) -> UInt64? {
+        guard let end = note.range(of: "\n\n") else { return nil }
+        return try? Checkpoint(text: String(note[..<end.lowerBound]) + "\n").size
     }
 }

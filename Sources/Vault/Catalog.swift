@@ -12,7 +12,9 @@ import Synchronization
 struct Catalog: Sendable {
     let pool: DatabasePool
     /// The authenticator of the state; `nil` only while a vault is being opened (nothing is served then).
-    let state: CatalogState?
+    var state: CatalogState? { authenticator.withLock { $0 } }
+    /// Shared by every copy of this catalog value: a `--reencrypt` rotation replaces the root of trust in place.
+    private let authenticator: Authenticator
     /// Which connections saw verified state, and when.
     private let verified = VerifiedConnections()
     /// The newest state this process verified or sealed: every later read refuses an older one.
@@ -30,12 +32,12 @@ struct Catalog: Sendable {
         } catch {
             throw VaultError.storage("cannot open the catalog")
         }
-        state = nil
+        authenticator = Authenticator(nil)
     }
 
     private init(pool: DatabasePool, state: CatalogState) {
         self.pool = pool
-        self.state = state
+        self.authenticator = Authenticator(state)
     }
 
     /// The same catalog, verified and sealed with keys derived from `root`.
@@ -61,6 +63,28 @@ struct Catalog: Sendable {
                 return result
             }
         }
+    }
+
+    /// Runs `body` in a write transaction on state verified under the current root, then re-authenticates the whole
+    /// state (every row MAC, the index, a new state root one sequence on) under `root`, which from the commit on is
+    /// the only root this catalog accepts. One transaction: a crash leaves the state wholly under one root or the other.
+    func reroot<T>(to root: TrustRoot, _ body: (Database) throws -> T) throws -> T {
+        guard state != nil else { throw VaultError.storage("the catalog has no authenticator") }
+        let fresh = CatalogState(root: root)
+        let result = try mapErrors("catalog write failed") {
+            try pool.write { db in
+                try verify(db)
+                let result = try body(db)
+                try db.execute(sql: "DELETE FROM state_index")
+                try fresh.seal(db)
+                if let root = try CatalogState.root(db) {
+                    try floor.admit(LoggedState(sequence: root.sequence, digest: root.digest))
+                }
+                return result
+            }
+        }
+        authenticator.withLock { $0 = fresh }
+        return result
     }
 
     /// Runs `body` on a read-only snapshot after verifying its state, mapping database errors to `VaultError`.
@@ -266,6 +290,15 @@ struct Catalog: Sendable {
 /// Timestamps in the catalog: ISO 8601, UTC, second precision.
 enum CatalogTime {
     static func now() -> String { Date().formatted(.iso8601) }
+}
+
+/// The catalog's current authenticator, replaced when a `--reencrypt` rotation makes a fresh root of trust.
+private final class Authenticator: Sendable {
+    private let current: Mutex<CatalogState?>
+
+    init(_ state: CatalogState?) { current = Mutex(state) }
+
+    func withLock<T>(_ body: (inout CatalogState?) -> T) -> T { current.withLock { body(&$0) } }
 }
 
 /// The newest catalog state (sequence and digest) a process has verified, sealed, found in the audit log or in the

@@ -98,11 +98,25 @@ public struct HighWaterMark: Sendable {
             Data("\(Self.header)\n\(line)\nmac=\(Array(mac).hexString)\n".utf8), to: file(key: key), permissions: 0o600)
     }
 
+    /// The state a retired root's mark holds: above every real one, so nothing sealed under that root passes.
+    static let retiredState = LoggedState(sequence: .max, digest: Data(count: 32))
+
+    /// Marks the root whose mark key is `key` as retired by a `keys rotate --reencrypt` on this host.
+    func retire(key: SymmetricKey) throws {
+        try raise(to: Mark(state: Self.retiredState, logSize: 0), key: key)
+    }
+
     /// Refuses a vault below its mark: an older catalog state, another catalog at the same state, or a shorter log.
     func check(state: LoggedState, logSize: UInt64?, key: SymmetricKey) throws {
         guard let mark = try read(key: key) else { return }
         let where_ =
             "this host's high-water mark (\(file(key: key).path(percentEncoded: false)); remove it to accept an intended restore)"
+        if mark.state == Self.retiredState {
+            throw VaultError(
+                .tampered,
+                "catalog.sqlite: it is sealed under a root of trust that `keys rotate --reencrypt` retired on this host (\(where_)): the vault directory was restored from before that rotation"
+            )
+        }
         if state.sequence < mark.state.sequence {
             throw VaultError(
                 .tampered,

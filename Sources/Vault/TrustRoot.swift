@@ -6,7 +6,9 @@ import Foundation
 /// It is stored once per key version as `keys/root-vN.key`, sealed (ChaCha20-Poly1305) under a key derived with
 /// HKDF-SHA256 from that version's vault identity. age files are encrypted to the vault's *public* recipient, so
 /// anyone can write one; this file can only be written by someone holding an identity. Every catalog record MAC,
-/// the state root and the pins of the signing and audit keys derive from it.
+/// the state root and the pins of the signing and audit keys derive from it. A plain rotation seals the same root for
+/// the new key version; `keys rotate --reencrypt` (a suspected compromise) makes a fresh one, so the old identity and
+/// the old root file, which the attacker may hold, authenticate nothing the vault accepts afterwards.
 struct TrustRoot: Sendable {
     private let secret: SymmetricKey
 
@@ -46,11 +48,6 @@ struct TrustRoot: Sendable {
         HKDF<SHA256>.deriveKey(
             inputKeyMaterial: secret, salt: Data("modelvault/trust-root".utf8), info: Data(purpose.utf8),
             outputByteCount: 32)
-    }
-
-    /// Whether two roots are the same secret (every key version's file must hold the same one).
-    func isSame(as other: TrustRoot) -> Bool {
-        key(for: "compare") == other.key(for: "compare")
     }
 
     private static func wrapKey(_ identity: String, version: Int) -> SymmetricKey {

@@ -125,9 +125,9 @@ extension Vault {
         }
     }
 
-    /// Writes the audit key encrypted to every live key version's recipient.
-    func storeAuditKey(_ key: Curve25519.Signing.PrivateKey) throws {
-        let recipients = try catalog.read { db in try KeyVersionRow.live(db).map(\.recipient) }
+    /// Writes the audit key encrypted to `recipients`, by default every live key version's recipient.
+    func storeAuditKey(_ key: Curve25519.Signing.PrivateKey, recipients: [String]? = nil) throws {
+        let recipients = try recipients ?? catalog.read { db in try KeyVersionRow.live(db).map(\.recipient) }
         try VaultFiles.writeAtomically(
             try suite.encrypt(key.rawRepresentation, to: recipients), to: layout.auditKeyFile, permissions: 0o600)
     }

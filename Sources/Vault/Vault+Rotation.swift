@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import GRDB
 
@@ -55,13 +56,27 @@ extension Vault {
     func rotateKeys(
         passphrase: String, reencrypt: Bool, workFactor: Int, stopAfter: Int?, context: RequestContext
     ) async throws -> RotationReport {
+        try await rotateKeys(
+            passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, stopAfter: stopAfter,
+            context: context, auditHandover: nil
+        ).report
+    }
+
+    /// Rotation, then (for a `--reencrypt` one) `auditHandover` while the rotation lock is still held, so no other
+    /// process finishes the audit key handover under this one. It returns the handover size.
+    func rotateKeys(
+        passphrase: String, reencrypt: Bool, workFactor: Int = Vault.defaultWorkFactor, stopAfter: Int? = nil,
+        context: RequestContext, auditHandover: (@Sendable () async throws -> UInt64?)?
+    ) async throws -> (report: RotationReport, handoverSize: UInt64?) {
         // One rotation at a time across processes: a second `keys rotate` waits here, then rotates on from the
         // state the first left (key versions it created are unlocked below, so nothing looks damaged).
-        let lock = try await RotationLock.acquire(at: layout.keys.appending(path: ".rotation.lock").path)
+        let lock = try await RotationLock.acquire(at: layout.rotationLock.path)
         defer { lock.release() }
-        return try rotateKeysLocked(
+        let report = try rotateKeysLocked(
             passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, stopAfter: stopAfter,
             context: context)
+        guard report.reencrypted, let auditHandover else { return (report, nil) }
+        return (report, try await auditHandover())
     }
 
     private func rotateKeysLocked(
@@ -117,9 +132,11 @@ extension Vault {
         }
         if reencrypting { try resignManifests(passphrase: passphrase, workFactor: workFactor) }
         // keys/audit.age is encrypted to key versions too: move it to the live ones before old versions retire
-        // (otherwise the retired identity would take the audit key with it).
+        // (otherwise the retired identity would take the audit key with it). After a suspected compromise, only to
+        // the new version: the old identity must not read whichever audit key is current by then.
         try storeAuditKey(
-            try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) }))
+            try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) }),
+            recipients: reencrypting ? [recipient] : nil)
         let retired = try finishRotation(rotationID, target: target)
         for version in retired { keyRing.identities[version] = nil }
         return RotationReport(
@@ -148,8 +165,14 @@ extension Vault {
         // in the same transaction, so a crash leaves a vault that opens and resumes re-signing).
         let signingKey = reencrypt ? signer.generateSigningKey() : keyRing.signingKey
         let signingPublicKey = try signer.publicKey(ofSigningKey: signingKey)
-        let trust = keyRing.trust
-        let (id, target) = try catalog.write { db -> (Int64, Int) in
+        // After a compromise the old identity, and so the old root of trust, may be known: `--reencrypt` makes a fresh
+        // root and re-authenticates the whole state under it in the same transaction (`Catalog.reroot`).
+        let trust = reencrypt ? TrustRoot.generate() : keyRing.trust
+        // ... and the old audit key may be known too: the next one is made and pinned here, sealed to the new version
+        // only, so a crash anywhere after this commit still ends in the handover (finished at the next open).
+        let nextPinned = try catalog.read { db in try TrustPin.value(.auditNextPublicKey, db) } != nil
+        let nextAuditKey = reencrypt && !nextPinned ? Curve25519.Signing.PrivateKey() : nil
+        let body = { (db: Database) throws -> (Int64, Int) in
             let target = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM key_versions") ?? 0) + 1
             // Key files first (a crash before the commit leaves files for a version number that is reused).
             try VaultFiles.writeAtomically(
@@ -180,11 +203,26 @@ extension Vault {
                 try TrustPin.set(.signingPublicKey, to: signingPublicKey, db)
                 try TrustPin.set(.signingKeyVersion, to: String(target), db)
             }
+            if let nextAuditKey {
+                try VaultFiles.writeAtomically(
+                    try suite.encrypt(nextAuditKey.rawRepresentation, to: [recipient]), to: layout.nextAuditKeyFile,
+                    permissions: 0o600)
+                if try TrustPin.value(.auditOrigin, db) == nil, let pinned = try TrustPin.value(.auditPublicKey, db),
+                    let raw = [UInt8](hex: pinned),
+                    let current = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
+                {
+                    try TrustPin.set(.auditOrigin, to: Vault.auditOrigin(for: current), db)
+                }
+                try TrustPin.set(
+                    .auditNextPublicKey, to: Array(nextAuditKey.publicKey.rawRepresentation).hexString, db)
+            }
             try db.execute(
                 sql: "INSERT INTO rotations (target_version, reencrypt, started_at, started_by) VALUES (?, ?, ?, ?)",
                 arguments: [target, reencrypt, now, context.principal])
             return (db.lastInsertedRowID, target)
         }
+        let (id, target) = reencrypt ? try catalog.reroot(to: trust, body) : try catalog.write(body)
+        keyRing.trust = trust
         keyRing.identities[target] = identity
         keyRing.signingKey = signingKey
         keyRing.signingPublicKey = signingPublicKey
@@ -256,6 +294,11 @@ extension Vault {
     }
 }
 
+extension VaultLayout {
+    /// The lock a rotation holds from start to finish, audit key handover included.
+    var rotationLock: URL { keys.appending(path: ".rotation.lock") }
+}
+
 extension Vault {
     /// An age identity file holding the unlocked vault identities (one line per key version, commented), for
     /// deployments that supply `MODELVAULT_IDENTITY_FILE` instead of the passphrase. The text is a secret.
@@ -294,6 +337,17 @@ struct RotationLock {
                 close(descriptor)
                 throw error
             }
+        }
+        return RotationLock(descriptor: descriptor)
+    }
+
+    /// The lock if no rotation holds it now, else `nil` (never waits).
+    static func tryAcquire(at path: String) -> RotationLock? {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { return nil }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            return nil
         }
         return RotationLock(descriptor: descriptor)
     }

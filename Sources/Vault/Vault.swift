@@ -241,18 +241,15 @@ public actor Vault {
                 throw VaultError(.identityMismatch, "the identity file holds no identity of this vault")
             }
         }
-        // The root of trust: every held key version's sealed copy must open and hold the same secret.
-        var trust: TrustRoot?
-        for version in identities.keys.sorted(by: >) {
-            let file = layout.rootFile(version: version)
-            let opened = try TrustRoot.open(
-                FileManager.default.contents(atPath: file.path(percentEncoded: false)),
-                identity: identities[version]!, version: version, name: "keys/\(file.lastPathComponent)")
-            if let trust, !trust.isSame(as: opened) {
-                throw VaultError(.tampered, "keys/\(file.lastPathComponent) holds another root of trust")
-            }
-            trust = trust ?? opened
-        }
+        // The root of trust is the newest held key version's. A plain rotation seals the same root for the new version;
+        // a `--reencrypt` rotation seals a fresh one and re-authenticates the whole state under it in the transaction
+        // that creates the version, so an older version's root (what a holder of a compromised identity can open)
+        // verifies nothing after that commit.
+        let newest = identities.keys.max()!
+        let file = layout.rootFile(version: newest)
+        let trust: TrustRoot? = try TrustRoot.open(
+            FileManager.default.contents(atPath: file.path(percentEncoded: false)),
+            identity: identities[newest]!, version: newest, name: "keys/\(file.lastPathComponent)")
         let catalog = unverified.authenticated(by: trust!)
         var problems = try catalog.problems()
         // Read after the full verification above: the pins are authentic unless `problems` says otherwise.

@@ -9,11 +9,18 @@ extension VaultAccess {
     /// stored and pinned as the next key; the log appends the handover entry naming it and a checkpoint of that size
     /// signed by both keys (``AuditLog/handOver(to:principal:requestID:)``); the catalog pins it as the audit key and
     /// the old one as retired up to the handover size. From then on the old key is valid only up to that size.
-    /// Returns the handover size, or `nil` when the log cannot be opened (then the key is kept).
+    /// A `--reencrypt` rotation pins the next key in its first transaction; this hands over to that key and returns
+    /// the handover size, or `nil` when no handover is pending (an open after a crash already finished it). A log
+    /// that cannot be opened is an error (the next open finishes the handover), never a silently kept key.
     func rotateAuditKey(principal: String, requestID: String) async throws -> UInt64? {
-        guard let log else { return nil }
-        let key = Curve25519.Signing.PrivateKey()
-        try await vault.beginAuditKeyHandover(to: key, origin: verifier.name)
+        guard let log else {
+            throw VaultError(
+                .tampered,
+                "the audit log cannot be opened (\(damage ?? "unknown")): the audit key was not replaced; repair the log (`modelvault audit verify`), then reopen the vault to finish the handover"
+            )
+        }
+        guard let next = try await vault.auditKeyPins().next else { return nil }
+        let key = try await vault.nextAuditKey(pinned: next)
         let updated = try await Self.handOver(log, to: key, vault: vault, principal: principal, requestID: requestID)
         keys.withLock { $0 = updated }
         return updated.retired.last?.handoverSize

@@ -120,3 +120,18 @@ extension VaultAccess {
         }
     }
 }
+
+extension VaultAccess {
+    /// After a `--reencrypt` rotation made a new root of trust: retires the old root's mark on this host (a copy of
+    /// the vault from before the rotation, sealed under the old root, is then refused here) and raises the new
+    /// root's mark to the current state.
+    func followTrustRoot() async throws {
+        let key = await vault.highWaterKey()
+        guard let current = highWater, current.key != key else { return }
+        try current.mark.retire(key: current.key)
+        highWaterState.withLock { $0 = (current.mark, key) }
+        if let state = try Self.currentState(vault) {
+            try current.mark.raise(to: HighWaterMark.Mark(state: state, logSize: await log?.size ?? 0), key: key)
+        }
+    }
+}

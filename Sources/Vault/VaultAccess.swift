@@ -26,7 +26,9 @@ public final class VaultAccess: Sendable {
     /// The newest catalog state recorded in the log, by this process or found there at open.
     let loggedState: Mutex<LoggedState?>
     /// The host's high-water mark for this vault and the key its mark is MAC'd with, when one is kept.
-    let highWater: (mark: HighWaterMark, key: SymmetricKey)?
+    var highWater: (mark: HighWaterMark, key: SymmetricKey)? { highWaterState.withLock { $0 } }
+    /// Changes when a `--reencrypt` rotation makes a new root of trust (the mark key derives from it).
+    let highWaterState: Mutex<(mark: HighWaterMark, key: SymmetricKey)?>
     /// The witnesses configured for the vault, with the transport reaching each (none without a connector).
     let witnesses: [(VaultWitness, WitnessEndpoint)]
     /// How this process reaches witnesses (`nil`: it does not).
@@ -46,7 +48,7 @@ public final class VaultAccess: Sendable {
         self.damage = damage
         self.keys = Mutex(keys)
         self.loggedState = Mutex(loggedState)
-        self.highWater = highWater
+        self.highWaterState = Mutex(highWater)
         self.witnesses = witnesses
         self.witnessConnector = witnessConnector
         self.unreachableWitnesses = unreachableWitnesses
@@ -78,7 +80,10 @@ public final class VaultAccess: Sendable {
         var keys = try AuditKeyChain(
             current: try NoteVerifier(name: origin, publicKey: key.publicKey), retired: pins.retired)
         var pendingHandover: Curve25519.Signing.PrivateKey?
-        if let next = pins.next {
+        // A rotation under way (its lock held) hands over itself, at its end; only a stopped one is finished here.
+        let stoppedRotation = pins.next == nil ? nil : RotationLock.tryAcquire(at: layout.rotationLock.path)
+        defer { stoppedRotation?.release() }
+        if let next = pins.next, stoppedRotation != nil {
             // A rotation stopped mid-handover: finish it, whether or not the log already holds the handover.
             let nextKey = try await vault.nextAuditKey(pinned: next)
             if let size = try handoverSize(in: layout.audit, from: keys.current, to: nextKey, origin: origin) {

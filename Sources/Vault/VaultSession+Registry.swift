@@ -209,12 +209,17 @@ extension VaultSession {
     public func rotateKeys(passphrase: String, reencrypt: Bool = false) async throws -> RotationReport {
         try await perform(.keysRotate, on: .global, resource: "keys") {
             let key = try await vault.auditSigningKey()
-            let report = try await vault.rotateKeys(passphrase: passphrase, reencrypt: reencrypt, context: context)
-            try await vault.storeAuditKey(key)
-            // After a compromise the old audit key may be known too: the log is handed over to a new one.
-            let handover =
-                report.reencrypted
-                ? try await access.rotateAuditKey(principal: caller.principal, requestID: context.requestID) : nil
+            let access = access
+            let principal = caller.principal
+            let requestID = context.requestID
+            // After a compromise the old audit key may be known too: the log is handed over to the next key the
+            // rotation pinned, before the rotation lock is released.
+            let (report, handover) = try await vault.rotateKeys(
+                passphrase: passphrase, reencrypt: reencrypt, context: context,
+                auditHandover: { try await access.rotateAuditKey(principal: principal, requestID: requestID) })
+            if !report.reencrypted { try await vault.storeAuditKey(key) }
+            // The host's high-water mark follows a new root of trust; the old root's mark refuses older copies.
+            try await access.followTrustRoot()
             // The log records what the rotation did, including a replaced signing key and its fingerprint.
             var signing =
                 report.reencrypted

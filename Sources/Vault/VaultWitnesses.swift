@@ -102,7 +102,8 @@ extension VaultAccess {
             case .keyRefused:
                 // Not silent: reported at every open and failing `audit verify` until the witness has the new key.
                 unreachable.append(
-                    "\(witness.name) (refuses the log's audit key: restart it with this vault's audit/verifier.vkey)")
+                    "\(witness.name) (refuses the log's audit key: restart it with this vault's audit/verifier.vkey added as another --log-key)"
+                )
             case .unavailable: unreachable.append(witness.name)
             }
         }

@@ -272,7 +272,7 @@ struct AuditWitnessAdd: AsyncParsableCommand {
             throw CLIError("the witness holds another tree than this log (forked)", status: .integrity)
         case .keyRefused?:
             throw CLIError(
-                "the witness refuses this log's audit key: restart it with this vault's audit/verifier.vkey as --log-key",
+                "the witness refuses this log's audit key: restart it with this vault's audit/verifier.vkey added as another --log-key (keep the old one)",
                 status: .integrity)
         case .unavailable(let status)?:
             let detail = status.map { "HTTP \($0)" } ?? "unreachable"
