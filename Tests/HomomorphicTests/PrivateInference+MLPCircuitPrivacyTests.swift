@@ -44,8 +44,9 @@ import Testing
 
     /// The two-sample Kolmogorov-Smirnov test at 1 % over 1,000 results of each model, on two coefficients of
     /// the decrypted result (in slot packing every coefficient mixes all the scores, and the scores are equal).
-    /// The same samples without flooding (re-randomised only) are told apart (D near 1): the attack the flooding
-    /// stops. A rejection is confirmed on a second batch before failing (false alarm 1e-4).
+    /// The same samples without flooding (and without re-randomisation, whose fresh noise is wider than the
+    /// difference and would hide it only statistically) are told apart (D = 1): the attack the flooding stops.
+    /// A rejection is confirmed on a second batch before failing (false alarm 1e-4).
     @Test(TestBuild.needsOptimizedBuild)
     func resultsOfModelsWithEqualScoresAreIndistinguishable() throws {
         let context = Self.smallContext
@@ -65,9 +66,11 @@ import Testing
                         query, model: .squareMLP(model), keys: keys, context: context, policy: policy
                     ).ciphertexts[0]
                 } else {
-                    let bare = try PrivateInferenceServer.evaluateWithoutCircuitPrivacy(
-                        query, model: .squareMLP(model), keys: keys, context: context)
-                    ciphertext = context.rerandomize(bare.ciphertexts[0], using: keys.publicKey!)
+                    // Neither flooded nor re-randomised: the exact circuit's noise, which differs between the models
+                    // (the client's encryption noise times W1's difference, squared into h).
+                    ciphertext = try PrivateInferenceServer.evaluateWithoutCircuitPrivacy(
+                        query, model: .squareMLP(model), keys: keys, context: context
+                    ).ciphertexts[0]
                 }
                 let phase = try Self.residual(ciphertext, scores: scores, model: Self.modelA, client: client)
                 columns[0].append(phase[0])
