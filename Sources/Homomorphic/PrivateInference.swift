@@ -372,8 +372,8 @@ extension PrivateInferenceClient {
 
 extension CKKSContext {
     /// The largest Σ|v| over a chunk's rows that each stage of the square MLP may hold (Q_level / 4 divided by
-    /// the stage's scale and 2/N): Σh² for the square (top level, scale (Δ·2^23)², which also bounds Σ|h|
-    /// before it for |h| ≥ 1), W2·h² before layer 2's rescale, and the score.
+    /// the stage's scale and 2/N): Σh² for the square (top level, scale (Δ·2^23)²; h itself, at the same level
+    /// and scale Δ·2^23, has far more room), W2·h² before layer 2's rescale, and the score.
     func mlpBudgets() throws -> (square: Double, output: Double, score: Double) {
         let levels = try mlpLevels()
         let n = Double(degree)
