@@ -17,19 +17,8 @@ extension CKKSContext {
             let norms = linear.weights.map { $0.reduce(0) { $0 + abs($1) } }
             fits = { bound in zip(norms, linear.bias).allSatisfy { $0 * bound + abs($1) < limit } }
         case .squareMLP(let mlp):
-            guard maxLevel >= 3 else { throw HEError.levelExhausted }
-            let n = Double(degree)
-            // The same budgets as `checkRange`: Q_level / 4 divided by the stage's scale and 2/N.
-            func budget(level: Int, scaleBits: Double) -> Double {
-                exp2(modulusBits(level: level) - 2 - scaleBits) * n / 2
-            }
-            let scaleBits = log2(parameters.scale)
-            let limits = (
-                product: budget(level: 3, scaleBits: scaleBits + log2(Double(moduli[3].value))),
-                square: budget(level: 2, scaleBits: 2 * scaleBits),
-                output: budget(level: 1, scaleBits: scaleBits + log2(Double(moduli[1].value))),
-                score: budget(level: 0, scaleBits: scaleBits)
-            )
+            // The same budgets as `checkRange`, over a full chunk of rows.
+            let limits = try mlpBudgets()
             let rows = Double(degree / 2)
             let norms = mlp.w1.map { $0.reduce(0) { $0 + abs($1) } }
             fits = { bound in
@@ -42,8 +31,7 @@ extension CKKSContext {
                     output += out
                     score += out + abs(b)
                 }
-                return rows * norms.reduce(0, +) * bound < limits.product
-                    && rows * squares.reduce(0, +) < limits.square && rows * output < limits.output
+                return rows * squares.reduce(0, +) < limits.square && rows * output < limits.output
                     && rows * score < limits.score
             }
         }

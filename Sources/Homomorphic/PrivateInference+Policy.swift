@@ -24,11 +24,6 @@ public struct PrivateInferencePolicy: Sendable, Hashable {
     /// sized from it, so it is the one property of the weights a result reveals (as a power of two).
     public var weightNormBound: Double
 
-    /// Square MLP: a public bound on every hidden pre-activation |W1·x + b1| of the rows the owner serves.
-    /// The flooding is sized from it. The server cannot see the rows, so this is the one assumption on the
-    /// client: an honest client refuses rows past it (`PrivateInferenceClient.encrypt(rows:for:)`), and the
-    /// guarantee is stated for queries within it.
-    public var hiddenValueBound: Double
     /// Square MLP: a public bound on the ℓ1 norm of every class's output weight row (W2). The server refuses a
     /// model past it; the result reveals only this bound.
     public var outputWeightBound: Double
@@ -36,19 +31,18 @@ public struct PrivateInferencePolicy: Sendable, Hashable {
     /// A policy accepting exactly `parameters`.
     public init(
         allowing parameters: [CKKSParameters], statisticalSecurity: Int = 40, maxRows: Int = 1 << 16,
-        weightNormBound: Double, hiddenValueBound: Double = 0, outputWeightBound: Double = 0
+        weightNormBound: Double, outputWeightBound: Double = 0
     ) {
         self.allowedParameterSets = parameters
         self.statisticalSecurity = statisticalSecurity
         self.maxRows = maxRows
         self.weightNormBound = weightNormBound
-        self.hiddenValueBound = hiddenValueBound
         self.outputWeightBound = outputWeightBound
     }
 
     /// The owner's default for `model`: the named sets that leave room for flooding (linear: n8192-d2 and
     /// n8192-d3; square MLP: n16384-mlp90), λ = 40, and the model's own weight norm as the bound (for the
-    /// MLP: the ℓ1 norm of W2's rows rounded up to a power of two, and `MLPCircuit.hiddenValueBound`).
+    /// MLP: the ℓ1 norm of W2's rows rounded up to a power of two).
     public static func standard(for model: PrivateModel) -> PrivateInferencePolicy {
         switch model {
         case .linear(let linear):
@@ -57,34 +51,35 @@ public struct PrivateInferencePolicy: Sendable, Hashable {
         case .squareMLP(let mlp):
             let norm = mlp.w2.map { row in row.reduce(0) { $0 + abs($1) } }.max() ?? 0
             return PrivateInferencePolicy(
-                allowing: StandardSets.mlp, weightNormBound: 0, hiddenValueBound: MLPCircuit.hiddenValueBound,
+                allowing: StandardSets.mlp, weightNormBound: 0,
                 outputWeightBound: exp2(log2(max(norm, 0x1p-10)).rounded(.up)))
         }
     }
 
     /// log2 of the half-width of the uniform flooding noise on every coefficient of an MLP score: ⌈λ + log2 B⌉
-    /// for B a bound on the model-dependent noise of a result coefficient (in units of the result's integer
-    /// coefficients, at scale Δ), each term failing with probability at most 2^-λ:
-    /// - a rescale rounds c0 + c1·s, within R = 1 + sqrt(N (λ+11) ln 2 / 2) (Hoeffding: N products of a rounding
-    ///   in [-1/2, 1/2] and a ternary secret coefficient; failing with probability 2^-(λ+10), so that the at most
-    ///   3·hidden + 1 ≤ 2^10 roundings behind one coefficient fail together with probability at most 2^-λ);
-    /// - layer 1 leaves E1 = R + 1 (its rescale and the bias's rounding; the client's own encryption noise is
-    ///   part of the input it chose);
-    /// - the square turns (Δh + E1)² into Δ²h² + 2Δh·E1 + E1², and a ring product is at most N times the
-    ///   product of the infinity norms, with |h| ≤ H (`hiddenValueBound`; slot values bound coefficients):
-    ///   E2 = 2·N·H·E1 + 2R + 2 after its rescales;
-    /// - layer 2 sums E2 with the output weights: E3 = ‖W2‖₁·E2 + R + 1 (`outputWeightBound`).
-    /// B = 2·E3, doubled for the ratios of scales and primes (within 2^-40 of 1). Thrown when the result's modulus
-    /// lacks room for the noise (it must stay below an eighth of it).
+    /// for B a bound on how far the model-dependent noise of two results can differ (in units of the result's
+    /// integer coefficients), for any rows and whatever relinearisation key the client sends (the circuit uses
+    /// none; see `PrivateInferenceServer.evaluateMLP`):
+    /// - layer 1 and the square are exact (integer weights, no rescale, no key switch): no noise but the
+    ///   client's own, which is part of the input it chose;
+    /// - each rescale of a three-component ciphertext rounds c0, c1 and c2, adding ρ0 + ρ1·s + ρ2·s² with
+    ///   |ρ_i| ≤ 1/2: at most R = (1 + N + N²)/2 for any ternary secret (‖s‖₁ ≤ N, ‖s²‖₁ ≤ N²), deterministically;
+    /// - the square's rescales leave E2 ≤ R·(1 + 2^-40) (earlier roundings are divided by the later primes);
+    /// - layer 2 sums E2 with the integer output weights and rescales: E3 = w·E2 + R, w = (‖W2‖₁·2^k +
+    ///   hidden/2) / q for the weights rounded at 2^k and the prime q it is rescaled by (`outputWeightBound`).
+    /// B = 2·E3 (two results, each within E3 of the exact circuit value). Uniform noise of half-width 2^b ≥ 2^λ·B
+    /// then moves by at most 2^-λ in statistical distance per coefficient. Thrown when the result's modulus lacks
+    /// room for the noise (it must stay below an eighth of it).
     func mlpFloodingBits(context: CKKSContext) throws -> Int {
         let lambda = Double(statisticalSecurity)
         let n = Double(context.degree)
-        let rounding = (n * (lambda + 11) * M_LN2 / 2).squareRoot() + 1
-        let e1 = rounding + 1
-        let e2 = 2 * n * hiddenValueBound * e1 + 2 * rounding + 2
-        let e3 = outputWeightBound * e2 + rounding + 1
-        let bits = Int((lambda + log2(2 * e3)).rounded(.up))
         let levels = try context.mlpLevels()
+        let rounding = (1 + n + n * n) / 2
+        let e2 = rounding * (1 + 0x1p-40)
+        let prime = Double(context.moduli[levels.output].value)
+        let weights = (outputWeightBound * levels.layerTwoWeightScale + Double(MLPCircuit.maxHiddenUnits) / 2) / prime
+        let e3 = weights * e2 + rounding
+        let bits = Int((lambda + log2(2 * e3)).rounded(.up))
         guard Double(bits) < context.modulusBits(level: levels.result) - 3 else {
             throw HEError.invalidParameters("modulus too small for circuit-private MLP scores")
         }
@@ -96,7 +91,7 @@ public struct PrivateInferencePolicy: Sendable, Hashable {
     /// 2^b·sqrt(N/6)/Δ.
     public func mlpScoreDeviation(context: CKKSContext) throws -> Double {
         exp2(Double(try mlpFloodingBits(context: context))) * (Double(context.degree) / 6).squareRoot()
-            / context.parameters.scale
+            / (try context.mlpLevels().resultScale)
     }
 
     /// The largest error flooding adds to a linear score (in score units): the half-width of the uniform noise
@@ -141,13 +136,17 @@ enum LinearCircuit {
 }
 
 /// The square MLP's circuit privacy (see `PrivateInferencePolicy.mlpFloodingBits`). λ = 40 flooding needs about
-/// 2^73 of noise on each coefficient, so the result must carry a scale far above it: the query is encrypted at
-/// scale 2^90 on n16384-mlp90 (N = 16384, primes 60, 50, 45 × 4 and a 60-bit special prime, 350 bits of 438), the
-/// square is rescaled by two 45-bit primes, and the result sits at level 1 (110 bits) at 2^90, where the flooding
-/// costs about 2^-11 per decoded score. n8192-d3 (scale 2^40, 49 bits at the result) has no room for it.
+/// 2^70 of noise on each coefficient, so the result must carry a scale far above it: the query is encrypted at
+/// scale 2^90 on n16384-mlp90 (N = 16384, primes 60, 50, 45 × 4 and a 60-bit special prime, 350 bits of 438),
+/// layer 1 multiplies by integer weights at 2^23 without rescaling (scale 2^113), the square (2^226) is rescaled
+/// by three 45-bit primes back to about 2^91, and the result sits at level 1 (110 bits), where the flooding costs
+/// about 2^-15 per decoded score. n8192-d3 (scale 2^40, 49 bits at the result) has no room for it.
 enum MLPCircuit {
-    /// The default public bound on hidden pre-activations (|W1·x + b1|) of the standard policy.
-    static let hiddenValueBound = 64.0
+    /// Layer 1's weights are rounded to integers at this scale (exact arithmetic, no rescale before the square).
+    static let layerOneWeightScaleBits = 23
+    static let layerOneWeightScale = Double(sign: .plus, exponent: layerOneWeightScaleBits, significand: 1)
+    /// The most hidden units a served model may have (the flooding bound counts their weight rounding).
+    static let maxHiddenUnits = 341
 }
 
 extension CKKSContext {
@@ -167,21 +166,26 @@ extension CKKSContext {
         }
     }
 
-    /// The levels of the square MLP's circuit on this context: the query's (the top), the square's (before its
-    /// rescales), layer 2's input (after them) and the result's. The square is rescaled prime by prime while its
-    /// scale stays at least half the query's, so that it returns to about the query's scale.
-    func mlpLevels() throws -> (top: Int, square: Int, output: Int, result: Int) {
+    /// The levels and scales of the square MLP's circuit on this context: the query's level (the top, where
+    /// layer 1 and the square are computed), layer 2's input level (after the square's rescales) and scale, the
+    /// power of two layer 2's weights are rounded at (the bit size of that level's prime), and the result's level
+    /// and scale. The square is rescaled prime by prime while its scale stays at least half the query's.
+    func mlpLevels() throws -> (
+        top: Int, output: Int, outputScale: Double, layerTwoWeightScale: Double, result: Int, resultScale: Double
+    ) {
         let top = maxLevel
         guard top >= 3 else { throw HEError.levelExhausted }
         let delta = parameters.scale
-        var scale = delta * delta
-        var level = top - 1
+        var scale = delta * MLPCircuit.layerOneWeightScale * delta * MLPCircuit.layerOneWeightScale
+        var level = top
         repeat {
             scale /= Double(moduli[level].value)
             level -= 1
         } while level >= 1 && scale / Double(moduli[level].value) >= delta / 2
         guard level >= 1 else { throw HEError.levelExhausted }
-        return (top, top - 1, level, level - 1)
+        let prime = Double(moduli[level].value)
+        let weightScale = exp2(log2(prime).rounded())
+        return (top, level, scale, weightScale, level - 1, scale * weightScale / prime)
     }
 }
 
@@ -228,10 +232,9 @@ extension PrivateInferenceServer {
                 guard norm <= policy.weightNormBound * (1 + 0x1p-40) else { throw HEError.modelOutsidePolicy }
             }
         case .squareMLP(let mlp):
-            // Unused slots are zero rows, whose hidden values are the biases.
-            // The flooding bound covers at most 2^10 roundings per coefficient (3 per hidden unit, 1 more).
-            guard policy.hiddenValueBound > 0, mlp.hiddenCount <= 341,
-                mlp.b1.allSatisfy({ abs($0) <= policy.hiddenValueBound }),
+            // The flooding bound counts the output weights' rounding for at most `maxHiddenUnits`. The
+            // relinearisation key, if any, is not checked: the circuit never uses it.
+            guard mlp.hiddenCount <= MLPCircuit.maxHiddenUnits,
                 mlp.w2.allSatisfy({ $0.reduce(0) { $0 + abs($1) } <= policy.outputWeightBound * (1 + 0x1p-40) })
             else { throw HEError.modelOutsidePolicy }
             _ = try policy.mlpFloodingBits(context: context)
@@ -255,7 +258,9 @@ extension CKKSContext {
         }
     }
 
-    /// `ciphertext` plus a fresh public-key encryption of zero at its level and scale: a fresh `c1`.
+    /// `ciphertext` plus a fresh public-key encryption of zero at its level and scale: a fresh `c1`. A
+    /// three-component ciphertext also gets two tensor products of fresh encryptions of zero, so its `c2` is the
+    /// sum of two products of independent RLWE samples (each within about N/q of uniform per prime).
     func rerandomize(_ ciphertext: CKKSCiphertext, using publicKey: PublicKey) -> CKKSCiphertext {
         let zero = CKKSPlaintext(
             poly: RNSPoly(degree: degree, count: ciphertext.level + 1), scale: ciphertext.scale)
@@ -263,6 +268,16 @@ extension CKKSContext {
         var result = ciphertext
         addInPlace(&result.polys[0], fresh.polys[0])
         addInPlace(&result.polys[1], fresh.polys[1])
+        if result.size == 3 {
+            for _ in 0..<2 {
+                let x = encrypt(zero, using: publicKey)
+                let y = encrypt(zero, using: publicKey)
+                let (d0, d1, d2) = tensor(x.polys[0], x.polys[1], y.polys[0], y.polys[1])
+                addInPlace(&result.polys[0], d0)
+                addInPlace(&result.polys[1], d1)
+                addInPlace(&result.polys[2], d2)
+            }
+        }
         result.seed = nil
         return result
     }

@@ -70,17 +70,12 @@ public struct PrivateInferenceClient: Sendable {
         self.secretKey = secretKey
     }
 
-    /// The evaluation keys a server needs for `packing`: the public key (the server re-randomises every result
-    /// with a fresh encryption of zero), plus the relinearisation key for the square MLP. No packing here rotates,
-    /// so no Galois key is ever generated or shipped.
+    /// The evaluation keys a server needs for `packing`: the public key only (the server re-randomises every
+    /// result with fresh encryptions of zero). The square MLP squares without relinearisation, so no
+    /// relinearisation key is generated or shipped (a server would not use one), and no packing here rotates, so no
+    /// Galois key either.
     public func evaluationKeys(for packing: QueryPacking) -> EvaluationKeys {
-        let publicKey = context.generatePublicKey(for: secretKey)
-        switch packing {
-        case .coefficientRows: return EvaluationKeys(publicKey: publicKey)
-        case .slotPerFeature:
-            return EvaluationKeys(
-                publicKey: publicKey, relinearization: context.generateRelinearizationKey(for: secretKey))
-        }
+        EvaluationKeys(publicKey: context.generatePublicKey(for: secretKey))
     }
 
     /// Encrypts standardised rows (all of the same length) for `packing`, symmetric and seeded (half size).
@@ -204,13 +199,13 @@ public enum PrivateInferenceServer {
                     floodingBits: policy.linearFloodingBits, context: context)
             }
         case .squareMLP(let mlp):
-            guard let relinearizationKey = keys.relinearization else { throw HEError.missingRelinearizationKey }
+            // The client's relinearisation key, if sent, is never used: see `evaluateMLP`.
             let f = query.featureCount
             for chunk in 0..<(query.ciphertexts.count / f) {
                 let features = Array(query.ciphertexts[(chunk * f)..<((chunk + 1) * f)])
                 outputs += try evaluateMLP(
-                    mlp, on: features, relinearizationKey: relinearizationKey, publicKey: publicKey,
-                    policy: publicKey == nil ? nil : policy, context: context)
+                    mlp, on: features, publicKey: publicKey, policy: publicKey == nil ? nil : policy,
+                    context: context)
             }
         }
         return EncryptedResult(
@@ -259,28 +254,39 @@ public enum PrivateInferenceServer {
         }
     }
 
-    /// The square MLP on one chunk, one ciphertext per class. Layer 1 is rescaled by one prime, the square by
-    /// as many primes as bring its scale back to the query's (two 45-bit primes at scale 2^90 on n16384-mlp90,
-    /// one on n8192-d3), layer 2 by one. With a `policy`, every coefficient of each score is then flooded with
-    /// uniform noise of 2^(policy.mlpFloodingBits) (λ bits past the bound on the model-dependent evaluation
-    /// noise, see `PrivateInferencePolicy`) and re-randomised with a fresh encryption of zero.
+    /// The square MLP on one chunk, one ciphertext per class, computed so that nothing the client chose can make
+    /// the model-dependent noise grow (review 4, F1 and F2):
+    /// - layer 1 is exact: integer weights at 2^23 (`MLPCircuit.layerOneWeightScaleBits`), the bias added
+    ///   exactly, and no rescale, so no rounding error enters the square (its cross term 2·h·E1 grew with the
+    ///   client's rows);
+    /// - the square is a tensor product with no relinearisation: the server applies no key material of the
+    ///   client's (a crafted relinearisation key's error term was multiplied by c1², a function of W1), and the
+    ///   three-component result is decrypted with s²;
+    /// - the square is rescaled prime by prime back to about the query's scale, layer 2 multiplies by integer
+    ///   weights at a power of two near the next prime and is rescaled by it, so the only model-dependent
+    ///   noise is rounding (`PrivateInferencePolicy.mlpFloodingBits`), whatever the rows.
+    /// With a `policy`, every coefficient of each score is then flooded with uniform noise of
+    /// 2^(policy.mlpFloodingBits) and re-randomised with fresh public-key encryptions of zero (all three
+    /// components).
     static func evaluateMLP(
-        _ model: SquareMLP, on features: [CKKSCiphertext], relinearizationKey: RelinearizationKey,
-        publicKey: PublicKey?, policy: PrivateInferencePolicy?, context: CKKSContext
+        _ model: SquareMLP, on features: [CKKSCiphertext], publicKey: PublicKey?, policy: PrivateInferencePolicy?,
+        context: CKKSContext
     ) throws -> [CKKSCiphertext] {
         let levels = try context.mlpLevels()
         guard features.allSatisfy({ $0.level == levels.top }) else { throw HEError.levelExhausted }
         let floodingBits = try policy.map { try $0.mlpFloodingBits(context: context) }
         let hidden = try (0..<model.hiddenCount).map { j in
-            let h = try context.rescale(context.linearCombination(features, weights: model.w1[j]))
+            let h = try context.linearCombination(
+                features, weights: model.w1[j], constantScale: MLPCircuit.layerOneWeightScale)
             let biased = try context.add(h, constant: model.b1[j])
-            var square = try context.squareAndRescale(biased, relinearizationKey: relinearizationKey)
+            var square = try context.multiplyWithoutRelinearization(biased, biased)
             while square.level > levels.output { square = try context.rescale(square) }
             return square
         }
         var prg = SeededPRG.fresh()
         return try (0..<model.classCount).map { c in
-            let out = try context.rescale(context.linearCombination(hidden, weights: model.w2[c]))
+            let out = try context.rescale(
+                context.linearCombination(hidden, weights: model.w2[c], constantScale: levels.layerTwoWeightScale))
             let scored = try context.add(out, constant: model.b2[c])
             guard let publicKey, let floodingBits else { return scored }
             let flooding = context.sampleFlooding(
@@ -304,25 +310,28 @@ extension CKKSCiphertext {
 }
 
 extension CKKSContext {
-    /// Σ_i w_i * x_i with each constant at the scale of the level's last prime, so that one rescale restores the
-    /// inputs' scale. Products are accumulated lazily in 128 bits and reduced once.
-    func linearCombination(_ inputs: [CKKSCiphertext], weights: [Double]) throws -> CKKSCiphertext {
+    /// Σ_i w_i * x_i with each constant rounded at `constantScale` (by default the level's last prime, so that
+    /// one rescale restores the inputs' scale), for two- or three-component inputs. Products are accumulated
+    /// lazily in 128 bits and reduced once.
+    func linearCombination(
+        _ inputs: [CKKSCiphertext], weights: [Double], constantScale: Double? = nil
+    ) throws -> CKKSCiphertext {
         guard let first = inputs.first, inputs.count == weights.count else { throw HEError.modelShapeMismatch }
         let level = first.level
         let rows = level + 1
         let n = degree
-        let constantScale = Double(moduli[level].value)
+        let constantScale = constantScale ?? Double(moduli[level].value)
         for input in inputs {
-            guard input.level == level else { throw HEError.levelMismatch }
+            guard input.level == level, input.size == first.size else { throw HEError.levelMismatch }
             guard Self.scalesMatch(input.scale, first.scale) else { throw HEError.scaleMismatch }
         }
         let integers = try weights.map { try Self.scaledInteger($0 * constantScale) }
         var result = CKKSCiphertext(
-            polys: [RNSPoly(degree: n, count: rows), RNSPoly(degree: n, count: rows)],
+            polys: (0..<first.size).map { _ in RNSPoly(degree: n, count: rows) },
             scale: first.scale * constantScale, seed: nil)
         // Interleaved 128-bit accumulators (high, low), reduced once per output residue.
         var accumulators = [UInt64](repeating: 0, count: 2 * n)
-        for component in 0..<2 {
+        for component in 0..<first.size {
             for i in 0..<rows {
                 let modulus = moduli[i]
                 accumulators.withUnsafeMutableBufferPointer { acc in
@@ -362,21 +371,34 @@ extension PrivateInferenceClient {
 }
 
 extension CKKSContext {
+    /// The largest Σ|v| over a chunk's rows that each stage of the square MLP may hold (Q_level / 4 divided by
+    /// the stage's scale and 2/N): Σh² for the square (top level, scale (Δ·2^23)²; h itself, at the same level
+    /// and scale Δ·2^23, has far more room), W2·h² before layer 2's rescale, and the score.
+    func mlpBudgets() throws -> (square: Double, output: Double, score: Double) {
+        let levels = try mlpLevels()
+        let n = Double(degree)
+        func budget(level: Int, scale: Double) -> Double { exp2(modulusBits(level: level) - 2 - log2(scale)) * n / 2 }
+        let hiddenScale = parameters.scale * MLPCircuit.layerOneWeightScale
+        return (
+            square: budget(level: levels.top, scale: hiddenScale * hiddenScale),
+            output: budget(level: levels.output, scale: levels.outputScale * levels.layerTwoWeightScale),
+            score: budget(level: levels.result, scale: levels.resultScale)
+        )
+    }
+
     /// log2 of the modulus at `level` (the product of the first `level + 1` primes).
     func modulusBits(level: Int) -> Double {
         (0...level).reduce(0) { $0 + log2(Double(moduli[$1].value)) }
     }
 
     /// Refuses the first row (1-based) that takes a value of `model`'s circuit past a quarter of its modulus
-    /// (half of the centred range, the rest left for noise and flooding).
+    /// (half of the centred range, the rest left for noise and flooding), where it would wrap around.
     ///
     /// Linear (coefficient rows): each score is one coefficient, exact, at scale 2^78; rows must also fit the
     /// encoder's 2^62 at scale 2^58 (|x| < 16). Square MLP (one slot per row): slots are mixed into
     /// coefficients, |c_j| ≤ (2Δ/N) Σ_rows |v_r| for every value v at scale Δ, so the bound is on the sum of
-    /// magnitudes over the N/2 rows packed together, at each stage of `evaluateMLP` (`mlpLevels`): W1·x before
-    /// its rescale (the top level, scale Δ·q_top), the square before its rescales (Δ²), W2·h² before its rescale
-    /// (Δ·q) and the score (Δ). Every hidden value must also stay within `MLPCircuit.hiddenValueBound`, the bound
-    /// the owner's flooding is sized for.
+    /// magnitudes over the N/2 rows packed together, at each stage of `evaluateMLP` (`mlpBudgets`). Circuit
+    /// privacy does not depend on this check (the server cannot see the rows); the scores do.
     func checkRange(_ rows: [[Double]], for model: PrivateModel) throws {
         for (index, row) in rows.enumerated() {
             guard row.count == model.featureCount else { throw HEError.modelShapeMismatch }
@@ -392,41 +414,22 @@ extension CKKSContext {
                 else { throw HEError.inputOutOfRange(row: index + 1) }
             }
         case .squareMLP(let mlp):
-            let levels = try mlpLevels()
-            let scale = parameters.scale
-            let n = Double(degree)
+            let limits = try mlpBudgets()
             // Sums run over every hidden unit or class at once (each is its own ciphertext): stricter than needed.
-            // The largest Σ|v| each stage may hold: Q_level / 4 divided by the stage's scale and 2/N.
-            func budget(level: Int, scaleBits: Double) -> Double {
-                exp2(modulusBits(level: level) - 2 - scaleBits) * n / 2
-            }
-            let scaleBits = log2(scale)
-            let limits = (
-                product: budget(level: levels.top, scaleBits: scaleBits + log2(Double(moduli[levels.top].value))),
-                square: budget(level: levels.square, scaleBits: 2 * scaleBits),
-                output: budget(
-                    level: levels.output, scaleBits: scaleBits + log2(Double(moduli[levels.output].value))),
-                score: budget(level: levels.result, scaleBits: scaleBits)
-            )
             for start in stride(from: 0, to: rows.count, by: degree / 2) {
-                var sums = (product: 0.0, square: 0.0, output: 0.0, score: 0.0)
+                var sums = (hidden: 0.0, output: 0.0, score: 0.0)
                 for index in start..<min(rows.count, start + degree / 2) {
-                    let row = rows[index]
-                    let hidden = zip(mlp.w1, mlp.b1).map { w, b in zip(w, row).reduce(0) { $0 + $1.0 * $1.1 } + b }
-                    // The flooding is sized for hidden values within the owner's public bound.
-                    guard hidden.allSatisfy({ abs($0) <= MLPCircuit.hiddenValueBound }) else {
-                        throw HEError.inputOutOfRange(row: index + 1)
+                    let hidden = zip(mlp.w1, mlp.b1).map { w, b in
+                        zip(w, rows[index]).reduce(0) { $0 + $1.0 * $1.1 } + b
                     }
-                    for (a, b) in zip(hidden, mlp.b1) { sums.product += abs(a - b) }
                     let squares = hidden.map { $0 * $0 }
-                    sums.square += squares.reduce(0, +)
+                    sums.hidden += squares.reduce(0, +)
                     for (w, b) in zip(mlp.w2, mlp.b2) {
                         let out = zip(w, squares).reduce(0) { $0 + $1.0 * $1.1 }
                         sums.output += abs(out)
                         sums.score += abs(out + b)
                     }
-                    guard sums.product < limits.product, sums.square < limits.square,
-                        sums.output < limits.output, sums.score < limits.score
+                    guard sums.hidden < limits.square, sums.output < limits.output, sums.score < limits.score
                     else { throw HEError.inputOutOfRange(row: index + 1) }
                 }
             }

@@ -41,8 +41,8 @@ import Testing
         return false
     }
 
-    /// A square MLP whose scores on standardised rows are in the tens (×100: hidden values past the owner's public
-    /// bound that the MLP's flooding is sized for, and scores past what the result's level carries).
+    /// A square MLP whose scores on standardised rows are in the tens (×100: carried since layer 1 and the square
+    /// are exact; ×10,000: scores past what the result's level carries).
     static func wideMLP() throws -> PrivateModel {
         var generator = SplitMix64(state: 11)
         let w1 = (0..<4).map { _ in (0..<30).map { _ in Double.random(in: -0.3...0.3, using: &generator) } }
@@ -50,11 +50,11 @@ import Testing
         return .squareMLP(try SquareMLP(w1: w1, b1: [0.1, -0.1, 0.2, 0], w2: w2, b2: [0.5]))
     }
 
-    @Test(arguments: [5.0, 100.0]) func squareMLPRowsScaledBeyondTheTrainingRange(factor: Double) throws {
+    @Test(arguments: [5.0, 100.0, 10_000.0]) func squareMLPRowsScaledBeyondTheTrainingRange(factor: Double) throws {
         let split = try BreastCancerSplit.load()
         let rows = split.testX.map { $0.map { $0 * factor } }
         let refused = try Self.scoredRightOrRefused(try Self.wideMLP(), rows: rows, context: Fixtures.mlp)
-        if factor == 100 { #expect(refused) }
+        if factor == 10_000 { #expect(refused) }
     }
 
     @Test(arguments: [5.0, 50.0]) func linearRowsScaledBeyondTheTrainingRange(factor: Double) throws {

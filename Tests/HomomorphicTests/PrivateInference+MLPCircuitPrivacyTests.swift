@@ -39,13 +39,14 @@ import Testing
 
     static func policy(_ context: CKKSContext) -> PrivateInferencePolicy {
         PrivateInferencePolicy(
-            allowing: [context.parameters], weightNormBound: 0, hiddenValueBound: 64, outputWeightBound: 2)
+            allowing: [context.parameters], weightNormBound: 0, outputWeightBound: 2)
     }
 
     /// The two-sample Kolmogorov-Smirnov test at 1 % over 1,000 results of each model, on two coefficients of
     /// the decrypted result (in slot packing every coefficient mixes all the scores, and the scores are equal).
-    /// The same samples without flooding (re-randomised only) are told apart (D near 1): the attack the flooding
-    /// stops. A rejection is confirmed on a second batch before failing (false alarm 1e-4).
+    /// The same samples without flooding (and without re-randomisation, whose fresh noise is wider than the
+    /// difference and would hide it only statistically) are told apart (D = 1): the attack the flooding stops.
+    /// A rejection is confirmed on a second batch before failing (false alarm 1e-4).
     @Test(TestBuild.needsOptimizedBuild)
     func resultsOfModelsWithEqualScoresAreIndistinguishable() throws {
         let context = Self.smallContext
@@ -65,9 +66,11 @@ import Testing
                         query, model: .squareMLP(model), keys: keys, context: context, policy: policy
                     ).ciphertexts[0]
                 } else {
-                    let bare = try PrivateInferenceServer.evaluateWithoutCircuitPrivacy(
-                        query, model: .squareMLP(model), keys: keys, context: context)
-                    ciphertext = context.rerandomize(bare.ciphertexts[0], using: keys.publicKey!)
+                    // Neither flooded nor re-randomised: the exact circuit's noise, which differs between the models
+                    // (the client's encryption noise times W1's difference, squared into h).
+                    ciphertext = try PrivateInferenceServer.evaluateWithoutCircuitPrivacy(
+                        query, model: .squareMLP(model), keys: keys, context: context
+                    ).ciphertexts[0]
                 }
                 let phase = try Self.residual(ciphertext, scores: scores, model: Self.modelA, client: client)
                 columns[0].append(phase[0])
@@ -181,7 +184,7 @@ import Testing
                     d3Query, model: model, keys: d3Client.evaluationKeys(for: .slotPerFeature), context: d3)
             })
         let d3Policy = PrivateInferencePolicy(
-            allowing: [d3.parameters], weightNormBound: 0, hiddenValueBound: 64, outputWeightBound: 2)
+            allowing: [d3.parameters], weightNormBound: 0, outputWeightBound: 2)
         #expect(
             throws: HEError.invalidParameters("modulus too small for circuit-private MLP scores"),
             performing: {
@@ -189,16 +192,20 @@ import Testing
                     d3Query, model: model, keys: d3Client.evaluationKeys(for: .slotPerFeature), context: d3,
                     policy: d3Policy)
             })
-        // A model past the owner's public bounds (a hidden bias past H, output weights past the ℓ1 bound).
-        let tight = PrivateInferencePolicy(
-            allowing: [context.parameters], weightNormBound: 0, hiddenValueBound: 4, outputWeightBound: 2)
-        #expect(refusal(query, policy: tight) == .modelOutsidePolicy)
+        // A model past the owner's public bounds (more hidden units than the flooding counts, output weights past
+        // the ℓ1 bound).
+        let wide = try SquareMLP(
+            w1: [[Double]](repeating: [0.25, 0, 0, 0], count: 342), b1: [Double](repeating: 0, count: 342),
+            w2: [[Double](repeating: 0.001, count: 342)], b2: [0])
+        #expect(throws: HEError.modelOutsidePolicy) {
+            try PrivateInferenceServer.evaluate(query, model: .squareMLP(wide), keys: keys, context: context)
+        }
         let light = PrivateInferencePolicy(
-            allowing: [context.parameters], weightNormBound: 0, hiddenValueBound: 64, outputWeightBound: 1)
+            allowing: [context.parameters], weightNormBound: 0, outputWeightBound: 1)
         #expect(refusal(query, policy: light) == .modelOutsidePolicy)
-        // An honest client refuses rows whose hidden values pass the bound the flooding is sized for.
+        // An honest client refuses rows whose values the circuit cannot carry without wrapping around.
         #expect(throws: HEError.inputOutOfRange(row: 2)) {
-            try client.encrypt(rows: [[0.5, 0, -1, 0.25], [200, 0, 0, 0]], for: model)
+            try client.encrypt(rows: [[0.5, 0, -1, 0.25], [1e6, 0, 0, 0]], for: model)
         }
     }
 }
