@@ -321,6 +321,9 @@ import Testing
         let client = vault.work.appending(path: "client")
         try FileManager.default.createDirectory(at: client, withIntermediateDirectories: true)
         try Data("alpha weights v2".utf8).write(to: client.appending(path: "weights.bin"))
+        // The pinned verifier, handed out of band (beside the vault, `vault.pem` would match the vault path's prefix).
+        try FileManager.default.copyItem(
+            at: vault.work.appending(path: "vault.pem"), to: client.appending(path: "vault.pem"))
         let vaultPath = vault.work.appending(path: "v").standardizedFileURL.path
         for (persona, arguments) in [
             ("mel", ["model", "list"]), ("mel", ["model", "show", "alpha"]), ("dana", ["data", "show", "cancer"]),
@@ -338,6 +341,7 @@ import Testing
                     "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
                     "MODELVAULT_SERVER": server.url, "MODELVAULT_CA_FILE": server.certificate.path,
                     "MODELVAULT_TOKEN": vault.tokens[persona] ?? "",
+                    "MODELVAULT_VERIFIER": client.appending(path: "vault.pem").path,
                 ]
             ).run()
             #expect(traced.status == 0, "\(arguments): \(traced.stderr)")
