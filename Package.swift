@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "VaultClient",
             dependencies: [
-                "VaultServer", "VaultCrypto", crypto,
+                "VaultServer", "VaultCrypto", "ModelSigning", crypto,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -225,7 +225,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "VaultClientTests", dependencies: ["VaultClient", "VaultServer", "TestSupport"],
+            name: "VaultClientTests",
+            dependencies: ["VaultClient", "VaultServer", "ModelSigning", "TestSupport", crypto],
             swiftSettings: swiftSettings),
         .testTarget(name: "ProtobufWireTests", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),
         .testTarget(

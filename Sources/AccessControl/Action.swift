@@ -77,6 +77,8 @@ public enum Action: String, CaseIterable, Sendable, Codable, Comparable {
     /// Append an entry to the audit log through the server (`POST /v1/audit/entries`): a serving-only pod's
     /// record of what it loaded and served, under its own principal.
     case auditAppend = "audit.append"
+    /// `whoami`: the caller's own principal, role bindings, permissions and token (id and expiry, never the token).
+    case whoami
 
     /// The kind of resource the action applies to, which decides which scoped bindings can apply.
     public var resourceKind: ResourceKind {
@@ -87,6 +89,7 @@ public enum Action: String, CaseIterable, Sendable, Codable, Comparable {
             .model
         case .dataList: .datasetListing
         case .modelList: .modelListing
+        case .whoami: .caller
         default: .vault
         }
     }
@@ -109,4 +112,6 @@ public enum ResourceKind: Sendable, Equatable {
     case modelListing
     /// Listing datasets: allowed if any binding grants it; filter the rows with `Policy.visible`.
     case datasetListing
+    /// The caller itself (`whoami`): any binding that grants the action, at whatever scope.
+    case caller
 }

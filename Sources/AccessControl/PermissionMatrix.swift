@@ -3,7 +3,7 @@ public enum PermissionMatrix {
     /// Metadata every role may read: listings and `show` of models and datasets.
     private static let metadata: Set<Action> = [
         .dataList, .dataShow, .modelList, .modelShow, .tokenCreateOwn,
-        .tokenRevokeOwn,
+        .tokenRevokeOwn, .whoami,
     ]
 
     /// The actions each role grants. `admin` holds every action.

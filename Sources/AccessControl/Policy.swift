@@ -44,6 +44,8 @@ public enum Policy {
                 if case .model = $0.scope { return false }
                 return resource == .global || $0.covers(resource)
             }
+        case .caller:
+            match = granting.first
         }
         return match.map { .allowed(by: $0) } ?? .denied
     }

@@ -34,6 +34,11 @@ extension VaultClient {
         _ = try await data(.DELETE, Self.path("", "v1", "principals", name, "roles", binding))
     }
 
+    /// `GET /v1/whoami`: the caller's principal, bindings, permissions, token id and expiry (JSON).
+    public func whoami() async throws -> Data {
+        try await data(.GET, Self.path("", "v1", "whoami"))
+    }
+
     /// `GET /v1/tokens`: every token's id, owner and state, never a token (JSON).
     public func tokens() async throws -> Data {
         try await data(.GET, Self.path("", "v1", "tokens"))

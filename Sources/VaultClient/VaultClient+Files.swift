@@ -53,7 +53,7 @@ extension VaultClient {
         }
     }
 
-    private static func read(_ url: URL, named name: String, limit: Int = .max) throws -> Data {
+    static func read(_ url: URL, named name: String, limit: Int = .max) throws -> Data {
         let descriptor = open(url.path(percentEncoded: false), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { throw VaultClientError(.failure, "cannot read \(name)") }
         let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
@@ -82,16 +82,17 @@ extension VaultClient {
     ///
     /// The server streams the files re-wrapped for a key pair made for this one pull and held only in memory
     /// (`GET .../download?recipient=...&decryptedByCaller=true`, which needs `model.pull` as the local pull does). The
-    /// ciphertext lands in a staging directory beside `directory`; each file is decrypted from there into a second
-    /// staging directory, its SHA-256 checked against the digest the server lists for it (unsigned JSON: the
-    /// signature is not checked here, see the README), and that directory is renamed into place. So the plaintext
-    /// never crosses the network, even inside TLS, and the caller holds no long-lived key.
+    /// ciphertext lands in a staging directory beside `directory`. Before anything is decrypted, the signed manifest
+    /// must verify with `verifier` (the vault key the caller pinned) and name `name` and the version pulled; each
+    /// file is then decrypted into a second staging directory, its SHA-256 checked against the signed digest, and
+    /// that directory is renamed into place. So the plaintext never crosses the network, even inside TLS, the
+    /// caller holds no long-lived key, and a hostile server cannot substitute another model.
     public func pullModel(
-        _ name: String, version: String, into directory: URL, signatureFileName: String
+        _ name: String, version: String, into directory: URL, signatureFileName: String, verifier: PinnedVerifier
     ) async throws -> PullResult {
-        let (number, record) = try await resolvedVersion(name, version)
+        let (number, _) = try await resolvedVersion(name, version)
         let identity = AgeX25519Identity.generate()
-        let cipher = directory.deletingLastPathComponent().appending(path: ".modelvault-pull-\(UUID().uuidString)")
+        let cipher = directory.deletingLastPathComponent().appending(path: StaleStaging.name(Self.stagingPrefix))
         Self.trackStaging(cipher)
         defer {
             try? FileManager.default.removeItem(at: cipher)
@@ -101,6 +102,9 @@ extension VaultClient {
             Self.path("", "v1", "models", name, "versions", number, "download"),
             query: "recipient=" + Self.queryValue(identity.recipient.encoded) + "&decryptedByCaller=true",
             into: cipher, flat: false)
+        let signed = try Self.verifiedDigests(
+            in: cipher, received: received, signatureFileName: signatureFileName, verifier: verifier, name: name,
+            version: number)
         var written: Set<String> = []
         try await Self.writeAtomically(into: directory) { staging in
             for path in received.sorted() {
@@ -114,7 +118,7 @@ extension VaultClient {
                     try Self.writeNew(try Self.read(source, named: path, limit: 16 << 20), at: path, under: staging)
                     continue
                 }
-                guard path.hasSuffix(".age"), let digest = record.files[String(path.dropLast(4))] else {
+                guard path.hasSuffix(".age"), let digest = signed[String(path.dropLast(4))] else {
                     throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(number)")
                 }
                 let plain = String(path.dropLast(4))
@@ -131,7 +135,7 @@ extension VaultClient {
                 }
                 written.insert(plain)
             }
-            guard written == Set(record.files.keys) else {
+            guard written == Set(signed.keys) else {
                 throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(number)")
             }
         }
@@ -244,6 +248,9 @@ extension VaultClient {
         liveStaging.withLock { _ = $0.remove(url.path(percentEncoded: false)) }
     }
 
+    /// The name prefix of a pull's staging directories (see `StaleStaging`).
+    static let stagingPrefix = ".modelvault-pull-"
+
     /// Fills a fresh staging directory beside `directory`, then renames it into place. `directory` must not exist
     /// or be empty; on any failure the staging directory is removed and `directory` is untouched.
     static func writeAtomically(into directory: URL, _ fill: (URL) async throws -> Void) async throws {
@@ -258,8 +265,9 @@ extension VaultClient {
             }
             replaceEmpty = true
         }
-        let staging = directory.deletingLastPathComponent().appending(
-            path: ".modelvault-pull-\(UUID().uuidString)")
+        // What a killed pull (SIGKILL, no cleanup) left beside the output may be plaintext: removed first.
+        StaleStaging.sweep(directory.deletingLastPathComponent(), prefix: stagingPrefix)
+        let staging = directory.deletingLastPathComponent().appending(path: StaleStaging.name(stagingPrefix))
         guard mkdir(staging.path(percentEncoded: false), 0o700) == 0 else {
             throw VaultClientError(.failure, "cannot create a staging directory beside \(directory.lastPathComponent)")
         }

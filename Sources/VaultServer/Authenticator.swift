@@ -64,6 +64,8 @@ public enum ServerAction: String, Sendable, CaseIterable {
     case evaluate = "evaluate"
     /// Run a model version server-side on rows the caller sends.
     case predict = "predict"
+    /// Read the caller's own principal, bindings, permissions and token id and expiry.
+    case whoami = "whoami"
 }
 
 /// What an action applies to.

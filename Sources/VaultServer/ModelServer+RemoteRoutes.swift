@@ -80,6 +80,10 @@ extension ModelServer {
                     binding: try context.parameters.require("binding")), context)
         }
         routes.on(.listTokens) { _, context in try await run(.listTokens, context) }
+        routes.on(.whoami) { request, context in
+            try await run(
+                .whoami(presentedToken: GatewayMiddleware.bearerToken(request.headers[.authorization])), context)
+        }
         routes.on(.createOwnToken) { request, context in
             let create = try await decodeOptional(CreateTokenRequest.self, request)
             let presented = GatewayMiddleware.bearerToken(request.headers[.authorization]) ?? ""

@@ -14,9 +14,20 @@ struct StagingDirectory: Sendable {
     /// Creates a fresh directory under `base` (the system temporary directory when `nil`).
     static func make(in base: URL?) throws -> StagingDirectory {
         let base = base ?? FileManager.default.temporaryDirectory
-        let url = base.appending(path: "modelvault-stream-" + UUID().uuidString.lowercased())
+        let url = base.appending(path: StaleStaging.name(prefix))
         guard mkdir(url.path(percentEncoded: false), 0o700) == 0 else { throw APIError.internalError }
         return StagingDirectory(url: url)
+    }
+
+    /// The name prefix of transfer staging directories.
+    static let prefix = "modelvault-stream-"
+
+    /// Removes what a killed server left under `base` (the system temporary directory when `nil`): transfer
+    /// staging and the registry's pull staging of processes that no longer run.
+    static func sweepStale(in base: URL?) {
+        let temporary = FileManager.default.temporaryDirectory
+        StaleStaging.sweep(base ?? temporary, prefix: prefix)
+        StaleStaging.sweep(temporary, prefix: StaleStaging.registryPullPrefix)
     }
 
     /// Where the transfer's files go (created by the receiver or by the vault).

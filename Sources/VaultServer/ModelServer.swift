@@ -79,6 +79,9 @@ public struct ModelServer: Service {
     /// `run()` runs it; tests pass it to HummingbirdTesting's `test(.router)` to exercise every route in process,
     /// with the same middleware, limits and audit, and no socket.
     public func makeApplication() async throws -> some ApplicationProtocol {
+        // Staging a killed server (SIGKILL) left behind may hold plaintext: removed before serving. Only that of
+        // processes that no longer run, so servers sharing the directory keep theirs.
+        StagingDirectory.sweepStale(in: configuration.stagingDirectory)
         let state = GatewayState(
             configuration: configuration, authenticator: authenticator, audit: audit,
             limiter: TokenBucketLimiter(

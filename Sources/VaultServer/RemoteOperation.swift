@@ -44,6 +44,9 @@ public enum RemoteOperation: Sendable, Equatable {
     case evaluate(model: String, version: String, EvaluateRequest)
     /// `predict NAME@V --input ROWS.csv`: predictions for the caller's rows.
     case predict(model: String, version: String, PredictRequest)
+    /// `whoami`: the caller's principal, bindings, permissions, and the presented token's id and expiry
+    /// (`presentedToken`, `nil` for a client certificate, is only looked up, never stored or logged).
+    case whoami(presentedToken: String?)
 }
 
 /// The body of `POST /v1/models/{model}/versions/{version}/evaluate`.

@@ -95,6 +95,7 @@ extension ServerRoute {
     static let train = ServerRoute(.post, "/v1/datasets/{dataset}/train", .train, .dataset)
     static let evaluate = ServerRoute(.post, "/v1/models/{model}/versions/{version}/evaluate", .evaluate, .model)
     static let predict = ServerRoute(.post, "/v1/models/{model}/versions/{version}/predict", .predict, .model)
+    static let whoami = ServerRoute(.get, "/v1/whoami", .whoami, .global)
 
     /// Every route the server serves: the one table.
     static let all: [ServerRoute] = [
@@ -105,7 +106,7 @@ extension ServerRoute {
         uploadModel, downloadModel, uploadDataset, downloadDataset, verifyModel, showDatasetVersion, listKeys,
         rotateKeys, listPrincipals, addPrincipal, removePrincipal, grantRole, revokeRole, listTokens, createOwnToken,
         createToken, revokeToken, auditTail, auditVerify, auditProof, appendAudit, train, evaluate, predict,
-        showModelVersion,
+        showModelVersion, whoami,
     ]
 }
 

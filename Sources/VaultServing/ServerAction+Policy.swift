@@ -36,6 +36,7 @@ extension ServerAction {
         case .train: .train
         case .evaluate: .evaluate
         case .predict: .predict
+        case .whoami: .whoami
         }
     }
 }

@@ -42,6 +42,12 @@ extension VaultRegistry {
                 let issued = try await session.createToken(for: name ?? principal, lifetime: expiresIn)
                 return IssuedTokenRecord(token: issued.token, info: issued.info)
             }
+            if case .whoami(let presented?) = operation {
+                // The presented token names its id and expiry; the gateway already authenticated it.
+                let session = try access.session(presenting: presented, requestID: requestID)
+                guard session.caller.principal == principal else { throw RegistryError.forbidden }
+                return try await session.whoami()
+            }
             let session = try access.session(forPrincipal: principal, requestID: requestID)
             switch operation {
             case .verifyModel(let name, let version):
@@ -111,6 +117,9 @@ extension VaultRegistry {
                 return try await predict(model: model, version: version, request, session: session)
             case .createToken:
                 throw RegistryError.invalid
+            case .whoami:
+                // A client certificate: no token to describe.
+                return try await session.whoami()
             }
         }
     }

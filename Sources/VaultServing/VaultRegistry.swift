@@ -106,7 +106,8 @@ public struct VaultRegistry: RegistryBackend {
             if decryptedByCaller, !session.isAllowed(.modelPull, on: .model(name)) { throw RegistryError.forbidden }
             let reference = try ModelReference(
                 parsing: Int(version) != nil ? "\(name)@\(version)" : "\(name):\(version)")
-            let staging = FileManager.default.temporaryDirectory.appending(path: "modelvault-pull-\(UUID().uuidString)")
+            let staging = FileManager.default.temporaryDirectory.appending(
+                path: StaleStaging.name(StaleStaging.registryPullPrefix))
             defer { try? FileManager.default.removeItem(at: staging) }
             let info = try await session.pullModel(reference, for: recipient, to: staging)
             var files: [String: Data] = [:]

@@ -71,6 +71,7 @@ enum CommandExamples {
             "modelvault token create ci --expires 7d --json",
         ],
         "token list": ["modelvault token list", "modelvault token list --json"],
+        "whoami": ["modelvault whoami", "MODELVAULT_SERVER=https://vault.example:8443 modelvault whoami --json"],
         "token revoke": ["modelvault token revoke 3f2a9c"],
         "audit": ["modelvault audit verify", "modelvault audit tail -n 20"],
         "audit verify": ["modelvault audit verify", "modelvault audit verify --trusted 2026-12-03.note --json"],

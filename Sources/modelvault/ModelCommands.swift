@@ -164,6 +164,13 @@ struct ModelPull: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The output directory (must not exist or be empty).") var output: String
     @Option(name: .customLong("to"), help: "An age recipient: write re-wrapped .age files, no plaintext.")
     var recipient: String?
+    @Option(
+        name: .customLong("verifier"),
+        help: """
+            Remote mode: the vault's verification key (`keys export-verifier`, from an admin) that the pulled \
+            version's signature must verify with (default: $MODELVAULT_VERIFIER).
+            """)
+    var verifier: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {

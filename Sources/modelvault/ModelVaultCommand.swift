@@ -28,7 +28,7 @@ struct ModelVaultCommand: AsyncParsableCommand {
             UserCommand.self, RoleCommand.self, TokenCommand.self, AuditCommand.self, ReportCommand.self,
             Train.self, Evaluate.self, Predict.self, HECommand.self,
             DeployCommand.self, Serve.self, DemoCommand.self, ScanCommand.self, ConvertCommand.self,
-            VersionCommand.self, WitnessCommand.self,
+            VersionCommand.self, WitnessCommand.self, WhoAmI.self,
         ]
     )
 

@@ -61,22 +61,12 @@ extension TokenCreate: RemoteCapable {
         do {
             issued = try RemoteModels.decode(Issued.self, try await client.createToken(for: name, expiresIn: lifetime))
         } catch let denied as VaultClientError where denied.httpStatus == 403 {
-            // Without `token.create`, the caller may still hold `token.create-own`, which has its own route; the
-            // client does not know its own principal, so it asks for its own token and keeps it only if `name` is
-            // the caller (otherwise the token is revoked at once and the denial stands, as locally).
-            let own = try RemoteModels.decode(Issued.self, try await client.createToken(for: nil, expiresIn: lifetime))
-            guard own.info.principal == name else {
-                // A token the user never saw must not stay valid silently (review 4, F6).
-                do {
-                    try await client.revokeToken(id: own.info.id)
-                } catch {
-                    throw CLIError(
-                        "permission denied, and revoking the fallback token \(own.info.id) failed: "
-                            + "run `token revoke \(own.info.id)`")
-                }
-                throw denied
-            }
-            issued = own
+            // Without `token.create`, the caller may still hold `token.create-own`, which has its own route. Only
+            // when `whoami` says `name` is the caller: no token is minted (and revoked) for a plain denial (review
+            // 4, F6).
+            let caller = try? RemoteModels.decode(CallerIdentity.self, try await client.whoami())
+            guard caller?.principal == name else { throw denied }
+            issued = try RemoteModels.decode(Issued.self, try await client.createToken(for: nil, expiresIn: lifetime))
         }
         try present(token: issued.token, info: issued.info)
     }

@@ -138,6 +138,8 @@ extension ModelPull: RemoteCapable {
     func remote(_ client: VaultClient) async throws {
         let reference = try ModelReference(parsing: reference)
         let directory = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
+        // Refused before anything is fetched when no key is pinned.
+        let pinned = recipient == nil ? try pinnedVerifier() : nil
         let version = try await RemoteModels.version(reference, client)
         OpenVaults.takeOverSignals()  // a SIGTERM mid-pull removes the staging directories first
         let result: VaultClient.PullResult
@@ -145,13 +147,38 @@ extension ModelPull: RemoteCapable {
             result = try await client.pullModel(
                 reference.name, version: version, for: recipient, into: directory,
                 signatureFileName: Vault.pulledSignaturePath)
-        } else {
+        } else if let pinned {
             result = try await client.pullModel(
-                reference.name, version: version, into: directory, signatureFileName: Vault.pulledSignaturePath)
+                reference.name, version: version, into: directory, signatureFileName: Vault.pulledSignaturePath,
+                verifier: pinned)
+        } else {
+            throw CLIError("a remote pull needs a pinned verifier")
         }
         try printPulled(
             json: json, "\(reference.name)@\(result.version)", to: directory.path(percentEncoded: false),
             files: result.fileCount)
+    }
+}
+
+extension ModelPull {
+    /// The vault key a decrypting remote pull checks the signature with (review 4, F3): `--verifier` or
+    /// `MODELVAULT_VERIFIER`. Without one the pull is refused: trusting the server's word for the model is what
+    /// the pin prevents.
+    func pinnedVerifier() throws -> VaultClient.PinnedVerifier {
+        let environment = ProcessInfo.processInfo.environment["MODELVAULT_VERIFIER"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let path = verifier ?? environment else {
+            throw CLIError(
+                "a remote pull checks the vault's signature: give the vault's verification key with --verifier FILE "
+                    + "or MODELVAULT_VERIFIER (an admin writes it with `modelvault keys export-verifier`)",
+                status: .usage)
+        }
+        let data = try CLIFiles.read(path, what: "verifier")
+        guard data.count <= 64 << 10 else { throw CLIError("the verifier \(path) is too large", status: .invalidInput) }
+        do {
+            return try VaultClient.PinnedVerifier(parsing: String(decoding: data, as: UTF8.self))
+        } catch {
+            throw CLIError("the verifier \(path) holds no readable PEM public key", status: .invalidInput)
+        }
     }
 }
 

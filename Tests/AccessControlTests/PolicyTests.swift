@@ -92,7 +92,7 @@ import Testing
                 switch action.resourceKind {
                 case .model, .modelListing: resource = fraud
                 case .dataset, .datasetListing: resource = claims
-                case .vault: resource = .global
+                case .vault, .caller: resource = .global
                 }
                 let expected = PermissionMatrix.allows(role, action)
                 #expect(Policy.decide(action, on: resource, for: [RoleBinding(role: role)]).isAllowed == expected)
@@ -102,8 +102,10 @@ import Testing
                 let elsewhere: Scope =
                     action.resourceKind == .dataset || action.resourceKind == .datasetListing
                     ? .dataset("elsewhere") : .model("elsewhere")
+                // A binding anywhere tells its holder who it is (`whoami`); it grants nothing else elsewhere.
                 #expect(
-                    !Policy.decide(action, on: resource, for: [RoleBinding(role: role, scope: elsewhere)]).isAllowed)
+                    Policy.decide(action, on: resource, for: [RoleBinding(role: role, scope: elsewhere)]).isAllowed
+                        == (action.resourceKind == .caller && expected))
             }
         }
     }

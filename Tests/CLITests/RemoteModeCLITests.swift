@@ -25,6 +25,8 @@ import Testing
             self.work = work
             adminEnvironment = try CLI.makeVault(in: work)
             tokens["admin"] = adminEnvironment["MODELVAULT_TOKEN"]
+            // The verification key a remote pull is pinned to, handed out of band (review 4, F3).
+            #expect(try admin(["keys", "export-verifier", "-o", "vault.pem"]).status == 0)
             for persona in Self.personas {
                 let add = try admin(
                     ["user", "add", persona.name, "--role", persona.role]
@@ -132,7 +134,7 @@ import Testing
                 environment: [
                     "MODELVAULT_SERVER": url, "MODELVAULT_CA_FILE": certificate.path,
                     "MODELVAULT_TOKEN": vault.tokens[persona] ?? "mvt_" + String(repeating: "A", count: 43),
-                    "MODELVAULT_PASSPHRASE": "",
+                    "MODELVAULT_PASSPHRASE": "", "MODELVAULT_VERIFIER": vault.work.appending(path: "vault.pem").path,
                 ], in: directory ?? vault.work)
         }
     }
@@ -211,6 +213,8 @@ import Testing
                     ]),
                 Scenario(persona: persona, arguments: ["evaluate", "fraud@1", "--dataset", "fraud", "--json"]),
                 Scenario(persona: persona, arguments: ["predict", "fraud@1", "--input", "rows.csv"]),
+                // Token ids differ between the two vaults: exit codes only (content: whoamiNamesTheSameCaller...).
+                Scenario(persona: persona, arguments: ["whoami", "--json"], compareOutput: false),
             ]
             // Who may rotate (admin, security engineer) is left to the rows below; the others are denied.
             if !["admin", "sam"].contains(persona) {
@@ -293,6 +297,8 @@ import Testing
         #expect(statuses["dana: modelvault predict fraud@1 --input rows.csv"] == 0)
         #expect(statuses["scoped: modelvault evaluate fraud@1 --dataset fraud --json"] == 3)
         #expect(statuses["sam: modelvault user list"] == 0)
+        #expect(statuses["scoped: modelvault whoami --json"] == 0)
+        #expect(statuses["nobody: modelvault whoami --json"] == 3)
         #expect(statuses["dana: modelvault user list"] == 3)
         #expect(statuses["admin: modelvault user add p-admin --role data-scientist --scope dataset:cancer"] == 0)
         #expect(statuses["mel: modelvault token create mel --expires 1h -o own-mel"] == 0)
@@ -315,6 +321,9 @@ import Testing
         let client = vault.work.appending(path: "client")
         try FileManager.default.createDirectory(at: client, withIntermediateDirectories: true)
         try Data("alpha weights v2".utf8).write(to: client.appending(path: "weights.bin"))
+        // The pinned verifier, handed out of band (beside the vault, `vault.pem` would match the vault path's prefix).
+        try FileManager.default.copyItem(
+            at: vault.work.appending(path: "vault.pem"), to: client.appending(path: "vault.pem"))
         let vaultPath = vault.work.appending(path: "v").standardizedFileURL.path
         for (persona, arguments) in [
             ("mel", ["model", "list"]), ("mel", ["model", "show", "alpha"]), ("dana", ["data", "show", "cancer"]),
@@ -332,6 +341,7 @@ import Testing
                     "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
                     "MODELVAULT_SERVER": server.url, "MODELVAULT_CA_FILE": server.certificate.path,
                     "MODELVAULT_TOKEN": vault.tokens[persona] ?? "",
+                    "MODELVAULT_VERIFIER": client.appending(path: "vault.pem").path,
                 ]
             ).run()
             #expect(traced.status == 0, "\(arguments): \(traced.stderr)")

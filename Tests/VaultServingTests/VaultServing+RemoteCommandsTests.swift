@@ -54,6 +54,7 @@ import VaultServing
             method: .post, path: "/v1/models/alpha/versions/1/evaluate", body: #"{"dataset":"alpha"}"#,
             action: .evaluate),
         Call(method: .post, path: "/v1/models/alpha/versions/1/predict", body: #"{"csv":"a\n1\n"}"#, action: .predict),
+        Call(method: .get, path: "/v1/whoami", action: .whoami),
     ]
 
     static func prepared() async throws -> ServingFixture {
