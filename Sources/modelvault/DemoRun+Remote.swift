@@ -21,6 +21,9 @@ extension DemoRun {
     }
 
     func startServerProcess(_ state: inout DemoState) async throws {
+        // The admin hands out the vault's verification key: a plaintext pull checks the version's signature against
+        // it, so the client never takes the server's word for the model.
+        let verifier = try await state.session("admin").verifierPublicKeyPEM()
         // The server opens the vault itself; this process lets go of it first (its audit log is single-writer).
         try await state.access?.close()
         state.access = nil
@@ -28,6 +31,7 @@ extension DemoRun {
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let remote = try DemoRemote(work: work, binary: Self.ownExecutable())
         state.remote = remote
+        try Data(verifier.utf8).write(to: remote.verifier)
         try remote.startServer(vault: root, passphrase: state.passphrase)
         let port = try await remote.waitForPort()
         say("  modelvault serve --self-signed --host 127.0.0.1 --port \(port): listening on https://127.0.0.1:\(port)")
@@ -36,7 +40,8 @@ extension DemoRun {
         )
         say("  from here on every persona runs `modelvault` in remote mode with three variables and nothing else:")
         say("    MODELVAULT_SERVER=https://127.0.0.1:\(port)  MODELVAULT_CA_FILE=server.pem (the self-signed")
-        say("    certificate)  MODELVAULT_TOKEN=<its own token>; no passphrase, no identity file, no vault path")
+        say("    certificate)  MODELVAULT_TOKEN=<its own token>; no passphrase, no identity file, no vault path;")
+        say("    a plaintext pull also names MODELVAULT_VERIFIER=vault.pem, the verification key the admin handed out")
     }
 
     func remoteDataScientist(_ state: inout DemoState) async throws {
@@ -67,7 +72,8 @@ extension DemoRun {
         try await remoteCommand(
             state, "mel", ["model", "pull", "breast-cancer-logistic:production", "-o", "pulled"], shown: 1)
         say("  the files came re-wrapped for a key pair mel's client made for this pull and kept in memory;")
-        say("  it decrypted them and checked each SHA-256: no model plaintext crossed the network, even inside TLS")
+        say("  it checked the version's signature against vault.pem, decrypted the files and checked each SHA-256")
+        say("  against the signed manifest: no model plaintext crossed the network, even inside TLS")
         // Five rows of the shipped data without the label column, the shape a caller of `predict` has.
         let csv = try String(contentsOf: SampleData.breastCancerCSV, encoding: .utf8)
         let lines = csv.split(whereSeparator: \.isNewline).prefix(6)
@@ -172,6 +178,9 @@ final class DemoRemote {
 
     var serverLog: URL { work.appending(path: "serve.log") }
 
+    /// The vault's verification key as the admin handed it out (`keys export-verifier`).
+    var verifier: URL { work.appending(path: "vault.pem") }
+
     func startServer(vault: URL, passphrase: String) throws {
         var environment = base
         environment["MODELVAULT_VAULT"] = vault.path(percentEncoded: false)
@@ -215,6 +224,7 @@ final class DemoRemote {
         environment["MODELVAULT_SERVER"] = "https://127.0.0.1:\(port)"
         environment["MODELVAULT_CA_FILE"] = work.appending(path: "server.pem").path
         environment["MODELVAULT_TOKEN"] = token
+        environment["MODELVAULT_VERIFIER"] = verifier.path(percentEncoded: false)
         let id = UUID().uuidString
         let out = work.appending(path: ".out-\(id)")
         let err = work.appending(path: ".err-\(id)")
