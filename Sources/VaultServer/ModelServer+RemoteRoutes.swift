@@ -116,14 +116,18 @@ extension ModelServer {
             }
             return try await run(.auditProof(index: index), context)
         }
-        // ML jobs: bounded per principal, given the transfer routes' longer time; the backend runs the computation
-        // off the cooperative pool and does not push a trained model once the request is cancelled.
+        // ML jobs: bounded per principal, given the transfer routes' longer time, cancelled when the client's
+        // connection closes; the backend runs the computation off the cooperative pool, stops it at its next
+        // check once cancelled, and does not push a trained model then.
         let jobTimeout = state.configuration.requestTimeout + state.configuration.bodyReadTimeout
         routes.on(.train, timeout: jobTimeout) { request, context in
             let body = try await request.body.collect(upTo: maxBody)
             let dataset = try context.parameters.require("dataset")
             return try await jobs.run(for: context.principal ?? "") {
-                try await run(.train(dataset: dataset, body: Data(body.readableBytesView)), context, status: .created)
+                try await ClientDisconnect.cancelling(on: context.channel) {
+                    try await run(
+                        .train(dataset: dataset, body: Data(body.readableBytesView)), context, status: .created)
+                }
             }
         }
         routes.on(.evaluate, timeout: jobTimeout) { request, context in
@@ -131,7 +135,9 @@ extension ModelServer {
             let model = try context.parameters.require("model")
             let version = try context.parameters.require("version")
             return try await jobs.run(for: context.principal ?? "") {
-                try await run(.evaluate(model: model, version: version, evaluate), context)
+                try await ClientDisconnect.cancelling(on: context.channel) {
+                    try await run(.evaluate(model: model, version: version, evaluate), context)
+                }
             }
         }
         routes.on(.predict, timeout: jobTimeout) { request, context in
@@ -139,7 +145,9 @@ extension ModelServer {
             let model = try context.parameters.require("model")
             let version = try context.parameters.require("version")
             return try await jobs.run(for: context.principal ?? "") {
-                try await run(.predict(model: model, version: version, predict), context)
+                try await ClientDisconnect.cancelling(on: context.channel) {
+                    try await run(.predict(model: model, version: version, predict), context)
+                }
             }
         }
         routes.on(.appendAudit) { request, context in

@@ -134,7 +134,9 @@ public struct ModelServer: Service {
         let idle = TimeAmount.seconds(seconds) + .nanoseconds(attoseconds / 1_000_000_000)
         return .http1(
             configuration: .init(
-                additionalChannelHandlers: [ReadTimeoutHandler(headerTimeout: header, bodyTimeout: body)],
+                additionalChannelHandlers: [
+                    ReadTimeoutHandler(headerTimeout: header, bodyTimeout: body), ClientDisconnectHandler(),
+                ],
                 idleTimeout: idle))
     }
 
