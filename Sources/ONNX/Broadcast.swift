@@ -48,6 +48,13 @@ enum Broadcast {
         return result
     }
 
+    /// Whether a tensor of `shape` broadcast onto `output` repeats whole along `output`'s leading dimensions
+    /// (equal shapes, a scalar, a bias row, per-channel constants): element `i` of the result reads `i % count`.
+    static func repeatsAlongLeading(_ shape: [Int], onto output: [Int]) -> Bool {
+        let trailing = Array(shape.drop(while: { $0 == 1 }))
+        return trailing.count <= output.count && Array(output.suffix(trailing.count)) == trailing
+    }
+
     /// `operation` over `a` and `b` broadcast together.
     static func zip<T, R>(
         _ a: [T], _ shapeA: [Int], _ b: [T], _ shapeB: [Int], _ operation: (T, T) throws -> R

@@ -30,6 +30,11 @@ public struct Node: Sendable {
     var prepared: Prepared?
     /// The operator's kernel, looked up once at load instead of by name on every request.
     var kernel: Kernel?
+    /// Positions in `inputs` (the first of each name) of values no later node reads: after this node runs, the
+    /// interpreter drops them and keeps their buffers for reuse. Never a graph input, output or initializer.
+    var releasedInputs: [Int] = []
+    /// Bit `i` set when input `i` is released here and named once in `inputs`: the kernel may write over it.
+    var consumableInputs: UInt64 = 0
 
     init(
         name: String, opType: String, domain: String, inputs: [String], outputs: [String],

@@ -3,11 +3,16 @@ import Foundation
 extension Kernels {
     /// A float or double math function applied element-wise (floats computed in double, then rounded).
     static func math(_ function: @escaping @Sendable (Double) -> Double) -> Kernel {
-        { _, arguments, _ in
+        { _, arguments, context in
+            let shape = try arguments.required(0).shape
+            if var values = floatsInPlace(&arguments, &context) {
+                values.withUnsafeMutableBufferPointer { values in
+                    for index in values.indices { values[index] = Float(function(Double(values[index]))) }
+                }
+                return [Tensor(.float, shape: shape, storage: .float(values))]
+            }
             let x = try arguments.required(0)
             switch x.storage {
-            case .float(let values):
-                return [x.with(shape: x.shape, storage: .float(values.map { Float(function(Double($0))) }))]
             case .double(let values): return [x.with(shape: x.shape, storage: .double(values.map(function)))]
             default: throw KernelError("expects float or double input, got \(x.elementType)")
             }
@@ -17,25 +22,41 @@ extension Kernels {
     /// A signed operation applied element-wise to floats, doubles and integers.
     /// Relu with a direct loop for floats (the hot case in MLPs and CNNs): no closure call per element.
     static let relu: Kernel = { node, arguments, context in
-        let x = try arguments.required(0)
-        guard case .float(var values) = x.storage else {
+        // No binding of the input tensor is kept: a taken dead input must stay the only reference to its buffer.
+        let shape = try arguments.required(0).shape
+        guard let values = floatsInPlace(&arguments, &context) else {
             return try signed(float: { max($0, 0) }, double: { max($0, 0) }, int: { max($0, 0) })(
-                node, arguments, &context)
+                node, &arguments, &context)
         }
-        values.withUnsafeMutableBufferPointer { values in
+        var result = values
+        result.withUnsafeMutableBufferPointer { values in
             for index in values.indices where !(values[index] >= 0) && !values[index].isNaN { values[index] = 0 }
         }
-        return [x.with(shape: x.shape, storage: .float(values))]
+        return [Tensor(.float, shape: shape, storage: .float(result))]
+    }
+
+    /// Input 0's floats to overwrite: its own buffer when no later node reads it (and the caller has dropped
+    /// its reference), a copy otherwise; `nil` when input 0 is not float.
+    static func floatsInPlace(_ arguments: inout [Tensor?], _ context: inout ExecutionContext) -> [Float]? {
+        if let taken = context.takeFloats(0, from: &arguments) { return taken }
+        guard case .float(let values) = arguments.optional(0)?.storage else { return nil }
+        return values
     }
 
     static func signed(
         float: @escaping @Sendable (Float) -> Float, double: @escaping @Sendable (Double) -> Double,
         int: @escaping @Sendable (Int64) -> Int64
     ) -> Kernel {
-        { _, arguments, _ in
+        { _, arguments, context in
+            let shape = try arguments.required(0).shape
+            if var values = floatsInPlace(&arguments, &context) {
+                values.withUnsafeMutableBufferPointer { values in
+                    for index in values.indices { values[index] = float(values[index]) }
+                }
+                return [Tensor(.float, shape: shape, storage: .float(values))]
+            }
             let x = try arguments.required(0)
             switch x.storage {
-            case .float(let values): return [x.with(shape: x.shape, storage: .float(values.map(float)))]
             case .double(let values): return [x.with(shape: x.shape, storage: .double(values.map(double)))]
             case .int(let values):
                 return [x.with(shape: x.shape, storage: .int(values.map { x.elementType.wrap(int($0)) }))]
@@ -50,9 +71,31 @@ extension Kernels {
         int: @escaping @Sendable (Int64, Int64) throws -> Int64
     ) -> Kernel {
         { _, arguments, context in
-            let a = try arguments.required(0)
+            // A is not bound yet: a taken dead input must stay the only reference to its buffer.
+            let shapeA = try arguments.required(0).shape
             let b = try arguments.required(1)
-            try context.reserve(Tensor.elementCount(try Broadcast.shape([a.shape, b.shape])))
+            let outputShape = try Broadcast.shape([shapeA, b.shape])
+            try context.reserve(Tensor.elementCount(outputShape))
+            if shapeA == outputShape, arguments[0]?.elementType == .float, case .float(let y) = b.storage,
+                !y.isEmpty, Broadcast.repeatsAlongLeading(b.shape, onto: shapeA),
+                let taken = context.takeFloats(0, from: &arguments)
+            {
+                // The output has A's shape and B repeats along it: written over A's dead buffer.
+                var values = taken
+                values.withUnsafeMutableBufferPointer { values in
+                    y.withUnsafeBufferPointer { y in
+                        var index = 0
+                        while index < values.count {
+                            for offset in 0..<y.count {
+                                values[index + offset] = float(values[index + offset], y[offset])
+                            }
+                            index += y.count
+                        }
+                    }
+                }
+                return [Tensor(.float, shape: shapeA, storage: .float(values))]
+            }
+            let a = try arguments.required(0)
             switch (a.storage, b.storage) {
             case (.float(let x), .float(let y)):
                 let (values, shape) = try Broadcast.zip(x, a.shape, y, b.shape, float)
@@ -152,7 +195,7 @@ extension Kernels {
 
     static let leakyRelu: Kernel = { node, arguments, context in
         let alpha = Double(node.float("alpha", 0.01))
-        return try math { $0 >= 0 ? $0 : $0 * alpha }(node, arguments, &context)
+        return try math { $0 >= 0 ? $0 : $0 * alpha }(node, &arguments, &context)
     }
 
     static let not: Kernel = { _, arguments, _ in

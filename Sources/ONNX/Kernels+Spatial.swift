@@ -149,15 +149,17 @@ extension Kernels {
         func runFloat(_ input: [Float], _ weights: [Float], _ biases: [Float]?) throws -> [Float] {
             let plane = oh * ow
             let depth = perGroupIn * kh * kw
-            var out = [Float](repeating: 0, count: n * m * plane)
-            guard plane > 0, depth > 0, n > 0 else { return out }
+            guard plane > 0, depth > 0, n > 0 else { return [Float](repeating: 0, count: n * m * plane) }
             let (rowBytes, overflow) = plane.multipliedReportingOverflow(by: depth)
             guard !overflow else { throw ONNXError.allocationLimit(context.limits.maximumBytes) }
             // About 256 KiB of columns per chunk: bounded scratch that stays in cache.
             let chunk = max(1, min(n, 65_536 / max(rowBytes, 1)))
-            try context.reserve(chunk * rowBytes + chunk * plane * perGroupOut + depth * m, width: 4)
-            var columns = [Float](repeating: 0, count: chunk * rowBytes)
-            var product = [Float](repeating: 0, count: chunk * plane * perGroupOut)
+            // Scratch rounds up to a power of two (at most twice the need), reserved as such.
+            try context.reserve(2 * (chunk * rowBytes + chunk * plane * perGroupOut) + depth * m, width: 4)
+            // Every element of `out` is written below (each image, channel and pixel), so a dead buffer does.
+            var out = context.floats(count: n * m * plane)
+            var columns = context.scratch(atLeast: chunk * rowBytes)
+            var product = context.scratch(atLeast: chunk * plane * perGroupOut)
             // Wᵀ per group: [K, perGroupOut].
             var transposed = [Float](repeating: 0, count: depth * m)
             for group in 0..<groups {
@@ -237,6 +239,8 @@ extension Kernels {
                     }
                 }
             }
+            context.recycle(columns)
+            context.recycle(product)
             try context.checkDeadline()
             return out
         }

@@ -1,6 +1,7 @@
 /// An operator implementation: the node (for attributes), its inputs (`nil` for omitted optional ones), and
-/// the request's limits. Throws `KernelError` (or `ONNXError` for limits).
-typealias Kernel = @Sendable (Node, [Tensor?], inout ExecutionContext) throws -> [Tensor]
+/// the request's limits. Throws `KernelError` (or `ONNXError` for limits). The inputs are `inout` so a kernel
+/// can take the storage of an input no later node reads (`ExecutionContext.takeFloats`) and work in place.
+typealias Kernel = @Sendable (Node, inout [Tensor?], inout ExecutionContext) throws -> [Tensor]
 
 /// The operators the interpreter implements, by `domain:opType`.
 enum Kernels {

@@ -23,10 +23,13 @@ extension ONNXModel {
             guard let kernel = node.kernel ?? Kernels.table["\(node.domain):\(node.opType)"] else {
                 throw .unsupportedOperator(node: node.name, op: node.opType, domain: node.domain)
             }
-            let arguments = node.inputs.map { $0.isEmpty ? nil : values[$0] }
+            var arguments = node.inputs.map { $0.isEmpty ? nil : values[$0] }
+            // Values last read here leave the table first, so `arguments` holds their only reference.
+            for position in node.releasedInputs { values[node.inputs[position]] = nil }
+            context.consumable = node.consumableInputs
             let results: [Tensor]
             do {
-                results = try kernel(node, arguments, &context)
+                results = try kernel(node, &arguments, &context)
             } catch let error as ONNXError {
                 throw error
             } catch let error as KernelError {
@@ -40,6 +43,12 @@ extension ONNXModel {
                 }
                 try context.reserve(results[index].count, width: max(results[index].elementType.byteWidth, 8))
                 values[name] = results[index]
+            }
+            context.consumable = 0
+            for position in node.releasedInputs {
+                guard let dead = arguments[position] else { continue }
+                arguments[position] = nil
+                context.release(dead)
             }
         }
         var outputs: [String: Tensor] = [:]

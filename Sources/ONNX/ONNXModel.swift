@@ -58,6 +58,38 @@ public struct ONNXModel: Sendable {
         self = try ModelParser(bytes: bytes, source: source).parse()
         try GraphChecker(model: self).check()
         try prepare()
+        planBufferReuse()
+    }
+
+    /// Value liveness, once at load: the last node reading each intermediate value releases it (see
+    /// `Node.releasedInputs`). Graph inputs, outputs and initializers are never released. A graph with an
+    /// attribute the interpreter does not model (a subgraph could read outer values) gets no plan.
+    private mutating func planBufferReuse() {
+        for node in graph.nodes {
+            for attribute in node.attributes.values { if case .unsupported = attribute { return } }
+        }
+        var kept = Set(graph.initializers.keys)
+        kept.formUnion(graph.inputs.map(\.name))
+        kept.formUnion(graph.outputs.map(\.name))
+        var lastUse: [String: Int] = [:]
+        for (index, node) in graph.nodes.enumerated() {
+            for name in node.inputs where !name.isEmpty { lastUse[name] = index }
+        }
+        for index in graph.nodes.indices {
+            let inputs = graph.nodes[index].inputs
+            var released: [Int] = []
+            var consumable: UInt64 = 0
+            for (position, name) in inputs.enumerated()
+            where !name.isEmpty && !kept.contains(name) && lastUse[name] == index {
+                let first = inputs.firstIndex(of: name) ?? position
+                if first == position { released.append(position) }
+                if position < 64, inputs.lazy.filter({ $0 == name }).count == 1 {
+                    consumable |= 1 << UInt64(position)
+                }
+            }
+            graph.nodes[index].releasedInputs = released
+            graph.nodes[index].consumableInputs = consumable
+        }
     }
 
     /// Decodes tree ensembles and lays out constant Gemm weights once, so requests only compute.
