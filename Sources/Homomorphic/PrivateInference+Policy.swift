@@ -2,7 +2,9 @@ import Foundation
 
 /// What a model owner accepts from private-inference clients, and how much the results are flooded.
 ///
-/// Circuit privacy (the client learns the scores and nothing else of the model) rests on three things:
+/// Circuit privacy (the client learns the model's scores on its effective input and nothing else of the model)
+/// rests on the three things below. It does not hide the input→score function: the server cannot see a row's magnitude,
+/// so scaled rows read the function (a linear model's quantised weights exactly) in one request (review 5 F1).
 /// - only fresh, well-formed queries are evaluated: an allow-listed parameter set, seeded ciphertexts (so `c1` is
 ///   the expansion of a seed, never a value the client chose) at the expected level and scale, distinct seeds,
 ///   and shapes matching the model;

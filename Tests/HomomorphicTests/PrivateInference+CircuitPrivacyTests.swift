@@ -4,7 +4,8 @@ import Testing
 @testable import Homomorphic
 
 /// Circuit privacy of private inference (issue #19): the server answers only fresh, well-formed queries, and a
-/// result reveals the scores and nothing else of the model.
+/// result reveals the scores (on the client's effective input, which may be scaled far past the public range) and
+/// nothing else of the model.
 @Suite struct PrivateInferenceCircuitPrivacyTests {
     /// A 30-feature logistic model with distinct, recognisable weights.
     static let model: LinearModel = {
