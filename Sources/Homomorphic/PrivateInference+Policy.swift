@@ -2,7 +2,9 @@ import Foundation
 
 /// What a model owner accepts from private-inference clients, and how much the results are flooded.
 ///
-/// Circuit privacy (the client learns the scores and nothing else of the model) rests on three things:
+/// Circuit privacy (the client learns the model's scores on its effective input and nothing else of the model)
+/// rests on the three things below. It does not hide the input→score function: the server cannot see a row's magnitude,
+/// so scaled rows read the function (a linear model's quantised weights exactly) in one request (review 5 F1).
 /// - only fresh, well-formed queries are evaluated: an allow-listed parameter set, seeded ciphertexts (so `c1` is
 ///   the expansion of a seed, never a value the client chose) at the expected level and scale, distinct seeds,
 ///   and shapes matching the model;
@@ -20,6 +22,9 @@ public struct PrivateInferencePolicy: Sendable, Hashable {
     public var statisticalSecurity: Int
     /// The most rows one query may hold.
     public var maxRows: Int
+    /// Square MLP: the most evaluation work one query may ask for, in chunks (ciphertexts' worth of slots) times
+    /// hidden units, each a tensor product and three rescales: it bounds the CPU one request takes (review 5 F4).
+    public var maxMLPWork: Int
     /// A public bound on the Euclidean norm of every class's weight row (linear models). The flooding width is
     /// sized from it, so it is the one property of the weights a result reveals (as a power of two).
     public var weightNormBound: Double
@@ -31,11 +36,12 @@ public struct PrivateInferencePolicy: Sendable, Hashable {
     /// A policy accepting exactly `parameters`.
     public init(
         allowing parameters: [CKKSParameters], statisticalSecurity: Int = 40, maxRows: Int = 1 << 16,
-        weightNormBound: Double, outputWeightBound: Double = 0
+        maxMLPWork: Int = 1024, weightNormBound: Double, outputWeightBound: Double = 0
     ) {
         self.allowedParameterSets = parameters
         self.statisticalSecurity = statisticalSecurity
         self.maxRows = maxRows
+        self.maxMLPWork = maxMLPWork
         self.weightNormBound = weightNormBound
         self.outputWeightBound = outputWeightBound
     }
@@ -103,12 +109,27 @@ public struct PrivateInferencePolicy: Sendable, Hashable {
     /// log2 of the half-width of the uniform flooding noise on linear scores: ⌈λ + log2 δ⌉, where δ bounds
     /// the model-dependent noise of a score coefficient, e·W for the client's encryption error e (centred binomial,
     /// variance 10.5, so sub-Gaussian) and the quantised weights W: |e·W| ≤ sqrt(2·10.5·ln 2^(λ+1))·‖W‖ except
-    /// with probability 2^-λ.
-    var linearFloodingBits: Int {
+    /// with probability 2^-λ. ‖W‖ ≤ ‖w‖·2^20 + √F/2 (the rounding); `linearScoreError` assumes F ≤ 1024.
+    var linearFloodingBits: Int { linearFloodingBits(featureCount: 1024) }
+
+    /// The same for a model of `featureCount` features (the rounding term grows past 1,024 of them).
+    func linearFloodingBits(featureCount: Int) -> Int {
         let lambda = Double(statisticalSecurity)
         let tail = (21 * (lambda + 1) * M_LN2).squareRoot()
-        let weightNorm = weightNormBound * LinearCircuit.weightScale + 16  // + quantisation, √F/2 ≤ 16
+        let rounding = max(16, Double(max(featureCount, 0)).squareRoot() / 2)
+        let weightNorm = weightNormBound * LinearCircuit.weightScale + rounding
         return Int((lambda + log2(tail * weightNorm)).rounded(.up))
+    }
+
+    /// `linearFloodingBits(featureCount:)`, thrown when the result's modulus lacks room for the noise (it must stay
+    /// below an eighth of it, as for the MLP), e.g. for a weight norm bound of 2^28 or more on n8192-d2.
+    func checkedLinearFloodingBits(featureCount: Int, context: CKKSContext) throws -> Int {
+        let bits = linearFloodingBits(featureCount: featureCount)
+        let level = try context.queryLayout(for: .coefficientRows).level
+        guard Double(bits) < context.modulusBits(level: level) - 3 else {
+            throw HEError.invalidParameters("modulus too small for circuit-private linear scores")
+        }
+        return bits
     }
 
     enum StandardSets {
@@ -203,6 +224,14 @@ extension PrivateInferenceServer {
         guard query.rowCount >= 1, query.rowCount <= policy.maxRows else {
             throw HEError.queryRefused("row count outside the owner's limit")
         }
+        if case .squareMLP(let mlp) = model {
+            let perChunk = query.packing.rowsPerChunk(featureCount: query.featureCount, degree: context.degree)
+            let chunks = (query.rowCount + perChunk - 1) / max(perChunk, 1)
+            let work = chunks.multipliedReportingOverflow(by: mlp.hiddenCount)
+            guard !work.overflow, work.partialValue <= policy.maxMLPWork else {
+                throw HEError.queryRefused("work (chunks times hidden units) past the owner's per-request limit")
+            }
+        }
         let expected = query.packing.queryCiphertextCount(
             rowCount: query.rowCount, featureCount: query.featureCount, degree: context.degree)
         guard query.ciphertexts.count == expected else { throw HEError.invalidCiphertext }
@@ -231,6 +260,7 @@ extension PrivateInferenceServer {
                 let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
                 guard norm <= policy.weightNormBound * (1 + 0x1p-40) else { throw HEError.modelOutsidePolicy }
             }
+            _ = try policy.checkedLinearFloodingBits(featureCount: linear.featureCount, context: context)
         case .squareMLP(let mlp):
             // The flooding bound counts the output weights' rounding for at most `maxHiddenUnits`. The
             // relinearisation key, if any, is not checked: the circuit never uses it.

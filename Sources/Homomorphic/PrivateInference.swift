@@ -196,7 +196,7 @@ public enum PrivateInferenceServer {
                 let rowsHere = min(perChunk, query.rowCount - chunk * perChunk)
                 outputs += try evaluateLinear(
                     linear, on: ciphertext, rows: rowsHere, publicKey: publicKey,
-                    floodingBits: policy.linearFloodingBits, context: context)
+                    floodingBits: policy.linearFloodingBits(featureCount: query.featureCount), context: context)
             }
         case .squareMLP(let mlp):
             // The client's relinearisation key, if sent, is never used: see `evaluateMLP`.

@@ -170,6 +170,7 @@ extension ModelServer {
         let limiter = TokenBucketLimiter(
             requestsPerSecond: configuration.privateInferenceRateLimit.requestsPerSecond,
             burst: configuration.privateInferenceRateLimit.burst)
+        let privateGate = InferenceGate(limit: configuration.maxConcurrentPrivateInferences)
         routes.on(.privateInfer) { request, context in
             let model = try await served(table, context)
             guard let privateModel = model as? any PrivatelyServedModel else {
@@ -182,7 +183,12 @@ extension ModelServer {
                 throw APIError.rateLimited(retryAfter: retryAfter)
             }
             let body = try await request.body.collect(upTo: configuration.maxBodySize)
+            guard await privateGate.tryAcquire() else {
+                state.metrics.inferenceRejected()
+                throw APIError.busy
+            }
             guard await gate.tryAcquire() else {
+                await privateGate.release()
                 state.metrics.inferenceRejected()
                 throw APIError.busy
             }
@@ -190,17 +196,35 @@ extension ModelServer {
             let start = clock.now
             let result: [UInt8]
             do {
-                result = try privateModel.privateInfer(Array(body.readableBytesView))
+                result = try await Self.offCooperativePool { [bytes = Array(body.readableBytesView)] in
+                    try privateModel.privateInfer(bytes)
+                }
             } catch let refusal as PrivateInferenceRefused {
                 await gate.release()
+                await privateGate.release()
                 throw refusal
             } catch {
                 await gate.release()
+                await privateGate.release()
                 throw APIError.inferenceFailed
             }
             await gate.release()
+            await privateGate.release()
             state.metrics.inference(model: model.name, version: model.version, duration: clock.now - start)
             return Responses.bytes(ByteBuffer(bytes: result), contentType: "application/octet-stream")
+        }
+    }
+
+    /// Runs CPU-bound work on a Dispatch thread, so that seconds of homomorphic evaluation do not hold one of
+    /// the cooperative pool's few threads (probes and every other route run there). The caller bounds how many
+    /// run at once (`maxConcurrentPrivateInferences`).
+    private static func offCooperativePool<T: Sendable>(
+        _ work: @escaping @Sendable () throws -> T
+    ) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(with: Result { try work() })
+            }
         }
     }
 

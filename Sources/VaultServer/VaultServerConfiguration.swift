@@ -76,6 +76,9 @@ public struct VaultServerConfiguration: Sendable {
     public var requestTimeout: Duration = .seconds(30)
     /// How many inferences may run at once; more are refused with 503 and `Retry-After`.
     public var maxConcurrentInferences: Int = 64
+    /// How many private (CKKS) inferences may run at once, each on its own thread off Swift's cooperative pool; more
+    /// are refused with 503 and `Retry-After`. One can take seconds of CPU, so the default leaves a core free.
+    public var maxConcurrentPrivateInferences: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
     /// How long a connection may take from being accepted to a complete first request head (this covers the TLS
     /// handshake): a client that connects and sends nothing, or trickles its headers, is cut off.
     public var headerReadTimeout: Duration = .seconds(10)
@@ -117,7 +120,8 @@ public struct VaultServerConfiguration: Sendable {
         if transport == .insecureHTTP && clientCAPath != nil { throw VaultServerError.invalidConfiguration }
         guard (0...65535).contains(port), maxBodySize > 0, rateLimit.requestsPerSecond > 0, rateLimit.burst > 0,
             openRouteRateLimit.requestsPerSecond > 0, openRouteRateLimit.burst > 0,
-            requestTimeout > .zero, maxConcurrentInferences > 0, catalogPollInterval > .zero,
+            requestTimeout > .zero, maxConcurrentInferences > 0, maxConcurrentPrivateInferences > 0,
+            catalogPollInterval > .zero,
             headerReadTimeout > .zero, bodyReadTimeout > .zero, idleTimeout > .zero, maxConnections > 0
         else { throw VaultServerError.invalidConfiguration }
     }

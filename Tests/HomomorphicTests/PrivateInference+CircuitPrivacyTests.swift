@@ -4,7 +4,8 @@ import Testing
 @testable import Homomorphic
 
 /// Circuit privacy of private inference (issue #19): the server answers only fresh, well-formed queries, and a
-/// result reveals the scores and nothing else of the model.
+/// result reveals the scores (on the client's effective input, which may be scaled far past the public range) and
+/// nothing else of the model.
 @Suite struct PrivateInferenceCircuitPrivacyTests {
     /// A 30-feature logistic model with distinct, recognisable weights.
     static let model: LinearModel = {
@@ -206,34 +207,55 @@ import Testing
         #expect(rejected.isEmpty, "results tell the models apart: \(rejected)")
     }
 
-    /// A client with the secret key crafts rows to read the weights out of the scores (15 times each unit
-    /// vector, and a zero row for the bias). It recovers each weight only to the flooding noise: the error of
-    /// the difference of two flooded scores divided by 15, uniform-sum with RMS sqrt(2/3) * E / 15 for the
-    /// policy's `linearScoreError` E (2^-13 to 2^-10 for weight norms 0.5 to 4 at λ = 40). Without flooding the
-    /// same query reads them to ~1e-12.
-    @Test func weightsRecoveredByACraftedQueryOnlyToTheFloodingNoise() throws {
+    /// The documented limit (review 5 F1): the server cannot see a row's magnitude, so a client that encrypts
+    /// rows 2^20·e_f (past the honest encoder's |x| < 16, still a fresh seeded ciphertext) divides the flooding by
+    /// 2^20 and reads every weight exactly as quantised (round(w·2^20)) from one query. Private inference hides
+    /// the model's internals beyond its input→score function, not that function. In-range rows still score within
+    /// the flooding error plus quantisation.
+    @Test func aClientWithScaledRowsLearnsTheLinearWeights() throws {
         let context = Fixtures.d2
         let client = PrivateInferenceClient(context: context)
         let keys = client.evaluationKeys(for: .coefficientRows)
-        let rows =
-            [[Double](repeating: 0, count: 30)]
-            + (0..<30).map { f in (0..<30).map { $0 == f ? 15.0 : 0 } }
-        let query = try client.encrypt(rows: rows, packing: .coefficientRows)
+        let layout = try context.queryLayout(for: .coefficientRows)
+        let stride = QueryPacking.stride(featureCount: 30)
+        let k = 0x1p20
+        // Row 0 is zero, row f + 1 is k at feature f, encoded directly (the range-checked encoder refuses them).
+        var scaled = [Double](repeating: 0, count: context.degree)
+        for f in 0..<30 { scaled[(f + 1) * stride + f] = k * layout.scale }
+        let plaintext = try context.encodeScaled(scaled, scale: layout.scale, level: layout.level)
+        let crafted = EncryptedQuery(
+            packing: .coefficientRows, rowCount: 31, featureCount: 30,
+            ciphertexts: [context.encrypt(plaintext, using: client.secretKey)])
         let result = try PrivateInferenceServer.evaluate(
-            query, model: .linear(Self.model), keys: keys, context: context)
+            crafted, model: .linear(Self.model), keys: keys, context: context)
         let scores = try client.decrypt(result).map { $0[0] }
-        let recovered = (0..<30).map { f in (scores[f + 1] - scores[0]) / 15 }
-        let errors = zip(recovered, Self.model.weights[0]).map { $0 - $1 }
-        let rms = (errors.reduce(0) { $0 + $1 * $1 } / 30).squareRoot()
+        let read = (0..<30).map { f in ((scores[f + 1] - scores[0]) * 0x1p20 / k).rounded() }
+        #expect(read == Self.model.weights[0].map { ($0 * 0x1p20).rounded() }, "weights not read exactly")
+        // Honest rows: within the flooding error E plus the weights' quantisation at 2^20.
         let flooding = PrivateInferencePolicy.standard(for: .linear(Self.model)).linearScoreError
-        let expected = (2.0 / 3).squareRoot() * flooding / 15
-        #expect(rms > expected / 4, "weights recovered to RMS \(rms), below the flooding noise \(expected)")
-        #expect(rms < expected * 4)
-        // The scores themselves stay within the flooding error of the plaintext model, plus the weights'
-        // quantisation at 2^20 (at most 2^-21 per weight, times |x| summed over the row, and once for the bias).
-        for (score, x) in zip(scores, rows) {
+        let rows = [[Double](repeating: 0, count: 30)] + (0..<30).map { f in (0..<30).map { $0 == f ? 15.0 : 0 } }
+        let honest = try client.decrypt(
+            PrivateInferenceServer.evaluate(
+                client.encrypt(rows: rows, packing: .coefficientRows), model: .linear(Self.model), keys: keys,
+                context: context)
+        ).map { $0[0] }
+        for (score, x) in zip(honest, rows) {
             let quantisation = 0x1p-21 * (x.reduce(0) { $0 + abs($1) } + 1)
             #expect(abs(score - Self.model.scores(x)[0]) <= flooding + quantisation + 1e-9)
+        }
+    }
+
+    /// A weight norm bound whose flooding does not fit the result's modulus (2^34 on n8192-d2: 2^99 of noise in a
+    /// 100-bit modulus) is refused with a clear error, not answered with wrapped scores (review 5 F5).
+    @Test func floodingPastTheModulusIsRefused() throws {
+        let context = Fixtures.d2
+        let client = PrivateInferenceClient(context: context)
+        let query = try client.encrypt(rows: [[Double](repeating: 0, count: 30)], packing: .coefficientRows)
+        let policy = PrivateInferencePolicy(allowing: [context.parameters], weightNormBound: 0x1p34)
+        #expect(throws: HEError.invalidParameters("modulus too small for circuit-private linear scores")) {
+            try PrivateInferenceServer.evaluate(
+                query, model: .linear(Self.model), keys: client.evaluationKeys(for: .coefficientRows),
+                context: context, policy: policy)
         }
     }
 

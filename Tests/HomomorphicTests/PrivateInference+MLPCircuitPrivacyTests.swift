@@ -98,28 +98,29 @@ import Testing
         #expect(rejected.isEmpty, "results tell the models apart: \(rejected)")
     }
 
-    /// A client with the secret key crafts rows to read the model: ±e_f and 0, repeated over 1,800 slots, so that
-    /// (s(e_f) + s(-e_f)) / 2 - s(0) = Σ_j w2_j·w1_jf² for every feature f. Each score carries the flooding's
-    /// deviation σ (`mlpScoreDeviation`, about 2^-11 at λ = 40), so these combinations come out with an error of
-    /// RMS sqrt(1.5)·σ, and the raw decrypted coefficients differ from the encoding of the exact scores by
-    /// uniform noise of half-width 2^(mlpFloodingBits). Without flooding both are ~2^20 times smaller.
-    @Test func modelReadByACraftedQueryOnlyToTheFloodingNoise() throws {
+    /// The documented limit (review 5 F2): a client crafts rows ±K·e_f and 0 (K = 256, past the honest range
+    /// check, which the server cannot see), repeated over 1,800 slots, so that ((s(Ke_f) + s(-Ke_f)) / 2 - s(0)) / K²
+    /// = Σ_j w2_j·w1_jf². Each score carries the flooding's deviation σ (`mlpScoreDeviation`), so each read has
+    /// an error of RMS sqrt(1.5)·σ / K²: the client learns the model's function as precisely as it scales its rows.
+    /// The raw decrypted coefficients still differ from the encoding of the exact scores by uniform noise of
+    /// half-width 2^(mlpFloodingBits), which is what hides the internals beyond the function.
+    @Test func aClientWithScaledRowsLearnsTheMLPFunction() throws {
         let context = Fixtures.mlp
         let client = PrivateInferenceClient(context: context)
         let keys = client.evaluationKeys(for: .slotPerFeature)
         let model = PrivateModel.squareMLP(Self.modelA)
         let policy = PrivateInferencePolicy.standard(for: model)
         let pattern: [[Double]] =
-            [[0, 0, 0, 0]] + (0..<4).flatMap { f in [1.0, -1.0].map { t in (0..<4).map { $0 == f ? t : 0 } } }
+            [[0, 0, 0, 0]] + (0..<4).flatMap { f in [256.0, -256].map { t in (0..<4).map { $0 == f ? t : 0 } } }
         let rows = (0..<200).flatMap { _ in pattern }
-        let query = try client.encrypt(rows: rows, for: model)
+        let query = try client.encrypt(rows: rows, packing: .slotPerFeature)
         let result = try PrivateInferenceServer.evaluate(query, model: model, keys: keys, context: context)
         let scores = try client.decrypt(result).map { $0[0] }
         var errors: [Double] = []
         for repeat_ in 0..<200 {
             let s = Array(scores[(repeat_ * 9)..<((repeat_ + 1) * 9)])
             for f in 0..<4 {
-                let read = (s[1 + 2 * f] + s[2 + 2 * f]) / 2 - s[0]
+                let read = ((s[1 + 2 * f] + s[2 + 2 * f]) / 2 - s[0]) / 65536
                 let truth = zip(Self.modelA.w2[0], Self.modelA.w1).reduce(0) { $0 + $1.0 * $1.1[f] * $1.1[f] }
                 errors.append(read - truth)
             }
@@ -127,8 +128,8 @@ import Testing
         let rms = (errors.reduce(0) { $0 + $1 * $1 } / Double(errors.count)).squareRoot()
         let sigma = try policy.mlpScoreDeviation(context: context)
         #expect(sigma < 1e-3, "flooding leaves too little precision: \(sigma)")
-        #expect(rms > 1.5.squareRoot() * sigma / 2, "model read to RMS \(rms), below the flooding noise \(sigma)")
-        #expect(rms < 1.5.squareRoot() * sigma * 2)
+        #expect(rms > 1.5.squareRoot() * sigma / 65536 / 2)
+        #expect(rms < 1.5.squareRoot() * sigma / 65536 * 2, "scaled rows did not read the function to σ/K²: \(rms)")
         // The raw phase: its distance to the encoding of the exact scores is the flooding, uniform in ±2^b.
         let residual = try Self.residual(
             result.ciphertexts[0], scores: rows.map { Self.modelA.scores($0)[0] }, model: Self.modelA, client: client)
@@ -136,6 +137,23 @@ import Testing
         let halfWidth = exp2(Double(try policy.mlpFloodingBits(context: context)))
         #expect(residualRMS > halfWidth / 3.squareRoot() * 0.9)
         #expect(residualRMS < halfWidth / 3.squareRoot() * 1.1)
+    }
+
+    /// The per-request work cap (review 5 F4): chunks times hidden units past the owner's `maxMLPWork` is refused
+    /// before any evaluation, with a fixed text.
+    @Test func workPastTheOwnersLimitIsRefused() throws {
+        let context = Fixtures.mlp
+        let client = PrivateInferenceClient(context: context)
+        let model = PrivateModel.squareMLP(Self.modelA)
+        let query = try client.encrypt(rows: [[0.5, 0, -1, 0.25]], for: model)
+        var policy = PrivateInferencePolicy.standard(for: model)
+        policy.maxMLPWork = 1  // one chunk of two hidden units is 2
+        #expect(throws: HEError.queryRefused("work (chunks times hidden units) past the owner's per-request limit")) {
+            try PrivateInferenceServer.evaluate(
+                query, model: model, keys: client.evaluationKeys(for: .slotPerFeature), context: context,
+                policy: policy)
+        }
+        #expect(PrivateInferencePolicy.standard(for: model).maxMLPWork == 1024)
     }
 
     /// The MLP refuses what the linear path refuses: a result echoed back as a query, a query on a parameter set

@@ -117,4 +117,42 @@ struct PrivateLinearModel: PrivatelyServedModel {
             #expect(try await server.send(.GET, "/v2/health/ready").status == 200)
         }
     }
+
+    /// Review 5 F4: an evaluation runs off the cooperative pool, at most `maxConcurrentPrivateInferences` at
+    /// once. While one is running (blocked inside the model), a health probe answers and a second private
+    /// inference is refused with 503 instead of taking another thread.
+    @Test func concurrentPrivateInferencesAreCappedAndProbesStillAnswer() async throws {
+        let model = BlockingPrivateModel()
+        try await withServer(
+            models: [.verified(model)], configure: { $0.maxConcurrentPrivateInferences = 1 }
+        ) { (server: InProcessServer) in
+            let path = "/v1/models/blocking/private-infer"
+            let first = Task { try await server.send(.POST, path, token: Self.admin, body: [1, 2, 3]).status }
+            while model.entered.wait(timeout: .now()) == .timedOut { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(try await server.send(.GET, "/v2/health/live").status == 200)
+            let second = try await server.send(.POST, path, token: Self.admin, body: [1, 2, 3])
+            #expect(second.status == 503)
+            model.release.signal()
+            #expect(try await first.value == 200)
+        }
+    }
+}
+
+/// A private model whose evaluation blocks until released, to hold an evaluation slot.
+struct BlockingPrivateModel: PrivatelyServedModel {
+    let name = "blocking"
+    let version = "1"
+    let platform = "test_private"
+    let entered = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    var inputs: [TensorMetadata] { [TensorMetadata(name: "input", shape: [-1, 4])] }
+    var outputs: [TensorMetadata] { [TensorMetadata(name: "score", shape: [-1])] }
+
+    func infer(_ inputs: [String: VaultServer.Tensor]) throws -> [String: VaultServer.Tensor] { [:] }
+
+    func privateInfer(_ request: [UInt8]) throws -> [UInt8] {
+        entered.signal()
+        release.wait()
+        return request
+    }
 }
