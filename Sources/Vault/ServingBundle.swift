@@ -116,8 +116,25 @@ public struct ServingBundle: Sendable {
     ) throws
         -> ServingBundle
     {
+        try open(
+            at: directory, identity: identityFile, expectedSigner: expectedSigner, minimumSerial: minimumSerial,
+            afterFileCheck: {})
+    }
+
+    /// `open`, with a hook run right after the files are checked against the signature: tests use it to swap a
+    /// file in that window (the TOCTOU attack of review 5, F1).
+    static func open(
+        at directory: URL, identity identityFile: String, expectedSigner: String, minimumSerial: Int,
+        afterFileCheck: () throws -> Void
+    ) throws -> ServingBundle {
         let suite = AgeCipherSuite()
-        let verifierPEM = try readText(directory.appending(path: verifierName), limit: 64 << 10, what: "verifier key")
+        // Each signed file used here is read once: its in-memory bytes are hashed against the signed list and then
+        // decoded, so a file swapped on disk after the check is never the one used (review 5, F1).
+        let verifierBytes = try readData(directory.appending(path: verifierName), limit: 64 << 10, what: "verifier key")
+        let indexBytes = try readData(directory.appending(path: indexName), limit: 16 << 20, what: "bundle index")
+        guard let verifierPEM = String(data: verifierBytes, encoding: .utf8) else {
+            throw VaultError(.unreadableInput, "the bundle's verifier key is not text")
+        }
         let fingerprint = Vault.fingerprint(ofPEM: verifierPEM)
         guard fingerprint == expectedSigner.lowercased() else {
             throw VaultError(.signatureInvalid, "the bundle's verifier key is not the pinned vault signing key")
@@ -131,15 +148,16 @@ public struct ServingBundle: Sendable {
             throw VaultError(.signatureInvalid, "the bundle signature does not verify with the vault key")
         }
         let present = try fileEntries(in: directory).filter { $0.path != signatureName }
-        guard Set(signed) == Set(present), signed.count == present.count else {
+        guard Set(signed) == Set(present), signed.count == present.count,
+            signed.contains(SignedEntry(path: indexName, sha256: FileDigest(of: indexBytes).sha256)),
+            signed.contains(SignedEntry(path: verifierName, sha256: FileDigest(of: verifierBytes).sha256))
+        else {
             throw VaultError(.tampered, "the bundle's files are not the ones its signature covers")
         }
+        try afterFileCheck()
         let index: Index
         do {
-            index = try JSONDecoder().decode(
-                Index.self, from: readData(directory.appending(path: indexName), limit: 16 << 20, what: "bundle index"))
-        } catch let error as VaultError {
-            throw error
+            index = try JSONDecoder().decode(Index.self, from: indexBytes)
         } catch {
             throw VaultError(.unreadableInput, "the bundle index is not valid")
         }
@@ -286,13 +304,6 @@ public struct ServingBundle: Sendable {
             throw VaultError(.unreadableInput, "the bundle's \(what) cannot be read or is too large")
         }
         return data
-    }
-
-    private static func readText(_ url: URL, limit: Int, what: String) throws -> String {
-        guard let text = String(data: try readData(url, limit: limit, what: what), encoding: .utf8) else {
-            throw VaultError(.unreadableInput, "the bundle's \(what) is not text")
-        }
-        return text
     }
 }
 
