@@ -337,12 +337,6 @@ extension VaultSession {
             versions.append(info)
         }
         let pinned = versions
-        var serial: Int?
-        if let name {
-            serial = try await vault.registerDeploymentBundle(
-                name, models: pinned.map(\.name), recipient: recipient, rotateIdentity: rotateIdentity)
-        }
-        let bundleSerial = serial
         try await Vault.writeAtomically(to: directory) { staging in
             for info in pinned {
                 let reference = try ModelReference(name: info.name, selector: .version(info.version))
@@ -355,6 +349,13 @@ extension VaultSession {
                     reference, for: recipient,
                     to: staging.appending(path: ServingBundle.modelsDirectory).appending(path: info.name)
                         .appending(path: String(info.version)))
+            }
+            // The record (new recipient, revoked old one, serial) changes only once the models are staged: a bundle
+            // that cannot be written no longer revokes the running identity for one never saved (review 5, F2).
+            var bundleSerial: Int?
+            if let name {
+                bundleSerial = try await vault.registerDeploymentBundle(
+                    name, models: pinned.map(\.name), recipient: recipient, rotateIdentity: rotateIdentity)
             }
             let verifier = await vault.verifierPublicKeyPEM()
             let index = ServingBundle.Index(
