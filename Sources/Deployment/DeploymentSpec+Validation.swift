@@ -1,5 +1,9 @@
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension DeploymentSpec {
     /// Checks every setting before anything is rendered, so a bad value fails with the setting's name instead of
     /// producing a manifest the cluster would reject (or, worse, read differently).
@@ -104,21 +108,29 @@ enum Pattern {
             }
     }
 
-    /// An IPv6 address as hex groups and colons (optionally `::`), without zone.
+    /// An IPv6 address (without zone), as `inet_pton` parses it: malformed forms such as `:::::::` or ten groups are
+    /// refused here rather than by `kubectl apply` later (review 5, F8).
     static func isIPv6(_ text: String) -> Bool {
-        text.contains(":") && text.count <= 39
-            && text.unicodeScalars.allSatisfy { ("0"..."9").contains($0) || ("a"..."f").contains($0) || $0 == ":" }
-            && text.split(separator: ":", omittingEmptySubsequences: true).allSatisfy { $0.count <= 4 }
+        guard text.contains(":"), text.utf8.count <= 45,
+            text.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) || $0 == ":" })
+        else { return false }
+        var address = in6_addr()
+        return inet_pton(AF_INET6, text, &address) == 1
     }
 
-    /// An IPv4 or IPv6 CIDR block, never one that is every address (`/0`).
+    /// The shortest prefixes accepted for the vault's egress block: a wider block opens the vault port to a large
+    /// share of all addresses (review 5, F8: `0.0.0.0/1` or `::/1` is half of them).
+    static let minimumIPv4Prefix = 8
+    static let minimumIPv6Prefix = 32
+
+    /// An IPv4 or IPv6 CIDR block no wider than /8 (IPv4) or /32 (IPv6).
     static func isCIDR(_ text: String) -> Bool {
         let parts = text.lowercased().split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2, parts[1].count <= 3, parts[1].allSatisfy(\.isASCII), let prefix = Int(parts[1]) else {
             return false
         }
-        if isIPv4(String(parts[0])) { return (1...32).contains(prefix) }
-        return isIPv6(String(parts[0])) && (1...128).contains(prefix)
+        if isIPv4(String(parts[0])) { return (minimumIPv4Prefix...32).contains(prefix) }
+        return isIPv6(String(parts[0])) && (minimumIPv6Prefix...128).contains(prefix)
     }
 
     /// A DNS-1123 subdomain: Secret names.

@@ -116,8 +116,25 @@ public struct ServingBundle: Sendable {
     ) throws
         -> ServingBundle
     {
+        try open(
+            at: directory, identity: identityFile, expectedSigner: expectedSigner, minimumSerial: minimumSerial,
+            afterFileCheck: {})
+    }
+
+    /// `open`, with a hook run right after the files are checked against the signature: tests use it to swap a
+    /// file in that window (the TOCTOU attack of review 5, F1).
+    static func open(
+        at directory: URL, identity identityFile: String, expectedSigner: String, minimumSerial: Int,
+        afterFileCheck: () throws -> Void
+    ) throws -> ServingBundle {
         let suite = AgeCipherSuite()
-        let verifierPEM = try readText(directory.appending(path: verifierName), limit: 64 << 10, what: "verifier key")
+        // Each signed file used here is read once: its in-memory bytes are hashed against the signed list and then
+        // decoded, so a file swapped on disk after the check is never the one used (review 5, F1).
+        let verifierBytes = try readData(directory.appending(path: verifierName), limit: 64 << 10, what: "verifier key")
+        let indexBytes = try readData(directory.appending(path: indexName), limit: 16 << 20, what: "bundle index")
+        guard let verifierPEM = String(data: verifierBytes, encoding: .utf8) else {
+            throw VaultError(.unreadableInput, "the bundle's verifier key is not text")
+        }
         let fingerprint = Vault.fingerprint(ofPEM: verifierPEM)
         guard fingerprint == expectedSigner.lowercased() else {
             throw VaultError(.signatureInvalid, "the bundle's verifier key is not the pinned vault signing key")
@@ -131,15 +148,16 @@ public struct ServingBundle: Sendable {
             throw VaultError(.signatureInvalid, "the bundle signature does not verify with the vault key")
         }
         let present = try fileEntries(in: directory).filter { $0.path != signatureName }
-        guard Set(signed) == Set(present), signed.count == present.count else {
+        guard Set(signed) == Set(present), signed.count == present.count,
+            signed.contains(SignedEntry(path: indexName, sha256: FileDigest(of: indexBytes).sha256)),
+            signed.contains(SignedEntry(path: verifierName, sha256: FileDigest(of: verifierBytes).sha256))
+        else {
             throw VaultError(.tampered, "the bundle's files are not the ones its signature covers")
         }
+        try afterFileCheck()
         let index: Index
         do {
-            index = try JSONDecoder().decode(
-                Index.self, from: readData(directory.appending(path: indexName), limit: 16 << 20, what: "bundle index"))
-        } catch let error as VaultError {
-            throw error
+            index = try JSONDecoder().decode(Index.self, from: indexBytes)
         } catch {
             throw VaultError(.unreadableInput, "the bundle index is not valid")
         }
@@ -287,13 +305,6 @@ public struct ServingBundle: Sendable {
         }
         return data
     }
-
-    private static func readText(_ url: URL, limit: Int, what: String) throws -> String {
-        guard let text = String(data: try readData(url, limit: limit, what: what), encoding: .utf8) else {
-            throw VaultError(.unreadableInput, "the bundle's \(what) is not text")
-        }
-        return text
-    }
 }
 
 extension VaultSession {
@@ -326,12 +337,6 @@ extension VaultSession {
             versions.append(info)
         }
         let pinned = versions
-        var serial: Int?
-        if let name {
-            serial = try await vault.registerDeploymentBundle(
-                name, models: pinned.map(\.name), recipient: recipient, rotateIdentity: rotateIdentity)
-        }
-        let bundleSerial = serial
         try await Vault.writeAtomically(to: directory) { staging in
             for info in pinned {
                 let reference = try ModelReference(name: info.name, selector: .version(info.version))
@@ -344,6 +349,13 @@ extension VaultSession {
                     reference, for: recipient,
                     to: staging.appending(path: ServingBundle.modelsDirectory).appending(path: info.name)
                         .appending(path: String(info.version)))
+            }
+            // The record (new recipient, revoked old one, serial) changes only once the models are staged: a bundle
+            // that cannot be written no longer revokes the running identity for one never saved (review 5, F2).
+            var bundleSerial: Int?
+            if let name {
+                bundleSerial = try await vault.registerDeploymentBundle(
+                    name, models: pinned.map(\.name), recipient: recipient, rotateIdentity: rotateIdentity)
             }
             let verifier = await vault.verifierPublicKeyPEM()
             let index = ServingBundle.Index(

@@ -105,10 +105,12 @@ struct GatewayMiddleware: RouterMiddleware {
                 "duration_ms": .string(Self.milliseconds(elapsed)),
             ]
             // Path parameters are percent-decoded and come from anyone, before authentication: escaped, so that
-            // they cannot forge a line or send terminal escapes to whoever reads the log (review 4, F7).
-            if let principal = context.principal { metadata["principal"] = .string(LogText.escaped(principal)) }
-            if let resource = record.resource { metadata["resource"] = .string(LogText.escaped(resource)) }
-            if let client = context.clientAddress { metadata["client"] = .string(LogText.escaped(client)) }
+            // they cannot forge a line, a `key=value` field or send terminal escapes to whoever reads the log
+            // (review 4, F7; review 5, F5).
+            let text = LogText.metadataValue
+            if let principal = context.principal { metadata["principal"] = .string(text(principal)) }
+            if let resource = record.resource { metadata["resource"] = .string(text(resource)) }
+            if let client = context.clientAddress { metadata["client"] = .string(text(client)) }
             state.logger.info("request", metadata: metadata)
         }
         return response

@@ -343,8 +343,9 @@ struct AuditTail: AsyncParsableCommand {
         }
         for (index, entry) in entries {
             // Entries recorded before the vault refused separators, or by another writer, may hold them: escaped,
-            // so one entry is always one line on the terminal (review 4, F5).
-            let text = LogText.escaped
+            // so one entry is always one line on the terminal (review 4, F5), and look-alike blanks and runs of
+            // spaces too, so no text prints as a column of its own (review 5, F6).
+            let text = LogText.column
             var line =
                 "\(index)  \(Self.format(entry.time))  \(text(entry.principal))  \(text(entry.action))  "
                 + "\(text(entry.resource))  \(entry.outcome.rawValue)  request \(text(entry.requestID))"

@@ -175,6 +175,15 @@ struct DeployCommand: AsyncParsableCommand {
         try artifacts.write(to: directory, replacingExisting: force)
         let identityFile = directory.appendingPathComponent("secrets/identity")
         do {
+            // The identity is on disk before the vault records it (review 5, F2).
+            if let identity {
+                try FileManager.default.createDirectory(
+                    at: identityFile.deletingLastPathComponent(), withIntermediateDirectories: false,
+                    attributes: [.posixPermissions: 0o700])
+                try AtomicFile.write(
+                    Data("# modelvault deployment identity for \(spec.model)@\(spec.version)\n\(identity)\n".utf8),
+                    to: identityFile, permissions: 0o600)
+            }
             try await session.writeServingBundle(
                 [ModelReference(name: spec.model, selector: .version(Int(spec.version) ?? 0))], for: recipient,
                 deployment: spec.deploymentName + "-" + UUID().uuidString.lowercased(),
@@ -185,17 +194,24 @@ struct DeployCommand: AsyncParsableCommand {
             else {
                 throw CLIError("deploy: another deploy of \(spec.deploymentName) ran at the same time; run it again")
             }
-            if let identity {
-                try FileManager.default.createDirectory(
-                    at: identityFile.deletingLastPathComponent(), withIntermediateDirectories: false,
-                    attributes: [.posixPermissions: 0o700])
-                try AtomicFile.write(
-                    Data("# modelvault deployment identity for \(spec.model)@\(spec.version)\n\(identity)\n".utf8),
-                    to: identityFile, permissions: 0o600)
-            }
         } catch {
-            // All or nothing: no manifests without their bundle.
-            try? FileManager.default.removeItem(at: directory)
+            // All or nothing: no manifests without their bundle. But if the vault now names the new identity (a
+            // failure after it was recorded), its key is the only copy: it is kept (review 5, F2).
+            var recorded = false
+            if identity != nil, let record = try? await session.deploymentRecord(spec.deploymentName, model: spec.model)
+            {
+                recorded = record.recipient == recipient
+            }
+            if recorded, let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) {
+                for name in names where name != "secrets" {
+                    try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+                }
+                FileHandle.standardError.write(
+                    Data(
+                        "deploy: the vault recorded the new identity; its key is kept in \(identityFile.path)\n".utf8))
+            } else {
+                try? FileManager.default.removeItem(at: directory)
+            }
             throw error
         }
         progress(

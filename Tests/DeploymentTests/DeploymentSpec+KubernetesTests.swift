@@ -346,7 +346,15 @@ import Testing
         #expect(rules.last?["ports"][0]["port"].int == 443)
         spec.auditForwarding = .init(server: "https://vault.example.com", serverNamespace: "ml-platform")
         #expect(throws: Never.self) { try DeploymentArtifacts(rendering: spec) }
-        for cidr in ["0.0.0.0/0", "::/0", "10.0.0.1", "300.0.0.1/32"] {
+        for cidr in ["10.0.0.0/8", "2001:db8::/32", "2001:db8::1/128"] {
+            spec.auditForwarding = .init(server: "https://vault.example.com", serverCIDR: cidr)
+            #expect(throws: Never.self) { try DeploymentArtifacts(rendering: spec) }
+        }
+        // Review 5, F8: a /1 (half of all addresses) and malformed IPv6 used to pass; the floor is /8 and /32.
+        for cidr in [
+            "0.0.0.0/0", "::/0", "10.0.0.1", "300.0.0.1/32", "0.0.0.0/1", "128.0.0.0/1", "10.0.0.0/7", "::/1",
+            "8000::/1", "2001:db8::/31", "1:2:3:4:5:6:7:8:9:a/64", ":::::::/64", "1::2::3/64",
+        ] {
             spec.auditForwarding = .init(server: "https://vault.example.com", serverCIDR: cidr)
             #expect(throws: DeploymentError.self) { try DeploymentArtifacts(rendering: spec) }
         }

@@ -59,6 +59,8 @@ import Testing
         let lines = sink.lines.withLock { $0 }
         let request = try #require(lines.first { $0.hasPrefix("request ") && $0.contains("status=401") })
         #expect(request.contains("resource="), "\(request)")
+        // Review 5, F5: the decoded space and `=` cannot add a `principal=admin` field to the 401's line.
+        #expect(!request.contains(" principal=admin"), "\(request)")
         for scalar in request.unicodeScalars {
             #expect(
                 scalar.value >= 0x20 && scalar.value != 0x7F && !(0x80...0x9F).contains(scalar.value)

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-import Vault
 import VaultServing
+
+@testable import Vault
 
 /// Issue #19: a deployment identity can be rotated and revoked, and a superseded bundle no longer loads in a pod
 /// given the new floor. What cannot be done is said in the README: a bundle and identity already copied elsewhere
@@ -94,5 +95,58 @@ import VaultServing
         }
         let record = try #require(try await session.deploymentRecord("modelvault-fraud-a", model: "fraud_a"))
         #expect(record.recipient == owner.recipient && record.revoked.isEmpty && record.serial == 1)
+    }
+
+    /// The attack (review 5, F1): a writer of the bundle volume swaps `bundle.json` for a forged one (a higher
+    /// serial, its own callers) after the files were hashed and before the index was read again to decode it.
+    /// The pod must decode the very bytes it verified.
+    @Test func anIndexSwappedAfterTheSignatureCheckIsNotTheOneDecoded() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        try await fixture.push("bc", epochs: 1)
+        let session = try await fixture.adminSession()
+        let directory = FileManager.default.temporaryDirectory.appending(path: "bundle-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let identity = try ServingBundle.generateIdentity()
+        try await session.writeServingBundle(
+            [ModelReference(name: "bc", selector: .alias("production"))], for: identity.recipient,
+            deployment: "modelvault-bc", to: directory, registeredAs: "modelvault-bc")
+        let index = directory.appending(path: ServingBundle.indexName)
+        let text = try String(contentsOf: index, encoding: .utf8)
+        try #require(text.contains(#""serial" : 1"#))
+        let forged = Data(text.replacingOccurrences(of: #""serial" : 1"#, with: #""serial" : 9"#).utf8)
+        let opened = try? ServingBundle.open(
+            at: directory, identity: identity.identity,
+            expectedSigner: fixture.access.unlockedVault.signerFingerprint, minimumSerial: 0,
+            afterFileCheck: { try forged.write(to: index) })
+        #expect(opened == nil || opened?.serial == 1)
+    }
+
+    /// The attack (review 5, F2): a `--rotate-identity` whose bundle cannot be written (a full or read-only output
+    /// volume) used to record the new identity and revoke the running one first, leaving the vault naming a key
+    /// that was never saved. The record changes only once the bundle is staged.
+    @Test func aRotationWhoseBundleCannotBeWrittenLeavesTheRecordAlone() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        try await fixture.push("bc", epochs: 1)
+        let session = try await fixture.adminSession()
+        let directory = FileManager.default.temporaryDirectory.appending(path: "bundles-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func write(_ recipient: String, to output: URL, rotate: Bool) async throws {
+            try await session.writeServingBundle(
+                [ModelReference(name: "bc", selector: .alias("production"))], for: recipient,
+                deployment: "modelvault-bc", to: output, registeredAs: "modelvault-bc", rotateIdentity: rotate)
+        }
+        let running = try ServingBundle.generateIdentity()
+        try await write(running.recipient, to: directory.appending(path: "one"), rotate: false)
+        // An output whose parent is a regular file: nothing can be written there.
+        let blocked = directory.appending(path: "file")
+        try Data("x".utf8).write(to: blocked)
+        let fresh = try ServingBundle.generateIdentity()
+        await #expect(throws: (any Error).self) {
+            try await write(fresh.recipient, to: blocked.appending(path: "bundle"), rotate: true)
+        }
+        let record = try #require(try await session.deploymentRecord("modelvault-bc", model: "bc"))
+        #expect(record.recipient == running.recipient && record.revoked.isEmpty && record.serial == 1)
     }
 }
