@@ -86,11 +86,15 @@ extension VaultClient {
     /// must verify with `verifier` (the vault key the caller pinned) and name `name` and the version pulled; each
     /// file is then decrypted into a second staging directory, its SHA-256 checked against the signed digest, and
     /// that directory is renamed into place. So the plaintext never crosses the network, even inside TLS, the
-    /// caller holds no long-lived key, and a hostile server cannot substitute another model.
+    /// caller holds no long-lived key, and a hostile server cannot substitute another model. With
+    /// `minimumVersion`, a signed version below it is refused before anything is renamed into place (review 5, R1:
+    /// which version an alias or latest means is the server's unsigned word).
     public func pullModel(
-        _ name: String, version: String, into directory: URL, signatureFileName: String, verifier: PinnedVerifier
+        _ name: String, version: String, into directory: URL, signatureFileName: String, verifier: PinnedVerifier,
+        minimumVersion: Int? = nil
     ) async throws -> PullResult {
         let (number, _) = try await resolvedVersion(name, version)
+        try Self.refuseRollback(name, number, below: minimumVersion)
         let identity = AgeX25519Identity.generate()
         let cipher = directory.deletingLastPathComponent().appending(path: StaleStaging.name(Self.stagingPrefix))
         Self.trackStaging(cipher)
@@ -105,6 +109,8 @@ extension VaultClient {
         let signed = try Self.verifiedDigests(
             in: cipher, received: received, signatureFileName: signatureFileName, verifier: verifier, name: name,
             version: number)
+        // `number` is now the signed version: checked again so the refusal rests on what the vault signed.
+        try Self.refuseRollback(name, number, below: minimumVersion)
         var written: Set<String> = []
         try await Self.writeAtomically(into: directory) { staging in
             for path in received.sorted() {
@@ -140,6 +146,15 @@ extension VaultClient {
             }
         }
         return PullResult(version: number, fileCount: written.count)
+    }
+
+    /// Refuses (`.integrity`) version `number` of `name` when it is below `minimum`.
+    static func refuseRollback(_ name: String, _ number: String, below minimum: Int?) throws {
+        guard let minimum, let pulled = Int(number), pulled < minimum else { return }
+        throw VaultClientError(
+            .integrity,
+            "the server offers \(name)@\(number), older than version \(minimum) (the highest this client has "
+                + "verified, or --min-version): refusing a rollback")
     }
 
     /// Pulls a version re-wrapped for `recipient` and streams the `.age` files and the signature into `directory`

@@ -171,10 +171,24 @@ struct ModelPull: AsyncParsableCommand {
             version's signature must verify with (default: $MODELVAULT_VERIFIER).
             """)
     var verifier: String?
+    @Option(
+        name: .customLong("min-version"),
+        help: "Remote mode: refuse a signed version below N (a first-use pin against a rollback by the server).")
+    var minVersion: Int?
+    @Flag(
+        name: .customLong("allow-older"),
+        help: """
+            Remote mode: accept an alias or latest below the highest version this client has verified for it (an \
+            alias the vault owner moved back), and record it as the new mark.
+            """)
+    var allowOlder = false
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
+        if minVersion != nil || allowOlder {
+            throw ValidationError("--min-version and --allow-older guard a remote pull (the local vault is checked)")
+        }
         let reference = try ModelReference(parsing: reference)
         let directory = absoluteURL(output)
         let vault = try await options.open()

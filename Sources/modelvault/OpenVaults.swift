@@ -20,7 +20,7 @@ enum OpenVaults {
 
     private static let handlersInstalled = Mutex<Bool>(false)
 
-    /// Takes over SIGINT and SIGTERM once: a remote pull calls it too, so its staging directories (which may hold
+    /// Takes over SIGINT, SIGTERM, SIGHUP and SIGQUIT once: every remote command that downloads calls it too, so its staging directories (which may hold
     /// plaintext) are removed before the signal ends the run.
     static func takeOverSignals() {
         let first = handlersInstalled.withLock { installed in
@@ -47,9 +47,10 @@ enum OpenVaults {
         return failure
     }
 
-    /// On SIGINT or SIGTERM: remove pull staging directories, close (final checkpoint), then exit 130 or 143.
+    /// On SIGINT, SIGTERM, SIGHUP (a dropped terminal or ssh session) or SIGQUIT: remove pull staging directories,
+    /// close (final checkpoint), then exit 128 + the signal's number (review 5, R2).
     private static func installSignalHandlers() {
-        for signalNumber in [SIGINT, SIGTERM] {
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
             signal(signalNumber, SIG_IGN)
             // Made inside the lock so the source never leaves it (dispatch sources are not Sendable).
             signalSources.withLock { sources in

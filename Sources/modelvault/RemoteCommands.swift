@@ -113,6 +113,7 @@ extension DataGet: RemoteCapable {
             version = try await client.showDataset(reference.name).versions.compactMap { Int($0) }.max()
         }
         guard let version else { throw CLIError("dataset \(reference.name) has no versions", status: .notFound) }
+        OpenVaults.takeOverSignals()  // a signal mid-download removes the plaintext staging first (review 5, R2)
         let files = try await client.getDataset(reference.name, version: version, into: directory)
         try printPulled(
             json: json, "\(reference.name)@\(version)", to: directory.path(percentEncoded: false), files: files.count)
@@ -140,17 +141,22 @@ extension ModelPull: RemoteCapable {
         let directory = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
         // Refused before anything is fetched when no key is pinned.
         let pinned = recipient == nil ? try pinnedVerifier() : nil
+        if recipient != nil, minVersion != nil || allowOlder {
+            throw ValidationError("--min-version and --allow-older check a decrypting pull: not with --to")
+        }
         let version = try await RemoteModels.version(reference, client)
-        OpenVaults.takeOverSignals()  // a SIGTERM mid-pull removes the staging directories first
+        OpenVaults.takeOverSignals()  // a signal mid-pull removes the staging directories first
         let result: VaultClient.PullResult
         if let recipient {
             result = try await client.pullModel(
                 reference.name, version: version, for: recipient, into: directory,
                 signatureFileName: Vault.pulledSignaturePath)
         } else if let pinned {
-            result = try await client.pullModel(
-                reference.name, version: version, into: directory, signatureFileName: Vault.pulledSignaturePath,
-                verifier: pinned)
+            result = try await rollbackGuarded(reference, client: client, pinned: pinned) { minimum in
+                try await client.pullModel(
+                    reference.name, version: version, into: directory, signatureFileName: Vault.pulledSignaturePath,
+                    verifier: pinned, minimumVersion: minimum)
+            }
         } else {
             throw CLIError("a remote pull needs a pinned verifier")
         }
@@ -161,6 +167,39 @@ extension ModelPull: RemoteCapable {
 }
 
 extension ModelPull {
+    /// Runs `pull` with the lowest version it may accept, and records what it pulled (review 5, R1). A pull by alias
+    /// or latest must not go below the highest signed version this client verified for the same server, pinned key,
+    /// model and selector (unless `--allow-older`, which then resets the mark); `--min-version` adds a floor of the
+    /// caller's own. An explicit `@N` is checked against `--min-version` only and records nothing.
+    func rollbackGuarded(
+        _ reference: ModelReference, client: VaultClient, pinned: VaultClient.PinnedVerifier,
+        pull: (Int?) async throws -> VaultClient.PullResult
+    ) async throws -> VaultClient.PullResult {
+        let selector: String? =
+            switch reference.selector {
+            case .version: nil
+            case .alias(let alias): "alias:" + alias.lowercased()
+            case .latest: "latest"
+            }
+        guard let selector else { return try await pull(minVersion) }
+        let key = VersionHighWaterMarks.key(
+            server: client.configuration.server, verifier: pinned, model: reference.name, selector: selector)
+        guard
+            let marks = VersionHighWaterMarks.defaultFile(environment: ProcessInfo.processInfo.environment)
+                .map(VersionHighWaterMarks.init(file:))
+        else {
+            progress("warning: no HOME or XDG_STATE_HOME: this pull is not recorded against rollbacks")
+            return try await pull(minVersion)
+        }
+        let highest = allowOlder ? nil : try marks.highest(for: key)
+        let floor = [minVersion, highest].compactMap { $0 }.max()
+        let result = try await pull(floor)
+        if let pulled = Int(result.version) {
+            try marks.record(pulled, for: key, replacing: allowOlder)
+        }
+        return result
+    }
+
     /// The vault key a decrypting remote pull checks the signature with (review 4, F3): `--verifier` or
     /// `MODELVAULT_VERIFIER`. Without one the pull is refused: trusting the server's word for the model is what
     /// the pin prevents.

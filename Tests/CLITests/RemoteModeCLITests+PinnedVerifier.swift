@@ -95,3 +95,70 @@ extension RemoteModeCLITests {
         #expect(own.status == 0, "\(own.stderr)")
     }
 }
+
+extension RemoteModeCLITests {
+    /// The attack (review 5, R1): which version `alpha:production` or a bare `alpha` means is the server's unsigned
+    /// word, so a hostile server can hand out an older version that is still genuinely signed. Here the server's
+    /// answer moves production from 2 back to 1 (the client cannot tell that from a hostile rewrite): the pinned
+    /// pull by alias is refused (exit 6) and leaves nothing at or beside the output. An explicit `alpha@1` is still
+    /// allowed; `--allow-older` accepts the move and resets the mark; `--min-version` pins a first use. Before the
+    /// fix the rolled-back pull wrote version 1 with exit 0.
+    @Test(.timeLimit(.minutes(5))) func aServerRollingAnAliasBackToAnOlderSignedVersionIsRefused() async throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let vault = try PreparedVault(minimal: directory.url, weights: "alpha weights v1")
+        let next = vault.work.appending(path: "src2")
+        try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
+        try Data("alpha weights v2".utf8).write(to: next.appending(path: "weights.bin"))
+        #expect(try vault.admin(["model", "push", "alpha", "src2"]).status == 0)
+        #expect(try vault.admin(["model", "alias", "alpha@2", "production"]).status == 0)
+        let server = try await RunningServer(vault)
+        defer { server.stop() }
+        let client = vault.work.appending(path: "client")
+        try FileManager.default.createDirectory(at: client, withIntermediateDirectories: true)
+        let state = vault.work.appending(path: "state")
+
+        func pull(_ arguments: [String], state: URL = state) throws -> ChildProcess.Output {
+            try ModelVaultBinary.run(
+                ["model", "pull"] + arguments,
+                environment: [
+                    "MODELVAULT_SERVER": server.url, "MODELVAULT_CA_FILE": server.certificate.path,
+                    "MODELVAULT_TOKEN": vault.tokens["admin"] ?? "", "MODELVAULT_PASSPHRASE": "",
+                    "MODELVAULT_VERIFIER": vault.work.appending(path: "vault.pem").path,
+                    "XDG_STATE_HOME": state.path,
+                ], in: client)
+        }
+        func weights(_ output: String) throws -> String {
+            try String(contentsOf: client.appending(path: "\(output)/weights.bin"), encoding: .utf8)
+        }
+        let first = try pull(["alpha:production", "-o", "p1"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(try weights("p1") == "alpha weights v2")
+        #expect(try pull(["alpha", "-o", "l1"]).status == 0)
+        let marks = state.appending(path: "modelvault/pulled-versions.json")
+        let mode = try FileManager.default.attributesOfItem(atPath: marks.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        // The server now says production is version 1.
+        #expect(try vault.admin(["model", "alias", "alpha@1", "production", "--yes"]).status == 0)
+        let rolledBack = try pull(["alpha:production", "-o", "p2"])
+        #expect(rolledBack.status == 6, "\(rolledBack.stderr)")
+        #expect(rolledBack.stderr.contains("refusing a rollback"), "\(rolledBack.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: client.path).sorted() == ["l1", "p1"])
+
+        // An explicit version is the caller's own choice; --allow-older accepts the move and resets the mark.
+        let explicit = try pull(["alpha@1", "-o", "e1"])
+        #expect(explicit.status == 0, "\(explicit.stderr)")
+        let accepted = try pull(["alpha:production", "-o", "p3", "--allow-older"])
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        #expect(try weights("p3") == "alpha weights v1")
+        #expect(try pull(["alpha:production", "-o", "p4"]).status == 0)
+
+        // A first use (no mark yet) pinned with --min-version.
+        let fresh = vault.work.appending(path: "fresh-state")
+        let pinned = try pull(["alpha", "-o", "m1", "--min-version", "3"], state: fresh)
+        #expect(pinned.status == 6, "\(pinned.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: client.appending(path: "m1").path))
+        #expect(try pull(["alpha", "-o", "m2", "--min-version", "2"], state: fresh).status == 0)
+    }
+}

@@ -135,6 +135,8 @@ import Testing
                     "MODELVAULT_SERVER": url, "MODELVAULT_CA_FILE": certificate.path,
                     "MODELVAULT_TOKEN": vault.tokens[persona] ?? "mvt_" + String(repeating: "A", count: 43),
                     "MODELVAULT_PASSPHRASE": "", "MODELVAULT_VERIFIER": vault.work.appending(path: "vault.pem").path,
+                    // Pull marks (review 5, R1) stay in the test's directory, not the user's.
+                    "XDG_STATE_HOME": vault.work.appending(path: "state").path,
                 ], in: directory ?? vault.work)
         }
     }
