@@ -33,3 +33,30 @@ import Testing
         }
     }
 }
+
+/// F1: any capitalised name in a sklearn module was accepted, re-exports included; only classes sklearn defines
+/// are now (a generated list).
+@Suite struct ModelScannerReview5SklearnTests {
+    @Test func sklearnReExportsAreRefused() {
+        let reExports = [
+            ("sklearn.datasets._covtype", "GzipFile"), ("sklearn.callback._transport", "Client"),
+            ("sklearn.callback._progressbar", "Thread"), ("sklearn.utils._available_if", "MethodType"),
+            ("sklearn.datasets._base", "NamedTemporaryFile"), ("sklearn.datasets._lfw", "Memory"),
+            ("sklearn.externals.array_api_compat.torch", "PyTorchFileWriter"),
+            ("sklearn.cluster._bicluster", "ABCMeta"), ("sklearn.utils.gzip", "GzipFile"),
+        ]
+        for (module, name) in reExports {
+            let report = ModelScanner().scan(bytes: payload(module, name), name: "model.joblib")
+            #expect(report.isRefusedByDefault, "\(module).\(name): \(report.findings)")
+        }
+    }
+
+    @Test func classesSklearnDefinesAreStillAccepted() {
+        for (module, name) in [
+            ("sklearn.linear_model._logistic", "LogisticRegression"), ("sklearn.tree._tree", "Tree"),
+            ("sklearn.preprocessing._data", "StandardScaler"),
+        ] {
+            #expect(GlobalPolicy.isTrustedEstimatorClass(module: module, name: name), "\(module).\(name)")
+        }
+    }
+}
