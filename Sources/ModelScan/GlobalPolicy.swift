@@ -4,7 +4,8 @@
 ///   reconstruction, `collections.OrderedDict`, a few builtin containers) produce no finding.
 /// - Known code-execution, import, file and network primitives are critical.
 /// - Dunder attribute paths (`x.__globals__`) and dotted paths that walk into a dangerous module are critical.
-/// - Public classes of scikit-learn (`sklearn.*.CapitalisedName`) are accepted, so ordinary `joblib.dump`s pass.
+/// - Classes scikit-learn itself defines (a generated list, `Scripts/generate_sklearn_classes.py`) are accepted, so
+///   ordinary `joblib.dump`s pass; what a sklearn module merely imports is not.
 /// - Everything else is high: a deny-list of Python callables cannot be complete (`_osx_support._read_output`,
 ///   `logging.config.dictConfig` run commands), so the default policy refuses any global outside the allow-list.
 enum GlobalPolicy {
@@ -242,18 +243,10 @@ enum GlobalPolicy {
         return .unknown
     }
 
-    /// Packages whose public classes the default policy accepts: scikit-learn estimators and their parts, which
-    /// every `joblib.dump` of a model names. Only a class (a capitalised, undotted, public name) is accepted; a
-    /// function or private name there is still unknown (high), and deny rules above are checked first.
-    static let trustedClassPackages: Set<String> = ["sklearn"]
-
+    /// scikit-learn estimators and their parts, which every `joblib.dump` of a model names: only classes sklearn
+    /// itself defines, from a generated list. Any capitalised name in a sklearn module also matched what that
+    /// module imports (gzip.GzipFile, multiprocessing's Client, torch via array_api_compat: review 5, F1).
     static func isTrustedEstimatorClass(module: String, name: String) -> Bool {
-        guard let root = module.split(separator: ".").first, trustedClassPackages.contains(String(root)),
-            let first = name.unicodeScalars.first, ("A"..."Z").contains(first),
-            name.unicodeScalars.allSatisfy({
-                $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_")
-            })
-        else { return false }
-        return true
+        sklearnDefinedClasses.contains("\(module).\(name)")
     }
 }

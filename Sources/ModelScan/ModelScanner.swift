@@ -84,6 +84,7 @@ final class ContentScan {
         // ustar magic alone is enough for the scanner to read it as a tar too.
         let tar = (head.count >= 262 && Array(head[257..<262]) == Array("ustar".utf8)) || Self.isTarHeader(head)
         var scannedTar = false
+        var scannedPickle = false
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
             guard depth < Self.maxDepth else {
                 findings.add(
@@ -100,6 +101,7 @@ final class ContentScan {
         } else if head.count >= 2, head[0] == 0x80, (2...5).contains(head[1]) {
             // Before tar: a pickle can carry "ustar" at offset 257 inside a string and still load as a pickle. Such
             // a file is scanned as a tar too (below): torch.load tries a tar first (review 4, finding 1).
+            scannedPickle = true
             try scanPickles(source, firstOnly: false)
         } else if tar {
             scannedTar = true
@@ -114,6 +116,7 @@ final class ContentScan {
             try scanCompressed(source, depth: depth, format: format)
         } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.isOpcode(head[0]) {
             // Any opcode can start a pickle (protocol 0 and 1 have no PROTO; `M`, `C`, `P` are valid first opcodes).
+            scannedPickle = true
             try trialPickle(
                 source, depth: depth, nameHint: nameHint,
                 reportsUnrecognised: protobuf == nil && userBlockHDF5 == nil && !tar)
@@ -127,6 +130,11 @@ final class ContentScan {
                 "a file that may be a protobuf model (ONNX, SavedModel) too large for the scanner to decode")
         } else if depth == 0 {
             unrecognised(head)
+        }
+        if !scannedPickle, PickleOpcodes.isOpcode(head[0]) {
+            // pickle.load, joblib.load and torch.load read any file from byte 0 as a pickle whatever its magic: a
+            // safetensors header length `S'\0...` or GGUF's `G` (BINFLOAT) can open a pickle (review 5, F8/F9).
+            try polyglotPickle(source)
         }
         if tar, !scannedTar {
             findings.add(
@@ -344,6 +352,28 @@ final class ContentScan {
 
     /// A protocol 0 or 1 pickle has no PROTO: interpret it and keep the result only if it parses (or names a
     /// dangerous global on the way).
+    /// Interprets a file another format branch took as a pickle too; a pickle that runs to `STOP` or names a
+    /// global is a polyglot, refused, and its pickle findings are kept alongside the other format's.
+    private func polyglotPickle(_ source: ByteSource) throws {
+        let trial = FindingCollector(file: findings.file)
+        trial.member = findings.member
+        let outcome = try PickleInterpreter(stream: ByteStream(source: source), findings: trial).interpretOne()
+        // CPython stops at a stack underflow (an npy's 0x93 is STACK_GLOBAL on an empty stack): nothing after it runs.
+        let underflow = trial.findings.first { $0.rule == "pickle.stack-underflow" }.map { $0.offset ?? 0 }
+        var parsed = false
+        if case .stopped = outcome, underflow == nil { parsed = true }
+        let dangerous = trial.findings.contains {
+            ($0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
+                || $0.rule == "pickle.invalid-number")
+                && ($0.offset ?? 0) < (underflow ?? UInt64.max)
+        }
+        guard parsed || dangerous else { return }
+        findings.add(
+            "format.polyglot-pickle", .high, at: 0, subject: "pickle",
+            "content that also loads as a pickle (pickle.load, joblib.load and torch.load read it from byte 0)")
+        try scanPickles(source, firstOnly: true)
+    }
+
     private func trialPickle(
         _ source: ByteSource, depth: Int, nameHint: String?, reportsUnrecognised: Bool = true
     ) throws {
