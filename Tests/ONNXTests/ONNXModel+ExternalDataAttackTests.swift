@@ -1,13 +1,14 @@
 import Foundation
-@testable import ONNX
 import ProtobufWire
 import TestSupport
 import Testing
 
+@testable import ONNX
+
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #elseif canImport(Darwin)
-    import Darwin
+import Darwin
 #endif
 
 /// Review 5's ONNX findings: memory amplification through repeated external ranges (O1), external data read where
@@ -80,8 +81,12 @@ import Testing
         #expect(Self.refused({ try ONNXModel(contentsOf: file) }, "overlaps"))
 
         let overlapping = [
-            Proto(name: "a", type: .uint8, dims: [16], entries: [("location", "w.bin"), ("offset", "0")] + [("length", "16")]),
-            Proto(name: "b", type: .uint8, dims: [16], entries: [("location", "w.bin"), ("offset", "8"), ("length", "16")]),
+            Proto(
+                name: "a", type: .uint8, dims: [16],
+                entries: [("location", "w.bin"), ("offset", "0")] + [("length", "16")]),
+            Proto(
+                name: "b", type: .uint8, dims: [16],
+                entries: [("location", "w.bin"), ("offset", "8"), ("length", "16")]),
         ]
         let second = try Self.write(overlapping, to: directory.url)
         #expect(Self.refused({ try ONNXModel(contentsOf: second) }, "overlaps"))
@@ -90,8 +95,12 @@ import Testing
 
         // Adjacent ranges of one file are how exporters lay weights out: they load.
         let adjacent = [
-            Proto(name: "a", type: .uint8, dims: [16], entries: [("location", "w.bin"), ("offset", "0"), ("length", "16")]),
-            Proto(name: "b", type: .uint8, dims: [16], entries: [("location", "w.bin"), ("offset", "16"), ("length", "16")]),
+            Proto(
+                name: "a", type: .uint8, dims: [16],
+                entries: [("location", "w.bin"), ("offset", "0"), ("length", "16")]),
+            Proto(
+                name: "b", type: .uint8, dims: [16],
+                entries: [("location", "w.bin"), ("offset", "16"), ("length", "16")]),
         ]
         let third = try Self.write(adjacent, to: directory.url)
         let model = try ONNXModel(contentsOf: third)
@@ -120,7 +129,10 @@ import Testing
         try Data(Self.floats([100, 100, 100])).write(to: directory.url.appendingPathComponent("sub/w.bin"))
         let inline = Self.floats([1, 1, 1])
         let cases: [(Proto, String)] = [
-            (Proto(name: "bias", dims: [3], entries: [("location", "w.bin")], dataLocation: nil, raw: inline), "EXTERNAL"),
+            (
+                Proto(name: "bias", dims: [3], entries: [("location", "w.bin")], dataLocation: nil, raw: inline),
+                "EXTERNAL"
+            ),
             (Proto(name: "bias", dims: [3], entries: [("location", "w.bin")], dataLocation: 0), "EXTERNAL"),
             (Proto(name: "bias", dims: [3], entries: [("location", "w.bin")], dataLocation: 1, raw: inline), "inline"),
             (Proto(name: "bias", dims: [3], entries: [], dataLocation: 1), "no location"),
@@ -131,8 +143,10 @@ import Testing
             let file = try Self.write([], bias: bias, to: directory.url)
             #expect(Self.refused({ try ONNXModel(contentsOf: file) }, reason), "\(reason)")
         }
-        let good = try Self.write([], bias: Proto(name: "bias", dims: [3], entries: [("location", "sub/w.bin")]), to: directory.url)
-        #expect(try ONNXModel(contentsOf: good).graph.initializers["bias"] == Tensor(shape: [3], floats: [100, 100, 100]))
+        let good = try Self.write(
+            [], bias: Proto(name: "bias", dims: [3], entries: [("location", "sub/w.bin")]), to: directory.url)
+        #expect(
+            try ONNXModel(contentsOf: good).graph.initializers["bias"] == Tensor(shape: [3], floats: [100, 100, 100]))
     }
 
     /// Attack (O3): the data file is a FIFO. Loading used to block in open() for ever (wedging `model push DIR`);
@@ -141,7 +155,8 @@ import Testing
         let directory = try TemporaryDirectory()
         let fifo = directory.url.appendingPathComponent("w.bin")
         #expect(mkfifo(fifo.path, 0o600) == 0)
-        let file = try Self.write([], bias: Proto(name: "bias", dims: [3], entries: [("location", "w.bin")]), to: directory.url)
+        let file = try Self.write(
+            [], bias: Proto(name: "bias", dims: [3], entries: [("location", "w.bin")]), to: directory.url)
         let load = Task.detached { Self.refused({ try ONNXModel(contentsOf: file) }, "not a regular file") }
         let release = Task.detached { () -> Bool in
             guard (try? await Task.sleep(for: .seconds(5))) != nil else { return false }
@@ -153,5 +168,84 @@ import Testing
         release.cancel()
         #expect(await release.value == false, "the load blocked on the FIFO")
         #expect(refused)
+    }
+
+    /// Attack (O1, O2): other spellings of the same tricks. A hard link is the same file (its ranges overlap); a
+    /// linked folder, a signed or spaced number, an overflowing range, a second `offset` and a string tensor with
+    /// `raw_data` are refused with fixed text, never a trap.
+    @Test func hardLinksLinkedFoldersAndOddNumbersAreRefused() throws {
+        let directory = try TemporaryDirectory()
+        let data = directory.url.appendingPathComponent("w.bin")
+        try Data(Self.floats([100, 100, 100])).write(to: data)
+        #expect(link(data.path, directory.url.appendingPathComponent("alias.bin").path) == 0)
+        let twice = [Proto(name: "again", dims: [3], entries: [("location", "alias.bin")])]
+        let linked = try Self.write(
+            twice, bias: Proto(name: "bias", dims: [3], entries: [("location", "w.bin")]), to: directory.url)
+        #expect(Self.refused({ try ONNXModel(contentsOf: linked) }, "overlaps"))
+
+        try FileManager.default.createSymbolicLink(
+            at: directory.url.appendingPathComponent("folder"), withDestinationURL: directory.url)
+        let cases: [([(String, String)], String)] = [
+            ([("location", "folder/w.bin")], "symbolic link"),
+            ([("location", "w.bin"), ("offset", "+0")], "invalid offset or length"),
+            ([("location", "w.bin"), ("length", " 12")], "invalid offset or length"),
+            ([("location", "w.bin"), ("offset", "\(Int.max)"), ("length", "12")], "past the file's end"),
+            ([("location", "w.bin"), ("offset", "0"), ("offset", "4")], "twice"),
+            ([("location", "w.bin"), ("length", "8")], "does not match"),
+        ]
+        for (entries, reason) in cases {
+            let file = try Self.write([], bias: Proto(name: "bias", dims: [3], entries: entries), to: directory.url)
+            #expect(Self.refused({ try ONNXModel(contentsOf: file) }, reason), "\(reason)")
+        }
+
+        let strings = Proto(name: "s", type: .string, dims: [3], dataLocation: nil, raw: [])
+        let file = try Self.write([strings], to: directory.url)
+        #expect(throws: ONNXError.malformed("tensor 's' is a string tensor with raw_data")) {
+            try ONNXModel(contentsOf: file)
+        }
+    }
+
+    /// Attack (O3): the model file itself is a FIFO; it is refused at once rather than read for ever.
+    @Test func aFIFOAsTheModelFileIsRefusedWithoutBlocking() async throws {
+        let directory = try TemporaryDirectory()
+        let fifo = directory.url.appendingPathComponent("model.onnx")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let load = Task.detached { () -> ONNXError? in
+            do {
+                _ = try ONNXModel(contentsOf: fifo)
+                return nil
+            } catch {
+                return error as? ONNXError
+            }
+        }
+        let release = Task.detached { () -> Bool in
+            guard (try? await Task.sleep(for: .seconds(5))) != nil else { return false }
+            let descriptor = open(fifo.path, O_WRONLY | O_NONBLOCK)
+            if descriptor >= 0 { close(descriptor) }
+            return true
+        }
+        let error = await load.value
+        release.cancel()
+        #expect(await release.value == false, "the load blocked on the FIFO")
+        #expect(error == .malformed("the model file is not a regular file"))
+    }
+
+    /// The budget's range bookkeeping: ranges claimed out of order stay disjoint, and a range inside, around or
+    /// across any earlier one is refused, while the same range in another file is not.
+    @Test func claimedRangesStayDisjointInAnyOrder() throws {
+        let budget = LoadBudget(modelBytes: 1 << 20)
+        let cost = LoadBudget.Cost(decoded: 64, raw: 8)
+        let file = LoadBudget.File.path("w.bin")
+        for start in [40, 0, 24, 8] {
+            try budget.claim(start..<(start + 8), of: file, size: 64, cost: cost, tensor: "t")
+        }
+        for start in [4, 12, 20, 36, 44] {
+            #expect(throws: ONNXError.externalData("tensor 'u' range overlaps another tensor's data")) {
+                try budget.claim(start..<(start + 8), of: file, size: 64, cost: cost, tensor: "u")
+            }
+        }
+        try budget.claim(16..<24, of: file, size: 64, cost: cost, tensor: "v")
+        try budget.claim(32..<40, of: file, size: 64, cost: cost, tensor: "w")
+        try budget.claim(0..<8, of: .path("other.bin"), size: 64, cost: cost, tensor: "x")
     }
 }
