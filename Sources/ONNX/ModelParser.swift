@@ -5,6 +5,7 @@ import ProtobufWire
 struct ModelParser {
     let bytes: [UInt8]
     let source: ExternalDataSource
+    let budget: LoadBudget
 
     func parse() throws(ONNXError) -> ONNXModel {
         do {
@@ -241,10 +242,28 @@ struct ModelParser {
         return dimensions
     }
 
-    /// The tensor, reading its values from external data when it has some.
+    /// The tensor, its size charged to the budget first; values come from external data only when
+    /// `data_location` is EXTERNAL, never mixed with inline values (onnxruntime reads the same way).
     private func resolve(_ proto: TensorProto) throws -> Tensor {
-        guard !proto.externalData.isEmpty else { return try proto.tensor(raw: nil) }
-        let data = try ExternalData.read(proto.externalData, tensor: proto.name, source: source)
-        return try proto.tensor(raw: data[...])
+        let cost = try proto.cost()
+        switch proto.dataLocation {
+        case 0:
+            guard proto.externalData.isEmpty else {
+                throw ONNXError.externalData(
+                    "tensor '\(proto.name)' has external_data entries but data_location is not EXTERNAL")
+            }
+            try proto.checkInlineCount()
+            try budget.charge(cost, tensor: proto.name)
+            return try proto.tensor(raw: nil)
+        case 1:
+            guard !proto.hasInlineValues else {
+                throw ONNXError.externalData("tensor '\(proto.name)' has inline values besides external data")
+            }
+            let data = try ExternalData.read(
+                proto.externalData, tensor: proto.name, source: source, expected: cost, budget: budget)
+            return try proto.tensor(raw: data[...])
+        default:
+            throw ONNXError.malformed("tensor '\(proto.name)' has an unknown data_location")
+        }
     }
 }

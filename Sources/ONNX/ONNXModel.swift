@@ -1,5 +1,11 @@
 public import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A parsed and checked ONNX model, ready to run.
 ///
 /// Loading refuses, with an `ONNXError` naming the node and operator, any model the interpreter cannot run in
@@ -33,10 +39,20 @@ public struct ONNXModel: Sendable {
 
     /// Reads and checks the model at `url`; external data may live only inside the file's directory.
     public init(contentsOf url: URL) throws(ONNXError) {
-        let values = try? url.resourceValues(forKeys: [.isSymbolicLinkKey, .isRegularFileKey])
-        guard values?.isSymbolicLink != true else { throw .malformed("the model file is a symbolic link") }
-        guard let data = try? Data(contentsOf: url) else { throw .malformed("the model file cannot be read") }
-        try self.init(bytes: [UInt8](data), directory: url.deletingLastPathComponent())
+        try self.init(contentsOf: url, decodedByteLimit: LoadBudget.defaultLimit)
+    }
+
+    /// Reads the model at `url` with at most `decodedByteLimit` bytes of decoded initializers (tests use a low one).
+    init(contentsOf url: URL, decodedByteLimit: Int) throws(ONNXError) {
+        // Opened like an external data file: a symbolic link, FIFO or device is refused, and nothing blocks.
+        let bytes: [UInt8]
+        do {
+            let file = try RegularFile(at: AT_FDCWD, url.path(percentEncoded: false))
+            bytes = try file.read(offset: 0, count: file.size)
+        } catch {
+            throw .malformed("the model file \(error.reason)")
+        }
+        try self.init(bytes: bytes, source: .directory(url.deletingLastPathComponent()), limit: decodedByteLimit)
     }
 
     /// Parses and checks a serialized `ModelProto`; `directory` is where external data may be read, and `nil`
@@ -54,8 +70,9 @@ public struct ONNXModel: Sendable {
         try self.init(bytes: [UInt8](data), source: .files(files, folder: folder))
     }
 
-    private init(bytes: [UInt8], source: ExternalDataSource) throws(ONNXError) {
-        self = try ModelParser(bytes: bytes, source: source).parse()
+    private init(bytes: [UInt8], source: ExternalDataSource, limit: Int = LoadBudget.defaultLimit) throws(ONNXError) {
+        let budget = LoadBudget(modelBytes: bytes.count, limit: limit)
+        self = try ModelParser(bytes: bytes, source: source, budget: budget).parse()
         try GraphChecker(model: self).check()
         try prepare()
         planBufferReuse()

@@ -8,7 +8,9 @@ extension Tensor {
     public init(protobuf bytes: [UInt8]) throws(ONNXError) {
         var reader = ProtobufReader(bytes)
         let proto = try TensorProto(reading: &reader)
-        guard proto.externalData.isEmpty else { throw .externalData("a standalone tensor cannot use external data") }
+        guard proto.externalData.isEmpty, proto.dataLocation == 0 else {
+            throw .externalData("a standalone tensor cannot use external data")
+        }
         self = try proto.tensor(raw: nil)
     }
 }
@@ -26,6 +28,8 @@ struct TensorProto: Sendable {
     var stringData: [ArraySlice<UInt8>] = []
     var rawData: ArraySlice<UInt8>?
     var externalData: [String: String] = [:]
+    /// `data_location`: 0 DEFAULT (inline values), 1 EXTERNAL (only then is `externalData` read, as the spec says).
+    var dataLocation = 0
 
     init(reading reader: inout ProtobufReader) throws(ONNXError) {
         do {
@@ -58,7 +62,11 @@ struct TensorProto: Sendable {
                         if part.number == 1 { key = try entry.string(part) }
                         if part.number == 2 { value = try entry.string(part) }
                     }
-                    externalData[key] = value
+                    // One key twice would leave which value counts to the reader: refused.
+                    guard externalData.updateValue(value, forKey: key) == nil else {
+                        throw ONNXError.externalData("tensor's external_data names '\(key)' twice")
+                    }
+                case 14: dataLocation = Int(clamping: try field.int64())
                 default: break
                 }
             }
@@ -69,6 +77,52 @@ struct TensorProto: Sendable {
         } catch {
             throw .malformed("tensor")
         }
+    }
+
+    /// Whether any inline values are present (`raw_data` or a typed field).
+    var hasInlineValues: Bool {
+        rawData != nil || !floatData.isEmpty || !int32Data.isEmpty || !int64Data.isEmpty || !uint64Data.isEmpty
+            || !doubleData.isEmpty || !stringData.isEmpty
+    }
+
+    /// Refuses typed inline values whose count does not fit the shape, before the budget is charged.
+    func checkInlineCount() throws(ONNXError) {
+        guard rawData == nil, let type = ElementType(rawValue: dataType), let count = Tensor.checkedCount(dims) else {
+            return
+        }
+        let available =
+            switch type {
+            case .float: floatData.count
+            case .double: doubleData.count
+            case .int64: int64Data.count
+            case .uint32: uint64Data.count
+            case .string: stringData.count
+            default: int32Data.count
+            }
+        let label = name.isEmpty ? "tensor" : "tensor '\(name)'"
+        guard available == count else { throw .malformed("\(label) has \(available) values for \(count) elements") }
+    }
+
+    /// The decoded and raw sizes of the values, from the type and shape alone (nothing is read).
+    func cost() throws(ONNXError) -> LoadBudget.Cost {
+        let label = name.isEmpty ? "tensor" : "tensor '\(name)'"
+        guard let type = ElementType(rawValue: dataType), type.isSupported else {
+            throw .malformed("\(label) has an unknown or unsupported data type")
+        }
+        guard let count = Tensor.checkedCount(dims) else { throw .malformed("\(label) has too many elements") }
+        let width: Int =
+            switch type {
+            case .float: 4
+            case .bool: 1
+            case .string: 16
+            default: 8
+            }
+        let strings = stringData.reduce(0) { $0 &+ $1.count }
+        let (decoded, overflow) = count.multipliedReportingOverflow(by: width)
+        let (raw, rawOverflow) = count.multipliedReportingOverflow(by: type.byteWidth)
+        let (total, sumOverflow) = decoded.addingReportingOverflow(strings)
+        guard !overflow, !rawOverflow, !sumOverflow else { throw .malformed("\(label) has too many elements") }
+        return LoadBudget.Cost(decoded: total, raw: raw)
     }
 
     /// The tensor, with `raw` standing in for `raw_data` when the values were stored externally.
@@ -82,6 +136,8 @@ struct TensorProto: Sendable {
             guard available == count else { throw .malformed("\(label) has \(available) values for \(count) elements") }
         }
         if let raw {
+            // Strings have no raw form: a width of 0 would let empty raw_data stand for any count of them.
+            guard type != .string else { throw .malformed("\(label) is a string tensor with raw_data") }
             let width = type.byteWidth
             let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
             guard !overflow, raw.count == bytes else {
