@@ -84,11 +84,15 @@ import Testing
                 stopAfter: 0, context: .local)
         }
         try await fixture.access.close()
-        let reopened = try await VaultAccess.open(try TestVault.open(in: fixture.directory))
+        // What `keys rotate` checks to refuse finishing it without `--reencrypt` and the new passphrase.
+        let stopped = try TestVault.open(in: fixture.directory)
+        #expect(try await stopped.hasUnfinishedReencryptingRotation())
+        let reopened = try await VaultAccess.open(stopped)
         let admin = try await reopened.authenticate(token: fixture.adminToken)
         let report = try await admin.rotateKeys(
             passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
         #expect(report.resumed && report.reencrypted)
+        #expect(try await !stopped.hasUnfinishedReencryptingRotation())
         await #expect(throws: VaultError.self) {
             try await admin.rotateKeys(
                 passphrase: Self.newPassphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
