@@ -38,6 +38,13 @@ extension Vault {
                 .rotationInterrupted,
                 "a key rotation is unfinished: finish it with `modelvault keys rotate` before changing the passphrase")
         }
+        return try resealKeyFiles(from: old, to: new, workFactor: workFactor)
+    }
+
+    /// Re-seals every passphrase-sealed key file under `new` (files already sealed under `new` are left). The caller
+    /// holds the rotation lock; `keys rotate --reencrypt` calls it before it finishes, so a pre-rotation copy of a key
+    /// file no longer opens with the passphrase in use (review 5, F1 and F2).
+    func resealKeyFiles(from old: String, to new: String, workFactor: Int) throws -> PassphraseChangeReport {
         let names = try FileManager.default.contentsOfDirectory(atPath: layout.keys.path(percentEncoded: false))
             .filter {
                 ($0.hasPrefix("identity-v") && $0.hasSuffix(".age")) || $0 == layout.signingKeyFile.lastPathComponent

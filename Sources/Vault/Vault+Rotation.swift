@@ -42,46 +42,73 @@ extension Vault {
     /// Each file is replaced atomically and its move recorded in a journal, so a crashed rotation resumes
     /// where it stopped when called again (an unfinished rotation is always resumed first). Old key versions
     /// stay usable until no file uses them, then are retired and their key files deleted.
+    ///
+    /// With `newPassphrase` (required by `keys rotate --reencrypt`), every live key file is re-sealed under it before
+    /// the rotation finishes, so copies of key files from before the rotation no longer open with the passphrase in
+    /// use. A resumed rotation is given the new passphrase again (the vault may already open only with it).
     public func rotateKeys(
-        passphrase: String, reencrypt: Bool = false, context: RequestContext = .local
+        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, context: RequestContext = .local
     ) async throws
         -> RotationReport
     {
         try await rotateKeys(
-            passphrase: passphrase, reencrypt: reencrypt, workFactor: Self.defaultWorkFactor, stopAfter: nil,
-            context: context)
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
+            workFactor: Self.defaultWorkFactor, stopAfter: nil, context: context, auditHandover: nil
+        ).report
+    }
+
+    /// Whether a `--reencrypt` rotation is unfinished. `keys rotate` then refuses to resume it without `--reencrypt`
+    /// and the new passphrase: finished without one, its key files would stay sealed under the old passphrase.
+    public func hasUnfinishedReencryptingRotation() throws -> Bool {
+        try catalog.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 1 LIMIT 1")
+                ?? false
+        }
     }
 
     /// Rotation with a test hook: `stopAfter` simulates a crash after that many files.
     func rotateKeys(
-        passphrase: String, reencrypt: Bool, workFactor: Int, stopAfter: Int?, context: RequestContext
+        passphrase: String, reencrypt: Bool, newPassphrase: String? = nil, workFactor: Int, stopAfter: Int?,
+        context: RequestContext, retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil
     ) async throws -> RotationReport {
         try await rotateKeys(
-            passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, stopAfter: stopAfter,
-            context: context, auditHandover: nil
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, workFactor: workFactor,
+            stopAfter: stopAfter, context: context, retireMark: retireMark, auditHandover: nil
         ).report
     }
 
     /// Rotation, then (for a `--reencrypt` one) `auditHandover` while the rotation lock is still held, so no other
     /// process finishes the audit key handover under this one. It returns the handover size.
     func rotateKeys(
-        passphrase: String, reencrypt: Bool, workFactor: Int = Vault.defaultWorkFactor, stopAfter: Int? = nil,
-        context: RequestContext, auditHandover: (@Sendable () async throws -> UInt64?)?
+        passphrase: String, reencrypt: Bool, newPassphrase: String? = nil, workFactor: Int = Vault.defaultWorkFactor,
+        stopAfter: Int? = nil, context: RequestContext, retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil,
+        auditHandover: (@Sendable () async throws -> UInt64?)?
     ) async throws -> (report: RotationReport, handoverSize: UInt64?) {
         // One rotation at a time across processes: a second `keys rotate` waits here, then rotates on from the
         // state the first left (key versions it created are unlocked below, so nothing looks damaged).
         let lock = try await RotationLock.acquire(at: layout.rotationLock.path)
         defer { lock.release() }
         let report = try rotateKeysLocked(
-            passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, stopAfter: stopAfter,
-            context: context)
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, workFactor: workFactor,
+            stopAfter: stopAfter, context: context, retireMark: retireMark)
         guard report.reencrypted, let auditHandover else { return (report, nil) }
         return (report, try await auditHandover())
     }
 
     private func rotateKeysLocked(
-        passphrase: String, reencrypt: Bool, workFactor: Int, stopAfter: Int?, context: RequestContext
+        passphrase: String, reencrypt: Bool, newPassphrase: String?, workFactor: Int, stopAfter: Int?,
+        context: RequestContext, retireMark: (@Sendable (SymmetricKey) throws -> Void)?
     ) throws -> RotationReport {
+        if let newPassphrase {
+            try PassphrasePolicy.check(newPassphrase)
+            // The same passphrase is accepted only to finish a rotation that already re-sealed the key files.
+            let unfinished = try catalog.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rotations WHERE finished_at IS NULL") ?? 0
+            }
+            guard newPassphrase != passphrase || unfinished > 0 else {
+                throw VaultError(.weakPassphrase, "the new passphrase is the old one")
+            }
+        }
         // The passphrase must be the vault's: check it against the current key file before anything changes.
         let current = try catalog.read { db in try KeyVersionRow.current(db) }
         guard let sealed = FileManager.default.contents(atPath: layout.identityFile(version: current.version).path),
@@ -97,6 +124,12 @@ extension Vault {
 
         let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
             passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, context: context)
+        // Review 5, F3: the old root's high-water mark is retired right after the first transaction commits (and again
+        // on every resume, from the still-present root files of the retiring versions), before any file moves, so a
+        // pre-rotation copy is refused on this host even if this process dies before the audit handover.
+        if reencrypting, let retireMark {
+            for key in try retiringMarkKeys(target: target) { try retireMark(key) }
+        }
         guard let targetIdentity = keyRing.identities[target] else {
             throw VaultError(.keyUnavailable, "vault key version \(target) is not unlocked; reopen the vault")
         }
@@ -137,6 +170,10 @@ extension Vault {
         try storeAuditKey(
             try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) }),
             recipients: reencrypting ? [recipient] : nil)
+        // Before the rotation is marked finished, so a crash here is resumed (with the new passphrase given again).
+        if reencrypting, let newPassphrase {
+            _ = try resealKeyFiles(from: passphrase, to: newPassphrase, workFactor: workFactor)
+        }
         let retired = try finishRotation(rotationID, target: target)
         for version in retired { keyRing.identities[version] = nil }
         return RotationReport(
@@ -227,6 +264,27 @@ extension Vault {
         keyRing.signingKey = signingKey
         keyRing.signingPublicKey = signingPublicKey
         return (id, target, reencrypt, false)
+    }
+
+    /// The high-water mark keys of the roots of the live versions before `target` that differ from the current root.
+    private func retiringMarkKeys(target: Int) throws -> [SymmetricKey] {
+        let current = highWaterKey()
+        let versions = try catalog.read { db in
+            try Int.fetchAll(
+                db, sql: "SELECT version FROM key_versions WHERE state != 'retired' AND version < ?",
+                arguments: [target])
+        }
+        var keys: [SymmetricKey] = []
+        for version in versions {
+            let url = layout.rootFile(version: version)
+            guard let identity = keyRing.identities[version], let data = FileManager.default.contents(atPath: url.path)
+            else { continue }
+            let name = "keys/\(url.lastPathComponent)"
+            let key = try TrustRoot.open(data, identity: identity, version: version, name: name)
+                .key(for: "high-water mark v1")
+            if key != current, !keys.contains(key) { keys.append(key) }
+        }
+        return keys
     }
 
     private func unlockKeyVersion(_ version: Int, passphrase: String) throws {

@@ -1,4 +1,5 @@
 import AuditLog
+import Crypto
 import Foundation
 
 /// A catalog state recorded in the audit log: its sequence number and the digest of its index.
@@ -122,6 +123,12 @@ extension VaultAccess {
 }
 
 extension VaultAccess {
+    /// Retires a root's high-water mark on this host, for a `--reencrypt` rotation in progress (`nil`: no mark kept).
+    var markRetirement: (@Sendable (SymmetricKey) throws -> Void)? {
+        guard let mark = highWater?.mark else { return nil }
+        return { rootKey in try mark.retire(key: rootKey) }
+    }
+
     /// After a `--reencrypt` rotation made a new root of trust: retires the old root's mark on this host (a copy of
     /// the vault from before the rotation, sealed under the old root, is then refused here) and raises the new
     /// root's mark to the current state.

@@ -206,16 +206,23 @@ extension VaultSession {
     }
 
     /// `keys.rotate`: a new key version; every file re-wrapped (or re-encrypted). The audit key follows.
-    public func rotateKeys(passphrase: String, reencrypt: Bool = false) async throws -> RotationReport {
+    ///
+    /// `newPassphrase` re-seals every live key file under it before the rotation finishes (`keys rotate --reencrypt`
+    /// requires it: otherwise a pre-rotation key file still opens with the passphrase in use).
+    public func rotateKeys(
+        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil
+    ) async throws -> RotationReport {
         try await perform(.keysRotate, on: .global, resource: "keys") {
             let key = try await vault.auditSigningKey()
             let access = access
             let principal = caller.principal
             let requestID = context.requestID
+            let retireMark = access.markRetirement
             // After a compromise the old audit key may be known too: the log is handed over to the next key the
             // rotation pinned, before the rotation lock is released.
             let (report, handover) = try await vault.rotateKeys(
-                passphrase: passphrase, reencrypt: reencrypt, context: context,
+                passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, context: context,
+                retireMark: retireMark,
                 auditHandover: { try await access.rotateAuditKey(principal: principal, requestID: requestID) })
             if !report.reencrypted { try await vault.storeAuditKey(key) }
             // The host's high-water mark follows a new root of trust; the old root's mark refuses older copies.

@@ -52,7 +52,9 @@ enum CommandExamples {
         "model scan": ["modelvault model scan classifier@2", "modelvault model scan --all --json"],
         "keys": ["modelvault keys list", "modelvault keys rotate"],
         "keys list": ["modelvault keys list", "modelvault keys list --files --json"],
-        "keys rotate": ["modelvault keys rotate", "modelvault keys rotate --reencrypt --json"],
+        "keys rotate": [
+            "modelvault keys rotate", "modelvault keys rotate --reencrypt --new-passphrase-file new.txt --json",
+        ],
         "keys export-identity": ["modelvault keys export-identity -o identity.txt"],
         "user": ["modelvault user add alice --role data-scientist", "modelvault user list"],
         "user add": [

@@ -44,8 +44,17 @@ struct KeysRotate: AsyncParsableCommand {
         abstract: "Make a new vault key version and re-wrap every stored file for it (resumes an interrupted run).")
 
     @OptionGroup var options: VaultOptions
-    @Flag(name: .long, help: "Also re-encrypt payloads under fresh file keys (after a suspected compromise).")
+    @Flag(
+        name: .long,
+        help: """
+            Also re-encrypt payloads under fresh file keys and re-seal every key file under a new passphrase \
+            (after a suspected compromise).
+            """)
     var reencrypt = false
+    @Option(
+        name: .customLong("new-passphrase-file"),
+        help: "With --reencrypt: read the new vault passphrase from the first line of FILE.")
+    var newPassphraseFile: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     /// `--json`'s shape.
@@ -58,16 +67,50 @@ struct KeysRotate: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if reencrypt, options.isRemote {
+            // The new passphrase must never travel to a server; the recovery runs where the vault is.
+            throw CLIError(
+                "keys rotate --reencrypt needs a new vault passphrase: run it on the vault host, not with --remote",
+                status: .usage)
+        }
+        guard reencrypt || newPassphraseFile == nil else {
+            throw CLIError("--new-passphrase-file goes with --reencrypt", status: .usage)
+        }
         if try await options.whenRemote({ try await remote($0) }) { return }
         let passphrase = try options.passphrase.read(prompt: "Vault passphrase: ")
-        let vault = try await options.session(
-            try Vault.open(at: options.root, unlockingWith: .passphrase(passphrase)), token: try options.token.read())
+        // After a suspected compromise, copies of the old key files open with the old passphrase: `--reencrypt`
+        // re-seals every key file under a new one (review 5, F1 and F2). A resumed run takes the same new passphrase.
+        let newPassphrase = reencrypt ? try readNewPassphrase() : nil
+        if let newPassphrase { try PassphrasePolicy.check(newPassphrase) }
+        let opened = try Vault.open(at: options.root, unlockingWith: .passphrase(passphrase))
+        if !reencrypt, try await opened.hasUnfinishedReencryptingRotation() {
+            // Finished without the new passphrase, the key files would stay sealed under the old one.
+            throw CLIError(
+                "a `keys rotate --reencrypt` is unfinished: resume it with `keys rotate --reencrypt` and the same new passphrase",
+                status: .usage)
+        }
+        let vault = try await options.session(opened, token: try options.token.read())
         progress(reencrypt ? "re-encrypting every stored file..." : "re-wrapping every stored file...")
-        let report = try await vault.rotateKeys(passphrase: passphrase, reencrypt: reencrypt)
+        let report = try await vault.rotateKeys(
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase)
         try present(
             Output(
                 keyVersion: report.keyVersion, filesMoved: report.filesMoved, reencrypted: report.reencrypted,
                 retiredVersions: report.retiredVersions, resumed: report.resumed))
+    }
+
+    /// The new passphrase: `--new-passphrase-file`, `MODELVAULT_NEW_PASSPHRASE` or the terminal (asked twice).
+    private func readNewPassphrase() throws -> String {
+        if let newPassphraseFile {
+            var file = PassphraseOptions()
+            file.passphraseFile = newPassphraseFile
+            return try file.read()
+        }
+        if let value = environmentNewPassphrase, !value.isEmpty { return value }
+        let first = try Terminal.readSecret(prompt: "New vault passphrase: ")
+        let second = try Terminal.readSecret(prompt: "Confirm new passphrase: ")
+        guard first == second else { throw CLIError("the new passphrases do not match", status: .invalidInput) }
+        return first
     }
 
     /// Prints a rotation's result, local or from the server.

@@ -1,0 +1,128 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+@testable import Vault
+
+/// Adversarial review 5, trust F1 and F2: the attacker kept the pre-rotation identity and a copy of `keys/` (or of
+/// the whole vault) and can write the vault directory, but holds no passphrase. `keys rotate --reencrypt` re-seals
+/// every key file under a new passphrase, so nothing from before the rotation opens with the passphrase in use.
+@Suite struct ReencryptNewPassphraseAttackTests {
+    static let newPassphrase = "a brand new vault passphrase 2026"
+
+    /// F1: the old `identity-v1.age` is planted as `identity-v3.age` beside a root the attacker chose, with a
+    /// `key_versions` row 3 for the old recipient and the catalog re-sealed under that root. Before the fix the
+    /// vault opened with the unchanged passphrase and adopted the attacker's root.
+    @Test func aPlantedKeyVersionSealedUnderTheOldPassphraseIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        let identity = try #require(await fixture.vault.keyRing.identities[1])
+        let keys = fixture.vault.root.appending(path: "keys")
+        let oldSealed = try Data(contentsOf: keys.appending(path: "identity-v1.age"))
+        let oldRecipient = try #require(try await fixture.vault.keyVersions().first?.recipient)
+        _ = try await fixture.admin.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        try await fixture.access.close()
+        // Every live key file was re-sealed: none opens with the old passphrase (before the fix all did), and the
+        // attacker's saved copy does not open with the new one.
+        let suite = FakeCipherSuite()
+        let live = try FileManager.default.contentsOfDirectory(atPath: keys.path(percentEncoded: false))
+            .filter { $0.hasPrefix("identity-v") && $0.hasSuffix(".age") }
+        #expect(!live.isEmpty)
+        for name in live {
+            let sealed = try Data(contentsOf: keys.appending(path: name))
+            #expect(
+                (try? suite.open(sealed, passphrase: TestVault.passphrase)) == nil, "\(name) opens with the old one")
+            #expect((try? suite.open(sealed, passphrase: Self.newPassphrase)) != nil, "\(name) is not re-sealed")
+        }
+        #expect((try? suite.open(oldSealed, passphrase: Self.newPassphrase)) == nil)
+
+        try oldSealed.write(to: keys.appending(path: "identity-v3.age"))
+        let planted = TrustRoot.generate()
+        try planted.sealed(forIdentity: identity, version: 3).write(to: keys.appending(path: "root-v3.key"))
+        let queue = try DatabaseQueue(
+            path: fixture.vault.root.appending(path: "catalog.sqlite").path(percentEncoded: false))
+        try await queue.write { db in
+            try KeyVersionRow.insert(version: 3, recipient: oldRecipient, db)
+            _ = try CatalogState(root: planted).seal(db)
+        }
+        for passphrase in [TestVault.passphrase, Self.newPassphrase] {
+            #expect(throws: VaultError.self, "the planted version opened with one passphrase") {
+                try TestVault.open(in: fixture.directory, unlock: .passphrase(passphrase))
+            }
+        }
+    }
+
+    /// F2: a whole-vault copy from before the rotation (old keys, old root, pins of its own) does not open with the
+    /// passphrase in use after the rotation, on any host.
+    @Test func aPreRotationCopyDoesNotOpenWithThePassphraseInUse() async throws {
+        let fixture = try await AccessFixture()
+        let elsewhere = try TemporaryDirectory()
+        try FileManager.default.copyItem(
+            at: fixture.vault.root, to: elsewhere.url.appending(path: "vault"))
+        _ = try await fixture.admin.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        try await fixture.access.close()
+        // The rotated vault opens with the new passphrase only; the copy does not open with it.
+        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
+        #expect(throws: VaultError.self) {
+            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
+        }
+        #expect(throws: VaultError.self) {
+            try TestVault.open(in: elsewhere, unlock: .passphrase(Self.newPassphrase))
+        }
+    }
+
+    /// A `--reencrypt` stopped after its first transaction is resumed with the new passphrase given again; giving the
+    /// old one as the new one on a fresh rotation is refused before anything changes.
+    @Test func aResumedRotationFinishesUnderTheNewPassphrase() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        await #expect(throws: VaultError.self) {
+            try await fixture.vault.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
+                stopAfter: 0, context: .local)
+        }
+        try await fixture.access.close()
+        // What `keys rotate` checks to refuse finishing it without `--reencrypt` and the new passphrase.
+        let stopped = try TestVault.open(in: fixture.directory)
+        #expect(try await stopped.hasUnfinishedReencryptingRotation())
+        let reopened = try await VaultAccess.open(stopped)
+        let admin = try await reopened.authenticate(token: fixture.adminToken)
+        let report = try await admin.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        #expect(report.resumed && report.reencrypted)
+        #expect(try await !stopped.hasUnfinishedReencryptingRotation())
+        await #expect(throws: VaultError.self) {
+            try await admin.rotateKeys(
+                passphrase: Self.newPassphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        }
+        try await reopened.close()
+        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
+    }
+
+    /// F3: a `--reencrypt` that dies after its first transaction (before any file moves and before the audit handover)
+    /// has already retired the old root's mark on this host, so the verbatim pre-rotation copy is refused here.
+    @Test func aCopyFromBeforeAStoppedReencryptIsRefusedByThisHostsMark() async throws {
+        let directory = try TemporaryDirectory()
+        let mark = HighWaterMark(directory: directory.url.appending(path: "host-state"))
+        let vault = try TestVault.create(in: directory)
+        let first = try await VaultAccess.open(vault, highWaterMark: mark)
+        let token = try await first.bootstrap().token
+        _ = try await first.authenticate(token: token).pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        try await first.close()
+        let copy = directory.url.appending(path: "vault-copy")
+        try FileManager.default.copyItem(at: vault.root, to: copy)
+        let rotating = try TestVault.open(in: directory)
+        await #expect(throws: VaultError.self) {
+            try await rotating.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
+                stopAfter: 0, context: .local, retireMark: { try mark.retire(key: $0) })
+        }
+        try FileManager.default.removeItem(at: vault.root)
+        try FileManager.default.moveItem(at: copy, to: vault.root)
+        await expectRefused(naming: "retired on this host") {
+            try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
+        }
+    }
+}
