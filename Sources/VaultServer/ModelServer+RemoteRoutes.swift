@@ -56,6 +56,8 @@ extension ModelServer {
             let rotate = try await decodeOptional(RotateKeysRequest.self, request) ?? RotateKeysRequest()
             // The passphrase never travels (not even over TLS): the server rotates with the one it holds.
             guard rotate.passphrase == nil else { throw APIError.badRequest(RotateKeysRequest.passphraseRefused) }
+            // A re-encrypting rotation must re-seal the key files under a new passphrase (review 5, trust F1/F2).
+            guard rotate.reencrypt != true else { throw APIError.badRequest(RotateKeysRequest.reencryptRefused) }
             return try await run(.rotateKeys(rotate), context)
         }
         routes.on(.listPrincipals) { _, context in try await run(.listPrincipals, context) }

@@ -83,12 +83,17 @@ public struct RotateKeysRequest: Sendable, Codable, Equatable {
     /// Must be absent: a request that carries a passphrase is refused (400) before anything else is done, so a
     /// client that still sends one learns it should not.
     public var passphrase: String?
-    /// Re-encrypt every file with a fresh key (and replace the signing key) instead of re-wrapping.
+    /// Must be absent or false: `true` is refused (400, ``reencryptRefused``); a re-encrypting rotation runs on the
+    /// vault host, where it takes a new passphrase.
     public var reencrypt: Bool?
 
     /// The fixed text of the 400 a request with a passphrase gets.
     public static let passphraseRefused =
         "keys rotate takes no passphrase over the server: send {\"reencrypt\":BOOL} only; the server rotates with the passphrase it was unlocked with"
+    /// The fixed text of the 400 a request with `reencrypt: true` gets: the recovery after a compromise needs a new
+    /// vault passphrase (copies of the old key files open with the old one), and no passphrase travels to the server.
+    public static let reencryptRefused =
+        "keys rotate --reencrypt needs a new vault passphrase, which never travels to the server: run it on the vault host"
     /// The fixed text of the 409 a server that holds no passphrase answers.
     public static let noPassphraseHeld =
         "this server was unlocked with an identity file and holds no passphrase to wrap a new key: run modelvault keys rotate where the vault is"

@@ -25,6 +25,21 @@ import VaultServing
         #expect(try await fixture.adminSession().keyVersions().count == 1, "a request with a passphrase rotated")
     }
 
+    /// Review 5, trust F1/F2: a re-encrypting rotation that keeps the passphrase leaves copies of the old key files
+    /// opening with it, so the server, which never receives a new passphrase, refuses one.
+    @Test func aReencryptingRotationIsRefusedBecauseTheNewPassphraseCannotTravel() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        try await withConfiguredApplication(fixture) { client in
+            let refused = try await client.json(
+                .init(method: .post, path: "/v1/keys/rotate", body: #"{"reencrypt":true}"#, action: .keysRotate),
+                token: fixture.tokens[.admin]!)
+            #expect(refused.status == .badRequest, "\(String(buffer: refused.body))")
+            #expect(String(buffer: refused.body).contains("needs a new vault passphrase"))
+        }
+        #expect(try await fixture.adminSession().keyVersions().count == 1, "a re-encrypting rotation ran remotely")
+    }
+
     @Test func theServerRotatesWithThePassphraseItHoldsAndNoneTravels() async throws {
         let fixture = try await ServingFixture.make()
         defer { Task { await fixture.remove() } }
