@@ -176,6 +176,13 @@ extension Vault {
         }
         let retired = try finishRotation(rotationID, target: target)
         for version in retired { keyRing.identities[version] = nil }
+        // The audit key follows the live versions only, still under the rotation lock: a store after the lock is
+        // released could overwrite what a second rotation wrote, or leave the key readable only by a version that
+        // rotation retires (two `keys rotate` at once; CI saw "keys/audit.age does not hold the pinned audit key").
+        if !reencrypting {
+            try storeAuditKey(
+                try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) }))
+        }
         return RotationReport(
             keyVersion: target, filesMoved: moved, reencrypted: reencrypting, retiredVersions: retired,
             resumed: resumed)

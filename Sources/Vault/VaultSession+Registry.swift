@@ -213,7 +213,8 @@ extension VaultSession {
         passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil
     ) async throws -> RotationReport {
         try await perform(.keysRotate, on: .global, resource: "keys") {
-            let key = try await vault.auditSigningKey()
+            // The audit key is not read here: another process may be rotating, and until this one holds the rotation
+            // lock (and unlocks the versions that rotation made) the key file may be sealed to none it holds.
             let access = access
             let principal = caller.principal
             let requestID = context.requestID
@@ -224,7 +225,6 @@ extension VaultSession {
                 passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, context: context,
                 retireMark: retireMark,
                 auditHandover: { try await access.rotateAuditKey(principal: principal, requestID: requestID) })
-            if !report.reencrypted { try await vault.storeAuditKey(key) }
             // The host's high-water mark follows a new root of trust; the old root's mark refuses older copies.
             try await access.followTrustRoot()
             // The log records what the rotation did, including a replaced signing key and its fingerprint.
