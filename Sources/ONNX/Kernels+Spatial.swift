@@ -324,34 +324,8 @@ extension Kernels {
             guard let input = x.doubles, x.elementType != .bool, isMax || !x.elementType.isInteger else {
                 throw KernelError("expects a numeric input")
             }
-            var out = [Double](repeating: 0, count: n * c * oh * ow)
-            for plane in 0..<(n * c) {
-                let base = plane * h * w
-                for y in 0..<oh {
-                    for xo in 0..<ow {
-                        var best = -Double.infinity
-                        var sum = 0.0
-                        var count = 0
-                        var padded = 0
-                        for ky in 0..<kh {
-                            let iy = y * sh - ph + ky * dh
-                            for kx in 0..<kw {
-                                let ix = xo * sw - pw + kx * dw
-                                if iy >= 0 && iy < h && ix >= 0 && ix < w {
-                                    let value = input[base + iy * w + ix]
-                                    best = Swift.max(best, value)
-                                    sum += value
-                                    count += 1
-                                } else if iy >= -ph && iy < h + eh && ix >= -pw && ix < w + ew {
-                                    padded += 1
-                                }
-                            }
-                        }
-                        let divisor = includePad ? count + padded : count
-                        out[plane * oh * ow + y * ow + xo] = isMax ? best : (divisor > 0 ? sum / Double(divisor) : 0)
-                    }
-                }
-            }
+            guard input.count == n * c * h * w else { throw KernelError("the input does not match its shape") }
+            let out = input.withUnsafeBufferPointer(pooled)
             return [try Tensor(shape: outputShape, doubles: out).cast(to: x.elementType)]
         }
     }
