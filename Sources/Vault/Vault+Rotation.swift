@@ -46,12 +46,17 @@ extension Vault {
     /// With `newPassphrase` (required by `keys rotate --reencrypt`), every live key file is re-sealed under it before
     /// the rotation finishes, so copies of key files from before the rotation no longer open with the passphrase in
     /// use. A resumed rotation is given the new passphrase again (the vault may already open only with it).
+    ///
+    /// A re-encrypting rotation without `newPassphrase` is refused (`VaultError.weakPassphrase`) before anything
+    /// changes, and so is resuming an unfinished re-encrypting rotation without one: finished under the passphrase in
+    /// use, the key files from before it would still open (review 5, trust F1 and F2).
     public func rotateKeys(
         passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, context: RequestContext = .local
     ) async throws
         -> RotationReport
     {
-        try await rotateKeys(
+        guard !reencrypt || newPassphrase != nil else { throw VaultError.newPassphraseRequired }
+        return try await rotateKeys(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
             workFactor: Self.defaultWorkFactor, stopAfter: nil, context: context, auditHandover: nil
         ).report
@@ -66,21 +71,25 @@ extension Vault {
         }
     }
 
-    /// Rotation with a test hook: `stopAfter` simulates a crash after that many files.
+    /// Rotation with a test hook: `stopAfter` simulates a crash after that many files. Without `newPassphrase` a
+    /// re-encrypting rotation keeps the passphrase, for tests of everything else a rotation does.
     func rotateKeys(
         passphrase: String, reencrypt: Bool, newPassphrase: String? = nil, workFactor: Int, stopAfter: Int?,
         context: RequestContext, retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil
     ) async throws -> RotationReport {
         try await rotateKeys(
-            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, workFactor: workFactor,
-            stopAfter: stopAfter, context: context, retireMark: retireMark, auditHandover: nil
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, keepingPassphrase: true,
+            workFactor: workFactor, stopAfter: stopAfter, context: context, retireMark: retireMark,
+            auditHandover: nil
         ).report
     }
 
     /// Rotation, then (for a `--reencrypt` one) `auditHandover` while the rotation lock is still held, so no other
-    /// process finishes the audit key handover under this one. It returns the handover size.
+    /// process finishes the audit key handover under this one. It returns the handover size. A re-encrypting rotation
+    /// (new or resumed) needs `newPassphrase` unless `keepingPassphrase`, which only tests set.
     func rotateKeys(
-        passphrase: String, reencrypt: Bool, newPassphrase: String? = nil, workFactor: Int = Vault.defaultWorkFactor,
+        passphrase: String, reencrypt: Bool, newPassphrase: String? = nil, keepingPassphrase: Bool = false,
+        workFactor: Int = Vault.defaultWorkFactor,
         stopAfter: Int? = nil, context: RequestContext, retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil,
         auditHandover: (@Sendable () async throws -> UInt64?)?
     ) async throws -> (report: RotationReport, handoverSize: UInt64?) {
@@ -88,16 +97,18 @@ extension Vault {
         // state the first left (key versions it created are unlocked below, so nothing looks damaged).
         let lock = try await RotationLock.acquire(at: layout.rotationLock.path)
         defer { lock.release() }
+        guard !reencrypt || newPassphrase != nil || keepingPassphrase else { throw VaultError.newPassphraseRequired }
         let report = try rotateKeysLocked(
-            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, workFactor: workFactor,
-            stopAfter: stopAfter, context: context, retireMark: retireMark)
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
+            keepingPassphrase: keepingPassphrase, workFactor: workFactor, stopAfter: stopAfter, context: context,
+            retireMark: retireMark)
         guard report.reencrypted, let auditHandover else { return (report, nil) }
         return (report, try await auditHandover())
     }
 
     private func rotateKeysLocked(
-        passphrase: String, reencrypt: Bool, newPassphrase: String?, workFactor: Int, stopAfter: Int?,
-        context: RequestContext, retireMark: (@Sendable (SymmetricKey) throws -> Void)?
+        passphrase: String, reencrypt: Bool, newPassphrase: String?, keepingPassphrase: Bool, workFactor: Int,
+        stopAfter: Int?, context: RequestContext, retireMark: (@Sendable (SymmetricKey) throws -> Void)?
     ) throws -> RotationReport {
         if let newPassphrase {
             try PassphrasePolicy.check(newPassphrase)
@@ -122,6 +133,11 @@ extension Vault {
             try unlockKeyVersion(version, passphrase: passphrase)
         }
 
+        // A plain rotation resumes an unfinished re-encrypting one: without the new passphrase it would finish with
+        // every key file still sealed under the passphrase in use. Refused before the resume changes anything.
+        if newPassphrase == nil, !keepingPassphrase, try hasUnfinishedReencryptingRotation() {
+            throw VaultError.newPassphraseRequired
+        }
         let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
             passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, context: context)
         // Review 5, F3: the old root's high-water mark is retired right after the first transaction commits (and again

@@ -47,4 +47,9 @@ public struct VaultError: Error, CustomStringConvertible, Equatable, Sendable {
     }
 
     static func storage(_ what: String) -> VaultError { VaultError(.storage, "vault storage failed: \(what)") }
+
+    /// A re-encrypting key rotation (new or resumed) was asked for without a new passphrase.
+    static let newPassphraseRequired = VaultError(
+        .weakPassphrase,
+        "a re-encrypting key rotation needs a new passphrase: key files from before it would still open with this one")
 }

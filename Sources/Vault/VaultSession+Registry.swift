@@ -208,9 +208,18 @@ extension VaultSession {
     /// `keys.rotate`: a new key version; every file re-wrapped (or re-encrypted). The audit key follows.
     ///
     /// `newPassphrase` re-seals every live key file under it before the rotation finishes (`keys rotate --reencrypt`
-    /// requires it: otherwise a pre-rotation key file still opens with the passphrase in use).
+    /// requires it: otherwise a pre-rotation key file still opens with the passphrase in use). A re-encrypting rotation, or the resume of one, without `newPassphrase` is refused before anything changes.
     public func rotateKeys(
         passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil
+    ) async throws -> RotationReport {
+        try await rotateKeys(
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, keepingPassphrase: false)
+    }
+
+    /// `rotateKeys`, where `keepingPassphrase` (tests of everything else a rotation does) lets a re-encrypting
+    /// rotation finish under the passphrase in use.
+    func rotateKeys(
+        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, keepingPassphrase: Bool
     ) async throws -> RotationReport {
         try await perform(.keysRotate, on: .global, resource: "keys") {
             // The audit key is not read here: another process may be rotating, and until this one holds the rotation
@@ -222,8 +231,8 @@ extension VaultSession {
             // After a compromise the old audit key may be known too: the log is handed over to the next key the
             // rotation pinned, before the rotation lock is released.
             let (report, handover) = try await vault.rotateKeys(
-                passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, context: context,
-                retireMark: retireMark,
+                passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
+                keepingPassphrase: keepingPassphrase, context: context, retireMark: retireMark,
                 auditHandover: { try await access.rotateAuditKey(principal: principal, requestID: requestID) })
             // The host's high-water mark follows a new root of trust; the old root's mark refuses older copies.
             try await access.followTrustRoot()

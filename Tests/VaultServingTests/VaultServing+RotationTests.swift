@@ -50,7 +50,9 @@ import VaultServing
             let path = "/v2/models/bc/infer"
             #expect(try await live.send(.POST, path, token: fixture.tokens[.devops], body: body).status == 200)
             let other = try Vault.open(at: fixture.root, unlockingWith: .passphrase("correct horse battery staple"))
-            _ = try await other.rotateKeys(passphrase: "correct horse battery staple", reencrypt: true)
+            _ = try await other.rotateKeys(
+                passphrase: "correct horse battery staple", reencrypt: true,
+                newPassphrase: "correct horse battery staple, re-sealed")
             let second = try await other.pushModel("bc", from: .files(try model.files()))
             let session = try await VaultAccess.open(other).authenticate(token: fixture.tokens[.admin]!)
             try await session.setAlias("production", to: ModelReference(name: "bc", selector: .version(second.version)))

@@ -101,6 +101,54 @@ import Testing
         _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
     }
 
+    /// A library caller (not the CLI) asks for a re-encrypting rotation with no new passphrase. Before the fix it ran
+    /// and kept the passphrase, so every pre-rotation key file still opened (F1 and F2 held again); now it is refused
+    /// before a key version, a rotation or a key file changes, through the session and the raw vault alike.
+    @Test func aReencryptingRotationWithoutANewPassphraseIsRefusedBeforeAnythingChanges() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        let identityFile = fixture.vault.root.appending(path: "keys/identity-v1.age")
+        let before = try Data(contentsOf: identityFile)
+        await expectVaultError(.weakPassphrase) {
+            try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+        }
+        await expectVaultError(.weakPassphrase) {
+            try await fixture.vault.rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+        }
+        #expect(try await fixture.vault.keyVersions().count == 1)
+        #expect(try await !fixture.vault.hasUnfinishedReencryptingRotation())
+        #expect(try Data(contentsOf: identityFile) == before)
+        try await fixture.access.close()
+    }
+
+    /// An interrupted `--reencrypt` resumed by a plain `rotateKeys` (no new passphrase) would finish with the key files
+    /// still sealed under the old passphrase; refused, the rotation stays unfinished, and it resumes with one.
+    @Test func resumingAReencryptingRotationWithoutANewPassphraseIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        await #expect(throws: VaultError.self) {
+            try await fixture.vault.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
+                stopAfter: 0, context: .local)
+        }
+        try await fixture.access.close()
+        let stopped = try TestVault.open(in: fixture.directory)
+        let reopened = try await VaultAccess.open(stopped)
+        let admin = try await reopened.authenticate(token: fixture.adminToken)
+        await expectVaultError(.weakPassphrase) {
+            try await admin.rotateKeys(passphrase: TestVault.passphrase)
+        }
+        await expectVaultError(.weakPassphrase) {
+            try await stopped.rotateKeys(passphrase: TestVault.passphrase)
+        }
+        #expect(try await stopped.hasUnfinishedReencryptingRotation())
+        let report = try await admin.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        #expect(report.resumed && report.reencrypted)
+        try await reopened.close()
+        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
+    }
+
     /// F3: a `--reencrypt` that dies after its first transaction (before any file moves and before the audit handover)
     /// has already retired the old root's mark on this host, so the verbatim pre-rotation copy is refused here.
     @Test func aCopyFromBeforeAStoppedReencryptIsRefusedByThisHostsMark() async throws {

@@ -18,7 +18,8 @@ import Testing
         let fixture = try await AccessFixture()
         let identity = try #require(await fixture.vault.keyRing.identities[1])
         let stolen = try Data(contentsOf: fixture.vault.root.appending(path: "keys/root-v1.key"))
-        _ = try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+        _ = try await fixture.admin.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, keepingPassphrase: true)
         try await fixture.access.close()
 
         let root = try TrustRoot.open(stolen, identity: identity, version: 1, name: "keys/root-v1.key")
@@ -63,7 +64,7 @@ import Testing
         #expect(reopened.verifier.keyID != oldAuditKey.keyID)
         #expect(try await reopened.vault.auditKeyPins().next == nil)
         let admin = try await reopened.authenticate(token: fixture.adminToken)
-        let report = try await admin.rotateKeys(passphrase: TestVault.passphrase)
+        let report = try await admin.rotateKeys(passphrase: TestVault.passphrase, keepingPassphrase: true)
         #expect(report.resumed && report.reencrypted)
         #expect(try await admin.verifyAuditLog().isValid)
         try await reopened.close()
@@ -90,7 +91,8 @@ import Testing
         let copy = directory.url.appending(path: "vault-copy")
         try FileManager.default.copyItem(at: vault.root, to: copy)
         let second = try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
-        _ = try await second.authenticate(token: token).rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+        _ = try await second.authenticate(token: token).rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, keepingPassphrase: true)
         try await second.close()
         // The rotated vault still opens with the mark.
         try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark).close()
@@ -159,7 +161,8 @@ import Testing
             // Recovery after the compromise, then the witness is restarted with the new key added.
             let third = try await VaultAccess.open(
                 try TestVault.open(in: directory), witnessConnector: { _ in witness })
-            _ = try await third.authenticate(token: token).rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+            _ = try await third.authenticate(token: token).rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, keepingPassphrase: true)
             newLogKey = third.verifier
             try await third.close()
             let following = try Witness(signer: signer, logs: [oldLogKey, newLogKey], stateFile: stateFile)

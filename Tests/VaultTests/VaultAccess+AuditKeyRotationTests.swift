@@ -22,7 +22,8 @@ import Testing
             _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1])]))
             oldKey = try await fixture.vault.auditSigningKey()
             origin = fixture.access.verifier.name
-            _ = try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+            _ = try await fixture.admin.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, keepingPassphrase: true)
             try await fixture.access.close()
         }
 
@@ -146,7 +147,8 @@ import Testing
         _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1])]))
         let kept = try await fixture.admin.exportAuditCheckpoint()
         let before = fixture.access.verifier
-        _ = try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+        _ = try await fixture.admin.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, keepingPassphrase: true)
         // The running process signs with the new key at once; the origin stays.
         #expect(fixture.access.verifier.keyID != before.keyID && fixture.access.verifier.name == before.name)
         _ = try await fixture.admin.principals()
@@ -194,7 +196,7 @@ import Testing
             try TestVault.open(in: fixture.directory), witnessConnector: { _ in oldWitness })
         let cosignedBefore = try #require(await oldWitness.latest(origin: first.verifier.name))
         _ = try await first.authenticate(token: fixture.adminToken).rotateKeys(
-            passphrase: TestVault.passphrase, reencrypt: true)
+            passphrase: TestVault.passphrase, reencrypt: true, keepingPassphrase: true)
         try await first.close()
 
         let stale = try await VaultAccess.open(

@@ -509,7 +509,8 @@ func expectRefused<T>(
     @Test func reencryptingRotationReplacesTheAuditKey() async throws {
         let fixture = try await AccessFixture()
         let before = try AuditVerifierKey.read(vaultAt: fixture.vault.root)
-        _ = try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+        _ = try await fixture.admin.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, keepingPassphrase: true)
         try await fixture.access.close()
         let reopened = try await VaultAccess.open(try TestVault.open(in: fixture.directory))
         #expect(reopened.verifier.publicKey.rawRepresentation != before.publicKey.rawRepresentation)
@@ -520,7 +521,8 @@ func expectRefused<T>(
     @Test func theRotationAndTheNewSigningKeyAreRecordedInTheLog() async throws {
         let fixture = try await AccessFixture()
         _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1])]))
-        let report = try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase, reencrypt: true)
+        let report = try await fixture.admin.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, keepingPassphrase: true)
         let entries = try AuditLogReader(directory: fixture.auditDirectory).entries().map(\.entry)
         let fingerprint = await fixture.vault.currentSignerFingerprint()
         #expect(
