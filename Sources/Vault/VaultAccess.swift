@@ -19,6 +19,8 @@ public final class VaultAccess: Sendable {
     /// The audit log's key chain: the current checkpoint key and the retired ones (changes at a `--reencrypt`
     /// rotation).
     let keys: Mutex<AuditKeyChain>
+    /// The entry ids pods forwarded, so a retried `audit.append` is recorded once.
+    let appendedEntries = AuditAppendDeduplication()
     /// The verifier of the vault's checkpoints (the current audit key).
     public var verifier: NoteVerifier { keys.withLock { $0.current } }
     /// The audit log's key chain (see ``AuditKeyChain``): what verifies checkpoints made before a rotation.

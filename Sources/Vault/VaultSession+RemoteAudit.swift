@@ -5,11 +5,25 @@ extension VaultSession {
     /// `audit.append`: records an entry a serving-only pod reports (what it loaded or served) under the caller's
     /// own principal, after the attempt itself is audited. The caller cannot name another principal, a request id
     /// or a time: the session supplies them.
+    ///
+    /// With `entryID` (the forwarder's id for the entry), a retry of an entry this process already recorded for the
+    /// same principal is answered without recording it again: a pod whose attempt timed out after the vault wrote
+    /// the entry would otherwise put it in the log twice.
     public func appendAuditEntry(
-        action: String, resource: String, outcome: AuditEntry.Outcome, detail: String?
+        action: String, resource: String, outcome: AuditEntry.Outcome, detail: String?, entryID: String? = nil
     ) async throws {
         try await perform(.auditAppend, on: .global, resource: "audit") {
-            try await audit(action, resource, outcome, detail: detail)
+            guard let entryID else { return try await audit(action, resource, outcome, detail: detail) }
+            let key = caller.principal + "\n" + entryID
+            let entries = access.appendedEntries
+            guard case .record = await entries.begin(key) else { return }
+            do {
+                try await audit(action, resource, outcome, detail: detail)
+                entries.finish(key, recorded: true)
+            } catch {
+                entries.finish(key, recorded: false)
+                throw error
+            }
         }
     }
 }

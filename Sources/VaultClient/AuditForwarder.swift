@@ -75,6 +75,10 @@ public actor AuditForwarder {
             counts.dropped += 1
             return false
         }
+        // An id of its own, so a retry after an attempt that timed out once the vault had recorded it is not
+        // recorded twice.
+        var entry = entry
+        if entry.id == nil { entry.id = UUID().uuidString }
         queue.append(entry)
         return true
     }

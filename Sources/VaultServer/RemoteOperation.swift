@@ -146,13 +146,17 @@ public struct AppendAuditRequest: Sendable, Codable, Equatable {
     public var outcome: String
     /// Optional detail (at most 1,024 UTF-8 bytes; see ``validate()``).
     public var detail: String?
+    /// The sender's id for this entry (1 to 64 ASCII letters, digits and `-`): a retry with the same id is recorded
+    /// once by the server process that recorded it.
+    public var id: String?
 
     /// Creates a request.
-    public init(action: String, resource: String, outcome: String, detail: String? = nil) {
+    public init(action: String, resource: String, outcome: String, detail: String? = nil, id: String? = nil) {
         self.action = action
         self.resource = resource
         self.outcome = outcome
         self.detail = detail
+        self.id = id
     }
 
     /// The actions a pod may record besides the `serving.` namespace: what a serving process does.
@@ -172,8 +176,17 @@ public struct AppendAuditRequest: Sendable, Codable, Equatable {
         guard Self.allowedActions.contains(action) || namespaced,
             ["allowed", "denied", "failed"].contains(outcome),
             !resource.isEmpty, resource.utf8.count <= Self.maxResourceBytes, LogText.isSafe(resource),
-            (detail?.utf8.count ?? 0) <= Self.maxDetailBytes, detail.map(LogText.isSafe) ?? true
+            (detail?.utf8.count ?? 0) <= Self.maxDetailBytes, detail.map(LogText.isSafe) ?? true,
+            id.map(Self.isValidID) ?? true
         else { throw RegistryError.invalid }
+    }
+
+    /// Whether `id` is 1 to 64 ASCII letters, digits and `-`.
+    static func isValidID(_ id: String) -> Bool {
+        (1...64).contains(id.utf8.count)
+            && id.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D
+            }
     }
 
     /// The largest `resource`, in UTF-8 bytes.

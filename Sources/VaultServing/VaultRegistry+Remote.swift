@@ -107,7 +107,8 @@ extension VaultRegistry {
                 try request.validate()
                 guard let outcome = AuditEntry.Outcome(rawValue: request.outcome) else { throw RegistryError.invalid }
                 try await session.appendAuditEntry(
-                    action: request.action, resource: request.resource, outcome: outcome, detail: request.detail)
+                    action: request.action, resource: request.resource, outcome: outcome, detail: request.detail,
+                    entryID: request.id)
                 return DoneRecord(done: "recorded")
             case .train(let dataset, let body):
                 return try await train(dataset: dataset, body: body, session: session)

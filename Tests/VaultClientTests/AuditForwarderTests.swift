@@ -71,6 +71,44 @@ import VaultServer
         #expect(counts.pending == 0)
     }
 
+    /// An attempt that times out after the vault recorded the entry is retried with the same entry id, and every
+    /// entry has an id of its own, so the vault can record a retried entry once
+    /// (`VaultSessionRemoteAuditTests.aRetriedEntryIsRecordedOncePerPrincipalAndID`).
+    @Test func aRetryAfterATimedOutAttemptCarriesTheSameEntryID() async throws {
+        actor SlowFirstVault {
+            var ids: [String?] = []
+            func record(_ entry: AppendAuditRequest) -> Int {
+                ids.append(entry.id)
+                return ids.count
+            }
+        }
+        let vault = SlowFirstVault()
+        let forwarder = AuditForwarder(
+            capacity: 10, initialBackoff: .milliseconds(5), maximumBackoff: .milliseconds(20),
+            attemptTimeout: .milliseconds(200))
+        for index in 0..<2 { await forwarder.enqueue(Self.entry(index)) }
+        // The first attempt is recorded, then its answer stalls past the attempt timeout (ignoring cancellation).
+        let task = Task {
+            await forwarder.run { entry in
+                if await vault.record(entry) == 1 {
+                    await Task.detached { try? await Task.sleep(for: .seconds(1)) }.value
+                }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(600)
+        while await forwarder.snapshot.pending > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await forwarder.stop()
+        await task.value
+        let ids = await vault.ids
+        #expect(ids.count == 3)
+        #expect(ids.allSatisfy { $0 != nil })
+        #expect(ids[0] == ids[1], "the retry carries the first attempt's id")
+        #expect(ids[1] != ids[2], "two entries share an id")
+        #expect(await forwarder.snapshot.retries >= 1)
+    }
+
     /// The attack (review 4, F4): the vault accepts the connection and never answers. A pod must still stop within
     /// its 30 s grace period: the stalled attempt is abandoned `drainTimeout` after `stop()`, the drain gives up at
     /// its deadline, and the entries stay counted as pending (the pod's local log holds them). Before, shutdown

@@ -18,6 +18,17 @@ import VaultServing
                     .validate()
             }
         }
+        // Entry ids are short ASCII tokens: anything else (a separator, an escape, 65 bytes) is refused too.
+        for bad in ["", "a\nb", "id with space", "\u{1B}[2J", String(repeating: "a", count: 65), "é"] {
+            #expect(throws: RegistryError.self) {
+                try AppendAuditRequest(action: "model.load", resource: "model:a", outcome: "allowed", id: bad)
+                    .validate()
+            }
+        }
+        #expect(
+            (try? AppendAuditRequest(
+                action: "model.load", resource: "model:a", outcome: "allowed", id: UUID().uuidString
+            ).validate()) != nil)
         // A name in another script is text, not an injection.
         #expect(
             (try? AppendAuditRequest(action: "model.load", resource: "model:modèle@1", outcome: "allowed").validate())

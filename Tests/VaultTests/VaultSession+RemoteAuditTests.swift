@@ -1,0 +1,61 @@
+import AccessControl
+import AuditLog
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Vault
+
+/// Issue #19: a pod's forwarder retries an entry whose attempt timed out, although the vault may have recorded it
+/// already (the answer was late or lost). Before entry ids, each retry put the entry in the log again; under load the
+/// pod-audit server test once found a forwarded entry twice.
+@Suite struct VaultSessionRemoteAuditTests {
+    /// The entries of `action` on `resource` in the whole log.
+    static func count(_ fixture: AccessFixture, _ resource: String) throws -> Int {
+        try AuditLogReader(directory: fixture.auditDirectory).tail(10_000)
+            .filter { $0.entry.action == "model.infer" && $0.entry.resource == resource }.count
+    }
+
+    @Test func aRetriedEntryIsRecordedOncePerPrincipalAndID() async throws {
+        let fixture = try await AccessFixture()
+        let (writer, _) = try await fixture.session("pod-a", RoleBinding(role: .auditWriter))
+        let (other, _) = try await fixture.session("pod-b", RoleBinding(role: .auditWriter))
+        @Sendable func append(_ session: VaultSession, _ resource: String, _ id: String?) async throws {
+            try await session.appendAuditEntry(
+                action: "model.infer", resource: resource, outcome: .allowed, detail: nil, entryID: id)
+        }
+        // The same id sent again, and eight times at once (a retry racing the first attempt): one entry.
+        try await append(writer, "model:m@1", "entry-1")
+        try await append(writer, "model:m@1", "entry-1")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 { group.addTask { try await append(writer, "model:m@2", "entry-2") } }
+            try await group.waitForAll()
+        }
+        #expect(try Self.count(fixture, "model:m@1") == 1)
+        #expect(try Self.count(fixture, "model:m@2") == 1)
+        // Another principal cannot suppress an entry by reusing an id; entries without an id are never merged.
+        try await append(other, "model:m@1", "entry-1")
+        try await append(writer, "model:m@3", nil)
+        try await append(writer, "model:m@3", nil)
+        #expect(try Self.count(fixture, "model:m@1") == 2)
+        #expect(try Self.count(fixture, "model:m@3") == 2)
+        try await fixture.access.close()
+    }
+
+    /// A first attempt that failed is forgotten, so the retry records the entry; memory stays bounded.
+    @Test func aFailedAttemptIsForgottenAndTheTableIsBounded() async throws {
+        let table = AuditAppendDeduplication(capacity: 4)
+        guard case .record = await table.begin("a") else { Issue.record("a fresh key must be recorded"); return }
+        table.finish("a", recorded: false)
+        guard case .record = await table.begin("a") else { Issue.record("a failed key must be recorded again"); return }
+        table.finish("a", recorded: true)
+        guard case .alreadyRecorded = await table.begin("a") else { Issue.record("a recorded key was lost"); return }
+        for index in 0..<20 {
+            guard case .record = await table.begin("k\(index)") else { Issue.record("k\(index)"); return }
+            table.finish("k\(index)", recorded: true)
+        }
+        // The oldest beyond the capacity are forgotten: "a" and the first sixteen, not the last four.
+        guard case .record = await table.begin("a") else { Issue.record("the table grew past its capacity"); return }
+        guard case .alreadyRecorded = await table.begin("k19") else { Issue.record("k19 was lost"); return }
+    }
+}
