@@ -53,7 +53,7 @@ enum RemoteBenchmark {
         var clean = ProcessInfo.processInfo.environment
         for name in [
             "MODELVAULT_IDENTITY_FILE", "MODELVAULT_TOKEN", "MODELVAULT_PASSPHRASE", "MODELVAULT_VAULT",
-            "MODELVAULT_SERVER", "MODELVAULT_CA_FILE",
+            "MODELVAULT_SERVER", "MODELVAULT_CA_FILE", "MODELVAULT_VERIFIER",
         ] {
             clean[name] = nil
         }
@@ -84,6 +84,10 @@ enum RemoteBenchmark {
         try ServerBenchmark.runChecked(
             binary, ["token", "create", "dana", "--expires", "1d", "-o", clientToken.path],
             environment: serverEnvironment, in: base)
+        // A remote plaintext pull checks the vault's signature against a key the client pinned.
+        let verifier = base.appending(path: "vault-verifier.pem")
+        try ServerBenchmark.runChecked(
+            binary, ["keys", "export-verifier", "-o", verifier.path], environment: serverEnvironment, in: base)
         serverEnvironment["MODELVAULT_TOKEN"] = nil
         let certificate = base.appending(path: "server.pem")
         let server = try ServerBenchmark.BackgroundProcess(
@@ -105,6 +109,7 @@ enum RemoteBenchmark {
         var remote = clean
         remote["MODELVAULT_SERVER"] = "https://127.0.0.1:\(port)"
         remote["MODELVAULT_CA_FILE"] = certificate.path
+        remote["MODELVAULT_VERIFIER"] = verifier.path
         remote["MODELVAULT_TOKEN"] = try ServerBenchmark.readToken(clientToken)
 
         var floor: [Double] = []

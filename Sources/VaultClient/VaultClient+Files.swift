@@ -130,13 +130,15 @@ extension VaultClient {
                 let plain = String(path.dropLast(4))
                 try Self.writeNew(Data(), at: plain, under: staging)
                 let target = staging.appending(path: plain)
+                // Hashed in the decrypting pass: reading the plaintext back cost a second pass over every byte.
+                let decrypted: AgePlaintextDigest
                 do {
-                    try Age.decryptFile(at: source, to: target, using: [identity])
+                    decrypted = try Age.decryptFileDigestingPlaintext(at: source, to: target, using: [identity])
                 } catch {
                     throw VaultClientError(.integrity, "cannot decrypt \(plain) of \(name)@\(number)")
                 }
                 try? FileManager.default.removeItem(at: source)
-                guard try Self.sha256(of: target, named: plain) == digest else {
+                guard decrypted.sha256.map({ String(format: "%02x", $0) }).joined() == digest else {
                     throw VaultClientError(.integrity, "\(plain) of \(name)@\(number) does not match its digest")
                 }
                 written.insert(plain)
@@ -202,16 +204,6 @@ extension VaultClient {
             throw VaultClientError(.notFound, "no version \(version) of model \(name)", httpStatus: 404)
         }
         return (number, record)
-    }
-
-    /// The SHA-256 (hex) of a file, read a chunk at a time.
-    static func sha256(of url: URL, named name: String) throws -> String {
-        let descriptor = open(url.path(percentEncoded: false), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard descriptor >= 0 else { throw VaultClientError(.failure, "cannot read \(name)") }
-        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
-        var hasher = SHA256()
-        while let chunk = try? handle.read(upToCount: chunkSize), !chunk.isEmpty { hasher.update(data: chunk) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     // MARK: Streaming downloads
