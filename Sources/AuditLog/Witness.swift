@@ -50,8 +50,21 @@ public actor Witness {
         var size: UInt64
         var root: String
         /// The newest of the log's keys (index in the order given) that signed a checkpoint this head came from;
-        /// `nil` in state written before it was kept (the oldest key).
+        /// `nil` in state written before it was kept (the oldest key). Read from older state only: it depended on
+        /// the order of `--log-key` at each start (review 5, trust F4).
         var key: Int?
+        /// The log's keys in rotation order, oldest first (base64 Ed25519 public keys), as this witness first
+        /// learned them. Kept with the head so that the order of the keys given at a later start cannot change which
+        /// key counts as newer.
+        var order: [String]?
+        /// The position in `order` of the newest key that signed a checkpoint this head came from.
+        var rank: Int?
+    }
+
+    /// The configuration a witness refuses to start with.
+    public struct ConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+        /// A fixed text naming the log whose keys are out of order.
+        public let description: String
     }
 
     /// The `Content-Type` of a 409 response, whose body is the latest cosigned size in decimal and a newline.
@@ -62,8 +75,14 @@ public actor Witness {
     /// Each log's keys by origin, oldest first: after an audit-key rotation the witness is given the new key in
     /// addition to the retired one.
     private let logs: [String: [NoteVerifier]]
+    /// Each log's keys in rotation order (base64 public keys, oldest first): the order kept in the state, followed
+    /// by keys first given at this start, in the order given.
+    private let orders: [String: [String]]
     private let stateFile: URL
     private var heads: [String: Head]
+
+    /// The stable name of a log key in the state file.
+    private static func name(of key: NoteVerifier) -> String { key.publicKey.rawRepresentation.base64EncodedString() }
 
     /// A witness for `logs` (checkpoint verifiers, keyed by their origin) keeping its state in `stateFile`.
     ///
@@ -71,22 +90,49 @@ public actor Witness {
     /// checkpoint the witness cosigned, an older one can no longer move the log past that head: a copy of the log
     /// from before the rotation (or one continued with the retired, possibly compromised, key) is answered with 409
     /// and the witness's size, which the vault refuses as rolled back or forked.
+    ///
+    /// The order is kept in the state with each head: a later start may leave keys out or add newer ones at the end,
+    /// but giving known keys in another order throws ``ConfigurationError`` (review 5, trust F4: before, the order
+    /// of `--log-key` at each start decided which key was newer, so a reordered start let the retired key move the
+    /// log again, and one without the retired key refused the new key's checkpoints).
     public init(signer: CosignatureSigner, logs: [NoteVerifier], stateFile: URL) throws {
         self.signer = signer
-        self.logs = Dictionary(grouping: logs, by: \.name).mapValues { keys in
+        let grouped = Dictionary(grouping: logs, by: \.name).mapValues { keys in
             keys.reduce(into: [NoteVerifier]()) { kept, key in
                 if !kept.contains(where: { $0.keyID == key.keyID }) { kept.append(key) }
             }
         }
         self.stateFile = stateFile
+        var heads: [String: Head] = [:]
         if let data = FileManager.default.contents(atPath: stateFile.path) {
-            guard let heads = try? JSONDecoder().decode([String: Head].self, from: data) else {
+            guard let stored = try? JSONDecoder().decode([String: Head].self, from: data) else {
                 throw AuditLogError.corruptCheckpoint
             }
-            self.heads = heads
-        } else {
-            heads = [:]
+            heads = stored
         }
+        var orders: [String: [String]] = [:]
+        for (origin, keys) in grouped {
+            let given = keys.map(Self.name(of:))
+            guard let head = heads[origin] else {
+                orders[origin] = given
+                continue
+            }
+            // State from before the order was kept: the order given now is taken as the one it was written with.
+            let known = head.order ?? given
+            let positions = given.compactMap { known.firstIndex(of: $0) }
+            guard positions == positions.sorted() else {
+                throw ConfigurationError(
+                    description: "the log keys of \(origin) are given in another order than before (oldest first)")
+            }
+            orders[origin] = known + given.filter { !known.contains($0) }
+            if head.order == nil {
+                heads[origin]?.order = known
+                heads[origin]?.rank = head.key ?? 0
+            }
+        }
+        self.logs = grouped
+        self.orders = orders
+        self.heads = heads
     }
 
     /// The latest checkpoint cosigned for `origin` (size and root), if any.
@@ -104,14 +150,15 @@ public actor Witness {
     /// Checks `request` against the latest cosigned checkpoint of its log, stores the new one and cosigns it.
     public func addCheckpoint(_ request: AddCheckpointRequest, now: Date = Date()) throws -> String {
         let origin = String(request.checkpoint.prefix { $0 != "\n" })
-        guard let verifiers = logs[origin] else { throw Refusal.unknownOrigin }
+        guard let verifiers = logs[origin], let order = orders[origin] else { throw Refusal.unknownOrigin }
         let stored = latest(origin: origin)
-        let storedKey = heads[origin]?.key ?? 0
-        // The newest key that verifies the note.
+        let storedKey = heads[origin]?.rank ?? 0
+        // The newest key that verifies the note, by its place in the kept rotation order.
         var signed: (text: String, key: Int)?
-        for (index, verifier) in verifiers.enumerated().reversed() {
+        let ranked = verifiers.map { (verifier: $0, rank: order.firstIndex(of: Self.name(of: $0)) ?? 0) }
+        for (verifier, rank) in ranked.sorted(by: { $0.rank > $1.rank }) {
             do {
-                signed = (try verifier.verify(request.checkpoint), index)
+                signed = (try verifier.verify(request.checkpoint), rank)
                 break
             } catch let error as AuditLogError where error == .corruptCheckpoint {
                 throw Refusal.badRequest
@@ -149,7 +196,8 @@ public actor Witness {
         }
         var updated = heads
         updated[origin] = Head(
-            size: checkpoint.size, root: checkpoint.rootHash.base64, key: max(signed.key, storedKey))
+            size: checkpoint.size, root: checkpoint.rootHash.base64, key: nil, order: order,
+            rank: max(signed.key, storedKey))
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         // Persisted durably before the cosignature leaves: a restarted witness never cosigns an older head.

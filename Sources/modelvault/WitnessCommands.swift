@@ -81,6 +81,8 @@ struct WitnessServe: AsyncParsableCommand {
         let witness: Witness
         do {
             witness = try Witness(signer: signer, logs: logs, stateFile: directory.appending(path: "state.json"))
+        } catch let error as Witness.ConfigurationError {
+            throw CLIError("\(error.description): give each --log-key oldest first", status: .usage)
         } catch {
             throw CLIError("state.json in \(state) is damaged", status: .integrity)
         }
