@@ -21,6 +21,10 @@ enum TrustPin: String, Sendable {
     case auditRetiredKeys = "audit.retired-keys"
     /// An audit key a rotation is handing over to (hex), set until the handover is committed.
     case auditNextPublicKey = "audit.next-public-key"
+    /// `ROTATION-ID:base64` of a short text sealed under the new passphrase a re-encrypting rotation was started
+    /// with (scrypt, as the key files), so that a resume given another "new" passphrase is refused; removed when the
+    /// rotation finishes.
+    case reencryptPassphraseCheck = "keys.reencrypt-passphrase-check"
 
     /// The signing key version in force (1 when never rotated).
     static func signingKeyVersion(_ db: Database) throws -> Int {

@@ -140,6 +140,9 @@ extension Vault {
         }
         let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
             passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, context: context)
+        if reencrypting, let newPassphrase {
+            try checkOrRecordNewPassphrase(newPassphrase, rotationID: rotationID, workFactor: workFactor)
+        }
         // Review 5, F3: the old root's high-water mark is retired right after the first transaction commits (and again
         // on every resume, from the still-present root files of the retiring versions), before any file moves, so a
         // pre-rotation copy is refused on this host even if this process dies before the audit handover.
@@ -202,6 +205,30 @@ extension Vault {
         return RotationReport(
             keyVersion: target, filesMoved: moved, reencrypted: reencrypting, retiredVersions: retired,
             resumed: resumed)
+    }
+
+    /// The first run of a re-encrypting rotation records a check of its new passphrase (a text sealed under it, as
+    /// the key files are); a resume must give the same one. Otherwise a resume after the re-seal had run, given the
+    /// old passphrase as the "new" one, sealed every key file back under the old passphrase (review 5, trust F1/F2).
+    private func checkOrRecordNewPassphrase(_ candidate: String, rotationID: Int64, workFactor: Int) throws {
+        let prefix = "\(rotationID):"
+        if let pinned = try catalog.read({ db in try TrustPin.value(.reencryptPassphraseCheck, db) }),
+            pinned.hasPrefix(prefix)
+        {
+            guard let sealed = Data(base64Encoded: String(pinned.dropFirst(prefix.count))),
+                (try? suite.open(sealed, passphrase: candidate)) != nil
+            else {
+                throw VaultError(
+                    .wrongPassphrase, "the new passphrase is not the one this key rotation was started with")
+            }
+            return
+        }
+        let sealed = try suite.seal(
+            Data("modelvault re-encrypting rotation \(rotationID)".utf8), passphrase: candidate,
+            workFactor: workFactor)
+        try catalog.write { db in
+            try TrustPin.set(.reencryptPassphraseCheck, to: prefix + sealed.base64EncodedString(), db)
+        }
     }
 
     /// Returns the unfinished rotation, or creates a key version and a rotation for it.
@@ -370,6 +397,7 @@ extension Vault {
                 VaultFiles.remove(layout.chainFile(version: version))
             }
             try db.execute(sql: "UPDATE rotations SET finished_at = ? WHERE id = ?", arguments: [now, rotationID])
+            try TrustPin.remove(.reencryptPassphraseCheck, db)
             return retired
         }
     }

@@ -149,6 +149,36 @@ import Testing
         _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
     }
 
+    /// The process died after the final re-seal and before the rotation was marked finished, so the vault opens with
+    /// the new passphrase only. A resume given the old passphrase as the "new" one sealed every key file back under
+    /// it (the copies from before the rotation then opened again); now it is refused before anything changes.
+    @Test func aResumeGivenTheOldPassphraseAsTheNewOneIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        await #expect(throws: VaultError.self) {
+            try await fixture.vault.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
+                stopAfter: 0, context: .local)
+        }
+        _ = try await fixture.vault.resealKeyFiles(from: TestVault.passphrase, to: Self.newPassphrase, workFactor: 1)
+        try await fixture.access.close()
+        let stopped = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
+        let reopened = try await VaultAccess.open(stopped)
+        let admin = try await reopened.authenticate(token: fixture.adminToken)
+        await expectVaultError(.wrongPassphrase) {
+            try await admin.rotateKeys(
+                passphrase: Self.newPassphrase, reencrypt: true, newPassphrase: TestVault.passphrase)
+        }
+        let report = try await admin.rotateKeys(
+            passphrase: Self.newPassphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        #expect(report.resumed && report.reencrypted)
+        try await reopened.close()
+        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
+        #expect(throws: VaultError.self) {
+            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
+        }
+    }
+
     /// F3: a `--reencrypt` that dies after its first transaction (before any file moves and before the audit handover)
     /// has already retired the old root's mark on this host, so the verbatim pre-rotation copy is refused here.
     @Test func aCopyFromBeforeAStoppedReencryptIsRefusedByThisHostsMark() async throws {
