@@ -124,6 +124,14 @@ public actor Witness {
                 throw ConfigurationError(
                     description: "the log keys of \(origin) are given in another order than before (oldest first)")
             }
+            // A key the state does not know is ranked newest, so it may only follow every known key given: placed
+            // before one, a retired key new to this witness would outrank the key in force (review 7, M1).
+            if let firstNew = given.firstIndex(where: { !known.contains($0) }),
+                given[firstNew...].contains(where: { known.contains($0) })
+            {
+                throw ConfigurationError(
+                    description: "a log key of \(origin) new to this witness is given before a key it already knows")
+            }
             orders[origin] = known + given.filter { !known.contains($0) }
             if head.order == nil {
                 heads[origin]?.order = known

@@ -71,6 +71,14 @@ extension Vault {
         }
     }
 
+    /// Whether a rotation without `--reencrypt` is unfinished.
+    func hasUnfinishedPlainRotation() throws -> Bool {
+        try catalog.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 0 LIMIT 1")
+                ?? false
+        }
+    }
+
     /// Rotation with a test hook: `stopAfter` simulates a crash after that many files. Without `newPassphrase` a
     /// re-encrypting rotation keeps the passphrase, for tests of everything else a rotation does.
     func rotateKeys(
@@ -112,11 +120,9 @@ extension Vault {
     ) throws -> RotationReport {
         if let newPassphrase {
             try PassphrasePolicy.check(newPassphrase)
-            // The same passphrase is accepted only to finish a rotation that already re-sealed the key files.
-            let unfinished = try catalog.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rotations WHERE finished_at IS NULL") ?? 0
-            }
-            guard newPassphrase != passphrase || unfinished > 0 else {
+            // The same passphrase is accepted only to finish a re-encrypting rotation that already re-sealed the key
+            // files (the pinned check below then makes sure it is the one the rotation was started with).
+            guard try newPassphrase != passphrase || hasUnfinishedReencryptingRotation() else {
                 throw VaultError(.weakPassphrase, "the new passphrase is the old one")
             }
         }
@@ -137,6 +143,13 @@ extension Vault {
         // every key file still sealed under the passphrase in use. Refused before the resume changes anything.
         if newPassphrase == nil, !keepingPassphrase, try hasUnfinishedReencryptingRotation() {
             throw VaultError.newPassphraseRequired
+        }
+        // `--reencrypt` over an unfinished plain rotation used to resume the plain one and report success: no new
+        // passphrase, signing key, root or audit key. Refused before anything changes; finish the plain one first.
+        if reencrypt, try hasUnfinishedPlainRotation() {
+            throw VaultError(
+                .rotationInterrupted,
+                "a plain key rotation is unfinished: finish it with keys rotate (without --reencrypt), then re-encrypt")
         }
         let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
             passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, context: context)

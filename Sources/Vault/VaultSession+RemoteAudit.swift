@@ -1,4 +1,5 @@
 public import AuditLog
+import Crypto
 public import Foundation
 
 extension VaultSession {
@@ -14,7 +15,8 @@ extension VaultSession {
     ) async throws {
         try await perform(.auditAppend, on: .global, resource: "audit") {
             guard let entryID else { return try await audit(action, resource, outcome, detail: detail) }
-            let key = caller.principal + "\n" + entryID
+            // The content is part of the key: an id reused for another entry records it instead of dropping it.
+            let key = caller.principal + "\n" + entryID + "\n" + Self.contentDigest(action, resource, outcome, detail)
             let entries = access.appendedEntries
             guard case .record = await entries.begin(key) else { return }
             do {
@@ -25,6 +27,21 @@ extension VaultSession {
                 throw error
             }
         }
+    }
+}
+
+extension VaultSession {
+    /// SHA-256 (hex) of an entry's fields, each length-prefixed so that no two entries share an encoding.
+    static func contentDigest(
+        _ action: String, _ resource: String, _ outcome: AuditEntry.Outcome, _ detail: String?
+    ) -> String {
+        var hasher = SHA256()
+        for field in [action, resource, outcome.rawValue, detail.map { "+" + $0 } ?? "-"] {
+            let bytes = Data(field.utf8)
+            hasher.update(data: Data(String(bytes.count).utf8 + [0x3A]))
+            hasher.update(data: bytes)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }
 

@@ -52,10 +52,9 @@ import Testing
         let witness = try keys.witness([keys.retired, keys.new])
         _ = try await witness.addCheckpoint(
             AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: try await keys.checkpoint(5)))
+        let nine = try await keys.checkpoint(9, signedBy: keys.newKey)
         _ = try await witness.addCheckpoint(
-            AddCheckpointRequest(
-                oldSize: 5, proof: try keys.proof(5, 9), checkpoint: try await keys.checkpoint(9, signedBy: keys.newKey)
-            ))
+            AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 9), checkpoint: nine))
         #expect(throws: Witness.ConfigurationError.self) { try keys.witness([keys.new, keys.retired]) }
         // Given in the right order, the retired key is still held below the head.
         let restarted = try keys.witness([keys.retired, keys.new])
@@ -76,10 +75,9 @@ import Testing
             AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: try await keys.checkpoint(5, signedBy: keys.newKey))
         )
         let newOnly = try keys.witness([keys.new])
+        let nine = try await keys.checkpoint(9, signedBy: keys.newKey)
         _ = try await newOnly.addCheckpoint(
-            AddCheckpointRequest(
-                oldSize: 5, proof: try keys.proof(5, 9), checkpoint: try await keys.checkpoint(9, signedBy: keys.newKey)
-            ))
+            AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 9), checkpoint: nine))
         #expect(throws: Witness.ConfigurationError.self) { try keys.witness([keys.new, keys.retired]) }
         let both = try keys.witness([keys.retired, keys.new])
         let stolen = try await keys.checkpoint(12)
@@ -87,10 +85,28 @@ import Testing
             try await both.addCheckpoint(
                 AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: stolen))
         }
+        let twelve = try await keys.checkpoint(12, signedBy: keys.newKey)
         _ = try await both.addCheckpoint(
-            AddCheckpointRequest(
-                oldSize: 9, proof: try keys.proof(9, 12),
-                checkpoint: try await keys.checkpoint(12, signedBy: keys.newKey)))
+            AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: twelve))
         #expect(await both.latest(origin: keys.log.origin)?.size == 12)
+    }
+
+    /// Review 7, M1: a witness that knows only the new key (started after the rotation) is later given the retired
+    /// key first, oldest first as documented. A key new to the state used to be ranked newest wherever it stood, so
+    /// the retired key outranked the key in force; now a new key given before a known one is refused.
+    @Test func aKeyNewToTheWitnessGivenBeforeAKnownOneIsRefused() async throws {
+        let keys = Keys()
+        defer { keys.remove() }
+        let newOnly = try keys.witness([keys.new])
+        _ = try await newOnly.addCheckpoint(
+            AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: try await keys.checkpoint(5, signedBy: keys.newKey))
+        )
+        #expect(throws: Witness.ConfigurationError.self) { try keys.witness([keys.retired, keys.new]) }
+        // Given after the known key it is ranked newest, as the operator's order says.
+        let both = try keys.witness([keys.new, keys.retired])
+        let next = try await keys.checkpoint(9)
+        _ = try await both.addCheckpoint(
+            AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 9), checkpoint: next))
+        #expect(await both.latest(origin: keys.log.origin)?.size == 9)
     }
 }

@@ -179,6 +179,35 @@ import Testing
         }
     }
 
+    /// Review 7, H1: a plain rotation died part-way; `--reencrypt` then resumed the plain one and reported success,
+    /// so the key files still opened with the old passphrase and no new root or signing key was made. Now it is
+    /// refused before anything changes; finishing the plain rotation first lets the re-encrypting one run.
+    @Test func aReencryptOverAnUnfinishedPlainRotationIsRefusedNotSilentlyPlain() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        await #expect(throws: VaultError.self) {
+            try await fixture.vault.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: false, workFactor: 1, stopAfter: 0, context: .local)
+        }
+        let signingKeyBefore = try await fixture.vault.catalog.read { db in try TrustPin.signingKeyVersion(db) }
+        await expectVaultError(.rotationInterrupted) {
+            try await fixture.admin.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        }
+        #expect(try await fixture.vault.hasUnfinishedPlainRotation())
+        #expect(try await fixture.vault.catalog.read { db in try TrustPin.signingKeyVersion(db) } == signingKeyBefore)
+        let plain = try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase)
+        #expect(plain.resumed && !plain.reencrypted)
+        let reencrypted = try await fixture.admin.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        #expect(!reencrypted.resumed && reencrypted.reencrypted)
+        try await fixture.access.close()
+        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
+        #expect(throws: VaultError.self) {
+            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
+        }
+    }
+
     /// F3: a `--reencrypt` that dies after its first transaction (before any file moves and before the audit handover)
     /// has already retired the old root's mark on this host, so the verbatim pre-rotation copy is refused here.
     @Test func aCopyFromBeforeAStoppedReencryptIsRefusedByThisHostsMark() async throws {

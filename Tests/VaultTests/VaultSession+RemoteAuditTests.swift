@@ -39,6 +39,9 @@ import Testing
         try await append(writer, "model:m@3", nil)
         #expect(try Self.count(fixture, "model:m@1") == 2)
         #expect(try Self.count(fixture, "model:m@3") == 2)
+        // Review 7, L3: the same principal reusing an id for another entry has it recorded, not dropped.
+        try await append(writer, "model:m@4", "entry-1")
+        #expect(try Self.count(fixture, "model:m@4") == 1)
         try await fixture.access.close()
     }
 
