@@ -132,26 +132,40 @@ extension Vault {
     /// identity belongs to one deployment: a new record, or a rotation, for a recipient that another record holds
     /// (current or revoked) is refused, so no deployment can revoke another's identity. A legacy record this
     /// namespace continues is moved under its own pin in the same transaction.
+    ///
+    /// A record from before namespaces names none, so any namespace could take it over (its identity and serial) by
+    /// deploying first: it is adopted only with `adoptLegacyRecord`, in the namespace it serves (review 7, L1).
+    /// Recipients are compared and stored trimmed and lower-cased, so a revoked identity cannot return in another
+    /// spelling (review 7, L2).
     func registerDeploymentBundle(
-        _ deployment: String, namespace: String? = nil, models: [String], recipient: String, rotateIdentity: Bool
+        _ deployment: String, namespace: String? = nil, models: [String], recipient: String, rotateIdentity: Bool,
+        adoptLegacyRecord: Bool = false
     ) throws -> Int {
         try Self.requireValidNamespace(namespace)
         let models = models.sorted()
+        let recipient = Self.normalizedRecipient(recipient)
         return try catalog.write { db in
             let found = try Self.deploymentRecord(deployment, namespace: namespace, db)
+            if let found, namespace != nil, found.record.namespace == nil, !adoptLegacyRecord {
+                throw VaultError(
+                    .identityMismatch,
+                    "the record of \(deployment) predates namespaces: adopt it in the namespace it serves "
+                        + "(deploy --adopt-legacy-record)")
+            }
             var record =
                 found?.record
                 ?? DeploymentRecord(serial: 0, recipient: recipient, revoked: [], models: models, namespace: namespace)
             try Self.requireSameModels(record, models, deployment)
             record.models = models
             record.namespace = namespace ?? record.namespace
-            guard !record.revoked.contains(recipient) else {
+            guard !record.revoked.contains(where: { Self.normalizedRecipient($0) == recipient }) else {
                 throw VaultError(.identityMismatch, "the deployment identity of \(deployment) was revoked")
             }
-            if found == nil || record.recipient != recipient {
+            let continues = Self.normalizedRecipient(record.recipient) == recipient
+            if found == nil || !continues {
                 try Self.requireUnclaimedRecipient(recipient, except: found?.pin, db)
             }
-            if record.recipient != recipient {
+            if !continues {
                 guard rotateIdentity else {
                     throw VaultError(
                         .identityMismatch,

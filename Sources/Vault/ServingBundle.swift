@@ -323,9 +323,12 @@ extension VaultSession {
     ///   - namespace: the Kubernetes namespace the deployment runs in: each namespace has its own record (identity,
     ///     serial, revocations), so a deploy or rotation in one never changes another's (review 5, F3). `nil`
     ///     uses the record kept under the name alone, as before namespaces.
+    ///   - adoptLegacyRecord: continue a record written before namespaces (which names none) as this namespace's;
+    ///     without it such a record is refused, so no other namespace takes it over by deploying first.
     public func writeServingBundle(
         _ references: [ModelReference], for recipient: String, deployment: String, to directory: URL,
-        registeredAs name: String? = nil, namespace: String? = nil, rotateIdentity: Bool = false
+        registeredAs name: String? = nil, namespace: String? = nil, rotateIdentity: Bool = false,
+        adoptLegacyRecord: Bool = false
     ) async throws -> [ModelVersionInfo] {
         let vault = self.vault
         var versions: [ModelVersionInfo] = []
@@ -359,7 +362,7 @@ extension VaultSession {
             if let name {
                 bundleSerial = try await vault.registerDeploymentBundle(
                     name, namespace: namespace, models: pinned.map(\.name), recipient: recipient,
-                    rotateIdentity: rotateIdentity)
+                    rotateIdentity: rotateIdentity, adoptLegacyRecord: adoptLegacyRecord)
             }
             let verifier = await vault.verifierPublicKeyPEM()
             let index = ServingBundle.Index(

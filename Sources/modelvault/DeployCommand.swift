@@ -110,6 +110,14 @@ struct DeployCommand: AsyncParsableCommand {
             """)
     var rotateIdentity = false
 
+    @Flag(
+        name: .customLong("adopt-legacy-record"),
+        help: """
+            Continue the vault's record of this deployment written before namespaces (its identity and serial) as \
+            this namespace's. Refused without it, so another namespace cannot take it over by deploying first.
+            """)
+    var adoptLegacyRecord = false
+
     @Option(
         name: .customLong("audit-server"),
         help: "The vault server's https:// URL the pod forwards its audit entries to (token role: audit-writer).")
@@ -168,6 +176,11 @@ struct DeployCommand: AsyncParsableCommand {
         // A record belongs to one namespace (review 5, F3): a deploy to another namespace has its own identity.
         let record = try await session.deploymentRecord(spec.deploymentName, namespace: namespace, model: spec.model)
         if let record, record.namespace == nil {
+            guard adoptLegacyRecord else {
+                throw CLIError(
+                    "deploy: the vault's record of \(spec.deploymentName) predates namespaces; in the namespace it "
+                        + "serves, run deploy again with --adopt-legacy-record")
+            }
             progress(
                 "deploy: the vault's record of \(spec.deploymentName) predates namespaces; this deploy continues it "
                     + "and it becomes the record of namespace \(namespace)")
@@ -199,7 +212,7 @@ struct DeployCommand: AsyncParsableCommand {
                 [ModelReference(name: spec.model, selector: .version(Int(spec.version) ?? 0))], for: recipient,
                 deployment: spec.deploymentName + "-" + UUID().uuidString.lowercased(),
                 to: directory.appendingPathComponent("bundle"), registeredAs: spec.deploymentName,
-                namespace: namespace, rotateIdentity: rotateIdentity)
+                namespace: namespace, rotateIdentity: rotateIdentity, adoptLegacyRecord: adoptLegacyRecord)
             guard
                 let serial = try await session.deploymentRecord(
                     spec.deploymentName, namespace: namespace, model: spec.model)?.serial,

@@ -122,11 +122,13 @@ import VaultServing
         let vault = fixture.access.unlockedVault
         let directory = FileManager.default.temporaryDirectory.appending(path: "bundles-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        func write(_ namespace: String?, _ recipient: String, _ name: String, rotate: Bool = false) async throws {
+        func write(
+            _ namespace: String?, _ recipient: String, _ name: String, rotate: Bool = false, adopt: Bool = false
+        ) async throws {
             try await session.writeServingBundle(
                 [ModelReference(name: "bc", selector: .alias("production"))], for: recipient,
                 deployment: "modelvault-bc-\(name)", to: directory.appending(path: name),
-                registeredAs: "modelvault-bc", namespace: namespace, rotateIdentity: rotate)
+                registeredAs: "modelvault-bc", namespace: namespace, rotateIdentity: rotate, adoptLegacyRecord: adopt)
         }
         // A record as an earlier vault wrote it: no namespace.
         let legacy = try ServingBundle.generateIdentity()
@@ -136,12 +138,33 @@ import VaultServing
             try await session.deploymentRecord("modelvault-bc", namespace: "prod", model: "bc"))
         #expect(claimed.recipient == legacy.recipient && claimed.serial == 1)
 
-        try await write("prod", legacy.recipient, "prod-2")
+        // Review 7, L1: a namespace that deploys first no longer takes the record over unasked, with its identity
+        // or a fresh one (a rotation there would have revoked production's identity).
+        await #expect(throws: VaultError.self) { try await write("staging", legacy.recipient, "staging-1") }
+        await #expect(throws: VaultError.self) {
+            try await write("staging", ServingBundle.generateIdentity().recipient, "staging-2", rotate: true)
+        }
+        #expect(try await session.deploymentRecord("modelvault-bc", model: "bc")?.serial == 1)
+        try await write("prod", legacy.recipient, "prod-2", adopt: true)
         let moved = try #require(try await session.deploymentRecord("modelvault-bc", namespace: "prod", model: "bc"))
         #expect(moved.recipient == legacy.recipient && moved.serial == 2 && moved.namespace == "prod")
         #expect(try await session.deploymentRecord("modelvault-bc", model: "bc") == nil)
         #expect(try await session.deploymentRecord("modelvault-bc", namespace: "staging", model: "bc") == nil)
         #expect(try await vault.isCurrentDeploymentRecipient(legacy.recipient))
+
+        // Review 7, L2: the identity revoked by a rotation cannot come back in another spelling (padded, upper-case).
+        let successor = try ServingBundle.generateIdentity()
+        try await write("prod", successor.recipient, "prod-3", rotate: true)
+        for spelling in [" \(legacy.recipient)", "\(legacy.recipient)\n", legacy.recipient.uppercased()] {
+            await #expect(throws: VaultError.self) {
+                try await vault.registerDeploymentBundle(
+                    "modelvault-bc", namespace: "prod", models: ["bc"], recipient: spelling, rotateIdentity: true)
+            }
+        }
+        #expect(
+            try await session.deploymentRecord("modelvault-bc", namespace: "prod", model: "bc")?.recipient
+                == successor.recipient)
+        #expect(try await !vault.isCurrentDeploymentRecipient(legacy.recipient))
 
         // A legacy-keyed record that names its namespace is that namespace's only.
         let other = try ServingBundle.generateIdentity()
