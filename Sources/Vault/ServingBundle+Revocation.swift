@@ -5,6 +5,11 @@ import GRDB
 /// What the vault remembers of one deployment (issue #19): the identity its bundles are wrapped for, the serial of
 /// the newest bundle, and the identities retired by `deploy --rotate-identity`. Kept as a pin in the authenticated
 /// catalog, so an attacker with write access to the vault directory cannot un-revoke an identity or lower a serial.
+///
+/// A record belongs to one namespace and the models it serves (review 5, F3): it is kept under
+/// `deployment/NAMESPACE/NAME`, so a deploy of the same models to another namespace has its own identity, serial
+/// and revocations. Records written before namespaces are kept under `deployment.NAME`; see
+/// ``VaultSession/deploymentRecord(_:namespace:model:)`` for the rule that carries them over.
 public struct DeploymentRecord: Codable, Sendable, Equatable {
     /// The serial of the newest bundle made for the deployment (1 for the first).
     public var serial: Int
@@ -17,15 +22,25 @@ public struct DeploymentRecord: Codable, Sendable, Equatable {
     /// model's deploy must not revoke this deployment's identity nor wrap its bundle for that identity. `nil` in a
     /// record written before the field existed; the next bundle records its models.
     public var models: [String]?
+    /// The Kubernetes namespace the deployment runs in (review 5, F3). `nil` in a record written before records
+    /// were kept per namespace, and in one registered without a namespace.
+    public var namespace: String?
 }
 
 extension VaultSession {
-    /// `model.deploy` on `model`: the vault's record of `deployment`, if it was deployed before. Throws
-    /// ``VaultError`` when the record belongs to other models (a folded name shared by two models).
-    public func deploymentRecord(_ deployment: String, model: String) async throws -> DeploymentRecord? {
+    /// `model.deploy` on `model`: the vault's record of `deployment` in `namespace`, if it was deployed there
+    /// before. Throws ``VaultError`` when the record belongs to other models (a folded name shared by two models).
+    ///
+    /// A record from before namespaces (kept under the deployment name alone) is the record of the namespace it
+    /// names, if it names one; otherwise of the first namespace that deploys it, which moves it there (a deploy to
+    /// another namespace afterwards starts a record of its own). `namespace` `nil` reads that legacy record only.
+    public func deploymentRecord(
+        _ deployment: String, namespace: String? = nil, model: String
+    ) async throws -> DeploymentRecord? {
         let vault = self.vault
-        return try await perform(.modelDeploy, on: .model(model), resource: "deployment:\(deployment)") {
-            let record = try await vault.deploymentRecord(deployment)
+        let resource = "deployment:" + (namespace.map { "\($0)/" } ?? "") + deployment
+        return try await perform(.modelDeploy, on: .model(model), resource: resource) {
+            let record = try await vault.deploymentRecord(deployment, namespace: namespace)
             if let record { try Vault.requireSameModels(record, [model], deployment) }
             return record
         }
@@ -33,61 +48,124 @@ extension VaultSession {
 }
 
 extension Vault {
-    static func deploymentPinName(_ deployment: String) -> String { "deployment.\(deployment)" }
-
-    func deploymentRecord(_ deployment: String) throws -> DeploymentRecord? {
-        try catalog.read { db in try Self.deploymentRecord(deployment, db) }
+    /// The `trust_pins` row of a record: `deployment.NAME` without a namespace (every record written before
+    /// namespaces), `deployment/NAMESPACE/NAME` with one. The two prefixes never collide.
+    static func deploymentPinName(_ deployment: String, namespace: String? = nil) -> String {
+        guard let namespace else { return legacyDeploymentPrefix + deployment }
+        return deploymentPrefix + namespace + "/" + deployment
     }
 
-    static func deploymentRecord(_ deployment: String, _ db: Database) throws -> DeploymentRecord? {
-        guard
-            let text = try String.fetchOne(
-                db, sql: "SELECT value FROM trust_pins WHERE name = ?", arguments: [deploymentPinName(deployment)])
+    static let legacyDeploymentPrefix = "deployment."
+    static let deploymentPrefix = "deployment/"
+
+    /// A namespace is a DNS-1123 label (Kubernetes' rule), so it cannot hold the `/` that ends it in a pin name.
+    static func requireValidNamespace(_ namespace: String?) throws {
+        guard let namespace else { return }
+        let valid =
+            !namespace.isEmpty && namespace.utf8.count <= 63
+            && namespace.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+            && !namespace.hasPrefix("-") && !namespace.hasSuffix("-")
+        guard valid else { throw VaultError(.invalidName, "a deployment namespace must be a DNS-1123 label") }
+    }
+
+    func deploymentRecord(_ deployment: String, namespace: String? = nil) throws -> DeploymentRecord? {
+        try Self.requireValidNamespace(namespace)
+        return try catalog.read { db in try Self.deploymentRecord(deployment, namespace: namespace, db)?.record }
+    }
+
+    /// The record of `deployment` in `namespace` and the pin it is kept under: the namespace's own, else a legacy
+    /// record that names this namespace or none (see ``VaultSession/deploymentRecord(_:namespace:model:)``).
+    static func deploymentRecord(
+        _ deployment: String, namespace: String?, _ db: Database
+    ) throws -> (record: DeploymentRecord, pin: String)? {
+        let own = deploymentPinName(deployment, namespace: namespace)
+        if let record = try deploymentRecord(pin: own, db) {
+            guard namespace == nil || record.namespace == namespace else {
+                throw VaultError(.tampered, "the deployment record of \(deployment) names another namespace")
+            }
+            return (record, own)
+        }
+        guard namespace != nil else { return nil }
+        let legacy = deploymentPinName(deployment)
+        guard let record = try deploymentRecord(pin: legacy, db),
+            record.namespace == nil || record.namespace == namespace
+        else { return nil }
+        return (record, legacy)
+    }
+
+    static func deploymentRecord(pin: String, _ db: Database) throws -> DeploymentRecord? {
+        guard let text = try String.fetchOne(db, sql: "SELECT value FROM trust_pins WHERE name = ?", arguments: [pin])
         else { return nil }
         guard let record = try? JSONDecoder().decode(DeploymentRecord.self, from: Data(text.utf8)) else {
-            throw VaultError(.tampered, "the deployment record of \(deployment) is not valid")
+            throw VaultError(.tampered, "a deployment record is not valid")
         }
         return record
     }
 
-    /// Whether `recipient` is the current identity of some recorded deployment (a revoked one does not count).
-    /// A caller without `model.pull` may re-wrap a model only for such a recipient, whose identity lives in a pod.
+    /// Every deployment record (of every namespace, and the legacy ones) with the pin it is kept under.
+    static func allDeploymentRecords(_ db: Database) throws -> [(pin: String, record: DeploymentRecord)] {
+        let names = try String.fetchAll(
+            db, sql: "SELECT name FROM trust_pins WHERE substr(name, 1, ?) IN (?, ?) ORDER BY name",
+            arguments: [legacyDeploymentPrefix.count, legacyDeploymentPrefix, deploymentPrefix])
+        return try names.compactMap { name in try deploymentRecord(pin: name, db).map { (name, $0) } }
+    }
+
+    /// Whether `recipient` is the current identity of some recorded deployment, in any namespace (a revoked one
+    /// does not count). A caller without `model.pull` may re-wrap a model only for such a recipient, whose identity
+    /// lives in a pod.
     func isCurrentDeploymentRecipient(_ recipient: String) throws -> Bool {
-        let wanted = recipient.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let wanted = Self.normalizedRecipient(recipient)
         return try catalog.read { db in
-            let prefix = Self.deploymentPinName("")
-            let names = try String.fetchAll(
-                db, sql: "SELECT name FROM trust_pins WHERE substr(name, 1, ?) = ?",
-                arguments: [prefix.count, prefix])
-            for name in names {
-                let deployment = String(name.dropFirst(prefix.count))
-                if let record = try Self.deploymentRecord(deployment, db), record.recipient.lowercased() == wanted {
-                    return true
-                }
-            }
-            return false
+            try Self.allDeploymentRecords(db).contains { Self.normalizedRecipient($0.record.recipient) == wanted }
         }
     }
 
-    /// Records a new bundle for `deployment` wrapped for `recipient` and returns its serial: the same identity
-    /// continues the deployment; another one needs `rotateIdentity`, which revokes the previous identity; a
-    /// revoked identity is refused for good.
-    /// The record is the deployment of `models` (exact names) only: a deployment name recorded for other models is
-    /// refused before anything changes.
+    static func normalizedRecipient(_ recipient: String) -> String {
+        recipient.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+
+    /// Records a new bundle for `deployment` in `namespace` wrapped for `recipient` and returns its serial: the same
+    /// identity continues the deployment; another one needs `rotateIdentity`, which revokes the previous identity;
+    /// a revoked identity is refused for good.
+    /// The record is the deployment of `models` (exact names) in `namespace` only: a deployment name recorded for
+    /// other models is refused before anything changes, and a record of another namespace is never touched. An
+    /// identity belongs to one deployment: a new record, or a rotation, for a recipient that another record holds
+    /// (current or revoked) is refused, so no deployment can revoke another's identity. A legacy record this
+    /// namespace continues is moved under its own pin in the same transaction.
+    ///
+    /// A record from before namespaces names none, so any namespace could take it over (its identity and serial) by
+    /// deploying first: it is adopted only with `adoptLegacyRecord`, in the namespace it serves (review 7, L1).
+    /// Recipients are compared and stored trimmed and lower-cased, so a revoked identity cannot return in another
+    /// spelling (review 7, L2).
     func registerDeploymentBundle(
-        _ deployment: String, models: [String], recipient: String, rotateIdentity: Bool
+        _ deployment: String, namespace: String? = nil, models: [String], recipient: String, rotateIdentity: Bool,
+        adoptLegacyRecord: Bool = false
     ) throws -> Int {
+        try Self.requireValidNamespace(namespace)
         let models = models.sorted()
+        let recipient = Self.normalizedRecipient(recipient)
         return try catalog.write { db in
+            let found = try Self.deploymentRecord(deployment, namespace: namespace, db)
+            if let found, namespace != nil, found.record.namespace == nil, !adoptLegacyRecord {
+                throw VaultError(
+                    .identityMismatch,
+                    "the record of \(deployment) predates namespaces: adopt it in the namespace it serves "
+                        + "(deploy --adopt-legacy-record)")
+            }
             var record =
-                try Self.deploymentRecord(deployment, db)
-                ?? DeploymentRecord(serial: 0, recipient: recipient, revoked: [], models: models)
+                found?.record
+                ?? DeploymentRecord(serial: 0, recipient: recipient, revoked: [], models: models, namespace: namespace)
             try Self.requireSameModels(record, models, deployment)
             record.models = models
-            guard !record.revoked.contains(recipient) else {
+            record.namespace = namespace ?? record.namespace
+            guard !record.revoked.contains(where: { Self.normalizedRecipient($0) == recipient }) else {
                 throw VaultError(.identityMismatch, "the deployment identity of \(deployment) was revoked")
             }
-            if record.recipient != recipient {
+            let continues = Self.normalizedRecipient(record.recipient) == recipient
+            if found == nil || !continues {
+                try Self.requireUnclaimedRecipient(recipient, except: found?.pin, db)
+            }
+            if !continues {
                 guard rotateIdentity else {
                     throw VaultError(
                         .identityMismatch,
@@ -98,15 +176,28 @@ extension Vault {
             }
             guard record.serial < Int.max else { throw VaultError.storage("the deployment serial is exhausted") }
             record.serial += 1
+            let pin = Self.deploymentPinName(deployment, namespace: namespace)
+            if let old = found?.pin, old != pin {
+                try db.execute(sql: "DELETE FROM trust_pins WHERE name = ?", arguments: [old])
+            }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             try db.execute(
                 sql:
                     "INSERT INTO trust_pins (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                arguments: [
-                    Self.deploymentPinName(deployment), String(decoding: try encoder.encode(record), as: UTF8.self),
-                ])
+                arguments: [pin, String(decoding: try encoder.encode(record), as: UTF8.self)])
             return record.serial
+        }
+    }
+
+    /// Refuses `recipient` when a record other than the one under `except` holds it, current or revoked.
+    static func requireUnclaimedRecipient(_ recipient: String, except: String?, _ db: Database) throws {
+        let wanted = normalizedRecipient(recipient)
+        for (pin, record) in try allDeploymentRecords(db) where pin != except {
+            let held = [record.recipient] + record.revoked
+            guard !held.contains(where: { normalizedRecipient($0) == wanted }) else {
+                throw VaultError(.identityMismatch, "the deployment identity belongs to another deployment")
+            }
         }
     }
 

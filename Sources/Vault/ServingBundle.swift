@@ -320,9 +320,15 @@ extension VaultSession {
     ///   - registeredAs: the deployment's stable name: the vault records the bundle under it, numbers it (the
     ///     bundle's serial) and refuses a recipient other than the recorded one unless `rotateIdentity`, which
     ///     revokes the recorded one; a revoked recipient is refused for good. `nil` records nothing (serial 0).
+    ///   - namespace: the Kubernetes namespace the deployment runs in: each namespace has its own record (identity,
+    ///     serial, revocations), so a deploy or rotation in one never changes another's (review 5, F3). `nil`
+    ///     uses the record kept under the name alone, as before namespaces.
+    ///   - adoptLegacyRecord: continue a record written before namespaces (which names none) as this namespace's;
+    ///     without it such a record is refused, so no other namespace takes it over by deploying first.
     public func writeServingBundle(
         _ references: [ModelReference], for recipient: String, deployment: String, to directory: URL,
-        registeredAs name: String? = nil, rotateIdentity: Bool = false
+        registeredAs name: String? = nil, namespace: String? = nil, rotateIdentity: Bool = false,
+        adoptLegacyRecord: Bool = false
     ) async throws -> [ModelVersionInfo] {
         let vault = self.vault
         var versions: [ModelVersionInfo] = []
@@ -355,7 +361,8 @@ extension VaultSession {
             var bundleSerial: Int?
             if let name {
                 bundleSerial = try await vault.registerDeploymentBundle(
-                    name, models: pinned.map(\.name), recipient: recipient, rotateIdentity: rotateIdentity)
+                    name, namespace: namespace, models: pinned.map(\.name), recipient: recipient,
+                    rotateIdentity: rotateIdentity, adoptLegacyRecord: adoptLegacyRecord)
             }
             let verifier = await vault.verifierPublicKeyPEM()
             let index = ServingBundle.Index(

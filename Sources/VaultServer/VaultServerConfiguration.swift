@@ -74,6 +74,10 @@ public struct VaultServerConfiguration: Sendable {
     public var privateInferenceRateLimit = RateLimit(requestsPerSecond: 1, burst: 10)
     /// How long one request may take before the server answers 503.
     public var requestTimeout: Duration = .seconds(30)
+    /// How long requests in flight may still run after SIGTERM or SIGINT (the server accepts no new connection
+    /// meanwhile); then their connections are closed. Well under Kubernetes' 30 s termination grace period, so a
+    /// trickled request body cannot hold the pod past it until the request timeout (review 5, F7).
+    public var shutdownDrainTimeout: Duration = .seconds(5)
     /// How many inferences may run at once; more are refused with 503 and `Retry-After`.
     public var maxConcurrentInferences: Int = 64
     /// How many private (CKKS) inferences may run at once, each on its own thread off Swift's cooperative pool; more
@@ -120,7 +124,8 @@ public struct VaultServerConfiguration: Sendable {
         if transport == .insecureHTTP && clientCAPath != nil { throw VaultServerError.invalidConfiguration }
         guard (0...65535).contains(port), maxBodySize > 0, rateLimit.requestsPerSecond > 0, rateLimit.burst > 0,
             openRouteRateLimit.requestsPerSecond > 0, openRouteRateLimit.burst > 0,
-            requestTimeout > .zero, maxConcurrentInferences > 0, maxConcurrentPrivateInferences > 0,
+            requestTimeout > .zero, shutdownDrainTimeout > .zero, maxConcurrentInferences > 0,
+            maxConcurrentPrivateInferences > 0,
             catalogPollInterval > .zero,
             headerReadTimeout > .zero, bodyReadTimeout > .zero, idleTimeout > .zero, maxConnections > 0
         else { throw VaultServerError.invalidConfiguration }

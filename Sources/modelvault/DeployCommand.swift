@@ -33,7 +33,11 @@ struct DeployCommand: AsyncParsableCommand {
 
     @OptionGroup var vaultOptions: VaultOptions
 
-    @Option(help: "The Kubernetes namespace to create.")
+    @Option(
+        help: """
+            The Kubernetes namespace to create. The vault keeps one deployment record (identity, serial, \
+            revocations) per namespace and model: a deploy to another namespace gets its own identity.
+            """)
     var namespace = "modelvault"
 
     @Option(help: "The image repository the built image is pushed to.")
@@ -100,10 +104,19 @@ struct DeployCommand: AsyncParsableCommand {
     @Flag(
         name: .customLong("rotate-identity"),
         help: """
-            Make a fresh deployment identity and revoke the one the deployment had: the vault never wraps a \
-            bundle for the old identity again, and the pod refuses every older bundle (--min-bundle-serial).
+            Make a fresh deployment identity and revoke the one the deployment had in this namespace: the vault \
+            never wraps a bundle for the old identity again, and the pod refuses every older bundle \
+            (--min-bundle-serial). Deployments in other namespaces are not affected.
             """)
     var rotateIdentity = false
+
+    @Flag(
+        name: .customLong("adopt-legacy-record"),
+        help: """
+            Continue the vault's record of this deployment written before namespaces (its identity and serial) as \
+            this namespace's. Refused without it, so another namespace cannot take it over by deploying first.
+            """)
+    var adoptLegacyRecord = false
 
     @Option(
         name: .customLong("audit-server"),
@@ -160,7 +173,18 @@ struct DeployCommand: AsyncParsableCommand {
         spec.signer.keyFingerprint = VerificationKey(keyVersion: 1, publicKeyPEM: verifier).fingerprint
         // The vault's record of this deployment: the same identity continues it (its Secret stays), a new one
         // only with --rotate-identity, which revokes the old one. The bundle's serial becomes the pod's floor.
-        let record = try await session.deploymentRecord(spec.deploymentName, model: spec.model)
+        // A record belongs to one namespace (review 5, F3): a deploy to another namespace has its own identity.
+        let record = try await session.deploymentRecord(spec.deploymentName, namespace: namespace, model: spec.model)
+        if let record, record.namespace == nil {
+            guard adoptLegacyRecord else {
+                throw CLIError(
+                    "deploy: the vault's record of \(spec.deploymentName) predates namespaces; in the namespace it "
+                        + "serves, run deploy again with --adopt-legacy-record")
+            }
+            progress(
+                "deploy: the vault's record of \(spec.deploymentName) predates namespaces; this deploy continues it "
+                    + "and it becomes the record of namespace \(namespace)")
+        }
         let identity: String?
         let recipient: String
         if let record, !rotateIdentity {
@@ -188,8 +212,10 @@ struct DeployCommand: AsyncParsableCommand {
                 [ModelReference(name: spec.model, selector: .version(Int(spec.version) ?? 0))], for: recipient,
                 deployment: spec.deploymentName + "-" + UUID().uuidString.lowercased(),
                 to: directory.appendingPathComponent("bundle"), registeredAs: spec.deploymentName,
-                rotateIdentity: rotateIdentity)
-            guard let serial = try await session.deploymentRecord(spec.deploymentName, model: spec.model)?.serial,
+                namespace: namespace, rotateIdentity: rotateIdentity, adoptLegacyRecord: adoptLegacyRecord)
+            guard
+                let serial = try await session.deploymentRecord(
+                    spec.deploymentName, namespace: namespace, model: spec.model)?.serial,
                 serial == spec.bundleSerial
             else {
                 throw CLIError("deploy: another deploy of \(spec.deploymentName) ran at the same time; run it again")
@@ -198,7 +224,9 @@ struct DeployCommand: AsyncParsableCommand {
             // All or nothing: no manifests without their bundle. But if the vault now names the new identity (a
             // failure after it was recorded), its key is the only copy: it is kept (review 5, F2).
             var recorded = false
-            if identity != nil, let record = try? await session.deploymentRecord(spec.deploymentName, model: spec.model)
+            if identity != nil,
+                let record = try? await session.deploymentRecord(
+                    spec.deploymentName, namespace: namespace, model: spec.model)
             {
                 recorded = record.recipient == recipient
             }

@@ -318,4 +318,46 @@ import Testing
         let crossed = try serve("out/bundle", identity: "out3/secrets/identity")
         #expect(crossed.status == 6, "\(crossed.stderr)")
     }
+
+    /// The attack (review 5, F3) end to end: the deployment record was per model, so `deploy --namespace staging`
+    /// of a model deployed to the default namespace continued its identity, and a staging `--rotate-identity`
+    /// revoked it: the next default-namespace deploy was wrapped for the staging pod. Each namespace now has its own
+    /// identity and serial. Seen failing (no identity written for staging) before records were kept per namespace.
+    @Test(.timeLimit(.minutes(5))) func aStagingRotationLeavesAnotherNamespacesIdentityAlone() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try Self.deployed(in: work)
+        func deploy(_ output: String, _ extra: [String] = []) throws -> ChildProcess.Output {
+            try ModelVaultBinary.run(
+                [
+                    "deploy", "clf", "-o", output, "--builder-image", DeployCLITests.builder, "--runtime-image",
+                    DeployCLITests.runtime, "--image-digest", Self.imageDigest,
+                ] + extra, environment: env, in: work)
+        }
+        func index(_ output: String) throws -> [String: Any] {
+            let data = try Data(contentsOf: work.appending(path: "\(output)/bundle/bundle.json"))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        func identity(_ output: String) -> Data? {
+            FileManager.default.contents(atPath: work.appending(path: "\(output)/secrets/identity").path)
+        }
+        let production = try #require(identity("out"))
+        let staging = try deploy("staging", ["--namespace", "staging"])
+        #expect(staging.status == 0, "\(staging.stderr)")
+        let stagingIdentity = identity("staging")
+        #expect(stagingIdentity != nil && stagingIdentity != production, "staging continued another identity")
+        #expect(try index("staging")["serial"] as? Int == 1)
+        let rotated = try deploy("staging2", ["--namespace", "staging", "--rotate-identity"])
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        #expect(try index("staging2")["serial"] as? Int == 2)
+
+        let next = try deploy("out2")
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(identity("out2") == nil)
+        #expect(try index("out2")["serial"] as? Int == 2)
+        let recipient = try #require(try index("out")["recipient"] as? String)
+        #expect(try index("out2")["recipient"] as? String == recipient)
+        #expect(try index("staging2")["recipient"] as? String != recipient)
+    }
 }

@@ -186,6 +186,37 @@ struct AccessMatrixTests {
         try await pull(admin, mine)
     }
 
+    /// Review 5, F3: deployment records are per namespace. Without `model.pull`, a re-wrap is accepted for the
+    /// current identity of the deployment in each namespace, and a rotation in one namespace revokes only its own
+    /// identity: the other namespace's stays usable, the revoked one is denied as `model.pull`.
+    @Test func aRewrapWithoutModelPullIsForTheCurrentIdentityOfEachNamespace() async throws {
+        let fixture = try await AccessFixture()
+        let admin = fixture.admin
+        _ = try await admin.pushModel("m", from: .files(["w.bin": TestVault.bytes(1000, seed: 1)]))
+        let suite = FakeCipherSuite()
+        func recipient() throws -> String {
+            try suite.recipient(ofIdentity: try suite.generateIdentity(postQuantum: false))
+        }
+        let (prod, staging, next) = (try recipient(), try recipient(), try recipient())
+        let (devops, _) = try await fixture.session("dev", RoleBinding(role: .devops))
+        let scratch = fixture.directory.url
+        func pull(_ target: String) async throws {
+            try await devops.pullModel(Self.model, for: target, to: scratch.appending(path: UUID().uuidString))
+        }
+        func register(_ namespace: String, _ recipient: String, rotate: Bool = false) async throws {
+            _ = try await admin.vault.registerDeploymentBundle(
+                "pod", namespace: namespace, models: ["m"], recipient: recipient, rotateIdentity: rotate)
+        }
+        try await register("prod", prod)
+        try await register("staging", staging)
+        try await pull(prod)
+        try await pull(staging)
+        try await register("staging", next, rotate: true)
+        await #expect(throws: AccessControlError.denied(.modelPull, on: .model("m"))) { try await pull(staging) }
+        try await pull(prod)
+        try await pull(next)
+    }
+
     @Test func scopedListingsShowOnlyTheirOwnResources() async throws {
         let fixture = try await AccessFixture()
         for name in ["m", "other"] {
