@@ -182,7 +182,8 @@ extension Vault {
         let layout = self.layout
         try await Self.decryptFiles(
             files, to: directory, suite: suite, identities: identities, layout: layout,
-            undecryptable: { Self.undecryptableDataset($0, info) }, check: { try Self.checkDataset($0, of: $1, info) })
+            undecryptable: { Self.readFailure($1, of: $0.path, in: "\(info.reference)") },
+            check: { try Self.checkDataset($0, of: $1, info) })
         return info
     }
 

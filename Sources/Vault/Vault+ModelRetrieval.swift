@@ -66,7 +66,7 @@ extension Vault {
         try await Self.decryptFiles(
             checked.files, to: directory, suite: suite, identities: identities, layout: layout,
             extras: try Self.signatureFiles(of: checked),
-            undecryptable: { Self.undecryptable($0, checked) }, check: { try Self.check($0, of: $1, checked) })
+            undecryptable: { Self.undecryptable($0, checked, $1) }, check: { try Self.check($0, of: $1, checked) })
         return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))
     }
 
@@ -99,7 +99,7 @@ extension Vault {
                     try suite.rewrapFile(
                         at: self.layout.url(file.blobPath), to: output, using: identities, for: [target])
                 } catch {
-                    throw Self.undecryptable(file, checked)
+                    throw Self.undecryptable(file, checked, error)
                 }
             }
         }
@@ -173,6 +173,22 @@ extension Vault {
         }
     }
 
+    /// What a failed decryption or re-wrap of `file` reports (see ``readFailure(_:of:in:)``).
+    static func undecryptable(_ file: StoredFile, _ checked: CheckedVersion, _ error: any Error) -> VaultError {
+        readFailure(error, of: file.path, in: "\(checked.row.name)@\(checked.row.version)")
+    }
+
+    /// A failure to write the output (a full disk, a name the file system refuses) is a storage error; anything else
+    /// means the stored file did not decrypt (review 5, deploy F2: a full disk used to be reported as a damaged or
+    /// tampered vault, exit 6).
+    static func readFailure(_ error: any Error, of path: String, in label: String) -> VaultError {
+        if let error = error as? AgeError, error.kind == .output {
+            return VaultError.storage("cannot write \(path) of \(label) (\(error.description))")
+        }
+        return VaultError(
+            .decryptionFailed, "cannot decrypt \(path) of \(label): the stored file is damaged or tampered")
+    }
+
     static func undecryptable(_ file: StoredFile, _ checked: CheckedVersion) -> VaultError {
         VaultError(
             .decryptionFailed,
@@ -187,7 +203,7 @@ extension Vault {
     static func decryptFiles(
         _ files: [StoredFile], to directory: URL, suite: any VaultCipherSuite, identities: [String],
         layout: VaultLayout, extras: [String: Data] = [:],
-        undecryptable: @escaping @Sendable (StoredFile) -> VaultError,
+        undecryptable: @escaping @Sendable (StoredFile, any Error) -> VaultError,
         check: @escaping @Sendable (FileDigest, StoredFile) throws -> Void
     ) async throws {
         try await writeAtomically(to: directory) { temporary in
@@ -203,7 +219,7 @@ extension Vault {
                             at: layout.url(file.blobPath), into: pending.handle, using: identities)
                     } catch {
                         pending.discard()
-                        throw undecryptable(file)
+                        throw undecryptable(file, error)
                     }
                     do { try check(digest, file) } catch {
                         pending.discard()

@@ -128,8 +128,9 @@ extension Vault {
         }
         // The passphrase must be the vault's: check it against the current key file before anything changes.
         let current = try catalog.read { db in try KeyVersionRow.current(db) }
-        guard let sealed = FileManager.default.contents(atPath: layout.identityFile(version: current.version).path),
-            (try? suite.open(sealed, passphrase: passphrase)) != nil
+        guard
+            Self.openSealedKeyFile(layout.identityFile(version: current.version), passphrase: passphrase, suite: suite)
+                != nil
         else { throw VaultError(.wrongPassphrase, "wrong vault passphrase") }
         // Another process may have rotated since this vault was opened: unlock the versions it created.
         let live = try catalog.read { db in
@@ -351,8 +352,9 @@ extension Vault {
     }
 
     private func unlockKeyVersion(_ version: Int, passphrase: String) throws {
-        guard let sealed = FileManager.default.contents(atPath: layout.identityFile(version: version).path),
-            let identity = try? suite.open(sealed, passphrase: passphrase)
+        guard
+            let identity = Self.openSealedKeyFile(
+                layout.identityFile(version: version), passphrase: passphrase, suite: suite)
         else { throw VaultError(.keyUnavailable, "cannot unlock vault key version \(version)") }
         keyRing.identities[version] = String(decoding: identity, as: UTF8.self)
     }

@@ -222,11 +222,14 @@ public actor Vault {
         switch unlock {
         case .passphrase(let passphrase):
             for row in versions {
-                guard let sealed = FileManager.default.contents(atPath: layout.identityFile(version: row.version).path)
+                let file = layout.identityFile(version: row.version)
+                guard
+                    FileManager.default.fileExists(atPath: file.path)
+                        || Self.openStaged(file, passphrase: passphrase, suite: suite) != nil
                 else {
                     throw VaultError(.keyUnavailable, "the key file of vault key version \(row.version) is missing")
                 }
-                guard let identity = try? suite.open(sealed, passphrase: passphrase) else {
+                guard let identity = Self.openSealedKeyFile(file, passphrase: passphrase, suite: suite) else {
                     throw VaultError(.wrongPassphrase, "wrong vault passphrase")
                 }
                 identities[row.version] = String(decoding: identity, as: UTF8.self)

@@ -114,7 +114,7 @@ public enum Age {
 
     static func write(_ bytes: Data, to handle: FileHandle) throws {
         guard !bytes.isEmpty else { return }
-        do { try handle.write(contentsOf: bytes) } catch { throw AgeError.io("cannot write the output") }
+        do { try handle.write(contentsOf: bytes) } catch { throw AgeError.output("cannot write the output") }
     }
 
     /// Refuses recipient sets the format forbids or discourages.

@@ -19,8 +19,11 @@ public struct AgeError: Error, CustomStringConvertible, Sendable, Hashable {
         case invalidKey
         /// The requested operation is not allowed (for example mixing recipient types).
         case invalidRequest
-        /// Reading or writing a file failed.
+        /// Reading a file failed.
         case io
+        /// Writing the output failed (a full disk, a name the file system refuses, an I/O error): the input may be
+        /// sound, so this is never reported as damage.
+        case output
     }
 
     /// The stage that failed.
@@ -48,4 +51,5 @@ extension AgeError {
     static func invalidKey(_ what: String) -> AgeError { AgeError(.invalidKey, what) }
     static func request(_ what: String) -> AgeError { AgeError(.invalidRequest, what) }
     static func io(_ what: String) -> AgeError { AgeError(.io, what) }
+    static func output(_ what: String) -> AgeError { AgeError(.output, what) }
 }

@@ -13,7 +13,7 @@ public enum AtomicFile {
     /// Writes `data` to `url` atomically with the given POSIX permissions.
     public static func write(_ data: some DataProtocol, to url: URL, permissions: Int = 0o644) throws {
         try write(to: url, permissions: permissions) { handle in
-            do { try handle.write(contentsOf: data) } catch { throw AgeError.io("cannot write the output file") }
+            do { try handle.write(contentsOf: data) } catch { throw AgeError.output("cannot write the output file") }
         }
     }
 
@@ -53,7 +53,7 @@ public enum AtomicFile {
             let temporary = directory.appendingPathComponent(
                 ".\(url.lastPathComponent).\(String(suffix, radix: 36)).tmp")
             let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode_t(permissions))
-            guard descriptor >= 0 else { throw AgeError.io("cannot create the output file") }
+            guard descriptor >= 0 else { throw AgeError.output("cannot create the output file") }
             // The umask may have cleared bits; set exactly what was asked.
             _ = fchmod(descriptor, mode_t(permissions))
             self.url = url
@@ -71,17 +71,17 @@ public enum AtomicFile {
                     defer { isOpen = false }; return isOpen
                 })
             else {
-                throw AgeError.io("the output file was already committed or discarded")
+                throw AgeError.output("the output file was already committed or discarded")
             }
             guard fsync(descriptor) == 0 else {
                 close(descriptor)
                 unlink(temporary.path)
-                throw AgeError.io("cannot flush the output file")
+                throw AgeError.output("cannot flush the output file")
             }
             close(descriptor)
             guard rename(temporary.path, url.path) == 0 else {
                 unlink(temporary.path)
-                throw AgeError.io("cannot move the output file into place")
+                throw AgeError.output("cannot move the output file into place")
             }
             let directoryDescriptor = open(url.deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC)
             if directoryDescriptor >= 0 {

@@ -93,7 +93,7 @@ final class DirectOutput: Sendable {
         }
         if let error = failure.withLock({ $0 }) { throw error }
         guard lseek(descriptor, off_t(filling.offset), SEEK_SET) >= 0 else {
-            throw AgeError.io("cannot write the output")
+            throw AgeError.output("cannot write the output")
         }
     }
 
@@ -130,7 +130,7 @@ final class DirectOutput: Sendable {
                     try self.writeBuffered(buffer, from: head + aligned, count: tail, at: offset + head + aligned)
                 }
             } catch {
-                self.failure.withLock { $0 = $0 ?? (error as? AgeError ?? .io("cannot write the output")) }
+                self.failure.withLock { $0 = $0 ?? (error as? AgeError ?? .output("cannot write the output")) }
             }
         }
     }
@@ -162,7 +162,7 @@ final class DirectOutput: Sendable {
         while done < count {
             let result = pwrite(descriptor, buffer.baseAddress! + start + done, count - done, off_t(offset + done))
             if result < 0 && errno == EINTR { continue }
-            guard result > 0 else { throw AgeError.io("cannot write the output") }
+            guard result > 0 else { throw AgeError.output("cannot write the output") }
             done += result
         }
     }

@@ -77,7 +77,7 @@ func writeFully(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) throws {
     while done < bytes.count {
         let result = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
         if result < 0 && errno == EINTR { continue }
-        guard result > 0 else { throw AgeError.io("cannot write the output") }
+        guard result > 0 else { throw AgeError.output("cannot write the output") }
         done += result
     }
 }

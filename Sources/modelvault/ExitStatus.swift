@@ -53,7 +53,7 @@ enum ExitStatus: Int32, CaseIterable {
             case .noIdentityMatched: return .denied
             case .headerMAC, .payload: return .integrity
             case .armor, .header, .invalidKey, .invalidRequest: return .invalidInput
-            case .io: return .failure
+            case .io, .output: return .failure
             }
         case is MLError:
             return .invalidInput

@@ -118,7 +118,7 @@ import VaultServer
         for index in 0..<3 { await forwarder.enqueue(Self.entry(index)) }
         // A send that ignores cancellation, like a request stuck on a silent connection.
         let stalled: AuditForwarder.Sender = { _ in
-            await Task.detached { try? await Task.sleep(for: .seconds(60)) }.value
+            await Task.detached { try? await Task.sleep(for: .seconds(600)) }.value
         }
         let task = Task {
             await forwarder.run(stalled)
@@ -128,7 +128,9 @@ import VaultServer
         let start = ContinuousClock.now
         await forwarder.stop()
         await task.value
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // About 1 s here (0.5 s drain, 0.5 s flush); the bound is the pod's 30 s grace period, because timers run
+        // late when other suites keep the test process's cooperative threads busy (10.1 s once under full load).
+        #expect(ContinuousClock.now - start < .seconds(30))
         #expect(await forwarder.snapshot.pending == 3)
     }
 }

@@ -32,6 +32,38 @@ import Testing
         #expect(try Age.decrypt(rewrapped, using: [new]) == plain)
     }
 
+    /// Review 5, deploy F2: writing to a full disk (`/dev/full` answers every write with ENOSPC) while decrypting or
+    /// re-wrapping is an output failure, which the vault reports as storage, not as a damaged file; the same input
+    /// still decrypts.
+    @Test(.enabled(if: FileManager.default.isWritableFile(atPath: "/dev/full")))
+    func aFullDiskIsAnOutputFailureNotDamage() throws {
+        let directory = try TemporaryDirectory()
+        let old = AgeX25519Identity.generate()
+        let new = AgeX25519Identity.generate()
+        let input = directory.url.appendingPathComponent("in.age")
+        let plain = AgeRoundTripTests.plaintext(300_000)
+        try Age.encrypt(plain, to: [old.recipient]).write(to: input)
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        defer { try? full.close() }
+        do {
+            _ = try Age.decryptFileDigestingPlaintext(at: input, into: full, using: [old])
+            Issue.record("decrypting into a full disk succeeded")
+        } catch let error as AgeError {
+            #expect(error.kind == .output, "\(error)")
+        }
+        do {
+            let source = try FileHandle(forReadingFrom: input)
+            defer { try? source.close() }
+            try Age.rewrap(from: ByteReader(handle: source), using: [old], for: [new.recipient]) {
+                try Age.write($0, to: full)
+            }
+            Issue.record("re-wrapping into a full disk succeeded")
+        } catch let error as AgeError {
+            #expect(error.kind == .output, "\(error)")
+        }
+        #expect(try Age.decrypt(try Data(contentsOf: input), using: [old]) == plain)
+    }
+
     @Test func rewrapFileIsAtomicAndRefusesWrongIdentity() throws {
         let directory = try TemporaryDirectory()
         let old = AgeX25519Identity.generate()

@@ -3,6 +3,7 @@ import TestSupport
 import Testing
 
 @testable import Vault
+@testable import VaultCrypto
 
 /// Defect 9 of issue #15: `model pull` and `data get` deleted files a user added to the output directory while
 /// the pull ran. Pulls fill a fresh private directory and rename it into place; they never delete what they did
@@ -24,6 +25,17 @@ import Testing
         // Nothing of the pull is left behind: no partial directory beside the output.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.url.path)
         #expect(leftovers == ["out"], "\(leftovers)")
+    }
+
+    /// Review 5, deploy F2: a re-wrap or pull whose output cannot be written (a full disk) was reported as "the stored
+    /// file is damaged or tampered" (exit 6), sending the operator after an attacker who was never there. An output
+    /// failure (`AgeError.Kind.output`, seen on a real full disk in `AgeRewrapTests.aFullDiskIsAnOutputFailureNotDamage`)
+    /// is a storage error now; a file that does not decrypt is still reported as damaged.
+    @Test func aRewrapThatCannotWriteItsOutputIsAStorageErrorNotTampering() {
+        let full = Vault.readFailure(AgeError.output("cannot write the output"), of: "w.bin", in: "m@1")
+        #expect(full.code == .storage, "\(full)")
+        #expect(Vault.readFailure(AgeError.headerMAC, of: "w.bin", in: "m@1").code == .decryptionFailed)
+        #expect(Vault.readFailure(AgeError.truncated, of: "w.bin", in: "m@1").code == .decryptionFailed)
     }
 
     @Test func aPullIntoAnEmptyDirectoryStillWorks() async throws {

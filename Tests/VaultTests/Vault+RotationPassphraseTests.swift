@@ -208,6 +208,48 @@ import Testing
         }
     }
 
+    /// #13: a crash between the renames of the final re-seal left some key files under the new passphrase and some
+    /// under the old one, and the vault opened with neither. The new sealings are now all staged beside the files
+    /// before the first rename, so the stopped vault opens with the new passphrase and the resume finishes.
+    @Test func aReencryptStoppedBetweenTheResealRenamesOpensWithTheNewPassphraseAndFinishes() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        await #expect(throws: VaultError.self) {
+            try await fixture.vault.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
+                stopAfter: 0, context: .local)
+        }
+        await expectVaultError(.rotationInterrupted) {
+            try await fixture.vault.resealKeyFiles(
+                from: TestVault.passphrase, to: Self.newPassphrase, workFactor: 1, stopAfterRenames: 1)
+        }
+        try await fixture.access.close()
+        let keys = fixture.vault.root.appending(path: "keys")
+        let suite = FakeCipherSuite()
+        // The split the crash leaves: identity-v1.age already under the new passphrase, identity-v2.age not yet.
+        let v1 = try Data(contentsOf: keys.appending(path: "identity-v1.age"))
+        let v2 = try Data(contentsOf: keys.appending(path: "identity-v2.age"))
+        #expect((try? suite.open(v1, passphrase: Self.newPassphrase)) != nil)
+        #expect((try? suite.open(v2, passphrase: TestVault.passphrase)) != nil)
+        #expect(throws: VaultError.self) {
+            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
+        }
+        let stopped = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
+        let reopened = try await VaultAccess.open(stopped)
+        let admin = try await reopened.authenticate(token: fixture.adminToken)
+        let report = try await admin.rotateKeys(
+            passphrase: Self.newPassphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        #expect(report.resumed && report.reencrypted)
+        try await reopened.close()
+        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
+        #expect(throws: VaultError.self) {
+            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
+        }
+        let staged = try FileManager.default.contentsOfDirectory(atPath: keys.path(percentEncoded: false))
+            .filter { $0.hasSuffix(".resealed") }
+        #expect(staged.isEmpty, "\(staged)")
+    }
+
     /// F3: a `--reencrypt` that dies after its first transaction (before any file moves and before the audit handover)
     /// has already retired the old root's mark on this host, so the verbatim pre-rotation copy is refused here.
     @Test func aCopyFromBeforeAStoppedReencryptIsRefusedByThisHostsMark() async throws {
