@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+
+@testable import ModelScan
+
+/// Hand-assembled zip pieces for end records, zip64 records and directories that lie.
+enum ZipPieces {
+    /// A stored member's local header and data.
+    static func local(_ name: String, _ data: [UInt8]) -> [UInt8] {
+        let nameBytes = Array(name.utf8)
+        var out = le(0x0403_4B50, 4) + le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4)
+        out += le(UInt64(CRC32.checksum(data)), 4) + le(UInt64(data.count), 4) + le(UInt64(data.count), 4)
+        return out + le(UInt64(nameBytes.count), 2) + le(0, 2) + nameBytes + data
+    }
+
+    /// The central directory record of a stored member whose local header is at `offset`.
+    static func central(_ name: String, _ data: [UInt8], offset: Int) -> [UInt8] {
+        let nameBytes = Array(name.utf8)
+        var out = le(0x0201_4B50, 4) + le(20, 2) + le(20, 2) + le(0, 2) + le(0, 2) + le(0, 4)
+        out += le(UInt64(CRC32.checksum(data)), 4) + le(UInt64(data.count), 4) + le(UInt64(data.count), 4)
+        out += le(UInt64(nameBytes.count), 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4)
+        return out + le(UInt64(offset), 4) + nameBytes
+    }
+
+    /// A classic end-of-central-directory record.
+    static func end(count: Int, size: Int, offset: Int, commentLength: Int = 0) -> [UInt8] {
+        le(0x0605_4B50, 4) + le(0, 2) + le(0, 2) + le(UInt64(count), 2) + le(UInt64(count), 2)
+            + le(UInt64(size), 4) + le(UInt64(offset), 4) + le(UInt64(commentLength), 2)
+    }
+
+    /// A zip64 end-of-central-directory record (56 bytes).
+    static func zip64End(count: Int, size: Int, offset: Int) -> [UInt8] {
+        le(0x0606_4B50, 4) + le(44, 8) + le(45, 2) + le(45, 2) + le(0, 4) + le(0, 4) + le(UInt64(count), 8)
+            + le(UInt64(count), 8) + le(UInt64(size), 8) + le(UInt64(offset), 8)
+    }
+
+    /// A zip64 end-of-central-directory locator (20 bytes).
+    static func zip64Locator(recordOffset: Int) -> [UInt8] {
+        le(0x0706_4B50, 4) + le(0, 4) + le(UInt64(recordOffset), 8) + le(1, 4)
+    }
+}
+
+/// Review 5, F2/F3/F6/F5/F7: zip and tar readers that disagreed with Python's `zipfile` and `tarfile` (what
+/// `torch.load` and `numpy.load` use) and so never scanned the member those loaders unpickle.
+@Suite struct ModelScannerReview5ZipTests {
+    /// A benign member and a malicious one, with names of the same length (so their directories are too).
+    static let benign = ("weights.bin", [UInt8](repeating: 0, count: 32))
+    static let evil = ("payload.pkl", payload("os", "system"))
+
+    /// Both local headers; the offsets of the benign and the malicious one.
+    static func members() -> (bytes: [UInt8], benignOffset: Int, evilOffset: Int) {
+        let first = ZipPieces.local(benign.0, benign.1)
+        return (first + ZipPieces.local(evil.0, evil.1), 0, first.count)
+    }
+
+    static func expectScanned(_ bytes: [UInt8], _ label: String, name: String = "model.pt") {
+        let report = ModelScanner().scan(bytes: bytes, name: name)
+        #expect(report.has("pickle.global.dangerous", "system"), "\(label): \(report.findings)")
+        #expect(report.isRefusedByDefault, "\(label)")
+    }
+
+    /// F2: the real end record's comment holds a directory and a second end record. `zipfile` takes the last
+    /// `PK\x05\x06` in the file whatever its comment length says; the reader took the one whose comment ends the file.
+    @Test func aSecondEndRecordInTheCommentIsReadAsZipfileReadsIt() {
+        let (body, benignOffset, evilOffset) = Self.members()
+        let benignDirectory = ZipPieces.central(Self.benign.0, Self.benign.1, offset: benignOffset)
+        let evilDirectory = ZipPieces.central(Self.evil.0, Self.evil.1, offset: evilOffset)
+        var bytes = body
+        let benignAt = bytes.count
+        bytes += benignDirectory
+        bytes += ZipPieces.end(
+            count: 1, size: benignDirectory.count, offset: benignAt, commentLength: evilDirectory.count + 22 + 1)
+        let evilAt = bytes.count
+        bytes += evilDirectory
+        bytes += ZipPieces.end(count: 1, size: evilDirectory.count, offset: evilAt) + [0]
+        Self.expectScanned(bytes, "inconsistent last end record")
+        let report = ModelScanner().scan(bytes: bytes, name: "model.pt")
+        #expect(report.has("zip.ambiguous-end-record"), "\(report.findings)")
+    }
+
+    /// F2, both end records self-consistent: readers that take the first one whose comment ends the file and
+    /// readers that take the last one see different members; both are scanned and the file is high.
+    @Test func twoSelfConsistentEndRecordsAreAmbiguousAndBothAreScanned() {
+        let (body, benignOffset, evilOffset) = Self.members()
+        let benignDirectory = ZipPieces.central(Self.benign.0, Self.benign.1, offset: benignOffset)
+        let evilDirectory = ZipPieces.central(Self.evil.0, Self.evil.1, offset: evilOffset)
+        var bytes = body
+        let evilAt = bytes.count
+        bytes += evilDirectory
+        bytes += ZipPieces.end(
+            count: 1, size: evilDirectory.count, offset: evilAt, commentLength: benignDirectory.count + 22)
+        let benignAt = bytes.count
+        bytes += benignDirectory
+        bytes += ZipPieces.end(count: 1, size: benignDirectory.count, offset: benignAt)
+        Self.expectScanned(bytes, "two consistent end records")
+        let report = ModelScanner().scan(bytes: bytes, name: "model.pt")
+        #expect(report.has("zip.ambiguous-end-record"), "\(report.findings)")
+    }
+
+    /// F3: a zip64 locator before an end record whose fields are not the 0xFFFF/0xFFFFFFFF sentinels. `zipfile`
+    /// (and miniz, inside `torch.load`) use the zip64 record whenever the locator is there.
+    @Test func aZip64LocatorIsHonouredWhateverTheClassicFieldsSay() {
+        let (body, benignOffset, evilOffset) = Self.members()
+        let benignDirectory = ZipPieces.central(Self.benign.0, Self.benign.1, offset: benignOffset)
+        let evilDirectory = ZipPieces.central(Self.evil.0, Self.evil.1, offset: evilOffset)
+        var bytes = body
+        let benignAt = bytes.count
+        bytes += benignDirectory
+        let evilAt = bytes.count
+        bytes += evilDirectory
+        let recordAt = bytes.count
+        bytes += ZipPieces.zip64End(count: 1, size: evilDirectory.count, offset: evilAt)
+        bytes += ZipPieces.zip64Locator(recordOffset: recordAt)
+        bytes += ZipPieces.end(count: 1, size: benignDirectory.count, offset: benignAt)
+        Self.expectScanned(bytes, "zip64 locator with classic fields")
+        let report = ModelScanner().scan(bytes: bytes, name: "model.pt")
+        #expect(report.has("zip.zip64-mismatch"), "\(report.findings)")
+    }
+
+    /// F6: `zipfile` reads the central directory that ends at the end record (the stated offset plus "concat")
+    /// and adds the difference to every local header offset; the reader trusted the stated offset.
+    @Test func zipfilesDirectoryOffsetCorrectionIsFollowed() {
+        let (body, benignOffset, evilOffset) = Self.members()
+        let benignDirectory = ZipPieces.central(Self.benign.0, Self.benign.1, offset: benignOffset)
+        let concat = benignDirectory.count
+        let evilDirectory = ZipPieces.central(Self.evil.0, Self.evil.1, offset: evilOffset - concat)
+        #expect(evilDirectory.count == benignDirectory.count)
+        var bytes = body
+        let benignAt = bytes.count
+        bytes += benignDirectory + evilDirectory
+        bytes += ZipPieces.end(count: 1, size: benignDirectory.count, offset: benignAt)
+        Self.expectScanned(bytes, "concat")
+        let report = ModelScanner().scan(bytes: bytes, name: "model.pt")
+        #expect(report.has("zip.directory-offset"), "\(report.findings)")
+    }
+
+    /// F6: bytes between the end of the central directory and the end record (where `zipfile` looks for the
+    /// directory) are high, not silently skipped.
+    @Test func bytesBetweenTheDirectoryAndTheEndRecordAreHigh() {
+        let (body, benignOffset, _) = Self.members()
+        let benignDirectory = ZipPieces.central(Self.benign.0, Self.benign.1, offset: benignOffset)
+        var bytes = Array(body[0..<ZipPieces.local(Self.benign.0, Self.benign.1).count])
+        let benignAt = bytes.count
+        bytes += benignDirectory + [UInt8](repeating: 0x41, count: 16)
+        bytes += ZipPieces.end(count: 1, size: benignDirectory.count, offset: benignAt)
+        let report = ModelScanner().scan(bytes: bytes, name: "model.zip")
+        #expect(report.has("zip.directory-offset"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+    }
+
+    /// `zipfile` walks the central directory by its size and ignores the entry count; a count below the
+    /// directory's records hid the later ones.
+    @Test func anEntryCountBelowTheDirectorySizeStillScansEveryMember() {
+        let (body, benignOffset, evilOffset) = Self.members()
+        let directory =
+            ZipPieces.central(Self.benign.0, Self.benign.1, offset: benignOffset)
+            + ZipPieces.central(Self.evil.0, Self.evil.1, offset: evilOffset)
+        let bytes = body + directory + ZipPieces.end(count: 1, size: directory.count, offset: body.count)
+        Self.expectScanned(bytes, "entry count 1 of 2")
+        let report = ModelScanner().scan(bytes: bytes, name: "model.pt")
+        #expect(report.has("zip.entry-count"), "\(report.findings)")
+    }
+
+    /// The hand-assembled pieces make an ordinary archive that passes (no false positive from the new checks).
+    @Test func anOrdinaryHandAssembledArchivePasses() {
+        let local = ZipPieces.local(Self.benign.0, Self.benign.1)
+        let directory = ZipPieces.central(Self.benign.0, Self.benign.1, offset: 0)
+        let bytes = local + directory + ZipPieces.end(count: 1, size: directory.count, offset: local.count)
+        let report = ModelScanner().scan(bytes: bytes, name: "model.zip")
+        #expect(!report.isRefusedByDefault, "\(report.findings)")
+        #expect(report.findings.allSatisfy { $0.severity < .medium }, "\(report.findings)")
+    }
+}
