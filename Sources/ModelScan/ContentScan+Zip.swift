@@ -17,8 +17,15 @@ extension ContentScan {
             && files.contains { $0.name == "metadata.json" || $0.name.hasPrefix("model.weights") }
         if isKeras { findings.recognised("keras") }
         var reportedCode = false
+        // Each checkpoint's data.pkl first: only the storages it names by persistent id are raw tensor bytes
+        // (review 5, F5: an `.npz` member named `x/data/0` is an array numpy.load may unpickle).
+        func isDataPickle(_ entry: ZipArchive.Entry) -> Bool {
+            torchPrefixes.contains { entry.name == $0 + "data.pkl" }
+        }
+        var referenced: [String: Set<String>] = [:]
+        let ordered = files.filter(isDataPickle) + files.filter { !isDataPickle($0) }
 
-        for entry in files {
+        for entry in ordered {
             let prefix = torchPrefixes.first { entry.name.hasPrefix($0) }
             let relative = prefix.map { String(entry.name.dropFirst($0.count)) }
             if let relative, relative.hasPrefix("code/") || relative == "constants.pkl" {
@@ -32,7 +39,14 @@ extension ContentScan {
                     }
                 }
             }
-            let isStorage = relative?.hasPrefix("data/") == true
+            var isStorage = false
+            if let prefix, let relative, relative.hasPrefix("data/"), entry.method == 0,
+                referenced[prefix]?.contains(String(relative.dropFirst("data/".count))) == true
+            {
+                // numpy.load reads a member that starts like an .npy array as one (an object array unpickles).
+                let head = try source.read(at: entry.dataOffset, count: Int(min(entry.compressedSize, 6)))
+                isStorage = head != [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+            }
             let isPickle = entry.name.hasSuffix(".pkl")
             let isConfig = isKeras && entry.name == "config.json"
             try findings.inMember(entry.name) {
@@ -46,8 +60,9 @@ extension ContentScan {
                 if isStorage { return }
                 if isConfig {
                     try scanKerasConfig(content)
-                } else if isPickle && prefix != nil {
-                    try scanPickles(content, firstOnly: false)
+                } else if isPickle, let prefix {
+                    let keys = try scanPickles(content, firstOnly: false)
+                    if isDataPickle(entry) { referenced[prefix] = keys }
                 } else {
                     try scanContent(content, depth: depth + 1, nameHint: isPickle ? entry.name : nil)
                 }

@@ -403,9 +403,14 @@ final class ContentScan {
     ///
     /// joblib reads a NumpyArrayWrapper's array bytes as data, `pickle.load` reads them as opcodes: when arrays were
     /// skipped, the file is read the second way too and the globals found there are kept (review 4, finding 4).
-    func scanPickles(_ source: ByteSource, firstOnly: Bool) throws {
+    ///
+    /// Returns the keys of the PyTorch storages the pickles name by persistent id (`('storage', type, key, …)`).
+    @discardableResult
+    func scanPickles(_ source: ByteSource, firstOnly: Bool) throws -> Set<String> {
         findings.recognised("pickle")
-        guard try interpretPickles(source, firstOnly: firstOnly, joblibArrays: true, into: findings) else { return }
+        let (skipped, storageKeys) = try interpretPickles(
+            source, firstOnly: firstOnly, joblibArrays: true, into: findings)
+        guard skipped else { return storageKeys }
         let plain = FindingCollector(file: findings.file)
         plain.member = findings.member
         _ = try interpretPickles(source, firstOnly: firstOnly, joblibArrays: false, into: plain)
@@ -417,6 +422,7 @@ final class ContentScan {
                 finding.rule, finding.severity, at: finding.offset, subject: finding.subject,
                 finding.message + " (in bytes joblib reads as array data but pickle.load runs)")
         }
+        return storageKeys
     }
 
     /// A `module.name` made of identifier characters (what an import can resolve; random array bytes are not).
@@ -427,29 +433,34 @@ final class ContentScan {
             }
     }
 
-    /// The pickles of `source` into `collector`; true when joblib array bytes were skipped.
+    /// The pickles of `source` into `collector`: whether joblib array bytes were skipped, and the storage keys
+    /// named by persistent id.
     private func interpretPickles(
         _ source: ByteSource, firstOnly: Bool, joblibArrays: Bool, into collector: FindingCollector
-    ) throws -> Bool {
+    ) throws -> (skipped: Bool, storageKeys: Set<String>) {
         let stream = ByteStream(source: source)
         let interpreter = PickleInterpreter(stream: stream, findings: collector, joblibArrays: joblibArrays)
         var count = 0
         var legacy = false
         while true {
             let outcome = try interpreter.interpretOne()
-            guard case .stopped(let value) = outcome else { return interpreter.skippedJoblibArrays }
+            guard case .stopped(let value) = outcome else {
+                return (interpreter.skippedJoblibArrays, interpreter.storageKeys)
+            }
             count += 1
             if count == 1, case .bigInt(let bytes) = value, bytes == Self.legacyMagic {
                 legacy = true
                 collector.recognised("pytorch-legacy")
             }
-            if firstOnly || (legacy && count == 5) || stream.atEnd { return interpreter.skippedJoblibArrays }
+            if firstOnly || (legacy && count == 5) || stream.atEnd {
+                return (interpreter.skippedJoblibArrays, interpreter.storageKeys)
+            }
             let offset = stream.position
             guard let next = try stream.peekByte(), PickleOpcodes.isOpcode(next) else {
                 collector.add(
                     "pickle.trailing-bytes", .medium, at: offset, subject: "\(stream.remaining) bytes",
                     "bytes after STOP that are not another pickle")
-                return interpreter.skippedJoblibArrays
+                return (interpreter.skippedJoblibArrays, interpreter.storageKeys)
             }
             if !legacy {
                 collector.add(

@@ -35,6 +35,8 @@ final class PickleInterpreter {
     let joblibArrays: Bool
     /// Whether array bytes were skipped (then the same bytes read as opcodes must be scanned too).
     private(set) var skippedJoblibArrays = false
+    /// The keys of the PyTorch storages named by persistent id (bounded).
+    private(set) var storageKeys = Set<String>()
 
     init(stream: ByteStream, findings: FindingCollector, joblibArrays: Bool = false) {
         self.stream = stream
@@ -294,6 +296,11 @@ final class PickleInterpreter {
                 push(.unknown)
             case 0x51:  // BINPERSID
                 let pid = pop(offset)
+                if isTorchStorageID(pid), case .tuple(let items) = pid, case .string(let key) = items[2],
+                    storageKeys.count < 1 << 20
+                {
+                    storageKeys.insert(key)
+                }
                 if !isTorchStorageID(pid) && !degraded {
                     findings.add(
                         "pickle.persistent-id", .medium, at: offset, subject: "BINPERSID",

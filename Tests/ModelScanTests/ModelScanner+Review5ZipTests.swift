@@ -171,3 +171,47 @@ enum ZipPieces {
         #expect(report.findings.allSatisfy { $0.severity < .medium }, "\(report.findings)")
     }
 }
+
+/// Review 5, F5: every `<dir>/data/N` member was skipped in any zip holding `<dir>/data.pkl`, an `.npz` too.
+/// Only the storages the checkpoint's `data.pkl` names by persistent id are raw tensor bytes.
+@Suite struct ModelScannerReview5StorageTests {
+    static let npyPickle = ModelScannerReview4ClassesTests.npy(
+        "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", payload("os", "system"))
+
+    @Test func storageNamedMembersOfAnNpzAreScanned() {
+        for (label, member) in [("npy object array", Self.npyPickle), ("pickle", payload("os", "system"))] {
+            var zip = ZipWriter()
+            zip.add("x/data.pkl", [0x80, 0x02, 0x4B, 0x00, 0x2E])
+            zip.add("x/data/0", member)
+            let report = ModelScanner().scan(bytes: zip.bytes, name: "arrays.npz")
+            #expect(report.has("pickle.global.dangerous", "system"), "\(label): \(report.findings)")
+            #expect(report.isRefusedByDefault, "\(label)")
+        }
+    }
+
+    @Test func storagesTheCheckpointDoesNotReferenceAreScanned() {
+        var zip = ZipWriter()
+        zip.add("archive/data.pkl", torchStateDict(storageKey: "0"))
+        zip.add("archive/data/0", [UInt8](repeating: 0, count: 16))
+        zip.add("archive/data/7", payload("os", "system"))
+        let report = ModelScanner().scan(bytes: zip.bytes, name: "model.pt")
+        #expect(report.has("pickle.global.dangerous", "system"), "\(report.findings)")
+    }
+
+    /// `numpy.load` opens the same file as an `.npz` and unpickles a member that starts like an `.npy` array.
+    @Test func aReferencedStorageThatIsAnNpyArrayIsScanned() {
+        var zip = ZipWriter()
+        zip.add("archive/data.pkl", torchStateDict(storageKey: "0"))
+        zip.add("archive/data/0", Self.npyPickle)
+        let report = ModelScanner().scan(bytes: zip.bytes, name: "model.pt")
+        #expect(report.has("pickle.global.dangerous", "system"), "\(report.findings)")
+    }
+
+    @Test func referencedStoragesAreStillSkipped() {
+        var zip = ZipWriter()
+        zip.add("archive/data.pkl", torchStateDict(storageKey: "0"))
+        zip.add("archive/data/0", payload("os", "system"))
+        let report = ModelScanner().scan(bytes: zip.bytes, name: "model.pt")
+        #expect(!report.isRefusedByDefault, "\(report.findings)")
+    }
+}
