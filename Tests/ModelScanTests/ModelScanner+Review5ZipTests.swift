@@ -215,3 +215,70 @@ enum ZipPieces {
         #expect(!report.isRefusedByDefault, "\(report.findings)")
     }
 }
+
+/// Review 5, F7: torch's legacy tar loader finds `pickle`, `storages` and `tensors` by the names Python's
+/// `tarfile` resolves, PAX `path=` and GNU long names included; the scanner read only the header's name field.
+@Suite struct ModelScannerReview5TarTests {
+    static func header(_ name: String, size: Int, type: UInt8) -> [UInt8] {
+        var header = ModelScannerReview4ClassesTests.tarHeader(name, size: size)
+        header[156] = type
+        ModelScannerReview4ClassesTests.setTarChecksum(&header, at: 0)
+        return header
+    }
+
+    static func padded(_ data: [UInt8]) -> [UInt8] {
+        data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512)
+    }
+
+    /// A legacy tar whose member named `name` (through `extension`) holds `data`.
+    static func legacyTar(extension: [UInt8], data: [UInt8]) -> [UInt8] {
+        let sysInfo: [UInt8] = [0x80, 0x02, 0x7D, 0x2E]
+        return header("sys_info", size: sysInfo.count, type: 0x30) + padded(sysInfo) + `extension`
+            + header("AAAAAAAA", size: data.count, type: 0x30) + padded(data) + [UInt8](repeating: 0, count: 1024)
+    }
+
+    /// A `storages` member as torch's `_legacy_load` reads it: a count, then per storage a record pickle,
+    /// the element count and the bytes. Read as stacked pickles, the bytes after the first record end the scan.
+    static var storages: [UInt8] {
+        var record = PickleAssembler(protocol: 2)
+        record.binUnicode("0")
+        record.binUnicode("cpu")
+        record.global("torch", "FloatStorage")
+        record.tuple3()
+        record.stop()
+        return [0x80, 0x02, 0x4B, 0x02, 0x2E] + record.bytes + le(1, 8) + le(0, 4) + payload("os", "system")
+    }
+
+    static let members: [(String, [UInt8])] = [("pickle", payload("os", "system")), ("storages", storages)]
+
+    @Test func paxPathNamesALegacyTarMember() {
+        for (name, data) in Self.members {
+            let text = " path=\(name)\n"
+            let record = Array((String(text.utf8.count + 2) + text).utf8)
+            let pax = Self.header("././@PaxHeader", size: record.count, type: 0x78) + Self.padded(record)
+            let report = ModelScanner().scan(bytes: Self.legacyTar(extension: pax, data: data), name: "legacy.tar")
+            #expect(report.has("pickle.global.dangerous", "system"), "\(name): \(report.findings)")
+            #expect(report.isRefusedByDefault, "\(name)")
+        }
+    }
+
+    @Test func gnuLongNameNamesALegacyTarMember() {
+        for (name, data) in Self.members {
+            let longName = Array(name.utf8) + [0]
+            let gnu = Self.header("././@LongLink", size: longName.count, type: 0x4C) + Self.padded(longName)
+            let report = ModelScanner().scan(bytes: Self.legacyTar(extension: gnu, data: data), name: "legacy.tar")
+            #expect(report.has("pickle.global.dangerous", "system"), "\(name): \(report.findings)")
+            #expect(report.isRefusedByDefault, "\(name)")
+        }
+    }
+
+    /// `tarfile` extracts a member of a type it does not know as a regular file.
+    @Test func aMemberOfAnUnknownTypeIsScannedAsAFile() {
+        let data = payload("os", "system")
+        let bytes =
+            Self.header("pickle", size: data.count, type: 0x5A) + Self.padded(data)
+            + [UInt8](repeating: 0, count: 1024)
+        let report = ModelScanner().scan(bytes: bytes, name: "legacy.tar")
+        #expect(report.has("pickle.global.dangerous", "system"), "\(report.findings)")
+    }
+}
