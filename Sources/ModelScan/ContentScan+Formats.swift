@@ -443,6 +443,7 @@ extension ContentScan {
         var pendingName: String?
         var pendingSize: UInt64?
         var globalRecords: [String: String] = [:]
+        let criticalBefore = findings.criticalCount
         while source.size >= 512, offset <= source.size - 512, count < 100_000 {
             count += 1
             let header = try source.read(at: offset, count: 512)
@@ -500,6 +501,12 @@ extension ContentScan {
                     }
                 }
             } else {
+                if findings.criticalCount > criticalBefore {
+                    findings.add(
+                        "scan.stopped", .low, at: offset, subject: fullName,
+                        "the remaining members were not scanned: the file is refused by a critical finding")
+                    return
+                }
                 if let pendingName { fullName = pendingName }
                 if let pendingSize { size = pendingSize }
                 pendingName = nil

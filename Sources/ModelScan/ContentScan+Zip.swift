@@ -25,7 +25,16 @@ extension ContentScan {
         var referenced: [String: Set<String>] = [:]
         let ordered = files.filter(isDataPickle) + files.filter { !isDataPickle($0) }
 
+        // Structural critical findings (members only some readers see) do not stop the scan: those members are
+        // what must be read.
+        let structuralCritical = findings.criticalCount
         for entry in ordered {
+            if findings.criticalCount > structuralCritical {
+                findings.add(
+                    "scan.stopped", .low, at: entry.localHeaderOffset, subject: entry.name,
+                    "the remaining members were not scanned: the file is refused by a critical finding")
+                break
+            }
             let prefix = torchPrefixes.first { entry.name.hasPrefix($0) }
             let relative = prefix.map { String(entry.name.dropFirst($0.count)) }
             if let relative, relative.hasPrefix("code/") || relative == "constants.pkl" {
@@ -85,6 +94,13 @@ extension ContentScan {
                     "a deflated member too large to inflate in memory was not scanned")
                 return nil
             }
+            guard entry.uncompressedSize <= inflatedBudget else {
+                findings.add(
+                    "zip.inflate-budget", needed ? .high : .low, at: entry.localHeaderOffset, subject: entry.name,
+                    "the file's members inflate past the scanner's per-file bound; this one was not scanned")
+                return nil
+            }
+            inflatedBudget -= entry.uncompressedSize
             let compressed = try source.read(at: entry.dataOffset, count: Int(entry.compressedSize))
             do {
                 let limit = Int(entry.uncompressedSize)

@@ -11,6 +11,9 @@ import Foundation
 public struct ModelScanner: Sendable {
     /// Verify every zip member's CRC, not only those of members the scanner interprets.
     public var deep: Bool
+    /// The most bytes inflated in memory for one file, all members and nested archives together; a member past it
+    /// is not inflated and is a finding (review 5, D1: the bound was per member).
+    var maxInflatedTotal: UInt64 = ContentScan.maxInflatedTotal
 
     /// A scanner; `deep` also checks the CRC of every archive member (reads all the data).
     public init(deep: Bool = false) {
@@ -39,6 +42,7 @@ public struct ModelScanner: Sendable {
     private func scan(_ source: ByteSource, name: String, directory: String? = nil) throws -> ScanReport {
         let findings = FindingCollector(file: name)
         let scan = ContentScan(findings: findings, deep: deep)
+        scan.inflatedBudget = maxInflatedTotal
         scan.directory = directory
         scan.fileName = name
         try scan.scanContent(source, depth: 0, nameHint: nil)
@@ -52,6 +56,8 @@ final class ContentScan {
     static let maxDepth = 4
     /// A deflated member is inflated in memory only up to this size.
     static let maxInflatedSize: UInt64 = 256 << 20
+    /// All inflation for one file together is bounded by this (by default).
+    static let maxInflatedTotal: UInt64 = 1 << 30
 
     let findings: FindingCollector
     let deep: Bool
@@ -59,6 +65,8 @@ final class ContentScan {
     var directory: String?
     /// The scanned file's name (a path or a label): a model-format extension makes unrecognised content high.
     var fileName = ""
+    /// The bytes this scan may still inflate in memory (members, compressed streams, nested archives).
+    var inflatedBudget: UInt64 = ContentScan.maxInflatedTotal
 
     init(findings: FindingCollector, deep: Bool) {
         self.findings = findings
@@ -265,9 +273,11 @@ final class ContentScan {
         findings.recognised(format.rawValue)
         var inflated: [UInt8]?
         // Each level may hold the bound in memory: nesting is bounded like archives.
+        let limit = min(Self.maxInflatedSize, inflatedBudget)
         if format == .zlib || format == .gzip, source.size <= Self.maxInflatedSize, depth < Self.maxDepth {
             let compressed = try source.read(at: 0, count: Int(source.size))
-            inflated = try? Self.inflateStreams(compressed, gzip: format == .gzip, limit: Int(Self.maxInflatedSize))
+            inflated = try? Self.inflateStreams(compressed, gzip: format == .gzip, limit: Int(limit))
+            inflatedBudget -= min(UInt64(inflated?.count ?? 0), inflatedBudget)
         }
         guard let inflated else {
             findings.add(

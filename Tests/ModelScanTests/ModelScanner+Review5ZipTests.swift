@@ -282,3 +282,46 @@ enum ZipPieces {
         #expect(report.has("pickle.global.dangerous", "system"), "\(report.findings)")
     }
 }
+
+/// Review 5, D1: the inflated-bytes cap was per member; many members each under it inflated without bound.
+@Suite struct ModelScannerReview5BudgetTests {
+    /// A zip of `count` deflated members of `size` zero bytes each.
+    static func deflatedZip(count: Int, size: Int) -> [UInt8] {
+        var zip = ZipWriter()
+        for index in 0..<count {
+            let data = [UInt8](repeating: 0, count: size)
+            zip.members.append(
+                ZipWriter.Member(name: "part\(index).bin", data: data, method: 8, payload: deflateStored(data)))
+        }
+        return zip.bytes
+    }
+
+    @Test func inflatedBytesAreCappedPerFile() {
+        var scanner = ModelScanner()
+        scanner.maxInflatedTotal = 100_000
+        let report = scanner.scan(bytes: Self.deflatedZip(count: 4, size: 60_000), name: "model.zip")
+        #expect(report.has("zip.inflate-budget"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+    }
+
+    @Test func membersWithinThePerFileBudgetPass() {
+        var scanner = ModelScanner()
+        scanner.maxInflatedTotal = 100_000
+        let report = scanner.scan(bytes: Self.deflatedZip(count: 1, size: 60_000), name: "model.zip")
+        #expect(!report.has("zip.inflate-budget"), "\(report.findings)")
+        #expect(ModelScanner().maxInflatedTotal >= 4 * ContentScan.maxInflatedSize)
+    }
+}
+
+extension ModelScannerReview5BudgetTests {
+    /// After a critical finding the file is refused under every policy; the members after it are not opened.
+    @Test func scanningStopsAfterACriticalFinding() {
+        var zip = ZipWriter()
+        zip.add("a.pkl", payload("os", "system"))
+        for index in 0..<50 { zip.add("b\(index).pkl", payload("subprocess", "Popen")) }
+        let report = ModelScanner().scan(bytes: zip.bytes, name: "model.zip")
+        #expect(report.has("pickle.global.dangerous", "system"), "\(report.findings)")
+        #expect(report.has("scan.stopped"), "\(report.findings)")
+        #expect(!report.has("pickle.global.dangerous", "Popen"), "\(report.findings)")
+    }
+}
