@@ -216,7 +216,7 @@ struct ZipArchive {
                     readings.append((classic.count, classic.size, classic.offset, offset))
                 }
             }
-            if let named, locatorRecord != offset - 76 || beforeLocator == nil {
+            if let named, beforeLocator == nil || locatorRecord != offset - 76 {
                 findings.add(
                     "zip.zip64-mismatch", .high, at: offset, subject: "zip64 locator",
                     "the zip64 locator points elsewhere than the record before it; readers disagree")

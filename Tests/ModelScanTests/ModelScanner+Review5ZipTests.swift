@@ -325,3 +325,15 @@ extension ModelScannerReview5BudgetTests {
         #expect(!report.has("pickle.global.dangerous", "Popen"), "\(report.findings)")
     }
 }
+
+extension ModelScannerReview5ZipTests {
+    /// A zip64 locator 20 bytes into the file, naming a record in the end record's comment: no underflow trap.
+    @Test func aZip64LocatorNearTheStartDoesNotTrap() throws {
+        let bytes =
+            ZipPieces.zip64Locator(recordOffset: 42) + ZipPieces.end(count: 0, size: 0, offset: 0, commentLength: 56)
+            + ZipPieces.zip64End(count: 0, size: 0, offset: 0)
+        let findings = FindingCollector(file: "near-start.zip")
+        _ = try ZipArchive.parse(ByteSource(bytes: bytes), findings: findings)
+        #expect(findings.findings.contains { $0.rule == "zip.zip64-mismatch" }, "\(findings.findings)")
+    }
+}
