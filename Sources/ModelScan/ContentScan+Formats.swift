@@ -446,6 +446,7 @@ extension ContentScan {
         let criticalBefore = findings.criticalCount
         while source.size >= 512, offset <= source.size - 512, count < 100_000 {
             count += 1
+            if pastDeadline(at: offset, subject: "tar member") { return }
             let header = try source.read(at: offset, count: 512)
             if header.allSatisfy({ $0 == 0 }) { return }
             let name = Self.cString(header[0..<100])

@@ -29,6 +29,7 @@ extension ContentScan {
         // what must be read.
         let structuralCritical = findings.criticalCount
         for entry in ordered {
+            if pastDeadline(at: entry.localHeaderOffset, subject: entry.name) { break }
             if findings.criticalCount > structuralCritical {
                 findings.add(
                     "scan.stopped", .low, at: entry.localHeaderOffset, subject: entry.name,

@@ -14,6 +14,8 @@ public struct ModelScanner: Sendable {
     /// The most bytes inflated in memory for one file, all members and nested archives together; a member past it
     /// is not inflated and is a finding (review 5, D1: the bound was per member).
     var maxInflatedTotal: UInt64 = ContentScan.maxInflatedTotal
+    /// The longest one file's scan may take before archive members stop being opened (a finding says so).
+    var maxScanTime: Duration = ContentScan.maxScanTime
 
     /// A scanner; `deep` also checks the CRC of every archive member (reads all the data).
     public init(deep: Bool = false) {
@@ -43,6 +45,7 @@ public struct ModelScanner: Sendable {
         let findings = FindingCollector(file: name)
         let scan = ContentScan(findings: findings, deep: deep)
         scan.inflatedBudget = maxInflatedTotal
+        scan.deadline = ContinuousClock.now.advanced(by: maxScanTime)
         scan.directory = directory
         scan.fileName = name
         try scan.scanContent(source, depth: 0, nameHint: nil)
@@ -58,6 +61,8 @@ final class ContentScan {
     static let maxInflatedSize: UInt64 = 256 << 20
     /// All inflation for one file together is bounded by this (by default).
     static let maxInflatedTotal: UInt64 = 1 << 30
+    /// One file's scan stops opening archive members after this long (by default).
+    static let maxScanTime: Duration = .seconds(900)
 
     let findings: FindingCollector
     let deep: Bool
@@ -67,6 +72,21 @@ final class ContentScan {
     var fileName = ""
     /// The bytes this scan may still inflate in memory (members, compressed streams, nested archives).
     var inflatedBudget: UInt64 = ContentScan.maxInflatedTotal
+    /// When this scan stops opening archive members.
+    var deadline = ContinuousClock.now.advanced(by: ContentScan.maxScanTime)
+    private var reportedDeadline = false
+
+    /// Whether the scan's time is up; the first time, a high finding says what was left unscanned.
+    func pastDeadline(at offset: UInt64?, subject: String) -> Bool {
+        guard ContinuousClock.now >= deadline else { return false }
+        if !reportedDeadline {
+            reportedDeadline = true
+            findings.add(
+                "scan.time-budget", .high, at: offset, subject: subject,
+                "the scan ran past its per-file time bound; the remaining members were not scanned")
+        }
+        return true
+    }
 
     init(findings: FindingCollector, deep: Bool) {
         self.findings = findings

@@ -337,3 +337,20 @@ extension ModelScannerReview5ZipTests {
         #expect(findings.findings.contains { $0.rule == "zip.zip64-mismatch" }, "\(findings.findings)")
     }
 }
+
+extension ModelScannerReview5BudgetTests {
+    /// A per-file time bound: past it, archive members are not opened and the file is high.
+    @Test func archiveScansStopAtThePerFileTimeBound() {
+        var zip = ZipWriter()
+        for index in 0..<3 { zip.add("part\(index).bin", [UInt8](repeating: 0, count: 64)) }
+        let tar = ModelScannerReview4ClassesTests.tar((0..<3).map { ("part\($0)", [0x80, 0x02, 0x4E, 0x2E]) })
+        for (name, bytes) in [("model.zip", zip.bytes), ("legacy.tar", tar)] {
+            var scanner = ModelScanner()
+            scanner.maxScanTime = .zero
+            let report = scanner.scan(bytes: bytes, name: name)
+            #expect(report.has("scan.time-budget"), "\(name): \(report.findings)")
+            #expect(report.isRefusedByDefault, "\(name)")
+            #expect(!ModelScanner().scan(bytes: bytes, name: name).has("scan.time-budget"), "\(name)")
+        }
+    }
+}
