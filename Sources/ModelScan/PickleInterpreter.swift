@@ -385,6 +385,11 @@ final class PickleInterpreter {
                         "pickle.build-on-global", .high, at: offset, subject: module + "." + name,
                         "BUILD sets attributes on an imported global (can overwrite module state)")
                 }
+                if case .object("numpy.dtype", let args) = target, let problem = Self.dtypeStateProblem(args, state) {
+                    findings.add(
+                        "numpy.dtype-state", .high, at: offset, subject: "numpy.dtype",
+                        "BUILD gives a numpy dtype a state the scanner cannot model (\(problem))")
+                }
                 if joblibArrays, case .object(let callable, _) = target,
                     callable == "joblib.numpy_pickle.NumpyArrayWrapper"
                 {
@@ -622,7 +627,8 @@ final class PickleInterpreter {
     /// Bytes of a joblib array from its wrapper state (shape and dtype), with checked arithmetic.
     static func joblibArrayBytes(state: PickleValue) -> UInt64? {
         guard case .tuple(let shape) = state["shape"] ?? .none, shape.count < PickleValue.maxElements,
-            case .object(_, let dtypeArgs) = state["dtype"] ?? .none, case .string(let code) = dtypeArgs.first ?? .none,
+            case .object("numpy.dtype", let dtypeArgs) = state["dtype"] ?? .none,
+            case .string(let code) = dtypeArgs.first ?? .none,
             var total = itemSize(code)
         else { return nil }
         for dimension in shape {
@@ -632,6 +638,56 @@ final class PickleInterpreter {
             total = product
         }
         return total
+    }
+
+    /// Why numpy's `dtype.__setstate__` would leave the dtype built from `args` unlike its code says, or nil when
+    /// the state is one numpy writes for that code: then `itemSize(code)` is the item size numpy uses.
+    /// The state is `(version, endian, subarray, names, fields, elsize, alignment, flags[, metadata])`; numpy
+    /// takes `elsize` as the item size of flexible dtypes (`S`, `U`, `V`), so a state may shrink or grow the
+    /// array bytes joblib reads. Structured dtypes are modelled when every field is a fixed scalar inside the
+    /// item; subarrays, nested or object fields and any other version fail closed.
+    static func dtypeStateProblem(_ args: [PickleValue], _ state: PickleValue) -> String? {
+        guard case .string(let code) = args.first ?? .none, let kind = dtypeKind(code) else {
+            return "a dtype built from arguments the scanner cannot read"
+        }
+        guard case .tuple(let items) = state, items.count == 8 || items.count == 9,
+            case .int(let version) = items[0], version == Int64(items.count) - 5
+        else { return "a state version or shape numpy does not write" }
+        guard case .string = items[1], case .none = items[2] else { return "a byte order or subarray not modelled" }
+        guard case .int(let elsize) = items[5], case .int = items[6], case .int(let flags) = items[7] else {
+            return "an item size, alignment or flags that are not integers"
+        }
+        if (flags & 1 != 0) != (kind == "O") { return "flags that disagree with the dtype's object kind" }
+        let size = itemSize(code)
+        if "SUVa".contains(kind) || elsize != -1 {
+            guard let size, elsize >= 0, UInt64(elsize) == size else { return "an item size unlike the dtype's" }
+        }
+        switch (items[3], items[4]) {
+        case (.none, .none):
+            return nil
+        case (.tuple(let names), .dict(let fields)):
+            guard kind == "V", let size, names.count == fields.count, fields.count < PickleValue.maxElements,
+                names.allSatisfy({ if case .string = $0 { return true } else { return false } })
+            else { return "a structured dtype the scanner cannot model" }
+            for (key, value) in fields {
+                guard case .string = key, case .tuple(let entry) = value, entry.count == 2 || entry.count == 3,
+                    case .object("numpy.dtype", let fieldArgs) = entry[0],
+                    case .string(let fieldCode) = fieldArgs.first ?? .none,
+                    let fieldKind = dtypeKind(fieldCode), fieldKind != "V", fieldKind != "O",
+                    let fieldSize = itemSize(fieldCode), case .int(let fieldOffset) = entry[1], fieldOffset >= 0
+                else { return "a structured dtype field the scanner cannot model" }
+                let (end, overflow) = UInt64(fieldOffset).addingReportingOverflow(fieldSize)
+                guard !overflow, end <= size else { return "a structured dtype field outside its item" }
+            }
+            return nil
+        default:
+            return "names and fields not modelled"
+        }
+    }
+
+    /// The kind letter of a numpy dtype code (`f` of `<f8`), or nil when the code is empty.
+    static func dtypeKind(_ code: String) -> Character? {
+        code.drop { "<>|=".contains($0) }.first
     }
 
     /// Item size of a numpy dtype code such as `f8`, `<i4`, `U5`, `b1`, `M8[ns]`; nil for objects or unknown codes.
