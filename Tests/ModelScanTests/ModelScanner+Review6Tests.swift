@@ -105,3 +105,42 @@ import Testing
         }
     }
 }
+
+/// scikit-learn modules that are not estimators or transformers (test helpers, mocks, joblib wrappers,
+/// experimental re-exports) and classes whose construction or state hooks open files, spawn processes, import
+/// modules or run code are left out of the generated allow-list.
+@Suite struct ModelScannerSklearnSideEffectTests {
+    @Test func sklearnClassesWithSideEffectsAreRefused() {
+        for (module, name) in [
+            ("sklearn.utils._testing", "TempMemmap"), ("sklearn.utils._mocking", "CheckingClassifier"),
+            ("sklearn.utils._mocking", "MockDataFrame"), ("sklearn.utils.parallel", "Parallel"),
+            ("sklearn.utils.parallel", "_FuncWrapper"), ("sklearn.utils._show_versions", "_get_sys_info"),
+            ("sklearn.experimental.enable_iterative_imputer", "IterativeImputer"),
+        ] {
+            var p = PickleAssembler(protocol: 2)
+            p.global(module, name)
+            p.emptyTuple()
+            p.newObj()
+            p.emptyDict()
+            p.build()
+            p.stop()
+            let report = scan(p.bytes)
+            #expect(report.has("pickle.global.unknown", "\(module).\(name)"), "\(report.findings)")
+            #expect(report.isRefusedByDefault, "\(module).\(name)")
+        }
+        // Estimators still pass (real joblib files: ModelScannerInteropTests).
+        for (module, name) in [
+            ("sklearn.linear_model._logistic", "LogisticRegression"), ("sklearn.pipeline", "Pipeline"),
+            ("sklearn.preprocessing._data", "StandardScaler"), ("sklearn.ensemble._forest", "RandomForestClassifier"),
+            ("sklearn.tree._classes", "DecisionTreeClassifier"), ("sklearn.tree._tree", "Tree"),
+        ] {
+            var p = PickleAssembler(protocol: 2)
+            p.global(module, name)
+            p.emptyTuple()
+            p.newObj()
+            p.stop()
+            let report = scan(p.bytes)
+            #expect(!report.isRefusedByDefault, "\(module).\(name): \(report.findings)")
+        }
+    }
+}
