@@ -606,7 +606,7 @@ extension ContentScan {
     /// scanned; a record the scanner cannot size is high (the pickles after it would otherwise go unread).
     func scanLegacyTarRecords(_ source: ByteSource, storages: Bool) throws {
         let stream = ByteStream(source: source)
-        let interpreter = PickleInterpreter(stream: stream, findings: findings)
+        let interpreter = PickleInterpreter(stream: stream, findings: findings, deadline: deadline)
         guard case .stopped(let countValue) = try interpreter.interpretOne() else { return }
         func unreadable(_ why: String) {
             findings.add(

@@ -387,14 +387,16 @@ final class ContentScan {
     private func polyglotPickle(_ source: ByteSource) throws {
         let trial = FindingCollector(file: findings.file)
         trial.member = findings.member
-        let outcome = try PickleInterpreter(stream: ByteStream(source: source), findings: trial).interpretOne()
+        let outcome = try PickleInterpreter(
+            stream: ByteStream(source: source), findings: trial, deadline: deadline
+        ).interpretOne()
         // CPython stops at a stack underflow (an npy's 0x93 is STACK_GLOBAL on an empty stack): nothing after it runs.
         let underflow = trial.findings.first { $0.rule == "pickle.stack-underflow" }.map { $0.offset ?? 0 }
         var parsed = false
         if case .stopped = outcome, underflow == nil { parsed = true }
         let dangerous = trial.findings.contains {
             ($0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
-                || $0.rule == "pickle.invalid-number")
+                || $0.rule == "pickle.invalid-number" || $0.rule == "scan.time-budget")
                 && ($0.offset ?? 0) < (underflow ?? UInt64.max)
         }
         guard parsed || dangerous else { return }
@@ -409,14 +411,15 @@ final class ContentScan {
     ) throws {
         let trial = FindingCollector(file: findings.file)
         trial.member = findings.member
-        let interpreter = PickleInterpreter(stream: ByteStream(source: source), findings: trial)
+        let interpreter = PickleInterpreter(stream: ByteStream(source: source), findings: trial, deadline: deadline)
         let outcome = try interpreter.interpretOne()
         var parsed = false
         if case .stopped = outcome { parsed = true }
         // A numeric argument that looks valid but does not parse is where the scanner and CPython could disagree
-        // (review 4, finding 2): fail closed by scanning it, which reports it high.
+        // (review 4, finding 2): fail closed by scanning it, which reports it high. So is a trial the time bound cut.
         let dangerous = trial.findings.contains {
             $0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext") || $0.rule == "pickle.invalid-number"
+                || $0.rule == "scan.time-budget"
         }
         if parsed || dangerous || nameHint?.hasSuffix(".pkl") == true {
             try scanPickles(source, firstOnly: false)
@@ -445,7 +448,9 @@ final class ContentScan {
         plain.member = findings.member
         _ = try interpretPickles(source, firstOnly: firstOnly, joblibArrays: false, into: plain)
         for finding in plain.findings
-        where finding.rule.hasPrefix("pickle.global.") && Self.isDottedName(finding.subject)
+        where
+            (finding.rule.hasPrefix("pickle.global.") && Self.isDottedName(finding.subject)
+            || finding.rule == "scan.time-budget")
             && !findings.findings.contains(where: { $0.rule == finding.rule && $0.offset == finding.offset })
         {
             findings.add(
@@ -469,7 +474,8 @@ final class ContentScan {
         _ source: ByteSource, firstOnly: Bool, joblibArrays: Bool, into collector: FindingCollector
     ) throws -> (skipped: Bool, storageKeys: Set<String>) {
         let stream = ByteStream(source: source)
-        let interpreter = PickleInterpreter(stream: stream, findings: collector, joblibArrays: joblibArrays)
+        let interpreter = PickleInterpreter(
+            stream: stream, findings: collector, joblibArrays: joblibArrays, deadline: deadline)
         var count = 0
         var legacy = false
         while true {

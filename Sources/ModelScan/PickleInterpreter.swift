@@ -20,6 +20,8 @@ final class PickleInterpreter {
 
     static let maxStack = 1 << 20
     static let maxMarks = 1 << 16
+    /// Opcodes interpreted between two readings of the clock against `deadline`.
+    static let opcodesPerClockCheck = 65_536
 
     private let stream: ByteStream
     private let findings: FindingCollector
@@ -37,11 +39,30 @@ final class PickleInterpreter {
     private(set) var skippedJoblibArrays = false
     /// The keys of the PyTorch storages named by persistent id (bounded).
     private(set) var storageKeys = Set<String>()
+    /// When the file's scan must stop (nil: never); checked every `opcodesPerClockCheck` opcodes.
+    let deadline: ContinuousClock.Instant?
+    private var opcodesUntilClockCheck = PickleInterpreter.opcodesPerClockCheck
 
-    init(stream: ByteStream, findings: FindingCollector, joblibArrays: Bool = false) {
+    init(
+        stream: ByteStream, findings: FindingCollector, joblibArrays: Bool = false,
+        deadline: ContinuousClock.Instant? = nil
+    ) {
         self.stream = stream
         self.findings = findings
         self.joblibArrays = joblibArrays
+        self.deadline = deadline
+    }
+
+    /// Whether the scan's time is up, read every `opcodesPerClockCheck` opcodes; the first time, a high finding.
+    private func pastDeadline(at offset: UInt64) -> Bool {
+        opcodesUntilClockCheck -= 1
+        guard opcodesUntilClockCheck <= 0 else { return false }
+        opcodesUntilClockCheck = Self.opcodesPerClockCheck
+        guard let deadline, ContinuousClock.now >= deadline else { return false }
+        findings.add(
+            "scan.time-budget", .high, at: offset, subject: "pickle",
+            "the scan ran past its per-file time bound inside a pickle; the rest of the file was not analysed")
+        return true
     }
 
     // MARK: - Stack
@@ -212,6 +233,7 @@ final class PickleInterpreter {
                     frameEnd = nil
                 }
             }
+            if pastDeadline(at: offset) { return .broken }
             guard let op = try stream.readByte() else {
                 return offset == start ? .empty : truncated(offset)
             }

@@ -144,3 +144,28 @@ import Testing
         }
     }
 }
+
+/// The per-file time bound is also checked inside the pickle interpreter (every 65,536 opcodes), so one huge
+/// pickle is bounded by time, not only archives by their members.
+@Suite struct ModelScannerPickleTimeBoundTests {
+    @Test func onePicklePastTheTimeBoundIsHigh() {
+        // 80,000 opcodes (NONE, POP), with and without PROTO (the second is tried as a pickle first).
+        var body = [UInt8]()
+        for _ in 0..<40_000 { body += [0x4E, 0x30] }
+        body += [0x4E, 0x2E]
+        let inputs: [[UInt8]] = [[0x80, 0x02] + body, body]
+        for bytes in inputs {
+            var scanner = ModelScanner()
+            scanner.maxScanTime = .zero
+            let report = scanner.scan(bytes: bytes, name: "model.bin")
+            #expect(report.has("scan.time-budget"), "\(report.findings)")
+            #expect(report.isRefusedByDefault)
+            let unbounded = ModelScanner().scan(bytes: bytes, name: "model.bin")
+            #expect(!unbounded.isRefusedByDefault, "\(unbounded.findings)")
+        }
+        // A pickle under 65,536 opcodes is not interrupted.
+        var scanner = ModelScanner()
+        scanner.maxScanTime = .zero
+        #expect(!scanner.scan(bytes: [0x80, 0x02, 0x4E, 0x2E], name: "model.bin").has("scan.time-budget"))
+    }
+}
