@@ -5,8 +5,9 @@ import Foundation
 /// reductions, persistent ids and extension codes are judged where they happen. Nothing is ever executed.
 ///
 /// Memory stays bounded: text and containers are truncated, the stack, marks and memo have limits, and payloads
-/// (`BINBYTES` and kin) are skipped, never held. Past a bound the interpreter degrades to conservative mode:
-/// operands read back as `.unknown`, so a `STACK_GLOBAL` it cannot resolve is itself a high finding.
+/// (`BINBYTES` and kin) are skipped, never held. Past a bound of the stack or marks the interpreter can no longer
+/// model the stack, which is itself a high finding; past the memo's value bound values read back as `.unknown`, so
+/// a `STACK_GLOBAL` it cannot resolve is a high finding.
 final class PickleInterpreter {
     /// How one pickle ended.
     enum Outcome {
@@ -76,12 +77,15 @@ final class PickleInterpreter {
         stack.append(value.boundedNesting)
     }
 
+    /// Past a structural bound the stack and marks are no longer modelled: whatever the interpreter reads after
+    /// it (a STACK_GLOBAL's operands, a POP_MARK's extent) may differ from what Python reads, so the pickle is
+    /// high from here on (review 6, finding 1: a MARK past the bound then hid a decoy from POP_MARK).
     private func degrade(at offset: UInt64, _ why: String) {
         if !degraded {
             degraded = true
             findings.add(
-                "pickle.bound-exceeded", .medium, at: offset, subject: "pickle",
-                why + "; analysis continues conservatively")
+                "pickle.bound-exceeded", .high, at: offset, subject: "pickle",
+                why + "; the stack is no longer modelled, so later imports and calls cannot be judged")
         }
         stack.removeAll()
         marks.removeAll()

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+@testable import ModelScan
+
+/// The bypasses of the sixth adversarial review (against 021c510): each file below ran `os.system` under the real
+/// Python loader (`pickle.load`, `torch.load`, `joblib.load` or `numpy.load`) while the scanner passed it, or
+/// crashed the scanner. The generators were `mk1.py` … `mk10.py`; the bytes are rebuilt here opcode by opcode.
+@Suite struct ModelScannerReview6AttackTests {
+    /// `os.system(cmd)` as a pickle fragment ending in STOP (what the attacks run after the bytes the scanner skips).
+    static func evil(_ command: String = "touch /tmp/pwned") -> [UInt8] {
+        var p = PickleAssembler()
+        p.global("os", "system")
+        p.shortUnicode(command)
+        p.tuple1()
+        p.reduce()
+        p.stop()
+        return p.bytes
+    }
+
+    /// `os` `system` pushed as strings, then a MARK … POP_MARK that hides `collections.OrderedDict` and a
+    /// STACK_GLOBAL that Python resolves to `os.system` (the tail of `mk1.py`).
+    static func markHiddenStackGlobal() -> [UInt8] {
+        var p = PickleAssembler()
+        p.shortUnicode("os")
+        p.shortUnicode("system")
+        p.mark()
+        p.shortUnicode("collections")
+        p.shortUnicode("OrderedDict")
+        p.raw([0x31])  // POP_MARK
+        p.stackGlobal()
+        p.shortUnicode("touch /tmp/pwned")
+        p.tuple1()
+        p.reduce()
+        p.stop()
+        return p.bytes
+    }
+
+    /// Finding 1: past 65,536 MARKs (or 2^20 stack items) the interpreter dropped its stack and marks and went on,
+    /// so a later POP_MARK removed nothing and STACK_GLOBAL resolved to the allowed decoy. Past a structural bound
+    /// the stack is no longer modelled, which is now high.
+    @Test func pastTheMarkOrStackBoundTheStackIsNotTrusted() {
+        let marks = [0x80, 4] + [UInt8](repeating: 0x28, count: 65_537) + Self.markHiddenStackGlobal()
+        let stack = [0x80, 4] + [UInt8](repeating: 0x4E, count: (1 << 20) + 1) + Self.markHiddenStackGlobal()
+        for bytes in [marks, stack] {
+            let report = ModelScanner().scan(bytes: bytes, name: "model.pkl")
+            #expect(report.findings.contains { $0.rule == "pickle.bound-exceeded" && $0.severity >= .high })
+            #expect(report.isRefusedByDefault, "\(report.findings)")
+        }
+    }
+
+    /// Finding 9: the same pickle as a PyTorch zip checkpoint's `data.pkl`.
+    @Test func pastTheMarkBoundInATorchZipIsRefused() {
+        var zip = ZipWriter()
+        zip.add("archive/data.pkl", [0x80, 4] + [UInt8](repeating: 0x28, count: 65_537) + Self.markHiddenStackGlobal())
+        zip.add("archive/version", Array("3\n".utf8))
+        let report = ModelScanner().scan(bytes: zip.bytes, name: "model.pt")
+        #expect(report.has("pickle.bound-exceeded"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+    }
+
+    /// A joblib NumpyArrayWrapper of `shape` (one dimension) and dtype `code`, no alignment padding; `extra` adds
+    /// pairs to the state dict after the usual keys.
+    static func wrapper(
+        protocol version: UInt8? = 2, code: String, count: UInt8, extra: (inout PickleAssembler) -> Void = { _ in }
+    ) -> PickleAssembler {
+        var p = PickleAssembler(protocol: version)
+        p.global("joblib.numpy_pickle", "NumpyArrayWrapper")
+        p.emptyTuple()
+        p.newObj()
+        p.emptyDict()
+        p.mark()
+        p.binUnicode("subclass")
+        p.global("numpy", "ndarray")
+        p.binUnicode("shape")
+        p.binInt1(count)
+        p.tuple1()
+        p.binUnicode("order")
+        p.binUnicode("C")
+        p.binUnicode("dtype")
+        p.global("numpy", "dtype")
+        p.binUnicode(code)
+        p.raw([0x89, 0x88])
+        p.tuple3()
+        p.reduce()
+        p.binUnicode("allow_mmap")
+        p.raw([0x89])
+        p.binUnicode("numpy_array_alignment_bytes")
+        p.none()
+        extra(&p)
+        p.setItems()
+        p.build()
+        return p
+    }
+
+    /// `size` array bytes joblib reads as data; a BINBYTES at `resume` (where the scanner's skip ended) covers the
+    /// rest of them and the payload that follows, so `pickle.load` skips the payload too.
+    static func arrayHiding(size: Int, resume: Int, _ payload: [UInt8]) -> [UInt8] {
+        var array = [UInt8](repeating: 0xFF, count: size)
+        array.replaceSubrange(resume..<(resume + 5), with: [0x42] + le(UInt64(size - resume - 5 + payload.count), 4))
+        return array + payload + [0x2E]
+    }
+
+}
