@@ -522,10 +522,18 @@ final class PickleInterpreter {
                     key = memo.count
                 }
                 let value = top(offset)
+                let wasTracked = !memo.untrackedKeys
                 if memo.put(key, value) {
                     findings.add(
                         "pickle.memo-overwrite", .medium, at: offset, subject: "memo[\(key)]",
                         "a memo key is written twice (memo indirection; picklers never do this)")
+                }
+                // Review 6, finding 7: past the large-key bound a key PUT twice counted twice.
+                if wasTracked && memo.untrackedKeys {
+                    findings.add(
+                        "pickle.bound-exceeded", .high, at: offset, subject: "memo[\(key)]",
+                        "more large memo keys than the scanner tracks: the memo's length (MEMOIZE's key) and "
+                            + "later reads are no longer known")
                 }
             case 0x80:  // PROTO
                 guard let version = try stream.readByte() else { return truncated(offset) }

@@ -101,4 +101,36 @@ import Testing
         return array + payload + [0x2E]
     }
 
+    /// Finding 7: once the scanner's set of large memo keys was full, a key PUT twice was counted twice, so
+    /// MEMOIZE stored under other keys than Python's `len(memo)` and a GET read the decoy. Past that bound the
+    /// memo is no longer modelled, which is high.
+    @Test func theMemoCountPastTheLargeKeyBoundIsNotTrusted() {
+        func put(_ key: Int) -> [UInt8] { [0x72] + le(UInt64(key), 4) }
+        func get(_ key: Int) -> [UInt8] { [0x6A] + le(UInt64(key), 4) }
+        let big = 1 << 26
+        var p = PickleAssembler(protocol: 4)
+        p.none()
+        for index in 0..<100_000 { p.raw(put(big + index)) }
+        let last = big + 100_000
+        p.raw(put(last) + put(last) + [0x30])
+        let a = 100_002
+        let b = a + 1
+        p.shortUnicode("collections")
+        p.raw(put(a) + [0x30])
+        p.shortUnicode("os")
+        p.raw([0x94, 0x30])
+        p.shortUnicode("OrderedDict")
+        p.raw(put(b) + [0x30])
+        p.shortUnicode("system")
+        p.raw([0x94, 0x30])
+        p.raw(get(a) + get(b) + [0x93])
+        p.shortUnicode("touch /tmp/pwned")
+        p.tuple1()
+        p.reduce()
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.pkl")
+        #expect(report.findings.contains { $0.rule == "pickle.bound-exceeded" && $0.severity >= .high })
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+    }
+
 }
