@@ -725,11 +725,21 @@ final class PickleInterpreter {
     }
 
     /// Item size of a numpy dtype code such as `f8`, `<i4`, `U5`, `b1`, `M8[ns]`; nil for objects or unknown codes.
+    /// The whole code must be one scalar: anything after its digits but a datetime unit (a second field as in
+    /// `'f8,i4'`, a space) makes it a dtype the scanner does not size, nil (review 6, finding 2: `'f8,i4'` was
+    /// sized 8 by its first field; numpy makes it 12).
     static func itemSize(_ code: String) -> UInt64? {
         var scalars = Substring(code)
         if let first = scalars.first, "<>|=".contains(first) { scalars = scalars.dropFirst() }
         guard let kind = scalars.first else { return nil }
-        let digits = scalars.dropFirst().prefix { $0.isNumber }
+        let digits = scalars.dropFirst().prefix { $0.isASCII && $0.isNumber }
+        let tail = scalars.dropFirst(1 + digits.count)
+        if !tail.isEmpty {
+            let unit = tail.dropFirst().dropLast()
+            guard "Mm".contains(kind), tail.first == "[", tail.last == "]", !unit.isEmpty,
+                unit.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+            else { return nil }
+        }
         switch kind {
         case "f", "i", "u", "c", "b", "V", "S", "M", "m", "a":
             if kind == "b", digits.isEmpty { return 1 }

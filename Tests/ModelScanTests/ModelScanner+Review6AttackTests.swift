@@ -101,6 +101,22 @@ import Testing
         return array + payload + [0x2E]
     }
 
+    /// Finding 2: the item size of `'f8,i4'` (numpy: 12) was read from its first field (8), so joblib's array
+    /// bytes ran past the scanner's skip into a pickle. A dtype code the scanner cannot size exactly is high.
+    @Test func aStructuredDtypeStringIsNotSizedByItsFirstField() {
+        var p = Self.wrapper(code: "f8,i4", count: 2)
+        p.raw(Self.arrayHiding(size: 24, resume: 16, Self.evil()))
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+        #expect(report.has("joblib.array-unknown"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+        #expect(PickleInterpreter.itemSize("f8,i4") == nil)
+        #expect(PickleInterpreter.itemSize("f8 ") == nil)
+        #expect(PickleInterpreter.itemSize("3f8") == nil)
+        #expect(PickleInterpreter.itemSize("<f8") == 8)
+        #expect(PickleInterpreter.itemSize("M8[ns]") == 8)
+        #expect(PickleInterpreter.itemSize("U5") == 20)
+    }
+
     /// Finding 7: once the scanner's set of large memo keys was full, a key PUT twice was counted twice, so
     /// MEMOIZE stored under other keys than Python's `len(memo)` and a GET read the decoy. Past that bound the
     /// memo is no longer modelled, which is high.
