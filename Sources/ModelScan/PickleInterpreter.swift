@@ -613,7 +613,22 @@ final class PickleInterpreter {
     }
 
     private func dict(from items: [PickleValue]) -> PickleValue {
-        .dict(Array(pairs(items).prefix(PickleValue.maxElements)))
+        var kept: [(PickleValue, PickleValue)] = []
+        Self.append(pairs(items), to: &kept)
+        return .dict(kept)
+    }
+
+    /// Appends `newPairs` to a dict's kept pairs up to `maxElements`; past it, one `(.unknown, .unknown)` pair
+    /// marks the dict as cut, so every later lookup reads `.unknown` (a dropped pair may repeat any key: Python
+    /// keeps the last; review 6, finding 3).
+    private static func append(_ newPairs: [(PickleValue, PickleValue)], to kept: inout [(PickleValue, PickleValue)]) {
+        guard kept.count < PickleValue.maxElements else {
+            if kept.count == PickleValue.maxElements, !newPairs.isEmpty { kept.append((.unknown, .unknown)) }
+            return
+        }
+        let room = PickleValue.maxElements - kept.count
+        kept.append(contentsOf: newPairs.prefix(room))
+        if newPairs.count > room { kept.append((.unknown, .unknown)) }
     }
 
     private func addToTopDict(_ newPairs: [(PickleValue, PickleValue)], _ offset: UInt64) {
@@ -622,8 +637,8 @@ final class PickleInterpreter {
             underflow(offset)
             return
         }
-        if case .dict(var existing) = stack[stack.count - 1], existing.count < PickleValue.maxElements {
-            existing.append(contentsOf: newPairs.prefix(PickleValue.maxElements - existing.count))
+        if case .dict(var existing) = stack[stack.count - 1] {
+            Self.append(newPairs, to: &existing)
             stack[stack.count - 1] = PickleValue.dict(existing).boundedNesting
         }
     }

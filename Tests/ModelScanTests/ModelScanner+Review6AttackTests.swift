@@ -117,6 +117,24 @@ import Testing
         #expect(PickleInterpreter.itemSize("U5") == 20)
     }
 
+    /// Finding 3: the state dict kept its first 64 pairs, so a second `shape` after 64 padding keys (Python: the
+    /// last wins) was never seen. A dict cut at the bound now reads back unknown for every key.
+    @Test func aShapePastTheDictBoundIsNotIgnored() {
+        var p = Self.wrapper(code: "f8", count: 1) { p in
+            for index in 0..<64 {
+                p.binUnicode("pad\(index)")
+                p.none()
+            }
+            p.binUnicode("shape")
+            p.binInt1(4)
+            p.tuple1()
+        }
+        p.raw(Self.arrayHiding(size: 32, resume: 8, Self.evil()))
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+        #expect(report.has("joblib.array-unknown"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+    }
+
     /// Finding 7: once the scanner's set of large memo keys was full, a key PUT twice was counted twice, so
     /// MEMOIZE stored under other keys than Python's `len(memo)` and a GET read the decoy. Past that bound the
     /// memo is no longer modelled, which is high.
