@@ -657,9 +657,20 @@ final class PickleInterpreter {
                 "a joblib array whose size or padding cannot be determined; the rest of the pickle cannot be analysed")
             return false
         }
+        // joblib closes the frame before the raw bytes (protocol 4+): they belong to no frame. joblib's unpickler
+        // reads a frame whole, so bytes left in the frame after the BUILD are read as opcodes before the array,
+        // which comes after the frame: an array inside a frame that goes on is not modelled (review 6, finding 4).
+        if let end = frameEnd {
+            guard stream.position == end else {
+                findings.add(
+                    "joblib.array-in-frame", .high, at: offset, subject: "NumpyArrayWrapper",
+                    "a joblib array whose BUILD does not end its FRAME: joblib reads the array after the frame, "
+                        + "not after the BUILD; the rest of the pickle cannot be analysed")
+                return false
+            }
+            frameEnd = nil
+        }
         skippedJoblibArrays = true
-        // joblib closes the frame before the raw bytes (protocol 4+): they belong to no frame.
-        if let end = frameEnd, stream.position == end { frameEnd = nil }
         if padded {
             guard let padding = try stream.readByte(), try stream.skip(UInt64(padding)) else {
                 _ = truncated(offset)

@@ -135,6 +135,30 @@ import Testing
         #expect(report.isRefusedByDefault, "\(report.findings)")
     }
 
+    /// Finding 4: joblib's unpickler reads a frame whole, so the array bytes follow the FRAME, not the BUILD; the
+    /// scanner skipped them from the BUILD. An array whose BUILD does not end its frame is high.
+    @Test func anArrayInsideAFrameThatGoesOnIsHigh() {
+        var body = Self.wrapper(protocol: nil, code: "f8", count: 2)
+        body.raw([UInt8](repeating: 0x4E, count: 8))
+        var p = PickleAssembler(protocol: 4)
+        p.frame(UInt64(body.bytes.count))
+        p.raw(body.bytes)
+        p.raw(Self.arrayHiding(size: 16, resume: 8, Self.evil()))
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+        #expect(report.has("joblib.array-in-frame"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+
+        // What joblib writes (the frame ends at the BUILD) still passes.
+        let benign = Self.wrapper(protocol: nil, code: "f8", count: 2)
+        var q = PickleAssembler(protocol: 4)
+        q.frame(UInt64(benign.bytes.count))
+        q.raw(benign.bytes)
+        q.raw([UInt8](repeating: 0, count: 16))
+        q.stop()
+        let benignReport = ModelScanner().scan(bytes: q.bytes, name: "model.joblib")
+        #expect(!benignReport.isRefusedByDefault, "\(benignReport.findings)")
+    }
+
     /// Finding 7: once the scanner's set of large memo keys was full, a key PUT twice was counted twice, so
     /// MEMOIZE stored under other keys than Python's `len(memo)` and a GET read the decoy. Past that bound the
     /// memo is no longer modelled, which is high.
