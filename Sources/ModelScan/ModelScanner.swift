@@ -292,12 +292,21 @@ final class ContentScan {
     private func scanCompressed(_ source: ByteSource, depth: Int, format: Compression) throws {
         findings.recognised(format.rawValue)
         var inflated: [UInt8]?
+        var badTrailer: Int?
         // Each level may hold the bound in memory: nesting is bounded like archives.
         let limit = min(Self.maxInflatedSize, inflatedBudget)
         if format == .zlib || format == .gzip, source.size <= Self.maxInflatedSize, depth < Self.maxDepth {
             let compressed = try source.read(at: 0, count: Int(source.size))
-            inflated = try? Self.inflateStreams(compressed, gzip: format == .gzip, limit: Int(limit))
+            inflated = try? Self.inflateStreams(
+                compressed, gzip: format == .gzip, limit: Int(limit), badTrailer: &badTrailer)
             inflatedBudget -= min(UInt64(inflated?.count ?? 0), inflatedBudget)
+        }
+        if inflated != nil, let badTrailer {
+            // Python's gzip hands a member's data to the unpickler before it checks the trailer: scanned anyway.
+            findings.add(
+                "gzip.trailer-mismatch", .high, at: UInt64(badTrailer), subject: "gzip member",
+                "a gzip member whose CRC-32 or size does not match its data (the scanner and the loader may not "
+                    + "read the same bytes)")
         }
         guard let inflated else {
             findings.add(
@@ -312,8 +321,9 @@ final class ContentScan {
         }
     }
 
-    /// Inflates concatenated zlib streams or gzip members; anything else after one is malformed.
-    static func inflateStreams(_ bytes: [UInt8], gzip: Bool, limit: Int) throws -> [UInt8] {
+    /// Inflates concatenated zlib streams or gzip members; anything else after one is malformed. A gzip member's
+    /// CRC-32 and size (ISIZE) are checked against its data: `badTrailer` is the offset of the first mismatch.
+    static func inflateStreams(_ bytes: [UInt8], gzip: Bool, limit: Int, badTrailer: inout Int?) throws -> [UInt8] {
         var output = [UInt8]()
         var index = 0
         while index < bytes.count {
@@ -332,8 +342,17 @@ final class ContentScan {
             }
             let (data, consumed) = try Inflate.inflateCounting(Array(bytes[index...]), limit: limit - output.count)
             output += data
-            index += consumed + (gzip ? 8 : 4)  // CRC-32 and size, or Adler-32
+            index += consumed
+            let trailer = index
+            index += gzip ? 8 : 4  // CRC-32 and size, or Adler-32
             guard index <= bytes.count else { throw Inflate.Failure.malformed }
+            // Review 6, finding 5: neither was checked.
+            if gzip, badTrailer == nil,
+                le32(bytes, trailer) != CRC32.checksum(data)
+                    || le32(bytes, trailer + 4) != UInt32(truncatingIfNeeded: data.count)
+            {
+                badTrailer = trailer
+            }
         }
         return output
     }
@@ -347,7 +366,8 @@ final class ContentScan {
         var index = start + 10
         if flags & 0x04 != 0 {
             guard index + 2 <= bytes.count else { throw Inflate.Failure.malformed }
-            index += 2 + Int(bytes[index]) | Int(bytes[index + 1]) << 8
+            // XLEN, little-endian (review 6, finding 5: `2 + lo | hi << 8` read 0x01FE as 256).
+            index += 2 + (Int(bytes[index]) | Int(bytes[index + 1]) << 8)
         }
         for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {
             while index < bytes.count, bytes[index] != 0 { index += 1 }

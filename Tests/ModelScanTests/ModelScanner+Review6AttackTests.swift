@@ -159,6 +159,41 @@ import Testing
         #expect(!benignReport.isRefusedByDefault, "\(benignReport.findings)")
     }
 
+    /// Finding 5: `2 + lo | hi << 8` read an FEXTRA length of 0x01FE as 256, so the scanner inflated a stored block
+    /// hidden in the extra field; Python inflates the member after it. Its CRC-32 and size were never checked.
+    @Test func gzipExtraFieldLengthAndTrailerAreReadAsPythonReadsThem() {
+        let evil = [0x80, 2] + Self.evil()
+        let real = deflateStored(evil) + le(UInt64(CRC32.checksum(evil)), 4) + le(UInt64(evil.count), 4)
+        let xlen = 0x01FE
+        var file: [UInt8] = [0x1F, 0x8B, 0x08, 0x04, 0, 0, 0, 0, 0, 0xFF] + le(UInt64(xlen), 2)
+        file += [UInt8](repeating: 0, count: xlen)
+        let wrong = 10 + 256
+        var raw: [UInt8] = [0x4E, 0x2E] + [UInt8](repeating: 0xFF, count: file.count - (wrong + 5) - 2)
+        raw += real.dropLast(8)
+        file = Array(file[..<wrong]) + deflateStored(raw) + real.suffix(8)
+        #expect(Array(file.suffix(real.count)) == real)
+        let report = ModelScanner().scan(bytes: file, name: "model.joblib")
+        #expect(report.has("pickle.global.dangerous", "os.system"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+
+        // A member whose CRC-32 or size does not match its data is high; a second member is read too.
+        let benign = payload("collections", "OrderedDict")
+        let good = ModelScannerReview4ClassesTests.gzip(benign)
+        var badCRC = good
+        badCRC[badCRC.count - 8] ^= 1
+        var badSize = good
+        badSize[badSize.count - 4] ^= 1
+        for bytes in [badCRC, badSize, good + badCRC] {
+            let report = ModelScanner().scan(bytes: bytes, name: "model.joblib")
+            #expect(report.has("gzip.trailer-mismatch"), "\(report.findings)")
+            #expect(report.isRefusedByDefault, "\(report.findings)")
+        }
+        let twoMembers = ModelScanner().scan(bytes: good + good, name: "model.joblib")
+        #expect(!twoMembers.isRefusedByDefault, "\(twoMembers.findings)")
+        let evilSecond = ModelScannerReview4ClassesTests.gzip(evil)
+        #expect(ModelScanner().scan(bytes: good + evilSecond, name: "model.joblib").isRefusedByDefault)
+    }
+
     /// Finding 7: once the scanner's set of large memo keys was full, a key PUT twice was counted twice, so
     /// MEMOIZE stored under other keys than Python's `len(memo)` and a GET read the decoy. Past that bound the
     /// memo is no longer modelled, which is high.
