@@ -57,6 +57,9 @@ public struct ModelScanner: Sendable {
 final class ContentScan {
     /// Archives nested deeper than this are reported, not opened.
     static let maxDepth = 4
+    /// Content nested deeper than this in containers of any kind (zip, tar, compressed streams, counted together)
+    /// is not scanned, which is high: 2,000 nested tars overflowed the stack (review 6, finding 6).
+    static let maxNesting = 16
     /// A deflated member is inflated in memory only up to this size.
     static let maxInflatedSize: UInt64 = 256 << 20
     /// All inflation for one file together is bounded by this (by default).
@@ -96,6 +99,12 @@ final class ContentScan {
     /// Recognises `source` by its first bytes and scans it. `nameHint` is a member name inside an archive: used
     /// only to decide that a member which does not look like anything is worth interpreting as a pickle.
     func scanContent(_ source: ByteSource, depth: Int, nameHint: String?) throws {
+        guard depth <= Self.maxNesting else {
+            findings.add(
+                "scan.nested-too-deep", .high, at: 0, subject: "depth \(depth)",
+                "content nested in more containers than the scanner opens; not scanned")
+            return
+        }
         let head = try source.read(at: 0, count: 512)
         guard !head.isEmpty else {
             if depth == 0 { findings.recognised("empty") }

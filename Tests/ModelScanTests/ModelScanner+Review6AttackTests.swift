@@ -194,6 +194,20 @@ import Testing
         #expect(ModelScanner().scan(bytes: good + evilSecond, name: "model.joblib").isRefusedByDefault)
     }
 
+    /// Finding 6: 2,000 tars nested in each other crashed the scanner (stack overflow). Nesting past the bound is
+    /// high, never a crash.
+    @Test func deeplyNestedTarsAreHighNotACrash() {
+        let levels = 2_000
+        var file = [UInt8]()
+        for index in 0..<levels {
+            file += ModelScannerReview4ClassesTests.tarHeader("x", size: 512 * (levels - 1 - index))
+        }
+        file += [UInt8](repeating: 0, count: 1024)
+        let report = ModelScanner().scan(bytes: file, name: "model.tar")
+        #expect(report.has("scan.nested-too-deep"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+    }
+
     /// Finding 7: once the scanner's set of large memo keys was full, a key PUT twice was counted twice, so
     /// MEMOIZE stored under other keys than Python's `len(memo)` and a GET read the decoy. Past that bound the
     /// memo is no longer modelled, which is high.
