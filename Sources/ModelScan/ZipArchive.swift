@@ -290,7 +290,14 @@ struct ZipArchive {
                 name: String(decoding: nameBytes, as: UTF8.self), flags: le16(fixed, 8), method: le16(fixed, 10),
                 crc: le32(fixed, 16), compressedSize: UInt64(le32(fixed, 20)),
                 uncompressedSize: UInt64(le32(fixed, 24)), localHeaderOffset: UInt64(le32(fixed, 42)))
-            applyZip64(extra, to: &entry)
+            if applyZip64(extra, to: &entry) > 1 {
+                findings.inMember(entry.name) {
+                    findings.add(
+                        "zip.zip64-duplicate", .critical, at: headerOffset, subject: entry.name,
+                        "a directory record with more than one zip64 extra block: zipfile reads each in turn, other "
+                            + "readers the first, so they open different bytes")
+                }
+            }
             let shifted: UInt64?
             if view.shift >= 0 {
                 let (sum, overflow) = entry.localHeaderOffset.addingReportingOverflow(UInt64(view.shift))
@@ -320,27 +327,36 @@ struct ZipArchive {
         return entries
     }
 
-    private static func applyZip64(_ extra: [UInt8], to entry: inout Entry) {
+    /// Applies the zip64 extra blocks of a directory record as zipfile's `_decodeExtra` does: every 0x0001 block in
+    /// turn, each filling the fields still at their sentinel (review 6, finding 8: only the first was read).
+    /// Returns how many zip64 blocks there were.
+    private static func applyZip64(_ extra: [UInt8], to entry: inout Entry) -> Int {
         var index = 0
+        var blocks = 0
         while index + 4 <= extra.count {
             let id = le16(extra, index)
             let length = Int(le16(extra, index + 2))
             let body = index + 4
-            guard body + length <= extra.count else { return }
+            guard body + length <= extra.count else { return blocks }
             if id == 0x0001 {
+                blocks += 1
                 var cursor = body
                 func next() -> UInt64? {
                     guard cursor + 8 <= body + length else { return nil }
                     defer { cursor += 8 }
                     return le64(extra, cursor)
                 }
-                if entry.uncompressedSize == 0xFFFF_FFFF, let value = next() { entry.uncompressedSize = value }
+                if entry.uncompressedSize == 0xFFFF_FFFF || entry.uncompressedSize == UInt64.max,
+                    let value = next()
+                {
+                    entry.uncompressedSize = value
+                }
                 if entry.compressedSize == 0xFFFF_FFFF, let value = next() { entry.compressedSize = value }
                 if entry.localHeaderOffset == 0xFFFF_FFFF, let value = next() { entry.localHeaderOffset = value }
-                return
             }
             index = body + length
         }
+        return blocks
     }
 
     private static func checkName(

@@ -240,4 +240,29 @@ import Testing
         #expect(report.isRefusedByDefault, "\(report.findings)")
     }
 
+    /// Finding 8: zipfile reads every zip64 extra block of a directory record in turn (a field still at its
+    /// sentinel takes the next value), the scanner read the first only. Two such blocks are critical.
+    @Test func aSecondZip64ExtraBlockIsCritical() {
+        let data = ModelScannerReview4ClassesTests.npy(
+            "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", [0x80, 2] + Self.evil())
+        let name = Array("x.npy".utf8)
+        let crc = UInt64(CRC32.checksum(data))
+        var file = le(0x0403_4B50, 4) + le(45, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc, 4)
+        file += le(UInt64(data.count), 4) + le(UInt64(data.count), 4) + le(UInt64(name.count), 2) + le(0, 2)
+        file += name + data
+        let extra = le(1, 2) + le(8, 2) + le(0xFFFF_FFFF, 8) + le(1, 2) + le(8, 2) + le(0, 8)
+        let directory = UInt64(file.count)
+        var central = le(0x0201_4B50, 4) + le(45, 2) + le(45, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(crc, 4)
+        central += le(UInt64(data.count), 4) + le(UInt64(data.count), 4) + le(UInt64(name.count), 2)
+        central += le(UInt64(extra.count), 2) + le(0, 2) + le(0, 2) + le(0, 2) + le(0, 4) + le(0xFFFF_FFFF, 4)
+        central += name + extra
+        file += central
+        file += le(0x0605_4B50, 4) + le(0, 4) + le(1, 2) + le(1, 2) + le(UInt64(central.count), 4)
+        file += le(directory, 4) + le(0, 2)
+        let report = ModelScanner().scan(bytes: file, name: "model.npz")
+        #expect(
+            report.findings.contains { $0.rule == "zip.zip64-duplicate" && $0.severity == .critical },
+            "\(report.findings)")
+    }
+
 }
