@@ -4,7 +4,16 @@ extension ContentScan {
     func scanZip(_ source: ByteSource, depth: Int) throws {
         findings.recognised("zip")
         guard let archive = try ZipArchive.parse(source, findings: findings) else { return }
-        let files = archive.entries.filter { !$0.isDirectory }
+        // A member named like a directory that carries data is read by numpy.load (an .npz key `weights/`) and
+        // other readers: every member with data is scanned (review 6, finding 10).
+        let files = archive.entries.filter { !$0.isDirectory || $0.compressedSize > 0 || $0.uncompressedSize > 0 }
+        for entry in files where entry.isDirectory {
+            findings.inMember(entry.name) {
+                findings.add(
+                    "zip.directory-data", .medium, at: entry.localHeaderOffset, subject: entry.name,
+                    "a member named like a directory that carries data (some readers load it; it is scanned)")
+            }
+        }
         // PyTorch: `<any dir>/data.pkl`; its `data/` members are raw storages, its `code/` is TorchScript.
         let torchPrefixes = Set(
             files.compactMap { entry -> String? in

@@ -265,4 +265,32 @@ import Testing
             "\(report.findings)")
     }
 
+    /// Finding 10: a member named like a directory (`weights/`) that carries data was never scanned, though
+    /// `numpy.load` of an `.npz` loads it. Every member's data is scanned; a directory with data is medium.
+    @Test func aDirectoryEntryWithDataIsScanned() {
+        var zip = ZipWriter()
+        zip.add(
+            "weights.npy",
+            ModelScannerReview4ClassesTests.npy(
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", [UInt8](repeating: 0, count: 24)))
+        zip.add(
+            "weights/",
+            ModelScannerReview4ClassesTests.npy(
+                "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }", [0x80, 2] + Self.evil()))
+        let report = ModelScanner().scan(bytes: zip.bytes, name: "model.npz")
+        #expect(report.has("zip.directory-data"), "\(report.findings)")
+        #expect(report.has("pickle.global.dangerous", "os.system"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+
+        // An empty directory entry is no finding.
+        var empty = ZipWriter()
+        empty.add("weights/", [])
+        empty.add(
+            "weights/a.npy",
+            ModelScannerReview4ClassesTests.npy(
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", [UInt8](repeating: 0, count: 8)))
+        let emptyReport = ModelScanner().scan(bytes: empty.bytes, name: "model.npz")
+        #expect(!emptyReport.has("zip.directory-data"), "\(emptyReport.findings)")
+        #expect(!emptyReport.isRefusedByDefault, "\(emptyReport.findings)")
+    }
 }
