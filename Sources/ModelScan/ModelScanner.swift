@@ -123,9 +123,11 @@ final class ContentScan {
         var scannedTar = false
         var scannedPickle = false
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
+            // Its members are not scanned, so this fails the default policy like any content the scanner cannot read.
             guard depth < Self.maxDepth else {
                 findings.add(
-                    "zip.nested-too-deep", .medium, at: 0, subject: "zip", "archive nesting beyond the scanner's bound")
+                    "zip.nested-too-deep", .high, at: 0, subject: "zip",
+                    "archive nesting beyond the scanner's bound; not scanned")
                 return
             }
             try scanZip(source, depth: depth)

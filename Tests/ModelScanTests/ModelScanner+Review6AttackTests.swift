@@ -208,6 +208,20 @@ import Testing
         #expect(report.isRefusedByDefault, "\(report.findings)")
     }
 
+    /// Zips nested past the zip bound were medium and not opened, so whatever the innermost one held passed the
+    /// default policy unread. Content the scanner does not open fails closed, as for every other container.
+    @Test func zipsNestedPastTheZipBoundAreHigh() {
+        var file = Self.evil()
+        for level in 0..<6 {
+            var zip = ZipWriter()
+            zip.add(level == 0 ? "data.pkl" : "inner.zip", file)
+            file = zip.bytes
+        }
+        let report = ModelScanner().scan(bytes: file, name: "model.zip")
+        #expect(report.has("zip.nested-too-deep"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+    }
+
     /// Finding 7: once the scanner's set of large memo keys was full, a key PUT twice was counted twice, so
     /// MEMOIZE stored under other keys than Python's `len(memo)` and a GET read the decoy. Past that bound the
     /// memo is no longer modelled, which is high.
