@@ -3,13 +3,46 @@
 (`cls.__module__` is the sklearn module it is found in), which is what a pickle of a fitted estimator names.
 Re-exports (gzip.GzipFile, multiprocessing Client, threading.Thread, types.*, torch via array_api_compat, ...)
 are left out, and so are sklearn.externals, sklearn.callback, sklearn.datasets and test helpers (review 5, F1).
+Also left out: modules that hold no estimators or transformers and can have side effects (version reports,
+build helpers, mocks, experimental re-exports, joblib-based parallel helpers), and any class whose construction
+or unpickling hooks (`__new__`, `__init__`, `__setstate__`, `__reduce__`, `__reduce_ex__`, own or inherited)
+open or load files, spawn processes, import modules dynamically or call exec/eval/compile, as far as
+`inspect.getsource` can show them (Cython methods have no source and are kept). The excluded classes are
+listed on stderr. The output depends only on the installed scikit-learn.
 Run with the pinned scikit-learn: python3 Scripts/generate_sklearn_classes.py > Sources/ModelScan/GlobalPolicy+SklearnClasses.swift
 """
-import contextlib, importlib, inspect, io, pkgutil, sys, warnings
+import contextlib, importlib, inspect, io, pkgutil, re, sys, warnings
 import sklearn
 
 EXCLUDED = ("sklearn.externals", "sklearn.callback", "sklearn.datasets", "sklearn.utils._testing",
-            "sklearn.utils.tests", "sklearn.conftest")
+            "sklearn.utils.tests", "sklearn.conftest", "sklearn.utils._show_versions", "sklearn._build_utils",
+            "sklearn.tests", "sklearn.experimental", "sklearn.utils.parallel", "sklearn.utils._mocking",
+            "sklearn.utils._joblib", "sklearn.utils._test_common", "sklearn.utils.estimator_checks")
+HOOKS = ("__new__", "__init__", "__setstate__", "__reduce__", "__reduce_ex__")
+SIDE_EFFECTS = re.compile(
+    r"(?<![\w.])(open|exec|eval|compile|__import__|import_module)\s*\("
+    r"|\b(subprocess|importlib|tempfile|mmap|shutil|Popen|Parallel|delayed)\b"
+    r"|\bos\.(system|popen|spawn\w*|exec\w*|fork|remove|unlink|rmdir|makedirs|mkdir|rename|replace)\b"
+    r"|\b(joblib|pickle|np|numpy)\.(load|fromfile|memmap)\b")
+
+
+def side_effect_hooks(cls):
+    """The construction or unpickling hooks of `cls` whose source matches SIDE_EFFECTS (best effort)."""
+    found = []
+    for hook in HOOKS:
+        function = inspect.getattr_static(cls, hook, None)
+        function = getattr(function, "__func__", function)
+        if not inspect.isfunction(function):
+            continue
+        try:
+            source = inspect.getsource(function)
+        except (OSError, TypeError):
+            continue
+        if SIDE_EFFECTS.search(source):
+            found.append(hook)
+    return found
+
+
 warnings.simplefilter("ignore")
 names = set()
 reexports = []
@@ -26,7 +59,11 @@ for info in pkgutil.walk_packages(sklearn.__path__, "sklearn."):
         if inspect.isclass(obj) and obj.__qualname__ == attr:
             reexports.append((f"{mod_name}.{attr}", f"{obj.__module__}.{attr}"))
             if obj.__module__ == mod_name:
-                names.add(f"{mod_name}.{attr}")
+                hooks = side_effect_hooks(obj)
+                if hooks:
+                    print(f"excluded {mod_name}.{attr}: {', '.join(hooks)}", file=sys.stderr)
+                else:
+                    names.add(f"{mod_name}.{attr}")
 # A sklearn module's re-export of a class another sklearn module defines (sklearn.linear_model.LogisticRegression)
 # is the same class: kept. A re-export of anything else is not.
 names |= {path for path, defined in reexports if defined in names}

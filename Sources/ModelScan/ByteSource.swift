@@ -62,7 +62,12 @@ final class ByteSource {
     /// A window `[offset, offset+length)` of `parent` (clamped), read through it.
     init(slice parent: ByteSource, offset: UInt64, length: UInt64) {
         let start = min(offset, parent.size)
-        backing = .slice(parent: parent, offset: start)
+        // A slice of a slice reads its root directly: reads never recurse through nested windows.
+        if case .slice(let root, let base) = parent.backing {
+            backing = .slice(parent: root, offset: base + start)
+        } else {
+            backing = .slice(parent: parent, offset: start)
+        }
         size = min(length, parent.size - start)
     }
 

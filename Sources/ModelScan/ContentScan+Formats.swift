@@ -431,42 +431,95 @@ extension ContentScan {
 
     /// ustar archives: PyTorch's legacy tar format (`sys_info`, `pickle`, `storages`, `tensors`); each member by
     /// content, the storage members only up to their first pickle (raw data follows).
+    ///
+    /// Members are named and sized as Python's `tarfile` names and sizes them (what `torch.load` uses): a PAX
+    /// extended header's `path=` and `size=` and a GNU long name (`././@LongLink`, type `L`) apply to the next
+    /// member, the outermost first; links, directories and devices carry no data; a type `tarfile` does not know
+    /// is extracted as a regular file (review 5, F7).
     func scanTar(_ source: ByteSource, depth: Int) throws {
         findings.recognised("tar")
         var offset: UInt64 = 0
         var count = 0
+        var pendingName: String?
+        var pendingSize: UInt64?
+        var globalRecords: [String: String] = [:]
+        let criticalBefore = findings.criticalCount
         while source.size >= 512, offset <= source.size - 512, count < 100_000 {
             count += 1
+            if pastDeadline(at: offset, subject: "tar member") { return }
             let header = try source.read(at: offset, count: 512)
             if header.allSatisfy({ $0 == 0 }) { return }
             let name = Self.cString(header[0..<100])
             let prefix = Self.cString(header[345..<500])
-            let fullName = prefix.isEmpty ? name : prefix + "/" + name
-            guard let size = Self.tarSize(Array(header[124..<136])) else {
+            var fullName = prefix.isEmpty ? name : prefix + "/" + name
+            guard var size = Self.tarSize(Array(header[124..<136])) else {
                 findings.add("tar.malformed", .high, at: offset, subject: fullName, "an unreadable member size")
                 return
             }
             let type = header[156]
             let dataStart = offset + 512
-            let parts = fullName.split(separator: "/", omittingEmptySubsequences: false)
-            if fullName.hasPrefix("/") || parts.contains("..") {
-                findings.add(
-                    "tar.path-traversal", .high, at: offset, subject: fullName, "a member name that climbs out")
-            }
-            if type == 0x31 || type == 0x32 {
-                findings.add("tar.link", .medium, at: offset, subject: fullName, "a link member")
-            }
-            if type == 0x30 || type == 0 {
-                if ["pickle", "sys_info", "storages", "tensors"].contains(fullName) {
-                    findings.recognised("pytorch-tar")
+            // Extension headers: PAX (x, X, g) and GNU long names (L, K) describe the next member.
+            if [0x78, 0x58, 0x67, 0x4C, 0x4B].contains(type) {
+                guard size <= 1 << 20, let data = try? source.read(at: dataStart, count: Int(size)),
+                    UInt64(data.count) == size
+                else {
+                    findings.add(
+                        "tar.malformed", .high, at: offset, subject: fullName,
+                        "an extension header the scanner cannot read")
+                    return
                 }
-                let content = ByteSource(slice: source, offset: dataStart, length: size)
-                try findings.inMember(fullName) {
-                    if fullName == "storages" || fullName == "tensors" {
-                        try scanLegacyTarRecords(content, storages: fullName == "storages")
-                    } else {
-                        try scanContent(content, depth: depth + 1, nameHint: fullName == "pickle" ? "pickle.pkl" : nil)
+                if type == 0x4C {
+                    if pendingName == nil { pendingName = Self.cString(data[...]) }
+                } else if type != 0x4B {
+                    guard let records = Self.paxRecords(data) else {
+                        findings.add(
+                            "tar.malformed", .high, at: offset, subject: fullName, "an unreadable PAX header")
+                        return
                     }
+                    if type == 0x67 {
+                        globalRecords.merge(records) { $1 }
+                    } else {
+                        let merged = globalRecords.merging(records) { $1 }
+                        if pendingName == nil, let path = merged["path"] ?? merged["GNU.sparse.name"] {
+                            var trimmed = Substring(path)
+                            while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+                            pendingName = String(trimmed)
+                        }
+                        if pendingSize == nil, let value = merged["size"] {
+                            guard let parsed = UInt64(value.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                                findings.add(
+                                    "tar.malformed", .high, at: offset, subject: "size=" + String(value.prefix(32)),
+                                    "a PAX size the scanner does not read as tarfile does")
+                                return
+                            }
+                            pendingSize = parsed
+                        }
+                    }
+                    if records.keys.contains(where: { $0.hasPrefix("GNU.sparse") }) {
+                        findings.add(
+                            "tar.sparse", .high, at: offset, subject: fullName,
+                            "a sparse member: tarfile rebuilds its content from a map the scanner does not read")
+                    }
+                }
+            } else {
+                if findings.criticalCount > criticalBefore {
+                    findings.add(
+                        "scan.stopped", .low, at: offset, subject: fullName,
+                        "the remaining members were not scanned: the file is refused by a critical finding")
+                    return
+                }
+                if let pendingName { fullName = pendingName }
+                if let pendingSize { size = pendingSize }
+                pendingName = nil
+                pendingSize = nil
+                try scanTarMember(
+                    header: header, name: name, fullName: fullName, size: size, at: offset, source: source,
+                    depth: depth)
+                // Links, directories, devices and FIFOs carry no data for tarfile, whatever their size field.
+                let isDirectory = type == 0 && name.hasSuffix("/")
+                if isDirectory || (0x31...0x36).contains(type) {
+                    offset = dataStart
+                    continue
                 }
             }
             // Checked: the size field is the archive's word, up to 2^63.
@@ -480,6 +533,68 @@ extension ContentScan {
         }
     }
 
+    /// One tar member (its name and size already resolved): findings, and its content scanned when tarfile
+    /// would extract it as a file.
+    private func scanTarMember(
+        header: [UInt8], name: String, fullName: String, size: UInt64, at offset: UInt64, source: ByteSource,
+        depth: Int
+    ) throws {
+        let type = header[156]
+        let dataStart = offset + 512
+        let parts = fullName.split(separator: "/", omittingEmptySubsequences: false)
+        if fullName.hasPrefix("/") || parts.contains("..") {
+            findings.add("tar.path-traversal", .high, at: offset, subject: fullName, "a member name that climbs out")
+        }
+        if type == 0x31 || type == 0x32 {
+            findings.add("tar.link", .medium, at: offset, subject: fullName, "a link member")
+        }
+        if type == 0x53 {
+            findings.add(
+                "tar.sparse", .high, at: offset, subject: fullName,
+                "a sparse member: tarfile rebuilds its content from a map the scanner does not read")
+        }
+        // Regular files (0, NUL, 7), sparse files, and any type tarfile does not know (extracted as a file).
+        let isDirectory = type == 0 && name.hasSuffix("/")
+        guard !isDirectory, !(0x31...0x36).contains(type) else { return }
+        if ["pickle", "sys_info", "storages", "tensors"].contains(fullName) {
+            findings.recognised("pytorch-tar")
+        }
+        let content = ByteSource(slice: source, offset: dataStart, length: size)
+        try findings.inMember(fullName) {
+            if fullName == "storages" || fullName == "tensors" {
+                try scanLegacyTarRecords(content, storages: fullName == "storages")
+            } else {
+                try scanContent(content, depth: depth + 1, nameHint: fullName == "pickle" ? "pickle.pkl" : nil)
+            }
+        }
+    }
+
+    /// The records of a PAX extended header, parsed as `tarfile` parses them (`"%d %s=%s\n"`, the length
+    /// counting the whole record); nil for a zero length (tarfile refuses the archive).
+    static func paxRecords(_ data: [UInt8]) -> [String: String]? {
+        var records: [String: String] = [:]
+        var position = 0
+        while position < data.count, records.count < 4096 {
+            var cursor = position
+            var length = 0
+            while cursor < data.count, (0x30...0x39).contains(data[cursor]), length < 1 << 24 {
+                length = length * 10 + Int(data[cursor] - 0x30)
+                cursor += 1
+            }
+            guard cursor > position, cursor < data.count, data[cursor] == 0x20 else { break }
+            let keywordStart = cursor + 1
+            var keywordEnd = keywordStart
+            while keywordEnd < data.count, data[keywordEnd] != 0x3D { keywordEnd += 1 }
+            guard keywordEnd > keywordStart, keywordEnd < data.count else { break }
+            guard length > 0 else { return nil }
+            let valueEnd = min(max(position + length - 1, keywordEnd + 1), data.count)
+            let keyword = String(decoding: data[keywordStart..<keywordEnd], as: UTF8.self)
+            records[keyword] = String(decoding: data[(keywordEnd + 1)..<valueEnd], as: UTF8.self)
+            position += length
+        }
+        return records
+    }
+
     /// Element sizes of the storage types a legacy tar checkpoint names.
     private static let storageElementSizes: [String: UInt64] = [
         "Double": 8, "Float": 4, "Half": 2, "BFloat16": 2, "Long": 8, "Int": 4, "Short": 2, "Char": 1, "Byte": 1,
@@ -491,7 +606,7 @@ extension ContentScan {
     /// scanned; a record the scanner cannot size is high (the pickles after it would otherwise go unread).
     func scanLegacyTarRecords(_ source: ByteSource, storages: Bool) throws {
         let stream = ByteStream(source: source)
-        let interpreter = PickleInterpreter(stream: stream, findings: findings)
+        let interpreter = PickleInterpreter(stream: stream, findings: findings, deadline: deadline)
         guard case .stopped(let countValue) = try interpreter.interpretOne() else { return }
         func unreadable(_ why: String) {
             findings.add(

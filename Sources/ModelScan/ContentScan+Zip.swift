@@ -4,7 +4,16 @@ extension ContentScan {
     func scanZip(_ source: ByteSource, depth: Int) throws {
         findings.recognised("zip")
         guard let archive = try ZipArchive.parse(source, findings: findings) else { return }
-        let files = archive.entries.filter { !$0.isDirectory }
+        // A member named like a directory that carries data is read by numpy.load (an .npz key `weights/`) and
+        // other readers: every member with data is scanned (review 6, finding 10).
+        let files = archive.entries.filter { !$0.isDirectory || $0.compressedSize > 0 || $0.uncompressedSize > 0 }
+        for entry in files where entry.isDirectory {
+            findings.inMember(entry.name) {
+                findings.add(
+                    "zip.directory-data", .medium, at: entry.localHeaderOffset, subject: entry.name,
+                    "a member named like a directory that carries data (some readers load it; it is scanned)")
+            }
+        }
         // PyTorch: `<any dir>/data.pkl`; its `data/` members are raw storages, its `code/` is TorchScript.
         let torchPrefixes = Set(
             files.compactMap { entry -> String? in
@@ -17,8 +26,25 @@ extension ContentScan {
             && files.contains { $0.name == "metadata.json" || $0.name.hasPrefix("model.weights") }
         if isKeras { findings.recognised("keras") }
         var reportedCode = false
+        // Each checkpoint's data.pkl first: only the storages it names by persistent id are raw tensor bytes
+        // (review 5, F5: an `.npz` member named `x/data/0` is an array numpy.load may unpickle).
+        func isDataPickle(_ entry: ZipArchive.Entry) -> Bool {
+            torchPrefixes.contains { entry.name == $0 + "data.pkl" }
+        }
+        var referenced: [String: Set<String>] = [:]
+        let ordered = files.filter(isDataPickle) + files.filter { !isDataPickle($0) }
 
-        for entry in files {
+        // Structural critical findings (members only some readers see) do not stop the scan: those members are
+        // what must be read.
+        let structuralCritical = findings.criticalCount
+        for entry in ordered {
+            if pastDeadline(at: entry.localHeaderOffset, subject: entry.name) { break }
+            if findings.criticalCount > structuralCritical {
+                findings.add(
+                    "scan.stopped", .low, at: entry.localHeaderOffset, subject: entry.name,
+                    "the remaining members were not scanned: the file is refused by a critical finding")
+                break
+            }
             let prefix = torchPrefixes.first { entry.name.hasPrefix($0) }
             let relative = prefix.map { String(entry.name.dropFirst($0.count)) }
             if let relative, relative.hasPrefix("code/") || relative == "constants.pkl" {
@@ -32,7 +58,14 @@ extension ContentScan {
                     }
                 }
             }
-            let isStorage = relative?.hasPrefix("data/") == true
+            var isStorage = false
+            if let prefix, let relative, relative.hasPrefix("data/"), entry.method == 0,
+                referenced[prefix]?.contains(String(relative.dropFirst("data/".count))) == true
+            {
+                // numpy.load reads a member that starts like an .npy array as one (an object array unpickles).
+                let head = try source.read(at: entry.dataOffset, count: Int(min(entry.compressedSize, 6)))
+                isStorage = head != [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+            }
             let isPickle = entry.name.hasSuffix(".pkl")
             let isConfig = isKeras && entry.name == "config.json"
             try findings.inMember(entry.name) {
@@ -46,8 +79,9 @@ extension ContentScan {
                 if isStorage { return }
                 if isConfig {
                     try scanKerasConfig(content)
-                } else if isPickle && prefix != nil {
-                    try scanPickles(content, firstOnly: false)
+                } else if isPickle, let prefix {
+                    let keys = try scanPickles(content, firstOnly: false)
+                    if isDataPickle(entry) { referenced[prefix] = keys }
                 } else {
                     try scanContent(content, depth: depth + 1, nameHint: isPickle ? entry.name : nil)
                 }
@@ -70,6 +104,13 @@ extension ContentScan {
                     "a deflated member too large to inflate in memory was not scanned")
                 return nil
             }
+            guard entry.uncompressedSize <= inflatedBudget else {
+                findings.add(
+                    "zip.inflate-budget", needed ? .high : .low, at: entry.localHeaderOffset, subject: entry.name,
+                    "the file's members inflate past the scanner's per-file bound; this one was not scanned")
+                return nil
+            }
+            inflatedBudget -= entry.uncompressedSize
             let compressed = try source.read(at: entry.dataOffset, count: Int(entry.compressedSize))
             do {
                 let limit = Int(entry.uncompressedSize)

@@ -10,6 +10,9 @@ final class FindingCollector {
     private(set) var findings: [Finding] = []
     private(set) var formats: [String] = []
     private var counts: [String: Int] = [:]
+    /// How many critical findings were recorded: once a member adds one, the file is refused under every policy
+    /// and archive scans stop opening further members (review 5, D1).
+    private(set) var criticalCount = 0
 
     init(file: String) { self.file = file }
 
@@ -20,6 +23,7 @@ final class FindingCollector {
 
     /// Records a finding at `offset` in the current member.
     func add(_ rule: String, _ severity: Severity, at offset: UInt64?, subject: String, _ message: String) {
+        if severity == .critical { criticalCount += 1 }
         let key = rule + "\u{0}" + severity.rawValue
         let count = counts[key, default: 0]
         counts[key] = count + 1

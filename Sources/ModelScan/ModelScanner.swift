@@ -11,6 +11,11 @@ import Foundation
 public struct ModelScanner: Sendable {
     /// Verify every zip member's CRC, not only those of members the scanner interprets.
     public var deep: Bool
+    /// The most bytes inflated in memory for one file, all members and nested archives together; a member past it
+    /// is not inflated and is a finding (review 5, D1: the bound was per member).
+    var maxInflatedTotal: UInt64 = ContentScan.maxInflatedTotal
+    /// The longest one file's scan may take before archive members stop being opened (a finding says so).
+    var maxScanTime: Duration = ContentScan.maxScanTime
 
     /// A scanner; `deep` also checks the CRC of every archive member (reads all the data).
     public init(deep: Bool = false) {
@@ -39,6 +44,8 @@ public struct ModelScanner: Sendable {
     private func scan(_ source: ByteSource, name: String, directory: String? = nil) throws -> ScanReport {
         let findings = FindingCollector(file: name)
         let scan = ContentScan(findings: findings, deep: deep)
+        scan.inflatedBudget = maxInflatedTotal
+        scan.deadline = ContinuousClock.now.advanced(by: maxScanTime)
         scan.directory = directory
         scan.fileName = name
         try scan.scanContent(source, depth: 0, nameHint: nil)
@@ -50,8 +57,15 @@ public struct ModelScanner: Sendable {
 final class ContentScan {
     /// Archives nested deeper than this are reported, not opened.
     static let maxDepth = 4
+    /// Content nested deeper than this in containers of any kind (zip, tar, compressed streams, counted together)
+    /// is not scanned, which is high: 2,000 nested tars overflowed the stack (review 6, finding 6).
+    static let maxNesting = 16
     /// A deflated member is inflated in memory only up to this size.
     static let maxInflatedSize: UInt64 = 256 << 20
+    /// All inflation for one file together is bounded by this (by default).
+    static let maxInflatedTotal: UInt64 = 1 << 30
+    /// One file's scan stops opening archive members after this long (by default).
+    static let maxScanTime: Duration = .seconds(900)
 
     let findings: FindingCollector
     let deep: Bool
@@ -59,6 +73,23 @@ final class ContentScan {
     var directory: String?
     /// The scanned file's name (a path or a label): a model-format extension makes unrecognised content high.
     var fileName = ""
+    /// The bytes this scan may still inflate in memory (members, compressed streams, nested archives).
+    var inflatedBudget: UInt64 = ContentScan.maxInflatedTotal
+    /// When this scan stops opening archive members.
+    var deadline = ContinuousClock.now.advanced(by: ContentScan.maxScanTime)
+    private var reportedDeadline = false
+
+    /// Whether the scan's time is up; the first time, a high finding says what was left unscanned.
+    func pastDeadline(at offset: UInt64?, subject: String) -> Bool {
+        guard ContinuousClock.now >= deadline else { return false }
+        if !reportedDeadline {
+            reportedDeadline = true
+            findings.add(
+                "scan.time-budget", .high, at: offset, subject: subject,
+                "the scan ran past its per-file time bound; the remaining members were not scanned")
+        }
+        return true
+    }
 
     init(findings: FindingCollector, deep: Bool) {
         self.findings = findings
@@ -68,6 +99,12 @@ final class ContentScan {
     /// Recognises `source` by its first bytes and scans it. `nameHint` is a member name inside an archive: used
     /// only to decide that a member which does not look like anything is worth interpreting as a pickle.
     func scanContent(_ source: ByteSource, depth: Int, nameHint: String?) throws {
+        guard depth <= Self.maxNesting else {
+            findings.add(
+                "scan.nested-too-deep", .high, at: 0, subject: "depth \(depth)",
+                "content nested in more containers than the scanner opens; not scanned")
+            return
+        }
         let head = try source.read(at: 0, count: 512)
         guard !head.isEmpty else {
             if depth == 0 { findings.recognised("empty") }
@@ -86,9 +123,11 @@ final class ContentScan {
         var scannedTar = false
         var scannedPickle = false
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
+            // Its members are not scanned, so this fails the default policy like any content the scanner cannot read.
             guard depth < Self.maxDepth else {
                 findings.add(
-                    "zip.nested-too-deep", .medium, at: 0, subject: "zip", "archive nesting beyond the scanner's bound")
+                    "zip.nested-too-deep", .high, at: 0, subject: "zip",
+                    "archive nesting beyond the scanner's bound; not scanned")
                 return
             }
             try scanZip(source, depth: depth)
@@ -264,10 +303,21 @@ final class ContentScan {
     private func scanCompressed(_ source: ByteSource, depth: Int, format: Compression) throws {
         findings.recognised(format.rawValue)
         var inflated: [UInt8]?
+        var badTrailer: Int?
         // Each level may hold the bound in memory: nesting is bounded like archives.
+        let limit = min(Self.maxInflatedSize, inflatedBudget)
         if format == .zlib || format == .gzip, source.size <= Self.maxInflatedSize, depth < Self.maxDepth {
             let compressed = try source.read(at: 0, count: Int(source.size))
-            inflated = try? Self.inflateStreams(compressed, gzip: format == .gzip, limit: Int(Self.maxInflatedSize))
+            inflated = try? Self.inflateStreams(
+                compressed, gzip: format == .gzip, limit: Int(limit), badTrailer: &badTrailer)
+            inflatedBudget -= min(UInt64(inflated?.count ?? 0), inflatedBudget)
+        }
+        if inflated != nil, let badTrailer {
+            // Python's gzip hands a member's data to the unpickler before it checks the trailer: scanned anyway.
+            findings.add(
+                "gzip.trailer-mismatch", .high, at: UInt64(badTrailer), subject: "gzip member",
+                "a gzip member whose CRC-32 or size does not match its data (the scanner and the loader may not "
+                    + "read the same bytes)")
         }
         guard let inflated else {
             findings.add(
@@ -282,8 +332,9 @@ final class ContentScan {
         }
     }
 
-    /// Inflates concatenated zlib streams or gzip members; anything else after one is malformed.
-    static func inflateStreams(_ bytes: [UInt8], gzip: Bool, limit: Int) throws -> [UInt8] {
+    /// Inflates concatenated zlib streams or gzip members; anything else after one is malformed. A gzip member's
+    /// CRC-32 and size (ISIZE) are checked against its data: `badTrailer` is the offset of the first mismatch.
+    static func inflateStreams(_ bytes: [UInt8], gzip: Bool, limit: Int, badTrailer: inout Int?) throws -> [UInt8] {
         var output = [UInt8]()
         var index = 0
         while index < bytes.count {
@@ -302,8 +353,17 @@ final class ContentScan {
             }
             let (data, consumed) = try Inflate.inflateCounting(Array(bytes[index...]), limit: limit - output.count)
             output += data
-            index += consumed + (gzip ? 8 : 4)  // CRC-32 and size, or Adler-32
+            index += consumed
+            let trailer = index
+            index += gzip ? 8 : 4  // CRC-32 and size, or Adler-32
             guard index <= bytes.count else { throw Inflate.Failure.malformed }
+            // Review 6, finding 5: neither was checked.
+            if gzip, badTrailer == nil,
+                le32(bytes, trailer) != CRC32.checksum(data)
+                    || le32(bytes, trailer + 4) != UInt32(truncatingIfNeeded: data.count)
+            {
+                badTrailer = trailer
+            }
         }
         return output
     }
@@ -317,7 +377,8 @@ final class ContentScan {
         var index = start + 10
         if flags & 0x04 != 0 {
             guard index + 2 <= bytes.count else { throw Inflate.Failure.malformed }
-            index += 2 + Int(bytes[index]) | Int(bytes[index + 1]) << 8
+            // XLEN, little-endian (review 6, finding 5: `2 + lo | hi << 8` read 0x01FE as 256).
+            index += 2 + (Int(bytes[index]) | Int(bytes[index + 1]) << 8)
         }
         for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {
             while index < bytes.count, bytes[index] != 0 { index += 1 }
@@ -357,14 +418,16 @@ final class ContentScan {
     private func polyglotPickle(_ source: ByteSource) throws {
         let trial = FindingCollector(file: findings.file)
         trial.member = findings.member
-        let outcome = try PickleInterpreter(stream: ByteStream(source: source), findings: trial).interpretOne()
+        let outcome = try PickleInterpreter(
+            stream: ByteStream(source: source), findings: trial, deadline: deadline
+        ).interpretOne()
         // CPython stops at a stack underflow (an npy's 0x93 is STACK_GLOBAL on an empty stack): nothing after it runs.
         let underflow = trial.findings.first { $0.rule == "pickle.stack-underflow" }.map { $0.offset ?? 0 }
         var parsed = false
         if case .stopped = outcome, underflow == nil { parsed = true }
         let dangerous = trial.findings.contains {
             ($0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
-                || $0.rule == "pickle.invalid-number")
+                || $0.rule == "pickle.invalid-number" || $0.rule == "scan.time-budget")
                 && ($0.offset ?? 0) < (underflow ?? UInt64.max)
         }
         guard parsed || dangerous else { return }
@@ -379,14 +442,15 @@ final class ContentScan {
     ) throws {
         let trial = FindingCollector(file: findings.file)
         trial.member = findings.member
-        let interpreter = PickleInterpreter(stream: ByteStream(source: source), findings: trial)
+        let interpreter = PickleInterpreter(stream: ByteStream(source: source), findings: trial, deadline: deadline)
         let outcome = try interpreter.interpretOne()
         var parsed = false
         if case .stopped = outcome { parsed = true }
         // A numeric argument that looks valid but does not parse is where the scanner and CPython could disagree
-        // (review 4, finding 2): fail closed by scanning it, which reports it high.
+        // (review 4, finding 2): fail closed by scanning it, which reports it high. So is a trial the time bound cut.
         let dangerous = trial.findings.contains {
             $0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext") || $0.rule == "pickle.invalid-number"
+                || $0.rule == "scan.time-budget"
         }
         if parsed || dangerous || nameHint?.hasSuffix(".pkl") == true {
             try scanPickles(source, firstOnly: false)
@@ -403,20 +467,28 @@ final class ContentScan {
     ///
     /// joblib reads a NumpyArrayWrapper's array bytes as data, `pickle.load` reads them as opcodes: when arrays were
     /// skipped, the file is read the second way too and the globals found there are kept (review 4, finding 4).
-    func scanPickles(_ source: ByteSource, firstOnly: Bool) throws {
+    ///
+    /// Returns the keys of the PyTorch storages the pickles name by persistent id (`('storage', type, key, …)`).
+    @discardableResult
+    func scanPickles(_ source: ByteSource, firstOnly: Bool) throws -> Set<String> {
         findings.recognised("pickle")
-        guard try interpretPickles(source, firstOnly: firstOnly, joblibArrays: true, into: findings) else { return }
+        let (skipped, storageKeys) = try interpretPickles(
+            source, firstOnly: firstOnly, joblibArrays: true, into: findings)
+        guard skipped else { return storageKeys }
         let plain = FindingCollector(file: findings.file)
         plain.member = findings.member
         _ = try interpretPickles(source, firstOnly: firstOnly, joblibArrays: false, into: plain)
         for finding in plain.findings
-        where finding.rule.hasPrefix("pickle.global.") && Self.isDottedName(finding.subject)
+        where
+            (finding.rule.hasPrefix("pickle.global.") && Self.isDottedName(finding.subject)
+            || finding.rule == "scan.time-budget")
             && !findings.findings.contains(where: { $0.rule == finding.rule && $0.offset == finding.offset })
         {
             findings.add(
                 finding.rule, finding.severity, at: finding.offset, subject: finding.subject,
                 finding.message + " (in bytes joblib reads as array data but pickle.load runs)")
         }
+        return storageKeys
     }
 
     /// A `module.name` made of identifier characters (what an import can resolve; random array bytes are not).
@@ -427,29 +499,35 @@ final class ContentScan {
             }
     }
 
-    /// The pickles of `source` into `collector`; true when joblib array bytes were skipped.
+    /// The pickles of `source` into `collector`: whether joblib array bytes were skipped, and the storage keys
+    /// named by persistent id.
     private func interpretPickles(
         _ source: ByteSource, firstOnly: Bool, joblibArrays: Bool, into collector: FindingCollector
-    ) throws -> Bool {
+    ) throws -> (skipped: Bool, storageKeys: Set<String>) {
         let stream = ByteStream(source: source)
-        let interpreter = PickleInterpreter(stream: stream, findings: collector, joblibArrays: joblibArrays)
+        let interpreter = PickleInterpreter(
+            stream: stream, findings: collector, joblibArrays: joblibArrays, deadline: deadline)
         var count = 0
         var legacy = false
         while true {
             let outcome = try interpreter.interpretOne()
-            guard case .stopped(let value) = outcome else { return interpreter.skippedJoblibArrays }
+            guard case .stopped(let value) = outcome else {
+                return (interpreter.skippedJoblibArrays, interpreter.storageKeys)
+            }
             count += 1
             if count == 1, case .bigInt(let bytes) = value, bytes == Self.legacyMagic {
                 legacy = true
                 collector.recognised("pytorch-legacy")
             }
-            if firstOnly || (legacy && count == 5) || stream.atEnd { return interpreter.skippedJoblibArrays }
+            if firstOnly || (legacy && count == 5) || stream.atEnd {
+                return (interpreter.skippedJoblibArrays, interpreter.storageKeys)
+            }
             let offset = stream.position
             guard let next = try stream.peekByte(), PickleOpcodes.isOpcode(next) else {
                 collector.add(
                     "pickle.trailing-bytes", .medium, at: offset, subject: "\(stream.remaining) bytes",
                     "bytes after STOP that are not another pickle")
-                return interpreter.skippedJoblibArrays
+                return (interpreter.skippedJoblibArrays, interpreter.storageKeys)
             }
             if !legacy {
                 collector.add(

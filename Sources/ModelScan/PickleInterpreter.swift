@@ -5,8 +5,9 @@ import Foundation
 /// reductions, persistent ids and extension codes are judged where they happen. Nothing is ever executed.
 ///
 /// Memory stays bounded: text and containers are truncated, the stack, marks and memo have limits, and payloads
-/// (`BINBYTES` and kin) are skipped, never held. Past a bound the interpreter degrades to conservative mode:
-/// operands read back as `.unknown`, so a `STACK_GLOBAL` it cannot resolve is itself a high finding.
+/// (`BINBYTES` and kin) are skipped, never held. Past a bound of the stack or marks the interpreter can no longer
+/// model the stack, which is itself a high finding; past the memo's value bound values read back as `.unknown`, so
+/// a `STACK_GLOBAL` it cannot resolve is a high finding.
 final class PickleInterpreter {
     /// How one pickle ended.
     enum Outcome {
@@ -20,6 +21,8 @@ final class PickleInterpreter {
 
     static let maxStack = 1 << 20
     static let maxMarks = 1 << 16
+    /// Opcodes interpreted between two readings of the clock against `deadline`.
+    static let opcodesPerClockCheck = 65_536
 
     private let stream: ByteStream
     private let findings: FindingCollector
@@ -35,11 +38,32 @@ final class PickleInterpreter {
     let joblibArrays: Bool
     /// Whether array bytes were skipped (then the same bytes read as opcodes must be scanned too).
     private(set) var skippedJoblibArrays = false
+    /// The keys of the PyTorch storages named by persistent id (bounded).
+    private(set) var storageKeys = Set<String>()
+    /// When the file's scan must stop (nil: never); checked every `opcodesPerClockCheck` opcodes.
+    let deadline: ContinuousClock.Instant?
+    private var opcodesUntilClockCheck = PickleInterpreter.opcodesPerClockCheck
 
-    init(stream: ByteStream, findings: FindingCollector, joblibArrays: Bool = false) {
+    init(
+        stream: ByteStream, findings: FindingCollector, joblibArrays: Bool = false,
+        deadline: ContinuousClock.Instant? = nil
+    ) {
         self.stream = stream
         self.findings = findings
         self.joblibArrays = joblibArrays
+        self.deadline = deadline
+    }
+
+    /// Whether the scan's time is up, read every `opcodesPerClockCheck` opcodes; the first time, a high finding.
+    private func pastDeadline(at offset: UInt64) -> Bool {
+        opcodesUntilClockCheck -= 1
+        guard opcodesUntilClockCheck <= 0 else { return false }
+        opcodesUntilClockCheck = Self.opcodesPerClockCheck
+        guard let deadline, ContinuousClock.now >= deadline else { return false }
+        findings.add(
+            "scan.time-budget", .high, at: offset, subject: "pickle",
+            "the scan ran past its per-file time bound inside a pickle; the rest of the file was not analysed")
+        return true
     }
 
     // MARK: - Stack
@@ -53,12 +77,15 @@ final class PickleInterpreter {
         stack.append(value.boundedNesting)
     }
 
+    /// Past a structural bound the stack and marks are no longer modelled: whatever the interpreter reads after
+    /// it (a STACK_GLOBAL's operands, a POP_MARK's extent) may differ from what Python reads, so the pickle is
+    /// high from here on (review 6, finding 1: a MARK past the bound then hid a decoy from POP_MARK).
     private func degrade(at offset: UInt64, _ why: String) {
         if !degraded {
             degraded = true
             findings.add(
-                "pickle.bound-exceeded", .medium, at: offset, subject: "pickle",
-                why + "; analysis continues conservatively")
+                "pickle.bound-exceeded", .high, at: offset, subject: "pickle",
+                why + "; the stack is no longer modelled, so later imports and calls cannot be judged")
         }
         stack.removeAll()
         marks.removeAll()
@@ -210,6 +237,7 @@ final class PickleInterpreter {
                     frameEnd = nil
                 }
             }
+            if pastDeadline(at: offset) { return .broken }
             guard let op = try stream.readByte() else {
                 return offset == start ? .empty : truncated(offset)
             }
@@ -294,6 +322,11 @@ final class PickleInterpreter {
                 push(.unknown)
             case 0x51:  // BINPERSID
                 let pid = pop(offset)
+                if isTorchStorageID(pid), case .tuple(let items) = pid, case .string(let key) = items[2],
+                    storageKeys.count < 1 << 20
+                {
+                    storageKeys.insert(key)
+                }
                 if !isTorchStorageID(pid) && !degraded {
                     findings.add(
                         "pickle.persistent-id", .medium, at: offset, subject: "BINPERSID",
@@ -377,6 +410,11 @@ final class PickleInterpreter {
                     findings.add(
                         "pickle.build-on-global", .high, at: offset, subject: module + "." + name,
                         "BUILD sets attributes on an imported global (can overwrite module state)")
+                }
+                if case .object("numpy.dtype", let args) = target, let problem = Self.dtypeStateProblem(args, state) {
+                    findings.add(
+                        "numpy.dtype-state", .high, at: offset, subject: "numpy.dtype",
+                        "BUILD gives a numpy dtype a state the scanner cannot model (\(problem))")
                 }
                 if joblibArrays, case .object(let callable, _) = target,
                     callable == "joblib.numpy_pickle.NumpyArrayWrapper"
@@ -484,10 +522,18 @@ final class PickleInterpreter {
                     key = memo.count
                 }
                 let value = top(offset)
+                let wasTracked = !memo.untrackedKeys
                 if memo.put(key, value) {
                     findings.add(
                         "pickle.memo-overwrite", .medium, at: offset, subject: "memo[\(key)]",
                         "a memo key is written twice (memo indirection; picklers never do this)")
+                }
+                // Review 6, finding 7: past the large-key bound a key PUT twice counted twice.
+                if wasTracked && memo.untrackedKeys {
+                    findings.add(
+                        "pickle.bound-exceeded", .high, at: offset, subject: "memo[\(key)]",
+                        "more large memo keys than the scanner tracks: the memo's length (MEMOIZE's key) and "
+                            + "later reads are no longer known")
                 }
             case 0x80:  // PROTO
                 guard let version = try stream.readByte() else { return truncated(offset) }
@@ -567,7 +613,22 @@ final class PickleInterpreter {
     }
 
     private func dict(from items: [PickleValue]) -> PickleValue {
-        .dict(Array(pairs(items).prefix(PickleValue.maxElements)))
+        var kept: [(PickleValue, PickleValue)] = []
+        Self.append(pairs(items), to: &kept)
+        return .dict(kept)
+    }
+
+    /// Appends `newPairs` to a dict's kept pairs up to `maxElements`; past it, one `(.unknown, .unknown)` pair
+    /// marks the dict as cut, so every later lookup reads `.unknown` (a dropped pair may repeat any key: Python
+    /// keeps the last; review 6, finding 3).
+    private static func append(_ newPairs: [(PickleValue, PickleValue)], to kept: inout [(PickleValue, PickleValue)]) {
+        guard kept.count < PickleValue.maxElements else {
+            if kept.count == PickleValue.maxElements, !newPairs.isEmpty { kept.append((.unknown, .unknown)) }
+            return
+        }
+        let room = PickleValue.maxElements - kept.count
+        kept.append(contentsOf: newPairs.prefix(room))
+        if newPairs.count > room { kept.append((.unknown, .unknown)) }
     }
 
     private func addToTopDict(_ newPairs: [(PickleValue, PickleValue)], _ offset: UInt64) {
@@ -576,8 +637,8 @@ final class PickleInterpreter {
             underflow(offset)
             return
         }
-        if case .dict(var existing) = stack[stack.count - 1], existing.count < PickleValue.maxElements {
-            existing.append(contentsOf: newPairs.prefix(PickleValue.maxElements - existing.count))
+        if case .dict(var existing) = stack[stack.count - 1] {
+            Self.append(newPairs, to: &existing)
             stack[stack.count - 1] = PickleValue.dict(existing).boundedNesting
         }
     }
@@ -596,9 +657,20 @@ final class PickleInterpreter {
                 "a joblib array whose size or padding cannot be determined; the rest of the pickle cannot be analysed")
             return false
         }
+        // joblib closes the frame before the raw bytes (protocol 4+): they belong to no frame. joblib's unpickler
+        // reads a frame whole, so bytes left in the frame after the BUILD are read as opcodes before the array,
+        // which comes after the frame: an array inside a frame that goes on is not modelled (review 6, finding 4).
+        if let end = frameEnd {
+            guard stream.position == end else {
+                findings.add(
+                    "joblib.array-in-frame", .high, at: offset, subject: "NumpyArrayWrapper",
+                    "a joblib array whose BUILD does not end its FRAME: joblib reads the array after the frame, "
+                        + "not after the BUILD; the rest of the pickle cannot be analysed")
+                return false
+            }
+            frameEnd = nil
+        }
         skippedJoblibArrays = true
-        // joblib closes the frame before the raw bytes (protocol 4+): they belong to no frame.
-        if let end = frameEnd, stream.position == end { frameEnd = nil }
         if padded {
             guard let padding = try stream.readByte(), try stream.skip(UInt64(padding)) else {
                 _ = truncated(offset)
@@ -615,7 +687,8 @@ final class PickleInterpreter {
     /// Bytes of a joblib array from its wrapper state (shape and dtype), with checked arithmetic.
     static func joblibArrayBytes(state: PickleValue) -> UInt64? {
         guard case .tuple(let shape) = state["shape"] ?? .none, shape.count < PickleValue.maxElements,
-            case .object(_, let dtypeArgs) = state["dtype"] ?? .none, case .string(let code) = dtypeArgs.first ?? .none,
+            case .object("numpy.dtype", let dtypeArgs) = state["dtype"] ?? .none,
+            case .string(let code) = dtypeArgs.first ?? .none,
             var total = itemSize(code)
         else { return nil }
         for dimension in shape {
@@ -627,12 +700,72 @@ final class PickleInterpreter {
         return total
     }
 
+    /// Why numpy's `dtype.__setstate__` would leave the dtype built from `args` unlike its code says, or nil when
+    /// the state is one numpy writes for that code: then `itemSize(code)` is the item size numpy uses.
+    /// The state is `(version, endian, subarray, names, fields, elsize, alignment, flags[, metadata])`; numpy
+    /// takes `elsize` as the item size of flexible dtypes (`S`, `U`, `V`), so a state may shrink or grow the
+    /// array bytes joblib reads. Structured dtypes are modelled when every field is a fixed scalar inside the
+    /// item; subarrays, nested or object fields and any other version fail closed.
+    static func dtypeStateProblem(_ args: [PickleValue], _ state: PickleValue) -> String? {
+        guard case .string(let code) = args.first ?? .none, let kind = dtypeKind(code) else {
+            return "a dtype built from arguments the scanner cannot read"
+        }
+        guard case .tuple(let items) = state, items.count == 8 || items.count == 9,
+            case .int(let version) = items[0], version == Int64(items.count) - 5
+        else { return "a state version or shape numpy does not write" }
+        guard case .string = items[1], case .none = items[2] else { return "a byte order or subarray not modelled" }
+        guard case .int(let elsize) = items[5], case .int = items[6], case .int(let flags) = items[7] else {
+            return "an item size, alignment or flags that are not integers"
+        }
+        if (flags & 1 != 0) != (kind == "O") { return "flags that disagree with the dtype's object kind" }
+        let size = itemSize(code)
+        if "SUVa".contains(kind) || elsize != -1 {
+            guard let size, elsize >= 0, UInt64(elsize) == size else { return "an item size unlike the dtype's" }
+        }
+        switch (items[3], items[4]) {
+        case (.none, .none):
+            return nil
+        case (.tuple(let names), .dict(let fields)):
+            guard kind == "V", let size, names.count == fields.count, fields.count < PickleValue.maxElements,
+                names.allSatisfy({ if case .string = $0 { return true } else { return false } })
+            else { return "a structured dtype the scanner cannot model" }
+            for (key, value) in fields {
+                guard case .string = key, case .tuple(let entry) = value, entry.count == 2 || entry.count == 3,
+                    case .object("numpy.dtype", let fieldArgs) = entry[0],
+                    case .string(let fieldCode) = fieldArgs.first ?? .none,
+                    let fieldKind = dtypeKind(fieldCode), fieldKind != "V", fieldKind != "O",
+                    let fieldSize = itemSize(fieldCode), case .int(let fieldOffset) = entry[1], fieldOffset >= 0
+                else { return "a structured dtype field the scanner cannot model" }
+                let (end, overflow) = UInt64(fieldOffset).addingReportingOverflow(fieldSize)
+                guard !overflow, end <= size else { return "a structured dtype field outside its item" }
+            }
+            return nil
+        default:
+            return "names and fields not modelled"
+        }
+    }
+
+    /// The kind letter of a numpy dtype code (`f` of `<f8`), or nil when the code is empty.
+    static func dtypeKind(_ code: String) -> Character? {
+        code.drop { "<>|=".contains($0) }.first
+    }
+
     /// Item size of a numpy dtype code such as `f8`, `<i4`, `U5`, `b1`, `M8[ns]`; nil for objects or unknown codes.
+    /// The whole code must be one scalar: anything after its digits but a datetime unit (a second field as in
+    /// `'f8,i4'`, a space) makes it a dtype the scanner does not size, nil (review 6, finding 2: `'f8,i4'` was
+    /// sized 8 by its first field; numpy makes it 12).
     static func itemSize(_ code: String) -> UInt64? {
         var scalars = Substring(code)
         if let first = scalars.first, "<>|=".contains(first) { scalars = scalars.dropFirst() }
         guard let kind = scalars.first else { return nil }
-        let digits = scalars.dropFirst().prefix { $0.isNumber }
+        let digits = scalars.dropFirst().prefix { $0.isASCII && $0.isNumber }
+        let tail = scalars.dropFirst(1 + digits.count)
+        if !tail.isEmpty {
+            let unit = tail.dropFirst().dropLast()
+            guard "Mm".contains(kind), tail.first == "[", tail.last == "]", !unit.isEmpty,
+                unit.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+            else { return nil }
+        }
         switch kind {
         case "f", "i", "u", "c", "b", "V", "S", "M", "m", "a":
             if kind == "b", digits.isEmpty { return 1 }

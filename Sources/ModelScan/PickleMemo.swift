@@ -16,6 +16,9 @@ struct PickleMemo {
     private(set) var count: Int64 = 0
     /// Set once a bound was exceeded.
     private(set) var overflowed = false
+    /// Set once a key was defined that the bounded set of large keys could not hold: from then on `count` may
+    /// differ from Python's `len(memo)` (a key PUT again counts again), so `MEMOIZE` keys are not known.
+    private(set) var untrackedKeys = false
 
     /// Whether `key` is defined.
     func isDefined(_ key: Int64) -> Bool {
@@ -41,6 +44,7 @@ struct PickleMemo {
                 largeKeys.insert(key)
             } else {
                 overflowed = true
+                untrackedKeys = true
             }
             count += 1
         }

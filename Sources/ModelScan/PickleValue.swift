@@ -78,8 +78,15 @@ enum PickleValue {
     /// The value of an entry of a dict with string keys.
     subscript(key: String) -> PickleValue? {
         guard case .dict(let pairs) = self else { return nil }
-        // Python keeps the last value of a repeated key.
-        for (k, v) in pairs.reversed() { if case .string(key) = k { return v } }
+        // Python keeps the last value of a repeated key; an unknown key (or the mark of a dict cut at
+        // `maxElements`) after the last match may be that key, so the value is unknown.
+        for (k, v) in pairs.reversed() {
+            switch k {
+            case .string(key): return v
+            case .unknown: return .unknown
+            default: continue
+            }
+        }
         return nil
     }
 

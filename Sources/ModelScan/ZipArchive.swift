@@ -28,89 +28,248 @@ struct ZipArchive {
 
     var entries: [Entry] = []
 
+    /// One reading of the central directory: where its bytes are read, how many records the end record
+    /// announces, and the shift added to every local header offset (Python's `zipfile` "concat").
+    private struct DirectoryView: Hashable {
+        var start: UInt64
+        var size: UInt64
+        var count: UInt64
+        var shift: Int64
+    }
+
     /// Parses `source`'s zip structure, recording findings (`zip.*`) in `findings`. Returns nil when the file
     /// has no usable central directory (then a finding says why).
+    ///
+    /// The end record is chosen as Python's `zipfile` chooses it (what `numpy.load` uses; `torch.load`'s miniz
+    /// agrees): the last 22 bytes when they are a record without comment, else the last `PK\x05\x06` in the
+    /// final 64 KiB + 22 bytes. The directory is read where `zipfile` reads it (ending at the end record or the
+    /// zip64 record, with the difference from the stated offset added to every local header offset) and walked
+    /// by its size, as `zipfile` walks it. Whenever another reader could see a different directory (a second
+    /// self-consistent end record, a zip64 record the classic fields contradict, a stated offset that is not
+    /// where the directory ends, an entry count that is not the records' count), that is high and the members of
+    /// every such reading are returned, so that all of them are scanned.
     static func parse(_ source: ByteSource, findings: FindingCollector) throws -> ZipArchive? {
         let size = source.size
         guard size >= 22 else {
             findings.add("zip.malformed", .high, at: 0, subject: "zip", "too short to be a zip archive")
             return nil
         }
-        // The end-of-central-directory record is within the last 64 KiB + 22 bytes.
-        let tailLength = Int(min(size, 65_557))
+        // zipfile searches the last 64 KiB + 22 bytes for the record.
+        let tailLength = Int(min(size, 65_558))
         let tailStart = size - UInt64(tailLength)
         let tail = try source.read(at: tailStart, count: tailLength)
-        var eocd: Int?
-        var index = tail.count - 22
+        guard tail.count == tailLength else {
+            findings.add("zip.malformed", .high, at: nil, subject: "zip", "the file could not be read")
+            return nil
+        }
+        func isEndSignature(_ index: Int) -> Bool {
+            tail[index] == 0x50 && tail[index + 1] == 0x4B && tail[index + 2] == 0x05 && tail[index + 3] == 0x06
+        }
+        var lastSignature: Int?
+        var consistent: [Int] = []
+        var anyWhole: Int?
+        var index = tail.count - 4
         while index >= 0 {
-            if tail[index] == 0x50, tail[index + 1] == 0x4B, tail[index + 2] == 0x05, tail[index + 3] == 0x06 {
-                let commentLength = Int(le16(tail, index + 20))
-                if index + 22 + commentLength == tail.count {
-                    eocd = index
-                    break
+            if isEndSignature(index) {
+                if lastSignature == nil { lastSignature = index }
+                if index + 22 <= tail.count {
+                    if anyWhole == nil { anyWhole = index }
+                    if index + 22 + Int(le16(tail, index + 20)) == tail.count { consistent.append(index) }
                 }
-                if eocd == nil { eocd = index }  // keep looking for one whose comment ends the file
             }
             index -= 1
         }
-        guard let eocdIndex = eocd else {
+        var zipfilePick: Int?
+        if isEndSignature(tail.count - 22), tail[tail.count - 2] == 0, tail[tail.count - 1] == 0 {
+            zipfilePick = tail.count - 22
+        } else if let last = lastSignature, last + 22 <= tail.count {
+            zipfilePick = last
+        }
+        guard let primary = zipfilePick ?? consistent.first ?? anyWhole else {
             findings.add(
                 "zip.malformed", .high, at: nil, subject: "zip", "no end-of-central-directory record")
             return nil
         }
-        if eocdIndex + 22 + Int(le16(tail, eocdIndex + 20)) != tail.count {
+        if primary + 22 + Int(le16(tail, primary + 20)) != tail.count {
             findings.add(
-                "zip.trailing-data", .medium, at: tailStart + UInt64(eocdIndex), subject: "zip",
+                "zip.trailing-data", .medium, at: tailStart + UInt64(primary), subject: "zip",
                 "bytes after the end-of-central-directory record")
         }
-        var entryCount = UInt64(le16(tail, eocdIndex + 10))
-        var directorySize = UInt64(le32(tail, eocdIndex + 12))
-        var directoryOffset = UInt64(le32(tail, eocdIndex + 16))
-        if le16(tail, eocdIndex + 4) != 0 || le16(tail, eocdIndex + 6) != 0 {
+        let others = consistent.filter { $0 != primary }
+        if !others.isEmpty {
+            findings.add(
+                "zip.ambiguous-end-record", .high, at: tailStart + UInt64(primary),
+                subject: "\(others.count + 1) end records",
+                "more than one end-of-central-directory record; readers disagree on which holds the directory")
+        }
+        if le16(tail, primary + 4) != 0 || le16(tail, primary + 6) != 0 {
             findings.add("zip.multi-disk", .medium, at: nil, subject: "zip", "a multi-disk archive")
         }
-        if entryCount == 0xFFFF || directorySize == 0xFFFF_FFFF || directoryOffset == 0xFFFF_FFFF {
-            // zip64: the locator sits right before the record.
-            let locatorOffset = tailStart + UInt64(eocdIndex)
-            guard locatorOffset >= 20 else {
-                findings.add("zip.malformed", .high, at: nil, subject: "zip64", "zip64 locator missing")
-                return nil
+        var views: [DirectoryView] = []
+        for record in [primary] + others.prefix(3) {
+            for view in try directoryViews(
+                endRecordAt: tailStart + UInt64(record), tail: tail, index: record, source: source,
+                findings: findings, primary: record == primary)
+            where !views.contains(view) {
+                views.append(view)
             }
-            let locator = try source.read(at: locatorOffset - 20, count: 20)
-            guard locator.count == 20, le32(locator, 0) == 0x0706_4B50 else {
-                findings.add("zip.malformed", .high, at: nil, subject: "zip64", "zip64 locator missing")
-                return nil
-            }
-            let recordOffset = le64(locator, 8)
-            let record = try source.read(at: recordOffset, count: 56)
-            guard record.count == 56, le32(record, 0) == 0x0606_4B50 else {
-                findings.add("zip.malformed", .high, at: recordOffset, subject: "zip64", "zip64 record missing")
-                return nil
-            }
-            entryCount = le64(record, 32)
-            directorySize = le64(record, 40)
-            directoryOffset = le64(record, 48)
         }
-        let (directoryEnd, overflow) = directoryOffset.addingReportingOverflow(directorySize)
-        guard !overflow, directoryEnd <= size else {
-            findings.add(
-                "zip.malformed", .high, at: directoryOffset, subject: "zip",
-                "the central directory lies outside the file")
-            return nil
-        }
-        if entryCount > UInt64(maxEntries) {
-            findings.add(
-                "zip.too-many-entries", .high, at: nil, subject: "\(entryCount) entries",
-                "more members than the scanner examines")
-            entryCount = UInt64(maxEntries)
-        }
+        guard !views.isEmpty else { return nil }
 
         var archive = ZipArchive()
-        let directory = ByteStream(source: source, start: directoryOffset, length: directorySize)
-        var names = Set<String>()
+        var keys = Set<String>()
+        var perView: [Set<String>] = []
         var total: UInt64 = 0
-        for _ in 0..<entryCount {
-            let headerOffset = directoryOffset + directory.position
+        var directoryStart = UInt64.max
+        for view in views.prefix(8) {
+            let (directoryEnd, overflow) = view.start.addingReportingOverflow(view.size)
+            guard !overflow, directoryEnd <= size else {
+                findings.add(
+                    "zip.malformed", .high, at: view.start, subject: "zip",
+                    "the central directory lies outside the file")
+                continue
+            }
+            directoryStart = min(directoryStart, view.start)
+            let entries = try readDirectory(view, source: source, findings: findings)
+            var seen = Set<String>()
+            for entry in entries {
+                let key = entry.name + "\u{0}" + String(entry.localHeaderOffset)
+                seen.insert(key)
+                if keys.insert(key).inserted {
+                    let (newTotal, totalOverflow) = total.addingReportingOverflow(entry.uncompressedSize)
+                    total = totalOverflow ? UInt64.max : newTotal
+                    archive.entries.append(entry)
+                }
+            }
+            perView.append(seen)
+        }
+        guard directoryStart != UInt64.max else { return nil }
+        if perView.count > 1, let first = perView.first, perView.contains(where: { $0 != first }) {
+            let common = perView.dropFirst().reduce(first) { $0.intersection($1) }
+            let differing = archive.entries.filter {
+                !common.contains($0.name + "\u{0}" + String($0.localHeaderOffset))
+            }
+            let hidesPickle = differing.contains { entry in
+                let lower = entry.name.lowercased()
+                return lower.hasSuffix(".pkl") || lower.hasSuffix(".pickle") || lower.hasSuffix(".npy")
+                    || lower.hasSuffix("data.pkl") || lower.hasSuffix(".joblib")
+            }
+            findings.add(
+                "zip.ambiguous-members", hidesPickle ? .critical : .high, at: nil,
+                subject: String(differing.map(\.name).joined(separator: ",").prefix(200)),
+                "readers of this archive see different members (each reading is scanned)")
+        }
+        if total > maxTotalSize {
+            findings.add(
+                "zip.total-size", .high, at: nil, subject: "\(total) bytes",
+                "the members' declared uncompressed sizes exceed the scanner's bound")
+        }
+        for index in archive.entries.indices {
+            try findings.inMember(archive.entries[index].name) {
+                try checkLocalHeader(&archive.entries[index], source: source, findings: findings)
+            }
+        }
+        archive.checkLayout(size: size, directoryOffset: directoryStart, source: source, findings: findings)
+        return archive
+    }
+
+    /// The readings of the directory that the end record at `offset` (tail index `index`) allows: zipfile's, and
+    /// any other a reader could take (the classic fields, the zip64 locator's record, the stated offset).
+    private static func directoryViews(
+        endRecordAt offset: UInt64, tail: [UInt8], index: Int, source: ByteSource, findings: FindingCollector,
+        primary: Bool
+    ) throws -> [DirectoryView] {
+        let classic = (
+            count: UInt64(le16(tail, index + 10)), size: UInt64(le32(tail, index + 12)),
+            offset: UInt64(le32(tail, index + 16))
+        )
+        let sentinel = classic.count == 0xFFFF || classic.size == 0xFFFF_FFFF || classic.offset == 0xFFFF_FFFF
+        // (count, size, stated offset, where zipfile expects the directory to end)
+        var readings: [(count: UInt64, size: UInt64, offset: UInt64, end: UInt64)] = []
+        func zip64Record(at recordOffset: UInt64) throws -> (count: UInt64, size: UInt64, offset: UInt64)? {
+            guard recordOffset <= source.size, source.size - recordOffset >= 56 else { return nil }
+            let record = try source.read(at: recordOffset, count: 56)
+            guard record.count == 56, le32(record, 0) == 0x0606_4B50 else { return nil }
+            return (le64(record, 32), le64(record, 40), le64(record, 48))
+        }
+        var locatorRecord: UInt64?
+        if offset >= 20 {
+            let locator = try source.read(at: offset - 20, count: 20)
+            if locator.count == 20, le32(locator, 0) == 0x0706_4B50 { locatorRecord = le64(locator, 8) }
+        }
+        if let locatorRecord {
+            // zipfile assumes the record sits right before the locator; the locator names where it is.
+            let beforeLocator = offset >= 76 ? try zip64Record(at: offset - 76) : nil
+            let named = try zip64Record(at: locatorRecord)
+            if let beforeLocator {
+                readings.append((beforeLocator.count, beforeLocator.size, beforeLocator.offset, offset - 76))
+                func agrees(_ field: UInt64, _ value: UInt64, _ mark: UInt64) -> Bool {
+                    field == value || field == mark
+                }
+                if !agrees(classic.count, beforeLocator.count, 0xFFFF)
+                    || !agrees(classic.size, beforeLocator.size, 0xFFFF_FFFF)
+                    || !agrees(classic.offset, beforeLocator.offset, 0xFFFF_FFFF)
+                {
+                    findings.add(
+                        "zip.zip64-mismatch", .high, at: offset, subject: "zip64",
+                        "the zip64 record and the classic end record describe different directories")
+                    readings.append((classic.count, classic.size, classic.offset, offset))
+                }
+            }
+            if let named, beforeLocator == nil || locatorRecord != offset - 76 {
+                findings.add(
+                    "zip.zip64-mismatch", .high, at: offset, subject: "zip64 locator",
+                    "the zip64 locator points elsewhere than the record before it; readers disagree")
+                readings.append((named.count, named.size, named.offset, locatorRecord))
+            }
+            if readings.isEmpty {
+                if sentinel {
+                    findings.add("zip.malformed", .high, at: offset, subject: "zip64", "zip64 record missing")
+                    return []
+                }
+                readings.append((classic.count, classic.size, classic.offset, offset))
+            }
+        } else {
+            if sentinel {
+                if primary {
+                    findings.add("zip.malformed", .high, at: nil, subject: "zip64", "zip64 locator missing")
+                }
+                return []
+            }
+            readings.append((classic.count, classic.size, classic.offset, offset))
+        }
+        var views: [DirectoryView] = []
+        for reading in readings {
+            if reading.size <= reading.end {
+                let start = reading.end - reading.size
+                let shift = Int64(clamping: start) - Int64(clamping: reading.offset)
+                views.append(DirectoryView(start: start, size: reading.size, count: reading.count, shift: shift))
+                if shift == 0 { continue }
+                findings.add(
+                    "zip.directory-offset", .high, at: reading.offset, subject: "\(shift) bytes",
+                    "the central directory does not end at the end record; Python's zipfile reads another "
+                        + "directory and shifts every member")
+            }
+            views.append(DirectoryView(start: reading.offset, size: reading.size, count: reading.count, shift: 0))
+        }
+        return views
+    }
+
+    /// The directory records of `view`, walked by the directory's size as zipfile walks it.
+    private static func readDirectory(
+        _ view: DirectoryView, source: ByteSource, findings: FindingCollector
+    ) throws -> [Entry] {
+        let directory = ByteStream(source: source, start: view.start, length: view.size)
+        var names = Set<String>()
+        var entries: [Entry] = []
+        while directory.position < view.size {
+            if entries.count >= maxEntries {
+                findings.add(
+                    "zip.too-many-entries", .high, at: nil, subject: "over \(maxEntries) entries",
+                    "more members than the scanner examines")
+                break
+            }
+            let headerOffset = view.start + directory.position
             guard let fixed = try directory.read(46), le32(fixed, 0) == 0x0201_4B50 else {
                 findings.add(
                     "zip.malformed", .high, at: headerOffset, subject: "central directory",
@@ -131,49 +290,73 @@ struct ZipArchive {
                 name: String(decoding: nameBytes, as: UTF8.self), flags: le16(fixed, 8), method: le16(fixed, 10),
                 crc: le32(fixed, 16), compressedSize: UInt64(le32(fixed, 20)),
                 uncompressedSize: UInt64(le32(fixed, 24)), localHeaderOffset: UInt64(le32(fixed, 42)))
-            applyZip64(extra, to: &entry)
+            if applyZip64(extra, to: &entry) > 1 {
+                findings.inMember(entry.name) {
+                    findings.add(
+                        "zip.zip64-duplicate", .critical, at: headerOffset, subject: entry.name,
+                        "a directory record with more than one zip64 extra block: zipfile reads each in turn, other "
+                            + "readers the first, so they open different bytes")
+                }
+            }
+            let shifted: UInt64?
+            if view.shift >= 0 {
+                let (sum, overflow) = entry.localHeaderOffset.addingReportingOverflow(UInt64(view.shift))
+                shifted = overflow ? nil : sum
+            } else {
+                let magnitude = view.shift.magnitude
+                shifted = entry.localHeaderOffset >= magnitude ? entry.localHeaderOffset - magnitude : nil
+            }
+            guard let shifted else {
+                findings.add(
+                    "zip.malformed", .high, at: headerOffset, subject: entry.name,
+                    "a local header offset outside the file once the directory's shift is applied")
+                continue
+            }
+            entry.localHeaderOffset = shifted
             findings.inMember(entry.name) {
                 checkName(entry.name, nameBytes: nameBytes, names: &names, findings: findings)
             }
-            let (newTotal, totalOverflow) = total.addingReportingOverflow(entry.uncompressedSize)
-            total = totalOverflow ? UInt64.max : newTotal
-            archive.entries.append(entry)
+            entries.append(entry)
         }
-        if total > maxTotalSize {
+        if UInt64(entries.count) != view.count {
             findings.add(
-                "zip.total-size", .high, at: nil, subject: "\(total) bytes",
-                "the members' declared uncompressed sizes exceed the scanner's bound")
+                "zip.entry-count", .high, at: view.start, subject: "\(view.count) announced, \(entries.count) read",
+                "the end record's entry count is not the directory's; readers that count and readers that walk "
+                    + "the directory see different members")
         }
-        for index in archive.entries.indices {
-            try findings.inMember(archive.entries[index].name) {
-                try checkLocalHeader(&archive.entries[index], source: source, findings: findings)
-            }
-        }
-        archive.checkLayout(size: size, directoryOffset: directoryOffset, source: source, findings: findings)
-        return archive
+        return entries
     }
 
-    private static func applyZip64(_ extra: [UInt8], to entry: inout Entry) {
+    /// Applies the zip64 extra blocks of a directory record as zipfile's `_decodeExtra` does: every 0x0001 block in
+    /// turn, each filling the fields still at their sentinel (review 6, finding 8: only the first was read).
+    /// Returns how many zip64 blocks there were.
+    private static func applyZip64(_ extra: [UInt8], to entry: inout Entry) -> Int {
         var index = 0
+        var blocks = 0
         while index + 4 <= extra.count {
             let id = le16(extra, index)
             let length = Int(le16(extra, index + 2))
             let body = index + 4
-            guard body + length <= extra.count else { return }
+            guard body + length <= extra.count else { return blocks }
             if id == 0x0001 {
+                blocks += 1
                 var cursor = body
                 func next() -> UInt64? {
                     guard cursor + 8 <= body + length else { return nil }
                     defer { cursor += 8 }
                     return le64(extra, cursor)
                 }
-                if entry.uncompressedSize == 0xFFFF_FFFF, let value = next() { entry.uncompressedSize = value }
+                if entry.uncompressedSize == 0xFFFF_FFFF || entry.uncompressedSize == UInt64.max,
+                    let value = next()
+                {
+                    entry.uncompressedSize = value
+                }
                 if entry.compressedSize == 0xFFFF_FFFF, let value = next() { entry.compressedSize = value }
                 if entry.localHeaderOffset == 0xFFFF_FFFF, let value = next() { entry.localHeaderOffset = value }
-                return
             }
             index = body + length
         }
+        return blocks
     }
 
     private static func checkName(

@@ -21,6 +21,9 @@ import Testing
         joblib.dump(RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y), os.path.join(d, "forest.joblib"))
         joblib.dump(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), os.path.join(d, "pipe.pkl"))
         joblib.dump(LogisticRegression().fit(X, y), os.path.join(d, "compressed.joblib"), compress=3)
+        joblib.dump({"structured": np.zeros(3, dtype=[("a", "<f8"), ("b", "<i4"), ("c", "U3")]),
+                     "text": np.array(["ab", "c"]), "times": np.array(["2020-01-01"], dtype="M8[ns]"),
+                     "bytes": np.array([b"xy"]), "void": np.zeros(2, dtype="V4")}, os.path.join(d, "dtypes.joblib"))
         np.save(os.path.join(d, "floats.npy"), np.arange(10.0))
         np.save(os.path.join(d, "objects.npy"), np.array([1, "a", None], dtype=object), allow_pickle=True)
         np.savez(os.path.join(d, "arrays.npz"), a=np.arange(3), b=np.ones((2, 2)))
@@ -46,7 +49,7 @@ import Testing
         let result = try ChildProcess.python(Self.script, arguments: [directory.url.path], mergesErrors: true).run()
         #expect(result.status == 0, "\(result.stdout)")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
-        #expect(files.count == 18)
+        #expect(files.count == 19)
         for file in files {
             let report = try ModelScanner(deep: true).scan(path: directory.url.appendingPathComponent(file).path)
             #expect(report.refused(by: .default).isEmpty, "\(file): \(report.findings)")
