@@ -143,7 +143,7 @@ let package = Package(
             name: "ModelVaultBenchmarks",
             dependencies: [
                 "VaultCrypto", "ModelSigning", "AuditLog", "MLCore", "Homomorphic", "Vault", "SampleData", "ModelScan",
-                crypto,
+                "VaultClient", "VaultServer", crypto,
             ],
             swiftSettings: swiftSettings
         ),

@@ -14,6 +14,7 @@ let suites: [(name: String, run: () async throws -> Void)] = [
     ("server", ServerBenchmark.run),
     ("scan", ScanBenchmark.run),
     ("remote", RemoteBenchmark.run),
+    ("forward", ForwardBenchmark.run),
 ]
 
 // `scan` measures the scanner in a child process: this binary re-run with `--scan-child PATH [--deep]`.

@@ -296,4 +296,22 @@ public final class VaultAccess: Sendable {
                 principal: principal, action: action, resource: resource, outcome: outcome, requestID: requestID,
                 clientAddress: clientAddress, detail: detail))
     }
+
+    /// Records several entries of one principal and request in one durable append (nothing when `entries` is empty).
+    func record(
+        entries: [(action: String, resource: String, outcome: AuditEntry.Outcome, detail: String?)], principal: String,
+        requestID: String, clientAddress: String?
+    ) async throws {
+        guard !entries.isEmpty else { return }
+        guard let log else {
+            throw VaultError(
+                .tampered, "the audit log cannot be opened (\(damage ?? "unknown")); run `modelvault audit verify`")
+        }
+        _ = try await log.append(
+            contentsOf: entries.map {
+                AuditEntry(
+                    principal: principal, action: $0.action, resource: $0.resource, outcome: $0.outcome,
+                    requestID: requestID, clientAddress: clientAddress, detail: $0.detail)
+            })
+    }
 }

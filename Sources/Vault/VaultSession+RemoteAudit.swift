@@ -30,6 +30,79 @@ extension VaultSession {
     }
 }
 
+/// One entry of an `audit.append` batch (see ``VaultSession/appendAuditEntries(_:)``).
+public struct AppendedAuditEntry: Sendable, Equatable {
+    /// What happened (checked by the caller's vocabulary).
+    public var action: String
+    /// What it happened to.
+    public var resource: String
+    /// How it ended.
+    public var outcome: AuditEntry.Outcome
+    /// Optional detail.
+    public var detail: String?
+    /// The sender's id for the entry, so that a retried batch records it once.
+    public var entryID: String?
+
+    /// Creates an entry.
+    public init(
+        action: String, resource: String, outcome: AuditEntry.Outcome, detail: String? = nil, entryID: String? = nil
+    ) {
+        self.action = action
+        self.resource = resource
+        self.outcome = outcome
+        self.detail = detail
+        self.entryID = entryID
+    }
+}
+
+extension VaultSession {
+    /// The most entries one ``appendAuditEntries(_:)`` call records.
+    public static let maxAppendBatch = 64
+
+    /// `audit.append` for a batch of entries (1 to ``maxAppendBatch``): one permission check and one audited attempt,
+    /// then every entry not recorded before (per principal, id and content, as ``appendAuditEntry(action:resource:outcome:detail:entryID:)``)
+    /// is appended in one durable write. A pod forwarding one entry per request topped out at about 115 entries/s
+    /// under the per-principal request limit (review 5, deploy F4).
+    ///
+    /// - Returns: how many entries were recorded now (the rest were recorded by an earlier attempt).
+    @discardableResult
+    public func appendAuditEntries(_ batch: [AppendedAuditEntry]) async throws -> Int {
+        guard (1...Self.maxAppendBatch).contains(batch.count) else {
+            throw VaultError(.invalidReference, "an audit batch holds 1 to \(Self.maxAppendBatch) entries")
+        }
+        return try await perform(.auditAppend, on: .global, resource: "audit") {
+            let table = access.appendedEntries
+            var claimed: [String] = []
+            var fresh: [AppendedAuditEntry] = []
+            var seen: Set<String> = []
+            for entry in batch {
+                guard let entryID = entry.entryID else {
+                    fresh.append(entry)
+                    continue
+                }
+                let key =
+                    caller.principal + "\n" + entryID + "\n"
+                    + Self.contentDigest(entry.action, entry.resource, entry.outcome, entry.detail)
+                // The same entry twice in one batch is one entry (and must not wait for itself).
+                guard seen.insert(key).inserted else { continue }
+                guard case .record = await table.begin(key) else { continue }
+                claimed.append(key)
+                fresh.append(entry)
+            }
+            do {
+                try await access.record(
+                    entries: fresh.map { ($0.action, $0.resource, $0.outcome, $0.detail) }, principal: caller.principal,
+                    requestID: context.requestID, clientAddress: clientAddress)
+            } catch {
+                for key in claimed { table.finish(key, recorded: false) }
+                throw error
+            }
+            for key in claimed { table.finish(key, recorded: true) }
+            return fresh.count
+        }
+    }
+}
+
 extension VaultSession {
     /// SHA-256 (hex) of an entry's fields, each length-prefixed so that no two entries share an encoding.
     static func contentDigest(

@@ -2,8 +2,8 @@ public import Foundation
 import Synchronization
 public import VaultServer
 
-/// Forwards a serving pod's audit entries to the vault's log through `POST /v1/audit/entries` (`audit.append`),
-/// where the pod cannot rewrite them.
+/// Forwards a serving pod's audit entries to the vault's log through `POST /v1/audit/batches` (`audit.append`, up
+/// to 64 entries a request), where the pod cannot rewrite them.
 ///
 /// Entries wait in a bounded in-memory queue: ``enqueue(_:)`` never waits for the network, so inference is never
 /// held up by the vault. One task (``run()``) sends them in order; a network error, a 5xx or a 429 keeps the entry
@@ -17,6 +17,11 @@ public import VaultServer
 /// vault that accepts the connection and never answers cannot keep the pod from shutting down within its grace
 /// period (review 4, F4). An abandoned entry stays queued and is tried again by the drain: delivery is at least
 /// once.
+///
+/// Entries go in batches of what is queued (up to `batchSize`): one entry per request topped out at about 115
+/// entries/s per pod under the vault's per-principal request limit (review 5, F4). A batch the vault refuses for
+/// good (one bad entry refuses the whole request, and so does a vault without the batch route) is sent again one
+/// entry at a time, so only the refused entry is dropped.
 public actor AuditForwarder {
     /// What happened to the entries so far.
     public struct Counts: Sendable, Equatable {
@@ -34,6 +39,11 @@ public actor AuditForwarder {
 
     /// Sends one entry; throws ``VaultClientError`` (its `status` tells a refusal from an outage).
     public typealias Sender = @Sendable (AppendAuditRequest) async throws -> Void
+    /// Sends a batch of entries in one request; throws as ``Sender``.
+    public typealias BatchSender = @Sendable ([AppendAuditRequest]) async throws -> Void
+
+    /// The most entries sent in one request (the vault's `AppendAuditBatchRequest.maxEntries`).
+    public static let batchSize = AppendAuditBatchRequest.maxEntries
 
     let capacity: Int
     let initialBackoff: Duration
@@ -47,6 +57,8 @@ public actor AuditForwarder {
     private var stoppedAt: ContinuousClock.Instant?
     /// Ends the run loop's current attempt or backoff at ``stop()``.
     private var interrupt: (@Sendable () -> Void)?
+    /// Entries before this queue index are sent one at a time (their batch was refused).
+    private var singlyUntil = 0
 
     /// Creates a forwarder.
     ///
@@ -93,8 +105,15 @@ public actor AuditForwarder {
     /// Sends queued entries through `client` until ``stop()``, then tries the rest: it returns within about
     /// `drainTimeout` of ``stop()`` whatever the vault does.
     public func run(client: VaultClient) async {
-        await run { entry in try await client.appendAuditEntry(entry) }
-        await flush(until: (stoppedAt ?? .now) + drainTimeout) { entry in try await client.appendAuditEntry(entry) }
+        let send: BatchSender = { batch in
+            if batch.count == 1 {
+                try await client.appendAuditEntry(batch[0])
+            } else {
+                try await client.appendAuditEntries(batch)
+            }
+        }
+        await run(batchesOf: Self.batchSize, send)
+        await flush(until: (stoppedAt ?? .now) + drainTimeout, batchesOf: Self.batchSize, send)
     }
 
     /// Makes ``run(_:)`` return (at shutdown): a backoff ends at once, the attempt in progress is abandoned if it has
@@ -106,22 +125,27 @@ public actor AuditForwarder {
         interrupt = nil
     }
 
-    /// Sends queued entries with `send` until ``stop()`` or cancellation.
+    /// Sends queued entries with `send`, one per request, until ``stop()`` or cancellation.
     public func run(_ send: @escaping Sender) async {
+        await run(batchesOf: 1) { batch in try await send(batch[0]) }
+    }
+
+    /// Sends queued entries with `send`, up to `size` per request, until ``stop()`` or cancellation.
+    public func run(batchesOf size: Int, _ send: @escaping BatchSender) async {
         var backoff = initialBackoff
         while !stopping, !Task.isCancelled {
             guard head < queue.count else {
                 await pause(.milliseconds(50))
                 continue
             }
-            switch await attempt(queue[head], within: attemptTimeout, send, interruptible: true) {
+            let batch = nextBatch(size)
+            switch await attempt(batch, within: attemptTimeout, send, interruptible: true) {
             case .sent:
-                counts.forwarded += 1
-                pop()
+                counts.forwarded += batch.count
+                pop(batch.count)
                 backoff = initialBackoff
             case .refused:
-                counts.rejected += 1
-                pop()
+                refused(batch)
             case .failed:
                 counts.retries += 1
                 await pause(backoff)
@@ -134,19 +158,21 @@ public actor AuditForwarder {
 
     /// Tries to send what is queued for at most `timeout` (at shutdown); what is left stays counted as pending.
     public func flush(timeout: Duration, _ send: @escaping Sender) async {
-        await flush(until: .now + timeout, send)
+        await flush(until: .now + timeout, batchesOf: 1) { batch in try await send(batch[0]) }
     }
 
-    private func flush(until deadline: ContinuousClock.Instant, _ send: @escaping Sender) async {
+    private func flush(
+        until deadline: ContinuousClock.Instant, batchesOf size: Int, _ send: @escaping BatchSender
+    ) async {
         while head < queue.count, ContinuousClock.now < deadline, !Task.isCancelled {
             let left = deadline - ContinuousClock.now
-            switch await attempt(queue[head], within: min(attemptTimeout, left), send, interruptible: false) {
+            let batch = nextBatch(size)
+            switch await attempt(batch, within: min(attemptTimeout, left), send, interruptible: false) {
             case .sent:
-                counts.forwarded += 1
-                pop()
+                counts.forwarded += batch.count
+                pop(batch.count)
             case .refused:
-                counts.rejected += 1
-                pop()
+                refused(batch)
             case .failed, .interrupted:
                 counts.retries += 1
                 try? await Task.sleep(for: min(initialBackoff, deadline - ContinuousClock.now))
@@ -162,12 +188,12 @@ public actor AuditForwarder {
     /// Sends `entry`, but stops waiting after `timeout`, when the calling task is cancelled, or (if `interruptible`)
     /// `drainTimeout` after ``stop()``. A send that ignores cancellation is left to finish on its own; its result is ignored.
     private func attempt(
-        _ entry: AppendAuditRequest, within timeout: Duration, _ send: @escaping Sender, interruptible: Bool
+        _ batch: [AppendAuditRequest], within timeout: Duration, _ send: @escaping BatchSender, interruptible: Bool
     ) async -> Outcome {
         let race = Race()
         let sender = Task {
             do {
-                try await send(entry)
+                try await send(batch)
                 race.finish(.sent)
             } catch let error as VaultClientError where Self.isPermanent(error) {
                 race.finish(.refused)
@@ -237,11 +263,28 @@ public actor AuditForwarder {
         }
     }
 
-    private func pop() {
-        head += 1
+    /// The entries the next request carries: up to `size` from the head, one while a refused batch is resent.
+    private func nextBatch(_ size: Int) -> [AppendAuditRequest] {
+        let count = head < singlyUntil ? 1 : min(max(1, size), queue.count - head)
+        return Array(queue[head..<(head + count)])
+    }
+
+    /// A refused single entry is dropped (counted); a refused batch is sent again one entry at a time.
+    private func refused(_ batch: [AppendAuditRequest]) {
+        if batch.count == 1 {
+            counts.rejected += 1
+            pop(1)
+        } else {
+            singlyUntil = head + batch.count
+        }
+    }
+
+    private func pop(_ count: Int) {
+        head += count
         // Compact now and then, so the array does not grow with everything ever sent.
         if head >= 1024, head * 2 >= queue.count {
             queue.removeFirst(head)
+            singlyUntil = max(0, singlyUntil - head)
             head = 0
         }
     }
@@ -281,5 +324,12 @@ extension VaultClient {
     /// `POST /v1/audit/entries` (`audit.append`): records one entry in the vault's log under the caller's principal.
     public func appendAuditEntry(_ entry: AppendAuditRequest) async throws {
         _ = try await data(.POST, Self.path("", "v1", "audit", "entries"), json: try Self.encode(entry))
+    }
+
+    /// `POST /v1/audit/batches` (`audit.append`): records up to 64 entries in one request and one durable write.
+    public func appendAuditEntries(_ entries: [AppendAuditRequest]) async throws {
+        _ = try await data(
+            .POST, Self.path("", "v1", "audit", "batches"),
+            json: try Self.encode(AppendAuditBatchRequest(entries: entries)))
     }
 }

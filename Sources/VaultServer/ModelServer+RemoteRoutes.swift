@@ -157,5 +157,11 @@ extension ModelServer {
             try entry.validate()
             return try await run(.appendAudit(entry), context, status: .created)
         }
+        routes.on(.appendAuditBatch) { request, context in
+            let batch = try await decode(
+                AppendAuditBatchRequest.self, request, limit: AppendAuditBatchRequest.maxBodyBytes)
+            try batch.validate()
+            return try await run(.appendAuditBatch(batch), context, status: .created)
+        }
     }
 }

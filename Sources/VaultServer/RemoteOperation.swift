@@ -36,6 +36,8 @@ public enum RemoteOperation: Sendable, Equatable {
     case auditProof(index: UInt64)
     /// An audit entry from a serving-only pod, recorded under the caller.
     case appendAudit(AppendAuditRequest)
+    /// A batch of audit entries from a serving-only pod, recorded under the caller in one durable write.
+    case appendAuditBatch(AppendAuditBatchRequest)
     /// `train --dataset NAME[@V]`: trains on the decrypted dataset in memory and pushes the model. `body` is the
     /// JSON request `{"model","label","version"?,"options"?}` (options: the ML engine's `TrainingOptions`), decoded
     /// by the backend, which knows the engine.
@@ -193,6 +195,40 @@ public struct AppendAuditRequest: Sendable, Codable, Equatable {
     public static let maxResourceBytes = 256
     /// The largest `detail`, in UTF-8 bytes.
     public static let maxDetailBytes = 1024
+}
+
+/// The body of `POST /v1/audit/batches`: 1 to ``maxEntries`` entries a serving-only pod writes to the vault's log
+/// in one request (one per request topped out at about 115 entries/s under the per-principal limit; review 5, F4).
+public struct AppendAuditBatchRequest: Sendable, Codable, Equatable {
+    /// The entries, each as ``AppendAuditRequest`` (and checked as one).
+    public var entries: [AppendAuditRequest]
+
+    /// Creates a request.
+    public init(entries: [AppendAuditRequest]) {
+        self.entries = entries
+    }
+
+    /// The most entries in one batch.
+    public static let maxEntries = 64
+    /// The largest body accepted, in bytes: every entry at its largest, with room for the JSON around them.
+    public static let maxBodyBytes = maxEntries * AppendAuditRequest.maxBodyBytes + 1024
+
+    /// Checks the count and every entry; throws ``RegistryError/invalid`` with nothing echoed.
+    public func validate() throws {
+        guard (1...Self.maxEntries).contains(entries.count) else { throw RegistryError.invalid }
+        for entry in entries { try entry.validate() }
+    }
+}
+
+/// The answer to `POST /v1/audit/batches`.
+public struct AppendAuditBatchResult: Sendable, Codable, Equatable {
+    /// How many entries were recorded by this request (entries an earlier attempt recorded are not counted).
+    public var recorded: Int
+
+    /// Creates a result.
+    public init(recorded: Int) {
+        self.recorded = recorded
+    }
 }
 
 /// `audit verify`'s result: counts and fixed problem texts, no entry contents.

@@ -92,6 +92,7 @@ extension ServerRoute {
     static let auditVerify = ServerRoute(.post, "/v1/audit/verify", .verifyAudit, .global)
     static let auditProof = ServerRoute(.get, "/v1/audit/proofs/{index}", .readAudit, .global)
     static let appendAudit = ServerRoute(.post, "/v1/audit/entries", .appendAudit, .global)
+    static let appendAuditBatch = ServerRoute(.post, "/v1/audit/batches", .appendAudit, .global)
     static let train = ServerRoute(.post, "/v1/datasets/{dataset}/train", .train, .dataset)
     static let evaluate = ServerRoute(.post, "/v1/models/{model}/versions/{version}/evaluate", .evaluate, .model)
     static let predict = ServerRoute(.post, "/v1/models/{model}/versions/{version}/predict", .predict, .model)
@@ -105,7 +106,8 @@ extension ServerRoute {
         // Remote mode (#14).
         uploadModel, downloadModel, uploadDataset, downloadDataset, verifyModel, showDatasetVersion, listKeys,
         rotateKeys, listPrincipals, addPrincipal, removePrincipal, grantRole, revokeRole, listTokens, createOwnToken,
-        createToken, revokeToken, auditTail, auditVerify, auditProof, appendAudit, train, evaluate, predict,
+        createToken, revokeToken, auditTail, auditVerify, auditProof, appendAudit, appendAuditBatch, train, evaluate,
+        predict,
         showModelVersion, whoami,
     ]
 }

@@ -110,6 +110,17 @@ extension VaultRegistry {
                     action: request.action, resource: request.resource, outcome: outcome, detail: request.detail,
                     entryID: request.id)
                 return DoneRecord(done: "recorded")
+            case .appendAuditBatch(let batch):
+                try batch.validate()
+                let entries = try batch.entries.map { request in
+                    guard let outcome = AuditEntry.Outcome(rawValue: request.outcome) else {
+                        throw RegistryError.invalid
+                    }
+                    return AppendedAuditEntry(
+                        action: request.action, resource: request.resource, outcome: outcome, detail: request.detail,
+                        entryID: request.id)
+                }
+                return AppendAuditBatchResult(recorded: try await session.appendAuditEntries(entries))
             case .train(let dataset, let body):
                 return try await train(dataset: dataset, body: body, session: session)
             case .evaluate(let model, let version, let request):

@@ -109,6 +109,42 @@ import VaultServer
         #expect(await forwarder.snapshot.retries >= 1)
     }
 
+    /// Review 5, deploy F4: one entry per request topped out at about 115 entries/s per pod under the vault's
+    /// per-principal limit. Queued entries now go up to 64 a request, in order; a batch the vault refuses for good
+    /// (one bad entry, or a vault without the batch route) is sent again one entry at a time, so only the bad entry
+    /// is dropped.
+    @Test func entriesGoInBatchesAndARefusedBatchIsResentOneByOne() async throws {
+        actor BatchVault {
+            var sizes: [Int] = []
+            var recorded: [String] = []
+            func send(_ batch: [AppendAuditRequest]) throws {
+                sizes.append(batch.count)
+                if batch.contains(where: { $0.resource == "model:bc@70" }) {
+                    throw VaultClientError(.invalidInput, "invalid request", httpStatus: 400)
+                }
+                recorded += batch.map(\.resource)
+            }
+        }
+        let vault = BatchVault()
+        let forwarder = AuditForwarder(capacity: 1_000, initialBackoff: .milliseconds(5))
+        for index in 0..<200 { await forwarder.enqueue(Self.entry(index)) }
+        let task = Task { await forwarder.run(batchesOf: AuditForwarder.batchSize) { try await vault.send($0) } }
+        let deadline = ContinuousClock.now + .seconds(600)
+        while await forwarder.snapshot.pending > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        await forwarder.stop()
+        await task.value
+        let expected = (0..<200).filter { $0 != 70 }.map { "model:bc@\($0)" }
+        #expect(await vault.recorded == expected)
+        let sizes = await vault.sizes
+        #expect(sizes.max() == 64, "\(sizes)")
+        // 64, then the refused batch of 64 and its 64 single resends, then the last 72 entries in two batches.
+        #expect(sizes.count == 1 + 1 + 64 + 2, "\(sizes)")
+        let counts = await forwarder.snapshot
+        #expect(counts.forwarded == 199 && counts.rejected == 1 && counts.pending == 0)
+    }
+
     /// The attack (review 4, F4): the vault accepts the connection and never answers. A pod must still stop within
     /// its 30 s grace period: the stalled attempt is abandoned `drainTimeout` after `stop()`, the drain gives up at
     /// its deadline, and the entries stay counted as pending (the pod's local log holds them). Before, shutdown

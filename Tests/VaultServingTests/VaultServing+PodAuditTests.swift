@@ -33,7 +33,7 @@ import VaultServing
     static func routesReached(with token: String, _ fixture: ServingFixture) async throws -> [String] {
         try await withConfiguredApplication(fixture) { client in
             var reached: [String] = []
-            for (route, path) in Self.concreteRequests() where route.action != nil && route != .appendAudit {
+            for (route, path) in Self.concreteRequests() where route.action != nil && route.action != .appendAudit {
                 var fields = HTTPFields()
                 fields[.authorization] = "Bearer \(token)"
                 var body: ByteBuffer?
@@ -69,6 +69,16 @@ import VaultServing
                 uri: "/v1/audit/entries", method: .post, headers: fields,
                 body: ByteBuffer(string: #"{"action":"model.infer","resource":"model:alpha@1","outcome":"allowed"}"#))
             #expect(response.status == .created)
+            let batch = try await client.execute(
+                uri: "/v1/audit/batches", method: .post, headers: fields,
+                body: ByteBuffer(
+                    string:
+                        #"{"entries":[{"action":"model.infer","resource":"model:alpha@1","outcome":"allowed","id":"b-1"},"#
+                        + #"{"action":"model.load","resource":"model:alpha@1","outcome":"allowed","id":"b-2"}]}"#))
+            #expect(batch.status == .created)
+            let result = try JSONDecoder().decode(
+                AppendAuditBatchResult.self, from: Data(String(buffer: batch.body).utf8))
+            #expect(result.recorded == 2)
         }
     }
 

@@ -45,6 +45,35 @@ import Testing
         try await fixture.access.close()
     }
 
+    /// Review 5, deploy F4: a batch is one permission check, one audited attempt and one durable write; a retried
+    /// batch records nothing twice, the same entry twice in a batch is one entry, and a batch past 64 is refused.
+    @Test func aBatchIsRecordedOnceAndBounded() async throws {
+        let fixture = try await AccessFixture()
+        let (writer, _) = try await fixture.session("pod-a", RoleBinding(role: .auditWriter))
+        let batch = (0..<5).map {
+            AppendedAuditEntry(
+                action: "model.infer", resource: "model:b@\($0 % 3)", outcome: .allowed, entryID: "batch-\($0)")
+        }
+        #expect(try await writer.appendAuditEntries(batch) == 5)
+        #expect(try await writer.appendAuditEntries(batch) == 0)
+        #expect(try await writer.appendAuditEntries([batch[0], batch[0], batch[1]]) == 0)
+        let twice = AppendedAuditEntry(action: "model.infer", resource: "model:b@9", outcome: .allowed, entryID: "t")
+        #expect(try await writer.appendAuditEntries([twice, twice]) == 1)
+        let entries = try AuditLogReader(directory: fixture.auditDirectory).tail(10_000).map(\.entry)
+        #expect(entries.filter { $0.resource.hasPrefix("model:b@") }.count == 6)
+        #expect(entries.filter { $0.action == "audit.append" && $0.principal == "pod-a" }.count == 4)
+        await expectVaultError(.invalidReference) {
+            try await writer.appendAuditEntries(
+                Array(repeating: AppendedAuditEntry(action: "model.infer", resource: "m", outcome: .allowed), count: 65)
+            )
+        }
+        await expectVaultError(.invalidReference) { try await writer.appendAuditEntries([]) }
+        // Without audit.append the batch is refused like a single entry.
+        let (officer, _) = try await fixture.session("officer", RoleBinding(role: .complianceOfficer))
+        await #expect(throws: VaultError.self) { try await officer.appendAuditEntries([twice]) }
+        try await fixture.access.close()
+    }
+
     /// A first attempt that failed is forgotten, so the retry records the entry; memory stays bounded.
     @Test func aFailedAttemptIsForgottenAndTheTableIsBounded() async throws {
         let table = AuditAppendDeduplication(capacity: 4)
