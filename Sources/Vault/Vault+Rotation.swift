@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import GRDB
+import VaultCrypto
 
 #if canImport(Glibc)
 import Glibc
@@ -155,7 +156,8 @@ extension Vault {
         let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
             passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, context: context)
         if reencrypting, let newPassphrase {
-            try checkOrRecordNewPassphrase(newPassphrase, rotationID: rotationID, workFactor: workFactor)
+            try checkOrRecordNewPassphrase(
+                newPassphrase, current: passphrase, rotationID: rotationID, workFactor: workFactor)
         }
         // Review 5, F3: the old root's high-water mark is retired right after the first transaction commits (and again
         // on every resume, from the still-present root files of the retiring versions), before any file moves, so a
@@ -224,7 +226,13 @@ extension Vault {
     /// The first run of a re-encrypting rotation records a check of its new passphrase (a text sealed under it, as
     /// the key files are); a resume must give the same one. Otherwise a resume after the re-seal had run, given the
     /// old passphrase as the "new" one, sealed every key file back under the old passphrase (review 5, trust F1/F2).
-    private func checkOrRecordNewPassphrase(_ candidate: String, rotationID: Int64, workFactor: Int) throws {
+    ///
+    /// The check is written just after the rotation's first transaction: a crash in between leaves none, and a
+    /// resume then may not record the passphrase in use as the "new" one (review 8, F3), since nothing was re-sealed
+    /// before the check existed.
+    private func checkOrRecordNewPassphrase(
+        _ candidate: String, current: String, rotationID: Int64, workFactor: Int
+    ) throws {
         let prefix = "\(rotationID):"
         if let pinned = try catalog.read({ db in try TrustPin.value(.reencryptPassphraseCheck, db) }),
             pinned.hasPrefix(prefix)
@@ -237,12 +245,23 @@ extension Vault {
             }
             return
         }
+        guard candidate != current else { throw VaultError(.weakPassphrase, "the new passphrase is the old one") }
         let sealed = try suite.seal(
             Data("modelvault re-encrypting rotation \(rotationID)".utf8), passphrase: candidate,
             workFactor: workFactor)
         try catalog.write { db in
             try TrustPin.set(.reencryptPassphraseCheck, to: prefix + sealed.base64EncodedString(), db)
         }
+    }
+
+    /// What a failed move of one blob to the new key reports: a failure to write (a full disk) is a storage error and
+    /// the vault's own errors stand; anything else means the stored file did not decrypt (review 8, F7).
+    static func moveFailure(_ error: any Error, of path: String) -> VaultError {
+        if let error = error as? VaultError { return error }
+        if let error = error as? AgeError, error.kind == .output {
+            return VaultError.storage("cannot write \(path) for the new key (\(error.description))")
+        }
+        return VaultError(.decryptionFailed, "cannot move \(path) to the new key: the stored file is damaged")
     }
 
     /// Returns the unfinished rotation, or creates a key version and a rotation for it.
@@ -381,7 +400,7 @@ extension Vault {
             try VaultFiles.move(temporary, to: url)
         } catch {
             VaultFiles.remove(temporary)
-            throw VaultError(.decryptionFailed, "cannot move \(path) to the new key: the stored file is damaged")
+            throw Self.moveFailure(error, of: path)
         }
         try catalog.write { db in
             try db.execute(sql: "UPDATE blobs SET key_version = ? WHERE path = ?", arguments: [version, path])
@@ -407,6 +426,7 @@ extension Vault {
                     sql: "UPDATE key_versions SET state = 'retired', retired_at = ? WHERE version = ?",
                     arguments: [now, version])
                 VaultFiles.remove(layout.identityFile(version: version))
+                VaultFiles.remove(Self.stagedFile(layout.identityFile(version: version)))
                 VaultFiles.remove(layout.signingKeyFile(version: version))
                 VaultFiles.remove(layout.rootFile(version: version))
                 VaultFiles.remove(layout.chainFile(version: version))

@@ -232,6 +232,12 @@ public actor Vault {
                 guard let identity = Self.openSealedKeyFile(file, passphrase: passphrase, suite: suite) else {
                     throw VaultError(.wrongPassphrase, "wrong vault passphrase")
                 }
+                // Each key version has an identity of its own: a file holding another version's is refused here,
+                // as the identity-file path refuses it (review 8, F8).
+                guard (try? suite.recipient(ofIdentity: String(decoding: identity, as: UTF8.self))) == row.recipient
+                else {
+                    throw VaultError(.tampered, "keys/\(file.lastPathComponent) holds another key version's identity")
+                }
                 identities[row.version] = String(decoding: identity, as: UTF8.self)
             }
         case .identities(let text):

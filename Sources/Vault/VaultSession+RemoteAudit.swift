@@ -72,22 +72,27 @@ extension VaultSession {
         }
         return try await perform(.auditAppend, on: .global, resource: "audit") {
             let table = access.appendedEntries
-            var claimed: [String] = []
+            let keys = batch.map { entry in
+                entry.entryID.map {
+                    caller.principal + "\n" + $0 + "\n"
+                        + Self.contentDigest(entry.action, entry.resource, entry.outcome, entry.detail)
+                }
+            }
+            // Claimed in one global order (sorted), so two batches holding the same ids in another order never wait
+            // for each other (review 8, F1: [X, Y] and [Y, X] at once deadlocked both requests for good).
+            var claimed: Set<String> = []
+            for key in Set(keys.compactMap { $0 }).sorted() {
+                if case .record = await table.begin(key) { claimed.insert(key) }
+            }
+            // In the batch's order; the same entry twice in one batch is one entry.
             var fresh: [AppendedAuditEntry] = []
-            var seen: Set<String> = []
-            for entry in batch {
-                guard let entryID = entry.entryID else {
+            var taken: Set<String> = []
+            for (entry, key) in zip(batch, keys) {
+                guard let key else {
                     fresh.append(entry)
                     continue
                 }
-                let key =
-                    caller.principal + "\n" + entryID + "\n"
-                    + Self.contentDigest(entry.action, entry.resource, entry.outcome, entry.detail)
-                // The same entry twice in one batch is one entry (and must not wait for itself).
-                guard seen.insert(key).inserted else { continue }
-                guard case .record = await table.begin(key) else { continue }
-                claimed.append(key)
-                fresh.append(entry)
+                if claimed.contains(key), taken.insert(key).inserted { fresh.append(entry) }
             }
             do {
                 try await access.record(

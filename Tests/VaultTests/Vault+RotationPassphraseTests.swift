@@ -4,6 +4,7 @@ import TestSupport
 import Testing
 
 @testable import Vault
+@testable import VaultCrypto
 
 /// Adversarial review 5, trust F1 and F2: the attacker kept the pre-rotation identity and a copy of `keys/` (or of
 /// the whole vault) and can write the vault directory, but holds no passphrase. `keys rotate --reencrypt` re-seals
@@ -248,6 +249,40 @@ import Testing
         let staged = try FileManager.default.contentsOfDirectory(atPath: keys.path(percentEncoded: false))
             .filter { $0.hasSuffix(".resealed") }
         #expect(staged.isEmpty, "\(staged)")
+    }
+
+    /// Review 8, F3: the new-passphrase check is written just after the rotation's first transaction. A crash in
+    /// between left none, and a resume given the passphrase in use as the "new" one recorded it and finished with
+    /// every key file still under the old passphrase. Refused now; the real new passphrase still finishes it.
+    @Test func aResumeWithoutTheCheckMayNotTakeTheOldPassphraseAsTheNewOne() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        await #expect(throws: VaultError.self) {
+            try await fixture.vault.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
+                stopAfter: 0, context: .local)
+        }
+        // The crash came before the check was written.
+        try await fixture.vault.catalog.write { db in try TrustPin.remove(.reencryptPassphraseCheck, db) }
+        await expectVaultError(.weakPassphrase) {
+            try await fixture.admin.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: TestVault.passphrase)
+        }
+        let report = try await fixture.admin.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        #expect(report.resumed && report.reencrypted)
+        try await fixture.access.close()
+        #expect(throws: VaultError.self) {
+            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
+        }
+    }
+
+    /// Review 8, F7: a blob that cannot be written for the new key (a full disk) was reported as damaged; it is a
+    /// storage error now, and a blob that does not decrypt is still reported as damaged.
+    @Test func aRotationThatCannotWriteABlobIsAStorageErrorNotDamage() {
+        #expect(Vault.moveFailure(AgeError.output("cannot write the output"), of: "b").code == .storage)
+        #expect(Vault.moveFailure(AgeError.headerMAC, of: "b").code == .decryptionFailed)
+        #expect(Vault.moveFailure(VaultError.storage("x"), of: "b").code == .storage)
     }
 
     /// F3: a `--reencrypt` that dies after its first transaction (before any file moves and before the audit handover)

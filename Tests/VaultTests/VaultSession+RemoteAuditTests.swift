@@ -74,6 +74,44 @@ import Testing
         try await fixture.access.close()
     }
 
+    /// Review 8, F1: two batches holding the same ids in opposite orders, at once: each claimed its first id and
+    /// waited for the other's, so both requests hung for good (and about 256 such pairs filled the server's
+    /// connections). Ids are claimed in one global order now; every round ends with each entry recorded once.
+    @Test func batchesWithTheSameIDsInOppositeOrdersDoNotDeadlock() async throws {
+        actor Finished {
+            var done = false
+            func set() { done = true }
+        }
+        let fixture = try await AccessFixture()
+        let (writer, _) = try await fixture.session("pod-a", RoleBinding(role: .auditWriter))
+        let finished = Finished()
+        let rounds = 100
+        let task = Task {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for round in 0..<rounds {
+                    let x = AppendedAuditEntry(
+                        action: "model.infer", resource: "model:x@\(round)", outcome: .allowed, entryID: "x-\(round)")
+                    let y = AppendedAuditEntry(
+                        action: "model.infer", resource: "model:y@\(round)", outcome: .allowed, entryID: "y-\(round)")
+                    group.addTask { _ = try await writer.appendAuditEntries([x, y]) }
+                    group.addTask { _ = try await writer.appendAuditEntries([y, x]) }
+                }
+                try await group.waitForAll()
+            }
+            await finished.set()
+        }
+        // Bounded: a deadlocked round never ends (the waits ignore cancellation), so the test must not await it.
+        let deadline = ContinuousClock.now + .seconds(300)
+        while await !finished.done, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(await finished.done, "batches with the same ids in opposite orders deadlocked")
+        guard await finished.done else { return }
+        try await task.value
+        let entries = try AuditLogReader(directory: fixture.auditDirectory).tail(100_000).map(\.entry)
+        #expect(entries.filter { $0.resource.hasPrefix("model:x@") }.count == rounds)
+        #expect(entries.filter { $0.resource.hasPrefix("model:y@") }.count == rounds)
+        try await fixture.access.close()
+    }
+
     /// A first attempt that failed is forgotten, so the retry records the entry; memory stays bounded.
     @Test func aFailedAttemptIsForgottenAndTheTableIsBounded() async throws {
         let table = AuditAppendDeduplication(capacity: 4)
