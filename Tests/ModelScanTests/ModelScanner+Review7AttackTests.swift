@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+@testable import ModelScan
+
+/// The bypasses of the seventh adversarial review: each file ran `os.system` (or TorchScript) under the real Python
+/// loader (`torch.load`, `joblib.load`) while the scanner passed it. The generators were `mk1.py` … `mk6.py` and
+/// `mkr2.py`; the bytes are rebuilt here.
+@Suite struct ModelScannerReview7AttackTests {
+    static let evil = ModelScannerReview6AttackTests.evil()
+
+    /// A pickle of the small int `value` (protocol 2).
+    static func intPickle(_ value: UInt8) -> [UInt8] {
+        var p = PickleAssembler(protocol: 2)
+        p.binInt1(value)
+        p.stop()
+        return p.bytes
+    }
+
+    /// One `storages` record: `('k', 'cpu', torch.FloatStorage)`, one element, its four bytes.
+    static func floatStorageRecord() -> [UInt8] {
+        var p = PickleAssembler(protocol: 2)
+        p.shortUnicode("k")
+        p.shortUnicode("cpu")
+        p.global("torch", "FloatStorage")
+        p.tuple3()
+        p.stop()
+        return p.bytes + le(1, 8) + [0, 0, 0, 0]
+    }
+
+    /// F1: `storages` is the record count, the records, then `storage_views`, one more pickle torch loads with the
+    /// full unpickler. The scanner read it as medium trailing bytes.
+    @Test func theStorageViewsPickleAfterTheRecordsIsInterpreted() {
+        for records in [Self.intPickle(0), Self.intPickle(1) + Self.floatStorageRecord()] {
+            let tar = ModelScannerReview4ClassesTests.tar([
+                ("storages", records + Self.evil), ("tensors", Self.intPickle(0)), ("pickle", Self.intPickle(1)),
+            ])
+            let report = ModelScanner().scan(bytes: tar, name: "model.pt")
+            #expect(report.has("pickle.global.dangerous"), "\(report.findings)")
+            #expect(report.isRefusedByDefault, "\(report.findings)")
+        }
+        // Bytes after storage_views: nothing legitimate writes them.
+        let tail = ModelScannerReview4ClassesTests.tar([
+            ("storages", Self.intPickle(0) + Self.intPickle(0) + [0x42, 0x42]), ("pickle", Self.intPickle(1)),
+        ])
+        let report = ModelScanner().scan(bytes: tail, name: "model.pt")
+        #expect(report.findings.contains { $0.rule == "pickle.trailing-bytes" && $0.severity == .high })
+    }
+
+    /// A tar header for a link member `name` → `target` (`type` 0x31 hard, 0x32 symbolic).
+    static func linkHeader(_ name: String, to target: String, type: UInt8 = 0x31) -> [UInt8] {
+        var header = ModelScannerReview4ClassesTests.tarHeader(name, size: 0)
+        header[156] = type
+        header.replaceSubrange(157..<(157 + target.utf8.count), with: Array(target.utf8))
+        ModelScannerReview4ClassesTests.setTarChecksum(&header, at: 0)
+        return header
+    }
+
+    /// F5: `storages` is a hard link to an earlier member `x`; tarfile extracts `x`'s bytes as `storages`, which
+    /// torch reads as records and storage_views. The scanner skipped the link and read `x` as stacked pickles.
+    @Test func aHardLinkedStoragesMemberIsReadAsStorages() {
+        let x = Self.intPickle(1) + Self.floatStorageRecord() + Self.evil
+        var tar = Array(ModelScannerReview4ClassesTests.tar([("x", x)]).dropLast(1024))
+        tar += Self.linkHeader("storages", to: "x")
+        tar += ModelScannerReview4ClassesTests.tar([("tensors", Self.intPickle(0)), ("pickle", Self.intPickle(1))])
+        let report = ModelScanner().scan(bytes: tar, name: "model.pt")
+        #expect(report.has("pickle.global.dangerous"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+        // A link torch would follow that the scanner cannot resolve (a symlink, a missing target) is high.
+        for header in [Self.linkHeader("storages", to: "x", type: 0x32), Self.linkHeader("pickle", to: "nowhere")] {
+            let linked = header + ModelScannerReview4ClassesTests.tar([("tensors", Self.intPickle(0))])
+            let refused = ModelScanner().scan(bytes: linked, name: "model.pt")
+            #expect(refused.findings.contains { $0.rule == "tar.link-unresolved" && $0.severity == .high })
+            #expect(refused.isRefusedByDefault, "\(refused.findings)")
+        }
+    }
+
+    /// F6: a size field `" 0000000076\0"`: tarfile strips the space and reads the size, the scanner stopped at the
+    /// space (0) and read the member's data as the next header. Sizes are now read as tarfile's `nti`; a header
+    /// whose checksum tarfile refuses is high.
+    @Test func aTarSizeWithALeadingSpaceIsReadAsTarfileReadsIt() {
+        var tar = ModelScannerReview4ClassesTests.tar([
+            ("storages", Self.intPickle(0) + Self.intPickle(0)), ("tensors", Self.intPickle(0)), ("pickle", Self.evil),
+        ])
+        let header = 2 * 1024
+        let field =
+            " " + String(repeating: "0", count: 10 - String(Self.evil.count, radix: 8).count)
+            + String(Self.evil.count, radix: 8) + "\0"
+        tar.replaceSubrange((header + 124)..<(header + 136), with: Array(field.utf8))
+        ModelScannerReview4ClassesTests.setTarChecksum(&tar, at: header)
+        let report = ModelScanner().scan(bytes: tar, name: "model.pt")
+        #expect(report.has("pickle.global.dangerous"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+        #expect(ContentScan.tarSize(Array(" 0000000076\0".utf8)) == 0o76)
+        #expect(ContentScan.tarSize(Array("\t76 \0 9".utf8)) == 0o76)
+        #expect(ContentScan.tarSize(Array("+76\0".utf8)) == nil)
+        #expect(ContentScan.tarSize([0x80] + [UInt8](repeating: 0, count: 10) + [5]) == 5)
+        #expect(ContentScan.tarSize([0xFF] + [UInt8](repeating: 0xFF, count: 11)) == nil)
+        var bad = ModelScannerReview4ClassesTests.tar([("pickle", Self.intPickle(1))])
+        bad[148] = 0x37
+        let refused = ModelScanner().scan(bytes: bad, name: "model.pt")
+        #expect(refused.findings.contains { $0.rule == "tar.malformed" && $0.severity == .high })
+    }
+}
