@@ -101,4 +101,30 @@ import Testing
         let refused = ModelScanner().scan(bytes: bad, name: "model.pt")
         #expect(refused.findings.contains { $0.rule == "tar.malformed" && $0.severity == .high })
     }
+
+    /// F4: a TorchScript archive whose data.pkl is spelled `m/DATA.pkl` (torch's miniz lookup ignores case) and
+    /// whose class is named like an allowed scikit-learn class: the scanner found no checkpoint prefix, so its
+    /// `code/` (run by `torch.jit.load`, which torch.load picks when `constants.pkl` exists) was never reported.
+    @Test func aTorchScriptArchiveIsRecognisedWhateverTheCase() {
+        var data = PickleAssembler(protocol: 2)
+        data.global("sklearn.linear_model._base", "LinearRegression")
+        data.emptyTuple()
+        data.newObj()
+        data.stop()
+        for (pickleName, constants, code) in [
+            ("m/DATA.pkl", "m/constants.pkl", "m/code/sklearn/linear_model/_base.py"),
+            ("m/data.pkl", "m/CONSTANTS.PKL", "m/Code/__torch__.py"),
+        ] {
+            var zip = ZipWriter()
+            zip.add("m/data/0", [0, 0, 0, 0])
+            zip.add(pickleName, data.bytes)
+            zip.add(code, Array("# TorchScript\nclass LinearRegression(Module):\n  pass\n".utf8))
+            zip.add(constants, [0x80, 2, 0x29, 0x2E])
+            zip.add("m/version", Array("3\n".utf8))
+            let report = ModelScanner().scan(bytes: zip.bytes, name: "model.pt")
+            #expect(report.findings.contains { $0.rule == "torchscript.code" && $0.severity == .high })
+            #expect(report.formats.contains("pytorch-zip"), "\(report.formats)")
+            #expect(report.isRefusedByDefault, "\(report.findings)")
+        }
+    }
 }
