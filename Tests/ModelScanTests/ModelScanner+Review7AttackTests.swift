@@ -127,4 +127,123 @@ import Testing
             #expect(report.isRefusedByDefault, "\(report.findings)")
         }
     }
+
+    /// The payload joblib runs after reading `small` array bytes: a BINBYTES header over the opcodes (so plain
+    /// readers skip them), then `os.system` and POP.
+    static func hiddenCall() -> [UInt8] {
+        var p = PickleAssembler()
+        p.global("os", "system")
+        p.mark()
+        p.shortUnicode("touch /tmp/pwned")
+        p.tuple()
+        p.reduce()
+        p.raw([0x30])
+        return [0x42] + le(UInt64(p.bytes.count), 4) + p.bytes
+    }
+
+    /// The state dict of a u1 NumpyArrayWrapper of `count` elements, left open (SETITEMS done, no BUILD).
+    static func wrapperState(count: Int32, shapeKey: (inout PickleAssembler) -> Void) -> PickleAssembler {
+        var p = PickleAssembler(protocol: 4)
+        p.shortUnicode("joblib.numpy_pickle")
+        p.shortUnicode("NumpyArrayWrapper")
+        p.stackGlobal()
+        p.emptyTuple()
+        p.newObj()
+        p.emptyDict()
+        p.mark()
+        p.shortUnicode("subclass")
+        p.global("numpy", "ndarray")
+        shapeKey(&p)
+        p.binInt(count)
+        p.tuple1()
+        p.shortUnicode("order")
+        p.shortUnicode("C")
+        p.shortUnicode("dtype")
+        p.global("numpy", "dtype")
+        p.shortUnicode("u1")
+        p.raw([0x89, 0x88])
+        p.tuple3()
+        p.reduce()
+        p.shortUnicode("allow_mmap")
+        p.raw([0x89])
+        p.shortUnicode("numpy_array_alignment_bytes")
+        p.none()
+        p.setItems()
+        return p
+    }
+
+    /// F2: the state dict is memoised with a big shape, then changed (SETITEMS) to 5 elements, popped and read back
+    /// by GET for the BUILD. Python's memo holds the same dict (5), the scanner's memo held a copy (big): it
+    /// skipped the opcodes joblib runs. A change is now written through to the memo; a dict changed after a GET
+    /// (another copy may be stale) reads back unknown.
+    @Test func aMemoisedStateDictChangedAfterPutIsNotASnapshot() {
+        let hidden = Self.hiddenCall()
+        var p = Self.wrapperState(count: Int32(5 + hidden.count - 5)) { $0.shortUnicode("shape") }
+        p.binPut(1)
+        p.mark()
+        p.shortUnicode("shape")
+        p.binInt(5)
+        p.tuple1()
+        p.setItems()
+        p.raw([0x30])  // POP
+        p.binGet(1)
+        p.build()
+        p.raw(hidden)
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+        #expect(report.has("pickle.global.dangerous"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+
+        // The other way round: the dict on the stack is changed through a GET copy (then popped).
+        var q = Self.wrapperState(count: 40) { $0.shortUnicode("shape") }
+        q.binPut(1)
+        q.binGet(1)
+        q.mark()
+        q.shortUnicode("shape")
+        q.binInt(5)
+        q.tuple1()
+        q.setItems()
+        q.raw([0x30])  // POP
+        q.build()
+        q.raw([UInt8](repeating: 0, count: 5) + hidden)
+        q.stop()
+        let stale = ModelScanner().scan(bytes: q.bytes, name: "model.joblib")
+        #expect(stale.has("joblib.array-unknown"), "\(stale.findings)")
+        #expect(stale.isRefusedByDefault, "\(stale.findings)")
+
+        // What picklers write (MEMOIZE before the SETITEMS that fill the dict) is still read exactly.
+        var plain = PickleAssembler(protocol: 4)
+        plain.emptyDict()
+        plain.memoize()
+        plain.mark()
+        plain.shortUnicode("shape")
+        plain.binInt(5)
+        plain.setItems()
+        plain.stop()
+        #expect(ModelScanner().scan(bytes: plain.bytes, name: "model.joblib").findings.isEmpty)
+    }
+
+    /// F2b: the overriding `shape` key is computed by the allowed `builtins.str('shape')`: Python keeps it, the
+    /// scanner's lookup passed over non-string keys. A computed key makes every lookup unknown.
+    @Test func aComputedDictKeyMakesLookupsUnknown() {
+        var p = Self.wrapperState(count: 40) { p in
+            p.shortUnicode("shape")
+            p.binInt(40)
+            p.tuple1()
+            p.global("builtins", "str")
+            p.shortUnicode("shape")
+            p.tuple1()
+            p.reduce()
+        }
+        p.build()
+        p.raw([UInt8](repeating: 0, count: 5) + Self.hiddenCall())
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+        #expect(report.has("joblib.array-unknown"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+        let computed = PickleValue.dict([
+            (.string("shape"), .int(1)), (.object(callable: "builtins.str", args: []), .int(2)),
+        ])
+        if case .unknown? = computed["shape"] {} else { Issue.record("a computed key was passed over") }
+    }
 }
