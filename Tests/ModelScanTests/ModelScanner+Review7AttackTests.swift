@@ -246,4 +246,29 @@ import Testing
         ])
         if case .unknown? = computed["shape"] {} else { Issue.record("a computed key was passed over") }
     }
+
+    /// A zlib stream of `data` in one stored block, with its Adler-32.
+    static func zlibStored(_ data: [UInt8]) -> [UInt8] {
+        var a: UInt32 = 1
+        var b: UInt32 = 0
+        for byte in data {
+            a = (a + UInt32(byte)) % 65_521
+            b = (b + a) % 65_521
+        }
+        let adler = b << 16 | a
+        return [0x78, 0x01] + deflateStored(data) + [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: adler >> $0) }
+    }
+
+    /// F3: joblib's old "ZF" z-file (`ZF`, the hex length padded to 19 bytes, a zlib stream), which joblib.load
+    /// still reads (load_compatibility); the scanner did not recognise it (low as an unknown format).
+    @Test func aJoblibZFileIsInflatedAndScanned() {
+        for (separator, name) in [("", "model.model"), (" ", "model.bin"), ("", "model.joblib")] {
+            let length = "0x" + String(Self.evil.count, radix: 16)
+            let header = "ZF" + length + String(repeating: " ", count: 19 - length.count) + separator
+            let bytes = Array(header.utf8) + Self.zlibStored(Self.evil)
+            let report = ModelScanner().scan(bytes: bytes, name: name)
+            #expect(report.has("pickle.global.dangerous"), "\(report.findings)")
+            #expect(report.isRefusedByDefault, "\(report.findings)")
+        }
+    }
 }
