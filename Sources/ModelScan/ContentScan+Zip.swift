@@ -45,6 +45,10 @@ extension ContentScan {
         // Structural critical findings (members only some readers see) do not stop the scan: those members are
         // what must be read.
         let structuralCritical = findings.criticalCount
+        // Review 7, R1: a bomb's members inflate to up to the per-file bound of cheap opcodes each, minutes of
+        // interpretation; the file is already high (zip.compression-ratio), so no deflated member is inflated.
+        let isBomb = archive.entries.contains(where: ZipArchive.isBombRatio)
+        var reportedBomb = false
         for entry in ordered {
             if pastDeadline(at: entry.localHeaderOffset, subject: entry.name) { break }
             if findings.criticalCount > structuralCritical {
@@ -77,6 +81,15 @@ extension ContentScan {
                 // numpy.load reads a member that starts like an .npy array as one (an object array unpickles).
                 let head = try source.read(at: entry.dataOffset, count: Int(min(entry.compressedSize, 6)))
                 isStorage = head != [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
+            }
+            if isBomb, entry.method == 8 {
+                if !reportedBomb {
+                    reportedBomb = true
+                    findings.add(
+                        "zip.unscanned-member", .high, at: entry.localHeaderOffset, subject: entry.name,
+                        "the archive has a decompression-bomb ratio: its deflated members were not scanned further")
+                }
+                continue
             }
             let isPickle = lowercased.hasSuffix(".pkl")
             let isConfig = isKeras && entry.name == "config.json"

@@ -271,4 +271,27 @@ import Testing
             #expect(report.isRefusedByDefault, "\(report.findings)")
         }
     }
+
+    /// R1 (denial of service): a 255 KB `.npz` whose four members inflate to 64 MiB of cheap opcodes each took three
+    /// minutes, although the first member already raised the high `zip.compression-ratio`. Once an archive has a
+    /// bomb ratio, no deflated member is inflated: one high `zip.unscanned-member` says so.
+    @Test func anArchiveWithABombRatioIsNotInflatedFurther() {
+        var bomb = ZipWriter.Member(name: "m0.npy", data: [])
+        bomb.method = 8
+        bomb.payload = [0x03, 0x00]  // an empty fixed-Huffman block
+        var next = ZipWriter.Member(name: "m1.npy", data: Self.evil)
+        next.method = 8
+        next.payload = deflateStored(Self.evil)
+        var zip = ZipWriter()
+        zip.members = [bomb, next]
+        var bytes = zip.bytes
+        // Claim 4 GiB - 1 uncompressed for the first member in the central directory.
+        let central = bytes.indices.first { bytes[$0...].starts(with: [0x50, 0x4B, 0x01, 0x02]) }!
+        bytes.replaceSubrange(central + 24..<central + 28, with: [0xFE, 0xFF, 0xFF, 0xFF])
+        let report = ModelScanner().scan(bytes: bytes, name: "model.npz")
+        #expect(report.has("zip.compression-ratio"), "\(report.findings)")
+        #expect(report.findings.contains { $0.rule == "zip.unscanned-member" && $0.severity == .high })
+        #expect(!report.findings.contains { $0.member == "m1.npy" }, "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+    }
 }
