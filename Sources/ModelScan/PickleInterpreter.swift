@@ -623,7 +623,7 @@ final class PickleInterpreter {
             return .unknown
         default:
             findings.add(
-                "pickle.call-computed", .medium, at: offset, subject: opcode,
+                "pickle.call-computed", .high, at: offset, subject: opcode,
                 "\(opcode) calls a value that is not an imported global")
             return .object(callable: nil, args: items)
         }

@@ -294,4 +294,21 @@ import Testing
         #expect(!report.findings.contains { $0.member == "m1.npy" }, "\(report.findings)")
         #expect(report.isRefusedByDefault, "\(report.findings)")
     }
+
+    /// Suggested by the review: REDUCE on a callable that is no imported global (here the result of an allowed
+    /// call, whose return value the scanner does not know) calls something the policy never judged: high.
+    @Test func aCallOfAComputedValueIsHigh() {
+        var p = PickleAssembler(protocol: 2)
+        p.global("builtins", "str")
+        p.shortUnicode("x")
+        p.tuple1()
+        p.reduce()
+        p.shortUnicode("touch /tmp/pwned")
+        p.tuple1()
+        p.reduce()
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.pkl")
+        #expect(report.findings.contains { $0.rule == "pickle.call-computed" && $0.severity == .high })
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+    }
 }
