@@ -442,7 +442,10 @@ extension ContentScan {
         var count = 0
         var pendingName: String?
         var pendingSize: UInt64?
+        var pendingLink: String?
         var globalRecords: [String: String] = [:]
+        // Data-bearing members so far, by normalised name (the last wins), for hard links (review 7, F5).
+        var regularMembers: [String: (start: UInt64, size: UInt64)] = [:]
         let criticalBefore = findings.criticalCount
         while source.size >= 512, offset <= source.size - 512, count < 100_000 {
             count += 1
@@ -454,6 +457,11 @@ extension ContentScan {
             var fullName = prefix.isEmpty ? name : prefix + "/" + name
             guard var size = Self.tarSize(Array(header[124..<136])) else {
                 findings.add("tar.malformed", .high, at: offset, subject: fullName, "an unreadable member size")
+                return
+            }
+            // tarfile refuses (or, past the first member, stops at) a header whose checksum is wrong (review 7, F6).
+            guard Self.tarChecksumMatches(header) else {
+                findings.add("tar.malformed", .high, at: offset, subject: fullName, "a header checksum tarfile refuses")
                 return
             }
             let type = header[156]
@@ -470,7 +478,9 @@ extension ContentScan {
                 }
                 if type == 0x4C {
                     if pendingName == nil { pendingName = Self.cString(data[...]) }
-                } else if type != 0x4B {
+                } else if type == 0x4B {
+                    if pendingLink == nil { pendingLink = Self.cString(data[...]) }
+                } else {
                     guard let records = Self.paxRecords(data) else {
                         findings.add(
                             "tar.malformed", .high, at: offset, subject: fullName, "an unreadable PAX header")
@@ -485,6 +495,7 @@ extension ContentScan {
                             while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
                             pendingName = String(trimmed)
                         }
+                        if pendingLink == nil, let link = merged["linkpath"] { pendingLink = link }
                         if pendingSize == nil, let value = merged["size"] {
                             guard let parsed = UInt64(value.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                                 findings.add(
@@ -510,11 +521,29 @@ extension ContentScan {
                 }
                 if let pendingName { fullName = pendingName }
                 if let pendingSize { size = pendingSize }
+                let linkName = pendingLink ?? Self.cString(header[157..<257])
                 pendingName = nil
                 pendingSize = nil
+                pendingLink = nil
+                var linked: (start: UInt64, size: UInt64)?
+                if (type == 0x31 || type == 0x32), Self.torchTarMembers.contains(fullName) {
+                    // torch extracts these by name; tarfile gives a hard link the bytes of the last earlier member
+                    // of the link's name, and a symbolic link reads whatever the path names on disk (review 7, F5).
+                    guard type == 0x31, let target = regularMembers[Self.normalisedTarName(linkName)] else {
+                        findings.add(
+                            "tar.link-unresolved", .high, at: offset, subject: fullName + " -> " + linkName,
+                            "a link torch would follow to bytes the scanner cannot read")
+                        offset = dataStart
+                        continue
+                    }
+                    linked = target
+                }
                 try scanTarMember(
                     header: header, name: name, fullName: fullName, size: size, at: offset, source: source,
-                    depth: depth)
+                    depth: depth, linked: linked)
+                if !(0x31...0x36).contains(type), !(type == 0 && name.hasSuffix("/")) {
+                    regularMembers[Self.normalisedTarName(fullName)] = (dataStart, size)
+                }
                 // Links, directories, devices and FIFOs carry no data for tarfile, whatever their size field.
                 let isDirectory = type == 0 && name.hasSuffix("/")
                 if isDirectory || (0x31...0x36).contains(type) {
@@ -537,7 +566,7 @@ extension ContentScan {
     /// would extract it as a file.
     private func scanTarMember(
         header: [UInt8], name: String, fullName: String, size: UInt64, at offset: UInt64, source: ByteSource,
-        depth: Int
+        depth: Int, linked: (start: UInt64, size: UInt64)? = nil
     ) throws {
         let type = header[156]
         let dataStart = offset + 512
@@ -555,11 +584,12 @@ extension ContentScan {
         }
         // Regular files (0, NUL, 7), sparse files, and any type tarfile does not know (extracted as a file).
         let isDirectory = type == 0 && name.hasSuffix("/")
-        guard !isDirectory, !(0x31...0x36).contains(type) else { return }
-        if ["pickle", "sys_info", "storages", "tensors"].contains(fullName) {
+        guard linked != nil || (!isDirectory && !(0x31...0x36).contains(type)) else { return }
+        if Self.torchTarMembers.contains(fullName) {
             findings.recognised("pytorch-tar")
         }
-        let content = ByteSource(slice: source, offset: dataStart, length: size)
+        let content = ByteSource(
+            slice: source, offset: linked?.start ?? dataStart, length: linked?.size ?? size)
         try findings.inMember(fullName) {
             if fullName == "storages" || fullName == "tensors" {
                 try scanLegacyTarRecords(content, storages: fullName == "storages")
@@ -633,10 +663,17 @@ extension ContentScan {
                 }
             }
         }
+        // `storages` ends in one more pickle, `storage_views`, which torch loads with the full unpickler (review
+        // 7, F1); what follows it (or follows `tensors`' records) torch never reads, but nothing legitimate puts
+        // bytes there.
+        if storages, !stream.atEnd {
+            guard case .stopped = try interpreter.interpretOne() else { return }
+        }
         if !stream.atEnd {
             findings.add(
-                "pickle.trailing-bytes", .medium, at: stream.position, subject: "\(stream.remaining) bytes",
-                "bytes after the last record")
+                "pickle.trailing-bytes", storages ? .high : .medium, at: stream.position,
+                subject: "\(stream.remaining) bytes",
+                storages ? "bytes after storage_views" : "bytes after the last record")
         }
     }
 
@@ -644,16 +681,52 @@ extension ContentScan {
         String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
 
-    private static func tarSize(_ field: [UInt8]) -> UInt64? {
-        if let first = field.first, first & 0x80 != 0 {
-            var value: UInt64 = UInt64(first & 0x7F)
+    /// The member names torch's `_legacy_load` extracts by name.
+    static let torchTarMembers: Set<String> = ["pickle", "sys_info", "storages", "tensors"]
+
+    /// A member name as tarfile's `_getmember(normalize=True)` compares it (`os.path.normpath`, for plain names).
+    static func normalisedTarName(_ name: String) -> String {
+        let parts = name.split(separator: "/").filter { $0 != "." }
+        return (name.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
+    }
+
+    /// A numeric header field read as CPython tarfile's `nti` reads it: base-256 when the first byte is 0x80,
+    /// otherwise the text up to the first NUL, whitespace stripped, in octal (an empty field is 0). Forms
+    /// `int(…, 8)` also takes (a sign, `0o`, underscores) and negative base-256 are nil: not read (review 7, F6).
+    static func tarSize(_ field: [UInt8]) -> UInt64? {
+        guard let first = field.first else { return 0 }
+        if first == 0x80 {
+            var value: UInt64 = 0
             for byte in field.dropFirst() {
                 guard value >> 56 == 0 else { return nil }
                 value = value << 8 | UInt64(byte)
             }
             return value
         }
-        let digits = field.prefix { $0 != 0 && $0 != 0x20 }.drop { $0 == 0x20 }
-        return UInt64(String(decoding: digits, as: UTF8.self), radix: 8) ?? (digits.isEmpty ? 0 : nil)
+        let text = field.prefix { $0 != 0 }
+        guard text.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let isSpace: (UInt8) -> Bool = { (0x09...0x0D).contains($0) || (0x1C...0x20).contains($0) }
+        let digits = text.drop(while: isSpace).reversed().drop(while: isSpace).reversed()
+        guard !digits.isEmpty else { return 0 }
+        guard digits.allSatisfy({ (0x30...0x37).contains($0) }) else { return nil }
+        var value: UInt64 = 0
+        for digit in digits {
+            guard value >> 60 == 0 else { return nil }
+            value = value << 3 | UInt64(digit - 0x30)
+        }
+        return value
+    }
+
+    /// tarfile's checksum test: the field (read by `nti`) equals the unsigned or the signed sum of the header with
+    /// the field taken as eight spaces.
+    static func tarChecksumMatches(_ header: [UInt8]) -> Bool {
+        guard header.count == 512, let stored = tarSize(Array(header[148..<156])) else { return false }
+        var unsigned: Int = 256
+        var signed: Int = 256
+        for (index, byte) in header.enumerated() where !(148..<156).contains(index) {
+            unsigned += Int(byte)
+            signed += Int(Int8(bitPattern: byte))
+        }
+        return stored == UInt64(unsigned) || (signed >= 0 && stored == UInt64(signed))
     }
 }

@@ -14,12 +14,20 @@ extension ContentScan {
                     "a member named like a directory that carries data (some readers load it; it is scanned)")
             }
         }
-        // PyTorch: `<any dir>/data.pkl`; its `data/` members are raw storages, its `code/` is TorchScript.
-        let torchPrefixes = Set(
+        // PyTorch: `<any dir>/data.pkl`; its `data/` members are raw storages, its `code/` is TorchScript. torch's
+        // reader takes the prefix from the first member's top directory and looks names up case-insensitively
+        // (miniz), so `m/DATA.pkl` is its data.pkl (review 7, F4); prefixes are kept lowercased.
+        var prefixes = Set(
             files.compactMap { entry -> String? in
-                let parts = entry.name.split(separator: "/", omittingEmptySubsequences: false)
+                let parts = entry.name.lowercased().split(separator: "/", omittingEmptySubsequences: false)
                 return parts.count == 2 && parts[1] == "data.pkl" ? String(parts[0]) + "/" : nil
             })
+        if let first = archive.entries.first?.name.lowercased(), let slash = first.firstIndex(of: "/"),
+            files.contains(where: { $0.name.lowercased() == String(first[...slash]) + "data.pkl" })
+        {
+            prefixes.insert(String(first[...slash]))
+        }
+        let torchPrefixes = prefixes
         if !torchPrefixes.isEmpty { findings.recognised("pytorch-zip") }
         let isKeras =
             files.contains { $0.name == "config.json" }
@@ -29,7 +37,7 @@ extension ContentScan {
         // Each checkpoint's data.pkl first: only the storages it names by persistent id are raw tensor bytes
         // (review 5, F5: an `.npz` member named `x/data/0` is an array numpy.load may unpickle).
         func isDataPickle(_ entry: ZipArchive.Entry) -> Bool {
-            torchPrefixes.contains { entry.name == $0 + "data.pkl" }
+            torchPrefixes.contains { entry.name.lowercased() == $0 + "data.pkl" }
         }
         var referenced: [String: Set<String>] = [:]
         let ordered = files.filter(isDataPickle) + files.filter { !isDataPickle($0) }
@@ -37,6 +45,10 @@ extension ContentScan {
         // Structural critical findings (members only some readers see) do not stop the scan: those members are
         // what must be read.
         let structuralCritical = findings.criticalCount
+        // Review 7, R1: a bomb's members inflate to up to the per-file bound of cheap opcodes each, minutes of
+        // interpretation; the file is already high (zip.compression-ratio), so no deflated member is inflated.
+        let isBomb = archive.entries.contains(where: ZipArchive.isBombRatio)
+        var reportedBomb = false
         for entry in ordered {
             if pastDeadline(at: entry.localHeaderOffset, subject: entry.name) { break }
             if findings.criticalCount > structuralCritical {
@@ -45,9 +57,13 @@ extension ContentScan {
                     "the remaining members were not scanned: the file is refused by a critical finding")
                 break
             }
-            let prefix = torchPrefixes.first { entry.name.hasPrefix($0) }
-            let relative = prefix.map { String(entry.name.dropFirst($0.count)) }
-            if let relative, relative.hasPrefix("code/") || relative == "constants.pkl" {
+            let lowercased = entry.name.lowercased()
+            let prefix = torchPrefixes.first { lowercased.hasPrefix($0) }
+            let relative = prefix.map { String(lowercased.dropFirst($0.count)) }
+            // torch.load runs torch.jit.load when the archive holds constants.pkl: any member whose path under its
+            // top directory is constants.pkl or code/…, in any case, is TorchScript.
+            let underTop = lowercased.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            if underTop.count == 2, underTop[1] == "constants.pkl" || underTop[1].hasPrefix("code/") {
                 if !reportedCode {
                     reportedCode = true
                     findings.recognised("torchscript")
@@ -66,7 +82,16 @@ extension ContentScan {
                 let head = try source.read(at: entry.dataOffset, count: Int(min(entry.compressedSize, 6)))
                 isStorage = head != [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
             }
-            let isPickle = entry.name.hasSuffix(".pkl")
+            if isBomb, entry.method == 8 {
+                if !reportedBomb {
+                    reportedBomb = true
+                    findings.add(
+                        "zip.unscanned-member", .high, at: entry.localHeaderOffset, subject: entry.name,
+                        "the archive has a decompression-bomb ratio: its deflated members were not scanned further")
+                }
+                continue
+            }
+            let isPickle = lowercased.hasSuffix(".pkl")
             let isConfig = isKeras && entry.name == "config.json"
             try findings.inMember(entry.name) {
                 let interpreted = !isStorage

@@ -147,6 +147,17 @@ final class ContentScan {
             try scanTar(source, depth: depth)
         } else if head.count >= 9, head[8] == 0x7B, le64(head, 0) <= source.size - 8 {
             try scanSafetensors(source)
+        } else if depth == 0, starts([0x5A, 0x46]) {
+            // joblib's old z-file ("ZF", 19 bytes of hex length, an optional space, one zlib stream): joblib.load
+            // still reads it (load_compatibility → read_zfile) and unpickles what it inflates to (review 7, F3).
+            findings.recognised("joblib-zfile")
+            let start: UInt64 = head.count > 21 && head[21] == 0x20 ? 22 : 21
+            guard source.size > start else {
+                findings.add("format.compressed-pickle", .high, at: 0, subject: "ZF", "a truncated joblib z-file")
+                return
+            }
+            try scanCompressed(
+                ByteSource(slice: source, offset: start, length: source.size - start), depth: depth, format: .zlib)
         } else if depth == 0, head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 {
             try scanCompressed(source, depth: depth, format: .zlib)
         } else if depth == 0, let format = Compression(head: head) {

@@ -30,6 +30,15 @@ final class PickleInterpreter {
     private var marks: [Int] = []
     private var memo = PickleMemo()
     private var degraded = false
+    /// Memoised dicts (review 7, F2): Python's memo holds the same object as the stack, so a SETITEM(S) on one
+    /// copy changes every copy. The scanner's values are copies: a memoised dict carries an identity; a change is
+    /// written through to the memo keys holding it, and a dict changed after a GET or DUP may have other, stale
+    /// copies, so it reads back `.unknown` wherever it is used.
+    private var nextAliasID = 0
+    private var aliasKeys: [Int: [Int64]] = [:]
+    private var aliasRead = Set<Int>()
+    private var aliasStale = Set<Int>()
+    static let maxAliases = 200_000
     private var frameEnd: UInt64?
     private var reportedFrameMismatch = false
     private var reportedUnderflow = false
@@ -220,6 +229,9 @@ final class PickleInterpreter {
         stack.removeAll(keepingCapacity: true)
         marks.removeAll()
         memo = PickleMemo()
+        aliasKeys.removeAll()
+        aliasRead.removeAll()
+        aliasStale.removeAll()
         degraded = false
         frameEnd = nil
         reportedFrameMismatch = false
@@ -272,7 +284,15 @@ final class PickleInterpreter {
             case 0x31:  // POP_MARK
                 _ = popMark(offset)
             case 0x32:  // DUP
-                push(top(offset))
+                // Picklers never write DUP; two copies of one dict cannot be tracked apart.
+                let value = top(offset)
+                if case .dict = value {
+                    if let id = value.aliasID { aliasStale.insert(id) }
+                    replaceTop(.unknown)
+                    push(.unknown)
+                } else {
+                    push(value)
+                }
             case 0x46:  // FLOAT
                 let line = try stream.readLine(cap: 256)
                 guard line.complete else { return truncated(offset) }
@@ -404,7 +424,7 @@ final class PickleInterpreter {
             case 0x65:  // APPENDS
                 _ = popMark(offset)
             case 0x62:  // BUILD
-                let state = pop(offset)
+                let state = resolvedAlias(pop(offset))
                 let target = top(offset)
                 if case .global(let module, let name) = target {
                     findings.add(
@@ -497,6 +517,7 @@ final class PickleInterpreter {
                     key = Int64(value)
                 }
                 if let value = memo.get(key) {
+                    if let id = value.aliasID { aliasRead.insert(id) }
                     push(value)
                 } else {
                     findings.add(
@@ -521,7 +542,7 @@ final class PickleInterpreter {
                 default:
                     key = memo.count
                 }
-                let value = top(offset)
+                let value = memoised(top(offset), key: key)
                 let wasTracked = !memo.untrackedKeys
                 if memo.put(key, value) {
                     findings.add(
@@ -602,7 +623,7 @@ final class PickleInterpreter {
             return .unknown
         default:
             findings.add(
-                "pickle.call-computed", .medium, at: offset, subject: opcode,
+                "pickle.call-computed", .high, at: offset, subject: opcode,
                 "\(opcode) calls a value that is not an imported global")
             return .object(callable: nil, args: items)
         }
@@ -639,8 +660,52 @@ final class PickleInterpreter {
         }
         if case .dict(var existing) = stack[stack.count - 1] {
             Self.append(newPairs, to: &existing)
-            stack[stack.count - 1] = PickleValue.dict(existing).boundedNesting
+            let id = PickleValue.dict(existing).aliasID
+            let changed = PickleValue.dict(existing).boundedNesting
+            stack[stack.count - 1] = changed
+            if let id {
+                // Another copy (read back by GET, or too deep to keep) keeps the old pairs: no longer known.
+                if aliasRead.contains(id) || changed.aliasID != id { aliasStale.insert(id) }
+                for key in aliasKeys[id] ?? [] where memo.get(key)?.aliasID == id {
+                    memo.put(key, changed)
+                }
+            }
         }
+    }
+
+    private func replaceTop(_ value: PickleValue) {
+        if stack.count > (marks.last ?? 0) { stack[stack.count - 1] = value }
+    }
+
+    /// The value PUT stores for `key`: a dict gets (or keeps) an identity, also on the stack; past the bound of
+    /// identities a dict is stored as `.unknown`.
+    private func memoised(_ value: PickleValue, key: Int64) -> PickleValue {
+        guard case .dict(var pairs) = value else { return value }
+        if let id = value.aliasID {
+            if aliasKeys[id, default: []].count < 16 {
+                aliasKeys[id, default: []].append(key)
+            } else {
+                aliasStale.insert(id)
+            }
+            return value
+        }
+        guard aliasKeys.count < Self.maxAliases else { return .unknown }
+        let id = nextAliasID
+        nextAliasID += 1
+        pairs.insert((.global(module: PickleValue.aliasModule, name: String(id)), .none), at: 0)
+        let marked = PickleValue.dict(pairs).boundedNesting
+        aliasKeys[id] = [key]
+        replaceTop(marked)
+        return marked
+    }
+
+    /// `.unknown` for a memoised dict whose copies may differ (the value itself, or an item of a tuple).
+    private func resolvedAlias(_ value: PickleValue) -> PickleValue {
+        if let id = value.aliasID, aliasStale.contains(id) { return .unknown }
+        if case .tuple(let items) = value, !aliasStale.isEmpty {
+            return .tuple(items.map { item in item.aliasID.map { aliasStale.contains($0) } == true ? .unknown : item })
+        }
+        return value
     }
 
     /// joblib writes each array's bytes right after its wrapper's BUILD: skip them, after the alignment padding that
@@ -725,7 +790,11 @@ final class PickleInterpreter {
         switch (items[3], items[4]) {
         case (.none, .none):
             return nil
-        case (.tuple(let names), .dict(let fields)):
+        case (.tuple(let names), .dict(let allFields)):
+            let fields = allFields.filter {
+                if case .global(module: PickleValue.aliasModule, name: _) = $0.0 { return false }
+                return true
+            }
             guard kind == "V", let size, names.count == fields.count, fields.count < PickleValue.maxElements,
                 names.allSatisfy({ if case .string = $0 { return true } else { return false } })
             else { return "a structured dtype the scanner cannot model" }

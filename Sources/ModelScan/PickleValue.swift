@@ -80,14 +80,29 @@ enum PickleValue {
         guard case .dict(let pairs) = self else { return nil }
         // Python keeps the last value of a repeated key; an unknown key (or the mark of a dict cut at
         // `maxElements`) after the last match may be that key, so the value is unknown.
+        // A key Python computed (a call's result, a value the scanner does not know) may equal `key` too (review 7,
+        // F2b: `builtins.str('shape')`): only literal keys of other values are passed over.
         for (k, v) in pairs.reversed() {
             switch k {
             case .string(key): return v
-            case .unknown: return .unknown
-            default: continue
+            case .string, .opaqueText, .int, .bigInt, .bool, .none, .float, .bytes: continue
+            case .global(module: Self.aliasModule, name: _): continue
+            default: return .unknown
             }
         }
         return nil
+    }
+
+    /// The module of the marker key a memoised dict carries first: `(.global(aliasModule, "<id>"), .none)` names
+    /// the one Python dict all its copies stand for (review 7, F2).
+    static let aliasModule = "\u{0}memo"
+
+    /// The identity of a memoised dict, or nil.
+    var aliasID: Int? {
+        guard case .dict(let pairs) = self, let first = pairs.first,
+            case .global(module: Self.aliasModule, name: let name) = first.0
+        else { return nil }
+        return Int(name)
     }
 
     /// Whether this dict maps `key` to None.

@@ -2,6 +2,12 @@
 /// directory and every local header, cross-checked. Member data is not read here.
 struct ZipArchive {
     /// One member, as the central directory describes it (local header checked against it).
+    /// A deflated member past 1 MiB whose compression ratio is excessive (a likely decompression bomb).
+    static func isBombRatio(_ entry: Entry) -> Bool {
+        entry.method == 8 && entry.uncompressedSize > (1 << 20)
+            && (entry.compressedSize == 0 || entry.uncompressedSize / max(entry.compressedSize, 1) > maxRatio)
+    }
+
     struct Entry {
         var name: String
         var flags: UInt16
@@ -446,9 +452,7 @@ struct ZipArchive {
                 "zip.header-mismatch", .high, at: entry.localHeaderOffset, subject: "stored sizes",
                 "a stored member whose compressed and uncompressed sizes differ")
         }
-        if entry.method == 8, entry.uncompressedSize > (1 << 20),
-            entry.compressedSize == 0 || entry.uncompressedSize / max(entry.compressedSize, 1) > maxRatio
-        {
+        if Self.isBombRatio(entry) {
             findings.add(
                 "zip.compression-ratio", .high, at: entry.localHeaderOffset, subject: entry.name,
                 "an excessive compression ratio (a likely decompression bomb)")

@@ -116,6 +116,7 @@ import Testing
             header.replaceSubrange(124..<135, with: field)
             header[156] = 0x30
             header.replaceSubrange(257..<262, with: Array("ustar".utf8))
+            ModelScannerReview4ClassesTests.setTarChecksum(&header, at: 0)  // tarfile refuses a bad checksum
             let padding = (512 - data.count % 512) % 512
             return header + data + [UInt8](repeating: 0, count: padding)
         }
