@@ -70,7 +70,7 @@ import Testing
         await expectVaultError(.invalidReference) { try await writer.appendAuditEntries([]) }
         // Without audit.append the batch is refused like a single entry.
         let (officer, _) = try await fixture.session("officer", RoleBinding(role: .complianceOfficer))
-        await #expect(throws: VaultError.self) { try await officer.appendAuditEntries([twice]) }
+        await #expect(throws: AccessControlError.self) { try await officer.appendAuditEntries([twice]) }
         try await fixture.access.close()
     }
 
