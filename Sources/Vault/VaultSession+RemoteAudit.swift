@@ -13,20 +13,10 @@ extension VaultSession {
     public func appendAuditEntry(
         action: String, resource: String, outcome: AuditEntry.Outcome, detail: String?, entryID: String? = nil
     ) async throws {
-        try await perform(.auditAppend, on: .global, resource: "audit") {
-            guard let entryID else { return try await audit(action, resource, outcome, detail: detail) }
-            // The content is part of the key: an id reused for another entry records it instead of dropping it.
-            let key = caller.principal + "\n" + entryID + "\n" + Self.contentDigest(action, resource, outcome, detail)
-            let entries = access.appendedEntries
-            guard case .record = await entries.begin(key) else { return }
-            do {
-                try await audit(action, resource, outcome, detail: detail)
-                entries.finish(key, recorded: true)
-            } catch {
-                entries.finish(key, recorded: false)
-                throw error
-            }
-        }
+        // One path for one entry and for a batch: the same permission check, audited attempt and entry key.
+        try await appendAuditEntries([
+            AppendedAuditEntry(action: action, resource: resource, outcome: outcome, detail: detail, entryID: entryID)
+        ])
     }
 }
 
