@@ -89,10 +89,10 @@ extension VaultSession {
                     entries: fresh.map { ($0.action, $0.resource, $0.outcome, $0.detail) }, principal: caller.principal,
                     requestID: context.requestID, clientAddress: clientAddress)
             } catch {
-                for key in claimed { table.finish(key, recorded: false) }
+                for key in claimed { table.finish(key, of: caller.principal, recorded: false) }
                 throw error
             }
-            for key in claimed { table.finish(key, recorded: true) }
+            for key in claimed { table.finish(key, of: caller.principal, recorded: true) }
             return fresh.count
         }
     }

@@ -116,16 +116,35 @@ import Testing
     @Test func aFailedAttemptIsForgottenAndTheTableIsBounded() async throws {
         let table = AuditAppendDeduplication(capacity: 4)
         guard case .record = await table.begin("a") else { Issue.record("a fresh key must be recorded"); return }
-        table.finish("a", recorded: false)
+        table.finish("a", of: "pod", recorded: false)
         guard case .record = await table.begin("a") else { Issue.record("a failed key must be recorded again"); return }
-        table.finish("a", recorded: true)
+        table.finish("a", of: "pod", recorded: true)
         guard case .alreadyRecorded = await table.begin("a") else { Issue.record("a recorded key was lost"); return }
         for index in 0..<20 {
             guard case .record = await table.begin("k\(index)") else { Issue.record("k\(index)"); return }
-            table.finish("k\(index)", recorded: true)
+            table.finish("k\(index)", of: "pod", recorded: true)
         }
         // The oldest beyond the capacity are forgotten: "a" and the first sixteen, not the last four.
         guard case .record = await table.begin("a") else { Issue.record("the table grew past its capacity"); return }
         guard case .alreadyRecorded = await table.begin("k19") else { Issue.record("k19 was lost"); return }
+    }
+
+    /// Review 8, F6: the table was shared by every principal, so one writer recording more than its capacity pushed
+    /// another's keys out and that principal's retries were recorded twice. Each principal now keeps its own.
+    @Test func oneWriterCannotPushAnothersEntriesOutOfTheTable() async throws {
+        let table = AuditAppendDeduplication(capacity: 4)
+        guard case .record = await table.begin("pod-a\nentry-1") else { Issue.record("fresh key"); return }
+        table.finish("pod-a\nentry-1", of: "pod-a", recorded: true)
+        for index in 0..<20 {
+            let key = "pod-b\nflood-\(index)"
+            guard case .record = await table.begin(key) else { Issue.record("\(key)"); return }
+            table.finish(key, of: "pod-b", recorded: true)
+        }
+        guard case .alreadyRecorded = await table.begin("pod-a\nentry-1") else {
+            Issue.record("another principal's entries pushed pod-a's retry out: it would be recorded twice")
+            return
+        }
+        // The flooding writer's own oldest keys are the ones forgotten.
+        guard case .record = await table.begin("pod-b\nflood-0") else { Issue.record("pod-b kept too many"); return }
     }
 }
