@@ -58,8 +58,7 @@ extension AuditLog {
         let keys = keyChain
         var oldSize =
             known ?? Self.storedCosignature(in: directory, verifier: witness.verifier, keys: keys)?.checkpoint.size ?? 0
-        var handedOver = false
-        for _ in 0..<3 {
+        for _ in 0..<2 {
             if oldSize > checkpoint.checkpoint.size { return .witnessAhead(size: oldSize) }
             guard let proof = await consistencyProof(from: oldSize, to: checkpoint.checkpoint.size) else {
                 return .inconsistent(status: 0)
@@ -85,56 +84,11 @@ extension AuditLog {
                 if size == oldSize { return .inconsistent(status: 409) }
                 oldSize = size
             case 422: return .inconsistent(status: 422)
-            case 403:
-                // A witness that knows an older key takes a newer one only from the handover checkpoint (signed by
-                // both): submit each handover since `oldSize`, then the latest checkpoint once more.
-                guard !handedOver else { return .keyRefused }
-                handedOver = true
-                let handovers = await handoverNotes(after: oldSize, upTo: checkpoint.checkpoint.size)
-                guard !handovers.isEmpty else { return .keyRefused }
-                for handover in handovers {
-                    guard let proof = await consistencyProof(from: oldSize, to: handover.size) else {
-                        return .inconsistent(status: 0)
-                    }
-                    let request = AddCheckpointRequest(
-                        oldSize: oldSize, proof: oldSize == 0 ? [] : proof, checkpoint: handover.note)
-                    guard let (status, _) = try? await witness.transport.addCheckpoint(request.body) else {
-                        return .unavailable(status: nil)
-                    }
-                    guard status == 200 else { return status == 403 ? .keyRefused : .inconsistent(status: status) }
-                    oldSize = handover.size
-                }
+            case 403: return .keyRefused
             default: return .unavailable(status: status)
             }
         }
         return .inconsistent(status: 409)
-    }
-
-    /// The log's handover checkpoints (each signed by a retired key and its successor) of sizes in
-    /// `(size, limit]`, oldest first.
-    private func handoverNotes(after size: UInt64, upTo limit: UInt64) async -> [(size: UInt64, note: String)] {
-        let keys = keyChain
-        let pending = keys.retired.indices.filter { keys.retired[$0].handoverSize > size }
-            .filter { keys.retired[$0].handoverSize <= limit }
-        guard !pending.isEmpty else { return [] }
-        let directory = directory
-        let notes =
-            (try? await Self.run(on: Self.proofQueue) { try AuditLogReader(directory: directory).checkpointNotes() }
-                .get()) ?? []
-        return pending.compactMap { index in
-            let retired = keys.retired[index]
-            let successor = keys.successor(of: index)
-            guard
-                let note = notes.last(where: { note in
-                    guard let signed = try? SignedCheckpoint(verifying: note, with: retired.verifier) else {
-                        return false
-                    }
-                    return signed.checkpoint.size == retired.handoverSize
-                        && (try? SignedCheckpoint(verifying: note, with: successor)) != nil
-                })
-            else { return nil }
-            return (retired.handoverSize, note)
-        }
     }
 
     /// The newest checkpoint `witness` cosigned, as stored beside the log: the checkpoint and the cosignature time.

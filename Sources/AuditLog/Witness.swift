@@ -1,4 +1,3 @@
-import Crypto
 public import Foundation
 
 /// A C2SP tlog-witness: for each log it knows (by origin and checkpoint key) it keeps the latest checkpoint it
@@ -76,27 +75,11 @@ public actor Witness {
     /// Each log's keys by origin, oldest first: after an audit-key rotation the witness is given the new key in
     /// addition to the retired one.
     private let logs: [String: [NoteVerifier]]
-    /// Each log's keys in rotation order (base64 public keys, oldest first): the order kept in the state, or the
-    /// order given at the first start of a log the state does not know yet.
-    private var orders: [String: [String]]
-    /// Keys given at this start that the state of a log with a head does not know: each joins the rotation order, as
-    /// its newest key, only through a checkpoint that moves the log past the head and is signed by it and by a key
-    /// no older than the one behind the head (the handover a rotation writes). Until then it signs nothing here
-    /// (review 8, trust F4: a key new to the state was ranked newest, so a retired key listed after the key in force
-    /// to a witness that never saw it moved the log again).
-    private var candidates: [String: [NoteVerifier]]
+    /// Each log's keys in rotation order (base64 public keys, oldest first): the order kept in the state, followed
+    /// by keys first given at this start, in the order given.
+    private let orders: [String: [String]]
     private let stateFile: URL
     private var heads: [String: Head]
-
-    /// The verifier of a log key kept in the state by its name (``name(of:)``).
-    private static func verifier(origin: String) -> (String) -> NoteVerifier? {
-        { name in
-            guard let raw = Data(base64Encoded: name),
-                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw)
-            else { return nil }
-            return try? NoteVerifier(name: origin, publicKey: key)
-        }
-    }
 
     /// The stable name of a log key in the state file.
     private static func name(of key: NoteVerifier) -> String { key.publicKey.rawRepresentation.base64EncodedString() }
@@ -111,9 +94,7 @@ public actor Witness {
     /// The order is kept in the state with each head: a later start may leave keys out or add newer ones at the end,
     /// but giving known keys in another order throws ``ConfigurationError`` (review 5, trust F4: before, the order
     /// of `--log-key` at each start decided which key was newer, so a reordered start let the retired key move the
-    /// log again, and one without the retired key refused the new key's checkpoints). A key added at a later start
-    /// signs nothing until the log's handover checkpoint (signed by the key in force and by it) moves the log past
-    /// the head; the log submits that handover when the witness refuses its newest checkpoint with 403.
+    /// log again, and one without the retired key refused the new key's checkpoints).
     public init(signer: CosignatureSigner, logs: [NoteVerifier], stateFile: URL) throws {
         self.signer = signer
         let grouped = Dictionary(grouping: logs, by: \.name).mapValues { keys in
@@ -130,7 +111,6 @@ public actor Witness {
             heads = stored
         }
         var orders: [String: [String]] = [:]
-        var candidates: [String: [NoteVerifier]] = [:]
         for (origin, keys) in grouped {
             let given = keys.map(Self.name(of:))
             guard let head = heads[origin] else {
@@ -152,8 +132,7 @@ public actor Witness {
                 throw ConfigurationError(
                     description: "a log key of \(origin) new to this witness is given before a key it already knows")
             }
-            orders[origin] = known
-            candidates[origin] = keys.filter { !known.contains(Self.name(of: $0)) }
+            orders[origin] = known + given.filter { !known.contains($0) }
             if head.order == nil {
                 heads[origin]?.order = known
                 heads[origin]?.rank = head.key ?? 0
@@ -161,7 +140,6 @@ public actor Witness {
         }
         self.logs = grouped
         self.orders = orders
-        self.candidates = candidates
         self.heads = heads
     }
 
@@ -180,25 +158,12 @@ public actor Witness {
     /// Checks `request` against the latest cosigned checkpoint of its log, stores the new one and cosigns it.
     public func addCheckpoint(_ request: AddCheckpointRequest, now: Date = Date()) throws -> String {
         let origin = String(request.checkpoint.prefix { $0 != "\n" })
-        guard let verifiers = logs[origin], var order = orders[origin] else { throw Refusal.unknownOrigin }
+        guard let verifiers = logs[origin], let order = orders[origin] else { throw Refusal.unknownOrigin }
         let stored = latest(origin: origin)
         let storedKey = heads[origin]?.rank ?? 0
-        // A signature by a key of this log that the witness neither knows nor was given: a handover to a key it
-        // cannot check yet. Taken now, it would end at the handover's size with the new key still unknown, and no
-        // later handover could move it past that head (nor be told from an old one replayed).
-        let known = Set(order.compactMap(Self.verifier(origin: origin)).map(\.keyID) + verifiers.map(\.keyID))
-        guard NoteVerifier.signatureKeyIDs(in: request.checkpoint, name: origin).allSatisfy(known.contains) else {
-            throw Refusal.badSignature
-        }
-        let handedOver = stored.flatMap {
-            handover(of: request.checkpoint, origin: origin, order: order, past: $0.size)
-        }
-        if let handedOver { order.append(Self.name(of: handedOver)) }
-        // The newest key that verifies the note, by its place in the kept rotation order (candidates have none).
+        // The newest key that verifies the note, by its place in the kept rotation order.
         var signed: (text: String, key: Int)?
-        let ranked = verifiers.compactMap { verifier in
-            order.firstIndex(of: Self.name(of: verifier)).map { (verifier: verifier, rank: $0) }
-        }
+        let ranked = verifiers.map { (verifier: $0, rank: order.firstIndex(of: Self.name(of: $0)) ?? 0) }
         for (verifier, rank) in ranked.sorted(by: { $0.rank > $1.rank }) {
             do {
                 signed = (try verifier.verify(request.checkpoint), rank)
@@ -246,25 +211,7 @@ public actor Witness {
         // Persisted durably before the cosignature leaves: a restarted witness never cosigns an older head.
         try DurableFile.replace(stateFile, with: try encoder.encode(updated))
         heads = updated
-        if let handedOver {
-            orders[origin] = order
-            candidates[origin]?.removeAll { $0.keyID == handedOver.keyID }
-        }
         return try signer.cosign(body: text, at: UInt64(max(0, now.timeIntervalSince1970)))
-    }
-
-    /// The candidate key that `note` hands the log over to: the note claims a size past the head, and verifies
-    /// under a candidate and under a key of the kept order no older than the one behind the head (given at this
-    /// start or not: the retired key in force may have been left out once the new one was given). `nil` otherwise.
-    /// A handover kept from before the head is no endorsement: it does not move the log past the head.
-    private func handover(of note: String, origin: String, order: [String], past size: UInt64) -> NoteVerifier? {
-        guard let waiting = candidates[origin], !waiting.isEmpty,
-            let claimed = Self.unverifiedSize(of: note), claimed > size
-        else { return nil }
-        let storedKey = heads[origin]?.rank ?? 0
-        let inForce = order.indices.filter { $0 >= storedKey }.compactMap { Self.verifier(origin: origin)(order[$0]) }
-        guard inForce.contains(where: { (try? $0.verify(note)) != nil }) else { return nil }
-        return waiting.first { (try? $0.verify(note)) != nil }
     }
 
     /// The size line of a note's checkpoint, unverified.
