@@ -104,7 +104,10 @@ public actor Witness {
         }
         self.stateFile = stateFile
         var heads: [String: Head] = [:]
-        if let data = FileManager.default.contents(atPath: stateFile.path) {
+        // Only a state file that is absent starts a witness afresh. One that exists but cannot be read (a directory
+        // or a link in its place, a permission mistake) used to read as absent too, and the witness then cosigned from
+        // size 0 whatever it was sent, overwriting the heads it had answered for (review 9).
+        if let data = try Self.readState(stateFile) {
             guard let stored = try? JSONDecoder().decode([String: Head].self, from: data) else {
                 throw AuditLogError.corruptCheckpoint
             }
@@ -141,6 +144,20 @@ public actor Witness {
         self.logs = grouped
         self.orders = orders
         self.heads = heads
+    }
+
+    /// The state file's bytes, or `nil` when there is no file at all; anything else that is not a readable regular
+    /// file throws.
+    private static func readState(_ url: URL) throws -> Data? {
+        var status = stat()
+        guard lstat(url.path, &status) == 0 else {
+            if errno == ENOENT { return nil }
+            throw AuditLogError.io(errno)
+        }
+        guard status.st_mode & S_IFMT == S_IFREG, let data = FileManager.default.contents(atPath: url.path) else {
+            throw AuditLogError.corruptCheckpoint
+        }
+        return data
     }
 
     /// The latest checkpoint cosigned for `origin` (size and root), if any.

@@ -91,6 +91,21 @@ import Testing
         #expect(await both.latest(origin: keys.log.origin)?.size == 12)
     }
 
+    /// Review 9: a state file that exists but cannot be read was taken for no state, so the witness started afresh
+    /// and cosigned a rolled-back log from size 0. Only an absent file starts afresh now.
+    @Test func aStateFileThatCannotBeReadIsRefusedNotTakenForNone() async throws {
+        let keys = Keys()
+        defer { keys.remove() }
+        try FileManager.default.createDirectory(at: keys.stateFile, withIntermediateDirectories: false)
+        #expect(throws: AuditLogError.self) { try keys.witness([keys.retired]) }
+        try FileManager.default.removeItem(at: keys.stateFile)
+        try FileManager.default.createSymbolicLink(
+            atPath: keys.stateFile.path, withDestinationPath: "/nonexistent-witness-state")
+        #expect(throws: AuditLogError.self) { try keys.witness([keys.retired]) }
+        try FileManager.default.removeItem(at: keys.stateFile)
+        _ = try keys.witness([keys.retired])
+    }
+
     /// Review 7, M1: a witness that knows only the new key (started after the rotation) is later given the retired
     /// key first, oldest first as documented. A key new to the state used to be ranked newest wherever it stood, so
     /// the retired key outranked the key in force; now a new key given before a known one is refused.
