@@ -70,6 +70,27 @@ public struct AuditKeyChain: Sendable, Equatable {
         return try Checkpoint(text: String(note[..<split.lowerBound]) + "\n").size
     }
 
+    /// The checkpoint extension line of a handover to `key` (the raw Ed25519 public key in base64): signed by the
+    /// retired key, it names the one it hands the log over to.
+    public static func handoverLine(naming key: NoteVerifier) -> String {
+        handoverLinePrefix + key.publicKey.rawRepresentation.base64EncodedString() + "\n"
+    }
+
+    /// The raw public key (base64) a checkpoint note's text names as its successor, if it has exactly one handover
+    /// extension line. Read from the verified text only.
+    public static func successor(namedIn text: String) -> String? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropFirst(3)
+        let named = lines.filter { $0.hasPrefix(handoverLinePrefix) }.map {
+            String($0.dropFirst(handoverLinePrefix.count))
+        }
+        guard named.count == 1, let key = named.first, let raw = Data(base64Encoded: key), raw.count == 32 else {
+            return nil
+        }
+        return key
+    }
+
+    private static let handoverLinePrefix = "modelvault.audit-key-handover "
+
     /// The handover entry's resource: names the new key by its verifier key.
     public static func handoverResource(to key: NoteVerifier) -> String { "audit-key:" + key.vkey }
 

@@ -229,9 +229,15 @@ struct DiskState: Sendable {
         sync: Bool = true
     ) throws -> Bool {
         if let lastCheckpoint, lastCheckpoint.checkpoint.size >= size { return false }
-        var signed = try SignedCheckpoint(
-            signing: Checkpoint(origin: signer.name, size: size, rootHash: root), with: signer)
-        if let cosigner { signed.note += try cosigner.signatureLine(for: signed.checkpoint.text) }
+        let checkpoint = Checkpoint(origin: signer.name, size: size, rootHash: root)
+        var signed = try SignedCheckpoint(signing: checkpoint, with: signer)
+        if let cosigner {
+            // The handover names its successor in an extension line, so that the retired key's signature binds the
+            // new key: a witness takes a key it was not first given only from the key in force (review 8, F4).
+            let text = checkpoint.text + AuditKeyChain.handoverLine(naming: cosigner.verifier)
+            signed = SignedCheckpoint(checkpoint: checkpoint, note: try signer.sign(text))
+            signed.note += try cosigner.signatureLine(for: text)
+        }
         let note = Data(signed.note.utf8)
         try Self.append(note, to: files.checkpoints, restoringLength: checkpointsLength, sync: sync)
         checkpointsLength += note.count

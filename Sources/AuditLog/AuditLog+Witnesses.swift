@@ -58,7 +58,8 @@ extension AuditLog {
         let keys = keyChain
         var oldSize =
             known ?? Self.storedCosignature(in: directory, verifier: witness.verifier, keys: keys)?.checkpoint.size ?? 0
-        for _ in 0..<2 {
+        var handedOver = false
+        for _ in 0..<3 {
             if oldSize > checkpoint.checkpoint.size { return .witnessAhead(size: oldSize) }
             guard let proof = await consistencyProof(from: oldSize, to: checkpoint.checkpoint.size) else {
                 return .inconsistent(status: 0)
@@ -84,11 +85,85 @@ extension AuditLog {
                 if size == oldSize { return .inconsistent(status: 409) }
                 oldSize = size
             case 422: return .inconsistent(status: 422)
-            case 403: return .keyRefused
+            case 403:
+                // A witness that holds an older key takes the newer one only from the handover checkpoint that names
+                // it (it missed the handover): send each handover since `oldSize`, then the latest checkpoint again.
+                guard !handedOver else { return .keyRefused }
+                handedOver = true
+                switch await submitHandovers(to: witness, from: oldSize, upTo: checkpoint.checkpoint.size) {
+                case .success(let size): oldSize = size
+                case .failure(let failure): return failure.outcome
+                }
             default: return .unavailable(status: status)
             }
         }
         return .inconsistent(status: 409)
+    }
+
+    private struct SubmitFailure: Error {
+        var outcome: WitnessOutcome
+    }
+
+    /// Sends the log's handover checkpoints of sizes in `(size, limit]` to `witness`, oldest first, and returns the
+    /// size it then holds. A 409 takes the witness's size, as ``submit(to:knownSize:)`` does: one at or past a
+    /// handover skips it. No handover to send is `.keyRefused`.
+    private func submitHandovers(
+        to witness: WitnessEndpoint, from size: UInt64, upTo limit: UInt64
+    ) async -> Result<UInt64, SubmitFailure> {
+        let handovers = await handoverNotes(after: size, upTo: limit)
+        guard !handovers.isEmpty else { return .failure(SubmitFailure(outcome: .keyRefused)) }
+        var oldSize = size
+        for handover in handovers {
+            var attempts = 0
+            while oldSize < handover.size {
+                attempts += 1
+                guard attempts <= 2, let proof = await consistencyProof(from: oldSize, to: handover.size) else {
+                    return .failure(SubmitFailure(outcome: .inconsistent(status: 409)))
+                }
+                let request = AddCheckpointRequest(
+                    oldSize: oldSize, proof: oldSize == 0 ? [] : proof, checkpoint: handover.note)
+                guard let (status, body) = try? await witness.transport.addCheckpoint(request.body) else {
+                    return .failure(SubmitFailure(outcome: .unavailable(status: nil)))
+                }
+                switch status {
+                case 200: oldSize = handover.size
+                case 409:
+                    let text = String(decoding: body, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                    guard let witnessSize = UInt64(text), witnessSize != oldSize else {
+                        return .failure(SubmitFailure(outcome: .inconsistent(status: 409)))
+                    }
+                    if witnessSize > limit { return .failure(SubmitFailure(outcome: .witnessAhead(size: witnessSize))) }
+                    oldSize = witnessSize
+                case 403: return .failure(SubmitFailure(outcome: .keyRefused))
+                default: return .failure(SubmitFailure(outcome: .inconsistent(status: status)))
+                }
+            }
+        }
+        return .success(oldSize)
+    }
+
+    /// The log's handover checkpoints (each signed by a retired key and its successor, at that key's handover size)
+    /// of sizes in `(size, limit]`, oldest first.
+    private func handoverNotes(after size: UInt64, upTo limit: UInt64) async -> [(size: UInt64, note: String)] {
+        let keys = keyChain
+        let pending = keys.retired.indices.filter {
+            keys.retired[$0].handoverSize > size && keys.retired[$0].handoverSize <= limit
+        }
+        guard !pending.isEmpty else { return [] }
+        let directory = directory
+        let notes =
+            (try? await Self.run(on: Self.proofQueue) { try AuditLogReader(directory: directory).checkpointNotes() }
+                .get()) ?? []
+        return pending.compactMap { index in
+            let retired = keys.retired[index]
+            let successor = keys.successor(of: index)
+            let note = notes.last { note in
+                guard let signed = try? SignedCheckpoint(verifying: note, with: retired.verifier) else { return false }
+                return signed.checkpoint.size == retired.handoverSize
+                    && (try? SignedCheckpoint(verifying: note, with: successor)) != nil
+            }
+            return note.map { (retired.handoverSize, $0) }
+        }
     }
 
     /// The newest checkpoint `witness` cosigned, as stored beside the log: the checkpoint and the cosignature time.

@@ -459,9 +459,9 @@ public actor AuditLog {
     private static let syncQueue = DispatchQueue(label: "modelvault.audit.sync")
     private static let checkpointSyncQueue = DispatchQueue(label: "modelvault.audit.sync.checkpoints")
     /// Consistency proofs for witnesses read and hash records: off the actor and off the write queue.
-    private static let proofQueue = DispatchQueue(label: "modelvault.audit.proofs")
+    static let proofQueue = DispatchQueue(label: "modelvault.audit.proofs")
 
-    private static func run<T: Sendable>(
+    static func run<T: Sendable>(
         on queue: DispatchQueue, _ work: @escaping @Sendable () throws -> T
     ) async -> Result<T, any Error> {
         await withCheckedContinuation { continuation in

@@ -64,6 +64,12 @@ public struct SignedCheckpoint: Sendable, Equatable {
         self.note = try signer.sign(checkpoint.text)
     }
 
+    /// A checkpoint and a note already signed over it (and possibly its extension lines).
+    init(checkpoint: Checkpoint, note: String) {
+        self.checkpoint = checkpoint
+        self.note = note
+    }
+
     /// Verifies a signed note and parses its checkpoint; the origin must equal the key name.
     public init(verifying note: String, with verifier: NoteVerifier) throws {
         let text = try verifier.verify(note)

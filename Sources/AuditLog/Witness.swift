@@ -1,3 +1,4 @@
+import Crypto
 public import Foundation
 
 /// A C2SP tlog-witness: for each log it knows (by origin and checkpoint key) it keeps the latest checkpoint it
@@ -59,6 +60,9 @@ public actor Witness {
         var order: [String]?
         /// The position in `order` of the newest key that signed a checkpoint this head came from.
         var rank: Int?
+        /// The key (base64 public key) the key in force handed the log over to at this head, when this witness was
+        /// not given it: it joins `order` once given, and until then no key moves the log past the head.
+        var successor: String?
     }
 
     /// The configuration a witness refuses to start with.
@@ -75,11 +79,33 @@ public actor Witness {
     /// Each log's keys by origin, oldest first: after an audit-key rotation the witness is given the new key in
     /// addition to the retired one.
     private let logs: [String: [NoteVerifier]]
-    /// Each log's keys in rotation order (base64 public keys, oldest first): the order kept in the state, followed
-    /// by keys first given at this start, in the order given.
-    private let orders: [String: [String]]
+    /// Each log's keys in rotation order (base64 public keys, oldest first): the order kept in the state (with the
+    /// successors handovers named), or the order given at the first start of a log the state does not know yet.
+    private var orders: [String: [String]]
     private let stateFile: URL
     private var heads: [String: Head]
+
+    /// A handover to a given key, signed by it and by a key of the kept order no older than the one behind the head
+    /// that this start did not give (the operator gave the new key in place of the old one): the old key's
+    /// signature counts for this note only, as the one naming its successor. The text and that key's rank, or `nil`.
+    private func handoverSignedByAKeyLeftOut(
+        _ note: String, origin: String, order: [String], given: [NoteVerifier]
+    ) -> (text: String, key: Int)? {
+        let storedKey = heads[origin]?.rank ?? 0
+        guard heads[origin]?.successor == nil,
+            let named = given.first(where: { !order.contains(Self.name(of: $0)) && (try? $0.verify(note)) != nil }),
+            let text = try? named.verify(note), AuditKeyChain.successor(namedIn: text) == Self.name(of: named)
+        else { return nil }
+        for rank in order.indices.reversed() where rank >= storedKey {
+            guard let raw = Data(base64Encoded: order[rank]),
+                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw),
+                let verifier = try? NoteVerifier(name: origin, publicKey: key),
+                (try? verifier.verify(note)) != nil
+            else { continue }
+            return (text, rank)
+        }
+        return nil
+    }
 
     /// The stable name of a log key in the state file.
     private static func name(of key: NoteVerifier) -> String { key.publicKey.rawRepresentation.base64EncodedString() }
@@ -94,7 +120,10 @@ public actor Witness {
     /// The order is kept in the state with each head: a later start may leave keys out or add newer ones at the end,
     /// but giving known keys in another order throws ``ConfigurationError`` (review 5, trust F4: before, the order
     /// of `--log-key` at each start decided which key was newer, so a reordered start let the retired key move the
-    /// log again, and one without the retired key refused the new key's checkpoints).
+    /// log again, and one without the retired key refused the new key's checkpoints). A key the state does not know
+    /// signs nothing until the key in force names it in a handover checkpoint (an extension line it signs, see
+    /// ``AuditKeyChain/handoverLine(naming:)``) that moves the log past the head; named while not given, it is kept
+    /// as the head's successor, joins at the start that gives it, and until then no key moves the log past the head.
     public init(signer: CosignatureSigner, logs: [NoteVerifier], stateFile: URL) throws {
         self.signer = signer
         let grouped = Dictionary(grouping: logs, by: \.name).mapValues { keys in
@@ -135,7 +164,16 @@ public actor Witness {
                 throw ConfigurationError(
                     description: "a log key of \(origin) new to this witness is given before a key it already knows")
             }
-            orders[origin] = known + given.filter { !known.contains($0) }
+            // A key new to the state joins the order only as the successor a handover checkpoint, signed by the key
+            // in force, named (review 8, F4: a key new to the state was ranked newest, so a retired key listed after
+            // the key in force to a witness that never saw it moved the log again). Other new keys sign nothing.
+            var order = known
+            if let successor = head.successor, given.contains(successor) {
+                order.append(successor)
+                heads[origin]?.rank = order.count - 1
+                heads[origin]?.successor = nil
+            }
+            orders[origin] = order
             if head.order == nil {
                 heads[origin]?.order = known
                 heads[origin]?.rank = head.key ?? 0
@@ -175,12 +213,16 @@ public actor Witness {
     /// Checks `request` against the latest cosigned checkpoint of its log, stores the new one and cosigns it.
     public func addCheckpoint(_ request: AddCheckpointRequest, now: Date = Date()) throws -> String {
         let origin = String(request.checkpoint.prefix { $0 != "\n" })
-        guard let verifiers = logs[origin], let order = orders[origin] else { throw Refusal.unknownOrigin }
+        guard let verifiers = logs[origin], var order = orders[origin] else { throw Refusal.unknownOrigin }
         let stored = latest(origin: origin)
         let storedKey = heads[origin]?.rank ?? 0
-        // The newest key that verifies the note, by its place in the kept rotation order.
+        let pending = heads[origin]?.successor
+        // The newest key that verifies the note, by its place in the kept rotation order (a given key outside it
+        // signs nothing).
         var signed: (text: String, key: Int)?
-        let ranked = verifiers.map { (verifier: $0, rank: order.firstIndex(of: Self.name(of: $0)) ?? 0) }
+        let ranked = verifiers.compactMap { verifier in
+            order.firstIndex(of: Self.name(of: verifier)).map { (verifier: verifier, rank: $0) }
+        }
         for (verifier, rank) in ranked.sorted(by: { $0.rank > $1.rank }) {
             do {
                 signed = (try verifier.verify(request.checkpoint), rank)
@@ -190,6 +232,9 @@ public actor Witness {
             } catch {
                 continue
             }
+        }
+        if signed == nil {
+            signed = handoverSignedByAKeyLeftOut(request.checkpoint, origin: origin, order: order, given: verifiers)
         }
         guard let signed else {
             // No key of this log verifies it: a key the witness was not given, or one it no longer lists. A claimed
@@ -203,8 +248,9 @@ public actor Witness {
         let text = signed.text
         guard let checkpoint = try? Checkpoint(text: text) else { throw Refusal.badRequest }
         guard request.oldSize <= checkpoint.size else { throw Refusal.badRequest }
-        // A key older than the one behind the head (retired by a rotation) never moves the log past that head.
-        if let stored, signed.key < storedKey, checkpoint.size > stored.size {
+        // A key older than the one behind the head (retired by a rotation) never moves the log past that head, and
+        // once the head is a handover to a key this witness was not given, no key it holds does.
+        if let stored, signed.key < storedKey || pending != nil, checkpoint.size > stored.size {
             throw Refusal.conflict(latestSize: stored.size)
         }
         guard request.oldSize == stored?.size ?? 0 else { throw Refusal.conflict(latestSize: stored?.size ?? 0) }
@@ -219,15 +265,32 @@ public actor Witness {
         } else {
             guard request.proof.isEmpty else { throw Refusal.invalidProof }
         }
+        // A handover: the key in force names its successor in the checkpoint it signs. Given, and signing the same
+        // checkpoint, the successor becomes the key in force; not given, it is kept until a start gives it.
+        var rank = max(signed.key, storedKey)
+        var successor = pending
+        if signed.key >= storedKey, checkpoint.size > stored?.size ?? 0,
+            let named = AuditKeyChain.successor(namedIn: text), !order.contains(named)
+        {
+            if verifiers.contains(where: { Self.name(of: $0) == named && (try? $0.verify(request.checkpoint)) != nil })
+            {
+                order.append(named)
+                rank = order.count - 1
+                successor = nil
+            } else {
+                successor = named
+            }
+        }
         var updated = heads
         updated[origin] = Head(
-            size: checkpoint.size, root: checkpoint.rootHash.base64, key: nil, order: order,
-            rank: max(signed.key, storedKey))
+            size: checkpoint.size, root: checkpoint.rootHash.base64, key: nil, order: order, rank: rank,
+            successor: successor)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         // Persisted durably before the cosignature leaves: a restarted witness never cosigns an older head.
         try DurableFile.replace(stateFile, with: try encoder.encode(updated))
         heads = updated
+        orders[origin] = order
         return try signer.cosign(body: text, at: UInt64(max(0, now.timeIntervalSince1970)))
     }
 

@@ -34,6 +34,15 @@ import Testing
             return try SignedCheckpoint(signing: head.checkpoint, with: NoteSigner(name: log.origin, key: key)).note
         }
 
+        /// The log grown to `count` entries, its checkpoint the handover a rotation writes: it names the new key
+        /// in an extension line and is signed by the log's own (retired) key and by the new key.
+        func handover(_ count: Int) async throws -> String {
+            let head = try SignedCheckpoint(verifying: try await checkpoint(count), with: retired).checkpoint
+            let text = head.text + AuditKeyChain.handoverLine(naming: new)
+            let signed = try NoteSigner(name: log.origin, key: log.key).sign(text)
+            return signed + (try NoteSigner(name: log.origin, key: newKey).signatureLine(for: text))
+        }
+
         func proof(_ old: UInt64, _ new: UInt64) throws -> [TreeHash] {
             try AuditLogReader(directory: log.directory).consistencyProof(from: old, to: new)
         }
@@ -117,11 +126,99 @@ import Testing
             AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: try await keys.checkpoint(5, signedBy: keys.newKey))
         )
         #expect(throws: Witness.ConfigurationError.self) { try keys.witness([keys.retired, keys.new]) }
-        // Given after the known key it is ranked newest, as the operator's order says.
+    }
+
+    /// Review 8, F4: the same witness (it knows only the new key) is given the retired key after it, the order the
+    /// M1 check allows. A key new to the state used to be ranked newest, so the retired, possibly stolen key took the
+    /// log from 5 to 9. Now a key new to the state signs nothing unless the key in force named it in a handover, and
+    /// the new key's signature on a plain checkpoint, with the retired key's signature line added to it, names
+    /// nobody (review 9, finding 1: that note endorsed the retired key in the first attempt at this fix).
+    @Test func aRetiredKeyGivenAfterTheKeyInForceToAWitnessThatNeverSawItSignsNothing() async throws {
+        let keys = Keys()
+        defer { keys.remove() }
+        let newOnly = try keys.witness([keys.new])
+        _ = try await newOnly.addCheckpoint(
+            AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: try await keys.checkpoint(5, signedBy: keys.newKey))
+        )
         let both = try keys.witness([keys.new, keys.retired])
-        let next = try await keys.checkpoint(9)
+        let stolen = try await keys.checkpoint(9)
+        await #expect(throws: Witness.Refusal.badSignature) {
+            try await both.addCheckpoint(
+                AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 9), checkpoint: stolen))
+        }
+        // A checkpoint the new key signed, with the retired key's line added: taken as the new key's, no more.
+        let newHead = try SignedCheckpoint(
+            verifying: try await keys.checkpoint(9, signedBy: keys.newKey), with: keys.new)
+        let pasted =
+            newHead.note
+            + (try NoteSigner(name: keys.log.origin, key: keys.log.key).signatureLine(for: newHead.checkpoint.text))
         _ = try await both.addCheckpoint(
-            AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 9), checkpoint: next))
-        #expect(await both.latest(origin: keys.log.origin)?.size == 9)
+            AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 9), checkpoint: pasted))
+        let further = try await keys.checkpoint(12)
+        for witness in [both, try keys.witness([keys.new, keys.retired])] {
+            await #expect(throws: Witness.Refusal.badSignature) {
+                try await witness.addCheckpoint(
+                    AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: further))
+            }
+        }
+    }
+
+    /// The rotation the other way: the witness knows only the key in force (5), and is restarted with the new key
+    /// added, or given in its place. The new key's checkpoints are refused until the handover that names it moves
+    /// the log past the head; from then on it is the key in force, and the old key moves nothing.
+    @Test(arguments: [true, false])
+    func aNewKeyJoinsThroughTheHandoverThatNamesIt(keepingTheOldKey: Bool) async throws {
+        let keys = Keys()
+        defer { keys.remove() }
+        let first = try keys.witness([keys.retired])
+        _ = try await first.addCheckpoint(
+            AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: try await keys.checkpoint(5)))
+        let restarted = try keys.witness(keepingTheOldKey ? [keys.retired, keys.new] : [keys.new])
+        let early = try await keys.checkpoint(7, signedBy: keys.newKey)
+        await #expect(throws: Witness.Refusal.badSignature) {
+            try await restarted.addCheckpoint(
+                AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 7), checkpoint: early))
+        }
+        let handover = try await keys.handover(9)
+        _ = try await restarted.addCheckpoint(
+            AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 9), checkpoint: handover))
+        let twelve = try await keys.checkpoint(12, signedBy: keys.newKey)
+        _ = try await restarted.addCheckpoint(
+            AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: twelve))
+        let later = try keys.witness([keys.retired, keys.new])
+        let stolen = try await keys.checkpoint(15)
+        await #expect(throws: Witness.Refusal.conflict(latestSize: 12)) {
+            try await later.addCheckpoint(
+                AddCheckpointRequest(oldSize: 12, proof: try keys.proof(12, 15), checkpoint: stolen))
+        }
+    }
+
+    /// A witness still given only the old key takes the handover and keeps the key it names: from then on the old
+    /// key moves nothing past the handover, and the start that gives the new key makes it the key in force.
+    @Test func aWitnessThatMissedTheNewKeyKeepsTheNamedSuccessorAndHoldsTheOldKeyAtTheHandover() async throws {
+        let keys = Keys()
+        defer { keys.remove() }
+        let stale = try keys.witness([keys.retired])
+        _ = try await stale.addCheckpoint(
+            AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: try await keys.checkpoint(5)))
+        let handover = try await keys.handover(9)
+        _ = try await stale.addCheckpoint(
+            AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 9), checkpoint: handover))
+        let stolen = try await keys.checkpoint(12)
+        for witness in [stale, try keys.witness([keys.retired])] {
+            await #expect(throws: Witness.Refusal.conflict(latestSize: 9)) {
+                try await witness.addCheckpoint(
+                    AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: stolen))
+            }
+        }
+        let given = try keys.witness([keys.retired, keys.new])
+        await #expect(throws: Witness.Refusal.conflict(latestSize: 9)) {
+            try await given.addCheckpoint(
+                AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: stolen))
+        }
+        let twelve = try await keys.checkpoint(12, signedBy: keys.newKey)
+        _ = try await given.addCheckpoint(
+            AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: twelve))
+        #expect(await given.latest(origin: keys.log.origin)?.size == 12)
     }
 }
