@@ -690,43 +690,72 @@ extension ContentScan {
         return (name.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
-    /// A numeric header field read as CPython tarfile's `nti` reads it: base-256 when the first byte is 0x80,
-    /// otherwise the text up to the first NUL, whitespace stripped, in octal (an empty field is 0). Forms
-    /// `int(…, 8)` also takes (a sign, `0o`, underscores) and negative base-256 are nil: not read (review 7, F6).
-    static func tarSize(_ field: [UInt8]) -> UInt64? {
+    /// A numeric header field read as CPython tarfile's `nti` reads it: base-256 when the first byte is 0x80
+    /// (positive) or 0xFF (negative), otherwise the text up to the first NUL, whitespace stripped, as `int(text, 8)`
+    /// reads it (a sign, a `0o` prefix and single underscores between digits included; an empty field is 0). Nil
+    /// where tarfile raises, or past 63 bits (review 8 of the scanner, finding 6: a `0o` checksum made a tar only
+    /// Python saw).
+    static func tarNumber(_ field: [UInt8]) -> Int64? {
         guard let first = field.first else { return 0 }
-        if first == 0x80 {
-            var value: UInt64 = 0
+        if first == 0x80 || first == 0xFF {
+            var value: Int64 = 0
             for byte in field.dropFirst() {
-                guard value >> 56 == 0 else { return nil }
-                value = value << 8 | UInt64(byte)
+                guard value >> 55 == 0 else { return nil }
+                value = value << 8 | Int64(byte)
             }
-            return value
+            guard first == 0xFF else { return value }
+            // -(256 ** (len - 1) - n)
+            let width = field.count - 1
+            guard width < 8 else { return nil }
+            return value - (Int64(1) << Int64(8 * width))
         }
         let text = field.prefix { $0 != 0 }
         guard text.allSatisfy({ $0 < 0x80 }) else { return nil }
         let isSpace: (UInt8) -> Bool = { (0x09...0x0D).contains($0) || (0x1C...0x20).contains($0) }
-        let digits = text.drop(while: isSpace).reversed().drop(while: isSpace).reversed()
+        var digits = Array(text.drop(while: isSpace).reversed().drop(while: isSpace).reversed())[...]
         guard !digits.isEmpty else { return 0 }
-        guard digits.allSatisfy({ (0x30...0x37).contains($0) }) else { return nil }
-        var value: UInt64 = 0
-        for digit in digits {
-            guard value >> 60 == 0 else { return nil }
-            value = value << 3 | UInt64(digit - 0x30)
+        var negative = false
+        if let sign = digits.first, sign == 0x2B || sign == 0x2D {
+            negative = sign == 0x2D
+            digits = digits.dropFirst()
         }
-        return value
+        // `0o`/`0O`, which may be followed by one underscore.
+        if digits.count >= 2, digits.first == 0x30, digits.dropFirst().first.map({ $0 | 0x20 }) == 0x6F {
+            digits = digits.dropFirst(2)
+            if digits.first == 0x5F { digits = digits.dropFirst() }
+        }
+        guard let last = digits.last, last != 0x5F, digits.first != 0x5F else { return nil }
+        var value: Int64 = 0
+        var previousUnderscore = false
+        for byte in digits {
+            if byte == 0x5F {
+                guard !previousUnderscore else { return nil }
+                previousUnderscore = true
+                continue
+            }
+            previousUnderscore = false
+            guard (0x30...0x37).contains(byte), value >> 59 == 0 else { return nil }
+            value = value << 3 | Int64(byte - 0x30)
+        }
+        return negative ? -value : value
+    }
+
+    /// A size field as tarfile reads it (``tarNumber(_:)``); nil when it is negative or unreadable.
+    static func tarSize(_ field: [UInt8]) -> UInt64? {
+        guard let value = tarNumber(field), value >= 0 else { return nil }
+        return UInt64(value)
     }
 
     /// tarfile's checksum test: the field (read by `nti`) equals the unsigned or the signed sum of the header with
     /// the field taken as eight spaces.
     static func tarChecksumMatches(_ header: [UInt8]) -> Bool {
-        guard header.count == 512, let stored = tarSize(Array(header[148..<156])) else { return false }
-        var unsigned: Int = 256
-        var signed: Int = 256
+        guard header.count == 512, let stored = tarNumber(Array(header[148..<156])) else { return false }
+        var unsigned: Int64 = 256
+        var signed: Int64 = 256
         for (index, byte) in header.enumerated() where !(148..<156).contains(index) {
-            unsigned += Int(byte)
-            signed += Int(Int8(bitPattern: byte))
+            unsigned += Int64(byte)
+            signed += Int64(Int8(bitPattern: byte))
         }
-        return stored == UInt64(unsigned) || (signed >= 0 && stored == UInt64(signed))
+        return stored == unsigned || stored == signed
     }
 }

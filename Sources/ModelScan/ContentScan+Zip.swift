@@ -49,6 +49,10 @@ extension ContentScan {
         // interpretation; the file is already high (zip.compression-ratio), so no deflated member is inflated.
         let isBomb = archive.entries.contains(where: ZipArchive.isBombRatio)
         var reportedBomb = false
+        // Records that name one local header under several names (already high: zip.overlap) are read once for each
+        // way of reading them: nested, N such records per level made the work grow as N^levels, minutes for a 23 KB
+        // file (review 8 of the scanner, finding 7).
+        var scanned: Set<String> = []
         for entry in ordered {
             if pastDeadline(at: entry.localHeaderOffset, subject: entry.name) { break }
             if findings.criticalCount > structuralCritical {
@@ -93,6 +97,12 @@ extension ContentScan {
             }
             let isPickle = lowercased.hasSuffix(".pkl")
             let isConfig = isKeras && entry.name == "config.json"
+            let reading =
+                [
+                    entry.localHeaderOffset, entry.dataOffset, entry.compressedSize, entry.uncompressedSize,
+                    UInt64(entry.method),
+                ].map(String.init).joined(separator: ":") + ":\(isPickle && prefix != nil):\(isConfig):\(isStorage)"
+            guard scanned.insert(reading).inserted else { continue }
             try findings.inMember(entry.name) {
                 let interpreted = !isStorage
                 if isStorage && !deep { return }

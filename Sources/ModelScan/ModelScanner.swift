@@ -294,11 +294,13 @@ final class ContentScan {
             }
             if starts([0x1F, 0x8B]) {
                 self = .gzip
-            } else if starts(Array("BZh".utf8)) {
+            } else if starts(Array("BZ".utf8)) {
                 self = .bz2
-            } else if starts([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) {
+            } else if starts([0xFD, 0x37, 0x7A, 0x58, 0x5A]) {
                 self = .xz
-            } else if starts([0x5D, 0x00, 0x00]) {
+            } else if starts([0x5D, 0x00]) {
+                // joblib's own prefixes, no longer: an LZMA-alone stream with a small dictionary starts 5D 00 10
+                // (review 8 of the scanner, finding 2).
                 self = .lzma
             } else if starts([0x04, 0x22, 0x4D, 0x18]) {
                 self = .lz4
@@ -403,23 +405,8 @@ final class ContentScan {
     /// Whether a 512-byte block is a tar header Python's tarfile accepts: its checksum field (octal, or base-256)
     /// equals the unsigned or signed sum of the header with that field read as spaces.
     static func isTarHeader(_ head: [UInt8]) -> Bool {
-        guard head.count >= 512 else { return false }
-        let field = head[148..<156]
-        var stored: Int?
-        if field.first == 0x80 {
-            stored = field.dropFirst().reduce(0) { $0 << 8 | Int($1) }
-        } else {
-            let text = String(decoding: field.prefix { $0 != 0 }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            stored = text.isEmpty ? 0 : Int(text, radix: 8)
-        }
-        guard let stored else { return false }
-        var unsigned = 256
-        var signed = 256
-        for (index, byte) in head.prefix(512).enumerated() where !(148..<156).contains(index) {
-            unsigned += Int(byte)
-            signed += Int(Int8(bitPattern: byte))
-        }
-        return stored == unsigned || stored == signed
+        // The same reading of the checksum as the tar walker's, which is tarfile's (review 8, finding 6).
+        head.count >= 512 && tarChecksumMatches(Array(head.prefix(512)))
     }
 
     /// A protocol 0 or 1 pickle has no PROTO: interpret it and keep the result only if it parses (or names a
@@ -438,7 +425,8 @@ final class ContentScan {
         if case .stopped = outcome, underflow == nil { parsed = true }
         let dangerous = trial.findings.contains {
             ($0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
-                || $0.rule == "pickle.invalid-number" || $0.rule == "scan.time-budget")
+                || $0.rule == "pickle.invalid-number" || $0.rule == "pickle.argument-unbounded"
+                || $0.rule == "scan.time-budget")
                 && ($0.offset ?? 0) < (underflow ?? UInt64.max)
         }
         guard parsed || dangerous else { return }
@@ -461,7 +449,7 @@ final class ContentScan {
         // (review 4, finding 2): fail closed by scanning it, which reports it high. So is a trial the time bound cut.
         let dangerous = trial.findings.contains {
             $0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext") || $0.rule == "pickle.invalid-number"
-                || $0.rule == "scan.time-budget"
+                || $0.rule == "pickle.argument-unbounded" || $0.rule == "scan.time-budget"
         }
         if parsed || dangerous || nameHint?.hasSuffix(".pkl") == true {
             try scanPickles(source, firstOnly: false)
@@ -492,7 +480,7 @@ final class ContentScan {
         for finding in plain.findings
         where
             (finding.rule.hasPrefix("pickle.global.") && Self.isDottedName(finding.subject)
-            || finding.rule == "scan.time-budget")
+            || finding.rule == "scan.time-budget" || finding.rule == "pickle.argument-unbounded")
             && !findings.findings.contains(where: { $0.rule == finding.rule && $0.offset == finding.offset })
         {
             findings.add(

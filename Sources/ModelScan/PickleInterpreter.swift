@@ -168,13 +168,43 @@ final class PickleInterpreter {
     private func skipPayload(length: UInt64) throws -> Bool { try stream.skip(length) }
 
     /// A decimal argument line of GET, PUT (Python's `int(text, 10)`).
-    private func readDecimalLine() throws -> (value: Int64?, complete: Bool, text: String) {
-        let line = try stream.readLine(cap: 256)
-        let text = String(decoding: line.bytes, as: UTF8.self)
-        guard !line.truncated, case .small(let value) = PickleInteger.parseDecimal(line.bytes) else {
-            return (nil, line.complete, text)
+    ///
+    /// CPython reads the line whole, and `int` takes any amount of whitespace, zeros and underscores: a line longer
+    /// than the scanner reads that holds only such characters may be a valid key the scanner cannot read, so it is
+    /// high (`pickle.argument-unbounded`) where another malformed line stops the pickle for CPython too (review 8 of
+    /// the scanner, findings 4 and 5: 300 spaces hid what followed).
+    private func readDecimalLine(at offset: UInt64, _ opcode: String) throws -> (value: Int64?, complete: Bool) {
+        let cap = 256
+        var bytes = [UInt8]()
+        var plausible = true
+        var complete = false
+        while let byte = try stream.readByte() {
+            if byte == 0x0A {
+                complete = true
+                break
+            }
+            if bytes.count < cap {
+                bytes.append(byte)
+            } else {
+                plausible = plausible && Self.mayBeInDecimalText(byte)
+            }
         }
-        return (value, line.complete, text)
+        if bytes.count == cap, complete, plausible, bytes.allSatisfy(Self.mayBeInDecimalText) {
+            findings.add(
+                "pickle.argument-unbounded", .high, at: offset, subject: opcode,
+                "a \(opcode) argument longer than the scanner reads, which CPython may still take as a number")
+            return (nil, complete)
+        }
+        guard bytes.count < cap, case .small(let value) = PickleInteger.parseDecimal(bytes) else {
+            return (nil, complete)
+        }
+        return (value, complete)
+    }
+
+    /// A character CPython's `int(text, 10)` may accept: ASCII whitespace, a digit, a sign or an underscore.
+    private static func mayBeInDecimalText(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x09...0x0D).contains(byte) || byte == 0x20 || byte == 0x5F || byte == 0x2B
+            || byte == 0x2D
     }
 
     private func readNameLine() throws -> String? {
@@ -431,6 +461,20 @@ final class PickleInterpreter {
                         "pickle.build-on-global", .high, at: offset, subject: module + "." + name,
                         "BUILD sets attributes on an imported global (can overwrite module state)")
                 }
+                // Past the memo bound a GET can read back a value the scanner no longer holds (a dtype, a global): a
+                // BUILD on it may change what the scanner skips or checks (review 8 of the scanner, finding 3).
+                if case .unknown = target, memo.overflowed, !degraded {
+                    findings.add(
+                        "pickle.bound-exceeded", .high, at: offset, subject: "BUILD",
+                        "BUILD on a value the scanner dropped past its memo bound")
+                }
+                // A slot state naming `__class__` turns the object into another class (joblib reads array bytes
+                // after any BUILD that leaves a NumpyArrayWrapper; review 8 of the scanner, finding 1).
+                if Self.stateNamesClass(state) {
+                    findings.add(
+                        "pickle.build-class", .high, at: offset, subject: "__class__",
+                        "BUILD sets __class__: the object becomes another class than the one constructed")
+                }
                 if case .object("numpy.dtype", let args) = target, let problem = Self.dtypeStateProblem(args, state) {
                     findings.add(
                         "numpy.dtype-state", .high, at: offset, subject: "numpy.dtype",
@@ -508,7 +552,7 @@ final class PickleInterpreter {
             case 0x67, 0x68, 0x6A:  // GET, BINGET, LONG_BINGET
                 let key: Int64
                 if op == 0x67 {
-                    let (value, complete, _) = try readDecimalLine()
+                    let (value, complete) = try readDecimalLine(at: offset, "GET")
                     guard complete else { return truncated(offset) }
                     guard let value else { return invalidArgument(at: offset, "GET") }
                     key = value
@@ -529,7 +573,7 @@ final class PickleInterpreter {
                 let key: Int64
                 switch op {
                 case 0x70:
-                    let (value, complete, _) = try readDecimalLine()
+                    let (value, complete) = try readDecimalLine(at: offset, "PUT")
                     guard complete else { return truncated(offset) }
                     guard let value, value >= 0 else { return invalidArgument(at: offset, "PUT") }
                     key = value
@@ -618,6 +662,14 @@ final class PickleInterpreter {
         if case .tuple(let tuple) = args { items = tuple } else { items = [] }
         switch callable {
         case .global(let module, let name):
+            // joblib reads array bytes after a BUILD on any NumpyArrayWrapper, however it was made: only the wrapper
+            // called directly is recognised, so one handed to another callable (`_rebuild_from_type_v2` makes one
+            // and sets its class) is refused (review 8 of the scanner, finding 1).
+            if items.contains(where: Self.isJoblibWrapper) {
+                findings.add(
+                    "joblib.wrapper-indirect", .high, at: offset, subject: module + "." + name,
+                    "\(opcode) hands joblib's NumpyArrayWrapper to another callable")
+            }
             return .object(callable: module + "." + name, args: items)
         case .unknown where degraded:
             return .unknown
@@ -627,6 +679,40 @@ final class PickleInterpreter {
                 "\(opcode) calls a value that is not an imported global")
             return .object(callable: nil, args: items)
         }
+    }
+
+    /// Whether `value` is joblib's NumpyArrayWrapper class, or a tuple holding it.
+    private static func isJoblibWrapper(_ value: PickleValue) -> Bool {
+        switch value {
+        case .global("joblib.numpy_pickle", "NumpyArrayWrapper"): true
+        case .tuple(let items):
+            items.contains { if case .global("joblib.numpy_pickle", "NumpyArrayWrapper") = $0 { true } else { false } }
+        default: false
+        }
+    }
+
+    /// Whether a BUILD state sets `__class__`: a dict state with that key (a `__setstate__` may `setattr` each), or
+    /// a `(state, slotstate)` pair whose slot state, which `pickle` applies with `setattr`, has that key, a key the
+    /// scanner could not read, or could not be read itself.
+    private static func stateNamesClass(_ state: PickleValue) -> Bool {
+        func names(_ value: PickleValue, unreadable: Bool) -> Bool {
+            switch value {
+            case .dict(let pairs):
+                return pairs.contains { key, _ in
+                    switch key {
+                    case .string(let text): text == "__class__"
+                    case .unknown, .opaqueText: unreadable
+                    default: false
+                    }
+                }
+            case .unknown: return unreadable
+            default: return false
+            }
+        }
+        if case .tuple(let halves) = state, halves.count == 2 {
+            return names(halves[0], unreadable: false) || names(halves[1], unreadable: true)
+        }
+        return names(state, unreadable: false)
     }
 
     private func pairs(_ items: [PickleValue]) -> [(PickleValue, PickleValue)] {
