@@ -124,12 +124,26 @@ public actor Witness {
     /// signs nothing until the key in force names it in a handover checkpoint (an extension line it signs, see
     /// ``AuditKeyChain/handoverLine(naming:)``) that moves the log past the head; named while not given, it is kept
     /// as the head's successor, joins at the start that gives it, and until then no key moves the log past the head.
-    public init(signer: CosignatureSigner, logs: [NoteVerifier], stateFile: URL) throws {
+    ///
+    /// `adopting` names given keys to take as the newest key in force at once, with no handover naming them: the
+    /// operator's word, for a rotation made before handovers named their successor, or to recover a witness whose
+    /// head names a successor that will never be given. The adoption is written to the state before the witness
+    /// serves. Adopting a retired key lets it move the log again: adopt only a key read from the vault itself.
+    public init(
+        signer: CosignatureSigner, logs: [NoteVerifier], stateFile: URL, adopting adopted: [NoteVerifier] = []
+    ) throws {
         self.signer = signer
+        // Duplicates are the same public key: two keys whose 4-byte IDs collide both stay (review 9: an attacker key
+        // built to share the new key's ID, listed first, hid it).
         let grouped = Dictionary(grouping: logs, by: \.name).mapValues { keys in
             keys.reduce(into: [NoteVerifier]()) { kept, key in
-                if !kept.contains(where: { $0.keyID == key.keyID }) { kept.append(key) }
+                if !kept.contains(where: { $0.publicKey.rawRepresentation == key.publicKey.rawRepresentation }) {
+                    kept.append(key)
+                }
             }
+        }
+        guard adopted.allSatisfy({ key in logs.contains { $0 == key } }) else {
+            throw ConfigurationError(description: "an adopted log key must also be given as a log key")
         }
         self.stateFile = stateFile
         var heads: [String: Head] = [:]
@@ -143,6 +157,7 @@ public actor Witness {
             heads = stored
         }
         var orders: [String: [String]] = [:]
+        var adoptedAny = false
         for (origin, keys) in grouped {
             let given = keys.map(Self.name(of:))
             guard let head = heads[origin] else {
@@ -167,19 +182,41 @@ public actor Witness {
             // A key new to the state joins the order only as the successor a handover checkpoint, signed by the key
             // in force, named (review 8, F4: a key new to the state was ranked newest, so a retired key listed after
             // the key in force to a witness that never saw it moved the log again). Other new keys sign nothing.
+            if head.order == nil {
+                heads[origin]?.order = known
+                heads[origin]?.rank = head.key ?? 0
+            }
             var order = known
             if let successor = head.successor, given.contains(successor) {
                 order.append(successor)
                 heads[origin]?.rank = order.count - 1
                 heads[origin]?.successor = nil
             }
-            orders[origin] = order
-            if head.order == nil {
-                heads[origin]?.order = known
-                heads[origin]?.rank = head.key ?? 0
+            for key in adopted where key.name == origin {
+                let name = Self.name(of: key)
+                if let index = order.firstIndex(of: name) {
+                    // A key the state knows as older is never made newer again: that would undo a rotation.
+                    guard index == order.count - 1 else {
+                        throw ConfigurationError(
+                            description: "an adopted log key of \(origin) is already known as an older key")
+                    }
+                    if heads[origin]?.rank == index, heads[origin]?.successor == nil { continue }
+                } else {
+                    order.append(name)
+                }
+                heads[origin]?.order = order
+                heads[origin]?.rank = order.count - 1
+                heads[origin]?.successor = nil
+                adoptedAny = true
             }
+            orders[origin] = order
         }
         self.logs = grouped
+        if adoptedAny {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            try DurableFile.replace(stateFile, with: try encoder.encode(heads))
+        }
         self.orders = orders
         self.heads = heads
     }
@@ -272,8 +309,9 @@ public actor Witness {
         if signed.key >= storedKey, checkpoint.size > stored?.size ?? 0,
             let named = AuditKeyChain.successor(namedIn: text), !order.contains(named)
         {
-            if verifiers.contains(where: { Self.name(of: $0) == named && (try? $0.verify(request.checkpoint)) != nil })
-            {
+            // Given, it joins on the key in force's word alone: its own signature line could be spoiled by anyone
+            // (a junk line under its key ID fails its check; review 9).
+            if verifiers.contains(where: { Self.name(of: $0) == named }) {
                 order.append(named)
                 rank = order.count - 1
                 successor = nil

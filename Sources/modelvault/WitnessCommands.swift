@@ -34,6 +34,14 @@ struct WitnessServe: AsyncParsableCommand {
     var name = "modelvault-witness"
     @Option(name: .customLong("log-key"), help: "A log's verifier key file (a vault's audit/verifier.vkey).")
     var logKeys: [String] = []
+    @Option(
+        name: .customLong("adopt-log-key"),
+        help: """
+            A --log-key to take as the log's newest key at once, with no handover naming it: for a rotation made \
+            before handovers named their successor, or a head that names a successor you will not give. Adopt only \
+            a key read from the vault's audit/verifier.vkey: an adopted retired key can move the log again.
+            """)
+    var adoptedLogKeys: [String] = []
     @Option(help: "The address to bind; plain HTTP is only allowed on loopback.") var host = "127.0.0.1"
     @Option(help: "The port to bind (0 picks a free one).") var port = 8444
     @Option(name: .customLong("tls-cert"), help: "The certificate chain, PEM.") var tlsCert: String?
@@ -78,9 +86,18 @@ struct WitnessServe: AsyncParsableCommand {
                 throw CLIError("cannot read the log verifier key \(path)", status: .invalidInput)
             }
         }
+        let adopted = try adoptedLogKeys.map { path in
+            do {
+                return try AuditVerifierKey.read(file: URL(filePath: path, relativeTo: .currentDirectory()))
+            } catch {
+                throw CLIError("cannot read the log verifier key \(path)", status: .invalidInput)
+            }
+        }
         let witness: Witness
         do {
-            witness = try Witness(signer: signer, logs: logs, stateFile: directory.appending(path: "state.json"))
+            witness = try Witness(
+                signer: signer, logs: logs + adopted, stateFile: directory.appending(path: "state.json"),
+                adopting: adopted)
         } catch let error as Witness.ConfigurationError {
             throw CLIError("\(error.description): give each --log-key oldest first", status: .usage)
         } catch {

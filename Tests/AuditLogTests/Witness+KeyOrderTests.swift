@@ -221,4 +221,64 @@ import Testing
             AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: twelve))
         #expect(await given.latest(origin: keys.log.origin)?.size == 12)
     }
+
+    /// Review 9 (second round), finding 4: anyone can append a junk signature line under the new key's ID to the
+    /// real handover, which failed the new key's own check and left it pending though given. The key in force's
+    /// word is enough for a key the operator gave.
+    @Test func aSpoiledSignatureLineOfTheNamedKeyDoesNotKeepItOut() async throws {
+        let keys = Keys()
+        defer { keys.remove() }
+        _ = try await keys.witness([keys.retired]).addCheckpoint(
+            AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: try await keys.checkpoint(5)))
+        let witness = try keys.witness([keys.retired, keys.new])
+        let keyID = NoteVerifier.keyIDBytes(keys.new.keyID)
+        let junk =
+            "\u{2014} \(keys.log.origin) " + Data(keyID + [UInt8](repeating: 7, count: 64)).base64EncodedString() + "\n"
+        let spoiled = try await keys.handover(9) + junk
+        _ = try await witness.addCheckpoint(
+            AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 9), checkpoint: spoiled))
+        let twelve = try await keys.checkpoint(12, signedBy: keys.newKey)
+        _ = try await witness.addCheckpoint(
+            AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: twelve))
+        #expect(await witness.latest(origin: keys.log.origin)?.size == 12)
+    }
+
+    /// Review 9 (second round), finding 1: a rotation made before handovers named their successor leaves a witness
+    /// that knew only the old key no way to take the new one. The operator adopts it (`--adopt-log-key`), which is
+    /// written to the state; adopting a key the state knows as older is refused.
+    @Test func anOperatorAdoptsTheNewKeyOfAHandoverThatNamesNone() async throws {
+        let keys = Keys()
+        defer { keys.remove() }
+        _ = try await keys.witness([keys.retired]).addCheckpoint(
+            AddCheckpointRequest(oldSize: 0, proof: [], checkpoint: try await keys.checkpoint(5)))
+        // The old handover: both keys sign the plain checkpoint text.
+        let head = try SignedCheckpoint(verifying: try await keys.checkpoint(9), with: keys.retired)
+        let legacy =
+            head.note
+            + (try NoteSigner(name: keys.log.origin, key: keys.newKey).signatureLine(for: head.checkpoint.text))
+        let given = try keys.witness([keys.retired, keys.new])
+        _ = try await given.addCheckpoint(
+            AddCheckpointRequest(oldSize: 5, proof: try keys.proof(5, 9), checkpoint: legacy))
+        let twelve = try await keys.checkpoint(12, signedBy: keys.newKey)
+        await #expect(throws: Witness.Refusal.badSignature) {
+            try await given.addCheckpoint(
+                AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: twelve))
+        }
+        _ = try Witness(
+            signer: keys.cosigner, logs: [keys.retired, keys.new], stateFile: keys.stateFile, adopting: [keys.new])
+        // Kept in the state: a later start without the adoption still has the new key in force.
+        let later = try keys.witness([keys.retired, keys.new])
+        let stolen = try await keys.checkpoint(12)
+        await #expect(throws: Witness.Refusal.conflict(latestSize: 9)) {
+            try await later.addCheckpoint(
+                AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: stolen))
+        }
+        _ = try await later.addCheckpoint(
+            AddCheckpointRequest(oldSize: 9, proof: try keys.proof(9, 12), checkpoint: twelve))
+        #expect(throws: Witness.ConfigurationError.self) {
+            try Witness(
+                signer: keys.cosigner, logs: [keys.retired, keys.new], stateFile: keys.stateFile,
+                adopting: [keys.retired])
+        }
+    }
 }
