@@ -127,25 +127,30 @@ extension Vault {
                 throw VaultError(.weakPassphrase, "the new passphrase is the old one")
             }
         }
-        // The passphrase must be the vault's: check it against the current key file before anything changes.
+        // A plain rotation resumes an unfinished re-encrypting one: without the new passphrase it would finish with
+        // every key file still sealed under the passphrase in use. Refused before the resume changes anything.
+        if newPassphrase == nil, !keepingPassphrase, try hasUnfinishedReencryptingRotation() {
+            throw VaultError.newPassphraseRequired
+        }
+        // The passphrase must be the vault's: check it against the current key file before anything changes. An
+        // unfinished `--reencrypt` sealed its new version under the new passphrase from its first transaction (review
+        // 8, F2), so on a resume the current key file opens with that one.
+        let passphrases = [passphrase] + (newPassphrase.map { [$0] } ?? [])
         let current = try catalog.read { db in try KeyVersionRow.current(db) }
         guard
-            Self.openSealedKeyFile(layout.identityFile(version: current.version), passphrase: passphrase, suite: suite)
-                != nil
+            passphrases.contains(where: {
+                Self.openSealedKeyFile(layout.identityFile(version: current.version), passphrase: $0, suite: suite)
+                    != nil
+            })
         else { throw VaultError(.wrongPassphrase, "wrong vault passphrase") }
         // Another process may have rotated since this vault was opened: unlock the versions it created.
         let live = try catalog.read { db in
             try Int.fetchAll(db, sql: "SELECT version FROM key_versions WHERE state != 'retired' ORDER BY version")
         }
         for version in live where keyRing.identities[version] == nil {
-            try unlockKeyVersion(version, passphrase: passphrase)
+            try unlockKeyVersion(version, passphrases: passphrases)
         }
 
-        // A plain rotation resumes an unfinished re-encrypting one: without the new passphrase it would finish with
-        // every key file still sealed under the passphrase in use. Refused before the resume changes anything.
-        if newPassphrase == nil, !keepingPassphrase, try hasUnfinishedReencryptingRotation() {
-            throw VaultError.newPassphraseRequired
-        }
         // `--reencrypt` over an unfinished plain rotation used to resume the plain one and report success: no new
         // passphrase, signing key, root or audit key. Refused before anything changes; finish the plain one first.
         if reencrypt, try hasUnfinishedPlainRotation() {
@@ -154,7 +159,8 @@ extension Vault {
                 "a plain key rotation is unfinished: finish it with keys rotate (without --reencrypt), then re-encrypt")
         }
         let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
-            passphrase: passphrase, reencrypt: reencrypt, workFactor: workFactor, context: context)
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, workFactor: workFactor,
+            context: context)
         if reencrypting, let newPassphrase {
             try checkOrRecordNewPassphrase(
                 newPassphrase, current: passphrase, rotationID: rotationID, workFactor: workFactor)
@@ -198,7 +204,7 @@ extension Vault {
                 moved += 1
             }
         }
-        if reencrypting { try resignManifests(passphrase: passphrase, workFactor: workFactor) }
+        if reencrypting { try resignManifests(passphrase: newPassphrase ?? passphrase, workFactor: workFactor) }
         // keys/audit.age is encrypted to key versions too: move it to the live ones before old versions retire
         // (otherwise the retired identity would take the audit key with it). After a suspected compromise, only to
         // the new version: the old identity must not read whichever audit key is current by then.
@@ -266,14 +272,14 @@ extension Vault {
 
     /// Returns the unfinished rotation, or creates a key version and a rotation for it.
     private func startOrResumeRotation(
-        passphrase: String, reencrypt: Bool, workFactor: Int, context: RequestContext
+        passphrase: String, reencrypt: Bool, newPassphrase: String?, workFactor: Int, context: RequestContext
     ) throws -> (id: Int64, target: Int, reencrypt: Bool, resumed: Bool) {
         if let row = try catalog.read({ db in
             try Row.fetchOne(db, sql: "SELECT * FROM rotations WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1")
         }) {
             let target: Int = row["target_version"]
             if keyRing.identities[target] == nil {
-                try unlockKeyVersion(target, passphrase: passphrase)
+                try unlockKeyVersion(target, passphrases: [passphrase] + (newPassphrase.map { [$0] } ?? []))
             }
             return (row["id"], target, row["reencrypt"], true)
         }
@@ -294,9 +300,15 @@ extension Vault {
         let nextAuditKey = reencrypt && !nextPinned ? Curve25519.Signing.PrivateKey() : nil
         let body = { (db: Database) throws -> (Int64, Int) in
             let target = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM key_versions") ?? 0) + 1
-            // Key files first (a crash before the commit leaves files for a version number that is reused).
+            // Key files first (a crash before the commit leaves files for a version number that is reused). A
+            // `--reencrypt` seals the new identity under the new passphrase at once: sealed under the old one until the
+            // final re-seal, a copy of keys/ taken meanwhile opened it with the passphrase thought compromised
+            // (review 8, F2). From this commit on, the vault opens with both passphrases (the old versions' files
+            // are re-sealed at the end), which `keys rotate --reencrypt` gives.
             try VaultFiles.writeAtomically(
-                try suite.seal(Data(identity.utf8), passphrase: passphrase, workFactor: workFactor),
+                try suite.seal(
+                    Data(identity.utf8), passphrase: reencrypt ? newPassphrase ?? passphrase : passphrase,
+                    workFactor: workFactor),
                 to: layout.identityFile(version: target), permissions: 0o600)
             try VaultFiles.writeAtomically(
                 try suite.encrypt(Data(signingKey.utf8), to: [recipient]), to: layout.signingKeyFile(version: target),
@@ -370,10 +382,12 @@ extension Vault {
         return keys
     }
 
-    private func unlockKeyVersion(_ version: Int, passphrase: String) throws {
+    private func unlockKeyVersion(_ version: Int, passphrases: [String]) throws {
+        let file = layout.identityFile(version: version)
         guard
-            let identity = Self.openSealedKeyFile(
-                layout.identityFile(version: version), passphrase: passphrase, suite: suite)
+            let identity = passphrases.lazy.compactMap({
+                Self.openSealedKeyFile(file, passphrase: $0, suite: self.suite)
+            }).first
         else { throw VaultError(.keyUnavailable, "cannot unlock vault key version \(version)") }
         keyRing.identities[version] = String(decoding: identity, as: UTF8.self)
     }

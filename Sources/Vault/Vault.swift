@@ -6,6 +6,10 @@ import GRDB
 public enum VaultUnlock: Sendable {
     /// The vault passphrase (decrypts `keys/identity-v*.age` with scrypt).
     case passphrase(String)
+    /// Passphrases each key file may open with, the first the one in use: a resumed `keys rotate --reencrypt` gives
+    /// the old and the new one, since the rotation seals its new key version under the new passphrase from its first
+    /// transaction and the older versions under the new one only at its end.
+    case passphrases([String])
     /// The text of an age identity file holding the vault identity of one or more key versions, as a
     /// Kubernetes Secret mount supplies it; the signing key is then decrypted with that identity.
     case identities(String)
@@ -220,16 +224,41 @@ public actor Vault {
         guard !versions.isEmpty else { throw VaultError.storage("the catalog lists no key version") }
         var identities: [Int: String] = [:]
         switch unlock {
-        case .passphrase(let passphrase):
+        case .passphrase, .passphrases:
+            let passphrases: [String] =
+                switch unlock {
+                case .passphrase(let passphrase): [passphrase]
+                case .passphrases(let list): list
+                case .identities: []
+                }
             for row in versions {
                 let file = layout.identityFile(version: row.version)
                 guard
                     FileManager.default.fileExists(atPath: file.path)
-                        || Self.openStaged(file, passphrase: passphrase, suite: suite) != nil
+                        || passphrases.contains(where: { Self.openStaged(file, passphrase: $0, suite: suite) != nil })
                 else {
                     throw VaultError(.keyUnavailable, "the key file of vault key version \(row.version) is missing")
                 }
-                guard let identity = Self.openSealedKeyFile(file, passphrase: passphrase, suite: suite) else {
+                guard
+                    let identity = passphrases.lazy.compactMap({
+                        Self.openSealedKeyFile(file, passphrase: $0, suite: suite)
+                    }).first
+                else {
+                    // Unverified, for the message only: a `--reencrypt` sealed its new version under the new
+                    // passphrase (review 8, F2).
+                    let rotating = try? unverified.unverifiedRead { db in
+                        try Bool.fetchOne(
+                            db,
+                            sql: """
+                                SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 1 AND target_version = ?
+                                """, arguments: [row.version])
+                    }
+                    if rotating == true {
+                        throw VaultError(
+                            .wrongPassphrase,
+                            "a `keys rotate --reencrypt` is unfinished: its new key version opens only with the new passphrase; resume it with `keys rotate --reencrypt`"
+                        )
+                    }
                     throw VaultError(.wrongPassphrase, "wrong vault passphrase")
                 }
                 // Each key version has an identity of its own: a file holding another version's is refused here,

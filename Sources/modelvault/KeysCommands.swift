@@ -82,7 +82,10 @@ struct KeysRotate: AsyncParsableCommand {
         // re-seals every key file under a new one (review 5, F1 and F2). A resumed run takes the same new passphrase.
         let newPassphrase = reencrypt ? try readNewPassphrase() : nil
         if let newPassphrase { try PassphrasePolicy.check(newPassphrase) }
-        let opened = try Vault.open(at: options.root, unlockingWith: .passphrase(passphrase))
+        // A resumed `--reencrypt` sealed its new key version under the new passphrase: the vault opens with both.
+        let opened = try Vault.open(
+            at: options.root,
+            unlockingWith: newPassphrase.map { .passphrases([passphrase, $0]) } ?? .passphrase(passphrase))
         if !reencrypt, try await opened.hasUnfinishedReencryptingRotation() {
             // Finished without the new passphrase, the key files would stay sealed under the old one.
             throw CLIError(

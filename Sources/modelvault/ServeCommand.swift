@@ -194,6 +194,7 @@ struct Serve: AsyncParsableCommand {
         let rotationPassphrase: String? =
             switch secret {
             case .passphrase(let passphrase): passphrase
+            case .passphrases(let list): list.first
             case .identities: nil
             }
         let server = try ModelServer(
