@@ -426,7 +426,7 @@ final class ContentScan {
         let dangerous = trial.findings.contains {
             ($0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
                 || $0.rule == "pickle.invalid-number" || $0.rule == "pickle.argument-unbounded"
-                || $0.rule == "scan.time-budget")
+                || ($0.rule == "pickle.bound-exceeded" && $0.severity >= .high) || $0.rule == "scan.time-budget")
                 && ($0.offset ?? 0) < (underflow ?? UInt64.max)
         }
         guard parsed || dangerous else { return }
@@ -450,6 +450,7 @@ final class ContentScan {
         let dangerous = trial.findings.contains {
             $0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext") || $0.rule == "pickle.invalid-number"
                 || $0.rule == "pickle.argument-unbounded" || $0.rule == "scan.time-budget"
+                || ($0.rule == "pickle.bound-exceeded" && $0.severity >= .high)
         }
         if parsed || dangerous || nameHint?.hasSuffix(".pkl") == true {
             try scanPickles(source, firstOnly: false)
@@ -480,7 +481,8 @@ final class ContentScan {
         for finding in plain.findings
         where
             (finding.rule.hasPrefix("pickle.global.") && Self.isDottedName(finding.subject)
-            || finding.rule == "scan.time-budget" || finding.rule == "pickle.argument-unbounded")
+            || finding.rule == "scan.time-budget" || finding.rule == "pickle.argument-unbounded"
+            || (finding.rule == "pickle.bound-exceeded" && finding.severity >= .high))
             && !findings.findings.contains(where: { $0.rule == finding.rule && $0.offset == finding.offset })
         {
             findings.add(

@@ -294,7 +294,12 @@ final class PickleInterpreter {
             case 0x2E:  // STOP
                 let value = degraded ? .unknown : pop(offset)
                 if let end = frameEnd, stream.position != end {
-                    frameMismatch(at: offset, "STOP does not end the current FRAME")
+                    // CPython's pickler ends every frame at STOP; a frame that runs past it is consumed whole by an
+                    // unpickler that read it (torch's stacked legacy pickles), so the next pickle starts elsewhere
+                    // for it than for the scanner (review 9 of the scanner, finding 10).
+                    findings.add(
+                        "pickle.frame-mismatch", .high, at: offset, subject: "FRAME",
+                        "STOP does not end the current FRAME")
                 }
                 if memo.overflowed && !degraded {
                     findings.add(
@@ -670,6 +675,24 @@ final class PickleInterpreter {
                     "joblib.wrapper-indirect", .high, at: offset, subject: module + "." + name,
                     "\(opcode) hands joblib's NumpyArrayWrapper to another callable")
             }
+            // A state handed to a callable that applies it with `setattr` (`torch._utils._set_obj_state` under
+            // `_rebuild_from_type_v2`) changes the class as a BUILD slot state does (review 9 of the scanner, finding 2).
+            if items.contains(where: Self.stateNamesClass) {
+                findings.add(
+                    "pickle.build-class", .high, at: offset, subject: module + "." + name,
+                    "\(opcode) hands a state that sets __class__ to another callable")
+            }
+            // `copyreg._reconstructor(numpy.dtype, numpy.dtype, d)` returns the dtype `d` itself, which a BUILD then
+            // changes unseen by the dtype-state check (review 9 of the scanner, finding 4).
+            if module + "." + name == "copyreg._reconstructor",
+                items.prefix(2).contains(where: {
+                    if case .global(let m, let n) = $0 { m + "." + n == "numpy.dtype" } else { false }
+                })
+            {
+                findings.add(
+                    "numpy.dtype-state", .high, at: offset, subject: "copyreg._reconstructor",
+                    "copyreg._reconstructor of numpy.dtype: a dtype numpy does not pickle this way")
+            }
             return .object(callable: module + "." + name, args: items)
         case .unknown where degraded:
             return .unknown
@@ -681,13 +704,19 @@ final class PickleInterpreter {
         }
     }
 
-    /// Whether `value` is joblib's NumpyArrayWrapper class, or a tuple holding it.
+    /// Whether `value` is joblib's NumpyArrayWrapper class (however the import was split into module and name:
+    /// `STACK_GLOBAL('joblib', 'numpy_pickle.NumpyArrayWrapper')` resolves to it too), or a tuple or dict holding it.
     private static func isJoblibWrapper(_ value: PickleValue) -> Bool {
+        func isWrapper(_ value: PickleValue) -> Bool {
+            if case .global(let module, let name) = value {
+                return module + "." + name == "joblib.numpy_pickle.NumpyArrayWrapper"
+            }
+            return false
+        }
         switch value {
-        case .global("joblib.numpy_pickle", "NumpyArrayWrapper"): true
-        case .tuple(let items):
-            items.contains { if case .global("joblib.numpy_pickle", "NumpyArrayWrapper") = $0 { true } else { false } }
-        default: false
+        case .tuple(let items): return items.contains(where: isWrapper)
+        case .dict(let pairs): return pairs.contains { isWrapper($0.0) || isWrapper($0.1) }
+        default: return isWrapper(value)
         }
     }
 

@@ -163,7 +163,7 @@ extension Vault {
             context: context)
         if reencrypting, let newPassphrase {
             try checkOrRecordNewPassphrase(
-                newPassphrase, current: passphrase, rotationID: rotationID, workFactor: workFactor)
+                newPassphrase, current: passphrase, rotationID: rotationID, target: target, workFactor: workFactor)
         }
         // Review 5, F3: the old root's high-water mark is retired right after the first transaction commits (and again
         // on every resume, from the still-present root files of the retiring versions), before any file moves, so a
@@ -236,8 +236,12 @@ extension Vault {
     /// The check is written just after the rotation's first transaction: a crash in between leaves none, and a
     /// resume then may not record the passphrase in use as the "new" one (review 8, F3), since nothing was re-sealed
     /// before the check existed.
+    ///
+    /// Before recording, the candidate must open the rotation's new identity, which its first transaction sealed
+    /// under the new passphrase (review 8, F2): a resume after a crash before the check, given the two passphrases
+    /// swapped, recorded the old one and re-sealed every key file, the new identity included, under it (F2 review).
     private func checkOrRecordNewPassphrase(
-        _ candidate: String, current: String, rotationID: Int64, workFactor: Int
+        _ candidate: String, current: String, rotationID: Int64, target: Int, workFactor: Int
     ) throws {
         let prefix = "\(rotationID):"
         if let pinned = try catalog.read({ db in try TrustPin.value(.reencryptPassphraseCheck, db) }),
@@ -252,6 +256,17 @@ extension Vault {
             return
         }
         guard candidate != current else { throw VaultError(.weakPassphrase, "the new passphrase is the old one") }
+        let expected = try catalog.read { db in
+            try String.fetchOne(db, sql: "SELECT recipient FROM key_versions WHERE version = ?", arguments: [target])
+        }
+        guard
+            let identity = Self.openSealedKeyFile(
+                layout.identityFile(version: target), passphrase: candidate, suite: suite),
+            let expected,
+            (try? suite.recipient(ofIdentity: String(decoding: identity, as: UTF8.self))) == expected
+        else {
+            throw VaultError(.wrongPassphrase, "the new passphrase is not the one this key rotation was started with")
+        }
         let sealed = try suite.seal(
             Data("modelvault re-encrypting rotation \(rotationID)".utf8), passphrase: candidate,
             workFactor: workFactor)

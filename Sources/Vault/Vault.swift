@@ -239,10 +239,14 @@ public actor Vault {
                 else {
                     throw VaultError(.keyUnavailable, "the key file of vault key version \(row.version) is missing")
                 }
+                // The key file itself with every passphrase first, then a staged re-seal: a planted staged file
+                // under the old passphrase must not shadow the genuine file under the new one (F2 review, 4).
+                let sealed = FileManager.default.contents(atPath: file.path)
                 guard
-                    let identity = passphrases.lazy.compactMap({
-                        Self.openSealedKeyFile(file, passphrase: $0, suite: suite)
+                    let identity = passphrases.lazy.compactMap({ passphrase in
+                        sealed.flatMap { try? suite.open($0, passphrase: passphrase) }
                     }).first
+                        ?? passphrases.lazy.compactMap({ Self.openStaged(file, passphrase: $0, suite: suite) }).first
                 else {
                     // Unverified, for the message only: a `--reencrypt` sealed its new version under the new
                     // passphrase (review 8, F2).

@@ -298,6 +298,38 @@ import Testing
         }
     }
 
+    /// The review of the F2 fix, finding 1: after a crash before the new-passphrase check was written, a resume given
+    /// the two passphrases swapped (the new one as the passphrase in use, the old one as the new one) opened the vault
+    /// with both, recorded the old one as new and re-sealed every key file, the new identity included, under it. The
+    /// candidate must now open the rotation's new identity before it is recorded.
+    @Test func aResumeWithThePassphrasesSwappedIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        await #expect(throws: VaultError.self) {
+            try await fixture.vault.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
+                stopAfter: 0, context: .local)
+        }
+        try await fixture.vault.catalog.write { db in try TrustPin.remove(.reencryptPassphraseCheck, db) }
+        try await fixture.access.close()
+        let swapped = try TestVault.open(
+            in: fixture.directory, unlock: .passphrases([Self.newPassphrase, TestVault.passphrase]))
+        await expectVaultError(.wrongPassphrase) {
+            try await swapped.rotateKeys(
+                passphrase: Self.newPassphrase, reencrypt: true, newPassphrase: TestVault.passphrase)
+        }
+        #expect(throws: VaultError.self) {
+            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
+        }
+        let report = try await swapped.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
+        #expect(report.resumed && report.reencrypted)
+        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
+        #expect(throws: VaultError.self) {
+            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
+        }
+    }
+
     /// Review 8, F3: the new-passphrase check is written just after the rotation's first transaction. A crash in
     /// between left none, and a resume given the passphrase in use as the "new" one recorded it and finished with
     /// every key file still under the old passphrase. Refused now; the real new passphrase still finishes it.
