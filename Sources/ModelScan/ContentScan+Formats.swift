@@ -468,8 +468,11 @@ extension ContentScan {
             let dataStart = offset + 512
             // Extension headers: PAX (x, X, g) and GNU long names (L, K) describe the next member.
             if [0x78, 0x58, 0x67, 0x4C, 0x4B].contains(type) {
-                guard size <= 1 << 20, let data = try? source.read(at: dataStart, count: Int(size)),
-                    UInt64(data.count) == size
+                // tarfile reads the whole 512-byte blocks (`_block(size)`): a GNU long name runs to its first NUL and
+                // PAX records to a NUL at a record start, past `size` (review 9 of the scanner, finding 6).
+                let blocks = min((size + 511) / 512 * 512, source.size - dataStart)
+                guard size <= 1 << 20, blocks >= size, let data = try? source.read(at: dataStart, count: Int(blocks)),
+                    UInt64(data.count) == blocks
                 else {
                     findings.add(
                         "tar.malformed", .high, at: offset, subject: fullName,
@@ -517,6 +520,20 @@ extension ContentScan {
                     findings.add(
                         "scan.stopped", .low, at: offset, subject: fullName,
                         "the remaining members were not scanned: the file is refused by a critical finding")
+                    return
+                }
+                // tarfile applies the global PAX records to every later member (`_proc_builtin`), not only to the
+                // next extended header (review 9 of the scanner, finding 9).
+                if pendingName == nil, let path = globalRecords["path"] {
+                    var trimmed = Substring(path)
+                    while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+                    pendingName = String(trimmed)
+                }
+                if pendingLink == nil, let link = globalRecords["linkpath"] { pendingLink = link }
+                if globalRecords["size"] != nil {
+                    findings.add(
+                        "tar.malformed", .high, at: offset, subject: "size",
+                        "a global PAX size, which tarfile applies to every later member")
                     return
                 }
                 if let pendingName { fullName = pendingName }
@@ -604,18 +621,20 @@ extension ContentScan {
     static func paxRecords(_ data: [UInt8]) -> [String: String]? {
         var records: [String: String] = [:]
         var position = 0
-        while position < data.count, records.count < 4096 {
+        // A NUL where a record would start ends them (the block's padding); anything else that is no record makes
+        // tarfile refuse the header, so it is nil here too.
+        while position < data.count, data[position] != 0, records.count < 4096 {
             var cursor = position
             var length = 0
             while cursor < data.count, (0x30...0x39).contains(data[cursor]), length < 1 << 24 {
                 length = length * 10 + Int(data[cursor] - 0x30)
                 cursor += 1
             }
-            guard cursor > position, cursor < data.count, data[cursor] == 0x20 else { break }
+            guard cursor > position, cursor < data.count, data[cursor] == 0x20 else { return nil }
             let keywordStart = cursor + 1
             var keywordEnd = keywordStart
             while keywordEnd < data.count, data[keywordEnd] != 0x3D { keywordEnd += 1 }
-            guard keywordEnd > keywordStart, keywordEnd < data.count else { break }
+            guard keywordEnd > keywordStart, keywordEnd < data.count else { return nil }
             guard length > 0 else { return nil }
             let valueEnd = min(max(position + length - 1, keywordEnd + 1), data.count)
             let keyword = String(decoding: data[keywordStart..<keywordEnd], as: UTF8.self)

@@ -5,8 +5,8 @@ import Testing
 
 /// The bypasses of the ninth adversarial review of the scanner (2026-12-04) that are fixed: each file ran `os.system`
 /// under its real loader while the scanner passed it. The generators were `findings/NN/gen.py`; small files are kept
-/// as bytes, the MARK floods rebuilt here. Findings 6, 8 and 9 (tar PAX and GNU records read as whole blocks, PAX
-/// globals, a slow memoised tuple) are open: README, "Not caught yet".
+/// as bytes, the rest rebuilt here. Finding 8 (a slow memoised tuple in a compressed pickle) is open: README, "Not
+/// caught yet".
 @Suite struct ModelScannerReview9AttackTests {
     static let wrapperBySplitName = [UInt8](
         Data(
@@ -219,5 +219,37 @@ import Testing
         let report = ModelScanner().scan(bytes: Self.frameRunningPastStop, name: "pytorch_model.bin")
         #expect(report.findings.contains { $0.rule == "pickle.frame-mismatch" && $0.severity == .high })
         #expect(report.isRefusedByDefault)
+    }
+
+    /// A legacy tar whose `storages` member is named by an extension header: `records` (a PAX header of type `type`)
+    /// with a size field of `declared` bytes, then a plain member `benign.bin` holding torch's records and a
+    /// `storage_views` pickle that runs `os.system`.
+    static func renamedStorages(records: [UInt8], type: UInt8, declared: Int) -> [UInt8] {
+        var extended = ModelScannerReview4ClassesTests.tarHeader("././@PaxHeader", size: declared)
+        extended[156] = type
+        ModelScannerReview4ClassesTests.setTarChecksum(&extended, at: 0)
+        var record = [UInt8]([0x80, 0x04]) + u("k0") + u("cpu") + u("torch") + u("FloatStorage") + [0x93, 0x87, 0x2E]
+        record += le(0, 8)
+        let storages: [UInt8] =
+            [0x80, 0x02, 0x4B, 0x01, 0x2E] + record + [0x80, 0x04] + u("os") + u("system") + [0x93]
+            + u("touch /tmp/pwned") + [0x85, 0x52, 0x2E]
+        return extended + records + [UInt8](repeating: 0, count: 512 - records.count)
+            + ModelScannerReview4ClassesTests.tar([("benign.bin", storages)])
+    }
+
+    /// Findings 6 and 9: tarfile reads an extension header's whole 512-byte block, so a PAX header of size 1 holding
+    /// `17 path=storages` (or a GNU long name) renames the next member; and it applies global (`g`) PAX records to
+    /// every later member. torch then read `benign.bin` as `storages` and ran its `storage_views` pickle, which the
+    /// scanner read as a plain stacked pickle stopped by the raw storage bytes.
+    @Test func extensionRecordsAreReadAsTarfileReadsThem() {
+        let pax = Array("17 path=storages\n".utf8)
+        for (records, type, declared) in [
+            (pax, UInt8(0x78), 1), (Array("storages".utf8), UInt8(0x4C), 1), (pax, UInt8(0x67), pax.count),
+        ] {
+            let report = ModelScanner().scan(
+                bytes: Self.renamedStorages(records: records, type: type, declared: declared), name: "model.pt")
+            #expect(report.has("pickle.global.dangerous"), "type \(type): \(report.findings)")
+            #expect(report.isRefusedByDefault, "type \(type)")
+        }
     }
 }
