@@ -25,6 +25,10 @@ enum TrustPin: String, Sendable {
     /// with (scrypt, as the key files), so that a resume given another "new" passphrase is refused; removed when the
     /// rotation finishes.
     case reencryptPassphraseCheck = "keys.reencrypt-passphrase-check"
+    /// The high-water mark keys of the roots a re-encrypting rotation retires, sealed under the new root (base64),
+    /// so that a resume retires them on this host even if the old root files are gone or replaced by then; removed
+    /// when the rotation finishes.
+    case reencryptRetiringMarks = "keys.reencrypt-retiring-marks"
 
     /// The signing key version in force (1 when never rotated).
     static func signingKeyVersion(_ db: Database) throws -> Int {

@@ -48,10 +48,13 @@ extension Vault {
     func resealKeyFiles(
         from old: String, to new: String, workFactor: Int, stopAfterRenames: Int? = nil
     ) throws -> PassphraseChangeReport {
+        // Only the key files of the catalog's live versions: a stray `identity-v*.age` planted in keys/ (which opens
+        // with neither passphrase) used to stop the re-seal, leaving a vault that opened only with both (F2 review).
+        let live = try catalog.read { db in try KeyVersionRow.live(db).map(\.version) }
+        let sealedFiles = Set(
+            live.map { layout.identityFile(version: $0).lastPathComponent } + [layout.signingKeyFile.lastPathComponent])
         let names = try FileManager.default.contentsOfDirectory(atPath: layout.keys.path(percentEncoded: false))
-            .filter {
-                ($0.hasPrefix("identity-v") && $0.hasSuffix(".age")) || $0 == layout.signingKeyFile.lastPathComponent
-            }
+            .filter { sealedFiles.contains($0) }
             .sorted()
         // Open everything first: a wrong passphrase, or a file that opens with neither, changes nothing.
         var plaintexts: [(name: String, plaintext: Data)] = []

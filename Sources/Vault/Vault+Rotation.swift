@@ -107,6 +107,17 @@ extension Vault {
         let lock = try await RotationLock.acquire(at: layout.rotationLock.path)
         defer { lock.release() }
         guard !reencrypt || newPassphrase != nil || keepingPassphrase else { throw VaultError.newPassphraseRequired }
+        // A handover left pending by an audit key rotation has its next key sealed to the versions a re-encrypting
+        // rotation retires, which the old identity opens: reused by this rotation, that key would be known to whoever
+        // holds the old identity (F2 review). It is finished first, so the rotation pins a fresh next key.
+        if reencrypt, try !hasUnfinishedReencryptingRotation(), try auditKeyPins().next != nil {
+            guard let auditHandover else {
+                throw VaultError(
+                    .rotationInterrupted,
+                    "an audit key handover is pending: reopen the vault to finish it, then rotate with --reencrypt")
+            }
+            _ = try await auditHandover()
+        }
         let report = try rotateKeysLocked(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
             keepingPassphrase: keepingPassphrase, workFactor: workFactor, stopAfter: stopAfter, context: context,
@@ -169,7 +180,7 @@ extension Vault {
         // on every resume, from the still-present root files of the retiring versions), before any file moves, so a
         // pre-rotation copy is refused on this host even if this process dies before the audit handover.
         if reencrypting, let retireMark {
-            for key in try retiringMarkKeys(target: target) { try retireMark(key) }
+            for key in try retiringMarkKeys(target: target, rotationID: rotationID) { try retireMark(key) }
         }
         guard let targetIdentity = keyRing.identities[target] else {
             throw VaultError(.keyUnavailable, "vault key version \(target) is not unlocked; reopen the vault")
@@ -313,6 +324,10 @@ extension Vault {
         // only, so a crash anywhere after this commit still ends in the handover (finished at the next open).
         let nextPinned = try catalog.read { db in try TrustPin.value(.auditNextPublicKey, db) } != nil
         let nextAuditKey = reencrypt && !nextPinned ? Curve25519.Signing.PrivateKey() : nil
+        // The marks to retire are taken now, from the root this vault was opened with and the root files of the other
+        // live versions, and pinned sealed under the new root: a resume after a crash must not depend on the old root
+        // files, which someone holding the old identity can delete or replace by then (F2 review).
+        let retiringMarks = reencrypt ? try sealedRetiringMarks(under: trust) : nil
         let body = { (db: Database) throws -> (Int64, Int) in
             let target = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM key_versions") ?? 0) + 1
             // Key files first (a crash before the commit leaves files for a version number that is reused). A
@@ -350,6 +365,7 @@ extension Vault {
                 try TrustPin.set(.signingPublicKey, to: signingPublicKey, db)
                 try TrustPin.set(.signingKeyVersion, to: String(target), db)
             }
+            if let retiringMarks { try TrustPin.set(.reencryptRetiringMarks, to: retiringMarks, db) }
             if let nextAuditKey {
                 try VaultFiles.writeAtomically(
                     try suite.encrypt(nextAuditKey.rawRepresentation, to: [recipient]), to: layout.nextAuditKeyFile,
@@ -376,13 +392,44 @@ extension Vault {
         return (id, target, reencrypt, false)
     }
 
-    /// The high-water mark keys of the roots of the live versions before `target` that differ from the current root.
-    private func retiringMarkKeys(target: Int) throws -> [SymmetricKey] {
+    private static let retiringMarksPurpose = "retiring high-water marks v1"
+
+    /// The mark keys of the roots in use before a re-encrypting rotation (the one this vault was opened with, then
+    /// those of the other live versions' root files), sealed under `newRoot` for `TrustPin.reencryptRetiringMarks`.
+    private func sealedRetiringMarks(under newRoot: TrustRoot) throws -> String {
+        var keys = [highWaterKey()]
+        for key in try markKeysFromRootFiles(before: Int.max) where !keys.contains(key) { keys.append(key) }
+        let plaintext = keys.reduce(into: Data()) { data, key in key.withUnsafeBytes { data.append(contentsOf: $0) } }
+        let box = try ChaChaPoly.seal(plaintext, using: newRoot.key(for: Self.retiringMarksPurpose))
+        return box.combined.base64EncodedString()
+    }
+
+    /// The high-water mark keys a re-encrypting rotation retires: those pinned sealed under the new root when it
+    /// started, or, for a rotation started before that pin existed, those of the still-present root files of the live
+    /// versions before `target`. The current root's key is never among them.
+    private func retiringMarkKeys(target: Int, rotationID: Int64) throws -> [SymmetricKey] {
         let current = highWaterKey()
+        guard let pinned = try catalog.read({ db in try TrustPin.value(.reencryptRetiringMarks, db) }) else {
+            return try markKeysFromRootFiles(before: target).filter { $0 != current }
+        }
+        guard let combined = Data(base64Encoded: pinned), let box = try? ChaChaPoly.SealedBox(combined: combined),
+            let plaintext = try? ChaChaPoly.open(box, using: keyRing.trust.key(for: Self.retiringMarksPurpose)),
+            !plaintext.isEmpty, plaintext.count % 32 == 0
+        else {
+            throw VaultError(
+                .tampered, "trust_pins[name=\(TrustPin.reencryptRetiringMarks.rawValue)]: does not open with the root")
+        }
+        return stride(from: 0, to: plaintext.count, by: 32).map { offset in
+            SymmetricKey(data: plaintext[(plaintext.startIndex + offset)..<(plaintext.startIndex + offset + 32)])
+        }.filter { $0 != current }
+    }
+
+    /// The distinct mark keys of the roots sealed in the root files of the live versions before `version`.
+    private func markKeysFromRootFiles(before version: Int) throws -> [SymmetricKey] {
         let versions = try catalog.read { db in
             try Int.fetchAll(
                 db, sql: "SELECT version FROM key_versions WHERE state != 'retired' AND version < ?",
-                arguments: [target])
+                arguments: [version])
         }
         var keys: [SymmetricKey] = []
         for version in versions {
@@ -392,7 +439,7 @@ extension Vault {
             let name = "keys/\(url.lastPathComponent)"
             let key = try TrustRoot.open(data, identity: identity, version: version, name: name)
                 .key(for: "high-water mark v1")
-            if key != current, !keys.contains(key) { keys.append(key) }
+            if !keys.contains(key) { keys.append(key) }
         }
         return keys
     }
@@ -404,7 +451,17 @@ extension Vault {
                 Self.openSealedKeyFile(file, passphrase: $0, suite: self.suite)
             }).first
         else { throw VaultError(.keyUnavailable, "cannot unlock vault key version \(version)") }
-        keyRing.identities[version] = String(decoding: identity, as: UTF8.self)
+        // The identity must be the one the authenticated catalog records for the version: a key file sealed under the
+        // passphrase by someone who knows it is not enough to put another identity in its place.
+        let text = String(decoding: identity, as: UTF8.self)
+        let expected = try catalog.read { db in
+            try String.fetchOne(db, sql: "SELECT recipient FROM key_versions WHERE version = ?", arguments: [version])
+        }
+        guard let expected, (try? suite.recipient(ofIdentity: text)) == expected else {
+            throw VaultError(
+                .tampered, "keys/\(file.lastPathComponent) holds another key version's identity")
+        }
+        keyRing.identities[version] = text
     }
 
     /// Re-wraps (or re-encrypts) one blob for the target key, replacing it atomically, then records it.
@@ -462,6 +519,7 @@ extension Vault {
             }
             try db.execute(sql: "UPDATE rotations SET finished_at = ? WHERE id = ?", arguments: [now, rotationID])
             try TrustPin.remove(.reencryptPassphraseCheck, db)
+            try TrustPin.remove(.reencryptRetiringMarks, db)
             return retired
         }
     }
