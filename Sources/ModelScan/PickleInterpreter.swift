@@ -20,6 +20,8 @@ final class PickleInterpreter {
     }
 
     static let maxStack = 1 << 20
+    /// Most marks at distinct stack positions (runs of marks at one position count once: 64 KiB of MARK bytes in a
+    /// joblib array read as opcodes were refused as past the bound).
     static let maxMarks = 1 << 16
     /// Opcodes interpreted between two readings of the clock against `deadline`.
     static let opcodesPerClockCheck = 65_536
@@ -27,7 +29,7 @@ final class PickleInterpreter {
     private let stream: ByteStream
     private let findings: FindingCollector
     private var stack: [PickleValue] = []
-    private var marks: [Int] = []
+    private var marks = PickleMarks()
     private var memo = PickleMemo()
     private var degraded = false
     /// Memoised dicts (review 7, F2): Python's memo holds the same object as the stack, so a SETITEM(S) on one
@@ -39,6 +41,13 @@ final class PickleInterpreter {
     private var aliasRead = Set<Int>()
     private var aliasStale = Set<Int>()
     static let maxAliases = 200_000
+    /// Most container nodes visited in measuring values' nesting, for one stream: about 6 seconds of measuring. A
+    /// real pickle visits a few per container it builds (a state dict of 10,000 tensors: about 200,000).
+    static let maxMeasuredNodes = 1 << 28
+    /// This interpreter's bound of measured nodes (`maxMeasuredNodes` but in tests).
+    let measuredNodesLimit: Int
+    /// Container nodes visited so far in measuring values' nesting.
+    private(set) var measuredNodes = 0
     private var frameEnd: UInt64?
     private var reportedFrameMismatch = false
     private var reportedUnderflow = false
@@ -55,8 +64,9 @@ final class PickleInterpreter {
 
     init(
         stream: ByteStream, findings: FindingCollector, joblibArrays: Bool = false,
-        deadline: ContinuousClock.Instant? = nil
+        deadline: ContinuousClock.Instant? = nil, measuredNodesLimit: Int = PickleInterpreter.maxMeasuredNodes
     ) {
+        self.measuredNodesLimit = measuredNodesLimit
         self.stream = stream
         self.findings = findings
         self.joblibArrays = joblibArrays
@@ -79,11 +89,30 @@ final class PickleInterpreter {
 
     @inline(__always)
     private func push(_ value: PickleValue) {
+        pushMeasured(bounded(value))
+    }
+
+    /// Pushes a value already measured: one read back from the memo or copied from the stack. Measured again on
+    /// every GET, a memoised tuple of 240 nodes cost 240 visits per 2-byte opcode: a compressed pickle of 85 million
+    /// GETs took 8 minutes (scanner review 9, finding 8).
+    private func pushMeasured(_ value: PickleValue) {
         if stack.count >= Self.maxStack {
             degrade(at: stream.position, "the pickle stack exceeds the scanner's bound")
             return
         }
-        stack.append(value.boundedNesting)
+        stack.append(value)
+    }
+
+    /// `value.boundedNesting` within the pickle's budget of measured nodes; past it, every new container is
+    /// `.unknown` (as one too large to measure is), so no run of opcodes costs more than a few visits each.
+    private func bounded(_ value: PickleValue) -> PickleValue {
+        switch value {
+        case .tuple, .object, .dict:
+            guard measuredNodes < measuredNodesLimit else { return .unknown }
+            return value.bounded(visited: &measuredNodes)
+        default:
+            return value
+        }
     }
 
     /// Past a structural bound the stack and marks are no longer modelled: whatever the interpreter reads after
@@ -286,7 +315,7 @@ final class PickleInterpreter {
             defer { first = false }
             switch op {
             case 0x28:  // MARK
-                if marks.count >= Self.maxMarks {
+                if marks.runs >= Self.maxMarks && marks.last != stack.count {
                     degrade(at: offset, "the pickle nests more MARKs than the scanner's bound")
                 } else if !degraded {
                     marks.append(stack.count)
@@ -326,7 +355,7 @@ final class PickleInterpreter {
                     replaceTop(.unknown)
                     push(.unknown)
                 } else {
-                    push(value)
+                    pushMeasured(value)
                 }
             case 0x46:  // FLOAT
                 let line = try stream.readLine(cap: 256)
@@ -567,7 +596,7 @@ final class PickleInterpreter {
                 }
                 if let value = memo.get(key) {
                     if let id = value.aliasID { aliasRead.insert(id) }
-                    push(value)
+                    pushMeasured(value)
                 } else {
                     findings.add(
                         "pickle.memo-undefined", .medium, at: offset, subject: "memo[\(key)]",
@@ -776,7 +805,7 @@ final class PickleInterpreter {
         if case .dict(var existing) = stack[stack.count - 1] {
             Self.append(newPairs, to: &existing)
             let id = PickleValue.dict(existing).aliasID
-            let changed = PickleValue.dict(existing).boundedNesting
+            let changed = bounded(PickleValue.dict(existing))
             stack[stack.count - 1] = changed
             if let id {
                 // Another copy (read back by GET, or too deep to keep) keeps the old pairs: no longer known.
@@ -808,7 +837,7 @@ final class PickleInterpreter {
         let id = nextAliasID
         nextAliasID += 1
         pairs.insert((.global(module: PickleValue.aliasModule, name: String(id)), .none), at: 0)
-        let marked = PickleValue.dict(pairs).boundedNesting
+        let marked = bounded(PickleValue.dict(pairs))
         aliasKeys[id] = [key]
         replaceTop(marked)
         return marked

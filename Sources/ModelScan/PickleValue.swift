@@ -32,12 +32,15 @@ enum PickleValue {
     /// Most nodes visited when measuring a value's depth; a value too large to measure is also `.unknown`.
     static let depthBudget = 256
 
-    /// This value, or `.unknown` when it nests deeper than `maxDepth` or is too large to measure.
-    var boundedNesting: PickleValue {
+    /// This value, or `.unknown` when it nests deeper than `maxDepth` or is too large to measure; the nodes it
+    /// visited (at most `depthBudget + 1`) are added to `visited`.
+    func bounded(visited: inout Int) -> PickleValue {
         switch self {
         case .tuple, .object, .dict:
             var budget = Self.depthBudget
-            return nests(within: Self.maxDepth, budget: &budget) ? self : .unknown
+            let fits = nests(within: Self.maxDepth, budget: &budget)
+            visited += Self.depthBudget - max(budget, -1)
+            return fits ? self : .unknown
         default:
             return self
         }

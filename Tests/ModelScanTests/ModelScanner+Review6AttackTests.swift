@@ -36,11 +36,15 @@ import Testing
         return p.bytes
     }
 
+    /// 65,537 marks, each at a stack position of its own (NONE, MARK).
+    static let markFlood = (0..<65_537).flatMap { _ in [UInt8]([0x4E, 0x28]) }
+
     /// Finding 1: past 65,536 MARKs (or 2^20 stack items) the interpreter dropped its stack and marks and went on,
     /// so a later POP_MARK removed nothing and STACK_GLOBAL resolved to the allowed decoy. Past a structural bound
-    /// the stack is no longer modelled, which is now high.
+    /// the stack is no longer modelled, which is now high. (Marks at one stack position are one run since scanner
+    /// review 9 and are modelled however many; the flood puts each at a position of its own.)
     @Test func pastTheMarkOrStackBoundTheStackIsNotTrusted() {
-        let marks = [0x80, 4] + [UInt8](repeating: 0x28, count: 65_537) + Self.markHiddenStackGlobal()
+        let marks = [0x80, 4] + Self.markFlood + Self.markHiddenStackGlobal()
         let stack = [0x80, 4] + [UInt8](repeating: 0x4E, count: (1 << 20) + 1) + Self.markHiddenStackGlobal()
         for bytes in [marks, stack] {
             let report = ModelScanner().scan(bytes: bytes, name: "model.pkl")
@@ -52,7 +56,7 @@ import Testing
     /// Finding 9: the same pickle as a PyTorch zip checkpoint's `data.pkl`.
     @Test func pastTheMarkBoundInATorchZipIsRefused() {
         var zip = ZipWriter()
-        zip.add("archive/data.pkl", [0x80, 4] + [UInt8](repeating: 0x28, count: 65_537) + Self.markHiddenStackGlobal())
+        zip.add("archive/data.pkl", [0x80, 4] + Self.markFlood + Self.markHiddenStackGlobal())
         zip.add("archive/version", Array("3\n".utf8))
         let report = ModelScanner().scan(bytes: zip.bytes, name: "model.pt")
         #expect(report.has("pickle.bound-exceeded"), "\(report.findings)")

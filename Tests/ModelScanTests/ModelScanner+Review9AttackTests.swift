@@ -191,7 +191,7 @@ import Testing
     /// pickle without PROTO and the second, `pickle.load`, reading of joblib array bytes kept only some rules, so the
     /// high finding was dropped and a POP_MARK the interpreter no longer modelled hid `os.system` behind a decoy.
     @Test func theMarkBoundIsKeptInTrialsAndInTheArrayReading() {
-        var flood = [UInt8](repeating: 0x28, count: 65_537) + Self.u("os") + Self.u("system")
+        var flood = ModelScannerReview6AttackTests.markFlood + Self.u("os") + Self.u("system")
         flood +=
             [0x28] + Self.u("builtins") + Self.u("set") + [0x31, 0x93] + Self.u("touch /tmp/pwned") + [0x85, 0x52]
         for name in ["pytorch_model.bin", "weights", "model.npy"] {

@@ -1,0 +1,90 @@
+import Testing
+
+@testable import ModelScan
+
+/// The interpreter's work per opcode stays bounded, and the bounds that keep it so do not refuse what Python loads.
+@Suite struct PickleInterpreterBudgetTests {
+    /// A memoised tuple of `width` × `depth` nodes (a tuple of `width` tuples nested `depth` deep, of None).
+    static func memoisedTuple(_ p: inout PickleAssembler, width: Int, depth: Int) {
+        p.mark()
+        for _ in 0..<width {
+            p.none()
+            for _ in 0..<depth { p.tuple1() }
+        }
+        p.tuple()
+        p.binPut(0)
+    }
+
+    static func interpret(
+        _ bytes: [UInt8], measuredNodesLimit: Int = PickleInterpreter.maxMeasuredNodes
+    ) throws
+        -> (PickleInterpreter, FindingCollector)
+    {
+        let findings = FindingCollector(file: "budget")
+        let interpreter = PickleInterpreter(
+            stream: ByteStream(source: ByteSource(bytes: bytes)), findings: findings,
+            measuredNodesLimit: measuredNodesLimit)
+        _ = try interpreter.interpretOne()
+        return (interpreter, findings)
+    }
+
+    /// Scanner review 9, finding 8: every GET of a memoised 240-node tuple measured it again (240 visits per 2-byte
+    /// opcode), so a gzip pickle of 85 million GETs took 8 minutes. A value read back from the memo (or DUP'd) was
+    /// measured when it was first pushed.
+    @Test func readingAMemoisedTupleBackDoesNotMeasureItAgain() throws {
+        var p = PickleAssembler(protocol: 2)
+        Self.memoisedTuple(&p, width: 30, depth: 7)
+        let gets = 20_000
+        for _ in 0..<gets {
+            p.binGet(0)
+            p.op("0")
+        }
+        p.stop()
+        let (interpreter, findings) = try Self.interpret(p.bytes)
+        // The tuple's nodes are visited while it is built: a few thousand, not `gets` times its size.
+        #expect(interpreter.measuredNodes < 10_000, "\(interpreter.measuredNodes)")
+        #expect(!findings.findings.contains { $0.severity >= .high }, "\(findings.findings)")
+    }
+
+    /// Wrapping the memoised tuple anew on each step (GET, TUPLE1, POP) still costs a measure per step: the pickle's
+    /// measuring stops at its budget, after which each new container is unknown, which judges nothing as safe.
+    @Test func measuringStopsAtTheBudgetAndADangerousCallAfterItIsStillCaught() throws {
+        var p = PickleAssembler(protocol: 2)
+        Self.memoisedTuple(&p, width: 30, depth: 7)
+        for _ in 0..<2_000 {
+            p.binGet(0)
+            p.tuple1()
+            p.op("0")
+        }
+        p.call("os", "system", "id")
+        p.stop()
+        let limit = 50_000
+        let (interpreter, _) = try Self.interpret(p.bytes, measuredNodesLimit: limit)
+        #expect(interpreter.measuredNodes <= limit + PickleValue.depthBudget + 1, "\(interpreter.measuredNodes)")
+        #expect(scan(p.bytes).has("pickle.global.dangerous", "os"))
+    }
+
+    /// 64 KiB of MARK bytes (a joblib array of 0x28 read as opcodes by `pickle.load`) were refused as past the
+    /// scanner's bound of marks; Python keeps any number. Marks at one stack position are one run now.
+    @Test func aLongRunOfMarksIsNotPastTheBound() {
+        var p = PickleAssembler(protocol: 2)
+        p.raw([UInt8](repeating: 0x28, count: 70_000))
+        p.none()
+        p.stop()
+        let report = scan(p.bytes)
+        #expect(!report.has("pickle.bound-exceeded"), "\(report.findings)")
+        #expect(!report.isRefusedByDefault, "\(report.findings)")
+    }
+
+    /// Marks at distinct positions are still bounded: past the bound the stack is no longer modelled (high).
+    @Test func marksAtDistinctPositionsPastTheBoundAreHigh() {
+        var p = PickleAssembler(protocol: 2)
+        for _ in 0..<(PickleInterpreter.maxMarks + 1) {
+            p.none()
+            p.mark()
+        }
+        p.none()
+        p.stop()
+        #expect(scan(p.bytes).has("pickle.bound-exceeded"))
+    }
+}
