@@ -220,5 +220,15 @@ extension Vault {
         guard let state, state != "retired" else {
             throw VaultError(.keyUnavailable, "the vault key was rotated while the files were encrypted; try again")
         }
+        // During a `keys rotate --reencrypt` every old version must retire (its identity may be known): a file
+        // encrypted under one, and signed with the old signing key, is not committed (F2 review, second round, F4).
+        if state == "retiring",
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 1 LIMIT 1") == true
+        {
+            throw VaultError(
+                .keyUnavailable,
+                "the vault key is being replaced (keys rotate --reencrypt) while the files were encrypted; try again")
+        }
     }
 }

@@ -11,8 +11,8 @@ public struct PassphraseChangeReport: Sendable, Equatable {
 }
 
 extension Vault {
-    /// Re-seals every passphrase-encrypted key file (each key version's identity, including retired ones still on
-    /// disk, and the passphrase copy of the signing key) under `new` (issue #20).
+    /// Re-seals every passphrase-encrypted key file (each live key version's identity and the passphrase copy of the
+    /// signing key) under `new` (issue #20). Retired versions' files are deleted when their rotation finishes.
     ///
     /// Every file is opened with `old` before anything is written, so a wrong passphrase changes nothing. The new
     /// files are all written and flushed beside the old ones, then renamed into place; between the renames the vault
@@ -43,8 +43,7 @@ extension Vault {
     }
 
     /// Re-seals every passphrase-sealed key file under `new` (files already sealed under `new` are left). The caller
-    /// holds the rotation lock; `keys rotate --reencrypt` calls it before it finishes, so a pre-rotation copy of a key
-    /// file no longer opens with the passphrase in use (review 5, F1 and F2).
+    /// holds the rotation lock (`changePassphrase`).
     func resealKeyFiles(
         from old: String, to new: String, workFactor: Int, stopAfterRenames: Int? = nil
     ) throws -> PassphraseChangeReport {

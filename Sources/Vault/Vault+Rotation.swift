@@ -80,16 +80,18 @@ extension Vault {
         }
     }
 
-    /// Rotation with a test hook: `stopAfter` simulates a crash after that many files. Without `newPassphrase` a
-    /// re-encrypting rotation keeps the passphrase, for tests of everything else a rotation does.
+    /// Rotation with test hooks: `stopAfter` simulates a crash after that many files, `stopBeforeFinishing` one just
+    /// before the rotation is marked finished. Without `newPassphrase` a re-encrypting rotation keeps the passphrase,
+    /// for tests of everything else a rotation does.
     func rotateKeys(
         passphrase: String, reencrypt: Bool, newPassphrase: String? = nil, workFactor: Int, stopAfter: Int?,
-        context: RequestContext, retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil
+        stopBeforeFinishing: Bool = false, context: RequestContext,
+        retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil
     ) async throws -> RotationReport {
         try await rotateKeys(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, keepingPassphrase: true,
-            workFactor: workFactor, stopAfter: stopAfter, context: context, retireMark: retireMark,
-            auditHandover: nil
+            workFactor: workFactor, stopAfter: stopAfter, stopBeforeFinishing: stopBeforeFinishing, context: context,
+            retireMark: retireMark, auditHandover: nil
         ).report
     }
 
@@ -99,7 +101,8 @@ extension Vault {
     func rotateKeys(
         passphrase: String, reencrypt: Bool, newPassphrase: String? = nil, keepingPassphrase: Bool = false,
         workFactor: Int = Vault.defaultWorkFactor,
-        stopAfter: Int? = nil, context: RequestContext, retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil,
+        stopAfter: Int? = nil, stopBeforeFinishing: Bool = false, context: RequestContext,
+        retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil,
         auditHandover: (@Sendable () async throws -> UInt64?)?
     ) async throws -> (report: RotationReport, handoverSize: UInt64?) {
         // One rotation at a time across processes: a second `keys rotate` waits here, then rotates on from the
@@ -110,26 +113,147 @@ extension Vault {
         // A handover left pending by an audit key rotation has its next key sealed to the versions a re-encrypting
         // rotation retires, which the old identity opens: reused by this rotation, that key would be known to whoever
         // holds the old identity (F2 review). It is finished first, so the rotation pins a fresh next key.
+        // Only once the request itself is known to be acceptable: a refused one must change nothing.
         if reencrypt, try !hasUnfinishedReencryptingRotation(), try auditKeyPins().next != nil {
+            try checkRotationRequest(
+                passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
+                keepingPassphrase: keepingPassphrase)
             guard let auditHandover else {
                 throw VaultError(
                     .rotationInterrupted,
-                    "an audit key handover is pending: reopen the vault to finish it, then rotate with --reencrypt")
+                    "an audit key handover is pending: open the vault through a session (any modelvault command) to finish it, then rotate with --reencrypt"
+                )
             }
             _ = try await auditHandover()
         }
         let report = try rotateKeysLocked(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
-            keepingPassphrase: keepingPassphrase, workFactor: workFactor, stopAfter: stopAfter, context: context,
-            retireMark: retireMark)
+            keepingPassphrase: keepingPassphrase, workFactor: workFactor, stopAfter: stopAfter,
+            stopBeforeFinishing: stopBeforeFinishing, context: context, retireMark: retireMark)
         guard report.reencrypted, let auditHandover else { return (report, nil) }
         return (report, try await auditHandover())
     }
 
     private func rotateKeysLocked(
         passphrase: String, reencrypt: Bool, newPassphrase: String?, keepingPassphrase: Bool, workFactor: Int,
-        stopAfter: Int?, context: RequestContext, retireMark: (@Sendable (SymmetricKey) throws -> Void)?
+        stopAfter: Int?, stopBeforeFinishing: Bool, context: RequestContext,
+        retireMark: (@Sendable (SymmetricKey) throws -> Void)?
     ) throws -> RotationReport {
+        try checkRotationRequest(
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
+            keepingPassphrase: keepingPassphrase)
+        let passphrases = [passphrase] + (newPassphrase.map { [$0] } ?? [])
+        // Another process may have rotated since this vault was opened: unlock the versions it created.
+        let live = try catalog.read { db in
+            try Int.fetchAll(db, sql: "SELECT version FROM key_versions WHERE state != 'retired' ORDER BY version")
+        }
+        for version in live where keyRing.identities[version] == nil {
+            try unlockKeyVersion(version, passphrases: passphrases)
+        }
+        let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, workFactor: workFactor,
+            context: context)
+        if reencrypting, let newPassphrase {
+            try checkOrRecordNewPassphrase(
+                newPassphrase, current: passphrase, rotationID: rotationID, target: target, workFactor: workFactor)
+        }
+        // Review 5, F3: the old root's high-water mark is retired right after the first transaction commits (and again
+        // on every resume, from the marks pinned when it started), before any file moves, so a pre-rotation copy is
+        // refused on this host even if this process dies before the audit handover.
+        if reencrypting, let retireMark {
+            for key in try retiringMarkKeys(target: target) { try retireMark(key) }
+        }
+        guard let targetIdentity = keyRing.identities[target] else {
+            throw VaultError(.keyUnavailable, "vault key version \(target) is not unlocked; reopen the vault")
+        }
+        let recipient = try suite.recipient(ofIdentity: targetIdentity)
+        var moved = 0
+        var retired: [Int]
+        repeat {
+            moved += try moveBlobsBelowTarget(
+                rotationID: rotationID, target: target, recipient: recipient, reencrypting: reencrypting,
+                stopAfter: stopAfter.map { $0 - moved })
+            if reencrypting { try resignManifests(passphrase: newPassphrase ?? passphrase, workFactor: workFactor) }
+            // keys/audit.age is encrypted to key versions too: move it to the live ones before old versions retire
+            // (otherwise the retired identity would take the audit key with it). After a suspected compromise, only
+            // to the new version: the old identity must not read whichever audit key is current by then.
+            try storeAuditKey(
+                try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) }),
+                recipients: reencrypting ? [recipient] : nil)
+            // A re-encrypting rotation re-seals no key file of the versions it retires under the new passphrase:
+            // sealed so, the old identity, which the attacker holds, would open with the new passphrase and could be
+            // planted as a key version of a forged vault (F2 review, second round, F1). They keep the old passphrase
+            // until `finishRotation` deletes them; the new version's files were sealed under the new one from the
+            // start.
+            if stopBeforeFinishing {
+                throw VaultError(.rotationInterrupted, "stopped before the rotation finished (test hook)")
+            }
+            // nil when a push committed under a retiring version after the moves: move it too, then finish.
+            retired = try finishRotation(rotationID, target: target, requireAllMoved: reencrypting) ?? []
+        } while try !isFinished(rotationID)
+        for version in retired { keyRing.identities[version] = nil }
+        // The audit key follows the live versions only, still under the rotation lock: a store after the lock is
+        // released could overwrite what a second rotation wrote, or leave the key readable only by a version that
+        // rotation retires (two `keys rotate` at once; CI saw "keys/audit.age does not hold the pinned audit key").
+        if !reencrypting {
+            try storeAuditKey(
+                try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) }))
+        }
+        return RotationReport(
+            keyVersion: target, filesMoved: moved, reencrypted: reencrypting, retiredVersions: retired,
+            resumed: resumed)
+    }
+
+    /// Whether rotation `rotationID` is marked finished.
+    private func isFinished(_ rotationID: Int64) throws -> Bool {
+        try catalog.read { db in
+            try Bool.fetchOne(
+                db, sql: "SELECT finished_at IS NOT NULL FROM rotations WHERE id = ?", arguments: [rotationID])
+                ?? false
+        }
+    }
+
+    /// Moves every blob still under a version below `target` to it, through the rotation's journal; returns how many.
+    private func moveBlobsBelowTarget(
+        rotationID: Int64, target: Int, recipient: String, reencrypting: Bool, stopAfter: Int?
+    ) throws -> Int {
+        var moved = 0
+        while true {
+            // Pushes committed with an older key after the rotation started join the journal here.
+            let pending = try catalog.write { db -> [String] in
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO rotation_journal (rotation_id, blob_path, state)
+                        SELECT ?, path, 'pending' FROM blobs WHERE key_version < ?
+                        """, arguments: [rotationID, target])
+                try db.execute(
+                    sql: """
+                        UPDATE rotation_journal SET state = 'pending' WHERE rotation_id = ? AND blob_path IN
+                            (SELECT path FROM blobs WHERE key_version < ?)
+                        """, arguments: [rotationID, target])
+                return try String.fetchAll(
+                    db,
+                    sql:
+                        "SELECT blob_path FROM rotation_journal WHERE rotation_id = ? AND state = 'pending' ORDER BY blob_path",
+                    arguments: [rotationID])
+            }
+            if pending.isEmpty { return moved }
+            for path in pending {
+                if let stopAfter, moved >= stopAfter {
+                    throw VaultError(.rotationInterrupted, "key rotation stopped before it finished; run it again")
+                }
+                try moveBlob(path, to: recipient, version: target, reencrypt: reencrypting, rotationID: rotationID)
+                moved += 1
+            }
+        }
+    }
+
+    /// The checks a rotation request must pass before anything changes: the new passphrase's policy, a new passphrase
+    /// for a re-encrypting rotation (new or resumed), the vault's passphrase, and no unfinished plain rotation under a
+    /// `--reencrypt`.
+    private func checkRotationRequest(
+        passphrase: String, reencrypt: Bool, newPassphrase: String?, keepingPassphrase: Bool
+    ) throws {
         if let newPassphrase {
             try PassphrasePolicy.check(newPassphrase)
             // The same passphrase is accepted only to finish a re-encrypting rotation that already re-sealed the key
@@ -154,14 +278,6 @@ extension Vault {
                     != nil
             })
         else { throw VaultError(.wrongPassphrase, "wrong vault passphrase") }
-        // Another process may have rotated since this vault was opened: unlock the versions it created.
-        let live = try catalog.read { db in
-            try Int.fetchAll(db, sql: "SELECT version FROM key_versions WHERE state != 'retired' ORDER BY version")
-        }
-        for version in live where keyRing.identities[version] == nil {
-            try unlockKeyVersion(version, passphrases: passphrases)
-        }
-
         // `--reencrypt` over an unfinished plain rotation used to resume the plain one and report success: no new
         // passphrase, signing key, root or audit key. Refused before anything changes; finish the plain one first.
         if reencrypt, try hasUnfinishedPlainRotation() {
@@ -169,75 +285,6 @@ extension Vault {
                 .rotationInterrupted,
                 "a plain key rotation is unfinished: finish it with keys rotate (without --reencrypt), then re-encrypt")
         }
-        let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
-            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, workFactor: workFactor,
-            context: context)
-        if reencrypting, let newPassphrase {
-            try checkOrRecordNewPassphrase(
-                newPassphrase, current: passphrase, rotationID: rotationID, target: target, workFactor: workFactor)
-        }
-        // Review 5, F3: the old root's high-water mark is retired right after the first transaction commits (and again
-        // on every resume, from the still-present root files of the retiring versions), before any file moves, so a
-        // pre-rotation copy is refused on this host even if this process dies before the audit handover.
-        if reencrypting, let retireMark {
-            for key in try retiringMarkKeys(target: target, rotationID: rotationID) { try retireMark(key) }
-        }
-        guard let targetIdentity = keyRing.identities[target] else {
-            throw VaultError(.keyUnavailable, "vault key version \(target) is not unlocked; reopen the vault")
-        }
-        let recipient = try suite.recipient(ofIdentity: targetIdentity)
-        var moved = 0
-        while true {
-            // Pushes committed with an older key after the rotation started join the journal here.
-            let pending = try catalog.write { db -> [String] in
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO rotation_journal (rotation_id, blob_path, state)
-                        SELECT ?, path, 'pending' FROM blobs WHERE key_version < ?
-                        """, arguments: [rotationID, target])
-                try db.execute(
-                    sql: """
-                        UPDATE rotation_journal SET state = 'pending' WHERE rotation_id = ? AND blob_path IN
-                            (SELECT path FROM blobs WHERE key_version < ?)
-                        """, arguments: [rotationID, target])
-                return try String.fetchAll(
-                    db,
-                    sql:
-                        "SELECT blob_path FROM rotation_journal WHERE rotation_id = ? AND state = 'pending' ORDER BY blob_path",
-                    arguments: [rotationID])
-            }
-            if pending.isEmpty { break }
-            for path in pending {
-                if let stopAfter, moved >= stopAfter {
-                    throw VaultError(.rotationInterrupted, "key rotation stopped before it finished; run it again")
-                }
-                try moveBlob(path, to: recipient, version: target, reencrypt: reencrypting, rotationID: rotationID)
-                moved += 1
-            }
-        }
-        if reencrypting { try resignManifests(passphrase: newPassphrase ?? passphrase, workFactor: workFactor) }
-        // keys/audit.age is encrypted to key versions too: move it to the live ones before old versions retire
-        // (otherwise the retired identity would take the audit key with it). After a suspected compromise, only to
-        // the new version: the old identity must not read whichever audit key is current by then.
-        try storeAuditKey(
-            try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) }),
-            recipients: reencrypting ? [recipient] : nil)
-        // Before the rotation is marked finished, so a crash here is resumed (with the new passphrase given again).
-        if reencrypting, let newPassphrase {
-            _ = try resealKeyFiles(from: passphrase, to: newPassphrase, workFactor: workFactor)
-        }
-        let retired = try finishRotation(rotationID, target: target)
-        for version in retired { keyRing.identities[version] = nil }
-        // The audit key follows the live versions only, still under the rotation lock: a store after the lock is
-        // released could overwrite what a second rotation wrote, or leave the key readable only by a version that
-        // rotation retires (two `keys rotate` at once; CI saw "keys/audit.age does not hold the pinned audit key").
-        if !reencrypting {
-            try storeAuditKey(
-                try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) }))
-        }
-        return RotationReport(
-            keyVersion: target, filesMoved: moved, reencrypted: reencrypting, retiredVersions: retired,
-            resumed: resumed)
     }
 
     /// The first run of a re-encrypting rotation records a check of its new passphrase (a text sealed under it, as
@@ -327,7 +374,7 @@ extension Vault {
         // The marks to retire are taken now, from the root this vault was opened with and the root files of the other
         // live versions, and pinned sealed under the new root: a resume after a crash must not depend on the old root
         // files, which someone holding the old identity can delete or replace by then (F2 review).
-        let retiringMarks = reencrypt ? try sealedRetiringMarks(under: trust) : nil
+        let retiringMarks = reencrypt ? try retiringMarkKeysAtStart() : []
         let body = { (db: Database) throws -> (Int64, Int) in
             let target = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM key_versions") ?? 0) + 1
             // Key files first (a crash before the commit leaves files for a version number that is reused). A
@@ -365,7 +412,12 @@ extension Vault {
                 try TrustPin.set(.signingPublicKey, to: signingPublicKey, db)
                 try TrustPin.set(.signingKeyVersion, to: String(target), db)
             }
-            if let retiringMarks { try TrustPin.set(.reencryptRetiringMarks, to: retiringMarks, db) }
+            if reencrypt {
+                try TrustPin.set(
+                    .reencryptRetiringMarks,
+                    to: try Self.sealRetiringMarks(retiringMarks, under: trust, target: target),
+                    db)
+            }
             if let nextAuditKey {
                 try VaultFiles.writeAtomically(
                     try suite.encrypt(nextAuditKey.rawRepresentation, to: [recipient]), to: layout.nextAuditKeyFile,
@@ -394,26 +446,42 @@ extension Vault {
 
     private static let retiringMarksPurpose = "retiring high-water marks v1"
 
-    /// The mark keys of the roots in use before a re-encrypting rotation (the one this vault was opened with, then
-    /// those of the other live versions' root files), sealed under `newRoot` for `TrustPin.reencryptRetiringMarks`.
-    private func sealedRetiringMarks(under newRoot: TrustRoot) throws -> String {
+    /// The mark keys of the roots in use before a re-encrypting rotation: the one this vault was opened with, then
+    /// those of the other live versions' root files.
+    private func retiringMarkKeysAtStart() throws -> [SymmetricKey] {
         var keys = [highWaterKey()]
         for key in try markKeysFromRootFiles(before: Int.max) where !keys.contains(key) { keys.append(key) }
+        return keys
+    }
+
+    /// `keys` sealed under `newRoot` for `TrustPin.reencryptRetiringMarks`, bound to the rotation's key version.
+    private static func sealRetiringMarks(
+        _ keys: [SymmetricKey], under newRoot: TrustRoot, target: Int
+    ) throws
+        -> String
+    {
         let plaintext = keys.reduce(into: Data()) { data, key in key.withUnsafeBytes { data.append(contentsOf: $0) } }
-        let box = try ChaChaPoly.seal(plaintext, using: newRoot.key(for: Self.retiringMarksPurpose))
+        let box = try ChaChaPoly.seal(
+            plaintext, using: newRoot.key(for: retiringMarksPurpose), authenticating: retiringMarksContext(target))
         return box.combined.base64EncodedString()
+    }
+
+    private static func retiringMarksContext(_ target: Int) -> Data {
+        Data("modelvault retiring high-water marks, key version \(target)".utf8)
     }
 
     /// The high-water mark keys a re-encrypting rotation retires: those pinned sealed under the new root when it
     /// started, or, for a rotation started before that pin existed, those of the still-present root files of the live
     /// versions before `target`. The current root's key is never among them.
-    private func retiringMarkKeys(target: Int, rotationID: Int64) throws -> [SymmetricKey] {
+    private func retiringMarkKeys(target: Int) throws -> [SymmetricKey] {
         let current = highWaterKey()
         guard let pinned = try catalog.read({ db in try TrustPin.value(.reencryptRetiringMarks, db) }) else {
             return try markKeysFromRootFiles(before: target).filter { $0 != current }
         }
         guard let combined = Data(base64Encoded: pinned), let box = try? ChaChaPoly.SealedBox(combined: combined),
-            let plaintext = try? ChaChaPoly.open(box, using: keyRing.trust.key(for: Self.retiringMarksPurpose)),
+            let plaintext = try? ChaChaPoly.open(
+                box, using: keyRing.trust.key(for: Self.retiringMarksPurpose),
+                authenticating: Self.retiringMarksContext(target)),
             !plaintext.isEmpty, plaintext.count % 32 == 0
         else {
             throw VaultError(
@@ -496,10 +564,17 @@ extension Vault {
         }
     }
 
-    /// Marks the rotation finished and retires key versions no file uses any more.
-    private func finishRotation(_ rotationID: Int64, target: Int) throws -> [Int] {
-        let layout = self.layout
-        return try catalog.write { db in
+    /// Marks the rotation finished and retires key versions no file uses any more, then deletes their key files.
+    /// With `requireAllMoved` (a re-encrypting rotation), returns nil and finishes nothing while a blob is still under
+    /// a version below `target` (a push that committed after the moves): every old version must retire.
+    private func finishRotation(_ rotationID: Int64, target: Int, requireAllMoved: Bool) throws -> [Int]? {
+        let retired = try catalog.write { db -> [Int]? in
+            if requireAllMoved,
+                try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM blobs WHERE key_version < ? LIMIT 1", arguments: [target]) == true
+            {
+                return nil
+            }
             let retired = try Int.fetchAll(
                 db,
                 sql: """
@@ -511,17 +586,22 @@ extension Vault {
                 try db.execute(
                     sql: "UPDATE key_versions SET state = 'retired', retired_at = ? WHERE version = ?",
                     arguments: [now, version])
-                VaultFiles.remove(layout.identityFile(version: version))
-                VaultFiles.remove(Self.stagedFile(layout.identityFile(version: version)))
-                VaultFiles.remove(layout.signingKeyFile(version: version))
-                VaultFiles.remove(layout.rootFile(version: version))
-                VaultFiles.remove(layout.chainFile(version: version))
             }
             try db.execute(sql: "UPDATE rotations SET finished_at = ? WHERE id = ?", arguments: [now, rotationID])
             try TrustPin.remove(.reencryptPassphraseCheck, db)
             try TrustPin.remove(.reencryptRetiringMarks, db)
             return retired
         }
+        // After the commit: deleted inside the transaction, a crash or a failed commit left a catalog naming live
+        // versions whose key files were gone, and the vault no longer opened (F2 review, second round, F3).
+        for version in retired ?? [] {
+            VaultFiles.remove(layout.identityFile(version: version))
+            VaultFiles.remove(Self.stagedFile(layout.identityFile(version: version)))
+            VaultFiles.remove(layout.signingKeyFile(version: version))
+            VaultFiles.remove(layout.rootFile(version: version))
+            VaultFiles.remove(layout.chainFile(version: version))
+        }
+        return retired
     }
 }
 
