@@ -1,7 +1,15 @@
 /// The CKKS secret key: a uniform ternary polynomial, kept in NTT form over every modulus (special prime last).
 /// Its description never prints key material.
 public struct SecretKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    var poly: RNSPoly
+    /// The key (extended basis).
+    var poly: EvaluationPoly
+
+    /// A copy of the key's first `rows` data rows.
+    func prefix(rows: Int) -> EvaluationPoly {
+        precondition(rows < poly.count)
+        return poly.prefix(rows: rows)
+    }
+
     /// A fixed text: secret keys are never printed.
     public var description: String { "SecretKey(<redacted>)" }
     /// A fixed text: secret keys are never printed.
@@ -12,16 +20,16 @@ public struct SecretKey: Sendable, CustomStringConvertible, CustomDebugStringCon
 
 /// The public key (b, a) = (-a*s + e, a) over every modulus; `a` is expanded from `seed`.
 public struct PublicKey: Sendable, Hashable {
-    var b: RNSPoly
-    var a: RNSPoly
+    var b: EvaluationPoly
+    var a: EvaluationPoly
     let seed: [UInt8]
 }
 
 /// A hybrid key-switching key from a key s' to s, one component per data prime j (Han-Ki 2020, SEAL's layout):
 /// b_j = -a_j*s + e_j + [j == i] * P * s' (mod q_i), and -a_j*s + e_j (mod P). The `a_j` come from `seed`.
 struct KeySwitchKey: Sendable, Hashable {
-    var b: [RNSPoly]
-    var a: [RNSPoly]
+    var b: [EvaluationPoly]
+    var a: [EvaluationPoly]
     let seed: [UInt8]
 }
 
@@ -62,24 +70,24 @@ extension CKKSContext {
     public func generateSecretKey() -> SecretKey {
         var prg = SeededPRG.fresh()
         let coefficients = sampleTernary(using: &prg)
-        return SecretKey(poly: nttPoly(small: coefficients, count: moduli.count, keyRows: true))
+        return SecretKey(poly: nttPoly(small: coefficients, count: moduli.count, basis: .extended))
     }
 
     /// The public key for `secretKey`.
     public func generatePublicKey(for secretKey: SecretKey) -> PublicKey {
         let seed = SeededPRG.freshSeed()
         var expander = SeededPRG(seed: seed)
-        let a = sampleUniform(count: moduli.count, keyRows: true, using: &expander)
+        let a: EvaluationPoly = sampleUniform(count: moduli.count, basis: .extended, using: &expander)
         var noise = SeededPRG.fresh()
-        let e = nttPoly(small: sampleError(using: &noise), count: moduli.count, keyRows: true)
-        var b = negate(multiply(a, secretKey.poly, keyRows: true), keyRows: true)
-        addInPlace(&b, e, keyRows: true)
+        let e = nttPoly(small: sampleError(using: &noise), count: moduli.count, basis: .extended)
+        var b = negate(multiply(a, by: secretKey))
+        addInPlace(&b, e)
         return PublicKey(b: b, a: a, seed: seed)
     }
 
     /// The relinearisation key for `secretKey`.
     public func generateRelinearizationKey(for secretKey: SecretKey) -> RelinearizationKey {
-        let square = multiply(secretKey.poly, secretKey.poly, keyRows: true)
+        let square = multiply(secretKey.poly, by: secretKey)
         return RelinearizationKey(key: generateKeySwitchKey(from: square, to: secretKey))
     }
 
@@ -89,28 +97,40 @@ extension CKKSContext {
         for step in rotations {
             let element = galoisElement(forRotation: step)
             guard element != 1, keys[element] == nil else { continue }
-            let rotated = applyGalois(secretKey.poly, permutation: galoisPermutation(element))
+            let permutation = galoisPermutation(element)
+            let rotated = applyGalois(secretKey.poly, permutation: permutation)
             keys[element] = generateKeySwitchKey(from: rotated, to: secretKey)
         }
         return GaloisKeys(keys: keys)
     }
 
-    func expandKeySwitchA(seed: [UInt8], digits: Int) -> [RNSPoly] {
-        var expander = SeededPRG(seed: seed)
-        return (0..<digits).map { _ in sampleUniform(count: moduli.count, keyRows: true, using: &expander) }
+    /// a * s pointwise, for `a` in NTT form over the key's rows or its first data rows.
+    func multiply(_ a: consuming EvaluationPoly, by secretKey: SecretKey) -> EvaluationPoly {
+        let key = secretKey.poly
+        precondition(a.count <= key.count && (a.basis == .data ? a.count < key.count : a.count == key.count))
+        var result = a
+        key.data.withUnsafeBufferPointer { multiplyInPlace(&result, residues: $0) }
+        return result
     }
 
-    func generateKeySwitchKey(from source: RNSPoly, to secretKey: SecretKey) -> KeySwitchKey {
+    /// The `a` halves of a key-switching key, expanded from `seed` (extended basis, NTT form).
+    func expandKeySwitchA(seed: [UInt8], digits: Int) -> [EvaluationPoly] {
+        var expander = SeededPRG(seed: seed)
+        return (0..<digits).map { _ in sampleUniform(count: moduli.count, basis: .extended, using: &expander) }
+    }
+
+    /// A key switching from `source` (NTT form, extended basis) to `secretKey`.
+    func generateKeySwitchKey(from source: EvaluationPoly, to secretKey: SecretKey) -> KeySwitchKey {
         let digits = moduli.count - 1
         let seed = SeededPRG.freshSeed()
         let aPolys = expandKeySwitchA(seed: seed, digits: digits)
         var noise = SeededPRG.fresh()
         let n = degree
-        var bPolys: [RNSPoly] = []
+        var bPolys: [EvaluationPoly] = []
         for j in 0..<digits {
-            let e = nttPoly(small: sampleError(using: &noise), count: moduli.count, keyRows: true)
-            var b = negate(multiply(aPolys[j], secretKey.poly, keyRows: true), keyRows: true)
-            addInPlace(&b, e, keyRows: true)
+            let e = nttPoly(small: sampleError(using: &noise), count: moduli.count, basis: .extended)
+            var b = negate(multiply(aPolys[j], by: secretKey))
+            addInPlace(&b, e)
             let modulus = moduli[j]
             let factor = specialModQ[j]
             let factorShoup = modulus.shoup(factor)
