@@ -1,13 +1,43 @@
-/// The CKKS secret key: a uniform ternary polynomial, kept in NTT form over every modulus (special prime last).
-/// Its description never prints key material.
-public struct SecretKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    /// The key (extended basis).
-    var poly: EvaluationPoly
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-    /// A copy of the key's first `rows` data rows.
+/// The CKKS secret key: a uniform ternary polynomial, kept in NTT form over every modulus (special prime last).
+/// Its residues live in memory the key owns, zeroed when the last copy of the key ends. Its description never
+/// prints key material.
+public struct SecretKey: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The residues; copies of the key share it, so it is zeroed once, when the last copy ends.
+    let storage: SecretKeyStorage
+
+    /// A key adopting `storage`.
+    init(storage: SecretKeyStorage) {
+        self.storage = storage
+    }
+
+    /// A key holding `poly`'s residues (NTT form, extended basis); `poly`'s own buffer is zeroed.
+    init(poly: consuming EvaluationPoly) {
+        self.storage = SecretKeyStorage(moving: poly)
+    }
+
+    /// A copy of the key as a poly (extended basis). The copy is ordinary memory, not zeroed: keep it only as
+    /// long as a computation needs it.
+    var poly: EvaluationPoly {
+        storage.withResidues { residues in
+            EvaluationPoly(
+                degree: storage.degree, count: storage.count, basis: storage.basis, data: Array(residues))
+        }
+    }
+
+    /// A copy of the key's first `rows` data rows (ordinary memory, as `poly`).
     func prefix(rows: Int) -> EvaluationPoly {
-        precondition(rows < poly.count)
-        return poly.prefix(rows: rows)
+        precondition(rows < storage.count)
+        return storage.withResidues { residues in
+            EvaluationPoly(
+                degree: storage.degree, count: rows, basis: .data,
+                data: Array(residues[0..<(rows * storage.degree)]))
+        }
     }
 
     /// A fixed text: secret keys are never printed.
@@ -16,6 +46,71 @@ public struct SecretKey: Sendable, CustomStringConvertible, CustomDebugStringCon
     public var debugDescription: String { description }
     /// No children, so `dump` and debuggers show nothing of the key.
     public var customMirror: Mirror { Mirror(self, children: [:]) }
+}
+
+/// The memory of a secret key's residues (count * degree, row-major), zeroed before it is released when the
+/// last owner ends, in a way the optimiser may not remove. Immutable between its initialiser and `deinit`, so
+/// sharing it across tasks is safe (hence `@unchecked Sendable`: it holds a pointer).
+final class SecretKeyStorage: @unchecked Sendable {
+    /// Ring degree N.
+    let degree: Int
+    /// Number of residue rows.
+    let count: Int
+    /// The moduli of the rows.
+    let basis: RNSBasis
+    /// The residues; read only through `withResidues`.
+    private let residues: UnsafeMutableBufferPointer<UInt64>
+    /// Frees `residues` after they are zeroed (tests substitute one that keeps the memory to look at it).
+    private let release: @Sendable (UnsafeMutableBufferPointer<UInt64>) -> Void
+
+    /// Takes ownership of `residues` (count * degree values): they are zeroed and then handed to `release` when
+    /// this storage ends.
+    init(
+        adopting residues: UnsafeMutableBufferPointer<UInt64>, degree: Int, count: Int, basis: RNSBasis,
+        release: @escaping @Sendable (UnsafeMutableBufferPointer<UInt64>) -> Void
+    ) {
+        precondition(residues.count == degree * count)
+        self.residues = residues
+        self.degree = degree
+        self.count = count
+        self.basis = basis
+        self.release = release
+    }
+
+    /// Copies `poly`'s residues into memory of its own and zeroes `poly`'s buffer, so the key leaves no
+    /// ordinary copy behind (the poly is consumed: its buffer is normally uniquely held).
+    convenience init(moving poly: consuming EvaluationPoly) {
+        let residues = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: poly.data.count)
+        poly.data.withUnsafeMutableBufferPointer { source in
+            _ = residues.initialize(fromContentsOf: source)
+            Self.zero(source)
+        }
+        self.init(
+            adopting: residues, degree: poly.degree, count: poly.count, basis: poly.basis,
+            release: { $0.deallocate() })
+    }
+
+    deinit {
+        Self.zero(residues)
+        release(residues)
+    }
+
+    /// Lends the residues to `body`; the pointer must not escape it.
+    func withResidues<Result>(_ body: (UnsafeBufferPointer<UInt64>) throws -> Result) rethrows -> Result {
+        try body(UnsafeBufferPointer(residues))
+    }
+
+    /// Overwrites `buffer` with zeroes in a way the optimiser may not remove (the memory is about to be freed or
+    /// dropped, which makes plain stores dead).
+    static func zero(_ buffer: UnsafeMutableBufferPointer<UInt64>) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        let byteCount = buffer.count * MemoryLayout<UInt64>.stride
+        #if canImport(Glibc)
+        explicit_bzero(base, byteCount)
+        #else
+        _ = memset_s(base, byteCount, 0, byteCount)
+        #endif
+    }
 }
 
 /// The public key (b, a) = (-a*s + e, a) over every modulus; `a` is expanded from `seed`.
@@ -98,7 +193,10 @@ extension CKKSContext {
             let element = galoisElement(forRotation: step)
             guard element != 1, keys[element] == nil else { continue }
             let permutation = galoisPermutation(element)
-            let rotated = applyGalois(secretKey.poly, permutation: permutation)
+            let rotated = secretKey.storage.withResidues { residues in
+                applyGalois(
+                    residues, count: secretKey.storage.count, basis: secretKey.storage.basis, permutation: permutation)
+            }
             keys[element] = generateKeySwitchKey(from: rotated, to: secretKey)
         }
         return GaloisKeys(keys: keys)
@@ -106,10 +204,11 @@ extension CKKSContext {
 
     /// a * s pointwise, for `a` in NTT form over the key's rows or its first data rows.
     func multiply(_ a: consuming EvaluationPoly, by secretKey: SecretKey) -> EvaluationPoly {
-        let key = secretKey.poly
-        precondition(a.count <= key.count && (a.basis == .data ? a.count < key.count : a.count == key.count))
+        let storage = secretKey.storage
+        precondition(
+            a.count <= storage.count && (a.basis == .data ? a.count < storage.count : a.count == storage.count))
         var result = a
-        key.data.withUnsafeBufferPointer { multiplyInPlace(&result, residues: $0) }
+        storage.withResidues { multiplyInPlace(&result, residues: $0) }
         return result
     }
 

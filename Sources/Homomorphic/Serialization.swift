@@ -220,7 +220,7 @@ extension CKKSContext {
     public func serialize(_ key: SecretKey) -> [UInt8] {
         var writer = ByteWriter()
         writer.header(.secretKey, parametersID: parametersID)
-        var row = Array(key.poly.row(0))
+        var row = key.storage.withResidues { Array($0[0..<degree]) }
         ntt[0].inverse(&row)
         let codes = row.map { UInt64(moduli[0].centered($0) + 1) }
         writer.packed(codes[...], bits: 2)
