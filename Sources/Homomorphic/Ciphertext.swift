@@ -2,7 +2,7 @@
 /// form at a level, with a scale. A fresh symmetric ciphertext remembers the seed its `c1` was expanded from, so
 /// it serialises at half size.
 public struct CKKSCiphertext: Sendable, Hashable {
-    var polys: [RNSPoly]
+    var polys: [EvaluationPoly]
     /// The scale of the encrypted values.
     public var scale: Double
     /// The seed of c1 for a fresh symmetric ciphertext.
@@ -38,25 +38,27 @@ extension CKKSContext {
     /// The error is added in coefficient form: to the special row after its inverse transform, and to the data
     /// rows together with the lifted special row, so each data row takes one forward transform (the same
     /// values as transforming e into every row first, with fewer transforms).
-    func encryptionComponent(_ u: RNSPoly, _ key: RNSPoly, error: [Int64], rows: Int) -> RNSPoly {
+    func encryptionComponent(_ u: EvaluationPoly, _ key: EvaluationPoly, error: [Int64], rows: Int) -> EvaluationPoly {
+        precondition(u.basis == .extended && u.count == rows + 1 && key.basis == .extended)
         let n = degree
         let specialModulus = moduli[specialIndex]
         let p = specialModulus.value
         let half = p >> 1
-        var result = RNSPoly(uninitializedDegree: n, count: rows)
-        var special = RNSPoly(uninitializedDegree: n, count: 1)
-        var lifted = RNSPoly(uninitializedDegree: n, count: 1)
+        var result = EvaluationPoly(uninitializedDegree: n, count: rows, basis: .data)
+        // Scratch rows: the special row (taken to coefficient form) and one lifted data row.
+        var special = scratch(count: n)
+        var lifted = scratch(count: n)
         u.data.withUnsafeBufferPointer { uBuffer in
             key.data.withUnsafeBufferPointer { keyBuffer in
                 error.withUnsafeBufferPointer { e in
-                    special.data.withUnsafeMutableBufferPointer { specialBuffer in
+                    special.withUnsafeMutableBufferPointer { specialBuffer in
                         let s = specialBuffer.baseAddress!
                         let uSpecial = uBuffer.baseAddress! + rows * n
                         let keySpecial = keyBuffer.baseAddress! + specialIndex * n
                         for k in 0..<n { s[k] = specialModulus.multiply(uSpecial[k], keySpecial[k]) }
                         ntt[specialIndex].inverse(specialBuffer)
                         for k in 0..<n { s[k] = specialModulus.add(s[k], specialModulus.reduce(signed: e[k])) }
-                        lifted.data.withUnsafeMutableBufferPointer { liftedBuffer in
+                        lifted.withUnsafeMutableBufferPointer { liftedBuffer in
                             result.data.withUnsafeMutableBufferPointer { out in
                                 let y = liftedBuffer.baseAddress!
                                 for i in 0..<rows {
@@ -90,8 +92,8 @@ extension CKKSContext {
     }
 
     /// Small coefficients in NTT form over data rows 0..<rows and the special prime.
-    func extendedPoly(small coefficients: [Int64], rows: Int) -> RNSPoly {
-        var result = RNSPoly(degree: degree, count: rows + 1)
+    func extendedPoly(small coefficients: [Int64], rows: Int) -> EvaluationPoly {
+        var result = EvaluationPoly(degree: degree, count: rows + 1, basis: .extended)
         let n = degree
         result.data.withUnsafeMutableBufferPointer { buffer in
             for i in 0...rows {
@@ -110,22 +112,22 @@ extension CKKSContext {
         let seed = SeededPRG.freshSeed()
         let a = expandSeededA(seed: seed, rows: rows)
         var prg = SeededPRG.fresh()
-        let e = nttPoly(small: sampleError(using: &prg), count: rows, keyRows: false)
-        var c0 = negate(multiply(a, secretKey.poly.prefix(rows: rows)))
+        let e = nttPoly(small: sampleError(using: &prg), count: rows, basis: .data)
+        var c0 = negate(multiply(a, by: secretKey))
         addInPlace(&c0, e)
         addInPlace(&c0, plaintext.poly)
         return CKKSCiphertext(polys: [c0, a], scale: plaintext.scale, seed: seed)
     }
 
-    func expandSeededA(seed: [UInt8], rows: Int) -> RNSPoly {
+    func expandSeededA(seed: [UInt8], rows: Int) -> EvaluationPoly {
         var expander = SeededPRG(seed: seed)
-        return sampleUniform(count: rows, keyRows: false, using: &expander)
+        return sampleUniform(count: rows, basis: .data, using: &expander)
     }
 
     /// Decrypts: c0 + c1*s (+ c2*s^2).
     public func decrypt(_ ciphertext: CKKSCiphertext, using secretKey: SecretKey) -> CKKSPlaintext {
         let rows = ciphertext.polys[0].count
-        let s = secretKey.poly.prefix(rows: rows)
+        let s = secretKey.prefix(rows: rows)
         var result = ciphertext.polys[0]
         var power = s
         for index in 1..<ciphertext.polys.count {

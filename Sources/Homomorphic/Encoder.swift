@@ -3,7 +3,7 @@ import Foundation
 /// An encoded CKKS plaintext: a polynomial in NTT form at a level, with its scale.
 public struct CKKSPlaintext: Sendable, Hashable {
     /// The polynomial (NTT form), rows for data primes 0...level.
-    var poly: RNSPoly
+    var poly: EvaluationPoly
     /// The scale the values were multiplied by.
     public var scale: Double
     /// The level (number of data primes minus one).
@@ -69,7 +69,7 @@ extension CKKSContext {
     func encodeScaled(_ scaled: [Double], scale: Double, level: Int) throws -> CKKSPlaintext {
         let n = degree
         let limit = (0...level).reduce(0.0) { $0 + log2(Double(moduli[$1].value)) } - 1
-        var poly = RNSPoly(degree: n, count: level + 1)
+        var poly = CoefficientPoly(degree: n, count: level + 1)
         // 2^shift mod each prime, for every shift below the limit (filled on the first large coefficient).
         var powers: [[UInt64]] = []
         for (j, x) in scaled.enumerated() {
@@ -97,14 +97,11 @@ extension CKKSContext {
                 poly.data[i * n + j] = r < 0 ? modulus.subtract(0, m) : m
             }
         }
-        forwardNTT(&poly)
-        return CKKSPlaintext(poly: poly, scale: scale)
+        return CKKSPlaintext(poly: forwardNTT(consume poly), scale: scale)
     }
 
     func encodeCoefficients(_ coefficients: [Int64], scale: Double, level: Int) -> CKKSPlaintext {
-        var poly = self.poly(signedCoefficients: coefficients, count: level + 1)
-        forwardNTT(&poly)
-        return CKKSPlaintext(poly: poly, scale: scale)
+        CKKSPlaintext(poly: forwardNTT(poly(signedCoefficients: coefficients, count: level + 1)), scale: scale)
     }
 
     static func scaledInteger(_ x: Double) throws -> Int64 {
@@ -134,8 +131,7 @@ extension CKKSContext {
     /// The coefficients as centered integers mod Q_level, converted to Double via Garner's mixed-radix CRT
     /// (exact digits; the centering is decided on the digits, so no cancellation).
     func centeredCoefficients(_ plaintext: CKKSPlaintext) -> [Double] {
-        var poly = plaintext.poly
-        inverseNTT(&poly)
+        let poly = inverseNTT(plaintext.poly)
         let count = poly.count
         let n = degree
         if count == 1 {

@@ -24,7 +24,7 @@ extension CKKSContext {
     public func subtract(_ a: CKKSCiphertext, _ b: CKKSCiphertext) throws -> CKKSCiphertext {
         try checkCompatible(a, b.level, b.scale)
         var result = a
-        while result.polys.count < b.size { result.polys.append(RNSPoly(degree: degree, count: a.level + 1)) }
+        while result.polys.count < b.size { result.polys.append(EvaluationPoly(degree: degree, count: a.level + 1)) }
         for i in 0..<b.size { subtractInPlace(&result.polys[i], b.polys[i]) }
         result.seed = nil
         return result
@@ -143,7 +143,7 @@ extension CKKSContext {
     }
 
     private func relinearizeAndRescale(
-        _ products: (RNSPoly, RNSPoly, RNSPoly), scale: Double, key: RelinearizationKey
+        _ products: (EvaluationPoly, EvaluationPoly, EvaluationPoly), scale: Double, key: RelinearizationKey
     ) -> CKKSCiphertext {
         let last = products.0.count - 1
         var (k0, k1) = keySwitchProducts(products.2, key: key.key)
@@ -199,12 +199,15 @@ extension CKKSContext {
 
     /// The tensor product (a0 + a1*s)(b0 + b1*s) = d0 + d1*s + d2*s^2 of NTT-form polys, in one pass; the
     /// middle term sums both 128-bit products before a single reduction.
-    func tensor(_ a0: RNSPoly, _ a1: RNSPoly, _ b0: RNSPoly, _ b1: RNSPoly) -> (RNSPoly, RNSPoly, RNSPoly) {
+    func tensor(
+        _ a0: EvaluationPoly, _ a1: EvaluationPoly, _ b0: EvaluationPoly, _ b1: EvaluationPoly
+    ) -> (EvaluationPoly, EvaluationPoly, EvaluationPoly) {
+        precondition(a0.basis == .data && a1.basis == .data && b0.basis == .data && b1.basis == .data)
         let n = degree
         let rows = a0.count
-        var d0 = RNSPoly(uninitializedDegree: n, count: rows)
-        var d1 = RNSPoly(uninitializedDegree: n, count: rows)
-        var d2 = RNSPoly(uninitializedDegree: n, count: rows)
+        var d0 = EvaluationPoly(uninitializedDegree: n, count: rows, basis: .data)
+        var d1 = EvaluationPoly(uninitializedDegree: n, count: rows, basis: .data)
+        var d2 = EvaluationPoly(uninitializedDegree: n, count: rows, basis: .data)
         withPointers(a0, a1, b0, b1) { x0, x1, y0, y1 in
             d0.data.withUnsafeMutableBufferPointer { z0 in
                 d1.data.withUnsafeMutableBufferPointer { z1 in
@@ -232,7 +235,7 @@ extension CKKSContext {
     }
 
     func withPointers<R>(
-        _ a: RNSPoly, _ b: RNSPoly, _ c: RNSPoly, _ d: RNSPoly,
+        _ a: EvaluationPoly, _ b: EvaluationPoly, _ c: EvaluationPoly, _ d: EvaluationPoly,
         _ body: (UnsafePointer<UInt64>, UnsafePointer<UInt64>, UnsafePointer<UInt64>, UnsafePointer<UInt64>) -> R
     ) -> R {
         a.data.withUnsafeBufferPointer { pa in
@@ -247,19 +250,24 @@ extension CKKSContext {
     }
 
     /// In place: `poly` (NTT form; rows 0..<r-1 over data primes 0..<r-1, row r-1 over p = moduli[modulusIndex])
-    /// becomes (poly - [poly]_p) / p, the division by p with rounding, over its first r-1 rows. `inverses[i]`
-    /// is p^-1 mod q_i and `shoups[i]` its Shoup quotient. Used by rescaling (p = q_l) and key switching (P).
-    func divideRoundingByLastRow(_ poly: inout RNSPoly, modulusIndex: Int, inverses: [UInt64], shoups: [UInt64]) {
+    /// becomes (poly - [poly]_p) / p, the division by p with rounding, over its first r-1 rows (data primes
+    /// only). `inverses[i]` is p^-1 mod q_i and `shoups[i]` its Shoup quotient. Used by rescaling (p = q_l, a
+    /// data poly) and key switching (P, an extended poly).
+    func divideRoundingByLastRow(
+        _ poly: inout EvaluationPoly, modulusIndex: Int, inverses: [UInt64], shoups: [UInt64]
+    ) {
+        precondition(modulusIndex == self.modulusIndex(row: poly.count - 1, of: poly))
         let n = degree
         let rows = poly.count - 1
         let p = moduli[modulusIndex].value
         let half = p >> 1
-        var lifted = RNSPoly(uninitializedDegree: n, count: 1)
+        // The last row in coefficient form, lifted to each data prime and transformed there.
+        var lifted = scratch(count: n)
         poly.data.withUnsafeMutableBufferPointer { buffer in
             let lastRow = UnsafeMutableBufferPointer(rebasing: buffer[(rows * n)..<((rows + 1) * n)])
             ntt[modulusIndex].inverse(lastRow)
             let last = lastRow.baseAddress!
-            lifted.data.withUnsafeMutableBufferPointer { liftedBuffer in
+            lifted.withUnsafeMutableBufferPointer { liftedBuffer in
                 let y = liftedBuffer.baseAddress!
                 for i in 0..<rows {
                     let modulus = moduli[i]
@@ -283,11 +291,12 @@ extension CKKSContext {
         }
         poly.data.removeLast(n)
         poly.count = rows
+        poly.basis = .data
     }
 
     /// Hybrid key switching of d (NTT form, data rows 0...l) with one digit per prime and the special prime P:
     /// returns (k0, k1) with k0 + k1*s ≈ d*s': the products of `keySwitchProducts`, each divided by P.
-    func keySwitch(_ d: RNSPoly, key: KeySwitchKey) -> (RNSPoly, RNSPoly) {
+    func keySwitch(_ d: EvaluationPoly, key: KeySwitchKey) -> (EvaluationPoly, EvaluationPoly) {
         var (out0, out1) = keySwitchProducts(d, key: key)
         divideRoundingByLastRow(
             &out0, modulusIndex: specialIndex, inverses: specialInverseModQ, shoups: specialInverseShoups)
@@ -303,20 +312,21 @@ extension CKKSContext {
     /// as it is, already in NTT form); then, a cache-sized chunk of coefficients at a time, the digits are
     /// multiplied by both key components and summed in 128-bit accumulators, with a single Barrett reduction per
     /// coefficient at the end.
-    func keySwitchProducts(_ d: RNSPoly, key: KeySwitchKey) -> (RNSPoly, RNSPoly) {
+    func keySwitchProducts(_ d: EvaluationPoly, key: KeySwitchKey) -> (EvaluationPoly, EvaluationPoly) {
+        precondition(d.basis == .data)
         let n = degree
         let rows = d.count
-        var coefficientForm = d
-        inverseNTT(&coefficientForm)
+        let coefficientForm = inverseNTT(d)
         // Target rows 0..<rows are data primes; target `rows` is the special prime.
-        var out0 = RNSPoly(uninitializedDegree: n, count: rows + 1)
-        var out1 = RNSPoly(uninitializedDegree: n, count: rows + 1)
-        var lifted = RNSPoly(uninitializedDegree: n, count: rows)
+        var out0 = EvaluationPoly(uninitializedDegree: n, count: rows + 1, basis: .extended)
+        var out1 = EvaluationPoly(uninitializedDegree: n, count: rows + 1, basis: .extended)
+        // The digits in coefficient form, lifted to the target prime and transformed there.
+        var lifted = scratch(count: rows * n)
         let chunk = min(n, 256)
-        var accumulators = RNSPoly(uninitializedDegree: 4 * chunk, count: 1)
+        var accumulators = scratch(count: 4 * chunk)
         let digitBits = rows.bitWidth - (rows - 1).leadingZeroBitCount
-        accumulators.data.withUnsafeMutableBufferPointer { accumulatorBuffer in
-            lifted.data.withUnsafeMutableBufferPointer { liftedBuffer in
+        accumulators.withUnsafeMutableBufferPointer { accumulatorBuffer in
+            lifted.withUnsafeMutableBufferPointer { liftedBuffer in
                 d.data.withUnsafeBufferPointer { nttBuffer in
                     coefficientForm.data.withUnsafeBufferPointer { coefficientBuffer in
                         out0.data.withUnsafeMutableBufferPointer { o0 in
@@ -373,10 +383,10 @@ extension CKKSContext {
     /// In place: `k` (NTT form; rows q_0...q_l, then P) plus P*d (`d` in NTT form over q_0...q_l) becomes
     /// (P*d + k - [P*d + k]_{P*q_l}) / (P*q_l) over q_0..<q_l, the division by P*q_l with rounding. The centered
     /// residue mod P*q_l comes from the two residues by CRT: x = r_l + q_l * t with t = (r_P - r_l) * q_l^-1 mod P.
-    func divideRoundingByLastTwoRows(_ k: inout RNSPoly, adding d: RNSPoly) {
+    func divideRoundingByLastTwoRows(_ k: inout EvaluationPoly, adding d: EvaluationPoly) {
         let n = degree
         let l = d.count - 1
-        precondition(l >= 1 && k.count == l + 2)
+        precondition(l >= 1 && k.count == l + 2 && k.basis == .extended && d.basis == .data)
         let constants = fusedRescale[l]
         let special = moduli[specialIndex]
         let p = special.value
@@ -384,7 +394,7 @@ extension CKKSContext {
         let lastValue = lastModulus.value
         let specialModLast = specialModQ[l]
         let specialModLastShoup = lastModulus.shoup(specialModLast)
-        var lifted = RNSPoly(uninitializedDegree: n, count: 1)
+        var lifted = scratch(count: n)
         k.data.withUnsafeMutableBufferPointer { buffer in
             d.data.withUnsafeBufferPointer { dBuffer in
                 let lastRow = buffer.baseAddress! + l * n
@@ -411,7 +421,7 @@ extension CKKSContext {
                     let negative = Self.mask(t > halfP) | (Self.mask(t == halfP) & Self.mask(r > halfLast))
                     specialRow[j] = t | (negative & (1 << 63))
                 }
-                lifted.data.withUnsafeMutableBufferPointer { liftedBuffer in
+                lifted.withUnsafeMutableBufferPointer { liftedBuffer in
                     let y = liftedBuffer.baseAddress!
                     for i in 0..<l {
                         let modulus = moduli[i]
@@ -445,6 +455,7 @@ extension CKKSContext {
         }
         k.data.removeLast(2 * n)
         k.count = l
+        k.basis = .data
     }
 
     /// All ones when `condition`, else zero: for branch-free selection on data-dependent conditions.

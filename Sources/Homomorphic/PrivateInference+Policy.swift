@@ -252,7 +252,7 @@ extension PrivateInferenceServer {
         guard let publicKey = keys.publicKey else { throw HEError.missingPublicKey }
         var expander = SeededPRG(seed: publicKey.seed)
         guard publicKey.seed.count == 32, publicKey.b.count == context.moduli.count,
-            publicKey.a == context.sampleUniform(count: context.moduli.count, keyRows: true, using: &expander)
+            publicKey.a == context.sampleUniform(count: context.moduli.count, basis: .extended, using: &expander)
         else { throw HEError.malformedData("public key") }
         switch model {
         case .linear(let linear):
@@ -293,7 +293,7 @@ extension CKKSContext {
     /// sum of two products of independent RLWE samples (each within about N/q of uniform per prime).
     func rerandomize(_ ciphertext: CKKSCiphertext, using publicKey: PublicKey) -> CKKSCiphertext {
         let zero = CKKSPlaintext(
-            poly: RNSPoly(degree: degree, count: ciphertext.level + 1), scale: ciphertext.scale)
+            poly: EvaluationPoly(degree: degree, count: ciphertext.level + 1), scale: ciphertext.scale)
         let fresh = encrypt(zero, using: publicKey)
         var result = ciphertext
         addInPlace(&result.polys[0], fresh.polys[0])

@@ -237,18 +237,18 @@ public enum PrivateInferenceServer {
                 publicKey == nil
                 ? [[UInt64]](repeating: [UInt64](repeating: 0, count: level + 1), count: rows)
                 : context.sampleFlooding(bits: floodingBits, count: rows, level: level, using: &prg)
-            var mask =
+            var mask: CoefficientPoly =
                 publicKey == nil
-                ? RNSPoly(degree: n, count: level + 1)
-                : context.sampleUniform(count: level + 1, keyRows: false, using: &prg)
+                ? CoefficientPoly(degree: n, count: level + 1)
+                : context.sampleUniform(count: level + 1, basis: .data, using: &prg)
             for i in 0...level {
                 let modulus = context.moduli[i]
                 let biasTerm = modulus.multiply(
                     modulus.reduce(signed: bias), modulus.power(2, UInt64(LinearCircuit.inputScaleBits)))
                 for r in 0..<rows { mask.data[i * n + r * s + s - 1] = modulus.add(biasTerm, flooding[r][i]) }
             }
-            context.forwardNTT(&mask)
-            let masked = try context.add(product, CKKSPlaintext(poly: mask, scale: product.scale))
+            let masked = try context.add(
+                product, CKKSPlaintext(poly: context.forwardNTT(consume mask), scale: product.scale))
             guard let publicKey else { return masked }
             return context.rerandomize(masked, using: publicKey)
         }
@@ -291,12 +291,12 @@ public enum PrivateInferenceServer {
             guard let publicKey, let floodingBits else { return scored }
             let flooding = context.sampleFlooding(
                 bits: floodingBits, count: context.degree, level: scored.level, using: &prg)
-            var noise = RNSPoly(degree: context.degree, count: scored.level + 1)
+            var noise = CoefficientPoly(degree: context.degree, count: scored.level + 1)
             for i in 0...scored.level {
                 for k in 0..<context.degree { noise.data[i * context.degree + k] = flooding[k][i] }
             }
-            context.forwardNTT(&noise)
-            let flooded = try context.add(scored, CKKSPlaintext(poly: noise, scale: scored.scale))
+            let flooded = try context.add(
+                scored, CKKSPlaintext(poly: context.forwardNTT(consume noise), scale: scored.scale))
             return context.rerandomize(flooded, using: publicKey)
         }
     }
@@ -327,7 +327,7 @@ extension CKKSContext {
         }
         let integers = try weights.map { try Self.scaledInteger($0 * constantScale) }
         var result = CKKSCiphertext(
-            polys: (0..<first.size).map { _ in RNSPoly(degree: n, count: rows) },
+            polys: (0..<first.size).map { _ in EvaluationPoly(degree: n, count: rows) },
             scale: first.scale * constantScale, seed: nil)
         // Interleaved 128-bit accumulators (high, low), reduced once per output residue.
         var accumulators = [UInt64](repeating: 0, count: 2 * n)

@@ -60,13 +60,13 @@ struct SeededPRG {
 }
 
 extension CKKSContext {
-    /// A uniformly random poly with `count` rows (uniform residues are uniform in NTT form too, so the result is
-    /// used directly as an NTT-form poly). `keyRows` puts the special prime in the last row.
-    func sampleUniform(count: Int, keyRows: Bool, using prg: inout SeededPRG) -> RNSPoly {
-        var result = RNSPoly(degree: degree, count: count)
+    /// A uniformly random poly with `count` rows over `basis`, in either form: uniform residues are uniform in
+    /// both, so the caller's type chooses (NTT form for the `a` of keys and seeded ciphertexts).
+    func sampleUniform<Form>(count: Int, basis: RNSBasis, using prg: inout SeededPRG) -> RNSPoly<Form> {
+        var result = RNSPoly<Form>(degree: degree, count: count, basis: basis)
         let n = degree
         for i in 0..<count {
-            let modulus = moduli[modulusIndex(row: i, count: count, keyRows: keyRows)]
+            let modulus = moduli[modulusIndex(row: i, count: count, basis: basis)]
             let q = modulus.value
             let mask = (UInt64(1) << modulus.bitWidth) &- 1
             result.data.withUnsafeMutableBufferPointer { buffer in
@@ -107,13 +107,13 @@ extension CKKSContext {
         }
     }
 
-    /// Signed small coefficients as an NTT-form poly with `count` rows (special prime last if `keyRows`).
-    func nttPoly(small coefficients: [Int64], count: Int, keyRows: Bool) -> RNSPoly {
-        var result = RNSPoly(degree: degree, count: count)
+    /// Signed small coefficients as an NTT-form poly with `count` rows over `basis`.
+    func nttPoly(small coefficients: [Int64], count: Int, basis: RNSBasis) -> EvaluationPoly {
+        var result = EvaluationPoly(degree: degree, count: count, basis: basis)
         let n = degree
         result.data.withUnsafeMutableBufferPointer { buffer in
             for i in 0..<count {
-                let index = modulusIndex(row: i, count: count, keyRows: keyRows)
+                let index = modulusIndex(row: i, count: count, basis: basis)
                 let modulus = moduli[index]
                 for j in 0..<n { buffer[i * n + j] = modulus.reduce(signed: coefficients[j]) }
                 ntt[index].forward(UnsafeMutableBufferPointer(rebasing: buffer[(i * n)..<((i + 1) * n)]))

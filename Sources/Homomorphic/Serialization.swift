@@ -195,17 +195,19 @@ extension CKKSParameters {
 }
 
 extension CKKSContext {
-    func write(_ poly: RNSPoly, keyRows: Bool, to writer: inout ByteWriter) {
+    /// Writes each row packed at its modulus' bit width (the basis itself is not written: readers know it).
+    func write(_ poly: EvaluationPoly, to writer: inout ByteWriter) {
         for i in 0..<poly.count {
-            let modulus = moduli[modulusIndex(row: i, count: poly.count, keyRows: keyRows)]
+            let modulus = moduli[modulusIndex(row: i, of: poly)]
             writer.packed(poly.row(i), bits: modulus.bitWidth)
         }
     }
 
-    func readPoly(rows: Int, keyRows: Bool, from reader: inout ByteReader) throws -> RNSPoly {
-        var poly = RNSPoly(degree: degree, count: rows)
+    /// Reads a poly of `rows` rows over `basis` (the kind of object says which), each residue checked < q.
+    func readPoly(rows: Int, basis: RNSBasis, from reader: inout ByteReader) throws -> EvaluationPoly {
+        var poly = EvaluationPoly(degree: degree, count: rows, basis: basis)
         for i in 0..<rows {
-            let modulus = moduli[modulusIndex(row: i, count: rows, keyRows: keyRows)]
+            let modulus = moduli[modulusIndex(row: i, count: rows, basis: basis)]
             try reader.packed(
                 count: degree, bits: modulus.bitWidth, bound: modulus.value, into: &poly.data, at: i * degree)
         }
@@ -218,7 +220,7 @@ extension CKKSContext {
     public func serialize(_ key: SecretKey) -> [UInt8] {
         var writer = ByteWriter()
         writer.header(.secretKey, parametersID: parametersID)
-        var row = Array(key.poly.row(0))
+        var row = key.storage.withResidues { Array($0[0..<degree]) }
         ntt[0].inverse(&row)
         let codes = row.map { UInt64(moduli[0].centered($0) + 1) }
         writer.packed(codes[...], bits: 2)
@@ -233,7 +235,7 @@ extension CKKSContext {
         try reader.packed(count: degree, bits: 2, bound: 3, into: &codes, at: 0)
         try reader.finish()
         let coefficients = codes.map { Int64($0) - 1 }
-        return SecretKey(poly: nttPoly(small: coefficients, count: moduli.count, keyRows: true))
+        return SecretKey(poly: nttPoly(small: coefficients, count: moduli.count, basis: .extended))
     }
 
     // MARK: public key
@@ -243,7 +245,7 @@ extension CKKSContext {
         var writer = ByteWriter()
         writer.header(.publicKey, parametersID: parametersID)
         writer.raw(key.seed)
-        write(key.b, keyRows: true, to: &writer)
+        write(key.b, to: &writer)
         return writer.bytes
     }
 
@@ -252,10 +254,10 @@ extension CKKSContext {
         var reader = ByteReader(bytes, what: "public key")
         _ = try reader.header(.publicKey, parametersID: parametersID)
         let seed = Array(try reader.take(32))
-        let b = try readPoly(rows: moduli.count, keyRows: true, from: &reader)
+        let b = try readPoly(rows: moduli.count, basis: .extended, from: &reader)
         try reader.finish()
         var expander = SeededPRG(seed: seed)
-        return PublicKey(b: b, a: sampleUniform(count: moduli.count, keyRows: true, using: &expander), seed: seed)
+        return PublicKey(b: b, a: sampleUniform(count: moduli.count, basis: .extended, using: &expander), seed: seed)
     }
 
     // MARK: key-switching keys
@@ -263,14 +265,14 @@ extension CKKSContext {
     private func write(_ key: KeySwitchKey, to writer: inout ByteWriter) {
         writer.raw(key.seed)
         writer.u8(UInt8(key.b.count))
-        for b in key.b { write(b, keyRows: true, to: &writer) }
+        for b in key.b { write(b, to: &writer) }
     }
 
     private func readKeySwitchKey(from reader: inout ByteReader) throws -> KeySwitchKey {
         let seed = Array(try reader.take(32))
         let digits = Int(try reader.u8())
         guard digits == moduli.count - 1 else { throw reader.malformed }
-        let b = try (0..<digits).map { _ in try readPoly(rows: moduli.count, keyRows: true, from: &reader) }
+        let b = try (0..<digits).map { _ in try readPoly(rows: moduli.count, basis: .extended, from: &reader) }
         return KeySwitchKey(b: b, a: expandKeySwitchA(seed: seed, digits: digits), seed: seed)
     }
 
@@ -338,10 +340,10 @@ extension CKKSContext {
         if let seed = ciphertext.seed, ciphertext.size == 2 {
             writer.u8(1)
             writer.raw(seed)
-            write(ciphertext.polys[0], keyRows: false, to: &writer)
+            write(ciphertext.polys[0], to: &writer)
         } else {
             writer.u8(0)
-            for poly in ciphertext.polys { write(poly, keyRows: false, to: &writer) }
+            for poly in ciphertext.polys { write(poly, to: &writer) }
         }
     }
 
@@ -364,10 +366,10 @@ extension CKKSContext {
         else { throw reader.malformed }
         if seeded == 1 {
             let seed = Array(try reader.take(32))
-            let c0 = try readPoly(rows: level + 1, keyRows: false, from: &reader)
+            let c0 = try readPoly(rows: level + 1, basis: .data, from: &reader)
             return CKKSCiphertext(polys: [c0, expandSeededA(seed: seed, rows: level + 1)], scale: scale, seed: seed)
         }
-        let polys = try (0..<size).map { _ in try readPoly(rows: level + 1, keyRows: false, from: &reader) }
+        let polys = try (0..<size).map { _ in try readPoly(rows: level + 1, basis: .data, from: &reader) }
         return CKKSCiphertext(polys: polys, scale: scale, seed: nil)
     }
 }

@@ -27,7 +27,7 @@ import Testing
         let rows = template.level + 1
         let n = context.degree
         // The constant 2^40 is the same value in every NTT slot.
-        var c1 = RNSPoly(degree: n, count: rows)
+        var c1 = EvaluationPoly(degree: n, count: rows)
         for i in 0..<rows { for k in 0..<n { c1.data[i * n + k] = context.moduli[i].reduce(1 << 40) } }
         let crafted = CKKSCiphertext(polys: [RNSPoly(degree: n, count: rows), c1], scale: template.scale, seed: nil)
         let query = EncryptedQuery(packing: .coefficientRows, rowCount: 1, featureCount: 30, ciphertexts: [crafted])

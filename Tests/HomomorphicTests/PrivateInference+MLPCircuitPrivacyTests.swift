@@ -179,7 +179,7 @@ import Testing
         #expect(refusal(echoed) == .queryRefused("not a fresh seeded ciphertext"))
         // Crafted: c0 = 0 and c1 = a constant, unseeded, at the query's level and scale.
         let template = query.ciphertexts[0]
-        var c1 = RNSPoly(degree: context.degree, count: template.level + 1)
+        var c1 = EvaluationPoly(degree: context.degree, count: template.level + 1)
         for i in 0...template.level {
             for k in 0..<context.degree { c1.data[i * context.degree + k] = context.moduli[i].reduce(1 << 40) }
         }
