@@ -39,6 +39,7 @@ extension Vault {
                 .rotationInterrupted,
                 "a key rotation is unfinished: finish it with `modelvault keys rotate` before changing the passphrase")
         }
+        sweepRetiredKeyFiles()
         return try resealKeyFiles(from: old, to: new, workFactor: workFactor)
     }
 

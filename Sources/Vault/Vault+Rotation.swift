@@ -118,6 +118,8 @@ extension Vault {
             try checkRotationRequest(
                 passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
                 keepingPassphrase: keepingPassphrase)
+            try unlockLiveVersions(passphrases: [passphrase] + (newPassphrase.map { [$0] } ?? []))
+            _ = try retiringMarkKeysAtStart()
             guard let auditHandover else {
                 throw VaultError(
                     .rotationInterrupted,
@@ -142,14 +144,8 @@ extension Vault {
         try checkRotationRequest(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
             keepingPassphrase: keepingPassphrase)
-        let passphrases = [passphrase] + (newPassphrase.map { [$0] } ?? [])
-        // Another process may have rotated since this vault was opened: unlock the versions it created.
-        let live = try catalog.read { db in
-            try Int.fetchAll(db, sql: "SELECT version FROM key_versions WHERE state != 'retired' ORDER BY version")
-        }
-        for version in live where keyRing.identities[version] == nil {
-            try unlockKeyVersion(version, passphrases: passphrases)
-        }
+        try unlockLiveVersions(passphrases: [passphrase] + (newPassphrase.map { [$0] } ?? []))
+        sweepRetiredKeyFiles()
         let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, workFactor: workFactor,
             context: context)
@@ -168,8 +164,9 @@ extension Vault {
         }
         let recipient = try suite.recipient(ofIdentity: targetIdentity)
         var moved = 0
-        var retired: [Int]
+        var retired: [Int] = []
         repeat {
+            let movedBefore = moved
             moved += try moveBlobsBelowTarget(
                 rotationID: rotationID, target: target, recipient: recipient, reencrypting: reencrypting,
                 stopAfter: stopAfter.map { $0 - moved })
@@ -188,8 +185,15 @@ extension Vault {
             if stopBeforeFinishing {
                 throw VaultError(.rotationInterrupted, "stopped before the rotation finished (test hook)")
             }
-            // nil when a push committed under a retiring version after the moves: move it too, then finish.
-            retired = try finishRotation(rotationID, target: target, requireAllMoved: reencrypting) ?? []
+            // nil when a push committed under a retiring version after the moves: move it too, then finish. A pass
+            // that moved nothing and still may not finish would repeat forever: the catalog is not what it says.
+            guard let finished = try finishRotation(rotationID, target: target, requireAllMoved: reencrypting) else {
+                if moved == movedBefore {
+                    throw VaultError(.tampered, "catalog.sqlite: files stay under an old key version after every move")
+                }
+                continue
+            }
+            retired = finished
         } while try !isFinished(rotationID)
         for version in retired { keyRing.identities[version] = nil }
         // The audit key follows the live versions only, still under the rotation lock: a store after the lock is
@@ -202,6 +206,37 @@ extension Vault {
         return RotationReport(
             keyVersion: target, filesMoved: moved, reencrypted: reencrypting, retiredVersions: retired,
             resumed: resumed)
+    }
+
+    /// Another process may have rotated since this vault was opened: unlocks the live versions it created.
+    private func unlockLiveVersions(passphrases: [String]) throws {
+        let live = try catalog.read { db in
+            try Int.fetchAll(db, sql: "SELECT version FROM key_versions WHERE state != 'retired' ORDER BY version")
+        }
+        for version in live where keyRing.identities[version] == nil {
+            try unlockKeyVersion(version, passphrases: passphrases)
+        }
+    }
+
+    /// Deletes the key files of every version the catalog marks retired. `finishRotation` deletes them after its
+    /// commit; a crash in between left them, never removed, and a later passphrase change re-sealed only the live
+    /// versions' files, so the retired identity (which opens the chain to the live one) kept the old passphrase (F2
+    /// review, round 3, F2). Safe to repeat.
+    func sweepRetiredKeyFiles() {
+        guard
+            let retired = try? catalog.read({ db in
+                try Int.fetchAll(db, sql: "SELECT version FROM key_versions WHERE state = 'retired'")
+            })
+        else { return }
+        for version in retired { removeKeyFiles(of: version) }
+    }
+
+    private func removeKeyFiles(of version: Int) {
+        VaultFiles.remove(layout.identityFile(version: version))
+        VaultFiles.remove(Self.stagedFile(layout.identityFile(version: version)))
+        VaultFiles.remove(layout.signingKeyFile(version: version))
+        VaultFiles.remove(layout.rootFile(version: version))
+        VaultFiles.remove(layout.chainFile(version: version))
     }
 
     /// Whether rotation `rotationID` is marked finished.
@@ -231,11 +266,11 @@ extension Vault {
                         UPDATE rotation_journal SET state = 'pending' WHERE rotation_id = ? AND blob_path IN
                             (SELECT path FROM blobs WHERE key_version < ?)
                         """, arguments: [rotationID, target])
+                // The work list comes from the authenticated `blobs`, never from the journal (progress only, which
+                // anyone who can write the directory can change): a planted index that kept the journal empty left
+                // files unmoved (F2 review, round 3, F1).
                 return try String.fetchAll(
-                    db,
-                    sql:
-                        "SELECT blob_path FROM rotation_journal WHERE rotation_id = ? AND state = 'pending' ORDER BY blob_path",
-                    arguments: [rotationID])
+                    db, sql: "SELECT path FROM blobs WHERE key_version < ? ORDER BY path", arguments: [target])
             }
             if pending.isEmpty { return moved }
             for path in pending {
@@ -594,13 +629,7 @@ extension Vault {
         }
         // After the commit: deleted inside the transaction, a crash or a failed commit left a catalog naming live
         // versions whose key files were gone, and the vault no longer opened (F2 review, second round, F3).
-        for version in retired ?? [] {
-            VaultFiles.remove(layout.identityFile(version: version))
-            VaultFiles.remove(Self.stagedFile(layout.identityFile(version: version)))
-            VaultFiles.remove(layout.signingKeyFile(version: version))
-            VaultFiles.remove(layout.rootFile(version: version))
-            VaultFiles.remove(layout.chainFile(version: version))
-        }
+        for version in retired ?? [] { removeKeyFiles(of: version) }
         return retired
     }
 }
@@ -634,8 +663,7 @@ struct RotationLock {
     private init(descriptor: Int32) { self.descriptor = descriptor }
 
     static func acquire(at path: String) async throws -> RotationLock {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw VaultError.storage("cannot open the rotation lock file") }
+        let descriptor = try openLockFile(path)
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             let failure = errno
             guard failure == EWOULDBLOCK || failure == EINTR else {
@@ -652,15 +680,35 @@ struct RotationLock {
         return RotationLock(descriptor: descriptor)
     }
 
-    /// The lock if no rotation holds it now, else `nil` (never waits).
-    static func tryAcquire(at path: String) -> RotationLock? {
-        let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { return nil }
+    /// The lock if no rotation holds it now, else `nil` (never waits). A lock file that cannot be opened or locked
+    /// is an error, not "a rotation holds it": something planted in its place (a link, a directory) made every open
+    /// skip finishing a stopped audit key handover, so the retired audit key went on signing (F2 review, round 2, F5).
+    static func tryAcquire(at path: String) throws -> RotationLock? {
+        let descriptor = try openLockFile(path)
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let failure = errno
             close(descriptor)
+            guard failure == EWOULDBLOCK || failure == EINTR else {
+                throw VaultError.storage("cannot lock keys/.rotation.lock")
+            }
             return nil
         }
         return RotationLock(descriptor: descriptor)
+    }
+
+    /// Opens (creating) the lock file, which must be a regular file: never a link followed or another kind of file.
+    private static func openLockFile(_ path: String) throws -> Int32 {
+        let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
+        guard descriptor >= 0 else {
+            throw VaultError(
+                .tampered, "keys/.rotation.lock cannot be opened as a regular file (a link or a directory?); remove it")
+        }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+            close(descriptor)
+            throw VaultError(.tampered, "keys/.rotation.lock is not a regular file; remove it")
+        }
+        return descriptor
     }
 
     /// Unlocks and closes (closing alone would also unlock). Call exactly once.

@@ -83,7 +83,7 @@ public final class VaultAccess: Sendable {
             current: try NoteVerifier(name: origin, publicKey: key.publicKey), retired: pins.retired)
         var pendingHandover: Curve25519.Signing.PrivateKey?
         // A rotation under way (its lock held) hands over itself, at its end; only a stopped one is finished here.
-        let stoppedRotation = pins.next == nil ? nil : RotationLock.tryAcquire(at: layout.rotationLock.path)
+        let stoppedRotation = pins.next == nil ? nil : try RotationLock.tryAcquire(at: layout.rotationLock.path)
         defer { stoppedRotation?.release() }
         if let next = pins.next, stoppedRotation != nil {
             // A rotation stopped mid-handover: finish it, whether or not the log already holds the handover.

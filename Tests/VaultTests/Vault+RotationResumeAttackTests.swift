@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GRDB
 import TestSupport
 import Testing
 import VaultCrypto
@@ -118,5 +119,78 @@ import VaultCrypto
         } throws: { error in
             (error as? VaultError)?.description.contains("another key version's identity") == true
         }
+    }
+}
+
+/// The second round of that review, F5: a link or a directory planted as `keys/.rotation.lock` was taken for "a
+/// rotation holds the lock", so every open skipped finishing a stopped audit key handover and the retired audit key
+/// went on signing. It is an error naming the file now.
+@Suite struct RotationLockFileAttackTests {
+    @Test func aNonFilePlantedAsTheRotationLockIsAnErrorNotARotationUnderWay() async throws {
+        let fixture = try await AccessFixture()
+        let pending = Curve25519.Signing.PrivateKey()
+        try await fixture.vault.beginAuditKeyHandover(to: pending, origin: fixture.access.verifier.name)
+        try await fixture.access.close()
+        let lock = fixture.vault.root.appending(path: "keys/.rotation.lock")
+        try? FileManager.default.removeItem(at: lock)
+        try FileManager.default.createDirectory(at: lock, withIntermediateDirectories: false)
+        await #expect {
+            try await VaultAccess.open(try TestVault.open(in: fixture.directory))
+        } throws: { error in
+            (error as? VaultError)?.description.contains("keys/.rotation.lock") == true
+        }
+        // Removed, the next open finishes the handover to the pinned key.
+        try FileManager.default.removeItem(at: lock)
+        let reopened = try await VaultAccess.open(try TestVault.open(in: fixture.directory))
+        #expect(try await reopened.vault.auditKeyPins().next == nil)
+        try await reopened.close()
+    }
+}
+
+/// The third round of that review: what the unauthenticated rotation journal and a crash after the finishing commit
+/// could still do.
+@Suite struct RotationJournalAttackTests {
+    /// F1: the work list came from `rotation_journal`, which is not authenticated: a planted unique index kept it to
+    /// one row, so files stayed under the old version and the re-encrypting rotation looped for good. The work list
+    /// comes from the authenticated `blobs` now.
+    @Test(.timeLimit(.minutes(1))) func aPlantedJournalIndexDoesNotStopTheMovesOrLoop() async throws {
+        let fixture = try await AccessFixture()
+        for name in ["a", "b", "c"] {
+            _ = try await fixture.admin.pushModel(name, from: .files(["w": Data([1, 2, 3])]))
+        }
+        try await fixture.access.close()
+        let queue = try DatabaseQueue(
+            path: fixture.vault.root.appending(path: "catalog.sqlite").path(percentEncoded: false))
+        try await queue.write { db in
+            try db.execute(sql: "DELETE FROM rotation_journal")
+            try db.execute(sql: "CREATE UNIQUE INDEX planted ON rotation_journal(rotation_id)")
+        }
+        let vault = try TestVault.open(in: fixture.directory)
+        let report = try await vault.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true,
+            newPassphrase: ReencryptNewPassphraseAttackTests.newPassphrase)
+        #expect(report.filesMoved == 3 && report.retiredVersions == [1])
+        let below = try await vault.catalog.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blobs WHERE key_version < 2")
+        }
+        #expect(below == 0)
+    }
+
+    /// F2: the retired versions' key files are deleted after the finishing commit; a crash in between left them for
+    /// good, and a passphrase change then re-sealed only the live versions' files, so the retired identity kept the
+    /// old passphrase. Every rotation and passphrase change sweeps them now.
+    @Test func retiredKeyFilesLeftByACrashAreSweptByTheNextPassphraseChange() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        let keys = fixture.vault.root.appending(path: "keys")
+        let leftBehind = try Data(contentsOf: keys.appending(path: "identity-v1.age"))
+        _ = try await fixture.vault.rotateKeys(passphrase: TestVault.passphrase)
+        try await fixture.access.close()
+        // As a crash between the finishing commit and the deletions leaves it.
+        try leftBehind.write(to: keys.appending(path: "identity-v1.age"))
+        let vault = try TestVault.open(in: fixture.directory)
+        _ = try await vault.changePassphrase(
+            from: TestVault.passphrase, to: ReencryptNewPassphraseAttackTests.newPassphrase, workFactor: 1)
+        #expect(!FileManager.default.fileExists(atPath: keys.appending(path: "identity-v1.age").path))
     }
 }
