@@ -74,8 +74,8 @@ public struct HighWaterMark: Sendable {
         return Mark(state: state, logSize: logSize)
     }
 
-    /// Raises the vault's mark to at least `mark` (never lowers it), atomically and under a lock.
-    func raise(to mark: Mark, key: SymmetricKey) throws {
+    /// Runs `body` holding the directory's lock (created 0700 with the directory when first needed).
+    private func locked<T>(_ body: () throws -> T) throws -> T {
         try VaultFiles.makeDirectory(directory, permissions: 0o700)
         let lock = open(
             directory.appending(path: ".lock").path(percentEncoded: false), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
@@ -85,6 +85,15 @@ public struct HighWaterMark: Sendable {
         while flock(lock, LOCK_EX) != 0 {
             guard errno == EINTR else { throw VaultError.storage("cannot lock the high-water mark") }
         }
+        return try body()
+    }
+
+    /// Raises the vault's mark to at least `mark` (never lowers it), atomically and under a lock.
+    func raise(to mark: Mark, key: SymmetricKey) throws {
+        try locked { try raiseLocked(to: mark, key: key) }
+    }
+
+    private func raiseLocked(to mark: Mark, key: SymmetricKey) throws {
         let current = try read(key: key)
         var merged = mark
         if let current {
@@ -96,6 +105,44 @@ public struct HighWaterMark: Sendable {
         let mac = HMAC<SHA256>.authenticationCode(for: Data((Self.header + "\n" + line).utf8), using: key)
         try VaultFiles.writeAtomically(
             Data("\(Self.header)\n\(line)\nmac=\(Array(mac).hexString)\n".utf8), to: file(key: key), permissions: 0o600)
+    }
+
+    /// The age recipients of the key versions a `keys rotate --reencrypt` retired on this host, one per line.
+    ///
+    /// A retired root's mark refuses state sealed under that root, but a vault forged under a root of the attacker's
+    /// own has no mark here. Whoever held the old identity can build one around the old `identity-v1.age` (which still
+    /// opens with the old passphrase, the only passphrase-sealed file holding a key the attacker knows): its key
+    /// version's recipient is on this list, so it is refused (F2 review, round 2, F1/F2). Public values: not MAC'd.
+    var retiredRecipientsFile: URL { directory.appending(path: "retired-recipients") }
+
+    /// The recipients on this host's list of retired key versions.
+    func retiredRecipients() throws -> Set<String> {
+        let path = retiredRecipientsFile.path(percentEncoded: false)
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw VaultError.storage("cannot read \(path)")
+        }
+        return Set(String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init))
+    }
+
+    /// Adds `recipients` to the list of retired key versions (atomically, under the lock).
+    func retire(recipients: [String]) throws {
+        try locked {
+            let current = try retiredRecipients()
+            let added = recipients.filter { !current.contains($0) }
+            guard !added.isEmpty else { return }
+            let lines = (current.sorted() + added).joined(separator: "\n") + "\n"
+            try VaultFiles.writeAtomically(Data(lines.utf8), to: retiredRecipientsFile, permissions: 0o600)
+        }
+    }
+
+    /// Refuses a vault whose newest key version is one a `--reencrypt` on this host retired.
+    func checkNotRetired(recipient: String) throws {
+        guard try retiredRecipients().contains(recipient) else { return }
+        throw VaultError(
+            .tampered,
+            "keys/: the vault's newest key version is one `keys rotate --reencrypt` retired on this host (\(retiredRecipientsFile.path(percentEncoded: false)); remove that line to accept an intended restore): the vault was forged or restored from before that rotation"
+        )
     }
 
     /// The state a retired root's mark holds: above every real one, so nothing sealed under that root passes.

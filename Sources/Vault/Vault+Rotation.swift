@@ -86,12 +86,13 @@ extension Vault {
     func rotateKeys(
         passphrase: String, reencrypt: Bool, newPassphrase: String? = nil, workFactor: Int, stopAfter: Int?,
         stopBeforeFinishing: Bool = false, context: RequestContext,
-        retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil
+        retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil,
+        retireRecipients: (@Sendable ([String]) throws -> Void)? = nil
     ) async throws -> RotationReport {
         try await rotateKeys(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, keepingPassphrase: true,
             workFactor: workFactor, stopAfter: stopAfter, stopBeforeFinishing: stopBeforeFinishing, context: context,
-            retireMark: retireMark, auditHandover: nil
+            retireMark: retireMark, retireRecipients: retireRecipients, auditHandover: nil
         ).report
     }
 
@@ -103,6 +104,7 @@ extension Vault {
         workFactor: Int = Vault.defaultWorkFactor,
         stopAfter: Int? = nil, stopBeforeFinishing: Bool = false, context: RequestContext,
         retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil,
+        retireRecipients: (@Sendable ([String]) throws -> Void)? = nil,
         auditHandover: (@Sendable () async throws -> UInt64?)?
     ) async throws -> (report: RotationReport, handoverSize: UInt64?) {
         // One rotation at a time across processes: a second `keys rotate` waits here, then rotates on from the
@@ -131,7 +133,8 @@ extension Vault {
         let report = try rotateKeysLocked(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
             keepingPassphrase: keepingPassphrase, workFactor: workFactor, stopAfter: stopAfter,
-            stopBeforeFinishing: stopBeforeFinishing, context: context, retireMark: retireMark)
+            stopBeforeFinishing: stopBeforeFinishing, context: context, retireMark: retireMark,
+            retireRecipients: retireRecipients)
         guard report.reencrypted, let auditHandover else { return (report, nil) }
         return (report, try await auditHandover())
     }
@@ -139,7 +142,7 @@ extension Vault {
     private func rotateKeysLocked(
         passphrase: String, reencrypt: Bool, newPassphrase: String?, keepingPassphrase: Bool, workFactor: Int,
         stopAfter: Int?, stopBeforeFinishing: Bool, context: RequestContext,
-        retireMark: (@Sendable (SymmetricKey) throws -> Void)?
+        retireMark: (@Sendable (SymmetricKey) throws -> Void)?, retireRecipients: (@Sendable ([String]) throws -> Void)?
     ) throws -> RotationReport {
         try checkRotationRequest(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
@@ -158,6 +161,15 @@ extension Vault {
         // refused on this host even if this process dies before the audit handover.
         if reencrypting, let retireMark {
             for key in try retiringMarkKeys(target: target) { try retireMark(key) }
+        }
+        // ... and the old versions' recipients join this host's list of retired ones, so a vault forged around the
+        // old identity under a root of its own (which has no mark here) is refused too.
+        if reencrypting, let retireRecipients {
+            try retireRecipients(
+                try catalog.read { db in
+                    try String.fetchAll(
+                        db, sql: "SELECT recipient FROM key_versions WHERE version < ?", arguments: [target])
+                })
         }
         guard let targetIdentity = keyRing.identities[target] else {
             throw VaultError(.keyUnavailable, "vault key version \(target) is not unlocked; reopen the vault")

@@ -129,6 +129,12 @@ extension VaultAccess {
         return { rootKey in try mark.retire(key: rootKey) }
     }
 
+    /// Adds a `--reencrypt` rotation's retired key versions to this host's list (`nil`: no mark kept).
+    var recipientRetirement: (@Sendable ([String]) throws -> Void)? {
+        guard let mark = highWater?.mark else { return nil }
+        return { recipients in try mark.retire(recipients: recipients) }
+    }
+
     /// After a `--reencrypt` rotation made a new root of trust: retires the old root's mark on this host (a copy of
     /// the vault from before the rotation, sealed under the old root, is then refused here) and raises the new
     /// root's mark to the current state.

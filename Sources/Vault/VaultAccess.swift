@@ -103,7 +103,12 @@ public final class VaultAccess: Sendable {
         let logged = try checkAgainstLog(vault, directory: layout.audit)
         // Catalog and log restored together are caught against the mark this host keeps outside the directory.
         var highWater: (mark: HighWaterMark, key: SymmetricKey)?
-        if let highWaterMark { highWater = (highWaterMark, await vault.highWaterKey()) }
+        if let highWaterMark {
+            if let newest = try await vault.keyVersions().last(where: { $0.state != "retired" }) {
+                try highWaterMark.checkNotRetired(recipient: newest.recipient)
+            }
+            highWater = (highWaterMark, await vault.highWaterKey())
+        }
         let log: AuditLog?
         let damage: String?
         do {

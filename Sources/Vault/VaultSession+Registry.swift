@@ -228,11 +228,13 @@ extension VaultSession {
             let principal = caller.principal
             let requestID = context.requestID
             let retireMark = access.markRetirement
+            let retireRecipients = access.recipientRetirement
             // After a compromise the old audit key may be known too: the log is handed over to the next key the
             // rotation pinned, before the rotation lock is released.
             let (report, handover) = try await vault.rotateKeys(
                 passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
                 keepingPassphrase: keepingPassphrase, context: context, retireMark: retireMark,
+                retireRecipients: retireRecipients,
                 auditHandover: { try await access.rotateAuditKey(principal: principal, requestID: requestID) })
             // The host's high-water mark follows a new root of trust; the old root's mark refuses older copies.
             try await access.followTrustRoot()

@@ -194,3 +194,41 @@ import VaultCrypto
         #expect(!FileManager.default.fileExists(atPath: keys.appending(path: "identity-v1.age").path))
     }
 }
+
+/// The second round's F1/F2 on the rotating host: the old `identity-v1.age` still opens with the old passphrase, so
+/// whoever held the old identity can build a whole vault around it under a root of their own, which has no
+/// high-water mark. The host keeps the recipients a `--reencrypt` retired, and refuses a vault whose newest key
+/// version is one of them.
+@Suite struct RetiredRecipientAttackTests {
+    @Test func aVaultForgedAroundTheRetiredIdentityIsRefusedOnTheRotatingHost() async throws {
+        let directory = try TemporaryDirectory()
+        let mark = HighWaterMark(directory: directory.url.appending(path: "host-state"))
+        let vault = try TestVault.create(in: directory)
+        let first = try await VaultAccess.open(vault, highWaterMark: mark)
+        let token = try await first.bootstrap().token
+        _ = try await first.authenticate(token: token).pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        try await first.close()
+        // The attacker's copy: the whole vault before the rotation (the old identity, sealed under the old
+        // passphrase). Any vault made around that key file has its key version's recipient.
+        let copy = directory.url.appending(path: "vault-copy")
+        try FileManager.default.copyItem(at: vault.root, to: copy)
+
+        let second = try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
+        _ = try await second.authenticate(token: token).rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true,
+            newPassphrase: ReencryptNewPassphraseAttackTests.newPassphrase)
+        try await second.close()
+        // A root of the attacker's own: no mark for it on this host. Simulated by removing the marks (the forged
+        // vault's root has none); the retired recipient alone must refuse it.
+        for name in try FileManager.default.contentsOfDirectory(atPath: mark.directory.path(percentEncoded: false))
+        where name.hasSuffix(".mark") {
+            try FileManager.default.removeItem(at: mark.directory.appending(path: name))
+        }
+        try FileManager.default.removeItem(at: vault.root)
+        try FileManager.default.moveItem(at: copy, to: vault.root)
+        await expectRefused(naming: "retired on this host") {
+            try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
+        }
+        // The rotated vault itself still opens on this host.
+    }
+}
