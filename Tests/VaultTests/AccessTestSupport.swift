@@ -44,3 +44,22 @@ struct AccessFixture {
         }.map(\.lastPathComponent)
     }
 }
+
+/// A vault with one model (`m`) pushed through a session and closed, on a host that keeps its high-water mark in
+/// `mark`; `token` is the admin's.
+struct MarkedVaultFixture {
+    let directory: TemporaryDirectory
+    let mark: HighWaterMark
+    let vault: Vault
+    let token: String
+
+    init() async throws {
+        directory = try TemporaryDirectory()
+        mark = HighWaterMark(directory: directory.url.appending(path: "host-state"))
+        vault = try TestVault.create(in: directory)
+        let first = try await VaultAccess.open(vault, highWaterMark: mark)
+        token = try await first.bootstrap().token
+        _ = try await first.authenticate(token: token).pushModel("m", from: .files(["w": Data([1, 2, 3])]))
+        try await first.close()
+    }
+}

@@ -12,6 +12,23 @@ import Testing
 @Suite struct ReencryptNewPassphraseAttackTests {
     static let newPassphrase = "a brand new vault passphrase 2026"
 
+    /// The vault in `directory` opens with the new passphrase and no longer with the old one.
+    static func expectOpensOnlyWithTheNewPassphrase(_ directory: TemporaryDirectory) throws {
+        _ = try TestVault.open(in: directory, unlock: .passphrase(newPassphrase))
+        #expect(throws: VaultError.self) {
+            try TestVault.open(in: directory, unlock: .passphrase(TestVault.passphrase))
+        }
+    }
+
+    /// A `--reencrypt` to `newPassphrase` that dies after moving `files` files.
+    static func stopReencrypt(_ vault: Vault, afterMoving files: Int) async {
+        await #expect(throws: VaultError.self) {
+            try await vault.rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: newPassphrase, workFactor: 1,
+                stopAfter: files, context: .local)
+        }
+    }
+
     /// F1: the old `identity-v1.age` is planted as `identity-v3.age` beside a root the attacker chose, with a
     /// `key_versions` row 3 for the old recipient and the catalog re-sealed under that root. Before the fix the
     /// vault opened with the unchanged passphrase and adopted the attacker's root.
@@ -65,10 +82,7 @@ import Testing
             passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
         try await fixture.access.close()
         // The rotated vault opens with the new passphrase only; the copy does not open with it.
-        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
-        #expect(throws: VaultError.self) {
-            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
-        }
+        try Self.expectOpensOnlyWithTheNewPassphrase(fixture.directory)
         #expect(throws: VaultError.self) {
             try TestVault.open(in: elsewhere, unlock: .passphrase(Self.newPassphrase))
         }
@@ -79,11 +93,7 @@ import Testing
     @Test func aResumedRotationFinishesUnderTheNewPassphrase() async throws {
         let fixture = try await AccessFixture()
         _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
-        await #expect(throws: VaultError.self) {
-            try await fixture.vault.rotateKeys(
-                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
-                stopAfter: 0, context: .local)
-        }
+        await Self.stopReencrypt(fixture.vault, afterMoving: 0)
         try await fixture.access.close()
         // What `keys rotate` checks to refuse finishing it without `--reencrypt` and the new passphrase. The new key
         // version is sealed under the new passphrase (review 8, F2): the stopped vault opens with both.
@@ -129,11 +139,7 @@ import Testing
     @Test func resumingAReencryptingRotationWithoutANewPassphraseIsRefused() async throws {
         let fixture = try await AccessFixture()
         _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
-        await #expect(throws: VaultError.self) {
-            try await fixture.vault.rotateKeys(
-                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
-                stopAfter: 0, context: .local)
-        }
+        await Self.stopReencrypt(fixture.vault, afterMoving: 0)
         try await fixture.access.close()
         let stopped = try TestVault.open(
             in: fixture.directory, unlock: .passphrases([TestVault.passphrase, Self.newPassphrase]))
@@ -159,11 +165,7 @@ import Testing
     @Test func aResumeGivenTheOldPassphraseAsTheNewOneIsRefused() async throws {
         let fixture = try await AccessFixture()
         _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
-        await #expect(throws: VaultError.self) {
-            try await fixture.vault.rotateKeys(
-                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
-                stopAfter: 0, context: .local)
-        }
+        await Self.stopReencrypt(fixture.vault, afterMoving: 0)
         _ = try await fixture.vault.resealKeyFiles(from: TestVault.passphrase, to: Self.newPassphrase, workFactor: 1)
         try await fixture.access.close()
         let stopped = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
@@ -177,10 +179,7 @@ import Testing
             passphrase: Self.newPassphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
         #expect(report.resumed && report.reencrypted)
         try await reopened.close()
-        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
-        #expect(throws: VaultError.self) {
-            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
-        }
+        try Self.expectOpensOnlyWithTheNewPassphrase(fixture.directory)
     }
 
     /// Review 7, H1: a plain rotation died part-way; `--reencrypt` then resumed the plain one and reported success,
@@ -206,10 +205,7 @@ import Testing
             passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
         #expect(!reencrypted.resumed && reencrypted.reencrypted)
         try await fixture.access.close()
-        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
-        #expect(throws: VaultError.self) {
-            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
-        }
+        try Self.expectOpensOnlyWithTheNewPassphrase(fixture.directory)
     }
 
     /// #13: a crash between the renames of a passphrase change's re-seal left some key files under the new passphrase
@@ -274,10 +270,7 @@ import Testing
         #expect(report.resumed && report.retiredVersions == [1])
         try expectNoOldIdentityUnderTheNewPassphrase()
         #expect(!FileManager.default.fileExists(atPath: keys.appending(path: "identity-v1.age").path))
-        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
-        #expect(throws: VaultError.self) {
-            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
-        }
+        try Self.expectOpensOnlyWithTheNewPassphrase(fixture.directory)
     }
 
     /// Second review of the F2 fix, F4: a push encrypted under the old version that committed after the rotation's
@@ -286,11 +279,7 @@ import Testing
     @Test func aPushUnderARetiringVersionIsRefusedDuringAReencrypt() async throws {
         let fixture = try await AccessFixture()
         _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
-        await #expect(throws: VaultError.self) {
-            try await fixture.vault.rotateKeys(
-                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
-                stopAfter: 0, context: .local)
-        }
+        await Self.stopReencrypt(fixture.vault, afterMoving: 0)
         await #expect {
             try await fixture.vault.catalog.read { db in try Vault.requireUsable(keyVersion: 1, db) }
         } throws: { error in
@@ -336,10 +325,7 @@ import Testing
         let report = try await stopped.rotateKeys(
             passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
         #expect(report.resumed && report.reencrypted)
-        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
-        #expect(throws: VaultError.self) {
-            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
-        }
+        try Self.expectOpensOnlyWithTheNewPassphrase(fixture.directory)
     }
 
     /// The review of the F2 fix, finding 1: after a crash before the new-passphrase check was written, a resume given
@@ -349,11 +335,7 @@ import Testing
     @Test func aResumeWithThePassphrasesSwappedIsRefused() async throws {
         let fixture = try await AccessFixture()
         _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
-        await #expect(throws: VaultError.self) {
-            try await fixture.vault.rotateKeys(
-                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
-                stopAfter: 0, context: .local)
-        }
+        await Self.stopReencrypt(fixture.vault, afterMoving: 0)
         try await fixture.vault.catalog.write { db in try TrustPin.remove(.reencryptPassphraseCheck, db) }
         try await fixture.access.close()
         let swapped = try TestVault.open(
@@ -368,10 +350,7 @@ import Testing
         let report = try await swapped.rotateKeys(
             passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
         #expect(report.resumed && report.reencrypted)
-        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
-        #expect(throws: VaultError.self) {
-            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
-        }
+        try Self.expectOpensOnlyWithTheNewPassphrase(fixture.directory)
     }
 
     /// Review 8, F3: the new-passphrase check is written just after the rotation's first transaction. A crash in
@@ -380,11 +359,7 @@ import Testing
     @Test func aResumeWithoutTheCheckMayNotTakeTheOldPassphraseAsTheNewOne() async throws {
         let fixture = try await AccessFixture()
         _ = try await fixture.admin.pushModel("m", from: .files(["w": Data([1, 2, 3])]))
-        await #expect(throws: VaultError.self) {
-            try await fixture.vault.rotateKeys(
-                passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase, workFactor: 1,
-                stopAfter: 0, context: .local)
-        }
+        await Self.stopReencrypt(fixture.vault, afterMoving: 0)
         // The crash came before the check was written. Since review 8, F2 the new key version is sealed under the
         // new passphrase, so the old one given as the new one does not even open it.
         try await fixture.vault.catalog.write { db in try TrustPin.remove(.reencryptPassphraseCheck, db) }
@@ -412,13 +387,8 @@ import Testing
     /// F3: a `--reencrypt` that dies after its first transaction (before any file moves and before the audit handover)
     /// has already retired the old root's mark on this host, so the verbatim pre-rotation copy is refused here.
     @Test func aCopyFromBeforeAStoppedReencryptIsRefusedByThisHostsMark() async throws {
-        let directory = try TemporaryDirectory()
-        let mark = HighWaterMark(directory: directory.url.appending(path: "host-state"))
-        let vault = try TestVault.create(in: directory)
-        let first = try await VaultAccess.open(vault, highWaterMark: mark)
-        let token = try await first.bootstrap().token
-        _ = try await first.authenticate(token: token).pushModel("m", from: .files(["w": Data([1, 2, 3])]))
-        try await first.close()
+        let fixture = try await MarkedVaultFixture()
+        let (directory, mark, vault) = (fixture.directory, fixture.mark, fixture.vault)
         let copy = directory.url.appending(path: "vault-copy")
         try FileManager.default.copyItem(at: vault.root, to: copy)
         let rotating = try TestVault.open(in: directory)

@@ -19,13 +19,8 @@ import VaultCrypto
     /// none (or another root's) and the pre-rotation copy still opened on the rotating host.
     @Test(arguments: RootFileTampering.allCases)
     func aResumeRetiresTheOldRootsMarkWhateverBecameOfItsFile(_ tampering: RootFileTampering) async throws {
-        let directory = try TemporaryDirectory()
-        let mark = HighWaterMark(directory: directory.url.appending(path: "host-state"))
-        let vault = try TestVault.create(in: directory)
-        let first = try await VaultAccess.open(vault, highWaterMark: mark)
-        let token = try await first.bootstrap().token
-        _ = try await first.authenticate(token: token).pushModel("m", from: .files(["w": Data([1, 2, 3])]))
-        try await first.close()
+        let fixture = try await MarkedVaultFixture()
+        let (directory, mark, vault) = (fixture.directory, fixture.mark, fixture.vault)
         let oldIdentity = try #require(await vault.keyRing.identities[1])
         let copy = directory.url.appending(path: "vault-copy")
         try FileManager.default.copyItem(at: vault.root, to: copy)
@@ -96,10 +91,7 @@ import VaultCrypto
             passphrase: TestVault.passphrase, reencrypt: true, newPassphrase: Self.newPassphrase)
         #expect(report.reencrypted && !report.resumed)
         try await fixture.access.close()
-        _ = try TestVault.open(in: fixture.directory, unlock: .passphrase(Self.newPassphrase))
-        #expect(throws: VaultError.self) {
-            try TestVault.open(in: fixture.directory, unlock: .passphrase(TestVault.passphrase))
-        }
+        try ReencryptNewPassphraseAttackTests.expectOpensOnlyWithTheNewPassphrase(fixture.directory)
     }
 
     /// A version another process created is unlocked from its key file during a rotation: the identity in it must be
@@ -201,13 +193,8 @@ import VaultCrypto
 /// version is one of them.
 @Suite struct RetiredRecipientAttackTests {
     @Test func aVaultForgedAroundTheRetiredIdentityIsRefusedOnTheRotatingHost() async throws {
-        let directory = try TemporaryDirectory()
-        let mark = HighWaterMark(directory: directory.url.appending(path: "host-state"))
-        let vault = try TestVault.create(in: directory)
-        let first = try await VaultAccess.open(vault, highWaterMark: mark)
-        let token = try await first.bootstrap().token
-        _ = try await first.authenticate(token: token).pushModel("m", from: .files(["w": Data([1, 2, 3])]))
-        try await first.close()
+        let fixture = try await MarkedVaultFixture()
+        let (directory, mark, vault, token) = (fixture.directory, fixture.mark, fixture.vault, fixture.token)
         // The attacker's copy: the whole vault before the rotation (the old identity, sealed under the old
         // passphrase). Any vault made around that key file has its key version's recipient.
         let copy = directory.url.appending(path: "vault-copy")
