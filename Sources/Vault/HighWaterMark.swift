@@ -141,7 +141,7 @@ public struct HighWaterMark: Sendable {
         guard try retiredRecipients().contains(recipient) else { return }
         throw VaultError(
             .tampered,
-            "keys/: the vault's newest key version is one `keys rotate --reencrypt` retired on this host (\(retiredRecipientsFile.path(percentEncoded: false)); remove that line to accept an intended restore): the vault was forged or restored from before that rotation"
+            "keys/: the key version whose root the vault is opened with is one `keys rotate --reencrypt` retired on this host (\(retiredRecipientsFile.path(percentEncoded: false)); remove that line to accept an intended restore): the vault was forged or restored from before that rotation"
         )
     }
 

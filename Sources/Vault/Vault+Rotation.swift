@@ -152,6 +152,16 @@ extension Vault {
         let (rotationID, target, reencrypting, resumed) = try startOrResumeRotation(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, workFactor: workFactor,
             context: context)
+        // First thing after the first transaction (and again on every resume): the old versions' recipients join this
+        // host's list of retired ones, so a vault forged around the old identity under a root of its own (which has
+        // no mark here) is refused, even one swapped in after a crash later in this rotation.
+        if reencrypting, let retireRecipients {
+            try retireRecipients(
+                try catalog.read { db in
+                    try String.fetchAll(
+                        db, sql: "SELECT recipient FROM key_versions WHERE version < ?", arguments: [target])
+                })
+        }
         if reencrypting, let newPassphrase {
             try checkOrRecordNewPassphrase(
                 newPassphrase, current: passphrase, rotationID: rotationID, target: target, workFactor: workFactor)
@@ -161,15 +171,6 @@ extension Vault {
         // refused on this host even if this process dies before the audit handover.
         if reencrypting, let retireMark {
             for key in try retiringMarkKeys(target: target) { try retireMark(key) }
-        }
-        // ... and the old versions' recipients join this host's list of retired ones, so a vault forged around the
-        // old identity under a root of its own (which has no mark here) is refused too.
-        if reencrypting, let retireRecipients {
-            try retireRecipients(
-                try catalog.read { db in
-                    try String.fetchAll(
-                        db, sql: "SELECT recipient FROM key_versions WHERE version < ?", arguments: [target])
-                })
         }
         guard let targetIdentity = keyRing.identities[target] else {
             throw VaultError(.keyUnavailable, "vault key version \(target) is not unlocked; reopen the vault")
@@ -715,10 +716,15 @@ struct RotationLock {
             throw VaultError(
                 .tampered, "keys/.rotation.lock cannot be opened as a regular file (a link or a directory?); remove it")
         }
+        // A regular file of this user's with one link: one planted by someone else (whose process can hold the lock
+        // for good) is refused too.
         var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_uid == geteuid(),
+            status.st_nlink == 1
+        else {
             close(descriptor)
-            throw VaultError(.tampered, "keys/.rotation.lock is not a regular file; remove it")
+            throw VaultError(
+                .tampered, "keys/.rotation.lock is not a regular file of this user's with one link; remove it")
         }
         return descriptor
     }

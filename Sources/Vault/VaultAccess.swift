@@ -73,6 +73,15 @@ public final class VaultAccess: Sendable {
         _ vault: Vault, checkpointInterval: UInt64 = 1, highWaterMark: HighWaterMark? = nil,
         witnessConnector: WitnessConnector? = nil, cosignEvery: Duration? = nil
     ) async throws -> VaultAccess {
+        // Before anything is read from the vault: the version whose root authenticated the catalog (the newest whose
+        // identity the vault holds; an identity-file open may hold older versions only, whatever the catalog lists)
+        // must not be one a `--reencrypt` on this host retired.
+        if let highWaterMark {
+            let rootVersion = await vault.keyRing.identities.keys.max()
+            if let row = try await vault.keyVersions().first(where: { $0.version == rootVersion }) {
+                try highWaterMark.checkNotRetired(recipient: row.recipient)
+            }
+        }
         var key = try await vault.auditSigningKey()
         let pins = try await vault.auditKeyPins()
         // The origin is pinned apart from the key (vaults from before the pin: derived from their only key).
@@ -104,9 +113,6 @@ public final class VaultAccess: Sendable {
         // Catalog and log restored together are caught against the mark this host keeps outside the directory.
         var highWater: (mark: HighWaterMark, key: SymmetricKey)?
         if let highWaterMark {
-            if let newest = try await vault.keyVersions().last(where: { $0.state != "retired" }) {
-                try highWaterMark.checkNotRetired(recipient: newest.recipient)
-            }
             highWater = (highWaterMark, await vault.highWaterKey())
         }
         let log: AuditLog?

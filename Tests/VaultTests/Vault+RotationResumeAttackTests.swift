@@ -219,3 +219,41 @@ import VaultCrypto
         // The rotated vault itself still opens on this host.
     }
 }
+
+extension RetiredRecipientAttackTests {
+    /// Review of the list, F1: the check read the catalog's newest version, but an identity-file open takes its root
+    /// from the newest version it holds. A catalog forged to name a newer version of the attacker's, with a root of
+    /// theirs sealed under the old identity, passed the check. The check reads the version the root came from now.
+    @Test func anIdentityFileOpenOfAVaultForgedAroundTheRetiredIdentityIsRefused() async throws {
+        let fixture = try await MarkedVaultFixture()
+        let (directory, mark, vault, token) = (fixture.directory, fixture.mark, fixture.vault, fixture.token)
+        let identity = try #require(await vault.keyRing.identities[1])
+        let copy = directory.url.appending(path: "vault-copy")
+        try FileManager.default.copyItem(at: vault.root, to: copy)
+        let second = try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
+        _ = try await second.authenticate(token: token).rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true,
+            newPassphrase: ReencryptNewPassphraseAttackTests.newPassphrase)
+        try await second.close()
+        try FileManager.default.removeItem(at: vault.root)
+        try FileManager.default.moveItem(at: copy, to: vault.root)
+        // The attacker's root, sealed under the old identity, and a catalog naming a newer version of theirs.
+        let root = TrustRoot.generate()
+        try root.sealed(forIdentity: identity, version: 1).write(to: vault.root.appending(path: "keys/root-v1.key"))
+        let stranger = try FakeCipherSuite().recipient(
+            ofIdentity: FakeCipherSuite().generateIdentity(postQuantum: false))
+        let queue = try DatabaseQueue(path: vault.root.appending(path: "catalog.sqlite").path(percentEncoded: false))
+        try await queue.write { db in
+            try db.execute(sql: "UPDATE key_versions SET state = 'retiring' WHERE version = 1")
+            try db.execute(
+                sql:
+                    "INSERT INTO key_versions (version, recipient, created_at, state) VALUES (2, ?, '2026-12-04T00:00:00Z', 'active')",
+                arguments: [stranger])
+            try CatalogState(root: root).seal(db)
+        }
+        await expectRefused(naming: "retired on this host") {
+            try await VaultAccess.open(
+                try TestVault.open(in: directory, unlock: .identities(identity)), highWaterMark: mark)
+        }
+    }
+}
