@@ -219,17 +219,21 @@ extension VaultSession {
     ///
     /// `newPassphrase` re-seals every live key file under it before the rotation finishes (`keys rotate --reencrypt`
     /// requires it: otherwise a pre-rotation key file still opens with the passphrase in use). A re-encrypting rotation, or the resume of one, without `newPassphrase` is refused before anything changes.
+    ///
+    /// `progress` hears the files moved so far.
     public func rotateKeys(
-        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil
+        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, progress: ProgressHandler? = nil
     ) async throws -> RotationReport {
         try await rotateKeys(
-            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, keepingPassphrase: false)
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, keepingPassphrase: false,
+            progress: progress)
     }
 
     /// `rotateKeys`, where `keepingPassphrase` (tests of everything else a rotation does) lets a re-encrypting
     /// rotation finish under the passphrase in use.
     func rotateKeys(
-        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, keepingPassphrase: Bool
+        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, keepingPassphrase: Bool,
+        progress: ProgressHandler? = nil
     ) async throws -> RotationReport {
         try await perform(.keysRotate, on: .global, resource: "keys") {
             // The audit key is not read here: another process may be rotating, and until this one holds the rotation
@@ -243,7 +247,8 @@ extension VaultSession {
             let (report, handover) = try await vault.rotateKeys(
                 passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
                 keepingPassphrase: keepingPassphrase, context: context, retireMark: retireMark,
-                auditHandover: { try await access.rotateAuditKey(principal: principal, requestID: requestID) })
+                auditHandover: { try await access.rotateAuditKey(principal: principal, requestID: requestID) },
+                progress: progress)
             // The host's high-water mark follows a new root of trust; the old root's mark refuses older copies.
             try await access.followTrustRoot()
             // The log records what the rotation did, including a replaced signing key and its fingerprint.
