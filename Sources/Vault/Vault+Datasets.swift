@@ -5,14 +5,15 @@ import GRDB
 extension Vault {
     /// Stores a new version of dataset `name` from files on disk (each kept under its own file name),
     /// encrypted per file under `data/raw` (or `data/processed`).
+    /// `progress` hears the plaintext bytes encrypted so far.
     public func addDataset(
         _ name: String, files: [URL], processed: Bool = false, description: String? = nil,
-        context: RequestContext = .local
+        context: RequestContext = .local, progress: ProgressHandler? = nil
     ) async throws -> DatasetVersionInfo {
         guard !files.isEmpty else { throw VaultError(.emptyInput, "no dataset files given") }
         return try await addDataset(
             name, sources: files.map { ($0.lastPathComponent, .file($0)) }, processed: processed,
-            description: description, context: context)
+            description: description, context: context, progress: progress)
     }
 
     /// Stores a new version of dataset `name` from files held in memory, by relative path.
@@ -28,13 +29,13 @@ extension Vault {
 
     private func addDataset(
         _ name: String, sources: [(path: String, source: FileSource)], processed: Bool, description: String?,
-        context: RequestContext
+        context: RequestContext, progress: ProgressHandler? = nil
     ) async throws -> DatasetVersionInfo {
         try VaultNames.validate(name, kind: "dataset name")
         try Self.checkInputFiles(sources)
         let key = try catalog.read { db in try KeyVersionRow.current(db) }
         let area = try StagingArea(in: layout.staging)
-        let staged = try await stage(sources, into: area, recipient: key.recipient)
+        let staged = try await stage(sources, into: area, recipient: key.recipient, progress: progress)
         let digest = Self.datasetDigest(staged.map { ($0.path, $0.digest.hex) })
         let layout = self.layout
         let signer = self.signer
@@ -173,9 +174,11 @@ extension Vault {
     }
 
     /// Decrypts a dataset version into `directory` (which must not exist or be empty), checking digests;
-    /// all files appear together or none does.
+    /// all files appear together or none does. `progress` hears the bytes decrypted so far.
     @discardableResult
-    public func getDataset(_ reference: DatasetReference, to directory: URL) async throws -> DatasetVersionInfo {
+    public func getDataset(
+        _ reference: DatasetReference, to directory: URL, progress: ProgressHandler? = nil
+    ) async throws -> DatasetVersionInfo {
         let (info, files) = try datasetFiles(reference)
         let suite = self.suite
         let identities = keyRing.allIdentities
@@ -183,7 +186,7 @@ extension Vault {
         try await Self.decryptFiles(
             files, to: directory, suite: suite, identities: identities, layout: layout,
             undecryptable: { Self.readFailure($1, of: $0.path, in: "\(info.reference)") },
-            check: { try Self.checkDataset($0, of: $1, info) })
+            check: { try Self.checkDataset($0, of: $1, info) }, progress: progress)
         return info
     }
 

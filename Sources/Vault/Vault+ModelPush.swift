@@ -37,24 +37,25 @@ extension Vault {
     ///
     /// - Parameter extensions: format metadata to record in the signed manifest (such as an ONNX signature under
     ///   `onnxSignature`), by namespace key.
+    /// - Parameter progress: hears the plaintext bytes hashed and encrypted so far, out of the files' total.
     /// - Returns: the stored version (its number allocated by the catalog: concurrent pushes get distinct ones).
     public func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference] = [], metrics: JSONValue? = nil,
         publisherSignature: PublisherSignature? = nil, extensions: [String: JSONValue] = [:],
         scan: ModelScanOptions = .standard,
-        context: RequestContext = .local
+        context: RequestContext = .local, progress: ProgressHandler? = nil
     ) async throws -> ModelVersionInfo {
         try await pushModel(
             name, from: source, datasets: datasets, metrics: metrics, publisherSignature: publisherSignature,
             sourceLabel: { if case .files = source { "memory" } else { "push" } }(), extensions: extensions,
-            scan: scan, context: context)
+            scan: scan, context: context, progress: progress)
     }
 
     func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference], metrics: JSONValue?,
         publisherSignature: PublisherSignature?, sourceLabel: String, extensions: [String: JSONValue] = [:],
         scan: ModelScanOptions? = .standard,
-        context: RequestContext
+        context: RequestContext, progress: ProgressHandler? = nil
     ) async throws -> ModelVersionInfo {
         try VaultNames.validate(name, kind: "model name")
         if let metrics, case .object = metrics {
@@ -84,7 +85,7 @@ extension Vault {
         var scanRecord: ModelScanRecord?
         if let scan { scanRecord = try await Self.scanOffPool(sources, options: scan, principal: context.principal) }
         let area = try StagingArea(in: layout.staging)
-        let staged = try await stage(sources, into: area, recipient: key.recipient)
+        let staged = try await stage(sources, into: area, recipient: key.recipient, progress: progress)
         try Self.requireUnchanged(sources, since: scannedFiles)
         var publisher: String?
         if let publisherSignature {

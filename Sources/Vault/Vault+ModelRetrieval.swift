@@ -56,9 +56,11 @@ extension Vault {
 
     /// Decrypts a model version into `directory` (which must not exist or be empty), checking every digest
     /// against the signed manifest. All files are written to a temporary directory first and renamed into
-    /// place together; on any mismatch nothing is written.
+    /// place together; on any mismatch nothing is written. `progress` hears the bytes decrypted so far.
     @discardableResult
-    public func pullModel(_ reference: ModelReference, to directory: URL) async throws -> ModelVersionInfo {
+    public func pullModel(
+        _ reference: ModelReference, to directory: URL, progress: ProgressHandler? = nil
+    ) async throws -> ModelVersionInfo {
         let checked = try checkedVersion(reference)
         let suite = self.suite
         let identities = try identities(for: checked)
@@ -66,7 +68,8 @@ extension Vault {
         try await Self.decryptFiles(
             checked.files, to: directory, suite: suite, identities: identities, layout: layout,
             extras: try Self.signatureFiles(of: checked),
-            undecryptable: { Self.undecryptable($0, checked, $1) }, check: { try Self.check($0, of: $1, checked) })
+            undecryptable: { Self.undecryptable($0, checked, $1) }, check: { try Self.check($0, of: $1, checked) },
+            progress: progress)
         return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))
     }
 
@@ -204,11 +207,15 @@ extension Vault {
         _ files: [StoredFile], to directory: URL, suite: any VaultCipherSuite, identities: [String],
         layout: VaultLayout, extras: [String: Data] = [:],
         undecryptable: @escaping @Sendable (StoredFile, any Error) -> VaultError,
-        check: @escaping @Sendable (FileDigest, StoredFile) throws -> Void
+        check: @escaping @Sendable (FileDigest, StoredFile) throws -> Void,
+        progress: ProgressHandler? = nil
     ) async throws {
+        let total = files.reduce(Int64(0)) { $0 + Int64($1.size) }
+        progress?(ProgressEvent(done: 0, total: total, unit: .bytes))
         try await writeAtomically(to: directory) { temporary in
             try write(extras, into: temporary)
             try await BackgroundCommits.run { commits in
+                var done: Int64 = 0
                 for file in files where !commits.hasFailed {
                     let output = temporary.appending(path: file.path)
                     try VaultFiles.makeDirectory(output.deletingLastPathComponent())
@@ -226,6 +233,8 @@ extension Vault {
                         throw error
                     }
                     commits.commit(pending)
+                    done += Int64(file.size)
+                    progress?(ProgressEvent(done: done, total: total, unit: .bytes))
                 }
             }
         }

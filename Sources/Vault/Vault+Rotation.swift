@@ -51,15 +51,19 @@ extension Vault {
     /// A re-encrypting rotation without `newPassphrase` is refused (`VaultError.weakPassphrase`) before anything
     /// changes, and so is resuming an unfinished re-encrypting rotation without one: finished under the passphrase in
     /// use, the key files from before it would still open (review 5, trust F1 and F2).
+    ///
+    /// `progress` hears the files moved so far (pushes committed under an old key meanwhile raise the total).
     public func rotateKeys(
-        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, context: RequestContext = .local
+        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, context: RequestContext = .local,
+        progress: ProgressHandler? = nil
     ) async throws
         -> RotationReport
     {
         guard !reencrypt || newPassphrase != nil else { throw VaultError.newPassphraseRequired }
         return try await rotateKeys(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
-            workFactor: Self.defaultWorkFactor, stopAfter: nil, context: context, auditHandover: nil
+            workFactor: Self.defaultWorkFactor, stopAfter: nil, context: context, auditHandover: nil,
+            progress: progress
         ).report
     }
 
@@ -105,7 +109,7 @@ extension Vault {
         stopAfter: Int? = nil, stopBeforeFinishing: Bool = false, context: RequestContext,
         retireMark: (@Sendable (SymmetricKey) throws -> Void)? = nil,
         retireRecipients: (@Sendable ([String]) throws -> Void)? = nil,
-        auditHandover: (@Sendable () async throws -> UInt64?)?
+        auditHandover: (@Sendable () async throws -> UInt64?)?, progress: ProgressHandler? = nil
     ) async throws -> (report: RotationReport, handoverSize: UInt64?) {
         // One rotation at a time across processes: a second `keys rotate` waits here, then rotates on from the
         // state the first left (key versions it created are unlocked below, so nothing looks damaged).
@@ -134,7 +138,7 @@ extension Vault {
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
             keepingPassphrase: keepingPassphrase, workFactor: workFactor, stopAfter: stopAfter,
             stopBeforeFinishing: stopBeforeFinishing, context: context, retireMark: retireMark,
-            retireRecipients: retireRecipients)
+            retireRecipients: retireRecipients, progress: progress)
         guard report.reencrypted, let auditHandover else { return (report, nil) }
         return (report, try await auditHandover())
     }
@@ -142,7 +146,9 @@ extension Vault {
     private func rotateKeysLocked(
         passphrase: String, reencrypt: Bool, newPassphrase: String?, keepingPassphrase: Bool, workFactor: Int,
         stopAfter: Int?, stopBeforeFinishing: Bool, context: RequestContext,
-        retireMark: (@Sendable (SymmetricKey) throws -> Void)?, retireRecipients: (@Sendable ([String]) throws -> Void)?
+        retireMark: (@Sendable (SymmetricKey) throws -> Void)?,
+        retireRecipients: (@Sendable ([String]) throws -> Void)?,
+        progress: ProgressHandler?
     ) throws -> RotationReport {
         try checkRotationRequest(
             passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
@@ -182,7 +188,7 @@ extension Vault {
             let movedBefore = moved
             moved += try moveBlobsBelowTarget(
                 rotationID: rotationID, target: target, recipient: recipient, reencrypting: reencrypting,
-                stopAfter: stopAfter.map { $0 - moved })
+                stopAfter: stopAfter.map { $0 - moved }, movedBefore: moved, progress: progress)
             if reencrypting { try resignManifests(passphrase: newPassphrase ?? passphrase, workFactor: workFactor) }
             // keys/audit.age is encrypted to key versions too: move it to the live ones before old versions retire
             // (otherwise the retired identity would take the audit key with it). After a suspected compromise, only
@@ -262,8 +268,10 @@ extension Vault {
     }
 
     /// Moves every blob still under a version below `target` to it, through the rotation's journal; returns how many.
+    /// `progress` hears the files moved, counting from `movedBefore` (this rotation's earlier passes).
     private func moveBlobsBelowTarget(
-        rotationID: Int64, target: Int, recipient: String, reencrypting: Bool, stopAfter: Int?
+        rotationID: Int64, target: Int, recipient: String, reencrypting: Bool, stopAfter: Int?, movedBefore: Int = 0,
+        progress: ProgressHandler? = nil
     ) throws -> Int {
         var moved = 0
         while true {
@@ -286,12 +294,16 @@ extension Vault {
                     db, sql: "SELECT path FROM blobs WHERE key_version < ? ORDER BY path", arguments: [target])
             }
             if pending.isEmpty { return moved }
+            // The total grows only when a push under an old key joined the journal since the last batch.
+            let total = Int64(movedBefore + moved + pending.count)
+            progress?(ProgressEvent(done: Int64(movedBefore + moved), total: total, unit: .files))
             for path in pending {
                 if let stopAfter, moved >= stopAfter {
                     throw VaultError(.rotationInterrupted, "key rotation stopped before it finished; run it again")
                 }
                 try moveBlob(path, to: recipient, version: target, reencrypt: reencrypting, rotationID: rotationID)
                 moved += 1
+                progress?(ProgressEvent(done: Int64(movedBefore + moved), total: total, unit: .files))
             }
         }
     }

@@ -87,6 +87,17 @@ extension Vault {
         return value
     }
 
+    /// The size of one source in bytes, 0 when it cannot be read (staging then reports the error): the total a
+    /// progress bar is drawn against.
+    static func inputSize(_ source: FileSource) -> Int64 {
+        var info = stat()
+        switch source {
+        case .memory(let data): return Int64(data.count)
+        case .opened(let file): return fstat(file.descriptor, &info) == 0 ? Int64(info.st_size) : 0
+        case .file(let url): return stat(url.path(percentEncoded: false), &info) == 0 ? Int64(info.st_size) : 0
+        }
+    }
+
     /// Refuses sources that are not regular files (a device such as `/dev/zero` never ends; a directory is named
     /// as one) or that together exceed ``maximumStagedBytes``, before anything is staged.
     static func checkInputFiles(_ sources: [(path: String, source: FileSource)]) throws {
@@ -129,8 +140,11 @@ extension Vault {
     ///
     /// Each file is read once: the plaintext is hashed as it is encrypted, chunks sealed across cores. Files go
     /// one after another, each using every core, while the previous one is flushed to disk in the background.
+    ///
+    /// `progress`, when given, hears the plaintext bytes done after each file, out of the sources' total.
     nonisolated func stage(
-        _ sources: [(path: String, source: FileSource)], into area: StagingArea, recipient: String
+        _ sources: [(path: String, source: FileSource)], into area: StagingArea, recipient: String,
+        progress: ProgressHandler? = nil
     ) async throws -> [StagedFile] {
         var seen = Set<String>()
         for (path, _) in sources {
@@ -140,8 +154,11 @@ extension Vault {
             }
         }
         let suite = self.suite
+        let total = sources.reduce(Int64(0)) { $0 + Self.inputSize($1.source) }
+        progress?(ProgressEvent(done: 0, total: total, unit: .bytes))
         let staged = try await BackgroundCommits.run { commits in
             var results: [StagedFile] = []
+            var done: Int64 = 0
             for (path, source) in sources where !commits.hasFailed {
                 let output = area.directory.appending(path: path + ".age")
                 try VaultFiles.makeDirectory(output.deletingLastPathComponent(), permissions: 0o700)
@@ -171,6 +188,8 @@ extension Vault {
                     throw VaultError(.unreadableInput, "cannot encrypt \(path)")
                 }
                 commits.commit(file)
+                done += Int64(results.last?.digest.size ?? 0)
+                progress?(ProgressEvent(done: done, total: total, unit: .bytes))
             }
             return results
         }

@@ -4,13 +4,15 @@ public import Foundation
 extension VaultSession {
     // MARK: Datasets
 
-    /// `data.add`: stores a new dataset version from files on disk.
+    /// `data.add`: stores a new dataset version from files on disk; `progress` hears the bytes encrypted.
     public func addDataset(
-        _ name: String, files: [URL], processed: Bool = false, description: String? = nil
+        _ name: String, files: [URL], processed: Bool = false, description: String? = nil,
+        progress: ProgressHandler? = nil
     ) async throws -> DatasetVersionInfo {
         try await perform(.dataAdd, on: .dataset(name)) {
             try await vault.addDataset(
-                name, files: files, processed: processed, description: description, context: context)
+                name, files: files, processed: processed, description: description, context: context,
+                progress: progress)
         }
     }
 
@@ -48,29 +50,32 @@ extension VaultSession {
         ) { try await vault.readDataset(reference) }
     }
 
-    /// `data.get`: decrypts a dataset version into a new directory.
-    public func getDataset(_ reference: DatasetReference, to directory: URL) async throws -> DatasetVersionInfo {
+    /// `data.get`: decrypts a dataset version into a new directory; `progress` hears the bytes decrypted.
+    public func getDataset(
+        _ reference: DatasetReference, to directory: URL, progress: ProgressHandler? = nil
+    ) async throws -> DatasetVersionInfo {
         try await perform(
             .dataGet, on: .dataset(reference.name), resource: "dataset:\(reference)",
             resolve: { await resolved(reference) }
-        ) { try await vault.getDataset(reference, to: directory) }
+        ) { try await vault.getDataset(reference, to: directory, progress: progress) }
     }
 
     // MARK: Models
 
     /// `model.push`: pushes a new model version. Naming a dataset as lineage needs `data.show` on it; every
-    /// file is scanned, and accepting a finding (`scan.accept`) needs `model.scan` on the model.
+    /// file is scanned, and accepting a finding (`scan.accept`) needs `model.scan` on the model. `progress` hears
+    /// the plaintext bytes hashed and encrypted.
     public func pushModel(
         _ name: String, from source: ModelSource, datasets: [DatasetReference] = [], metrics: JSONValue? = nil,
         publisherSignature: PublisherSignature? = nil, extensions: [String: JSONValue] = [:],
-        scan: ModelScanOptions = .standard
+        scan: ModelScanOptions = .standard, progress: ProgressHandler? = nil
     ) async throws -> ModelVersionInfo {
         try await checkLineage(datasets)
         try await checkAccepting(scan, model: name)
         return try await perform(.modelPush, on: .model(name)) {
             try await vault.pushModel(
                 name, from: source, datasets: datasets, metrics: metrics, publisherSignature: publisherSignature,
-                extensions: extensions, scan: scan, context: context)
+                extensions: extensions, scan: scan, context: context, progress: progress)
         }
     }
 
@@ -142,14 +147,19 @@ extension VaultSession {
         ) { try await vault.loadModel(reference) }
     }
 
-    /// `model.pull`: decrypts a version into a new directory (every digest checked first).
+    /// `model.pull`: decrypts a version into a new directory (every digest checked first); `progress` hears the
+    /// bytes decrypted.
     @discardableResult
-    public func pullModel(_ reference: ModelReference, to directory: URL) async throws -> ModelVersionInfo {
+    public func pullModel(
+        _ reference: ModelReference, to directory: URL, progress: ProgressHandler? = nil
+    ) async throws -> ModelVersionInfo {
         try await perform(
             .modelPull, on: .model(reference.name), resource: "model:\(reference)",
             resolve: { await resolved(reference) }
         ) {
-            try await recordingVerification(reference) { try await vault.pullModel(reference, to: directory) }
+            try await recordingVerification(reference) {
+                try await vault.pullModel(reference, to: directory, progress: progress)
+            }
         }
     }
 
@@ -209,17 +219,21 @@ extension VaultSession {
     ///
     /// `newPassphrase` re-seals every live key file under it before the rotation finishes (`keys rotate --reencrypt`
     /// requires it: otherwise a pre-rotation key file still opens with the passphrase in use). A re-encrypting rotation, or the resume of one, without `newPassphrase` is refused before anything changes.
+    ///
+    /// `progress` hears the files moved so far.
     public func rotateKeys(
-        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil
+        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, progress: ProgressHandler? = nil
     ) async throws -> RotationReport {
         try await rotateKeys(
-            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, keepingPassphrase: false)
+            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, keepingPassphrase: false,
+            progress: progress)
     }
 
     /// `rotateKeys`, where `keepingPassphrase` (tests of everything else a rotation does) lets a re-encrypting
     /// rotation finish under the passphrase in use.
     func rotateKeys(
-        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, keepingPassphrase: Bool
+        passphrase: String, reencrypt: Bool = false, newPassphrase: String? = nil, keepingPassphrase: Bool,
+        progress: ProgressHandler? = nil
     ) async throws -> RotationReport {
         try await perform(.keysRotate, on: .global, resource: "keys") {
             // The audit key is not read here: another process may be rotating, and until this one holds the rotation
@@ -235,7 +249,8 @@ extension VaultSession {
                 passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase,
                 keepingPassphrase: keepingPassphrase, context: context, retireMark: retireMark,
                 retireRecipients: retireRecipients,
-                auditHandover: { try await access.rotateAuditKey(principal: principal, requestID: requestID) })
+                auditHandover: { try await access.rotateAuditKey(principal: principal, requestID: requestID) },
+                progress: progress)
             // The host's high-water mark follows a new root of trust; the old root's mark refuses older copies.
             try await access.followTrustRoot()
             // The log records what the rotation did, including a replaced signing key and its fingerprint.

@@ -60,7 +60,10 @@ struct DataAdd: AsyncParsableCommand {
         if try await options.whenRemote({ try await remote($0) }) { return }
         let vault = try await options.open()
         let urls = files.map { URL(filePath: $0, relativeTo: .currentDirectory()).absoluteURL }
-        let info = try await vault.addDataset(name, files: urls, processed: processed, description: description)
+        let info = try await ProgressReporter("encrypting", summary: "added").run {
+            try await vault.addDataset(
+                name, files: urls, processed: processed, description: description, progress: $0)
+        }
         try printResult(json: json, ["reference": info.reference], text: info.reference)
     }
 }
@@ -127,7 +130,10 @@ struct DataGet: AsyncParsableCommand {
         if try await options.whenRemote({ try await remote($0) }) { return }
         let reference = try DatasetReference(parsing: reference)
         let directory = URL(filePath: output, relativeTo: .currentDirectory()).absoluteURL
-        let info = try await options.open().getDataset(reference, to: directory)
+        let vault = try await options.open()
+        let info = try await ProgressReporter("decrypting", summary: "got").run {
+            try await vault.getDataset(reference, to: directory, progress: $0)
+        }
         try printPulled(json: json, info.reference, to: directory.path(percentEncoded: false), files: info.files.count)
     }
 }

@@ -93,9 +93,12 @@ struct KeysRotate: AsyncParsableCommand {
                 status: .usage)
         }
         let vault = try await options.session(opened, token: try options.token.read())
-        progress(reencrypt ? "re-encrypting every stored file..." : "re-wrapping every stored file...")
-        let report = try await vault.rotateKeys(
-            passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase)
+        let report = try await ProgressReporter(
+            reencrypt ? "re-encrypting" : "re-wrapping", summary: reencrypt ? "re-encrypted" : "re-wrapped"
+        ).run {
+            try await vault.rotateKeys(
+                passphrase: passphrase, reencrypt: reencrypt, newPassphrase: newPassphrase, progress: $0)
+        }
         try present(
             Output(
                 keyVersion: report.keyVersion, filesMoved: report.filesMoved, reencrypted: report.reencrypted,

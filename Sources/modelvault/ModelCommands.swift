@@ -80,10 +80,11 @@ struct ModelPush: AsyncParsableCommand {
         }
         let extensions = try ONNXPush.extensions(forModelAt: source)
         let vault = try await options.open()
-        progress("hashing, encrypting and signing...")
-        let info = try await vault.pushModel(
-            name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher,
-            extensions: extensions, scan: scan.options)
+        let info = try await ProgressReporter("hashing, encrypting", summary: "pushed").run {
+            try await vault.pushModel(
+                name, from: .path(source), datasets: datasets, metrics: metrics, publisherSignature: publisher,
+                extensions: extensions, scan: scan.options, progress: $0)
+        }
         try printResult(json: json, ["reference": info.reference], text: info.reference)
     }
 }
@@ -196,7 +197,9 @@ struct ModelPull: AsyncParsableCommand {
         if let recipient {
             info = try await vault.pullModel(reference, for: recipient, to: directory)
         } else {
-            info = try await vault.pullModel(reference, to: directory)
+            info = try await ProgressReporter("decrypting", summary: "pulled").run {
+                try await vault.pullModel(reference, to: directory, progress: $0)
+            }
         }
         try printPulled(json: json, info.reference, to: directory.path(percentEncoded: false), files: info.files.count)
     }

@@ -22,23 +22,29 @@ func trainedModel(_ files: [String: Data], _ reference: ModelReference) throws -
     }
 }
 
-/// Writes the per-epoch status on stderr: a redrawn line on a terminal, one line per epoch otherwise.
+/// Writes the per-epoch status on stderr: a redrawn bar on a terminal; elsewhere (a pipe, a log) only one summary
+/// line at the end, as pip and docker do, rather than one line per epoch.
 struct EpochProgress {
     let isTerminal = isatty(STDERR_FILENO) != 0 && !Quiet.isRequested
+    let start = ContinuousClock.now
 
     func report(_ epoch: EpochReport) {
-        if isTerminal {
-            let width = 20
-            let filled = epoch.epochs > 0 ? width * epoch.epoch / epoch.epochs : width
-            let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-            FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(epoch)".utf8))
-        } else {
-            progress(epoch.description)
-        }
+        guard isTerminal else { return }
+        let width = 20
+        let filled = epoch.epochs > 0 ? width * epoch.epoch / epoch.epochs : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        FileHandle.standardError.write(Data("\r\u{1B}[K[\(bar)] \(epoch)".utf8))
     }
 
-    func finish() {
-        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    /// Ends the bar's line on a terminal; elsewhere prints the last epoch's status and the time taken.
+    func finish(last: EpochReport?) {
+        if isTerminal {
+            FileHandle.standardError.write(Data("\n".utf8))
+        } else if let last {
+            let elapsed = ContinuousClock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            progress("\(last) (\(ProgressMeter.seconds(seconds)))")
+        }
     }
 }
 
@@ -117,7 +123,7 @@ struct Train: AsyncParsableCommand {
             status.report($0)
             last = $0
         }
-        status.finish()
+        status.finish(last: last)
         let heldOut = try data.stratifiedSplit(fraction: training.testFraction, seed: training.seed).test.count
         progress(TrainingReport.summary(last: last, options: training, rows: data.count, heldOut: heldOut))
         progress(evaluation.report)

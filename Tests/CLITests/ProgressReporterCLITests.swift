@@ -1,0 +1,31 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Issue #18: long commands report progress on stderr; into a pipe, one summary line and no redrawn bar.
+@Suite(.serialized) struct ProgressReporterCLITests {
+    @Test func pushAndPullIntoAPipePrintOneSummaryLineAndNothingWhenQuiet() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        let env = try CLI.makeVault(in: work)
+        try FileManager.default.createDirectory(at: work.appending(path: "model"), withIntermediateDirectories: true)
+        try Data(repeating: 7, count: 5000).write(to: work.appending(path: "model/weights.bin"))
+
+        let pushed = try ModelVaultBinary.run(["model", "push", "clf", "model"], environment: env, in: work)
+        #expect(pushed.stdout == "clf@1\n", "\(pushed.stderr)")
+        let lines = pushed.stderr.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("pushed 5.0 kB in ") }.count == 1, "\(pushed.stderr)")
+        #expect(!pushed.stderr.contains("\r") && !pushed.stderr.contains("ETA"), "\(pushed.stderr)")
+
+        let pulled = try ModelVaultBinary.run(["model", "pull", "clf@1", "-o", "out"], environment: env, in: work)
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        #expect(
+            pulled.stderr.split(separator: "\n").filter { $0.hasPrefix("pulled 5.0 kB in ") }.count == 1,
+            "\(pulled.stderr)")
+
+        let quiet = try ModelVaultBinary.run(["model", "push", "clf", "model", "--quiet"], environment: env, in: work)
+        #expect(quiet.stdout == "clf@2\n", "\(quiet.stderr)")
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import Vault
+
+@Suite struct VaultProgressTests {
+    /// Every event a callback heard, in order.
+    final class Recorder: Sendable {
+        let events = Mutex<[ProgressEvent]>([])
+        var handler: ProgressHandler { { event in self.events.withLock { $0.append(event) } } }
+        var all: [ProgressEvent] { events.withLock { $0 } }
+    }
+
+    @Test func pushAndPullReportMonotonicProgressEndingAtTheTotal() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        let files = ["a.bin": Data(repeating: 1, count: 3000), "b/c.bin": Data(repeating: 2, count: 500), "d": Data()]
+        let total = Int64(3500)
+        for (path, data) in files {
+            let url = directory.url.appending(path: "model/\(path)")
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try data.write(to: url)
+        }
+        let pushed = Recorder()
+        _ = try await vault.pushModel(
+            "m", from: .path(directory.url.appending(path: "model")), progress: pushed.handler)
+        let pulled = Recorder()
+        try await vault.pullModel(
+            ModelReference(parsing: "m@1"), to: directory.url.appending(path: "out"), progress: pulled.handler)
+        for events in [pushed.all, pulled.all] {
+            #expect(events.count == files.count + 1)
+            #expect(events.allSatisfy { $0.total == total && $0.unit == .bytes })
+            #expect(zip(events, events.dropFirst()).allSatisfy { $0.done <= $1.done })
+            #expect(events.first?.done == 0)
+            #expect(events.last?.done == total)
+        }
+    }
+}
