@@ -104,23 +104,27 @@ final class PickleInterpreter {
         stack.append(value)
     }
 
+    /// Whether the measuring budget is spent; the first time, a high finding. Past the budget the values that the
+    /// joblib, dtype and `__class__` checks read are unknown, so those checks no longer see anything: high, like every
+    /// structural bound (scanner review 10, finding A: a spent budget hid a NumpyArrayWrapper, whose array bytes then
+    /// swallowed `os.system`).
+    private func measuringBudgetSpent() -> Bool {
+        guard measuredNodes >= measuredNodesLimit else { return false }
+        if !reportedMeasureBudget {
+            reportedMeasureBudget = true
+            findings.add(
+                "pickle.bound-exceeded", .high, at: stream.position, subject: "pickle",
+                "the pickle builds more container values than the scanner measures; later values are unknown")
+        }
+        return true
+    }
+
     /// `value.boundedNesting` within the pickle's budget of measured nodes; past it, every new container is
     /// `.unknown` (as one too large to measure is), so no run of opcodes costs more than a few visits each.
     private func bounded(_ value: PickleValue) -> PickleValue {
         switch value {
         case .tuple, .object, .dict:
-            guard measuredNodes < measuredNodesLimit else {
-                // Past the budget the values that the joblib, dtype and `__class__` checks read are unknown, so
-                // those checks no longer see anything: high, like every structural bound (scanner review 10,
-                // finding A: a spent budget hid a NumpyArrayWrapper, so its array bytes swallowed `os.system`).
-                if !reportedMeasureBudget {
-                    reportedMeasureBudget = true
-                    findings.add(
-                        "pickle.bound-exceeded", .high, at: stream.position, subject: "pickle",
-                        "the pickle builds more container values than the scanner measures; later values are unknown")
-                }
-                return .unknown
-            }
+            guard !measuringBudgetSpent() else { return .unknown }
             return value.bounded(visited: &measuredNodes)
         default:
             return value
@@ -706,8 +710,21 @@ final class PickleInterpreter {
     /// The result of calling `callable`; a callable that is not an imported global is itself a finding.
     private func call(_ callable: PickleValue, args: PickleValue, at offset: UInt64, via opcode: String) -> PickleValue
     {
+        // Past the budget the file is high already; the checks below are skipped (imports are still judged).
+        if case .global = callable, measuringBudgetSpent() { return .unknown }
         let items: [PickleValue]
         if case .tuple(let tuple) = args { items = tuple } else { items = [] }
+        // The checks below visit each argument and its elements: charged to the measuring budget, so a run of calls
+        // on one memoised tuple is bounded like a run of new containers (scanner review 11, F3).
+        measuredNodes +=
+            1
+            + items.reduce(0) { total, item in
+                switch item {
+                case .tuple(let elements): total + 1 + elements.count
+                case .dict(let pairs): total + 1 + 2 * pairs.count
+                default: total + 1
+                }
+            }
         switch callable {
         case .global(let module, let name):
             // joblib reads array bytes after a BUILD on any NumpyArrayWrapper, however it was made: only the wrapper
@@ -751,7 +768,9 @@ final class PickleInterpreter {
     /// `STACK_GLOBAL('joblib', 'numpy_pickle.NumpyArrayWrapper')` resolves to it too), or a tuple or dict holding it.
     private static func isJoblibWrapper(_ value: PickleValue) -> Bool {
         func isWrapper(_ value: PickleValue) -> Bool {
-            if case .global(let module, let name) = value {
+            // The suffix first: joining a 4 KiB module and name for every argument of every call cost 100 µs per
+            // 6-byte REDUCE (scanner review 11, F3).
+            if case .global(let module, let name) = value, name.hasSuffix("NumpyArrayWrapper") {
                 return module + "." + name == "joblib.numpy_pickle.NumpyArrayWrapper"
             }
             return false

@@ -66,6 +66,31 @@ import Testing
         #expect(scan(p.bytes).has("pickle.global.dangerous", "os"))
     }
 
+    /// Scanner review 11, F3: every REDUCE checked each argument of a memoised 189-global tuple (and joined each
+    /// 4 KiB module and name), so a 14.5 KB gzip file of REDUCEs ran past 120 s. Calls are charged to the measuring
+    /// budget now, and past it their checks stop (the file is high).
+    @Test func callsAreChargedToTheMeasuringBudget() throws {
+        var p = PickleAssembler(protocol: 2)
+        p.global("collections", "OrderedDict")
+        p.binPut(0)
+        p.mark()
+        for _ in 0..<50 { p.global("collections", "OrderedDict") }
+        p.tuple()
+        p.binPut(1)
+        for _ in 0..<1_000 {
+            p.binGet(0)
+            p.binGet(1)
+            p.reduce()
+            p.op("0")
+        }
+        p.none()
+        p.stop()
+        let limit = 10_000
+        let (interpreter, findings) = try Self.interpret(p.bytes, measuredNodesLimit: limit)
+        #expect(findings.findings.contains { $0.rule == "pickle.bound-exceeded" && $0.severity >= .high })
+        #expect(interpreter.measuredNodes < limit + 1_000, "\(interpreter.measuredNodes)")
+    }
+
     /// 64 KiB of MARK bytes (a joblib array of 0x28 read as opcodes by `pickle.load`) were refused as past the
     /// scanner's bound of marks; Python keeps any number. Marks at one stack position are one run now.
     @Test func aLongRunOfMarksIsNotPastTheBound() {
