@@ -183,8 +183,8 @@ extension Vault {
         }
         let recipient = try suite.recipient(ofIdentity: targetIdentity)
         var moved = 0
-        var retired: [Int] = []
-        repeat {
+        let retired: [Int]
+        while true {
             let movedBefore = moved
             moved += try moveBlobsBelowTarget(
                 rotationID: rotationID, target: target, recipient: recipient, reencrypting: reencrypting,
@@ -213,7 +213,8 @@ extension Vault {
                 continue
             }
             retired = finished
-        } while try !isFinished(rotationID)
+            break
+        }
         for version in retired { keyRing.identities[version] = nil }
         // The audit key follows the live versions only, still under the rotation lock: a store after the lock is
         // released could overwrite what a second rotation wrote, or leave the key readable only by a version that
@@ -258,12 +259,10 @@ extension Vault {
         VaultFiles.remove(layout.chainFile(version: version))
     }
 
-    /// Whether rotation `rotationID` is marked finished.
-    private func isFinished(_ rotationID: Int64) throws -> Bool {
+    /// The age recipient the catalog records for key version `version`, nil if it has none.
+    func recipient(ofKeyVersion version: Int) throws -> String? {
         try catalog.read { db in
-            try Bool.fetchOne(
-                db, sql: "SELECT finished_at IS NOT NULL FROM rotations WHERE id = ?", arguments: [rotationID])
-                ?? false
+            try String.fetchOne(db, sql: "SELECT recipient FROM key_versions WHERE version = ?", arguments: [version])
         }
     }
 
@@ -374,9 +373,7 @@ extension Vault {
             return
         }
         guard candidate != current else { throw VaultError(.weakPassphrase, "the new passphrase is the old one") }
-        let expected = try catalog.read { db in
-            try String.fetchOne(db, sql: "SELECT recipient FROM key_versions WHERE version = ?", arguments: [target])
-        }
+        let expected = try recipient(ofKeyVersion: target)
         guard
             let identity = Self.openSealedKeyFile(
                 layout.identityFile(version: target), passphrase: candidate, suite: suite),
@@ -582,9 +579,7 @@ extension Vault {
         // The identity must be the one the authenticated catalog records for the version: a key file sealed under the
         // passphrase by someone who knows it is not enough to put another identity in its place.
         let text = String(decoding: identity, as: UTF8.self)
-        let expected = try catalog.read { db in
-            try String.fetchOne(db, sql: "SELECT recipient FROM key_versions WHERE version = ?", arguments: [version])
-        }
+        let expected = try recipient(ofKeyVersion: version)
         guard let expected, (try? suite.recipient(ofIdentity: text)) == expected else {
             throw VaultError(
                 .tampered, "keys/\(file.lastPathComponent) holds another key version's identity")

@@ -77,9 +77,10 @@ public final class VaultAccess: Sendable {
         // identity the vault holds; an identity-file open may hold older versions only, whatever the catalog lists)
         // must not be one a `--reencrypt` on this host retired.
         if let highWaterMark {
-            let rootVersion = await vault.keyRing.identities.keys.max()
-            if let row = try await vault.keyVersions().first(where: { $0.version == rootVersion }) {
-                try highWaterMark.checkNotRetired(recipient: row.recipient)
+            if let rootVersion = await vault.keyRing.identities.keys.max(),
+                let recipient = try await vault.recipient(ofKeyVersion: rootVersion)
+            {
+                try highWaterMark.checkNotRetired(recipient: recipient)
             }
         }
         var key = try await vault.auditSigningKey()

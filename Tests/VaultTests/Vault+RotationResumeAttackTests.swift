@@ -194,29 +194,32 @@ import VaultCrypto
 @Suite struct RetiredRecipientAttackTests {
     @Test func aVaultForgedAroundTheRetiredIdentityIsRefusedOnTheRotatingHost() async throws {
         let fixture = try await MarkedVaultFixture()
-        let (directory, mark, vault, token) = (fixture.directory, fixture.mark, fixture.vault, fixture.token)
-        // The attacker's copy: the whole vault before the rotation (the old identity, sealed under the old
-        // passphrase). Any vault made around that key file has its key version's recipient.
-        let copy = directory.url.appending(path: "vault-copy")
-        try FileManager.default.copyItem(at: vault.root, to: copy)
-
-        let second = try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
-        _ = try await second.authenticate(token: token).rotateKeys(
-            passphrase: TestVault.passphrase, reencrypt: true,
-            newPassphrase: ReencryptNewPassphraseAttackTests.newPassphrase)
-        try await second.close()
+        let (directory, mark) = (fixture.directory, fixture.mark)
+        try await Self.reencryptThenRestoreACopyFromBefore(fixture)
         // A root of the attacker's own: no mark for it on this host. Simulated by removing the marks (the forged
         // vault's root has none); the retired recipient alone must refuse it.
         for name in try FileManager.default.contentsOfDirectory(atPath: mark.directory.path(percentEncoded: false))
         where name.hasSuffix(".mark") {
             try FileManager.default.removeItem(at: mark.directory.appending(path: name))
         }
-        try FileManager.default.removeItem(at: vault.root)
-        try FileManager.default.moveItem(at: copy, to: vault.root)
         await expectRefused(naming: "retired on this host") {
             try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
         }
-        // The rotated vault itself still opens on this host.
+    }
+
+    /// Copies the vault as it is (the attacker's copy: the old identity, sealed under the old passphrase, which any
+    /// vault made around that key file shares), re-encrypts it on the marked host, then puts the copy in its place.
+    static func reencryptThenRestoreACopyFromBefore(_ fixture: MarkedVaultFixture) async throws {
+        let root = fixture.vault.root
+        let copy = fixture.directory.url.appending(path: "vault-copy")
+        try FileManager.default.copyItem(at: root, to: copy)
+        let access = try await VaultAccess.open(try TestVault.open(in: fixture.directory), highWaterMark: fixture.mark)
+        _ = try await access.authenticate(token: fixture.token).rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: true,
+            newPassphrase: ReencryptNewPassphraseAttackTests.newPassphrase)
+        try await access.close()
+        try FileManager.default.removeItem(at: root)
+        try FileManager.default.moveItem(at: copy, to: root)
     }
 }
 
@@ -226,17 +229,9 @@ extension RetiredRecipientAttackTests {
     /// theirs sealed under the old identity, passed the check. The check reads the version the root came from now.
     @Test func anIdentityFileOpenOfAVaultForgedAroundTheRetiredIdentityIsRefused() async throws {
         let fixture = try await MarkedVaultFixture()
-        let (directory, mark, vault, token) = (fixture.directory, fixture.mark, fixture.vault, fixture.token)
+        let (directory, mark, vault) = (fixture.directory, fixture.mark, fixture.vault)
         let identity = try #require(await vault.keyRing.identities[1])
-        let copy = directory.url.appending(path: "vault-copy")
-        try FileManager.default.copyItem(at: vault.root, to: copy)
-        let second = try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
-        _ = try await second.authenticate(token: token).rotateKeys(
-            passphrase: TestVault.passphrase, reencrypt: true,
-            newPassphrase: ReencryptNewPassphraseAttackTests.newPassphrase)
-        try await second.close()
-        try FileManager.default.removeItem(at: vault.root)
-        try FileManager.default.moveItem(at: copy, to: vault.root)
+        try await Self.reencryptThenRestoreACopyFromBefore(fixture)
         // The attacker's root, sealed under the old identity, and a catalog naming a newer version of theirs.
         let root = TrustRoot.generate()
         try root.sealed(forIdentity: identity, version: 1).write(to: vault.root.appending(path: "keys/root-v1.key"))
