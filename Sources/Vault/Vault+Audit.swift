@@ -16,9 +16,13 @@ extension Vault {
     /// authenticated catalog. A missing or substituted file is an error naming it, never a new key: a new key
     /// would let whoever deleted the log start a fresh one.
     func auditSigningKey() throws -> Curve25519.Signing.PrivateKey {
+        // Another process may have finished a rotation since this one unlocked: the file is then sealed to the new
+        // version only, which the key chain reaches (CI, 2026-12-04: "keys/audit.age does not hold the pinned audit
+        // key", exit 6, from the second of two `keys rotate` at once).
+        let current = try catalog.read { db in try KeyVersionRow.current(db) }
+        if keyRing.identities[current.version] == nil { try followKeyChain() }
         let key = try auditSigningKey(pinned: try catalog.read { db in try TrustPin.value(.auditPublicKey, db) })
         // After a rotation the file may only open with an older key version: re-encrypt for the live ones.
-        let current = try catalog.read { db in try KeyVersionRow.current(db) }
         if let identity = keyRing.identities[current.version],
             let sealed = FileManager.default.contents(atPath: layout.auditKeyFile.path(percentEncoded: false)),
             (try? suite.decrypt(sealed, using: [identity])) == nil

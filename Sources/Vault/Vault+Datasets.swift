@@ -209,6 +209,8 @@ extension Vault {
                 .tampered, "dataset \(info.reference) no longer matches the lineage digest of models built from it")
         }
         try checkSignedManifest(of: info, files: files)
+        // A rotation in another process may have moved the files since this one unlocked: follow its key chain.
+        if files.contains(where: { keyRing.identities[$0.keyVersion] == nil }) { try followKeyChain() }
         for file in files where keyRing.identities[file.keyVersion] == nil {
             throw VaultError(.keyUnavailable, "vault key version \(file.keyVersion) is not unlocked")
         }

@@ -159,6 +159,8 @@ extension Vault {
     }
 
     func identities(for checked: CheckedVersion) throws -> [String] {
+        // A rotation in another process may have moved the files since this one unlocked: follow its key chain.
+        if checked.files.contains(where: { keyRing.identities[$0.keyVersion] == nil }) { try followKeyChain() }
         for file in checked.files where keyRing.identities[file.keyVersion] == nil {
             throw VaultError(
                 .keyUnavailable,

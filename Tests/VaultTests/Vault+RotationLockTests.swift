@@ -51,3 +51,30 @@ import Testing
         #expect(try await reopened.keyVersions().map(\.state) == ["retired", "active"])
     }
 }
+
+/// The CI failure of 2026-12-04: the second of two `keys rotate` processes unlocked the vault before the first finished,
+/// then opened its audit log after: `keys/audit.age` was sealed to the new key version only ("does not hold the pinned
+/// audit key (substituted or damaged)", exit 6). The open follows the key chain the plain rotation left.
+@Suite struct VaultAccessOpenAfterARotationTests {
+    @Test func anAccessOpenedAfterAnotherInstanceRotatedReadsTheAuditKey() async throws {
+        let fixture = try await AccessFixture()
+        _ = try await fixture.admin.pushModel("m", from: .files(["a.bin": TestVault.bytes(100, seed: 4)]))
+        let unlockedBefore = try TestVault.open(in: fixture.directory)
+        _ = try await fixture.admin.rotateKeys(passphrase: TestVault.passphrase)
+        try await fixture.access.close()
+        let access = try await VaultAccess.open(unlockedBefore)
+        #expect(await unlockedBefore.keyRing.identities.keys.sorted() == [1, 2])
+        try await access.close()
+    }
+
+    @Test func aModelPulledAfterAnotherInstanceRotatedDecrypts() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        let files = ["a.bin": TestVault.bytes(300, seed: 5)]
+        _ = try await vault.pushModel("m", from: .files(files))
+        let unlockedBefore = try TestVault.open(in: directory)
+        _ = try await vault.rotateKeys(
+            passphrase: TestVault.passphrase, reencrypt: false, workFactor: 10, stopAfter: nil, context: .local)
+        #expect(try await unlockedBefore.loadModel(ModelReference(parsing: "m@1")) == files)
+    }
+}
