@@ -345,7 +345,10 @@ extension ContentScan {
                 "the HDF5 structure could not be walked, so a Lambda layer could hide in it")
         }
         if findings.findings.contains(where: { $0.rule == "keras.lambda" }) { return }
-        if let offset = try Self.findJSONLambda(source) {
+        // The search reads the whole file: a huge one stops at the per-file time bound, which is high (scanner
+        // review 11, D1: it was bounded by the file's size only).
+        let past = { (offset: UInt64) in self.pastDeadline(at: offset, subject: "hdf5 byte search") }
+        if let offset = try Self.findJSONLambda(source, pastDeadline: past) {
             findings.add(
                 "keras.lambda", .critical, at: offset, subject: "model_config: Lambda",
                 "a Lambda layer carries Python bytecode that runs when loaded")
@@ -354,12 +357,16 @@ extension ContentScan {
 
     /// The offset of a JSON `"class_name"` key whose value is `"Lambda"`, or of a `"__lambda__"` string, anywhere
     /// in `source`: whitespace between the tokens and JSON escapes inside them are allowed, as a JSON parser allows
-    /// them. Read in chunks that overlap by `overlap` bytes; a match spread wider than that is not found.
-    static func findJSONLambda(_ source: ByteSource) throws -> UInt64? {
+    /// them. Read in chunks that overlap by `overlap` bytes; a match spread wider than that is not found. Before each
+    /// chunk after the first, `pastDeadline` is asked whether to stop.
+    static func findJSONLambda(
+        _ source: ByteSource, pastDeadline: (UInt64) -> Bool = { _ in false }
+    ) throws -> UInt64? {
         let overlap = 4096
         var offset: UInt64 = 0
         var carry = [UInt8]()
         while offset < source.size {
+            if offset > 0, pastDeadline(offset) { return nil }
             let chunk = try source.read(at: offset, count: 1 << 20)
             if chunk.isEmpty { break }
             let window = carry + chunk

@@ -332,6 +332,16 @@ final class ContentScan {
                 "a gzip member whose CRC-32 or size does not match its data (the scanner and the loader may not "
                     + "read the same bytes)")
         }
+        // Review 11: a small stream inflating to the bound of cheap opcodes kept the scan busy up to its time bound
+        // (minutes per file on the push path). As for zip members, a bomb ratio is high and not interpreted.
+        if let inflated, UInt64(inflated.count) > 1 << 20,
+            UInt64(inflated.count) / max(source.size, 1) > ZipArchive.maxRatio
+        {
+            findings.add(
+                "\(format.rawValue).compression-ratio", .high, at: 0, subject: "\(format.rawValue) stream",
+                "an excessive compression ratio (a likely decompression bomb); the inflated content was not scanned")
+            return
+        }
         guard let inflated else {
             findings.add(
                 "format.compressed-pickle", .high, at: 0, subject: "\(format.rawValue) stream",

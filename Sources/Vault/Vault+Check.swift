@@ -49,6 +49,20 @@ extension Vault {
             problems.append("audit/: the log cannot be read")
         }
         if let highWaterMark {
+            // As every open checks first: the version whose root opened the vault must not be one a `--reencrypt`
+            // on this host retired (a vault forged around the old identity).
+            do {
+                if let rootVersion = keyRing.identities.keys.max(),
+                    let recipient = try recipient(ofKeyVersion: rootVersion)
+                {
+                    try highWaterMark.checkNotRetired(recipient: recipient)
+                }
+            } catch let error as VaultError {
+                problems.append(error.description)
+            } catch {
+                problems.append(
+                    "\(highWaterMark.directory.path(percentEncoded: false)): the retired key versions cannot be read")
+            }
             let logSize = (try? AuditLogReader(directory: layout.audit).records().count).map { UInt64($0) }
             do {
                 try highWaterMark.check(state: current, logSize: logSize, key: highWaterKey())

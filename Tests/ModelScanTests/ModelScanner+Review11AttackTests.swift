@@ -61,3 +61,75 @@ import Testing
         #expect(visited < 2_000)
     }
 }
+
+/// The limits review 11 left open (D1): a huge HDF5 file's byte search ran to the end of the file whatever the time
+/// bound, and a small gzip stream that inflates to megabytes of cheap opcodes kept the scan busy up to it.
+@Suite struct ModelScannerReview11LimitTests {
+    /// `gzip.compress(b"\x80\x02" + b"N0" * 1_000_000 + b"N.", 9)`: 1,979 bytes that inflate to 2,000,004 (1,010:1).
+    static let gzipBomb = [UInt8](
+        Data(
+            base64Encoded:
+                "H4sIAAAAAAACA+3CAQkAAAgDMDCQmOSZjG4Qx7aVAQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                + "AAAAAAAAAAAAAAAAAAAAAAAA3ukD73fzKISEHgA=")!)
+
+    @Test func aGzipStreamWithABombRatioIsHighAndNotInterpreted() {
+        let report = ModelScanner().scan(bytes: Self.gzipBomb, name: "model.joblib")
+        #expect(report.has("gzip.compression-ratio"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+        #expect(!report.formats.contains("pickle"), "\(report.formats)")
+        // The same pickle stored (ratio about 1) is inflated and interpreted, and passes.
+        var pickle: [UInt8] = [0x80, 0x02]
+        for _ in 0..<1_000_000 { pickle += [0x4E, 0x30] }
+        pickle += [0x4E, 0x2E]
+        // Stored blocks of at most 65,535 bytes, the last one final.
+        var blocks: [UInt8] = []
+        for start in stride(from: 0, to: pickle.count, by: 65_535) {
+            let block = pickle[start..<min(start + 65_535, pickle.count)]
+            let length = UInt64(block.count)
+            blocks += [start + 65_535 >= pickle.count ? 0x01 : 0x00] + le(length, 2) + le(~length & 0xFFFF, 2) + block
+        }
+        let gzip: [UInt8] =
+            [0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xFF] + blocks + le(UInt64(CRC32.checksum(pickle)), 4)
+            + le(UInt64(pickle.count), 4)
+        let stored = ModelScanner().scan(bytes: gzip, name: "model.joblib")
+        #expect(!stored.has("gzip.compression-ratio"), "\(stored.findings)")
+        #expect(!stored.isRefusedByDefault, "\(stored.findings)")
+    }
+
+    @Test func theHDF5ByteSearchStopsAtTheTimeBound() {
+        // The HDF5 signature, then 3 MiB in which the walker finds nothing and the byte search reads every chunk.
+        let bytes: [UInt8] =
+            [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A] + [UInt8](repeating: 0x20, count: 3 << 20)
+        var scanner = ModelScanner()
+        scanner.maxScanTime = .zero
+        let report = scanner.scan(bytes: bytes, name: "model.h5")
+        #expect(report.has("scan.time-budget"), "\(report.findings)")
+        #expect(report.isRefusedByDefault, "\(report.findings)")
+        #expect(!ModelScanner().scan(bytes: bytes, name: "model.h5").has("scan.time-budget"))
+    }
+}

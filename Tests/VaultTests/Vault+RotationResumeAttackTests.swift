@@ -252,3 +252,20 @@ extension RetiredRecipientAttackTests {
         }
     }
 }
+
+extension RetiredRecipientAttackTests {
+    /// `vault check` makes the open's checks: a vault forged around a retired identity is listed, not verified.
+    @Test func vaultCheckListsAVaultForgedAroundTheRetiredIdentity() async throws {
+        let fixture = try await MarkedVaultFixture()
+        let (directory, mark) = (fixture.directory, fixture.mark)
+        try await Self.reencryptThenRestoreACopyFromBefore(fixture)
+        for name in try FileManager.default.contentsOfDirectory(atPath: mark.directory.path(percentEncoded: false))
+        where name.hasSuffix(".mark") {
+            try FileManager.default.removeItem(at: mark.directory.appending(path: name))
+        }
+        let problems = try await Vault.checkState(
+            at: directory.url.appending(path: "vault"), unlockingWith: .passphrase(TestVault.passphrase),
+            suite: FakeCipherSuite(), signer: FakeManifestSigner(), highWaterMark: mark)
+        #expect(problems.contains { $0.contains("retired on this host") }, "\(problems)")
+    }
+}
