@@ -18,6 +18,9 @@ final class ByteSource {
     private let backing: Backing
     /// Total length in bytes.
     let size: UInt64
+    /// Called with the bytes each read of a file-backed source returned (slices read through their root), for
+    /// progress; re-read bytes count again.
+    var onRead: ((Int) -> Void)?
 
     /// Opens `path` read-only without following a symbolic link in its last component.
     init(path: String) throws {
@@ -100,6 +103,7 @@ final class ByteSource {
                 filled += got
             }
             if filled < available { result.removeLast(available - filled) }
+            onRead?(filled)
             return result
         }
     }

@@ -23,8 +23,20 @@ public struct ModelScanner: Sendable {
     }
 
     /// Scans the regular file at `path` (a symbolic link is refused, never followed).
-    public func scan(path: String) throws -> ScanReport {
+    ///
+    /// `progress`, if given, is called on this thread after each read of the file with the bytes read so far
+    /// (re-reads included, so it can pass the size) and the file's size: a scan reads only what it needs, so a
+    /// shallow scan of a large checkpoint ends well short of the size.
+    public func scan(path: String, progress: ((_ read: UInt64, _ size: UInt64) -> Void)? = nil) throws -> ScanReport {
         let source = try ByteSource(path: path)
+        if let progress {
+            var read: UInt64 = 0
+            let size = source.size
+            source.onRead = { count in
+                read &+= UInt64(count)
+                progress(read, size)
+            }
+        }
         let directory = (path as NSString).deletingLastPathComponent
         return try scan(source, name: path, directory: directory.isEmpty ? "." : directory)
     }

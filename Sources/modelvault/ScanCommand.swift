@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ModelScan
+import Vault
 
 /// `modelvault scan`: the model supply-chain scanner on local files; no vault needed.
 struct ScanCommand: ParsableCommand {
@@ -41,13 +42,32 @@ struct ScanCommand: ParsableCommand {
         let scanner = ModelScanner(deep: deep)
         var reports: [ScanReport] = []
         var failures: [String: String] = [:]
-        for file in Self.files(paths, failures: &failures) {
+        let files = Self.files(paths, failures: &failures)
+        // Progress on stderr (a bar on a terminal, one summary line otherwise, nothing under --quiet): the bytes of
+        // every file to scan, each file counted whole once its scan ends.
+        let sizes = files.map { file -> Int64 in
+            var status = stat()
+            return lstat(file, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG ? Int64(status.st_size) : 0
+        }
+        let total = sizes.reduce(0, +)
+        let reporter = ProgressReporter("scanning", summary: "scanned")
+        var done: Int64 = 0
+        reporter.report(ProgressEvent(done: 0, total: total, unit: .bytes))
+        for (file, size) in zip(files, sizes) {
             do {
-                reports.append(try scanner.scan(path: file))
+                let before = done
+                reports.append(
+                    try scanner.scan(path: file) { read, _ in
+                        reporter.report(
+                            ProgressEvent(done: before + min(Int64(clamping: read), size), total: total, unit: .bytes))
+                    })
             } catch {
                 failures[file] = String(describing: error)
             }
+            done += size
+            reporter.report(ProgressEvent(done: done, total: total, unit: .bytes))
         }
+        reporter.finish()
         if json {
             FileHandle.standardOutput.write(
                 try ScanReport.json(reports, policy: policy, failures: failures) + Data("\n".utf8))

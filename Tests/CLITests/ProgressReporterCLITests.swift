@@ -29,3 +29,23 @@ import Testing
         #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
     }
 }
+
+extension ProgressReporterCLITests {
+    /// `scan` reports the bytes of every file it scans: into a pipe one summary line after the findings, none under
+    /// `--quiet`.
+    @Test func scanIntoAPipePrintsOneSummaryLineAndNothingWhenQuiet() throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let work = directory.url
+        try Data([0x80, 0x04, 0x4E, 0x2E]).write(to: work.appending(path: "a.pkl"))
+        try Data([0x80, 0x02] + [UInt8](repeating: 0x4E, count: 2996) + [0x2E]).write(to: work.appending(path: "b.pkl"))
+        let scanned = try ModelVaultBinary.run(["scan", "a.pkl", "b.pkl"], in: work)
+        #expect(scanned.status != 1, "\(scanned.stderr)")
+        let summaries = scanned.stderr.split(separator: "\n").filter { $0.hasPrefix("scanned 3.0 kB in ") }
+        #expect(summaries.count == 1, "\(scanned.stderr)")
+        #expect(!scanned.stderr.contains("\r") && !scanned.stderr.contains("ETA"), "\(scanned.stderr)")
+        let quiet = try ModelVaultBinary.run(["scan", "a.pkl", "b.pkl", "--quiet"], in: work)
+        #expect(quiet.stdout == scanned.stdout)
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+    }
+}
