@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import Synchronization
 import VaultCrypto
 
 /// A model version whose manifest and signature have been checked, with the files to read.
@@ -75,10 +76,10 @@ extension Vault {
 
     /// Hands out a model version's encrypted files re-wrapped for one `recipient` (an age public key),
     /// with the signed manifest and signature beside them; no plaintext is written. Digests are checked
-    /// in memory first.
+    /// in memory first. `progress` hears the bytes re-wrapped so far.
     @discardableResult
     public func pullModel(
-        _ reference: ModelReference, for recipient: String, to directory: URL
+        _ reference: ModelReference, for recipient: String, to directory: URL, progress: ProgressHandler? = nil
     ) async throws
         -> ModelVersionInfo
     {
@@ -93,6 +94,9 @@ extension Vault {
         let suite = self.suite
         let identities = try identities(for: checked)
         let signatureFiles = try Self.signatureFiles(of: checked)
+        let total = checked.files.reduce(Int64(0)) { $0 + Int64($1.size) }
+        let done = Mutex<Int64>(0)
+        progress?(ProgressEvent(done: 0, total: total, unit: .bytes))
         try await Self.writeAtomically(to: directory) { temporary in
             try Self.write(signatureFiles, into: temporary)
             try await self.forEachFile(checked) { file in
@@ -104,6 +108,10 @@ extension Vault {
                 } catch {
                     throw Self.undecryptable(file, checked, error)
                 }
+                let sofar = done.withLock {
+                    $0 += Int64(file.size); return $0
+                }
+                progress?(ProgressEvent(done: sofar, total: total, unit: .bytes))
             }
         }
         return try model(.init(name: checked.row.name, selector: .version(checked.row.version)))

@@ -168,7 +168,7 @@ extension VaultSession {
     /// would be plaintext access, so any other recipient is denied and audited as `model.pull`.
     @discardableResult
     public func pullModel(
-        _ reference: ModelReference, for recipient: String, to directory: URL
+        _ reference: ModelReference, for recipient: String, to directory: URL, progress: ProgressHandler? = nil
     ) async throws -> ModelVersionInfo {
         try await requireDeploymentRecipient(recipient, for: reference)
         return try await perform(
@@ -176,7 +176,7 @@ extension VaultSession {
             resolve: { await resolved(reference) }
         ) {
             try await recordingVerification(reference) {
-                try await vault.pullModel(reference, for: recipient, to: directory)
+                try await vault.pullModel(reference, for: recipient, to: directory, progress: progress)
             }
         }
     }

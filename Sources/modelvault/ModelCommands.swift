@@ -195,7 +195,9 @@ struct ModelPull: AsyncParsableCommand {
         let vault = try await options.open()
         let info: ModelVersionInfo
         if let recipient {
-            info = try await vault.pullModel(reference, for: recipient, to: directory)
+            info = try await ProgressReporter("re-wrapping", summary: "re-wrapped").run {
+                try await vault.pullModel(reference, for: recipient, to: directory, progress: $0)
+            }
         } else {
             info = try await ProgressReporter("decrypting", summary: "pulled").run {
                 try await vault.pullModel(reference, to: directory, progress: $0)

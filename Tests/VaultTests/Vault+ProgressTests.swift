@@ -39,3 +39,23 @@ import Testing
         }
     }
 }
+
+extension VaultProgressTests {
+    @Test func aPullReWrappedForARecipientReportsTheBytesItReWraps() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        let files = ["a.bin": Data(repeating: 1, count: 3000), "b.bin": Data(repeating: 2, count: 700)]
+        _ = try await vault.pushModel("m", from: .files(files))
+        let suite = FakeCipherSuite()
+        let recipient = try suite.recipient(ofIdentity: suite.generateIdentity(postQuantum: false))
+        let recorder = Recorder()
+        try await vault.pullModel(
+            ModelReference(parsing: "m@1"), for: recipient, to: directory.url.appending(path: "out"),
+            progress: recorder.handler)
+        let events = recorder.all
+        #expect(events.count == files.count + 1)
+        #expect(events.allSatisfy { $0.total == 3700 && $0.unit == .bytes })
+        #expect(zip(events, events.dropFirst()).allSatisfy { $0.done <= $1.done })
+        #expect(events.first?.done == 0 && events.last?.done == 3700)
+    }
+}
