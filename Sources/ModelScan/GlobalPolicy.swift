@@ -77,6 +77,19 @@ enum GlobalPolicy {
             "numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__bit_generator_ctor",
             "numpy.random._pickle.__generator_ctor", "numpy.random.mtrand.RandomState",
             "numpy.random._generator.Generator", "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64",
+            "numpy.random._pcg64.PCG64DXSM", "numpy.random._philox.Philox", "numpy.random._sfc64.SFC64",
+            // What fitted scikit-learn models pickle besides their own classes (scanner review 12, false positives
+            // on joblib dumps of gradient boosting, k-neighbours, grid search, spline and text models): a seed
+            // sequence (Cython's unpickler makes the named class and sets its state), masked arrays, numpy scalar
+            // types, scipy splines and sparse matrices, and the k-d/ball tree `newObj(cls)` = `cls.__new__(cls)`
+            // (its argument is a global judged on its own).
+            "numpy.random.bit_generator.SeedSequence", "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
+            "numpy.ma.core._mareconstruct", "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray",
+            "scipy.interpolate._bsplines.BSpline", "scipy._lib.array_api_compat.numpy._aliases.asarray",
+            "scipy.sparse._csr.csr_matrix", "scipy.sparse._csc.csc_matrix", "scipy.sparse._coo.coo_matrix",
+            "scipy.sparse._csr.csr_array", "scipy.sparse._csc.csc_array", "scipy.sparse._coo.coo_array",
+            "sklearn.neighbors._kd_tree.newObj", "sklearn.neighbors._ball_tree.newObj",
+            "sklearn.metrics._dist_metrics.newObj",
             // joblib's inline array wrapper (its bytes are read, never executed).
             "joblib.numpy_pickle.NumpyArrayWrapper",
             // Python containers and plain values.
@@ -94,6 +107,13 @@ enum GlobalPolicy {
             names.insert("torch.\(storage)Storage")
             names.insert("torch.storage.\(storage)Storage")
             names.insert("torch.cuda.\(storage)Storage")
+        }
+        for scalar in [
+            "float16", "float32", "float64", "longdouble", "int8", "int16", "int32", "int64", "uint8", "uint16",
+            "uint32", "uint64", "bool_", "complex64", "complex128", "str_", "bytes_", "object_", "datetime64",
+            "timedelta64",
+        ] {
+            names.insert("numpy.\(scalar)")
         }
         for dtype in [
             "float32", "float", "float64", "double", "float16", "half", "bfloat16", "int8", "uint8", "int16",

@@ -196,7 +196,7 @@ final class ContentScan {
         if !scannedPickle, PickleOpcodes.isOpcode(head[0]) {
             // pickle.load, joblib.load and torch.load read any file from byte 0 as a pickle whatever its magic: a
             // safetensors header length `S'\0...` or GGUF's `G` (BINFLOAT) can open a pickle (review 5, F8/F9).
-            try polyglotPickle(source)
+            try polyglotPickle(source, atFileStart: depth == 0)
         }
         if tar, !scannedTar {
             findings.add(
@@ -435,14 +435,20 @@ final class ContentScan {
     /// dangerous global on the way).
     /// Interprets a file another format branch took as a pickle too; a pickle that runs to `STOP` or names a
     /// global is a polyglot, refused, and its pickle findings are kept alongside the other format's.
-    private func polyglotPickle(_ source: ByteSource) throws {
+    private func polyglotPickle(_ source: ByteSource, atFileStart: Bool) throws {
         let trial = FindingCollector(file: findings.file)
         trial.member = findings.member
         let outcome = try PickleInterpreter(
             stream: ByteStream(source: source), findings: trial, deadline: deadline
         ).interpretOne()
         // CPython stops at a stack underflow (an npy's 0x93 is STACK_GLOBAL on an empty stack): nothing after it runs.
-        let underflow = trial.findings.first { $0.rule == "pickle.stack-underflow" }.map { $0.offset ?? 0 }
+        // Every loader that reads a file from byte 0 as a pickle (pickle.load, joblib.load, numpy.load, the first
+        // pickle of torch's legacy format) has no persistent_load, so a persistent id there raises too: a zip's
+        // `PK` is PERSID, whose line ran into tensor bytes that read as EXT4 or INST (scanner review 12, a false
+        // positive on `torch.save(..., pickle_protocol=4)`).
+        let underflow = trial.findings.first {
+            $0.rule == "pickle.stack-underflow" || (atFileStart && $0.rule == "pickle.persistent-id")
+        }.map { $0.offset ?? 0 }
         var parsed = false
         if case .stopped = outcome, underflow == nil { parsed = true }
         let dangerous = trial.findings.contains {

@@ -890,6 +890,11 @@ final class PickleInterpreter {
     /// The state must spell out every field joblib reads (a wrapper built by calling its class, or built twice, has
     /// values the scanner cannot see): otherwise the reading is unknown, which is high.
     private func skipJoblibArray(state: PickleValue, at offset: UInt64) throws -> Bool {
+        if case .object("numpy.dtype", let dtypeArgs) = state["dtype"] ?? .none,
+            case .string(let code) = dtypeArgs.first ?? .none, Self.dtypeKind(code) == "O"
+        {
+            return try readJoblibObjectArray(at: offset)
+        }
         var padded = false
         if case .int? = state["numpy_array_alignment_bytes"] { padded = true }
         guard let size = Self.joblibArrayBytes(state: state), padded || state.hasNone("numpy_array_alignment_bytes")
@@ -899,19 +904,7 @@ final class PickleInterpreter {
                 "a joblib array whose size or padding cannot be determined; the rest of the pickle cannot be analysed")
             return false
         }
-        // joblib closes the frame before the raw bytes (protocol 4+): they belong to no frame. joblib's unpickler
-        // reads a frame whole, so bytes left in the frame after the BUILD are read as opcodes before the array,
-        // which comes after the frame: an array inside a frame that goes on is not modelled (review 6, finding 4).
-        if let end = frameEnd {
-            guard stream.position == end else {
-                findings.add(
-                    "joblib.array-in-frame", .high, at: offset, subject: "NumpyArrayWrapper",
-                    "a joblib array whose BUILD does not end its FRAME: joblib reads the array after the frame, "
-                        + "not after the BUILD; the rest of the pickle cannot be analysed")
-                return false
-            }
-            frameEnd = nil
-        }
+        guard leaveFrameForJoblibArray(at: offset) else { return false }
         skippedJoblibArrays = true
         if padded {
             guard let padding = try stream.readByte(), try stream.skip(UInt64(padding)) else {
@@ -921,6 +914,39 @@ final class PickleInterpreter {
         }
         guard try stream.skip(size) else {
             _ = truncated(offset)
+            return false
+        }
+        return true
+    }
+
+    /// joblib closes the frame before an array's bytes (protocol 4+): they belong to no frame. joblib's unpickler
+    /// reads a frame whole, so bytes left in the frame after the BUILD are read as opcodes before the array, which
+    /// comes after the frame: an array inside a frame that goes on is not modelled (review 6, finding 4).
+    private func leaveFrameForJoblibArray(at offset: UInt64) -> Bool {
+        guard let end = frameEnd else { return true }
+        guard stream.position == end else {
+            findings.add(
+                "joblib.array-in-frame", .high, at: offset, subject: "NumpyArrayWrapper",
+                "a joblib array whose BUILD does not end its FRAME: joblib reads the array after the frame, "
+                    + "not after the BUILD; the rest of the pickle cannot be analysed")
+            return false
+        }
+        frameEnd = nil
+        return true
+    }
+
+    /// joblib writes an array of Python objects (gradient boosting's `estimators_`) as a whole pickle of its own
+    /// right after the wrapper's BUILD and reads it with a fresh plain unpickler (`read_array`): interpreted so here,
+    /// with its own stack and memo and without joblib's array reading, then the outer pickle goes on after its STOP
+    /// (scanner review 12: every such dump was refused as an unknown array).
+    private func readJoblibObjectArray(at offset: UInt64) throws -> Bool {
+        guard leaveFrameForJoblibArray(at: offset) else { return false }
+        skippedJoblibArrays = true
+        let nested = PickleInterpreter(stream: stream, findings: findings, deadline: deadline)
+        guard case .stopped = try nested.interpretOne() else {
+            findings.add(
+                "joblib.array-unknown", .high, at: offset, subject: "NumpyArrayWrapper",
+                "a joblib object array whose nested pickle does not end; the rest of the pickle cannot be analysed")
             return false
         }
         return true

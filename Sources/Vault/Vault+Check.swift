@@ -52,9 +52,9 @@ extension Vault {
             // As every open checks first: the version whose root opened the vault must not be one a `--reencrypt`
             // on this host retired (a vault forged around the old identity).
             do {
-                if let rootVersion = keyRing.identities.keys.max(),
-                    let recipient = try recipient(ofKeyVersion: rootVersion)
-                {
+                // The recipient of the identity itself: a catalog read would repeat the state check's problems.
+                if let rootVersion = keyRing.identities.keys.max(), let identity = keyRing.identities[rootVersion] {
+                    let recipient = try suite.recipient(ofIdentity: identity)
                     try highWaterMark.checkNotRetired(recipient: recipient)
                 }
             } catch let error as VaultError {
