@@ -500,7 +500,7 @@ final class ContentScan {
     @discardableResult
     func scanPickles(_ source: ByteSource, firstOnly: Bool) throws -> Set<String> {
         findings.recognised("pickle")
-        let (skipped, storageKeys, nested) = try interpretPickles(
+        let (skipped, storageKeys) = try interpretPickles(
             source, firstOnly: firstOnly, joblibArrays: true, into: findings)
         guard skipped else { return storageKeys }
         let plain = FindingCollector(file: findings.file)
@@ -513,20 +513,9 @@ final class ContentScan {
             || (finding.rule == "pickle.bound-exceeded" && finding.severity >= .high))
             && !findings.findings.contains(where: { $0.rule == finding.rule && $0.offset == finding.offset })
         {
-            // A joblib object array's nested pickle has a memo of its own; pickle.load reads its opcodes in the
-            // outer pickle's memo, where an honest file's memo reads name other strings (`NumpyArrayWrapper.dtype`
-            // in every gradient boosting dump). An unknown global made there is medium, as the policy has
-            // every unknown global (strict refuses it); a dangerous one stays critical.
-            let inNested =
-                (finding.rule == "pickle.global.unknown" || finding.rule == "pickle.global.unresolved")
-                && nested.contains { range in finding.offset.map { range.contains($0) } ?? false }
             findings.add(
-                finding.rule, inNested ? min(finding.severity, .medium) : finding.severity, at: finding.offset,
-                subject: finding.subject,
-                finding.message
-                    + (inNested
-                        ? " (in a joblib object array's nested pickle, read by pickle.load in the outer memo)"
-                        : " (in bytes joblib reads as array data but pickle.load runs)"))
+                finding.rule, finding.severity, at: finding.offset, subject: finding.subject,
+                finding.message + " (in bytes joblib reads as array data but pickle.load runs)")
         }
         return storageKeys
     }
@@ -543,7 +532,7 @@ final class ContentScan {
     /// named by persistent id.
     private func interpretPickles(
         _ source: ByteSource, firstOnly: Bool, joblibArrays: Bool, into collector: FindingCollector
-    ) throws -> (skipped: Bool, storageKeys: Set<String>, nested: [Range<UInt64>]) {
+    ) throws -> (skipped: Bool, storageKeys: Set<String>) {
         let stream = ByteStream(source: source)
         let interpreter = PickleInterpreter(
             stream: stream, findings: collector, joblibArrays: joblibArrays, deadline: deadline)
@@ -552,7 +541,7 @@ final class ContentScan {
         while true {
             let outcome = try interpreter.interpretOne()
             guard case .stopped(let value) = outcome else {
-                return (interpreter.skippedJoblibArrays, interpreter.storageKeys, interpreter.nestedPickleRanges)
+                return (interpreter.skippedJoblibArrays, interpreter.storageKeys)
             }
             count += 1
             if count == 1, case .bigInt(let bytes) = value, bytes == Self.legacyMagic {
@@ -560,14 +549,14 @@ final class ContentScan {
                 collector.recognised("pytorch-legacy")
             }
             if firstOnly || (legacy && count == 5) || stream.atEnd {
-                return (interpreter.skippedJoblibArrays, interpreter.storageKeys, interpreter.nestedPickleRanges)
+                return (interpreter.skippedJoblibArrays, interpreter.storageKeys)
             }
             let offset = stream.position
             guard let next = try stream.peekByte(), PickleOpcodes.isOpcode(next) else {
                 collector.add(
                     "pickle.trailing-bytes", .medium, at: offset, subject: "\(stream.remaining) bytes",
                     "bytes after STOP that are not another pickle")
-                return (interpreter.skippedJoblibArrays, interpreter.storageKeys, interpreter.nestedPickleRanges)
+                return (interpreter.skippedJoblibArrays, interpreter.storageKeys)
             }
             if !legacy {
                 collector.add(

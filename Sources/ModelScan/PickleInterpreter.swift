@@ -57,9 +57,6 @@ final class PickleInterpreter {
     let joblibArrays: Bool
     /// Whether array bytes were skipped (then the same bytes read as opcodes must be scanned too).
     private(set) var skippedJoblibArrays = false
-    /// Where the nested pickles of joblib object arrays lie in the stream (at most `maxNestedRanges`).
-    private(set) var nestedPickleRanges: [Range<UInt64>] = []
-    static let maxNestedRanges = 4096
     /// The keys of the PyTorch storages named by persistent id (bounded).
     private(set) var storageKeys = Set<String>()
     /// When the file's scan must stop (nil: never); checked every `opcodesPerClockCheck` opcodes.
@@ -946,14 +943,12 @@ final class PickleInterpreter {
         guard leaveFrameForJoblibArray(at: offset) else { return false }
         skippedJoblibArrays = true
         let nested = PickleInterpreter(stream: stream, findings: findings, deadline: deadline)
-        let start = stream.position
         guard case .stopped = try nested.interpretOne() else {
             findings.add(
                 "joblib.array-unknown", .high, at: offset, subject: "NumpyArrayWrapper",
                 "a joblib object array whose nested pickle does not end; the rest of the pickle cannot be analysed")
             return false
         }
-        if nestedPickleRanges.count < Self.maxNestedRanges { nestedPickleRanges.append(start..<stream.position) }
         return true
     }
 
