@@ -519,11 +519,13 @@ final class PickleInterpreter {
                         "BUILD on a value the scanner dropped past its memo bound")
                 }
                 // A slot state naming `__class__` turns the object into another class (joblib reads array bytes
-                // after any BUILD that leaves a NumpyArrayWrapper; review 8 of the scanner, finding 1).
+                // after any BUILD that leaves a NumpyArrayWrapper; review 8 of the scanner, finding 1). One naming
+                // `__new__` makes `newObj(obj)` (`obj.__new__(obj)`, allowed for k-d trees) call what it holds
+                // (scanner review 13).
                 if Self.stateNamesClass(state) {
                     findings.add(
-                        "pickle.build-class", .high, at: offset, subject: "__class__",
-                        "BUILD sets __class__: the object becomes another class than the one constructed")
+                        "pickle.build-class", .high, at: offset, subject: "__class__ or __new__",
+                        "BUILD sets __class__ or __new__: the object becomes another class, or newObj calls the value")
                 }
                 if case .object("numpy.dtype", let args) = target, let problem = Self.dtypeStateProblem(args, state) {
                     findings.add(
@@ -782,7 +784,7 @@ final class PickleInterpreter {
         }
     }
 
-    /// Whether a BUILD state sets `__class__`: a dict state with that key (a `__setstate__` may `setattr` each), or
+    /// Whether a BUILD state sets `__class__` (or `__new__`): a dict state with that key (a `__setstate__` may `setattr` each), or
     /// a `(state, slotstate)` pair whose slot state, which `pickle` applies with `setattr`, has that key, a key the
     /// scanner could not read, or could not be read itself.
     private static func stateNamesClass(_ state: PickleValue) -> Bool {
@@ -791,7 +793,7 @@ final class PickleInterpreter {
             case .dict(let pairs):
                 return pairs.contains { key, _ in
                     switch key {
-                    case .string(let text): text == "__class__"
+                    case .string(let text): text == "__class__" || text == "__new__"
                     case .unknown, .opaqueText: unreadable
                     default: false
                     }

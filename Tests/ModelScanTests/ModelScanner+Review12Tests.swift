@@ -77,4 +77,14 @@ import Testing
         let plain = ModelScanner().scan(bytes: Array("P0\ncos\nsystem\n(S'id'\ntR.".utf8), name: "model.pkl")
         #expect(plain.has("pickle.global.dangerous", "os.system"), "\(plain.findings)")
     }
+
+    /// Review 13: `newObj(obj)` is `obj.__new__(obj)`, and an instance's `__dict__` may hold `__new__`.
+    @Test func aBuildStateSettingNewIsHigh() {
+        let bytes: [UInt8] =
+            [0x80, 0x02] + Array("ccollections\nOrderedDict\n)R}".utf8) + [0x58, 7, 0, 0, 0] + Array("__new__".utf8)
+            + Array("cbuiltins\nlist\nsb.".utf8)
+        let report = ModelScanner().scan(bytes: bytes, name: "model.pkl")
+        #expect(report.has("pickle.build-class"), "\(report.findings)")
+        #expect(report.isRefusedByDefault)
+    }
 }
