@@ -198,12 +198,17 @@ import VaultCrypto
         try await Self.reencryptThenRestoreACopyFromBefore(fixture)
         // A root of the attacker's own: no mark for it on this host. Simulated by removing the marks (the forged
         // vault's root has none); the retired recipient alone must refuse it.
+        try Self.removeMarks(of: mark)
+        await expectRefused(naming: "retired on this host") {
+            try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
+        }
+    }
+
+    /// Removes every root's mark: what a forged vault's root of the attacker's own has on this host.
+    static func removeMarks(of mark: HighWaterMark) throws {
         for name in try FileManager.default.contentsOfDirectory(atPath: mark.directory.path(percentEncoded: false))
         where name.hasSuffix(".mark") {
             try FileManager.default.removeItem(at: mark.directory.appending(path: name))
-        }
-        await expectRefused(naming: "retired on this host") {
-            try await VaultAccess.open(try TestVault.open(in: directory), highWaterMark: mark)
         }
     }
 
@@ -259,10 +264,7 @@ extension RetiredRecipientAttackTests {
         let fixture = try await MarkedVaultFixture()
         let (directory, mark) = (fixture.directory, fixture.mark)
         try await Self.reencryptThenRestoreACopyFromBefore(fixture)
-        for name in try FileManager.default.contentsOfDirectory(atPath: mark.directory.path(percentEncoded: false))
-        where name.hasSuffix(".mark") {
-            try FileManager.default.removeItem(at: mark.directory.appending(path: name))
-        }
+        try Self.removeMarks(of: mark)
         let problems = try await Vault.checkState(
             at: directory.url.appending(path: "vault"), unlockingWith: .passphrase(TestVault.passphrase),
             suite: FakeCipherSuite(), signer: FakeManifestSigner(), highWaterMark: mark)
