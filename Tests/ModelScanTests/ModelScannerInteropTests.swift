@@ -37,7 +37,7 @@ import Testing
         # Scanner review 12: models whose dumps were refused (seed sequences, k-d trees, masked
         # arrays, numpy scalar types, scipy splines), and a protocol 4 checkpoint whose zip read as a pickle.
         from sklearn.datasets import make_classification
-        from sklearn.ensemble import HistGradientBoostingClassifier
+        from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
         from sklearn.neighbors import KNeighborsClassifier
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.preprocessing import SplineTransformer
@@ -46,13 +46,14 @@ import Testing
         import warnings; warnings.simplefilter("ignore")
         Xc, yc = make_classification(n_samples=200, n_features=8, random_state=0)
         for name, model in {
+            "gbc": GradientBoostingClassifier(n_estimators=5, random_state=0).fit(Xc, yc),
             "hgb": HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(Xc, yc),
             "knn": KNeighborsClassifier().fit(Xc, yc),
             "tfidf": TfidfVectorizer().fit(["hello world", "foo bar"]),
             "spline": SplineTransformer().fit(Xc),
             "gs": GridSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 2]}, cv=2).fit(Xc, yc),
         }.items():
-            joblib.dump(model, os.path.join(d, f"{name}.joblib"), compress=3 if name == "hgb" else 0)
+            joblib.dump(model, os.path.join(d, f"{name}.joblib"), compress=3 if name == "gbc" else 0)
         net = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.BatchNorm1d(4), torch.nn.Conv2d(1, 2, 3),
                                   torch.nn.LSTM(3, 3), torch.nn.Embedding(5, 3))
         torch.manual_seed(1091)
@@ -75,7 +76,7 @@ import Testing
         let result = try ChildProcess.python(Self.script, arguments: [directory.url.path], mergesErrors: true).run()
         #expect(result.status == 0, "\(result.stdout)")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
-        #expect(files.count == 25)
+        #expect(files.count == 26)
         for file in files {
             let report = try ModelScanner(deep: true).scan(path: directory.url.appendingPathComponent(file).path)
             #expect(report.refused(by: .default).isEmpty, "\(file): \(report.findings)")
