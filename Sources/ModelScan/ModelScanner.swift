@@ -444,9 +444,8 @@ final class ContentScan {
         // CPython stops at a stack underflow (an npy's 0x93 is STACK_GLOBAL on an empty stack): nothing after it runs.
         // Every loader that reads a file from byte 0 as a pickle (pickle.load, joblib.load, numpy.load, the first
         // pickle of torch's legacy format) has no persistent_load, so a persistent id anywhere in that first pickle
-        // raises too: a zip's
-        // `PK` is PERSID, whose line ran into tensor bytes that read as EXT4 or INST (scanner review 12, a false
-        // positive on `torch.save(..., pickle_protocol=4)`).
+        // raises too: a zip's `PK` is PERSID, whose line ran into tensor bytes that read as EXT4 or INST (scanner
+        // review 12, a false positive on `torch.save(..., pickle_protocol=4)`).
         let underflow = trial.findings.first {
             $0.rule == "pickle.stack-underflow" || (atFileStart && $0.rule == "pickle.persistent-id")
         }.map { $0.offset ?? 0 }

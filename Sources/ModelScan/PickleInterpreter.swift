@@ -784,9 +784,9 @@ final class PickleInterpreter {
         }
     }
 
-    /// Whether a BUILD state sets `__class__` (or `__new__`): a dict state with that key (a `__setstate__` may `setattr` each), or
-    /// a `(state, slotstate)` pair whose slot state, which `pickle` applies with `setattr`, has that key, a key the
-    /// scanner could not read, or could not be read itself.
+    /// Whether a BUILD state sets `__class__` (or `__new__`): a dict state with that key (a `__setstate__` may
+    /// `setattr` each), or a `(state, slotstate)` pair whose slot state, which `pickle` applies with `setattr`, has
+    /// that key, a key the scanner could not read, or could not be read itself.
     private static func stateNamesClass(_ state: PickleValue) -> Bool {
         func names(_ value: PickleValue, unreadable: Bool) -> Bool {
             switch value {

@@ -49,14 +49,9 @@ extension Vault {
             problems.append("audit/: the log cannot be read")
         }
         if let highWaterMark {
-            // As every open checks first: the version whose root opened the vault must not be one a `--reencrypt`
-            // on this host retired (a vault forged around the old identity).
+            // As every open checks first (a vault forged around a retired identity).
             do {
-                // The recipient of the identity itself: a catalog read would repeat the state check's problems.
-                if let rootVersion = keyRing.identities.keys.max(), let identity = keyRing.identities[rootVersion] {
-                    let recipient = try suite.recipient(ofIdentity: identity)
-                    try highWaterMark.checkNotRetired(recipient: recipient)
-                }
+                try checkRootNotRetired(by: highWaterMark)
             } catch let error as VaultError {
                 problems.append(error.description)
             } catch {
@@ -74,6 +69,17 @@ extension Vault {
             }
         }
         return problems
+    }
+
+    /// Refuses a vault opened with a root of trust from a key version a `--reencrypt` on this host retired. The root
+    /// is the newest held version's (an identity-file open may hold older versions only, whatever the catalog lists);
+    /// its recipient is taken from the identity, which every unlock matched to the catalog's, so a tampered catalog
+    /// is not read again here.
+    func checkRootNotRetired(by highWaterMark: HighWaterMark) throws {
+        guard let rootVersion = keyRing.identities.keys.max(), let identity = keyRing.identities[rootVersion] else {
+            return
+        }
+        try highWaterMark.checkNotRetired(recipient: try suite.recipient(ofIdentity: identity))
     }
 
     /// The audit key file checked against its pin. The pin is read unverified here so a bad catalog does not hide

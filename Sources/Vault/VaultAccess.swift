@@ -73,16 +73,8 @@ public final class VaultAccess: Sendable {
         _ vault: Vault, checkpointInterval: UInt64 = 1, highWaterMark: HighWaterMark? = nil,
         witnessConnector: WitnessConnector? = nil, cosignEvery: Duration? = nil
     ) async throws -> VaultAccess {
-        // Before anything is read from the vault: the version whose root authenticated the catalog (the newest whose
-        // identity the vault holds; an identity-file open may hold older versions only, whatever the catalog lists)
-        // must not be one a `--reencrypt` on this host retired.
-        if let highWaterMark {
-            if let rootVersion = await vault.keyRing.identities.keys.max(),
-                let recipient = try await vault.recipient(ofKeyVersion: rootVersion)
-            {
-                try highWaterMark.checkNotRetired(recipient: recipient)
-            }
-        }
+        // Before anything is read from the vault: the root must not come from a version a `--reencrypt` retired here.
+        if let highWaterMark { try await vault.checkRootNotRetired(by: highWaterMark) }
         var key = try await vault.auditSigningKey()
         let pins = try await vault.auditKeyPins()
         // The origin is pinned apart from the key (vaults from before the pin: derived from their only key).
