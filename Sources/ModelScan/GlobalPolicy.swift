@@ -90,6 +90,20 @@ enum GlobalPolicy {
             "scipy.sparse._csr.csr_array", "scipy.sparse._csc.csc_array", "scipy.sparse._coo.coo_array",
             "sklearn.neighbors._kd_tree.newObj", "sklearn.neighbors._ball_tree.newObj",
             "sklearn.metrics._dist_metrics.newObj",
+            // Functions that fitted scikit-learn models hold as hyperparameters or attributes, so every dump of
+            // them names one (univariate feature selection's score functions, FeatureAgglomeration's pooling
+            // function, BisectingKMeans' inner k-means): each computes on arrays and imports or runs nothing else.
+            "sklearn.feature_selection._univariate_selection.f_classif",
+            "sklearn.feature_selection._univariate_selection.f_regression",
+            "sklearn.feature_selection._univariate_selection.f_oneway",
+            "sklearn.feature_selection._univariate_selection.chi2",
+            "sklearn.feature_selection._univariate_selection.r_regression",
+            "sklearn.feature_selection._mutual_info.mutual_info_classif",
+            "sklearn.feature_selection._mutual_info.mutual_info_regression",
+            "sklearn.cluster._kmeans._kmeans_single_lloyd", "sklearn.cluster._kmeans._kmeans_single_elkan",
+            "numpy.mean", "numpy.median", "numpy.average", "numpy.sum", "numpy.max", "numpy.min", "numpy.amax",
+            "numpy.amin", "numpy.std", "numpy.var", "numpy.nanmean", "numpy.nanmedian", "numpy.nansum",
+            "numpy.nanmax", "numpy.nanmin",
             // joblib's inline array wrapper (its bytes are read, never executed).
             "joblib.numpy_pickle.NumpyArrayWrapper",
             // Python containers and plain values.

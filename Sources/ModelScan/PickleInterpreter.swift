@@ -555,6 +555,15 @@ final class PickleInterpreter {
                     judgeGlobal(module: m, name: n, at: offset, via: "STACK_GLOBAL")
                     let (nm, nn) = GlobalPolicy.normalised(module: m, name: n)
                     push(.global(module: nm, name: nn))
+                } else if module.isNeverText || name.isNeverText {
+                    // CPython and joblib's unpickler raise "STACK_GLOBAL requires str" here: nothing after it
+                    // runs. `pickle.load` meets this in a joblib object array's nested pickle, whose BINGETs name
+                    // the outer memo's values (a default `joblib.dump` of KBinsDiscretizer).
+                    findings.add(
+                        "pickle.stack-global-not-text", .high, at: offset, subject: "STACK_GLOBAL",
+                        "STACK_GLOBAL operands that are not strings: the unpickler fails here; the rest of this "
+                            + "pickle cannot be analysed")
+                    return .broken
                 } else {
                     findings.add(
                         "pickle.global.unresolved", .high, at: offset, subject: "STACK_GLOBAL",

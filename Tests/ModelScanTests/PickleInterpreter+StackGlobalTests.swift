@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+@testable import ModelScan
+
+/// `STACK_GLOBAL` on operands that are certainly not `str`: CPython (and joblib's unpickler) raise there, so nothing
+/// after it runs. `pickle.load` of a default `joblib.dump` of `KBinsDiscretizer` meets it: the object array's nested
+/// pickle, read in the outer memo, names the estimator itself as a module. Calls whose result may be a `str` stay
+/// unresolved (high).
+@Suite struct PickleInterpreterStackGlobalTests {
+    /// `joblib.dump(KBinsDiscretizer(n_bins=4, encode="ordinal").fit(X))`, scikit-learn 1.9.1, default protocol.
+    static let binsDiscretizer = [UInt8](
+        Data(
+            base64Encoded:
+                "gAWVtgEAAAAAAACMJXNrbGVhcm4ucHJlcHJvY2Vzc2luZy5fZGlzY3JldGl6YXRpb26UjBBLQmluc0Rpc2NyZXRpemVylJOUKYGU"
+                + "fZQojAZuX2JpbnOUSwSMBmVuY29kZZSMB29yZGluYWyUjAhzdHJhdGVneZSMCHF1YW50aWxllIwPcXVhbnRpbGVfbWV0aG9klIwV"
+                + "YXZlcmFnZWRfaW52ZXJ0ZWRfY2RmlIwFZHR5cGWUTowJc3Vic2FtcGxllEpADQMAjAxyYW5kb21fc3RhdGWUTowObl9mZWF0dXJl"
+                + "c19pbl+USwOMCmJpbl9lZGdlc1+UjBNqb2JsaWIubnVtcHlfcGlja2xllIwRTnVtcHlBcnJheVdyYXBwZXKUk5QpgZR9lCiMCHN1"
+                + "YmNsYXNzlIwFbnVtcHmUjAduZGFycmF5lJOUjAVzaGFwZZRLA4WUjAVvcmRlcpSMAUOUaAxoF4wFZHR5cGWUk5SMAk84lImIh5RS"
+                + "lChLA4wBfJROTk5K/////0r/////Sz90lGKMCmFsbG93X21tYXCUiYwbbnVtcHlfYXJyYXlfYWxpZ25tZW50X2J5dGVzlEsQdWKA"
+                + "BZWXAQAAAAAAAIwWbnVtcHkuX2NvcmUubXVsdGlhcnJheZSMDF9yZWNvbnN0cnVjdJSTlIwFbnVtcHmUjAduZGFycmF5lJOUSwCF"
+                + "lEMBYpSHlFKUKEsBSwOFlGgDjAVkdHlwZZSTlIwCTziUiYiHlFKUKEsDjAF8lE5OTkr/////Sv////9LP3SUYoldlCiME251bXB5"
+                + "Ll9jb3JlLm51bWVyaWOUjAtfZnJvbWJ1ZmZlcpSTlCiWKAAAAAAAAAAAavpKkDtzP3qgUPvtNdA/DXjqWr3Y4T+/qWWo/lLmP0UN"
+                + "OXigQe8/lGgMjAJmOJSJiIeUUpQoSwOMATyUTk5OSv////9K/////0sAdJRiSwWFlIwBQ5R0lFKUaBUoligAAAAAAAAAwHN9KaI9"
+                + "kz+QMdZfghnSP+sXCADe9t4/KK3KWUGG5j/M9tUrwqDvP5RoGUsFhZRoHXSUUpRoFSiWKAAAAAAAAAAI88tKay+yP/A2Cx/WWdQ/"
+                + "T2X+0tzM4j8yLLdSGProP9ZTXf+N9u8/lGgZSwWFlGgddJRSlGV0lGIulVEAAAAAAAAAjAduX2JpbnNflGgTKYGUfZQoaBZoGWga"
+                + "SwOFlGgcaB1oDGgfjAJpOJSJiIeUUpQoSwOMATyUTk5OSv////9K/////0sAdJRiaCWIaCZLEHViAv//BAAAAAAAAAAEAAAAAAAA"
+                + "AAQAAAAAAAAAlR4AAAAAAAAAjBBfc2tsZWFybl92ZXJzaW9ulIwFMS45LjGUdWIu")!)
+
+    /// The same model dumped with `protocol=2`: `pickle.load` imports `n_bins.dtype` (module `n_bins`).
+    static let binsDiscretizerProtocol2 = [UInt8](
+        Data(
+            base64Encoded:
+                "gAJjc2tsZWFybi5wcmVwcm9jZXNzaW5nLl9kaXNjcmV0aXphdGlvbgpLQmluc0Rpc2NyZXRpemVyCnEAKYFxAX1xAihYBgAAAG5f"
+                + "Ymluc3EDSwRYBgAAAGVuY29kZXEEWAcAAABvcmRpbmFscQVYCAAAAHN0cmF0ZWd5cQZYCAAAAHF1YW50aWxlcQdYDwAAAHF1YW50"
+                + "aWxlX21ldGhvZHEIWBUAAABhdmVyYWdlZF9pbnZlcnRlZF9jZGZxCVgFAAAAZHR5cGVxCk5YCQAAAHN1YnNhbXBsZXELSkANAwBY"
+                + "DAAAAHJhbmRvbV9zdGF0ZXEMTlgOAAAAbl9mZWF0dXJlc19pbl9xDUsDWAoAAABiaW5fZWRnZXNfcQ5jam9ibGliLm51bXB5X3Bp"
+                + "Y2tsZQpOdW1weUFycmF5V3JhcHBlcgpxDymBcRB9cREoWAgAAABzdWJjbGFzc3ESY251bXB5Cm5kYXJyYXkKcRNYBQAAAHNoYXBl"
+                + "cRRLA4VxFVgFAAAAb3JkZXJxFlgBAAAAQ3EXaApjbnVtcHkKZHR5cGUKcRhYAgAAAE84cRmJiIdxGlJxGyhLA1gBAAAAfHEcTk5O"
+                + "Sv////9K/////0s/dHEdYlgKAAAAYWxsb3dfbW1hcHEeiVgbAAAAbnVtcHlfYXJyYXlfYWxpZ25tZW50X2J5dGVzcR9LEHVigAWV"
+                + "lwEAAAAAAACMFm51bXB5Ll9jb3JlLm11bHRpYXJyYXmUjAxfcmVjb25zdHJ1Y3SUk5SMBW51bXB5lIwHbmRhcnJheZSTlEsAhZRD"
+                + "AWKUh5RSlChLAUsDhZRoA4wFZHR5cGWUk5SMAk84lImIh5RSlChLA4wBfJROTk5K/////0r/////Sz90lGKJXZQojBNudW1weS5f"
+                + "Y29yZS5udW1lcmljlIwLX2Zyb21idWZmZXKUk5QoligAAAAAAAAAAGr6SpA7cz96oFD77TXQPw146lq92OE/v6llqP5S5j9FDTl4"
+                + "oEHvP5RoDIwCZjiUiYiHlFKUKEsDjAE8lE5OTkr/////Sv////9LAHSUYksFhZSMAUOUdJRSlGgVKJYoAAAAAAAAAMBzfSmiPZM/"
+                + "kDHWX4IZ0j/rFwgA3vbePyityllBhuY/zPbVK8Kg7z+UaBlLBYWUaB10lFKUaBUoligAAAAAAAAACPPLSmsvsj/wNgsf1lnUP09l"
+                + "/tLczOI/Miy3Uhj66D/WU13/jfbvP5RoGUsFhZRoHXSUUpRldJRiLlgHAAAAbl9iaW5zX3EgaA8pgXEhfXEiKGgSaBNoFEsDhXEj"
+                + "aBZoF2gKaBhYAgAAAGk4cSSJiIdxJVJxJihLA1gBAAAAPHEnTk5OSv////9K/////0sAdHEoYmgeiGgfSxB1YhD/////////////"
+                + "////////BAAAAAAAAAAEAAAAAAAAAAQAAAAAAAAAWBAAAABfc2tsZWFybl92ZXJzaW9ucSlYBQAAADEuOS4xcSp1Yi4=")!)
+
+    @Test func aStackGlobalOnANumberIsHighAndEndsThePickle() {
+        var p = PickleAssembler()
+        p.raw([0x80, 4])
+        p.binInt1(7)
+        p.shortUnicode("system")
+        p.stackGlobal()
+        p.global("os", "system")
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.pkl")
+        #expect(report.has("pickle.stack-global-not-text"), "\(report.findings)")
+        #expect(!report.has("pickle.global.unresolved"), "\(report.findings)")
+        #expect(report.isRefusedByDefault)
+    }
+
+    @Test func anEstimatorInstanceIsNotText() {
+        var p = PickleAssembler()
+        p.raw([0x80, 4])
+        p.global("sklearn.preprocessing._discretization", "KBinsDiscretizer")
+        p.emptyTuple()
+        p.newObj()
+        p.shortUnicode("dtype")
+        p.stackGlobal()
+        p.stop()
+        #expect(ModelScanner().scan(bytes: p.bytes, name: "model.pkl").has("pickle.stack-global-not-text"))
+    }
+
+    /// `str("os")` is a `str`: taken as "not text", the reading would stop before the import `pickle.load` makes.
+    @Test func aCallThatMayReturnTextStaysUnresolved() {
+        var p = PickleAssembler()
+        p.raw([0x80, 4])
+        p.global("builtins", "str")
+        p.shortUnicode("os")
+        p.tuple1()
+        p.reduce()
+        p.shortUnicode("system")
+        p.stackGlobal()
+        p.shortUnicode("id")
+        p.tuple1()
+        p.reduce()
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.pkl")
+        #expect(report.has("pickle.global.unresolved"), "\(report.findings)")
+        #expect(!report.has("pickle.stack-global-not-text"), "\(report.findings)")
+        #expect(report.isRefusedByDefault)
+    }
+
+    /// A global may be a `str` (`os.sep`); an allowed function's value is not known to the scanner either.
+    @Test func aGlobalAsAnOperandStaysUnresolved() {
+        var p = PickleAssembler()
+        p.raw([0x80, 4])
+        p.global("numpy", "mean")
+        p.shortUnicode("system")
+        p.stackGlobal()
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.pkl")
+        #expect(report.has("pickle.global.unresolved"), "\(report.findings)")
+    }
+
+    @Test func aDefaultDumpOfBinsDiscretizerPasses() {
+        let report = ModelScanner().scan(bytes: Self.binsDiscretizer, name: "model.joblib")
+        #expect(!report.isRefusedByDefault, "\(report.findings)")
+        #expect(report.findings.isEmpty, "\(report.findings)")
+    }
+
+    /// The limit the README lists: in protocol 2 and 3 dumps, `pickle.load` imports a name made of the model's
+    /// attribute names, which the scanner cannot tell harmless.
+    @Test func aProtocol2DumpOfBinsDiscretizerIsRefusedForWhatPickleLoadImports() {
+        let report = ModelScanner().scan(bytes: Self.binsDiscretizerProtocol2, name: "model.joblib")
+        let refusing = report.refused(by: .default)
+        #expect(refusing.map(\.subject) == ["n_bins.dtype"], "\(report.findings)")
+        #expect(refusing.allSatisfy { $0.message.hasSuffix("but pickle.load runs)") })
+    }
+}
