@@ -53,7 +53,16 @@ struct LogFiles: Sendable {
             checkpoints.close()
             throw error
         }
-        if created { LogFile.syncDirectory(directory) }
+        if created {
+            do {
+                try LogFile.syncDirectory(directory)
+            } catch {
+                entries.close()
+                checkpoints.close()
+                writers.close()
+                throw error
+            }
+        }
         return LogFiles(entries: entries, checkpoints: checkpoints, writers: writers, legacy: legacy)
     }
 

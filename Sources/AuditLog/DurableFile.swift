@@ -40,6 +40,6 @@ enum DurableFile {
             try? FileManager.default.removeItem(at: temporary)
             throw AuditLogError.io(code)
         }
-        LogFile.syncDirectory(directory)
+        try LogFile.syncDirectory(directory)
     }
 }

@@ -152,14 +152,15 @@ struct LogFile: Sendable {
         _ = systemClose(fd)
     }
 
-    /// Makes a directory entry (a newly created file) durable.
-    static func syncDirectory(_ url: URL) {
+    /// Makes a directory entry (a newly created or replaced file) durable. A failure throws: a witness that answered
+    /// after a state replacement that did not reach the disk could cosign an older head again after a crash.
+    static func syncDirectory(_ url: URL) throws {
         let fd = url.withUnsafeFileSystemRepresentation { path in
-            path.map { systemOpen($0, O_RDONLY | O_CLOEXEC, 0) } ?? -1
+            path.map { systemOpen($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) } ?? -1
         }
-        guard fd >= 0 else { return }
-        _ = fsync(fd)
-        _ = systemClose(fd)
+        guard fd >= 0 else { throw AuditLogError.io(errno) }
+        defer { _ = systemClose(fd) }
+        guard fsync(fd) == 0 else { throw AuditLogError.io(errno) }
     }
 }
 
