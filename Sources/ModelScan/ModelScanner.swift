@@ -508,7 +508,8 @@ final class ContentScan {
         _ = try interpretPickles(source, firstOnly: firstOnly, joblibArrays: false, into: plain)
         for finding in plain.findings
         where
-            (finding.rule.hasPrefix("pickle.global.") && Self.isDottedName(finding.subject)
+            ((finding.rule.hasPrefix("pickle.global.") || finding.rule == "pickle.build-on-global")
+            && Self.isDottedName(finding.subject)
             || finding.rule == "scan.time-budget" || finding.rule == "pickle.argument-unbounded"
             || (finding.rule == "pickle.bound-exceeded" && finding.severity >= .high))
             && !findings.findings.contains(where: { $0.rule == finding.rule && $0.offset == finding.offset })

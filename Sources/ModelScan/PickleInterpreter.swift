@@ -32,6 +32,16 @@ final class PickleInterpreter {
     private var marks = PickleMarks()
     private var memo = PickleMemo()
     private var degraded = false
+    /// Whether a `BUILD` may have set attributes on a class: its target was a global, an unknown value or the result
+    /// of a callable not known to make a fresh instance (`numpy.max([C])` is `C`). Then calling a scikit-learn class
+    /// may return anything its changed attributes say (an `Enum`'s `_value2member_map_`; scanner review 14).
+    private var classStateMayHaveChanged = false
+    /// Callables whose result is a fresh instance of a fixed class (besides scikit-learn's own classes): a `BUILD`
+    /// on it sets that instance's attributes, no class's.
+    private static let instanceMakers: Set<String> = [
+        "joblib.numpy_pickle.NumpyArrayWrapper", "numpy.dtype", "numpy._core.multiarray._reconstruct",
+        "numpy.core.multiarray._reconstruct",
+    ]
     /// Memoised dicts (review 7, F2): Python's memo holds the same object as the stack, so a SETITEM(S) on one
     /// copy changes every copy. The scanner's values are copies: a memoised dict carries an identity; a change is
     /// written through to the memo keys holding it, and a dict changed after a GET or DUP may have other, stale
@@ -506,6 +516,7 @@ final class PickleInterpreter {
             case 0x62:  // BUILD
                 let state = resolvedAlias(pop(offset))
                 let target = top(offset)
+                if !Self.makesFreshInstance(target) { classStateMayHaveChanged = true }
                 if case .global(let module, let name) = target {
                     findings.add(
                         "pickle.build-on-global", .high, at: offset, subject: module + "." + name,
@@ -555,7 +566,7 @@ final class PickleInterpreter {
                     judgeGlobal(module: m, name: n, at: offset, via: "STACK_GLOBAL")
                     let (nm, nn) = GlobalPolicy.normalised(module: m, name: n)
                     push(.global(module: nm, name: nn))
-                } else if module.isNeverText || name.isNeverText {
+                } else if isNeverText(module) || isNeverText(name) {
                     // CPython and joblib's unpickler raise "STACK_GLOBAL requires str" here: nothing after it
                     // runs. `pickle.load` meets this in a joblib object array's nested pickle, whose BINGETs name
                     // the outer memo's values (a default `joblib.dump` of KBinsDiscretizer).
@@ -885,6 +896,20 @@ final class PickleInterpreter {
         aliasKeys[id] = [key]
         replaceTop(marked)
         return marked
+    }
+
+    /// Whether `value` is certainly not a `str`: a literal, or (while no `BUILD` may have changed a class) what
+    /// calling a class scikit-learn defines returns, an instance of it.
+    private func isNeverText(_ value: PickleValue) -> Bool {
+        if value.isLiteralNonText { return true }
+        guard !classStateMayHaveChanged, case .object(let callable?, _) = value else { return false }
+        return GlobalPolicy.sklearnDefinedClasses.contains(callable)
+    }
+
+    /// Whether `value` is the result of calling a scikit-learn class or another maker of fresh instances.
+    private static func makesFreshInstance(_ value: PickleValue) -> Bool {
+        guard case .object(let callable?, _) = value else { return false }
+        return instanceMakers.contains(callable) || GlobalPolicy.sklearnDefinedClasses.contains(callable)
     }
 
     /// `.unknown` for a memoised dict whose copies may differ (the value itself, or an item of a tuple).

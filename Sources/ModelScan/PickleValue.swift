@@ -21,13 +21,11 @@ enum PickleValue {
     case set
     case dict([(PickleValue, PickleValue)])
 
-    /// Whether the value is certainly not a `str`: a literal the unpickler built as a number, bytes or a container,
-    /// or an instance of a class scikit-learn defines (what calling such a class returns). A global (`os.sep` is a
-    /// `str`), any other call's result, long text and unknown values may be text.
-    var isNeverText: Bool {
+    /// Whether the value is certainly not a `str`: a literal the unpickler built as a number, bytes or a container. A
+    /// global (`os.sep` is a `str`), a call's result, long text and unknown values may be text.
+    var isLiteralNonText: Bool {
         switch self {
         case .none, .bool, .int, .bigInt, .float, .bytes, .tuple, .list, .set, .dict: return true
-        case .object(let callable?, _): return GlobalPolicy.sklearnDefinedClasses.contains(callable)
         case .unknown, .string, .opaqueText, .global, .object: return false
         }
     }

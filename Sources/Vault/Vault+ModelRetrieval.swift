@@ -296,7 +296,7 @@ extension Vault {
                 }
                 throw VaultError.storage("cannot move \(directory.lastPathComponent) into place")
             }
-            VaultFiles.syncDirectory(parent)
+            try VaultFiles.syncDirectory(parent)
         } catch {
             VaultFiles.remove(temporary)
             throw error

@@ -93,7 +93,7 @@ extension Vault {
                 throw VaultError.storage("cannot write keys/\(staged.lastPathComponent)")
             }
         }
-        VaultFiles.syncDirectory(layout.keys)
+        try VaultFiles.syncDirectory(layout.keys)
         var renamed = 0
         for name in stagedEarlier + plaintexts.map(\.name) {
             if let stopAfterRenames, renamed >= stopAfterRenames {
@@ -105,7 +105,7 @@ extension Vault {
             }
             renamed += 1
         }
-        VaultFiles.syncDirectory(layout.keys)
+        try VaultFiles.syncDirectory(layout.keys)
         return PassphraseChangeReport(
             resealed: plaintexts.map { "keys/\($0.name)" },
             alreadyChanged: alreadyChanged + stagedEarlier.map { "keys/\($0)" })

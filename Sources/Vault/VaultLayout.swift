@@ -76,13 +76,12 @@ enum VaultFiles {
         }
     }
 
-    /// Makes a rename inside `directory` durable.
-    static func syncDirectory(_ directory: URL) {
-        let fd = open(directory.path(percentEncoded: false), O_RDONLY)
-        if fd >= 0 {
-            fsync(fd)
-            close(fd)
-        }
+    /// Makes a rename inside `directory` durable; a failure is a storage error (the rename may not survive a crash).
+    static func syncDirectory(_ directory: URL) throws {
+        let fd = open(directory.path(percentEncoded: false), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw VaultError.storage("cannot sync directory \(directory.lastPathComponent)") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw VaultError.storage("cannot sync directory \(directory.lastPathComponent)") }
     }
 
     /// Creates a directory and its parents with `permissions`.
@@ -100,7 +99,7 @@ enum VaultFiles {
         guard rename(source.path(percentEncoded: false), destination.path(percentEncoded: false)) == 0 else {
             throw VaultError.storage("cannot move \(source.lastPathComponent) into place")
         }
-        syncDirectory(destination.deletingLastPathComponent())
+        try syncDirectory(destination.deletingLastPathComponent())
     }
 
     static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path(percentEncoded: false)) }

@@ -83,11 +83,13 @@ public enum AtomicFile {
                 unlink(temporary.path)
                 throw AgeError.output("cannot move the output file into place")
             }
-            let directoryDescriptor = open(url.deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC)
-            if directoryDescriptor >= 0 {
-                _ = fsync(directoryDescriptor)
-                close(directoryDescriptor)
+            // The rename is durable only once the directory is: a failure here is reported, not ignored.
+            let directoryDescriptor = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard directoryDescriptor >= 0 else {
+                throw AgeError.output("cannot open the output's directory to sync it")
             }
+            defer { close(directoryDescriptor) }
+            guard fsync(directoryDescriptor) == 0 else { throw AgeError.output("cannot sync the output's directory") }
         }
 
         /// Closes and removes the temporary file (nothing if already committed or discarded).

@@ -105,6 +105,94 @@ import Testing
         #expect(report.has("pickle.global.unresolved"), "\(report.findings)")
     }
 
+    /// `FiniteStatus` with `_value2member_map_ = {0: 'os'}` set by a slot-state `BUILD`, then `FiniteStatus(0)`, an
+    /// Enum lookup that returns `'os'`, as a module name (the payload of scanner review 14's proof).
+    private static func enumTurnedIntoText(buildingOn target: (inout PickleAssembler) -> Void) -> [UInt8] {
+        var p = PickleAssembler()
+        target(&p)
+        p.none()
+        p.emptyDict()
+        p.binUnicode("_value2member_map_")
+        p.emptyDict()
+        p.binInt1(0)
+        p.binUnicode("os")
+        p.setItem()
+        p.setItem()
+        p.tuple2()
+        p.build()
+        p.global("sklearn.utils._isfinite", "FiniteStatus")
+        p.binInt1(0)
+        p.tuple1()
+        p.reduce()
+        p.binUnicode("system")
+        p.stackGlobal()
+        p.binUnicode("touch /tmp/pwned")
+        p.tuple1()
+        p.reduce()
+        p.stop()
+        return p.bytes
+    }
+
+    /// Scanner review 14: the payload hidden in a joblib array of bytes, which `pickle.load` runs. The BUILD on the
+    /// class is carried over from that reading now, and the Enum call's result is no longer taken as "not text".
+    @Test func aClassChangedByBuildMakesItsCallsUnknownInTheArrayReading() {
+        let payload = Array(Self.enumTurnedIntoText { $0.global("sklearn.utils._isfinite", "FiniteStatus") }.dropLast())
+        var p = PickleAssembler()
+        p.raw([0x80, 2])
+        p.global("joblib.numpy_pickle", "NumpyArrayWrapper")
+        p.emptyTuple()
+        p.newObj()
+        p.emptyDict()
+        p.mark()
+        p.binUnicode("subclass")
+        p.global("numpy", "ndarray")
+        p.binUnicode("shape")
+        p.binInt(Int32(payload.count + 1))
+        p.tuple1()
+        p.binUnicode("order")
+        p.binUnicode("C")
+        p.binUnicode("dtype")
+        p.global("numpy", "dtype")
+        p.binUnicode("u1")
+        p.raw([0x89, 0x88])  // NEWFALSE, NEWTRUE
+        p.tuple3()
+        p.reduce()
+        p.binUnicode("allow_mmap")
+        p.raw([0x89])
+        p.binUnicode("numpy_array_alignment_bytes")
+        p.none()
+        p.setItems()
+        p.build()
+        p.raw(payload + [0x2E])
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+        #expect(report.has("pickle.build-on-global", "FiniteStatus"), "\(report.findings)")
+        #expect(report.has("pickle.global.unresolved"), "\(report.findings)")
+        #expect(report.isRefusedByDefault)
+    }
+
+    /// `numpy.object_(C)` is `C`: a BUILD on that call's result changes the class as a BUILD on the global does.
+    @Test func aClassChangedThroughACallResultMakesItsCallsUnknown() {
+        let bytes = Self.enumTurnedIntoText { p in
+            p.global("numpy", "object_")
+            p.global("sklearn.utils._isfinite", "FiniteStatus")
+            p.tuple1()
+            p.reduce()
+        }
+        let report = ModelScanner().scan(bytes: bytes, name: "model.pkl")
+        #expect(report.has("pickle.global.unresolved"), "\(report.findings)")
+        #expect(!report.has("pickle.stack-global-not-text"), "\(report.findings)")
+        #expect(report.isRefusedByDefault)
+    }
+
+    /// Reductions that can return an element unchanged (`numpy.max([C])` is `C`) stay off the allow-list.
+    @Test func reductionsThatReturnAnElementAreNotAllowed() {
+        for name in ["sum", "max", "min", "amax", "amin", "nansum", "nanmax", "nanmin"] {
+            #expect(GlobalPolicy.verdict(module: "numpy", name: name) == .unknown, "numpy.\(name)")
+        }
+        #expect(GlobalPolicy.verdict(module: "numpy", name: "mean") == .allowed)
+    }
+
     @Test func aDefaultDumpOfBinsDiscretizerPasses() {
         let report = ModelScanner().scan(bytes: Self.binsDiscretizer, name: "model.joblib")
         #expect(!report.isRefusedByDefault, "\(report.findings)")
