@@ -233,12 +233,17 @@ final class PickleInterpreter {
         var bytes = [UInt8]()
         var plausible = true
         var complete = false
+        // CPython hands the line to `PyLong_FromString` as a C string: what follows a NUL is not read, however long.
+        var ended = false
         while let byte = try stream.readByte() {
             if byte == 0x0A {
                 complete = true
                 break
             }
-            if bytes.count < cap {
+            if ended { continue }
+            if byte == 0 {
+                ended = true
+            } else if bytes.count < cap {
                 bytes.append(byte)
             } else {
                 plausible = plausible && Self.mayBeInDecimalText(byte)
@@ -394,10 +399,22 @@ final class PickleInterpreter {
                     push(.bool(line.bytes[1] == 0x31))
                     break
                 }
-                let number =
-                    line.truncated
-                    ? (line.bytes.allSatisfy(PickleInteger.mayAppearInNumber) ? .big([]) : nil)
-                    : op == 0x49 ? PickleInteger.parseINT(line.bytes) : PickleInteger.parseLONG(line.bytes)
+                let number: PickleInteger?
+                if let nul = line.bytes.firstIndex(of: 0) {
+                    // CPython reads the line as a C string, which ends at the first NUL whatever follows (a line past
+                    // the read cap too). For INT, glibc's `strtol` converts nothing from a line that starts with NUL
+                    // and leaves the end there, which CPython takes as a whole 0 (scanner review 15: `I\0\n` ended the
+                    // `pickle.load` reading of joblib array bytes, and `os.system` after it went unseen).
+                    let text = Array(line.bytes[..<nul])
+                    number =
+                        op == 0x49
+                        ? (text.isEmpty ? .small(0) : PickleInteger.parseINT(text))
+                        : PickleInteger.parse(text, base: 0)
+                } else if line.truncated {
+                    number = line.bytes.allSatisfy(PickleInteger.mayAppearInNumber) ? .big([]) : nil
+                } else {
+                    number = op == 0x49 ? PickleInteger.parseINT(line.bytes) : PickleInteger.parseLONG(line.bytes)
+                }
                 switch number {
                 case .small(let value): push(.int(value))
                 case .big(let bytes): push(.bigInt(bytes))

@@ -133,10 +133,8 @@ import Testing
         return p.bytes
     }
 
-    /// Scanner review 14: the payload hidden in a joblib array of bytes, which `pickle.load` runs. The BUILD on the
-    /// class is carried over from that reading now, and the Enum call's result is no longer taken as "not text".
-    @Test func aClassChangedByBuildMakesItsCallsUnknownInTheArrayReading() {
-        let payload = Array(Self.enumTurnedIntoText { $0.global("sklearn.utils._isfinite", "FiniteStatus") }.dropLast())
+    /// A joblib file whose one array of bytes is `payload`: joblib reads it as data, `pickle.load` runs it.
+    static func joblibArray(holding payload: [UInt8]) -> [UInt8] {
         var p = PickleAssembler()
         p.raw([0x80, 2])
         p.global("joblib.numpy_pickle", "NumpyArrayWrapper")
@@ -147,7 +145,7 @@ import Testing
         p.binUnicode("subclass")
         p.global("numpy", "ndarray")
         p.binUnicode("shape")
-        p.binInt(Int32(payload.count + 1))
+        p.binInt(Int32(payload.count))
         p.tuple1()
         p.binUnicode("order")
         p.binUnicode("C")
@@ -163,12 +161,43 @@ import Testing
         p.none()
         p.setItems()
         p.build()
-        p.raw(payload + [0x2E])
+        p.raw(payload)
         p.stop()
-        let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+        return p.bytes
+    }
+
+    /// Scanner review 14: the payload hidden in a joblib array of bytes, which `pickle.load` runs. The BUILD on the
+    /// class is carried over from that reading now, and the Enum call's result is no longer taken as "not text".
+    @Test func aClassChangedByBuildMakesItsCallsUnknownInTheArrayReading() {
+        let payload = Self.enumTurnedIntoText { $0.global("sklearn.utils._isfinite", "FiniteStatus") }
+        let report = ModelScanner().scan(bytes: Self.joblibArray(holding: payload), name: "model.joblib")
         #expect(report.has("pickle.build-on-global", "FiniteStatus"), "\(report.findings)")
         #expect(report.has("pickle.global.unresolved"), "\(report.findings)")
         #expect(report.isRefusedByDefault)
+    }
+
+    /// Scanner review 15: CPython reads INT, LONG, GET and PUT lines as C strings, which end at the first NUL, and
+    /// glibc's `strtol` leaves an INT line that starts with NUL at 0, accepted. Each line below ended the scanner's
+    /// `pickle.load` reading of joblib array bytes, and the call after it went unseen; `pickle.loads` runs all four.
+    @Test func numberLinesAreReadAsCStringsAsCPythonReadsThem() {
+        let junk = [UInt8](repeating: 0x78, count: 5000)
+        let lines: [[UInt8]] = [
+            Array("I".utf8) + [0, 0x0A],
+            Array("I5".utf8) + [0] + junk + [0x0A],
+            Array("L7".utf8) + [0] + junk + [0x0A],
+            Array("Np0".utf8) + [0] + junk.prefix(300) + [0x0A],
+        ]
+        for line in lines {
+            var call = PickleAssembler()
+            call.raw(line + Array("0".utf8))  // POP what the line pushed
+            call.global("os", "system")
+            call.string("'id'")
+            call.tuple1()
+            call.reduce()
+            call.stop()
+            let report = ModelScanner().scan(bytes: Self.joblibArray(holding: call.bytes), name: "model.joblib")
+            #expect(report.has("pickle.global.dangerous", "os.system"), "\(line.prefix(4)): \(report.findings)")
+        }
     }
 
     /// `numpy.object_(C)` is `C`: a BUILD on that call's result changes the class as a BUILD on the global does.
