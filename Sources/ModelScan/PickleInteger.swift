@@ -121,10 +121,12 @@ enum PickleInteger: Equatable {
         guard !digits.isEmpty, !previousUnderscore else { return nil }
         if onlyZeros, digits.contains(where: { $0 != 0 }) { return nil }
         // Magnitude as little-endian bytes (quadratic, so only for short values: the legacy PyTorch magic number has
-        // 24 digits); longer values are kept opaque.
-        guard digits.count <= 64 else { return .big([]) }
+        // 24 digits); longer values are kept opaque. Leading zeros do not count: `0` x 70 then `1` is 1, a memo key
+        // CPython reads (scanner review 16: taken as too long, it ended the reading before `os.system`).
+        let significant = digits.drop { $0 == 0 }
+        guard significant.count <= 64 else { return .big([]) }
         var magnitude = [UInt8]()
-        for d in digits {
+        for d in significant {
             var carry = d
             for i in magnitude.indices {
                 let v = Int(magnitude[i]) * base + carry

@@ -256,6 +256,13 @@ final class PickleInterpreter {
             return (nil, complete)
         }
         guard bytes.count < cap, case .small(let value) = PickleInteger.parseDecimal(bytes) else {
+            // Numeric-looking yet unread: where the scanner and CPython could disagree, high and kept by every
+            // reading (a trial of a file without PROTO dropped the plain malformed-argument finding; review 16).
+            if complete, !bytes.isEmpty, bytes.allSatisfy(Self.mayBeInDecimalText) {
+                findings.add(
+                    "pickle.invalid-number", .high, at: offset, subject: opcode,
+                    "a numeric \(opcode) argument the scanner cannot read as CPython would; not analysed further")
+            }
             return (nil, complete)
         }
         return (value, complete)

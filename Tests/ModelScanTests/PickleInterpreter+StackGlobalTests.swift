@@ -186,6 +186,9 @@ import Testing
             Array("I5".utf8) + [0] + junk + [0x0A],
             Array("L7".utf8) + [0] + junk + [0x0A],
             Array("Np0".utf8) + [0] + junk.prefix(300) + [0x0A],
+            // Scanner review 16: leading zeros do not make a memo key too long (70 zeros, then 1, is key 1).
+            Array("Np".utf8) + Array(repeating: 0x30, count: 70) + Array("1\n".utf8),
+            Array("Nq\u{01}g".utf8) + Array(repeating: 0x30, count: 70) + Array("1\n".utf8),
         ]
         for line in lines {
             var call = PickleAssembler()
@@ -198,6 +201,27 @@ import Testing
             let report = ModelScanner().scan(bytes: Self.joblibArray(holding: call.bytes), name: "model.joblib")
             #expect(report.has("pickle.global.dangerous", "os.system"), "\(line.prefix(4)): \(report.findings)")
         }
+    }
+
+    /// Scanner review 16: a file without PROTO is first tried as a pickle; a memo key it could not read ended the
+    /// trial without a finding it keeps, so the file was only "unrecognised" and `os.system` after it went unseen.
+    @Test func aPickleWithoutProtoIsScannedPastALongMemoKey() {
+        var p = PickleAssembler()
+        p.raw(Array("Np".utf8) + Array(repeating: 0x30, count: 70) + Array("0\n0".utf8))
+        p.global("os", "system")
+        p.string("'id'")
+        p.tuple1()
+        p.reduce()
+        p.stop()
+        for name in ["model.bin", "weights.data"] {
+            let report = ModelScanner().scan(bytes: p.bytes, name: name)
+            #expect(report.has("pickle.global.dangerous", "os.system"), "\(name): \(report.findings)")
+        }
+        // A numeric-looking key CPython refuses too (`1__2`) is high, not a quiet end of the reading.
+        var bad = PickleAssembler()
+        bad.raw(Array("Np1__2\n0".utf8))
+        bad.stop()
+        #expect(ModelScanner().scan(bytes: bad.bytes, name: "model.bin").has("pickle.invalid-number", "PUT"))
     }
 
     /// `numpy.object_(C)` is `C`: a BUILD on that call's result changes the class as a BUILD on the global does.
