@@ -66,7 +66,7 @@ import Testing
     /// A joblib NumpyArrayWrapper of `shape` (one dimension) and dtype `code`, no alignment padding; `extra` adds
     /// pairs to the state dict after the usual keys.
     static func wrapper(
-        protocol version: UInt8? = 2, code: String, count: UInt8, extra: (inout PickleAssembler) -> Void = { _ in }
+        protocol version: UInt8? = 2, code: String, count: Int, extra: (inout PickleAssembler) -> Void = { _ in }
     ) -> PickleAssembler {
         var p = PickleAssembler(protocol: version)
         p.global("joblib.numpy_pickle", "NumpyArrayWrapper")
@@ -77,7 +77,7 @@ import Testing
         p.binUnicode("subclass")
         p.global("numpy", "ndarray")
         p.binUnicode("shape")
-        p.binInt1(count)
+        if let small = UInt8(exactly: count) { p.binInt1(small) } else { p.binInt(Int32(count)) }
         p.tuple1()
         p.binUnicode("order")
         p.binUnicode("C")

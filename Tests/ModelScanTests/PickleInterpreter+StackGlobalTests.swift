@@ -135,32 +135,7 @@ import Testing
 
     /// A joblib file whose one array of bytes is `payload`: joblib reads it as data, `pickle.load` runs it.
     static func joblibArray(holding payload: [UInt8]) -> [UInt8] {
-        var p = PickleAssembler()
-        p.raw([0x80, 2])
-        p.global("joblib.numpy_pickle", "NumpyArrayWrapper")
-        p.emptyTuple()
-        p.newObj()
-        p.emptyDict()
-        p.mark()
-        p.binUnicode("subclass")
-        p.global("numpy", "ndarray")
-        p.binUnicode("shape")
-        p.binInt(Int32(payload.count))
-        p.tuple1()
-        p.binUnicode("order")
-        p.binUnicode("C")
-        p.binUnicode("dtype")
-        p.global("numpy", "dtype")
-        p.binUnicode("u1")
-        p.raw([0x89, 0x88])  // NEWFALSE, NEWTRUE
-        p.tuple3()
-        p.reduce()
-        p.binUnicode("allow_mmap")
-        p.raw([0x89])
-        p.binUnicode("numpy_array_alignment_bytes")
-        p.none()
-        p.setItems()
-        p.build()
+        var p = ModelScannerReview6AttackTests.wrapper(code: "u1", count: payload.count)
         p.raw(payload)
         p.stop()
         return p.bytes
