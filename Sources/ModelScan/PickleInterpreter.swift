@@ -36,6 +36,15 @@ final class PickleInterpreter {
     /// of a callable not known to make a fresh instance (`numpy.max([C])` is `C`). Then calling a scikit-learn class
     /// may return anything its changed attributes say (an `Enum`'s `_value2member_map_`; scanner review 14).
     private var classStateMayHaveChanged = false
+    /// Allowed callables that make an instance of a class they are handed (`newObj(cls)` is `cls.__new__(cls)`), with
+    /// the positions of those classes among their arguments: each must be an imported global, which the wrapper check
+    /// sees; a value read back past the memo bound, or a call's result (`numpy.object_(C)` is `C`), may be the wrapper.
+    private static let instancesOfArguments: [String: [Int]] = [
+        "sklearn.neighbors._kd_tree.newObj": [0], "sklearn.neighbors._ball_tree.newObj": [0],
+        "sklearn.metrics._dist_metrics.newObj": [0], "copyreg._reconstructor": [0, 1],
+        "numpy.ma.core._mareconstruct": [0, 1], "torch._tensor._rebuild_from_type_v2": [1],
+        "torch._tensor._rebuild_from_type": [1],
+    ]
     /// Callables whose result is a fresh instance of a fixed class (besides scikit-learn's own classes): a `BUILD`
     /// on it sets that instance's attributes, no class's.
     private static let instanceMakers: Set<String> = [
@@ -780,6 +789,21 @@ final class PickleInterpreter {
                 findings.add(
                     "joblib.wrapper-indirect", .high, at: offset, subject: module + "." + name,
                     "\(opcode) hands joblib's NumpyArrayWrapper to another callable")
+            }
+            // A callable that makes an instance of a class given as an argument, handed a class that is not an imported
+            // global (one read back past the memo bound, a call's result): the instance may be a NumpyArrayWrapper,
+            // whose BUILD makes joblib read array bytes the scanner would read as opcodes (scanner review 17).
+            if let positions = Self.instancesOfArguments[module + "." + name],
+                positions.contains(where: { position in
+                    guard position < items.count else { return false }
+                    if case .global = items[position] { return false }
+                    return true
+                })
+            {
+                findings.add(
+                    "joblib.wrapper-indirect", .high, at: offset, subject: module + "." + name,
+                    "\(opcode) makes an instance of a class the scanner cannot see (it may be joblib's "
+                        + "NumpyArrayWrapper)")
             }
             // A state handed to a callable that applies it with `setattr` (`torch._utils._set_obj_state` under
             // `_rebuild_from_type_v2`) changes the class as a BUILD slot state does (review 9 of the scanner, finding 2).

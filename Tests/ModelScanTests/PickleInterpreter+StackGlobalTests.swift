@@ -199,6 +199,74 @@ import Testing
         #expect(ModelScanner().scan(bytes: bad.bytes, name: "model.bin").has("pickle.invalid-number", "PUT"))
     }
 
+    /// Scanner review 17: `newObj(cls)` (allowed for k-d trees) makes `cls.__new__(cls)`. Handed the wrapper class
+    /// read back past the memo bound, or through `numpy.object_(C)` (which is `C`), it made a NumpyArrayWrapper the
+    /// scanner did not see, so joblib read 64 array bytes that the scanner read as a BINBYTES hiding `os.system`.
+    @Test func aWrapperMadeByNewObjFromAnUnseenClassIsHigh() {
+        var hidden = PickleAssembler()
+        hidden.global("os", "system")
+        hidden.string("'id'")
+        hidden.tuple1()
+        hidden.reduce()
+        var arrayBytes: [UInt8] = [0x42] + le(UInt64(59 + hidden.bytes.count), 4) + [UInt8](repeating: 0, count: 59)
+        arrayBytes += hidden.bytes
+        let classes: [(String, (inout PickleAssembler) -> Void)] = [
+            (
+                "past the memo bound",
+                { p in
+                    p.shortUnicode("a")
+                    p.raw([UInt8](repeating: 0x94, count: PickleMemo.maxNameValues) + [0x30])
+                    p.global("joblib.numpy_pickle", "NumpyArrayWrapper")
+                    p.memoize()
+                    p.raw([0x30, 0x6A] + le(UInt64(PickleMemo.maxNameValues), 4))  // POP, LONG_BINGET
+                }
+            ),
+            (
+                "numpy.object_",
+                { p in
+                    p.global("numpy", "object_")
+                    p.global("joblib.numpy_pickle", "NumpyArrayWrapper")
+                    p.tuple1()
+                    p.reduce()
+                }
+            ),
+        ]
+        for (label, pushClass) in classes {
+            var p = PickleAssembler()
+            p.raw([0x80, 4])
+            p.global("sklearn.neighbors._kd_tree", "newObj")
+            pushClass(&p)
+            p.tuple1()
+            p.reduce()
+            p.emptyDict()
+            p.mark()
+            p.binUnicode("subclass")
+            p.global("numpy", "ndarray")
+            p.binUnicode("shape")
+            p.binInt1(64)
+            p.tuple1()
+            p.binUnicode("order")
+            p.binUnicode("C")
+            p.binUnicode("dtype")
+            p.global("numpy", "dtype")
+            p.binUnicode("u1")
+            p.raw([0x89, 0x88])
+            p.tuple3()
+            p.reduce()
+            p.binUnicode("allow_mmap")
+            p.raw([0x89])
+            p.binUnicode("numpy_array_alignment_bytes")
+            p.none()
+            p.setItems()
+            p.build()
+            p.raw(arrayBytes)
+            p.stop()
+            let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+            #expect(report.has("joblib.wrapper-indirect", "newObj"), "\(label): \(report.findings)")
+            #expect(report.isRefusedByDefault, "\(label)")
+        }
+    }
+
     /// `numpy.object_(C)` is `C`: a BUILD on that call's result changes the class as a BUILD on the global does.
     @Test func aClassChangedThroughACallResultMakesItsCallsUnknown() {
         let bytes = Self.enumTurnedIntoText { p in
