@@ -566,7 +566,7 @@ final class PickleInterpreter {
                 // after any BUILD that leaves a NumpyArrayWrapper; review 8 of the scanner, finding 1). One naming
                 // `__new__` makes `newObj(obj)` (`obj.__new__(obj)`, allowed for k-d trees) call what it holds
                 // (scanner review 13).
-                if Self.stateNamesClass(state) {
+                if Self.stateNamesClass(state, opaqueMappings: true) {
                     findings.add(
                         "pickle.build-class", .high, at: offset, subject: "__class__ or __new__",
                         "BUILD sets __class__ or __new__: the object becomes another class, or newObj calls the value")
@@ -768,7 +768,21 @@ final class PickleInterpreter {
         // Past the budget the file is high already; the checks below are skipped (imports are still judged).
         if case .global = callable, measuringBudgetSpent() { return .unknown }
         let items: [PickleValue]
-        if case .tuple(let tuple) = args { items = tuple } else { items = [] }
+        if case .tuple(let tuple) = args {
+            items = tuple
+        } else {
+            items = []
+            // Picklers always write a tuple. The pure-Python unpickler joblib uses calls `func(*args)` with any
+            // iterable, so a list or a call's result hides the arguments from every check below (scanner review 18:
+            // `newObj(*[NumpyArrayWrapper])`).
+            if case .unknown = args, degraded {
+                // Past a structural bound the pickle is high already.
+            } else {
+                findings.add(
+                    "pickle.call-arguments", .high, at: offset, subject: opcode,
+                    "\(opcode) with arguments that are not a tuple; what the call receives is not analysed")
+            }
+        }
         // The checks below visit each argument and its elements: charged to the measuring budget, so a run of calls
         // on one memoised tuple is bounded like a run of new containers (scanner review 11, F3).
         measuredNodes +=
@@ -807,7 +821,9 @@ final class PickleInterpreter {
             }
             // A state handed to a callable that applies it with `setattr` (`torch._utils._set_obj_state` under
             // `_rebuild_from_type_v2`) changes the class as a BUILD slot state does (review 9 of the scanner, finding 2).
-            if items.contains(where: Self.stateNamesClass) {
+            // A mapping built by a call counts only for those appliers (review 18); for others a list argument is data.
+            let applier = Self.stateAppliers.contains(module + "." + name)
+            if items.contains(where: { Self.stateNamesClass($0, opaqueMappings: applier) }) {
                 findings.add(
                     "pickle.build-class", .high, at: offset, subject: module + "." + name,
                     "\(opcode) hands a state that sets __class__ to another callable")
@@ -855,7 +871,9 @@ final class PickleInterpreter {
     /// Whether a BUILD state sets `__class__` (or `__new__`): a dict state with that key (a `__setstate__` may
     /// `setattr` each), or a `(state, slotstate)` pair whose slot state, which `pickle` applies with `setattr`, has
     /// that key, a key the scanner could not read, or could not be read itself.
-    private static func stateNamesClass(_ state: PickleValue) -> Bool {
+    /// `opaqueMappings`: a mapping built by a call or a list also counts, as a `BUILD` applies it (a call's argument
+    /// list such as `set([1, 2])` is not a state).
+    private static func stateNamesClass(_ state: PickleValue, opaqueMappings: Bool = false) -> Bool {
         func names(_ value: PickleValue, unreadable: Bool) -> Bool {
             switch value {
             case .dict(let pairs):
@@ -867,6 +885,10 @@ final class PickleInterpreter {
                     }
                 }
             case .unknown: return unreadable
+            // A mapping built by a call or a list: its keys are not seen (scanner review 18: a slot state made by
+            // `builtins.dict([['__class__', W]])` turned an object into a NumpyArrayWrapper).
+            case .object(let callable?, _) where Self.mappingMakers.contains(callable): return opaqueMappings
+            case .object(nil, _), .list: return opaqueMappings
             default: return false
             }
         }
@@ -875,6 +897,17 @@ final class PickleInterpreter {
         }
         return names(state, unreadable: false)
     }
+
+    /// Allowed callables that apply a state argument with `setattr` (`torch._utils._set_obj_state`).
+    private static let stateAppliers: Set<String> = [
+        "torch._tensor._rebuild_from_type_v2", "torch._utils._rebuild_parameter_with_state",
+    ]
+
+    /// Allowed callables that build a mapping from their arguments, whose keys the scanner does not read.
+    private static let mappingMakers: Set<String> = [
+        "builtins.dict", "collections.OrderedDict", "collections.defaultdict", "collections.Counter",
+        "collections.UserDict",
+    ]
 
     private func pairs(_ items: [PickleValue]) -> [(PickleValue, PickleValue)] {
         stride(from: 0, to: items.count - 1, by: 2).map { (items[$0], items[$0 + 1]) }

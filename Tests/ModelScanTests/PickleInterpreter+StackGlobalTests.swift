@@ -267,6 +267,48 @@ import Testing
         }
     }
 
+    /// Scanner review 18: joblib's pure-Python unpickler calls `func(*args)` with any iterable, so
+    /// `newObj(*[NumpyArrayWrapper])` made a wrapper that no check saw; a call's arguments that are not a tuple are high.
+    @Test func aCallWithArgumentsThatAreNotATupleIsHigh() {
+        var p = PickleAssembler()
+        p.raw([0x80, 2])
+        p.global("sklearn.neighbors._kd_tree", "newObj")
+        p.mark()
+        p.global("joblib.numpy_pickle", "NumpyArrayWrapper")
+        p.op("l")  // LIST
+        p.reduce()
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+        #expect(report.has("pickle.call-arguments", "REDUCE"), "\(report.findings)")
+        #expect(report.isRefusedByDefault)
+    }
+
+    /// Scanner review 18: a slot state made by `builtins.dict([['__class__', W]])`, which `pickle` applies with
+    /// `setattr`, turned an object into a NumpyArrayWrapper; a slot state the scanner cannot read names the class.
+    @Test func aSlotStateBuiltByACallMayNameTheClass() {
+        var p = PickleAssembler()
+        p.raw([0x80, 2])
+        p.global("sklearn.model_selection._split", "KFold")
+        p.emptyTuple()
+        p.reduce()
+        p.emptyDict()
+        p.global("builtins", "dict")
+        p.mark()
+        p.mark()
+        p.binUnicode("__class__")
+        p.global("joblib.numpy_pickle", "NumpyArrayWrapper")
+        p.op("l")
+        p.op("l")
+        p.tuple1()
+        p.reduce()
+        p.tuple2()
+        p.build()
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+        #expect(report.has("pickle.build-class", "__class__"), "\(report.findings)")
+        #expect(report.isRefusedByDefault)
+    }
+
     /// `numpy.object_(C)` is `C`: a BUILD on that call's result changes the class as a BUILD on the global does.
     @Test func aClassChangedThroughACallResultMakesItsCallsUnknown() {
         let bytes = Self.enumTurnedIntoText { p in
