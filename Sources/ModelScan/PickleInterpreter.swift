@@ -568,8 +568,9 @@ final class PickleInterpreter {
                 // (scanner review 13).
                 if Self.stateNamesClass(state, opaqueMappings: true) {
                     findings.add(
-                        "pickle.build-class", .high, at: offset, subject: "__class__ or __new__",
-                        "BUILD sets __class__ or __new__: the object becomes another class, or newObj calls the value")
+                        "pickle.build-class", .high, at: offset, subject: "__class__, __new__ or __setstate__",
+                        "BUILD sets __class__, __new__, __setstate__ or a method the unpickler calls (append, extend, add)"
+                    )
                 }
                 if case .object("numpy.dtype", let args) = target, let problem = Self.dtypeStateProblem(args, state) {
                     findings.add(
@@ -879,7 +880,7 @@ final class PickleInterpreter {
             case .dict(let pairs):
                 return pairs.contains { key, _ in
                     switch key {
-                    case .string(let text): text == "__class__" || text == "__new__"
+                    case .string(let text): Self.classChangingNames.contains(text)
                     case .unknown, .opaqueText: unreadable
                     default: false
                     }
@@ -897,6 +898,14 @@ final class PickleInterpreter {
         }
         return names(state, unreadable: false)
     }
+
+    /// Attribute names a state must not set: `__class__` changes the class, `newObj` calls `__new__`, and the
+    /// unpicklers look `__setstate__` (every later `BUILD`), `append`/`extend` (`APPEND(S)`) and `add` (`ADDITEMS`) up
+    /// on the instance, so a value set there is called unseen (scanner review 19: a `__setstate__` set by one
+    /// `BUILD` on a NumpyArrayWrapper made joblib ignore the next state the scanner sized the array from).
+    private static let classChangingNames: Set<String> = [
+        "__class__", "__new__", "__setstate__", "append", "extend", "add",
+    ]
 
     /// Allowed callables that apply a state argument with `setattr` (`torch._utils._set_obj_state`).
     private static let stateAppliers: Set<String> = [
@@ -1007,6 +1016,21 @@ final class PickleInterpreter {
     /// The state must spell out every field joblib reads (a wrapper built by calling its class, or built twice, has
     /// values the scanner cannot see): otherwise the reading is unknown, which is high.
     private func skipJoblibArray(state: PickleValue, at offset: UInt64) throws -> Bool {
+        // joblib calls `read`, `read_array` and `read_mmap` on the wrapper, found on the instance first: a state
+        // that sets any other attribute than those joblib writes may replace them (scanner review 19).
+        guard case .dict(let pairs) = state,
+            pairs.allSatisfy({ key, _ in
+                if case .global(module: PickleValue.aliasModule, name: _) = key { return true }
+                if case .string(let name) = key { return Self.joblibWrapperFields.contains(name) }
+                return false
+            })
+        else {
+            findings.add(
+                "joblib.array-unknown", .high, at: offset, subject: "NumpyArrayWrapper",
+                "a joblib array whose state sets attributes joblib does not write; the rest of the pickle cannot be "
+                    + "analysed")
+            return false
+        }
         if case .object("numpy.dtype", let dtypeArgs) = state["dtype"] ?? .none,
             case .string(let code) = dtypeArgs.first ?? .none, Self.dtypeKind(code) == "O"
         {
@@ -1068,6 +1092,11 @@ final class PickleInterpreter {
         }
         return true
     }
+
+    /// The attributes `joblib.dump` gives a NumpyArrayWrapper.
+    private static let joblibWrapperFields: Set<String> = [
+        "subclass", "shape", "order", "dtype", "allow_mmap", "numpy_array_alignment_bytes",
+    ]
 
     /// Bytes of a joblib array from its wrapper state (shape and dtype), with checked arithmetic.
     static func joblibArrayBytes(state: PickleValue) -> UInt64? {

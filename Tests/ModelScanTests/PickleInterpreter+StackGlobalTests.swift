@@ -309,6 +309,23 @@ import Testing
         #expect(report.isRefusedByDefault)
     }
 
+    /// Scanner review 19: the unpicklers look `__setstate__` up on the instance, so a first `BUILD` that set it made
+    /// joblib ignore the second state, which the scanner sized the array from; joblib also calls `read` on the
+    /// wrapper. A state that sets either is high.
+    @Test func aStateThatSetsSetstateOrReadIsHigh() {
+        for (key, rule) in [("__setstate__", "pickle.build-class"), ("read", "joblib.array-unknown")] {
+            var p = ModelScannerReview6AttackTests.wrapper(code: "u1", count: 8) { p in
+                p.binUnicode(key)
+                p.global("builtins", "str")
+            }
+            p.raw([UInt8](repeating: 0x2E, count: 8))
+            p.stop()
+            let report = ModelScanner().scan(bytes: p.bytes, name: "model.joblib")
+            #expect(report.has(rule), "\(key): \(report.findings)")
+            #expect(report.isRefusedByDefault, "\(key)")
+        }
+    }
+
     /// `numpy.object_(C)` is `C`: a BUILD on that call's result changes the class as a BUILD on the global does.
     @Test func aClassChangedThroughACallResultMakesItsCallsUnknown() {
         let bytes = Self.enumTurnedIntoText { p in
