@@ -797,18 +797,19 @@ final class PickleInterpreter {
             }
         switch callable {
         case .global(let module, let name):
+            let qualified = module + "." + name
             // joblib reads array bytes after a BUILD on any NumpyArrayWrapper, however it was made: only the wrapper
             // called directly is recognised, so one handed to another callable (`_rebuild_from_type_v2` makes one
             // and sets its class) is refused (review 8 of the scanner, finding 1).
             if items.contains(where: Self.isJoblibWrapper) {
                 findings.add(
-                    "joblib.wrapper-indirect", .high, at: offset, subject: module + "." + name,
+                    "joblib.wrapper-indirect", .high, at: offset, subject: qualified,
                     "\(opcode) hands joblib's NumpyArrayWrapper to another callable")
             }
             // A callable that makes an instance of a class given as an argument, handed a class that is not an imported
             // global (one read back past the memo bound, a call's result): the instance may be a NumpyArrayWrapper,
             // whose BUILD makes joblib read array bytes the scanner would read as opcodes (scanner review 17).
-            if let positions = Self.instancesOfArguments[module + "." + name],
+            if let positions = Self.instancesOfArguments[qualified],
                 positions.contains(where: { position in
                     guard position < items.count else { return false }
                     if case .global = items[position] { return false }
@@ -816,22 +817,22 @@ final class PickleInterpreter {
                 })
             {
                 findings.add(
-                    "joblib.wrapper-indirect", .high, at: offset, subject: module + "." + name,
+                    "joblib.wrapper-indirect", .high, at: offset, subject: qualified,
                     "\(opcode) makes an instance of a class the scanner cannot see (it may be joblib's "
                         + "NumpyArrayWrapper)")
             }
             // A state handed to a callable that applies it with `setattr` (`torch._utils._set_obj_state` under
             // `_rebuild_from_type_v2`) changes the class as a BUILD slot state does (review 9 of the scanner, finding 2).
             // A mapping built by a call counts only for those appliers (review 18); for others a list argument is data.
-            let applier = Self.stateAppliers.contains(module + "." + name)
+            let applier = Self.stateAppliers.contains(qualified)
             if items.contains(where: { Self.stateNamesClass($0, opaqueMappings: applier) }) {
                 findings.add(
-                    "pickle.build-class", .high, at: offset, subject: module + "." + name,
+                    "pickle.build-class", .high, at: offset, subject: qualified,
                     "\(opcode) hands a state that sets __class__ to another callable")
             }
             // `copyreg._reconstructor(numpy.dtype, numpy.dtype, d)` returns the dtype `d` itself, which a BUILD then
             // changes unseen by the dtype-state check (review 9 of the scanner, finding 4).
-            if module + "." + name == "copyreg._reconstructor",
+            if qualified == "copyreg._reconstructor",
                 items.prefix(2).contains(where: {
                     if case .global(let m, let n) = $0 { m + "." + n == "numpy.dtype" } else { false }
                 })
@@ -840,7 +841,7 @@ final class PickleInterpreter {
                     "numpy.dtype-state", .high, at: offset, subject: "copyreg._reconstructor",
                     "copyreg._reconstructor of numpy.dtype: a dtype numpy does not pickle this way")
             }
-            return .object(callable: module + "." + name, args: items)
+            return .object(callable: qualified, args: items)
         case .unknown where degraded:
             return .unknown
         default:
@@ -869,9 +870,9 @@ final class PickleInterpreter {
         }
     }
 
-    /// Whether a BUILD state sets `__class__` (or `__new__`): a dict state with that key (a `__setstate__` may
-    /// `setattr` each), or a `(state, slotstate)` pair whose slot state, which `pickle` applies with `setattr`, has
-    /// that key, a key the scanner could not read, or could not be read itself.
+    /// Whether a BUILD state sets one of `classChangingNames` (`__class__`, `__new__`, `__setstate__`, …): a dict
+    /// state with that key (a `__setstate__` may `setattr` each), or a `(state, slotstate)` pair whose slot state,
+    /// which `pickle` applies with `setattr`, has that key, a key the scanner could not read, or could not be read.
     /// `opaqueMappings`: a mapping built by a call or a list also counts, as a `BUILD` applies it (a call's argument
     /// list such as `set([1, 2])` is not a state).
     private static func stateNamesClass(_ state: PickleValue, opaqueMappings: Bool = false) -> Bool {

@@ -72,6 +72,15 @@ import Testing
         p.global("joblib.numpy_pickle", "NumpyArrayWrapper")
         p.emptyTuple()
         p.newObj()
+        buildWrapper(&p, code: code, count: count, extra: extra)
+        return p
+    }
+
+    /// The state dict joblib writes for an array of `count` items of dtype `code` (no alignment padding), and the
+    /// BUILD that applies it to the wrapper on top of the stack; `extra` adds pairs after the usual keys.
+    static func buildWrapper(
+        _ p: inout PickleAssembler, code: String, count: Int, extra: (inout PickleAssembler) -> Void = { _ in }
+    ) {
         p.emptyDict()
         p.mark()
         p.binUnicode("subclass")
@@ -94,7 +103,6 @@ import Testing
         extra(&p)
         p.setItems()
         p.build()
-        return p
     }
 
     /// `size` array bytes joblib reads as data; a BINBYTES at `resume` (where the scanner's skip ended) covers the
