@@ -26,6 +26,11 @@ extension Catalog {
         migrator.registerMigration("v3-token-lineage") { db in
             try db.execute(sql: "ALTER TABLE token_hashes ADD COLUMN parent_token_id TEXT")
         }
+        // `verifications` became an authenticated table (the compliance report reads it): records written before
+        // cannot be authenticated after the fact, and adopting them would adopt whatever was planted with them.
+        migrator.registerMigration("v4-authenticated-verifications") { db in
+            try db.execute(sql: "DELETE FROM verifications")
+        }
     }
 }
 

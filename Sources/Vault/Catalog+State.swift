@@ -38,8 +38,7 @@ struct CatalogState: Sendable {
         rootKey = root.key(for: "catalog state root mac v1")
     }
 
-    /// The authenticated tables. Not covered: `rotation_journal` (progress only: `blobs` says where each file is)
-    /// and `verifications` (a log of results, not an input to any decision).
+    /// The authenticated tables. Not covered: `rotation_journal` (progress only: `blobs` says where each file is).
     static let tables: [AuthenticatedTable] = [
         AuthenticatedTable(
             name: "key_versions", key: ["version"],
@@ -83,6 +82,10 @@ struct CatalogState: Sendable {
             name: "token_hashes", key: ["token_id", "hash"],
             columns: ["hash", "principal_id", "created_at", "expires_at", "revoked_at", "token_id", "parent_token_id"]),
         AuthenticatedTable(name: "trust_pins", key: ["name"], columns: ["name", "value"]),
+        // The compliance report's "last verification" column reads it: a forged row would show a check never run.
+        AuthenticatedTable(
+            name: "verifications", key: ["id"],
+            columns: ["id", "model", "version", "verified_at", "ok", "verified_by"]),
     ]
 
     /// The state tables and the pins, added on top of the registry and access-control tables.
@@ -112,10 +115,11 @@ struct CatalogState: Sendable {
 
     // MARK: Verification
 
-    /// Every problem with the state in `db`: an unauthenticated root, an index that is not the one the root
-    /// commits to, rows without a valid MAC, rows whose authenticated record is gone.
+    /// Every problem with the state in `db`: a schema the vault did not create, pages SQLite's integrity check
+    /// refuses, an unauthenticated root, an index that is not the one the root commits to, rows without a valid MAC,
+    /// rows whose authenticated record is gone.
     func problems(_ db: Database) throws -> [StateProblem] {
-        var problems = try Self.schemaProblems(db)
+        var problems = try Self.schemaProblems(db) + Self.integrityProblems(db)
         let index = try Self.index(db)
         if let root = try Row.fetchOne(db, sql: "SELECT sequence, digest, mac FROM state_root WHERE id = 1") {
             let sequence: Int64 = root["sequence"]
@@ -139,6 +143,9 @@ struct CatalogState: Sendable {
             var remaining = expected[table.name] ?? [:]
             for row in try rows(of: table, db) {
                 let label = Self.label(table, key: row.key)
+                if row.holdsNUL {
+                    problems.append(StateProblem(record: label, reason: Self.nulReason))
+                }
                 guard let mac = remaining.removeValue(forKey: row.key) else {
                     problems.append(
                         StateProblem(record: label, reason: "not authenticated (written outside the vault)"))
@@ -161,16 +168,92 @@ struct CatalogState: Sendable {
         return problems
     }
 
-    /// Triggers and views: the vault creates none, and neither is a row the MACs cover. A planted trigger would run
-    /// inside the next honest write's transaction, and the seal after it would authenticate whatever it inserted.
+    /// Every difference between the catalog's schema and the one the vault's migrations create: an entry added
+    /// (an index, a trigger, a view, `sqlite_stat1`), removed, or whose definition changed. Root pages are not
+    /// compared (they differ between files); ``integrityProblems(_:)`` checks what they point at. A planted trigger
+    /// would run inside the next honest write's transaction, and the seal after it would authenticate whatever it
+    /// inserted; a planted covering index answers lookups without reading the table the row MACs cover.
     static func schemaProblems(_ db: Database) throws -> [StateProblem] {
-        try Row.fetchAll(
-            db, sql: "SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view') ORDER BY type, name"
-        ).map { row in
-            let type: String = row["type"]
-            let name: String = row["name"]
-            return StateProblem(record: "sqlite_schema[\(type) \(name)]", reason: "not created by the vault")
+        guard let expected = expectedSchema else {
+            return [StateProblem(record: "sqlite_schema", reason: "the schema to compare it with could not be built")]
         }
+        var problems: [StateProblem] = []
+        var seen: Set<String> = []
+        for entry in try schemaEntries(db) {
+            let record = "sqlite_schema[\(printable(entry.type)) \(printable(entry.name))]"
+            guard seen.insert(entry.name).inserted else {
+                problems.append(StateProblem(record: record, reason: "defined twice"))
+                continue
+            }
+            guard let wanted = expected[entry.name] else {
+                problems.append(StateProblem(record: record, reason: "not created by the vault"))
+                continue
+            }
+            if wanted != entry {
+                problems.append(StateProblem(record: record, reason: "definition changed outside the vault"))
+            }
+        }
+        for name in expected.keys.sorted() where !seen.contains(name) {
+            let type = expected[name]?.type ?? "entry"
+            problems.append(StateProblem(record: "sqlite_schema[\(type) \(name)]", reason: "missing"))
+        }
+        return problems
+    }
+
+    /// SQLite's own check of every page: an index whose entries are not exactly its table's rows (pages written
+    /// outside SQLite, an index's root page pointed at another B-tree), B-trees out of order, pages used twice or
+    /// never. Row MACs cover what a scan of each table reads; this makes every index read agree with that scan.
+    static func integrityProblems(_ db: Database) throws -> [StateProblem] {
+        let output = try String.fetchAll(db, sql: "PRAGMA integrity_check(100)")
+        guard output != ["ok"] else { return [] }
+        let messages = output.flatMap { $0.split(separator: "\n").map(String.init) }.filter { !$0.hasPrefix("***") }
+        // Index disagreements name what was attacked; unused pages only show that something was removed.
+        let ordered = messages.filter { $0.contains("index") } + messages.filter { !$0.contains("index") }
+        let shown = ordered.prefix(3).map { printable($0) }.joined(separator: "; ")
+        let more = ordered.count > 3 ? "; and \(ordered.count - 3) more" : ""
+        return [
+            StateProblem(
+                record: "catalog.sqlite",
+                reason: "fails SQLite's integrity check (written outside SQLite): \(shown)\(more)")
+        ]
+    }
+
+    /// One `sqlite_schema` entry without its root page.
+    struct SchemaEntry: Equatable, Sendable {
+        var type: String
+        var name: String
+        var table: String
+        var sql: String?
+    }
+
+    /// The schema the vault's migrations create, by name, taken once from an in-memory catalog.
+    static let expectedSchema: [String: SchemaEntry]? = {
+        guard let queue = try? DatabaseQueue(), (try? Catalog.migrator.migrate(queue)) != nil,
+            let entries = try? queue.read({ db in try schemaEntries(db) })
+        else { return nil }
+        return Dictionary(entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+    }()
+
+    private static func schemaEntries(_ db: Database) throws -> [SchemaEntry] {
+        try Row.fetchAll(db, sql: "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name").map {
+            row in
+            SchemaEntry(
+                type: (row["type"] as String?) ?? "", name: (row["name"] as String?) ?? "",
+                table: (row["tbl_name"] as String?) ?? "", sql: row["sql"])
+        }
+    }
+
+    /// Text from the catalog file fit for an error: no control or format characters (a terminal escape, a bidi
+    /// override), at most 120 characters.
+    static func printable(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        let cleaned = String(
+            String.UnicodeScalarView(
+                scalars.prefix(120).map { scalar in
+                    let category = scalar.properties.generalCategory
+                    return category == .control || category == .format ? "?" : scalar
+                }))
+        return scalars.count > 120 ? cleaned + "..." : cleaned
     }
 
     /// Throws `VaultError.tampered` naming the first bad records, if any.
@@ -194,7 +277,8 @@ struct CatalogState: Sendable {
     /// advances the state sequence and re-MACs the root. Call only on state just verified (or a new catalog).
     @discardableResult
     func seal(_ db: Database) throws -> Int64 {
-        // Defence in depth: never seal rows a planted trigger may have written in this transaction.
+        // Defence in depth: never seal rows a planted trigger may have written in this transaction. (The integrity
+        // check is not repeated: the verification this write began with ran it, and SQLite kept the indexes since.)
         let schema = try Self.schemaProblems(db)
         guard schema.isEmpty else { throw Self.error(schema) }
         var current: [String: [String: Data]] = [:]
@@ -202,7 +286,16 @@ struct CatalogState: Sendable {
         var changed = false
         for table in Self.tables {
             var remaining = current[table.name] ?? [:]
+            var sealed: Set<String> = []
             for row in try rows(of: table, db) {
+                // Neither can come from the vault's own writes (keys are primary keys; values come from Swift
+                // strings): sealing either would authenticate a row SQL finds differently from what is MAC'd.
+                guard !row.holdsNUL else {
+                    throw Self.error([StateProblem(record: Self.label(table, key: row.key), reason: Self.nulReason)])
+                }
+                guard sealed.insert(row.key).inserted else {
+                    throw Self.error([StateProblem(record: Self.label(table, key: row.key), reason: "key held twice")])
+                }
                 if let mac = remaining.removeValue(forKey: row.key), mac == row.mac { continue }
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO state_index (tbl, key, mac) VALUES (?, ?, ?)",
@@ -269,21 +362,37 @@ struct CatalogState: Sendable {
         return Data(HMAC<SHA256>.authenticationCode(for: message, using: rootKey))
     }
 
+    static let nulReason =
+        "holds a NUL character (SQL compares the whole text, the authenticated record stops at the NUL)"
+
+    /// One row of an authenticated table as the state sees it.
+    private struct AuthenticatedRow {
+        var key: String
+        var mac: Data
+        /// Whether a text value holds a NUL byte.
+        var holdsNUL: Bool
+    }
+
     /// Every row of `table` with its key text and MAC. SQLite's `quote()` renders each value unambiguously (type
-    /// included: NULL, integers, 'text' with quotes doubled, X'blob'), so one string per row is the MAC'd encoding.
-    private func rows(of table: AuthenticatedTable, _ db: Database) throws -> [(key: String, mac: Data)] {
+    /// included: NULL, integers, 'text' with quotes doubled, X'blob') except text with a NUL byte, which it (and
+    /// GRDB's text reading) cuts there while SQL comparisons see it whole: so such a row is flagged, not MAC'd as if
+    /// whole. The rendering is read as bytes, so text that is not valid UTF-8 is MAC'd as stored, not as repaired.
+    private func rows(of table: AuthenticatedTable, _ db: Database) throws -> [AuthenticatedRow] {
         let key = table.key.map { "quote(\($0))" }.joined(separator: " || char(31) || ")
         let content = table.columns.map { "quote(\($0))" }.joined(separator: " || ',' || ")
+        let nul = table.columns.map { "(typeof(\($0)) = 'text' AND instr(CAST(\($0) AS BLOB), x'00') > 0)" }
+            .joined(separator: " OR ")
         // HMAC is a value type: keyed and fed the table's prefix once, then copied for each row.
         var keyed = HMAC<SHA256>(key: rowKey)
         keyed.update(data: Data("modelvault catalog row v1\n\(table.name)\n".utf8))
-        var rows: [(key: String, mac: Data)] = []
-        let cursor = try Row.fetchCursor(db, sql: "SELECT \(key), \(content) FROM \(table.name)")
+        var rows: [AuthenticatedRow] = []
+        let cursor = try Row.fetchCursor(
+            db, sql: "SELECT \(key), CAST(\(content) AS BLOB), \(nul) FROM \(table.name)")
         while let row = try cursor.next() {
-            let text: String = row[1]
+            let bytes: Data = row[1]
             var mac = keyed
-            mac.update(data: Data(text.utf8))
-            rows.append((row[0], Data(mac.finalize())))
+            mac.update(data: bytes)
+            rows.append(AuthenticatedRow(key: row[0], mac: Data(mac.finalize()), holdsNUL: row[2]))
         }
         return rows
     }
@@ -292,7 +401,7 @@ struct CatalogState: Sendable {
     static func label(_ table: AuthenticatedTable, key: String) -> String {
         let values = key.split(separator: "\u{1F}", omittingEmptySubsequences: false).map(String.init)
         let pairs = zip(table.key, values).filter { !(table.name == "token_hashes" && $0.0 == "hash") }
-        return "\(table.name)[\(pairs.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))]"
+        return "\(table.name)[\(pairs.map { "\($0.0)=\(printable($0.1))" }.joined(separator: ", "))]"
     }
 
     private static func lengthPrefixed(_ bytes: Data) -> Data {

@@ -43,7 +43,7 @@ public final class BackgroundProcess {
 
     /// The first output line starting with `prefix`, without the prefix; nil if the child exits or `timeout`
     /// passes first.
-    public func line(startingWith prefix: String, timeout: Duration = .seconds(60)) async throws -> String? {
+    public func line(startingWith prefix: String, timeout: Duration = .seconds(120)) async throws -> String? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = output.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }) {
@@ -56,7 +56,7 @@ public final class BackgroundProcess {
     }
 
     /// The URL a server prints in its `listening on URL` line, once it prints it (nil if it exits or times out).
-    public func listeningURL(timeout: Duration = .seconds(60)) async throws -> String? {
+    public func listeningURL(timeout: Duration = .seconds(120)) async throws -> String? {
         try await line(startingWith: "listening on ", timeout: timeout)
     }
 

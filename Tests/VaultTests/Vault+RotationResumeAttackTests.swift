@@ -144,19 +144,23 @@ import VaultCrypto
 @Suite struct RotationJournalAttackTests {
     /// F1: the work list came from `rotation_journal`, which is not authenticated: a planted unique index kept it to
     /// one row, so files stayed under the old version and the re-encrypting rotation looped for good. The work list
-    /// comes from the authenticated `blobs` now.
+    /// comes from the authenticated `blobs` now, and an index the vault did not create is refused before anything
+    /// runs (`CatalogStateIndexAttackTests`): the rotation stops at once, moving nothing, and does not loop.
     @Test(.timeLimit(.minutes(1))) func aPlantedJournalIndexDoesNotStopTheMovesOrLoop() async throws {
         let fixture = try await AccessFixture()
         for name in ["a", "b", "c"] {
             _ = try await fixture.admin.pushModel(name, from: .files(["w": Data([1, 2, 3])]))
         }
         try await fixture.access.close()
-        let queue = try DatabaseQueue(
-            path: fixture.vault.root.appending(path: "catalog.sqlite").path(percentEncoded: false))
-        try await queue.write { db in
-            try db.execute(sql: "DELETE FROM rotation_journal")
-            try db.execute(sql: "CREATE UNIQUE INDEX planted ON rotation_journal(rotation_id)")
+        let attacker = DirectoryAttacker(root: fixture.vault.root)
+        try attacker.sql("DELETE FROM rotation_journal; CREATE UNIQUE INDEX planted ON rotation_journal(rotation_id)")
+        await expectRefused(naming: "index planted") {
+            try await TestVault.open(in: fixture.directory).rotateKeys(
+                passphrase: TestVault.passphrase, reencrypt: true,
+                newPassphrase: ReencryptNewPassphraseAttackTests.newPassphrase)
         }
+        // Dropped, the rotation runs and moves every file.
+        try attacker.sql("DROP INDEX planted")
         let vault = try TestVault.open(in: fixture.directory)
         let report = try await vault.rotateKeys(
             passphrase: TestVault.passphrase, reencrypt: true,

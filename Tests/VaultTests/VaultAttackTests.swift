@@ -41,6 +41,38 @@ struct DirectoryAttacker {
         try source.backup(to: destination)
     }
 
+    /// Replaces the B-tree of `index` (on `table`) with one built from the table's rows as `tweak` leaves them, and
+    /// its definition with `definition` when given: the index then answers lookups with rows the table does not
+    /// hold. `tweak` is SQL run on a scratch table `planted_rows` holding `columns` and each row's rowid; the scratch
+    /// table's schema entries are then deleted (`PRAGMA writable_schema`), leaving only its pages behind.
+    func plantIndexContent(
+        _ index: String, on table: String, columns: [String], definition: String? = nil, tweak: String,
+        arguments: StatementArguments = StatementArguments()
+    ) throws {
+        let list = columns.joined(separator: ", ")
+        let queue = try DatabaseQueue(path: catalog.path(percentEncoded: false))
+        try queue.write { db in
+            let version = try #require(try Int.fetchOne(db, sql: "PRAGMA schema_version"))
+            try db.execute(
+                sql: """
+                    CREATE TABLE planted_rows (\(list));
+                    INSERT INTO planted_rows (rowid, \(list)) SELECT rowid, \(list) FROM \(table);
+                    """)
+            try db.execute(sql: tweak, arguments: arguments)
+            try db.execute(sql: "CREATE INDEX planted_index ON planted_rows (\(list))")
+            try db.execute(sql: "PRAGMA writable_schema = ON")
+            try db.execute(
+                sql: """
+                    UPDATE sqlite_schema SET sql = coalesce(?, sql),
+                        rootpage = (SELECT rootpage FROM sqlite_schema WHERE name = 'planted_index')
+                    WHERE name = ?;
+                    DELETE FROM sqlite_schema WHERE tbl_name = 'planted_rows';
+                    """, arguments: [definition, index])
+            try db.execute(sql: "PRAGMA writable_schema = OFF")
+            try db.execute(sql: "PRAGMA schema_version = \(version + 1)")
+        }
+    }
+
     /// The vault's public recipient, which anyone with read access can see.
     func recipient() throws -> String {
         try #require(try row("SELECT recipient FROM key_versions ORDER BY version DESC LIMIT 1")["recipient"])
@@ -259,6 +291,35 @@ func expectRefused<T>(
             "UPDATE aliases SET version_id = ?, updated_at = ?, updated_by = ? WHERE alias = 'production'",
             arguments: [saved["version_id"], saved["updated_at"], saved["updated_by"]])
         await expectRefused(naming: "aliases") { try await vault.loadModel(ModelReference(parsing: "m:production")) }
+    }
+
+    /// The compliance report's "last verification" column: a row claiming a check that never ran.
+    @Test func forgedVerificationRecordIsRefused() async throws {
+        let fixture = try await AccessFixture()
+        try DirectoryAttacker(root: fixture.vault.root).sql(
+            """
+            INSERT INTO verifications (model, version, verified_at, ok, verified_by)
+            VALUES ('m', 1, '2026-01-01T00:00:00Z', 1, 'admin')
+            """)
+        await expectRefused(naming: "verifications") { try await fixture.admin.complianceReport() }
+    }
+
+    /// A vault made before `verifications` was authenticated: its records (unsealed) are dropped by the migration
+    /// at the next open, and the vault opens clean.
+    @Test func verificationRecordsFromBeforeTheyWereAuthenticatedAreDropped() async throws {
+        let directory = try TemporaryDirectory()
+        _ = try TestVault.create(in: directory)
+        try DirectoryAttacker(root: directory.url.appending(path: "vault")).sql(
+            """
+            INSERT INTO verifications (model, version, verified_at, ok, verified_by)
+            VALUES ('m', 1, '2026-01-01T00:00:00Z', 1, 'admin');
+            DELETE FROM grdb_migrations WHERE identifier = 'v4-authenticated-verifications';
+            """)
+        let vault = try TestVault.open(in: directory)
+        #expect(try await vault.checkState().isEmpty)
+        let catalog = await vault.catalog
+        let count = try catalog.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM verifications") }
+        #expect(count == 0)
     }
 
     @Test func swappedVersionRowsAreRefused() async throws {
