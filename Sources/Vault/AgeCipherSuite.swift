@@ -92,6 +92,16 @@ struct AgeCipherSuite: VaultCipherSuite {
         try Age.rewrapFile(at: input, to: output, using: self.identities(identities), for: self.recipients(recipients))
     }
 
+    func rewrapFileDigesting(
+        at input: URL, to output: URL, using identities: [String], for recipients: [String]
+    )
+        throws -> FileDigest
+    {
+        FileDigest(
+            try Age.rewrapFileDigestingPlaintext(
+                at: input, to: output, using: self.identities(identities), for: self.recipients(recipients)))
+    }
+
     /// Streams the plaintext through a pipe from a decrypting thread to the encrypting one: it never
     /// touches disk and memory stays constant.
     func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws {

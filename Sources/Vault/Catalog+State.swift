@@ -142,19 +142,21 @@ struct CatalogState: Sendable {
         for table in Self.tables {
             var remaining = expected[table.name] ?? [:]
             for row in try rows(of: table, db) {
-                let label = Self.label(table, key: row.key)
+                // Named only when something is wrong: the label is built per character, for every row otherwise.
                 if row.holdsNUL {
-                    problems.append(StateProblem(record: label, reason: Self.nulReason))
+                    problems.append(StateProblem(record: Self.label(table, key: row.key), reason: Self.nulReason))
                 }
                 guard let mac = remaining.removeValue(forKey: row.key) else {
                     problems.append(
-                        StateProblem(record: label, reason: "not authenticated (written outside the vault)"))
+                        StateProblem(
+                            record: Self.label(table, key: row.key),
+                            reason: "not authenticated (written outside the vault)"))
                     continue
                 }
                 if !constantTimeEqual(mac, row.mac) {
                     problems.append(
                         StateProblem(
-                            record: label,
+                            record: Self.label(table, key: row.key),
                             reason:
                                 "differs from its authenticated record (changed, swapped or restored outside the vault)"
                         ))
@@ -415,7 +417,12 @@ struct CatalogState: Sendable {
 /// Compares two MACs without an early exit.
 func constantTimeEqual(_ lhs: Data, _ rhs: Data) -> Bool {
     guard lhs.count == rhs.count else { return false }
-    var difference: UInt8 = 0
-    for (left, right) in zip(lhs, rhs) { difference |= left ^ right }
-    return difference == 0
+    // Through raw buffers: `Data`'s iterator costs more than the comparison, once per row of every verification.
+    return lhs.withUnsafeBytes { (left: UnsafeRawBufferPointer) -> Bool in
+        rhs.withUnsafeBytes { (right: UnsafeRawBufferPointer) -> Bool in
+            var difference: UInt8 = 0
+            for index in 0..<left.count { difference |= left[index] ^ right[index] }
+            return difference == 0
+        }
+    }
 }

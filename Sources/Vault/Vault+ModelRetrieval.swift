@@ -75,8 +75,10 @@ extension Vault {
     }
 
     /// Hands out a model version's encrypted files re-wrapped for one `recipient` (an age public key),
-    /// with the signed manifest and signature beside them; no plaintext is written. Digests are checked
-    /// in memory first. `progress` hears the bytes re-wrapped so far.
+    /// with the signed manifest and signature beside them; no plaintext is written. Each file is decrypted in
+    /// memory as it is re-wrapped and its digest checked against the signed manifest, in the same pass over the
+    /// same bytes: a stored file swapped or rewritten while the pull runs is never handed out. `progress` hears
+    /// the bytes re-wrapped so far.
     @discardableResult
     public func pullModel(
         _ reference: ModelReference, for recipient: String, to directory: URL, progress: ProgressHandler? = nil
@@ -89,8 +91,7 @@ extension Vault {
         } catch {
             throw VaultError(.invalidRecipient, "the recipient is not a valid age public key")
         }
-        try await verifyModel(.init(name: reference.name, selector: try resolvedSelector(reference)))
-        let checked = try checkedVersion(reference)
+        let checked = try checkedVersion(.init(name: reference.name, selector: try resolvedSelector(reference)))
         let suite = self.suite
         let identities = try identities(for: checked)
         let signatureFiles = try Self.signatureFiles(of: checked)
@@ -102,12 +103,15 @@ extension Vault {
             try await self.forEachFile(checked) { file in
                 let output = temporary.appending(path: file.path + ".age")
                 try VaultFiles.makeDirectory(output.deletingLastPathComponent())
+                let digest: FileDigest
                 do {
-                    try suite.rewrapFile(
+                    digest = try suite.rewrapFileDigesting(
                         at: self.layout.url(file.blobPath), to: output, using: identities, for: [target])
                 } catch {
                     throw Self.undecryptable(file, checked, error)
                 }
+                // A mismatch throws, and the temporary directory with this output in it is discarded whole.
+                try Self.check(digest, of: file, checked)
                 let sofar = done.withLock {
                     $0 += Int64(file.size); return $0
                 }

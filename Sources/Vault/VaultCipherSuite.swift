@@ -43,6 +43,12 @@ protocol VaultCipherSuite: Sendable {
     func plaintextDigest(ofFileAt url: URL, using identities: [String]) throws -> FileDigest
     /// Re-wraps a file's key for new recipients; the payload is copied unchanged; the output appears atomically.
     func rewrapFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws
+    /// Re-wraps a file's key for new recipients, decrypting the payload as it is copied: returns the digest of the
+    /// plaintext of exactly the bytes written (the output appears atomically; the caller checks the digest).
+    func rewrapFileDigesting(
+        at input: URL, to output: URL, using identities: [String], for recipients: [String]
+    )
+        throws -> FileDigest
     /// Re-encrypts a file under a fresh file key for new recipients, streaming the plaintext through memory
     /// only; the output appears atomically.
     func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws

@@ -106,6 +106,29 @@ public enum Age {
         }
     }
 
+    /// Re-wraps the file at `input` into `output` atomically, decrypting the payload as it is copied, and returns
+    /// the digest of the plaintext those very bytes hold. The caller compares it with what it expects before it
+    /// hands the output on: the bytes checked are the bytes copied, so a file swapped or rewritten after an
+    /// earlier check cannot be handed out. A payload that fails to authenticate throws and leaves no output.
+    public static func rewrapFileDigestingPlaintext(
+        at input: URL, to output: URL, using identities: [any AgeIdentity], for recipients: [any AgeRecipient]
+    ) throws -> AgePlaintextDigest {
+        let source = try openForReading(input)
+        defer { try? source.close() }
+        var hasher = SHA256()
+        var count = 0
+        try AtomicFile.write(to: output) { handle in
+            try rewrap(
+                from: ByteReader(handle: source), using: identities, for: recipients,
+                write: { try write($0, to: handle) },
+                plaintext: { bytes in
+                    hasher.update(data: bytes)
+                    count += bytes.count
+                })
+        }
+        return AgePlaintextDigest(sha256: Array(hasher.finalize()), count: count)
+    }
+
     // MARK: Core
 
     static func openForReading(_ url: URL) throws -> FileHandle {
@@ -168,9 +191,11 @@ public enum Age {
         try AgePayload(fileKey: fileKey, nonce: nonce).decrypt(from: source, to: write)
     }
 
+    /// Writes `reader`'s file with a new header for `recipients` and the same payload. With `plaintext`, the
+    /// payload is also decrypted as it is copied (each chunk authenticated) and its plaintext handed over.
     static func rewrap(
         from reader: ByteReader, using identities: [any AgeIdentity], for recipients: [any AgeRecipient],
-        write: (Data) throws -> Void
+        write: (Data) throws -> Void, plaintext: ((Data) throws -> Void)? = nil
     ) throws {
         try validate(recipients)
         let (source, _, fileKey, armored) = try open(reader, using: identities)
@@ -180,10 +205,26 @@ public enum Age {
             if armor != nil { try write(Data(armor!.write(Array(bytes)))) } else { try write(bytes) }
         }
         try emit(Data(header))
-        while true {
-            let block = try source.read(upTo: 1 << 20)
-            if block.isEmpty { break }
-            try emit(Data(block))
+        if let plaintext {
+            let nonce = try source.read(upTo: AgePayload.nonceSize)
+            guard nonce.count == AgePayload.nonceSize else { throw AgeError.header("missing payload nonce") }
+            try emit(Data(nonce))
+            // Every byte the decryption reads is copied out as it is read: what is checked is what is written.
+            // The reader lives only for this call, so `emit` does not actually escape.
+            try withoutActuallyEscaping(emit) { emit in
+                let copying = ByteReader { count in
+                    let block = try source.read(upTo: count)
+                    if !block.isEmpty { try emit(Data(block)) }
+                    return block
+                }
+                try AgePayload(fileKey: fileKey, nonce: nonce).decrypt(from: copying, to: plaintext)
+            }
+        } else {
+            while true {
+                let block = try source.read(upTo: 1 << 20)
+                if block.isEmpty { break }
+                try emit(Data(block))
+            }
         }
         if armor != nil { try write(Data(armor!.finish())) }
     }

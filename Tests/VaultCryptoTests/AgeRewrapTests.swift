@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import TestSupport
 import Testing
@@ -78,5 +79,30 @@ import Testing
         try Age.rewrapFile(at: input, to: output, using: [old], for: [new.recipient])
         #expect(try Age.decrypt(Data(contentsOf: output), using: [new]) == AgeRoundTripTests.plaintext(70_000))
         #expect(try Self.payload(of: Data(contentsOf: output)) == Self.payload(of: Data(contentsOf: input)))
+    }
+
+    /// The digesting re-wrap hands back the digest of the plaintext its output holds, copies the payload byte for
+    /// byte, and leaves no output when a chunk fails to authenticate.
+    @Test func digestingRewrapChecksWhatItCopies() throws {
+        let directory = try TemporaryDirectory()
+        let old = AgeX25519Identity.generate()
+        let new = AgeX25519Identity.generate()
+        let plain = AgeRoundTripTests.plaintext(200_000)
+        let input = directory.url.appendingPathComponent("in.age")
+        let output = directory.url.appendingPathComponent("out.age")
+        let sealed = try Age.encrypt(plain, to: [old.recipient])
+        try sealed.write(to: input)
+        let digest = try Age.rewrapFileDigestingPlaintext(at: input, to: output, using: [old], for: [new.recipient])
+        #expect(digest == AgePlaintextDigest(sha256: Array(SHA256.hash(data: plain)), count: plain.count))
+        #expect(try Age.decrypt(Data(contentsOf: output), using: [new]) == plain)
+        #expect(try Self.payload(of: Data(contentsOf: output)) == Self.payload(of: sealed))
+        var flipped = sealed
+        flipped[flipped.count - 100] ^= 1
+        try flipped.write(to: input)
+        try FileManager.default.removeItem(at: output)
+        #expect(throws: AgeError.self) {
+            try Age.rewrapFileDigestingPlaintext(at: input, to: output, using: [old], for: [new.recipient])
+        }
+        #expect(try directory.contents() == ["in.age"])
     }
 }

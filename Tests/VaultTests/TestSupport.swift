@@ -75,6 +75,17 @@ struct FakeCipherSuite: VaultCipherSuite {
         let (fileKey, payload) = try unwrap(try Data(contentsOf: input), identities)
         try VaultFiles.writeAtomically(try header(fileKey, recipients) + payload, to: output)
     }
+    func rewrapFileDigesting(
+        at input: URL, to output: URL, using identities: [String], for recipients: [String]
+    )
+        throws -> FileDigest
+    {
+        let sealed = try Data(contentsOf: input)
+        let (fileKey, payload) = try unwrap(sealed, identities)
+        let digest = FileDigest(of: try decrypt(sealed, using: identities))
+        try VaultFiles.writeAtomically(try header(fileKey, recipients) + payload, to: output)
+        return digest
+    }
     func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws {
         try VaultFiles.writeAtomically(
             try encrypt(try decrypt(try Data(contentsOf: input), using: identities), to: recipients), to: output)

@@ -1,0 +1,118 @@
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+import VaultCrypto
+
+@testable import Vault
+
+/// The real age suite with an attacker who can write the vault directory: once armed, it replaces one stored file
+/// (by rename, with a file encrypted to the vault's public recipient) right after the vault's first read of it.
+final class SwapAfterFirstReadSuite: VaultCipherSuite {
+    private let inner = AgeCipherSuite()
+    private let armed = Mutex<(suffix: String, replacement: Data)?>(nil)
+
+    func arm(replacing suffix: String, with replacement: Data) { armed.withLock { $0 = (suffix, replacement) } }
+
+    private func read<T>(_ url: URL, _ body: () throws -> T) rethrows -> T {
+        defer {
+            armed.withLock { armed in
+                guard let swap = armed, url.path.hasSuffix(swap.suffix) else { return }
+                try? swap.replacement.write(to: url, options: .atomic)
+                armed = nil
+            }
+        }
+        return try body()
+    }
+
+    func generateIdentity(postQuantum: Bool) throws -> String { try inner.generateIdentity(postQuantum: postQuantum) }
+    func recipient(ofIdentity identity: String) throws -> String { try inner.recipient(ofIdentity: identity) }
+    func validateRecipient(_ recipient: String) throws -> String { try inner.validateRecipient(recipient) }
+    func parseIdentities(_ text: String) throws -> [String] { try inner.parseIdentities(text) }
+    func seal(_ plaintext: Data, passphrase: String, workFactor: Int) throws -> Data {
+        try inner.seal(plaintext, passphrase: passphrase, workFactor: workFactor)
+    }
+    func open(_ file: Data, passphrase: String) throws -> Data { try inner.open(file, passphrase: passphrase) }
+    func encrypt(_ plaintext: Data, to recipients: [String]) throws -> Data {
+        try inner.encrypt(plaintext, to: recipients)
+    }
+    func decrypt(_ file: Data, using identities: [String]) throws -> Data { try inner.decrypt(file, using: identities) }
+    func encryptFile(at input: URL, to output: URL, recipients: [String]) throws {
+        try inner.encryptFile(at: input, to: output, recipients: recipients)
+    }
+    func decryptFile(at input: URL, to output: URL, using identities: [String]) throws {
+        try read(input) { try inner.decryptFile(at: input, to: output, using: identities) }
+    }
+    func encryptFileDigesting(at input: URL, into output: FileHandle, recipients: [String]) throws -> FileDigest {
+        try inner.encryptFileDigesting(at: input, into: output, recipients: recipients)
+    }
+    func encryptFileDigesting(
+        reading input: FileHandle, into output: FileHandle, recipients: [String]
+    ) throws
+        -> FileDigest
+    {
+        try inner.encryptFileDigesting(reading: input, into: output, recipients: recipients)
+    }
+    func decryptFileDigesting(at input: URL, into output: FileHandle, using identities: [String]) throws -> FileDigest {
+        try read(input) { try inner.decryptFileDigesting(at: input, into: output, using: identities) }
+    }
+    func plaintextDigest(ofFileAt url: URL, using identities: [String]) throws -> FileDigest {
+        try read(url) { try inner.plaintextDigest(ofFileAt: url, using: identities) }
+    }
+    func rewrapFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws {
+        try read(input) { try inner.rewrapFile(at: input, to: output, using: identities, for: recipients) }
+    }
+    func rewrapFileDigesting(
+        at input: URL, to output: URL, using identities: [String], for recipients: [String]
+    )
+        throws -> FileDigest
+    {
+        try read(input) { try inner.rewrapFileDigesting(at: input, to: output, using: identities, for: recipients) }
+    }
+    func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws {
+        try read(input) { try inner.reencryptFile(at: input, to: output, using: identities, for: recipients) }
+    }
+    func decryptFernet(token: Data, keyText: String) throws -> Data {
+        try inner.decryptFernet(token: token, keyText: keyText)
+    }
+}
+
+/// Review of 2026-12-04: a re-wrapped pull (`model pull --to RECIPIENT`, the server's download) checked each file's
+/// digest in one read and copied its encrypted payload in a second, so a file swapped in between (anyone can
+/// encrypt to the vault's public recipient) was handed out unchecked.
+@Suite struct VaultRewrapSwapAttackTests {
+    static let genuine = Data("genuine weights".utf8)
+
+    private func forged(for vault: Vault) throws -> Data {
+        let recipient = try DirectoryAttacker(root: vault.root).recipient()
+        return try Age.encrypt(Data("EVIL".utf8), to: [AgeKeys.parseRecipient(recipient)])
+    }
+
+    @Test func aStoredFileSwappedAfterTheVaultFirstReadsItIsNotHandedOut() async throws {
+        let directory = try TemporaryDirectory()
+        let suite = SwapAfterFirstReadSuite()
+        let vault = try TestVault.create(in: directory, suite: suite)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        suite.arm(replacing: "/w.bin.age", with: try forged(for: vault))
+        let outsider = AgeX25519Identity.generate()
+        let handout = directory.url.appending(path: "handout")
+        try await vault.pullModel(ModelReference(parsing: "m@1"), for: outsider.recipient.encoded, to: handout)
+        let given = try Data(contentsOf: handout.appending(path: "w.bin.age"))
+        #expect(try Age.decrypt(given, using: [outsider]) == Self.genuine)
+    }
+
+    @Test func aStoredFileReplacedBeforeThePullIsRefusedAndNothingIsHandedOut() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory, suite: AgeCipherSuite())
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        let stored = try #require(
+            TestVault.allFiles(under: vault.root.appending(path: "models")).first { $0.path.hasSuffix("/w.bin.age") })
+        try forged(for: vault).write(to: stored, options: .atomic)
+        let handout = directory.url.appending(path: "handout")
+        await #expect(throws: VaultError.self) {
+            try await vault.pullModel(
+                ModelReference(parsing: "m@1"), for: AgeX25519Identity.generate().recipient.encoded, to: handout)
+        }
+        #expect(!FileManager.default.fileExists(atPath: handout.path))
+    }
+}
