@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// The two files of an audit directory.
@@ -108,8 +109,13 @@ struct DiskState: Sendable {
     ///
     /// A newest checkpoint carrying a signature under the log's name from a key `keys` does not know means another
     /// writer handed the log over to a new key: ``AuditLogError/keyRetired``, so this writer signs nothing more.
+    ///
+    /// Every complete record after the checkpoint must carry a seal under `sealKey` (see ``AuditRecord``), or
+    /// ``AuditLogError/unsealedTail`` is thrown: this writer would otherwise fold a record appended by hand into its
+    /// tree and sign it at its next checkpoint (the shared lock says only that some process holds the file open).
     func caughtUp(
-        with files: LogFiles, keys: AuditKeyChain, recovering: Bool = false, strict: Bool = false
+        with files: LogFiles, keys: AuditKeyChain, sealKey: SymmetricKey, recovering: Bool = false,
+        strict: Bool = false
     ) throws -> DiskState {
         var state = self
         let checkpointsSize = try files.checkpoints.size()
@@ -155,6 +161,9 @@ struct DiskState: Sendable {
                             kept = range.lowerBound
                             break
                         }
+                        let record = AuditRecord(index: tree.size, leafData: Data(parsed.leaf), leafHash: parsed.stored)
+                        // Strict (every writer closed): any record here is refused as an unsigned tail anyway.
+                        guard strict || record.isSealed(by: sealKey) else { throw AuditLogError.unsealedTail }
                     }
                     guard let parsed else { throw AuditLogError.corruptRecord }
                     tree.append(parsed.stored)
@@ -185,7 +194,7 @@ struct DiskState: Sendable {
     /// Appends the records of each group with consecutive indices (one write, no sync: the caller syncs) and returns
     /// each group's first index. On failure the file is cut back, so no partial record stays behind. Must run under
     /// the lock.
-    mutating func writeRecords(_ groups: [[Data]], to files: LogFiles) throws -> [UInt64] {
+    mutating func writeRecords(_ groups: [[Data]], to files: LogFiles, sealKey: SymmetricKey) throws -> [UInt64] {
         var tree = self.tree
         var bytes = Data()
         var firstIndices: [UInt64] = []
@@ -193,7 +202,7 @@ struct DiskState: Sendable {
         for group in groups {
             firstIndices.append(tree.size)
             for json in group {
-                let record = AuditRecord(index: tree.size, entryJSON: json)
+                let record = AuditRecord(index: tree.size, entryJSON: json, sealKey: sealKey)
                 bytes.append(record.line)
                 tree.append(record.leafHash)
             }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// What opening a log adopted after a writer that did not close (killed, or power lost).
@@ -31,21 +32,24 @@ extension DiskState {
         let signed = lastCheckpoint?.checkpoint.size ?? 0
         guard tree.size > signed || discardedBytes > 0 else { return nil }
         let adopted = signed..<tree.size
-        if !adopted.isEmpty { try checkEntries(adopted, in: files) }
+        if !adopted.isEmpty { try checkEntries(adopted, in: files, sealKey: signer.recordSealKey) }
         let detail =
             "adopted entries \(adopted.lowerBound)..<\(adopted.upperBound) left unsigned by a writer that did not "
             + "close; cut \(discardedBytes) bytes of unfinished records"
         let entry = AuditEntry(
             principal: "modelvault", action: "audit.recover", resource: "audit", outcome: .allowed,
             requestID: UUID().uuidString, detail: detail)
-        let firstIndices = try writeRecords([[try entry.canonicalJSON()]], to: files)
+        let firstIndices = try writeRecords(
+            [[try entry.canonicalJSON()]], to: files, sealKey: signer.recordSealKey)
         try files.entries.sync()
         try writeCheckpoint(size: tree.size, root: tree.root, to: files, signer: signer)
         return AuditRecovery(adopted: adopted, discardedBytes: discardedBytes, entryIndex: firstIndices[0])
     }
 
-    /// Throws `corruptRecord` unless every record in `range` decodes as an entry at its index.
-    private func checkEntries(_ range: Range<UInt64>, in files: LogFiles) throws {
+    /// Throws `corruptRecord` unless every record in `range` decodes as an entry at its index, and `unsealedTail`
+    /// unless each carries a seal under `sealKey` (the writers' open marker is a plain file anyone can write: the
+    /// seal is what shows that a writer, not someone with the directory, appended the record).
+    private func checkEntries(_ range: Range<UInt64>, in files: LogFiles, sealKey: SymmetricKey) throws {
         let data = try files.entries.readRecords(from: 0, upTo: entriesLength)
         let (lines, _, _) = EntriesFile.lineRanges(in: data)
         guard range.upperBound <= UInt64(lines.count) else { throw AuditLogError.corruptRecord }
@@ -55,7 +59,9 @@ extension DiskState {
                     throw AuditLogError.corruptRecord
                 }
                 let leaf = Data(parsed.leaf)
-                _ = try AuditRecord(index: index, leafData: leaf, leafHash: parsed.stored).entry()
+                let record = AuditRecord(index: index, leafData: leaf, leafHash: parsed.stored)
+                _ = try record.entry()
+                guard record.isSealed(by: sealKey) else { throw AuditLogError.unsealedTail }
             }
         }
     }

@@ -102,7 +102,7 @@ public actor AuditLog {
             var recovered: AuditRecovery?
             state = try files.locked {
                 var current = try DiskState().caughtUp(
-                    with: files, keys: keys, recovering: true, strict: strict)
+                    with: files, keys: keys, sealKey: signer.recordSealKey, recovering: true, strict: strict)
                 if strict, current.tree.size > current.lastCheckpoint?.checkpoint.size ?? 0 {
                     throw AuditLogError.unsignedTail
                 }
@@ -160,7 +160,7 @@ public actor AuditLog {
         let state = state
         let updated = try await Self.run(on: Self.ioQueue) {
             try files.locked {
-                var current = try state.caughtUp(with: files, keys: keys)
+                var current = try state.caughtUp(with: files, keys: keys, sealKey: signer.recordSealKey)
                 // Appends may be written but not yet synced: the checkpoint must not outlive the entries it covers.
                 try files.entries.sync()
                 try current.writeCheckpoint(size: current.tree.size, root: current.tree.root, to: files, signer: signer)
@@ -201,10 +201,11 @@ public actor AuditLog {
         let files = files
         let keys = keys
         let state = state
+        let sealKey = signer.recordSealKey
         // At rest the entries file is plain JSON lines: the preallocated zeroes go.
         let trimmed = await Self.run(on: Self.ioQueue) {
             try files.locked {
-                var current = try state.caughtUp(with: files, keys: keys)
+                var current = try state.caughtUp(with: files, keys: keys, sealKey: sealKey)
                 try current.trimPadding(of: files)
             }
         }
@@ -244,8 +245,8 @@ public actor AuditLog {
         let (files, oldSigner, keys, state) = (files, signer, keys, state)
         let updated = try await Self.run(on: Self.ioQueue) {
             try files.locked {
-                var current = try state.caughtUp(with: files, keys: keys)
-                _ = try current.writeRecords([[entry]], to: files)
+                var current = try state.caughtUp(with: files, keys: keys, sealKey: oldSigner.recordSealKey)
+                _ = try current.writeRecords([[entry]], to: files, sealKey: oldSigner.recordSealKey)
                 try files.entries.sync()
                 try current.writeCheckpoint(
                     size: current.tree.size, root: current.tree.root, to: files, signer: oldSigner,
@@ -368,8 +369,8 @@ public actor AuditLog {
             let durable = durableTip
             let result: Result<(DiskState, [UInt64], Bool), any Error> = await Self.run(on: Self.ioQueue) {
                 try files.locked {
-                    var current = try state.caughtUp(with: files, keys: keys)
-                    let firstIndices = try current.writeRecords(groups, to: files)
+                    var current = try state.caughtUp(with: files, keys: keys, sealKey: signer.recordSealKey)
+                    let firstIndices = try current.writeRecords(groups, to: files, sealKey: signer.recordSealKey)
                     // A checkpoint covers only what a completed sync made durable; the next sync makes it durable.
                     // A failed checkpoint is retried after a later batch or at `close()`.
                     var signed = false

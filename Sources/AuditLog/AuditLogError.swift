@@ -3,7 +3,7 @@ public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible
     private enum Code: Equatable, Sendable {
         case io, corruptRecord, corruptCheckpoint, badSignature, logShorterThanCheckpoint,
             checkpointMismatch, indexOutOfRange, invalidOrigin, invalidProof, encoding, unknownKey, closed,
-            trailingBytes, unsignedTail, keyRetired
+            trailingBytes, unsignedTail, keyRetired, unsealedTail
     }
     private let code: Code
     /// The operating-system error number for I/O failures.
@@ -42,6 +42,8 @@ public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible
     public static let trailingBytes = AuditLogError(.trailingBytes)
     /// Entries follow the latest checkpoint although every writer closed cleanly (so signed all its entries).
     public static let unsignedTail = AuditLogError(.unsignedTail)
+    /// Entries follow the latest checkpoint that carry no valid seal under the audit key: no writer appended them.
+    public static let unsealedTail = AuditLogError(.unsealedTail)
     /// Another writer handed the log over to a new key: this writer's key is retired and signs nothing more.
     public static let keyRetired = AuditLogError(.keyRetired)
 
@@ -64,6 +66,9 @@ public struct AuditLogError: Error, Equatable, Sendable, CustomStringConvertible
             "audit log has bytes after its last record that are not preallocated zeroes (every writer had closed)"
         case .unsignedTail:
             "audit log has entries after its latest checkpoint that no writer signed (every writer had closed)"
+        case .unsealedTail:
+            "audit log has entries after its latest checkpoint that no writer holding the audit key appended "
+                + "(added outside the vault); none was adopted"
         case .keyRetired:
             "audit log key was handed over to a newer key by another writer; reopen the vault to append"
         }

@@ -17,6 +17,14 @@ public struct NoteSigner: Sendable {
     /// The matching verifier.
     public var verifier: NoteVerifier { try! NoteVerifier(name: name, publicKey: key.publicKey) }
 
+    /// The key that seals each record a writer appends (HKDF-SHA256 of the signing key): only a holder of the audit
+    /// key can write a record that recovery adopts after a writer that did not close.
+    var recordSealKey: SymmetricKey {
+        HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: key.rawRepresentation),
+            info: Data("modelvault audit record seal v1".utf8), outputByteCount: 32)
+    }
+
     /// The signed note: `text` (which must end in a newline), a blank line, one signature line.
     public func sign(_ text: String) throws -> String {
         guard text.hasSuffix("\n") else { throw AuditLogError.corruptCheckpoint }

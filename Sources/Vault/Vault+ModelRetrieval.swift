@@ -12,6 +12,10 @@ struct CheckedVersion: Sendable {
     var extensions: [String: JSONValue] = [:]
     /// The signed manifest, checked against the vault key and the catalog.
     var manifest: VersionManifest
+    /// The manifest's bytes and the signature bundle exactly as checked: what a pull hands out (a second read of
+    /// the files could return others, swapped in after the check).
+    var manifestBytes = Data()
+    var signatureBundle = Data()
 }
 
 extension Vault {
@@ -167,7 +171,8 @@ extension Vault {
             manifest.files.sorted(by: { $0.path < $1.path }) == catalogFiles
         else { throw VaultError(.tampered, "the catalog entry of \(label) does not match its signed manifest") }
         return CheckedVersion(
-            row: row, directory: directory, files: files, extensions: manifest.extensions ?? [:], manifest: manifest)
+            row: row, directory: directory, files: files, extensions: manifest.extensions ?? [:], manifest: manifest,
+            manifestBytes: manifestBytes, signatureBundle: bundle)
     }
 
     func identities(for checked: CheckedVersion) throws -> [String] {

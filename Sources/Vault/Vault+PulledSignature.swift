@@ -9,19 +9,10 @@ extension Vault {
     /// The signature's path inside a pulled directory.
     public static let pulledSignaturePath = VaultNames.reservedPrefix + VersionManifest.signatureFileName
 
-    /// The signed manifest and the signature bundle of a checked version, by their path in a pulled directory.
+    /// The signed manifest and the signature bundle of a checked version, by their path in a pulled directory: the
+    /// bytes that were checked, not a fresh read of the files (which could have been swapped since).
     static func signatureFiles(of checked: CheckedVersion) throws -> [String: Data] {
-        var files: [String: Data] = [:]
-        for (name, path) in [
-            (VersionManifest.fileName, VersionManifest.signedPath),
-            (VersionManifest.signatureFileName, pulledSignaturePath),
-        ] {
-            guard let data = FileManager.default.contents(atPath: checked.directory.appending(path: name).path) else {
-                throw VaultError(.tampered, "the \(name) of \(checked.row.name)@\(checked.row.version) is missing")
-            }
-            files[path] = data
-        }
-        return files
+        [VersionManifest.signedPath: checked.manifestBytes, pulledSignaturePath: checked.signatureBundle]
     }
 
     /// Writes `files` (relative path → contents) under `directory`.

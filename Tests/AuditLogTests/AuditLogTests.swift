@@ -39,7 +39,13 @@ import Testing
             let leaf = Data(line.dropFirst(65).utf8)
             #expect(Merkle.leafHash(leaf).hex == hashHex)
             let expected = try TemporaryLog.entry(index).canonicalJSON()
-            #expect(leaf == Data(#"{"entry":"#.utf8) + expected + Data(#","index":\#(index)}"#.utf8))
+            // `{"entry":<entry>,"seal":"<64 hex digits>","index":<n>}`
+            let head = Data(#"{"entry":"#.utf8) + expected + Data(#","seal":""#.utf8)
+            let tail = Data(#"","index":\#(index)}"#.utf8)
+            #expect(leaf.count == head.count + 64 + tail.count)
+            #expect(leaf.starts(with: head) && leaf.suffix(tail.count).elementsEqual(tail))
+            let seal = leaf.dropFirst(head.count).prefix(64)
+            #expect(seal.allSatisfy { Array("0123456789abcdef".utf8).contains($0) })
         }
     }
 

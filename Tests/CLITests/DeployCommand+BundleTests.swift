@@ -183,7 +183,7 @@ import Testing
         let handle = try FileHandle(forWritingTo: outFile)
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try process.runSerially()
         defer { if process.isRunning { process.terminate() } }
         var port: String?
         for _ in 0..<600 where port == nil && process.isRunning {

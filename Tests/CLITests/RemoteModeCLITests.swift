@@ -100,7 +100,7 @@ import Testing
             FileManager.default.createFile(atPath: out.path, contents: nil)
             process.standardOutput = try FileHandle(forWritingTo: out)
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try process.runSerially()
             var listening: String?
             for _ in 0..<600 where listening == nil {
                 try await Task.sleep(for: .milliseconds(100))

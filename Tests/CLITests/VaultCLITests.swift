@@ -112,7 +112,7 @@ import Testing
             let out = Pipe()
             process.standardOutput = out
             process.standardError = FileHandle.nullDevice
-            try process.run()
+            try process.runSerially()
             return (process, out)
         }
         var outputs: [String] = []

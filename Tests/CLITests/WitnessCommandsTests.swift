@@ -24,7 +24,7 @@ import Testing
             process.currentDirectoryURL = work
             process.standardOutput = handle
             process.standardError = handle
-            try process.run()
+            try process.runSerially()
             for _ in 0..<300 where url.isEmpty {
                 try await Task.sleep(for: .milliseconds(100))
                 let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""

@@ -24,7 +24,7 @@ public final class BackgroundProcess {
         process.environment = environment
         process.standardOutput = handle
         process.standardError = handle
-        try process.run()
+        try process.runSerially()
     }
 
     deinit {

@@ -9,7 +9,7 @@ extension ChildProcess {
         let files = try Files()
         defer { files.remove() }
         let process = try files.prepare(self)
-        try process.run()
+        try process.runSerially()
         process.waitUntilExit()
         return try files.output(status: process.terminationStatus)
     }
@@ -22,7 +22,7 @@ extension ChildProcess {
         let status: Int32 = try await withCheckedThrowingContinuation { continuation in
             process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
             do {
-                try process.run()
+                try process.runSerially()
             } catch {
                 process.terminationHandler = nil
                 continuation.resume(throwing: error)

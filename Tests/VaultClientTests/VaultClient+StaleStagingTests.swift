@@ -15,7 +15,7 @@ import Testing
         let victim = Process()
         victim.executableURL = URL(filePath: "/bin/sleep")
         victim.arguments = ["30"]
-        try victim.run()
+        try victim.runSerially()
         let start = try #require(StaleStaging.startTime(of: victim.processIdentifier))
         let dead = VaultClient.stagingPrefix + "p\(victim.processIdentifier).\(start)-0a1b"
         kill(victim.processIdentifier, SIGKILL)

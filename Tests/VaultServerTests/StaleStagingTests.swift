@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import VaultServer
@@ -13,7 +14,7 @@ import Testing
         let victim = Process()
         victim.executableURL = URL(filePath: "/bin/sleep")
         victim.arguments = ["30"]
-        try victim.run()
+        try victim.runSerially()
         let start = try #require(StaleStaging.startTime(of: victim.processIdentifier))
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()

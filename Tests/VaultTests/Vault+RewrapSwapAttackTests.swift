@@ -115,4 +115,20 @@ final class SwapAfterFirstReadSuite: VaultCipherSuite {
         }
         #expect(!FileManager.default.fileExists(atPath: handout.path))
     }
+
+    /// Round 3 of that review: the signed manifest and signature handed out with a pull were read again after the
+    /// check, so ones swapped in between reached the output. A pull hands out the bytes it checked.
+    @Test func aPullHandsOutTheManifestAndSignatureItChecked() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        let checked = try await vault.checkedVersion(ModelReference(parsing: "m@1"))
+        try Data("{}".utf8).write(to: checked.directory.appending(path: VersionManifest.fileName), options: .atomic)
+        try Data("x".utf8).write(
+            to: checked.directory.appending(path: VersionManifest.signatureFileName), options: .atomic)
+        let files = try Vault.signatureFiles(of: checked)
+        #expect(files[VersionManifest.signedPath] == checked.manifestBytes)
+        #expect(files[Vault.pulledSignaturePath] == checked.signatureBundle)
+        #expect(FileDigest(of: checked.manifestBytes).hex == checked.row.manifestSHA256)
+    }
 }
