@@ -40,6 +40,11 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
         /// A witness refuses the log's checkpoint key: it still pins a retired audit key (restart it with the vault's
         /// new audit/verifier.vkey), or was never given this log's key.
         case witnessRefusesKey = "a witness refuses the log's checkpoint key (it pins a retired or another key)"
+        /// The vault could not open the log to append (a record without a valid seal, a checkpoint signed by an
+        /// unknown key, damage): the standalone check above cannot see all of that, and the vault refuses every
+        /// command until it is repaired, so the log is not reported sound.
+        case unopenable =
+            "the vault cannot open the log to append (records it did not write, an unknown key, or damage)"
     }
 
     /// The kind.
@@ -48,6 +53,13 @@ public struct VerificationProblem: Sendable, Equatable, CustomStringConvertible 
     public var index: UInt64?
     /// The position of the checkpoint concerned in the checkpoints file, for checkpoint problems.
     public var checkpoint: Int?
+
+    /// A problem of `kind`, at entry `index` or checkpoint `checkpoint` when known.
+    public init(kind: Kind, index: UInt64? = nil, checkpoint: Int? = nil) {
+        self.kind = kind
+        self.index = index
+        self.checkpoint = checkpoint
+    }
 
     /// Names the problem and where it is.
     public var description: String {

@@ -18,8 +18,12 @@ extension VaultSession {
         guard let log = access.log else {
             // Nothing can be appended to a damaged log; the decision is still made before anything is read.
             guard isAllowed(.auditVerify) else { throw AccessControlError.denied(.auditVerify, on: .global) }
-            return try await AuditVerifier.verify(
+            var report = try await AuditVerifier.verify(
                 directory: vault.layout.audit, keys: access.keyChain, trusted: trusted)
+            // The standalone check holds no seal key, trusts the writers' lock (anyone can hold it) and skips a
+            // checkpoint line from an unknown key; the vault refused the log for a reason it may not see. Never sound.
+            report.add(VerificationProblem(kind: .unopenable))
+            return report
         }
         return try await perform(.auditVerify, on: .global, resource: "audit") {
             if access.witnesses.isEmpty, maxCosignatureAge == nil { return try await log.verify(trusted: trusted) }

@@ -1,11 +1,11 @@
 import AccessControl
-import AuditLog
 import Crypto
 import Foundation
 import GRDB
 import TestSupport
 import Testing
 
+@testable import AuditLog
 @testable import Vault
 
 /// An attacker with write access to the vault directory and no passphrase or identity: it edits
@@ -592,5 +592,38 @@ func expectRefused<T>(
                     && ($0.detail ?? "").contains("signing key replaced, fingerprint \(fingerprint)")
             })
         #expect(entries.contains { $0.action == "state.commit" })
+    }
+}
+
+/// Review of 2026-12-04, round 4: when the vault could not open its audit log (a record it did not write, a
+/// checkpoint carrying a signature from an unknown key), `audit verify` fell back to the standalone check, which holds
+/// no seal key, trusts the writers' lock and skips signature lines from unknown keys, and printed "verified" on a
+/// log cut back below the host's mark or holding a forged record: the command every refusal sends the operator to.
+@Suite struct AuditVerifyFallbackAttackTests {
+    @Test func aLogTheVaultCannotOpenIsNeverReportedSound() async throws {
+        let fixture = try await AccessFixture()
+        try await fixture.access.close()
+        // A hand-made record, no seal, after the last checkpoint; the attacker holds a shared lock on the writers'
+        // marker so the verifier believes a writer is still open.
+        let audit = fixture.vault.root.appending(path: "audit")
+        let count = try AuditLogReader(directory: audit).records().count
+        let forged = AuditRecord(
+            index: UInt64(count),
+            entryJSON: try AuditEntry(
+                principal: "admin", action: "model.delete", resource: "model:evil", outcome: .allowed,
+                requestID: "forged"
+            ).canonicalJSON())
+        let entries = try FileHandle(forWritingTo: audit.appending(path: "entries.jsonl"))
+        try entries.seekToEnd()
+        try entries.write(contentsOf: forged.line)
+        try entries.close()
+        let lock = open(audit.appending(path: "writers.lock").path, O_RDONLY)
+        #expect(lock >= 0)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_SH) == 0)
+        let reopened = try await VaultAccess.open(try TestVault.open(in: fixture.directory))
+        let report = try await reopened.authenticate(token: fixture.adminToken).verifyAuditLog()
+        #expect(!report.isValid, "\(report.summary)")
+        #expect(report.problems.contains { $0.kind == .unopenable })
     }
 }
