@@ -395,10 +395,12 @@ public enum AuditVerifier {
         return (leaves, problems, count)
     }
 
+    /// The whole file, read (not mapped: a writer trimming its preallocated zeroes at close, or anyone truncating the
+    /// file, would turn a read of a mapped page past the new end into SIGBUS).
     static func readIfPresent(_ url: URL) throws -> Data {
         guard FileManager.default.fileExists(atPath: url.path) else { return Data() }
         do {
-            return try Data(contentsOf: url, options: .alwaysMapped)
+            return try Data(contentsOf: url)
         } catch {
             throw AuditLogError.io(0)
         }
