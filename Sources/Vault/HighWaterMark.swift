@@ -155,7 +155,13 @@ public struct HighWaterMark: Sendable {
 
     /// Refuses a vault below its mark: an older catalog state, another catalog at the same state, or a shorter log.
     func check(state: LoggedState, logSize: UInt64?, key: SymmetricKey) throws {
-        guard let mark = try read(key: key) else { return }
+        try check(state: state, logSize: logSize, against: try read(key: key), key: key)
+    }
+
+    /// As ``check(state:logSize:key:)``, against `mark` as read before the log and the state were: another process
+    /// may raise the mark between this one's reading of the log and of the mark, which would look like a rollback.
+    func check(state: LoggedState, logSize: UInt64?, against mark: Mark?, key: SymmetricKey) throws {
+        guard let mark else { return }
         let where_ =
             "this host's high-water mark (\(file(key: key).path(percentEncoded: false)); remove it to accept an intended restore)"
         if mark.state == Self.retiredState {

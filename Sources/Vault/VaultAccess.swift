@@ -108,6 +108,9 @@ public final class VaultAccess: Sendable {
         if let highWaterMark {
             highWater = (highWaterMark, await vault.highWaterKey())
         }
+        // Read before the log is opened and the state read: another process raises the mark only after its entries
+        // and its commit are durable, so what this process then reads is at least that (never a false rollback).
+        let markAtOpen = try highWater.flatMap { try $0.mark.read(key: $0.key) }
         let log: AuditLog?
         let damage: String?
         do {
@@ -124,7 +127,7 @@ public final class VaultAccess: Sendable {
         }
         if let highWater, let state = try currentState(vault) {
             let logSize = await log?.size
-            try highWater.mark.check(state: state, logSize: logSize, key: highWater.key)
+            try highWater.mark.check(state: state, logSize: logSize, against: markAtOpen, key: highWater.key)
             try highWater.mark.raise(
                 to: HighWaterMark.Mark(state: state, logSize: logSize ?? 0), key: highWater.key)
             if let mark = try highWater.mark.read(key: highWater.key) { vault.catalog.floor.raise(to: mark.state) }
