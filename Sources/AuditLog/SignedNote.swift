@@ -6,24 +6,23 @@ public struct NoteSigner: Sendable {
     /// The key name in signature lines (for checkpoints, the log origin).
     public let name: String
     private let key: Curve25519.Signing.PrivateKey
+    /// The key that seals each record a writer appends (HKDF-SHA256 of the signing key): only a holder of the audit
+    /// key can write a record that recovery adopts after a writer that did not close. Derived once: every batch and
+    /// every catch-up uses it.
+    let recordSealKey: SymmetricKey
 
     /// Creates a signer; `name` must be non-empty with no spaces or `+`.
     public init(name: String, key: Curve25519.Signing.PrivateKey) throws {
         guard NoteVerifier.isValidKeyName(name) else { throw AuditLogError.invalidOrigin }
         self.name = name
         self.key = key
+        recordSealKey = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: SymmetricKey(data: key.rawRepresentation),
+            info: Data("modelvault audit record seal v1".utf8), outputByteCount: 32)
     }
 
     /// The matching verifier.
     public var verifier: NoteVerifier { try! NoteVerifier(name: name, publicKey: key.publicKey) }
-
-    /// The key that seals each record a writer appends (HKDF-SHA256 of the signing key): only a holder of the audit
-    /// key can write a record that recovery adopts after a writer that did not close.
-    var recordSealKey: SymmetricKey {
-        HKDF<SHA256>.deriveKey(
-            inputKeyMaterial: SymmetricKey(data: key.rawRepresentation),
-            info: Data("modelvault audit record seal v1".utf8), outputByteCount: 32)
-    }
 
     /// The signed note: `text` (which must end in a newline), a blank line, one signature line.
     public func sign(_ text: String) throws -> String {
