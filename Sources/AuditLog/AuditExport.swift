@@ -9,14 +9,17 @@ public enum AuditExportFormat: String, Sendable, CaseIterable {
 }
 
 extension AuditLogReader {
-    /// Exports entries (at or after `since`, if given) in `format`.
-    public func export(_ format: AuditExportFormat, since: Date? = nil) throws -> Data {
-        let records = try records()
+    /// Exports entries (at or after `since`, if given) in `format`: those a signed `checkpoint` covers, checked against
+    /// its root (see ``records(coveredBy:)``), or every record in the file when it is `nil`.
+    public func export(
+        _ format: AuditExportFormat, since: Date? = nil, coveredBy checkpoint: Checkpoint?
+    ) throws -> Data {
+        let selected = try checkpoint.map { try self.records(coveredBy: $0) } ?? self.records()
         var out = Data()
         if format == .csv {
             out.append(contentsOf: "index,time,principal,action,resource,outcome,request,client,detail\r\n".utf8)
         }
-        for record in records {
+        for record in selected {
             let entry = try record.entry()
             if let since, entry.time < since { continue }
             switch format {

@@ -26,6 +26,24 @@ public struct AuditLogReader: Sendable {
         }
     }
 
+    /// The records `checkpoint` covers, read once and checked against its signed root: a record appended after it
+    /// (sealed or not) is left out, and a covered record changed or swapped since it was signed is refused, even when
+    /// the file changes between a verification and this read. Pass a checkpoint whose signature was checked.
+    public func records(coveredBy checkpoint: Checkpoint) throws -> [AuditRecord] {
+        let all = try records()
+        guard UInt64(all.count) >= checkpoint.size else { throw AuditLogError.logShorterThanCheckpoint }
+        let covered = Array(all.prefix(Int(checkpoint.size)))
+        guard Merkle.root(of: covered.lazy.map(\.leafHash)) == checkpoint.rootHash else {
+            throw AuditLogError.checkpointMismatch
+        }
+        return covered
+    }
+
+    /// The entries `checkpoint` covers, with their indices (see ``records(coveredBy:)``).
+    public func entries(coveredBy checkpoint: Checkpoint) throws -> [(index: UInt64, entry: AuditEntry)] {
+        try records(coveredBy: checkpoint).map { ($0.index, try $0.entry()) }
+    }
+
     /// Every entry with its index, in order.
     public func entries() throws -> [(index: UInt64, entry: AuditEntry)] {
         try records().map { ($0.index, try $0.entry()) }

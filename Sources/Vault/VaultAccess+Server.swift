@@ -53,8 +53,18 @@ extension VaultAccess {
     /// The audit log's entries (at or after `since`) in `format`, with no audit entry of its own: for a server
     /// that has authorised `audit.read` and audits the request itself.
     public func exportAuditLog(_ format: AuditExportFormat, since: Date? = nil) async throws -> Data {
-        try await log?.checkpoint()
-        return try AuditLogReader(directory: vault.layout.audit).export(format, since: since)
+        try AuditLogReader(directory: vault.layout.audit).export(
+            format, since: since, coveredBy: try await signedAuditCheckpoint())
+    }
+
+    /// A checkpoint signed now over every entry so far, after this process's writer checked the seal of every record
+    /// another writer appended since its last batch: what reads of the log (report, export, tail) are limited to,
+    /// checked against its root, so a record planted in the file is never counted or shown as logged.
+    func signedAuditCheckpoint() async throws -> Checkpoint {
+        guard let log else {
+            throw VaultError(.tampered, "the audit log cannot be opened; run `modelvault audit verify`")
+        }
+        return try await log.checkpoint().checkpoint
     }
 
     /// The compliance report, with no audit entry of its own: for a server that has authorised `report.read`

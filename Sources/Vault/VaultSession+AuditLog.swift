@@ -61,10 +61,12 @@ extension VaultSession {
         }
     }
 
-    /// `audit.read`: the last `count` entries.
+    /// `audit.read`: the last `count` entries, as signed now (see ``VaultAccess/signedAuditCheckpoint()``).
     public func auditTail(_ count: Int) async throws -> [(index: UInt64, entry: AuditEntry)] {
         try await perform(.auditRead, on: .global, resource: "audit") {
-            try AuditLogReader(directory: vault.layout.audit).tail(count)
+            let checkpoint = try await access.signedAuditCheckpoint()
+            return try AuditLogReader(directory: vault.layout.audit).entries(coveredBy: checkpoint).suffix(
+                max(0, count))
         }
     }
 
@@ -76,10 +78,12 @@ extension VaultSession {
         }
     }
 
-    /// `audit.read`: entries at or after `since` in `format`.
+    /// `audit.read`: entries at or after `since` in `format`, as signed now (see
+    /// ``VaultAccess/signedAuditCheckpoint()``).
     public func auditExport(_ format: AuditExportFormat, since: Date? = nil) async throws -> Data {
         try await perform(.auditRead, on: .global, resource: "audit") {
-            try AuditLogReader(directory: vault.layout.audit).export(format, since: since)
+            try AuditLogReader(directory: vault.layout.audit).export(
+                format, since: since, coveredBy: try await access.signedAuditCheckpoint())
         }
     }
 

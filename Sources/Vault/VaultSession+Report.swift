@@ -18,8 +18,28 @@ extension VaultSession {
         let keys = try await vault.keyVersions()
         let current = keys.last { $0.state == "active" }?.version ?? keys.last?.version ?? 1
         let encryption = vault.isPostQuantum ? "age v1, mlkem768x25519 (hybrid)" : "age v1, X25519"
-        let entries = (try? AuditLogReader(directory: vault.layout.audit).entries()) ?? []
-        let verification = try? await AuditVerifier.verify(directory: vault.layout.audit, keys: access.keyChain)
+        // The counts come from the entries this process's writer signed (after checking every other writer's record
+        // seals), read once and checked against that checkpoint's root; the flag from the writer's verification of the
+        // whole log. A log it cannot open or verify gives no counts and a high finding, never an unchecked count.
+        var auditProblem: String?
+        var entries: [(index: UInt64, entry: AuditEntry)] = []
+        if let log = access.log {
+            do {
+                let verification = try await log.verify()
+                if !verification.isValid {
+                    auditProblem =
+                        "the audit log does not verify (first bad index: "
+                        + "\(verification.firstBadIndex.map(String.init) ?? "unknown"))"
+                } else if let signed = await log.latestCheckpoint {
+                    entries = try AuditLogReader(directory: vault.layout.audit).entries(coveredBy: signed.checkpoint)
+                }
+            } catch {
+                auditProblem = "the audit log does not verify: \(error)"
+                entries = []
+            }
+        } else {
+            auditProblem = "the audit log cannot be opened: \(access.damage ?? "damaged")"
+        }
 
         // Access counts per resource, and denials per model/dataset name.
         var counts: [String: [String: Int]] = [:]  // resource -> "principal\taction\toutcome" -> n
@@ -85,12 +105,8 @@ extension VaultSession {
         let principals = try vault.catalog.read { db in try AccessCatalog.principals(db) }
         let tokens = try vault.catalog.read { db in try AccessCatalog.tokens(db) }
         var findings: [ComplianceReport.Finding] = []
-        if let verification, !verification.isValid {
-            findings.append(
-                .init(
-                    severity: "high", kind: "audit-log", subject: "audit",
-                    message: "the audit log does not verify (first bad index: "
-                        + "\(verification.firstBadIndex.map(String.init) ?? "unknown"))"))
+        if let auditProblem {
+            findings.append(.init(severity: "high", kind: "audit-log", subject: "audit", message: auditProblem))
         }
         for model in modelRows {
             if model.signatureStatus != "valid" {
@@ -163,7 +179,7 @@ extension VaultSession {
             generatedBy: caller.principal, currentKeyVersion: current, keys: keys, datasets: datasetRows,
             models: modelRows, principals: principals, tokens: tokens, auditEntries: entries.count,
             deniedAttempts: entries.filter { $0.entry.outcome == .denied }.count,
-            auditLogValid: verification?.isValid ?? false, findings: findings)
+            auditLogValid: auditProblem == nil, findings: findings)
     }
 
     /// `model:NAME@3` or `model:NAME:alias` -> `model:NAME`.

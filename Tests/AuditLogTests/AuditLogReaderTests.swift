@@ -77,12 +77,12 @@ import Testing
         try await log.close()
         let reader = AuditLogReader(directory: temp.directory)
 
-        let jsonl = String(decoding: try reader.export(.jsonl), as: UTF8.self).split(separator: "\n")
+        let jsonl = String(decoding: try reader.export(.jsonl, coveredBy: nil), as: UTF8.self).split(separator: "\n")
         #expect(jsonl.count == 2)
         #expect(jsonl[0].hasPrefix(#"{"entry":{"action":"model.pull""#))
         #expect(jsonl[1].hasSuffix(#","index":1}"#))
 
-        let csv = String(decoding: try reader.export(.csv), as: UTF8.self)
+        let csv = String(decoding: try reader.export(.csv, coveredBy: nil), as: UTF8.self)
         let rows = csv.components(separatedBy: "\r\n")
         #expect(rows[0] == "index,time,principal,action,resource,outcome,request,client,detail")
         #expect(rows[1] == "0,2027-01-15T08:00:00.000Z,user0,model.pull,model:m0,allowed,req-0,10.0.0.0,note 0")
@@ -90,7 +90,58 @@ import Testing
             rows[2]
                 == "1,2027-01-15T08:00:01.000Z,\"'=cmd()\",data.get,\"dataset:a,b\",denied,\"r\"\"2\",,\"multi\nline\"")
 
-        let since = String(decoding: try reader.export(.csv, since: TemporaryLog.entry(1).time), as: UTF8.self)
+        let since = String(
+            decoding: try reader.export(.csv, since: TemporaryLog.entry(1).time, coveredBy: nil), as: UTF8.self)
         #expect(since.components(separatedBy: "\r\n").count == 3)
+    }
+}
+
+/// Reads limited to what a signed checkpoint covers (the compliance report, `audit tail`, `audit export`).
+struct AuditLogReaderCoveredTests {
+    @Test func recordsAppendedAfterTheCheckpointAreLeftOut() async throws {
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        let log = try temp.open()
+        for number in 0..<3 { _ = try await log.append(TemporaryLog.entry(number)) }
+        let checkpoint = try await log.checkpoint().checkpoint
+        // Sealed by the writer and durable, but after the checkpoint.
+        _ = try await log.append(TemporaryLog.entry(3))
+        let reader = AuditLogReader(directory: temp.directory)
+        #expect(try reader.records().count == 4)
+        #expect(try reader.entries(coveredBy: checkpoint).map(\.index) == [0, 1, 2])
+        let export = String(decoding: try reader.export(.csv, coveredBy: checkpoint), as: UTF8.self)
+        #expect(export.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 4)
+        try await log.close()
+    }
+
+    @Test func aCoveredRecordChangedAfterSigningIsRefused() async throws {
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        let log = try temp.open()
+        for number in 0..<3 { _ = try await log.append(TemporaryLog.entry(number)) }
+        let checkpoint = try await log.checkpoint().checkpoint
+        try await log.close()
+        // Entry 1 swapped for another well-formed record at the same index.
+        let forged = AuditRecord(index: 1, entryJSON: try TemporaryLog.entry(99).canonicalJSON())
+        var lines = try temp.lines()
+        lines[1] = String(decoding: forged.line.dropLast(), as: UTF8.self)
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: temp.entriesURL)
+        let reader = AuditLogReader(directory: temp.directory)
+        #expect(throws: AuditLogError.checkpointMismatch) { _ = try reader.entries(coveredBy: checkpoint) }
+        #expect(throws: AuditLogError.checkpointMismatch) { _ = try reader.export(.jsonl, coveredBy: checkpoint) }
+    }
+
+    @Test func aLogCutBelowTheCheckpointIsRefused() async throws {
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        let log = try temp.open()
+        for number in 0..<3 { _ = try await log.append(TemporaryLog.entry(number)) }
+        let checkpoint = try await log.checkpoint().checkpoint
+        try await log.close()
+        let lines = try temp.lines()
+        try Data((lines.prefix(2).joined(separator: "\n") + "\n").utf8).write(to: temp.entriesURL)
+        #expect(throws: AuditLogError.logShorterThanCheckpoint) {
+            _ = try AuditLogReader(directory: temp.directory).entries(coveredBy: checkpoint)
+        }
     }
 }

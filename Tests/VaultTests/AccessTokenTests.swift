@@ -72,7 +72,7 @@ struct AccessTokenTests {
             // Not even the base64 body without the prefix.
             #expect(fixture.everyFileContains(String(token.dropFirst(APIToken.prefix.count))).isEmpty)
         }
-        let export = try AuditLogReader(directory: fixture.auditDirectory).export(.jsonl)
+        let export = try AuditLogReader(directory: fixture.auditDirectory).export(.jsonl, coveredBy: nil)
         #expect(!export.isEmpty)
         #expect(export.range(of: Data(issued.token.utf8)) == nil)
         // Listings carry ids, never tokens or hashes.
