@@ -74,6 +74,12 @@ public struct NoteVerifier: Sendable, Equatable {
         return "\(name)+\(String(format: "%08x", keyID))+\(blob.base64EncodedString())"
     }
 
+    /// SHA-256 of the verifier key string, in hex: what a user pins to check a key read from somewhere an attacker
+    /// may write (a vault's `audit/verifier.vkey`).
+    public var fingerprint: String {
+        SHA256.hash(data: Data(vkey.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Checks a signed note and returns its text (including the final newline).
     ///
     /// Signatures from other keys are ignored; a signature from this key that fails rejects the note;

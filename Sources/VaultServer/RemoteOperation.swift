@@ -253,13 +253,17 @@ public struct AuditVerificationSummary: Sendable, Codable, Equatable {
     public var entriesAfterLatestCheckpoint: UInt64?
     /// Whether an unfinished record (an interrupted append) follows the last entry; absent from older servers.
     public var unfinishedTail: Bool?
+    /// The vault's audit verifier key (`<origin>+<key id>+<key>`), as the server's unlocked vault holds it; absent from
+    /// older servers.
+    public var auditKey: String?
 
     /// Creates a summary.
     public init(
         ok: Bool, entryCount: UInt64, checkpointCount: Int, latestCheckpointSize: UInt64?, problemCount: Int,
         problems: [String], firstBadIndex: UInt64?, root: String? = nil, entriesAfterLatestCheckpoint: UInt64? = nil,
-        unfinishedTail: Bool? = nil
+        unfinishedTail: Bool? = nil, auditKey: String? = nil
     ) {
+        self.auditKey = auditKey
         self.root = root
         self.entriesAfterLatestCheckpoint = entriesAfterLatestCheckpoint
         self.unfinishedTail = unfinishedTail

@@ -99,8 +99,9 @@ extension VaultRegistry {
                     checkpointCount: report.checkpointCount, latestCheckpointSize: report.latestCheckpoint?.size,
                     problemCount: report.problemCount, problems: report.problems.prefix(20).map { "\($0)" },
                     firstBadIndex: report.firstBadIndex, root: report.recomputedRoot.base64,
-                    entriesAfterLatestCheckpoint: report.uncheckpointedEntries, unfinishedTail: report.hasUnfinishedTail
-                )
+                    entriesAfterLatestCheckpoint: report.uncheckpointedEntries,
+                    unfinishedTail: report.hasUnfinishedTail,
+                    auditKey: session.auditVerifier.vkey)
             case .auditProof(let index):
                 return try await session.auditProof(index: index)
             case .appendAudit(let request):

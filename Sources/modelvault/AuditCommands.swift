@@ -52,6 +52,9 @@ struct AuditVerify: AsyncParsableCommand {
         var problemCount: Int
         var problems: [String]
         var firstBadIndex: Int?
+        /// SHA-256 of the vault's audit verifier key as the unlocked vault holds it: what `audit verify-proof
+        /// --key-fingerprint` pins.
+        var auditKeyFingerprint: String? = nil
     }
 
     func run() async throws {
@@ -72,7 +75,8 @@ struct AuditVerify: AsyncParsableCommand {
                 unfinishedTail: report.hasUnfinishedTail,
                 consistentWithTrustedSizes: report.trustedVerified.map { Int($0.size) },
                 problemCount: Int(report.problemCount), problems: report.problems.map { "\($0)" },
-                firstBadIndex: report.firstBadIndex.map { Int($0) }),
+                firstBadIndex: report.firstBadIndex.map { Int($0) },
+                auditKeyFingerprint: session.auditVerifier.fingerprint),
             newestCosignature: report.newestCosignature)
     }
 
@@ -92,6 +96,7 @@ struct AuditVerify: AsyncParsableCommand {
             print("entries after the latest checkpoint: \(report.entriesAfterLatestCheckpoint)")
         }
         if report.unfinishedTail { print("an unfinished record (interrupted append) follows the last entry") }
+        if let fingerprint = report.auditKeyFingerprint { print("audit key fingerprint: \(fingerprint)") }
         for size in report.consistentWithTrustedSizes {
             print("consistent with the trusted checkpoint of size \(size)")
         }
@@ -178,15 +183,32 @@ struct AuditProve: AsyncParsableCommand {
 struct AuditVerifyProof: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify-proof",
-        abstract: "Check an inclusion proof offline with the vault's audit verifier key (no token or passphrase).")
+        abstract: "Check an inclusion proof offline with the vault's audit verifier key (no token or passphrase).",
+        discussion: """
+            The key must come from somewhere an attacker who can write the vault directory cannot reach: a copy of \
+            audit/verifier.vkey kept elsewhere (--verifier-key), or the vault's own file pinned by the fingerprint \
+            `modelvault init` and `modelvault audit verify` print (--key-fingerprint). A key read from the vault \
+            directory with no pin is refused: whoever replaced it could sign any proof.
+
+            Examples:
+              modelvault audit verify-proof entry-42.proof --verifier-key verifier.vkey
+              modelvault audit verify-proof entry-42.proof --key-fingerprint 3f9a…
+            """)
 
     @Option(
         name: .customLong("vault"),
-        help: "The vault whose audit/verifier.vkey to use (default: $MODELVAULT_VAULT, else ./vault).")
+        help:
+            "The vault whose audit/verifier.vkey to read (default: $MODELVAULT_VAULT, else ./vault); needs --key-fingerprint."
+    )
     var vaultPath: String?
     @Option(
-        name: .customLong("verifier-key"), help: "A verifier key file (<origin>+<id>+<key>) instead of the vault's.")
+        name: .customLong("verifier-key"),
+        help: "A verifier key file (<origin>+<id>+<key>) kept outside the vault, instead of the vault's.")
     var verifierKey: String?
+    @Option(
+        name: .customLong("key-fingerprint"),
+        help: "The SHA-256 fingerprint (hex) the key must have, as `modelvault init` and `audit verify` print it.")
+    var keyFingerprint: String?
     @Argument(help: "The proof file (JSON from `audit prove`).") var file: String
     @Flag(name: .long, help: "Print JSON.") var json = false
 
@@ -195,8 +217,22 @@ struct AuditVerifyProof: AsyncParsableCommand {
         if let verifierKey {
             verifier = try AuditVerifierKey.read(file: URL(filePath: verifierKey, relativeTo: .currentDirectory()))
         } else {
+            guard keyFingerprint != nil else {
+                throw CLIError(
+                    "the vault's audit/verifier.vkey is not trusted on its own (anyone who can write the vault directory "
+                        + "can replace it): pass --verifier-key FILE kept outside the vault, or --key-fingerprint as "
+                        + "`modelvault init` or `modelvault audit verify` printed it", status: .usage)
+            }
             let path = vaultPath ?? ProcessInfo.processInfo.environment["MODELVAULT_VAULT"] ?? "vault"
             verifier = try AuditVerifierKey.read(vaultAt: URL(filePath: path, relativeTo: .currentDirectory()))
+        }
+        if let keyFingerprint {
+            let expected = keyFingerprint.lowercased().filter { $0 != ":" }
+            guard expected.count == 64, Data(verifier.fingerprint.utf8) == Data(expected.utf8) else {
+                throw CLIError(
+                    "the audit verifier key does not have the fingerprint given with --key-fingerprint",
+                    status: .integrity)
+            }
         }
         guard let data = FileManager.default.contents(atPath: file),
             let proof = try? JSONDecoder().decode(InclusionProof.self, from: data)

@@ -117,7 +117,8 @@ extension AuditVerify: RemoteCapable {
                 entriesAfterLatestCheckpoint: Int(summary.entriesAfterLatestCheckpoint ?? 0),
                 unfinishedTail: summary.unfinishedTail ?? false, consistentWithTrustedSizes: [],
                 problemCount: summary.problemCount, problems: summary.problems,
-                firstBadIndex: summary.firstBadIndex.map { Int($0) }),
+                firstBadIndex: summary.firstBadIndex.map { Int($0) },
+                auditKeyFingerprint: summary.auditKey.flatMap { try? NoteVerifier(vkey: $0).fingerprint }),
             newestCosignature: nil)
     }
 }

@@ -31,7 +31,12 @@ func printFirstAdminToken(
             token: tokenOut == nil ? issued.token : nil, file: tokenOut)
         guard var result = jsonPrefix else { return try printJSON(admin) }
         result.admin = admin
+        result.auditKeyFingerprint = access.verifier.fingerprint
         return try printJSON(result)
+    }
+    if jsonPrefix != nil {
+        print(
+            "audit key fingerprint: \(access.verifier.fingerprint) (pin it for `audit verify-proof --key-fingerprint`)")
     }
     if let tokenOut {
         print(

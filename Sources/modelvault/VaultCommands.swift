@@ -144,6 +144,8 @@ struct InitResult: Encodable {
     var signerFingerprint: String
     var keyVersion: Int?
     var recipient: String?
+    /// SHA-256 of the audit verifier key: what `audit verify-proof --key-fingerprint` pins.
+    var auditKeyFingerprint: String?
     var admin: IssuedAdminToken?
 }
 

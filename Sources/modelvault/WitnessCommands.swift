@@ -26,7 +26,10 @@ struct WitnessServe: AsyncParsableCommand {
             The witness keeps its Ed25519 key (witness.key, 0600, made on first start) and the latest checkpoint it \
             cosigned for each log (state.json, replaced atomically and fsynced before it answers) in --state. It \
             prints its verifier key and fingerprint: pin them in each vault with `modelvault audit witness add URL \
-            --key VKEY`. Each --log-key is a vault's public audit/verifier.vkey. SIGTERM or SIGINT stops it.
+            --key VKEY`. Each --log-key is a vault's public audit/verifier.vkey: a copy handed over by the vault's \
+            operator, or the file itself pinned with --log-key-fingerprint (the fingerprint `modelvault audit verify` \
+            prints), since whoever can write the vault directory can replace it. It prints each log key's \
+            fingerprint. SIGTERM or SIGINT stops it.
             """)
 
     @Option(name: .customLong("state"), help: "The witness's directory (its key and state).") var state: String
@@ -39,9 +42,14 @@ struct WitnessServe: AsyncParsableCommand {
         help: """
             A --log-key to take as the log's newest key at once, with no handover naming it: for a rotation made \
             before handovers named their successor, or a head that names a successor you will not give. Adopt only \
-            a key read from the vault's audit/verifier.vkey: an adopted retired key can move the log again.
+            the vault's current key, checked against the fingerprint `modelvault audit verify` prints \
+            (--log-key-fingerprint): an adopted retired or planted key can move the log.
             """)
     var adoptedLogKeys: [String] = []
+    @Option(
+        name: .customLong("log-key-fingerprint"),
+        help: "Pins the log keys: each --log-key and --adopt-log-key must have one of these SHA-256 fingerprints.")
+    var logKeyFingerprints: [String] = []
     @Option(help: "The address to bind; plain HTTP is only allowed on loopback.") var host = "127.0.0.1"
     @Option(help: "The port to bind (0 picks a free one).") var port = 8444
     @Option(name: .customLong("tls-cert"), help: "The certificate chain, PEM.") var tlsCert: String?
@@ -93,6 +101,14 @@ struct WitnessServe: AsyncParsableCommand {
                 throw CLIError("cannot read the log verifier key \(path)", status: .invalidInput)
             }
         }
+        if !logKeyFingerprints.isEmpty {
+            let pinned = Set(logKeyFingerprints.map { $0.lowercased().filter { $0 != ":" } })
+            for key in logs + adopted where !pinned.contains(key.fingerprint) {
+                throw CLIError(
+                    "the log key \(key.name) does not have a fingerprint given with --log-key-fingerprint",
+                    status: .integrity)
+            }
+        }
         let witness: Witness
         do {
             witness = try Witness(
@@ -127,7 +143,7 @@ struct WitnessServe: AsyncParsableCommand {
         }
         // Written unbuffered: whoever started the witness reads these lines while it runs.
         var lines = ["witness key: \(signer.verifier.vkey)", "witness key fingerprint: \(signer.verifier.fingerprint)"]
-        lines += logs.map { "witnessing log: \($0.name)" }
+        lines += (logs + adopted).map { "witnessing log: \($0.name) (key fingerprint \($0.fingerprint))" }
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.runUntilSignalled() }
@@ -236,7 +252,7 @@ struct AuditWitnessAdd: AsyncParsableCommand {
             pinning is the only moment the witness key is taken on trust. From then on every command asks the \
             witness whether it holds a newer checkpoint (a rolled-back vault directory is refused) and sends it its \
             final checkpoint. The witness must witness this vault's log: start it with --log-key \
-            VAULT/audit/verifier.vkey.
+            VAULT/audit/verifier.vkey and --log-key-fingerprint (the fingerprint `modelvault audit verify` prints).
             """)
 
     @OptionGroup var options: VaultOptions

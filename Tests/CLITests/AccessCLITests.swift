@@ -91,13 +91,15 @@ import Testing
         let proof = try run(["audit", "prove", "2"], token: admin)
         #expect(proof.status == 0, "\(proof.stderr)")
         try Data(proof.stdout.utf8).write(to: work.appending(path: "proof.json"))
-        let checked = try run(["audit", "verify-proof", "proof.json"])
+        let fingerprint = try #require(AuditVerifyProofCLITests.fingerprint(in: created.stdout))
+        let checked = try run(["audit", "verify-proof", "proof.json", "--key-fingerprint", fingerprint])
         #expect(checked.status == 0, "\(checked.stderr)")
         #expect(checked.stdout.contains("proof verified: entry 2"))
 
         let verified = try run(["audit", "verify"], token: admin)
         #expect(verified.status == 0, "\(verified.stderr)")
         #expect(verified.stdout.contains("audit log verified"))
+        #expect(AuditVerifyProofCLITests.fingerprint(in: verified.stdout) == fingerprint)
 
         // No token anywhere: vault files and every captured output line.
         for token in [admin, dana, olga] {
