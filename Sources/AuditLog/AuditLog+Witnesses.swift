@@ -52,12 +52,24 @@ extension AuditLog {
     /// Submits the latest checkpoint (signed now if needed) to `witness`, following the tlog-witness protocol: the
     /// old size is what the witness last cosigned (`known`, else learnt from a 409), with a consistency proof from
     /// it. A successful cosignature is stored as `cosigned-<key id>.note` in the audit directory.
-    public func submit(to witness: WitnessEndpoint, knownSize known: UInt64? = nil) async -> WitnessOutcome {
-        guard let checkpoint = try? await checkpoint() else { return .unavailable(status: nil) }
+    ///
+    /// With `latest` false (background cosigning), a checkpoint this writer already signed and made durable (the
+    /// group commit signs one every ``checkpointInterval`` entries) is sent when it is newer than the witness's, rather
+    /// than one signed and synced now beside the appends; it may trail the newest entries by up to that interval.
+    public func submit(
+        to witness: WitnessEndpoint, knownSize known: UInt64? = nil, latest: Bool = true
+    ) async -> WitnessOutcome {
         let directory = directory
         let keys = keyChain
         var oldSize =
             known ?? Self.storedCosignature(in: directory, verifier: witness.verifier, keys: keys)?.checkpoint.size ?? 0
+        let checkpoint: SignedCheckpoint
+        if !latest, let reusable = durableCheckpoint(after: oldSize) {
+            checkpoint = reusable
+        } else {
+            guard let signed = try? await self.checkpoint() else { return .unavailable(status: nil) }
+            checkpoint = signed
+        }
         var handedOver = false
         for _ in 0..<3 {
             if oldSize > checkpoint.checkpoint.size { return .witnessAhead(size: oldSize) }
@@ -188,26 +200,40 @@ extension AuditLog {
         return (checkpoint, timestamp)
     }
 
-    /// Cosigns in the background: whenever `entries` entries were appended, or `interval` passed with any new entry,
-    /// the latest checkpoint goes to every witness. Appends never wait for it; an unreachable witness only lets the
-    /// newest cosignature age (which `audit verify` reports). Cancel the task to stop.
+    /// Cosigns in the background: whenever `entries` entries were appended since the last round, or `interval` passed
+    /// with entries no witness cosigned yet, every witness gets a checkpoint: the newest one the group commit signed
+    /// and synced if it is newer than the witness's (no signing or syncing beside the appends), else one signed now.
+    /// Appends never wait for it; an unreachable witness only lets the newest cosignature age (which `audit verify`
+    /// reports). Cancel the task to stop.
     public nonisolated func cosignContinuously(
         with witnesses: [WitnessEndpoint], every interval: Duration, orEntries entries: UInt64,
         poll: Duration = .milliseconds(200),
         onOutcome: @escaping @Sendable (CosignatureVerifier, WitnessOutcome) -> Void = { _, _ in }
     ) -> Task<Void, Never> {
         Task {
-            var lastSize: UInt64 = 0
+            var roundSize: UInt64 = 0
+            var witnessedSize: UInt64 = 0
             var lastTime = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: poll)
                 let size = await self.size
                 let due =
-                    size >= lastSize + max(1, entries)
-                    || (size > lastSize && ContinuousClock.now - lastTime >= interval)
+                    size >= roundSize + max(1, entries)
+                    || (size > witnessedSize && ContinuousClock.now - lastTime >= interval)
                 guard due else { continue }
-                for witness in witnesses { onOutcome(witness.verifier, await self.submit(to: witness)) }
-                lastSize = size
+                var sent = size
+                for witness in witnesses {
+                    let outcome = await self.submit(to: witness, latest: false)
+                    // A reused checkpoint may trail the entries: the rest goes at a later round, timed if need be.
+                    if case .cosigned(let note, _) = outcome,
+                        let cosigned = try? await self.keyChain.verify(note).checkpoint.size
+                    {
+                        sent = min(sent, cosigned)
+                    }
+                    onOutcome(witness.verifier, outcome)
+                }
+                roundSize = size
+                witnessedSize = sent
                 lastTime = ContinuousClock.now
             }
         }

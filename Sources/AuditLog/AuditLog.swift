@@ -48,6 +48,15 @@ public actor AuditLog {
     /// The tree after the last write, and after the last write a completed sync covered.
     private var writtenTip: (size: UInt64, root: TreeHash)?
     private var durableTip: (size: UInt64, root: TreeHash)?
+    /// The tree and record offset at `writtenTip` and `durableTip`: the proof base of a checkpoint signed at the
+    /// durable tip while later records are already written (group commit), so a witness gets it with a proof that
+    /// reads only the records since its last cosignature.
+    private var writtenBase: (range: CompactRange, offset: Int)?
+    private var durableBase: (range: CompactRange, offset: Int)?
+    /// The checkpoint a batch signed that awaits the next sync, and the newest checkpoint this writer signed that is
+    /// durable (what background cosigning sends instead of signing and syncing one of its own).
+    private var unsyncedCheckpoint: SignedCheckpoint?
+    private var durableCheckpoint: SignedCheckpoint?
     /// A checkpoint note was appended and awaits the next sync.
     private var checkpointUnsynced = false
     /// A failed sync: the kernel may have dropped dirty pages, so this writer accepts nothing more.
@@ -169,7 +178,15 @@ public actor AuditLog {
         }.get()
         adopt(updated)
         guard let written = updated.lastCheckpoint else { throw AuditLogError.corruptCheckpoint }
+        durableCheckpoint = written
         return written
+    }
+
+    /// The newest checkpoint this writer signed that is durable, if it covers more than `size` entries (see
+    /// ``submit(to:knownSize:latest:)``).
+    func durableCheckpoint(after size: UInt64) -> SignedCheckpoint? {
+        guard !isClosed, let durableCheckpoint, durableCheckpoint.checkpoint.size > size else { return nil }
+        return durableCheckpoint
     }
 
     /// Signs a checkpoint over this writer's entries, then verifies the whole log against the checkpoint key and
@@ -258,6 +275,11 @@ public actor AuditLog {
         let size = updated.tree.size
         writtenTip = (size, updated.tree.root)
         durableTip = writtenTip
+        writtenBase = (updated.tree, updated.entriesLength)
+        durableBase = writtenBase
+        // Signed by the old key (and the new one): background cosigning signs a fresh one under the new key.
+        unsyncedCheckpoint = nil
+        durableCheckpoint = nil
         self.keys = try AuditKeyChain(
             current: newSigner.verifier,
             retired: keys.retired + [.init(verifier: oldSigner.verifier, handoverSize: size)])
@@ -270,11 +292,14 @@ public actor AuditLog {
         if (newer.entriesLength, newer.checkpointsLength) >= (state.entriesLength, state.checkpointsLength) {
             state = newer
         }
-        if let base = newer.checkpointTree {
-            proofBases[base.range.size] = base
-            // Witnesses hold one of the last few checkpoints; older bases fall back to a full read.
-            while proofBases.count > 16, let oldest = proofBases.keys.min() { proofBases[oldest] = nil }
-        }
+        if let base = newer.checkpointTree { rememberProofBase(base) }
+    }
+
+    /// Keeps the tree and record offset at a checkpoint size, for incremental consistency proofs from or to it.
+    private func rememberProofBase(_ base: (range: CompactRange, offset: Int)) {
+        proofBases[base.range.size] = base
+        // Witnesses hold one of the last few checkpoints; older bases fall back to a full read.
+        while proofBases.count > 16, let oldest = proofBases.keys.min() { proofBases[oldest] = nil }
     }
 
     /// The RFC 6962 consistency proof between two sizes of this log, computed off the actor. From a checkpoint size this
@@ -367,6 +392,7 @@ public actor AuditLog {
             let state = state
             let interval = checkpointInterval
             let durable = durableTip
+            let base = durableBase
             let result: Result<(DiskState, [UInt64], Bool), any Error> = await Self.run(on: Self.ioQueue) {
                 try files.locked {
                     var current = try state.caughtUp(with: files, keys: keys, sealKey: signer.recordSealKey)
@@ -387,7 +413,12 @@ public actor AuditLog {
             case .success(let (updated, firstIndices, signed)):
                 adopt(updated)
                 writtenTip = (updated.tree.size, updated.tree.root)
-                if signed { checkpointUnsynced = true }
+                writtenBase = (updated.tree, updated.entriesLength)
+                if signed {
+                    checkpointUnsynced = true
+                    unsyncedCheckpoint = updated.lastCheckpoint
+                    if let base, let durable, base.range.size == durable.size { rememberProofBase(base) }
+                }
                 for (waiter, index) in zip(batch, firstIndices) {
                     var waiter = waiter
                     waiter.firstIndex = index
@@ -410,8 +441,11 @@ public actor AuditLog {
         let batch = written
         written = []
         let tip = writtenTip
+        let base = writtenBase
         let checkpointsToo = checkpointUnsynced
+        let checkpoint = unsyncedCheckpoint
         checkpointUnsynced = false
+        unsyncedCheckpoint = nil
         var outcome: Result<Void, any Error> = .success(())
         if let failure {
             outcome = .failure(failure)
@@ -428,7 +462,13 @@ public actor AuditLog {
                 failure = error
             }
         }
-        if case .success = outcome, let tip { durableTip = tip }
+        if case .success = outcome {
+            if let tip {
+                durableTip = tip
+                durableBase = base
+            }
+            if checkpointsToo, let checkpoint { durableCheckpoint = checkpoint }
+        }
         for waiter in batch { complete(waiter, outcome.map { waiter.firstIndex }) }
         if let position = written.firstIndex(where: { $0.continuation != nil }),
             let next = written[position].continuation

@@ -111,3 +111,76 @@ import Testing
         try await forked.close()
     }
 }
+
+/// Background cosigning sends a checkpoint the group commit already signed and synced, with a proof built from the
+/// records since the witness's last cosignature, instead of signing and syncing one of its own beside the appends.
+@Suite struct AuditLogWitnessReuseTests {
+    @Test func backgroundRoundsSendTheGroupCommitsDurableCheckpoint() async throws {
+        let temp = TemporaryLog()
+        let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("witness-\(UUID().uuidString)")
+        defer {
+            temp.remove()
+            try? FileManager.default.removeItem(at: stateFile)
+        }
+        let cosigner = try CosignatureSigner(name: "witness.test/w1", key: Curve25519.Signing.PrivateKey())
+        let witness = WitnessEndpoint(
+            verifier: cosigner.verifier,
+            transport: try Witness(signer: cosigner, logs: [temp.verifier], stateFile: stateFile))
+        let log = try temp.open(checkpointInterval: 4)
+        let reader = AuditLogReader(directory: temp.directory)
+        func cosignedSize(_ outcome: WitnessOutcome) throws -> UInt64 {
+            guard case .cosigned(let note, _) = outcome else {
+                Issue.record("not cosigned: \(outcome)")
+                return 0
+            }
+            return try SignedCheckpoint(verifying: note, with: temp.verifier).checkpoint.size
+        }
+
+        for number in 0..<10 { _ = try await log.append(TemporaryLog.entry(number)) }
+        var notes = try reader.checkpointNotes().count
+        let first = try cosignedSize(await log.submit(to: witness, latest: false))
+        #expect(first >= 4 && first < 10)
+        #expect(try reader.checkpointNotes().count == notes, "a round signed a checkpoint of its own")
+
+        // The next round goes from the witness's size to a later group-commit checkpoint: the witness checks the
+        // proof, built from the records between the two.
+        for number in 10..<30 { _ = try await log.append(TemporaryLog.entry(number)) }
+        notes = try reader.checkpointNotes().count
+        let second = try cosignedSize(await log.submit(to: witness, latest: false))
+        #expect(second > first && second < 30)
+        #expect(try reader.checkpointNotes().count == notes)
+
+        // Nothing newer from the group commit: a checkpoint of every entry is signed now.
+        let third = try cosignedSize(await log.submit(to: witness, latest: false))
+        #expect(third == 30)
+        #expect(try cosignedSize(await log.submit(to: witness)) == 30)
+        try await log.close()
+    }
+
+    @Test func theTrailingEntriesAreCosignedByATimedRoundWithNoNewAppends() async throws {
+        let temp = TemporaryLog()
+        let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("witness-\(UUID().uuidString)")
+        defer {
+            temp.remove()
+            try? FileManager.default.removeItem(at: stateFile)
+        }
+        let cosigner = try CosignatureSigner(name: "witness.test/w1", key: Curve25519.Signing.PrivateKey())
+        let witness = WitnessEndpoint(
+            verifier: cosigner.verifier,
+            transport: try Witness(signer: cosigner, logs: [temp.verifier], stateFile: stateFile))
+        let log = try temp.open(checkpointInterval: 4)
+        for number in 0..<10 { _ = try await log.append(TemporaryLog.entry(number)) }
+        let cosigning = log.cosignContinuously(
+            with: [witness], every: .milliseconds(50), orEntries: 8, poll: .milliseconds(10))
+        var cosigned: UInt64 = 0
+        for _ in 0..<300 where cosigned < 10 {
+            try await Task.sleep(for: .milliseconds(10))
+            cosigned =
+                AuditLog.storedCosignature(in: log.directory, verifier: witness.verifier, log: log.verifier)?
+                .checkpoint.size ?? 0
+        }
+        cosigning.cancel()
+        #expect(cosigned == 10)
+        try await log.close()
+    }
+}
