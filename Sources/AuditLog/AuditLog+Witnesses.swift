@@ -200,11 +200,11 @@ extension AuditLog {
         return (checkpoint, timestamp)
     }
 
-    /// Cosigns in the background: whenever `entries` entries were appended since the last round, or `interval` passed
-    /// with entries no witness cosigned yet, every witness gets a checkpoint: the newest one the group commit signed
-    /// and synced if it is newer than the witness's (no signing or syncing beside the appends), else one signed now.
-    /// Appends never wait for it; an unreachable witness only lets the newest cosignature age (which `audit verify`
-    /// reports). Cancel the task to stop.
+    /// Cosigns in the background: whenever `entries` entries were appended since the last round (at most one such
+    /// round a second, or per `interval` if shorter), or `interval` passed with entries no witness cosigned yet, every
+    /// witness gets a checkpoint: the newest one the group commit signed and synced if it is newer than the witness's
+    /// (no signing or syncing beside the appends), else one signed now. Appends never wait for it; an unreachable
+    /// witness only lets the newest cosignature age (which `audit verify` reports). Cancel the task to stop.
     public nonisolated func cosignContinuously(
         with witnesses: [WitnessEndpoint], every interval: Duration, orEntries entries: UInt64,
         poll: Duration = .milliseconds(200),
@@ -214,12 +214,15 @@ extension AuditLog {
             var roundSize: UInt64 = 0
             var witnessedSize: UInt64 = 0
             var lastTime = ContinuousClock.now
+            // Under a heavy load `entries` come many times a second; each round costs the witness a durable write.
+            let spacing = min(interval, .seconds(1))
             while !Task.isCancelled {
                 try? await Task.sleep(for: poll)
                 let size = await self.size
+                let elapsed = ContinuousClock.now - lastTime
                 let due =
-                    size >= roundSize + max(1, entries)
-                    || (size > witnessedSize && ContinuousClock.now - lastTime >= interval)
+                    (size >= roundSize + max(1, entries) && elapsed >= spacing)
+                    || (size > witnessedSize && elapsed >= interval)
                 guard due else { continue }
                 var sent = size
                 for witness in witnesses {

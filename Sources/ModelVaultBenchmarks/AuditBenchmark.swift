@@ -12,7 +12,7 @@ import Darwin
 /// Audit log: durable appends per second with group commit (64 and 256 concurrent appenders, each awaiting
 /// durability, fdatasync on) against the baseline of one fdatasync per append, with p50/p99 append latency, and
 /// full verification of 1,000,000 entries.
-/// Sizes can be lowered with AUDIT_BENCH_APPENDS and AUDIT_BENCH_VERIFY.
+/// Sizes can be lowered with AUDIT_BENCH_APPENDS, AUDIT_BENCH_WITNESS_APPENDS (3x the former) and AUDIT_BENCH_VERIFY.
 enum AuditBenchmark {
     static func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -112,16 +112,20 @@ enum AuditBenchmark {
         // state file and Ed25519 cosignature are real, the network hop is not) and a final checkpoint at close, against
         // the same run without a witness, alternated in this process so both see the same load.
         let witnessRounds = Int(environment["AUDIT_BENCH_WITNESS_ROUNDS"] ?? "") ?? 2
+        // Runs of a few seconds: at 100,000 entries (1.5 s) the spread between runs without a witness alone was ±10%.
+        let witnessAppends = Int(environment["AUDIT_BENCH_WITNESS_APPENDS"] ?? "") ?? 3 * appends
         if witnessRounds > 0 {
             print("| 64 appenders, close checkpoint | round | witness | entries | seconds | entries/s | cosignatures |")
             print("|---|---:|---|---:|---:|---:|---:|")
             var ratios: [Double] = []
             for round in 1...witnessRounds {
                 var rates: [Bool: Double] = [:]
-                for withWitness in [false, true] {
+                // The order alternates between rounds, so a drift in the machine's load favours neither.
+                for withWitness in round.isMultiple(of: 2) ? [true, false] : [false, true] {
                     let directory = root.appendingPathComponent("witness-\(round)-\(withWitness)")
                     let (rate, count, elapsed, cosigned) = try await appendRun(
-                        appenders: 64, appends: appends, directory: directory, key: key, withWitness: withWitness)
+                        appenders: 64, appends: witnessAppends, directory: directory, key: key,
+                        withWitness: withWitness)
                     rates[withWitness] = rate
                     print(
                         String(
