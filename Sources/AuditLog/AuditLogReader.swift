@@ -11,7 +11,9 @@ public struct AuditLogReader: Sendable {
         self.directory = directory
     }
 
-    /// Every complete record, in order. Leaf hashes are recomputed from the stored data, not trusted.
+    /// Every complete record, in order. Leaf hashes are recomputed from the stored data, not trusted: a record whose
+    /// text no longer matches the hash stored beside it throws (a checkpoint binds the stored hashes, and a writer's
+    /// catch-up reads only those, so text swapped under a kept hash would otherwise pass for signed).
     public func records() throws -> [AuditRecord] {
         let data = try AuditVerifier.readIfPresent(directory.appendingPathComponent(EntriesFile.entriesName))
         let (lines, _, _) = EntriesFile.lineRanges(in: data)
@@ -21,7 +23,9 @@ public struct AuditLogReader: Sendable {
                     throw AuditLogError.corruptRecord
                 }
                 let leafData = Data(parsed.leaf)
-                return AuditRecord(index: UInt64(number), leafData: leafData, leafHash: Merkle.leafHash(leafData))
+                let leafHash = Merkle.leafHash(leafData)
+                guard leafHash == parsed.stored else { throw AuditLogError.corruptRecord }
+                return AuditRecord(index: UInt64(number), leafData: leafData, leafHash: leafHash)
             }
         }
     }

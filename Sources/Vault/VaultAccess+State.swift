@@ -34,7 +34,11 @@ struct LoggedState: Sendable, Equatable {
     /// The newest states recorded in the log at `directory`: the highest sequence among the last few `state.commit`
     /// entries (processes race to record, so the very last one may be a little older than another).
     static func newest(in directory: URL) throws -> LoggedState? {
-        let records = try AuditLogReader(directory: directory).records()
+        newest(in: try AuditLogReader(directory: directory).records())
+    }
+
+    /// ``newest(in:)`` over records already read (and checked by the open log).
+    static func newest(in records: [AuditRecord]) -> LoggedState? {
         var found: [LoggedState] = []
         for record in records.reversed() {
             guard let entry = try? record.entry(), entry.action == action, entry.principal == "vault",
@@ -50,18 +54,26 @@ struct LoggedState: Sendable, Equatable {
 extension VaultAccess {
     /// Refuses a catalog whose sealed state is older than (or forks from) the newest state recorded in the audit
     /// log: the catalog and its root restored together from an older copy are self-consistent, the log is not.
-    static func checkAgainstLog(_ vault: Vault, directory: URL) throws -> LoggedState? {
+    /// `records` are the log's records as the open log checked them (`nil` when it could not open: then the file is
+    /// read as it is, and only `audit verify` runs).
+    static func checkAgainstLog(_ vault: Vault, records: [AuditRecord]?, directory: URL) throws -> LoggedState? {
         guard let current = try vault.catalog.read({ db in try CatalogState.root(db) }) else {
             throw VaultError(.tampered, "state_root: missing")
         }
         return try checkAgainstLog(
-            current: LoggedState(sequence: current.sequence, digest: current.digest), directory: directory)
+            current: LoggedState(sequence: current.sequence, digest: current.digest), records: records,
+            lenient: records == nil, directory: directory)
     }
 
-    /// ``checkAgainstLog(_:directory:)`` for a catalog state already read (`vault check` reads it unverified).
-    static func checkAgainstLog(current: LoggedState, directory: URL) throws -> LoggedState? {
+    /// ``checkAgainstLog(_:records:directory:)`` for a catalog state already read (`vault check` reads it unverified).
+    /// `lenient`: the log could not be opened or checked, so nothing but `audit verify` will run; a log that cannot be
+    /// read is then left for it to report rather than refused here.
+    static func checkAgainstLog(
+        current: LoggedState, records: [AuditRecord]? = nil, lenient: Bool = false, directory: URL
+    ) throws -> LoggedState? {
         // An unreadable log is not judged here: the log itself refuses to open and `audit verify` reports it.
-        let logged = (try? LoggedState.newest(in: directory)) ?? nil
+        let logged = records.map { LoggedState.newest(in: $0) } ?? ((try? LoggedState.newest(in: directory)) ?? nil)
+        if logged == nil, lenient { return nil }
         guard let logged else {
             // The vault logs every state it seals (bootstrap onwards). A catalog sealed past its first state with no
             // state.commit in the log means the log was deleted or cut back: the rollback check must not be skipped.

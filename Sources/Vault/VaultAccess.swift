@@ -101,8 +101,6 @@ public final class VaultAccess: Sendable {
             }
         }
         try writeVerifierKey(keys.current, layout: layout)
-        // A catalog restored with its state root from an older copy is caught against the states the log recorded.
-        let logged = try checkAgainstLog(vault, directory: layout.audit)
         // Catalog and log restored together are caught against the mark this host keeps outside the directory.
         var highWater: (mark: HighWaterMark, key: SymmetricKey)?
         if let highWaterMark {
@@ -111,8 +109,8 @@ public final class VaultAccess: Sendable {
         // Read before the log is opened and the state read: another process raises the mark only after its entries
         // and its commit are durable, so what this process then reads is at least that (never a false rollback).
         let markAtOpen = try highWater.flatMap { try $0.mark.read(key: $0.key) }
-        let log: AuditLog?
-        let damage: String?
+        var log: AuditLog?
+        var damage: String?
         do {
             log = try AuditLog(
                 directory: layout.audit, signer: key, origin: origin, checkpointInterval: checkpointInterval,
@@ -120,6 +118,25 @@ public final class VaultAccess: Sendable {
             damage = nil
         } catch {
             (log, damage) = (nil, String(describing: error))
+        }
+        // The states the log recorded, read from records bound to the audit key (signed root or seal): a record's
+        // text swapped under the hash stored beside it would otherwise hide a newer state (review 6).
+        var records: [AuditRecord]?
+        if let opened = log {
+            do {
+                records = try await opened.checkedRecords()
+            } catch {
+                try? await opened.close()
+                (log, damage) = (nil, String(describing: error))
+            }
+        }
+        // A catalog restored with its state root from an older copy is caught against the states the log recorded.
+        let logged: LoggedState?
+        do {
+            logged = try checkAgainstLog(vault, records: records, directory: layout.audit)
+        } catch {
+            try? await log?.close()
+            throw error
         }
         if let pendingHandover, let log {
             keys = try await handOver(

@@ -18,9 +18,10 @@ extension VaultSession {
         let keys = try await vault.keyVersions()
         let current = keys.last { $0.state == "active" }?.version ?? keys.last?.version ?? 1
         let encryption = vault.isPostQuantum ? "age v1, mlkem768x25519 (hybrid)" : "age v1, X25519"
-        // The counts come from the entries this process's writer signed (after checking every other writer's record
-        // seals), read once and checked against that checkpoint's root; the flag from the writer's verification of the
-        // whole log. A log it cannot open or verify gives no counts and a high finding, never an unchecked count.
+        // The flag comes from the writer's verification of the whole log; the counts from one read of it in which every
+        // record is bound to the audit key (the writer's signed root, or a seal after it), so a record planted while the
+        // verifier ran fails the report too. A log it cannot open or verify gives no counts and a high finding, never an
+        // unchecked count.
         var auditProblem: String?
         var entries: [(index: UInt64, entry: AuditEntry)] = []
         if let log = access.log {
@@ -30,8 +31,8 @@ extension VaultSession {
                     auditProblem =
                         "the audit log does not verify (first bad index: "
                         + "\(verification.firstBadIndex.map(String.init) ?? "unknown"))"
-                } else if let signed = await log.latestCheckpoint {
-                    entries = try AuditLogReader(directory: vault.layout.audit).entries(coveredBy: signed.checkpoint)
+                } else {
+                    entries = try await log.checkedRecords().map { ($0.index, try $0.entry()) }
                 }
             } catch {
                 auditProblem = "the audit log does not verify: \(error)"

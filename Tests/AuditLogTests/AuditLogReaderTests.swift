@@ -145,3 +145,43 @@ struct AuditLogReaderCoveredTests {
         }
     }
 }
+
+/// Review 6 (2026-12-04): text swapped under the leaf hash stored beside it. A writer's catch-up binds only the stored
+/// hashes to the signed root, so readers that took the text as logged (the catalog state check, a filtered `audit
+/// tail`) were shown it.
+struct AuditLogCheckedRecordsTests {
+    @Test func aRecordWhoseTextNoLongerMatchesItsStoredHashIsRefused() async throws {
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        try await temp.fill(4, checkpointInterval: 2)
+        var lines = try temp.lines()
+        lines[2] = lines[2].replacingOccurrences(of: "user2", with: "userX")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: temp.entriesURL)
+        #expect(throws: AuditLogError.corruptRecord) { _ = try AuditLogReader(directory: temp.directory).records() }
+        // The writer still opens on the stored hashes; what it hands out as logged is checked.
+        let log = try temp.open()
+        await #expect(throws: AuditLogError.corruptRecord) { _ = try await log.checkedRecords() }
+        try await log.close()
+    }
+
+    @Test func aPlantedRecordAfterTheCheckpointIsRefusedEvenWhileAnotherWriterIsOpen() async throws {
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        let log = try temp.open()
+        for number in 0..<3 { _ = try await log.append(TemporaryLog.entry(number)) }
+        _ = try await log.checkpoint()
+        #expect(try await log.checkedRecords().count == 3)
+        // Sealed records after the checkpoint (this writer's) pass.
+        _ = try await log.append(TemporaryLog.entry(3))
+        #expect(try await log.checkedRecords().map(\.index) == [0, 1, 2, 3])
+        // A hand-made record (correct stored hash, no seal) after them does not.
+        let data = try Data(contentsOf: temp.entriesURL)
+        let end = data.firstIndex(of: 0) ?? data.endIndex
+        let handle = try FileHandle(forWritingTo: temp.entriesURL)
+        try handle.seek(toOffset: UInt64(end))
+        try handle.write(
+            contentsOf: AuditRecord(index: 4, entryJSON: try TemporaryLog.entry(99).canonicalJSON()).line)
+        try handle.close()
+        await #expect(throws: AuditLogError.unsealedTail) { _ = try await log.checkedRecords() }
+    }
+}

@@ -122,6 +122,11 @@ import Testing
         #expect(tampered.status == 6)
         #expect(tampered.stderr.contains("first bad index 3"), "\(tampered.stdout) \(tampered.stderr)")
         #expect(tampered.stdout.contains("at entry 3"))
+        // Review 6: a filtered tail read the file unchecked and showed the changed entry as logged.
+        for filter in [["--outcome", "allowed"], ["--principal", "admin"], ["--action", "token."]] {
+            let filtered = try run(["audit", "tail", "-n", "50"] + filter, token: admin)
+            #expect(filtered.status != 0, "\(filter): \(filtered.stdout)")
+        }
     }
     /// A token file that other users can read hands them the caller's identity: the CLI refuses it, as ssh refuses
     /// a private key file others can read, and names the file's problem without printing the token.

@@ -395,6 +395,26 @@ func expectRefused<T>(
         await expectRefused(naming: "catalog.sqlite") { try await VaultAccess.open(reopened) }
     }
 
+    /// Review 6 (2026-12-04): the same rollback, with the newest `state.commit` record reworded (`state.comm1t`) under
+    /// the leaf hash stored beside it. The log's catch-up reads only stored hashes for records a checkpoint covers, so
+    /// the log opened, the state check read the reworded text, found an older state and let the revoked token in.
+    @Test func aStateRecordRewordedUnderItsStoredHashCannotHideTheRollback() async throws {
+        let fixture = try await vaultWithACatalogRestoredFromBeforeARevocation()
+        let url = fixture.auditDirectory.appending(path: "entries.jsonl")
+        var lines = String(decoding: try Data(contentsOf: url), as: UTF8.self).components(separatedBy: "\n")
+        let newest = try #require(lines.lastIndex { $0.contains(#""action":"state.commit""#) })
+        lines[newest] = lines[newest].replacingOccurrences(of: "state.commit", with: "state.comm1t")
+        try Data(lines.joined(separator: "\n").utf8).write(to: url)
+        let reopened = try TestVault.open(in: fixture.directory)
+        // It opens for `audit verify` alone: every other operation, the revoked token's included, is refused.
+        let access = try await VaultAccess.open(reopened)
+        await expectRefused(naming: "audit log cannot be opened") {
+            try await access.authenticate(token: fixture.adminToken).models()
+        }
+        let report = try await access.authenticate(token: fixture.adminToken).verifyAuditLog()
+        #expect(!report.isValid)
+    }
+
     /// The same rollback, with the audit log's entries deleted too, so that no logged state is left to compare with.
     @Test func catalogRestoredWithTheAuditLogDeletedIsRefused() async throws {
         let fixture = try await vaultWithACatalogRestoredFromBeforeARevocation()
