@@ -182,30 +182,15 @@ public actor AuditLog {
         return written
     }
 
-    /// Every complete record in the file, each bound to the audit key as this writer reads it now: those its latest
-    /// checkpoint covers are checked against that checkpoint's signed root (their text, not only the hashes stored
-    /// beside it), and every later one must carry a writer's seal. Throws ``AuditLogError/checkpointMismatch``,
-    /// ``AuditLogError/logShorterThanCheckpoint``, ``AuditLogError/corruptRecord`` or
-    /// ``AuditLogError/unsealedTail``. For decisions and views that take the log's content as logged (the catalog
-    /// state it records, the compliance report).
+    /// Every complete record in the file, each bound to the audit key as read now (see
+    /// ``AuditLogReader/checkedRecords(keys:signer:known:)``: every signed checkpoint's root, this writer's latest
+    /// included, and a seal on each record after the largest). For decisions and views that take the log's content
+    /// as logged (the catalog states it records, the compliance report).
     public func checkedRecords() async throws -> [AuditRecord] {
         guard !isClosed else { throw AuditLogError.closed }
-        let checkpoint = state.lastCheckpoint?.checkpoint
-        let sealKey = signer.recordSealKey
-        let directory = directory
-        return try await Self.run(on: Self.proofQueue) { () throws -> [AuditRecord] in
-            let records = try AuditLogReader(directory: directory).records()
-            let covered = Int(min(checkpoint?.size ?? 0, UInt64(records.count)))
-            if let checkpoint {
-                guard UInt64(records.count) >= checkpoint.size else { throw AuditLogError.logShorterThanCheckpoint }
-                guard Merkle.root(of: records.prefix(covered).lazy.map(\.leafHash)) == checkpoint.rootHash else {
-                    throw AuditLogError.checkpointMismatch
-                }
-            }
-            for record in records[covered...] where !record.isSealed(by: sealKey) {
-                throw AuditLogError.unsealedTail
-            }
-            return records
+        let (known, keys, signer, directory) = (state.lastCheckpoint?.checkpoint, keys, signer, directory)
+        return try await Self.run(on: Self.proofQueue) {
+            try AuditLogReader(directory: directory).checkedRecords(keys: keys, signer: signer, known: known)
         }.get()
     }
 

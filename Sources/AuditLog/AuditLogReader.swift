@@ -43,6 +43,36 @@ public struct AuditLogReader: Sendable {
         return covered
     }
 
+    /// Every complete record, each bound to the audit key: every checkpoint in `checkpoints.log` must verify under
+    /// `keys` (as must `known`, one the caller already holds), the records up to each one's size must give its root
+    /// (their text, not the hashes stored beside it), and every record after the largest must carry `signer`'s seal.
+    /// Taking the largest signed size, not the last note, catches a log cut back with an older note appended.
+    /// Throws ``AuditLogError/logShorterThanCheckpoint``, ``AuditLogError/checkpointMismatch``,
+    /// ``AuditLogError/corruptRecord``, ``AuditLogError/unsealedTail`` or a note's verification error.
+    public func checkedRecords(
+        keys: AuditKeyChain, signer: NoteSigner, known: Checkpoint? = nil
+    ) throws -> [AuditRecord] {
+        let records = try records()
+        var checkpoints = try checkpoints(verifiedBy: keys).map(\.checkpoint)
+        if let known { checkpoints.append(known) }
+        checkpoints = checkpoints.filter { $0.size > 0 }.sorted { $0.size < $1.size }
+        let largest = checkpoints.last?.size ?? 0
+        guard UInt64(records.count) >= largest else { throw AuditLogError.logShorterThanCheckpoint }
+        var tree = CompactRange()
+        var next = 0
+        for record in records.prefix(Int(largest)) {
+            tree.append(record.leafHash)
+            while next < checkpoints.count, checkpoints[next].size == tree.size {
+                guard tree.root == checkpoints[next].rootHash else { throw AuditLogError.checkpointMismatch }
+                next += 1
+            }
+        }
+        for record in records[Int(largest)...] where !record.isSealed(by: signer.recordSealKey) {
+            throw AuditLogError.unsealedTail
+        }
+        return records
+    }
+
     /// The entries `checkpoint` covers, with their indices (see ``records(coveredBy:)``).
     public func entries(coveredBy checkpoint: Checkpoint) throws -> [(index: UInt64, entry: AuditEntry)] {
         try records(coveredBy: checkpoint).map { ($0.index, try $0.entry()) }

@@ -30,7 +30,7 @@ extension Vault {
 
     /// The rollback checks every token-holding command makes at open, as problems: the catalog against the newest
     /// state the audit log records, and the catalog and log against this host's high-water mark.
-    private func rollbackProblems(highWaterMark: HighWaterMark?) -> [String] {
+    private func rollbackProblems(highWaterMark: HighWaterMark?) async -> [String] {
         var problems: [String] = []
         let current: LoggedState?
         do {
@@ -41,12 +41,16 @@ extension Vault {
             return ["catalog.sqlite: its state root cannot be read"]
         }
         guard let current else { return [] }  // a missing root is already listed by the state check
-        do {
-            _ = try VaultAccess.checkAgainstLog(current: current, directory: layout.audit)
-        } catch let error as VaultError {
-            problems.append(error.description)
-        } catch {
-            problems.append("audit/: the log cannot be read")
+        // The states the log records, from records bound to the audit key as the open path reads them (review 6:
+        // records planted or rewritten in the file made a rolled-back catalog check clean).
+        if let records = await checkedAuditRecords(&problems) {
+            do {
+                _ = try VaultAccess.checkAgainstLog(current: current, records: records, directory: layout.audit)
+            } catch let error as VaultError {
+                problems.append(error.description)
+            } catch {
+                problems.append("audit/: the log cannot be read")
+            }
         }
         if let highWaterMark {
             // As every open checks first (a vault forged around a retired identity).
@@ -91,6 +95,27 @@ extension Vault {
             return []
         } catch let error as VaultError where error.code == .tampered {
             return [error.description]
+        }
+    }
+}
+
+extension Vault {
+    /// The audit log's records, each bound to the audit key (``AuditLogReader/checkedRecords(keys:signer:known:)``),
+    /// or `nil` with a problem naming why not (the log's content then decides nothing here).
+    fileprivate func checkedAuditRecords(_ problems: inout [String]) async -> [AuditRecord]? {
+        do {
+            let key = try auditSigningKey()
+            let pins = try auditKeyPins()
+            let origin = pins.origin ?? Vault.auditOrigin(for: key.publicKey)
+            let keys = try AuditKeyChain(
+                current: try NoteVerifier(name: origin, publicKey: key.publicKey), retired: pins.retired)
+            let signer = try NoteSigner(name: origin, key: key)
+            return try AuditLogReader(directory: layout.audit).checkedRecords(keys: keys, signer: signer)
+        } catch {
+            problems.append(
+                "audit/: the log does not check against its signed checkpoints and record seals (\(error)); "
+                    + "the catalog's state cannot be compared with it (run `modelvault audit verify`)")
+            return nil
         }
     }
 }

@@ -71,9 +71,10 @@ extension VaultAccess {
     static func checkAgainstLog(
         current: LoggedState, records: [AuditRecord]? = nil, lenient: Bool = false, directory: URL
     ) throws -> LoggedState? {
-        // An unreadable log is not judged here: the log itself refuses to open and `audit verify` reports it.
+        // A log the vault could not open or check is not judged here: its content is not bound to the audit key (a
+        // planted state would name the catalog as rolled back), only `audit verify` runs, and it reports the log.
+        if lenient { return nil }
         let logged = records.map { LoggedState.newest(in: $0) } ?? ((try? LoggedState.newest(in: directory)) ?? nil)
-        if logged == nil, lenient { return nil }
         guard let logged else {
             // The vault logs every state it seals (bootstrap onwards). A catalog sealed past its first state with no
             // state.commit in the log means the log was deleted or cut back: the rollback check must not be skipped.
