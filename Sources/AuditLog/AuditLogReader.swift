@@ -53,7 +53,14 @@ public struct AuditLogReader: Sendable {
         keys: AuditKeyChain, signer: NoteSigner, known: Checkpoint? = nil
     ) throws -> [AuditRecord] {
         let records = try records()
-        var checkpoints = try checkpoints(verifiedBy: keys).map(\.checkpoint)
+        var checkpoints = try checkpointNotes().map { note in
+            // As a writer's catch-up: a signature under the log's name from a key the chain does not hold means the
+            // log was handed over to a key this reader does not know (or a line was planted), and it is refused.
+            guard NoteVerifier.signatureKeyIDs(in: note, name: keys.origin).allSatisfy(keys.contains(keyID:)) else {
+                throw AuditLogError.keyRetired
+            }
+            return try keys.verify(note).checkpoint
+        }
         if let known { checkpoints.append(known) }
         checkpoints = checkpoints.filter { $0.size > 0 }.sorted { $0.size < $1.size }
         let largest = checkpoints.last?.size ?? 0

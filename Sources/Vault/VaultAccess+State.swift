@@ -112,25 +112,40 @@ extension VaultAccess {
 
     /// Appends a `state.commit` entry when the catalog's sealed state moved since this process last recorded one,
     /// so a later rollback of the catalog is caught against the log.
+    ///
+    /// The catalog commits before its entry is appended, so an append that fails (review 8: a record planted where
+    /// the next one goes, blanked afterwards) must not leave the new state known nowhere outside the catalog: the
+    /// host's mark is raised to it first, and a failed append is retried by the next call (at the latest, `close`).
     func recordState(requestID: String) async throws {
         guard let log else { return }
         guard let root = try vault.catalog.read({ db in try CatalogState.root(db) }) else { return }
         let state = LoggedState(sequence: root.sequence, digest: root.digest)
-        let changed = loggedState.withLock { last -> Bool in
+        let previous = loggedState.withLock { last -> LoggedState?? in
             guard let previous = last, previous.sequence >= state.sequence else {
-                last = state
-                return true
+                defer { last = state }
+                return .some(last)
             }
-            return false
+            return .none
         }
-        guard changed else { return }
-        let index = try await log.append(
-            AuditEntry(
-                principal: "vault", action: LoggedState.action, resource: "catalog", outcome: .allowed,
-                requestID: requestID, detail: state.detail))
-        if let highWater {
-            try highWater.mark.raise(
-                to: HighWaterMark.Mark(state: state, logSize: index + 1), key: highWater.key)
+        guard case .some(let before) = previous else { return }
+        do {
+            if let highWater {
+                try highWater.mark.raise(
+                    to: HighWaterMark.Mark(state: state, logSize: await log.size), key: highWater.key)
+            }
+            let index = try await log.append(
+                AuditEntry(
+                    principal: "vault", action: LoggedState.action, resource: "catalog", outcome: .allowed,
+                    requestID: requestID, detail: state.detail))
+            if let highWater {
+                try highWater.mark.raise(
+                    to: HighWaterMark.Mark(state: state, logSize: index + 1), key: highWater.key)
+            }
+        } catch {
+            loggedState.withLock { last in
+                if last == state { last = before }
+            }
+            throw error
         }
     }
 }

@@ -290,20 +290,28 @@ public final class VaultAccess: Sendable {
 
     /// Writes a final checkpoint and releases the log.
     public func close() async throws {
-        try await recordState(requestID: UUID().uuidString)
         cosigning.withLock { task in
             task?.cancel()
             task = nil
         }
-        if let log, !witnesses.isEmpty {
-            // The witnesses learn this run's final head, so a later rollback to before it is caught.
-            for (_, endpoint) in witnesses { _ = await log.submit(to: endpoint) }
+        // The mark is raised to the catalog's state whatever else fails: a state left out of the log must still be
+        // known on this host (review 8).
+        var failure: (any Error)?
+        do {
+            try await recordState(requestID: UUID().uuidString)
+            if let log, !witnesses.isEmpty {
+                // The witnesses learn this run's final head, so a later rollback to before it is caught.
+                for (_, endpoint) in witnesses { _ = await log.submit(to: endpoint) }
+            }
+            try await log?.close()
+        } catch {
+            failure = error
         }
-        try await log?.close()
         if let highWater, let log, let state = try Self.currentState(vault) {
             try highWater.mark.raise(
                 to: HighWaterMark.Mark(state: state, logSize: await log.size), key: highWater.key)
         }
+        if let failure { throw failure }
     }
 
     /// Appends one entry; refuses (fail closed) when the log is damaged.

@@ -101,9 +101,7 @@ struct AuditLogReaderCoveredTests {
     @Test func recordsAppendedAfterTheCheckpointAreLeftOut() async throws {
         let temp = TemporaryLog()
         defer { temp.remove() }
-        let log = try temp.open()
-        for number in 0..<3 { _ = try await log.append(TemporaryLog.entry(number)) }
-        let checkpoint = try await log.checkpoint().checkpoint
+        let (log, checkpoint) = try await temp.openSigned(3)
         // Sealed by the writer and durable, but after the checkpoint.
         _ = try await log.append(TemporaryLog.entry(3))
         let reader = AuditLogReader(directory: temp.directory)
@@ -117,9 +115,7 @@ struct AuditLogReaderCoveredTests {
     @Test func aCoveredRecordChangedAfterSigningIsRefused() async throws {
         let temp = TemporaryLog()
         defer { temp.remove() }
-        let log = try temp.open()
-        for number in 0..<3 { _ = try await log.append(TemporaryLog.entry(number)) }
-        let checkpoint = try await log.checkpoint().checkpoint
+        let (log, checkpoint) = try await temp.openSigned(3)
         try await log.close()
         // Entry 1 swapped for another well-formed record at the same index.
         let forged = AuditRecord(index: 1, entryJSON: try TemporaryLog.entry(99).canonicalJSON())
@@ -134,9 +130,7 @@ struct AuditLogReaderCoveredTests {
     @Test func aLogCutBelowTheCheckpointIsRefused() async throws {
         let temp = TemporaryLog()
         defer { temp.remove() }
-        let log = try temp.open()
-        for number in 0..<3 { _ = try await log.append(TemporaryLog.entry(number)) }
-        let checkpoint = try await log.checkpoint().checkpoint
+        let (log, checkpoint) = try await temp.openSigned(3)
         try await log.close()
         let lines = try temp.lines()
         try Data((lines.prefix(2).joined(separator: "\n") + "\n").utf8).write(to: temp.entriesURL)
@@ -164,12 +158,29 @@ struct AuditLogCheckedRecordsTests {
         try await log.close()
     }
 
+    /// Review 8: a signature line under the log's name from a key the chain does not hold makes a writer refuse the
+    /// log (a handover it does not know); the checked read passed it, so `vault check` said the state verified.
+    @Test func aSignatureLineFromAKeyTheChainDoesNotHoldIsRefusedAsAtOpen() async throws {
+        let temp = TemporaryLog()
+        defer { temp.remove() }
+        try await temp.fill(3)
+        let line = "\u{2014} \(temp.origin) " + Data((0..<68).map { UInt8($0) }).base64EncodedString() + "\n"
+        let handle = try FileHandle(forWritingTo: temp.checkpointsURL)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(line.utf8))
+        try handle.close()
+        #expect(throws: AuditLogError.keyRetired) { _ = try temp.open() }
+        let signer = try NoteSigner(name: temp.origin, key: temp.key)
+        #expect(throws: AuditLogError.keyRetired) {
+            _ = try AuditLogReader(directory: temp.directory).checkedRecords(
+                keys: try AuditKeyChain(current: temp.verifier), signer: signer)
+        }
+    }
+
     @Test func aPlantedRecordAfterTheCheckpointIsRefusedEvenWhileAnotherWriterIsOpen() async throws {
         let temp = TemporaryLog()
         defer { temp.remove() }
-        let log = try temp.open()
-        for number in 0..<3 { _ = try await log.append(TemporaryLog.entry(number)) }
-        _ = try await log.checkpoint()
+        let (log, _) = try await temp.openSigned(3)
         #expect(try await log.checkedRecords().count == 3)
         // Sealed records after the checkpoint (this writer's) pass.
         _ = try await log.append(TemporaryLog.entry(3))

@@ -4,6 +4,24 @@ import Testing
 
 @testable import AuditLog
 
+/// A temporary log and an in-process witness of it.
+private struct WitnessTestSetup {
+    let temp = TemporaryLog()
+    let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("witness-\(UUID().uuidString)")
+    let cosigner = try! CosignatureSigner(name: "witness.test/w1", key: Curve25519.Signing.PrivateKey())
+
+    func endpoint() throws -> WitnessEndpoint {
+        WitnessEndpoint(
+            verifier: cosigner.verifier,
+            transport: try Witness(signer: cosigner, logs: [temp.verifier], stateFile: stateFile))
+    }
+
+    func remove() {
+        temp.remove()
+        try? FileManager.default.removeItem(at: stateFile)
+    }
+}
+
 /// A vault's log with witnesses: cosigning in the background, an unreachable witness, and a restored older copy
 /// caught because the witness holds a newer checkpoint.
 @Suite struct AuditLogWitnessTests {
@@ -12,25 +30,8 @@ import Testing
         func addCheckpoint(_ body: Data) async throws -> (status: Int, body: Data) { throw Down() }
     }
 
-    private struct Setup {
-        let temp = TemporaryLog()
-        let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("witness-\(UUID().uuidString)")
-        let cosigner = try! CosignatureSigner(name: "witness.test/w1", key: Curve25519.Signing.PrivateKey())
-
-        func endpoint() throws -> WitnessEndpoint {
-            WitnessEndpoint(
-                verifier: cosigner.verifier,
-                transport: try Witness(signer: cosigner, logs: [temp.verifier], stateFile: stateFile))
-        }
-
-        func remove() {
-            temp.remove()
-            try? FileManager.default.removeItem(at: stateFile)
-        }
-    }
-
     @Test func cosigningRunsInTheBackgroundWhileAppendsGoOn() async throws {
-        let setup = Setup()
+        let setup = WitnessTestSetup()
         defer { setup.remove() }
         let witness = try setup.endpoint()
         let log = try setup.temp.open()
@@ -53,7 +54,7 @@ import Testing
     }
 
     @Test func anUnreachableWitnessLetsAppendsGoOnAndItsCosignatureAges() async throws {
-        let setup = Setup()
+        let setup = WitnessTestSetup()
         defer { setup.remove() }
         let down = WitnessEndpoint(verifier: setup.cosigner.verifier, transport: Unreachable())
         let log = try setup.temp.open()
@@ -69,7 +70,7 @@ import Testing
     }
 
     @Test func restoringAnOlderCopyIsCaughtBecauseTheWitnessHoldsANewerCheckpoint() async throws {
-        let setup = Setup()
+        let setup = WitnessTestSetup()
         defer { setup.remove() }
         let witness = try setup.endpoint()
         var log = try setup.temp.open()
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test func aForkIsCaughtByTheWitness() async throws {
-        let setup = Setup()
+        let setup = WitnessTestSetup()
         defer { setup.remove() }
         let witness = try setup.endpoint()
         let log = try setup.temp.open()
@@ -116,16 +117,10 @@ import Testing
 /// records since the witness's last cosignature, instead of signing and syncing one of its own beside the appends.
 @Suite struct AuditLogWitnessReuseTests {
     @Test func backgroundRoundsSendTheGroupCommitsDurableCheckpoint() async throws {
-        let temp = TemporaryLog()
-        let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("witness-\(UUID().uuidString)")
-        defer {
-            temp.remove()
-            try? FileManager.default.removeItem(at: stateFile)
-        }
-        let cosigner = try CosignatureSigner(name: "witness.test/w1", key: Curve25519.Signing.PrivateKey())
-        let witness = WitnessEndpoint(
-            verifier: cosigner.verifier,
-            transport: try Witness(signer: cosigner, logs: [temp.verifier], stateFile: stateFile))
+        let setup = WitnessTestSetup()
+        defer { setup.remove() }
+        let temp = setup.temp
+        let witness = try setup.endpoint()
         let log = try temp.open(checkpointInterval: 4)
         let reader = AuditLogReader(directory: temp.directory)
         func cosignedSize(_ outcome: WitnessOutcome) throws -> UInt64 {
@@ -158,16 +153,10 @@ import Testing
     }
 
     @Test func theTrailingEntriesAreCosignedByATimedRoundWithNoNewAppends() async throws {
-        let temp = TemporaryLog()
-        let stateFile = FileManager.default.temporaryDirectory.appendingPathComponent("witness-\(UUID().uuidString)")
-        defer {
-            temp.remove()
-            try? FileManager.default.removeItem(at: stateFile)
-        }
-        let cosigner = try CosignatureSigner(name: "witness.test/w1", key: Curve25519.Signing.PrivateKey())
-        let witness = WitnessEndpoint(
-            verifier: cosigner.verifier,
-            transport: try Witness(signer: cosigner, logs: [temp.verifier], stateFile: stateFile))
+        let setup = WitnessTestSetup()
+        defer { setup.remove() }
+        let temp = setup.temp
+        let witness = try setup.endpoint()
         let log = try temp.open(checkpointInterval: 4)
         for number in 0..<10 { _ = try await log.append(TemporaryLog.entry(number)) }
         let cosigning = log.cosignContinuously(

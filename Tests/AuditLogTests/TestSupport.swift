@@ -33,6 +33,13 @@ struct TemporaryLog {
             detail: number % 4 == 0 ? "note \(number)" : nil)
     }
 
+    /// Opens the log, appends `count` entries and signs a checkpoint of them; the log stays open.
+    func openSigned(_ count: Int) async throws -> (AuditLog, Checkpoint) {
+        let log = try open()
+        for number in 0..<count { _ = try await log.append(Self.entry(number)) }
+        return (log, try await log.checkpoint().checkpoint)
+    }
+
     /// Appends `count` entries one after another, with checkpoints every `interval`, then closes.
     func fill(_ count: Int, checkpointInterval: UInt64 = 1024) async throws {
         let log = try open(checkpointInterval: checkpointInterval)

@@ -53,7 +53,11 @@ import Testing
     @Test func pullForARecipientHandsOutRewrappedFiles() async throws {
         let directory = try TemporaryDirectory()
         let vault = try TestVault.create(in: directory)
-        let files = ["weights.bin": TestVault.bytes(5000, seed: 3), "nested/config.json": Data("{}".utf8)]
+        // Long enough that the sealed bytes cannot hold it by chance (a 2-byte "{}" did, 1 run in a few hundred).
+        let files = [
+            "weights.bin": TestVault.bytes(5000, seed: 3),
+            "nested/config.json": Data(#"{"layers": [64, 32, 10]}"#.utf8),
+        ]
         _ = try await vault.pushModel("m", from: .files(files))
         let suite = FakeCipherSuite()
         let identity = try suite.generateIdentity(postQuantum: false)

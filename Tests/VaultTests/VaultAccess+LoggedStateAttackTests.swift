@@ -1,5 +1,6 @@
 import AccessControl
 import Foundation
+import TestSupport
 import Testing
 
 @testable import AuditLog
@@ -114,5 +115,40 @@ import Testing
         await expectRefused(naming: "audit log cannot be opened") {
             try await access.authenticate(token: issued.token).models()
         }
+    }
+
+    /// Review 8: the catalog commits before its `state.commit` entry is appended. A record planted where that entry
+    /// goes made the append fail; the new state was then known nowhere outside the catalog (the process had already
+    /// counted it as logged, and its close failed before raising the host's mark), so once the record was blanked an
+    /// older catalog copy passed on the same host, the revocation undone.
+    @Test func aStateWhoseEntryCouldNotBeAppendedIsStillKnownToTheHost() async throws {
+        let directory = try TemporaryDirectory()
+        let mark = HighWaterMark(directory: directory.url.appending(path: "host-state"))
+        let vault = try TestVault.create(in: directory)
+        let access = try await VaultAccess.open(vault, highWaterMark: mark)
+        _ = try await access.bootstrap()
+        let attacker = DirectoryAttacker(root: vault.root)
+        let copy = directory.url.appending(path: "catalog-copy.sqlite")
+        try attacker.backup(to: copy)
+        // A change committed to the catalog, its entry not yet appended.
+        _ = try await vault.pushModel("m", from: .files(["w": Data([1])]))
+        let url = vault.root.appending(path: "audit/entries.jsonl")
+        let before = try Data(contentsOf: url)
+        let end = before.firstIndex(of: 0) ?? before.endIndex
+        try ReportAuditCountAttackTests.plant(
+            [AuditEntry(principal: "x", action: "x", resource: "x", outcome: .allowed, requestID: "x")],
+            in: vault.root.appending(path: "audit"))
+        await #expect(throws: AuditLogError.unsealedTail) { try await access.recordState(requestID: "r") }
+        await #expect(throws: (any Error).self) { try await access.close() }
+        // The planted record blanked, the catalog put back to the copy from before the change.
+        let after = try Data(contentsOf: url)
+        let planted = (after.firstIndex(of: 0) ?? after.endIndex) - end
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seek(toOffset: UInt64(end))
+        try handle.write(contentsOf: Data(count: planted))
+        try handle.close()
+        try attacker.restore(from: copy)
+        let reopened = try TestVault.open(in: directory)
+        await expectRefused(naming: "high-water mark") { try await VaultAccess.open(reopened, highWaterMark: mark) }
     }
 }
