@@ -103,13 +103,20 @@ extension Vault {
     /// The audit log's records, each bound to the audit key (``AuditLogReader/checkedRecords(keys:signer:known:)``),
     /// or `nil` with a problem naming why not (the log's content then decides nothing here).
     fileprivate func checkedAuditRecords(_ problems: inout [String]) async -> [AuditRecord]? {
+        let keys: AuditKeyChain
+        let signer: NoteSigner
         do {
             let key = try auditSigningKey()
             let pins = try auditKeyPins()
             let origin = pins.origin ?? Vault.auditOrigin(for: key.publicKey)
-            let keys = try AuditKeyChain(
+            keys = try AuditKeyChain(
                 current: try NoteVerifier(name: origin, publicKey: key.publicKey), retired: pins.retired)
-            let signer = try NoteSigner(name: origin, key: key)
+            signer = try NoteSigner(name: origin, key: key)
+        } catch {
+            // The pins live in the catalog: when it does not verify, that is already listed, and nothing is compared.
+            return nil
+        }
+        do {
             return try AuditLogReader(directory: layout.audit).checkedRecords(keys: keys, signer: signer)
         } catch {
             problems.append(
