@@ -67,13 +67,15 @@ let package = Package(
         .target(name: "ModelScan", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),
         // A bounded, hand-written protobuf wire-format reader and writer (ONNX models, the scanner).
         .target(name: "ProtobufWire", swiftSettings: swiftSettings),
+        // Dedicated threads for blocking work (file I/O, SQLite, decryption), off the cooperative pool.
+        .target(name: "BlockingWork", swiftSettings: swiftSettings),
         // ONNX models: parsing, graph checks and an interpreter for the supported operators.
         .target(name: "ONNX", dependencies: ["ProtobufWire"], swiftSettings: swiftSettings),
         // The vault: catalog, registry, datasets, key ring, access control, audit.
         .target(
             name: "Vault",
             dependencies: [
-                "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", "ModelScan", crypto,
+                "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", "ModelScan", "BlockingWork", crypto,
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
@@ -84,7 +86,7 @@ let package = Package(
         .target(
             name: "VaultServer",
             dependencies: [
-                crypto,
+                "BlockingWork", crypto,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -104,7 +106,8 @@ let package = Package(
         .target(
             name: "VaultServing",
             dependencies: [
-                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog", "Homomorphic", "ONNX", crypto,
+                "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog", "Homomorphic", "ONNX", "BlockingWork",
+                crypto,
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -125,6 +128,7 @@ let package = Package(
             name: "modelvault",
             dependencies: [
                 "VaultCrypto", "ModelSigning", "AuditLog", "AccessControl", "MLCore", "Homomorphic", "Vault",
+                "BlockingWork",
                 "SampleData", "Deployment", "VaultServer", "VaultServing", "ModelScan", "ONNX", "VaultClient", crypto,
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -172,8 +176,8 @@ let package = Package(
         .testTarget(
             name: "VaultTests",
             dependencies: [
-                "Vault", "VaultCrypto", "ModelSigning", "AccessControl", "AuditLog", "ModelScan", "TestSupport", crypto,
-                .product(name: "GRDB", package: "GRDB.swift"),
+                "Vault", "VaultCrypto", "ModelSigning", "AccessControl", "AuditLog", "ModelScan", "TestSupport",
+                "BlockingWork", crypto, .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings),
         .testTarget(

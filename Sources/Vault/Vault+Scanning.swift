@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import GRDB
 public import ModelScan
@@ -54,15 +55,9 @@ extension Vault {
         let sources: [(path: String, source: FileSource)] = plaintext.keys.sorted().map {
             ($0, .memory(plaintext[$0]!))
         }
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    with: Result {
-                        try Self.scan(
-                            sources, options: ModelScanOptions(policy: policy), principal: context.principal,
-                            refusing: false)
-                    })
-            }
+        return try await BlockingExecutor.shared.run {
+            try Self.scan(
+                sources, options: ModelScanOptions(policy: policy), principal: context.principal, refusing: false)
         }
     }
 
@@ -123,15 +118,11 @@ extension Vault {
         }
     }
 
-    /// ``scan(_:options:principal:)`` on a dispatch thread: a large file's scan blocks on reads.
+    /// ``scan(_:options:principal:)`` on the blocking pool: a large file's scan blocks on reads.
     nonisolated static func scanOffPool(
         _ sources: [(path: String, source: FileSource)], options: ModelScanOptions, principal: String
     ) async throws -> ModelScanRecord {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try scan(sources, options: options, principal: principal) })
-            }
-        }
+        try await BlockingExecutor.shared.run { try scan(sources, options: options, principal: principal) }
     }
 
     /// What identifies a file's contents without reading them: device, inode, size and change time. The

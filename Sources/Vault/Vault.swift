@@ -1,3 +1,4 @@
+import BlockingWork
 import Crypto
 public import Foundation
 import GRDB
@@ -30,6 +31,15 @@ public actor Vault {
     let configuration: VaultConfiguration
     /// Unlocked identities by key version, plus the signing key.
     var keyRing: KeyRing
+    /// The actor's executor: its methods read SQLite and files and decrypt whole files, so they run one at a time
+    /// on the blocking pool's threads, never on the cooperative pool.
+    private nonisolated let executor = SerialBlockingExecutor()
+
+    /// Part of `Actor`: the vault's jobs run on ``executor``.
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// Whether the vault's isolated code is running on a blocking-pool thread (what the tests check).
+    var isRunningOnTheBlockingPool: Bool { BlockingExecutor.isCurrentThreadAWorker }
 
     /// The scrypt work factor (log2 N) for key files; tests lower it.
     static let defaultWorkFactor = 18

@@ -1,5 +1,6 @@
 public import AccessControl
 public import AuditLog
+import BlockingWork
 public import Foundation
 
 /// One authenticated caller's view of a vault: every operation is authorised with `AccessControl.Policy`
@@ -51,7 +52,9 @@ public struct VaultSession: Sendable {
         try await audit(action.rawValue, resource, .allowed)
         let result: T
         do {
-            result = try await body()
+            // Vault work blocks (SQLite, files, whole-file decryption): the body's nonisolated parts, task groups
+            // included, run on the blocking pool, as the vault actor's own methods do.
+            result = try await withTaskExecutorPreference(BlockingExecutor.shared) { try await body() }
         } catch {
             // Error descriptions are fixed, secret-free texts (VaultError, AccessControlError, AuditLogError).
             try? await audit(action.rawValue, resource, .failed, detail: String(describing: error))

@@ -1,7 +1,7 @@
+import BlockingWork
 import Foundation
 import Hummingbird
 import NIOCore
-import NIOPosix
 
 #if canImport(Glibc)
 import Glibc
@@ -172,12 +172,12 @@ enum FileStream {
             stage = .pathLength
         }
 
-        /// Writes the buffered bytes on the blocking-I/O pool, not on the cooperative one.
+        /// Writes the buffered bytes on the blocking pool, not on the cooperative one.
         private mutating func flush() async throws {
             guard output.readableBytes > 0 else { return }
             let data = output
             let descriptor = fd
-            try await NIOThreadPool.singleton.runIfActive {
+            try await BlockingExecutor.shared.run {
                 try data.withUnsafeReadableBytes { raw in
                     var offset = 0
                     while offset < raw.count {
@@ -240,7 +240,7 @@ enum FileStream {
         }
     }
 
-    /// Streams one file's bytes, read on the blocking-I/O pool; exactly `size` bytes or an error.
+    /// Streams one file's bytes, read on the blocking pool; exactly `size` bytes or an error.
     private static func send(_ url: URL, size: UInt64, to writer: inout any ResponseBodyWriter) async throws {
         let descriptor = open(url.path(percentEncoded: false), O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { throw APIError.internalError }
@@ -249,7 +249,7 @@ enum FileStream {
         while offset < size {
             let want = Int(min(UInt64(chunkSize), size - offset))
             let start = offset
-            let chunk = try await NIOThreadPool.singleton.runIfActive { () throws -> ByteBuffer in
+            let chunk = try await BlockingExecutor.shared.run { () throws -> ByteBuffer in
                 var buffer = ByteBuffer()
                 let read = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: want) { raw in
                     let count = pread(descriptor, raw.baseAddress!, want, off_t(start))

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import Hummingbird
 
@@ -215,17 +216,13 @@ extension ModelServer {
         }
     }
 
-    /// Runs CPU-bound work on a Dispatch thread, so that seconds of homomorphic evaluation do not hold one of
+    /// Runs CPU-bound work on the blocking pool, so that seconds of homomorphic evaluation do not hold one of
     /// the cooperative pool's few threads (probes and every other route run there). The caller bounds how many
     /// run at once (`maxConcurrentPrivateInferences`).
     private static func offCooperativePool<T: Sendable>(
         _ work: @escaping @Sendable () throws -> T
     ) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global(qos: .userInitiated).async {
-                continuation.resume(with: Result { try work() })
-            }
-        }
+        try await BlockingExecutor.shared.run(work)
     }
 
     /// The served model the path names; 404 when it is unknown, not the served version, or unverified.

@@ -1,4 +1,5 @@
 import AuditLog
+import BlockingWork
 import Foundation
 public import Logging
 import MLCore
@@ -78,6 +79,11 @@ public struct VaultModelCatalog: ModelCatalog {
 
     /// The model versions to serve now, each model's first selection first.
     public func currentModels() async throws -> [CatalogEntry] {
+        // Loading decrypts and parses whole models: the poller's work runs on the blocking pool.
+        try await withTaskExecutorPreference(BlockingExecutor.shared) { try await loadCurrentModels() }
+    }
+
+    private func loadCurrentModels() async throws -> [CatalogEntry] {
         let vault = access.unlockedVault
         let summaries = try await vault.models()
         let wanted = selections ?? summaries.map { ModelSelection(name: $0.name) }

@@ -1,3 +1,4 @@
+import BlockingWork
 import Foundation
 import MLCore
 import Vault
@@ -92,7 +93,7 @@ extension VaultRegistry {
         throw RegistryError.invalid
     }
 
-    /// Runs CPU-bound ML work on a Dispatch thread, off Swift's cooperative pool; ML errors are invalid input.
+    /// Runs CPU-bound ML work on the blocking pool, off Swift's cooperative pool; ML errors are invalid input.
     ///
     /// Cancelling the calling task (the server cancels a job whose client went away) sets the work's
     /// ``JobCancellation``, which training checks at every mini-batch: the thread is given back within one batch
@@ -100,18 +101,12 @@ extension VaultRegistry {
     static func offPool<T: Sendable>(_ work: @escaping @Sendable (JobCancellation) throws -> T) async throws -> T {
         let cancellation = JobCancellation()
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global(qos: .userInitiated).async {
-                    do {
-                        continuation.resume(returning: try work(cancellation))
-                    } catch let error as MLError where error.code == .cancelled {
-                        continuation.resume(throwing: CancellationError())
-                    } catch is MLError {
-                        continuation.resume(throwing: RegistryError.invalid)
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
+            do {
+                return try await BlockingExecutor.shared.run { try work(cancellation) }
+            } catch let error as MLError where error.code == .cancelled {
+                throw CancellationError()
+            } catch is MLError {
+                throw RegistryError.invalid
             }
         } onCancel: {
             cancellation.cancel()

@@ -1,6 +1,7 @@
 import AccessControl
 import ArgumentParser
 import AuditLog
+import BlockingWork
 import Foundation
 import Vault
 import VaultCrypto
@@ -361,11 +362,9 @@ struct AuditTail: AsyncParsableCommand {
         }
     }
 
-    /// Reads the log on a Dispatch thread: file I/O stays off the cooperative pool.
+    /// Reads the log on the blocking pool: file I/O stays off the cooperative pool.
     static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
-        }
+        try await BlockingExecutor.shared.run(body)
     }
 
     func show(_ entries: [(index: UInt64, entry: AuditEntry)]) throws {
