@@ -134,6 +134,27 @@ final class ContentScan {
         let tar = (head.count >= 262 && Array(head[257..<262]) == Array("ustar".utf8)) || Self.isTarHeader(head)
         var scannedTar = false
         var scannedPickle = false
+        // joblib.load picks its decompressor from the first bytes alone and unpickles what the stream inflates
+        // to, whatever else the file also reads as (a gzip header can double as a tar or safetensors header:
+        // review 20). At the top, a file with such a prefix is scanned as compressed whatever branch it takes.
+        let compressed = depth == 0 ? Self.joblibCompression(head, size: source.size) : nil
+        var scannedCompressed = false
+        func scanAsCompressed() throws {
+            guard let compressed, !scannedCompressed else { return }
+            scannedCompressed = true
+            if compressed.offset > 0 {
+                findings.recognised("joblib-zfile")
+                guard source.size > compressed.offset else {
+                    findings.add("format.compressed-pickle", .high, at: 0, subject: "ZF", "a truncated joblib z-file")
+                    return
+                }
+            }
+            try scanCompressed(
+                compressed.offset == 0
+                    ? source
+                    : ByteSource(slice: source, offset: compressed.offset, length: source.size - compressed.offset),
+                depth: depth, format: compressed.format)
+        }
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
             // Its members are not scanned, so this fails the default policy like any content the scanner cannot read.
             guard depth < Self.maxDepth else {
@@ -159,23 +180,13 @@ final class ContentScan {
             try scanTar(source, depth: depth)
         } else if head.count >= 9, head[8] == 0x7B, le64(head, 0) <= source.size - 8 {
             try scanSafetensors(source)
-        } else if depth == 0, starts([0x5A, 0x46]) {
+        } else if compressed != nil {
             // joblib's old z-file ("ZF", 19 bytes of hex length, an optional space, one zlib stream): joblib.load
             // still reads it (load_compatibility → read_zfile) and unpickles what it inflates to (review 7, F3).
-            findings.recognised("joblib-zfile")
-            let start: UInt64 = head.count > 21 && head[21] == 0x20 ? 22 : 21
-            guard source.size > start else {
-                findings.add("format.compressed-pickle", .high, at: 0, subject: "ZF", "a truncated joblib z-file")
-                return
-            }
-            try scanCompressed(
-                ByteSource(slice: source, offset: start, length: source.size - start), depth: depth, format: .zlib)
-        } else if depth == 0, head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 {
-            try scanCompressed(source, depth: depth, format: .zlib)
-        } else if depth == 0, let format = Compression(head: head) {
-            // joblib picks gzip, bz2, xz, lzma or lz4 from the file's extension and reads it back by magic. Only at
-            // the top, like zlib: archive members (raw tensor data among them) may start with these bytes by chance.
-            try scanCompressed(source, depth: depth, format: format)
+            // zlib, gzip, bz2, xz, lzma and lz4: joblib picks one from the file's extension and reads it back by
+            // magic. Only at the top: archive members (raw tensor data among them) may start with these bytes by
+            // chance.
+            try scanAsCompressed()
         } else if nameHint?.hasSuffix(".pkl") == true || PickleOpcodes.isOpcode(head[0]) {
             // Any opcode can start a pickle (protocol 0 and 1 have no PROTO; `M`, `C`, `P` are valid first opcodes).
             scannedPickle = true
@@ -198,6 +209,12 @@ final class ContentScan {
             // safetensors header length `S'\0...` or GGUF's `G` (BINFLOAT) can open a pickle (review 5, F8/F9).
             try polyglotPickle(source, atFileStart: depth == 0)
         }
+        if compressed != nil, !scannedCompressed {
+            findings.add(
+                "format.polyglot-compressed", .high, at: 0, subject: "\(compressed!.format)",
+                "content that also reads as a compressed joblib file (joblib.load decompresses it by its first bytes)")
+            try scanAsCompressed()
+        }
         if tar, !scannedTar {
             findings.add(
                 "format.polyglot-tar", .high, at: 0, subject: "tar header",
@@ -208,6 +225,16 @@ final class ContentScan {
             for kind in protobuf.kinds { scanProtobufModel(protobuf.bytes, kind: kind) }
         }
         if let userBlockHDF5 { try scanHDF5(source, superblockOffset: userBlockHDF5) }
+    }
+
+    /// The compressed stream joblib.load would read from a file starting with `head`: its format and where it
+    /// starts (after the 21 or 22 bytes of an old "ZF" z-file header); nil when no joblib prefix matches.
+    static func joblibCompression(_ head: [UInt8], size: UInt64) -> (format: Compression, offset: UInt64)? {
+        if head.count >= 2, head[0] == 0x5A, head[1] == 0x46 {
+            return (.zlib, head.count > 21 && head[21] == 0x20 ? 22 : 21)
+        }
+        if head.count >= 2, head[0] == 0x78, (UInt16(head[0]) << 8 | UInt16(head[1])) % 31 == 0 { return (.zlib, 0) }
+        return Compression(head: head).map { ($0, 0) }
     }
 
     static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
