@@ -458,60 +458,66 @@ final class ContentScan {
         head.count >= 512 && tarChecksumMatches(Array(head.prefix(512)))
     }
 
-    /// A protocol 0 or 1 pickle has no PROTO: interpret it and keep the result only if it parses (or names a
-    /// dangerous global on the way).
     /// Interprets a file another format branch took as a pickle too; a pickle that runs to `STOP` or names a
     /// global is a polyglot, refused, and its pickle findings are kept alongside the other format's.
     private func polyglotPickle(_ source: ByteSource, atFileStart: Bool) throws {
-        let trial = FindingCollector(file: findings.file)
-        trial.member = findings.member
-        let outcome = try PickleInterpreter(
-            stream: ByteStream(source: source), findings: trial, deadline: deadline
-        ).interpretOne()
-        // CPython stops at a stack underflow (an npy's 0x93 is STACK_GLOBAL on an empty stack): nothing after it runs.
-        // Every loader that reads a file from byte 0 as a pickle (pickle.load, joblib.load, numpy.load, the first
-        // pickle of torch's legacy format) has no persistent_load, so a persistent id anywhere in that first pickle
-        // raises too: a zip's `PK` is PERSID, whose line ran into tensor bytes that read as EXT4 or INST (scanner
-        // review 12, a false positive on `torch.save(..., pickle_protocol=4)`).
-        let underflow = trial.findings.first {
-            $0.rule == "pickle.stack-underflow" || (atFileStart && $0.rule == "pickle.persistent-id")
-        }.map { $0.offset ?? 0 }
-        var parsed = false
-        if case .stopped = outcome, underflow == nil { parsed = true }
-        let dangerous = trial.findings.contains {
-            ($0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
-                || $0.rule == "pickle.invalid-number" || $0.rule == "pickle.argument-unbounded"
-                || ($0.rule == "pickle.bound-exceeded" && $0.severity >= .high) || $0.rule == "scan.time-budget")
-                && ($0.offset ?? 0) < (underflow ?? UInt64.max)
-        }
-        guard parsed || dangerous else { return }
+        guard try trialReadsAsAPickle(source, stopsAtUnderflow: true, atFileStart: atFileStart) else { return }
         findings.add(
             "format.polyglot-pickle", .high, at: 0, subject: "pickle",
             "content that also loads as a pickle (pickle.load, joblib.load and torch.load read it from byte 0)")
         try scanPickles(source, firstOnly: true)
     }
 
+    /// A protocol 0 or 1 pickle has no PROTO: interpret it and keep the result only if it parses (or names a
+    /// dangerous global on the way).
     private func trialPickle(
         _ source: ByteSource, depth: Int, nameHint: String?, reportsUnrecognised: Bool = true
     ) throws {
-        let trial = FindingCollector(file: findings.file)
-        trial.member = findings.member
-        let interpreter = PickleInterpreter(stream: ByteStream(source: source), findings: trial, deadline: deadline)
-        let outcome = try interpreter.interpretOne()
-        var parsed = false
-        if case .stopped = outcome { parsed = true }
-        // A numeric argument that looks valid but does not parse is where the scanner and CPython could disagree
-        // (review 4, finding 2): fail closed by scanning it, which reports it high. So is a trial the time bound cut.
-        let dangerous = trial.findings.contains {
-            $0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext") || $0.rule == "pickle.invalid-number"
-                || $0.rule == "pickle.argument-unbounded" || $0.rule == "scan.time-budget"
-                || ($0.rule == "pickle.bound-exceeded" && $0.severity >= .high)
-        }
-        if parsed || dangerous || nameHint?.hasSuffix(".pkl") == true {
+        if try trialReadsAsAPickle(source, stopsAtUnderflow: false, atFileStart: depth == 0)
+            || nameHint?.hasSuffix(".pkl") == true
+        {
             try scanPickles(source, firstOnly: false)
         } else if depth == 0, reportsUnrecognised {
             unrecognised(try source.read(at: 0, count: 1))
         }
+    }
+
+    /// Whether `source` reads as a pickle in a trial: it runs to `STOP`, or names a global or anything else that
+    /// fails closed, before the point where CPython would give up. Read both as `pickle.load` reads it and as
+    /// joblib's unpickler does, which skips a NumpyArrayWrapper's array bytes and runs what follows them: a joblib
+    /// dump without its `PROTO` breaks at the array for `pickle.load` but not for `joblib.load` (review 21).
+    ///
+    /// With `stopsAtUnderflow` (a file another format took), a stack underflow ends the reading, as it does in
+    /// CPython (an npy's 0x93 is STACK_GLOBAL on an empty stack). Every loader that reads a file from byte 0 as a
+    /// pickle (pickle.load, joblib.load, numpy.load, the first pickle of torch's legacy format) has no
+    /// persistent_load, so a persistent id anywhere in that first pickle raises too: a zip's `PK` is PERSID, whose
+    /// line ran into tensor bytes that read as EXT4 or INST (scanner review 12, a false positive on
+    /// `torch.save(..., pickle_protocol=4)`).
+    private func trialReadsAsAPickle(_ source: ByteSource, stopsAtUnderflow: Bool, atFileStart: Bool) throws -> Bool {
+        for joblibArrays in [false, true] {
+            let trial = FindingCollector(file: findings.file)
+            trial.member = findings.member
+            let interpreter = PickleInterpreter(
+                stream: ByteStream(source: source), findings: trial, joblibArrays: joblibArrays, deadline: deadline)
+            let outcome = try interpreter.interpretOne()
+            let underflow =
+                stopsAtUnderflow
+                ? trial.findings.first {
+                    $0.rule == "pickle.stack-underflow" || (atFileStart && $0.rule == "pickle.persistent-id")
+                }.map { $0.offset ?? 0 } : nil
+            if case .stopped = outcome, underflow == nil { return true }
+            // A numeric argument that looks valid but does not parse is where the scanner and CPython could
+            // disagree (review 4, finding 2): fail closed by scanning it, which reports it high. So is a trial the
+            // time bound cut.
+            let dangerous = trial.findings.contains {
+                ($0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
+                    || $0.rule == "pickle.invalid-number" || $0.rule == "pickle.argument-unbounded"
+                    || ($0.rule == "pickle.bound-exceeded" && $0.severity >= .high) || $0.rule == "scan.time-budget")
+                    && ($0.offset ?? 0) < (underflow ?? UInt64.max)
+            }
+            if dangerous { return true }
+        }
+        return false
     }
 
     /// Legacy PyTorch files start with a pickled magic number (0x1950a86a20f9469cfc6c, little-endian here).
