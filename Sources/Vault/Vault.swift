@@ -2,6 +2,7 @@ import BlockingWork
 import Crypto
 public import Foundation
 import GRDB
+import VaultCrypto
 
 /// How to unlock a vault's keys.
 public enum VaultUnlock: Sendable {
@@ -419,13 +420,35 @@ public actor Vault {
 }
 
 /// The unlocked secrets of an open vault. Never logged, never part of an error.
+///
+/// The identities and the signing key live in zeroing owners (``SecretText``): replaced or dropped with the vault,
+/// their bytes are zeroed. The age and PEM parsers take `String`s, so each use reads a transient copy.
 struct KeyRing: Sendable {
-    var identities: [Int: String]
-    var signingKey: String
+    private var identitySecrets: [Int: SecretText]
+    private var signingSecret: SecretText
     var signingPublicKey: String
     /// The root of trust the catalog state and the key pins are authenticated by.
     var trust: TrustRoot
 
+    init(identities: [Int: String], signingKey: String, signingPublicKey: String, trust: TrustRoot) {
+        identitySecrets = identities.mapValues(SecretText.init)
+        signingSecret = SecretText(signingKey)
+        self.signingPublicKey = signingPublicKey
+        self.trust = trust
+    }
+
+    /// The identity text of each unlocked key version (transient copies; set to replace the owners).
+    var identities: [Int: String] {
+        get { identitySecrets.mapValues(\.text) }
+        set { identitySecrets = newValue.mapValues(SecretText.init) }
+    }
+
+    /// The signing key's PEM (a transient copy; set to replace the owner).
+    var signingKey: String {
+        get { signingSecret.text }
+        set { signingSecret = SecretText(newValue) }
+    }
+
     /// Every identity held, newest first (any of them may be needed while a rotation is under way).
-    var allIdentities: [String] { identities.keys.sorted(by: >).map { identities[$0]! } }
+    var allIdentities: [String] { identitySecrets.keys.sorted(by: >).map { identitySecrets[$0]!.text } }
 }

@@ -61,3 +61,32 @@ public struct SecretBytes: ~Copyable {
         #endif
     }
 }
+
+/// Secret text (an age identity, a PEM private key) kept in a ``SecretBytes`` owner, zeroed when the last
+/// reference ends. Immutable, so it is shared across threads as is.
+///
+/// The age parser and swift-crypto's PEM parser take `String`s: ``withText(_:)`` lends a transient copy for one
+/// operation, which the runtime frees (not zeroes) when the operation ends. The long-lived copy is this one.
+public final class SecretText: @unchecked Sendable {
+    private let bytes: SecretBytes
+
+    /// Copies `text` into a zeroing owner; the caller's `String` is the caller's to drop.
+    public init(_ text: String) {
+        bytes = SecretBytes(copying: Array(text.utf8))
+    }
+
+    /// Adopts `storage` (UTF-8): it is zeroed and then handed to `release` when the last reference ends.
+    init(adopting storage: UnsafeMutableRawBufferPointer, release: @escaping (UnsafeMutableRawBufferPointer) -> Void) {
+        bytes = SecretBytes(adopting: storage, release: release)
+    }
+
+    /// Lends the text to `body` as a transient `String`.
+    public func withText<Result>(_ body: (String) throws -> Result) rethrows -> Result {
+        try body(text)
+    }
+
+    /// A transient copy of the text, for APIs that keep no reference to it (the key ring's parsers).
+    public var text: String {
+        bytes.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    }
+}

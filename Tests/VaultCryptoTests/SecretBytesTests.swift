@@ -32,3 +32,24 @@ import Testing
         }
     }
 }
+
+@Suite struct SecretTextTests {
+    @Test func theTextIsZeroedWhenTheLastReferenceEnds() {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 25, alignment: 16)
+        defer { buffer.deallocate() }
+        _ = buffer.initializeMemory(as: UInt8.self, from: Array("AGE-SECRET-KEY-1QQQQQQQQQ".utf8))
+        var released = false
+        do {
+            let secret = SecretText(adopting: buffer, release: { _ in released = true })
+            let shared = secret
+            #expect(shared.withText { $0 } == "AGE-SECRET-KEY-1QQQQQQQQQ")
+        }
+        #expect(released)
+        #expect(Array(buffer) == Array(repeating: 0, count: 25))
+    }
+
+    @Test func textRoundTripsThroughTheOwner() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMIG\u{e9}\n-----END PRIVATE KEY-----\n"
+        #expect(SecretText(pem).text == pem)
+    }
+}
