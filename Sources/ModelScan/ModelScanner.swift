@@ -506,19 +506,37 @@ final class ContentScan {
                     $0.rule == "pickle.stack-underflow" || (atFileStart && $0.rule == "pickle.persistent-id")
                 }.map { $0.offset ?? 0 } : nil
             if case .stopped = outcome, underflow == nil { return true }
-            // A numeric argument that looks valid but does not parse is where the scanner and CPython could
-            // disagree (review 4, finding 2): fail closed by scanning it, which reports it high. So is a trial the
-            // time bound cut.
-            let dangerous = trial.findings.contains {
+            // These always count (before an underflow, for a file another format took): a global, an extension
+            // code, a numeric argument where the scanner and CPython could disagree (review 4, finding 2), a bound
+            // or the time budget.
+            let failsClosed = trial.findings.contains {
                 ($0.rule.hasPrefix("pickle.global") || $0.rule.hasPrefix("pickle.ext")
                     || $0.rule == "pickle.invalid-number" || $0.rule == "pickle.argument-unbounded"
                     || ($0.rule == "pickle.bound-exceeded" && $0.severity >= .high) || $0.rule == "scan.time-budget")
                     && ($0.offset ?? 0) < (underflow ?? UInt64.max)
             }
+            // So does any other high finding before the first point where every unpickler stops: a call or a state
+            // the scanner cannot judge, a joblib array it cannot size or follow (review 22: both ended the trial,
+            // and joblib.load ran the call after the array). Random bytes that happen to start with an opcode
+            // reach such findings only after a stop (`hello, world` reads a memo key never written, then calls).
+            let stop = trial.findings.filter { Self.stopsEveryUnpickler.contains($0.rule) }.map { $0.offset ?? 0 }
+                .min()
+            let unjudged = trial.findings.contains {
+                $0.severity >= .high && !Self.stopsEveryUnpickler.contains($0.rule)
+                    && ($0.offset ?? 0) < min(stop ?? UInt64.max, underflow ?? UInt64.max)
+            }
+            let dangerous = failsClosed || unjudged
             if dangerous { return true }
         }
         return false
     }
+
+    /// Findings where every unpickler stops too (CPython's C and pure-Python ones, joblib's): what a trial finds
+    /// after the first of them never runs.
+    static let stopsEveryUnpickler: Set<String> = [
+        "pickle.invalid-opcode", "pickle.invalid-argument", "pickle.truncated", "pickle.stack-underflow",
+        "pickle.memo-undefined", "pickle.mark-missing",
+    ]
 
     /// Legacy PyTorch files start with a pickled magic number (0x1950a86a20f9469cfc6c, little-endian here).
     private static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
