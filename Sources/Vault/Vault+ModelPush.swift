@@ -216,17 +216,13 @@ extension Vault {
 
     /// A rotation that finished while files were staged may have retired their key: refuse such a commit.
     static func requireUsable(keyVersion: Int, _ db: Database) throws {
-        let state = try String.fetchOne(
-            db, sql: "SELECT state FROM key_versions WHERE version = ?", arguments: [keyVersion])
+        let state = try KeyVersionRow.state(ofVersion: keyVersion, db)
         guard let state, state != "retired" else {
             throw VaultError(.keyUnavailable, "the vault key was rotated while the files were encrypted; try again")
         }
         // During a `keys rotate --reencrypt` every old version must retire (its identity may be known): a file
         // encrypted under one, and signed with the old signing key, is not committed (F2 review, second round, F4).
-        if state == "retiring",
-            try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 1 LIMIT 1") == true
-        {
+        if state == "retiring", try RotationRow.hasUnfinishedReencrypting(db) {
             throw VaultError(
                 .keyUnavailable,
                 "the vault key is being replaced (keys rotate --reencrypt) while the files were encrypted; try again")

@@ -10,9 +10,7 @@ extension Vault {
     func acceptedSigningKeys() throws -> [String] {
         let current = keyRing.signingPublicKey
         let history = try catalog.read { db -> [String] in
-            let unfinished =
-                try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 1 LIMIT 1") ?? false
+            let unfinished = try RotationRow.hasUnfinishedReencrypting(db)
             return unfinished ? Array(try TrustPin.history(db).values) : []
         }
         return [current] + history

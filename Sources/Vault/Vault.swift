@@ -251,11 +251,7 @@ public actor Vault {
                     // Unverified, for the message only: a `--reencrypt` sealed its new version under the new
                     // passphrase (review 8, F2).
                     let rotating = try? unverified.unverifiedRead { db in
-                        try Bool.fetchOne(
-                            db,
-                            sql: """
-                                SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 1 AND target_version = ?
-                                """, arguments: [row.version])
+                        try RotationRow.hasUnfinishedReencrypting(targeting: row.version, db)
                     }
                     if rotating == true {
                         throw VaultError(
