@@ -233,6 +233,11 @@ enum AccessCatalog {
         }
     }
 
+    /// The public id of every stored token, sorted.
+    static func tokenIDs(_ db: Database) throws -> [String] {
+        try String.fetchAll(db, sql: "SELECT token_id FROM token_hashes ORDER BY token_id")
+    }
+
     static func tokenOwner(id: String, _ db: Database) throws -> String? {
         try String.fetchOne(
             db,
@@ -260,6 +265,26 @@ enum AccessCatalog {
             sql: "INSERT INTO verifications (model, version, verified_at, ok, verified_by) VALUES (?, ?, ?, ?, ?)",
             arguments: [model, version, AccessTime.format(Date()), ok, principal])
     }
+
+    /// Every recorded verification of a model version, oldest first.
+    static func verifications(_ db: Database) throws -> [VerificationRow] {
+        try Row.fetchAll(
+            db, sql: "SELECT model, version, verified_at, ok, verified_by FROM verifications ORDER BY id"
+        ).map {
+            VerificationRow(
+                model: $0["model"], version: $0["version"], verifiedAt: $0["verified_at"], ok: $0["ok"],
+                verifiedBy: $0["verified_by"])
+        }
+    }
+}
+
+/// A row of `verifications`: one `model verify` of a model version and its outcome.
+struct VerificationRow: Sendable {
+    var model: String
+    var version: Int
+    var verifiedAt: String
+    var ok: Bool
+    var verifiedBy: String
 }
 
 /// Token timestamps: ISO 8601 UTC with seconds, so expiry comparisons are exact to the second.

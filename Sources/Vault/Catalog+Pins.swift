@@ -70,6 +70,29 @@ enum TrustPin: String, Sendable {
     }
 }
 
+extension TrustPin {
+    /// The value of the pin named `name`, a pin outside the fixed set (a deployment record, a client certificate
+    /// mapping, a witness), if it exists.
+    static func value(named name: String, _ db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM trust_pins WHERE name = ?", arguments: [name])
+    }
+
+    /// Sets the pin named `name` to `value`, replacing any value it had.
+    static func set(named name: String, to value: String, _ db: Database) throws {
+        try db.execute(
+            sql:
+                "INSERT INTO trust_pins (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            arguments: [name, value])
+    }
+
+    /// Removes the pin named `name`; returns whether it existed.
+    @discardableResult
+    static func remove(named name: String, _ db: Database) throws -> Bool {
+        try db.execute(sql: "DELETE FROM trust_pins WHERE name = ?", arguments: [name])
+        return db.changesCount > 0
+    }
+}
+
 extension KeyVersionRow {
     /// Records a new active key version.
     static func insert(version: Int, recipient: String, _ db: Database) throws {

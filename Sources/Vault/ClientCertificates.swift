@@ -63,15 +63,12 @@ enum ClientCertificatePins {
     }
 
     static func all(_ db: Database) throws -> [ClientCertificateMapping] {
-        try Row.fetchAll(
-            db, sql: "SELECT name, value FROM trust_pins WHERE name LIKE 'client-certificate.%' ORDER BY name"
-        ).map { row in try decode(name: row["name"], value: row["value"]) }
+        try TrustPin.clientCertificatePins(db).map { pin in try decode(name: pin.name, value: pin.value) }
     }
 
     static func find(_ spkiSHA256: String, _ db: Database) throws -> ClientCertificateMapping? {
         let name = prefix + spkiSHA256
-        guard let value = try String.fetchOne(db, sql: "SELECT value FROM trust_pins WHERE name = ?", arguments: [name])
-        else { return nil }
+        guard let value = try TrustPin.value(named: name, db) else { return nil }
         return try decode(name: name, value: value)
     }
 
@@ -83,15 +80,11 @@ enum ClientCertificatePins {
     }
 
     static func set(_ mapping: ClientCertificateMapping, _ db: Database) throws {
-        try db.execute(
-            sql:
-                "INSERT INTO trust_pins (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            arguments: [mapping.pinName, String(decoding: try encoder.encode(mapping), as: UTF8.self)])
+        try TrustPin.set(named: mapping.pinName, to: String(decoding: try encoder.encode(mapping), as: UTF8.self), db)
     }
 
     static func remove(_ spkiSHA256: String, _ db: Database) throws -> Bool {
-        try db.execute(sql: "DELETE FROM trust_pins WHERE name = ?", arguments: [prefix + spkiSHA256])
-        return db.changesCount > 0
+        try TrustPin.remove(named: prefix + spkiSHA256, db)
     }
 
     /// Drops every mapping of `principal` (it was removed: a later principal of the same name gets none of them).

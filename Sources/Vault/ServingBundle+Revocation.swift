@@ -94,8 +94,7 @@ extension Vault {
     }
 
     static func deploymentRecord(pin: String, _ db: Database) throws -> DeploymentRecord? {
-        guard let text = try String.fetchOne(db, sql: "SELECT value FROM trust_pins WHERE name = ?", arguments: [pin])
-        else { return nil }
+        guard let text = try TrustPin.value(named: pin, db) else { return nil }
         guard let record = try? JSONDecoder().decode(DeploymentRecord.self, from: Data(text.utf8)) else {
             throw VaultError(.tampered, "a deployment record is not valid")
         }
@@ -104,9 +103,8 @@ extension Vault {
 
     /// Every deployment record (of every namespace, and the legacy ones) with the pin it is kept under.
     static func allDeploymentRecords(_ db: Database) throws -> [(pin: String, record: DeploymentRecord)] {
-        let names = try String.fetchAll(
-            db, sql: "SELECT name FROM trust_pins WHERE substr(name, 1, ?) IN (?, ?) ORDER BY name",
-            arguments: [legacyDeploymentPrefix.count, legacyDeploymentPrefix, deploymentPrefix])
+        let names = try TrustPin.deploymentRecordNames(
+            legacyPrefix: legacyDeploymentPrefix, prefix: deploymentPrefix, db)
         return try names.compactMap { name in try deploymentRecord(pin: name, db).map { (name, $0) } }
     }
 
@@ -178,14 +176,11 @@ extension Vault {
             record.serial += 1
             let pin = Self.deploymentPinName(deployment, namespace: namespace)
             if let old = found?.pin, old != pin {
-                try db.execute(sql: "DELETE FROM trust_pins WHERE name = ?", arguments: [old])
+                try TrustPin.remove(named: old, db)
             }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            try db.execute(
-                sql:
-                    "INSERT INTO trust_pins (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                arguments: [pin, String(decoding: try encoder.encode(record), as: UTF8.self)])
+            try TrustPin.set(named: pin, to: String(decoding: try encoder.encode(record), as: UTF8.self), db)
             return record.serial
         }
     }

@@ -394,7 +394,7 @@ extension Vault {
     /// Every usable token whose principal may run inference on one of `models` or read server metrics.
     func servingCallers(forModels models: [String]) throws -> [ServingBundle.Caller] {
         try catalog.read { db in
-            let ids = try String.fetchAll(db, sql: "SELECT token_id FROM token_hashes ORDER BY token_id")
+            let ids = try AccessCatalog.tokenIDs(db)
             var callers: [ServingBundle.Caller] = []
             for id in ids {
                 guard let record = try AccessCatalog.tokenRecord(id: id, db), (try? record.checkUsable()) != nil else {

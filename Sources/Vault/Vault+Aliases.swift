@@ -22,8 +22,7 @@ extension Vault {
         }
         return try catalog.write { db in
             let row = try Self.resolveModel(reference, db)
-            let existing = try String.fetchAll(
-                db, sql: "SELECT alias FROM aliases WHERE model_id = ?", arguments: [row.modelID])
+            let existing = try AliasRows.names(ofModel: row.modelID, db)
             if let twin = existing.first(where: { $0 != alias && AliasNames.skeleton($0) == AliasNames.skeleton(alias) }
             ) {
                 throw VaultError(
@@ -31,24 +30,11 @@ extension Vault {
                     "alias \(alias) is too easily confused with the existing alias \(twin) of \(row.name); "
                         + "remove that one first (model alias --delete \(row.name) \(twin))")
             }
-            let previous = try Int.fetchOne(
-                db,
-                sql: """
-                    SELECT v.version FROM aliases a JOIN model_versions v ON v.id = a.version_id
-                    WHERE a.model_id = ? AND a.alias = ?
-                    """, arguments: [row.modelID, alias])
+            let previous = try AliasRows.targetVersion(ofAlias: alias, model: row.modelID, db)
             let now = CatalogTime.now()
-            try db.execute(
-                sql: """
-                    INSERT INTO aliases (model_id, alias, version_id, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (model_id, alias) DO UPDATE SET version_id = excluded.version_id,
-                        updated_at = excluded.updated_at, updated_by = excluded.updated_by
-                    """, arguments: [row.modelID, alias, row.id, now, context.principal])
-            try db.execute(
-                sql: """
-                    INSERT INTO alias_history (model_id, alias, from_version, to_version, changed_at, changed_by)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """, arguments: [row.modelID, alias, previous, row.version, now, context.principal])
+            try AliasRows.set(alias, ofModel: row.modelID, to: row.id, at: now, by: context.principal, db)
+            try AliasHistoryRows.recordMove(
+                alias, ofModel: row.modelID, from: previous, to: row.version, at: now, by: context.principal, db)
             return previous
         }
     }
@@ -61,8 +47,7 @@ extension Vault {
             do { return try Self.resolveModel(reference, db).version } catch let error as VaultError
                 where error.code == .notFound
             {
-                guard try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE name = ?", arguments: [model]) != nil
-                else { throw error }
+                guard try ModelRows.id(named: model, db) != nil else { throw error }
                 return nil
             }
         }
@@ -76,28 +61,19 @@ extension Vault {
         try VaultNames.validate(model, kind: "model name")
         try VaultNames.validate(alias, kind: "alias")
         return try catalog.write { db in
-            guard
-                let modelID = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE name = ?", arguments: [model])
-            else { throw VaultError(.notFound, "no model named \(model)") }
+            guard let modelID = try ModelRows.id(named: model, db) else {
+                throw VaultError(.notFound, "no model named \(model)")
+            }
             // The name as typed first, so an alias stored in mixed case before #20 can still be removed.
-            guard
-                let row = try Row.fetchOne(
-                    db,
-                    sql: """
-                        SELECT a.alias, v.version FROM aliases a JOIN model_versions v ON v.id = a.version_id
-                        WHERE a.model_id = ? AND a.alias = ? COLLATE NOCASE ORDER BY a.alias = ? DESC LIMIT 1
-                        """, arguments: [modelID, alias, alias])
-            else { throw VaultError(.notFound, "model \(model) has no alias \(alias)") }
-            let stored: String = row["alias"]
-            let version: Int = row["version"]
-            try db.execute(
-                sql: "DELETE FROM aliases WHERE model_id = ? AND alias = ?", arguments: [modelID, stored])
+            guard let row = try AliasRows.find(alias, ofModel: modelID, db) else {
+                throw VaultError(.notFound, "model \(model) has no alias \(alias)")
+            }
+            let stored = row.alias
+            let version = row.version
+            try AliasRows.delete(stored, ofModel: modelID, db)
             // to_version is NOT NULL in the catalog schema; 0 (never a version number) records a removal.
-            try db.execute(
-                sql: """
-                    INSERT INTO alias_history (model_id, alias, from_version, to_version, changed_at, changed_by)
-                    VALUES (?, ?, ?, 0, ?, ?)
-                    """, arguments: [modelID, stored, version, CatalogTime.now(), context.principal])
+            try AliasHistoryRows.recordRemoval(
+                stored, ofModel: modelID, from: version, at: CatalogTime.now(), by: context.principal, db)
             return version
         }
     }
@@ -106,16 +82,10 @@ extension Vault {
     public func aliasHistory(_ model: String) throws -> [AliasChange] {
         try VaultNames.validate(model, kind: "model name")
         return try catalog.read { db in
-            guard let modelID = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE name = ?", arguments: [model])
-            else { throw VaultError(.notFound, "no model named \(model)") }
-            return try Row.fetchAll(
-                db, sql: "SELECT * FROM alias_history WHERE model_id = ? ORDER BY id", arguments: [modelID]
-            ).map {
-                let target: Int = $0["to_version"]
-                return AliasChange(
-                    alias: $0["alias"], fromVersion: $0["from_version"], toVersion: target == 0 ? nil : target,
-                    changedAt: $0["changed_at"], changedBy: $0["changed_by"])
+            guard let modelID = try ModelRows.id(named: model, db) else {
+                throw VaultError(.notFound, "no model named \(model)")
             }
+            return try AliasHistoryRows.changes(ofModel: modelID, db)
         }
     }
 }

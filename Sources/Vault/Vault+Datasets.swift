@@ -47,17 +47,12 @@ extension Vault {
                 try Self.requireUsable(keyVersion: key.version, db)
                 let now = CatalogTime.now()
                 let datasetID: Int64
-                if let id = try Int64.fetchOne(db, sql: "SELECT id FROM datasets WHERE name = ?", arguments: [name]) {
+                if let id = try DatasetRows.id(named: name, db) {
                     datasetID = id
                 } else {
-                    try db.execute(
-                        sql: "INSERT INTO datasets (name, created_at) VALUES (?, ?)", arguments: [name, now])
-                    datasetID = db.lastInsertedRowID
+                    datasetID = try DatasetRows.insert(name: name, createdAt: now, db)
                 }
-                let version =
-                    (try Int.fetchOne(
-                        db, sql: "SELECT MAX(version) FROM dataset_versions WHERE dataset_id = ?",
-                        arguments: [datasetID]) ?? 0) + 1
+                let version = (try DatasetVersionRow.highestVersion(ofDataset: datasetID, db) ?? 0) + 1
                 // The signed manifest goes in with the files: `data get`, `train` and `evaluate` check it.
                 let manifest = DatasetManifest(
                     dataset: name, version: version, processed: processed, description: description, digest: digest,
@@ -76,18 +71,15 @@ extension Vault {
                 try VaultFiles.makeDirectory(final.deletingLastPathComponent())
                 try VaultFiles.move(area.directory, to: final)
                 movedTo = final
-                try db.execute(
-                    sql: """
-                        INSERT INTO dataset_versions (dataset_id, version, processed, description, digest, created_at,
-                            created_by) VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [datasetID, version, processed, description, digest, now, context.principal])
+                let versionID = try DatasetVersionRow.insert(
+                    datasetID: datasetID, version: version, processed: processed, description: description,
+                    digest: digest, createdAt: now, createdBy: context.principal, db)
                 let files = staged.map {
                     StoredFile(
                         path: $0.path, size: $0.digest.size, sha256: $0.digest.hex,
                         blobPath: layout.relative(final.appending(path: $0.path + ".age")), keyVersion: key.version)
                 }
-                try StoredFile.insert(files, db, table: "dataset_files", versionID: db.lastInsertedRowID)
+                try StoredFile.insert(files, db, table: "dataset_files", versionID: versionID)
                 return version
             }
         } catch {
@@ -108,29 +100,20 @@ extension Vault {
 
     /// Every dataset with its latest version.
     public func datasets() throws -> [DatasetSummary] {
-        try catalog.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.name AS name, MAX(v.version) AS latest, COUNT(v.id) AS count
-                    FROM datasets d JOIN dataset_versions v ON v.dataset_id = d.id GROUP BY d.id ORDER BY d.name
-                    """
-            ).map { DatasetSummary(name: $0["name"], latestVersion: $0["latest"], versionCount: $0["count"]) }
-        }
+        try catalog.read { db in try DatasetRows.summaries(db) }
     }
 
     /// Details of one dataset version.
     public func dataset(_ reference: DatasetReference) throws -> DatasetVersionInfo {
         try catalog.read { db in
             let resolved = try Self.resolveDataset(reference, db)
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT * FROM dataset_versions WHERE id = ?", arguments: [resolved.id])
-            else { throw VaultError(.notFound, "no dataset version \(reference)") }
+            guard let row = try DatasetVersionRecord.find(id: resolved.id, db) else {
+                throw VaultError(.notFound, "no dataset version \(reference)")
+            }
             return DatasetVersionInfo(
-                name: reference.name, version: row["version"], processed: row["processed"],
-                description: row["description"], digest: row["digest"], createdAt: row["created_at"],
-                createdBy: row["created_by"],
+                name: reference.name, version: row.version, processed: row.processed,
+                description: row.description, digest: row.digest, createdAt: row.createdAt,
+                createdBy: row.createdBy,
                 files: try StoredFile.fetch(db, table: "dataset_files", versionID: resolved.id).map(\.info))
         }
     }
@@ -140,22 +123,17 @@ extension Vault {
     ) throws -> (
         id: Int64, lineage: LineageEntry
     ) {
-        guard
-            let datasetID = try Int64.fetchOne(
-                db, sql: "SELECT id FROM datasets WHERE name = ?", arguments: [reference.name])
-        else { throw VaultError(.notFound, "no dataset named \(reference.name)") }
+        guard let datasetID = try DatasetRows.id(named: reference.name, db) else {
+            throw VaultError(.notFound, "no dataset named \(reference.name)")
+        }
         let row =
             if let version = reference.version {
-                try Row.fetchOne(
-                    db, sql: "SELECT * FROM dataset_versions WHERE dataset_id = ? AND version = ?",
-                    arguments: [datasetID, version])
+                try DatasetVersionRow.version(version, ofDataset: datasetID, db)
             } else {
-                try Row.fetchOne(
-                    db, sql: "SELECT * FROM dataset_versions WHERE dataset_id = ? ORDER BY version DESC LIMIT 1",
-                    arguments: [datasetID])
+                try DatasetVersionRow.latest(ofDataset: datasetID, db)
             }
         guard let row else { throw VaultError(.notFound, "no dataset version \(reference)") }
-        return (row["id"], LineageEntry(dataset: reference.name, version: row["version"], digest: row["digest"]))
+        return (row.id, LineageEntry(dataset: reference.name, version: row.version, digest: row.digest))
     }
 
     /// Reads a dataset version's files into memory, checking each digest and the version digest (the ML
@@ -195,10 +173,7 @@ extension Vault {
         let (files, builtOnOtherDigest) = try catalog.read { db in
             let id = try Self.resolveDataset(reference, db).id
             // Model versions record the digest they were trained on; the dataset must still have it.
-            let stale =
-                try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM lineage WHERE dataset_version_id = ? AND digest != ?",
-                    arguments: [id, info.digest]) ?? 0
+            let stale = try LineageRows.countRecordingOtherDigest(ofDatasetVersion: id, than: info.digest, db)
             return (try StoredFile.fetch(db, table: "dataset_files", versionID: id), stale)
         }
         guard Self.datasetDigest(files.map { ($0.path, $0.sha256) }) == info.digest else {

@@ -149,16 +149,12 @@ extension Vault {
                 let lineage = try datasets.map { try Self.resolveDataset($0, db).lineage }
                 let now = CatalogTime.now()
                 let modelID: Int64
-                if let id = try Int64.fetchOne(db, sql: "SELECT id FROM models WHERE name = ?", arguments: [name]) {
+                if let id = try ModelRows.id(named: name, db) {
                     modelID = id
                 } else {
-                    try db.execute(sql: "INSERT INTO models (name, created_at) VALUES (?, ?)", arguments: [name, now])
-                    modelID = db.lastInsertedRowID
+                    modelID = try ModelRows.insert(name: name, createdAt: now, db)
                 }
-                let version =
-                    (try Int.fetchOne(
-                        db, sql: "SELECT MAX(version) FROM model_versions WHERE model_id = ?", arguments: [modelID])
-                        ?? 0) + 1
+                let version = (try ModelVersionRow.highestVersion(ofModel: modelID, db) ?? 0) + 1
                 let manifest = VersionManifest(
                     model: name, version: version, createdAt: now, createdBy: context.principal, source: sourceLabel,
                     files: staged.map { .init(path: $0.path, size: $0.digest.size, sha256: $0.digest.hex) },
@@ -178,18 +174,11 @@ extension Vault {
                 try VaultFiles.makeDirectory(final.deletingLastPathComponent())
                 try VaultFiles.move(area.directory, to: final)
                 movedTo = final
-                try db.execute(
-                    sql: """
-                        INSERT INTO model_versions (model_id, version, manifest_sha256, signer, publisher, metrics,
-                            source, created_at, created_by)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        modelID, version, FileDigest(of: manifestBytes).hex, signerFingerprint, publisher,
-                        try metrics.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
-                        sourceLabel, now, context.principal,
-                    ])
-                let versionID = db.lastInsertedRowID
+                let versionID = try ModelVersionRow.insert(
+                    modelID: modelID, version: version, manifestSHA256: FileDigest(of: manifestBytes).hex,
+                    signer: signerFingerprint, publisher: publisher,
+                    metrics: try metrics.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
+                    source: sourceLabel, createdAt: now, createdBy: context.principal, db)
                 let files = staged.map {
                     StoredFile(
                         path: $0.path, size: $0.digest.size, sha256: $0.digest.hex,
@@ -198,12 +187,8 @@ extension Vault {
                 try StoredFile.insert(files, db, table: "model_files", versionID: versionID)
                 for (entry, reference) in zip(lineage, datasets) {
                     let datasetVersionID = try Self.resolveDataset(reference, db).id
-                    try db.execute(
-                        sql: """
-                            INSERT INTO lineage (model_version_id, dataset_version_id, dataset_name, dataset_version,
-                                digest) VALUES (?, ?, ?, ?, ?)
-                            """,
-                        arguments: [versionID, datasetVersionID, entry.dataset, entry.version, entry.digest])
+                    try LineageRows.insert(
+                        modelVersionID: versionID, datasetVersionID: datasetVersionID, entry: entry, db)
                 }
                 return version
             }
@@ -216,17 +201,13 @@ extension Vault {
 
     /// A rotation that finished while files were staged may have retired their key: refuse such a commit.
     static func requireUsable(keyVersion: Int, _ db: Database) throws {
-        let state = try String.fetchOne(
-            db, sql: "SELECT state FROM key_versions WHERE version = ?", arguments: [keyVersion])
+        let state = try KeyVersionRow.state(ofVersion: keyVersion, db)
         guard let state, state != "retired" else {
             throw VaultError(.keyUnavailable, "the vault key was rotated while the files were encrypted; try again")
         }
         // During a `keys rotate --reencrypt` every old version must retire (its identity may be known): a file
         // encrypted under one, and signed with the old signing key, is not committed (F2 review, second round, F4).
-        if state == "retiring",
-            try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 1 LIMIT 1") == true
-        {
+        if state == "retiring", try RotationRow.hasUnfinishedReencrypting(db) {
             throw VaultError(
                 .keyUnavailable,
                 "the vault key is being replaced (keys rotate --reencrypt) while the files were encrypted; try again")

@@ -31,9 +31,7 @@ extension Vault {
         // The rotation lock: a rotation writes identity files sealed under the passphrase it was given.
         let lock = try await RotationLock.acquire(at: layout.keys.appending(path: ".rotation.lock").path)
         defer { lock.release() }
-        let unfinished = try catalog.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rotations WHERE finished_at IS NULL") ?? 0
-        }
+        let unfinished = try catalog.read { db in try RotationRow.unfinishedCount(db) }
         guard unfinished == 0 else {
             throw VaultError(
                 .rotationInterrupted,

@@ -10,9 +10,7 @@ extension Vault {
     func acceptedSigningKeys() throws -> [String] {
         let current = keyRing.signingPublicKey
         let history = try catalog.read { db -> [String] in
-            let unfinished =
-                try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 1 LIMIT 1") ?? false
+            let unfinished = try RotationRow.hasUnfinishedReencrypting(db)
             return unfinished ? Array(try TrustPin.history(db).values) : []
         }
         return [current] + history
@@ -37,20 +35,8 @@ extension Vault {
         let fingerprint = Self.fingerprint(ofPEM: publicKey)
         let (models, datasets, currentVersion, history) = try catalog.read { db in
             (
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT m.name AS name, v.version AS version, v.manifest_sha256 AS digest
-                        FROM model_versions v JOIN models m ON m.id = v.model_id ORDER BY m.name, v.version
-                        """
-                ).map { (name: $0["name"] as String, version: $0["version"] as Int, digest: $0["digest"] as String) },
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT d.name AS name, v.version AS version, v.id AS id
-                        FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id ORDER BY d.name, v.version
-                        """
-                ).map { (name: $0["name"] as String, version: $0["version"] as Int) },
+                try ModelVersionRow.manifestDigests(db),
+                try DatasetVersionRow.all(db),
                 try TrustPin.signingKeyVersion(db), try TrustPin.history(db)
             )
         }
@@ -105,7 +91,7 @@ extension Vault {
             try suite.seal(Data(signingKey.utf8), passphrase: passphrase, workFactor: workFactor),
             to: layout.signingKeyFile, permissions: 0o600)
         try catalog.write { db in
-            try db.execute(sql: "UPDATE model_versions SET signer = ?", arguments: [fingerprint])
+            try ModelVersionRow.setSignerOfEveryVersion(fingerprint, db)
         }
     }
 

@@ -12,29 +12,12 @@ import Darwin
 extension Vault {
     /// Every key version with its state and how many stored files are wrapped for it.
     public func keyVersions() throws -> [KeyVersionInfo] {
-        try catalog.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT k.version AS version, k.recipient AS recipient, k.created_at AS created_at,
-                        k.state AS state, COUNT(b.path) AS files
-                    FROM key_versions k LEFT JOIN blobs b ON b.key_version = k.version
-                    GROUP BY k.version ORDER BY k.version
-                    """
-            ).map {
-                KeyVersionInfo(
-                    version: $0["version"], recipient: $0["recipient"], createdAt: $0["created_at"],
-                    state: $0["state"], fileCount: $0["files"])
-            }
-        }
+        try catalog.read { db in try KeyVersionRow.withFileCounts(db) }
     }
 
     /// The stored files (vault-relative paths) whose headers are wrapped for key `version`.
     public func files(wrappedFor version: Int) throws -> [String] {
-        try catalog.read { db in
-            try String.fetchAll(
-                db, sql: "SELECT path FROM blobs WHERE key_version = ? ORDER BY path", arguments: [version])
-        }
+        try catalog.read { db in try BlobRows.paths(wrappedFor: version, db) }
     }
 
     /// Creates a new vault key version and moves every stored file to it: re-wraps each file's header
@@ -70,18 +53,12 @@ extension Vault {
     /// Whether a `--reencrypt` rotation is unfinished. `keys rotate` then refuses to resume it without `--reencrypt`
     /// and the new passphrase: finished without one, its key files would stay sealed under the old passphrase.
     public func hasUnfinishedReencryptingRotation() throws -> Bool {
-        try catalog.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 1 LIMIT 1")
-                ?? false
-        }
+        try catalog.read { db in try RotationRow.hasUnfinishedReencrypting(db) }
     }
 
     /// Whether a rotation without `--reencrypt` is unfinished.
     func hasUnfinishedPlainRotation() throws -> Bool {
-        try catalog.read { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 0 LIMIT 1")
-                ?? false
-        }
+        try catalog.read { db in try RotationRow.hasUnfinishedPlain(db) }
     }
 
     /// Rotation with test hooks: `stopAfter` simulates a crash after that many files, `stopBeforeFinishing` one just
@@ -163,10 +140,7 @@ extension Vault {
         // no mark here) is refused, even one swapped in after a crash later in this rotation.
         if reencrypting, let retireRecipients {
             try retireRecipients(
-                try catalog.read { db in
-                    try String.fetchAll(
-                        db, sql: "SELECT recipient FROM key_versions WHERE version < ?", arguments: [target])
-                })
+                try catalog.read { db in try KeyVersionRow.recipients(below: target, db) })
         }
         if reencrypting, let newPassphrase {
             try checkOrRecordNewPassphrase(
@@ -230,9 +204,7 @@ extension Vault {
 
     /// Another process may have rotated since this vault was opened: unlocks the live versions it created.
     private func unlockLiveVersions(passphrases: [String]) throws {
-        let live = try catalog.read { db in
-            try Int.fetchAll(db, sql: "SELECT version FROM key_versions WHERE state != 'retired' ORDER BY version")
-        }
+        let live = try catalog.read { db in try KeyVersionRow.liveVersions(db) }
         for version in live where keyRing.identities[version] == nil {
             try unlockKeyVersion(version, passphrases: passphrases)
         }
@@ -244,9 +216,7 @@ extension Vault {
     /// review, round 3, F2). Safe to repeat.
     func sweepRetiredKeyFiles() {
         guard
-            let retired = try? catalog.read({ db in
-                try Int.fetchAll(db, sql: "SELECT version FROM key_versions WHERE state = 'retired'")
-            })
+            let retired = try? catalog.read({ db in try KeyVersionRow.retiredVersions(db) })
         else { return }
         for version in retired { removeKeyFiles(of: version) }
     }
@@ -261,9 +231,7 @@ extension Vault {
 
     /// The age recipient the catalog records for key version `version`, nil if it has none.
     func recipient(ofKeyVersion version: Int) throws -> String? {
-        try catalog.read { db in
-            try String.fetchOne(db, sql: "SELECT recipient FROM key_versions WHERE version = ?", arguments: [version])
-        }
+        try catalog.read { db in try KeyVersionRow.recipient(ofVersion: version, db) }
     }
 
     /// Moves every blob still under a version below `target` to it, through the rotation's journal; returns how many.
@@ -276,21 +244,12 @@ extension Vault {
         while true {
             // Pushes committed with an older key after the rotation started join the journal here.
             let pending = try catalog.write { db -> [String] in
-                try db.execute(
-                    sql: """
-                        INSERT OR IGNORE INTO rotation_journal (rotation_id, blob_path, state)
-                        SELECT ?, path, 'pending' FROM blobs WHERE key_version < ?
-                        """, arguments: [rotationID, target])
-                try db.execute(
-                    sql: """
-                        UPDATE rotation_journal SET state = 'pending' WHERE rotation_id = ? AND blob_path IN
-                            (SELECT path FROM blobs WHERE key_version < ?)
-                        """, arguments: [rotationID, target])
+                try RotationJournal.addPending(rotationID: rotationID, below: target, db)
+                try RotationJournal.markPending(rotationID: rotationID, below: target, db)
                 // The work list comes from the authenticated `blobs`, never from the journal (progress only, which
                 // anyone who can write the directory can change): a planted index that kept the journal empty left
                 // files unmoved (F2 review, round 3, F1).
-                return try String.fetchAll(
-                    db, sql: "SELECT path FROM blobs WHERE key_version < ? ORDER BY path", arguments: [target])
+                return try BlobRows.paths(below: target, db)
             }
             if pending.isEmpty { return moved }
             // The total grows only when a push under an old key joined the journal since the last batch.
@@ -404,14 +363,12 @@ extension Vault {
     private func startOrResumeRotation(
         passphrase: String, reencrypt: Bool, newPassphrase: String?, workFactor: Int, context: RequestContext
     ) throws -> (id: Int64, target: Int, reencrypt: Bool, resumed: Bool) {
-        if let row = try catalog.read({ db in
-            try Row.fetchOne(db, sql: "SELECT * FROM rotations WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1")
-        }) {
-            let target: Int = row["target_version"]
+        if let row = try catalog.read({ db in try RotationRow.unfinished(db) }) {
+            let target = row.targetVersion
             if keyRing.identities[target] == nil {
                 try unlockKeyVersion(target, passphrases: [passphrase] + (newPassphrase.map { [$0] } ?? []))
             }
-            return (row["id"], target, row["reencrypt"], true)
+            return (row.id, target, row.reencrypt, true)
         }
         let identity = try suite.generateIdentity(postQuantum: configuration.postQuantum)
         let recipient = try suite.recipient(ofIdentity: identity)
@@ -433,7 +390,7 @@ extension Vault {
         // files, which someone holding the old identity can delete or replace by then (F2 review).
         let retiringMarks = reencrypt ? try retiringMarkKeysAtStart() : []
         let body = { (db: Database) throws -> (Int64, Int) in
-            let target = (try Int.fetchOne(db, sql: "SELECT MAX(version) FROM key_versions") ?? 0) + 1
+            let target = (try KeyVersionRow.highestVersion(db) ?? 0) + 1
             // Key files first (a crash before the commit leaves files for a version number that is reused). A
             // `--reencrypt` seals the new identity under the new passphrase at once: sealed under the old one until the
             // final re-seal, a copy of keys/ taken meanwhile opened it with the passphrase thought compromised
@@ -458,7 +415,7 @@ extension Vault {
                     to: layout.chainFile(version: target), permissions: 0o600)
             }
             let now = CatalogTime.now()
-            try db.execute(sql: "UPDATE key_versions SET state = 'retiring' WHERE state = 'active'")
+            try KeyVersionRow.markActiveRetiring(db)
             try KeyVersionRow.insert(version: target, recipient: recipient, db)
             if reencrypt {
                 // The outgoing key stays pinned as history, by the key version it was made at.
@@ -488,10 +445,8 @@ extension Vault {
                 try TrustPin.set(
                     .auditNextPublicKey, to: Array(nextAuditKey.publicKey.rawRepresentation).hexString, db)
             }
-            try db.execute(
-                sql: "INSERT INTO rotations (target_version, reencrypt, started_at, started_by) VALUES (?, ?, ?, ?)",
-                arguments: [target, reencrypt, now, context.principal])
-            return (db.lastInsertedRowID, target)
+            let id = try RotationRow.start(target: target, reencrypt: reencrypt, at: now, by: context.principal, db)
+            return (id, target)
         }
         let (id, target) = reencrypt ? try catalog.reroot(to: trust, body) : try catalog.write(body)
         keyRing.trust = trust
@@ -551,11 +506,7 @@ extension Vault {
 
     /// The distinct mark keys of the roots sealed in the root files of the live versions before `version`.
     private func markKeysFromRootFiles(before version: Int) throws -> [SymmetricKey] {
-        let versions = try catalog.read { db in
-            try Int.fetchAll(
-                db, sql: "SELECT version FROM key_versions WHERE state != 'retired' AND version < ?",
-                arguments: [version])
-        }
+        let versions = try catalog.read { db in try KeyVersionRow.liveVersions(below: version, db) }
         var keys: [SymmetricKey] = []
         for version in versions {
             let url = layout.rootFile(version: version)
@@ -612,10 +563,8 @@ extension Vault {
             throw Self.moveFailure(error, of: path)
         }
         try catalog.write { db in
-            try db.execute(sql: "UPDATE blobs SET key_version = ? WHERE path = ?", arguments: [version, path])
-            try db.execute(
-                sql: "UPDATE rotation_journal SET state = 'done' WHERE rotation_id = ? AND blob_path = ?",
-                arguments: [rotationID, path])
+            try BlobRows.setKeyVersion(version, ofPath: path, db)
+            try RotationJournal.markDone(rotationID: rotationID, path: path, db)
         }
     }
 
@@ -624,25 +573,15 @@ extension Vault {
     /// a version below `target` (a push that committed after the moves): every old version must retire.
     private func finishRotation(_ rotationID: Int64, target: Int, requireAllMoved: Bool) throws -> [Int]? {
         let retired = try catalog.write { db -> [Int]? in
-            if requireAllMoved,
-                try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM blobs WHERE key_version < ? LIMIT 1", arguments: [target]) == true
-            {
+            if requireAllMoved, try BlobRows.any(below: target, db) {
                 return nil
             }
-            let retired = try Int.fetchAll(
-                db,
-                sql: """
-                    SELECT version FROM key_versions WHERE state = 'retiring'
-                    AND version NOT IN (SELECT DISTINCT key_version FROM blobs)
-                    """)
+            let retired = try KeyVersionRow.retirableVersions(db)
             let now = CatalogTime.now()
             for version in retired {
-                try db.execute(
-                    sql: "UPDATE key_versions SET state = 'retired', retired_at = ? WHERE version = ?",
-                    arguments: [now, version])
+                try KeyVersionRow.markRetired(version, at: now, db)
             }
-            try db.execute(sql: "UPDATE rotations SET finished_at = ? WHERE id = ?", arguments: [now, rotationID])
+            try RotationRow.markFinished(rotationID, at: now, db)
             try TrustPin.remove(.reencryptPassphraseCheck, db)
             try TrustPin.remove(.reencryptRetiringMarks, db)
             return retired

@@ -88,17 +88,15 @@ extension Vault {
         do {
             try catalog.write { db in
                 // Checked again under the write lock: nobody replaced the manifest since it was verified.
-                let current = try String.fetchOne(
-                    db, sql: "SELECT manifest_sha256 FROM model_versions WHERE id = ?", arguments: [checked.row.id])
+                let current = try ModelVersionRow.manifestDigest(ofVersion: checked.row.id, db)
                 guard current == checked.row.manifestSHA256 else {
                     throw VaultError(.tampered, "the manifest of \(label) changed while it was scanned")
                 }
                 written = true
                 try VaultFiles.writeAtomically(bytes, to: manifestURL)
                 try VaultFiles.writeAtomically(bundle, to: signatureURL)
-                try db.execute(
-                    sql: "UPDATE model_versions SET manifest_sha256 = ?, signer = ? WHERE id = ?",
-                    arguments: [FileDigest(of: bytes).hex, fingerprint, checked.row.id])
+                try ModelVersionRow.setManifest(
+                    ofVersion: checked.row.id, sha256: FileDigest(of: bytes).hex, signer: fingerprint, db)
             }
         } catch {
             // The transaction rolled back: put the files it matched back.

@@ -262,11 +262,7 @@ public actor Vault {
                     // Unverified, for the message only: a `--reencrypt` sealed its new version under the new
                     // passphrase (review 8, F2).
                     let rotating = try? unverified.unverifiedRead { db in
-                        try Bool.fetchOne(
-                            db,
-                            sql: """
-                                SELECT 1 FROM rotations WHERE finished_at IS NULL AND reencrypt = 1 AND target_version = ?
-                                """, arguments: [row.version])
+                        try RotationRow.hasUnfinishedReencrypting(targeting: row.version, db)
                     }
                     if rotating == true {
                         throw VaultError(
@@ -377,23 +373,11 @@ public actor Vault {
             VaultFiles.removeStaleTemporaries(under: base, root: layout.root)
         }
         try catalog.write { db in
-            let models = try String.fetchAll(
-                db,
-                sql: """
-                    SELECT m.name || '/' || v.version FROM model_versions v JOIN models m ON m.id = v.model_id
-                    """)
+            let models = try ModelVersionRow.directoryNames(db)
             try Self.removeUnknownVersions(under: layout.encryptedModels, known: Set(models), root: layout.root)
-            let datasets = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT d.name AS name, v.version AS version, v.processed AS processed
-                    FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id
-                    """)
-            let raw = Set(
-                datasets.filter { !($0["processed"] as Bool) }.map { "\($0["name"] as String)/\($0["version"] as Int)" }
-            )
-            let processed = Set(
-                datasets.filter { $0["processed"] as Bool }.map { "\($0["name"] as String)/\($0["version"] as Int)" })
+            let datasets = try DatasetVersionRow.directories(db)
+            let raw = Set(datasets.filter { !$0.processed }.map { "\($0.name)/\($0.version)" })
+            let processed = Set(datasets.filter { $0.processed }.map { "\($0.name)/\($0.version)" })
             try Self.removeUnknownVersions(under: layout.rawData, known: raw, root: layout.root)
             try Self.removeUnknownVersions(under: layout.processedData, known: processed, root: layout.root)
         }

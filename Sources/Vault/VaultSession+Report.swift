@@ -74,14 +74,10 @@ extension VaultSession {
             }
         }
 
-        let verifications = try vault.catalog.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT model, version, verified_at, ok, verified_by FROM verifications ORDER BY id")
-        }
+        let verifications = try vault.catalog.read { db in try AccessCatalog.verifications(db) }
         var lastVerification: [String: ComplianceReport.Verification] = [:]
         for row in verifications {
-            lastVerification["\(row["model"] as String)@\(row["version"] as Int)"] = .init(
-                at: row["verified_at"], ok: row["ok"], by: row["verified_by"])
+            lastVerification["\(row.model)@\(row.version)"] = .init(at: row.verifiedAt, ok: row.ok, by: row.verifiedBy)
         }
 
         var modelRows: [ComplianceReport.ModelVersion] = []

@@ -53,10 +53,10 @@ enum WitnessPins {
     static let prefix = "witness."
 
     static func all(_ db: Database) throws -> [VaultWitness] {
-        try Row.fetchAll(db, sql: "SELECT name, value FROM trust_pins WHERE name LIKE 'witness.%' ORDER BY name")
-            .map { row in
-                let name: String = row["name"]
-                let value: String = row["value"]
+        try TrustPin.witnessPins(db)
+            .map { pin in
+                let name = pin.name
+                let value = pin.value
                 guard let witness = try? JSONDecoder().decode(VaultWitness.self, from: Data(value.utf8)),
                     (try? CosignatureVerifier(vkey: witness.key)) != nil, witness.pinName == name
                 else { throw VaultError(.tampered, "trust_pins[name=\(name)]: not a witness configuration") }
@@ -67,14 +67,11 @@ enum WitnessPins {
     static func set(_ witness: VaultWitness, _ db: Database) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        try db.execute(
-            sql:
-                "INSERT INTO trust_pins (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            arguments: [witness.pinName, String(decoding: try encoder.encode(witness), as: UTF8.self)])
+        try TrustPin.set(named: witness.pinName, to: String(decoding: try encoder.encode(witness), as: UTF8.self), db)
     }
 
     static func remove(_ witness: VaultWitness, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM trust_pins WHERE name = ?", arguments: [witness.pinName])
+        try TrustPin.remove(named: witness.pinName, db)
     }
 }
 

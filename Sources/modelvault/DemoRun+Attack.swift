@@ -5,11 +5,16 @@ import Vault
 
 /// The demo's attack on the vault's state: someone who can write the vault directory, but holds no passphrase,
 /// inserts the hash of a token of their own for `admin` with one SQL statement.
+///
+/// The raw SQL here is deliberate, the only SQL outside the vault's catalog layer (`Vault/Catalog*.swift`): it plays
+/// an attacker editing `catalog.sqlite` directly with its own connection, around the vault
+/// (`CatalogLayeringTests` allows this file by name).
 extension DemoRun {
     func mintTokenAndDetect(_ state: inout DemoState) async throws {
         let access = try state.requireAccess()
         let minted = APIToken.generate()
         let catalog = try DatabaseQueue(path: root.appending(path: "catalog.sqlite").path(percentEncoded: false))
+        // The attacker's own SQL on the catalog file, bypassing the vault (on purpose: see above).
         try await catalog.write { db in
             try db.execute(
                 sql: """
