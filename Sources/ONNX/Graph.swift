@@ -55,6 +55,10 @@ enum Prepared: Sendable {
     case trees(TreeEnsemble)
     /// Gemm's constant B with transB=1, stored untransposed ([K, N]) so the kernel's inner loop is contiguous.
     case gemmWeights([Float])
+    /// Conv's constant W packed for the direct kernel (and whether a following Relu was folded in).
+    case conv(PackedConv)
+    /// A Relu whose producer applies it (a packed Conv): the node passes its input through.
+    case foldedRelu
 }
 
 /// A node attribute's value.

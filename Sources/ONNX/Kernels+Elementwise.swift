@@ -24,15 +24,40 @@ extension Kernels {
     static let relu: Kernel = { node, arguments, context in
         // No binding of the input tensor is kept: a taken dead input must stay the only reference to its buffer.
         let shape = try arguments.required(0).shape
-        guard let values = floatsInPlace(&arguments, &context) else {
+        guard var values = floatsInPlace(&arguments, &context) else {
             return try signed(float: { max($0, 0) }, double: { max($0, 0) }, int: { max($0, 0) })(
                 node, &arguments, &context)
         }
-        var result = values
-        result.withUnsafeMutableBufferPointer { values in
-            for index in values.indices where !(values[index] >= 0) && !values[index].isNaN { values[index] = 0 }
+        reluInPlace(&values)
+        return [Tensor(.float, shape: shape, storage: .float(values))]
+    }
+
+    /// Negatives to zero; NaN and -0 are kept. Four at a time without branches (the signs of activations are
+    /// unpredictable).
+    static func reluInPlace(_ values: inout [Float]) {
+        values.withUnsafeMutableBufferPointer { values in
+            guard let base = values.baseAddress else { return }
+            let raw = UnsafeMutableRawPointer(base)
+            var index = 0
+            while index + 4 <= values.count {
+                var vector = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD4<Float>.self)
+                vector.replace(with: 0, where: vector .< 0)
+                raw.storeBytes(of: vector, toByteOffset: index * 4, as: SIMD4<Float>.self)
+                index += 4
+            }
+            while index < values.count {
+                if values[index] < 0 { values[index] = 0 }
+                index += 1
+            }
         }
-        return [Tensor(.float, shape: shape, storage: .float(result))]
+    }
+
+    /// A Relu folded into its producer at load: the input, already rectified, passes through (taken out of
+    /// `arguments` so the interpreter does not pool the buffer the output now holds).
+    static let foldedRelu: Kernel = { _, arguments, _ in
+        let value = try arguments.required(0)
+        arguments[0] = nil
+        return [value]
     }
 
     /// Input 0's floats to overwrite: its own buffer when no later node reads it (and the caller has dropped

@@ -250,7 +250,19 @@ extension Kernels {
             if let bias {
                 guard case .float(let v) = bias.storage else { throw KernelError("B must be float") }; biases = v
             }
-            return [x.with(shape: outputShape, storage: .float(try runFloat(input, weights, biases)))]
+            guard case .conv(let packed) = node.prepared, packed.weightShape == weight.shape else {
+                return [x.with(shape: outputShape, storage: .float(try runFloat(input, weights, biases)))]
+            }
+            let geometry = ConvGeometry(
+                n: n, c: c, h: h, w: w, m: m, kh: kh, kw: kw, sh: sh, sw: sw, dh: dh, dw: dw, ph: ph, pw: pw,
+                eh: two ? window.padsEnd[0] : 0, ew: two ? window.padsEnd[1] : window.padsEnd[0], oh: oh, ow: ow)
+            if let out = try directConv(input, geometry, packed, bias: biases, context: &context) {
+                return [x.with(shape: outputShape, storage: .float(out))]
+            }
+            var out = try runFloat(input, weights, biases)
+            // The Relu folded into this node at load still applies on the general path.
+            if packed.relu { reluInPlace(&out) }
+            return [x.with(shape: outputShape, storage: .float(out))]
         case (.double(let input), .double(let weights)):
             var biases: [Double]?
             if let bias {
@@ -319,6 +331,14 @@ extension Kernels {
                 return out
             }
             if case .float(let values) = x.storage, x.elementType == .float, values.count == n * c * h * w {
+                if isMax, kh == 2, kw == 2, sh == 2, sw == 2, dh == 1, dw == 1, ph == 0, pw == 0,
+                    2 * oh <= h, 2 * ow <= w
+                {
+                    // The common 2×2 stride-2 window wholly inside the input: four outputs at a time.
+                    var out = context.floats(count: n * c * oh * ow)
+                    maxPool2x2(values, into: &out, planes: n * c, h: h, w: w, oh: oh, ow: ow)
+                    return [x.with(shape: outputShape, storage: .float(out))]
+                }
                 return [x.with(shape: outputShape, storage: .float(values.withUnsafeBufferPointer(pooled)))]
             }
             guard let input = x.doubles, x.elementType != .bool, isMax || !x.elementType.isInteger else {

@@ -74,7 +74,8 @@ public struct ONNXModel: Sendable {
         let budget = LoadBudget(modelBytes: bytes.count, limit: limit)
         self = try ModelParser(bytes: bytes, source: source, budget: budget).parse()
         try GraphChecker(model: self).check()
-        try prepare()
+        try prepare(budget: budget)
+        foldActivations()
         planBufferReuse()
     }
 
@@ -109,8 +110,8 @@ public struct ONNXModel: Sendable {
         }
     }
 
-    /// Decodes tree ensembles and lays out constant Gemm weights once, so requests only compute.
-    private mutating func prepare() throws(ONNXError) {
+    /// Decodes tree ensembles and lays out constant Gemm and Conv weights once, so requests only compute.
+    private mutating func prepare(budget: LoadBudget) throws(ONNXError) {
         for index in graph.nodes.indices {
             let node = graph.nodes[index]
             graph.nodes[index].kernel = Kernels.table["\(node.domain):\(node.opType)"]
@@ -129,6 +130,13 @@ public struct ONNXModel: Sendable {
                         for column in 0..<k { transposed[column * n + row] = values[row * k + column] }
                     }
                     graph.nodes[index].prepared = .gemmWeights(transposed)
+                case ("", "Conv"):
+                    // Constant float W only; anything else (or a packing the budget refuses) keeps im2col.
+                    guard node.inputs.count > 1, let weights = graph.initializers[node.inputs[1]],
+                        let packed = PackedConv(
+                            weight: weights, group: Int(clamping: node.int("group", 1)), budget: budget)
+                    else { continue }
+                    graph.nodes[index].prepared = .conv(packed)
                 default: continue
                 }
             } catch let error as KernelError {
