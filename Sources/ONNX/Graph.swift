@@ -35,6 +35,10 @@ public struct Node: Sendable {
     var releasedInputs: [Int] = []
     /// Bit `i` set when input `i` is released here and named once in `inputs`: the kernel may write over it.
     var consumableInputs: UInt64 = 0
+    /// Each input's slot in the run's value table (`ExecutionPlan`), -1 for an omitted optional input.
+    var inputSlots: [Int] = []
+    /// Each output's slot in the run's value table, -1 for an omitted optional output.
+    var outputSlots: [Int] = []
 
     init(
         name: String, opType: String, domain: String, inputs: [String], outputs: [String],

@@ -24,6 +24,8 @@ public struct ONNXModel: Sendable {
     public var metadata: [String: String]
     /// The graph.
     public var graph: Graph
+    /// Where `run` keeps each value, laid out at load.
+    var plan = ExecutionPlan()
 
     init(
         irVersion: Int64, opsets: [String: Int64], producerName: String, producerVersion: String,
@@ -77,6 +79,7 @@ public struct ONNXModel: Sendable {
         try prepare(budget: budget)
         foldActivations()
         planBufferReuse()
+        planSlots()
     }
 
     /// Value liveness, once at load: the last node reading each intermediate value releases it (see
