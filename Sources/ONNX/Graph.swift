@@ -35,6 +35,8 @@ public struct Node: Sendable {
     var releasedInputs: [Int] = []
     /// Bit `i` set when input `i` is released here and named once in `inputs`: the kernel may write over it.
     var consumableInputs: UInt64 = 0
+    /// Conv's and the pools' window attributes, read once at load.
+    var window: WindowAttributes?
     /// Each input's slot in the run's value table (`ExecutionPlan`), -1 for an omitted optional input.
     var inputSlots: [Int] = []
     /// Each output's slot in the run's value table, -1 for an omitted optional output.
@@ -57,11 +59,11 @@ public struct Node: Sendable {
 enum Prepared: Sendable {
     /// A tree ensemble decoded from its attributes (and checked: errors surface at load).
     case trees(TreeEnsemble)
-    /// Gemm's constant B with transB=1, stored untransposed ([K, N]) so the kernel's inner loop is contiguous.
-    case gemmWeights([Float])
+    /// Gemm's constant B laid out `[K, N]` with padded rows (and whether a following Relu was folded in).
+    case gemm(PackedGemm)
     /// Conv's constant W packed for the direct kernel (and whether a following Relu was folded in).
     case conv(PackedConv)
-    /// A Relu whose producer applies it (a packed Conv): the node passes its input through.
+    /// A Relu whose producer applies it (a packed Conv or Gemm): the node passes its input through.
     case foldedRelu
 }
 

@@ -35,35 +35,57 @@ extension Kernels {
         guard !overflow, padded <= 4 * (g.h * g.w + plane) + 64 else { return nil }
         // The scratch holds one image's group; a run of four may read three floats past a plane's end.
         let scratchCount = perGroupIn * padded + SIMD4<Float>.scalarCount
-        try context.reserve(2 * scratchCount, width: 4)
-        var scratch = context.scratch(atLeast: scratchCount)
+        try context.reserve(2 * scratchCount + g.m + packed.depth, width: 8)
         var out = context.floats(count: g.n * g.m * plane)
-        // Tap offsets in the padded planes and each run's position, for this input size.
-        var taps = [Int](repeating: 0, count: packed.depth)
-        for channel in 0..<perGroupIn {
-            for ky in 0..<g.kh {
-                for kx in 0..<g.kw {
-                    taps[(channel * g.kh + ky) * g.kw + kx] = channel * padded + ky * g.dh * wp + kx * g.dw
+        // Small scratch (every batch-1 run of a small CNN) lives on the stack: no allocation per run.
+        if scratchCount <= 4096 {
+            try withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                try directConv(input, g, packed, bias: bias, scratch: scratch.baseAddress!, into: &out, &context)
+            }
+        } else {
+            var scratch = context.scratch(atLeast: scratchCount)
+            try scratch.withUnsafeMutableBufferPointer { scratch in
+                try directConv(input, g, packed, bias: bias, scratch: scratch.baseAddress!, into: &out, &context)
+            }
+            context.recycle(scratch)
+        }
+        try context.checkDeadline()
+        return out
+    }
+
+    /// `directConv`'s loops, with a scratch of at least one image's padded group plus four floats.
+    private static func directConv(
+        _ input: [Float], _ g: ConvGeometry, _ packed: PackedConv, bias: [Float]?,
+        scratch: UnsafeMutablePointer<Float>, into out: inout [Float], _ context: inout ExecutionContext
+    ) throws {
+        let (hp, wp) = (g.ph + g.h + g.eh, g.pw + g.w + g.ew)
+        let padded = hp * wp
+        let plane = g.oh * g.ow
+        let perGroupIn = g.c / packed.groups
+        scratch.initialize(repeating: 0, count: perGroupIn * padded + SIMD4<Float>.scalarCount)
+        let runsPerRow = (g.ow + 3) / 4
+        let runs = g.oh * runsPerRow
+        /// Run `index`'s first input in the padded plane, its first output in a plane, and its valid lanes.
+        func run(_ index: Int) -> (input: Int, output: Int, lanes: Int) {
+            let (y, x) = (index / runsPerRow, index % runsPerRow * 4)
+            return (y * g.sh * wp + x, y * g.ow + x, min(4, g.ow - x))
+        }
+        try withUnsafeTemporaryAllocation(of: Int.self, capacity: packed.depth) { taps in
+            // Tap offsets in the padded planes, for this input size.
+            for channel in 0..<perGroupIn {
+                for ky in 0..<g.kh {
+                    for kx in 0..<g.kw {
+                        taps[(channel * g.kh + ky) * g.kw + kx] = channel * padded + ky * g.dh * wp + kx * g.dw
+                    }
                 }
             }
-        }
-        let runsPerRow = (g.ow + 3) / 4
-        var runs: [(input: Int, output: Int, lanes: Int)] = []
-        runs.reserveCapacity(g.oh * runsPerRow)
-        for y in 0..<g.oh {
-            for x in stride(from: 0, to: g.ow, by: 4) {
-                runs.append((y * g.sh * wp + x, y * g.ow + x, min(4, g.ow - x)))
-            }
-        }
-        let zeros = [Float](repeating: 0, count: g.m)
-        try scratch.withUnsafeMutableBufferPointer { scratch in
-            let scratch = scratch.baseAddress!
-            scratch.initialize(repeating: 0, count: scratchCount)
-            try input.withUnsafeBufferPointer { input in
-                try out.withUnsafeMutableBufferPointer { out in
-                    try packed.weights.withUnsafeBufferPointer { weights in
-                        try (bias ?? zeros).withUnsafeBufferPointer { bias in
-                            try taps.withUnsafeBufferPointer { taps in
+            try withUnsafeTemporaryAllocation(of: Float.self, capacity: g.m) { zeros in
+                zeros.initialize(repeating: 0)
+                try input.withUnsafeBufferPointer { input in
+                    try out.withUnsafeMutableBufferPointer { out in
+                        try packed.weights.withUnsafeBufferPointer { weights in
+                            try (bias ?? []).withUnsafeBufferPointer { given in
+                                let bias = bias == nil ? UnsafePointer(zeros.baseAddress!) : given.baseAddress!
                                 for batch in 0..<g.n {
                                     if batch % 16 == 15 { try context.checkDeadline() }
                                     for group in 0..<packed.groups {
@@ -80,24 +102,24 @@ extension Kernels {
                                         for block in 0..<packed.blocks {
                                             let first = group * packed.perGroupOut + block * PackedConv.rows
                                             let tile = DirectConvTile(
-                                                depth: packed.depth, taps: taps.baseAddress!,
+                                                depth: packed.depth, taps: UnsafePointer(taps.baseAddress!),
                                                 weights: weights.baseAddress! + (group * packed.blocks + block)
                                                     * packed.depth * PackedConv.rows,
-                                                bias: bias.baseAddress! + first,
+                                                bias: bias + first,
                                                 rows: min(
                                                     PackedConv.rows, packed.perGroupOut - block * PackedConv.rows),
                                                 output: out.baseAddress! + (batch * g.m + first) * plane,
                                                 plane: plane, relu: packed.relu)
                                             var index = 0
-                                            while index + 2 <= runs.count {
-                                                let (a, b) = (runs[index], runs[index + 1])
+                                            while index + 2 <= runs {
+                                                let (a, b) = (run(index), run(index + 1))
                                                 tile.two(
                                                     scratch + a.input, a.output, a.lanes, scratch + b.input, b.output,
                                                     b.lanes)
                                                 index += 2
                                             }
-                                            if index < runs.count {
-                                                let a = runs[index]
+                                            if index < runs {
+                                                let a = run(index)
                                                 tile.one(scratch + a.input, a.output, a.lanes)
                                             }
                                         }
@@ -109,9 +131,6 @@ extension Kernels {
                 }
             }
         }
-        context.recycle(scratch)
-        try context.checkDeadline()
-        return out
     }
 }
 

@@ -22,14 +22,15 @@ enum SGEMM {
             epilogue: Epilogue(accumulate: accumulate))
     }
 
-    /// `C[m×n] = epilogue(A[m×k] · B[k×n])`, all row-major with leading dimensions `lda`, `ldb`, `ldc`.
+    /// `C[m×n] = epilogue(A[m×k] · B[k×n])`, all row-major with leading dimensions `lda`, `ldb`, `ldc`. With
+    /// `paddedB`, each row of B is readable (and zero) up to `n` rounded up to a multiple of 8.
     ///
     /// The last `n mod 8` columns go through the same blocks on a copy of B's last columns padded with zeros to
     /// eight (only the real columns are stored): a scalar loop there was a chain of dependent adds, most of the
     /// time of a ten-class output layer.
     static func multiply(
         m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue
+        c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue, paddedB: Bool = false
     ) {
         guard m > 0, n > 0 else { return }
         let full = n - n % 8
@@ -38,13 +39,18 @@ enum SGEMM {
         }
         guard full < n else { return }
         let lanes = n - full
+        var tail = epilogue
+        tail.bias = epilogue.bias.map { $0 + full }
+        if paddedB {
+            // B's rows already hold zeros up to the next multiple of 8 (`PackedGemm`).
+            rows(m: m, n: 8, k: k, a: a, lda: lda, b: b + full, ldb: ldb, c: c + full, ldc: ldc, tail, lanes: lanes)
+            return
+        }
         withUnsafeTemporaryAllocation(of: Float.self, capacity: max(k, 1) * 8) { panel in
             let panel = panel.baseAddress!
             for p in 0..<k {
                 for q in 0..<8 { panel[p * 8 + q] = q < lanes ? b[p * ldb + full + q] : 0 }
             }
-            var tail = epilogue
-            tail.bias = epilogue.bias.map { $0 + full }
             rows(m: m, n: 8, k: k, a: a, lda: lda, b: panel, ldb: 8, c: c + full, ldc: ldc, tail, lanes: lanes)
         }
     }

@@ -18,7 +18,7 @@ struct PackedConv: Sendable {
     let blocks: Int
     /// `[group][block][tap][row]`, each weight broadcast.
     let weights: [SIMD4<Float>]
-    /// Whether a Relu that alone reads this node's output was folded into it (see `ONNXModel.fuseActivations`).
+    /// Whether a Relu that alone reads this node's output was folded into it (see `ONNXModel.foldActivations`).
     var relu = false
 
     /// Packs float `weight` (`[M, C/group, kH(, kW)]`) for `group` groups, or `nil` when the shape does not

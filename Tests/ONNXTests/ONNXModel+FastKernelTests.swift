@@ -35,6 +35,14 @@ import Testing
         return writer
     }
 
+    static func floatAttribute(_ name: String, _ value: Float) -> ProtobufWriter {
+        var writer = ProtobufWriter()
+        writer.string(1, name)
+        writer.int(20, 1)
+        writer.float(2, value)
+        return writer
+    }
+
     static func stringAttribute(_ name: String, _ value: String) -> ProtobufWriter {
         var writer = ProtobufWriter()
         writer.string(1, name)
@@ -284,12 +292,16 @@ import Testing
         }
     }
 
-    @Test func gemmColumnTailsAndFusedBiasMatchTheDefinition() throws {
+    /// Packed B (constant, alpha 1) with its bias and folded Relu in the kernel's store, and the general path.
+    @Test func gemmColumnTailsBiasAndReluMatchTheDefinition() throws {
         var random = Random(state: 41)
         for _ in 0..<60 {
             let (m, k, n) = (random.int(1...13), random.int(1...20), random.int(1...19))
             let transB = random.int(0...1) == 1
             let constant = random.int(0...1) == 1
+            let relu = random.int(0...1) == 1
+            let beta: Float = [1, 0.5, 0][random.int(0...2)]
+            let alpha: Float = random.int(0...4) == 0 ? 2 : 1
             let a = random.floats(m * k)
             let b = random.floats(k * n)
             let c = random.floats(n)
@@ -307,18 +319,30 @@ import Testing
             }
             builder.nodes = [
                 .init(
-                    op: "Gemm", inputs: ["a", "b", "c"], outputs: ["y"], name: "gemm",
-                    attributes: [Self.intAttribute("transB", transB ? 1 : 0)])
+                    op: "Gemm", inputs: ["a", "b", "c"], outputs: [relu ? "z" : "y"], name: "gemm",
+                    attributes: [
+                        Self.intAttribute("transB", transB ? 1 : 0), Self.floatAttribute("alpha", alpha),
+                        Self.floatAttribute("beta", beta),
+                    ])
             ]
+            if relu { builder.nodes.append(.init(op: "Relu", inputs: ["z"], outputs: ["y"], name: "relu")) }
             let model = try ONNXModel(bytes: builder.bytes)
+            if constant && alpha == 1 {
+                guard case .gemm(let packed) = model.graph.nodes[0].prepared, packed.relu == relu else {
+                    Issue.record("B was not packed, or Relu not folded")
+                    continue
+                }
+            }
             var feeds = ["a": Tensor(shape: [m, k], floats: a)]
             if !constant { feeds["b"] = Tensor(shape: bShape.map { Int($0) }, floats: stored) }
             let got = try #require(try model.run(feeds)["y"]?.floats)
             #expect(got.count == m * n)
             for i in 0..<m {
                 for j in 0..<n {
-                    var sum = Double(c[j])
+                    var sum = 0.0
                     for p in 0..<k { sum += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                    sum = Double(alpha) * sum + Double(beta) * Double(c[j])
+                    if relu { sum = max(sum, 0) }
                     let value = Double(got[i * n + j])
                     #expect(abs(value - sum) <= 1e-5 * max(1, abs(sum)), "m\(m) k\(k) n\(n) [\(i), \(j)]")
                 }
