@@ -29,7 +29,7 @@ public struct Node: Sendable {
     /// Work done once at load for this node (decoded trees, pre-transposed weights).
     var prepared: Prepared?
     /// The operator's kernel, looked up once at load instead of by name on every request.
-    var kernel: Kernel?
+    var kernel: KernelBox?
     /// Positions in `inputs` (the first of each name) of values no later node reads: after this node runs, the
     /// interpreter drops them and keeps their buffers for reuse. Never a graph input, output or initializer.
     var releasedInputs: [Int] = []

@@ -1,11 +1,11 @@
 import Foundation
 
 extension Kernels {
-    static let linear: [String: Kernel] = [
-        "Gemm": gemm,
-        "MatMul": matMul,
-        "Softmax": softmax(log: false),
-        "LogSoftmax": softmax(log: true),
+    static let linear: [String: KernelBox] = [
+        "Gemm": KernelBox(gemm),
+        "MatMul": KernelBox(matMul),
+        "Softmax": KernelBox(softmax(log: false)),
+        "LogSoftmax": KernelBox(softmax(log: true)),
     ]
 
     /// C[m×n] = A[m×k] · B[k×n] for row-major operands, with either operand optionally transposed.

@@ -1,16 +1,16 @@
 import Foundation
 
 extension Kernels {
-    static let machineLearning: [String: Kernel] = [
-        "LinearClassifier": linearClassifier,
-        "LinearRegressor": linearRegressor,
-        "Normalizer": normalizer,
-        "Scaler": scaler,
-        "ZipMap": zipMap,
-        "ArrayFeatureExtractor": arrayFeatureExtractor,
-        "TreeEnsembleClassifier": treeEnsemble(classifier: true),
-        "TreeEnsembleRegressor": treeEnsemble(classifier: false),
-        "Binarizer": binarizer,
+    static let machineLearning: [String: KernelBox] = [
+        "LinearClassifier": KernelBox(linearClassifier),
+        "LinearRegressor": KernelBox(linearRegressor),
+        "Normalizer": KernelBox(normalizer),
+        "Scaler": KernelBox(scaler),
+        "ZipMap": KernelBox(zipMap),
+        "ArrayFeatureExtractor": KernelBox(arrayFeatureExtractor),
+        "TreeEnsembleClassifier": KernelBox(treeEnsemble(classifier: true)),
+        "TreeEnsembleRegressor": KernelBox(treeEnsemble(classifier: false)),
+        "Binarizer": KernelBox(binarizer),
     ]
 
     /// `X` as rows of features: `[N, F]`, or one row for a 1-D input.

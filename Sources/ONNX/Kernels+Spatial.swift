@@ -1,13 +1,13 @@
 import Foundation
 
 extension Kernels {
-    static let spatial: [String: Kernel] = [
-        "Conv": conv,
-        "MaxPool": pool(max: true),
-        "AveragePool": pool(max: false),
-        "GlobalAveragePool": globalPool(max: false),
-        "GlobalMaxPool": globalPool(max: true),
-        "BatchNormalization": batchNormalization,
+    static let spatial: [String: KernelBox] = [
+        "Conv": KernelBox(conv),
+        "MaxPool": KernelBox(pool(max: true)),
+        "AveragePool": KernelBox(pool(max: false)),
+        "GlobalAveragePool": KernelBox(globalPool(max: false)),
+        "GlobalMaxPool": KernelBox(globalPool(max: true)),
+        "BatchNormalization": KernelBox(batchNormalization),
     ]
 
     /// The window geometry of a 1-D or 2-D convolution or pooling node, on an input of spatial size `input`.

@@ -36,7 +36,7 @@ extension ONNXModel {
             default: continue
             }
             graph.nodes[index].prepared = .foldedRelu
-            graph.nodes[index].kernel = Kernels.foldedRelu
+            graph.nodes[index].kernel = KernelBox(Kernels.foldedRelu)
         }
     }
 }

@@ -20,34 +20,39 @@ extension ONNXModel {
         }
         var context = ExecutionContext(limits: limits, opset: standardOpset)
         try graph.nodes.withUnsafeBufferPointer { (nodes) throws(ONNXError) in
-            for node in nodes {
+            guard let first = nodes.baseAddress else { return }
+            // Through a pointer: a `for node in nodes` binding copied each Node (retaining every field).
+            for node in first..<(first + nodes.count) {
                 try context.checkDeadline()
-                guard let kernel = node.kernel ?? Kernels.table["\(node.domain):\(node.opType)"] else {
-                    throw .unsupportedOperator(node: node.name, op: node.opType, domain: node.domain)
+                guard let kernel = node.pointee.kernel ?? Kernels.table["\(node.pointee.domain):\(node.pointee.opType)"]
+                else {
+                    throw .unsupportedOperator(
+                        node: node.pointee.name, op: node.pointee.opType, domain: node.pointee.domain)
                 }
-                var arguments = node.inputSlots.map { $0 < 0 ? nil : values[$0] ?? plan.initializers[$0] }
+                var arguments = node.pointee.inputSlots.map { $0 < 0 ? nil : values[$0] ?? plan.initializers[$0] }
                 // Values last read here leave the table first, so `arguments` holds their only reference.
-                for position in node.releasedInputs { values[node.inputSlots[position]] = nil }
-                context.consumable = node.consumableInputs
+                for position in node.pointee.releasedInputs { values[node.pointee.inputSlots[position]] = nil }
+                context.consumable = node.pointee.consumableInputs
                 let results: [Tensor]
                 do {
-                    results = try kernel(node, &arguments, &context)
+                    results = try kernel.run(node.pointee, &arguments, &context)
                 } catch let error as ONNXError {
                     throw error
                 } catch let error as KernelError {
-                    throw .invalidNode(node: node.name, op: node.opType, reason: error.reason)
+                    throw .invalidNode(node: node.pointee.name, op: node.pointee.opType, reason: error.reason)
                 } catch {
-                    throw .invalidNode(node: node.name, op: node.opType, reason: "failed")
+                    throw .invalidNode(node: node.pointee.name, op: node.pointee.opType, reason: "failed")
                 }
-                for (index, slot) in node.outputSlots.enumerated() where slot >= 0 {
+                for (index, slot) in node.pointee.outputSlots.enumerated() where slot >= 0 {
                     guard index < results.count else {
-                        throw .invalidNode(node: node.name, op: node.opType, reason: "output \(index) is not produced")
+                        throw .invalidNode(
+                            node: node.pointee.name, op: node.pointee.opType, reason: "output \(index) is not produced")
                     }
                     try context.reserve(results[index].count, width: max(results[index].elementType.byteWidth, 8))
                     values[slot] = results[index]
                 }
                 context.consumable = 0
-                for position in node.releasedInputs {
+                for position in node.pointee.releasedInputs {
                     guard let dead = arguments[position] else { continue }
                     arguments[position] = nil
                     context.release(dead)

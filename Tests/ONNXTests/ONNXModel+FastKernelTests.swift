@@ -349,4 +349,13 @@ import Testing
             }
         }
     }
+
+    /// The executor walks nodes through a pointer: a graph with none (an input returned as the output) runs.
+    @Test func aGraphWithoutNodesReturnsItsInput() throws {
+        var builder = ModelBuilder()
+        builder.inputs = [("x", .float, [nil, 2])]
+        builder.outputs = [("x", .float, [nil, 2])]
+        let x = Tensor(shape: [1, 2], floats: [1, -2])
+        #expect(try ONNXModel(bytes: builder.bytes).run(["x": x]) == ["x": x])
+    }
 }
