@@ -121,7 +121,7 @@ extension Kernels {
         } else {
             (x, n, f) = try rows(input)
         }
-        let labels = try Labels(node)
+        let labels = try Labels(node.node)
         guard labels.count > 0 else { throw KernelError("no class labels") }
         let coefficients = (node.floats("coefficients") ?? []).map(Double.init)
         let intercepts = (node.floats("intercepts") ?? []).map(Double.init)

@@ -114,7 +114,7 @@ extension Kernels {
 
     static let squeeze: Kernel = { node, arguments, _ in
         let x = try arguments.required(0)
-        let axes = try Set((axes(node, arguments) ?? []).map { try x.axis($0) })
+        let axes = try Set((axes(node.node, arguments) ?? []).map { try x.axis($0) })
         for axis in axes where x.shape[axis] != 1 {
             throw KernelError("cannot squeeze axis \(axis) of size \(x.shape[axis])")
         }
@@ -125,7 +125,7 @@ extension Kernels {
 
     static let unsqueeze: Kernel = { node, arguments, _ in
         let x = try arguments.required(0)
-        let requested = try axes(node, arguments) ?? []
+        let requested = try axes(node.node, arguments) ?? []
         let rank = x.shape.count + requested.count
         let axes = try Set(requested.map { try x.axis($0, rank: rank) })
         guard axes.count == requested.count else { throw KernelError("repeated axis") }

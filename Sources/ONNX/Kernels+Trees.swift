@@ -182,12 +182,12 @@ extension Kernels {
     static func treeEnsemble(classifier: Bool) -> Kernel {
         { node, arguments, context in
             let (x, n, f) = try rows(try arguments.required(0))
-            let labels = classifier ? try Labels(node) : nil
+            let labels = classifier ? try Labels(node.node) : nil
             let trees: TreeEnsemble
             if case .trees(let prepared) = node.prepared {
                 trees = prepared
             } else {
-                trees = try TreeEnsemble(node: node)
+                trees = try TreeEnsemble(node: node.node)
             }
             let targets = trees.targets
             guard trees.maximumFeature < f else {

@@ -1,7 +1,7 @@
 /// An operator implementation: the node (for attributes), its inputs (`nil` for omitted optional ones), and
 /// the request's limits. Throws `KernelError` (or `ONNXError` for limits). The inputs are `inout` so a kernel
 /// can take the storage of an input no later node reads (`ExecutionContext.takeFloats`) and work in place.
-typealias Kernel = @Sendable (Node, inout [Tensor?], inout ExecutionContext) throws -> [Tensor]
+typealias Kernel = @Sendable (NodeHandle, inout [Tensor?], inout ExecutionContext) throws -> [Tensor]
 
 /// A kernel held in a struct: a closure stored directly in a generic container (the operator tables) is
 /// re-abstracted, and every call then went through two thunks that copied the whole `Node` (retaining each of

@@ -10,57 +10,54 @@ extension ONNXModel {
     {
         // Values by slot (see `ExecutionPlan`); initializers are read through from the plan, never copied.
         var values = [Tensor?](repeating: nil, count: plan.slotCount)
-        for (declared, slot) in zip(graph.inputs, plan.inputSlots) {
+        for declared in graph.inputs {
             guard let tensor = inputs[declared.name] else { throw .invalidInput("'\(declared.name)' is missing") }
             try Self.validate(tensor, against: declared)
-            values[slot] = tensor
+            if let slot = plan.slots[declared.name] { values[slot] = tensor }
         }
         for name in inputs.keys where !graph.inputs.contains(where: { $0.name == name }) {
             throw .invalidInput("'\(name)' is not an input of the graph")
         }
         var context = ExecutionContext(limits: limits, opset: standardOpset)
-        try graph.nodes.withUnsafeBufferPointer { (nodes) throws(ONNXError) in
-            guard let first = nodes.baseAddress else { return }
-            // Through a pointer: a `for node in nodes` binding copied each Node (retaining every field).
-            for node in first..<(first + nodes.count) {
-                try context.checkDeadline()
-                guard let kernel = node.pointee.kernel ?? Kernels.table["\(node.pointee.domain):\(node.pointee.opType)"]
-                else {
-                    throw .unsupportedOperator(
-                        node: node.pointee.name, op: node.pointee.opType, domain: node.pointee.domain)
+        for handle in plan.nodes {
+            try context.checkDeadline()
+            guard let kernel = handle.node.kernel ?? Kernels.table["\(handle.node.domain):\(handle.node.opType)"]
+            else {
+                throw .unsupportedOperator(
+                    node: handle.node.name, op: handle.node.opType, domain: handle.node.domain)
+            }
+            var arguments = handle.node.inputSlots.map { $0 < 0 ? nil : values[$0] ?? plan.initializers[$0] }
+            // Values last read here leave the table first, so `arguments` holds their only reference.
+            for position in handle.node.releasedInputs { values[handle.node.inputSlots[position]] = nil }
+            context.consumable = handle.node.consumableInputs
+            let results: [Tensor]
+            do {
+                results = try kernel.run(handle, &arguments, &context)
+            } catch let error as ONNXError {
+                throw error
+            } catch let error as KernelError {
+                throw .invalidNode(node: handle.node.name, op: handle.node.opType, reason: error.reason)
+            } catch {
+                throw .invalidNode(node: handle.node.name, op: handle.node.opType, reason: "failed")
+            }
+            for (index, slot) in handle.node.outputSlots.enumerated() where slot >= 0 {
+                guard index < results.count else {
+                    throw .invalidNode(
+                        node: handle.node.name, op: handle.node.opType, reason: "output \(index) is not produced")
                 }
-                var arguments = node.pointee.inputSlots.map { $0 < 0 ? nil : values[$0] ?? plan.initializers[$0] }
-                // Values last read here leave the table first, so `arguments` holds their only reference.
-                for position in node.pointee.releasedInputs { values[node.pointee.inputSlots[position]] = nil }
-                context.consumable = node.pointee.consumableInputs
-                let results: [Tensor]
-                do {
-                    results = try kernel.run(node.pointee, &arguments, &context)
-                } catch let error as ONNXError {
-                    throw error
-                } catch let error as KernelError {
-                    throw .invalidNode(node: node.pointee.name, op: node.pointee.opType, reason: error.reason)
-                } catch {
-                    throw .invalidNode(node: node.pointee.name, op: node.pointee.opType, reason: "failed")
-                }
-                for (index, slot) in node.pointee.outputSlots.enumerated() where slot >= 0 {
-                    guard index < results.count else {
-                        throw .invalidNode(
-                            node: node.pointee.name, op: node.pointee.opType, reason: "output \(index) is not produced")
-                    }
-                    try context.reserve(results[index].count, width: max(results[index].elementType.byteWidth, 8))
-                    values[slot] = results[index]
-                }
-                context.consumable = 0
-                for position in node.pointee.releasedInputs {
-                    guard let dead = arguments[position] else { continue }
-                    arguments[position] = nil
-                    context.release(dead)
-                }
+                try context.reserve(results[index].count, width: max(results[index].elementType.byteWidth, 8))
+                values[slot] = results[index]
+            }
+            context.consumable = 0
+            for position in handle.node.releasedInputs {
+                guard let dead = arguments[position] else { continue }
+                arguments[position] = nil
+                context.release(dead)
             }
         }
         var outputs: [String: Tensor] = [:]
-        for (output, slot) in zip(graph.outputs, plan.outputSlots) {
+        for output in graph.outputs {
+            guard let slot = plan.slots[output.name] else { continue }
             outputs[output.name] = values[slot] ?? plan.initializers[slot]
         }
         return outputs
