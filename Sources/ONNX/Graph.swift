@@ -29,12 +29,18 @@ public struct Node: Sendable {
     /// Work done once at load for this node (decoded trees, pre-transposed weights).
     var prepared: Prepared?
     /// The operator's kernel, looked up once at load instead of by name on every request.
-    var kernel: Kernel?
+    var kernel: KernelBox?
     /// Positions in `inputs` (the first of each name) of values no later node reads: after this node runs, the
     /// interpreter drops them and keeps their buffers for reuse. Never a graph input, output or initializer.
     var releasedInputs: [Int] = []
     /// Bit `i` set when input `i` is released here and named once in `inputs`: the kernel may write over it.
     var consumableInputs: UInt64 = 0
+    /// Conv's and the pools' window attributes, read once at load.
+    var window: WindowAttributes?
+    /// Each input's slot in the run's value table (`ExecutionPlan`), -1 for an omitted optional input.
+    var inputSlots: [Int] = []
+    /// Each output's slot in the run's value table, -1 for an omitted optional output.
+    var outputSlots: [Int] = []
 
     init(
         name: String, opType: String, domain: String, inputs: [String], outputs: [String],
@@ -53,8 +59,12 @@ public struct Node: Sendable {
 enum Prepared: Sendable {
     /// A tree ensemble decoded from its attributes (and checked: errors surface at load).
     case trees(TreeEnsemble)
-    /// Gemm's constant B with transB=1, stored untransposed ([K, N]) so the kernel's inner loop is contiguous.
-    case gemmWeights([Float])
+    /// Gemm's constant B laid out `[K, N]` with padded rows (and whether a following Relu was folded in).
+    case gemm(PackedGemm)
+    /// Conv's constant W packed for the direct kernel (and whether a following Relu was folded in).
+    case conv(PackedConv)
+    /// A Relu whose producer applies it (a packed Conv or Gemm): the node passes its input through.
+    case foldedRelu
 }
 
 /// A node attribute's value.

@@ -24,15 +24,40 @@ extension Kernels {
     static let relu: Kernel = { node, arguments, context in
         // No binding of the input tensor is kept: a taken dead input must stay the only reference to its buffer.
         let shape = try arguments.required(0).shape
-        guard let values = floatsInPlace(&arguments, &context) else {
+        guard var values = floatsInPlace(&arguments, &context) else {
             return try signed(float: { max($0, 0) }, double: { max($0, 0) }, int: { max($0, 0) })(
                 node, &arguments, &context)
         }
-        var result = values
-        result.withUnsafeMutableBufferPointer { values in
-            for index in values.indices where !(values[index] >= 0) && !values[index].isNaN { values[index] = 0 }
+        reluInPlace(&values)
+        return [Tensor(.float, shape: shape, storage: .float(values))]
+    }
+
+    /// Negatives to zero; NaN and -0 are kept. Four at a time without branches (the signs of activations are
+    /// unpredictable).
+    static func reluInPlace(_ values: inout [Float]) {
+        values.withUnsafeMutableBufferPointer { values in
+            guard let base = values.baseAddress else { return }
+            let raw = UnsafeMutableRawPointer(base)
+            var index = 0
+            while index + 4 <= values.count {
+                var vector = raw.loadUnaligned(fromByteOffset: index * 4, as: SIMD4<Float>.self)
+                vector.replace(with: 0, where: vector .< 0)
+                raw.storeBytes(of: vector, toByteOffset: index * 4, as: SIMD4<Float>.self)
+                index += 4
+            }
+            while index < values.count {
+                if values[index] < 0 { values[index] = 0 }
+                index += 1
+            }
         }
-        return [Tensor(.float, shape: shape, storage: .float(result))]
+    }
+
+    /// A Relu folded into its producer at load: the input, already rectified, passes through (taken out of
+    /// `arguments` so the interpreter does not pool the buffer the output now holds).
+    static let foldedRelu: Kernel = { _, arguments, _ in
+        let value = try arguments.required(0)
+        arguments[0] = nil
+        return [value]
     }
 
     /// Input 0's floats to overwrite: its own buffer when no later node reads it (and the caller has dropped
@@ -153,44 +178,47 @@ extension Kernels {
         }
     }
 
-    static let elementwise: [String: Kernel] = [
-        "Add": arithmetic(float: +, double: +, int: { $0 &+ $1 }),
-        "Sub": arithmetic(float: -, double: -, int: { $0 &- $1 }),
-        "Mul": arithmetic(float: *, double: *, int: { $0 &* $1 }),
-        "Div": arithmetic(
-            float: /, double: /,
-            int: { a, b in
-                guard b != 0 else { throw KernelError("integer division by zero") }
-                let (quotient, overflow) = a.dividedReportingOverflow(by: b)
-                return overflow ? a : quotient
-            }),
-        "Neg": signed(float: { -$0 }, double: { -$0 }, int: { 0 &- $0 }),
-        "Abs": signed(float: { Swift.abs($0) }, double: { Swift.abs($0) }, int: { $0 == .min ? $0 : Swift.abs($0) }),
-        "Relu": relu,
-        "Sigmoid": math { $0 >= 0 ? 1 / (1 + Foundation.exp(-$0)) : Foundation.exp($0) / (1 + Foundation.exp($0)) },
-        "Tanh": math(Foundation.tanh),
-        "Exp": math(Foundation.exp),
-        "Log": math(Foundation.log),
-        "Sqrt": math(Foundation.sqrt),
-        "Floor": math(Foundation.floor),
-        "Ceil": math(Foundation.ceil),
-        "Reciprocal": math { 1 / $0 },
-        "Erf": math(Foundation.erf),
-        "Sin": math(Foundation.sin),
-        "Cos": math(Foundation.cos),
-        "LeakyRelu": leakyRelu,
-        "Pow": pow,
-        "Clip": clip,
-        "Equal": comparison({ $0 == $1 }, strings: true),
-        "Less": comparison(<),
-        "LessOrEqual": comparison(<=),
-        "Greater": comparison(>),
-        "GreaterOrEqual": comparison(>=),
-        "And": logical { $0 && $1 },
-        "Or": logical { $0 || $1 },
-        "Xor": logical { $0 != $1 },
-        "Not": not,
-        "Where": whereKernel,
+    static let elementwise: [String: KernelBox] = [
+        "Add": KernelBox(arithmetic(float: +, double: +, int: { $0 &+ $1 })),
+        "Sub": KernelBox(arithmetic(float: -, double: -, int: { $0 &- $1 })),
+        "Mul": KernelBox(arithmetic(float: *, double: *, int: { $0 &* $1 })),
+        "Div": KernelBox(
+            arithmetic(
+                float: /, double: /,
+                int: { a, b in
+                    guard b != 0 else { throw KernelError("integer division by zero") }
+                    let (quotient, overflow) = a.dividedReportingOverflow(by: b)
+                    return overflow ? a : quotient
+                })),
+        "Neg": KernelBox(signed(float: { -$0 }, double: { -$0 }, int: { 0 &- $0 })),
+        "Abs": KernelBox(
+            signed(float: { Swift.abs($0) }, double: { Swift.abs($0) }, int: { $0 == .min ? $0 : Swift.abs($0) })),
+        "Relu": KernelBox(relu),
+        "Sigmoid": KernelBox(
+            math { $0 >= 0 ? 1 / (1 + Foundation.exp(-$0)) : Foundation.exp($0) / (1 + Foundation.exp($0)) }),
+        "Tanh": KernelBox(math(Foundation.tanh)),
+        "Exp": KernelBox(math(Foundation.exp)),
+        "Log": KernelBox(math(Foundation.log)),
+        "Sqrt": KernelBox(math(Foundation.sqrt)),
+        "Floor": KernelBox(math(Foundation.floor)),
+        "Ceil": KernelBox(math(Foundation.ceil)),
+        "Reciprocal": KernelBox(math { 1 / $0 }),
+        "Erf": KernelBox(math(Foundation.erf)),
+        "Sin": KernelBox(math(Foundation.sin)),
+        "Cos": KernelBox(math(Foundation.cos)),
+        "LeakyRelu": KernelBox(leakyRelu),
+        "Pow": KernelBox(pow),
+        "Clip": KernelBox(clip),
+        "Equal": KernelBox(comparison({ $0 == $1 }, strings: true)),
+        "Less": KernelBox(comparison(<)),
+        "LessOrEqual": KernelBox(comparison(<=)),
+        "Greater": KernelBox(comparison(>)),
+        "GreaterOrEqual": KernelBox(comparison(>=)),
+        "And": KernelBox(logical { $0 && $1 }),
+        "Or": KernelBox(logical { $0 || $1 }),
+        "Xor": KernelBox(logical { $0 != $1 }),
+        "Not": KernelBox(not),
+        "Where": KernelBox(whereKernel),
     ]
 
     static let leakyRelu: Kernel = { node, arguments, context in

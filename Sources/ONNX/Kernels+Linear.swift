@@ -1,11 +1,11 @@
 import Foundation
 
 extension Kernels {
-    static let linear: [String: Kernel] = [
-        "Gemm": gemm,
-        "MatMul": matMul,
-        "Softmax": softmax(log: false),
-        "LogSoftmax": softmax(log: true),
+    static let linear: [String: KernelBox] = [
+        "Gemm": KernelBox(gemm),
+        "MatMul": KernelBox(matMul),
+        "Softmax": KernelBox(softmax(log: false)),
+        "LogSoftmax": KernelBox(softmax(log: true)),
     ]
 
     /// C[m×n] = A[m×k] · B[k×n] for row-major operands, with either operand optionally transposed.
@@ -69,6 +69,9 @@ extension Kernels {
     }
 
     static let gemm: Kernel = { node, arguments, context in
+        if case .gemm(let packed) = node.prepared, let out = try packedGemm(packed, arguments, &context) {
+            return [out]
+        }
         let a = try arguments.required(0)
         let b = try arguments.required(1)
         guard a.shape.count == 2, b.shape.count == 2 else { throw KernelError("A and B must be matrices") }
@@ -87,12 +90,7 @@ extension Kernels {
             -> Tensor
         {
             var out = [T](repeating: 0, count: m * n)
-            if case .gemmWeights(let weights) = node.prepared, let laidOut = weights as? [T] {
-                // B was transposed at load: the contiguous i-p-j loop instead of strided dot products.
-                multiply(x[...], laidOut[...], m: m, k: k, n: n, transA: transA, transB: false, into: &out, at: 0)
-            } else {
-                multiply(x[...], y[...], m: m, k: k, n: n, transA: transA, transB: transB, into: &out, at: 0)
-            }
+            multiply(x[...], y[...], m: m, k: k, n: n, transA: transA, transB: transB, into: &out, at: 0)
             if alpha != 1 { for index in out.indices { out[index] *= T(alpha) } }
             if let bias, let c, beta != 0, bias.count == n, c.shape.last == n,
                 c.shape.dropLast().allSatisfy({ $0 == 1 })
@@ -115,7 +113,14 @@ extension Kernels {
             if let c {
                 guard case .float(let values) = c.storage else { throw KernelError("C must be float") }; bias = values
             }
-            return [try finish(x, y, bias) { .float($0) }]
+            var out = try finish(x, y, bias) { .float($0) }
+            // A Relu folded into this node at load still applies on the general path.
+            if case .gemm(let packed) = node.prepared, packed.relu, case .float(var values) = out.storage {
+                out.storage = .float([])
+                reluInPlace(&values)
+                out.storage = .float(values)
+            }
+            return [out]
         case (.double(let x), .double(let y)):
             var bias: [Double]?
             if let c {

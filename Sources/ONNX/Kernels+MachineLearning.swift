@@ -1,16 +1,16 @@
 import Foundation
 
 extension Kernels {
-    static let machineLearning: [String: Kernel] = [
-        "LinearClassifier": linearClassifier,
-        "LinearRegressor": linearRegressor,
-        "Normalizer": normalizer,
-        "Scaler": scaler,
-        "ZipMap": zipMap,
-        "ArrayFeatureExtractor": arrayFeatureExtractor,
-        "TreeEnsembleClassifier": treeEnsemble(classifier: true),
-        "TreeEnsembleRegressor": treeEnsemble(classifier: false),
-        "Binarizer": binarizer,
+    static let machineLearning: [String: KernelBox] = [
+        "LinearClassifier": KernelBox(linearClassifier),
+        "LinearRegressor": KernelBox(linearRegressor),
+        "Normalizer": KernelBox(normalizer),
+        "Scaler": KernelBox(scaler),
+        "ZipMap": KernelBox(zipMap),
+        "ArrayFeatureExtractor": KernelBox(arrayFeatureExtractor),
+        "TreeEnsembleClassifier": KernelBox(treeEnsemble(classifier: true)),
+        "TreeEnsembleRegressor": KernelBox(treeEnsemble(classifier: false)),
+        "Binarizer": KernelBox(binarizer),
     ]
 
     /// `X` as rows of features: `[N, F]`, or one row for a 1-D input.
@@ -111,8 +111,17 @@ extension Kernels {
     }
 
     static let linearClassifier: Kernel = { node, arguments, context in
-        let (x, n, f) = try rows(try arguments.required(0))
-        let labels = try Labels(node)
+        let input = try arguments.required(0)
+        // Float X is read directly (no Double copy); other types through `rows`, as before.
+        var floats: [Float]?
+        let (x, n, f): ([Double], Int, Int)
+        if case .float(let values) = input.storage, input.shape.count == 1 || input.shape.count == 2 {
+            floats = values
+            (x, n, f) = ([], input.shape.count == 1 ? 1 : input.shape[0], input.shape[input.shape.count - 1])
+        } else {
+            (x, n, f) = try rows(input)
+        }
+        let labels = try Labels(node.node)
         guard labels.count > 0 else { throw KernelError("no class labels") }
         let coefficients = (node.floats("coefficients") ?? []).map(Double.init)
         let intercepts = (node.floats("intercepts") ?? []).map(Double.init)
@@ -128,23 +137,33 @@ extension Kernels {
         try context.reserve(n * max(classes, 2) * 2)
         var picks: [Int] = []
         var out: [Float] = []
+        picks.reserveCapacity(n)
+        out.reserveCapacity(n * max(classes, 2))
+        var sums = [Double](repeating: 0, count: classes)
         for row in 0..<n {
-            var scores = (0..<classes).map { c in
-                (0..<f).reduce(intercepts.isEmpty ? 0 : intercepts[c]) {
-                    $0 + x[row * f + $1] * coefficients[c * f + $1]
+            // Each class's sum from its intercept, feature by feature in order.
+            for c in 0..<classes {
+                var sum = intercepts.isEmpty ? 0 : intercepts[c]
+                if let floats {
+                    for j in 0..<f { sum = sum + Double(floats[row * f + j]) * coefficients[c * f + j] }
+                } else {
+                    for j in 0..<f { sum = sum + x[row * f + j] * coefficients[c * f + j] }
                 }
+                sums[c] = sum
             }
-            if classes == 1 {
-                let positive = scores[0] > 0
-                picks.append(labels.count == 2 ? (positive ? 1 : 0) : 0)
-                scores = try secondClass(scores[0], mode: positive ? 2 : 3, transform: transform)
-                if labels.count != 2 { scores = [scores.last ?? 0] }
-                if transform == "LOGISTIC" && labels.count != 2 { scores = [logistic(scores[0])] }
-            } else {
-                picks.append(argmax(scores))
-                try postTransform(transform, &scores)
+            if classes > 1 {
+                picks.append(argmax(sums))
+                try postTransform(transform, &sums)
+                for score in sums { out.append(Float(score)) }
+                continue
             }
-            out.append(contentsOf: scores.map { Float($0) })
+            // One coefficient row: the binary single-score form.
+            let positive = sums[0] > 0
+            picks.append(labels.count == 2 ? (positive ? 1 : 0) : 0)
+            var scores = try secondClass(sums[0], mode: positive ? 2 : 3, transform: transform)
+            if labels.count != 2 { scores = [scores.last ?? 0] }
+            if transform == "LOGISTIC" && labels.count != 2 { scores = [logistic(scores[0])] }
+            for score in scores { out.append(Float(score)) }
         }
         var labelTensor = labels.tensor(picks)
         if labels.count < 2, case .ints = labels, classes == 1 {
@@ -199,16 +218,35 @@ extension Kernels {
 
     static let scaler: Kernel = { node, arguments, _ in
         let input = try arguments.required(0)
-        guard let x = input.doubles else { throw KernelError("X must be numeric") }
+        let x: [Double]
+        if case .float = input.storage {
+            x = []
+        } else {
+            guard let values = input.doubles else { throw KernelError("X must be numeric") }
+            x = values
+        }
         let offsets = (node.floats("offset") ?? [0]).map(Double.init)
         let scales = (node.floats("scale") ?? [1]).map(Double.init)
         let f = input.shape.last ?? 1
         guard offsets.count == 1 || offsets.count == f, scales.count == 1 || scales.count == f else {
             throw KernelError("offset and scale must hold 1 or \(f) values")
         }
-        let out = x.enumerated().map { index, value in
-            let feature = index % max(f, 1)
-            return Float((value - offsets[offsets.count == 1 ? 0 : feature]) * scales[scales.count == 1 ? 0 : feature])
+        // Row by row without a division per value; float input is read directly (no Double copy of X).
+        let floats: [Float]?
+        if case .float(let values) = input.storage { floats = values } else { floats = nil }
+        let count = floats?.count ?? x.count
+        var out = [Float](repeating: 0, count: count)
+        let step = max(f, 1)
+        out.withUnsafeMutableBufferPointer { out in
+            var index = 0
+            while index < count {
+                for feature in 0..<min(step, count - index) {
+                    let value = floats.map { Double($0[index]) } ?? x[index]
+                    out[index] = Float(
+                        (value - offsets[offsets.count == 1 ? 0 : feature]) * scales[scales.count == 1 ? 0 : feature])
+                    index += 1
+                }
+            }
         }
         return [Tensor(shape: input.shape, floats: out)]
     }

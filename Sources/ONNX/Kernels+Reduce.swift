@@ -1,13 +1,16 @@
 extension Kernels {
-    static let reductions: [String: Kernel] = [
-        "ArgMax": argExtreme(max: true),
-        "ArgMin": argExtreme(max: false),
-        "ReduceSum": reduce(axesInputFrom: 13, initial: 0, combine: +, finish: { sum, _ in sum }),
-        "ReduceMean": reduce(axesInputFrom: 18, initial: 0, combine: +, finish: { sum, count in sum / Double(count) }),
-        "ReduceMax": reduce(
-            axesInputFrom: 18, initial: -.infinity, combine: { Swift.max($0, $1) }, finish: { v, _ in v }),
-        "ReduceMin": reduce(
-            axesInputFrom: 18, initial: .infinity, combine: { Swift.min($0, $1) }, finish: { v, _ in v }),
+    static let reductions: [String: KernelBox] = [
+        "ArgMax": KernelBox(argExtreme(max: true)),
+        "ArgMin": KernelBox(argExtreme(max: false)),
+        "ReduceSum": KernelBox(reduce(axesInputFrom: 13, initial: 0, combine: +, finish: { sum, _ in sum })),
+        "ReduceMean": KernelBox(
+            reduce(axesInputFrom: 18, initial: 0, combine: +, finish: { sum, count in sum / Double(count) })),
+        "ReduceMax": KernelBox(
+            reduce(
+                axesInputFrom: 18, initial: -.infinity, combine: { Swift.max($0, $1) }, finish: { v, _ in v })),
+        "ReduceMin": KernelBox(
+            reduce(
+                axesInputFrom: 18, initial: .infinity, combine: { Swift.min($0, $1) }, finish: { v, _ in v })),
     ]
 
     /// The input's shape split around the reduced axes: for each output element, the offsets it reduces over.

@@ -1,25 +1,25 @@
 import Foundation
 
 extension Kernels {
-    static let shapes: [String: Kernel] = [
-        "Identity": { _, arguments, _ in [try arguments.required(0)] },
-        "Dropout": dropout,
-        "Flatten": flatten,
-        "Reshape": reshape,
-        "Transpose": transpose,
-        "Squeeze": squeeze,
-        "Unsqueeze": unsqueeze,
-        "Concat": concat,
-        "Gather": gather,
-        "Slice": slice,
-        "Shape": shape,
-        "Size": { _, arguments, _ in [Tensor(shape: [], int64s: [Int64(try arguments.required(0).count)])] },
-        "Constant": constant,
-        "ConstantOfShape": constantOfShape,
-        "Cast": cast,
-        "Expand": expand,
-        "Tile": tile,
-        "Range": range,
+    static let shapes: [String: KernelBox] = [
+        "Identity": KernelBox({ _, arguments, _ in [try arguments.required(0)] }),
+        "Dropout": KernelBox(dropout),
+        "Flatten": KernelBox(flatten),
+        "Reshape": KernelBox(reshape),
+        "Transpose": KernelBox(transpose),
+        "Squeeze": KernelBox(squeeze),
+        "Unsqueeze": KernelBox(unsqueeze),
+        "Concat": KernelBox(concat),
+        "Gather": KernelBox(gather),
+        "Slice": KernelBox(slice),
+        "Shape": KernelBox(shape),
+        "Size": KernelBox({ _, arguments, _ in [Tensor(shape: [], int64s: [Int64(try arguments.required(0).count)])] }),
+        "Constant": KernelBox(constant),
+        "ConstantOfShape": KernelBox(constantOfShape),
+        "Cast": KernelBox(cast),
+        "Expand": KernelBox(expand),
+        "Tile": KernelBox(tile),
+        "Range": KernelBox(range),
     ]
 
     /// Inference-mode Dropout: the input unchanged, and an all-true mask when asked for.
@@ -114,7 +114,7 @@ extension Kernels {
 
     static let squeeze: Kernel = { node, arguments, _ in
         let x = try arguments.required(0)
-        let axes = try Set((axes(node, arguments) ?? []).map { try x.axis($0) })
+        let axes = try Set((axes(node.node, arguments) ?? []).map { try x.axis($0) })
         for axis in axes where x.shape[axis] != 1 {
             throw KernelError("cannot squeeze axis \(axis) of size \(x.shape[axis])")
         }
@@ -125,7 +125,7 @@ extension Kernels {
 
     static let unsqueeze: Kernel = { node, arguments, _ in
         let x = try arguments.required(0)
-        let requested = try axes(node, arguments) ?? []
+        let requested = try axes(node.node, arguments) ?? []
         let rank = x.shape.count + requested.count
         let axes = try Set(requested.map { try x.axis($0, rank: rank) })
         guard axes.count == requested.count else { throw KernelError("repeated axis") }

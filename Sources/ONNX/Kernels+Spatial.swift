@@ -1,13 +1,13 @@
 import Foundation
 
 extension Kernels {
-    static let spatial: [String: Kernel] = [
-        "Conv": conv,
-        "MaxPool": pool(max: true),
-        "AveragePool": pool(max: false),
-        "GlobalAveragePool": globalPool(max: false),
-        "GlobalMaxPool": globalPool(max: true),
-        "BatchNormalization": batchNormalization,
+    static let spatial: [String: KernelBox] = [
+        "Conv": KernelBox(conv),
+        "MaxPool": KernelBox(pool(max: true)),
+        "AveragePool": KernelBox(pool(max: false)),
+        "GlobalAveragePool": KernelBox(globalPool(max: false)),
+        "GlobalMaxPool": KernelBox(globalPool(max: true)),
+        "BatchNormalization": KernelBox(batchNormalization),
     ]
 
     /// The window geometry of a 1-D or 2-D convolution or pooling node, on an input of spatial size `input`.
@@ -19,25 +19,25 @@ extension Kernels {
         var padsEnd: [Int]
         var output: [Int]
 
-        init(node: Node, input: [Int], kernel: [Int], ceil: Bool = false) throws {
+        init(_ attributes: WindowAttributes, input: [Int], kernel: [Int], ceil: Bool = false) throws {
             let rank = input.count
             guard kernel.count == rank, kernel.allSatisfy({ $0 > 0 && $0 < 1 << 20 }) else {
                 throw KernelError("invalid kernel shape")
             }
             self.kernel = kernel
-            strides = node.ints("strides")?.map { Int(clamping: $0) } ?? Array(repeating: 1, count: rank)
-            dilations = node.ints("dilations")?.map { Int(clamping: $0) } ?? Array(repeating: 1, count: rank)
+            strides = attributes.strides ?? Array(repeating: 1, count: rank)
+            dilations = attributes.dilations ?? Array(repeating: 1, count: rank)
             guard strides.count == rank, dilations.count == rank, strides.allSatisfy({ $0 > 0 && $0 < 1 << 20 }),
                 dilations.allSatisfy({ $0 > 0 && $0 < 1 << 20 })
             else { throw KernelError("invalid strides or dilations") }
-            let pads = node.ints("pads")?.map { Int(clamping: $0) } ?? Array(repeating: 0, count: 2 * rank)
+            let pads = attributes.pads ?? Array(repeating: 0, count: 2 * rank)
             guard pads.count == 2 * rank, pads.allSatisfy({ $0 >= 0 && $0 < 1 << 20 }) else {
                 throw KernelError("invalid pads")
             }
             padsBegin = Array(pads[..<rank])
             padsEnd = Array(pads[rank...])
             output = []
-            let autoPad = node.string("auto_pad", "NOTSET")
+            let autoPad = attributes.autoPad
             for axis in 0..<rank {
                 let extent = (kernel[axis] - 1) * dilations[axis] + 1
                 switch autoPad {
@@ -79,10 +79,13 @@ extension Kernels {
         let (n, c, h, w) = try planar(x.shape)
         guard weight.shape.count == x.shape.count else { throw KernelError("W must have the input's rank") }
         let spatial = Array(x.shape.dropFirst(2))
-        let kernel = node.ints("kernel_shape")?.map { Int(clamping: $0) } ?? Array(weight.shape.dropFirst(2))
-        guard kernel == Array(weight.shape.dropFirst(2)) else { throw KernelError("kernel_shape does not match W") }
-        let window = try Window(node: node, input: spatial, kernel: kernel)
-        let groups = Int(clamping: node.int("group", 1))
+        let attributes = node.windowAttributes
+        let kernel = attributes.kernelShape ?? Array(weight.shape.dropFirst(2))
+        guard kernel.elementsEqual(weight.shape.dropFirst(2)) else {
+            throw KernelError("kernel_shape does not match W")
+        }
+        let window = try Window(attributes, input: spatial, kernel: kernel)
+        let groups = attributes.group
         let m = weight.shape[0]
         guard groups > 0, c % groups == 0, m % groups == 0, weight.shape[1] == c / groups else {
             throw KernelError("channels \(c) and W \(weight.shape) do not fit \(groups) groups")
@@ -250,7 +253,19 @@ extension Kernels {
             if let bias {
                 guard case .float(let v) = bias.storage else { throw KernelError("B must be float") }; biases = v
             }
-            return [x.with(shape: outputShape, storage: .float(try runFloat(input, weights, biases)))]
+            guard case .conv(let packed) = node.prepared, packed.weightShape == weight.shape else {
+                return [x.with(shape: outputShape, storage: .float(try runFloat(input, weights, biases)))]
+            }
+            let geometry = ConvGeometry(
+                n: n, c: c, h: h, w: w, m: m, kh: kh, kw: kw, sh: sh, sw: sw, dh: dh, dw: dw, ph: ph, pw: pw,
+                eh: two ? window.padsEnd[0] : 0, ew: two ? window.padsEnd[1] : window.padsEnd[0], oh: oh, ow: ow)
+            if let out = try directConv(input, geometry, packed, bias: biases, context: &context) {
+                return [x.with(shape: outputShape, storage: .float(out))]
+            }
+            var out = try runFloat(input, weights, biases)
+            // The Relu folded into this node at load still applies on the general path.
+            if packed.relu { reluInPlace(&out) }
+            return [x.with(shape: outputShape, storage: .float(out))]
         case (.double(let input), .double(let weights)):
             var biases: [Double]?
             if let bias {
@@ -269,11 +284,10 @@ extension Kernels {
             }
             let (n, c, h, w) = try planar(x.shape)
             let spatial = Array(x.shape.dropFirst(2))
-            guard let kernel = node.ints("kernel_shape")?.map({ Int(clamping: $0) }) else {
-                throw KernelError("kernel_shape is required")
-            }
-            let window = try Window(node: node, input: spatial, kernel: kernel, ceil: node.int("ceil_mode", 0) != 0)
-            let includePad = node.int("count_include_pad", 0) != 0
+            let attributes = node.windowAttributes
+            guard let kernel = attributes.kernelShape else { throw KernelError("kernel_shape is required") }
+            let window = try Window(attributes, input: spatial, kernel: kernel, ceil: attributes.ceil)
+            let includePad = attributes.countIncludePad
             let two = spatial.count == 2
             let (kh, kw) = two ? (kernel[0], kernel[1]) : (1, kernel[0])
             let (sh, sw) = two ? (window.strides[0], window.strides[1]) : (1, window.strides[0])
@@ -319,6 +333,14 @@ extension Kernels {
                 return out
             }
             if case .float(let values) = x.storage, x.elementType == .float, values.count == n * c * h * w {
+                if isMax, kh == 2, kw == 2, sh == 2, sw == 2, dh == 1, dw == 1, ph == 0, pw == 0,
+                    2 * oh <= h, 2 * ow <= w
+                {
+                    // The common 2×2 stride-2 window wholly inside the input: four outputs at a time.
+                    var out = context.floats(count: n * c * oh * ow)
+                    maxPool2x2(values, into: &out, planes: n * c, h: h, w: w, oh: oh, ow: ow)
+                    return [x.with(shape: outputShape, storage: .float(out))]
+                }
                 return [x.with(shape: outputShape, storage: .float(values.withUnsafeBufferPointer(pooled)))]
             }
             guard let input = x.doubles, x.elementType != .bool, isMax || !x.elementType.isInteger else {

@@ -67,6 +67,14 @@ final class LoadBudget {
         ranges[file, default: []].insert(range, at: index)
     }
 
+    /// Charges `bytes` of weights a kernel lays out again at load (packed convolution weights), returning
+    /// whether they fit: past the budget the node keeps its general path instead of the load failing.
+    func admitPacked(bytes: Int) -> Bool {
+        guard let total = admit(Cost(decoded: bytes, raw: 0)) else { return false }
+        decodedBytes = total
+        return true
+    }
+
     /// The decoded bytes allowed so far: `ratio` × the source bytes, never more than `limit`.
     private var allowed: Int {
         let (scaled, overflow) = sourceBytes.multipliedReportingOverflow(by: Self.ratio)

@@ -8,51 +8,58 @@ extension ONNXModel {
     ) throws(ONNXError)
         -> [String: Tensor]
     {
-        var values: [String: Tensor] = graph.initializers
+        // Values by slot (see `ExecutionPlan`); initializers are read through from the plan, never copied.
+        var values = [Tensor?](repeating: nil, count: plan.slotCount)
         for declared in graph.inputs {
             guard let tensor = inputs[declared.name] else { throw .invalidInput("'\(declared.name)' is missing") }
             try Self.validate(tensor, against: declared)
-            values[declared.name] = tensor
+            if let slot = plan.slots[declared.name] { values[slot] = tensor }
         }
         for name in inputs.keys where !graph.inputs.contains(where: { $0.name == name }) {
             throw .invalidInput("'\(name)' is not an input of the graph")
         }
         var context = ExecutionContext(limits: limits, opset: standardOpset)
-        for node in graph.nodes {
+        for handle in plan.nodes {
             try context.checkDeadline()
-            guard let kernel = node.kernel ?? Kernels.table["\(node.domain):\(node.opType)"] else {
-                throw .unsupportedOperator(node: node.name, op: node.opType, domain: node.domain)
+            guard let kernel = handle.node.kernel ?? Kernels.table["\(handle.node.domain):\(handle.node.opType)"]
+            else {
+                throw .unsupportedOperator(
+                    node: handle.node.name, op: handle.node.opType, domain: handle.node.domain)
             }
-            var arguments = node.inputs.map { $0.isEmpty ? nil : values[$0] }
+            var arguments = handle.node.inputSlots.map { $0 < 0 ? nil : values[$0] ?? plan.initializers[$0] }
             // Values last read here leave the table first, so `arguments` holds their only reference.
-            for position in node.releasedInputs { values[node.inputs[position]] = nil }
-            context.consumable = node.consumableInputs
+            for position in handle.node.releasedInputs { values[handle.node.inputSlots[position]] = nil }
+            context.consumable = handle.node.consumableInputs
             let results: [Tensor]
             do {
-                results = try kernel(node, &arguments, &context)
+                results = try kernel.run(handle, &arguments, &context)
             } catch let error as ONNXError {
                 throw error
             } catch let error as KernelError {
-                throw .invalidNode(node: node.name, op: node.opType, reason: error.reason)
+                throw .invalidNode(node: handle.node.name, op: handle.node.opType, reason: error.reason)
             } catch {
-                throw .invalidNode(node: node.name, op: node.opType, reason: "failed")
+                throw .invalidNode(node: handle.node.name, op: handle.node.opType, reason: "failed")
             }
-            for (index, name) in node.outputs.enumerated() where !name.isEmpty {
+            for (index, slot) in handle.node.outputSlots.enumerated() where slot >= 0 {
                 guard index < results.count else {
-                    throw .invalidNode(node: node.name, op: node.opType, reason: "output \(index) is not produced")
+                    throw .invalidNode(
+                        node: handle.node.name, op: handle.node.opType, reason: "output \(index) is not produced")
                 }
                 try context.reserve(results[index].count, width: max(results[index].elementType.byteWidth, 8))
-                values[name] = results[index]
+                values[slot] = results[index]
             }
             context.consumable = 0
-            for position in node.releasedInputs {
+            for position in handle.node.releasedInputs {
                 guard let dead = arguments[position] else { continue }
                 arguments[position] = nil
                 context.release(dead)
             }
         }
         var outputs: [String: Tensor] = [:]
-        for output in graph.outputs { outputs[output.name] = values[output.name] }
+        for output in graph.outputs {
+            guard let slot = plan.slots[output.name] else { continue }
+            outputs[output.name] = values[slot] ?? plan.initializers[slot]
+        }
         return outputs
     }
 

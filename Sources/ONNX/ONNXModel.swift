@@ -24,6 +24,8 @@ public struct ONNXModel: Sendable {
     public var metadata: [String: String]
     /// The graph.
     public var graph: Graph
+    /// Where `run` keeps each value, laid out at load.
+    var plan = ExecutionPlan()
 
     init(
         irVersion: Int64, opsets: [String: Int64], producerName: String, producerVersion: String,
@@ -74,8 +76,10 @@ public struct ONNXModel: Sendable {
         let budget = LoadBudget(modelBytes: bytes.count, limit: limit)
         self = try ModelParser(bytes: bytes, source: source, budget: budget).parse()
         try GraphChecker(model: self).check()
-        try prepare()
+        try prepare(budget: budget)
+        foldActivations()
         planBufferReuse()
+        planSlots()
     }
 
     /// Value liveness, once at load: the last node reading each intermediate value releases it (see
@@ -109,26 +113,30 @@ public struct ONNXModel: Sendable {
         }
     }
 
-    /// Decodes tree ensembles and lays out constant Gemm weights once, so requests only compute.
-    private mutating func prepare() throws(ONNXError) {
+    /// Decodes tree ensembles and lays out constant Gemm and Conv weights once, so requests only compute.
+    private mutating func prepare(budget: LoadBudget) throws(ONNXError) {
         for index in graph.nodes.indices {
             let node = graph.nodes[index]
             graph.nodes[index].kernel = Kernels.table["\(node.domain):\(node.opType)"]
+            if node.domain.isEmpty, ["Conv", "MaxPool", "AveragePool"].contains(node.opType) {
+                graph.nodes[index].window = WindowAttributes(node: node)
+            }
             do {
                 switch (node.domain, node.opType) {
                 case ("ai.onnx.ml", "TreeEnsembleClassifier"), ("ai.onnx.ml", "TreeEnsembleRegressor"):
                     graph.nodes[index].prepared = .trees(try TreeEnsemble(node: node))
                 case ("", "Gemm"):
-                    guard node.int("transB", 0) != 0, node.inputs.count > 1,
-                        let weights = graph.initializers[node.inputs[1]], weights.shape.count == 2,
-                        case .float(let values) = weights.storage
+                    guard node.inputs.count > 1, let weights = graph.initializers[node.inputs[1]],
+                        let packed = PackedGemm(node: node, weight: weights, budget: budget)
                     else { continue }
-                    let (n, k) = (weights.shape[0], weights.shape[1])
-                    var transposed = [Float](repeating: 0, count: values.count)
-                    for row in 0..<n {
-                        for column in 0..<k { transposed[column * n + row] = values[row * k + column] }
-                    }
-                    graph.nodes[index].prepared = .gemmWeights(transposed)
+                    graph.nodes[index].prepared = .gemm(packed)
+                case ("", "Conv"):
+                    // Constant float W only; anything else (or a packing the budget refuses) keeps im2col.
+                    guard node.inputs.count > 1, let weights = graph.initializers[node.inputs[1]],
+                        let packed = PackedConv(
+                            weight: weights, group: WindowAttributes(node: node).group, budget: budget)
+                    else { continue }
+                    graph.nodes[index].prepared = .conv(packed)
                 default: continue
                 }
             } catch let error as KernelError {
