@@ -45,6 +45,10 @@ final class PickleInterpreter {
         "numpy.ma.core._mareconstruct": [0, 1], "torch._tensor._rebuild_from_type_v2": [1],
         "torch._tensor._rebuild_from_type": [1],
     ]
+    /// Allowed callables that call one of their arguments, with its position (`func` of torch's rebuilds).
+    private static let argumentCallers: [String: Int] = [
+        "torch._tensor._rebuild_from_type": 0, "torch._tensor._rebuild_from_type_v2": 0,
+    ]
     /// Callables whose result is a fresh instance of a fixed class (besides scikit-learn's own classes): a `BUILD`
     /// on it sets that instance's attributes, no class's.
     private static let instanceMakers: Set<String> = [
@@ -820,6 +824,23 @@ final class PickleInterpreter {
                     "joblib.wrapper-indirect", .high, at: offset, subject: qualified,
                     "\(opcode) makes an instance of a class the scanner cannot see (it may be joblib's "
                         + "NumpyArrayWrapper)")
+            }
+            // A callable that calls one of its arguments (`_rebuild_from_type(func, type, args, …)` is `func(*args)`)
+            // handed another such callable, an instance maker or a value that is no imported global there: nested,
+            // they carry joblib's NumpyArrayWrapper deeper than the argument check looks, and its BUILD then makes
+            // joblib read array bytes the scanner reads as opcodes (scanner review 23). torch writes a plain global.
+            if let position = Self.argumentCallers[qualified], position < items.count {
+                var plain = false
+                if case .global(let calleeModule, let calleeName) = items[position] {
+                    let callee = calleeModule + "." + calleeName
+                    plain = Self.argumentCallers[callee] == nil && Self.instancesOfArguments[callee] == nil
+                }
+                if !plain {
+                    findings.add(
+                        "joblib.wrapper-indirect", .high, at: offset, subject: qualified,
+                        "\(opcode) hands a callable it calls another rebuild, an instance maker or a computed value "
+                            + "(it may make joblib's NumpyArrayWrapper)")
+                }
             }
             // A state handed to a callable that applies it with `setattr` (`torch._utils._set_obj_state` under
             // `_rebuild_from_type_v2`) changes the class as a BUILD slot state does (review 9 of the scanner, finding 2).
