@@ -1,6 +1,7 @@
 import Foundation
 import Homomorphic
 import SampleData
+import TestSupport
 import Testing
 
 /// Shared fixtures: contexts are built once per process (prime search and tables are not free in debug builds).
@@ -9,18 +10,6 @@ enum Fixtures {
     static let d3: CKKSContext = try! CKKSContext(parameters: CKKSParameters.named("n8192-d3")!.parameters())
     /// The square MLP's circuit-private set (N = 16384, scale 2^90).
     static let mlp: CKKSContext = try! CKKSContext(parameters: CKKSParameters.named("n16384-mlp90")!.parameters())
-}
-
-/// A deterministic generator for reproducible test data (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 func maxError(_ a: [Double], _ b: [Double]) -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import ModelScan
@@ -7,17 +8,6 @@ import Testing
 /// issue's harness runs the million-input campaign; this is the quick in-suite version. Re-run a larger campaign
 /// with `MODELSCAN_FUZZ_ITERATIONS=200000 MODELSCAN_FUZZ_SEED=7 swift test --filter ModelScannerFuzzTests`.)
 @Suite struct ModelScannerFuzzTests {
-    /// SplitMix64: deterministic, so a failure replays with the same seed.
-    private struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     private static var seeds: [[UInt8]] {
         var zip = ZipWriter()
@@ -41,7 +31,7 @@ import Testing
     @Test func mutatedInputsNeverCrash() {
         let environment = ProcessInfo.processInfo.environment
         let iterations = Int(environment["MODELSCAN_FUZZ_ITERATIONS"] ?? "") ?? 4000
-        var generator = Generator(state: UInt64(environment["MODELSCAN_FUZZ_SEED"] ?? "") ?? 16)
+        var generator = SplitMix64(state: UInt64(environment["MODELSCAN_FUZZ_SEED"] ?? "") ?? 16)
         var scanned = 0
         for seed in Self.seeds {
             for _ in 0..<iterations {

@@ -1,5 +1,6 @@
 import Foundation
 import ProtobufWire
+import TestSupport
 import Testing
 
 @testable import ONNX
@@ -11,14 +12,9 @@ import Testing
 @Suite struct ONNXModelFastKernelTests {
     /// A deterministic generator (SplitMix64), so a failure reproduces.
     struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator: SplitMix64
+        init(state: UInt64) { generator = SplitMix64(state: state) }
+        mutating func next() -> UInt64 { generator.next() }
         mutating func int(_ range: ClosedRange<Int>) -> Int {
             range.lowerBound + Int(next() % UInt64(range.count))
         }
@@ -27,28 +23,12 @@ import Testing
         }
     }
 
-    static func intAttribute(_ name: String, _ value: Int64) -> ProtobufWriter {
-        var writer = ProtobufWriter()
-        writer.string(1, name)
-        writer.int(20, 2)
-        writer.int(3, value)
-        return writer
-    }
+    static func intAttribute(_ name: String, _ value: Int64) -> ProtobufWriter { TestONNXModels.int(name, value) }
 
-    static func floatAttribute(_ name: String, _ value: Float) -> ProtobufWriter {
-        var writer = ProtobufWriter()
-        writer.string(1, name)
-        writer.int(20, 1)
-        writer.float(2, value)
-        return writer
-    }
+    static func floatAttribute(_ name: String, _ value: Float) -> ProtobufWriter { TestONNXModels.float(name, value) }
 
     static func stringAttribute(_ name: String, _ value: String) -> ProtobufWriter {
-        var writer = ProtobufWriter()
-        writer.string(1, name)
-        writer.int(20, 3)
-        writer.string(4, value)
-        return writer
+        TestONNXModels.string(name, value)
     }
 
     /// One convolution's geometry; `spatial` has one entry per spatial axis (1 or 2).

@@ -1,5 +1,5 @@
 import Foundation
-import ProtobufWire
+public import ProtobufWire
 
 /// Small ONNX models written with the wire writer, for tests outside the ONNX module (push, serving).
 public enum TestONNXModels {
@@ -135,7 +135,8 @@ public enum TestONNXModels {
         return writer
     }
 
-    static func int(_ name: String, _ value: Int64) -> ProtobufWriter {
+    /// An integer attribute.
+    public static func int(_ name: String, _ value: Int64) -> ProtobufWriter {
         var writer = ProtobufWriter()
         writer.string(1, name)
         writer.int(20, 2)
@@ -143,11 +144,21 @@ public enum TestONNXModels {
         return writer
     }
 
-    static func string(_ name: String, _ value: String) -> ProtobufWriter {
+    /// A string attribute.
+    public static func string(_ name: String, _ value: String) -> ProtobufWriter {
         var writer = ProtobufWriter()
         writer.string(1, name)
         writer.int(20, 3)
         writer.string(4, value)
+        return writer
+    }
+
+    /// A float attribute.
+    public static func float(_ name: String, _ value: Float) -> ProtobufWriter {
+        var writer = ProtobufWriter()
+        writer.string(1, name)
+        writer.int(20, 1)
+        writer.float(2, value)
         return writer
     }
 
