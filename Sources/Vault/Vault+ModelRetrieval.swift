@@ -241,8 +241,10 @@ extension Vault {
                     let pending = try VaultFiles.pendingFile(output, permissions: 0o600)
                     let digest: FileDigest
                     do {
-                        digest = try suite.decryptFileDigesting(
-                            at: layout.url(file.blobPath), into: pending.handle, using: identities)
+                        digest = try reportingWithinFile(progress, from: done, of: total) {
+                            try suite.decryptFileDigesting(
+                                at: layout.url(file.blobPath), into: pending.handle, using: identities)
+                        }
                     } catch {
                         pending.discard()
                         throw undecryptable(file, error)

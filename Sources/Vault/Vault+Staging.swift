@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import VaultCrypto
 
 #if canImport(Glibc)
@@ -172,12 +173,15 @@ extension Vault {
                         }
                         results.append(StagedFile(path: path, digest: FileDigest(of: data)))
                     case .file(let url):
-                        let digest = try suite.encryptFileDigesting(at: url, into: file.handle, recipients: [recipient])
+                        let digest = try Self.reportingWithinFile(progress, from: done, of: total) {
+                            try suite.encryptFileDigesting(at: url, into: file.handle, recipients: [recipient])
+                        }
                         results.append(StagedFile(path: path, digest: digest))
                     case .opened(let opened):
                         let input = try opened.handle()
-                        let digest = try suite.encryptFileDigesting(
-                            reading: input, into: file.handle, recipients: [recipient])
+                        let digest = try Self.reportingWithinFile(progress, from: done, of: total) {
+                            try suite.encryptFileDigesting(reading: input, into: file.handle, recipients: [recipient])
+                        }
                         results.append(StagedFile(path: path, digest: digest))
                     }
                 } catch let error as VaultError {
@@ -194,6 +198,23 @@ extension Vault {
             return results
         }
         return staged.sorted { $0.path < $1.path }
+    }
+
+    /// Runs `body` (one file's encryption or decryption) with `progress` hearing the bytes the age pipeline
+    /// finishes inside it, counted on from `done`: a bar moves through a single large file (1 MiB steps).
+    nonisolated static func reportingWithinFile<T>(
+        _ progress: ProgressHandler?, from done: Int64, of total: Int64, _ body: () throws -> T
+    ) rethrows -> T {
+        guard let progress else { return try body() }
+        let sofar = Mutex(done)
+        return try AgeProgress.withObserver(
+            { bytes in
+                let now = sofar.withLock {
+                    $0 = min(total, $0 + Int64(bytes))
+                    return $0
+                }
+                progress(ProgressEvent(done: now, total: total, unit: .bytes))
+            }, body)
     }
 
     /// ``sources(at:ignoring:)`` with every file opened once, walking from `url` with no link followed: the scan

@@ -42,6 +42,11 @@ public actor Vault {
     /// Whether the vault's isolated code is running on a blocking-pool thread (what the tests check).
     var isRunningOnTheBlockingPool: Bool { BlockingExecutor.isCurrentThreadAWorker }
 
+    /// Whether a nonisolated async function the vault calls (as `stage` is) runs on a blocking-pool thread.
+    func isNonisolatedWorkOnTheBlockingPool() async -> Bool { await Self.probeNonisolated() }
+
+    private nonisolated static func probeNonisolated() async -> Bool { BlockingExecutor.isCurrentThreadAWorker }
+
     /// The scrypt work factor (log2 N) for key files; tests lower it.
     static let defaultWorkFactor = 18
 

@@ -49,8 +49,14 @@ extension VaultClient {
         }
     }
 
+    /// Hears the bytes moved so far out of the total: file bytes sent on an upload, stream bytes received on a
+    /// download.
+    public typealias TransferProgress = @Sendable (_ done: Int64, _ total: Int64) -> Void
+
     /// Sends `files` as a file stream to `path` and returns the answer's body (at most `maxResponseBytes`).
-    func upload(_ files: [OutgoingFile], to path: String, query: String?) async throws -> Data {
+    func upload(
+        _ files: [OutgoingFile], to path: String, query: String?, progress: TransferProgress? = nil
+    ) async throws -> Data {
         var request = HTTPClientRequest(
             url: configuration.server.absoluteString + path + (query.map { "?" + $0 } ?? ""))
         request.method = .POST
@@ -64,7 +70,11 @@ extension VaultClient {
             }
             length = sum + Int64(file.size)
         }
-        request.body = .stream(FileStreamBody(files: files), length: .known(length))
+        let total = files.reduce(Int64(0)) { $0 + Int64($1.size) }
+        progress?(0, total)
+        var sent: (@Sendable (Int64) -> Void)?
+        if let progress { sent = { done in progress(done, total) } }
+        request.body = .stream(FileStreamBody(files: files, progress: sent), length: .known(length))
         let response = try await execute(request)
         return Data(buffer: try await response.body.collect(upTo: configuration.maxResponseBytes))
     }
@@ -72,15 +82,22 @@ extension VaultClient {
     /// Receives the file stream answered to `GET path` into `directory` (new, or empty), atomically; `flat` refuses
     /// paths with a directory part. Returns the paths received.
     func downloadFiles(
-        _ path: String, query: String?, into directory: URL, flat: Bool,
+        _ path: String, query: String?, into directory: URL, flat: Bool, progress: TransferProgress? = nil,
         accept: ([String]) throws -> Void = { _ in }
     ) async throws -> [String] {
         let response = try await send(.GET, path, query: query)
+        let total = response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? 0
+        progress?(0, total)
         var received: [String] = []
         try await Self.writeAtomically(into: directory) { staging in
             var parser = FileStreamParser(root: staging, flat: flat)
             defer { parser.close() }
-            for try await buffer in response.body { try parser.consume(buffer) }
+            var done: Int64 = 0
+            for try await buffer in response.body {
+                try parser.consume(buffer)
+                done += Int64(buffer.readableBytes)
+                progress?(done, max(total, done))
+            }
             guard parser.finished else { throw VaultClientError(.failure, "the server's file stream was cut off") }
             received = parser.paths
             // Checked before the rename: a refused set leaves nothing in `directory`.
@@ -93,8 +110,11 @@ extension VaultClient {
 
     /// `POST /v1/models/{model}/upload`: pushes the files, streamed from disk; the server scans, encrypts and signs
     /// them like a local push.
-    public func pushModel(_ name: String, streaming files: [OutgoingFile]) async throws -> RegistryModelVersion {
-        let data = try await upload(files, to: Self.path("", "v1", "models", name, "upload"), query: nil)
+    public func pushModel(
+        _ name: String, streaming files: [OutgoingFile], progress: TransferProgress? = nil
+    ) async throws -> RegistryModelVersion {
+        let data = try await upload(
+            files, to: Self.path("", "v1", "models", name, "upload"), query: nil, progress: progress)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         guard let created = try? decoder.decode(RegistryModelVersion.self, from: data) else {
@@ -106,22 +126,25 @@ extension VaultClient {
     /// `POST /v1/datasets/{dataset}/upload`: adds the files (flat names) as a new dataset version; the version's
     /// record (JSON).
     public func addDataset(
-        _ name: String, files: [OutgoingFile], description: String?, processed: Bool
+        _ name: String, files: [OutgoingFile], description: String?, processed: Bool,
+        progress: TransferProgress? = nil
     ) async throws -> Data {
         var query: [String] = []
         if let description { query.append("description=" + Self.queryValue(description)) }
         if processed { query.append("processed=true") }
         return try await upload(
             files, to: Self.path("", "v1", "datasets", name, "upload"),
-            query: query.isEmpty ? nil : query.joined(separator: "&"))
+            query: query.isEmpty ? nil : query.joined(separator: "&"), progress: progress)
     }
 
     /// `GET /v1/datasets/{dataset}/versions/{version}/download`: the decrypted files, streamed into `directory`
     /// (new, or empty) and renamed into place once complete. Returns the file names.
-    public func getDataset(_ name: String, version: Int, into directory: URL) async throws -> [String] {
+    public func getDataset(
+        _ name: String, version: Int, into directory: URL, progress: TransferProgress? = nil
+    ) async throws -> [String] {
         try await downloadFiles(
             Self.path("", "v1", "datasets", name, "versions", String(version), "download"), query: nil,
-            into: directory, flat: true)
+            into: directory, flat: true, progress: progress)
     }
 
     static func queryValue(_ text: String) -> String {
@@ -163,17 +186,24 @@ extension VaultClient {
 struct FileStreamBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let files: [VaultClient.OutgoingFile]
+    /// Hears the file bytes read for sending so far.
+    var progress: (@Sendable (Int64) -> Void)?
 
-    func makeAsyncIterator() -> Iterator { Iterator(files: files) }
+    func makeAsyncIterator() -> Iterator { Iterator(files: files, progress: progress) }
 
     struct Iterator: AsyncIteratorProtocol {
         let files: [VaultClient.OutgoingFile]
+        let progress: (@Sendable (Int64) -> Void)?
         var index = 0
         var handle: FileHandle?
         var remaining: UInt64 = 0
+        var sent: Int64 = 0
         var ended = false
 
-        init(files: [VaultClient.OutgoingFile]) { self.files = files }
+        init(files: [VaultClient.OutgoingFile], progress: (@Sendable (Int64) -> Void)?) {
+            self.files = files
+            self.progress = progress
+        }
 
         mutating func next() async throws -> ByteBuffer? {
             if let handle {
@@ -183,6 +213,8 @@ struct FileStreamBody: AsyncSequence, Sendable {
                         throw VaultClientError(.failure, "\(files[index].path) changed while it was sent")
                     }
                     remaining -= UInt64(data.count)
+                    sent += Int64(data.count)
+                    progress?(sent)
                     return ByteBuffer(bytes: data)
                 }
                 try? handle.close()

@@ -91,7 +91,7 @@ extension VaultClient {
     /// which version an alias or latest means is the server's unsigned word).
     public func pullModel(
         _ name: String, version: String, into directory: URL, signatureFileName: String, verifier: PinnedVerifier,
-        minimumVersion: Int? = nil
+        minimumVersion: Int? = nil, progress: TransferProgress? = nil
     ) async throws -> PullResult {
         let (number, _) = try await resolvedVersion(name, version)
         try Self.refuseRollback(name, number, below: minimumVersion)
@@ -105,7 +105,7 @@ extension VaultClient {
         let received = try await downloadFiles(
             Self.path("", "v1", "models", name, "versions", number, "download"),
             query: "recipient=" + Self.queryValue(identity.recipient.encoded) + "&decryptedByCaller=true",
-            into: cipher, flat: false)
+            into: cipher, flat: false, progress: progress)
         let signed = try Self.verifiedDigests(
             in: cipher, received: received, signatureFileName: signatureFileName, verifier: verifier, name: name,
             version: number)
@@ -162,12 +162,13 @@ extension VaultClient {
     /// Pulls a version re-wrapped for `recipient` and streams the `.age` files and the signature into `directory`
     /// (which must not exist, or be empty): no plaintext, the layout a local `model pull --to` writes.
     public func pullModel(
-        _ name: String, version: String, for recipient: String, into directory: URL, signatureFileName: String
+        _ name: String, version: String, for recipient: String, into directory: URL, signatureFileName: String,
+        progress: TransferProgress? = nil
     ) async throws -> PullResult {
         let (number, record) = try await resolvedVersion(name, version)
         let received = try await downloadFiles(
             Self.path("", "v1", "models", name, "versions", number, "download"),
-            query: "recipient=" + Self.queryValue(recipient), into: directory, flat: false
+            query: "recipient=" + Self.queryValue(recipient), into: directory, flat: false, progress: progress
         ) { paths in
             try Self.checkRewrapped(
                 paths, expected: Set(record.files.keys), signatureFileName: signatureFileName,

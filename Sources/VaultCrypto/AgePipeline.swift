@@ -97,6 +97,7 @@ struct AgePipeline: Sendable {
         let base = Int(lseek(output, 0, SEEK_CUR))
         // An output that will be fsynced goes around the page cache where it can (see `DirectOutput`).
         let direct = flushBehind ? DirectOutput(output) : nil
+        let observer = AgeProgress.observer
         run.work(segments: segments, bufferSize: Self.segmentChunks * chunkSize) { segment, buffer in
             let first = segment * Self.segmentChunks
             let end = min(chunks, first + Self.segmentChunks)
@@ -133,6 +134,7 @@ struct AgePipeline: Sendable {
                             run.wrote(chunk.count, to: output, from: base, flushBehind: flushBehind)
                         }
                     }
+                    observer?(plain.count)
                 } catch {
                     run.record(error, segment: segment)
                 }
@@ -169,6 +171,7 @@ struct AgePipeline: Sendable {
         let base = output.map { Int(lseek($0, 0, SEEK_CUR)) } ?? 0
         // An output that will be fsynced goes around the page cache where it can (see `DirectOutput`).
         let direct = flushBehind ? output.map { DirectOutput($0) } : nil
+        let observer = AgeProgress.observer
         run.work(segments: segments, bufferSize: Self.segmentChunks * slotSize) { segment, buffer in
             let first = segment * Self.segmentChunks
             let end = min(chunks, first + Self.segmentChunks)
@@ -262,6 +265,7 @@ struct AgePipeline: Sendable {
                     }
                 }
                 run.released.wrappingAdd(releasedCount, ordering: .relaxed)
+                observer?(releasedCount)
                 if let stop { return run.record(stop, segment: segment) }
                 if let readFailure { run.record(readFailure, segment: segment) }
             }

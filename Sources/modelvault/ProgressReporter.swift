@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Vault
+import VaultClient
 
 /// Draws a ``ProgressMeter`` on stderr: a redrawn bar with rate and ETA when stderr is a terminal, one summary
 /// line when it is not (a pipe or a file, as pip and docker do), nothing under `--quiet`.
@@ -58,6 +59,11 @@ final class ProgressReporter: Sendable {
             let meter = ProgressMeter(label: summaryLabel)
             FileHandle.standardError.write(Data((meter.summary(last, elapsed: elapsed) + "\n").utf8))
         }
+    }
+
+    /// A remote transfer's callback (bytes sent or received so far, of the total) feeding `report`.
+    static func transfer(_ report: @escaping ProgressHandler) -> VaultClient.TransferProgress {
+        { done, total in report(ProgressEvent(done: done, total: total, unit: .bytes)) }
     }
 
     /// Runs `body` with the callback, finishing the line after it (also when it throws, so that an error starts

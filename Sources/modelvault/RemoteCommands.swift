@@ -98,7 +98,11 @@ extension DataAdd: RemoteCapable {
             }
             outgoing.append(.init(path: url.lastPathComponent, url: url, size: UInt64(info.st_size)))
         }
-        let data = try await client.addDataset(name, files: outgoing, description: description, processed: processed)
+        let data = try await ProgressReporter("uploading", summary: "uploaded").run { report in
+            try await client.addDataset(
+                name, files: outgoing, description: description, processed: processed,
+                progress: ProgressReporter.transfer(report))
+        }
         let reference = try RemoteModels.decode(DatasetVersionInfo.self, data).reference
         try printResult(json: json, ["reference": reference], text: reference)
     }
@@ -114,7 +118,10 @@ extension DataGet: RemoteCapable {
         }
         guard let version else { throw CLIError("dataset \(reference.name) has no versions", status: .notFound) }
         OpenVaults.takeOverSignals()  // a signal mid-download removes the plaintext staging first (review 5, R2)
-        let files = try await client.getDataset(reference.name, version: version, into: directory)
+        let files = try await ProgressReporter("downloading", summary: "downloaded").run { report in
+            try await client.getDataset(
+                reference.name, version: version, into: directory, progress: ProgressReporter.transfer(report))
+        }
         try printPulled(
             json: json, "\(reference.name)@\(version)", to: directory.path(percentEncoded: false), files: files.count)
     }
@@ -129,8 +136,9 @@ extension ModelPush: RemoteCapable {
         if scan.policy != ScanPolicy.default.rawValue { throw CLIError.notInRemoteMode("`model push --scan-policy`") }
         let files = try VaultClient.outgoingModelFiles(
             at: URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL)
-        progress("streaming to the server, which scans, hashes, encrypts and signs...")
-        let created = try await client.pushModel(name, streaming: files)
+        let created = try await ProgressReporter("uploading", summary: "uploaded").run { report in
+            try await client.pushModel(name, streaming: files, progress: ProgressReporter.transfer(report))
+        }
         try printResult(json: json, ["reference": "\(name)@\(created.version)"], text: "\(name)@\(created.version)")
     }
 }
@@ -147,15 +155,17 @@ extension ModelPull: RemoteCapable {
         let version = try await RemoteModels.version(reference, client)
         OpenVaults.takeOverSignals()  // a signal mid-pull removes the staging directories first
         let result: VaultClient.PullResult
+        let reporter = ProgressReporter("downloading", summary: "downloaded")
+        defer { reporter.finish() }
         if let recipient {
             result = try await client.pullModel(
                 reference.name, version: version, for: recipient, into: directory,
-                signatureFileName: Vault.pulledSignaturePath)
+                signatureFileName: Vault.pulledSignaturePath, progress: ProgressReporter.transfer(reporter.handler))
         } else if let pinned {
             result = try await rollbackGuarded(reference, client: client, pinned: pinned) { minimum in
                 try await client.pullModel(
                     reference.name, version: version, into: directory, signatureFileName: Vault.pulledSignaturePath,
-                    verifier: pinned, minimumVersion: minimum)
+                    verifier: pinned, minimumVersion: minimum, progress: ProgressReporter.transfer(reporter.handler))
             }
         } else {
             throw CLIError("a remote pull needs a pinned verifier")

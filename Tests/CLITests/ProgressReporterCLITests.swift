@@ -49,3 +49,41 @@ extension ProgressReporterCLITests {
         #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
     }
 }
+
+extension RemoteModeCLITests {
+    /// Issue #18: a remote push and pull report the bytes they move; into a pipe one summary line each, none under
+    /// `--quiet`.
+    @Test(.timeLimit(.minutes(5))) func aRemotePushAndPullPrintOneSummaryLineEach() async throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let vault = try PreparedVault(minimal: directory.url, weights: "seed")
+        let server = try await RunningServer(vault)
+        defer { server.stop() }
+        let client = vault.work.appending(path: "client")
+        try FileManager.default.createDirectory(at: client.appending(path: "model"), withIntermediateDirectories: true)
+        try TestData.bytes(3 << 20, seed: 3).write(to: client.appending(path: "model/weights.bin"))
+        func run(_ arguments: [String]) throws -> ChildProcess.Output {
+            try ModelVaultBinary.run(
+                arguments,
+                environment: [
+                    "MODELVAULT_SERVER": server.url, "MODELVAULT_CA_FILE": server.certificate.path,
+                    "MODELVAULT_TOKEN": vault.tokens["admin"] ?? "", "MODELVAULT_PASSPHRASE": "",
+                    "MODELVAULT_VERIFIER": vault.work.appending(path: "vault.pem").path,
+                ], in: client)
+        }
+        let pushed = try run(["model", "push", "big", "model"])
+        #expect(pushed.stdout == "big@1\n", "\(pushed.stderr)")
+        #expect(
+            pushed.stderr.split(separator: "\n").filter { $0.hasPrefix("uploaded 3.1 MB in ") }.count == 1,
+            "\(pushed.stderr)")
+        #expect(!pushed.stderr.contains("\r"), "\(pushed.stderr)")
+        let pulled = try run(["model", "pull", "big@1", "-o", "out"])
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        #expect(
+            pulled.stderr.split(separator: "\n").filter { $0.hasPrefix("downloaded 3.") }.count == 1, "\(pulled.stderr)"
+        )
+        let quiet = try run(["model", "push", "big", "model", "--quiet"])
+        #expect(quiet.stdout == "big@2\n", "\(quiet.stderr)")
+        #expect(quiet.stderr.isEmpty, "\(quiet.stderr)")
+    }
+}

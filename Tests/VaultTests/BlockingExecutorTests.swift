@@ -54,6 +54,11 @@ import Testing
         }
         #expect(body)
         #expect(children == [true, true, true, true])
+        let vault = fixture.vault
+        let nonisolated = try await fixture.admin.perform(.modelList, on: .global) {
+            await vault.isNonisolatedWorkOnTheBlockingPool()
+        }
+        #expect(nonisolated, "a nonisolated function the vault actor calls runs on the pool")
     }
 }
 

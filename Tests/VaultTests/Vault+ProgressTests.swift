@@ -59,3 +59,27 @@ extension VaultProgressTests {
         #expect(events.first?.done == 0 && events.last?.done == 3700)
     }
 }
+
+extension VaultProgressTests {
+    /// With real age encryption, a single 8 MiB file reports its bytes 1 MiB at a time, on push and on pull (issue
+    /// #18: a 300 MB file went from 0% to 100% at once).
+    @Test func aSingleLargeFileReportsProgressWithinTheFile() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory, suite: AgeCipherSuite())
+        let size = 8 << 20
+        let model = directory.url.appending(path: "model.bin")
+        try TestVault.bytes(size, seed: 7).write(to: model)
+        let pushed = Recorder()
+        _ = try await vault.pushModel("m", from: .path(model), progress: pushed.handler)
+        let pulled = Recorder()
+        try await vault.pullModel(
+            ModelReference(parsing: "m@1"), to: directory.url.appending(path: "out"), progress: pulled.handler)
+        for (label, events) in [("push", pushed.all), ("pull", pulled.all)] {
+            let inside = events.filter { $0.done > 0 && $0.done < Int64(size) }
+            #expect(inside.count >= 4, "\(label): \(events.map(\.done))")
+            #expect(zip(events, events.dropFirst()).allSatisfy { $0.done <= $1.done }, "\(label)")
+            #expect(events.last?.done == Int64(size), "\(label)")
+            #expect(events.allSatisfy { $0.total == Int64(size) }, "\(label)")
+        }
+    }
+}
