@@ -910,7 +910,8 @@ final class PickleInterpreter {
             case .unknown: return unreadable
             // A mapping built by a call or a list: its keys are not seen (scanner review 18: a slot state made by
             // `builtins.dict([['__class__', W]])` turned an object into a NumpyArrayWrapper).
-            case .object(let callable?, _) where Self.mappingMakers.contains(callable): return opaqueMappings
+            case .object(let callable?, let arguments) where Self.makesAMapping(callable, arguments):
+                return opaqueMappings
             case .object(nil, _), .list: return opaqueMappings
             default: return false
             }
@@ -939,6 +940,19 @@ final class PickleInterpreter {
         "builtins.dict", "collections.OrderedDict", "collections.defaultdict", "collections.Counter",
         "collections.UserDict",
     ]
+
+    /// Whether a call makes a mapping whose keys the scanner does not keep: one of ``mappingMakers``, scikit-learn's
+    /// `Bunch` (a dict subclass, re-exported under many modules; filled by SETITEMS, it set `__class__` when applied
+    /// as a state: scanner review 24), or `copyreg._reconstructor` of one of them.
+    private static func makesAMapping(_ callable: String, _ arguments: [PickleValue]) -> Bool {
+        if mappingMakers.contains(callable) || (callable.hasPrefix("sklearn.") && callable.hasSuffix(".Bunch")) {
+            return true
+        }
+        guard callable == "copyreg._reconstructor", case .global(let module, let name)? = arguments.first else {
+            return false
+        }
+        return makesAMapping(module + "." + name, [])
+    }
 
     private func pairs(_ items: [PickleValue]) -> [(PickleValue, PickleValue)] {
         stride(from: 0, to: items.count - 1, by: 2).map { (items[$0], items[$0 + 1]) }
