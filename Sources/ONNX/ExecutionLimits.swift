@@ -40,6 +40,18 @@ struct ExecutionContext {
     }
 
     /// Counts `count` elements of `width` bytes against the cap before they are allocated.
+    /// ``reserve(_:width:)`` of the product of `factors`, multiplied with overflow checks: a count from an
+    /// attribute (`n_targets = 2^63 - 1`) would trap a plain `*` before the cap is read.
+    mutating func reserve(product factors: [Int], width: Int = 8) throws(ONNXError) {
+        var count = 1
+        for factor in factors {
+            let (next, overflow) = count.multipliedReportingOverflow(by: factor)
+            guard factor >= 0, !overflow else { throw .allocationLimit(limits.maximumBytes) }
+            count = next
+        }
+        try reserve(count, width: width)
+    }
+
     mutating func reserve(_ count: Int, width: Int = 8) throws(ONNXError) {
         let (bytes, overflow) = count.multipliedReportingOverflow(by: max(width, 1))
         let (total, overflowTotal) = allocated.addingReportingOverflow(bytes)

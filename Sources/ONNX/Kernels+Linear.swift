@@ -80,7 +80,7 @@ extension Kernels {
         let (m, k) = transA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
         let (kB, n) = transB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
         guard k == kB else { throw KernelError("A is \(a.shape) and B is \(b.shape): inner dimensions differ") }
-        try context.reserve(m * n)
+        try context.reserve(product: [m, n])
         let alpha = Double(node.float("alpha", 1))
         let beta = Double(node.float("beta", 1))
         let c = arguments.optional(2)
@@ -144,7 +144,7 @@ extension Kernels {
         let batchB = Array(shapeB.dropLast(2))
         let batch = try Broadcast.shape([batchA, batchB])
         let batches = Tensor.elementCount(batch)
-        try context.reserve(batches * m * n)
+        try context.reserve(product: [batches, m, n])
         let mapA = Broadcast.offsets(from: batchA, to: batch)
         let mapB = Broadcast.offsets(from: batchB, to: batch)
         var shape = batch + [m, n]

@@ -134,7 +134,7 @@ extension Kernels {
             throw KernelError("\(classes) coefficient rows for \(labels.count) labels")
         }
         let transform = node.string("post_transform", "NONE")
-        try context.reserve(n * max(classes, 2) * 2)
+        try context.reserve(product: [n, max(classes, 2), 2])
         var picks: [Int] = []
         var out: [Float] = []
         picks.reserveCapacity(n)
@@ -177,11 +177,14 @@ extension Kernels {
         let (x, n, f) = try rows(try arguments.required(0))
         let coefficients = (node.floats("coefficients") ?? []).map(Double.init)
         let targets = Int(clamping: node.int("targets", 1))
-        guard targets > 0, coefficients.count == targets * f else { throw KernelError("coefficients do not fit") }
+        let (weights, overflow) = targets.multipliedReportingOverflow(by: f)
+        guard targets > 0, !overflow, coefficients.count == weights else {
+            throw KernelError("coefficients do not fit")
+        }
         let intercepts = (node.floats("intercepts") ?? []).map(Double.init)
         guard intercepts.isEmpty || intercepts.count == targets else { throw KernelError("intercepts do not fit") }
         let transform = node.string("post_transform", "NONE")
-        try context.reserve(n * targets)
+        try context.reserve(product: [n, targets])
         var out: [Float] = []
         for row in 0..<n {
             var scores = (0..<targets).map { t in
@@ -264,7 +267,7 @@ extension Kernels {
         guard let last = x.shape.last else { throw KernelError("X must not be a scalar") }
         for index in indices where index < 0 || index >= last { throw KernelError("index \(index) is out of range") }
         let outer = x.count / max(last, 1)
-        try context.reserve(outer * indices.count)
+        try context.reserve(product: [outer, indices.count])
         let offsets = (0..<outer).flatMap { row in indices.map { row * last + $0 } }
         let shape = x.shape.count == 1 ? [1, indices.count] : Array(x.shape.dropLast()) + [indices.count]
         return [x.gathering(offsets, shape: shape)]

@@ -201,13 +201,13 @@ extension Kernels {
             let classIDs = trees.classIDs
             let allPositive = trees.allPositive
             let binary = classifier && targets == 2 && classIDs.count == 1
-            try context.reserve(n * targets * 2)
+            try context.reserve(product: [n, targets, 2])
             // Sums of every row at once, tree by tree over blocks of rows, when the ensemble has the layout.
             var sums: [Double] = []
             // A few rows walk faster alone: lockstep takes every tree's deepest path and overlaps nothing.
             let lockstep = isMin || isMax || f == 0 || n < 8 ? nil : trees.lockstep
             if let lockstep {
-                try context.reserve(n * targets)
+                try context.reserve(product: [n, targets])
                 sums = [Double](repeating: 0, count: n * targets)
                 try x.withUnsafeBufferPointer { x in
                     try sums.withUnsafeMutableBufferPointer { sums in

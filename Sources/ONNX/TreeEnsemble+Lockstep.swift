@@ -50,7 +50,9 @@ struct LockstepForest: Sendable {
                 }
                 let step = steps[node]
                 let (yes, no) = (Int(step.yes), Int(step.no))
-                if yes == node {
+                // A leaf by its mode: a branch whose true child is itself is a cycle (caught below, as the general
+                // walk reports it), not a leaf (an ONNX review found lockstep answering with its weight).
+                if trees.packed[node].mode == .leaf {
                     depth[node] = 0
                     stack.removeLast()
                     continue
