@@ -56,8 +56,9 @@ import Testing
         }
     }
 
-    /// A 64 × 64 kernel over 150 pixels of padding on a 1 × 1 image: about 25 G multiply-adds on the direct path,
-    /// with no buffer large enough to hit the allocation cap. A 50 ms deadline ends it within a second.
+    /// A 64 × 64 kernel over 600 pixels of padding on a 1 × 1 image: about 21 G multiply-adds on the direct path
+    /// (seconds on any machine), with no buffer large enough to hit the allocation cap. A 50 ms deadline ends it
+    /// within a second or so.
     @Test func theDirectConvolutionReadsTheDeadlineWithinAnImage() throws {
         var builder = ModelBuilder()
         builder.inputs = [("x", .float, [1, 1, 1, 1])]
@@ -68,13 +69,18 @@ import Testing
         builder.nodes = [
             .init(
                 op: "Conv", inputs: ["x", "w"], outputs: ["y"],
-                attributes: [ModelBuilder.intsAttribute("pads", [150, 150, 150, 150])])
+                attributes: [ModelBuilder.intsAttribute("pads", [600, 600, 600, 600])])
         ]
         let model = try ONNXModel(bytes: builder.bytes)
         let start = ContinuousClock.now
-        #expect(throws: ONNXError.deadlineExceeded) {
-            try model.run(["x": Tensor(shape: [1, 1, 1, 1], floats: [1])], limits: .init(timeout: .milliseconds(50)))
+        var outcome = "finished"
+        do {
+            _ = try model.run(
+                ["x": Tensor(shape: [1, 1, 1, 1], floats: [1])], limits: .init(timeout: .milliseconds(50)))
+        } catch {
+            outcome = "\(error)"
         }
+        #expect(outcome == "\(ONNXError.deadlineExceeded)")
         #expect(ContinuousClock.now - start < .seconds(5))
     }
 }
