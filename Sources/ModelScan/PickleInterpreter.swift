@@ -576,6 +576,16 @@ final class PickleInterpreter {
                         "BUILD sets __class__, __new__, __setstate__ or a method the unpickler calls (append, extend, add)"
                     )
                 }
+                // Without a `__setstate__`, the unpickler applies a `(state, slotstate)` pair itself and sets the slot
+                // state's keys with `setattr`: a state the scanner cannot read as a literal (a call's result such as
+                // `tuple(...)`, a namedtuple or a dict subclass filled by SETITEMS, a global, an unknown value) may
+                // be that pair and set `__class__` unseen (scanner review 25).
+                if !Self.hasSetstate(target), Self.slotStateIsOpaque(state) {
+                    findings.add(
+                        "pickle.build-opaque-state", .high, at: offset, subject: "BUILD",
+                        "BUILD gives an object without __setstate__ a state the scanner cannot read (its slot state "
+                            + "may set __class__)")
+                }
                 if case .object("numpy.dtype", let args) = target, let problem = Self.dtypeStateProblem(args, state) {
                     findings.add(
                         "numpy.dtype-state", .high, at: offset, subject: "numpy.dtype",
@@ -851,6 +861,14 @@ final class PickleInterpreter {
                     "pickle.build-class", .high, at: offset, subject: qualified,
                     "\(opcode) hands a state that sets __class__ to another callable")
             }
+            // `torch._utils._set_obj_state` sets both halves of a `(dict, slots)` pair with `setattr`: a state the
+            // scanner cannot read (a `tuple(...)`, a namedtuple, a dict subclass) may set `__class__` unseen (scanner
+            // review 25).
+            if applier, items.count > 3, Self.appliedStateIsOpaque(items[3]) {
+                findings.add(
+                    "pickle.build-opaque-state", .high, at: offset, subject: qualified,
+                    "\(opcode) hands a state the scanner cannot read to a callable that sets it with setattr")
+            }
             // `copyreg._reconstructor(numpy.dtype, numpy.dtype, d)` returns the dtype `d` itself, which a BUILD then
             // changes unseen by the dtype-state check (review 9 of the scanner, finding 4).
             if qualified == "copyreg._reconstructor",
@@ -921,6 +939,93 @@ final class PickleInterpreter {
         }
         return names(state, unreadable: false)
     }
+
+    /// Whether a BUILD on `target` hands its state to a `__setstate__` its class defines or inherits: an instance
+    /// of a class that has one, made by calling the class, a maker of instances of a class it is handed, or a maker of
+    /// instances of a fixed class that has one. Anything else (a call that may return its argument, such as
+    /// `numpy.object_(x)` or `numpy.mean`, a global, an unknown value) is taken to have none.
+    static func hasSetstate(_ target: PickleValue) -> Bool {
+        guard case .object(let callable?, let arguments) = target else { return false }
+        if let position = instanceClassPositions[callable] {
+            guard position < arguments.count, case .global(let module, let name) = arguments[position] else {
+                return false
+            }
+            return classHasSetstate(module + "." + name)
+        }
+        return makersOfInstancesWithSetstate.contains(callable) || classHasSetstate(callable)
+    }
+
+    /// Whether calling `name` makes an instance with a `__setstate__` (own or inherited).
+    private static func classHasSetstate(_ name: String) -> Bool {
+        GlobalPolicy.sklearnClassesWithSetstate.contains(name) || classesWithSetstate.contains(name)
+    }
+
+    /// Whether a state applied without `__setstate__` may set attributes the scanner cannot see: the state itself,
+    /// or the slot half of a `(state, slotstate)` pair, is a call's result, a global or unknown. A literal dict's
+    /// keys are checked by ``stateNamesClass(_:opaqueMappings:)``; a plain dict state only fills `__dict__`.
+    static func slotStateIsOpaque(_ state: PickleValue) -> Bool {
+        func opaque(_ value: PickleValue) -> Bool {
+            switch value {
+            case .object, .global, .unknown: true
+            default: false
+            }
+        }
+        if case .tuple(let halves) = state {
+            return halves.count == 2 && opaque(halves[1])
+        }
+        return opaque(state)
+    }
+
+    /// Whether a state that torch's `_set_obj_state` applies (every key of the state, or of both halves of a pair,
+    /// with `setattr`) holds a part the scanner cannot read.
+    static func appliedStateIsOpaque(_ state: PickleValue) -> Bool {
+        if case .tuple(let halves) = state, halves.count == 2 {
+            return slotStateIsOpaque(.tuple(halves)) || slotStateIsOpaque(halves[0])
+        }
+        return slotStateIsOpaque(state)
+    }
+
+    /// Allowed callables that return an instance of a class they are handed, with its position among their arguments.
+    private static let instanceClassPositions: [String: Int] = [
+        "sklearn.neighbors._kd_tree.newObj": 0, "sklearn.neighbors._ball_tree.newObj": 0,
+        "sklearn.metrics._dist_metrics.newObj": 0, "copyreg._reconstructor": 0,
+        "numpy.core.multiarray._reconstruct": 0, "numpy._core.multiarray._reconstruct": 0,
+        "numpy.ma.core._mareconstruct": 0, "torch._tensor._rebuild_from_type_v2": 1,
+        "torch._tensor._rebuild_from_type": 1, "torch._utils._rebuild_wrapper_subclass": 0,
+    ]
+
+    /// Allowed callables that return an instance of a fixed class with a `__setstate__`: torch's tensor rebuilds (a
+    /// `Tensor`), numpy's random-state, scalar and buffer makers.
+    private static let makersOfInstancesWithSetstate: Set<String> = [
+        "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3",
+        "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+        "torch._utils._rebuild_qtensor", "torch._utils._rebuild_sparse_tensor", "torch._utils._rebuild_nested_tensor",
+        "torch._utils._rebuild_meta_tensor_no_storage", "torch._utils._rebuild_device_tensor_from_numpy",
+        "torch._utils._rebuild_device_tensor_from_cpu_tensor",
+        "numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__bit_generator_ctor",
+        "numpy.random._pickle.__generator_ctor", "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
+        "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar", "numpy.core.numeric._frombuffer",
+        "numpy._core.numeric._frombuffer",
+    ]
+
+    /// Allowed classes besides scikit-learn's whose instances have a `__setstate__` (`numpy.object_(x)` returns `x`,
+    /// so it is left out).
+    private static let classesWithSetstate: Set<String> = {
+        var names: Set<String> = [
+            "torch.nn.parameter.Parameter", "torch.nn.parameter.Buffer", "torch.Tensor", "numpy.ndarray",
+            "numpy.dtype", "numpy.random.mtrand.RandomState", "numpy.random._generator.Generator",
+            "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64", "numpy.random._pcg64.PCG64DXSM",
+            "numpy.random._philox.Philox", "numpy.random._sfc64.SFC64", "numpy.random.bit_generator.SeedSequence",
+            "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray", "scipy.sparse._coo.coo_matrix",
+        ]
+        for scalar in [
+            "float16", "float32", "float64", "longdouble", "int8", "int16", "int32", "int64", "uint8", "uint16",
+            "uint32", "uint64", "bool_", "complex64", "complex128", "str_", "bytes_", "datetime64", "timedelta64",
+        ] {
+            names.insert("numpy.\(scalar)")
+        }
+        return names
+    }()
 
     /// Attribute names a state must not set: `__class__` changes the class, `newObj` calls `__new__`, and the
     /// unpicklers look `__setstate__` (every later `BUILD`), `append`/`extend` (`APPEND(S)`) and `add` (`ADDITEMS`) up
