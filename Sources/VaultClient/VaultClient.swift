@@ -215,9 +215,24 @@ extension VaultClient {
         try await decode(RegistryDataset.self, .GET, Self.path("", "v1", "datasets", name))
     }
 
-    /// `GET /v1/audit`: the audit log as JSON lines.
-    public func exportAudit() async throws -> Data {
-        try await data(.GET, Self.path("", "v1", "audit"))
+    /// `GET /v1/audit?format=&since=`: the audit log as JSON lines or CSV, entries at or after `since` when given.
+    public func exportAudit(csv: Bool = false, since: Date? = nil) async throws -> Data {
+        var query = "format=" + (csv ? "csv" : "jsonl")
+        if let since {
+            let text = AuditExportQuery.text(since)
+            query += "&since=" + (text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text)
+        }
+        return try await data(.GET, Self.path("", "v1", "audit"), query: query)
+    }
+
+    /// `DELETE /v1/models/{model}/aliases/{alias}`: removes an alias; the answer names the version it pointed at.
+    public func removeAlias(_ alias: String, ofModel name: String) async throws -> Data {
+        try await data(.DELETE, Self.path("", "v1", "models", name, "aliases", alias))
+    }
+
+    /// `GET /v1/keys/{version}/files`: the files still wrapped for a key version, as a JSON array of paths.
+    public func filesWrapped(forKeyVersion version: Int) async throws -> Data {
+        try await data(.GET, Self.path("", "v1", "keys", String(version), "files"))
     }
 
     /// `GET /v1/report?format=`: the compliance report in `format`.

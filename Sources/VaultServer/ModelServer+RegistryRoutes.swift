@@ -75,9 +75,24 @@ extension ModelServer {
                 principal: context.principal ?? "")
             return Responses.bytes(ByteBuffer(bytes: data), contentType: Responses.jsonType)
         }
-        routes.on(.exportAudit) { _, _ in
-            let data = try await backend().exportAudit()
-            return Responses.bytes(ByteBuffer(bytes: data), contentType: "application/x-ndjson")
+        routes.on(.exportAudit) { request, _ in
+            let query = request.uri.queryParameters
+            let csv: Bool
+            switch query.get("format") ?? "jsonl" {
+            case "jsonl": csv = false
+            case "csv": csv = true
+            default: throw APIError.badRequest("format must be jsonl or csv")
+            }
+            var since: Date?
+            if let text = query.get("since") {
+                guard let date = AuditExportQuery.time(text) else {
+                    throw APIError.badRequest("since must be an ISO 8601 time")
+                }
+                since = date
+            }
+            let data = try await backend().exportAudit(csv: csv, since: since)
+            return Responses.bytes(
+                ByteBuffer(bytes: data), contentType: csv ? "text/csv; charset=utf-8" : "application/x-ndjson")
         }
         routes.on(.report) { request, _ in
             let formatName = request.uri.queryParameters.get("format") ?? "json"

@@ -50,6 +50,18 @@ extension ModelServer {
                     version: try context.parameters.require("version")), context)
         }
         routes.on(.listKeys) { _, context in try await run(.listKeys, context) }
+        routes.on(.listKeyFiles) { _, context in
+            guard let version = Int(try context.parameters.require("version")), version > 0 else {
+                throw APIError.badRequest("the key version must be a positive number")
+            }
+            return try await run(.listKeyFiles(version: version), context)
+        }
+        routes.on(.removeAlias) { _, context in
+            try await run(
+                .removeAlias(
+                    model: try context.parameters.require("model"), alias: try context.parameters.require("alias")),
+                context)
+        }
         // Rotation re-wraps (or re-encrypts) every file: it gets the transfer routes' longer time.
         routes.on(.rotateKeys, timeout: state.configuration.requestTimeout + state.configuration.bodyReadTimeout) {
             request, context in

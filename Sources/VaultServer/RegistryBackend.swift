@@ -238,8 +238,9 @@ public protocol RegistryBackend: Sendable {
         -> PulledModel
     /// Points `alias` at `version`.
     func moveAlias(_ alias: String, ofModel name: String, to version: String, principal: String) async throws
-    /// Exports the audit log (entries as JSON lines, with the latest signed checkpoint).
-    func exportAudit() async throws -> Data
+    /// Exports the audit log, entries covered by a fresh signed checkpoint: JSON lines, or CSV with a header row when
+    /// `csv`; only those at or after `since` when it is given.
+    func exportAudit(csv: Bool, since: Date?) async throws -> Data
     /// Renders the compliance report.
     func complianceReport(format: ReportFormat) async throws -> Data
     /// One model version's full record (the vault's JSON, as `model show --json` prints it); `version` is a

@@ -9,6 +9,10 @@ public enum RemoteOperation: Sendable, Equatable {
     case showDatasetVersion(name: String, version: String)
     /// `keys list`.
     case listKeys
+    /// `keys list --files`: the files still wrapped for one key version.
+    case listKeyFiles(version: Int)
+    /// `model alias --delete NAME ALIAS`.
+    case removeAlias(model: String, alias: String)
     /// `keys rotate [--reencrypt]`.
     case rotateKeys(RotateKeysRequest)
     /// `user list`.

@@ -59,6 +59,7 @@ extension ServerRoute {
     static let pushModel = ServerRoute(.post, "/v1/models/{model}/versions", .pushModel, .model)
     static let pullModel = ServerRoute(.post, "/v1/models/{model}/versions/{version}/pull", .pullModel, .model)
     static let moveAlias = ServerRoute(.put, "/v1/models/{model}/aliases/{alias}", .moveAlias, .model)
+    static let removeAlias = ServerRoute(.delete, "/v1/models/{model}/aliases/{alias}", .moveAlias, .model)
     static let listDatasets = ServerRoute(.get, "/v1/datasets", .listDatasets, .global)
     static let showDataset = ServerRoute(.get, "/v1/datasets/{dataset}", .showDataset, .dataset)
     static let exportAudit = ServerRoute(.get, "/v1/audit", .exportAudit, .global)
@@ -77,6 +78,7 @@ extension ServerRoute {
     static let showDatasetVersion = ServerRoute(
         .get, "/v1/datasets/{dataset}/versions/{version}", .showDataset, .dataset)
     static let listKeys = ServerRoute(.get, "/v1/keys", .listKeys, .global)
+    static let listKeyFiles = ServerRoute(.get, "/v1/keys/{version}/files", .listKeys, .global)
     static let rotateKeys = ServerRoute(.post, "/v1/keys/rotate", .rotateKeys, .global)
     static let listPrincipals = ServerRoute(.get, "/v1/principals", .listPrincipals, .global)
     static let addPrincipal = ServerRoute(.post, "/v1/principals", .managePrincipals, .global)
@@ -108,7 +110,7 @@ extension ServerRoute {
         rotateKeys, listPrincipals, addPrincipal, removePrincipal, grantRole, revokeRole, listTokens, createOwnToken,
         createToken, revokeToken, auditTail, auditVerify, auditProof, appendAudit, appendAuditBatch, train, evaluate,
         predict,
-        showModelVersion, whoami,
+        showModelVersion, whoami, removeAlias, listKeyFiles,
     ]
 }
 

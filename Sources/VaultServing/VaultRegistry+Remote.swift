@@ -21,6 +21,13 @@ struct DoneRecord: Encodable, Sendable {
     var done: String
 }
 
+/// The result of `model alias --delete`: the alias and the version it pointed at.
+struct AliasRemovedRecord: Encodable, Sendable {
+    var model: String
+    var removed: String
+    var version: String
+}
+
 /// The result of `keys rotate`.
 struct RotationRecord: Encodable, Sendable {
     var keyVersion: Int
@@ -56,6 +63,11 @@ extension VaultRegistry {
                 return try await session.dataset(try Self.datasetReference(name, version))
             case .listKeys:
                 return try await session.keyVersions()
+            case .listKeyFiles(let version):
+                return try await session.files(wrappedFor: version)
+            case .removeAlias(let model, let alias):
+                let version = try await session.removeAlias(alias, ofModel: model)
+                return AliasRemovedRecord(model: model, removed: alias.lowercased(), version: String(version))
             case .rotateKeys(let request):
                 // The route refused a passphrase in the body; rotate with the one this server was unlocked with.
                 guard request.passphrase == nil else { throw RegistryError.invalid }

@@ -128,9 +128,9 @@ public struct VaultRegistry: RegistryBackend {
         }
     }
 
-    /// The audit log as JSON lines, after a fresh signed checkpoint.
-    public func exportAudit() async throws -> Data {
-        try await access.exportAuditLog(.jsonl)
+    /// The audit log as JSON lines or CSV, after a fresh signed checkpoint.
+    public func exportAudit(csv: Bool, since: Date?) async throws -> Data {
+        try await access.exportAuditLog(csv ? .csv : .jsonl, since: since)
     }
 
     /// The compliance report in the requested rendering.

@@ -63,8 +63,15 @@ extension ModelVerify: RemoteCapable {
 
 extension KeysList: RemoteCapable {
     func remote(_ client: VaultClient) async throws {
-        if files { throw CLIError.notInRemoteMode("`keys list --files`") }
-        try show(try RemoteModels.decode([KeyVersionInfo].self, try await client.keyVersions()))
+        let versions = try RemoteModels.decode([KeyVersionInfo].self, try await client.keyVersions())
+        try show(versions)
+        guard files, let current = versions.last(where: { $0.state == "active" }) else { return }
+        for key in versions where key.version < current.version && key.fileCount > 0 {
+            print("files still wrapped for v\(key.version):")
+            let paths = try RemoteModels.decode(
+                [String].self, try await client.filesWrapped(forKeyVersion: key.version))
+            for path in paths { print("  \(path)") }
+        }
     }
 }
 
@@ -233,7 +240,17 @@ extension ModelPull {
 
 extension ModelAlias: RemoteCapable {
     func remote(_ client: VaultClient) async throws {
-        if delete { throw CLIError.notInRemoteMode("`model alias --delete`") }
+        if delete {
+            struct Removed: Decodable {
+                var version: String
+            }
+            let removed = try RemoteModels.decode(
+                Removed.self, try await client.removeAlias(alias, ofModel: reference))
+            try printResult(
+                json: json, ["model": reference, "removed": alias.lowercased(), "version": removed.version],
+                text: "removed \(reference):\(alias.lowercased()) (was version \(removed.version))")
+            return
+        }
         let reference = try ModelReference(parsing: reference)
         guard case .version(let version) = reference.selector else {
             throw ValidationError("name the version to point \(alias) at: NAME@VERSION")
@@ -269,9 +286,7 @@ extension ReportCommand: RemoteCapable {
 
 extension AuditExport: RemoteCapable {
     func remote(_ client: VaultClient, format: AuditExportFormat, since: Date?) async throws {
-        guard format == .jsonl else { throw CLIError.notInRemoteMode("`audit export --format csv`") }
-        guard since == nil else { throw CLIError.notInRemoteMode("`audit export --since`") }
-        FileHandle.standardOutput.write(try await client.exportAudit())
+        FileHandle.standardOutput.write(try await client.exportAudit(csv: format == .csv, since: since))
     }
 }
 

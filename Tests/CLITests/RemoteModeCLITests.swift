@@ -175,13 +175,25 @@ import Testing
                 Scenario(persona: persona, arguments: ["model", "alias", "alpha@1", "staging"]),
                 Scenario(persona: persona, arguments: ["model", "alias", "alpha@2", "production", "--yes"]),
                 Scenario(persona: persona, arguments: ["model", "verify", "alpha:production"]),
+                Scenario(persona: persona, arguments: ["model", "alias", "--delete", "alpha", "staging"]),
+                Scenario(persona: persona, arguments: ["model", "alias", "alpha@1", "staging"]),
+                Scenario(persona: persona, arguments: ["model", "alias", "--delete", "alpha", "staging", "--json"]),
                 Scenario(
                     persona: persona, arguments: ["data", "add", "cancer", "train.csv", "--description", "a b&c"]),
                 Scenario(persona: persona, arguments: ["data", "get", "cancer", "-o", "data-\(persona)"]),
                 Scenario(persona: persona, arguments: ["keys", "list"]),
+                Scenario(persona: persona, arguments: ["keys", "list", "--files"]),
                 Scenario(persona: persona, arguments: ["audit", "tail", "-n", "3"], compareOutput: false),
                 Scenario(persona: persona, arguments: ["report", "--format", "json"], compareOutput: false),
                 Scenario(persona: persona, arguments: ["audit", "export"], compareOutput: false),
+                Scenario(
+                    persona: persona, arguments: ["audit", "export", "--format", "csv", "--since", "1h"],
+                    compareOutput: false),
+                // Nothing is logged in the future: the same (empty) export both ways.
+                Scenario(persona: persona, arguments: ["audit", "export", "--since", "2999-01-01T00:00:00Z"]),
+                Scenario(
+                    persona: persona,
+                    arguments: ["audit", "export", "--format", "csv", "--since", "2999-01-01T00:00:00Z"]),
                 // Principals, roles and tokens. Admin's row comes first and creates `p-admin`, which every later
                 // persona then tries to change (denied, or in scope for nobody but the admin).
                 Scenario(persona: persona, arguments: ["user", "list"]),
@@ -370,7 +382,6 @@ import Testing
             ["keys", "export-identity", "-o", "id.txt"], ["vault", "check"], ["init"],
             ["audit", "checkpoint", "-o", "cp.txt"], ["evaluate", "alpha@1", "--dataset", "cancer", "--holdout"],
             ["model", "push", "alpha", "next", "--dataset", "cancer@1"],
-            ["model", "alias", "--delete", "alpha", "staging"], ["audit", "export", "--format", "csv"],
         ] {
             // Even with the vault and its key at hand, a server given means the vault is not opened.
             var environment = vault.adminEnvironment

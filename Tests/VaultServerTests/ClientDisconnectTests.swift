@@ -39,7 +39,7 @@ actor CancellableJobs: RegistryBackend {
         named name: String, version: String, recipient: String, principal: String
     ) async throws -> PulledModel { throw RegistryError.notFound }
     func moveAlias(_ alias: String, ofModel name: String, to version: String, principal: String) async throws {}
-    func exportAudit() async throws -> Data { Data() }
+    func exportAudit(csv: Bool, since: Date?) async throws -> Data { Data() }
     func complianceReport(format: ReportFormat) async throws -> Data { Data() }
 }
 

@@ -145,7 +145,7 @@ actor MemoryRegistry: RegistryBackend {
         guard versions.contains(where: { $0.version == version }) else { throw RegistryError.notFound }
         aliases[alias] = version
     }
-    func exportAudit() async throws -> Data { Data("{\"index\":0}\n".utf8) }
+    func exportAudit(csv: Bool, since: Date?) async throws -> Data { Data("{\"index\":0}\n".utf8) }
     func complianceReport(format: ReportFormat) async throws -> Data { Data("# report\n".utf8) }
 }
 
