@@ -43,7 +43,7 @@ final class PickleInterpreter {
         "sklearn.neighbors._kd_tree.newObj": [0], "sklearn.neighbors._ball_tree.newObj": [0],
         "sklearn.metrics._dist_metrics.newObj": [0], "copyreg._reconstructor": [0, 1],
         "numpy.ma.core._mareconstruct": [0, 1], "torch._tensor._rebuild_from_type_v2": [1],
-        "torch._tensor._rebuild_from_type": [1],
+        "torch._tensor._rebuild_from_type": [1], "numpy.random._pickle.__bit_generator_ctor": [0],
     ]
     /// Allowed callables that call one of their arguments, with its position (`func` of torch's rebuilds).
     private static let argumentCallers: [String: Int] = [
@@ -547,13 +547,22 @@ final class PickleInterpreter {
                 push(.float)
             case 0x61:  // APPEND
                 _ = pop(offset)
-                _ = top(offset)
+                checkAppendTarget(top(offset), at: offset, "APPEND")
             case 0x65:  // APPENDS
                 _ = popMark(offset)
+                checkAppendTarget(top(offset), at: offset, "APPENDS")
             case 0x62:  // BUILD
                 let state = resolvedAlias(pop(offset))
                 let target = top(offset)
                 if !Self.makesFreshInstance(target) { classStateMayHaveChanged = true }
+                // A call that may return its argument (`numpy.object_(x)` is `x`) hands BUILD an object made earlier:
+                // a dtype the scanner sized arrays by, or a class, whose attributes it then changes unseen (scanner
+                // review 26).
+                if case .object(let callable?, _) = target, Self.passThroughCallables.contains(callable) {
+                    findings.add(
+                        "pickle.build-on-passthrough", .high, at: offset, subject: callable,
+                        "BUILD on what \(callable) returned, which may be an object made earlier (a dtype, a class)")
+                }
                 if case .global(let module, let name) = target {
                     findings.add(
                         "pickle.build-on-global", .high, at: offset, subject: module + "." + name,
@@ -646,6 +655,7 @@ final class PickleInterpreter {
             case 0x8F: push(.set)  // EMPTY_SET
             case 0x90:  // ADDITEMS
                 _ = popMark(offset)
+                checkAppendTarget(top(offset), at: offset, "ADDITEMS")
             case 0x91:  // FROZENSET
                 _ = popMark(offset)
                 push(.set)
@@ -826,8 +836,11 @@ final class PickleInterpreter {
             if let positions = Self.instancesOfArguments[qualified],
                 positions.contains(where: { position in
                     guard position < items.count else { return false }
-                    if case .global = items[position] { return false }
-                    return true
+                    switch items[position] {
+                    // A name (`__bit_generator_ctor('MT19937')`) is no class.
+                    case .global, .string: return false
+                    default: return true
+                    }
                 })
             {
                 findings.add(
@@ -946,6 +959,15 @@ final class PickleInterpreter {
     /// `numpy.object_(x)` or `numpy.mean`, a global, an unknown value) is taken to have none.
     static func hasSetstate(_ target: PickleValue) -> Bool {
         guard case .object(let callable?, let arguments) = target else { return false }
+        // `__bit_generator_ctor(cls)` is `cls()`; given a name, one of numpy's bit generators (scanner review 26).
+        if callable == "numpy.random._pickle.__bit_generator_ctor" {
+            switch arguments.first {
+            case nil: return true
+            case .string(let name)?: return bitGeneratorNames.contains(name)
+            case .global(let module, let name)?: return classHasSetstate(module + "." + name)
+            default: return false
+            }
+        }
         if let position = instanceClassPositions[callable] {
             guard position < arguments.count, case .global(let module, let name) = arguments[position] else {
                 return false
@@ -985,6 +1007,42 @@ final class PickleInterpreter {
         return slotStateIsOpaque(state)
     }
 
+    /// The bit generators `__bit_generator_ctor` makes from a name.
+    private static let bitGeneratorNames: Set<String> = ["MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64"]
+
+    /// Allowed callables whose result may be an object made earlier: `numpy.object_(x)` is `x`, numpy's reductions call
+    /// a method of their argument (`numpy.mean(obj)` is `obj.mean()`), `asarray` returns an array as is, and torch's
+    /// `_rebuild_from_type` returns `func(*args)` as is when it already has the type asked for.
+    static let passThroughCallables: Set<String> = [
+        "numpy.object_", "numpy.mean", "numpy.median", "numpy.average", "numpy.std", "numpy.var", "numpy.nanmean",
+        "numpy.nanmedian", "scipy._lib.array_api_compat.numpy._aliases.asarray", "torch._tensor._rebuild_from_type",
+        "torch._tensor._rebuild_from_type_v2",
+    ]
+
+    /// Classes whose instances `APPEND(S)` and `ADDITEMS` fill as the unpicklers expect: any other object's `append`,
+    /// `extend` or `add` is looked up on it, and a dict subclass such as `Bunch` answers with a value the pickle set
+    /// (scanner review 26).
+    private static let appendTargets: Set<String> = [
+        "builtins.list", "builtins.set", "collections.deque", "builtins.bytearray",
+    ]
+
+    /// A high finding when `APPEND(S)` or `ADDITEMS` fills something other than a list or set: a global, or an
+    /// instance of another class, whose `append`/`extend`/`add` may be a callable the pickle put there.
+    private func checkAppendTarget(_ target: PickleValue, at offset: UInt64, _ opcode: String) {
+        switch target {
+        case .list, .set, .unknown, .tuple, .dict, .none, .bool, .int, .bigInt, .float, .string, .opaqueText, .bytes:
+            // Lists and sets fill as expected; an unknown value was already judged; on anything else Python fails.
+            return
+        case .object(let callable?, _) where Self.appendTargets.contains(callable):
+            return
+        case .object, .global:
+            findings.add(
+                "pickle.append-to-object", .high, at: offset, subject: opcode,
+                "\(opcode) on an object that is not a list or set: its append, extend or add may be a value the "
+                    + "pickle set")
+        }
+    }
+
     /// Allowed callables that return an instance of a class they are handed, with its position among their arguments.
     private static let instanceClassPositions: [String: Int] = [
         "sklearn.neighbors._kd_tree.newObj": 0, "sklearn.neighbors._ball_tree.newObj": 0,
@@ -1002,8 +1060,8 @@ final class PickleInterpreter {
         "torch._utils._rebuild_qtensor", "torch._utils._rebuild_sparse_tensor", "torch._utils._rebuild_nested_tensor",
         "torch._utils._rebuild_meta_tensor_no_storage", "torch._utils._rebuild_device_tensor_from_numpy",
         "torch._utils._rebuild_device_tensor_from_cpu_tensor",
-        "numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__bit_generator_ctor",
-        "numpy.random._pickle.__generator_ctor", "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
+        "numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__generator_ctor",
+        "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
         "numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar", "numpy.core.numeric._frombuffer",
         "numpy._core.numeric._frombuffer",
     ]
