@@ -184,6 +184,13 @@ public struct TrainedModel: Sendable {
         return Evaluation(labels: relabeled.labels, probabilities: probabilities, labelNames: config.labelNames)
     }
 
+    /// The rows of `data` held out when this model was trained: the same stratified split its recorded seed and test
+    /// fraction gave, or nil when it records no training (an imported model).
+    public func heldOutRows(of data: Dataset) throws(MLError) -> Dataset? {
+        guard let training = config.training else { return nil }
+        return try data.stratifiedSplit(fraction: training.testFraction, seed: training.seed).test
+    }
+
     /// Evaluates on a CSV that holds the model's label column and feature columns (matched by name).
     public func evaluate(csv data: Data, label: String? = nil) throws(MLError) -> Evaluation {
         try evaluate(Dataset.csv(data, label: label ?? config.labelColumn))

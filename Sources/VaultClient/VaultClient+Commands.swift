@@ -86,10 +86,12 @@ extension VaultClient {
     }
 
     /// `POST /v1/models/{model}/versions/{version}/evaluate`: metrics of a verified version on a dataset (JSON).
-    public func evaluate(_ name: String, version: String, dataset: String, label: String?) async throws -> Data {
+    public func evaluate(
+        _ name: String, version: String, dataset: String, label: String?, holdout: Bool = false
+    ) async throws -> Data {
         try await data(
             .POST, Self.path("", "v1", "models", name, "versions", version, "evaluate"),
-            json: try Self.encode(EvaluateRequest(dataset: dataset, label: label)))
+            json: try Self.encode(EvaluateRequest(dataset: dataset, label: label, holdout: holdout ? true : nil)))
     }
 
     /// `POST /v1/models/{model}/versions/{version}/predict`: the predictions CSV for the caller's rows.

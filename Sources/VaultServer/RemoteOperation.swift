@@ -61,11 +61,15 @@ public struct EvaluateRequest: Sendable, Codable, Equatable {
     public var dataset: String
     /// The label column; `nil` for the model's.
     public var label: String?
+    /// Score only the rows held out when the version was trained (`evaluate --holdout`); the dataset must be one the
+    /// version was trained on.
+    public var holdout: Bool?
 
     /// Creates a request.
-    public init(dataset: String, label: String? = nil) {
+    public init(dataset: String, label: String? = nil, holdout: Bool? = nil) {
         self.dataset = dataset
         self.label = label
+        self.holdout = holdout
     }
 }
 

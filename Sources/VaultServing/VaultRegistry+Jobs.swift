@@ -62,13 +62,26 @@ extension VaultRegistry {
     func evaluate(
         model: String, version: String, _ request: EvaluateRequest, session: VaultSession
     ) async throws -> Evaluation {
-        let inputs = try await session.evaluationInputs(
-            model: try Self.modelReference(model, version), dataset: try DatasetReference(parsing: request.dataset))
+        let modelReference = try Self.modelReference(model, version)
+        let datasetReference = try DatasetReference(parsing: request.dataset)
+        let inputs = try await session.evaluationInputs(model: modelReference, dataset: datasetReference)
+        let holdout = request.holdout ?? false
+        if holdout {
+            // The recorded split is only the held-out part of a dataset the version was trained on.
+            let info = try await session.dataset(datasetReference)
+            let record = try await session.model(modelReference)
+            guard record.lineage.contains(where: { $0.dataset == info.name && $0.version == info.version }) else {
+                throw RegistryError.invalid
+            }
+        }
         let csv = try Self.singleCSV(inputs.dataset)
         return try await Self.offPool { cancellation in
             let trained = try TrainedModel(files: inputs.model)
             guard !cancellation.isCancelled else { throw CancellationError() }
-            return try trained.evaluate(csv: csv, label: request.label ?? trained.config.labelColumn)
+            let data = try Dataset.csv(csv, label: request.label ?? trained.config.labelColumn)
+            guard holdout else { return try trained.evaluate(data) }
+            guard let rows = try trained.heldOutRows(of: data) else { throw RegistryError.invalid }
+            return try trained.evaluate(rows)
         }
     }
 

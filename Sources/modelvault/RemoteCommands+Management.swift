@@ -163,14 +163,14 @@ extension Train: RemoteCapable {
 
 extension Evaluate: RemoteCapable {
     func remote(_ client: VaultClient) async throws {
-        if holdout { throw CLIError.notInRemoteMode("`evaluate --holdout`") }
         let reference = try ModelReference(parsing: reference)
         let datasetReference = try DatasetReference(parsing: dataset)
         let version = try await RemoteModels.version(reference, client)
         let evaluation = try RemoteModels.decode(
             Evaluation.self,
             try await client.evaluate(
-                reference.name, version: version, dataset: datasetReference.description, label: label))
+                reference.name, version: version, dataset: datasetReference.description, label: label,
+                holdout: holdout))
         if json { return try printJSON(evaluation) }
         print(evaluation.report)
     }

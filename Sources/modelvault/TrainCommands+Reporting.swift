@@ -30,7 +30,7 @@ enum TrainingReport {
     static func rows(
         of data: Dataset, model: TrainedModel, holdout: Bool, dataset: String
     ) throws -> (rows: Dataset, note: String) {
-        guard let training = model.config.training else {
+        guard let training = model.config.training, let heldOut = try model.heldOutRows(of: data) else {
             guard !holdout else {
                 throw CLIError(
                     "--holdout: this version records no training split (it was not trained by ModelVault)",
@@ -38,18 +38,17 @@ enum TrainingReport {
             }
             return (data, "scored all \(data.count) rows of \(dataset)")
         }
-        let split = try data.stratifiedSplit(fraction: training.testFraction, seed: training.seed)
         if holdout {
             return (
-                split.test,
-                "scored the \(split.test.count) rows of \(dataset) held out at training (test fraction "
+                heldOut,
+                "scored the \(heldOut.count) rows of \(dataset) held out at training (test fraction "
                     + "\(training.testFraction), seed \(training.seed))"
             )
         }
         return (
             data,
-            "scored all \(data.count) rows of \(dataset), including the \(split.train.count) the model was trained "
-                + "on; --holdout scores only the \(split.test.count) held out"
+            "scored all \(data.count) rows of \(dataset), including the \(data.count - heldOut.count) the model was "
+                + "trained on; --holdout scores only the \(heldOut.count) held out"
         )
     }
 }
