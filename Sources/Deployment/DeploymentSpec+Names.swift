@@ -1,7 +1,11 @@
 extension DeploymentSpec {
     /// The name shared by the Deployment, Service, ServiceAccount and the rest: `modelvault-` and the model's
     /// name folded to a DNS-1123 label.
-    var appName: String {
+    var appName: String { Self.deploymentName(forModel: model) }
+
+    /// The deployment name of `model`: `modelvault-` and the name folded to a DNS-1123 label. The vault records a
+    /// deployment under it, so a server making a bundle for a remote `deploy` derives it the same way.
+    public static func deploymentName(forModel model: String) -> String {
         var folded = ""
         for scalar in model.lowercased().unicodeScalars {
             let keep = ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar)

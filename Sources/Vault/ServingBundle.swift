@@ -128,6 +128,43 @@ public struct ServingBundle: Sendable {
         afterFileCheck: () throws -> Void
     ) throws -> ServingBundle {
         let suite = AgeCipherSuite()
+        let (index, verifierPEM, fingerprint) = try checkedIndex(
+            at: directory, expectedSigner: expectedSigner, minimumSerial: minimumSerial, afterFileCheck: afterFileCheck)
+        // An identity file: comment lines and exactly one identity.
+        let recipient: String
+        let identity: String
+        do {
+            let identities = try suite.parseIdentities(identityFile)
+            guard identities.count == 1 else { throw VaultError(.identityMismatch, "") }
+            identity = identities[0]
+            recipient = try suite.recipient(ofIdentity: identity)
+        } catch {
+            throw VaultError(.identityMismatch, "the deployment identity is not a single valid age identity")
+        }
+        guard recipient == index.recipient else {
+            throw VaultError(.identityMismatch, "the deployment identity is not the one this bundle was made for")
+        }
+        var models: [Model] = []
+        for entry in index.models {
+            let reference = try ModelReference(name: entry.name, selector: .version(entry.version))
+            guard entry.version > 0, !models.contains(where: { $0.name == entry.name }) else {
+                throw VaultError(.tampered, "the bundle lists \(reference) twice or with a bad version")
+            }
+            models.append(
+                try loadVersion(
+                    reference, version: entry.version, in: directory, verifierPEM: verifierPEM, identity: identity,
+                    suite: suite))
+        }
+        return ServingBundle(
+            deployment: index.deployment, signerFingerprint: fingerprint, models: models, callers: index.callers,
+            serial: index.serial ?? 0)
+    }
+
+    /// The bundle's index, once the verifier is the pinned key and the bundle signature covers exactly the files
+    /// present; with the verifier's PEM and fingerprint. Refuses a serial below `minimumSerial`.
+    static func checkedIndex(
+        at directory: URL, expectedSigner: String, minimumSerial: Int, afterFileCheck: () throws -> Void
+    ) throws -> (index: Index, verifierPEM: String, fingerprint: String) {
         // Each signed file used here is read once: its in-memory bytes are hashed against the signed list and then
         // decoded, so a file swapped on disk after the check is never the one used (review 5, F1).
         let verifierBytes = try readData(directory.appending(path: verifierName), limit: 64 << 10, what: "verifier key")
@@ -170,34 +207,7 @@ public struct ServingBundle: Sendable {
                 "the bundle's serial \(index.serial ?? 0) is older than the floor \(minimumSerial): it was superseded or revoked"
             )
         }
-        // An identity file: comment lines and exactly one identity.
-        let recipient: String
-        let identity: String
-        do {
-            let identities = try suite.parseIdentities(identityFile)
-            guard identities.count == 1 else { throw VaultError(.identityMismatch, "") }
-            identity = identities[0]
-            recipient = try suite.recipient(ofIdentity: identity)
-        } catch {
-            throw VaultError(.identityMismatch, "the deployment identity is not a single valid age identity")
-        }
-        guard recipient == index.recipient else {
-            throw VaultError(.identityMismatch, "the deployment identity is not the one this bundle was made for")
-        }
-        var models: [Model] = []
-        for entry in index.models {
-            let reference = try ModelReference(name: entry.name, selector: .version(entry.version))
-            guard entry.version > 0, !models.contains(where: { $0.name == entry.name }) else {
-                throw VaultError(.tampered, "the bundle lists \(reference) twice or with a bad version")
-            }
-            models.append(
-                try loadVersion(
-                    reference, version: entry.version, in: directory, verifierPEM: verifierPEM, identity: identity,
-                    suite: suite))
-        }
-        return ServingBundle(
-            deployment: index.deployment, signerFingerprint: fingerprint, models: models, callers: index.callers,
-            serial: index.serial ?? 0)
+        return (index, verifierPEM, fingerprint)
     }
 
     /// Checks one version's signature over its manifest and decrypts and checks each of its files.
@@ -208,16 +218,7 @@ public struct ServingBundle: Sendable {
         let label = "\(reference.name)@\(version)"
         let base = directory.appending(path: modelsDirectory).appending(path: reference.name).appending(
             path: String(version))
-        let manifestBytes = try readData(
-            base.appending(path: VersionManifest.signedPath), limit: 16 << 20, what: "manifest of \(label)")
-        let signature = try readData(
-            base.appending(path: Vault.pulledSignaturePath), limit: 16 << 20, what: "signature of \(label)")
-        guard let manifest = try? JSONDecoder().decode(VersionManifest.self, from: manifestBytes),
-            manifest.model == reference.name, manifest.version == version
-        else { throw VaultError(.tampered, "the manifest of \(label) is not valid or names another version") }
-        guard let entries = try? OpenSSFManifestSigner().verify(signature, publicKeyPEM: verifierPEM),
-            Set(entries) == Set(manifest.signedEntries(manifestBytes: manifestBytes))
-        else { throw VaultError(.signatureInvalid, "the signature of \(label) does not cover its manifest") }
+        let manifest = try signedManifest(reference, version: version, in: directory, verifierPEM: verifierPEM)
         var files: [String: Data] = [:]
         for file in manifest.files {
             // Paths were validated when the version was pushed and are covered by the signature.
@@ -236,6 +237,27 @@ public struct ServingBundle: Sendable {
             throw VaultError(.scanRefused, "the scan record of \(label) holds findings the policy refuses")
         }
         return Model(name: reference.name, version: version, files: files, scanned: scan != nil)
+    }
+
+    /// One version's manifest in the bundle, once its signature (by the bundle's verifier) covers it and it names
+    /// `reference` at `version`.
+    static func signedManifest(
+        _ reference: ModelReference, version: Int, in directory: URL, verifierPEM: String
+    ) throws -> VersionManifest {
+        let label = "\(reference.name)@\(version)"
+        let base = directory.appending(path: modelsDirectory).appending(path: reference.name).appending(
+            path: String(version))
+        let manifestBytes = try readData(
+            base.appending(path: VersionManifest.signedPath), limit: 16 << 20, what: "manifest of \(label)")
+        let signature = try readData(
+            base.appending(path: Vault.pulledSignaturePath), limit: 16 << 20, what: "signature of \(label)")
+        guard let manifest = try? JSONDecoder().decode(VersionManifest.self, from: manifestBytes),
+            manifest.model == reference.name, manifest.version == version
+        else { throw VaultError(.tampered, "the manifest of \(label) is not valid or names another version") }
+        guard let entries = try? OpenSSFManifestSigner().verify(signature, publicKeyPEM: verifierPEM),
+            Set(entries) == Set(manifest.signedEntries(manifestBytes: manifestBytes))
+        else { throw VaultError(.signatureInvalid, "the signature of \(label) does not cover its manifest") }
+        return manifest
     }
 
     /// The caller presenting `token`, if the bundle lists it and it has not expired; throws otherwise.

@@ -79,13 +79,13 @@ extension VaultClient {
         return Data(buffer: try await response.body.collect(upTo: configuration.maxResponseBytes))
     }
 
-    /// Receives the file stream answered to `GET path` into `directory` (new, or empty), atomically; `flat` refuses
+    /// Receives the file stream answered to `GET path` (or `method` with a JSON `body`) into `directory` (new, or empty), atomically; `flat` refuses
     /// paths with a directory part. Returns the paths received.
     func downloadFiles(
         _ path: String, query: String?, into directory: URL, flat: Bool, progress: TransferProgress? = nil,
-        accept: ([String]) throws -> Void = { _ in }
+        method: HTTPMethod = .GET, json body: Data? = nil, accept: ([String]) throws -> Void = { _ in }
     ) async throws -> [String] {
-        let response = try await send(.GET, path, query: query)
+        let response = try await send(method, path, query: query, json: body)
         let total = response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? 0
         progress?(0, total)
         var received: [String] = []

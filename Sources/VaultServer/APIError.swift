@@ -49,6 +49,8 @@ struct APIError: Error, Sendable {
                 return APIError(status: .unprocessableContent, message: "integrity check failed")
             case .noPassphraseHeld:
                 return APIError(status: .conflict, message: RotateKeysRequest.noPassphraseHeld)
+            case .legacyDeploymentRecord:
+                return APIError(status: .conflict, message: DeployModelRequest.legacyRecordRefused)
             case .refusedByScanner:
                 return APIError(
                     status: .unprocessableContent,

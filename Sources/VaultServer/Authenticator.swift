@@ -20,6 +20,8 @@ public enum ServerAction: String, Sendable, CaseIterable {
     case pullModel = "model.pull"
     /// Move a model alias to another version.
     case moveAlias = "model.alias"
+    /// Make a deployment's serving bundle: record the deployment and re-wrap the served version for its identity.
+    case deployModel = "model.deploy"
     /// List datasets.
     case listDatasets = "data.list"
     /// Show one dataset.

@@ -40,7 +40,7 @@ struct StagingDirectory: Sendable {
 
 extension ModelServer {
     /// Registers the streamed upload and download routes (`FileStream` bodies): model push and pull, dataset add
-    /// and get, each authorised by the gateway and run in a vault session for the caller by the backend.
+    /// and get, remote deploy's bundle, each authorised by the gateway and run in a vault session for the caller by the backend.
     static func addStreamRoutes(to routes: TimedRoutes, registry: (any RegistryBackend)?, state: GatewayState) {
         let configuration = state.configuration
         // A transfer may take the body read time on top of the request's own.
@@ -109,6 +109,23 @@ extension ModelServer {
                 try await registry.pullModelVersion(
                     named: model, version: version, recipient: recipient, decryptedByCaller: decryptedByCaller,
                     into: directory, principal: context.principal ?? "")
+            }
+        }
+        // `deploy` in remote mode: the vault verifies the version, records the deployment and writes the signed
+        // bundle for the recipient the client sent (or the one the deployment keeps); both are streamed back.
+        routes.on(.deployModel, timeout: timeout) { request, context in
+            let registry = try backend()
+            let body = try await request.body.collect(upTo: configuration.maxBodySize)
+            let deploy: DeployModelRequest
+            do {
+                deploy = try JSONDecoder().decode(DeployModelRequest.self, from: Data(body.readableBytesView))
+            } catch {
+                throw APIError.badRequest("malformed JSON body")
+            }
+            let model = try context.parameters.require("model")
+            return try await send { directory in
+                try await registry.deployModel(
+                    named: model, deploy, into: directory, principal: context.principal ?? "")
             }
         }
         routes.on(.uploadDataset, timeout: timeout) { request, context in

@@ -161,6 +161,7 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         case refusedByScanner
         case integrityFailed
         case noPassphraseHeld
+        case legacyDeploymentRecord
     }
 
     let code: Code
@@ -180,6 +181,9 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
     /// `keys rotate` on a server unlocked with an identity file: it holds no passphrase to wrap a new key under
     /// (HTTP 409, ``RotateKeysRequest/noPassphraseHeld``).
     public static let noPassphraseHeld = RegistryError(code: .noPassphraseHeld)
+    /// `deploy` of a deployment whose vault record predates namespaces, without `adoptLegacyRecord` (HTTP 409,
+    /// ``DeployModelRequest/legacyRecordRefused``).
+    public static let legacyDeploymentRecord = RegistryError(code: .legacyDeploymentRecord)
     /// The named model, version, alias or dataset does not exist (HTTP 404).
     public static let notFound = RegistryError(code: .notFound)
     /// The operation conflicts with the registry's state, e.g. the version already exists (HTTP 409).
@@ -203,6 +207,7 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible, Equatable
         case .refusedByScanner: "registry: refused by the model scanner"
         case .integrityFailed: "registry: integrity check failed"
         case .noPassphraseHeld: "registry: " + RotateKeysRequest.noPassphraseHeld
+        case .legacyDeploymentRecord: "registry: " + DeployModelRequest.legacyRecordRefused
         }
     }
 }
@@ -261,6 +266,12 @@ public protocol RegistryBackend: Sendable {
         named name: String, version: String, recipient: String, decryptedByCaller: Bool, into directory: URL,
         principal: String
     ) async throws
+    /// `model.deploy`: verifies the version `request` names, records the deployment (the vault decides the
+    /// identity it continues or rotates to, the serial and any refusal) and writes the signed serving bundle into
+    /// `directory/bundle` and its ``DeploymentAnswer`` into `directory/deployment.json` (`directory` must not exist).
+    func deployModel(
+        named name: String, _ request: DeployModelRequest, into directory: URL, principal: String
+    ) async throws
     /// `data.add` from a streamed upload: stores the files in `directory` as a new dataset version.
     func addDatasetVersion(
         named name: String, fromDirectory directory: URL, description: String?, processed: Bool, principal: String
@@ -316,6 +327,10 @@ extension RegistryBackend {
     public func addDatasetVersion(
         named name: String, fromDirectory directory: URL, description: String?, processed: Bool, principal: String
     ) async throws -> RegistryRecord { throw RegistryError.notFound }
+
+    public func deployModel(
+        named name: String, _ request: DeployModelRequest, into directory: URL, principal: String
+    ) async throws { throw RegistryError.notFound }
 
     public func getDatasetVersion(
         named name: String, version: String, into directory: URL, principal: String

@@ -99,6 +99,8 @@ extension ServerRoute {
     static let evaluate = ServerRoute(.post, "/v1/models/{model}/versions/{version}/evaluate", .evaluate, .model)
     static let predict = ServerRoute(.post, "/v1/models/{model}/versions/{version}/predict", .predict, .model)
     static let whoami = ServerRoute(.get, "/v1/whoami", .whoami, .global)
+    // `deploy` in remote mode: a JSON request, a file stream answer (the serving bundle and its metadata).
+    static let deployModel = ServerRoute(.post, "/v1/models/{model}/deploy", .deployModel, .model)
 
     /// Every route the server serves: the one table.
     static let all: [ServerRoute] = [
@@ -110,7 +112,7 @@ extension ServerRoute {
         rotateKeys, listPrincipals, addPrincipal, removePrincipal, grantRole, revokeRole, listTokens, createOwnToken,
         createToken, revokeToken, auditTail, auditVerify, auditProof, appendAudit, appendAuditBatch, train, evaluate,
         predict,
-        showModelVersion, whoami, removeAlias, listKeyFiles,
+        showModelVersion, whoami, removeAlias, listKeyFiles, deployModel,
     ]
 }
 

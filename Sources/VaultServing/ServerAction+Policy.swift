@@ -14,6 +14,7 @@ extension ServerAction {
         // A remote pull only ever hands out files re-wrapped for the caller's recipient.
         case .pullModel: .modelPullRewrapped
         case .moveAlias: .modelAlias
+        case .deployModel: .modelDeploy
         case .listDatasets: .dataList
         case .showDataset: .dataShow
         case .exportAudit: .auditRead

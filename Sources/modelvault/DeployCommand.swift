@@ -142,6 +142,14 @@ struct DeployCommand: AsyncParsableCommand {
             """)
     var auditServerCIDR: String?
 
+    @Option(
+        name: .customLong("verifier"),
+        help: """
+            Remote mode: the vault's verification key (`keys export-verifier`, from an admin) that the bundle's \
+            signatures must verify with (default: $MODELVAULT_VERIFIER).
+            """)
+    var verifier: String?
+
     @Flag(name: .long, help: "Print JSON (the files written) instead of one path a line.") var json = false
 
     /// `--json`'s shape: the paths written.
@@ -165,6 +173,7 @@ struct DeployCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if try await vaultOptions.whenRemote({ try await remote($0) }) { return }
         let session = try await vaultOptions.open()
         var spec = try await obtainSpec(for: try Self.reference(model), session: session)
         applyOptions(to: &spec)
@@ -242,18 +251,23 @@ struct DeployCommand: AsyncParsableCommand {
             }
             throw error
         }
+        try present(artifacts, spec: spec, in: directory, newIdentity: identity != nil)
+    }
+
+    /// Prints what a deploy wrote, the same locally and remotely: the files, the bundle, the identity if new.
+    func present(_ artifacts: DeploymentArtifacts, spec: DeploymentSpec, in directory: URL, newIdentity: Bool) throws {
         progress(
             "wrote \(artifacts.files.count) files, the bundle (serial \(spec.bundleSerial ?? 0))"
-                + (identity == nil ? "; the deployment identity is unchanged (keep its Secret)" : " and the identity"))
+                + (newIdentity ? " and the identity" : "; the deployment identity is unchanged (keep its Secret)"))
         let manifests = artifacts.files.map { directory.appendingPathComponent($0.path).path }
         let bundle = directory.appendingPathComponent("bundle").path
-        let identityPath = identity == nil ? nil : identityFile.path
+        let identityPath = newIdentity ? directory.appendingPathComponent("secrets/identity").path : nil
         if json {
             try printJSON(Output(files: manifests, bundle: bundle, identity: identityPath))
         } else {
             for path in manifests + [bundle] + (identityPath.map { [$0] } ?? []) { print(path) }
         }
-        progress(Self.nextSteps(for: spec, in: output, newIdentity: identity != nil))
+        progress(Self.nextSteps(for: spec, in: output, newIdentity: newIdentity))
     }
 
     // MARK: - The vault
@@ -277,7 +291,7 @@ struct DeployCommand: AsyncParsableCommand {
     // MARK: -
 
     /// Copies the command-line settings into the spec.
-    private func applyOptions(to spec: inout DeploymentSpec) {
+    func applyOptions(to spec: inout DeploymentSpec) {
         spec.server = .init(
             port: port, maxBodyBytes: maxBody, rateLimitPerSecond: rateLimit, replicas: replicas)
         spec.resources = .init(

@@ -18,7 +18,7 @@ import Testing
         static let personas: [(name: String, role: String, scope: String?)] = [
             ("dana", "data-scientist", nil), ("mel", "ml-engineer", nil), ("devon", "devops", nil),
             ("sam", "security-engineer", nil), ("cora", "compliance-officer", nil),
-            ("scoped", "ml-engineer", "model:alpha"),
+            ("scoped", "ml-engineer", "model:alpha"), ("opsbeta", "devops", "model:beta"),
         ]
 
         init(in work: URL) throws {
@@ -232,6 +232,11 @@ import Testing
                 // Token ids differ between the two vaults: exit codes only (content: whoamiNamesTheSameCaller...).
                 Scenario(persona: persona, arguments: ["whoami", "--json"], compareOutput: false),
             ]
+            // `deploy` (#14): the same files, output and exit code; after the first, the identity is kept.
+            rows.append(
+                Scenario(
+                    persona: persona,
+                    arguments: RemoteDeployCLITests.deploy("alpha@1", to: "dep-\(persona)") + ["--namespace", "table"]))
             // Who may rotate (admin, security engineer) is left to the rows below; the others are denied.
             if !["admin", "sam"].contains(persona) {
                 rows.append(Scenario(persona: persona, arguments: ["keys", "rotate"]))
@@ -263,6 +268,11 @@ import Testing
             Scenario(
                 persona: "admin",
                 arguments: ["train", "fraud", "--dataset", "fraud", "--label", "nosuch", "--model", "logistic"]),
+            // A devops binding scoped to `beta` deploys beta, not alpha; a version that does not exist is 4.
+            Scenario(persona: "opsbeta", arguments: RemoteDeployCLITests.deploy("alpha@1", to: "dep-opsbeta-alpha")),
+            Scenario(persona: "opsbeta", arguments: RemoteDeployCLITests.deploy("beta@1", to: "dep-opsbeta-beta")),
+            Scenario(persona: "devon", arguments: RemoteDeployCLITests.deploy("alpha@99", to: "dep-nosuch")),
+            Scenario(persona: "devon", arguments: RemoteDeployCLITests.deploy("alpha:production", to: "dep-prod")),
         ]
         return rows
     }
@@ -330,6 +340,38 @@ import Testing
         #expect(statuses["mel: modelvault token create p-admin --expires 1d -o t-mel"] == 3)
         #expect(statuses["cora: modelvault audit verify"] == 0)
         #expect(statuses["devon: modelvault keys rotate"] == 3)
+        let deploy = RemoteDeployCLITests.deploy("alpha@1", to: "dep-devon") + ["--namespace", "table"]
+        #expect(statuses["devon: modelvault \(deploy.joined(separator: " "))"] == 0)
+        #expect(
+            statuses[
+                "dana: modelvault \(RemoteDeployCLITests.deploy("alpha@1", to: "dep-dana").joined(separator: " ")) --namespace table"
+            ]
+                == 3)
+        #expect(
+            statuses[
+                "opsbeta: modelvault \(RemoteDeployCLITests.deploy("alpha@1", to: "dep-opsbeta-alpha").joined(separator: " "))"
+            ]
+                == 3)
+        #expect(
+            statuses[
+                "opsbeta: modelvault \(RemoteDeployCLITests.deploy("beta@1", to: "dep-opsbeta-beta").joined(separator: " "))"
+            ]
+                == 0)
+        // The files a deploy writes beside the bundle are the same through the server (each vault's own key
+        // fingerprint and digests aside; YAML quotes a hex string that reads as a number, so quoting is dropped).
+        func comparable(_ text: String, _ work: URL) -> String {
+            Self.normalised(text, work: work).replacingOccurrences(of: "\"<hex>\"", with: "<hex>")
+        }
+        for deployed in ["dep-admin", "dep-devon", "dep-opsbeta-beta"] {
+            for file in ["Dockerfile", "deployment_config.yaml", "kubernetes/deployment.yaml"] {
+                let local = try String(
+                    contentsOf: localVault.work.appending(path: "\(deployed)/\(file)"), encoding: .utf8)
+                let remote = try String(
+                    contentsOf: remoteVault.work.appending(path: "\(deployed)/\(file)"), encoding: .utf8)
+                #expect(
+                    comparable(remote, remoteVault.work) == comparable(local, localVault.work), "\(deployed)/\(file)")
+            }
+        }
         // A pull through the server lands the same bytes as the local pull.
         let pulled = try Data(contentsOf: remoteVault.work.appending(path: "pulled-admin/weights.bin"))
         #expect(pulled == Data("alpha weights v1".utf8))
@@ -353,7 +395,7 @@ import Testing
         for (persona, arguments) in [
             ("mel", ["model", "list"]), ("mel", ["model", "show", "alpha"]), ("dana", ["data", "show", "cancer"]),
             ("dana", ["model", "push", "alpha", "weights.bin"]), ("mel", ["model", "pull", "alpha", "-o", "out"]),
-            ("cora", ["report"]),
+            ("cora", ["report"]), ("devon", RemoteDeployCLITests.deploy("alpha@1", to: "dep")),
         ] {
             let trace = client.appending(path: "trace.txt")
             let traced = try ChildProcess(
