@@ -177,14 +177,32 @@ final class PickleInterpreter {
         }
     }
 
+    /// Pops a value some opcode consumes. joblib's NumpyArrayWrapper class may only be called where it stands (as
+    /// joblib writes it: `NEWOBJ`, `REDUCE`, `OBJ`) or discarded: put into a container, handed to a call or applied as
+    /// a state, it can become an object's `__class__` through a path the scanner does not follow, and joblib then reads
+    /// array bytes the scanner reads as opcodes (scanner reviews 8 to 27 found such paths one at a time).
     @inline(__always)
-    private func pop(_ offset: UInt64) -> PickleValue {
+    private func pop(_ offset: UInt64, callable: Bool = false) -> PickleValue {
         let floor = marks.last ?? 0
         guard stack.count > floor else {
             underflow(offset)
             return .unknown
         }
-        return stack.removeLast()
+        let value = stack.removeLast()
+        if !callable { checkWrapperClassUse(value, at: offset) }
+        return value
+    }
+
+    /// A high finding when `value` is joblib's NumpyArrayWrapper class consumed other than by a call of it.
+    @inline(__always)
+    private func checkWrapperClassUse(_ value: PickleValue, at offset: UInt64) {
+        guard case .global(let module, let name) = value, name.hasSuffix("NumpyArrayWrapper"),
+            module + "." + name == "joblib.numpy_pickle.NumpyArrayWrapper"
+        else { return }
+        findings.add(
+            "joblib.wrapper-indirect", .high, at: offset, subject: "joblib.numpy_pickle.NumpyArrayWrapper",
+            "joblib's NumpyArrayWrapper class is used other than by calling it (as a value, an argument or a state, "
+                + "it can become an object's class)")
     }
 
     private func top(_ offset: UInt64) -> PickleValue {
@@ -196,7 +214,17 @@ final class PickleInterpreter {
         return stack[stack.count - 1]
     }
 
-    private func popMark(_ offset: UInt64) -> [PickleValue] {
+    private func popMark(_ offset: UInt64, discarding: Bool = false, firstIsCallable: Bool = false) -> [PickleValue] {
+        let items = popMarkUnchecked(offset)
+        if !discarding {
+            for (index, item) in items.enumerated() where !(firstIsCallable && index == 0) {
+                checkWrapperClassUse(item, at: offset)
+            }
+        }
+        return items
+    }
+
+    private func popMarkUnchecked(_ offset: UInt64) -> [PickleValue] {
         guard let mark = marks.popLast() else {
             if !degraded {
                 findings.add(
@@ -392,12 +420,12 @@ final class PickleInterpreter {
                 if stack.count > floor {
                     stack.removeLast()
                 } else if !marks.isEmpty {
-                    _ = popMark(offset)
+                    _ = popMark(offset, discarding: true)
                 } else {
                     underflow(offset)
                 }
             case 0x31:  // POP_MARK
-                _ = popMark(offset)
+                _ = popMark(offset, discarding: true)
             case 0x32:  // DUP
                 // Picklers never write DUP; two copies of one dict cannot be tracked apart.
                 let value = top(offset)
@@ -482,7 +510,7 @@ final class PickleInterpreter {
                 push(.unknown)
             case 0x52:  // REDUCE
                 let args = pop(offset)
-                let callable = pop(offset)
+                let callable = pop(offset, callable: true)
                 push(call(callable, args: args, at: offset, via: "REDUCE"))
             case 0x53:  // STRING
                 let line = try stream.readLine(cap: PickleValue.maxText + 2)
@@ -548,9 +576,11 @@ final class PickleInterpreter {
             case 0x61:  // APPEND
                 _ = pop(offset)
                 checkAppendTarget(top(offset), at: offset, "APPEND")
+                checkFillTarget(top(offset), at: offset, "APPEND")
             case 0x65:  // APPENDS
                 _ = popMark(offset)
                 checkAppendTarget(top(offset), at: offset, "APPENDS")
+                checkFillTarget(top(offset), at: offset, "APPENDS")
             case 0x62:  // BUILD
                 let state = resolvedAlias(pop(offset))
                 let target = top(offset)
@@ -558,10 +588,12 @@ final class PickleInterpreter {
                 // A call that may return its argument (`numpy.object_(x)` is `x`) hands BUILD an object made earlier:
                 // a dtype the scanner sized arrays by, or a class, whose attributes it then changes unseen (scanner
                 // review 26).
-                if case .object(let callable?, _) = target, Self.passThroughCallables.contains(callable) {
+                // Only an object known to be made by the call before it is modelled (scanner review 27:
+                // `copyreg._reconstructor(numpy.object_, numpy.object_, D)` is `D`).
+                if Self.mayBeAnEarlierObject(target), !degraded {
                     findings.add(
-                        "pickle.build-on-passthrough", .high, at: offset, subject: callable,
-                        "BUILD on what \(callable) returned, which may be an object made earlier (a dtype, a class)")
+                        "pickle.build-on-passthrough", .high, at: offset, subject: Self.subject(of: target),
+                        "BUILD on a value that may be an object made earlier (a dtype, a class), not a fresh instance")
                 }
                 if case .global(let module, let name) = target {
                     findings.add(
@@ -656,30 +688,33 @@ final class PickleInterpreter {
             case 0x90:  // ADDITEMS
                 _ = popMark(offset)
                 checkAppendTarget(top(offset), at: offset, "ADDITEMS")
+                checkFillTarget(top(offset), at: offset, "ADDITEMS")
             case 0x91:  // FROZENSET
                 _ = popMark(offset)
                 push(.set)
             case 0x73:  // SETITEM
                 let value = pop(offset)
                 let key = pop(offset)
+                checkFillTarget(top(offset), at: offset, "SETITEM")
                 addToTopDict([(key, value)], offset)
             case 0x75:  // SETITEMS
                 let items = popMark(offset)
+                checkFillTarget(top(offset), at: offset, "SETITEMS")
                 addToTopDict(pairs(items), offset)
             case 0x6F:  // OBJ
-                var args = popMark(offset)
+                var args = popMark(offset, firstIsCallable: true)
                 let cls = args.isEmpty ? PickleValue.unknown : args.removeFirst()
                 // At most `maxElements` arguments, as TUPLE keeps: all of them, each checked by `call`, cost work per
                 // byte that no bound limited (scanner review 10, finding B: 250 MB of one memoised dict, 6 minutes).
                 push(call(cls, args: PickleValue.boundedTuple(args), at: offset, via: "OBJ"))
             case 0x81:  // NEWOBJ
                 let args = pop(offset)
-                let cls = pop(offset)
+                let cls = pop(offset, callable: true)
                 push(call(cls, args: args, at: offset, via: "NEWOBJ"))
             case 0x92:  // NEWOBJ_EX
                 _ = pop(offset)
                 let args = pop(offset)
-                let cls = pop(offset)
+                let cls = pop(offset, callable: true)
                 push(call(cls, args: args, at: offset, via: "NEWOBJ_EX"))
             case 0x67, 0x68, 0x6A:  // GET, BINGET, LONG_BINGET
                 let key: Int64
@@ -877,7 +912,10 @@ final class PickleInterpreter {
             // `torch._utils._set_obj_state` sets both halves of a `(dict, slots)` pair with `setattr`: a state the
             // scanner cannot read (a `tuple(...)`, a namedtuple, a dict subclass) may set `__class__` unseen (scanner
             // review 25).
-            if applier, items.count > 3, Self.appliedStateIsOpaque(items[3]) {
+            if applier, items.count > 3,
+                Self.appliedStateIsOpaque(items[3])
+                    || Self.stateNamesClass(items[3], opaqueMappings: true, everyKeyApplied: true)
+            {
                 findings.add(
                     "pickle.build-opaque-state", .high, at: offset, subject: qualified,
                     "\(opcode) hands a state the scanner cannot read to a callable that sets it with setattr")
@@ -927,14 +965,19 @@ final class PickleInterpreter {
     /// which `pickle` applies with `setattr`, has that key, a key the scanner could not read, or could not be read.
     /// `opaqueMappings`: a mapping built by a call or a list also counts, as a `BUILD` applies it (a call's argument
     /// list such as `set([1, 2])` is not a state).
-    private static func stateNamesClass(_ state: PickleValue, opaqueMappings: Bool = false) -> Bool {
+    /// `everyKeyApplied`: every key of the state (or of both halves of a pair) is set with `setattr`, as torch's
+    /// `_set_obj_state` does, so a key the scanner cannot read counts in the first half too (scanner review 27).
+    private static func stateNamesClass(
+        _ state: PickleValue, opaqueMappings: Bool = false, everyKeyApplied: Bool = false
+    ) -> Bool {
         func names(_ value: PickleValue, unreadable: Bool) -> Bool {
             switch value {
             case .dict(let pairs):
                 return pairs.contains { key, _ in
                     switch key {
                     case .string(let text): Self.classChangingNames.contains(text)
-                    case .unknown, .opaqueText: unreadable
+                    // A key made by a call (`builtins.str('__class__')`) or a global may be any name (review 27).
+                    case .unknown, .opaqueText, .object, .global: unreadable
                     default: false
                     }
                 }
@@ -948,9 +991,9 @@ final class PickleInterpreter {
             }
         }
         if case .tuple(let halves) = state, halves.count == 2 {
-            return names(halves[0], unreadable: false) || names(halves[1], unreadable: true)
+            return names(halves[0], unreadable: everyKeyApplied) || names(halves[1], unreadable: true)
         }
-        return names(state, unreadable: false)
+        return names(state, unreadable: everyKeyApplied)
     }
 
     /// Whether a BUILD on `target` hands its state to a `__setstate__` its class defines or inherits: an instance
@@ -1040,6 +1083,67 @@ final class PickleInterpreter {
                 "pickle.append-to-object", .high, at: offset, subject: opcode,
                 "\(opcode) on an object that is not a list or set: its append, extend or add may be a value the "
                     + "pickle set")
+        }
+    }
+
+    /// A high finding when `SETITEM(S)`, `APPEND(S)` or `ADDITEMS` fills a call's result that may be an object made
+    /// earlier: a memoised dict read back through `numpy.object_(d)` and changed there changes what the scanner holds
+    /// as `d`, unseen (scanner review 27).
+    private func checkFillTarget(_ target: PickleValue, at offset: UInt64, _ opcode: String) {
+        guard case .object = target, !degraded, Self.mayBeAnEarlierObject(target) else { return }
+        findings.add(
+            "pickle.fill-earlier-object", .high, at: offset, subject: opcode,
+            "\(opcode) fills a value that may be an object made earlier (a memoised dict the scanner holds as it was)")
+    }
+
+    /// Whether `value` may be an object the pickle made before, rather than a fresh instance the scanner models: an
+    /// unknown value, a global, or a call that may return an earlier object (`numpy.object_(x)` is `x`,
+    /// `copyreg._reconstructor(numpy.object_, numpy.object_, x)` is `x`, a reduction calls a method of its argument).
+    /// Literal containers are fresh; a BUILD on one fails in Python.
+    static func mayBeAnEarlierObject(_ value: PickleValue) -> Bool {
+        switch value {
+        case .object(let callable?, let arguments): return !isFreshInstance(callable, arguments)
+        case .object(nil, _), .unknown, .global: return true
+        default: return false
+        }
+    }
+
+    /// Whether calling `callable` with `arguments` certainly makes a new object (or fails).
+    private static func isFreshInstance(_ callable: String, _ arguments: [PickleValue]) -> Bool {
+        if passThroughCallables.contains(callable) || callable == "numpy.object_"
+            || callable == "torch.serialization._get_layout"
+        {
+            return false
+        }
+        func freshClass(at position: Int) -> Bool {
+            guard position < arguments.count, case .global(let module, let name) = arguments[position] else {
+                return false
+            }
+            return module + "." + name != "numpy.object_"
+        }
+        if callable == "copyreg._reconstructor" {
+            // `base.__new__(cls, state)`: fresh for Python's own types and `object`.
+            guard freshClass(at: 0), arguments.count > 1, case .global(let module, let name) = arguments[1] else {
+                return false
+            }
+            return module == "builtins"
+        }
+        if callable == "numpy.random._pickle.__bit_generator_ctor" {
+            switch arguments.first {
+            case nil, .string?: return true
+            default: return freshClass(at: 0)
+            }
+        }
+        if let position = instanceClassPositions[callable] { return freshClass(at: position) }
+        return GlobalPolicy.allowed.contains(callable) || GlobalPolicy.sklearnDefinedClasses.contains(callable)
+    }
+
+    /// A short name for a value in a finding.
+    private static func subject(of value: PickleValue) -> String {
+        switch value {
+        case .object(let callable?, _): callable
+        case .global(let module, let name): module + "." + name
+        default: "BUILD"
         }
     }
 
