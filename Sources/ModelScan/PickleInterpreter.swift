@@ -636,6 +636,11 @@ final class PickleInterpreter {
                     callable == "joblib.numpy_pickle.NumpyArrayWrapper"
                 {
                     guard try skipJoblibArray(state: state, at: offset) else { return .broken }
+                    // joblib replaces the wrapper on the stack with what it read: an array, or for an array of
+                    // objects whatever its nested pickle returned. Left as a wrapper, a second BUILD on that slot was
+                    // sized as another array that joblib never reads (scanner review 28). The memo keeps the wrapper,
+                    // as joblib's does.
+                    replaceTop(Self.isObjectArrayState(state) ? .unknown : .object(callable: "numpy.ndarray", args: []))
                 }
             case 0x63:  // GLOBAL
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
@@ -1334,11 +1339,7 @@ final class PickleInterpreter {
                     + "analysed")
             return false
         }
-        if case .object("numpy.dtype", let dtypeArgs) = state["dtype"] ?? .none,
-            case .string(let code) = dtypeArgs.first ?? .none, Self.dtypeKind(code) == "O"
-        {
-            return try readJoblibObjectArray(at: offset)
-        }
+        if Self.isObjectArrayState(state) { return try readJoblibObjectArray(at: offset) }
         var padded = false
         if case .int? = state["numpy_array_alignment_bytes"] { padded = true }
         guard let size = Self.joblibArrayBytes(state: state), padded || state.hasNone("numpy_array_alignment_bytes")
@@ -1361,6 +1362,14 @@ final class PickleInterpreter {
             return false
         }
         return true
+    }
+
+    /// Whether a wrapper state describes an array of Python objects (dtype `O`), which joblib reads as a nested pickle.
+    private static func isObjectArrayState(_ state: PickleValue) -> Bool {
+        guard case .object("numpy.dtype", let dtypeArgs) = state["dtype"] ?? .none,
+            case .string(let code) = dtypeArgs.first ?? .none
+        else { return false }
+        return dtypeKind(code) == "O"
     }
 
     /// joblib closes the frame before an array's bytes (protocol 4+): they belong to no frame. joblib's unpickler
