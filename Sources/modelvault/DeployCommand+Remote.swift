@@ -91,10 +91,20 @@ extension DeployCommand: RemoteCapable {
             try FileManager.default.removeItem(at: assembly.appending(path: "received"))
             if answer.newIdentity {
                 try writeIdentity(for: "\(spec.model)@\(spec.version)")
-            } else {
+            } else if !Self.carryIdentity(from: directory, to: identityFile) {
                 try FileManager.default.removeItem(at: secrets)
             }
+            // A server replaying an older signed bundle of this deployment (a lower serial, older tokens, an older
+            // version) is refused once this client has seen a newer one (remote deploy review, F1).
+            let marks = try serialMarks(client: client, deployment: answer.deploymentName)
+            let serial = spec.bundleSerial ?? 0
+            if let (store, key) = marks, let highest = try store.highest(for: key), serial < highest {
+                throw CLIError(
+                    "deploy: the server's bundle has serial \(serial), below serial \(highest) this client "
+                        + "already deployed: refusing a rollback", status: .integrity)
+            }
             try Self.moveIntoPlace(assembly, at: directory, replacingExisting: force)
+            if let (store, key) = marks { try store.record(serial, for: key) }
             try present(artifacts, spec: spec, in: URL(fileURLWithPath: output), newIdentity: answer.newIdentity)
         } catch {
             // A refusal (4xx) came before the vault recorded anything. After any other failure once asked, the
@@ -119,7 +129,10 @@ extension DeployCommand: RemoteCapable {
         let contents = try ServingBundle.inspect(at: received.bundle, expectedSigner: fingerprint)
         let refused = CLIError(
             "deploy: the server's bundle is not the deployment it describes: refusing it", status: .integrity)
+        // The deployment's name is derived from the model's, here as on the server; the signed index names it.
+        let name = DeploymentSpec.deploymentName(forModel: reference.name)
         guard contents.versions.count == 1, let served = contents.versions.first, served.name == reference.name,
+            answer.deploymentName == name, contents.deployment.hasPrefix(name + "-"),
             answer.model == served.name, answer.version == served.version, answer.serial == contents.serial,
             contents.serial > 0, Self.sameRecipient(answer.recipient, contents.recipient),
             answer.newIdentity == Self.sameRecipient(contents.recipient, fresh.recipient)
@@ -160,6 +173,38 @@ extension DeployCommand: RemoteCapable {
             let end = lines[begin...].firstIndex(of: "-----END PUBLIC KEY-----")
         else { throw CLIError("the verifier \(path) holds no readable PEM public key", status: .invalidInput) }
         return VerificationKey(keyVersion: 1, publicKeyPEM: lines[begin...end].joined(separator: "\n")).fingerprint
+    }
+
+    /// The client's serial mark for this deployment: (server, pinned key, namespace and deployment), in the file that
+    /// keeps remote pulls' version marks; nil (with a warning) when there is no HOME or XDG_STATE_HOME.
+    private func serialMarks(client: VaultClient, deployment: String) throws -> (VersionHighWaterMarks, String)? {
+        guard
+            let store = VersionHighWaterMarks.defaultFile(environment: ProcessInfo.processInfo.environment)
+                .map(VersionHighWaterMarks.init(file:))
+        else {
+            progress("warning: no HOME or XDG_STATE_HOME: this deploy is not recorded against rollbacks")
+            return nil
+        }
+        let environment = ProcessInfo.processInfo.environment["MODELVAULT_VERIFIER"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let path = verifier ?? environment else { return nil }
+        let pinned = try VaultClient.PinnedVerifier(
+            parsing: String(decoding: try CLIFiles.read(path, what: "verifier"), as: UTF8.self))
+        let key = VersionHighWaterMarks.key(
+            server: client.configuration.server, verifier: pinned, model: "deploy:\(namespace)/\(deployment)",
+            selector: "serial")
+        return (store, key)
+    }
+
+    /// When the vault continues a recorded identity, the one kept in the output directory (a regular file, e.g. left
+    /// by a failed deploy) is carried into the new set, so `--force` does not delete its only copy (remote deploy
+    /// review, F2). Returns whether one was carried.
+    private static func carryIdentity(from directory: URL, to identityFile: URL) -> Bool {
+        let old = directory.appending(path: "secrets/identity")
+        var info = stat()
+        guard lstat(old.path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size <= 64 << 10,
+            let data = FileManager.default.contents(atPath: old.path)
+        else { return false }
+        return (try? AtomicFile.write(data, to: identityFile, permissions: 0o600)) != nil
     }
 
     private static func sameRecipient(_ one: String, _ other: String) -> Bool {

@@ -195,4 +195,54 @@ import Testing
         #expect(written.allSatisfy { $0 == "secrets" || $0 == "secrets/identity" }, "\(written)")
         #expect(try Self.leftovers(in: vault.work, named: "dep").isEmpty)
     }
+
+    /// A server that answers with an older signed bundle of a deployment than this client already deployed (a lower
+    /// serial: older tokens, an older version, a lower floor for the pod) is refused, and the output is unchanged
+    /// (remote deploy review, F1). The client's record is raised here as a replay would find it.
+    @Test(.timeLimit(.minutes(5))) func anOlderBundleThanTheClientDeployedIsRefused() async throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let vault = try PreparedVault(in: directory.url)
+        let server = try await RunningServer(vault)
+        defer { server.stop() }
+        let first = try server.remote(vault, "devon", Self.deploy("alpha@1", to: "dep"))
+        try #require(first.status == 0, "\(first.stderr)")
+        let marksFile = vault.work.appending(path: "state/modelvault/pulled-versions.json")
+        let stored = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: marksFile)) as? [String: [String: Int]])
+        let key = try #require(stored["marks"]?.keys.first { $0.contains("deploy:modelvault/modelvault-alpha") })
+        #expect(stored["marks"]?[key] == 1)
+        try JSONSerialization.data(withJSONObject: ["marks": [key: 5]]).write(to: marksFile)
+        let before = try Data(contentsOf: vault.work.appending(path: "dep/bundle/bundle.json"))
+        let replayed = try server.remote(vault, "devon", Self.deploy("alpha@1", to: "dep", ["--force"]))
+        #expect(replayed.status == 6, "\(replayed.stderr)")
+        #expect(replayed.stderr.contains("refusing a rollback"), "\(replayed.stderr)")
+        #expect(try Data(contentsOf: vault.work.appending(path: "dep/bundle/bundle.json")) == before)
+    }
+
+    /// After a failed deploy the vault may have recorded, the client keeps the new identity in `DIR/secrets`; the
+    /// retry with `--force` continues that identity and keeps the file, its only copy (remote deploy review, F2).
+    @Test(.timeLimit(.minutes(5))) func aForcedRetryKeepsTheIdentityTheVaultContinued() async throws {
+        try ModelVaultBinary.requireBuilt()
+        let directory = try TemporaryDirectory()
+        let vault = try PreparedVault(in: directory.url)
+        let server = try await RunningServer(vault)
+        defer { server.stop() }
+        let wrongKey = vault.work.appending(path: "wrong")
+        try FileManager.default.createDirectory(at: wrongKey, withIntermediateDirectories: true)
+        let otherEnvironment = try CLI.makeVault(in: wrongKey)
+        let exported = try ModelVaultBinary.run(
+            ["keys", "export-verifier", "-o", "other.pem"], environment: otherEnvironment, in: wrongKey)
+        try #require(exported.status == 0, "\(exported.stderr)")
+        let failed = try server.remote(
+            vault, "devon",
+            Self.deploy("alpha@1", to: "dep", ["--verifier", wrongKey.appending(path: "other.pem").path]))
+        #expect(failed.status == 6, "\(failed.stderr)")
+        let identityFile = vault.work.appending(path: "dep/secrets/identity")
+        let kept = try Data(contentsOf: identityFile)
+        let retried = try server.remote(vault, "devon", Self.deploy("alpha@1", to: "dep", ["--force"]))
+        try #require(retried.status == 0, "\(retried.stderr)")
+        #expect((retried.stdout + retried.stderr).contains("unchanged"), "\(retried.stdout)")
+        #expect(try Data(contentsOf: identityFile) == kept)
+    }
 }
