@@ -199,7 +199,8 @@ enum FileStream {
 
     // MARK: Sending
 
-    /// The regular files below `directory`, by relative path, sorted; symbolic links and other kinds refused.
+    /// The regular files below `directory`, by relative path, sorted, those under `.modelvault/` first; symbolic
+    /// links and other kinds refused.
     static func files(in directory: URL) throws -> [(path: String, size: UInt64)] {
         let root = directory.path(percentEncoded: false)
         let prefix = root.hasSuffix("/") ? root : root + "/"
@@ -214,7 +215,10 @@ enum FileStream {
             default: throw APIError.internalError
             }
         }
-        return found.sorted { $0.path < $1.path }
+        // The signed manifest and signature first, so a receiver checks them before it decrypts anything.
+        return found.sorted {
+            ($0.path.hasPrefix(".modelvault/") ? 0 : 1, $0.path) < ($1.path.hasPrefix(".modelvault/") ? 0 : 1, $1.path)
+        }
     }
 
     /// A response body streaming every regular file below `directory`, one chunk at a time; `cleanup` runs when
