@@ -42,8 +42,9 @@ struct DecryptingPullReceiver {
     let verifier: VaultClient.PinnedVerifier
     private var stage = Stage.pathLength
     private var pending = ByteBuffer()
-    /// Sealed bytes gathered for the next hand-over to the decryptor.
-    private var batch = ByteBuffer()
+    /// Sealed bytes gathered for the next hand-over to the decryptor: slices of the received chunks, no copy.
+    private var batch: [ByteBuffer] = []
+    private var batchBytes = 0
     /// The previous batch, being decrypted while the next one gathers.
     private var inflight: Task<Void, any Error>?
     private var manifest: Data?
@@ -54,7 +55,7 @@ struct DecryptingPullReceiver {
     private var seen: Set<String> = []
 
     /// Bytes gathered before a batch goes to the decryptor.
-    static let batchBytes = 1 << 20
+    static let batchSize = 1 << 20
     /// The largest manifest or signature bundle accepted.
     static let maxSignatureFileBytes = 16 << 20
 
@@ -83,7 +84,11 @@ struct DecryptingPullReceiver {
 
     /// Parses the next bytes of the stream.
     mutating func consume(_ buffer: ByteBuffer) async throws {
-        pending.writeImmutableBuffer(buffer)
+        if pending.readableBytes == 0 {
+            pending = buffer
+        } else {
+            pending.writeImmutableBuffer(buffer)
+        }
         while true {
             switch stage {
             case .pathLength:
@@ -110,13 +115,13 @@ struct DecryptingPullReceiver {
             case .sealed(let file, let remaining):
                 let take = Int(min(UInt64(pending.readableBytes), remaining))
                 guard take > 0 || remaining == 0 else { return compact() }
-                var slice = pending.readSlice(length: take)!
-                batch.writeBuffer(&slice)
+                batch.append(pending.readSlice(length: take)!)
+                batchBytes += take
                 if remaining - UInt64(take) == 0 {
                     try await finishSealed(file)
                 } else {
                     stage = .sealed(file, remaining: remaining - UInt64(take))
-                    if batch.readableBytes >= Self.batchBytes { try await handOver(file) }
+                    if batchBytes >= Self.batchSize { try await handOver(file) }
                 }
             case .end:
                 guard pending.readableBytes == 0 else {
@@ -127,7 +132,10 @@ struct DecryptingPullReceiver {
         }
     }
 
-    private mutating func compact() { pending.discardReadBytes() }
+    /// A drained buffer is dropped rather than compacted: its storage is still shared with slices being decrypted.
+    private mutating func compact() {
+        if pending.readableBytes == 0 { pending = ByteBuffer() } else { pending.discardReadBytes() }
+    }
 
     /// A file header: the signature files (before anything else), or an `.age` file of the signed set.
     private mutating func begin(_ path: String, size: UInt64) async throws {
@@ -166,14 +174,17 @@ struct DecryptingPullReceiver {
     /// Hands the gathered sealed bytes to the decryptor once the batch before is done: decryption runs on the
     /// blocking pool while the next batch arrives, and batches reach the decryptor in order.
     private mutating func handOver(_ file: OpenFile) async throws {
-        let bytes = batch
-        batch = ByteBuffer()
+        let buffers = batch
+        batch = []
+        batchBytes = 0
         let previous = inflight
         inflight = nil
         try await decrypting(file) { try await previous?.value }
         let decryptor = file.decryptor
         inflight = Task {
-            try await BlockingExecutor.shared.run { try bytes.withUnsafeReadableBytes { try decryptor.consume($0) } }
+            try await BlockingExecutor.shared.run {
+                for buffer in buffers { try buffer.withUnsafeReadableBytes { try decryptor.consume($0) } }
+            }
         }
     }
 

@@ -145,13 +145,15 @@ public final class AgeStreamDecryptor: Sendable {
         return nil
     }
 
-    /// Opens the pending chunks: every whole chunk followed by at least one more byte (it cannot be the last),
-    /// and with `last`, the remainder as the final chunk.
+    /// Opens the pending chunks: whole batches of chunks followed by at least one more byte (none of them can be
+    /// the last), and with `last`, everything left, its last chunk as the final one.
     private func openAvailable(_ state: inout State, _ payload: AgePayload, last: Bool) throws {
         let sealed = AgePayload.sealedChunkSize
         while true {
             let available = state.pending.count - state.start
-            var chunks = min(Self.batchChunks, max(0, (available - 1) / sealed))
+            // Whole batches only until the end: pieces arrive a TLS record at a time, and a batch is what spreads
+            // the chunks across cores.
+            var chunks = (available - 1) / sealed >= Self.batchChunks ? Self.batchChunks : 0
             var finalChunk = false
             if last && chunks < Self.batchChunks {
                 // The rest is whole chunks and one final one (possibly empty only as the file's only chunk).
