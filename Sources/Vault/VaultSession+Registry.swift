@@ -188,9 +188,11 @@ extension VaultSession {
     /// ends (``RewrappedVersionStream/finish(_:)``), and a stream that fails is audited as failed then.
     public func streamModel(_ reference: ModelReference, for recipient: String) async throws -> RewrappedVersionStream {
         try await requireDeploymentRecipient(recipient, for: reference)
-        let resource = await resolved(reference) ?? "model:\(reference)"
-        let pinned = try? await vault.model(reference)
-        var stream = try await perform(.modelPullRewrapped, on: .model(reference.name), resource: resource) {
+        var stream = try await perform(
+            .modelPullRewrapped, on: .model(reference.name), resource: "model:\(reference)",
+            resolve: { await resolved(reference) }
+        ) {
+            let pinned = try? await vault.model(reference)
             do {
                 return try await vault.rewrappedStream(reference, for: recipient)
             } catch {
@@ -202,7 +204,8 @@ extension VaultSession {
         stream.completion = { error in
             if let error {
                 try? await audit(
-                    Action.modelPullRewrapped.rawValue, resource, .failed, detail: String(describing: error))
+                    Action.modelPullRewrapped.rawValue, "model:\(name)@\(version)", .failed,
+                    detail: String(describing: error))
             }
             // A stream the client gave up on verified nothing either way; a file that failed its check did fail.
             if error == nil || error is VaultError { recordVerification(name, version, ok: error == nil) }
