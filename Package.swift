@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "VaultClient",
             dependencies: [
-                "VaultServer", "VaultCrypto", "ModelSigning", crypto,
+                "VaultServer", "VaultCrypto", "ModelSigning", "BlockingWork", crypto,
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

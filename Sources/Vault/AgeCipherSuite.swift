@@ -102,6 +102,18 @@ struct AgeCipherSuite: VaultCipherSuite {
                 at: input, to: output, using: self.identities(identities), for: self.recipients(recipients)))
     }
 
+    func rewrappedSize(ofFileAt url: URL, using identities: [String], for recipients: [String]) throws -> Int {
+        try Age.rewrappedSize(ofFileAt: url, for: self.recipients(recipients))
+    }
+
+    func openRewrapped(
+        at url: URL, using identities: [String], for recipients: [String]
+    ) throws -> (source: AgeRewrappedSource, digest: FileDigest) {
+        let source = try Age.openRewrapped(
+            at: url, using: self.identities(identities), for: self.recipients(recipients), digestingPlaintext: true)
+        return (source, FileDigest(source.plaintextDigest!))
+    }
+
     /// Streams the plaintext through a pipe from a decrypting thread to the encrypting one: it never
     /// touches disk and memory stays constant.
     func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws {

@@ -132,7 +132,7 @@ extension Vault {
     }
 
     /// Pins an alias or "latest" to a version number, so two steps read the same version.
-    private func resolvedSelector(_ reference: ModelReference) throws -> ModelReference.Selector {
+    func resolvedSelector(_ reference: ModelReference) throws -> ModelReference.Selector {
         .version(try catalog.read { db in try Self.resolveModel(reference, db).version })
     }
 

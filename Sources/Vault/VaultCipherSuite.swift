@@ -1,4 +1,5 @@
 import Foundation
+import VaultCrypto
 
 /// The encryption primitives the vault stores files with (age v1 in production).
 ///
@@ -49,6 +50,15 @@ protocol VaultCipherSuite: Sendable {
         at input: URL, to output: URL, using identities: [String], for recipients: [String]
     )
         throws -> FileDigest
+    /// The size of the stored file at `url` re-wrapped for `recipients` (what ``openRewrapped(at:using:for:)``
+    /// sends), known before any file is opened for sending.
+    func rewrappedSize(ofFileAt url: URL, using identities: [String], for recipients: [String]) throws -> Int
+    /// Opens a stored file to be sent re-wrapped for `recipients` without writing it anywhere: the payload is
+    /// decrypted in memory first and the digest of its plaintext returned, and what is sent afterwards comes from the
+    /// same open file under the file key that was checked (`AgeRewrappedSource`).
+    func openRewrapped(
+        at url: URL, using identities: [String], for recipients: [String]
+    ) throws -> (source: AgeRewrappedSource, digest: FileDigest)
     /// Re-encrypts a file under a fresh file key for new recipients, streaming the plaintext through memory
     /// only; the output appears atomically.
     func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws
@@ -72,4 +82,36 @@ protocol VaultManifestSigner: Sendable {
 struct SignedEntry: Sendable, Hashable {
     var path: String
     var sha256: [UInt8]
+}
+
+extension VaultCipherSuite {
+    /// For a suite without streamed re-wrapping: re-wraps into a temporary file and measures it.
+    func rewrappedSize(ofFileAt url: URL, using identities: [String], for recipients: [String]) throws -> Int {
+        try openRewrapped(at: url, using: identities, for: recipients).source.size
+    }
+
+    /// For a suite without streamed re-wrapping: re-wraps into a temporary file (removed at once, read through its
+    /// open descriptor) and sends that whole file as the payload.
+    func openRewrapped(
+        at url: URL, using identities: [String], for recipients: [String]
+    ) throws -> (source: AgeRewrappedSource, digest: FileDigest) {
+        let temporary = FileManager.default.temporaryDirectory.appending(path: "modelvault-rewrap-\(UUID().uuidString)")
+        defer { unlink(temporary.path(percentEncoded: false)) }
+        let digest = try rewrapFileDigesting(at: url, to: temporary, using: identities, for: recipients)
+        // The suite's own `open` shadows open(2) here: the descriptor comes from a handle.
+        guard let handle = try? FileHandle(forReadingFrom: temporary) else {
+            throw VaultError.storage("cannot read a re-wrapped file")
+        }
+        let descriptor = dup(handle.fileDescriptor)
+        try? handle.close()
+        var info = stat()
+        guard descriptor >= 0, fstat(descriptor, &info) == 0 else {
+            if descriptor >= 0 { close(descriptor) }
+            throw VaultError.storage("cannot read a re-wrapped file")
+        }
+        let source = AgeRewrappedSource(
+            header: [], descriptor: descriptor, payloadOffset: 0, payloadCount: Int(info.st_size),
+            plaintextDigest: nil)
+        return (source, digest)
+    }
 }

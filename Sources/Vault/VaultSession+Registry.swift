@@ -181,6 +181,45 @@ extension VaultSession {
         }
     }
 
+    /// `model.pull-rewrapped`, streamed (the server's download): the same authorisation as
+    /// ``pullModel(_:for:to:progress:)`` and one audited attempt, with nothing written. The version's signature,
+    /// manifest and catalog entry are checked here; each file is decrypted in memory and checked against its signed
+    /// digest as the stream opens it, before any byte of it is sent. The verification is recorded when the stream
+    /// ends (``RewrappedVersionStream/finish(_:)``), and a stream that fails is audited as failed then.
+    public func streamModel(_ reference: ModelReference, for recipient: String) async throws -> RewrappedVersionStream {
+        try await requireDeploymentRecipient(recipient, for: reference)
+        var stream = try await perform(
+            .modelPullRewrapped, on: .model(reference.name), resource: "model:\(reference)",
+            resolve: { await resolved(reference) }
+        ) {
+            let pinned = try? await vault.model(reference)
+            do {
+                return try await vault.rewrappedStream(reference, for: recipient)
+            } catch {
+                if let pinned { recordVerification(pinned.name, pinned.version, ok: false) }
+                throw error
+            }
+        }
+        let (name, version) = (stream.name, stream.version)
+        stream.completion = { error in
+            if let error {
+                try? await audit(
+                    Action.modelPullRewrapped.rawValue, "model:\(name)@\(version)", .failed,
+                    detail: String(describing: error))
+            }
+            // A stream the client gave up on verified nothing either way; a file that failed its check did fail.
+            if error == nil || error is VaultError { recordVerification(name, version, ok: error == nil) }
+            try? await access.recordState(requestID: context.requestID)
+        }
+        return stream
+    }
+
+    private func recordVerification(_ model: String, _ version: Int, ok: Bool) {
+        try? vault.catalog.write { db in
+            try AccessCatalog.recordVerification(model: model, version: version, ok: ok, by: caller.principal, db)
+        }
+    }
+
     /// Denies (as `model.pull`) a re-wrap by a caller without `model.pull` to a recipient that is not the
     /// current identity of a recorded deployment. Callers without `model.pull-rewrapped` are left to `perform`.
     private func requireDeploymentRecipient(_ recipient: String, for reference: ModelReference) async throws {

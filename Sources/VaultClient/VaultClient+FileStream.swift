@@ -209,13 +209,23 @@ struct FileStreamBody: AsyncSequence, Sendable {
             if let handle {
                 if remaining > 0 {
                     let count = Int(Swift.min(UInt64(VaultClient.chunkSize), remaining))
-                    guard let data = try handle.read(upToCount: count), !data.isEmpty else {
+                    // Read straight into the buffer that is sent: one copy, not two.
+                    let descriptor = handle.fileDescriptor
+                    var buffer = ByteBuffer()
+                    let filled = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+                        var result = 0
+                        repeat {
+                            result = read(descriptor, raw.baseAddress!, count)
+                        } while result < 0 && errno == EINTR
+                        return Swift.max(result, 0)
+                    }
+                    guard filled > 0 else {
                         throw VaultClientError(.failure, "\(files[index].path) changed while it was sent")
                     }
-                    remaining -= UInt64(data.count)
-                    sent += Int64(data.count)
+                    remaining -= UInt64(filled)
+                    sent += Int64(filled)
                     progress?(sent)
-                    return ByteBuffer(bytes: data)
+                    return buffer
                 }
                 try? handle.close()
                 self.handle = nil

@@ -81,14 +81,15 @@ extension VaultClient {
     /// memory.
     ///
     /// The server streams the files re-wrapped for a key pair made for this one pull and held only in memory
-    /// (`GET .../download?recipient=...&decryptedByCaller=true`, which needs `model.pull` as the local pull does). The
-    /// ciphertext lands in a staging directory beside `directory`. Before anything is decrypted, the signed manifest
-    /// must verify with `verifier` (the vault key the caller pinned) and name `name` and the version pulled; each
-    /// file is then decrypted into a second staging directory, its SHA-256 checked against the signed digest, and
-    /// that directory is renamed into place. So the plaintext never crosses the network, even inside TLS, the
-    /// caller holds no long-lived key, and a hostile server cannot substitute another model. With
-    /// `minimumVersion`, a signed version below it is refused before anything is renamed into place (review 5, R1:
-    /// which version an alias or latest means is the server's unsigned word).
+    /// (`GET .../download?recipient=...&decryptedByCaller=true`, which needs `model.pull` as the local pull does),
+    /// the signed manifest and signature first. Before anything is decrypted, the signed manifest must verify with
+    /// `verifier` (the vault key the caller pinned) and name `name` and the version pulled; each file is then
+    /// decrypted as it arrives (no ciphertext is written) into a staging directory beside `directory`, its SHA-256
+    /// computed as it is decrypted and checked against the signed digest when it ends, and that directory is renamed
+    /// into place once every signed file has arrived and checked. So the plaintext never crosses the network, even
+    /// inside TLS, the caller holds no long-lived key, and a hostile server cannot substitute another model. With
+    /// `minimumVersion`, a signed version below it is refused before anything is decrypted (review 5, R1: which
+    /// version an alias or latest means is the server's unsigned word).
     public func pullModel(
         _ name: String, version: String, into directory: URL, signatureFileName: String, verifier: PinnedVerifier,
         minimumVersion: Int? = nil, progress: TransferProgress? = nil
@@ -96,55 +97,38 @@ extension VaultClient {
         let (number, _) = try await resolvedVersion(name, version)
         try Self.refuseRollback(name, number, below: minimumVersion)
         let identity = AgeX25519Identity.generate()
-        let cipher = directory.deletingLastPathComponent().appending(path: StaleStaging.name(Self.stagingPrefix))
-        Self.trackStaging(cipher)
-        defer {
-            try? FileManager.default.removeItem(at: cipher)
-            Self.untrackStaging(cipher)
-        }
-        let received = try await downloadFiles(
-            Self.path("", "v1", "models", name, "versions", number, "download"),
-            query: "recipient=" + Self.queryValue(identity.recipient.encoded) + "&decryptedByCaller=true",
-            into: cipher, flat: false, progress: progress)
-        let signed = try Self.verifiedDigests(
-            in: cipher, received: received, signatureFileName: signatureFileName, verifier: verifier, name: name,
-            version: number)
-        // `number` is now the signed version: checked again so the refusal rests on what the vault signed.
-        try Self.refuseRollback(name, number, below: minimumVersion)
+        let response = try await send(
+            .GET, Self.path("", "v1", "models", name, "versions", number, "download"),
+            query: "recipient=" + Self.queryValue(identity.recipient.encoded) + "&decryptedByCaller=true")
+        let total = response.headers.first(name: "Content-Length").flatMap { Int64($0) } ?? 0
+        progress?(0, total)
         var written: Set<String> = []
         try await Self.writeAtomically(into: directory) { staging in
-            for path in received.sorted() {
-                let source = cipher.appending(path: path)
-                if path.hasPrefix(".modelvault/") {
-                    // The signed manifest and signature bundle, small: copied as they came. Nothing else goes
-                    // under `.modelvault/` (a hostile server could plant scripts there otherwise).
-                    guard Self.isSignatureFile(path, signatureFileName: signatureFileName) else {
-                        throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(number)")
+            var receiver = DecryptingPullReceiver(
+                staging: staging, identity: identity, name: name, version: number,
+                signatureFileName: signatureFileName, verifier: verifier)
+            do {
+                var done: Int64 = 0
+                var checkedVersion = false
+                for try await buffer in response.body {
+                    try await receiver.consume(buffer)
+                    if !checkedVersion, receiver.signed != nil {
+                        // `number` is now the signed version: checked again so the refusal rests on what the vault
+                        // signed, before the first file is decrypted.
+                        try Self.refuseRollback(name, number, below: minimumVersion)
+                        checkedVersion = true
                     }
-                    try Self.writeNew(try Self.read(source, named: path, limit: 16 << 20), at: path, under: staging)
-                    continue
+                    done += Int64(buffer.readableBytes)
+                    progress?(done, max(total, done))
                 }
-                guard path.hasSuffix(".age"), let digest = signed[String(path.dropLast(4))] else {
-                    throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(number)")
+                guard receiver.finished else {
+                    throw VaultClientError(.failure, "the server's file stream was cut off")
                 }
-                let plain = String(path.dropLast(4))
-                try Self.writeNew(Data(), at: plain, under: staging)
-                let target = staging.appending(path: plain)
-                // Hashed in the decrypting pass: reading the plaintext back cost a second pass over every byte.
-                let decrypted: AgePlaintextDigest
-                do {
-                    decrypted = try Age.decryptFileDigestingPlaintext(at: source, to: target, using: [identity])
-                } catch {
-                    throw VaultClientError(.integrity, "cannot decrypt \(plain) of \(name)@\(number)")
-                }
-                try? FileManager.default.removeItem(at: source)
-                guard decrypted.sha256.map({ String(format: "%02x", $0) }).joined() == digest else {
-                    throw VaultClientError(.integrity, "\(plain) of \(name)@\(number) does not match its digest")
-                }
-                written.insert(plain)
-            }
-            guard written == Set(signed.keys) else {
-                throw VaultClientError(.integrity, "the pulled files are not those of \(name)@\(number)")
+                try receiver.checkComplete()
+                written = receiver.written
+            } catch {
+                await receiver.abandon()
+                throw error
             }
         }
         return PullResult(version: number, fileCount: written.count)

@@ -44,21 +44,17 @@ extension VaultClient {
         var files: [File]
     }
 
-    /// Checks the signature files a pull received in `directory` with `verifier` and returns the signed digest of
-    /// each model file (path → SHA-256 hex). Refuses (`.integrity`) a missing or unverifiable signature, a
-    /// manifest whose digest is not the signed one, another model or version than `name`@`version`, and a
-    /// received set of `.age` files that is not exactly the signed one.
+    /// Checks the signed manifest and signature bundle a pull received with `verifier` and returns the signed
+    /// digest of each model file (path → SHA-256 hex). Refuses (`.integrity`) a signature that does not verify, a
+    /// manifest whose digest is not the signed one, another model or version than `name`@`version`, and a signature
+    /// that covers anything but the manifest and its files. Called before any file is decrypted.
     static func verifiedDigests(
-        in directory: URL, received: [String], signatureFileName: String, verifier: PinnedVerifier,
-        name: String, version: String
+        manifest manifestBytes: Data, signature bundle: Data, verifier: PinnedVerifier, name: String, version: String
     ) throws -> [String: String] {
         let label = "\(name)@\(version)"
         let refused = VaultClientError(
             .integrity, "the signature of \(label) does not verify with the pinned verifier: refusing the pull")
-        guard received.contains(signedManifestPath), received.contains(signatureFileName),
-            let manifestBytes = try? read(directory.appending(path: signedManifestPath), named: "", limit: 16 << 20),
-            let bundle = try? read(directory.appending(path: signatureFileName), named: "", limit: 16 << 20),
-            let signed = try? ModelSignature.verify(bundle, with: verifier.key),
+        guard let signed = try? ModelSignature.verify(bundle, with: verifier.key),
             signed.digest(of: signedManifestPath) == Array(SHA256.hash(data: manifestBytes)),
             let manifest = try? JSONDecoder().decode(SignedVersionManifest.self, from: manifestBytes)
         else { throw refused }
@@ -76,6 +72,25 @@ extension VaultClient {
         }
         // Exactly the signed files, each once: the manifest entry plus one per listed file.
         guard signed.entries.count == digests.count + 1 else { throw refused }
+        return digests
+    }
+
+    /// The same check over signature files received into `directory`, with the received set of `.age` files,
+    /// which must be exactly the signed one (what a staged re-wrapped pull holds).
+    static func verifiedDigests(
+        in directory: URL, received: [String], signatureFileName: String, verifier: PinnedVerifier,
+        name: String, version: String
+    ) throws -> [String: String] {
+        let label = "\(name)@\(version)"
+        guard received.contains(signedManifestPath), received.contains(signatureFileName),
+            let manifestBytes = try? read(directory.appending(path: signedManifestPath), named: "", limit: 16 << 20),
+            let bundle = try? read(directory.appending(path: signatureFileName), named: "", limit: 16 << 20)
+        else {
+            throw VaultClientError(
+                .integrity, "the signature of \(label) does not verify with the pinned verifier: refusing the pull")
+        }
+        let digests = try verifiedDigests(
+            manifest: manifestBytes, signature: bundle, verifier: verifier, name: name, version: version)
         let sealed = received.filter { !isSignatureFile($0, signatureFileName: signatureFileName) }
         guard sealed.allSatisfy({ $0.hasSuffix(".age") }), sealed.count == digests.count,
             Set(sealed.map { String($0.dropLast(4)) }) == Set(digests.keys)

@@ -49,10 +49,15 @@ enum FileStream {
         _ body: some AsyncSequence<ByteBuffer, any Error>, into directory: URL, limit: Int64, flat: Bool
     ) async throws -> [String] {
         var receiver = Receiver(directory: directory, limit: limit, flat: flat)
-        defer { receiver.closeFile() }
-        for try await buffer in body {
-            try await receiver.consume(buffer)
+        do {
+            for try await buffer in body {
+                try await receiver.consume(buffer)
+            }
+        } catch {
+            await receiver.closeAfterWrites()
+            throw error
         }
+        await receiver.closeAfterWrites()
         guard receiver.finished else { throw malformed("the stream ends before its end marker") }
         return receiver.paths
     }
@@ -72,7 +77,10 @@ enum FileStream {
         let flat: Bool
         var stage = Stage.pathLength
         var pending = ByteBuffer()
-        var output = ByteBuffer()
+        /// File bytes received and not yet handed to a write: slices of the received chunks, no copy.
+        var output: [ByteBuffer] = []
+        var outputBytes = 0
+        var writing: Task<Void, any Error>?
         var total: Int64 = 0
         var fd: Int32 = -1
         var paths: [String] = []
@@ -91,8 +99,13 @@ enum FileStream {
 
         mutating func consume(_ buffer: ByteBuffer) async throws {
             try count(buffer.readableBytes)
-            var buffer = buffer
-            pending.writeBuffer(&buffer)
+            if pending.readableBytes == 0 {
+                // Nothing left over: parse the chunk as it came (file bytes are sliced from it, not copied).
+                pending = buffer
+            } else {
+                var buffer = buffer
+                pending.writeBuffer(&buffer)
+            }
             while true {
                 switch stage {
                 case .pathLength:
@@ -121,13 +134,13 @@ enum FileStream {
                 case .content(let remaining):
                     guard pending.readableBytes > 0 else { return compact() }
                     let take = Int(min(UInt64(pending.readableBytes), remaining))
-                    var slice = pending.readSlice(length: take)!
-                    output.writeBuffer(&slice)
+                    output.append(pending.readSlice(length: take)!)
+                    outputBytes += take
                     let left = remaining - UInt64(take)
                     stage = .content(remaining: left)
                     if left == 0 {
                         try await finishFile()
-                    } else if output.readableBytes >= FileStream.chunkSize {
+                    } else if outputBytes >= FileStream.chunkSize {
                         try await flush()
                     }
                 case .end:
@@ -145,7 +158,9 @@ enum FileStream {
         }
 
         private mutating func compact() {
-            pending.discardReadBytes()
+            // A drained buffer is dropped rather than compacted: its storage is still shared with slices waiting
+            // to be written.
+            if pending.readableBytes == 0 { pending = ByteBuffer() } else { pending.discardReadBytes() }
         }
 
         /// Creates the file (and its parent directories) exclusively, never through a symbolic link.
@@ -168,30 +183,51 @@ enum FileStream {
 
         private mutating func finishFile() async throws {
             try await flush()
+            try await settle()
             closeFile()
             stage = .pathLength
         }
 
-        /// Writes the buffered bytes on the blocking pool, not on the cooperative one.
+        /// Hands the gathered slices to the blocking pool (not the cooperative one) once the previous write is
+        /// done: one write at a time, in order, while the next chunk is received.
         private mutating func flush() async throws {
-            guard output.readableBytes > 0 else { return }
-            let data = output
+            guard outputBytes > 0 else { return }
+            let buffers = output
             let descriptor = fd
-            try await BlockingExecutor.shared.run {
-                try data.withUnsafeReadableBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                        if written < 0 && errno == EINTR { continue }
-                        guard written > 0 else { throw APIError.internalError }
-                        offset += written
+            output = []
+            outputBytes = 0
+            try await settle()
+            writing = Task {
+                try await BlockingExecutor.shared.run {
+                    for buffer in buffers {
+                        try buffer.withUnsafeReadableBytes { raw in
+                            var offset = 0
+                            while offset < raw.count {
+                                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                                if written < 0 && errno == EINTR { continue }
+                                guard written > 0 else { throw APIError.internalError }
+                                offset += written
+                            }
+                        }
                     }
                 }
             }
-            output.clear()
         }
 
-        mutating func closeFile() {
+        /// Waits for the write in flight, if any, and reports its failure.
+        private mutating func settle() async throws {
+            let previous = writing
+            writing = nil
+            try await previous?.value
+        }
+
+        /// Closes the file being written, after the write in flight (a failed stream's too).
+        mutating func closeAfterWrites() async {
+            _ = try? await settle()
+            closeFile()
+        }
+
+        private mutating func closeFile() {
             if fd >= 0 { close(fd) }
             fd = -1
         }
@@ -199,7 +235,8 @@ enum FileStream {
 
     // MARK: Sending
 
-    /// The regular files below `directory`, by relative path, sorted; symbolic links and other kinds refused.
+    /// The regular files below `directory`, by relative path, sorted, those under `.modelvault/` first; symbolic
+    /// links and other kinds refused.
     static func files(in directory: URL) throws -> [(path: String, size: UInt64)] {
         let root = directory.path(percentEncoded: false)
         let prefix = root.hasSuffix("/") ? root : root + "/"
@@ -214,7 +251,10 @@ enum FileStream {
             default: throw APIError.internalError
             }
         }
-        return found.sorted { $0.path < $1.path }
+        // The signed manifest and signature first, so a receiver checks them before it decrypts anything.
+        return found.sorted {
+            ($0.path.hasPrefix(".modelvault/") ? 0 : 1, $0.path) < ($1.path.hasPrefix(".modelvault/") ? 0 : 1, $1.path)
+        }
     }
 
     /// A response body streaming every regular file below `directory`, one chunk at a time; `cleanup` runs when

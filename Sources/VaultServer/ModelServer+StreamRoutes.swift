@@ -105,6 +105,15 @@ extension ModelServer {
             }
             let model = try context.parameters.require("model")
             let version = try context.parameters.require("version")
+            // Re-wrapped while it streams where the backend can (no temporary copy), else staged first.
+            if let download = try await registry.streamModelVersion(
+                named: model, version: version, recipient: recipient, decryptedByCaller: decryptedByCaller,
+                principal: context.principal ?? "")
+            {
+                return Response(
+                    status: .ok, headers: [.contentType: FileStream.contentType],
+                    body: FileStream.body(streaming: download))
+            }
             return try await send { directory in
                 try await registry.pullModelVersion(
                     named: model, version: version, recipient: recipient, decryptedByCaller: decryptedByCaller,

@@ -272,6 +272,12 @@ public protocol RegistryBackend: Sendable {
     func deployModel(
         named name: String, _ request: DeployModelRequest, into directory: URL, principal: String
     ) async throws
+    /// `model.pull-rewrapped` for a streamed download without staging: the version's files re-wrapped for
+    /// `recipient` as they are sent (authorised and audited before this returns), or nil when the backend stages
+    /// instead (then the route calls `pullModelVersion(...into:...)`).
+    func streamModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
+    ) async throws -> StreamedDownload?
     /// `data.add` from a streamed upload: stores the files in `directory` as a new dataset version.
     func addDatasetVersion(
         named name: String, fromDirectory directory: URL, description: String?, processed: Bool, principal: String
@@ -323,6 +329,11 @@ extension RegistryBackend {
         try await pullModelVersion(
             named: name, version: version, recipient: recipient, into: directory, principal: principal)
     }
+
+    /// A backend that stages its downloads streams none directly.
+    public func streamModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
+    ) async throws -> StreamedDownload? { nil }
 
     public func addDatasetVersion(
         named name: String, fromDirectory directory: URL, description: String?, processed: Bool, principal: String

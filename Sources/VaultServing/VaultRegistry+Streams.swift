@@ -40,6 +40,30 @@ extension VaultRegistry {
         }
     }
 
+    /// The same pull streamed with nothing staged: authorised and audited (one attempt) before this returns; each
+    /// file is decrypted in memory and checked against the signed manifest as it is opened, before its new header
+    /// leaves, and then sent as that header and the stored payload (`VaultSession.streamModel`).
+    public func streamModelVersion(
+        named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
+    ) async throws -> StreamedDownload? {
+        try await mappingErrors {
+            let session = try access.session(forPrincipal: principal)
+            if decryptedByCaller, !session.isAllowed(.modelPull, on: .model(name)) { throw RegistryError.forbidden }
+            let stream = try await session.streamModel(try Self.modelReference(name, version), for: recipient)
+            return StreamedDownload(
+                files: stream.entries.map { StreamedDownload.File(path: $0.path, size: $0.size) },
+                open: { index in
+                    let source = try stream.open(stream.entries[index])
+                    let body = source.body
+                    return StreamedDownload.Source(head: source.head, bodyCount: body?.payloadCount ?? 0) {
+                        buffer, offset in
+                        try body?.readPayload(into: buffer, at: offset) ?? 0
+                    }
+                },
+                finish: { error in await stream.finish(error) })
+        }
+    }
+
     /// Stores the staged files as a new dataset version (`data add`).
     public func addDatasetVersion(
         named name: String, fromDirectory directory: URL, description: String?, processed: Bool, principal: String

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Vault
 import VaultClient
+import VaultCrypto
 import VaultServer
 import VaultServing
 
@@ -149,6 +150,8 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A server reuses its transfer buffers (the process-wide heap choice is the executable's, not a library's).
+        HeapTuning.reuseTransferBuffers()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -69,6 +69,14 @@ final class SwapAfterFirstReadSuite: VaultCipherSuite {
     {
         try read(input) { try inner.rewrapFileDigesting(at: input, to: output, using: identities, for: recipients) }
     }
+    func rewrappedSize(ofFileAt url: URL, using identities: [String], for recipients: [String]) throws -> Int {
+        try inner.rewrappedSize(ofFileAt: url, using: identities, for: recipients)
+    }
+    func openRewrapped(
+        at url: URL, using identities: [String], for recipients: [String]
+    ) throws -> (source: AgeRewrappedSource, digest: FileDigest) {
+        try read(url) { try inner.openRewrapped(at: url, using: identities, for: recipients) }
+    }
     func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws {
         try read(input) { try inner.reencryptFile(at: input, to: output, using: identities, for: recipients) }
     }
@@ -114,6 +122,46 @@ final class SwapAfterFirstReadSuite: VaultCipherSuite {
                 ModelReference(parsing: "m@1"), for: AgeX25519Identity.generate().recipient.encoded, to: handout)
         }
         #expect(!FileManager.default.fileExists(atPath: handout.path))
+    }
+
+    /// The bytes a streamed pull sends for `path` (the server's download, #14): the entry's head and body.
+    private func streamed(_ stream: RewrappedVersionStream, _ path: String) throws -> Data {
+        let entry = try #require(stream.entries.first { $0.path == path })
+        let source = try stream.open(entry)
+        var body = [UInt8](repeating: 0, count: source.body?.payloadCount ?? 0)
+        if let payload = source.body {
+            _ = try body.withUnsafeMutableBytes { try payload.readPayload(into: $0, at: 0) }
+        }
+        #expect(source.size == entry.size)
+        return Data(source.head + body)
+    }
+
+    /// The streamed pull, which writes no re-wrapped copy: the file is checked when the stream opens it and what is
+    /// sent comes from that open file, so one swapped right after the check is never sent.
+    @Test func aStoredFileSwappedAfterTheStreamChecksItIsNotSent() async throws {
+        let directory = try TemporaryDirectory()
+        let suite = SwapAfterFirstReadSuite()
+        let vault = try TestVault.create(in: directory, suite: suite)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        let outsider = AgeX25519Identity.generate()
+        let stream = try await vault.rewrappedStream(ModelReference(parsing: "m@1"), for: outsider.recipient.encoded)
+        #expect(stream.entries.map(\.path) == [VersionManifest.signedPath, Vault.pulledSignaturePath, "w.bin.age"])
+        suite.arm(replacing: "/w.bin.age", with: try forged(for: vault))
+        #expect(try Age.decrypt(try streamed(stream, "w.bin.age"), using: [outsider]) == Self.genuine)
+    }
+
+    /// A stored file replaced before the streamed pull opens it fails its check at the open, before the header that
+    /// would wrap its file key for the caller exists.
+    @Test func aStoredFileReplacedBeforeTheStreamOpensItIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory, suite: AgeCipherSuite())
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        let stream = try await vault.rewrappedStream(
+            ModelReference(parsing: "m@1"), for: AgeX25519Identity.generate().recipient.encoded)
+        let stored = try #require(
+            TestVault.allFiles(under: vault.root.appending(path: "models")).first { $0.path.hasSuffix("/w.bin.age") })
+        try forged(for: vault).write(to: stored, options: .atomic)
+        #expect(throws: VaultError.self) { _ = try streamed(stream, "w.bin.age") }
     }
 
     /// Round 3 of that review: the signed manifest and signature handed out with a pull were read again after the

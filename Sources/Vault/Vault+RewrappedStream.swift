@@ -1,0 +1,102 @@
+import Foundation
+public import VaultCrypto
+
+/// A model version ready to be streamed re-wrapped for one recipient, with nothing written anywhere (the server's
+/// download, #14): the signed manifest and signature bundle as checked, then each stored file as a new header and
+/// its unchanged payload.
+///
+/// Its signature, manifest and catalog entry were checked when it was made. Each file is checked when it is opened
+/// (``open(_:)``, before any byte of it is sent): its payload is decrypted in memory and the plaintext's digest
+/// compared with the signed one, so a stored file swapped for another (say one re-wrapped from another model: anyone
+/// can encrypt to the vault's recipient) never has its file key wrapped for the caller. What is sent afterwards is
+/// read from the same open file under the key that was checked (`AgeRewrappedSource`).
+public struct RewrappedVersionStream: Sendable {
+    /// One file of the stream, in the order it is sent.
+    public struct Entry: Sendable {
+        /// Its path in the pulled layout: `.modelvault/manifest.json`, `.modelvault/model.sig`, or `PATH.age`.
+        public let path: String
+        /// The bytes it takes in the stream.
+        public let size: Int
+        fileprivate let stored: StoredFile?
+        fileprivate let contents: Data?
+    }
+
+    /// What one entry sends: a head held in memory, then a body read by offset.
+    public struct Source: Sendable {
+        /// The bytes sent first: a small file's contents, or a re-wrapped file's new header.
+        public let head: [UInt8]
+        /// The rest, read as it is sent; nil for a file held in memory.
+        public let body: AgeRewrappedSource?
+        /// The entry's bytes: head and body.
+        public var size: Int { head.count + (body?.payloadCount ?? 0) }
+    }
+
+    /// The version streamed.
+    public let name: String
+    /// Its number.
+    public let version: Int
+    /// The files in the order they are sent: the signed manifest and signature bundle first (so a receiver checks
+    /// them before it decrypts anything), then the model files by path.
+    public let entries: [Entry]
+    fileprivate let opener: @Sendable (StoredFile) throws -> Source
+    /// Runs once the stream ended, with its error if it failed (the session records the verification and audits
+    /// a failure there).
+    var completion: @Sendable ((any Error)?) async -> Void = { _ in }
+
+    /// Opens `entry` to be sent; blocking (a model file is decrypted in memory and checked first). Throws a
+    /// `VaultError` naming the file when it does not decrypt or does not match its signed digest.
+    public func open(_ entry: Entry) throws -> Source {
+        if let contents = entry.contents { return Source(head: Array(contents), body: nil) }
+        let source = try opener(entry.stored!)
+        guard source.size == entry.size else {
+            throw VaultError(.tampered, "\(entry.path) of \(name)@\(version) changed while it was pulled")
+        }
+        return source
+    }
+
+    /// Tells the vault the stream is over: `error` is nil when every byte was sent.
+    public func finish(_ error: (any Error)?) async { await completion(error) }
+}
+
+extension Vault {
+    /// Plans a streamed re-wrapped pull of a version for `recipient` (an age public key): checks the version's
+    /// signature, manifest and catalog entry and sizes every entry from the stored headers; no file is decrypted
+    /// yet (``RewrappedVersionStream/open(_:)`` does that, file by file, before sending each).
+    func rewrappedStream(_ reference: ModelReference, for recipient: String) throws -> RewrappedVersionStream {
+        let target: String
+        do {
+            target = try suite.validateRecipient(recipient)
+        } catch {
+            throw VaultError(.invalidRecipient, "the recipient is not a valid age public key")
+        }
+        let checked = try checkedVersion(.init(name: reference.name, selector: try resolvedSelector(reference)))
+        let suite = self.suite
+        let identities = try identities(for: checked)
+        let layout = self.layout
+        var entries = try Self.signatureFiles(of: checked).sorted { $0.key < $1.key }.map { path, data in
+            RewrappedVersionStream.Entry(path: path, size: data.count, stored: nil, contents: data)
+        }
+        for file in checked.files.sorted(by: { $0.path < $1.path }) {
+            let size: Int
+            do {
+                size = try suite.rewrappedSize(ofFileAt: layout.url(file.blobPath), using: identities, for: [target])
+            } catch {
+                throw Self.undecryptable(file, checked, error)
+            }
+            entries.append(.init(path: file.path + ".age", size: size, stored: file, contents: nil))
+        }
+        return RewrappedVersionStream(
+            name: checked.row.name, version: checked.row.version, entries: entries,
+            opener: { file in
+                let opened: (source: AgeRewrappedSource, digest: FileDigest)
+                do {
+                    opened = try suite.openRewrapped(at: layout.url(file.blobPath), using: identities, for: [target])
+                } catch {
+                    throw Self.undecryptable(file, checked, error)
+                }
+                // Checked before the header that wraps this file key for the caller leaves.
+                try Self.check(opened.digest, of: file, checked)
+                return RewrappedVersionStream.Source(head: opened.source.header, body: opened.source)
+            })
+    }
+}

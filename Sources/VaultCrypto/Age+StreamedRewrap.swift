@@ -1,0 +1,137 @@
+import Crypto
+public import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An age file opened to be sent re-wrapped, without writing the re-wrapped file anywhere: a new header for the
+/// new recipients around the stored file key, then the stored payload (its nonce and sealed chunks, which
+/// re-wrapping leaves unchanged), read from the open descriptor by offset as it is sent.
+///
+/// The descriptor stays on the file that was opened and checked: a file renamed over the stored path afterwards is
+/// never read, and the new header wraps the file key of the header the payload was checked under. Bytes of that
+/// very file rewritten in place after the check can only fail the receiver's authentication of a chunk: no other
+/// payload exists under this file key.
+public final class AgeRewrappedSource: Sendable {
+    /// The new header: what the receiver reads first.
+    public let header: [UInt8]
+    /// The payload's bytes: from `payloadOffset` of the descriptor, `payloadCount` of them.
+    public let payloadCount: Int
+    /// The SHA-256 and length of the plaintext the payload decrypted to when it was opened, if it was checked.
+    public let plaintextDigest: AgePlaintextDigest?
+    private let descriptor: Int32
+    private let payloadOffset: Int
+
+    /// A source that sends `header`, then `payloadCount` bytes of `descriptor` from `payloadOffset`; it owns the
+    /// descriptor and closes it when it ends.
+    public init(
+        header: [UInt8], descriptor: Int32, payloadOffset: Int, payloadCount: Int,
+        plaintextDigest: AgePlaintextDigest?
+    ) {
+        self.header = header
+        self.descriptor = descriptor
+        self.payloadOffset = payloadOffset
+        self.payloadCount = payloadCount
+        self.plaintextDigest = plaintextDigest
+    }
+
+    deinit { close(descriptor) }
+
+    /// The bytes this source sends: the header and the payload.
+    public var size: Int { header.count + payloadCount }
+
+    /// Reads payload bytes from `offset` (within the payload) into `buffer`, up to its size or the payload's end;
+    /// returns the count. A payload that shrank since it was opened throws.
+    public func readPayload(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
+        let wanted = min(buffer.count, payloadCount - offset)
+        guard wanted > 0 else { return 0 }
+        var done = 0
+        while done < wanted {
+            let result = pread(
+                descriptor, buffer.baseAddress! + done, wanted - done, off_t(payloadOffset + offset + done))
+            if result < 0 && errno == EINTR { continue }
+            guard result > 0 else { throw AgeError.io("the input changed while it was read") }
+            done += result
+        }
+        return done
+    }
+}
+
+extension Age {
+    // MARK: Streamed re-wrapping
+
+    /// Opens the binary age file at `url` for a streamed re-wrap for `recipients`: reads its header, unwraps the
+    /// file key with `identities`, checks the header's MAC and makes the new header. With `digestingPlaintext`,
+    /// the whole payload is also decrypted in memory (in parallel, nothing written) and the plaintext's digest
+    /// returned with the source, so the caller can compare it with what it expects before it sends anything:
+    /// a payload that does not authenticate throws. An armored file is refused.
+    public static func openRewrapped(
+        at url: URL, using identities: [any AgeIdentity], for recipients: [any AgeRecipient],
+        digestingPlaintext: Bool
+    ) throws -> AgeRewrappedSource {
+        try validate(recipients)
+        let descriptor = try openDescriptor(url)
+        var owned = true
+        defer { if owned { close(descriptor) } }
+        let (file, headerCount) = try storedHeader(of: descriptor)
+        let reader = file.reader()
+        let header = try AgeHeader.read(from: reader)
+        let fileKey = try header.unwrapFileKey(using: identities)
+        try header.verifyMAC(fileKey: fileKey)
+        var digest: AgePlaintextDigest?
+        if digestingPlaintext {
+            let nonce = try reader.read(upTo: AgePayload.nonceSize)
+            guard nonce.count == AgePayload.nonceSize else { throw AgeError.header("missing payload nonce") }
+            let sealedAt = reader.consumed
+            digest = try AgePipeline(payload: AgePayload(fileKey: fileKey, nonce: nonce)).open(
+                from: file, at: sealedAt, count: file.size - sealedAt, to: nil, hashing: true)
+        }
+        let newHeader = AgeHeader.encode(
+            stanzas: try recipients.flatMap { try $0.wrap(fileKey) }, fileKey: fileKey)
+        owned = false
+        return AgeRewrappedSource(
+            header: newHeader, descriptor: descriptor, payloadOffset: file.start + headerCount,
+            payloadCount: file.size - headerCount, plaintextDigest: digest)
+    }
+
+    /// The size of the file at `url` re-wrapped for `recipients` (what ``openRewrapped(at:using:for:digestingPlaintext:)``
+    /// will send), from its header alone: no key is needed. A header for the same recipient kinds always has the
+    /// same size, so the caller can announce the length of a stream before it opens any file.
+    public static func rewrappedSize(ofFileAt url: URL, for recipients: [any AgeRecipient]) throws -> Int {
+        try validate(recipients)
+        let descriptor = try openDescriptor(url)
+        defer { close(descriptor) }
+        let (file, headerCount) = try storedHeader(of: descriptor)
+        let sample = AgeHeader.encode(
+            stanzas: try recipients.flatMap { try $0.wrap(SymmetricKey(size: .bits128)) },
+            fileKey: SymmetricKey(size: .bits128))
+        return sample.count + file.size - headerCount
+    }
+
+    private static func openDescriptor(_ url: URL) throws -> Int32 {
+        let descriptor = openReadOnly(url.path(percentEncoded: false))
+        guard descriptor >= 0 else { throw AgeError.io("cannot open the input file") }
+        return descriptor
+    }
+
+    /// The regular binary age file on `descriptor` and the length of its header (up to its first payload byte).
+    private static func storedHeader(of descriptor: Int32) throws -> (RegularFile, Int) {
+        guard let file = RegularFile(FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)) else {
+            throw AgeError.io("the input is not a regular file")
+        }
+        let reader = file.reader()
+        guard try !AgeArmor.isArmored(reader) else {
+            throw AgeError.request("an armored file cannot be re-wrapped as a stream")
+        }
+        _ = try AgeHeader.read(from: reader)
+        return (file, reader.consumed)
+    }
+}
+
+/// `open(2)` for reading, never through a symbolic link (outside `Age`, whose `open` methods shadow it).
+private func openReadOnly(_ path: String) -> Int32 {
+    open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+}
