@@ -47,8 +47,11 @@ struct TamperingRegistry: RegistryBackend {
         named name: String, version: String, recipient: String, principal: String
     ) async throws -> PulledModel { throw RegistryError.notFound }
     func moveAlias(_ alias: String, ofModel name: String, to version: String, principal: String) async throws {}
-    func exportAudit() async throws -> Data { Data() }
+    func exportAudit(csv: Bool, since: Date?) async throws -> Data { Data() }
     func complianceReport(format: ReportFormat) async throws -> Data { Data() }
+    func deployModel(
+        named name: String, _ request: DeployModelRequest, into directory: URL, principal: String
+    ) async throws { throw RegistryError.notFound }
 
     func streamModelVersion(
         named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
