@@ -621,6 +621,16 @@ final class PickleInterpreter {
                 // state's keys with `setattr`: a state the scanner cannot read as a literal (a call's result such as
                 // `tuple(...)`, a namedtuple or a dict subclass filled by SETITEMS, a global, an unknown value) may
                 // be that pair and set `__class__` unseen (scanner review 25).
+                // An exception's `__setstate__` sets every key with `setattr` (scanner review 29: an unknown state on
+                // `ConvergenceWarning()` gave the instance a `__setstate__` of the pickle's choosing).
+                if Self.setsEveryKey(target),
+                    Self.appliedStateIsOpaque(state)
+                        || Self.stateNamesClass(state, opaqueMappings: true, everyKeyApplied: true)
+                {
+                    findings.add(
+                        "pickle.build-class", .high, at: offset, subject: Self.subject(of: target),
+                        "BUILD gives an exception a state whose keys it sets with setattr and the scanner cannot read")
+                }
                 if !Self.hasSetstate(target), Self.slotStateIsOpaque(state) {
                     findings.add(
                         "pickle.build-opaque-state", .high, at: offset, subject: "BUILD",
@@ -1023,6 +1033,18 @@ final class PickleInterpreter {
             return classHasSetstate(module + "." + name)
         }
         return makersOfInstancesWithSetstate.contains(callable) || classHasSetstate(callable)
+    }
+
+    /// Whether a BUILD on `target` sets every key of its state with `setattr`: an instance of an allowed exception.
+    static func setsEveryKey(_ target: PickleValue) -> Bool {
+        guard case .object(let callable?, let arguments) = target else { return false }
+        if let position = instanceClassPositions[callable] {
+            guard position < arguments.count, case .global(let module, let name) = arguments[position] else {
+                return false
+            }
+            return GlobalPolicy.sklearnExceptionClasses.contains(module + "." + name)
+        }
+        return GlobalPolicy.sklearnExceptionClasses.contains(callable)
     }
 
     /// Whether calling `name` makes an instance with a `__setstate__` (own or inherited).
