@@ -1086,11 +1086,12 @@ final class PickleInterpreter {
 
     /// Allowed callables whose result may be an object made earlier: `numpy.object_(x)` is `x`, numpy's reductions call
     /// a method of their argument (`numpy.mean(obj)` is `obj.mean()`), `asarray` returns an array as is, and torch's
-    /// `_rebuild_from_type` returns `func(*args)` as is when it already has the type asked for.
-    static let passThroughCallables: Set<String> = [
+    /// `_rebuild_from_type` returns `func(*args)` as is when it already has the type asked for, and `_get_layout`
+    /// returns one of torch's layout objects.
+    private static let passThroughCallables: Set<String> = [
         "numpy.object_", "numpy.mean", "numpy.median", "numpy.average", "numpy.std", "numpy.var", "numpy.nanmean",
         "numpy.nanmedian", "scipy._lib.array_api_compat.numpy._aliases.asarray", "torch._tensor._rebuild_from_type",
-        "torch._tensor._rebuild_from_type_v2",
+        "torch._tensor._rebuild_from_type_v2", "torch.serialization._get_layout",
     ]
 
     /// Classes whose instances `APPEND(S)` and `ADDITEMS` fill as the unpicklers expect: any other object's `append`,
@@ -1141,11 +1142,7 @@ final class PickleInterpreter {
 
     /// Whether calling `callable` with `arguments` certainly makes a new object (or fails).
     private static func isFreshInstance(_ callable: String, _ arguments: [PickleValue]) -> Bool {
-        if passThroughCallables.contains(callable) || callable == "numpy.object_"
-            || callable == "torch.serialization._get_layout"
-        {
-            return false
-        }
+        if passThroughCallables.contains(callable) { return false }
         func freshClass(at position: Int) -> Bool {
             guard position < arguments.count, case .global(let module, let name) = arguments[position] else {
                 return false

@@ -89,15 +89,8 @@ extension Vault {
     ) async throws
         -> ModelVersionInfo
     {
-        let target: String
-        do {
-            target = try suite.validateRecipient(recipient)
-        } catch {
-            throw VaultError(.invalidRecipient, "the recipient is not a valid age public key")
-        }
-        let checked = try checkedVersion(.init(name: reference.name, selector: try resolvedSelector(reference)))
+        let (target, checked, identities) = try rewrapSource(reference, for: recipient)
         let suite = self.suite
-        let identities = try identities(for: checked)
         let signatureFiles = try Self.signatureFiles(of: checked)
         let total = checked.files.reduce(Int64(0)) { $0 + Int64($1.size) }
         let done = Mutex<Int64>(0)
@@ -173,6 +166,21 @@ extension Vault {
         return CheckedVersion(
             row: row, directory: directory, files: files, extensions: manifest.extensions ?? [:], manifest: manifest,
             manifestBytes: manifestBytes, signatureBundle: bundle)
+    }
+
+    /// What a re-wrap of `reference` for `recipient` starts from: the recipient checked, the version checked against
+    /// its signature and catalog entry, and the identities that open its files.
+    func rewrapSource(
+        _ reference: ModelReference, for recipient: String
+    ) throws -> (target: String, checked: CheckedVersion, identities: [String]) {
+        let target: String
+        do {
+            target = try suite.validateRecipient(recipient)
+        } catch {
+            throw VaultError(.invalidRecipient, "the recipient is not a valid age public key")
+        }
+        let checked = try checkedVersion(.init(name: reference.name, selector: try resolvedSelector(reference)))
+        return (target, checked, try identities(for: checked))
     }
 
     func identities(for checked: CheckedVersion) throws -> [String] {

@@ -63,15 +63,8 @@ extension Vault {
     /// signature, manifest and catalog entry and sizes every entry from the stored headers; no file is decrypted
     /// yet (``RewrappedVersionStream/open(_:)`` does that, file by file, before sending each).
     func rewrappedStream(_ reference: ModelReference, for recipient: String) throws -> RewrappedVersionStream {
-        let target: String
-        do {
-            target = try suite.validateRecipient(recipient)
-        } catch {
-            throw VaultError(.invalidRecipient, "the recipient is not a valid age public key")
-        }
-        let checked = try checkedVersion(.init(name: reference.name, selector: try resolvedSelector(reference)))
+        let (target, checked, identities) = try rewrapSource(reference, for: recipient)
         let suite = self.suite
-        let identities = try identities(for: checked)
         let layout = self.layout
         var entries = try Self.signatureFiles(of: checked).sorted { $0.key < $1.key }.map { path, data in
             RewrappedVersionStream.Entry(path: path, size: data.count, stored: nil, contents: data)
