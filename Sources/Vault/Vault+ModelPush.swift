@@ -9,6 +9,10 @@ public enum ModelSource: Sendable {
     case files([String: Data])
     /// Files a client sent through the server's API: stored as a push, like a directory pushed locally.
     case received([String: Data])
+    /// Files a client is still sending through the server's API: `paths` yields each one's path below `root` once
+    /// the file is whole on disk, and ends when the upload does (or throws its failure). Each file is scanned and
+    /// encrypted while the next one arrives; the version is committed only after the last, as a directory push is.
+    case arriving(root: URL, paths: AsyncThrowingStream<String, any Error>)
 }
 
 /// A publisher's OpenSSF model signature to check before a push is accepted.
@@ -62,15 +66,17 @@ extension Vault {
         } else if metrics != nil {
             throw VaultError(.invalidMetrics, "metrics must be a JSON object")
         }
+        var ignored = Self.ignoredModelFiles
+        if let inside = publisherSignature?.pathInsideModel { ignored.insert(inside) }
         let sources: [(path: String, source: FileSource)]
         switch source {
         case .path(let url):
-            var ignored = Self.ignoredModelFiles
-            if let inside = publisherSignature?.pathInsideModel { ignored.insert(inside) }
             sources = try Self.openedSources(at: url, ignoring: ignored)
         case .files(let files), .received(let files):
             guard !files.isEmpty else { throw VaultError(.emptyInput, "no model files given") }
             sources = files.keys.sorted().map { ($0, .memory(files[$0]!)) }
+        case .arriving:
+            sources = []
         }
         var unique: [DatasetReference] = []
         for reference in datasets where !unique.contains(reference) { unique.append(reference) }
@@ -79,14 +85,24 @@ extension Vault {
             for reference in unique { _ = try Self.resolveDataset(reference, db) }
             return try KeyVersionRow.current(db)
         }
-        // Scanned before anything is staged: a refused file never reaches the vault directory.
-        // (nil only in tests: a version as stored before the scanner existed.)
-        let scannedFiles = Self.identities(sources)
+        let area: StagingArea
+        let staged: [StagedFile]
         var scanRecord: ModelScanRecord?
-        if let scan { scanRecord = try await Self.scanOffPool(sources, options: scan, principal: context.principal) }
-        let area = try StagingArea(in: layout.staging)
-        let staged = try await stage(sources, into: area, recipient: key.recipient, progress: progress)
-        try Self.requireUnchanged(sources, since: scannedFiles)
+        if case .arriving(let root, let paths) = source {
+            (area, staged, scanRecord) = try await stageArriving(
+                paths, below: root, ignoring: ignored, recipient: key.recipient, scan: scan,
+                principal: context.principal)
+        } else {
+            // Scanned before anything is staged: a refused file never reaches the vault directory.
+            // (nil only in tests: a version as stored before the scanner existed.)
+            let scannedFiles = Self.identities(sources)
+            if let scan {
+                scanRecord = try await Self.scanOffPool(sources, options: scan, principal: context.principal)
+            }
+            area = try StagingArea(in: layout.staging)
+            staged = try await stage(sources, into: area, recipient: key.recipient, progress: progress)
+            try Self.requireUnchanged(sources, since: scannedFiles)
+        }
         var publisher: String?
         if let publisherSignature {
             try checkPublisher(publisherSignature, against: staged)

@@ -169,7 +169,7 @@ extension Vault {
 
     /// The record for `files`, or ``VaultError/Code/scanRefused`` naming every unaccepted finding at or above
     /// the threshold. Accepted entries that match no such finding are not recorded.
-    private nonisolated static func admit(
+    nonisolated static func admit(
         _ files: [ModelScanRecord.File], options: ModelScanOptions, principal: String, refusing: Bool
     ) throws -> ModelScanRecord {
         var record = ModelScanRecord(

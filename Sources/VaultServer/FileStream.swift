@@ -44,11 +44,14 @@ enum FileStream {
     /// Writes the files of `body` under `directory` (an existing private directory), refusing a stream longer
     /// than `limit` bytes (413), invalid or duplicate paths and truncated or trailing data (400).
     ///
+    /// `arrived` hears each file's path once the file is whole on disk and closed (in stream order).
+    ///
     /// - Returns: the paths received, in stream order.
     static func receive(
-        _ body: some AsyncSequence<ByteBuffer, any Error>, into directory: URL, limit: Int64, flat: Bool
+        _ body: some AsyncSequence<ByteBuffer, any Error>, into directory: URL, limit: Int64, flat: Bool,
+        arrived: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws -> [String] {
-        var receiver = Receiver(directory: directory, limit: limit, flat: flat)
+        var receiver = Receiver(directory: directory, limit: limit, flat: flat, arrived: arrived)
         do {
             for try await buffer in body {
                 try await receiver.consume(buffer)
@@ -86,10 +89,13 @@ enum FileStream {
         var paths: [String] = []
         var seen: Set<String> = []
 
-        init(directory: URL, limit: Int64, flat: Bool) {
+        let arrived: @Sendable (String) -> Void
+
+        init(directory: URL, limit: Int64, flat: Bool, arrived: @escaping @Sendable (String) -> Void) {
             self.directory = directory
             self.limit = limit
             self.flat = flat
+            self.arrived = arrived
         }
 
         var finished: Bool {
@@ -186,6 +192,7 @@ enum FileStream {
             try await settle()
             closeFile()
             stage = .pathLength
+            if let path = paths.last { arrived(path) }
         }
 
         /// Hands the gathered slices to the blocking pool (not the cooperative one) once the previous write is

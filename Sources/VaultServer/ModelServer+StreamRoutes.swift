@@ -83,12 +83,33 @@ extension ModelServer {
         routes.on(.uploadModel, timeout: timeout) { request, context in
             let registry = try backend()
             let alias = request.uri.queryParameters.get("alias")
-            let staging = try await receive(request, flat: false)
+            let model = try context.parameters.require("model")
+            let principal = context.principal ?? ""
+            let staging = try StagingDirectory.make(in: configuration.stagingDirectory)
             defer { staging.remove() }
-            return try created(
-                try await registry.pushModelVersion(
-                    named: try context.parameters.require("model"), fromDirectory: staging.files, alias: alias,
-                    principal: context.principal ?? ""))
+            guard mkdir(staging.files.path(percentEncoded: false), 0o700) == 0 else { throw APIError.internalError }
+            // The push takes each file as soon as it is whole (scanned, then encrypted) while the next arrives.
+            let (paths, arrivals) = AsyncThrowingStream.makeStream(of: String.self)
+            let files = staging.files
+            return try await withThrowingTaskGroup(of: RegistryModelVersion.self) { group in
+                group.addTask {
+                    try await registry.pushModelVersion(
+                        named: model, fromDirectory: files, arriving: paths, alias: alias, principal: principal)
+                }
+                do {
+                    _ = try await FileStream.receive(
+                        request.body, into: files, limit: configuration.maxStreamBytes, flat: false,
+                        arrived: { arrivals.yield($0) })
+                    arrivals.finish()
+                } catch {
+                    // The push stops at the failed upload; its own error (if it failed first) is the lesser news.
+                    arrivals.finish(throwing: error)
+                    _ = try? await group.next()
+                    throw error
+                }
+                guard let version = try await group.next() else { throw APIError.internalError }
+                return try created(version)
+            }
         }
         routes.on(.downloadModel, timeout: timeout) { request, context in
             let registry = try backend()

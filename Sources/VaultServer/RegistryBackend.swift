@@ -256,6 +256,13 @@ public protocol RegistryBackend: Sendable {
     func pushModelVersion(
         named name: String, fromDirectory directory: URL, alias: String?, principal: String
     ) async throws -> RegistryModelVersion
+    /// The same while the upload is still arriving: `paths` yields each file's path below `directory` once it is
+    /// whole on disk and ends with the upload (or throws its failure), so each file can be scanned and encrypted
+    /// while the next arrives.
+    func pushModelVersion(
+        named name: String, fromDirectory directory: URL, arriving paths: AsyncThrowingStream<String, any Error>,
+        alias: String?, principal: String
+    ) async throws -> RegistryModelVersion
     /// `model.pull-rewrapped` for a streamed download: writes the version's files re-wrapped for `recipient` into
     /// `directory` (which must not exist), the layout `model pull --recipient` writes.
     func pullModelVersion(
@@ -316,6 +323,15 @@ extension RegistryBackend {
     public func pushModelVersion(
         named name: String, fromDirectory directory: URL, alias: String?, principal: String
     ) async throws -> RegistryModelVersion { throw RegistryError.notFound }
+
+    /// A backend that stores only whole uploads waits for the last file, then pushes the directory.
+    public func pushModelVersion(
+        named name: String, fromDirectory directory: URL, arriving paths: AsyncThrowingStream<String, any Error>,
+        alias: String?, principal: String
+    ) async throws -> RegistryModelVersion {
+        for try await _ in paths {}
+        return try await pushModelVersion(named: name, fromDirectory: directory, alias: alias, principal: principal)
+    }
 
     public func pullModelVersion(
         named name: String, version: String, recipient: String, into directory: URL, principal: String

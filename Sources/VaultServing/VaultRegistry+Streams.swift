@@ -19,6 +19,23 @@ extension VaultRegistry {
         }
     }
 
+    /// The same while the upload arrives: each file is scanned and encrypted as soon as it is whole, while the next
+    /// one is received (``ModelSource/arriving(root:paths:)``).
+    public func pushModelVersion(
+        named name: String, fromDirectory directory: URL, arriving paths: AsyncThrowingStream<String, any Error>,
+        alias: String?, principal: String
+    ) async throws -> RegistryModelVersion {
+        try await mappingErrors {
+            let session = try access.session(forPrincipal: principal)
+            if alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) { throw RegistryError.forbidden }
+            let info = try await session.pushModel(name, from: .arriving(root: directory, paths: paths))
+            if let alias {
+                try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
+            }
+            return Self.record(info)
+        }
+    }
+
     /// Writes a version re-wrapped for `recipient` into `directory`; no plaintext leaves the vault.
     public func pullModelVersion(
         named name: String, version: String, recipient: String, into directory: URL, principal: String

@@ -220,6 +220,11 @@ extension TestClientProtocol {
         ("dot", FileStreamCodec.encode([("a/./b", Data("x".utf8))]), "models/m"),
         ("duplicate", FileStreamCodec.encode([("a", Data("x".utf8)), ("a", Data("y".utf8))]), "models/m"),
         ("truncated", FileStreamCodec.encode([("a", Data("xyz".utf8))], end: false), "models/m"),
+        // Whole files that arrived (and were scanned and encrypted) before the stream broke are not committed.
+        (
+            "truncated after whole files",
+            FileStreamCodec.encode([("a", Data("x".utf8)), ("b", Data("y".utf8))], end: false), "models/m"
+        ),
         (
             "trailing",
             {
@@ -245,19 +250,29 @@ extension TestClientProtocol {
     }
 
     /// The attack: a pickle that runs `os.system` on load, pushed through the stream, is refused with 422 and
-    /// the findings, as `model push` exits 7.
+    /// the findings, as `model push` exits 7. Files are scanned and encrypted as they arrive: a benign file before
+    /// the pickle (already encrypted into staging) and one after it leave nothing behind either.
     @Test func aStreamedHostilePickleIsRefusedWith422() async throws {
         let fixture = try await ServingFixture.make()
         defer { Task { await fixture.remove() } }
-        try await withConfiguredApplication(fixture) { client in
+        let staging = FileManager.default.temporaryDirectory.appending(path: "stream-staging-\(UUID())")
+        try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: staging) }
+        try await withConfiguredApplication(fixture, configure: { $0.stagingDirectory = staging }) { client in
             let refused = try await client.stream(
                 .post, "/v1/models/evil/upload", token: fixture.tokens[.admin],
-                body: FileStreamCodec.encode([("w.bin", VaultServingScanningTests.hostilePickle)]))
+                body: FileStreamCodec.encode([
+                    ("a.json", Data("{}".utf8)), ("w.bin", VaultServingScanningTests.hostilePickle),
+                    ("z.bin", Self.weights),
+                ]))
             #expect(refused.status == .unprocessableContent)
             #expect(
                 String(buffer: refused.body).contains("refused by the model scanner: w.bin#pickle.global.dangerous@"))
         }
         #expect(try await fixture.adminSession().models().isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: staging.path).isEmpty)
+        let vaultStaging = fixture.root.appending(path: ".staging").path(percentEncoded: false)
+        #expect((FileManager.default.subpaths(atPath: vaultStaging) ?? []).filter { $0.hasSuffix(".age") }.isEmpty)
     }
 
     /// The attack, over the permission matrix: every role's token on every stream route is allowed exactly when
