@@ -107,7 +107,7 @@ let package = Package(
             name: "VaultServing",
             dependencies: [
                 "Vault", "VaultServer", "MLCore", "AccessControl", "AuditLog", "Homomorphic", "ONNX", "BlockingWork",
-                "Deployment", crypto,
+                "Deployment", "ModelScan", crypto,
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -108,13 +108,57 @@ extension VaultClient {
 
     // MARK: The streamed routes
 
+    /// What `model push` takes besides the files, sent with a streamed push: query parameters, and the metadata
+    /// files (read from disk as the files are) ahead of the model's files under `.modelvault/`.
+    public struct PushOptions: Sendable {
+        /// Dataset versions the model came from, `NAME@V`.
+        public var datasets: [String] = []
+        /// Scanner findings to admit anyway (needs `model.scan`).
+        public var accept: [String] = []
+        /// `strict`, or nil for the default policy.
+        public var scanPolicy: String?
+        /// A JSON file of metrics.
+        public var metrics: URL?
+        /// The publisher's OpenSSF signature bundle and public key (PEM), checked by the vault before storing.
+        public var publisherSignature: (bundle: URL, publicKey: URL)?
+
+        /// No options.
+        public init() {}
+
+        var query: String? {
+            var items = datasets.map { "dataset=" + VaultClient.queryValue($0) }
+            items += accept.map { "accept=" + VaultClient.queryValue($0) }
+            if let scanPolicy { items.append("scanPolicy=" + VaultClient.queryValue(scanPolicy)) }
+            return items.isEmpty ? nil : items.joined(separator: "&")
+        }
+
+        /// The metadata files, in the order the server expects them (before any model file).
+        func metadataFiles() throws -> [OutgoingFile] {
+            var named: [(String, URL)] = []
+            if let metrics { named.append((".modelvault/metrics.json", metrics)) }
+            if let (bundle, key) = publisherSignature {
+                named.append((".modelvault/publisher.sig", bundle))
+                named.append((".modelvault/publisher.pem", key))
+            }
+            return try named.map { path, url in
+                var info = stat()
+                guard lstat(url.path(percentEncoded: false), &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+                    throw VaultClientError(.invalidInput, "cannot read \(url.lastPathComponent): not a regular file")
+                }
+                return OutgoingFile(path: path, url: url, size: UInt64(info.st_size))
+            }
+        }
+    }
+
     /// `POST /v1/models/{model}/upload`: pushes the files, streamed from disk; the server scans, encrypts and signs
-    /// them like a local push.
+    /// them like a local push, with `options` as `model push` takes them.
     public func pushModel(
-        _ name: String, streaming files: [OutgoingFile], progress: TransferProgress? = nil
+        _ name: String, streaming files: [OutgoingFile], options: PushOptions = PushOptions(),
+        progress: TransferProgress? = nil
     ) async throws -> RegistryModelVersion {
         let data = try await upload(
-            files, to: Self.path("", "v1", "models", name, "upload"), query: nil, progress: progress)
+            try options.metadataFiles() + files, to: Self.path("", "v1", "models", name, "upload"),
+            query: options.query, progress: progress)
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         guard let created = try? decoder.decode(RegistryModelVersion.self, from: data) else {

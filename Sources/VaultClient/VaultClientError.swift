@@ -49,6 +49,8 @@ public struct VaultClientError: Error, Sendable, CustomStringConvertible, Equata
         case 401, 403: .denied
         case 404: .notFound
         case 422 where message.hasPrefix("refused by the model scanner"): .findings
+        // A stored version, or a publisher's signature, failed its check (the server's fixed text).
+        case 422 where message == "integrity check failed": .integrity
         case 400, 409, 411, 413, 415, 422: .invalidInput
         default: .failure
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -82,27 +83,60 @@ extension ModelServer {
 
         routes.on(.uploadModel, timeout: timeout) { request, context in
             let registry = try backend()
-            let alias = request.uri.queryParameters.get("alias")
+            let query = request.uri.queryParameters
+            let requested = {
+                var options = UploadedPushOptions()
+                options.alias = query.get("alias")
+                options.datasets = query.getAll("dataset")
+                options.accept = query.getAll("accept")
+                options.scanPolicy = query.get("scanPolicy")
+                return options
+            }()
             let model = try context.parameters.require("model")
             let principal = context.principal ?? ""
             let staging = try StagingDirectory.make(in: configuration.stagingDirectory)
             defer { staging.remove() }
             guard mkdir(staging.files.path(percentEncoded: false), 0o700) == 0 else { throw APIError.internalError }
-            // The push takes each file as soon as it is whole (scanned, then encrypted) while the next arrives.
-            let (paths, arrivals) = AsyncThrowingStream.makeStream(of: String.self)
             let files = staging.files
+            // The `.modelvault/` metadata files come first; the push starts at the first model file and takes each
+            // one as soon as it is whole (scanned, then encrypted) while the next arrives.
+            let (metadata, metadataArrivals) = AsyncThrowingStream.makeStream(of: String.self)
+            let (paths, arrivals) = AsyncThrowingStream.makeStream(of: String.self)
+            // (model file seen, metadata after one)
+            let order = Mutex((modelFile: false, lateMetadata: false))
+            let route: @Sendable (String) -> Void = { path in
+                if path.hasPrefix(".modelvault/") {
+                    if order.withLock({ $0.modelFile }) {
+                        order.withLock { $0.lateMetadata = true }
+                    } else {
+                        metadataArrivals.yield(path)
+                    }
+                } else {
+                    order.withLock { $0.modelFile = true }
+                    metadataArrivals.finish()
+                    arrivals.yield(path)
+                }
+            }
             return try await withThrowingTaskGroup(of: RegistryModelVersion.self) { group in
                 group.addTask {
-                    try await registry.pushModelVersion(
-                        named: model, fromDirectory: files, arriving: paths, alias: alias, principal: principal)
+                    var names: [String] = []
+                    for try await name in metadata { names.append(name) }
+                    var options = requested
+                    try options.read(metadata: names, below: files)
+                    return try await registry.pushModelVersion(
+                        named: model, fromDirectory: files, arriving: paths, options: options, principal: principal)
                 }
                 do {
                     _ = try await FileStream.receive(
-                        request.body, into: files, limit: configuration.maxStreamBytes, flat: false,
-                        arrived: { arrivals.yield($0) })
+                        request.body, into: files, limit: configuration.maxStreamBytes, flat: false, arrived: route)
+                    if order.withLock({ $0.lateMetadata }) {
+                        throw FileStream.malformed("metadata files must come before the model files")
+                    }
+                    metadataArrivals.finish()
                     arrivals.finish()
                 } catch {
                     // The push stops at the failed upload; its own error (if it failed first) is the lesser news.
+                    metadataArrivals.finish(throwing: error)
                     arrivals.finish(throwing: error)
                     _ = try? await group.next()
                     throw error

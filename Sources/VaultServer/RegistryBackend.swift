@@ -256,12 +256,12 @@ public protocol RegistryBackend: Sendable {
     func pushModelVersion(
         named name: String, fromDirectory directory: URL, alias: String?, principal: String
     ) async throws -> RegistryModelVersion
-    /// The same while the upload is still arriving: `paths` yields each file's path below `directory` once it is
-    /// whole on disk and ends with the upload (or throws its failure), so each file can be scanned and encrypted
-    /// while the next arrives.
+    /// The same while the upload is still arriving: `paths` yields each model file's path below `directory` once
+    /// it is whole on disk and ends with the upload (or throws its failure), so each file can be scanned and
+    /// encrypted while the next arrives; `options` carries what `model push` takes besides the files.
     func pushModelVersion(
         named name: String, fromDirectory directory: URL, arriving paths: AsyncThrowingStream<String, any Error>,
-        alias: String?, principal: String
+        options: UploadedPushOptions, principal: String
     ) async throws -> RegistryModelVersion
     /// `model.pull-rewrapped` for a streamed download: writes the version's files re-wrapped for `recipient` into
     /// `directory` (which must not exist), the layout `model pull --recipient` writes.
@@ -324,13 +324,16 @@ extension RegistryBackend {
         named name: String, fromDirectory directory: URL, alias: String?, principal: String
     ) async throws -> RegistryModelVersion { throw RegistryError.notFound }
 
-    /// A backend that stores only whole uploads waits for the last file, then pushes the directory.
+    /// A backend that stores only whole uploads waits for the last file, then pushes the directory; it honours an
+    /// alias and refuses any other option (HTTP 400).
     public func pushModelVersion(
         named name: String, fromDirectory directory: URL, arriving paths: AsyncThrowingStream<String, any Error>,
-        alias: String?, principal: String
+        options: UploadedPushOptions, principal: String
     ) async throws -> RegistryModelVersion {
         for try await _ in paths {}
-        return try await pushModelVersion(named: name, fromDirectory: directory, alias: alias, principal: principal)
+        guard !options.asksMoreThanAnAlias else { throw RegistryError.invalid }
+        return try await pushModelVersion(
+            named: name, fromDirectory: directory, alias: options.alias, principal: principal)
     }
 
     public func pullModelVersion(

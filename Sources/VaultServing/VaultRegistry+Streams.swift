@@ -1,4 +1,5 @@
 public import Foundation
+import ModelScan
 import Vault
 public import VaultServer
 
@@ -20,15 +21,36 @@ extension VaultRegistry {
     }
 
     /// The same while the upload arrives: each file is scanned and encrypted as soon as it is whole, while the next
-    /// one is received (``ModelSource/arriving(root:paths:)``).
+    /// one is received (``ModelSource/arriving(root:paths:)``), with the lineage, metrics, publisher signature and
+    /// scan options `model push` takes locally.
     public func pushModelVersion(
         named name: String, fromDirectory directory: URL, arriving paths: AsyncThrowingStream<String, any Error>,
-        alias: String?, principal: String
+        options: UploadedPushOptions, principal: String
     ) async throws -> RegistryModelVersion {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
+            let alias = options.alias
             if alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) { throw RegistryError.forbidden }
-            let info = try await session.pushModel(name, from: .arriving(root: directory, paths: paths))
+            let datasets = try options.datasets.map { try DatasetReference(parsing: $0) }
+            var metrics: JSONValue?
+            if let bytes = options.metrics {
+                guard let value = try? JSONDecoder().decode(JSONValue.self, from: bytes) else {
+                    throw RegistryError.invalid
+                }
+                metrics = value
+            }
+            var publisher: PublisherSignature?
+            if let bundle = options.publisherSignature, let key = options.publisherKey {
+                publisher = PublisherSignature(bundle: bundle, publicKeyPEM: String(decoding: key, as: UTF8.self))
+            }
+            var policy = ScanPolicy.default
+            if let name = options.scanPolicy {
+                guard let named = ScanPolicy(rawValue: name) else { throw RegistryError.invalid }
+                policy = named
+            }
+            let info = try await session.pushModel(
+                name, from: .arriving(root: directory, paths: paths), datasets: datasets, metrics: metrics,
+                publisherSignature: publisher, scan: ModelScanOptions(policy: policy, accept: options.accept))
             if let alias {
                 try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
             }

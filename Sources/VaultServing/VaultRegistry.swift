@@ -182,7 +182,8 @@ public struct VaultRegistry: RegistryBackend {
             case .invalidName, .invalidReference, .invalidPath, .invalidRecipient, .emptyInput, .invalidMetrics,
                 .unreadableInput, .weakPassphrase:
                 throw RegistryError.invalid
-            case .signatureInvalid, .digestMismatch, .tampered, .decryptionFailed: throw RegistryError.integrityFailed
+            case .signatureInvalid, .publisherSignatureInvalid, .digestMismatch, .tampered, .decryptionFailed:
+                throw RegistryError.integrityFailed
             case .wrongPassphrase: throw RegistryError.forbidden
             default: throw error
             }

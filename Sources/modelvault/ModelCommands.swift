@@ -13,7 +13,8 @@ struct ModelCommand: AsyncParsableCommand {
         ])
 }
 
-private func absoluteURL(_ path: String) -> URL { URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL }
+/// A path as given on the command line, made absolute against the working directory.
+func absoluteURL(_ path: String) -> URL { URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL }
 
 private func readMetrics(_ path: String?) throws -> JSONValue? {
     guard let path else { return nil }
@@ -62,22 +63,7 @@ struct ModelPush: AsyncParsableCommand {
         let datasets = try datasets.map { try DatasetReference(parsing: $0) }
         let metrics = try readMetrics(metrics)
         let source = absoluteURL(path)
-        var publisher: PublisherSignature?
-        if let signature, let publisherKey {
-            guard let bundle = FileManager.default.contents(atPath: signature) else {
-                throw CLIError("cannot read the signature file")
-            }
-            guard let pem = FileManager.default.contents(atPath: publisherKey) else {
-                throw CLIError("cannot read the publisher key file")
-            }
-            // A signature kept inside the model directory is not a model file.
-            let signatureURL = absoluteURL(signature).standardizedFileURL.path(percentEncoded: false)
-            let base = source.standardizedFileURL.path(percentEncoded: false)
-            let prefix = base.hasSuffix("/") ? base : base + "/"
-            let inside = signatureURL.hasPrefix(prefix) ? String(signatureURL.dropFirst(prefix.count)) : nil
-            publisher = PublisherSignature(
-                bundle: bundle, publicKeyPEM: String(decoding: pem, as: UTF8.self), pathInsideModel: inside)
-        }
+        let publisher = try publisherSignature(of: source)
         let extensions = try ONNXPush.extensions(forModelAt: source)
         let vault = try await options.open()
         let info = try await ProgressReporter("hashing, encrypting", summary: "pushed").run {
@@ -87,6 +73,29 @@ struct ModelPush: AsyncParsableCommand {
         }
         try printResult(json: json, ["reference": info.reference], text: info.reference)
     }
+}
+
+extension ModelPush {
+    /// The publisher's signature and key read from `--signature` and `--public-key`, with the signature's path
+    /// inside the pushed directory when it is kept there (it is then not a model file).
+    func publisherSignature(of source: URL) throws -> PublisherSignature? {
+        guard let signature, let publisherKey else { return nil }
+        guard let bundle = FileManager.default.contents(atPath: signature) else {
+            throw CLIError("cannot read the signature file")
+        }
+        guard let pem = FileManager.default.contents(atPath: publisherKey) else {
+            throw CLIError("cannot read the publisher key file")
+        }
+        let signatureURL = absoluteURL(signature).standardizedFileURL.path(percentEncoded: false)
+        let base = source.standardizedFileURL.path(percentEncoded: false)
+        let prefix = base.hasSuffix("/") ? base : base + "/"
+        let inside = signatureURL.hasPrefix(prefix) ? String(signatureURL.dropFirst(prefix.count)) : nil
+        return PublisherSignature(
+            bundle: bundle, publicKeyPEM: String(decoding: pem, as: UTF8.self), pathInsideModel: inside)
+    }
+
+    /// `--metrics` read and checked as JSON, as the local push reads it.
+    func checkedMetrics() throws -> JSONValue? { try readMetrics(metrics) }
 }
 
 /// `modelvault model list`.

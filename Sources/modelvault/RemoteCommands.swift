@@ -136,15 +136,22 @@ extension DataGet: RemoteCapable {
 
 extension ModelPush: RemoteCapable {
     func remote(_ client: VaultClient) async throws {
-        if !datasets.isEmpty { throw CLIError.notInRemoteMode("`model push --dataset`") }
-        if metrics != nil { throw CLIError.notInRemoteMode("`model push --metrics`") }
-        if signature != nil { throw CLIError.notInRemoteMode("`model push --signature`") }
-        if !scan.accept.isEmpty { throw CLIError.notInRemoteMode("`model push --accept`") }
-        if scan.policy != ScanPolicy.default.rawValue { throw CLIError.notInRemoteMode("`model push --scan-policy`") }
-        let files = try VaultClient.outgoingModelFiles(
-            at: URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL)
+        // Checked here as the local push checks them (same errors), then sent for the vault to apply.
+        var options = VaultClient.PushOptions()
+        options.datasets = try datasets.map { try DatasetReference(parsing: $0).description }
+        if try checkedMetrics() != nil, let metrics { options.metrics = absoluteURL(metrics) }
+        let source = URL(filePath: path, relativeTo: .currentDirectory()).absoluteURL
+        let publisher = try publisherSignature(of: source)
+        if let signature, let publicKey = publisherKey {
+            options.publisherSignature = (absoluteURL(signature), absoluteURL(publicKey))
+        }
+        options.accept = scan.accept
+        if scan.policy != ScanPolicy.default.rawValue { options.scanPolicy = scan.policy }
+        // A signature kept inside the model directory is not a model file.
+        let files = try VaultClient.outgoingModelFiles(at: source).filter { $0.path != publisher?.pathInsideModel }
         let created = try await ProgressReporter("uploading", summary: "uploaded").run { report in
-            try await client.pushModel(name, streaming: files, progress: ProgressReporter.transfer(report))
+            try await client.pushModel(
+                name, streaming: files, options: options, progress: ProgressReporter.transfer(report))
         }
         try printResult(json: json, ["reference": "\(name)@\(created.version)"], text: "\(name)@\(created.version)")
     }

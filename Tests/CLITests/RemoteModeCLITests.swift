@@ -63,6 +63,7 @@ import Testing
             let next = work.appending(path: "next")
             try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
             try Data("alpha weights v2".utf8).write(to: next.appending(path: "weights.bin"))
+            try RemoteModeCLITests.writePushFixtures(in: work, admin: admin)
         }
 
         func admin(_ arguments: [String]) throws -> ChildProcess.Output {
@@ -274,6 +275,7 @@ import Testing
             Scenario(persona: "devon", arguments: RemoteDeployCLITests.deploy("alpha@99", to: "dep-nosuch")),
             Scenario(persona: "devon", arguments: RemoteDeployCLITests.deploy("alpha:production", to: "dep-prod")),
         ]
+        rows += pushOptionScenarios
         return rows
     }
 
@@ -372,6 +374,8 @@ import Testing
                     comparable(remote, remoteVault.work) == comparable(local, localVault.work), "\(deployed)/\(file)")
             }
         }
+        Self.checkPushOptionStatuses(statuses)
+        try Self.checkPushOptionRecords(server, remoteVault)
         // A pull through the server lands the same bytes as the local pull.
         let pulled = try Data(contentsOf: remoteVault.work.appending(path: "pulled-admin/weights.bin"))
         #expect(pulled == Data("alpha weights v1".utf8))
@@ -434,7 +438,6 @@ import Testing
         for arguments in [
             ["keys", "export-identity", "-o", "id.txt"], ["vault", "check"], ["init"],
             ["audit", "checkpoint", "-o", "cp.txt"],
-            ["model", "push", "alpha", "next", "--dataset", "cancer@1"],
         ] {
             // Even with the vault and its key at hand, a server given means the vault is not opened.
             var environment = vault.adminEnvironment
