@@ -1320,12 +1320,25 @@ final class PickleInterpreter {
     }
 
     /// Whether `value` is certainly not a `str`: a literal, or (while no `BUILD` may have changed a class) what
-    /// calling a class scikit-learn defines returns, an instance of it.
+    /// calling a class scikit-learn defines returns, an instance of it, or joblib's NumpyArrayWrapper class or an
+    /// instance of it. `pickle.load` of a default `joblib.dump` of an object array, alone or in a list, meets the
+    /// wrapper there: the nested pickle's `BINGET 3` reads the outer memo, where the wrapper instance or its class
+    /// sits, and CPython raises "STACK_GLOBAL requires str" (the check is `PyUnicode_CheckExact`).
     private func isNeverText(_ value: PickleValue) -> Bool {
         if value.isLiteralNonText { return true }
-        guard !classStateMayHaveChanged, case .object(let callable?, _) = value else { return false }
-        return GlobalPolicy.sklearnDefinedClasses.contains(callable)
+        guard !classStateMayHaveChanged else { return false }
+        switch value {
+        case .object(let callable?, _):
+            return GlobalPolicy.sklearnDefinedClasses.contains(callable) || callable == Self.joblibWrapperName
+        case .global(let module, let name):
+            return module + "." + name == Self.joblibWrapperName
+        default:
+            return false
+        }
     }
+
+    /// joblib's array wrapper class, as the scanner names it.
+    private static let joblibWrapperName = "joblib.numpy_pickle.NumpyArrayWrapper"
 
     /// Whether `value` is the result of calling a scikit-learn class or another maker of fresh instances.
     private static func makesFreshInstance(_ value: PickleValue) -> Bool {
