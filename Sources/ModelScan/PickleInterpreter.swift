@@ -923,7 +923,14 @@ final class PickleInterpreter {
             // `_rebuild_from_type_v2`) changes the class as a BUILD slot state does (review 9 of the scanner, finding 2).
             // A mapping built by a call counts only for those appliers (review 18); for others a list argument is data.
             let applier = Self.stateAppliers.contains(qualified)
-            if items.contains(where: { Self.stateNamesClass($0, opaqueMappings: applier) }) {
+            // A memoised dict changed through another copy reads back unknown here, as a BUILD state does: its
+            // identity is no key (``stateNamesClass(_:opaqueMappings:everyKeyApplied:)``), so a stale copy must not
+            // be read by its old keys.
+            let states = aliasStale.isEmpty ? items : items.map { resolvedAlias($0) }
+            if states.indices.contains(where: { index in
+                Self.stateNamesClass(
+                    states[index], opaqueMappings: applier && !Self.isParameterHooks(qualified, states, at: index))
+            }) {
                 findings.add(
                     "pickle.build-class", .high, at: offset, subject: qualified,
                     "\(opcode) hands a state that sets __class__ to another callable")
@@ -931,9 +938,9 @@ final class PickleInterpreter {
             // `torch._utils._set_obj_state` sets both halves of a `(dict, slots)` pair with `setattr`: a state the
             // scanner cannot read (a `tuple(...)`, a namedtuple, a dict subclass) may set `__class__` unseen (scanner
             // review 25).
-            if applier, items.count > 3,
-                Self.appliedStateIsOpaque(items[3])
-                    || Self.stateNamesClass(items[3], opaqueMappings: true, everyKeyApplied: true)
+            if applier, states.count > 3,
+                Self.appliedStateIsOpaque(states[3])
+                    || Self.stateNamesClass(states[3], opaqueMappings: true, everyKeyApplied: true)
             {
                 findings.add(
                     "pickle.build-opaque-state", .high, at: offset, subject: qualified,
@@ -959,6 +966,18 @@ final class PickleInterpreter {
                 "\(opcode) calls a value that is not an imported global")
             return .object(callable: nil, args: items)
         }
+    }
+
+    /// Whether argument `index` of a call of `callable` is the backward hooks torch writes for a parameter that
+    /// carries Python attributes: `_rebuild_parameter_with_state(data, requires_grad, OrderedDict(), state)`.
+    /// torch assigns that argument whole (`param._backward_hooks = backward_hooks`) and sets only `state` key by
+    /// key with `setattr`, so `OrderedDict()` there names no class. Any other value there (a `dict(...)`, a list, an
+    /// unknown value) is still read as a state may be.
+    private static func isParameterHooks(_ callable: String, _ items: [PickleValue], at index: Int) -> Bool {
+        guard callable == "torch._utils._rebuild_parameter_with_state", index == 2,
+            case .object("collections.OrderedDict", let arguments) = items[index]
+        else { return false }
+        return arguments.isEmpty
     }
 
     /// Whether `value` is joblib's NumpyArrayWrapper class (however the import was split into module and name:
@@ -995,6 +1014,9 @@ final class PickleInterpreter {
                 return pairs.contains { key, _ in
                     switch key {
                     case .string(let text): Self.classChangingNames.contains(text)
+                    // The identity the scanner gives a memoised dict is no key of the Python dict (a stale copy
+                    // reads back `.unknown` through ``resolvedAlias(_:)``).
+                    case .global(module: PickleValue.aliasModule, name: _): false
                     // A key made by a call (`builtins.str('__class__')`) or a global may be any name (review 27).
                     case .unknown, .opaqueText, .object, .global: unreadable
                     default: false
@@ -1320,12 +1342,25 @@ final class PickleInterpreter {
     }
 
     /// Whether `value` is certainly not a `str`: a literal, or (while no `BUILD` may have changed a class) what
-    /// calling a class scikit-learn defines returns, an instance of it.
+    /// calling a class scikit-learn defines returns, an instance of it, or joblib's NumpyArrayWrapper class or an
+    /// instance of it. `pickle.load` of a default `joblib.dump` of an object array, alone or in a list, meets the
+    /// wrapper there: the nested pickle's `BINGET 3` reads the outer memo, where the wrapper instance or its class
+    /// sits, and CPython raises "STACK_GLOBAL requires str" (the check is `PyUnicode_CheckExact`).
     private func isNeverText(_ value: PickleValue) -> Bool {
         if value.isLiteralNonText { return true }
-        guard !classStateMayHaveChanged, case .object(let callable?, _) = value else { return false }
-        return GlobalPolicy.sklearnDefinedClasses.contains(callable)
+        guard !classStateMayHaveChanged else { return false }
+        switch value {
+        case .object(let callable?, _):
+            return GlobalPolicy.sklearnDefinedClasses.contains(callable) || callable == Self.joblibWrapperName
+        case .global(let module, let name):
+            return module + "." + name == Self.joblibWrapperName
+        default:
+            return false
+        }
     }
+
+    /// joblib's array wrapper class, as the scanner names it.
+    private static let joblibWrapperName = "joblib.numpy_pickle.NumpyArrayWrapper"
 
     /// Whether `value` is the result of calling a scikit-learn class or another maker of fresh instances.
     private static func makesFreshInstance(_ value: PickleValue) -> Bool {
