@@ -1,3 +1,4 @@
+import BlockingWork
 public import Foundation
 import GRDB
 
@@ -12,7 +13,11 @@ public enum ModelSource: Sendable {
     /// Files a client is still sending through the server's API: `paths` yields each one's path below `root` once
     /// the file is whole on disk, and ends when the upload does (or throws its failure). Each file is scanned and
     /// encrypted while the next one arrives; the version is committed only after the last, as a directory push is.
-    case arriving(root: URL, paths: AsyncThrowingStream<String, any Error>)
+    /// `describe` runs once every file is there and gives format metadata for the signed manifest (an ONNX
+    /// signature); what it throws refuses the push.
+    case arriving(
+        root: URL, paths: AsyncThrowingStream<String, any Error>,
+        describe: @Sendable (URL) throws -> [String: JSONValue] = { _ in [:] })
 }
 
 /// A publisher's OpenSSF model signature to check before a push is accepted.
@@ -88,10 +93,14 @@ extension Vault {
         let area: StagingArea
         let staged: [StagedFile]
         var scanRecord: ModelScanRecord?
-        if case .arriving(let root, let paths) = source {
+        var extensions = extensions
+        if case .arriving(let root, let paths, let describe) = source {
             (area, staged, scanRecord) = try await stageArriving(
                 paths, below: root, ignoring: ignored, recipient: key.recipient, scan: scan,
                 principal: context.principal)
+            // Parsing a large model blocks: off the cooperative pool.
+            let described = try await BlockingExecutor.shared.run { try describe(root) }
+            extensions.merge(described) { given, _ in given }
         } else {
             // Scanned before anything is staged: a refused file never reaches the vault directory.
             // (nil only in tests: a version as stored before the scanner existed.)

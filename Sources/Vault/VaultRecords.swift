@@ -89,6 +89,9 @@ public struct ModelVersionInfo: Sendable, Codable, Equatable {
     /// The model scanner's record from the signed manifest: filled by `model.show` of one version (nil there
     /// means never scanned), nil elsewhere.
     public var scan: ModelScanRecord? = nil
+    /// The signed manifest's format metadata (an ONNX model's signature under `onnxSignature`): filled by
+    /// `model.show` of one version when there is any, nil elsewhere.
+    public var extensions: [String: JSONValue]? = nil
     /// `NAME@VERSION`.
     public var reference: String { "\(name)@\(version)" }
     /// The total plaintext size.

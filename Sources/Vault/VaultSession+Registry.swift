@@ -118,7 +118,10 @@ extension VaultSession {
     public func model(_ reference: ModelReference) async throws -> ModelVersionInfo {
         try await perform(.modelShow, on: .model(reference.name), resource: "model:\(reference)") {
             var info = try await vault.model(reference)
-            info.scan = try await vault.scanRecord(ModelReference(name: info.name, selector: .version(info.version)))
+            let pinned = try ModelReference(name: info.name, selector: .version(info.version))
+            info.scan = try await vault.scanRecord(pinned)
+            let extensions = try await vault.modelExtensions(pinned)
+            info.extensions = extensions.isEmpty ? nil : extensions
             return info
         }
     }

@@ -49,12 +49,23 @@ extension VaultRegistry {
                 policy = named
             }
             let info = try await session.pushModel(
-                name, from: .arriving(root: directory, paths: paths), datasets: datasets, metrics: metrics,
+                name, from: .arriving(root: directory, paths: paths, describe: Self.onnxExtensions), datasets: datasets,
+                metrics: metrics,
                 publisherSignature: publisher, scan: ModelScanOptions(policy: policy, accept: options.accept))
             if let alias {
                 try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
             }
             return Self.record(info)
+        }
+    }
+
+    /// An uploaded ONNX model's signature for the signed manifest, as a local push records it; a model the
+    /// interpreter cannot run is refused (HTTP 400) as `model push` refuses it locally.
+    @Sendable static func onnxExtensions(_ directory: URL) throws -> [String: JSONValue] {
+        do {
+            return try ONNXManifestExtension.extensions(forModelAt: directory)
+        } catch is ONNXPushRefusal {
+            throw RegistryError.invalid
         }
     }
 

@@ -135,8 +135,6 @@ struct ModelShow: AsyncParsableCommand {
         let reference = try ModelReference(parsing: reference)
         let vault = try await options.open()
         try show(try await vault.model(reference))
-        // The signed manifest's format metadata (an ONNX signature), when the manifest verifies.
-        if !json { ONNXPush.printSignature(from: try? await vault.modelExtensions(reference)) }
     }
 
     func show(_ info: ModelVersionInfo) throws {
@@ -160,6 +158,8 @@ struct ModelShow: AsyncParsableCommand {
             encoder.outputFormatting = [.sortedKeys]
             print("metrics:   \(String(decoding: try encoder.encode(metrics), as: UTF8.self))")
         }
+        // The signed manifest's format metadata (an ONNX signature), read after the manifest verified.
+        ONNXPush.printSignature(from: info.extensions)
     }
 }
 

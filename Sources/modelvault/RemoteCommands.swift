@@ -147,6 +147,9 @@ extension ModelPush: RemoteCapable {
         }
         options.accept = scan.accept
         if scan.policy != ScanPolicy.default.rawValue { options.scanPolicy = scan.policy }
+        // An ONNX model the server would refuse is refused here first, with the local push's message (the server
+        // records the signature from the files it received, not from the client's word).
+        _ = try ONNXPush.extensions(forModelAt: source)
         // A signature kept inside the model directory is not a model file.
         let files = try VaultClient.outgoingModelFiles(at: source).filter { $0.path != publisher?.pathInsideModel }
         let created = try await ProgressReporter("uploading", summary: "uploaded").run { report in

@@ -32,6 +32,11 @@ extension RemoteModeCLITests {
         try write(Data("signed weights inside".utf8), "signed-inside/weights.bin")
         try write(hostilePickle, "evil/model.bin")
         try write(mediumPickle, "medium/model.pkl")
+        // ONNX: the signature goes into the signed manifest (recorded by the server from what it received).
+        try write(Data(TestONNXModels.linearClassifier), "classifier.bin")
+        try write(Data(TestONNXModels.linearClassifier), "onnx-bundle/model.onnx")
+        try write(Data("labels\n".utf8), "onnx-bundle/README.md")
+        try write(Data("this is not protobuf".utf8), "garbage.onnx")
         let beside = try admin([
             "sign", "signed", "--private-key", "publisher-private.pem", "--signature", "signed.sig",
         ])
@@ -78,6 +83,11 @@ extension RemoteModeCLITests {
             Scenario(persona: "admin", arguments: ["model", "show", "evil@1"]),
             Scenario(persona: "admin", arguments: ["model", "push", "medium", "medium", "--scan-policy", "strict"]),
             Scenario(persona: "admin", arguments: ["model", "push", "medium", "medium"]),
+            Scenario(persona: "admin", arguments: ["model", "push", "linear", "classifier.bin"]),
+            Scenario(persona: "admin", arguments: ["model", "show", "linear@1"]),
+            Scenario(persona: "admin", arguments: ["model", "push", "linear", "onnx-bundle"]),
+            Scenario(persona: "admin", arguments: ["model", "show", "linear@2"]),
+            Scenario(persona: "admin", arguments: ["model", "push", "linear", "garbage.onnx"]),
         ]
     }
 
@@ -96,6 +106,8 @@ extension RemoteModeCLITests {
         #expect(statuses["admin: modelvault model push evil evil --accept \(hostileFinding)"] == 0)
         #expect(statuses["admin: modelvault model push medium medium --scan-policy strict"] == 7)
         #expect(statuses["admin: modelvault model push medium medium"] == 0)
+        #expect(statuses["admin: modelvault model push linear classifier.bin"] == 0)
+        #expect(statuses["admin: modelvault model push linear garbage.onnx"] == 5)
     }
 
     /// The remote push recorded what the flags asked in the signed manifest: lineage, metrics, the publisher, and
@@ -108,6 +120,9 @@ extension RemoteModeCLITests {
         #expect(signed.stdout.contains("publisher"), "\(signed.stdout)")
         // The signature kept inside the model directory is not one of the model's files.
         #expect(!signed.stdout.contains("model.sig"), "\(signed.stdout)")
+        let linear = try server.remote(vault, "admin", ["model", "show", "linear@2"])
+        #expect(linear.stdout.contains("format:    ONNX (IR 8; opsets ai.onnx 17"), "\(linear.stdout)")
+        #expect(linear.stdout.contains("  probabilities  FP32 [-1, 2]"), "\(linear.stdout)")
         let evil = try server.remote(vault, "admin", ["model", "show", "evil@1"])
         #expect(evil.stdout.contains("accepted: \(hostileFinding)"), "\(evil.stdout)")
     }

@@ -5,6 +5,7 @@ import HTTPTypes
 import HummingbirdTesting
 import Logging
 import NIOCore
+import TestSupport
 import Testing
 import Vault
 import VaultCrypto
@@ -273,6 +274,35 @@ extension TestClientProtocol {
         #expect(try FileManager.default.contentsOfDirectory(atPath: staging.path).isEmpty)
         let vaultStaging = fixture.root.appending(path: ".staging").path(percentEncoded: false)
         #expect((FileManager.default.subpaths(atPath: vaultStaging) ?? []).filter { $0.hasSuffix(".age") }.isEmpty)
+    }
+
+    /// The server records an uploaded ONNX model's signature in the signed manifest from the files it received,
+    /// and refuses (400) an ONNX model the interpreter cannot run (an unsupported operator), as a local push does,
+    /// even from a client that skips the CLI's own check.
+    @Test func anUploadedONNXModelIsDescribedByTheServerAndABrokenOneIsRefused() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        let token = fixture.tokens[.admin]!
+        try await withConfiguredApplication(fixture) { client in
+            let broken = try await client.stream(
+                .post, "/v1/models/bad/upload", token: token,
+                body: FileStreamCodec.encode([("einsum.onnx", Data(TestONNXModels.unsupportedOperator))]))
+            #expect(broken.status == .badRequest, "\(String(buffer: broken.body))")
+            let pushed = try await client.stream(
+                .post, "/v1/models/linear/upload", token: token,
+                body: FileStreamCodec.encode([
+                    ("README.md", Data("labels".utf8)), ("model.onnx", Data(TestONNXModels.linearClassifier)),
+                ]))
+            #expect(pushed.status == .created, "\(String(buffer: pushed.body))")
+        }
+        let session = try await fixture.adminSession()
+        #expect(try await session.models().map(\.name) == ["linear"])
+        let extensions = try await session.modelExtensions(ModelReference(parsing: "linear@1"))
+        guard case .object(let signature) = extensions["onnxSignature"] else {
+            Issue.record("no ONNX signature in \(extensions)")
+            return
+        }
+        #expect(signature["format"] == .string("onnx"))
     }
 
     /// The attack, over the permission matrix: every role's token on every stream route is allowed exactly when
