@@ -29,6 +29,22 @@ final class BackgroundCommits: Sendable {
         return value
     }
 
+    /// The same for a `body` that awaits (a push taking files as they arrive): the committer is handed out once and
+    /// commits in order while `body` waits for the next file.
+    static func run<R>(_ body: (BackgroundCommits) async throws -> R) async throws -> R {
+        let commits = BackgroundCommits()
+        let result: Result<R, any Error>
+        do { result = .success(try await body(commits)) } catch { result = .failure(error) }
+        await withCheckedContinuation { continuation in
+            commits.group.notify(queue: .global()) { continuation.resume() }
+        }
+        let value = try result.get()
+        if commits.failed.load(ordering: .acquiring) {
+            throw VaultError.storage("cannot write a file to disk")
+        }
+        return value
+    }
+
     /// Whether a commit has failed (the caller may stop early: the run will throw).
     var hasFailed: Bool { failed.load(ordering: .acquiring) }
 

@@ -1,7 +1,9 @@
+import BlockingWork
 import Foundation
+import VaultCrypto
 
 extension Vault {
-    /// Scans and encrypts the files of an upload as they arrive (``ModelSource/arriving(root:paths:)``): each file
+    /// Scans and encrypts the files of an upload as they arrive (``ModelSource/arriving(root:paths:describe:)``): each file
     /// is opened once (no link followed), scanned, and only then encrypted into the staging area, while the client
     /// is still sending the next one. A finding the policy refuses stops the push at that file, before any of it is
     /// staged; the staging area goes with any failure, the upload's included.
@@ -12,23 +14,37 @@ extension Vault {
         recipient: String, scan: ModelScanOptions?, principal: String
     ) async throws -> (area: StagingArea, staged: [StagedFile], record: ModelScanRecord?) {
         let area = try StagingArea(in: layout.staging)
-        var staged: [StagedFile] = []
+        let suite = self.suite
         var scanned: [ModelScanRecord.File] = []
         var seen = Set<String>()
-        for try await path in paths {
-            // The same files a directory push leaves out (`.git` and its kin, below them too).
-            if ignored.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { continue }
-            try VaultNames.validatePath(path)
-            guard seen.insert(path).inserted else {
-                throw VaultError(.duplicateFile, "the file \(path) is given twice")
+        // One committer for the whole upload: a file's flush to disk overlaps the next one's arrival and encryption.
+        let staged = try await BackgroundCommits.run { commits async throws -> [StagedFile] in
+            var staged: [StagedFile] = []
+            for try await path in paths where !commits.hasFailed {
+                // The same files a directory push leaves out (`.git` and its kin, below them too).
+                if ignored.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { continue }
+                try VaultNames.validatePath(path)
+                guard seen.insert(path).inserted else {
+                    throw VaultError(.duplicateFile, "the file \(path) is given twice")
+                }
+                let source = FileSource.opened(try OpenedFile(root, relative: path))
+                let sources = [(path: path, source: source)]
+                let opened = Self.identities(sources)
+                if let scan {
+                    scanned += try await Self.scanOffPool(sources, options: scan, principal: principal).files
+                }
+                // Encryption blocks (and uses every core): off the cooperative pool, which receives the upload.
+                let (file, pending) = try await BlockingExecutor.shared.run {
+                    try Self.encrypt(source, as: path, into: area, recipient: recipient, suite: suite)
+                }
+                do { try Self.requireUnchanged(sources, since: opened) } catch {
+                    pending.discard()
+                    throw error
+                }
+                commits.commit(pending)
+                staged.append(file)
             }
-            let sources: [(path: String, source: FileSource)] = [(path, .opened(try OpenedFile(root, relative: path)))]
-            let opened = Self.identities(sources)
-            if let scan {
-                scanned += try await Self.scanOffPool(sources, options: scan, principal: principal).files
-            }
-            staged += try await stage(sources, into: area, recipient: recipient)
-            try Self.requireUnchanged(sources, since: opened)
+            return staged
         }
         guard !staged.isEmpty else { throw VaultError(.emptyInput, "the directory holds no files") }
         // Every file passed on its own; the record covers them all (and names the findings accepted).

@@ -161,43 +161,55 @@ extension Vault {
             var results: [StagedFile] = []
             var done: Int64 = 0
             for (path, source) in sources where !commits.hasFailed {
-                let output = area.directory.appending(path: path + ".age")
-                try VaultFiles.makeDirectory(output.deletingLastPathComponent(), permissions: 0o700)
-                let file = try VaultFiles.pendingFile(output, permissions: 0o600)
-                do {
-                    switch source {
-                    case .memory(let data):
-                        let sealed = try suite.encrypt(data, to: [recipient])
-                        do { try file.handle.write(contentsOf: sealed) } catch {
-                            throw VaultError.storage("cannot write \(path).age")
-                        }
-                        results.append(StagedFile(path: path, digest: FileDigest(of: data)))
-                    case .file(let url):
-                        let digest = try Self.reportingWithinFile(progress, from: done, of: total) {
-                            try suite.encryptFileDigesting(at: url, into: file.handle, recipients: [recipient])
-                        }
-                        results.append(StagedFile(path: path, digest: digest))
-                    case .opened(let opened):
-                        let input = try opened.handle()
-                        let digest = try Self.reportingWithinFile(progress, from: done, of: total) {
-                            try suite.encryptFileDigesting(reading: input, into: file.handle, recipients: [recipient])
-                        }
-                        results.append(StagedFile(path: path, digest: digest))
-                    }
-                } catch let error as VaultError {
-                    file.discard()
-                    throw error
-                } catch {
-                    file.discard()
-                    throw VaultError(.unreadableInput, "cannot encrypt \(path)")
-                }
-                commits.commit(file)
-                done += Int64(results.last?.digest.size ?? 0)
+                let (staged, pending) = try Self.encrypt(
+                    source, as: path, into: area, recipient: recipient, suite: suite, progress: progress, done: done,
+                    total: total)
+                results.append(staged)
+                commits.commit(pending)
+                done += Int64(staged.digest.size)
                 progress?(ProgressEvent(done: done, total: total, unit: .bytes))
             }
             return results
         }
         return staged.sorted { $0.path < $1.path }
+    }
+
+    /// Encrypts one file for `recipient` into `area` as `<path>.age`, hashing its plaintext in the same pass; the
+    /// output is left pending (written, not yet flushed and renamed) for the caller to commit. A failure removes it.
+    nonisolated static func encrypt(
+        _ source: FileSource, as path: String, into area: StagingArea, recipient: String, suite: any VaultCipherSuite,
+        progress: ProgressHandler? = nil, done: Int64 = 0, total: Int64 = 0
+    ) throws -> (StagedFile, AtomicFile.Pending) {
+        let output = area.directory.appending(path: path + ".age")
+        try VaultFiles.makeDirectory(output.deletingLastPathComponent(), permissions: 0o700)
+        let file = try VaultFiles.pendingFile(output, permissions: 0o600)
+        do {
+            switch source {
+            case .memory(let data):
+                let sealed = try suite.encrypt(data, to: [recipient])
+                do { try file.handle.write(contentsOf: sealed) } catch {
+                    throw VaultError.storage("cannot write \(path).age")
+                }
+                return (StagedFile(path: path, digest: FileDigest(of: data)), file)
+            case .file(let url):
+                let digest = try reportingWithinFile(progress, from: done, of: total) {
+                    try suite.encryptFileDigesting(at: url, into: file.handle, recipients: [recipient])
+                }
+                return (StagedFile(path: path, digest: digest), file)
+            case .opened(let opened):
+                let input = try opened.handle()
+                let digest = try reportingWithinFile(progress, from: done, of: total) {
+                    try suite.encryptFileDigesting(reading: input, into: file.handle, recipients: [recipient])
+                }
+                return (StagedFile(path: path, digest: digest), file)
+            }
+        } catch let error as VaultError {
+            file.discard()
+            throw error
+        } catch {
+            file.discard()
+            throw VaultError(.unreadableInput, "cannot encrypt \(path)")
+        }
     }
 
     /// Runs `body` (one file's encryption or decryption) with `progress` hearing the bytes the age pipeline

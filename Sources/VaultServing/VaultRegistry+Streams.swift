@@ -21,7 +21,7 @@ extension VaultRegistry {
     }
 
     /// The same while the upload arrives: each file is scanned and encrypted as soon as it is whole, while the next
-    /// one is received (``ModelSource/arriving(root:paths:)``), with the lineage, metrics, publisher signature and
+    /// one is received (``ModelSource/arriving(root:paths:describe:)``), with the lineage, metrics, publisher signature and
     /// scan options `model push` takes locally.
     public func pushModelVersion(
         named name: String, fromDirectory directory: URL, arriving paths: AsyncThrowingStream<String, any Error>,
