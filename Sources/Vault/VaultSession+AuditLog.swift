@@ -96,7 +96,9 @@ extension VaultSession {
             let reader = AuditLogReader(directory: vault.layout.audit)
             let size = await log.size
             let pending = size > start ? try reader.records().dropFirst(Int(start)).map { try $0.entry() } : []
-            if !pending.contains(where: { !ignorable($0) }) {
+            // A cursor past the log (never a follower's: it starts at most at the size it was last answered) gets
+            // its empty answer at once.
+            if start <= size, !pending.contains(where: { !ignorable($0) }) {
                 let deadline = ContinuousClock.now + wait
                 while await log.size <= size, ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(200))

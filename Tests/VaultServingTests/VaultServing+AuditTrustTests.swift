@@ -81,6 +81,10 @@ import VaultServing
             #expect(clock.now - woken < .seconds(20))
             #expect(fresh.contains { action($0) == "keys.list" }, "\(fresh)")
             #expect(fresh.compactMap { $0["index"] as? Int }.first == next)
+            // A cursor past the log is answered at once, with nothing.
+            let beyond = clock.now
+            #expect(try await poll(from: 1_000_000, wait: 30).isEmpty)
+            #expect(clock.now - beyond < .seconds(20))
             // A bad cursor or wait is refused; wait without from too.
             for bad in ["from=x", "from=0&wait=61", "wait=3"] {
                 let refused = try await client.json(
