@@ -12,12 +12,17 @@ extension VaultSession {
     /// With witnesses configured (and reachable by this process), each is asked whether it holds a newer or another
     /// tree, its newest stored cosignature is a trusted checkpoint too, and the report gives the newest
     /// cosignature's time; `maxCosignatureAge` (seconds) makes an older one, or none, a failure.
+    ///
+    /// `trustedNotes` are checkpoints as exported (signed notes), checked with ``trustedAuditCheckpoint(_:)`` once the
+    /// caller is authorised, so a caller without `audit.verify` is refused the same way whatever the files hold (as
+    /// through the server, where the check needs the server's answer).
     public func verifyAuditLog(
-        trusted: [Checkpoint] = [], maxCosignatureAge: TimeInterval? = nil
+        trusted: [Checkpoint] = [], trustedNotes: [String] = [], maxCosignatureAge: TimeInterval? = nil
     ) async throws -> VerificationReport {
         guard let log = access.log else {
             // Nothing can be appended to a damaged log; the decision is still made before anything is read.
             guard isAllowed(.auditVerify) else { throw AccessControlError.denied(.auditVerify, on: .global) }
+            let trusted = try trusted + trustedNotes.map(trustedAuditCheckpoint)
             var report = try await AuditVerifier.verify(
                 directory: vault.layout.audit, keys: access.keyChain, trusted: trusted)
             // The standalone check holds no seal key, trusts the writers' lock (anyone can hold it) and skips a
@@ -26,6 +31,7 @@ extension VaultSession {
             return report
         }
         return try await perform(.auditVerify, on: .global, resource: "audit") {
+            let trusted = try trusted + trustedNotes.map(trustedAuditCheckpoint)
             if access.witnesses.isEmpty, maxCosignatureAge == nil { return try await log.verify(trusted: trusted) }
             return try await log.verify(
                 trusted: trusted, witnesses: access.witnesses.map(\.1), maxCosignatureAge: maxCosignatureAge)
@@ -58,6 +64,48 @@ extension VaultSession {
             try await access.log?.checkpoint()
             return try AuditLogReader(directory: vault.layout.audit).inclusionProof(
                 index: index, verifiedBy: access.keyChain)
+        }
+    }
+
+    /// `audit.verify`: what a remote client needs to check the log against checkpoints it trusts, itself (see
+    /// ``AuditConsistencyEvidence``): a checkpoint signed now, the key chain and its handovers, consistency proofs
+    /// from `trustedSizes`, and each configured witness's stored cosignature.
+    public func auditConsistencyEvidence(trustedSizes: [UInt64]) async throws -> AuditConsistencyEvidence {
+        guard let log = access.log else {
+            throw VaultError(.tampered, "the audit log cannot be opened; run `modelvault audit verify`")
+        }
+        return try await perform(.auditVerify, on: .global, resource: "audit") {
+            let signed = try await log.checkpoint()
+            return try AuditConsistencyEvidence.gather(
+                directory: vault.layout.audit, keys: access.keyChain, signed: signed, trustedSizes: trustedSizes,
+                witnesses: try access.configuredWitnesses().map(\.verifier))
+        }
+    }
+
+    /// `audit.read`: up to `limit` entries from index `start` on, as signed now, for a remote `audit tail --follow`.
+    /// When none is there yet but entries `ignorable` accepts (the follower's own audited polls), waits up to `wait`
+    /// for the log to grow (a long poll), so an idle follower sends about one request per `wait`, not a stream.
+    public func auditEntries(
+        from start: UInt64, limit: Int, waitingUpTo wait: Duration,
+        ignoring ignorable: @escaping @Sendable (AuditEntry) -> Bool
+    ) async throws -> [(index: UInt64, entry: AuditEntry)] {
+        guard let log = access.log else {
+            throw VaultError(.tampered, "the audit log cannot be opened; run `modelvault audit verify`")
+        }
+        return try await perform(.auditRead, on: .global, resource: "audit") {
+            let reader = AuditLogReader(directory: vault.layout.audit)
+            let size = await log.size
+            let pending = size > start ? try reader.records().dropFirst(Int(start)).map { try $0.entry() } : []
+            // A cursor past the log (never a follower's: it starts at most at the size it was last answered) gets
+            // its empty answer at once.
+            if start <= size, !pending.contains(where: { !ignorable($0) }) {
+                let deadline = ContinuousClock.now + wait
+                while await log.size <= size, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            let entries = try reader.entries(coveredBy: try await access.signedAuditCheckpoint())
+            return Array(entries.filter { $0.index >= start }.prefix(max(0, limit)))
         }
     }
 

@@ -205,6 +205,21 @@ extension VaultClient {
         try await data(.GET, Self.path("", "v1", "audit", "tail"), query: "count=\(count)")
     }
 
+    /// `GET /v1/audit/tail?from=I&count=N&wait=S`: up to `count` entries from index `from` on (JSON, oldest first);
+    /// the server waits up to `wait` seconds when none is new but the follower's own polls (`audit tail --follow`).
+    public func auditTail(from start: UInt64, count: Int, wait: Int) async throws -> Data {
+        try await data(
+            .GET, Self.path("", "v1", "audit", "tail"), query: "from=\(start)&count=\(count)&wait=\(wait)")
+    }
+
+    /// `GET /v1/audit/checkpoint?trusted=SIZE...`: a checkpoint signed now, the key chain, consistency proofs from
+    /// each size and the witnesses' cosignatures (JSON), for the client to check against its own trusted checkpoints.
+    public func auditCheckpoint(trustedSizes: [UInt64]) async throws -> Data {
+        try await data(
+            .GET, Self.path("", "v1", "audit", "checkpoint"),
+            query: trustedSizes.isEmpty ? nil : trustedSizes.map { "trusted=\($0)" }.joined(separator: "&"))
+    }
+
     /// `GET /v1/datasets`: the datasets the caller may see.
     public func listDatasets() async throws -> [RegistryDataset] {
         try await decode([RegistryDataset].self, .GET, Self.path("", "v1", "datasets"))

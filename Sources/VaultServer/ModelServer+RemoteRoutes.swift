@@ -116,14 +116,33 @@ extension ModelServer {
         routes.on(.revokeToken) { _, context in
             try await run(.revokeToken(id: try context.parameters.require("token")), context)
         }
+        // The longest a follower's poll waits for new entries: well inside the request timeout.
+        let longestWait = max(0, Int(state.configuration.requestTimeout.components.seconds) - 5)
         routes.on(.auditTail) { request, context in
-            let text = request.uri.queryParameters.get("count") ?? "10"
+            let query = request.uri.queryParameters
+            let text = query.get("count") ?? "10"
             guard let count = Int(text), (1...10_000).contains(count) else {
                 throw APIError.badRequest("count must be a number from 1 to 10000")
             }
-            return try await run(.auditTail(count: count), context)
+            guard let from = query.get("from") else {
+                guard query.get("wait") == nil else { throw APIError.badRequest("wait needs from") }
+                return try await run(.auditTail(count: count), context)
+            }
+            guard let start = UInt64(from), let wait = Int(query.get("wait") ?? "0"), (0...60).contains(wait) else {
+                throw APIError.badRequest("from must be an entry index and wait a number of seconds from 0 to 60")
+            }
+            return try await run(
+                .auditTailFrom(start: start, count: count, waitSeconds: min(wait, longestWait)), context)
         }
         routes.on(.auditVerify) { _, context in try await run(.auditVerify, context) }
+        routes.on(.auditCheckpoint) { request, context in
+            let texts = request.uri.queryParameters.getAll("trusted")
+            let sizes = texts.compactMap { UInt64($0) }
+            guard sizes.count == texts.count, sizes.count <= 16 else {
+                throw APIError.badRequest("trusted must be up to 16 tree sizes")
+            }
+            return try await run(.auditCheckpoint(trustedSizes: sizes), context)
+        }
         routes.on(.auditProof) { _, context in
             guard let index = UInt64(try context.parameters.require("index")) else {
                 throw APIError.badRequest("the entry index must be a number")

@@ -34,8 +34,14 @@ public enum RemoteOperation: Sendable, Equatable {
     case revokeToken(id: String)
     /// `audit tail -n COUNT`.
     case auditTail(count: Int)
+    /// `audit tail --follow`: up to `count` entries from index `start` on, waiting up to `waitSeconds` for new ones
+    /// when there are none but the follower's own polls (a long poll).
+    case auditTailFrom(start: UInt64, count: Int, waitSeconds: Int)
     /// `audit verify`.
     case auditVerify
+    /// `audit verify --trusted/--max-cosignature-age`: the evidence the client checks itself (a checkpoint signed
+    /// now, the key chain, consistency proofs from `trustedSizes`, the witnesses' cosignatures).
+    case auditCheckpoint(trustedSizes: [UInt64])
     /// `audit prove INDEX`.
     case auditProof(index: UInt64)
     /// An audit entry from a serving-only pod, recorded under the caller.

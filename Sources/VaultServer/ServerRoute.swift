@@ -93,6 +93,8 @@ extension ServerRoute {
     static let auditTail = ServerRoute(.get, "/v1/audit/tail", .readAudit, .global)
     static let auditVerify = ServerRoute(.post, "/v1/audit/verify", .verifyAudit, .global)
     static let auditProof = ServerRoute(.get, "/v1/audit/proofs/{index}", .readAudit, .global)
+    // `audit verify --trusted/--max-cosignature-age` in remote mode: the evidence the client checks itself.
+    static let auditCheckpoint = ServerRoute(.get, "/v1/audit/checkpoint", .verifyAudit, .global)
     static let appendAudit = ServerRoute(.post, "/v1/audit/entries", .appendAudit, .global)
     static let appendAuditBatch = ServerRoute(.post, "/v1/audit/batches", .appendAudit, .global)
     static let train = ServerRoute(.post, "/v1/datasets/{dataset}/train", .train, .dataset)
@@ -112,7 +114,7 @@ extension ServerRoute {
         rotateKeys, listPrincipals, addPrincipal, removePrincipal, grantRole, revokeRole, listTokens, createOwnToken,
         createToken, revokeToken, auditTail, auditVerify, auditProof, appendAudit, appendAuditBatch, train, evaluate,
         predict,
-        showModelVersion, whoami, removeAlias, listKeyFiles, deployModel,
+        showModelVersion, whoami, removeAlias, listKeyFiles, deployModel, auditCheckpoint,
     ]
 }
 

@@ -104,6 +104,18 @@ extension VaultRegistry {
                 return DoneRecord(done: "revoked token \(id)")
             case .auditTail(let count):
                 return try await session.auditTail(count).map { IndexedAuditEntry(index: $0.index, entry: $0.entry) }
+            case .auditTailFrom(let start, let count, let wait):
+                // The follower's own polls (this request's read, and the gateway's record of the earlier ones) do
+                // not end the wait, or an idle follower would poll as fast as it can.
+                let ownPoll: @Sendable (AuditEntry) -> Bool = { entry in
+                    entry.principal == principal && entry.action == Action.auditRead.rawValue
+                        && (entry.requestID == requestID || entry.detail?.hasPrefix("GET /v1/audit/tail ") == true)
+                }
+                return try await session.auditEntries(
+                    from: start, limit: count, waitingUpTo: .seconds(wait), ignoring: ownPoll
+                ).map { IndexedAuditEntry(index: $0.index, entry: $0.entry) }
+            case .auditCheckpoint(let sizes):
+                return try await session.auditConsistencyEvidence(trustedSizes: sizes)
             case .auditVerify:
                 let report = try await session.verifyAuditLog()
                 return AuditVerificationSummary(

@@ -61,13 +61,13 @@ struct AuditVerify: AsyncParsableCommand {
     func run() async throws {
         if try await options.whenRemote({ try await remote($0) }) { return }
         let session = try await options.open()
-        let checkpoints = try trusted.map { path in
+        let notes = try trusted.map { path in
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CLIError("cannot read the trusted checkpoint file \(path)")
             }
-            return try session.trustedAuditCheckpoint(String(decoding: data, as: UTF8.self))
+            return String(decoding: data, as: UTF8.self)
         }
-        let report = try await session.verifyAuditLog(trusted: checkpoints, maxCosignatureAge: maxCosignatureAge)
+        let report = try await session.verifyAuditLog(trustedNotes: notes, maxCosignatureAge: maxCosignatureAge)
         try present(
             Output(
                 valid: report.isValid, entries: Int(report.entryCount), checkpoints: Int(report.checkpointCount),
@@ -304,7 +304,9 @@ struct AuditTail: AsyncParsableCommand {
     @Option(help: "Only entries with this outcome: allowed, denied or failed.") var outcome: String?
     @Flag(
         name: .shortAndLong,
-        help: "Keep printing entries as they are appended, once a second, until interrupted (local mode).")
+        help:
+            "Keep printing entries as they are appended, until interrupted (polled once a second locally; remotely each poll waits on the server for new entries)."
+    )
     var follow = false
 
     func validate() throws {

@@ -107,19 +107,42 @@ extension KeysRotate: RemoteCapable {
 
 extension AuditVerify: RemoteCapable {
     func remote(_ client: VaultClient) async throws {
-        if !trusted.isEmpty { throw CLIError.notInRemoteMode("`audit verify --trusted`") }
-        if maxCosignatureAge != nil { throw CLIError.notInRemoteMode("`audit verify --max-cosignature-age`") }
+        let notes = try trusted.map { path in
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CLIError("cannot read the trusted checkpoint file \(path)")
+            }
+            return String(decoding: data, as: UTF8.self)
+        }
         let summary = try RemoteModels.decode(AuditVerificationSummary.self, try await client.verifyAudit())
+        // The trust decision is the client's: the server sends a checkpoint signed now, proofs and cosignatures,
+        // and the client checks them against its own trusted checkpoints (and the witnesses they carry).
+        var check = AuditConsistencyCheck()
+        if !notes.isEmpty || maxCosignatureAge != nil {
+            let sizes = notes.compactMap(AuditConsistencyEvidence.claimedSize(of:))
+            let evidence = try RemoteModels.decode(
+                AuditConsistencyEvidence.self,
+                try await client.auditCheckpoint(
+                    trustedSizes: Array(sizes.prefix(AuditConsistencyEvidence.maxTrustedSizes))))
+            do {
+                check = try evidence.check(trusted: notes, maxCosignatureAge: maxCosignatureAge)
+            } catch let error as AuditConsistencyError {
+                throw CLIError(error.description, status: .integrity)
+            }
+        }
+        let problems = check.problems.map { "\($0)" }
+        let firstBad = ([summary.firstBadIndex] + check.problems.map(\.index)).compactMap { $0 }.min()
         try present(
             Output(
-                valid: summary.ok, entries: Int(summary.entryCount), checkpoints: summary.checkpointCount,
-                root: summary.root ?? "", latestCheckpointSize: summary.latestCheckpointSize.map { Int($0) },
+                valid: summary.ok && problems.isEmpty, entries: Int(summary.entryCount),
+                checkpoints: summary.checkpointCount, root: summary.root ?? "",
+                latestCheckpointSize: summary.latestCheckpointSize.map { Int($0) },
                 entriesAfterLatestCheckpoint: Int(summary.entriesAfterLatestCheckpoint ?? 0),
-                unfinishedTail: summary.unfinishedTail ?? false, consistentWithTrustedSizes: [],
-                problemCount: summary.problemCount, problems: summary.problems,
-                firstBadIndex: summary.firstBadIndex.map { Int($0) },
+                unfinishedTail: summary.unfinishedTail ?? false,
+                consistentWithTrustedSizes: check.trustedVerified.map { Int($0) },
+                problemCount: summary.problemCount + problems.count, problems: summary.problems + problems,
+                firstBadIndex: firstBad.map { Int($0) },
                 auditKeyFingerprint: summary.auditKey.flatMap { try? NoteVerifier(vkey: $0).fingerprint }),
-            newestCosignature: nil)
+            newestCosignature: check.newestCosignature)
     }
 }
 

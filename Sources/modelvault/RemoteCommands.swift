@@ -82,12 +82,32 @@ extension AuditTail: RemoteCapable {
         var entry: AuditEntry
     }
 
+    /// How long a follower's poll lets the server wait for new entries (an idle follower's request rate).
+    static let followWait = 15
+    /// The most entries one follower's poll takes.
+    static let followPage = 1_000
+
     func remote(_ client: VaultClient) async throws {
-        // Following would poll the server, and each poll is an audited read: it stays a local-mode flag.
-        guard !follow else { throw CLIError.notInRemoteMode("audit tail --follow") }
+        // A signal ends the follower as it ends a local one (exit 128 + the signal's number).
+        if follow { OpenVaults.takeOverSignals() }
         let window = isFiltered ? 10_000 : min(max(count, 1), 10_000)
         let entries = try RemoteModels.decode([Indexed].self, try await client.auditTail(count: window))
         try show(Array(entries.map { (index: $0.index, entry: $0.entry) }.filter { matches($0.entry) }.suffix(count)))
+        guard follow else { return }
+        // Following polls with a cursor: each answer starts at the next index not yet printed, so no entry is
+        // printed twice or left out. Each poll is an audited read (the server waits, so an idle follower records
+        // about one poll per `followWait` seconds, and prints those entries as any other).
+        var next = (entries.last?.index).map { $0 + 1 } ?? 0
+        while !Task.isCancelled {
+            let page = try RemoteModels.decode(
+                [Indexed].self, try await client.auditTail(from: next, count: Self.followPage, wait: Self.followWait))
+            let fresh = page.filter { $0.index >= next }.sorted { $0.index < $1.index }
+            if let first = fresh.first?.index, first > next {
+                progress("(\(first - next) entries appended faster than they could be followed were skipped)")
+            }
+            try show(fresh.map { (index: $0.index, entry: $0.entry) }.filter { matches($0.entry) })
+            if let newest = fresh.last?.index { next = newest + 1 }
+        }
     }
 }
 

@@ -60,6 +60,9 @@ import Testing
                 let pushed = try admin(["model", "push", model, "src-\(model)"])
                 #expect(pushed.status == 0, "\(pushed.stderr)")
             }
+            // A checkpoint kept out of band, for `audit verify --trusted` (each vault's own; the test copies the other
+            // vault's in as `foreign.cp`).
+            #expect(try admin(["audit", "checkpoint", "-o", "trusted.cp"]).status == 0)
             let next = work.appending(path: "next")
             try FileManager.default.createDirectory(at: next, withIntermediateDirectories: true)
             try Data("alpha weights v2".utf8).write(to: next.appending(path: "weights.bin"))
@@ -219,6 +222,14 @@ import Testing
                 // The audit log: counts differ (the server audits each request at the gateway too).
                 Scenario(persona: persona, arguments: ["audit", "verify"], compareOutput: false),
                 Scenario(persona: persona, arguments: ["audit", "prove", "0"], compareOutput: false),
+                // Trusted checkpoints and witness age (#14): checked by the client on the server's evidence. Counts
+                // differ; another vault's checkpoint is refused before anything is printed, the same both ways.
+                Scenario(
+                    persona: persona, arguments: ["audit", "verify", "--trusted", "trusted.cp"], compareOutput: false),
+                Scenario(persona: persona, arguments: ["audit", "verify", "--trusted", "foreign.cp"]),
+                Scenario(
+                    persona: persona, arguments: ["audit", "verify", "--max-cosignature-age", "3600", "--json"],
+                    compareOutput: false),
                 // Server-side ML: the same seed and data give the same metrics and predictions.
                 Scenario(
                     persona: persona,
@@ -300,6 +311,11 @@ import Testing
         let remoteDirectory = try TemporaryDirectory()
         let localVault = try PreparedVault(in: localDirectory.url)
         let remoteVault = try PreparedVault(in: remoteDirectory.url)
+        // Each vault's kept checkpoint is the other's foreign one.
+        try FileManager.default.copyItem(
+            at: localVault.work.appending(path: "trusted.cp"), to: remoteVault.work.appending(path: "foreign.cp"))
+        try FileManager.default.copyItem(
+            at: remoteVault.work.appending(path: "trusted.cp"), to: localVault.work.appending(path: "foreign.cp"))
         let server = try await RunningServer(remoteVault)
         defer { server.stop() }
         var statuses: [String: Int32] = [:]
@@ -341,6 +357,11 @@ import Testing
         #expect(statuses["mel: modelvault token create mel --expires 1h -o own-mel"] == 0)
         #expect(statuses["mel: modelvault token create p-admin --expires 1d -o t-mel"] == 3)
         #expect(statuses["cora: modelvault audit verify"] == 0)
+        #expect(statuses["cora: modelvault audit verify --trusted trusted.cp"] == 0)
+        #expect(statuses["sam: modelvault audit verify --trusted foreign.cp"] == 6)
+        #expect(statuses["sam: modelvault audit verify --max-cosignature-age 3600 --json"] == 6)
+        #expect(statuses["dana: modelvault audit verify --trusted trusted.cp"] == 3)
+        #expect(statuses["dana: modelvault audit verify --trusted foreign.cp"] == 3)
         #expect(statuses["devon: modelvault keys rotate"] == 3)
         let deploy = RemoteDeployCLITests.deploy("alpha@1", to: "dep-devon") + ["--namespace", "table"]
         #expect(statuses["devon: modelvault \(deploy.joined(separator: " "))"] == 0)

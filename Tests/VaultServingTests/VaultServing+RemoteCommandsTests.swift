@@ -42,6 +42,9 @@ import VaultServing
         Call(method: .get, path: "/v1/audit/tail?count=3", action: .auditRead),
         Call(method: .post, path: "/v1/audit/verify", action: .auditVerify),
         Call(method: .get, path: "/v1/audit/proofs/0", action: .auditRead),
+        // `audit tail --follow`'s cursor poll and `audit verify --trusted`'s evidence (same actions as their siblings).
+        Call(method: .get, path: "/v1/audit/tail?from=0&count=3&wait=0", action: .auditRead),
+        Call(method: .get, path: "/v1/audit/checkpoint?trusted=1", action: .auditVerify),
         Call(
             method: .post, path: "/v1/audit/entries",
             body: #"{"action":"model.load","resource":"model:alpha@1","outcome":"allowed"}"#, action: .auditAppend),
