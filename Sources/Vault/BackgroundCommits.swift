@@ -17,16 +17,7 @@ final class BackgroundCommits: Sendable {
     /// Runs `body` with a committer and returns once every file it handed over is committed or discarded. The
     /// error of `body` comes first; otherwise a failed commit throws `VaultError.storage`.
     static func run<R>(_ body: (BackgroundCommits) throws -> R) async throws -> R {
-        let commits = BackgroundCommits()
-        let result = Result { try body(commits) }
-        await withCheckedContinuation { continuation in
-            commits.group.notify(queue: .global()) { continuation.resume() }
-        }
-        let value = try result.get()
-        if commits.failed.load(ordering: .acquiring) {
-            throw VaultError.storage("cannot write a file to disk")
-        }
-        return value
+        try await run { commits async throws in try body(commits) }
     }
 
     /// The same for a `body` that awaits (a push taking files as they arrive): the committer is handed out once and
