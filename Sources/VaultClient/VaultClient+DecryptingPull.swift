@@ -51,6 +51,8 @@ struct DecryptingPullReceiver {
     private var signature: Data?
     /// The signed digests (path → SHA-256 hex), once the signature verified.
     private(set) var signed: [String: String]?
+    /// The signed plaintext sizes (path → bytes), once the signature verified.
+    private var signedSizes: [String: UInt64] = [:]
     private(set) var written: Set<String> = []
     private var seen: Set<String> = []
 
@@ -150,6 +152,11 @@ struct DecryptingPullReceiver {
         }
         guard path.hasSuffix(".age"), signed[String(path.dropLast(4))] != nil else { throw notThoseFiles }
         let plain = String(path.dropLast(4))
+        // A hostile server could otherwise fill the disk before the digest check at the file's end refuses it.
+        guard size <= VaultClient.largestSealedSize(ofPlaintext: signedSizes[plain] ?? 0) else {
+            throw VaultClientError(
+                .integrity, "the server sent \(plain) of \(label) larger than its signed size: refusing the pull")
+        }
         try VaultClient.writeNew(Data(), at: plain, under: staging)
         let descriptor = open(
             staging.appending(path: plain).path(percentEncoded: false), O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
@@ -169,6 +176,7 @@ struct DecryptingPullReceiver {
         guard let manifest, let signature else { return }
         signed = try VaultClient.verifiedDigests(
             manifest: manifest, signature: signature, verifier: verifier, name: name, version: version)
+        signedSizes = VaultClient.signedSizes(manifest: manifest)
     }
 
     /// Hands the gathered sealed bytes to the decryptor once the batch before is done: decryption runs on the

@@ -38,6 +38,7 @@ extension VaultClient {
         struct File: Decodable {
             var path: String
             var sha256: String
+            var size: UInt64?
         }
         var model: String
         var version: Int
@@ -73,6 +74,26 @@ extension VaultClient {
         // Exactly the signed files, each once: the manifest entry plus one per listed file.
         guard signed.entries.count == digests.count + 1 else { throw refused }
         return digests
+    }
+
+    /// The plaintext size of each file in a signed manifest that ``verifiedDigests(manifest:signature:verifier:name:version:)``
+    /// accepted (path → bytes); a file without one counts as empty.
+    static func signedSizes(manifest manifestBytes: Data) -> [String: UInt64] {
+        guard let manifest = try? JSONDecoder().decode(SignedVersionManifest.self, from: manifestBytes) else {
+            return [:]
+        }
+        return Dictionary(manifest.files.map { ($0.path, $0.size ?? 0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The most bytes an age file of `plaintext` bytes can take: a header of at most 64 KiB (recipient stanzas,
+    /// post-quantum ones included, the MAC and the nonce), and 16 bytes of tag per 64 KiB chunk (one for an empty
+    /// file). Saturates rather than overflows.
+    static func largestSealedSize(ofPlaintext plaintext: UInt64) -> UInt64 {
+        let chunks = max(1, plaintext / 65_536 + 1)
+        let (tags, tagOverflow) = chunks.multipliedReportingOverflow(by: 16)
+        let (body, bodyOverflow) = plaintext.addingReportingOverflow(tags)
+        let (total, totalOverflow) = body.addingReportingOverflow(65_536)
+        return tagOverflow || bodyOverflow || totalOverflow ? .max : total
     }
 
     /// The same check over signature files received into `directory`, with the received set of `.age` files,

@@ -27,6 +27,9 @@ struct TamperingRegistry: RegistryBackend {
         case filesBeforeSignature
         /// Stops in the middle of `w.bin.age`.
         case truncate
+        /// Announces and sends 64 MiB more of `w.bin.age` than the vault made (zeros after the real bytes): a
+        /// server filling the client's disk before any digest can be checked.
+        case oversize
     }
 
     let inner: VaultRegistry
@@ -107,6 +110,27 @@ struct TamperingRegistry: RegistryBackend {
             return StreamedDownload(
                 files: order.map { honest.files[$0] }, open: { index in try honest.open(order[index]) },
                 finish: honest.finish)
+        case .oversize:
+            let extra = 64 << 20
+            return StreamedDownload(
+                files: honest.files.enumerated().map { index, file in
+                    index == weights ? StreamedDownload.File(path: file.path, size: file.size + extra) : file
+                },
+                open: { index in
+                    let source = try honest.open(index)
+                    guard index == weights else { return source }
+                    return StreamedDownload.Source(head: source.head, bodyCount: source.bodyCount + extra) {
+                        buffer, offset in
+                        if offset < source.bodyCount {
+                            return try source.readBody(
+                                UnsafeMutableRawBufferPointer(
+                                    rebasing: buffer[..<min(buffer.count, source.bodyCount - offset)]), offset)
+                        }
+                        let count = min(buffer.count, source.bodyCount + extra - offset)
+                        buffer.baseAddress.map { memset($0, 0, count) }
+                        return count
+                    }
+                }, finish: honest.finish)
         case .truncate:
             return StreamedDownload(
                 files: honest.files,
@@ -214,6 +238,7 @@ struct TamperingRegistry: RegistryBackend {
         (.swapInVersionTwo, .integrity, "w.bin of alpha@1 does not match its digest"),
         (.corruptSignature, .integrity, "does not verify with the pinned verifier"),
         (.filesBeforeSignature, .integrity, "before its signed manifest"),
+        (.oversize, .integrity, "w.bin of alpha@1 larger than its signed size"),
     ])
     func aTamperedStreamIsRefusedAndLeavesNothing(
         tamper: TamperingRegistry.Tamper, kind: VaultClientError.Kind, message: String
