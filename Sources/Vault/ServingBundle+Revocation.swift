@@ -111,10 +111,14 @@ extension Vault {
     /// Whether `recipient` is the current identity of some recorded deployment, in any namespace (a revoked one
     /// does not count). A caller without `model.pull` may re-wrap a model only for such a recipient, whose identity
     /// lives in a pod.
-    func isCurrentDeploymentRecipient(_ recipient: String) throws -> Bool {
+    func isCurrentDeploymentRecipient(_ recipient: String, forModel model: String? = nil) throws -> Bool {
         let wanted = Self.normalizedRecipient(recipient)
         return try catalog.read { db in
-            try Self.allDeploymentRecords(db).contains { Self.normalizedRecipient($0.record.recipient) == wanted }
+            try Self.allDeploymentRecords(db).contains {
+                // A record from before models were recorded names none: it is taken at its word.
+                Self.normalizedRecipient($0.record.recipient) == wanted
+                    && (model == nil || $0.record.models.map { $0.contains(model!) } ?? true)
+            }
         }
     }
 

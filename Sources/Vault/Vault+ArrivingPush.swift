@@ -20,7 +20,14 @@ extension Vault {
         // One committer for the whole upload: a file's flush to disk overlaps the next one's arrival and encryption.
         let staged = try await BackgroundCommits.run { commits async throws -> [StagedFile] in
             var staged: [StagedFile] = []
-            for try await path in paths where !commits.hasFailed {
+            var complete = false
+            for try await path in paths {
+                // A failed flush: the run throws it once the committer is done.
+                if commits.hasFailed { return staged }
+                if path == ModelSource.endOfUpload {
+                    complete = true
+                    break
+                }
                 // The same files a directory push leaves out (`.git` and its kin, below them too).
                 if ignored.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { continue }
                 try VaultNames.validatePath(path)
@@ -43,6 +50,13 @@ extension Vault {
                 }
                 commits.commit(pending)
                 staged.append(file)
+            }
+            // The stream also ends (with nothing thrown) when this task is cancelled, e.g. by a server shutting down
+            // mid-upload: only the end marker says every file arrived (review of the arriving push, F1: a partial
+            // version was committed, and its alias moved).
+            try Task.checkCancellation()
+            guard complete else {
+                throw VaultError(.unreadableInput, "the upload ended before all its files arrived; nothing stored")
             }
             return staged
         }

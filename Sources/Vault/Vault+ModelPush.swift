@@ -11,13 +11,19 @@ public enum ModelSource: Sendable {
     /// Files a client sent through the server's API: stored as a push, like a directory pushed locally.
     case received([String: Data])
     /// Files a client is still sending through the server's API: `paths` yields each one's path below `root` once
-    /// the file is whole on disk, and ends when the upload does (or throws its failure). Each file is scanned and
-    /// encrypted while the next one arrives; the version is committed only after the last, as a directory push is.
+    /// the file is whole on disk, then ``ModelSource/endOfUpload`` once the upload has arrived whole (or throws its
+    /// failure). Each file is scanned and encrypted while the next one arrives; the version is committed only after
+    /// the end marker, as a directory push is: a stream that ends without it stores nothing.
     /// `describe` runs once every file is there and gives format metadata for the signed manifest (an ONNX
     /// signature); what it throws refuses the push.
     case arriving(
         root: URL, paths: AsyncThrowingStream<String, any Error>,
         describe: @Sendable (URL) throws -> [String: JSONValue] = { _ in [:] })
+}
+
+extension ModelSource {
+    /// What an arriving upload's path stream yields once every file has arrived (no file has an empty path).
+    public static let endOfUpload = ""
 }
 
 /// A publisher's OpenSSF model signature to check before a push is accepted.

@@ -224,14 +224,15 @@ extension VaultSession {
     }
 
     /// Denies (as `model.pull`) a re-wrap by a caller without `model.pull` to a recipient that is not the
-    /// current identity of a recorded deployment. Callers without `model.pull-rewrapped` are left to `perform`.
+    /// current identity of a recorded deployment of this model. Callers without `model.pull-rewrapped` are left to
+    /// `perform`.
     private func requireDeploymentRecipient(_ recipient: String, for reference: ModelReference) async throws {
         let scope = Scope.model(reference.name)
         guard isAllowed(.modelPullRewrapped, on: scope), !isAllowed(.modelPull, on: scope) else { return }
-        guard try await !vault.isCurrentDeploymentRecipient(recipient) else { return }
+        guard try await !vault.isCurrentDeploymentRecipient(recipient, forModel: reference.name) else { return }
         try await audit(
             Action.modelPull.rawValue, "model:\(reference)", .denied,
-            detail: "permission denied; the recipient is not a current deployment identity")
+            detail: "permission denied; the recipient is not a current deployment identity of this model")
         throw AccessControlError.denied(.modelPull, on: scope)
     }
 

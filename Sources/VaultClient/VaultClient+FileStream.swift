@@ -43,6 +43,12 @@ extension VaultClient {
                 files.append(OutgoingFile(path: relative, url: file, size: size))
             }
             guard !files.isEmpty else { throw VaultClientError(.invalidInput, "no model files given") }
+            // `.modelvault/` is the vault's own name space (a local push refuses it too); sent, it would be taken as
+            // the push's metadata (review of the arriving push, F3: a downloaded directory's metrics and publisher
+            // signature were recorded as if given with --metrics and --signature).
+            if let reserved = files.first(where: { $0.path.hasPrefix(".modelvault/") }) {
+                throw VaultClientError(.invalidInput, "invalid file path in a version: \(reserved.path)")
+            }
             return files
         default:
             throw VaultClientError(.invalidInput, "not a regular file or directory: \(url.lastPathComponent)")

@@ -44,14 +44,16 @@ enum FileStream {
     /// Writes the files of `body` under `directory` (an existing private directory), refusing a stream longer
     /// than `limit` bytes (413), invalid or duplicate paths and truncated or trailing data (400).
     ///
-    /// `arrived` hears each file's path once the file is whole on disk and closed (in stream order).
+    /// `arrived` hears each file's path once the file is whole on disk and closed (in stream order); once
+    /// `discarding` answers true, the rest is parsed and checked but its bytes are no longer written.
     ///
     /// - Returns: the paths received, in stream order.
     static func receive(
         _ body: some AsyncSequence<ByteBuffer, any Error>, into directory: URL, limit: Int64, flat: Bool,
-        arrived: @escaping @Sendable (String) -> Void = { _ in }
+        arrived: @escaping @Sendable (String) -> Void = { _ in }, discarding: @escaping @Sendable () -> Bool = { false }
     ) async throws -> [String] {
-        var receiver = Receiver(directory: directory, limit: limit, flat: flat, arrived: arrived)
+        var receiver = Receiver(
+            directory: directory, limit: limit, flat: flat, arrived: arrived, discarding: discarding)
         do {
             for try await buffer in body {
                 try await receiver.consume(buffer)
@@ -90,12 +92,17 @@ enum FileStream {
         var seen: Set<String> = []
 
         let arrived: @Sendable (String) -> Void
+        let discarding: @Sendable () -> Bool
 
-        init(directory: URL, limit: Int64, flat: Bool, arrived: @escaping @Sendable (String) -> Void) {
+        init(
+            directory: URL, limit: Int64, flat: Bool, arrived: @escaping @Sendable (String) -> Void,
+            discarding: @escaping @Sendable () -> Bool
+        ) {
             self.directory = directory
             self.limit = limit
             self.flat = flat
             self.arrived = arrived
+            self.discarding = discarding
         }
 
         var finished: Bool {
@@ -203,6 +210,7 @@ enum FileStream {
             let descriptor = fd
             output = []
             outputBytes = 0
+            if discarding() { return }
             try await settle()
             writing = Task {
                 try await BlockingExecutor.shared.run {

@@ -39,6 +39,14 @@ struct StagingDirectory: Sendable {
     }
 }
 
+/// A flag one task raises and others read (shared by reference with the tasks of one request).
+final class FailureFlag: Sendable {
+    private let raised = Atomic(false)
+
+    func raise() { raised.store(true, ordering: .releasing) }
+    var isRaised: Bool { raised.load(ordering: .acquiring) }
+}
+
 extension ModelServer {
     /// Registers the streamed upload and download routes (`FileStream` bodies): model push and pull, dataset add
     /// and get, remote deploy's bundle, each authorised by the gateway and run in a vault session for the caller by the backend.
@@ -117,22 +125,34 @@ extension ModelServer {
                     arrivals.yield(path)
                 }
             }
+            // Once the push has failed, the rest of the upload is read (so the client gets the answer, not a reset
+            // connection) but not written.
+            let pushFailed = FailureFlag()
             return try await withThrowingTaskGroup(of: RegistryModelVersion.self) { group in
                 group.addTask {
-                    var names: [String] = []
-                    for try await name in metadata { names.append(name) }
-                    var options = requested
-                    try options.read(metadata: names, below: files)
-                    return try await registry.pushModelVersion(
-                        named: model, fromDirectory: files, arriving: paths, options: options, principal: principal)
+                    do {
+                        var names: [String] = []
+                        for try await name in metadata { names.append(name) }
+                        var options = requested
+                        try options.read(metadata: names, below: files)
+                        return try await registry.pushModelVersion(
+                            named: model, fromDirectory: files, arriving: paths, options: options,
+                            principal: principal)
+                    } catch {
+                        pushFailed.raise()
+                        throw error
+                    }
                 }
                 do {
                     _ = try await FileStream.receive(
-                        request.body, into: files, limit: configuration.maxStreamBytes, flat: false, arrived: route)
+                        request.body, into: files, limit: configuration.maxStreamBytes, flat: false, arrived: route,
+                        discarding: { pushFailed.isRaised })
                     if order.withLock({ $0.lateMetadata }) {
                         throw FileStream.malformed("metadata files must come before the model files")
                     }
                     metadataArrivals.finish()
+                    // The end marker (an empty path): only now may the push commit.
+                    arrivals.yield("")
                     arrivals.finish()
                 } catch {
                     // The push stops at the failed upload; its own error (if it failed first) is the lesser news.

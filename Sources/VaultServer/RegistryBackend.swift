@@ -257,8 +257,9 @@ public protocol RegistryBackend: Sendable {
         named name: String, fromDirectory directory: URL, alias: String?, principal: String
     ) async throws -> RegistryModelVersion
     /// The same while the upload is still arriving: `paths` yields each model file's path below `directory` once
-    /// it is whole on disk and ends with the upload (or throws its failure), so each file can be scanned and
-    /// encrypted while the next arrives; `options` carries what `model push` takes besides the files.
+    /// it is whole on disk, then an empty path once the upload has arrived whole (a stream that ends without it, or
+    /// throws, is an upload that broke: nothing may be stored), so each file can be scanned and encrypted while the
+    /// next arrives; `options` carries what `model push` takes besides the files.
     func pushModelVersion(
         named name: String, fromDirectory directory: URL, arriving paths: AsyncThrowingStream<String, any Error>,
         options: UploadedPushOptions, principal: String
@@ -330,7 +331,9 @@ extension RegistryBackend {
         named name: String, fromDirectory directory: URL, arriving paths: AsyncThrowingStream<String, any Error>,
         options: UploadedPushOptions, principal: String
     ) async throws -> RegistryModelVersion {
-        for try await _ in paths {}
+        var complete = false
+        for try await path in paths where path.isEmpty { complete = true }
+        guard complete else { throw CancellationError() }
         guard !options.asksMoreThanAnAlias else { throw RegistryError.invalid }
         return try await pushModelVersion(
             named: name, fromDirectory: directory, alias: options.alias, principal: principal)

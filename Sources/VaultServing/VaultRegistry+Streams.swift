@@ -11,6 +11,8 @@ extension VaultRegistry {
     ) async throws -> RegistryModelVersion {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
+            // Checked first, so that a refused alias leaves no new version behind.
+            if let alias { try VaultSession.validateAliasName(alias) }
             if alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) { throw RegistryError.forbidden }
             let info = try await session.pushModel(name, from: .path(directory))
             if let alias {
@@ -30,6 +32,8 @@ extension VaultRegistry {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
             let alias = options.alias
+            // Checked first, so that a refused alias leaves no new version behind.
+            if let alias { try VaultSession.validateAliasName(alias) }
             if alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) { throw RegistryError.forbidden }
             let datasets = try options.datasets.map { try DatasetReference(parsing: $0) }
             var metrics: JSONValue?

@@ -76,6 +76,7 @@ public struct VaultRegistry: RegistryBackend {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
             // Checked first, so that a refused alias leaves no new version behind.
+            if let alias = request.alias { try VaultSession.validateAliasName(alias) }
             if request.alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) {
                 throw RegistryError.forbidden
             }

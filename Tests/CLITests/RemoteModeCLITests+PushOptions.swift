@@ -37,6 +37,10 @@ extension RemoteModeCLITests {
         try write(Data(TestONNXModels.linearClassifier), "onnx-bundle/model.onnx")
         try write(Data("labels\n".utf8), "onnx-bundle/README.md")
         try write(Data("this is not protobuf".utf8), "garbage.onnx")
+        // A downloaded directory carrying the vault's reserved `.modelvault/` names: refused both ways (remotely
+        // they would have been taken as the push's metrics and publisher signature: review F3).
+        try write(Data("weights".utf8), "dirmeta/weights.bin")
+        try write(Data(#"{"accuracy": 0.999}"#.utf8), "dirmeta/.modelvault/metrics.json")
         let beside = try admin([
             "sign", "signed", "--private-key", "publisher-private.pem", "--signature", "signed.sig",
         ])
@@ -88,6 +92,7 @@ extension RemoteModeCLITests {
             Scenario(persona: "admin", arguments: ["model", "push", "linear", "onnx-bundle"]),
             Scenario(persona: "admin", arguments: ["model", "show", "linear@2"]),
             Scenario(persona: "admin", arguments: ["model", "push", "linear", "garbage.onnx"]),
+            Scenario(persona: "admin", arguments: ["model", "push", "dirmeta", "dirmeta"]),
         ]
     }
 
@@ -108,6 +113,7 @@ extension RemoteModeCLITests {
         #expect(statuses["admin: modelvault model push medium medium"] == 0)
         #expect(statuses["admin: modelvault model push linear classifier.bin"] == 0)
         #expect(statuses["admin: modelvault model push linear garbage.onnx"] == 5)
+        #expect(statuses["admin: modelvault model push dirmeta dirmeta"] == 5)
     }
 
     /// The remote push recorded what the flags asked in the signed manifest: lineage, metrics, the publisher, and

@@ -122,7 +122,8 @@ extension TestClientProtocol {
     /// The attack: devops holds `model.pull-rewrapped` but not `model.pull`. A client that downloads for a
     /// recipient whose identity it holds and decrypts locally would hand devops the plaintext, whatever the
     /// `decryptedByCaller` flag says (review 4, F1: the flag alone was seen bypassed). Without `model.pull` the
-    /// recipient must be the current identity of a recorded deployment, on the streamed and the JSON route.
+    /// recipient must be the current identity of a recorded deployment of that model, on the streamed and the JSON
+    /// route.
     @Test func aDownloadTheCallerDecryptsNeedsModelPullNotOnlyPullRewrapped() async throws {
         let fixture = try await ServingFixture.make()
         defer { Task { await fixture.remove() } }
@@ -146,8 +147,13 @@ extension TestClientProtocol {
                 headers: [.authorization: "Bearer \(devops!)", .contentType: "application/json"],
                 body: ByteBuffer(string: #"{"recipient":"\#(recipient)"}"#))
             #expect(json.status == .forbidden, "\(String(buffer: json.body))")
-            let toPod = "/v1/models/alpha/versions/1/download?recipient=\(pod.recipient)"
+            // The pod's identity is a deployment of `bc`: a re-wrap of `bc` for it is allowed, of `alpha` not (the
+            // streamed pull review's L1: any deployment's identity was accepted for any model).
+            let toPod = "/v1/models/bc/versions/1/download?recipient=\(pod.recipient)"
             #expect(try await client.stream(.get, toPod, token: devops).status == .ok)
+            let otherModelToPod = "/v1/models/alpha/versions/1/download?recipient=\(pod.recipient)"
+            let otherModel = try await client.stream(.get, otherModelToPod, token: devops)
+            #expect(otherModel.status == .forbidden, "\(String(buffer: otherModel.body))")
             let decrypting = try await client.stream(.get, path + "&decryptedByCaller=true", token: devops)
             #expect(decrypting.status == .forbidden, "\(String(buffer: decrypting.body))")
             let scientist = fixture.tokens[.dataScientist]
@@ -276,6 +282,22 @@ extension TestClientProtocol {
         #expect((FileManager.default.subpaths(atPath: vaultStaging) ?? []).filter { $0.hasSuffix(".age") }.isEmpty)
     }
 
+    /// The attack (review of the arriving push, F2): an alias `setAlias` refuses (a number, `latest`, not a name)
+    /// used to be checked after the version was stored, so each 400 left a version behind.
+    @Test func aBadAliasIsRefusedBeforeAnythingIsStored() async throws {
+        let fixture = try await ServingFixture.make()
+        defer { Task { await fixture.remove() } }
+        try await withConfiguredApplication(fixture) { client in
+            for alias in ["123", "latest", "bad%2Fname"] {
+                let refused = try await client.stream(
+                    .post, "/v1/models/fa/upload?alias=\(alias)", token: fixture.tokens[.admin],
+                    body: FileStreamCodec.encode(Self.modelFiles))
+                #expect(refused.status == .badRequest, "\(alias): \(String(buffer: refused.body))")
+            }
+        }
+        #expect(try await fixture.adminSession().models().isEmpty)
+    }
+
     /// The server records an uploaded ONNX model's signature in the signed manifest from the files it received,
     /// and refuses (400) an ONNX model the interpreter cannot run (an unsupported operator), as a local push does,
     /// even from a client that skips the CLI's own check.
@@ -320,13 +342,16 @@ extension TestClientProtocol {
         try await admin.grant(RoleBinding(role: .dataScientist, scope: .dataset("alpha")), to: "scoped")
         let scoped = try await admin.createToken(for: "scoped").token
         let recipient = AgeX25519Identity.generate().recipient.encoded
-        // Without `model.pull` (devops) a re-wrap is only for a recorded deployment identity: make it one.
+        // Without `model.pull` (devops) a re-wrap is only for a recorded deployment identity of the model: make it
+        // the identity of a deployment of both.
         try await fixture.push("bc", epochs: 5)
         let bundles = FileManager.default.temporaryDirectory.appending(path: "pod-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: bundles) }
         try await admin.writeServingBundle(
-            [try ModelReference(name: "bc", selector: .alias("production"))], for: recipient, deployment: "pod",
-            to: bundles, registeredAs: "pod")
+            [
+                try ModelReference(name: "bc", selector: .alias("production")),
+                try ModelReference(parsing: "alpha@1"), try ModelReference(parsing: "beta@1"),
+            ], for: recipient, deployment: "pod", to: bundles, registeredAs: "pod")
         let upload = FileStreamCodec.encode([("model.json", Data("{}".utf8))])
         let dataUpload = FileStreamCodec.encode([("rows.csv", Data("2\n".utf8))])
         // (method, path for a resource name, body, vault action)

@@ -35,6 +35,7 @@ import Testing
         try FileManager.default.createDirectory(at: upload.appending(path: "sub"), withIntermediateDirectories: true)
         try Data("second".utf8).write(to: upload.appending(path: "sub/b.txt"))
         arrivals.yield("sub/b.txt")
+        arrivals.yield(ModelSource.endOfUpload)
         arrivals.finish()
         let info = try await push.value
         #expect(info.files.map(\.path).sorted() == ["a.bin", "sub/b.txt"])
@@ -85,6 +86,36 @@ import Testing
         #expect(stagedBlobs(vault).isEmpty)
     }
 
+    /// The attack (review of the arriving push, F1): a server shut down mid-upload cancels the push, and the path
+    /// stream of a cancelled task ends as if the upload had: without the end marker nothing is committed, whether
+    /// the stream just ends or the task is cancelled.
+    @Test func aPushWithoutTheEndMarkerOrCancelledCommitsNothing() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try TestVault.create(in: directory)
+        let upload = directory.url.appending(path: "upload")
+        try FileManager.default.createDirectory(at: upload, withIntermediateDirectories: true)
+        try Data("first".utf8).write(to: upload.appending(path: "a.bin"))
+        let (ended, endedArrivals) = AsyncThrowingStream.makeStream(of: String.self)
+        endedArrivals.yield("a.bin")
+        endedArrivals.finish()
+        await expectVaultError(.unreadableInput) {
+            try await vault.pushModel("m", from: .arriving(root: upload, paths: ended))
+        }
+        let (open, openArrivals) = AsyncThrowingStream.makeStream(of: String.self)
+        openArrivals.yield("a.bin")
+        let push = Task { try await vault.pushModel("m", from: .arriving(root: upload, paths: open)) }
+        var waited = 0
+        while stagedBlobs(vault).isEmpty && waited < 1_000 {
+            try await Task.sleep(for: .milliseconds(10))
+            waited += 1
+        }
+        push.cancel()
+        await #expect(throws: (any Error).self) { try await push.value }
+        openArrivals.finish()
+        #expect(try await vault.models().isEmpty)
+        #expect(stagedBlobs(vault).isEmpty)
+    }
+
     /// What a directory push refuses, an arriving one refuses too: a symbolic link in place of a file (never
     /// followed), an empty upload, and a path given twice; `.git` is left out as a directory push leaves it out.
     @Test func linksEmptyUploadsAndDuplicatesAreRefusedAndGitIsLeftOut() async throws {
@@ -102,6 +133,7 @@ import Testing
         func push(_ names: [String]) async throws -> ModelVersionInfo {
             let (paths, arrivals) = AsyncThrowingStream.makeStream(of: String.self)
             for name in names { arrivals.yield(name) }
+            arrivals.yield(ModelSource.endOfUpload)
             arrivals.finish()
             return try await vault.pushModel("m", from: .arriving(root: upload, paths: paths))
         }
