@@ -32,6 +32,9 @@ final class PickleInterpreter {
     private var marks = PickleMarks()
     private var memo = PickleMemo()
     private var degraded = false
+    /// The protocol in effect, as CPython's unpickler keeps it: the last PROTO's argument, 0 before any. Python 2
+    /// names are translated only below 3 (`find_class`).
+    private var protocolInEffect = 0
     /// Whether a `BUILD` may have set attributes on a class: its target was a global, an unknown value or the result
     /// of a callable not known to make a fresh instance (`numpy.max([C])` is `C`). Then calling a scikit-learn class
     /// may return anything its changed attributes say (an `Enum`'s `_value2member_map_`; scanner review 14).
@@ -332,7 +335,7 @@ final class PickleInterpreter {
                 "\(opcode) imports a name longer than the scanner reads")
             return
         }
-        switch GlobalPolicy.verdict(module: module, name: name) {
+        switch GlobalPolicy.verdict(module: module, name: name, protocol: protocolInEffect) {
         case .allowed:
             break
         case .dangerous:
@@ -371,6 +374,7 @@ final class PickleInterpreter {
         aliasRead.removeAll()
         aliasStale.removeAll()
         degraded = false
+        protocolInEffect = 0
         frameEnd = nil
         reportedFrameMismatch = false
         reportedUnderflow = false
@@ -654,12 +658,12 @@ final class PickleInterpreter {
                 }
             case 0x63:  // GLOBAL
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
-                let (m, n) = GlobalPolicy.normalised(module: module, name: name)
+                let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
                 judgeGlobal(module: module, name: name, at: offset, via: "GLOBAL")
                 push(.global(module: m, name: n))
             case 0x69:  // INST
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
-                let (m, n) = GlobalPolicy.normalised(module: module, name: name)
+                let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
                 judgeGlobal(module: module, name: name, at: offset, via: "INST")
                 let args = popMark(offset)
                 push(.object(callable: m + "." + n, args: Array(args.prefix(PickleValue.maxElements))))
@@ -668,7 +672,7 @@ final class PickleInterpreter {
                 let module = pop(offset)
                 if case .string(let m) = module, case .string(let n) = name {
                     judgeGlobal(module: m, name: n, at: offset, via: "STACK_GLOBAL")
-                    let (nm, nn) = GlobalPolicy.normalised(module: m, name: n)
+                    let (nm, nn) = GlobalPolicy.normalised(module: m, name: n, protocol: protocolInEffect)
                     push(.global(module: nm, name: nn))
                 } else if isNeverText(module) || isNeverText(name) {
                     // CPython and joblib's unpickler raise "STACK_GLOBAL requires str" here: nothing after it
@@ -784,6 +788,7 @@ final class PickleInterpreter {
                 }
             case 0x80:  // PROTO
                 guard let version = try stream.readByte() else { return truncated(offset) }
+                protocolInEffect = Int(version)
                 if !first {
                     findings.add(
                         "pickle.proto-misplaced", .medium, at: offset, subject: "PROTO \(version)",
