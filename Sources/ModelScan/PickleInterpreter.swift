@@ -321,13 +321,35 @@ final class PickleInterpreter {
     private func readNameLine() throws -> String? {
         let line = try stream.readLine(cap: PickleValue.maxText)
         guard line.complete else { return nil }
+        if !Self.isUTF8(line.bytes, cut: line.truncated) { nameLineUndecodable = true }
         return String(decoding: line.bytes, as: UTF8.self) + (line.truncated ? "\u{2026}" : "")
+    }
+
+    /// Set when a GLOBAL or INST name line was not UTF-8: CPython's unpicklers fail to decode it and import nothing.
+    private var nameLineUndecodable = false
+
+    /// Whether `bytes` are UTF-8; for a line cut at the read cap, up to its last (maybe cut) character.
+    private static func isUTF8(_ bytes: [UInt8], cut: Bool) -> Bool {
+        if String(validating: bytes, as: UTF8.self) != nil { return true }
+        guard cut else { return false }
+        return (1...3).contains { drop in
+            drop < bytes.count && String(validating: bytes.dropLast(drop), as: UTF8.self) != nil
+        }
     }
 
     // MARK: - Checks
 
     private func judgeGlobal(module: String, name: String, at offset: UInt64, via opcode: String) {
         let subject = module + "." + name
+        // Judged as any name (fail closed), under its own rule: the `pickle.load` reading of joblib array bytes keeps
+        // every import but these, which CPython never makes (random array bytes; scanner review 32).
+        if nameLineUndecodable {
+            nameLineUndecodable = false
+            findings.add(
+                "pickle.global.undecodable", .high, at: offset, subject: String(subject.prefix(128)),
+                "\(opcode) names a module or name that is not UTF-8 (CPython stops here; judged anyway)")
+            return
+        }
         // A name longer than the read cap was cut: its unread tail may name anything (review 4, finding 7).
         if module.hasSuffix("\u{2026}") || name.hasSuffix("\u{2026}") {
             findings.add(
@@ -657,11 +679,13 @@ final class PickleInterpreter {
                     replaceTop(Self.isObjectArrayState(state) ? .unknown : .object(callable: "numpy.ndarray", args: []))
                 }
             case 0x63:  // GLOBAL
+                nameLineUndecodable = false
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
                 let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
                 judgeGlobal(module: module, name: name, at: offset, via: "GLOBAL")
                 push(.global(module: m, name: n))
             case 0x69:  // INST
+                nameLineUndecodable = false
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
                 let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
                 judgeGlobal(module: module, name: name, at: offset, via: "INST")

@@ -55,4 +55,17 @@ import Testing
             #expect(!report.isRefusedByDefault, "\(report.findings)")
         }
     }
+
+    /// A protocol 2 joblib wrapper of 10 bytes `cévil\nx\n0.`: joblib reads them as array data, `pickle.load` imports
+    /// `évil.x`, and a planted `évil.py` runs.
+    static let unicodeModuleInArrayBytes = bytes(
+        "gAJjam9ibGliLm51bXB5X3BpY2tsZQpOdW1weUFycmF5V3JhcHBlcgopgX0ojAhzdWJjbGFzc2NudW1weQpuZGFycmF5CowFc2hhcGVLCoWM"
+            + "BW9yZGVyjAFDjAVkdHlwZWNudW1weQpkdHlwZQqMAnUxiYiHUihLA4wBfE5OTkr/////Sv////9LAHRijAphbGxvd19tbWFwiYwbbnVt"
+            + "cHlfYXJyYXlfYWxpZ25tZW50X2J5dGVzTnViY8OpdmlsCngKMC4=")
+
+    @Test func everyImportInArrayBytesIsKeptWhateverItsName() {
+        let report = ModelScanner().scan(bytes: Self.unicodeModuleInArrayBytes, name: "model.joblib")
+        #expect(report.has("pickle.global.unknown", "évil.x"), "\(report.findings)")
+        #expect(report.isRefusedByDefault)
+    }
 }
