@@ -67,6 +67,10 @@ final class PickleInterpreter {
     private var aliasRead = Set<Int>()
     private var aliasStale = Set<Int>()
     static let maxAliases = 200_000
+    /// Set once a dict was memoised past `maxAliases`: the memo holds it as `.unknown`, the stack as it was.
+    private var aliasesOverflowed = false
+    /// Whether a memo read may give back, as `.unknown`, a value the scanner still holds elsewhere as it was.
+    private var memoReadsMayBeUntracked: Bool { memo.overflowed || aliasesOverflowed }
     /// Most container nodes visited in measuring values' nesting, for one stream: about 6 seconds of measuring. A
     /// real pickle visits a few per container it builds (a state dict of 10,000 tensors: about 200,000).
     static let maxMeasuredNodes = 1 << 28
@@ -395,6 +399,7 @@ final class PickleInterpreter {
         aliasKeys.removeAll()
         aliasRead.removeAll()
         aliasStale.removeAll()
+        aliasesOverflowed = false
         degraded = false
         protocolInEffect = 0
         frameEnd = nil
@@ -628,7 +633,7 @@ final class PickleInterpreter {
                 }
                 // Past the memo bound a GET can read back a value the scanner no longer holds (a dtype, a global): a
                 // BUILD on it may change what the scanner skips or checks (review 8 of the scanner, finding 3).
-                if case .unknown = target, memo.overflowed, !degraded {
+                if case .unknown = target, memoReadsMayBeUntracked, !degraded {
                     findings.add(
                         "pickle.bound-exceeded", .high, at: offset, subject: "BUILD",
                         "BUILD on a value the scanner dropped past its memo bound")
@@ -1172,7 +1177,26 @@ final class PickleInterpreter {
     /// A high finding when `SETITEM(S)`, `APPEND(S)` or `ADDITEMS` fills a call's result that may be an object made
     /// earlier: a memoised dict read back through `numpy.object_(d)` and changed there changes what the scanner holds
     /// as `d`, unseen (scanner review 27).
+    ///
+    /// Past the memo's value bound (or the bound of memoised dicts), a memo read gives `.unknown` for a value the
+    /// scanner may still hold under another key or on the stack: a dict memoised earlier and PUT again past the bound.
+    /// Filling that `.unknown` changed the dict where the scanner held it unchanged (scanner review 32: a joblib
+    /// wrapper state's `shape` went from 55 to 1, and joblib ran what the scanner skipped as array bytes). So a
+    /// fill of an `.unknown` value past a bound is high. This is sound: a value the scanner holds can only be changed
+    /// unseen by an opcode whose target is a copy it does not connect with it, and a memo read gives such a copy only
+    /// as `.unknown` (copies it does connect, memoised dicts, are written through or marked stale; calls that may
+    /// return an earlier object are high below; `BUILD` on `.unknown` past the bound is high where BUILD is read).
+    /// Marking every tracked value stale instead would make ordinary large pickles high: picklers fill only the
+    /// fresh container on the stack, never a memo read, so this rule costs them nothing (a list of a million
+    /// memoised tuples passes).
     private func checkFillTarget(_ target: PickleValue, at offset: UInt64, _ opcode: String) {
+        if case .unknown = target, memoReadsMayBeUntracked, !degraded {
+            findings.add(
+                "pickle.bound-exceeded", .high, at: offset, subject: opcode,
+                "\(opcode) fills a value the scanner dropped past its memo bound (it may be a dict or object the "
+                    + "scanner still holds as it was)")
+            return
+        }
         guard case .object = target, !degraded, Self.mayBeAnEarlierObject(target) else { return }
         findings.add(
             "pickle.fill-earlier-object", .high, at: offset, subject: opcode,
@@ -1360,7 +1384,10 @@ final class PickleInterpreter {
             }
             return value
         }
-        guard aliasKeys.count < Self.maxAliases else { return .unknown }
+        guard aliasKeys.count < Self.maxAliases else {
+            aliasesOverflowed = true
+            return .unknown
+        }
         let id = nextAliasID
         nextAliasID += 1
         pairs.insert((.global(module: PickleValue.aliasModule, name: String(id)), .none), at: 0)

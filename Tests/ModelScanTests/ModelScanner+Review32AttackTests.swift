@@ -68,4 +68,49 @@ import Testing
         #expect(report.has("pickle.global.unknown", "évil.x"), "\(report.findings)")
         #expect(report.isRefusedByDefault)
     }
+
+    /// The reviewer's `b6.joblib`: a wrapper whose state dict `D` (shape 47) is memoised at key 0, 100,100 MEMOIZEs of
+    /// `0` (past the memo's value bound), `D` PUT again at key 101,100 (untracked), `D['shape'] = (1,)` through that
+    /// key, then `BUILD(W, D)` and 47 bytes: `\xff` and `posix.system('touch /tmp/rev32/pwned-b6')`.
+    static let memoOverflowShape: [UInt8] = {
+        let head = bytes(
+            "gAJjam9ibGliLm51bXB5X3BpY2tsZQpOdW1weUFycmF5V3JhcHBlcgopgX1xACiMCHN1YmNsYXNzY251bXB5Cm5kYXJyYXkKjAVzaGFw"
+                + "ZU0vAIWMBW9yZGVyjAFDjAVkdHlwZWNudW1weQpkdHlwZQqMAnUxiYiHUowKYWxsb3dfbW1hcImMG251bXB5X2FycmF5X2FsaWdu"
+                + "bWVudF9ieXRlc051MEsA")
+        let tail = bytes(
+            "MGgAcuyKAQAwauyKAQCMBXNoYXBlSwGFczBoAGL/jAVwb3NpeIwGc3lzdGVtk4wZdG91Y2ggL3RtcC9yZXYzMi9wd25lZC1iNoVSMC4=")
+        return head + [UInt8](repeating: 0x94, count: 100_100) + tail
+    }()
+    /// The same, gzipped (`b6_memo_overflow_shape.joblib.gz`).
+    static let memoOverflowShapeGzipped = bytes(
+        "H4sIADTHE2sC/+3Nu24TURAGYDvSIrRvgGgooSA2INEjyogUaSit3fURdtjLYS+ELZCgsCDodPCYvANgw1vwfcVoRvNr5tNZdd2V9b48b6cm"
+            + "zpu4r97WIb88Di/6vphf90WMoc8fff74bvEw3R2msqqLYahO+bzdFsdUnrJhV8TwarU4pKzrt6FPy5cp245zDP+ipz5PZ9OT269frlJe1HV3"
+            + "s2maIt6m+3+/n25tinr/pm1CO27KeQzD5bS+WPwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            + "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/mvr3aL/+W25WF8fa8qGXRHDxfIw/FmUv1IWu2H/Id0Z5mEM"
+            + "zfd0b+ymavdgNTZx1Yf3z56u4k0bto/L54er9flve9Jp4/mHAQA=")
+
+    @Test func aFillOfAValueDroppedPastTheMemoBoundIsHigh() {
+        for (name, file) in [
+            ("model.joblib", Self.memoOverflowShape), ("model.joblib.gz", Self.memoOverflowShapeGzipped),
+        ] {
+            let report = ModelScanner().scan(bytes: file, name: name)
+            #expect(
+                report.findings.contains { $0.rule == "pickle.bound-exceeded" && $0.severity >= .high },
+                "\(name): \(report.findings)")
+            #expect(report.isRefusedByDefault, "\(name)")
+        }
+        // A list of memoised tuples past the bound, filled as picklers fill (the fresh list on the stack), passes.
+        var list = PickleAssembler(protocol: 4)
+        list.raw([0x5D, 0x94, 0x28])  // EMPTY_LIST MEMOIZE MARK
+        for index in 0..<150_000 {
+            list.binInt(Int32(index))
+            list.binInt1(1)
+            list.tuple2()
+            list.memoize()
+        }
+        list.raw([0x65])  // APPENDS
+        list.stop()
+        let report = ModelScanner().scan(bytes: list.bytes, name: "model.pkl")
+        #expect(!report.findings.contains { $0.severity >= .high }, "\(report.findings)")
+    }
 }
