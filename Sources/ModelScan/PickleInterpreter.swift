@@ -67,6 +67,12 @@ final class PickleInterpreter {
     private var aliasRead = Set<Int>()
     private var aliasStale = Set<Int>()
     static let maxAliases = 200_000
+    /// Memoised `OrderedDict()` objects carry an identity too (`.global(aliasModule, "OrderedDict<n>")` as their one
+    /// argument), so a fill through any copy is known: the identities filled by `SETITEM(S)`, and those handed to
+    /// torch as a parameter's backward hooks (see ``isParameterHooks(_:_:at:)``).
+    private var nextOrderedDictID = 0
+    private var filledOrderedDicts = Set<Int>()
+    private var hooksOrderedDicts = Set<Int>()
     /// Set once a dict was memoised past `maxAliases`: the memo holds it as `.unknown`, the stack as it was.
     private var aliasesOverflowed = false
     /// Whether a memo read may give back, as `.unknown`, a value the scanner still holds elsewhere as it was.
@@ -400,6 +406,9 @@ final class PickleInterpreter {
         aliasRead.removeAll()
         aliasStale.removeAll()
         aliasesOverflowed = false
+        nextOrderedDictID = 0
+        filledOrderedDicts.removeAll()
+        hooksOrderedDicts.removeAll()
         degraded = false
         protocolInEffect = 0
         frameEnd = nil
@@ -744,10 +753,12 @@ final class PickleInterpreter {
                 let value = pop(offset)
                 let key = pop(offset)
                 checkFillTarget(top(offset), at: offset, "SETITEM")
+                noteOrderedDictFill(at: offset, "SETITEM")
                 addToTopDict([(key, value)], offset)
             case 0x75:  // SETITEMS
                 let items = popMark(offset)
                 checkFillTarget(top(offset), at: offset, "SETITEMS")
+                if !items.isEmpty { noteOrderedDictFill(at: offset, "SETITEMS") }
                 addToTopDict(pairs(items), offset)
             case 0x6F:  // OBJ
                 var args = popMark(offset, firstIsCallable: true)
@@ -963,7 +974,7 @@ final class PickleInterpreter {
             let states = aliasStale.isEmpty ? items : items.map { resolvedAlias($0) }
             if states.indices.contains(where: { index in
                 Self.stateNamesClass(
-                    states[index], opaqueMappings: applier && !Self.isParameterHooks(qualified, states, at: index))
+                    states[index], opaqueMappings: applier && !isParameterHooks(qualified, states, at: index))
             }) {
                 findings.add(
                     "pickle.build-class", .high, at: offset, subject: qualified,
@@ -1007,11 +1018,16 @@ final class PickleInterpreter {
     /// torch assigns that argument whole (`param._backward_hooks = backward_hooks`) and sets only `state` key by
     /// key with `setattr`, so `OrderedDict()` there names no class. Any other value there (a `dict(...)`, a list, an
     /// unknown value) is still read as a state may be.
-    private static func isParameterHooks(_ callable: String, _ items: [PickleValue], at index: Int) -> Bool {
+    /// A memoised `OrderedDict()` counts while no `SETITEM(S)` filled it through any copy; one filled afterwards is
+    /// high where it is filled (``noteOrderedDictFill(at:_:)``).
+    private func isParameterHooks(_ callable: String, _ items: [PickleValue], at index: Int) -> Bool {
         guard callable == "torch._utils._rebuild_parameter_with_state", index == 2,
             case .object("collections.OrderedDict", let arguments) = items[index]
         else { return false }
-        return arguments.isEmpty
+        if arguments.isEmpty { return true }
+        guard let id = Self.orderedDictID(arguments), !filledOrderedDicts.contains(id) else { return false }
+        hooksOrderedDicts.insert(id)
+        return true
     }
 
     /// Whether `value` is joblib's NumpyArrayWrapper class (however the import was split into module and name:
@@ -1368,6 +1384,33 @@ final class PickleInterpreter {
         }
     }
 
+    /// `OrderedDict()` filled by `SETITEM(S)`: a memoised one's identity is recorded as filled (high if torch was
+    /// already handed it as backward hooks, which it calls on backward), an unmemoised one gets an unknown argument.
+    /// Either way it is no longer the empty `OrderedDict()` that ``isParameterHooks(_:_:at:)`` passes over (scanner
+    /// review 32: hooks filled with an allowed callable).
+    private func noteOrderedDictFill(at offset: UInt64, _ opcode: String) {
+        guard stack.count > (marks.last ?? 0), case .object("collections.OrderedDict", let arguments) = stack.last!
+        else { return }
+        if let id = Self.orderedDictID(arguments) {
+            filledOrderedDicts.insert(id)
+            if hooksOrderedDicts.contains(id) {
+                findings.add(
+                    "pickle.build-class", .high, at: offset, subject: "collections.OrderedDict",
+                    "\(opcode) fills an OrderedDict torch was handed as a parameter's backward hooks")
+            }
+        } else if arguments.isEmpty {
+            replaceTop(.object(callable: "collections.OrderedDict", args: [.unknown]))
+        }
+    }
+
+    /// The identity of a memoised `OrderedDict()` from its arguments.
+    private static func orderedDictID(_ arguments: [PickleValue]) -> Int? {
+        guard arguments.count == 1, case .global(module: PickleValue.aliasModule, let name) = arguments[0],
+            name.hasPrefix("OrderedDict")
+        else { return nil }
+        return Int(name.dropFirst("OrderedDict".count))
+    }
+
     private func replaceTop(_ value: PickleValue) {
         if stack.count > (marks.last ?? 0) { stack[stack.count - 1] = value }
     }
@@ -1375,6 +1418,20 @@ final class PickleInterpreter {
     /// The value PUT stores for `key`: a dict gets (or keeps) an identity, also on the stack; past the bound of
     /// identities a dict is stored as `.unknown`.
     private func memoised(_ value: PickleValue, key: Int64) -> PickleValue {
+        if case .object("collections.OrderedDict", let arguments) = value, arguments.isEmpty {
+            // Past the bound an `OrderedDict()` is memoised as one that may have been filled.
+            guard nextOrderedDictID < Self.maxAliases else {
+                let filled = PickleValue.object(callable: "collections.OrderedDict", args: [.unknown])
+                replaceTop(filled)
+                return filled
+            }
+            let tagged = PickleValue.object(
+                callable: "collections.OrderedDict",
+                args: [.global(module: PickleValue.aliasModule, name: "OrderedDict\(nextOrderedDictID)")])
+            nextOrderedDictID += 1
+            replaceTop(tagged)
+            return tagged
+        }
         guard case .dict(var pairs) = value else { return value }
         if let id = value.aliasID {
             if aliasKeys[id, default: []].count < 16 {

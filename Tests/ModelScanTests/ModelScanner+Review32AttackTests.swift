@@ -113,4 +113,57 @@ import Testing
         let report = ModelScanner().scan(bytes: list.bytes, name: "model.pkl")
         #expect(!report.findings.contains { $0.severity >= .high }, "\(report.findings)")
     }
+
+    /// The reviewer's lead, `l2_hooks.pt` (legacy torch): `_rebuild_parameter_with_state(data, True, h, {'note': 'x'})`
+    /// where `h = OrderedDict()` got `h[0] = builtins.str` by SETITEM first. torch assigns `h` as the parameter's
+    /// backward hooks and calls each on backward; only an unchanged `OrderedDict()` is passed over there.
+    static let filledBackwardHooks = bytes(
+        "gAKKCmz8nEb5IGqoUBkugAJN6QMugAJ9cQAoWBAAAABwcm90b2NvbF92ZXJzaW9ucQFN6QNYDQAAAGxpdHRsZV9lbmRpYW5xAohYCgAAAHR5"
+            + "cGVfc2l6ZXNxA31xBChYBQAAAHNob3J0cQVLAlgDAAAAaW50cQZLBFgEAAAAbG9uZ3EHSwR1dS6AAn1xAFgBAAAAcHEBY3RvcmNoLl91dGls"
+            + "cwpfcmVidWlsZF9wYXJhbWV0ZXJfd2l0aF9zdGF0ZQpxAihjdG9yY2guX3V0aWxzCl9yZWJ1aWxkX3RlbnNvcl92MgpxAygoWAcAAABzdG9y"
+            + "YWdlcQRjdG9yY2gKRmxvYXRTdG9yYWdlCnEFWA4AAAA5NDI1OTc5MjAyNzc2MHEGWAMAAABjcHVxB0sDTnRxCFFLAEsDhXEJSwGFcQqJY2Nv"
+            + "bGxlY3Rpb25zCk9yZGVyZWREaWN0CnELKVJxDHRxDVJxDohoCylScQ9LAGNidWlsdGlucwpzdHIKc31xEFgEAAAAbm90ZXERWAEAAAB4cRJz"
+            + "dHETUnEUcy6AAl1xAFgOAAAAOTQyNTk3OTIwMjc3NjBxAWEuAwAAAAAAAAAAAIA/AACAPwAAgD8=")
+
+    @Test func backwardHooksFilledBySetitemAreHigh() {
+        let report = ModelScanner().scan(bytes: Self.filledBackwardHooks, name: "model.pt")
+        #expect(report.has("pickle.build-class"), "\(report.findings)")
+        #expect(report.isRefusedByDefault)
+        // Filled through another copy read back from the memo, before or after torch was handed it.
+        for after in [false, true] {
+            var p = PickleAssembler(protocol: 2)
+            p.global("collections", "OrderedDict")
+            p.emptyTuple()
+            p.reduce()
+            p.binPut(1)
+            p.op("0")
+            if !after {
+                p.binGet(1)
+                p.binInt1(0)
+                p.global("builtins", "str")
+                p.setItem()
+                p.op("0")
+            }
+            p.global("torch._utils", "_rebuild_parameter_with_state")
+            p.mark()
+            p.binInt1(0)
+            p.newTrue()
+            p.binGet(1)
+            p.emptyDict()
+            p.tuple()
+            p.reduce()
+            p.op("0")
+            if after {
+                p.binGet(1)
+                p.binInt1(0)
+                p.global("builtins", "str")
+                p.setItem()
+                p.op("0")
+            }
+            p.none()
+            p.stop()
+            let report = ModelScanner().scan(bytes: p.bytes, name: "model.pkl")
+            #expect(report.has("pickle.build-class"), "after: \(after): \(report.findings)")
+        }
+    }
 }
