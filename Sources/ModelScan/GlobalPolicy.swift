@@ -148,11 +148,10 @@ enum GlobalPolicy {
         "popen", "getattr", "__import__", "import_module",
     ]
 
-    /// Python 2 module names that protocols 0–2 map to Python 3 ones on load (`fix_imports`).
+    /// Python 2 module names that protocols 0–2 map to Python 3 ones on load (`fix_imports`): exactly
+    /// Lib/_compat_pickle.py IMPORT_MAPPING (CPython 3.11). A module not in it (`exceptions`, `popen2`) is imported
+    /// by its own name, which a module planted on `sys.path` answers (scanner review 32): it is judged so.
     static let python2Modules: [String: String] = [
-        // Not in CPython's table (such pickles fail to load there), mapped anyway to judge their intent.
-        "popen2": "subprocess", "exceptions": "builtins",
-        // Lib/_compat_pickle.py IMPORT_MAPPING (CPython 3.11).
         "BaseHTTPServer": "http.server", "CGIHTTPServer": "http.server", "ConfigParser": "configparser",
         "Cookie": "http.cookies", "Dialog": "tkinter.dialog", "DocXMLRPCServer": "xmlrpc.server",
         "FileDialog": "tkinter.filedialog", "HTMLParser": "html.parser", "Queue": "queue",
@@ -244,16 +243,19 @@ enum GlobalPolicy {
         "whichdb.whichdb": ("dbm", "whichdb"),
     ]
 
-    /// The module and name after Python 2 fix-ups, in `_compat_pickle`'s order: a whole-name mapping first, else
-    /// the module's.
-    static func normalised(module: String, name: String) -> (module: String, name: String) {
+    /// The module and name `find_class` imports, after Python 2 fix-ups in `_compat_pickle`'s order (a whole-name
+    /// mapping first, else the module's). CPython applies them only while the protocol in effect (the last PROTO's
+    /// argument, 0 before any) is below 3: from protocol 3 on `copy_reg`, `__builtin__` or `exceptions` is imported
+    /// as written, from whatever module of that name is on `sys.path` (scanner review 32).
+    static func normalised(module: String, name: String, protocol proto: Int) -> (module: String, name: String) {
+        guard proto < 3 else { return (module, name) }
         if let mapped = python2Names[module + "." + name] { return mapped }
         return (python2Modules[module] ?? module, name)
     }
 
-    /// Judges `module.name`.
-    static func verdict(module rawModule: String, name rawName: String) -> Verdict {
-        let (module, name) = normalised(module: rawModule, name: rawName)
+    /// Judges `module.name` as imported under `protocol` (see `normalised`).
+    static func verdict(module rawModule: String, name rawName: String, protocol proto: Int) -> Verdict {
+        let (module, name) = normalised(module: rawModule, name: rawName, protocol: proto)
         let qualified = module + "." + name
         if allowed.contains(qualified) { return .allowed }
         if dangerousNames.contains(qualified) { return .dangerous }

@@ -559,8 +559,10 @@ final class ContentScan {
         _ = try interpretPickles(source, firstOnly: firstOnly, joblibArrays: false, into: plain)
         for finding in plain.findings
         where
-            ((finding.rule.hasPrefix("pickle.global.") || finding.rule == "pickle.build-on-global")
-            && Self.isDottedName(finding.subject)
+            // Every import, whatever its name looks like: a module named `évil` planted on `sys.path` is imported
+            // (scanner review 32). Only a name that is not UTF-8, which CPython cannot decode, is left out.
+            (finding.rule.hasPrefix("pickle.global.") && finding.rule != "pickle.global.undecodable"
+            || finding.rule == "pickle.build-on-global"
             || finding.rule == "scan.time-budget" || finding.rule == "pickle.argument-unbounded"
             || (finding.rule == "pickle.bound-exceeded" && finding.severity >= .high))
             && !findings.findings.contains(where: { $0.rule == finding.rule && $0.offset == finding.offset })
@@ -570,14 +572,6 @@ final class ContentScan {
                 finding.message + " (in bytes joblib reads as array data but pickle.load runs)")
         }
         return storageKeys
-    }
-
-    /// A `module.name` made of identifier characters (what an import can resolve; random array bytes are not).
-    private static func isDottedName(_ text: String) -> Bool {
-        !text.isEmpty
-            && text.utf8.allSatisfy {
-                $0 == 0x2E || $0 == 0x5F || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0 & 0xDF)
-            }
     }
 
     /// The pickles of `source` into `collector`: whether joblib array bytes were skipped, and the storage keys

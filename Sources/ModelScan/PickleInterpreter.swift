@@ -32,6 +32,9 @@ final class PickleInterpreter {
     private var marks = PickleMarks()
     private var memo = PickleMemo()
     private var degraded = false
+    /// The protocol in effect, as CPython's unpickler keeps it: the last PROTO's argument, 0 before any. Python 2
+    /// names are translated only below 3 (`find_class`).
+    private var protocolInEffect = 0
     /// Whether a `BUILD` may have set attributes on a class: its target was a global, an unknown value or the result
     /// of a callable not known to make a fresh instance (`numpy.max([C])` is `C`). Then calling a scikit-learn class
     /// may return anything its changed attributes say (an `Enum`'s `_value2member_map_`; scanner review 14).
@@ -64,6 +67,16 @@ final class PickleInterpreter {
     private var aliasRead = Set<Int>()
     private var aliasStale = Set<Int>()
     static let maxAliases = 200_000
+    /// Memoised `OrderedDict()` objects carry an identity too (`.global(aliasModule, "OrderedDict<n>")` as their one
+    /// argument), so a fill through any copy is known: the identities filled by `SETITEM(S)`, and those handed to
+    /// torch as a parameter's backward hooks (see ``isParameterHooks(_:_:at:)``).
+    private var nextOrderedDictID = 0
+    private var filledOrderedDicts = Set<Int>()
+    private var hooksOrderedDicts = Set<Int>()
+    /// Set once a dict was memoised past `maxAliases`: the memo holds it as `.unknown`, the stack as it was.
+    private var aliasesOverflowed = false
+    /// Whether a memo read may give back, as `.unknown`, a value the scanner still holds elsewhere as it was.
+    private var memoReadsMayBeUntracked: Bool { memo.overflowed || aliasesOverflowed }
     /// Most container nodes visited in measuring values' nesting, for one stream: about 6 seconds of measuring. A
     /// real pickle visits a few per container it builds (a state dict of 10,000 tensors: about 200,000).
     static let maxMeasuredNodes = 1 << 28
@@ -318,13 +331,35 @@ final class PickleInterpreter {
     private func readNameLine() throws -> String? {
         let line = try stream.readLine(cap: PickleValue.maxText)
         guard line.complete else { return nil }
+        if !Self.isUTF8(line.bytes, cut: line.truncated) { nameLineUndecodable = true }
         return String(decoding: line.bytes, as: UTF8.self) + (line.truncated ? "\u{2026}" : "")
+    }
+
+    /// Set when a GLOBAL or INST name line was not UTF-8: CPython's unpicklers fail to decode it and import nothing.
+    private var nameLineUndecodable = false
+
+    /// Whether `bytes` are UTF-8; for a line cut at the read cap, up to its last (maybe cut) character.
+    private static func isUTF8(_ bytes: [UInt8], cut: Bool) -> Bool {
+        if String(validating: bytes, as: UTF8.self) != nil { return true }
+        guard cut else { return false }
+        return (1...3).contains { drop in
+            drop < bytes.count && String(validating: bytes.dropLast(drop), as: UTF8.self) != nil
+        }
     }
 
     // MARK: - Checks
 
     private func judgeGlobal(module: String, name: String, at offset: UInt64, via opcode: String) {
         let subject = module + "." + name
+        // Judged as any name (fail closed), under its own rule: the `pickle.load` reading of joblib array bytes keeps
+        // every import but these, which CPython never makes (random array bytes; scanner review 32).
+        if nameLineUndecodable {
+            nameLineUndecodable = false
+            findings.add(
+                "pickle.global.undecodable", .high, at: offset, subject: String(subject.prefix(128)),
+                "\(opcode) names a module or name that is not UTF-8 (CPython stops here; judged anyway)")
+            return
+        }
         // A name longer than the read cap was cut: its unread tail may name anything (review 4, finding 7).
         if module.hasSuffix("\u{2026}") || name.hasSuffix("\u{2026}") {
             findings.add(
@@ -332,7 +367,7 @@ final class PickleInterpreter {
                 "\(opcode) imports a name longer than the scanner reads")
             return
         }
-        switch GlobalPolicy.verdict(module: module, name: name) {
+        switch GlobalPolicy.verdict(module: module, name: name, protocol: protocolInEffect) {
         case .allowed:
             break
         case .dangerous:
@@ -370,7 +405,12 @@ final class PickleInterpreter {
         aliasKeys.removeAll()
         aliasRead.removeAll()
         aliasStale.removeAll()
+        aliasesOverflowed = false
+        nextOrderedDictID = 0
+        filledOrderedDicts.removeAll()
+        hooksOrderedDicts.removeAll()
         degraded = false
+        protocolInEffect = 0
         frameEnd = nil
         reportedFrameMismatch = false
         reportedUnderflow = false
@@ -602,7 +642,7 @@ final class PickleInterpreter {
                 }
                 // Past the memo bound a GET can read back a value the scanner no longer holds (a dtype, a global): a
                 // BUILD on it may change what the scanner skips or checks (review 8 of the scanner, finding 3).
-                if case .unknown = target, memo.overflowed, !degraded {
+                if case .unknown = target, memoReadsMayBeUntracked, !degraded {
                     findings.add(
                         "pickle.bound-exceeded", .high, at: offset, subject: "BUILD",
                         "BUILD on a value the scanner dropped past its memo bound")
@@ -653,13 +693,15 @@ final class PickleInterpreter {
                     replaceTop(Self.isObjectArrayState(state) ? .unknown : .object(callable: "numpy.ndarray", args: []))
                 }
             case 0x63:  // GLOBAL
+                nameLineUndecodable = false
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
-                let (m, n) = GlobalPolicy.normalised(module: module, name: name)
+                let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
                 judgeGlobal(module: module, name: name, at: offset, via: "GLOBAL")
                 push(.global(module: m, name: n))
             case 0x69:  // INST
+                nameLineUndecodable = false
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
-                let (m, n) = GlobalPolicy.normalised(module: module, name: name)
+                let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
                 judgeGlobal(module: module, name: name, at: offset, via: "INST")
                 let args = popMark(offset)
                 push(.object(callable: m + "." + n, args: Array(args.prefix(PickleValue.maxElements))))
@@ -668,7 +710,7 @@ final class PickleInterpreter {
                 let module = pop(offset)
                 if case .string(let m) = module, case .string(let n) = name {
                     judgeGlobal(module: m, name: n, at: offset, via: "STACK_GLOBAL")
-                    let (nm, nn) = GlobalPolicy.normalised(module: m, name: n)
+                    let (nm, nn) = GlobalPolicy.normalised(module: m, name: n, protocol: protocolInEffect)
                     push(.global(module: nm, name: nn))
                 } else if isNeverText(module) || isNeverText(name) {
                     // CPython and joblib's unpickler raise "STACK_GLOBAL requires str" here: nothing after it
@@ -711,10 +753,12 @@ final class PickleInterpreter {
                 let value = pop(offset)
                 let key = pop(offset)
                 checkFillTarget(top(offset), at: offset, "SETITEM")
+                noteOrderedDictFill(at: offset, "SETITEM")
                 addToTopDict([(key, value)], offset)
             case 0x75:  // SETITEMS
                 let items = popMark(offset)
                 checkFillTarget(top(offset), at: offset, "SETITEMS")
+                if !items.isEmpty { noteOrderedDictFill(at: offset, "SETITEMS") }
                 addToTopDict(pairs(items), offset)
             case 0x6F:  // OBJ
                 var args = popMark(offset, firstIsCallable: true)
@@ -784,6 +828,7 @@ final class PickleInterpreter {
                 }
             case 0x80:  // PROTO
                 guard let version = try stream.readByte() else { return truncated(offset) }
+                protocolInEffect = Int(version)
                 if !first {
                     findings.add(
                         "pickle.proto-misplaced", .medium, at: offset, subject: "PROTO \(version)",
@@ -929,7 +974,7 @@ final class PickleInterpreter {
             let states = aliasStale.isEmpty ? items : items.map { resolvedAlias($0) }
             if states.indices.contains(where: { index in
                 Self.stateNamesClass(
-                    states[index], opaqueMappings: applier && !Self.isParameterHooks(qualified, states, at: index))
+                    states[index], opaqueMappings: applier && !isParameterHooks(qualified, states, at: index))
             }) {
                 findings.add(
                     "pickle.build-class", .high, at: offset, subject: qualified,
@@ -973,11 +1018,16 @@ final class PickleInterpreter {
     /// torch assigns that argument whole (`param._backward_hooks = backward_hooks`) and sets only `state` key by
     /// key with `setattr`, so `OrderedDict()` there names no class. Any other value there (a `dict(...)`, a list, an
     /// unknown value) is still read as a state may be.
-    private static func isParameterHooks(_ callable: String, _ items: [PickleValue], at index: Int) -> Bool {
+    /// A memoised `OrderedDict()` counts while no `SETITEM(S)` filled it through any copy; one filled afterwards is
+    /// high where it is filled (``noteOrderedDictFill(at:_:)``).
+    private func isParameterHooks(_ callable: String, _ items: [PickleValue], at index: Int) -> Bool {
         guard callable == "torch._utils._rebuild_parameter_with_state", index == 2,
             case .object("collections.OrderedDict", let arguments) = items[index]
         else { return false }
-        return arguments.isEmpty
+        if arguments.isEmpty { return true }
+        guard let id = Self.orderedDictID(arguments), !filledOrderedDicts.contains(id) else { return false }
+        hooksOrderedDicts.insert(id)
+        return true
     }
 
     /// Whether `value` is joblib's NumpyArrayWrapper class (however the import was split into module and name:
@@ -1143,7 +1193,26 @@ final class PickleInterpreter {
     /// A high finding when `SETITEM(S)`, `APPEND(S)` or `ADDITEMS` fills a call's result that may be an object made
     /// earlier: a memoised dict read back through `numpy.object_(d)` and changed there changes what the scanner holds
     /// as `d`, unseen (scanner review 27).
+    ///
+    /// Past the memo's value bound (or the bound of memoised dicts), a memo read gives `.unknown` for a value the
+    /// scanner may still hold under another key or on the stack: a dict memoised earlier and PUT again past the bound.
+    /// Filling that `.unknown` changed the dict where the scanner held it unchanged (scanner review 32: a joblib
+    /// wrapper state's `shape` went from 55 to 1, and joblib ran what the scanner skipped as array bytes). So a
+    /// fill of an `.unknown` value past a bound is high. This is sound: a value the scanner holds can only be changed
+    /// unseen by an opcode whose target is a copy it does not connect with it, and a memo read gives such a copy only
+    /// as `.unknown` (copies it does connect, memoised dicts, are written through or marked stale; calls that may
+    /// return an earlier object are high below; `BUILD` on `.unknown` past the bound is high where BUILD is read).
+    /// Marking every tracked value stale instead would make ordinary large pickles high: picklers fill only the
+    /// fresh container on the stack, never a memo read, so this rule costs them nothing (a list of a million
+    /// memoised tuples passes).
     private func checkFillTarget(_ target: PickleValue, at offset: UInt64, _ opcode: String) {
+        if case .unknown = target, memoReadsMayBeUntracked, !degraded {
+            findings.add(
+                "pickle.bound-exceeded", .high, at: offset, subject: opcode,
+                "\(opcode) fills a value the scanner dropped past its memo bound (it may be a dict or object the "
+                    + "scanner still holds as it was)")
+            return
+        }
         guard case .object = target, !degraded, Self.mayBeAnEarlierObject(target) else { return }
         findings.add(
             "pickle.fill-earlier-object", .high, at: offset, subject: opcode,
@@ -1315,6 +1384,33 @@ final class PickleInterpreter {
         }
     }
 
+    /// `OrderedDict()` filled by `SETITEM(S)`: a memoised one's identity is recorded as filled (high if torch was
+    /// already handed it as backward hooks, which it calls on backward), an unmemoised one gets an unknown argument.
+    /// Either way it is no longer the empty `OrderedDict()` that ``isParameterHooks(_:_:at:)`` passes over (scanner
+    /// review 32: hooks filled with an allowed callable).
+    private func noteOrderedDictFill(at offset: UInt64, _ opcode: String) {
+        guard stack.count > (marks.last ?? 0), case .object("collections.OrderedDict", let arguments) = stack.last!
+        else { return }
+        if let id = Self.orderedDictID(arguments) {
+            filledOrderedDicts.insert(id)
+            if hooksOrderedDicts.contains(id) {
+                findings.add(
+                    "pickle.build-class", .high, at: offset, subject: "collections.OrderedDict",
+                    "\(opcode) fills an OrderedDict torch was handed as a parameter's backward hooks")
+            }
+        } else if arguments.isEmpty {
+            replaceTop(.object(callable: "collections.OrderedDict", args: [.unknown]))
+        }
+    }
+
+    /// The identity of a memoised `OrderedDict()` from its arguments.
+    private static func orderedDictID(_ arguments: [PickleValue]) -> Int? {
+        guard arguments.count == 1, case .global(module: PickleValue.aliasModule, let name) = arguments[0],
+            name.hasPrefix("OrderedDict")
+        else { return nil }
+        return Int(name.dropFirst("OrderedDict".count))
+    }
+
     private func replaceTop(_ value: PickleValue) {
         if stack.count > (marks.last ?? 0) { stack[stack.count - 1] = value }
     }
@@ -1322,6 +1418,20 @@ final class PickleInterpreter {
     /// The value PUT stores for `key`: a dict gets (or keeps) an identity, also on the stack; past the bound of
     /// identities a dict is stored as `.unknown`.
     private func memoised(_ value: PickleValue, key: Int64) -> PickleValue {
+        if case .object("collections.OrderedDict", let arguments) = value, arguments.isEmpty {
+            // Past the bound an `OrderedDict()` is memoised as one that may have been filled.
+            guard nextOrderedDictID < Self.maxAliases else {
+                let filled = PickleValue.object(callable: "collections.OrderedDict", args: [.unknown])
+                replaceTop(filled)
+                return filled
+            }
+            let tagged = PickleValue.object(
+                callable: "collections.OrderedDict",
+                args: [.global(module: PickleValue.aliasModule, name: "OrderedDict\(nextOrderedDictID)")])
+            nextOrderedDictID += 1
+            replaceTop(tagged)
+            return tagged
+        }
         guard case .dict(var pairs) = value else { return value }
         if let id = value.aliasID {
             if aliasKeys[id, default: []].count < 16 {
@@ -1331,7 +1441,10 @@ final class PickleInterpreter {
             }
             return value
         }
-        guard aliasKeys.count < Self.maxAliases else { return .unknown }
+        guard aliasKeys.count < Self.maxAliases else {
+            aliasesOverflowed = true
+            return .unknown
+        }
         let id = nextAliasID
         nextAliasID += 1
         pairs.insert((.global(module: PickleValue.aliasModule, name: String(id)), .none), at: 0)

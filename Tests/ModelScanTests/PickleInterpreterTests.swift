@@ -25,6 +25,12 @@ import Testing
     func dangerousGlobalIsCritical(module: String, name: String) {
         for version: UInt8 in [0, 2, 4] {
             let report = scan(payload(module, name, protocol: max(version, 2)))
+            // A Python 2 name is translated below protocol 3 only; from 3 on it names a module of its own, which is
+            // judged as any module outside the allow-list (scanner review 32).
+            if version >= 3, GlobalPolicy.python2Modules[module] != nil {
+                #expect(report.isRefusedByDefault, "\(module).\(name)")
+                continue
+            }
             #expect(report.has("pickle.global.dangerous", module), "\(module).\(name)")
             #expect(report.refused(by: .default).contains { $0.severity == .critical })
         }
