@@ -35,6 +35,10 @@ final class PickleInterpreter {
     /// The protocol in effect, as CPython's unpickler keeps it: the last PROTO's argument, 0 before any. Python 2
     /// names are translated only below 3 (`find_class`).
     private var protocolInEffect = 0
+    /// Another protocol names are also judged under: a joblib object array's nested pickle, which joblib reads with
+    /// the outer unpickler's `find_class` (so the outer protocol decides Python 2 translation) and `pickle.load`
+    /// with its own (scanner review 33). A name must be allowed under both.
+    private var alsoJudgedUnderProtocol: Int?
     /// Whether a `BUILD` may have set attributes on a class: its target was a global, an unknown value or the result
     /// of a callable not known to make a fresh instance (`numpy.max([C])` is `C`). Then calling a scikit-learn class
     /// may return anything its changed attributes say (an `Enum`'s `_value2member_map_`; scanner review 14).
@@ -367,7 +371,12 @@ final class PickleInterpreter {
                 "\(opcode) imports a name longer than the scanner reads")
             return
         }
-        switch GlobalPolicy.verdict(module: module, name: name, protocol: protocolInEffect) {
+        var verdict = GlobalPolicy.verdict(module: module, name: name, protocol: protocolInEffect)
+        if let other = alsoJudgedUnderProtocol, verdict != .dangerous {
+            let second = GlobalPolicy.verdict(module: module, name: name, protocol: other)
+            if second != .allowed { verdict = second }
+        }
+        switch verdict {
         case .allowed:
             break
         case .dangerous:
@@ -411,6 +420,7 @@ final class PickleInterpreter {
         hooksOrderedDicts.removeAll()
         degraded = false
         protocolInEffect = 0
+        nameLineUndecodable = false
         frameEnd = nil
         reportedFrameMismatch = false
         reportedUnderflow = false
@@ -709,6 +719,8 @@ final class PickleInterpreter {
                 let name = pop(offset)
                 let module = pop(offset)
                 if case .string(let m) = module, case .string(let n) = name {
+                    // Only GLOBAL and INST read name lines: an earlier line (PERSID's) says nothing here (review 33).
+                    nameLineUndecodable = false
                     judgeGlobal(module: m, name: n, at: offset, via: "STACK_GLOBAL")
                     let (nm, nn) = GlobalPolicy.normalised(module: m, name: n, protocol: protocolInEffect)
                     push(.global(module: nm, name: nn))
@@ -1567,6 +1579,7 @@ final class PickleInterpreter {
         guard leaveFrameForJoblibArray(at: offset) else { return false }
         skippedJoblibArrays = true
         let nested = PickleInterpreter(stream: stream, findings: findings, deadline: deadline)
+        nested.alsoJudgedUnderProtocol = protocolInEffect
         guard case .stopped = try nested.interpretOne() else {
             findings.add(
                 "joblib.array-unknown", .high, at: offset, subject: "NumpyArrayWrapper",
