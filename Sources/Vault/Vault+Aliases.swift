@@ -22,20 +22,34 @@ extension Vault {
         }
         return try catalog.write { db in
             let row = try Self.resolveModel(reference, db)
-            let existing = try AliasRows.names(ofModel: row.modelID, db)
-            if let twin = existing.first(where: { $0 != alias && AliasNames.skeleton($0) == AliasNames.skeleton(alias) }
-            ) {
-                throw VaultError(
-                    .invalidName,
-                    "alias \(alias) is too easily confused with the existing alias \(twin) of \(row.name); "
-                        + "remove that one first (model alias --delete \(row.name) \(twin))")
-            }
+            try Self.refuseLookAlike(alias, among: try AliasRows.names(ofModel: row.modelID, db), of: row.name)
             let previous = try AliasRows.targetVersion(ofAlias: alias, model: row.modelID, db)
             let now = CatalogTime.now()
             try AliasRows.set(alias, ofModel: row.modelID, to: row.id, at: now, by: context.principal, db)
             try AliasHistoryRows.recordMove(
                 alias, ofModel: row.modelID, from: previous, to: row.version, at: now, by: context.principal, db)
             return previous
+        }
+    }
+
+    /// Checks, before anything is stored, that `setAlias` would accept `alias` for `model` as things stand: a valid
+    /// name, not a number or `latest`, and not a look-alike of another alias of the model (a push that also moves
+    /// an alias refuses a bad one first, so it leaves no version behind).
+    public func checkAliasCanBeSet(_ alias: String, ofModel model: String) throws {
+        let alias = try AliasNames.normalized(alias)
+        try VaultNames.validate(model, kind: "model name")
+        try catalog.read { db in
+            guard let modelID = try ModelRows.id(named: model, db) else { return }
+            try Self.refuseLookAlike(alias, among: try AliasRows.names(ofModel: modelID, db), of: model)
+        }
+    }
+
+    private static func refuseLookAlike(_ alias: String, among existing: [String], of model: String) throws {
+        if let twin = existing.first(where: { $0 != alias && AliasNames.skeleton($0) == AliasNames.skeleton(alias) }) {
+            throw VaultError(
+                .invalidName,
+                "alias \(alias) is too easily confused with the existing alias \(twin) of \(model); "
+                    + "remove that one first (model alias --delete \(model) \(twin))")
         }
     }
 

@@ -110,6 +110,8 @@ enum VaultNames {
     static func validatePath(_ path: String) throws {
         let components = path.split(separator: "/", omittingEmptySubsequences: false)
         guard !path.isEmpty, path.utf8.count <= 4096, !path.hasPrefix("/"), !path.hasPrefix(reservedPrefix),
+            // The name itself too: a pull writes the signed manifest below `DIR/.modelvault/` (review F3, re-attack).
+            path != String(reservedPrefix.dropLast()),
             path.unicodeScalars.allSatisfy(isPrintable), !path.contains("\\"),
             components.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." })
         else {

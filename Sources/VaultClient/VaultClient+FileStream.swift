@@ -46,7 +46,7 @@ extension VaultClient {
             // `.modelvault/` is the vault's own name space (a local push refuses it too); sent, it would be taken as
             // the push's metadata (review of the arriving push, F3: a downloaded directory's metrics and publisher
             // signature were recorded as if given with --metrics and --signature).
-            if let reserved = files.first(where: { $0.path.hasPrefix(".modelvault/") }) {
+            if let reserved = files.first(where: { $0.path == ".modelvault" || $0.path.hasPrefix(".modelvault/") }) {
                 throw VaultClientError(.invalidInput, "invalid file path in a version: \(reserved.path)")
             }
             return files

@@ -12,8 +12,8 @@ extension VaultRegistry {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
             // Checked first, so that a refused alias leaves no new version behind.
-            if let alias { try VaultSession.validateAliasName(alias) }
             if alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) { throw RegistryError.forbidden }
+            if let alias { try await session.checkAliasCanBeSet(alias, ofModel: name) }
             let info = try await session.pushModel(name, from: .path(directory))
             if let alias {
                 try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
@@ -33,8 +33,8 @@ extension VaultRegistry {
             let session = try access.session(forPrincipal: principal)
             let alias = options.alias
             // Checked first, so that a refused alias leaves no new version behind.
-            if let alias { try VaultSession.validateAliasName(alias) }
             if alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) { throw RegistryError.forbidden }
+            if let alias { try await session.checkAliasCanBeSet(alias, ofModel: name) }
             let datasets = try options.datasets.map { try DatasetReference(parsing: $0) }
             var metrics: JSONValue?
             if let bytes = options.metrics {

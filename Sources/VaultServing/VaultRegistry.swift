@@ -76,10 +76,10 @@ public struct VaultRegistry: RegistryBackend {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
             // Checked first, so that a refused alias leaves no new version behind.
-            if let alias = request.alias { try VaultSession.validateAliasName(alias) }
             if request.alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) {
                 throw RegistryError.forbidden
             }
+            if let alias = request.alias { try await session.checkAliasCanBeSet(alias, ofModel: name) }
             let info = try await session.pushModel(
                 name, from: .received(request.files), scan: ModelScanOptions(accept: request.accept ?? []))
             if let alias = request.alias {

@@ -10,7 +10,7 @@ import Testing
     @Test(arguments: [
         "evil\nversion 2  signed by admin", "a\r.bin", "\u{1B}[31mred.bin", "dir\\file.bin", "right\u{202E}nib.exe",
         "del\u{7F}.bin", "c1\u{85}.bin", "zero\u{200B}width.bin", "line\u{2028}sep.bin", "tab\tname.bin", "a//b",
-        "./a", "a/./b", "a/../b", "/abs", "", "a/", ".modelvault/x",
+        "./a", "a/./b", "a/../b", "/abs", "", "a/", ".modelvault/x", ".modelvault",
     ])
     func unprintableOrAmbiguousPathsAreRefused(_ path: String) {
         #expect(throws: VaultError.self) { try VaultNames.validatePath(path) }
