@@ -141,10 +141,10 @@ extension VaultClient {
         /// The metadata files, in the order the server expects them (before any model file).
         func metadataFiles() throws -> [OutgoingFile] {
             var named: [(String, URL)] = []
-            if let metrics { named.append((".modelvault/metrics.json", metrics)) }
+            if let metrics { named.append((UploadedPushOptions.metricsPath, metrics)) }
             if let (bundle, key) = publisherSignature {
-                named.append((".modelvault/publisher.sig", bundle))
-                named.append((".modelvault/publisher.pem", key))
+                named.append((UploadedPushOptions.publisherSignaturePath, bundle))
+                named.append((UploadedPushOptions.publisherKeyPath, key))
             }
             return try named.map { path, url in
                 var info = stat()

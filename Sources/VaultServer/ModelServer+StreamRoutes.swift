@@ -113,17 +113,17 @@ extension ModelServer {
             // (model file seen, metadata after one)
             let order = Mutex((modelFile: false, lateMetadata: false))
             let route: @Sendable (String) -> Void = { path in
-                if path.hasPrefix(".modelvault/") {
-                    if order.withLock({ $0.modelFile }) {
-                        order.withLock { $0.lateMetadata = true }
-                    } else {
-                        metadataArrivals.yield(path)
-                    }
-                } else {
+                guard path.hasPrefix(UploadedPushOptions.metadataPrefix) else {
                     order.withLock { $0.modelFile = true }
                     metadataArrivals.finish()
                     arrivals.yield(path)
+                    return
                 }
+                let late = order.withLock { state in
+                    state.lateMetadata = state.lateMetadata || state.modelFile
+                    return state.modelFile
+                }
+                if !late { metadataArrivals.yield(path) }
             }
             // Once the push has failed, the rest of the upload is read (so the client gets the answer, not a reset
             // connection) but not written.

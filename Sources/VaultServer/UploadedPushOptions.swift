@@ -34,6 +34,8 @@ public struct UploadedPushOptions: Sendable, Equatable {
             || publisherKey != nil
     }
 
+    /// Where a push stream's metadata files are named (the vault's reserved name space), before any model file.
+    public static let metadataPrefix = ".modelvault/"
     /// The metadata files a push stream may carry, before any model file: the stream path → what it fills.
     public static let metricsPath = ".modelvault/metrics.json"
     /// See ``metricsPath``.

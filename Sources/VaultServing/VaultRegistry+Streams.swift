@@ -9,32 +9,19 @@ extension VaultRegistry {
     public func pushModelVersion(
         named name: String, fromDirectory directory: URL, alias: String?, principal: String
     ) async throws -> RegistryModelVersion {
-        try await mappingErrors {
-            let session = try access.session(forPrincipal: principal)
-            // Checked first, so that a refused alias leaves no new version behind.
-            if alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) { throw RegistryError.forbidden }
-            if let alias { try await session.checkAliasCanBeSet(alias, ofModel: name) }
-            let info = try await session.pushModel(name, from: .path(directory))
-            if let alias {
-                try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
-            }
-            return Self.record(info)
+        try await pushing(name, alias: alias, principal: principal) { session in
+            try await session.pushModel(name, from: .path(directory))
         }
     }
 
     /// The same while the upload arrives: each file is scanned and encrypted as soon as it is whole, while the next
-    /// one is received (``ModelSource/arriving(root:paths:describe:)``), with the lineage, metrics, publisher signature and
-    /// scan options `model push` takes locally.
+    /// one is received (``ModelSource/arriving(root:paths:describe:)``), with the lineage, metrics, publisher
+    /// signature and scan options `model push` takes locally.
     public func pushModelVersion(
         named name: String, fromDirectory directory: URL, arriving paths: AsyncThrowingStream<String, any Error>,
         options: UploadedPushOptions, principal: String
     ) async throws -> RegistryModelVersion {
-        try await mappingErrors {
-            let session = try access.session(forPrincipal: principal)
-            let alias = options.alias
-            // Checked first, so that a refused alias leaves no new version behind.
-            if alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) { throw RegistryError.forbidden }
-            if let alias { try await session.checkAliasCanBeSet(alias, ofModel: name) }
+        try await pushing(name, alias: options.alias, principal: principal) { session in
             let datasets = try options.datasets.map { try DatasetReference(parsing: $0) }
             var metrics: JSONValue?
             if let bytes = options.metrics {
@@ -52,14 +39,10 @@ extension VaultRegistry {
                 guard let named = ScanPolicy(rawValue: name) else { throw RegistryError.invalid }
                 policy = named
             }
-            let info = try await session.pushModel(
+            return try await session.pushModel(
                 name, from: .arriving(root: directory, paths: paths, describe: Self.onnxExtensions), datasets: datasets,
-                metrics: metrics,
-                publisherSignature: publisher, scan: ModelScanOptions(policy: policy, accept: options.accept))
-            if let alias {
-                try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
-            }
-            return Self.record(info)
+                metrics: metrics, publisherSignature: publisher,
+                scan: ModelScanOptions(policy: policy, accept: options.accept))
         }
     }
 

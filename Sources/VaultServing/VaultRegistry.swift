@@ -73,16 +73,27 @@ public struct VaultRegistry: RegistryBackend {
     public func pushModelVersion(
         named name: String, _ request: PushModelRequest, principal: String
     ) async throws -> RegistryModelVersion {
+        try await pushing(name, alias: request.alias, principal: principal) { session in
+            try await session.pushModel(
+                name, from: .received(request.files), scan: ModelScanOptions(accept: request.accept ?? []))
+        }
+    }
+
+    /// Runs `push` in a session for `principal` and then points `alias` (if any) at the new version. The alias is
+    /// checked first (the caller's `model.alias`, a name `setAlias` accepts), so a refused one leaves no new version
+    /// behind.
+    func pushing(
+        _ name: String, alias: String?, principal: String,
+        _ push: (VaultSession) async throws -> ModelVersionInfo
+    ) async throws -> RegistryModelVersion {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
-            // Checked first, so that a refused alias leaves no new version behind.
-            if request.alias != nil, !session.isAllowed(.modelAlias, on: .model(name)) {
-                throw RegistryError.forbidden
+            if let alias {
+                guard session.isAllowed(.modelAlias, on: .model(name)) else { throw RegistryError.forbidden }
+                try await session.checkAliasCanBeSet(alias, ofModel: name)
             }
-            if let alias = request.alias { try await session.checkAliasCanBeSet(alias, ofModel: name) }
-            let info = try await session.pushModel(
-                name, from: .received(request.files), scan: ModelScanOptions(accept: request.accept ?? []))
-            if let alias = request.alias {
+            let info = try await push(session)
+            if let alias {
                 try await session.setAlias(alias, to: ModelReference(name: name, selector: .version(info.version)))
             }
             return Self.record(info)
