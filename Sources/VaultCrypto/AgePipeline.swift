@@ -171,12 +171,22 @@ struct AgePipeline: Sendable {
         let base = output.map { Int(lseek($0, 0, SEEK_CUR)) } ?? 0
         // An output that will be fsynced goes around the page cache where it can (see `DirectOutput`).
         let direct = flushBehind ? output.map { DirectOutput($0) } : nil
+        // A file that is not cached (a blob the vault wrote around the cache) is read around it too, ahead.
+        let directInput = DirectInput(
+            input, segmentCount: segments, maximumSegment: Self.segmentChunks * sealedSize
+        ) { segment in
+            let first = segment * Self.segmentChunks
+            return (
+                offset + first * sealedSize, min(count, (first + Self.segmentChunks) * sealedSize) - first * sealedSize
+            )
+        }
         let observer = AgeProgress.observer
         run.work(segments: segments, bufferSize: Self.segmentChunks * slotSize) { segment, buffer in
             let first = segment * Self.segmentChunks
             let end = min(chunks, first + Self.segmentChunks)
             var opened: [Opened] = []
             var readFailure: (any Error)?
+            // Every segment is taken from the read-ahead, even one skipped after a failure, so the reader moves on.
             if !run.failed(before: segment) {
                 opened.reserveCapacity(end - first)
                 let slots = (first..<end).map { chunk in
@@ -186,9 +196,20 @@ struct AgePipeline: Sendable {
                 }
                 // The segment's sealed chunks lie back to back in the file: one read fills every slot behind its
                 // nonce room. Only a short read (the file changed) goes chunk by chunk, to fail where it must.
-                let readAll = input.readVectored(
-                    into: slots.map { UnsafeMutableRawBufferPointer(rebasing: $0[nonceSize...]) },
-                    at: offset + first * sealedSize)
+                let targets = slots.map { UnsafeMutableRawBufferPointer(rebasing: $0[nonceSize...]) }
+                let segmentOffset = offset + first * sealedSize
+                let readDirect =
+                    directInput?.withSegment(segment) { bytes -> Bool in
+                        guard let bytes, bytes.count == targets.reduce(0, { $0 + $1.count }) else { return false }
+                        var position = 0
+                        for target in targets {
+                            target.copyMemory(
+                                from: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + target.count)]))
+                            position += target.count
+                        }
+                        return true
+                    } ?? false
+                let readAll = readDirect || input.readVectored(into: targets, at: segmentOffset)
                 for (position, slot) in slots.enumerated() {
                     let chunk = first + position
                     if !readAll {
@@ -214,6 +235,8 @@ struct AgePipeline: Sendable {
                         opened.append(.failed)
                     }
                 }
+            } else {
+                directInput?.withSegment(segment) { _ in }
             }
             // What a sequential pass releases of this segment before it stops, and why it stops (if it does).
             var released: [Data] = []
