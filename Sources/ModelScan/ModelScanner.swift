@@ -556,7 +556,8 @@ final class ContentScan {
         guard skipped else { return storageKeys }
         let plain = FindingCollector(file: findings.file)
         plain.member = findings.member
-        _ = try interpretPickles(source, firstOnly: firstOnly, joblibArrays: false, into: plain)
+        _ = try interpretPickles(
+            source, firstOnly: firstOnly, joblibArrays: false, pickleLoadReading: true, into: plain)
         for finding in plain.findings
         where
             // Every import, whatever its name looks like: a module named `évil` planted on `sys.path` is imported
@@ -565,7 +566,12 @@ final class ContentScan {
             || finding.rule == "pickle.build-on-global"
             || finding.rule == "scan.time-budget" || finding.rule == "pickle.argument-unbounded"
             || (finding.rule == "pickle.bound-exceeded" && finding.severity >= .high))
-            && !findings.findings.contains(where: { $0.rule == finding.rule && $0.offset == finding.offset })
+            && !findings.findings.contains(where: {
+                // The same finding, or a medium import where the main reading already judged that import.
+                $0.offset == finding.offset
+                    && ($0.rule == finding.rule
+                        || ($0.rule.hasPrefix("pickle.global.") && finding.rule == "pickle.global.uncommon-module"))
+            })
         {
             findings.add(
                 finding.rule, finding.severity, at: finding.offset, subject: finding.subject,
@@ -577,11 +583,13 @@ final class ContentScan {
     /// The pickles of `source` into `collector`: whether joblib array bytes were skipped, and the storage keys
     /// named by persistent id.
     private func interpretPickles(
-        _ source: ByteSource, firstOnly: Bool, joblibArrays: Bool, into collector: FindingCollector
+        _ source: ByteSource, firstOnly: Bool, joblibArrays: Bool, pickleLoadReading: Bool = false,
+        into collector: FindingCollector
     ) throws -> (skipped: Bool, storageKeys: Set<String>) {
         let stream = ByteStream(source: source)
         let interpreter = PickleInterpreter(
             stream: stream, findings: collector, joblibArrays: joblibArrays, deadline: deadline)
+        interpreter.pickleLoadReading = pickleLoadReading
         var count = 0
         var legacy = false
         while true {

@@ -95,6 +95,9 @@ final class PickleInterpreter {
     /// Read a joblib NumpyArrayWrapper's array bytes after its BUILD as data, as joblib's unpickler does. Off, they
     /// are opcodes, as for `pickle.load`, `torch.load` and `numpy.load`.
     let joblibArrays: Bool
+    /// This is the second reading of a joblib file, `pickle.load`'s, kept for what it finds in bytes joblib reads as
+    /// array data: there an import of a module that no ordinary machine has is medium, not high (see `judgeGlobal`).
+    var pickleLoadReading = false
     /// Whether array bytes were skipped (then the same bytes read as opcodes must be scanned too).
     private(set) var skippedJoblibArrays = false
     /// The keys of the PyTorch storages named by persistent id (bounded).
@@ -353,7 +356,10 @@ final class PickleInterpreter {
 
     // MARK: - Checks
 
-    private func judgeGlobal(module: String, name: String, at offset: UInt64, via opcode: String) {
+    /// Judges an import; true when the unpickler stops here (an import of an uncommon module in the `pickle.load`
+    /// reading, which fails on an ordinary machine: what follows it never runs there).
+    @discardableResult
+    private func judgeGlobal(module: String, name: String, at offset: UInt64, via opcode: String) -> Bool {
         let subject = module + "." + name
         // Judged as any name (fail closed), under its own rule: the `pickle.load` reading of joblib array bytes keeps
         // every import but these, which CPython never makes (random array bytes; scanner review 32).
@@ -362,14 +368,14 @@ final class PickleInterpreter {
             findings.add(
                 "pickle.global.undecodable", .high, at: offset, subject: String(subject.prefix(128)),
                 "\(opcode) names a module or name that is not UTF-8 (CPython stops here; judged anyway)")
-            return
+            return false
         }
         // A name longer than the read cap was cut: its unread tail may name anything (review 4, finding 7).
         if module.hasSuffix("\u{2026}") || name.hasSuffix("\u{2026}") {
             findings.add(
                 "pickle.global.unresolved", .high, at: offset, subject: String(subject.prefix(128)),
                 "\(opcode) imports a name longer than the scanner reads")
-            return
+            return false
         }
         var verdict = GlobalPolicy.verdict(module: module, name: name, protocol: protocolInEffect)
         if let other = alsoJudgedUnderProtocol, verdict != .dangerous {
@@ -383,11 +389,23 @@ final class PickleInterpreter {
             findings.add(
                 "pickle.global.dangerous", .critical, at: offset, subject: subject,
                 "\(opcode) imports a callable that can run code, import modules or touch files and sockets")
+        case .unknown where pickleLoadReading && GlobalPolicy.isUncommonTopLevelModule(module):
+            // joblib.load never makes this import. pickle.load of a joblib file makes it when a nested object-array
+            // pickle reads the outer pickle's memo (`NumpyArrayWrapper.dtype`, `n_bins.dtype` in real dumps), and
+            // then fails with ModuleNotFoundError before anything runs, unless a module of that name was put on the
+            // loader's path: reported, and refused by the strict policy. Either way nothing after it adds anything,
+            // so this reading ends here, as CPython's does on an ordinary machine.
+            findings.add(
+                "pickle.global.uncommon-module", .medium, at: offset, subject: subject,
+                "\(opcode) imports from a module that is neither in Python's standard library nor a common package "
+                    + "(the import fails unless a module of that name is on the loader's path)")
+            return true
         case .unknown:
             findings.add(
                 "pickle.global.unknown", .high, at: offset, subject: subject,
                 "\(opcode) imports a global outside the allow-list (any callable may run code)")
         }
+        return false
     }
 
     private static let storageTypes: Set<String> = GlobalPolicy.allowed.filter { $0.hasSuffix("Storage") }
@@ -706,13 +724,13 @@ final class PickleInterpreter {
                 nameLineUndecodable = false
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
                 let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
-                judgeGlobal(module: module, name: name, at: offset, via: "GLOBAL")
+                if judgeGlobal(module: module, name: name, at: offset, via: "GLOBAL") { return .broken }
                 push(.global(module: m, name: n))
             case 0x69:  // INST
                 nameLineUndecodable = false
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
                 let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
-                judgeGlobal(module: module, name: name, at: offset, via: "INST")
+                if judgeGlobal(module: module, name: name, at: offset, via: "INST") { return .broken }
                 let args = popMark(offset)
                 push(.object(callable: m + "." + n, args: Array(args.prefix(PickleValue.maxElements))))
             case 0x93:  // STACK_GLOBAL
@@ -721,7 +739,7 @@ final class PickleInterpreter {
                 if case .string(let m) = module, case .string(let n) = name {
                     // Only GLOBAL and INST read name lines: an earlier line (PERSID's) says nothing here (review 33).
                     nameLineUndecodable = false
-                    judgeGlobal(module: m, name: n, at: offset, via: "STACK_GLOBAL")
+                    if judgeGlobal(module: m, name: n, at: offset, via: "STACK_GLOBAL") { return .broken }
                     let (nm, nn) = GlobalPolicy.normalised(module: m, name: n, protocol: protocolInEffect)
                     push(.global(module: nm, name: nn))
                 } else if isNeverText(module) || isNeverText(name) {
