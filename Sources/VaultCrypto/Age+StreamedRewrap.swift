@@ -1,5 +1,6 @@
 import Crypto
 public import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -24,6 +25,27 @@ public final class AgeRewrappedSource: Sendable {
     public let plaintextDigest: AgePlaintextDigest?
     private let descriptor: Int32
     private let payloadOffset: Int
+    /// Direct reads of the payload ahead of the caller, for a stored file not in the page cache (see `DirectInput`:
+    /// the vault writes its blobs around the cache, and a buffered read of one fills new pages at a cost of about
+    /// 1.3 s of system time per GiB on this project's VMs).
+    let direct: DirectInput?
+    private let reading = Mutex(DirectReading())
+    /// The taken direct segment's bytes; touched only while `reading` is locked.
+    nonisolated(unsafe) private var takenBytes = UnsafeRawBufferPointer(start: nil, count: 0)
+
+    /// Where the sequential direct reading stands; any read out of order, or a segment the reader could not read,
+    /// ends it and the rest is read buffered.
+    private struct DirectReading {
+        var segment = -1
+        /// Whether `segment` is taken (its bytes in `takenBytes`), to release before the next is taken.
+        var taken = false
+        var position = 0
+        var nextOffset = 0
+        var ended = false
+    }
+
+    /// Payload bytes per direct segment.
+    static let directSegment = 1 << 20
 
     /// A source that sends `header`, then `payloadCount` bytes of `descriptor` from `payloadOffset`; it owns the
     /// descriptor and closes it when it ends.
@@ -36,9 +58,34 @@ public final class AgeRewrappedSource: Sendable {
         self.payloadOffset = payloadOffset
         self.payloadCount = payloadCount
         self.plaintextDigest = plaintextDigest
+        direct = nil
     }
 
-    deinit { close(descriptor) }
+    init(
+        header: [UInt8], file: RegularFile, payloadOffset: Int, payloadCount: Int,
+        plaintextDigest: AgePlaintextDigest?
+    ) {
+        self.header = header
+        self.descriptor = file.descriptor
+        self.payloadOffset = file.start + payloadOffset
+        self.payloadCount = payloadCount
+        self.plaintextDigest = plaintextDigest
+        let segment = Self.directSegment
+        direct = DirectInput(
+            file, segmentCount: (payloadCount + segment - 1) / segment, maximumSegment: segment
+        ) { index in
+            (payloadOffset + index * segment, min(segment, payloadCount - index * segment))
+        }
+    }
+
+    deinit {
+        reading.withLock { state in
+            guard let direct, !state.ended else { return }
+            if state.taken { direct.release(state.segment) }
+            direct.cancel()
+        }
+        close(descriptor)
+    }
 
     /// The bytes this source sends: the header and the payload.
     public var size: Int { header.count + payloadCount }
@@ -48,6 +95,7 @@ public final class AgeRewrappedSource: Sendable {
     public func readPayload(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws -> Int {
         let wanted = min(buffer.count, payloadCount - offset)
         guard wanted > 0 else { return 0 }
+        if let direct, let copied = readDirectly(direct, into: buffer, wanted: wanted, at: offset) { return copied }
         var done = 0
         while done < wanted {
             let result = pread(
@@ -57,6 +105,54 @@ public final class AgeRewrappedSource: Sendable {
             done += result
         }
         return done
+    }
+
+    /// Copies up to `wanted` bytes at payload offset `offset` from the direct segments, or returns `nil` when the
+    /// direct reading has ended (or ends here: a read out of order, or a segment the reader could not read), so the
+    /// caller reads buffered, which reports any problem as before.
+    private func readDirectly(
+        _ direct: DirectInput, into buffer: UnsafeMutableRawBufferPointer, wanted: Int, at offset: Int
+    ) -> Int? {
+        reading.withLock { state -> Int? in
+            guard !state.ended else { return nil }
+            let segmentCount = (payloadCount + Self.directSegment - 1) / Self.directSegment
+            guard offset == state.nextOffset else {
+                if state.taken { direct.release(state.segment) }
+                direct.cancel()
+                state.ended = true
+                return nil
+            }
+            var done = 0
+            while done < wanted {
+                if !state.taken || state.position == takenBytes.count {
+                    if state.taken { direct.release(state.segment) }
+                    state.taken = false
+                    state.segment += 1
+                    state.position = 0
+                    guard state.segment < segmentCount else {
+                        state.ended = true
+                        break
+                    }
+                    guard let taken = direct.take(state.segment) else {
+                        direct.release(state.segment)
+                        direct.cancel()
+                        state.ended = true
+                        break
+                    }
+                    takenBytes = taken
+                    state.taken = true
+                }
+                let bytes = takenBytes
+                let count = min(wanted - done, bytes.count - state.position)
+                UnsafeMutableRawBufferPointer(rebasing: buffer[done..<(done + count)])
+                    .copyMemory(
+                        from: UnsafeRawBufferPointer(rebasing: bytes[state.position..<(state.position + count)]))
+                state.position += count
+                done += count
+            }
+            state.nextOffset += done
+            return done == 0 ? nil : done
+        }
     }
 }
 
@@ -93,8 +189,8 @@ extension Age {
             stanzas: try recipients.flatMap { try $0.wrap(fileKey) }, fileKey: fileKey)
         owned = false
         return AgeRewrappedSource(
-            header: newHeader, descriptor: descriptor, payloadOffset: file.start + headerCount,
-            payloadCount: file.size - headerCount, plaintextDigest: digest)
+            header: newHeader, file: file, payloadOffset: headerCount, payloadCount: file.size - headerCount,
+            plaintextDigest: digest)
     }
 
     /// The size of the file at `url` re-wrapped for `recipients` (what ``openRewrapped(at:using:for:digestingPlaintext:)``

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -43,6 +44,8 @@ final class DirectInput: Sendable {
     nonisolated(unsafe) private var found: [UnsafeRawBufferPointer?]
     private let ready: [DispatchSemaphore]
     private let free: [DispatchSemaphore]
+    /// Set by ``cancel()``: the reader stops at its next segment.
+    private let cancelled = Atomic<Bool>(false)
 
     /// A second descriptor on `file`'s open file, opened `O_DIRECT`, that reads `segmentCount` segments ahead of
     /// the workers in order, or `nil` when the file is small, mostly cached already, or direct I/O is not
@@ -95,10 +98,28 @@ final class DirectInput: Sendable {
     /// Hands `body` segment `segment`'s bytes, or `nil` when they must be read buffered; then frees its buffer
     /// for a later segment.
     func withSegment<Result>(_ segment: Int, _ body: (UnsafeRawBufferPointer?) throws -> Result) rethrows -> Result {
+        defer { release(segment) }
+        return try body(take(segment))
+    }
+
+    /// Waits for segment `segment` and returns its bytes (`nil`: read it buffered), valid until
+    /// ``release(_:)``. Segments are taken in order, each once, and released before the one
+    /// ``readAhead`` places later is taken.
+    func take(_ segment: Int) -> UnsafeRawBufferPointer? {
         let slot = segment % buffers.count
         ready[slot].wait()
-        defer { free[slot].signal() }
-        return try body(found[slot])
+        return found[slot]
+    }
+
+    /// Frees segment `segment`'s buffer for a later segment.
+    func release(_ segment: Int) {
+        free[segment % buffers.count].signal()
+    }
+
+    /// Stops the reader at its next segment, for a caller that will not take the rest (it must take none after).
+    func cancel() {
+        cancelled.store(true, ordering: .relaxed)
+        for semaphore in free { semaphore.signal() }
     }
 
     /// Reads every segment in order, each into the next free buffer.
@@ -106,6 +127,7 @@ final class DirectInput: Sendable {
         for segment in 0..<segmentCount {
             let slot = segment % buffers.count
             free[slot].wait()
+            if cancelled.load(ordering: .relaxed) { return }
             let (offset, count) = segments(segment)
             found[slot] = read(count, at: offset, into: buffers[slot])
             ready[slot].signal()

@@ -87,6 +87,52 @@ struct DirectInputTests {
     }
 }
 
+extension DirectInputTests {
+    /// The server's streamed pull: an uncached stored file's payload is read directly, in order, in any chunk size;
+    /// a read out of order goes on buffered; a stream dropped early does not keep the reader waiting.
+    @Test func aStreamedRewrapOfAnUncachedFileReadsItsPayloadDirectly() throws {
+        let directory = try TemporaryDirectory()
+        let identity = AgeX25519Identity.generate()
+        let plain = AgeRoundTripTests.plaintext(Self.plainSize)
+        let sealed = [UInt8](try Age.encrypt(plain, to: [identity.recipient]))
+        let url = directory.url.appendingPathComponent("blob.age")
+        let payload = Array(sealed.dropFirst(sealed.count - (plain.count + 151 * 16) - 16))
+        let recipient = AgeX25519Identity.generate().recipient
+        for chunk in [300_000, 1 << 20, 3 << 20] {
+            try DirectReads.writeUncached(sealed, to: url)
+            let source = try Age.openRewrapped(
+                at: url, using: [identity], for: [recipient], digestingPlaintext: true)
+            #expect(source.direct != nil)
+            #expect(source.plaintextDigest?.sha256 == Array(SHA256.hash(data: plain)))
+            #expect(source.payloadCount == payload.count)
+            var read: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: chunk)
+            while read.count < source.payloadCount {
+                let count = try buffer.withUnsafeMutableBytes { try source.readPayload(into: $0, at: read.count) }
+                #expect(count > 0)
+                read += buffer.prefix(count)
+            }
+            #expect(read == payload, "chunk \(chunk)")
+        }
+        // Out of order: the rest is read buffered, and right.
+        try DirectReads.writeUncached(sealed, to: url)
+        let source = try Age.openRewrapped(at: url, using: [identity], for: [recipient], digestingPlaintext: false)
+        var buffer = [UInt8](repeating: 0, count: 100_000)
+        _ = try buffer.withUnsafeMutableBytes { try source.readPayload(into: $0, at: 0) }
+        #expect(buffer == Array(payload.prefix(100_000)))
+        let count = try buffer.withUnsafeMutableBytes { try source.readPayload(into: $0, at: 5_000_000) }
+        #expect(count == 100_000)
+        #expect(buffer == Array(payload[5_000_000..<5_100_000]))
+        // Dropped after one read: the reader is cancelled (this would hang in a later test otherwise).
+        try DirectReads.writeUncached(sealed, to: url)
+        var early: AgeRewrappedSource? = try Age.openRewrapped(
+            at: url, using: [identity], for: [recipient], digestingPlaintext: false)
+        _ = try buffer.withUnsafeMutableBytes { try early!.readPayload(into: $0, at: 0) }
+        early = nil
+        #expect(early == nil)
+    }
+}
+
 /// Writing files out of the page cache, and whether this file system then reads them directly.
 enum DirectReads {
     /// Writes `bytes` to `url`, makes them durable and drops them from the page cache.
