@@ -85,6 +85,9 @@ enum GlobalPolicy {
             // (its argument is a global judged on its own).
             "numpy.random.bit_generator.SeedSequence", "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
             "numpy.ma.core._mareconstruct", "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray",
+            // An ndarray subclass (scanner review 35: `np.matrix` dumps were refused); a string argument is parsed
+            // with ast.literal_eval.
+            "numpy.matrix", "numpy.matrixlib.defmatrix.matrix",
             "scipy.interpolate._bsplines.BSpline", "scipy._lib.array_api_compat.numpy._aliases.asarray",
             "scipy.sparse._csr.csr_matrix", "scipy.sparse._csc.csc_matrix", "scipy.sparse._coo.coo_matrix",
             "scipy.sparse._csr.csr_array", "scipy.sparse._csc.csc_array", "scipy.sparse._coo.coo_array",

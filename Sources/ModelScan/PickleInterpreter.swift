@@ -96,7 +96,8 @@ final class PickleInterpreter {
     /// are opcodes, as for `pickle.load`, `torch.load` and `numpy.load`.
     let joblibArrays: Bool
     /// This is the second reading of a joblib file, `pickle.load`'s, kept for what it finds in bytes joblib reads as
-    /// array data: there an import of a module that no ordinary machine has is medium, not high (see `judgeGlobal`).
+    /// array data: there an import of `dtype` from a module that no ordinary machine has is medium, not high (see
+    /// `judgeGlobal`).
     var pickleLoadReading = false
     /// Whether array bytes were skipped (then the same bytes read as opcodes must be scanned too).
     private(set) var skippedJoblibArrays = false
@@ -356,10 +357,7 @@ final class PickleInterpreter {
 
     // MARK: - Checks
 
-    /// Judges an import; true when the unpickler stops here (an import of an uncommon module in the `pickle.load`
-    /// reading, which fails on an ordinary machine: what follows it never runs there).
-    @discardableResult
-    private func judgeGlobal(module: String, name: String, at offset: UInt64, via opcode: String) -> Bool {
+    private func judgeGlobal(module: String, name: String, at offset: UInt64, via opcode: String) {
         let subject = module + "." + name
         // Judged as any name (fail closed), under its own rule: the `pickle.load` reading of joblib array bytes keeps
         // every import but these, which CPython never makes (random array bytes; scanner review 32).
@@ -368,14 +366,14 @@ final class PickleInterpreter {
             findings.add(
                 "pickle.global.undecodable", .high, at: offset, subject: String(subject.prefix(128)),
                 "\(opcode) names a module or name that is not UTF-8 (CPython stops here; judged anyway)")
-            return false
+            return
         }
         // A name longer than the read cap was cut: its unread tail may name anything (review 4, finding 7).
         if module.hasSuffix("\u{2026}") || name.hasSuffix("\u{2026}") {
             findings.add(
                 "pickle.global.unresolved", .high, at: offset, subject: String(subject.prefix(128)),
                 "\(opcode) imports a name longer than the scanner reads")
-            return false
+            return
         }
         var verdict = GlobalPolicy.verdict(module: module, name: name, protocol: protocolInEffect)
         if let other = alsoJudgedUnderProtocol, verdict != .dangerous {
@@ -389,23 +387,24 @@ final class PickleInterpreter {
             findings.add(
                 "pickle.global.dangerous", .critical, at: offset, subject: subject,
                 "\(opcode) imports a callable that can run code, import modules or touch files and sockets")
-        case .unknown where pickleLoadReading && GlobalPolicy.isUncommonTopLevelModule(module):
+        case .unknown where pickleLoadReading && name == "dtype" && GlobalPolicy.isUncommonTopLevelModule(module):
             // joblib.load never makes this import. pickle.load of a joblib file makes it when a nested object-array
-            // pickle reads the outer pickle's memo (`NumpyArrayWrapper.dtype`, `n_bins.dtype` in real dumps), and
-            // then fails with ModuleNotFoundError before anything runs, unless a module of that name was put on the
-            // loader's path: reported, and refused by the strict policy. Either way nothing after it adds anything,
-            // so this reading ends here, as CPython's does on an ordinary machine.
+            // pickle, whose `numpy.dtype` import reads its module from the memo, reads the outer pickle's memo
+            // instead (`NumpyArrayWrapper.dtype`, `n_bins.dtype` in real dumps), and then fails with
+            // ModuleNotFoundError, unless a module of that name was put on the loader's path or is installed: a
+            // `dtype` attribute of a module outside the standard library and the common packages. Reported, and
+            // refused by the strict policy. Only `dtype`: any other name (an installed package's `main`) is high,
+            // and the reading goes on, so whatever follows is judged (scanner review 35: `functorch.vmap`, which
+            // torch installs, ended the reading and hid `os.system`).
             findings.add(
                 "pickle.global.uncommon-module", .medium, at: offset, subject: subject,
                 "\(opcode) imports from a module that is neither in Python's standard library nor a common package "
                     + "(the import fails unless a module of that name is on the loader's path)")
-            return true
         case .unknown:
             findings.add(
                 "pickle.global.unknown", .high, at: offset, subject: subject,
                 "\(opcode) imports a global outside the allow-list (any callable may run code)")
         }
-        return false
     }
 
     private static let storageTypes: Set<String> = GlobalPolicy.allowed.filter { $0.hasSuffix("Storage") }
@@ -724,13 +723,13 @@ final class PickleInterpreter {
                 nameLineUndecodable = false
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
                 let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
-                if judgeGlobal(module: module, name: name, at: offset, via: "GLOBAL") { return .broken }
+                judgeGlobal(module: module, name: name, at: offset, via: "GLOBAL")
                 push(.global(module: m, name: n))
             case 0x69:  // INST
                 nameLineUndecodable = false
                 guard let module = try readNameLine(), let name = try readNameLine() else { return truncated(offset) }
                 let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
-                if judgeGlobal(module: module, name: name, at: offset, via: "INST") { return .broken }
+                judgeGlobal(module: module, name: name, at: offset, via: "INST")
                 let args = popMark(offset)
                 push(.object(callable: m + "." + n, args: Array(args.prefix(PickleValue.maxElements))))
             case 0x93:  // STACK_GLOBAL
@@ -739,7 +738,7 @@ final class PickleInterpreter {
                 if case .string(let m) = module, case .string(let n) = name {
                     // Only GLOBAL and INST read name lines: an earlier line (PERSID's) says nothing here (review 33).
                     nameLineUndecodable = false
-                    if judgeGlobal(module: m, name: n, at: offset, via: "STACK_GLOBAL") { return .broken }
+                    judgeGlobal(module: m, name: n, at: offset, via: "STACK_GLOBAL")
                     let (nm, nn) = GlobalPolicy.normalised(module: m, name: n, protocol: protocolInEffect)
                     push(.global(module: nm, name: nn))
                 } else if isNeverText(module) || isNeverText(name) {
@@ -1327,7 +1326,8 @@ final class PickleInterpreter {
             "numpy.dtype", "numpy.random.mtrand.RandomState", "numpy.random._generator.Generator",
             "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64", "numpy.random._pcg64.PCG64DXSM",
             "numpy.random._philox.Philox", "numpy.random._sfc64.SFC64", "numpy.random.bit_generator.SeedSequence",
-            "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray", "scipy.sparse._coo.coo_matrix",
+            "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray", "scipy.sparse._coo.coo_matrix", "numpy.matrix",
+            "numpy.matrixlib.defmatrix.matrix",
         ]
         for scalar in [
             "float16", "float32", "float64", "longdouble", "int8", "int16", "int32", "int64", "uint8", "uint16",
@@ -1491,6 +1491,15 @@ final class PickleInterpreter {
     /// sits, and CPython raises "STACK_GLOBAL requires str" (the check is `PyUnicode_CheckExact`).
     private func isNeverText(_ value: PickleValue) -> Bool {
         if value.isLiteralNonText { return true }
+        // A class scikit-learn defines, imported from where it is defined, is a class object, and a `BUILD` on
+        // anything changes attributes, never what an object already imported is: `pickle.load` of a protocol 2
+        // joblib dump of MultiLabelBinarizer reaches `STACK_GLOBAL` with the memoised class as the module (after
+        // the nested array pickle's BUILDs), where CPython raises. (A module attribute changed to text would need a
+        // module object on the stack, which only an import or call the scanner refuses gives.)
+        if case .global(let module, let name) = value, GlobalPolicy.sklearnDefinedClasses.contains(module + "." + name)
+        {
+            return true
+        }
         guard !classStateMayHaveChanged else { return false }
         switch value {
         case .object(let callable?, _):

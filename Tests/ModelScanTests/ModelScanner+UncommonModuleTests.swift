@@ -3,8 +3,8 @@ import Testing
 
 @testable import ModelScan
 
-/// An import that only `pickle.load` makes of a joblib file (in bytes joblib reads as array data) is medium when its
-/// module is one that no ordinary machine has, and judged as any other import otherwise: a standard library module
+/// An import of `dtype` that only `pickle.load` makes of a joblib file (in bytes joblib reads as array data) is medium
+/// when its module is one that no ordinary machine has, and judged as any other import otherwise: a standard library module
 /// (some run code on import: `antigravity`, `this`), a common package, a private, dotted, Python 2 or non-ASCII name,
 /// `__main__`. Outside array bytes, and in the joblib reading, every unknown import stays high.
 @Suite struct ModelScannerUncommonModuleTests {
@@ -25,18 +25,18 @@ import Testing
     }
 
     @Test func anUncommonModuleImportedOnlyByPickleLoadIsMedium() {
-        let report = ModelScanner().scan(bytes: Self.importInArrayBytes("nosuchmodule", "x"), name: "model.joblib")
+        let report = ModelScanner().scan(bytes: Self.importInArrayBytes("nosuchmodule", "dtype"), name: "model.joblib")
         #expect(report.refused(by: .default).isEmpty, "\(report.findings)")
-        #expect(report.has("pickle.global.uncommon-module", "nosuchmodule.x"), "\(report.findings)")
+        #expect(report.has("pickle.global.uncommon-module", "nosuchmodule.dtype"), "\(report.findings)")
         #expect(!report.refused(by: .strict).isEmpty)
     }
 
     @Test(arguments: [
-        "antigravity", "this", "webbrowser", "pip", "numpy", "torch", "IPython", "__main__", "_osx_support", "copy_reg",
+        "antigravity", "this", "webbrowser", "pip", "scipy", "torch", "IPython", "__main__", "_osx_support", "copy_reg",
         "__builtin__", "exceptions", "a.b", "nosuchmodule.sub", "évil", "1abc", "annotationlib",
     ])
     func otherModulesImportedOnlyByPickleLoadStayHigh(_ module: String) {
-        let report = ModelScanner().scan(bytes: Self.importInArrayBytes(module, "x"), name: "model.joblib")
+        let report = ModelScanner().scan(bytes: Self.importInArrayBytes(module, "dtype"), name: "model.joblib")
         #expect(report.isRefusedByDefault, "\(module): \(report.findings)")
         #expect(!report.has("pickle.global.uncommon-module"), "\(module): \(report.findings)")
     }
@@ -50,10 +50,10 @@ import Testing
     @Test func anUncommonModuleImportedByEveryLoaderIsHigh() {
         var p = PickleAssembler()
         p.raw([0x80, 2])
-        p.global("nosuchmodule", "x")
+        p.global("nosuchmodule", "dtype")
         p.stop()
         let report = ModelScanner().scan(bytes: p.bytes, name: "model.pkl")
-        #expect(report.has("pickle.global.unknown", "nosuchmodule.x"), "\(report.findings)")
+        #expect(report.has("pickle.global.unknown", "nosuchmodule.dtype"), "\(report.findings)")
         #expect(report.isRefusedByDefault)
     }
 

@@ -105,6 +105,21 @@ import Testing
         #expect(report.has("pickle.global.unresolved"), "\(report.findings)")
     }
 
+    /// A class scikit-learn defines, imported from its own module, is a class, never text: a `STACK_GLOBAL` on it
+    /// ends the reading as CPython's "STACK_GLOBAL requires str" does (protocol 2 and 3 joblib dumps of
+    /// MultiLabelBinarizer reach this in the `pickle.load` reading).
+    @Test func anSklearnClassAsAnOperandIsNotText() {
+        var p = PickleAssembler()
+        p.raw([0x80, 4])
+        p.global("sklearn.preprocessing._label", "MultiLabelBinarizer")
+        p.shortUnicode("system")
+        p.stackGlobal()
+        p.stop()
+        let report = ModelScanner().scan(bytes: p.bytes, name: "model.pkl")
+        #expect(report.has("pickle.stack-global-not-text"), "\(report.findings)")
+        #expect(!report.has("pickle.global.unresolved"), "\(report.findings)")
+    }
+
     /// `FiniteStatus` with `_value2member_map_ = {0: 'os'}` set by a slot-state `BUILD`, then `FiniteStatus(0)`, an
     /// Enum lookup that returns `'os'`, as a module name (the payload of scanner review 14's proof).
     private static func enumTurnedIntoText(buildingOn target: (inout PickleAssembler) -> Void) -> [UInt8] {
