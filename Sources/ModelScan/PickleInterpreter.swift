@@ -1187,13 +1187,13 @@ final class PickleInterpreter {
 
     /// Allowed callables whose result may be an object made earlier: `numpy.object_(x)` is `x`, numpy's reductions call
     /// a method of their argument (`numpy.mean(obj)` is `obj.mean()`), `asarray` returns an array as is, and torch's
-    /// `_rebuild_from_type` returns `func(*args)` as is when it already has the type asked for, and `_get_layout`
-    /// returns one of torch's layout objects.
-    private static let passThroughCallables: Set<String> = [
+    /// `_rebuild_from_type` returns `func(*args)` as is when it already has the type asked for, `_get_layout`
+    /// returns one of torch's layout objects, and an elementwise ufunc returns its `out` argument.
+    private static let passThroughCallables = Set<String>([
         "numpy.object_", "numpy.mean", "numpy.median", "numpy.average", "numpy.std", "numpy.var", "numpy.nanmean",
         "numpy.nanmedian", "scipy._lib.array_api_compat.numpy._aliases.asarray", "torch._tensor._rebuild_from_type",
         "torch._tensor._rebuild_from_type_v2", "torch.serialization._get_layout",
-    ]
+    ]).union(GlobalPolicy.elementwiseUfuncs)
 
     /// Classes whose instances `APPEND(S)` and `ADDITEMS` fill as the unpicklers expect: any other object's `append`,
     /// `extend` or `add` is looked up on it, and a dict subclass such as `Bunch` answers with a value the pickle set
