@@ -141,20 +141,8 @@ enum GlobalPolicy {
         ] {
             names.insert("torch.\(dtype)")
         }
-        return names.union(elementwiseUfuncs)
+        return names
     }()
-
-    /// Elementwise numpy ufuncs, which `FunctionTransformer(np.log1p, np.expm1)` and `TransformedTargetRegressor`
-    /// hold (scanner review 36 found such dumps refused). `ufunc(x, out)` returns `out`, and on an array of objects
-    /// a ufunc calls each element's method of its name, so they count as calls that may return an earlier object.
-    static let elementwiseUfuncs: Set<String> = [
-        "numpy.log1p", "numpy.expm1", "numpy.log", "numpy.log2", "numpy.log10", "numpy.exp", "numpy.exp2",
-        "numpy.sqrt", "numpy.cbrt", "numpy.square", "numpy.absolute", "numpy.fabs", "numpy.negative",
-        "numpy.reciprocal", "numpy.sign", "numpy.sin", "numpy.cos", "numpy.tan", "numpy.arcsin", "numpy.arccos",
-        "numpy.arctan", "numpy.sinh", "numpy.cosh", "numpy.tanh", "numpy.arcsinh", "numpy.arccosh",
-        "numpy.arctanh", "numpy.floor", "numpy.ceil", "numpy.rint", "numpy.trunc", "numpy.deg2rad",
-        "numpy.rad2deg",
-    ]
 
     /// Modules that a dotted attribute path must never walk into (`pkg.sub.os.system`).
     static let dangerousAttributeRoots: Set<String> = [

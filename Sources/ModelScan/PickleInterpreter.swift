@@ -782,11 +782,13 @@ final class PickleInterpreter {
                 let value = pop(offset)
                 let key = pop(offset)
                 checkFillTarget(top(offset), at: offset, "SETITEM")
+                checkFilledKeys([key], of: top(offset), at: offset, "SETITEM")
                 noteOrderedDictFill(at: offset, "SETITEM")
                 addToTopDict([(key, value)], offset)
             case 0x75:  // SETITEMS
                 let items = popMark(offset)
                 checkFillTarget(top(offset), at: offset, "SETITEMS")
+                checkFilledKeys(pairs(items).map(\.0), of: top(offset), at: offset, "SETITEMS")
                 if !items.isEmpty { noteOrderedDictFill(at: offset, "SETITEMS") }
                 addToTopDict(pairs(items), offset)
             case 0x6F:  // OBJ
@@ -946,6 +948,18 @@ final class PickleInterpreter {
         switch callable {
         case .global(let module, let name):
             let qualified = module + "." + name
+            // A mapping whose keys are its attributes (a `Bunch`, or `copyreg._reconstructor(Bunch, dict, state)`)
+            // made from a mapping: a dunder key, or keys the scanner cannot read, are attributes numpy may look up
+            // (`__array_interface__`: scanner review 37), as for SETITEM(S).
+            if Self.makesAMapping(qualified, items), !Self.mappingMakers.contains(qualified) {
+                for item in items.dropFirst(qualified == "copyreg._reconstructor" ? 2 : 0) {
+                    switch item {
+                    case .dict(let pairs): checkFilledKeys(pairs.map(\.0), of: .unknown, at: offset, opcode)
+                    case .none, .string, .int, .bool, .global: break
+                    default: checkFilledKeys([.unknown], of: .unknown, at: offset, opcode)
+                    }
+                }
+            }
             // joblib reads array bytes after a BUILD on any NumpyArrayWrapper, however it was made: only the wrapper
             // called directly is recognised, so one handed to another callable (`_rebuild_from_type_v2` makes one
             // and sets its class) is refused (review 8 of the scanner, finding 1).
@@ -1092,7 +1106,7 @@ final class PickleInterpreter {
             case .dict(let pairs):
                 return pairs.contains { key, _ in
                     switch key {
-                    case .string(let text): Self.classChangingNames.contains(text)
+                    case .string(let text): Self.isClassChangingName(text)
                     // The identity the scanner gives a memoised dict is no key of the Python dict (a stale copy
                     // reads back `.unknown` through ``resolvedAlias(_:)``).
                     case .global(module: PickleValue.aliasModule, name: _): false
@@ -1188,12 +1202,13 @@ final class PickleInterpreter {
     /// Allowed callables whose result may be an object made earlier: `numpy.object_(x)` is `x`, numpy's reductions call
     /// a method of their argument (`numpy.mean(obj)` is `obj.mean()`), `asarray` returns an array as is, and torch's
     /// `_rebuild_from_type` returns `func(*args)` as is when it already has the type asked for, `_get_layout`
-    /// returns one of torch's layout objects, and an elementwise ufunc returns its `out` argument.
-    private static let passThroughCallables = Set<String>([
+    /// returns one of torch's layout objects, and `numpy.matrix(m)` is `m` when `m` is a matrix (scanner review 37).
+    private static let passThroughCallables: Set<String> = [
         "numpy.object_", "numpy.mean", "numpy.median", "numpy.average", "numpy.std", "numpy.var", "numpy.nanmean",
         "numpy.nanmedian", "scipy._lib.array_api_compat.numpy._aliases.asarray", "torch._tensor._rebuild_from_type",
-        "torch._tensor._rebuild_from_type_v2", "torch.serialization._get_layout",
-    ]).union(GlobalPolicy.elementwiseUfuncs)
+        "torch._tensor._rebuild_from_type_v2", "torch.serialization._get_layout", "numpy.matrix",
+        "numpy.matrixlib.defmatrix.matrix",
+    ]
 
     /// Classes whose instances `APPEND(S)` and `ADDITEMS` fill as the unpicklers expect: any other object's `append`,
     /// `extend` or `add` is looked up on it, and a dict subclass such as `Bunch` answers with a value the pickle set
@@ -1246,6 +1261,35 @@ final class PickleInterpreter {
         findings.add(
             "pickle.fill-earlier-object", .high, at: offset, subject: opcode,
             "\(opcode) fills a value that may be an object made earlier (a memoised dict the scanner holds as it was)")
+    }
+
+    /// A `SETITEM(S)` on anything but a literal dict: a dunder key is high, and on a mapping whose keys are its
+    /// attributes (scikit-learn's `Bunch`) or an unknown value, so is a key the scanner cannot read. A `Bunch` answers
+    /// attribute lookups from its keys, so `__array_interface__` set there gave numpy a raw pointer (scanner review
+    /// 37); a literal dict's keys are never attributes.
+    private func checkFilledKeys(_ keys: [PickleValue], of target: PickleValue, at offset: UInt64, _ opcode: String) {
+        let attributeKeys: Bool
+        switch target {
+        case .dict: return
+        case .object(let callable?, let arguments):
+            attributeKeys = Self.makesAMapping(callable, arguments) && !Self.mappingMakers.contains(callable)
+        default: attributeKeys = true
+        }
+        for key in keys {
+            let flagged: Bool
+            switch key {
+            case .string(let text): flagged = Self.isClassChangingName(text)
+            case .global(module: PickleValue.aliasModule, name: _): flagged = false
+            case .unknown, .opaqueText, .object, .global: flagged = attributeKeys
+            default: flagged = false
+            }
+            guard flagged else { continue }
+            findings.add(
+                "pickle.fill-attribute-key", .high, at: offset, subject: opcode,
+                "\(opcode) sets a key that names an attribute numpy or the unpickler looks up (a dunder name), or a "
+                    + "key the scanner cannot read on a mapping whose keys are attributes")
+            return
+        }
     }
 
     /// Whether `value` may be an object the pickle made before, rather than a fresh instance the scanner models: an
@@ -1345,6 +1389,14 @@ final class PickleInterpreter {
     private static let classChangingNames: Set<String> = [
         "__class__", "__new__", "__setstate__", "append", "extend", "add",
     ]
+
+    /// One of ``classChangingNames``, or any other dunder name: numpy looks `__array_interface__`,
+    /// `__array_struct__` and their kin up on the instance, so a state or a `Bunch` (whose keys are its attributes)
+    /// that sets one hands numpy a pointer of the pickle's choosing, a read and write of any memory (scanner review
+    /// 37 forged objects that way and reached `eval` with allowed globals only).
+    static func isClassChangingName(_ name: String) -> Bool {
+        classChangingNames.contains(name) || (name.count > 4 && name.hasPrefix("__") && name.hasSuffix("__"))
+    }
 
     /// Allowed callables that apply a state argument with `setattr` (`torch._utils._set_obj_state`).
     private static let stateAppliers: Set<String> = [
