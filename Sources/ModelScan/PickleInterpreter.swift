@@ -1110,8 +1110,10 @@ final class PickleInterpreter {
                     // The identity the scanner gives a memoised dict is no key of the Python dict (a stale copy
                     // reads back `.unknown` through ``resolvedAlias(_:)``).
                     case .global(module: PickleValue.aliasModule, name: _): false
-                    // A key made by a call (`builtins.str('__class__')`) or a global may be any name (review 27).
-                    case .unknown, .opaqueText, .object, .global: unreadable
+                    // A key made by a call (`builtins.str('__class__')`) or a global may be any name (review 27), in
+                    // any state: a `__dict__.update` sets it as an attribute too (scanner review 38 set
+                    // `__array_interface__` on a StandardScaler that way).
+                    case .unknown, .opaqueText, .object, .global: true
                     default: false
                     }
                 }
@@ -1119,6 +1121,10 @@ final class PickleInterpreter {
             // A mapping built by a call or a list: its keys are not seen (scanner review 18: a slot state made by
             // `builtins.dict([['__class__', W]])` turned an object into a NumpyArrayWrapper).
             case .object(let callable?, let arguments) where Self.makesAMapping(callable, arguments):
+                return opaqueMappings
+            // A call that may return its argument (`numpy.object_(d)` is `d`) may hand back such a mapping (scanner
+            // review 38).
+            case .object(let callable?, _) where Self.passThroughCallables.contains(callable):
                 return opaqueMappings
             case .object(nil, _), .list: return opaqueMappings
             default: return false
