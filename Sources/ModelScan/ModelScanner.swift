@@ -558,6 +558,10 @@ final class ContentScan {
         plain.member = findings.member
         _ = try interpretPickles(
             source, firstOnly: firstOnly, joblibArrays: false, pickleLoadReading: true, into: plain)
+        // Where `pickle.load` stops (an invalid opcode, truncation, "STACK_GLOBAL requires str", an import of `dtype`
+        // from a module no ordinary machine has): what the reading finds after it never runs.
+        let stops = Self.stopsEveryUnpickler.union(["pickle.stack-global-not-text", "pickle.global.uncommon-module"])
+        let stop = plain.findings.filter { stops.contains($0.rule) }.compactMap(\.offset).min()
         for finding in plain.findings
         where
             // Every import, whatever its name looks like: a module named `évil` planted on `sys.path` is imported
@@ -565,7 +569,13 @@ final class ContentScan {
             (finding.rule.hasPrefix("pickle.global.") && finding.rule != "pickle.global.undecodable"
             || finding.rule == "pickle.build-on-global"
             || finding.rule == "scan.time-budget" || finding.rule == "pickle.argument-unbounded"
-            || (finding.rule == "pickle.bound-exceeded" && finding.severity >= .high))
+            || (finding.rule == "pickle.bound-exceeded" && finding.severity >= .high)
+            // And every other high finding before that stop: a call, a BUILD or a fill in array bytes runs under
+            // `pickle.load` as anywhere else (scanner review 39 ran review 38's memory forgery there, where only
+            // imports were kept).
+            // joblib's own rules (its wrapper, its arrays) say nothing of `pickle.load`, which reads no array.
+            || (finding.severity >= .high && (finding.offset ?? 0) < (stop ?? UInt64.max)
+                && !stops.contains(finding.rule) && !finding.rule.hasPrefix("joblib.")))
             && !findings.findings.contains(where: {
                 // The same finding, or a medium import where the main reading already judged that import.
                 $0.offset == finding.offset

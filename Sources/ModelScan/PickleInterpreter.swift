@@ -948,6 +948,15 @@ final class PickleInterpreter {
         switch callable {
         case .global(let module, let name):
             let qualified = module + "." + name
+            // numpy's reductions and `asarray` are allowed as values (FeatureAgglomeration's `pooling_func`), never
+            // called by the files real libraries write; called, they coerce their argument to an array, reading any
+            // `__array_interface__` it carries: a pointer of the pickle's choosing (scanner reviews 37 and 38).
+            if Self.arrayCoercingCallables.contains(qualified) {
+                findings.add(
+                    "pickle.call-array-coercion", .high, at: offset, subject: qualified,
+                    "\(opcode) calls a function that turns its argument into an array (it reads the argument's "
+                        + "__array_interface__, which a pickle can point anywhere)")
+            }
             // A mapping whose keys are its attributes (a `Bunch`, or `copyreg._reconstructor(Bunch, dict, state)`)
             // made from a mapping: a dunder key, or keys the scanner cannot read, are attributes numpy may look up
             // (`__array_interface__`: scanner review 37), as for SETITEM(S).
@@ -1214,6 +1223,12 @@ final class PickleInterpreter {
         "numpy.nanmedian", "scipy._lib.array_api_compat.numpy._aliases.asarray", "torch._tensor._rebuild_from_type",
         "torch._tensor._rebuild_from_type_v2", "torch.serialization._get_layout", "numpy.matrix",
         "numpy.matrixlib.defmatrix.matrix",
+    ]
+
+    /// Allowed values that coerce what they are called with to an array (see `call`).
+    private static let arrayCoercingCallables: Set<String> = [
+        "numpy.mean", "numpy.median", "numpy.average", "numpy.std", "numpy.var", "numpy.nanmean", "numpy.nanmedian",
+        "scipy._lib.array_api_compat.numpy._aliases.asarray",
     ]
 
     /// Classes whose instances `APPEND(S)` and `ADDITEMS` fill as the unpicklers expect: any other object's `append`,
