@@ -1229,6 +1229,9 @@ final class PickleInterpreter {
     private static let arrayCoercingCallables: Set<String> = [
         "numpy.mean", "numpy.median", "numpy.average", "numpy.std", "numpy.var", "numpy.nanmean", "numpy.nanmedian",
         "scipy._lib.array_api_compat.numpy._aliases.asarray",
+        // `matrix(x)` coerces `x` with `numpy.array` (scanner review 40's lead); numpy pickles a matrix through
+        // `_reconstruct(numpy.matrix, …)`, which hands the class over without calling it.
+        "numpy.matrix", "numpy.matrixlib.defmatrix.matrix",
     ]
 
     /// Classes whose instances `APPEND(S)` and `ADDITEMS` fill as the unpicklers expect: any other object's `append`,

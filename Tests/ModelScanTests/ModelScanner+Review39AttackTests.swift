@@ -29,7 +29,7 @@ import Testing
         #expect(report.has("pickle.build-class"), "\(report.findings)")
     }
 
-    @Test(arguments: ["mean", "average", "median"])
+    @Test(arguments: ["mean", "average", "median", "matrix"])
     func callingAReductionIsHigh(_ name: String) {
         var p = PickleAssembler()
         p.raw([0x80, 2])
