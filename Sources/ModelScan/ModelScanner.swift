@@ -538,6 +538,12 @@ final class ContentScan {
         "pickle.memo-undefined", "pickle.mark-missing",
     ]
 
+    /// Where `pickle.load` stops (an invalid opcode, truncation, "STACK_GLOBAL requires str", an import of `dtype`
+    /// from a module no ordinary machine has): what its reading of joblib array bytes finds after it never runs.
+    static let pickleLoadStops = stopsEveryUnpickler.union([
+        "pickle.stack-global-not-text", "pickle.global.uncommon-module",
+    ])
+
     /// Legacy PyTorch files start with a pickled magic number (0x1950a86a20f9469cfc6c, little-endian here).
     private static let legacyMagic: [UInt8] = [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
 
@@ -558,9 +564,7 @@ final class ContentScan {
         plain.member = findings.member
         _ = try interpretPickles(
             source, firstOnly: firstOnly, joblibArrays: false, pickleLoadReading: true, into: plain)
-        // Where `pickle.load` stops (an invalid opcode, truncation, "STACK_GLOBAL requires str", an import of `dtype`
-        // from a module no ordinary machine has): what the reading finds after it never runs.
-        let stops = Self.stopsEveryUnpickler.union(["pickle.stack-global-not-text", "pickle.global.uncommon-module"])
+        let stops = Self.pickleLoadStops
         let stop = plain.findings.filter { stops.contains($0.rule) }.compactMap(\.offset).min()
         for finding in plain.findings
         where

@@ -1113,19 +1113,9 @@ final class PickleInterpreter {
         func names(_ value: PickleValue, unreadable: Bool) -> Bool {
             switch value {
             case .dict(let pairs):
-                return pairs.contains { key, _ in
-                    switch key {
-                    case .string(let text): Self.isClassChangingName(text)
-                    // The identity the scanner gives a memoised dict is no key of the Python dict (a stale copy
-                    // reads back `.unknown` through ``resolvedAlias(_:)``).
-                    case .global(module: PickleValue.aliasModule, name: _): false
-                    // A key made by a call (`builtins.str('__class__')`) or a global may be any name (review 27), in
-                    // any state: a `__dict__.update` sets it as an attribute too (scanner review 38 set
-                    // `__array_interface__` on a StandardScaler that way).
-                    case .unknown, .opaqueText, .object, .global: true
-                    default: false
-                    }
-                }
+                // A key made by a call counts in any state: a `__dict__.update` sets it as an attribute too (scanner
+                // review 38 set `__array_interface__` on a StandardScaler that way).
+                return pairs.contains { key, _ in Self.keyMayNameAttribute(key, unreadable: true) }
             case .unknown: return unreadable
             // A mapping built by a call or a list: its keys are not seen (scanner review 18: a slot state made by
             // `builtins.dict([['__class__', W]])` turned an object into a NumpyArrayWrapper).
@@ -1287,6 +1277,19 @@ final class PickleInterpreter {
             "\(opcode) fills a value that may be an object made earlier (a memoised dict the scanner holds as it was)")
     }
 
+    /// Whether a mapping key may set an attribute the unpickler or numpy looks up: a class-changing or dunder name,
+    /// or (when `unreadable`) a key the scanner cannot read, since one made by a call (`builtins.str('__class__')`) or
+    /// a global may be any name (review 27). The identity the scanner gives a memoised dict is no key of the Python
+    /// dict (a stale copy reads back `.unknown` through ``resolvedAlias(_:)``).
+    private static func keyMayNameAttribute(_ key: PickleValue, unreadable: Bool) -> Bool {
+        switch key {
+        case .string(let text): isClassChangingName(text)
+        case .global(module: PickleValue.aliasModule, name: _): false
+        case .unknown, .opaqueText, .object, .global: unreadable
+        default: false
+        }
+    }
+
     /// A `SETITEM(S)` on anything but a literal dict: a dunder key is high, and on a mapping whose keys are its
     /// attributes (scikit-learn's `Bunch`) or an unknown value, so is a key the scanner cannot read. A `Bunch` answers
     /// attribute lookups from its keys, so `__array_interface__` set there gave numpy a raw pointer (scanner review
@@ -1299,15 +1302,7 @@ final class PickleInterpreter {
             attributeKeys = Self.makesAMapping(callable, arguments) && !Self.mappingMakers.contains(callable)
         default: attributeKeys = true
         }
-        for key in keys {
-            let flagged: Bool
-            switch key {
-            case .string(let text): flagged = Self.isClassChangingName(text)
-            case .global(module: PickleValue.aliasModule, name: _): flagged = false
-            case .unknown, .opaqueText, .object, .global: flagged = attributeKeys
-            default: flagged = false
-            }
-            guard flagged else { continue }
+        for key in keys where Self.keyMayNameAttribute(key, unreadable: attributeKeys) {
             findings.add(
                 "pickle.fill-attribute-key", .high, at: offset, subject: opcode,
                 "\(opcode) sets a key that names an attribute numpy or the unpickler looks up (a dunder name), or a "
