@@ -80,11 +80,17 @@ public final class AgeRewrappedSource: Sendable {
 
     deinit {
         reading.withLock { state in
-            guard let direct, !state.ended else { return }
-            if state.taken { direct.release(state.segment) }
-            direct.cancel()
+            if let direct { Self.end(&state, direct) }
         }
         close(descriptor)
+    }
+
+    /// Ends the direct reading: frees the segment held, if any, and stops the reader.
+    private static func end(_ state: inout DirectReading, _ direct: DirectInput) {
+        guard !state.ended else { return }
+        if state.taken { direct.release(state.segment) }
+        direct.cancel()
+        state.ended = true
     }
 
     /// The bytes this source sends: the header and the payload.
@@ -117,9 +123,7 @@ public final class AgeRewrappedSource: Sendable {
             guard !state.ended else { return nil }
             let segmentCount = (payloadCount + Self.directSegment - 1) / Self.directSegment
             guard offset == state.nextOffset else {
-                if state.taken { direct.release(state.segment) }
-                direct.cancel()
-                state.ended = true
+                Self.end(&state, direct)
                 return nil
             }
             var done = 0
@@ -134,9 +138,8 @@ public final class AgeRewrappedSource: Sendable {
                         break
                     }
                     guard let taken = direct.take(state.segment) else {
-                        direct.release(state.segment)
-                        direct.cancel()
-                        state.ended = true
+                        state.taken = true  // taken, with nothing in it: freed as it ends
+                        Self.end(&state, direct)
                         break
                     }
                     takenBytes = taken
