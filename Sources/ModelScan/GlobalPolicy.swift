@@ -44,8 +44,8 @@ enum GlobalPolicy {
         "types.ModuleType",
         "operator.attrgetter", "operator.methodcaller", "operator.itemgetter", "operator.call",
         "_operator.attrgetter", "_operator.methodcaller", "_operator.itemgetter", "_operator.call",
-        "functools.partial", "functools.reduce", "functools.partialmethod", "_functools.partial",
-        "_functools.reduce", "codecs.open", "codecs.getreader", "codecs.getwriter", "_codecs.lookup",
+        "functools.reduce", "functools.partialmethod", "_functools.partial", "_functools.reduce", "codecs.open",
+        "codecs.getreader", "codecs.getwriter", "_codecs.lookup",
         "numpy.load", "numpy.loadtxt", "numpy.fromfile", "numpy.save", "numpy.savetxt", "numpy.memmap",
         "torch.load", "torch.save", "torch.serialization.load", "torch.serialization.save",
         "torch.storage._load_from_bytes", "torch.from_file", "torch.ops.load_library",
@@ -89,8 +89,6 @@ enum GlobalPolicy {
             // with ast.literal_eval.
             "numpy.matrix", "numpy.matrixlib.defmatrix.matrix",
             "scipy.interpolate._bsplines.BSpline", "scipy._lib.array_api_compat.numpy._aliases.asarray",
-            "scipy.sparse._csr.csr_matrix", "scipy.sparse._csc.csc_matrix", "scipy.sparse._coo.coo_matrix",
-            "scipy.sparse._csr.csr_array", "scipy.sparse._csc.csc_array", "scipy.sparse._coo.coo_array",
             "sklearn.neighbors._kd_tree.newObj", "sklearn.neighbors._ball_tree.newObj",
             "sklearn.metrics._dist_metrics.newObj",
             // Functions that fitted scikit-learn models hold as hyperparameters or attributes, so every dump of
@@ -104,6 +102,10 @@ enum GlobalPolicy {
             "sklearn.feature_selection._mutual_info.mutual_info_classif",
             "sklearn.feature_selection._mutual_info.mutual_info_regression",
             "sklearn.cluster._kmeans._kmeans_single_lloyd", "sklearn.cluster._kmeans._kmeans_single_elkan",
+            // HistGradientBoosting with categorical features holds `FunctionTransformer(partial(check_array, …))`.
+            // `partial(f)` calls nothing: its state is checked at BUILD, and calling it (or `check_array`, which
+            // coerces its argument to an array) is high in the pickle interpreter.
+            "functools.partial", "sklearn.utils.validation.check_array",
             // Only reductions that divide: `numpy.max([C])` or `numpy.sum([C])` return `C` itself, which would turn
             // any global into a call result that a `BUILD` could change unseen (scanner review 14).
             "numpy.mean", "numpy.median", "numpy.average", "numpy.std", "numpy.var", "numpy.nanmean",
@@ -118,6 +120,10 @@ enum GlobalPolicy {
             "_codecs.encode", "datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta",
             "datetime.timezone", "decimal.Decimal", "fractions.Fraction",
         ]
+        // numpy's ufuncs, as `FunctionTransformer(numpy.log1p)` and `TransformedTargetRegressor(func=numpy.log1p,
+        // inverse_func=numpy.expm1)` hold them: values only; called, they are high (see `PickleInterpreter.call`).
+        names.formUnion(numpyUfuncs)
+        names.formUnion(scipySparseClasses)
         for storage in [
             "Double", "Float", "Half", "BFloat16", "Long", "Int", "Short", "Char", "Byte", "Bool", "ComplexDouble",
             "ComplexFloat", "QUInt8", "QInt8", "QInt32", "QUInt4x2", "QUInt2x4",
@@ -143,6 +149,30 @@ enum GlobalPolicy {
         }
         return names
     }()
+
+    /// numpy's ufuncs as pickle writes them (`numpy.<ufunc.__name__>`, numpy 2), generated from `dir(numpy)`. Each
+    /// coerces its arguments to arrays when called, and with an `out` argument returns it.
+    static let numpyUfuncs: Set<String> = Set(
+        [
+            "absolute", "add", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctan2", "arctanh",
+            "bitwise_and", "bitwise_count", "bitwise_or", "bitwise_xor", "cbrt", "ceil", "conjugate", "copysign",
+            "cos", "cosh", "deg2rad", "degrees", "divide", "divmod", "equal", "exp", "exp2", "expm1", "fabs",
+            "float_power", "floor", "floor_divide", "fmax", "fmin", "fmod", "frexp", "gcd", "greater",
+            "greater_equal", "heaviside", "hypot", "invert", "isfinite", "isinf", "isnan", "isnat", "lcm", "ldexp",
+            "left_shift", "less", "less_equal", "log", "log10", "log1p", "log2", "logaddexp", "logaddexp2",
+            "logical_and", "logical_not", "logical_or", "logical_xor", "matmul", "matvec", "maximum", "minimum",
+            "modf", "multiply", "negative", "nextafter", "not_equal", "positive", "power", "rad2deg", "radians",
+            "reciprocal", "remainder", "right_shift", "rint", "sign", "signbit", "sin", "sinh", "spacing", "sqrt",
+            "square", "subtract", "tan", "tanh", "trunc", "vecdot", "vecmat",
+        ].map { "numpy." + $0 })
+
+    /// scipy's sparse matrix and array classes, every format. Pickles make them with `cls.__new__(cls)` (NEWOBJ) or
+    /// `copyreg._reconstructor` and set their state; calling one with arguments coerces them to arrays, which the
+    /// pickle interpreter refuses.
+    static let scipySparseClasses: Set<String> = Set(
+        ["bsr", "coo", "csc", "csr", "dia", "dok", "lil"].flatMap { format in
+            ["matrix", "array"].map { kind in "scipy.sparse._\(format).\(format)_\(kind)" }
+        })
 
     /// Modules that a dotted attribute path must never walk into (`pkg.sub.os.system`).
     static let dangerousAttributeRoots: Set<String> = [

@@ -60,7 +60,7 @@ final class PickleInterpreter {
     /// on it sets that instance's attributes, no class's.
     private static let instanceMakers: Set<String> = [
         "joblib.numpy_pickle.NumpyArrayWrapper", "numpy.dtype", "numpy._core.multiarray._reconstruct",
-        "numpy.core.multiarray._reconstruct",
+        "numpy.core.multiarray._reconstruct", "functools.partial",
     ]
     /// Memoised dicts (review 7, F2): Python's memo holds the same object as the stack, so a SETITEM(S) on one
     /// copy changes every copy. The scanner's values are copies: a memoised dict carries an identity; a change is
@@ -704,6 +704,13 @@ final class PickleInterpreter {
                         "BUILD gives an object without __setstate__ a state the scanner cannot read (its slot state "
                             + "may set __class__)")
                 }
+                if case .object("functools.partial", _) = target, !Self.isPlainPartialState(state) {
+                    findings.add(
+                        "pickle.partial-state", .high, at: offset, subject: "functools.partial",
+                        "BUILD gives a functools.partial a state other than (function, args, keywords, None): its "
+                            + "__dict__ would be a mapping the pickle can still change, or its function not one "
+                            + "allowed to be wrapped")
+                }
                 if case .object("numpy.dtype", let args) = target, let problem = Self.dtypeStateProblem(args, state) {
                     findings.add(
                         "numpy.dtype-state", .high, at: offset, subject: "numpy.dtype",
@@ -731,7 +738,9 @@ final class PickleInterpreter {
                 let (m, n) = GlobalPolicy.normalised(module: module, name: name, protocol: protocolInEffect)
                 judgeGlobal(module: module, name: name, at: offset, via: "INST")
                 let args = popMark(offset)
-                push(.object(callable: m + "." + n, args: Array(args.prefix(PickleValue.maxElements))))
+                // `klass(*args)`, as REDUCE: it goes through every check a call does (it skipped them, so review 30's
+                // chain written with INST passed).
+                push(call(.global(module: m, name: n), args: PickleValue.boundedTuple(args), at: offset, via: "INST"))
             case 0x93:  // STACK_GLOBAL
                 let name = pop(offset)
                 let module = pop(offset)
@@ -951,11 +960,46 @@ final class PickleInterpreter {
             // numpy's reductions and `asarray` are allowed as values (FeatureAgglomeration's `pooling_func`), never
             // called by the files real libraries write; called, they coerce their argument to an array, reading any
             // `__array_interface__` it carries: a pointer of the pickle's choosing (scanner reviews 37 and 38).
-            if Self.arrayCoercingCallables.contains(qualified) {
+            if Self.arrayCoercingCallables.contains(qualified)
+                || (GlobalPolicy.scipySparseClasses.contains(qualified) && !items.isEmpty
+                    && opcode != "NEWOBJ" && opcode != "NEWOBJ_EX")
+            {
                 findings.add(
                     "pickle.call-array-coercion", .high, at: offset, subject: qualified,
                     "\(opcode) calls a function that turns its argument into an array (it reads the argument's "
                         + "__array_interface__, which a pickle can point anywhere)")
+            }
+            // `__randomstate_ctor(name, ctor)` and `__generator_ctor(name, ctor)` call `ctor(name)`: numpy writes its
+            // own bit-generator maker there, or nothing; any other callable would be called with a value of the
+            // pickle's choosing (`numpy.log1p`, `check_array` and the reductions coerce it to an array).
+            if qualified == "numpy.random._pickle.__randomstate_ctor"
+                || qualified == "numpy.random._pickle.__generator_ctor", items.count > 1
+            {
+                var numpysOwn = false
+                if case .global("numpy.random._pickle", "__bit_generator_ctor") = items[1] { numpysOwn = true }
+                if !numpysOwn {
+                    findings.add(
+                        "numpy.random-ctor", .high, at: offset, subject: qualified,
+                        "\(opcode) hands numpy's random-state maker a callable other than its bit-generator maker, "
+                            + "which it calls")
+                }
+            }
+            // `Parameter(data)` calls `data.detach()` and `_rebuild_device_tensor_from_cpu_tensor(data, …)` calls
+            // `data.to(…)`: on anything but a tensor those are attributes a BUILD state may have set (scanner review 31's
+            // lead). torch hands them a tensor it rebuilt.
+            if Self.tensorTakers.contains(qualified), let data = items.first, !degraded, !Self.isRebuiltTensor(data) {
+                findings.add(
+                    "torch.rebuild-argument", .high, at: offset, subject: qualified,
+                    "\(opcode) hands torch a value other than a tensor its rebuilds made, whose methods torch calls")
+            }
+            // `partial(f, *args, **keywords)` is a call of `f` with those arguments waiting for anyone to make it: a
+            // library that calls an attribute of an object (torch's `Parameter(data)` calls `data.detach()`) would
+            // make a call the checks here never see. So only a function that is harmless with any arguments may be
+            // wrapped: `check_array`, which HistGradientBoosting's categorical preprocessor holds.
+            if qualified == "functools.partial", items.isEmpty || !Self.isPartialTarget(items[0]) {
+                findings.add(
+                    "pickle.partial-state", .high, at: offset, subject: qualified,
+                    "\(opcode) makes a functools.partial of something other than a function allowed to be wrapped")
             }
             // A mapping whose keys are its attributes (a `Bunch`, or `copyreg._reconstructor(Bunch, dict, state)`)
             // made from a mapping: a dunder key, or keys the scanner cannot read, are attributes numpy may look up
@@ -1024,9 +1068,18 @@ final class PickleInterpreter {
             // identity is no key (``stateNamesClass(_:opaqueMappings:everyKeyApplied:)``), so a stale copy must not
             // be read by its old keys.
             let states = aliasStale.isEmpty ? items : items.map { resolvedAlias($0) }
+            // `copyreg._reconstructor(cls, dict, state)` fills the new dict's items from `state` (`dict.__init__`),
+            // and with `object` as base ignores it: no attribute is set, whatever the keys (a `dok_matrix`'s are
+            // coordinate tuples, past the scanner's bounds in any real matrix). A class whose keys are its attributes
+            // (`Bunch`) is checked as a mapping above.
+            let itemsOnly =
+                qualified == "copyreg._reconstructor" && items.count == 3 && !Self.makesAMapping(qualified, items)
+                && [PickleValue.global(module: "builtins", name: "dict"), .global(module: "builtins", name: "object")]
+                    .contains { $0.globalName == items[1].globalName }
             if states.indices.contains(where: { index in
-                Self.stateNamesClass(
-                    states[index], opaqueMappings: applier && !isParameterHooks(qualified, states, at: index))
+                !(itemsOnly && index == 2)
+                    && Self.stateNamesClass(
+                        states[index], opaqueMappings: applier && !isParameterHooks(qualified, states, at: index))
             }) {
                 findings.add(
                     "pickle.build-class", .high, at: offset, subject: qualified,
@@ -1080,6 +1133,49 @@ final class PickleInterpreter {
         guard let id = Self.orderedDictID(arguments), !filledOrderedDicts.contains(id) else { return false }
         hooksOrderedDicts.insert(id)
         return true
+    }
+
+    /// Callables that call methods of their first argument, expecting a tensor.
+    private static let tensorTakers: Set<String> = [
+        "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+        "torch._utils._rebuild_device_tensor_from_cpu_tensor", "torch.nn.parameter.Parameter",
+        "torch.nn.parameter.Buffer",
+    ]
+
+    /// Whether `value` is what one of torch's tensor rebuilds returned.
+    private static func isRebuiltTensor(_ value: PickleValue) -> Bool {
+        guard case .object(let callable?, _) = value else { return false }
+        return callable.hasPrefix("torch._utils._rebuild_") || callable.hasPrefix("torch._tensor._rebuild_from_type")
+    }
+
+    /// Whether `value` is a function that a `functools.partial` may wrap (see `call`).
+    private static func isPartialTarget(_ value: PickleValue) -> Bool {
+        if case .global(let module, let name) = value { partialTargets.contains(module + "." + name) } else { false }
+    }
+
+    /// The functions a `functools.partial` may wrap: each does nothing with any arguments but compute on arrays.
+    private static let partialTargets: Set<String> = ["sklearn.utils.validation.check_array"]
+
+    /// Whether a `functools.partial` state is what Python writes for a plain partial: `(f, args, keywords, None)`,
+    /// `f` one of ``partialTargets``, `args` a tuple, `keywords` None or a dict with text keys. `partial.__setstate__`
+    /// keeps the fourth item itself as the instance's `__dict__`, so any mapping there (one the pickle can still fill
+    /// through the memo with `__setstate__`, `append` or `__array_interface__`) is refused.
+    private static func isPlainPartialState(_ state: PickleValue) -> Bool {
+        guard case .tuple(let items) = state, items.count == 4, isPartialTarget(items[0]), case .tuple = items[1],
+            case .none = items[3]
+        else { return false }
+        switch items[2] {
+        case .none: return true
+        case .dict(let pairs):
+            // A memoised dict carries its identity as a key of its own; keywords only reach a later call.
+            return pairs.allSatisfy { key, _ in
+                switch key {
+                case .string, .global(module: PickleValue.aliasModule, name: _): true
+                default: false
+                }
+            }
+        default: return false
+        }
     }
 
     /// Whether `value` is joblib's NumpyArrayWrapper class (however the import was split into module and name:
@@ -1208,21 +1304,25 @@ final class PickleInterpreter {
     /// a method of their argument (`numpy.mean(obj)` is `obj.mean()`), `asarray` returns an array as is, and torch's
     /// `_rebuild_from_type` returns `func(*args)` as is when it already has the type asked for, `_get_layout`
     /// returns one of torch's layout objects, and `numpy.matrix(m)` is `m` when `m` is a matrix (scanner review 37).
-    private static let passThroughCallables: Set<String> = [
+    private static let passThroughCallables = Set<String>([
         "numpy.object_", "numpy.mean", "numpy.median", "numpy.average", "numpy.std", "numpy.var", "numpy.nanmean",
         "numpy.nanmedian", "scipy._lib.array_api_compat.numpy._aliases.asarray", "torch._tensor._rebuild_from_type",
         "torch._tensor._rebuild_from_type_v2", "torch.serialization._get_layout", "numpy.matrix",
         "numpy.matrixlib.defmatrix.matrix",
-    ]
+        // `check_array(a)` returns an array as is; a ufunc handed an `out` argument returns it.
+        "sklearn.utils.validation.check_array",
+    ]).union(GlobalPolicy.numpyUfuncs)
 
     /// Allowed values that coerce what they are called with to an array (see `call`).
-    private static let arrayCoercingCallables: Set<String> = [
+    private static let arrayCoercingCallables = Set<String>([
         "numpy.mean", "numpy.median", "numpy.average", "numpy.std", "numpy.var", "numpy.nanmean", "numpy.nanmedian",
         "scipy._lib.array_api_compat.numpy._aliases.asarray",
         // `matrix(x)` coerces `x` with `numpy.array` (scanner review 40's lead); numpy pickles a matrix through
         // `_reconstruct(numpy.matrix, …)`, which hands the class over without calling it.
         "numpy.matrix", "numpy.matrixlib.defmatrix.matrix",
-    ]
+        // Held as values by fitted models (`FunctionTransformer`), never called by the files they write.
+        "sklearn.utils.validation.check_array",
+    ]).union(GlobalPolicy.numpyUfuncs)
 
     /// Classes whose instances `APPEND(S)` and `ADDITEMS` fill as the unpicklers expect: any other object's `append`,
     /// `extend` or `add` is looked up on it, and a dict subclass such as `Bunch` answers with a value the pickle set
@@ -1390,7 +1490,7 @@ final class PickleInterpreter {
             "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64", "numpy.random._pcg64.PCG64DXSM",
             "numpy.random._philox.Philox", "numpy.random._sfc64.SFC64", "numpy.random.bit_generator.SeedSequence",
             "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray", "scipy.sparse._coo.coo_matrix", "numpy.matrix",
-            "numpy.matrixlib.defmatrix.matrix",
+            "numpy.matrixlib.defmatrix.matrix", "functools.partial",
         ]
         for scalar in [
             "float16", "float32", "float64", "longdouble", "int8", "int16", "int32", "int64", "uint8", "uint16",

@@ -20,7 +20,7 @@ import Testing
         ("webbrowser", "open"), ("code", "InteractiveInterpreter"), ("pydoc", "locate"), ("operator", "attrgetter"),
         ("mailcap", "findmatch"), ("numpy.testing._private.utils", "runstring"), ("torch.hub", "load"),
         ("commands", "getoutput"), ("pty", "spawn"), ("shutil", "rmtree"), ("timeit", "timeit"),
-        ("cProfile", "run"), ("types", "FunctionType"), ("functools", "partial"),
+        ("cProfile", "run"), ("types", "FunctionType"), ("functools", "reduce"),
     ])
     func dangerousGlobalIsCritical(module: String, name: String) {
         for version: UInt8 in [0, 2, 4] {
