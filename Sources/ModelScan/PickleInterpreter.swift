@@ -1674,7 +1674,10 @@ final class PickleInterpreter {
         guard !classStateMayHaveChanged else { return false }
         switch value {
         case .object(let callable?, _):
+            // scipy's sparse classes too: made by `cls.__new__(cls)`, an instance (a bare `lil_matrix` dump's object
+            // arrays read it back there).
             return GlobalPolicy.sklearnDefinedClasses.contains(callable) || callable == Self.joblibWrapperName
+                || GlobalPolicy.scipySparseClasses.contains(callable)
         case .global(let module, let name):
             return module + "." + name == Self.joblibWrapperName
         default:
@@ -1689,6 +1692,7 @@ final class PickleInterpreter {
     private static func makesFreshInstance(_ value: PickleValue) -> Bool {
         guard case .object(let callable?, _) = value else { return false }
         return instanceMakers.contains(callable) || GlobalPolicy.sklearnDefinedClasses.contains(callable)
+            || GlobalPolicy.scipySparseClasses.contains(callable)
     }
 
     /// `.unknown` for a memoised dict whose copies may differ (the value itself, or an item of a tuple).

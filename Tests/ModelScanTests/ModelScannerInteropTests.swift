@@ -90,6 +90,7 @@ import Testing
         for fmt in ["bsr", "coo", "csc", "csr", "dia", "dok", "lil"]:
             joblib.dump({"matrix": sparse.asformat(fmt), "array": sp.csr_array(sparse).asformat(fmt)},
                         os.path.join(d, f"sparse-{fmt}.joblib"))
+            joblib.dump(sparse.asformat(fmt), os.path.join(d, f"sparse-{fmt}-alone.joblib"))
         zeros = LinearRegression().fit(np.zeros((2, 300000)), [0.0, 1.0])
         joblib.dump(zeros, os.path.join(d, "zeros.joblib"), compress=3)
         joblib.dump(zeros, os.path.join(d, "zeros-gzip.joblib"), compress=("gzip", 3))
@@ -108,7 +109,7 @@ import Testing
         let result = try ChildProcess.python(Self.script, arguments: [directory.url.path], mergesErrors: true).run()
         #expect(result.status == 0, "\(result.stdout)")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
-        #expect(files.count == 46)
+        #expect(files.count == 53)
         for file in files {
             let report = try ModelScanner(deep: true).scan(path: directory.url.appendingPathComponent(file).path)
             #expect(report.refused(by: .default).isEmpty, "\(file): \(report.findings)")
