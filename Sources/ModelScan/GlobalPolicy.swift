@@ -32,6 +32,8 @@ enum GlobalPolicy {
         "torch.hub", "torch.jit", "torch._C", "torch.utils.cpp_extension", "torch._dynamo", "torch._inductor",
         "torch.cuda", "torch.distributed", "torch.package", "numpy.f2py", "numpy.distutils", "numpy.testing",
         "numpy.lib.npyio", "numpy.ctypeslib", "keras.src.saving", "tensorflow.io", "jinja2", "yaml",
+        // A distribution's `__setstate__` runs `exec` on `_parse_arg_template`, text the pickled state carries.
+        "scipy.stats",
     ]
 
     /// Individual dangerous callables in modules that are otherwise not dangerous as a whole.
@@ -117,6 +119,13 @@ enum GlobalPolicy {
             "builtins.set", "builtins.frozenset", "builtins.list", "builtins.dict", "builtins.tuple",
             "builtins.bytearray", "builtins.bytes", "builtins.complex", "builtins.slice", "builtins.range",
             "builtins.bool", "builtins.int", "builtins.float", "builtins.str", "copyreg._reconstructor",
+            // Protocols 0 and 1 pickle an instance as `copyreg._reconstructor(cls, object, None)`; `object()` takes no
+            // argument and its instances no attribute.
+            "builtins.object",
+            // numpy's abstract scalar types, which `make_column_selector(dtype_include=numpy.number)` holds; none
+            // can be instantiated.
+            "numpy.number", "numpy.integer", "numpy.signedinteger", "numpy.unsignedinteger", "numpy.inexact",
+            "numpy.floating", "numpy.complexfloating", "numpy.generic", "numpy.flexible", "numpy.character",
             "_codecs.encode", "datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta",
             "datetime.timezone", "decimal.Decimal", "fractions.Fraction",
         ]
@@ -134,7 +143,7 @@ enum GlobalPolicy {
         }
         for scalar in [
             "float16", "float32", "float64", "longdouble", "int8", "int16", "int32", "int64", "uint8", "uint16",
-            "uint32", "uint64", "bool_", "complex64", "complex128", "str_", "bytes_", "object_", "datetime64",
+            "uint32", "uint64", "bool_", "bool", "complex64", "complex128", "str_", "bytes_", "object_", "datetime64",
             "timedelta64",
         ] {
             names.insert("numpy.\(scalar)")

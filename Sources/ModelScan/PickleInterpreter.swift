@@ -984,6 +984,18 @@ final class PickleInterpreter {
                             + "which it calls")
                 }
             }
+            // `dict(x)`, `OrderedDict(x)`, `Counter(x)`, `defaultdict(f, x)` and `copyreg._reconstructor(C, dict, x)`
+            // (`dict.__init__(obj, x)`) call `x.keys()` on anything but a dict: an attribute a BUILD state may have set
+            // (scanner review 41 put a `partial` there). Picklers hand them literal containers.
+            if let position = Self.mappingSourcePosition(qualified, items), position < items.count, !degraded {
+                switch items[position] {
+                case .object, .global, .unknown:
+                    findings.add(
+                        "pickle.mapping-from-object", .high, at: offset, subject: qualified,
+                        "\(opcode) makes a mapping from an object, whose keys() the call runs")
+                default: break
+                }
+            }
             // `Parameter(data)` calls `data.detach()` and `_rebuild_device_tensor_from_cpu_tensor(data, …)` calls
             // `data.to(…)`: on anything but a tensor those are attributes a BUILD state may have set (scanner review 31's
             // lead). torch hands them a tensor it rebuilt.
@@ -996,7 +1008,7 @@ final class PickleInterpreter {
             // library that calls an attribute of an object (torch's `Parameter(data)` calls `data.detach()`) would
             // make a call the checks here never see. So only a function that is harmless with any arguments may be
             // wrapped: `check_array`, which HistGradientBoosting's categorical preprocessor holds.
-            if qualified == "functools.partial", items.isEmpty || !Self.isPartialTarget(items[0]) {
+            if qualified == "functools.partial", items.count != 1 || !Self.isPartialTarget(items[0]) {
                 findings.add(
                     "pickle.partial-state", .high, at: offset, subject: qualified,
                     "\(opcode) makes a functools.partial of something other than a function allowed to be wrapped")
@@ -1135,6 +1147,18 @@ final class PickleInterpreter {
         return true
     }
 
+    /// Where a mapping maker takes the mapping it copies (by calling its `keys()` unless it is a dict).
+    private static func mappingSourcePosition(_ callable: String, _ arguments: [PickleValue]) -> Int? {
+        switch callable {
+        case "builtins.dict", "collections.OrderedDict", "collections.Counter", "collections.UserDict": return 0
+        case "collections.defaultdict": return 1
+        case "copyreg._reconstructor":
+            guard arguments.count > 1, arguments[1].globalName == "builtins.dict" else { return nil }
+            return 2
+        default: return nil
+        }
+    }
+
     /// Callables that call methods of their first argument, expecting a tensor.
     private static let tensorTakers: Set<String> = [
         "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
@@ -1156,12 +1180,18 @@ final class PickleInterpreter {
     /// The functions a `functools.partial` may wrap: each does nothing with any arguments but compute on arrays.
     private static let partialTargets: Set<String> = ["sklearn.utils.validation.check_array"]
 
-    /// Whether a `functools.partial` state is what Python writes for a plain partial: `(f, args, keywords, None)`,
-    /// `f` one of ``partialTargets``, `args` a tuple, `keywords` None or a dict with text keys. `partial.__setstate__`
+    /// The keywords a `functools.partial` of `check_array` may bind: those HistGradientBoosting binds.
+    private static let partialKeywords: Set<String> = ["dtype", "ensure_all_finite", "force_all_finite"]
+
+    /// Whether a `functools.partial` state is what HistGradientBoosting writes: `(check_array, (), keywords, None)`,
+    /// `keywords` None or a dict whose keys are among ``partialKeywords``: no positional argument and no keyword that
+    /// takes the array or lets sparse input through, so a call of the partial that a library makes unseen (review 41:
+    /// `dict(x)` calls `x.keys()`) does no more than `check_array` itself held as a value would. `args` a tuple, `keywords` None or a dict with text keys. `partial.__setstate__`
     /// keeps the fourth item itself as the instance's `__dict__`, so any mapping there (one the pickle can still fill
     /// through the memo with `__setstate__`, `append` or `__array_interface__`) is refused.
     private static func isPlainPartialState(_ state: PickleValue) -> Bool {
-        guard case .tuple(let items) = state, items.count == 4, isPartialTarget(items[0]), case .tuple = items[1],
+        guard case .tuple(let items) = state, items.count == 4, isPartialTarget(items[0]),
+            case .tuple(let arguments) = items[1], arguments.isEmpty,
             case .none = items[3]
         else { return false }
         switch items[2] {
@@ -1170,7 +1200,8 @@ final class PickleInterpreter {
             // A memoised dict carries its identity as a key of its own; keywords only reach a later call.
             return pairs.allSatisfy { key, _ in
                 switch key {
-                case .string, .global(module: PickleValue.aliasModule, name: _): true
+                case .string(let name): partialKeywords.contains(name)
+                case .global(module: PickleValue.aliasModule, name: _): true
                 default: false
                 }
             }
@@ -1494,7 +1525,8 @@ final class PickleInterpreter {
         ]
         for scalar in [
             "float16", "float32", "float64", "longdouble", "int8", "int16", "int32", "int64", "uint8", "uint16",
-            "uint32", "uint64", "bool_", "complex64", "complex128", "str_", "bytes_", "datetime64", "timedelta64",
+            "uint32", "uint64", "bool_", "bool", "complex64", "complex128", "str_", "bytes_", "datetime64",
+            "timedelta64",
         ] {
             names.insert("numpy.\(scalar)")
         }
@@ -1507,6 +1539,8 @@ final class PickleInterpreter {
     /// `BUILD` on a NumpyArrayWrapper made joblib ignore the next state the scanner sized the array from).
     private static let classChangingNames: Set<String> = [
         "__class__", "__new__", "__setstate__", "append", "extend", "add",
+        // `dict(x)`, `OrderedDict(x)` and `dict.__init__(obj, x)` call `x.keys()` (scanner review 41).
+        "keys",
     ]
 
     /// One of ``classChangingNames``, or any other dunder name: numpy looks `__array_interface__`,

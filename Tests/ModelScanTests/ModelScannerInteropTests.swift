@@ -91,6 +91,15 @@ import Testing
             joblib.dump({"matrix": sparse.asformat(fmt), "array": sp.csr_array(sparse).asformat(fmt)},
                         os.path.join(d, f"sparse-{fmt}.joblib"))
             joblib.dump(sparse.asformat(fmt), os.path.join(d, f"sparse-{fmt}-alone.joblib"))
+        # Protocols 0 and 1 (copyreg._reconstructor(cls, object, None)) and column selectors holding numpy's abstract
+        # scalar types and object.
+        from sklearn.compose import ColumnTransformer, make_column_selector
+        for proto in (0, 1):
+            with open(os.path.join(d, f"pipe-p{proto}.pkl"), "wb") as f:
+                pickle.dump(make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y), f, protocol=proto)
+        selector = ColumnTransformer([("n", StandardScaler(), make_column_selector(dtype_include=np.number)),
+                                      ("o", "drop", make_column_selector(dtype_include=[object, np.bool_, np.integer]))])
+        joblib.dump(selector, os.path.join(d, "selector.joblib"))
         zeros = LinearRegression().fit(np.zeros((2, 300000)), [0.0, 1.0])
         joblib.dump(zeros, os.path.join(d, "zeros.joblib"), compress=3)
         joblib.dump(zeros, os.path.join(d, "zeros-gzip.joblib"), compress=("gzip", 3))
@@ -109,7 +118,7 @@ import Testing
         let result = try ChildProcess.python(Self.script, arguments: [directory.url.path], mergesErrors: true).run()
         #expect(result.status == 0, "\(result.stdout)")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
-        #expect(files.count == 53)
+        #expect(files.count == 56)
         for file in files {
             let report = try ModelScanner(deep: true).scan(path: directory.url.appendingPathComponent(file).path)
             #expect(report.refused(by: .default).isEmpty, "\(file): \(report.findings)")
