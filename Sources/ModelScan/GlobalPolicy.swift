@@ -133,6 +133,7 @@ enum GlobalPolicy {
         // inverse_func=numpy.expm1)` hold them: values only; called, they are high (see `PickleInterpreter.call`).
         names.formUnion(numpyUfuncs)
         names.formUnion(scipySparseClasses)
+        names.formUnion(sklearnScoreFunctions)
         for storage in [
             "Double", "Float", "Half", "BFloat16", "Long", "Int", "Short", "Char", "Byte", "Bool", "ComplexDouble",
             "ComplexFloat", "QUInt8", "QInt8", "QInt32", "QUInt4x2", "QUInt2x4",
@@ -174,6 +175,49 @@ enum GlobalPolicy {
             "reciprocal", "remainder", "right_shift", "rint", "sign", "signbit", "sin", "sinh", "spacing", "sqrt",
             "square", "subtract", "tan", "tanh", "trunc", "vecdot", "vecmat",
         ].map { "numpy." + $0 })
+
+    /// The score functions scikit-learn's named scorers hold (`_score_func` of `get_scorer(name)` for every name,
+    /// scikit-learn 1.9.1): a fitted `GridSearchCV(scoring="f1")` pickles one. Values only; called, high.
+    static let sklearnScoreFunctions: Set<String> = [
+        "sklearn.metrics._classification.accuracy_score",
+        "sklearn.metrics._classification.balanced_accuracy_score",
+        "sklearn.metrics._classification.brier_score_loss",
+        "sklearn.metrics._classification.d2_brier_score",
+        "sklearn.metrics._classification.d2_log_loss_score",
+        "sklearn.metrics._classification.f1_score",
+        "sklearn.metrics._classification.jaccard_score",
+        "sklearn.metrics._classification.log_loss",
+        "sklearn.metrics._classification.matthews_corrcoef",
+        "sklearn.metrics._classification.precision_score",
+        "sklearn.metrics._classification.recall_score",
+        "sklearn.metrics._ranking.average_precision_score",
+        "sklearn.metrics._ranking.roc_auc_score",
+        "sklearn.metrics._ranking.top_k_accuracy_score",
+        "sklearn.metrics._regression.d2_absolute_error_score",
+        "sklearn.metrics._regression.explained_variance_score",
+        "sklearn.metrics._regression.max_error",
+        "sklearn.metrics._regression.mean_absolute_error",
+        "sklearn.metrics._regression.mean_absolute_percentage_error",
+        "sklearn.metrics._regression.mean_gamma_deviance",
+        "sklearn.metrics._regression.mean_poisson_deviance",
+        "sklearn.metrics._regression.mean_squared_error",
+        "sklearn.metrics._regression.mean_squared_log_error",
+        "sklearn.metrics._regression.median_absolute_error",
+        "sklearn.metrics._regression.r2_score",
+        "sklearn.metrics._regression.root_mean_squared_error",
+        "sklearn.metrics._regression.root_mean_squared_log_error",
+        "sklearn.metrics._scorer.negative_likelihood_ratio",
+        "sklearn.metrics._scorer.positive_likelihood_ratio",
+        "sklearn.metrics.cluster._supervised.adjusted_mutual_info_score",
+        "sklearn.metrics.cluster._supervised.adjusted_rand_score",
+        "sklearn.metrics.cluster._supervised.completeness_score",
+        "sklearn.metrics.cluster._supervised.fowlkes_mallows_score",
+        "sklearn.metrics.cluster._supervised.homogeneity_score",
+        "sklearn.metrics.cluster._supervised.mutual_info_score",
+        "sklearn.metrics.cluster._supervised.normalized_mutual_info_score",
+        "sklearn.metrics.cluster._supervised.rand_score",
+        "sklearn.metrics.cluster._supervised.v_measure_score",
+    ]
 
     /// scipy's sparse matrix and array classes, every format. Pickles make them with `cls.__new__(cls)` (NEWOBJ) or
     /// `copyreg._reconstructor` and set their state; calling one with arguments coerces them to arrays, which the

@@ -984,6 +984,24 @@ final class PickleInterpreter {
                             + "which it calls")
                 }
             }
+            // A sparse matrix handed to a call: `tuple(m)` iterates it and `str(m)` prints it, and both convert it with
+            // scipy's sparsetools, which trust the index arrays the pickle wrote (scanner review 42: a heap write under
+            // all four loaders). scipy pickles them by NEWOBJ or `copyreg._reconstructor` and a state; no real file
+            // hands one to a call.
+            if !degraded,
+                items.contains(where: { item in
+                    switch item {
+                    case .tuple(let elements): elements.contains(where: Self.isSparseInstance)
+                    case .dict(let pairs): pairs.contains { Self.isSparseInstance($0.0) || Self.isSparseInstance($0.1) }
+                    default: Self.isSparseInstance(item)
+                    }
+                })
+            {
+                findings.add(
+                    "scipy.sparse-argument", .high, at: offset, subject: qualified,
+                    "\(opcode) hands a scipy sparse matrix to a call (iterating or printing it converts it with "
+                        + "index arrays scipy does not check)")
+            }
             // `dict(x)`, `OrderedDict(x)`, `Counter(x)`, `defaultdict(f, x)` and `copyreg._reconstructor(C, dict, x)`
             // (`dict.__init__(obj, x)`) call `x.keys()` on anything but a dict: an attribute a BUILD state may have set
             // (scanner review 41 put a `partial` there). Picklers hand them literal containers.
@@ -1145,6 +1163,17 @@ final class PickleInterpreter {
         guard let id = Self.orderedDictID(arguments), !filledOrderedDicts.contains(id) else { return false }
         hooksOrderedDicts.insert(id)
         return true
+    }
+
+    /// Whether `value` is an instance of one of scipy's sparse classes: made by calling the class (NEWOBJ), or by a
+    /// maker of instances of a class it is handed (`copyreg._reconstructor`, `newObj`).
+    private static func isSparseInstance(_ value: PickleValue) -> Bool {
+        guard case .object(let callable?, let arguments) = value else { return false }
+        if GlobalPolicy.scipySparseClasses.contains(callable) { return true }
+        guard let position = instanceClassPositions[callable], position < arguments.count,
+            let name = arguments[position].globalName
+        else { return false }
+        return GlobalPolicy.scipySparseClasses.contains(name)
     }
 
     /// Where a mapping maker takes the mapping it copies (by calling its `keys()` unless it is a dict).
@@ -1351,9 +1380,9 @@ final class PickleInterpreter {
         // `matrix(x)` coerces `x` with `numpy.array` (scanner review 40's lead); numpy pickles a matrix through
         // `_reconstruct(numpy.matrix, …)`, which hands the class over without calling it.
         "numpy.matrix", "numpy.matrixlib.defmatrix.matrix",
-        // Held as values by fitted models (`FunctionTransformer`), never called by the files they write.
+        // Held as values by fitted models (`FunctionTransformer`, scorers), never called by the files they write.
         "sklearn.utils.validation.check_array",
-    ]).union(GlobalPolicy.numpyUfuncs)
+    ]).union(GlobalPolicy.numpyUfuncs).union(GlobalPolicy.sklearnScoreFunctions)
 
     /// Classes whose instances `APPEND(S)` and `ADDITEMS` fill as the unpicklers expect: any other object's `append`,
     /// `extend` or `add` is looked up on it, and a dict subclass such as `Bunch` answers with a value the pickle set
