@@ -704,6 +704,17 @@ final class PickleInterpreter {
                         "BUILD gives an object without __setstate__ a state the scanner cannot read (its slot state "
                             + "may set __class__)")
                 }
+                // scikit-learn's `__setstate__` compares `_sklearn_version` with its own and formats it into a warning;
+                // an exception's `__str__` formats its arguments and attributes. Formatting a crafted sparse matrix
+                // converts it with scipy's unchecked sparsetools (scanner review 43: `ConvergenceWarning` with the
+                // matrix in `args`, as `_sklearn_version`, wrote past a heap buffer under all four loaders). scikit-learn
+                // writes the version as text, and real files carry no exception holding objects.
+                if Self.versionStateIsNotText(state) || (Self.setsEveryKey(target) && !Self.isLiteral(state)) {
+                    findings.add(
+                        "pickle.formatted-state", .high, at: offset, subject: Self.subject(of: target),
+                        "BUILD gives an exception a state holding objects, or an estimator a _sklearn_version that is "
+                            + "not text: loading formats them")
+                }
                 if case .object("functools.partial", _) = target, !Self.isPlainPartialState(state) {
                     findings.add(
                         "pickle.partial-state", .high, at: offset, subject: "functools.partial",
@@ -1002,6 +1013,15 @@ final class PickleInterpreter {
                     "\(opcode) hands a scipy sparse matrix to a call (iterating or printing it converts it with "
                         + "index arrays scipy does not check)")
             }
+            // An exception formats its arguments when printed (a warning scikit-learn emits while loading prints it):
+            // made from anything but literals, it may format a crafted sparse matrix (scanner review 43).
+            if GlobalPolicy.sklearnExceptionClasses.contains(qualified), !items.allSatisfy({ Self.isLiteral($0) }),
+                !degraded
+            {
+                findings.add(
+                    "pickle.formatted-state", .high, at: offset, subject: qualified,
+                    "\(opcode) makes an exception from values other than literals, which printing it formats")
+            }
             // `dict(x)`, `OrderedDict(x)`, `Counter(x)`, `defaultdict(f, x)` and `copyreg._reconstructor(C, dict, x)`
             // (`dict.__init__(obj, x)`) call `x.keys()` on anything but a dict: an attribute a BUILD state may have set
             // (scanner review 41 put a `partial` there). Picklers hand them literal containers.
@@ -1163,6 +1183,33 @@ final class PickleInterpreter {
         guard let id = Self.orderedDictID(arguments), !filledOrderedDicts.contains(id) else { return false }
         hooksOrderedDicts.insert(id)
         return true
+    }
+
+    /// Whether a `BUILD` state (or the first half of a `(state, slotstate)` pair) sets `_sklearn_version` to anything
+    /// but text.
+    private static func versionStateIsNotText(_ state: PickleValue) -> Bool {
+        var mapping = state
+        if case .tuple(let halves) = state, halves.count == 2 { mapping = halves[0] }
+        guard case .dict(let pairs) = mapping else { return false }
+        return pairs.contains { key, value in
+            guard case .string("_sklearn_version") = key else { return false }
+            if case .string = value { return false }
+            return true
+        }
+    }
+
+    /// Whether `value` is made of literals only (text, numbers, None, bytes, and tuples and dicts of them, a few levels
+    /// deep): nothing whose formatting or comparison runs code of a class.
+    private static func isLiteral(_ value: PickleValue, depth: Int = 0) -> Bool {
+        switch value {
+        case .string, .opaqueText, .int, .bigInt, .float, .bool, .none, .bytes: return true
+        case .global(module: PickleValue.aliasModule, name: _): return true
+        case .tuple(let items): return depth < 4 && items.allSatisfy { isLiteral($0, depth: depth + 1) }
+        case .dict(let pairs):
+            return depth < 4
+                && pairs.allSatisfy { isLiteral($0.0, depth: depth + 1) && isLiteral($0.1, depth: depth + 1) }
+        default: return false
+        }
     }
 
     /// Whether `value` is an instance of one of scipy's sparse classes: made by calling the class (NEWOBJ), or by a
