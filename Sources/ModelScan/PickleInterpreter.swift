@@ -715,6 +715,15 @@ final class PickleInterpreter {
                         "BUILD gives an exception a state holding objects, or an estimator a _sklearn_version that is "
                             + "not text: loading formats them")
                 }
+                // A crafted sparse matrix converts itself wherever numpy, scipy or torch format or coerce a state value
+                // (scanner review 44: a MaskedArray's `fill_value`, which numpy prints when it cannot convert it). Real
+                // files hold sparse matrices as attributes of scikit-learn estimators (a dict state), nowhere else.
+                if !degraded, Self.containsSparseInstance(state), !Self.mayHoldSparseAttributes(target, state) {
+                    findings.add(
+                        "scipy.sparse-in-state", .high, at: offset, subject: Self.subject(of: target),
+                        "BUILD hands a scipy sparse matrix to an object that is not a scikit-learn estimator (its "
+                            + "__setstate__ may print or convert it, with index arrays scipy does not check)")
+                }
                 if case .object("functools.partial", _) = target, !Self.isPlainPartialState(state) {
                     findings.add(
                         "pickle.partial-state", .high, at: offset, subject: "functools.partial",
@@ -1210,6 +1219,31 @@ final class PickleInterpreter {
                 && pairs.allSatisfy { isLiteral($0.0, depth: depth + 1) && isLiteral($0.1, depth: depth + 1) }
         default: return false
         }
+    }
+
+    /// Whether `value` holds a sparse matrix (itself, or in tuples and dicts a few levels deep).
+    private static func containsSparseInstance(_ value: PickleValue, depth: Int = 0) -> Bool {
+        if isSparseInstance(value) { return true }
+        guard depth < 6 else { return false }
+        switch value {
+        case .tuple(let items): return items.contains { containsSparseInstance($0, depth: depth + 1) }
+        case .dict(let pairs):
+            return pairs.contains {
+                containsSparseInstance($0.0, depth: depth + 1) || containsSparseInstance($0.1, depth: depth + 1)
+            }
+        default: return false
+        }
+    }
+
+    /// Whether a BUILD on `target` with `state` sets a scikit-learn estimator's attributes from a dict, where real
+    /// files keep sparse matrices (`KNeighborsClassifier` fitted on one).
+    private static func mayHoldSparseAttributes(_ target: PickleValue, _ state: PickleValue) -> Bool {
+        guard case .dict = state, case .object(let callable?, let arguments) = target else { return false }
+        if GlobalPolicy.sklearnDefinedClasses.contains(callable) { return true }
+        guard let position = instanceClassPositions[callable], position < arguments.count,
+            let name = arguments[position].globalName
+        else { return false }
+        return GlobalPolicy.sklearnDefinedClasses.contains(name)
     }
 
     /// Whether `value` is an instance of one of scipy's sparse classes: made by calling the class (NEWOBJ), or by a
