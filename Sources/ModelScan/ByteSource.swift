@@ -204,6 +204,24 @@ final class ByteStream {
         return true
     }
 
+    /// Hands the next `count` bytes to `body` in chunks, without keeping them; false (at the end) if the region is
+    /// shorter.
+    func consume(_ count: UInt64, _ body: (UnsafeRawBufferPointer) -> Void) throws -> Bool {
+        guard count <= remaining else {
+            _ = try skip(count)
+            return false
+        }
+        var left = count
+        while left > 0 {
+            if index >= buffer.count { guard try refill() else { return false } }
+            let take = Int(min(left, UInt64(buffer.count - index)))
+            buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[index..<index + take])) }
+            index += take
+            left -= UInt64(take)
+        }
+        return true
+    }
+
     /// Little-endian unsigned integer of `width` bytes (1...8), or nil at the end.
     func readLE(_ width: Int) throws -> UInt64? {
         var value: UInt64 = 0

@@ -27,6 +27,12 @@ final class PickleInterpreter {
     static let opcodesPerClockCheck = 65_536
 
     private let stream: ByteStream
+    /// Whether a BUILD gave a dtype a byte order other than little-endian or native.
+    private var foreignByteOrder = false
+    /// Whether a sparse matrix's state was checked (in little-endian order).
+    private var checkedSparseStates = false
+    /// What was read of the last joblib array's bytes.
+    private var joblibArrayFacts: ByteFacts?
     private let findings: FindingCollector
     private var stack: [PickleValue] = []
     private var marks = PickleMarks()
@@ -609,8 +615,14 @@ final class PickleInterpreter {
                 guard let length = try stream.readLE(op == 0x42 ? 4 : op == 0x43 ? 1 : 8) else {
                     return truncated(offset)
                 }
-                guard try skipPayload(length: length) else { return truncated(offset) }
-                push(.bytes)
+                // The payload's integers are read as it passes: the facts check a sparse matrix's index arrays.
+                var facts = ByteFactsBuilder(length: length)
+                if facts.wantsBytes {
+                    guard try stream.consume(length, { facts.add($0) }) else { return truncated(offset) }
+                } else {
+                    guard try skipPayload(length: length) else { return truncated(offset) }
+                }
+                push(.bytes(facts.finish()))
             case 0x8A, 0x8B:  // LONG1, LONG4
                 let length: Int64
                 if op == 0x8A {
@@ -644,10 +656,12 @@ final class PickleInterpreter {
                 _ = pop(offset)
                 checkAppendTarget(top(offset), at: offset, "APPEND")
                 checkFillTarget(top(offset), at: offset, "APPEND")
+                checkArrayMutation(top(offset), at: offset, "APPEND")
             case 0x65:  // APPENDS
                 _ = popMark(offset)
                 checkAppendTarget(top(offset), at: offset, "APPENDS")
                 checkFillTarget(top(offset), at: offset, "APPENDS")
+                checkArrayMutation(top(offset), at: offset, "APPENDS")
             case 0x62:  // BUILD
                 let state = resolvedAlias(pop(offset))
                 let target = top(offset)
@@ -724,12 +738,40 @@ final class PickleInterpreter {
                         "BUILD hands a scipy sparse matrix to an object that is not a scikit-learn estimator (its "
                             + "__setstate__ may print or convert it, with index arrays scipy does not check)")
                 }
+                // A sparse matrix's state must be one the scanner read and found in bounds (see `SparseState`).
+                if let format = Self.sparseClassName(of: target).flatMap(SparseState.format(ofClass:)) {
+                    checkedSparseStates = true
+                    if let problem = SparseState.problem(
+                        format: format, state: state, littleEndianOnly: !foreignByteOrder)
+                    {
+                        findings.add(
+                            "scipy.sparse-state", .high, at: offset, subject: Self.subject(of: target),
+                            "BUILD gives a scipy sparse matrix a state its compiled code may read or write out of "
+                                + "bounds, or one the scanner cannot check: " + problem)
+                    }
+                }
+                if Self.buildChangesArrayMemory(target) {
+                    findings.add(
+                        "numpy.array-mutated", .high, at: offset, subject: Self.subject(of: target),
+                        "BUILD on bytes or an array made earlier: its contents may change after they were checked")
+                }
                 if case .object("functools.partial", _) = target, !Self.isPlainPartialState(state) {
                     findings.add(
                         "pickle.partial-state", .high, at: offset, subject: "functools.partial",
                         "BUILD gives a functools.partial a state other than (function, args, keywords, None): its "
                             + "__dict__ would be a mapping the pickle can still change, or its function not one "
                             + "allowed to be wrapped")
+                }
+                if case .object("numpy.dtype", _) = target, !Self.isLittleEndianDtypeState(state) {
+                    // Arrays made with this dtype, earlier or later, read their integers the other way round: no
+                    // sparse matrix's index arrays can be checked.
+                    foreignByteOrder = true
+                    if checkedSparseStates {
+                        findings.add(
+                            "scipy.sparse-state", .high, at: offset, subject: "numpy.dtype",
+                            "BUILD gives a dtype a byte order the scanner does not model, after a scipy sparse "
+                                + "matrix's index arrays were checked in little-endian order")
+                    }
                 }
                 if case .object("numpy.dtype", let args) = target, let problem = Self.dtypeStateProblem(args, state) {
                     findings.add(
@@ -744,7 +786,10 @@ final class PickleInterpreter {
                     // objects whatever its nested pickle returned. Left as a wrapper, a second BUILD on that slot was
                     // sized as another array that joblib never reads (scanner review 28). The memo keeps the wrapper,
                     // as joblib's does.
-                    replaceTop(Self.isObjectArrayState(state) ? .unknown : .object(callable: "numpy.ndarray", args: []))
+                    replaceTop(
+                        Self.isObjectArrayState(state)
+                            ? .unknown : SparseState.joblibArray(state: state, facts: joblibArrayFacts))
+                    joblibArrayFacts = nil
                 }
             case 0x63:  // GLOBAL
                 nameLineUndecodable = false
@@ -804,6 +849,7 @@ final class PickleInterpreter {
                 _ = popMark(offset)
                 checkAppendTarget(top(offset), at: offset, "ADDITEMS")
                 checkFillTarget(top(offset), at: offset, "ADDITEMS")
+                checkArrayMutation(top(offset), at: offset, "ADDITEMS")
             case 0x91:  // FROZENSET
                 _ = popMark(offset)
                 push(.set)
@@ -811,12 +857,14 @@ final class PickleInterpreter {
                 let value = pop(offset)
                 let key = pop(offset)
                 checkFillTarget(top(offset), at: offset, "SETITEM")
+                checkArrayMutation(top(offset), at: offset, "SETITEM")
                 checkFilledKeys([key], of: top(offset), at: offset, "SETITEM")
                 noteOrderedDictFill(at: offset, "SETITEM")
                 addToTopDict([(key, value)], offset)
             case 0x75:  // SETITEMS
                 let items = popMark(offset)
                 checkFillTarget(top(offset), at: offset, "SETITEMS")
+                checkArrayMutation(top(offset), at: offset, "SETITEMS")
                 checkFilledKeys(pairs(items).map(\.0), of: top(offset), at: offset, "SETITEMS")
                 if !items.isEmpty { noteOrderedDictFill(at: offset, "SETITEMS") }
                 addToTopDict(pairs(items), offset)
@@ -918,7 +966,7 @@ final class PickleInterpreter {
                 } else {
                     frameEnd = length == 0 ? nil : stream.position + length
                 }
-            case 0x97: push(.bytes)  // NEXT_BUFFER
+            case 0x97: push(.bytes(nil))  // NEXT_BUFFER
             case 0x98: break  // READONLY_BUFFER
             default:
                 findings.add(
@@ -1248,13 +1296,61 @@ final class PickleInterpreter {
 
     /// Whether `value` is an instance of one of scipy's sparse classes: made by calling the class (NEWOBJ), or by a
     /// maker of instances of a class it is handed (`copyreg._reconstructor`, `newObj`).
-    private static func isSparseInstance(_ value: PickleValue) -> Bool {
-        guard case .object(let callable?, let arguments) = value else { return false }
-        if GlobalPolicy.scipySparseClasses.contains(callable) { return true }
+    private static func isSparseInstance(_ value: PickleValue) -> Bool { sparseClassName(of: value) != nil }
+
+    /// The sparse class `value` is an instance of, or nil.
+    private static func sparseClassName(of value: PickleValue) -> String? {
+        guard case .object(let callable?, let arguments) = value else { return nil }
+        if GlobalPolicy.scipySparseClasses.contains(callable) { return callable }
         guard let position = instanceClassPositions[callable], position < arguments.count,
-            let name = arguments[position].globalName
-        else { return false }
-        return GlobalPolicy.scipySparseClasses.contains(name)
+            let name = arguments[position].globalName, GlobalPolicy.scipySparseClasses.contains(name)
+        else { return nil }
+        return name
+    }
+
+    /// Callables whose result shares memory with an array or a buffer: `SETITEM` on one writes that memory.
+    private static let arrayMakers: Set<String> = [
+        "numpy.ndarray", "numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer",
+        "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
+    ]
+
+    /// A high finding when `SETITEM(S)`, `APPEND(S)` or `ADDITEMS` changes bytes (a bytearray), an array, a tensor or
+    /// a sparse matrix in place: a sparse matrix's index arrays are checked when it is built, and writing them, or the
+    /// bytearray an array views, afterwards would undo the check. Picklers never fill any of them.
+    private func checkArrayMutation(_ target: PickleValue, at offset: UInt64, _ opcode: String) {
+        let holdsArrayMemory: Bool
+        switch target {
+        case .bytes: holdsArrayMemory = true
+        case .object(let callable?, _):
+            // A tensor may share an array's memory (`_rebuild_device_tensor_from_numpy` is `torch.from_numpy`).
+            holdsArrayMemory =
+                Self.arrayMakers.contains(callable) || Self.isSparseInstance(target) || Self.isRebuiltTensor(target)
+                || Self.tensorTakers.contains(callable)
+        default: holdsArrayMemory = false
+        }
+        guard holdsArrayMemory else { return }
+        findings.add(
+            "numpy.array-mutated", .high, at: offset, subject: opcode,
+            "\(opcode) changes bytes, an array or a sparse matrix in place: its contents may change after they were "
+                + "checked")
+    }
+
+    /// Whether a BUILD on `target` would replace the contents of bytes or of an array the scanner read (joblib's,
+    /// `_frombuffer`'s): arrays made by `_reconstruct` are filled by their one BUILD and never checked.
+    private static func buildChangesArrayMemory(_ target: PickleValue) -> Bool {
+        switch target {
+        case .bytes: true
+        case .object(let callable?, _):
+            callable == "numpy.ndarray" || callable == "numpy.core.numeric._frombuffer"
+                || callable == "numpy._core.numeric._frombuffer"
+        default: false
+        }
+    }
+
+    /// Whether a dtype state gives a little-endian, native or byte-order-free dtype (`<`, `=`, `|`).
+    private static func isLittleEndianDtypeState(_ state: PickleValue) -> Bool {
+        guard case .tuple(let items) = state, items.count > 1, case .string(let order) = items[1] else { return false }
+        return order == "<" || order == "=" || order == "|"
     }
 
     /// Where a mapping maker takes the mapping it copies (by calling its `keys()` unless it is a dict).
@@ -1886,10 +1982,15 @@ final class PickleInterpreter {
                 return false
             }
         }
-        guard try stream.skip(size) else {
+        // An index array's integers are read as they pass (a scipy sparse matrix's are checked from them).
+        var facts = ByteFactsBuilder(length: size, visitIntegers: SparseState.isIndexDtype(state["dtype"] ?? .none))
+        let read =
+            facts.wantsBytes ? try stream.consume(size, { facts.add($0) }) : try stream.skip(size)
+        guard read else {
             _ = truncated(offset)
             return false
         }
+        joblibArrayFacts = facts.finish()
         return true
     }
 

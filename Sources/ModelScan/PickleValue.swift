@@ -10,9 +10,11 @@ enum PickleValue {
     case float
     /// A `str` of at most `PickleValue.maxText` UTF-8 bytes.
     case string(String)
-    /// A `str` too long to keep, or bytes of any length.
+    /// A `str` too long to keep.
     case opaqueText
-    case bytes
+    /// Bytes or a bytearray of any length, with what the scanner learned of them while reading (nil when made
+    /// otherwise, by a call or an out-of-band buffer).
+    case bytes(ByteFacts?)
     case global(module: String, name: String)
     /// The result of calling `callable` (nil when the callable was not a global).
     case object(callable: String?, args: [PickleValue])
