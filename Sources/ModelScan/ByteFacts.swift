@@ -1,39 +1,65 @@
-/// What the scanner learned of a bytes payload (a `BINBYTES`, a `BYTEARRAY8`, a joblib array's bytes) while reading
-/// it: its length and, for a payload at most `maxVisited` long, the range and order of the integers it holds read as
-/// little-endian int32 and int64. That is enough to check a scipy sparse matrix's index arrays as scipy's
-/// `check_format` does, without keeping them.
+/// A bytes payload the scanner passed over (a `BINBYTES`, a `BYTEARRAY8`, a joblib array's bytes): its length and
+/// where it lies, so that the integers it holds, read as little-endian int32 or int64, can be visited later, only
+/// for the few payloads that need it. Their range and order check a scipy sparse matrix's index arrays as scipy's
+/// `check_format` does; every other payload is skipped unread, as before.
 ///
-/// A class: a `PickleValue` holding it stays one pointer wide, and the facts never change once read.
-final class ByteFacts: Sendable {
+/// A class: a `PickleValue` holding it stays one pointer wide, and the integers are visited at most once.
+final class ByteFacts {
     /// The payload's length in bytes.
     let length: UInt64
-    /// The payload read as little-endian int32, when it was visited and its length is a multiple of 4.
-    let int32: IntegerRun?
-    /// The payload read as little-endian int64, when it was visited and its length is a multiple of 8.
-    let int64: IntegerRun?
+    private let source: ByteSource?
+    private let offset: UInt64
+    private var visited: (int32: IntegerRun?, int64: IntegerRun?)?
 
     /// Longest payload whose integers are visited: an index array past it (64 Mi int32 entries) is not checked, so a
     /// sparse matrix holding it is high.
     static let maxVisited: UInt64 = 256 << 20
 
-    init(length: UInt64, int32: IntegerRun?, int64: IntegerRun?) {
+    /// A payload of `length` bytes at `offset` in `source`.
+    init(length: UInt64, source: ByteSource, offset: UInt64) {
         self.length = length
-        self.int32 = int32
-        self.int64 = int64
+        self.source = source
+        self.offset = offset
     }
 
-    /// The integers read with `width` bytes each (4 or 8), or nil.
+    /// A payload whose integers were already visited.
+    init(length: UInt64, int32: IntegerRun?, int64: IntegerRun?) {
+        self.length = length
+        source = nil
+        offset = 0
+        visited = (int32, int64)
+    }
+
+    /// The payload's integers read with `width` bytes each (4 or 8), or nil when its length is no multiple of
+    /// `width`, it is longer than `maxVisited`, or it cannot be read.
     func run(width: UInt64) -> IntegerRun? {
+        if visited == nil { visited = visit() }
         switch width {
-        case 4: int32
-        case 8: int64
-        default: nil
+        case 4: return visited?.int32
+        case 8: return visited?.int64
+        default: return nil
         }
+    }
+
+    private func visit() -> (IntegerRun?, IntegerRun?) {
+        guard let source, length <= Self.maxVisited else { return (nil, nil) }
+        var builder = ByteFactsBuilder(length: length)
+        var done: UInt64 = 0
+        while done < length {
+            let count = Int(min(UInt64(ByteStream.chunkSize), length - done))
+            guard let chunk = try? source.read(at: offset + done, count: count), chunk.count == count else {
+                return (nil, nil)
+            }
+            chunk.withUnsafeBytes { builder.add($0) }
+            done += UInt64(count)
+        }
+        let facts = builder.finish()
+        return (facts.run(width: 4), facts.run(width: 8))
     }
 }
 
 /// The range and order of a sequence of integers.
-struct IntegerRun: Sendable, Equatable {
+struct IntegerRun: Equatable {
     var count: UInt64 = 0
     var minimum: Int64 = .max
     var maximum: Int64 = .min
@@ -55,30 +81,23 @@ struct IntegerRun: Sendable, Equatable {
     }
 }
 
-/// Builds `ByteFacts` from a payload handed over in chunks of any size.
+/// Visits a payload's integers, handed over in chunks of any size.
 struct ByteFactsBuilder {
     private let length: UInt64
-    private let visits: Bool
     private var int32 = IntegerRun()
     private var int64 = IntegerRun()
     /// Bytes of an integer that the previous chunk ended inside, per width.
     private var carry32: [UInt8] = []
     private var carry64: [UInt8] = []
 
-    /// A builder for a payload of `length` bytes; `visitIntegers` false (or a payload past `maxVisited`) keeps
-    /// the length only.
-    init(length: UInt64, visitIntegers: Bool = true) {
+    /// A builder for a payload of `length` bytes.
+    init(length: UInt64) {
         self.length = length
-        visits = visitIntegers && length <= ByteFacts.maxVisited
         carry32.reserveCapacity(4)
         carry64.reserveCapacity(8)
     }
 
-    /// Whether the builder reads the chunks (otherwise they may be skipped).
-    var wantsBytes: Bool { visits }
-
     mutating func add(_ chunk: UnsafeRawBufferPointer) {
-        guard visits else { return }
         Self.add(chunk, as: Int32.self, carry: &carry32, into: &int32)
         Self.add(chunk, as: Int64.self, carry: &carry64, into: &int64)
     }
@@ -105,10 +124,9 @@ struct ByteFactsBuilder {
         if index < chunk.count { carry.append(contentsOf: chunk[index...]) }
     }
 
-    /// The facts: integer runs only for a visited payload whose length is a multiple of their width.
+    /// The facts: integer runs only for widths that divide the payload's length.
     func finish() -> ByteFacts {
-        guard visits else { return ByteFacts(length: length, int32: nil, int64: nil) }
-        return ByteFacts(
+        ByteFacts(
             length: length,
             int32: length % 4 == 0 && int32.count == length / 4 ? int32 : nil,
             int64: length % 8 == 0 && int64.count == length / 8 ? int64 : nil)

@@ -114,7 +114,8 @@ final class ByteStream {
     /// Bytes fetched per refill: large enough that refills are rare, small enough to keep memory flat.
     static let chunkSize = 1 << 18
 
-    private let source: ByteSource
+    /// The source read.
+    let source: ByteSource
     private let start: UInt64
     private let end: UInt64
     /// Absolute offset in `source` of `buffer[0]`.
@@ -134,6 +135,9 @@ final class ByteStream {
 
     /// Offset of the next byte, relative to the region's start.
     var position: UInt64 { bufferBase + UInt64(index) - start }
+
+    /// Offset of the next byte in `source`.
+    var sourceOffset: UInt64 { bufferBase + UInt64(index) }
 
     /// Bytes left in the region.
     var remaining: UInt64 { end - (bufferBase + UInt64(index)) }
@@ -201,24 +205,6 @@ final class ByteStream {
         bufferBase = bufferBase + UInt64(buffer.count) + (count - inBuffer)
         buffer = []
         index = 0
-        return true
-    }
-
-    /// Hands the next `count` bytes to `body` in chunks, without keeping them; false (at the end) if the region is
-    /// shorter.
-    func consume(_ count: UInt64, _ body: (UnsafeRawBufferPointer) -> Void) throws -> Bool {
-        guard count <= remaining else {
-            _ = try skip(count)
-            return false
-        }
-        var left = count
-        while left > 0 {
-            if index >= buffer.count { guard try refill() else { return false } }
-            let take = Int(min(left, UInt64(buffer.count - index)))
-            buffer.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[index..<index + take])) }
-            index += take
-            left -= UInt64(take)
-        }
         return true
     }
 

@@ -615,14 +615,10 @@ final class PickleInterpreter {
                 guard let length = try stream.readLE(op == 0x42 ? 4 : op == 0x43 ? 1 : 8) else {
                     return truncated(offset)
                 }
-                // The payload's integers are read as it passes: the facts check a sparse matrix's index arrays.
-                var facts = ByteFactsBuilder(length: length)
-                if facts.wantsBytes {
-                    guard try stream.consume(length, { facts.add($0) }) else { return truncated(offset) }
-                } else {
-                    guard try skipPayload(length: length) else { return truncated(offset) }
-                }
-                push(.bytes(facts.finish()))
+                // Where the payload lies is kept: a sparse matrix's index arrays are read from there when checked.
+                let start = stream.sourceOffset
+                guard try skipPayload(length: length) else { return truncated(offset) }
+                push(.bytes(ByteFacts(length: length, source: stream.source, offset: start)))
             case 0x8A, 0x8B:  // LONG1, LONG4
                 let length: Int64
                 if op == 0x8A {
@@ -1982,15 +1978,13 @@ final class PickleInterpreter {
                 return false
             }
         }
-        // An index array's integers are read as they pass (a scipy sparse matrix's are checked from them).
-        var facts = ByteFactsBuilder(length: size, visitIntegers: SparseState.isIndexDtype(state["dtype"] ?? .none))
-        let read =
-            facts.wantsBytes ? try stream.consume(size, { facts.add($0) }) : try stream.skip(size)
-        guard read else {
+        // Where the bytes lie is kept: a sparse matrix's index arrays are read from there when checked.
+        let start = stream.sourceOffset
+        guard try stream.skip(size) else {
             _ = truncated(offset)
             return false
         }
-        joblibArrayFacts = facts.finish()
+        joblibArrayFacts = ByteFacts(length: size, source: stream.source, offset: start)
         return true
     }
 

@@ -150,7 +150,7 @@ enum SparseState {
 
     /// The marker a joblib array's value carries, which no pickle can write: a global's module is never NUL-led
     /// text the scanner gives itself without a high finding.
-    static let joblibArrayMarker = PickleValue.global(module: PickleValue.aliasModule, name: "joblib-array")
+    static var joblibArrayMarker: PickleValue { .global(module: PickleValue.aliasModule, name: "joblib-array") }
 
     /// What joblib leaves where a wrapper was: an array with its dtype, shape and what was read of its bytes (when
     /// the wrapper makes a plain `ndarray`).
@@ -159,12 +159,6 @@ enum SparseState {
             let shape = state["shape"]
         else { return .object(callable: "numpy.ndarray", args: []) }
         return .object(callable: "numpy.ndarray", args: [.bytes(facts), dtype, shape, joblibArrayMarker])
-    }
-
-    /// Whether a dtype is one an index array may have: little-endian 32- or 64-bit signed integers.
-    static func isIndexDtype(_ dtype: PickleValue) -> Bool {
-        guard let (kind, size) = ArrayDescription.scalar(dtype) else { return false }
-        return kind == "i" && (size == 4 || size == 8)
     }
 }
 

@@ -219,9 +219,9 @@ import Testing
         var whole = ByteFactsBuilder(length: UInt64(bytes.count))
         bytes.withUnsafeBytes { whole.add($0) }
         let expected = whole.finish()
-        #expect(expected.int64?.minimum == values.min() && expected.int64?.maximum == values.max())
-        #expect(expected.int64?.nondecreasing == false && expected.int64?.count == 257)
-        #expect(expected.int32?.count == 514)
+        #expect(expected.run(width: 8)?.minimum == values.min() && expected.run(width: 8)?.maximum == values.max())
+        #expect(expected.run(width: 8)?.nondecreasing == false && expected.run(width: 8)?.count == 257)
+        #expect(expected.run(width: 4)?.count == 514)
         for chunk in [1, 3, 5, 7, 13] {
             var builder = ByteFactsBuilder(length: UInt64(bytes.count))
             var start = 0
@@ -231,13 +231,20 @@ import Testing
                 start = end
             }
             let facts = builder.finish()
-            #expect(facts.int32 == expected.int32 && facts.int64 == expected.int64, "chunks of \(chunk)")
+            #expect(
+                facts.run(width: 4) == expected.run(width: 4) && facts.run(width: 8) == expected.run(width: 8),
+                "chunks of \(chunk)")
         }
+        // Read back later from where the payload lies, as the scanner does, with 3 bytes before it.
+        let lazy = ByteFacts(length: UInt64(bytes.count), source: ByteSource(bytes: [1, 2, 3] + bytes), offset: 3)
+        #expect(lazy.run(width: 4) == expected.run(width: 4) && lazy.run(width: 8) == expected.run(width: 8))
         let sorted = (0..<101).map { Int32($0) }.flatMap { le(UInt64(UInt32($0)), 4) }
         var builder = ByteFactsBuilder(length: UInt64(sorted.count))
         sorted.withUnsafeBytes { builder.add($0) }
         let facts = builder.finish()
-        #expect(facts.int32?.nondecreasing == true && facts.int32?.first == 0 && facts.int32?.last == 100)
-        #expect(facts.int64 == nil)
+        #expect(
+            facts.run(width: 4)?.nondecreasing == true && facts.run(width: 4)?.first == 0
+                && facts.run(width: 4)?.last == 100)
+        #expect(facts.run(width: 8) == nil)
     }
 }
