@@ -10,6 +10,10 @@ final class ByteFacts {
     private let source: ByteSource?
     private let offset: UInt64
     private var visited: (int32: IntegerRun?, int64: IntegerRun?)?
+    /// Whether the pickle referenced the payload a second time (a memo read or `DUP` of a value holding it).
+    var referencedAgain = false
+    /// Whether an array over the payload is part of a sparse matrix whose state was checked.
+    var checkedInSparseState = false
 
     /// Longest payload whose integers are visited: an index array past it (64 Mi int32 entries) is not checked, so a
     /// sparse matrix holding it is high.

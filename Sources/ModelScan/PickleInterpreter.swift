@@ -31,6 +31,8 @@ final class PickleInterpreter {
     private var foreignByteOrder = false
     /// Whether a sparse matrix's state was checked (in little-endian order).
     private var checkedSparseStates = false
+    /// Whether a memo read handed back a value too large to search for the buffers it holds.
+    private var buffersMayBeShared = false
     /// What was read of the last joblib array's bytes.
     private var joblibArrayFacts: ByteFacts?
     private let findings: FindingCollector
@@ -507,6 +509,7 @@ final class PickleInterpreter {
                     replaceTop(.unknown)
                     push(.unknown)
                 } else {
+                    noteReferencedAgain(value, at: offset)
                     pushMeasured(value)
                 }
             case 0x46:  // FLOAT
@@ -738,7 +741,8 @@ final class PickleInterpreter {
                 if let format = Self.sparseClassName(of: target).flatMap(SparseState.format(ofClass:)) {
                     checkedSparseStates = true
                     if let problem = SparseState.problem(
-                        format: format, state: state, littleEndianOnly: !foreignByteOrder)
+                        format: format, state: state, littleEndianOnly: !foreignByteOrder,
+                        buffersTracked: !buffersMayBeShared && !memoReadsMayBeUntracked)
                     {
                         findings.add(
                             "scipy.sparse-state", .high, at: offset, subject: Self.subject(of: target),
@@ -892,6 +896,7 @@ final class PickleInterpreter {
                 }
                 if let value = memo.get(key) {
                     if let id = value.aliasID { aliasRead.insert(id) }
+                    noteReferencedAgain(value, at: offset)
                     pushMeasured(value)
                 } else {
                     findings.add(
@@ -1302,6 +1307,43 @@ final class PickleInterpreter {
             let name = arguments[position].globalName, GlobalPolicy.scipySparseClasses.contains(name)
         else { return nil }
         return name
+    }
+
+    /// Notes that `value`, read back from the memo or duplicated, is a second reference to every bytes payload it
+    /// holds: an array over a payload referenced twice may share memory with another, and scipy changes a sparse
+    /// matrix's arrays in place (`sum_duplicates` writes `data` and `indices`), so a matrix's checked index arrays
+    /// must be its own (scanner review 45: `indices` and `data` over one bytearray, rewritten by `abs(m)`). A second
+    /// reference made after a matrix was checked is high; a matrix whose arrays were referenced twice fails its check.
+    private func noteReferencedAgain(_ value: PickleValue, at offset: UInt64) {
+        var budget = 4096
+        var checkedBufferShared = false
+        func mark(_ value: PickleValue) {
+            budget -= 1
+            guard budget >= 0 else { return }
+            switch value {
+            case .bytes(let facts?):
+                facts.referencedAgain = true
+                if facts.checkedInSparseState { checkedBufferShared = true }
+            case .tuple(let items), .object(_, let items): items.forEach(mark)
+            case .dict(let pairs):
+                for (key, item) in pairs {
+                    mark(key)
+                    mark(item)
+                }
+            default: break
+            }
+        }
+        mark(value)
+        if budget < 0 {
+            buffersMayBeShared = true
+            if checkedSparseStates { checkedBufferShared = true }
+        }
+        if checkedBufferShared {
+            findings.add(
+                "scipy.sparse-state", .high, at: offset, subject: "memo",
+                "a memo read or DUP references again an array a checked scipy sparse matrix holds: scipy changes "
+                    + "its arrays in place, and another holder would see, or make, the change")
+        }
     }
 
     /// Callables whose result shares memory with an array or a buffer: `SETITEM` on one writes that memory.

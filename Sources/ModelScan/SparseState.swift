@@ -19,7 +19,38 @@ enum SparseState {
     /// Why a BUILD of a `format` instance with `state` may leave a matrix scipy's compiled code would read out of
     /// bounds, or nil when the state is consistent. `littleEndianOnly` is false when the pickle gave any dtype a
     /// byte order the scanner does not model (its integers would read differently).
-    static func problem(format: String, state: PickleValue, littleEndianOnly: Bool) -> String? {
+    ///
+    /// Each array must be the matrix's own: over a payload referenced once (`buffersTracked` false when the scanner
+    /// could not follow every reference), which the check then marks as a checked matrix's.
+    static func problem(
+        format: String, state: PickleValue, littleEndianOnly: Bool, buffersTracked: Bool
+    )
+        -> String?
+    {
+        let problem = stateProblem(format: format, state: state, littleEndianOnly: littleEndianOnly)
+        guard problem == nil, format != "dok" else { return problem }
+        guard case .dict(let pairs) = state else { return problem }
+        var buffers: [ByteFacts] = []
+        for (_, value) in pairs {
+            let arrays: [PickleValue]
+            if case .tuple(let items) = value { arrays = items } else { arrays = [value] }
+            for array in arrays {
+                if let facts = ArrayDescription(array)?.facts { buffers.append(facts) }
+            }
+        }
+        for (index, facts) in buffers.enumerated() {
+            guard buffersTracked, !facts.referencedAgain, !facts.checkedInSparseState,
+                !buffers[..<index].contains(where: { $0 === facts })
+            else {
+                return "an array whose bytes are referenced elsewhere in the pickle (scipy changes a matrix's "
+                    + "arrays in place)"
+            }
+        }
+        for facts in buffers { facts.checkedInSparseState = true }
+        return nil
+    }
+
+    private static func stateProblem(format: String, state: PickleValue, littleEndianOnly: Bool) -> String? {
         guard case .dict(let pairs) = state else { return "a state that is not a dict" }
         var fields: [String: PickleValue] = [:]
         for (key, value) in pairs {
@@ -101,9 +132,11 @@ enum SparseState {
         guard let indptr = ArrayDescription(fields["indptr"] ?? .none)?.integers,
             let indices = ArrayDescription(fields["indices"] ?? .none)?.integers
         else { return "index arrays the scanner did not read" }
+        // scipy's own matrices end `indptr` at the number of entries (`check_format` prunes longer arrays); scipy's
+        // fancy indexing sizes its output by `indptr[-1]` and copies every entry (scanner review 45).
         guard indptr.count == UInt64(major) + 1, indptr.first == 0, indptr.nondecreasing,
-            indptr.last <= entries
-        else { return "an indptr that does not run from 0 up to the entries, one per row or column" }
+            indptr.last == entries
+        else { return "an indptr that does not run from 0 to the number of entries, one per row or column" }
         guard indices.count == UInt64(entries) else { return "indices and data of different lengths" }
         guard indices.count == 0 || (indices.minimum >= 0 && indices.maximum < minor) else {
             return "an index outside the matrix"

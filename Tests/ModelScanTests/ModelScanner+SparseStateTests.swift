@@ -60,13 +60,15 @@ import Testing
     /// A protocol 5 pickle of a `format` matrix of `shape` with `fields` (in order) as its state.
     static func matrix(
         format: String = "csr", shape: (Int32, Int32) = (3, 3), _ fields: [(String, Array)],
-        extra: (inout PickleAssembler) -> Void = { _ in }, order: String = "<", memoOf: String? = nil
+        extra: (inout PickleAssembler) -> Void = { _ in }, order: String = "<", memoOf: String? = nil,
+        memoState: Bool = false
     ) -> [UInt8] {
         var p = PickleAssembler(protocol: 5)
         p.global("scipy.sparse._\(format)", "\(format)_matrix")
         p.emptyTuple()
         p.newObj()
         p.emptyDict()
+        if memoState { p.binPut(11) }
         p.mark()
         p.shortUnicode("_shape")
         p.binInt(shape.0)
@@ -118,6 +120,8 @@ import Testing
             ]
         ),
         ("no indices", [("indptr", Array.int32([0, 1, 2, 3]))]),
+        // Review 45: fancy indexing sizes its output by indptr[-1] and copies every index (a heap write).
+        ("indices past indptr's end", [("indptr", Array.int32([0, 1, 2, 2])), ("indices", .int32([0, 1, 2]))]),
     ])
     func anInconsistentMatrixIsHigh(_ what: String, _ indexArrays: [(String, Array)]) {
         let report = scan(Self.matrix(indexArrays + [("data", .float64(count: 3))]))
@@ -162,6 +166,70 @@ import Testing
             }, memoOf: "indices")
         let report = scan(bytes)
         #expect(report.has("numpy.array-mutated"), "\(opcode) on \(memo): \(report.findings)")
+    }
+
+    /// Scanner review 45: `indices` and `data` arrays over one bytearray (read back from the memo) passed the check,
+    /// then `abs(m)` summed duplicates in place, writing data into `indices`, and `toarray()` wrote past its buffer
+    /// (SIGSEGV under all four loaders). Each array of a checked matrix must be over bytes referenced once, and a
+    /// memo read of a checked matrix's array, or of its state to build a second matrix, is high.
+    @Test func arraysSharingBytesAreHigh() {
+        var p = PickleAssembler(protocol: 5)
+        p.global("scipy.sparse._csr", "csr_matrix")
+        p.emptyTuple()
+        p.newObj()
+        p.emptyDict()
+        p.mark()
+        p.shortUnicode("_shape")
+        p.binInt(1)
+        p.binInt(1 << 20)
+        p.tuple2()
+        p.shortUnicode("indptr")
+        Self.write(.int64([0, 2]), to: &p)
+        // indices over the memoised bytearray 9, data over the same bytearray read back.
+        p.shortUnicode("indices")
+        Self.write(.int64([(1 << 20) - 1, (1 << 20) - 1]), to: &p, memoised: true)
+        p.shortUnicode("data")
+        p.global("numpy._core.numeric", "_frombuffer")
+        p.mark()
+        p.binGet(9)
+        p.global("numpy", "dtype")
+        p.shortUnicode("i8")
+        p.raw([0x89])
+        p.newTrue()
+        p.tuple3()
+        p.reduce()
+        p.binInt1(2)
+        p.tuple1()
+        p.shortUnicode("C")
+        p.tuple()
+        p.reduce()
+        p.setItems()
+        p.build()
+        p.stop()
+        let report = scan(p.bytes)
+        #expect(report.has("scipy.sparse-state", "csr_matrix"), "\(report.findings)")
+
+        // One matrix referenced twice (a memo read of the matrix, not of its arrays) shares nothing else: it passes.
+        var second = PickleAssembler(protocol: 5)
+        second.raw([UInt8](Self.matrix(Self.identity).dropFirst(2).dropLast()))
+        second.binPut(0)
+        second.binGet(0)
+        second.tuple2()
+        second.stop()
+        #expect(!scan(second.bytes).has("scipy.sparse-state"), "\(scan(second.bytes).findings)")
+    }
+
+    /// A memo read, after the check, of a checked matrix's array or its whole state is high at the read.
+    @Test(arguments: [UInt8(9), 10, 11])
+    func readingACheckedArrayBackIsHigh(_ memo: UInt8) {
+        let bytes = Self.matrix(
+            Self.identity,
+            extra: { p in
+                p.raw([0x30])
+                p.binGet(memo)
+            }, memoOf: "indices", memoState: true)
+        let report = scan(bytes)
+        #expect(report.has("scipy.sparse-state", "memo"), "memo \(memo): \(report.findings)")
     }
 
     /// A big-endian dtype reads the same bytes as other integers: before the matrix's check or after it.
