@@ -750,6 +750,12 @@ final class PickleInterpreter {
                                 + "bounds, or one the scanner cannot check: " + problem)
                     }
                 }
+                if Self.isNumpyRandomObject(target), let problem = Self.randomStateProblem(state) {
+                    findings.add(
+                        "numpy.random-state", .high, at: offset, subject: Self.subject(of: target),
+                        "BUILD gives a numpy random generator a state whose position numpy does not check: drawing "
+                            + "would read past its buffer (" + problem + ")")
+                }
                 if Self.buildChangesArrayMemory(target) {
                     findings.add(
                         "numpy.array-mutated", .high, at: offset, subject: Self.subject(of: target),
@@ -1037,6 +1043,36 @@ final class PickleInterpreter {
                     "pickle.call-array-coercion", .high, at: offset, subject: qualified,
                     "\(opcode) calls a function that turns its argument into an array (it reads the argument's "
                         + "__array_interface__, which a pickle can point anywhere)")
+            }
+            // `numpy.ndarray(shape, dtype, buffer)` with an object dtype makes an array whose items are pointers read
+            // from the buffer: reading one dereferences an address of the file's choosing (scanner review 46). numpy
+            // pickles arrays through `_reconstruct`, `_frombuffer` and joblib's wrapper, never by calling the class.
+            if qualified == "numpy.ndarray" {
+                findings.add(
+                    "numpy.ndarray-call", .high, at: offset, subject: qualified,
+                    "\(opcode) calls numpy.ndarray: with an object dtype over a buffer, its items are pointers the "
+                        + "file wrote")
+            }
+            // `copyreg._reconstructor(C, base, state)` runs `base.__init__(obj, state)`: with a base other than a
+            // builtin type, that is a class's own initialiser on arguments of the pickle's choosing (review 46 built a
+            // csr_matrix through `csr_matrix.__init__`, which checks no index, and no BUILD followed). Pickle writes
+            // the first non-heap type of the class's MRO there: a builtin, or one of collections' C types.
+            if qualified == "copyreg._reconstructor", items.count > 1 {
+                let base = items[1].globalName ?? ""
+                if !(base.hasPrefix("builtins.") || Self.reconstructorCollectionBases.contains(base)) {
+                    findings.add(
+                        "pickle.reconstructor-base", .high, at: offset, subject: base.isEmpty ? qualified : base,
+                        "copyreg._reconstructor with a base that is not a builtin type: it calls that class's "
+                            + "__init__ with the pickle's arguments")
+                }
+            }
+            // torch rebuilds a sparse tensor without checking its indices (`check_invariants` is off unless the
+            // loader turns it on), and `to_dense()` writes where they point (scanner review 46: column 2^32).
+            if qualified == "torch._utils._rebuild_sparse_tensor" {
+                findings.add(
+                    "torch.sparse-tensor", .high, at: offset, subject: qualified,
+                    "a sparse tensor, whose indices torch.load does not check: to_dense() and its kin write where "
+                        + "they point")
             }
             // `__randomstate_ctor(name, ctor)` and `__generator_ctor(name, ctor)` call `ctor(name)`: numpy writes its
             // own bit-generator maker there, or nothing; any other callable would be called with a value of the
@@ -1345,6 +1381,81 @@ final class PickleInterpreter {
                     + "its arrays in place, and another holder would see, or make, the change")
         }
     }
+
+    /// Whether `value` is a numpy random generator, bit generator or `RandomState`: made by numpy's pickle helpers,
+    /// by calling one of its classes, or by a maker of instances of a class it is handed.
+    /// A `SeedSequence` keeps no position (its Cython state is entropy, pool and counts).
+    private static func isNumpyRandomObject(_ value: PickleValue) -> Bool {
+        guard case .object(let callable?, let arguments) = value else { return false }
+        var name = callable
+        if let position = instanceClassPositions[callable], position < arguments.count,
+            let instanceClass = arguments[position].globalName
+        {
+            name = instanceClass
+        }
+        return name.hasPrefix("numpy.random.") && !name.hasSuffix("SeedSequence")
+    }
+
+    /// The positions numpy's bit generators take from a state without checking them, with their bounds: MT19937's
+    /// `pos` indexes its 624-word key, Philox's `buffer_pos` its 4-word buffer. numpy accepts any integer there,
+    /// and the next draw reads past the buffer (scanner review 45's observation; `MT19937.state = {..., pos: 10**6}`
+    /// passes in numpy 2.4).
+    private static let randomStatePositions: [String: Int64] = ["pos": 624, "buffer_pos": 4]
+
+    /// Why a numpy random object's state may hold a position out of its bounds, or nil: every `pos`/`buffer_pos` in
+    /// it (and a legacy `('MT19937', key, pos, ...)` tuple's third item) is an integer within bounds, and the state
+    /// holds nothing that could hide one (a value made by a call other than an array maker, an unknown value).
+    private static func randomStateProblem(_ state: PickleValue) -> String? {
+        var problem: String?
+        func visit(_ value: PickleValue, depth: Int) {
+            guard problem == nil else { return }
+            guard depth < 6 else {
+                problem = "a state nested too deep to read"
+                return
+            }
+            switch value {
+            case .dict(let pairs):
+                for (key, item) in pairs {
+                    if case .global(module: PickleValue.aliasModule, name: _) = key { continue }
+                    guard case .string(let name) = key else {
+                        problem = "a key the scanner cannot read"
+                        return
+                    }
+                    if let bound = randomStatePositions[name] {
+                        guard case .int(let position) = item, (0...bound).contains(position) else {
+                            problem = "a \(name) that is not an integer from 0 to \(bound)"
+                            return
+                        }
+                    } else {
+                        visit(item, depth: depth + 1)
+                    }
+                }
+            case .tuple(let items):
+                if case .string("MT19937")? = items.first, items.count > 2 {
+                    guard case .int(let position) = items[2], (0...624).contains(position) else {
+                        problem = "a legacy position that is not an integer from 0 to 624"
+                        return
+                    }
+                }
+                for item in items { visit(item, depth: depth + 1) }
+            case .object(let callable?, _) where arrayMakers.contains(callable) || callable.hasPrefix("numpy.random."):
+                // An array (a key) or another random object (the SeedSequence beside a bit generator's state, its own
+                // state checked at its own BUILD) holds no position of this one.
+                break
+            case .unknown, .object, .global, .list, .set:
+                problem = "a value the scanner cannot read"
+            default:
+                break
+            }
+        }
+        visit(state, depth: 0)
+        return problem
+    }
+
+    /// Bases besides builtins that `copyreg._reduce_ex` writes for `copyreg._reconstructor` (C types of collections).
+    private static let reconstructorCollectionBases: Set<String> = [
+        "collections.OrderedDict", "collections.defaultdict", "collections.deque",
+    ]
 
     /// Callables whose result shares memory with an array or a buffer: `SETITEM` on one writes that memory.
     private static let arrayMakers: Set<String> = [
