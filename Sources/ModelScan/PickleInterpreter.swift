@@ -1407,7 +1407,13 @@ final class PickleInterpreter {
     /// holds nothing that could hide one (a value made by a call other than an array maker, an unknown value).
     private static func randomStateProblem(_ state: PickleValue) -> String? {
         var problem: String?
-        func visit(_ value: PickleValue, depth: Int) {
+        // Where a value lies: numpy reads a state by `[...]` and `!=`, which a structured or string array answers as
+        // a dict or a name would (scanner review 47: a 0-d array with a `pos` field as MT19937's `state`, and a string
+        // array as a legacy tuple's name). So arrays are allowed only where numpy writes them (a `key`, `buffer` or
+        // `counter`, SFC64's inner `state`, a legacy tuple's key), and another random object only beside a bit
+        // generator's state (its SeedSequence); anything else must be a literal.
+        enum Slot { case top, inState, arrayOnly, seedSequence, other }
+        func visit(_ value: PickleValue, depth: Int, slot: Slot) {
             guard problem == nil else { return }
             guard depth < 6 else {
                 problem = "a state nested too deep to read"
@@ -1426,29 +1432,43 @@ final class PickleInterpreter {
                             problem = "a \(name) that is not an integer from 0 to \(bound)"
                             return
                         }
+                    } else if ["key", "buffer", "counter"].contains(name) || (name == "state" && slot == .inState) {
+                        visit(item, depth: depth + 1, slot: .arrayOnly)
                     } else {
-                        visit(item, depth: depth + 1)
+                        visit(item, depth: depth + 1, slot: name == "state" ? .inState : .other)
                     }
                 }
             case .tuple(let items):
-                if case .string("MT19937")? = items.first, items.count > 2 {
+                let legacy = items.count > 2
+                if legacy, case .string("MT19937") = items[0] {
                     guard case .int(let position) = items[2], (0...624).contains(position) else {
                         problem = "a legacy position that is not an integer from 0 to 624"
                         return
                     }
                 }
-                for item in items { visit(item, depth: depth + 1) }
-            case .object(let callable?, _) where arrayMakers.contains(callable) || callable.hasPrefix("numpy.random."):
-                // An array (a key) or another random object (the SeedSequence beside a bit generator's state, its own
-                // state checked at its own BUILD) holds no position of this one.
+                for (index, item) in items.enumerated() {
+                    let itemSlot: Slot =
+                        if legacy, index == 1, case .string("MT19937") = items[0] {
+                            .arrayOnly
+                        } else if slot == .top, items.count == 2, index == 1 {
+                            .seedSequence
+                        } else {
+                            .other
+                        }
+                    visit(item, depth: depth + 1, slot: itemSlot)
+                }
+            case .object(let callable?, _) where arrayMakers.contains(callable) && slot == .arrayOnly:
                 break
-            case .unknown, .object, .global, .list, .set:
-                problem = "a value the scanner cannot read"
+            case .object(let callable?, _) where callable.hasSuffix("SeedSequence") && slot == .seedSequence:
+                // Its own state is checked at its own BUILD; it holds no position of this generator.
+                break
+            case .unknown, .object, .global, .list, .set, .bytes:
+                problem = "a value the scanner cannot read, or an array where numpy writes none"
             default:
                 break
             }
         }
-        visit(state, depth: 0)
+        visit(state, depth: 0, slot: .top)
         return problem
     }
 

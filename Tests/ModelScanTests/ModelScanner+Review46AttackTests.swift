@@ -126,6 +126,49 @@ import Testing
         #expect(scan(legacy.bytes).has("numpy.random-state"), "\(scan(legacy.bytes).findings)")
     }
 
+    /// Scanner review 47: numpy reads a state by `[...]` and `!=`, which arrays answer too: a 0-d structured array
+    /// with a `pos` field as MT19937's `state` (its position 2^30 unchecked: SIGSEGV on the first draw), and a string
+    /// array `'MT19937'` as a legacy tuple's name. Arrays are allowed only where numpy writes them.
+    @Test(arguments: [true, false])
+    func anArrayWhereNumpyWritesNoneIsHigh(_ legacy: Bool) {
+        var p = PickleAssembler(protocol: 2)
+        p.global("numpy.random._pickle", legacy ? "__randomstate_ctor" : "__bit_generator_ctor")
+        if legacy {
+            p.emptyTuple()
+        } else {
+            p.global("numpy.random._mt19937", "MT19937")
+            p.tuple1()
+        }
+        p.reduce()
+        let array = {
+            (p: inout PickleAssembler) in
+            p.global("numpy._core.multiarray", "_reconstruct")
+            p.global("numpy", "ndarray")
+            p.emptyTuple()
+            p.shortUnicode("b")
+            p.tuple3()
+            p.reduce()
+        }
+        if legacy {
+            p.mark()
+            array(&p)
+            p.none()
+            p.binInt(624)
+            p.tuple()
+        } else {
+            p.emptyDict()
+            p.shortUnicode("bit_generator")
+            p.shortUnicode("MT19937")
+            p.setItem()
+            p.shortUnicode("state")
+            array(&p)
+            p.setItem()
+        }
+        p.build()
+        p.stop()
+        #expect(scan(p.bytes).has("numpy.random-state"), "\(scan(p.bytes).findings)")
+    }
+
     @Test func aTorchSparseTensorIsHigh() {
         var p = PickleAssembler(protocol: 2)
         p.global("torch._utils", "_rebuild_sparse_tensor")
