@@ -1004,7 +1004,8 @@ final class PickleInterpreter {
         if case .global = callable, measuringBudgetSpent() { return .unknown }
         let items: [PickleValue]
         if case .tuple(let tuple) = args {
-            items = tuple
+            // A memoised dict changed after it was placed in the arguments is what Python passes: unknown here.
+            items = aliasStale.isEmpty ? tuple : tuple.map(resolvedAlias)
         } else {
             items = []
             // Picklers always write a tuple. The pure-Python unpickler joblib uses calls `func(*args)` with any
@@ -1208,10 +1209,10 @@ final class PickleInterpreter {
             // `_rebuild_from_type_v2`) changes the class as a BUILD slot state does (review 9 of the scanner, finding 2).
             // A mapping built by a call counts only for those appliers (review 18); for others a list argument is data.
             let applier = Self.stateAppliers.contains(qualified)
-            // A memoised dict changed through another copy reads back unknown here, as a BUILD state does: its
-            // identity is no key (``stateNamesClass(_:opaqueMappings:everyKeyApplied:)``), so a stale copy must not
-            // be read by its old keys.
-            let states = aliasStale.isEmpty ? items : items.map { resolvedAlias($0) }
+            // A memoised dict changed through another copy was read back unknown above (`resolvedAlias`), as a BUILD
+            // state is: its identity is no key (``stateNamesClass(_:opaqueMappings:everyKeyApplied:)``), so a stale
+            // copy must not be read by its old keys.
+            let states = items
             // `copyreg._reconstructor(cls, dict, state)` fills the new dict's items from `state` (`dict.__init__`),
             // and with `object` as base ignores it: no attribute is set, whatever the keys (a `dok_matrix`'s are
             // coordinate tuples, past the scanner's bounds in any real matrix). A class whose keys are its attributes
@@ -2104,13 +2105,48 @@ final class PickleInterpreter {
             || GlobalPolicy.scipySparseClasses.contains(callable)
     }
 
-    /// `.unknown` for a memoised dict whose copies may differ (the value itself, or an item of a tuple).
+    /// `value` with every memoised dict whose copies may differ replaced by `.unknown`, at any depth: in tuples, dict
+    /// keys and values, and a call's arguments. A copy nested deeper kept its old pairs while Python saw the change
+    /// (scanner review 48: a bit generator's inner state dict given `pos` 2^30 through a memo read after it was placed
+    /// in the outer state, and a `Bunch` given `__array_interface__` after it was placed in a call's arguments). A
+    /// value too large to walk is `.unknown` whole.
     private func resolvedAlias(_ value: PickleValue) -> PickleValue {
-        if let id = value.aliasID, aliasStale.contains(id) { return .unknown }
-        if case .tuple(let items) = value, !aliasStale.isEmpty {
-            return .tuple(items.map { item in item.aliasID.map { aliasStale.contains($0) } == true ? .unknown : item })
+        guard !aliasStale.isEmpty else { return value }
+        var budget = 4096
+        func resolve(_ value: PickleValue) -> PickleValue? {
+            budget -= 1
+            guard budget >= 0 else { return nil }
+            if let id = value.aliasID, aliasStale.contains(id) { return .unknown }
+            switch value {
+            case .tuple(let items):
+                var kept: [PickleValue] = []
+                kept.reserveCapacity(items.count)
+                for item in items {
+                    guard let resolved = resolve(item) else { return nil }
+                    kept.append(resolved)
+                }
+                return .tuple(kept)
+            case .object(let callable, let items):
+                var kept: [PickleValue] = []
+                kept.reserveCapacity(items.count)
+                for item in items {
+                    guard let resolved = resolve(item) else { return nil }
+                    kept.append(resolved)
+                }
+                return .object(callable: callable, args: kept)
+            case .dict(let pairs):
+                var kept: [(PickleValue, PickleValue)] = []
+                kept.reserveCapacity(pairs.count)
+                for (key, item) in pairs {
+                    guard let k = resolve(key), let v = resolve(item) else { return nil }
+                    kept.append((k, v))
+                }
+                return .dict(kept)
+            default:
+                return value
+            }
         }
-        return value
+        return resolve(value) ?? .unknown
     }
 
     /// joblib writes each array's bytes right after its wrapper's BUILD: skip them, after the alignment padding that
