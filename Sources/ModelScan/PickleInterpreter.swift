@@ -1090,6 +1090,24 @@ final class PickleInterpreter {
                             + "which it calls")
                 }
             }
+            // Makers of an instance of the class they are handed build any class: `__bit_generator_ctor(cls)` is
+            // `cls()`, scikit-learn's `newObj(cls)` is `cls.__new__(cls)`. A `Bunch` made so took a computed
+            // `__array_interface__` key unseen (scanner review 49: a read of any address while loading). numpy hands
+            // the first one of its bit generators (or a name), scikit-learn the second its trees and metrics.
+            if let allowed = Self.instanceMakerClasses[qualified], let made = items.first {
+                let isAllowed: Bool
+                switch made {
+                case .string(let name):
+                    isAllowed = qualified.hasPrefix("numpy.") && Self.bitGeneratorNames.contains(name)
+                case .global(let module, _): isAllowed = allowed.contains(module)
+                default: isAllowed = false
+                }
+                if !isAllowed {
+                    findings.add(
+                        "pickle.instance-maker-class", .high, at: offset, subject: qualified,
+                        "\(opcode) hands an instance maker a class it does not make in files its library writes")
+                }
+            }
             // A sparse matrix handed to a call: `tuple(m)` iterates it and `str(m)` prints it, and both convert it with
             // scipy's sparsetools, which trust the index arrays the pickle wrote (scanner review 42: a heap write under
             // all four loaders). scipy pickles them by NEWOBJ or `copyreg._reconstructor` and a state; no real file
@@ -1704,6 +1722,18 @@ final class PickleInterpreter {
         return slotStateIsOpaque(state)
     }
 
+    /// Instance makers with the modules of the classes their libraries hand them.
+    private static let instanceMakerClasses: [String: Set<String>] = [
+        "numpy.random._pickle.__bit_generator_ctor": [
+            "numpy.random._mt19937", "numpy.random._pcg64", "numpy.random._philox", "numpy.random._sfc64",
+        ],
+        "sklearn.neighbors._kd_tree.newObj": treeMakerModules, "sklearn.neighbors._ball_tree.newObj": treeMakerModules,
+        "sklearn.metrics._dist_metrics.newObj": treeMakerModules,
+    ]
+    private static let treeMakerModules: Set<String> = [
+        "sklearn.neighbors._kd_tree", "sklearn.neighbors._ball_tree", "sklearn.metrics._dist_metrics",
+    ]
+
     /// The bit generators `__bit_generator_ctor` makes from a name.
     private static let bitGeneratorNames: Set<String> = ["MT19937", "PCG64", "PCG64DXSM", "Philox", "SFC64"]
 
@@ -1945,9 +1975,11 @@ final class PickleInterpreter {
         if mappingMakers.contains(callable) || (callable.hasPrefix("sklearn.") && callable.hasSuffix(".Bunch")) {
             return true
         }
-        guard callable == "copyreg._reconstructor", case .global(let module, let name)? = arguments.first else {
-            return false
-        }
+        // Any maker of an instance of a class it is handed (`copyreg._reconstructor`, `newObj`, …) makes a mapping
+        // when that class is one.
+        guard let position = instanceClassPositions[callable], position < arguments.count,
+            case .global(let module, let name) = arguments[position]
+        else { return false }
         return makesAMapping(module + "." + name, [])
     }
 
