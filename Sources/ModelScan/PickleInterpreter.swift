@@ -2309,7 +2309,16 @@ final class PickleInterpreter {
         guard case .int(let elsize) = items[5], case .int = items[6], case .int(let flags) = items[7] else {
             return "an item size, alignment or flags that are not integers"
         }
-        if (flags & 1 != 0) != (kind == "O") { return "flags that disagree with the dtype's object kind" }
+        // numpy keeps the state's flags byte: an object dtype without `NPY_LIST_PICKLE` (0x02) takes raw bytes as
+        // object pointers in `ndarray.__setstate__` and `scalar` (scanner review 50: flags 1 dereferenced
+        // 0x4141414141414140 under all four loaders), and `NPY_ITEM_IS_POINTER` (0x04) or `NPY_USE_GETITEM` (0x20)
+        // on another kind change how its items are read. Only the flags numpy writes pass: 63 for objects; for
+        // others at most `NPY_NEEDS_INIT` (0x08), and for structured dtypes `NPY_NEEDS_PYAPI` (0x10) and
+        // `NPY_ALIGNED_STRUCT` (0x80) too.
+        let allowedFlags: Int64 = kind == "V" ? 0x98 : 0x08
+        if kind == "O" ? flags != 63 : (flags & ~allowedFlags) != 0 {
+            return "flags numpy does not write for this kind"
+        }
         let size = itemSize(code)
         if "SUVa".contains(kind) || elsize != -1 {
             guard let size, elsize >= 0, UInt64(elsize) == size else { return "an item size unlike the dtype's" }
