@@ -2302,6 +2302,10 @@ final class PickleInterpreter {
         guard case .string(let code) = args.first ?? .none, let kind = dtypeKind(code) else {
             return "a dtype built from arguments the scanner cannot read"
         }
+        // numpy pickles a dtype by its kind letter and size (`O8`, `f8`, `U3`, `M8`); it also takes names (`object`,
+        // `bytes`, `str`), whose first letter is no kind: `object` read as kind `o` let flags 0 through, and numpy
+        // took raw bytes as object pointers (scanner review 51). Only the codes numpy writes are modelled.
+        guard isCanonicalDtypeCode(code) else { return "a dtype code numpy does not write" }
         guard case .tuple(let items) = state, items.count == 8 || items.count == 9,
             case .int(let version) = items[0], version == Int64(items.count) - 5
         else { return "a state version or shape numpy does not write" }
@@ -2348,6 +2352,16 @@ final class PickleInterpreter {
         default:
             return "names and fields not modelled"
         }
+    }
+
+    /// Whether `code` is one numpy writes when it pickles a dtype: an optional byte order, a kind letter and the
+    /// item size in digits (`<f8`, `O8`, `U3`, `M8`, `b1`).
+    static func isCanonicalDtypeCode(_ code: String) -> Bool {
+        var rest = Substring(code)
+        if let first = rest.first, "<>|=".contains(first) { rest = rest.dropFirst() }
+        guard let kind = rest.first, "biufcSUVOMm".contains(kind) else { return false }
+        let digits = rest.dropFirst()
+        return !digits.isEmpty && digits.count <= 12 && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// The kind letter of a numpy dtype code (`f` of `<f8`), or nil when the code is empty.

@@ -51,3 +51,36 @@ import Testing
         #expect(report.has("numpy.dtype-state") == refused, "\(code) \(flags): \(report.findings)")
     }
 }
+
+/// Scanner review 51: numpy takes dtype names (`object`, `bytes`, `str`, `void`) as well as codes, and the state
+/// check read their first letter as the kind: `object` (kind `o`) with flags 0 made numpy take raw bytes as object
+/// pointers (SIGSEGV under all four loaders), and `bytes` with item size -1 corrupted the heap. A dtype given a state
+/// must be built from a code numpy writes.
+@Suite struct ModelScannerReview51AttackTests {
+    @Test(arguments: [
+        ("object", true), ("bytes", true), ("str", true), ("void", true), ("O", true), ("O8", false), ("|O8", false),
+    ])
+    func aDtypeStateNeedsACodeNumpyWrites(_ code: String, _ refused: Bool) {
+        var p = PickleAssembler(protocol: 2)
+        p.global("numpy", "dtype")
+        p.shortUnicode(code)
+        p.raw([0x89])  // NEWFALSE
+        p.newTrue()
+        p.tuple3()
+        p.reduce()
+        p.mark()
+        p.binInt1(3)
+        p.shortUnicode("|")
+        p.none()
+        p.none()
+        p.none()
+        p.binInt(-1)
+        p.binInt(-1)
+        p.binInt1(code.contains("O") ? 63 : 0)
+        p.tuple()
+        p.build()
+        p.stop()
+        let report = scan(p.bytes)
+        #expect(report.has("numpy.dtype-state") == refused, "\(code): \(report.findings)")
+    }
+}
