@@ -25,27 +25,6 @@ import Testing
         }
     }
 
-    /// `numpy.dtype(code, False, True)` with the state numpy writes, in byte order `order`.
-    static func writeDtype(_ code: String, order: String, to p: inout PickleAssembler) {
-        p.global("numpy", "dtype")
-        p.shortUnicode(code)
-        p.raw([0x89])  // NEWFALSE
-        p.newTrue()
-        p.tuple3()
-        p.reduce()
-        p.mark()
-        p.binInt1(3)
-        p.shortUnicode(order)
-        p.none()
-        p.none()
-        p.none()
-        p.binInt(-1)
-        p.binInt(-1)
-        p.binInt1(0)
-        p.tuple()
-        p.build()
-    }
-
     /// Writes `array` onto `p`; its bytearray is memoised as 9 and the array as 10 when `memoised`; the dtype's byte
     /// order is `order`.
     static func write(_ array: Array, to p: inout PickleAssembler, memoised: Bool = false, order: String = "<") {
@@ -53,7 +32,7 @@ import Testing
         p.mark()
         p.raw([0x96] + le(UInt64(array.bytes.count), 8) + array.bytes)  // BYTEARRAY8
         if memoised { p.binPut(9) }
-        writeDtype(array.code, order: order, to: &p)
+        p.dtype(array.code, order: order)
         p.binInt(Int32(array.count))
         p.tuple1()
         p.shortUnicode("C")
@@ -243,7 +222,7 @@ import Testing
         #expect(before.has("scipy.sparse-state"), "\(before.findings)")
         let after = Self.matrix(
             Self.identity,
-            extra: { p in Self.writeDtype("i4", order: ">", to: &p) })
+            extra: { p in p.dtype("i4", order: ">") })
         #expect(scan(after).has("scipy.sparse-state", "numpy.dtype"), "\(scan(after).findings)")
     }
 

@@ -78,6 +78,30 @@ struct PickleAssembler {
         bytes += le(UInt64(count), 4) + [UInt8](repeating: fill, count: count)
     }
 
+    /// `numpy.dtype(code, False, True)` given the state numpy writes (version 3), with `order`, item size, alignment
+    /// and flags as asked.
+    mutating func dtype(
+        _ code: String, order: String = "<", itemSize: Int32 = -1, alignment: Int32 = -1, flags: Int32 = 0
+    ) {
+        global("numpy", "dtype")
+        shortUnicode(code)
+        bytes.append(0x89)  // NEWFALSE
+        newTrue()
+        tuple3()
+        reduce()
+        mark()
+        binInt1(3)
+        shortUnicode(order)
+        none()
+        none()
+        none()
+        binInt(itemSize)
+        binInt(alignment)
+        binInt(flags)
+        tuple()
+        build()
+    }
+
     /// FRAME announcing `length` bytes (whether or not that many follow).
     mutating func frame(_ length: UInt64) { bytes += [0x95] + le(length, 8) }
 
