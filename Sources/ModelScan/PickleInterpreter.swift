@@ -1344,9 +1344,7 @@ final class PickleInterpreter {
     private static func mayHoldSparseAttributes(_ target: PickleValue, _ state: PickleValue) -> Bool {
         guard case .dict = state, case .object(let callable?, let arguments) = target else { return false }
         if GlobalPolicy.sklearnDefinedClasses.contains(callable) { return true }
-        guard let position = instanceClassPositions[callable], position < arguments.count,
-            let name = arguments[position].globalName
-        else { return false }
+        guard let name = handedClassName(callable, arguments) else { return false }
         return GlobalPolicy.sklearnDefinedClasses.contains(name)
     }
 
@@ -1358,10 +1356,17 @@ final class PickleInterpreter {
     private static func sparseClassName(of value: PickleValue) -> String? {
         guard case .object(let callable?, let arguments) = value else { return nil }
         if GlobalPolicy.scipySparseClasses.contains(callable) { return callable }
-        guard let position = instanceClassPositions[callable], position < arguments.count,
-            let name = arguments[position].globalName, GlobalPolicy.scipySparseClasses.contains(name)
-        else { return nil }
+        guard let name = handedClassName(callable, arguments), GlobalPolicy.scipySparseClasses.contains(name) else {
+            return nil
+        }
         return name
+    }
+
+    /// The class a maker of instances of a class it is handed (`copyreg._reconstructor`, `newObj`, …) was handed,
+    /// or nil for another callable or a class the scanner cannot name.
+    private static func handedClassName(_ callable: String, _ arguments: [PickleValue]) -> String? {
+        guard let position = instanceClassPositions[callable], position < arguments.count else { return nil }
+        return arguments[position].globalName
     }
 
     /// Notes that `value`, read back from the memo or duplicated, is a second reference to every bytes payload it
@@ -1406,12 +1411,7 @@ final class PickleInterpreter {
     /// A `SeedSequence` keeps no position (its Cython state is entropy, pool and counts).
     private static func isNumpyRandomObject(_ value: PickleValue) -> Bool {
         guard case .object(let callable?, let arguments) = value else { return false }
-        var name = callable
-        if let position = instanceClassPositions[callable], position < arguments.count,
-            let instanceClass = arguments[position].globalName
-        {
-            name = instanceClass
-        }
+        let name = handedClassName(callable, arguments) ?? callable
         return name.hasPrefix("numpy.random.") && !name.hasSuffix("SeedSequence")
     }
 
@@ -1977,10 +1977,8 @@ final class PickleInterpreter {
         }
         // Any maker of an instance of a class it is handed (`copyreg._reconstructor`, `newObj`, …) makes a mapping
         // when that class is one.
-        guard let position = instanceClassPositions[callable], position < arguments.count,
-            case .global(let module, let name) = arguments[position]
-        else { return false }
-        return makesAMapping(module + "." + name, [])
+        guard let name = handedClassName(callable, arguments) else { return false }
+        return makesAMapping(name, [])
     }
 
     private func pairs(_ items: [PickleValue]) -> [(PickleValue, PickleValue)] {
