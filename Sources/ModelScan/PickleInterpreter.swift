@@ -85,6 +85,9 @@ final class PickleInterpreter {
     private var nextOrderedDictID = 0
     private var filledOrderedDicts = Set<Int>()
     private var hooksOrderedDicts = Set<Int>()
+    /// Memoised dicts a numpy dtype was given as its `fields` (by identity): numpy keeps that very dict, so a
+    /// `SETITEM(S)` on it afterwards moves a field the dtype check placed inside the item (scanner review 52).
+    private var dtypeFieldDicts = Set<Int>()
     /// Set once a dict was memoised past `maxAliases`: the memo holds it as `.unknown`, the stack as it was.
     private var aliasesOverflowed = false
     /// Whether a memo read may give back, as `.unknown`, a value the scanner still holds elsewhere as it was.
@@ -779,10 +782,15 @@ final class PickleInterpreter {
                                 + "matrix's index arrays were checked in little-endian order")
                     }
                 }
-                if case .object("numpy.dtype", let args) = target, let problem = Self.dtypeStateProblem(args, state) {
-                    findings.add(
-                        "numpy.dtype-state", .high, at: offset, subject: "numpy.dtype",
-                        "BUILD gives a numpy dtype a state the scanner cannot model (\(problem))")
+                if case .object("numpy.dtype", let args) = target {
+                    if let problem = Self.dtypeStateProblem(args, state) {
+                        findings.add(
+                            "numpy.dtype-state", .high, at: offset, subject: "numpy.dtype",
+                            "BUILD gives a numpy dtype a state the scanner cannot model (\(problem))")
+                    }
+                    if case .tuple(let items) = state, items.count > 4, let id = items[4].aliasID {
+                        dtypeFieldDicts.insert(id)
+                    }
                 }
                 if joblibArrays, case .object(let callable, _) = target,
                     callable == "joblib.numpy_pickle.NumpyArrayWrapper"
@@ -1074,6 +1082,14 @@ final class PickleInterpreter {
                     "torch.sparse-tensor", .high, at: offset, subject: qualified,
                     "a sparse tensor, whose indices torch.load does not check: to_dense() and its kin write where "
                         + "they point")
+            }
+            // Likewise a nested tensor's sizes, strides and offsets: an empty size table was a NULL read when the
+            // loaded checkpoint was printed (scanner review 52).
+            if qualified == "torch._utils._rebuild_nested_tensor" {
+                findings.add(
+                    "torch.nested-tensor", .high, at: offset, subject: qualified,
+                    "a nested tensor, whose size, stride and offset tables torch.load does not check: printing or "
+                        + "unbinding it reads where they point")
             }
             // `__randomstate_ctor(name, ctor)` and `__generator_ctor(name, ctor)` call `ctor(name)`: numpy writes its
             // own bit-generator maker there, or nothing; any other callable would be called with a value of the
@@ -2015,6 +2031,12 @@ final class PickleInterpreter {
             let id = PickleValue.dict(existing).aliasID
             let changed = bounded(PickleValue.dict(existing))
             stack[stack.count - 1] = changed
+            if let id, dtypeFieldDicts.contains(id) {
+                findings.add(
+                    "numpy.dtype-state", .high, at: offset, subject: "numpy.dtype",
+                    "SETITEM(S) changes a dict a numpy dtype was given as its fields: numpy keeps that dict, so a "
+                        + "field may move outside the item after the dtype was checked")
+            }
             if let id {
                 // Another copy (read back by GET, or too deep to keep) keeps the old pairs: no longer known.
                 if aliasRead.contains(id) || changed.aliasID != id { aliasStale.insert(id) }
@@ -2336,6 +2358,13 @@ final class PickleInterpreter {
             guard kind == "V", let size, names.count == fields.count, fields.count < PickleValue.maxElements,
                 names.allSatisfy({ if case .string = $0 { return true } else { return false } })
             else { return "a structured dtype the scanner cannot model" }
+            // numpy looks every name up in `fields` and dereferences what it finds: a name that is no key was a
+            // NULL pointer under all four loaders (scanner review 52).
+            let nameSet = Set(names.compactMap { if case .string(let name) = $0 { name } else { nil } })
+            let keySet = Set(fields.compactMap { if case .string(let key) = $0.0 { key } else { nil } })
+            guard nameSet.count == names.count, nameSet == keySet else {
+                return "structured dtype names that are not exactly its fields"
+            }
             for (key, value) in fields {
                 guard case .string = key, case .tuple(let entry) = value, entry.count == 2 || entry.count == 3,
                     case .object("numpy.dtype", let fieldArgs) = entry[0],
