@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "VaultServer",
             dependencies: [
-                "BlockingWork", "VaultCrypto", crypto,
+                "BlockingWork", crypto,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

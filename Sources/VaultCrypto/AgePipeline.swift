@@ -97,26 +97,14 @@ struct AgePipeline: Sendable {
         let base = Int(lseek(output, 0, SEEK_CUR))
         // An output that will be fsynced goes around the page cache where it can (see `DirectOutput`).
         let direct = flushBehind ? DirectOutput(output) : nil
-        // A plaintext that is not cached (an upload the server wrote around the cache) is read around it too.
-        let segmentSize = Self.segmentChunks * chunkSize
-        let directInput = DirectInput(input, segmentCount: segments, maximumSegment: segmentSize) { segment in
-            (segment * segmentSize, min(count, (segment + 1) * segmentSize) - segment * segmentSize)
-        }
         let observer = AgeProgress.observer
-        run.work(segments: segments, bufferSize: segmentSize) { segment, buffer in
+        run.work(segments: segments, bufferSize: Self.segmentChunks * chunkSize) { segment, buffer in
             let first = segment * Self.segmentChunks
             let end = min(chunks, first + Self.segmentChunks)
             let offset = first * chunkSize
             let plain = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<(min(count, end * chunkSize) - offset)])
             var readable = !run.failed(before: segment)
-            // Every segment is taken from the read-ahead, even one skipped after a failure, so the reader moves on.
-            let readDirect =
-                directInput?.withSegment(segment) { bytes -> Bool in
-                    guard readable, let bytes, bytes.count == plain.count else { return false }
-                    plain.copyMemory(from: bytes)
-                    return true
-                } ?? false
-            if readable && !readDirect {
+            if readable {
                 do { try input.readExactly(into: plain, at: offset) } catch {
                     run.record(error, segment: segment)
                     readable = false

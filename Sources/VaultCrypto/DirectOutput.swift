@@ -19,7 +19,7 @@ import Darwin
 /// without direct I/O every write does. A full block goes to the disk on a background queue while the pipeline
 /// fills the next, so the disk's time overlaps the cryptography instead of adding to it. Callers write only inside
 /// the pipeline's write turn, one at a time.
-package final class DirectOutput: Sendable {
+final class DirectOutput: Sendable {
     /// Direct I/O needs the buffer, the file offset and the length aligned; 4096 suits every common device.
     static let alignment = 4096
     /// Bytes gathered before a block is handed to the disk: one pipeline segment of plaintext.
@@ -56,7 +56,7 @@ package final class DirectOutput: Sendable {
     nonisolated(unsafe) private var mode = Mode()
 
     /// Writes at `descriptor`'s current offset onwards; ``finish()`` leaves the offset at the end of what was written.
-    package init(_ descriptor: Int32) {
+    init(_ descriptor: Int32) {
         self.descriptor = descriptor
         buffers = (0...Self.blocksInFlight).map { _ in
             .allocate(byteCount: Self.blockSize + Self.alignment, alignment: Self.alignment)
@@ -70,7 +70,7 @@ package final class DirectOutput: Sendable {
     }
 
     /// Appends `bytes`, handing whole blocks to the disk as they fill; throws once an earlier block failed.
-    package func write(_ bytes: UnsafeRawBufferPointer) throws {
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
         if let error = failure.withLock({ $0 }) { throw error }
         var remaining = bytes[...]
         while !remaining.isEmpty {
@@ -86,7 +86,7 @@ package final class DirectOutput: Sendable {
 
     /// Writes what is gathered, waits for every block, switches the descriptor back to buffered I/O and moves its
     /// offset to the end.
-    package func finish() throws {
+    func finish() throws {
         submit(final: true)
         queue.sync {
             if mode.direct { setDirect(false) }

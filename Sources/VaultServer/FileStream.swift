@@ -2,7 +2,6 @@ import BlockingWork
 import Foundation
 import Hummingbird
 import NIOCore
-import VaultCrypto
 
 #if canImport(Glibc)
 import Glibc
@@ -21,8 +20,6 @@ enum FileStream {
     static let maxPathLength = 4096
     /// The size of the reads and writes on disk.
     static let chunkSize = 1 << 20
-    /// Received files at least this large are written around the page cache.
-    static let directWriteMinimum: UInt64 = 8 << 20
 
     /// The cap on a stream's bytes from a `MODELVAULT_MAX_STAGED_BYTES` setting: a positive byte count, else
     /// 1 TiB, as the vault's staging limit reads it.
@@ -91,8 +88,6 @@ enum FileStream {
         var writing: Task<Void, any Error>?
         var total: Int64 = 0
         var fd: Int32 = -1
-        /// The file being written, around the page cache where the file system allows it (see `DirectOutput`).
-        var direct: DirectOutput?
         var paths: [String] = []
         var seen: Set<String> = []
 
@@ -145,7 +140,7 @@ enum FileStream {
                 case .size(let path):
                     guard let size = pending.readInteger(as: UInt64.self) else { return compact() }
                     guard size <= UInt64(limit) else { throw APIError.bodyTooLarge }
-                    try create(path, size: size)
+                    try create(path)
                     paths.append(path)
                     stage = .content(remaining: size)
                     if size == 0 { try await finishFile() }
@@ -182,7 +177,7 @@ enum FileStream {
         }
 
         /// Creates the file (and its parent directories) exclusively, never through a symbolic link.
-        private mutating func create(_ path: String, size: UInt64) throws {
+        private mutating func create(_ path: String) throws {
             let url = directory.appending(path: path)
             let parent = url.deletingLastPathComponent()
             if parent.path(percentEncoded: false) != directory.path(percentEncoded: false) {
@@ -197,17 +192,11 @@ enum FileStream {
                 url.path(percentEncoded: false), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else { throw malformed("a file path collides with another") }
             fd = descriptor
-            // The vault reads a staged file once, soon, to scan and encrypt it: filling page-cache pages for it
-            // cost more CPU than the whole encryption on this project's VMs (about a third of a remote push's
-            // server time), while the disk reads it back around the cache almost for free (`DirectInput`). Small
-            // files stay buffered, as the vault reads them buffered.
-            if size >= FileStream.directWriteMinimum { direct = DirectOutput(descriptor) }
         }
 
         private mutating func finishFile() async throws {
             try await flush()
             try await settle()
-            try await finishDirect()
             closeFile()
             stage = .pathLength
             if let path = paths.last { arrived(path) }
@@ -219,7 +208,6 @@ enum FileStream {
             guard outputBytes > 0 else { return }
             let buffers = output
             let descriptor = fd
-            let direct = direct
             output = []
             outputBytes = 0
             if discarding() { return }
@@ -227,12 +215,6 @@ enum FileStream {
             writing = Task {
                 try await BlockingExecutor.shared.run {
                     for buffer in buffers {
-                        if let direct {
-                            do { try buffer.withUnsafeReadableBytes { try direct.write($0) } } catch {
-                                throw APIError.internalError
-                            }
-                            continue
-                        }
                         try buffer.withUnsafeReadableBytes { raw in
                             var offset = 0
                             while offset < raw.count {
@@ -254,20 +236,9 @@ enum FileStream {
             try await previous?.value
         }
 
-        /// Writes the direct output's last block and waits for every queued one (they write to the descriptor, so
-        /// it closes only after them).
-        private mutating func finishDirect() async throws {
-            guard let direct else { return }
-            self.direct = nil
-            do { try await BlockingExecutor.shared.run { try direct.finish() } } catch {
-                throw APIError.internalError
-            }
-        }
-
         /// Closes the file being written, after the write in flight (a failed stream's too).
         mutating func closeAfterWrites() async {
             _ = try? await settle()
-            _ = try? await finishDirect()
             closeFile()
         }
 

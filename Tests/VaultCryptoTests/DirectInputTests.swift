@@ -45,24 +45,6 @@ struct DirectInputTests {
         #expect(try Data(contentsOf: opened) == plain)
     }
 
-    /// An upload the server staged around the page cache is sealed from direct reads: the same age file content
-    /// and the same digest. Random bytes, so a segment read at the wrong offset cannot pass.
-    @Test func anUncachedPlaintextIsSealedFromDirectReadsWithTheSameDigest() throws {
-        let directory = try TemporaryDirectory()
-        let identity = AgeX25519Identity.generate()
-        var generator = SystemRandomNumberGenerator()
-        let plain = Data((0..<Self.plainSize).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        let staged = directory.url.appendingPathComponent("staged")
-        try DirectReads.writeUncached([UInt8](plain), to: staged)
-        let handle = try FileHandle(forReadingFrom: staged)
-        defer { try? handle.close() }
-        #expect(!DirectInput.isMostlyCached(try #require(RegularFile(handle))))
-        let sealed = directory.url.appendingPathComponent("sealed.age")
-        let digest = try Age.encryptFileDigestingPlaintext(at: staged, to: sealed, recipients: [identity.recipient])
-        #expect(digest == AgePlaintextDigest(sha256: Array(SHA256.hash(data: plain)), count: plain.count))
-        #expect(try Age.decrypt(Data(contentsOf: sealed), using: [identity]) == plain)
-    }
-
     /// Damage anywhere, read directly: the same error and the same released prefix as the sequential stream.
     @Test(arguments: ["flip-early", "flip-late", "truncate", "truncate-aligned", "drop-last", "append"])
     func damageReadDirectlyReleasesTheSamePrefix(_ damage: String) throws {

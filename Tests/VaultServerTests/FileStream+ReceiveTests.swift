@@ -45,17 +45,17 @@ import Testing
         #expect(try Data(contentsOf: directory.url.appending(path: "a.bin")) == big)
     }
 
-    /// Files over `directWriteMinimum` are written around the page cache: every byte lands where it belongs,
-    /// whatever the chunking and however the sizes fall against the 4 KiB alignment.
+    /// Files larger than a chunk, with sizes that fall anywhere against the 1 MiB write chunk and a 4 KiB page:
+    /// every byte lands where it belongs, whatever the chunking.
     @Test(arguments: [65_536, 100_003])
-    func largeFilesWrittenAroundTheCacheKeepEveryByte(chunk: Int) async throws {
+    func largeFilesKeepEveryByte(chunk: Int) async throws {
         let directory = try TemporaryDirectory()
         var generator = SystemRandomNumberGenerator()
         func random(_ count: Int) -> Data {
             Data((0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) })
         }
-        let first = random(Int(FileStream.directWriteMinimum) + 12_345)
-        let second = random(Int(FileStream.directWriteMinimum) + 2 * 4096)
+        let first = random((8 << 20) + 12_345)
+        let second = random((8 << 20) + 2 * 4096)
         let small = random(5_000)
         let paths = try await FileStream.receive(
             Self.chunks(Self.stream([("a.bin", first), ("b/small.bin", small), ("c.bin", second)]), of: chunk),
@@ -66,11 +66,11 @@ import Testing
         #expect(try Data(contentsOf: directory.url.appending(path: "c.bin")) == second)
     }
 
-    /// A large file the push no longer wants (its direct writes skipped) is left empty, and the stream goes on.
+    /// Large files the push no longer wants are left empty, and the stream is still read to its end.
     @Test func aLargeFileAfterTheFailureIsNotWritten() async throws {
         let directory = try TemporaryDirectory()
         let failed = Atomic(false)
-        let big = Data(repeating: 9, count: Int(FileStream.directWriteMinimum) + 777)
+        let big = Data(repeating: 9, count: (8 << 20) + 777)
         let paths = try await FileStream.receive(
             Self.chunks(Self.stream([("a.bin", Data("first".utf8)), ("b.bin", big), ("c.bin", big)]), of: 300_000),
             into: directory.url, limit: 1 << 30, flat: false,
