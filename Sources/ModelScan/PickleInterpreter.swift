@@ -508,7 +508,17 @@ final class PickleInterpreter {
                 // Picklers never write DUP; two copies of one dict cannot be tracked apart.
                 let value = top(offset)
                 if case .dict = value {
-                    if let id = value.aliasID { aliasStale.insert(id) }
+                    if let id = value.aliasID {
+                        aliasStale.insert(id)
+                        // Either copy could then be filled unseen (scanner review 53: `fields['a']` moved through
+                        // a DUP after the dtype's check).
+                        if dtypeFieldDicts.contains(id) {
+                            findings.add(
+                                "numpy.dtype-state", .high, at: offset, subject: "numpy.dtype",
+                                "DUP copies a dict a numpy dtype was given as its fields: numpy keeps that dict, and a "
+                                    + "copy the scanner cannot follow may change it after the dtype was checked")
+                        }
+                    }
                     replaceTop(.unknown)
                     push(.unknown)
                 } else {
@@ -2360,8 +2370,20 @@ final class PickleInterpreter {
             else { return "a structured dtype the scanner cannot model" }
             // numpy looks every name up in `fields` and dereferences what it finds: a name that is no key was a
             // NULL pointer under all four loaders (scanner review 52).
-            let nameSet = Set(names.compactMap { if case .string(let name) = $0 { name } else { nil } })
-            let keySet = Set(fields.compactMap { if case .string(let key) = $0.0 { key } else { nil } })
+            // Compared code point by code point, as Python compares them: Swift's `String` equality is canonical
+            // equivalence (`é` equals `e` + U+0301), and text that is not UTF-8 (a lone surrogate) reads as U+FFFD,
+            // so two names Python tells apart looked alike (scanner review 53).
+            func codePoints(_ value: PickleValue) -> [UInt32]? {
+                guard case .string(let text) = value, !text.unicodeScalars.contains("\u{FFFD}") else { return nil }
+                return text.unicodeScalars.map(\.value)
+            }
+            let nameList = names.map(codePoints)
+            let keyList = fields.map { codePoints($0.0) }
+            guard !nameList.contains(nil), !keyList.contains(nil) else {
+                return "structured dtype names or fields that are not UTF-8 text"
+            }
+            let nameSet = Set(nameList.compactMap { $0 })
+            let keySet = Set(keyList.compactMap { $0 })
             guard nameSet.count == names.count, nameSet == keySet else {
                 return "structured dtype names that are not exactly its fields"
             }
