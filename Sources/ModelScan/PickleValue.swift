@@ -154,7 +154,9 @@ enum PickleValue {
         // F2b: `builtins.str('shape')`): only literal keys of other values are passed over.
         for (k, v) in pairs.reversed() {
             switch k {
-            case .string(key): return v
+            // Code point by code point, as Python compares keys: Swift's `==` is canonical equivalence, under which
+            // `"K"` equals the Kelvin sign (scanner review 53's lead).
+            case .string(let text) where text.unicodeScalars.elementsEqual(key.unicodeScalars): return v
             case .string, .opaqueText, .int, .bigInt, .bool, .none, .float, .bytes: continue
             case .global(module: Self.aliasModule, name: _): continue
             default: return .unknown

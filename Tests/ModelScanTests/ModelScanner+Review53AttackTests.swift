@@ -54,6 +54,19 @@ import Testing
         #expect(report.isRefusedByDefault)
     }
 
+    /// A dict's key is found as Python finds it: the Kelvin sign is not `K`, though Swift's `==` says it is.
+    @Test func aKeyIsLookedUpCodePointByCodePoint() {
+        let dict = PickleValue.dict([(.string("K_fit_rows_"), .int(1)), (.string("\u{212A}_fit_rows_"), .int(2))])
+        guard case .int(1)? = dict["K_fit_rows_"] else {
+            Issue.record("the ASCII key's own value was not found")
+            return
+        }
+        guard case .int(2)? = dict["\u{212A}_fit_rows_"] else {
+            Issue.record("the Kelvin sign's own value was not found")
+            return
+        }
+    }
+
     @Test(arguments: [0, 1])
     func namesAreComparedCodePointByCodePoint(_ index: Int) {
         let report = scan([Self.canonicallyEqualNames, Self.loneSurrogateNames][index])
