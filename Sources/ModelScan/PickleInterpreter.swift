@@ -2373,14 +2373,19 @@ final class PickleInterpreter {
             // Compared code point by code point, as Python compares them: Swift's `String` equality is canonical
             // equivalence (`é` equals `e` + U+0301), and text that is not UTF-8 (a lone surrogate) reads as U+FFFD,
             // so two names Python tells apart looked alike (scanner review 53).
+            // Only plain ASCII without a backslash: every way a pickle spells text (UTF-8, Latin-1 `BINSTRING`, which
+            // torch.load reads as UTF-8, `raw-unicode-escape`) gives those the same characters, and numpy writes
+            // nothing else there in practice (scanner review 54 reached the NULL read through each decoding).
             func codePoints(_ value: PickleValue) -> [UInt32]? {
-                guard case .string(let text) = value, !text.unicodeScalars.contains("\u{FFFD}") else { return nil }
+                guard case .string(let text) = value,
+                    text.unicodeScalars.allSatisfy({ $0.isASCII && $0 != "\\" })
+                else { return nil }
                 return text.unicodeScalars.map(\.value)
             }
             let nameList = names.map(codePoints)
             let keyList = fields.map { codePoints($0.0) }
             guard !nameList.contains(nil), !keyList.contains(nil) else {
-                return "structured dtype names or fields that are not UTF-8 text"
+                return "structured dtype names or fields that are not plain ASCII"
             }
             let nameSet = Set(nameList.compactMap { $0 })
             let keySet = Set(keyList.compactMap { $0 })
@@ -2394,6 +2399,13 @@ final class PickleInterpreter {
                     let fieldKind = dtypeKind(fieldCode), fieldKind != "V", fieldKind != "O",
                     let fieldSize = itemSize(fieldCode), case .int(let fieldOffset) = entry[1], fieldOffset >= 0
                 else { return "a structured dtype field the scanner cannot model" }
+                // A title is printed with the dtype: only text or None, never an object whose repr runs.
+                if entry.count == 3 {
+                    switch entry[2] {
+                    case .none, .string: break
+                    default: return "a structured dtype field title that is not text"
+                    }
+                }
                 let (end, overflow) = UInt64(fieldOffset).addingReportingOverflow(fieldSize)
                 guard !overflow, end <= size else { return "a structured dtype field outside its item" }
             }

@@ -51,34 +51,48 @@ enum PickleText {
         return .string(String(decoding: out, as: UTF8.self))
     }
 
-    /// `UNICODE`: `raw-unicode-escape`, where only `\uXXXX` and `\UXXXXXXXX` are escapes and other bytes are
-    /// Latin-1.
+    /// `UNICODE`: `raw-unicode-escape` as CPython decodes it: a backslash and the byte after it are taken as a
+    /// pair, so only `\uXXXX` and `\UXXXXXXXX` after an odd run of backslashes are escapes (`\\u0061` is seven
+    /// characters, scanner review 54); other bytes are Latin-1. A lone surrogate, which Python keeps and Swift
+    /// cannot, and an escape Python refuses read as U+FFFD, so no two texts Python tells apart read alike here
+    /// unless one of them holds U+FFFD.
     static func decodeRawUnicodeEscape(_ bytes: [UInt8]) -> String {
         var scalars = String.UnicodeScalarView()
         var index = 0
         while index < bytes.count {
             let byte = bytes[index]
-            if byte == 0x5C, index + 1 < bytes.count, bytes[index + 1] == 0x75 || bytes[index + 1] == 0x55 {
-                let width = bytes[index + 1] == 0x75 ? 4 : 8
-                if index + 2 + width <= bytes.count {
-                    var value: UInt32 = 0
-                    var valid = true
-                    for digit in bytes[(index + 2)..<(index + 2 + width)] {
-                        guard let nibble = hex(digit) else {
-                            valid = false
-                            break
-                        }
-                        value = value << 4 | UInt32(nibble)
+            guard byte == 0x5C, index + 1 < bytes.count else {
+                scalars.append(Unicode.Scalar(byte))
+                index += 1
+                continue
+            }
+            let next = bytes[index + 1]
+            guard next == 0x75 || next == 0x55 else {
+                scalars.append("\\")
+                scalars.append(Unicode.Scalar(next))
+                index += 2
+                continue
+            }
+            let width = next == 0x75 ? 4 : 8
+            var value: UInt32 = 0
+            var valid = index + 2 + width <= bytes.count
+            if valid {
+                for digit in bytes[(index + 2)..<(index + 2 + width)] {
+                    guard let nibble = hex(digit) else {
+                        valid = false
+                        break
                     }
-                    if valid, let scalar = Unicode.Scalar(value) {
-                        scalars.append(scalar)
-                        index += 2 + width
-                        continue
-                    }
+                    value = value << 4 | UInt32(nibble)
                 }
             }
-            scalars.append(Unicode.Scalar(byte))
-            index += 1
+            guard valid else {
+                // CPython refuses the text (the load fails): nothing to match.
+                scalars.append("\u{FFFD}")
+                index = bytes.count
+                continue
+            }
+            scalars.append(Unicode.Scalar(value) ?? "\u{FFFD}")
+            index += 2 + width
         }
         return String(scalars)
     }
