@@ -34,6 +34,14 @@ final class ByteFacts {
         visited = (int32, int64)
     }
 
+    /// The payload itself when it is at most `maximum` bytes long and can be read (a date's state), else nil.
+    func contents(upTo maximum: Int) -> [UInt8]? {
+        guard let source, length <= UInt64(maximum),
+            let bytes = try? source.read(at: offset, count: Int(length)), bytes.count == Int(length)
+        else { return nil }
+        return bytes
+    }
+
     /// The payload's integers read with `width` bytes each (4 or 8), or nil when its length is no multiple of
     /// `width`, it is longer than `maxVisited`, or it cannot be read.
     func run(width: UInt64) -> IntegerRun? {

@@ -1085,6 +1085,12 @@ final class PickleInterpreter {
                             + "__init__ with the pickle's arguments")
                 }
             }
+            if let problem = Self.datetimeStateProblem(qualified, items) {
+                findings.add(
+                    "pickle.datetime-state", .high, at: offset, subject: qualified,
+                    "a \(qualified) made from a state \(problem): CPython checks only the month of a pickled state, "
+                        + "and a field out of range indexes its tables out of bounds")
+            }
             // torch rebuilds a sparse tensor without checking its indices (`check_invariants` is off unless the
             // loader turns it on), and `to_dense()` writes where they point (scanner review 46: column 2^32).
             if qualified == "torch._utils._rebuild_sparse_tensor" {
@@ -2320,6 +2326,67 @@ final class PickleInterpreter {
             total = product
         }
         return total
+    }
+
+    /// Why a `datetime.date`, `datetime.datetime` or `datetime.time` made from `items` could hold a field out of
+    /// range, or nil. Made from integers, the constructor checks every field; made from its pickled state (4, 10 or
+    /// 6 bytes), CPython checks only the month, and `ctime()` of year 0 read `DayNames[-1]` (scanner review 55,
+    /// SIGSEGV under all four loaders). So a state is read and checked as the constructor would check the fields.
+    static func datetimeStateProblem(_ qualified: String, _ items: [PickleValue]) -> String? {
+        let size: Int
+        switch qualified {
+        case "datetime.date": size = 4
+        case "datetime.datetime": size = 10
+        case "datetime.time": size = 6
+        default: return nil
+        }
+        let state: [UInt8]
+        switch items.first ?? .none {
+        case .int, .bigInt, .bool, .float, .none:
+            return nil  // the field-wise form, range-checked (or refused) by the constructor
+        case .bytes(let facts):
+            guard let facts else { return "the scanner cannot read" }
+            guard facts.length == UInt64(size) else { return nil }  // not a state: taken as the year, refused
+            guard let bytes = facts.contents(upTo: size) else { return "the scanner cannot read" }
+            state = bytes
+        case .string(let text):
+            // A Python 2 state, decoded one way by pickle.load and another by torch.load unless it is ASCII.
+            guard text.unicodeScalars.allSatisfy(\.isASCII) else { return "in text the loaders decode differently" }
+            guard text.unicodeScalars.count == size else { return nil }
+            state = text.unicodeScalars.map { UInt8($0.value) }
+        case .object("_codecs.encode", let arguments):
+            // Bytes in a protocol 0-2 pickle: `_codecs.encode(text, 'latin1')`.
+            guard arguments.count == 2, case .string(let text) = arguments[0], case .string(let codec) = arguments[1],
+                ["latin1", "latin-1", "iso-8859-1", "iso8859-1"].contains(codec.lowercased()),
+                text.unicodeScalars.allSatisfy({ $0.value <= 0xFF })
+            else { return "the scanner cannot read" }
+            guard text.unicodeScalars.count == size else { return nil }
+            state = text.unicodeScalars.map { UInt8($0.value) }
+        default:
+            return "the scanner cannot read"
+        }
+        func inRange(_ value: Int, _ range: ClosedRange<Int>) -> Bool { range.contains(value) }
+        func microseconds(_ at: Int) -> Int { Int(state[at]) << 16 | Int(state[at + 1]) << 8 | Int(state[at + 2]) }
+        if size == 6 {
+            // time: hour (its top bit is `fold`), minute, second, microsecond.
+            guard Int(state[0] & 0x7F) < 24, state[1] < 60, state[2] < 60, microseconds(3) < 1_000_000 else {
+                return "with a field out of range"
+            }
+            return nil
+        }
+        let year = Int(state[0]) << 8 | Int(state[1])
+        // A datetime's month carries `fold` in its top bit.
+        let month = Int(size == 10 ? state[2] & 0x7F : state[2])
+        guard inRange(year, 1...9999), inRange(month, 1...12) else { return "with a field out of range" }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        guard inRange(Int(state[3]), 1...days) else { return "with a field out of range" }
+        if size == 10 {
+            guard state[4] < 24, state[5] < 60, state[6] < 60, microseconds(7) < 1_000_000 else {
+                return "with a field out of range"
+            }
+        }
+        return nil
     }
 
     /// Why numpy's `dtype.__setstate__` would leave the dtype built from `args` unlike its code says, or nil when
