@@ -1085,6 +1085,14 @@ final class PickleInterpreter {
                             + "__init__ with the pickle's arguments")
                 }
             }
+            if Self.datetimeUnitCallables.contains(qualified),
+                let problem = Self.datetimeUnitProblem(items)
+            {
+                findings.add(
+                    "numpy.dtype-state", .high, at: offset, subject: qualified,
+                    "\(qualified) called with \(problem): numpy divides by a datetime unit's multiplier when it "
+                        + "casts, and a multiplier of 0 kills the process (SIGFPE)")
+            }
             if let problem = Self.datetimeStateProblem(qualified, items) {
                 findings.add(
                     "pickle.datetime-state", .high, at: offset, subject: qualified,
@@ -2326,6 +2334,32 @@ final class PickleInterpreter {
             total = product
         }
         return total
+    }
+
+    /// numpy callables that take a datetime unit in their text arguments (`dtype('M8[5s]')`, `datetime64(5, 's')`).
+    static let datetimeUnitCallables: Set<String> = ["numpy.dtype", "numpy.datetime64", "numpy.timedelta64"]
+
+    /// Why the arguments of a call in ``datetimeUnitCallables`` could give a datetime unit a multiplier or divisor of
+    /// 0, or nil. numpy accepts `M8[0ns]` from a string (though not from a pickled state) and later divides by it:
+    /// `MaskedArray.__setstate__` casting its fill value killed all four loaders with SIGFPE (scanner review 56).
+    /// numpy's own pickles call `dtype('M8', False, True)` and give the unit in the state; any argument the scanner
+    /// cannot read is refused.
+    static func datetimeUnitProblem(_ items: [PickleValue]) -> String? {
+        for item in items {
+            switch item {
+            case .string(let text):
+                // The unit is inside brackets in a dtype code, the whole text in a unit argument.
+                var unit = Substring(text)
+                if let open = unit.firstIndex(of: "[") { unit = unit[unit.index(after: open)...] }
+                for part in unit.split(separator: "/", omittingEmptySubsequences: false) {
+                    let digits = part.prefix { $0.isASCII && $0.isNumber }
+                    if !digits.isEmpty && digits.allSatisfy({ $0 == "0" }) { return "a unit whose multiplier is 0" }
+                }
+            case .int, .bigInt, .bool, .none, .float, .bytes, .global: continue
+            default: return "an argument the scanner cannot read"
+            }
+        }
+        return nil
     }
 
     /// Why a `datetime.date`, `datetime.datetime` or `datetime.time` made from `items` could hold a field out of
