@@ -41,11 +41,36 @@ extension ContentScan {
                 "a .npy header that is not a Python dict with a descr")
             return
         }
+        if Self.npyDescrHasUnusualDatetimeUnit(descr, depth: 0) {
+            findings.add(
+                "npy.malformed", .high, at: headerStart, subject: "descr",
+                "a .npy descr with a datetime unit numpy does not write: numpy divides by its multiplier or divisor, "
+                    + "and one of 0 kills the process while the header is read, even without allow_pickle")
+        }
         if Self.npyDescrMayHoldObjects(descr, depth: 0) {
             findings.recognised("npy-object")
             let dataStart = headerStart + headerLength
             try scanPickles(
                 ByteSource(slice: source, offset: dataStart, length: source.size - dataStart), firstOnly: false)
+        }
+    }
+
+    /// Whether a descr, or a field of a structured one, gives a datetime unit other than as numpy writes it
+    /// (`<M8[ns/0]` killed `numpy.load` with SIGFPE while it read the header: scanner review 57).
+    static func npyDescrHasUnusualDatetimeUnit(_ descr: PythonLiteral, depth: Int) -> Bool {
+        guard depth < 8 else { return true }
+        switch descr {
+        case .string(let code):
+            guard let open = code.firstIndex(of: "[") else { return false }
+            let bracket = code[code.index(after: open)...]
+            return !(bracket.last == "]" && PickleInterpreter.isCanonicalDatetimeUnit(bracket.dropLast()))
+        case .list(let fields):
+            return fields.contains { field in
+                guard case .tuple(let parts) = field, parts.count >= 2 else { return false }
+                return npyDescrHasUnusualDatetimeUnit(parts[1], depth: depth + 1)
+            }
+        default:
+            return false
         }
     }
 

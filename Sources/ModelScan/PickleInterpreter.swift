@@ -1085,9 +1085,15 @@ final class PickleInterpreter {
                             + "__init__ with the pickle's arguments")
                 }
             }
-            if Self.datetimeUnitCallables.contains(qualified),
-                let problem = Self.datetimeUnitProblem(items)
-            {
+            // `MaskedArray(data, mask, dtype, …)` coerces its data to an array and casts its fill value: numpy
+            // pickles masked arrays through `_mareconstruct` and a BUILD, never by calling the class (reviews 52, 57).
+            if Self.maskedArrayClasses.contains(qualified), !items.isEmpty {
+                findings.add(
+                    "pickle.call-array-coercion", .high, at: offset, subject: qualified,
+                    "\(opcode) calls numpy's MaskedArray with arguments: it coerces them to arrays and casts its fill "
+                        + "value, which numpy's own pickles never do")
+            }
+            if qualified.hasPrefix("numpy."), let problem = Self.datetimeUnitProblem(qualified, items) {
                 findings.add(
                     "numpy.dtype-state", .high, at: offset, subject: qualified,
                     "\(qualified) called with \(problem): numpy divides by a datetime unit's multiplier when it "
@@ -2336,31 +2342,89 @@ final class PickleInterpreter {
         return total
     }
 
-    /// numpy callables that take a datetime unit in their text arguments (`dtype('M8[5s]')`, `datetime64(5, 's')`).
-    static let datetimeUnitCallables: Set<String> = ["numpy.dtype", "numpy.datetime64", "numpy.timedelta64"]
+    /// numpy's masked array class under the names a pickle can import it by.
+    static let maskedArrayClasses: Set<String> = ["numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray"]
 
-    /// Why the arguments of a call in ``datetimeUnitCallables`` could give a datetime unit a multiplier or divisor of
-    /// 0, or nil. numpy accepts `M8[0ns]` from a string (though not from a pickled state) and later divides by it:
-    /// `MaskedArray.__setstate__` casting its fill value killed all four loaders with SIGFPE (scanner review 56).
-    /// numpy's own pickles call `dtype('M8', False, True)` and give the unit in the state; any argument the scanner
-    /// cannot read is refused.
-    static func datetimeUnitProblem(_ items: [PickleValue]) -> String? {
-        for item in items {
+    /// The datetime units numpy writes, in a bracket (`M8[5s]`) or alone (`datetime64(5, 's')`).
+    static let datetimeUnits: Set<String> = [
+        "Y", "M", "W", "D", "h", "m", "s", "ms", "us", "\u{3BC}s", "ns", "ps", "fs", "as", "generic",
+    ]
+
+    /// Whether `unit` is a datetime unit as numpy writes it: an optional multiplier from 1 without sign, space or
+    /// leading zero, then a unit name. numpy's own parser also takes a sign, spaces and a divisor (`ns/ 0`), and a
+    /// multiplier or divisor of 0 kills the process when numpy divides by it (scanner reviews 56 and 57).
+    static func isCanonicalDatetimeUnit(_ unit: Substring) -> Bool {
+        let digits = unit.prefix { $0.isASCII && $0.isNumber }
+        guard digits.first != "0", digits.count <= 9 else { return false }
+        return datetimeUnits.contains(String(unit.dropFirst(digits.count)))
+    }
+
+    /// Why a call of a numpy callable could give numpy a datetime unit with a multiplier or divisor of 0, or nil.
+    /// numpy accepts `M8[0ns]` from text (not from a pickled state) and divides by it when it casts:
+    /// `MaskedArray.__setstate__` casting its fill value killed all four loaders with SIGFPE (scanner review 56), and
+    /// the text may be any argument that numpy parses as a dtype (`_reconstruct(ndarray, shape, 'M8[ns/0]')`, bytes
+    /// too; review 57). So every text argument with a bracket must hold a unit as numpy writes it; a
+    /// `datetime64`/`timedelta64` unit argument must be one; `dtype` takes only readable arguments.
+    static func datetimeUnitProblem(_ qualified: String, _ items: [PickleValue]) -> String? {
+        let takesUnit = qualified == "numpy.datetime64" || qualified == "numpy.timedelta64"
+        let everyArgumentIsADtype = qualified == "numpy.dtype" || takesUnit
+        let unusual = "a datetime unit numpy does not write (its multiplier may be 0)"
+        let unreadable = "an argument the scanner cannot read"
+        func problem(_ item: PickleValue, strict: Bool, unitAlone: Bool, depth: Int) -> String? {
+            let text: String
             switch item {
-            case .string(let text):
-                // The unit is inside brackets in a dtype code, the whole text in a unit argument.
-                var unit = Substring(text)
-                if let open = unit.firstIndex(of: "[") { unit = unit[unit.index(after: open)...] }
-                for part in unit.split(separator: "/", omittingEmptySubsequences: false) {
-                    let digits = part.prefix { $0.isASCII && $0.isNumber }
-                    if !digits.isEmpty && digits.allSatisfy({ $0 == "0" }) { return "a unit whose multiplier is 0" }
+            case .string(let value):
+                text = value
+            case .object("_codecs.encode", let arguments):
+                // Bytes in a protocol 0-2 pickle: read where a dtype goes; elsewhere they are data.
+                guard strict else { return nil }
+                guard case .string(let value) = arguments.first ?? .none else { return unreadable }
+                text = value
+            case .bytes(let facts):
+                // A dtype given as bytes (`_reconstruct`'s `b'b'`); elsewhere (a scalar's data) bytes are data.
+                guard strict else { return nil }
+                guard let contents = facts?.contents(upTo: 64) else { return unreadable }
+                text = String(decoding: contents, as: UTF8.self)
+            case .tuple(let elements):
+                // `dtype(('M8[ns]', (2,)))` and other tuple forms.
+                guard depth < 4 else { return strict ? unreadable : nil }
+                for element in elements {
+                    if let found = problem(element, strict: strict, unitAlone: false, depth: depth + 1) {
+                        return found
+                    }
                 }
-            case .int, .bigInt, .bool, .none, .float, .bytes, .global: continue
-            default: return "an argument the scanner cannot read"
+                return nil
+            case .int, .bigInt, .bool, .none, .float, .global:
+                return nil
+            case .object("numpy.dtype", _):
+                return nil  // a dtype made by a call, whose own arguments were checked there
+            default:
+                return strict ? unreadable : nil
+            }
+            if let open = text.firstIndex(of: "[") {
+                let bracket = text[text.index(after: open)...]
+                guard bracket.last == "]", isCanonicalDatetimeUnit(bracket.dropLast()) else { return unusual }
+            } else if unitAlone, !isCanonicalDatetimeUnit(Substring(text)) {
+                return unusual
+            }
+            return nil
+        }
+        let dtypePosition = Self.dtypeArgumentPositions[qualified]
+        for (position, item) in items.enumerated() {
+            let strict = everyArgumentIsADtype || position == dtypePosition
+            if let found = problem(item, strict: strict, unitAlone: takesUnit && position == 1, depth: 0) {
+                return found
             }
         }
         return nil
     }
+
+    /// Where numpy's array rebuilders take the dtype (numpy writes `b'b'` there, and parses any text as a dtype).
+    static let dtypeArgumentPositions: [String: Int] = [
+        "numpy.core.multiarray._reconstruct": 2, "numpy._core.multiarray._reconstruct": 2,
+        "numpy.ma.core._mareconstruct": 3, "numpy.core.numeric._frombuffer": 1, "numpy._core.numeric._frombuffer": 1,
+        "numpy.core.multiarray.scalar": 0, "numpy._core.multiarray.scalar": 0,
+    ]
 
     /// Why a `datetime.date`, `datetime.datetime` or `datetime.time` made from `items` could hold a field out of
     /// range, or nil. Made from integers, the constructor checks every field; made from its pickled state (4, 10 or

@@ -48,7 +48,7 @@ import Testing
                 + "KEsDaBFOTk5K/////0r/////SwB0cRdiSwiGcRh1SwxLAUsQdHEZYodxGlJxG3Mu"
         )!)
 
-    /// Each attack is refused as a dtype state, and the same pickle without the attack's step passes: a dtype's
+    /// Each attack is refused as a dtype state, and the same pickle without the attack's step is not: a dtype's
     /// fields changed after its BUILD, and structured names that are not exactly the field keys.
     @Test(arguments: [
         (Self.fieldsMovedAfterTheCheck, Self.fieldsLeftAlone),
@@ -58,8 +58,10 @@ import Testing
         let report = scan(attack)
         #expect(report.has("numpy.dtype-state", "numpy.dtype"), "\(report.findings)")
         #expect(report.isRefusedByDefault)
+        // The fields control calls `MaskedArray` with arguments, high since review 57 (`pickle.call-array-coercion`):
+        // only the dtype rule must stay quiet.
         let passed = scan(control)
-        #expect(!passed.isRefusedByDefault, "\(passed.findings)")
+        #expect(!passed.has("numpy.dtype-state"), "\(passed.findings)")
     }
 
     @Test func aTorchNestedTensorIsHigh() {

@@ -87,12 +87,19 @@ import Testing
         }
     }
 
-    /// The unit in every spelling numpy takes: in brackets, as a whole argument, as a divisor.
+    /// The unit in every spelling numpy takes: in brackets, as a whole argument, as a divisor, signed or spaced.
     @Test(arguments: [
-        ("M8[0ns]", true), ("M8[00s]", true), ("M8[ns/0]", true), ("0s", true), ("M8[10s]", false), ("M8[ns]", false),
-        ("M8", false), ("<m8[5us]", false), ("f8", false), ("ns/2", false),
+        ("M8[0ns]", true), ("M8[00s]", true), ("M8[ns/0]", true), ("M8[+0ns]", true), ("M8[ 0ns]", true),
+        ("M8[-0ns]", true), ("M8[ns/2]", true), ("M8[10s]", false), ("M8[ns]", false), ("M8", false),
+        ("<m8[5us]", false), ("f8", false), ("M8[generic]", false),
     ])
-    func theUnitIsReadAsNumpyReadsIt(_ text: String, _ refused: Bool) {
-        #expect((PickleInterpreter.datetimeUnitProblem([.string(text)]) != nil) == refused)
+    func aDtypeCodeMustSpellItsUnitAsNumpyWritesIt(_ text: String, _ refused: Bool) {
+        #expect((PickleInterpreter.datetimeUnitProblem("numpy.dtype", [.string(text)]) != nil) == refused)
+    }
+
+    @Test(arguments: [("0s", true), ("+0s", true), ("s", false), ("10s", false), ("ns", false), ("2020", true)])
+    func aUnitArgumentMustBeOneNumpyWrites(_ unit: String, _ refused: Bool) {
+        let items: [PickleValue] = [.int(5), .string(unit)]
+        #expect((PickleInterpreter.datetimeUnitProblem("numpy.datetime64", items) != nil) == refused)
     }
 }
