@@ -2386,6 +2386,9 @@ final class PickleInterpreter {
                 guard let contents = facts?.contents(upTo: 64) else { return unreadable }
                 text = String(decoding: contents, as: UTF8.self)
             case .tuple(let elements):
+                // numpy parses a unit tuple `(unit, num, den, event)` as it parses a state's metadata, divisor and
+                // all (scanner review 58); it never writes one as an argument.
+                if unitAlone { return unusual }
                 // `dtype(('M8[ns]', (2,)))` and other tuple forms.
                 guard depth < 4 else { return strict ? unreadable : nil }
                 for element in elements {
@@ -2416,6 +2419,46 @@ final class PickleInterpreter {
                 return found
             }
         }
+        return nil
+    }
+
+    /// Why a dtype state's metadata item (the ninth) is not one numpy writes, or nil. For a datetime kind numpy writes
+    /// `(None or a dict, (unit, num, 1, 1))`; it checks only that `num` and `den` are positive and then folds the
+    /// divisor into the multiplier in 32-bit arithmetic, so `(b's', 2**29, 125, 1)` became `datetime64[0ms]` and a
+    /// masked array's fill value cast killed all four loaders with SIGFPE (scanner review 58). Other kinds carry a
+    /// metadata dict, or nothing.
+    static func datetimeMetadataProblem(kind: Character, _ metadata: PickleValue?) -> String? {
+        guard kind == "M" || kind == "m" else {
+            switch metadata {
+            case nil, .none?, .dict?: return nil
+            default: return "dtype metadata numpy does not write"
+            }
+        }
+        guard let metadata else { return nil }
+        guard case .tuple(let outer) = metadata, outer.count == 2 else { return "datetime metadata not modelled" }
+        switch outer[0] {
+        case .none, .dict: break
+        default: return "datetime metadata not modelled"
+        }
+        guard case .tuple(let unit) = outer[1], unit.count == 4, case .int(let multiplier) = unit[1],
+            (1...Int64(Int32.max)).contains(multiplier), case .int(1) = unit[2], case .int(1) = unit[3]
+        else { return "a datetime multiplier or divisor numpy does not write" }
+        let name: String
+        switch unit[0] {
+        case .bytes(let facts):
+            guard let contents = facts?.contents(upTo: 16) else { return "a datetime unit the scanner cannot read" }
+            name = String(decoding: contents, as: UTF8.self)
+        case .object("_codecs.encode", let arguments):
+            guard case .string(let text) = arguments.first ?? .none else {
+                return "a datetime unit the scanner cannot read"
+            }
+            name = text
+        case .string(let text):
+            name = text
+        default:
+            return "a datetime unit the scanner cannot read"
+        }
+        guard datetimeUnits.contains(name) else { return "a datetime unit numpy does not write" }
         return nil
     }
 
@@ -2505,6 +2548,7 @@ final class PickleInterpreter {
             case .int(let version) = items[0], version == Int64(items.count) - 5
         else { return "a state version or shape numpy does not write" }
         guard case .string = items[1], case .none = items[2] else { return "a byte order or subarray not modelled" }
+        if let problem = datetimeMetadataProblem(kind: kind, items.count == 9 ? items[8] : nil) { return problem }
         guard case .int(let elsize) = items[5], case .int = items[6], case .int(let flags) = items[7] else {
             return "an item size, alignment or flags that are not integers"
         }
