@@ -1093,6 +1093,15 @@ final class PickleInterpreter {
                     "\(opcode) calls numpy's MaskedArray with arguments: it coerces them to arrays and casts its fill "
                         + "value, which numpy's own pickles never do")
             }
+            // scikit-learn's tree-building machinery copies its arguments into C buffers unchecked (`Gini(n_outputs,
+            // n_classes)` read 64 MB past a one-entry array while loading, SIGSEGV under all four loaders: scanner
+            // review 59). Fitted models never hold it: a tree keeps its `Tree`, not the criterion or splitter.
+            if Self.isTreeBuildingClass(qualified) {
+                findings.add(
+                    "sklearn.tree-builder-call", .high, at: offset, subject: qualified,
+                    "\(opcode) makes a scikit-learn criterion, splitter, partitioner or tree builder, whose constructor "
+                        + "copies its arguments into C buffers unchecked; fitted models never hold one")
+            }
             if qualified.hasPrefix("numpy."), let problem = Self.datetimeUnitProblem(qualified, items) {
                 findings.add(
                     "numpy.dtype-state", .high, at: offset, subject: qualified,
@@ -2340,6 +2349,20 @@ final class PickleInterpreter {
             total = product
         }
         return total
+    }
+
+    /// The class names of scikit-learn's tree-building machinery, under any `sklearn.tree` module that exports them.
+    static let treeBuildingClassNames: Set<String> = [
+        "Criterion", "ClassificationCriterion", "RegressionCriterion", "Gini", "Entropy", "MAE", "MSE", "FriedmanMSE",
+        "Poisson", "HalfPoisson", "Splitter", "BestSplitter", "RandomSplitter", "BestSparseSplitter",
+        "RandomSparseSplitter", "DensePartitioner", "SparsePartitioner", "TreeBuilder", "DepthFirstTreeBuilder",
+        "BestFirstTreeBuilder",
+    ]
+
+    /// Whether `qualified` names one of scikit-learn's criterion, splitter, partitioner or tree-builder classes.
+    static func isTreeBuildingClass(_ qualified: String) -> Bool {
+        guard qualified.hasPrefix("sklearn.tree."), let dot = qualified.lastIndex(of: ".") else { return false }
+        return treeBuildingClassNames.contains(String(qualified[qualified.index(after: dot)...]))
     }
 
     /// numpy's masked array class under the names a pickle can import it by.
