@@ -1102,6 +1102,15 @@ final class PickleInterpreter {
                     "\(opcode) makes a scikit-learn criterion, splitter, partitioner or tree builder, whose constructor "
                         + "copies its arguments into C buffers unchecked; fitted models never hold one")
             }
+            // Likewise `IntFloatDict(keys, values)`, which loops over `values` and reads `keys[i]` unchecked (scanner
+            // review 60: 32 MB past a one-entry buffer while loading); agglomerative clustering makes one while it
+            // fits and keeps none.
+            if qualified.hasPrefix("sklearn."), qualified.hasSuffix(".IntFloatDict") {
+                findings.add(
+                    "sklearn.fit-time-class", .high, at: offset, subject: qualified,
+                    "\(opcode) makes a scikit-learn IntFloatDict, whose constructor reads its keys unchecked; fitted "
+                        + "models never hold one")
+            }
             if qualified.hasPrefix("numpy."), let problem = Self.datetimeUnitProblem(qualified, items) {
                 findings.add(
                     "numpy.dtype-state", .high, at: offset, subject: qualified,
