@@ -61,9 +61,7 @@ extension ContentScan {
         guard depth < 8 else { return true }
         switch descr {
         case .string(let code):
-            guard let open = code.firstIndex(of: "[") else { return false }
-            let bracket = code[code.index(after: open)...]
-            return !(bracket.last == "]" && PickleInterpreter.isCanonicalDatetimeUnit(bracket.dropLast()))
+            return !PickleInterpreter.hasCanonicalDatetimeBracket(code)
         case .list(let fields):
             return fields.contains { field in
                 guard case .tuple(let parts) = field, parts.count >= 2 else { return false }

@@ -2391,6 +2391,14 @@ final class PickleInterpreter {
         return datetimeUnits.contains(String(unit.dropFirst(digits.count)))
     }
 
+    /// Whether a dtype code's bracket, if it has one (`M8[5s]`), holds a datetime unit as numpy writes it; shared by
+    /// call arguments and `.npy` descrs.
+    static func hasCanonicalDatetimeBracket(_ code: String) -> Bool {
+        guard let open = code.firstIndex(of: "[") else { return true }
+        let bracket = code[code.index(after: open)...]
+        return bracket.last == "]" && isCanonicalDatetimeUnit(bracket.dropLast())
+    }
+
     /// Why a call of a numpy callable could give numpy a datetime unit with a multiplier or divisor of 0, or nil.
     /// numpy accepts `M8[0ns]` from text (not from a pickled state) and divides by it when it casts:
     /// `MaskedArray.__setstate__` casting its fill value killed all four loaders with SIGFPE (scanner review 56), and
@@ -2436,9 +2444,8 @@ final class PickleInterpreter {
             default:
                 return strict ? unreadable : nil
             }
-            if let open = text.firstIndex(of: "[") {
-                let bracket = text[text.index(after: open)...]
-                guard bracket.last == "]", isCanonicalDatetimeUnit(bracket.dropLast()) else { return unusual }
+            if text.contains("[") {
+                guard hasCanonicalDatetimeBracket(text) else { return unusual }
             } else if unitAlone, !isCanonicalDatetimeUnit(Substring(text)) {
                 return unusual
             }
