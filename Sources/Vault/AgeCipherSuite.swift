@@ -79,6 +79,23 @@ struct AgeCipherSuite: VaultCipherSuite {
                 reading: input, into: output, recipients: self.recipients(recipients)))
     }
 
+    func encryptFileDigestingHeader(at input: URL, into output: FileHandle, recipients: [String]) throws -> SealedDigest
+    {
+        SealedDigest(
+            try Age.encryptFileDigestingPlaintextAndHeader(
+                at: input, into: output, recipients: self.recipients(recipients)))
+    }
+
+    func encryptFileDigestingHeader(
+        reading input: FileHandle, into output: FileHandle, recipients: [String]
+    ) throws -> SealedDigest {
+        SealedDigest(
+            try Age.encryptFileDigestingPlaintextAndHeader(
+                reading: input, into: output, recipients: self.recipients(recipients)))
+    }
+
+    func headerSHA256(ofSealed sealed: Data) -> [UInt8]? { try? Age.headerSHA256(of: sealed) }
+
     func decryptFileDigesting(at input: URL, into output: FileHandle, using identities: [String]) throws -> FileDigest {
         FileDigest(
             try Age.decryptFileDigestingPlaintext(at: input, into: output, using: self.identities(identities)))
@@ -112,6 +129,14 @@ struct AgeCipherSuite: VaultCipherSuite {
         let source = try Age.openRewrapped(
             at: url, using: self.identities(identities), for: self.recipients(recipients), digestingPlaintext: true)
         return (source, FileDigest(source.plaintextDigest!))
+    }
+
+    func openRewrapped(
+        at url: URL, using identities: [String], for recipients: [String], requiringHeaderSHA256 header: [UInt8]
+    ) throws -> AgeRewrappedSource? {
+        try Age.openRewrapped(
+            at: url, using: self.identities(identities), for: self.recipients(recipients), digestingPlaintext: false,
+            requiringHeaderSHA256: header)
     }
 
     /// Streams the plaintext through a pipe from a decrypting thread to the encrypting one: it never
@@ -161,5 +186,12 @@ extension FileDigest {
     /// The digest VaultCrypto computed while streaming a file.
     init(_ digest: AgePlaintextDigest) {
         self.init(sha256: digest.sha256, size: digest.count)
+    }
+}
+
+extension SealedDigest {
+    /// The digests VaultCrypto computed while encrypting a file.
+    init(_ digests: AgeEncryptionDigests) {
+        self.init(plaintext: FileDigest(digests.plaintext), headerSHA256: digests.headerSHA256)
     }
 }

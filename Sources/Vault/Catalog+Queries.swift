@@ -42,6 +42,9 @@ struct StoredFile: Sendable {
     var sha256: String
     var blobPath: String
     var keyVersion: Int
+    /// The SHA-256 the vault recorded for the stored file's age header as it wrote it (`blob_headers`); nil for a file
+    /// written before the record existed, or re-wrapped by a rotation since.
+    var headerSHA256: [UInt8]? = nil
 
     var info: VaultFileInfo { VaultFileInfo(path: path, size: size, sha256: sha256, keyVersion: keyVersion) }
 
@@ -49,13 +52,14 @@ struct StoredFile: Sendable {
         try Row.fetchAll(
             db,
             sql: """
-                SELECT f.path, f.size, f.sha256, f.blob_path, b.key_version FROM \(table) f
-                JOIN blobs b ON b.path = f.blob_path WHERE f.version_id = ? ORDER BY f.path
+                SELECT f.path, f.size, f.sha256, f.blob_path, b.key_version, h.sha256 AS header FROM \(table) f
+                JOIN blobs b ON b.path = f.blob_path LEFT JOIN blob_headers h ON h.path = f.blob_path
+                WHERE f.version_id = ? ORDER BY f.path
                 """, arguments: [versionID]
         ).map {
             StoredFile(
                 path: $0["path"], size: $0["size"], sha256: $0["sha256"], blobPath: $0["blob_path"],
-                keyVersion: $0["key_version"])
+                keyVersion: $0["key_version"], headerSHA256: ($0["header"] as String?).flatMap { [UInt8](hex: $0) })
         }
     }
 
@@ -66,6 +70,7 @@ struct StoredFile: Sendable {
             try db.execute(
                 sql: "INSERT INTO \(table) (version_id, path, size, sha256, blob_path) VALUES (?, ?, ?, ?, ?)",
                 arguments: [versionID, file.path, file.size, file.sha256, file.blobPath])
+            if let header = file.headerSHA256 { try BlobHeaderRows.record(header, ofPath: file.blobPath, db) }
         }
     }
 }

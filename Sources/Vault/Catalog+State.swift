@@ -44,6 +44,8 @@ struct CatalogState: Sendable {
             name: "key_versions", key: ["version"],
             columns: ["version", "recipient", "created_at", "state", "retired_at"]),
         AuthenticatedTable(name: "blobs", key: ["path"], columns: ["path", "key_version"]),
+        // A planted record would have the server wrap for a caller the key of whatever file sits at that path.
+        AuthenticatedTable(name: "blob_headers", key: ["path"], columns: ["path", "sha256"]),
         AuthenticatedTable(name: "datasets", key: ["id"], columns: ["id", "name", "created_at"]),
         AuthenticatedTable(
             name: "dataset_versions", key: ["id"],

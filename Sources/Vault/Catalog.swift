@@ -283,6 +283,7 @@ struct Catalog: Sendable {
         }
         registerAccessMigrations(&migrator)
         CatalogState.registerMigrations(&migrator)
+        BlobHeaderRows.registerMigrations(&migrator)
         return migrator
     }
 }

@@ -77,7 +77,8 @@ extension Vault {
                 let files = staged.map {
                     StoredFile(
                         path: $0.path, size: $0.digest.size, sha256: $0.digest.hex,
-                        blobPath: layout.relative(final.appending(path: $0.path + ".age")), keyVersion: key.version)
+                        blobPath: layout.relative(final.appending(path: $0.path + ".age")), keyVersion: key.version,
+                        headerSHA256: $0.headerSHA256)
                 }
                 try StoredFile.insert(files, db, table: "dataset_files", versionID: versionID)
                 return version

@@ -213,7 +213,8 @@ extension Vault {
                 let files = staged.map {
                     StoredFile(
                         path: $0.path, size: $0.digest.size, sha256: $0.digest.hex,
-                        blobPath: layout.relative(final.appending(path: $0.path + ".age")), keyVersion: keyVersion)
+                        blobPath: layout.relative(final.appending(path: $0.path + ".age")), keyVersion: keyVersion,
+                        headerSHA256: $0.headerSHA256)
                 }
                 try StoredFile.insert(files, db, table: "model_files", versionID: versionID)
                 for (entry, reference) in zip(lineage, datasets) {

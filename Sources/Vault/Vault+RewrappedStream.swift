@@ -6,10 +6,15 @@ public import VaultCrypto
 /// its unchanged payload.
 ///
 /// Its signature, manifest and catalog entry were checked when it was made. Each file is checked when it is opened
-/// (``open(_:)``, before any byte of it is sent): its payload is decrypted in memory and the plaintext's digest
-/// compared with the signed one, so a stored file swapped for another (say one re-wrapped from another model: anyone
-/// can encrypt to the vault's recipient) never has its file key wrapped for the caller. What is sent afterwards is
-/// read from the same open file under the key that was checked (`AgeRewrappedSource`).
+/// (``open(_:)``, before any byte of it is sent), so a stored file swapped for another (say one re-wrapped from
+/// another model: anyone can encrypt to the vault's recipient) never has its file key wrapped for the caller:
+/// - a file whose header the vault recorded as it wrote it (`blob_headers`) must have that very header, which with
+///   the vault's identities fixes the file key; its payload is not read here, and the receiver authenticates it
+///   chunk by chunk and checks its digest against the signed manifest (what the CLI's decrypting pull does);
+/// - any other file (written before the record existed, or re-wrapped by a rotation) has its payload decrypted in
+///   memory and the plaintext's digest compared with the signed one.
+///
+/// What is sent afterwards is read from the same open file under the key that was checked (`AgeRewrappedSource`).
 public struct RewrappedVersionStream: Sendable {
     /// One file of the stream, in the order it is sent.
     public struct Entry: Sendable {
@@ -38,6 +43,9 @@ public struct RewrappedVersionStream: Sendable {
     /// The files in the order they are sent: the signed manifest and signature bundle first (so a receiver checks
     /// them before it decrypts anything), then the model files by path.
     public let entries: [Entry]
+    /// Whether opening the files decrypts every payload and checks its digest (no file has a recorded header): only
+    /// then does a complete stream count as a verification of the version.
+    public let checksPayloads: Bool
     fileprivate let opener: @Sendable (StoredFile) throws -> Source
     /// Runs once the stream ended, with its error if it failed (the session records the verification and audits
     /// a failure there).
@@ -80,7 +88,24 @@ extension Vault {
         }
         return RewrappedVersionStream(
             name: checked.row.name, version: checked.row.version, entries: entries,
+            checksPayloads: checked.files.allSatisfy { $0.headerSHA256 == nil },
             opener: { file in
+                if let header = file.headerSHA256 {
+                    let source: AgeRewrappedSource?
+                    do {
+                        source = try suite.openRewrapped(
+                            at: layout.url(file.blobPath), using: identities, for: [target],
+                            requiringHeaderSHA256: header)
+                    } catch let error as AgeError where error == .headerMismatch {
+                        throw VaultError(
+                            .tampered,
+                            "\(file.path) of \(checked.row.name)@\(checked.row.version): the stored file's header is "
+                                + "not the one the vault wrote (replaced outside the vault)")
+                    } catch {
+                        throw Self.undecryptable(file, checked, error)
+                    }
+                    if let source { return RewrappedVersionStream.Source(head: source.header, body: source) }
+                }
                 let opened: (source: AgeRewrappedSource, digest: FileDigest)
                 do {
                     opened = try suite.openRewrapped(at: layout.url(file.blobPath), using: identities, for: [target])

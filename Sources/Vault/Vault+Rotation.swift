@@ -547,6 +547,8 @@ extension Vault {
         let url = layout.url(path)
         let temporary = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).rotate")
         let identities = keyRing.allIdentities
+        // Before the file changes: a crash after the move never leaves a record of a header that is gone.
+        try catalog.write { db in try BlobHeaderRows.forget(path, db) }
         do {
             if reencrypt {
                 try suite.reencryptFile(at: url, to: temporary, using: identities, for: [recipient])

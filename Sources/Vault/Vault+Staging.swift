@@ -71,6 +71,8 @@ final class OpenedFile: Sendable {
 struct StagedFile: Sendable {
     var path: String
     var digest: FileDigest
+    /// The SHA-256 of the age header written for it (from memory), if the cipher suite gave one.
+    var headerSHA256: [UInt8]? = nil
 }
 
 extension Vault {
@@ -190,18 +192,19 @@ extension Vault {
                 do { try file.handle.write(contentsOf: sealed) } catch {
                     throw VaultError.storage("cannot write \(path).age")
                 }
-                return (StagedFile(path: path, digest: FileDigest(of: data)), file)
+                let header = suite.headerSHA256(ofSealed: sealed)
+                return (StagedFile(path: path, digest: FileDigest(of: data), headerSHA256: header), file)
             case .file(let url):
-                let digest = try reportingWithinFile(progress, from: done, of: total) {
-                    try suite.encryptFileDigesting(at: url, into: file.handle, recipients: [recipient])
+                let sealed = try reportingWithinFile(progress, from: done, of: total) {
+                    try suite.encryptFileDigestingHeader(at: url, into: file.handle, recipients: [recipient])
                 }
-                return (StagedFile(path: path, digest: digest), file)
+                return (StagedFile(path: path, digest: sealed.plaintext, headerSHA256: sealed.headerSHA256), file)
             case .opened(let opened):
                 let input = try opened.handle()
-                let digest = try reportingWithinFile(progress, from: done, of: total) {
-                    try suite.encryptFileDigesting(reading: input, into: file.handle, recipients: [recipient])
+                let sealed = try reportingWithinFile(progress, from: done, of: total) {
+                    try suite.encryptFileDigestingHeader(reading: input, into: file.handle, recipients: [recipient])
                 }
-                return (StagedFile(path: path, digest: digest), file)
+                return (StagedFile(path: path, digest: sealed.plaintext, headerSHA256: sealed.headerSHA256), file)
             }
         } catch let error as VaultError {
             file.discard()

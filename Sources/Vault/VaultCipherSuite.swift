@@ -59,6 +59,23 @@ protocol VaultCipherSuite: Sendable {
     func openRewrapped(
         at url: URL, using identities: [String], for recipients: [String]
     ) throws -> (source: AgeRewrappedSource, digest: FileDigest)
+    /// ``encryptFileDigesting(at:into:recipients:)`` that also returns the SHA-256 of the header written, taken from
+    /// memory: the vault records it to recognise that header, and so the file key, at a streamed pull.
+    func encryptFileDigestingHeader(at input: URL, into output: FileHandle, recipients: [String]) throws -> SealedDigest
+    /// ``encryptFileDigesting(reading:into:recipients:)`` that also returns the SHA-256 of the header written.
+    func encryptFileDigestingHeader(
+        reading input: FileHandle, into output: FileHandle, recipients: [String]
+    ) throws -> SealedDigest
+    /// The SHA-256 of the header of `sealed`, a file this suite's ``encrypt(_:to:)`` just returned (in memory, never
+    /// read back from disk); nil for a suite without one.
+    func headerSHA256(ofSealed sealed: Data) -> [UInt8]?
+    /// Opens a stored file to be sent re-wrapped for `recipients` when its header has the SHA-256 the vault recorded
+    /// as it wrote the file: the file key wrapped for the caller is then the one the vault encrypted that file with,
+    /// and the payload is not read (the receiver authenticates it against the signed digest). Throws when the header
+    /// differs; nil when the suite cannot check a header (the caller then checks the payload).
+    func openRewrapped(
+        at url: URL, using identities: [String], for recipients: [String], requiringHeaderSHA256 header: [UInt8]
+    ) throws -> AgeRewrappedSource?
     /// Re-encrypts a file under a fresh file key for new recipients, streaming the plaintext through memory
     /// only; the output appears atomically.
     func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws
@@ -78,6 +95,13 @@ protocol VaultManifestSigner: Sendable {
     func verify(_ bundle: Data, publicKeyPEM: String) throws -> [SignedEntry]
 }
 
+/// What the vault's encryption of one file yields: the digest of its plaintext and, when the cipher suite has one, the
+/// SHA-256 of the header it wrote (the vault's record of that header, `blob_headers`).
+struct SealedDigest: Sendable, Hashable {
+    var plaintext: FileDigest
+    var headerSHA256: [UInt8]? = nil
+}
+
 /// One file of a signed manifest: a relative path and the SHA-256 of its contents.
 struct SignedEntry: Sendable, Hashable {
     var path: String
@@ -85,6 +109,27 @@ struct SignedEntry: Sendable, Hashable {
 }
 
 extension VaultCipherSuite {
+    /// For a suite without headers to record.
+    func encryptFileDigestingHeader(at input: URL, into output: FileHandle, recipients: [String]) throws -> SealedDigest
+    {
+        SealedDigest(plaintext: try encryptFileDigesting(at: input, into: output, recipients: recipients))
+    }
+
+    /// For a suite without headers to record.
+    func encryptFileDigestingHeader(
+        reading input: FileHandle, into output: FileHandle, recipients: [String]
+    ) throws -> SealedDigest {
+        SealedDigest(plaintext: try encryptFileDigesting(reading: input, into: output, recipients: recipients))
+    }
+
+    /// For a suite without headers to record.
+    func headerSHA256(ofSealed sealed: Data) -> [UInt8]? { nil }
+
+    /// For a suite without headers to check: the caller checks the payload.
+    func openRewrapped(
+        at url: URL, using identities: [String], for recipients: [String], requiringHeaderSHA256 header: [UInt8]
+    ) throws -> AgeRewrappedSource? { nil }
+
     /// For a suite without streamed re-wrapping: re-wraps into a temporary file and measures it.
     func rewrappedSize(ofFileAt url: URL, using identities: [String], for recipients: [String]) throws -> Int {
         try openRewrapped(at: url, using: identities, for: recipients).source.size

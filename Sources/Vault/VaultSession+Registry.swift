@@ -186,9 +186,11 @@ extension VaultSession {
 
     /// `model.pull-rewrapped`, streamed (the server's download): the same authorisation as
     /// ``pullModel(_:for:to:progress:)`` and one audited attempt, with nothing written. The version's signature,
-    /// manifest and catalog entry are checked here; each file is decrypted in memory and checked against its signed
-    /// digest as the stream opens it, before any byte of it is sent. The verification is recorded when the stream
-    /// ends (``RewrappedVersionStream/finish(_:)``), and a stream that fails is audited as failed then.
+    /// manifest and catalog entry are checked here; each file is checked as the stream opens it, before any byte of
+    /// it is sent: its header against the vault's record of it, or, without one, its payload decrypted in memory
+    /// against its signed digest (``RewrappedVersionStream``). A stream that fails is audited as failed when it ends
+    /// (``RewrappedVersionStream/finish(_:)``); the version's verification is recorded then, as passed only when
+    /// every payload was decrypted and checked, and as failed when a file failed its check.
     public func streamModel(_ reference: ModelReference, for recipient: String) async throws -> RewrappedVersionStream {
         try await requireDeploymentRecipient(recipient, for: reference)
         var stream = try await perform(
@@ -203,15 +205,18 @@ extension VaultSession {
                 throw error
             }
         }
-        let (name, version) = (stream.name, stream.version)
+        let (name, version, checksPayloads) = (stream.name, stream.version, stream.checksPayloads)
         stream.completion = { error in
             if let error {
                 try? await audit(
                     Action.modelPullRewrapped.rawValue, "model:\(name)@\(version)", .failed,
                     detail: String(describing: error))
             }
-            // A stream the client gave up on verified nothing either way; a file that failed its check did fail.
-            if error == nil || error is VaultError { recordVerification(name, version, ok: error == nil) }
+            // A stream the client gave up on verified nothing either way; a file that failed its check did fail; a
+            // stream that left the payloads to the receiver verified no payload here.
+            if (error == nil && checksPayloads) || error is VaultError {
+                recordVerification(name, version, ok: error == nil)
+            }
             try? await access.recordState(requestID: context.requestID)
         }
         return stream

@@ -22,9 +22,17 @@ extension Age {
     public static func encryptFileDigestingPlaintext(
         at input: URL, into output: FileHandle, recipients: [any AgeRecipient]
     ) throws -> AgePlaintextDigest {
+        try encryptFileDigestingPlaintextAndHeader(at: input, into: output, recipients: recipients).plaintext
+    }
+
+    /// ``encryptFileDigestingPlaintext(at:into:recipients:)`` that also returns the SHA-256 of the header it wrote,
+    /// taken from memory, never read back from `output`.
+    public static func encryptFileDigestingPlaintextAndHeader(
+        at input: URL, into output: FileHandle, recipients: [any AgeRecipient]
+    ) throws -> AgeEncryptionDigests {
         let source = try openForReading(input)
         defer { try? source.close() }
-        return try encryptFileDigestingPlaintext(reading: source, into: output, recipients: recipients)
+        return try encryptFileDigestingPlaintextAndHeader(reading: source, into: output, recipients: recipients)
     }
 
     /// Encrypts what `source` reads from its current offset to its end (a regular file is read with `pread`, its
@@ -32,9 +40,18 @@ extension Age {
     public static func encryptFileDigestingPlaintext(
         reading source: FileHandle, into output: FileHandle, recipients: [any AgeRecipient]
     ) throws -> AgePlaintextDigest {
+        try encryptFileDigestingPlaintextAndHeader(reading: source, into: output, recipients: recipients).plaintext
+    }
+
+    /// ``encryptFileDigestingPlaintext(reading:into:recipients:)`` that also returns the SHA-256 of the header it
+    /// wrote, taken from memory, never read back from `output`.
+    public static func encryptFileDigestingPlaintextAndHeader(
+        reading source: FileHandle, into output: FileHandle, recipients: [any AgeRecipient]
+    ) throws -> AgeEncryptionDigests {
         if let file = RegularFile(source) {
-            return try encrypt(
-                file, to: output.fileDescriptor, recipients: recipients, hashing: true, flushBehind: true)!
+            let sealed = try encrypt(
+                file, to: output.fileDescriptor, recipients: recipients, hashing: true, flushBehind: true)
+            return AgeEncryptionDigests(plaintext: sealed.digest!, headerSHA256: sealed.headerSHA256)
         }
         var hasher = SHA256()
         var count = 0
@@ -44,8 +61,11 @@ extension Age {
             count += bytes.count
             return bytes
         }
-        try encrypt(from: reader, recipients: recipients, armored: false) { try write($0, to: output) }
-        return AgePlaintextDigest(sha256: Array(hasher.finalize()), count: count)
+        let headerSHA256 = try encrypt(from: reader, recipients: recipients, armored: false) {
+            try write($0, to: output)
+        }
+        return AgeEncryptionDigests(
+            plaintext: AgePlaintextDigest(sha256: Array(hasher.finalize()), count: count), headerSHA256: headerSHA256)
     }
 
     /// Decrypts the file at `input` into `output` (mode 0600) atomically, as `decryptFile` does, and returns the
@@ -84,18 +104,21 @@ extension Age {
 
     // MARK: Core
 
-    /// Writes the header and seals the whole of `file` to `output` in parallel segments.
+    /// Writes the header and seals the whole of `file` to `output` in parallel segments; returns the plaintext's
+    /// digest (with `hashing`) and the SHA-256 of the header written.
+    @discardableResult
     static func encrypt(
         _ file: RegularFile, to output: Int32, recipients: [any AgeRecipient], hashing: Bool,
         flushBehind: Bool = false
-    ) throws -> AgePlaintextDigest? {
+    ) throws -> (digest: AgePlaintextDigest?, headerSHA256: [UInt8]) {
         try validate(recipients)
         let fileKey = SymmetricKey(size: .bits128)
         let header = AgeHeader.encode(stanzas: try recipients.flatMap { try $0.wrap(fileKey) }, fileKey: fileKey)
         let nonce = SymmetricKey(size: .bits128).withUnsafeBytes { [UInt8]($0) }
         try (header + nonce).withUnsafeBytes { try writeFully(output, $0) }
         let pipeline = AgePipeline(payload: AgePayload(fileKey: fileKey, nonce: nonce), flushBehind: flushBehind)
-        return try pipeline.seal(from: file, count: file.size, to: output, hashing: hashing)
+        let digest = try pipeline.seal(from: file, count: file.size, to: output, hashing: hashing)
+        return (digest, Array(SHA256.hash(data: header)))
     }
 
     /// Reads and checks the header of a binary age file by offset; `nil` when the file is armored (the caller

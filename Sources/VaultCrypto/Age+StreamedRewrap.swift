@@ -166,25 +166,35 @@ extension Age {
     /// file key with `identities`, checks the header's MAC and makes the new header. With `digestingPlaintext`,
     /// the whole payload is also decrypted in memory (in parallel, nothing written) and the plaintext's digest
     /// returned with the source, so the caller can compare it with what it expects before it sends anything:
-    /// a payload that does not authenticate throws. An armored file is refused.
+    /// a payload that does not authenticate throws. With `requiringHeaderSHA256`, the stored header's bytes must
+    /// have that SHA-256 (one the caller recorded when it encrypted the file, ``AgeEncryptionDigests``), checked
+    /// before any key is unwrapped: the file key wrapped for `recipients` is then the one the caller encrypted with,
+    /// whatever the payload holds. Either mismatch throws ``AgeError/headerMismatch``. An armored file is refused.
     public static func openRewrapped(
         at url: URL, using identities: [any AgeIdentity], for recipients: [any AgeRecipient],
-        digestingPlaintext: Bool
+        digestingPlaintext: Bool, requiringHeaderSHA256 expectedHeader: [UInt8]? = nil
     ) throws -> AgeRewrappedSource {
         try validate(recipients)
         let descriptor = try openDescriptor(url)
         var owned = true
         defer { if owned { close(descriptor) } }
         let (file, headerCount) = try storedHeader(of: descriptor)
-        let reader = file.reader()
-        let header = try AgeHeader.read(from: reader)
+        // The header is hashed and parsed from one read (`storedHeader` bounded it at 16 MiB): one rewritten in place
+        // after the check is never the one unwrapped.
+        var stored = [UInt8](repeating: 0, count: headerCount)
+        try stored.withUnsafeMutableBytes { try file.readExactly(into: $0, at: 0) }
+        if let expectedHeader, Array(SHA256.hash(data: stored)) != expectedHeader { throw AgeError.headerMismatch }
+        let parsed = ByteReader(bytes: stored)
+        let header = try AgeHeader.read(from: parsed)
+        guard parsed.consumed == headerCount else { throw AgeError.io("the input changed while it was read") }
         let fileKey = try header.unwrapFileKey(using: identities)
         try header.verifyMAC(fileKey: fileKey)
         var digest: AgePlaintextDigest?
         if digestingPlaintext {
-            let nonce = try reader.read(upTo: AgePayload.nonceSize)
-            guard nonce.count == AgePayload.nonceSize else { throw AgeError.header("missing payload nonce") }
-            let sealedAt = reader.consumed
+            var nonce = [UInt8](repeating: 0, count: AgePayload.nonceSize)
+            let read = try nonce.withUnsafeMutableBytes { try file.readFully(into: $0, at: headerCount) }
+            guard read == AgePayload.nonceSize else { throw AgeError.header("missing payload nonce") }
+            let sealedAt = headerCount + AgePayload.nonceSize
             digest = try AgePipeline(payload: AgePayload(fileKey: fileKey, nonce: nonce)).open(
                 from: file, at: sealedAt, count: file.size - sealedAt, to: nil, hashing: true)
         }

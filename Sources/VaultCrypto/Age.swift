@@ -31,7 +31,7 @@ public enum Age {
         from input: FileHandle, to output: FileHandle, recipients: [any AgeRecipient], armored: Bool = false
     ) throws {
         if !armored, let file = RegularFile(input) {
-            _ = try encrypt(file, to: output.fileDescriptor, recipients: recipients, hashing: false)
+            try encrypt(file, to: output.fileDescriptor, recipients: recipients, hashing: false)
             return
         }
         try encrypt(from: ByteReader(handle: input), recipients: recipients, armored: armored) {
@@ -63,7 +63,7 @@ public enum Age {
         defer { try? source.close() }
         try AtomicFile.write(to: output) { handle in
             if !armored, let file = RegularFile(source) {
-                _ = try encrypt(
+                try encrypt(
                     file, to: handle.fileDescriptor, recipients: recipients, hashing: false, flushBehind: true)
             } else {
                 try encrypt(from: source, to: handle, recipients: recipients, armored: armored)
@@ -152,9 +152,12 @@ public enum Age {
         }
     }
 
+    /// Encrypts what `reader` reads, handing the output to `write`; returns the SHA-256 of the header (of its binary
+    /// form, when armored).
+    @discardableResult
     static func encrypt(
         from reader: ByteReader, recipients: [any AgeRecipient], armored: Bool, write: (Data) throws -> Void
-    ) throws {
+    ) throws -> [UInt8] {
         try validate(recipients)
         let fileKey = SymmetricKey(size: .bits128)
         let header = AgeHeader.encode(stanzas: try recipients.flatMap { try $0.wrap(fileKey) }, fileKey: fileKey)
@@ -166,6 +169,7 @@ public enum Age {
         try emit(Data(header + nonce))
         try AgePayload(fileKey: fileKey, nonce: nonce).encrypt(from: reader, to: emit)
         if armor != nil { try write(Data(armor!.finish())) }
+        return Array(SHA256.hash(data: header))
     }
 
     /// Reads the header (through the armor if any) and unwraps and checks the file key.

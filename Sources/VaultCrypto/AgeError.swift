@@ -42,6 +42,9 @@ extension AgeError {
     static func header(_ what: String) -> AgeError { AgeError(.header, "invalid header: \(what)") }
     static let noMatch = AgeError(.noIdentityMatched, "no identity matched any of the file's recipients")
     static let headerMAC = AgeError(.headerMAC, "header MAC mismatch")
+    /// The stored header is not the one whose digest was recorded when the file was encrypted.
+    public static let headerMismatch = AgeError(
+        .header, "the header is not the one recorded when the file was encrypted")
     static func chunkAuthentication(_ index: UInt64) -> AgeError {
         AgeError(.payload, "payload chunk \(index) failed authentication")
     }

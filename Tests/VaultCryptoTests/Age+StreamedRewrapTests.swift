@@ -83,3 +83,53 @@ import Testing
         }
     }
 }
+
+/// The header digest an encryption returns (#14): the SHA-256 of exactly the header bytes written, which a streamed
+/// re-wrap can require, checked before any key is unwrapped and from the very bytes it then parses.
+@Suite struct AgeRecordedHeaderTests {
+    @Test(arguments: [0, 65_536, 300_000])
+    func theHeaderDigestIsTheStoredHeadersAndARequiredHeaderOpensWithoutReadingThePayload(size: Int) throws {
+        let directory = try TemporaryDirectory()
+        let vault = AgeX25519Identity.generate()
+        let caller = AgeX25519Identity.generate()
+        let plain = AgeRoundTripTests.plaintext(size)
+        let input = directory.url.appending(path: "w.bin")
+        try plain.write(to: input)
+        let stored = directory.url.appending(path: "w.bin.age")
+        FileManager.default.createFile(atPath: stored.path, contents: nil)
+        let output = try FileHandle(forWritingTo: stored)
+        let digests = try Age.encryptFileDigestingPlaintextAndHeader(
+            at: input, into: output, recipients: [vault.recipient])
+        try output.close()
+        #expect(digests.plaintext.sha256 == Array(SHA256.hash(data: plain)))
+        let file = try Data(contentsOf: stored)
+        #expect(digests.headerSHA256 == (try Age.headerSHA256(of: file)))
+        #expect(try Age.headerSHA256(of: Age.encrypt(plain, to: [vault.recipient])) != digests.headerSHA256)
+
+        // A damaged payload still opens under the recorded header: the receiver authenticates the payload.
+        var damaged = file
+        damaged[damaged.count - 1] ^= 0x01
+        try damaged.write(to: stored, options: .atomic)
+        let source = try Age.openRewrapped(
+            at: stored, using: [vault], for: [caller.recipient], digestingPlaintext: false,
+            requiringHeaderSHA256: digests.headerSHA256)
+        #expect(source.plaintextDigest == nil)
+        #expect(throws: AgeError.self) { try Age.decrypt(try AgeStreamedRewrapTests.sent(source), using: [caller]) }
+    }
+
+    /// The attack: another file encrypted to the same recipient (so its header unwraps with the same identity) put
+    /// where the recorded one was. Its header differs, and the open throws before any key is unwrapped or wrapped.
+    @Test func anotherFilesHeaderIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let vault = AgeX25519Identity.generate()
+        let genuine = try Age.encrypt(Data("genuine weights".utf8), to: [vault.recipient])
+        let stored = directory.url.appending(path: "w.bin.age")
+        try Age.encrypt(Data("another model".utf8), to: [vault.recipient]).write(to: stored)
+        let error = #expect(throws: AgeError.self) {
+            _ = try Age.openRewrapped(
+                at: stored, using: [vault], for: [AgeX25519Identity.generate().recipient],
+                digestingPlaintext: false, requiringHeaderSHA256: try Age.headerSHA256(of: genuine))
+        }
+        #expect(error == .headerMismatch)
+    }
+}

@@ -53,6 +53,23 @@ final class SwapAfterFirstReadSuite: VaultCipherSuite {
     {
         try inner.encryptFileDigesting(reading: input, into: output, recipients: recipients)
     }
+    func encryptFileDigestingHeader(at input: URL, into output: FileHandle, recipients: [String]) throws -> SealedDigest
+    {
+        try inner.encryptFileDigestingHeader(at: input, into: output, recipients: recipients)
+    }
+    func encryptFileDigestingHeader(
+        reading input: FileHandle, into output: FileHandle, recipients: [String]
+    ) throws -> SealedDigest {
+        try inner.encryptFileDigestingHeader(reading: input, into: output, recipients: recipients)
+    }
+    func headerSHA256(ofSealed sealed: Data) -> [UInt8]? { inner.headerSHA256(ofSealed: sealed) }
+    func openRewrapped(
+        at url: URL, using identities: [String], for recipients: [String], requiringHeaderSHA256 header: [UInt8]
+    ) throws -> AgeRewrappedSource? {
+        try read(url) {
+            try inner.openRewrapped(at: url, using: identities, for: recipients, requiringHeaderSHA256: header)
+        }
+    }
     func decryptFileDigesting(at input: URL, into output: FileHandle, using identities: [String]) throws -> FileDigest {
         try read(input) { try inner.decryptFileDigesting(at: input, into: output, using: identities) }
     }

@@ -1,0 +1,135 @@
+import Crypto
+import Foundation
+import TestSupport
+import Testing
+import VaultCrypto
+
+@testable import Vault
+
+/// The vault's record of the header it wrote for each stored file (`blob_headers`, #14): a streamed pull whose file has
+/// its recorded header in place wraps for the caller the key the vault encrypted that file with, without decrypting
+/// the payload; an attacker who can write the vault directory can neither swap in another file's header nor change
+/// the record.
+@Suite struct VaultRecordedHeaderTests {
+    static let genuine = TestVault.bytes(300_000, seed: 7)
+    static let secret = Data("another model's weights".utf8)
+
+    private func vault(_ directory: TemporaryDirectory) throws -> Vault {
+        try TestVault.create(in: directory, suite: AgeCipherSuite())
+    }
+
+    private func storedFile(_ vault: Vault, model: String, _ suffix: String = "/w.bin.age") throws -> URL {
+        try #require(
+            TestVault.allFiles(under: vault.root.appending(path: "models/encrypted/\(model)")).first {
+                $0.path.hasSuffix(suffix)
+            })
+    }
+
+    /// The bytes a streamed pull sends for `path`: the entry's head and body.
+    private func streamed(_ stream: RewrappedVersionStream, _ path: String = "w.bin.age") throws -> Data {
+        let entry = try #require(stream.entries.first { $0.path == path })
+        let source = try stream.open(entry)
+        var body = [UInt8](repeating: 0, count: source.body?.payloadCount ?? 0)
+        if let payload = source.body {
+            _ = try body.withUnsafeMutableBytes { try payload.readPayload(into: $0, at: 0) }
+        }
+        return Data(source.head + body)
+    }
+
+    /// Every way a push encrypts (in memory, a named file, an opened file) records the SHA-256 of the header it wrote.
+    @Test func everyPushRecordsTheHeaderItWrote() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        let model = directory.url.appending(path: "model")
+        let files = try TestVault.writeModel(in: model)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        _ = try await vault.pushModel("d", from: .path(model))
+        for name in ["m@1", "d@1"] {
+            let checked = try await vault.checkedVersion(ModelReference(parsing: name))
+            #expect(checked.files.count == (name == "m@1" ? 1 : files.count))
+            for file in checked.files {
+                let stored = try Data(contentsOf: vault.root.appending(path: file.blobPath))
+                #expect(file.headerSHA256 == (try Age.headerSHA256(of: stored)), "\(name) \(file.path)")
+            }
+        }
+    }
+
+    /// The attack: the stored file of a model the caller may pull replaced by a genuine vault file of another model
+    /// (same vault key: its header unwraps). The stream refuses it before any header for the caller exists.
+    @Test func anotherModelsStoredFileCopiedOverIsRefusedByItsHeader() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        _ = try await vault.pushModel("secret", from: .files(["w.bin": Self.secret]))
+        let stream = try await vault.rewrappedStream(
+            ModelReference(parsing: "m@1"), for: AgeX25519Identity.generate().recipient.encoded)
+        #expect(!stream.checksPayloads)
+        try Data(contentsOf: storedFile(vault, model: "secret")).write(
+            to: storedFile(vault, model: "m"), options: .atomic)
+        let error = try #require(throws: VaultError.self) { _ = try streamed(stream) }
+        #expect(error.code == .tampered)
+        #expect(error.description.contains("header"))
+    }
+
+    /// With its header recorded, the payload is not read when the stream opens the file: damage to it reaches the
+    /// receiver, whose decryption authenticates every chunk and fails (the CLI's pull then checks the signed digest).
+    @Test func aRecordedHeaderLeavesThePayloadToTheReceiver() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        let caller = AgeX25519Identity.generate()
+        let stream = try await vault.rewrappedStream(ModelReference(parsing: "m@1"), for: caller.recipient.encoded)
+        #expect(try Age.decrypt(try streamed(stream), using: [caller]) == Self.genuine)
+        let stored = try storedFile(vault, model: "m")
+        var damaged = try Data(contentsOf: stored)
+        damaged[damaged.count - 20] ^= 0x01
+        try damaged.write(to: stored, options: .atomic)
+        let sent = try streamed(stream)
+        #expect(throws: AgeError.self) { try Age.decrypt(sent, using: [caller]) }
+    }
+
+    /// The record is authenticated state: changed to another file's header, or deleted, outside the vault, the
+    /// catalog fails verification and nothing is served.
+    @Test(arguments: ["change", "delete"])
+    func aHeaderRecordChangedOutsideTheVaultIsRefused(how: String) async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        _ = try await vault.pushModel("secret", from: .files(["w.bin": Self.secret]))
+        let attacker = DirectoryAttacker(root: vault.root)
+        if how == "change" {
+            try attacker.sql(
+                """
+                UPDATE blob_headers SET sha256 = (SELECT sha256 FROM blob_headers WHERE path LIKE 'models/encrypted/secret/%')
+                WHERE path LIKE 'models/encrypted/m/%'
+                """)
+        } else {
+            try attacker.sql("DELETE FROM blob_headers WHERE path LIKE 'models/encrypted/m/%'")
+        }
+        let error = await #expect(throws: VaultError.self) {
+            _ = try await vault.rewrappedStream(
+                ModelReference(parsing: "m@1"), for: AgeX25519Identity.generate().recipient.encoded)
+        }
+        #expect(error?.code == .tampered)
+        #expect(error?.description.contains("blob_headers") == true)
+    }
+
+    /// A rotation re-wraps the file and forgets its record first: the stream then checks the payload, and a pull
+    /// still gives the genuine weights.
+    @Test func aRotatedFileIsCheckedByItsPayload() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        _ = try await vault.rotateKeys(passphrase: TestVault.passphrase)
+        let checked = try await vault.checkedVersion(ModelReference(parsing: "m@1"))
+        #expect(checked.files.allSatisfy { $0.headerSHA256 == nil })
+        let caller = AgeX25519Identity.generate()
+        let stream = try await vault.rewrappedStream(ModelReference(parsing: "m@1"), for: caller.recipient.encoded)
+        #expect(stream.checksPayloads)
+        #expect(try Age.decrypt(try streamed(stream), using: [caller]) == Self.genuine)
+        _ = try await vault.pushModel("secret", from: .files(["w.bin": Self.secret]))
+        try Data(contentsOf: storedFile(vault, model: "secret")).write(
+            to: storedFile(vault, model: "m"), options: .atomic)
+        #expect(throws: VaultError.self) { _ = try streamed(stream) }
+    }
+}
