@@ -37,6 +37,11 @@ final class PickleInterpreter {
     private var joblibArrayFacts: ByteFacts?
     private let findings: FindingCollector
     private var stack: [PickleValue] = []
+    /// How deep the object each stack value stands for nests (parallel to `stack`), whatever the scanner kept of it.
+    private var depths: [Int] = []
+    /// The deepest nesting among the values the current opcode popped.
+    private var poppedDepth = 0
+    private var reportedDeepNesting = false
     private var marks = PickleMarks()
     private var memo = PickleMemo()
     private var degraded = false
@@ -157,6 +162,7 @@ final class PickleInterpreter {
             return
         }
         stack.append(value)
+        depths.append(0)
     }
 
     /// Whether the measuring budget is spent; the first time, a high finding. Past the budget the values that the
@@ -197,6 +203,7 @@ final class PickleInterpreter {
                 why + "; the stack is no longer modelled, so later imports and calls cannot be judged")
         }
         stack.removeAll()
+        depths.removeAll()
         marks.removeAll()
     }
 
@@ -221,6 +228,7 @@ final class PickleInterpreter {
             return .unknown
         }
         let value = stack.removeLast()
+        poppedDepth = max(poppedDepth, depths.removeLast())
         if !callable { checkWrapperClassUse(value, at: offset) }
         return value
     }
@@ -267,6 +275,8 @@ final class PickleInterpreter {
         }
         let items = Array(stack[min(mark, stack.count)...])
         stack.removeSubrange(min(mark, stack.count)...)
+        poppedDepth = max(poppedDepth, depths[min(mark, depths.count)...].max() ?? 0)
+        depths.removeSubrange(min(mark, depths.count)...)
         return items
     }
 
@@ -437,6 +447,7 @@ final class PickleInterpreter {
     /// Interprets one pickle, from its first opcode through `STOP`.
     func interpretOne() throws -> Outcome {
         stack.removeAll(keepingCapacity: true)
+        depths.removeAll(keepingCapacity: true)
         marks.removeAll()
         memo = PickleMemo()
         aliasKeys.removeAll()
@@ -470,6 +481,7 @@ final class PickleInterpreter {
                 return offset == start ? .empty : truncated(offset)
             }
             defer { first = false }
+            poppedDepth = 0
             switch op {
             case 0x28:  // MARK
                 if marks.runs >= Self.maxMarks && marks.last != stack.count {
@@ -497,6 +509,7 @@ final class PickleInterpreter {
                 let floor = marks.last ?? 0
                 if stack.count > floor {
                     stack.removeLast()
+                    depths.removeLast()
                 } else if !marks.isEmpty {
                     _ = popMark(offset, discarding: true)
                 } else {
@@ -922,6 +935,7 @@ final class PickleInterpreter {
                     if let id = value.aliasID { aliasRead.insert(id) }
                     noteReferencedAgain(value, at: offset)
                     pushMeasured(value)
+                    if !degraded, !depths.isEmpty { depths[depths.count - 1] = memo.depth(of: key) }
                 } else {
                     findings.add(
                         "pickle.memo-undefined", .medium, at: offset, subject: "memo[\(key)]",
@@ -947,6 +961,14 @@ final class PickleInterpreter {
                 }
                 let value = memoised(top(offset), key: key)
                 let wasTracked = !memo.untrackedKeys
+                let depthsWereKept = !memo.depthsOverflowed
+                memo.setDepth(stack.count > (marks.last ?? 0) ? depths[depths.count - 1] : 0, of: key)
+                if depthsWereKept && memo.depthsOverflowed {
+                    findings.add(
+                        "pickle.bound-exceeded", .high, at: offset, subject: "memo[\(key)]",
+                        "more scattered memo keys than the scanner keeps nesting depths for: later reads may nest "
+                            + "deeper than it knows")
+                }
                 if memo.put(key, value) {
                     findings.add(
                         "pickle.memo-overwrite", .medium, at: offset, subject: "memo[\(key)]",
@@ -999,7 +1021,44 @@ final class PickleInterpreter {
                     "a byte that is not a pickle opcode; the rest of this pickle cannot be analysed")
                 return .broken
             }
+            trackNesting(op, at: offset)
         }
+    }
+
+    // MARK: - Nesting depth
+
+    /// The deepest nesting allowed. CPython recurses in C, with no recursion check, once per level when it hashes a
+    /// tuple (as a dict key or set member) and when it frees a `slice`, a `deque` or a numpy object array, so a
+    /// pickle of a few bytes per level nested 150,000 deep kills every loader with SIGSEGV, while loading or when the
+    /// object is freed (scanner review 62). CPython's own pickler stops near its recursion limit of 1,000, so no
+    /// pickle it writes nests deeper.
+    static let maxNesting = 1_000
+
+    /// Updates the depth of the value `op` left on top of the stack from the values it popped: a container or tuple is
+    /// one level above its deepest item, a call's result as deep as its arguments (their tuple is a level already),
+    /// and a container filled or an object given a state rises above what it was given. A memo read takes the depth
+    /// recorded with the key. Past ``maxNesting``, high.
+    private func trackNesting(_ op: UInt8, at offset: UInt64) {
+        guard !degraded, let last = depths.indices.last, stack.count > (marks.last ?? 0) else { return }
+        switch op {
+        case 0x29, 0x5D, 0x7D, 0x8F, 0x74, 0x85, 0x86, 0x87, 0x91, 0x64, 0x6C, 0x6F, 0x69:
+            // EMPTY_TUPLE, EMPTY_LIST, EMPTY_DICT, EMPTY_SET, TUPLE, TUPLE1-3, FROZENSET, DICT, LIST, OBJ, INST
+            depths[last] = poppedDepth + 1
+        case 0x52, 0x81, 0x92, 0x51, 0x50:  // REDUCE, NEWOBJ, NEWOBJ_EX, BINPERSID, PERSID
+            depths[last] = max(poppedDepth, 1)
+        case 0x62, 0x61, 0x65, 0x73, 0x75, 0x90:  // BUILD, APPEND, APPENDS, SETITEM, SETITEMS, ADDITEMS
+            depths[last] = max(depths[last], poppedDepth + 1)
+        case 0x32:  // DUP
+            if last > 0 { depths[last] = depths[last - 1] }
+        default:
+            return
+        }
+        guard depths[last] > Self.maxNesting, !reportedDeepNesting else { return }
+        reportedDeepNesting = true
+        findings.add(
+            "pickle.deep-nesting", .high, at: offset, subject: "pickle",
+            "the pickle nests values more than \(Self.maxNesting) levels deep: CPython hashes or frees a value that "
+                + "deep by recursing in C without a bound and crashes (picklers never nest this deep)")
     }
 
     private func frameMismatch(at offset: UInt64, _ message: String) {

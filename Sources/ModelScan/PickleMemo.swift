@@ -71,4 +71,37 @@ struct PickleMemo {
         guard isDefined(key) else { return nil }
         return values[key] ?? .unknown
     }
+
+    // MARK: Nesting depths
+
+    /// How deep the object at each key nests (``PickleInterpreter/maxNesting``), kept for every key whatever its value
+    /// (a value erased as `.unknown` nests as deep as it did): in an array for keys written about in order, as picklers
+    /// write them (16 Mi keys, 32 MiB, at most), and in a bounded table otherwise.
+    private var denseDepths: [UInt16] = []
+    private var sparseDepths: [Int64: UInt16] = [:]
+    static let maxDenseDepths = 1 << 24
+    static let maxSparseDepths = 1_000_000
+    /// Set once a depth could not be kept: from then on a memo read may nest deeper than the scanner knows.
+    private(set) var depthsOverflowed = false
+
+    /// Records that the object at `key` nests `depth` levels deep.
+    mutating func setDepth(_ depth: Int, of key: Int64) {
+        let value = UInt16(clamping: depth)
+        if key >= 0, key < Int64(denseDepths.count) {
+            denseDepths[Int(key)] = value
+        } else if key >= 0, key < Int64(Self.maxDenseDepths), key <= Int64(denseDepths.count) + 64 {
+            denseDepths.append(contentsOf: repeatElement(0, count: Int(key) - denseDepths.count))
+            denseDepths.append(value)
+        } else if sparseDepths[key] != nil || sparseDepths.count < Self.maxSparseDepths {
+            sparseDepths[key] = value
+        } else {
+            depthsOverflowed = true
+        }
+    }
+
+    /// How deep the object at `key` nests (0 when unrecorded).
+    func depth(of key: Int64) -> Int {
+        if key >= 0, key < Int64(denseDepths.count) { return Int(denseDepths[Int(key)]) }
+        return Int(sparseDepths[key] ?? 0)
+    }
 }
