@@ -8,11 +8,16 @@ public import VaultCrypto
 /// Its signature, manifest and catalog entry were checked when it was made. Each file is checked when it is opened
 /// (``open(_:)``, before any byte of it is sent), so a stored file swapped for another (say one re-wrapped from
 /// another model: anyone can encrypt to the vault's recipient) never has its file key wrapped for the caller:
-/// - a file whose header the vault recorded as it wrote it (`blob_headers`) must have that very header, which with
-///   the vault's identities fixes the file key; its payload is not read here, and the receiver authenticates it
-///   chunk by chunk and checks its digest against the signed manifest (what the CLI's decrypting pull does);
-/// - any other file (written before the record existed, or re-wrapped by a rotation) has its payload decrypted in
-///   memory and the plaintext's digest compared with the signed one.
+/// - for a receiver that decrypts the files itself and checks them against the signed manifest (the CLI's decrypting
+///   pull, which needs `model.pull`), a file whose header the vault recorded as it wrote it (`blob_headers`) must
+///   have that very header, which with the vault's identities fixes the file key, and a payload of the length its
+///   signed size gives; the payload is not read here: the receiver authenticates it chunk by chunk and compares its
+///   digest;
+/// - otherwise (a re-wrap for a deployment or another key, whose receiver does not decrypt now, or a file without a
+///   record: written before it existed, or re-wrapped by a rotation) the payload is decrypted in memory and the
+///   plaintext's digest compared with the signed one. Whoever may pull a model knows its file keys, so with write
+///   access to the vault directory they could put any payload under a recorded header: only a check of the payload
+///   keeps it out of a re-wrap handed on unchecked (review of the recorded headers, finding 1).
 ///
 /// What is sent afterwards is read from the same open file under the key that was checked (`AgeRewrappedSource`).
 public struct RewrappedVersionStream: Sendable {
@@ -43,8 +48,8 @@ public struct RewrappedVersionStream: Sendable {
     /// The files in the order they are sent: the signed manifest and signature bundle first (so a receiver checks
     /// them before it decrypts anything), then the model files by path.
     public let entries: [Entry]
-    /// Whether opening the files decrypts every payload and checks its digest (no file has a recorded header): only
-    /// then does a complete stream count as a verification of the version.
+    /// Whether opening the files decrypts every payload and checks its digest: only then does a complete stream count
+    /// as a verification of the version.
     public let checksPayloads: Bool
     fileprivate let opener: @Sendable (StoredFile) throws -> Source
     /// Runs once the stream ended, with its error if it failed (the session records the verification and audits
@@ -69,8 +74,12 @@ public struct RewrappedVersionStream: Sendable {
 extension Vault {
     /// Plans a streamed re-wrapped pull of a version for `recipient` (an age public key): checks the version's
     /// signature, manifest and catalog entry and sizes every entry from the stored headers; no file is decrypted
-    /// yet (``RewrappedVersionStream/open(_:)`` does that, file by file, before sending each).
-    func rewrappedStream(_ reference: ModelReference, for recipient: String) throws -> RewrappedVersionStream {
+    /// yet (``RewrappedVersionStream/open(_:)`` checks each file before sending it). `checkedByReceiver`: the receiver
+    /// decrypts the files and checks them against the signed manifest, so a file with a recorded header needs only its
+    /// header and length checked here.
+    func rewrappedStream(
+        _ reference: ModelReference, for recipient: String, checkedByReceiver: Bool = false
+    ) throws -> RewrappedVersionStream {
         let (target, checked, identities) = try rewrapSource(reference, for: recipient)
         let suite = self.suite
         let layout = self.layout
@@ -88,9 +97,9 @@ extension Vault {
         }
         return RewrappedVersionStream(
             name: checked.row.name, version: checked.row.version, entries: entries,
-            checksPayloads: checked.files.allSatisfy { $0.headerSHA256 == nil },
+            checksPayloads: !checkedByReceiver || checked.files.allSatisfy { $0.headerSHA256 == nil },
             opener: { file in
-                if let header = file.headerSHA256 {
+                if checkedByReceiver, let header = file.headerSHA256 {
                     let source: AgeRewrappedSource?
                     do {
                         source = try suite.openRewrapped(
@@ -104,7 +113,16 @@ extension Vault {
                     } catch {
                         throw Self.undecryptable(file, checked, error)
                     }
-                    if let source { return RewrappedVersionStream.Source(head: source.header, body: source) }
+                    if let source {
+                        // A payload cut short or grown (no key needed for either) is refused before its header leaves.
+                        guard source.payloadCount == Age.sealedPayloadSize(ofPlaintext: file.size) else {
+                            throw VaultError(
+                                .tampered,
+                                "\(file.path) of \(checked.row.name)@\(checked.row.version): the stored file's length "
+                                    + "does not match its signed size (changed outside the vault)")
+                        }
+                        return RewrappedVersionStream.Source(head: source.header, body: source)
+                    }
                 }
                 let opened: (source: AgeRewrappedSource, digest: FileDigest)
                 do {

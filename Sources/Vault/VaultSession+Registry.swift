@@ -191,7 +191,11 @@ extension VaultSession {
     /// against its signed digest (``RewrappedVersionStream``). A stream that fails is audited as failed when it ends
     /// (``RewrappedVersionStream/finish(_:)``); the version's verification is recorded then, as passed only when
     /// every payload was decrypted and checked, and as failed when a file failed its check.
-    public func streamModel(_ reference: ModelReference, for recipient: String) async throws -> RewrappedVersionStream {
+    /// `checkedByReceiver`: the caller decrypts the files and checks them against the signed manifest itself (the
+    /// CLI's decrypting pull; it needs `model.pull`, which the caller checks).
+    public func streamModel(
+        _ reference: ModelReference, for recipient: String, checkedByReceiver: Bool = false
+    ) async throws -> RewrappedVersionStream {
         try await requireDeploymentRecipient(recipient, for: reference)
         var stream = try await perform(
             .modelPullRewrapped, on: .model(reference.name), resource: "model:\(reference)",
@@ -199,7 +203,8 @@ extension VaultSession {
         ) {
             let pinned = try? await vault.model(reference)
             do {
-                return try await vault.rewrappedStream(reference, for: recipient)
+                return try await vault.rewrappedStream(
+                    reference, for: recipient, checkedByReceiver: checkedByReceiver)
             } catch {
                 if let pinned { recordVerification(pinned.name, pinned.version, ok: false) }
                 throw error

@@ -1,6 +1,12 @@
 import Crypto
 public import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The age v1 file format: encryption to recipients, decryption with identities, header re-wrapping.
 public enum Age {
     // MARK: Whole buffers
@@ -131,8 +137,13 @@ public enum Age {
 
     // MARK: Core
 
+    /// Opens `url` for reading without blocking on a FIFO that has no writer (then it reads as empty): a FIFO put in
+    /// a stored file's place must not hold a vault thread until someone writes to it. A pipe someone writes to (a
+    /// shell's `<(...)`) still reads as it streams.
     static func openForReading(_ url: URL) throws -> FileHandle {
-        do { return try FileHandle(forReadingFrom: url) } catch { throw AgeError.io("cannot open the input file") }
+        let descriptor = openWithoutBlocking(url.path(percentEncoded: false))
+        guard descriptor >= 0 else { throw AgeError.io("cannot open the input file") }
+        return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
 
     static func write(_ bytes: Data, to handle: FileHandle) throws {
@@ -232,4 +243,17 @@ public enum Age {
         }
         if armor != nil { try write(Data(armor!.finish())) }
     }
+}
+
+/// `open(2)` for reading with `O_NONBLOCK` cleared once open (outside `Age`, whose `open` methods shadow it); -1 on
+/// failure.
+private func openWithoutBlocking(_ path: String) -> Int32 {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard descriptor >= 0 else { return -1 }
+    let flags = fcntl(descriptor, F_GETFL)
+    guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+        close(descriptor)
+        return -1
+    }
+    return descriptor
 }

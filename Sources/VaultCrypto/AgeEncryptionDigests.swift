@@ -29,4 +29,15 @@ extension Age {
         _ = try AgeHeader.read(from: reader)
         return Array(SHA256.hash(data: Array(file.prefix(reader.consumed))))
     }
+
+    /// The bytes an age payload of `plaintext` bytes takes after its header: the 16-byte nonce, the plaintext, and a
+    /// 16-byte tag per 64 KiB chunk (one chunk for an empty file; a last chunk may be full). Nil on overflow.
+    public static func sealedPayloadSize(ofPlaintext plaintext: Int) -> Int? {
+        guard plaintext >= 0 else { return nil }
+        let chunks = plaintext == 0 ? 1 : (plaintext - 1) / AgePayload.chunkSize + 1
+        let (tags, tagOverflow) = chunks.multipliedReportingOverflow(by: AgePayload.tagSize)
+        let (body, bodyOverflow) = plaintext.addingReportingOverflow(tags)
+        let (total, totalOverflow) = body.addingReportingOverflow(AgePayload.nonceSize)
+        return tagOverflow || bodyOverflow || totalOverflow ? nil : total
+    }
 }

@@ -78,15 +78,17 @@ extension VaultRegistry {
     }
 
     /// The same pull streamed with nothing staged: authorised and audited (one attempt) before this returns; each
-    /// file is decrypted in memory and checked against the signed manifest as it is opened, before its new header
-    /// leaves, and then sent as that header and the stored payload (`VaultSession.streamModel`).
+    /// file is checked as it is opened, before its new header leaves, and then sent as that header and the stored
+    /// payload (`VaultSession.streamModel`): decrypted in memory against the signed manifest, or, for a caller that
+    /// decrypts and checks the files itself, by the header the vault recorded and the payload's length.
     public func streamModelVersion(
         named name: String, version: String, recipient: String, decryptedByCaller: Bool, principal: String
     ) async throws -> StreamedDownload? {
         try await mappingErrors {
             let session = try access.session(forPrincipal: principal)
             if decryptedByCaller, !session.isAllowed(.modelPull, on: .model(name)) { throw RegistryError.forbidden }
-            let stream = try await session.streamModel(try Self.modelReference(name, version), for: recipient)
+            let stream = try await session.streamModel(
+                try Self.modelReference(name, version), for: recipient, checkedByReceiver: decryptedByCaller)
             return StreamedDownload(
                 files: stream.entries.map { StreamedDownload.File(path: $0.path, size: $0.size) },
                 open: { index in

@@ -2,9 +2,13 @@ import Crypto
 import Foundation
 import TestSupport
 import Testing
-import VaultCrypto
 
 @testable import Vault
+@testable import VaultCrypto
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The vault's record of the header it wrote for each stored file (`blob_headers`, #14): a streamed pull whose file has
 /// its recorded header in place wraps for the caller the key the vault encrypted that file with, without decrypting
@@ -62,7 +66,8 @@ import VaultCrypto
         _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
         _ = try await vault.pushModel("secret", from: .files(["w.bin": Self.secret]))
         let stream = try await vault.rewrappedStream(
-            ModelReference(parsing: "m@1"), for: AgeX25519Identity.generate().recipient.encoded)
+            ModelReference(parsing: "m@1"), for: AgeX25519Identity.generate().recipient.encoded,
+            checkedByReceiver: true)
         #expect(!stream.checksPayloads)
         try Data(contentsOf: storedFile(vault, model: "secret")).write(
             to: storedFile(vault, model: "m"), options: .atomic)
@@ -78,7 +83,8 @@ import VaultCrypto
         let vault = try vault(directory)
         _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
         let caller = AgeX25519Identity.generate()
-        let stream = try await vault.rewrappedStream(ModelReference(parsing: "m@1"), for: caller.recipient.encoded)
+        let stream = try await vault.rewrappedStream(
+            ModelReference(parsing: "m@1"), for: caller.recipient.encoded, checkedByReceiver: true)
         #expect(try Age.decrypt(try streamed(stream), using: [caller]) == Self.genuine)
         let stored = try storedFile(vault, model: "m")
         var damaged = try Data(contentsOf: stored)
@@ -86,6 +92,61 @@ import VaultCrypto
         try damaged.write(to: stored, options: .atomic)
         let sent = try streamed(stream)
         #expect(throws: AgeError.self) { try Age.decrypt(sent, using: [caller]) }
+    }
+
+    /// Review of the recorded headers, finding 1: whoever may pull a model learns its file key, and with write access
+    /// to the vault directory puts any payload under the recorded header. A re-wrap whose receiver does not decrypt
+    /// now (`model pull --to`, a deployment) hands that on unchecked unless the payload is checked here: it is, and the
+    /// forgery is refused. A receiver that decrypts gets the header-only check, and a payload cut short fails its
+    /// length there.
+    @Test func aForgedPayloadUnderTheRecordedHeaderIsRefusedUnlessTheReceiverChecksIt() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        let reference = try ModelReference(parsing: "m@1")
+        let insider = AgeX25519Identity.generate()
+        let pulled = try streamed(try await vault.rewrappedStream(reference, for: insider.recipient.encoded))
+        let fileKey = try AgeHeader.read(from: ByteReader(bytes: Array(pulled))).unwrapFileKey(using: [insider])
+        let stored = try storedFile(vault, model: "m")
+        let original = try Data(contentsOf: stored)
+        let reader = ByteReader(bytes: Array(original))
+        _ = try AgeHeader.read(from: reader)
+        let headerCount = reader.consumed
+        let nonce = [UInt8](repeating: 7, count: AgePayload.nonceSize)
+        var forged = Data(original.prefix(headerCount) + nonce)
+        try AgePayload(fileKey: fileKey, nonce: nonce).encrypt(
+            from: ByteReader(bytes: Array(TestVault.bytes(Self.genuine.count, seed: 99))), to: { forged += $0 })
+        #expect(forged.count == original.count)
+        try forged.write(to: stored, options: .atomic)
+
+        let deployment = AgeX25519Identity.generate().recipient.encoded
+        let handedOn = try await vault.rewrappedStream(reference, for: deployment)
+        #expect(handedOn.checksPayloads)
+        let error = try #require(throws: VaultError.self) { _ = try streamed(handedOn) }
+        #expect(error.code != .storage)
+
+        try original.prefix(original.count - 1_000).write(to: stored, options: .atomic)
+        let checking = try await vault.rewrappedStream(reference, for: deployment, checkedByReceiver: true)
+        let cut = try #require(throws: VaultError.self) { _ = try streamed(checking) }
+        #expect(cut.code == .tampered)
+        #expect(cut.description.contains("length"))
+    }
+
+    /// Review of the recorded headers, finding 2: a FIFO in a stored file's place blocked the server's open of it
+    /// until someone wrote to it, and every registry call queued behind. A stream now refuses it at once, and a
+    /// verification reads it as empty.
+    @Test(.timeLimit(.minutes(1))) func aFIFOInPlaceOfAStoredFileIsRefusedWithoutBlocking() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        let stored = try storedFile(vault, model: "m")
+        try FileManager.default.removeItem(at: stored)
+        #expect(mkfifo(stored.path, 0o600) == 0)
+        let reference = try ModelReference(parsing: "m@1")
+        await #expect(throws: VaultError.self) {
+            _ = try await vault.rewrappedStream(reference, for: AgeX25519Identity.generate().recipient.encoded)
+        }
+        await #expect(throws: (any Error).self) { _ = try await vault.verifyModel(reference) }
     }
 
     /// The record is authenticated state: changed to another file's header, or deleted, outside the vault, the
@@ -124,7 +185,8 @@ import VaultCrypto
         let checked = try await vault.checkedVersion(ModelReference(parsing: "m@1"))
         #expect(checked.files.allSatisfy { $0.headerSHA256 == nil })
         let caller = AgeX25519Identity.generate()
-        let stream = try await vault.rewrappedStream(ModelReference(parsing: "m@1"), for: caller.recipient.encoded)
+        let stream = try await vault.rewrappedStream(
+            ModelReference(parsing: "m@1"), for: caller.recipient.encoded, checkedByReceiver: true)
         #expect(stream.checksPayloads)
         #expect(try Age.decrypt(try streamed(stream), using: [caller]) == Self.genuine)
         _ = try await vault.pushModel("secret", from: .files(["w.bin": Self.secret]))
