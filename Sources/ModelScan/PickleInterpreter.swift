@@ -39,8 +39,16 @@ final class PickleInterpreter {
     private var stack: [PickleValue] = []
     /// How deep the object each stack value stands for nests (parallel to `stack`), whatever the scanner kept of it.
     private var depths: [Int] = []
+    /// Per stack value (parallel to `stack`): whether it is a second reference to an object (pushed by a memo read or
+    /// `DUP`), and whether a `BUILD` applied a state to it.
+    private var slotFlags: [SlotFlags] = []
     /// The deepest nesting among the values the current opcode popped.
     private var poppedDepth = 0
+    /// The deepest nesting any value reached.
+    private var deepestNesting = 0
+    /// What late fills (a fill or `BUILD` through a second reference) may have added to some chain's depth: their
+    /// items' depths plus one each.
+    private var lateFillDepth = 0
     private var reportedDeepNesting = false
     private var marks = PickleMarks()
     private var memo = PickleMemo()
@@ -163,6 +171,7 @@ final class PickleInterpreter {
         }
         stack.append(value)
         depths.append(0)
+        slotFlags.append([])
     }
 
     /// Whether the measuring budget is spent; the first time, a high finding. Past the budget the values that the
@@ -204,6 +213,7 @@ final class PickleInterpreter {
         }
         stack.removeAll()
         depths.removeAll()
+        slotFlags.removeAll()
         marks.removeAll()
     }
 
@@ -229,6 +239,7 @@ final class PickleInterpreter {
         }
         let value = stack.removeLast()
         poppedDepth = max(poppedDepth, depths.removeLast())
+        slotFlags.removeLast()
         if !callable { checkWrapperClassUse(value, at: offset) }
         return value
     }
@@ -277,6 +288,7 @@ final class PickleInterpreter {
         stack.removeSubrange(min(mark, stack.count)...)
         poppedDepth = max(poppedDepth, depths[min(mark, depths.count)...].max() ?? 0)
         depths.removeSubrange(min(mark, depths.count)...)
+        slotFlags.removeSubrange(min(mark, slotFlags.count)...)
         return items
     }
 
@@ -448,6 +460,7 @@ final class PickleInterpreter {
     func interpretOne() throws -> Outcome {
         stack.removeAll(keepingCapacity: true)
         depths.removeAll(keepingCapacity: true)
+        slotFlags.removeAll(keepingCapacity: true)
         marks.removeAll()
         memo = PickleMemo()
         aliasKeys.removeAll()
@@ -510,6 +523,7 @@ final class PickleInterpreter {
                 if stack.count > floor {
                     stack.removeLast()
                     depths.removeLast()
+                    slotFlags.removeLast()
                 } else if !marks.isEmpty {
                     _ = popMark(offset, discarding: true)
                 } else {
@@ -705,6 +719,16 @@ final class PickleInterpreter {
                     findings.add(
                         "pickle.build-on-global", .high, at: offset, subject: module + "." + name,
                         "BUILD sets attributes on an imported global (can overwrite module state)")
+                }
+                if case .object("sklearn.tree._tree.Tree"?, _) = target, !degraded {
+                    let flags = stack.count > (marks.last ?? 0) ? slotFlags[slotFlags.count - 1] : .secondReference
+                    if let problem = Self.treeStateProblem(state, flags: flags) {
+                        findings.add(
+                            "sklearn.tree-state", .high, at: offset, subject: "sklearn.tree._tree.Tree",
+                            "BUILD gives a scikit-learn Tree \(problem): Tree.__setstate__ keeps node_count as given "
+                                + "and bounds it by the node array only the first time, and reading a tree past its "
+                                + "nodes crashes the process")
+                    }
                 }
                 // Past the memo bound a GET can read back a value the scanner no longer holds (a dtype, a global): a
                 // BUILD on it may change what the scanner skips or checks (review 8 of the scanner, finding 3).
@@ -935,7 +959,10 @@ final class PickleInterpreter {
                     if let id = value.aliasID { aliasRead.insert(id) }
                     noteReferencedAgain(value, at: offset)
                     pushMeasured(value)
-                    if !degraded, !depths.isEmpty { depths[depths.count - 1] = memo.depth(of: key) }
+                    if !degraded, !depths.isEmpty {
+                        depths[depths.count - 1] = memo.depth(of: key)
+                        slotFlags[slotFlags.count - 1] = .secondReference
+                    }
                 } else {
                     findings.add(
                         "pickle.memo-undefined", .medium, at: offset, subject: "memo[\(key)]",
@@ -1027,6 +1054,29 @@ final class PickleInterpreter {
 
     // MARK: - Nesting depth
 
+    /// What is wrong with a `BUILD` of `state` on a scikit-learn `Tree` whose stack value has `flags`, or nil. The
+    /// pickler writes one literal state dict whose `node_count` is a non-negative integer; `__setstate__` clamps it to
+    /// the node array only while the tree has no nodes yet, so a negative count, or any count in a second state,
+    /// makes `feature_importances_` walk off the heap (scanner review 63: SIGSEGV under all four loaders).
+    static func treeStateProblem(_ state: PickleValue, flags: SlotFlags) -> String? {
+        if !flags.isDisjoint(with: [.built, .secondReference]) {
+            return "a second state, or one applied through another reference to it"
+        }
+        guard case .dict = state, case .int(let count)? = state["node_count"] else {
+            return "a state whose node_count is not an integer the scanner can read"
+        }
+        return count < 0 ? "a negative node_count" : nil
+    }
+
+    /// Facts about one stack value's reference (see `slotFlags`).
+    struct SlotFlags: OptionSet {
+        let rawValue: UInt8
+        /// Pushed by a memo read or `DUP`: another reference to the same object may be held elsewhere.
+        static let secondReference = SlotFlags(rawValue: 1)
+        /// A `BUILD` applied a state to it.
+        static let built = SlotFlags(rawValue: 2)
+    }
+
     /// The deepest nesting allowed. CPython recurses in C, with no recursion check, once per level when it hashes a
     /// tuple (as a dict key or set member) and when it frees a `slice`, a `deque` or a numpy object array, so a
     /// pickle of a few bytes per level nested 150,000 deep kills every loader with SIGSEGV, while loading or when the
@@ -1037,7 +1087,10 @@ final class PickleInterpreter {
     /// Updates the depth of the value `op` left on top of the stack from the values it popped: a container or tuple is
     /// one level above its deepest item, a call's result as deep as its arguments (their tuple is a level already),
     /// and a container filled or an object given a state rises above what it was given. A memo read takes the depth
-    /// recorded with the key. Past ``maxNesting``, high.
+    /// recorded with the key. A fill through a second reference (a memo read, `DUP`) deepens every container that
+    /// already holds the object, which the scanner does not follow: what it adds is summed instead (scanner review 63:
+    /// deques and numpy object arrays memoised empty and filled later, 60,000 levels counted as 5). Past
+    /// ``maxNesting``, high.
     private func trackNesting(_ op: UInt8, at offset: UInt64) {
         guard !degraded, let last = depths.indices.last, stack.count > (marks.last ?? 0) else { return }
         switch op {
@@ -1048,17 +1101,25 @@ final class PickleInterpreter {
             depths[last] = max(poppedDepth, 1)
         case 0x62, 0x61, 0x65, 0x73, 0x75, 0x90:  // BUILD, APPEND, APPENDS, SETITEM, SETITEMS, ADDITEMS
             depths[last] = max(depths[last], poppedDepth + 1)
+            if op == 0x62 { slotFlags[last].insert(.built) }
+            if slotFlags[last].contains(.secondReference) { lateFillDepth += poppedDepth + 1 }
         case 0x32:  // DUP
-            if last > 0 { depths[last] = depths[last - 1] }
+            if last > 0 {
+                depths[last] = depths[last - 1]
+                slotFlags[last - 1].insert(.secondReference)
+                slotFlags[last] = slotFlags[last - 1]
+            }
         default:
             return
         }
-        guard depths[last] > Self.maxNesting, !reportedDeepNesting else { return }
+        deepestNesting = max(deepestNesting, depths[last])
+        guard deepestNesting + lateFillDepth > Self.maxNesting, !reportedDeepNesting else { return }
         reportedDeepNesting = true
         findings.add(
             "pickle.deep-nesting", .high, at: offset, subject: "pickle",
-            "the pickle nests values more than \(Self.maxNesting) levels deep: CPython hashes or frees a value that "
-                + "deep by recursing in C without a bound and crashes (picklers never nest this deep)")
+            "the pickle nests values more than \(Self.maxNesting) levels deep, or may through objects filled after "
+                + "they were stored: CPython hashes or frees a value that deep by recursing in C without a bound and "
+                + "crashes (picklers never nest this deep)")
     }
 
     private func frameMismatch(at offset: UInt64, _ message: String) {
@@ -1168,6 +1229,14 @@ final class PickleInterpreter {
                 findings.add(
                     "sklearn.fit-time-class", .high, at: offset, subject: qualified,
                     "\(opcode) makes a scikit-learn IntFloatDict, whose constructor reads its keys unchecked; fitted "
+                        + "models never hold one")
+            }
+            // And t-SNE's `_QuadTree`, whose `__setstate__` keeps `cell_count` unchecked against its cells (scanner
+            // review 63's lead); t-SNE builds one while it fits and keeps none.
+            if qualified.hasPrefix("sklearn."), qualified.hasSuffix("._QuadTree") {
+                findings.add(
+                    "sklearn.fit-time-class", .high, at: offset, subject: qualified,
+                    "\(opcode) makes a scikit-learn _QuadTree, whose state is not checked against its cells; fitted "
                         + "models never hold one")
             }
             if qualified.hasPrefix("numpy."), let problem = Self.datetimeUnitProblem(qualified, items) {

@@ -114,6 +114,8 @@ import Testing
             at: stored, using: [vault], for: [caller.recipient], digestingPlaintext: false,
             requiringHeaderSHA256: digests.headerSHA256)
         #expect(source.plaintextDigest == nil)
+        // The vault compares the payload's length with this before it sends a recorded-header file.
+        #expect(source.payloadCount == Age.sealedPayloadSize(ofPlaintext: size))
         #expect(throws: AgeError.self) { try Age.decrypt(try AgeStreamedRewrapTests.sent(source), using: [caller]) }
     }
 
