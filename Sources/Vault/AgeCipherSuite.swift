@@ -139,6 +139,15 @@ struct AgeCipherSuite: VaultCipherSuite {
             requiringHeaderSHA256: header)
     }
 
+    func openRewrappedCopy(
+        at url: URL, using identities: [String], for recipients: [String], requiringHeaderSHA256 header: [UInt8]?
+    ) throws -> (source: AgeRewrappedSource, digest: FileDigest) {
+        let source = try Age.openRewrapped(
+            at: url, using: self.identities(identities), for: self.recipients(recipients), digestingPlaintext: true,
+            requiringHeaderSHA256: header, snapshotIn: FileManager.default.temporaryDirectory)
+        return (source, FileDigest(source.plaintextDigest!))
+    }
+
     /// Streams the plaintext through a pipe from a decrypting thread to the encrypting one: it never
     /// touches disk and memory stays constant.
     func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws {

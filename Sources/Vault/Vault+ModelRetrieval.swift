@@ -130,6 +130,9 @@ extension Vault {
     }
 
     /// Reads the manifest and signature of a version and checks them against the vault key and the catalog.
+    /// The largest manifest or signature bundle a version may have (what the client accepts).
+    static let maximumSignatureFileBytes = 16 << 20
+
     func checkedVersion(_ reference: ModelReference) throws -> CheckedVersion {
         let (row, files) = try catalog.read { db in
             let row = try Self.resolveModel(reference, db)
@@ -137,14 +140,15 @@ extension Vault {
         }
         let label = "\(row.name)@\(row.version)"
         let directory = layout.modelVersion(row.name, row.version)
+        // Read as the client takes them: regular files of at most 16 MiB, no link followed.
         guard
-            let manifestBytes = FileManager.default.contents(
-                atPath: directory.appending(path: VersionManifest.fileName).path)
-        else { throw VaultError(.tampered, "the manifest of \(label) is missing") }
+            let manifestBytes = VaultFiles.readRegularFile(
+                directory.appending(path: VersionManifest.fileName), limit: Self.maximumSignatureFileBytes)
+        else { throw VaultError(.tampered, "the manifest of \(label) is missing, not a regular file or too large") }
         guard
-            let bundle = FileManager.default.contents(
-                atPath: directory.appending(path: VersionManifest.signatureFileName).path)
-        else { throw VaultError(.tampered, "the signature of \(label) is missing") }
+            let bundle = VaultFiles.readRegularFile(
+                directory.appending(path: VersionManifest.signatureFileName), limit: Self.maximumSignatureFileBytes)
+        else { throw VaultError(.tampered, "the signature of \(label) is missing, not a regular file or too large") }
         guard let signed = try verifiedEntries(of: bundle) else {
             throw VaultError(.signatureInvalid, "the signature of \(label) does not verify with the vault key")
         }

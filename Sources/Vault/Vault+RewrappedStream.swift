@@ -99,21 +99,13 @@ extension Vault {
             name: checked.row.name, version: checked.row.version, entries: entries,
             checksPayloads: !checkedByReceiver || checked.files.allSatisfy { $0.headerSHA256 == nil },
             opener: { file in
-                if checkedByReceiver, let header = file.headerSHA256 {
-                    let source: AgeRewrappedSource?
-                    do {
-                        source = try suite.openRewrapped(
-                            at: layout.url(file.blobPath), using: identities, for: [target],
-                            requiringHeaderSHA256: header)
-                    } catch let error as AgeError where error == .headerMismatch {
-                        throw VaultError(
-                            .tampered,
-                            "\(file.path) of \(checked.row.name)@\(checked.row.version): the stored file's header is "
-                                + "not the one the vault wrote (replaced outside the vault)")
-                    } catch {
-                        throw Self.undecryptable(file, checked, error)
-                    }
-                    if let source {
+                let url = layout.url(file.blobPath)
+                let opened: (source: AgeRewrappedSource, digest: FileDigest)
+                do {
+                    if checkedByReceiver, let header = file.headerSHA256,
+                        let source = try suite.openRewrapped(
+                            at: url, using: identities, for: [target], requiringHeaderSHA256: header)
+                    {
                         // A payload cut short or grown (no key needed for either) is refused before its header leaves.
                         guard source.payloadCount == Age.sealedPayloadSize(ofPlaintext: file.size) else {
                             throw VaultError(
@@ -123,10 +115,18 @@ extension Vault {
                         }
                         return RewrappedVersionStream.Source(head: source.header, body: source)
                     }
-                }
-                let opened: (source: AgeRewrappedSource, digest: FileDigest)
-                do {
-                    opened = try suite.openRewrapped(at: layout.url(file.blobPath), using: identities, for: [target])
+                    opened =
+                        checkedByReceiver
+                        ? try suite.openRewrapped(at: url, using: identities, for: [target])
+                        : try suite.openRewrappedCopy(
+                            at: url, using: identities, for: [target], requiringHeaderSHA256: file.headerSHA256)
+                } catch let error as AgeError where error == .headerMismatch {
+                    throw VaultError(
+                        .tampered,
+                        "\(file.path) of \(checked.row.name)@\(checked.row.version): the stored file's header is not "
+                            + "the one the vault wrote (replaced outside the vault)")
+                } catch let error as VaultError {
+                    throw error
                 } catch {
                     throw Self.undecryptable(file, checked, error)
                 }

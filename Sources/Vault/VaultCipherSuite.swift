@@ -76,6 +76,13 @@ protocol VaultCipherSuite: Sendable {
     func openRewrapped(
         at url: URL, using identities: [String], for recipients: [String], requiringHeaderSHA256 header: [UInt8]
     ) throws -> AgeRewrappedSource?
+    /// Opens a stored file to be sent re-wrapped for `recipients` to a receiver that will not check it (`model pull
+    /// --to`, a deployment): the payload is copied into a private file first, that copy is decrypted in memory and the
+    /// digest of its plaintext returned, and the copy is what is sent, so a stored file rewritten in place after the
+    /// check is never sent. With `header`, the stored header must have that SHA-256 (throws otherwise).
+    func openRewrappedCopy(
+        at url: URL, using identities: [String], for recipients: [String], requiringHeaderSHA256 header: [UInt8]?
+    ) throws -> (source: AgeRewrappedSource, digest: FileDigest)
     /// Re-encrypts a file under a fresh file key for new recipients, streaming the plaintext through memory
     /// only; the output appears atomically.
     func reencryptFile(at input: URL, to output: URL, using identities: [String], for recipients: [String]) throws
@@ -133,6 +140,14 @@ extension VaultCipherSuite {
     /// For a suite without streamed re-wrapping: re-wraps into a temporary file and measures it.
     func rewrappedSize(ofFileAt url: URL, using identities: [String], for recipients: [String]) throws -> Int {
         try openRewrapped(at: url, using: identities, for: recipients).source.size
+    }
+
+    /// For a suite without streamed re-wrapping: ``openRewrapped(at:using:for:)`` already sends a private copy (a suite
+    /// without headers has none to check).
+    func openRewrappedCopy(
+        at url: URL, using identities: [String], for recipients: [String], requiringHeaderSHA256 header: [UInt8]?
+    ) throws -> (source: AgeRewrappedSource, digest: FileDigest) {
+        try openRewrapped(at: url, using: identities, for: recipients)
     }
 
     /// For a suite without streamed re-wrapping: re-wraps into a temporary file (removed at once, read through its

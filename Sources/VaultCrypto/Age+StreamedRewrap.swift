@@ -13,9 +13,10 @@ import Darwin
 /// re-wrapping leaves unchanged), read from the open descriptor by offset as it is sent.
 ///
 /// The descriptor stays on the file that was opened and checked: a file renamed over the stored path afterwards is
-/// never read, and the new header wraps the file key of the header the payload was checked under. Bytes of that
-/// very file rewritten in place after the check can only fail the receiver's authentication of a chunk: no other
-/// payload exists under this file key.
+/// never read, and the new header wraps the file key of the header the payload was checked under. Bytes of that very
+/// file rewritten in place after the check are read as they are then: whoever knows the file key (anyone who may pull
+/// the file) can seal other chunks under it, so a receiver that does not authenticate and check what it gets is sent
+/// a private copy, made before the check (`snapshotIn`).
 public final class AgeRewrappedSource: Sendable {
     /// The new header: what the receiver reads first.
     public let header: [UInt8]
@@ -169,10 +170,13 @@ extension Age {
     /// a payload that does not authenticate throws. With `requiringHeaderSHA256`, the stored header's bytes must
     /// have that SHA-256 (one the caller recorded when it encrypted the file, ``AgeEncryptionDigests``), checked
     /// before any key is unwrapped: the file key wrapped for `recipients` is then the one the caller encrypted with,
-    /// whatever the payload holds. Either mismatch throws ``AgeError/headerMismatch``. An armored file is refused.
+    /// whatever the payload holds. Either mismatch throws ``AgeError/headerMismatch``. With `snapshotIn` (and
+    /// `digestingPlaintext`), the payload is first copied into a private file in that directory, unlinked as soon as it
+    /// is made, and it is that copy which is decrypted and checked and then sent: a stored file rewritten in place after
+    /// the check is never what is sent. An armored file is refused.
     public static func openRewrapped(
         at url: URL, using identities: [any AgeIdentity], for recipients: [any AgeRecipient],
-        digestingPlaintext: Bool, requiringHeaderSHA256 expectedHeader: [UInt8]? = nil
+        digestingPlaintext: Bool, requiringHeaderSHA256 expectedHeader: [UInt8]? = nil, snapshotIn: URL? = nil
     ) throws -> AgeRewrappedSource {
         try validate(recipients)
         let descriptor = try openDescriptor(url)
@@ -189,21 +193,61 @@ extension Age {
         guard parsed.consumed == headerCount else { throw AgeError.io("the input changed while it was read") }
         let fileKey = try header.unwrapFileKey(using: identities)
         try header.verifyMAC(fileKey: fileKey)
+        // What is checked and sent: the stored payload, or a private copy of it.
+        let (payload, payloadOffset) =
+            digestingPlaintext && snapshotIn != nil
+            ? (try snapshot(file, from: headerCount, in: snapshotIn!), 0) : (file, headerCount)
+        var sent = false
+        defer { if payload.descriptor != file.descriptor, !sent { close(payload.descriptor) } }
         var digest: AgePlaintextDigest?
         if digestingPlaintext {
             var nonce = [UInt8](repeating: 0, count: AgePayload.nonceSize)
-            let read = try nonce.withUnsafeMutableBytes { try file.readFully(into: $0, at: headerCount) }
+            let read = try nonce.withUnsafeMutableBytes { try payload.readFully(into: $0, at: payloadOffset) }
             guard read == AgePayload.nonceSize else { throw AgeError.header("missing payload nonce") }
-            let sealedAt = headerCount + AgePayload.nonceSize
+            let sealedAt = payloadOffset + AgePayload.nonceSize
             digest = try AgePipeline(payload: AgePayload(fileKey: fileKey, nonce: nonce)).open(
-                from: file, at: sealedAt, count: file.size - sealedAt, to: nil, hashing: true)
+                from: payload, at: sealedAt, count: payload.size - sealedAt, to: nil, hashing: true)
         }
         let newHeader = AgeHeader.encode(
             stanzas: try recipients.flatMap { try $0.wrap(fileKey) }, fileKey: fileKey)
-        owned = false
+        // The source owns the descriptor it reads: the copy (the stored file's is closed on return) or the stored one.
+        if payload.descriptor == file.descriptor { owned = false }
+        sent = true
         return AgeRewrappedSource(
-            header: newHeader, file: file, payloadOffset: headerCount, payloadCount: file.size - headerCount,
+            header: newHeader, file: payload, payloadOffset: payloadOffset, payloadCount: payload.size - payloadOffset,
             plaintextDigest: digest)
+    }
+
+    /// A private copy of `file`'s bytes from `offset` on, in a file made in `directory` (mode 0600) and unlinked at
+    /// once, so no one else opens it by name; its descriptor is returned at offset 0.
+    private static func snapshot(_ file: RegularFile, from offset: Int, in directory: URL) throws -> RegularFile {
+        var template = Array(
+            directory.appending(path: "modelvault-snapshot-XXXXXX").path(percentEncoded: false).utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard descriptor >= 0 else { throw AgeError.output("cannot make a private copy of the stored file") }
+        _ = template.withUnsafeBufferPointer { unlink($0.baseAddress!) }
+        var kept = false
+        defer { if !kept { close(descriptor) } }
+        let count = file.size - offset
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        var done = 0
+        while done < count {
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(buffer.count, count - done)])
+            let read = try file.readFully(into: chunk, at: offset + done)
+            guard read > 0 else { throw AgeError.io("the input changed while it was read") }
+            do {
+                try writeFully(descriptor, UnsafeRawBufferPointer(rebasing: chunk[..<read]))
+            } catch {
+                throw AgeError.output("cannot make a private copy of the stored file")
+            }
+            done += read
+        }
+        guard lseek(descriptor, 0, SEEK_SET) == 0,
+            let copy = RegularFile(FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)), copy.size == count
+        else { throw AgeError.output("cannot make a private copy of the stored file") }
+        kept = true
+        return copy
     }
 
     /// The size of the file at `url` re-wrapped for `recipients` (what ``openRewrapped(at:using:for:digestingPlaintext:)``

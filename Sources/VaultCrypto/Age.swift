@@ -137,9 +137,10 @@ public enum Age {
 
     // MARK: Core
 
-    /// Opens `url` for reading without blocking on a FIFO that has no writer (then it reads as empty): a FIFO put in
-    /// a stored file's place must not hold a vault thread until someone writes to it. A pipe someone writes to (a
-    /// shell's `<(...)`) still reads as it streams.
+    /// Opens the regular file at `url` for reading; anything else (a FIFO, a device, a directory) is refused without
+    /// blocking on it: a FIFO put in a stored file's place, with or without a writer holding it, must not hold a vault
+    /// thread (reviews of the recorded headers, finding 2 and the second review's finding 3). Streams (pipes,
+    /// terminals) go through the `FileHandle` APIs.
     static func openForReading(_ url: URL) throws -> FileHandle {
         let descriptor = openWithoutBlocking(url.path(percentEncoded: false))
         guard descriptor >= 0 else { throw AgeError.io("cannot open the input file") }
@@ -245,13 +246,16 @@ public enum Age {
     }
 }
 
-/// `open(2)` for reading with `O_NONBLOCK` cleared once open (outside `Age`, whose `open` methods shadow it); -1 on
-/// failure.
+/// `open(2)` for reading a regular file, with `O_NONBLOCK` cleared once it is known to be one (outside `Age`, whose
+/// `open` methods shadow it); -1 on failure or for anything else.
 private func openWithoutBlocking(_ path: String) -> Int32 {
     let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     guard descriptor >= 0 else { return -1 }
+    var info = stat()
     let flags = fcntl(descriptor, F_GETFL)
-    guard flags >= 0, fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0 else {
+    guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, flags >= 0,
+        fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0
+    else {
         close(descriptor)
         return -1
     }

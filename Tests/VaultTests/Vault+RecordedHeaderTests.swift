@@ -149,6 +149,104 @@ import Glibc
         await #expect(throws: (any Error).self) { _ = try await vault.verifyModel(reference) }
     }
 
+    /// A file key learnt from a pull of `reference` (the insider's) and the stored file's header length.
+    private func fileKey(_ vault: Vault, _ reference: ModelReference) async throws -> (SymmetricKey, Int) {
+        let insider = AgeX25519Identity.generate()
+        let pulled = try streamed(try await vault.rewrappedStream(reference, for: insider.recipient.encoded))
+        let key = try AgeHeader.read(from: ByteReader(bytes: Array(pulled))).unwrapFileKey(using: [insider])
+        let reader = ByteReader(bytes: Array(try Data(contentsOf: storedFile(vault, model: reference.name))))
+        _ = try AgeHeader.read(from: reader)
+        return (key, reader.consumed)
+    }
+
+    /// Second review of the recorded headers, finding 1: the server checked a payload when it opened the file and sent
+    /// it later from the same descriptor, so a payload rewritten in place in between (same key, learnt from a pull) was
+    /// handed to a receiver that does not check. Such a receiver is now sent a private copy made before the check.
+    @Test func aPayloadRewrittenInPlaceAfterTheCheckIsNotSentToAReceiverThatDoesNotCheck() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        let reference = try ModelReference(parsing: "m@1")
+        let (key, headerCount) = try await fileKey(vault, reference)
+        let nonce = [UInt8](repeating: 9, count: AgePayload.nonceSize)
+        var forged = Data(nonce)
+        try AgePayload(fileKey: key, nonce: nonce).encrypt(
+            from: ByteReader(bytes: Array(TestVault.bytes(Self.genuine.count, seed: 5))), to: { forged += $0 })
+        let deployment = AgeX25519Identity.generate()
+        let stream = try await vault.rewrappedStream(reference, for: deployment.recipient.encoded)
+        let entry = try #require(stream.entries.first { $0.path == "w.bin.age" })
+        let source = try stream.open(entry)
+        let handle = try FileHandle(forWritingTo: try storedFile(vault, model: "m"))
+        try handle.seek(toOffset: UInt64(headerCount))
+        try handle.write(contentsOf: forged)
+        try handle.close()
+        let payload = try #require(source.body)
+        var body = [UInt8](repeating: 0, count: payload.payloadCount)
+        _ = try body.withUnsafeMutableBytes { try payload.readPayload(into: $0, at: 0) }
+        #expect(try Age.decrypt(Data(source.head + body), using: [deployment]) == Self.genuine)
+    }
+
+    /// Second review, finding 2: two models holding the same file; the other model's stored file copied over passed a
+    /// payload check (same digest), and its key was wrapped for a caller of this one. The recorded header is now
+    /// required on every path.
+    @Test func anotherModelsIdenticalFileIsRefusedByItsHeaderOnEveryPath() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        _ = try await vault.pushModel("secret", from: .files(["w.bin": Self.genuine]))
+        try Data(contentsOf: storedFile(vault, model: "secret")).write(
+            to: storedFile(vault, model: "m"), options: .atomic)
+        for checkedByReceiver in [false, true] {
+            let stream = try await vault.rewrappedStream(
+                ModelReference(parsing: "m@1"), for: AgeX25519Identity.generate().recipient.encoded,
+                checkedByReceiver: checkedByReceiver)
+            let error = try #require(throws: VaultError.self) { _ = try streamed(stream) }
+            #expect(error.code == .tampered)
+        }
+    }
+
+    /// Second review, finding 3: a FIFO held open by a writer blocked verification threads until the writer closed.
+    @Test(.timeLimit(.minutes(1))) func aFIFOWithAWriterInPlaceOfAStoredFileIsRefused() async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        let stored = try storedFile(vault, model: "m")
+        try FileManager.default.removeItem(at: stored)
+        #expect(mkfifo(stored.path, 0o600) == 0)
+        let writer = open(stored.path, O_RDWR | O_NONBLOCK)
+        #expect(writer >= 0)
+        defer { close(writer) }
+        let reference = try ModelReference(parsing: "m@1")
+        await #expect(throws: (any Error).self) { _ = try await vault.verifyModel(reference) }
+        await #expect(throws: VaultError.self) {
+            _ = try await vault.rewrappedStream(reference, for: AgeX25519Identity.generate().recipient.encoded)
+        }
+    }
+
+    /// Second review, finding 4: a version's manifest was read whole, following links and with no bound (a sparse
+    /// 1.5 GB file took the server to 1.6 GB). It must be a regular file of at most 16 MiB.
+    @Test(arguments: ["link", "large"])
+    func aManifestThatIsALinkOrTooLargeIsRefused(how: String) async throws {
+        let directory = try TemporaryDirectory()
+        let vault = try vault(directory)
+        _ = try await vault.pushModel("m", from: .files(["w.bin": Self.genuine]))
+        let manifest = vault.root.appending(path: "models/encrypted/m/1").appending(path: VersionManifest.fileName)
+        let original = try Data(contentsOf: manifest)
+        try FileManager.default.removeItem(at: manifest)
+        if how == "link" {
+            let elsewhere = directory.url.appending(path: "manifest.json")
+            try original.write(to: elsewhere)
+            try FileManager.default.createSymbolicLink(at: manifest, withDestinationURL: elsewhere)
+        } else {
+            FileManager.default.createFile(atPath: manifest.path, contents: original)
+            #expect(truncate(manifest.path, off_t(Vault.maximumSignatureFileBytes + 1)) == 0)
+        }
+        let error = await #expect(throws: VaultError.self) {
+            _ = try await vault.verifyModel(ModelReference(parsing: "m@1"))
+        }
+        #expect(error?.code == .tampered)
+    }
+
     /// The record is authenticated state: changed to another file's header, or deleted, outside the vault, the
     /// catalog fails verification and nothing is served.
     @Test(arguments: ["change", "delete"])

@@ -70,6 +70,13 @@ final class SwapAfterFirstReadSuite: VaultCipherSuite {
             try inner.openRewrapped(at: url, using: identities, for: recipients, requiringHeaderSHA256: header)
         }
     }
+    func openRewrappedCopy(
+        at url: URL, using identities: [String], for recipients: [String], requiringHeaderSHA256 header: [UInt8]?
+    ) throws -> (source: AgeRewrappedSource, digest: FileDigest) {
+        try read(url) {
+            try inner.openRewrappedCopy(at: url, using: identities, for: recipients, requiringHeaderSHA256: header)
+        }
+    }
     func decryptFileDigesting(at input: URL, into output: FileHandle, using identities: [String]) throws -> FileDigest {
         try read(input) { try inner.decryptFileDigesting(at: input, into: output, using: identities) }
     }
