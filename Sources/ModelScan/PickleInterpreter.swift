@@ -720,11 +720,15 @@ final class PickleInterpreter {
                         "pickle.build-on-global", .high, at: offset, subject: module + "." + name,
                         "BUILD sets attributes on an imported global (can overwrite module state)")
                 }
-                if case .object("sklearn.tree._tree.Tree"?, _) = target, !degraded {
+                // By any name scikit-learn exports it under (`sklearn.tree._classes.Tree` is the same class; scanner
+                // review 64); `sklearn.tree._export.Tree`, a plotting helper fitted models never hold, is checked alike.
+                if case .object(let callable?, _) = target, callable.hasPrefix("sklearn."), callable.hasSuffix(".Tree"),
+                    !degraded
+                {
                     let flags = stack.count > (marks.last ?? 0) ? slotFlags[slotFlags.count - 1] : .secondReference
                     if let problem = Self.treeStateProblem(state, flags: flags) {
                         findings.add(
-                            "sklearn.tree-state", .high, at: offset, subject: "sklearn.tree._tree.Tree",
+                            "sklearn.tree-state", .high, at: offset, subject: callable,
                             "BUILD gives a scikit-learn Tree \(problem): Tree.__setstate__ keeps node_count as given "
                                 + "and bounds it by the node array only the first time, and reading a tree past its "
                                 + "nodes crashes the process")
