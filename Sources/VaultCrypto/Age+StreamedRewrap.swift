@@ -265,7 +265,7 @@ extension Age {
     }
 
     private static func openDescriptor(_ url: URL) throws -> Int32 {
-        let descriptor = openReadOnly(url.path(percentEncoded: false))
+        let descriptor = openRegularFile(url.path(percentEncoded: false), followingLinks: false)
         guard descriptor >= 0 else { throw AgeError.io("cannot open the input file") }
         return descriptor
     }
@@ -282,21 +282,4 @@ extension Age {
         _ = try AgeHeader.read(from: reader)
         return (file, reader.consumed)
     }
-}
-
-/// `open(2)` for reading a regular file, never through a symbolic link (outside `Age`, whose `open` methods shadow
-/// it); -1 for anything else. Opened without blocking and checked before use: a FIFO put in a stored file's place
-/// would otherwise block the open until someone writes to it (review of the recorded headers, finding 2).
-private func openReadOnly(_ path: String) -> Int32 {
-    let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-    guard descriptor >= 0 else { return -1 }
-    var info = stat()
-    let flags = fcntl(descriptor, F_GETFL)
-    guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, flags >= 0,
-        fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0
-    else {
-        close(descriptor)
-        return -1
-    }
-    return descriptor
 }

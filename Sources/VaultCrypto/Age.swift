@@ -1,12 +1,6 @@
 import Crypto
 public import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The age v1 file format: encryption to recipients, decryption with identities, header re-wrapping.
 public enum Age {
     // MARK: Whole buffers
@@ -142,7 +136,7 @@ public enum Age {
     /// thread (reviews of the recorded headers, finding 2 and the second review's finding 3). Streams (pipes,
     /// terminals) go through the `FileHandle` APIs.
     static func openForReading(_ url: URL) throws -> FileHandle {
-        let descriptor = openWithoutBlocking(url.path(percentEncoded: false))
+        let descriptor = openRegularFile(url.path(percentEncoded: false), followingLinks: true)
         guard descriptor >= 0 else { throw AgeError.io("cannot open the input file") }
         return FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
     }
@@ -244,20 +238,4 @@ public enum Age {
         }
         if armor != nil { try write(Data(armor!.finish())) }
     }
-}
-
-/// `open(2)` for reading a regular file, with `O_NONBLOCK` cleared once it is known to be one (outside `Age`, whose
-/// `open` methods shadow it); -1 on failure or for anything else.
-private func openWithoutBlocking(_ path: String) -> Int32 {
-    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-    guard descriptor >= 0 else { return -1 }
-    var info = stat()
-    let flags = fcntl(descriptor, F_GETFL)
-    guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, flags >= 0,
-        fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0
-    else {
-        close(descriptor)
-        return -1
-    }
-    return descriptor
 }

@@ -94,3 +94,21 @@ extension RegularFile {
         return result == total
     }
 }
+
+/// `open(2)` for reading a regular file (outside `Age`, whose `open` methods shadow it), through a final symbolic link
+/// only with `followingLinks`; -1 on failure or for anything else. Opened without blocking and checked before use: a
+/// FIFO put in a stored file's place, held by a writer or not, would otherwise hold the thread (reviews of the
+/// recorded headers); `O_NONBLOCK` is cleared once the file is known to be regular.
+func openRegularFile(_ path: String, followingLinks: Bool) -> Int32 {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followingLinks ? 0 : O_NOFOLLOW))
+    guard descriptor >= 0 else { return -1 }
+    var info = stat()
+    let flags = fcntl(descriptor, F_GETFL)
+    guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, flags >= 0,
+        fcntl(descriptor, F_SETFL, flags & ~O_NONBLOCK) == 0
+    else {
+        close(descriptor)
+        return -1
+    }
+    return descriptor
+}
