@@ -27,9 +27,12 @@ enum BlobHeaderRows {
             sql: "INSERT INTO blob_headers (path, sha256) VALUES (?, ?)", arguments: [path, sha256.hexString])
     }
 
-    /// Forgets the record for `path`: done before a rotation replaces the file's header, so no record ever names a
-    /// header that is gone (a pull then checks the payload).
-    static func forget(_ path: String, _ db: Database) throws {
-        try db.execute(sql: "DELETE FROM blob_headers WHERE path = ?", arguments: [path])
+    /// Forgets the records of every stored file under a key version below `version`: done in the transaction that
+    /// lists a rotation's next files, before any of them is re-wrapped, so no record ever names a header that is gone
+    /// (a pull then checks the payload).
+    static func forget(below version: Int, _ db: Database) throws {
+        try db.execute(
+            sql: "DELETE FROM blob_headers WHERE path IN (SELECT path FROM blobs WHERE key_version < ?)",
+            arguments: [version])
     }
 }

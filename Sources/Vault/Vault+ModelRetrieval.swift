@@ -129,10 +129,10 @@ extension Vault {
         .version(try catalog.read { db in try Self.resolveModel(reference, db).version })
     }
 
-    /// Reads the manifest and signature of a version and checks them against the vault key and the catalog.
     /// The largest manifest or signature bundle a version may have (what the client accepts).
     static let maximumSignatureFileBytes = 16 << 20
 
+    /// Reads the manifest and signature of a version and checks them against the vault key and the catalog.
     func checkedVersion(_ reference: ModelReference) throws -> CheckedVersion {
         let (row, files) = try catalog.read { db in
             let row = try Self.resolveModel(reference, db)

@@ -13,13 +13,16 @@ public import VaultCrypto
 ///   have that very header, which with the vault's identities fixes the file key, and a payload of the length its
 ///   signed size gives; the payload is not read here: the receiver authenticates it chunk by chunk and compares its
 ///   digest;
-/// - otherwise (a re-wrap for a deployment or another key, whose receiver does not decrypt now, or a file without a
-///   record: written before it existed, or re-wrapped by a rotation) the payload is decrypted in memory and the
-///   plaintext's digest compared with the signed one. Whoever may pull a model knows its file keys, so with write
-///   access to the vault directory they could put any payload under a recorded header: only a check of the payload
-///   keeps it out of a re-wrap handed on unchecked (review of the recorded headers, finding 1).
+/// - for such a receiver, a file without a record (written before it existed, or re-wrapped by a rotation) has its
+///   payload decrypted in memory and the plaintext's digest compared with the signed one;
+/// - for a receiver that does not decrypt now (a re-wrap for a deployment or another key), the payload is copied into
+///   a private file first, that copy is decrypted and checked and it is what is sent, and a recorded header is
+///   required too. Whoever may pull a model knows its file keys, so with write access to the vault directory they
+///   could put any payload under a recorded header, or rewrite the stored payload after the check: only a check of
+///   the very bytes sent keeps it out of a re-wrap handed on unchecked (reviews of the recorded headers).
 ///
-/// What is sent afterwards is read from the same open file under the key that was checked (`AgeRewrappedSource`).
+/// What is sent afterwards is read from the file (or copy) that was opened, under the key that was checked
+/// (`AgeRewrappedSource`).
 public struct RewrappedVersionStream: Sendable {
     /// One file of the stream, in the order it is sent.
     public struct Entry: Sendable {

@@ -246,6 +246,8 @@ extension Vault {
             let pending = try catalog.write { db -> [String] in
                 try RotationJournal.addPending(rotationID: rotationID, below: target, db)
                 try RotationJournal.markPending(rotationID: rotationID, below: target, db)
+                // Before any of these files changes: a crash after a move never leaves a record of a header that is gone.
+                try BlobHeaderRows.forget(below: target, db)
                 // The work list comes from the authenticated `blobs`, never from the journal (progress only, which
                 // anyone who can write the directory can change): a planted index that kept the journal empty left
                 // files unmoved (F2 review, round 3, F1).
@@ -547,8 +549,6 @@ extension Vault {
         let url = layout.url(path)
         let temporary = url.deletingLastPathComponent().appending(path: ".\(url.lastPathComponent).rotate")
         let identities = keyRing.allIdentities
-        // Before the file changes: a crash after the move never leaves a record of a header that is gone.
-        try catalog.write { db in try BlobHeaderRows.forget(path, db) }
         do {
             if reencrypt {
                 try suite.reencryptFile(at: url, to: temporary, using: identities, for: [recipient])

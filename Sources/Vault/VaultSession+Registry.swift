@@ -187,8 +187,8 @@ extension VaultSession {
     /// `model.pull-rewrapped`, streamed (the server's download): the same authorisation as
     /// ``pullModel(_:for:to:progress:)`` and one audited attempt, with nothing written. The version's signature,
     /// manifest and catalog entry are checked here; each file is checked as the stream opens it, before any byte of
-    /// it is sent: its header against the vault's record of it, or, without one, its payload decrypted in memory
-    /// against its signed digest (``RewrappedVersionStream``). A stream that fails is audited as failed when it ends
+    /// it is sent: its header (and length) against the vault's record of it for a receiver that checks the files,
+    /// otherwise its payload decrypted against its signed digest (``RewrappedVersionStream``). A stream that fails is audited as failed when it ends
     /// (``RewrappedVersionStream/finish(_:)``); the version's verification is recorded then, as passed only when
     /// every payload was decrypted and checked, and as failed when a file failed its check.
     /// `checkedByReceiver`: the caller decrypts the files and checks them against the signed manifest itself (the
