@@ -415,7 +415,16 @@ final class PickleInterpreter {
         }
         switch verdict {
         case .allowed:
-            break
+            // scikit-learn's `PyFuncDistance` calls the Python callable in its state on every pair of points a
+            // neighbours model compares: any allow-listed callable the pickle chooses, with arguments it does not
+            // control (scanner reviews 64 and 65 handed it `_ValidationScoreCallback`). A model fitted with
+            // `metric=callable` pickles a function of the user's, which is no library's ordinary file.
+            if module.hasPrefix("sklearn."), name.hasPrefix("PyFuncDistance") {
+                findings.add(
+                    "sklearn.callable-metric", .high, at: offset, subject: subject,
+                    "\(opcode) imports scikit-learn's PyFuncDistance, which calls a callable from the pickle as its "
+                        + "distance on every prediction")
+            }
         case .dangerous:
             findings.add(
                 "pickle.global.dangerous", .critical, at: offset, subject: subject,
