@@ -2754,7 +2754,7 @@ final class PickleInterpreter {
                 if case .global(module: PickleValue.aliasModule, name: _) = $0.0 { return false }
                 return true
             }
-            guard kind == "V", let size, names.count == fields.count, fields.count < PickleValue.maxElements,
+            guard kind == "V", let size, names.count <= fields.count, fields.count < PickleValue.maxElements,
                 names.allSatisfy({ if case .string = $0 { return true } else { return false } })
             else { return "a structured dtype the scanner cannot model" }
             // numpy looks every name up in `fields` and dereferences what it finds: a name that is no key was a
@@ -2777,9 +2777,31 @@ final class PickleInterpreter {
                 return "structured dtype names or fields that are not plain ASCII"
             }
             let nameSet = Set(nameList.compactMap { $0 })
-            let keySet = Set(keyList.compactMap { $0 })
-            guard nameSet.count == names.count, nameSet == keySet else {
-                return "structured dtype names that are not exactly its fields"
+            guard nameSet.count == names.count else { return "structured dtype names that are not exactly its fields" }
+            // numpy also lists each field's title as a key of its own, whose entry repeats the field's dtype, offset
+            // and title (scanner review 66: `np.dtype([(("Temperature in C", "temp"), "<f8")])`, dumped by joblib,
+            // was refused). Every key but the names must be such a title, once, naming no field.
+            var titles: [[UInt32]: (code: String, offset: Int64)] = [:]
+            for (key, value) in fields where nameSet.contains(codePoints(key)!) {
+                guard case .tuple(let entry) = value, entry.count == 3, case .string = entry[2] else { continue }
+                guard let title = codePoints(entry[2]), !nameSet.contains(title), titles[title] == nil,
+                    case .object("numpy.dtype", let fieldArgs) = entry[0],
+                    case .string(let fieldCode) = fieldArgs.first ?? .none, case .int(let offset) = entry[1]
+                else { return "structured dtype titles that are not plain ASCII, distinct and apart from its names" }
+                titles[title] = (fieldCode, offset)
+            }
+            let named = keyList.filter { nameSet.contains($0!) }
+            let titleKeys = keyList.compactMap { $0 }.filter { !nameSet.contains($0) }
+            guard Set(named.compactMap { $0 }) == nameSet, named.count == names.count,
+                titleKeys.count == titles.count, Set(titleKeys) == Set(titles.keys)
+            else { return "structured dtype names that are not exactly its fields" }
+            for (key, value) in fields where !nameSet.contains(codePoints(key)!) {
+                guard let field = titles[codePoints(key)!], case .tuple(let entry) = value, entry.count == 3,
+                    codePoints(entry[2]) == codePoints(key),
+                    case .object("numpy.dtype", let fieldArgs) = entry[0],
+                    case .string(let fieldCode) = fieldArgs.first ?? .none, fieldCode == field.code,
+                    case .int(let offset) = entry[1], offset == field.offset
+                else { return "a structured dtype title whose entry is not its field's" }
             }
             for (key, value) in fields {
                 guard case .string = key, case .tuple(let entry) = value, entry.count == 2 || entry.count == 3,

@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+
+@testable import ModelScan
+
+/// Scanner review 66 found no bypass, and one false positive: numpy lists a structured field's title as a key of its
+/// own in the dtype's fields, so an ordinary array whose field has a title (`np.dtype([(("Temperature in C", "temp"),
+/// "<f8"), ("id", "<i4")])`), dumped by joblib or pickle, was refused (`numpy.dtype-state`). A title key now passes
+/// when its entry repeats its field's dtype, offset and title; any other extra key is still refused.
+@Suite struct ModelScannerReview66AttackTests {
+    static func bytes(_ base64: String) -> [UInt8] { [UInt8](Data(base64Encoded: base64)!) }
+
+    /// The reviewer's `titles_fp.joblib`: `joblib.dump` of three zeros of that dtype.
+    static let titledJoblib = bytes(
+        "gASVSQEAAAAAAACME2pvYmxpYi5udW1weV9waWNrbGWUjBFOdW1weUFycmF5V3JhcHBlcpSTlCmBlH2UKIwIc3ViY2xhc3OUjAVudW1weZSM"
+            + "B25kYXJyYXmUk5SMBXNoYXBllEsDhZSMBW9yZGVylIwBQ5SMBWR0eXBllGgGjAVkdHlwZZSTlIwDVjEylImIh5RSlChLA4wBfJROjAR0ZW1w"
+            + "lIwCaWSUhpR9lChoFGgPjAJmOJSJiIeUUpQoSwOMATyUTk5OSv////9K/////0sAdJRiSwCMEFRlbXBlcmF0dXJlIGluIEOUh5RoHWgeaBVo"
+            + "D4wCaTSUiYiHlFKUKEsDaBtOTk5K/////0r/////SwB0lGJLCIaUdUsMSwFLEHSUYowKYWxsb3dfbW1hcJSIjBtudW1weV9hcnJheV9hbGln"
+            + "bm1lbnRfYnl0ZXOUSxB1Ygv//////////////wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAC4=")
+
+    /// The reviewer's `titles_fp.p5.pkl`: the same array through `pickle.dumps(protocol=5)`.
+    static let titledPickle = bytes(
+        "gAWVEAEAAAAAAACME251bXB5Ll9jb3JlLm51bWVyaWOUjAtfZnJvbWJ1ZmZlcpSTlCiWJAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+            + "AAAAAAAAAAAAAAAAAACUjAVudW1weZSMBWR0eXBllJOUjANWMTKUiYiHlFKUKEsDjAF8lE6MBHRlbXCUjAJpZJSGlH2UKGgLaAaMAmY4lImI"
+            + "h5RSlChLA4wBPJROTk5K/////0r/////SwB0lGJLAIwQVGVtcGVyYXR1cmUgaW4gQ5SHlGgUaBVoDGgGjAJpNJSJiIeUUpQoSwNoEk5OTkr/"
+            + "////Sv////9LAHSUYksIhpR1SwxLAUsQdJRiSwOFlIwBQ5R0lFKULg==")
+
+    /// A dtype state written by a reducer: fields `temp` (title `T`) and `id`, with the title key `T`.
+    static let titledState = bytes(
+        "gASVpgAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5SMA1YxMpSJiIeUUpQoSwOMAXyUTowEdGVtcJSMAmlklIaUfZQoaAdoAowCZjiUiYiHlFKU"
+            + "KEsDjAE8lE5OTkr/////Sv////9LAHSUYksAjAFUlIeUaBBoDUsAaBCHlGgIaAKMAmk0lImIh5RSlChLA2gOTk5OSv////9K/////0sAdJRi"
+            + "SwiGlHVLDEsBSxB0lGIu")
+
+    /// The same with the title key's offset 4, not its field's 0.
+    static let movedTitle = bytes(
+        "gASVpgAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5SMA1YxMpSJiIeUUpQoSwOMAXyUTowEdGVtcJSMAmlklIaUfZQoaAdoAowCZjiUiYiHlFKU"
+            + "KEsDjAE8lE5OTkr/////Sv////9LAHSUYksAjAFUlIeUaBBoDUsEaBCHlGgIaAKMAmk0lImIh5RSlChLA2gOTk5OSv////9K/////0sAdJRi"
+            + "SwiGlHVLDEsBSxB0lGIu")
+
+    /// The same with one more key, `zzz`, that is no field's title.
+    static let extraKey = bytes(
+        "gASVtAAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5SMA1YxMpSJiIeUUpQoSwOMAXyUTowEdGVtcJSMAmlklIaUfZQoaAdoAowCZjiUiYiHlFKU"
+            + "KEsDjAE8lE5OTkr/////Sv////9LAHSUYksAjAFUlIeUaBBoDUsAaBCHlIwDenp6lGgNSwBoEIeUaAhoAowCaTSUiYiHlFKUKEsDaA5OTk5K"
+            + "/////0r/////SwB0lGJLCIaUdUsMSwFLEHSUYi4=")
+
+    /// A field titled with another field's name (`temp` titled `id`), which numpy refuses to build.
+    static let titleIsAName = bytes(
+        "gASVmgAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5SMA1YxMpSJiIeUUpQoSwOMAXyUTowEdGVtcJSMAmlklIaUfZQoaAdoAowCZjiUiYiHlFKU"
+            + "KEsDjAE8lE5OTkr/////Sv////9LAHSUYksAaAiHlGgIaAKMAmk0lImIh5RSlChLA2gOTk5OSv////9K/////0sAdJRiSwiGlHVLDEsBSxB0"
+            + "lGIu")
+
+    @Test(arguments: [("joblib", titledJoblib), ("pickle 5", titledPickle), ("reducer", titledState)])
+    func aTitledStructuredDtypePasses(_ label: String, _ file: [UInt8]) {
+        let report = scan(file)
+        #expect(!report.findings.contains { $0.rule == "numpy.dtype-state" }, "\(label): \(report.findings)")
+        #expect(!report.isRefusedByDefault, "\(label)")
+    }
+
+    @Test(arguments: [("moved title", movedTitle), ("extra key", extraKey), ("title is a name", titleIsAName)])
+    func aTitleKeyUnlikeItsFieldIsRefused(_ label: String, _ file: [UInt8]) {
+        let report = scan(file)
+        #expect(report.has("numpy.dtype-state"), "\(label): \(report.findings)")
+        #expect(report.isRefusedByDefault, "\(label)")
+    }
+}
