@@ -90,6 +90,9 @@ enum GlobalPolicy {
             // An ndarray subclass (scanner review 35: `np.matrix` dumps were refused); a string argument is parsed
             // with ast.literal_eval.
             "numpy.matrix", "numpy.matrixlib.defmatrix.matrix",
+            // Likewise numpy's record arrays and the record type of their dtype (scanner review 66: `joblib.dump` of
+            // `np.rec.array(...)` was refused). Neither may be called (see `arrayCoercingCallables`).
+            "numpy.rec.recarray", "numpy.recarray", "numpy.record",
             "scipy.interpolate._bsplines.BSpline", "scipy._lib.array_api_compat.numpy._aliases.asarray",
             "sklearn.neighbors._kd_tree.newObj", "sklearn.neighbors._ball_tree.newObj",
             "sklearn.metrics._dist_metrics.newObj",

@@ -1962,6 +1962,10 @@ final class PickleInterpreter {
         // `matrix(x)` coerces `x` with `numpy.array` (scanner review 40's lead); numpy pickles a matrix through
         // `_reconstruct(numpy.matrix, …)`, which hands the class over without calling it.
         "numpy.matrix", "numpy.matrixlib.defmatrix.matrix",
+        // `recarray(shape, formats, buf=…)` makes an array over a buffer of the caller's (numpy.ndarray's call, review
+        // 46), and `record(x)` a void scalar; numpy pickles record arrays through `_reconstruct` and names `record`
+        // only as a dtype's type (scanner review 66).
+        "numpy.rec.recarray", "numpy.recarray", "numpy.record",
         // Held as values by fitted models (`FunctionTransformer`, scorers), never called by the files they write.
         "sklearn.utils.validation.check_array",
     ]).union(GlobalPolicy.numpyUfuncs).union(GlobalPolicy.sklearnScoreFunctions)
@@ -2132,7 +2136,7 @@ final class PickleInterpreter {
             "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64", "numpy.random._pcg64.PCG64DXSM",
             "numpy.random._philox.Philox", "numpy.random._sfc64.SFC64", "numpy.random.bit_generator.SeedSequence",
             "numpy.ma.core.MaskedArray", "numpy.ma.MaskedArray", "scipy.sparse._coo.coo_matrix", "numpy.matrix",
-            "numpy.matrixlib.defmatrix.matrix", "functools.partial",
+            "numpy.matrixlib.defmatrix.matrix", "functools.partial", "numpy.rec.recarray", "numpy.recarray",
         ]
         for scalar in [
             "float16", "float32", "float64", "longdouble", "int8", "int16", "int32", "int64", "uint8", "uint16",
@@ -2717,6 +2721,14 @@ final class PickleInterpreter {
     /// array bytes joblib reads. Structured dtypes are modelled when every field is a fixed scalar inside the
     /// item; subarrays, nested or object fields and any other version fail closed.
     static func dtypeStateProblem(_ args: [PickleValue], _ state: PickleValue) -> String? {
+        // A record array's dtype is `dtype(numpy.record, False, True)` with a structured state: sized by its state's
+        // item size, modelled as the structured void dtype it is (scanner review 66).
+        if case .global(module: "numpy", name: "record") = args.first ?? .none {
+            guard case .tuple(let items) = state, items.count == 8, case .int(let elsize) = items[5], elsize >= 0,
+                elsize < Int64(Int32.max), case .tuple = items[3]
+            else { return "a record dtype without a structured state numpy writes" }
+            return dtypeStateProblem([.string("V\(elsize)")] + args.dropFirst(), state)
+        }
         guard case .string(let code) = args.first ?? .none, let kind = dtypeKind(code) else {
             return "a dtype built from arguments the scanner cannot read"
         }

@@ -3,7 +3,7 @@ import Testing
 
 @testable import ModelScan
 
-/// Scanner review 66 found no bypass, and one false positive: numpy lists a structured field's title as a key of its
+/// Scanner review 66 found no bypass, and false positives: numpy lists a structured field's title as a key of its
 /// own in the dtype's fields, so an ordinary array whose field has a title (`np.dtype([(("Temperature in C", "temp"),
 /// "<f8"), ("id", "<i4")])`), dumped by joblib or pickle, was refused (`numpy.dtype-state`). A title key now passes
 /// when its entry repeats its field's dtype, offset and title; any other extra key is still refused.
@@ -58,6 +58,78 @@ import Testing
 
     @Test(arguments: [("moved title", movedTitle), ("extra key", extraKey), ("title is a name", titleIsAName)])
     func aTitleKeyUnlikeItsFieldIsRefused(_ label: String, _ file: [UInt8]) {
+        let report = scan(file)
+        #expect(report.has("numpy.dtype-state"), "\(label): \(report.findings)")
+        #expect(report.isRefusedByDefault, "\(label)")
+    }
+
+    // Record arrays: `joblib.dump`, `pickle.dumps` and `np.save` of `np.rec.array(...)` were refused (`numpy.rec.recarray`
+    // and `numpy.record` were not allowed, and a dtype made from `numpy.record` was not modelled).
+
+    /// `pickle.dumps(np.rec.array([(1, 2.0), (3, 4.5)], dtype=[("a", "<i4"), ("b", "<f8")]), protocol=4)`.
+    static let recordArray = bytes(
+        "gASVEAEAAAAAAACMFm51bXB5Ll9jb3JlLm11bHRpYXJyYXmUjAxfcmVjb25zdHJ1Y3SUk5SMCW51bXB5LnJlY5SMCHJlY2FycmF5lJOUSwCF"
+            + "lEMBYpSHlFKUKEsBSwKFlIwFbnVtcHmUjAVkdHlwZZSTlGgLjAZyZWNvcmSUk5SJiIeUUpQoSwOMAXyUTowBYZSMAWKUhpR9lChoE2gNjAJp"
+            + "NJSJiIeUUpQoSwOMATyUTk5OSv////9K/////0sAdJRiSwCGlGgUaA2MAmY4lImIh5RSlChLA2gaTk5OSv////9K/////0sAdJRiSwSGlHVL"
+            + "DEsBSxB0lGKJQxgBAAAAAAAAAAAAAEADAAAAAAAAAAAAEkCUdJRiLg==")
+
+    /// The same at protocol 2.
+    static let recordArray2 = bytes(
+        "gAJjbnVtcHkuX2NvcmUubXVsdGlhcnJheQpfcmVjb25zdHJ1Y3QKcQBjbnVtcHkucmVjCnJlY2FycmF5CnEBSwCFcQJjX2NvZGVjcwplbmNv"
+            + "ZGUKcQNYAQAAAGJxBFgGAAAAbGF0aW4xcQWGcQZScQeHcQhScQkoSwFLAoVxCmNudW1weQpkdHlwZQpxC2NudW1weQpyZWNvcmQKcQyJiIdx"
+            + "DVJxDihLA1gBAAAAfHEPTlgBAAAAYXEQWAEAAABicRGGcRJ9cRMoaBBoC1gCAAAAaTRxFImIh3EVUnEWKEsDWAEAAAA8cRdOTk5K/////0r/"
+            + "////SwB0cRhiSwCGcRloEWgLWAIAAABmOHEaiYiHcRtScRwoSwNoF05OTkr/////Sv////9LAHRxHWJLBIZxHnVLDEsBSxB0cR9iiWgDWBgA"
+            + "AAABAAAAAAAAAAAAAEADAAAAAAAAAAAAEkBxIGgFhnEhUnEidHEjYi4=")
+
+    /// `numpy.rec.recarray((2,), [("a", "<i4")])` called: it makes an array over a buffer of the caller's.
+    static let recarrayCall = bytes(
+        "gASVMQAAAAAAAACMCW51bXB5LnJlY5SMCHJlY2FycmF5lJOUSwKFlF2UjAFhlIwDPGk0lIaUYYaUUpQu")
+
+    /// `numpy.record(b"ab")` called.
+    static let recordCall = bytes(
+        "gASVHQAAAAAAAACMBW51bXB5lIwGcmVjb3JklJOUQwJhYpSFlFKULg==")
+
+    /// `dtype(numpy.record, False, True)` with an 8-byte field at offset 8 of a 12-byte item: outside it.
+    static let recordFieldOutside = bytes(
+        "gASVbAAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5RoAIwGcmVjb3JklJOUiYiHlFKUKEsDjAF8lE6MAWGUhZR9lGgIaAKMAmY4lImIh5RSlChL"
+            + "A4wBPJROTk5K/////0r/////SwB0lGJLCIaUc0sMSwFLEHSUYi4=")
+
+    /// `dtype(numpy.record, False, True)` with no fields.
+    static let recordWithoutFields = bytes(
+        "gASVOQAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5RoAIwGcmVjb3JklJOUiYiHlFKUKEsDjAF8lE5OTksMSwFLEHSUYi4=")
+
+    @Test(arguments: [("protocol 4", recordArray), ("protocol 2", recordArray2)])
+    func aRecordArrayPasses(_ label: String, _ file: [UInt8]) {
+        let report = scan(file)
+        #expect(report.findings.isEmpty, "\(label): \(report.findings)")
+    }
+
+    @Test(arguments: [("recarray", recarrayCall), ("record", recordCall)])
+    func callingARecordClassIsRefused(_ label: String, _ file: [UInt8]) {
+        let report = scan(file)
+        #expect(report.has("pickle.call-array-coercion"), "\(label): \(report.findings)")
+        #expect(report.isRefusedByDefault, "\(label)")
+    }
+
+    /// `recarray.__new__(recarray, shape, dtype, buf)` through `NEWOBJ` is the same call.
+    @Test func makingARecordArrayThroughNewobjIsRefused() {
+        var pickle = PickleAssembler(protocol: 4)
+        pickle.shortUnicode("numpy.rec")
+        pickle.shortUnicode("recarray")
+        pickle.stackGlobal()
+        pickle.binInt1(2)
+        pickle.tuple1()
+        pickle.shortUnicode("<i4")
+        pickle.tuple2()
+        pickle.newObj()
+        pickle.stop()
+        let report = scan(pickle.bytes)
+        #expect(report.has("pickle.call-array-coercion", "numpy.rec.recarray"), "\(report.findings)")
+        #expect(report.isRefusedByDefault)
+    }
+
+    @Test(arguments: [("field outside", recordFieldOutside), ("no fields", recordWithoutFields)])
+    func aRecordDtypeNumpyDoesNotWriteIsRefused(_ label: String, _ file: [UInt8]) {
         let report = scan(file)
         #expect(report.has("numpy.dtype-state"), "\(label): \(report.findings)")
         #expect(report.isRefusedByDefault, "\(label)")
