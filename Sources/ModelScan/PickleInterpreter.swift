@@ -42,6 +42,8 @@ final class PickleInterpreter {
     /// Per stack value (parallel to `stack`): whether it is a second reference to an object (pushed by a memo read or
     /// `DUP`), and whether a `BUILD` applied a state to it.
     private var slotFlags: [SlotFlags] = []
+    /// Record dtypes made and not yet given their state (see `noteRecordDtypeReadAgain`).
+    private var unbuiltRecordDtypes = 0
     /// The deepest nesting among the values the current opcode popped.
     private var poppedDepth = 0
     /// The deepest nesting any value reached.
@@ -513,6 +515,11 @@ final class PickleInterpreter {
                 }
             case 0x2E:  // STOP
                 let value = degraded ? .unknown : pop(offset)
+                if unbuiltRecordDtypes > 0, !degraded {
+                    findings.add(
+                        "numpy.dtype-state", .high, at: offset, subject: "numpy.record",
+                        "a record dtype never given its state (numpy writes one right after making it)")
+                }
                 if let end = frameEnd, stream.position != end {
                     // CPython's pickler ends every frame at STOP; a frame that runs past it is consumed whole by an
                     // unpickler that read it (torch's stacked legacy pickles), so the next pickle starts elsewhere
@@ -543,6 +550,7 @@ final class PickleInterpreter {
             case 0x32:  // DUP
                 // Picklers never write DUP; two copies of one dict cannot be tracked apart.
                 let value = top(offset)
+                noteRecordDtypeReadAgain(value, at: offset, via: "DUP")
                 if case .dict = value {
                     if let id = value.aliasID {
                         aliasStale.insert(id)
@@ -843,6 +851,21 @@ final class PickleInterpreter {
                     }
                 }
                 if case .object("numpy.dtype", let args) = target {
+                    // A record dtype is sized by its state alone, and numpy changes the dtype in place: only the one
+                    // BUILD numpy writes, on the dtype just made, is modelled (scanner review 67: a second BUILD, or
+                    // one after an array took the dtype, grew the item size under the array's buffer; SIGSEGV under
+                    // all four loaders).
+                    if Self.isRecordDtype(target) {
+                        let flags = stack.count > (marks.last ?? 0) ? slotFlags[slotFlags.count - 1] : .secondReference
+                        if !flags.isDisjoint(with: [.built, .secondReference]) {
+                            findings.add(
+                                "numpy.dtype-state", .high, at: offset, subject: "numpy.record",
+                                "BUILD gives a record dtype a second state, or one through another reference to it: "
+                                    + "numpy changes its item size in place, under arrays made with it")
+                        } else {
+                            unbuiltRecordDtypes = max(0, unbuiltRecordDtypes - 1)
+                        }
+                    }
                     if let problem = Self.dtypeStateProblem(args, state) {
                         findings.add(
                             "numpy.dtype-state", .high, at: offset, subject: "numpy.dtype",
@@ -971,6 +994,7 @@ final class PickleInterpreter {
                 if let value = memo.get(key) {
                     if let id = value.aliasID { aliasRead.insert(id) }
                     noteReferencedAgain(value, at: offset)
+                    noteRecordDtypeReadAgain(value, at: offset, via: "a memo read")
                     pushMeasured(value)
                     if !degraded, !depths.isEmpty {
                         depths[depths.count - 1] = memo.depth(of: key)
@@ -1184,6 +1208,9 @@ final class PickleInterpreter {
         switch callable {
         case .global(let module, let name):
             let qualified = module + "." + name
+            if qualified == "numpy.dtype", case .global(module: "numpy", name: "record")? = items.first {
+                unbuiltRecordDtypes += 1
+            }
             // numpy's reductions and `asarray` are allowed as values (FeatureAgglomeration's `pooling_func`), never
             // called by the files real libraries write; called, they coerce their argument to an array, reading any
             // `__array_interface__` it carries: a pointer of the pickle's choosing (scanner reviews 37 and 38).
@@ -1579,6 +1606,44 @@ final class PickleInterpreter {
     /// matrix's arrays in place (`sum_duplicates` writes `data` and `indices`), so a matrix's checked index arrays
     /// must be its own (scanner review 45: `indices` and `data` over one bytearray, rewritten by `abs(m)`). A second
     /// reference made after a matrix was checked is high; a matrix whose arrays were referenced twice fails its check.
+    /// Whether `value` is a dtype made from `numpy.record`.
+    static func isRecordDtype(_ value: PickleValue) -> Bool {
+        if case .object("numpy.dtype", let args) = value, case .global(module: "numpy", name: "record")? = args.first {
+            return true
+        }
+        return false
+    }
+
+    /// A record dtype read again (a memo read, `DUP`) while one is still waiting for its state may be that one: an
+    /// array or scalar made with it keeps it, and its `BUILD` then changes the item size under their buffers (scanner
+    /// review 67). numpy writes a record dtype's state right after making it, reading no record dtype meanwhile.
+    private func noteRecordDtypeReadAgain(_ value: PickleValue, at offset: UInt64, via what: String) {
+        guard unbuiltRecordDtypes > 0, !degraded else { return }
+        var budget = 4096
+        func holdsRecordDtype(_ value: PickleValue) -> Bool {
+            budget -= 1
+            // Past the budget the value may hold one: judged as if it did.
+            guard budget >= 0 else { return true }
+            if Self.isRecordDtype(value) { return true }
+            // Lists and sets keep no elements, and longer containers only their first ones.
+            switch value {
+            case .tuple(let items), .object(_, let items):
+                return items.count >= PickleValue.maxElements || items.contains(where: holdsRecordDtype)
+            case .dict(let pairs):
+                return pairs.count >= PickleValue.maxElements
+                    || pairs.contains { holdsRecordDtype($0.0) || holdsRecordDtype($0.1) }
+            case .unknown, .list, .set: return true
+            default: return false
+            }
+        }
+        if holdsRecordDtype(value) {
+            findings.add(
+                "numpy.dtype-state", .high, at: offset, subject: "numpy.record",
+                "\(what) of a value that may hold a record dtype still waiting for its state: numpy changes its item "
+                    + "size in place when the state comes")
+        }
+    }
+
     private func noteReferencedAgain(_ value: PickleValue, at offset: UInt64) {
         var budget = 4096
         var checkedBufferShared = false
