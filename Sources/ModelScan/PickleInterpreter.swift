@@ -2806,9 +2806,21 @@ final class PickleInterpreter {
         else { return "a state version or shape numpy does not write" }
         guard case .string = items[1], case .none = items[2] else { return "a byte order or subarray not modelled" }
         if let problem = datetimeMetadataProblem(kind: kind, items.count == 9 ? items[8] : nil) { return problem }
-        guard case .int(let elsize) = items[5], case .int = items[6], case .int(let flags) = items[7] else {
+        guard case .int(let elsize) = items[5], case .int(let alignment) = items[6], case .int(let flags) = items[7]
+        else {
             return "an item size, alignment or flags that are not integers"
         }
+        // numpy keeps the alignment of a flexible dtype's state, and its copy loops divide by it: 0 was SIGFPE under
+        // all four loaders (scanner review 68). Only what numpy writes passes: 1 for bytes, 4 for text, a power of two
+        // up to 16 for void and structured dtypes (an aligned struct's largest field), -1 (unchanged) for the rest.
+        let alignments: Set<Int64> =
+            switch kind {
+            case "S": [1]
+            case "U": [4]
+            case "V": [1, 2, 4, 8, 16]
+            default: [-1]
+            }
+        guard alignments.contains(alignment) else { return "an alignment numpy does not write for this kind" }
         // numpy keeps the state's flags byte: an object dtype without `NPY_LIST_PICKLE` (0x02) takes raw bytes as
         // object pointers in `ndarray.__setstate__` and `scalar` (scanner review 50: flags 1 dereferenced
         // 0x4141414141414140 under all four loaders), and `NPY_ITEM_IS_POINTER` (0x04) or `NPY_USE_GETITEM` (0x20)

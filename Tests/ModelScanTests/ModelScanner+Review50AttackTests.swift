@@ -31,7 +31,7 @@ import Testing
         var p = PickleAssembler(protocol: 2)
         p.dtype(
             code, order: "|", itemSize: code.hasPrefix("U") ? 12 : code.hasPrefix("V") ? 4 : -1,
-            alignment: code.hasPrefix("U") ? 4 : -1, flags: flags)
+            alignment: code.hasPrefix("U") ? 4 : code.hasPrefix("V") ? 1 : -1, flags: flags)
         p.stop()
         let report = scan(p.bytes)
         #expect(report.has("numpy.dtype-state") == refused, "\(code) \(flags): \(report.findings)")

@@ -30,6 +30,9 @@ import Testing
         joblib.dump({"titled": titled, "records": records}, os.path.join(d, "records.joblib"))
         open(os.path.join(d, "records.pkl"), "wb").write(pickle.dumps([titled, records], protocol=5))
         np.save(os.path.join(d, "records.npy"), records, allow_pickle=True)
+        # An aligned struct (alignment 8; review 68 checks the alignment numpy writes).
+        joblib.dump(np.zeros(2, dtype=np.dtype([("a", "<c16"), ("b", "<i4")], align=True)),
+                    os.path.join(d, "aligned.joblib"))
         np.save(os.path.join(d, "floats.npy"), np.arange(10.0))
         np.save(os.path.join(d, "objects.npy"), np.array([1, "a", None], dtype=object), allow_pickle=True)
         np.savez(os.path.join(d, "arrays.npz"), a=np.arange(3), b=np.ones((2, 2)))
@@ -158,7 +161,7 @@ import Testing
         let result = try ChildProcess.python(Self.script, arguments: [directory.url.path], mergesErrors: true).run()
         #expect(result.status == 0, "\(result.stdout)")
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
-        #expect(files.count == 75)
+        #expect(files.count == 76)
         for file in files {
             let report = try ModelScanner(deep: true).scan(path: directory.url.appendingPathComponent(file).path)
             if file.hasPrefix("refused-") {
