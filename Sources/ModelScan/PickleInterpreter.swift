@@ -1085,9 +1085,21 @@ final class PickleInterpreter {
                     "a byte that is not a pickle opcode; the rest of this pickle cannot be analysed")
                 return .broken
             }
-            trackNesting(op, at: offset)
+            // Most opcodes leave nesting as it is: skipped before `trackNesting` reads any of the interpreter's state.
+            if Self.changesNesting[Int(op)] { trackNesting(op, at: offset) }
         }
     }
+
+    /// The opcodes `trackNesting` follows (see there), as a table indexed by opcode.
+    private static let changesNesting: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        let ops: [UInt8] = [
+            0x29, 0x5D, 0x7D, 0x8F, 0x74, 0x85, 0x86, 0x87, 0x91, 0x64, 0x6C, 0x6F, 0x69, 0x52, 0x81, 0x92, 0x51, 0x50,
+            0x62, 0x61, 0x65, 0x73, 0x75, 0x90, 0x32,
+        ]
+        for op in ops { table[Int(op)] = true }
+        return table
+    }()
 
     // MARK: - Nesting depth
 
