@@ -2851,6 +2851,10 @@ final class PickleInterpreter {
         case (.none, .none):
             return nil
         case (.tuple(let names), .dict(let allFields)):
+            // numpy sets `NPY_NEEDS_PYAPI` (0x10) on every structured dtype and trusts it: without it, sorting releases
+            // the GIL and then compares the items through the Python API (scanner review 69: SIGSEGV in `np.sort`,
+            // reached by `SelectFdr.transform`, under all four loaders).
+            guard flags & 0x10 != 0 else { return "a structured dtype without the flag numpy always sets on one" }
             let fields = allFields.filter {
                 if case .global(module: PickleValue.aliasModule, name: _) = $0.0 { return false }
                 return true
