@@ -1086,20 +1086,9 @@ final class PickleInterpreter {
                 return .broken
             }
             // Most opcodes leave nesting as it is: skipped before `trackNesting` reads any of the interpreter's state.
-            if Self.changesNesting[Int(op)] { trackNesting(op, at: offset) }
+            if let effect = Self.nestingEffect(of: op) { trackNesting(effect, op, at: offset) }
         }
     }
-
-    /// The opcodes `trackNesting` follows (see there), as a table indexed by opcode.
-    private static let changesNesting: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        let ops: [UInt8] = [
-            0x29, 0x5D, 0x7D, 0x8F, 0x74, 0x85, 0x86, 0x87, 0x91, 0x64, 0x6C, 0x6F, 0x69, 0x52, 0x81, 0x92, 0x51, 0x50,
-            0x62, 0x61, 0x65, 0x73, 0x75, 0x90, 0x32,
-        ]
-        for op in ops { table[Int(op)] = true }
-        return table
-    }()
 
     // MARK: - Nesting depth
 
@@ -1133,6 +1122,31 @@ final class PickleInterpreter {
     /// pickle it writes nests deeper.
     static let maxNesting = 1_000
 
+    /// How an opcode changes the nesting of the value it leaves on top of the stack (see `trackNesting`).
+    enum NestingEffect {
+        /// A container or tuple made from what it popped.
+        case container
+        /// A call's result.
+        case call
+        /// A container filled, or an object given a state.
+        case fill
+        /// A second reference to the value below.
+        case duplicate
+    }
+
+    /// The nesting effect of `op`, or nil for the opcodes that leave nesting as it is.
+    static func nestingEffect(of op: UInt8) -> NestingEffect? {
+        switch op {
+        case 0x29, 0x5D, 0x7D, 0x8F, 0x74, 0x85, 0x86, 0x87, 0x91, 0x64, 0x6C, 0x6F, 0x69:
+            // EMPTY_TUPLE, EMPTY_LIST, EMPTY_DICT, EMPTY_SET, TUPLE, TUPLE1-3, FROZENSET, DICT, LIST, OBJ, INST
+            .container
+        case 0x52, 0x81, 0x92, 0x51, 0x50: .call  // REDUCE, NEWOBJ, NEWOBJ_EX, BINPERSID, PERSID
+        case 0x62, 0x61, 0x65, 0x73, 0x75, 0x90: .fill  // BUILD, APPEND, APPENDS, SETITEM, SETITEMS, ADDITEMS
+        case 0x32: .duplicate  // DUP
+        default: nil
+        }
+    }
+
     /// Updates the depth of the value `op` left on top of the stack from the values it popped: a container or tuple is
     /// one level above its deepest item, a call's result as deep as its arguments (their tuple is a level already),
     /// and a container filled or an object given a state rises above what it was given. A memo read takes the depth
@@ -1140,26 +1154,23 @@ final class PickleInterpreter {
     /// already holds the object, which the scanner does not follow: what it adds is summed instead (scanner review 63:
     /// deques and numpy object arrays memoised empty and filled later, 60,000 levels counted as 5). Past
     /// ``maxNesting``, high.
-    private func trackNesting(_ op: UInt8, at offset: UInt64) {
+    private func trackNesting(_ effect: NestingEffect, _ op: UInt8, at offset: UInt64) {
         guard !degraded, let last = depths.indices.last, stack.count > (marks.last ?? 0) else { return }
-        switch op {
-        case 0x29, 0x5D, 0x7D, 0x8F, 0x74, 0x85, 0x86, 0x87, 0x91, 0x64, 0x6C, 0x6F, 0x69:
-            // EMPTY_TUPLE, EMPTY_LIST, EMPTY_DICT, EMPTY_SET, TUPLE, TUPLE1-3, FROZENSET, DICT, LIST, OBJ, INST
+        switch effect {
+        case .container:
             depths[last] = poppedDepth + 1
-        case 0x52, 0x81, 0x92, 0x51, 0x50:  // REDUCE, NEWOBJ, NEWOBJ_EX, BINPERSID, PERSID
+        case .call:
             depths[last] = max(poppedDepth, 1)
-        case 0x62, 0x61, 0x65, 0x73, 0x75, 0x90:  // BUILD, APPEND, APPENDS, SETITEM, SETITEMS, ADDITEMS
+        case .fill:
             depths[last] = max(depths[last], poppedDepth + 1)
             if op == 0x62 { slotFlags[last].insert(.built) }
             if slotFlags[last].contains(.secondReference) { lateFillDepth += poppedDepth + 1 }
-        case 0x32:  // DUP
+        case .duplicate:
             if last > 0 {
                 depths[last] = depths[last - 1]
                 slotFlags[last - 1].insert(.secondReference)
                 slotFlags[last] = slotFlags[last - 1]
             }
-        default:
-            return
         }
         deepestNesting = max(deepestNesting, depths[last])
         guard deepestNesting + lateFillDepth > Self.maxNesting, !reportedDeepNesting else { return }
@@ -1613,11 +1624,6 @@ final class PickleInterpreter {
         return arguments[position].globalName
     }
 
-    /// Notes that `value`, read back from the memo or duplicated, is a second reference to every bytes payload it
-    /// holds: an array over a payload referenced twice may share memory with another, and scipy changes a sparse
-    /// matrix's arrays in place (`sum_duplicates` writes `data` and `indices`), so a matrix's checked index arrays
-    /// must be its own (scanner review 45: `indices` and `data` over one bytearray, rewritten by `abs(m)`). A second
-    /// reference made after a matrix was checked is high; a matrix whose arrays were referenced twice fails its check.
     /// Whether `value` is a dtype made from `numpy.record`.
     static func isRecordDtype(_ value: PickleValue) -> Bool {
         if case .object("numpy.dtype", let args) = value, case .global(module: "numpy", name: "record")? = args.first {
@@ -1656,6 +1662,11 @@ final class PickleInterpreter {
         }
     }
 
+    /// Notes that `value`, read back from the memo or duplicated, is a second reference to every bytes payload it
+    /// holds: an array over a payload referenced twice may share memory with another, and scipy changes a sparse
+    /// matrix's arrays in place (`sum_duplicates` writes `data` and `indices`), so a matrix's checked index arrays
+    /// must be its own (scanner review 45: `indices` and `data` over one bytearray, rewritten by `abs(m)`). A second
+    /// reference made after a matrix was checked is high; a matrix whose arrays were referenced twice fails its check.
     private func noteReferencedAgain(_ value: PickleValue, at offset: UInt64) {
         var budget = 4096
         var checkedBufferShared = false

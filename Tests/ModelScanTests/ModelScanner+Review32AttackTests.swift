@@ -18,16 +18,14 @@ import Testing
 ///   key, so `joblib.load` read 1 array byte and ran the `posix.system` call the scanner skipped as array bytes (only a
 ///   medium `pickle.bound-exceeded`; 100 KB, also gzipped).
 @Suite struct ModelScannerReview32AttackTests {
-    static func bytes(_ base64: String) -> [UInt8] { [UInt8](Data(base64Encoded: base64)!) }
-
     /// `PROTO 2; GLOBAL exceptions set; ()R.`: imports module `exceptions` (not in `_compat_pickle`'s IMPORT_MAPPING).
-    static let exceptionsSet = bytes("gAJjZXhjZXB0aW9ucwpzZXQKKVIu")
+    static let exceptionsSet = base64Bytes("gAJjZXhjZXB0aW9ucwpzZXQKKVIu")
     /// `PROTO 4; GLOBAL copy_reg _reconstructor.`: at protocol 4 `copy_reg` is imported as written.
-    static let copyRegAtProtocol4 = bytes("gARjY29weV9yZWcKX3JlY29uc3RydWN0b3IKLg==")
+    static let copyRegAtProtocol4 = base64Bytes("gARjY29weV9yZWcKX3JlY29uc3RydWN0b3IKLg==")
     /// `PROTO 3; GLOBAL __builtin__ set; ()R.`: at protocol 3 `__builtin__` is imported as written.
-    static let builtinAtProtocol3 = bytes("gANjX19idWlsdGluX18Kc2V0CilSLg==")
+    static let builtinAtProtocol3 = base64Bytes("gANjX19idWlsdGluX18Kc2V0CilSLg==")
     /// `pickle.dumps({1, 2, 3}, protocol=2)`: CPython writes `__builtin__.set` and translates it back.
-    static let setAtProtocol2 = bytes("gAJjX19idWlsdGluX18Kc2V0CnEAXXEBKEsBSwJLA2WFcQJScQMu")
+    static let setAtProtocol2 = base64Bytes("gAJjX19idWlsdGluX18Kc2V0CnEAXXEBKEsBSwJLA2WFcQJScQMu")
 
     @Test func python2NamesAreTranslatedOnlyBelowProtocol3() {
         for (label, file) in [
@@ -58,7 +56,7 @@ import Testing
 
     /// A protocol 2 joblib wrapper of 10 bytes `cévil\nx\n0.`: joblib reads them as array data, `pickle.load` imports
     /// `évil.x`, and a planted `évil.py` runs.
-    static let unicodeModuleInArrayBytes = bytes(
+    static let unicodeModuleInArrayBytes = base64Bytes(
         "gAJjam9ibGliLm51bXB5X3BpY2tsZQpOdW1weUFycmF5V3JhcHBlcgopgX0ojAhzdWJjbGFzc2NudW1weQpuZGFycmF5CowFc2hhcGVLCoWM"
             + "BW9yZGVyjAFDjAVkdHlwZWNudW1weQpkdHlwZQqMAnUxiYiHUihLA4wBfE5OTkr/////Sv////9LAHRijAphbGxvd19tbWFwiYwbbnVt"
             + "cHlfYXJyYXlfYWxpZ25tZW50X2J5dGVzTnViY8OpdmlsCngKMC4=")
@@ -73,16 +71,16 @@ import Testing
     /// `0` (past the memo's value bound), `D` PUT again at key 101,100 (untracked), `D['shape'] = (1,)` through that
     /// key, then `BUILD(W, D)` and 47 bytes: `\xff` and `posix.system('touch /tmp/rev32/pwned-b6')`.
     static let memoOverflowShape: [UInt8] = {
-        let head = bytes(
+        let head = base64Bytes(
             "gAJjam9ibGliLm51bXB5X3BpY2tsZQpOdW1weUFycmF5V3JhcHBlcgopgX1xACiMCHN1YmNsYXNzY251bXB5Cm5kYXJyYXkKjAVzaGFw"
                 + "ZU0vAIWMBW9yZGVyjAFDjAVkdHlwZWNudW1weQpkdHlwZQqMAnUxiYiHUowKYWxsb3dfbW1hcImMG251bXB5X2FycmF5X2FsaWdu"
                 + "bWVudF9ieXRlc051MEsA")
-        let tail = bytes(
+        let tail = base64Bytes(
             "MGgAcuyKAQAwauyKAQCMBXNoYXBlSwGFczBoAGL/jAVwb3NpeIwGc3lzdGVtk4wZdG91Y2ggL3RtcC9yZXYzMi9wd25lZC1iNoVSMC4=")
         return head + [UInt8](repeating: 0x94, count: 100_100) + tail
     }()
     /// The same, gzipped (`b6_memo_overflow_shape.joblib.gz`).
-    static let memoOverflowShapeGzipped = bytes(
+    static let memoOverflowShapeGzipped = base64Bytes(
         "H4sIADTHE2sC/+3Nu24TURAGYDvSIrRvgGgooSA2INEjyogUaSit3fURdtjLYS+ELZCgsCDodPCYvANgw1vwfcVoRvNr5tNZdd2V9b48b6cm"
             + "zpu4r97WIb88Di/6vphf90WMoc8fff74bvEw3R2msqqLYahO+bzdFsdUnrJhV8TwarU4pKzrt6FPy5cp245zDP+ipz5PZ9OT269frlJe1HV3"
             + "s2maIt6m+3+/n25tinr/pm1CO27KeQzD5bS+WPwAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
@@ -117,7 +115,7 @@ import Testing
     /// The reviewer's lead, `l2_hooks.pt` (legacy torch): `_rebuild_parameter_with_state(data, True, h, {'note': 'x'})`
     /// where `h = OrderedDict()` got `h[0] = builtins.str` by SETITEM first. torch assigns `h` as the parameter's
     /// backward hooks and calls each on backward; only an unchanged `OrderedDict()` is passed over there.
-    static let filledBackwardHooks = bytes(
+    static let filledBackwardHooks = base64Bytes(
         "gAKKCmz8nEb5IGqoUBkugAJN6QMugAJ9cQAoWBAAAABwcm90b2NvbF92ZXJzaW9ucQFN6QNYDQAAAGxpdHRsZV9lbmRpYW5xAohYCgAAAHR5"
             + "cGVfc2l6ZXNxA31xBChYBQAAAHNob3J0cQVLAlgDAAAAaW50cQZLBFgEAAAAbG9uZ3EHSwR1dS6AAn1xAFgBAAAAcHEBY3RvcmNoLl91dGls"
             + "cwpfcmVidWlsZF9wYXJhbWV0ZXJfd2l0aF9zdGF0ZQpxAihjdG9yY2guX3V0aWxzCl9yZWJ1aWxkX3RlbnNvcl92MgpxAygoWAcAAABzdG9y"

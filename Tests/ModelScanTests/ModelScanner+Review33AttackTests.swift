@@ -10,14 +10,12 @@ import Testing
 /// that ends the `pickle.load` reading at a `STACK_GLOBAL` of the wrapper class first): the scanner translated the
 /// names and passed; `joblib.load` imported a planted `copy_reg.py` or `__builtin__.py` from the working directory.
 @Suite struct ModelScannerReview33AttackTests {
-    static func bytes(_ base64: String) -> [UInt8] { [UInt8](Data(base64Encoded: base64)!) }
-
     /// The reviewer's `f2.pkl`: nested `copy_reg._reconstructor` under an outer protocol 4.
-    static let copyRegInTheNestedPickle = bytes(
+    static let copyRegInTheNestedPickle = base64Bytes(
         "gASME2pvYmxpYi5udW1weV9waWNrbGWMEU51bXB5QXJyYXlXcmFwcGVyk3EAKYF9KIwIc3ViY2xhc3OMBW51bXB5jAduZGFycmF5k4wFc2hhcGVLAoWMBW9yZGVyjAFDjAVkdHlwZYwFbnVtcHmMBWR0eXBlk4wCTziJiIdSKEsDjAF8Tk5OSv////9K/////0s/dGKMCmFsbG93X21tYXCJjBtudW1weV9hcnJheV9hbGlnbm1lbnRfYnl0ZXNLEHVijAhjb3B5X3JlZ5QwaACMDl9yZWNvbnN0cnVjdG9ykzBdlC4u"
     )
     /// The reviewer's `f3.pkl`: nested `__builtin__.set()` under an outer protocol 4.
-    static let builtinInTheNestedPickle = bytes(
+    static let builtinInTheNestedPickle = base64Bytes(
         "gASME2pvYmxpYi5udW1weV9waWNrbGWMEU51bXB5QXJyYXlXcmFwcGVyk3EAKYF9KIwIc3ViY2xhc3OMBW51bXB5jAduZGFycmF5k4wFc2hhcGVLAoWMBW9yZGVyjAFDjAVkdHlwZYwFbnVtcHmMBWR0eXBlk4wCTziJiIdSKEsDjAF8Tk5OSv////9K/////0s/dGKMCmFsbG93X21tYXCJjBtudW1weV9hcnJheV9hbGlnbm1lbnRfYnl0ZXNLEHVijAtfX2J1aWx0aW5fX5QwaACMA3NldJMpUpQuLg=="
     )
 

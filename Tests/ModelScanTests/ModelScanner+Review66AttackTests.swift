@@ -8,10 +8,8 @@ import Testing
 /// "<f8"), ("id", "<i4")])`), dumped by joblib or pickle, was refused (`numpy.dtype-state`). A title key now passes
 /// when its entry repeats its field's dtype, offset and title; any other extra key is still refused.
 @Suite struct ModelScannerReview66AttackTests {
-    static func bytes(_ base64: String) -> [UInt8] { [UInt8](Data(base64Encoded: base64)!) }
-
     /// The reviewer's `titles_fp.joblib`: `joblib.dump` of three zeros of that dtype.
-    static let titledJoblib = bytes(
+    static let titledJoblib = base64Bytes(
         "gASVSQEAAAAAAACME2pvYmxpYi5udW1weV9waWNrbGWUjBFOdW1weUFycmF5V3JhcHBlcpSTlCmBlH2UKIwIc3ViY2xhc3OUjAVudW1weZSM"
             + "B25kYXJyYXmUk5SMBXNoYXBllEsDhZSMBW9yZGVylIwBQ5SMBWR0eXBllGgGjAVkdHlwZZSTlIwDVjEylImIh5RSlChLA4wBfJROjAR0ZW1w"
             + "lIwCaWSUhpR9lChoFGgPjAJmOJSJiIeUUpQoSwOMATyUTk5OSv////9K/////0sAdJRiSwCMEFRlbXBlcmF0dXJlIGluIEOUh5RoHWgeaBVo"
@@ -19,32 +17,32 @@ import Testing
             + "bm1lbnRfYnl0ZXOUSxB1Ygv//////////////wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAC4=")
 
     /// The reviewer's `titles_fp.p5.pkl`: the same array through `pickle.dumps(protocol=5)`.
-    static let titledPickle = bytes(
+    static let titledPickle = base64Bytes(
         "gAWVEAEAAAAAAACME251bXB5Ll9jb3JlLm51bWVyaWOUjAtfZnJvbWJ1ZmZlcpSTlCiWJAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
             + "AAAAAAAAAAAAAAAAAACUjAVudW1weZSMBWR0eXBllJOUjANWMTKUiYiHlFKUKEsDjAF8lE6MBHRlbXCUjAJpZJSGlH2UKGgLaAaMAmY4lImI"
             + "h5RSlChLA4wBPJROTk5K/////0r/////SwB0lGJLAIwQVGVtcGVyYXR1cmUgaW4gQ5SHlGgUaBVoDGgGjAJpNJSJiIeUUpQoSwNoEk5OTkr/"
             + "////Sv////9LAHSUYksIhpR1SwxLAUsQdJRiSwOFlIwBQ5R0lFKULg==")
 
     /// A dtype state written by a reducer: fields `temp` (title `T`) and `id`, with the title key `T`.
-    static let titledState = bytes(
+    static let titledState = base64Bytes(
         "gASVpgAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5SMA1YxMpSJiIeUUpQoSwOMAXyUTowEdGVtcJSMAmlklIaUfZQoaAdoAowCZjiUiYiHlFKU"
             + "KEsDjAE8lE5OTkr/////Sv////9LAHSUYksAjAFUlIeUaBBoDUsAaBCHlGgIaAKMAmk0lImIh5RSlChLA2gOTk5OSv////9K/////0sAdJRi"
             + "SwiGlHVLDEsBSxB0lGIu")
 
     /// The same with the title key's offset 4, not its field's 0.
-    static let movedTitle = bytes(
+    static let movedTitle = base64Bytes(
         "gASVpgAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5SMA1YxMpSJiIeUUpQoSwOMAXyUTowEdGVtcJSMAmlklIaUfZQoaAdoAowCZjiUiYiHlFKU"
             + "KEsDjAE8lE5OTkr/////Sv////9LAHSUYksAjAFUlIeUaBBoDUsEaBCHlGgIaAKMAmk0lImIh5RSlChLA2gOTk5OSv////9K/////0sAdJRi"
             + "SwiGlHVLDEsBSxB0lGIu")
 
     /// The same with one more key, `zzz`, that is no field's title.
-    static let extraKey = bytes(
+    static let extraKey = base64Bytes(
         "gASVtAAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5SMA1YxMpSJiIeUUpQoSwOMAXyUTowEdGVtcJSMAmlklIaUfZQoaAdoAowCZjiUiYiHlFKU"
             + "KEsDjAE8lE5OTkr/////Sv////9LAHSUYksAjAFUlIeUaBBoDUsAaBCHlIwDenp6lGgNSwBoEIeUaAhoAowCaTSUiYiHlFKUKEsDaA5OTk5K"
             + "/////0r/////SwB0lGJLCIaUdUsMSwFLEHSUYi4=")
 
     /// A field titled with another field's name (`temp` titled `id`), which numpy refuses to build.
-    static let titleIsAName = bytes(
+    static let titleIsAName = base64Bytes(
         "gASVmgAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5SMA1YxMpSJiIeUUpQoSwOMAXyUTowEdGVtcJSMAmlklIaUfZQoaAdoAowCZjiUiYiHlFKU"
             + "KEsDjAE8lE5OTkr/////Sv////9LAHSUYksAaAiHlGgIaAKMAmk0lImIh5RSlChLA2gOTk5OSv////9K/////0sAdJRiSwiGlHVLDEsBSxB0"
             + "lGIu")
@@ -67,14 +65,14 @@ import Testing
     // and `numpy.record` were not allowed, and a dtype made from `numpy.record` was not modelled).
 
     /// `pickle.dumps(np.rec.array([(1, 2.0), (3, 4.5)], dtype=[("a", "<i4"), ("b", "<f8")]), protocol=4)`.
-    static let recordArray = bytes(
+    static let recordArray = base64Bytes(
         "gASVEAEAAAAAAACMFm51bXB5Ll9jb3JlLm11bHRpYXJyYXmUjAxfcmVjb25zdHJ1Y3SUk5SMCW51bXB5LnJlY5SMCHJlY2FycmF5lJOUSwCF"
             + "lEMBYpSHlFKUKEsBSwKFlIwFbnVtcHmUjAVkdHlwZZSTlGgLjAZyZWNvcmSUk5SJiIeUUpQoSwOMAXyUTowBYZSMAWKUhpR9lChoE2gNjAJp"
             + "NJSJiIeUUpQoSwOMATyUTk5OSv////9K/////0sAdJRiSwCGlGgUaA2MAmY4lImIh5RSlChLA2gaTk5OSv////9K/////0sAdJRiSwSGlHVL"
             + "DEsBSxB0lGKJQxgBAAAAAAAAAAAAAEADAAAAAAAAAAAAEkCUdJRiLg==")
 
     /// The same at protocol 2.
-    static let recordArray2 = bytes(
+    static let recordArray2 = base64Bytes(
         "gAJjbnVtcHkuX2NvcmUubXVsdGlhcnJheQpfcmVjb25zdHJ1Y3QKcQBjbnVtcHkucmVjCnJlY2FycmF5CnEBSwCFcQJjX2NvZGVjcwplbmNv"
             + "ZGUKcQNYAQAAAGJxBFgGAAAAbGF0aW4xcQWGcQZScQeHcQhScQkoSwFLAoVxCmNudW1weQpkdHlwZQpxC2NudW1weQpyZWNvcmQKcQyJiIdx"
             + "DVJxDihLA1gBAAAAfHEPTlgBAAAAYXEQWAEAAABicRGGcRJ9cRMoaBBoC1gCAAAAaTRxFImIh3EVUnEWKEsDWAEAAAA8cRdOTk5K/////0r/"
@@ -82,20 +80,20 @@ import Testing
             + "AAABAAAAAAAAAAAAAEADAAAAAAAAAAAAEkBxIGgFhnEhUnEidHEjYi4=")
 
     /// `numpy.rec.recarray((2,), [("a", "<i4")])` called: it makes an array over a buffer of the caller's.
-    static let recarrayCall = bytes(
+    static let recarrayCall = base64Bytes(
         "gASVMQAAAAAAAACMCW51bXB5LnJlY5SMCHJlY2FycmF5lJOUSwKFlF2UjAFhlIwDPGk0lIaUYYaUUpQu")
 
     /// `numpy.record(b"ab")` called.
-    static let recordCall = bytes(
+    static let recordCall = base64Bytes(
         "gASVHQAAAAAAAACMBW51bXB5lIwGcmVjb3JklJOUQwJhYpSFlFKULg==")
 
     /// `dtype(numpy.record, False, True)` with an 8-byte field at offset 8 of a 12-byte item: outside it.
-    static let recordFieldOutside = bytes(
+    static let recordFieldOutside = base64Bytes(
         "gASVbAAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5RoAIwGcmVjb3JklJOUiYiHlFKUKEsDjAF8lE6MAWGUhZR9lGgIaAKMAmY4lImIh5RSlChL"
             + "A4wBPJROTk5K/////0r/////SwB0lGJLCIaUc0sMSwFLEHSUYi4=")
 
     /// `dtype(numpy.record, False, True)` with no fields.
-    static let recordWithoutFields = bytes(
+    static let recordWithoutFields = base64Bytes(
         "gASVOQAAAAAAAACMBW51bXB5lIwFZHR5cGWUk5RoAIwGcmVjb3JklJOUiYiHlFKUKEsDjAF8lE5OTksMSwFLEHSUYi4=")
 
     @Test(arguments: [("protocol 4", recordArray), ("protocol 2", recordArray2)])

@@ -1,3 +1,5 @@
+import Foundation
+
 @testable import ModelScan
 
 /// Writes pickles opcode by opcode, so the corpus needs no Python and can hold what no pickler writes.
@@ -163,6 +165,9 @@ func torchStateDict(storageKey: String = "0") -> [UInt8] {
 }
 
 /// Scans `bytes` in memory with the default scanner.
+/// The bytes of a base64 fixture (a reviewer's file kept in a test).
+func base64Bytes(_ base64: String) -> [UInt8] { [UInt8](Data(base64Encoded: base64)!) }
+
 func scan(_ bytes: [UInt8], deep: Bool = false) -> ScanReport {
     ModelScanner(deep: deep).scan(bytes: bytes, name: "corpus")
 }
