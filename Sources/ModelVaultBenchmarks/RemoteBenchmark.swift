@@ -7,8 +7,9 @@ import Foundation
 /// scrypt's 256 MiB does not count against the local client) in the same run, round by round.
 ///
 /// The peer is the local-mode CLI: the issue asks for remote throughput of at least 0.7× local, with the client's
-/// peak RSS (its own, from `wait4`) under 100 MiB. The durable-copy floor (`cp -r` + fsync) is printed beside them.
-/// Knobs: `MODELVAULT_BENCH_VAULT_MIB` (1024), `MODELVAULT_BENCH_ROUNDS` (2).
+/// peak RSS (its own, from `wait4`) under 100 MiB. The durable-copy floor (`cp -r` + fsync) is printed beside them,
+/// and after them the fastest a remote run could be on this machine, given what TLS on loopback costs with OpenSSL
+/// (`Scripts/tls-loopback-floor`, run from the package root). Knobs: `MODELVAULT_BENCH_VAULT_MIB` (1024), `MODELVAULT_BENCH_ROUNDS` (2).
 enum RemoteBenchmark {
     typealias Failure = ServerBenchmark.Failure
 
@@ -192,6 +193,51 @@ enum RemoteBenchmark {
                     ratio, ratios.map { String(format: "%.2f", $0) }.joined(separator: ", "), peak))
         }
         print("target (remote >= 0.7x local throughput, remote client RSS < 100 MiB): " + (met ? "MET" : "MISSED"))
+        printTransportBound(runs: runs, mebibytes: fileCount * fileSize >> 20)
+    }
+
+    /// The fastest a remote run could be on this machine: it does the local run's work and also carries the bytes
+    /// over TLS between two processes on the same cores, so it takes at least (local CPU + transport CPU) / cores.
+    /// The transport's CPU is measured with OpenSSL, not ModelVault's stack (`Scripts/tls-loopback-floor`).
+    static func printTransportBound(runs: [String: [ChildRun]], mebibytes: Int) {
+        guard let transport = transportCPUSeconds(mebibytes: mebibytes) else {
+            print("transport bound: SKIPPED (needs python3 and Scripts/tls-loopback-floor; run from the package root)")
+            return
+        }
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        print(
+            String(
+                format: "TLS on loopback alone (Scripts/tls-loopback-floor: OpenSSL, %d MiB memory to memory, median "
+                    + "of 3): %.2f cpu s, sender and receiver", mebibytes, transport))
+        for operation in ["push", "pull"] {
+            let local = runs["local \(operation)"] ?? []
+            let localCPU = VaultBenchmark.median(local.map(\.cpuSeconds))
+            let bound = (localCPU + transport) / cores
+            print(
+                String(
+                    format:
+                        "fastest possible remote \(operation) on %.0f cores: (local cpu %.2f + transport %.2f) / %.0f = "
+                        + "%.2f s, at most %.2fx local throughput", cores, localCPU, transport, cores, bound,
+                    VaultBenchmark.median(local.map(\.seconds)) / bound))
+        }
+    }
+
+    /// The median CPU seconds (both ends) of carrying `mebibytes` over TLS on loopback, or nil without the script.
+    static func transportCPUSeconds(mebibytes: Int) -> Double? {
+        let script = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+            .appending(path: "Scripts/tls-loopback-floor")
+        guard FileManager.default.isExecutableFile(atPath: script.path) else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, "--total-cpu", String(mebibytes), "3"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// Runs `binary` to completion with stdout and stderr appended to `log`, and returns its wall time and its own
