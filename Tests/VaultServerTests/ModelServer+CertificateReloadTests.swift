@@ -43,7 +43,10 @@ import Glibc
 
     /// The status of `GET /v2/health/live` from a fresh client (a new handshake) that trusts only `anchorPEM`;
     /// `nil` when the handshake fails.
-    static func liveStatus(port: Int, trusting anchorPEM: String) async throws -> Int? {
+    ///
+    /// A refused handshake is retried until `timeout`, so a probe expected to fail keeps it short; one expected to
+    /// succeed (`expectingSuccess`) gets 30 s, so a loaded machine (CI runs suites in parallel) is not a refusal.
+    static func liveStatus(port: Int, trusting anchorPEM: String, expectingSuccess: Bool = false) async throws -> Int? {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(anchorPEM.utf8), format: .pem)])
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
@@ -51,8 +54,7 @@ import Glibc
         request.method = .GET
         var status: Int?
         do {
-            // A refused handshake is retried until the deadline: keep it short.
-            let response = try await client.execute(request, timeout: .seconds(3))
+            let response = try await client.execute(request, timeout: .seconds(expectingSuccess ? 30 : 3))
             _ = try await response.body.collect(upTo: 1 << 16)
             status = Int(response.status.code)
         } catch {
@@ -76,7 +78,8 @@ import Glibc
         let running = Task { try await server.runUntilSignalled() }
         defer { running.cancel() }
         let port = await server.boundPort()
-        #expect(try await Self.liveStatus(port: port, trusting: files.first.trustAnchorPEM) == 200)
+        #expect(
+            try await Self.liveStatus(port: port, trusting: files.first.trustAnchorPEM, expectingSuccess: true) == 200)
         #expect(try await Self.liveStatus(port: port, trusting: files.second.trustAnchorPEM) == nil)
 
         // A slow inference is in flight over the first certificate while the certificate changes.
@@ -119,21 +122,21 @@ import Glibc
             $0.transport = .tls(certificatePath: files.certificatePath, privateKeyPath: files.keyPath)
         }) { live in
             let anchor = files.first.trustAnchorPEM
-            #expect(try await Self.liveStatus(port: live.port, trusting: anchor) == 200)
+            #expect(try await Self.liveStatus(port: live.port, trusting: anchor, expectingSuccess: true) == 200)
 
             try files.install(
                 certificate: "-----BEGIN CERTIFICATE-----\nnot a certificate\n", key: files.second.privateKeyPEM)
             #expect(throws: VaultServerError.unreadableCertificate) { try live.server.reloadCertificates() }
-            #expect(try await Self.liveStatus(port: live.port, trusting: anchor) == 200)
+            #expect(try await Self.liveStatus(port: live.port, trusting: anchor, expectingSuccess: true) == 200)
 
             // A valid certificate with someone else's key would fail every handshake: refused before it is used.
             try files.install(certificate: files.second.certificatePEM, key: files.first.privateKeyPEM)
             #expect(throws: VaultServerError.mismatchedCertificateAndKey) { try live.server.reloadCertificates() }
-            #expect(try await Self.liveStatus(port: live.port, trusting: anchor) == 200)
+            #expect(try await Self.liveStatus(port: live.port, trusting: anchor, expectingSuccess: true) == 200)
 
             try files.install(certificate: files.second.certificatePEM, key: files.second.privateKeyPEM, keyMode: 0o644)
             #expect(throws: VaultServerError.secretFilePermissions) { try live.server.reloadCertificates() }
-            #expect(try await Self.liveStatus(port: live.port, trusting: anchor) == 200)
+            #expect(try await Self.liveStatus(port: live.port, trusting: anchor, expectingSuccess: true) == 200)
             #expect(VaultServerError.secretFilePermissions.description.contains("0400"))
         }
     }
