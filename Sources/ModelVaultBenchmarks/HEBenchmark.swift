@@ -319,15 +319,7 @@ enum HEBenchmark {
 
     /// Runs the TenSEAL side; nil if Python or tenseal is missing.
     static func runTenSEAL() -> [String: Double]? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", peerScript]
-        let output = Pipe()
-        process.standardOutput = output
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
+        guard let data = VaultBenchmark.pythonOutput(["-c", peerScript]),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
         return object.compactMapValues { ($0 as? NSNumber)?.doubleValue }

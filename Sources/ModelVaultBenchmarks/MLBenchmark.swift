@@ -107,15 +107,7 @@ enum MLBenchmark {
             print(json.dumps({"accuracy": accuracy, "trainSeconds": t1 - t0,
                               "singleRowSeconds": (s1 - s0) / 1000, "batchSeconds": (s2 - s1) / 20}))
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, train.path, test.path, label]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard let data = VaultBenchmark.pythonOutput(["-c", script, train.path, test.path, label]) else {
             print("scikit-learn peer failed (pip install scikit-learn)")
             throw CocoaError(.featureUnsupported)
         }

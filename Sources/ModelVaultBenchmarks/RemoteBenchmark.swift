@@ -9,7 +9,8 @@ import Foundation
 /// The peer is the local-mode CLI: the issue asks for remote throughput of at least 0.7× local, with the client's
 /// peak RSS (its own, from `wait4`) under 100 MiB. The durable-copy floor (`cp -r` + fsync) is printed beside them,
 /// and after them the fastest a remote run could be on this machine, given what TLS on loopback costs with OpenSSL
-/// (`Scripts/tls-loopback-floor`, run from the package root). Knobs: `MODELVAULT_BENCH_VAULT_MIB` (1024), `MODELVAULT_BENCH_ROUNDS` (2).
+/// (`Scripts/tls-loopback-floor`, run from the package root).
+/// Knobs: `MODELVAULT_BENCH_VAULT_MIB` (1024), `MODELVAULT_BENCH_ROUNDS` (2).
 enum RemoteBenchmark {
     typealias Failure = ServerBenchmark.Failure
 
@@ -227,16 +228,9 @@ enum RemoteBenchmark {
         let script = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
             .appending(path: "Scripts/tls-loopback-floor")
         guard FileManager.default.isExecutableFile(atPath: script.path) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "--total-cpu", String(mebibytes), "3"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
+        guard let data = VaultBenchmark.pythonOutput([script.path, "--total-cpu", String(mebibytes), "3"]) else {
+            return nil
+        }
         return Double(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 

@@ -199,6 +199,20 @@ enum VaultBenchmark {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
+    /// Runs `python3 ARGUMENTS` (a peer, or a measurement script) and returns what it printed; nil when Python
+    /// cannot start or the script fails.
+    static func pythonOutput(_ arguments: [String]) -> Data? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        do { try process.run() } catch { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return process.terminationStatus == 0 ? data : nil
+    }
+
     static func runProcess(_ executable: String, _ arguments: [String]) throws {
         let process = Process()
         process.executableURL = URL(filePath: executable)

@@ -164,10 +164,10 @@ func torchStateDict(storageKey: String = "0") -> [UInt8] {
     return p.bytes
 }
 
-/// Scans `bytes` in memory with the default scanner.
 /// The bytes of a base64 fixture (a reviewer's file kept in a test).
 func base64Bytes(_ base64: String) -> [UInt8] { [UInt8](Data(base64Encoded: base64)!) }
 
+/// Scans `bytes` in memory with the default scanner.
 func scan(_ bytes: [UInt8], deep: Bool = false) -> ScanReport {
     ModelScanner(deep: deep).scan(bytes: bytes, name: "corpus")
 }
